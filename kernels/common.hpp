@@ -1,0 +1,83 @@
+// Shared definitions for all per-cell code: the host/device macro, index type,
+// strided views and the cell status list. Nothing here allocates or throws.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define IONFLUX_HD __host__ __device__
+#else
+#define IONFLUX_HD
+#endif
+
+namespace ionflux {
+
+using index_t = std::int64_t;
+
+//! A strided view of doubles: element i lives at p[i * stride].
+//! Contiguous per cell on the CPU (stride 1); interleaved on the GPU
+//! (stride = number of cells, so consecutive cells are adjacent in memory).
+struct DView {
+  double* p = nullptr;
+  index_t stride = 1;
+  IONFLUX_HD double& operator[](index_t i) const { return p[i * stride]; }
+  IONFLUX_HD DView sub(index_t offset) const { return DView{p + offset * stride, stride}; }
+};
+
+// Every way a cell's integration can end. X(name, code, message).
+#define IONFLUX_CELL_STATUS_LIST(X)                                                   \
+  X(running, 0, "still running")                                                      \
+  X(finished, 1, "reached the end time")                                              \
+  X(cutoff_lower, 2, "reached the lower voltage cut-off")                             \
+  X(cutoff_upper, 3, "reached the upper voltage cut-off")                             \
+  X(cutoff_at_start, 4, "voltage cut-off already crossed at t=0")                     \
+  X(step_limit, 5, "maximum number of steps reached")                                 \
+  X(newton_failure, 6, "Newton iteration failed to converge (step size too small)")   \
+  X(error_test_failure, 7, "local error test failed repeatedly (step size too small)") \
+  X(init_failure, 8, "consistent initialisation of the algebraic unknowns failed")    \
+  X(nonphysical_state, 9, "non-physical state (NaN or concentration out of range)")   \
+  X(invalid_input, 10, "invalid input for this cell")                                 \
+  X(output_overflow, 11, "output buffer full")
+
+enum class CellStatus : int {
+#define IONFLUX_X(name, code, msg) name = code,
+  IONFLUX_CELL_STATUS_LIST(IONFLUX_X)
+#undef IONFLUX_X
+};
+
+IONFLUX_HD inline const char* cell_status_name(CellStatus s) {
+  switch (s) {
+#define IONFLUX_X(name, code, msg) \
+  case CellStatus::name:           \
+    return #name;
+    IONFLUX_CELL_STATUS_LIST(IONFLUX_X)
+#undef IONFLUX_X
+  }
+  return "unknown";
+}
+
+IONFLUX_HD inline const char* cell_status_message(CellStatus s) {
+  switch (s) {
+#define IONFLUX_X(name, code, msg) \
+  case CellStatus::name:           \
+    return msg;
+    IONFLUX_CELL_STATUS_LIST(IONFLUX_X)
+#undef IONFLUX_X
+  }
+  return "unknown status";
+}
+
+//! True when the status means the cell ended normally (end time or a cut-off).
+IONFLUX_HD inline bool cell_status_ok(CellStatus s) {
+  return s == CellStatus::finished || s == CellStatus::cutoff_lower || s == CellStatus::cutoff_upper;
+}
+
+namespace constants {
+//! Faraday constant [C/mol] (CODATA 2018, as scipy.constants, which PyBaMM uses).
+constexpr double F = 96485.33212331001;
+//! Molar gas constant [J/(mol K)] (CODATA 2018, N_A * k_B, as scipy.constants.R).
+constexpr double R = 8.31446261815324;
+}  // namespace constants
+
+}  // namespace ionflux

@@ -1,0 +1,80 @@
+// The per-cell parameter record: plain data, built and validated on the host
+// (solver/parameters.cpp), read by the kernels. Every value is SI.
+#pragma once
+
+#include "../common.hpp"
+
+namespace ionflux {
+
+//! Which closed form a parameter function uses. `constant` means the value p[0].
+//! The shipped sets' functions are listed here; their formulas live in functions.hpp.
+enum class FunctionId : int {
+  constant = 0,
+  // Open-circuit potentials U_ref(sto) [V]
+  graphite_lgm50_ocp_chen2020,
+  nmc_lgm50_ocp_chen2020,
+  graphite_mcmb2528_ocp_dualfoil1998,
+  lico2_ocp_dualfoil1998,
+  // Entropic change dU/dT(sto) [V/K]
+  graphite_entropic_change_moura2016,
+  lico2_entropic_change_moura2016,
+  // Exchange-current density m_ref * arrhenius(E_r) * c_e^0.5 c_s^0.5 (c_max-c_s)^0.5,
+  // p[0] = m_ref, p[1] = E_r [J/mol].
+  exchange_current_sqrt_arrhenius,
+  // Arrhenius-only diffusivity, p[0] = D_ref, p[1] = E_a [J/mol].
+  arrhenius,
+  // Electrolyte transport
+  electrolyte_diffusivity_nyman2008,
+  electrolyte_conductivity_nyman2008,
+  electrolyte_diffusivity_capiglia1999,
+  electrolyte_conductivity_capiglia1999,
+};
+
+//! A parameter function: which form and its coefficients.
+struct FunctionRef {
+  FunctionId id = FunctionId::constant;
+  double p[2] = {0.0, 0.0};
+};
+
+//! One electrode's parameters.
+struct ElectrodeParams {
+  double thickness;           //!< [m]
+  double porosity;            //!< electrolyte volume fraction [-]
+  double active_fraction;     //!< active material volume fraction [-]
+  double particle_radius;     //!< [m]
+  double bruggeman_e;         //!< Bruggeman coefficient (electrolyte) [-]
+  double bruggeman_s;         //!< Bruggeman coefficient (electrode) [-]
+  double conductivity;        //!< solid conductivity sigma [S/m]
+  double c_max;               //!< maximum particle concentration [mol/m3]
+  double c_init;              //!< initial particle concentration [mol/m3]
+  FunctionRef ocp;            //!< U_ref(sto) [V]
+  FunctionRef entropic;       //!< dU/dT(sto) [V/K]
+  FunctionRef exchange;       //!< j0(c_e, c_s_surf, c_max, T) [A/m2]
+  FunctionRef diffusivity;    //!< D_s(sto, T) [m2/s]
+};
+
+struct CellParams {
+  ElectrodeParams neg;
+  ElectrodeParams pos;
+  double sep_thickness;       //!< [m]
+  double sep_porosity;        //!< [-]
+  double sep_bruggeman_e;     //!< [-]
+  double area;                //!< current-collector area L_y*L_z*n_parallel [m2]
+  double c_e_init;            //!< [mol/m3]
+  FunctionRef electrolyte_diffusivity;   //!< D_e(c_e, T) [m2/s]
+  FunctionRef electrolyte_conductivity;  //!< kappa_e(c_e, T) [S/m]
+  FunctionRef transference;              //!< t+(c_e, T) [-]
+  FunctionRef thermodynamic_factor;      //!< TDF(c_e, T) [-]
+  double temperature;         //!< cell temperature (isothermal: ambient) [K]
+  double t_ref;               //!< reference temperature [K]
+  double current;             //!< applied current, positive on discharge [A]
+  double v_min;               //!< lower voltage cut-off [V]
+  double v_max;               //!< upper voltage cut-off [V]
+};
+
+//! Mesh: finite-volume cells per domain and per particle.
+struct MeshSpec {
+  int x_n = 20, x_s = 20, x_p = 20, r_n = 20, r_p = 20;
+};
+
+}  // namespace ionflux

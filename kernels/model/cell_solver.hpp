@@ -1,0 +1,247 @@
+// One cell, start to end: initial state, consistent initialisation of the algebraic
+// unknowns, BDF steps, cut-off location by root-finding on the step interpolant,
+// outputs at requested times, and the run's summary. The CPU and CUDA launchers
+// both call CellSolver on per-cell views; the physics is in dfn.hpp/newton.hpp.
+#pragma once
+
+#include "../numerics/bdf.hpp"
+#include "newton.hpp"
+
+namespace ionflux {
+
+//! The DFN as the BDF integrator sees it.
+struct DfnModel {
+  const CellParams& p;
+  Layout l;
+  DView jac;
+  int n;
+  IONFLUX_HD void residual(double /*t*/, const DView& y, const DView& yp, const DView& r) const {
+    dfn::residual(p, l, y, yp, r);
+  }
+  IONFLUX_HD bool setup(double /*t*/, const DView& y, double cj) const {
+    dfn::assemble(p, l, y, cj, false, jac);
+    return dfn::factorize(l, jac);
+  }
+  IONFLUX_HD void solve(const DView& r) const { dfn::solve(l, jac, r); }
+  IONFLUX_HD bool in_norm(int k) const { return dfn::in_norm(l, k); }
+  IONFLUX_HD bool admissible(const DView& y) const {
+    for (int i = 0; i < l.nx; ++i)
+      if (!(y[3 * i] > 0.0)) return false;
+    return true;
+  }
+};
+
+//! Output schedule: explicit times (if times != nullptr) or every `period` seconds.
+struct OutputSpec {
+  const double* times = nullptr;
+  int n_times = 0;
+  double period = 0.0;
+  double t_end = 0.0;  //!< integrate at most to here [s]
+};
+
+//! Per-cell run summary and driver scalars (plain data; lives on the device for GPU runs).
+struct CellRun {
+  BdfScalars bdf;
+  CellStatus status;
+  double t_prev, v_prev, v, capacity_ah, energy_wh, t_final;
+  int next_out;   //!< index of the next output time
+  int n_out;      //!< outputs written
+};
+
+//! Initial state: particle and electrolyte concentrations from the parameters,
+//! potentials from the open-circuit values, j from a uniform reaction distribution.
+IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const DView& y) {
+  const double un = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
+  const double up = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
+  const double i_cell = p.current / p.area;
+  for (int i = 0; i < l.nx; ++i) {
+    const NodeGeom g = node_geom(p, l, i);
+    y[3 * i] = p.c_e_init;
+    y[3 * i + 1] = -un;
+    y[3 * i + 2] = g.dom == 0 ? 0.0 : (g.dom == 2 ? up - un : 0.0);
+    if (g.dom == 1) continue;
+    const ElectrodeParams& e = *g.e;
+    y[l.j_index(i)] = (g.dom == 0 ? 1.0 : -1.0) * i_cell / (g.a * e.thickness);
+    const int off = l.cs_offset(i);
+    for (int k = 0; k < l.nr(i); ++k) y[off + k] = e.c_init;
+  }
+}
+
+//! Solve the algebraic equations for phi_e, phi_s and j with the concentrations held
+//! (IDA's YA_YDP_INIT), then set y' of the differential unknowns from the residual.
+//! `res` and `del` are scratch vectors of length n. Returns false if Newton fails.
+IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, const DView& y, const DView& yp,
+                                       const DView& jac, const DView& res, const DView& del) {
+  const int n = l.n_state;
+  for (int k = 0; k < n; ++k) yp[k] = 0.0;
+  bool ok = false;
+  for (int it = 0; it < 50; ++it) {
+    dfn::residual(p, l, y, yp, res);
+    for (int k = 0; k < n; ++k) del[k] = dfn::is_differential(l, k) ? 0.0 : -res[k];
+    dfn::assemble(p, l, y, 0.0, true, jac);
+    if (!dfn::factorize(l, jac)) return false;
+    dfn::solve(l, jac, del);
+    double worst = 0.0;  // largest potential correction [V]
+    for (int i = 0; i < l.nx; ++i) {
+      const double a = fabs(del[3 * i + 1]) + fabs(del[3 * i + 2]);
+      if (a > worst) worst = a;
+    }
+    // damp very large potential corrections (far from the solution sinh is steep)
+    const double damp = worst > 0.2 ? 0.2 / worst : 1.0;
+    for (int k = 0; k < n; ++k) y[k] += damp * del[k];
+    if (!(worst == worst)) return false;
+    if (damp == 1.0 && worst < 1e-13) {
+      ok = true;
+      break;
+    }
+  }
+  if (!ok) return false;
+  dfn::residual(p, l, y, yp, res);
+  for (int k = 0; k < n; ++k) yp[k] = dfn::is_differential(l, k) ? -res[k] / dfn::mass(p, l, k) : 0.0;
+  return true;
+}
+
+//! Workspace doubles per cell for a layout.
+IONFLUX_HD inline index_t cell_workspace_size(const Layout& l) {
+  return static_cast<index_t>(kBdfVecCount) * l.n_state + l.jac_size;
+}
+
+//! Runs one cell. Sink receives outputs: record(t, V, I, Q, y_view) where y_view is the
+//! interpolated state (valid only during the call).
+template <class Sink>
+struct CellSolver {
+  const CellParams& p;
+  Layout l;
+  const SolverOptions& opt;
+  const OutputSpec& out;
+  DView ws;
+  CellRun& run;
+  Sink& sink;
+
+  IONFLUX_HD DView jac() const { return ws.sub(static_cast<index_t>(kBdfVecCount) * l.n_state); }
+
+  IONFLUX_HD double voltage_at(const Bdf<DfnModel>& b, double t) const {
+    const int last = l.nx - 1;
+    return 1.5 * b.interp_component(3 * last + 2, t) - 0.5 * b.interp_component(3 * (last - 1) + 2, t);
+  }
+  IONFLUX_HD double out_time(int k) const { return out.times ? out.times[k] : k * out.period; }
+  IONFLUX_HD bool has_out(int k) const {
+    if (out.times) return k < out.n_times;
+    return out.period > 0.0;
+  }
+
+  IONFLUX_HD void emit(const Bdf<DfnModel>& b, double t, double v) {
+    const DView y = b.vec(kDelta);
+    if (sink.wants_state()) b.interpolate(t, y);
+    sink.record(t, v, p.current, p.current * t / 3600.0, y);
+    ++run.n_out;
+  }
+
+  //! Initialise; returns the status (running unless the cell cannot start).
+  IONFLUX_HD CellStatus init() {
+    DfnModel m{p, l, jac(), l.n_state};
+    Bdf<DfnModel> b{m, opt, run.bdf, ws, l.n_state};
+    run.status = CellStatus::running;
+    run.capacity_ah = run.energy_wh = 0.0;
+    run.n_out = 0;
+    run.next_out = 0;
+    run.t_final = 0.0;
+    const DView y = b.phi(0), yp = b.phi(1);
+    initial_guess(p, l, y);
+    if (!consistent_init(p, l, y, yp, jac(), b.vec(kRes), b.vec(kDelta))) {
+      run.status = CellStatus::init_failure;
+      return run.status;
+    }
+    b.start(0.0, out.t_end);
+    run.v = dfn::terminal_voltage(l, y);
+    run.t_prev = 0.0;
+    run.v_prev = run.v;
+    // t = 0 output (interpolation at t_n = 0 returns phi_0)
+    {
+      const DView yo = b.vec(kDelta);
+      for (int k = 0; k < l.n_state; ++k) yo[k] = y[k];
+      sink.record(0.0, run.v, p.current, 0.0, yo);
+      ++run.n_out;
+      if (has_out(0) && out_time(0) <= 0.0) run.next_out = 1;
+    }
+    if (!(run.v == run.v)) run.status = CellStatus::nonphysical_state;
+    else if (run.v <= p.v_min || run.v >= p.v_max) run.status = CellStatus::cutoff_at_start;
+    return run.status;
+  }
+
+  //! Event function: positive while inside the voltage window.
+  IONFLUX_HD double g_event(double v) const {
+    const double a = v - p.v_min, c = p.v_max - v;
+    return a < c ? a : c;
+  }
+
+  //! Advance up to max_steps steps. Returns the status (running if not finished).
+  IONFLUX_HD CellStatus advance(int max_steps) {
+    if (run.status != CellStatus::running) return run.status;
+    DfnModel m{p, l, jac(), l.n_state};
+    Bdf<DfnModel> b{m, opt, run.bdf, ws, l.n_state};
+    for (int it = 0; it < max_steps; ++it) {
+      if (run.bdf.nst >= opt.max_steps) return run.status = CellStatus::step_limit;
+      const CellStatus st = b.step();
+      if (st != CellStatus::running) return run.status = st;
+      const double tn = run.bdf.t;
+      const double vn = dfn::terminal_voltage(l, b.phi(0));
+      if (!(vn == vn)) return run.status = CellStatus::nonphysical_state;
+      // locate the end of the run within this step: cut-off or end time
+      double t_stop = tn, v_stop = vn;
+      CellStatus end = CellStatus::running;
+      if (g_event(vn) <= 0.0) {
+        end = (vn - p.v_min < p.v_max - vn) ? CellStatus::cutoff_lower : CellStatus::cutoff_upper;
+        double a = run.t_prev, ga = g_event(run.v_prev), c = tn, gc = g_event(vn);
+        const double ttol = 1e-13 * (fabs(tn) + run.bdf.hused);
+        for (int r = 0; r < 200 && fabs(c - a) > ttol; ++r) {
+          const double tm = (a * gc - c * ga) / (gc - ga);
+          const double gm = g_event(voltage_at(b, tm));
+          if (gm == 0.0) {
+            a = c = tm;
+            break;
+          }
+          if ((gm > 0.0) == (gc > 0.0)) {  // root between a and tm
+            c = tm;
+            gc = gm;
+            ga *= 0.5;
+          } else {
+            a = c;
+            ga = gc;
+            c = tm;
+            gc = gm;
+          }
+        }
+        t_stop = c;
+        v_stop = voltage_at(b, t_stop);
+      } else if (tn >= out.t_end) {
+        end = CellStatus::finished;
+        t_stop = out.t_end;
+        v_stop = voltage_at(b, t_stop);
+      }
+      // energy over [t_prev, t_stop] by Simpson's rule on the interpolant
+      const double tm = 0.5 * (run.t_prev + t_stop);
+      run.energy_wh +=
+          p.current * (t_stop - run.t_prev) * (run.v_prev + 4.0 * voltage_at(b, tm) + v_stop) / 6.0 / 3600.0;
+      // outputs strictly before t_stop
+      while (has_out(run.next_out) && out_time(run.next_out) < t_stop) {
+        const double to = out_time(run.next_out);
+        if (to > run.t_prev) emit(b, to, voltage_at(b, to));
+        ++run.next_out;
+      }
+      run.t_prev = t_stop;
+      run.v_prev = v_stop;
+      if (end != CellStatus::running) {
+        emit(b, t_stop, v_stop);
+        run.t_final = t_stop;
+        run.v = v_stop;
+        run.capacity_ah = p.current * t_stop / 3600.0;
+        return run.status = end;
+      }
+      run.v = vn;
+    }
+    return run.status;
+  }
+};
+
+}  // namespace ionflux

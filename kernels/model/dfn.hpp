@@ -1,0 +1,168 @@
+// The isothermal DFN residual F(t, y, y') = 0 of one cell, and its Newton matrix
+// dF/dy + cj dF/dy', both built from the same local stencils below (face fluxes,
+// kinetics, particle fluxes). Equations: PyBaMM 26.10's DFN (see
+// shared/reference/pybamm-dfn.md, section 1.3); discretisation: PyBaMM's finite
+// volumes (section 1.5).
+#pragma once
+
+#include "functions.hpp"
+#include "layout.hpp"
+
+namespace ionflux {
+namespace dfn {
+
+//! Harmonic face mean of node values, weighted by the two cell widths.
+template <class T>
+IONFLUX_HD T harmonic_face(const T& vl, const T& vr, double dxl, double dxr) {
+  const double beta = dxl / (dxl + dxr);
+  return (vl * vr) / (beta * vr + (1.0 - beta) * vl);
+}
+//! Arithmetic face mean of node values (PyBaMM's node_to_edge "arithmetic"): linear
+//! interpolation to the face, so on a non-uniform mesh the nearer node weighs more.
+template <class T>
+IONFLUX_HD T arithmetic_face(const T& vl, const T& vr, double dxl, double dxr) {
+  return (dxr * vl + dxl * vr) / (dxl + dxr);
+}
+
+//! Electrolyte fluxes at the face between nodes L and R:
+//! ie = kappa_eff (chiRT/(F c) dc/dx - dphi/dx)   [A/m2]
+//! N  = -D_eff dc/dx + t+ ie / F                    [mol/m2/s]
+template <class T>
+IONFLUX_HD void electrolyte_face(const CellParams& p, const NodeGeom& gl, const NodeGeom& gr, const T& cl,
+                                 const T& cr, const T& phil, const T& phir, T& n_flux, T& ie) {
+  const double temp = p.temperature;
+  const double d = 0.5 * (gl.dx + gr.dx);
+  const T grad_c = (cr - cl) / d;
+  const T grad_phi = (phir - phil) / d;
+  const T kappa = arithmetic_face(fn::electrolyte_conductivity(p.electrolyte_conductivity, cl, temp) * gl.tor,
+                                  fn::electrolyte_conductivity(p.electrolyte_conductivity, cr, temp) * gr.tor,
+                                  gl.dx, gr.dx);
+  const T chi = harmonic_face(fn::chi_rt_over_fc(p, cl, temp), fn::chi_rt_over_fc(p, cr, temp), gl.dx, gr.dx);
+  ie = kappa * (chi * grad_c - grad_phi);
+  const T de = harmonic_face(fn::electrolyte_diffusivity(p.electrolyte_diffusivity, cl, temp) * gl.tor,
+                             fn::electrolyte_diffusivity(p.electrolyte_diffusivity, cr, temp) * gr.tor, gl.dx, gr.dx);
+  const T tp = arithmetic_face(fn::transference_number(p.transference, cl, temp),
+                               fn::transference_number(p.transference, cr, temp), gl.dx, gr.dx);
+  n_flux = -de * grad_c + tp * ie / constants::F;
+}
+
+//! Butler-Volmer pore-wall flux (symmetric, n_e = 1) [A/m2].
+template <class T>
+IONFLUX_HD T butler_volmer(const CellParams& p, const ElectrodeParams& e, const T& ce, const T& phie, const T& phis,
+                           const T& csurf) {
+  const double temp = p.temperature;
+  const T j0 = fn::exchange_current(e, ce, csurf, temp, p.c_e_init);
+  const T u = fn::ocp(e, csurf / e.c_max, temp, p.t_ref);
+  const T eta = phis - phie - u;
+  return 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * eta);
+}
+
+//! Particle surface concentration by PyBaMM's linear extrapolation from the last two shells.
+IONFLUX_HD inline double surface_weight_outer() { return 1.5; }
+IONFLUX_HD inline double surface_weight_inner() { return -0.5; }
+IONFLUX_HD inline double surface_concentration(const DView& y, int off, int nr) {
+  return surface_weight_outer() * y[off + nr - 1] + surface_weight_inner() * y[off + nr - 2];
+}
+
+//! Particle shell geometry on the uniform r mesh of radius R with nr shells.
+struct Shell {
+  double r2_in, r2_out, vol;  // r^2 at inner and outer edge, (r_out^3 - r_in^3)/3
+};
+IONFLUX_HD inline Shell shell(double radius, int nr, int k) {
+  const double dr = radius / nr;
+  const double ri = k * dr, ro = (k + 1) * dr;
+  return Shell{ri * ri, ro * ro, (ro * ro * ro - ri * ri * ri) / 3.0};
+}
+
+//! Radial flux N = -D dc/dr at the interior edge between shells k and k+1 [mol/m2/s].
+template <class T>
+IONFLUX_HD T particle_face(const CellParams& p, const ElectrodeParams& e, double dr, const T& ck, const T& ck1) {
+  const T dl = fn::particle_diffusivity(e, ck, p.temperature);
+  const T dr_ = fn::particle_diffusivity(e, ck1, p.temperature);
+  return -harmonic_face(dl, dr_, dr, dr) * (ck1 - ck) / dr;
+}
+
+//! Terminal voltage: phi_s,p extrapolated linearly to x = L from the last two nodes.
+IONFLUX_HD inline double terminal_voltage(const Layout& l, const DView& y) {
+  const int last = l.nx - 1;
+  return 1.5 * y[3 * last + 2] - 0.5 * y[3 * (last - 1) + 2];
+}
+
+//! Is unknown k differential (has a time derivative)?
+IONFLUX_HD inline bool is_differential(const Layout& l, int k) {
+  if (k < 3 * l.nx) return k % 3 == 0;
+  return k >= l.off_cn;
+}
+//! Mass-matrix entry of unknown k (eps for c_e, 1 for shells, 0 for algebraic).
+IONFLUX_HD inline double mass(const CellParams& p, const Layout& l, int k) {
+  if (k < 3 * l.nx) return (k % 3 == 0) ? node_geom(p, l, k / 3).eps : 0.0;
+  return k >= l.off_cn ? 1.0 : 0.0;
+}
+//! Does unknown k take part in error and convergence norms? (j and the separator's
+//! unused phi_s slot do not: they are not PyBaMM states.)
+IONFLUX_HD inline bool in_norm(const Layout& l, int k) {
+  if (k < 3 * l.nx) return !(k % 3 == 2 && l.domain(k / 3) == 1);
+  return k >= l.off_cn;
+}
+
+//! Residual F(t, y, y') (time enters only through the applied current, constant here).
+//! Units: c_e rows mol/m3/s, phi rows A/m3, j rows A/m2, shell rows mol/m3/s.
+IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const DView& y, const DView& yp,
+                                const DView& f) {
+  const double i_cell = p.current / p.area;
+  for (int i = 0; i < l.nx; ++i) {
+    const NodeGeom g = node_geom(p, l, i);
+    f[3 * i] = g.eps * yp[3 * i];
+    f[3 * i + 1] = 0.0;
+    f[3 * i + 2] = (g.dom == 1) ? y[3 * i + 2] : 0.0;
+  }
+  // electrolyte faces
+  NodeGeom gl = node_geom(p, l, 0);
+  for (int i = 0; i + 1 < l.nx; ++i) {
+    const NodeGeom gr = node_geom(p, l, i + 1);
+    double nf, ie;
+    electrolyte_face(p, gl, gr, y[3 * i], y[3 * i + 3], y[3 * i + 1], y[3 * i + 4], nf, ie);
+    f[3 * i] += nf / gl.dx;
+    f[3 * i + 3] -= nf / gr.dx;
+    f[3 * i + 1] += ie / gl.dx;
+    f[3 * i + 4] -= ie / gr.dx;
+    gl = gr;
+  }
+  // solid phase, reactions and particles
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const NodeGeom g = node_geom(p, l, i);
+    const ElectrodeParams& e = *g.e;
+    const double sig = sigma_eff(e);
+    const bool first = (i == 0) || (i == l.nn + l.ns);
+    const bool last = (i == l.nn - 1) || (i == l.nx - 1);
+    // i_s at the left and right faces of node i
+    double is_l, is_r;
+    if (first) is_l = (i == 0) ? -sig * 2.0 * y[2] / g.dx : 0.0;
+    else is_l = -sig * (y[3 * i + 2] - y[3 * i - 1]) / g.dx;
+    if (last) is_r = (i == l.nx - 1) ? i_cell : 0.0;
+    else is_r = -sig * (y[3 * i + 5] - y[3 * i + 2]) / g.dx;
+    const int jk = l.j_index(i);
+    const double j = y[jk];
+    f[3 * i] -= g.a * j / constants::F;
+    f[3 * i + 1] -= g.a * j;
+    f[3 * i + 2] = (is_r - is_l) / g.dx + g.a * j;
+    // kinetics
+    const int off = l.cs_offset(i);
+    const int nr = l.nr(i);
+    const double cs = surface_concentration(y, off, nr);
+    f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs);
+    // particle
+    const double dr = e.particle_radius / nr;
+    double n_in = 0.0;
+    for (int k = 0; k < nr; ++k) {
+      const Shell s = shell(e.particle_radius, nr, k);
+      const double n_out = (k + 1 < nr) ? particle_face(p, e, dr, y[off + k], y[off + k + 1]) : j / constants::F;
+      f[off + k] = yp[off + k] + (s.r2_out * n_out - s.r2_in * n_in) / s.vol;
+      n_in = n_out;
+    }
+  }
+}
+
+}  // namespace dfn
+}  // namespace ionflux

@@ -1,0 +1,180 @@
+// Parameter functions of the shipped sets, and PyBaMM's wrappers around them
+// (clipping, the OCP asymptotes, the regularised powers in j0). Templates on the
+// scalar type so the same code yields values (double) and derivatives (Dual<N>).
+// Formulas: PyBaMM 26.10 input/parameters/lithium_ion/{Chen2020,Marquis2019}.py and
+// parameters/lithium_ion_parameters.py.
+#pragma once
+
+#include "cell_params.hpp"
+#include "dual.hpp"
+
+namespace ionflux {
+namespace fn {
+
+IONFLUX_HD inline double arrhenius_factor(double e_a, double t) {
+  return exp(e_a / constants::R * (1.0 / 298.15 - 1.0 / t));
+}
+
+//! PyBaMM's U_asymptote_approaching_zero: a softplus barrier (1 mV at sto = 1e-3),
+//! continued linearly where exp would saturate, exactly as PyBaMM evaluates it.
+template <class T>
+IONFLUX_HD T ocp_barrier(const T& sto) {
+  const double a = 205.0568621937484;
+  const double b = 6910.192179565431;
+  const double c = -7.7e-4;
+  const double max_safe_exp = 36.7368005696771;  // log(2 / DBL_EPSILON)
+  const double sto_limit = c - max_safe_exp / b;
+  const T s = ad_max(sto, sto_limit);
+  const T lin = ad_min(sto - sto_limit, 0.0);
+  return a * (ad_log(1.0 + ad_exp(-b * (s - c))) - b * lin);
+}
+
+template <class T>
+IONFLUX_HD T ocp_ref(const FunctionRef& f, const T& x) {
+  switch (f.id) {
+    case FunctionId::graphite_lgm50_ocp_chen2020:
+      return 1.9793 * ad_exp(-39.3631 * x) + 0.2482 - 0.0909 * ad_tanh(29.8538 * (x - 0.1234)) -
+             0.04478 * ad_tanh(14.9159 * (x - 0.2769)) - 0.0205 * ad_tanh(30.4444 * (x - 0.6103));
+    case FunctionId::nmc_lgm50_ocp_chen2020:
+      return -0.8090 * x + 4.4875 - 0.0428 * ad_tanh(18.5138 * (x - 0.5542)) -
+             17.7326 * ad_tanh(15.7890 * (x - 0.3117)) + 17.5842 * ad_tanh(15.9308 * (x - 0.3120));
+    case FunctionId::graphite_mcmb2528_ocp_dualfoil1998:
+      return 0.194 + 1.5 * ad_exp(-120.0 * x) + 0.0351 * ad_tanh((x - 0.286) / 0.083) -
+             0.0045 * ad_tanh((x - 0.849) / 0.119) - 0.035 * ad_tanh((x - 0.9233) / 0.05) -
+             0.0147 * ad_tanh((x - 0.5) / 0.034) - 0.102 * ad_tanh((x - 0.194) / 0.142) -
+             0.022 * ad_tanh((x - 0.9) / 0.0164) - 0.011 * ad_tanh((x - 0.124) / 0.0226) +
+             0.0155 * ad_tanh((x - 0.105) / 0.029);
+    case FunctionId::lico2_ocp_dualfoil1998: {
+      const T s = 1.062 * x;
+      return 2.16216 + 0.07645 * ad_tanh(30.834 - 54.4806 * s) + 2.1581 * ad_tanh(52.294 - 50.294 * s) -
+             0.14169 * ad_tanh(11.0923 - 19.8543 * s) + 0.2051 * ad_tanh(1.4684 - 5.4888 * s) +
+             0.2531 * ad_tanh((-s + 0.56478) / 0.1316) - 0.02167 * ad_tanh((s - 0.525) / 0.006);
+    }
+    default:
+      return T(f.p[0]);
+  }
+}
+
+template <class T>
+IONFLUX_HD T sech2(const T& z) {
+  const T c = ad_cosh(z);
+  return 1.0 / (c * c);
+}
+
+template <class T>
+IONFLUX_HD T entropic_change(const FunctionRef& f, const T& x) {
+  switch (f.id) {
+    case FunctionId::graphite_entropic_change_moura2016: {
+      const double cm = 24983.2619938437;
+      return -1.5 * (120.0 / cm) * ad_exp(-120.0 * x) + (0.0351 / (0.083 * cm)) * sech2((x - 0.286) / 0.083) -
+             (0.0045 / (0.119 * cm)) * sech2((x - 0.849) / 0.119) -
+             (0.035 / (0.05 * cm)) * sech2((x - 0.9233) / 0.05) - (0.0147 / (0.034 * cm)) * sech2((x - 0.5) / 0.034) -
+             (0.102 / (0.142 * cm)) * sech2((x - 0.194) / 0.142) - (0.022 / (0.0164 * cm)) * sech2((x - 0.9) / 0.0164) -
+             (0.011 / (0.0226 * cm)) * sech2((x - 0.124) / 0.0226) + (0.0155 / (0.029 * cm)) * sech2((x - 0.105) / 0.029);
+    }
+    case FunctionId::lico2_entropic_change_moura2016: {
+      const double cm = 51217.9257309275;
+      const T s = 1.062 * x;
+      return 0.07645 * (-54.4806 / cm) * sech2(30.834 - 54.4806 * s) + 2.1581 * (-50.294 / cm) * sech2(52.294 - 50.294 * s) +
+             0.14169 * (19.854 / cm) * sech2(11.0923 - 19.8543 * s) - 0.2051 * (5.4888 / cm) * sech2(1.4684 - 5.4888 * s) -
+             (0.2531 / 0.1316 / cm) * sech2((-s + 0.56478) / 0.1316) - (0.02167 / 0.006 / cm) * sech2((s - 0.525) / 0.006);
+    }
+    default:
+      return T(f.p[0]);
+  }
+}
+
+//! The OCP as the DFN uses it: U_ref(sto_c) + (T - T_ref) dU/dT(sto_c) + barriers(sto),
+//! with sto_c = clip(sto, 1e-10, 1 - 1e-10).
+template <class T>
+IONFLUX_HD T ocp(const ElectrodeParams& e, const T& sto, double temp, double t_ref) {
+  const T sc = ad_clip(sto, 1e-10, 1.0 - 1e-10);
+  T u = ocp_ref(e.ocp, sc);
+  if (temp != t_ref) u = u + (temp - t_ref) * entropic_change(e.entropic, sc);
+  return u + ocp_barrier(sto) - ocp_barrier(1.0 - sto);
+}
+
+//! PyBaMM's RegPower: (x/s)((x/s)^2 + 1e-6)^((a-1)/2) s^a (delta = 1e-3).
+template <class T>
+IONFLUX_HD T reg_power(const T& x, double a, double scale) {
+  const T xs = x / scale;
+  return xs * ad_pow(xs * xs + 1e-6, 0.5 * (a - 1.0)) * pow(scale, a);
+}
+
+//! Exchange-current density [A/m2] with PyBaMM's clipping and regularisation.
+template <class T>
+IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c_s_surf, double temp,
+                              double c_e_scale) {
+  if (e.exchange.id == FunctionId::constant) return T(e.exchange.p[0]);
+  const T ce = ad_max(c_e, 0.0);
+  const T cs = ad_clip(c_s_surf, 0.0, e.c_max);
+  // exchange_current_sqrt_arrhenius
+  return e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * reg_power(ce, 0.5, c_e_scale) *
+         reg_power(cs, 0.5, e.c_max) * reg_power(e.c_max - cs, 0.5, e.c_max);
+}
+
+//! Particle diffusivity [m2/s] at concentration c_s (sto clipped to [1e-10, 1-1e-10]).
+template <class T>
+IONFLUX_HD T particle_diffusivity(const ElectrodeParams& e, const T& c_s, double temp) {
+  switch (e.diffusivity.id) {
+    case FunctionId::arrhenius:
+      return T(e.diffusivity.p[0] * arrhenius_factor(e.diffusivity.p[1], temp));
+    default:
+      return T(e.diffusivity.p[0]);
+  }
+}
+
+//! Whether D_s depends on the concentration (affects the Jacobian's sparsity only).
+IONFLUX_HD inline bool particle_diffusivity_is_constant(const ElectrodeParams& e) {
+  return e.diffusivity.id == FunctionId::constant || e.diffusivity.id == FunctionId::arrhenius;
+}
+
+//! Electrolyte diffusivity [m2/s], evaluated at max(c_e, 10).
+template <class T>
+IONFLUX_HD T electrolyte_diffusivity(const FunctionRef& f, const T& c_e, double temp) {
+  const T c = ad_max(c_e, 10.0) / 1000.0;
+  switch (f.id) {
+    case FunctionId::electrolyte_diffusivity_nyman2008:
+      return 8.794e-11 * c * c - 3.972e-10 * c + 4.862e-10;
+    case FunctionId::electrolyte_diffusivity_capiglia1999:
+      return 5.34e-10 * ad_exp(-0.65 * c) * arrhenius_factor(37040.0, temp);
+    default:
+      return T(f.p[0]);
+  }
+}
+
+//! Electrolyte conductivity [S/m], evaluated at max(c_e, 10).
+template <class T>
+IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double temp) {
+  const T c = ad_max(c_e, 10.0) / 1000.0;
+  switch (f.id) {
+    case FunctionId::electrolyte_conductivity_nyman2008:
+      return 0.1297 * c * c * c - 2.51 * ad_pow(c, 1.5) + 3.329 * c;
+    case FunctionId::electrolyte_conductivity_capiglia1999:
+      return (0.0911 + 1.9101 * c - 1.052 * c * c + 0.1554 * c * c * c) * arrhenius_factor(34700.0, temp);
+    default:
+      return T(f.p[0]);
+  }
+}
+
+template <class T>
+IONFLUX_HD T transference_number(const FunctionRef& f, const T& /*c_e*/, double /*temp*/) {
+  return T(f.p[0]);
+}
+
+template <class T>
+IONFLUX_HD T thermodynamic_factor(const FunctionRef& f, const T& /*c_e*/, double /*temp*/) {
+  return T(f.p[0]);
+}
+
+//! chi RT/(F c_e) with c_e clipped at 1e-2, chi = 2 (1 - t+) TDF (Stefan-Maxwell).
+template <class T>
+IONFLUX_HD T chi_rt_over_fc(const CellParams& p, const T& c_e, double temp) {
+  const T c = ad_max(c_e, 1e-2);
+  const T chi = 2.0 * (1.0 - transference_number(p.transference, c, temp)) *
+                thermodynamic_factor(p.thermodynamic_factor, c, temp);
+  return (constants::R * temp / constants::F) * chi / c;
+}
+
+}  // namespace fn
+}  // namespace ionflux

@@ -1,0 +1,96 @@
+// Where each unknown lives in a cell's state vector, and the geometry of the mesh.
+// The mesh is in fractional coordinates; each cell scales it by its own thicknesses
+// and radii (so geometry can vary per cell).
+#pragma once
+
+#include "cell_params.hpp"
+
+namespace ionflux {
+
+//! State vector layout (n_state entries per cell):
+//!   [0, 3 nx)              per x node i: c_e, phi_e, phi_s  (phi_s is an unused 0 in the separator)
+//!   [off_j, +nn+np)        pore-wall flux j [A/m2] at electrode nodes (algebraic)
+//!   [off_cn, +nn*rn)       negative particle shells, node-major
+//!   [off_cp, +np*rp)       positive particle shells
+struct Layout {
+  int nn, ns, np, nx, rn, rp;
+  int off_j, off_cn, off_cp, n_state;
+  // Jacobian / factor storage (see newton.hpp)
+  int jac_node, off_part, jac_size;
+
+  IONFLUX_HD static Layout make(const MeshSpec& m) {
+    Layout l{};
+    l.nn = m.x_n;
+    l.ns = m.x_s;
+    l.np = m.x_p;
+    l.nx = m.x_n + m.x_s + m.x_p;
+    l.rn = m.r_n;
+    l.rp = m.r_p;
+    l.off_j = 3 * l.nx;
+    l.off_cn = l.off_j + l.nn + l.np;
+    l.off_cp = l.off_cn + l.nn * l.rn;
+    l.n_state = l.off_cp + l.np * l.rp;
+    l.jac_node = 48;
+    l.off_part = l.jac_node * l.nx;
+    l.jac_size = l.off_part + 5 * (l.nn * l.rn + l.np * l.rp);
+    return l;
+  }
+  IONFLUX_HD int domain(int i) const { return i < nn ? 0 : (i < nn + ns ? 1 : 2); }
+  IONFLUX_HD bool electrode(int i) const { return i < nn || i >= nn + ns; }
+  //! Index of j for electrode node i.
+  IONFLUX_HD int j_index(int i) const { return off_j + (i < nn ? i : i - ns); }
+  //! Offset of the first shell of electrode node i.
+  IONFLUX_HD int cs_offset(int i) const { return i < nn ? off_cn + i * rn : off_cp + (i - nn - ns) * rp; }
+  IONFLUX_HD int nr(int i) const { return i < nn ? rn : rp; }
+  //! Offset of node i's particle block in the factor storage (5 per shell).
+  IONFLUX_HD int part_offset(int i) const {
+    return off_part + 5 * (i < nn ? i * rn : nn * rn + (i - nn - ns) * rp);
+  }
+};
+
+//! Geometry and transport factors of one x node of one cell.
+struct NodeGeom {
+  int dom;                    //!< 0 negative, 1 separator, 2 positive
+  double dx;                  //!< cell width [m]
+  double eps;                 //!< porosity
+  double tor;                 //!< eps^b_e (Bruggeman transport efficiency)
+  double a;                   //!< surface area per volume 3 eps_s / R [1/m]
+  const ElectrodeParams* e;   //!< electrode parameters, null in the separator
+};
+
+IONFLUX_HD inline NodeGeom node_geom(const CellParams& p, const Layout& l, int i) {
+  NodeGeom g{};
+  g.dom = l.domain(i);
+  if (g.dom == 0) {
+    g.e = &p.neg;
+    g.dx = p.neg.thickness / l.nn;
+  } else if (g.dom == 2) {
+    g.e = &p.pos;
+    g.dx = p.pos.thickness / l.np;
+  } else {
+    g.e = nullptr;
+    g.dx = p.sep_thickness / l.ns;
+    g.eps = p.sep_porosity;
+    g.tor = pow(p.sep_porosity, p.sep_bruggeman_e);
+    g.a = 0.0;
+    return g;
+  }
+  g.eps = g.e->porosity;
+  g.tor = pow(g.e->porosity, g.e->bruggeman_e);
+  g.a = 3.0 * g.e->active_fraction / g.e->particle_radius;
+  return g;
+}
+
+//! Effective solid conductivity sigma (1 - eps)^b_s [S/m] (PyBaMM's full DFN).
+IONFLUX_HD inline double sigma_eff(const ElectrodeParams& e) {
+  return e.conductivity * pow(1.0 - e.porosity, e.bruggeman_s);
+}
+
+//! x coordinate of node i's centre [m].
+IONFLUX_HD inline double node_x(const CellParams& p, const Layout& l, int i) {
+  if (i < l.nn) return (i + 0.5) * p.neg.thickness / l.nn;
+  if (i < l.nn + l.ns) return p.neg.thickness + (i - l.nn + 0.5) * p.sep_thickness / l.ns;
+  return p.neg.thickness + p.sep_thickness + (i - l.nn - l.ns + 0.5) * p.pos.thickness / l.np;
+}
+
+}  // namespace ionflux

@@ -1,0 +1,259 @@
+// The condensed Newton matrix of one cell (DESIGN.md, appendix): assembly from the
+// model's stencils by forward-mode AD, static condensation of the particle shells
+// and the pore-wall flux at every electrode node, and a block-tridiagonal (3x3)
+// LU in x. Cost O(nx * 27 + n_shells); no dense or general sparse matrices.
+#pragma once
+
+#include "../numerics/small_matrix.hpp"
+#include "dfn.hpp"
+
+namespace ionflux {
+namespace dfn {
+
+// Per-x-node factor storage (Layout::jac_node = 48 doubles).
+enum JacSlot : int {
+  kL = 0,    // 9: block coupling node i to node i-1
+  kD = 9,    // 9: diagonal block; after factorisation its inverse (Schur complement)
+  kU = 18,   // 9: block coupling node i to node i+1
+  kH = 27,   // 3: dF_node / dj
+  kK = 30,   // 3: dF_j / d(c_e, phi_e, phi_s)
+  kKc = 33,  // dF_j / dc_surf
+  kQ = 34,   // 1 / (1 - kc sigma_j)
+  kSigJ = 35,
+  kBj = 36,  // dF_last_shell / dj
+};
+// Per-shell storage (5 doubles): sub-diagonal (then Thomas multiplier), diagonal
+// (then inverse pivot), super-diagonal, v = A^-1 b, spare.
+enum ShellSlot : int { kSub = 0, kDiag = 1, kSup = 2, kV = 3 };
+
+IONFLUX_HD inline void load(const DView& s, int off, double* m, int n) {
+  for (int k = 0; k < n; ++k) m[k] = s[off + k];
+}
+IONFLUX_HD inline void store(const DView& s, int off, const double* m, int n) {
+  for (int k = 0; k < n; ++k) s[off + k] = m[k];
+}
+
+//! Assemble the Newton matrix dF/dy + cj dF/dy' at y into `jac`.
+//! With `ic` true, the rows of differential unknowns become identity rows (their
+//! corrections are zero): the matrix of the consistent-initialisation problem.
+IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const DView& y, double cj, bool ic,
+                                const DView& jac) {
+  const int JN = l.jac_node;
+  for (int k = 0; k < l.off_part; ++k) jac[k] = 0.0;
+  for (int i = 0; i < l.nx; ++i) {
+    const NodeGeom g = node_geom(p, l, i);
+    jac[JN * i + kD + 0] = ic ? 1.0 : cj * g.eps;
+    if (g.dom == 1) jac[JN * i + kD + 8] = 1.0;
+  }
+  // Electrolyte faces: AD over (c_L, c_R, phi_L, phi_R).
+  using D4 = Dual<4>;
+  NodeGeom gl = node_geom(p, l, 0);
+  for (int i = 0; i + 1 < l.nx; ++i) {
+    const NodeGeom gr = node_geom(p, l, i + 1);
+    D4 nf, ie;
+    electrolyte_face(p, gl, gr, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 3], 1),
+                     D4::variable(y[3 * i + 1], 2), D4::variable(y[3 * i + 4], 3), nf, ie);
+    const int bi = JN * i, bj = JN * (i + 1);
+    for (int row = ic ? 1 : 0; row < 2; ++row) {
+      const D4& fl = row == 0 ? nf : ie;
+      // node i: + flux / dx_i ; node i+1: - flux / dx_{i+1}
+      jac[bi + kD + row * 3 + 0] += fl.d[0] / gl.dx;
+      jac[bi + kD + row * 3 + 1] += fl.d[2] / gl.dx;
+      jac[bi + kU + row * 3 + 0] += fl.d[1] / gl.dx;
+      jac[bi + kU + row * 3 + 1] += fl.d[3] / gl.dx;
+      jac[bj + kL + row * 3 + 0] -= fl.d[0] / gr.dx;
+      jac[bj + kL + row * 3 + 1] -= fl.d[2] / gr.dx;
+      jac[bj + kD + row * 3 + 0] -= fl.d[1] / gr.dx;
+      jac[bj + kD + row * 3 + 1] -= fl.d[3] / gr.dx;
+    }
+    gl = gr;
+  }
+  using D2 = Dual<2>;
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const NodeGeom g = node_geom(p, l, i);
+    const ElectrodeParams& e = *g.e;
+    const int b = JN * i;
+    const double gs = sigma_eff(e) / (g.dx * g.dx);
+    const bool first = (i == 0) || (i == l.nn + l.ns);
+    const bool last = (i == l.nn - 1) || (i == l.nx - 1);
+    if (i == 0) jac[b + kD + 8] += 2.0 * gs;
+    if (!first) {
+      jac[b + kD + 8] += gs;
+      jac[b + kL + 8] -= gs;
+    }
+    if (!last) {
+      jac[b + kD + 8] += gs;
+      jac[b + kU + 8] -= gs;
+    }
+    jac[b + kH + 0] = ic ? 0.0 : -g.a / constants::F;
+    jac[b + kH + 1] = -g.a;
+    jac[b + kH + 2] = g.a;
+    // kinetics: F_j = j - BV(c_e, phi_e, phi_s, c_surf)
+    const int off = l.cs_offset(i);
+    const int nr = l.nr(i);
+    const D4 bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1),
+                                D4::variable(y[3 * i + 2], 2), D4::variable(surface_concentration(y, off, nr), 3));
+    jac[b + kK + 0] = -bv.d[0];
+    jac[b + kK + 1] = -bv.d[1];
+    jac[b + kK + 2] = -bv.d[2];
+    jac[b + kKc] = -bv.d[3];
+    // particle shells: tridiagonal in r
+    const int po = l.part_offset(i);
+    const double dr = e.particle_radius / nr;
+    const bool const_d = fn::particle_diffusivity_is_constant(e);
+    for (int k = 0; k < nr; ++k) {
+      jac[po + 5 * k + kSub] = 0.0;
+      jac[po + 5 * k + kSup] = 0.0;
+      jac[po + 5 * k + kDiag] = ic ? 1.0 : cj;
+    }
+    if (!ic) {
+      for (int k = 0; k + 1 < nr; ++k) {
+        const Shell s0 = shell(e.particle_radius, nr, k), s1 = shell(e.particle_radius, nr, k + 1);
+        double dn0, dn1;  // dN/dc_k, dN/dc_{k+1}
+        if (const_d) {
+          const double dk = fn::particle_diffusivity(e, y[off + k], p.temperature);
+          dn0 = dk / dr;
+          dn1 = -dk / dr;
+        } else {
+          const D2 nf = particle_face(p, e, dr, D2::variable(y[off + k], 0), D2::variable(y[off + k + 1], 1));
+          dn0 = nf.d[0];
+          dn1 = nf.d[1];
+        }
+        jac[po + 5 * k + kDiag] += s0.r2_out / s0.vol * dn0;
+        jac[po + 5 * k + kSup] += s0.r2_out / s0.vol * dn1;
+        jac[po + 5 * (k + 1) + kSub] -= s1.r2_in / s1.vol * dn0;
+        jac[po + 5 * (k + 1) + kDiag] -= s1.r2_in / s1.vol * dn1;
+      }
+      const Shell sl = shell(e.particle_radius, nr, nr - 1);
+      jac[b + kBj] = sl.r2_out / (sl.vol * constants::F);
+    } else {
+      jac[b + kBj] = 0.0;
+    }
+  }
+}
+
+//! Factorise the assembled matrix in place. Returns false on a singular pivot.
+IONFLUX_HD inline bool factorize(const Layout& l, const DView& jac) {
+  const int JN = l.jac_node;
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const int b = JN * i;
+    const int po = l.part_offset(i);
+    const int nr = l.nr(i);
+    // Thomas factorisation of the shell tridiagonal
+    double piv = jac[po + kDiag];
+    if (!(fabs(piv) > 0.0)) return false;
+    jac[po + kDiag] = 1.0 / piv;
+    for (int k = 1; k < nr; ++k) {
+      const double m = jac[po + 5 * k + kSub] * jac[po + 5 * (k - 1) + kDiag];
+      piv = jac[po + 5 * k + kDiag] - m * jac[po + 5 * (k - 1) + kSup];
+      if (!(fabs(piv) > 0.0)) return false;
+      jac[po + 5 * k + kSub] = m;
+      jac[po + 5 * k + kDiag] = 1.0 / piv;
+    }
+    // v = A^-1 (bj e_last)
+    for (int k = 0; k < nr; ++k) jac[po + 5 * k + kV] = 0.0;
+    jac[po + 5 * (nr - 1) + kV] = jac[b + kBj];
+    for (int k = 1; k < nr; ++k) jac[po + 5 * k + kV] -= jac[po + 5 * k + kSub] * jac[po + 5 * (k - 1) + kV];
+    jac[po + 5 * (nr - 1) + kV] *= jac[po + 5 * (nr - 1) + kDiag];
+    for (int k = nr - 2; k >= 0; --k)
+      jac[po + 5 * k + kV] = (jac[po + 5 * k + kV] - jac[po + 5 * k + kSup] * jac[po + 5 * (k + 1) + kV]) *
+                             jac[po + 5 * k + kDiag];
+    const double sig_j =
+        surface_weight_outer() * jac[po + 5 * (nr - 1) + kV] + surface_weight_inner() * jac[po + 5 * (nr - 2) + kV];
+    const double den = 1.0 - jac[b + kKc] * sig_j;
+    if (!(fabs(den) > 0.0)) return false;
+    const double q = 1.0 / den;
+    jac[b + kSigJ] = sig_j;
+    jac[b + kQ] = q;
+    // D -= q h k^T
+    for (int r = 0; r < 3; ++r)
+      for (int c = 0; c < 3; ++c) jac[b + kD + r * 3 + c] -= q * jac[b + kH + r] * jac[b + kK + c];
+  }
+  // block LU in x
+  double dinv[9], d[9], lb[9], ub[9], t[9], t2[9];
+  for (int i = 0; i < l.nx; ++i) {
+    const int b = JN * i;
+    load(jac, b + kD, d, 9);
+    if (i > 0) {
+      load(jac, b + kL, lb, 9);
+      load(jac, JN * (i - 1) + kU, ub, 9);
+      mat3::mul(lb, dinv, t);  // dinv holds node i-1's inverse
+      mat3::mul(t, ub, t2);
+      for (int k = 0; k < 9; ++k) d[k] -= t2[k];
+    }
+    if (!mat3::inverse(d, dinv)) return false;
+    store(jac, b + kD, dinv, 9);
+  }
+  return true;
+}
+
+//! Solve (factorised matrix) x = r in place.
+IONFLUX_HD inline void solve(const Layout& l, const DView& jac, const DView& r) {
+  const int JN = l.jac_node;
+  // 1. particle solves and elimination of j
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const int b = JN * i;
+    const int po = l.part_offset(i);
+    const int off = l.cs_offset(i);
+    const int nr = l.nr(i);
+    for (int k = 1; k < nr; ++k) r[off + k] -= jac[po + 5 * k + kSub] * r[off + k - 1];
+    r[off + nr - 1] *= jac[po + 5 * (nr - 1) + kDiag];
+    for (int k = nr - 2; k >= 0; --k)
+      r[off + k] = (r[off + k] - jac[po + 5 * k + kSup] * r[off + k + 1]) * jac[po + 5 * k + kDiag];
+    const double sig_r = surface_weight_outer() * r[off + nr - 1] + surface_weight_inner() * r[off + nr - 2];
+    const int jk = l.j_index(i);
+    const double g0 = jac[b + kQ] * (r[jk] - jac[b + kKc] * sig_r);
+    r[jk] = g0;
+    for (int q = 0; q < 3; ++q) r[3 * i + q] -= jac[b + kH + q] * g0;
+  }
+  // 2. block forward sweep: y_i = r_i - L_i Dinv_{i-1} y_{i-1}
+  double z[3], y3[3], dinv[9], m[9];
+  for (int i = 0; i < l.nx; ++i) {
+    const int b = JN * i;
+    y3[0] = r[3 * i];
+    y3[1] = r[3 * i + 1];
+    y3[2] = r[3 * i + 2];
+    if (i > 0) {
+      load(jac, b + kL, m, 9);
+      double t[3];
+      mat3::mulv(m, z, t);
+      for (int q = 0; q < 3; ++q) y3[q] -= t[q];
+      for (int q = 0; q < 3; ++q) r[3 * i + q] = y3[q];
+    }
+    load(jac, b + kD, dinv, 9);
+    mat3::mulv(dinv, y3, z);
+  }
+  // 3. back substitution: x_i = Dinv_i (y_i - U_i x_{i+1})
+  for (int i = l.nx - 1; i >= 0; --i) {
+    const int b = JN * i;
+    for (int q = 0; q < 3; ++q) y3[q] = r[3 * i + q];
+    if (i + 1 < l.nx) {
+      load(jac, b + kU, m, 9);
+      double xn[3] = {r[3 * i + 3], r[3 * i + 4], r[3 * i + 5]}, t[3];
+      mat3::mulv(m, xn, t);
+      for (int q = 0; q < 3; ++q) y3[q] -= t[q];
+    }
+    load(jac, b + kD, dinv, 9);
+    mat3::mulv(dinv, y3, z);
+    for (int q = 0; q < 3; ++q) r[3 * i + q] = z[q];
+  }
+  // 4. recover j and the shells
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const int b = JN * i;
+    const int po = l.part_offset(i);
+    const int off = l.cs_offset(i);
+    const int nr = l.nr(i);
+    const int jk = l.j_index(i);
+    const double dj =
+        r[jk] - jac[b + kQ] * (jac[b + kK] * r[3 * i] + jac[b + kK + 1] * r[3 * i + 1] + jac[b + kK + 2] * r[3 * i + 2]);
+    r[jk] = dj;
+    for (int k = 0; k < nr; ++k) r[off + k] -= jac[po + 5 * k + kV] * dj;
+  }
+}
+
+}  // namespace dfn
+}  // namespace ionflux

@@ -1,0 +1,367 @@
+// Variable-order (1-5), variable-step BDF for index-1 DAEs F(t, y, y') = 0, in the
+// fixed-leading-coefficient form of SUNDIALS IDA (Brenan, Campbell & Petzold 1996;
+// Hindmarsh et al. 2005): modified divided differences phi_j, local error test in a
+// weighted RMS norm, order selection from the error estimates of orders k-1, k, k+1,
+// and a modified Newton iteration that reuses the factorised matrix across steps.
+//
+// The integrator is per cell and resumable: all its scalars live in BdfScalars and
+// its vectors in a strided workspace, so a launcher may stop after any step and
+// continue later, on the CPU or on a GPU.
+#pragma once
+
+#include "../common.hpp"
+
+namespace ionflux {
+
+constexpr int kBdfMaxOrder = 5;
+
+struct SolverOptions {
+  double rtol = 1e-6;
+  double atol = 1e-8;
+  int max_steps = 100000;
+  int max_newton_iters = 4;        //!< per attempt (IDA's default)
+  double newton_tol = 0.33;        //!< Newton convergence coefficient (IDA's epcon)
+  int max_error_test_failures = 10;
+  int max_convergence_failures = 10;
+  int max_steps_between_setups = 20;
+};
+
+//! Scalars of one cell's integrator.
+struct BdfScalars {
+  double t, h, hused, cj, cjold, cjlast, cjratio, ss, oldnrm;
+  double psi[kBdfMaxOrder + 1], alpha[kBdfMaxOrder + 1], beta[kBdfMaxOrder + 1], sigma[kBdfMaxOrder + 1],
+      gamma[kBdfMaxOrder + 1];
+  int kk, kused, knew, ns, phase;
+  int nst, nre, nsetups, nni, netf, ncfn, nst_lset;
+  bool jac_current;  //!< factorisation was built at the current step
+  bool have_jac;
+};
+
+//! Vector slots of the workspace: phi_0..phi_{maxord+1}, then these.
+enum BdfVec : int {
+  kPhi0 = 0,
+  kYY = kBdfMaxOrder + 2,
+  kYP,
+  kEE,
+  kDelta,
+  kEwt,
+  kRes,
+  kBdfVecCount
+};
+
+template <class Model>
+struct Bdf {
+  const Model& m;
+  const SolverOptions& opt;
+  BdfScalars& s;
+  DView ws;  // kBdfVecCount vectors of length m.n, vector v starts at v * n
+  int n;
+
+  IONFLUX_HD DView vec(int v) const { return ws.sub(static_cast<index_t>(v) * n); }
+  IONFLUX_HD DView phi(int j) const { return vec(kPhi0 + j); }
+
+  IONFLUX_HD double wrms(const DView& v) const {
+    const DView w = vec(kEwt);
+    double sum = 0.0;
+    for (int k = 0; k < n; ++k) {
+      const double x = v[k] * w[k];
+      sum += x * x;
+    }
+    return sqrt(sum / n);
+  }
+
+  IONFLUX_HD void set_weights(const DView& y) const {
+    const DView w = vec(kEwt);
+    int count = 0;
+    for (int k = 0; k < n; ++k) count += m.in_norm(k) ? 1 : 0;
+    // scale so that the RMS is over the unknowns that take part
+    const double scale = sqrt(static_cast<double>(n) / (count > 0 ? count : 1));
+    for (int k = 0; k < n; ++k) w[k] = m.in_norm(k) ? scale / (opt.rtol * fabs(y[k]) + opt.atol) : 0.0;
+  }
+
+  //! Start from a consistent (y0, y'0) already stored in phi_0 and phi_1.
+  IONFLUX_HD void start(double t0, double t_span) {
+    s.t = t0;
+    set_weights(phi(0));
+    double h = 1e-3 * t_span;
+    const double ypnorm = wrms(phi(1));
+    if (ypnorm > 0.5 / h) h = 0.5 / ypnorm;
+    s.h = h;
+    for (int k = 0; k < n; ++k) phi(1)[k] *= h;
+    s.kk = 1;
+    s.kused = 0;
+    s.hused = 0.0;
+    s.psi[0] = h;
+    s.cj = 1.0 / h;
+    s.cjold = s.cj;
+    s.cjlast = s.cj;
+    s.cjratio = 1.0;
+    s.ss = 20.0;
+    s.oldnrm = 0.0;
+    s.phase = 0;
+    s.ns = 0;
+    s.nst = s.nre = s.nsetups = s.nni = s.netf = s.ncfn = s.nst_lset = 0;
+    s.jac_current = false;
+    s.have_jac = false;
+  }
+
+  IONFLUX_HD void set_coeffs() {
+    if (s.h != s.hused || s.kk != s.kused) s.ns = 0;
+    s.ns = (s.ns + 1 < s.kused + 2) ? s.ns + 1 : s.kused + 2;
+    if (s.kk + 1 >= s.ns) {
+      s.beta[0] = 1.0;
+      s.alpha[0] = 1.0;
+      double temp1 = s.h;
+      s.gamma[0] = 0.0;
+      s.sigma[0] = 1.0;
+      for (int i = 1; i <= s.kk; ++i) {
+        const double temp2 = s.psi[i - 1];
+        s.psi[i - 1] = temp1;
+        s.beta[i] = s.beta[i - 1] * s.psi[i - 1] / temp2;
+        temp1 = temp2 + s.h;
+        s.alpha[i] = s.h / temp1;
+        s.sigma[i] = i * s.sigma[i - 1] * s.alpha[i];
+        s.gamma[i] = s.gamma[i - 1] + s.alpha[i - 1] / s.h;
+      }
+      s.psi[s.kk] = temp1;
+    }
+    double alphas = 0.0, alpha0 = 0.0;
+    for (int i = 0; i < s.kk; ++i) {
+      alphas -= 1.0 / (i + 1);
+      alpha0 -= s.alpha[i];
+    }
+    s.cjlast = s.cj;
+    s.cj = -alphas / s.h;
+    ck_ = fabs(s.alpha[s.kk] + alphas - alpha0);
+    if (s.alpha[s.kk] > ck_) ck_ = s.alpha[s.kk];
+    for (int i = s.ns; i <= s.kk; ++i)
+      for (int k = 0; k < n; ++k) phi(i)[k] *= s.beta[i];
+  }
+
+  IONFLUX_HD void predict() const {
+    const DView yy = vec(kYY), yp = vec(kYP);
+    for (int k = 0; k < n; ++k) {
+      double a = 0.0, b = 0.0;
+      for (int j = 0; j <= s.kk; ++j) a += phi(j)[k];
+      for (int j = 1; j <= s.kk; ++j) b += s.gamma[j] * phi(j)[k];
+      yy[k] = a;
+      yp[k] = b;
+    }
+  }
+
+  //! Newton iteration at t + h. Returns 0 on convergence, 1 recoverable failure, 2 setup failure.
+  IONFLUX_HD int newton(bool force_setup) {
+    const DView yy = vec(kYY), yp = vec(kYP), ee = vec(kEE), del = vec(kDelta), res = vec(kRes);
+    const double tn1 = s.t + s.h;
+    bool do_setup = force_setup || !s.have_jac;
+    s.cjratio = s.cj / s.cjold;
+    const double lo = (1.0 - 0.25) / (1.0 + 0.25);
+    if (s.cjratio < lo || s.cjratio > 1.0 / lo) do_setup = true;
+    if (s.nst >= s.nst_lset + opt.max_steps_between_setups) do_setup = true;
+    if (s.cj != s.cjlast) s.ss = 100.0;
+    for (int k = 0; k < n; ++k) ee[k] = 0.0;
+    m.residual(tn1, yy, yp, res);
+    ++s.nre;
+    if (do_setup) {
+      ++s.nsetups;
+      s.nst_lset = s.nst;
+      s.jac_current = true;
+      s.have_jac = m.setup(tn1, yy, s.cj);
+      if (!s.have_jac) return 2;
+      s.cjold = s.cj;
+      s.cjratio = 1.0;
+      s.ss = 20.0;
+    }
+    for (int it = 0; it < opt.max_newton_iters; ++it) {
+      ++s.nni;
+      for (int k = 0; k < n; ++k) del[k] = -res[k];
+      m.solve(del);
+      if (s.cjratio != 1.0) {
+        const double sc = 2.0 / (1.0 + s.cjratio);
+        for (int k = 0; k < n; ++k) del[k] *= sc;
+      }
+      for (int k = 0; k < n; ++k) {
+        ee[k] += del[k];
+        yy[k] += del[k];
+        yp[k] += s.cj * del[k];
+      }
+      const double delnrm = wrms(del);
+      if (!(delnrm == delnrm) || delnrm > 1e100) return 1;  // NaN
+      if (it == 0) {
+        s.oldnrm = delnrm;
+        if (delnrm <= 1e-4 * 1e-4 * opt.newton_tol) return 0;
+      } else {
+        const double rate = pow(delnrm / s.oldnrm, 1.0 / it);
+        if (rate > 0.9) return 1;
+        s.ss = rate / (1.0 - rate);
+      }
+      if (s.ss * delnrm <= opt.newton_tol) return m.admissible(yy) ? 0 : 1;
+      m.residual(tn1, yy, yp, res);
+      ++s.nre;
+    }
+    return 1;
+  }
+
+  //! Local error test; sets knew and the error estimates.
+  IONFLUX_HD bool error_test() {
+    const DView ee = vec(kEE), del = vec(kDelta);
+    const double enorm_k = wrms(ee);
+    err_k_ = s.sigma[s.kk] * enorm_k;
+    const double terk = (s.kk + 1) * err_k_;
+    s.knew = s.kk;
+    err_km1_ = 0.0;
+    if (s.kk > 1) {
+      for (int k = 0; k < n; ++k) del[k] = phi(s.kk)[k] + ee[k];
+      err_km1_ = s.sigma[s.kk - 1] * wrms(del);
+      const double terkm1 = s.kk * err_km1_;
+      if (s.kk > 2) {
+        for (int k = 0; k < n; ++k) del[k] += phi(s.kk - 1)[k];
+        const double err_km2 = s.sigma[s.kk - 2] * wrms(del);
+        const double terkm2 = (s.kk - 1) * err_km2;
+        if ((terkm1 > terkm2 ? terkm1 : terkm2) <= terk) s.knew = s.kk - 1;
+      } else if (terkm1 <= 0.5 * terk) {
+        s.knew = s.kk - 1;
+      }
+    }
+    return ck_ * enorm_k <= 1.0;
+  }
+
+  IONFLUX_HD void restore(double saved_t) {
+    s.t = saved_t;
+    for (int j = 1; j <= s.kk; ++j) s.psi[j - 1] = s.psi[j] - s.h;
+    for (int j = s.ns; j <= s.kk; ++j) {
+      const double c = 1.0 / s.beta[j];
+      for (int k = 0; k < n; ++k) phi(j)[k] *= c;
+    }
+  }
+
+  IONFLUX_HD void complete_step() {
+    const DView ee = vec(kEE), del = vec(kDelta);
+    ++s.nst;
+    const int kdiff = s.kk - s.kused;
+    s.kused = s.kk;
+    s.hused = s.h;
+    if (s.knew == s.kk - 1 || s.kk == kBdfMaxOrder) s.phase = 1;
+    double hnew = s.h;
+    if (s.phase == 0) {
+      if (s.nst > 1) {
+        ++s.kk;
+        hnew = 2.0 * s.h;
+      }
+    } else {
+      enum { kUnset, kLower, kMaintain, kRaise } action = kUnset;
+      if (s.knew == s.kk - 1) action = kLower;
+      else if (s.kk == kBdfMaxOrder) action = kMaintain;
+      else if (s.kk + 1 >= s.ns || kdiff == 1) action = kMaintain;
+      double err_kp1 = 0.0;
+      if (action == kUnset) {
+        for (int k = 0; k < n; ++k) del[k] = ee[k] - phi(s.kk + 1)[k];
+        err_kp1 = wrms(del) / (s.kk + 2);
+        if (s.kk == 1) {
+          action = (err_kp1 >= 0.5 * err_k_) ? kMaintain : kRaise;
+        } else {
+          const double mn = err_k_ < err_kp1 ? err_k_ : err_kp1;
+          if (err_km1_ <= mn) action = kLower;
+          else if (err_k_ <= err_kp1) action = kMaintain;
+          else action = kRaise;
+        }
+      }
+      double err_knew = err_k_;
+      if (action == kRaise) {
+        ++s.kk;
+        err_knew = err_kp1;
+      } else if (action == kLower) {
+        --s.kk;
+        err_knew = err_km1_;
+      }
+      const double eta = pow(2.0 * err_knew + 1e-4, -1.0 / (s.kk + 1));
+      if (eta >= 2.0) hnew = 2.0 * s.h;
+      else if (eta <= 1.0) hnew = s.h * (eta > 0.9 ? 0.9 : (eta < 0.5 ? 0.5 : eta));
+    }
+    s.h = hnew;
+    // save ee for a possible order increase, then update the differences
+    if (s.kused < kBdfMaxOrder)
+      for (int k = 0; k < n; ++k) phi(s.kused + 1)[k] = ee[k];
+    for (int k = 0; k < n; ++k) phi(s.kused)[k] += ee[k];
+    for (int j = s.kused - 1; j >= 0; --j)
+      for (int k = 0; k < n; ++k) phi(j)[k] += phi(j + 1)[k];
+    s.t += s.hused;
+    s.jac_current = false;
+    set_weights(phi(0));
+  }
+
+  //! Cut the step by rr after a failure; at the first step phi_1 = h y'0 scales too.
+  IONFLUX_HD void reduce_step(double rr) {
+    s.h *= rr;
+    if (s.nst == 0) {
+      s.psi[0] = s.h;
+      for (int k = 0; k < n; ++k) phi(1)[k] *= rr;
+    }
+  }
+
+  //! Take one successful step. Returns CellStatus::running or a failure status.
+  IONFLUX_HD CellStatus step() {
+    int nef = 0, ncf = 0;
+    bool force_setup = false;
+    const double t0 = s.t;
+    for (;;) {
+      set_coeffs();
+      predict();
+      const int nf = newton(force_setup);
+      force_setup = false;
+      if (nf != 0) {
+        restore(t0);
+        if (nf == 1 && !s.jac_current) {
+          force_setup = true;  // retry with a fresh matrix before cutting h
+          continue;
+        }
+        ++s.ncfn;
+        if (++ncf >= opt.max_convergence_failures || s.h < 1e-12 * (fabs(s.t) + 1.0)) return CellStatus::newton_failure;
+        reduce_step(0.25);
+        continue;
+      }
+      if (!error_test()) {
+        restore(t0);
+        ++s.netf;
+        ++nef;
+        if (nef >= opt.max_error_test_failures || s.h < 1e-12 * (fabs(s.t) + 1.0))
+          return CellStatus::error_test_failure;
+        double rr = 0.25;
+        if (nef == 1) {
+          const double err_knew = (s.kk == s.knew) ? err_k_ : err_km1_;
+          s.kk = s.knew;
+          rr = 0.9 * pow(2.0 * err_knew + 1e-4, -1.0 / (s.kk + 1));
+          rr = rr > 0.9 ? 0.9 : (rr < 0.25 ? 0.25 : rr);
+        } else if (nef == 2) {
+          s.kk = s.knew;
+        } else {
+          s.kk = 1;
+        }
+        reduce_step(rr);
+        continue;
+      }
+      complete_step();
+      return CellStatus::running;
+    }
+  }
+
+  //! Interpolated y (and y') at t in [t_n - h_used, t_n], IDA's IDAGetSolution.
+  IONFLUX_HD double interp_component(int k, double t) const {
+    const double delt = t - s.t;
+    double c = 1.0, gam = delt / s.psi[0], y = phi(0)[k];
+    const int kord = s.kused == 0 ? 1 : s.kused;
+    for (int j = 1; j <= kord; ++j) {
+      c *= gam;
+      gam = (delt + s.psi[j - 1]) / s.psi[j];
+      y += c * phi(j)[k];
+    }
+    return y;
+  }
+  IONFLUX_HD void interpolate(double t, const DView& out) const {
+    for (int k = 0; k < n; ++k) out[k] = interp_component(k, t);
+  }
+
+  double ck_ = 1.0, err_k_ = 0.0, err_km1_ = 0.0;
+};
+
+}  // namespace ionflux

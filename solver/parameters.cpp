@@ -1,0 +1,295 @@
+#include "parameters.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "../kernels/model/functions.hpp"
+#include "errors.hpp"
+
+namespace ionflux {
+namespace {
+
+std::string lower(const std::string& s) {
+  std::string r = s;
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
+std::string fmt(double v) {
+  std::ostringstream o;
+  o.precision(10);
+  o << v;
+  return o.str();
+}
+
+[[noreturn]] void range_error(const std::string& name, const std::string& expected, double v) {
+  throw InvalidParameter("'" + name + "' must be " + expected + ", got " + fmt(v));
+}
+
+}  // namespace
+
+void check_parameter_range(const std::string& name, double v) {
+  if (!std::isfinite(v)) range_error(name, "a finite number", v);
+  const std::string n = name;
+  if (n == "Separator porosity") {
+    if (!(v > 0.0 && v <= 1.0)) range_error(n, "in (0, 1]", v);
+  } else if (has(n, "porosity")) {
+    if (!(v > 0.0 && v < 1.0)) range_error(n, "in (0, 1)", v);
+  } else if (has(n, "active material volume fraction")) {
+    if (!(v > 0.0 && v <= 1.0)) range_error(n, "in (0, 1]", v);
+  } else if (has(n, "thickness [m]") || has(n, "radius [m]") || has(n, "height [m]") || has(n, "width [m]") ||
+             has(n, "conductivity [S.m-1]") || has(n, "diffusivity [m2.s-1]") || has(n, "Maximum concentration") ||
+             has(n, "Initial concentration in electrolyte") || has(n, "temperature [K]") ||
+             has(n, "Nominal cell capacity") || has(n, "exchange-current density") || n == "Thermodynamic factor" ||
+             has(n, "density [kg.m-3]") || has(n, "specific heat capacity")) {
+    if (!(v > 0.0)) range_error(n, "positive", v);
+  } else if (has(n, "Initial concentration in")) {
+    if (!(v >= 0.0)) range_error(n, "non-negative", v);
+  } else if (has(n, "Bruggeman coefficient")) {
+    if (!(v >= 0.0)) range_error(n, "non-negative", v);
+  } else if (n == "Cation transference number") {
+    if (!(v >= 0.0 && v < 1.0)) range_error(n, "in [0, 1)", v);
+  } else if (has(n, "Number of electrodes connected in parallel") || has(n, "Number of cells connected in series")) {
+    if (!(v >= 1.0)) range_error(n, "at least 1", v);
+  }
+}
+
+std::vector<std::string> ParameterSet::builtin_names() { return {"Chen2020", "Marquis2019"}; }
+
+ParameterSet ParameterSet::load(const std::string& name_or_file) {
+  ParameterSet ps;
+  if (name_or_file == "Chen2020") {
+    ps.entries_ = builtin::chen2020();
+  } else if (name_or_file == "Marquis2019") {
+    ps.entries_ = builtin::marquis2019();
+  } else if (name_or_file.size() > 5 && name_or_file.substr(name_or_file.size() - 5) == ".json") {
+    std::ifstream f(name_or_file);
+    if (!f) throw InputError("cannot open parameter file '" + name_or_file + "'");
+    throw InputError("parameter file '" + name_or_file +
+                     "': JSON parameter files are not supported yet; use a built-in set (Chen2020, Marquis2019)");
+  } else {
+    std::string msg = "unknown parameter set '" + name_or_file + "'; built-in sets are:";
+    for (const auto& b : builtin_names()) msg += " " + b;
+    std::string best;
+    std::size_t bd = 1000;
+    for (const auto& b : builtin_names()) {
+      const std::size_t d = edit_distance(lower(name_or_file), lower(b));
+      if (d < bd) bd = d, best = b;
+    }
+    if (bd <= 4) msg += " (did you mean '" + best + "'?)";
+    throw InputError(msg);
+  }
+  ps.name_ = name_or_file;
+  return ps;
+}
+
+std::size_t ParameterSet::index_of(const std::string& key) const {
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].name == key) return i;
+  std::string msg = "unknown parameter '" + key + "' in set " + name_;
+  const auto near = closest_names(key);
+  if (!near.empty()) {
+    msg += "; did you mean ";
+    for (std::size_t i = 0; i < near.size(); ++i) msg += (i ? ", '" : "'") + near[i] + "'";
+    msg += "?";
+  }
+  throw UnknownParameter(msg);
+}
+
+bool ParameterSet::contains(const std::string& key) const {
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.name == key; });
+}
+
+const Entry& ParameterSet::entry(const std::string& key) const { return entries_[index_of(key)]; }
+
+bool ParameterSet::is_function(const std::string& key) const { return entry(key).is_function(); }
+
+double ParameterSet::get(const std::string& key) const {
+  const Entry& e = entry(key);
+  if (e.is_function())
+    throw InvalidParameter("'" + key + "' is a function (" + e.function_name + "), not a scalar");
+  return e.value;
+}
+
+void ParameterSet::set(const std::string& key, double value) {
+  Entry& e = entries_[index_of(key)];
+  check_parameter_range(key, value);
+  e.value = value;
+  e.function = FunctionRef{};
+  e.function.p[0] = value;
+  e.function_name.clear();
+}
+
+void ParameterSet::set_from_string(const std::string& assignment) {
+  const auto eq = assignment.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError("expected NAME=VALUE (e.g. \"Negative particle radius [m]=4e-6\"), got '" + assignment + "'");
+  std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) key.pop_back();
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.erase(0, 1);
+  index_of(key);  // unknown names first
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  while (used < text.size() && std::isspace(static_cast<unsigned char>(text[used]))) ++used;
+  if (text.empty() || used != text.size())
+    throw InvalidParameter("'" + key + "': '" + text + "' is not a number");
+  set(key, v);
+}
+
+std::vector<std::string> ParameterSet::names() const {
+  std::vector<std::string> r;
+  for (const auto& e : entries_) r.push_back(e.name);
+  return r;
+}
+
+std::vector<std::string> ParameterSet::closest_names(const std::string& key, int count) const {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  const std::string k = lower(key);
+  for (const auto& e : entries_) scored.emplace_back(edit_distance(k, lower(e.name)), e.name);
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> r;
+  const std::size_t limit = std::max<std::size_t>(6, key.size() / 2);
+  for (const auto& s : scored) {
+    if (static_cast<int>(r.size()) >= count || s.first > limit) break;
+    r.push_back(s.second);
+  }
+  return r;
+}
+
+void ParameterSet::validate() const {
+  for (const auto& e : entries_)
+    if (!e.is_function()) check_parameter_range(e.name, e.value);
+  for (const char* d : {"Negative", "Positive"}) {
+    const std::string D = d;
+    const double eps = get(D + " electrode porosity");
+    const double eps_s = get(D + " electrode active material volume fraction");
+    if (eps + eps_s > 1.0 + 1e-12)
+      throw InvalidParameter("'" + D + " electrode porosity' + '" + D +
+                             " electrode active material volume fraction' must not exceed 1, got " + fmt(eps + eps_s));
+    const double c0 = get("Initial concentration in " + lower(D) + " electrode [mol.m-3]");
+    const double cmax = get("Maximum concentration in " + lower(D) + " electrode [mol.m-3]");
+    if (c0 > cmax)
+      throw InvalidParameter("'Initial concentration in " + lower(D) + " electrode [mol.m-3]' must not exceed '" +
+                             "Maximum concentration in " + lower(D) + " electrode [mol.m-3]' (" + fmt(cmax) +
+                             "), got " + fmt(c0));
+  }
+  if (!(get("Lower voltage cut-off [V]") < get("Upper voltage cut-off [V]")))
+    throw InvalidParameter("'Lower voltage cut-off [V]' (" + fmt(get("Lower voltage cut-off [V]")) +
+                           ") must be below 'Upper voltage cut-off [V]' (" + fmt(get("Upper voltage cut-off [V]")) +
+                           ")");
+}
+
+namespace {
+FunctionRef function_of(const ParameterSet& ps, const std::string& key) {
+  const Entry& e = ps.entry(key);
+  if (e.is_function()) return e.function;
+  FunctionRef f;
+  f.p[0] = e.value;
+  return f;
+}
+
+ElectrodeParams electrode(const ParameterSet& ps, const std::string& D) {
+  const std::string d = lower(D);
+  ElectrodeParams e{};
+  e.thickness = ps.get(D + " electrode thickness [m]");
+  e.porosity = ps.get(D + " electrode porosity");
+  e.active_fraction = ps.get(D + " electrode active material volume fraction");
+  e.particle_radius = ps.get(D + " particle radius [m]");
+  e.bruggeman_e = ps.get(D + " electrode Bruggeman coefficient (electrolyte)");
+  e.bruggeman_s = ps.get(D + " electrode Bruggeman coefficient (electrode)");
+  e.conductivity = ps.get(D + " electrode conductivity [S.m-1]");
+  e.c_max = ps.get("Maximum concentration in " + d + " electrode [mol.m-3]");
+  e.c_init = ps.get("Initial concentration in " + d + " electrode [mol.m-3]");
+  e.ocp = function_of(ps, D + " electrode OCP [V]");
+  e.entropic = function_of(ps, D + " electrode OCP entropic change [V.K-1]");
+  e.exchange = function_of(ps, D + " electrode exchange-current density [A.m-2]");
+  e.diffusivity = function_of(ps, D + " particle diffusivity [m2.s-1]");
+  if (e.ocp.id == FunctionId::constant)
+    throw InvalidParameter("'" + D + " electrode OCP [V]' must be a function of stoichiometry, not a constant");
+  return e;
+}
+}  // namespace
+
+CellParams ParameterSet::cell_params(double current) const {
+  validate();
+  CellParams c{};
+  c.neg = electrode(*this, "Negative");
+  c.pos = electrode(*this, "Positive");
+  c.sep_thickness = get("Separator thickness [m]");
+  c.sep_porosity = get("Separator porosity");
+  c.sep_bruggeman_e = get("Separator Bruggeman coefficient (electrolyte)");
+  c.area = get("Electrode height [m]") * get("Electrode width [m]") *
+           get("Number of electrodes connected in parallel to make a cell");
+  c.c_e_init = get("Initial concentration in electrolyte [mol.m-3]");
+  c.electrolyte_diffusivity = function_of(*this, "Electrolyte diffusivity [m2.s-1]");
+  c.electrolyte_conductivity = function_of(*this, "Electrolyte conductivity [S.m-1]");
+  c.transference = function_of(*this, "Cation transference number");
+  c.thermodynamic_factor = function_of(*this, "Thermodynamic factor");
+  c.temperature = get("Ambient temperature [K]");
+  c.t_ref = get("Reference temperature [K]");
+  c.current = current;
+  c.v_min = get("Lower voltage cut-off [V]");
+  c.v_max = get("Upper voltage cut-off [V]");
+  return c;
+}
+
+void apply_initial_soc(CellParams& c, double soc, double ocv_0, double ocv_100) {
+  if (!(soc >= 0.0 && soc <= 1.0)) throw InvalidParameter("initial SOC must be in [0, 1], got " + fmt(soc));
+  // Capacities per unit area (common factors A F / 3600 cancel).
+  const double qn = c.neg.active_fraction * c.neg.thickness * c.neg.c_max;
+  const double qp = c.pos.active_fraction * c.pos.thickness * c.pos.c_max;
+  const double qli = c.neg.active_fraction * c.neg.thickness * c.neg.c_init +
+                     c.pos.active_fraction * c.pos.thickness * c.pos.c_init;
+  const double t = c.t_ref;
+  auto ocv = [&](double x, double y) { return fn::ocp(c.pos, y, t, t) - fn::ocp(c.neg, x, t, t); };
+  auto bisect = [](auto f, double a, double b, const char* what) {
+    double fa = f(a), fb = f(b);
+    if (!(fa * fb <= 0.0))
+      throw InvalidParameter(std::string("cannot set the initial SOC: no stoichiometry gives the ") + what);
+    for (int i = 0; i < 200; ++i) {
+      const double m = 0.5 * (a + b), fm = f(m);
+      if ((fm > 0.0) == (fa > 0.0)) a = m, fa = fm;
+      else b = m, fb = fm;
+    }
+    return 0.5 * (a + b);
+  };
+  // 100%: U_p(y100) - U_n(x100) = ocv_100 with qn x100 + qp y100 = qli.
+  const double x_hi = std::min(1.0, qli / qn), x_lo = std::max(0.0, (qli - qp) / qn);
+  const double x100 = bisect([&](double x) { return ocv(x, (qli - qn * x) / qp) - ocv_100; }, x_lo, x_hi,
+                             "'Open-circuit voltage at 100% SOC [V]'");
+  const double y100 = (qli - qn * x100) / qp;
+  // 0%: remove capacity q: x0 = x100 - q/qn, y0 = y100 + q/qp with OCV = ocv_0.
+  const double q_max = std::min(x100 * qn, (1.0 - y100) * qp);
+  const double q = bisect([&](double qq) { return ocv(x100 - qq / qn, y100 + qq / qp) - ocv_0; }, 0.0, q_max,
+                          "'Open-circuit voltage at 0% SOC [V]'");
+  const double x0 = x100 - q / qn, y0 = y100 + q / qp;
+  c.neg.c_init = (x0 + soc * (x100 - x0)) * c.neg.c_max;
+  c.pos.c_init = (y0 - soc * (y0 - y100)) * c.pos.c_max;
+}
+
+}  // namespace ionflux

@@ -1,0 +1,56 @@
+// Parameter sets keyed by PyBaMM's names (units in the name), with validation.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "../kernels/model/cell_params.hpp"
+#include "builtin_sets.hpp"
+
+namespace ionflux {
+
+class ParameterSet {
+ public:
+  //! A built-in set ("Chen2020", "Marquis2019") or a parameter file.
+  //! Throws InputError for an unknown set name or an unreadable file.
+  static ParameterSet load(const std::string& name_or_file);
+  static std::vector<std::string> builtin_names();
+
+  const std::string& name() const { return name_; }
+  bool contains(const std::string& key) const;
+  bool is_function(const std::string& key) const;
+  //! Scalar value; throws UnknownParameter, or InvalidParameter for a function.
+  double get(const std::string& key) const;
+  const Entry& entry(const std::string& key) const;
+  //! Set a scalar (replacing a function by a constant, as PyBaMM does). The value is
+  //! range-checked at once; cross-parameter checks run in validate().
+  void set(const std::string& key, double value);
+  //! Parse "NAME=VALUE" (the CLI's --set).
+  void set_from_string(const std::string& assignment);
+  std::vector<std::string> names() const;
+  //! Up to `count` known names closest to `key` (edit distance, case-insensitive).
+  std::vector<std::string> closest_names(const std::string& key, int count = 3) const;
+  //! Checks that involve several parameters (fractions, cut-offs, initial states).
+  void validate() const;
+
+  //! The kernel record for a constant-current run at `current` [A] (positive = discharge).
+  CellParams cell_params(double current) const;
+
+ private:
+  std::string name_;
+  std::vector<Entry> entries_;
+  std::size_t index_of(const std::string& key) const;
+};
+
+//! Check one value against the physical range of the named parameter; throws
+//! InvalidParameter ("'NAME' must be ..., got V").
+void check_parameter_range(const std::string& name, double value);
+
+//! Initial stoichiometries for a state of charge in [0, 1], as PyBaMM's
+//! set_initial_state(soc) with the default electrode-SOH solve ("cyclable lithium
+//! capacity" known): stoichiometry limits from the OCV at 0% and 100% SOC.
+//! Sets cell.neg.c_init and cell.pos.c_init. Throws InputError if soc is outside
+//! [0, 1] or the limits cannot be found.
+void apply_initial_soc(CellParams& cell, double soc, double ocv_0, double ocv_100);
+
+}  // namespace ionflux

@@ -1,0 +1,81 @@
+#include "simulation.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include "../kernels/model/cell_solver.hpp"
+#include "errors.hpp"
+
+namespace ionflux {
+namespace {
+
+struct VectorSink {
+  Solution& sol;
+  bool store;
+  int n;
+  bool wants_state() const { return store; }
+  void record(double t, double v, double i, double q, const DView& y) {
+    sol.time.push_back(t);
+    sol.voltage.push_back(v);
+    sol.current.push_back(i);
+    sol.capacity.push_back(q);
+    if (store)
+      for (int k = 0; k < n; ++k) sol.states.push_back(y[k]);
+  }
+};
+
+}  // namespace
+
+void validate_run_options(const RunOptions& o) {
+  const MeshSpec& m = o.mesh;
+  const std::pair<const char*, int> sizes[] = {{"x_n", m.x_n}, {"x_s", m.x_s}, {"x_p", m.x_p}, {"r_n", m.r_n},
+                                               {"r_p", m.r_p}};
+  for (const auto& s : sizes)
+    if (s.second < 2)
+      throw InputError(std::string("mesh size ") + s.first + " must be at least 2, got " + std::to_string(s.second));
+  if (!(o.solver.rtol > 0.0 && o.solver.rtol < 1.0))
+    throw InputError("rtol must be in (0, 1), got " + std::to_string(o.solver.rtol));
+  if (!(o.solver.atol > 0.0)) throw InputError("atol must be positive, got " + std::to_string(o.solver.atol));
+  if (o.period < 0.0 || !std::isfinite(o.period))
+    throw InputError("period must be a positive number of seconds, got " + std::to_string(o.period));
+  for (std::size_t k = 1; k < o.t_eval.size(); ++k)
+    if (!(o.t_eval[k] > o.t_eval[k - 1])) throw InputError("output times must be increasing");
+}
+
+double default_end_time(double nominal_capacity_ah, double current) {
+  return 3.0 * 3600.0 * nominal_capacity_ah / std::fabs(current);
+}
+
+Solution simulate(const CellParams& params, const RunOptions& options) {
+  validate_run_options(options);
+  const auto start = std::chrono::steady_clock::now();
+  Solution sol;
+  sol.params = params;
+  sol.layout = Layout::make(options.mesh);
+  const Layout& l = sol.layout;
+  if (!(options.t_end > 0.0)) throw InputError("t_end must be positive");
+  OutputSpec out;
+  out.t_end = options.t_end;
+  if (!options.t_eval.empty()) {
+    out.times = options.t_eval.data();
+    out.n_times = static_cast<int>(options.t_eval.size());
+  } else {
+    out.period = options.period > 0.0 ? options.period : options.t_end / 200.0;
+  }
+  std::vector<double> ws(static_cast<std::size_t>(cell_workspace_size(l)), 0.0);
+  CellRun run{};
+  VectorSink sink{sol, options.store_states, l.n_state};
+  CellSolver<VectorSink> cs{params, l, options.solver, out, DView{ws.data(), 1}, run, sink};
+  if (cs.init() == CellStatus::running) cs.advance(options.solver.max_steps + 1);
+  sol.status = run.status;
+  sol.message = cell_status_message(run.status);
+  sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();
+  sol.discharge_capacity = params.current * sol.end_time / 3600.0;
+  sol.energy = run.energy_wh;
+  const BdfScalars& b = run.bdf;
+  sol.stats = SolverStats{b.nst, b.nre, b.nsetups, b.nni, b.netf, b.ncfn};
+  sol.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return sol;
+}
+
+}  // namespace ionflux

@@ -1,0 +1,54 @@
+// One-cell simulation on the host: the CPU path of the per-cell solver.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "../kernels/common.hpp"
+#include "../kernels/model/cell_params.hpp"
+#include "../kernels/model/layout.hpp"
+#include "../kernels/numerics/bdf.hpp"
+
+namespace ionflux {
+
+struct RunOptions {
+  MeshSpec mesh;
+  SolverOptions solver;
+  double period = 0.0;          //!< output spacing [s]; 0 = every 1/200 of t_end
+  std::vector<double> t_eval;   //!< explicit output times [s] (overrides period)
+  double t_end = 0.0;           //!< integration limit [s]; 0 = 3 x nominal discharge time
+  bool store_states = false;    //!< keep the full state at every output time
+};
+
+struct SolverStats {
+  int steps = 0, residual_evals = 0, jacobian_setups = 0, newton_iters = 0, error_test_failures = 0,
+      convergence_failures = 0;
+};
+
+struct Solution {
+  std::vector<double> time, voltage, current, capacity;  //!< [s], [V], [A], [A.h]
+  std::vector<double> states;                            //!< n_out x n_state, if stored
+  Layout layout{};
+  CellParams params{};
+  CellStatus status = CellStatus::running;
+  std::string message;
+  double end_time = 0.0;            //!< [s]
+  double discharge_capacity = 0.0;  //!< [A.h]
+  double energy = 0.0;              //!< [W.h]
+  double wall_time = 0.0;           //!< [s]
+  SolverStats stats;
+
+  //! The state at output k (requires store_states).
+  const double* state(std::size_t k) const { return states.data() + k * layout.n_state; }
+};
+
+//! Check the options (mesh sizes >= 2, tolerances > 0, ...); throws InputError.
+void validate_run_options(const RunOptions& options);
+
+//! Integrate one cell from its initial state to a cut-off or t_end.
+Solution simulate(const CellParams& params, const RunOptions& options);
+
+//! Default integration limit: three times the discharge time at this current.
+double default_end_time(double nominal_capacity_ah, double current);
+
+}  // namespace ionflux
