@@ -15,14 +15,23 @@ namespace ionflux {
 
 using index_t = std::int64_t;
 
-//! A strided view of doubles: element i lives at p[i * stride].
-//! Contiguous per cell on the CPU (stride 1); interleaved on the GPU
-//! (stride = number of cells, so consecutive cells are adjacent in memory).
+//! A strided view of doubles: element i lives at p[i * stride]. The GPU layout:
+//! per-cell arrays interleaved (stride = number of cells, so consecutive cells are
+//! adjacent in memory and a warp's loads coalesce).
 struct DView {
   double* p = nullptr;
   index_t stride = 1;
   IONFLUX_HD double& operator[](index_t i) const { return p[i * stride]; }
   IONFLUX_HD DView sub(index_t offset) const { return DView{p + offset * stride, stride}; }
+};
+
+//! A contiguous view (the CPU layout: each cell's arrays in one block). Same interface
+//! as DView; the per-cell code is templated on the view type so that the CPU loops
+//! vectorise.
+struct CView {
+  double* p = nullptr;
+  IONFLUX_HD double& operator[](index_t i) const { return p[i]; }
+  IONFLUX_HD CView sub(index_t offset) const { return CView{p + offset}; }
 };
 
 // Every way a cell's integration can end. X(name, code, message).

@@ -255,6 +255,7 @@ CellParams ParameterSet::cell_params(double current) const {
   c.current = current;
   c.v_min = get("Lower voltage cut-off [V]");
   c.v_max = get("Upper voltage cut-off [V]");
+  derive(c);
   return c;
 }
 

@@ -14,7 +14,7 @@ struct VectorSink {
   bool store;
   int n;
   bool wants_state() const { return store; }
-  void record(double t, double v, double i, double q, const DView& y) {
+  void record(double t, double v, double i, double q, const CView& y) {
     sol.time.push_back(t);
     sol.voltage.push_back(v);
     sol.current.push_back(i);
@@ -65,7 +65,7 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   std::vector<double> ws(static_cast<std::size_t>(cell_workspace_size(l)), 0.0);
   CellRun run{};
   VectorSink sink{sol, options.store_states, l.n_state};
-  CellSolver<VectorSink> cs{params, l, options.solver, out, DView{ws.data(), 1}, run, sink};
+  CellSolver<VectorSink, CView> cs{params, l, options.solver, out, CView{ws.data()}, run, sink};
   if (cs.init() == CellStatus::running) cs.advance(options.solver.max_steps + 1);
   sol.status = run.status;
   sol.message = cell_status_message(run.status);

@@ -51,6 +51,10 @@ struct ElectrodeParams {
   FunctionRef entropic;       //!< dU/dT(sto) [V/K]
   FunctionRef exchange;       //!< j0(c_e, c_s_surf, c_max, T) [A/m2]
   FunctionRef diffusivity;    //!< D_s(sto, T) [m2/s]
+  // Derived by derive(): not inputs.
+  double tor;                 //!< porosity^bruggeman_e
+  double a;                   //!< surface area per volume 3 eps_s / R [1/m]
+  double sigma_eff;           //!< conductivity (1 - porosity)^bruggeman_s [S/m]
 };
 
 struct CellParams {
@@ -70,7 +74,20 @@ struct CellParams {
   double current;             //!< applied current, positive on discharge [A]
   double v_min;               //!< lower voltage cut-off [V]
   double v_max;               //!< upper voltage cut-off [V]
+  double sep_tor;             //!< derived: sep_porosity^sep_bruggeman_e
 };
+
+//! Fill the derived fields (call after changing any input field).
+IONFLUX_HD inline void derive(ElectrodeParams& e) {
+  e.tor = pow(e.porosity, e.bruggeman_e);
+  e.a = 3.0 * e.active_fraction / e.particle_radius;
+  e.sigma_eff = e.conductivity * pow(1.0 - e.porosity, e.bruggeman_s);
+}
+IONFLUX_HD inline void derive(CellParams& c) {
+  derive(c.neg);
+  derive(c.pos);
+  c.sep_tor = pow(c.sep_porosity, c.sep_bruggeman_e);
+}
 
 //! Mesh: finite-volume cells per domain and per particle.
 struct MeshSpec {

@@ -10,21 +10,27 @@
 namespace ionflux {
 
 //! The DFN as the BDF integrator sees it.
+template <class V>
 struct DfnModel {
   const CellParams& p;
   Layout l;
-  DView jac;
+  V jac;
   int n;
-  IONFLUX_HD void residual(double /*t*/, const DView& y, const DView& yp, const DView& r) const {
+  int n_norm_;
+  double un0, up0;  //!< OCPs at the initial stoichiometries [V] (tolerance references)
+  IONFLUX_HD int n_norm() const { return n_norm_; }
+  IONFLUX_HD void error_weights(const V& y, double rtol, double atol, double scale, const V& w) const {
+    dfn::error_weights(p, l, un0, up0, y, rtol, atol, scale, w);
+  }
+  IONFLUX_HD void residual(double /*t*/, const V& y, const V& yp, const V& r) const {
     dfn::residual(p, l, y, yp, r);
   }
-  IONFLUX_HD bool setup(double /*t*/, const DView& y, double cj) const {
+  IONFLUX_HD bool setup(double /*t*/, const V& y, double cj) const {
     dfn::assemble(p, l, y, cj, false, jac);
     return dfn::factorize(l, jac);
   }
-  IONFLUX_HD void solve(const DView& r) const { dfn::solve(l, jac, r); }
-  IONFLUX_HD bool in_norm(int k) const { return dfn::in_norm(l, k); }
-  IONFLUX_HD bool admissible(const DView& y) const {
+  IONFLUX_HD void solve(const V& r) const { dfn::solve(l, jac, r); }
+  IONFLUX_HD bool admissible(const V& y) const {
     for (int i = 0; i < l.nx; ++i)
       if (!(y[3 * i] > 0.0)) return false;
     return true;
@@ -50,7 +56,8 @@ struct CellRun {
 
 //! Initial state: particle and electrolyte concentrations from the parameters,
 //! potentials from the open-circuit values, j from a uniform reaction distribution.
-IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const DView& y) {
+template <class V>
+IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const V& y) {
   const double un = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
   const double up = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
   const double i_cell = p.current / p.area;
@@ -70,8 +77,9 @@ IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const
 //! Solve the algebraic equations for phi_e, phi_s and j with the concentrations held
 //! (IDA's YA_YDP_INIT), then set y' of the differential unknowns from the residual.
 //! `res` and `del` are scratch vectors of length n. Returns false if Newton fails.
-IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, const DView& y, const DView& yp,
-                                       const DView& jac, const DView& res, const DView& del) {
+template <class V>
+IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, const V& y, const V& yp,
+                                       const V& jac, const V& res, const V& del) {
   const int n = l.n_state;
   for (int k = 0; k < n; ++k) yp[k] = 0.0;
   bool ok = false;
@@ -108,19 +116,24 @@ IONFLUX_HD inline index_t cell_workspace_size(const Layout& l) {
 
 //! Runs one cell. Sink receives outputs: record(t, V, I, Q, y_view) where y_view is the
 //! interpolated state (valid only during the call).
-template <class Sink>
+template <class Sink, class V>
 struct CellSolver {
   const CellParams& p;
   Layout l;
   const SolverOptions& opt;
   const OutputSpec& out;
-  DView ws;
+  V ws;
   CellRun& run;
   Sink& sink;
 
-  IONFLUX_HD DView jac() const { return ws.sub(static_cast<index_t>(kBdfVecCount) * l.n_state); }
+  IONFLUX_HD V jac() const { return ws.sub(static_cast<index_t>(kBdfVecCount) * l.n_state); }
+  IONFLUX_HD DfnModel<V> model() const {
+    const double un0 = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
+    const double up0 = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
+    return DfnModel<V>{p, l, jac(), l.n_state, dfn::norm_count(l), un0, up0};
+  }
 
-  IONFLUX_HD double voltage_at(const Bdf<DfnModel>& b, double t) const {
+  IONFLUX_HD double voltage_at(const Bdf<DfnModel<V>, V>& b, double t) const {
     const int last = l.nx - 1;
     return 1.5 * b.interp_component(3 * last + 2, t) - 0.5 * b.interp_component(3 * (last - 1) + 2, t);
   }
@@ -130,8 +143,8 @@ struct CellSolver {
     return out.period > 0.0;
   }
 
-  IONFLUX_HD void emit(const Bdf<DfnModel>& b, double t, double v) {
-    const DView y = b.vec(kDelta);
+  IONFLUX_HD void emit(const Bdf<DfnModel<V>, V>& b, double t, double v) {
+    const V y = b.vec(kDelta);
     if (sink.wants_state()) b.interpolate(t, y);
     sink.record(t, v, p.current, p.current * t / 3600.0, y);
     ++run.n_out;
@@ -139,14 +152,14 @@ struct CellSolver {
 
   //! Initialise; returns the status (running unless the cell cannot start).
   IONFLUX_HD CellStatus init() {
-    DfnModel m{p, l, jac(), l.n_state};
-    Bdf<DfnModel> b{m, opt, run.bdf, ws, l.n_state};
+    DfnModel<V> m = model();
+    Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state};
     run.status = CellStatus::running;
     run.capacity_ah = run.energy_wh = 0.0;
     run.n_out = 0;
     run.next_out = 0;
     run.t_final = 0.0;
-    const DView y = b.phi(0), yp = b.phi(1);
+    const V y = b.phi(0), yp = b.phi(1);
     initial_guess(p, l, y);
     if (!consistent_init(p, l, y, yp, jac(), b.vec(kRes), b.vec(kDelta))) {
       run.status = CellStatus::init_failure;
@@ -158,7 +171,7 @@ struct CellSolver {
     run.v_prev = run.v;
     // t = 0 output (interpolation at t_n = 0 returns phi_0)
     {
-      const DView yo = b.vec(kDelta);
+      const V yo = b.vec(kDelta);
       for (int k = 0; k < l.n_state; ++k) yo[k] = y[k];
       sink.record(0.0, run.v, p.current, 0.0, yo);
       ++run.n_out;
@@ -178,8 +191,8 @@ struct CellSolver {
   //! Advance up to max_steps steps. Returns the status (running if not finished).
   IONFLUX_HD CellStatus advance(int max_steps) {
     if (run.status != CellStatus::running) return run.status;
-    DfnModel m{p, l, jac(), l.n_state};
-    Bdf<DfnModel> b{m, opt, run.bdf, ws, l.n_state};
+    DfnModel<V> m = model();
+    Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state};
     for (int it = 0; it < max_steps; ++it) {
       if (run.bdf.nst >= opt.max_steps) return run.status = CellStatus::step_limit;
       const CellStatus st = b.step();

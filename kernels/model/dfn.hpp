@@ -60,7 +60,8 @@ IONFLUX_HD T butler_volmer(const CellParams& p, const ElectrodeParams& e, const 
 //! Particle surface concentration by PyBaMM's linear extrapolation from the last two shells.
 IONFLUX_HD inline double surface_weight_outer() { return 1.5; }
 IONFLUX_HD inline double surface_weight_inner() { return -0.5; }
-IONFLUX_HD inline double surface_concentration(const DView& y, int off, int nr) {
+template <class V>
+IONFLUX_HD inline double surface_concentration(const V& y, int off, int nr) {
   return surface_weight_outer() * y[off + nr - 1] + surface_weight_inner() * y[off + nr - 2];
 }
 
@@ -83,7 +84,8 @@ IONFLUX_HD T particle_face(const CellParams& p, const ElectrodeParams& e, double
 }
 
 //! Terminal voltage: phi_s,p extrapolated linearly to x = L from the last two nodes.
-IONFLUX_HD inline double terminal_voltage(const Layout& l, const DView& y) {
+template <class V>
+IONFLUX_HD inline double terminal_voltage(const Layout& l, const V& y) {
   const int last = l.nx - 1;
   return 1.5 * y[3 * last + 2] - 0.5 * y[3 * (last - 1) + 2];
 }
@@ -105,10 +107,34 @@ IONFLUX_HD inline bool in_norm(const Layout& l, int k) {
   return k >= l.off_cn;
 }
 
+//! Error weights w_k = scale / (rtol |y_k - ref_k| + atol s_k) with PyBaMM's variable
+//! scalings, so that rtol and atol mean what they mean in PyBaMM: its states are
+//! c_s / c_max, eps c_e / 1000, phi_e + U_n(init) and phi_s,p - (U_p(init) - U_n(init)).
+//! j and the separator's unused phi_s slot get weight 0. un0, up0: initial OCPs [V].
+template <class V>
+IONFLUX_HD inline void error_weights(const CellParams& p, const Layout& l, double un0, double up0, const V& y,
+                                     double rtol, double atol, double scale, const V& w) {
+  for (int i = 0; i < l.nx; ++i) {
+    const NodeGeom g = node_geom(p, l, i);
+    w[3 * i] = scale / (rtol * fabs(y[3 * i]) + atol * 1000.0 / g.eps);
+    w[3 * i + 1] = scale / (rtol * fabs(y[3 * i + 1] + un0) + atol);
+    const double ref = g.dom == 2 ? up0 - un0 : 0.0;
+    w[3 * i + 2] = g.dom == 1 ? 0.0 : scale / (rtol * fabs(y[3 * i + 2] - ref) + atol);
+  }
+  for (int k = l.off_j; k < l.off_cn; ++k) w[k] = 0.0;
+  const double an = atol * p.neg.c_max, ap = atol * p.pos.c_max;
+  for (int k = l.off_cn; k < l.off_cp; ++k) w[k] = scale / (rtol * fabs(y[k]) + an);
+  for (int k = l.off_cp; k < l.n_state; ++k) w[k] = scale / (rtol * fabs(y[k]) + ap);
+}
+
+//! Number of unknowns that take part in the norms.
+IONFLUX_HD inline int norm_count(const Layout& l) { return 2 * l.nx + (l.nn + l.np) + l.nn * l.rn + l.np * l.rp; }
+
 //! Residual F(t, y, y') (time enters only through the applied current, constant here).
 //! Units: c_e rows mol/m3/s, phi rows A/m3, j rows A/m2, shell rows mol/m3/s.
-IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const DView& y, const DView& yp,
-                                const DView& f) {
+template <class V>
+IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y, const V& yp,
+                                const V& f) {
   const double i_cell = p.current / p.area;
   for (int i = 0; i < l.nx; ++i) {
     const NodeGeom g = node_geom(p, l, i);

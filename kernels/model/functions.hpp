@@ -12,6 +12,7 @@ namespace ionflux {
 namespace fn {
 
 IONFLUX_HD inline double arrhenius_factor(double e_a, double t) {
+  if (t == 298.15) return 1.0;  // exp(0), exactly
   return exp(e_a / constants::R * (1.0 / 298.15 - 1.0 / t));
 }
 
@@ -24,6 +25,8 @@ IONFLUX_HD T ocp_barrier(const T& sto) {
   const double c = -7.7e-4;
   const double max_safe_exp = 36.7368005696771;  // log(2 / DBL_EPSILON)
   const double sto_limit = c - max_safe_exp / b;
+  // Where exp(z) < DBL_EPSILON/2, 1 + exp(z) rounds to 1 and PyBaMM's value is exactly 0.
+  if (value_of(sto) >= c + max_safe_exp / b) return T(0.0);
   const T s = ad_max(sto, sto_limit);
   const T lin = ad_min(sto - sto_limit, 0.0);
   return a * (ad_log(1.0 + ad_exp(-b * (s - c))) - b * lin);
@@ -94,11 +97,11 @@ IONFLUX_HD T ocp(const ElectrodeParams& e, const T& sto, double temp, double t_r
   return u + ocp_barrier(sto) - ocp_barrier(1.0 - sto);
 }
 
-//! PyBaMM's RegPower: (x/s)((x/s)^2 + 1e-6)^((a-1)/2) s^a (delta = 1e-3).
+//! PyBaMM's RegPower for a = 1/2: (x/s)((x/s)^2 + delta^2)^(-1/4) s^(1/2), delta = 1e-3.
 template <class T>
-IONFLUX_HD T reg_power(const T& x, double a, double scale) {
+IONFLUX_HD T reg_sqrt(const T& x, double scale) {
   const T xs = x / scale;
-  return xs * ad_pow(xs * xs + 1e-6, 0.5 * (a - 1.0)) * pow(scale, a);
+  return xs / ad_sqrt(ad_sqrt(xs * xs + 1e-6)) * sqrt(scale);
 }
 
 //! Exchange-current density [A/m2] with PyBaMM's clipping and regularisation.
@@ -109,8 +112,8 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
   const T ce = ad_max(c_e, 0.0);
   const T cs = ad_clip(c_s_surf, 0.0, e.c_max);
   // exchange_current_sqrt_arrhenius
-  return e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * reg_power(ce, 0.5, c_e_scale) *
-         reg_power(cs, 0.5, e.c_max) * reg_power(e.c_max - cs, 0.5, e.c_max);
+  return e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * reg_sqrt(ce, c_e_scale) *
+         reg_sqrt(cs, e.c_max) * reg_sqrt(e.c_max - cs, e.c_max);
 }
 
 //! Particle diffusivity [m2/s] at concentration c_s (sto clipped to [1e-10, 1-1e-10]).
@@ -149,7 +152,7 @@ IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double
   const T c = ad_max(c_e, 10.0) / 1000.0;
   switch (f.id) {
     case FunctionId::electrolyte_conductivity_nyman2008:
-      return 0.1297 * c * c * c - 2.51 * ad_pow(c, 1.5) + 3.329 * c;
+      return 0.1297 * c * c * c - 2.51 * c * ad_sqrt(c) + 3.329 * c;
     case FunctionId::electrolyte_conductivity_capiglia1999:
       return (0.0911 + 1.9101 * c - 1.052 * c * c + 0.1554 * c * c * c) * arrhenius_factor(34700.0, temp);
     default:

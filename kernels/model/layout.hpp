@@ -71,19 +71,19 @@ IONFLUX_HD inline NodeGeom node_geom(const CellParams& p, const Layout& l, int i
     g.e = nullptr;
     g.dx = p.sep_thickness / l.ns;
     g.eps = p.sep_porosity;
-    g.tor = pow(p.sep_porosity, p.sep_bruggeman_e);
+    g.tor = p.sep_tor;
     g.a = 0.0;
     return g;
   }
   g.eps = g.e->porosity;
-  g.tor = pow(g.e->porosity, g.e->bruggeman_e);
-  g.a = 3.0 * g.e->active_fraction / g.e->particle_radius;
+  g.tor = g.e->tor;
+  g.a = g.e->a;
   return g;
 }
 
 //! Effective solid conductivity sigma (1 - eps)^b_s [S/m] (PyBaMM's full DFN).
 IONFLUX_HD inline double sigma_eff(const ElectrodeParams& e) {
-  return e.conductivity * pow(1.0 - e.porosity, e.bruggeman_s);
+  return e.sigma_eff;
 }
 
 //! x coordinate of node i's centre [m].

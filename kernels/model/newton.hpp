@@ -26,18 +26,21 @@ enum JacSlot : int {
 // (then inverse pivot), super-diagonal, v = A^-1 b, spare.
 enum ShellSlot : int { kSub = 0, kDiag = 1, kSup = 2, kV = 3 };
 
-IONFLUX_HD inline void load(const DView& s, int off, double* m, int n) {
+template <class V>
+IONFLUX_HD inline void load(const V& s, int off, double* m, int n) {
   for (int k = 0; k < n; ++k) m[k] = s[off + k];
 }
-IONFLUX_HD inline void store(const DView& s, int off, const double* m, int n) {
+template <class V>
+IONFLUX_HD inline void store(const V& s, int off, const double* m, int n) {
   for (int k = 0; k < n; ++k) s[off + k] = m[k];
 }
 
 //! Assemble the Newton matrix dF/dy + cj dF/dy' at y into `jac`.
 //! With `ic` true, the rows of differential unknowns become identity rows (their
 //! corrections are zero): the matrix of the consistent-initialisation problem.
-IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const DView& y, double cj, bool ic,
-                                const DView& jac) {
+template <class V>
+IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y, double cj, bool ic,
+                                const V& jac) {
   const int JN = l.jac_node;
   for (int k = 0; k < l.off_part; ++k) jac[k] = 0.0;
   for (int i = 0; i < l.nx; ++i) {
@@ -134,7 +137,8 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const DVie
 }
 
 //! Factorise the assembled matrix in place. Returns false on a singular pivot.
-IONFLUX_HD inline bool factorize(const Layout& l, const DView& jac) {
+template <class V>
+IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
   const int JN = l.jac_node;
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
@@ -190,7 +194,8 @@ IONFLUX_HD inline bool factorize(const Layout& l, const DView& jac) {
 }
 
 //! Solve (factorised matrix) x = r in place.
-IONFLUX_HD inline void solve(const Layout& l, const DView& jac, const DView& r) {
+template <class V>
+IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
   const int JN = l.jac_node;
   // 1. particle solves and elimination of j
   for (int i = 0; i < l.nx; ++i) {

@@ -49,34 +49,34 @@ enum BdfVec : int {
   kBdfVecCount
 };
 
-template <class Model>
+template <class Model, class V>
 struct Bdf {
   const Model& m;
   const SolverOptions& opt;
   BdfScalars& s;
-  DView ws;  // kBdfVecCount vectors of length m.n, vector v starts at v * n
+  V ws;  // kBdfVecCount vectors of length m.n, vector v starts at v * n
   int n;
 
-  IONFLUX_HD DView vec(int v) const { return ws.sub(static_cast<index_t>(v) * n); }
-  IONFLUX_HD DView phi(int j) const { return vec(kPhi0 + j); }
+  IONFLUX_HD V vec(int v) const { return ws.sub(static_cast<index_t>(v) * n); }
+  IONFLUX_HD V phi(int j) const { return vec(kPhi0 + j); }
 
-  IONFLUX_HD double wrms(const DView& v) const {
-    const DView w = vec(kEwt);
+  IONFLUX_HD double wrms(const V& v) const {
+    const V w = vec(kEwt);
     double sum = 0.0;
-    for (int k = 0; k < n; ++k) {
+    const int nn = n;
+    for (int k = 0; k < nn; ++k) {
       const double x = v[k] * w[k];
       sum += x * x;
     }
     return sqrt(sum / n);
   }
 
-  IONFLUX_HD void set_weights(const DView& y) const {
-    const DView w = vec(kEwt);
-    int count = 0;
-    for (int k = 0; k < n; ++k) count += m.in_norm(k) ? 1 : 0;
-    // scale so that the RMS is over the unknowns that take part
-    const double scale = sqrt(static_cast<double>(n) / (count > 0 ? count : 1));
-    for (int k = 0; k < n; ++k) w[k] = m.in_norm(k) ? scale / (opt.rtol * fabs(y[k]) + opt.atol) : 0.0;
+  //! Error weights 1/(rtol |y| + atol), zero for unknowns outside the norms; scaled
+  //! so that the RMS is over the unknowns that take part.
+  IONFLUX_HD void set_weights(const V& y) const {
+    const V w = vec(kEwt);
+    const double scale = sqrt(static_cast<double>(n) / m.n_norm());
+    m.error_weights(y, opt.rtol, opt.atol, scale, w);
   }
 
   //! Start from a consistent (y0, y'0) already stored in phi_0 and phi_1.
@@ -134,24 +134,40 @@ struct Bdf {
     s.cj = -alphas / s.h;
     ck_ = fabs(s.alpha[s.kk] + alphas - alpha0);
     if (s.alpha[s.kk] > ck_) ck_ = s.alpha[s.kk];
-    for (int i = s.ns; i <= s.kk; ++i)
-      for (int k = 0; k < n; ++k) phi(i)[k] *= s.beta[i];
+    const int nn = n;
+    for (int i = s.ns; i <= s.kk; ++i) {
+      const V pi = phi(i);
+      const double b = s.beta[i];
+      if (b != 1.0)
+        for (int k = 0; k < nn; ++k) pi[k] *= b;
+    }
   }
 
+  // The vector loops below copy scalars into locals first: the workspace doubles
+  // could otherwise alias the scalars and force a reload on every element.
   IONFLUX_HD void predict() const {
-    const DView yy = vec(kYY), yp = vec(kYP);
-    for (int k = 0; k < n; ++k) {
-      double a = 0.0, b = 0.0;
-      for (int j = 0; j <= s.kk; ++j) a += phi(j)[k];
-      for (int j = 1; j <= s.kk; ++j) b += s.gamma[j] * phi(j)[k];
-      yy[k] = a;
-      yp[k] = b;
+    const V yy = vec(kYY), yp = vec(kYP);
+    const int kk = s.kk, nn = n;
+    const V p0 = phi(0), p1 = phi(1);
+    const double g1 = s.gamma[1];
+    for (int k = 0; k < nn; ++k) {
+      yy[k] = p0[k] + p1[k];
+      yp[k] = g1 * p1[k];
+    }
+    for (int j = 2; j <= kk; ++j) {
+      const V pj = phi(j);
+      const double gj = s.gamma[j];
+      for (int k = 0; k < nn; ++k) {
+        const double v = pj[k];
+        yy[k] += v;
+        yp[k] += gj * v;
+      }
     }
   }
 
   //! Newton iteration at t + h. Returns 0 on convergence, 1 recoverable failure, 2 setup failure.
   IONFLUX_HD int newton(bool force_setup) {
-    const DView yy = vec(kYY), yp = vec(kYP), ee = vec(kEE), del = vec(kDelta), res = vec(kRes);
+    const V yy = vec(kYY), yp = vec(kYP), ee = vec(kEE), del = vec(kDelta), res = vec(kRes);
     const double tn1 = s.t + s.h;
     bool do_setup = force_setup || !s.have_jac;
     s.cjratio = s.cj / s.cjold;
@@ -159,7 +175,8 @@ struct Bdf {
     if (s.cjratio < lo || s.cjratio > 1.0 / lo) do_setup = true;
     if (s.nst >= s.nst_lset + opt.max_steps_between_setups) do_setup = true;
     if (s.cj != s.cjlast) s.ss = 100.0;
-    for (int k = 0; k < n; ++k) ee[k] = 0.0;
+    const int nn = n;
+    for (int k = 0; k < nn; ++k) ee[k] = 0.0;
     m.residual(tn1, yy, yp, res);
     ++s.nre;
     if (do_setup) {
@@ -174,18 +191,23 @@ struct Bdf {
     }
     for (int it = 0; it < opt.max_newton_iters; ++it) {
       ++s.nni;
-      for (int k = 0; k < n; ++k) del[k] = -res[k];
+      for (int k = 0; k < nn; ++k) del[k] = -res[k];
       m.solve(del);
-      if (s.cjratio != 1.0) {
-        const double sc = 2.0 / (1.0 + s.cjratio);
-        for (int k = 0; k < n; ++k) del[k] *= sc;
+      // IDA scales the correction when cj moved since the matrix was built.
+      const double sc = (s.cjratio != 1.0) ? 2.0 / (1.0 + s.cjratio) : 1.0;
+      const double cj = s.cj;
+      const V w = vec(kEwt);
+      double sum = 0.0;
+      for (int k = 0; k < nn; ++k) {
+        const double d = del[k] * sc;
+        del[k] = d;
+        ee[k] += d;
+        yy[k] += d;
+        yp[k] += cj * d;
+        const double x = d * w[k];
+        sum += x * x;
       }
-      for (int k = 0; k < n; ++k) {
-        ee[k] += del[k];
-        yy[k] += del[k];
-        yp[k] += s.cj * del[k];
-      }
-      const double delnrm = wrms(del);
+      const double delnrm = sqrt(sum / nn);
       if (!(delnrm == delnrm) || delnrm > 1e100) return 1;  // NaN
       if (it == 0) {
         s.oldnrm = delnrm;
@@ -202,25 +224,40 @@ struct Bdf {
     return 1;
   }
 
-  //! Local error test; sets knew and the error estimates.
+  //! Local error test; sets knew and the error estimates of orders k-2..k+1 in one
+  //! pass over the vectors.
   IONFLUX_HD bool error_test() {
-    const DView ee = vec(kEE), del = vec(kDelta);
-    const double enorm_k = wrms(ee);
-    err_k_ = s.sigma[s.kk] * enorm_k;
-    const double terk = (s.kk + 1) * err_k_;
-    s.knew = s.kk;
+    const V ee = vec(kEE), w = vec(kEwt);
+    const int kk = s.kk, nn = n;
+    const V pk = phi(kk), pkm1 = phi(kk > 1 ? kk - 1 : kk), pkp1 = phi(kk + 1);
+    const bool want_p1 = kk < kBdfMaxOrder;
+    double sk = 0.0, skm1 = 0.0, skm2 = 0.0, skp1 = 0.0;
+    for (int k = 0; k < nn; ++k) {
+      const double wk = w[k], e = ee[k];
+      const double a = e * wk, b = (e + pk[k]) * wk, c = (e + pk[k] + pkm1[k]) * wk;
+      sk += a * a;
+      skm1 += b * b;
+      skm2 += c * c;
+      if (want_p1) {
+        const double d = (e - pkp1[k]) * wk;
+        skp1 += d * d;
+      }
+    }
+    const double enorm_k = sqrt(sk / n);
+    err_k_ = s.sigma[kk] * enorm_k;
+    err_kp1_ = sqrt(skp1 / n) / (kk + 2);
+    const double terk = (kk + 1) * err_k_;
+    s.knew = kk;
     err_km1_ = 0.0;
-    if (s.kk > 1) {
-      for (int k = 0; k < n; ++k) del[k] = phi(s.kk)[k] + ee[k];
-      err_km1_ = s.sigma[s.kk - 1] * wrms(del);
-      const double terkm1 = s.kk * err_km1_;
-      if (s.kk > 2) {
-        for (int k = 0; k < n; ++k) del[k] += phi(s.kk - 1)[k];
-        const double err_km2 = s.sigma[s.kk - 2] * wrms(del);
-        const double terkm2 = (s.kk - 1) * err_km2;
-        if ((terkm1 > terkm2 ? terkm1 : terkm2) <= terk) s.knew = s.kk - 1;
+    if (kk > 1) {
+      err_km1_ = s.sigma[kk - 1] * sqrt(skm1 / n);
+      const double terkm1 = kk * err_km1_;
+      if (kk > 2) {
+        const double err_km2 = s.sigma[kk - 2] * sqrt(skm2 / n);
+        const double terkm2 = (kk - 1) * err_km2;
+        if ((terkm1 > terkm2 ? terkm1 : terkm2) <= terk) s.knew = kk - 1;
       } else if (terkm1 <= 0.5 * terk) {
-        s.knew = s.kk - 1;
+        s.knew = kk - 1;
       }
     }
     return ck_ * enorm_k <= 1.0;
@@ -236,7 +273,7 @@ struct Bdf {
   }
 
   IONFLUX_HD void complete_step() {
-    const DView ee = vec(kEE), del = vec(kDelta);
+    const V ee = vec(kEE), w = vec(kEwt);
     ++s.nst;
     const int kdiff = s.kk - s.kused;
     s.kused = s.kk;
@@ -253,23 +290,20 @@ struct Bdf {
       if (s.knew == s.kk - 1) action = kLower;
       else if (s.kk == kBdfMaxOrder) action = kMaintain;
       else if (s.kk + 1 >= s.ns || kdiff == 1) action = kMaintain;
-      double err_kp1 = 0.0;
       if (action == kUnset) {
-        for (int k = 0; k < n; ++k) del[k] = ee[k] - phi(s.kk + 1)[k];
-        err_kp1 = wrms(del) / (s.kk + 2);
         if (s.kk == 1) {
-          action = (err_kp1 >= 0.5 * err_k_) ? kMaintain : kRaise;
+          action = (err_kp1_ >= 0.5 * err_k_) ? kMaintain : kRaise;
         } else {
-          const double mn = err_k_ < err_kp1 ? err_k_ : err_kp1;
+          const double mn = err_k_ < err_kp1_ ? err_k_ : err_kp1_;
           if (err_km1_ <= mn) action = kLower;
-          else if (err_k_ <= err_kp1) action = kMaintain;
+          else if (err_k_ <= err_kp1_) action = kMaintain;
           else action = kRaise;
         }
       }
       double err_knew = err_k_;
       if (action == kRaise) {
         ++s.kk;
-        err_knew = err_kp1;
+        err_knew = err_kp1_;
       } else if (action == kLower) {
         --s.kk;
         err_knew = err_km1_;
@@ -279,15 +313,24 @@ struct Bdf {
       else if (eta <= 1.0) hnew = s.h * (eta > 0.9 ? 0.9 : (eta < 0.5 ? 0.5 : eta));
     }
     s.h = hnew;
-    // save ee for a possible order increase, then update the differences
-    if (s.kused < kBdfMaxOrder)
-      for (int k = 0; k < n; ++k) phi(s.kused + 1)[k] = ee[k];
-    for (int k = 0; k < n; ++k) phi(s.kused)[k] += ee[k];
-    for (int j = s.kused - 1; j >= 0; --j)
-      for (int k = 0; k < n; ++k) phi(j)[k] += phi(j + 1)[k];
+    // One pass: save ee (for a possible order increase), update the differences,
+    // and the error weights from the new solution phi_0.
+    const int ku = s.kused, nn = n;
+    if (ku < kBdfMaxOrder) {
+      const V pn = phi(ku + 1);
+      for (int k = 0; k < nn; ++k) pn[k] = ee[k];
+    }
+    {
+      const V pk = phi(ku);
+      for (int k = 0; k < nn; ++k) pk[k] += ee[k];
+    }
+    for (int j = ku - 1; j >= 0; --j) {
+      const V pj = phi(j), pj1 = phi(j + 1);
+      for (int k = 0; k < nn; ++k) pj[k] += pj1[k];
+    }
+    set_weights(phi(0));
     s.t += s.hused;
     s.jac_current = false;
-    set_weights(phi(0));
   }
 
   //! Cut the step by rr after a failure; at the first step phi_1 = h y'0 scales too.
@@ -357,11 +400,11 @@ struct Bdf {
     }
     return y;
   }
-  IONFLUX_HD void interpolate(double t, const DView& out) const {
+  IONFLUX_HD void interpolate(double t, const V& out) const {
     for (int k = 0; k < n; ++k) out[k] = interp_component(k, t);
   }
 
-  double ck_ = 1.0, err_k_ = 0.0, err_km1_ = 0.0;
+  double ck_ = 1.0, err_k_ = 0.0, err_km1_ = 0.0, err_kp1_ = 0.0;
 };
 
 }  // namespace ionflux
