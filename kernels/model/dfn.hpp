@@ -24,25 +24,41 @@ IONFLUX_HD T arithmetic_face(const T& vl, const T& vr, double dxl, double dxr) {
   return (dxr * vl + dxl * vr) / (dxl + dxr);
 }
 
+//! Electrolyte transport coefficients at one node (PyBaMM evaluates them at nodes
+//! and then averages to faces).
+template <class T>
+struct NodeTransport {
+  T kappa;  //!< kappa_e(c) eps^b [S/m]
+  T chi;    //!< chi RT / (F c) [V m3/mol]
+  T de;     //!< D_e(c) eps^b [m2/s]
+  T tp;     //!< t+(c)
+};
+template <class T>
+IONFLUX_HD NodeTransport<T> node_transport(const CellParams& p, const NodeGeom& g, const T& c) {
+  const double temp = p.temperature;
+  return NodeTransport<T>{fn::electrolyte_conductivity(p.electrolyte_conductivity, c, temp) * g.tor,
+                          fn::chi_rt_over_fc(p, c, temp),
+                          fn::electrolyte_diffusivity(p.electrolyte_diffusivity, c, temp) * g.tor,
+                          fn::transference_number(p.transference, c, temp)};
+}
+
 //! Electrolyte fluxes at the face between nodes L and R:
 //! ie = kappa_eff (chiRT/(F c) dc/dx - dphi/dx)   [A/m2]
 //! N  = -D_eff dc/dx + t+ ie / F                    [mol/m2/s]
+//! Face means as PyBaMM: harmonic for factors of a gradient (chi, D_e), arithmetic
+//! (distance-weighted) otherwise (kappa, t+).
 template <class T>
-IONFLUX_HD void electrolyte_face(const CellParams& p, const NodeGeom& gl, const NodeGeom& gr, const T& cl,
-                                 const T& cr, const T& phil, const T& phir, T& n_flux, T& ie) {
-  const double temp = p.temperature;
+IONFLUX_HD void electrolyte_face(const NodeGeom& gl, const NodeGeom& gr, const NodeTransport<T>& tl,
+                                 const NodeTransport<T>& tr, const T& cl, const T& cr, const T& phil, const T& phir,
+                                 T& n_flux, T& ie) {
   const double d = 0.5 * (gl.dx + gr.dx);
   const T grad_c = (cr - cl) / d;
   const T grad_phi = (phir - phil) / d;
-  const T kappa = arithmetic_face(fn::electrolyte_conductivity(p.electrolyte_conductivity, cl, temp) * gl.tor,
-                                  fn::electrolyte_conductivity(p.electrolyte_conductivity, cr, temp) * gr.tor,
-                                  gl.dx, gr.dx);
-  const T chi = harmonic_face(fn::chi_rt_over_fc(p, cl, temp), fn::chi_rt_over_fc(p, cr, temp), gl.dx, gr.dx);
+  const T kappa = arithmetic_face(tl.kappa, tr.kappa, gl.dx, gr.dx);
+  const T chi = harmonic_face(tl.chi, tr.chi, gl.dx, gr.dx);
   ie = kappa * (chi * grad_c - grad_phi);
-  const T de = harmonic_face(fn::electrolyte_diffusivity(p.electrolyte_diffusivity, cl, temp) * gl.tor,
-                             fn::electrolyte_diffusivity(p.electrolyte_diffusivity, cr, temp) * gr.tor, gl.dx, gr.dx);
-  const T tp = arithmetic_face(fn::transference_number(p.transference, cl, temp),
-                               fn::transference_number(p.transference, cr, temp), gl.dx, gr.dx);
+  const T de = harmonic_face(tl.de, tr.de, gl.dx, gr.dx);
+  const T tp = arithmetic_face(tl.tp, tr.tp, gl.dx, gr.dx);
   n_flux = -de * grad_c + tp * ie / constants::F;
 }
 
@@ -144,15 +160,19 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y
   }
   // electrolyte faces
   NodeGeom gl = node_geom(p, l, 0);
+  NodeTransport<double> tl = node_transport(p, gl, static_cast<double>(y[0]));
   for (int i = 0; i + 1 < l.nx; ++i) {
     const NodeGeom gr = node_geom(p, l, i + 1);
+    const NodeTransport<double> tr = node_transport(p, gr, static_cast<double>(y[3 * i + 3]));
     double nf, ie;
-    electrolyte_face(p, gl, gr, y[3 * i], y[3 * i + 3], y[3 * i + 1], y[3 * i + 4], nf, ie);
+    electrolyte_face(gl, gr, tl, tr, static_cast<double>(y[3 * i]), static_cast<double>(y[3 * i + 3]),
+                     static_cast<double>(y[3 * i + 1]), static_cast<double>(y[3 * i + 4]), nf, ie);
     f[3 * i] += nf / gl.dx;
     f[3 * i + 3] -= nf / gr.dx;
     f[3 * i + 1] += ie / gl.dx;
     f[3 * i + 4] -= ie / gr.dx;
     gl = gr;
+    tl = tr;
   }
   // solid phase, reactions and particles
   for (int i = 0; i < l.nx; ++i) {
@@ -178,14 +198,25 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y
     const int nr = l.nr(i);
     const double cs = surface_concentration(y, off, nr);
     f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs);
-    // particle
+    // particle: F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k with r = k dr and
+    // V_k = dr^3 (3k^2 + 3k + 1) / 3, so F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2+3k+1))
+    // with g_k = (k+1)^2 N_{k+1/2}.
     const double dr = e.particle_radius / nr;
-    double n_in = 0.0;
+    const bool const_d = fn::particle_diffusivity_is_constant(e);
+    const double d_const = const_d ? fn::particle_diffusivity(e, static_cast<double>(y[off]), p.temperature) : 0.0;
+    double g_in = 0.0;
     for (int k = 0; k < nr; ++k) {
-      const Shell s = shell(e.particle_radius, nr, k);
-      const double n_out = (k + 1 < nr) ? particle_face(p, e, dr, y[off + k], y[off + k + 1]) : j / constants::F;
-      f[off + k] = yp[off + k] + (s.r2_out * n_out - s.r2_in * n_in) / s.vol;
-      n_in = n_out;
+      double g_out;
+      const double k1 = k + 1.0;
+      if (k + 1 < nr) {
+        const double ck = y[off + k], ck1 = y[off + k + 1];
+        const double n_face = const_d ? -d_const * (ck1 - ck) / dr : particle_face(p, e, dr, ck, ck1);
+        g_out = k1 * k1 * n_face;
+      } else {
+        g_out = k1 * k1 * j / constants::F;
+      }
+      f[off + k] = yp[off + k] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
+      g_in = g_out;
     }
   }
 }

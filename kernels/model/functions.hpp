@@ -118,7 +118,7 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
 
 //! Particle diffusivity [m2/s] at concentration c_s (sto clipped to [1e-10, 1-1e-10]).
 template <class T>
-IONFLUX_HD T particle_diffusivity(const ElectrodeParams& e, const T& c_s, double temp) {
+IONFLUX_HD T particle_diffusivity(const ElectrodeParams& e, const T& /*c_s*/, double temp) {
   switch (e.diffusivity.id) {
     case FunctionId::arrhenius:
       return T(e.diffusivity.p[0] * arrhenius_factor(e.diffusivity.p[1], temp));

@@ -54,7 +54,8 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
   for (int i = 0; i + 1 < l.nx; ++i) {
     const NodeGeom gr = node_geom(p, l, i + 1);
     D4 nf, ie;
-    electrolyte_face(p, gl, gr, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 3], 1),
+    const D4 cl = D4::variable(y[3 * i], 0), cr = D4::variable(y[3 * i + 3], 1);
+    electrolyte_face(gl, gr, node_transport(p, gl, cl), node_transport(p, gr, cr), cl, cr,
                      D4::variable(y[3 * i + 1], 2), D4::variable(y[3 * i + 4], 3), nf, ie);
     const int bi = JN * i, bj = JN * (i + 1);
     for (int row = ic ? 1 : 0; row < 2; ++row) {

@@ -176,7 +176,6 @@ struct Bdf {
     if (s.nst >= s.nst_lset + opt.max_steps_between_setups) do_setup = true;
     if (s.cj != s.cjlast) s.ss = 100.0;
     const int nn = n;
-    for (int k = 0; k < nn; ++k) ee[k] = 0.0;
     m.residual(tn1, yy, yp, res);
     ++s.nre;
     if (do_setup) {
@@ -198,10 +197,11 @@ struct Bdf {
       const double cj = s.cj;
       const V w = vec(kEwt);
       double sum = 0.0;
+      const double keep = it == 0 ? 0.0 : 1.0;  // ee starts at zero each step
       for (int k = 0; k < nn; ++k) {
         const double d = del[k] * sc;
         del[k] = d;
-        ee[k] += d;
+        ee[k] = keep * ee[k] + d;
         yy[k] += d;
         yp[k] += cj * d;
         const double x = d * w[k];
@@ -273,7 +273,7 @@ struct Bdf {
   }
 
   IONFLUX_HD void complete_step() {
-    const V ee = vec(kEE), w = vec(kEwt);
+    const V ee = vec(kEE);
     ++s.nst;
     const int kdiff = s.kk - s.kused;
     s.kused = s.kk;

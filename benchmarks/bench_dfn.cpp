@@ -1,0 +1,120 @@
+// Single-cell DFN benchmark: Chen2020, 1C constant-current discharge to the 2.5 V
+// cut-off, PyBaMM's default mesh (20/20/20, 20/20), rtol 1e-6, atol 1e-8 (with
+// PyBaMM's variable scalings, so the tolerances mean the same in both codes).
+// Times >= 20 solves on one core and, in the same run, PyBaMM's IDAKLU solve of the
+// same case through benchmarks/pybamm_dfn.py when pybamm is importable. Prints both
+// medians and the ratio, plus steps, Newton iterations and Jacobian factorisations.
+//
+//   build/benchmarks/bench_dfn [--repeats N] [--c-rate X] [--rtol R] [--atol A] [--no-pybamm]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "solver/parameters.hpp"
+#include "solver/simulation.hpp"
+
+using namespace ionflux;
+
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Pull "key": number out of a one-line JSON object.
+bool json_number(const std::string& text, const char* key, double& out) {
+  const std::string k = std::string("\"") + key + "\":";
+  const auto pos = text.find(k);
+  if (pos == std::string::npos) return false;
+  out = std::strtod(text.c_str() + pos + k.size(), nullptr);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int repeats = 20;
+  double c_rate = 1.0, rtol = 1e-6, atol = 1e-8;
+  bool run_pybamm = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "error: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--repeats") repeats = std::atoi(next());
+    else if (a == "--c-rate") c_rate = std::atof(next());
+    else if (a == "--rtol") rtol = std::atof(next());
+    else if (a == "--atol") atol = std::atof(next());
+    else if (a == "--no-pybamm") run_pybamm = false;
+    else {
+      std::fprintf(stderr, "usage: bench_dfn [--repeats N] [--c-rate X] [--rtol R] [--atol A] [--no-pybamm]\n");
+      return 2;
+    }
+  }
+  if (repeats < 1) repeats = 1;
+
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const double q = ps.get("Nominal cell capacity [A.h]");
+  const CellParams cell = ps.cell_params(c_rate * q);
+  RunOptions opt;
+  opt.solver.rtol = rtol;
+  opt.solver.atol = atol;
+  opt.t_end = 1.5 * 3600.0 / c_rate;  // as the PyBaMM script's t_eval
+  opt.period = 10.0;
+
+  Solution sol = simulate(cell, opt);  // warm-up
+  std::vector<double> ms;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    sol = simulate(cell, opt);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  const double med = median(ms), mn = *std::min_element(ms.begin(), ms.end());
+  std::printf("Case: DFN Chen2020 %gC discharge to 2.5 V, mesh 20/20/20 r 20/20 (%d unknowns), rtol %g atol %g\n",
+              c_rate, sol.layout.n_state, rtol, atol);
+  std::printf("ionflux (CPU, 1 core): median %.3f ms, min %.3f ms over %d solves; end %.3f s at %.6f V (%s)\n", med,
+              mn, repeats, sol.end_time, sol.voltage.back(), cell_status_name(sol.status));
+  std::printf("  per solve: %d steps, %d Newton iterations, %d Jacobian factorisations, %d residual evaluations, "
+              "%d error-test failures\n",
+              sol.stats.steps, sol.stats.newton_iters, sol.stats.jacobian_setups, sol.stats.residual_evals,
+              sol.stats.error_test_failures);
+
+  if (run_pybamm && std::system("python3 -c 'import pybamm' >/dev/null 2>&1") == 0) {
+    char cmd[512];
+    std::snprintf(cmd, sizeof cmd, "python3 %s/pybamm_dfn.py --json --repeats %d --c-rate %g --rtol %g --atol %g",
+                  IONFLUX_BENCH_DIR, repeats, c_rate, rtol, atol);
+    FILE* p = popen(cmd, "r");
+    std::string out;
+    if (p) {
+      char buf[4096];
+      while (std::fgets(buf, sizeof buf, p)) out += buf;
+      pclose(p);
+    }
+    double pb_med = 0, pb_min = 0, pb_steps = 0, pb_nni = 0, pb_setups = 0, pb_tend = 0;
+    if (json_number(out, "median_ms", pb_med) && json_number(out, "min_ms", pb_min)) {
+      json_number(out, "steps", pb_steps);
+      json_number(out, "nonlinear_iterations", pb_nni);
+      json_number(out, "linear_solver_setups", pb_setups);
+      json_number(out, "t_end_s", pb_tend);
+      std::printf("PyBaMM IDAKLU (same run, 1 core): median %.3f ms, min %.3f ms; end %.3f s; %g steps, %g Newton "
+                  "iterations, %g Jacobian factorisations\n",
+                  pb_med, pb_min, pb_tend, pb_steps, pb_nni, pb_setups);
+      std::printf("Speed-up (PyBaMM median / ionflux median): %.1fx\n", pb_med / med);
+    } else {
+      std::printf("PyBaMM run failed; output:\n%s\n", out.c_str());
+    }
+  } else {
+    std::printf("PyBaMM not importable (pip install pybamm==26.10.1.1): peer skipped\n");
+  }
+  return 0;
+}

@@ -1,0 +1,473 @@
+#include "cli.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "csv.hpp"
+#include "errors.hpp"
+#include "parameters.hpp"
+#include "simulation.hpp"
+
+#ifndef IONFLUX_VERSION
+#define IONFLUX_VERSION "unknown"
+#endif
+
+namespace ionflux {
+namespace {
+
+constexpr const char* kDefaultParameters = "Chen2020";
+constexpr const char* kDefaultOutput = "ionflux.csv";
+constexpr int kMaxMeshSize = 1000;
+
+// ---------------------------------------------------------------------------
+// Text helpers
+
+std::string format(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
+std::string num(double v) { return format("%.10g", v); }
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+//! The candidate closest to `word`, if it is close enough to be a likely typo.
+std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
+
+//! One line: newlines in library messages are folded so that every error is one line.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Strict number parsing: the whole string must be the number.
+
+double parse_double(const std::string& option, const std::string& text) {
+  const char* s = text.c_str();
+  char* end = nullptr;
+  double v = 0.0;
+  bool ok = !text.empty() && !std::isspace(static_cast<unsigned char>(text[0]));
+  if (ok) {
+    errno = 0;
+    v = std::strtod(s, &end);
+    ok = end != s && *end == '\0';
+  }
+  if (!ok) throw InputError(option + ": '" + text + "' is not a number");
+  if (!std::isfinite(v)) throw InputError(option + ": must be a finite number, got '" + text + "'");
+  return v;
+}
+
+long parse_integer(const std::string& what, const std::string& text) {
+  const char* s = text.c_str();
+  char* end = nullptr;
+  long v = 0;
+  bool ok = !text.empty() && !std::isspace(static_cast<unsigned char>(text[0]));
+  if (ok) {
+    errno = 0;
+    v = std::strtol(s, &end, 10);
+    ok = end != s && *end == '\0' && errno != ERANGE;
+  }
+  if (!ok) throw InputError(what + ": '" + text + "' is not an integer");
+  return v;
+}
+
+std::string trim(const std::string& s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+//! "--mesh x_n=20,r_p=30": any subset of the keys, the others keep their value.
+void parse_mesh(const std::string& text, MeshSpec& mesh) {
+  const std::string opt = "--mesh";
+  if (trim(text).empty()) throw InputError(opt + ": expected KEY=N[,KEY=N...], got an empty value");
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string item = trim(text.substr(start, comma - start));
+    start = comma + 1;
+    const auto eq = item.find('=');
+    if (item.empty() || eq == std::string::npos)
+      throw InputError(opt + ": expected KEY=N (KEY one of x_n, x_s, x_p, r_n, r_p), got '" + item + "'");
+    const std::string key = trim(item.substr(0, eq)), value = trim(item.substr(eq + 1));
+    int* target = key == "x_n"   ? &mesh.x_n
+                  : key == "x_s" ? &mesh.x_s
+                  : key == "x_p" ? &mesh.x_p
+                  : key == "r_n" ? &mesh.r_n
+                  : key == "r_p" ? &mesh.r_p
+                                 : nullptr;
+    if (target == nullptr) {
+      std::string msg = opt + ": unknown key '" + key + "'";
+      if (auto near = closest(key, {"x_n", "x_s", "x_p", "r_n", "r_p"})) msg += " (did you mean '" + *near + "'?)";
+      throw InputError(msg + "; keys are x_n, x_s, x_p, r_n, r_p");
+    }
+    const long n = parse_integer(opt + ": " + key, value);
+    if (n > kMaxMeshSize)
+      throw InputError(opt + ": " + key + " must be at most " + std::to_string(kMaxMeshSize) + ", got " + value);
+    // Sizes below 2 (zero, negative) are reported by validate_run_options.
+    *target = static_cast<int>(std::max<long>(n, -1));
+    if (comma == text.size()) break;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Help texts
+
+std::string main_help() {
+  return std::string("ionflux ") + IONFLUX_VERSION +
+         " - Doyle-Fuller-Newman (DFN) lithium-ion cell solver\n"
+         "\n"
+         "Usage: ionflux <command> [options]\n"
+         "       ionflux --help | --version\n"
+         "\n"
+         "Commands:\n"
+         "  simulate    run one constant-current discharge (or charge) of a cell, write the\n"
+         "              voltage curve to a CSV file and print a summary\n"
+         "\n"
+         "Options:\n"
+         "  -h, --help  show this help\n"
+         "  --version   print the version\n"
+         "\n"
+         "Run 'ionflux <command> --help' for the options of a command.\n";
+}
+
+std::string simulate_help() {
+  return "Usage: ionflux simulate [options]\n"
+         "\n"
+         "Run one constant-current discharge (or charge, with a negative current) of a\n"
+         "DFN cell until a voltage cut-off or the end time, write the outputs to a CSV\n"
+         "file and print a summary.\n"
+         "\n"
+         "Options (values may also be given as --option=VALUE):\n"
+         "  --parameters NAME|FILE  parameter set: a built-in set (Chen2020, Marquis2019) or a\n"
+         "                          parameter file\n"
+         "                          [default: Chen2020]\n"
+         "  --set \"NAME=VALUE\"      replace one parameter by a constant, NAME as in the set\n"
+         "                          (units included), e.g.\n"
+         "                          --set \"Negative particle radius [m]=4e-6\"; repeatable\n"
+         "  --c-rate X              current as a multiple of the set's \"Nominal cell\n"
+         "                          capacity [A.h]\"; positive = discharge, non-zero\n"
+         "                          [default: the set's \"Current function [A]\"]\n"
+         "  --current A             current [A]; positive = discharge, non-zero; not\n"
+         "                          together with --c-rate\n"
+         "                          [default: the set's \"Current function [A]\"]\n"
+         "  --soc S                 initial state of charge in [0, 1]: 0 and 1 are the set's\n"
+         "                          \"Open-circuit voltage at 0% SOC [V]\" and\n"
+         "                          \"Open-circuit voltage at 100% SOC [V]\"\n"
+         "                          [default: the set's initial concentrations]\n"
+         "  --mesh KEY=N[,KEY=N...] mesh points, keys x_n, x_s, x_p (negative electrode,\n"
+         "                          separator, positive electrode) and r_n, r_p (particles),\n"
+         "                          each 2 to 1000; keys not given keep their default\n"
+         "                          [default: x_n=20,x_s=20,x_p=20,r_n=20,r_p=20]\n"
+         "  --rtol X                relative tolerance of the integrator, in (0, 1)\n"
+         "                          [default: 1e-6]\n"
+         "  --atol X                absolute tolerance of the integrator, > 0\n"
+         "                          [default: 1e-8]\n"
+         "  --period SECONDS        spacing of the output rows; 0 = t_end / 200\n"
+         "                          [default: 0]\n"
+         "  --t-end SECONDS         stop here if no voltage cut-off comes first\n"
+         "                          [default: 3 x the nominal discharge time at the current]\n"
+         "  --output FILE           CSV file to write (overwritten); checked before solving\n"
+         "                          [default: ionflux.csv, in the current directory]\n"
+         "  --quiet                 print nothing on success (errors still go to stderr)\n"
+         "  -h, --help              show this help\n"
+         "\n"
+         "The CSV has the header\n"
+         "  Time [s],Voltage [V],Current [A],Discharge capacity [A.h]\n"
+         "and one row per output time (17 significant digits); the last row is the end of\n"
+         "the run (the voltage cut-off or the end time).\n"
+         "\n"
+         "Exit status: 0 success; 1 the cell could not be solved (the CSV still holds the\n"
+         "outputs up to the failure) or another run-time failure; 2 invalid input.\n";
+}
+
+// ---------------------------------------------------------------------------
+// simulate
+
+struct SimulateArgs {
+  std::string parameters = kDefaultParameters;
+  std::vector<std::string> sets;
+  std::optional<double> c_rate, current, soc, t_end;
+  MeshSpec mesh;
+  double rtol = SolverOptions{}.rtol, atol = SolverOptions{}.atol, period = 0.0;
+  std::string output = kDefaultOutput;
+  bool quiet = false, help = false;
+};
+
+const std::vector<std::string>& simulate_options() {
+  static const std::vector<std::string> o = {"--parameters", "--set",    "--c-rate", "--current", "--soc",
+                                             "--mesh",       "--rtol",   "--atol",   "--period",  "--t-end",
+                                             "--output",     "--quiet",  "--help",   "-h"};
+  return o;
+}
+
+bool takes_value(const std::string& opt) { return opt != "--quiet" && opt != "--help" && opt != "-h"; }
+
+SimulateArgs parse_simulate(const std::vector<std::string>& args) {
+  SimulateArgs a;
+  std::vector<std::string> seen;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string opt = args[i], value;
+    bool has_value = false;
+    if (opt.rfind("--", 0) == 0) {
+      const auto eq = opt.find('=');
+      if (eq != std::string::npos) value = opt.substr(eq + 1), opt = opt.substr(0, eq), has_value = true;
+    }
+    const auto& known = simulate_options();
+    if (std::find(known.begin(), known.end(), opt) == known.end()) {
+      if (opt.empty() || opt[0] != '-')
+        throw InputError("simulate: unexpected argument '" + args[i] +
+                         "' (options start with --; see 'ionflux simulate --help')");
+      std::string msg = "simulate: unknown option '" + opt + "'";
+      if (auto near = closest(opt, known)) msg += " (did you mean '" + *near + "'?)";
+      throw InputError(msg + "; see 'ionflux simulate --help'");
+    }
+    if (!takes_value(opt)) {
+      if (has_value) throw InputError(opt + " takes no value");
+      if (opt == "--quiet") a.quiet = true;
+      else a.help = true;
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) throw InputError(opt + ": missing value; see 'ionflux simulate --help'");
+      value = args[++i];
+    }
+    if (opt != "--set") {
+      if (std::find(seen.begin(), seen.end(), opt) != seen.end()) throw InputError(opt + ": given more than once");
+      seen.push_back(opt);
+    }
+    if (opt == "--parameters") {
+      if (value.empty()) throw InputError("--parameters: empty name");
+      a.parameters = value;
+    } else if (opt == "--set") {
+      a.sets.push_back(value);
+    } else if (opt == "--c-rate") {
+      a.c_rate = parse_double(opt, value);
+      if (*a.c_rate == 0.0) throw InputError("--c-rate: must be non-zero (positive = discharge, negative = charge)");
+    } else if (opt == "--current") {
+      a.current = parse_double(opt, value);
+      if (*a.current == 0.0) throw InputError("--current: must be non-zero (positive = discharge, negative = charge)");
+    } else if (opt == "--soc") {
+      a.soc = parse_double(opt, value);
+      if (!(*a.soc >= 0.0 && *a.soc <= 1.0)) throw InputError("--soc: must be in [0, 1], got " + value);
+    } else if (opt == "--mesh") {
+      parse_mesh(value, a.mesh);
+    } else if (opt == "--rtol") {
+      a.rtol = parse_double(opt, value);
+      if (!(a.rtol > 0.0 && a.rtol < 1.0)) throw InputError("--rtol: must be in (0, 1), got " + value);
+    } else if (opt == "--atol") {
+      a.atol = parse_double(opt, value);
+      if (!(a.atol > 0.0)) throw InputError("--atol: must be positive, got " + value);
+    } else if (opt == "--period") {
+      a.period = parse_double(opt, value);
+      if (a.period < 0.0) throw InputError("--period: must be positive (or 0 for the default), got " + value);
+    } else if (opt == "--t-end") {
+      a.t_end = parse_double(opt, value);
+      if (!(*a.t_end > 0.0)) throw InputError("--t-end: must be positive, got " + value);
+    } else if (opt == "--output") {
+      if (value.empty()) throw InputError("--output: empty file name");
+      a.output = value;
+    }
+  }
+  if (a.c_rate && a.current) throw InputError("--c-rate and --current cannot be used together; give one of them");
+  return a;
+}
+
+//! Fail before the (possibly long) solve if the output file cannot be written.
+//! Opens in append mode so that an existing file is not truncated yet; a file that
+//! did not exist is removed again.
+void check_output_writable(const std::string& path) {
+  struct stat st {};
+  const bool existed = ::stat(path.c_str(), &st) == 0;
+  if (existed && S_ISDIR(st.st_mode))
+    throw InputError("cannot write output file '" + path + "': " + std::strerror(EISDIR));
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) {
+    const int err = errno;
+    throw InputError("cannot write output file '" + path + "': " + (err ? std::strerror(err) : "cannot open"));
+  }
+  std::fclose(f);
+  if (!existed) std::remove(path.c_str());
+}
+
+std::string describe_current(double current, double nominal) {
+  const double c = current / nominal;
+  return num(current) + " A (" + format("%.6g", std::fabs(c)) + "C " + (current > 0 ? "discharge" : "charge") + ")";
+}
+
+void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet& ps, double current,
+                   double nominal, const Solution& sol) {
+  auto row = [&](const char* label, const std::string& value) {
+    out << "  " << label << std::string(std::max<std::size_t>(1, 21 - std::strlen(label)), ' ') << value << "\n";
+  };
+  const MeshSpec& m = a.mesh;
+  out << "ionflux " << IONFLUX_VERSION << " simulate\n";
+  row("Parameter set", ps.name());
+  row("Current", describe_current(current, nominal));
+  row("Initial SOC", a.soc ? num(*a.soc) : std::string("from the parameter set"));
+  row("Mesh", "x_n=" + std::to_string(m.x_n) + ", x_s=" + std::to_string(m.x_s) + ", x_p=" +
+                  std::to_string(m.x_p) + ", r_n=" + std::to_string(m.r_n) + ", r_p=" + std::to_string(m.r_p));
+  std::string reason = sol.message.empty() ? cell_status_message(sol.status) : sol.message;
+  if (!sol.voltage.empty()) reason += "; final voltage " + format("%.6g", sol.voltage.back()) + " V";
+  row("End", reason);
+  row("End time", format("%.6g", sol.end_time) + " s");
+  row("Discharge capacity", format("%.6g", sol.discharge_capacity) + " A.h");
+  row("Energy", format("%.6g", sol.energy) + " W.h");
+  row("Mean voltage",
+      sol.discharge_capacity != 0.0 ? format("%.6g", sol.energy / sol.discharge_capacity) + " V" : "n/a");
+  row("Solver", std::to_string(sol.stats.steps) + " steps, " + std::to_string(sol.stats.newton_iters) +
+                    " Newton iterations, " + std::to_string(sol.stats.jacobian_setups) + " Jacobian setups");
+  row("Wall time", format("%.1f", sol.wall_time * 1e3) + " ms");
+  row("Output", a.output + " (" + std::to_string(sol.time.size()) + " rows)");
+}
+
+int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const SimulateArgs a = parse_simulate(args);
+  if (a.help) {
+    out << simulate_help();
+    return 0;
+  }
+  ParameterSet ps = ParameterSet::load(a.parameters);
+  for (const auto& s : a.sets) ps.set_from_string(s);
+
+  const double nominal = ps.get("Nominal cell capacity [A.h]");
+  double current = 0.0;
+  if (a.c_rate) {
+    current = *a.c_rate * nominal;
+  } else if (a.current) {
+    current = *a.current;
+  } else {
+    current = ps.get("Current function [A]");
+    if (current == 0.0 || !std::isfinite(current))
+      throw InputError("'Current function [A]' is " + num(current) + "; give a non-zero --c-rate or --current");
+  }
+  if (!std::isfinite(current)) throw InputError("the current is not finite (" + num(current) + " A)");
+
+  CellParams cell = ps.cell_params(current);  // validates the whole set
+  if (a.soc)
+    apply_initial_soc(cell, *a.soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                      ps.get("Open-circuit voltage at 100% SOC [V]"));
+
+  RunOptions ro;
+  ro.mesh = a.mesh;
+  ro.solver.rtol = a.rtol;
+  ro.solver.atol = a.atol;
+  ro.period = a.period;
+  ro.t_end = a.t_end ? *a.t_end : default_end_time(nominal, current);
+  if (!(ro.t_end > 0.0 && std::isfinite(ro.t_end)))
+    throw InputError("the default end time is not usable (" + num(ro.t_end) + " s); give --t-end");
+  validate_run_options(ro);
+
+  check_output_writable(a.output);
+  const Solution sol = simulate(cell, ro);
+  write_csv(a.output, sol);
+
+  if (!a.quiet) print_summary(out, a, ps, current, nominal, sol);
+  if (!cell_status_ok(sol.status)) {
+    std::string reason = sol.message.empty() ? cell_status_message(sol.status) : sol.message;
+    if (sol.status == CellStatus::cutoff_at_start && !sol.voltage.empty())
+      reason += " (voltage " + format("%.6g", sol.voltage.front()) + " V at " + num(current) +
+                " A, outside the cut-offs [" + num(cell.v_min) + ", " + num(cell.v_max) + "] V)";
+    err << "error: cell could not be solved: " << one_line(reason) << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty()) {
+    err << main_help();
+    return 2;
+  }
+  const std::string& cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    out << main_help();
+    return 0;
+  }
+  if (cmd == "--version") {
+    out << "ionflux " << IONFLUX_VERSION << "\n";
+    return 0;
+  }
+  if (cmd == "simulate") return run_simulate({args.begin() + 1, args.end()}, out, err);
+  std::string msg = (!cmd.empty() && cmd[0] == '-' ? "unknown option '" : "unknown command '") + cmd + "'";
+  if (auto near = closest(cmd, {"simulate", "--help", "--version"})) msg += " (did you mean '" + *near + "'?)";
+  throw InputError(msg + "; run 'ionflux --help' for the list of commands");
+}
+
+}  // namespace
+
+int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  try {
+    try {
+      return dispatch(args, out, err);
+    } catch (const std::invalid_argument& e) {  // InputError and its kinds
+      err << "error: " << one_line(e.what()) << "\n";
+      return 2;
+    } catch (const std::out_of_range& e) {
+      err << "error: " << one_line(e.what()) << "\n";
+      return 2;
+    } catch (const std::bad_alloc&) {
+      err << "error: out of memory\n";
+      return 1;
+    } catch (const std::exception& e) {  // RuntimeError and anything else
+      err << "error: " << one_line(e.what()) << "\n";
+      return 1;
+    } catch (...) {
+      err << "error: unexpected failure\n";
+      return 1;
+    }
+  } catch (...) {  // the streams themselves failed
+    return 1;
+  }
+}
+
+int cli_main(int argc, char** argv) {
+  std::vector<std::string> args;
+  try {
+    for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  } catch (...) {
+    return 1;
+  }
+  const int rc = cli_main(args, std::cout, std::cerr);
+  std::cout.flush();
+  return rc;
+}
+
+}  // namespace ionflux

@@ -1,0 +1,41 @@
+#include "csv.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "errors.hpp"
+
+namespace ionflux {
+
+const char* const kCsvHeader = "Time [s],Voltage [V],Current [A],Discharge capacity [A.h]";
+
+namespace {
+
+[[noreturn]] void io_error(const std::string& path, int err) {
+  throw RuntimeError("cannot write output file '" + path + "': " +
+                     (err != 0 ? std::strerror(err) : "write failed"));
+}
+
+}  // namespace
+
+void write_csv(const std::string& path, const Solution& sol) {
+  const std::size_t n = sol.time.size();
+  if (sol.voltage.size() != n || sol.current.size() != n || sol.capacity.size() != n)
+    throw RuntimeError("cannot write output file '" + path +
+                       "': the solution's time, voltage, current and capacity columns differ in length");
+  errno = 0;
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) io_error(path, errno);
+  bool ok = std::fprintf(f, "%s\n", kCsvHeader) >= 0;
+  for (std::size_t k = 0; ok && k < n; ++k)
+    ok = std::fprintf(f, "%.17g,%.17g,%.17g,%.17g\n", sol.time[k], sol.voltage[k], sol.current[k],
+                      sol.capacity[k]) >= 0;
+  int err = ok ? 0 : errno;
+  if (std::fflush(f) != 0 && ok) ok = false, err = errno;
+  if (std::ferror(f) && ok) ok = false, err = errno;
+  if (std::fclose(f) != 0 && ok) ok = false, err = errno;
+  if (!ok) io_error(path, err);
+}
+
+}  // namespace ionflux

@@ -1,0 +1,398 @@
+// The `ionflux` command-line program, run as a separate process (IONFLUX_CLI is the
+// path of the built binary), and its CSV writer.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "solver/csv.hpp"
+#include "solver/errors.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+//! A fresh directory under the system temp dir, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "ionflux_cli_XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+std::string quote(const std::string& s) {
+  std::string r = "'";
+  for (char c : s) r += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return r + "'";
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> r;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) r.push_back(line);
+  return r;
+}
+
+bool have_timeout() {
+  static const bool ok = std::system("command -v timeout >/dev/null 2>&1") == 0;
+  return ok;
+}
+
+struct Result {
+  int rc = -1;
+  std::string out, err;
+};
+
+//! Run the CLI in `cwd` with the given arguments (each passed as one word), under a
+//! time limit so that a hang fails the test instead of blocking the suite.
+Result run_cli(const std::vector<std::string>& args, const TempDir& cwd, int limit_s = 120) {
+  std::string cmd = "cd " + quote(cwd.path().string()) + " && ";
+  if (have_timeout()) cmd += "timeout " + std::to_string(limit_s) + " ";
+  cmd += quote(IONFLUX_CLI);
+  for (const auto& a : args) cmd += " " + quote(a);
+  const std::string out = cwd / ".stdout", err = cwd / ".stderr";
+  cmd += " >" + quote(out) + " 2>" + quote(err);
+  const int status = std::system(cmd.c_str());
+  Result r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  r.out = read_text(out);
+  r.err = read_text(err);
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+//! Exactly one line on stderr, starting with "error: ", and containing every key word.
+void expect_error_line(const Result& r, const std::vector<std::string>& words) {
+  const auto lines = lines_of(r.err);
+  ASSERT_EQ(lines.size(), 1u) << "stderr:\n" << r.err;
+  EXPECT_EQ(lines[0].rfind("error: ", 0), 0u) << lines[0];
+  for (const auto& w : words) EXPECT_TRUE(contains(lines[0], w)) << "'" << w << "' not in: " << lines[0];
+}
+
+struct Csv {
+  std::string header;
+  std::vector<std::vector<double>> rows;
+};
+
+Csv read_csv(const std::string& path) {
+  Csv c;
+  const auto lines = lines_of(read_text(path));
+  if (lines.empty()) return c;
+  c.header = lines[0];
+  for (std::size_t k = 1; k < lines.size(); ++k) {
+    std::vector<double> row;
+    std::istringstream in(lines[k]);
+    for (std::string cell; std::getline(in, cell, ',');) row.push_back(std::strtod(cell.c_str(), nullptr));
+    c.rows.push_back(row);
+  }
+  return c;
+}
+
+const char* const kHeader = "Time [s],Voltage [V],Current [A],Discharge capacity [A.h]";
+const char* const kCoarse = "x_n=10,x_s=5,x_p=10,r_n=10,r_p=10";
+
+void expect_monotone_time(const Csv& c) {
+  for (std::size_t k = 1; k < c.rows.size(); ++k) ASSERT_GT(c.rows[k][0], c.rows[k - 1][0]) << "row " << k;
+}
+
+}  // namespace
+
+TEST(cli, version) {
+  TempDir d;
+  const Result r = run_cli({"--version"}, d);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.out, std::string("ionflux ") + IONFLUX_VERSION + "\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(cli, help_lists_commands) {
+  TempDir d;
+  for (const char* flag : {"--help", "-h"}) {
+    const Result r = run_cli({flag}, d);
+    EXPECT_EQ(r.rc, 0) << flag;
+    EXPECT_TRUE(contains(r.out, "Usage: ionflux")) << r.out;
+    EXPECT_TRUE(contains(r.out, "simulate")) << r.out;
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+TEST(cli, no_arguments_prints_usage_on_stderr_and_exits_2) {
+  TempDir d;
+  const Result r = run_cli({}, d);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(contains(r.err, "Usage: ionflux")) << r.err;
+}
+
+TEST(cli, unknown_command_and_option) {
+  TempDir d;
+  Result r = run_cli({"simulat"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"unknown command 'simulat'", "simulate"});
+  r = run_cli({"--verbose"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"unknown option '--verbose'"});
+  r = run_cli({"simulate", "--rtl", "1e-6"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"unknown option '--rtl'", "--rtol"});
+  r = run_cli({"simulate", "extra"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"unexpected argument 'extra'"});
+  r = run_cli({"simulate", "--rtol"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"--rtol", "missing value"});
+}
+
+TEST(cli, simulate_help_documents_every_option) {
+  TempDir d;
+  const Result r = run_cli({"simulate", "--help"}, d);
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_EQ(r.err, "");
+  for (const char* opt : {"--parameters", "--set", "--c-rate", "--current", "--soc", "--mesh", "--rtol", "--atol",
+                          "--period", "--t-end", "--output", "--quiet", "--help"})
+    EXPECT_TRUE(contains(r.out, opt)) << opt;
+  for (const char* def : {"[default: Chen2020]", "[default: 1e-6]", "[default: 1e-8]", "[default: ionflux.csv",
+                          "x_n=20,x_s=20,x_p=20,r_n=20,r_p=20", "Current function [A]", kHeader})
+    EXPECT_TRUE(contains(r.out, def)) << def;
+  // nothing was run or written
+  EXPECT_FALSE(fs::exists(d / "ionflux.csv"));
+}
+
+TEST(cli, default_chen2020_run) {
+  TempDir d;
+  const Result r = run_cli({"simulate", "--period", "60"}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  const Csv c = read_csv(d / "ionflux.csv");  // the default output file, in the cwd
+  EXPECT_EQ(c.header, kHeader);
+  ASSERT_GE(c.rows.size(), 3u);
+  expect_monotone_time(c);
+  for (const auto& row : c.rows) {
+    ASSERT_EQ(row.size(), 4u);
+    EXPECT_EQ(row[2], 5.0);  // Chen2020 "Current function [A]"
+  }
+  // outputs every 60 s, then the cut-off point
+  for (std::size_t k = 0; k + 1 < c.rows.size(); ++k) EXPECT_DOUBLE_EQ(c.rows[k][0], 60.0 * k);
+  const auto& last = c.rows.back();
+  EXPECT_NEAR(last[1], 2.5, 1e-6);
+  EXPECT_GT(last[0], 60.0 * (c.rows.size() - 2));
+  EXPECT_LE(last[0], 60.0 * (c.rows.size() - 1));
+  EXPECT_NEAR(last[3], 5.0 * last[0] / 3600.0, 1e-12 * last[3]);
+  EXPECT_GT(last[0], 3000.0);  // about one hour at 1C
+  EXPECT_LT(last[0], 3700.0);
+  for (const char* part : {"Chen2020", "5 A (1C discharge)", "reached the lower voltage cut-off", "End time",
+                           "Discharge capacity", "Energy", "Mean voltage", "Newton iterations", "Jacobian setups",
+                           "Wall time", "ionflux.csv"})
+    EXPECT_TRUE(contains(r.out, part)) << part << " not in:\n" << r.out;
+}
+
+TEST(cli, marquis2019_at_2c) {
+  TempDir d;
+  const std::string out = d / "marquis.csv";
+  const Result r = run_cli({"simulate", "--parameters", "Marquis2019", "--c-rate", "2", "--mesh", kCoarse, "--period",
+                            "100", "--output", out},
+                           d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(contains(r.out, "Marquis2019")) << r.out;
+  EXPECT_TRUE(contains(r.out, "2C discharge")) << r.out;
+  const Csv c = read_csv(out);
+  EXPECT_EQ(c.header, kHeader);
+  ASSERT_GE(c.rows.size(), 3u);
+  expect_monotone_time(c);
+  const double current = 2.0 * 0.680616;  // 2 x "Nominal cell capacity [A.h]"
+  for (const auto& row : c.rows) EXPECT_NEAR(row[2], current, 1e-12);
+  EXPECT_NEAR(c.rows.back()[1], 3.105, 1e-6);  // Marquis2019 lower cut-off
+  EXPECT_LT(c.rows.back()[0], 1800.0 + 1e-9);  // a 2C discharge ends within half an hour
+  EXPECT_FALSE(fs::exists(d / "ionflux.csv"));
+}
+
+TEST(cli, set_soc_charge_and_quiet) {
+  TempDir d;
+  // A charge from 0% SOC ends at the upper cut-off; --quiet prints nothing.
+  const Result r = run_cli({"simulate", "--c-rate", "-1", "--soc", "0", "--mesh", kCoarse, "--period", "100",
+                            "--set", "Ambient temperature [K]=303.15", "--quiet", "--output=charge.csv"},
+                           d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  const Csv c = read_csv(d / "charge.csv");
+  ASSERT_GE(c.rows.size(), 3u);
+  expect_monotone_time(c);
+  EXPECT_EQ(c.rows.back()[2], -5.0);
+  EXPECT_NEAR(c.rows.back()[1], 4.2, 1e-6);
+  EXPECT_LT(c.rows.back()[3], 0.0);
+}
+
+TEST(cli, t_end_and_current) {
+  TempDir d;
+  const Result r =
+      run_cli({"simulate", "--current", "1.5", "--t-end", "250", "--period", "100", "--mesh", kCoarse}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "reached the end time")) << r.out;
+  const Csv c = read_csv(d / "ionflux.csv");
+  ASSERT_EQ(c.rows.size(), 4u);  // 0, 100, 200, 250
+  EXPECT_EQ(c.rows.back()[0], 250.0);
+  EXPECT_EQ(c.rows.back()[2], 1.5);
+}
+
+struct BadInput {
+  std::vector<std::string> args;
+  std::vector<std::string> words;
+};
+
+TEST(cli, bad_inputs_exit_2_with_one_line) {
+  const std::vector<BadInput> cases = {
+      {{"--set", "Negative electrode thicknes [m]=8e-5"}, {"unknown parameter", "did you mean", "thickness"}},
+      {{"--set", "Negative electrode thickness [m]=8e-5x"}, {"Negative electrode thickness [m]", "is not a number"}},
+      {{"--set", "Negative electrode thickness [m]=-8.52e-5"}, {"Negative electrode thickness [m]", "positive"}},
+      {{"--set", "Positive electrode porosity=1.3"}, {"Positive electrode porosity", "1.3"}},
+      {{"--set", "Negative particle radius [m]=0"}, {"Negative particle radius [m]", "positive"}},
+      {{"--set", "no equals sign"}, {"NAME=VALUE"}},
+      {{"--c-rate", "0"}, {"--c-rate", "non-zero"}},
+      {{"--current", "0"}, {"--current", "non-zero"}},
+      {{"--c-rate", "inf"}, {"--c-rate", "finite"}},
+      {{"--c-rate", "1", "--current", "5"}, {"--c-rate", "--current", "together"}},
+      {{"--soc", "1.5"}, {"--soc", "[0, 1]", "1.5"}},
+      {{"--soc", "-0.1"}, {"--soc", "[0, 1]"}},
+      {{"--mesh", "x_n=1"}, {"x_n", "at least 2", "1"}},
+      {{"--mesh", "x_n=ten"}, {"--mesh", "x_n", "not an integer"}},
+      {{"--mesh", "x_q=10"}, {"--mesh", "unknown key 'x_q'"}},
+      {{"--mesh", "x_n"}, {"--mesh", "KEY=N"}},
+      {{"--parameters", "Chen2021"}, {"unknown parameter set 'Chen2021'", "Chen2020"}},
+      {{"--parameters", "missing_file.json"}, {"missing_file.json"}},
+      {{"--rtol", "abc"}, {"--rtol: 'abc' is not a number"}},
+      {{"--rtol", "1e-6abc"}, {"--rtol", "is not a number"}},
+      {{"--rtol", "0"}, {"--rtol"}},
+      {{"--atol", "-1"}, {"--atol", "positive"}},
+      {{"--period", ""}, {"--period", "is not a number"}},
+      {{"--period", "-5"}, {"--period"}},
+      {{"--t-end", "0"}, {"--t-end", "positive"}},
+      {{"--quiet=yes"}, {"--quiet", "no value"}},
+      {{"--rtol", "1e-6", "--rtol", "1e-7"}, {"--rtol", "more than once"}},
+      {{"--output", "/nonexistent_dir/x.csv"}, {"cannot write output file", "/nonexistent_dir/x.csv"}},
+  };
+  TempDir d;
+  for (const auto& c : cases) {
+    // fast defaults for the options that the case does not give itself
+    std::vector<std::string> args = {"simulate"};
+    auto given = [&](const std::string& opt) { return std::find(c.args.begin(), c.args.end(), opt) != c.args.end(); };
+    if (!given("--mesh")) args.insert(args.end(), {"--mesh", kCoarse});
+    if (!given("--period")) args.insert(args.end(), {"--period", "100"});
+    if (!given("--output")) args.insert(args.end(), {"--output", d / "never.csv"});
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    std::string shown;
+    for (const auto& a : c.args) shown += " [" + a + "]";
+    SCOPED_TRACE("arguments:" + shown);
+    const Result r = run_cli(args, d);
+    EXPECT_EQ(r.rc, 2) << r.err;
+    EXPECT_EQ(r.out, "");
+    expect_error_line(r, c.words);
+    EXPECT_FALSE(fs::exists(d / "never.csv"));  // nothing written
+  }
+}
+
+TEST(cli, existing_output_is_kept_on_input_errors) {
+  TempDir d;
+  const std::string out = d / "keep.csv";
+  std::ofstream(out) << "precious\n";
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--rtol", "abc"}, std::vector<std::string>{"--set", "Separator porosity=2"}}) {
+    std::vector<std::string> args = {"simulate", "--output", out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Result r = run_cli(args, d);
+    EXPECT_EQ(r.rc, 2);
+    EXPECT_EQ(read_text(out), "precious\n");
+  }
+  // A directory is not a writable output file.
+  const Result r = run_cli({"simulate", "--output", d.path().string()}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"cannot write output file"});
+}
+
+TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
+  TempDir d;
+  // 2000 A (400C): the voltage is outside the cut-offs from the start.
+  const Result r = run_cli({"simulate", "--current", "2000", "--mesh", kCoarse}, d, 60);
+  ASSERT_NE(r.rc, 124) << "timed out";
+  EXPECT_EQ(r.rc, 1) << r.err;
+  expect_error_line(r, {"cell could not be solved: "});
+  const auto lines = lines_of(r.err);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_GT(lines[0].size(), std::string("error: cell could not be solved: ").size() + 5) << lines[0];
+  // what exists is still written
+  const Csv c = read_csv(d / "ionflux.csv");
+  EXPECT_EQ(c.header, kHeader);
+}
+
+// ---------------------------------------------------------------------------
+// write_csv, in-process
+
+TEST(cli, write_csv_round_trips_17_digits) {
+  TempDir d;
+  ionflux::Solution sol;
+  sol.time = {0.0, 0.1, 1.0 / 3.0};
+  sol.voltage = {4.0379194589732351, 3.9, 2.5000000000000013};
+  sol.current = {5.0, 5.0, 5.0};
+  sol.capacity = {0.0, 5.0 * 0.1 / 3600.0, 5.0 / 3.0 / 3600.0};
+  const std::string path = d / "rt.csv";
+  ionflux::write_csv(path, sol);
+  const auto lines = lines_of(read_text(path));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], kHeader);
+  EXPECT_EQ(lines[1], "0,4.037919458973235,5,0");
+  EXPECT_EQ(lines[2], "0.10000000000000001,3.8999999999999999,5,0.00013888888888888889");
+  const Csv c = read_csv(path);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(c.rows[k][0], sol.time[k]);
+    EXPECT_EQ(c.rows[k][1], sol.voltage[k]);
+    EXPECT_EQ(c.rows[k][3], sol.capacity[k]);
+  }
+}
+
+TEST(cli, write_csv_reports_io_failure) {
+  ionflux::Solution sol;
+  sol.time = {0.0};
+  sol.voltage = {4.0};
+  sol.current = {1.0};
+  sol.capacity = {0.0};
+  try {
+    ionflux::write_csv("/nonexistent_dir/x.csv", sol);
+    FAIL() << "no exception";
+  } catch (const ionflux::RuntimeError& e) {
+    EXPECT_TRUE(contains(e.what(), "cannot write output file '/nonexistent_dir/x.csv'")) << e.what();
+  }
+  if (fs::exists("/dev/full")) EXPECT_THROW(ionflux::write_csv("/dev/full", sol), ionflux::RuntimeError);
+}
