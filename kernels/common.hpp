@@ -11,6 +11,12 @@
 #define IONFLUX_HD
 #endif
 
+#if defined(__CUDACC__) || defined(__GNUC__) || defined(__clang__)
+#define IONFLUX_RESTRICT __restrict__
+#else
+#define IONFLUX_RESTRICT
+#endif
+
 namespace ionflux {
 
 using index_t = std::int64_t;
@@ -32,6 +38,15 @@ struct CView {
   double* p = nullptr;
   IONFLUX_HD double& operator[](index_t i) const { return p[i]; }
   IONFLUX_HD CView sub(index_t offset) const { return CView{p + offset}; }
+};
+
+template <class V>
+struct is_contiguous_view {
+  static constexpr bool value = false;
+};
+template <>
+struct is_contiguous_view<CView> {
+  static constexpr bool value = true;
 };
 
 // Every way a cell's integration can end. X(name, code, message).

@@ -111,7 +111,7 @@ IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, con
 
 //! Workspace doubles per cell for a layout.
 IONFLUX_HD inline index_t cell_workspace_size(const Layout& l) {
-  return static_cast<index_t>(kBdfVecCount) * l.n_state + l.jac_size;
+  return static_cast<index_t>(kBdfVecCount) * bdf_vector_stride(l.n_state) + l.jac_size;
 }
 
 //! Runs one cell. Sink receives outputs: record(t, V, I, Q, y_view) where y_view is the
@@ -126,7 +126,7 @@ struct CellSolver {
   CellRun& run;
   Sink& sink;
 
-  IONFLUX_HD V jac() const { return ws.sub(static_cast<index_t>(kBdfVecCount) * l.n_state); }
+  IONFLUX_HD V jac() const { return ws.sub(static_cast<index_t>(kBdfVecCount) * bdf_vector_stride(l.n_state)); }
   IONFLUX_HD DfnModel<V> model() const {
     const double un0 = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
     const double up0 = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
@@ -153,7 +153,7 @@ struct CellSolver {
   //! Initialise; returns the status (running unless the cell cannot start).
   IONFLUX_HD CellStatus init() {
     DfnModel<V> m = model();
-    Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state};
+    Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     run.status = CellStatus::running;
     run.capacity_ah = run.energy_wh = 0.0;
     run.n_out = 0;
@@ -192,7 +192,7 @@ struct CellSolver {
   IONFLUX_HD CellStatus advance(int max_steps) {
     if (run.status != CellStatus::running) return run.status;
     DfnModel<V> m = model();
-    Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state};
+    Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     for (int it = 0; it < max_steps; ++it) {
       if (run.bdf.nst >= opt.max_steps) return run.status = CellStatus::step_limit;
       const CellStatus st = b.step();

@@ -143,6 +143,46 @@ IONFLUX_HD inline void error_weights(const CellParams& p, const Layout& l, doubl
   for (int k = l.off_cp; k < l.n_state; ++k) w[k] = scale / (rtol * fabs(y[k]) + ap);
 }
 
+//! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
+//! With r = k dr and V_k = dr^3 (3k^2 + 3k + 1) / 3 this is
+//! F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),  g_k = (k+1)^2 N_{k+1/2},
+//! N = -D dc/dr inside and N = j / F at the surface.
+template <class V>
+IONFLUX_HD inline void particle_residual(const CellParams& p, const Layout& l, const ElectrodeParams& e, int first,
+                                         int last, const V& y, const V& yp, const V& f) {
+  const int nr = l.nr(first);
+  const double dr = e.particle_radius / nr;
+  if (fn::particle_diffusivity_is_constant(e)) {
+    // shell-outer loops: the geometric factor is computed once per shell, not per node
+    const double d_dr = fn::particle_diffusivity(e, 0.0, p.temperature) / dr;
+    for (int k = 0; k < nr; ++k) {
+      const double k1 = k + 1.0;
+      const double fac = 3.0 / (dr * (3.0 * k * k1 + 1.0));
+      const double wo = k1 * k1, wi = static_cast<double>(k) * k;
+      for (int i = first; i < last; ++i) {
+        const int off = l.cs_offset(i);
+        const double ck = y[off + k];
+        const double g_out = (k + 1 < nr) ? -wo * d_dr * (y[off + k + 1] - ck) : wo * y[l.j_index(i)] / constants::F;
+        const double g_in = k > 0 ? -wi * d_dr * (ck - y[off + k - 1]) : 0.0;
+        f[off + k] = yp[off + k] + fac * (g_out - g_in);
+      }
+    }
+    return;
+  }
+  for (int i = first; i < last; ++i) {
+    const int off = l.cs_offset(i);
+    double g_in = 0.0;
+    for (int k = 0; k < nr; ++k) {
+      const double k1 = k + 1.0;
+      const double g_out = (k + 1 < nr) ? k1 * k1 * particle_face(p, e, dr, static_cast<double>(y[off + k]),
+                                                                  static_cast<double>(y[off + k + 1]))
+                                        : k1 * k1 * y[l.j_index(i)] / constants::F;
+      f[off + k] = yp[off + k] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
+      g_in = g_out;
+    }
+  }
+}
+
 //! Number of unknowns that take part in the norms.
 IONFLUX_HD inline int norm_count(const Layout& l) { return 2 * l.nx + (l.nn + l.np) + l.nn * l.rn + l.np * l.rp; }
 
@@ -194,31 +234,11 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y
     f[3 * i + 1] -= g.a * j;
     f[3 * i + 2] = (is_r - is_l) / g.dx + g.a * j;
     // kinetics
-    const int off = l.cs_offset(i);
-    const int nr = l.nr(i);
-    const double cs = surface_concentration(y, off, nr);
+    const double cs = surface_concentration(y, l.cs_offset(i), l.nr(i));
     f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs);
-    // particle: F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k with r = k dr and
-    // V_k = dr^3 (3k^2 + 3k + 1) / 3, so F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2+3k+1))
-    // with g_k = (k+1)^2 N_{k+1/2}.
-    const double dr = e.particle_radius / nr;
-    const bool const_d = fn::particle_diffusivity_is_constant(e);
-    const double d_const = const_d ? fn::particle_diffusivity(e, static_cast<double>(y[off]), p.temperature) : 0.0;
-    double g_in = 0.0;
-    for (int k = 0; k < nr; ++k) {
-      double g_out;
-      const double k1 = k + 1.0;
-      if (k + 1 < nr) {
-        const double ck = y[off + k], ck1 = y[off + k + 1];
-        const double n_face = const_d ? -d_const * (ck1 - ck) / dr : particle_face(p, e, dr, ck, ck1);
-        g_out = k1 * k1 * n_face;
-      } else {
-        g_out = k1 * k1 * j / constants::F;
-      }
-      f[off + k] = yp[off + k] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
-      g_in = g_out;
-    }
   }
+  particle_residual(p, l, p.neg, 0, l.nn, y, yp, f);
+  particle_residual(p, l, p.pos, l.nn + l.ns, l.nx, y, yp, f);
 }
 
 }  // namespace dfn

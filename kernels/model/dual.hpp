@@ -114,8 +114,17 @@ IONFLUX_HD inline Dual<N> operator/(double a, const Dual<N>& b) {
 IONFLUX_HD inline double ad_exp(double x) { return exp(x); }
 IONFLUX_HD inline double ad_log(double x) { return log(x); }
 IONFLUX_HD inline double ad_sqrt(double x) { return sqrt(x); }
-IONFLUX_HD inline double ad_tanh(double x) { return tanh(x); }
-IONFLUX_HD inline double ad_sinh(double x) { return sinh(x); }
+// tanh and sinh through one exp: several times faster than libm's expm1-based
+// versions, with an absolute error of a few ulp of 1 (the model adds them to O(1)
+// potentials, so their relative accuracy near 0 does not matter).
+IONFLUX_HD inline double ad_tanh(double x) {
+  const double e = exp(-2.0 * fabs(x));
+  return copysign((1.0 - e) / (1.0 + e), x);
+}
+IONFLUX_HD inline double ad_sinh(double x) {
+  const double e = exp(x);
+  return 0.5 * (e - 1.0 / e);
+}
 IONFLUX_HD inline double ad_cosh(double x) { return cosh(x); }
 IONFLUX_HD inline double ad_pow(double x, double a) { return pow(x, a); }
 IONFLUX_HD inline double ad_log1p(double x) { return log1p(x); }
@@ -140,12 +149,13 @@ IONFLUX_HD inline Dual<N> ad_sqrt(const Dual<N>& x) {
 }
 template <int N>
 IONFLUX_HD inline Dual<N> ad_tanh(const Dual<N>& x) {
-  const double t = tanh(x.v);
+  const double t = ad_tanh(x.v);
   return chain(x, t, 1.0 - t * t);
 }
 template <int N>
 IONFLUX_HD inline Dual<N> ad_sinh(const Dual<N>& x) {
-  return chain(x, sinh(x.v), cosh(x.v));
+  const double e = exp(x.v), ie = 1.0 / e;
+  return chain(x, 0.5 * (e - ie), 0.5 * (e + ie));
 }
 template <int N>
 IONFLUX_HD inline Dual<N> ad_cosh(const Dual<N>& x) {

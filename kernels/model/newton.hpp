@@ -21,6 +21,7 @@ enum JacSlot : int {
   kQ = 34,   // 1 / (1 - kc sigma_j)
   kSigJ = 35,
   kBj = 36,  // dF_last_shell / dj
+  kPart = 37,  // offset of the shell factor block this node uses (shared when D_s is constant)
 };
 // Per-shell storage (5 doubles): sub-diagonal (then Thomas multiplier), diagonal
 // (then inverse pivot), super-diagonal, v = A^-1 b, spare.
@@ -102,10 +103,18 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
     jac[b + kK + 1] = -bv.d[1];
     jac[b + kK + 2] = -bv.d[2];
     jac[b + kKc] = -bv.d[3];
-    // particle shells: tridiagonal in r
-    const int po = l.part_offset(i);
-    const double dr = e.particle_radius / nr;
+    // particle shells: tridiagonal in r. With a concentration-independent D_s every
+    // node of an electrode has the same matrix: it is built and factorised once.
     const bool const_d = fn::particle_diffusivity_is_constant(e);
+    const int first_node = i < l.nn ? 0 : l.nn + l.ns;
+    const int po = l.part_offset(const_d ? first_node : i);
+    jac[b + kPart] = po;
+    const double dr = e.particle_radius / nr;
+    {
+      const Shell sl = shell(e.particle_radius, nr, nr - 1);
+      jac[b + kBj] = ic ? 0.0 : sl.r2_out / (sl.vol * constants::F);
+    }
+    if (const_d && i != first_node) continue;
     for (int k = 0; k < nr; ++k) {
       jac[po + 5 * k + kSub] = 0.0;
       jac[po + 5 * k + kSup] = 0.0;
@@ -129,10 +138,6 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
         jac[po + 5 * (k + 1) + kSub] -= s1.r2_in / s1.vol * dn0;
         jac[po + 5 * (k + 1) + kDiag] -= s1.r2_in / s1.vol * dn1;
       }
-      const Shell sl = shell(e.particle_radius, nr, nr - 1);
-      jac[b + kBj] = sl.r2_out / (sl.vol * constants::F);
-    } else {
-      jac[b + kBj] = 0.0;
     }
   }
 }
@@ -144,8 +149,10 @@ IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
     const int b = JN * i;
-    const int po = l.part_offset(i);
+    const int po = static_cast<int>(jac[b + kPart]);
     const int nr = l.nr(i);
+    const bool shared = po != l.part_offset(i);  // factorised with the electrode's first node
+    if (!shared) {
     // Thomas factorisation of the shell tridiagonal
     double piv = jac[po + kDiag];
     if (!(fabs(piv) > 0.0)) return false;
@@ -165,6 +172,7 @@ IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
     for (int k = nr - 2; k >= 0; --k)
       jac[po + 5 * k + kV] = (jac[po + 5 * k + kV] - jac[po + 5 * k + kSup] * jac[po + 5 * (k + 1) + kV]) *
                              jac[po + 5 * k + kDiag];
+    }
     const double sig_j =
         surface_weight_outer() * jac[po + 5 * (nr - 1) + kV] + surface_weight_inner() * jac[po + 5 * (nr - 2) + kV];
     const double den = 1.0 - jac[b + kKc] * sig_j;
@@ -194,21 +202,55 @@ IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
   return true;
 }
 
+//! Shell tridiagonal solves of G consecutive electrode nodes (same electrode, so the
+//! same shell count), interleaved so that the G independent recurrences overlap
+//! instead of waiting on each other's latency.
+template <int G, class V>
+IONFLUX_HD inline void shell_solve_group(const Layout& l, const V& jac, const V& r, int i0) {
+  const int nr = l.nr(i0);
+  int po[G], off[G];
+  for (int q = 0; q < G; ++q) {
+    po[q] = static_cast<int>(jac[l.jac_node * (i0 + q) + kPart]);
+    off[q] = l.cs_offset(i0 + q);
+  }
+  double prev[G];
+  for (int q = 0; q < G; ++q) prev[q] = r[off[q]];
+  for (int k = 1; k < nr; ++k)
+    for (int q = 0; q < G; ++q) {
+      prev[q] = r[off[q] + k] - jac[po[q] + 5 * k + kSub] * prev[q];
+      r[off[q] + k] = prev[q];
+    }
+  for (int q = 0; q < G; ++q) {
+    prev[q] = prev[q] * jac[po[q] + 5 * (nr - 1) + kDiag];
+    r[off[q] + nr - 1] = prev[q];
+  }
+  for (int k = nr - 2; k >= 0; --k)
+    for (int q = 0; q < G; ++q) {
+      prev[q] = (r[off[q] + k] - jac[po[q] + 5 * k + kSup] * prev[q]) * jac[po[q] + 5 * k + kDiag];
+      r[off[q] + k] = prev[q];
+    }
+}
+
+//! Shell solves for all electrode nodes [first, last).
+template <class V>
+IONFLUX_HD inline void shell_solves(const Layout& l, const V& jac, const V& r, int first, int last) {
+  int i = first;
+  for (; i + 4 <= last; i += 4) shell_solve_group<4>(l, jac, r, i);
+  for (; i < last; ++i) shell_solve_group<1>(l, jac, r, i);
+}
+
 //! Solve (factorised matrix) x = r in place.
 template <class V>
 IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
   const int JN = l.jac_node;
-  // 1. particle solves and elimination of j
+  // 1. particle solves (u = A^-1 r_s) and elimination of j
+  shell_solves(l, jac, r, 0, l.nn);
+  shell_solves(l, jac, r, l.nn + l.ns, l.nx);
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
     const int b = JN * i;
-    const int po = l.part_offset(i);
     const int off = l.cs_offset(i);
     const int nr = l.nr(i);
-    for (int k = 1; k < nr; ++k) r[off + k] -= jac[po + 5 * k + kSub] * r[off + k - 1];
-    r[off + nr - 1] *= jac[po + 5 * (nr - 1) + kDiag];
-    for (int k = nr - 2; k >= 0; --k)
-      r[off + k] = (r[off + k] - jac[po + 5 * k + kSup] * r[off + k + 1]) * jac[po + 5 * k + kDiag];
     const double sig_r = surface_weight_outer() * r[off + nr - 1] + surface_weight_inner() * r[off + nr - 2];
     const int jk = l.j_index(i);
     const double g0 = jac[b + kQ] * (r[jk] - jac[b + kKc] * sig_r);
@@ -250,7 +292,7 @@ IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
     const int b = JN * i;
-    const int po = l.part_offset(i);
+    const int po = static_cast<int>(jac[b + kPart]);
     const int off = l.cs_offset(i);
     const int nr = l.nr(i);
     const int jk = l.j_index(i);

@@ -15,6 +15,11 @@ namespace ionflux {
 
 constexpr int kBdfMaxOrder = 5;
 
+//! Distance between consecutive workspace vectors of length n: padded so that the
+//! vectors do not start at near multiples of 4 KiB from each other (which makes
+//! multi-stream loops stall on false store-to-load dependencies).
+IONFLUX_HD inline int bdf_vector_stride(int n) { return ((n + 7) / 8) * 8 + 24; }
+
 struct SolverOptions {
   double rtol = 1e-6;
   double atol = 1e-8;
@@ -51,13 +56,15 @@ enum BdfVec : int {
 
 template <class Model, class V>
 struct Bdf {
+  static constexpr bool kContiguous = is_contiguous_view<V>::value;
   const Model& m;
   const SolverOptions& opt;
   BdfScalars& s;
-  V ws;  // kBdfVecCount vectors of length m.n, vector v starts at v * n
+  V ws;  // kBdfVecCount vectors of length n, vector v starts at v * ld
   int n;
+  int ld;  //!< distance between the workspace vectors (>= n, padded against 4K aliasing)
 
-  IONFLUX_HD V vec(int v) const { return ws.sub(static_cast<index_t>(v) * n); }
+  IONFLUX_HD V vec(int v) const { return ws.sub(static_cast<index_t>(v) * ld); }
   IONFLUX_HD V phi(int j) const { return vec(kPhi0 + j); }
 
   IONFLUX_HD double wrms(const V& v) const {
@@ -143,25 +150,114 @@ struct Bdf {
     }
   }
 
-  // The vector loops below copy scalars into locals first: the workspace doubles
-  // could otherwise alias the scalars and force a reload on every element.
-  IONFLUX_HD void predict() const {
+  // The vector loops below copy scalars into locals first (the workspace doubles
+  // could otherwise alias the scalars and force reloads) and are specialised on the
+  // order, so that each is one pass over memory.
+  template <int K>
+  IONFLUX_HD void predict_k() const {
     const V yy = vec(kYY), yp = vec(kYP);
-    const int kk = s.kk, nn = n;
-    const V p0 = phi(0), p1 = phi(1);
-    const double g1 = s.gamma[1];
+    V ph[K + 1];
+    double g[K + 1];
+    for (int j = 0; j <= K; ++j) {
+      ph[j] = phi(j);
+      g[j] = s.gamma[j];
+    }
+    const int nn = n;
     for (int k = 0; k < nn; ++k) {
-      yy[k] = p0[k] + p1[k];
-      yp[k] = g1 * p1[k];
+      double a = ph[0][k], b = 0.0;
+      for (int j = 1; j <= K; ++j) {
+        a += ph[j][k];
+        b += g[j] * ph[j][k];
+      }
+      yy[k] = a;
+      yp[k] = b;
+    }
+  }
+  // Contiguous views: one pass per difference vector; each loop has two or three
+  // streams and vectorises (a single fused pass over all streams does not: the
+  // compiler cannot prove the runtime-strided streams disjoint).
+  IONFLUX_HD void predict_contiguous() const {
+    double* IONFLUX_RESTRICT yy = &vec(kYY)[0];
+    double* IONFLUX_RESTRICT yp = &vec(kYP)[0];
+    const int nn = n, kk = s.kk;
+    {
+      const double* IONFLUX_RESTRICT p0 = &phi(0)[0];
+      const double* IONFLUX_RESTRICT p1 = &phi(1)[0];
+      const double g1 = s.gamma[1];
+      for (int k = 0; k < nn; ++k) {
+        yy[k] = p0[k] + p1[k];
+        yp[k] = g1 * p1[k];
+      }
     }
     for (int j = 2; j <= kk; ++j) {
-      const V pj = phi(j);
+      const double* IONFLUX_RESTRICT pj = &phi(j)[0];
       const double gj = s.gamma[j];
       for (int k = 0; k < nn; ++k) {
-        const double v = pj[k];
-        yy[k] += v;
-        yp[k] += gj * v;
+        yy[k] += pj[k];
+        yp[k] += gj * pj[k];
       }
+    }
+  }
+  IONFLUX_HD void predict() const {
+    if (kContiguous) {
+      predict_contiguous();
+      return;
+    }
+    switch (s.kk) {
+      case 1: predict_k<1>(); break;
+      case 2: predict_k<2>(); break;
+      case 3: predict_k<3>(); break;
+      case 4: predict_k<4>(); break;
+      default: predict_k<5>(); break;
+    }
+  }
+
+  //! phi_{K+1} = ee (if K < max order), phi_K += ee, phi_j += phi_{j+1} for j < K.
+  template <int K>
+  IONFLUX_HD void update_differences_k() const {
+    const V ee = vec(kEE);
+    V ph[K + 2];
+    for (int j = 0; j <= K + 1 && j <= kBdfMaxOrder + 1; ++j) ph[j] = phi(j);
+    const int nn = n;
+    for (int k = 0; k < nn; ++k) {
+      const double e = ee[k];
+      if (K < kBdfMaxOrder) ph[K + 1][k] = e;
+      double acc = ph[K][k] + e;
+      ph[K][k] = acc;
+      for (int j = K - 1; j >= 0; --j) {
+        acc += ph[j][k];
+        ph[j][k] = acc;
+      }
+    }
+  }
+  IONFLUX_HD void update_differences_contiguous(int ku) const {
+    const int nn = n;
+    const double* IONFLUX_RESTRICT ee = &vec(kEE)[0];
+    if (ku < kBdfMaxOrder) {
+      double* IONFLUX_RESTRICT pn = &phi(ku + 1)[0];
+      for (int k = 0; k < nn; ++k) pn[k] = ee[k];
+    }
+    {
+      double* IONFLUX_RESTRICT pk = &phi(ku)[0];
+      for (int k = 0; k < nn; ++k) pk[k] += ee[k];
+    }
+    for (int j = ku - 1; j >= 0; --j) {
+      double* IONFLUX_RESTRICT pj = &phi(j)[0];
+      const double* IONFLUX_RESTRICT pj1 = &phi(j + 1)[0];
+      for (int k = 0; k < nn; ++k) pj[k] += pj1[k];
+    }
+  }
+  IONFLUX_HD void update_differences(int ku) const {
+    if (kContiguous) {
+      update_differences_contiguous(ku);
+      return;
+    }
+    switch (ku) {
+      case 1: update_differences_k<1>(); break;
+      case 2: update_differences_k<2>(); break;
+      case 3: update_differences_k<3>(); break;
+      case 4: update_differences_k<4>(); break;
+      default: update_differences_k<5>(); break;
     }
   }
 
@@ -273,7 +369,6 @@ struct Bdf {
   }
 
   IONFLUX_HD void complete_step() {
-    const V ee = vec(kEE);
     ++s.nst;
     const int kdiff = s.kk - s.kused;
     s.kused = s.kk;
@@ -315,19 +410,7 @@ struct Bdf {
     s.h = hnew;
     // One pass: save ee (for a possible order increase), update the differences,
     // and the error weights from the new solution phi_0.
-    const int ku = s.kused, nn = n;
-    if (ku < kBdfMaxOrder) {
-      const V pn = phi(ku + 1);
-      for (int k = 0; k < nn; ++k) pn[k] = ee[k];
-    }
-    {
-      const V pk = phi(ku);
-      for (int k = 0; k < nn; ++k) pk[k] += ee[k];
-    }
-    for (int j = ku - 1; j >= 0; --j) {
-      const V pj = phi(j), pj1 = phi(j + 1);
-      for (int k = 0; k < nn; ++k) pj[k] += pj1[k];
-    }
+    update_differences(s.kused);
     set_weights(phi(0));
     s.t += s.hused;
     s.jac_current = false;
