@@ -13,7 +13,7 @@ struct Dual {
   double v = 0.0;
   double d[N] = {};
 
-  IONFLUX_HD Dual() = default;
+  Dual() = default;
   IONFLUX_HD Dual(double value) : v(value) {}  // NOLINT: implicit from constants by design
   //! A seeded variable: derivative 1 in direction k.
   IONFLUX_HD static Dual variable(double value, int k) {

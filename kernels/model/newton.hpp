@@ -184,20 +184,28 @@ IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
     for (int r = 0; r < 3; ++r)
       for (int c = 0; c < 3; ++c) jac[b + kD + r * 3 + c] -= q * jac[b + kH + r] * jac[b + kK + c];
   }
-  // block LU in x
-  double dinv[9], d[9], lb[9], ub[9], t[9], t2[9];
+  // Block LU in x. Stored for the solve: Dinv_i (inverse Schur complement),
+  // L'_i = L_i Dinv_{i-1} and U'_i = Dinv_i U_i, so that each sweep has one
+  // dependent 3x3 product per node.
+  double dinv[9], d[9], lb[9], ub[9], t[9];
   for (int i = 0; i < l.nx; ++i) {
     const int b = JN * i;
     load(jac, b + kD, d, 9);
     if (i > 0) {
       load(jac, b + kL, lb, 9);
-      load(jac, JN * (i - 1) + kU, ub, 9);
-      mat3::mul(lb, dinv, t);  // dinv holds node i-1's inverse
-      mat3::mul(t, ub, t2);
-      for (int k = 0; k < 9; ++k) d[k] -= t2[k];
+      mat3::mul(lb, dinv, t);  // dinv still holds node i-1's inverse
+      store(jac, b + kL, t, 9);
+      load(jac, JN * (i - 1) + kU, ub, 9);  // U'_{i-1}
+      mat3::mul(lb, ub, t);
+      for (int k = 0; k < 9; ++k) d[k] -= t[k];
     }
     if (!mat3::inverse(d, dinv)) return false;
     store(jac, b + kD, dinv, 9);
+    if (i + 1 < l.nx) {
+      load(jac, b + kU, ub, 9);
+      mat3::mul(dinv, ub, t);
+      store(jac, b + kU, t, 9);
+    }
   }
   return true;
 }
@@ -257,36 +265,32 @@ IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
     r[jk] = g0;
     for (int q = 0; q < 3; ++q) r[3 * i + q] -= jac[b + kH + q] * g0;
   }
-  // 2. block forward sweep: y_i = r_i - L_i Dinv_{i-1} y_{i-1}
-  double z[3], y3[3], dinv[9], m[9];
+  // 2. forward sweep y_i = r_i - L'_i y_{i-1}, storing z_i = Dinv_i y_i
+  double y3[3], z[3], m[9];
   for (int i = 0; i < l.nx; ++i) {
     const int b = JN * i;
-    y3[0] = r[3 * i];
-    y3[1] = r[3 * i + 1];
-    y3[2] = r[3 * i + 2];
     if (i > 0) {
       load(jac, b + kL, m, 9);
       double t[3];
-      mat3::mulv(m, z, t);
-      for (int q = 0; q < 3; ++q) y3[q] -= t[q];
-      for (int q = 0; q < 3; ++q) r[3 * i + q] = y3[q];
+      mat3::mulv(m, y3, t);
+      for (int q = 0; q < 3; ++q) y3[q] = r[3 * i + q] - t[q];
+    } else {
+      for (int q = 0; q < 3; ++q) y3[q] = r[q];
     }
-    load(jac, b + kD, dinv, 9);
-    mat3::mulv(dinv, y3, z);
-  }
-  // 3. back substitution: x_i = Dinv_i (y_i - U_i x_{i+1})
-  for (int i = l.nx - 1; i >= 0; --i) {
-    const int b = JN * i;
-    for (int q = 0; q < 3; ++q) y3[q] = r[3 * i + q];
-    if (i + 1 < l.nx) {
-      load(jac, b + kU, m, 9);
-      double xn[3] = {r[3 * i + 3], r[3 * i + 4], r[3 * i + 5]}, t[3];
-      mat3::mulv(m, xn, t);
-      for (int q = 0; q < 3; ++q) y3[q] -= t[q];
-    }
-    load(jac, b + kD, dinv, 9);
-    mat3::mulv(dinv, y3, z);
+    load(jac, b + kD, m, 9);
+    mat3::mulv(m, y3, z);
     for (int q = 0; q < 3; ++q) r[3 * i + q] = z[q];
+  }
+  // 3. back substitution x_i = z_i - U'_i x_{i+1}
+  double x[3] = {r[3 * (l.nx - 1)], r[3 * (l.nx - 1) + 1], r[3 * (l.nx - 1) + 2]};
+  for (int i = l.nx - 2; i >= 0; --i) {
+    load(jac, JN * i + kU, m, 9);
+    double t[3];
+    mat3::mulv(m, x, t);
+    for (int q = 0; q < 3; ++q) {
+      x[q] = r[3 * i + q] - t[q];
+      r[3 * i + q] = x[q];
+    }
   }
   // 4. recover j and the shells
   for (int i = 0; i < l.nx; ++i) {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what ionflux needs to build and test (Debian/Ubuntu). Safe to run again:
+# only missing packages are installed. Usage: scripts/install_deps.sh [--python]
+set -euo pipefail
+pkgs=(cmake g++ make libgtest-dev nlohmann-json3-dev python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "ionflux: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds and runs every test: the Release build (CUDA code compiled too where nvcc
+# exists; tests labelled `gpu` skip without a device), then the C++ tests once more
+# under AddressSanitizer + UndefinedBehaviorSanitizer. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_deps.sh
+jobs="$(nproc)"
+
+echo "== Release build and tests"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIONFLUX_SANITIZE=ON -DIONFLUX_CUDA=OFF \
+  -DIONFLUX_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE gpu
