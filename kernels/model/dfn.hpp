@@ -51,15 +51,15 @@ template <class T>
 IONFLUX_HD void electrolyte_face(const NodeGeom& gl, const NodeGeom& gr, const NodeTransport<T>& tl,
                                  const NodeTransport<T>& tr, const T& cl, const T& cr, const T& phil, const T& phir,
                                  T& n_flux, T& ie) {
-  const double d = 0.5 * (gl.dx + gr.dx);
-  const T grad_c = (cr - cl) / d;
-  const T grad_phi = (phir - phil) / d;
+  const double inv_d = 2.0 / (gl.dx + gr.dx);
+  const T grad_c = (cr - cl) * inv_d;
+  const T grad_phi = (phir - phil) * inv_d;
   const T kappa = arithmetic_face(tl.kappa, tr.kappa, gl.dx, gr.dx);
   const T chi = harmonic_face(tl.chi, tr.chi, gl.dx, gr.dx);
   ie = kappa * (chi * grad_c - grad_phi);
   const T de = harmonic_face(tl.de, tr.de, gl.dx, gr.dx);
   const T tp = arithmetic_face(tl.tp, tr.tp, gl.dx, gr.dx);
-  n_flux = -de * grad_c + tp * ie / constants::F;
+  n_flux = -de * grad_c + tp * ie * (1.0 / constants::F);
 }
 
 //! Butler-Volmer pore-wall flux (symmetric, n_e = 1) [A/m2].
@@ -192,25 +192,29 @@ template <class V>
 IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y, const V& yp,
                                 const V& f) {
   const double i_cell = p.current / p.area;
-  for (int i = 0; i < l.nx; ++i) {
-    const NodeGeom g = node_geom(p, l, i);
-    f[3 * i] = g.eps * yp[3 * i];
-    f[3 * i + 1] = 0.0;
-    f[3 * i + 2] = (g.dom == 1) ? y[3 * i + 2] : 0.0;
-  }
-  // electrolyte faces
-  NodeGeom gl = node_geom(p, l, 0);
+  // Electrolyte rows, one node at a time: the face flux on the right of node i is the
+  // one on the left of node i+1 (carried in registers, not re-read from f).
+  const NodeGeom dom_geom[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
+  const double inv_dx[3] = {1.0 / dom_geom[0].dx, 1.0 / dom_geom[1].dx, 1.0 / dom_geom[2].dx};
+  NodeGeom gl = dom_geom[0];
   NodeTransport<double> tl = node_transport(p, gl, static_cast<double>(y[0]));
-  for (int i = 0; i + 1 < l.nx; ++i) {
-    const NodeGeom gr = node_geom(p, l, i + 1);
-    const NodeTransport<double> tr = node_transport(p, gr, static_cast<double>(y[3 * i + 3]));
-    double nf, ie;
-    electrolyte_face(gl, gr, tl, tr, static_cast<double>(y[3 * i]), static_cast<double>(y[3 * i + 3]),
-                     static_cast<double>(y[3 * i + 1]), static_cast<double>(y[3 * i + 4]), nf, ie);
-    f[3 * i] += nf / gl.dx;
-    f[3 * i + 3] -= nf / gr.dx;
-    f[3 * i + 1] += ie / gl.dx;
-    f[3 * i + 4] -= ie / gr.dx;
+  double n_left = 0.0, ie_left = 0.0;  // zero-flux boundaries at x = 0 and x = L
+  for (int i = 0; i < l.nx; ++i) {
+    double n_right = 0.0, ie_right = 0.0;
+    NodeGeom gr = gl;
+    NodeTransport<double> tr = tl;
+    if (i + 1 < l.nx) {
+      gr = dom_geom[l.domain(i + 1)];
+      tr = node_transport(p, gr, static_cast<double>(y[3 * i + 3]));
+      electrolyte_face(gl, gr, tl, tr, static_cast<double>(y[3 * i]), static_cast<double>(y[3 * i + 3]),
+                       static_cast<double>(y[3 * i + 1]), static_cast<double>(y[3 * i + 4]), n_right, ie_right);
+    }
+    const double idx = inv_dx[gl.dom];
+    f[3 * i] = gl.eps * yp[3 * i] + (n_right - n_left) * idx;
+    f[3 * i + 1] = (ie_right - ie_left) * idx;
+    f[3 * i + 2] = (gl.dom == 1) ? static_cast<double>(y[3 * i + 2]) : 0.0;
+    n_left = n_right;
+    ie_left = ie_right;
     gl = gr;
     tl = tr;
   }

@@ -111,9 +111,13 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
   if (e.exchange.id == FunctionId::constant) return T(e.exchange.p[0]);
   const T ce = ad_max(c_e, 0.0);
   const T cs = ad_clip(c_s_surf, 0.0, e.c_max);
-  // exchange_current_sqrt_arrhenius
-  return e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * reg_sqrt(ce, c_e_scale) *
-         reg_sqrt(cs, e.c_max) * reg_sqrt(e.c_max - cs, e.c_max);
+  // exchange_current_sqrt_arrhenius: the product of three RegPower(., 1/2) factors,
+  // x_i ((x_i)^2 + delta^2)^(-1/4) sqrt(s_i) with x_i = c_i / s_i, evaluated with two
+  // square roots instead of six.
+  const T x1 = ce / c_e_scale, x2 = cs / e.c_max, x3 = (e.c_max - cs) / e.c_max;
+  const T den = (x1 * x1 + 1e-6) * (x2 * x2 + 1e-6) * (x3 * x3 + 1e-6);
+  return (e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * sqrt(c_e_scale) * e.c_max) * (x1 * x2 * x3) /
+         ad_sqrt(ad_sqrt(den));
 }
 
 //! Particle diffusivity [m2/s] at concentration c_s (sto clipped to [1e-10, 1-1e-10]).
