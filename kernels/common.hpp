@@ -59,7 +59,7 @@ struct is_contiguous_view<CView> {
   X(step_limit, 5, "maximum number of steps reached")                                 \
   X(newton_failure, 6, "Newton iteration failed to converge (step size too small)")   \
   X(error_test_failure, 7, "local error test failed repeatedly (step size too small)") \
-  X(init_failure, 8, "consistent initialisation failed (no potentials carry this current at t=0)")\
+  X(init_failure, 8, "consistent initialisation of the algebraic unknowns failed at t=0")         \
   X(nonphysical_state, 9, "non-physical state (NaN or concentration out of range)")   \
   X(invalid_input, 10, "invalid input for this cell")                                 \
   X(output_overflow, 11, "output buffer full")

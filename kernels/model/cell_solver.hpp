@@ -86,7 +86,7 @@ IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, con
   const int n = l.n_state;
   for (int k = 0; k < n; ++k) yp[k] = 0.0;
   bool ok = false;
-  for (int it = 0; it < 50; ++it) {
+  for (int it = 0; it < 200; ++it) {
     dfn::residual(p, l, y, yp, res);
     for (int k = 0; k < n; ++k) del[k] = dfn::is_differential(l, k) ? 0.0 : -res[k];
     dfn::assemble(p, l, y, 0.0, true, jac);

@@ -1,0 +1,238 @@
+// The condensed Newton solve (dfn::assemble + factorize + solve: static condensation of
+// the particle shells and j, then a block-tridiagonal LU in x) against a dense solve of
+// the same Newton matrix M = dF/dy + cj dF/dy'.
+//
+// Expected values: M is built here, independently of newton.hpp, by central finite
+// differences of dfn::residual with Richardson extrapolation (test_support.hpp,
+// fd_newton_matrix), and solved by a plain dense LU with partial pivoting.
+//
+// Tolerances come from the finite-difference error bound E (per entry; see
+// fd_newton_matrix):
+//  * assembled entries: |A_rc - M_rc| <= E_rc + 1e-12 |M_rc| (the second term: the
+//    AD derivatives and the extrapolated FD value agree to a few ulp of the entry
+//    where E is tiny, e.g. linear rows);
+//  * solutions: the block solve x_b solves A x_b = r; the dense one solves
+//    (A + dA) x_d = r with |dA| <= E, so to first order
+//    |x_d - x_b| <= |M^-1| (E |x_b|) componentwise. We allow twice that plus the dense
+//    LU's own round-off, 3 n eps |M^-1| |P^T||L||U| |x_b| (Higham, thm 9.4), plus the
+//    same with |M| for the block solve's round-off.
+// Small mesh (x_n=3, x_s=2, x_p=3, r_n=4, r_p=5: 57 unknowns) so the dense matrix is cheap
+// even under sanitizers; a hand-made non-uniform mid-discharge-like state (below).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "../test_support.hpp"
+#include "kernels/model/newton.hpp"
+
+namespace ionflux {
+namespace {
+
+using testing::Dense;
+using testing::DenseLU;
+
+constexpr double kEps = 2.220446049250313e-16;
+
+//! A non-uniform state resembling mid-discharge: c_e falls from 1.25 c0 at x=0 to
+//! 0.75 c0 at x=L with a wiggle; negative shells depleted towards the surface,
+//! positive shells filled towards it; overpotentials of +-30..45 mV; j non-uniform;
+//! y' arbitrary (M does not depend on y').
+void make_state(const CellParams& p, const Layout& l, std::vector<double>& y, std::vector<double>& yp) {
+  y.assign(l.n_state, 0.0);
+  yp.assign(l.n_state, 0.0);
+  const double L = p.neg.thickness + p.sep_thickness + p.pos.thickness;
+  for (int i = 0; i < l.nx; ++i) {
+    const double x = node_x(p, l, i) / L;
+    y[3 * i] = p.c_e_init * (1.25 - 0.5 * x) + 15.0 * std::sin(7.0 * i);
+    yp[3 * i] = 1e-2 * std::cos(3.0 * i);
+  }
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const NodeGeom g = node_geom(p, l, i);
+    const ElectrodeParams& e = *g.e;
+    const int off = l.cs_offset(i), nr = l.nr(i);
+    for (int k = 0; k < nr; ++k) {
+      const double r = (k + 0.5) / nr;
+      const double sto = g.dom == 0 ? 0.55 - 0.1 * r * r - 0.02 * i : 0.6 + 0.1 * r * r + 0.02 * (i - l.nn - l.ns);
+      y[off + k] = sto * e.c_max;
+      yp[off + k] = 1e-3 * (k + 1) * (g.dom == 0 ? -1.0 : 1.0);
+    }
+    y[l.j_index(i)] = g.dom == 0 ? 1.5 + 0.3 * i : -1.6 - 0.2 * (i - l.nn - l.ns);
+  }
+  // Potentials: phi_s,n small and varying; phi_e from eta_n = +30..45 mV in the negative
+  // electrode, continued linearly; phi_s,p from eta_p = -30..45 mV.
+  auto usurf = [&](int i) {
+    const NodeGeom g = node_geom(p, l, i);
+    const double cs = dfn::surface_concentration(y, l.cs_offset(i), l.nr(i));
+    return fn::ocp(*g.e, cs / g.e->c_max, p.temperature, p.t_ref);
+  };
+  for (int i = 0; i < l.nn; ++i) {
+    y[3 * i + 2] = -1e-4 * (i + 1);
+    y[3 * i + 1] = y[3 * i + 2] - usurf(i) - (0.03 + 0.005 * i);
+  }
+  const double slope = y[3 * (l.nn - 1) + 1] - y[3 * (l.nn - 2) + 1];
+  for (int i = l.nn; i < l.nx; ++i) y[3 * i + 1] = y[3 * (i - 1) + 1] + 0.5 * slope - 1e-3;
+  for (int i = l.nn + l.ns; i < l.nx; ++i) y[3 * i + 2] = y[3 * i + 1] + usurf(i) - (0.03 + 0.005 * (i - l.nn));
+}
+
+//! Row term scales for the FD round-off estimate: T_r = sum_c |M_rc| |y_c| + |F_r|, from
+//! a first FD pass without error estimate.
+std::vector<double> row_scales(const CellParams& p, const Layout& l, const std::vector<double>& y,
+                               const std::vector<double>& yp, double cj) {
+  const int n = l.n_state;
+  const Dense m0 = testing::fd_newton_matrix(p, l, y, yp, cj, std::vector<double>(n, 0.0), nullptr);
+  const std::vector<double> f = testing::residual_of(p, l, y, yp);
+  std::vector<double> t(n, 0.0);
+  for (int r = 0; r < n; ++r) {
+    t[r] = std::fabs(f[r]);
+    for (int c = 0; c < n; ++c) t[r] += std::fabs(m0(r, c)) * std::fabs(y[c]);
+  }
+  return t;
+}
+
+struct Case {
+  std::string set;
+  double cj;
+  bool ic;
+};
+
+class CondensedNewton : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
+  const Case cs = GetParam();
+  const CellParams p = testing::cell_of(cs.set, cs.set == "Chen2020" ? 5.0 : 0.680616);
+  const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 4, 5));
+  const int n = l.n_state;
+  ASSERT_EQ(n, 3 * 8 + 6 + 3 * 4 + 3 * 5);
+  std::vector<double> y, yp;
+  make_state(p, l, y, yp);
+
+  const double cj_fd = cs.ic ? 0.0 : cs.cj;
+  Dense err;
+  Dense m = testing::fd_newton_matrix(p, l, y, yp, cj_fd, row_scales(p, l, y, yp, cj_fd), &err);
+  if (cs.ic) {
+    // Consistent-initialisation matrix: differential rows become identity rows.
+    for (int r = 0; r < n; ++r) {
+      if (!dfn::is_differential(l, r)) continue;
+      for (int c = 0; c < n; ++c) {
+        m(r, c) = r == c ? 1.0 : 0.0;
+        err(r, c) = 0.0;
+      }
+    }
+  }
+
+  std::vector<double> jac(l.jac_size, 0.0);
+  CView yv{y.data()}, jv{jac.data()};
+  dfn::assemble(p, l, yv, cs.cj, cs.ic, jv);
+
+  // ---- entry by entry ------------------------------------------------------------
+  Dense covered(n);  // 1 where the block storage represents the entry
+  int checked = 0;
+  double worst = 0.0;
+  auto expect_entry = [&](int r, int c, double assembled, const char* what) {
+    covered(r, c) = 1.0;
+    const double bound = err(r, c) + 1e-12 * std::fabs(m(r, c));
+    EXPECT_LE(std::fabs(assembled - m(r, c)), bound)
+        << what << " row " << r << " col " << c << ": assembled " << assembled << " FD " << m(r, c);
+    if (bound > 0.0) worst = std::max(worst, std::fabs(assembled - m(r, c)) / std::max(std::fabs(m(r, c)), 1e-300));
+    ++checked;
+  };
+  const int JN = l.jac_node;
+  for (int i = 0; i < l.nx; ++i) {
+    const int b = JN * i;
+    for (int q = 0; q < 3; ++q)
+      for (int c = 0; c < 3; ++c) {
+        expect_entry(3 * i + q, 3 * i + c, jac[b + dfn::kD + 3 * q + c], "D");
+        if (i > 0) expect_entry(3 * i + q, 3 * (i - 1) + c, jac[b + dfn::kL + 3 * q + c], "L");
+        if (i + 1 < l.nx) expect_entry(3 * i + q, 3 * (i + 1) + c, jac[b + dfn::kU + 3 * q + c], "U");
+      }
+    if (!l.electrode(i)) continue;
+    const int jk = l.j_index(i), off = l.cs_offset(i), nr = l.nr(i);
+    // Shell block of this node (shared by all nodes of an electrode when D_s is constant).
+    const int po = static_cast<int>(jac[b + dfn::kPart]);
+    for (int q = 0; q < 3; ++q) {
+      expect_entry(3 * i + q, jk, jac[b + dfn::kH + q], "H");
+      expect_entry(jk, 3 * i + q, jac[b + dfn::kK + q], "K");
+    }
+    expect_entry(jk, jk, 1.0, "dF_j/dj (implicit 1)");
+    expect_entry(jk, off + nr - 1, dfn::surface_weight_outer() * jac[b + dfn::kKc], "Kc outer");
+    expect_entry(jk, off + nr - 2, dfn::surface_weight_inner() * jac[b + dfn::kKc], "Kc inner");
+    expect_entry(off + nr - 1, jk, jac[b + dfn::kBj], "Bj");
+    for (int k = 0; k < nr; ++k) {
+      expect_entry(off + k, off + k, jac[po + 5 * k + dfn::kDiag], "shell diag");
+      if (k > 0) expect_entry(off + k, off + k - 1, jac[po + 5 * k + dfn::kSub], "shell sub");
+      if (k + 1 < nr) expect_entry(off + k, off + k + 1, jac[po + 5 * k + dfn::kSup], "shell sup");
+    }
+  }
+  // Everything the block storage does not represent must be zero in M.
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c)
+      if (covered(r, c) == 0.0) {
+        EXPECT_LE(std::fabs(m(r, c)), err(r, c)) << "unrepresented entry " << r << "," << c;
+      }
+  EXPECT_GT(checked, 200);
+  ::testing::Test::RecordProperty("max_rel_entry_diff", testing::sci(worst));
+
+  // ---- solve ---------------------------------------------------------------------
+  ASSERT_TRUE(dfn::factorize(l, jv));
+  // Right-hand side with realistic row magnitudes: a residual-like vector.
+  std::vector<double> rhs(n);
+  const std::vector<double> f = testing::residual_of(p, l, y, yp);
+  for (int k = 0; k < n; ++k) rhs[k] = f[k] * (1.0 + 0.3 * std::sin(1.7 * k)) + 1e-3 * std::cos(0.9 * k);
+  if (cs.ic)
+    for (int k = 0; k < n; ++k)
+      if (dfn::is_differential(l, k)) rhs[k] = 0.0;  // as in consistent_init
+  std::vector<double> xb = rhs;
+  dfn::solve(l, jv, CView{xb.data()});
+
+  DenseLU lu;
+  ASSERT_TRUE(lu.factor(m));
+  const std::vector<double> xd = lu.solve(rhs);
+  // |M^-1| column by column.
+  Dense minv_abs(n);
+  for (int c = 0; c < n; ++c) {
+    std::vector<double> e(n, 0.0);
+    e[c] = 1.0;
+    const std::vector<double> col = lu.solve(e);
+    for (int r = 0; r < n; ++r) minv_abs(r, c) = std::fabs(col[r]);
+  }
+  const std::vector<double> lu_x = lu.lu_abs_times(xb);
+  std::vector<double> e_x(n, 0.0), m_x(n, 0.0);
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c) {
+      e_x[r] += err(r, c) * std::fabs(xb[c]);
+      m_x[r] += std::fabs(m(r, c)) * std::fabs(xb[c]);
+    }
+  double worst_ratio = 0.0, loosest = 0.0;
+  for (int r = 0; r < n; ++r) {
+    double fd_bound = 0.0, ro_bound = 0.0;
+    for (int c = 0; c < n; ++c) {
+      fd_bound += minv_abs(r, c) * e_x[c];
+      ro_bound += minv_abs(r, c) * (m_x[c] + lu_x[c]);
+    }
+    const double bound = 2.0 * fd_bound + 3.0 * n * kEps * ro_bound;
+    EXPECT_LE(std::fabs(xb[r] - xd[r]), bound) << "unknown " << r << ": block " << xb[r] << " dense " << xd[r];
+    if (bound > 0.0) worst_ratio = std::max(worst_ratio, std::fabs(xb[r] - xd[r]) / bound);
+    if (xd[r] != 0.0 && !(cs.ic && dfn::is_differential(l, r))) loosest = std::max(loosest, bound / std::fabs(xd[r]));
+    if (cs.ic && dfn::is_differential(l, r)) {
+      EXPECT_EQ(xb[r], 0.0) << "differential correction in IC solve";
+    }
+  }
+  ::testing::Test::RecordProperty("max_diff_over_bound", testing::sci(worst_ratio));
+  // How tight the check is: the largest bound relative to the solution component.
+  ::testing::Test::RecordProperty("max_bound_over_solution", testing::sci(loosest));
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, CondensedNewton,
+                         ::testing::Values(Case{"Chen2020", 1e-2, false}, Case{"Chen2020", 1.0, false},
+                                           Case{"Chen2020", 0.0, true}, Case{"Marquis2019", 1e-2, false},
+                                           Case{"Marquis2019", 1.0, false}, Case{"Marquis2019", 0.0, true}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           std::string s = info.param.set + (info.param.ic ? "_ic" : "_cj");
+                           if (!info.param.ic) s += info.param.cj == 1.0 ? "1" : "1em2";
+                           return s;
+                         });
+
+}  // namespace
+}  // namespace ionflux
