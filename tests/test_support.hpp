@@ -114,12 +114,11 @@ inline double total_lithium(const CellParams& p, const Layout& l, const double* 
     li += g.eps * y[3 * i] * g.dx;
     if (!l.electrode(i)) continue;
     const int nr = l.nr(i);
-    const int off = l.cs_offset(i);
     double num = 0.0, den = 0.0;
     for (int k = 0; k < nr; ++k) {
       const double ri = static_cast<double>(k) / nr, ro = static_cast<double>(k + 1) / nr;
       const double w = ro * ro * ro - ri * ri * ri;
-      num += w * y[off + k];
+      num += w * y[l.cs_index(i, k)];
       den += w;
     }
     li += g.e->active_fraction * g.dx * num / den;

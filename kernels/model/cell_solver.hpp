@@ -72,8 +72,7 @@ IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const
     if (g.dom == 1) continue;
     const ElectrodeParams& e = *g.e;
     y[l.j_index(i)] = (g.dom == 0 ? 1.0 : -1.0) * i_cell / (g.a * e.thickness);
-    const int off = l.cs_offset(i);
-    for (int k = 0; k < l.nr(i); ++k) y[off + k] = e.c_init;
+    for (int k = 0; k < l.nr(i); ++k) y[l.cs_index(i, k)] = e.c_init;
   }
 }
 

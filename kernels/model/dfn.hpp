@@ -77,8 +77,9 @@ IONFLUX_HD T butler_volmer(const CellParams& p, const ElectrodeParams& e, const 
 IONFLUX_HD inline double surface_weight_outer() { return 1.5; }
 IONFLUX_HD inline double surface_weight_inner() { return -0.5; }
 template <class V>
-IONFLUX_HD inline double surface_concentration(const V& y, int off, int nr) {
-  return surface_weight_outer() * y[off + nr - 1] + surface_weight_inner() * y[off + nr - 2];
+IONFLUX_HD inline double surface_concentration(const Layout& l, const V& y, int i) {
+  const int nr = l.nr(i);
+  return surface_weight_outer() * y[l.cs_index(i, nr - 1)] + surface_weight_inner() * y[l.cs_index(i, nr - 2)];
 }
 
 //! Particle shell geometry on the uniform r mesh of radius R with nr shells.
@@ -151,33 +152,44 @@ template <class V>
 IONFLUX_HD inline void particle_residual(const CellParams& p, const Layout& l, const ElectrodeParams& e, int first,
                                          int last, const V& y, const V& yp, const V& f) {
   const int nr = l.nr(first);
+  const int cnt = last - first;  // nodes of this electrode: shell k of them is contiguous
   const double dr = e.particle_radius / nr;
+  const int jb = l.j_index(first);
   if (fn::particle_diffusivity_is_constant(e)) {
-    // shell-outer loops: the geometric factor is computed once per shell, not per node
+    // shell-outer loops: geometric factors once per shell, node loops contiguous
     const double d_dr = fn::particle_diffusivity(e, 0.0, p.temperature) / dr;
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
       const double fac = 3.0 / (dr * (3.0 * k * k1 + 1.0));
-      const double wo = k1 * k1, wi = static_cast<double>(k) * k;
-      for (int i = first; i < last; ++i) {
-        const int off = l.cs_offset(i);
-        const double ck = y[off + k];
-        const double g_out = (k + 1 < nr) ? -wo * d_dr * (y[off + k + 1] - ck) : wo * y[l.j_index(i)] / constants::F;
-        const double g_in = k > 0 ? -wi * d_dr * (ck - y[off + k - 1]) : 0.0;
-        f[off + k] = yp[off + k] + fac * (g_out - g_in);
+      const double wo = -k1 * k1 * d_dr, wi = -static_cast<double>(k) * k * d_dr;
+      const int b0 = l.cs_index(first, k);
+      if (k + 1 < nr && k > 0) {
+        for (int q = 0; q < cnt; ++q) {
+          const double ck = y[b0 + q];
+          const double g_out = wo * (y[b0 + cnt + q] - ck), g_in = wi * (ck - y[b0 - cnt + q]);
+          f[b0 + q] = yp[b0 + q] + fac * (g_out - g_in);
+        }
+      } else {
+        const double wj = k1 * k1 / constants::F;
+        for (int q = 0; q < cnt; ++q) {
+          const double ck = y[b0 + q];
+          const double g_out = (k + 1 < nr) ? wo * (y[b0 + cnt + q] - ck) : wj * y[jb + q];
+          const double g_in = k > 0 ? wi * (ck - y[b0 - cnt + q]) : 0.0;
+          f[b0 + q] = yp[b0 + q] + fac * (g_out - g_in);
+        }
       }
     }
     return;
   }
   for (int i = first; i < last; ++i) {
-    const int off = l.cs_offset(i);
     double g_in = 0.0;
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
-      const double g_out = (k + 1 < nr) ? k1 * k1 * particle_face(p, e, dr, static_cast<double>(y[off + k]),
-                                                                  static_cast<double>(y[off + k + 1]))
+      const int ik = l.cs_index(i, k);
+      const double g_out = (k + 1 < nr) ? k1 * k1 * particle_face(p, e, dr, static_cast<double>(y[ik]),
+                                                                  static_cast<double>(y[l.cs_index(i, k + 1)]))
                                         : k1 * k1 * y[l.j_index(i)] / constants::F;
-      f[off + k] = yp[off + k] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
+      f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
       g_in = g_out;
     }
   }
@@ -238,7 +250,7 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y
     f[3 * i + 1] -= g.a * j;
     f[3 * i + 2] = (is_r - is_l) / g.dx + g.a * j;
     // kinetics
-    const double cs = surface_concentration(y, l.cs_offset(i), l.nr(i));
+    const double cs = surface_concentration(l, y, i);
     f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs);
   }
   particle_residual(p, l, p.neg, 0, l.nn, y, yp, f);

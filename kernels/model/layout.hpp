@@ -10,13 +10,17 @@ namespace ionflux {
 //! State vector layout (n_state entries per cell):
 //!   [0, 3 nx)              per x node i: c_e, phi_e, phi_s  (phi_s is an unused 0 in the separator)
 //!   [off_j, +nn+np)        pore-wall flux j [A/m2] at electrode nodes (algebraic)
-//!   [off_cn, +nn*rn)       negative particle shells, node-major
-//!   [off_cp, +np*rp)       positive particle shells
+//!   [off_cn, +nn*rn)       negative particle shells, shell-major: shell k of node i at
+//!                          off_cn + k*nn + i (the nodes of one shell are contiguous, so the
+//!                          particle loops over nodes vectorise)
+//!   [off_cp, +np*rp)       positive particle shells, likewise
+//! Always address shells through cs_index(i, k).
 struct Layout {
   int nn, ns, np, nx, rn, rp;
   int off_j, off_cn, off_cp, n_state;
-  // Jacobian / factor storage (see newton.hpp)
-  int jac_node, off_part, jac_size;
+  // Jacobian / factor storage (see newton.hpp): jac_node doubles per x node, then
+  // kShellSlots arrays of n_shells (structure of arrays, indexed like the shells).
+  int jac_node, off_part, n_shells, jac_size;
 
   IONFLUX_HD static Layout make(const MeshSpec& m) {
     Layout l{};
@@ -32,20 +36,24 @@ struct Layout {
     l.n_state = l.off_cp + l.np * l.rp;
     l.jac_node = 48;
     l.off_part = l.jac_node * l.nx;
-    l.jac_size = l.off_part + 5 * (l.nn * l.rn + l.np * l.rp);
+    l.n_shells = l.nn * l.rn + l.np * l.rp;
+    l.jac_size = l.off_part + 4 * l.n_shells;
     return l;
   }
   IONFLUX_HD int domain(int i) const { return i < nn ? 0 : (i < nn + ns ? 1 : 2); }
   IONFLUX_HD bool electrode(int i) const { return i < nn || i >= nn + ns; }
   //! Index of j for electrode node i.
   IONFLUX_HD int j_index(int i) const { return off_j + (i < nn ? i : i - ns); }
-  //! Offset of the first shell of electrode node i.
-  IONFLUX_HD int cs_offset(int i) const { return i < nn ? off_cn + i * rn : off_cp + (i - nn - ns) * rp; }
-  IONFLUX_HD int nr(int i) const { return i < nn ? rn : rp; }
-  //! Offset of node i's particle block in the factor storage (5 per shell).
-  IONFLUX_HD int part_offset(int i) const {
-    return off_part + 5 * (i < nn ? i * rn : nn * rn + (i - nn - ns) * rp);
+  //! First x node and node count of the electrode that node i belongs to.
+  IONFLUX_HD int electrode_first(int i) const { return i < nn ? 0 : nn + ns; }
+  IONFLUX_HD int electrode_nodes(int i) const { return i < nn ? nn : np; }
+  //! Index of shell k (0 = centre) of electrode node i.
+  IONFLUX_HD int cs_index(int i, int k) const {
+    return i < nn ? off_cn + k * nn + i : off_cp + k * np + (i - nn - ns);
   }
+  IONFLUX_HD int nr(int i) const { return i < nn ? rn : rp; }
+  //! Index of factor slot `slot` for shell k of node i (same ordering as the shells).
+  IONFLUX_HD int part_index(int slot, int i, int k) const { return off_part + slot * n_shells + cs_index(i, k) - off_cn; }
 };
 
 //! Geometry and transport factors of one x node of one cell.

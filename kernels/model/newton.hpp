@@ -21,10 +21,12 @@ enum JacSlot : int {
   kQ = 34,   // 1 / (1 - kc sigma_j)
   kSigJ = 35,
   kBj = 36,  // dF_last_shell / dj
-  kPart = 37,  // offset of the shell factor block this node uses (shared when D_s is constant)
+  kPart = 37,  // node whose shell factors this node uses (the electrode's first node
+               // when D_s is constant: all its nodes then share one matrix)
 };
-// Per-shell storage (5 doubles): sub-diagonal (then Thomas multiplier), diagonal
-// (then inverse pivot), super-diagonal, v = A^-1 b, spare.
+// Per-shell factor slots, each an array indexed like the shells (Layout::part_index):
+// sub-diagonal (then Thomas multiplier), diagonal (then inverse pivot),
+// super-diagonal, v = A^-1 b.
 enum ShellSlot : int { kSub = 0, kDiag = 1, kSup = 2, kV = 3 };
 
 template <class V>
@@ -95,10 +97,9 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
     jac[b + kH + 1] = -g.a;
     jac[b + kH + 2] = g.a;
     // kinetics: F_j = j - BV(c_e, phi_e, phi_s, c_surf)
-    const int off = l.cs_offset(i);
     const int nr = l.nr(i);
     const D4 bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1),
-                                D4::variable(y[3 * i + 2], 2), D4::variable(surface_concentration(y, off, nr), 3));
+                                D4::variable(y[3 * i + 2], 2), D4::variable(surface_concentration(l, y, i), 3));
     jac[b + kK + 0] = -bv.d[0];
     jac[b + kK + 1] = -bv.d[1];
     jac[b + kK + 2] = -bv.d[2];
@@ -106,9 +107,9 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
     // particle shells: tridiagonal in r. With a concentration-independent D_s every
     // node of an electrode has the same matrix: it is built and factorised once.
     const bool const_d = fn::particle_diffusivity_is_constant(e);
-    const int first_node = i < l.nn ? 0 : l.nn + l.ns;
-    const int po = l.part_offset(const_d ? first_node : i);
-    jac[b + kPart] = po;
+    const int first_node = l.electrode_first(i);
+    const int src = const_d ? first_node : i;
+    jac[b + kPart] = src;
     const double dr = e.particle_radius / nr;
     {
       const Shell sl = shell(e.particle_radius, nr, nr - 1);
@@ -116,27 +117,28 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
     }
     if (const_d && i != first_node) continue;
     for (int k = 0; k < nr; ++k) {
-      jac[po + 5 * k + kSub] = 0.0;
-      jac[po + 5 * k + kSup] = 0.0;
-      jac[po + 5 * k + kDiag] = ic ? 1.0 : cj;
+      jac[l.part_index(kSub, src, k)] = 0.0;
+      jac[l.part_index(kSup, src, k)] = 0.0;
+      jac[l.part_index(kDiag, src, k)] = ic ? 1.0 : cj;
     }
     if (!ic) {
       for (int k = 0; k + 1 < nr; ++k) {
         const Shell s0 = shell(e.particle_radius, nr, k), s1 = shell(e.particle_radius, nr, k + 1);
         double dn0, dn1;  // dN/dc_k, dN/dc_{k+1}
+        const double ck = y[l.cs_index(i, k)], ck1 = y[l.cs_index(i, k + 1)];
         if (const_d) {
-          const double dk = fn::particle_diffusivity(e, y[off + k], p.temperature);
+          const double dk = fn::particle_diffusivity(e, ck, p.temperature);
           dn0 = dk / dr;
           dn1 = -dk / dr;
         } else {
-          const D2 nf = particle_face(p, e, dr, D2::variable(y[off + k], 0), D2::variable(y[off + k + 1], 1));
+          const D2 nf = particle_face(p, e, dr, D2::variable(ck, 0), D2::variable(ck1, 1));
           dn0 = nf.d[0];
           dn1 = nf.d[1];
         }
-        jac[po + 5 * k + kDiag] += s0.r2_out / s0.vol * dn0;
-        jac[po + 5 * k + kSup] += s0.r2_out / s0.vol * dn1;
-        jac[po + 5 * (k + 1) + kSub] -= s1.r2_in / s1.vol * dn0;
-        jac[po + 5 * (k + 1) + kDiag] -= s1.r2_in / s1.vol * dn1;
+        jac[l.part_index(kDiag, src, k)] += s0.r2_out / s0.vol * dn0;
+        jac[l.part_index(kSup, src, k)] += s0.r2_out / s0.vol * dn1;
+        jac[l.part_index(kSub, src, k + 1)] -= s1.r2_in / s1.vol * dn0;
+        jac[l.part_index(kDiag, src, k + 1)] -= s1.r2_in / s1.vol * dn1;
       }
     }
   }
@@ -149,32 +151,33 @@ IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
     const int b = JN * i;
-    const int po = static_cast<int>(jac[b + kPart]);
+    const int src = static_cast<int>(jac[b + kPart]);
     const int nr = l.nr(i);
-    const bool shared = po != l.part_offset(i);  // factorised with the electrode's first node
-    if (!shared) {
-    // Thomas factorisation of the shell tridiagonal
-    double piv = jac[po + kDiag];
-    if (!(fabs(piv) > 0.0)) return false;
-    jac[po + kDiag] = 1.0 / piv;
-    for (int k = 1; k < nr; ++k) {
-      const double m = jac[po + 5 * k + kSub] * jac[po + 5 * (k - 1) + kDiag];
-      piv = jac[po + 5 * k + kDiag] - m * jac[po + 5 * (k - 1) + kSup];
+    if (src == i) {  // not sharing another node's factors: factorise this node's shells
+      // Thomas factorisation of the shell tridiagonal
+      double piv = jac[l.part_index(kDiag, i, 0)];
       if (!(fabs(piv) > 0.0)) return false;
-      jac[po + 5 * k + kSub] = m;
-      jac[po + 5 * k + kDiag] = 1.0 / piv;
+      jac[l.part_index(kDiag, i, 0)] = 1.0 / piv;
+      for (int k = 1; k < nr; ++k) {
+        const double m = jac[l.part_index(kSub, i, k)] * jac[l.part_index(kDiag, i, k - 1)];
+        piv = jac[l.part_index(kDiag, i, k)] - m * jac[l.part_index(kSup, i, k - 1)];
+        if (!(fabs(piv) > 0.0)) return false;
+        jac[l.part_index(kSub, i, k)] = m;
+        jac[l.part_index(kDiag, i, k)] = 1.0 / piv;
+      }
+      // v = A^-1 (bj e_last)
+      double v = jac[b + kBj];
+      for (int k = 0; k + 1 < nr; ++k) jac[l.part_index(kV, i, k)] = 0.0;
+      // forward elimination of a right-hand side that is zero but for its last entry
+      v *= jac[l.part_index(kDiag, i, nr - 1)];
+      jac[l.part_index(kV, i, nr - 1)] = v;
+      for (int k = nr - 2; k >= 0; --k) {
+        v = (0.0 - jac[l.part_index(kSup, i, k)] * v) * jac[l.part_index(kDiag, i, k)];
+        jac[l.part_index(kV, i, k)] = v;
+      }
     }
-    // v = A^-1 (bj e_last)
-    for (int k = 0; k < nr; ++k) jac[po + 5 * k + kV] = 0.0;
-    jac[po + 5 * (nr - 1) + kV] = jac[b + kBj];
-    for (int k = 1; k < nr; ++k) jac[po + 5 * k + kV] -= jac[po + 5 * k + kSub] * jac[po + 5 * (k - 1) + kV];
-    jac[po + 5 * (nr - 1) + kV] *= jac[po + 5 * (nr - 1) + kDiag];
-    for (int k = nr - 2; k >= 0; --k)
-      jac[po + 5 * k + kV] = (jac[po + 5 * k + kV] - jac[po + 5 * k + kSup] * jac[po + 5 * (k + 1) + kV]) *
-                             jac[po + 5 * k + kDiag];
-    }
-    const double sig_j =
-        surface_weight_outer() * jac[po + 5 * (nr - 1) + kV] + surface_weight_inner() * jac[po + 5 * (nr - 2) + kV];
+    const double sig_j = surface_weight_outer() * jac[l.part_index(kV, src, nr - 1)] +
+                         surface_weight_inner() * jac[l.part_index(kV, src, nr - 2)];
     const double den = 1.0 - jac[b + kKc] * sig_j;
     if (!(fabs(den) > 0.0)) return false;
     const double q = 1.0 / den;
@@ -210,41 +213,38 @@ IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
   return true;
 }
 
-//! Shell tridiagonal solves of G consecutive electrode nodes (same electrode, so the
-//! same shell count), interleaved so that the G independent recurrences overlap
-//! instead of waiting on each other's latency.
-template <int G, class V>
-IONFLUX_HD inline void shell_solve_group(const Layout& l, const V& jac, const V& r, int i0) {
-  const int nr = l.nr(i0);
-  int po[G], off[G];
-  for (int q = 0; q < G; ++q) {
-    po[q] = static_cast<int>(jac[l.jac_node * (i0 + q) + kPart]);
-    off[q] = l.cs_offset(i0 + q);
-  }
-  double prev[G];
-  for (int q = 0; q < G; ++q) prev[q] = r[off[q]];
-  for (int k = 1; k < nr; ++k)
-    for (int q = 0; q < G; ++q) {
-      prev[q] = r[off[q] + k] - jac[po[q] + 5 * k + kSub] * prev[q];
-      r[off[q] + k] = prev[q];
-    }
-  for (int q = 0; q < G; ++q) {
-    prev[q] = prev[q] * jac[po[q] + 5 * (nr - 1) + kDiag];
-    r[off[q] + nr - 1] = prev[q];
-  }
-  for (int k = nr - 2; k >= 0; --k)
-    for (int q = 0; q < G; ++q) {
-      prev[q] = (r[off[q] + k] - jac[po[q] + 5 * k + kSup] * prev[q]) * jac[po[q] + 5 * k + kDiag];
-      r[off[q] + k] = prev[q];
-    }
-}
-
-//! Shell solves for all electrode nodes [first, last).
+//! Shell tridiagonal solves u = A^-1 r for all nodes of one electrode, in place. The
+//! loops run over shells outside and nodes inside (contiguous in the shell-major
+//! layout), so the independent recurrences of the nodes proceed side by side. With
+//! shared factors (constant D_s) each coefficient is one scalar per shell.
 template <class V>
-IONFLUX_HD inline void shell_solves(const Layout& l, const V& jac, const V& r, int first, int last) {
-  int i = first;
-  for (; i + 4 <= last; i += 4) shell_solve_group<4>(l, jac, r, i);
-  for (; i < last; ++i) shell_solve_group<1>(l, jac, r, i);
+IONFLUX_HD inline void shell_solves(const Layout& l, const V& jac, const V& r, int first) {
+  const int cnt = l.electrode_nodes(first), nr = l.nr(first);
+  const bool shared = static_cast<int>(jac[l.jac_node * (first + cnt - 1) + kPart]) == first && cnt > 1;
+  for (int k = 1; k < nr; ++k) {
+    const int b0 = l.cs_index(first, k), pm = l.part_index(kSub, first, k);
+    if (shared) {
+      const double m = jac[pm];
+      for (int q = 0; q < cnt; ++q) r[b0 + q] -= m * r[b0 - cnt + q];
+    } else {
+      for (int q = 0; q < cnt; ++q) r[b0 + q] -= jac[pm + q] * r[b0 - cnt + q];
+    }
+  }
+  for (int k = nr - 1; k >= 0; --k) {
+    const int b0 = l.cs_index(first, k), pd = l.part_index(kDiag, first, k), ps = l.part_index(kSup, first, k);
+    if (shared) {
+      const double d = jac[pd], u = jac[ps];
+      if (k == nr - 1)
+        for (int q = 0; q < cnt; ++q) r[b0 + q] *= d;
+      else
+        for (int q = 0; q < cnt; ++q) r[b0 + q] = (r[b0 + q] - u * r[b0 + cnt + q]) * d;
+    } else {
+      if (k == nr - 1)
+        for (int q = 0; q < cnt; ++q) r[b0 + q] *= jac[pd + q];
+      else
+        for (int q = 0; q < cnt; ++q) r[b0 + q] = (r[b0 + q] - jac[ps + q] * r[b0 + cnt + q]) * jac[pd + q];
+    }
+  }
 }
 
 //! Solve (factorised matrix) x = r in place.
@@ -252,14 +252,12 @@ template <class V>
 IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
   const int JN = l.jac_node;
   // 1. particle solves (u = A^-1 r_s) and elimination of j
-  shell_solves(l, jac, r, 0, l.nn);
-  shell_solves(l, jac, r, l.nn + l.ns, l.nx);
+  shell_solves(l, jac, r, 0);
+  shell_solves(l, jac, r, l.nn + l.ns);
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
     const int b = JN * i;
-    const int off = l.cs_offset(i);
-    const int nr = l.nr(i);
-    const double sig_r = surface_weight_outer() * r[off + nr - 1] + surface_weight_inner() * r[off + nr - 2];
+    const double sig_r = surface_concentration(l, r, i);
     const int jk = l.j_index(i);
     const double g0 = jac[b + kQ] * (r[jk] - jac[b + kKc] * sig_r);
     r[jk] = g0;
@@ -292,18 +290,28 @@ IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
       r[3 * i + q] = x[q];
     }
   }
-  // 4. recover j and the shells
+  // 4. recover j and the shells: dc = u - v dj
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
     const int b = JN * i;
-    const int po = static_cast<int>(jac[b + kPart]);
-    const int off = l.cs_offset(i);
-    const int nr = l.nr(i);
     const int jk = l.j_index(i);
-    const double dj =
-        r[jk] - jac[b + kQ] * (jac[b + kK] * r[3 * i] + jac[b + kK + 1] * r[3 * i + 1] + jac[b + kK + 2] * r[3 * i + 2]);
-    r[jk] = dj;
-    for (int k = 0; k < nr; ++k) r[off + k] -= jac[po + 5 * k + kV] * dj;
+    r[jk] = r[jk] - jac[b + kQ] * (jac[b + kK] * r[3 * i] + jac[b + kK + 1] * r[3 * i + 1] +
+                                   jac[b + kK + 2] * r[3 * i + 2]);
+  }
+  for (int side = 0; side < 2; ++side) {
+    const int first = side == 0 ? 0 : l.nn + l.ns;
+    const int cnt = l.electrode_nodes(first), nr = l.nr(first);
+    const int jb = l.j_index(first);
+    const bool shared = static_cast<int>(jac[JN * (first + cnt - 1) + kPart]) == first && cnt > 1;
+    for (int k = 0; k < nr; ++k) {
+      const int b0 = l.cs_index(first, k), pv = l.part_index(kV, first, k);
+      if (shared) {
+        const double v = jac[pv];
+        for (int q = 0; q < cnt; ++q) r[b0 + q] -= v * r[jb + q];
+      } else {
+        for (int q = 0; q < cnt; ++q) r[b0 + q] -= jac[pv + q] * r[jb + q];
+      }
+    }
   }
 }
 

@@ -52,7 +52,7 @@ void check_invariants(const std::string& label, const CellParams& p, const Solut
   // Not trivially constant: lithium has moved out of the negative particles.
   const double* y0 = sol.state(0);
   const double* y1 = sol.state(sol.time.size() - 1);
-  const int mid_n = l.cs_offset(l.nn / 2) + l.rn - 1;
+  const int mid_n = l.cs_index(l.nn / 2, l.rn - 1);
   EXPECT_LT(y1[mid_n], 0.9 * y0[mid_n]);
   std::cout << "  [" << label << "] " << sol.time.size() << " outputs to " << sol.end_time << " s ("
             << sol.stats.steps << " steps, " << sol.wall_time << " s): lithium " << li0

@@ -105,7 +105,7 @@ TEST_P(VsPyBaMM, VoltageCapacityAndProfiles) {
       const double j_ref = neg ? jn[ie] : jp[ie], j_scale = neg ? jn_scale : jp_scale;
       EXPECT_NEAR(y[l.j_index(i)], j_ref, 1e-3 * j_scale) << "j node " << i << " t " << tp;
       worst_j = std::max(worst_j, std::fabs(y[l.j_index(i)] - j_ref) / j_scale);
-      const double cs = dfn::surface_concentration(y, l.cs_offset(i), l.nr(i));
+      const double cs = dfn::surface_concentration(l, y, i);
       const double ref = i < l.nn ? csn[i] : csp[i - l.nn - l.ns];
       const double rel_s = std::fabs(cs - ref) / ref;
       EXPECT_LE(rel_s, 1e-3) << "c_s,surf node " << i << " t " << tp;

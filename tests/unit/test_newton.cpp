@@ -51,12 +51,12 @@ void make_state(const CellParams& p, const Layout& l, std::vector<double>& y, st
     if (!l.electrode(i)) continue;
     const NodeGeom g = node_geom(p, l, i);
     const ElectrodeParams& e = *g.e;
-    const int off = l.cs_offset(i), nr = l.nr(i);
+    const int nr = l.nr(i);
     for (int k = 0; k < nr; ++k) {
       const double r = (k + 0.5) / nr;
       const double sto = g.dom == 0 ? 0.55 - 0.1 * r * r - 0.02 * i : 0.6 + 0.1 * r * r + 0.02 * (i - l.nn - l.ns);
-      y[off + k] = sto * e.c_max;
-      yp[off + k] = 1e-3 * (k + 1) * (g.dom == 0 ? -1.0 : 1.0);
+      y[l.cs_index(i, k)] = sto * e.c_max;
+      yp[l.cs_index(i, k)] = 1e-3 * (k + 1) * (g.dom == 0 ? -1.0 : 1.0);
     }
     y[l.j_index(i)] = g.dom == 0 ? 1.5 + 0.3 * i : -1.6 - 0.2 * (i - l.nn - l.ns);
   }
@@ -64,7 +64,7 @@ void make_state(const CellParams& p, const Layout& l, std::vector<double>& y, st
   // electrode, continued linearly; phi_s,p from eta_p = -30..45 mV.
   auto usurf = [&](int i) {
     const NodeGeom g = node_geom(p, l, i);
-    const double cs = dfn::surface_concentration(y, l.cs_offset(i), l.nr(i));
+    const double cs = dfn::surface_concentration(l, y, i);
     return fn::ocp(*g.e, cs / g.e->c_max, p.temperature, p.t_ref);
   };
   for (int i = 0; i < l.nn; ++i) {
@@ -148,21 +148,23 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
         if (i + 1 < l.nx) expect_entry(3 * i + q, 3 * (i + 1) + c, jac[b + dfn::kU + 3 * q + c], "U");
       }
     if (!l.electrode(i)) continue;
-    const int jk = l.j_index(i), off = l.cs_offset(i), nr = l.nr(i);
-    // Shell block of this node (shared by all nodes of an electrode when D_s is constant).
-    const int po = static_cast<int>(jac[b + dfn::kPart]);
+    const int jk = l.j_index(i), nr = l.nr(i);
+    auto cs = [&](int k) { return l.cs_index(i, k); };
+    // Shell factors of this node: its own, or those of the node it shares them with
+    // (all nodes of an electrode when D_s is constant).
+    const int src = static_cast<int>(jac[b + dfn::kPart]);
     for (int q = 0; q < 3; ++q) {
       expect_entry(3 * i + q, jk, jac[b + dfn::kH + q], "H");
       expect_entry(jk, 3 * i + q, jac[b + dfn::kK + q], "K");
     }
     expect_entry(jk, jk, 1.0, "dF_j/dj (implicit 1)");
-    expect_entry(jk, off + nr - 1, dfn::surface_weight_outer() * jac[b + dfn::kKc], "Kc outer");
-    expect_entry(jk, off + nr - 2, dfn::surface_weight_inner() * jac[b + dfn::kKc], "Kc inner");
-    expect_entry(off + nr - 1, jk, jac[b + dfn::kBj], "Bj");
+    expect_entry(jk, cs(nr - 1), dfn::surface_weight_outer() * jac[b + dfn::kKc], "Kc outer");
+    expect_entry(jk, cs(nr - 2), dfn::surface_weight_inner() * jac[b + dfn::kKc], "Kc inner");
+    expect_entry(cs(nr - 1), jk, jac[b + dfn::kBj], "Bj");
     for (int k = 0; k < nr; ++k) {
-      expect_entry(off + k, off + k, jac[po + 5 * k + dfn::kDiag], "shell diag");
-      if (k > 0) expect_entry(off + k, off + k - 1, jac[po + 5 * k + dfn::kSub], "shell sub");
-      if (k + 1 < nr) expect_entry(off + k, off + k + 1, jac[po + 5 * k + dfn::kSup], "shell sup");
+      expect_entry(cs(k), cs(k), jac[l.part_index(dfn::kDiag, src, k)], "shell diag");
+      if (k > 0) expect_entry(cs(k), cs(k - 1), jac[l.part_index(dfn::kSub, src, k)], "shell sub");
+      if (k + 1 < nr) expect_entry(cs(k), cs(k + 1), jac[l.part_index(dfn::kSup, src, k)], "shell sup");
     }
   }
   // Everything the block storage does not represent must be zero in M.
