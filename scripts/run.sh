@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=OFF -DIONFLUX_SANITIZE=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target ionflux
 mkdir -p out
 ./build/ionflux simulate --parameters Chen2020 --c-rate 1 --period 10 --output out/chen2020_1C.csv "$@"

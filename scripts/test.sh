@@ -8,7 +8,7 @@ bash scripts/install_deps.sh
 jobs="$(nproc)"
 
 echo "== Release build and tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=ON -DIONFLUX_BUILD_BENCHMARKS=ON -DIONFLUX_CUDA=AUTO -DIONFLUX_SANITIZE=OFF >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
