@@ -52,14 +52,30 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
     if (g.dom == 1) jac[JN * i + kD + 8] = 1.0;
   }
   // Electrolyte faces: AD over (c_L, c_R, phi_L, phi_R).
+  // The node coefficients depend on the node's own c_e only: they are differentiated
+  // once per node (one direction) and placed in the face's direction 0 (left) or 1 (right).
   using D4 = Dual<4>;
+  using D1 = Dual<1>;
+  auto lift = [](const NodeTransport<D1>& t, int dir) {
+    NodeTransport<D4> r;
+    const D1* in[4] = {&t.kappa, &t.chi, &t.de, &t.tp};
+    D4* out[4] = {&r.kappa, &r.chi, &r.de, &r.tp};
+    for (int q = 0; q < 4; ++q) {
+      *out[q] = D4(in[q]->v);
+      out[q]->d[dir] = in[q]->d[0];
+    }
+    return r;
+  };
   NodeGeom gl = node_geom(p, l, 0);
+  NodeTransport<D1> tl = node_transport(p, gl, D1::variable(y[0], 0));
   for (int i = 0; i + 1 < l.nx; ++i) {
     const NodeGeom gr = node_geom(p, l, i + 1);
+    const NodeTransport<D1> tr = node_transport(p, gr, D1::variable(y[3 * i + 3], 0));
     D4 nf, ie;
     const D4 cl = D4::variable(y[3 * i], 0), cr = D4::variable(y[3 * i + 3], 1);
-    electrolyte_face(gl, gr, node_transport(p, gl, cl), node_transport(p, gr, cr), cl, cr,
-                     D4::variable(y[3 * i + 1], 2), D4::variable(y[3 * i + 4], 3), nf, ie);
+    electrolyte_face(gl, gr, lift(tl, 0), lift(tr, 1), cl, cr, D4::variable(y[3 * i + 1], 2),
+                     D4::variable(y[3 * i + 4], 3), nf, ie);
+    tl = tr;
     const int bi = JN * i, bj = JN * (i + 1);
     for (int row = ic ? 1 : 0; row < 2; ++row) {
       const D4& fl = row == 0 ? nf : ie;

@@ -269,7 +269,7 @@ struct Bdf {
     s.cjratio = s.cj / s.cjold;
     const double lo = (1.0 - 0.25) / (1.0 + 0.25);
     if (s.cjratio < lo || s.cjratio > 1.0 / lo) do_setup = true;
-    if (s.nst >= s.nst_lset + opt.max_steps_between_setups) do_setup = true;
+    if (opt.max_steps_between_setups > 0 && s.nst >= s.nst_lset + opt.max_steps_between_setups) do_setup = true;
     if (s.cj != s.cjlast) s.ss = 100.0;
     const int nn = n;
     m.residual(tn1, yy, yp, res);
