@@ -176,30 +176,41 @@ struct Bdf {
   // Contiguous views: one pass per difference vector; each loop has two or three
   // streams and vectorises (a single fused pass over all streams does not: the
   // compiler cannot prove the runtime-strided streams disjoint).
-  IONFLUX_HD void predict_contiguous() const {
-    double* IONFLUX_RESTRICT yy = &vec(kYY)[0];
-    double* IONFLUX_RESTRICT yp = &vec(kYP)[0];
-    const int nn = n, kk = s.kk;
-    {
-      const double* IONFLUX_RESTRICT p0 = &phi(0)[0];
-      const double* IONFLUX_RESTRICT p1 = &phi(1)[0];
-      const double g1 = s.gamma[1];
-      for (int k = 0; k < nn; ++k) {
-        yy[k] = p0[k] + p1[k];
-        yp[k] = g1 * p1[k];
-      }
+  //! Single pass over restrict pointers: yy = sum_j p_j, yp = sum_j g_j p_j (j <= K).
+  template <int K>
+  IONFLUX_HD static void predict_raw(double* IONFLUX_RESTRICT yy, double* IONFLUX_RESTRICT yp,
+                          const double* IONFLUX_RESTRICT p0, const double* IONFLUX_RESTRICT p1,
+                          const double* IONFLUX_RESTRICT p2, const double* IONFLUX_RESTRICT p3,
+                          const double* IONFLUX_RESTRICT p4, const double* IONFLUX_RESTRICT p5, const double* g,
+                          int n) {
+    const double g1 = g[1], g2 = g[2], g3 = g[3], g4 = g[4], g5 = g[5];
+    for (int k = 0; k < n; ++k) {
+      double a = p0[k] + p1[k], b = g1 * p1[k];
+      if (K >= 2) a += p2[k], b += g2 * p2[k];
+      if (K >= 3) a += p3[k], b += g3 * p3[k];
+      if (K >= 4) a += p4[k], b += g4 * p4[k];
+      if (K >= 5) a += p5[k], b += g5 * p5[k];
+      yy[k] = a;
+      yp[k] = b;
     }
-    for (int j = 2; j <= kk; ++j) {
-      const double* IONFLUX_RESTRICT pj = &phi(j)[0];
-      const double gj = s.gamma[j];
-      for (int k = 0; k < nn; ++k) {
-        yy[k] += pj[k];
-        yp[k] += gj * pj[k];
-      }
+  }
+  IONFLUX_HD void predict_contiguous() const {
+    double g[kBdfMaxOrder + 1] = {};
+    for (int j = 1; j <= s.kk; ++j) g[j] = s.gamma[j];
+    double* p[kBdfMaxOrder + 1];
+    for (int j = 0; j <= kBdfMaxOrder; ++j) p[j] = &phi(j)[0];
+    double* yy = &vec(kYY)[0];
+    double* yp = &vec(kYP)[0];
+    switch (s.kk) {
+      case 1: predict_raw<1>(yy, yp, p[0], p[1], p[2], p[3], p[4], p[5], g, n); break;
+      case 2: predict_raw<2>(yy, yp, p[0], p[1], p[2], p[3], p[4], p[5], g, n); break;
+      case 3: predict_raw<3>(yy, yp, p[0], p[1], p[2], p[3], p[4], p[5], g, n); break;
+      case 4: predict_raw<4>(yy, yp, p[0], p[1], p[2], p[3], p[4], p[5], g, n); break;
+      default: predict_raw<5>(yy, yp, p[0], p[1], p[2], p[3], p[4], p[5], g, n); break;
     }
   }
   IONFLUX_HD void predict() const {
-    if (kContiguous) {
+    if constexpr (kContiguous) {
       predict_contiguous();
       return;
     }
@@ -248,7 +259,7 @@ struct Bdf {
     }
   }
   IONFLUX_HD void update_differences(int ku) const {
-    if (kContiguous) {
+    if constexpr (kContiguous) {
       update_differences_contiguous(ku);
       return;
     }
