@@ -111,6 +111,31 @@ IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, con
   return true;
 }
 
+//! A sink that writes a cell's outputs into a (cell, time) grid: output k of this cell
+//! goes to base[k * stride] of each array (stride 1: row-major rows on the CPU; stride =
+//! cell count: interleaved columns on the GPU). `written` is the cell's CellRun::n_out,
+//! which CellSolver advances after each record, so the sink holds no state of its own
+//! and can be rebuilt at every launch.
+struct GridSink {
+  double* t;
+  double* v;
+  double* i;
+  double* q;
+  index_t stride;
+  int capacity;
+  const int* written;
+  IONFLUX_HD bool wants_state() const { return false; }
+  template <class V>
+  IONFLUX_HD void record(double time, double volt, double cur, double cap, const V& /*y*/) {
+    const int k = *written;
+    if (k >= capacity) return;
+    t[k * stride] = time;
+    v[k * stride] = volt;
+    i[k * stride] = cur;
+    q[k * stride] = cap;
+  }
+};
+
 //! Workspace doubles per cell for a layout.
 IONFLUX_HD inline index_t cell_workspace_size(const Layout& l) {
   return static_cast<index_t>(kBdfVecCount) * bdf_vector_stride(l.n_state) + l.jac_size;
@@ -184,6 +209,13 @@ struct CellSolver {
     return run.status;
   }
 
+  //! End a run that failed: the summary describes the last accepted point.
+  IONFLUX_HD CellStatus fail(CellStatus st) {
+    run.t_final = run.t_prev;
+    run.capacity_ah = p.current * run.t_prev / 3600.0;
+    return run.status = st;
+  }
+
   //! Event function: positive while inside the voltage window.
   IONFLUX_HD double g_event(double v) const {
     const double a = v - p.v_min, c = p.v_max - v;
@@ -196,12 +228,12 @@ struct CellSolver {
     DfnModel<V> m = model();
     Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     for (int it = 0; it < max_steps; ++it) {
-      if (run.bdf.nst >= opt.max_steps) return run.status = CellStatus::step_limit;
+      if (run.bdf.nst >= opt.max_steps) return fail(CellStatus::step_limit);
       const CellStatus st = b.step();
-      if (st != CellStatus::running) return run.status = st;
+      if (st != CellStatus::running) return fail(st);
       const double tn = run.bdf.t;
       const double vn = dfn::terminal_voltage(l, b.phi(0));
-      if (!(vn == vn)) return run.status = CellStatus::nonphysical_state;
+      if (!(vn == vn)) return fail(CellStatus::nonphysical_state);
       // locate the end of the run within this step: cut-off or end time
       double t_stop = tn, v_stop = vn;
       CellStatus end = CellStatus::running;

@@ -1,0 +1,45 @@
+// Entry points of the CUDA backend (kernels/backend/cuda_launcher.cu). Declared once;
+// without CUDA they are stubbed (solver/backend_cuda_stub.cpp) and report that the
+// build has no CUDA. No CUDA types here.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "../kernels/model/cell_solver.hpp"
+
+namespace ionflux {
+namespace cuda_backend {
+
+//! True when built with CUDA and a device is usable.
+bool available();
+//! "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)" or why none is usable.
+std::string describe();
+//! Free device memory [bytes] (0 without a device).
+std::size_t free_memory();
+
+//! One chunk of cells for the device. Host arrays; outputs are row-major (cell, time).
+struct ChunkJob {
+  const CellParams* cells = nullptr;
+  const unsigned char* skip = nullptr;   //!< 1: do not integrate (invalid input)
+  std::size_t n = 0;
+  Layout layout{};
+  SolverOptions solver{};
+  OutputSpec out{};
+  int n_times = 0;
+  int steps_per_launch = 64;
+  std::function<void(std::size_t finished)> progress;  //!< cells of this chunk finished so far
+  // outputs
+  double* time = nullptr;
+  double* voltage = nullptr;
+  double* current = nullptr;
+  double* capacity = nullptr;
+  CellRun* runs = nullptr;  //!< final per-cell scalars (status, summary)
+};
+
+//! Integrate a chunk on the device. Throws RuntimeError on any CUDA error.
+void run_chunk(const ChunkJob& job);
+
+}  // namespace cuda_backend
+}  // namespace ionflux

@@ -1,0 +1,17 @@
+// The CUDA backend when ionflux is built without CUDA: it is never available, and
+// asking it to run says which build option is missing.
+#include "backend_cuda.hpp"
+#include "errors.hpp"
+
+namespace ionflux {
+namespace cuda_backend {
+
+bool available() { return false; }
+std::string describe() { return "not built with CUDA (configure with nvcc on PATH or -DIONFLUX_CUDA=ON)"; }
+std::size_t free_memory() { return 0; }
+void run_chunk(const ChunkJob&) {
+  throw RuntimeError("ionflux was built without CUDA: reconfigure with nvcc available (-DIONFLUX_CUDA=ON)");
+}
+
+}  // namespace cuda_backend
+}  // namespace ionflux

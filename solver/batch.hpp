@@ -1,0 +1,92 @@
+// Running many cells: the per-cell inputs of a sweep, the CPU (OpenMP) and CUDA
+// launchers of the one per-cell solver, chunking by a memory budget, progress, and the
+// sink interface the writers implement. CUDA and HDF5 types stay out of this header.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "../kernels/common.hpp"
+#include "../kernels/model/cell_params.hpp"
+#include "simulation.hpp"
+
+namespace ionflux {
+
+//! Status code written for cells that were never run (e.g. a sweep that stopped early).
+constexpr int kStatusNotRun = -1;
+
+//! Everything the launchers need: one CellParams per cell (cells whose own values are
+//! invalid carry pre_status = invalid_input and a message and are not integrated), the
+//! shared run options, and the output grid.
+struct BatchInputs {
+  std::vector<CellParams> cells;
+  std::vector<CellStatus> pre_status;   //!< running = to be integrated
+  std::vector<std::string> pre_message;
+  RunOptions run;                       //!< mesh, solver, period, t_end
+  int n_times = 0;                      //!< output columns per cell (set by prepare_outputs)
+};
+
+//! One chunk of finished cells [first, first + n). Arrays are row-major (cell, time),
+//! NaN after a cell's last output.
+struct ChunkData {
+  std::size_t first = 0, n = 0;
+  int n_times = 0;
+  std::vector<double> time, voltage, current, capacity;
+  std::vector<int> status;
+  std::vector<std::string> message;
+  std::vector<double> end_time, discharge_capacity, energy, mean_voltage;
+  std::vector<int> steps;
+};
+
+//! Receives chunks as they finish (in increasing `first` order).
+class ChunkSink {
+ public:
+  virtual ~ChunkSink() = default;
+  virtual void write_chunk(const ChunkData& chunk) = 0;
+};
+
+enum class Device { automatic, cpu, cuda };
+Device parse_device(const std::string& name);  //!< "auto", "cpu", "cuda"; throws InputError
+const char* device_name(Device d);
+
+struct Progress {
+  std::size_t done = 0, total = 0;
+  double elapsed_s = 0.0;
+};
+
+struct BatchOptions {
+  Device device = Device::automatic;
+  int threads = 0;                   //!< CPU threads; 0 = all
+  std::size_t memory_budget = 0;     //!< bytes for per-cell state; 0 = automatic
+  std::size_t max_chunk_cells = 0;   //!< cap on cells per chunk; 0 = from the budget
+  int steps_per_launch = 64;         //!< GPU: steps per cell between host check-ins
+  std::function<void(const Progress&)> progress;  //!< called between chunks/launches
+};
+
+struct BatchSummary {
+  Device device_used = Device::cpu;
+  std::string device_description;
+  std::size_t bytes_per_cell = 0;
+  std::size_t chunks = 0;
+  double wall_time = 0.0;
+  std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code
+};
+
+//! Output columns per cell for the run options (the period grid plus the end point).
+int output_columns(const RunOptions& run);
+
+//! Bytes of device/host memory one cell needs while it runs (workspace, outputs, scalars).
+std::size_t bytes_per_cell(const BatchInputs& in);
+
+//! Is a CUDA device usable? (false when built without CUDA)
+bool cuda_available();
+std::string cuda_device_description();
+
+//! Run every cell, streaming finished chunks to `sink` (may be null). Cells never abort
+//! the batch; their status and message go to the chunk. Throws InputError for a device
+//! that is not available when asked for explicitly ("cuda" without a GPU or CUDA build).
+BatchSummary run_batch(const BatchInputs& in, const BatchOptions& opt, ChunkSink* sink);
+
+}  // namespace ionflux

@@ -1,0 +1,55 @@
+// HDF5 output of a sweep, written chunk by chunk while the sweep runs (each chunk is
+// flushed, so a sweep that dies keeps every finished chunk). Layout (README.md):
+//   /cells/<variable> (n_cells, n_times) float64, NaN after a cell's end: "Time [s]",
+//          "Voltage [V]", "Current [A]", "Discharge capacity [A.h]"
+//   /cells/status (n_cells,) int32, attribute "codes" (the code table); fill -1 = not run
+//   /cells/message (n_cells,) variable-length UTF-8 strings
+//   /inputs/<varied parameter name> (n_cells,) float64
+//   /summary/"End time [s]", "End reason" (strings), "Discharge capacity [A.h]",
+//          "Energy [W.h]", "Mean voltage [V]", "Steps" (n_cells,)
+//   root attributes: strings (ionflux version, creation time, parameters as JSON, mesh,
+//          solver options, protocol, device used, ...)
+// HDF5 types stay inside solver/h5_writer.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "batch.hpp"
+
+namespace ionflux {
+
+struct SweepFileInfo {
+  std::size_t n_cells = 0;
+  int n_times = 0;
+  std::vector<std::string> varied;                           //!< /inputs dataset names
+  std::vector<std::vector<double>> inputs;                   //!< inputs[v][cell]
+  std::vector<std::pair<std::string, std::string>> attributes;  //!< root attributes
+};
+
+//! True when ionflux was built with HDF5.
+bool hdf5_available();
+
+class H5SweepWriter : public ChunkSink {
+ public:
+  //! Creates (truncates) the file and every dataset. Throws RuntimeError when the file
+  //! cannot be created, or when built without HDF5.
+  H5SweepWriter(const std::string& path, const SweepFileInfo& info);
+  ~H5SweepWriter() override;
+  H5SweepWriter(const H5SweepWriter&) = delete;
+  H5SweepWriter& operator=(const H5SweepWriter&) = delete;
+
+  void write_chunk(const ChunkData& chunk) override;
+  //! Adds or replaces a string root attribute (e.g. the device used, status counts).
+  void set_attribute(const std::string& name, const std::string& value);
+  //! Flushes and closes; further writes throw.
+  void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ionflux

@@ -1,0 +1,65 @@
+// The batch used by the equivalence tests, written once and run on each backend
+// (tests/integration/test_batch.cpp on the CPU, tests/gpu/test_cuda_equivalence.cpp on
+// CUDA): 37 Chen2020 cells (not a multiple of any block or chunk size) with C-rates from
+// 0.3C to 3C, one cell whose cut-off is crossed at t = 0 (1000 A), one cell that fails
+// before integrating (invalid input), and one that fails numerically (a NaN
+// conductivity slipped past validation: its consistent initialisation fails).
+#pragma once
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "solver/batch.hpp"
+#include "solver/parameters.hpp"
+
+namespace ionflux {
+namespace testing {
+
+inline BatchInputs equivalence_batch(double rtol, double atol) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  BatchInputs in;
+  const int n = 37;
+  for (int c = 0; c < n; ++c) {
+    double current = (0.3 + 2.7 * c / (n - 1)) * 5.0;
+    if (c == 5) current = 1000.0;  // cut-off at t = 0
+    CellParams cell = ps.cell_params(current);
+    if (c == 11) {
+      cell.pos.conductivity = std::numeric_limits<double>::quiet_NaN();
+      derive(cell);
+    }
+    in.cells.push_back(cell);
+    in.pre_status.push_back(c == 17 ? CellStatus::invalid_input : CellStatus::running);
+    in.pre_message.push_back(c == 17 ? "invalid value for this cell (test)" : "");
+  }
+  in.run.solver.rtol = rtol;
+  in.run.solver.atol = atol;
+  in.run.t_end = 3.0 * 3600.0 / 0.3;
+  in.run.period = 30.0;
+  return in;
+}
+
+//! Collects every chunk into one ChunkData (rows in cell order).
+class CollectSink : public ChunkSink {
+ public:
+  ChunkData all;
+  void write_chunk(const ChunkData& c) override {
+    if (all.n == 0) all.n_times = c.n_times;
+    auto app = [](auto& dst, const auto& src) { dst.insert(dst.end(), src.begin(), src.end()); };
+    app(all.time, c.time);
+    app(all.voltage, c.voltage);
+    app(all.current, c.current);
+    app(all.capacity, c.capacity);
+    app(all.status, c.status);
+    app(all.message, c.message);
+    app(all.end_time, c.end_time);
+    app(all.discharge_capacity, c.discharge_capacity);
+    app(all.energy, c.energy);
+    app(all.mean_voltage, c.mean_voltage);
+    app(all.steps, c.steps);
+    all.n += c.n;
+  }
+};
+
+}  // namespace testing
+}  // namespace ionflux

@@ -1,0 +1,41 @@
+// CUDA equals CPU on the same batch (label `gpu`; skips cleanly without a device).
+// Tight tolerances (rtol = atol = 1e-10) keep any step-size decision that a last-bit
+// difference in a math function could flip far below the 1e-7 bound.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "solver/batch.hpp"
+#include "tests/equivalence/batch_cases.hpp"
+
+using namespace ionflux;
+
+TEST(Gpu, CudaEqualsCpuOnTheSameBatch) {
+  if (!cuda_available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_device_description();
+  const BatchInputs in = ionflux::testing::equivalence_batch(1e-10, 1e-10);
+  ionflux::testing::CollectSink cpu, gpu;
+  BatchOptions o;
+  o.device = Device::cpu;
+  run_batch(in, o, &cpu);
+  o.device = Device::cuda;
+  const BatchSummary s = run_batch(in, o, &gpu);
+  std::printf("device: %s, %zu bytes per cell\n", s.device_description.c_str(), s.bytes_per_cell);
+  ASSERT_EQ(cpu.all.n, gpu.all.n);
+  double worst = 0.0;
+  for (std::size_t c = 0; c < cpu.all.n; ++c) {
+    EXPECT_EQ(cpu.all.status[c], gpu.all.status[c]) << "cell " << c;
+    for (int k = 0; k < cpu.all.n_times; ++k) {
+      const double a = cpu.all.voltage[c * cpu.all.n_times + k], b = gpu.all.voltage[c * cpu.all.n_times + k];
+      if (std::isnan(a) || std::isnan(b)) {
+        EXPECT_EQ(std::isnan(a), std::isnan(b)) << "cell " << c << " output " << k;
+        continue;
+      }
+      const double rel = std::fabs(a - b) / std::fabs(a);
+      worst = std::max(worst, rel);
+      EXPECT_LE(rel, 1e-7) << "cell " << c << " output " << k;
+    }
+  }
+  std::printf("largest relative voltage difference CUDA vs CPU: %.3e\n", worst);
+  RecordProperty("max_rel_voltage_diff", std::to_string(worst));
+}

@@ -1,0 +1,82 @@
+// CPU batches: a batch of N cells equals N separate single-cell solves, whatever the
+// chunking and the thread count; cells that end at once or fail do not disturb the rest.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "solver/batch.hpp"
+#include "solver/errors.hpp"
+#include "solver/simulation.hpp"
+#include "tests/equivalence/batch_cases.hpp"
+
+using namespace ionflux;
+
+namespace {
+
+ionflux::testing::CollectSink run(const BatchInputs& in, int threads, std::size_t max_chunk) {
+  BatchOptions o;
+  o.device = Device::cpu;
+  o.threads = threads;
+  o.max_chunk_cells = max_chunk;
+  ionflux::testing::CollectSink sink;
+  run_batch(in, o, &sink);
+  return sink;
+}
+
+}  // namespace
+
+TEST(Batch, EqualsSingleCellSolves) {
+  const BatchInputs in = ionflux::testing::equivalence_batch(1e-6, 1e-8);
+  const ionflux::testing::CollectSink b = run(in, 2, 8);  // 37 cells in chunks of 8: 5 chunks, the last partial
+  ASSERT_EQ(b.all.n, in.cells.size());
+  double worst = 0.0;
+  for (std::size_t c = 0; c < in.cells.size(); ++c) {
+    if (in.pre_status[c] != CellStatus::running) {
+      EXPECT_EQ(b.all.status[c], static_cast<int>(CellStatus::invalid_input));
+      EXPECT_EQ(b.all.message[c], in.pre_message[c]);
+      EXPECT_TRUE(std::isnan(b.all.voltage[c * b.all.n_times])) << "an invalid cell has no outputs";
+      continue;
+    }
+    const Solution s = simulate(in.cells[c], in.run);
+    EXPECT_EQ(b.all.status[c], static_cast<int>(s.status)) << "cell " << c;
+    ASSERT_LE(s.voltage.size(), static_cast<std::size_t>(b.all.n_times)) << "cell " << c;
+    for (std::size_t k = 0; k < s.voltage.size(); ++k) {
+      const std::size_t i = c * b.all.n_times + k;
+      EXPECT_EQ(b.all.time[i], s.time[k]) << "cell " << c << " output " << k;
+      const double rel = std::fabs(b.all.voltage[i] - s.voltage[k]) / std::fabs(s.voltage[k]);
+      worst = std::max(worst, rel);
+      EXPECT_LE(rel, 1e-12) << "cell " << c << " output " << k;
+    }
+    for (std::size_t k = s.voltage.size(); k < static_cast<std::size_t>(b.all.n_times); ++k)
+      EXPECT_TRUE(std::isnan(b.all.voltage[c * b.all.n_times + k])) << "NaN after the end, cell " << c;
+    EXPECT_NEAR(b.all.end_time[c], s.end_time, 1e-12 * std::fabs(s.end_time) + 1e-300) << "cell " << c;
+    EXPECT_NEAR(b.all.energy[c], s.energy, 1e-12 * std::fabs(s.energy) + 1e-300) << "cell " << c;
+  }
+  // the special cells ended as designed
+  EXPECT_EQ(b.all.status[5], static_cast<int>(CellStatus::cutoff_at_start));
+  EXPECT_EQ(b.all.status[11], static_cast<int>(CellStatus::init_failure));
+  EXPECT_EQ(b.all.status[0], static_cast<int>(CellStatus::cutoff_lower));
+  std::cout << "  largest relative voltage difference batch vs single solves: " << worst << "\n";
+}
+
+TEST(Batch, ChunkingAndThreadsDoNotChangeResults) {
+  const BatchInputs in = ionflux::testing::equivalence_batch(1e-6, 1e-8);
+  const ionflux::testing::CollectSink a = run(in, 1, 0);  // one chunk, one thread
+  const ionflux::testing::CollectSink b = run(in, 2, 3);  // 13 chunks, two threads
+  ASSERT_EQ(a.all.n, b.all.n);
+  for (std::size_t i = 0; i < a.all.voltage.size(); ++i) {
+    const double x = a.all.voltage[i], y = b.all.voltage[i];
+    EXPECT_TRUE((std::isnan(x) && std::isnan(y)) || x == y) << "entry " << i;
+  }
+  EXPECT_EQ(a.all.status, b.all.status);
+  EXPECT_EQ(a.all.steps, b.all.steps);
+}
+
+TEST(Batch, RejectsUnavailableCuda) {
+  if (cuda_available()) GTEST_SKIP() << "a CUDA device is present";
+  BatchInputs in = ionflux::testing::equivalence_batch(1e-6, 1e-8);
+  BatchOptions o;
+  o.device = Device::cuda;
+  EXPECT_THROW(run_batch(in, o, nullptr), InputError);
+  EXPECT_THROW(parse_device("gpu0"), InputError);
+}
