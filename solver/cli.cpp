@@ -159,6 +159,8 @@ std::string main_help() {
          "Commands:\n"
          "  simulate    run one constant-current discharge (or charge) of a cell, write the\n"
          "              voltage curve to a CSV file and print a summary\n"
+         "  sweep       run many variants of a cell (a JSON config) on the GPU or all CPU\n"
+         "              cores, streaming results to an HDF5 file\n"
          "\n"
          "Options:\n"
          "  -h, --help  show this help\n"
@@ -426,8 +428,9 @@ int dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 0;
   }
   if (cmd == "simulate") return run_simulate({args.begin() + 1, args.end()}, out, err);
+  if (cmd == "sweep") return run_sweep_command({args.begin() + 1, args.end()}, out, err);
   std::string msg = (!cmd.empty() && cmd[0] == '-' ? "unknown option '" : "unknown command '") + cmd + "'";
-  if (auto near = closest(cmd, {"simulate", "--help", "--version"})) msg += " (did you mean '" + *near + "'?)";
+  if (auto near = closest(cmd, {"simulate", "sweep", "--help", "--version"})) msg += " (did you mean '" + *near + "'?)";
   throw InputError(msg + "; run 'ionflux --help' for the list of commands");
 }
 

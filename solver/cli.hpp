@@ -16,4 +16,8 @@ int cli_main(int argc, char** argv);
 //! (for use in-process, e.g. by tests).
 int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+//! `ionflux sweep` (solver/cli_sweep.cpp): the arguments after "sweep". Throws
+//! InputError for bad input (cli_main turns it into one line and exit status 2).
+int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
 }  // namespace ionflux

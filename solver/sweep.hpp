@@ -1,7 +1,8 @@
 // Sweep specifications: what every cell shares (parameter set, overrides, mesh, solver
 // options, constant-current protocol) and what varies per cell (explicit lists, ranges,
 // seeded random sampling), combined as a grid (Cartesian product) or zipped. Read from
-// the JSON config of `ionflux sweep` (documented in README.md, example in examples/).
+// the JSON config of `ionflux sweep` (documented in docs/sweep_config.md, example in
+// examples/sweep_chen2020.json).
 #pragma once
 
 #include <cstdint>

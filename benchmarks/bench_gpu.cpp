@@ -1,0 +1,68 @@
+// GPU throughput: Chen2020 1C discharges to the cut-off (D_s,n log-spaced 1e-14..1e-13
+// so that cells differ), default mesh, rtol 1e-6, atol 1e-8, for 10^2 ... 10^5 cells
+// (10^6 with --max 1000000), one thread per cell. Prints cells, wall time, discharges
+// per second, bytes per cell and a bandwidth-bound estimate: the bytes one BDF step
+// moves per cell (about 40 passes over the state vector plus one residual's and one
+// solve's worth of the factor storage) times the steps taken, at the device's peak
+// memory bandwidth (--bandwidth GB/s, default 3350 for an H100 SXM).
+//
+//   build/benchmarks/bench_gpu [--max N] [--bandwidth GBPS] [--steps-per-launch S]
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "kernels/model/cell_solver.hpp"
+#include "solver/batch.hpp"
+#include "solver/parameters.hpp"
+
+using namespace ionflux;
+
+int main(int argc, char** argv) {
+  long max_cells = 100000;
+  double bandwidth = 3350.0;
+  int spl = 64;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--max") max_cells = std::atol(argv[i + 1]);
+    else if (a == "--bandwidth") bandwidth = std::atof(argv[i + 1]);
+    else if (a == "--steps-per-launch") spl = std::atoi(argv[i + 1]);
+  }
+  if (!cuda_available()) {
+    std::printf("no usable CUDA device: %s\n", cuda_device_description().c_str());
+    return 0;
+  }
+  std::printf("device: %s\n", cuda_device_description().c_str());
+  std::printf("%10s %10s %14s %14s %12s %18s\n", "cells", "wall [s]", "discharges/s", "bytes/cell", "steps/cell",
+              "bw-bound disch/s");
+  ParameterSet ps = ParameterSet::load("Chen2020");
+  for (long n = 100; n <= max_cells; n *= 10) {
+    BatchInputs in;
+    for (long c = 0; c < n; ++c) {
+      ps.set("Negative particle diffusivity [m2.s-1]", std::pow(10.0, -14.0 + (n > 1 ? c / (n - 1.0) : 0.0)));
+      in.cells.push_back(ps.cell_params(5.0));
+      in.pre_status.push_back(CellStatus::running);
+      in.pre_message.emplace_back();
+    }
+    in.run.t_end = 5400.0;
+    in.run.period = 60.0;
+    BatchOptions o;
+    o.device = Device::cuda;
+    o.steps_per_launch = spl;
+    double steps = 0.0;
+    struct StepSink : ChunkSink {
+      double* total;
+      void write_chunk(const ChunkData& c) override {
+        for (int s : c.steps) *total += s;
+      }
+    } sink;
+    sink.total = &steps;
+    const BatchSummary s = run_batch(in, o, &sink);
+    const Layout l = Layout::make(in.run.mesh);
+    const double per_step = 8.0 * (40.0 * l.n_state + 2.0 * l.jac_size);
+    const double bw_rate = bandwidth * 1e9 / (per_step * steps / n);
+    std::printf("%10ld %10.3f %14.1f %14zu %12.1f %18.1f\n", n, s.wall_time, n / s.wall_time, s.bytes_per_cell,
+                steps / n, bw_rate);
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+// CPU sweep throughput: a Chen2020 1C sweep over "Negative particle diffusivity
+// [m2.s-1]" (log-spaced 1e-14..1e-13, a parameter PyBaMM can take as an input), default
+// mesh, rtol 1e-6, atol 1e-8, run by ionflux's OpenMP launcher with 1, 2 (and all)
+// threads and, in the same run, by PyBaMM's IDAKLU group solver with the same thread
+// counts (benchmarks/pybamm_sweep.py) when pybamm is importable. Prints cells per
+// second and the ratio.
+//
+//   build/benchmarks/bench_sweep [--cells N] [--no-pybamm]
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "solver/batch.hpp"
+#include "solver/parameters.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+using namespace ionflux;
+
+namespace {
+double json_number(const std::string& text, const char* key) {
+  const std::string k = std::string("\"") + key + "\":";
+  const auto pos = text.find(k);
+  return pos == std::string::npos ? NAN : std::strtod(text.c_str() + pos + k.size(), nullptr);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  int cells = 1000;
+  bool pybamm = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--cells" && i + 1 < argc) cells = std::atoi(argv[++i]);
+    else if (a == "--no-pybamm") pybamm = false;
+    else {
+      std::fprintf(stderr, "usage: bench_sweep [--cells N] [--no-pybamm]\n");
+      return 2;
+    }
+  }
+  ParameterSet ps = ParameterSet::load("Chen2020");
+  BatchInputs in;
+  for (int c = 0; c < cells; ++c) {
+    ps.set("Negative particle diffusivity [m2.s-1]", std::pow(10.0, -14.0 + (cells > 1 ? c / (cells - 1.0) : 0.0)));
+    in.cells.push_back(ps.cell_params(5.0));
+    in.pre_status.push_back(CellStatus::running);
+    in.pre_message.emplace_back();
+  }
+  in.run.t_end = 5400.0;
+  in.run.period = 10.0;
+  int max_threads = 1;
+#ifdef _OPENMP
+  max_threads = omp_get_max_threads();
+#endif
+  std::vector<int> counts = {1};
+  if (max_threads >= 2) counts.push_back(2);
+  if (max_threads > 2) counts.push_back(max_threads);
+  std::printf("Case: %d Chen2020 1C discharges (D_s,n log-spaced 1e-14..1e-13), mesh 20/20/20 r 20/20, rtol 1e-6 "
+              "atol 1e-8\n",
+              cells);
+  for (int t : counts) {
+    BatchOptions o;
+    o.device = Device::cpu;
+    o.threads = t;
+    const BatchSummary s = run_batch(in, o, nullptr);
+    const double ours = cells / s.wall_time;
+    std::printf("ionflux CPU, %d thread%s: %.3f s, %.1f cells/s (%zu bytes per cell)\n", t, t > 1 ? "s" : "",
+                s.wall_time, ours, s.bytes_per_cell);
+    if (pybamm && std::system("python3 -c 'import pybamm' >/dev/null 2>&1") == 0) {
+      char cmd[512];
+      std::snprintf(cmd, sizeof cmd, "python3 %s/pybamm_sweep.py --cells %d --threads %d", IONFLUX_BENCH_DIR, cells,
+                    t);
+      std::string out;
+      if (FILE* p = popen(cmd, "r")) {
+        char buf[4096];
+        while (std::fgets(buf, sizeof buf, p)) out += buf;
+        pclose(p);
+      }
+      const double theirs = json_number(out, "cells_per_s");
+      if (std::isfinite(theirs))
+        std::printf("PyBaMM IDAKLU, %d thread%s (same run): %.3f s, %.1f cells/s -> ionflux/PyBaMM %.1fx\n", t,
+                    t > 1 ? "s" : "", json_number(out, "wall_s"), theirs, ours / theirs);
+      else
+        std::printf("PyBaMM run failed:\n%s\n", out.c_str());
+    }
+  }
+  return 0;
+}

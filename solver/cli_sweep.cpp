@@ -1,0 +1,193 @@
+// `ionflux sweep CONFIG.json --output OUT.h5 [--device auto|cpu|cuda] [--threads N]`
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "batch.hpp"
+#include "cli.hpp"
+#include "errors.hpp"
+#include "h5_writer.hpp"
+#include "sweep.hpp"
+#include "sweep_plan.hpp"
+
+namespace ionflux {
+namespace {
+
+std::string sweep_help() {
+  return "Usage: ionflux sweep CONFIG.json [options]\n"
+         "\n"
+         "Runs every cell of a sweep (the JSON config: base parameters, overrides, mesh,\n"
+         "solver, constant-current protocol, and what varies per cell; see README.md) and\n"
+         "streams the results to an HDF5 file chunk by chunk.\n"
+         "\n"
+         "Options:\n"
+         "  --output FILE.h5   output file (default: ionflux_sweep.h5); checked before any work\n"
+         "  --device D         auto (default: the GPU when one is usable, else the CPU), cpu, cuda\n"
+         "  --threads N        CPU threads (default: all cores)\n"
+         "  --memory-budget B  bytes of per-cell state resident at once (default: 80% of free\n"
+         "                     GPU memory, or 1 GiB of outputs on the CPU); more cells run in chunks\n"
+         "  --quiet            no progress and no summary (errors still go to stderr)\n"
+         "  -h, --help         show this help\n";
+}
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+std::string duration(double s) {
+  if (!std::isfinite(s)) return "?";
+  if (s < 60) return fmt("%.1f s", s);
+  if (s < 3600) return fmt("%.0f", std::floor(s / 60)) + " min " + fmt("%.0f s", std::fmod(s, 60.0));
+  return fmt("%.0f", std::floor(s / 3600)) + " h " + fmt("%.0f min", std::fmod(s, 3600.0) / 60);
+}
+
+//! Progress on one line updated in place on a terminal; periodic lines otherwise.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::ostream& err, bool tty) : err_(err), tty_(tty) {}
+  void operator()(const Progress& p) {
+    const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
+    const double left = rate > 0 ? (p.total - p.done) / rate : NAN;
+    const double frac = p.total ? static_cast<double>(p.done) / p.total : 1.0;
+    std::ostringstream line;
+    line << p.done << "/" << p.total << " cells (" << fmt("%.0f%%", 100 * frac) << "), "
+         << fmt("%.1f", rate) << " cells/s, " << duration(p.elapsed_s) << " elapsed, "
+         << (p.done == p.total ? std::string("done") : duration(left) + " left");
+    if (tty_) {
+      const int width = 24;
+      const int fill = static_cast<int>(frac * width);
+      err_ << "\r[" << std::string(fill, '#') << std::string(width - fill, '.') << "] " << line.str() << "\033[K"
+           << std::flush;
+      if (p.done == p.total) err_ << "\n";
+    } else if (p.done == p.total || p.elapsed_s - last_ >= 5.0 || last_ < 0) {
+      last_ = p.elapsed_s;
+      if (p.done == p.total && printed_final_) return;
+      printed_final_ = p.done == p.total;
+      err_ << "progress: " << line.str() << "\n" << std::flush;
+    }
+  }
+
+ private:
+  std::ostream& err_;
+  bool tty_;
+  double last_ = -1.0;
+  bool printed_final_ = false;
+};
+
+double parse_number(const std::string& opt, const std::string& v) {
+  std::size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(v, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (v.empty() || used != v.size() || !std::isfinite(x)) throw InputError(opt + ": '" + v + "' is not a number");
+  return x;
+}
+
+}  // namespace
+
+int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string config, output = "ionflux_sweep.h5";
+  BatchOptions opt;
+  bool quiet = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw InputError("sweep: " + a + ": missing value; see 'ionflux sweep --help'");
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      out << sweep_help();
+      return 0;
+    } else if (a == "--output") {
+      output = value();
+    } else if (a == "--device") {
+      opt.device = parse_device(value());
+    } else if (a == "--threads") {
+      const double t = parse_number("--threads", value());
+      if (!(t >= 1 && t == std::floor(t) && t <= 4096))
+        throw InputError("--threads must be a whole number from 1 to 4096, got " + args[i]);
+      opt.threads = static_cast<int>(t);
+    } else if (a == "--memory-budget") {
+      const double b = parse_number("--memory-budget", value());
+      if (!(b >= 1)) throw InputError("--memory-budget must be at least 1 byte, got " + args[i]);
+      opt.memory_budget = static_cast<std::size_t>(b);
+    } else if (a == "--quiet") {
+      quiet = true;
+    } else if (!a.empty() && a[0] == '-') {
+      throw InputError("sweep: unknown option '" + a + "'; see 'ionflux sweep --help'");
+    } else if (config.empty()) {
+      config = a;
+    } else {
+      throw InputError("sweep: more than one config file given ('" + config + "', '" + a + "')");
+    }
+  }
+  if (config.empty()) throw InputError("sweep: no config file given; usage: ionflux sweep CONFIG.json --output OUT.h5");
+
+  // Everything that can be checked is checked before any work.
+  const SweepSpec spec = load_sweep_config(config);
+  const SweepPlan plan = plan_sweep(spec);
+  if (opt.device == Device::cuda && !cuda_available())
+    throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
+  if (!hdf5_available()) throw RuntimeError("ionflux was built without HDF5 (install libhdf5-dev and rebuild)");
+  SweepFileInfo info = sweep_file_info(spec, plan);
+  H5SweepWriter writer = [&]() {
+    try {
+      return H5SweepWriter(output, info);
+    } catch (const RuntimeError& e) {
+      throw InputError(e.what());  // an unwritable output is bad input: nothing ran
+    }
+  }();
+
+  const std::size_t n = plan.inputs.cells.size();
+  std::size_t invalid = 0;
+  for (auto s : plan.inputs.pre_status) invalid += s != CellStatus::running;
+  const Device dev = opt.device == Device::automatic ? (cuda_available() ? Device::cuda : Device::cpu) : opt.device;
+  if (!quiet) {
+    out << "ionflux " << IONFLUX_VERSION << " sweep: " << n << " cells from " << config << " ("
+        << spec.varied.size() << " varied: ";
+    for (std::size_t v = 0; v < spec.varied.size(); ++v) out << (v ? ", " : "") << spec.varied[v];
+    out << ")\n  device " << (dev == Device::cuda ? "cuda: " + cuda_device_description() : std::string("cpu"))
+        << (opt.device == Device::automatic ? " (auto)" : "") << "; " << bytes_per_cell(plan.inputs)
+        << " bytes per cell; output " << output << "\n";
+    if (invalid) out << "  " << invalid << " cells have invalid values and will not run (see /cells/message)\n";
+    out << std::flush;
+  }
+  ProgressPrinter printer(err, isatty(STDERR_FILENO) && &err == &std::cerr);
+  if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
+  opt.device = dev;
+  const BatchSummary s = run_batch(plan.inputs, opt, &writer);
+
+  std::ostringstream counts;
+  bool first = true;
+  std::size_t ok = 0;
+  for (std::size_t code = 0; code < s.count_by_status.size(); ++code) {
+    if (!s.count_by_status[code]) continue;
+    const auto st = static_cast<CellStatus>(code);
+    counts << (first ? "" : ", ") << cell_status_name(st) << " " << s.count_by_status[code];
+    if (cell_status_ok(st)) ok += s.count_by_status[code];
+    first = false;
+  }
+  writer.set_attribute("device", s.device_description);
+  writer.set_attribute("bytes per cell", std::to_string(s.bytes_per_cell));
+  writer.set_attribute("status counts", counts.str());
+  writer.set_attribute("wall time [s]", fmt("%.6g", s.wall_time));
+  writer.close();
+  if (!quiet) {
+    out << "Done: " << n << " cells in " << duration(s.wall_time) << " on " << s.device_description << " ("
+        << fmt("%.1f", n / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
+        << (s.chunks == 1 ? "" : "s") << ")\n"
+        << "  by status: " << counts.str() << "\n"
+        << "  wrote " << output << "\n";
+  }
+  return 0;
+}
+
+}  // namespace ionflux

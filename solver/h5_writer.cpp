@@ -1,0 +1,448 @@
+// HDF5 writer of sweep results (layout in solver/h5_writer.hpp and docs/hdf5_layout.md).
+// Every HDF5 call lives in this file; without HDF5 (IONFLUX_HAVE_HDF5 unset) the writer
+// only reports that it is unavailable.
+#include "h5_writer.hpp"
+
+#include "errors.hpp"
+
+#if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <set>
+#endif
+
+namespace ionflux {
+
+#if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
+
+namespace {
+
+static_assert(sizeof(int) == 4, "status and step datasets are written from 32-bit int");
+
+//! HDF5 chunks aim at this many bytes (rows of one chunk = this / bytes per row).
+constexpr std::size_t kChunkBytes = std::size_t(1) << 20;
+//! Bytes one element of a variable-length string dataset takes in its chunk.
+constexpr std::size_t kVlenElementBytes = 16;
+
+//! Turns HDF5's automatic error printing off while alive, and restores what was set
+//! before (the library is shared with whoever else in the process uses it).
+class ErrorSilencer {
+ public:
+  ErrorSilencer() {
+    if (H5Eget_auto2(H5E_DEFAULT, &func_, &data_) < 0) {
+      func_ = nullptr;
+      data_ = nullptr;
+    }
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~ErrorSilencer() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  ErrorSilencer(const ErrorSilencer&) = delete;
+  ErrorSilencer& operator=(const ErrorSilencer&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+//! The most specific message on HDF5's error stack (where the failure was detected),
+//! e.g. "unable to open file: name = '...', errno = 2, ...". Empty when there is none.
+std::string hdf5_error_detail() {
+  std::string detail;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* data) -> herr_t {
+        if (n == 0 && err != nullptr && err->desc != nullptr) *static_cast<std::string*>(data) = err->desc;
+        return 0;
+      },
+      &detail);
+  return detail;
+}
+
+//! An owned HDF5 identifier, closed with its own close function.
+class Hid {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Hid() = default;
+  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  ~Hid() { reset(); }
+  Hid(Hid&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = -1; }
+  Hid& operator=(Hid&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = o.id_;
+      closer_ = o.closer_;
+      o.id_ = -1;
+    }
+    return *this;
+  }
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  //! Closes; returns false when HDF5 reported an error.
+  bool reset() {
+    herr_t r = 0;
+    if (id_ >= 0 && closer_ != nullptr) r = closer_(id_);
+    id_ = -1;
+    return r >= 0;
+  }
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+//! The status code table as one string: "-1: not_run, 0: running, 1: finished, ...".
+std::string status_code_table() {
+  std::string s = std::to_string(kStatusNotRun) + ": not_run";
+#define IONFLUX_X(name, code, msg) \
+  s += ", " + std::to_string(code) + ": " + cell_status_name(CellStatus::name);
+  IONFLUX_CELL_STATUS_LIST(IONFLUX_X)
+#undef IONFLUX_X
+  return s;
+}
+
+//! "End reason" of a status code (the name in the code table).
+const char* end_reason(int status) {
+  if (status == kStatusNotRun) return "not_run";
+  return cell_status_name(static_cast<CellStatus>(status));
+}
+
+//! HDF5 link names cannot hold '/': it becomes U+2215 DIVISION SLASH.
+std::string link_name(const std::string& name) {
+  std::string out;
+  out.reserve(name.size());
+  for (const char c : name) {
+    if (c == '/')
+      out += "\xE2\x88\x95";
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct H5SweepWriter::Impl {
+  std::string path;
+  std::size_t n_cells = 0;
+  int n_times = 0;
+  bool open = false;
+
+  // Declared first, so closed last by the destructor.
+  Hid file;
+  Hid str_type;  //!< variable-length UTF-8 string (memory and file type)
+  Hid g_cells, g_inputs, g_summary;
+  Hid d_time, d_voltage, d_current, d_capacity, d_status, d_message;
+  Hid d_end_time, d_end_reason, d_sum_capacity, d_energy, d_mean_voltage, d_steps;
+
+  [[noreturn]] void fail(const std::string& what) const {
+    const std::string detail = hdf5_error_detail();
+    throw RuntimeError(what + " in HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
+  }
+
+  Hid checked(hid_t id, Hid::Closer closer, const std::string& what) const {
+    if (id < 0) fail(what);
+    return Hid(id, closer);
+  }
+
+  //! Property list that marks link / attribute names as UTF-8.
+  Hid utf8_names(hid_t cls, const std::string& what) const {
+    Hid p = checked(H5Pcreate(cls), H5Pclose, what);
+    if (H5Pset_char_encoding(p.get(), H5T_CSET_UTF8) < 0) fail(what);
+    return p;
+  }
+
+  Hid create_group(const std::string& name) const {
+    const std::string what = "cannot create group /" + name;
+    Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
+    return checked(H5Gcreate2(file.get(), name.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose, what);
+  }
+
+  //! A dataset of shape (n_cells) or (n_cells, n_times) at full size, chunked by rows of
+  //! about kChunkBytes, unwritten elements reading as `fill` (of memory type fill_type;
+  //! none when null).
+  Hid create_dataset(const Hid& group, const std::string& group_name, const std::string& name, hid_t file_type,
+                     bool per_time, std::size_t element_bytes, hid_t fill_type, const void* fill) const {
+    const std::string what = "cannot create dataset /" + group_name + "/" + name;
+    const int rank = per_time ? 2 : 1;
+    const hsize_t dims[2] = {hsize_t(n_cells), hsize_t(per_time ? n_times : 1)};
+    Hid space = checked(H5Screate_simple(rank, dims, nullptr), H5Sclose, what);
+    Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    if (n_cells > 0 && (!per_time || n_times > 0)) {  // chunk dimensions must be positive
+      const std::size_t row_bytes = element_bytes * std::size_t(per_time ? n_times : 1);
+      const std::size_t rows = std::min(n_cells, std::max<std::size_t>(1, kChunkBytes / row_bytes));
+      const hsize_t chunk[2] = {hsize_t(rows), dims[1]};
+      if (H5Pset_chunk(dcpl.get(), rank, chunk) < 0) fail(what);
+    }
+    if (fill != nullptr && H5Pset_fill_value(dcpl.get(), fill_type, fill) < 0) fail(what);
+    Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
+    return checked(H5Dcreate2(group.get(), name.c_str(), file_type, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                   H5Dclose, what);
+  }
+
+  Hid create_double(const Hid& group, const std::string& group_name, const std::string& name, bool per_time) const {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    return create_dataset(group, group_name, name, H5T_IEEE_F64LE, per_time, sizeof(double), H5T_NATIVE_DOUBLE,
+                          &nan);
+  }
+  Hid create_int(const Hid& group, const std::string& group_name, const std::string& name, int fill) const {
+    return create_dataset(group, group_name, name, H5T_STD_I32LE, false, sizeof(std::int32_t), H5T_NATIVE_INT,
+                          &fill);
+  }
+  //! No fill value is set: unwritten strings are null and read as empty strings (h5py:
+  //! b""; C: a null pointer). An explicit "" fill would put one global-heap object per
+  //! element into every chunk, and HDF5 (1.10) fails to read unallocated chunks of a
+  //! variable-length dataset with a fill value from a read-only file.
+  Hid create_string(const Hid& group, const std::string& group_name, const std::string& name) const {
+    return create_dataset(group, group_name, name, str_type.get(), false, kVlenElementBytes, str_type.get(),
+                          nullptr);
+  }
+
+  //! Writes a scalar string attribute on `obj`, replacing one of that name.
+  void string_attribute(hid_t obj, const std::string& name, const std::string& value) const {
+    const std::string what = "cannot write attribute '" + name + "'";
+    const htri_t exists = H5Aexists(obj, name.c_str());
+    if (exists < 0) fail(what);
+    if (exists > 0 && H5Adelete(obj, name.c_str()) < 0) fail(what);
+    Hid space = checked(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Hid acpl = utf8_names(H5P_ATTRIBUTE_CREATE, what);
+    Hid attr = checked(H5Acreate2(obj, name.c_str(), str_type.get(), space.get(), acpl.get(), H5P_DEFAULT),
+                       H5Aclose, what);
+    const char* data = value.c_str();
+    if (H5Awrite(attr.get(), str_type.get(), &data) < 0) fail(what);
+  }
+
+  void int_attribute(hid_t obj, const std::string& name, int value) const {
+    const std::string what = "cannot write attribute '" + name + "'";
+    Hid space = checked(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Hid acpl = utf8_names(H5P_ATTRIBUTE_CREATE, what);
+    Hid attr = checked(H5Acreate2(obj, name.c_str(), H5T_STD_I32LE, space.get(), acpl.get(), H5P_DEFAULT),
+                       H5Aclose, what);
+    if (H5Awrite(attr.get(), H5T_NATIVE_INT, &value) < 0) fail(what);
+  }
+
+  //! Writes rows [first, first + n) of a (n_cells) or (n_cells, n_times) dataset.
+  void write_rows(const Hid& ds, hid_t mem_type, bool per_time, std::size_t first, std::size_t n, const void* data,
+                  const char* name) const {
+    if (n == 0 || (per_time && n_times == 0)) return;
+    const std::string what = std::string("cannot write ") + name + " of cells " + std::to_string(first) + ".." +
+                             std::to_string(first + n - 1);
+    const int rank = per_time ? 2 : 1;
+    const hsize_t start[2] = {hsize_t(first), 0};
+    const hsize_t count[2] = {hsize_t(n), hsize_t(per_time ? n_times : 1)};
+    Hid file_space = checked(H5Dget_space(ds.get()), H5Sclose, what);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0) fail(what);
+    Hid mem_space = checked(H5Screate_simple(rank, count, nullptr), H5Sclose, what);
+    if (H5Dwrite(ds.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
+  }
+
+  void write_strings(const Hid& ds, std::size_t first, const std::vector<const char*>& strings,
+                     const char* name) const {
+    write_rows(ds, str_type.get(), false, first, strings.size(), strings.data(), name);
+  }
+
+  //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
+  void close_all() {
+    open = false;
+    std::string error;
+    auto note = [&](bool ok, const char* what) {
+      if (!ok && error.empty()) {
+        const std::string detail = hdf5_error_detail();
+        error = std::string(what) + (detail.empty() ? "" : ": " + detail);
+      }
+    };
+    if (file.valid()) note(H5Fflush(file.get(), H5F_SCOPE_LOCAL) >= 0, "cannot flush");
+    for (Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_status, &d_message, &d_end_time, &d_end_reason,
+                   &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps, &g_cells, &g_inputs, &g_summary,
+                   &str_type})
+      note(h->reset(), "cannot close an object");
+    note(file.reset(), "cannot close the file");
+    if (!error.empty()) throw RuntimeError("error while closing HDF5 file '" + path + "': " + error);
+  }
+};
+
+bool hdf5_available() { return true; }
+
+H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.path = path;
+  m.n_cells = info.n_cells;
+  m.n_times = info.n_times;
+
+  // The description is checked before the file is touched.
+  if (info.n_times < 0) throw InputError("HDF5 sweep file: n_times must be >= 0, got " + std::to_string(info.n_times));
+  if (info.inputs.size() != info.varied.size())
+    throw InputError("HDF5 sweep file: " + std::to_string(info.varied.size()) + " varied parameter names but " +
+                     std::to_string(info.inputs.size()) + " input columns");
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (std::size_t v = 0; v < info.varied.size(); ++v) {
+    if (info.inputs[v].size() != info.n_cells)
+      throw InputError("HDF5 sweep file: input '" + info.varied[v] + "' has " + std::to_string(info.inputs[v].size()) +
+                       " values for " + std::to_string(info.n_cells) + " cells");
+    if (info.varied[v].empty()) throw InputError("HDF5 sweep file: empty varied parameter name");
+    names.push_back(link_name(info.varied[v]));
+    if (!seen.insert(names.back()).second)
+      throw InputError("HDF5 sweep file: varied parameter '" + info.varied[v] + "' appears twice");
+  }
+
+  ErrorSilencer quiet;
+  m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!m.file.valid()) {
+    const std::string detail = hdf5_error_detail();
+    throw RuntimeError("cannot create HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
+  }
+  m.open = true;
+
+  m.str_type = m.checked(H5Tcopy(H5T_C_S1), H5Tclose, "cannot create the string type");
+  if (H5Tset_size(m.str_type.get(), H5T_VARIABLE) < 0 || H5Tset_cset(m.str_type.get(), H5T_CSET_UTF8) < 0)
+    m.fail("cannot create the string type");
+
+  m.g_cells = m.create_group("cells");
+  m.g_inputs = m.create_group("inputs");
+  m.g_summary = m.create_group("summary");
+
+  m.d_time = m.create_double(m.g_cells, "cells", "Time [s]", true);
+  m.d_voltage = m.create_double(m.g_cells, "cells", "Voltage [V]", true);
+  m.d_current = m.create_double(m.g_cells, "cells", "Current [A]", true);
+  m.d_capacity = m.create_double(m.g_cells, "cells", "Discharge capacity [A.h]", true);
+  m.d_status = m.create_int(m.g_cells, "cells", "status", kStatusNotRun);
+  m.string_attribute(m.d_status.get(), "codes", status_code_table());
+  m.int_attribute(m.d_status.get(), "not_run_code", kStatusNotRun);
+  m.d_message = m.create_string(m.g_cells, "cells", "message");
+
+  m.d_end_time = m.create_double(m.g_summary, "summary", "End time [s]", false);
+  m.d_end_reason = m.create_string(m.g_summary, "summary", "End reason");
+  m.d_sum_capacity = m.create_double(m.g_summary, "summary", "Discharge capacity [A.h]", false);
+  m.d_energy = m.create_double(m.g_summary, "summary", "Energy [W.h]", false);
+  m.d_mean_voltage = m.create_double(m.g_summary, "summary", "Mean voltage [V]", false);
+  m.d_steps = m.create_int(m.g_summary, "summary", "Steps", 0);
+
+  for (std::size_t v = 0; v < info.varied.size(); ++v) {
+    Hid ds = m.create_double(m.g_inputs, "inputs", names[v], false);
+    m.write_rows(ds, H5T_NATIVE_DOUBLE, false, 0, info.n_cells, info.inputs[v].data(),
+                 ("/inputs/" + names[v]).c_str());
+    if (names[v] != info.varied[v]) m.string_attribute(ds.get(), "name", info.varied[v]);
+  }
+
+  for (const auto& [name, value] : info.attributes) m.string_attribute(m.file.get(), name, value);
+
+  if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+}
+
+H5SweepWriter::~H5SweepWriter() {
+  try {
+    close();
+  } catch (...) {
+    // A destructor must not throw; close() explicitly to see the error.
+  }
+}
+
+void H5SweepWriter::write_chunk(const ChunkData& c) {
+  Impl& m = *impl_;
+  if (!m.open) throw RuntimeError("HDF5 file '" + m.path + "' is already closed");
+
+  const std::string where = "chunk of cells [" + std::to_string(c.first) + ", " + std::to_string(c.first) + " + " +
+                            std::to_string(c.n) + ") for HDF5 file '" + m.path + "'";
+  if (c.first > m.n_cells || c.n > m.n_cells - c.first)
+    throw RuntimeError(where + ": the file has " + std::to_string(m.n_cells) + " cells");
+  if (c.n_times != m.n_times)
+    throw RuntimeError(where + ": " + std::to_string(c.n_times) + " output times, the file has " +
+                       std::to_string(m.n_times));
+  const std::size_t values = c.n * std::size_t(m.n_times);
+  auto check_size = [&](std::size_t size, std::size_t expected, const char* name) {
+    if (size != expected)
+      throw RuntimeError(where + ": " + name + " has " + std::to_string(size) + " values, expected " +
+                         std::to_string(expected));
+  };
+  check_size(c.time.size(), values, "time");
+  check_size(c.voltage.size(), values, "voltage");
+  check_size(c.current.size(), values, "current");
+  check_size(c.capacity.size(), values, "capacity");
+  check_size(c.status.size(), c.n, "status");
+  check_size(c.message.size(), c.n, "message");
+  check_size(c.end_time.size(), c.n, "end_time");
+  check_size(c.discharge_capacity.size(), c.n, "discharge_capacity");
+  check_size(c.energy.size(), c.n, "energy");
+  check_size(c.mean_voltage.size(), c.n, "mean_voltage");
+  check_size(c.steps.size(), c.n, "steps");
+  if (c.n == 0) return;
+
+  std::vector<const char*> messages(c.n), reasons(c.n);
+  for (std::size_t i = 0; i < c.n; ++i) {
+    messages[i] = c.message[i].c_str();
+    reasons[i] = end_reason(c.status[i]);
+  }
+
+  ErrorSilencer quiet;
+  m.write_rows(m.d_time, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.time.data(), "/cells/Time [s]");
+  m.write_rows(m.d_voltage, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.voltage.data(), "/cells/Voltage [V]");
+  m.write_rows(m.d_current, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.current.data(), "/cells/Current [A]");
+  m.write_rows(m.d_capacity, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.capacity.data(),
+               "/cells/Discharge capacity [A.h]");
+  m.write_strings(m.d_message, c.first, messages, "/cells/message");
+  m.write_rows(m.d_end_time, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.end_time.data(), "/summary/End time [s]");
+  m.write_strings(m.d_end_reason, c.first, reasons, "/summary/End reason");
+  m.write_rows(m.d_sum_capacity, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.discharge_capacity.data(),
+               "/summary/Discharge capacity [A.h]");
+  m.write_rows(m.d_energy, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.energy.data(), "/summary/Energy [W.h]");
+  m.write_rows(m.d_mean_voltage, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.mean_voltage.data(),
+               "/summary/Mean voltage [V]");
+  m.write_rows(m.d_steps, H5T_NATIVE_INT, false, c.first, c.n, c.steps.data(), "/summary/Steps");
+  // Status last: a cell whose status is not -1 has all of its data in the file.
+  m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
+  if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+}
+
+void H5SweepWriter::set_attribute(const std::string& name, const std::string& value) {
+  Impl& m = *impl_;
+  if (!m.open) throw RuntimeError("HDF5 file '" + m.path + "' is already closed");
+  ErrorSilencer quiet;
+  m.string_attribute(m.file.get(), name, value);
+}
+
+void H5SweepWriter::close() {
+  if (!impl_ || !impl_->open) return;
+  ErrorSilencer quiet;
+  impl_->close_all();
+}
+
+#else  // built without HDF5
+
+namespace {
+constexpr const char* kNoHdf5 = "ionflux was built without HDF5 (install libhdf5-dev and rebuild)";
+}
+
+struct H5SweepWriter::Impl {};
+
+bool hdf5_available() { return false; }
+
+H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info) {
+  (void)path;
+  (void)info;
+  throw RuntimeError(kNoHdf5);
+}
+
+H5SweepWriter::~H5SweepWriter() = default;
+
+void H5SweepWriter::write_chunk(const ChunkData& chunk) {
+  (void)chunk;
+  throw RuntimeError(kNoHdf5);
+}
+
+void H5SweepWriter::set_attribute(const std::string& name, const std::string& value) {
+  (void)name;
+  (void)value;
+  throw RuntimeError(kNoHdf5);
+}
+
+void H5SweepWriter::close() {}
+
+#endif
+
+}  // namespace ionflux

@@ -1,0 +1,146 @@
+#include "sweep_plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <sstream>
+
+#include "errors.hpp"
+
+namespace ionflux {
+namespace {
+
+std::string num(double v) {
+  std::ostringstream o;
+  o.precision(17);
+  o << v;
+  return o.str();
+}
+
+std::string json_escape(const std::string& s) {
+  std::string r;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') r += '\\';
+    r += ch;
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string parameters_json(const ParameterSet& ps) {
+  std::string j = "{";
+  bool first = true;
+  for (const auto& name : ps.names()) {
+    const Entry& e = ps.entry(name);
+    j += first ? "\n  " : ",\n  ";
+    first = false;
+    j += "\"" + json_escape(name) + "\": ";
+    j += e.is_function() ? "\"function: " + json_escape(e.function_name) + "\"" : num(e.value);
+  }
+  return j + "\n}";
+}
+
+SweepPlan plan_sweep(const SweepSpec& spec) {
+  SweepPlan plan{BatchInputs{}, ParameterSet::load(spec.parameters), {}, {}};
+  for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
+  const double q_nom = plan.base.get("Nominal cell capacity [A.h]");
+  const std::size_t n = spec.n_cells();
+
+  // which varied entry drives the current / SOC, if any
+  int v_crate = -1, v_current = -1, v_soc = -1;
+  for (std::size_t v = 0; v < spec.varied.size(); ++v) {
+    if (spec.varied[v] == sweep_names::kCRate) v_crate = static_cast<int>(v);
+    if (spec.varied[v] == sweep_names::kCurrent) v_current = static_cast<int>(v);
+    if (spec.varied[v] == sweep_names::kInitialSoc) v_soc = static_cast<int>(v);
+  }
+  double base_current = plan.base.get("Current function [A]");
+  if (spec.c_rate) base_current = *spec.c_rate * q_nom;
+  if (spec.current) base_current = *spec.current;
+  plan.protocol = "constant current, positive = discharge; ";
+  if (v_crate >= 0) plan.protocol += "C-rate varied per cell";
+  else if (v_current >= 0) plan.protocol += "current varied per cell";
+  else plan.protocol += num(base_current) + " A (" + num(base_current / q_nom) + "C)";
+  plan.protocol += "; until the voltage cut-offs or t_end";
+
+  BatchInputs& in = plan.inputs;
+  in.cells.resize(n);
+  in.pre_status.assign(n, CellStatus::running);
+  in.pre_message.assign(n, std::string());
+  plan.currents.assign(n, base_current);
+  ParameterSet work = plan.base;  // only the varied entries change from cell to cell
+  for (std::size_t c = 0; c < n; ++c) {
+    double current = base_current;
+    try {
+      for (std::size_t v = 0; v < spec.varied.size(); ++v) {
+        const int vi = static_cast<int>(v);
+        if (vi == v_crate || vi == v_current || vi == v_soc) continue;
+        work.set(spec.varied[v], spec.values[v][c]);
+      }
+      // a C-rate refers to this cell's nominal capacity (which may itself vary)
+      if (spec.c_rate && v_current < 0) current = *spec.c_rate * work.get("Nominal cell capacity [A.h]");
+      if (v_crate >= 0) current = spec.values[v_crate][c] * work.get("Nominal cell capacity [A.h]");
+      if (v_current >= 0) current = spec.values[v_current][c];
+      plan.currents[c] = current;
+      if (!(std::isfinite(current) && current != 0.0))
+        throw InvalidParameter("the current must be non-zero and finite, got " + num(current) + " A");
+      CellParams cell = work.cell_params(current);
+      const double soc = v_soc >= 0 ? spec.values[v_soc][c] : (spec.initial_soc ? *spec.initial_soc : -1.0);
+      if (soc >= 0.0 || v_soc >= 0)
+        apply_initial_soc(cell, soc, work.get("Open-circuit voltage at 0% SOC [V]"),
+                          work.get("Open-circuit voltage at 100% SOC [V]"));
+      in.cells[c] = cell;
+    } catch (const std::invalid_argument& e) {
+      in.pre_status[c] = CellStatus::invalid_input;
+      in.pre_message[c] = e.what();
+      in.cells[c] = CellParams{};
+    }
+  }
+  in.run.mesh = spec.mesh;
+  in.run.solver = spec.solver;
+  in.run.period = spec.period;
+  in.run.t_end = spec.t_end;
+  if (!(in.run.t_end > 0.0)) {
+    double smallest = 0.0;
+    for (double i : plan.currents)
+      if (std::isfinite(i) && i != 0.0 && (smallest == 0.0 || std::fabs(i) < smallest)) smallest = std::fabs(i);
+    if (smallest == 0.0) smallest = std::fabs(base_current);
+    in.run.t_end = default_end_time(q_nom, smallest);
+  }
+  validate_run_options(in.run);
+  in.n_times = output_columns(in.run);
+  return plan;
+}
+
+SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
+  SweepFileInfo info;
+  info.n_cells = plan.inputs.cells.size();
+  info.n_times = plan.inputs.n_times;
+  info.varied = spec.varied;
+  info.inputs = spec.values;
+  char when[64];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const MeshSpec& m = spec.mesh;
+  const RunOptions& r = plan.inputs.run;
+  info.attributes = {
+      {"ionflux version", IONFLUX_VERSION},
+      {"created", when},
+      {"model", "isothermal DFN (PyBaMM 26.10 default options)"},
+      {"parameter set", spec.parameters},
+      {"parameters", parameters_json(plan.base)},
+      {"mesh", "x_n=" + std::to_string(m.x_n) + ",x_s=" + std::to_string(m.x_s) + ",x_p=" + std::to_string(m.x_p) +
+                   ",r_n=" + std::to_string(m.r_n) + ",r_p=" + std::to_string(m.r_p)},
+      {"solver", "BDF orders 1-5, rtol=" + num(r.solver.rtol) + ", atol=" + num(r.solver.atol) +
+                     " (on PyBaMM's scaled states)"},
+      {"protocol", plan.protocol},
+      {"t_end [s]", num(r.t_end)},
+      {"period [s]", num(r.period > 0.0 ? r.period : r.t_end / 200.0)},
+      {"combine", spec.combine},
+      {"seed", std::to_string(spec.seed)},
+      {"config", spec.source},
+  };
+  return info;
+}
+
+}  // namespace ionflux

@@ -1,0 +1,36 @@
+// From a sweep specification to the batch: one CellParams per cell (a cell whose own
+// combination of values is invalid is marked invalid_input with the reason, and does
+// not stop the sweep), the shared run options, and the metadata written to the file.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "batch.hpp"
+#include "h5_writer.hpp"
+#include "parameters.hpp"
+#include "sweep.hpp"
+
+namespace ionflux {
+
+struct SweepPlan {
+  BatchInputs inputs;
+  ParameterSet base;               //!< the set with the shared overrides
+  std::vector<double> currents;    //!< per cell [A]
+  std::string protocol;            //!< human-readable protocol description
+};
+
+//! Build the batch. Throws InputError for problems that concern the whole sweep
+//! (unknown set, bad shared overrides); per-cell problems become invalid_input cells.
+SweepPlan plan_sweep(const SweepSpec& spec);
+
+//! The file description: inputs and root attributes (version, creation time, the full
+//! base parameter set as JSON, mesh, solver options, protocol, sweep definition).
+SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan);
+
+//! The base parameter set as a JSON object string (scalars as numbers, functions as
+//! "function: <name>").
+std::string parameters_json(const ParameterSet& ps);
+
+}  // namespace ionflux
