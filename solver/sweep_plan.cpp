@@ -10,11 +10,15 @@
 namespace ionflux {
 namespace {
 
+//! The shortest decimal that reads back as the same double (5.86e-06, not 5.8600000000000004e-06).
 std::string num(double v) {
-  std::ostringstream o;
-  o.precision(17);
-  o << v;
-  return o.str();
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::ostringstream o;
+    o.precision(digits);
+    o << v;
+    if (std::stod(o.str()) == v || !std::isfinite(v)) return o.str();
+  }
+  return std::to_string(v);
 }
 
 std::string json_escape(const std::string& s) {

@@ -1,0 +1,178 @@
+// `ionflux sweep` end to end, in process: the file holds what was computed (rows equal
+// single-cell solves), many chunks give the same file contents as one, a bad cell does
+// not stop the sweep, and bad configs fail before any work with one clear line.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "solver/cli.hpp"
+#include "solver/h5_writer.hpp"
+#include "solver/parameters.hpp"
+#include "solver/simulation.hpp"
+#include "solver/sweep.hpp"
+#include "solver/sweep_plan.hpp"
+
+#if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
+#include "tests/h5_read.hpp"
+#define IONFLUX_TEST_HDF5 1
+#endif
+
+namespace fs = std::filesystem;
+using namespace ionflux;
+
+namespace {
+
+fs::path temp_dir() {
+  const fs::path d = fs::temp_directory_path() / ("ionflux_sweep_cli_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+
+std::string write_config(const fs::path& dir, const std::string& name, const std::string& text) {
+  const fs::path p = dir / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+struct CliRun {
+  int rc;
+  std::string out, err;
+};
+CliRun run(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int rc = cli_main(args, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+// 6 cells: 3 negative-electrode thicknesses x 2 C-rates; the third thickness with a
+// porosity the active fraction does not leave room for is invalid for that cell only.
+const char* kConfig = R"({
+  "parameters": "Chen2020",
+  "mesh": {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 6, "r_p": 6},
+  "period": 60,
+  "vary": {
+    "Negative electrode thickness [m]": [7e-5, 8.52e-5, 1e-4],
+    "C-rate": [1, 2]
+  },
+  "combine": "grid"
+})";
+
+}  // namespace
+
+#ifdef IONFLUX_TEST_HDF5
+using namespace ionflux::testing::h5;
+
+TEST(SweepCli, FileHoldsWhatWasComputedAndChunkingDoesNotMatter) {
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "sweep.json", kConfig);
+  const std::string one = (dir / "one.h5").string(), many = (dir / "many.h5").string();
+  CliRun a = run({"sweep", cfg, "--output", one, "--device", "cpu", "--quiet"});
+  ASSERT_EQ(a.rc, 0) << a.err;
+  // a budget of one byte: every cell is its own chunk
+  CliRun b = run({"sweep", cfg, "--output", many, "--device", "cpu", "--threads", "1", "--memory-budget", "1"});
+  ASSERT_EQ(b.rc, 0) << b.err;
+  EXPECT_NE(b.out.find("6 chunks"), std::string::npos) << b.out;
+
+  File fa(one), fb(many);
+  for (const char* name : {"/cells/Time [s]", "/cells/Voltage [V]", "/cells/Current [A]",
+                           "/cells/Discharge capacity [A.h]", "/summary/End time [s]", "/summary/Energy [W.h]",
+                           "/summary/Discharge capacity [A.h]", "/summary/Mean voltage [V]",
+                           "/inputs/C-rate", "/inputs/Negative electrode thickness [m]"}) {
+    const auto x = read_doubles(fa, name), y = read_doubles(fb, name);
+    ASSERT_EQ(x.size(), y.size()) << name;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      EXPECT_TRUE((std::isnan(x[i]) && std::isnan(y[i])) || x[i] == y[i]) << name << " entry " << i;
+  }
+  EXPECT_EQ(read_ints(fa, "/cells/status"), read_ints(fb, "/cells/status"));
+  EXPECT_EQ(read_strings(fa, "/cells/message"), read_strings(fb, "/cells/message"));
+
+  // Each row equals a single-cell solve of the same cell (grid order: thickness slowest).
+  const auto shp = shape(fa, "/cells/Voltage [V]");
+  ASSERT_EQ(shp.size(), 2u);
+  ASSERT_EQ(shp[0], 6u);
+  const auto volts = read_doubles(fa, "/cells/Voltage [V]");
+  const auto status = read_ints(fa, "/cells/status");
+  const SweepSpec spec = load_sweep_config(cfg);
+  const SweepPlan plan = plan_sweep(spec);
+  const double thickness[] = {7e-5, 8.52e-5, 1e-4};
+  const double crate[] = {1, 2};
+  for (int c = 0; c < 6; ++c) {
+    ParameterSet ps = ParameterSet::load("Chen2020");
+    ps.set("Negative electrode thickness [m]", thickness[c / 2]);
+    const Solution s = simulate(ps.cell_params(crate[c % 2] * 5.0), plan.inputs.run);
+    EXPECT_EQ(status[c], static_cast<int>(s.status)) << "cell " << c;
+    for (std::size_t k = 0; k < s.voltage.size(); ++k)
+      EXPECT_EQ(volts[c * shp[1] + k], s.voltage[k]) << "cell " << c << " output " << k;
+    EXPECT_TRUE(std::isnan(volts[c * shp[1] + s.voltage.size()])) << "NaN after the end, cell " << c;
+  }
+  EXPECT_EQ(read_string_attribute(fa, "/", "parameter set"), "Chen2020");
+  EXPECT_NE(read_string_attribute(fa, "/", "parameters").find("\"Negative particle radius [m]\": 5.86e-06"),
+            std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(SweepCli, ABadCellDoesNotStopTheSweep) {
+  const fs::path dir = temp_dir();
+  // porosity 0.3 + active fraction 0.75 > 1 for the second cell only
+  const std::string cfg = write_config(dir, "bad_cell.json", R"({
+    "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}, "period": 120,
+    "vary": {"Negative electrode porosity": [0.2, 0.3, 0.25]}})");
+  const std::string out = (dir / "bad.h5").string();
+  CliRun r = run({"sweep", cfg, "--output", out, "--device", "cpu"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("invalid_input 1"), std::string::npos) << r.out;
+  File f(out);
+  const auto st = read_ints(f, "/cells/status");
+  ASSERT_EQ(st.size(), 3u);
+  EXPECT_EQ(st[1], static_cast<int>(CellStatus::invalid_input));
+  EXPECT_EQ(st[0], static_cast<int>(CellStatus::cutoff_lower));
+  EXPECT_EQ(st[2], static_cast<int>(CellStatus::cutoff_lower));
+  EXPECT_NE(read_strings(f, "/cells/message")[1].find("porosity"), std::string::npos);
+  fs::remove_all(dir);
+}
+#endif
+
+TEST(SweepCli, BadConfigsFailBeforeAnyWork) {
+  const fs::path dir = temp_dir();
+  const std::string out = (dir / "never.h5").string();
+  struct Case {
+    const char* config;
+    std::vector<std::string> extra;
+    const char* words;
+  };
+  const Case cases[] = {
+      {R"({"vary": {"Negative electrode thicknes [m]": [1e-4]}})", {}, "did you mean"},
+      {R"({"vary": {"Negative electrode thickness [m]": []}})", {}, "empty"},
+      {R"({"vary": {"Negative electrode thickness [m]": [1e-4, 2e-4], "C-rate": [1, 2, 3]}, "combine": "zip"})",
+       {},
+       "length"},
+      {R"({"vary": {"Negative electrode porosity": [0.3, 1.3]}})", {}, "porosity"},
+      {R"({"vary": {"C-rate": [1]}})", {"--device", "tpu"}, "unknown device"},
+      {R"({"vary": {"C-rate": [1]}})", {"--output", "/nonexistent_dir/x.h5"}, "nonexistent_dir"},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    const std::string cfg = write_config(dir, "bad" + std::to_string(i++) + ".json", c.config);
+    std::vector<std::string> args = {"sweep", cfg, "--output", out, "--quiet"};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    const CliRun r = run(args);
+    EXPECT_EQ(r.rc, 2) << c.config;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(c.words), std::string::npos) << "expected '" << c.words << "' in: " << r.err;
+    EXPECT_FALSE(fs::exists(out)) << "nothing is written for a bad config: " << c.config;
+  }
+  const CliRun missing = run({"sweep", (dir / "missing.json").string()});
+  EXPECT_EQ(missing.rc, 2);
+  EXPECT_NE(missing.err.find("missing.json"), std::string::npos) << missing.err;
+  fs::remove_all(dir);
+}
