@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: builds ionflux (Release) and simulates a
-# Chen2020 1C constant-current discharge on the CPU, writing out/chen2020_1C.csv and
-# printing the summary. Safe to run again.
+# The main job on the embedded default: builds ionflux (Release) and runs the example
+# sweep examples/sweep_chen2020.json (1,000 Chen2020 variants: negative-electrode
+# thickness x particle radius x C-rate) on the best device present (the GPU when one is
+# usable, else all CPU cores), writing out/sweep_chen2020.h5 and printing the summary
+# and throughput. Extra arguments go to `ionflux sweep`. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=OFF -DIONFLUX_SANITIZE=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target ionflux
 mkdir -p out
-./build/ionflux simulate --parameters Chen2020 --c-rate 1 --period 10 --output out/chen2020_1C.csv "$@"
+./build/ionflux sweep examples/sweep_chen2020.json --output out/sweep_chen2020.h5 "$@"
