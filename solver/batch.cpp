@@ -227,6 +227,9 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     per_cell = 4 * sizeof(double) * static_cast<std::size_t>(in.n_times) + 64;
   }
   std::size_t chunk = std::max<std::size_t>(1, budget / per_cell);
+  // On the CPU also bound the chunk so that finished work reaches the sink every few
+  // seconds (a sweep that dies keeps every finished chunk).
+  if (dev == Device::cpu) chunk = std::min<std::size_t>(chunk, 2048);
   if (opt.max_chunk_cells > 0) chunk = std::min(chunk, opt.max_chunk_cells);
   chunk = std::min(chunk, std::max<std::size_t>(n, 1));
 
