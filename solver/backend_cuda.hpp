@@ -3,6 +3,7 @@
 // build has no CUDA. No CUDA types here.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -30,6 +31,7 @@ struct ChunkJob {
   int n_times = 0;
   int steps_per_launch = 64;
   std::function<void(std::size_t finished)> progress;  //!< cells of this chunk finished so far
+  const std::atomic<bool>* cancel = nullptr;            //!< checked between launches
   // outputs
   double* time = nullptr;
   double* voltage = nullptr;

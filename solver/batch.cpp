@@ -119,8 +119,10 @@ class ProgressClock {
   double last_ = -1.0;
 };
 
+bool is_cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
+
 void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic<std::size_t>& done,
-                   ProgressClock& clock) {
+                   ProgressClock& clock, const std::atomic<bool>* cancel) {
   const Layout l = Layout::make(in.run.mesh);
   const OutputSpec out = output_spec(in.run);
   const std::size_t ws_size = static_cast<std::size_t>(cell_workspace_size(l));
@@ -133,6 +135,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
 #pragma omp for schedule(dynamic, 1)
     for (long long k = 0; k < n; ++k) {
       try {
+        if (is_cancelled(cancel)) continue;  // left as not run
         const std::size_t cell = c.first + static_cast<std::size_t>(k);
         CellRun run{};
         if (in.pre_status[cell] != CellStatus::running) {
@@ -155,7 +158,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
 }
 
 void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, std::atomic<std::size_t>& done,
-                    ProgressClock& clock) {
+                    ProgressClock& clock, const std::atomic<bool>* cancel) {
   cuda_backend::ChunkJob job;
   job.cells = in.cells.data() + c.first;
   std::vector<unsigned char> skip(c.n);
@@ -169,6 +172,7 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
   job.steps_per_launch = steps_per_launch;
   const std::size_t before = done.load();
   job.progress = [&](std::size_t finished) { clock.report(before + finished, false); };
+  job.cancel = cancel;
   job.time = c.time.data();
   job.voltage = c.voltage.data();
   job.current = c.current.data();
@@ -178,9 +182,16 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
   cuda_backend::run_chunk(job);
   for (std::size_t k = 0; k < c.n; ++k) {
     if (skip[k]) runs[k].status = in.pre_status[c.first + k];
+    if (runs[k].status == CellStatus::running) {  // stopped by a cancellation: not run
+      for (int q = 0; q < c.n_times; ++q) {
+        const std::size_t i = k * c.n_times + q;
+        c.time[i] = c.voltage[i] = c.current[i] = c.capacity[i] = std::numeric_limits<double>::quiet_NaN();
+      }
+      continue;
+    }
     summarise(c, k, runs[k], in.pre_message[c.first + k]);
+    ++done;
   }
-  done += c.n;
 }
 
 }  // namespace
@@ -238,16 +249,23 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   std::atomic<std::size_t> done{0};
   clock.report(0, true);
   for (std::size_t first = 0; first < n; first += chunk) {
+    if (is_cancelled(opt.cancel)) {
+      summary.not_run += n - first;
+      break;
+    }
     ChunkData c;
     allocate(c, first, std::min(chunk, n - first), in.n_times);
-    if (dev == Device::cuda) run_chunk_cuda(in, opt.steps_per_launch, c, done, clock);
-    else run_chunk_cpu(in, threads, c, done, clock);
-    for (int s : c.status)
+    if (dev == Device::cuda) run_chunk_cuda(in, opt.steps_per_launch, c, done, clock, opt.cancel);
+    else run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
+    for (int s : c.status) {
       if (s >= 0 && static_cast<std::size_t>(s) < summary.count_by_status.size()) ++summary.count_by_status[s];
+      if (s == kStatusNotRun) ++summary.not_run;
+    }
     if (sink) sink->write_chunk(c);
     ++summary.chunks;
     clock.report(done.load(), true);
   }
+  summary.cancelled = is_cancelled(opt.cancel);
   summary.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

@@ -3,6 +3,7 @@
 // sink interface the writers implement. CUDA and HDF5 types stay out of this header.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <string>
@@ -63,6 +64,10 @@ struct BatchOptions {
   std::size_t max_chunk_cells = 0;   //!< cap on cells per chunk; 0 = from the budget
   int steps_per_launch = 64;         //!< GPU: steps per cell between host check-ins
   std::function<void(const Progress&)> progress;  //!< called between chunks/launches
+  //! Set to true (from any thread) to stop: cells not yet started are left not run
+  //! (kStatusNotRun), the chunk in progress is written with what finished, and no
+  //! further chunk starts. On the GPU the check is between launches.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct BatchSummary {
@@ -72,6 +77,8 @@ struct BatchSummary {
   std::size_t chunks = 0;
   double wall_time = 0.0;
   std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code
+  std::size_t not_run = 0;                   //!< cells left unrun by a cancellation
+  bool cancelled = false;
 };
 
 //! Output columns per cell for the run options (the period grid plus the end point).

@@ -136,15 +136,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   const SweepPlan plan = plan_sweep(spec);
   if (opt.device == Device::cuda && !cuda_available())
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
-  if (!hdf5_available()) throw RuntimeError("ionflux was built without HDF5 (install libhdf5-dev and rebuild)");
-  SweepFileInfo info = sweep_file_info(spec, plan);
-  H5SweepWriter writer = [&]() {
-    try {
-      return H5SweepWriter(output, info);
-    } catch (const RuntimeError& e) {
-      throw InputError(e.what());  // an unwritable output is bad input: nothing ran
-    }
-  }();
+  const std::unique_ptr<H5SweepWriter> writer = open_sweep_file(spec, plan, output);
 
   const std::size_t n = plan.inputs.cells.size();
   std::size_t invalid = 0;
@@ -163,28 +155,13 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   ProgressPrinter printer(err, isatty(STDERR_FILENO) && &err == &std::cerr);
   if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
   opt.device = dev;
-  const BatchSummary s = run_batch(plan.inputs, opt, &writer);
-
-  std::ostringstream counts;
-  bool first = true;
-  std::size_t ok = 0;
-  for (std::size_t code = 0; code < s.count_by_status.size(); ++code) {
-    if (!s.count_by_status[code]) continue;
-    const auto st = static_cast<CellStatus>(code);
-    counts << (first ? "" : ", ") << cell_status_name(st) << " " << s.count_by_status[code];
-    if (cell_status_ok(st)) ok += s.count_by_status[code];
-    first = false;
-  }
-  writer.set_attribute("device", s.device_description);
-  writer.set_attribute("bytes per cell", std::to_string(s.bytes_per_cell));
-  writer.set_attribute("status counts", counts.str());
-  writer.set_attribute("wall time [s]", fmt("%.6g", s.wall_time));
-  writer.close();
+  const BatchSummary s = run_batch(plan.inputs, opt, writer.get());
+  finish_sweep_file(*writer, s, n);
   if (!quiet) {
     out << "Done: " << n << " cells in " << duration(s.wall_time) << " on " << s.device_description << " ("
         << fmt("%.1f", n / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
         << (s.chunks == 1 ? "" : "s") << ")\n"
-        << "  by status: " << counts.str() << "\n"
+        << "  by status: " << status_counts(s) << "\n"
         << "  wrote " << output << "\n";
   }
   return 0;

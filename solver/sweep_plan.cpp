@@ -147,4 +147,37 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   return info;
 }
 
+std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const SweepPlan& plan,
+                                               const std::string& path) {
+  if (!hdf5_available()) throw RuntimeError("ionflux was built without HDF5 (install libhdf5-dev and rebuild)");
+  try {
+    return std::make_unique<H5SweepWriter>(path, sweep_file_info(spec, plan));
+  } catch (const RuntimeError& e) {
+    throw InputError(e.what());  // an unwritable output is bad input: nothing ran
+  }
+}
+
+std::string status_counts(const BatchSummary& s) {
+  std::string counts;
+  for (std::size_t code = 0; code < s.count_by_status.size(); ++code) {
+    if (!s.count_by_status[code]) continue;
+    counts += (counts.empty() ? "" : ", ") + std::string(cell_status_name(static_cast<CellStatus>(code))) + " " +
+              std::to_string(s.count_by_status[code]);
+  }
+  if (s.not_run) counts += (counts.empty() ? "" : ", ") + std::string("not_run ") + std::to_string(s.not_run);
+  return counts;
+}
+
+void finish_sweep_file(H5SweepWriter& writer, const BatchSummary& s, std::size_t n_cells) {
+  writer.set_attribute("device", s.device_description);
+  writer.set_attribute("bytes per cell", std::to_string(s.bytes_per_cell));
+  writer.set_attribute("status counts", status_counts(s));
+  writer.set_attribute("wall time [s]", num(s.wall_time));
+  writer.set_attribute("status", s.cancelled ? "interrupted: " + std::to_string(n_cells - s.not_run) + " of " +
+                                                   std::to_string(n_cells) +
+                                                   " cells finished; cells with status -1 were not run"
+                                             : std::string("complete"));
+  writer.close();
+}
+
 }  // namespace ionflux

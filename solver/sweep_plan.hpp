@@ -3,6 +3,7 @@
 // not stop the sweep), the shared run options, and the metadata written to the file.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +29,18 @@ SweepPlan plan_sweep(const SweepSpec& spec);
 //! The file description: inputs and root attributes (version, creation time, the full
 //! base parameter set as JSON, mesh, solver options, protocol, sweep definition).
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan);
+
+//! Create the output file for a planned sweep (before any work). An output that cannot
+//! be created is bad input: throws InputError naming the path.
+std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const SweepPlan& plan,
+                                               const std::string& path);
+
+//! "cutoff_lower 998, invalid_input 2" (and "not_run N" after a cancellation).
+std::string status_counts(const BatchSummary& s);
+
+//! Final attributes (device, bytes per cell, status counts, wall time, and "status":
+//! "complete" or "interrupted: ...") and close.
+void finish_sweep_file(H5SweepWriter& writer, const BatchSummary& s, std::size_t n_cells);
 
 //! The base parameter set as a JSON object string (scalars as numbers, functions as
 //! "function: <name>").

@@ -150,7 +150,7 @@ void run_chunk(const ChunkJob& job) {
       thrust::remove_if(thrust::device, d_active.p, d_active.p + n, NotRunning{d_runs.p}) - d_active.p);
   IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
   if (job.progress) job.progress(static_cast<std::size_t>(n - n_active));
-  while (n_active > 0) {
+  while (n_active > 0 && !(job.cancel && job.cancel->load())) {
     advance_cells<<<grid_for(n_active, block), block>>>(d, d_active.p, n_active, job.steps_per_launch);
     IONFLUX_CUDA_CHECK(cudaGetLastError());
     n_active = static_cast<int>(

@@ -2,6 +2,7 @@
 // chunking and the thread count; cells that end at once or fail do not disturb the rest.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 
 #include "solver/batch.hpp"
@@ -79,4 +80,28 @@ TEST(Batch, RejectsUnavailableCuda) {
   o.device = Device::cuda;
   EXPECT_THROW(run_batch(in, o, nullptr), InputError);
   EXPECT_THROW(parse_device("gpu0"), InputError);
+}
+
+TEST(Batch, CancellationLeavesLaterCellsNotRun) {
+  const BatchInputs in = ionflux::testing::equivalence_batch(1e-6, 1e-8);
+  std::atomic<bool> cancel{false};
+  // stop as soon as the first chunk (8 cells) reaches the sink
+  struct StopAfterFirst : ionflux::testing::CollectSink {
+    std::atomic<bool>* flag = nullptr;
+    void write_chunk(const ChunkData& c) override {
+      CollectSink::write_chunk(c);
+      flag->store(true);
+    }
+  } sink;
+  sink.flag = &cancel;
+  BatchOptions o;
+  o.device = Device::cpu;
+  o.max_chunk_cells = 8;
+  o.cancel = &cancel;
+  const BatchSummary s = run_batch(in, o, &sink);
+  EXPECT_TRUE(s.cancelled);
+  EXPECT_EQ(s.chunks, 1u);
+  EXPECT_EQ(sink.all.n, 8u);
+  EXPECT_EQ(s.not_run, in.cells.size() - 8);
+  for (int st : sink.all.status) EXPECT_NE(st, kStatusNotRun) << "the finished chunk is complete";
 }
