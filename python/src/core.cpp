@@ -1,0 +1,240 @@
+// ionflux._core: the pybind11 bindings of the C++ library. A thin layer: parameter sets,
+// one-cell simulation (with internal fields), and sweeps run to an HDF5 file with
+// progress polling and cancellation. The Python package (python/ionflux) builds the
+// user-facing API on top.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernels/model/dfn.hpp"
+#include "kernels/model/layout.hpp"
+#include "solver/batch.hpp"
+#include "solver/errors.hpp"
+#include "solver/h5_writer.hpp"
+#include "solver/parameters.hpp"
+#include "solver/simulation.hpp"
+#include "solver/sweep.hpp"
+#include "solver/sweep_plan.hpp"
+
+namespace py = pybind11;
+using namespace ionflux;
+
+namespace {
+
+py::array_t<double> array1(const std::vector<double>& v) { return py::array_t<double>(v.size(), v.data()); }
+
+py::array_t<double> array2(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
+  py::array_t<double> a({rows, cols});
+  std::copy(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(rows * cols), a.mutable_data());
+  return a;
+}
+
+MeshSpec mesh_from(const py::dict& d) {
+  MeshSpec m;
+  for (auto item : d) {
+    const std::string k = py::str(item.first);
+    const int v = item.second.cast<int>();
+    if (k == "x_n") m.x_n = v;
+    else if (k == "x_s") m.x_s = v;
+    else if (k == "x_p") m.x_p = v;
+    else if (k == "r_n") m.r_n = v;
+    else if (k == "r_p") m.r_p = v;
+    else throw InputError("unknown mesh key '" + k + "'; expected x_n, x_s, x_p, r_n, r_p");
+  }
+  return m;
+}
+
+//! One cell: outputs, summary and (with store_states) the internal fields as
+//! (n_times, n_nodes) arrays with their x grids.
+py::dict simulate_cell(const ParameterSet& ps, double current, std::optional<double> soc, const py::dict& mesh,
+                       double rtol, double atol, double period, double t_end, std::vector<double> t_eval,
+                       bool store_states) {
+  if (!(std::isfinite(current) && current != 0.0))
+    throw InvalidParameter("the current must be non-zero and finite, got " + std::to_string(current) + " A");
+  CellParams cell = ps.cell_params(current);
+  if (soc)
+    apply_initial_soc(cell, *soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                      ps.get("Open-circuit voltage at 100% SOC [V]"));
+  RunOptions ro;
+  ro.mesh = mesh_from(mesh);
+  ro.solver.rtol = rtol;
+  ro.solver.atol = atol;
+  ro.period = period;
+  ro.t_eval = std::move(t_eval);
+  ro.t_end = t_end > 0 ? t_end : default_end_time(ps.get("Nominal cell capacity [A.h]"), current);
+  ro.store_states = store_states;
+  Solution s;
+  {
+    py::gil_scoped_release release;
+    s = simulate(cell, ro);
+  }
+  py::dict out;
+  out["Time [s]"] = array1(s.time);
+  out["Voltage [V]"] = array1(s.voltage);
+  out["Current [A]"] = array1(s.current);
+  out["Discharge capacity [A.h]"] = array1(s.capacity);
+  out["status"] = std::string(cell_status_name(s.status));
+  out["message"] = s.message;
+  out["end_time"] = s.end_time;
+  out["discharge_capacity"] = s.discharge_capacity;
+  out["energy"] = s.energy;
+  out["wall_time"] = s.wall_time;
+  out["stats"] = py::dict(py::arg("steps") = s.stats.steps, py::arg("newton_iterations") = s.stats.newton_iters,
+                          py::arg("jacobian_setups") = s.stats.jacobian_setups,
+                          py::arg("residual_evaluations") = s.stats.residual_evals,
+                          py::arg("error_test_failures") = s.stats.error_test_failures);
+  if (!store_states) return out;
+  const Layout& l = s.layout;
+  const std::size_t nt = s.time.size();
+  std::vector<double> x, xn, xp;
+  for (int i = 0; i < l.nx; ++i) {
+    x.push_back(node_x(cell, l, i));
+    if (i < l.nn) xn.push_back(node_x(cell, l, i));
+    if (i >= l.nn + l.ns) xp.push_back(node_x(cell, l, i));
+  }
+  out["x [m]"] = array1(x);
+  out["x_n [m]"] = array1(xn);
+  out["x_p [m]"] = array1(xp);
+  std::vector<double> ce, phie, phisn, phisp, csn, csp, jn, jp;
+  for (std::size_t k = 0; k < nt; ++k) {
+    const double* y = s.state(k);
+    for (int i = 0; i < l.nx; ++i) {
+      ce.push_back(y[3 * i]);
+      phie.push_back(y[3 * i + 1]);
+      if (!l.electrode(i)) continue;
+      const bool neg = i < l.nn;
+      (neg ? phisn : phisp).push_back(y[3 * i + 2]);
+      (neg ? csn : csp).push_back(dfn::surface_concentration(l, y, i));
+      (neg ? jn : jp).push_back(y[l.j_index(i)]);
+    }
+  }
+  out["Electrolyte concentration [mol.m-3]"] = array2(ce, nt, l.nx);
+  out["Electrolyte potential [V]"] = array2(phie, nt, l.nx);
+  out["Negative electrode potential [V]"] = array2(phisn, nt, l.nn);
+  out["Positive electrode potential [V]"] = array2(phisp, nt, l.np);
+  out["Negative particle surface concentration [mol.m-3]"] = array2(csn, nt, l.nn);
+  out["Positive particle surface concentration [mol.m-3]"] = array2(csp, nt, l.np);
+  out["Negative electrode interfacial current density [A.m-2]"] = array2(jn, nt, l.nn);
+  out["Positive electrode interfacial current density [A.m-2]"] = array2(jp, nt, l.np);
+  return out;
+}
+
+//! A sweep planned from a config (JSON text), run to an HDF5 file. run() releases the
+//! GIL; progress() and cancel() may be called from another Python thread meanwhile.
+class SweepRunner {
+ public:
+  SweepRunner(const std::string& config_json, const std::string& source)
+      : spec_(parse_sweep_config(config_json, source)), plan_(plan_sweep(spec_)) {}
+
+  std::size_t n_cells() const { return plan_.inputs.cells.size(); }
+  std::vector<std::string> varied() const { return spec_.varied; }
+  std::size_t bytes_per_cell() const { return ionflux::bytes_per_cell(plan_.inputs); }
+
+  py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget) {
+    BatchOptions opt;
+    opt.device = parse_device(device);
+    opt.threads = threads;
+    opt.memory_budget = memory_budget;
+    opt.cancel = &cancel_;
+    if (opt.device == Device::cuda && !cuda_available())
+      throw InputError("device 'cuda' requested but not usable: " + cuda_device_description());
+    std::unique_ptr<H5SweepWriter> writer = open_sweep_file(spec_, plan_, output);
+    total_ = n_cells();
+    opt.progress = [this](const Progress& p) {
+      done_ = p.done;
+      elapsed_ = p.elapsed_s;
+    };
+    BatchSummary s;
+    {
+      py::gil_scoped_release release;
+      s = run_batch(plan_.inputs, opt, writer.get());
+      finish_sweep_file(*writer, s, n_cells());
+    }
+    done_ = n_cells() - s.not_run;
+    elapsed_ = s.wall_time;
+    py::dict d;
+    d["device"] = std::string(device_name(s.device_used));
+    d["device_description"] = s.device_description;
+    d["bytes_per_cell"] = s.bytes_per_cell;
+    d["chunks"] = s.chunks;
+    d["wall_time"] = s.wall_time;
+    d["cancelled"] = s.cancelled;
+    d["not_run"] = s.not_run;
+    d["status_counts"] = status_counts(s);
+    return d;
+  }
+  py::tuple progress() const { return py::make_tuple(done_.load(), n_cells(), elapsed_.load()); }
+  void cancel() { cancel_ = true; }
+
+ private:
+  SweepSpec spec_;
+  SweepPlan plan_;
+  std::atomic<bool> cancel_{false};
+  std::atomic<std::size_t> done_{0};
+  std::atomic<double> elapsed_{0.0};
+  std::size_t total_ = 0;
+};
+
+py::list devices() {
+  py::list l;
+  l.append(py::dict(py::arg("name") = "cpu", py::arg("description") = "CPU (OpenMP over cells)"));
+  if (cuda_available()) l.append(py::dict(py::arg("name") = "cuda", py::arg("description") = cuda_device_description()));
+  return l;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "ionflux C++ core (DFN solver). Use the `ionflux` package, not this module directly.";
+  m.attr("__version__") = IONFLUX_VERSION;
+  // UnknownParameter -> KeyError; other input errors (std::invalid_argument) -> ValueError.
+  py::register_exception<UnknownParameter>(m, "UnknownParameterError", PyExc_KeyError);
+  py::register_exception<RuntimeError>(m, "IonfluxRuntimeError", PyExc_RuntimeError);
+
+#ifdef IONFLUX_HAVE_CUDA
+  m.def("has_cuda", []() { return true; }, "True when ionflux was built with the CUDA backend.");
+#else
+  m.def("has_cuda", []() { return false; }, "True when ionflux was built with the CUDA backend.");
+#endif
+  m.def("has_hdf5", &hdf5_available, "True when ionflux was built with HDF5 output.");
+  m.def("cuda_available", &cuda_available, "True when a CUDA device is usable now.");
+  m.def("devices", &devices, "The devices a sweep can run on.");
+  m.def("builtin_sets", &ParameterSet::builtin_names, "Names of the built-in parameter sets.");
+
+  py::class_<ParameterSet>(m, "ParameterSet")
+      .def(py::init(&ParameterSet::load), py::arg("name_or_file"))
+      .def_property_readonly("name", &ParameterSet::name)
+      .def("names", &ParameterSet::names)
+      .def("contains", &ParameterSet::contains)
+      .def("is_function", &ParameterSet::is_function)
+      .def("get", &ParameterSet::get)
+      .def("function_name", [](const ParameterSet& ps, const std::string& k) { return ps.entry(k).function_name; })
+      .def("set", &ParameterSet::set)
+      .def("closest_names", &ParameterSet::closest_names, py::arg("key"), py::arg("count") = 3)
+      .def("validate", &ParameterSet::validate)
+      .def("copy", [](const ParameterSet& ps) { return ParameterSet(ps); });
+
+  m.def("check_parameter_range", &check_parameter_range, py::arg("name"), py::arg("value"));
+  m.def("simulate", &simulate_cell, py::arg("params"), py::arg("current"), py::arg("soc") = py::none(),
+        py::arg("mesh") = py::dict(), py::arg("rtol") = 1e-6, py::arg("atol") = 1e-8, py::arg("period") = 0.0,
+        py::arg("t_end") = 0.0, py::arg("t_eval") = std::vector<double>{}, py::arg("store_states") = true);
+
+  py::class_<SweepRunner>(m, "SweepRunner")
+      .def(py::init<const std::string&, const std::string&>(), py::arg("config_json"),
+           py::arg("source") = "python")
+      .def_property_readonly("n_cells", &SweepRunner::n_cells)
+      .def_property_readonly("varied", &SweepRunner::varied)
+      .def_property_readonly("bytes_per_cell", &SweepRunner::bytes_per_cell)
+      .def("run", &SweepRunner::run, py::arg("output"), py::arg("device") = "auto", py::arg("threads") = 0,
+           py::arg("memory_budget") = 0)
+      .def("progress", &SweepRunner::progress)
+      .def("cancel", &SweepRunner::cancel);
+}
