@@ -95,6 +95,11 @@ struct Bdf {
     if (ypnorm > 0.5 / h) h = 0.5 / ypnorm;
     s.h = h;
     for (int k = 0; k < n; ++k) phi(1)[k] *= h;
+    // The higher differences and the correction are read (for order selection) before
+    // they are first written: start them at zero, whatever the memory held.
+    for (int j = 2; j <= kBdfMaxOrder + 1; ++j)
+      for (int k = 0; k < n; ++k) phi(j)[k] = 0.0;
+    for (int k = 0; k < n; ++k) vec(kEE)[k] = 0.0;
     s.kk = 1;
     s.kused = 0;
     s.hused = 0.0;
@@ -304,11 +309,11 @@ struct Bdf {
       const double cj = s.cj;
       const V w = vec(kEwt);
       double sum = 0.0;
-      const double keep = it == 0 ? 0.0 : 1.0;  // ee starts at zero each step
+      const bool first_iteration = it == 0;  // ee starts at zero each step
       for (int k = 0; k < nn; ++k) {
         const double d = del[k] * sc;
         del[k] = d;
-        ee[k] = keep * ee[k] + d;
+        ee[k] = first_iteration ? d : ee[k] + d;  // (never 0 * ee: ee may hold garbage)
         yy[k] += d;
         yp[k] += cj * d;
         const double x = d * w[k];
