@@ -142,9 +142,10 @@ inline CView view(std::vector<double>& v) { return CView{v.data()}; }
 
 //! Residual F(y, y') into a new vector.
 inline std::vector<double> residual_of(const CellParams& p, const Layout& l, std::vector<double> y,
-                                       std::vector<double> yp) {
+                                       std::vector<double> yp, const Drive* drive = nullptr) {
   std::vector<double> f(static_cast<std::size_t>(l.n_state), 0.0);
-  dfn::residual(p, l, view(y), view(yp), view(f));
+  const Drive d = drive ? *drive : Drive{ControlMode::current, p.current};
+  dfn::residual(p, l, d, view(y), view(yp), view(f));
   return f;
 }
 
@@ -164,6 +165,7 @@ struct Dense {
 inline double typical_size(const CellParams& p, const Layout& l, int k) {
   if (k < 3 * l.nx) return k % 3 == 0 ? p.c_e_init : 1.0;
   if (k < l.off_cn) return 1.0;
+  if (k >= l.off_g) return k == l.kT() ? 300.0 : 1.0;  // I [A], Q [A.h], E [W.h], T [K]
   return k < l.off_cp ? p.neg.c_max : p.pos.c_max;
 }
 
@@ -177,7 +179,7 @@ inline double typical_size(const CellParams& p, const Layout& l, int k) {
 //! dF/dy' is linear, so its columns are exact up to round-off with a unit step.
 inline Dense fd_newton_matrix(const CellParams& p, const Layout& l, const std::vector<double>& y,
                               const std::vector<double>& yp, double cj, const std::vector<double>& row_scale,
-                              Dense* err) {
+                              Dense* err, const Drive* drive = nullptr) {
   const int n = l.n_state;
   Dense m(n);
   if (err) *err = Dense(n);
@@ -187,7 +189,7 @@ inline Dense fd_newton_matrix(const CellParams& p, const Layout& l, const std::v
     y1[k] += h;
     y2[k] -= h;
     const double hh = y1[k] - y2[k];  // the step actually taken (exact in binary)
-    const std::vector<double> f1 = residual_of(p, l, y1, yp), f2 = residual_of(p, l, y2, yp);
+    const std::vector<double> f1 = residual_of(p, l, y1, yp, drive), f2 = residual_of(p, l, y2, yp, drive);
     d.resize(n);
     mag.resize(n);
     for (int r = 0; r < n; ++r) {
@@ -204,7 +206,7 @@ inline Dense fd_newton_matrix(const CellParams& p, const Layout& l, const std::v
     std::vector<double> yp1 = yp, yp2 = yp;
     yp1[k] += 1.0;
     yp2[k] -= 1.0;
-    const std::vector<double> g1 = residual_of(p, l, y, yp1), g2 = residual_of(p, l, y, yp2);
+    const std::vector<double> g1 = residual_of(p, l, y, yp1, drive), g2 = residual_of(p, l, y, yp2, drive);
     for (int r = 0; r < n; ++r) {
       const double dyp = 0.5 * (g1[r] - g2[r]);
       m(r, k) = (4.0 * d2[r] - d1[r]) / 3.0 + cj * dyp;

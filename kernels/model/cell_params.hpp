@@ -89,6 +89,16 @@ IONFLUX_HD inline void derive(CellParams& c) {
   c.sep_tor = pow(c.sep_porosity, c.sep_bruggeman_e);
 }
 
+//! What a protocol step holds fixed.
+enum class ControlMode : int { current = 0, voltage = 1, power = 2 };
+
+//! The control at one instant: mode and set-point (A, positive on discharge; V; or W,
+//! positive on discharge).
+struct Drive {
+  ControlMode mode = ControlMode::current;
+  double value = 0.0;
+};
+
 //! Mesh: finite-volume cells per domain and per particle.
 struct MeshSpec {
   int x_n = 20, x_s = 20, x_p = 20, r_n = 20, r_p = 20;

@@ -18,15 +18,17 @@ struct DfnModel {
   int n;
   int n_norm_;
   double un0, up0;  //!< OCPs at the initial stoichiometries [V] (tolerance references)
+  Drive drive;      //!< the running step's control
   IONFLUX_HD int n_norm() const { return n_norm_; }
   IONFLUX_HD void error_weights(const V& y, double rtol, double atol, double scale, const V& w) const {
     dfn::error_weights(p, l, un0, up0, y, rtol, atol, scale, w);
   }
   IONFLUX_HD void residual(double /*t*/, const V& y, const V& yp, const V& r) const {
-    dfn::residual(p, l, y, yp, r);
+    dfn::residual(p, l, drive, y, yp, r);
   }
-  IONFLUX_HD bool setup(double /*t*/, const V& y, double cj) const {
-    dfn::assemble(p, l, y, cj, false, jac);
+  //! Build and factorise the Newton matrix at (y, y'); f0 = F(t, y, y').
+  IONFLUX_HD bool setup(double /*t*/, const V& y, const V& yp, const V& f0, double cj) const {
+    dfn::assemble(p, l, drive, y, yp, f0, cj, false, jac);
     return dfn::factorize(l, jac);
   }
   IONFLUX_HD void solve(const V& r) const { dfn::solve(l, jac, r); }
@@ -61,6 +63,10 @@ struct CellRun {
 //! potentials from the open-circuit values, j from a uniform reaction distribution.
 template <class V>
 IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const V& y) {
+  y[l.kI()] = p.current;
+  y[l.kQ()] = 0.0;
+  y[l.kE()] = 0.0;
+  y[l.kT()] = p.temperature;
   const double un = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
   const double up = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
   const double i_cell = p.current / p.area;
@@ -80,15 +86,15 @@ IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const
 //! (IDA's YA_YDP_INIT), then set y' of the differential unknowns from the residual.
 //! `res` and `del` are scratch vectors of length n. Returns false if Newton fails.
 template <class V>
-IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, const V& y, const V& yp,
-                                       const V& jac, const V& res, const V& del) {
+IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, const Drive& drive, const V& y,
+                                       const V& yp, const V& jac, const V& res, const V& del) {
   const int n = l.n_state;
   for (int k = 0; k < n; ++k) yp[k] = 0.0;
   bool ok = false;
   for (int it = 0; it < 200; ++it) {
-    dfn::residual(p, l, y, yp, res);
+    dfn::residual(p, l, drive, y, yp, res);
     for (int k = 0; k < n; ++k) del[k] = dfn::is_differential(l, k) ? 0.0 : -res[k];
-    dfn::assemble(p, l, y, 0.0, true, jac);
+    dfn::assemble(p, l, drive, y, yp, res, 0.0, true, jac);
     if (!dfn::factorize(l, jac)) return false;
     dfn::solve(l, jac, del);
     double worst = 0.0;  // largest potential correction [V]
@@ -96,17 +102,18 @@ IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, con
       const double a = fabs(del[3 * i + 1]) + fabs(del[3 * i + 2]);
       if (a > worst) worst = a;
     }
+    const double di = fabs(del[l.kI()]) / (fabs(y[l.kI()]) + 1.0);  // relative current correction
     // damp very large potential corrections (far from the solution sinh is steep)
     const double damp = worst > 0.2 ? 0.2 / worst : 1.0;
     for (int k = 0; k < n; ++k) y[k] += damp * del[k];
-    if (!(worst == worst)) return false;
-    if (damp == 1.0 && worst < 1e-13) {
+    if (!(worst == worst) || !(di == di)) return false;
+    if (damp == 1.0 && worst < 1e-13 && di < 1e-13) {
       ok = true;
       break;
     }
   }
   if (!ok) return false;
-  dfn::residual(p, l, y, yp, res);
+  dfn::residual(p, l, drive, y, yp, res);
   for (int k = 0; k < n; ++k) yp[k] = dfn::is_differential(l, k) ? -res[k] / dfn::mass(p, l, k) : 0.0;
   return true;
 }
@@ -157,7 +164,7 @@ struct CellSolver {
   IONFLUX_HD DfnModel<V> model() const {
     const double un0 = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
     const double up0 = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
-    return DfnModel<V>{p, l, jac(), l.n_state, dfn::norm_count(l), un0, up0};
+    return DfnModel<V>{p, l, jac(), l.n_state, dfn::norm_count(l), un0, up0, Drive{ControlMode::current, p.current}};
   }
 
   IONFLUX_HD double voltage_at(const Bdf<DfnModel<V>, V>& b, double t) const {
@@ -188,7 +195,7 @@ struct CellSolver {
     run.t_final = 0.0;
     const V y = b.phi(0), yp = b.phi(1);
     initial_guess(p, l, y);
-    if (!consistent_init(p, l, y, yp, jac(), b.vec(kRes), b.vec(kDelta))) {
+    if (!consistent_init(p, l, m.drive, y, yp, jac(), b.vec(kRes), b.vec(kDelta))) {
       run.status = CellStatus::init_failure;
       return run.status;
     }

@@ -34,8 +34,7 @@ struct NodeTransport {
   T tp;     //!< t+(c)
 };
 template <class T>
-IONFLUX_HD NodeTransport<T> node_transport(const CellParams& p, const NodeGeom& g, const T& c) {
-  const double temp = p.temperature;
+IONFLUX_HD NodeTransport<T> node_transport(const CellParams& p, const NodeGeom& g, const T& c, double temp) {
   return NodeTransport<T>{fn::electrolyte_conductivity(p.electrolyte_conductivity, c, temp) * g.tor,
                           fn::chi_rt_over_fc(p, c, temp),
                           fn::electrolyte_diffusivity(p.electrolyte_diffusivity, c, temp) * g.tor,
@@ -65,8 +64,7 @@ IONFLUX_HD void electrolyte_face(const NodeGeom& gl, const NodeGeom& gr, const N
 //! Butler-Volmer pore-wall flux (symmetric, n_e = 1) [A/m2].
 template <class T>
 IONFLUX_HD T butler_volmer(const CellParams& p, const ElectrodeParams& e, const T& ce, const T& phie, const T& phis,
-                           const T& csurf) {
-  const double temp = p.temperature;
+                           const T& csurf, double temp) {
   const T j0 = fn::exchange_current(e, ce, csurf, temp, p.c_e_init);
   const T u = fn::ocp(e, csurf / e.c_max, temp, p.t_ref);
   const T eta = phis - phie - u;
@@ -94,34 +92,37 @@ IONFLUX_HD inline Shell shell(double radius, int nr, int k) {
 
 //! Radial flux N = -D dc/dr at the interior edge between shells k and k+1 [mol/m2/s].
 template <class T>
-IONFLUX_HD T particle_face(const CellParams& p, const ElectrodeParams& e, double dr, const T& ck, const T& ck1) {
-  const T dl = fn::particle_diffusivity(e, ck, p.temperature);
-  const T dr_ = fn::particle_diffusivity(e, ck1, p.temperature);
+IONFLUX_HD T particle_face(const ElectrodeParams& e, double dr, const T& ck, const T& ck1, double temp) {
+  const T dl = fn::particle_diffusivity(e, ck, temp);
+  const T dr_ = fn::particle_diffusivity(e, ck1, temp);
   return -harmonic_face(dl, dr_, dr, dr) * (ck1 - ck) / dr;
 }
 
 //! Terminal voltage: phi_s,p extrapolated linearly to x = L from the last two nodes.
+IONFLUX_HD inline double voltage_weight_last() { return 1.5; }
+IONFLUX_HD inline double voltage_weight_before() { return -0.5; }
 template <class V>
 IONFLUX_HD inline double terminal_voltage(const Layout& l, const V& y) {
   const int last = l.nx - 1;
-  return 1.5 * y[3 * last + 2] - 0.5 * y[3 * (last - 1) + 2];
+  return voltage_weight_last() * y[3 * last + 2] + voltage_weight_before() * y[3 * (last - 1) + 2];
 }
 
-//! Is unknown k differential (has a time derivative)?
+//! Is unknown k differential (has a time derivative)? (c_e, shells, Q, E, T; the
+//! temperature's derivative is zero when isothermal.)
 IONFLUX_HD inline bool is_differential(const Layout& l, int k) {
   if (k < 3 * l.nx) return k % 3 == 0;
-  return k >= l.off_cn;
+  return k >= l.off_cn && k != l.kI();
 }
-//! Mass-matrix entry of unknown k (eps for c_e, 1 for shells, 0 for algebraic).
+//! Mass-matrix entry of unknown k (eps for c_e, 1 for shells and Q, E, T, 0 for algebraic).
 IONFLUX_HD inline double mass(const CellParams& p, const Layout& l, int k) {
   if (k < 3 * l.nx) return (k % 3 == 0) ? node_geom(p, l, k / 3).eps : 0.0;
-  return k >= l.off_cn ? 1.0 : 0.0;
+  return is_differential(l, k) ? 1.0 : 0.0;
 }
-//! Does unknown k take part in error and convergence norms? (j and the separator's
-//! unused phi_s slot do not: they are not PyBaMM states.)
+//! Does unknown k take part in error and convergence norms? (j, the separator's
+//! unused phi_s slot and the energy do not: they are not PyBaMM states.)
 IONFLUX_HD inline bool in_norm(const Layout& l, int k) {
   if (k < 3 * l.nx) return !(k % 3 == 2 && l.domain(k / 3) == 1);
-  return k >= l.off_cn;
+  return k >= l.off_cn && k != l.kE();
 }
 
 //! Error weights w_k = scale / (rtol |y_k - ref_k| + atol s_k) with PyBaMM's variable
@@ -141,7 +142,11 @@ IONFLUX_HD inline void error_weights(const CellParams& p, const Layout& l, doubl
   for (int k = l.off_j; k < l.off_cn; ++k) w[k] = 0.0;
   const double an = atol * p.neg.c_max, ap = atol * p.pos.c_max;
   for (int k = l.off_cn; k < l.off_cp; ++k) w[k] = scale / (rtol * fabs(y[k]) + an);
-  for (int k = l.off_cp; k < l.n_state; ++k) w[k] = scale / (rtol * fabs(y[k]) + ap);
+  for (int k = l.off_cp; k < l.off_g; ++k) w[k] = scale / (rtol * fabs(y[k]) + ap);
+  w[l.kI()] = scale / (rtol * fabs(y[l.kI()]) + atol);
+  w[l.kQ()] = scale / (rtol * fabs(y[l.kQ()]) + atol);
+  w[l.kE()] = 0.0;
+  w[l.kT()] = scale / (rtol * fabs(y[l.kT()]) + atol);
 }
 
 //! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
@@ -149,15 +154,15 @@ IONFLUX_HD inline void error_weights(const CellParams& p, const Layout& l, doubl
 //! F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),  g_k = (k+1)^2 N_{k+1/2},
 //! N = -D dc/dr inside and N = j / F at the surface.
 template <class V>
-IONFLUX_HD inline void particle_residual(const CellParams& p, const Layout& l, const ElectrodeParams& e, int first,
-                                         int last, const V& y, const V& yp, const V& f) {
+IONFLUX_HD inline void particle_residual(const Layout& l, const ElectrodeParams& e, int first, int last,
+                                         const V& y, const V& yp, const V& f, double temp) {
   const int nr = l.nr(first);
   const int cnt = last - first;  // nodes of this electrode: shell k of them is contiguous
   const double dr = e.particle_radius / nr;
   const int jb = l.j_index(first);
   if (fn::particle_diffusivity_is_constant(e)) {
     // shell-outer loops: geometric factors once per shell, node loops contiguous
-    const double d_dr = fn::particle_diffusivity(e, 0.0, p.temperature) / dr;
+    const double d_dr = fn::particle_diffusivity(e, 0.0, temp) / dr;
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
       const double fac = 3.0 / (dr * (3.0 * k * k1 + 1.0));
@@ -186,8 +191,8 @@ IONFLUX_HD inline void particle_residual(const CellParams& p, const Layout& l, c
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
       const int ik = l.cs_index(i, k);
-      const double g_out = (k + 1 < nr) ? k1 * k1 * particle_face(p, e, dr, static_cast<double>(y[ik]),
-                                                                  static_cast<double>(y[l.cs_index(i, k + 1)]))
+      const double g_out = (k + 1 < nr) ? k1 * k1 * particle_face(e, dr, static_cast<double>(y[ik]),
+                                                                  static_cast<double>(y[l.cs_index(i, k + 1)]), temp)
                                         : k1 * k1 * y[l.j_index(i)] / constants::F;
       f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
       g_in = g_out;
@@ -196,20 +201,25 @@ IONFLUX_HD inline void particle_residual(const CellParams& p, const Layout& l, c
 }
 
 //! Number of unknowns that take part in the norms.
-IONFLUX_HD inline int norm_count(const Layout& l) { return 2 * l.nx + (l.nn + l.np) + l.nn * l.rn + l.np * l.rp; }
+IONFLUX_HD inline int norm_count(const Layout& l) {
+  return 2 * l.nx + (l.nn + l.np) + l.nn * l.rn + l.np * l.rp + 3;  // + I, Q, T
+}
 
-//! Residual F(t, y, y') (time enters only through the applied current, constant here).
-//! Units: c_e rows mol/m3/s, phi rows A/m3, j rows A/m2, shell rows mol/m3/s.
+//! Residual F(t, y, y') under the control `drive` (the running step's mode and its
+//! set-point at t). Units: c_e rows mol/m3/s, phi rows A/m3, j rows A/m2, shell rows
+//! mol/m3/s; globals: control row (A, V or W), Q and E rows per hour, T row K/s.
 template <class V>
-IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y, const V& yp,
+IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Drive& drive, const V& y, const V& yp,
                                 const V& f) {
-  const double i_cell = p.current / p.area;
+  const double current = y[l.kI()];
+  const double temp = y[l.kT()];
+  const double i_cell = current / p.area;
   // Electrolyte rows, one node at a time: the face flux on the right of node i is the
   // one on the left of node i+1 (carried in registers, not re-read from f).
   const NodeGeom dom_geom[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
   const double inv_dx[3] = {1.0 / dom_geom[0].dx, 1.0 / dom_geom[1].dx, 1.0 / dom_geom[2].dx};
   NodeGeom gl = dom_geom[0];
-  NodeTransport<double> tl = node_transport(p, gl, static_cast<double>(y[0]));
+  NodeTransport<double> tl = node_transport(p, gl, static_cast<double>(y[0]), temp);
   double n_left = 0.0, ie_left = 0.0;  // zero-flux boundaries at x = 0 and x = L
   for (int i = 0; i < l.nx; ++i) {
     double n_right = 0.0, ie_right = 0.0;
@@ -217,7 +227,7 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y
     NodeTransport<double> tr = tl;
     if (i + 1 < l.nx) {
       gr = dom_geom[l.domain(i + 1)];
-      tr = node_transport(p, gr, static_cast<double>(y[3 * i + 3]));
+      tr = node_transport(p, gr, static_cast<double>(y[3 * i + 3]), temp);
       electrolyte_face(gl, gr, tl, tr, static_cast<double>(y[3 * i]), static_cast<double>(y[3 * i + 3]),
                        static_cast<double>(y[3 * i + 1]), static_cast<double>(y[3 * i + 4]), n_right, ie_right);
     }
@@ -251,10 +261,27 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y
     f[3 * i + 2] = (is_r - is_l) / g.dx + g.a * j;
     // kinetics
     const double cs = surface_concentration(l, y, i);
-    f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs);
+    f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs, temp);
   }
-  particle_residual(p, l, p.neg, 0, l.nn, y, yp, f);
-  particle_residual(p, l, p.pos, l.nn + l.ns, l.nx, y, yp, f);
+  particle_residual(l, p.neg, 0, l.nn, y, yp, f, temp);
+  particle_residual(l, p.pos, l.nn + l.ns, l.nx, y, yp, f, temp);
+  // globals
+  const double volt = terminal_voltage(l, y);
+  switch (drive.mode) {
+    case ControlMode::voltage: f[l.kI()] = volt - drive.value; break;
+    case ControlMode::power: f[l.kI()] = current * volt - drive.value; break;
+    default: f[l.kI()] = current - drive.value; break;
+  }
+  f[l.kQ()] = yp[l.kQ()] - current / 3600.0;
+  f[l.kE()] = yp[l.kE()] - current * volt / 3600.0;
+  f[l.kT()] = yp[l.kT()];  // isothermal: the temperature stays at its initial value
+}
+
+//! Residual under constant-current control at the cell's `current` (the single-step
+//! protocol of a plain discharge).
+template <class V>
+IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y, const V& yp, const V& f) {
+  residual(p, l, Drive{ControlMode::current, p.current}, y, yp, f);
 }
 
 }  // namespace dfn

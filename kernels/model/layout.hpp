@@ -14,13 +14,17 @@ namespace ionflux {
 //!                          off_cn + k*nn + i (the nodes of one shell are contiguous, so the
 //!                          particle loops over nodes vectorise)
 //!   [off_cp, +np*rp)       positive particle shells, likewise
-//! Always address shells through cs_index(i, k).
+//!   [off_g, +4)            the cell's global unknowns: current I [A] (algebraic; its
+//!                          equation is the step's control: current, voltage or power),
+//!                          discharge capacity Q [A.h], energy E [W.h] (dQ/dt = I/3600,
+//!                          dE/dt = I V/3600) and temperature T [K] (lumped, or constant)
+//! Always address shells through cs_index(i, k) and globals through kI() etc.
 struct Layout {
   int nn, ns, np, nx, rn, rp;
-  int off_j, off_cn, off_cp, n_state;
+  int off_j, off_cn, off_cp, off_g, n_state;
   // Jacobian / factor storage (see newton.hpp): jac_node doubles per x node, then
   // kShellSlots arrays of n_shells (structure of arrays, indexed like the shells).
-  int jac_node, off_part, n_shells, jac_size;
+  int jac_node, off_part, n_shells, off_border, jac_size;
 
   IONFLUX_HD static Layout make(const MeshSpec& m) {
     Layout l{};
@@ -33,11 +37,15 @@ struct Layout {
     l.off_j = 3 * l.nx;
     l.off_cn = l.off_j + l.nn + l.np;
     l.off_cp = l.off_cn + l.nn * l.rn;
-    l.n_state = l.off_cp + l.np * l.rp;
+    l.off_g = l.off_cp + l.np * l.rp;
+    l.n_state = l.off_g + 4;
     l.jac_node = 48;
     l.off_part = l.jac_node * l.nx;
     l.n_shells = l.nn * l.rn + l.np * l.rp;
-    l.jac_size = l.off_part + 4 * l.n_shells;
+    // border storage: W_I and W_T (A^-1 times the border columns; n_state each, the
+    // tail holding the border rows' own entries), then 16 scalars (see newton.hpp)
+    l.off_border = l.off_part + 4 * l.n_shells;
+    l.jac_size = l.off_border + 2 * l.n_state + 16;
     return l;
   }
   IONFLUX_HD int domain(int i) const { return i < nn ? 0 : (i < nn + ns ? 1 : 2); }
@@ -52,6 +60,10 @@ struct Layout {
     return i < nn ? off_cn + k * nn + i : off_cp + k * np + (i - nn - ns);
   }
   IONFLUX_HD int nr(int i) const { return i < nn ? rn : rp; }
+  IONFLUX_HD int kI() const { return off_g; }
+  IONFLUX_HD int kQ() const { return off_g + 1; }
+  IONFLUX_HD int kE() const { return off_g + 2; }
+  IONFLUX_HD int kT() const { return off_g + 3; }
   //! Index of factor slot `slot` for shell k of node i (same ordering as the shells).
   IONFLUX_HD int part_index(int slot, int i, int k) const { return off_part + slot * n_shells + cs_index(i, k) - off_cn; }
 };

@@ -38,12 +38,13 @@ IONFLUX_HD inline void store(const V& s, int off, const double* m, int n) {
   for (int k = 0; k < n; ++k) s[off + k] = m[k];
 }
 
-//! Assemble the Newton matrix dF/dy + cj dF/dy' at y into `jac`.
+//! Assemble the block part of the Newton matrix dF/dy + cj dF/dy' at y (every row and
+//! column before the globals) into `jac`, at temperature `temp`.
 //! With `ic` true, the rows of differential unknowns become identity rows (their
 //! corrections are zero): the matrix of the consistent-initialisation problem.
 template <class V>
-IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y, double cj, bool ic,
-                                const V& jac) {
+IONFLUX_HD inline void assemble_block(const CellParams& p, const Layout& l, const V& y, double cj, bool ic,
+                                      double temp, const V& jac) {
   const int JN = l.jac_node;
   for (int k = 0; k < l.off_part; ++k) jac[k] = 0.0;
   for (int i = 0; i < l.nx; ++i) {
@@ -67,10 +68,10 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
     return r;
   };
   NodeGeom gl = node_geom(p, l, 0);
-  NodeTransport<D1> tl = node_transport(p, gl, D1::variable(y[0], 0));
+  NodeTransport<D1> tl = node_transport(p, gl, D1::variable(y[0], 0), temp);
   for (int i = 0; i + 1 < l.nx; ++i) {
     const NodeGeom gr = node_geom(p, l, i + 1);
-    const NodeTransport<D1> tr = node_transport(p, gr, D1::variable(y[3 * i + 3], 0));
+    const NodeTransport<D1> tr = node_transport(p, gr, D1::variable(y[3 * i + 3], 0), temp);
     D4 nf, ie;
     const D4 cl = D4::variable(y[3 * i], 0), cr = D4::variable(y[3 * i + 3], 1);
     electrolyte_face(gl, gr, lift(tl, 0), lift(tr, 1), cl, cr, D4::variable(y[3 * i + 1], 2),
@@ -115,7 +116,8 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
     // kinetics: F_j = j - BV(c_e, phi_e, phi_s, c_surf)
     const int nr = l.nr(i);
     const D4 bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1),
-                                D4::variable(y[3 * i + 2], 2), D4::variable(surface_concentration(l, y, i), 3));
+                                D4::variable(y[3 * i + 2], 2), D4::variable(surface_concentration(l, y, i), 3),
+                                temp);
     jac[b + kK + 0] = -bv.d[0];
     jac[b + kK + 1] = -bv.d[1];
     jac[b + kK + 2] = -bv.d[2];
@@ -143,11 +145,11 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
         double dn0, dn1;  // dN/dc_k, dN/dc_{k+1}
         const double ck = y[l.cs_index(i, k)], ck1 = y[l.cs_index(i, k + 1)];
         if (const_d) {
-          const double dk = fn::particle_diffusivity(e, ck, p.temperature);
+          const double dk = fn::particle_diffusivity(e, ck, temp);
           dn0 = dk / dr;
           dn1 = -dk / dr;
         } else {
-          const D2 nf = particle_face(p, e, dr, D2::variable(ck, 0), D2::variable(ck1, 1));
+          const D2 nf = particle_face(e, dr, D2::variable(ck, 0), D2::variable(ck1, 1), temp);
           dn0 = nf.d[0];
           dn1 = nf.d[1];
         }
@@ -160,9 +162,9 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const V& y
   }
 }
 
-//! Factorise the assembled matrix in place. Returns false on a singular pivot.
+//! Factorise the block part in place. Returns false on a singular pivot.
 template <class V>
-IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
+IONFLUX_HD inline bool factorize_block(const Layout& l, const V& jac) {
   const int JN = l.jac_node;
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
@@ -263,9 +265,9 @@ IONFLUX_HD inline void shell_solves(const Layout& l, const V& jac, const V& r, i
   }
 }
 
-//! Solve (factorised matrix) x = r in place.
+//! Solve A x = r in place for the block part (entries before the globals).
 template <class V>
-IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
+IONFLUX_HD inline void solve_block(const Layout& l, const V& jac, const V& r) {
   const int JN = l.jac_node;
   // 1. particle solves (u = A^-1 r_s) and elimination of j
   shell_solves(l, jac, r, 0);
@@ -329,6 +331,134 @@ IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
       }
     }
   }
+}
+
+// The globals border the block system (DESIGN.md, appendix step 5). Unknowns I
+// (current) and T (temperature) couple both ways: column b_I (the current enters the
+// positive collector's boundary flux), b_T (temperature enters every parameter
+// function; its column is taken by a finite difference, one extra residual per
+// matrix), and their own rows. Q and E depend on the rest but nothing depends on them,
+// so they are solved last. W_I = A^-1 b_I and W_T = A^-1 b_T are stored; the 2x2 Schur
+// complement S = D - C W is inverted at factorisation.
+enum BorderSlot : int {
+  kbCjQ = 0,   // coefficient of dQ in the Q row (cj, or 1 in the initialisation problem)
+  kbIc,        // 1 in the initialisation problem
+  kbBI,        // b_I entry: dF/dI of the last positive phi_s row
+  kbCII,       // dF_I/dI
+  kbCIN,       // dF_I/dphi_s(last)
+  kbCIN1,      // dF_I/dphi_s(last - 1)
+  kbDIT,       // dF_I/dT
+  kbDTT,       // dF_T/dT
+  kbS00, kbS01, kbS10, kbS11,  // inverse Schur complement
+  kbV,         // terminal voltage at the matrix's state
+  kbCur,       // current at the matrix's state
+};
+
+template <class V>
+IONFLUX_HD inline V border_w(const Layout& l, const V& jac, int which) {
+  return jac.sub(l.off_border + which * l.n_state);
+}
+template <class V>
+IONFLUX_HD inline int border_scalar(const Layout& l, int slot) {
+  return l.off_border + 2 * l.n_state + slot;
+}
+
+//! Assemble the whole Newton matrix at (y, y'), where f0 = F(t, y, y') has been
+//! evaluated already (for the temperature column's finite difference; y is restored).
+template <class V>
+IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const Drive& drive, const V& y, const V& yp,
+                                const V& f0, double cj, bool ic, const V& jac) {
+  const double temp = y[l.kT()];
+  assemble_block(p, l, y, cj, ic, temp, jac);
+  auto bs = [&](int slot) -> double& { return jac[border_scalar<V>(l, slot)]; };
+  const int last = l.nx - 1;
+  const double volt = terminal_voltage(l, y), cur = y[l.kI()];
+  bs(kbV) = volt;
+  bs(kbCur) = cur;
+  bs(kbIc) = ic ? 1.0 : 0.0;
+  bs(kbCjQ) = ic ? 1.0 : cj;
+  bs(kbBI) = 1.0 / (p.area * (p.pos.thickness / l.np));
+  switch (drive.mode) {
+    case ControlMode::voltage:
+      bs(kbCII) = 0.0;
+      bs(kbCIN) = voltage_weight_last();
+      bs(kbCIN1) = voltage_weight_before();
+      break;
+    case ControlMode::power:
+      bs(kbCII) = volt;
+      bs(kbCIN) = cur * voltage_weight_last();
+      bs(kbCIN1) = cur * voltage_weight_before();
+      break;
+    default:
+      bs(kbCII) = 1.0;
+      bs(kbCIN) = 0.0;
+      bs(kbCIN1) = 0.0;
+      break;
+  }
+  (void)last;
+  // temperature column by a forward difference
+  const V wt = border_w(l, jac, 1);
+  const double dt = 1e-6 * (fabs(temp) + 1.0);
+  y[l.kT()] = temp + dt;
+  residual(p, l, drive, y, yp, wt);
+  y[l.kT()] = temp;
+  for (int k = 0; k < l.n_state; ++k) wt[k] = (wt[k] - f0[k]) / dt;
+  if (ic) {  // differential rows are identity rows: no temperature coupling there
+    for (int k = 0; k < l.off_g; ++k)
+      if (is_differential(l, k)) wt[k] = 0.0;
+  }
+  bs(kbDIT) = wt[l.kI()];
+  bs(kbDTT) = ic ? 1.0 : cj + wt[l.kT()];
+}
+
+//! Factorise the whole matrix. Returns false on a singular pivot.
+template <class V>
+IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
+  if (!factorize_block(l, jac)) return false;
+  auto bs = [&](int slot) -> double& { return jac[border_scalar<V>(l, slot)]; };
+  const int pn = 3 * (l.nx - 1) + 2, pn1 = 3 * (l.nx - 2) + 2;
+  const V wi = border_w(l, jac, 0), wt = border_w(l, jac, 1);
+  for (int k = 0; k < l.off_g; ++k) wi[k] = 0.0;
+  wi[pn] = bs(kbBI);
+  solve_block(l, jac, wi);
+  solve_block(l, jac, wt);
+  // S = D - C W with C = [c_I; 0] (the temperature row has no block coupling)
+  const double s00 = bs(kbCII) - (bs(kbCIN) * wi[pn] + bs(kbCIN1) * wi[pn1]);
+  const double s01 = bs(kbDIT) - (bs(kbCIN) * wt[pn] + bs(kbCIN1) * wt[pn1]);
+  const double s10 = 0.0, s11 = bs(kbDTT);
+  const double det = s00 * s11 - s01 * s10;
+  if (!(fabs(det) > 0.0)) return false;
+  bs(kbS00) = s11 / det;
+  bs(kbS01) = -s01 / det;
+  bs(kbS10) = -s10 / det;
+  bs(kbS11) = s00 / det;
+  return true;
+}
+
+//! Solve (factorised matrix) x = r in place, for every unknown.
+template <class V>
+IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
+  auto bs = [&](int slot) -> double { return jac[border_scalar<V>(l, slot)]; };
+  const int pn = 3 * (l.nx - 1) + 2, pn1 = 3 * (l.nx - 2) + 2;
+  solve_block(l, jac, r);  // z = A^-1 r_A
+  const double gi = r[l.kI()] - (bs(kbCIN) * r[pn] + bs(kbCIN1) * r[pn1]);
+  const double gt = r[l.kT()];
+  const double di = bs(kbS00) * gi + bs(kbS01) * gt;
+  const double dt = bs(kbS10) * gi + bs(kbS11) * gt;
+  const V wi = border_w(l, jac, 0), wt = border_w(l, jac, 1);
+  for (int k = 0; k < l.off_g; ++k) r[k] -= wi[k] * di + wt[k] * dt;
+  r[l.kI()] = di;
+  r[l.kT()] = dt;
+  // Q and E: nothing depends on them
+  if (bs(kbIc) != 0.0) {
+    r[l.kQ()] = r[l.kQ()];
+    r[l.kE()] = r[l.kE()];
+    return;
+  }
+  const double cq = bs(kbCjQ);
+  const double dv = voltage_weight_last() * r[pn] + voltage_weight_before() * r[pn1];
+  r[l.kQ()] = (r[l.kQ()] + di / 3600.0) / cq;
+  r[l.kE()] = (r[l.kE()] + (bs(kbV) * di + bs(kbCur) * dv) / 3600.0) / cq;
 }
 
 }  // namespace dfn

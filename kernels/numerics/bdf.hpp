@@ -294,7 +294,7 @@ struct Bdf {
       ++s.nsetups;
       s.nst_lset = s.nst;
       s.jac_current = true;
-      s.have_jac = m.setup(tn1, yy, s.cj);
+      s.have_jac = m.setup(tn1, yy, yp, res, s.cj);
       if (!s.have_jac) return 2;
       s.cjold = s.cj;
       s.cjratio = 1.0;

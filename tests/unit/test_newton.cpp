@@ -74,15 +74,23 @@ void make_state(const CellParams& p, const Layout& l, std::vector<double>& y, st
   const double slope = y[3 * (l.nn - 1) + 1] - y[3 * (l.nn - 2) + 1];
   for (int i = l.nn; i < l.nx; ++i) y[3 * i + 1] = y[3 * (i - 1) + 1] + 0.5 * slope - 1e-3;
   for (int i = l.nn + l.ns; i < l.nx; ++i) y[3 * i + 2] = y[3 * i + 1] + usurf(i) - (0.03 + 0.005 * (i - l.nn));
+  // globals: a current, some capacity and energy drawn, a temperature off the reference
+  // (so that the temperature column is not trivially zero)
+  y[l.kI()] = p.current;
+  y[l.kQ()] = 0.3;
+  y[l.kE()] = 1.1;
+  y[l.kT()] = 305.0;
+  yp[l.kQ()] = p.current / 3600.0;
+  yp[l.kE()] = 3.7 * p.current / 3600.0;
 }
 
 //! Row term scales for the FD round-off estimate: T_r = sum_c |M_rc| |y_c| + |F_r|, from
 //! a first FD pass without error estimate.
 std::vector<double> row_scales(const CellParams& p, const Layout& l, const std::vector<double>& y,
-                               const std::vector<double>& yp, double cj) {
+                               const std::vector<double>& yp, double cj, const Drive& drive) {
   const int n = l.n_state;
-  const Dense m0 = testing::fd_newton_matrix(p, l, y, yp, cj, std::vector<double>(n, 0.0), nullptr);
-  const std::vector<double> f = testing::residual_of(p, l, y, yp);
+  const Dense m0 = testing::fd_newton_matrix(p, l, y, yp, cj, std::vector<double>(n, 0.0), nullptr, &drive);
+  const std::vector<double> f = testing::residual_of(p, l, y, yp, &drive);
   std::vector<double> t(n, 0.0);
   for (int r = 0; r < n; ++r) {
     t[r] = std::fabs(f[r]);
@@ -95,6 +103,7 @@ struct Case {
   std::string set;
   double cj;
   bool ic;
+  ControlMode mode = ControlMode::current;
 };
 
 class CondensedNewton : public ::testing::TestWithParam<Case> {};
@@ -104,13 +113,18 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
   const CellParams p = testing::cell_of(cs.set, cs.set == "Chen2020" ? 5.0 : 0.680616);
   const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 4, 5));
   const int n = l.n_state;
-  ASSERT_EQ(n, 3 * 8 + 6 + 3 * 4 + 3 * 5);
+  ASSERT_EQ(n, 3 * 8 + 6 + 3 * 4 + 3 * 5 + 4);
   std::vector<double> y, yp;
   make_state(p, l, y, yp);
+  // the control: the set's current, or a voltage / power near the state's own
+  const double v_state = dfn::terminal_voltage(l, y);
+  const Drive drive{cs.mode, cs.mode == ControlMode::voltage ? v_state - 0.01
+                             : cs.mode == ControlMode::power ? 0.9 * p.current * v_state
+                                                             : p.current};
 
   const double cj_fd = cs.ic ? 0.0 : cs.cj;
   Dense err;
-  Dense m = testing::fd_newton_matrix(p, l, y, yp, cj_fd, row_scales(p, l, y, yp, cj_fd), &err);
+  Dense m = testing::fd_newton_matrix(p, l, y, yp, cj_fd, row_scales(p, l, y, yp, cj_fd, drive), &err, &drive);
   if (cs.ic) {
     // Consistent-initialisation matrix: differential rows become identity rows.
     for (int r = 0; r < n; ++r) {
@@ -123,8 +137,9 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
   }
 
   std::vector<double> jac(l.jac_size, 0.0);
-  CView yv{y.data()}, jv{jac.data()};
-  dfn::assemble(p, l, yv, cs.cj, cs.ic, jv);
+  std::vector<double> f0 = testing::residual_of(p, l, y, yp, &drive);
+  CView yv{y.data()}, ypv{yp.data()}, f0v{f0.data()}, jv{jac.data()};
+  dfn::assemble(p, l, drive, yv, ypv, f0v, cs.cj, cs.ic, jv);
 
   // ---- entry by entry ------------------------------------------------------------
   Dense covered(n);  // 1 where the block storage represents the entry
@@ -167,6 +182,36 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
       if (k + 1 < nr) expect_entry(cs(k), cs(k + 1), jac[l.part_index(dfn::kSup, src, k)], "shell sup");
     }
   }
+  // The border: the current's column and row, the temperature's column (a forward
+  // difference in the solver, so compared with a bound of its own: its truncation error
+  // is about dT/2 |d2F/dT2| <~ 1e-6 of the entry, plus the difference's round-off
+  // eps |F| / dT, with dT = 1e-6 (T + 1)), and the Q, E, T rows.
+  auto bs = [&](int slot) { return jac[dfn::border_scalar<CView>(l, slot)]; };
+  const int pn = 3 * (l.nx - 1) + 2, pn1 = 3 * (l.nx - 2) + 2;
+  const int kI = l.kI(), kQ = l.kQ(), kE = l.kE(), kT = l.kT();
+  expect_entry(pn, kI, bs(dfn::kbBI), "b_I");
+  expect_entry(kI, kI, bs(dfn::kbCII), "dF_I/dI");
+  expect_entry(kI, pn, bs(dfn::kbCIN), "dF_I/dphi_N");
+  expect_entry(kI, pn1, bs(dfn::kbCIN1), "dF_I/dphi_N-1");
+  expect_entry(kI, kT, bs(dfn::kbDIT), "dF_I/dT");
+  expect_entry(kT, kT, bs(dfn::kbDTT), "dF_T/dT");
+  const CView wt = dfn::border_w(l, jv, 1);
+  const double dtemp = 1e-6 * (y[kT] + 1.0);
+  for (int r = 0; r < l.off_g; ++r) {
+    covered(r, kT) = 1.0;
+    const double bound = err(r, kT) + 1e-5 * std::fabs(m(r, kT)) + 8.0 * kEps * (std::fabs(f0[r]) + 1.0) / dtemp;
+    EXPECT_LE(std::fabs(wt[r] - m(r, kT)), bound) << "temperature column row " << r;
+    ++checked;
+  }
+  const double cq = cs.ic ? 1.0 : cs.cj;
+  expect_entry(kQ, kQ, cq, "dF_Q/dQ");
+  expect_entry(kE, kE, cq, "dF_E/dE");
+  if (!cs.ic) {
+    expect_entry(kQ, kI, -1.0 / 3600.0, "dF_Q/dI");
+    expect_entry(kE, kI, -v_state / 3600.0, "dF_E/dI");
+    expect_entry(kE, pn, -y[kI] / 3600.0 * dfn::voltage_weight_last(), "dF_E/dphi_N");
+    expect_entry(kE, pn1, -y[kI] / 3600.0 * dfn::voltage_weight_before(), "dF_E/dphi_N-1");
+  }
   // Everything the block storage does not represent must be zero in M.
   for (int r = 0; r < n; ++r)
     for (int c = 0; c < n; ++c)
@@ -177,10 +222,15 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
   ::testing::Test::RecordProperty("max_rel_entry_diff", testing::sci(worst));
 
   // ---- solve ---------------------------------------------------------------------
+  // "The same Newton matrix": the dense one takes the solver's own temperature column.
+  for (int r = 0; r < l.off_g; ++r) {
+    m(r, kT) = wt[r];
+    err(r, kT) = 0.0;
+  }
   ASSERT_TRUE(dfn::factorize(l, jv));
   // Right-hand side with realistic row magnitudes: a residual-like vector.
   std::vector<double> rhs(n);
-  const std::vector<double> f = testing::residual_of(p, l, y, yp);
+  const std::vector<double> f = testing::residual_of(p, l, y, yp, &drive);
   for (int k = 0; k < n; ++k) rhs[k] = f[k] * (1.0 + 0.3 * std::sin(1.7 * k)) + 1e-3 * std::cos(0.9 * k);
   if (cs.ic)
     for (int k = 0; k < n; ++k)
@@ -229,10 +279,16 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(Cases, CondensedNewton,
                          ::testing::Values(Case{"Chen2020", 1e-2, false}, Case{"Chen2020", 1.0, false},
                                            Case{"Chen2020", 0.0, true}, Case{"Marquis2019", 1e-2, false},
-                                           Case{"Marquis2019", 1.0, false}, Case{"Marquis2019", 0.0, true}),
+                                           Case{"Marquis2019", 1.0, false}, Case{"Marquis2019", 0.0, true},
+                                           Case{"Chen2020", 1e-2, false, ControlMode::voltage},
+                                           Case{"Chen2020", 0.0, true, ControlMode::voltage},
+                                           Case{"Marquis2019", 1.0, false, ControlMode::power},
+                                           Case{"Marquis2019", 0.0, true, ControlMode::power}),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            std::string s = info.param.set + (info.param.ic ? "_ic" : "_cj");
                            if (!info.param.ic) s += info.param.cj == 1.0 ? "1" : "1em2";
+                           if (info.param.mode == ControlMode::voltage) s += "_voltage";
+                           if (info.param.mode == ControlMode::power) s += "_power";
                            return s;
                          });
 

@@ -62,6 +62,8 @@ TEST_P(ResidualAtRest, ExactlyConsistentStateHasZeroResidual) {
     y[l.j_index(i)] = 0.0;
     for (int k = 0; k < l.nr(i); ++k) y[l.cs_index(i, k)] = g.e->c_init;
   }
+  y[l.kI()] = p.current;
+  y[l.kT()] = p.temperature;
   const std::vector<double> f = testing::residual_of(p, l, y, yp);
   const std::vector<double> t = term_scales(p, l, y, yp);
   double worst = 0.0;
@@ -90,7 +92,7 @@ TEST_P(ConsistentInit, AlgebraicRowsVanishAndDerivativesSatisfyTheResidual) {
   std::vector<double> y(n), yp(n), jac(l.jac_size), res(n), del(n);
   initial_guess(p, l, CView{y.data()});
   const std::vector<double> y_guess = y;
-  ASSERT_TRUE(consistent_init(p, l, CView{y.data()}, CView{yp.data()}, CView{jac.data()}, CView{res.data()},
+  ASSERT_TRUE(consistent_init(p, l, Drive{ControlMode::current, p.current}, CView{y.data()}, CView{yp.data()}, CView{jac.data()}, CView{res.data()},
                               CView{del.data()}));
   // Concentrations are held; only potentials and j move.
   for (int k = 0; k < n; ++k)
@@ -150,7 +152,7 @@ TEST(ConsistentInitVsPyBaMM, Chen2020OneCDefaultMesh) {
   const auto guess = init["initial_guess_before_consistent_init"];
   EXPECT_NEAR(y[1], guess["Electrolyte potential [V]"][0].get<double>(), 1e-14);
   EXPECT_NEAR(y[3 * (l.nx - 1) + 2], guess["Positive electrode potential [V]"][0].get<double>(), 1e-14);
-  ASSERT_TRUE(consistent_init(p, l, CView{y.data()}, CView{yp.data()}, CView{jac.data()}, CView{res.data()},
+  ASSERT_TRUE(consistent_init(p, l, Drive{ControlMode::current, p.current}, CView{y.data()}, CView{yp.data()}, CView{jac.data()}, CView{res.data()},
                               CView{del.data()}));
   const auto phie = testing::to_vec(init["Electrolyte potential [V]"]);
   const auto phisn = testing::to_vec(init["Negative electrode potential [V]"]);
