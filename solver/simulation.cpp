@@ -14,14 +14,17 @@ struct VectorSink {
   bool store;
   int n;
   bool wants_state() const { return store; }
-  void record(double t, double v, double i, double q, const CView& y) {
-    sol.time.push_back(t);
-    sol.voltage.push_back(v);
-    sol.current.push_back(i);
-    sol.capacity.push_back(q);
+  void record(const OutputPoint& o, const CView& y) {
+    sol.time.push_back(o.t);
+    sol.voltage.push_back(o.v);
+    sol.current.push_back(o.i);
+    sol.capacity.push_back(o.q);
+    sol.temperature.push_back(o.temp);
+    sol.step.push_back(o.step);
     if (store)
       for (int k = 0; k < n; ++k) sol.states.push_back(y[k]);
   }
+  void step_done(const StepRecord& r) { sol.steps.push_back(r); }
 };
 
 }  // namespace
@@ -70,7 +73,7 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   sol.status = run.status;
   sol.message = cell_status_message(run.status);
   sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();
-  sol.discharge_capacity = params.current * sol.end_time / 3600.0;
+  sol.discharge_capacity = sol.capacity.empty() ? 0.0 : sol.capacity.back();
   sol.energy = run.energy_wh;
   const BdfScalars& b = run.bdf;
   sol.stats = SolverStats{b.nst, b.nre, b.nsetups, b.nni, b.netf, b.ncfn};

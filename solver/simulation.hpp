@@ -6,6 +6,7 @@
 
 #include "../kernels/common.hpp"
 #include "../kernels/model/cell_params.hpp"
+#include "../kernels/model/cell_solver.hpp"
 #include "../kernels/model/layout.hpp"
 #include "../kernels/numerics/bdf.hpp"
 
@@ -27,6 +28,9 @@ struct SolverStats {
 
 struct Solution {
   std::vector<double> time, voltage, current, capacity;  //!< [s], [V], [A], [A.h]
+  std::vector<double> temperature;                       //!< [K]
+  std::vector<int> step;                                 //!< protocol step of each output
+  std::vector<StepRecord> steps;                         //!< per finished protocol step
   std::vector<double> states;                            //!< n_out x n_state, if stored
   Layout layout{};
   CellParams params{};

@@ -6,6 +6,7 @@
 
 #include "../numerics/bdf.hpp"
 #include "newton.hpp"
+#include "protocol.hpp"
 
 namespace ionflux {
 
@@ -17,18 +18,24 @@ struct DfnModel {
   V jac;
   int n;
   int n_norm_;
-  double un0, up0;  //!< OCPs at the initial stoichiometries [V] (tolerance references)
-  Drive drive;      //!< the running step's control
+  double un0, up0;        //!< OCPs at the initial stoichiometries [V] (tolerance references)
+  const StepSpec* step;   //!< the running step (null: constant current at p.current)
+  const double* tables;   //!< drive-cycle tables
+  double step_t0;         //!< start time of the running step [s]
+  IONFLUX_HD Drive drive_at_time(double t) const {
+    if (!step) return Drive{ControlMode::current, p.current};
+    return ionflux::drive_at(*step, tables, t - step_t0);
+  }
   IONFLUX_HD int n_norm() const { return n_norm_; }
   IONFLUX_HD void error_weights(const V& y, double rtol, double atol, double scale, const V& w) const {
     dfn::error_weights(p, l, un0, up0, y, rtol, atol, scale, w);
   }
-  IONFLUX_HD void residual(double /*t*/, const V& y, const V& yp, const V& r) const {
-    dfn::residual(p, l, drive, y, yp, r);
+  IONFLUX_HD void residual(double t, const V& y, const V& yp, const V& r) const {
+    dfn::residual(p, l, drive_at_time(t), y, yp, r);
   }
   //! Build and factorise the Newton matrix at (y, y'); f0 = F(t, y, y').
-  IONFLUX_HD bool setup(double /*t*/, const V& y, const V& yp, const V& f0, double cj) const {
-    dfn::assemble(p, l, drive, y, yp, f0, cj, false, jac);
+  IONFLUX_HD bool setup(double t, const V& y, const V& yp, const V& f0, double cj) const {
+    dfn::assemble(p, l, drive_at_time(t), y, yp, f0, cj, false, jac);
     return dfn::factorize(l, jac);
   }
   IONFLUX_HD void solve(const V& r) const { dfn::solve(l, jac, r); }
@@ -57,6 +64,27 @@ struct CellRun {
   double t_prev, v_prev, v, capacity_ah, energy_wh, t_final;
   int next_out;   //!< index of the next output time
   int n_out;      //!< outputs written
+  int step;       //!< running protocol step
+  double step_t0, step_q0, step_e0;  //!< time, Q and E at the step's start
+  double i_prev;  //!< current at t_prev
+};
+
+//! One output point.
+struct OutputPoint {
+  double t, v, i, q, e, temp;
+  int step;
+};
+
+//! How a protocol step ended.
+enum class StepEnd : int { duration = 0, condition = 1, cutoff = 2, failure = 3, end_time = 4 };
+
+//! Summary of a finished protocol step.
+struct StepRecord {
+  int step;
+  double t_start, t_end;
+  double capacity;  //!< Q(t_end) - Q(t_start) [A.h], positive on discharge
+  double energy;    //!< E(t_end) - E(t_start) [W.h]
+  StepEnd end;
 };
 
 //! Initial state: particle and electrolyte concentrations from the parameters,
@@ -131,15 +159,33 @@ struct GridSink {
   index_t stride;
   int capacity;
   const int* written;
+  // optional (null: not recorded): temperature and step index per output, and per-step
+  // summaries (step k of this cell at [k * stride]: start, end, capacity, energy)
+  double* temp = nullptr;
+  double* step_index = nullptr;
+  double* step_start = nullptr;
+  double* step_end = nullptr;
+  double* step_capacity = nullptr;
+  double* step_energy = nullptr;
+  int step_capacity_max = 0;
   IONFLUX_HD bool wants_state() const { return false; }
   template <class V>
-  IONFLUX_HD void record(double time, double volt, double cur, double cap, const V& /*y*/) {
+  IONFLUX_HD void record(const OutputPoint& o, const V& /*y*/) {
     const int k = *written;
     if (k >= capacity) return;
-    t[k * stride] = time;
-    v[k * stride] = volt;
-    i[k * stride] = cur;
-    q[k * stride] = cap;
+    t[k * stride] = o.t;
+    v[k * stride] = o.v;
+    i[k * stride] = o.i;
+    q[k * stride] = o.q;
+    if (temp) temp[k * stride] = o.temp;
+    if (step_index) step_index[k * stride] = o.step;
+  }
+  IONFLUX_HD void step_done(const StepRecord& r) {
+    if (!step_start || r.step >= step_capacity_max) return;
+    step_start[r.step * stride] = r.t_start;
+    step_end[r.step * stride] = r.t_end;
+    step_capacity[r.step * stride] = r.capacity;
+    step_energy[r.step * stride] = r.energy;
   }
 };
 
@@ -159,17 +205,24 @@ struct CellSolver {
   V ws;
   CellRun& run;
   Sink& sink;
+  ProtocolView proto{};  //!< empty: one constant-current step at p.current
+
+  using B = Bdf<DfnModel<V>, V>;
 
   IONFLUX_HD V jac() const { return ws.sub(static_cast<index_t>(kBdfVecCount) * bdf_vector_stride(l.n_state)); }
+  IONFLUX_HD int n_steps() const { return proto.n_steps > 0 ? proto.n_steps : 1; }
+  IONFLUX_HD const StepSpec* step_spec() const { return proto.n_steps > 0 ? proto.steps + run.step : nullptr; }
   IONFLUX_HD DfnModel<V> model() const {
     const double un0 = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
     const double up0 = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
-    return DfnModel<V>{p, l, jac(), l.n_state, dfn::norm_count(l), un0, up0, Drive{ControlMode::current, p.current}};
+    return DfnModel<V>{p, l, jac(), l.n_state, dfn::norm_count(l), un0, up0, step_spec(), proto.tables,
+                       run.step_t0};
   }
 
-  IONFLUX_HD double voltage_at(const Bdf<DfnModel<V>, V>& b, double t) const {
+  IONFLUX_HD double voltage_at(const B& b, double t) const {
     const int last = l.nx - 1;
-    return 1.5 * b.interp_component(3 * last + 2, t) - 0.5 * b.interp_component(3 * (last - 1) + 2, t);
+    return dfn::voltage_weight_last() * b.interp_component(3 * last + 2, t) +
+           dfn::voltage_weight_before() * b.interp_component(3 * (last - 1) + 2, t);
   }
   IONFLUX_HD double out_time(int k) const { return out.times ? out.times[k] : k * out.period; }
   IONFLUX_HD bool has_out(int k) const {
@@ -177,37 +230,62 @@ struct CellSolver {
     return out.period > 0.0;
   }
 
-  IONFLUX_HD void emit(const Bdf<DfnModel<V>, V>& b, double t, double v) {
+  IONFLUX_HD OutputPoint point_at(const B& b, double t) const {
+    return OutputPoint{t,
+                       voltage_at(b, t),
+                       b.interp_component(l.kI(), t),
+                       b.interp_component(l.kQ(), t),
+                       b.interp_component(l.kE(), t),
+                       b.interp_component(l.kT(), t),
+                       run.step};
+  }
+  IONFLUX_HD void emit(const B& b, const OutputPoint& o) {
     const V y = b.vec(kDelta);
-    if (sink.wants_state()) b.interpolate(t, y);
-    sink.record(t, v, p.current, p.current * t / 3600.0, y);
+    if (sink.wants_state()) b.interpolate(o.t, y);
+    sink.record(o, y);
     ++run.n_out;
+  }
+
+  //! Start (or restart at a step change) from the state in phi_0: consistent
+  //! initialisation of the algebraic unknowns under the running step's control, then
+  //! a fresh BDF history (order 1). Returns false if the initialisation fails.
+  IONFLUX_HD bool restart(B& b, double t0) {
+    DfnModel<V> m = model();
+    const V y = b.phi(0), yp = b.phi(1);
+    if (!consistent_init(p, l, m.drive_at_time(t0), y, yp, jac(), b.vec(kRes), b.vec(kDelta))) return false;
+    const StepSpec* st = step_spec();
+    const double span = (st && st->duration > 0.0) ? st->duration : out.t_end;
+    b.start(t0, span > 0.0 ? span : 3600.0);
+    run.t_prev = t0;
+    run.v_prev = dfn::terminal_voltage(l, y);
+    run.i_prev = y[l.kI()];
+    run.step_t0 = t0;
+    run.step_q0 = y[l.kQ()];
+    run.step_e0 = y[l.kE()];
+    return true;
   }
 
   //! Initialise; returns the status (running unless the cell cannot start).
   IONFLUX_HD CellStatus init() {
     DfnModel<V> m = model();
-    Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
+    B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     run.status = CellStatus::running;
     run.capacity_ah = run.energy_wh = 0.0;
     run.n_out = 0;
     run.next_out = 0;
     run.t_final = 0.0;
-    const V y = b.phi(0), yp = b.phi(1);
-    initial_guess(p, l, y);
-    if (!consistent_init(p, l, m.drive, y, yp, jac(), b.vec(kRes), b.vec(kDelta))) {
+    run.step = 0;
+    run.step_t0 = 0.0;
+    initial_guess(p, l, b.phi(0));
+    if (!restart(b, 0.0)) {
       run.status = CellStatus::init_failure;
       return run.status;
     }
-    b.start(0.0, out.t_end);
-    run.v = dfn::terminal_voltage(l, y);
-    run.t_prev = 0.0;
-    run.v_prev = run.v;
-    // t = 0 output (interpolation at t_n = 0 returns phi_0)
+    run.v = run.v_prev;
     {
-      const V yo = b.vec(kDelta);
+      const V y = b.phi(0), yo = b.vec(kDelta);
       for (int k = 0; k < l.n_state; ++k) yo[k] = y[k];
-      sink.record(0.0, run.v, p.current, 0.0, yo);
+      sink.record(OutputPoint{0.0, run.v, y[l.kI()], 0.0, 0.0, y[l.kT()], 0}, yo);
       ++run.n_out;
       if (has_out(0) && out_time(0) <= 0.0) run.next_out = 1;
     }
@@ -219,82 +297,144 @@ struct CellSolver {
   //! End a run that failed: the summary describes the last accepted point.
   IONFLUX_HD CellStatus fail(CellStatus st) {
     run.t_final = run.t_prev;
-    run.capacity_ah = p.current * run.t_prev / 3600.0;
     return run.status = st;
   }
 
-  //! Event function: positive while inside the voltage window.
-  IONFLUX_HD double g_event(double v) const {
+  //! Cut-off event: positive while inside the voltage window. Not applied while a
+  //! voltage-controlled step holds the voltage inside the window (a hold at the upper
+  //! cut-off itself must not end the experiment).
+  IONFLUX_HD double g_cutoff(double v) const {
+    const StepSpec* st = step_spec();
+    if (st && st->mode == ControlMode::voltage && st->value >= p.v_min && st->value <= p.v_max) return 1.0;
     const double a = v - p.v_min, c = p.v_max - v;
     return a < c ? a : c;
   }
+  //! The step's own end conditions: the smallest event value (positive: go on).
+  IONFLUX_HD double g_step(double v, double i) const {
+    const StepSpec* st = step_spec();
+    double g = 1.0;
+    if (!st) return g;
+    for (int k = 0; k < st->n_ends; ++k) {
+      const double gk = end_function(st->end_kind[k], st->end_value[k], v, i);
+      if (k == 0 || gk < g) g = gk;
+    }
+    return st->n_ends > 0 ? g : 1.0;
+  }
 
-  //! Advance up to max_steps steps. Returns the status (running if not finished).
+  //! Illinois root of an event function g(t) on [a, c] with g(a) > 0 >= g(c).
+  template <class G>
+  IONFLUX_HD double locate(G g, double a, double ga, double c, double gc) const {
+    const double ttol = 1e-13 * (fabs(c) + fabs(c - a));
+    for (int r = 0; r < 200 && fabs(c - a) > ttol; ++r) {
+      const double tm = (a * gc - c * ga) / (gc - ga);
+      const double gm = g(tm);
+      if (gm == 0.0) return tm;
+      if ((gm > 0.0) == (gc > 0.0)) {  // root between a and tm
+        c = tm;
+        gc = gm;
+        ga *= 0.5;
+      } else {
+        a = c;
+        ga = gc;
+        c = tm;
+        gc = gm;
+      }
+    }
+    return c;
+  }
+
+  //! Advance up to max_steps BDF steps, across protocol steps. Returns the status
+  //! (running if not finished).
   IONFLUX_HD CellStatus advance(int max_steps) {
-    if (run.status != CellStatus::running) return run.status;
+    int budget = max_steps;
+    while (budget > 0 && run.status == CellStatus::running)
+      if (!advance_in_step(budget)) break;
+    return run.status;
+  }
+
+  //! BDF steps within the running protocol step, while `budget` lasts. Returns true
+  //! when the protocol moved on to its next step (the caller continues with a model
+  //! of that step), false otherwise.
+  IONFLUX_HD bool advance_in_step(int& budget) {
     DfnModel<V> m = model();
-    Bdf<DfnModel<V>, V> b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
-    for (int it = 0; it < max_steps; ++it) {
-      if (run.bdf.nst >= opt.max_steps) return fail(CellStatus::step_limit);
-      const CellStatus st = b.step();
-      if (st != CellStatus::running) return fail(st);
+    B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
+    for (; budget > 0; --budget) {
+      if (run.bdf.nst >= opt.max_steps) return fail(CellStatus::step_limit), false;
+      const StepSpec* st = step_spec();
+      double t_step_end = out.t_end;
+      if (st && st->duration > 0.0 && run.step_t0 + st->duration < t_step_end) t_step_end = run.step_t0 + st->duration;
+      const CellStatus bs = b.step(t_step_end);
+      if (bs != CellStatus::running) return fail(bs), false;
       const double tn = run.bdf.t;
       const double vn = dfn::terminal_voltage(l, b.phi(0));
-      if (!(vn == vn)) return fail(CellStatus::nonphysical_state);
-      // locate the end of the run within this step: cut-off or end time
-      double t_stop = tn, v_stop = vn;
-      CellStatus end = CellStatus::running;
-      if (g_event(vn) <= 0.0) {
-        end = (vn - p.v_min < p.v_max - vn) ? CellStatus::cutoff_lower : CellStatus::cutoff_upper;
-        double a = run.t_prev, ga = g_event(run.v_prev), c = tn, gc = g_event(vn);
-        const double ttol = 1e-13 * (fabs(tn) + run.bdf.hused);
-        for (int r = 0; r < 200 && fabs(c - a) > ttol; ++r) {
-          const double tm = (a * gc - c * ga) / (gc - ga);
-          const double gm = g_event(voltage_at(b, tm));
-          if (gm == 0.0) {
-            a = c = tm;
-            break;
-          }
-          if ((gm > 0.0) == (gc > 0.0)) {  // root between a and tm
-            c = tm;
-            gc = gm;
-            ga *= 0.5;
-          } else {
-            a = c;
-            ga = gc;
-            c = tm;
-            gc = gm;
-          }
-        }
-        t_stop = c;
-        v_stop = voltage_at(b, t_stop);
-      } else if (tn >= out.t_end) {
-        end = CellStatus::finished;
-        t_stop = out.t_end;
-        v_stop = voltage_at(b, t_stop);
+      const double in = b.phi(0)[l.kI()];
+      if (!(vn == vn)) return fail(CellStatus::nonphysical_state), false;
+      // the earliest of: cut-off, the step's end condition, its duration (or t_end)
+      double t_stop = tn;
+      StepEnd why = StepEnd::duration;
+      bool ended = false;
+      const double gc_prev = g_cutoff(run.v_prev), gc_now = g_cutoff(vn);
+      if (gc_now <= 0.0 && gc_prev > 0.0) {
+        t_stop = locate([&](double t) { return g_cutoff(voltage_at(b, t)); }, run.t_prev, gc_prev, tn, gc_now);
+        why = StepEnd::cutoff;
+        ended = true;
       }
-      // energy over [t_prev, t_stop] by Simpson's rule on the interpolant
-      const double tm = 0.5 * (run.t_prev + t_stop);
-      run.energy_wh +=
-          p.current * (t_stop - run.t_prev) * (run.v_prev + 4.0 * voltage_at(b, tm) + v_stop) / 6.0 / 3600.0;
+      const double gs_prev = g_step(run.v_prev, run.i_prev), gs_now = g_step(vn, in);
+      if (gs_now <= 0.0 && gs_prev > 0.0) {
+        const double ts = locate(
+            [&](double t) { return g_step(voltage_at(b, t), b.interp_component(l.kI(), t)); }, run.t_prev, gs_prev,
+            tn, gs_now);
+        if (!ended || ts <= t_stop) {  // a step end at the cut-off itself ends the step, not the run
+          t_stop = ts;
+          why = StepEnd::condition;
+          ended = true;
+        }
+      }
+      if (!ended && tn >= t_step_end - 1e-12 * (fabs(t_step_end) + 1.0)) {
+        t_stop = t_step_end;
+        why = (st && st->duration > 0.0 && t_step_end < out.t_end) ? StepEnd::duration : StepEnd::end_time;
+        ended = true;
+      }
       // outputs strictly before t_stop
       while (has_out(run.next_out) && out_time(run.next_out) < t_stop) {
         const double to = out_time(run.next_out);
-        if (to > run.t_prev) emit(b, to, voltage_at(b, to));
+        if (to > run.t_prev) emit(b, point_at(b, to));
         ++run.next_out;
       }
-      run.t_prev = t_stop;
-      run.v_prev = v_stop;
-      if (end != CellStatus::running) {
-        emit(b, t_stop, v_stop);
-        run.t_final = t_stop;
-        run.v = v_stop;
-        run.capacity_ah = p.current * t_stop / 3600.0;
-        return run.status = end;
+      if (!ended) {
+        run.t_prev = tn;
+        run.v_prev = run.v = vn;
+        run.i_prev = in;
+        continue;
       }
-      run.v = vn;
+      // the step ends at t_stop
+      const OutputPoint at = point_at(b, t_stop);
+      emit(b, at);
+      sink.step_done(StepRecord{run.step, run.step_t0, t_stop, at.q - run.step_q0, at.e - run.step_e0, why});
+      run.t_final = t_stop;
+      run.v = at.v;
+      run.capacity_ah = at.q;
+      run.energy_wh = at.e;
+      if (why == StepEnd::cutoff) {
+        run.status = at.v - p.v_min < p.v_max - at.v ? CellStatus::cutoff_lower : CellStatus::cutoff_upper;
+        return false;
+      }
+      if (why == StepEnd::end_time || run.step + 1 >= n_steps() || t_stop >= out.t_end) {
+        run.status = CellStatus::finished;
+        return false;
+      }
+      // next step: restart from the state at t_stop
+      const V y = b.phi(0), yi = b.vec(kDelta);
+      b.interpolate(t_stop, yi);
+      for (int k = 0; k < l.n_state; ++k) y[k] = yi[k];
+      ++run.step;
+      DfnModel<V> m2 = model();
+      B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
+      if (!restart(b2, t_stop)) return fail(CellStatus::init_failure), false;
+      --budget;
+      return true;
     }
-    return run.status;
+    return false;
   }
 };
 

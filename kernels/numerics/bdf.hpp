@@ -442,6 +442,17 @@ struct Bdf {
   }
 
   //! Take one successful step. Returns CellStatus::running or a failure status.
+  //! Take one successful step, not past `tstop` (IDA's tstop: the step is shortened to
+  //! end on it). Returns CellStatus::running or a failure status.
+  IONFLUX_HD CellStatus step(double tstop) {
+    if (s.t + s.h > tstop && tstop > s.t) {
+      const double hnew = tstop - s.t;
+      if (s.nst == 0) reduce_step(hnew / s.h);
+      else s.h = hnew;
+    }
+    return step();
+  }
+
   IONFLUX_HD CellStatus step() {
     int nef = 0, ncf = 0;
     bool force_setup = false;

@@ -1,0 +1,77 @@
+// Protocols: a cell's sequence of steps (constant current, voltage or power, rests,
+// drive cycles), each ending at its duration or its first end condition. Plain data
+// with offsets (not pointers) into shared arrays, so it copies to a device as is.
+#pragma once
+
+#include "cell_params.hpp"
+
+namespace ionflux {
+
+//! An end condition of a step ("until 4.2 V", "until C/50").
+enum class EndKind : int {
+  none = 0,
+  voltage_below = 1,  //!< V <= value
+  voltage_above = 2,  //!< V >= value
+  current_below = 3,  //!< |I| <= value
+};
+
+constexpr int kMaxStepEnds = 2;
+
+struct StepSpec {
+  ControlMode mode = ControlMode::current;
+  double value = 0.0;       //!< set-point: A or W (positive = discharge), or V
+  double duration = 0.0;    //!< [s]; <= 0: until an end condition (or the cut-offs)
+  int table_offset = 0;     //!< drive cycle: pairs (t, value) at tables[2*offset ...]
+  int table_len = 0;        //!< number of pairs; 0: constant set-point
+  int n_ends = 0;
+  EndKind end_kind[kMaxStepEnds] = {EndKind::none, EndKind::none};
+  double end_value[kMaxStepEnds] = {0.0, 0.0};
+  int cycle = 0;            //!< index of the cycle this step belongs to
+};
+
+//! A cell's protocol: steps[0..n_steps) and the drive-cycle tables they refer to.
+struct ProtocolView {
+  const StepSpec* steps = nullptr;
+  int n_steps = 0;
+  const double* tables = nullptr;
+};
+
+//! The set-point of a step at `t_in_step` seconds after its start. Drive cycles are
+//! interpolated linearly and repeated when the step is longer than the data.
+IONFLUX_HD inline Drive drive_at(const StepSpec& s, const double* tables, double t_in_step) {
+  Drive d{s.mode, s.value};
+  if (s.table_len <= 0 || tables == nullptr) return d;
+  const double* tab = tables + 2 * s.table_offset;
+  const int n = s.table_len;
+  const double t0 = tab[0], t_last = tab[2 * (n - 1)];
+  const double span = t_last - t0;
+  double t = t0 + t_in_step;
+  if (span > 0.0 && t > t_last) t = t0 + fmod(t - t0, span);
+  if (t <= t0) {
+    d.value = tab[1];
+    return d;
+  }
+  // binary search for the interval [t_k, t_k+1] holding t
+  int lo = 0, hi = n - 1;
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    if (tab[2 * mid] <= t) lo = mid;
+    else hi = mid;
+  }
+  const double ta = tab[2 * lo], tb = tab[2 * hi];
+  const double w = tb > ta ? (t - ta) / (tb - ta) : 0.0;
+  d.value = tab[2 * lo + 1] + w * (tab[2 * hi + 1] - tab[2 * lo + 1]);
+  return d;
+}
+
+//! Value of an end condition's event function: positive while the step may go on.
+IONFLUX_HD inline double end_function(EndKind kind, double value, double volt, double current) {
+  switch (kind) {
+    case EndKind::voltage_below: return volt - value;
+    case EndKind::voltage_above: return value - volt;
+    case EndKind::current_below: return fabs(current) - value;
+    default: return 1.0;
+  }
+}
+
+}  // namespace ionflux
