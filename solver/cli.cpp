@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "experiment.hpp"
 
 #include <sys/stat.h>
 
@@ -230,12 +231,15 @@ struct SimulateArgs {
   double rtol = SolverOptions{}.rtol, atol = SolverOptions{}.atol, period = 0.0;
   std::string output = kDefaultOutput;
   bool quiet = false, help = false;
+  std::vector<std::string> experiment;  //!< protocol steps (PyBaMM strings), one cycle
+  int cycles = 1;
 };
 
 const std::vector<std::string>& simulate_options() {
   static const std::vector<std::string> o = {"--parameters", "--set",    "--c-rate", "--current", "--soc",
                                              "--mesh",       "--rtol",   "--atol",   "--period",  "--t-end",
-                                             "--output",     "--quiet",  "--help",   "-h"};
+                                             "--output",     "--quiet",  "--help",   "-h",
+                                             "--experiment", "--cycles"};
   return o;
 }
 
@@ -270,7 +274,7 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) throw InputError(opt + ": missing value; see 'ionflux simulate --help'");
       value = args[++i];
     }
-    if (opt != "--set") {
+    if (opt != "--set" && opt != "--experiment") {
       if (std::find(seen.begin(), seen.end(), opt) != seen.end()) throw InputError(opt + ": given more than once");
       seen.push_back(opt);
     }
@@ -279,6 +283,12 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       a.parameters = value;
     } else if (opt == "--set") {
       a.sets.push_back(value);
+    } else if (opt == "--experiment") {
+      a.experiment.push_back(value);
+    } else if (opt == "--cycles") {
+      const double c = parse_double(opt, value);
+      if (!(c >= 1 && c == std::floor(c) && c <= 100000)) throw InputError("--cycles: must be a whole number >= 1, got " + value);
+      a.cycles = static_cast<int>(c);
     } else if (opt == "--c-rate") {
       a.c_rate = parse_double(opt, value);
       if (*a.c_rate == 0.0) throw InputError("--c-rate: must be non-zero (positive = discharge, negative = charge)");
@@ -342,7 +352,8 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   const MeshSpec& m = a.mesh;
   out << "ionflux " << IONFLUX_VERSION << " simulate\n";
   row("Parameter set", ps.name());
-  row("Current", describe_current(current, nominal));
+  if (a.experiment.empty()) row("Current", describe_current(current, nominal));
+  else row("Experiment", std::to_string(a.experiment.size()) + " steps x " + std::to_string(a.cycles) + " cycles");
   row("Initial SOC", a.soc ? num(*a.soc) : std::string("from the parameter set"));
   row("Mesh", "x_n=" + std::to_string(m.x_n) + ", x_s=" + std::to_string(m.x_s) + ", x_p=" +
                   std::to_string(m.x_p) + ", r_n=" + std::to_string(m.r_n) + ", r_p=" + std::to_string(m.r_p));
@@ -352,12 +363,22 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   row("End time", format("%.6g", sol.end_time) + " s");
   row("Discharge capacity", format("%.6g", sol.discharge_capacity) + " A.h");
   row("Energy", format("%.6g", sol.energy) + " W.h");
-  row("Mean voltage",
-      sol.discharge_capacity != 0.0 ? format("%.6g", sol.energy / sol.discharge_capacity) + " V" : "n/a");
+  row("Mean voltage", sol.discharge_capacity != 0.0 && a.experiment.empty()
+                          ? format("%.6g", sol.energy / sol.discharge_capacity) + " V"
+                          : "n/a");
   row("Solver", std::to_string(sol.stats.steps) + " steps, " + std::to_string(sol.stats.newton_iters) +
                     " Newton iterations, " + std::to_string(sol.stats.jacobian_setups) + " Jacobian setups");
   row("Wall time", format("%.1f", sol.wall_time * 1e3) + " ms");
   row("Output", a.output + " (" + std::to_string(sol.time.size()) + " rows)");
+  if (!a.experiment.empty()) {
+    static const char* const ends[] = {"duration", "end condition", "cut-off", "failure", "end time"};
+    for (const StepRecord& r : sol.steps) {
+      const std::string& text = a.experiment[static_cast<std::size_t>(r.step) % a.experiment.size()];
+      out << "  step " << r.step << " (cycle " << r.step / static_cast<int>(a.experiment.size()) << ") " << text
+          << ": " << format("%.6g", r.t_end - r.t_start) << " s, " << format("%.6g", r.capacity) << " A.h, "
+          << format("%.6g", r.energy) << " W.h, ended by " << ends[static_cast<int>(r.end)] << "\n";
+    }
+  }
 }
 
 int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -371,7 +392,16 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
 
   const double nominal = ps.get("Nominal cell capacity [A.h]");
   double current = 0.0;
-  if (a.c_rate) {
+  Experiment ex;
+  if (!a.experiment.empty()) {
+    if (a.c_rate || a.current)
+      throw InputError("--experiment sets the protocol: drop --c-rate/--current (write the current in the steps)");
+    ex = parse_experiment(std::vector<std::vector<std::string>>{a.experiment}, a.cycles, ps, ".");
+    const StepSpec& first = ex.steps.front();
+    current = first.mode == ControlMode::current && first.value != 0.0 ? first.value : ps.get("Current function [A]");
+  } else if (a.cycles != 1) {
+    throw InputError("--cycles needs --experiment");
+  } else if (a.c_rate) {
     current = *a.c_rate * nominal;
   } else if (a.current) {
     current = *a.current;
@@ -392,7 +422,10 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   ro.solver.rtol = a.rtol;
   ro.solver.atol = a.atol;
   ro.period = a.period;
-  ro.t_end = a.t_end ? *a.t_end : default_end_time(nominal, current);
+  ro.steps = ex.steps;
+  ro.tables = ex.tables;
+  ro.t_end = a.t_end ? *a.t_end : (ex.steps.empty() ? default_end_time(nominal, current)
+                                                    : default_end_time(nominal, ex.steps));
   if (!(ro.t_end > 0.0 && std::isfinite(ro.t_end)))
     throw InputError("the default end time is not usable (" + num(ro.t_end) + " s); give --t-end");
   validate_run_options(ro);

@@ -9,6 +9,7 @@
 namespace ionflux {
 
 const char* const kCsvHeader = "Time [s],Voltage [V],Current [A],Discharge capacity [A.h]";
+const char* const kCsvProtocolColumns = ",Step,Cycle,Temperature [K]";
 
 namespace {
 
@@ -27,10 +28,14 @@ void write_csv(const std::string& path, const Solution& sol) {
   errno = 0;
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) io_error(path, errno);
-  bool ok = std::fprintf(f, "%s\n", kCsvHeader) >= 0;
-  for (std::size_t k = 0; ok && k < n; ++k)
-    ok = std::fprintf(f, "%.17g,%.17g,%.17g,%.17g\n", sol.time[k], sol.voltage[k], sol.current[k],
-                      sol.capacity[k]) >= 0;
+  // Protocol runs (more than one step) add the step, cycle and temperature columns.
+  const bool protocol = sol.protocol && sol.step.size() == n && sol.cycle.size() == n && sol.temperature.size() == n;
+  bool ok = std::fprintf(f, "%s%s\n", kCsvHeader, protocol ? kCsvProtocolColumns : "") >= 0;
+  for (std::size_t k = 0; ok && k < n; ++k) {
+    ok = std::fprintf(f, "%.17g,%.17g,%.17g,%.17g", sol.time[k], sol.voltage[k], sol.current[k], sol.capacity[k]) >= 0;
+    if (ok && protocol) ok = std::fprintf(f, ",%d,%d,%.17g", sol.step[k], sol.cycle[k], sol.temperature[k]) >= 0;
+    if (ok) ok = std::fputc('\n', f) != EOF;
+  }
   int err = ok ? 0 : errno;
   if (std::fflush(f) != 0 && ok) ok = false, err = errno;
   if (std::ferror(f) && ok) ok = false, err = errno;

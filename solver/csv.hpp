@@ -9,6 +9,8 @@ namespace ionflux {
 
 //! Header line of the files written by write_csv (no trailing newline).
 extern const char* const kCsvHeader;
+//! Columns appended to the header for protocol runs (an experiment).
+extern const char* const kCsvProtocolColumns;
 
 //! Write the outputs of `sol` to `path` (created or overwritten): the header
 //!   Time [s],Voltage [V],Current [A],Discharge capacity [A.h]

@@ -49,6 +49,17 @@ double default_end_time(double nominal_capacity_ah, double current) {
   return 3.0 * 3600.0 * nominal_capacity_ah / std::fabs(current);
 }
 
+double default_end_time(double nominal_capacity_ah, const std::vector<StepSpec>& steps) {
+  double t = 0.0;
+  for (const StepSpec& s : steps) {
+    if (s.duration > 0.0) t += s.duration;
+    else if (s.mode == ControlMode::current && s.value != 0.0 && s.table_len == 0)
+      t += default_end_time(nominal_capacity_ah, s.value);
+    else t += 36000.0;
+  }
+  return t > 0.0 ? t : 3600.0;
+}
+
 Solution simulate(const CellParams& params, const RunOptions& options) {
   validate_run_options(options);
   const auto start = std::chrono::steady_clock::now();
@@ -69,7 +80,11 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   CellRun run{};
   VectorSink sink{sol, options.store_states, l.n_state};
   CellSolver<VectorSink, CView> cs{params, l, options.solver, out, CView{ws.data()}, run, sink};
+  if (!options.steps.empty())
+    cs.proto = ProtocolView{options.steps.data(), static_cast<int>(options.steps.size()), options.tables.data()};
   if (cs.init() == CellStatus::running) cs.advance(options.solver.max_steps + 1);
+  for (int k : sol.step) sol.cycle.push_back(options.steps.empty() ? 0 : options.steps[static_cast<std::size_t>(k)].cycle);
+  sol.protocol = !options.steps.empty();
   sol.status = run.status;
   sol.message = cell_status_message(run.status);
   sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();

@@ -19,6 +19,10 @@ struct RunOptions {
   std::vector<double> t_eval;   //!< explicit output times [s] (overrides period)
   double t_end = 0.0;           //!< integration limit [s]; 0 = 3 x nominal discharge time
   bool store_states = false;    //!< keep the full state at every output time
+  //! Protocol (empty: one constant-current step at the cell's current, until a cut-off
+  //! or t_end). Drive-cycle steps refer to `tables` (pairs t, value).
+  std::vector<StepSpec> steps;
+  std::vector<double> tables;
 };
 
 struct SolverStats {
@@ -30,7 +34,9 @@ struct Solution {
   std::vector<double> time, voltage, current, capacity;  //!< [s], [V], [A], [A.h]
   std::vector<double> temperature;                       //!< [K]
   std::vector<int> step;                                 //!< protocol step of each output
+  std::vector<int> cycle;                                //!< protocol cycle of each output
   std::vector<StepRecord> steps;                         //!< per finished protocol step
+  bool protocol = false;                                 //!< ran an explicit protocol (experiment)
   std::vector<double> states;                            //!< n_out x n_state, if stored
   Layout layout{};
   CellParams params{};
@@ -54,5 +60,10 @@ Solution simulate(const CellParams& params, const RunOptions& options);
 
 //! Default integration limit: three times the discharge time at this current.
 double default_end_time(double nominal_capacity_ah, double current);
+
+//! Default integration limit of a protocol: the sum over its steps of the duration, or
+//! for steps that end on a condition, three times the full-charge time at the step's
+//! current (10 hours for voltage or power control).
+double default_end_time(double nominal_capacity_ah, const std::vector<StepSpec>& steps);
 
 }  // namespace ionflux

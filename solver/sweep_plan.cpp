@@ -141,6 +141,11 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
       {"t_end [s]", num(r.t_end)},
       {"period [s]", num(r.period > 0.0 ? r.period : r.t_end / 200.0)},
       {"combine", spec.combine},
+      {"varied", [&] {  // the varied names in config order, as a JSON array
+         std::string a = "[";
+         for (std::size_t v = 0; v < spec.varied.size(); ++v) a += (v ? ", \"" : "\"") + json_escape(spec.varied[v]) + "\"";
+         return a + "]";
+       }()},
       {"seed", std::to_string(spec.seed)},
       {"config", spec.source},
   };

@@ -289,8 +289,26 @@ struct CellSolver {
       ++run.n_out;
       if (has_out(0) && out_time(0) <= 0.0) run.next_out = 1;
     }
-    if (!(run.v == run.v)) run.status = CellStatus::nonphysical_state;
-    else if (run.v <= p.v_min || run.v >= p.v_max) run.status = CellStatus::cutoff_at_start;
+    if (!(run.v == run.v)) {
+      run.status = CellStatus::nonphysical_state;
+    } else if (proto.n_steps == 0) {
+      if (run.v <= p.v_min || run.v >= p.v_max) run.status = CellStatus::cutoff_at_start;
+    } else {
+      // leading steps whose end condition already holds are skipped
+      while (run.status == CellStatus::running && g_step(run.v_prev, run.i_prev) <= 0.0) {
+        sink.step_done(StepRecord{run.step, 0.0, 0.0, 0.0, 0.0, StepEnd::condition});
+        if (run.step + 1 >= n_steps()) {
+          run.status = CellStatus::finished;
+          break;
+        }
+        ++run.step;
+        DfnModel<V> m2 = model();
+        B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
+        initial_guess(p, l, b2.phi(0));
+        if (!restart(b2, 0.0)) run.status = CellStatus::init_failure;
+      }
+      if (run.status == CellStatus::running && g_cutoff(run.v_prev) <= 0.0) run.status = CellStatus::cutoff_at_start;
+    }
     return run.status;
   }
 
@@ -300,13 +318,19 @@ struct CellSolver {
     return run.status = st;
   }
 
-  //! Cut-off event: positive while inside the voltage window. Not applied while a
-  //! voltage-controlled step holds the voltage inside the window (a hold at the upper
-  //! cut-off itself must not end the experiment).
+  //! Cut-off event: positive while inside the voltage window. In a protocol the set's
+  //! cut-offs stop the experiment in the direction the step drives the voltage: the
+  //! lower one while discharging, the upper one while charging (a rest or a voltage
+  //! hold has none), so a step may start just past a cut-off (after the ohmic jump of
+  //! a step change) and recover, as in PyBaMM.
   IONFLUX_HD double g_cutoff(double v) const {
     const StepSpec* st = step_spec();
-    if (st && st->mode == ControlMode::voltage && st->value >= p.v_min && st->value <= p.v_max) return 1.0;
     const double a = v - p.v_min, c = p.v_max - v;
+    if (!st) return a < c ? a : c;
+    if (st->mode == ControlMode::voltage) return 1.0;
+    const double dir = st->table_len > 0 ? 0.0 : st->value;  // drive cycles go both ways
+    if (dir > 0.0) return a;
+    if (dir < 0.0) return c;
     return a < c ? a : c;
   }
   //! The step's own end conditions: the smallest event value (positive: go on).
@@ -319,6 +343,26 @@ struct CellSolver {
       if (k == 0 || gk < g) g = gk;
     }
     return st->n_ends > 0 ? g : 1.0;
+  }
+
+  //! The first table knot of a drive-cycle step strictly after time t (1e300 if none).
+  IONFLUX_HD double next_knot(const StepSpec& st, double t) const {
+    if (st.table_len < 2 || !proto.tables) return 1e300;
+    const double* tab = proto.tables + 2 * st.table_offset;
+    const double t0 = tab[0], span = tab[2 * (st.table_len - 1)] - t0;
+    if (!(span > 0.0)) return 1e300;
+    const double local = t - run.step_t0;
+    const double reps = floor(local / span);
+    const double base = run.step_t0 + reps * span;
+    const double eps = 1e-9 * (fabs(t) + 1.0);
+    int lo = 0, hi = st.table_len - 1;  // first knot with base + (t_k - t0) > t + eps
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (base + (tab[2 * mid] - t0) > t + eps) hi = mid;
+      else lo = mid + 1;
+    }
+    const double tk = base + (tab[2 * lo] - t0);
+    return tk > t + eps ? tk : base + span + (tab[2] - t0);
   }
 
   //! Illinois root of an event function g(t) on [a, c] with g(a) > 0 >= g(c).
@@ -363,7 +407,10 @@ struct CellSolver {
       const StepSpec* st = step_spec();
       double t_step_end = out.t_end;
       if (st && st->duration > 0.0 && run.step_t0 + st->duration < t_step_end) t_step_end = run.step_t0 + st->duration;
-      const CellStatus bs = b.step(t_step_end);
+      // drive cycles: also stop on the table's next knot, so that every kink of the
+      // interpolated set-point falls on a step boundary
+      const double t_knot = st ? next_knot(*st, run.bdf.t) : 1e300;
+      const CellStatus bs = b.step(t_knot < t_step_end ? t_knot : t_step_end);
       if (bs != CellStatus::running) return fail(bs), false;
       const double tn = run.bdf.t;
       const double vn = dfn::terminal_voltage(l, b.phi(0));
@@ -395,8 +442,10 @@ struct CellSolver {
         why = (st && st->duration > 0.0 && t_step_end < out.t_end) ? StepEnd::duration : StepEnd::end_time;
         ended = true;
       }
-      // outputs strictly before t_stop
-      while (has_out(run.next_out) && out_time(run.next_out) < t_stop) {
+      // outputs before t_stop (and at it, when the step goes on: an output time that
+      // falls exactly on a step boundary belongs to the step that ends there)
+      while (has_out(run.next_out) &&
+             (out_time(run.next_out) < t_stop || (!ended && out_time(run.next_out) == t_stop))) {
         const double to = out_time(run.next_out);
         if (to > run.t_prev) emit(b, point_at(b, to));
         ++run.next_out;
@@ -431,6 +480,19 @@ struct CellSolver {
       DfnModel<V> m2 = model();
       B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
       if (!restart(b2, t_stop)) return fail(CellStatus::init_failure), false;
+      // A step whose end condition already holds after the re-initialisation is
+      // skipped (recorded with zero duration), as PyBaMM does.
+      while (g_step(run.v_prev, run.i_prev) <= 0.0) {
+        sink.step_done(StepRecord{run.step, t_stop, t_stop, 0.0, 0.0, StepEnd::condition});
+        if (run.step + 1 >= n_steps()) {
+          run.status = CellStatus::finished;
+          return false;
+        }
+        ++run.step;
+        DfnModel<V> m3 = model();
+        B b3{m3, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
+        if (!restart(b3, t_stop)) return fail(CellStatus::init_failure), false;
+      }
       --budget;
       return true;
     }
