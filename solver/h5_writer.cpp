@@ -58,6 +58,9 @@ std::string hdf5_error_detail() {
         return 0;
       },
       &detail);
+  // The error stack is per thread in a thread-safe HDF5: clear it once read, or a
+  // worker thread's stale stack trips the library's shutdown.
+  H5Eclear2(H5E_DEFAULT);
   return detail;
 }
 

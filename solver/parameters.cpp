@@ -255,8 +255,35 @@ CellParams ParameterSet::cell_params(double current) const {
   c.current = current;
   c.v_min = get("Lower voltage cut-off [V]");
   c.v_max = get("Upper voltage cut-off [V]");
+  c.thermal = 0;
+  c.t_init = c.temperature;
   derive(c);
   return c;
+}
+
+void enable_lumped_thermal(CellParams& c, const ParameterSet& ps) {
+  const double l_ccn = ps.get("Negative current collector thickness [m]");
+  const double l_ccp = ps.get("Positive current collector thickness [m]");
+  const double l_n = ps.get("Negative electrode thickness [m]"), l_s = ps.get("Separator thickness [m]");
+  const double l_p = ps.get("Positive electrode thickness [m]");
+  const double rc = ps.get("Negative current collector density [kg.m-3]") *
+                        ps.get("Negative current collector specific heat capacity [J.kg-1.K-1]") * l_ccn +
+                    ps.get("Negative electrode density [kg.m-3]") *
+                        ps.get("Negative electrode specific heat capacity [J.kg-1.K-1]") * l_n +
+                    ps.get("Separator density [kg.m-3]") * ps.get("Separator specific heat capacity [J.kg-1.K-1]") * l_s +
+                    ps.get("Positive electrode density [kg.m-3]") *
+                        ps.get("Positive electrode specific heat capacity [J.kg-1.K-1]") * l_p +
+                    ps.get("Positive current collector density [kg.m-3]") *
+                        ps.get("Positive current collector specific heat capacity [J.kg-1.K-1]") * l_ccp;
+  const double volume = ps.get("Cell volume [m3]");
+  check_parameter_range("Cell volume [m3]", volume);
+  c.thermal = 1;
+  c.t_init = ps.get("Initial temperature [K]");
+  c.rho_cp = rc / (l_ccn + l_n + l_s + l_p + l_ccp);
+  c.cooling = ps.get("Total heat transfer coefficient [W.m-2.K-1]") * ps.get("Cell cooling surface area [m2]") / volume;
+  c.stack_per_volume = c.area / volume;
+  c.cc_resistance = l_ccn / ps.get("Negative current collector conductivity [S.m-1]") +
+                    l_ccp / ps.get("Positive current collector conductivity [S.m-1]");
 }
 
 void apply_initial_soc(CellParams& c, double soc, double ocv_0, double ocv_100) {

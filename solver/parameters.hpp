@@ -46,6 +46,14 @@ class ParameterSet {
 //! InvalidParameter ("'NAME' must be ..., got V").
 void check_parameter_range(const std::string& name, double value);
 
+//! Switch a cell to PyBaMM's lumped thermal model ("thermal": "lumped"): one cell
+//! temperature, starting at "Initial temperature [K]", heated by the ohmic, reaction
+//! and reversible heat of the stack and the current collectors, cooled to "Ambient
+//! temperature [K]" through "Total heat transfer coefficient [W.m-2.K-1]" x "Cell
+//! cooling surface area [m2]" / "Cell volume [m3]"; heat capacity the thickness-weighted
+//! mean of the five layers' density x specific heat capacity.
+void enable_lumped_thermal(CellParams& cell, const ParameterSet& params);
+
 //! Initial stoichiometries for a state of charge in [0, 1], as PyBaMM's
 //! set_initial_state(soc) with the default electrode-SOH solve ("cyclable lithium
 //! capacity" known): stoichiometry limits from the OCV at 0% and 100% SOC.

@@ -75,6 +75,14 @@ struct CellParams {
   double v_min;               //!< lower voltage cut-off [V]
   double v_max;               //!< upper voltage cut-off [V]
   double sep_tor;             //!< derived: sep_porosity^sep_bruggeman_e
+  // Lumped thermal model (PyBaMM's "thermal": "lumped"); unused when thermal == 0, where
+  // the cell stays at `temperature` (the ambient).
+  int thermal;                //!< 0 isothermal, 1 lumped
+  double t_init;              //!< initial temperature [K]
+  double rho_cp;              //!< effective volumetric heat capacity [J/(K m3)]
+  double cooling;             //!< h_total A_cool / V_cell [W/(K m3)]
+  double stack_per_volume;    //!< n_par L_y L_z / V_cell [1/m]: stack heat per cell volume
+  double cc_resistance;       //!< L_cc,n / sigma_cc,n + L_cc,p / sigma_cc,p [m2/S]
 };
 
 //! Fill the derived fields (call after changing any input field).

@@ -94,7 +94,7 @@ IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const
   y[l.kI()] = p.current;
   y[l.kQ()] = 0.0;
   y[l.kE()] = 0.0;
-  y[l.kT()] = p.temperature;
+  y[l.kT()] = p.thermal ? p.t_init : p.temperature;
   const double un = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
   const double up = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
   const double i_cell = p.current / p.area;

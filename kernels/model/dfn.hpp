@@ -113,9 +113,11 @@ IONFLUX_HD inline bool is_differential(const Layout& l, int k) {
   if (k < 3 * l.nx) return k % 3 == 0;
   return k >= l.off_cn && k != l.kI();
 }
-//! Mass-matrix entry of unknown k (eps for c_e, 1 for shells and Q, E, T, 0 for algebraic).
+//! Mass-matrix entry of unknown k (eps for c_e, 1 for shells, Q and E, the heat
+//! capacity for a lumped T, 1 for an isothermal T, 0 for algebraic unknowns).
 IONFLUX_HD inline double mass(const CellParams& p, const Layout& l, int k) {
   if (k < 3 * l.nx) return (k % 3 == 0) ? node_geom(p, l, k / 3).eps : 0.0;
+  if (k == l.kT()) return p.thermal ? p.rho_cp : 1.0;
   return is_differential(l, k) ? 1.0 : 0.0;
 }
 //! Does unknown k take part in error and convergence norms? (j, the separator's
@@ -146,7 +148,7 @@ IONFLUX_HD inline void error_weights(const CellParams& p, const Layout& l, doubl
   w[l.kI()] = scale / (rtol * fabs(y[l.kI()]) + atol);
   w[l.kQ()] = scale / (rtol * fabs(y[l.kQ()]) + atol);
   w[l.kE()] = 0.0;
-  w[l.kT()] = scale / (rtol * fabs(y[l.kT()]) + atol);
+  w[l.kT()] = scale / (rtol * fabs(y[l.kT()]) + atol * p.t_ref);  // PyBaMM's state is T / T_ref
 }
 
 //! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
@@ -221,8 +223,12 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Driv
   NodeGeom gl = dom_geom[0];
   NodeTransport<double> tl = node_transport(p, gl, static_cast<double>(y[0]), temp);
   double n_left = 0.0, ie_left = 0.0;  // zero-flux boundaries at x = 0 and x = L
+  // Lumped thermal: heat per unit area of the stack, sum over nodes of dx * Q (PyBaMM's
+  // discretisation: each face quantity averaged to the node, then multiplied).
+  const bool thermal = p.thermal != 0;
+  double heat = 0.0, ge_left = 0.0;
   for (int i = 0; i < l.nx; ++i) {
-    double n_right = 0.0, ie_right = 0.0;
+    double n_right = 0.0, ie_right = 0.0, ge_right = 0.0;
     NodeGeom gr = gl;
     NodeTransport<double> tr = tl;
     if (i + 1 < l.nx) {
@@ -230,7 +236,10 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Driv
       tr = node_transport(p, gr, static_cast<double>(y[3 * i + 3]), temp);
       electrolyte_face(gl, gr, tl, tr, static_cast<double>(y[3 * i]), static_cast<double>(y[3 * i + 3]),
                        static_cast<double>(y[3 * i + 1]), static_cast<double>(y[3 * i + 4]), n_right, ie_right);
+      if (thermal) ge_right = (y[3 * i + 4] - y[3 * i + 1]) * (2.0 / (gl.dx + gr.dx));
     }
+    if (thermal) heat -= gl.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right);  // -i_e . grad phi_e
+    ge_left = ge_right;
     const double idx = inv_dx[gl.dom];
     f[3 * i] = gl.eps * yp[3 * i] + (n_right - n_left) * idx;
     f[3 * i + 1] = (ie_right - ie_left) * idx;
@@ -262,6 +271,13 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Driv
     // kinetics
     const double cs = surface_concentration(l, y, i);
     f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs, temp);
+    if (thermal) {
+      // -i_s . grad phi_s with i_s = -sigma grad phi_s on every face: (i_l + i_r)^2 / (4 sigma)
+      const double is_sum = is_l + is_r;
+      const double sto = cs / e.c_max;
+      const double eta = y[3 * i + 2] - y[3 * i + 1] - fn::ocp(e, sto, temp, p.t_ref);
+      heat += g.dx * (is_sum * is_sum / (4.0 * sig) + g.a * j * eta + g.a * j * temp * fn::entropic_change(e.entropic, sto));
+    }
   }
   particle_residual(l, p.neg, 0, l.nn, y, yp, f, temp);
   particle_residual(l, p.pos, l.nn + l.ns, l.nx, y, yp, f, temp);
@@ -274,7 +290,13 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Driv
   }
   f[l.kQ()] = yp[l.kQ()] - current / 3600.0;
   f[l.kE()] = yp[l.kE()] - current * volt / 3600.0;
-  f[l.kT()] = yp[l.kT()];  // isothermal: the temperature stays at its initial value
+  if (thermal) {
+    // rho c_p dT/dt = stack heat per cell volume (+ current collectors) - cooling
+    const double q = p.stack_per_volume * (heat + i_cell * i_cell * p.cc_resistance);
+    f[l.kT()] = p.rho_cp * yp[l.kT()] - (q - p.cooling * (temp - p.temperature));
+  } else {
+    f[l.kT()] = yp[l.kT()];  // isothermal: the temperature stays at its initial value
+  }
 }
 
 //! Residual under constant-current control at the cell's `current` (the single-step

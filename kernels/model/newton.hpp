@@ -408,7 +408,7 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const Driv
       if (is_differential(l, k)) wt[k] = 0.0;
   }
   bs(kbDIT) = wt[l.kI()];
-  bs(kbDTT) = ic ? 1.0 : cj + wt[l.kT()];
+  bs(kbDTT) = ic ? 1.0 : cj * mass(p, l, l.kT()) + wt[l.kT()];
 }
 
 //! Factorise the whole matrix. Returns false on a singular pivot.

@@ -158,6 +158,34 @@ TEST(Experiment, ConstantPowerMatchesPyBaMM) {
             << " points)\n";
 }
 
+TEST(Experiment, LumpedThermalMarquis2CMatchesPyBaMM) {
+  const auto& fx = testing::load_fixture("pybamm_exp_thermal.json");
+  const ParameterSet ps = ParameterSet::load("Marquis2019");
+  const Experiment ex = parse_experiment(groups_of(fx["experiment"]["operating_conditions"]), 1, ps);
+  CellParams cell = ps.cell_params(2 * 0.680616);
+  enable_lumped_thermal(cell, ps);
+  const Compared c = run_and_compare(fx, cell, ex);
+  EXPECT_EQ(c.sol.status, CellStatus::finished);
+  EXPECT_LE(c.rms_v, 1e-3);
+  expect_step_ends(fx, c.sol, 1.0);
+  const auto t = testing::to_vec(fx["time_series"]["t [s]"]);
+  const auto temp = testing::to_vec(fx["time_series"]["Volume-averaged cell temperature [K]"]);
+  double worst = 0.0;
+  std::size_t k = 0;
+  int n = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    while (k < c.sol.time.size() && c.sol.time[k] < t[i]) ++k;
+    if (k >= c.sol.time.size() || c.sol.time[k] != t[i]) continue;
+    worst = std::max(worst, std::fabs(c.sol.temperature[k] - temp[i]));
+    ++n;
+  }
+  EXPECT_GT(n, 300);
+  EXPECT_LE(worst, 0.1);
+  EXPECT_GT(c.sol.temperature.back(), 298.8) << "the cell heats up (PyBaMM: 298.905 K at the end)";
+  std::cout << "  [Marquis2019 2C lumped] voltage RMS " << c.rms_v * 1e3 << " mV; temperature max difference " << worst
+            << " K\n";
+}
+
 TEST(Experiment, ThreeCyclesCapacitiesMatchPyBaMM) {
   const auto& fx = testing::load_fixture("pybamm_exp_cycles.json");
   const ParameterSet ps = ParameterSet::load("Chen2020");
