@@ -11,3 +11,5 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=OFF -DIONFL
 cmake --build build -j"$(nproc)" --target ionflux
 mkdir -p out
 ./build/ionflux sweep examples/sweep_chen2020.json --output out/sweep_chen2020.h5 "$@"
+# the Python package too, so that `import ionflux` works afterwards (notebooks in examples/)
+bash scripts/install_python.sh

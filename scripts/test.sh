@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the Release build (CUDA code compiled too where nvcc
-# exists; tests labelled `gpu` skip without a device), then the C++ tests once more
-# under AddressSanitizer + UndefinedBehaviorSanitizer. Safe to run again.
+# exists; tests labelled `gpu` skip without a device), the Python package (pytest and
+# the example notebooks, executed), then the C++ tests once more under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
@@ -11,6 +12,11 @@ echo "== Release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=ON -DIONFLUX_BUILD_BENCHMARKS=ON -DIONFLUX_CUDA=AUTO -DIONFLUX_SANITIZE=OFF >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== Python package: build, install, pytest, example notebooks"
+bash scripts/install_python.sh --test
+IONFLUX_CLI="$PWD/build/ionflux" python3 -m pytest tests/python -q
+python3 tests/python/run_notebooks.py
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIONFLUX_SANITIZE=ON -DIONFLUX_CUDA=OFF \

@@ -1,4 +1,98 @@
-"""ionflux: a DFN lithium-ion cell solver (placeholder; the package API is being written)."""
-from . import _core
+"""ionflux: a DFN lithium-ion cell solver for single cells and large parameter sweeps.
 
-__version__ = _core.__version__
+The API follows PyBaMM's names where it can:
+
+* `ParameterSet` — a parameter set as a dict keyed by PyBaMM's names;
+* `Simulation` / `Solution` — one constant-current discharge, with internal fields;
+* `Sweep` / `SweepResult` — many cells at once on the CPU or a GPU, streamed to an
+  HDF5 file; `load` reads such a file back (also one written by ``ionflux sweep``).
+
+Examples
+--------
+>>> import ionflux
+>>> sol = ionflux.Simulation("Chen2020", c_rate=1).solve()
+>>> sol["Voltage [V]"]
+>>> res = ionflux.Sweep("Chen2020", vary={"C-rate": [0.5, 1, 2]}).run()
+>>> res.summary
+"""
+from __future__ import annotations
+
+from typing import Dict, List
+
+from . import _core
+from ._errors import SolverWarning, UnknownParameterError, UnknownVariableError
+from .parameters import ParameterFunction, ParameterSet, parameter_sets
+from .result import SweepResult, load
+from .simulation import Simulation, Solution
+from .sweep import Sweep
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "__version__",
+    "has_cuda",
+    "has_hdf5",
+    "cuda_available",
+    "devices",
+    "parameter_sets",
+    "ParameterSet",
+    "ParameterFunction",
+    "Simulation",
+    "Solution",
+    "Sweep",
+    "SweepResult",
+    "load",
+    "UnknownParameterError",
+    "UnknownVariableError",
+    "SolverWarning",
+]
+
+
+def has_cuda() -> bool:
+    """Whether ionflux was built with its CUDA backend.
+
+    Returns
+    -------
+    bool
+        True for a CUDA build (a GPU may still be missing: see `cuda_available`).
+    """
+    return bool(_core.has_cuda())
+
+
+def cuda_available() -> bool:
+    """Whether a CUDA device is usable now (a CUDA build, a driver and a GPU).
+
+    Returns
+    -------
+    bool
+        True when ``Sweep.run(device="cuda")`` can run.
+    """
+    return bool(_core.cuda_available())
+
+
+def has_hdf5() -> bool:
+    """Whether ionflux was built with HDF5 output (needed by `Sweep.run`).
+
+    Returns
+    -------
+    bool
+        True when sweeps can write their HDF5 files.
+    """
+    return bool(_core.has_hdf5())
+
+
+def devices() -> List[Dict[str, str]]:
+    """The devices a sweep can run on now.
+
+    Returns
+    -------
+    list of dict
+        One ``{"name": ..., "description": ...}`` per device: always ``"cpu"``, and
+        ``"cuda"`` (with the GPU's name) when a GPU is usable.
+
+    Examples
+    --------
+    >>> ionflux.devices()
+    [{'name': 'cpu', 'description': 'CPU (OpenMP over cells)'}]
+    """
+    return [{"name": str(d["name"]), "description": str(d["description"])} for d in _core.devices()]

@@ -1,0 +1,89 @@
+"""Type stubs for ``ionflux._core``, the compiled solver (pybind11).
+
+Use the `ionflux` package; this module is its thin binding layer. Error mapping:
+an unknown parameter raises `UnknownParameterError` (a `KeyError`), other input
+errors raise `ValueError`, run-time failures `RuntimeError`.
+"""
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+
+__version__: str
+
+class UnknownParameterError(KeyError): ...
+class IonfluxRuntimeError(RuntimeError): ...
+
+def has_cuda() -> bool:
+    """True when ionflux was built with the CUDA backend."""
+
+def has_hdf5() -> bool:
+    """True when ionflux was built with HDF5 output."""
+
+def cuda_available() -> bool:
+    """True when a CUDA device is usable now."""
+
+def devices() -> List[Dict[str, str]]:
+    """The devices a sweep can run on: dicts with ``name`` and ``description``."""
+
+def builtin_sets() -> List[str]:
+    """Names of the built-in parameter sets."""
+
+def check_parameter_range(name: str, value: float) -> None:
+    """Raise ValueError if `value` is outside the named parameter's physical range."""
+
+class ParameterSet:
+    """A parameter set (built-in name or file), keyed by PyBaMM names."""
+
+    def __init__(self, name_or_file: str) -> None: ...
+    @property
+    def name(self) -> str: ...
+    def names(self) -> List[str]: ...
+    def contains(self, key: str) -> bool: ...
+    def is_function(self, key: str) -> bool: ...
+    def get(self, key: str) -> float:
+        """Scalar value; UnknownParameterError if unknown, ValueError for a function."""
+    def function_name(self, key: str) -> str:
+        """The function's name ("" for a scalar)."""
+    def set(self, key: str, value: float) -> None:
+        """Set a scalar (range-checked; replaces a function by a constant)."""
+    def closest_names(self, key: str, count: int = 3) -> List[str]: ...
+    def validate(self) -> None:
+        """Checks that involve several parameters; ValueError on failure."""
+    def copy(self) -> "ParameterSet": ...
+
+def simulate(
+    params: ParameterSet,
+    current: float,
+    soc: Optional[float] = None,
+    mesh: Dict[str, int] = ...,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    period: float = 0.0,
+    t_end: float = 0.0,
+    t_eval: Sequence[float] = ...,
+    store_states: bool = True,
+) -> Dict[str, Any]:
+    """One constant-current run of one cell (GIL released while solving).
+
+    Returns a dict: "Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity
+    [A.h]" (1-D arrays); "status", "message" (str); "end_time", "discharge_capacity",
+    "energy", "wall_time" (float); "stats" (dict of int); and with store_states the
+    grids "x [m]", "x_n [m]", "x_p [m]" and the (n_times, n_nodes) fields.
+    """
+
+class SweepRunner:
+    """A sweep planned from a JSON config; run() writes the HDF5 file."""
+
+    def __init__(self, config_json: str, source: str = "python") -> None: ...
+    @property
+    def n_cells(self) -> int: ...
+    @property
+    def varied(self) -> List[str]: ...
+    @property
+    def bytes_per_cell(self) -> int: ...
+    def run(self, output: str, device: str = "auto", threads: int = 0, memory_budget: int = 0) -> Dict[str, Any]:
+        """Run every cell (GIL released). Returns device, device_description,
+        bytes_per_cell, chunks, wall_time, cancelled, not_run, status_counts."""
+    def progress(self) -> Tuple[int, int, float]:
+        """(cells done, cells in total, seconds elapsed); callable from another thread."""
+    def cancel(self) -> None:
+        """Ask a running run() to stop after the cells in flight (callable from another thread)."""

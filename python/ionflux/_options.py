@@ -1,0 +1,96 @@
+"""Checks and conversions of the run options shared by `Simulation` and `Sweep`."""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Dict, Mapping, Optional
+
+from ._errors import did_you_mean
+
+MESH_KEYS = ("x_n", "x_s", "x_p", "r_n", "r_p")
+DEFAULT_MESH = 20
+MAX_MESH = 1000
+SOLVER_KEYS = ("rtol", "atol")
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-8
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def number(name: str, value: Any) -> float:
+    """`value` as a finite float, else ValueError/TypeError naming `name`."""
+    if not is_number(value):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+def check_mesh(mesh: Optional[Mapping[str, Any]]) -> Dict[str, int]:
+    """The mesh dict given by the user (a subset of `MESH_KEYS`), checked."""
+    if mesh is None:
+        return {}
+    if not isinstance(mesh, Mapping):
+        raise TypeError(f"mesh must be a dict such as {{'x_n': 20, 'r_p': 10}}, got {type(mesh).__name__}")
+    out: Dict[str, int] = {}
+    for key, value in mesh.items():
+        if key not in MESH_KEYS:
+            raise ValueError(
+                f"unknown mesh key {key!r}{did_you_mean(str(key), MESH_KEYS, 1)}; the keys are " + ", ".join(MESH_KEYS)
+            )
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not 2 <= int(value) <= MAX_MESH:
+            raise ValueError(f"mesh '{key}' must be an integer from 2 to {MAX_MESH}, got {value!r}")
+        out[key] = int(value)
+    return out
+
+
+def full_mesh(mesh: Mapping[str, int]) -> Dict[str, int]:
+    return {k: int(mesh.get(k, DEFAULT_MESH)) for k in MESH_KEYS}
+
+
+def check_solver(solver: Optional[Mapping[str, Any]]) -> Dict[str, float]:
+    """The solver dict given by the user (``rtol``, ``atol``), checked."""
+    if solver is None:
+        return {}
+    if not isinstance(solver, Mapping):
+        raise TypeError(f"solver must be a dict such as {{'rtol': 1e-6, 'atol': 1e-8}}, got {type(solver).__name__}")
+    out: Dict[str, float] = {}
+    for key, value in solver.items():
+        if key not in SOLVER_KEYS:
+            raise ValueError(f"unknown solver key {key!r}{did_you_mean(str(key), SOLVER_KEYS, 1)}; the keys are rtol, atol")
+        v = number(f"solver '{key}'", value)
+        if key == "rtol" and not 0.0 < v < 1.0:
+            raise ValueError(f"solver 'rtol' must be in (0, 1), got {v!r}")
+        if key == "atol" and not v > 0.0:
+            raise ValueError(f"solver 'atol' must be positive, got {v!r}")
+        out[key] = v
+    return out
+
+
+def check_current(c_rate: Any, current: Any) -> None:
+    if c_rate is not None and current is not None:
+        raise ValueError("give c_rate or current, not both (c_rate and current are mutually exclusive)")
+    for name, value in (("c_rate", c_rate), ("current", current)):
+        if value is not None and number(name, value) == 0.0:
+            raise ValueError(f"{name} must be non-zero (positive = discharge, negative = charge), got {value!r}")
+
+
+def check_soc(initial_soc: Any) -> Optional[float]:
+    if initial_soc is None:
+        return None
+    v = number("initial_soc", initial_soc)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"initial_soc must be in [0, 1], got {v!r}")
+    return v
+
+
+def check_positive(name: str, value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    v = number(name, value)
+    if not v > 0.0:
+        raise ValueError(f"{name} must be positive (seconds), got {v!r}")
+    return v

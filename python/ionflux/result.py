@@ -1,0 +1,679 @@
+"""Sweep results: `SweepResult` reads a sweep's HDF5 file (h5py; no compiled code)."""
+from __future__ import annotations
+
+import json
+import os
+import weakref
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ._errors import UnknownVariableError, did_you_mean
+
+__all__ = ["SweepResult", "load"]
+
+#: The per-time outputs of every cell (datasets in /cells).
+OUTPUTS = ("Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]")
+#: The per-cell summary quantities (datasets in /summary), in file-layout order.
+SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps")
+_NUMERIC_SUMMARY = tuple(s for s in SUMMARY if s != "End reason")
+#: In `to_xarray` and ``res[name]`` the summary's discharge capacity takes this name, as
+#: "Discharge capacity [A.h]" there is the per-time output.
+END_CAPACITY = "End discharge capacity [A.h]"
+
+
+def _xname(summary_name: str) -> str:
+    return END_CAPACITY if summary_name == "Discharge capacity [A.h]" else summary_name
+NOT_RUN = -1
+#: The status code table (as in docs/hdf5_layout.md), used when a file lacks its own.
+_DEFAULT_CODES = {
+    -1: "not_run", 0: "running", 1: "finished", 2: "cutoff_lower", 3: "cutoff_upper", 4: "cutoff_at_start",
+    5: "step_limit", 6: "newton_failure", 7: "error_test_failure", 8: "init_failure", 9: "nonphysical_state",
+    10: "invalid_input", 11: "output_overflow",
+}
+
+
+def load(path: Union[str, os.PathLike]) -> "SweepResult":
+    """Open a sweep file written by `Sweep.run` or ``ionflux sweep``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The HDF5 file.
+
+    Returns
+    -------
+    SweepResult
+        The results (read on demand; the file is not kept open).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If it is not an ionflux sweep file.
+
+    Examples
+    --------
+    >>> res = ionflux.load("sweep.h5")
+    >>> res.summary.head()
+    """
+    return SweepResult(path)
+
+
+def _decode(values: Any) -> np.ndarray:
+    out = [v.decode("utf-8") if isinstance(v, bytes) else ("" if v is None else str(v)) for v in values]
+    return np.array(out, dtype=object)
+
+
+class SweepResult:
+    """The results of a sweep, read from its HDF5 file.
+
+    Returned by `Sweep.run` and `load`. ``res["Voltage [V]"]`` gives an array of shape
+    (n_cells, n_times) (NaN after each cell's last output, and for cells that were
+    never run); ``"Time [s]"``, ``"Current [A]"`` and ``"Discharge capacity [A.h]"``
+    likewise. Summary quantities (``"End time [s]"``, ``"Energy [W.h]"``, ...) and
+    varied inputs can be indexed too, giving (n_cells,) arrays; the summary's
+    discharge capacity is ``"End discharge capacity [A.h]"`` (``"Discharge capacity
+    [A.h]"`` is the per-time output).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The sweep file.
+    run_info : dict, optional
+        What the run reported (device, wall time, chunks); set by `Sweep.run`.
+    temporary : bool, optional
+        Delete the file when this object is garbage-collected.
+    varied : sequence of str, optional
+        The varied names in the sweep's order (set by `Sweep.run`; otherwise taken
+        from the file).
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    run_info : dict
+        ``device``, ``device_description``, ``wall_time``, ``chunks``,
+        ``cancelled``, ``not_run``, ``status_counts``, ``bytes_per_cell`` of the run
+        that wrote the file (empty for `load`).
+    """
+
+    def __init__(self, path: Union[str, os.PathLike], run_info: Optional[Mapping[str, Any]] = None,
+                 temporary: bool = False, varied: Optional[Sequence[str]] = None) -> None:
+        import h5py
+
+        self.path = os.fspath(path)
+        self.run_info: Dict[str, Any] = dict(run_info or {})
+        if temporary:
+            self._finalizer = weakref.finalize(self, _remove_quietly, self.path)
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"no such sweep file: '{self.path}'")
+        try:
+            f = h5py.File(self.path, "r")
+        except OSError as e:
+            raise ValueError(f"'{self.path}' is not a readable HDF5 file: {e}") from None
+        with f:
+            missing = [g for g in ("cells/status", "inputs", "summary") if g not in f] + \
+                [f"cells/{o}" for o in OUTPUTS if f"cells/{o}" not in f]
+            if missing:
+                raise ValueError(f"'{self.path}' is not an ionflux sweep file (missing {', '.join(missing)})")
+            self._attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+            status = f["cells/status"]
+            self._status = np.asarray(status[...], dtype=np.int32)
+            codes_attr = status.attrs.get("codes")
+            self._codes = _parse_codes(codes_attr) if codes_attr is not None else dict(_DEFAULT_CODES)
+            self._n_cells, self._n_times = (int(s) for s in f["cells/Time [s]"].shape)
+            inputs: Dict[str, np.ndarray] = {}
+            for key, ds in f["inputs"].items():
+                name = ds.attrs.get("name", key)
+                name = name.decode() if isinstance(name, bytes) else str(name)
+                inputs[name] = np.asarray(ds[...], dtype=float)
+            self._messages = _decode(f["cells/message"][...]) if "cells/message" in f else \
+                np.full(self._n_cells, "", dtype=object)
+            self._summary_data: Dict[str, np.ndarray] = {}
+            for name in SUMMARY:
+                if f"summary/{name}" not in f:
+                    continue
+                data = f[f"summary/{name}"][...]
+                self._summary_data[name] = _decode(data) if name == "End reason" else np.asarray(data)
+        self._varied, self._axes = _infer_axes(inputs, self._attrs, self._n_cells, varied)
+        self._inputs = {name: inputs[name] for name in self._varied}
+        for a in self._inputs.values():
+            a.flags.writeable = False
+        self._status.flags.writeable = False
+
+    # -- basic facts ----------------------------------------------------------------------
+    @property
+    def n_cells(self) -> int:
+        """Number of cells in the sweep."""
+        return self._n_cells
+
+    @property
+    def n_times(self) -> int:
+        """Number of output columns per cell."""
+        return self._n_times
+
+    @property
+    def attrs(self) -> Dict[str, Any]:
+        """The file's root attributes (ionflux version, parameters, mesh, solver, protocol, status, ...)."""
+        return dict(self._attrs)
+
+    @property
+    def complete(self) -> bool:
+        """True when every cell was run (the file's ``status`` attribute is ``"complete"``)."""
+        return self._attrs.get("status") == "complete"
+
+    @property
+    def varied(self) -> List[str]:
+        """The varied names: the keys of `inputs`."""
+        return list(self._varied)
+
+    @property
+    def inputs(self) -> Dict[str, np.ndarray]:
+        """Varied name → (n_cells,) array of the value each cell used."""
+        return dict(self._inputs)
+
+    @property
+    def status(self) -> np.ndarray:
+        """(n_cells,) int array of status codes (-1: not run, 1: finished, 2: lower cut-off, ...)."""
+        return self._status
+
+    @property
+    def status_names(self) -> np.ndarray:
+        """(n_cells,) array of status names (``"not_run"``, ``"cutoff_lower"``, ...)."""
+        return np.array([self._codes.get(int(s), f"status {int(s)}") for s in self._status], dtype=object)
+
+    @property
+    def status_codes(self) -> Dict[int, str]:
+        """The file's status code table, code → name."""
+        return dict(self._codes)
+
+    @property
+    def messages(self) -> np.ndarray:
+        """(n_cells,) array of the per-cell messages (why a cell ended; ``""`` if never run)."""
+        return self._messages.copy()
+
+    @property
+    def is_grid(self) -> bool:
+        """True when the cells form a grid over the varied names (see `to_xarray`)."""
+        return self._axes is not None
+
+    @property
+    def variables(self) -> List[str]:
+        """Names that ``res[name]`` accepts: outputs, summary quantities, inputs, ``"status"``."""
+        return list(OUTPUTS) + [_xname(s) for s in SUMMARY if s in self._summary_data] + list(self._inputs) + \
+            ["status"]
+
+    def __repr__(self) -> str:
+        varied = ", ".join(self._varied) if self._varied else "nothing varied"
+        state = "complete" if self.complete else str(self._attrs.get("status", "incomplete"))
+        return (f"<ionflux.SweepResult '{self.path}': {self._n_cells} cells x {self._n_times} times; "
+                f"{varied}; {state}>")
+
+    # -- data -----------------------------------------------------------------------------
+    def _read(self, dataset: str, rows: Any = slice(None)) -> np.ndarray:
+        import h5py
+
+        with h5py.File(self.path, "r") as f:
+            return np.asarray(f[dataset][rows])
+
+    def read(self, name: str, cells: Any = None) -> np.ndarray:
+        """One output for some cells only, read from the file without loading the rest.
+
+        Parameters
+        ----------
+        name : str
+            ``"Time [s]"``, ``"Voltage [V]"``, ``"Current [A]"`` or
+            ``"Discharge capacity [A.h]"``.
+        cells : int, slice, sequence of int or bool array, optional
+            The cells (rows), in any order; by default all of them.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (len(cells), n_times), or (n_times,) for one int.
+        """
+        if name not in OUTPUTS:
+            raise UnknownVariableError(
+                f"unknown output {name!r}{did_you_mean(str(name), OUTPUTS)}; the outputs are " + ", ".join(OUTPUTS))
+        if cells is None:
+            return self._read(f"cells/{name}")
+        if isinstance(cells, slice):
+            return self._read(f"cells/{name}", cells)
+        idx = np.asarray(cells)
+        if idx.dtype == bool:
+            if idx.shape != (self._n_cells,):
+                raise IndexError(f"a boolean cell mask must have {self._n_cells} entries, got {idx.shape}")
+            idx = np.flatnonzero(idx)
+        scalar = idx.ndim == 0
+        idx = np.atleast_1d(idx).astype(np.int64)
+        if idx.size and (idx.min() < -self._n_cells or idx.max() >= self._n_cells):
+            raise IndexError(f"cell index out of range for a sweep of {self._n_cells} cells")
+        idx = idx % max(self._n_cells, 1)
+        if idx.size == 0:
+            return np.empty((0, self._n_times))
+        unique, inverse = np.unique(idx, return_inverse=True)  # h5py wants increasing rows
+        rows = self._read(f"cells/{name}", unique)[inverse]
+        return rows[0] if scalar else rows
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in OUTPUTS:
+            return self._read(f"cells/{name}")
+        if name == END_CAPACITY and "Discharge capacity [A.h]" in self._summary_data:
+            return self._summary_data["Discharge capacity [A.h]"].copy()
+        if name in self._summary_data:
+            return self._summary_data[name].copy()
+        if name in self._inputs:
+            return self._inputs[name].copy()
+        if name == "status":
+            return self._status.copy()
+        raise UnknownVariableError(
+            f"unknown variable {name!r}{did_you_mean(str(name), self.variables)} (SweepResult.variables lists them)"
+        )
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.variables
+
+    def cell(self, index: int) -> Dict[str, Any]:
+        """One cell's outputs without the NaN tail, with its inputs and summary.
+
+        Parameters
+        ----------
+        index : int
+            Cell number (negative counts from the end).
+
+        Returns
+        -------
+        dict
+            The four outputs as 1-D arrays (only the computed points), each varied
+            input and each summary quantity as scalars, ``"status"`` and ``"message"``.
+        """
+        i = int(index)
+        if not -self._n_cells <= i < self._n_cells:
+            raise IndexError(f"cell {index} out of range for a sweep of {self._n_cells} cells")
+        i %= self._n_cells
+        import h5py
+
+        out: Dict[str, Any] = {}
+        with h5py.File(self.path, "r") as f:
+            rows = {name: np.asarray(f[f"cells/{name}"][i]) for name in OUTPUTS}
+        keep = ~np.isnan(rows["Time [s]"])
+        for name, row in rows.items():
+            out[name] = row[keep]
+        for name, arr in self._inputs.items():
+            out[name] = float(arr[i])
+        for name, arr in self._summary_data.items():
+            out[name] = arr[i].item() if hasattr(arr[i], "item") else arr[i]
+        out["status"] = self._codes.get(int(self._status[i]), str(int(self._status[i])))
+        out["message"] = self._messages[i]
+        return out
+
+    @property
+    def summary(self) -> Any:
+        """One row per cell: the varied inputs and the end-of-run quantities.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``cell``; columns: each varied input, then ``"End time [s]"``,
+            ``"End reason"`` (``"not_run"`` for cells never run), ``"Discharge
+            capacity [A.h]"``, ``"Energy [W.h]"``, ``"Mean voltage [V]"``, ``"Steps"``.
+        """
+        import pandas as pd
+
+        cols: Dict[str, Any] = {name: arr for name, arr in self._inputs.items()}
+        for name in SUMMARY:
+            if name not in self._summary_data:
+                continue
+            data = self._summary_data[name]
+            if name == "End reason":
+                data = np.where(self._status == NOT_RUN, "not_run", data).astype(object)
+            cols[name] = data
+        df = pd.DataFrame(cols, index=pd.RangeIndex(self._n_cells, name="cell"))
+        return df
+
+    # -- xarray ---------------------------------------------------------------------------
+    def to_xarray(self) -> Any:
+        """The results as an `xarray.Dataset`.
+
+        For a grid sweep the dimensions are the varied names (coordinates: their
+        values, in file order) plus ``"time index"``; a block of random entries that
+        vary together becomes one ``"sample"`` dimension with those names as
+        coordinates along it. For zip and purely random sweeps there is one ``"cell"``
+        dimension, with the varied inputs as coordinates along it.
+
+        Returns
+        -------
+        xarray.Dataset
+            Variables: the four outputs (..., ``"time index"``), each summary
+            quantity (the summary's discharge capacity as ``"End discharge capacity
+            [A.h]"``, since ``"Discharge capacity [A.h]"`` is the per-time output),
+            ``"status"`` and ``"cell index"`` (the cell number in the file).
+            Attributes: the file's root attributes.
+        """
+        import xarray as xr
+
+        outputs = {name: self._read(f"cells/{name}") for name in OUTPUTS}
+        per_cell: Dict[str, np.ndarray] = {_xname(name): arr for name, arr in self._summary_data.items()}
+        per_cell["status"] = self._status
+        per_cell["cell index"] = np.arange(self._n_cells)
+        attrs = {k: v for k, v in self._attrs.items() if isinstance(v, (str, int, float))}
+        coords: Dict[str, Any] = {}
+        data: Dict[str, Any] = {}
+        if self._axes is None:
+            coords.update({name: ("cell", arr) for name, arr in self._inputs.items()})
+            coords["cell"] = np.arange(self._n_cells)
+            data.update({name: (("cell", "time index"), arr) for name, arr in outputs.items()})
+            data.update({name: ("cell", arr) for name, arr in per_cell.items()})
+            return xr.Dataset(data, coords=coords, attrs=attrs)
+        dims = [ax.dim for ax in self._axes]
+        shape = tuple(ax.length for ax in self._axes)
+        for ax in self._axes:
+            if ax.dim == "sample":
+                coords["sample"] = np.arange(ax.length)
+                for name in ax.names:
+                    coords[name] = ("sample", ax.values[name])
+            else:
+                coords[ax.dim] = ax.values[ax.dim]
+        data.update({name: (dims + ["time index"], arr.reshape(shape + (self._n_times,)))
+                     for name, arr in outputs.items()})
+        data.update({name: (dims, arr.reshape(shape)) for name, arr in per_cell.items()})
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
+    # -- plots ----------------------------------------------------------------------------
+    def plot_voltage(self, color_by: Optional[str] = None, ax: Any = None, x: str = "Time [s]",
+                     cells: Optional[Sequence[int]] = None, cmap: str = "viridis", max_curves: int = 2000) -> Any:
+        """Voltage curves of the cells, coloured by a varied input.
+
+        Parameters
+        ----------
+        color_by : str, optional
+            A varied name; by default the first one. With nothing varied, one colour.
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; by default a new figure.
+        x : str, optional
+            The x variable: ``"Time [s]"`` (default) or ``"Discharge capacity [A.h]"``.
+        cells : sequence of int, optional
+            Only these cells (default: every cell that ran).
+        cmap : str, optional
+            Colormap name.
+        max_curves : int, optional
+            Draw at most this many curves: with more cells, every k-th is drawn
+            (the title says so).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes (with a colorbar when coloured).
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib.collections import LineCollection
+        from matplotlib.colors import LogNorm, Normalize
+
+        if x not in OUTPUTS:
+            raise UnknownVariableError(f"unknown x variable {x!r}{did_you_mean(x, OUTPUTS)}")
+        if color_by is None and self._varied:
+            color_by = self._varied[0]
+        if color_by is not None and color_by not in self._inputs:
+            raise UnknownVariableError(
+                f"color_by {color_by!r} is not a varied input{did_you_mean(color_by, self._inputs)}; varied: "
+                + (", ".join(self._varied) or "nothing"))
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+        rows = np.arange(self._n_cells) if cells is None else np.atleast_1d(np.asarray(cells, dtype=int))
+        rows = rows[self._status[rows] != NOT_RUN] if rows.size else rows
+        thinned = ""
+        if rows.size > max_curves > 0:
+            step = int(np.ceil(rows.size / max_curves))
+            total = rows.size
+            rows = rows[::step]
+            thinned = f"{rows.size} of {total} cells shown (one in {step})"
+        xs = self.read(x, rows)
+        vs = self.read("Voltage [V]", rows)
+        segments = []
+        for xi, vi in zip(xs, vs):
+            keep = ~(np.isnan(xi) | np.isnan(vi))
+            segments.append(np.column_stack([xi[keep], vi[keep]]))
+        lines = LineCollection(segments, linewidths=1.0)
+        if color_by is not None and rows.size:
+            values = self._inputs[color_by][rows]
+            lo, hi = float(np.min(values)), float(np.max(values))
+            norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 100 else Normalize(lo, hi if hi > lo else lo + 1)
+            lines.set_array(values)
+            lines.set_cmap(cmap)
+            lines.set_norm(norm)
+            ax.add_collection(lines)
+            ax.figure.colorbar(lines, ax=ax, label=color_by)
+        else:
+            lines.set_color("C0")
+            ax.add_collection(lines)
+        ax.autoscale()
+        ax.set_xlabel(x)
+        ax.set_ylabel("Voltage [V]")
+        if thinned:
+            ax.set_title(thinned)
+        return ax
+
+    def plot_heatmap(self, quantity: str = "Discharge capacity [A.h]", x: Optional[str] = None,
+                     y: Optional[str] = None, ax: Any = None, where: Optional[Mapping[str, float]] = None,
+                     cmap: str = "viridis") -> Any:
+        """A summary quantity over two varied inputs.
+
+        For a grid sweep, a heatmap over the two inputs' values (other varied inputs
+        are averaged over, or fixed with `where`); otherwise a scatter plot of the
+        cells coloured by the quantity.
+
+        Parameters
+        ----------
+        quantity : str, optional
+            A summary quantity, by default ``"Discharge capacity [A.h]"``.
+        x, y : str, optional
+            Varied names for the axes; by default the first two varied names.
+        ax : matplotlib.axes.Axes, optional
+            Axes to draw on; by default a new figure.
+        where : dict, optional
+            Varied name → value: use only the cells at that value (the nearest grid
+            value) of the other inputs, instead of averaging over them.
+        cmap : str, optional
+            Colormap name.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes, with a colorbar.
+
+        Raises
+        ------
+        ValueError
+            If fewer than two inputs are varied, `x` equals `y`, or a name is
+            used both as an axis and in `where`.
+        KeyError
+            For an unknown quantity or input name.
+        """
+        import matplotlib.pyplot as plt
+
+        if quantity not in _NUMERIC_SUMMARY or quantity not in self._summary_data:
+            raise UnknownVariableError(
+                f"unknown summary quantity {quantity!r}{did_you_mean(quantity, _NUMERIC_SUMMARY)}; "
+                "the quantities are " + ", ".join(_NUMERIC_SUMMARY))
+        names = list(self._varied)
+        if len(names) < 2 and (x is None or y is None):
+            raise ValueError(f"a heatmap needs two varied inputs; this sweep varies {len(names)}: {names}")
+        x = names[0] if x is None else x
+        y = (names[1] if names[1] != x else names[0]) if y is None else y
+        where = dict(where or {})
+        for n in [x, y, *where]:
+            if n not in self._inputs:
+                raise UnknownVariableError(
+                    f"{n!r} is not a varied input{did_you_mean(n, self._inputs)}; varied: " + ", ".join(names))
+        if x == y:
+            raise ValueError(f"x and y must be different inputs, both are {x!r}")
+        if x in where or y in where:
+            raise ValueError("where cannot fix the x or y input")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
+        values = self._summary_data[quantity].astype(float)
+        values = np.where(self._status == NOT_RUN, np.nan, values)
+        averaged: List[str] = []
+        if self._axes is not None and all(_axis_dim(self._axes, n) == n for n in (x, y)):
+            ds = self.to_xarray()
+            da = ds[_xname(quantity)].where(ds["status"] != NOT_RUN)
+            for n, v in where.items():
+                dim = _axis_dim(self._axes, n)
+                if dim == n:
+                    da = da.sel({n: v}, method="nearest")
+                else:
+                    da = da.where(np.isclose(ds[n], v), drop=True)
+            others = [str(d) for d in da.dims if d not in (x, y)]
+            averaged = [d for d in others if da.sizes[d] > 1]
+            if others:
+                da = da.mean(dim=others)
+            da = da.transpose(y, x)
+            xv, yv = np.asarray(da[x].values), np.asarray(da[y].values)
+            mesh = ax.pcolormesh(np.arange(len(xv) + 1) - 0.5, np.arange(len(yv) + 1) - 0.5,
+                                 np.asarray(da.values, dtype=float), cmap=cmap, shading="flat")
+            _category_ticks(ax.xaxis, xv)
+            _category_ticks(ax.yaxis, yv)
+            ax.figure.colorbar(mesh, ax=ax, label=quantity)
+        else:
+            mask = np.ones(self._n_cells, dtype=bool)
+            for n, v in where.items():
+                vals = self._inputs[n]
+                nearest = vals[np.argmin(np.abs(vals - v))]
+                mask &= vals == nearest
+            sc = ax.scatter(self._inputs[x][mask], self._inputs[y][mask], c=values[mask], cmap=cmap, s=18)
+            for axis, n in ((ax.set_xscale, x), (ax.set_yscale, y)):
+                vals = self._inputs[n]
+                if vals.size and np.min(vals) > 0 and np.max(vals) / np.min(vals) > 100:
+                    axis("log")
+            ax.figure.colorbar(sc, ax=ax, label=quantity)
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        title = quantity
+        if where:
+            title += " at " + ", ".join(f"{k} = {v:g}" for k, v in where.items())
+        if averaged:
+            title += "\n(mean over " + ", ".join(averaged) + ")"
+        ax.set_title(title)
+        return ax
+
+
+def _category_ticks(axis: Any, values: np.ndarray) -> None:
+    n = len(values)
+    step = max(1, int(np.ceil(n / 10)))
+    ticks = np.arange(0, n, step)
+    axis.set_ticks(ticks)
+    axis.set_ticklabels([f"{values[i]:.3g}" for i in ticks])
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _parse_codes(text: Any) -> Dict[int, str]:
+    if isinstance(text, bytes):
+        text = text.decode()
+    codes: Dict[int, str] = {}
+    for entry in str(text).split(","):
+        if ":" not in entry:
+            continue
+        code, name = entry.split(":", 1)
+        try:
+            codes[int(code.strip())] = name.strip()
+        except ValueError:
+            continue
+    return codes or dict(_DEFAULT_CODES)
+
+
+class _Axis:
+    """One axis of a grid sweep: its dimension name, length and per-name values."""
+
+    def __init__(self, dim: str, names: List[str], length: int, values: Dict[str, np.ndarray]) -> None:
+        self.dim = dim
+        self.names = names
+        self.length = length
+        self.values = values
+
+
+def _axis_dim(axes: Sequence[_Axis], name: str) -> Optional[str]:
+    for ax in axes:
+        if name in ax.names:
+            return ax.dim
+    return None
+
+
+def _first_change(a: np.ndarray) -> int:
+    """Index of the first element that differs from a[0] (len(a) if none)."""
+    diff = np.flatnonzero(a != a[0])
+    return int(diff[0]) if diff.size else len(a)
+
+
+def _infer_axes(inputs: Dict[str, np.ndarray], attrs: Mapping[str, Any], n_cells: int,
+                hint: Optional[Sequence[str]] = None) -> Tuple[List[str], Optional[List[_Axis]]]:
+    """The varied names in file order, and the grid axes (None if not a grid).
+
+    The file stores the inputs without their order, so for a grid sweep the axes are
+    recovered from the data: the first axis changes slowest, and entries of one
+    random block change together. A root attribute ``varied`` (a JSON list of
+    names), when present, gives the order of the names directly.
+    """
+    names = list(inputs)
+    declared: Optional[List[str]] = list(hint) if hint is not None else None
+    order_attr = attrs.get("varied")
+    if declared is None and isinstance(order_attr, str):
+        try:
+            declared = [str(n) for n in json.loads(order_attr)]
+        except (ValueError, TypeError):
+            declared = None
+    if declared is not None and sorted(declared) != sorted(names):
+        declared = None
+    if n_cells == 0:
+        return (declared or names), None
+    stride = {n: _first_change(inputs[n]) for n in names}  # cells that share the first value
+    if declared is not None:
+        names = declared
+    else:
+        names.sort(key=lambda n: -stride[n])  # stable: ties keep the file's (alphabetical) order
+    if attrs.get("combine", "grid") != "grid":
+        return names, None
+    # Constant inputs are axes of length 1; the others group by stride (a random block
+    # is several inputs with one stride), slowest first.
+    axes: List[_Axis] = []
+    groups: List[List[str]] = []
+    for n in sorted(names, key=lambda n: -stride[n]):
+        if stride[n] >= n_cells:
+            axes.append(_Axis(n, [n], 1, {n: inputs[n][:1].copy()}))
+        elif groups and stride[groups[-1][0]] == stride[n]:
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+    outer = n_cells
+    for group in groups:
+        s = stride[group[0]]
+        if outer % s != 0:
+            return names, None
+        length, outer = outer // s, s
+        values = {n: inputs[n][::s][:length].copy() for n in group}
+        axes.append(_Axis(group[0] if len(group) == 1 else "sample", group, length, values))
+    if outer != 1 or sum(1 for ax in axes if ax.dim == "sample") > 1:
+        return names, None
+    if any(ax.dim == "sample" for ax in axes) and not any(ax.dim != "sample" and ax.length > 1 for ax in axes):
+        return names, None  # only random entries vary: a sampled sweep, one "cell" dimension
+    shape = tuple(ax.length for ax in axes)
+    for k, ax in enumerate(axes):
+        for n in ax.names:
+            expected = ax.values[n].reshape([-1 if j == k else 1 for j in range(len(axes))])
+            if not np.array_equal(inputs[n].reshape(shape), np.broadcast_to(expected, shape)):
+                return names, None
+    if declared is not None:
+        # Length-1 axes go where the declaration puts them (the data cannot tell);
+        # the order of the others is fixed by the data.
+        rank = {n: i for i, n in enumerate(declared)}
+        ordered = sorted(axes, key=lambda ax: min(rank[n] for n in ax.names))
+        if [ax.dim for ax in ordered if ax.length > 1] == [ax.dim for ax in axes if ax.length > 1]:
+            axes = ordered
+    return names, axes

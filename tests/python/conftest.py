@@ -1,0 +1,76 @@
+"""Shared fixtures of the Python package tests."""
+import os
+import pathlib
+import shutil
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+#: A coarse mesh: fast, for tests where exact numbers do not matter.
+COARSE = {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 6, "r_p": 6}
+
+
+@pytest.fixture
+def coarse():
+    return dict(COARSE)
+
+
+def find_cli():
+    """The built ``ionflux`` program: $IONFLUX_CLI, else build/ionflux; None if absent."""
+    env = os.environ.get("IONFLUX_CLI")
+    if env:
+        return env if os.path.isfile(env) and os.access(env, os.X_OK) else None
+    path = REPO / "build" / "ionflux"
+    if path.is_file() and os.access(path, os.X_OK):
+        return str(path)
+    return shutil.which("ionflux")
+
+
+@pytest.fixture
+def cli():
+    path = find_cli()
+    if path is None:
+        pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def read_groups(path, groups=("cells", "inputs", "summary")):
+    """Every dataset under `groups` as numpy arrays (strings decoded), keyed by path."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        for g in groups:
+            for name, ds in f[g].items():
+                data = ds[...]
+                if data.dtype.kind == "O":
+                    data = np.array([v.decode() if isinstance(v, bytes) else v for v in data], dtype=object)
+                out[f"{g}/{name}"] = data
+    return out
+
+
+def assert_same_files(a, b):
+    """Every dataset in /cells, /inputs, /summary equal (NaN-aware, bit for bit)."""
+    da, db = read_groups(a), read_groups(b)
+    assert sorted(da) == sorted(db)
+    for key in da:
+        x, y = da[key], db[key]
+        assert x.shape == y.shape, key
+        assert x.dtype == y.dtype, key
+        if x.dtype.kind == "f":
+            np.testing.assert_array_equal(x, y, err_msg=key)  # NaN == NaN here
+        else:
+            assert (x == y).all(), key

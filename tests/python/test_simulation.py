@@ -1,0 +1,292 @@
+"""ionflux.Simulation and ionflux.Solution, and agreement with `ionflux simulate`."""
+import csv
+import subprocess
+
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import COARSE
+
+import ionflux
+from ionflux import ParameterSet, Simulation, Solution
+
+FIELDS = [
+    "Electrolyte concentration [mol.m-3]",
+    "Electrolyte potential [V]",
+    "Negative electrode potential [V]",
+    "Positive electrode potential [V]",
+    "Negative particle surface concentration [mol.m-3]",
+    "Positive particle surface concentration [mol.m-3]",
+    "Negative electrode interfacial current density [A.m-2]",
+    "Positive electrode interfacial current density [A.m-2]",
+]
+SERIES = ["Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]"]
+
+
+@pytest.fixture(scope="module")
+def sol():
+    return Simulation("Chen2020", c_rate=1, mesh=COARSE).solve()
+
+
+# -- construction ------------------------------------------------------------------------
+def test_defaults():
+    sim = Simulation()
+    assert sim.parameters.name == "Chen2020"
+    assert sim.current == 5.0  # the set's "Current function [A]"
+    assert sim.c_rate == 1.0
+    assert sim.mesh == {"x_n": 20, "x_s": 20, "x_p": 20, "r_n": 20, "r_p": 20}
+    assert sim.solver == {"rtol": 1e-6, "atol": 1e-8}
+    assert sim.initial_soc is None
+    assert sim.t_end == pytest.approx(3 * 3600.0)
+    assert sim.solution is None
+    assert "Chen2020" in repr(sim) and "5 A" in repr(sim)
+
+
+def test_c_rate_and_current():
+    assert Simulation(c_rate=0.5).current == 2.5
+    assert Simulation(current=2.0).current == 2.0
+    assert Simulation(current=2.0).c_rate == 0.4
+    assert Simulation("Marquis2019", c_rate=1).current == ParameterSet("Marquis2019")["Nominal cell capacity [A.h]"]
+
+
+def test_c_rate_and_current_together_is_an_error():
+    with pytest.raises(ValueError, match="c_rate or current, not both"):
+        Simulation(c_rate=1, current=5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(c_rate=0), "non-zero"),
+    (dict(current=0.0), "non-zero"),
+    (dict(c_rate=float("inf")), "finite"),
+    (dict(initial_soc=1.5), r"initial_soc must be in \[0, 1\]"),
+    (dict(initial_soc=-0.1), r"initial_soc must be in \[0, 1\]"),
+    (dict(mesh={"x_q": 5}), "unknown mesh key 'x_q'"),
+    (dict(mesh={"xn": 5}), "did you mean 'x_n'"),
+    (dict(mesh={"x_n": 1}), "from 2 to 1000"),
+    (dict(mesh={"x_n": 1001}), "from 2 to 1000"),
+    (dict(mesh={"x_n": 10.5}), "integer"),
+    (dict(solver={"rtol": 2}), r"rtol' must be in \(0, 1\)"),
+    (dict(solver={"atol": 0}), "atol' must be positive"),
+    (dict(solver={"rtl": 1e-6}), "did you mean 'rtol'"),
+    (dict(period=0), "period must be positive"),
+    (dict(t_end=-1), "t_end must be positive"),
+    (dict(t_eval=[0, 10, 5]), "strictly increasing"),
+    (dict(t_eval=[-1, 10]), "non-negative"),
+    (dict(t_eval=[]), "at least one"),
+])
+def test_bad_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Simulation(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(c_rate="1"), dict(mesh=[8]), dict(solver=1e-6), dict(parameters=3),
+                                    dict(initial_soc="full")])
+def test_wrong_types(kwargs):
+    with pytest.raises(TypeError):
+        Simulation(**kwargs)
+
+
+def test_unknown_set():
+    with pytest.raises(ValueError, match="unknown parameter set 'Chen2021'"):
+        Simulation("Chen2021")
+
+
+def test_parameters_are_copied():
+    ps = ParameterSet()
+    sim = Simulation(ps, mesh=COARSE)
+    ps["Negative electrode porosity"] = 0.3
+    assert sim.parameters["Negative electrode porosity"] == 0.25
+    # ... but the simulation's own set may be changed before solving
+    sim.parameters["Negative electrode active material volume fraction"] = 0.9
+    with pytest.raises(ValueError, match="must not exceed 1"):
+        sim.solve()
+
+
+def test_cross_parameter_errors_at_solve_time():
+    ps = ParameterSet()
+    ps["Negative electrode porosity"] = 0.3  # 0.3 + 0.75 > 1: allowed to set, fails at solve
+    sim = Simulation(ps, c_rate=1, mesh=COARSE)
+    with pytest.raises(ValueError, match="porosity"):
+        sim.solve()
+
+
+def test_zero_current_function():
+    ps = ParameterSet()
+    ps["Current function [A]"] = 0.0
+    sim = Simulation(ps)
+    with pytest.raises(ValueError, match="give a non-zero c_rate or current"):
+        sim.solve()
+    assert Simulation(ps, c_rate=1, mesh=COARSE).solve().ok
+
+
+# -- the solution ------------------------------------------------------------------------
+def test_solution_series(sol):
+    assert isinstance(sol, Solution)
+    n = sol.t.size
+    assert n > 10
+    for name in SERIES:
+        a = sol[name]
+        assert isinstance(a, np.ndarray) and a.shape == (n,) and a.dtype == float
+    np.testing.assert_array_equal(sol.t, sol["Time [s]"])
+    assert sol.t[0] == 0.0 and np.all(np.diff(sol.t) > 0)
+    assert np.all(sol["Current [A]"] == 5.0)
+    np.testing.assert_allclose(sol["Discharge capacity [A.h]"], 5.0 * sol.t / 3600.0, rtol=1e-12)
+    np.testing.assert_allclose(sol["Time [h]"], sol.t / 3600)
+    np.testing.assert_allclose(sol["Power [W]"], sol["Voltage [V]"] * 5.0)
+    assert sol["Voltage [V]"][-1] == pytest.approx(2.5, abs=1e-6)
+    with pytest.raises(ValueError):
+        sol["Voltage [V]"][0] = 0.0  # read-only
+
+
+def test_solution_fields(sol):
+    n = sol.t.size
+    nx = COARSE["x_n"] + COARSE["x_s"] + COARSE["x_p"]
+    assert sol["x [m]"].shape == (nx,)
+    assert sol["x_n [m]"].shape == (COARSE["x_n"],)
+    assert sol["x_p [m]"].shape == (COARSE["x_p"],)
+    np.testing.assert_array_equal(sol["x [m]"][:COARSE["x_n"]], sol["x_n [m]"])
+    np.testing.assert_array_equal(sol["x [m]"][-COARSE["x_p"]:], sol["x_p [m]"])
+    assert np.all(np.diff(sol["x [m]"]) > 0)
+    for name in FIELDS:
+        cols = nx if name.startswith("Electrolyte") else COARSE["x_n"] if name.startswith("Negative") else COARSE["x_p"]
+        assert sol[name].shape == (n, cols), name
+        assert np.all(np.isfinite(sol[name])), name
+    ce = sol["Electrolyte concentration [mol.m-3]"]
+    np.testing.assert_allclose(ce[0], 1000.0)
+    csn = sol["Negative particle surface concentration [mol.m-3]"]
+    assert np.all((csn > 0) & (csn < 33133))
+    # the applied current is carried by the interfacial currents: integral a*j dx = I/A
+    ps = sol.parameters
+    area = ps["Electrode height [m]"] * ps["Electrode width [m]"]
+    eps_n = ps["Negative electrode active material volume fraction"]
+    a_n = 3 * eps_n / ps["Negative particle radius [m]"]
+    dx = ps["Negative electrode thickness [m]"] / COARSE["x_n"]
+    total = a_n * sol["Negative electrode interfacial current density [A.m-2]"][-1].sum() * dx
+    assert total == pytest.approx(5.0 / area, rel=1e-6)
+
+
+def test_variables_listing(sol):
+    v = sol.variables
+    for name in SERIES + FIELDS + ["x [m]", "x_n [m]", "x_p [m]"]:
+        assert name in v and name in sol
+    assert list(sol) == v == sol.keys()
+    assert len(sol) == len(v)
+
+
+def test_unknown_variable(sol):
+    with pytest.raises(KeyError, match="did you mean 'Voltage \\[V\\]'") as e:
+        sol["Voltage"]
+    assert isinstance(e.value, ionflux.UnknownVariableError)
+    with pytest.raises(KeyError, match="did you mean 'Electrolyte concentration"):
+        sol["electrolyte concentration"]
+    with pytest.raises(KeyError):
+        sol[3]
+
+
+def test_status_and_summary(sol):
+    assert sol.status == "cutoff_lower"
+    assert sol.ok
+    assert sol.message == "reached the lower voltage cut-off"
+    assert sol.termination == "event: Minimum voltage [V]"
+    s = sol.summary
+    for key in ["End reason", "End time [s]", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]",
+                "Wall time [s]", "Steps", "Newton iterations", "Jacobian setups", "Residual evaluations",
+                "Error test failures"]:
+        assert key in s
+    assert s["End time [s]"] == sol.t[-1]
+    assert s["Discharge capacity [A.h]"] == pytest.approx(sol["Discharge capacity [A.h]"][-1], rel=1e-12)
+    assert s["Mean voltage [V]"] == pytest.approx(s["Energy [W.h]"] / s["Discharge capacity [A.h]"])
+    assert 2.5 < s["Mean voltage [V]"] < 4.2
+    assert s["Steps"] > 0 and s["Wall time [s]"] >= 0 and sol.solve_time == s["Wall time [s]"]
+    s["Steps"] = -1  # a copy
+    assert sol.summary["Steps"] > 0
+    assert "event: Minimum voltage [V]" in repr(sol)
+
+
+def test_final_time_and_charge():
+    s = Simulation(c_rate=1, t_end=600, mesh=COARSE).solve()
+    assert s.status == "finished" and s.termination == "final time" and s.t[-1] == 600.0
+    c = Simulation(c_rate=-1, initial_soc=0.05, mesh=COARSE).solve()
+    assert c.termination == "event: Maximum voltage [V]"
+    assert np.all(c["Current [A]"] == -5.0)
+
+
+def test_failure_gives_solution_and_warning():
+    sim = Simulation(c_rate=1, initial_soc=0.0, mesh=COARSE)
+    with pytest.warns(ionflux.SolverWarning, match="cut-off already crossed"):
+        s = sim.solve()
+    assert s.status == "cutoff_at_start" and not s.ok
+    assert s.termination.startswith("failure: ")
+    assert s.t.size == 1
+    assert sim.solution is s
+
+
+def test_period_t_eval_and_soc():
+    s = Simulation(c_rate=1, period=60, mesh=COARSE).solve()
+    np.testing.assert_array_equal(s.t[:-1], 60.0 * np.arange(s.t.size - 1))
+    s = Simulation(c_rate=1, t_eval=[0, 100, 1000], mesh=COARSE).solve()
+    np.testing.assert_array_equal(s.t, [0, 100, 1000])
+    assert s.termination == "final time"
+    sim = Simulation(c_rate=1, mesh=COARSE)
+    s = sim.solve(t_eval=np.array([0.0, 50.0]), initial_soc=0.5)
+    assert s.initial_soc == 0.5
+    full = sim.solve()
+    assert s["Voltage [V]"][0] < full["Voltage [V]"][0]
+    with pytest.raises(ValueError, match="initial_soc"):
+        sim.solve(initial_soc=2)
+
+
+def test_to_dataframe(sol):
+    df = sol.to_dataframe()
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns) == SERIES
+    assert len(df) == sol.t.size
+    np.testing.assert_array_equal(df["Voltage [V]"].to_numpy(), sol["Voltage [V]"])
+
+
+def test_plot(sol):
+    fig = sol.plot()
+    assert isinstance(fig, matplotlib.figure.Figure)
+    assert len(fig.axes) == 9
+    assert len(fig.axes[2].lines) == 5  # five profile times by default
+    fig = sol.plot(times=[0, 1000, 1000.1])  # snapped to outputs, duplicates dropped
+    assert len(fig.axes[2].lines) == 2
+
+
+def test_simulation_plot_solves_first():
+    sim = Simulation(c_rate=2, mesh=COARSE)
+    fig = sim.plot(times=[0])
+    assert sim.solution is not None and isinstance(fig, matplotlib.figure.Figure)
+
+
+# -- agreement with the command-line program ----------------------------------------------
+def _read_csv(path):
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == SERIES
+    return np.array(rows[1:], dtype=float)
+
+
+@pytest.mark.parametrize("args, kwargs, sets", [
+    ([], {}, {}),
+    (["--c-rate", "2", "--mesh", "x_n=8,x_s=6,x_p=8,r_n=6,r_p=6", "--period", "30"],
+     dict(c_rate=2, mesh=COARSE, period=30), {}),
+    (["--current", "3", "--soc", "0.8", "--rtol", "1e-8", "--atol", "1e-9", "--t-end", "2000",
+      "--set", "Negative particle radius [m]=4e-6", "--set", "Electrolyte diffusivity [m2.s-1]=3e-10"],
+     dict(current=3, initial_soc=0.8, solver={"rtol": 1e-8, "atol": 1e-9}, t_end=2000),
+     {"Negative particle radius [m]": 4e-6, "Electrolyte diffusivity [m2.s-1]": 3e-10}),
+    (["--parameters", "Marquis2019", "--c-rate", "1", "--mesh", "x_n=10,r_p=7"],
+     dict(parameters="Marquis2019", c_rate=1, mesh={"x_n": 10, "r_p": 7}), {}),
+])
+def test_simulation_equals_cli(cli, tmp_path, args, kwargs, sets):
+    out = tmp_path / "cli.csv"
+    r = subprocess.run([cli, "simulate", *args, "--output", str(out), "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    ref = _read_csv(out)
+    ps = ParameterSet(kwargs.pop("parameters", "Chen2020"))
+    ps.update(sets)
+    s = Simulation(ps, **kwargs).solve()
+    mine = np.column_stack([s[name] for name in SERIES])
+    assert mine.shape == ref.shape
+    np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-12)
