@@ -208,6 +208,15 @@ std::string simulate_help() {
          "                          [default: 3 x the nominal discharge time at the current]\n"
          "  --output FILE           CSV file to write (overwritten); checked before solving\n"
          "                          [default: ionflux.csv, in the current directory]\n"
+         "  --experiment STEP       a protocol step, PyBaMM's grammar (repeatable, in order), e.g.\n"
+         "                          \"Discharge at 1C until 2.5 V\", \"Rest for 1 hour\",\n"
+         "                          \"Hold at 4.2 V until C/50\", \"Discharge at 10 W for 5 minutes\",\n"
+         "                          \"Discharge with current from US06.csv\" (see docs/experiments.md);\n"
+         "                          replaces --c-rate/--current; the CSV gains Step, Cycle and\n"
+         "                          Temperature [K] columns [default: one constant-current step]\n"
+         "  --cycles N              repeat the --experiment steps N times [default: 1]\n"
+         "  --thermal MODEL         isothermal, or lumped (PyBaMM's lumped thermal model)\n"
+         "                          [default: isothermal]\n"
          "  --quiet                 print nothing on success (errors still go to stderr)\n"
          "  -h, --help              show this help\n"
          "\n"
@@ -233,13 +242,14 @@ struct SimulateArgs {
   bool quiet = false, help = false;
   std::vector<std::string> experiment;  //!< protocol steps (PyBaMM strings), one cycle
   int cycles = 1;
+  bool lumped_thermal = false;
 };
 
 const std::vector<std::string>& simulate_options() {
   static const std::vector<std::string> o = {"--parameters", "--set",    "--c-rate", "--current", "--soc",
                                              "--mesh",       "--rtol",   "--atol",   "--period",  "--t-end",
                                              "--output",     "--quiet",  "--help",   "-h",
-                                             "--experiment", "--cycles"};
+                                             "--experiment", "--cycles", "--thermal"};
   return o;
 }
 
@@ -283,6 +293,10 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       a.parameters = value;
     } else if (opt == "--set") {
       a.sets.push_back(value);
+    } else if (opt == "--thermal") {
+      if (value != "lumped" && value != "isothermal")
+        throw InputError("--thermal: expected 'isothermal' or 'lumped', got '" + value + "'");
+      a.lumped_thermal = value == "lumped";
     } else if (opt == "--experiment") {
       a.experiment.push_back(value);
     } else if (opt == "--cycles") {
@@ -355,6 +369,9 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   if (a.experiment.empty()) row("Current", describe_current(current, nominal));
   else row("Experiment", std::to_string(a.experiment.size()) + " steps x " + std::to_string(a.cycles) + " cycles");
   row("Initial SOC", a.soc ? num(*a.soc) : std::string("from the parameter set"));
+  row("Thermal", a.lumped_thermal ? "lumped" : "isothermal");
+  if (a.lumped_thermal && !sol.temperature.empty())
+    row("Temperature", format("%.6g", sol.temperature.front()) + " K -> " + format("%.6g", sol.temperature.back()) + " K");
   row("Mesh", "x_n=" + std::to_string(m.x_n) + ", x_s=" + std::to_string(m.x_s) + ", x_p=" +
                   std::to_string(m.x_p) + ", r_n=" + std::to_string(m.r_n) + ", r_p=" + std::to_string(m.r_p));
   std::string reason = sol.message.empty() ? cell_status_message(sol.status) : sol.message;
@@ -413,6 +430,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   if (!std::isfinite(current)) throw InputError("the current is not finite (" + num(current) + " A)");
 
   CellParams cell = ps.cell_params(current);  // validates the whole set
+  if (a.lumped_thermal) enable_lumped_thermal(cell, ps);
   if (a.soc)
     apply_initial_soc(cell, *a.soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
                       ps.get("Open-circuit voltage at 100% SOC [V]"));
