@@ -38,6 +38,21 @@ struct ChunkJob {
   double* current = nullptr;
   double* capacity = nullptr;
   CellRun* runs = nullptr;  //!< final per-cell scalars (status, summary)
+  // protocols (optional): cell c of the chunk runs steps[step_first[c] .. + step_count[c])
+  const StepSpec* steps = nullptr;
+  std::size_t n_steps_total = 0;
+  const int* step_first = nullptr;
+  const int* step_count = nullptr;
+  const double* tables = nullptr;
+  std::size_t n_tables = 0;  //!< doubles in `tables`
+  // optional outputs, row-major like the others: (cell, time) and (cell, step)
+  double* temperature = nullptr;
+  double* step_index = nullptr;
+  int n_step_summaries = 0;
+  double* step_start = nullptr;
+  double* step_end = nullptr;
+  double* step_capacity = nullptr;
+  double* step_energy = nullptr;
 };
 
 //! Integrate a chunk on the device. Throws RuntimeError on any CUDA error.

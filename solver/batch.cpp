@@ -51,7 +51,26 @@ std::size_t bytes_per_cell(const BatchInputs& in) {
          4 * sizeof(double) * static_cast<std::size_t>(in.n_times > 0 ? in.n_times : output_columns(in.run)) + 1;
 }
 
+int BatchInputs::max_protocol_steps() const {
+  if (!protocol_count.empty()) return *std::max_element(protocol_count.begin(), protocol_count.end());
+  return static_cast<int>(run.steps.size());
+}
+
+bool BatchInputs::any_thermal() const {
+  return std::any_of(cells.begin(), cells.end(), [](const CellParams& c) { return c.thermal != 0; });
+}
+
 namespace {
+
+//! Cell c's protocol (empty view: constant current).
+ProtocolView protocol_of(const BatchInputs& in, std::size_t c) {
+  if (!in.protocol_first.empty())
+    return ProtocolView{in.protocol_steps.data() + in.protocol_first[c], in.protocol_count[c],
+                        in.protocol_tables.data()};
+  if (!in.run.steps.empty())
+    return ProtocolView{in.run.steps.data(), static_cast<int>(in.run.steps.size()), in.run.tables.data()};
+  return ProtocolView{};
+}
 
 OutputSpec output_spec(const RunOptions& run) {
   OutputSpec out;
@@ -65,7 +84,7 @@ OutputSpec output_spec(const RunOptions& run) {
   return out;
 }
 
-void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_times) {
+void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_times, bool temperature, int n_steps) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   c.first = first;
   c.n = n;
@@ -82,6 +101,35 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_times) {
   c.energy.assign(n, nan);
   c.mean_voltage.assign(n, nan);
   c.steps.assign(n, 0);
+  if (temperature || n_steps > 0) {
+    c.temperature.assign(cells, nan);
+    c.step_index.assign(cells, nan);
+  }
+  c.n_steps = n_steps;
+  const std::size_t per_step = n * static_cast<std::size_t>(n_steps);
+  c.step_start.assign(per_step, nan);
+  c.step_end.assign(per_step, nan);
+  c.step_capacity.assign(per_step, nan);
+  c.step_energy.assign(per_step, nan);
+}
+
+//! The grid sink of row k of a chunk (CPU layout: contiguous rows).
+GridSink row_sink(ChunkData& c, std::size_t k, const int* written) {
+  const std::size_t row = k * c.n_times;
+  GridSink s{&c.time[row], &c.voltage[row], &c.current[row], &c.capacity[row], 1, c.n_times, written};
+  if (!c.temperature.empty()) {
+    s.temp = &c.temperature[row];
+    s.step_index = &c.step_index[row];
+  }
+  if (c.n_steps > 0) {
+    const std::size_t srow = k * c.n_steps;
+    s.step_start = &c.step_start[srow];
+    s.step_end = &c.step_end[srow];
+    s.step_capacity = &c.step_capacity[srow];
+    s.step_energy = &c.step_energy[srow];
+    s.step_capacity_max = c.n_steps;
+  }
+  return s;
 }
 
 //! Per-cell summary from the integrator's final scalars.
@@ -141,9 +189,9 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
         if (in.pre_status[cell] != CellStatus::running) {
           run.status = in.pre_status[cell];
         } else {
-          const std::size_t row = static_cast<std::size_t>(k) * c.n_times;
-          GridSink sink{&c.time[row], &c.voltage[row], &c.current[row], &c.capacity[row], 1, c.n_times, &run.n_out};
+          GridSink sink = row_sink(c, static_cast<std::size_t>(k), &run.n_out);
           CellSolver<GridSink, CView> cs{in.cells[cell], l, in.run.solver, out, CView{ws.data()}, run, sink};
+          cs.proto = protocol_of(in, cell);
           if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
         }
         summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell]);
@@ -179,13 +227,47 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
   job.capacity = c.capacity.data();
   std::vector<CellRun> runs(c.n);
   job.runs = runs.data();
+  // protocols: this chunk's per-cell ranges into the shared step list
+  std::vector<int> first(c.n), count(c.n);
+  if (in.has_protocol()) {
+    const bool per_cell = !in.protocol_first.empty();
+    const std::vector<StepSpec>& all = per_cell ? in.protocol_steps : in.run.steps;
+    const std::vector<double>& tables = per_cell ? in.protocol_tables : in.run.tables;
+    for (std::size_t k = 0; k < c.n; ++k) {
+      first[k] = per_cell ? in.protocol_first[c.first + k] : 0;
+      count[k] = per_cell ? in.protocol_count[c.first + k] : static_cast<int>(all.size());
+    }
+    job.steps = all.data();
+    job.n_steps_total = all.size();
+    job.step_first = first.data();
+    job.step_count = count.data();
+    job.tables = tables.data();
+    job.n_tables = tables.size();
+  }
+  if (!c.temperature.empty()) {
+    job.temperature = c.temperature.data();
+    job.step_index = c.step_index.data();
+  }
+  if (c.n_steps > 0) {
+    job.n_step_summaries = c.n_steps;
+    job.step_start = c.step_start.data();
+    job.step_end = c.step_end.data();
+    job.step_capacity = c.step_capacity.data();
+    job.step_energy = c.step_energy.data();
+  }
   cuda_backend::run_chunk(job);
   for (std::size_t k = 0; k < c.n; ++k) {
     if (skip[k]) runs[k].status = in.pre_status[c.first + k];
     if (runs[k].status == CellStatus::running) {  // stopped by a cancellation: not run
+      const double nan = std::numeric_limits<double>::quiet_NaN();
       for (int q = 0; q < c.n_times; ++q) {
         const std::size_t i = k * c.n_times + q;
-        c.time[i] = c.voltage[i] = c.current[i] = c.capacity[i] = std::numeric_limits<double>::quiet_NaN();
+        c.time[i] = c.voltage[i] = c.current[i] = c.capacity[i] = nan;
+        if (!c.temperature.empty()) c.temperature[i] = c.step_index[i] = nan;
+      }
+      for (int q = 0; q < c.n_steps; ++q) {
+        const std::size_t i = k * c.n_steps + q;
+        c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
       }
       continue;
     }
@@ -254,7 +336,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
       break;
     }
     ChunkData c;
-    allocate(c, first, std::min(chunk, n - first), in.n_times);
+    allocate(c, first, std::min(chunk, n - first), in.n_times, in.any_thermal(), in.max_protocol_steps());
     if (dev == Device::cuda) run_chunk_cuda(in, opt.steps_per_launch, c, done, clock, opt.cancel);
     else run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
     for (int s : c.status) {

@@ -25,8 +25,21 @@ struct BatchInputs {
   std::vector<CellParams> cells;
   std::vector<CellStatus> pre_status;   //!< running = to be integrated
   std::vector<std::string> pre_message;
-  RunOptions run;                       //!< mesh, solver, period, t_end
+  RunOptions run;                       //!< mesh, solver, period, t_end; run.steps/tables: a
+                                        //!< protocol shared by every cell (empty: constant current)
   int n_times = 0;                      //!< output columns per cell (set by prepare_outputs)
+  //! Per-cell protocols, overriding run.steps when not empty: cell c runs
+  //! protocol_steps[protocol_first[c] .. + protocol_count[c]), whose drive-cycle steps
+  //! refer to protocol_tables. Cells may share a range.
+  std::vector<StepSpec> protocol_steps;
+  std::vector<int> protocol_first, protocol_count;
+  std::vector<double> protocol_tables;
+
+  bool has_protocol() const { return !protocol_first.empty() || !run.steps.empty(); }
+  //! Most protocol steps of any cell (0 without a protocol).
+  int max_protocol_steps() const;
+  //! Does any cell use the lumped thermal model?
+  bool any_thermal() const;
 };
 
 //! One chunk of finished cells [first, first + n). Arrays are row-major (cell, time),
@@ -39,6 +52,12 @@ struct ChunkData {
   std::vector<std::string> message;
   std::vector<double> end_time, discharge_capacity, energy, mean_voltage;
   std::vector<int> steps;
+  // with a protocol or a thermal model: (cell, time) temperature [K] and protocol step
+  // index (NaN after the end); with a protocol: (cell, step) summaries, NaN for steps
+  // not reached
+  std::vector<double> temperature, step_index;
+  int n_steps = 0;
+  std::vector<double> step_start, step_end, step_capacity, step_energy;
 };
 
 //! Receives chunks as they finish (in increasing `first` order).

@@ -142,6 +142,9 @@ struct H5SweepWriter::Impl {
   Hid g_cells, g_inputs, g_summary;
   Hid d_time, d_voltage, d_current, d_capacity, d_status, d_message;
   Hid d_end_time, d_end_reason, d_sum_capacity, d_energy, d_mean_voltage, d_steps;
+  // optional: temperature and step index per output; per-step summaries
+  Hid g_steps, d_temperature, d_step_index, d_s_start, d_s_end, d_s_duration, d_s_capacity, d_s_energy;
+  int n_steps = 0;
 
   [[noreturn]] void fail(const std::string& what) const {
     const std::string detail = hdf5_error_detail();
@@ -186,6 +189,38 @@ struct H5SweepWriter::Impl {
     Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
     return checked(H5Dcreate2(group.get(), name.c_str(), file_type, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
                    H5Dclose, what);
+  }
+
+  //! A (n_cells, cols) float64 dataset filled with NaN, chunked by rows.
+  Hid create_double_cols(const Hid& group, const std::string& group_name, const std::string& name,
+                         std::size_t cols) const {
+    const std::string what = "cannot create dataset /" + group_name + "/" + name;
+    const hsize_t dims[2] = {hsize_t(n_cells), hsize_t(cols)};
+    Hid space = checked(H5Screate_simple(2, dims, nullptr), H5Sclose, what);
+    Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    if (n_cells > 0 && cols > 0) {
+      const std::size_t rows = std::min(n_cells, std::max<std::size_t>(1, kChunkBytes / (sizeof(double) * cols)));
+      const hsize_t chunk[2] = {hsize_t(rows), hsize_t(cols)};
+      if (H5Pset_chunk(dcpl.get(), 2, chunk) < 0) fail(what);
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    if (H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan) < 0) fail(what);
+    Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
+    return checked(
+        H5Dcreate2(group.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+        H5Dclose, what);
+  }
+  //! Writes rows [first, first + n) of a (n_cells, cols) dataset.
+  void write_rows_cols(const Hid& ds, std::size_t cols, std::size_t first, std::size_t n, const double* data,
+                       const char* name) const {
+    if (n == 0 || cols == 0) return;
+    const std::string what = std::string("cannot write ") + name;
+    const hsize_t start[2] = {hsize_t(first), 0};
+    const hsize_t count[2] = {hsize_t(n), hsize_t(cols)};
+    Hid file_space = checked(H5Dget_space(ds.get()), H5Sclose, what);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0) fail(what);
+    Hid mem_space = checked(H5Screate_simple(2, count, nullptr), H5Sclose, what);
+    if (H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
   }
 
   Hid create_double(const Hid& group, const std::string& group_name, const std::string& name, bool per_time) const {
@@ -260,6 +295,9 @@ struct H5SweepWriter::Impl {
       }
     };
     if (file.valid()) note(H5Fflush(file.get(), H5F_SCOPE_LOCAL) >= 0, "cannot flush");
+    for (Hid* h : {&d_temperature, &d_step_index, &d_s_start, &d_s_end, &d_s_duration, &d_s_capacity, &d_s_energy,
+                   &g_steps})
+      note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_status, &d_message, &d_end_time, &d_end_reason,
                    &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps, &g_cells, &g_inputs, &g_summary,
                    &str_type})
@@ -325,6 +363,29 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
   m.d_energy = m.create_double(m.g_summary, "summary", "Energy [W.h]", false);
   m.d_mean_voltage = m.create_double(m.g_summary, "summary", "Mean voltage [V]", false);
   m.d_steps = m.create_int(m.g_summary, "summary", "Steps", 0);
+  if (info.temperature || info.n_steps > 0) {
+    m.d_temperature = m.create_double(m.g_cells, "cells", "Temperature [K]", true);
+    m.d_step_index = m.create_double(m.g_cells, "cells", "Step", true);
+  }
+  if (info.n_steps > 0) {
+    m.n_steps = info.n_steps;
+    m.g_steps = m.create_group("steps");
+    const std::size_t ns = static_cast<std::size_t>(info.n_steps);
+    m.d_s_start = m.create_double_cols(m.g_steps, "steps", "Start time [s]", ns);
+    m.d_s_end = m.create_double_cols(m.g_steps, "steps", "End time [s]", ns);
+    m.d_s_duration = m.create_double_cols(m.g_steps, "steps", "Duration [s]", ns);
+    m.d_s_capacity = m.create_double_cols(m.g_steps, "steps", "Capacity [A.h]", ns);
+    m.d_s_energy = m.create_double_cols(m.g_steps, "steps", "Energy [W.h]", ns);
+    if (!info.step_cycle.empty()) {
+      const std::string what = "cannot create dataset /steps/Cycle";
+      const hsize_t dims[1] = {hsize_t(info.step_cycle.size())};
+      Hid space = m.checked(H5Screate_simple(1, dims, nullptr), H5Sclose, what);
+      Hid ds = m.checked(H5Dcreate2(m.g_steps.get(), "Cycle", H5T_STD_I32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         H5Dclose, what);
+      if (H5Dwrite(ds.get(), H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, info.step_cycle.data()) < 0) m.fail(what);
+    }
+  }
 
   for (std::size_t v = 0; v < info.varied.size(); ++v) {
     Hid ds = m.create_double(m.g_inputs, "inputs", names[v], false);
@@ -397,6 +458,24 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
   m.write_rows(m.d_mean_voltage, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.mean_voltage.data(),
                "/summary/Mean voltage [V]");
   m.write_rows(m.d_steps, H5T_NATIVE_INT, false, c.first, c.n, c.steps.data(), "/summary/Steps");
+  if (m.d_temperature.valid() && !c.temperature.empty()) {
+    check_size(c.temperature.size(), values, "temperature");
+    check_size(c.step_index.size(), values, "step_index");
+    m.write_rows(m.d_temperature, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.temperature.data(), "/cells/Temperature [K]");
+    m.write_rows(m.d_step_index, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.step_index.data(), "/cells/Step");
+  }
+  if (m.n_steps > 0 && c.n_steps > 0) {
+    const std::size_t ns = static_cast<std::size_t>(m.n_steps);
+    if (static_cast<std::size_t>(c.n_steps) != ns)
+      throw RuntimeError(where + ": " + std::to_string(c.n_steps) + " protocol steps, the file has " + std::to_string(ns));
+    std::vector<double> duration(c.step_start.size());
+    for (std::size_t i = 0; i < duration.size(); ++i) duration[i] = c.step_end[i] - c.step_start[i];
+    m.write_rows_cols(m.d_s_start, ns, c.first, c.n, c.step_start.data(), "/steps/Start time [s]");
+    m.write_rows_cols(m.d_s_end, ns, c.first, c.n, c.step_end.data(), "/steps/End time [s]");
+    m.write_rows_cols(m.d_s_duration, ns, c.first, c.n, duration.data(), "/steps/Duration [s]");
+    m.write_rows_cols(m.d_s_capacity, ns, c.first, c.n, c.step_capacity.data(), "/steps/Capacity [A.h]");
+    m.write_rows_cols(m.d_s_energy, ns, c.first, c.n, c.step_energy.data(), "/steps/Energy [W.h]");
+  }
   // Status last: a cell whose status is not -1 has all of its data in the file.
   m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
   if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");

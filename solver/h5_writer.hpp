@@ -7,6 +7,8 @@
 //   /inputs/<varied parameter name> (n_cells,) float64
 //   /summary/"End time [s]", "End reason" (strings), "Discharge capacity [A.h]",
 //          "Energy [W.h]", "Mean voltage [V]", "Steps" (n_cells,)
+//   with a thermal model or a protocol: /cells/"Temperature [K]", /cells/"Step" (the
+//          protocol step of each output); with a protocol: /steps/... per-step summaries
 //   root attributes: strings (ionflux version, creation time, parameters as JSON, mesh,
 //          solver options, protocol, device used, ...)
 // HDF5 types stay inside solver/h5_writer.cpp.
@@ -27,6 +29,13 @@ struct SweepFileInfo {
   std::vector<std::string> varied;                           //!< /inputs dataset names
   std::vector<std::vector<double>> inputs;                   //!< inputs[v][cell]
   std::vector<std::pair<std::string, std::string>> attributes;  //!< root attributes
+  //! With a thermal model or a protocol: /cells/"Temperature [K]" and /cells/"Step".
+  bool temperature = false;
+  //! With a protocol: /steps/"Start time [s]", "End time [s]", "Duration [s]",
+  //! "Capacity [A.h]", "Energy [W.h]" shaped (n_cells, n_steps), and /steps/"Cycle"
+  //! (n_steps,) the cycle of each step index.
+  int n_steps = 0;
+  std::vector<int> step_cycle;
 };
 
 //! True when ionflux was built with HDF5.

@@ -276,11 +276,13 @@ std::vector<double> logspace(double a, double b, std::size_t n) {
   return v;
 }
 
-VaryEntry parse_vary_entry(const Context& cx, const ParameterSet& ps, const std::string& name, const ojson& j) {
+VaryEntry parse_vary_entry(const Context& cx, const ParameterSet& ps, const std::string& name, const ojson& j,
+                           const std::vector<std::string>& placeholders) {
   const std::string key = "vary '" + name + "'";
   VaryEntry e;
   e.name = name;
-  if (!ps.contains(name) && !is_special(name)) {
+  const bool placeholder = std::find(placeholders.begin(), placeholders.end(), name) != placeholders.end();
+  if (!ps.contains(name) && !is_special(name) && !placeholder) {
     std::string msg = "vary: unknown parameter '" + name + "' in set " + ps.name();
     const auto near = closest_varied_names(ps, name);
     if (!near.empty()) msg += "; did you mean " + join_quoted(near) + "?";
@@ -388,7 +390,8 @@ double map_unit(const VaryEntry& e, double u) {
 const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> k = {"parameters", "set",         "mesh",    "solver",  "period",
                                              "t_end",      "c_rate",      "current", "initial_soc", "vary",
-                                             "combine",    "samples",     "sampling", "seed"};
+                                             "combine",    "samples",     "sampling", "seed",
+                                             "experiment", "cycles",      "thermal"};
   return k;
 }
 
@@ -524,12 +527,61 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
     spec.seed = s.get<std::uint64_t>();
   }
 
+  // Protocol: experiment strings (a list of steps = one cycle, or a list of lists =
+  // cycles), cycles, thermal model.
+  std::vector<std::string> placeholders;
+  if (root.contains("experiment")) {
+    const ojson& ex = root["experiment"];
+    if (!ex.is_array() || ex.empty())
+      cx.input("experiment must be a non-empty list of step strings (or of lists of them, one per cycle), got " +
+               describe(ex));
+    std::vector<std::string> flat;
+    for (const ojson& item : ex) {
+      if (item.is_string()) {
+        if (spec.experiment.empty() || !flat.empty()) spec.experiment.emplace_back();
+        spec.experiment.back().push_back(item.get<std::string>());
+        flat.push_back(item.get<std::string>());
+      } else if (item.is_array() && !item.empty()) {
+        std::vector<std::string> cycle;
+        for (const ojson& st : item) cycle.push_back(get_string(cx, st, "experiment step"));
+        spec.experiment.push_back(cycle);
+      } else {
+        cx.input("experiment: each element must be a step string or a non-empty list of them, got " + describe(item));
+      }
+    }
+    for (const auto& cycle : spec.experiment)
+      for (const std::string& st : cycle) {
+        std::size_t pos = 0;
+        while ((pos = st.find('{', pos)) != std::string::npos) {
+          const std::size_t end = st.find('}', pos);
+          if (end == std::string::npos) cx.input("experiment step '" + st + "': '{' without a closing '}'");
+          placeholders.push_back(st.substr(pos + 1, end - pos - 1));
+          pos = end + 1;
+        }
+      }
+  }
+  if (root.contains("cycles")) {
+    spec.cycles = static_cast<int>(get_integer(cx, root["cycles"], "cycles", 1, 100000));
+    if (spec.experiment.empty()) cx.input("cycles needs an experiment");
+  }
+  if (root.contains("thermal")) {
+    const std::string t = get_string(cx, root["thermal"], "thermal");
+    if (t != "isothermal" && t != "lumped")
+      cx.input("thermal must be \"isothermal\" or \"lumped\", got \"" + t + "\"" +
+               did_you_mean(t, {"isothermal", "lumped"}));
+    spec.lumped_thermal = t == "lumped";
+  }
+
   // Varied names.
   std::vector<VaryEntry> entries;
   if (root.contains("vary")) {
     const ojson& vary = get_object(cx, root["vary"], "vary");
-    for (auto it = vary.begin(); it != vary.end(); ++it) entries.push_back(parse_vary_entry(cx, ps, it.key(), it.value()));
+    for (auto it = vary.begin(); it != vary.end(); ++it)
+      entries.push_back(parse_vary_entry(cx, ps, it.key(), it.value(), placeholders));
   }
+  for (const std::string& ph : placeholders)
+    if (std::none_of(entries.begin(), entries.end(), [&](const VaryEntry& e) { return e.name == ph; }))
+      cx.input("experiment: placeholder '{" + ph + "}' has no entry of that name in vary");
   const auto has = [&](const char* n) {
     return std::any_of(entries.begin(), entries.end(), [&](const VaryEntry& e) { return e.name == n; });
   };

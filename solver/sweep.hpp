@@ -39,6 +39,13 @@ struct SweepSpec {
   //! values[v][c]: value of varied[v] for cell c (already combined; every row has n_cells()).
   std::vector<std::vector<double>> values;
   std::uint64_t seed = 0;                                   //!< for sampled values
+  //! Protocol (PyBaMM experiment strings; each inner list one cycle), repeated `cycles`
+  //! times. A step string may hold placeholders "{name}" filled per cell from a varied
+  //! entry of that name (e.g. "Hold at {Hold voltage [V]} V until C/50"). Empty: the
+  //! constant-current protocol above.
+  std::vector<std::vector<std::string>> experiment;
+  int cycles = 1;
+  bool lumped_thermal = false;                              //!< "thermal": "lumped"
   std::string source;                                       //!< where it was read from (for messages)
 
   std::size_t n_cells() const { return values.empty() ? 1 : values.front().size(); }

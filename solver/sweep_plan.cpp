@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "errors.hpp"
+#include "experiment.hpp"
 
 namespace ionflux {
 namespace {
@@ -72,13 +73,19 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   in.pre_status.assign(n, CellStatus::running);
   in.pre_message.assign(n, std::string());
   plan.currents.assign(n, base_current);
+  // varied names used as experiment placeholders ("{name}") are not parameters
+  std::vector<bool> is_placeholder(spec.varied.size(), false);
+  for (std::size_t v = 0; v < spec.varied.size(); ++v)
+    for (const auto& cycle : spec.experiment)
+      for (const std::string& st : cycle)
+        if (st.find("{" + spec.varied[v] + "}") != std::string::npos) is_placeholder[v] = true;
   ParameterSet work = plan.base;  // only the varied entries change from cell to cell
   for (std::size_t c = 0; c < n; ++c) {
     double current = base_current;
     try {
       for (std::size_t v = 0; v < spec.varied.size(); ++v) {
         const int vi = static_cast<int>(v);
-        if (vi == v_crate || vi == v_current || vi == v_soc) continue;
+        if (vi == v_crate || vi == v_current || vi == v_soc || is_placeholder[v]) continue;
         work.set(spec.varied[v], spec.values[v][c]);
       }
       // a C-rate refers to this cell's nominal capacity (which may itself vary)
@@ -89,6 +96,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       if (!(std::isfinite(current) && current != 0.0))
         throw InvalidParameter("the current must be non-zero and finite, got " + num(current) + " A");
       CellParams cell = work.cell_params(current);
+      if (spec.lumped_thermal) enable_lumped_thermal(cell, work);  // with this cell's values
       const double soc = v_soc >= 0 ? spec.values[v_soc][c] : (spec.initial_soc ? *spec.initial_soc : -1.0);
       if (soc >= 0.0 || v_soc >= 0)
         apply_initial_soc(cell, soc, work.get("Open-circuit voltage at 0% SOC [V]"),
@@ -100,10 +108,82 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       in.cells[c] = CellParams{};
     }
   }
+  // Protocol.
+  double protocol_t_end = 0.0;
+  if (!spec.experiment.empty()) {
+    // placeholders "{name}" filled per cell from the varied entry of that name
+    std::vector<int> ph_index;
+    std::vector<std::string> ph_name;
+    for (std::size_t v = 0; v < spec.varied.size(); ++v)
+      for (const auto& cycle : spec.experiment)
+        for (const std::string& st : cycle)
+          if (st.find("{" + spec.varied[v] + "}") != std::string::npos &&
+              std::find(ph_index.begin(), ph_index.end(), static_cast<int>(v)) == ph_index.end()) {
+            ph_index.push_back(static_cast<int>(v));
+            ph_name.push_back(spec.varied[v]);
+          }
+    auto fill = [&](std::size_t c) {
+      std::vector<std::vector<std::string>> groups = spec.experiment;
+      for (auto& cycle : groups)
+        for (std::string& st : cycle)
+          for (std::size_t k = 0; k < ph_index.size(); ++k) {
+            const std::string key = "{" + ph_name[k] + "}";
+            for (std::size_t pos; (pos = st.find(key)) != std::string::npos;)
+              st.replace(pos, key.size(), num(spec.values[ph_index[k]][c]));
+          }
+      return groups;
+    };
+    const std::string base_dir = spec.source.find('/') != std::string::npos
+                                     ? spec.source.substr(0, spec.source.rfind('/'))
+                                     : std::string(".");
+    if (ph_index.empty()) {
+      // one protocol for every cell; a bad step is an error of the whole sweep
+      const Experiment ex = parse_experiment(spec.experiment, spec.cycles, plan.base, base_dir);
+      in.run.steps = ex.steps;
+      in.run.tables = ex.tables;
+      protocol_t_end = default_end_time(q_nom, ex.steps);
+    } else {
+      // the first cell's protocol is checked here (a bad string fails the sweep before any
+      // work); a later cell whose values make a bad step becomes an invalid cell
+      parse_experiment(fill(0), spec.cycles, plan.base, base_dir);
+      in.protocol_first.assign(n, 0);
+      in.protocol_count.assign(n, 0);
+      for (std::size_t c = 0; c < n; ++c) {
+        if (in.pre_status[c] != CellStatus::running) continue;
+        try {
+          const Experiment ex = parse_experiment(fill(c), spec.cycles, plan.base, base_dir);
+          const int table_shift = static_cast<int>(in.protocol_tables.size() / 2);
+          in.protocol_first[c] = static_cast<int>(in.protocol_steps.size());
+          in.protocol_count[c] = static_cast<int>(ex.steps.size());
+          for (StepSpec st : ex.steps) {
+            st.table_offset += table_shift;
+            in.protocol_steps.push_back(st);
+          }
+          in.protocol_tables.insert(in.protocol_tables.end(), ex.tables.begin(), ex.tables.end());
+          protocol_t_end = std::max(protocol_t_end, default_end_time(plan.base.get("Nominal cell capacity [A.h]"),
+                                                                     ex.steps));
+        } catch (const std::invalid_argument& e) {
+          in.pre_status[c] = CellStatus::invalid_input;
+          in.pre_message[c] = e.what();
+        }
+      }
+    }
+    plan.protocol = "experiment: ";
+    for (std::size_t g = 0; g < spec.experiment.size(); ++g) {
+      plan.protocol += g ? "; (" : "(";
+      for (std::size_t k = 0; k < spec.experiment[g].size(); ++k)
+        plan.protocol += (k ? ", " : "") + spec.experiment[g][k];
+      plan.protocol += ")";
+    }
+    if (spec.cycles > 1) plan.protocol += " x " + std::to_string(spec.cycles);
+  }
+  if (spec.lumped_thermal) plan.protocol += "; lumped thermal model";
+
   in.run.mesh = spec.mesh;
   in.run.solver = spec.solver;
   in.run.period = spec.period;
   in.run.t_end = spec.t_end;
+  if (!(in.run.t_end > 0.0) && protocol_t_end > 0.0) in.run.t_end = protocol_t_end;
   if (!(in.run.t_end > 0.0)) {
     double smallest = 0.0;
     for (double i : plan.currents)
@@ -122,6 +202,12 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   info.n_times = plan.inputs.n_times;
   info.varied = spec.varied;
   info.inputs = spec.values;
+  info.temperature = plan.inputs.any_thermal() || plan.inputs.has_protocol();
+  info.n_steps = plan.inputs.max_protocol_steps();
+  const std::vector<StepSpec>& steps = plan.inputs.protocol_first.empty() ? plan.inputs.run.steps
+                                                                          : plan.inputs.protocol_steps;
+  for (int k = 0; k < info.n_steps && k < static_cast<int>(steps.size()); ++k)
+    info.step_cycle.push_back(steps[static_cast<std::size_t>(k)].cycle);
   char when[64];
   const std::time_t now = std::time(nullptr);
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));

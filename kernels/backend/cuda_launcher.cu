@@ -41,7 +41,35 @@ struct DeviceChunk {
   double *t, *v, *i, *q;
   int n_times;
   index_t n;
+  // protocols and the optional outputs (null when absent)
+  const StepSpec* steps;
+  const int *step_first, *step_count;
+  const double* tables;
+  double *temp, *step_index;
+  int n_step_summaries;
+  double *step_start, *step_end, *step_capacity, *step_energy;
 };
+
+__device__ GridSink sink_of(const DeviceChunk& d, index_t c) {
+  GridSink s{d.t + c, d.v + c, d.i + c, d.q + c, d.n, d.n_times, &d.runs[c].n_out};
+  if (d.temp) {
+    s.temp = d.temp + c;
+    s.step_index = d.step_index + c;
+  }
+  if (d.n_step_summaries > 0) {
+    s.step_start = d.step_start + c;
+    s.step_end = d.step_end + c;
+    s.step_capacity = d.step_capacity + c;
+    s.step_energy = d.step_energy + c;
+    s.step_capacity_max = d.n_step_summaries;
+  }
+  return s;
+}
+
+__device__ ProtocolView protocol_of(const DeviceChunk& d, index_t c) {
+  if (!d.steps) return ProtocolView{};
+  return ProtocolView{d.steps + d.step_first[c], d.step_count[c], d.tables};
+}
 
 __global__ void init_cells(DeviceChunk d, const unsigned char* skip) {
   for (index_t c = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; c < d.n;
@@ -50,8 +78,9 @@ __global__ void init_cells(DeviceChunk d, const unsigned char* skip) {
       d.runs[c].status = CellStatus::invalid_input;
       continue;
     }
-    GridSink sink{d.t + c, d.v + c, d.i + c, d.q + c, d.n, d.n_times, &d.runs[c].n_out};
+    GridSink sink = sink_of(d, c);
     CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, d.out, DView{d.ws + c, d.n}, d.runs[c], sink};
+    cs.proto = protocol_of(d, c);
     cs.init();
   }
 }
@@ -60,8 +89,9 @@ __global__ void advance_cells(DeviceChunk d, const int* active, int n_active, in
   for (index_t k = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; k < n_active;
        k += static_cast<index_t>(blockDim.x) * gridDim.x) {
     const index_t c = active[k];
-    GridSink sink{d.t + c, d.v + c, d.i + c, d.q + c, d.n, d.n_times, &d.runs[c].n_out};
+    GridSink sink = sink_of(d, c);
     CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, d.out, DView{d.ws + c, d.n}, d.runs[c], sink};
+    cs.proto = protocol_of(d, c);
     cs.advance(steps);
   }
 }
@@ -140,7 +170,35 @@ void run_chunk(const ChunkJob& job) {
     IONFLUX_CUDA_CHECK(cudaMemcpy(d_times.p, out.times, out.n_times * sizeof(double), cudaMemcpyHostToDevice));
     out.times = d_times.p;
   }
-  const DeviceChunk d{d_params.p, l, job.solver, out, d_ws.p, d_runs.p, d_t.p, d_v.p, d_i.p, d_q.p, job.n_times, n};
+  // protocols and optional outputs
+  const bool proto = job.steps != nullptr;
+  DeviceBuffer<StepSpec> d_steps(proto ? job.n_steps_total : 1);
+  DeviceBuffer<int> d_first(proto ? n : 1), d_count(proto ? n : 1);
+  DeviceBuffer<double> d_tables(proto ? job.n_tables : 1);
+  if (proto) {
+    IONFLUX_CUDA_CHECK(cudaMemcpy(d_steps.p, job.steps, job.n_steps_total * sizeof(StepSpec), cudaMemcpyHostToDevice));
+    IONFLUX_CUDA_CHECK(cudaMemcpy(d_first.p, job.step_first, n * sizeof(int), cudaMemcpyHostToDevice));
+    IONFLUX_CUDA_CHECK(cudaMemcpy(d_count.p, job.step_count, n * sizeof(int), cudaMemcpyHostToDevice));
+    if (job.n_tables)
+      IONFLUX_CUDA_CHECK(cudaMemcpy(d_tables.p, job.tables, job.n_tables * sizeof(double), cudaMemcpyHostToDevice));
+  }
+  const bool temps = job.temperature != nullptr;
+  DeviceBuffer<double> d_temp(temps ? n_out : 1), d_sidx(temps ? n_out : 1);
+  if (temps) {
+    thrust::fill(thrust::device, d_temp.p, d_temp.p + n_out, nan);
+    thrust::fill(thrust::device, d_sidx.p, d_sidx.p + n_out, nan);
+  }
+  const std::size_t n_sum = static_cast<std::size_t>(n) * (job.n_step_summaries > 0 ? job.n_step_summaries : 0);
+  DeviceBuffer<double> d_s0(n_sum ? n_sum : 1), d_s1(n_sum ? n_sum : 1), d_s2(n_sum ? n_sum : 1),
+      d_s3(n_sum ? n_sum : 1);
+  if (n_sum) {
+    double* const sums[] = {d_s0.p, d_s1.p, d_s2.p, d_s3.p};
+    for (double* p : sums) thrust::fill(thrust::device, p, p + n_sum, nan);
+  }
+  const DeviceChunk d{d_params.p, l, job.solver, out, d_ws.p, d_runs.p, d_t.p, d_v.p, d_i.p, d_q.p, job.n_times, n,
+                      proto ? d_steps.p : nullptr, d_first.p, d_count.p, d_tables.p,
+                      temps ? d_temp.p : nullptr, temps ? d_sidx.p : nullptr, job.n_step_summaries,
+                      d_s0.p, d_s1.p, d_s2.p, d_s3.p};
 
   const int block = 64;
   init_cells<<<grid_for(n, block), block>>>(d, d_skip.p);
@@ -168,6 +226,25 @@ void run_chunk(const ChunkJob& job) {
     IONFLUX_CUDA_CHECK(cudaMemcpy(tmp.data(), pr.first, n_out * sizeof(double), cudaMemcpyDeviceToHost));
     for (index_t c = 0; c < n; ++c)
       for (int k = 0; k < job.n_times; ++k) pr.second[c * job.n_times + k] = tmp[k * n + c];
+  }
+  if (temps) {
+    const std::pair<double*, double*> extra[] = {{d_temp.p, job.temperature}, {d_sidx.p, job.step_index}};
+    for (const auto& pr : extra) {
+      IONFLUX_CUDA_CHECK(cudaMemcpy(tmp.data(), pr.first, n_out * sizeof(double), cudaMemcpyDeviceToHost));
+      for (index_t c = 0; c < n; ++c)
+        for (int k = 0; k < job.n_times; ++k) pr.second[c * job.n_times + k] = tmp[k * n + c];
+    }
+  }
+  if (n_sum) {
+    const int ns = job.n_step_summaries;
+    std::vector<double> stmp(n_sum);
+    const std::pair<double*, double*> sums[] = {
+        {d_s0.p, job.step_start}, {d_s1.p, job.step_end}, {d_s2.p, job.step_capacity}, {d_s3.p, job.step_energy}};
+    for (const auto& pr : sums) {
+      IONFLUX_CUDA_CHECK(cudaMemcpy(stmp.data(), pr.first, n_sum * sizeof(double), cudaMemcpyDeviceToHost));
+      for (index_t c = 0; c < n; ++c)
+        for (int k = 0; k < ns; ++k) pr.second[c * ns + k] = stmp[k * n + c];
+    }
   }
 }
 
