@@ -18,6 +18,7 @@
 #include "kernels/model/layout.hpp"
 #include "solver/batch.hpp"
 #include "solver/errors.hpp"
+#include "solver/experiment.hpp"
 #include "solver/h5_writer.hpp"
 #include "solver/parameters.hpp"
 #include "solver/simulation.hpp"
@@ -56,10 +57,20 @@ MeshSpec mesh_from(const py::dict& d) {
 //! (n_times, n_nodes) arrays with their x grids.
 py::dict simulate_cell(const ParameterSet& ps, double current, std::optional<double> soc, const py::dict& mesh,
                        double rtol, double atol, double period, double t_end, std::vector<double> t_eval,
-                       bool store_states) {
+                       bool store_states, std::vector<std::vector<std::string>> experiment, int cycles,
+                       const std::string& thermal, const std::string& base_dir) {
+  Experiment ex;
+  if (!experiment.empty()) {
+    ex = parse_experiment(experiment, cycles, ps, base_dir);
+    const StepSpec& first = ex.steps.front();
+    current = first.mode == ControlMode::current && first.value != 0.0 ? first.value : ps.get("Current function [A]");
+  }
   if (!(std::isfinite(current) && current != 0.0))
     throw InvalidParameter("the current must be non-zero and finite, got " + std::to_string(current) + " A");
+  if (thermal != "isothermal" && thermal != "lumped")
+    throw InputError("thermal must be 'isothermal' or 'lumped', got '" + thermal + "'");
   CellParams cell = ps.cell_params(current);
+  if (thermal == "lumped") enable_lumped_thermal(cell, ps);
   if (soc)
     apply_initial_soc(cell, *soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
                       ps.get("Open-circuit voltage at 100% SOC [V]"));
@@ -69,7 +80,11 @@ py::dict simulate_cell(const ParameterSet& ps, double current, std::optional<dou
   ro.solver.atol = atol;
   ro.period = period;
   ro.t_eval = std::move(t_eval);
-  ro.t_end = t_end > 0 ? t_end : default_end_time(ps.get("Nominal cell capacity [A.h]"), current);
+  ro.steps = ex.steps;
+  ro.tables = ex.tables;
+  ro.t_end = t_end > 0 ? t_end
+                       : (ex.steps.empty() ? default_end_time(ps.get("Nominal cell capacity [A.h]"), current)
+                                           : default_end_time(ps.get("Nominal cell capacity [A.h]"), ex.steps));
   ro.store_states = store_states;
   Solution s;
   {
@@ -81,6 +96,22 @@ py::dict simulate_cell(const ParameterSet& ps, double current, std::optional<dou
   out["Voltage [V]"] = array1(s.voltage);
   out["Current [A]"] = array1(s.current);
   out["Discharge capacity [A.h]"] = array1(s.capacity);
+  out["Temperature [K]"] = array1(s.temperature);
+  {
+    std::vector<double> step(s.step.begin(), s.step.end()), cycle(s.cycle.begin(), s.cycle.end());
+    out["Step"] = array1(step);
+    out["Cycle"] = array1(cycle);
+    py::list steps;
+    static const char* const ends[] = {"duration", "end condition", "cut-off", "failure", "end time"};
+    for (const StepRecord& r : s.steps)
+      steps.append(py::dict(py::arg("step") = r.step,
+                            py::arg("cycle") = ex.steps.empty() ? 0 : ex.steps[static_cast<std::size_t>(r.step)].cycle,
+                            py::arg("text") = ex.text.empty() ? std::string() : ex.text[static_cast<std::size_t>(r.step)],
+                            py::arg("start time [s]") = r.t_start, py::arg("end time [s]") = r.t_end,
+                            py::arg("duration [s]") = r.t_end - r.t_start, py::arg("capacity [A.h]") = r.capacity,
+                            py::arg("energy [W.h]") = r.energy, py::arg("ended by") = ends[static_cast<int>(r.end)]));
+    out["steps"] = steps;
+  }
   out["status"] = std::string(cell_status_name(s.status));
   out["message"] = s.message;
   out["end_time"] = s.end_time;
@@ -225,7 +256,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("check_parameter_range", &check_parameter_range, py::arg("name"), py::arg("value"));
   m.def("simulate", &simulate_cell, py::arg("params"), py::arg("current"), py::arg("soc") = py::none(),
         py::arg("mesh") = py::dict(), py::arg("rtol") = 1e-6, py::arg("atol") = 1e-8, py::arg("period") = 0.0,
-        py::arg("t_end") = 0.0, py::arg("t_eval") = std::vector<double>{}, py::arg("store_states") = true);
+        py::arg("t_end") = 0.0, py::arg("t_eval") = std::vector<double>{}, py::arg("store_states") = true,
+        py::arg("experiment") = std::vector<std::vector<std::string>>{}, py::arg("cycles") = 1,
+        py::arg("thermal") = "isothermal", py::arg("base_dir") = ".");
 
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&>(), py::arg("config_json"),
