@@ -6,6 +6,7 @@
 // conductivity slipped past validation: its consistent initialisation fails).
 #pragma once
 
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <vector>
@@ -57,9 +58,67 @@ class CollectSink : public ChunkSink {
     app(all.energy, c.energy);
     app(all.mean_voltage, c.mean_voltage);
     app(all.steps, c.steps);
+    app(all.temperature, c.temperature);
+    app(all.step_index, c.step_index);
+    app(all.step_start, c.step_start);
+    app(all.step_end, c.step_end);
+    app(all.step_capacity, c.step_capacity);
+    app(all.step_energy, c.step_energy);
+    all.n_steps = c.n_steps;
     all.n += c.n;
   }
 };
+
+}  // namespace testing
+}  // namespace ionflux
+
+#include "solver/experiment.hpp"
+
+namespace ionflux {
+namespace testing {
+
+//! 11 Chen2020 cells with their own protocols (written once, run on each backend):
+//! CC-rest-CC-CV cycles with hold voltages from 4.0 to 4.2 V, one cell whose hold
+//! voltage string is a constant-power discharge instead, one US06 drive cycle, and the
+//! last one with the lumped thermal model.
+inline BatchInputs protocol_batch(double rtol, double atol, const std::string& us06_path) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  BatchInputs in;
+  const int n = 11;
+  in.protocol_first.assign(n, 0);
+  in.protocol_count.assign(n, 0);
+  for (int c = 0; c < n; ++c) {
+    std::vector<std::string> steps;
+    if (c == 7) {
+      steps = {"Discharge at 12 W for 20 minutes", "Rest for 5 minutes"};
+    } else if (c == 9) {
+      steps = {"Discharge with current from " + us06_path};
+    } else {
+      char hold[64];
+      std::snprintf(hold, sizeof hold, "Hold at %.3f V until C/20", 4.0 + 0.02 * c);
+      steps = {"Discharge at 1C until 3.2 V", "Rest for 10 minutes", "Charge at 1C until 4.0 V", hold};
+    }
+    const Experiment ex = parse_experiment(steps, ps);
+    const int shift = static_cast<int>(in.protocol_tables.size() / 2);
+    in.protocol_first[c] = static_cast<int>(in.protocol_steps.size());
+    in.protocol_count[c] = static_cast<int>(ex.steps.size());
+    for (StepSpec st : ex.steps) {
+      st.table_offset += shift;
+      in.protocol_steps.push_back(st);
+    }
+    in.protocol_tables.insert(in.protocol_tables.end(), ex.tables.begin(), ex.tables.end());
+    CellParams cell = ps.cell_params(5.0);
+    if (c == n - 1) enable_lumped_thermal(cell, ps);
+    in.cells.push_back(cell);
+    in.pre_status.push_back(CellStatus::running);
+    in.pre_message.emplace_back();
+  }
+  in.run.solver.rtol = rtol;
+  in.run.solver.atol = atol;
+  in.run.t_end = 4.0 * 3600.0;
+  in.run.period = 20.0;
+  return in;
+}
 
 }  // namespace testing
 }  // namespace ionflux

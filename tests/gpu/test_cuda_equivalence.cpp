@@ -39,3 +39,32 @@ TEST(Gpu, CudaEqualsCpuOnTheSameBatch) {
   std::printf("largest relative voltage difference CUDA vs CPU: %.3e\n", worst);
   RecordProperty("max_rel_voltage_diff", std::to_string(worst));
 }
+
+TEST(Gpu, CudaEqualsCpuOnASweepWithProtocols) {
+  if (!cuda_available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_device_description();
+  const BatchInputs in =
+      ionflux::testing::protocol_batch(1e-10, 1e-10, IONFLUX_SHARED_DIR "/reference-data/drive_cycles/US06.csv");
+  ionflux::testing::CollectSink cpu, gpu;
+  BatchOptions o;
+  o.device = Device::cpu;
+  run_batch(in, o, &cpu);
+  o.device = Device::cuda;
+  run_batch(in, o, &gpu);
+  ASSERT_EQ(cpu.all.n, gpu.all.n);
+  double worst = 0.0;
+  for (std::size_t c = 0; c < cpu.all.n; ++c) {
+    EXPECT_EQ(cpu.all.status[c], gpu.all.status[c]) << "cell " << c;
+    for (int k = 0; k < cpu.all.n_times; ++k) {
+      const std::size_t i = c * cpu.all.n_times + k;
+      const double a = cpu.all.voltage[i], b = gpu.all.voltage[i];
+      if (std::isnan(a) || std::isnan(b)) {
+        EXPECT_EQ(std::isnan(a), std::isnan(b)) << "cell " << c << " output " << k;
+        continue;
+      }
+      worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
+      EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
+      EXPECT_NEAR(cpu.all.temperature[i], gpu.all.temperature[i], 1e-7 * cpu.all.temperature[i]);
+    }
+  }
+  std::printf("largest relative voltage difference CUDA vs CPU (protocols): %.3e\n", worst);
+}

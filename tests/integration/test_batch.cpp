@@ -105,3 +105,35 @@ TEST(Batch, CancellationLeavesLaterCellsNotRun) {
   EXPECT_EQ(s.not_run, in.cells.size() - 8);
   for (int st : sink.all.status) EXPECT_NE(st, kStatusNotRun) << "the finished chunk is complete";
 }
+
+TEST(Batch, PerCellProtocolsEqualSingleSolves) {
+  const BatchInputs in =
+      ionflux::testing::protocol_batch(1e-6, 1e-8, IONFLUX_SHARED_DIR "/reference-data/drive_cycles/US06.csv");
+  const ionflux::testing::CollectSink b = run(in, 2, 4);
+  ASSERT_EQ(b.all.n, in.cells.size());
+  ASSERT_GT(b.all.n_steps, 0);
+  for (std::size_t c = 0; c < in.cells.size(); ++c) {
+    RunOptions ro = in.run;
+    ro.steps.assign(in.protocol_steps.begin() + in.protocol_first[c],
+                    in.protocol_steps.begin() + in.protocol_first[c] + in.protocol_count[c]);
+    ro.tables = in.protocol_tables;
+    const Solution s = simulate(in.cells[c], ro);
+    EXPECT_EQ(b.all.status[c], static_cast<int>(s.status)) << "cell " << c;
+    EXPECT_TRUE(cell_status_ok(s.status)) << "cell " << c << ": " << s.message;
+    for (std::size_t k = 0; k < s.voltage.size(); ++k) {
+      const std::size_t i = c * b.all.n_times + k;
+      EXPECT_EQ(b.all.voltage[i], s.voltage[k]) << "cell " << c << " output " << k;
+      EXPECT_EQ(b.all.temperature[i], s.temperature[k]) << "cell " << c << " output " << k;
+      EXPECT_EQ(b.all.step_index[i], s.step[k]) << "cell " << c << " output " << k;
+    }
+    for (const StepRecord& r : s.steps) {
+      const std::size_t i = c * b.all.n_steps + r.step;
+      EXPECT_EQ(b.all.step_end[i], r.t_end) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_capacity[i], r.capacity) << "cell " << c << " step " << r.step;
+    }
+  }
+  // the thermal cell warms up; the isothermal ones stay at the ambient temperature
+  const std::size_t last = in.cells.size() - 1;
+  EXPECT_GT(b.all.temperature[last * b.all.n_times + 50], 298.2);
+  EXPECT_EQ(b.all.temperature[0 * b.all.n_times + 50], 298.15);
+}
