@@ -141,7 +141,7 @@ void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::strin
   c.discharge_capacity[k] = run.capacity_ah;
   c.energy[k] = run.energy_wh;
   c.mean_voltage[k] = run.capacity_ah != 0.0 ? run.energy_wh / run.capacity_ah : run.v;
-  c.steps[k] = run.bdf.nst;
+  c.steps[k] = run.total_steps();
 }
 
 class ProgressClock {

@@ -91,7 +91,8 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   sol.discharge_capacity = sol.capacity.empty() ? 0.0 : sol.capacity.back();
   sol.energy = run.energy_wh;
   const BdfScalars& b = run.bdf;
-  sol.stats = SolverStats{b.nst, b.nre, b.nsetups, b.nni, b.netf, b.ncfn};
+  sol.stats = SolverStats{run.done_nst + b.nst,  run.done_nre + b.nre,   run.done_nsetups + b.nsetups,
+                          run.done_nni + b.nni,  run.done_netf + b.netf, run.done_ncfn + b.ncfn};
   sol.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return sol;
 }

@@ -67,6 +67,11 @@ struct CellRun {
   int step;       //!< running protocol step
   double step_t0, step_q0, step_e0;  //!< time, Q and E at the step's start
   double i_prev;  //!< current at t_prev
+  //! Solver counters of the protocol steps before the running one (BdfScalars counts
+  //! from the last restart only): steps, residuals, setups, Newton iterations,
+  //! error-test and convergence failures.
+  int done_nst, done_nre, done_nsetups, done_nni, done_netf, done_ncfn;
+  IONFLUX_HD int total_steps() const { return done_nst + bdf.nst; }
 };
 
 //! One output point.
@@ -135,7 +140,7 @@ IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, con
     const double damp = worst > 0.2 ? 0.2 / worst : 1.0;
     for (int k = 0; k < n; ++k) y[k] += damp * del[k];
     if (!(worst == worst) || !(di == di)) return false;
-    if (damp == 1.0 && worst < 1e-13 && di < 1e-13) {
+    if (damp == 1.0 && worst < 1e-12 && di < 1e-12) {
       ok = true;
       break;
     }
@@ -255,6 +260,14 @@ struct CellSolver {
     if (!consistent_init(p, l, m.drive_at_time(t0), y, yp, jac(), b.vec(kRes), b.vec(kDelta))) return false;
     const StepSpec* st = step_spec();
     const double span = (st && st->duration > 0.0) ? st->duration : out.t_end;
+    if (t0 > 0.0) {  // a restart: keep the counters of what came before
+      run.done_nst += run.bdf.nst;
+      run.done_nre += run.bdf.nre;
+      run.done_nsetups += run.bdf.nsetups;
+      run.done_nni += run.bdf.nni;
+      run.done_netf += run.bdf.netf;
+      run.done_ncfn += run.bdf.ncfn;
+    }
     b.start(t0, span > 0.0 ? span : 3600.0);
     run.t_prev = t0;
     run.v_prev = dfn::terminal_voltage(l, y);
@@ -276,6 +289,7 @@ struct CellSolver {
     run.t_final = 0.0;
     run.step = 0;
     run.step_t0 = 0.0;
+    run.done_nst = run.done_nre = run.done_nsetups = run.done_nni = run.done_netf = run.done_ncfn = 0;
     initial_guess(p, l, b.phi(0));
     if (!restart(b, 0.0)) {
       run.status = CellStatus::init_failure;
@@ -403,7 +417,7 @@ struct CellSolver {
     DfnModel<V> m = model();
     B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     for (; budget > 0; --budget) {
-      if (run.bdf.nst >= opt.max_steps) return fail(CellStatus::step_limit), false;
+      if (run.total_steps() >= opt.max_steps) return fail(CellStatus::step_limit), false;
       const StepSpec* st = step_spec();
       double t_step_end = out.t_end;
       if (st && st->duration > 0.0 && run.step_t0 + st->duration < t_step_end) t_step_end = run.step_t0 + st->duration;
