@@ -1,0 +1,108 @@
+// Experiment benchmark: per-cell wall time of a CC-rest-CC-CV cycle and of the US06
+// drive cycle (from 90 % SOC), Chen2020, default mesh, rtol 1e-6, atol 1e-8, one core,
+// and in the same run PyBaMM's IDAKLU solve of the same experiment (benchmarks/
+// pybamm_experiment.py) when pybamm is importable. Prints both and the ratio; the
+// batched (all cores) cells per second follow. GPU throughput: benchmarks/gpu_check.sh.
+//
+//   build/benchmarks/bench_experiment [--repeats N] [--cells N] [--no-pybamm]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "solver/batch.hpp"
+#include "solver/experiment.hpp"
+#include "solver/parameters.hpp"
+#include "solver/simulation.hpp"
+
+using namespace ionflux;
+
+namespace {
+double json_number(const std::string& text, const char* key) {
+  const std::string k = std::string("\"") + key + "\":";
+  const auto pos = text.find(k);
+  return pos == std::string::npos ? NAN : std::strtod(text.c_str() + pos + k.size(), nullptr);
+}
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  int repeats = 10, cells = 200;
+  bool pybamm = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--repeats" && i + 1 < argc) repeats = std::atoi(argv[++i]);
+    else if (a == "--cells" && i + 1 < argc) cells = std::atoi(argv[++i]);
+    else if (a == "--no-pybamm") pybamm = false;
+  }
+  const std::string us06 = std::string(IONFLUX_SHARED_DIR) + "/reference-data/drive_cycles/US06.csv";
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  struct Case {
+    const char* name;
+    std::vector<std::string> steps;
+    double soc;
+  } cases[] = {{"cccv",
+                {"Discharge at 1C until 2.5 V", "Rest for 1 hour", "Charge at 1C until 4.2 V",
+                 "Hold at 4.2 V until C/50"},
+                -1.0},
+               {"us06", {"Discharge with current from " + us06}, 0.9}};
+  for (const Case& cs : cases) {
+    const Experiment ex = parse_experiment(cs.steps, ps);
+    CellParams cell = ps.cell_params(5.0);
+    if (cs.soc >= 0)
+      apply_initial_soc(cell, cs.soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                        ps.get("Open-circuit voltage at 100% SOC [V]"));
+    RunOptions ro;
+    ro.steps = ex.steps;
+    ro.tables = ex.tables;
+    ro.t_end = default_end_time(5.0, ex.steps);
+    ro.period = 10.0;
+    Solution s = simulate(cell, ro);
+    std::vector<double> ms;
+    for (int r = 0; r < repeats; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      s = simulate(cell, ro);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const double ours = median(ms);
+    std::printf("[%s] ionflux (CPU, 1 core): median %.3f ms per cell, end %.3f s (%s), %d steps\n", cs.name, ours,
+                s.end_time, cell_status_name(s.status), s.stats.steps);
+    if (pybamm && std::system("python3 -c 'import pybamm' >/dev/null 2>&1") == 0) {
+      char cmd[1024];
+      std::snprintf(cmd, sizeof cmd, "python3 %s/pybamm_experiment.py --case %s --repeats %d --us06 %s",
+                    IONFLUX_BENCH_DIR, cs.name, std::max(3, repeats / 2), us06.c_str());
+      std::string out;
+      if (FILE* p = popen(cmd, "r")) {
+        char buf[4096];
+        while (std::fgets(buf, sizeof buf, p)) out += buf;
+        pclose(p);
+      }
+      const double theirs = json_number(out, "median_ms");
+      if (std::isfinite(theirs))
+        std::printf("[%s] PyBaMM IDAKLU (same run): median %.3f ms, end %.3f s -> ionflux %.1fx faster\n", cs.name,
+                    theirs, json_number(out, "t_end_s"), theirs / ours);
+      else
+        std::printf("[%s] PyBaMM run failed:\n%s\n", cs.name, out.c_str());
+    }
+    // batched: all cores
+    BatchInputs in;
+    in.run = ro;
+    for (int c = 0; c < cells; ++c) {
+      in.cells.push_back(cell);
+      in.pre_status.push_back(CellStatus::running);
+      in.pre_message.emplace_back();
+    }
+    BatchOptions o;
+    o.device = Device::cpu;
+    const BatchSummary b = run_batch(in, o, nullptr);
+    std::printf("[%s] ionflux batch of %d cells on %s: %.2f s, %.1f cells/s\n", cs.name, cells,
+                b.device_description.c_str(), b.wall_time, cells / b.wall_time);
+  }
+  return 0;
+}
