@@ -395,6 +395,21 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
           << ": " << format("%.6g", r.t_end - r.t_start) << " s, " << format("%.6g", r.capacity) << " A.h, "
           << format("%.6g", r.energy) << " W.h, ended by " << ends[static_cast<int>(r.end)] << "\n";
     }
+    // per cycle: discharge and charge capacity (sums over its steps), energy, duration
+    const int per_cycle = static_cast<int>(a.experiment.size());
+    for (int cyc = 0; cyc < a.cycles; ++cyc) {
+      double dis = 0, chg = 0, en = 0, t0 = -1, t1 = -1;
+      for (const StepRecord& r : sol.steps) {
+        if (r.step / per_cycle != cyc) continue;
+        if (t0 < 0) t0 = r.t_start;
+        t1 = r.t_end;
+        (r.capacity > 0 ? dis : chg) += std::fabs(r.capacity);
+        en += r.energy;
+      }
+      if (t0 < 0) continue;
+      out << "  cycle " << cyc << ": discharge " << format("%.6g", dis) << " A.h, charge " << format("%.6g", chg)
+          << " A.h, energy " << format("%.6g", en) << " W.h, " << format("%.6g", t1 - t0) << " s\n";
+    }
   }
 }
 

@@ -145,6 +145,10 @@ struct H5SweepWriter::Impl {
   // optional: temperature and step index per output; per-step summaries
   Hid g_steps, d_temperature, d_step_index, d_s_start, d_s_end, d_s_duration, d_s_capacity, d_s_energy;
   int n_steps = 0;
+  // per-cycle summaries and the cycle of each output (from the steps' cycles)
+  Hid g_cycles, d_cycle_index, d_c_start, d_c_end, d_c_duration, d_c_capacity, d_c_dis, d_c_chg, d_c_energy;
+  std::vector<int> step_cycle;
+  int n_cycles = 0;
 
   [[noreturn]] void fail(const std::string& what) const {
     const std::string detail = hdf5_error_detail();
@@ -295,6 +299,9 @@ struct H5SweepWriter::Impl {
       }
     };
     if (file.valid()) note(H5Fflush(file.get(), H5F_SCOPE_LOCAL) >= 0, "cannot flush");
+    for (Hid* h : {&d_cycle_index, &d_c_start, &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg,
+                   &d_c_energy, &g_cycles})
+      note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_temperature, &d_step_index, &d_s_start, &d_s_end, &d_s_duration, &d_s_capacity, &d_s_energy,
                    &g_steps})
       note(h->reset(), "cannot close an object");
@@ -377,6 +384,18 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
     m.d_s_capacity = m.create_double_cols(m.g_steps, "steps", "Capacity [A.h]", ns);
     m.d_s_energy = m.create_double_cols(m.g_steps, "steps", "Energy [W.h]", ns);
     if (!info.step_cycle.empty()) {
+      m.step_cycle = info.step_cycle;
+      m.n_cycles = 1 + *std::max_element(info.step_cycle.begin(), info.step_cycle.end());
+      m.d_cycle_index = m.create_double(m.g_cells, "cells", "Cycle", true);
+      m.g_cycles = m.create_group("cycles");
+      const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
+      m.d_c_start = m.create_double_cols(m.g_cycles, "cycles", "Start time [s]", nc);
+      m.d_c_end = m.create_double_cols(m.g_cycles, "cycles", "End time [s]", nc);
+      m.d_c_duration = m.create_double_cols(m.g_cycles, "cycles", "Duration [s]", nc);
+      m.d_c_capacity = m.create_double_cols(m.g_cycles, "cycles", "Capacity [A.h]", nc);
+      m.d_c_dis = m.create_double_cols(m.g_cycles, "cycles", "Discharge capacity [A.h]", nc);
+      m.d_c_chg = m.create_double_cols(m.g_cycles, "cycles", "Charge capacity [A.h]", nc);
+      m.d_c_energy = m.create_double_cols(m.g_cycles, "cycles", "Energy [W.h]", nc);
       const std::string what = "cannot create dataset /steps/Cycle";
       const hsize_t dims[1] = {hsize_t(info.step_cycle.size())};
       Hid space = m.checked(H5Screate_simple(1, dims, nullptr), H5Sclose, what);
@@ -475,6 +494,43 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     m.write_rows_cols(m.d_s_duration, ns, c.first, c.n, duration.data(), "/steps/Duration [s]");
     m.write_rows_cols(m.d_s_capacity, ns, c.first, c.n, c.step_capacity.data(), "/steps/Capacity [A.h]");
     m.write_rows_cols(m.d_s_energy, ns, c.first, c.n, c.step_energy.data(), "/steps/Energy [W.h]");
+    if (m.n_cycles > 0) {
+      // per cycle: the steps of that cycle that ran (non-NaN), summed
+      const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      std::vector<double> cs(c.n * nc, nan), ce(c.n * nc, nan), cap(c.n * nc, nan), dis(c.n * nc, nan),
+          chg(c.n * nc, nan), en(c.n * nc, nan), dur(c.n * nc, nan);
+      for (std::size_t k = 0; k < c.n; ++k)
+        for (std::size_t st = 0; st < ns && st < m.step_cycle.size(); ++st) {
+          const std::size_t i = k * ns + st;
+          if (std::isnan(c.step_end[i])) continue;
+          const std::size_t j = k * nc + static_cast<std::size_t>(m.step_cycle[st]);
+          if (std::isnan(cs[j])) cs[j] = c.step_start[i], cap[j] = dis[j] = chg[j] = en[j] = 0.0;
+          ce[j] = c.step_end[i];
+          dur[j] = ce[j] - cs[j];
+          cap[j] += c.step_capacity[i];
+          en[j] += c.step_energy[i];
+          if (c.step_capacity[i] > 0) dis[j] += c.step_capacity[i];
+          else chg[j] -= c.step_capacity[i];
+        }
+      m.write_rows_cols(m.d_c_start, nc, c.first, c.n, cs.data(), "/cycles/Start time [s]");
+      m.write_rows_cols(m.d_c_end, nc, c.first, c.n, ce.data(), "/cycles/End time [s]");
+      m.write_rows_cols(m.d_c_duration, nc, c.first, c.n, dur.data(), "/cycles/Duration [s]");
+      m.write_rows_cols(m.d_c_capacity, nc, c.first, c.n, cap.data(), "/cycles/Capacity [A.h]");
+      m.write_rows_cols(m.d_c_dis, nc, c.first, c.n, dis.data(), "/cycles/Discharge capacity [A.h]");
+      m.write_rows_cols(m.d_c_chg, nc, c.first, c.n, chg.data(), "/cycles/Charge capacity [A.h]");
+      m.write_rows_cols(m.d_c_energy, nc, c.first, c.n, en.data(), "/cycles/Energy [W.h]");
+      // the cycle of each output, from its step
+      if (!c.step_index.empty()) {
+        std::vector<double> cyc(c.step_index.size(), nan);
+        for (std::size_t i = 0; i < cyc.size(); ++i) {
+          const double s_ = c.step_index[i];
+          if (s_ == s_ && s_ >= 0 && static_cast<std::size_t>(s_) < m.step_cycle.size())
+            cyc[i] = m.step_cycle[static_cast<std::size_t>(s_)];
+        }
+        m.write_rows(m.d_cycle_index, H5T_NATIVE_DOUBLE, true, c.first, c.n, cyc.data(), "/cells/Cycle");
+      }
+    }
   }
   // Status last: a cell whose status is not -1 has all of its data in the file.
   m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
