@@ -19,6 +19,7 @@
 
 #include "csv.hpp"
 #include "errors.hpp"
+#include "text.hpp"
 #include "parameters.hpp"
 #include "simulation.hpp"
 
@@ -43,18 +44,6 @@ std::string format(const char* fmt, double v) {
 }
 
 std::string num(double v) { return format("%.10g", v); }
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 //! The candidate closest to `word`, if it is close enough to be a likely typo.
 std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates) {

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "errors.hpp"
+#include "text.hpp"
 
 namespace ionflux {
 
@@ -30,11 +31,6 @@ struct StepProblem {
 };
 
 [[noreturn]] void fail(const std::string& message) { throw StepProblem{message}; }
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string trim(const std::string& s) {
   std::size_t a = 0, b = s.size();
@@ -130,7 +126,7 @@ bool read_unit(const std::string& u, Kind& kind, double& den, double& mul) {
   den = 1.0;
   mul = 1.0;
   if (!u.empty() && u[0] == 'M') return false;  // mega-: never meant; milli- is 'm'
-  const std::string l = lower(u);
+  const std::string l = to_lower(u);
   if (l == "a") kind = Kind::current;
   else if (l == "ma") kind = Kind::current, den = 1000.0;
   else if (l == "c") kind = Kind::c_rate;
@@ -169,7 +165,7 @@ Quantity parse_quantity(const std::string& s, const std::string& shown) {
   if (unit.empty()) fail("missing unit after '" + shown + "' (" + kUnitList + ")");
   double den = 1.0, mul = 1.0;
   if (!read_unit(unit, q.kind, den, mul)) {
-    const std::string l = lower(unit);
+    const std::string l = to_lower(unit);
     if (l == "ohm" || l == "mohm")
       fail("unknown unit '" + unit + "': resistance control is not supported (" + kUnitList + ")");
     fail("unknown unit '" + unit + "' (" + kUnitList + ")");
@@ -185,7 +181,7 @@ double parse_duration(const std::string& s, const std::string& shown) {
   double v = 0.0;
   const std::size_t n = scan_number(s, v);
   if (n == 0) fail("missing value: duration '" + shown + "' has no number");
-  const std::string u = lower(s.substr(n));
+  const std::string u = to_lower(s.substr(n));
   double scale;
   if (u == "s" || u == "sec" || u == "secs" || u == "second" || u == "seconds") scale = 1.0;
   else if (u == "m" || u == "min" || u == "mins" || u == "minute" || u == "minutes") scale = 60.0;
@@ -319,7 +315,7 @@ StepSpec parse_step(const std::string& original, Context& ctx) {
 
   // Temperatures are not part of ionflux's steps (PyBaMM also rejects them in strings).
   for (const std::string& w : split_words(text)) {
-    const std::string l = lower(w);
+    const std::string l = to_lower(w);
     if (l.size() >= 2 && l.compare(l.size() - 2, 2, "oc") == 0 &&
         (l.size() == 2 || std::isdigit(static_cast<unsigned char>(l[l.size() - 3]))))
       fail("temperatures in step strings are not supported ('" + w + "')");
@@ -330,7 +326,7 @@ StepSpec parse_step(const std::string& original, Context& ctx) {
     const std::size_t open = text.rfind('(');
     if (open != std::string::npos) {
       const std::string inner = trim(text.substr(open + 1, text.size() - open - 2));
-      const std::string li = lower(inner);
+      const std::string li = to_lower(inner);
       const std::string suffix = "period";
       if (li.size() >= suffix.size() && li.compare(li.size() - suffix.size(), suffix.size(), suffix) == 0) {
         const std::string d = trim(inner.substr(0, inner.size() - suffix.size()));
@@ -349,7 +345,7 @@ StepSpec parse_step(const std::string& original, Context& ctx) {
 
   const std::vector<std::string> w = split_words(text);
   std::vector<std::string> lw(w.size());
-  for (std::size_t k = 0; k < w.size(); ++k) lw[k] = lower(w[k]);
+  for (std::size_t k = 0; k < w.size(); ++k) lw[k] = to_lower(w[k]);
   if (w.empty()) fail("empty step");
 
   StepSpec s;
@@ -410,7 +406,7 @@ StepSpec parse_step(const std::string& original, Context& ctx) {
     }
     if (unit.size() < 2 || unit.back() != ')') fail("unclosed '(' after 'Run " + file + "'");
     const std::string u = trim(unit.substr(1, unit.size() - 2));
-    const std::string lu = lower(u);
+    const std::string lu = to_lower(u);
     if (lu == "a") set_table(file, Kind::current, 1.0);
     else if (lu == "w") set_table(file, Kind::power, 1.0);
     else if (lu == "kw") set_table(file, Kind::power, 1000.0);
@@ -464,7 +460,7 @@ StepSpec parse_step(const std::string& original, Context& ctx) {
       if (k < w.size() && lw[k] == "in") {
         if (k + 1 >= w.size() || is_clause_word(lw[k + 1])) fail("missing unit after 'in'");
         const std::string u = w[k + 1];
-        const std::string lu = lower(u);
+        const std::string lu = to_lower(u);
         if (kind == Kind::current && lu == "a") scale = 1.0;
         else if (kind == Kind::current && lu == "ma" && u[0] == 'm') scale = 1e-3;
         else if (kind == Kind::power && lu == "w") scale = 1.0;

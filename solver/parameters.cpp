@@ -8,29 +8,10 @@
 
 #include "../kernels/model/functions.hpp"
 #include "errors.hpp"
+#include "text.hpp"
 
 namespace ionflux {
 namespace {
-
-std::string lower(const std::string& s) {
-  std::string r = s;
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
@@ -92,7 +73,7 @@ ParameterSet ParameterSet::load(const std::string& name_or_file) {
     std::string best;
     std::size_t bd = 1000;
     for (const auto& b : builtin_names()) {
-      const std::size_t d = edit_distance(lower(name_or_file), lower(b));
+      const std::size_t d = edit_distance(to_lower(name_or_file), to_lower(b));
       if (d < bd) bd = d, best = b;
     }
     if (bd <= 4) msg += " (did you mean '" + best + "'?)";
@@ -168,8 +149,8 @@ std::vector<std::string> ParameterSet::names() const {
 
 std::vector<std::string> ParameterSet::closest_names(const std::string& key, int count) const {
   std::vector<std::pair<std::size_t, std::string>> scored;
-  const std::string k = lower(key);
-  for (const auto& e : entries_) scored.emplace_back(edit_distance(k, lower(e.name)), e.name);
+  const std::string k = to_lower(key);
+  for (const auto& e : entries_) scored.emplace_back(edit_distance(k, to_lower(e.name)), e.name);
   std::stable_sort(scored.begin(), scored.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> r;
@@ -191,11 +172,11 @@ void ParameterSet::validate() const {
     if (eps + eps_s > 1.0 + 1e-12)
       throw InvalidParameter("'" + D + " electrode porosity' + '" + D +
                              " electrode active material volume fraction' must not exceed 1, got " + fmt(eps + eps_s));
-    const double c0 = get("Initial concentration in " + lower(D) + " electrode [mol.m-3]");
-    const double cmax = get("Maximum concentration in " + lower(D) + " electrode [mol.m-3]");
+    const double c0 = get("Initial concentration in " + to_lower(D) + " electrode [mol.m-3]");
+    const double cmax = get("Maximum concentration in " + to_lower(D) + " electrode [mol.m-3]");
     if (c0 > cmax)
-      throw InvalidParameter("'Initial concentration in " + lower(D) + " electrode [mol.m-3]' must not exceed '" +
-                             "Maximum concentration in " + lower(D) + " electrode [mol.m-3]' (" + fmt(cmax) +
+      throw InvalidParameter("'Initial concentration in " + to_lower(D) + " electrode [mol.m-3]' must not exceed '" +
+                             "Maximum concentration in " + to_lower(D) + " electrode [mol.m-3]' (" + fmt(cmax) +
                              "), got " + fmt(c0));
   }
   if (!(get("Lower voltage cut-off [V]") < get("Upper voltage cut-off [V]")))
@@ -214,7 +195,7 @@ FunctionRef function_of(const ParameterSet& ps, const std::string& key) {
 }
 
 ElectrodeParams electrode(const ParameterSet& ps, const std::string& D) {
-  const std::string d = lower(D);
+  const std::string d = to_lower(D);
   ElectrodeParams e{};
   e.thickness = ps.get(D + " electrode thickness [m]");
   e.porosity = ps.get(D + " electrode porosity");

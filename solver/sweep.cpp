@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "errors.hpp"
+#include "text.hpp"
 #include "parameters.hpp"
 
 namespace ionflux {
@@ -34,30 +35,12 @@ std::string num(double v) {
   return buf;
 }
 
-std::string lower(const std::string& s) {
-  std::string r = s;
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 //! " (did you mean 'X'?)" when a candidate is close enough to be a likely typo, else "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
   const std::string* best = nullptr;
   std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
   for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(lower(word), lower(c));
+    const std::size_t d = edit_distance(to_lower(word), to_lower(c));
     if (d < best_d) best_d = d, best = &c;
   }
   return best ? " (did you mean '" + *best + "'?)" : "";
@@ -220,10 +203,10 @@ void check_value(const std::string& name, double v) {
 std::vector<std::string> closest_varied_names(const ParameterSet& ps, const std::string& key) {
   std::vector<std::string> cands = ps.closest_names(key, 3);
   for (const char* s : {sweep_names::kCRate, sweep_names::kCurrent, sweep_names::kInitialSoc}) cands.emplace_back(s);
-  const std::string k = lower(key);
+  const std::string k = to_lower(key);
   const std::size_t limit = std::max<std::size_t>(6, key.size() / 2);  // as ParameterSet::closest_names
   std::vector<std::pair<std::size_t, std::string>> scored;
-  for (const auto& c : cands) scored.emplace_back(edit_distance(k, lower(c)), c);
+  for (const auto& c : cands) scored.emplace_back(edit_distance(k, to_lower(c)), c);
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<std::string> r;
   for (const auto& s : scored)

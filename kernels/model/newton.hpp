@@ -371,7 +371,6 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const Driv
   const double temp = y[l.kT()];
   assemble_block(p, l, y, cj, ic, temp, jac);
   auto bs = [&](int slot) -> double& { return jac[border_scalar<V>(l, slot)]; };
-  const int last = l.nx - 1;
   const double volt = terminal_voltage(l, y), cur = y[l.kI()];
   bs(kbV) = volt;
   bs(kbCur) = cur;
@@ -395,7 +394,6 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const Driv
       bs(kbCIN1) = 0.0;
       break;
   }
-  (void)last;
   // temperature column by a forward difference
   const V wt = border_w(l, jac, 1);
   const double dt = 1e-6 * (fabs(temp) + 1.0);
@@ -449,12 +447,8 @@ IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
   for (int k = 0; k < l.off_g; ++k) r[k] -= wi[k] * di + wt[k] * dt;
   r[l.kI()] = di;
   r[l.kT()] = dt;
-  // Q and E: nothing depends on them
-  if (bs(kbIc) != 0.0) {
-    r[l.kQ()] = r[l.kQ()];
-    r[l.kE()] = r[l.kE()];
-    return;
-  }
+  // Q and E: nothing depends on them (identity rows in the initialisation problem)
+  if (bs(kbIc) != 0.0) return;
   const double cq = bs(kbCjQ);
   const double dv = voltage_weight_last() * r[pn] + voltage_weight_before() * r[pn1];
   r[l.kQ()] = (r[l.kQ()] + di / 3600.0) / cq;
