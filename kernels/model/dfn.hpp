@@ -214,7 +214,9 @@ template <class V>
 IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Drive& drive, const V& y, const V& yp,
                                 const V& f) {
   const double current = y[l.kI()];
-  const double temp = y[l.kT()];
+  // isothermal: the functions see the ambient temperature (T's own row keeps it there),
+  // so that nothing depends on the unknown T and its Jacobian column is exactly zero
+  const double temp = p.thermal ? static_cast<double>(y[l.kT()]) : p.temperature;
   const double i_cell = current / p.area;
   // Electrolyte rows, one node at a time: the face flux on the right of node i is the
   // one on the left of node i+1 (carried in registers, not re-read from f).

@@ -352,6 +352,7 @@ enum BorderSlot : int {
   kbS00, kbS01, kbS10, kbS11,  // inverse Schur complement
   kbV,         // terminal voltage at the matrix's state
   kbCur,       // current at the matrix's state
+  kbThermal,   // 1 when the temperature column is used (lumped thermal model)
 };
 
 template <class V>
@@ -368,7 +369,7 @@ IONFLUX_HD inline int border_scalar(const Layout& l, int slot) {
 template <class V>
 IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const Drive& drive, const V& y, const V& yp,
                                 const V& f0, double cj, bool ic, const V& jac) {
-  const double temp = y[l.kT()];
+  const double temp = p.thermal ? static_cast<double>(y[l.kT()]) : p.temperature;
   assemble_block(p, l, y, cj, ic, temp, jac);
   auto bs = [&](int slot) -> double& { return jac[border_scalar<V>(l, slot)]; };
   const double volt = terminal_voltage(l, y), cur = y[l.kI()];
@@ -394,8 +395,14 @@ IONFLUX_HD inline void assemble(const CellParams& p, const Layout& l, const Driv
       bs(kbCIN1) = 0.0;
       break;
   }
-  // temperature column by a forward difference
+  bs(kbThermal) = p.thermal ? 1.0 : 0.0;
   const V wt = border_w(l, jac, 1);
+  if (!p.thermal) {  // isothermal: nothing depends on T (see residual); dF_T/dT = cj
+    bs(kbDIT) = 0.0;
+    bs(kbDTT) = ic ? 1.0 : cj;
+    return;
+  }
+  // temperature column by a forward difference
   const double dt = 1e-6 * (fabs(temp) + 1.0);
   y[l.kT()] = temp + dt;
   residual(p, l, drive, y, yp, wt);
@@ -419,10 +426,11 @@ IONFLUX_HD inline bool factorize(const Layout& l, const V& jac) {
   for (int k = 0; k < l.off_g; ++k) wi[k] = 0.0;
   wi[pn] = bs(kbBI);
   solve_block(l, jac, wi);
-  solve_block(l, jac, wt);
+  const bool thermal = bs(kbThermal) != 0.0;
+  if (thermal) solve_block(l, jac, wt);
   // S = D - C W with C = [c_I; 0] (the temperature row has no block coupling)
   const double s00 = bs(kbCII) - (bs(kbCIN) * wi[pn] + bs(kbCIN1) * wi[pn1]);
-  const double s01 = bs(kbDIT) - (bs(kbCIN) * wt[pn] + bs(kbCIN1) * wt[pn1]);
+  const double s01 = thermal ? bs(kbDIT) - (bs(kbCIN) * wt[pn] + bs(kbCIN1) * wt[pn1]) : 0.0;
   const double s10 = 0.0, s11 = bs(kbDTT);
   const double det = s00 * s11 - s01 * s10;
   if (!(fabs(det) > 0.0)) return false;
@@ -444,7 +452,11 @@ IONFLUX_HD inline void solve(const Layout& l, const V& jac, const V& r) {
   const double di = bs(kbS00) * gi + bs(kbS01) * gt;
   const double dt = bs(kbS10) * gi + bs(kbS11) * gt;
   const V wi = border_w(l, jac, 0), wt = border_w(l, jac, 1);
-  for (int k = 0; k < l.off_g; ++k) r[k] -= wi[k] * di + wt[k] * dt;
+  if (bs(kbThermal) != 0.0 && dt != 0.0) {
+    for (int k = 0; k < l.off_g; ++k) r[k] -= wi[k] * di + wt[k] * dt;
+  } else if (di != 0.0) {  // (under current control di is 0 once I holds its set-point)
+    for (int k = 0; k < l.off_g; ++k) r[k] -= wi[k] * di;
+  }
   r[l.kI()] = di;
   r[l.kT()] = dt;
   // Q and E: nothing depends on them (identity rows in the initialisation problem)
