@@ -48,7 +48,9 @@ int output_columns(const RunOptions& run) {
 std::size_t bytes_per_cell(const BatchInputs& in) {
   const Layout l = Layout::make(in.run.mesh);
   return static_cast<std::size_t>(cell_workspace_size(l)) * sizeof(double) + sizeof(CellParams) + sizeof(CellRun) +
-         4 * sizeof(double) * static_cast<std::size_t>(in.n_times > 0 ? in.n_times : output_columns(in.run)) + 1;
+         4 * sizeof(double) *
+             static_cast<std::size_t>(in.n_times > 0 ? in.n_times : output_columns(in.run) + in.max_protocol_steps()) +
+         1;
 }
 
 int BatchInputs::max_protocol_steps() const {
@@ -286,7 +288,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     throw InputError("batch inputs: pre_status and pre_message must have one entry per cell");
   validate_run_options(in.run);
   if (!(in.run.t_end > 0.0)) throw InputError("batch inputs: t_end must be positive");
-  if (in.n_times <= 0) in.n_times = output_columns(in.run);
+  if (in.n_times <= 0) in.n_times = output_columns(in.run) + in.max_protocol_steps();  // + off-grid step ends
 
   BatchSummary summary;
   Device dev = opt.device;

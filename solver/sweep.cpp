@@ -518,13 +518,14 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
     if (!ex.is_array() || ex.empty())
       cx.input("experiment must be a non-empty list of step strings (or of lists of them, one per cycle), got " +
                describe(ex));
-    std::vector<std::string> flat;
+    bool last_was_string = false;  // consecutive bare strings form one cycle
     for (const ojson& item : ex) {
       if (item.is_string()) {
-        if (spec.experiment.empty() || !flat.empty()) spec.experiment.emplace_back();
+        if (!last_was_string) spec.experiment.emplace_back();
         spec.experiment.back().push_back(item.get<std::string>());
-        flat.push_back(item.get<std::string>());
+        last_was_string = true;
       } else if (item.is_array() && !item.empty()) {
+        last_was_string = false;
         std::vector<std::string> cycle;
         for (const ojson& st : item) cycle.push_back(get_string(cx, st, "experiment step"));
         spec.experiment.push_back(cycle);
@@ -543,6 +544,11 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
         }
       }
   }
+  if (!spec.experiment.empty())
+    for (const char* k : {"c_rate", "current"})
+      if (root.contains(k))
+        cx.input(std::string(k) + " cannot be given with an experiment: the steps set the current (use a "
+                 "placeholder such as \"Discharge at {C-rate}C until 2.5 V\" to vary it)");
   if (root.contains("cycles")) {
     spec.cycles = static_cast<int>(get_integer(cx, root["cycles"], "cycles", 1, 100000));
     if (spec.experiment.empty()) cx.input("cycles needs an experiment");
@@ -565,6 +571,11 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
   for (const std::string& ph : placeholders)
     if (std::none_of(entries.begin(), entries.end(), [&](const VaryEntry& e) { return e.name == ph; }))
       cx.input("experiment: placeholder '{" + ph + "}' has no entry of that name in vary");
+  if (!spec.experiment.empty())
+    for (const VaryEntry& e : entries)
+      if (is_protocol(e.name) && std::find(placeholders.begin(), placeholders.end(), e.name) == placeholders.end())
+        cx.input("vary '" + e.name + "': with an experiment the steps set the current; use it as a placeholder, e.g. "
+                 "\"Discharge at {" + e.name + "}C until 2.5 V\"");
   const auto has = [&](const char* n) {
     return std::any_of(entries.begin(), entries.end(), [&](const VaryEntry& e) { return e.name == n; });
   };

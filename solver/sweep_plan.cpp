@@ -192,7 +192,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     in.run.t_end = default_end_time(q_nom, smallest);
   }
   validate_run_options(in.run);
-  in.n_times = output_columns(in.run);
+  in.n_times = output_columns(in.run) + in.max_protocol_steps();  // + the off-grid step ends
   return plan;
 }
 
@@ -216,7 +216,8 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   info.attributes = {
       {"ionflux version", IONFLUX_VERSION},
       {"created", when},
-      {"model", "isothermal DFN (PyBaMM 26.10 default options)"},
+      {"model", spec.lumped_thermal ? "DFN with a lumped thermal model (PyBaMM 26.10 options {\"thermal\": \"lumped\"})"
+                                    : "isothermal DFN (PyBaMM 26.10 default options)"},
       {"parameter set", spec.parameters},
       {"parameters", parameters_json(plan.base)},
       {"mesh", "x_n=" + std::to_string(m.x_n) + ",x_s=" + std::to_string(m.x_s) + ",x_p=" + std::to_string(m.x_p) +

@@ -3,7 +3,9 @@
 The API follows PyBaMM's names where it can:
 
 * `ParameterSet` — a parameter set as a dict keyed by PyBaMM's names;
-* `Simulation` / `Solution` — one constant-current discharge, with internal fields;
+* `Simulation` / `Solution` — one cell at a constant current or through an experiment
+  (PyBaMM's step strings, e.g. ``"Hold at 4.2 V until C/50"``), isothermal or with
+  PyBaMM's lumped thermal model, with internal fields and per-step/per-cycle records;
 * `Sweep` / `SweepResult` — many cells at once on the CPU or a GPU, streamed to an
   HDF5 file; `load` reads such a file back (also one written by ``ionflux sweep``).
 
@@ -14,6 +16,9 @@ Examples
 >>> sol["Voltage [V]"]
 >>> res = ionflux.Sweep("Chen2020", vary={"C-rate": [0.5, 1, 2]}).run()
 >>> res.summary
+>>> sol = ionflux.Simulation("Chen2020", thermal="lumped", experiment=[
+...     ("Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/50")] * 3).solve()
+>>> sol.cycles["Discharge capacity [A.h]"]
 """
 from __future__ import annotations
 

@@ -61,13 +61,28 @@ def simulate(
     t_end: float = 0.0,
     t_eval: Sequence[float] = ...,
     store_states: bool = True,
+    experiment: Sequence[Sequence[str]] = ...,
+    cycles: int = 1,
+    thermal: str = "isothermal",
+    base_dir: str = ".",
 ) -> Dict[str, Any]:
-    """One constant-current run of one cell (GIL released while solving).
+    """One run of one cell (GIL released while solving): a constant current, or an
+    experiment.
+
+    `experiment` is a list of cycles, each a list of PyBaMM step strings; the whole
+    list runs `cycles` times. With an experiment, `current` is ignored (the steps
+    set it). `thermal` is "isothermal" or "lumped". Drive-cycle files in steps are
+    read relative to `base_dir`. A bad step string raises ValueError naming the step
+    (number and text) and the offending word.
 
     Returns a dict: "Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity
-    [A.h]" (1-D arrays); "status", "message" (str); "end_time", "discharge_capacity",
-    "energy", "wall_time" (float); "stats" (dict of int); and with store_states the
-    grids "x [m]", "x_n [m]", "x_p [m]" and the (n_times, n_nodes) fields.
+    [A.h]", "Temperature [K]", "Step", "Cycle" (1-D float arrays, one value per
+    output; Step and Cycle are 0 for a constant-current run); "steps" (list of dicts,
+    one per step that ran, with keys "step", "cycle", "text", "start time [s]", "end
+    time [s]", "duration [s]", "capacity [A.h]", "energy [W.h]", "ended by");
+    "status", "message" (str); "end_time", "discharge_capacity", "energy",
+    "wall_time" (float); "stats" (dict of int); and with store_states the grids "x
+    [m]", "x_n [m]", "x_p [m]" and the (n_times, n_nodes) fields.
     """
 
 class SweepRunner:

@@ -9,11 +9,14 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from ._errors import UnknownVariableError, did_you_mean
+from ._experiment import CYCLE_QUANTITIES, STEP_QUANTITIES, cycle_summaries
 
 __all__ = ["SweepResult", "load"]
 
 #: The per-time outputs of every cell (datasets in /cells).
 OUTPUTS = ("Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]")
+#: Per-time outputs present only in files of sweeps with a thermal model or an experiment.
+PROTOCOL_OUTPUTS = ("Temperature [K]", "Step", "Cycle")
 #: The per-cell summary quantities (datasets in /summary), in file-layout order.
 SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps")
 _NUMERIC_SUMMARY = tuple(s for s in SUMMARY if s != "End reason")
@@ -77,6 +80,12 @@ class SweepResult:
     discharge capacity is ``"End discharge capacity [A.h]"`` (``"Discharge capacity
     [A.h]"`` is the per-time output).
 
+    A sweep with the lumped thermal model or an experiment also has the per-time
+    outputs ``"Temperature [K]"`` and ``"Step"`` (the experiment step of each output,
+    as a float: NaN after the cell's end); a sweep with an experiment also
+    ``"Cycle"`` (the cycle of each output), per-step records (`steps`) and per-cycle
+    summaries (`cycles`).
+
     Parameters
     ----------
     path : str or path-like
@@ -124,6 +133,12 @@ class SweepResult:
             codes_attr = status.attrs.get("codes")
             self._codes = _parse_codes(codes_attr) if codes_attr is not None else dict(_DEFAULT_CODES)
             self._n_cells, self._n_times = (int(s) for s in f["cells/Time [s]"].shape)
+            self._outputs = OUTPUTS + tuple(o for o in PROTOCOL_OUTPUTS if f"cells/{o}" in f)
+            if "steps/Cycle" in f:
+                self._step_cycle = np.asarray(f["steps/Cycle"][...], dtype=np.int64)
+            else:
+                self._step_cycle = np.zeros(0, dtype=np.int64)
+            self._step_cycle.flags.writeable = False
             inputs: Dict[str, np.ndarray] = {}
             for key, ds in f["inputs"].items():
                 name = ds.attrs.get("name", key)
@@ -195,6 +210,84 @@ class SweepResult:
         return self._messages.copy()
 
     @property
+    def outputs(self) -> List[str]:
+        """The per-time outputs in the file: ``"Time [s]"``, ``"Voltage [V]"``,
+        ``"Current [A]"``, ``"Discharge capacity [A.h]"``; with a thermal model or
+        an experiment ``"Temperature [K]"`` and ``"Step"``; with an experiment
+        ``"Cycle"`` (in files that have ``/cells/Cycle``)."""
+        return list(self._outputs)
+
+    @property
+    def n_steps(self) -> int:
+        """Number of experiment steps, counted over all cycles (0 without an experiment)."""
+        return int(self._step_cycle.size)
+
+    @property
+    def n_cycles(self) -> int:
+        """Number of experiment cycles (0 without an experiment)."""
+        return int(self._step_cycle.max()) + 1 if self._step_cycle.size else 0
+
+    @property
+    def steps(self) -> Dict[str, np.ndarray]:
+        """Per-step records of an experiment sweep (the file's group ``/steps``).
+
+        Returns
+        -------
+        dict
+            ``"Start time [s]"``, ``"End time [s]"``, ``"Duration [s]"``,
+            ``"Capacity [A.h]"`` (positive on discharge) and ``"Energy [W.h]"``:
+            float arrays of shape (n_cells, n_steps), NaN for steps a cell never
+            reached (and for cells never run); and ``"Cycle"``: the (n_steps,) int
+            array of the cycle of each step. Steps are counted over all cycles, as
+            the values of ``res["Step"]``. Empty without an experiment.
+
+        Examples
+        --------
+        >>> res.steps["Duration [s]"][:, res.steps["Cycle"] == 0]   # the first cycle's steps
+        """
+        if not self._step_cycle.size:
+            return {}
+        import h5py
+
+        out: Dict[str, np.ndarray] = {}
+        with h5py.File(self.path, "r") as f:
+            for name in STEP_QUANTITIES:
+                out[name] = np.asarray(f[f"steps/{name}"][...], dtype=float)
+        out["Cycle"] = self._step_cycle.copy()
+        return out
+
+    @property
+    def cycles(self) -> Dict[str, np.ndarray]:
+        """Per-cycle summaries of an experiment sweep (the file's group ``/cycles``).
+
+        Returns
+        -------
+        dict
+            Float arrays of shape (n_cells, n_cycles): ``"Start time [s]"``,
+            ``"End time [s]"``, ``"Duration [s]"``, ``"Capacity [A.h]"`` (net,
+            positive on discharge), ``"Discharge capacity [A.h]"`` (the sum of the
+            cycle's positive step capacities), ``"Charge capacity [A.h]"`` (minus the
+            sum of the negative ones: a positive number) and ``"Energy [W.h]"``
+            (net). A cycle counts the steps the cell reached; NaN for a cycle it
+            never reached. The same quantities as `Solution.cycles`. Read from
+            ``/cycles``; for a file without that group, computed from the per-step
+            records (`steps`) and their cycles. Empty without an experiment.
+
+        Examples
+        --------
+        >>> fade = res.cycles["Discharge capacity [A.h]"]   # (n_cells, n_cycles)
+        >>> fade[:, -1] / fade[:, 0]
+        """
+        if not self._step_cycle.size:
+            return {}
+        import h5py
+
+        with h5py.File(self.path, "r") as f:
+            if "cycles" in f and all(f"cycles/{name}" in f for name in CYCLE_QUANTITIES):
+                return {name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_QUANTITIES}
+        return cycle_summaries(self.steps, self._step_cycle, self.n_cycles)
+
+    @property
     def is_grid(self) -> bool:
         """True when the cells form a grid over the varied names (see `to_xarray`)."""
         return self._axes is not None
@@ -202,7 +295,7 @@ class SweepResult:
     @property
     def variables(self) -> List[str]:
         """Names that ``res[name]`` accepts: outputs, summary quantities, inputs, ``"status"``."""
-        return list(OUTPUTS) + [_xname(s) for s in SUMMARY if s in self._summary_data] + list(self._inputs) + \
+        return list(self._outputs) + [_xname(s) for s in SUMMARY if s in self._summary_data] + list(self._inputs) + \
             ["status"]
 
     def __repr__(self) -> str:
@@ -224,8 +317,9 @@ class SweepResult:
         Parameters
         ----------
         name : str
-            ``"Time [s]"``, ``"Voltage [V]"``, ``"Current [A]"`` or
-            ``"Discharge capacity [A.h]"``.
+            An output: ``"Time [s]"``, ``"Voltage [V]"``, ``"Current [A]"``,
+            ``"Discharge capacity [A.h]"``, and where the file has them
+            ``"Temperature [K]"`` and ``"Step"`` (see `outputs`).
         cells : int, slice, sequence of int or bool array, optional
             The cells (rows), in any order; by default all of them.
 
@@ -234,9 +328,10 @@ class SweepResult:
         numpy.ndarray
             Shape (len(cells), n_times), or (n_times,) for one int.
         """
-        if name not in OUTPUTS:
+        if name not in self._outputs:
             raise UnknownVariableError(
-                f"unknown output {name!r}{did_you_mean(str(name), OUTPUTS)}; the outputs are " + ", ".join(OUTPUTS))
+                f"unknown output {name!r}{did_you_mean(str(name), self._outputs)}; the outputs are "
+                + ", ".join(self._outputs))
         if cells is None:
             return self._read(f"cells/{name}")
         if isinstance(cells, slice):
@@ -258,7 +353,7 @@ class SweepResult:
         return rows[0] if scalar else rows
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name in OUTPUTS:
+        if name in self._outputs:
             return self._read(f"cells/{name}")
         if name == END_CAPACITY and "Discharge capacity [A.h]" in self._summary_data:
             return self._summary_data["Discharge capacity [A.h]"].copy()
@@ -286,8 +381,10 @@ class SweepResult:
         Returns
         -------
         dict
-            The four outputs as 1-D arrays (only the computed points), each varied
-            input and each summary quantity as scalars, ``"status"`` and ``"message"``.
+            The outputs (see `outputs`) as 1-D arrays (only the computed points),
+            each varied input and each summary quantity as scalars (the summary's
+            discharge capacity as ``"End discharge capacity [A.h]"``, as in
+            ``res[name]``), ``"status"`` and ``"message"``.
         """
         i = int(index)
         if not -self._n_cells <= i < self._n_cells:
@@ -297,14 +394,14 @@ class SweepResult:
 
         out: Dict[str, Any] = {}
         with h5py.File(self.path, "r") as f:
-            rows = {name: np.asarray(f[f"cells/{name}"][i]) for name in OUTPUTS}
+            rows = {name: np.asarray(f[f"cells/{name}"][i]) for name in self._outputs}
         keep = ~np.isnan(rows["Time [s]"])
         for name, row in rows.items():
             out[name] = row[keep]
         for name, arr in self._inputs.items():
             out[name] = float(arr[i])
-        for name, arr in self._summary_data.items():
-            out[name] = arr[i].item() if hasattr(arr[i], "item") else arr[i]
+        for name, arr in self._summary_data.items():  # the summary's capacity as "End discharge capacity [A.h]"
+            out[_xname(name)] = arr[i].item() if hasattr(arr[i], "item") else arr[i]
         out["status"] = self._codes.get(int(self._status[i]), str(int(self._status[i])))
         out["message"] = self._messages[i]
         return out
@@ -346,26 +443,52 @@ class SweepResult:
         Returns
         -------
         xarray.Dataset
-            Variables: the four outputs (..., ``"time index"``), each summary
-            quantity (the summary's discharge capacity as ``"End discharge capacity
-            [A.h]"``, since ``"Discharge capacity [A.h]"`` is the per-time output),
-            ``"status"`` and ``"cell index"`` (the cell number in the file).
-            Attributes: the file's root attributes.
+            Variables: the outputs (..., ``"time index"``; see `outputs`), each
+            summary quantity (the summary's discharge capacity as ``"End discharge
+            capacity [A.h]"``, since ``"Discharge capacity [A.h]"`` is the per-time
+            output), ``"status"`` and ``"cell index"`` (the cell number in the file).
+            With an experiment also the per-step records (`steps`) as ``"Step start
+            time [s]"``, ``"Step end time [s]"``, ``"Step duration [s]"``, ``"Step
+            capacity [A.h]"``, ``"Step energy [W.h]"`` (..., ``"step"``), with the
+            coordinate ``"cycle of step"`` along ``"step"``; and the per-cycle
+            summaries (`cycles`) as ``"Cycle start time [s]"``, ``"Cycle end time
+            [s]"``, ``"Cycle duration [s]"``, ``"Cycle capacity [A.h]"``, ``"Cycle
+            discharge capacity [A.h]"``, ``"Cycle charge capacity [A.h]"``, ``"Cycle
+            energy [W.h]"`` (..., ``"cycle"``). Attributes: the file's root
+            attributes.
+
+        Examples
+        --------
+        >>> ds = res.to_xarray()
+        >>> ds["Cycle discharge capacity [A.h]"].sel({"Hold voltage [V]": 4.2})   # over "cycle"
         """
         import xarray as xr
 
-        outputs = {name: self._read(f"cells/{name}") for name in OUTPUTS}
-        per_cell: Dict[str, np.ndarray] = {_xname(name): arr for name, arr in self._summary_data.items()}
-        per_cell["status"] = self._status
-        per_cell["cell index"] = np.arange(self._n_cells)
+        # name -> (trailing dimensions, array of shape (n_cells, *trailing))
+        per_cell: Dict[str, Tuple[List[str], np.ndarray]] = {}
+        for name in self._outputs:
+            per_cell[name] = (["time index"], self._read(f"cells/{name}"))
+        for name, arr in self._summary_data.items():
+            per_cell[_xname(name)] = ([], arr)
+        per_cell["status"] = ([], self._status)
+        per_cell["cell index"] = ([], np.arange(self._n_cells))
+        extra_coords: Dict[str, Any] = {}
+        steps = self.steps
+        if steps:
+            for name in STEP_QUANTITIES:
+                per_cell["Step " + name[0].lower() + name[1:]] = (["step"], steps[name])
+            for name, arr in self.cycles.items():
+                per_cell["Cycle " + name[0].lower() + name[1:]] = (["cycle"], arr)
+            extra_coords["step"] = np.arange(self.n_steps)
+            extra_coords["cycle of step"] = ("step", self._step_cycle.copy())
+            extra_coords["cycle"] = np.arange(self.n_cycles)
         attrs = {k: v for k, v in self._attrs.items() if isinstance(v, (str, int, float))}
-        coords: Dict[str, Any] = {}
+        coords: Dict[str, Any] = dict(extra_coords)
         data: Dict[str, Any] = {}
         if self._axes is None:
             coords.update({name: ("cell", arr) for name, arr in self._inputs.items()})
             coords["cell"] = np.arange(self._n_cells)
-            data.update({name: (("cell", "time index"), arr) for name, arr in outputs.items()})
-            data.update({name: ("cell", arr) for name, arr in per_cell.items()})
+            data.update({name: (["cell"] + trail, arr) for name, (trail, arr) in per_cell.items()})
             return xr.Dataset(data, coords=coords, attrs=attrs)
         dims = [ax.dim for ax in self._axes]
         shape = tuple(ax.length for ax in self._axes)
@@ -376,9 +499,8 @@ class SweepResult:
                     coords[name] = ("sample", ax.values[name])
             else:
                 coords[ax.dim] = ax.values[ax.dim]
-        data.update({name: (dims + ["time index"], arr.reshape(shape + (self._n_times,)))
-                     for name, arr in outputs.items()})
-        data.update({name: (dims, arr.reshape(shape)) for name, arr in per_cell.items()})
+        data.update({name: (dims + trail, arr.reshape(shape + arr.shape[1:]))
+                     for name, (trail, arr) in per_cell.items()})
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
     # -- plots ----------------------------------------------------------------------------
@@ -393,7 +515,8 @@ class SweepResult:
         ax : matplotlib.axes.Axes, optional
             Axes to draw on; by default a new figure.
         x : str, optional
-            The x variable: ``"Time [s]"`` (default) or ``"Discharge capacity [A.h]"``.
+            The x variable: ``"Time [s]"`` (default), ``"Discharge capacity [A.h]"``
+            or another output (see `outputs`).
         cells : sequence of int, optional
             Only these cells (default: every cell that ran).
         cmap : str, optional
@@ -411,8 +534,8 @@ class SweepResult:
         from matplotlib.collections import LineCollection
         from matplotlib.colors import LogNorm, Normalize
 
-        if x not in OUTPUTS:
-            raise UnknownVariableError(f"unknown x variable {x!r}{did_you_mean(x, OUTPUTS)}")
+        if x not in self._outputs:
+            raise UnknownVariableError(f"unknown x variable {x!r}{did_you_mean(x, self._outputs)}")
         if color_by is None and self._varied:
             color_by = self._varied[0]
         if color_by is not None and color_by not in self._inputs:

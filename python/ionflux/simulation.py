@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _core
+from . import _experiment as exp
 from . import _options as opt
 from ._errors import SolverWarning, UnknownVariableError, did_you_mean, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
@@ -25,6 +26,8 @@ _TERMINATION = {
 OK_STATUSES = ("finished", "cutoff_lower", "cutoff_upper")
 
 _SCALAR_VARIABLES = ("Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]")
+#: Further time series: the cell temperature and the protocol step and cycle of each output.
+_PROTOCOL_VARIABLES = ("Temperature [K]", "Step", "Cycle")
 _FIELD_VARIABLES = (
     "Electrolyte concentration [mol.m-3]",
     "Electrolyte potential [V]",
@@ -40,7 +43,7 @@ _DERIVED = ("Time [h]", "Power [W]")
 
 
 class Simulation:
-    """A constant-current discharge (or charge) of one DFN cell.
+    """One DFN cell: a constant-current discharge (or charge), or an experiment.
 
     Parameters
     ----------
@@ -70,12 +73,32 @@ class Simulation:
     t_eval : array_like, optional
         Explicit increasing output times [s] (instead of `period`). The end point
         (cut-off or `t_end`) is always added as a last output.
+    experiment : str or list, optional
+        A protocol of PyBaMM step strings (``"Discharge at 1C until 2.5 V"``,
+        ``"Rest for 1 hour"``, ``"Hold at 4.2 V until C/50"``, ...; the grammar is in
+        ``docs/experiments.md``), grouped into cycles as ``pybamm.Experiment`` does:
+        each string of the list is a cycle of its own, each tuple of strings is one
+        cycle, so ``[("Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V")] * 3``
+        is three cycles of two steps. A single string is a one-step experiment. The
+        steps set the current, so not together with `c_rate` or `current`. Without an
+        experiment the cell runs at one constant current.
+    cycles : int, optional
+        Run the whole experiment this many times (default 1): ``[(a, b)]`` with
+        ``cycles=3`` equals ``[(a, b)] * 3``. Only with an experiment.
+    thermal : {"isothermal", "lumped"}, optional
+        The thermal model: ``"isothermal"`` (default; the cell stays at the ambient
+        temperature) or ``"lumped"`` (PyBaMM's lumped model, ``options={"thermal":
+        "lumped"}``: one cell temperature heated by the cell's losses and cooled
+        through ``"Total heat transfer coefficient [W.m-2.K-1]"``).
 
     Raises
     ------
     ValueError
-        For `c_rate` and `current` given together, a zero current, an SOC outside
-        [0, 1], a bad mesh or solver entry, or non-positive `period` / `t_end`.
+        For `c_rate` and `current` given together, or either with `experiment`, a
+        zero current, an SOC outside [0, 1], a bad mesh or solver entry,
+        non-positive `period` / `t_end`, an empty experiment or cycle, `cycles`
+        below 1 or without an experiment, or an unknown `thermal`. Mistakes inside a
+        step string are reported by `solve`.
     TypeError
         For a value of the wrong type.
 
@@ -91,6 +114,14 @@ class Simulation:
     'event: Minimum voltage [V]'
     >>> sol["Voltage [V]"][-1]
     2.5
+
+    A CC-CV charge, then a discharge, three times over, with the lumped thermal model:
+
+    >>> sim = ionflux.Simulation("Chen2020", initial_soc=0.2, thermal="lumped", experiment=[(
+    ...     "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/50", "Discharge at 1C until 2.5 V")] * 3)
+    >>> sol = sim.solve()
+    >>> sol.cycles["Discharge capacity [A.h]"]
+    >>> sol["Temperature [K]"].max()
     """
 
     def __init__(
@@ -104,9 +135,17 @@ class Simulation:
         period: Optional[float] = None,
         t_end: Optional[float] = None,
         t_eval: Optional[Sequence[float]] = None,
+        experiment: Union[str, Sequence[Union[str, Sequence[str]]], None] = None,
+        cycles: int = 1,
+        thermal: str = "isothermal",
     ) -> None:
         self._parameters = as_parameter_set(parameters)
         opt.check_current(c_rate, current)
+        self._experiment = exp.normalize_experiment(experiment)
+        if self._experiment is not None:
+            exp.check_no_current(c_rate, current)
+        self._cycles = int(exp.check_cycles(cycles, self._experiment is not None) or 1)
+        self._thermal = str(exp.check_thermal(thermal))
         self._c_rate = None if c_rate is None else float(c_rate)
         self._current = None if current is None else float(current)
         self._initial_soc = opt.check_soc(initial_soc)
@@ -138,9 +177,11 @@ class Simulation:
         Raises
         ------
         ValueError
-            If neither `c_rate` nor `current` was given and the set's
-            ``"Current function [A]"`` is zero.
+            With an experiment (its steps set the current), or if neither `c_rate`
+            nor `current` was given and the set's ``"Current function [A]"`` is zero.
         """
+        if self._experiment is not None:
+            raise ValueError("the simulation runs an experiment: its steps set the current")
         if self._current is not None:
             return self._current
         if self._c_rate is not None:
@@ -171,13 +212,37 @@ class Simulation:
         return {"rtol": self._rtol, "atol": self._atol}
 
     @property
-    def t_end(self) -> float:
-        """The end time [s] (the default when none was given)."""
+    def t_end(self) -> Optional[float]:
+        """The end time [s] (the default when none was given).
+
+        With an experiment and neither `t_end` nor `t_eval` given, None: the run ends
+        with the experiment's last step (the solver's limit is the sum of the step
+        durations, with three nominal discharge times for a current step without one
+        and 10 hours for other steps without one).
+        """
         if self._t_end is not None:
             return self._t_end
         if self._t_eval:
             return self._t_eval[-1]
+        if self._experiment is not None:
+            return None
         return 3.0 * 3600.0 * self._nominal_capacity() / abs(self.current)
+
+    @property
+    def experiment(self) -> Optional[List[Tuple[str, ...]]]:
+        """The experiment as cycles (one tuple of step strings per cycle, before the
+        `cycles` repeat), or None for a constant-current run."""
+        return None if self._experiment is None else list(self._experiment)
+
+    @property
+    def cycles(self) -> int:
+        """How many times the experiment runs (1 without an experiment)."""
+        return self._cycles
+
+    @property
+    def thermal(self) -> str:
+        """The thermal model, ``"isothermal"`` or ``"lumped"``."""
+        return self._thermal
 
     @property
     def solution(self) -> Optional["Solution"]:
@@ -188,6 +253,9 @@ class Simulation:
     @translate_core_errors
     def solve(self, t_eval: Optional[Sequence[float]] = None, initial_soc: Optional[float] = None) -> "Solution":
         """Solve the cell from its initial state to a voltage cut-off or the end time.
+
+        With an experiment, the steps run in order until the last one ends (or a
+        voltage cut-off, a failure or the end time comes first).
 
         Parameters
         ----------
@@ -207,13 +275,19 @@ class Simulation:
         ------
         ValueError
             For parameters that conflict (e.g. porosity + active material fraction
-            > 1), or an unusable current.
+            > 1), an unusable current, or a mistake in an experiment's step string
+            (the message names the step by number and text, and the offending word,
+            e.g. ``experiment step 2 "Dischrage at 1C for 1 hour": unknown
+            instruction 'Dischrage' ...``).
         """
         te = self._t_eval if t_eval is None else _check_t_eval(t_eval)
         soc = self._initial_soc if initial_soc is None else opt.check_soc(initial_soc)
-        current = self.current
-        if not math.isfinite(current):
-            raise ValueError(f"the current is not finite ({current} A)")
+        if self._experiment is None:
+            current = self.current
+            if not math.isfinite(current):
+                raise ValueError(f"the current is not finite ({current} A)")
+        else:
+            current = math.nan  # the solver takes the current from the steps
         if self._t_end is not None:
             t_end = self._t_end
         elif te:
@@ -231,9 +305,14 @@ class Simulation:
             t_end,
             list(te or []),
             True,
+            [list(c) for c in self._experiment or []],
+            self._cycles,
+            self._thermal,
+            ".",
         )
+        experiment = None if self._experiment is None else list(self._experiment) * self._cycles
         sol = Solution(raw, parameters=self._parameters.copy(), current=current, initial_soc=soc,
-                       mesh=dict(self._mesh), solver=self.solver)
+                       mesh=dict(self._mesh), solver=self.solver, experiment=experiment, thermal=self._thermal)
         if sol.status not in OK_STATUSES:
             warnings.warn(f"cell could not be solved: {sol.message} ({sol.status})", SolverWarning, stacklevel=3)
         self._solution = sol
@@ -258,12 +337,16 @@ class Simulation:
         return self._solution.plot(times=times)
 
     def __repr__(self) -> str:
-        try:
-            cur = f"{self.current:g} A ({self.c_rate:g}C)"
-        except ValueError:
-            cur = "no current"
+        if self._experiment is not None:
+            cur = "experiment, " + exp.describe(self._experiment, self._cycles)
+        else:
+            try:
+                cur = f"{self.current:g} A ({self.c_rate:g}C)"
+            except ValueError:
+                cur = "no current"
         soc = "" if self._initial_soc is None else f", initial SOC {self._initial_soc:g}"
-        return f"<ionflux.Simulation: {self._parameters.name}, {cur}{soc}, mesh " + \
+        thermal = ", lumped thermal" if self._thermal == "lumped" else ""
+        return f"<ionflux.Simulation: {self._parameters.name}, {cur}{soc}{thermal}, mesh " + \
             ",".join(f"{k}={v}" for k, v in self._mesh.items()) + ">"
 
 
@@ -285,19 +368,25 @@ class Solution:
 
     Index it by variable name, as in PyBaMM: ``sol["Voltage [V]"]``. Time series
     (``"Time [s]"``, ``"Voltage [V]"``, ``"Current [A]"``, ``"Discharge capacity
-    [A.h]"``, ``"Time [h]"``, ``"Power [W]"``) are 1-D arrays with one value per
-    output time; internal fields (``"Electrolyte concentration [mol.m-3]"``, ...)
-    are 2-D arrays of shape (n_times, n_nodes) on the grids ``"x [m]"`` (all nodes),
-    ``"x_n [m]"`` and ``"x_p [m]"`` (electrode nodes). `variables` lists every name.
+    [A.h]"``, ``"Temperature [K]"``, ``"Step"``, ``"Cycle"``, ``"Time [h]"``,
+    ``"Power [W]"``) are 1-D arrays with one value per output time; internal fields
+    (``"Electrolyte concentration [mol.m-3]"``, ...) are 2-D arrays of shape
+    (n_times, n_nodes) on the grids ``"x [m]"`` (all nodes), ``"x_n [m]"`` and
+    ``"x_p [m]"`` (electrode nodes). `variables` lists every name.
+
+    ``"Temperature [K]"`` is the cell temperature (constant at the ambient
+    temperature unless the thermal model is ``"lumped"``). ``"Step"`` and ``"Cycle"``
+    are int arrays: the experiment step (counted over all cycles from 0, as in
+    `steps`) and the cycle of each output; 0 for a constant-current run.
 
     Created by `Simulation.solve`; not meant to be built directly.
 
     Attributes
     ----------
     status : str
-        How the cell ended: ``"finished"`` (end time), ``"cutoff_lower"``,
-        ``"cutoff_upper"``, or a failure such as ``"cutoff_at_start"`` or
-        ``"newton_failure"``.
+        How the cell ended: ``"finished"`` (end time, or the end of the
+        experiment), ``"cutoff_lower"``, ``"cutoff_upper"``, or a failure such as
+        ``"cutoff_at_start"`` or ``"newton_failure"``.
     message : str
         The status in words.
     termination : str
@@ -306,22 +395,28 @@ class Solution:
     parameters : ParameterSet
         A copy of the parameters that were solved.
     current : float
-        The applied current [A].
+        The applied current [A]; NaN for an experiment (see ``sol["Current [A]"]``).
     initial_soc : float or None
         The initial SOC, or None for the set's initial concentrations.
     mesh : dict
         Points per domain.
     solver : dict
         The tolerances.
+    experiment : list of tuple of str, or None
+        The cycles that were run (the `cycles` repeat expanded), or None for a
+        constant-current run.
+    thermal : str
+        The thermal model, ``"isothermal"`` or ``"lumped"``.
     """
 
     def __init__(self, raw: Mapping[str, Any], parameters: Optional[ParameterSet] = None, current: float = math.nan,
                  initial_soc: Optional[float] = None, mesh: Optional[Dict[str, int]] = None,
-                 solver: Optional[Dict[str, float]] = None) -> None:
+                 solver: Optional[Dict[str, float]] = None, experiment: Optional[Sequence[Tuple[str, ...]]] = None,
+                 thermal: str = "isothermal") -> None:
         self._data: Dict[str, np.ndarray] = {}
-        for name in _SCALAR_VARIABLES + _FIELD_VARIABLES + _GRIDS:
+        for name in _SCALAR_VARIABLES + _PROTOCOL_VARIABLES + _FIELD_VARIABLES + _GRIDS:
             if name in raw:
-                arr = np.asarray(raw[name], dtype=float)
+                arr = np.asarray(raw[name], dtype=np.int64 if name in ("Step", "Cycle") else float)
                 arr.flags.writeable = False
                 self._data[name] = arr
         t = self._data["Time [s]"]
@@ -336,11 +431,18 @@ class Solution:
         self.initial_soc = initial_soc
         self.mesh = dict(mesh or {})
         self.solver = dict(solver or {})
+        self.experiment: Optional[List[Tuple[str, ...]]] = None if experiment is None else \
+            [tuple(c) for c in experiment]
+        self.thermal = str(thermal)
+        self._step_records: List[Dict[str, Any]] = [dict(r) for r in raw.get("steps", [])]
         stats = dict(raw.get("stats", {}))
         capacity = float(raw.get("discharge_capacity", math.nan))
         energy = float(raw.get("energy", math.nan))
         v = self._data["Voltage [V]"]
-        mean_v = energy / capacity if capacity != 0.0 else (float(v[-1]) if v.size else math.nan)
+        if self.experiment is not None:
+            mean_v = math.nan  # a protocol's net capacity can be ~0: no meaningful mean (the CLI says n/a)
+        else:
+            mean_v = energy / capacity if capacity != 0.0 else (float(v[-1]) if v.size else math.nan)
         self._summary: Dict[str, Any] = {
             "End reason": self.status,
             "End time [s]": float(raw.get("end_time", math.nan)),
@@ -412,11 +514,85 @@ class Solution:
         -------
         dict
             ``"End reason"``, ``"End time [s]"``, ``"Discharge capacity [A.h]"``,
-            ``"Energy [W.h]"``, ``"Mean voltage [V]"`` (energy / capacity),
+            ``"Energy [W.h]"``, ``"Mean voltage [V]"`` (energy / capacity; NaN for
+            an experiment, whose net capacity may be near zero: see `cycles`),
             ``"Wall time [s]"``, ``"Steps"``, ``"Newton iterations"``,
             ``"Jacobian setups"``, ``"Residual evaluations"``, ``"Error test failures"``.
+            Capacity and energy are net over the whole run (positive on discharge).
         """
         return dict(self._summary)
+
+    @property
+    def steps(self) -> Any:
+        """One row per step that ran: its times, capacity, energy and how it ended.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``"Step"``: the step number, counted from 0 over all cycles (the
+            values of ``sol["Step"]``). Columns: ``"Cycle"``, ``"Text"`` (the step
+            string; ``""`` for a constant-current run, which is one step),
+            ``"Start time [s]"``, ``"End time [s]"``, ``"Duration [s]"``,
+            ``"Capacity [A.h]"`` (charge passed, positive on discharge),
+            ``"Energy [W.h]"`` (positive when the cell delivers energy) and ``"Ended
+            by"`` (``"duration"``, ``"end condition"``, ``"cut-off"``, ``"failure"`` or
+            ``"end time"``). Steps never reached (the run stopped at a cut-off, a
+            failure or `t_end`) have no row.
+
+        Examples
+        --------
+        >>> sol.steps[["Text", "Duration [s]", "Capacity [A.h]", "Ended by"]]
+        """
+        import pandas as pd
+
+        columns = {
+            "Cycle": ("cycle", np.int64),
+            "Text": ("text", object),
+            "Start time [s]": ("start time [s]", float),
+            "End time [s]": ("end time [s]", float),
+            "Duration [s]": ("duration [s]", float),
+            "Capacity [A.h]": ("capacity [A.h]", float),
+            "Energy [W.h]": ("energy [W.h]", float),
+            "Ended by": ("ended by", object),
+        }
+        recs = self._step_records
+        data = {col: np.array([r[key] for r in recs], dtype=dtype) for col, (key, dtype) in columns.items()}
+        index = pd.Index(np.array([r["step"] for r in recs], dtype=np.int64), name="Step")
+        return pd.DataFrame(data, index=index)
+
+    @property
+    def cycles(self) -> Any:
+        """One row per cycle that ran, summed over its steps.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``"Cycle"``. Columns: ``"Start time [s]"``, ``"End time [s]"``,
+            ``"Duration [s]"``, ``"Capacity [A.h]"`` (net, positive on discharge),
+            ``"Discharge capacity [A.h]"`` (the sum of the positive step
+            capacities), ``"Charge capacity [A.h]"`` (minus the sum of the negative
+            ones: a positive number), ``"Energy [W.h]"`` (net). A constant-current run
+            is one cycle. A cycle cut short counts the steps that ran.
+
+        Examples
+        --------
+        >>> sol.cycles["Discharge capacity [A.h]"]   # capacity fade over the cycles
+        """
+        import pandas as pd
+
+        steps = self.steps
+        cycle_of_step = steps["Cycle"].to_numpy()
+        present = np.unique(cycle_of_step)
+        n_cycles = int(present.max()) + 1 if present.size else 0
+        per_step = {name: steps[name].to_numpy(dtype=float) for name in
+                    ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]")}
+        summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles)
+        return pd.DataFrame({name: summary[name][present] for name in exp.CYCLE_QUANTITIES},
+                            index=pd.Index(present.astype(np.int64), name="Cycle"))
+
+    @property
+    def _shows_temperature(self) -> bool:
+        return self.thermal == "lumped" or self.experiment is not None
 
     @property
     def solve_time(self) -> float:
@@ -430,18 +606,27 @@ class Solution:
         -------
         pandas.DataFrame
             Columns ``"Time [s]"``, ``"Voltage [V]"``, ``"Current [A]"``,
-            ``"Discharge capacity [A.h]"`` (the columns of ``ionflux simulate``'s CSV).
+            ``"Discharge capacity [A.h]"`` (the columns of ``ionflux simulate``'s CSV);
+            after an experiment also ``"Step"``, ``"Cycle"`` and ``"Temperature [K]"``
+            (as the CSV of ``ionflux simulate --experiment ...``), and with the lumped
+            thermal model ``"Temperature [K]"``.
         """
         import pandas as pd
 
-        return pd.DataFrame({name: np.array(self._data[name]) for name in _SCALAR_VARIABLES})
+        names = list(_SCALAR_VARIABLES)
+        if self.experiment is not None:
+            names += ["Step", "Cycle", "Temperature [K]"]
+        elif self.thermal == "lumped":
+            names.append("Temperature [K]")
+        return pd.DataFrame({name: np.array(self._data[name]) for name in names if name in self._data})
 
     def __repr__(self) -> str:
         t = self.t
         span = f"0 to {t[-1]:.6g} s" if t.size else "no outputs"
         name = self.parameters.name if self.parameters is not None else "?"
-        return (f"<ionflux.Solution: {name}, {self.current:g} A, {span}, {len(t)} outputs, "
-                f"{self.termination}>")
+        what = f"experiment, {exp.describe(self.experiment, 1)}" if self.experiment is not None else \
+            f"{self.current:g} A"
+        return f"<ionflux.Solution: {name}, {what}, {span}, {len(t)} outputs, {self.termination}>"
 
     # -- plotting -------------------------------------------------------------------------
     def plot(self, times: Optional[Sequence[float]] = None, figsize: Optional[Sequence[float]] = None) -> Any:
@@ -449,7 +634,8 @@ class Solution:
 
         Voltage and current against time, and against x at a few times: electrolyte
         concentration and potential, particle surface concentrations, electrode
-        potentials and interfacial current densities.
+        potentials and interfacial current densities. With the lumped thermal model
+        or after an experiment, the cell temperature against time as well.
 
         Parameters
         ----------
@@ -462,7 +648,8 @@ class Solution:
         Returns
         -------
         matplotlib.figure.Figure
-            The figure (9 axes, 3 by 3).
+            The figure: 9 axes, 3 by 3; with the temperature, 10 (4 in the top row:
+            voltage, current, temperature, electrolyte concentration).
         """
         import matplotlib.pyplot as plt
 
@@ -476,7 +663,16 @@ class Solution:
             if k not in idx:
                 idx.append(k)
         colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(idx), 1)))
-        fig, axes = plt.subplots(3, 3, figsize=tuple(figsize or (14, 10)), layout="constrained")
+        thermal_ax = None
+        if self._shows_temperature:
+            fig = plt.figure(figsize=tuple(figsize or (16, 10)), layout="constrained")
+            grid = fig.add_gridspec(3, 12)
+            top = [fig.add_subplot(grid[0, 3 * k:3 * k + 3]) for k in range(4)]
+            rest = [[fig.add_subplot(grid[r, 4 * k:4 * k + 4]) for k in range(3)] for r in (1, 2)]
+            axes = np.array([[top[0], top[1], top[3]], rest[0], rest[1]], dtype=object)
+            thermal_ax = top[2]
+        else:
+            fig, axes = plt.subplots(3, 3, figsize=tuple(figsize or (14, 10)), layout="constrained")
         th = t / 3600.0
 
         ax = axes[0, 0]
@@ -487,6 +683,10 @@ class Solution:
         ax = axes[0, 1]
         ax.plot(th, self["Current [A]"], color="k")
         ax.set(xlabel="Time [h]", ylabel="Current [A]", title="Current")
+        if thermal_ax is not None:
+            thermal_ax.plot(th, self["Temperature [K]"], color="C3")
+            thermal_ax.set(xlabel="Time [h]", ylabel="Temperature [K]", title="Cell temperature")
+            thermal_ax.ticklabel_format(axis="y", useOffset=False)
 
         neg_j = "Negative electrode interfacial current density [A.m-2]"
         pos_j = "Positive electrode interfacial current density [A.m-2]"
@@ -513,5 +713,7 @@ class Solution:
         if handles:
             axes[0, 1].legend(handles, labels, loc="best", fontsize="small")
         name = self.parameters.name if self.parameters is not None else ""
-        fig.suptitle(f"{name} {self.current:g} A: {self.termination}")
+        what = f"experiment ({exp.describe(self.experiment, 1)})" if self.experiment is not None else \
+            f"{self.current:g} A"
+        fig.suptitle(f"{name} {what}: {self.termination}")
         return fig

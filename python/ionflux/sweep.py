@@ -9,11 +9,12 @@ import tempfile
 import threading
 import time
 import warnings
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _core
+from . import _experiment as exp
 from . import _options as opt
 from ._errors import translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
@@ -63,11 +64,11 @@ def _jsonable(value: Any, where: str) -> Any:
 class Sweep:
     """Many cells that differ in some parameters, run together by the compiled solver.
 
-    All cells share one parameter set, mesh, solver options and constant-current
-    protocol; `vary` gives the per-cell values. The sweep is described by the same
-    config as ``ionflux sweep CONFIG.json`` (see ``docs/sweep_config.md``); `config`
-    returns it. The config is checked when the Sweep is created, so mistakes raise
-    here, before anything runs.
+    All cells share one parameter set, mesh, solver options, thermal model and protocol
+    (a constant current, or an experiment); `vary` gives the per-cell values. The sweep
+    is described by the same config as ``ionflux sweep CONFIG.json`` (see
+    ``docs/sweep_config.md``); `config` returns it. The config is checked when the
+    Sweep is created, so mistakes raise here, before anything runs.
 
     Parameters
     ----------
@@ -75,8 +76,9 @@ class Sweep:
         The base set, by default ``"Chen2020"``. For a `ParameterSet`, its changes
         from the built-in set (`ParameterSet.changed`) become the config's ``set``.
     vary : dict, optional
-        Name → values. Names are parameter names (units included) or ``"C-rate"``,
-        ``"Current [A]"``, ``"Initial SOC"``. Values are a list or array of
+        Name → values. Names are parameter names (units included),
+        ``"C-rate"``, ``"Current [A]"``, ``"Initial SOC"``, or placeholders of the
+        experiment's step strings (see `experiment`). Values are a list or array of
         numbers, or one of ``{"linspace": [start, stop, count]}``,
         ``{"logspace": [start, stop, count]}``, ``{"uniform": [low, high]}``,
         ``{"loguniform": [low, high]}``. Without `vary` the sweep is one cell.
@@ -91,13 +93,35 @@ class Sweep:
     c_rate, current, initial_soc, mesh, solver, period, t_end
         As for `Simulation`, shared by every cell (a varied ``"C-rate"``,
         ``"Current [A]"`` or ``"Initial SOC"`` overrides them).
+    experiment : str or list, optional
+        A protocol of step strings run by every cell, grouped into cycles as in
+        `Simulation` (and ``pybamm.Experiment``): each string of the list is a cycle
+        of its own, each tuple of strings one cycle. Not together with `c_rate` or
+        `current`. A step string may hold placeholders ``{name}``, filled in each
+        cell with that cell's value of the varied entry `name`, e.g. ``vary={"Hold
+        voltage [V]": [4.1, 4.2]}`` with ``"Hold at {Hold voltage [V]} V until
+        C/50"``. A placeholder's name need not be a parameter, and a varied name
+        used as a placeholder only fills the step strings (a parameter of that name
+        is not changed). ``"{C-rate}"`` and ``"{Current [A]}"`` are how a varied
+        current reaches the steps (varied without a placeholder they would have no
+        effect, and are an error).
+    cycles : int, optional
+        Run the whole experiment this many times (config key ``cycles``).
+    thermal : {"isothermal", "lumped"}, optional
+        The thermal model of every cell (config key ``thermal``); by default
+        isothermal. With ``"lumped"`` or an experiment the file gains each cell's
+        temperature and step per output (``res["Temperature [K]"]``,
+        ``res["Step"]``); with an experiment, per-step and per-cycle summaries
+        (`SweepResult.steps`, `SweepResult.cycles`).
 
     Raises
     ------
     KeyError
         For an unknown parameter name (the message suggests the closest names).
     ValueError
-        For any other problem with the config (the message names the key).
+        For any other problem with the config (the message names the key), such as
+        a step string the solver cannot read (the message names the step and the
+        word) or a placeholder with no varied entry of that name.
 
     Examples
     --------
@@ -108,6 +132,15 @@ class Sweep:
     15
     >>> result = sweep.run()
     >>> result.summary["Discharge capacity [A.h]"].max()
+
+    A CC-CV cycle at three hold voltages, three times over, with the lumped thermal
+    model:
+
+    >>> sweep = ionflux.Sweep("Chen2020", thermal="lumped", cycles=3, experiment=[(
+    ...     "Discharge at 1C until 2.5 V", "Charge at 1C until {Hold voltage [V]} V",
+    ...     "Hold at {Hold voltage [V]} V until C/50")], vary={"Hold voltage [V]": [4.0, 4.1, 4.2]})
+    >>> res = sweep.run()
+    >>> res.cycles["Discharge capacity [A.h]"]      # (3 cells, 3 cycles)
     """
 
     @translate_core_errors
@@ -126,11 +159,20 @@ class Sweep:
         solver: Optional[Mapping[str, float]] = None,
         period: Optional[float] = None,
         t_end: Optional[float] = None,
+        experiment: Union[str, Sequence[Union[str, Sequence[str]]], None] = None,
+        cycles: Optional[int] = None,
+        thermal: Optional[str] = None,
     ) -> None:
         self._parameters = as_parameter_set(parameters)
         opt.check_current(c_rate, current)
         if vary is not None and not isinstance(vary, Mapping):
             raise TypeError(f"vary must be a dict of name -> values, got {type(vary).__name__}")
+        groups = exp.normalize_experiment(experiment)
+        if groups is not None:
+            exp.check_no_current(c_rate, current)
+            exp.check_placeholders(groups, [str(k) for k in (vary or {})])
+        n_cycles = exp.check_cycles(cycles, groups is not None, default=None)
+        thermal = exp.check_thermal(thermal, allow_none=True)
         cfg: Dict[str, Any] = {"parameters": self._parameters.name}
         changed = self._parameters.changed()
         if changed:
@@ -140,6 +182,12 @@ class Sweep:
         for key, value in items:
             if value is not None:
                 cfg[key] = _jsonable(value, key)
+        if groups is not None:
+            cfg["experiment"] = [list(c) for c in groups]  # always explicit cycles: one list per cycle
+        if n_cycles is not None:
+            cfg["cycles"] = n_cycles
+        if thermal is not None:
+            cfg["thermal"] = thermal
         if vary:
             cfg["vary"] = {str(k): _jsonable(v, f"vary '{k}'") for k, v in vary.items()}
         if combine != "grid":
@@ -148,6 +196,12 @@ class Sweep:
             if extra is not None:
                 cfg[key] = _jsonable(extra, key)
         self._config = cfg
+        extras = []
+        if groups is not None:
+            extras.append("experiment, " + exp.describe(groups, n_cycles or 1))
+        if thermal == "lumped":
+            extras.append("lumped thermal")
+        self._description = "".join("; " + e for e in extras)
         self._json = json.dumps(cfg, indent=2, allow_nan=False)
         self._runner: Optional[Any] = _core.SweepRunner(self._json, "ionflux.Sweep")
         self._n_cells = int(self._runner.n_cells)
@@ -162,8 +216,9 @@ class Sweep:
         -------
         dict
             ``parameters`` (the base set name), ``set`` (changed parameters), the
-            run options that were given, ``vary``, ``combine``, ``samples``,
-            ``sampling``, ``seed``.
+            run options that were given, ``experiment`` (always as a list of
+            cycles, each a list of step strings), ``cycles``, ``thermal``,
+            ``vary``, ``combine``, ``samples``, ``sampling``, ``seed``.
         """
         return json.loads(self._json)
 
@@ -210,7 +265,7 @@ class Sweep:
 
     def __repr__(self) -> str:
         varied = ", ".join(self._varied) if self._varied else "nothing varied"
-        return f"<ionflux.Sweep: {self._parameters.name}, {self._n_cells} cells ({varied})>"
+        return f"<ionflux.Sweep: {self._parameters.name}, {self._n_cells} cells ({varied}){self._description}>"
 
     # -- running --------------------------------------------------------------------------
     @translate_core_errors

@@ -1,0 +1,447 @@
+"""Experiments (protocols) and the lumped thermal model from Python: Simulation/Solution,
+Sweep/SweepResult, agreement with the command-line program, cycle grouping, errors."""
+import csv
+import json
+import math
+import re
+import subprocess
+
+import h5py
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import COARSE, REPO
+
+import ionflux
+from ionflux import Simulation, Sweep
+
+MESH_ARG = ",".join(f"{k}={v}" for k, v in COARSE.items())
+
+CCCV = ("Charge at 1C until 4.2 V", "Hold at 4.2 V until C/20", "Discharge at 2C for 5 minutes", "Rest for 2 minutes")
+
+A = "Discharge at 1C for 2 minutes"
+B = "Rest for 1 minute"
+C = "Charge at C/2 for 1 minute"
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], np.array(rows[1:], dtype=float)
+
+
+# -- one cell: agreement with `ionflux simulate --experiment` ------------------------------
+def test_cccv_experiment_equals_cli(cli, tmp_path):
+    out = tmp_path / "cli.csv"
+    args = [cli, "simulate", "--soc", "0.3", "--mesh", MESH_ARG, "--period", "60", "--thermal", "lumped",
+            "--cycles", "2", "--output", str(out)]
+    for step in CCCV:
+        args += ["--experiment", step]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    header, data = read_csv(out)
+    assert header == ["Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]", "Step", "Cycle",
+                      "Temperature [K]"]
+
+    sim = Simulation("Chen2020", initial_soc=0.3, mesh=COARSE, period=60, thermal="lumped", experiment=[CCCV],
+                     cycles=2)
+    sol = sim.solve()
+    df = sol.to_dataframe()
+    assert list(df.columns) == header
+    assert data.shape == df.shape
+    for k, name in enumerate(header):
+        np.testing.assert_allclose(df[name].to_numpy(dtype=float), data[:, k], rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(sol[name], data[:, k], rtol=1e-12, atol=1e-12, err_msg=name)
+    assert sol["Step"].dtype.kind == "i" and sol["Cycle"].dtype.kind == "i"
+    assert sol["Temperature [K]"][-1] > sol["Temperature [K]"][0] + 1.0  # the cell heats up
+
+    # The step records equal the CLI's per-step lines (printed to 6 digits).
+    lines = re.findall(r"step (\d+) \(cycle (\d+)\) (.+): (\S+) s, (\S+) A\.h, (\S+) W\.h, ended by (.+)", r.stdout)
+    steps = sol.steps
+    assert len(lines) == len(steps) == 2 * len(CCCV)
+    for (step, cycle, text, dur, cap, energy, ended), (index, row) in zip(lines, steps.iterrows()):
+        assert (int(step), int(cycle), text, ended.strip()) == (index, row["Cycle"], row["Text"], row["Ended by"])
+        for value, name in ((dur, "Duration [s]"), (cap, "Capacity [A.h]"), (energy, "Energy [W.h]")):
+            assert float(value) == pytest.approx(row[name], rel=1e-5, abs=1e-9), name
+    assert list(steps["Text"]) == list(CCCV) * 2
+    assert list(steps["Cycle"]) == [0] * 4 + [1] * 4
+
+    # Records and time series agree: steps are contiguous, their capacities add up to the
+    # run's, and each output's cycle is its step's cycle.
+    np.testing.assert_allclose(steps["End time [s]"].to_numpy()[:-1], steps["Start time [s]"].to_numpy()[1:])
+    assert steps["End time [s]"].iloc[-1] == sol.t[-1]
+    assert steps["Capacity [A.h]"].sum() == pytest.approx(sol["Discharge capacity [A.h]"][-1], rel=1e-9)
+    np.testing.assert_array_equal(sol["Cycle"], steps["Cycle"].to_numpy()[sol["Step"]])
+    cyc = sol.cycles
+    assert list(cyc.index) == [0, 1] and cyc.index.name == "Cycle"
+    for k in (0, 1):
+        s = steps[steps["Cycle"] == k]
+        q = s["Capacity [A.h]"]
+        assert cyc.loc[k, "Discharge capacity [A.h]"] == pytest.approx(q[q > 0].sum(), rel=1e-12)
+        assert cyc.loc[k, "Charge capacity [A.h]"] == pytest.approx(-q[q < 0].sum(), rel=1e-12)
+        assert cyc.loc[k, "Capacity [A.h]"] == pytest.approx(q.sum(), rel=1e-12)
+        assert cyc.loc[k, "Energy [W.h]"] == pytest.approx(s["Energy [W.h]"].sum(), rel=1e-12)
+        assert cyc.loc[k, "Duration [s]"] == pytest.approx(s["Duration [s]"].sum(), rel=1e-12)
+    assert cyc.loc[0, "Charge capacity [A.h]"] > 0 and cyc.loc[1, "Discharge capacity [A.h]"] > 0
+
+
+def test_simulation_with_experiment_properties():
+    sim = Simulation(mesh=COARSE, experiment=[(A, B)], cycles=3)
+    assert sim.experiment == [(A, B)] and sim.cycles == 3 and sim.thermal == "isothermal"
+    assert sim.t_end is None  # the experiment's own end
+    assert Simulation(mesh=COARSE, experiment=A, t_end=100).t_end == 100
+    with pytest.raises(ValueError, match="steps set the current"):
+        sim.current
+    assert "experiment, 2 steps in 1 cycle x 3" in repr(sim)
+    sol = sim.solve()
+    assert math.isnan(sol.current) and math.isnan(sol.summary["Mean voltage [V]"])
+    assert sol.experiment == [(A, B)] * 3
+    assert "experiment, 6 steps in 3 cycles" in repr(sol)
+    assert sol.t[-1] == pytest.approx(3 * 180.0)
+    # a constant-current run is one step in one cycle, with the old columns
+    cc = Simulation(c_rate=1, mesh=COARSE).solve()
+    assert cc.experiment is None and list(cc.steps.index) == [0] and list(cc.cycles.index) == [0]
+    assert cc.steps["Ended by"].iloc[0] == "cut-off" and cc.steps["Text"].iloc[0] == ""
+    assert not cc["Step"].any() and not cc["Cycle"].any()
+    assert np.all(cc["Temperature [K]"] == cc.parameters["Ambient temperature [K]"])
+    assert list(cc.to_dataframe().columns) == ["Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]"]
+    assert cc.cycles.loc[0, "Discharge capacity [A.h]"] == pytest.approx(cc.summary["Discharge capacity [A.h]"])
+
+
+# -- PyBaMM's cycle idioms ----------------------------------------------------------------
+@pytest.mark.parametrize("experiment, cycles, expected", [
+    (A, 1, [0]),                            # one string: one one-step cycle
+    ([A, B], 1, [0, 1]),                    # each bare string is a cycle of its own (PyBaMM)
+    ([(A, B)], 1, [0, 0]),                  # a tuple is one cycle
+    ([(A, B)] * 2, 1, [0, 0, 1, 1]),        # PyBaMM's [(...)] * N idiom
+    ([(A, B), C], 1, [0, 0, 1]),
+    ([[A, B], (C,)], 1, [0, 0, 1]),         # a list inside the list is a cycle too
+    ([A, B], 2, [0, 1, 2, 3]),              # cycles repeats the whole experiment
+    ([(A, B)], 2, [0, 0, 1, 1]),
+    ([(A, B), C], 2, [0, 0, 1, 2, 2, 3]),
+])
+def test_cycle_idioms(experiment, cycles, expected):
+    sol = Simulation(mesh=COARSE, period=30, initial_soc=0.5, experiment=experiment, cycles=cycles).solve()
+    assert sol.status == "finished"
+    steps = sol.steps
+    assert list(steps.index) == list(range(len(expected)))
+    assert list(steps["Cycle"]) == expected
+    assert list(sol.cycles.index) == sorted(set(expected))
+    np.testing.assert_array_equal(sol["Cycle"], np.asarray(expected)[sol["Step"]])
+    assert [s for c in sol.experiment for s in c] == list(steps["Text"])
+
+
+def test_repeat_idiom_equals_cycles():
+    a = Simulation(mesh=COARSE, period=30, initial_soc=0.5, experiment=[(A, B, C)] * 3).solve()
+    b = Simulation(mesh=COARSE, period=30, initial_soc=0.5, experiment=[(A, B, C)], cycles=3).solve()
+    assert a.status == "finished" and len(a.steps) == 9
+    for name in ["Time [s]", "Voltage [V]", "Current [A]", "Step", "Cycle", "Temperature [K]"]:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+    pd.testing.assert_frame_equal(a.steps, b.steps)
+    pd.testing.assert_frame_equal(a.cycles, b.cycles)
+
+
+# -- the lumped thermal model -------------------------------------------------------------
+def test_lumped_thermal_marquis2019_2c_matches_pybamm():
+    # PyBaMM 26.10: DFN(options={"thermal": "lumped"}), Marquis2019, Experiment(["Discharge at
+    # 2C until 3.105 V"], period="5 seconds"): the volume-averaged cell temperature at the end
+    # is 298.905 K (tests/fixtures/pybamm_exp_thermal.json, made by
+    # tests/fixtures/generate_pybamm_experiment_fixtures.py).
+    fixture = json.loads((REPO / "tests/fixtures/pybamm_exp_thermal.json").read_text())
+    pybamm_end = fixture["time_series"]["Volume-averaged cell temperature [K]"][-1]
+    assert pybamm_end == pytest.approx(298.905, abs=1e-3)
+    sol = Simulation("Marquis2019", experiment=["Discharge at 2C until 3.105 V"], thermal="lumped", period=5).solve()
+    temp = sol["Temperature [K]"]
+    assert temp[0] == sol.parameters["Initial temperature [K]"] == 298.15
+    assert abs(temp[-1] - pybamm_end) < 0.01
+    assert temp.min() == temp[0] and temp[-1] > temp[0] + 0.7  # heats up at 2C
+    assert sol.t[-1] == pytest.approx(fixture["time_series"]["t [s]"][-1], abs=0.1)
+    assert sol.steps["Ended by"].iloc[0] == "end condition"
+    # the same discharge without an experiment (PyBaMM: identical), and the isothermal model
+    cc = Simulation("Marquis2019", c_rate=2, thermal="lumped", period=5).solve()
+    assert cc.termination == "event: Minimum voltage [V]"
+    np.testing.assert_allclose(cc["Temperature [K]"], temp, rtol=0, atol=1e-9)
+    assert list(cc.to_dataframe().columns)[-1] == "Temperature [K]"
+    iso = Simulation("Marquis2019", c_rate=2, period=5).solve()
+    assert np.all(iso["Temperature [K]"] == 298.15)
+    assert sol.thermal == "lumped" and "lumped thermal" in repr(Simulation("Marquis2019", thermal="lumped"))
+
+
+def test_plot_shows_temperature():
+    sol = Simulation("Marquis2019", c_rate=2, thermal="lumped", mesh=COARSE).solve()
+    fig = sol.plot()
+    assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 10
+    temp_ax = [ax for ax in fig.axes if ax.get_ylabel() == "Temperature [K]"]
+    assert len(temp_ax) == 1
+    np.testing.assert_array_equal(temp_ax[0].lines[0].get_ydata(), sol["Temperature [K]"])
+    fig = Simulation(mesh=COARSE, experiment=[A, B]).solve().plot()  # an experiment shows it too
+    assert len(fig.axes) == 10 and "experiment" in fig._suptitle.get_text()
+    assert len(Simulation(c_rate=1, mesh=COARSE).solve().plot().axes) == 9  # unchanged otherwise
+
+
+# -- sweeps -------------------------------------------------------------------------------
+SWEEP_STEPS = ("Discharge at {C-rate of discharge}C until 2.5 V", "Rest for 10 minutes",
+               "Charge at 1C until 4.2 V", "Hold at {Hold voltage [V]} V until C/20")
+SWEEP_VARY = {"C-rate of discharge": [0.5, 2], "Hold voltage [V]": [4.1, 4.2]}
+
+
+def read_all(path):
+    """Every dataset of the file (strings decoded), keyed by path."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                data = obj[...]
+                if data.dtype.kind == "O":
+                    data = np.array([v.decode() if isinstance(v, bytes) else v for v in data], dtype=object)
+                out[name] = data
+        f.visititems(visit)
+        attrs = dict(f.attrs)
+    return out, attrs
+
+
+@pytest.fixture(scope="module")
+def exp_sweep(tmp_path_factory):
+    path = tmp_path_factory.mktemp("exp") / "py.h5"
+    sweep = Sweep("Chen2020", mesh=COARSE, period=60, experiment=[SWEEP_STEPS], cycles=2, thermal="lumped",
+                  vary=SWEEP_VARY)
+    return sweep, sweep.run(device="cpu", output=path, progress=False)
+
+
+def test_sweep_config_keys(exp_sweep):
+    sweep, _ = exp_sweep
+    cfg = sweep.config()
+    assert cfg["experiment"] == [list(SWEEP_STEPS)] and cfg["cycles"] == 2 and cfg["thermal"] == "lumped"
+    assert sweep.n_cells == 4 and sweep.varied == list(SWEEP_VARY)
+    # PyBaMM's grouping becomes explicit cycles in the config
+    assert Sweep(mesh=COARSE, experiment=[A, (B, C)]).config()["experiment"] == [[A], [B, C]]
+    assert Sweep(mesh=COARSE, experiment=A).config()["experiment"] == [[A]]
+    assert "experiment" not in Sweep(mesh=COARSE, thermal="lumped").config()
+
+
+def test_sweep_with_experiment_equals_cli(exp_sweep, cli, tmp_path):
+    _, res = exp_sweep
+    cfg = {"parameters": "Chen2020", "mesh": COARSE, "period": 60, "experiment": [list(SWEEP_STEPS)], "cycles": 2,
+           "thermal": "lumped", "vary": SWEEP_VARY}
+    (tmp_path / "c.json").write_text(json.dumps(cfg))
+    r = subprocess.run([cli, "sweep", str(tmp_path / "c.json"), "--output", str(tmp_path / "cli.h5"), "--device",
+                        "cpu", "--quiet"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    mine, my_attrs = read_all(res.path)
+    theirs, their_attrs = read_all(tmp_path / "cli.h5")
+    assert sorted(mine) == sorted(theirs)
+    for group in ("steps/Capacity [A.h]", "steps/Cycle", "cells/Temperature [K]", "cells/Step"):
+        assert group in mine
+    for key in mine:
+        x, y = mine[key], theirs[key]
+        assert x.shape == y.shape and x.dtype == y.dtype, key
+        if x.dtype.kind == "f":
+            np.testing.assert_array_equal(x, y, err_msg=key)  # NaN == NaN here
+        else:
+            assert (x == y).all(), key
+    for attr in ("protocol", "varied", "t_end [s]", "period [s]", "mesh", "parameters"):
+        assert my_attrs[attr] == their_attrs[attr], attr
+    assert json.loads(my_attrs["varied"]) == list(SWEEP_VARY)
+    assert "{Hold voltage [V]}" in my_attrs["protocol"] and "lumped thermal" in my_attrs["protocol"]
+    # the CLI's file reads the same through ionflux.load
+    other = ionflux.load(tmp_path / "cli.h5")
+    for name, arr in res.cycles.items():
+        np.testing.assert_array_equal(other.cycles[name], arr, err_msg=name)
+
+
+def test_sweep_result_steps_cycles_and_outputs(exp_sweep):
+    _, res = exp_sweep
+    assert res.outputs[-3:] == ["Temperature [K]", "Step", "Cycle"] and res.n_steps == 8 and res.n_cycles == 2
+    temp, step, cycle = res["Temperature [K]"], res["Step"], res["Cycle"]
+    assert temp.shape == step.shape == cycle.shape == (4, res.n_times)
+    assert np.all(np.isnan(step) == np.isnan(res["Time [s]"]))
+    ran = ~np.isnan(step)
+    np.testing.assert_array_equal(cycle[ran], res.steps["Cycle"][step[ran].astype(int)])
+    assert np.all(np.nanmax(temp, axis=1) > 298.15 + 1.0)
+    assert "Temperature [K]" in res.variables and res.read("Step", 2).shape == (res.n_times,)
+    c = res.cell(1)
+    assert c["Step"][-1] == 7 and c["Temperature [K]"].size == c["Time [s]"].size
+    assert c["Discharge capacity [A.h]"].shape == c["Time [s]"].shape and "End discharge capacity [A.h]" in c
+
+    steps = res.steps
+    assert sorted(steps) == ["Capacity [A.h]", "Cycle", "Duration [s]", "End time [s]", "Energy [W.h]",
+                             "Start time [s]"]
+    np.testing.assert_array_equal(steps["Cycle"], [0, 0, 0, 0, 1, 1, 1, 1])
+    assert steps["Capacity [A.h]"].shape == (4, 8)
+    np.testing.assert_array_equal(steps["Duration [s]"], steps["End time [s]"] - steps["Start time [s]"])
+    # every cell ran the whole protocol: the last step ends at the cell's end time
+    np.testing.assert_array_equal(steps["End time [s]"][:, -1], res["End time [s]"])
+
+    # per-cycle summaries, recomputed here from the step records
+    cycles = res.cycles
+    q, e = steps["Capacity [A.h]"], steps["Energy [W.h]"]
+    for k in range(2):
+        sel = steps["Cycle"] == k
+        np.testing.assert_allclose(cycles["Discharge capacity [A.h]"][:, k], np.where(q > 0, q, 0)[:, sel].sum(1),
+                                   rtol=1e-14)
+        np.testing.assert_allclose(cycles["Charge capacity [A.h]"][:, k], -np.where(q < 0, q, 0)[:, sel].sum(1),
+                                   rtol=1e-14)
+        np.testing.assert_allclose(cycles["Capacity [A.h]"][:, k], q[:, sel].sum(1), rtol=1e-14, atol=1e-14)
+        np.testing.assert_allclose(cycles["Energy [W.h]"][:, k], e[:, sel].sum(1), rtol=1e-14, atol=1e-14)
+        np.testing.assert_array_equal(cycles["Start time [s]"][:, k], steps["Start time [s]"][:, sel][:, 0])
+        np.testing.assert_array_equal(cycles["End time [s]"][:, k], steps["End time [s]"][:, sel][:, -1])
+    assert cycles["Discharge capacity [A.h]"].shape == (4, 2)
+    assert np.all(cycles["Charge capacity [A.h]"] > 0) and np.all(cycles["Discharge capacity [A.h]"] > 0)
+
+    # and they equal a single-cell Simulation with the placeholders filled in (to round-off:
+    # a batch need not take bit-identical steps)
+    cell = 3
+    values = {name: res.inputs[name][cell] for name in SWEEP_VARY}
+    filled = tuple(re.sub(r"\{([^}]*)\}", lambda m: f"{values[m.group(1)]:g}", s) for s in SWEEP_STEPS)
+    assert filled[0] == "Discharge at 2C until 2.5 V" and filled[3] == "Hold at 4.2 V until C/20"
+    sol = Simulation("Chen2020", mesh=COARSE, period=60, experiment=[filled], cycles=2, thermal="lumped",
+                     t_end=float(res.attrs["t_end [s]"])).solve()  # the sweep's t_end: the same steps
+    n = sol.t.size
+    np.testing.assert_allclose(res["Voltage [V]"][cell, :n], sol["Voltage [V]"], rtol=1e-9)
+    np.testing.assert_allclose(res["Temperature [K]"][cell, :n], sol["Temperature [K]"], rtol=1e-9)
+    np.testing.assert_array_equal(res["Step"][cell, :n], sol["Step"])
+    for name in ("Start time [s]", "Capacity [A.h]", "Energy [W.h]"):
+        np.testing.assert_allclose(steps[name][cell], sol.steps[name].to_numpy(), rtol=1e-9, atol=1e-9)
+    for name in sol.cycles.columns:
+        np.testing.assert_allclose(cycles[name][cell], sol.cycles[name].to_numpy(), rtol=1e-9, atol=1e-9,
+                                   err_msg=name)
+
+
+def test_cycles_from_steps_when_the_file_has_no_cycles_group(exp_sweep, tmp_path):
+    _, res = exp_sweep
+    copy = tmp_path / "no_cycles.h5"
+    copy.write_bytes(open(res.path, "rb").read())
+    with h5py.File(copy, "a") as f:
+        assert "cycles" in f
+        del f["cycles"]
+    old = ionflux.load(copy)
+    assert old.n_cycles == 2
+    for name, arr in res.cycles.items():  # the file's /cycles, and the same computed from /steps
+        np.testing.assert_allclose(old.cycles[name], arr, rtol=1e-14, atol=1e-14, err_msg=name)
+
+
+def test_sweep_to_xarray_with_experiment(exp_sweep):
+    _, res = exp_sweep
+    ds = res.to_xarray()
+    assert ds["Temperature [K]"].dims == ("C-rate of discharge", "Hold voltage [V]", "time index")
+    assert ds["Step capacity [A.h]"].dims == ("C-rate of discharge", "Hold voltage [V]", "step")
+    assert ds["Cycle discharge capacity [A.h]"].dims == ("C-rate of discharge", "Hold voltage [V]", "cycle")
+    np.testing.assert_array_equal(ds["cycle of step"].values, res.steps["Cycle"])
+    np.testing.assert_array_equal(ds["Cycle discharge capacity [A.h]"].values.reshape(4, 2),
+                                  res.cycles["Discharge capacity [A.h]"])
+    np.testing.assert_array_equal(ds["Step energy [W.h]"].sel({"C-rate of discharge": 2, "Hold voltage [V]": 4.2}),
+                                  res.steps["Energy [W.h]"][3])
+
+
+def test_sweep_partial_cycles_are_nan(cli, tmp_path):
+    # Duration-only steps on the output grid; the second cell stops at t_end during the
+    # discharge of its second cycle: its rest is never reached.
+    sweep = Sweep(mesh=COARSE, period=60, t_end=1800, combine="zip", cycles=2,
+                  experiment=[("Discharge at 1C for {Discharge minutes} minutes", "Rest for 5 minutes")],
+                  vary={"Discharge minutes": [5, 20]})
+    res = sweep.run(device="cpu", progress=False)
+    assert list(res.status_names) == ["finished", "finished"]
+    steps, cycles = res.steps, res.cycles
+    np.testing.assert_array_equal(steps["Start time [s]"], [[0, 300, 600, 900], [0, 1200, 1500, np.nan]])
+    np.testing.assert_array_equal(steps["End time [s]"], [[300, 600, 900, 1200], [1200, 1500, 1800, np.nan]])
+    np.testing.assert_array_equal(cycles["End time [s]"], [[600, 1200], [1500, 1800]])
+    np.testing.assert_array_equal(cycles["Duration [s]"], [[600, 600], [1500, 300]])
+    np.testing.assert_allclose(cycles["Discharge capacity [A.h]"], [[5 / 12, 5 / 12], [5 / 3, 5 / 12]], rtol=1e-12)
+    assert np.all(cycles["Charge capacity [A.h]"] == 0)
+    # a cycle never reached is NaN
+    short = Sweep(mesh=COARSE, period=60, t_end=900, cycles=2, experiment=[("Discharge at 1C for 10 minutes",
+                                                                             "Rest for 5 minutes")]).run(progress=False)
+    assert short.n_cycles == 2 and np.isnan(short.cycles["Energy [W.h]"][0, 1])
+    assert short.cycles["End time [s]"][0, 0] == 900
+
+
+def test_sweep_thermal_only():
+    res = Sweep("Marquis2019", mesh=COARSE, thermal="lumped", vary={"C-rate": [1, 2]}).run(progress=False)
+    assert res.outputs[-2:] == ["Temperature [K]", "Step"]
+    assert res.steps == {} and res.cycles == {} and res.n_steps == 0 and res.n_cycles == 0
+    end_temp = [row[~np.isnan(row)][-1] for row in res["Temperature [K]"]]
+    assert 298.15 < end_temp[0] < end_temp[1]
+    sol = Simulation("Marquis2019", mesh=COARSE, thermal="lumped", c_rate=2).solve()
+    assert end_temp[1] == pytest.approx(sol["Temperature [K]"][-1], abs=1e-9)
+    ds = res.to_xarray()
+    assert "Temperature [K]" in ds and "step" not in ds.dims
+    # a plain sweep's file is unchanged: no temperature, no steps
+    plain = Sweep(mesh=COARSE, c_rate=1).run(progress=False)
+    assert plain.outputs == ["Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]"]
+    assert plain.steps == {} and plain.cycles == {}
+
+
+# -- the config's flat list ---------------------------------------------------------------
+def test_config_flat_list_is_one_cycle(cli, tmp_path):
+    cfg = {"mesh": COARSE, "period": 60, "experiment": [A, B]}
+    (tmp_path / "flat.json").write_text(json.dumps(cfg))
+    r = subprocess.run([cli, "sweep", str(tmp_path / "flat.json"), "--output", str(tmp_path / "flat.h5"), "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert list(ionflux.load(tmp_path / "flat.h5").steps["Cycle"]) == [0, 0]
+
+
+# -- errors ---------------------------------------------------------------------------------
+def test_bad_step_strings():
+    with pytest.raises(ValueError, match="experiment step 1 \"Dischrage at 1C for 1 hour\": unknown instruction "
+                                         "'Dischrage'"):
+        Simulation(mesh=COARSE, experiment=["Dischrage at 1C for 1 hour"]).solve()
+    with pytest.raises(ValueError, match=r"step 2 \(cycle 2, step 1\) \"Charge at 1C until 4.3 V\": 'until 4.3 V'"):
+        Simulation(mesh=COARSE, experiment=[(A,), "Charge at 1C until 4.3 V"]).solve()
+    with pytest.raises(ValueError, match="step 2 \"Discharge at 1 Q\": unknown unit 'Q'"):
+        Simulation(mesh=COARSE, experiment=[(B, "Discharge at 1 Q")]).solve()
+    with pytest.raises(ValueError, match="step 1 \"Dischrage at 1C for 1 hour\": unknown instruction 'Dischrage'"):
+        Sweep(mesh=COARSE, experiment=["Dischrage at 1C for 1 hour"])  # a sweep checks when it is made
+
+
+def test_experiment_with_current_is_an_error():
+    with pytest.raises(ValueError, match="give c_rate or experiment, not both"):
+        Simulation(c_rate=1, experiment=[A])
+    with pytest.raises(ValueError, match="give current or experiment, not both"):
+        Simulation(current=5, experiment=A)
+    with pytest.raises(ValueError, match="give c_rate or experiment, not both"):
+        Sweep(c_rate=1, experiment=[A])
+    with pytest.raises(ValueError, match="vary 'C-rate' has no effect with an experiment"):
+        Sweep(mesh=COARSE, experiment=[A], vary={"C-rate": [1, 2]})
+    Sweep(mesh=COARSE, experiment=["Discharge at {C-rate}C for 1 minute"], vary={"C-rate": [1, 2]})  # as a placeholder
+
+
+def test_unknown_thermal_and_bad_cycles():
+    with pytest.raises(ValueError, match="thermal must be 'isothermal' or 'lumped', got 'lumpd'; did you mean "
+                                         "'lumped'"):
+        Simulation(thermal="lumpd")
+    with pytest.raises(ValueError, match="thermal must be 'isothermal' or 'lumped', got 'adiabatic'"):
+        Sweep(mesh=COARSE, thermal="adiabatic")
+    with pytest.raises(TypeError, match="thermal must be"):
+        Simulation(thermal=1)
+    with pytest.raises(ValueError, match="cycles needs an experiment"):
+        Simulation(cycles=2)
+    with pytest.raises(ValueError, match="cycles needs an experiment"):
+        Sweep(mesh=COARSE, cycles=2)
+    with pytest.raises(ValueError, match="cycles must be a positive integer"):
+        Simulation(experiment=[A], cycles=0)
+    with pytest.raises(TypeError, match="cycles must be a positive integer"):
+        Simulation(experiment=[A], cycles=1.5)
+
+
+@pytest.mark.parametrize("experiment, error, match", [
+    ([], ValueError, "experiment is empty"),
+    ([()], ValueError, r"experiment\[0\] is an empty cycle"),
+    ([A, 3], TypeError, r"experiment\[1\] must be a step string or a tuple"),
+    ([(A, [B])], TypeError, r"experiment\[0\]\[1\] must be a step string"),
+    ([" "], ValueError, "empty step string"),
+    ({"a": 1}, TypeError, "experiment must be a list"),
+])
+def test_bad_experiment_forms(experiment, error, match):
+    with pytest.raises(error, match=match):
+        Simulation(experiment=experiment)
+    with pytest.raises(error, match=match):
+        Sweep(experiment=experiment)
+
+
+def test_placeholder_errors():
+    with pytest.raises(ValueError, match=r"placeholder '\{Hold voltage \[V\]\}' has no entry of that name in vary"):
+        Sweep(mesh=COARSE, experiment=["Hold at {Hold voltage [V]} V until C/50"])
+    with pytest.raises(ValueError, match="without a closing"):
+        Sweep(mesh=COARSE, experiment=["Rest for {minutes minutes"], vary={"minutes": [1, 2]})
