@@ -14,6 +14,7 @@
 
 #include "kernels/model/cell_solver.hpp"
 #include "solver/batch.hpp"
+#include "solver/experiment.hpp"
 #include "solver/parameters.hpp"
 
 using namespace ionflux;
@@ -36,6 +37,16 @@ int main(int argc, char** argv) {
   std::printf("%10s %10s %14s %14s %12s %18s\n", "cells", "wall [s]", "discharges/s", "bytes/cell", "steps/cell",
               "bw-bound disch/s");
   ParameterSet ps = ParameterSet::load("Chen2020");
+  // second table: a CC-rest-CC-CV cycle per cell (the experiment benchmark's case)
+  const Experiment cccv = parse_experiment(
+      std::vector<std::string>{"Discharge at 1C until 2.5 V", "Rest for 1 hour", "Charge at 1C until 4.2 V",
+                               "Hold at 4.2 V until C/50"},
+      ps);
+  for (int table = 0; table < 2; ++table) {
+  if (table == 1) {
+    std::printf("\nCC-rest-CC-CV cycle per cell:\n%10s %10s %14s %14s %12s %18s\n", "cells", "wall [s]", "cycles/s",
+                "bytes/cell", "steps/cell", "bw-bound cycles/s");
+  }
   for (long n = 100; n <= max_cells; n *= 10) {
     BatchInputs in;
     for (long c = 0; c < n; ++c) {
@@ -46,6 +57,11 @@ int main(int argc, char** argv) {
     }
     in.run.t_end = 5400.0;
     in.run.period = 60.0;
+    if (table == 1) {
+      in.run.steps = cccv.steps;
+      in.run.tables = cccv.tables;
+      in.run.t_end = default_end_time(5.0, cccv.steps);
+    }
     BatchOptions o;
     o.device = Device::cuda;
     o.steps_per_launch = spl;
@@ -63,6 +79,7 @@ int main(int argc, char** argv) {
     const double bw_rate = bandwidth * 1e9 / (per_step * steps / n);
     std::printf("%10ld %10.3f %14.1f %14zu %12.1f %18.1f\n", n, s.wall_time, n / s.wall_time, s.bytes_per_cell,
                 steps / n, bw_rate);
+  }
   }
   return 0;
 }
