@@ -21,6 +21,7 @@
 #include "errors.hpp"
 #include "text.hpp"
 #include "parameters.hpp"
+#include "parameter_file.hpp"
 #include "simulation.hpp"
 
 #ifndef IONFLUX_VERSION
@@ -44,6 +45,19 @@ std::string format(const char* fmt, double v) {
 }
 
 std::string num(double v) { return format("%.10g", v); }
+
+//! The shortest text that reads back as exactly v.
+std::string exact(double v) {
+  // Whole numbers up to 1e15 in full (200000, not 2e+05).
+  const int whole = std::fabs(v) >= 1.0 && std::fabs(v) < 1e15 ? static_cast<int>(std::log10(std::fabs(v))) + 1 : 1;
+  for (int digits = whole; digits < 17; ++digits) {
+    char f[16];
+    std::snprintf(f, sizeof f, "%%.%dg", digits);
+    const std::string t = format(f, v);
+    if (std::strtod(t.c_str(), nullptr) == v) return t;
+  }
+  return format("%.17g", v);
+}
 
 //! The candidate closest to `word`, if it is close enough to be a likely typo.
 std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates) {
@@ -151,6 +165,8 @@ std::string main_help() {
          "              voltage curve to a CSV file and print a summary\n"
          "  sweep       run many variants of a cell (a JSON config) on the GPU or all CPU\n"
          "              cores, streaming results to an HDF5 file\n"
+         "  parameters  list the built-in parameter sets, show a set or a parameter file,\n"
+         "              or export one as a JSON parameter file\n"
          "\n"
          "Options:\n"
          "  -h, --help  show this help\n"
@@ -168,7 +184,7 @@ std::string simulate_help() {
          "\n"
          "Options (values may also be given as --option=VALUE):\n"
          "  --parameters NAME|FILE  parameter set: a built-in set (Chen2020, Marquis2019) or a\n"
-         "                          parameter file\n"
+         "                          JSON parameter file (docs/parameter_files.md)\n"
          "                          [default: Chen2020]\n"
          "  --set \"NAME=VALUE\"      replace one parameter by a constant, NAME as in the set\n"
          "                          (units included), e.g.\n"
@@ -468,6 +484,67 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   return 0;
 }
 
+// ---------------------------------------------------------------------------
+// parameters
+
+std::string parameters_help() {
+  return "Usage: ionflux parameters list\n"
+         "       ionflux parameters show NAME|FILE\n"
+         "       ionflux parameters export NAME|FILE\n"
+         "\n"
+         "  list    print the names of the built-in parameter sets, one a line\n"
+         "  show    print every parameter of a built-in set or a parameter file (.json),\n"
+         "          one a line: NAME = VALUE, or NAME = function: FUNCTION\n"
+         "  export  write the set as an ionflux JSON parameter file to standard output\n"
+         "          (every parameter, no base), e.g.\n"
+         "          ionflux parameters export Chen2020 > my_cell.json\n"
+         "\n"
+         "Parameter files are described in docs/parameter_files.md. A file is checked\n"
+         "completely when it is loaded.\n"
+         "\n"
+         "Exit status: 0 success; 2 invalid input.\n";
+}
+
+int run_parameters(const std::vector<std::string>& args, std::ostream& out) {
+  static const std::vector<std::string> commands = {"list", "show", "export"};
+  if (args.empty())
+    throw InputError("parameters: expected 'list', 'show NAME|FILE' or 'export NAME|FILE'; see 'ionflux parameters --help'");
+  const std::string& cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    out << parameters_help();
+    return 0;
+  }
+  if (std::find(commands.begin(), commands.end(), cmd) == commands.end()) {
+    std::string msg = "parameters: unknown subcommand '" + cmd + "'";
+    if (auto near = closest(cmd, commands)) msg += " (did you mean '" + *near + "'?)";
+    throw InputError(msg + "; expected list, show or export");
+  }
+  for (std::size_t i = 1; i < args.size(); ++i)
+    if (args[i] == "--help" || args[i] == "-h") {
+      out << parameters_help();
+      return 0;
+    }
+  if (cmd == "list") {
+    if (args.size() > 1) throw InputError("parameters list: unexpected argument '" + args[1] + "'");
+    for (const auto& n : ParameterSet::builtin_names()) out << n << "\n";
+    return 0;
+  }
+  if (args.size() < 2) throw InputError("parameters " + cmd + ": missing NAME|FILE (a built-in set or a .json file)");
+  if (args.size() > 2) throw InputError("parameters " + cmd + ": unexpected argument '" + args[2] + "'");
+  const ParameterSet ps = ParameterSet::load(args[1]);
+  if (cmd == "export") {
+    out << to_json(ps);
+    return 0;
+  }
+  const auto names = ps.names();
+  out << "Parameter set " << ps.name() << " (" << names.size() << " parameters)\n";
+  for (const auto& n : names) {
+    const Entry& e = ps.entry(n);
+    out << "  " << n << " = " << (e.is_function() ? "function: " + e.function_name : exact(e.value)) << "\n";
+  }
+  return 0;
+}
+
 int dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty()) {
     err << main_help();
@@ -484,8 +561,10 @@ int dispatch(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   if (cmd == "simulate") return run_simulate({args.begin() + 1, args.end()}, out, err);
   if (cmd == "sweep") return run_sweep_command({args.begin() + 1, args.end()}, out, err);
+  if (cmd == "parameters") return run_parameters({args.begin() + 1, args.end()}, out);
   std::string msg = (!cmd.empty() && cmd[0] == '-' ? "unknown option '" : "unknown command '") + cmd + "'";
-  if (auto near = closest(cmd, {"simulate", "sweep", "--help", "--version"})) msg += " (did you mean '" + *near + "'?)";
+  if (auto near = closest(cmd, {"simulate", "sweep", "parameters", "--help", "--version"}))
+    msg += " (did you mean '" + *near + "'?)";
   throw InputError(msg + "; run 'ionflux --help' for the list of commands");
 }
 

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <fstream>
+#include <utility>
 #include <sstream>
 
 #include "../kernels/model/functions.hpp"
 #include "errors.hpp"
+#include "parameter_file.hpp"  // [parameter files]
 #include "text.hpp"
 
 namespace ionflux {
@@ -63,10 +64,8 @@ ParameterSet ParameterSet::load(const std::string& name_or_file) {
   } else if (name_or_file == "Marquis2019") {
     ps.entries_ = builtin::marquis2019();
   } else if (name_or_file.size() > 5 && name_or_file.substr(name_or_file.size() - 5) == ".json") {
-    std::ifstream f(name_or_file);
-    if (!f) throw InputError("cannot open parameter file '" + name_or_file + "'");
-    throw InputError("parameter file '" + name_or_file +
-                     "': JSON parameter files are not supported yet; use a built-in set (Chen2020, Marquis2019)");
+    // [parameter files] ionflux's own JSON format (solver/parameter_file.cpp).
+    return load_parameter_file(name_or_file);
   } else {
     std::string msg = "unknown parameter set '" + name_or_file + "'; built-in sets are:";
     for (const auto& b : builtin_names()) msg += " " + b;
@@ -80,6 +79,14 @@ ParameterSet ParameterSet::load(const std::string& name_or_file) {
     throw InputError(msg);
   }
   ps.name_ = name_or_file;
+  return ps;
+}
+
+// [parameter files]
+ParameterSet ParameterSet::from_entries(std::string name, std::vector<Entry> entries) {
+  ParameterSet ps;
+  ps.name_ = std::move(name);
+  ps.entries_ = std::move(entries);
   return ps;
 }
 

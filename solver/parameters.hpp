@@ -15,6 +15,9 @@ class ParameterSet {
   //! Throws InputError for an unknown set name or an unreadable file.
   static ParameterSet load(const std::string& name_or_file);
   static std::vector<std::string> builtin_names();
+  //! [parameter files] A set made of the given entries, unchecked (the parameter-file
+  //! loader in parameter_file.cpp checks them first).
+  static ParameterSet from_entries(std::string name, std::vector<Entry> entries);
 
   const std::string& name() const { return name_; }
   bool contains(const std::string& key) const;

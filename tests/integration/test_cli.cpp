@@ -396,3 +396,99 @@ TEST(cli, write_csv_reports_io_failure) {
   }
   if (fs::exists("/dev/full")) EXPECT_THROW(ionflux::write_csv("/dev/full", sol), ionflux::RuntimeError);
 }
+
+// ---------------------------------------------------------------------------
+// ionflux parameters list|show|export, and JSON parameter files in simulate
+
+TEST(cli, parameters_list_show_export) {
+  TempDir d;
+  Result r = run_cli({"parameters", "list"}, d);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out, "Chen2020\nMarquis2019\n");
+  EXPECT_EQ(r.err, "");
+
+  r = run_cli({"parameters", "show", "Chen2020"}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "  Negative electrode thickness [m] = 8.52e-05\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "  Negative electrode OCP [V] = function: graphite_LGM50_ocp_Chen2020\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "  Maximum concentration in positive electrode [mol.m-3] = 63104\n")) << r.out;
+  const auto shown = lines_of(r.out);
+
+  r = run_cli({"parameters", "export", "Chen2020"}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(contains(r.out, "\"ionflux parameter file\": 1")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\"Negative electrode OCP [V]\": {\n      \"function\": \"graphite_LGM50_ocp_Chen2020\"")) << r.out;
+  {
+    std::ofstream f(d / "chen.json");
+    f << r.out;
+  }
+  // The exported file shows the same entries ...
+  r = run_cli({"parameters", "show", "chen.json"}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(lines_of(r.out), shown);
+  // ... and simulates exactly as the built-in set.
+  r = run_cli({"simulate", "--quiet", "--mesh", kCoarse, "--output", "builtin.csv"}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = run_cli({"simulate", "--quiet", "--mesh", kCoarse, "--parameters", "chen.json", "--output", "file.csv"}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(read_text(d / "builtin.csv"), read_text(d / "file.csv"));
+
+  r = run_cli({"parameters", "--help"}, d);
+  EXPECT_EQ(r.rc, 0);
+  for (const char* w : {"list", "show", "export", "docs/parameter_files.md"}) EXPECT_TRUE(contains(r.out, w)) << w;
+  r = run_cli({"--help"}, d);
+  EXPECT_TRUE(contains(r.out, "parameters")) << r.out;
+}
+
+TEST(cli, parameters_errors) {
+  TempDir d;
+  Result r = run_cli({"parameters"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"parameters", "list", "show", "export"});
+  r = run_cli({"parameters", "sho", "Chen2020"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"unknown subcommand 'sho'", "did you mean 'show'"});
+  r = run_cli({"parameters", "show"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"parameters show", "missing NAME|FILE"});
+  r = run_cli({"parameters", "export", "Chen2021"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"unknown parameter set 'Chen2021'", "Chen2020"});
+  r = run_cli({"parameters", "show", "missing.json"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"cannot open parameter file 'missing.json'"});
+  {
+    std::ofstream f(d / "table.json");
+    f << R"({"ionflux parameter file": 1, "base": "Chen2020",
+  "parameters": {"Negative electrode OCP [V]": {"x": [0, 1], "y": [0.5, 0.1]}}})";
+  }
+  r = run_cli({"parameters", "show", "table.json"}, d);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.out, "");
+  expect_error_line(r, {"table.json", "tabulated functions are not supported yet"});
+  // simulate checks the file before running: nothing written.
+  r = run_cli({"simulate", "--parameters", "table.json"}, d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"table.json", "tabulated functions are not supported yet"});
+  EXPECT_FALSE(fs::exists(d / "ionflux.csv"));
+}
+
+TEST(cli, simulate_with_example_parameter_file) {
+  TempDir d;
+  const std::string example = std::string(IONFLUX_FIXTURES_DIR) + "/../../examples/chen2020_custom.json";
+  Result r = run_cli({"simulate", "--mesh", kCoarse, "--parameters", example, "--output", "custom.csv"}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "Chen2020 (custom)")) << r.out;
+  EXPECT_TRUE(contains(r.out, "lower voltage cut-off")) << r.out;
+  const Csv c = read_csv(d / "custom.csv");
+  EXPECT_EQ(c.header, kHeader);
+  ASSERT_GE(c.rows.size(), 3u);
+  expect_monotone_time(c);
+  // --set still applies on top of a file.
+  r = run_cli({"simulate", "--quiet", "--mesh", kCoarse, "--parameters", example, "--set",
+               "Negative electrode porosity=1.5"},
+              d);
+  EXPECT_EQ(r.rc, 2);
+  expect_error_line(r, {"'Negative electrode porosity' must be in (0, 1)"});
+}

@@ -562,10 +562,10 @@ TEST_F(SweepFiles, UnreadableFile) {
 TEST_F(SweepFiles, RelativeParameterFileResolvesAgainstTheConfigDirectory) {
   write("params.json", "{}");
   const std::string path = write("sweep.json", R"({"parameters": "params.json"})");
-  // ParameterSet::load finds the file next to the config (and reports that JSON parameter
-  // files are not supported yet), instead of "cannot open".
+  // ParameterSet::load finds the file next to the config (and reports that "{}" is not a
+  // parameter file), instead of "cannot open".
   expect_error<InputError>([&] { (void)load_sweep_config(path); },
-                           {"parameters", "'" + dir_ + "/params.json'", "not supported"});
+                           {"parameters", "'" + dir_ + "/params.json'", "not an ionflux parameter file"});
   const std::string missing = write("sweep2.json", R"({"parameters": "sub/none.json"})");
   expect_error<InputError>([&] { (void)load_sweep_config(missing); },
                            {"cannot open parameter file '" + dir_ + "/sub/none.json'"});

@@ -1,0 +1,373 @@
+// ionflux's JSON parameter files: reading (with every check done before a run) and
+// writing. The format is documented in docs/parameter_files.md.
+#include "parameter_file.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "builtin_sets.hpp"
+#include "errors.hpp"
+#include "text.hpp"
+
+namespace ionflux {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+const char* const kFormatKey = "ionflux parameter file";
+const std::vector<std::string> kTopLevelKeys = {kFormatKey, "base", "name", "parameters"};
+
+// ---------------------------------------------------------------------------
+// Names and functions known from the built-in sets
+
+std::vector<const std::vector<Entry>*> builtin_sets() { return {&builtin::chen2020(), &builtin::marquis2019()}; }
+
+//! "Negative electrode OCP [V]" -> "electrode OCP [V]": the kind of a parameter, the same
+//! for both electrodes.
+std::string kind_of(const std::string& name) {
+  for (const char* prefix : {"Negative ", "Positive "}) {
+    const std::string p = prefix;
+    if (name.compare(0, p.size(), p) == 0) return name.substr(p.size());
+  }
+  return name;
+}
+
+struct FunctionInfo {
+  std::string name;
+  FunctionRef ref;                 //!< with the constants of the set that defines it
+  std::vector<std::string> kinds;  //!< kind_of() of the parameters it serves in the built-in sets
+};
+
+const std::vector<FunctionInfo>& function_table() {
+  static const std::vector<FunctionInfo> table = [] {
+    std::vector<FunctionInfo> t;
+    for (const auto* set : builtin_sets())
+      for (const Entry& e : *set) {
+        if (!e.is_function()) continue;
+        auto it = std::find_if(t.begin(), t.end(), [&](const FunctionInfo& f) { return f.name == e.function_name; });
+        if (it == t.end()) it = t.insert(t.end(), FunctionInfo{e.function_name, e.function, {}});
+        const std::string k = kind_of(e.name);
+        if (std::find(it->kinds.begin(), it->kinds.end(), k) == it->kinds.end()) it->kinds.push_back(k);
+      }
+    return t;
+  }();
+  return table;
+}
+
+bool fits(const FunctionInfo& f, const std::string& key) {
+  return std::find(f.kinds.begin(), f.kinds.end(), kind_of(key)) != f.kinds.end();
+}
+
+std::vector<std::string> functions_for(const std::string& key) {
+  std::vector<std::string> r;
+  for (const auto& f : function_table())
+    if (fits(f, key)) r.push_back(f.name);
+  return r;
+}
+
+//! Up to `count` candidates closest to `word` (case-insensitive edit distance), close
+//! enough to be a likely typo.
+std::vector<std::string> nearest(const std::string& word, const std::vector<std::string>& candidates, int count) {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  const std::string w = to_lower(word);
+  for (const auto& c : candidates) scored.emplace_back(edit_distance(w, to_lower(c)), c);
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const std::size_t limit = std::max<std::size_t>(6, word.size() / 2);
+  std::vector<std::string> r;
+  for (const auto& s : scored) {
+    if (static_cast<int>(r.size()) >= count || s.first > limit) break;
+    r.push_back(s.second);
+  }
+  return r;
+}
+
+std::string quoted_list(const std::vector<std::string>& names, const char* sep = ", ") {
+  std::string r;
+  for (std::size_t i = 0; i < names.size(); ++i) r += (i ? sep : "") + ("'" + names[i] + "'");
+  return r;
+}
+
+std::string did_you_mean(const std::vector<std::string>& near) {
+  if (near.empty()) return "";
+  std::string r = " (did you mean ";
+  for (std::size_t i = 0; i < near.size(); ++i) r += (i == 0 ? "" : i + 1 == near.size() ? " or " : ", ") + ("'" + near[i] + "'");
+  return r + "?)";
+}
+
+// ---------------------------------------------------------------------------
+// Errors: one line, naming the file
+
+class Reader {
+ public:
+  explicit Reader(std::string source) : prefix_("parameter file '" + std::move(source) + "': ") {}
+  [[noreturn]] void input(const std::string& msg) const { throw InputError(prefix_ + msg); }
+  [[noreturn]] void unknown(const std::string& msg) const { throw UnknownParameter(prefix_ + msg); }
+  [[noreturn]] void invalid(const std::string& msg) const { throw InvalidParameter(prefix_ + msg); }
+  //! Run f; an InputError it throws gets the file prefix (and keeps its kind).
+  template <class F>
+  auto named(F f) const {
+    try {
+      return f();
+    } catch (const UnknownParameter& e) {
+      unknown(e.what());
+    } catch (const InvalidParameter& e) {
+      invalid(e.what());
+    } catch (const InputError& e) {
+      input(e.what());
+    }
+  }
+
+ private:
+  std::string prefix_;
+};
+
+std::string describe(const ojson& j) {
+  switch (j.type()) {
+    case ojson::value_t::null: return "null";
+    case ojson::value_t::boolean: return j.get<bool>() ? "true" : "false";
+    case ojson::value_t::string: return "a string";
+    case ojson::value_t::array: return "an array";
+    case ojson::value_t::object: return "an object";
+    default: return "a number";
+  }
+}
+
+// ---------------------------------------------------------------------------
+// JSON text -> value, with line/column and duplicate keys
+
+ojson parse_json(const Reader& rd, const std::string& text) {
+  struct Frame {
+    std::string name;
+    std::vector<std::string> keys;
+  };
+  std::vector<Frame> frames;
+  std::string last_key;
+  const ojson::parser_callback_t cb = [&](int, ojson::parse_event_t ev, ojson& parsed) {
+    if (ev == ojson::parse_event_t::object_start) {
+      frames.push_back({frames.empty() ? std::string() : last_key, {}});
+    } else if (ev == ojson::parse_event_t::object_end) {
+      if (!frames.empty()) frames.pop_back();
+    } else if (ev == ojson::parse_event_t::key) {
+      const std::string key = parsed.get<std::string>();
+      if (!frames.empty()) {
+        auto& keys = frames.back().keys;
+        if (std::find(keys.begin(), keys.end(), key) != keys.end())
+          rd.input("duplicate key '" + key + "'" +
+                   (frames.back().name.empty() ? std::string(" at the top level") : " in '" + frames.back().name + "'"));
+        keys.push_back(key);
+      }
+      last_key = key;
+    }
+    return true;
+  };
+  try {
+    return ojson::parse(text, cb, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const ojson::parse_error& e) {
+    // e.byte: 1-based index of the last character read (one past the end at end of input).
+    const std::size_t pos = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n');
+    const std::size_t nl = pos == 0 ? std::string::npos : text.rfind('\n', pos - 1);
+    const std::size_t column = pos - (nl == std::string::npos ? 0 : nl + 1) + 1;
+    std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line L, column C: <what>"
+    const auto colon = what.find(": ", what.find("parse error"));
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    rd.input("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + what);
+  } catch (const ojson::exception& e) {  // e.g. "number overflow parsing '1e400'"
+    std::string what = e.what();
+    const auto bracket = what.find("] ");
+    if (bracket != std::string::npos) what = what.substr(bracket + 2);
+    rd.input("invalid JSON: " + what);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One parameter value -> Entry
+
+Entry read_entry(const Reader& rd, const std::string& key, const ojson& v) {
+  const std::string expected = "expected a number or {\"function\": NAME}";
+  if (v.is_number()) {
+    const double x = v.get<double>();
+    rd.named([&] { check_parameter_range(key, x); });
+    Entry e{key, x, FunctionRef{}, ""};
+    e.function.p[0] = x;  // as ParameterSet::set: a constant function of value x
+    return e;
+  }
+  if (v.is_string())
+    rd.input("'" + key + "': expressions are not supported yet (got \"" + v.get<std::string>() + "\"); " + expected);
+  if (!v.is_object()) rd.invalid("'" + key + "': " + expected + ", got " + describe(v));
+  if (v.contains("x") || v.contains("y") || v.contains("data"))
+    rd.input("'" + key + "': tabulated functions are not supported yet; " + expected);
+  if (!v.contains("function") || v.size() != 1) {
+    std::vector<std::string> keys;
+    for (auto it = v.begin(); it != v.end(); ++it) keys.push_back(it.key());
+    rd.invalid("'" + key + "': " + expected + ", got an object with keys " +
+               (keys.empty() ? std::string("(none)") : quoted_list(keys)));
+  }
+  const ojson& f = v.at("function");
+  if (!f.is_string()) rd.invalid("'" + key + "': the function name must be a string, got " + describe(f));
+  const std::string fname = f.get<std::string>();
+  const std::vector<std::string> allowed = functions_for(key);
+  const auto& table = function_table();
+  const auto it = std::find_if(table.begin(), table.end(), [&](const FunctionInfo& i) { return i.name == fname; });
+  if (allowed.empty())
+    rd.invalid("'" + key + "' takes a number; it has no built-in functions (got {\"function\": \"" + fname + "\"})");
+  const std::string listing = "; built-in functions for it: " + quoted_list(allowed);
+  if (it == table.end())
+    rd.invalid("'" + key + "': unknown function '" + fname + "'" + did_you_mean(nearest(fname, allowed, 1)) + listing);
+  if (!fits(*it, key))
+    rd.invalid("'" + key + "': function '" + fname + "' is a function for '" + it->kinds.front() +
+               "', not for this parameter" + listing);
+  return Entry{key, 0.0, it->ref, fname};
+}
+
+void check_top_level(const Reader& rd, const ojson& top) {
+  if (!top.is_object()) rd.input("expected a JSON object ({...}) at the top level, got " + describe(top));
+  if (!top.contains(kFormatKey) && (top.contains("Header") || top.contains("Parameterisation")))
+    rd.input("BPX files are not supported yet; use an ionflux parameter file (see docs/parameter_files.md)");
+  for (auto it = top.begin(); it != top.end(); ++it)
+    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), it.key()) == kTopLevelKeys.end())
+      rd.input("unknown top-level key '" + it.key() + "'" + did_you_mean(nearest(it.key(), kTopLevelKeys, 1)) +
+               "; the keys are " + quoted_list(kTopLevelKeys));
+  if (!top.contains(kFormatKey))
+    rd.input("not an ionflux parameter file: the top level needs \"" + std::string(kFormatKey) + "\": " +
+             std::to_string(kParameterFileVersion) + " (see docs/parameter_files.md)");
+  const ojson& ver = top.at(kFormatKey);
+  if (!ver.is_number_integer() || ver.get<long long>() != kParameterFileVersion)
+    rd.input("unsupported \"" + std::string(kFormatKey) + "\" version " + ver.dump() + "; this ionflux reads version " +
+             std::to_string(kParameterFileVersion));
+  if (top.contains("name") && !top.at("name").is_string())
+    rd.input("\"name\" must be a string, got " + describe(top.at("name")));
+  if (top.contains("base") && !top.at("base").is_string())
+    rd.input("\"base\" must be the name of a built-in set (a string), got " + describe(top.at("base")));
+  if (!top.contains("parameters")) rd.input("missing \"parameters\": {NAME: VALUE, ...}");
+  if (!top.at("parameters").is_object())
+    rd.input("\"parameters\" must be an object ({NAME: VALUE, ...}), got " + describe(top.at("parameters")));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+const std::vector<std::string>& required_parameter_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> r;
+    for (const std::string D : {"Negative", "Positive"}) {
+      const std::string d = to_lower(D);
+      for (const char* s : {" electrode thickness [m]", " electrode porosity", " electrode active material volume fraction",
+                            " particle radius [m]", " electrode Bruggeman coefficient (electrolyte)",
+                            " electrode Bruggeman coefficient (electrode)", " electrode conductivity [S.m-1]"})
+        r.push_back(D + s);
+      r.push_back("Maximum concentration in " + d + " electrode [mol.m-3]");
+      r.push_back("Initial concentration in " + d + " electrode [mol.m-3]");
+      for (const char* s : {" electrode OCP [V]", " electrode OCP entropic change [V.K-1]",
+                            " electrode exchange-current density [A.m-2]", " particle diffusivity [m2.s-1]"})
+        r.push_back(D + s);
+    }
+    for (const char* s :
+         {"Separator thickness [m]", "Separator porosity", "Separator Bruggeman coefficient (electrolyte)",
+          "Electrode height [m]", "Electrode width [m]", "Number of electrodes connected in parallel to make a cell",
+          "Initial concentration in electrolyte [mol.m-3]", "Electrolyte diffusivity [m2.s-1]",
+          "Electrolyte conductivity [S.m-1]", "Cation transference number", "Thermodynamic factor",
+          "Ambient temperature [K]", "Reference temperature [K]", "Lower voltage cut-off [V]",
+          "Upper voltage cut-off [V]", "Nominal cell capacity [A.h]", "Current function [A]",
+          "Open-circuit voltage at 0% SOC [V]", "Open-circuit voltage at 100% SOC [V]"})
+      r.push_back(s);
+    return r;
+  }();
+  return names;
+}
+
+const std::vector<std::string>& known_parameter_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> r;
+    for (const auto* set : builtin_sets())
+      for (const Entry& e : *set)
+        if (std::find(r.begin(), r.end(), e.name) == r.end()) r.push_back(e.name);
+    return r;
+  }();
+  return names;
+}
+
+std::vector<std::string> builtin_function_names() {
+  std::vector<std::string> r;
+  for (const auto& f : function_table()) r.push_back(f.name);
+  return r;
+}
+
+ParameterSet parse_parameter_file(const std::string& text, const std::string& source) {
+  const Reader rd(source);
+  const ojson top = parse_json(rd, text);
+  check_top_level(rd, top);
+
+  std::vector<Entry> entries;
+  const bool has_base = top.contains("base");
+  if (has_base) {
+    const std::string base = top.at("base").get<std::string>();
+    const auto sets = ParameterSet::builtin_names();
+    if (std::find(sets.begin(), sets.end(), base) == sets.end())
+      rd.input("\"base\": unknown built-in set '" + base + "'" + did_you_mean(nearest(base, sets, 1)) +
+               "; built-in sets are " + quoted_list(sets));
+    const ParameterSet b = ParameterSet::load(base);
+    for (const auto& n : b.names()) entries.push_back(b.entry(n));
+  }
+
+  const auto& known = known_parameter_names();
+  const ojson& params = top.at("parameters");
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    const std::string& key = it.key();
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      rd.unknown("unknown parameter '" + key + "'" + did_you_mean(nearest(key, known, 3)));
+    Entry e = read_entry(rd, key, it.value());
+    auto at = std::find_if(entries.begin(), entries.end(), [&](const Entry& x) { return x.name == key; });
+    if (at != entries.end()) *at = std::move(e);
+    else entries.push_back(std::move(e));
+  }
+
+  if (!has_base) {
+    std::vector<std::string> missing;
+    for (const auto& n : required_parameter_names())
+      if (std::none_of(entries.begin(), entries.end(), [&](const Entry& e) { return e.name == n; }))
+        missing.push_back(n);
+    if (!missing.empty())
+      rd.input("missing " + std::to_string(missing.size()) + " required parameter" +
+               (missing.size() == 1 ? "" : "s") + " (give them, or start from a built-in set with \"base\"): " +
+               quoted_list(missing));
+  }
+
+  ParameterSet ps = ParameterSet::from_entries(top.contains("name") ? top.at("name").get<std::string>() : source,
+                                               std::move(entries));
+  rd.named([&] { (void)ps.cell_params(1.0); });  // cross-parameter checks (validate) and functions
+  return ps;
+}
+
+ParameterSet load_parameter_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError("cannot open parameter file '" + path + "': is a directory");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError("cannot open parameter file '" + path + "'");
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) throw InputError("cannot read parameter file '" + path + "'");
+  return parse_parameter_file(text, path);
+}
+
+std::string to_json(const ParameterSet& ps) {
+  ojson j;
+  j[kFormatKey] = kParameterFileVersion;
+  j["name"] = ps.name();
+  ojson params = ojson::object();
+  for (const auto& n : ps.names()) {
+    const Entry& e = ps.entry(n);
+    if (e.is_function()) params[n] = ojson{{"function", e.function_name}};
+    else params[n] = e.value;
+  }
+  j["parameters"] = std::move(params);
+  return j.dump(2) + "\n";
+}
+
+}  // namespace ionflux
