@@ -13,6 +13,7 @@
 
 #include "builtin_sets.hpp"
 #include "errors.hpp"
+#include "json_text.hpp"
 #include "text.hpp"
 
 namespace ionflux {
@@ -142,48 +143,7 @@ std::string describe(const ojson& j) {
 // JSON text -> value, with line/column and duplicate keys
 
 ojson parse_json(const Reader& rd, const std::string& text) {
-  struct Frame {
-    std::string name;
-    std::vector<std::string> keys;
-  };
-  std::vector<Frame> frames;
-  std::string last_key;
-  const ojson::parser_callback_t cb = [&](int, ojson::parse_event_t ev, ojson& parsed) {
-    if (ev == ojson::parse_event_t::object_start) {
-      frames.push_back({frames.empty() ? std::string() : last_key, {}});
-    } else if (ev == ojson::parse_event_t::object_end) {
-      if (!frames.empty()) frames.pop_back();
-    } else if (ev == ojson::parse_event_t::key) {
-      const std::string key = parsed.get<std::string>();
-      if (!frames.empty()) {
-        auto& keys = frames.back().keys;
-        if (std::find(keys.begin(), keys.end(), key) != keys.end())
-          rd.input("duplicate key '" + key + "'" +
-                   (frames.back().name.empty() ? std::string(" at the top level") : " in '" + frames.back().name + "'"));
-        keys.push_back(key);
-      }
-      last_key = key;
-    }
-    return true;
-  };
-  try {
-    return ojson::parse(text, cb, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const ojson::parse_error& e) {
-    // e.byte: 1-based index of the last character read (one past the end at end of input).
-    const std::size_t pos = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
-    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n');
-    const std::size_t nl = pos == 0 ? std::string::npos : text.rfind('\n', pos - 1);
-    const std::size_t column = pos - (nl == std::string::npos ? 0 : nl + 1) + 1;
-    std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line L, column C: <what>"
-    const auto colon = what.find(": ", what.find("parse error"));
-    if (colon != std::string::npos) what = what.substr(colon + 2);
-    rd.input("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + what);
-  } catch (const ojson::exception& e) {  // e.g. "number overflow parsing '1e400'"
-    std::string what = e.what();
-    const auto bracket = what.find("] ");
-    if (bracket != std::string::npos) what = what.substr(bracket + 2);
-    rd.input("invalid JSON: " + what);
-  }
+  return parse_json_checked(text, [&](const std::string& m) { rd.input(m); });
 }
 
 // ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "errors.hpp"
+#include "json_text.hpp"
 #include "text.hpp"
 #include "parameters.hpp"
 
@@ -123,57 +124,7 @@ const ojson& get_object(const Context& cx, const ojson& j, const std::string& ke
 // JSON parsing with line/column and duplicate-key detection
 
 ojson parse_json(const Context& cx, const std::string& text) {
-  // Duplicate keys are silently merged by nlohmann::json; catch them with the callback.
-  struct Frame {
-    std::string name;
-    std::vector<std::string> keys;
-  };
-  std::vector<Frame> frames;
-  std::string last_key;
-  const ojson::parser_callback_t cb = [&](int, ojson::parse_event_t ev, ojson& parsed) {
-    switch (ev) {
-      case ojson::parse_event_t::object_start:
-        frames.push_back({frames.empty() ? std::string() : last_key, {}});
-        break;
-      case ojson::parse_event_t::object_end:
-        if (!frames.empty()) frames.pop_back();
-        break;
-      case ojson::parse_event_t::key: {
-        const std::string key = parsed.get<std::string>();
-        if (!frames.empty()) {
-          auto& keys = frames.back().keys;
-          if (std::find(keys.begin(), keys.end(), key) != keys.end())
-            cx.input("duplicate key '" + key + "'" +
-                     (frames.back().name.empty() ? std::string(" at the top level")
-                                                 : " in '" + frames.back().name + "'"));
-          keys.push_back(key);
-        }
-        last_key = key;
-        break;
-      }
-      default: break;
-    }
-    return true;
-  };
-  try {
-    return ojson::parse(text, cb, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const ojson::parse_error& e) {
-    // e.byte: 1-based index of the last character read (one past the end at end of input).
-    const std::size_t pos = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
-    const std::size_t line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + pos, '\n'));
-    const std::size_t nl = pos == 0 ? std::string::npos : text.rfind('\n', pos - 1);
-    const std::size_t column = pos - (nl == std::string::npos ? 0 : nl + 1) + 1;
-    // nlohmann's text: "[json.exception.parse_error.101] parse error at line L, column C: <what>".
-    std::string what = e.what();
-    const auto colon = what.find(": ", what.find("parse error"));
-    if (colon != std::string::npos) what = what.substr(colon + 2);
-    cx.input("invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + what);
-  } catch (const ojson::exception& e) {  // e.g. out_of_range.406 "number overflow parsing '1e400'"
-    std::string what = e.what();
-    const auto bracket = what.find("] ");
-    if (bracket != std::string::npos) what = what.substr(bracket + 2);
-    cx.input("invalid JSON: " + what);
-  }
+  return parse_json_checked(text, [&](const std::string& m) { cx.input(m); });
 }
 
 // ---------------------------------------------------------------------------
