@@ -52,7 +52,7 @@ struct is_contiguous_view<CView> {
 // Every way a cell's integration can end. X(name, code, message).
 #define IONFLUX_CELL_STATUS_LIST(X)                                                   \
   X(running, 0, "still running")                                                      \
-  X(finished, 1, "reached the end time")                                              \
+  X(finished, 1, "finished: the protocol completed or the end time was reached")        \
   X(cutoff_lower, 2, "reached the lower voltage cut-off")                             \
   X(cutoff_upper, 3, "reached the upper voltage cut-off")                             \
   X(cutoff_at_start, 4, "voltage cut-off already crossed at t=0")                     \
