@@ -135,7 +135,8 @@ TEST(ParameterFile, BaseAndOverrides) {
   EXPECT_EQ(ps.get("Negative tab width [m]"), 0.03);  // known (Marquis2019), added
   // The function carries the constants of the set that defines it (Marquis2019).
   const Entry& d = ps.entry("Positive particle diffusivity [m2.s-1]");
-  const Entry& m = ParameterSet::load("Marquis2019").entry("Positive particle diffusivity [m2.s-1]");
+  const ParameterSet marquis = ParameterSet::load("Marquis2019");
+  const Entry& m = marquis.entry("Positive particle diffusivity [m2.s-1]");
   EXPECT_EQ(d.function_name, "lico2_diffusivity_Dualfoil1998");
   EXPECT_EQ(d.function.id, FunctionId::arrhenius);
   EXPECT_EQ(d.function.p[0], m.function.p[0]);
