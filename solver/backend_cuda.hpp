@@ -9,6 +9,7 @@
 #include <string>
 
 #include "../kernels/model/cell_solver.hpp"
+#include "../kernels/model/expression.hpp"
 
 namespace ionflux {
 namespace cuda_backend {
@@ -57,6 +58,11 @@ struct ChunkJob {
 
 //! Integrate a chunk on the device. Throws RuntimeError on any CUDA error.
 void run_chunk(const ChunkJob& job);
+
+//! Evaluate a compiled expression on the device at n points; `vars` holds n rows of
+//! expr::Var::count arguments, `out` n values (host arrays). For CPU/GPU equivalence
+//! checks of user functions. Throws RuntimeError on any CUDA error.
+void evaluate_expression(const expr::Program& program, const double* vars, std::size_t n, double* out);
 
 }  // namespace cuda_backend
 }  // namespace ionflux

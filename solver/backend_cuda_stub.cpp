@@ -13,5 +13,9 @@ void run_chunk(const ChunkJob&) {
   throw RuntimeError("ionflux was built without CUDA: reconfigure with nvcc available (-DIONFLUX_CUDA=ON)");
 }
 
+void evaluate_expression(const expr::Program&, const double*, std::size_t, double*) {
+  throw RuntimeError("ionflux was built without CUDA: reconfigure with nvcc available (-DIONFLUX_CUDA=ON)");
+}
+
 }  // namespace cuda_backend
 }  // namespace ionflux

@@ -110,6 +110,12 @@ struct DeviceBuffer {
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 };
 
+__global__ void expression_kernel(expr::Program program, const double* vars, index_t n, double* out) {
+  const index_t nv = static_cast<index_t>(expr::Var::count);
+  for (index_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += index_t(blockDim.x) * gridDim.x)
+    out[i] = expr::evaluate(program, vars + i * nv);
+}
+
 int grid_for(index_t n, int block) {
   const index_t g = (n + block - 1) / block;
   const index_t cap = 65535;
@@ -246,6 +252,17 @@ void run_chunk(const ChunkJob& job) {
         for (int k = 0; k < ns; ++k) pr.second[c * ns + k] = stmp[k * n + c];
     }
   }
+}
+
+void evaluate_expression(const expr::Program& program, const double* vars, std::size_t n, double* out) {
+  if (n == 0) return;
+  const std::size_t nv = static_cast<std::size_t>(expr::Var::count);
+  DeviceBuffer<double> d_vars(n * nv), d_out(n);
+  IONFLUX_CUDA_CHECK(cudaMemcpy(d_vars.p, vars, n * nv * sizeof(double), cudaMemcpyHostToDevice));
+  expression_kernel<<<grid_for(static_cast<index_t>(n), 128), 128>>>(program, d_vars.p, static_cast<index_t>(n),
+                                                                      d_out.p);
+  IONFLUX_CUDA_CHECK(cudaGetLastError());
+  IONFLUX_CUDA_CHECK(cudaMemcpy(out, d_out.p, n * sizeof(double), cudaMemcpyDeviceToHost));
 }
 
 }  // namespace cuda_backend

@@ -1,0 +1,111 @@
+// User-supplied parameter functions as compiled expressions: a fixed-size stack
+// program (no pointers, no allocation) that lives inside the parameters and is
+// evaluated by the same template on the CPU and the GPU, with doubles for values
+// and Dual<N> for Jacobian entries. The compiler (text -> Program, with error
+// positions) is host code: solver/expression.hpp.
+#pragma once
+
+#include "dual.hpp"
+
+namespace ionflux {
+namespace expr {
+
+//! The named arguments an expression may use, in this order.
+enum class Var : unsigned char { sto = 0, c_e, c_s_surf, c_s_max, T, count };
+
+enum class Op : unsigned char {
+  constant,  // push consts[arg]
+  variable,  // push vars[arg]
+  add, sub, mul, div, pow, neg,
+  exp, log, sqrt, tanh, cosh, sinh, abs,
+  min, max,
+};
+
+constexpr int kMaxOps = 128;
+constexpr int kMaxConstants = 48;
+constexpr int kMaxStack = 24;
+
+//! A compiled expression in postfix order. `n_ops == 0` means "no expression".
+struct Program {
+  int n_ops = 0;
+  int n_constants = 0;
+  unsigned char op[kMaxOps] = {};
+  unsigned char arg[kMaxOps] = {};
+  double constants[kMaxConstants] = {};
+};
+
+// Elementary functions with libm accuracy for values (a user's expression is
+// compared with the same expression in Python to 1e-14), exact derivatives for Dual.
+IONFLUX_HD inline double e_tanh(double x) { return tanh(x); }
+IONFLUX_HD inline double e_sinh(double x) { return sinh(x); }
+IONFLUX_HD inline double e_abs(double x) { return fabs(x); }
+IONFLUX_HD inline double e_pow(double x, double y) { return pow(x, y); }
+IONFLUX_HD inline double e_min(double a, double b) { return a <= b ? a : b; }
+IONFLUX_HD inline double e_max(double a, double b) { return a >= b ? a : b; }
+
+template <int N>
+IONFLUX_HD inline Dual<N> e_tanh(const Dual<N>& x) {
+  const double t = tanh(x.v);
+  return chain(x, t, 1.0 - t * t);
+}
+template <int N>
+IONFLUX_HD inline Dual<N> e_sinh(const Dual<N>& x) {
+  return chain(x, sinh(x.v), cosh(x.v));
+}
+template <int N>
+IONFLUX_HD inline Dual<N> e_abs(const Dual<N>& x) {
+  return chain(x, fabs(x.v), x.v < 0.0 ? -1.0 : 1.0);
+}
+//! x^y with both operands differentiable: y x^(y-1) dx + x^y log(x) dy (the second
+//! term only where y carries a derivative, so x <= 0 with a constant y is fine).
+template <int N>
+IONFLUX_HD inline Dual<N> e_pow(const Dual<N>& x, const Dual<N>& y) {
+  Dual<N> r(pow(x.v, y.v));
+  const double dx = (y.v == 0.0) ? 0.0 : y.v * pow(x.v, y.v - 1.0);
+  bool y_varies = false;
+  for (int k = 0; k < N; ++k) y_varies = y_varies || y.d[k] != 0.0;
+  const double dy = y_varies ? r.v * log(x.v) : 0.0;
+  for (int k = 0; k < N; ++k) r.d[k] = dx * x.d[k] + (y_varies ? dy * y.d[k] : 0.0);
+  return r;
+}
+template <int N>
+IONFLUX_HD inline Dual<N> e_min(const Dual<N>& a, const Dual<N>& b) {
+  return a.v <= b.v ? a : b;
+}
+template <int N>
+IONFLUX_HD inline Dual<N> e_max(const Dual<N>& a, const Dual<N>& b) {
+  return a.v >= b.v ? a : b;
+}
+
+//! Evaluate `p` with the arguments `vars` (indexed by Var). The compiler guarantees
+//! the stack depth stays within kMaxStack and ends at exactly one value.
+template <class T>
+IONFLUX_HD T evaluate(const Program& p, const T* vars) {
+  T s[kMaxStack];
+  int top = 0;  // number of values on the stack
+  for (int i = 0; i < p.n_ops; ++i) {
+    switch (static_cast<Op>(p.op[i])) {
+      case Op::constant: s[top++] = T(p.constants[p.arg[i]]); break;
+      case Op::variable: s[top++] = vars[p.arg[i]]; break;
+      case Op::add: --top; s[top - 1] = s[top - 1] + s[top]; break;
+      case Op::sub: --top; s[top - 1] = s[top - 1] - s[top]; break;
+      case Op::mul: --top; s[top - 1] = s[top - 1] * s[top]; break;
+      case Op::div: --top; s[top - 1] = s[top - 1] / s[top]; break;
+      case Op::pow: --top; s[top - 1] = e_pow(s[top - 1], s[top]); break;
+      case Op::min: --top; s[top - 1] = e_min(s[top - 1], s[top]); break;
+      case Op::max: --top; s[top - 1] = e_max(s[top - 1], s[top]); break;
+      case Op::neg: s[top - 1] = -s[top - 1]; break;
+      case Op::exp: s[top - 1] = ad_exp(s[top - 1]); break;
+      case Op::log: s[top - 1] = ad_log(s[top - 1]); break;
+      case Op::sqrt: s[top - 1] = ad_sqrt(s[top - 1]); break;
+      case Op::tanh: s[top - 1] = e_tanh(s[top - 1]); break;
+      case Op::cosh: s[top - 1] = ad_cosh(s[top - 1]); break;
+      case Op::sinh: s[top - 1] = e_sinh(s[top - 1]); break;
+      case Op::abs: s[top - 1] = e_abs(s[top - 1]); break;
+    }
+  }
+  return s[0];
+}
+
+}  // namespace expr
+}  // namespace ionflux

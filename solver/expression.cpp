@@ -1,0 +1,242 @@
+#include "solver/expression.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <vector>
+
+#include "solver/text.hpp"
+
+namespace ionflux {
+namespace {
+
+using expr::Op;
+using expr::Var;
+
+const char* const kVariableNames[] = {"sto", "c_e", "c_s_surf", "c_s_max", "T"};
+
+struct FunctionName {
+  const char* name;
+  Op op;
+  int arity;
+};
+const FunctionName kFunctions[] = {{"exp", Op::exp, 1},   {"log", Op::log, 1},   {"sqrt", Op::sqrt, 1},
+                                   {"tanh", Op::tanh, 1}, {"cosh", Op::cosh, 1}, {"sinh", Op::sinh, 1},
+                                   {"abs", Op::abs, 1},   {"min", Op::min, 2},   {"max", Op::max, 2}};
+
+class Compiler {
+ public:
+  Compiler(const std::string& text, unsigned allowed) : text_(text), allowed_(allowed) {}
+
+  expr::Program run() {
+    skip_space();
+    if (pos_ >= text_.size()) fail("the expression is empty", pos_);
+    parse_expr();
+    skip_space();
+    if (pos_ < text_.size()) {
+      if (text_[pos_] == ')') fail("unmatched ')'", pos_);
+      fail(std::string("unexpected '") + text_[pos_] + "' (expected an operator or the end)", pos_);
+    }
+    return prog_;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what, std::size_t at) const {
+    throw ExpressionError("expression \"" + text_ + "\": " + what + " at position " + std::to_string(at + 1) +
+                              "\n  " + text_ + "\n  " + std::string(at, ' ') + "^",
+                          at);
+  }
+
+  void skip_space() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+  bool accept(const char* token) {
+    skip_space();
+    const std::size_t n = std::char_traits<char>::length(token);
+    if (text_.compare(pos_, n, token) != 0) return false;
+    pos_ += n;
+    return true;
+  }
+  bool peek(char c) {
+    skip_space();
+    return pos_ < text_.size() && text_[pos_] == c;
+  }
+
+  void emit(Op op, int arg, std::size_t at) {
+    if (prog_.n_ops >= expr::kMaxOps)
+      fail("the expression is too long (at most " + std::to_string(expr::kMaxOps) + " operations)", at);
+    prog_.op[prog_.n_ops] = static_cast<unsigned char>(op);
+    prog_.arg[prog_.n_ops] = static_cast<unsigned char>(arg);
+    ++prog_.n_ops;
+    switch (op) {
+      case Op::constant:
+      case Op::variable:
+        if (++depth_ > expr::kMaxStack)
+          fail("the expression nests too deeply (at most " + std::to_string(expr::kMaxStack) + " pending values)",
+               at);
+        break;
+      case Op::add: case Op::sub: case Op::mul: case Op::div: case Op::pow: case Op::min: case Op::max:
+        --depth_;
+        break;
+      default:
+        break;
+    }
+  }
+  void emit_constant(double v, std::size_t at) {
+    int k = 0;
+    while (k < prog_.n_constants && !(prog_.constants[k] == v && std::signbit(prog_.constants[k]) == std::signbit(v)))
+      ++k;
+    if (k == prog_.n_constants) {
+      if (k >= expr::kMaxConstants)
+        fail("too many distinct numbers (at most " + std::to_string(expr::kMaxConstants) + ")", at);
+      prog_.constants[prog_.n_constants++] = v;
+    }
+    emit(Op::constant, k, at);
+  }
+
+  void parse_expr() {
+    parse_term();
+    for (;;) {
+      const std::size_t at = (skip_space(), pos_);
+      if (accept("+")) { parse_term(); emit(Op::add, 0, at); }
+      else if (accept("-")) { parse_term(); emit(Op::sub, 0, at); }
+      else return;
+    }
+  }
+  void parse_term() {
+    parse_unary();
+    for (;;) {
+      const std::size_t at = (skip_space(), pos_);
+      if (text_.compare(pos_, 2, "**") == 0) return;  // a power, handled below
+      if (accept("*")) { parse_unary(); emit(Op::mul, 0, at); }
+      else if (accept("/")) { parse_unary(); emit(Op::div, 0, at); }
+      else return;
+    }
+  }
+  void parse_unary() {
+    const std::size_t at = (skip_space(), pos_);
+    if (accept("-")) { parse_unary(); emit(Op::neg, 0, at); return; }
+    if (accept("+")) { parse_unary(); return; }
+    parse_power();
+  }
+  void parse_power() {
+    parse_primary();
+    const std::size_t at = (skip_space(), pos_);
+    if (accept("^") || accept("**")) {
+      parse_unary();
+      emit(Op::pow, 0, at);
+    }
+  }
+  void parse_primary() {
+    skip_space();
+    const std::size_t at = pos_;
+    if (at >= text_.size()) fail("the expression ends early (expected a number, name or '(')", at);
+    const char c = text_[at];
+    if (c == '(') {
+      ++pos_;
+      parse_expr();
+      if (!accept(")")) fail("missing ')' for the '(' at position " + std::to_string(at + 1), (skip_space(), pos_));
+      return;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') return parse_number();
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') return parse_name();
+    fail(std::string("unexpected '") + c + "' (expected a number, name or '(')", at);
+  }
+  void parse_number() {
+    const std::size_t at = pos_;
+    std::size_t i = pos_;
+    auto digits = [&] {
+      const std::size_t s = i;
+      while (i < text_.size() && std::isdigit(static_cast<unsigned char>(text_[i]))) ++i;
+      return i - s;
+    };
+    std::size_t n = digits();
+    if (i < text_.size() && text_[i] == '.') { ++i; n += digits(); }
+    if (n == 0) fail("malformed number", at);
+    if (i < text_.size() && (text_[i] == 'e' || text_[i] == 'E')) {
+      std::size_t j = i + 1;
+      if (j < text_.size() && (text_[j] == '+' || text_[j] == '-')) ++j;
+      i = j;
+      if (digits() == 0) fail("malformed number (exponent without digits)", at);
+    }
+    const std::string literal = text_.substr(at, i - at);
+    pos_ = i;
+    emit_constant(std::strtod(literal.c_str(), nullptr), at);
+  }
+  void parse_name() {
+    const std::size_t at = pos_;
+    while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) ++pos_;
+    const std::string name = text_.substr(at, pos_ - at);
+    if (peek('(')) {
+      for (const auto& f : kFunctions) {
+        if (name != f.name) continue;
+        accept("(");
+        for (int a = 0; a < f.arity; ++a) {
+          if (a > 0 && !accept(","))
+            fail(std::string(f.name) + " takes " + std::to_string(f.arity) + " arguments; expected ','",
+                 (skip_space(), pos_));
+          parse_expr();
+        }
+        if (peek(','))
+          fail(std::string(f.name) + " takes " + std::to_string(f.arity) + " argument" + (f.arity > 1 ? "s" : ""),
+               pos_);
+        if (!accept(")")) fail("missing ')' after the arguments of " + name, (skip_space(), pos_));
+        emit(f.op, 0, at);
+        return;
+      }
+      std::vector<std::string> names;
+      for (const auto& f : kFunctions) names.push_back(f.name);
+      fail("unknown function '" + name + "'" + suggest(name, names) + "; functions: exp, log, sqrt, tanh, cosh, "
+           "sinh, abs, min, max", at);
+    }
+    std::vector<std::string> allowed;
+    for (int v = 0; v < static_cast<int>(Var::count); ++v) {
+      if (!(allowed_ & (1u << v))) continue;
+      allowed.push_back(kVariableNames[v]);
+      if (name == kVariableNames[v]) {
+        emit(Op::variable, v, at);
+        return;
+      }
+    }
+    for (const auto& f : kFunctions)
+      if (name == f.name) fail("function '" + name + "' needs its arguments in parentheses", at);
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    fail("unknown variable '" + name + "'" + suggest(name, allowed) + "; this function's arguments are: " + list,
+         at);
+  }
+
+  static std::string suggest(const std::string& name, const std::vector<std::string>& options) {
+    std::size_t best = std::string::npos;
+    std::string pick;
+    for (const auto& o : options) {
+      const std::size_t d = edit_distance(to_lower(name), to_lower(o));
+      if (d < best) { best = d; pick = o; }
+    }
+    if (pick.empty() || best > std::max<std::size_t>(2, name.size() / 2)) return "";
+    return " (did you mean '" + pick + "'?)";
+  }
+
+  const std::string& text_;
+  unsigned allowed_;
+  std::size_t pos_ = 0;
+  int depth_ = 0;
+  expr::Program prog_;
+};
+
+}  // namespace
+
+const char* variable_name(expr::Var v) { return kVariableNames[static_cast<int>(v)]; }
+
+expr::Program compile_expression(const std::string& text, unsigned allowed) {
+  return Compiler(text, allowed).run();
+}
+
+double evaluate_expression(const expr::Program& p, double sto, double c_e, double c_s_surf, double c_s_max,
+                           double temperature) {
+  const double vars[] = {sto, c_e, c_s_surf, c_s_max, temperature};
+  return expr::evaluate(p, vars);
+}
+
+}  // namespace ionflux

@@ -1,0 +1,46 @@
+// Compiling user expressions ("1.2 * exp(-sto / 0.1) + 0.3") into the fixed-size
+// programs that kernels/model/expression.hpp evaluates on the CPU and the GPU.
+//
+// Grammar (usual precedence, `^` binds tighter than unary minus and is right
+// associative, as in Python's `**`, which is accepted as a synonym):
+//   expr    := term (('+' | '-') term)*
+//   term    := unary (('*' | '/') unary)*
+//   unary   := ('-' | '+') unary | power
+//   power   := primary (('^' | '**') unary)?
+//   primary := number | variable | function '(' expr (',' expr)* ')' | '(' expr ')'
+// Functions: exp log sqrt tanh cosh sinh abs (one argument), min max (two).
+// Variables: sto c_e c_s_surf c_s_max T, of which each parameter allows a subset.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/model/expression.hpp"
+
+namespace ionflux {
+
+//! A parse or compile error; `position` is the 0-based character offset in the text.
+class ExpressionError : public std::invalid_argument {
+ public:
+  ExpressionError(const std::string& message, std::size_t position)
+      : std::invalid_argument(message), position(position) {}
+  std::size_t position;
+};
+
+//! Bit for each variable in `allowed`: 1u << static_cast<int>(expr::Var::...).
+constexpr unsigned kAllVariables = (1u << static_cast<int>(expr::Var::count)) - 1u;
+
+//! The variable's name as written in expressions ("sto", "c_e", ...).
+const char* variable_name(expr::Var v);
+
+//! Compile `text`. Throws ExpressionError whose message names the problem, shows
+//! the text with a caret under the offending position, and, for an unknown name,
+//! suggests the closest allowed ones.
+expr::Program compile_expression(const std::string& text, unsigned allowed = kAllVariables);
+
+//! Convenience for hosts and tests: evaluate with the given argument values.
+double evaluate_expression(const expr::Program& p, double sto, double c_e, double c_s_surf, double c_s_max,
+                           double temperature);
+
+}  // namespace ionflux
