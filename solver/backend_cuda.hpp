@@ -10,6 +10,7 @@
 
 #include "../kernels/model/cell_solver.hpp"
 #include "../kernels/model/expression.hpp"
+#include "../kernels/model/table.hpp"
 
 namespace ionflux {
 namespace cuda_backend {
@@ -63,6 +64,11 @@ void run_chunk(const ChunkJob& job);
 //! expr::Var::count arguments, `out` n values (host arrays). For CPU/GPU equivalence
 //! checks of user functions. Throws RuntimeError on any CUDA error.
 void evaluate_expression(const expr::Program& program, const double* vars, std::size_t n, double* out);
+
+//! Evaluate a table (n_points nodes x, y and, for PCHIP, slopes d) on the device at the
+//! n points q into out (host arrays). Throws RuntimeError on any CUDA error.
+void evaluate_table(table::Kind kind, const double* x, const double* y, const double* d, int n_points,
+                    const double* q, std::size_t n, double* out);
 
 }  // namespace cuda_backend
 }  // namespace ionflux

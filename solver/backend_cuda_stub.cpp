@@ -17,5 +17,10 @@ void evaluate_expression(const expr::Program&, const double*, std::size_t, doubl
   throw RuntimeError("ionflux was built without CUDA: reconfigure with nvcc available (-DIONFLUX_CUDA=ON)");
 }
 
+void evaluate_table(table::Kind, const double*, const double*, const double*, int, const double*, std::size_t,
+                    double*) {
+  throw RuntimeError("ionflux was built without CUDA: reconfigure with nvcc available (-DIONFLUX_CUDA=ON)");
+}
+
 }  // namespace cuda_backend
 }  // namespace ionflux

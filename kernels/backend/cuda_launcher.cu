@@ -116,6 +116,12 @@ __global__ void expression_kernel(expr::Program program, const double* vars, ind
     out[i] = expr::evaluate(program, vars + i * nv);
 }
 
+__global__ void table_kernel(table::Kind kind, const double* x, const double* y, const double* d, int n_points,
+                             const double* q, index_t n, double* out) {
+  for (index_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += index_t(blockDim.x) * gridDim.x)
+    out[i] = table::evaluate(kind, x, y, d, n_points, q[i]);
+}
+
 int grid_for(index_t n, int block) {
   const index_t g = (n + block - 1) / block;
   const index_t cap = 65535;
@@ -261,6 +267,21 @@ void evaluate_expression(const expr::Program& program, const double* vars, std::
   IONFLUX_CUDA_CHECK(cudaMemcpy(d_vars.p, vars, n * nv * sizeof(double), cudaMemcpyHostToDevice));
   expression_kernel<<<grid_for(static_cast<index_t>(n), 128), 128>>>(program, d_vars.p, static_cast<index_t>(n),
                                                                       d_out.p);
+  IONFLUX_CUDA_CHECK(cudaGetLastError());
+  IONFLUX_CUDA_CHECK(cudaMemcpy(out, d_out.p, n * sizeof(double), cudaMemcpyDeviceToHost));
+}
+
+void evaluate_table(table::Kind kind, const double* x, const double* y, const double* d, int n_points,
+                    const double* q, std::size_t n, double* out) {
+  if (n == 0) return;
+  const std::size_t np = static_cast<std::size_t>(n_points);
+  DeviceBuffer<double> d_x(np), d_y(np), d_d(np), d_q(n), d_out(n);
+  IONFLUX_CUDA_CHECK(cudaMemcpy(d_x.p, x, np * sizeof(double), cudaMemcpyHostToDevice));
+  IONFLUX_CUDA_CHECK(cudaMemcpy(d_y.p, y, np * sizeof(double), cudaMemcpyHostToDevice));
+  if (d != nullptr) IONFLUX_CUDA_CHECK(cudaMemcpy(d_d.p, d, np * sizeof(double), cudaMemcpyHostToDevice));
+  IONFLUX_CUDA_CHECK(cudaMemcpy(d_q.p, q, n * sizeof(double), cudaMemcpyHostToDevice));
+  table_kernel<<<grid_for(static_cast<index_t>(n), 128), 128>>>(kind, d_x.p, d_y.p, d_d.p, n_points, d_q.p,
+                                                                 static_cast<index_t>(n), d_out.p);
   IONFLUX_CUDA_CHECK(cudaGetLastError());
   IONFLUX_CUDA_CHECK(cudaMemcpy(out, d_out.p, n * sizeof(double), cudaMemcpyDeviceToHost));
 }

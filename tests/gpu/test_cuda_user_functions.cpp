@@ -1,7 +1,8 @@
-// Compiled expressions evaluate the same on the device as on the CPU (label `gpu`;
-// skips cleanly without a device). Both run kernels/model/expression.hpp; only the
-// math libraries differ (CUDA's exp/log/pow/tanh are within 2 ulp, glibc's within 1),
-// so values agree to a few ulp of the largest term: bound 1e-13 of the value's scale.
+// Compiled expressions and tables evaluate the same on the device as on the CPU
+// (label `gpu`; skips cleanly without a device). Both sides run the same kernel
+// headers; for expressions only the math libraries differ (CUDA's exp/log/pow/tanh
+// are within 2 ulp, glibc's within 1), so values agree to a few ulp of the largest
+// term: bound 1e-13 of the value's scale.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include "solver/backend_cuda.hpp"
 #include "solver/expression.hpp"
+#include "solver/table.hpp"
 
 using namespace ionflux;
 
@@ -44,5 +46,28 @@ TEST(Gpu, ExpressionsEvaluateTheSameOnTheDevice) {
     double worst = 0.0;
     for (std::size_t i = 0; i < n; ++i) worst = std::max(worst, std::fabs(gpu[i] - cpu[i]) / scale);
     EXPECT_LE(worst, 1e-13);
+  }
+}
+
+// Tables: the same kernel header on both sides, and only +-*/ (no libm), so the
+// device reproduces the host to rounding: bound 1e-14 of the largest |y|.
+TEST(Gpu, TablesEvaluateTheSameOnTheDevice) {
+  if (!cuda_backend::available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_backend::describe();
+  std::vector<double> x, y;
+  for (int k = 0; k <= 200; ++k) {
+    const double s = k / 200.0 + 0.001 * std::sin(7.0 * k);  // uneven spacing, still increasing
+    x.push_back(s);
+    y.push_back(4.2 - 0.8 * s - 0.05 * std::tanh(20.0 * (s - 0.3)) + 0.01 * std::sin(40.0 * s));
+  }
+  std::vector<double> q;
+  for (int i = 0; i < 5000; ++i) q.push_back(-0.05 + 1.1 * i / 4999.0);
+  for (const auto kind : {table::Kind::linear, table::Kind::pchip}) {
+    const Table t = make_table(x, y, kind, "test table");
+    std::vector<double> gpu(q.size());
+    cuda_backend::evaluate_table(kind, t.x.data(), t.y.data(), t.d.empty() ? nullptr : t.d.data(),
+                                 static_cast<int>(t.x.size()), q.data(), q.size(), gpu.data());
+    double worst = 0.0;
+    for (std::size_t i = 0; i < q.size(); ++i) worst = std::max(worst, std::fabs(gpu[i] - t(q[i])));
+    EXPECT_LE(worst, 1e-14 * 4.3) << (kind == table::Kind::pchip ? "pchip" : "linear");
   }
 }

@@ -1,0 +1,72 @@
+#include "solver/table.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace ionflux {
+namespace {
+
+double sign(double v) { return v > 0.0 ? 1.0 : (v < 0.0 ? -1.0 : 0.0); }
+
+// scipy's PchipInterpolator._edge_case: a one-sided three-point slope, limited so the
+// end segment keeps the data's shape.
+double edge_slope(double h0, double h1, double m0, double m1) {
+  double d = ((2.0 * h0 + h1) * m0 - h0 * m1) / (h0 + h1);
+  if (sign(d) != sign(m0)) d = 0.0;
+  else if (sign(m0) != sign(m1) && std::fabs(d) > 3.0 * std::fabs(m0)) d = 3.0 * m0;
+  return d;
+}
+
+std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector<double>& y) {
+  const std::size_t n = x.size();
+  std::vector<double> h(n - 1), m(n - 1), d(n, 0.0);
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    h[k] = x[k + 1] - x[k];
+    m[k] = (y[k + 1] - y[k]) / h[k];
+  }
+  if (n == 2) return {m[0], m[0]};
+  for (std::size_t k = 1; k + 1 < n; ++k) {
+    // Weighted harmonic mean of the neighbouring slopes where they agree in sign.
+    if (sign(m[k]) != sign(m[k - 1]) || m[k] == 0.0 || m[k - 1] == 0.0) continue;
+    const double w1 = 2.0 * h[k] + h[k - 1];
+    const double w2 = h[k] + 2.0 * h[k - 1];
+    d[k] = 1.0 / ((w1 / m[k - 1] + w2 / m[k]) / (w1 + w2));
+  }
+  d[0] = edge_slope(h[0], h[1], m[0], m[1]);
+  d[n - 1] = edge_slope(h[n - 2], h[n - 3], m[n - 2], m[n - 3]);
+  return d;
+}
+
+}  // namespace
+
+table::Kind table_kind(const std::string& name) {
+  if (name == "linear") return table::Kind::linear;
+  if (name == "pchip") return table::Kind::pchip;
+  throw std::invalid_argument("unknown interpolation '" + name + "': expected \"linear\" or \"pchip\"");
+}
+
+Table make_table(std::vector<double> x, std::vector<double> y, table::Kind kind, const std::string& what) {
+  auto fail = [&](const std::string& msg) { throw std::invalid_argument(what + ": " + msg); };
+  if (x.size() != y.size())
+    fail("\"x\" has " + std::to_string(x.size()) + " values but \"y\" has " + std::to_string(y.size()));
+  if (x.size() < 2) fail("a table needs at least 2 points, got " + std::to_string(x.size()));
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    if (!std::isfinite(x[k])) fail("\"x\"[" + std::to_string(k) + "] is not a finite number");
+    if (!std::isfinite(y[k])) fail("\"y\"[" + std::to_string(k) + "] is not a finite number");
+    if (k > 0 && !(x[k] > x[k - 1])) {
+      std::ostringstream os;
+      os.precision(17);
+      os << "\"x\" must be strictly increasing, but x[" << k - 1 << "] = " << x[k - 1] << " and x[" << k
+         << "] = " << x[k];
+      fail(os.str());
+    }
+  }
+  Table t;
+  t.kind = kind;
+  if (kind == table::Kind::pchip) t.d = pchip_slopes(x, y);
+  t.x = std::move(x);
+  t.y = std::move(y);
+  return t;
+}
+
+}  // namespace ionflux
