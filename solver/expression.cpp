@@ -114,8 +114,21 @@ class Compiler {
       else return;
     }
   }
+  //! Guards the recursion: parentheses and unary signs emit nothing before they
+  //! recurse, so the operation and stack limits alone would not stop deep nesting.
+  void enter(std::size_t at) {
+    if (++nesting_ > kMaxNesting)
+      fail("the expression nests too deeply (at most " + std::to_string(kMaxNesting) + " levels)", at);
+  }
+  static constexpr int kMaxNesting = 200;
+
   void parse_unary() {
     const std::size_t at = (skip_space(), pos_);
+    enter(at);
+    parse_unary_inner(at);
+    --nesting_;
+  }
+  void parse_unary_inner(std::size_t at) {
     if (accept("-")) { parse_unary(); emit(Op::neg, 0, at); return; }
     if (accept("+")) { parse_unary(); return; }
     parse_power();
@@ -135,7 +148,9 @@ class Compiler {
     const char c = text_[at];
     if (c == '(') {
       ++pos_;
+      enter(at);
       parse_expr();
+      --nesting_;
       if (!accept(")")) fail("missing ')' for the '(' at position " + std::to_string(at + 1), (skip_space(), pos_));
       return;
     }
@@ -222,6 +237,7 @@ class Compiler {
   unsigned allowed_;
   std::size_t pos_ = 0;
   int depth_ = 0;
+  int nesting_ = 0;
   expr::Program prog_;
 };
 

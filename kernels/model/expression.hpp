@@ -40,8 +40,10 @@ IONFLUX_HD inline double e_tanh(double x) { return tanh(x); }
 IONFLUX_HD inline double e_sinh(double x) { return sinh(x); }
 IONFLUX_HD inline double e_abs(double x) { return fabs(x); }
 IONFLUX_HD inline double e_pow(double x, double y) { return pow(x, y); }
-IONFLUX_HD inline double e_min(double a, double b) { return a <= b ? a : b; }
-IONFLUX_HD inline double e_max(double a, double b) { return a >= b ? a : b; }
+// min/max as Python's builtins: the first argument unless the second compares
+// strictly smaller/larger (ties and NaN comparisons keep the first).
+IONFLUX_HD inline double e_min(double a, double b) { return b < a ? b : a; }
+IONFLUX_HD inline double e_max(double a, double b) { return b > a ? b : a; }
 
 template <int N>
 IONFLUX_HD inline Dual<N> e_tanh(const Dual<N>& x) {
@@ -54,18 +56,19 @@ IONFLUX_HD inline Dual<N> e_sinh(const Dual<N>& x) {
 }
 template <int N>
 IONFLUX_HD inline Dual<N> e_abs(const Dual<N>& x) {
-  return chain(x, fabs(x.v), x.v < 0.0 ? -1.0 : 1.0);
+  // d|x| = sign(x) dx, 0 at x = 0 (PyBaMM's AbsoluteValue).
+  return chain(x, fabs(x.v), x.v < 0.0 ? -1.0 : (x.v > 0.0 ? 1.0 : 0.0));
 }
-//! x^y with both operands differentiable: y x^(y-1) dx + x^y log(x) dy (the second
-//! term only where y carries a derivative, so x <= 0 with a constant y is fine).
+//! x^y with both operands differentiable: y x^(y-1) dx + x^y log(x) dy. Each term
+//! only in the directions where its operand varies, so an infinite factor (x = 0 with
+//! y < 1) or log(x <= 0) does not turn the other directions' zeros into NaN.
 template <int N>
 IONFLUX_HD inline Dual<N> e_pow(const Dual<N>& x, const Dual<N>& y) {
   Dual<N> r(pow(x.v, y.v));
   const double dx = (y.v == 0.0) ? 0.0 : y.v * pow(x.v, y.v - 1.0);
-  bool y_varies = false;
-  for (int k = 0; k < N; ++k) y_varies = y_varies || y.d[k] != 0.0;
-  const double dy = y_varies ? r.v * log(x.v) : 0.0;
-  for (int k = 0; k < N; ++k) r.d[k] = dx * x.d[k] + (y_varies ? dy * y.d[k] : 0.0);
+  const double dy = r.v * log(x.v);
+  for (int k = 0; k < N; ++k)
+    r.d[k] = (x.d[k] != 0.0 ? dx * x.d[k] : 0.0) + (y.d[k] != 0.0 ? dy * y.d[k] : 0.0);
   return r;
 }
 template <int N>
@@ -81,6 +84,7 @@ IONFLUX_HD inline Dual<N> e_max(const Dual<N>& a, const Dual<N>& b) {
 //! the stack depth stays within kMaxStack and ends at exactly one value.
 template <class T>
 IONFLUX_HD T evaluate(const Program& p, const T* vars) {
+  if (p.n_ops == 0) return T(NAN);  // no expression
   T s[kMaxStack];
   int top = 0;  // number of values on the stack
   for (int i = 0; i < p.n_ops; ++i) {

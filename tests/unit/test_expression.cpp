@@ -61,8 +61,10 @@ TEST(Expression, DualDerivativesMatchFiniteDifferences) {
       up[k] += h;
       dn[k] -= h;
       const double fd = (expr::evaluate(p, up) - expr::evaluate(p, dn)) / (2 * h);
-      // Central differences are accurate to ~1e-8 relative of the value's scale here.
-      EXPECT_NEAR(d.d[k], fd, 1e-6 * (std::fabs(fd) + std::fabs(d.v) / std::fabs(base[k])) + 1e-12)
+      // Central differences are accurate to ~1e-8 relative of the value's scale here;
+      // the bound scales with the value so that small functions (diffusivities ~1e-14)
+      // are checked as strictly as large ones.
+      EXPECT_NEAR(d.d[k], fd, 1e-6 * (std::fabs(fd) + std::fabs(d.v) / std::fabs(base[k])))
           << "argument " << variable_name(static_cast<expr::Var>(k));
     }
   }
@@ -76,6 +78,30 @@ TEST(Expression, PowerInBothOperandsHasBothDerivatives) {
   EXPECT_DOUBLE_EQ(r.v, 8.0);
   EXPECT_DOUBLE_EQ(r.d[0], 12.0);
   EXPECT_DOUBLE_EQ(r.d[1], 8.0 * std::log(2.0));
+}
+
+TEST(Expression, DerivativesStayFiniteWhereAnOperandDoesNotVary) {
+  // At c_s_surf = c_s_max, (c_s_max - c_s_surf)^0.5 has an infinite slope, but it
+  // multiplies zero derivative directions only: the others must stay finite.
+  const expr::Program p = compile_expression("c_e ^ 0.5 * (c_s_max - c_s_surf) ^ 0.5 + sto");
+  Dual<2> v[5] = {Dual<2>::variable(0.5, 0), Dual<2>::variable(1000.0, 1), 100.0, 100.0, 298.15};
+  const Dual<2> r = expr::evaluate(p, v);
+  EXPECT_EQ(r.v, 0.5);
+  EXPECT_EQ(r.d[0], 1.0);
+  EXPECT_EQ(r.d[1], 0.0);
+  // |x| has derivative sign(x): 0 at 0, as PyBaMM's AbsoluteValue.
+  Dual<1> w[5] = {Dual<1>::variable(0.5, 0), 0.0, 0.0, 0.0, 0.0};
+  EXPECT_EQ(expr::evaluate(compile_expression("abs(sto - 0.5)"), w).d[0], 0.0);
+}
+
+TEST(Expression, MinAndMaxFollowPython) {
+  // Python's min/max keep the first argument unless the second compares smaller/larger,
+  // so a NaN first argument wins and a NaN second one loses.
+  const double nan_first[] = {NAN, 0.0, 0.0, 0.0, 0.0};
+  EXPECT_TRUE(std::isnan(expr::evaluate(compile_expression("min(sto, 1)"), nan_first)));
+  EXPECT_EQ(expr::evaluate(compile_expression("min(1, sto)"), nan_first), 1.0);
+  EXPECT_TRUE(std::isnan(expr::evaluate(compile_expression("max(sto, 1)"), nan_first)));
+  EXPECT_EQ(expr::evaluate(compile_expression("max(1, sto)"), nan_first), 1.0);
 }
 
 //! The error's position (0-based) and a phrase of its message.
@@ -122,9 +148,27 @@ TEST(Expression, LimitsAreReportedNotOverrun) {
   for (int k = 0; k < 40; ++k) deep += ")";
   // Each "(1 + " leaves a pending 1; the (kMaxStack+1)-th is the '1' of group kMaxStack.
   expect_error(deep, 5 * expr::kMaxStack + 1, "nests too deeply");
+  // Exactly kMaxStack pending values is accepted (and evaluates); one more is not.
+  std::string at_limit;
+  for (int k = 0; k < expr::kMaxStack - 1; ++k) at_limit += "(1 + ";
+  at_limit += "sto" + std::string(expr::kMaxStack - 1, ')');
+  const double vars[] = {0.5, 0, 0, 0, 0};
+  EXPECT_EQ(expr::evaluate(compile_expression(at_limit), vars), expr::kMaxStack - 0.5);
+  // Operations: "sto" then pairs (sto, +): kMaxOps is accepted, kMaxOps + 1 is not.
+  std::string ops = "sto";
+  for (int k = 0; k < (expr::kMaxOps - 1) / 2; ++k) ops += "+sto";
+  EXPECT_EQ(compile_expression(ops).n_ops, expr::kMaxOps - 1);
+  EXPECT_EQ(compile_expression("-" + ops).n_ops, expr::kMaxOps);
+  expect_error("--" + ops, ("--" + ops).size() - 4, "too long");  // the last '+' is op kMaxOps + 1
+  // Constants: kMaxConstants distinct numbers, then one more.
   std::string many = "sto";
-  for (int k = 0; k < 60; ++k) many += " + " + std::to_string(k) + ".5";
-  EXPECT_THROW(compile_expression(many), ExpressionError);
+  for (int k = 0; k < expr::kMaxConstants; ++k) many += "+" + std::to_string(k) + ".5";
+  EXPECT_NO_THROW(compile_expression(many));
+  expect_error(many + "+99.25", many.size() + 1, "too many distinct numbers");
+  // Deep nesting without operations (parentheses, signs) is an error, not a crash.
+  // (A parenthesis is two levels, its group and the term inside; a sign is one.)
+  expect_error(std::string(1000, '(') + "1" + std::string(1000, ')'), 100, "levels");
+  expect_error(std::string(1000, '-') + "1", 200, "levels");
   // Repeated numbers share one constant slot.
   std::string repeated = "sto";
   for (int k = 0; k < 60; ++k) repeated += " + 0.5";
