@@ -14,29 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "peer.hpp"
 #include "solver/parameters.hpp"
 #include "solver/simulation.hpp"
 
 using namespace ionflux;
 
-namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// Pull "key": number out of a one-line JSON object.
-bool json_number(const std::string& text, const char* key, double& out) {
-  const std::string k = std::string("\"") + key + "\":";
-  const auto pos = text.find(k);
-  if (pos == std::string::npos) return false;
-  out = std::strtod(text.c_str() + pos + k.size(), nullptr);
-  return true;
-}
-
-}  // namespace
+using bench::json_number;
+using bench::median;
 
 int main(int argc, char** argv) {
   int repeats = 20;
@@ -89,23 +74,15 @@ int main(int argc, char** argv) {
               sol.stats.steps, sol.stats.newton_iters, sol.stats.jacobian_setups, sol.stats.residual_evals,
               sol.stats.error_test_failures);
 
-  if (run_pybamm && std::system("python3 -c 'import pybamm' >/dev/null 2>&1") == 0) {
+  if (run_pybamm && bench::pybamm_available()) {
     char cmd[512];
     std::snprintf(cmd, sizeof cmd, "python3 %s/pybamm_dfn.py --json --repeats %d --c-rate %g --rtol %g --atol %g",
                   IONFLUX_BENCH_DIR, repeats, c_rate, rtol, atol);
-    FILE* p = popen(cmd, "r");
-    std::string out;
-    if (p) {
-      char buf[4096];
-      while (std::fgets(buf, sizeof buf, p)) out += buf;
-      pclose(p);
-    }
-    double pb_med = 0, pb_min = 0, pb_steps = 0, pb_nni = 0, pb_setups = 0, pb_tend = 0;
-    if (json_number(out, "median_ms", pb_med) && json_number(out, "min_ms", pb_min)) {
-      json_number(out, "steps", pb_steps);
-      json_number(out, "nonlinear_iterations", pb_nni);
-      json_number(out, "linear_solver_setups", pb_setups);
-      json_number(out, "t_end_s", pb_tend);
+    const std::string out = bench::run_capture(cmd);
+    const double pb_med = json_number(out, "median_ms"), pb_min = json_number(out, "min_ms");
+    if (std::isfinite(pb_med) && std::isfinite(pb_min)) {
+      const double pb_steps = json_number(out, "steps"), pb_nni = json_number(out, "nonlinear_iterations");
+      const double pb_setups = json_number(out, "linear_solver_setups"), pb_tend = json_number(out, "t_end_s");
       std::printf("PyBaMM IDAKLU (same run, 1 core): median %.3f ms, min %.3f ms; end %.3f s; %g steps, %g Newton "
                   "iterations, %g Jacobian factorisations\n",
                   pb_med, pb_min, pb_tend, pb_steps, pb_nni, pb_setups);

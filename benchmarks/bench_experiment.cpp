@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "peer.hpp"
 #include "solver/batch.hpp"
 #include "solver/experiment.hpp"
 #include "solver/parameters.hpp"
@@ -20,17 +21,8 @@
 
 using namespace ionflux;
 
-namespace {
-double json_number(const std::string& text, const char* key) {
-  const std::string k = std::string("\"") + key + "\":";
-  const auto pos = text.find(k);
-  return pos == std::string::npos ? NAN : std::strtod(text.c_str() + pos + k.size(), nullptr);
-}
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-}  // namespace
+using bench::json_number;
+using bench::median;
 
 int main(int argc, char** argv) {
   int repeats = 10, cells = 200;
@@ -73,16 +65,11 @@ int main(int argc, char** argv) {
     const double ours = median(ms);
     std::printf("[%s] ionflux (CPU, 1 core): median %.3f ms per cell, end %.3f s (%s), %d steps\n", cs.name, ours,
                 s.end_time, cell_status_name(s.status), s.stats.steps);
-    if (pybamm && std::system("python3 -c 'import pybamm' >/dev/null 2>&1") == 0) {
+    if (pybamm && bench::pybamm_available()) {
       char cmd[1024];
       std::snprintf(cmd, sizeof cmd, "python3 %s/pybamm_experiment.py --case %s --repeats %d --us06 %s",
                     IONFLUX_BENCH_DIR, cs.name, std::max(3, repeats / 2), us06.c_str());
-      std::string out;
-      if (FILE* p = popen(cmd, "r")) {
-        char buf[4096];
-        while (std::fgets(buf, sizeof buf, p)) out += buf;
-        pclose(p);
-      }
+      const std::string out = bench::run_capture(cmd);
       const double theirs = json_number(out, "median_ms");
       if (std::isfinite(theirs))
         std::printf("[%s] PyBaMM IDAKLU (same run): median %.3f ms, end %.3f s -> ionflux %.1fx faster\n", cs.name,

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "peer.hpp"
 #include "solver/batch.hpp"
 #include "solver/parameters.hpp"
 
@@ -21,13 +22,7 @@
 
 using namespace ionflux;
 
-namespace {
-double json_number(const std::string& text, const char* key) {
-  const std::string k = std::string("\"") + key + "\":";
-  const auto pos = text.find(k);
-  return pos == std::string::npos ? NAN : std::strtod(text.c_str() + pos + k.size(), nullptr);
-}
-}  // namespace
+using bench::json_number;
 
 int main(int argc, char** argv) {
   int cells = 1000;
@@ -69,16 +64,11 @@ int main(int argc, char** argv) {
     const double ours = cells / s.wall_time;
     std::printf("ionflux CPU, %d thread%s: %.3f s, %.1f cells/s (%zu bytes per cell)\n", t, t > 1 ? "s" : "",
                 s.wall_time, ours, s.bytes_per_cell);
-    if (pybamm && std::system("python3 -c 'import pybamm' >/dev/null 2>&1") == 0) {
+    if (pybamm && bench::pybamm_available()) {
       char cmd[512];
       std::snprintf(cmd, sizeof cmd, "python3 %s/pybamm_sweep.py --cells %d --threads %d", IONFLUX_BENCH_DIR, cells,
                     t);
-      std::string out;
-      if (FILE* p = popen(cmd, "r")) {
-        char buf[4096];
-        while (std::fgets(buf, sizeof buf, p)) out += buf;
-        pclose(p);
-      }
+      const std::string out = bench::run_capture(cmd);
       const double theirs = json_number(out, "cells_per_s");
       if (std::isfinite(theirs))
         std::printf("PyBaMM IDAKLU, %d thread%s (same run): %.3f s, %.1f cells/s -> ionflux/PyBaMM %.1fx\n", t,

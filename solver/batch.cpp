@@ -74,18 +74,6 @@ ProtocolView protocol_of(const BatchInputs& in, std::size_t c) {
   return ProtocolView{};
 }
 
-OutputSpec output_spec(const RunOptions& run) {
-  OutputSpec out;
-  out.t_end = run.t_end;
-  if (!run.t_eval.empty()) {
-    out.times = run.t_eval.data();
-    out.n_times = static_cast<int>(run.t_eval.size());
-  } else {
-    out.period = run.period > 0.0 ? run.period : run.t_end / 200.0;
-  }
-  return out;
-}
-
 void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_times, bool temperature, int n_steps) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   c.first = first;

@@ -60,14 +60,7 @@ double default_end_time(double nominal_capacity_ah, const std::vector<StepSpec>&
   return t > 0.0 ? t : 3600.0;
 }
 
-Solution simulate(const CellParams& params, const RunOptions& options) {
-  validate_run_options(options);
-  const auto start = std::chrono::steady_clock::now();
-  Solution sol;
-  sol.params = params;
-  sol.layout = Layout::make(options.mesh);
-  const Layout& l = sol.layout;
-  if (!(options.t_end > 0.0)) throw InputError("t_end must be positive");
+OutputSpec output_spec(const RunOptions& options) {
   OutputSpec out;
   out.t_end = options.t_end;
   if (!options.t_eval.empty()) {
@@ -76,6 +69,18 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   } else {
     out.period = options.period > 0.0 ? options.period : options.t_end / 200.0;
   }
+  return out;
+}
+
+Solution simulate(const CellParams& params, const RunOptions& options) {
+  validate_run_options(options);
+  const auto start = std::chrono::steady_clock::now();
+  Solution sol;
+  sol.params = params;
+  sol.layout = Layout::make(options.mesh);
+  const Layout& l = sol.layout;
+  if (!(options.t_end > 0.0)) throw InputError("t_end must be positive");
+  const OutputSpec out = output_spec(options);
   std::vector<double> ws(static_cast<std::size_t>(cell_workspace_size(l)), 0.0);
   CellRun run{};
   VectorSink sink{sol, options.store_states, l.n_state};

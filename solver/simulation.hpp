@@ -55,6 +55,10 @@ struct Solution {
 //! Check the options (mesh sizes >= 2, tolerances > 0, ...); throws InputError.
 void validate_run_options(const RunOptions& options);
 
+//! Where outputs are recorded: `options.t_eval` when given, else every `period`
+//! seconds (default t_end / 200) up to `t_end`. Points into options.t_eval.
+OutputSpec output_spec(const RunOptions& options);
+
 //! Integrate one cell from its initial state to a cut-off or t_end.
 Solution simulate(const CellParams& params, const RunOptions& options);
 

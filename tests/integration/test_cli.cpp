@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_util.hpp"
 #include "solver/csv.hpp"
 #include "solver/errors.hpp"
 
@@ -21,25 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-//! A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ionflux_cli_XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+//! Scratch directories named after this file's tests.
+struct TempDir : ionflux::testing::TempDir {
+  TempDir() : ionflux::testing::TempDir("ionflux_cli") {}
 };
 
 std::string quote(const std::string& s) {

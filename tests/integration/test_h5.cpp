@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "../test_util.hpp"
 #include "solver/errors.hpp"
 #include "solver/h5_writer.hpp"
 
@@ -40,25 +41,9 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-//! A fresh directory under the system temp dir, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ionflux_h5_XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+//! Scratch directories named after this file's tests.
+struct TempDir : ionflux::testing::TempDir {
+  TempDir() : ionflux::testing::TempDir("ionflux_h5") {}
 };
 
 int code(ionflux::CellStatus s) { return static_cast<int>(s); }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_util.hpp"
 #include "solver/errors.hpp"
 #include "solver/parameter_file.hpp"
 #include "solver/parameters.hpp"
@@ -22,19 +23,7 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-template <class E, class Fn>
-void expect_throw_with(Fn f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "message: " << msg;
-    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << "'" << part << "' not in: " << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
+using testing::expect_throw_with;
 
 ParameterSet parse(const std::string& text) { return parse_parameter_file(text, "test.json"); }
 

@@ -9,23 +9,12 @@
 #include <vector>
 
 #include "../test_support.hpp"
+#include "../test_util.hpp"
 
 namespace ionflux {
 namespace {
 
-//! Runs f, expects exception E whose message contains every string in `parts`.
-template <class E, class Fn>
-void expect_throw_with(Fn f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << "message: " << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
+using testing::expect_throw_with;
 
 TEST(Parameters, UnknownNameSuggestsClosestNames) {
   ParameterSet ps = ParameterSet::load("Chen2020");

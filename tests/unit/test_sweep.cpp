@@ -15,26 +15,17 @@
 #include <unistd.h>
 #include <vector>
 
+#include "../test_util.hpp"
 #include "solver/errors.hpp"
 #include "solver/sweep.hpp"
 
 namespace ionflux {
 namespace {
 
-//! Runs f, expects exception E (exactly that type or a subclass) whose message contains
-//! every string in `parts`.
+//! Runs f, expects exception E (or a subclass) with a one-line message containing `parts`.
 template <class E, class Fn>
 void expect_error(Fn f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << "message: " << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << "message is not one line: " << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
+  testing::expect_throw_with<E>(f, parts);
 }
 
 //! Parse errors: the exact type matters (UnknownParameter / InvalidParameter / plain InputError).
