@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct BatchInputs {
   std::vector<StepSpec> protocol_steps;
   std::vector<int> protocol_first, protocol_count;
   std::vector<double> protocol_tables;
+  //! Owners of the user functions (tables, expressions) the cells' FunctionRefs point to.
+  std::vector<std::shared_ptr<const void>> keep_alive;
 
   bool has_protocol() const { return !protocol_first.empty() || !run.steps.empty(); }
   //! Most protocol steps of any cell (0 without a protocol).

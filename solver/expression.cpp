@@ -23,11 +23,13 @@ struct FunctionName {
 };
 const FunctionName kFunctions[] = {{"exp", Op::exp, 1},   {"log", Op::log, 1},   {"sqrt", Op::sqrt, 1},
                                    {"tanh", Op::tanh, 1}, {"cosh", Op::cosh, 1}, {"sinh", Op::sinh, 1},
-                                   {"abs", Op::abs, 1},   {"min", Op::min, 2},   {"max", Op::max, 2}};
+                                   {"abs", Op::abs, 1},   {"min", Op::min, 2},   {"max", Op::max, 2},
+                                   {"table", Op::table, 1}};
 
 class Compiler {
  public:
-  Compiler(const std::string& text, unsigned allowed) : text_(text), allowed_(allowed) {}
+  Compiler(const std::string& text, unsigned allowed, const CompileOptions& options)
+      : text_(text), allowed_(allowed), options_(options) {}
 
   expr::Program run() {
     skip_space();
@@ -77,6 +79,7 @@ class Compiler {
                at);
         break;
       case Op::add: case Op::sub: case Op::mul: case Op::div: case Op::pow: case Op::min: case Op::max:
+      case Op::regpow:
         --depth_;
         break;
       default:
@@ -134,12 +137,40 @@ class Compiler {
     parse_power();
   }
   void parse_power() {
+    const int base = prog_.n_ops;
     parse_primary();
     const std::size_t at = (skip_space(), pos_);
     if (accept("^") || accept("**")) {
+      const int exponent = prog_.n_ops;
       parse_unary();
-      emit(Op::pow, 0, at);
+      emit_power(base, exponent, at);
     }
+  }
+
+  // ---- PyBaMM's regularised powers (CompileOptions::regularise_powers)
+  bool is_var(int i, Var v) const {
+    return static_cast<Op>(prog_.op[i]) == Op::variable && prog_.arg[i] == static_cast<int>(v);
+  }
+  //! Does ops [first, last) read a state-dependent argument (anything but c_s_max)?
+  bool state_dependent(int first, int last) const {
+    for (int i = first; i < last; ++i)
+      if (static_cast<Op>(prog_.op[i]) == Op::variable && prog_.arg[i] != static_cast<int>(Var::c_s_max)) return true;
+    return false;
+  }
+  //! RegPower's scale for the base at ops [first, last): 1 -> c_s_max, 2 -> c_e scale, 0 -> 1.
+  int scale_code(int first, int last) const {
+    if (last - first == 1 && is_var(first, Var::c_e)) return 2;
+    if (last - first == 1 && is_var(first, Var::c_s_surf)) return 1;
+    if (last - first == 3 && is_var(first, Var::c_s_max) && is_var(first + 1, Var::c_s_surf) &&
+        static_cast<Op>(prog_.op[first + 2]) == Op::sub)
+      return 1;
+    return 0;
+  }
+  void emit_power(int base, int exponent, std::size_t at) {
+    if (options_.regularise_powers && state_dependent(base, exponent))
+      emit(Op::regpow, scale_code(base, exponent), at);
+    else
+      emit(Op::pow, 0, at);
   }
   void parse_primary() {
     skip_space();
@@ -185,8 +216,9 @@ class Compiler {
     const std::string name = text_.substr(at, pos_ - at);
     if (peek('(')) {
       for (const auto& f : kFunctions) {
-        if (name != f.name) continue;
+        if (name != f.name || (f.op == Op::table && !options_.table)) continue;
         accept("(");
+        const int first_arg = prog_.n_ops;
         for (int a = 0; a < f.arity; ++a) {
           if (a > 0 && !accept(","))
             fail(std::string(f.name) + " takes " + std::to_string(f.arity) + " arguments; expected ','",
@@ -197,13 +229,23 @@ class Compiler {
           fail(std::string(f.name) + " takes " + std::to_string(f.arity) + " argument" + (f.arity > 1 ? "s" : ""),
                pos_);
         if (!accept(")")) fail("missing ')' after the arguments of " + name, (skip_space(), pos_));
+        if (f.op == Op::sqrt && options_.regularise_powers && state_dependent(first_arg, prog_.n_ops)) {
+          const int end = prog_.n_ops;
+          emit_constant(0.5, at);
+          emit(Op::regpow, scale_code(first_arg, end), at);
+          return;
+        }
         emit(f.op, 0, at);
         return;
       }
       std::vector<std::string> names;
-      for (const auto& f : kFunctions) names.push_back(f.name);
+      for (const auto& f : kFunctions)
+        if (f.op != Op::table || options_.table) names.push_back(f.name);
+      if (name == "table")
+        fail("'table' is only available in a function given with a table ({\"x\": [...], \"y\": [...], "
+             "\"expression\": ...})", at);
       fail("unknown function '" + name + "'" + suggest(name, names) + "; functions: exp, log, sqrt, tanh, cosh, "
-           "sinh, abs, min, max", at);
+           "sinh, abs, min, max" + (options_.table ? ", table" : ""), at);
     }
     std::vector<std::string> allowed;
     for (int v = 0; v < static_cast<int>(Var::count); ++v) {
@@ -211,6 +253,7 @@ class Compiler {
       allowed.push_back(kVariableNames[v]);
       if (name == kVariableNames[v]) {
         emit(Op::variable, v, at);
+        prog_.uses |= 1u << v;
         return;
       }
     }
@@ -235,6 +278,7 @@ class Compiler {
 
   const std::string& text_;
   unsigned allowed_;
+  CompileOptions options_;
   std::size_t pos_ = 0;
   int depth_ = 0;
   int nesting_ = 0;
@@ -245,13 +289,13 @@ class Compiler {
 
 const char* variable_name(expr::Var v) { return kVariableNames[static_cast<int>(v)]; }
 
-expr::Program compile_expression(const std::string& text, unsigned allowed) {
-  return Compiler(text, allowed).run();
+expr::Program compile_expression(const std::string& text, unsigned allowed, const CompileOptions& options) {
+  return Compiler(text, allowed, options).run();
 }
 
 double evaluate_expression(const expr::Program& p, double sto, double c_e, double c_s_surf, double c_s_max,
                            double temperature) {
-  const double vars[] = {sto, c_e, c_s_surf, c_s_max, temperature};
+  const double vars[expr::kSlots] = {sto, c_e, c_s_surf, c_s_max, temperature, 1.0};
   return expr::evaluate(p, vars);
 }
 

@@ -8,7 +8,8 @@
 //   unary   := ('-' | '+') unary | power
 //   power   := primary (('^' | '**') unary)?
 //   primary := number | variable | function '(' expr (',' expr)* ')' | '(' expr ')'
-// Functions: exp log sqrt tanh cosh sinh abs (one argument), min max (two).
+// Functions: exp log sqrt tanh cosh sinh abs (one argument), min max (two), and
+// table (one; only where the parameter has a table).
 // Variables: sto c_e c_s_surf c_s_max T, of which each parameter allows a subset.
 #pragma once
 
@@ -34,10 +35,22 @@ constexpr unsigned kAllVariables = (1u << static_cast<int>(expr::Var::count)) - 
 //! The variable's name as written in expressions ("sto", "c_e", ...).
 const char* variable_name(expr::Var v);
 
+struct CompileOptions {
+  //! Accept `table(x)`: the function's own table at x (parameter files' tables).
+  bool table = false;
+  //! Compile powers and square roots whose base depends on a concentration, the
+  //! stoichiometry or T into PyBaMM's regularised power (RegPower, delta = 1e-3), as
+  //! PyBaMM does inside exchange-current functions, with its scales: c_s_max for
+  //! `c_s_surf` and `c_s_max - c_s_surf`, the initial electrolyte concentration for
+  //! `c_e`, 1 otherwise.
+  bool regularise_powers = false;
+};
+
 //! Compile `text`. Throws ExpressionError whose message names the problem, shows
 //! the text with a caret under the offending position, and, for an unknown name,
 //! suggests the closest allowed ones.
-expr::Program compile_expression(const std::string& text, unsigned allowed = kAllVariables);
+expr::Program compile_expression(const std::string& text, unsigned allowed = kAllVariables,
+                                 const CompileOptions& options = {});
 
 //! Convenience for hosts and tests: evaluate with the given argument values.
 double evaluate_expression(const expr::Program& p, double sto, double c_e, double c_s_surf, double c_s_max,

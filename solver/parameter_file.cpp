@@ -14,7 +14,9 @@
 #include "builtin_sets.hpp"
 #include "errors.hpp"
 #include "json_text.hpp"
+#include "shipped_sets.hpp"
 #include "text.hpp"
+#include "user_function.hpp"
 
 namespace ionflux {
 namespace {
@@ -22,7 +24,7 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 const char* const kFormatKey = "ionflux parameter file";
-const std::vector<std::string> kTopLevelKeys = {kFormatKey, "base", "name", "parameters"};
+const std::vector<std::string> kTopLevelKeys = {kFormatKey, "base", "name", "description", "parameters"};
 
 // ---------------------------------------------------------------------------
 // Names and functions known from the built-in sets
@@ -149,20 +151,67 @@ ojson parse_json(const Reader& rd, const std::string& text) {
 // ---------------------------------------------------------------------------
 // One parameter value -> Entry
 
+std::vector<double> read_numbers(const Reader& rd, const std::string& key, const ojson& obj, const char* field) {
+  const ojson& a = obj.at(field);
+  if (!a.is_array())
+    rd.invalid("'" + key + "': table \"" + field + "\" must be an array of numbers, got " + describe(a));
+  std::vector<double> r;
+  r.reserve(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_number())
+      rd.invalid("'" + key + "': table \"" + field + "\"[" + std::to_string(i) + "] must be a number, got " +
+                 describe(a[i]));
+    r.push_back(a[i].get<double>());
+  }
+  return r;
+}
+
+const std::vector<std::string> kTableKeys = {"x", "y", "interpolator", "expression"};
+
+Entry read_table(const Reader& rd, const std::string& key, const ojson& v) {
+  for (auto it = v.begin(); it != v.end(); ++it)
+    if (std::find(kTableKeys.begin(), kTableKeys.end(), it.key()) == kTableKeys.end())
+      rd.invalid("'" + key + "': unknown table key '" + it.key() + "'" + did_you_mean(nearest(it.key(), kTableKeys, 1)) +
+                 "; a table has " + quoted_list(kTableKeys));
+  for (const char* f : {"x", "y"})
+    if (!v.contains(f)) rd.invalid("'" + key + "': a table needs \"x\" and \"y\" (missing \"" + f + "\")");
+  std::string interpolator = "pchip", expression;
+  if (v.contains("interpolator")) {
+    if (!v.at("interpolator").is_string())
+      rd.invalid("'" + key + "': \"interpolator\" must be \"linear\", \"pchip\" or \"cubic\", got " +
+                 describe(v.at("interpolator")));
+    interpolator = v.at("interpolator").get<std::string>();
+  }
+  if (v.contains("expression")) {
+    if (!v.at("expression").is_string())
+      rd.invalid("'" + key + "': \"expression\" must be a string, got " + describe(v.at("expression")));
+    expression = v.at("expression").get<std::string>();
+  }
+  std::vector<double> x = read_numbers(rd, key, v, "x"), y = read_numbers(rd, key, v, "y");
+  return rd.named([&] { return user_function_entry(key, UserFunctionSource::table(key, x, y, interpolator, expression)); });
+}
+
 Entry read_entry(const Reader& rd, const std::string& key, const ojson& v) {
-  const std::string expected = "expected a number or {\"function\": NAME}";
+  FunctionSignature sig;
+  const bool takes_function = function_signature(key, sig);
+  const std::string expected = takes_function
+                                   ? "expected a number, an expression string, a table {\"x\": [...], \"y\": [...]} "
+                                     "or {\"function\": NAME}"
+                                   : "expected a number";
   if (v.is_number()) {
     const double x = v.get<double>();
     rd.named([&] { check_parameter_range(key, x); });
-    Entry e{key, x, FunctionRef{}, ""};
+    Entry e{key, x, FunctionRef{}, "", nullptr};
     e.function.p[0] = x;  // as ParameterSet::set: a constant function of value x
     return e;
   }
-  if (v.is_string())
-    rd.input("'" + key + "': expressions are not supported yet (got \"" + v.get<std::string>() + "\"); " + expected);
+  if (!takes_function) rd.invalid("'" + key + "' takes a number; " + expected + ", got " + describe(v));
+  if (v.is_string()) {
+    const std::string text = v.get<std::string>();
+    return rd.named([&] { return user_function_entry(key, UserFunctionSource::expression(key, text)); });
+  }
   if (!v.is_object()) rd.invalid("'" + key + "': " + expected + ", got " + describe(v));
-  if (v.contains("x") || v.contains("y") || v.contains("data"))
-    rd.input("'" + key + "': tabulated functions are not supported yet; " + expected);
+  if (v.contains("x") || v.contains("y")) return read_table(rd, key, v);
   if (!v.contains("function") || v.size() != 1) {
     std::vector<std::string> keys;
     for (auto it = v.begin(); it != v.end(); ++it) keys.push_back(it.key());
@@ -176,14 +225,15 @@ Entry read_entry(const Reader& rd, const std::string& key, const ojson& v) {
   const auto& table = function_table();
   const auto it = std::find_if(table.begin(), table.end(), [&](const FunctionInfo& i) { return i.name == fname; });
   if (allowed.empty())
-    rd.invalid("'" + key + "' takes a number; it has no built-in functions (got {\"function\": \"" + fname + "\"})");
+    rd.invalid("'" + key + "' has no built-in functions (got {\"function\": \"" + fname +
+               "\"}); give an expression or a table");
   const std::string listing = "; built-in functions for it: " + quoted_list(allowed);
   if (it == table.end())
     rd.invalid("'" + key + "': unknown function '" + fname + "'" + did_you_mean(nearest(fname, allowed, 1)) + listing);
   if (!fits(*it, key))
     rd.invalid("'" + key + "': function '" + fname + "' is a function for '" + it->kinds.front() +
                "', not for this parameter" + listing);
-  return Entry{key, 0.0, it->ref, fname};
+  return Entry{key, 0.0, it->ref, fname, nullptr};
 }
 
 void check_top_level(const Reader& rd, const ojson& top) {
@@ -203,6 +253,8 @@ void check_top_level(const Reader& rd, const ojson& top) {
              std::to_string(kParameterFileVersion));
   if (top.contains("name") && !top.at("name").is_string())
     rd.input("\"name\" must be a string, got " + describe(top.at("name")));
+  if (top.contains("description") && !top.at("description").is_string())
+    rd.input("\"description\" must be a string, got " + describe(top.at("description")));
   if (top.contains("base") && !top.at("base").is_string())
     rd.input("\"base\" must be the name of a built-in set (a string), got " + describe(top.at("base")));
   if (!top.contains("parameters")) rd.input("missing \"parameters\": {NAME: VALUE, ...}");
@@ -249,6 +301,12 @@ const std::vector<std::string>& known_parameter_names() {
     for (const auto* set : builtin_sets())
       for (const Entry& e : *set)
         if (std::find(r.begin(), r.end(), e.name) == r.end()) r.push_back(e.name);
+    // and every name the shipped parameter-file sets use
+    for (const auto& s : shipped_set_files()) {
+      const ojson top = ojson::parse(s.second);
+      for (auto it = top.at("parameters").begin(); it != top.at("parameters").end(); ++it)
+        if (std::find(r.begin(), r.end(), it.key()) == r.end()) r.push_back(it.key());
+    }
     return r;
   }();
   return names;
@@ -323,8 +381,20 @@ std::string to_json(const ParameterSet& ps) {
   ojson params = ojson::object();
   for (const auto& n : ps.names()) {
     const Entry& e = ps.entry(n);
-    if (e.is_function()) params[n] = ojson{{"function", e.function_name}};
-    else params[n] = e.value;
+    if (e.user && !e.user->has_table()) {
+      params[n] = e.user->expression_text();
+    } else if (e.user) {
+      ojson t = ojson::object();
+      t["x"] = e.user->x();
+      t["y"] = e.user->y();
+      t["interpolator"] = e.user->interpolator();
+      if (!e.user->expression_text().empty()) t["expression"] = e.user->expression_text();
+      params[n] = std::move(t);
+    } else if (e.is_function()) {
+      params[n] = ojson{{"function", e.function_name}};
+    } else {
+      params[n] = e.value;
+    }
   }
   j["parameters"] = std::move(params);
   return j.dump(2) + "\n";

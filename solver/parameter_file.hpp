@@ -1,6 +1,6 @@
 // ionflux's own JSON parameter files (docs/parameter_files.md): PyBaMM names mapped to
 // numbers or built-in functions ({"function": NAME}), optionally on top of a built-in
-// set ("base"). Tabulated functions, expressions and BPX are not supported yet.
+// set ("base"), expressions and tables (solver/user_function.hpp).
 #pragma once
 
 #include <string>

@@ -1,14 +1,18 @@
 #include "parameters.hpp"
+#include "user_function.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <utility>
+#include <map>
+#include <mutex>
 #include <sstream>
+#include <utility>
 
 #include "../kernels/model/functions.hpp"
 #include "errors.hpp"
 #include "parameter_file.hpp"  // [parameter files]
+#include "shipped_sets.hpp"
 #include "text.hpp"
 
 namespace ionflux {
@@ -55,7 +59,25 @@ void check_parameter_range(const std::string& name, double v) {
   }
 }
 
-std::vector<std::string> ParameterSet::builtin_names() { return {"Chen2020", "Marquis2019"}; }
+std::vector<std::string> ParameterSet::builtin_names() {
+  std::vector<std::string> r = {"Chen2020", "Marquis2019"};
+  for (const auto& s : shipped_set_files()) r.push_back(s.first);
+  return r;
+}
+
+namespace {
+//! A shipped parameter-file set, parsed once.
+const ParameterSet* shipped_set(const std::string& name) {
+  static std::mutex m;
+  static std::map<std::string, ParameterSet> cache;
+  std::lock_guard<std::mutex> lock(m);
+  const auto hit = cache.find(name);
+  if (hit != cache.end()) return &hit->second;
+  for (const auto& s : shipped_set_files())
+    if (s.first == name) return &cache.emplace(name, parse_parameter_file(s.second, name)).first->second;
+  return nullptr;
+}
+}  // namespace
 
 ParameterSet ParameterSet::load(const std::string& name_or_file) {
   ParameterSet ps;
@@ -63,6 +85,8 @@ ParameterSet ParameterSet::load(const std::string& name_or_file) {
     ps.entries_ = builtin::chen2020();
   } else if (name_or_file == "Marquis2019") {
     ps.entries_ = builtin::marquis2019();
+  } else if (const ParameterSet* shipped = shipped_set(name_or_file)) {
+    ps = *shipped;
   } else if (name_or_file.size() > 5 && name_or_file.substr(name_or_file.size() - 5) == ".json") {
     // [parameter files] ionflux's own JSON format (solver/parameter_file.cpp).
     return load_parameter_file(name_or_file);
@@ -125,6 +149,20 @@ void ParameterSet::set(const std::string& key, double value) {
   e.function = FunctionRef{};
   e.function.p[0] = value;
   e.function_name.clear();
+  e.user.reset();
+}
+
+void ParameterSet::set_function(const std::string& key, std::shared_ptr<const UserFunctionSource> f) {
+  Entry& e = entries_[index_of(key)];
+  e = user_function_entry(key, std::move(f));
+}
+
+Entry user_function_entry(const std::string& key, std::shared_ptr<const UserFunctionSource> f) {
+  Entry e{key, 0.0, FunctionRef{}, f->describe(), nullptr};
+  e.function.id = FunctionId::user;
+  e.function.user = &f->kernel();
+  e.user = std::move(f);
+  return e;
 }
 
 void ParameterSet::set_from_string(const std::string& assignment) {

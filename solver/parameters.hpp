@@ -28,6 +28,8 @@ class ParameterSet {
   //! Set a scalar (replacing a function by a constant, as PyBaMM does). The value is
   //! range-checked at once; cross-parameter checks run in validate().
   void set(const std::string& key, double value);
+  //! Make a function parameter a user function (table or expression).
+  void set_function(const std::string& key, std::shared_ptr<const UserFunctionSource> f);
   //! Parse "NAME=VALUE" (the CLI's --set).
   void set_from_string(const std::string& assignment);
   std::vector<std::string> names() const;
@@ -44,6 +46,9 @@ class ParameterSet {
   std::vector<Entry> entries_;
   std::size_t index_of(const std::string& key) const;
 };
+
+//! The entry for a user function `f` of parameter `key`.
+Entry user_function_entry(const std::string& key, std::shared_ptr<const UserFunctionSource> f);
 
 //! Check one value against the physical range of the named parameter; throws
 //! InvalidParameter ("'NAME' must be ..., got V").

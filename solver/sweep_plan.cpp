@@ -80,6 +80,8 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       for (const std::string& st : cycle)
         if (st.find("{" + spec.varied[v] + "}") != std::string::npos) is_placeholder[v] = true;
   ParameterSet work = plan.base;  // only the varied entries change from cell to cell
+  for (const auto& name : work.names())
+    if (work.entry(name).user) in.keep_alive.push_back(work.entry(name).user);
   for (std::size_t c = 0; c < n; ++c) {
     double current = base_current;
     try {

@@ -37,12 +37,77 @@ std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector
   return d;
 }
 
+// Solve a tridiagonal system (sub a[1..n-1], diagonal b, super c[0..n-2]) by Gaussian
+// elimination with partial pivoting (LAPACK gtsv's scheme: a pivot swap fills a second
+// superdiagonal). The spline's not-a-knot end rows are not diagonally dominant.
+std::vector<double> solve_tridiagonal(std::vector<double> a, std::vector<double> b, std::vector<double> c,
+                                      std::vector<double> r) {
+  const std::size_t n = b.size();
+  std::vector<double> c2(n, 0.0);  // second superdiagonal
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    if (std::fabs(a[i + 1]) > std::fabs(b[i])) {  // swap rows i and i+1
+      std::swap(b[i], a[i + 1]);
+      std::swap(c[i], b[i + 1]);
+      if (i + 2 < n) std::swap(c2[i], c[i + 1]);
+      std::swap(r[i], r[i + 1]);
+    }
+    const double f = a[i + 1] / b[i];
+    b[i + 1] -= f * c[i];
+    if (i + 2 < n) c[i + 1] -= f * c2[i];
+    r[i + 1] -= f * r[i];
+  }
+  std::vector<double> s(n);
+  for (std::size_t k = n; k-- > 0;) {
+    double v = r[k];
+    if (k + 1 < n) v -= c[k] * s[k + 1];
+    if (k + 2 < n) v -= c2[k] * s[k + 2];
+    s[k] = v / b[k];
+  }
+  return s;
+}
+
+// Node slopes of scipy's not-a-knot cubic spline (CubicSpline with its default
+// boundary condition; make_interp_spline(k=3) is the same function).
+std::vector<double> spline_slopes(const std::vector<double>& x, const std::vector<double>& y) {
+  const std::size_t n = x.size();
+  std::vector<double> h(n - 1), m(n - 1);
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    h[k] = x[k + 1] - x[k];
+    m[k] = (y[k + 1] - y[k]) / h[k];
+  }
+  if (n == 2) return {m[0], m[0]};  // a straight line
+  std::vector<double> a(n, 0.0), b(n, 0.0), c(n, 0.0), r(n, 0.0);
+  if (n == 3) {  // not-a-knot on three points: the parabola through them
+    b = {1.0, 2.0 * (h[0] + h[1]), 1.0};
+    c[0] = 1.0, c[1] = h[0];
+    a[1] = h[1], a[2] = 1.0;
+    r = {2.0 * m[0], 3.0 * (h[0] * m[1] + h[1] * m[0]), 2.0 * m[1]};
+    return solve_tridiagonal(a, b, c, r);
+  }
+  for (std::size_t i = 1; i + 1 < n; ++i) {
+    a[i] = h[i];
+    b[i] = 2.0 * (h[i - 1] + h[i]);
+    c[i] = h[i - 1];
+    r[i] = 3.0 * (h[i] * m[i - 1] + h[i - 1] * m[i]);
+  }
+  const double d0 = x[2] - x[0];
+  b[0] = h[1];
+  c[0] = d0;
+  r[0] = ((h[0] + 2.0 * d0) * h[1] * m[0] + h[0] * h[0] * m[1]) / d0;
+  const double dn = x[n - 1] - x[n - 3];
+  b[n - 1] = h[n - 3];
+  a[n - 1] = dn;
+  r[n - 1] = (h[n - 2] * h[n - 2] * m[n - 3] + (2.0 * dn + h[n - 2]) * h[n - 3] * m[n - 2]) / dn;
+  return solve_tridiagonal(a, b, c, r);
+}
+
 }  // namespace
 
 table::Kind table_kind(const std::string& name) {
   if (name == "linear") return table::Kind::linear;
   if (name == "pchip") return table::Kind::pchip;
-  throw std::invalid_argument("unknown interpolation '" + name + "': expected \"linear\" or \"pchip\"");
+  if (name == "cubic") return table::Kind::cubic;
+  throw std::invalid_argument("unknown interpolation '" + name + "': expected \"linear\", \"pchip\" or \"cubic\"");
 }
 
 Table make_table(std::vector<double> x, std::vector<double> y, table::Kind kind, const std::string& what) {
@@ -64,6 +129,7 @@ Table make_table(std::vector<double> x, std::vector<double> y, table::Kind kind,
   Table t;
   t.kind = kind;
   if (kind == table::Kind::pchip) t.d = pchip_slopes(x, y);
+  if (kind == table::Kind::cubic) t.d = spline_slopes(x, y);
   t.x = std::move(x);
   t.y = std::move(y);
   return t;

@@ -1,4 +1,4 @@
-// Host side of tabulated functions: validation of user tables and the PCHIP node
+// Host side of tabulated functions: validation of user tables and the pchip / spline node
 // slopes that kernels/model/table.hpp evaluates.
 #pragma once
 
@@ -14,7 +14,7 @@ namespace ionflux {
 struct Table {
   table::Kind kind = table::Kind::linear;
   std::vector<double> x, y;
-  std::vector<double> d;  //!< PCHIP node slopes (empty for linear)
+  std::vector<double> d;  //!< node slopes for pchip and cubic (empty for linear)
 
   template <class T>
   T operator()(const T& q) const {
@@ -22,7 +22,7 @@ struct Table {
   }
 };
 
-//! "linear" or "pchip" (PyBaMM's interpolator names); throws std::invalid_argument.
+//! "linear", "pchip" or "cubic" (PyBaMM's interpolator names); throws std::invalid_argument.
 table::Kind table_kind(const std::string& name);
 
 //! Check and prepare a table. `what` names it in messages ("'Negative electrode OCP [V]'").

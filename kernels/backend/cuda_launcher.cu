@@ -10,7 +10,10 @@
 #include <thrust/sequence.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <limits>
 #include <string>
 #include <utility>
@@ -157,9 +160,54 @@ std::size_t free_memory() {
   return free_b;
 }
 
+//! Device copies of the user functions (tables and expressions) the cells refer to:
+//! each distinct record and its table are uploaded once, and `cells` is the host copy
+//! of the chunk's parameters with its FunctionRefs pointing at the device records.
+struct DeviceUserFunctions {
+  std::vector<CellParams> cells;
+  std::unique_ptr<DeviceBuffer<double>> data;
+  std::unique_ptr<DeviceBuffer<UserFunction>> records;
+};
+
+DeviceUserFunctions upload_user_functions(const CellParams* cells, std::size_t n) {
+  DeviceUserFunctions r;
+  std::map<const UserFunction*, std::size_t> index;
+  std::vector<UserFunction> recs;
+  std::vector<std::size_t> offset;
+  std::size_t total = 0;
+  for (std::size_t c = 0; c < n; ++c)
+    for_each_function(cells[c], [&](const FunctionRef& f) {
+      if (f.id != FunctionId::user || !f.user || index.count(f.user)) return;
+      index[f.user] = recs.size();
+      recs.push_back(*f.user);
+      offset.push_back(total);
+      total += 3 * static_cast<std::size_t>(f.user->table.n);
+    });
+  if (recs.empty()) return r;
+  std::vector<double> host(total > 0 ? total : 1);
+  for (std::size_t k = 0; k < recs.size(); ++k)
+    if (recs[k].table.n > 0)
+      std::copy(recs[k].table.data, recs[k].table.data + 3 * recs[k].table.n, host.begin() + offset[k]);
+  r.data = std::make_unique<DeviceBuffer<double>>(host.size());
+  IONFLUX_CUDA_CHECK(cudaMemcpy(r.data->p, host.data(), host.size() * sizeof(double), cudaMemcpyHostToDevice));
+  for (std::size_t k = 0; k < recs.size(); ++k)
+    recs[k].table.data = recs[k].table.n > 0 ? r.data->p + offset[k] : nullptr;
+  r.records = std::make_unique<DeviceBuffer<UserFunction>>(recs.size());
+  IONFLUX_CUDA_CHECK(
+      cudaMemcpy(r.records->p, recs.data(), recs.size() * sizeof(UserFunction), cudaMemcpyHostToDevice));
+  r.cells.assign(cells, cells + n);
+  for (auto& cell : r.cells)
+    for_each_function(cell, [&](FunctionRef& f) {
+      if (f.id == FunctionId::user && f.user) f.user = r.records->p + index.at(f.user);
+    });
+  return r;
+}
+
 void run_chunk(const ChunkJob& job) {
   const index_t n = static_cast<index_t>(job.n);
   if (n == 0) return;
+  const DeviceUserFunctions user_functions = upload_user_functions(job.cells, job.n);
+  const CellParams* const host_cells = user_functions.cells.empty() ? job.cells : user_functions.cells.data();
   const Layout& l = job.layout;
   const std::size_t ws_per_cell = static_cast<std::size_t>(cell_workspace_size(l));
   const std::size_t n_out = static_cast<std::size_t>(n) * job.n_times;
@@ -171,7 +219,7 @@ void run_chunk(const ChunkJob& job) {
   DeviceBuffer<unsigned char> d_skip(n);
   DeviceBuffer<double> d_times(job.out.times ? job.out.n_times : 1);
 
-  IONFLUX_CUDA_CHECK(cudaMemcpy(d_params.p, job.cells, n * sizeof(CellParams), cudaMemcpyHostToDevice));
+  IONFLUX_CUDA_CHECK(cudaMemcpy(d_params.p, host_cells, n * sizeof(CellParams), cudaMemcpyHostToDevice));
   IONFLUX_CUDA_CHECK(cudaMemcpy(d_skip.p, job.skip, n, cudaMemcpyHostToDevice));
   IONFLUX_CUDA_CHECK(cudaMemset(d_runs.p, 0, n * sizeof(CellRun)));
   const double nan = std::numeric_limits<double>::quiet_NaN();

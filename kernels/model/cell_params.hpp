@@ -6,6 +6,8 @@
 
 namespace ionflux {
 
+struct UserFunction;  // user_function.hpp
+
 //! Which closed form a parameter function uses. `constant` means the value p[0].
 //! The shipped sets' functions are listed here; their formulas live in functions.hpp.
 enum class FunctionId : int {
@@ -28,12 +30,16 @@ enum class FunctionId : int {
   electrolyte_conductivity_nyman2008,
   electrolyte_diffusivity_capiglia1999,
   electrolyte_conductivity_capiglia1999,
+  // A user function (table or expression, user_function.hpp) at FunctionRef::user.
+  user,
 };
 
-//! A parameter function: which form and its coefficients.
+//! A parameter function: which form and its coefficients, or the user function it
+//! points to (id == user; the record outlives every CellParams that refers to it).
 struct FunctionRef {
   FunctionId id = FunctionId::constant;
   double p[2] = {0.0, 0.0};
+  const UserFunction* user = nullptr;
 };
 
 //! One electrode's parameters.
@@ -84,6 +90,22 @@ struct CellParams {
   double stack_per_volume;    //!< n_par L_y L_z / V_cell [1/m]: stack heat per cell volume
   double cc_resistance;       //!< L_cc,n / sigma_cc,n + L_cc,p / sigma_cc,p [m2/S]
 };
+
+//! Call f(FunctionRef&) for every parameter function of a cell (host code: the CUDA
+//! launcher re-points user functions at their device copies).
+template <class C, class F>
+void for_each_function(C& c, F&& f) {
+  for (auto* e : {&c.neg, &c.pos}) {
+    f(e->ocp);
+    f(e->entropic);
+    f(e->exchange);
+    f(e->diffusivity);
+  }
+  f(c.electrolyte_diffusivity);
+  f(c.electrolyte_conductivity);
+  f(c.transference);
+  f(c.thermodynamic_factor);
+}
 
 //! Fill the derived fields (call after changing any input field).
 IONFLUX_HD inline void derive(ElectrodeParams& e) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "dual.hpp"
+#include "table.hpp"
 
 namespace ionflux {
 namespace expr {
@@ -13,12 +14,29 @@ namespace expr {
 //! The named arguments an expression may use, in this order.
 enum class Var : unsigned char { sto = 0, c_e, c_s_surf, c_s_max, T, count };
 
+//! Slots of the argument array `vars` passed to evaluate(): the named arguments, then
+//! the electrolyte concentration scale that regularised powers of c_e use (the initial
+//! concentration; not nameable in expressions).
+constexpr int kCeScaleSlot = static_cast<int>(Var::count);
+constexpr int kSlots = kCeScaleSlot + 1;
+
 enum class Op : unsigned char {
   constant,  // push consts[arg]
   variable,  // push vars[arg]
   add, sub, mul, div, pow, neg,
   exp, log, sqrt, tanh, cosh, sinh, abs,
   min, max,
+  table,   // the function's table at the top of the stack
+  regpow,  // PyBaMM's RegPower(base, exponent, scale); arg picks the scale: 0 -> 1,
+           // 1 -> c_s_max, 2 -> the c_e scale (vars[kCeScaleSlot])
+};
+
+//! The table a program's Op::table reads: data = x[n], y[n], d[n] (d: node slopes,
+//! used by the Hermite kinds).
+struct TableRef {
+  int kind = 0;  // table::Kind
+  int n = 0;
+  const double* data = nullptr;
 };
 
 constexpr int kMaxOps = 128;
@@ -29,6 +47,7 @@ constexpr int kMaxStack = 24;
 struct Program {
   int n_ops = 0;
   int n_constants = 0;
+  unsigned uses = 0;  //!< bit v set when the program reads variable v
   unsigned char op[kMaxOps] = {};
   unsigned char arg[kMaxOps] = {};
   double constants[kMaxConstants] = {};
@@ -82,8 +101,17 @@ IONFLUX_HD inline Dual<N> e_max(const Dual<N>& a, const Dual<N>& b) {
 
 //! Evaluate `p` with the arguments `vars` (indexed by Var). The compiler guarantees
 //! the stack depth stays within kMaxStack and ends at exactly one value.
+//! PyBaMM's RegPower: (x/s) ((x/s)^2 + delta^2)^((a-1)/2) s^a with delta = 1e-3, the
+//! form PyBaMM substitutes for powers of the concentrations in exchange-current
+//! functions (a power that stays finite-sloped as its base reaches 0).
 template <class T>
-IONFLUX_HD T evaluate(const Program& p, const T* vars) {
+IONFLUX_HD T regpow(const T& base, const T& exponent, double scale) {
+  const T x = base / scale;
+  return x * e_pow(x * x + 1e-6, (exponent - 1.0) * 0.5) * e_pow(T(scale), exponent);
+}
+
+template <class T>
+IONFLUX_HD T evaluate(const Program& p, const T* vars, const TableRef* tab = nullptr) {
   if (p.n_ops == 0) return T(NAN);  // no expression
   T s[kMaxStack];
   int top = 0;  // number of values on the stack
@@ -106,6 +134,18 @@ IONFLUX_HD T evaluate(const Program& p, const T* vars) {
       case Op::cosh: s[top - 1] = ad_cosh(s[top - 1]); break;
       case Op::sinh: s[top - 1] = e_sinh(s[top - 1]); break;
       case Op::abs: s[top - 1] = e_abs(s[top - 1]); break;
+      case Op::table:
+        s[top - 1] = tab ? table::evaluate(static_cast<table::Kind>(tab->kind), tab->data, tab->data + tab->n,
+                                           tab->data + 2 * tab->n, tab->n, s[top - 1])
+                         : T(NAN);
+        break;
+      case Op::regpow: {
+        const double scale = p.arg[i] == 1 ? value_of(vars[static_cast<int>(Var::c_s_max)])
+                             : p.arg[i] == 2 ? value_of(vars[kCeScaleSlot]) : 1.0;
+        --top;
+        s[top - 1] = regpow(s[top - 1], s[top], scale);
+        break;
+      }
     }
   }
   return s[0];

@@ -7,9 +7,19 @@
 
 #include "cell_params.hpp"
 #include "dual.hpp"
+#include "user_function.hpp"
 
 namespace ionflux {
 namespace fn {
+
+//! A user function (FunctionId::user) at the given arguments. Arguments a function
+//! does not take are passed as 0 (its compiled program cannot name them).
+template <class T>
+IONFLUX_HD T call_user(const FunctionRef& f, const T& sto, const T& c_e, const T& c_s_surf, double c_s_max,
+                       double temp, double c_e_scale = 1.0) {
+  const T vars[expr::kSlots] = {sto, c_e, c_s_surf, T(c_s_max), T(temp), T(c_e_scale)};
+  return evaluate(*f.user, vars);
+}
 
 IONFLUX_HD inline double arrhenius_factor(double e_a, double t) {
   if (t == 298.15) return 1.0;  // exp(0), exactly
@@ -53,6 +63,8 @@ IONFLUX_HD T ocp_ref(const FunctionRef& f, const T& x) {
              0.14169 * ad_tanh(11.0923 - 19.8543 * s) + 0.2051 * ad_tanh(1.4684 - 5.4888 * s) +
              0.2531 * ad_tanh((-s + 0.56478) / 0.1316) - 0.02167 * ad_tanh((s - 0.525) / 0.006);
     }
+    case FunctionId::user:
+      return call_user(f, x, T(0.0), T(0.0), 0.0, 0.0);
     default:
       return T(f.p[0]);
   }
@@ -82,6 +94,8 @@ IONFLUX_HD T entropic_change(const FunctionRef& f, const T& x) {
              0.14169 * (19.854 / cm) * sech2(11.0923 - 19.8543 * s) - 0.2051 * (5.4888 / cm) * sech2(1.4684 - 5.4888 * s) -
              (0.2531 / 0.1316 / cm) * sech2((-s + 0.56478) / 0.1316) - (0.02167 / 0.006 / cm) * sech2((s - 0.525) / 0.006);
     }
+    case FunctionId::user:
+      return call_user(f, x, T(0.0), T(0.0), 0.0, 0.0);
     default:
       return T(f.p[0]);
   }
@@ -111,6 +125,10 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
   if (e.exchange.id == FunctionId::constant) return T(e.exchange.p[0]);
   const T ce = ad_max(c_e, 0.0);
   const T cs = ad_clip(c_s_surf, 0.0, e.c_max);
+  // A user function gets the clipped concentrations, as PyBaMM's j0 wrapper passes
+  // them; its powers of c_e, c_s_surf and c_s_max - c_s_surf were compiled to
+  // PyBaMM's regularised powers (solver/user_function.cpp).
+  if (e.exchange.id == FunctionId::user) return call_user(e.exchange, T(0.0), ce, cs, e.c_max, temp, c_e_scale);
   // exchange_current_sqrt_arrhenius: the product of three RegPower(., 1/2) factors,
   // x_i ((x_i)^2 + delta^2)^(-1/4) sqrt(s_i) with x_i = c_i / s_i, evaluated with two
   // square roots instead of six.
@@ -122,10 +140,12 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
 
 //! Particle diffusivity [m2/s] at concentration c_s (sto clipped to [1e-10, 1-1e-10]).
 template <class T>
-IONFLUX_HD T particle_diffusivity(const ElectrodeParams& e, const T& /*c_s*/, double temp) {
+IONFLUX_HD T particle_diffusivity(const ElectrodeParams& e, const T& c_s, double temp) {
   switch (e.diffusivity.id) {
     case FunctionId::arrhenius:
       return T(e.diffusivity.p[0] * arrhenius_factor(e.diffusivity.p[1], temp));
+    case FunctionId::user:
+      return call_user(e.diffusivity, ad_clip(c_s / e.c_max, 1e-10, 1.0 - 1e-10), T(0.0), T(0.0), e.c_max, temp);
     default:
       return T(e.diffusivity.p[0]);
   }
@@ -133,12 +153,14 @@ IONFLUX_HD T particle_diffusivity(const ElectrodeParams& e, const T& /*c_s*/, do
 
 //! Whether D_s depends on the concentration (affects the Jacobian's sparsity only).
 IONFLUX_HD inline bool particle_diffusivity_is_constant(const ElectrodeParams& e) {
+  if (e.diffusivity.id == FunctionId::user) return (e.diffusivity.user->program.uses & (1u << static_cast<int>(expr::Var::sto))) == 0;
   return e.diffusivity.id == FunctionId::constant || e.diffusivity.id == FunctionId::arrhenius;
 }
 
 //! Electrolyte diffusivity [m2/s], evaluated at max(c_e, 10).
 template <class T>
 IONFLUX_HD T electrolyte_diffusivity(const FunctionRef& f, const T& c_e, double temp) {
+  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
   const T c = ad_max(c_e, 10.0) / 1000.0;
   switch (f.id) {
     case FunctionId::electrolyte_diffusivity_nyman2008:
@@ -153,6 +175,7 @@ IONFLUX_HD T electrolyte_diffusivity(const FunctionRef& f, const T& c_e, double 
 //! Electrolyte conductivity [S/m], evaluated at max(c_e, 10).
 template <class T>
 IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double temp) {
+  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
   const T c = ad_max(c_e, 10.0) / 1000.0;
   switch (f.id) {
     case FunctionId::electrolyte_conductivity_nyman2008:
@@ -165,12 +188,14 @@ IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double
 }
 
 template <class T>
-IONFLUX_HD T transference_number(const FunctionRef& f, const T& /*c_e*/, double /*temp*/) {
+IONFLUX_HD T transference_number(const FunctionRef& f, const T& c_e, double temp) {
+  if (f.id == FunctionId::user) return call_user(f, T(0.0), c_e, T(0.0), 0.0, temp);
   return T(f.p[0]);
 }
 
 template <class T>
-IONFLUX_HD T thermodynamic_factor(const FunctionRef& f, const T& /*c_e*/, double /*temp*/) {
+IONFLUX_HD T thermodynamic_factor(const FunctionRef& f, const T& c_e, double temp) {
+  if (f.id == FunctionId::user) return call_user(f, T(0.0), c_e, T(0.0), 0.0, temp);
   return T(f.p[0]);
 }
 

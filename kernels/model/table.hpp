@@ -6,7 +6,11 @@
 // Both interpolants are those PyBaMM's pybamm.Interpolant builds:
 //  * linear: scipy interp1d, extrapolated linearly from the end segments;
 //  * pchip: scipy PchipInterpolator (Fritsch-Carlson slopes, monotone: no overshoot
-//    between points), extrapolated with the end segments' cubics.
+//    between points), extrapolated with the end segments' cubics;
+//  * cubic: scipy's not-a-knot cubic spline (CubicSpline / make_interp_spline k=3,
+//    which PyBaMM's "cubic" uses), extrapolated with the end segments' cubics.
+// PCHIP and the spline are both piecewise cubic Hermite polynomials; they differ only
+// in the node slopes d, computed on the host.
 #pragma once
 
 #include "dual.hpp"
@@ -14,7 +18,7 @@
 namespace ionflux {
 namespace table {
 
-enum class Kind : int { linear = 0, pchip = 1 };
+enum class Kind : int { linear = 0, pchip = 1, cubic = 2 };
 
 //! The segment index lo (0 <= lo <= n-2) used for q, as scipy picks it: the first
 //! index with x[i] >= q, clipped to [1, n-1], minus one (binary search).
@@ -52,7 +56,7 @@ IONFLUX_HD T evaluate(Kind kind, const double* x, const double* y, const double*
     const double slope = (y[k + 1] - y[k]) / (x[k + 1] - x[k]);
     return slope * (q - x[k]) + y[k];
   }
-  // Cubic Hermite segment in PPoly's coefficients, evaluated by Horner in s = q - x_k.
+  // pchip and cubic: a cubic Hermite segment in PPoly's coefficients, evaluated by Horner in s = q - x_k.
   const int k = segment_right(x, n, qv);
   const double h = x[k + 1] - x[k];
   const double m = (y[k + 1] - y[k]) / h;

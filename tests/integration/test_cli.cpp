@@ -446,16 +446,16 @@ TEST(cli, parameters_errors) {
   {
     std::ofstream f(d / "table.json");
     f << R"({"ionflux parameter file": 1, "base": "Chen2020",
-  "parameters": {"Negative electrode OCP [V]": {"x": [0, 1], "y": [0.5, 0.1]}}})";
+  "parameters": {"Negative electrode OCP [V]": {"x": [0, 0.5, 0.4, 1], "y": [0.5, 0.2, 0.15, 0.1]}}})";
   }
   r = run_cli({"parameters", "show", "table.json"}, d);
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(r.out, "");
-  expect_error_line(r, {"table.json", "tabulated functions are not supported yet"});
+  expect_error_line(r, {"table.json", "'Negative electrode OCP [V]'", "strictly increasing", "x[1] = 0.5"});
   // simulate checks the file before running: nothing written.
   r = run_cli({"simulate", "--parameters", "table.json"}, d);
   EXPECT_EQ(r.rc, 2);
-  expect_error_line(r, {"table.json", "tabulated functions are not supported yet"});
+  expect_error_line(r, {"table.json", "strictly increasing"});
   EXPECT_FALSE(fs::exists(d / "ionflux.csv"));
 }
 

@@ -234,18 +234,15 @@ TEST(ParameterFile, FunctionMistakes) {
   expect_throw_with<InvalidParameter>([] { parse(with_chen("Negative electrode OCP [V]", R"({"function": 3})")); },
                                       {"function name must be a string"});
   expect_throw_with<InvalidParameter>([] { parse(with_chen("Negative electrode OCP [V]", R"({"fn": "x"})")); },
-                                      {"expected a number or {\"function\": NAME}", "'fn'"});
+                                      {"or {\"function\": NAME}", "'fn'"});
 }
 
-TEST(ParameterFile, NotYetSupportedValuesAndWrongTypes) {
-  expect_throw_with<InputError>(
-      [] { parse(with_chen("Negative electrode OCP [V]", R"({"x": [0, 1], "y": [0.2, 0.1]})")); },
-      {"'Negative electrode OCP [V]'", "tabulated functions are not supported yet"});
-  expect_throw_with<InputError>([] { parse(with_chen("Negative particle diffusivity [m2.s-1]", R"("3.3e-14 * 2")")); },
-                                {"'Negative particle diffusivity [m2.s-1]'", "expressions are not supported yet"});
-  for (const char* v : {"true", "null", "[1]"})
+TEST(ParameterFile, WrongTypes) {
+  for (const char* v : {"true", "null", "[1]", "\"0.4\"", "{\"x\": [0, 1], \"y\": [1, 2]}"})
     expect_throw_with<InvalidParameter>([&] { parse(with_chen("Separator porosity", v)); },
-                                        {"'Separator porosity'", "expected a number"});
+                                        {"'Separator porosity' takes a number", "expected a number"});
+  expect_throw_with<InvalidParameter>([] { parse(with_chen("Negative electrode OCP [V]", "[1, 2]")); },
+                                      {"an expression string, a table", "got an array"});
 }
 
 TEST(ParameterFile, UnreadableFile) {
