@@ -79,7 +79,13 @@ std::vector<std::string> functions_for(const std::string& key) {
 std::vector<std::string> nearest(const std::string& word, const std::vector<std::string>& candidates, int count) {
   std::vector<std::pair<std::size_t, std::string>> scored;
   const std::string w = to_lower(word);
-  for (const auto& c : candidates) scored.emplace_back(edit_distance(w, to_lower(c)), c);
+  for (const auto& c : candidates) {
+    const std::string lc = to_lower(c);
+    std::size_t d = edit_distance(w, lc);
+    // an abbreviation ("interp" for "interpolator") is a close match
+    if (w.size() >= 3 && lc.size() >= 3 && (lc.rfind(w, 0) == 0 || w.rfind(lc, 0) == 0)) d = std::min<std::size_t>(d, 1);
+    scored.emplace_back(d, c);
+  }
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   const std::size_t limit = std::max<std::size_t>(6, word.size() / 2);
   std::vector<std::string> r;
