@@ -28,7 +28,10 @@ struct Comparison {
 
 //! Run `ps` at the fixture's current on the fixture's mesh and compare.
 Comparison compare_with_fixture(const ParameterSet& ps, const testing::json& fx) {
-  const CellParams p = ps.cell_params(fx["current_A"].get<double>());
+  CellParams p = ps.cell_params(fx["current_A"].get<double>());
+  if (fx.contains("initial_soc"))  // the set's own initial state is not charged (Mohtat2020)
+    apply_initial_soc(p, fx["initial_soc"].get<double>(), ps.get("Open-circuit voltage at 0% SOC [V]"),
+                      ps.get("Open-circuit voltage at 100% SOC [V]"));
   const std::vector<double> t_ref = testing::to_vec(fx["time_series"]["t [s]"]);
   const std::vector<double> v_ref = testing::to_vec(fx["time_series"]["Voltage [V]"]);
   const std::vector<double> q_ref = testing::to_vec(fx["time_series"]["Discharge capacity [A.h]"]);
