@@ -18,6 +18,7 @@
 #include "json_text.hpp"
 #include "text.hpp"
 #include "parameters.hpp"
+#include "parameter_file.hpp"
 
 namespace ionflux {
 namespace {
@@ -358,13 +359,19 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
   spec.source = where;
 
   // Parameter set and shared overrides.
-  if (root.contains("parameters")) {
+  if (root.contains("parameters") && root["parameters"].is_object()) {
+    // a parameter file inline (what the Python API sends for sets with user functions)
+    spec.parameters_text = root["parameters"].dump();
+    spec.parameters = root["parameters"].contains("name") && root["parameters"]["name"].is_string()
+                          ? root["parameters"]["name"].get<std::string>()
+                          : std::string("inline parameters");
+  } else if (root.contains("parameters")) {
     spec.parameters = get_string(cx, root["parameters"], "parameters");
     if (spec.parameters.empty()) cx.input("parameters must be a set name (Chen2020, Marquis2019) or a file, got \"\"");
     spec.parameters = resolve_parameters(spec.parameters, base_dir);
   }
   ParameterSet ps;
-  cx.wrap("parameters: ", [&] { ps = ParameterSet::load(spec.parameters); });
+  cx.wrap("parameters: ", [&] { ps = load_sweep_parameters(spec); });
   if (root.contains("set")) {
     const ojson& set = get_object(cx, root["set"], "set");
     for (auto it = set.begin(); it != set.end(); ++it) {
@@ -654,6 +661,11 @@ SweepSpec load_sweep_config(const std::string& path) {
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? std::string() : slash == 0 ? std::string("/") : path.substr(0, slash);
   return parse_impl(text, path, dir);
+}
+
+ParameterSet load_sweep_parameters(const SweepSpec& spec) {
+  if (!spec.parameters_text.empty()) return parse_parameter_file(spec.parameters_text, "inline parameters");
+  return ParameterSet::load(spec.parameters);
 }
 
 }  // namespace ionflux

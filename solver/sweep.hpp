@@ -13,6 +13,7 @@
 
 #include "../kernels/model/cell_params.hpp"
 #include "../kernels/numerics/bdf.hpp"
+#include "parameters.hpp"
 
 namespace ionflux {
 
@@ -25,6 +26,9 @@ inline const char* const kInitialSoc = "Initial SOC";     //!< as ionflux simula
 
 struct SweepSpec {
   std::string parameters = "Chen2020";                      //!< built-in set name or file
+  //! A parameter file given inline in the config ("parameters": {...}); when not
+  //! empty it is the set (`parameters` then holds its name, for the file's attributes).
+  std::string parameters_text;
   std::vector<std::pair<std::string, double>> set;          //!< overrides applied to every cell
   MeshSpec mesh;
   SolverOptions solver;                                     //!< rtol, atol (others default)
@@ -60,5 +64,8 @@ SweepSpec parse_sweep_config(const std::string& json_text, const std::string& wh
 //! Read and parse a config file. Throws InputError (unreadable file, invalid JSON with
 //! line and column, or any check above).
 SweepSpec load_sweep_config(const std::string& path);
+
+//! The sweep's parameter set: the inline parameter file, else the set name or file.
+ParameterSet load_sweep_parameters(const SweepSpec& spec);
 
 }  // namespace ionflux

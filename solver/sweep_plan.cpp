@@ -47,7 +47,7 @@ std::string parameters_json(const ParameterSet& ps) {
 }
 
 SweepPlan plan_sweep(const SweepSpec& spec) {
-  SweepPlan plan{BatchInputs{}, ParameterSet::load(spec.parameters), {}, {}};
+  SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}};
   for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
   const double q_nom = plan.base.get("Nominal cell capacity [A.h]");
   const std::size_t n = spec.n_cells();

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import html
+import json
 import numbers
+import os
 from collections.abc import ItemsView, KeysView, MutableMapping, ValuesView
-from typing import Any, Dict, Iterator, List, Mapping, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+
+import numpy as np
 
 from . import _core
 from ._core import ParameterSet as _CoreSet
@@ -12,7 +16,7 @@ from ._errors import UnknownParameterError, translate_core_errors
 
 __all__ = ["ParameterSet", "ParameterFunction", "parameter_sets"]
 
-#: A parameter value: a number, or the function a built-in set defines.
+#: A parameter value: a number, or a function (a built-in set's, an expression or a table).
 ParameterValue = Union[float, "ParameterFunction"]
 
 
@@ -34,42 +38,69 @@ def parameter_sets() -> List[str]:
 
 
 class ParameterFunction:
-    """A function-valued parameter of a built-in set (an OCP, a conductivity, ...).
+    """A function-valued parameter: a built-in set's function, an expression or a table.
 
-    The function itself lives in the compiled solver; this object only names it.
+    Built-in functions live in the compiled solver; this object only names them.
+    Expressions and tables carry their definition (``expression``, ``x``, ``y``,
+    ``interpolator``) and can be assigned to another set's parameter of the same kind.
     Assigning a number to the parameter replaces the function by that constant (as in
     PyBaMM); assigning the set's own `ParameterFunction` back restores it.
 
     Parameters
     ----------
     name : str
-        The function's name, as in PyBaMM (e.g. ``"graphite_LGM50_ocp_Chen2020"``).
-
-    Attributes
-    ----------
-    name : str
-        The function's name.
+        The function's name, as in PyBaMM (e.g. ``"graphite_LGM50_ocp_Chen2020"``), or a
+        description of a user function (``"expression: ..."``, ``"table (pchip, 251 points)"``).
+    expression : str, optional
+        A user function's expression (empty for a plain table).
+    x, y : list of float, optional
+        A table's points.
+    interpolator : str, optional
+        A table's interpolator: ``"linear"``, ``"pchip"`` or ``"cubic"``.
 
     Examples
     --------
     >>> ps = ionflux.ParameterSet("Chen2020")
     >>> ps["Negative electrode OCP [V]"]
     <function graphite_LGM50_ocp_Chen2020>
+    >>> ps["Negative particle diffusivity [m2.s-1]"] = "3.3e-14 * exp(-2000 * (1 / T - 1 / 298.15))"
+    >>> ps["Negative particle diffusivity [m2.s-1]"]
+    <function expression: 3.3e-14 * exp(-2000 * (1 / T - 1 / 298.15))>
     """
 
-    __slots__ = ("name",)
+    __slots__ = ("name", "expression", "x", "y", "interpolator")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, expression: Optional[str] = None, x: Optional[List[float]] = None,
+                 y: Optional[List[float]] = None, interpolator: Optional[str] = None) -> None:
         self.name = str(name)
+        self.expression = expression
+        self.x = None if x is None else [float(v) for v in x]
+        self.y = None if y is None else [float(v) for v in y]
+        self.interpolator = interpolator
+
+    @property
+    def is_user_function(self) -> bool:
+        """True for an expression or a table (False for a built-in set's function)."""
+        return self.expression is not None or self.x is not None
 
     def __repr__(self) -> str:
         return f"<function {self.name}>"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ParameterFunction) and other.name == self.name
+        return isinstance(other, ParameterFunction) and (other.name, other.expression, other.x, other.y,
+                                                         other.interpolator) == \
+            (self.name, self.expression, self.x, self.y, self.interpolator)
 
     def __hash__(self) -> int:
-        return hash(("ParameterFunction", self.name))
+        return hash(("ParameterFunction", self.name, self.expression))
+
+
+def _function_of(core: _CoreSet, key: str) -> ParameterFunction:
+    u = core.user_function(key)
+    if u is None:
+        return ParameterFunction(core.function_name(key))
+    return ParameterFunction(core.function_name(key), expression=u["expression"], x=u.get("x"), y=u.get("y"),
+                             interpolator=u.get("interpolator"))
 
 
 def _as_number(key: str, value: Any) -> float:
@@ -83,7 +114,8 @@ def _as_number(key: str, value: Any) -> float:
             except (TypeError, ValueError):
                 pass
     raise TypeError(
-        f"'{key}' must be set to a number (or the set's own function), got {type(value).__name__} {value!r}"
+        f"'{key}' must be set to a number, an expression string, a table {{'x': [...], 'y': [...]}} or a "
+        f"ParameterFunction, got {type(value).__name__} {value!r}"
     )
 
 
@@ -137,11 +169,75 @@ class ParameterSet(MutableMapping):
         if isinstance(name, ParameterSet):
             self._core = name._core.copy()
             self._base = name._base
+            self._source = name._source
             return
+        if isinstance(name, os.PathLike):
+            name = os.fspath(name)
         if not isinstance(name, str):
             raise TypeError(f"ParameterSet name must be a str, got {type(name).__name__}")
+        if name.endswith(".json"):
+            name = os.path.abspath(name)
         self._core = _CoreSet(name)
         self._base = _CoreSet(name)
+        self._source = name  # a built-in set's name or a parameter file's absolute path
+
+    @classmethod
+    def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> "ParameterSet":
+        """Load an ionflux parameter file (see docs/parameter_files.md).
+
+        Parameters
+        ----------
+        path : str or path-like
+            A ``.json`` parameter file: PyBaMM names as keys, numbers, expressions,
+            tables or built-in functions as values.
+
+        Returns
+        -------
+        ParameterSet
+
+        Raises
+        ------
+        ValueError
+            For a file that cannot be read or is not a valid parameter file (the message
+            names the file, the parameter and the problem; JSON errors give line and column).
+        """
+        p = os.fspath(path)
+        if not p.endswith(".json"):
+            raise ValueError(f"parameter files end in .json, got {p!r}")
+        return cls(p)
+
+    def to_json(self, path: Union[str, "os.PathLike[str]", None] = None) -> str:
+        """The whole set as an ionflux parameter file (it loads back to the same results).
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Also write it there.
+
+        Returns
+        -------
+        str
+            The file's text.
+        """
+        text = str(self._core.to_json())
+        if path is not None:
+            with open(os.fspath(path), "w", encoding="utf-8") as fh:
+                fh.write(text)
+        return text
+
+    def _has_user_functions(self) -> bool:
+        return any(self._core.user_function(k) is not None for k in self._core.names())
+
+    def _config_parameters(self) -> Any:
+        """What a sweep config's "parameters" gets: the source name/file, or the whole set
+        inline when it holds functions assigned from Python."""
+        changed_functions = any(
+            self._core.is_function(k) and (not self._base.is_function(k)
+                                           or self._core.function_name(k) != self._base.function_name(k))
+            for k in self._core.names())
+        if changed_functions:
+            return json.loads(self.to_json())
+        return self._source
 
     # -- mapping protocol ---------------------------------------------------------------
     def _unknown(self, key: Any) -> UnknownParameterError:
@@ -158,17 +254,34 @@ class ParameterSet(MutableMapping):
         if not isinstance(key, str) or not self._core.contains(key):
             raise self._unknown(key)
         if self._core.is_function(key):
-            return ParameterFunction(self._core.function_name(key))
+            return _function_of(self._core, key)
         return float(self._core.get(key))
 
     @translate_core_errors
     def __setitem__(self, key: str, value: Any) -> None:
         if not isinstance(key, str) or not self._core.contains(key):
             raise self._unknown(key)
+        if isinstance(value, ParameterFunction) and value.is_user_function:
+            value = {"x": value.x, "y": value.y, "interpolator": value.interpolator,
+                     "expression": value.expression} if value.x is not None else value.expression
         if isinstance(value, ParameterFunction):
             self._restore_function(key, value)
-            return
-        self._core.set(key, _as_number(key, value))
+        elif isinstance(value, str):
+            self._core.set_expression(key, value)
+        elif isinstance(value, Mapping):
+            self._set_table(key, value)
+        else:
+            self._core.set(key, _as_number(key, value))
+
+    def _set_table(self, key: str, table: Mapping[str, Any]) -> None:
+        unknown = sorted(set(table) - {"x", "y", "interpolator", "expression"})
+        if unknown or "x" not in table or "y" not in table:
+            raise ValueError(f"'{key}': a table is {{'x': [...], 'y': [...]}} with optional 'interpolator' "
+                             f"('linear', 'pchip' (default), 'cubic') and 'expression' (using table(...)); got keys "
+                             f"{sorted(table)}")
+        x = [float(v) for v in np.asarray(table["x"], dtype=float).ravel()]
+        y = [float(v) for v in np.asarray(table["y"], dtype=float).ravel()]
+        self._core.set_table(key, x, y, table.get("interpolator") or "pchip", table.get("expression") or "")
 
     def __delitem__(self, key: str) -> None:
         raise TypeError(
@@ -296,22 +409,29 @@ class ParameterSet(MutableMapping):
                 and self._base.function_name(key) == value.name):
             base = self._base_value(key)
             raise ValueError(
-                f"'{key}' can be set to a number or to the set's own function ({base!r}), not {value!r}: "
-                "other functions cannot be assigned from Python"
+                f"'{key}' can be set to a number, an expression, a table or the set's own function "
+                f"({base!r}), not {value!r}: another set's built-in function cannot be assigned"
             )
-        if self._core.is_function(key):
+        if self._core.is_function(key) and self._core.user_function(key) is None:
             return
-        # Rebuild from the base set, replaying every other change.
-        changes = self.changed()
-        changes.pop(key, None)
-        fresh = _CoreSet(self._base.name)
-        for k, v in changes.items():
-            fresh.set(k, v)
+        # Restore that entry from the base set, keeping every other value.
+        fresh = self._base.copy()
+        for k in self._core.names():
+            if k == key:
+                continue
+            if self._core.user_function(k) is not None:
+                u = self._core.user_function(k)
+                if "x" in u:
+                    fresh.set_table(k, u["x"], u["y"], u["interpolator"], u["expression"])
+                else:
+                    fresh.set_expression(k, u["expression"])
+            elif not self._core.is_function(k):
+                fresh.set(k, self._core.get(k))
         self._core = fresh
 
     def _base_value(self, key: str) -> ParameterValue:
         if self._base.is_function(key):
-            return ParameterFunction(self._base.function_name(key))
+            return _function_of(self._base, key)
         return float(self._base.get(key))
 
     # -- dict-like extras ---------------------------------------------------------------

@@ -173,7 +173,7 @@ class Sweep:
             exp.check_placeholders(groups, [str(k) for k in (vary or {})])
         n_cycles = exp.check_cycles(cycles, groups is not None, default=None)
         thermal = exp.check_thermal(thermal, allow_none=True)
-        cfg: Dict[str, Any] = {"parameters": self._parameters.name}
+        cfg: Dict[str, Any] = {"parameters": self._parameters._config_parameters()}
         changed = self._parameters.changed()
         if changed:
             cfg["set"] = changed

@@ -20,7 +20,9 @@
 #include "solver/errors.hpp"
 #include "solver/experiment.hpp"
 #include "solver/h5_writer.hpp"
+#include "solver/parameter_file.hpp"
 #include "solver/parameters.hpp"
+#include "solver/user_function.hpp"
 #include "solver/simulation.hpp"
 #include "solver/sweep.hpp"
 #include "solver/sweep_plan.hpp"
@@ -251,7 +253,39 @@ PYBIND11_MODULE(_core, m) {
       .def("set", &ParameterSet::set)
       .def("closest_names", &ParameterSet::closest_names, py::arg("key"), py::arg("count") = 3)
       .def("validate", &ParameterSet::validate)
-      .def("copy", [](const ParameterSet& ps) { return ParameterSet(ps); });
+      .def("copy", [](const ParameterSet& ps) { return ParameterSet(ps); })
+      // user functions (tables, expressions) and parameter files
+      .def("set_expression",
+           [](ParameterSet& ps, const std::string& k, const std::string& text) {
+             (void)ps.entry(k);  // unknown names first
+             ps.set_function(k, UserFunctionSource::expression(k, text));
+           },
+           py::arg("key"), py::arg("text"))
+      .def("set_table",
+           [](ParameterSet& ps, const std::string& k, std::vector<double> x, std::vector<double> y,
+              const std::string& interpolator, const std::string& expression) {
+             (void)ps.entry(k);
+             ps.set_function(k, UserFunctionSource::table(k, std::move(x), std::move(y), interpolator, expression));
+           },
+           py::arg("key"), py::arg("x"), py::arg("y"), py::arg("interpolator") = "pchip", py::arg("expression") = "")
+      .def("user_function",
+           [](const ParameterSet& ps, const std::string& k) -> py::object {
+             const auto& u = ps.entry(k).user;
+             if (!u) return py::none();
+             py::dict d;
+             d["expression"] = u->expression_text();
+             if (u->has_table()) {
+               d["x"] = u->x();
+               d["y"] = u->y();
+               d["interpolator"] = u->interpolator();
+             }
+             return std::move(d);
+           },
+           py::arg("key"))
+      .def("to_json", [](const ParameterSet& ps) { return to_json(ps); })
+      .def_static("from_json", [](const std::string& text, const std::string& source) {
+        return parse_parameter_file(text, source);
+      }, py::arg("text"), py::arg("source") = "parameters");
 
   m.def("check_parameter_range", &check_parameter_range, py::arg("name"), py::arg("value"));
   m.def("simulate", &simulate_cell, py::arg("params"), py::arg("current"), py::arg("soc") = py::none(),

@@ -8,11 +8,14 @@
 
 #include <cstdio>
 #include <limits>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "solver/batch.hpp"
 #include "solver/parameters.hpp"
+#include "solver/user_function.hpp"
 
 namespace ionflux {
 namespace testing {
@@ -36,6 +39,66 @@ inline BatchInputs equivalence_batch(double rtol, double atol) {
   in.run.solver.rtol = rtol;
   in.run.solver.atol = atol;
   in.run.t_end = 3.0 * 3600.0 / 0.3;
+  in.run.period = 30.0;
+  return in;
+}
+
+//! Cells with user functions: Chen2020 with the measured LG M50 OCP tables (pchip,
+//! linear, cubic), with every function written as an expression (including the exchange
+//! currents' regularised powers and a stoichiometry-dependent particle diffusivity),
+//! and both, at several C-rates. The sets' user functions stay alive in keep_alive.
+inline BatchInputs user_function_batch(double rtol, double atol, const std::string& shared_dir) {
+  auto csv = [&](const std::string& name) {
+    std::vector<double> x, y;
+    std::FILE* f = std::fopen((shared_dir + "/reference-data/ocp_Chen2020_LGM50/" + name).c_str(), "r");
+    if (!f) throw std::runtime_error("cannot open " + name);
+    char line[256];
+    while (std::fgets(line, sizeof line, f)) {
+      double a, b;
+      if (line[0] != '#' && std::sscanf(line, "%lf,%lf", &a, &b) == 2) x.push_back(a), y.push_back(b);
+    }
+    std::fclose(f);
+    return std::make_pair(x, y);
+  };
+  const auto neg = csv("graphite_LGM50_ocp_Chen2020.csv"), pos = csv("nmc_LGM50_ocp_Chen2020.csv");
+  std::vector<ParameterSet> sets;
+  for (const char* kind : {"pchip", "linear", "cubic"}) {
+    ParameterSet ps = ParameterSet::load("Chen2020");
+    ps.set_function("Negative electrode OCP [V]",
+                    UserFunctionSource::table("Negative electrode OCP [V]", neg.first, neg.second, kind));
+    ps.set_function("Positive electrode OCP [V]",
+                    UserFunctionSource::table("Positive electrode OCP [V]", pos.first, pos.second, kind));
+    sets.push_back(ps);
+  }
+  ParameterSet ex = ParameterSet::load("Chen2020");
+  auto expr = [&](const char* k, const char* text) { ex.set_function(k, UserFunctionSource::expression(k, text)); };
+  expr("Negative electrode exchange-current density [A.m-2]",
+       "6.48e-7 * exp(35000 / 8.31446261815324 * (1 / 298.15 - 1 / T)) * c_e ^ 0.5 * c_s_surf ^ 0.5 * "
+       "(c_s_max - c_s_surf) ^ 0.5");
+  expr("Electrolyte conductivity [S.m-1]", "0.1297 * (c_e / 1000) ^ 3 - 2.51 * (c_e / 1000) ^ 1.5 + 3.329 * (c_e / 1000)");
+  expr("Electrolyte diffusivity [m2.s-1]", "8.794e-11 * (c_e / 1000) ^ 2 - 3.972e-10 * (c_e / 1000) + 4.862e-10");
+  expr("Negative particle diffusivity [m2.s-1]", "3.3e-14 * (1 + 0.5 * sto)");
+  expr("Cation transference number", "0.2594 + 1e-5 * (c_e - 1000)");
+  expr("Thermodynamic factor", "1 + 1e-5 * (c_e - 1000)");
+  sets.push_back(ex);
+  ParameterSet both = sets[0];
+  for (const auto& n : ex.names())
+    if (ex.entry(n).user) both.set_function(n, ex.entry(n).user);
+  sets.push_back(both);
+
+  BatchInputs in;
+  for (std::size_t s = 0; s < sets.size(); ++s) {
+    for (const auto& n : sets[s].names())
+      if (sets[s].entry(n).user) in.keep_alive.push_back(sets[s].entry(n).user);
+    for (double c_rate : {0.5, 1.0, 2.0}) {
+      in.cells.push_back(sets[s].cell_params(c_rate * 5.0));
+      in.pre_status.push_back(CellStatus::running);
+      in.pre_message.push_back("");
+    }
+  }
+  in.run.solver.rtol = rtol;
+  in.run.solver.atol = atol;
+  in.run.t_end = 3.0 * 3600.0 / 0.5;
   in.run.period = 30.0;
   return in;
 }

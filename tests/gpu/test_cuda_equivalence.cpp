@@ -68,3 +68,32 @@ TEST(Gpu, CudaEqualsCpuOnASweepWithProtocols) {
   }
   std::printf("largest relative voltage difference CUDA vs CPU (protocols): %.3e\n", worst);
 }
+
+TEST(Gpu, CudaEqualsCpuWithTableAndExpressionFunctions) {
+  // The check: user functions (tables, expressions) give the same results on
+  // the device, whose copies of the records the launcher uploads and re-points.
+  if (!cuda_available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_device_description();
+  const BatchInputs in = ionflux::testing::user_function_batch(1e-10, 1e-10, IONFLUX_SHARED_DIR);
+  ionflux::testing::CollectSink cpu, gpu;
+  BatchOptions o;
+  o.device = Device::cpu;
+  run_batch(in, o, &cpu);
+  o.device = Device::cuda;
+  run_batch(in, o, &gpu);
+  ASSERT_EQ(cpu.all.n, gpu.all.n);
+  double worst = 0.0;
+  for (std::size_t c = 0; c < cpu.all.n; ++c) {
+    EXPECT_EQ(cpu.all.status[c], gpu.all.status[c]) << "cell " << c;
+    for (int k = 0; k < cpu.all.n_times; ++k) {
+      const std::size_t i = c * cpu.all.n_times + k;
+      const double a = cpu.all.voltage[i], b = gpu.all.voltage[i];
+      if (std::isnan(a) || std::isnan(b)) {
+        EXPECT_EQ(std::isnan(a), std::isnan(b)) << "cell " << c << " output " << k;
+        continue;
+      }
+      worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
+      EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
+    }
+  }
+  std::printf("largest relative voltage difference CUDA vs CPU (user functions): %.3e\n", worst);
+}

@@ -60,6 +60,20 @@ TEST(Batch, EqualsSingleCellSolves) {
   std::cout << "  largest relative voltage difference batch vs single solves: " << worst << "\n";
 }
 
+TEST(Batch, UserFunctionCellsEqualSingleCellSolves) {
+  // Tables and expressions in a batch: the same numbers as single solves of each cell.
+  const BatchInputs in = ionflux::testing::user_function_batch(1e-6, 1e-8, IONFLUX_SHARED_DIR);
+  const ionflux::testing::CollectSink b = run(in, 2, 4);
+  ASSERT_EQ(b.all.n, in.cells.size());
+  for (std::size_t c = 0; c < in.cells.size(); ++c) {
+    const Solution s = simulate(in.cells[c], in.run);
+    ASSERT_EQ(s.status, CellStatus::cutoff_lower) << "cell " << c << ": " << s.message;
+    EXPECT_EQ(b.all.status[c], static_cast<int>(s.status)) << "cell " << c;
+    for (std::size_t k = 0; k < s.voltage.size(); ++k)
+      EXPECT_EQ(b.all.voltage[c * b.all.n_times + k], s.voltage[k]) << "cell " << c << " output " << k;
+  }
+}
+
 TEST(Batch, ChunkingAndThreadsDoNotChangeResults) {
   const BatchInputs in = ionflux::testing::equivalence_batch(1e-6, 1e-8);
   const ionflux::testing::CollectSink a = run(in, 1, 0);  // one chunk, one thread

@@ -389,7 +389,8 @@ TEST(cli, parameters_list_show_export) {
   TempDir d;
   Result r = run_cli({"parameters", "list"}, d);
   EXPECT_EQ(r.rc, 0) << r.err;
-  EXPECT_EQ(r.out, "Chen2020\nMarquis2019\n");
+  // the shipped sets, with PyBaMM's names
+  EXPECT_EQ(r.out, "Chen2020\nMarquis2019\nAi2020\nEcker2015\nMohtat2020\nNCA_Kim2011\nOKane2022\nORegan2022\nPrada2013\n");
   EXPECT_EQ(r.err, "");
 
   r = run_cli({"parameters", "show", "Chen2020"}, d);
