@@ -58,7 +58,7 @@ struct Program {
 IONFLUX_HD inline double e_tanh(double x) { return tanh(x); }
 IONFLUX_HD inline double e_sinh(double x) { return sinh(x); }
 IONFLUX_HD inline double e_abs(double x) { return fabs(x); }
-IONFLUX_HD inline double e_pow(double x, double y) { return pow(x, y); }
+IONFLUX_HD inline double e_pow(double x, double y) { return y == 2.0 ? x * x : pow(x, y); }
 // min/max as Python's builtins: the first argument unless the second compares
 // strictly smaller/larger (ties and NaN comparisons keep the first).
 IONFLUX_HD inline double e_min(double a, double b) { return b < a ? b : a; }
@@ -83,9 +83,16 @@ IONFLUX_HD inline Dual<N> e_abs(const Dual<N>& x) {
 //! y < 1) or log(x <= 0) does not turn the other directions' zeros into NaN.
 template <int N>
 IONFLUX_HD inline Dual<N> e_pow(const Dual<N>& x, const Dual<N>& y) {
-  Dual<N> r(pow(x.v, y.v));
-  const double dx = (y.v == 0.0) ? 0.0 : y.v * pow(x.v, y.v - 1.0);
-  const double dy = r.v * log(x.v);
+  // The common case is a constant exponent: one pow (or none for squares) and no log.
+  bool y_varies = false;
+  for (int k = 0; k < N; ++k) y_varies = y_varies || y.d[k] != 0.0;
+  Dual<N> r(y.v == 2.0 ? x.v * x.v : pow(x.v, y.v));  // pow(x, 2) is x * x correctly rounded
+  double dx;
+  if (y.v == 0.0) dx = 0.0;
+  else if (y.v == 2.0) dx = 2.0 * x.v;
+  else if (x.v != 0.0 && r.v != 0.0 && r.v - r.v == 0.0) dx = y.v * (r.v / x.v);  // r finite
+  else dx = y.v * pow(x.v, y.v - 1.0);
+  const double dy = y_varies ? r.v * log(x.v) : 0.0;
   for (int k = 0; k < N; ++k)
     r.d[k] = (x.d[k] != 0.0 ? dx * x.d[k] : 0.0) + (y.d[k] != 0.0 ? dy * y.d[k] : 0.0);
   return r;
