@@ -90,6 +90,25 @@ TEST(ShippedSets, EverySetMatchesPyBaMMAt1C) {
   std::cout << "  " << checked << " shipped parameter-file sets checked\n";
 }
 
+TEST(ShippedSets, EverySetSurvivesExportAndReload) {
+  // ionflux parameters export NAME > f.json; --parameters f.json: the same discharge, bit for bit.
+  for (const auto& name : ParameterSet::builtin_names()) {
+    SCOPED_TRACE(name);
+    const ParameterSet ps = ParameterSet::load(name);
+    const std::string text = to_json(ps);
+    const ParameterSet back = parse_parameter_file(text, name + ".json");
+    EXPECT_EQ(to_json(back), text);
+    RunOptions o;
+    o.mesh = testing::uniform_mesh(8);
+    o.t_end = 5400.0;
+    const double current = ps.get("Nominal cell capacity [A.h]");
+    const Solution a = simulate(ps.cell_params(current), o), b = simulate(back.cell_params(current), o);
+    EXPECT_EQ(a.status, b.status);
+    ASSERT_EQ(a.voltage.size(), b.voltage.size());
+    for (std::size_t k = 0; k < a.voltage.size(); ++k) ASSERT_EQ(a.voltage[k], b.voltage[k]) << k;
+  }
+}
+
 // ---- Chen2020 with the measured LG M50 OCP tables ------------------------------------
 
 std::string json_array(const std::vector<double>& v) {
