@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpx.hpp"
 #include "builtin_sets.hpp"
 #include "errors.hpp"
 #include "json_text.hpp"
@@ -244,8 +245,6 @@ Entry read_entry(const Reader& rd, const std::string& key, const ojson& v) {
 
 void check_top_level(const Reader& rd, const ojson& top) {
   if (!top.is_object()) rd.input("expected a JSON object ({...}) at the top level, got " + describe(top));
-  if (!top.contains(kFormatKey) && (top.contains("Header") || top.contains("Parameterisation")))
-    rd.input("BPX files are not supported yet; use an ionflux parameter file (see docs/parameter_files.md)");
   for (auto it = top.begin(); it != top.end(); ++it)
     if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), it.key()) == kTopLevelKeys.end())
       rd.input("unknown top-level key '" + it.key() + "'" + did_you_mean(nearest(it.key(), kTopLevelKeys, 1)) +
@@ -327,6 +326,9 @@ std::vector<std::string> builtin_function_names() {
 ParameterSet parse_parameter_file(const std::string& text, const std::string& source) {
   const Reader rd(source);
   const ojson top = parse_json(rd, text);
+  // A BPX file (top level "Header"/"Parameterisation", no format key): solver/bpx.cpp.
+  if (top.is_object() && !top.contains(kFormatKey) && (top.contains("Header") || top.contains("Parameterisation")))
+    return parse_bpx(text, source);
   check_top_level(rd, top);
 
   std::vector<Entry> entries;

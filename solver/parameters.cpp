@@ -42,6 +42,9 @@ void check_parameter_range(const std::string& name, double v) {
     if (!(v > 0.0 && v < 1.0)) range_error(n, "in (0, 1)", v);
   } else if (has(n, "active material volume fraction")) {
     if (!(v > 0.0 && v <= 1.0)) range_error(n, "in (0, 1]", v);
+  } else if (has(n, "current collector thickness [m]")) {
+    // may be 0, as create_from_bpx sets it (no current collectors in the heat balance)
+    if (!(v >= 0.0)) range_error(n, "non-negative", v);
   } else if (has(n, "thickness [m]") || has(n, "radius [m]") || has(n, "height [m]") || has(n, "width [m]") ||
              has(n, "conductivity [S.m-1]") || has(n, "diffusivity [m2.s-1]") || has(n, "Maximum concentration") ||
              has(n, "Initial concentration in electrolyte") || has(n, "temperature [K]") ||

@@ -27,6 +27,10 @@ def devices() -> List[Dict[str, str]]:
 def builtin_sets() -> List[str]:
     """Names of the built-in parameter sets."""
 
+def load_bpx(path: str) -> "ParameterSet":
+    """A BPX file (0.x or 1.x) as a parameter set, mapped as PyBaMM's create_from_bpx;
+    ValueError for a file that cannot be read or mapped."""
+
 def check_parameter_range(name: str, value: float) -> None:
     """Raise ValueError if `value` is outside the named parameter's physical range."""
 

@@ -206,6 +206,49 @@ class ParameterSet(MutableMapping):
             raise ValueError(f"parameter files end in .json, got {p!r}")
         return cls(p)
 
+    @classmethod
+    def from_bpx(cls, path: Union[str, "os.PathLike[str]"]) -> "ParameterSet":
+        """Load a BPX file (Battery Parameter eXchange, versions 0.x and 1.x).
+
+        The BPX quantities are mapped to PyBaMM's parameter names exactly as
+        ``pybamm.ParameterValues.create_from_bpx`` does (exchange-current prefactor,
+        Bruggeman coefficients from the transport efficiencies, active material fractions
+        from the surface areas, Arrhenius factors, initial concentrations from the BPX
+        "State" or full charge); see docs/parameter_files.md, section "BPX".
+        ``ParameterSet("cell_bpx.json")`` reads the same file the same way.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A ``.json`` BPX file.
+
+        Returns
+        -------
+        ParameterSet
+
+        Raises
+        ------
+        ValueError
+            For a file that cannot be read or mapped: not JSON, an unsupported BPX version,
+            missing or unknown fields, unsupported function strings (the message names the
+            file and the field).
+
+        Examples
+        --------
+        >>> ps = ionflux.ParameterSet.from_bpx("nmc_pouch_cell_BPX.json")  # doctest: +SKIP
+        >>> ps["Number of electrodes connected in parallel to make a cell"]  # doctest: +SKIP
+        34.0
+        """
+        p = os.path.abspath(os.fspath(path))
+        if not p.endswith(".json"):
+            raise ValueError(f"BPX files are read from .json files, got {os.fspath(path)!r}")
+        core = _core.load_bpx(p)
+        ps = cls.__new__(cls)
+        ps._core = core
+        ps._base = core.copy()
+        ps._source = p  # a sweep reads the file again through ParameterSet::load
+        return ps
+
     def to_json(self, path: Union[str, "os.PathLike[str]", None] = None) -> str:
         """The whole set as an ionflux parameter file (it loads back to the same results).
 

@@ -17,6 +17,7 @@
 #include "kernels/model/dfn.hpp"
 #include "kernels/model/layout.hpp"
 #include "solver/batch.hpp"
+#include "solver/bpx.hpp"
 #include "solver/errors.hpp"
 #include "solver/experiment.hpp"
 #include "solver/h5_writer.hpp"
@@ -287,6 +288,8 @@ PYBIND11_MODULE(_core, m) {
         return parse_parameter_file(text, source);
       }, py::arg("text"), py::arg("source") = "parameters");
 
+  m.def("load_bpx", &load_bpx, py::arg("path"),
+        "A BPX file (0.x or 1.x) as a parameter set, mapped as PyBaMM's create_from_bpx.");
   m.def("check_parameter_range", &check_parameter_range, py::arg("name"), py::arg("value"));
   m.def("simulate", &simulate_cell, py::arg("params"), py::arg("current"), py::arg("soc") = py::none(),
         py::arg("mesh") = py::dict(), py::arg("rtol") = 1e-6, py::arg("atol") = 1e-8, py::arg("period") = 0.0,

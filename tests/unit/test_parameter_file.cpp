@@ -187,8 +187,9 @@ TEST(ParameterFile, TopLevelMistakes) {
                                 {"missing \"parameters\""});
   expect_throw_with<InputError>([] { parse(R"({"ionflux parameter file": 1, "base": "Chen2020", "parameters": [1]})"); },
                                 {"\"parameters\" must be an object"});
+  // a BPX file goes to the BPX reader (solver/bpx.cpp; tests/integration/test_bpx.cpp)
   expect_throw_with<InputError>([] { parse(R"({"Header": {"BPX": 0.4}, "Parameterisation": {}})"); },
-                                {"BPX files are not supported yet"});
+                                {"BPX file '", "missing 'Header' > 'Model'"});
 }
 
 TEST(ParameterFile, UnknownParameterSuggestsClosestNames) {
