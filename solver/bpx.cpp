@@ -59,16 +59,7 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return " (did you mean '" + best + "'?)";
 }
 
-std::string describe(const ojson& j) {
-  switch (j.type()) {
-    case ojson::value_t::null: return "null";
-    case ojson::value_t::boolean: return j.get<bool>() ? "true" : "false";
-    case ojson::value_t::string: return "a string";
-    case ojson::value_t::array: return "an array";
-    case ojson::value_t::object: return "an object";
-    default: return "a number";
-  }
-}
+std::string describe(const ojson& j) { return json_kind(j); }
 
 //! "'Parameterisation' > 'Cell' > 'Electrode area [m2]'"
 std::string path_of(const std::vector<std::string>& parts) {

@@ -12,6 +12,20 @@
 
 namespace ionflux {
 
+//! What a JSON value is, for "expected ..., got <this>" messages: "null", "true",
+//! "false", "a string", "an array", "an object" or "a number".
+inline std::string json_kind(const nlohmann::ordered_json& j) {
+  using ojson = nlohmann::ordered_json;
+  switch (j.type()) {
+    case ojson::value_t::null: return "null";
+    case ojson::value_t::boolean: return j.get<bool>() ? "true" : "false";
+    case ojson::value_t::string: return "a string";
+    case ojson::value_t::array: return "an array";
+    case ojson::value_t::object: return "an object";
+    default: return "a number";
+  }
+}
+
 //! Parse `text`. On a duplicate key or a syntax error calls fail(message), which must
 //! throw (the caller adds where the text came from).
 template <class Fail>

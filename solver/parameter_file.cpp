@@ -32,20 +32,10 @@ const std::vector<std::string> kTopLevelKeys = {kFormatKey, "base", "name", "des
 
 std::vector<const std::vector<Entry>*> builtin_sets() { return {&builtin::chen2020(), &builtin::marquis2019()}; }
 
-//! "Negative electrode OCP [V]" -> "electrode OCP [V]": the kind of a parameter, the same
-//! for both electrodes.
-std::string kind_of(const std::string& name) {
-  for (const char* prefix : {"Negative ", "Positive "}) {
-    const std::string p = prefix;
-    if (name.compare(0, p.size(), p) == 0) return name.substr(p.size());
-  }
-  return name;
-}
-
 struct FunctionInfo {
   std::string name;
   FunctionRef ref;                 //!< with the constants of the set that defines it
-  std::vector<std::string> kinds;  //!< kind_of() of the parameters it serves in the built-in sets
+  std::vector<std::string> kinds;  //!< parameter_kind() of the parameters it serves in the built-in sets
 };
 
 const std::vector<FunctionInfo>& function_table() {
@@ -56,7 +46,7 @@ const std::vector<FunctionInfo>& function_table() {
         if (!e.is_function()) continue;
         auto it = std::find_if(t.begin(), t.end(), [&](const FunctionInfo& f) { return f.name == e.function_name; });
         if (it == t.end()) it = t.insert(t.end(), FunctionInfo{e.function_name, e.function, {}});
-        const std::string k = kind_of(e.name);
+        const std::string k = parameter_kind(e.name);
         if (std::find(it->kinds.begin(), it->kinds.end(), k) == it->kinds.end()) it->kinds.push_back(k);
       }
     return t;
@@ -65,7 +55,7 @@ const std::vector<FunctionInfo>& function_table() {
 }
 
 bool fits(const FunctionInfo& f, const std::string& key) {
-  return std::find(f.kinds.begin(), f.kinds.end(), kind_of(key)) != f.kinds.end();
+  return std::find(f.kinds.begin(), f.kinds.end(), parameter_kind(key)) != f.kinds.end();
 }
 
 std::vector<std::string> functions_for(const std::string& key) {
@@ -137,16 +127,7 @@ class Reader {
   std::string prefix_;
 };
 
-std::string describe(const ojson& j) {
-  switch (j.type()) {
-    case ojson::value_t::null: return "null";
-    case ojson::value_t::boolean: return j.get<bool>() ? "true" : "false";
-    case ojson::value_t::string: return "a string";
-    case ojson::value_t::array: return "an array";
-    case ojson::value_t::object: return "an object";
-    default: return "a number";
-  }
-}
+std::string describe(const ojson& j) { return json_kind(j); }
 
 // ---------------------------------------------------------------------------
 // JSON text -> value, with line/column and duplicate keys

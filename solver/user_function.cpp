@@ -13,14 +13,6 @@ using expr::Var;
 
 constexpr unsigned bit(Var v) { return 1u << static_cast<int>(v); }
 
-std::string kind_of(const std::string& name) {
-  for (const char* prefix : {"Negative ", "Positive "}) {
-    const std::string p = prefix;
-    if (name.compare(0, p.size(), p) == 0) return name.substr(p.size());
-  }
-  return name;
-}
-
 struct KindSignature {
   const char* kind;
   FunctionSignature sig;
@@ -46,8 +38,16 @@ bool per_electrode(const std::string& kind) { return kind.rfind("electrode", 0) 
 
 }  // namespace
 
+std::string parameter_kind(const std::string& name) {
+  for (const char* prefix : {"Negative ", "Positive "}) {
+    const std::string p = prefix;
+    if (name.compare(0, p.size(), p) == 0) return name.substr(p.size());
+  }
+  return name;
+}
+
 bool function_signature(const std::string& parameter, FunctionSignature& out) {
-  const std::string k = kind_of(parameter);
+  const std::string k = parameter_kind(parameter);
   const bool prefixed = k != parameter;
   for (const auto& s : signatures())
     if (k == s.kind && prefixed == per_electrode(k)) {

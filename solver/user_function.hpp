@@ -19,6 +19,10 @@ struct FunctionSignature {
   std::string arguments;         //!< "sto", "c_e, T", ... for messages and docs
 };
 
+//! "Negative electrode OCP [V]" -> "electrode OCP [V]": the kind of a parameter, the same
+//! for both electrodes (names without a "Negative "/"Positive " prefix are their own kind).
+std::string parameter_kind(const std::string& name);
+
 //! The signature of a function parameter by its name ("Negative electrode OCP [V]");
 //! false for a parameter that only takes a number.
 bool function_signature(const std::string& parameter, FunctionSignature& out);

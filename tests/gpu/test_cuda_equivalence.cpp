@@ -11,6 +11,29 @@
 
 using namespace ionflux;
 
+namespace {
+//! Statuses equal, voltages within 1e-7 relative (NaN where the other is NaN); returns
+//! the largest relative difference.
+double compare_voltages(const ChunkData& cpu, const ChunkData& gpu) {
+  EXPECT_EQ(cpu.n, gpu.n);
+  double worst = 0.0;
+  for (std::size_t c = 0; c < cpu.n && c < gpu.n; ++c) {
+    EXPECT_EQ(cpu.status[c], gpu.status[c]) << "cell " << c;
+    for (int k = 0; k < cpu.n_times; ++k) {
+      const std::size_t i = c * cpu.n_times + k;
+      const double a = cpu.voltage[i], b = gpu.voltage[i];
+      if (std::isnan(a) || std::isnan(b)) {
+        EXPECT_EQ(std::isnan(a), std::isnan(b)) << "cell " << c << " output " << k;
+        continue;
+      }
+      worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
+      EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
+    }
+  }
+  return worst;
+}
+}  // namespace
+
 TEST(Gpu, CudaEqualsCpuOnTheSameBatch) {
   if (!cuda_available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_device_description();
   const BatchInputs in = ionflux::testing::equivalence_batch(1e-10, 1e-10);
@@ -80,20 +103,6 @@ TEST(Gpu, CudaEqualsCpuWithTableAndExpressionFunctions) {
   run_batch(in, o, &cpu);
   o.device = Device::cuda;
   run_batch(in, o, &gpu);
-  ASSERT_EQ(cpu.all.n, gpu.all.n);
-  double worst = 0.0;
-  for (std::size_t c = 0; c < cpu.all.n; ++c) {
-    EXPECT_EQ(cpu.all.status[c], gpu.all.status[c]) << "cell " << c;
-    for (int k = 0; k < cpu.all.n_times; ++k) {
-      const std::size_t i = c * cpu.all.n_times + k;
-      const double a = cpu.all.voltage[i], b = gpu.all.voltage[i];
-      if (std::isnan(a) || std::isnan(b)) {
-        EXPECT_EQ(std::isnan(a), std::isnan(b)) << "cell " << c << " output " << k;
-        continue;
-      }
-      worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
-      EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
-    }
-  }
+  const double worst = compare_voltages(cpu.all, gpu.all);
   std::printf("largest relative voltage difference CUDA vs CPU (user functions): %.3e\n", worst);
 }

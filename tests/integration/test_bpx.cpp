@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../pybamm_compare.hpp"
 #include "../test_support.hpp"
 #include "../test_util.hpp"
 #include "solver/bpx.hpp"
@@ -45,46 +46,11 @@ const json& fixture() { return testing::load_fixture("pybamm_bpx_nmc_pouch.json"
 
 json example_json() { return json::parse(read_text(example_path())); }
 
-struct Comparison {
-  double rms = 0.0, max = 0.0, capacity_rel = 0.0;
-  std::size_t points = 0;
-};
+using testing::Comparison;
 
-//! Run `ps` at the fixture's current on the fixture's mesh and compare voltages at the
-//! fixture's times (as tests/integration/test_shipped_sets.cpp does).
-Comparison compare_with(const ParameterSet& ps, const json& fx) {
-  const CellParams p = ps.cell_params(fx["current_A"].get<double>());
-  const std::vector<double> t_ref = testing::to_vec(fx["time_series"]["t [s]"]);
-  const std::vector<double> v_ref = testing::to_vec(fx["time_series"]["Voltage [V]"]);
-  const std::vector<double> q_ref = testing::to_vec(fx["time_series"]["Discharge capacity [A.h]"]);
-  RunOptions o;
-  o.mesh = testing::uniform_mesh(20);
-  o.solver.rtol = 1e-6;
-  o.solver.atol = 1e-8;
-  o.t_eval.assign(t_ref.begin(), t_ref.end() - 1);
-  o.t_end = 1.5 * fx["t_end"].get<double>();
-  const Solution s = simulate(p, o);
-  EXPECT_EQ(s.status, CellStatus::cutoff_lower) << s.message;
-  std::vector<double> dv;
-  for (std::size_t k = 0; k + 1 < t_ref.size(); ++k) {
-    const int j = testing::find_time(s.time, t_ref[k]);
-    if (j < 0 || j + 1 == static_cast<int>(s.time.size())) continue;  // after our cut-off
-    dv.push_back(s.voltage[j] - v_ref[k]);
-  }
-  EXPECT_GE(dv.size() + 2, t_ref.size()) << "ionflux stopped early";
-  Comparison c;
-  c.points = dv.size();
-  c.rms = testing::rms(dv);
-  c.max = testing::max_abs(dv);
-  c.capacity_rel = s.discharge_capacity / q_ref.back() - 1.0;
-  return c;
-}
+Comparison compare_with(const ParameterSet& ps, const json& fx) { return testing::compare_discharge(ps, fx); }
 
-void report(const std::string& label, const Comparison& c) {
-  std::cout << "  [" << label << "] " << c.points << " points: voltage RMS " << testing::sci(c.rms * 1e3)
-            << " mV (bound 1), max " << testing::sci(c.max * 1e3) << " mV; capacity rel "
-            << testing::sci(c.capacity_rel) << " (bound 2e-3)\n";
-}
+void report(const std::string& label, const Comparison& c) { testing::report(label, c, 1e-3); }
 
 // ---- against PyBaMM ------------------------------------------------------------------
 

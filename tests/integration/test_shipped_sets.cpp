@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../pybamm_compare.hpp"
 #include "../test_support.hpp"
 #include "solver/parameter_file.hpp"
 #include "solver/user_function.hpp"
@@ -21,53 +22,13 @@
 namespace ionflux {
 namespace {
 
-struct Comparison {
-  double rms = 0.0, max = 0.0, capacity_rel = 0.0;
-  std::size_t points = 0;
-};
-
-//! Run `ps` at the fixture's current on the fixture's mesh and compare.
-Comparison compare_with_fixture(const ParameterSet& ps, const testing::json& fx) {
-  CellParams p = ps.cell_params(fx["current_A"].get<double>());
-  if (fx.contains("initial_soc"))  // the set's own initial state is not charged (Mohtat2020)
-    apply_initial_soc(p, fx["initial_soc"].get<double>(), ps.get("Open-circuit voltage at 0% SOC [V]"),
-                      ps.get("Open-circuit voltage at 100% SOC [V]"));
-  const std::vector<double> t_ref = testing::to_vec(fx["time_series"]["t [s]"]);
-  const std::vector<double> v_ref = testing::to_vec(fx["time_series"]["Voltage [V]"]);
-  const std::vector<double> q_ref = testing::to_vec(fx["time_series"]["Discharge capacity [A.h]"]);
-  RunOptions o;
-  o.mesh = testing::uniform_mesh(20);
-  o.solver.rtol = 1e-6;
-  o.solver.atol = 1e-8;
-  o.t_eval.assign(t_ref.begin(), t_ref.end() - 1);
-  o.t_end = 1.5 * fx["t_end"].get<double>();
-  const Solution s = simulate(p, o);
-  EXPECT_EQ(s.status, CellStatus::cutoff_lower) << s.message;
-  std::vector<double> dv;
-  for (std::size_t k = 0; k + 1 < t_ref.size(); ++k) {
-    const int j = testing::find_time(s.time, t_ref[k]);
-    if (j < 0 || j + 1 == static_cast<int>(s.time.size())) continue;  // after our cut-off
-    dv.push_back(s.voltage[j] - v_ref[k]);
-  }
-  EXPECT_GE(dv.size() + 2, t_ref.size()) << "ionflux stopped early";
-  Comparison c;
-  c.points = dv.size();
-  c.rms = testing::rms(dv);
-  c.max = testing::max_abs(dv);
-  c.capacity_rel = s.discharge_capacity / q_ref.back() - 1.0;
-  return c;
-}
+using testing::Comparison;
+using testing::report;
 
 bool has_table(const ParameterSet& ps) {
   for (const auto& n : ps.names())
     if (ps.entry(n).user && ps.entry(n).user->has_table()) return true;
   return false;
-}
-
-void report(const std::string& label, const Comparison& c, double bound) {
-  std::cout << "  [" << label << "] " << c.points << " points: voltage RMS " << testing::sci(c.rms * 1e3)
-            << " mV (bound " << bound * 1e3 << "), max " << testing::sci(c.max * 1e3) << " mV; capacity rel "
-            << testing::sci(c.capacity_rel) << "\n";
 }
 
 // ---- every shipped set beyond the two compiled ones (those have their own tests) ----
@@ -80,7 +41,7 @@ TEST(ShippedSets, EverySetMatchesPyBaMMAt1C) {
     const ParameterSet ps = ParameterSet::load(name);
     const testing::json& fx = testing::load_fixture("pybamm_set_" + name + ".json");
     ASSERT_EQ(fx["termination"].get<std::string>(), "event: Minimum voltage [V]");
-    const Comparison c = compare_with_fixture(ps, fx);
+    const Comparison c = testing::compare_discharge(ps, fx);
     const double bound = has_table(ps) ? 1e-3 : 0.5e-3;
     report(name, c, bound);
     EXPECT_LE(c.rms, bound);
@@ -136,7 +97,7 @@ class LgM50Tables : public ::testing::TestWithParam<std::string> {};
 TEST_P(LgM50Tables, MatchesPyBaMMWithTheSameInterpolants) {
   const ParameterSet ps = lgm50_tables(GetParam());
   ASSERT_TRUE(has_table(ps));
-  const Comparison c = compare_with_fixture(ps, testing::load_fixture("pybamm_set_Chen2020_LGM50_tables_" + GetParam() + ".json"));
+  const Comparison c = testing::compare_discharge(ps, testing::load_fixture("pybamm_set_Chen2020_LGM50_tables_" + GetParam() + ".json"));
   report("Chen2020 + LG M50 tables, " + GetParam(), c, 1e-3);
   EXPECT_LE(c.rms, 1e-3);
   EXPECT_LE(std::fabs(c.capacity_rel), 2e-3);
