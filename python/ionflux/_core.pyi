@@ -34,6 +34,9 @@ def load_bpx(path: str) -> "ParameterSet":
 def check_parameter_range(name: str, value: float) -> None:
     """Raise ValueError if `value` is outside the named parameter's physical range."""
 
+def function_parameters() -> List[str]:
+    """Names of the parameters that may be functions (expressions, tables)."""
+
 class ParameterSet:
     """A parameter set (built-in name or file), keyed by PyBaMM names."""
 
@@ -53,6 +56,15 @@ class ParameterSet:
     def validate(self) -> None:
         """Checks that involve several parameters; ValueError on failure."""
     def copy(self) -> "ParameterSet": ...
+    def set_expression(self, key: str, text: str) -> None:
+        """Make a function parameter an expression (ValueError with the position on a bad one)."""
+    def set_table(self, key: str, x: Sequence[float], y: Sequence[float], interpolator: str = "pchip",
+                  expression: str = "") -> None:
+        """Make a function parameter a table ("linear", "pchip" or "cubic"), optionally inside an expression."""
+    def user_function(self, key: str) -> Optional[Dict[str, Any]]:
+        """{"expression", and for a table "x", "y", "interpolator"}, or None for a number or a built-in."""
+    def to_json(self) -> str:
+        """The whole set as an ionflux parameter file."""
 
 def simulate(
     params: ParameterSet,

@@ -95,6 +95,10 @@ class ParameterFunction:
         return hash(("ParameterFunction", self.name, self.expression))
 
 
+#: The parameters that may be functions (expressions, tables).
+_FUNCTION_PARAMETERS = frozenset(_core.function_parameters())
+
+
 def _function_of(core: _CoreSet, key: str) -> ParameterFunction:
     u = core.user_function(key)
     if u is None:
@@ -114,8 +118,8 @@ def _as_number(key: str, value: Any) -> float:
             except (TypeError, ValueError):
                 pass
     raise TypeError(
-        f"'{key}' must be set to a number, an expression string, a table {{'x': [...], 'y': [...]}} or a "
-        f"ParameterFunction, got {type(value).__name__} {value!r}"
+        f"'{key}' must be set to a number (or, for a function parameter, an expression string, a table "
+        f"{{'x': [...], 'y': [...]}} or a ParameterFunction), got {type(value).__name__} {value!r}"
     )
 
 
@@ -307,6 +311,8 @@ class ParameterSet(MutableMapping):
         if isinstance(value, ParameterFunction) and value.is_user_function:
             value = {"x": value.x, "y": value.y, "interpolator": value.interpolator,
                      "expression": value.expression} if value.x is not None else value.expression
+        if isinstance(value, (str, Mapping)) and key not in _FUNCTION_PARAMETERS:
+            _as_number(key, value)  # raises TypeError: this parameter takes a number
         if isinstance(value, ParameterFunction):
             self._restore_function(key, value)
         elif isinstance(value, str):

@@ -242,6 +242,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("cuda_available", &cuda_available, "True when a CUDA device is usable now.");
   m.def("devices", &devices, "The devices a sweep can run on.");
   m.def("builtin_sets", &ParameterSet::builtin_names, "Names of the built-in parameter sets.");
+  m.def("function_parameters", &function_parameter_names,
+        "Names of the parameters that may be functions (expressions, tables).");
 
   py::class_<ParameterSet>(m, "ParameterSet")
       .def(py::init(&ParameterSet::load), py::arg("name_or_file"))
@@ -283,10 +285,7 @@ PYBIND11_MODULE(_core, m) {
              return std::move(d);
            },
            py::arg("key"))
-      .def("to_json", [](const ParameterSet& ps) { return to_json(ps); })
-      .def_static("from_json", [](const std::string& text, const std::string& source) {
-        return parse_parameter_file(text, source);
-      }, py::arg("text"), py::arg("source") = "parameters");
+      .def("to_json", [](const ParameterSet& ps) { return to_json(ps); });
 
   m.def("load_bpx", &load_bpx, py::arg("path"),
         "A BPX file (0.x or 1.x) as a parameter set, mapped as PyBaMM's create_from_bpx.");
