@@ -91,11 +91,15 @@ IONFLUX_HD inline Shell shell(double radius, int nr, int k) {
 }
 
 //! Radial flux N = -D dc/dr at the interior edge between shells k and k+1 [mol/m2/s].
+//! From the diffusivities at the two shells (each evaluated once per shell by callers
+//! that walk the shells, and carried to the next face).
+template <class T>
+IONFLUX_HD T particle_face_flux(const T& d_k, const T& d_k1, double dr, const T& ck, const T& ck1) {
+  return -harmonic_face(d_k, d_k1, dr, dr) * (ck1 - ck) / dr;
+}
 template <class T>
 IONFLUX_HD T particle_face(const ElectrodeParams& e, double dr, const T& ck, const T& ck1, double temp) {
-  const T dl = fn::particle_diffusivity(e, ck, temp);
-  const T dr_ = fn::particle_diffusivity(e, ck1, temp);
-  return -harmonic_face(dl, dr_, dr, dr) * (ck1 - ck) / dr;
+  return particle_face_flux(fn::particle_diffusivity(e, ck, temp), fn::particle_diffusivity(e, ck1, temp), dr, ck, ck1);
 }
 
 //! Terminal voltage: phi_s,p extrapolated linearly to x = L from the last two nodes.
@@ -190,12 +194,21 @@ IONFLUX_HD inline void particle_residual(const Layout& l, const ElectrodeParams&
   }
   for (int i = first; i < last; ++i) {
     double g_in = 0.0;
+    double c_k = y[l.cs_index(i, 0)];
+    double d_k = fn::particle_diffusivity(e, c_k, temp);  // D at shell k, carried to the next face
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
       const int ik = l.cs_index(i, k);
-      const double g_out = (k + 1 < nr) ? k1 * k1 * particle_face(e, dr, static_cast<double>(y[ik]),
-                                                                  static_cast<double>(y[l.cs_index(i, k + 1)]), temp)
-                                        : k1 * k1 * y[l.j_index(i)] / constants::F;
+      double g_out;
+      if (k + 1 < nr) {
+        const double c_k1 = y[l.cs_index(i, k + 1)];
+        const double d_k1 = fn::particle_diffusivity(e, c_k1, temp);
+        g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
+        c_k = c_k1;
+        d_k = d_k1;
+      } else {
+        g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
+      }
       f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
       g_in = g_out;
     }

@@ -140,6 +140,9 @@ IONFLUX_HD inline void assemble_block(const CellParams& p, const Layout& l, cons
       jac[l.part_index(kDiag, src, k)] = ic ? 1.0 : cj;
     }
     if (!ic) {
+      // concentration-dependent D: D and dD/dc at each shell once, carried to the next face
+      using D1 = Dual<1>;
+      D1 dk_ad = const_d ? D1(0.0) : fn::particle_diffusivity(e, D1::variable(y[l.cs_index(i, 0)], 0), temp);
       for (int k = 0; k + 1 < nr; ++k) {
         const Shell s0 = shell(e.particle_radius, nr, k), s1 = shell(e.particle_radius, nr, k + 1);
         double dn0, dn1;  // dN/dc_k, dN/dc_{k+1}
@@ -149,9 +152,14 @@ IONFLUX_HD inline void assemble_block(const CellParams& p, const Layout& l, cons
           dn0 = dk / dr;
           dn1 = -dk / dr;
         } else {
-          const D2 nf = particle_face(e, dr, D2::variable(ck, 0), D2::variable(ck1, 1), temp);
+          const D1 dk1_ad = fn::particle_diffusivity(e, D1::variable(ck1, 0), temp);
+          D2 d_left(dk_ad.v), d_right(dk1_ad.v);  // as D2: direction 0 is c_k, direction 1 is c_{k+1}
+          d_left.d[0] = dk_ad.d[0];
+          d_right.d[1] = dk1_ad.d[0];
+          const D2 nf = particle_face_flux(d_left, d_right, dr, D2::variable(ck, 0), D2::variable(ck1, 1));
           dn0 = nf.d[0];
           dn1 = nf.d[1];
+          dk_ad = dk1_ad;
         }
         jac[l.part_index(kDiag, src, k)] += s0.r2_out / s0.vol * dn0;
         jac[l.part_index(kSup, src, k)] += s0.r2_out / s0.vol * dn1;
