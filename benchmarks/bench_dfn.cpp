@@ -1,11 +1,14 @@
-// Single-cell DFN benchmark: Chen2020, 1C constant-current discharge to the 2.5 V
-// cut-off, PyBaMM's default mesh (20/20/20, 20/20), rtol 1e-6, atol 1e-8 (with
+// Single-cell DFN benchmark: Chen2020 (or --set NAME, any shipped set), 1C
+// constant-current discharge to the lower voltage cut-off, PyBaMM's default mesh (20/20/20, 20/20), rtol 1e-6, atol 1e-8 (with
 // PyBaMM's variable scalings, so the tolerances mean the same in both codes).
 // Times >= 20 solves on one core and, in the same run, PyBaMM's IDAKLU solve of the
 // same case through benchmarks/pybamm_dfn.py when pybamm is importable. Prints both
 // medians and the ratio, plus steps, Newton iterations and Jacobian factorisations.
 //
-//   build/benchmarks/bench_dfn [--repeats N] [--c-rate X] [--rtol R] [--atol A] [--no-pybamm]
+//   build/benchmarks/bench_dfn [--set NAME] [--soc S] [--repeats N] [--c-rate X] [--rtol R] [--atol A]
+//                              [--no-pybamm]
+// --soc starts both codes from that state of charge (PyBaMM's set_initial_state), for
+// sets whose own initial state is not charged (Mohtat2020).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,7 +28,8 @@ using bench::median;
 
 int main(int argc, char** argv) {
   int repeats = 20;
-  double c_rate = 1.0, rtol = 1e-6, atol = 1e-8;
+  double c_rate = 1.0, rtol = 1e-6, atol = 1e-8, soc = -1.0;
+  std::string set = "Chen2020";
   bool run_pybamm = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -37,20 +41,25 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--repeats") repeats = std::atoi(next());
+    else if (a == "--set") set = next();
+    else if (a == "--soc") soc = std::atof(next());
     else if (a == "--c-rate") c_rate = std::atof(next());
     else if (a == "--rtol") rtol = std::atof(next());
     else if (a == "--atol") atol = std::atof(next());
     else if (a == "--no-pybamm") run_pybamm = false;
     else {
-      std::fprintf(stderr, "usage: bench_dfn [--repeats N] [--c-rate X] [--rtol R] [--atol A] [--no-pybamm]\n");
+      std::fprintf(stderr, "usage: bench_dfn [--set NAME] [--soc S] [--repeats N] [--c-rate X] [--rtol R] [--atol A] "
+                           "[--no-pybamm]\n");
       return 2;
     }
   }
   if (repeats < 1) repeats = 1;
 
-  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const ParameterSet ps = ParameterSet::load(set);
   const double q = ps.get("Nominal cell capacity [A.h]");
-  const CellParams cell = ps.cell_params(c_rate * q);
+  CellParams cell = ps.cell_params(c_rate * q);
+  if (soc >= 0.0)
+    apply_initial_soc(cell, soc, ps.get("Open-circuit voltage at 0% SOC [V]"), ps.get("Open-circuit voltage at 100% SOC [V]"));
   RunOptions opt;
   opt.solver.rtol = rtol;
   opt.solver.atol = atol;
@@ -65,8 +74,8 @@ int main(int argc, char** argv) {
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   const double med = median(ms), mn = *std::min_element(ms.begin(), ms.end());
-  std::printf("Case: DFN Chen2020 %gC discharge to 2.5 V, mesh 20/20/20 r 20/20 (%d unknowns), rtol %g atol %g\n",
-              c_rate, sol.layout.n_state, rtol, atol);
+  std::printf("Case: DFN %s %gC discharge to %g V, mesh 20/20/20 r 20/20 (%d unknowns), rtol %g atol %g\n",
+              set.c_str(), c_rate, cell.v_min, sol.layout.n_state, rtol, atol);
   std::printf("ionflux (CPU, 1 core): median %.3f ms, min %.3f ms over %d solves; end %.3f s at %.6f V (%s)\n", med,
               mn, repeats, sol.end_time, sol.voltage.back(), cell_status_name(sol.status));
   std::printf("  per solve: %d steps, %d Newton iterations, %d Jacobian factorisations, %d residual evaluations, "
@@ -76,8 +85,9 @@ int main(int argc, char** argv) {
 
   if (run_pybamm && bench::pybamm_available()) {
     char cmd[512];
-    std::snprintf(cmd, sizeof cmd, "python3 %s/pybamm_dfn.py --json --repeats %d --c-rate %g --rtol %g --atol %g",
-                  IONFLUX_BENCH_DIR, repeats, c_rate, rtol, atol);
+    std::snprintf(cmd, sizeof cmd,
+                  "python3 %s/pybamm_dfn.py --json --set %s --soc %g --repeats %d --c-rate %g --rtol %g --atol %g",
+                  IONFLUX_BENCH_DIR, set.c_str(), soc, repeats, c_rate, rtol, atol);
     const std::string out = bench::run_capture(cmd);
     const double pb_med = json_number(out, "median_ms"), pb_min = json_number(out, "min_ms");
     if (std::isfinite(pb_med) && std::isfinite(pb_min)) {

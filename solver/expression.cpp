@@ -43,6 +43,23 @@ class Compiler {
     return prog_;
   }
 
+  //! `p` with variable v replaced by `value`, re-emitted so that everything that
+  //! becomes constant folds.
+  expr::Program replay(const expr::Program& p, Var v, double value) {
+    for (int i = 0; i < p.n_ops; ++i) {
+      const Op op = static_cast<Op>(p.op[i]);
+      if (op == Op::constant) {
+        emit_constant(p.constants[p.arg[i]], 0);
+      } else if (op == Op::variable && p.arg[i] == static_cast<int>(v)) {
+        emit_constant(value, 0);
+      } else {
+        if (op == Op::variable) prog_.uses |= 1u << p.arg[i];
+        emit(op, p.arg[i], 0);
+      }
+    }
+    return prog_;
+  }
+
  private:
   [[noreturn]] void fail(const std::string& what, std::size_t at) const {
     throw ExpressionError("expression \"" + text_ + "\": " + what + " at position " + std::to_string(at + 1) +
@@ -85,6 +102,64 @@ class Compiler {
       default:
         break;
     }
+    fold_constants(at);
+  }
+
+  // ---- constant folding: an operation whose operands are all numbers becomes the
+  // number it gives, computed by the evaluator itself (so exactly the value the
+  // unfolded program would compute), e.g. exp(3.03e4 / (8.314 * 296)) costs nothing.
+  static int arity(Op op) {
+    switch (op) {
+      case Op::neg: case Op::exp: case Op::log: case Op::sqrt: case Op::tanh: case Op::cosh: case Op::sinh:
+      case Op::abs:
+        return 1;
+      case Op::add: case Op::sub: case Op::mul: case Op::div: case Op::pow: case Op::min: case Op::max:
+        return 2;
+      default:
+        return 0;  // constants, variables, table lookups, regularised powers
+    }
+  }
+  void fold_constants(std::size_t at) {
+    const int n = prog_.n_ops;
+    const Op op = static_cast<Op>(prog_.op[n - 1]);
+    const int a = arity(op);
+    if (a == 0 || n < a + 1) return;
+    for (int k = 0; k < a; ++k)
+      if (static_cast<Op>(prog_.op[n - 2 - k]) != Op::constant) return;
+    expr::Program one;
+    for (int k = 0; k < a; ++k) {
+      one.constants[k] = prog_.constants[prog_.arg[n - 1 - a + k]];
+      one.op[k] = static_cast<unsigned char>(Op::constant);
+      one.arg[k] = static_cast<unsigned char>(k);
+    }
+    one.n_constants = a;
+    one.op[a] = static_cast<unsigned char>(op);
+    one.n_ops = a + 1;
+    const double no_vars[expr::kSlots] = {};
+    const double value = expr::evaluate(one, no_vars);
+    prog_.n_ops -= a + 1;
+    depth_ -= 1;  // the operands and the operation together left one value
+    drop_unused_constants();
+    emit_constant(value, at);
+  }
+  //! Remove constants no operation refers to any more (after a fold), renumbering.
+  void drop_unused_constants() {
+    int map[expr::kMaxConstants];
+    for (int k = 0; k < prog_.n_constants; ++k) map[k] = -1;
+    int used = 0;
+    double kept[expr::kMaxConstants];
+    for (int i = 0; i < prog_.n_ops; ++i) {
+      if (static_cast<Op>(prog_.op[i]) != Op::constant) continue;
+      const int k = prog_.arg[i];
+      if (map[k] < 0) {
+        map[k] = used;
+        kept[used++] = prog_.constants[k];
+      }
+      prog_.arg[i] = static_cast<unsigned char>(map[k]);
+    }
+    for (int k = 0; k < used; ++k) prog_.constants[k] = kept[k];
+    for (int k = used; k < prog_.n_constants; ++k) prog_.constants[k] = 0.0;
+    prog_.n_constants = used;
   }
   void emit_constant(double v, std::size_t at) {
     int k = 0;
@@ -291,6 +366,15 @@ const char* variable_name(expr::Var v) { return kVariableNames[static_cast<int>(
 
 expr::Program compile_expression(const std::string& text, unsigned allowed, const CompileOptions& options) {
   return Compiler(text, allowed, options).run();
+}
+
+expr::Program specialize(const expr::Program& program, expr::Var v, double value) {
+  const std::string none;
+  try {
+    return Compiler(none, kAllVariables, CompileOptions{}).replay(program, v, value);
+  } catch (const ExpressionError&) {
+    return program;  // a limit reached (one more distinct number): keep the general program
+  }
 }
 
 double evaluate_expression(const expr::Program& p, double sto, double c_e, double c_s_surf, double c_s_max,

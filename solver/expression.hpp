@@ -52,6 +52,13 @@ struct CompileOptions {
 expr::Program compile_expression(const std::string& text, unsigned allowed = kAllVariables,
                                  const CompileOptions& options = {});
 
+//! The program with variable `v` fixed at `value`: every operation that then has only
+//! numbers as operands is computed once here (by the evaluator itself, so the result
+//! is bit-for-bit what the general program gives at that value in double evaluation). Used for the cell
+//! temperature of isothermal cells: Arrhenius factors and other functions of T alone
+//! are then constants.
+expr::Program specialize(const expr::Program& program, expr::Var v, double value);
+
 //! Convenience for hosts and tests: evaluate with the given argument values.
 double evaluate_expression(const expr::Program& p, double sto, double c_e, double c_s_surf, double c_s_max,
                            double temperature);

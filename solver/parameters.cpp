@@ -234,8 +234,16 @@ void ParameterSet::validate() const {
 }
 
 namespace {
-FunctionRef function_of(const ParameterSet& ps, const std::string& key) {
+//! The kernel's reference to parameter `key`'s function; user functions specialised to
+//! the cell temperature `temperature` (functions of T alone fold to numbers), or the
+//! general records for a NaN temperature.
+FunctionRef function_of(const ParameterSet& ps, const std::string& key, double temperature) {
   const Entry& e = ps.entry(key);
+  if (e.user) {
+    FunctionRef f = e.function;
+    if (!std::isnan(temperature)) f.user = &e.user->at_temperature(temperature);
+    return f;
+  }
   if (e.is_function()) return e.function;
   FunctionRef f;
   f.p[0] = e.value;
@@ -254,15 +262,27 @@ ElectrodeParams electrode(const ParameterSet& ps, const std::string& D) {
   e.conductivity = ps.get(D + " electrode conductivity [S.m-1]");
   e.c_max = ps.get("Maximum concentration in " + d + " electrode [mol.m-3]");
   e.c_init = ps.get("Initial concentration in " + d + " electrode [mol.m-3]");
-  e.ocp = function_of(ps, D + " electrode OCP [V]");
-  e.entropic = function_of(ps, D + " electrode OCP entropic change [V.K-1]");
-  e.exchange = function_of(ps, D + " electrode exchange-current density [A.m-2]");
-  e.diffusivity = function_of(ps, D + " particle diffusivity [m2.s-1]");
-  if (e.ocp.id == FunctionId::constant)
+  if (!ps.entry(D + " electrode OCP [V]").is_function())
     throw InvalidParameter("'" + D + " electrode OCP [V]' must be a function of stoichiometry, not a constant");
   return e;
 }
+
 }  // namespace
+
+void assign_functions(CellParams& c, const ParameterSet& ps, double temperature) {
+  for (const char* side : {"Negative", "Positive"}) {
+    const std::string D = side;
+    ElectrodeParams& e = D == "Negative" ? c.neg : c.pos;
+    e.ocp = function_of(ps, D + " electrode OCP [V]", temperature);
+    e.entropic = function_of(ps, D + " electrode OCP entropic change [V.K-1]", temperature);
+    e.exchange = function_of(ps, D + " electrode exchange-current density [A.m-2]", temperature);
+    e.diffusivity = function_of(ps, D + " particle diffusivity [m2.s-1]", temperature);
+  }
+  c.electrolyte_diffusivity = function_of(ps, "Electrolyte diffusivity [m2.s-1]", temperature);
+  c.electrolyte_conductivity = function_of(ps, "Electrolyte conductivity [S.m-1]", temperature);
+  c.transference = function_of(ps, "Cation transference number", temperature);
+  c.thermodynamic_factor = function_of(ps, "Thermodynamic factor", temperature);
+}
 
 CellParams ParameterSet::cell_params(double current) const {
   validate();
@@ -275,11 +295,10 @@ CellParams ParameterSet::cell_params(double current) const {
   c.area = get("Electrode height [m]") * get("Electrode width [m]") *
            get("Number of electrodes connected in parallel to make a cell");
   c.c_e_init = get("Initial concentration in electrolyte [mol.m-3]");
-  c.electrolyte_diffusivity = function_of(*this, "Electrolyte diffusivity [m2.s-1]");
-  c.electrolyte_conductivity = function_of(*this, "Electrolyte conductivity [S.m-1]");
-  c.transference = function_of(*this, "Cation transference number");
-  c.thermodynamic_factor = function_of(*this, "Thermodynamic factor");
   c.temperature = get("Ambient temperature [K]");
+  // Isothermal cells see only the ambient temperature: user functions are specialised
+  // to it (enable_lumped_thermal points them back to the general records).
+  assign_functions(c, *this, c.temperature);
   c.t_ref = get("Reference temperature [K]");
   c.current = current;
   c.v_min = get("Lower voltage cut-off [V]");
@@ -308,6 +327,9 @@ void enable_lumped_thermal(CellParams& c, const ParameterSet& ps) {
   check_parameter_range("Cell volume [m3]", volume);
   c.thermal = 1;
   c.t_init = ps.get("Initial temperature [K]");
+  // T varies: the general user-function records (cell_params specialised them to the
+  // ambient temperature)
+  assign_functions(c, ps, std::nan(""));
   c.rho_cp = rc / (l_ccn + l_n + l_s + l_p + l_ccp);
   c.cooling = ps.get("Total heat transfer coefficient [W.m-2.K-1]") * ps.get("Cell cooling surface area [m2]") / volume;
   c.stack_per_volume = c.area / volume;

@@ -54,6 +54,11 @@ Entry user_function_entry(const std::string& key, std::shared_ptr<const UserFunc
 //! InvalidParameter ("'NAME' must be ..., got V").
 void check_parameter_range(const std::string& name, double value);
 
+//! Point the cell's parameter functions at the set's functions; user functions are
+//! specialised to `temperature` [K] (functions of T alone folded to numbers), or, for a
+//! NaN temperature, the general records (cells whose temperature varies).
+void assign_functions(CellParams& cell, const ParameterSet& params, double temperature);
+
 //! Switch a cell to PyBaMM's lumped thermal model ("thermal": "lumped"): one cell
 //! temperature, starting at "Initial temperature [K]", heated by the ohmic, reaction
 //! and reversible heat of the stack and the current collectors, cooled to "Ambient

@@ -147,6 +147,21 @@ std::shared_ptr<const UserFunctionSource> UserFunctionSource::table(const std::s
   return s;
 }
 
+const UserFunction& UserFunctionSource::at_temperature(double temperature) const {
+  if (!(fn_.program.uses & bit(Var::T))) return fn_;
+  std::lock_guard<std::mutex> lock(specialised_mutex_);
+  // A sweep over many temperatures would make one record per cell (each copied to the
+  // device): past kMaxSpecialisations distinct temperatures, the general record.
+  constexpr std::size_t kMaxSpecialisations = 64;
+  if (!specialised_.count(temperature) && specialised_.size() >= kMaxSpecialisations) return fn_;
+  auto& slot = specialised_[temperature];
+  if (!slot) {
+    slot = std::make_unique<UserFunction>(fn_);
+    slot->program = specialize(fn_.program, Var::T, temperature);
+  }
+  return *slot;
+}
+
 std::string UserFunctionSource::describe() const {
   if (!has_table()) return "expression: " + expression_;
   std::string r = "table (" + interpolator_ + ", " + std::to_string(x_.size()) + " points)";

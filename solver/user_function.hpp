@@ -3,7 +3,9 @@
 // evaluate (kernels/model/user_function.hpp), and describing it for export.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,13 @@ class UserFunctionSource {
                                                          const std::string& expression = "");
 
   const UserFunction& kernel() const { return fn_; }
+  //! The record specialised to a fixed temperature (isothermal cells): functions of T
+  //! alone folded to numbers, the same values as kernel() at that T (bit for bit in
+  //! double evaluation; forward-mode derivatives may differ in the last bit, as the
+  //! Dual division multiplies by the inverse).
+  //! Made once per distinct temperature (up to 64; beyond, the general record) and kept
+  //! as long as this source.
+  const UserFunction& at_temperature(double temperature) const;
   bool has_table() const { return !x_.empty(); }
   const std::string& expression_text() const { return expression_; }  //!< empty: a plain table
   const std::string& interpolator() const { return interpolator_; }
@@ -62,6 +71,8 @@ class UserFunctionSource {
  private:
   UserFunctionSource() = default;
   UserFunction fn_;
+  mutable std::mutex specialised_mutex_;
+  mutable std::map<double, std::unique_ptr<UserFunction>> specialised_;
   std::string expression_, interpolator_;
   std::vector<double> x_, y_, data_;  // data_: x, y, node slopes (the kernel's table)
 };

@@ -71,7 +71,9 @@ TEST(UserFunctions, ExchangeCurrentPowersAreRegularisedLikePyBaMM) {
   // at c_e = 0 and at the stoichiometry limits where an unregularised sqrt would not.
   const ParameterSet builtin = ParameterSet::load("Chen2020");
   const ParameterSet expr = parse_parameter_file(kChenAsExpressions, "chen_expr.json");
-  const CellParams a = builtin.cell_params(5.0), b = expr.cell_params(5.0);
+  const CellParams a = builtin.cell_params(5.0);
+  CellParams b = expr.cell_params(5.0);
+  assign_functions(b, expr, std::nan(""));  // the general records: valid at any T
   for (double ce : {0.0, 1e-3, 1.0, 1000.0, 2500.0})
     for (double sto : {0.0, 1e-7, 1e-3, 0.5, 1.0 - 1e-7, 1.0})
       for (double t : {273.15, 298.15}) {
@@ -90,6 +92,37 @@ TEST(UserFunctions, ExchangeCurrentPowersAreRegularisedLikePyBaMM) {
           EXPECT_NEAR(db.d[k], da.d[k], 1e-9 * (std::fabs(da.d[k]) + scale[k]) + 1e-300) << ce << " " << sto;
         }
       }
+}
+
+TEST(UserFunctions, IsothermalCellsGetFunctionsSpecialisedToTheirTemperature) {
+  // An isothermal cell's user functions have the functions of T alone folded to numbers
+  // (one exp fewer per call for an Arrhenius factor); at that temperature the values are
+  // the general program's, bit for bit (double evaluation).
+  const ParameterSet ps = parse_parameter_file(kChenAsExpressions, "chen_expr.json");
+  const CellParams iso = ps.cell_params(5.0);
+  CellParams general = iso;
+  assign_functions(general, ps, std::nan(""));
+  const UserFunction& s = *iso.neg.exchange.user;
+  const UserFunction& g = *general.neg.exchange.user;
+  EXPECT_NE(&s, &g);
+  EXPECT_LT(s.program.n_ops, g.program.n_ops);
+  EXPECT_EQ(s.program.uses & (1u << static_cast<int>(expr::Var::T)), 0u);
+  for (double ce : {1.0, 1000.0})
+    for (double sto : {0.01, 0.5, 0.99}) {
+      const double cs = sto * iso.neg.c_max;
+      EXPECT_EQ(fn::exchange_current(iso.neg, ce, cs, iso.temperature, iso.c_e_init),
+                fn::exchange_current(general.neg, ce, cs, iso.temperature, iso.c_e_init));
+    }
+  // the same specialised record for every cell at this temperature; another one at another
+  ParameterSet warm = ps;
+  warm.set("Ambient temperature [K]", 318.15);
+  EXPECT_EQ(ps.cell_params(2.0).neg.exchange.user, iso.neg.exchange.user);
+  EXPECT_NE(warm.cell_params(5.0).neg.exchange.user, iso.neg.exchange.user);
+  // the lumped thermal model (T varies) uses the general records
+  CellParams thermal = ps.cell_params(5.0);
+  enable_lumped_thermal(thermal, ps);
+  EXPECT_EQ(thermal.neg.exchange.user, general.neg.exchange.user);
+  EXPECT_EQ(thermal.electrolyte_conductivity.user, general.electrolyte_conductivity.user);
 }
 
 TEST(UserFunctions, TablesAndExpressionsSurviveExportAndReload) {
