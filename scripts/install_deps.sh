@@ -14,3 +14,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
+# A comma-decimal locale for the test that checks number parsing ignores LC_NUMERIC
+# (skipped where none can be made; best effort, never fatal).
+if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$' && [ -d /usr/share/i18n/locales ] && command -v localedef >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then localedef -i de_DE -f UTF-8 de_DE.UTF-8 >/dev/null 2>&1 || true; fi
+fi

@@ -61,7 +61,8 @@ struct ChunkJob {
 void run_chunk(const ChunkJob& job);
 
 //! Evaluate a compiled expression on the device at n points; `vars` holds n rows of
-//! expr::Var::count arguments, `out` n values (host arrays). For CPU/GPU equivalence
+//! expr::Var::count arguments (regularised powers use a c_e scale of 1), `out` n values
+//! (host arrays). For CPU/GPU equivalence
 //! checks of user functions. Throws RuntimeError on any CUDA error.
 void evaluate_expression(const expr::Program& program, const double* vars, std::size_t n, double* out);
 

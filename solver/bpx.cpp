@@ -314,7 +314,7 @@ int major_version(const Reader& rd, const ojson& header) {
   if (it == header.end()) rd.input("missing 'Header' > 'BPX' (the BPX format version)");
   if (it->is_number()) {
     const double v = it->get<double>();
-    if (!(v >= 0.0) || !std::isfinite(v)) rd.input("invalid BPX version " + it->dump());
+    if (!(v >= 0.0 && v < 1000.0)) rd.input("invalid BPX version " + it->dump());
     return static_cast<int>(v);
   }
   if (it->is_string()) {

@@ -283,7 +283,7 @@ class Compiler {
     }
     const std::string literal = text_.substr(at, i - at);
     pos_ = i;
-    emit_constant(std::strtod(literal.c_str(), nullptr), at);
+    emit_constant(parse_decimal(literal), at);
   }
   void parse_name() {
     const std::size_t at = pos_;

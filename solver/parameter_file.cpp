@@ -349,6 +349,7 @@ ParameterSet parse_parameter_file(const std::string& text, const std::string& so
 
   ParameterSet ps = ParameterSet::from_entries(top.contains("name") ? top.at("name").get<std::string>() : source,
                                                std::move(entries));
+  if (top.contains("description")) ps.set_description(top.at("description").get<std::string>());
   rd.named([&] { (void)ps.cell_params(1.0); });  // cross-parameter checks (validate) and functions
   return ps;
 }
@@ -367,6 +368,7 @@ std::string to_json(const ParameterSet& ps) {
   ojson j;
   j[kFormatKey] = kParameterFileVersion;
   j["name"] = ps.name();
+  if (!ps.description().empty()) j["description"] = ps.description();
   ojson params = ojson::object();
   for (const auto& n : ps.names()) {
     const Entry& e = ps.entry(n);

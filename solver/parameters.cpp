@@ -72,12 +72,19 @@ namespace {
 //! A shipped parameter-file set, parsed once.
 const ParameterSet* shipped_set(const std::string& name) {
   static std::mutex m;
-  static std::map<std::string, ParameterSet> cache;
-  std::lock_guard<std::mutex> lock(m);
-  const auto hit = cache.find(name);
-  if (hit != cache.end()) return &hit->second;
-  for (const auto& s : shipped_set_files())
-    if (s.first == name) return &cache.emplace(name, parse_parameter_file(s.second, name)).first->second;
+  static std::map<std::string, ParameterSet> cache;  // nodes never move or go away
+  {
+    std::lock_guard<std::mutex> lock(m);
+    const auto hit = cache.find(name);
+    if (hit != cache.end()) return &hit->second;
+  }
+  for (const auto& s : shipped_set_files()) {
+    if (s.first != name) continue;
+    // parsed outside the lock: a set may name another shipped set as its "base"
+    ParameterSet parsed = parse_parameter_file(s.second, name);
+    std::lock_guard<std::mutex> lock(m);
+    return &cache.emplace(name, std::move(parsed)).first->second;  // keeps a concurrent first entry
+  }
   return nullptr;
 }
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../kernels/model/cell_params.hpp"
@@ -20,6 +21,9 @@ class ParameterSet {
   static ParameterSet from_entries(std::string name, std::vector<Entry> entries);
 
   const std::string& name() const { return name_; }
+  //! Free text from a parameter file's "description" (empty for the compiled sets).
+  const std::string& description() const { return description_; }
+  void set_description(std::string d) { description_ = std::move(d); }
   bool contains(const std::string& key) const;
   bool is_function(const std::string& key) const;
   //! Scalar value; throws UnknownParameter, or InvalidParameter for a function.
@@ -43,6 +47,7 @@ class ParameterSet {
 
  private:
   std::string name_;
+  std::string description_;
   std::vector<Entry> entries_;
   std::size_t index_of(const std::string& key) const;
 };

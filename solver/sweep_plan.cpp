@@ -1,5 +1,7 @@
 #include "sweep_plan.hpp"
 
+#include "parameter_file.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -33,18 +35,7 @@ std::string json_escape(const std::string& s) {
 
 }  // namespace
 
-std::string parameters_json(const ParameterSet& ps) {
-  std::string j = "{";
-  bool first = true;
-  for (const auto& name : ps.names()) {
-    const Entry& e = ps.entry(name);
-    j += first ? "\n  " : ",\n  ";
-    first = false;
-    j += "\"" + json_escape(name) + "\": ";
-    j += e.is_function() ? "\"function: " + json_escape(e.function_name) + "\"" : num(e.value);
-  }
-  return j + "\n}";
-}
+std::string parameters_json(const ParameterSet& ps) { return to_json(ps); }
 
 SweepPlan plan_sweep(const SweepSpec& spec) {
   SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}};

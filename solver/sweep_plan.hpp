@@ -42,8 +42,8 @@ std::string status_counts(const BatchSummary& s);
 //! "complete" or "interrupted: ...") and close.
 void finish_sweep_file(H5SweepWriter& writer, const BatchSummary& s, std::size_t n_cells);
 
-//! The base parameter set as a JSON object string (scalars as numbers, functions as
-//! "function: <name>").
+//! The base parameter set as an ionflux parameter file (numbers, built-in functions by
+//! name, expressions and tables in full): the file's "parameters" attribute, loadable.
 std::string parameters_json(const ParameterSet& ps);
 
 }  // namespace ionflux

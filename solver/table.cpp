@@ -130,6 +130,14 @@ Table make_table(std::vector<double> x, std::vector<double> y, table::Kind kind,
   t.kind = kind;
   if (kind == table::Kind::pchip) t.d = pchip_slopes(x, y);
   if (kind == table::Kind::cubic) t.d = spline_slopes(x, y);
+  for (std::size_t k = 0; k + 1 < x.size(); ++k)
+    if (!std::isfinite((y[k + 1] - y[k]) / (x[k + 1] - x[k])))
+      fail("the slope between points " + std::to_string(k) + " and " + std::to_string(k + 1) +
+           " is not a finite number (x too close together or y too large)");
+  for (std::size_t k = 0; k < t.d.size(); ++k)
+    if (!std::isfinite(t.d[k]))
+      fail("the interpolant's slope at point " + std::to_string(k) + " is not a finite number (x too close "
+           "together or y too large)");
   t.x = std::move(x);
   t.y = std::move(y);
   return t;

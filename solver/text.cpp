@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <limits>
 #include <vector>
 
 namespace ionflux {
@@ -21,6 +23,17 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
     std::swap(prev, cur);
   }
   return prev[b.size()];
+}
+
+double parse_decimal(const std::string& literal) {
+  double v = 0.0;
+  const auto r = std::from_chars(literal.data(), literal.data() + literal.size(), v);
+  if (r.ec == std::errc::result_out_of_range) {
+    const auto e = literal.find_first_of("eE");
+    const bool tiny = e != std::string::npos && e + 1 < literal.size() && literal[e + 1] == '-';
+    return tiny ? 0.0 : std::numeric_limits<double>::infinity();
+  }
+  return v;
 }
 
 }  // namespace ionflux

@@ -9,6 +9,11 @@ namespace ionflux {
 //! ASCII lower case.
 std::string to_lower(std::string s);
 
+//! A decimal literal (digits, optional fraction, optional exponent; already checked)
+//! as the nearest double, independently of the process locale (strtod would read
+//! "0.5" as 0 under a comma-decimal LC_NUMERIC). Too large: inf; too small: 0.
+double parse_decimal(const std::string& literal);
+
 //! Levenshtein distance (insertions, deletions, substitutions each cost 1).
 std::size_t edit_distance(const std::string& a, const std::string& b);
 

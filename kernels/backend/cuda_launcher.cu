@@ -115,8 +115,13 @@ struct DeviceBuffer {
 
 __global__ void expression_kernel(expr::Program program, const double* vars, index_t n, double* out) {
   const index_t nv = static_cast<index_t>(expr::Var::count);
-  for (index_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += index_t(blockDim.x) * gridDim.x)
-    out[i] = expr::evaluate(program, vars + i * nv);
+  for (index_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += index_t(blockDim.x) * gridDim.x) {
+    // the row's named arguments, then the c_e scale of regularised powers (1, as on the host)
+    double row[expr::kSlots];
+    for (int k = 0; k < nv; ++k) row[k] = vars[i * nv + k];
+    row[expr::kCeScaleSlot] = 1.0;
+    out[i] = expr::evaluate(program, row);
+  }
 }
 
 __global__ void table_kernel(table::Kind kind, const double* x, const double* y, const double* d, int n_points,

@@ -277,12 +277,9 @@ class ParameterSet(MutableMapping):
 
     def _config_parameters(self) -> Any:
         """What a sweep config's "parameters" gets: the source name/file, or the whole set
-        inline when it holds functions assigned from Python."""
-        changed_functions = any(
-            self._core.is_function(k) and (not self._base.is_function(k)
-                                           or self._core.function_name(k) != self._base.function_name(k))
-            for k in self._core.names())
-        if changed_functions:
+        inline when any function differs from the source's (every point and the
+        expression text are compared, not just the description)."""
+        if any(self._function_changed(k) for k in self._core.names()):
             return json.loads(self.to_json())
         return self._source
 
@@ -526,22 +523,41 @@ class ParameterSet(MutableMapping):
         self._core = trial._core
 
     def changed(self) -> Dict[str, float]:
-        """The parameters whose values differ from the base set.
+        """The numbers that differ from the base set.
 
         Returns
         -------
         dict
             Name → new value (a float), in set order. A function replaced by a constant
-            is included. This is the ``"set"`` entry of a sweep config.
+            is included; functions assigned in Python (expressions, tables) are not —
+            `changed_functions` lists those. This is the ``"set"`` entry of a sweep config.
         """
         out: Dict[str, float] = {}
         for key in self._core.names():
             if self._core.is_function(key):
-                continue  # only the base set's own functions can be present
+                continue  # a function: see changed_functions()
             value = float(self._core.get(key))
             if self._base.is_function(key) or float(self._base.get(key)) != value:
                 out[key] = value
         return out
+
+    def changed_functions(self) -> Dict[str, ParameterFunction]:
+        """The function parameters that differ from the base set (expressions, tables).
+
+        Returns
+        -------
+        dict
+            Name → `ParameterFunction`, in set order.
+        """
+        return {k: _function_of(self._core, k) for k in self._core.names() if self._function_changed(k)}
+
+    def _function_changed(self, key: str) -> bool:
+        if not self._core.is_function(key):
+            return False
+        if not self._base.is_function(key):
+            return True
+        return (self._core.function_name(key), self._core.user_function(key)) != \
+            (self._base.function_name(key), self._base.user_function(key))
 
     def to_dict(self) -> Dict[str, ParameterValue]:
         """All parameters as a plain `dict`, in set order.

@@ -58,10 +58,13 @@ MeshSpec mesh_from(const py::dict& d) {
 
 //! One cell: outputs, summary and (with store_states) the internal fields as
 //! (n_times, n_nodes) arrays with their x grids.
-py::dict simulate_cell(const ParameterSet& ps, double current, std::optional<double> soc, const py::dict& mesh,
+py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<double> soc, const py::dict& mesh,
                        double rtol, double atol, double period, double t_end, std::vector<double> t_eval,
                        bool store_states, std::vector<std::vector<std::string>> experiment, int cycles,
                        const std::string& thermal, const std::string& base_dir) {
+  // A snapshot: the cell's user-function pointers must stay valid while the GIL is
+  // released, even if Python assigns to the set meanwhile (the copy shares ownership).
+  const ParameterSet ps = ps_in;
   Experiment ex;
   if (!experiment.empty()) {
     ex = parse_experiment(experiment, cycles, ps, base_dir);

@@ -32,15 +32,21 @@ TEST(Gpu, ExpressionsEvaluateTheSameOnTheDevice) {
     const double row[] = {sto, 50.0 + 3000.0 * sto * sto, sto * 51765.0, 51765.0, 250.0 + 80.0 * sto};
     for (std::size_t k = 0; k < nv; ++k) vars[i * nv + k] = row[k];
   }
+  for (const bool regularise : {false, true})  // also PyBaMM's RegPower (exchange currents)
   for (const auto& text : texts) {
-    SCOPED_TRACE(text);
-    const expr::Program p = compile_expression(text);
+    SCOPED_TRACE(text + (regularise ? " (regularised powers)" : ""));
+    CompileOptions o;
+    o.regularise_powers = regularise;
+    const expr::Program p = compile_expression(text, kAllVariables, o);
     std::vector<double> gpu(n);
     cuda_backend::evaluate_expression(p, vars.data(), n, gpu.data());
     double scale = 0.0;
     std::vector<double> cpu(n);
     for (std::size_t i = 0; i < n; ++i) {
-      cpu[i] = expr::evaluate(p, &vars[i * nv]);
+      double row[expr::kSlots];  // as the device entry point: the named arguments, c_e scale 1
+      for (std::size_t k = 0; k < nv; ++k) row[k] = vars[i * nv + k];
+      row[expr::kCeScaleSlot] = 1.0;
+      cpu[i] = expr::evaluate(p, row);
       scale = std::max(scale, std::fabs(cpu[i]));
     }
     double worst = 0.0;
@@ -61,13 +67,13 @@ TEST(Gpu, TablesEvaluateTheSameOnTheDevice) {
   }
   std::vector<double> q;
   for (int i = 0; i < 5000; ++i) q.push_back(-0.05 + 1.1 * i / 4999.0);
-  for (const auto kind : {table::Kind::linear, table::Kind::pchip}) {
+  for (const auto kind : {table::Kind::linear, table::Kind::pchip, table::Kind::cubic}) {
     const Table t = make_table(x, y, kind, "test table");
     std::vector<double> gpu(q.size());
     cuda_backend::evaluate_table(kind, t.x.data(), t.y.data(), t.d.empty() ? nullptr : t.d.data(),
                                  static_cast<int>(t.x.size()), q.data(), q.size(), gpu.data());
     double worst = 0.0;
     for (std::size_t i = 0; i < q.size(); ++i) worst = std::max(worst, std::fabs(gpu[i] - t(q[i])));
-    EXPECT_LE(worst, 1e-14 * 4.3) << (kind == table::Kind::pchip ? "pchip" : "linear");
+    EXPECT_LE(worst, 1e-14 * 4.3) << static_cast<int>(kind);
   }
 }

@@ -100,3 +100,19 @@ def test_shipped_sets_are_listed_and_load():
         assert n in names
     ps = ParameterSet("ORegan2022")
     assert ps["Cation transference number"].is_user_function
+
+
+def test_sweep_uses_a_changed_table_even_when_its_description_is_unchanged():
+    # Same interpolator and number of points ("table (cubic, 125 points)"), other values:
+    # the sweep must run the changed set, not the shipped one.
+    ps = ParameterSet("Ai2020")
+    f = ps["Negative electrode OCP [V]"]
+    ps["Negative electrode OCP [V]"] = {"x": f.x, "y": [v + 0.05 for v in f.y], "interpolator": f.interpolator}
+    assert ps["Negative electrode OCP [V]"].name == f.name
+    assert list(ps.changed_functions()) == ["Negative electrode OCP [V]"]
+    assert isinstance(Sweep(ps, vary={"C-rate": [1.0]}, mesh=COARSE).config()["parameters"], dict)
+    assert Sweep(ParameterSet("Ai2020"), vary={"C-rate": [1.0]}).config()["parameters"] == "Ai2020"
+    res = Sweep(ps, vary={"C-rate": [1.0]}, mesh=COARSE).run(device="cpu")
+    single = Simulation(ps, c_rate=1.0, mesh=COARSE).solve()
+    q = res.summary["Discharge capacity [A.h]"].iloc[0]
+    assert abs(q - single["Discharge capacity [A.h]"][-1]) < 1e-9 * q

@@ -9,6 +9,7 @@
 // call) but not for a wrong precedence, associativity or function.
 #include <gtest/gtest.h>
 
+#include <clocale>
 #include <cmath>
 #include <string>
 
@@ -203,6 +204,24 @@ TEST(Expression, SpecialisingAVariableFoldsWhatDependsOnlyOnIt) {
     const double vars[expr::kSlots] = {sto, 0, 0, 0, 318.15, 1};
     EXPECT_EQ(expr::evaluate(s, vars), expr::evaluate(g, vars));
   }
+}
+
+TEST(Expression, NumbersDoNotDependOnTheLocale) {
+  // strtod reads "0.5" as 0 under a comma-decimal LC_NUMERIC (e.g. a notebook that called
+  // locale.setlocale); the parser must not.
+  const char* comma_locales[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8"};
+  std::string old = std::setlocale(LC_NUMERIC, nullptr);
+  const char* used = nullptr;
+  for (const char* l : comma_locales)
+    if (std::setlocale(LC_NUMERIC, l)) {
+      used = l;
+      break;
+    }
+  const double vars[expr::kSlots] = {0.25, 0, 0, 0, 0, 1};
+  const double v = expr::evaluate(compile_expression("0.5 + 1.5e-1 * sto"), vars);
+  std::setlocale(LC_NUMERIC, old.c_str());
+  EXPECT_EQ(v, 0.5 + 1.5e-1 * 0.25);
+  if (!used) GTEST_SKIP() << "no comma-decimal locale installed here; checked in the C locale only";
 }
 
 }  // namespace
