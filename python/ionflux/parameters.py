@@ -26,13 +26,14 @@ def parameter_sets() -> List[str]:
     Returns
     -------
     list of str
-        For example ``["Chen2020", "Marquis2019"]``.
+        Chen2020 and Marquis2019 (compiled), then the sets shipped as parameter files:
+        Ai2020, Ecker2015, Mohtat2020, NCA_Kim2011, OKane2022, ORegan2022, Prada2013.
 
     Examples
     --------
     >>> import ionflux
-    >>> ionflux.parameter_sets()
-    ['Chen2020', 'Marquis2019']
+    >>> ionflux.parameter_sets()[:3]
+    ['Chen2020', 'Marquis2019', 'Ai2020']
     """
     return list(_core.builtin_sets())
 
