@@ -11,6 +11,14 @@
 #define IONFLUX_HD
 #endif
 
+// Device functions that many call sites share (the user-function interpreter): one
+// copy instead of one per call site, which keeps ptxas's time and memory in check.
+#if defined(__CUDACC__)
+#define IONFLUX_NOINLINE __noinline__
+#else
+#define IONFLUX_NOINLINE
+#endif
+
 #if defined(__CUDACC__) || defined(__GNUC__) || defined(__clang__)
 #define IONFLUX_RESTRICT __restrict__
 #else

@@ -135,7 +135,7 @@ IONFLUX_HD T regpow(const T& base, const T& exponent, double scale) {
 }
 
 template <class T>
-IONFLUX_HD T evaluate(const Program& p, const T* vars, const TableRef* tab = nullptr) {
+IONFLUX_HD IONFLUX_NOINLINE T evaluate(const Program& p, const T* vars, const TableRef* tab = nullptr) {
   if (p.n_ops == 0) return T(NAN);  // no expression
   // The stack, left uninitialised: a Dual's constructor would zero every slot on each
   // call (Dual<N> is trivially copyable, so assigning into a slot is fine).
