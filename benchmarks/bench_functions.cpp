@@ -22,6 +22,7 @@
 #include "solver/batch.hpp"
 #include "solver/parameters.hpp"
 #include "solver/user_function.hpp"
+#include "peer.hpp"
 #include "tests/test_support.hpp"
 
 using namespace ionflux;
@@ -75,18 +76,7 @@ struct Timing {
 };
 
 Timing run(const ParameterSet& base, long n, Device device) {
-  ParameterSet ps = base;
-  BatchInputs in;
-  for (const auto& name : ps.names())
-    if (ps.entry(name).user) in.keep_alive.push_back(ps.entry(name).user);
-  for (long c = 0; c < n; ++c) {
-    ps.set("Negative particle diffusivity [m2.s-1]", std::pow(10.0, -14.0 + (n > 1 ? c / (n - 1.0) : 0.0)));
-    in.cells.push_back(ps.cell_params(5.0));
-    in.pre_status.push_back(CellStatus::running);
-    in.pre_message.emplace_back();
-  }
-  in.run.t_end = 5400.0;
-  in.run.period = 60.0;
+  const BatchInputs in = bench::diffusivity_sweep(base, n, 5.0, 60.0);
   struct Steps : ChunkSink {
     double total = 0.0;
     void write_chunk(const ChunkData& c) override {

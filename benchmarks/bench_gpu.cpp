@@ -16,6 +16,7 @@
 #include "solver/batch.hpp"
 #include "solver/experiment.hpp"
 #include "solver/parameters.hpp"
+#include "peer.hpp"
 
 using namespace ionflux;
 
@@ -48,15 +49,7 @@ int main(int argc, char** argv) {
                 "bytes/cell", "steps/cell", "bw-bound cycles/s");
   }
   for (long n = 100; n <= max_cells; n *= 10) {
-    BatchInputs in;
-    for (long c = 0; c < n; ++c) {
-      ps.set("Negative particle diffusivity [m2.s-1]", std::pow(10.0, -14.0 + (n > 1 ? c / (n - 1.0) : 0.0)));
-      in.cells.push_back(ps.cell_params(5.0));
-      in.pre_status.push_back(CellStatus::running);
-      in.pre_message.emplace_back();
-    }
-    in.run.t_end = 5400.0;
-    in.run.period = 60.0;
+    BatchInputs in = bench::diffusivity_sweep(ps, n, 5.0, 60.0);
     if (table == 1) {
       in.run.steps = cccv.steps;
       in.run.tables = cccv.tables;

@@ -36,16 +36,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  ParameterSet ps = ParameterSet::load("Chen2020");
-  BatchInputs in;
-  for (int c = 0; c < cells; ++c) {
-    ps.set("Negative particle diffusivity [m2.s-1]", std::pow(10.0, -14.0 + (cells > 1 ? c / (cells - 1.0) : 0.0)));
-    in.cells.push_back(ps.cell_params(5.0));
-    in.pre_status.push_back(CellStatus::running);
-    in.pre_message.emplace_back();
-  }
-  in.run.t_end = 5400.0;
-  in.run.period = 10.0;
+  const BatchInputs in = bench::diffusivity_sweep(ParameterSet::load("Chen2020"), cells, 5.0, 10.0);
   int max_threads = 1;
 #ifdef _OPENMP
   max_threads = omp_get_max_threads();

@@ -9,8 +9,29 @@
 #include <string>
 #include <vector>
 
+#include "solver/batch.hpp"
+#include "solver/parameters.hpp"
+
 namespace ionflux {
 namespace bench {
+
+//! The benchmarks' sweep: n cells of `ps` at `current` [A] that differ in "Negative
+//! particle diffusivity [m2.s-1]" (log-spaced 1e-14..1e-13, a parameter PyBaMM's
+//! IDAKLU group solver takes as an input too), t_end 5400 s, outputs every `period` s.
+inline BatchInputs diffusivity_sweep(ParameterSet ps, long n, double current, double period) {
+  BatchInputs in;
+  for (const auto& name : ps.names())
+    if (ps.entry(name).user) in.keep_alive.push_back(ps.entry(name).user);  // user functions' owners
+  for (long c = 0; c < n; ++c) {
+    ps.set("Negative particle diffusivity [m2.s-1]", std::pow(10.0, -14.0 + (n > 1 ? c / (n - 1.0) : 0.0)));
+    in.cells.push_back(ps.cell_params(current));
+    in.pre_status.push_back(CellStatus::running);
+    in.pre_message.emplace_back();
+  }
+  in.run.t_end = 5400.0;
+  in.run.period = period;
+  return in;
+}
 
 inline double median(std::vector<double> v) {
   if (v.empty()) return NAN;

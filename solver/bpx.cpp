@@ -801,14 +801,6 @@ ParameterSet parse_bpx(const std::string& text, const std::string& source) {
   return build(rd, std::move(top), source);
 }
 
-ParameterSet load_bpx(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError("cannot open BPX file '" + path + "': is a directory");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw InputError("cannot open BPX file '" + path + "'");
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw InputError("cannot read BPX file '" + path + "'");
-  return parse_bpx(text, path);
-}
+ParameterSet load_bpx(const std::string& path) { return parse_bpx(read_text_file(path, "BPX file"), path); }
 
 }  // namespace ionflux

@@ -355,13 +355,7 @@ ParameterSet parse_parameter_file(const std::string& text, const std::string& so
 }
 
 ParameterSet load_parameter_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError("cannot open parameter file '" + path + "': is a directory");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw InputError("cannot open parameter file '" + path + "'");
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw InputError("cannot read parameter file '" + path + "'");
-  return parse_parameter_file(text, path);
+  return parse_parameter_file(read_text_file(path, "parameter file"), path);
 }
 
 std::string to_json(const ParameterSet& ps) {

@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <vector>
+
+#include "errors.hpp"
 
 namespace ionflux {
 
@@ -34,6 +39,16 @@ double parse_decimal(const std::string& literal) {
     return tiny ? 0.0 : std::numeric_limits<double>::infinity();
   }
   return v;
+}
+
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError("cannot open " + what + " '" + path + "': is a directory");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError("cannot open " + what + " '" + path + "'");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) throw InputError("cannot read " + what + " '" + path + "'");
+  return text;
 }
 
 }  // namespace ionflux

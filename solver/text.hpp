@@ -14,6 +14,10 @@ std::string to_lower(std::string s);
 //! "0.5" as 0 under a comma-decimal LC_NUMERIC). Too large: inf; too small: 0.
 double parse_decimal(const std::string& literal);
 
+//! The whole file as text; InputError "cannot open <what> 'path'" (or "...: is a
+//! directory", "cannot read ...") when it cannot be read.
+std::string read_text_file(const std::string& path, const std::string& what);
+
 //! Levenshtein distance (insertions, deletions, substitutions each cost 1).
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
