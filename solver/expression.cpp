@@ -137,10 +137,18 @@ class Compiler {
     one.n_ops = a + 1;
     const double no_vars[expr::kSlots] = {};
     const double value = expr::evaluate(one, no_vars);
+    const expr::Program before = prog_;
+    const int depth_before = depth_;
     prog_.n_ops -= a + 1;
     depth_ -= 1;  // the operands and the operation together left one value
     drop_unused_constants();
-    emit_constant(value, at);
+    try {
+      emit_constant(value, at);
+    } catch (const ExpressionError&) {
+      // the folded value would be one distinct number too many: keep the operation
+      prog_ = before;
+      depth_ = depth_before;
+    }
   }
   //! Remove constants no operation refers to any more (after a fold), renumbering.
   void drop_unused_constants() {

@@ -1,6 +1,7 @@
 #include "solver/user_function.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "solver/errors.hpp"
 #include "solver/expression.hpp"
@@ -148,7 +149,7 @@ std::shared_ptr<const UserFunctionSource> UserFunctionSource::table(const std::s
 }
 
 const UserFunction& UserFunctionSource::at_temperature(double temperature) const {
-  if (!(fn_.program.uses & bit(Var::T))) return fn_;
+  if (!(fn_.program.uses & bit(Var::T)) || !std::isfinite(temperature)) return fn_;
   std::lock_guard<std::mutex> lock(specialised_mutex_);
   // A sweep over many temperatures would make one record per cell (each copied to the
   // device): past kMaxSpecialisations distinct temperatures, the general record.

@@ -5,6 +5,8 @@
 // positions) is host code: solver/expression.hpp.
 #pragma once
 
+#include <new>
+
 #include "dual.hpp"
 #include "table.hpp"
 
@@ -138,7 +140,7 @@ template <class T>
 IONFLUX_HD IONFLUX_NOINLINE T evaluate(const Program& p, const T* vars, const TableRef* tab = nullptr) {
   if (p.n_ops == 0) return T(NAN);  // no expression
   // The stack, left uninitialised: a Dual's constructor would zero every slot on each
-  // call (Dual<N> is trivially copyable, so assigning into a slot is fine).
+  // call. A push constructs the value in its slot; operations assign to live slots.
   union Slot {
     T v;
     IONFLUX_HD Slot() {}
@@ -147,8 +149,8 @@ IONFLUX_HD IONFLUX_NOINLINE T evaluate(const Program& p, const T* vars, const Ta
   int top = 0;  // number of values on the stack
   for (int i = 0; i < p.n_ops; ++i) {
     switch (static_cast<Op>(p.op[i])) {
-      case Op::constant: slots[top++].v = T(p.constants[p.arg[i]]); break;
-      case Op::variable: slots[top++].v = vars[p.arg[i]]; break;
+      case Op::constant: ::new (&slots[top++].v) T(p.constants[p.arg[i]]); break;
+      case Op::variable: ::new (&slots[top++].v) T(vars[p.arg[i]]); break;
       case Op::add: --top; slots[top - 1].v = slots[top - 1].v + slots[top].v; break;
       case Op::sub: --top; slots[top - 1].v = slots[top - 1].v - slots[top].v; break;
       case Op::mul: --top; slots[top - 1].v = slots[top - 1].v * slots[top].v; break;

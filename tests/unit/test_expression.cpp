@@ -194,6 +194,20 @@ TEST(Expression, ConstantSubexpressionsAreFoldedWithTheEvaluatorsOwnArithmetic) 
   EXPECT_NO_THROW(compile_expression(many));
 }
 
+TEST(Expression, FoldingNeverTurnsAValidExpressionIntoALimitError) {
+  // 48 distinct numbers as written; folding (0.1 + 0.2) would make a 49th: kept unfolded.
+  std::string text = "c_e";
+  for (int k = 1; k <= 46; ++k) text += " + " + std::to_string(k);
+  text += " + 0.1 + 0.2 + (0.1 + 0.2)";
+  const expr::Program p = compile_expression(text);
+  EXPECT_EQ(p.n_constants, expr::kMaxConstants);
+  const double vars[expr::kSlots] = {0, 1000.0, 0, 0, 0, 1};
+  double expected = 1000.0;  // Python: left to right
+  for (int k = 1; k <= 46; ++k) expected += k;
+  expected = expected + 0.1 + 0.2 + (0.1 + 0.2);
+  EXPECT_EQ(expr::evaluate(p, vars), expected);
+}
+
 TEST(Expression, SpecialisingAVariableFoldsWhatDependsOnlyOnIt) {
   const std::string text = "3.3e-14 * exp(30000 / 8.314462618 * (1 / 298.15 - 1 / T)) * (1 + sto)";
   const expr::Program g = compile_expression(text);
