@@ -60,7 +60,7 @@ struct is_contiguous_view<CView> {
 // Every way a cell's integration can end. X(name, code, message).
 #define IONFLUX_CELL_STATUS_LIST(X)                                                   \
   X(running, 0, "still running")                                                      \
-  X(finished, 1, "finished: the protocol completed or the end time was reached")        \
+  X(finished, 1, "finished: the protocol completed")                                  \
   X(cutoff_lower, 2, "reached the lower voltage cut-off")                             \
   X(cutoff_upper, 3, "reached the upper voltage cut-off")                             \
   X(cutoff_at_start, 4, "voltage cut-off already crossed at t=0")                     \
@@ -70,7 +70,9 @@ struct is_contiguous_view<CView> {
   X(init_failure, 8, "consistent initialisation of the algebraic unknowns failed at t=0")         \
   X(nonphysical_state, 9, "non-physical state (NaN or concentration out of range)")   \
   X(invalid_input, 10, "invalid input for this cell")                                 \
-  X(output_overflow, 11, "output buffer full")
+  X(output_overflow, 11, "output buffer full")                                        \
+  X(end_time_reached, 12,                                                             \
+    "stopped at the end time t_end before any cut-off or step end condition: the run is truncated (raise t_end)")
 
 enum class CellStatus : int {
 #define IONFLUX_X(name, code, msg) name = code,
@@ -100,7 +102,9 @@ IONFLUX_HD inline const char* cell_status_message(CellStatus s) {
   return "unknown status";
 }
 
-//! True when the status means the cell ended normally (end time or a cut-off).
+//! True when the status means the cell ended normally (protocol completed or a cut-off).
+//! A run truncated at t_end (end_time_reached) is not "ok": its outputs are valid but it
+//! did not reach what it was asked to, and every front end says so.
 IONFLUX_HD inline bool cell_status_ok(CellStatus s) {
   return s == CellStatus::finished || s == CellStatus::cutoff_lower || s == CellStatus::cutoff_upper;
 }

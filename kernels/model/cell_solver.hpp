@@ -453,7 +453,10 @@ struct CellSolver {
       }
       if (!ended && tn >= t_step_end - 1e-12 * (fabs(t_step_end) + 1.0)) {
         t_stop = t_step_end;
-        why = (st && st->duration > 0.0 && t_step_end < out.t_end) ? StepEnd::duration : StepEnd::end_time;
+        // a step whose own duration ends at (or within round-off of) t_end ended by its duration
+        const bool by_duration = st && st->duration > 0.0 &&
+                                 run.step_t0 + st->duration <= out.t_end + 1e-12 * (fabs(out.t_end) + 1.0);
+        why = by_duration ? StepEnd::duration : StepEnd::end_time;
         ended = true;
       }
       // outputs before t_stop (and at it, when the step goes on: an output time that
@@ -482,7 +485,11 @@ struct CellSolver {
         run.status = at.v - p.v_min < p.v_max - at.v ? CellStatus::cutoff_lower : CellStatus::cutoff_upper;
         return false;
       }
-      if (why == StepEnd::end_time || run.step + 1 >= n_steps() || t_stop >= out.t_end) {
+      if (why == StepEnd::end_time || (t_stop >= out.t_end && run.step + 1 < n_steps())) {
+        run.status = CellStatus::end_time_reached;  // truncated: reported as such, never as completed
+        return false;
+      }
+      if (run.step + 1 >= n_steps()) {
         run.status = CellStatus::finished;
         return false;
       }

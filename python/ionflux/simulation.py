@@ -17,7 +17,8 @@ __all__ = ["Simulation", "Solution"]
 
 #: PyBaMM-like termination strings for the solver's status names.
 _TERMINATION = {
-    "finished": "final time",
+    "finished": "protocol completed",
+    "end_time_reached": "final time",
     "cutoff_lower": "event: Minimum voltage [V]",
     "cutoff_upper": "event: Maximum voltage [V]",
 }
