@@ -473,7 +473,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   write_csv(a.output, sol);
 
   if (!a.quiet) print_summary(out, a, ps, current, nominal, sol);
-  if (!cell_status_ok(sol.status)) {
+  if (!cell_status_ok(sol.status) && sol.status != CellStatus::end_time_reached) {  // truncated runs: outputs valid
     std::string reason = sol.message.empty() ? cell_status_message(sol.status) : sol.message;
     if (sol.status == CellStatus::cutoff_at_start && !sol.voltage.empty())
       reason += " (voltage " + format("%.6g", sol.voltage.front()) + " V at " + num(current) +
