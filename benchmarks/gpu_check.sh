@@ -9,7 +9,8 @@
 # device, registers/stack/spills per kernel, the `gpu`-labelled tests, GPU throughput
 # (Chen2020 1C to cut-off), the Latin-hypercube sweep (examples/sweep_lhs_chen2020.json)
 # on the GPU and on the CPU cores in the same run, built-in vs expression vs table functions.
-# IONFLUX_GPU_STEPS picks steps (default "info tests bench lhs functions").
+# IONFLUX_GPU_STEPS picks steps (default "info tests bench lhs functions"; "profile" adds an
+# ncu profile of one advance_cells launch).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${IONFLUX_GPU_BUILD:-build-gpu}
@@ -63,6 +64,12 @@ for k in ("End time [s]", "Discharge capacity [A.h]", "Energy [W.h]"):
     print(f"{k}: max rel diff {rel:.3g} over {ok.sum()} cells; NaN pattern equal: {bool(np.array_equal(np.isnan(x), np.isnan(y)))}")
 EOF
   fi
+fi
+if want profile; then
+  say "ncu: one advance_cells launch at 10^4 cells (Chen2020 1C)"
+  run 240 ncu --clock-control none -k advance_cells --launch-skip 2 --launch-count 1 \
+    --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+    --section MemoryWorkloadAnalysis "$B/benchmarks/bench_gpu" --min 10000 --max 10000 --no-cycle
 fi
 if want functions; then
   say "built-in vs expression vs table functions (GPU)"
