@@ -171,7 +171,7 @@ TEST(SweepCli, FailedCellsHaveNaNSummariesAndAreCounted) {
   // a sweep where every cell ends normally prints no warning
   const std::string ok_cfg = write_config(dir, "ok.json", R"({
     "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}, "period": 120, "vary": {"C-rate": [1, 2]}})");
-  CliRun r = run({"sweep", ok_cfg, "--output", out, "--device", "cpu"});
+  CliRun r = run({"sweep", ok_cfg, "--output", (dir / "ok.h5").string(), "--device", "cpu"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
   fs::remove_all(dir);
