@@ -482,6 +482,8 @@ class SweepResult:
             Index ``cell``; columns: each varied input, then ``"End time [s]"``,
             ``"End reason"`` (``"not_run"`` for cells never run), ``"Discharge
             capacity [A.h]"``, ``"Energy [W.h]"``, ``"Mean voltage [V]"``, ``"Steps"``.
+            Capacity, energy and mean voltage are NaN for failed cells (see `failed`);
+            their end time is where they stopped.
         """
         import pandas as pd
 
@@ -677,8 +679,10 @@ class SweepResult:
         ax : matplotlib.axes.Axes, optional
             Axes to draw on; by default a new figure.
         where : dict, optional
-            Varied name → value: use only the cells at that value (the nearest grid
-            value) of the other inputs, instead of averaging over them.
+            Varied name → value: use only the cells at that value of the other
+            inputs, instead of averaging over them. The value must be one of the
+            sweep's values of that input (equal up to float round-off); the title
+            shows the value used.
         cmap : str, optional
             Colormap name.
 
@@ -690,8 +694,16 @@ class SweepResult:
         Raises
         ------
         ValueError
-            If fewer than two inputs are varied, `x` equals `y`, or a name is
-            used both as an axis and in `where`.
+            If fewer than two inputs are varied, `x` equals `y`, a name is used
+            both as an axis and in `where`, or a `where` value is not one of the
+            sweep's values (the message lists them).
+
+        Notes
+        -----
+        Failed cells (see `failed`) are left out: a heatmap bin whose cells all
+        failed is left empty and cross-hatched (``"xx"``), a bin where some failed
+        shows the mean of the others and is hatched (``"//"``); in a scatter plot
+        failed cells are red crosses. The legend counts them per status.
         KeyError
             For an unknown quantity or input name.
         """
