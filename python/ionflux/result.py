@@ -514,7 +514,8 @@ class SweepResult:
             Variables: the outputs (..., ``"time index"``; see `outputs`), each
             summary quantity (the summary's discharge capacity as ``"End discharge
             capacity [A.h]"``, since ``"Discharge capacity [A.h]"`` is the per-time
-            output), ``"status"`` and ``"cell index"`` (the cell number in the file).
+            output), ``"status"``, ``"failed"`` (bool, see `failed`) and ``"cell
+            index"`` (the cell number in the file).
             With an experiment also the per-step records (`steps`) as ``"Step start
             time [s]"``, ``"Step end time [s]"``, ``"Step duration [s]"``, ``"Step
             capacity [A.h]"``, ``"Step energy [W.h]"`` (..., ``"step"``), with the
