@@ -122,12 +122,29 @@ GridSink row_sink(ChunkData& c, std::size_t k, const int* written) {
   return s;
 }
 
-//! Per-cell summary from the integrator's final scalars.
-void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::string& pre_message) {
+//! Per-cell summary from the integrator's final scalars, for both backends. A failed
+//! cell (cell_status_failed) keeps its end time (where it stopped) and solver steps;
+//! its capacity, energy and mean voltage stay NaN, and so do the step records of the
+//! cycle it failed in (a partial cycle's sums are not data). Cycles it completed keep
+//! theirs.
+void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::string& pre_message,
+               const ProtocolView& proto) {
   c.status[k] = static_cast<int>(run.status);
   c.message[k] = pre_message.empty() ? cell_status_message(run.status) : pre_message;
   if (run.status == CellStatus::invalid_input) return;
   c.end_time[k] = run.t_final;
+  if (cell_status_failed(run.status)) {
+    c.steps[k] = run.total_steps();
+    if (run.step < 0 || run.step >= proto.n_steps) return;
+    const int cycle = proto.steps[run.step].cycle;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (int q = 0; q < c.n_steps && q < proto.n_steps; ++q) {
+      if (proto.steps[q].cycle != cycle) continue;
+      const std::size_t i = k * static_cast<std::size_t>(c.n_steps) + static_cast<std::size_t>(q);
+      c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
+    }
+    return;
+  }
   c.discharge_capacity[k] = run.capacity_ah;
   c.energy[k] = run.energy_wh;
   c.mean_voltage[k] = run.capacity_ah != 0.0 ? run.energy_wh / run.capacity_ah : run.v;
@@ -184,7 +201,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           cs.proto = protocol_of(in, cell);
           if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
         }
-        summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell]);
+        summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell], protocol_of(in, cell));
         clock.report(done.fetch_add(1) + 1, false);
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
@@ -261,7 +278,7 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
       }
       continue;
     }
-    summarise(c, k, runs[k], in.pre_message[c.first + k]);
+    summarise(c, k, runs[k], in.pre_message[c.first + k], protocol_of(in, c.first + k));
     ++done;
   }
 }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "../kernels/model/cell_solver.hpp"
 #include "errors.hpp"
@@ -95,6 +96,8 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();
   sol.discharge_capacity = sol.capacity.empty() ? 0.0 : sol.capacity.back();
   sol.energy = run.energy_wh;
+  if (cell_status_failed(run.status))  // as in batches: a failed cell's summaries are not data
+    sol.discharge_capacity = sol.energy = std::numeric_limits<double>::quiet_NaN();
   const BdfScalars& b = run.bdf;
   sol.stats = SolverStats{run.done_nst + b.nst,  run.done_nre + b.nre,   run.done_nsetups + b.nsetups,
                           run.done_nni + b.nni,  run.done_netf + b.netf, run.done_ncfn + b.ncfn};

@@ -312,6 +312,13 @@ class Sweep:
             `threads` / `memory_budget`.
         RuntimeError
             For a failure while running (bad cells do not raise: they get a status).
+
+        Warns
+        -----
+        SolverWarning
+            When some cells did not end normally: the count per status (failed cells,
+            whose capacity, energy and mean voltage are NaN, and cells truncated at
+            the end time). See `SweepResult.failed` and `SweepResult.abnormal_counts`.
         KeyboardInterrupt
             Re-raised after an interrupted sweep has been written.
         """
@@ -346,7 +353,9 @@ class Sweep:
             if temporary and os.path.exists(path):
                 os.remove(path)
             raise
-        return SweepResult(path, run_info=info, temporary=temporary, varied=self._varied)
+        result = SweepResult(path, run_info=info, temporary=temporary, varied=self._varied)
+        result._warn_abnormal(stacklevel=4)  # run <- translate_core_errors' wrapper <- the caller
+        return result
 
 
 def _check_writable(path: str) -> None:

@@ -139,6 +139,43 @@ TEST(SweepCli, ABadCellDoesNotStopTheSweep) {
   EXPECT_NE(read_strings(f, "/cells/message")[1].find("porosity"), std::string::npos);
   fs::remove_all(dir);
 }
+
+// Issue 10 item 3: a 200C cell crosses its cut-off at t = 0. Its summaries are NaN (not
+// 0 W.h and the voltage at t = 0), and the run warns with the count per status.
+TEST(SweepCli, FailedCellsHaveNaNSummariesAndAreCounted) {
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "failing.json", R"({
+    "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}, "period": 120,
+    "vary": {"C-rate": [1, 200, 2]}})");
+  const std::string out = (dir / "failing.h5").string();
+  for (bool quiet : {false, true}) {
+    std::vector<std::string> args = {"sweep", cfg, "--output", out, "--device", "cpu"};
+    if (quiet) args.push_back("--quiet");
+    CliRun r = run(args);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: 1 of 3 cells did not end normally (cutoff_at_start 1)"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("NaN capacity, energy and mean voltage"), std::string::npos) << r.err;
+  }
+  File f(out);
+  const auto st = read_ints(f, "/cells/status");
+  ASSERT_EQ(st.size(), 3u);
+  EXPECT_EQ(st[1], static_cast<int>(CellStatus::cutoff_at_start));
+  for (const char* name : {"/summary/Discharge capacity [A.h]", "/summary/Energy [W.h]", "/summary/Mean voltage [V]"}) {
+    const auto v = read_doubles(f, name);
+    EXPECT_TRUE(std::isnan(v[1])) << name;
+    EXPECT_TRUE(std::isfinite(v[0]) && std::isfinite(v[2])) << name;
+  }
+  EXPECT_EQ(read_doubles(f, "/summary/End time [s]")[1], 0.0);  // where it stopped
+  EXPECT_EQ(read_strings(f, "/summary/End reason")[1], "cutoff_at_start");
+  // a sweep where every cell ends normally prints no warning
+  const std::string ok_cfg = write_config(dir, "ok.json", R"({
+    "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}, "period": 120, "vary": {"C-rate": [1, 2]}})");
+  CliRun r = run({"sweep", ok_cfg, "--output", (dir / "ok.h5").string(), "--device", "cpu"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  fs::remove_all(dir);
+}
 #endif
 
 TEST(SweepCli, BadConfigsFailBeforeAnyWork) {

@@ -220,6 +220,9 @@ def test_failure_gives_solution_and_warning():
         s = sim.solve()
     assert s.status == "cutoff_at_start" and not s.ok
     assert s.termination.startswith("failure: ")
+    # a failed cell's summaries are NaN, not 0 A.h / 0 W.h / the voltage at t = 0 (issue 10 item 3)
+    for name in ("Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]"):
+        assert np.isnan(s.summary[name]), name
     assert s.t.size == 1
     assert sim.solution is s
 
