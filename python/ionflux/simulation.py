@@ -10,7 +10,7 @@ import numpy as np
 from . import _core
 from . import _experiment as exp
 from . import _options as opt
-from ._errors import SolverWarning, UnknownVariableError, did_you_mean, translate_core_errors
+from ._errors import SolverWarning, UnitWarning, UnknownVariableError, did_you_mean, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
 
 __all__ = ["Simulation", "Solution"]
@@ -312,9 +312,16 @@ class Simulation:
             ".",
         )
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
+        for text in raw.pop("warnings", []):
+            warnings.warn(text, UnitWarning, stacklevel=3)
+        t_end_used = raw.pop("t_end", t_end)
         sol = Solution(raw, parameters=self._parameters.copy(), current=current, initial_soc=soc,
                        mesh=dict(self._mesh), solver=self.solver, experiment=experiment, thermal=self._thermal)
-        if sol.status not in OK_STATUSES:
+        if sol.status == "end_time_reached":
+            warnings.warn(f"the run stopped at t_end = {t_end_used:.6g} s before any voltage cut-off or step end "
+                          "condition; the results are truncated (give a larger t_end, or t_eval reaching further)",
+                          SolverWarning, stacklevel=3)
+        elif sol.status not in OK_STATUSES:
             warnings.warn(f"cell could not be solved: {sol.message} ({sol.status})", SolverWarning, stacklevel=3)
         self._solution = sol
         return sol

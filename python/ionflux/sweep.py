@@ -16,7 +16,7 @@ import numpy as np
 from . import _core
 from . import _experiment as exp
 from . import _options as opt
-from ._errors import translate_core_errors
+from ._errors import UnitWarning, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
 from .result import SweepResult
 
@@ -207,6 +207,8 @@ class Sweep:
         self._n_cells = int(self._runner.n_cells)
         self._varied = list(self._runner.varied)
         self._bytes_per_cell = int(self._runner.bytes_per_cell)
+        for text in self._runner.warnings:  # once per parameter, not per cell
+            warnings.warn(text, UnitWarning, stacklevel=3)
 
     # -- description ----------------------------------------------------------------------
     def config(self) -> Dict[str, Any]:
