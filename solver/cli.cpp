@@ -479,7 +479,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   if (!a.quiet) print_summary(out, a, ps, current, nominal, sol);
   if (sol.status == CellStatus::end_time_reached) {
     // valid outputs, but not the run that was asked for: say so, without failing
-    err << "warning: the run stopped at t_end = " << format("%.6g", ro.t_end)
+    err << "warning: the run stopped at the end time t_end = " << format("%.6g", ro.t_end)
         << " s before any voltage cut-off or step end condition; the results are truncated (give a larger --t-end"
         << (a.t_end ? "" : ", or check the parameters") << ")\n";
     return 0;

@@ -318,9 +318,9 @@ class Simulation:
         sol = Solution(raw, parameters=self._parameters.copy(), current=current, initial_soc=soc,
                        mesh=dict(self._mesh), solver=self.solver, experiment=experiment, thermal=self._thermal)
         if sol.status == "end_time_reached":
-            warnings.warn(f"the run stopped at t_end = {t_end_used:.6g} s before any voltage cut-off or step end "
-                          "condition; the results are truncated (give a larger t_end, or t_eval reaching further)",
-                          SolverWarning, stacklevel=3)
+            warnings.warn(f"the run stopped at the end time t_end = {t_end_used:.6g} s before any voltage cut-off "
+                          "or step end condition; the results are truncated (give a larger t_end, or t_eval "
+                          "reaching further)", SolverWarning, stacklevel=3)
         elif sol.status not in OK_STATUSES:
             warnings.warn(f"cell could not be solved: {sol.message} ({sol.status})", SolverWarning, stacklevel=3)
         self._solution = sol

@@ -331,7 +331,7 @@ TEST(DefaultEnd, SimulateRunsTheEnlargedCellToItsCutOffAndWarnsWhenTruncated) {
   const CliRun cut = cli(args);
   EXPECT_EQ(cut.rc, 0) << cut.err;
   EXPECT_TRUE(contains(cut.out, "stopped at the end time t_end")) << cut.out;
-  EXPECT_TRUE(contains(cut.err, "warning: the run stopped at t_end = 100 s")) << cut.err;
+  EXPECT_TRUE(contains(cut.err, "warning: the run stopped at the end time t_end = 100 s")) << cut.err;
   EXPECT_TRUE(contains(cut.err, "truncated")) << cut.err;
 }
 

@@ -45,7 +45,7 @@ def test_sweep_refuses_a_varied_parameter_the_model_does_not_use():
 
 # -- item 2: truncated runs say so ---------------------------------------------------------
 def test_short_t_end_gives_a_solver_warning():
-    with pytest.warns(SolverWarning, match=r"stopped at t_end = 100 s .*truncated"):
+    with pytest.warns(SolverWarning, match=r"stopped at the end time t_end = 100 s .*truncated"):
         sol = Simulation("Chen2020", mesh=COARSE, t_end=100).solve()
     assert sol.status == "end_time_reached"
 
