@@ -325,6 +325,17 @@ TEST(DefaultEnd, SimulateRunsTheEnlargedCellToItsCutOffAndWarnsWhenTruncated) {
   EXPECT_NEAR(v.back(), 3.105, 1e-9);
   EXPECT_GT(t.back(), 1000.0) << "PyBaMM's 3C run ends at about 1,100 s";
 
+  // a protocol step that ends on a condition: its default share of the end follows the
+  // cell's capacity too (the old 3 x nominal / |I| gave it 102 s), so the protocol completes
+  args = base;
+  args.erase(args.begin() + 7, args.begin() + 9);  // the steps set the current
+  args.insert(args.end(), {"--experiment", "Discharge at 72 A until 3.2 V", "--experiment", "Rest for 1 minute",
+                           "--output", dir / "steps.csv"});
+  const CliRun steps = cli(args);
+  ASSERT_EQ(steps.rc, 0) << steps.err;
+  EXPECT_TRUE(contains(steps.out, "finished: the protocol completed")) << steps.out;
+  EXPECT_FALSE(contains(steps.err, "warning")) << steps.err;
+
   // a short t_end: truncated, said so in the summary and in a warning; exit status 0
   args = base;
   args.insert(args.end(), {"--t-end", "100", "--output", dir / "short.csv"});
@@ -389,6 +400,30 @@ TEST(Plausibility, SimulateWarnsAndAnInitialisationFailureNamesItsCause) {
   // nothing stands out in a sound cell
   EXPECT_EQ(diagnose_init_failure(ParameterSet::load("Chen2020").cell_params(5.0)), "");
 }
+
+#ifdef IONFLUX_TEST_HDF5
+TEST(Plausibility, SweepWarnsOnceAndFailedCellsNameTheirCause) {
+  testing::TempDir dir("ionflux_setup");
+  const std::string cfg = dir / "thick.json";
+  std::ofstream(cfg) << R"({"vary": {"Negative electrode thickness [m]": [80, 8.52e-5, 90]}, "t_end": 600, )"
+                     << kCoarse << "}";
+  const std::string h5 = dir / "thick.h5";
+  const CliRun r = cli({"sweep", cfg, "--output", h5, "--device", "cpu", "--quiet"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one warning for the parameter: " << r.err;
+  EXPECT_TRUE(contains(r.err, "warning: 'Negative electrode thickness [m]' = 80 is far outside")) << r.err;
+  testing::h5::File f(h5);
+  const auto status = testing::h5::read_ints(f, "/cells/status");
+  const auto message = testing::h5::read_strings(f, "/cells/message");
+  ASSERT_EQ(status.size(), 3u);
+  for (int c : {0, 2}) {
+    EXPECT_EQ(status[c], static_cast<int>(CellStatus::init_failure)) << message[c];
+    EXPECT_TRUE(contains(message[c], "Negative electrode thickness [m]")) << message[c];
+    EXPECT_TRUE(contains(message[c], "ohmic drop across the electrolyte")) << message[c];
+  }
+  EXPECT_FALSE(contains(message[1], "at the initial state")) << message[1];
+}
+#endif
 
 TEST(Plausibility, SweepPlanningWarnsOncePerParameter) {
   const SweepPlan plan = plan_sweep(parse_sweep_config(

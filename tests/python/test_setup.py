@@ -94,6 +94,17 @@ def test_init_failure_names_its_cause():
         assert "ohmic drop" in sol.message
 
 
+def test_sweep_init_failure_names_its_cause(tmp_path):
+    with pytest.warns(UnitWarning):
+        sweep = Sweep("Chen2020", vary={"Negative electrode thickness [m]": [80, 8.52e-5]}, mesh=COARSE, t_end=600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sweep.run(output=tmp_path / "thick.h5", device="cpu", progress=False)
+    assert str(res.status_names[0]) == "init_failure"
+    assert "Negative electrode thickness [m]" in str(res.messages[0])
+    assert "ohmic drop" in str(res.messages[0])
+
+
 # -- item 11: attributes -------------------------------------------------------------------
 def test_latin_hypercube_sweep_is_not_called_a_grid(tmp_path):
     sweep = Sweep("Chen2020", vary={"Negative particle radius [m]": {"uniform": [3e-6, 8e-6]}}, samples=3,
