@@ -34,6 +34,10 @@ def load_bpx(path: str) -> "ParameterSet":
 def check_parameter_range(name: str, value: float) -> None:
     """Raise ValueError if `value` is outside the named parameter's physical range."""
 
+def default_end_time(params: "ParameterSet", current: float, soc: Optional[float] = None,
+                     thermal: str = "isothermal") -> float:
+    """The default end [s] of a constant-current run, from the cell's theoretical capacity."""
+
 def function_parameters() -> List[str]:
     """Names of the parameters that may be functions (expressions, tables)."""
 

@@ -69,8 +69,12 @@ class Simulation:
     period : float, optional
         Spacing of the output times [s]; by default ``t_end / 200``.
     t_end : float, optional
-        End time [s] if no voltage cut-off comes first; by default three times the
-        nominal discharge time at the current (``t_eval[-1]`` when `t_eval` is given).
+        End time [s] if no voltage cut-off comes first (``t_eval[-1]`` when `t_eval` is
+        given). By default 1.2 times the time in which the current moves all the
+        lithium available to it, from the cell's theoretical capacity (its electrode
+        loadings and area, as PyBaMM's calculated capacities; not the nominal
+        capacity). A run that stops here before a cut-off is truncated: its status is
+        ``"end_time_reached"`` and `solve` issues a `SolverWarning`.
     t_eval : array_like, optional
         Explicit increasing output times [s] (instead of `period`). The end point
         (cut-off or `t_end`) is always added as a last output.
@@ -218,8 +222,9 @@ class Simulation:
 
         With an experiment and neither `t_end` nor `t_eval` given, None: the run ends
         with the experiment's last step (the solver's limit is the sum of the step
-        durations, with three nominal discharge times for a current step without one
-        and 10 hours for other steps without one).
+        durations, with 1.2 x min(Q_n, Q_p, Q_Li) / |I| from the cell's theoretical
+        capacities for a current step without one and 10 hours for other steps
+        without one).
         """
         if self._t_end is not None:
             return self._t_end
@@ -227,7 +232,7 @@ class Simulation:
             return self._t_eval[-1]
         if self._experiment is not None:
             return None
-        return 3.0 * 3600.0 * self._nominal_capacity() / abs(self.current)
+        return float(_core.default_end_time(self._parameters._core, self.current, self._initial_soc, self._thermal))
 
     @property
     def experiment(self) -> Optional[List[Tuple[str, ...]]]:
@@ -294,7 +299,7 @@ class Simulation:
         elif te:
             t_end = te[-1]
         else:
-            t_end = 0.0  # the solver's default: 3 x nominal discharge time
+            t_end = 0.0  # the solver's default, from the cell's theoretical capacity
         raw = _core.simulate(
             self._parameters._core,
             current,

@@ -296,6 +296,18 @@ PYBIND11_MODULE(_core, m) {
   m.def("load_bpx", &load_bpx, py::arg("path"),
         "A BPX file (0.x or 1.x) as a parameter set, mapped as PyBaMM's create_from_bpx.");
   m.def("check_parameter_range", &check_parameter_range, py::arg("name"), py::arg("value"));
+  m.def(
+      "default_end_time",
+      [](const ParameterSet& ps, double current, std::optional<double> soc, const std::string& thermal) {
+        CellParams cell = ps.cell_params(current);
+        if (thermal == "lumped") enable_lumped_thermal(cell, ps);
+        if (soc)
+          apply_initial_soc(cell, *soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                            ps.get("Open-circuit voltage at 100% SOC [V]"));
+        return default_end_time(cell);
+      },
+      py::arg("params"), py::arg("current"), py::arg("soc") = py::none(), py::arg("thermal") = "isothermal",
+      "The default end [s] of a constant-current run, from the cell's theoretical capacity.");
   m.def("simulate", &simulate_cell, py::arg("params"), py::arg("current"), py::arg("soc") = py::none(),
         py::arg("mesh") = py::dict(), py::arg("rtol") = 1e-6, py::arg("atol") = 1e-8, py::arg("period") = 0.0,
         py::arg("t_end") = 0.0, py::arg("t_eval") = std::vector<double>{}, py::arg("store_states") = true,
