@@ -361,6 +361,11 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
                      " (on PyBaMM's scaled states)"},
       {"protocol", plan.protocol},
       {"t_end [s]", num(r.t_end)},
+      {"t_end rule", plan.inputs.t_end.empty()
+                         ? std::string("given in the config, the same for every cell")
+                         : std::string("default: each cell's own end from its theoretical capacity (1.2 x the time in "
+                                       "which its current moves the lithium available to it; protocol steps: their "
+                                       "durations or 1.2 x min(Q_n, Q_p, Q_Li) / |I|); t_end [s] is the largest")},
       {"period [s]", num(r.period > 0.0 ? r.period : r.t_end / 200.0)},
       // the cells are the sampled points when every varied entry is sampled: no grid, no zip
       {"combine", spec.n_sampled > 0 && spec.n_sampled == spec.varied.size() ? spec.sampling : spec.combine},

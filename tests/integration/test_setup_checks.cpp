@@ -467,6 +467,8 @@ TEST(SweepAttributes, DescribeTheSweep) {
   EXPECT_EQ(plain["combine"], "zip");
   EXPECT_EQ(plain["sampling"], "none");
   EXPECT_EQ(plain["seed"], "none (nothing is sampled)");
+  EXPECT_EQ(plain["t_end rule"].rfind("default: each cell's own end", 0), 0u) << plain["t_end rule"];
+  EXPECT_EQ(attrs(R"({"t_end": 100})")["t_end rule"], "given in the config, the same for every cell");
   // the protocol names what sets the current
   auto fn = attrs(R"({"vary": {"Current function [A]": [1, 2]}})");
   EXPECT_TRUE(contains(fn["protocol"], "current varied per cell ('Current function [A]')")) << fn["protocol"];
