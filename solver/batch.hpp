@@ -28,6 +28,9 @@ struct BatchInputs {
   std::vector<std::string> pre_message;
   RunOptions run;                       //!< mesh, solver, period, t_end; run.steps/tables: a
                                         //!< protocol shared by every cell (empty: constant current)
+  //! Per-cell integration limit [s] (empty: run.t_end for every cell). plan_sweep fills it
+  //! with each cell's default end when the user gave no t_end.
+  std::vector<double> t_end;
   int n_times = 0;                      //!< output columns per cell (set by prepare_outputs)
   //! Per-cell protocols, overriding run.steps when not empty: cell c runs
   //! protocol_steps[protocol_first[c] .. + protocol_count[c]), whose drive-cycle steps

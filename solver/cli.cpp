@@ -22,6 +22,7 @@
 #include "text.hpp"
 #include "parameters.hpp"
 #include "parameter_file.hpp"
+#include "plausibility.hpp"
 #include "simulation.hpp"
 
 #ifndef IONFLUX_VERSION
@@ -210,7 +211,10 @@ std::string simulate_help() {
          "  --period SECONDS        spacing of the output rows; 0 = t_end / 200\n"
          "                          [default: 0]\n"
          "  --t-end SECONDS         stop here if no voltage cut-off comes first\n"
-         "                          [default: 3 x the nominal discharge time at the current]\n"
+         "                          [default: from the cell's theoretical capacity (its\n"
+         "                          electrode loadings): 1.2 x the time in which the current\n"
+         "                          moves all the lithium available to it; a run that stops\n"
+         "                          here is reported as truncated (end_time_reached)]\n"
          "  --output FILE           CSV file to write (overwritten); checked before solving\n"
          "                          [default: ionflux.csv, in the current directory]\n"
          "  --experiment STEP       a protocol step, PyBaMM's grammar (repeatable, in order), e.g.\n"
@@ -426,6 +430,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   }
   ParameterSet ps = ParameterSet::load(a.parameters);
   for (const auto& s : a.sets) ps.set_from_string(s);
+  for (const std::string& w : implausible_values(ps)) err << "warning: " << w << "\n";
 
   const double nominal = ps.get("Nominal cell capacity [A.h]");
   double current = 0.0;
@@ -462,8 +467,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   ro.period = a.period;
   ro.steps = ex.steps;
   ro.tables = ex.tables;
-  ro.t_end = a.t_end ? *a.t_end : (ex.steps.empty() ? default_end_time(nominal, current)
-                                                    : default_end_time(nominal, ex.steps));
+  ro.t_end = a.t_end ? *a.t_end : default_end_time(cell, ex.steps);  // from the cell's own capacity
   if (!(ro.t_end > 0.0 && std::isfinite(ro.t_end)))
     throw InputError("the default end time is not usable (" + num(ro.t_end) + " s); give --t-end");
   validate_run_options(ro);
@@ -473,7 +477,14 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   write_csv(a.output, sol);
 
   if (!a.quiet) print_summary(out, a, ps, current, nominal, sol);
-  if (!cell_status_ok(sol.status) && sol.status != CellStatus::end_time_reached) {  // truncated runs: outputs valid
+  if (sol.status == CellStatus::end_time_reached) {
+    // valid outputs, but not the run that was asked for: say so, without failing
+    err << "warning: the run stopped at the end time t_end = " << format("%.6g", ro.t_end)
+        << " s before any voltage cut-off or step end condition; the results are truncated (give a larger --t-end"
+        << (a.t_end ? "" : ", or check the parameters") << ")\n";
+    return 0;
+  }
+  if (!cell_status_ok(sol.status)) {
     std::string reason = sol.message.empty() ? cell_status_message(sol.status) : sol.message;
     if (sol.status == CellStatus::cutoff_at_start && !sol.voltage.empty())
       reason += " (voltage " + format("%.6g", sol.voltage.front()) + " V at " + num(current) +

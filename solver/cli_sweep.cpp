@@ -150,6 +150,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   // Everything that can be checked is checked before any work.
   const SweepSpec spec = load_sweep_config(config);
   const SweepPlan plan = plan_sweep(spec);
+  for (const std::string& w : plan.warnings) err << "warning: " << w << "\n";
   if (opt.device == Device::cuda && !cuda_available())
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
   const std::unique_ptr<H5SweepWriter> writer = open_sweep_file(spec, plan, output);
@@ -171,7 +172,8 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   ProgressPrinter printer(err, isatty(STDERR_FILENO) && &err == &std::cerr);
   if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
   opt.device = dev;
-  const BatchSummary s = run_batch(plan.inputs, opt, writer.get());
+  DiagnosingSink sink(plan.inputs, writer.get());  // init failures name their cause
+  const BatchSummary s = run_batch(plan.inputs, opt, &sink);
   finish_sweep_file(*writer, s, n);
   std::size_t n_abnormal = 0;
   const std::string abnormal = abnormal_counts(s, n_abnormal);  // a warning: on stderr, even with --quiet

@@ -1,11 +1,13 @@
 #include "simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
 
 #include "../kernels/model/cell_solver.hpp"
 #include "errors.hpp"
+#include "plausibility.hpp"
 
 namespace ionflux {
 namespace {
@@ -44,6 +46,41 @@ void validate_run_options(const RunOptions& o) {
     throw InputError("period must be a positive number of seconds, got " + std::to_string(o.period));
   for (std::size_t k = 1; k < o.t_eval.size(); ++k)
     if (!(o.t_eval[k] > o.t_eval[k - 1])) throw InputError("output times must be increasing");
+}
+
+double TheoreticalCapacity::swing() const { return std::min(negative, std::min(positive, lithium)); }
+
+TheoreticalCapacity theoretical_capacity(const CellParams& c) {
+  const double per_mol = c.area * constants::F / 3600.0;  // [A.h/mol] over the electrode area
+  TheoreticalCapacity q;
+  const double mol_n = c.neg.active_fraction * c.neg.c_max * c.neg.thickness;  // [mol/m2]
+  const double mol_p = c.pos.active_fraction * c.pos.c_max * c.pos.thickness;
+  q.negative = mol_n * per_mol;
+  q.positive = mol_p * per_mol;
+  const double x0 = c.neg.c_init / c.neg.c_max, y0 = c.pos.c_init / c.pos.c_max;
+  q.lithium = (x0 * mol_n + y0 * mol_p) * per_mol;
+  q.discharge = std::min(x0 * q.negative, (1.0 - y0) * q.positive);
+  q.charge = std::min((1.0 - x0) * q.negative, y0 * q.positive);
+  return q;
+}
+
+double default_end_time(const CellParams& cell, const std::vector<StepSpec>& steps) {
+  const TheoreticalCapacity q = theoretical_capacity(cell);
+  const double swing = q.swing();
+  if (steps.empty()) {
+    const double i = std::fabs(cell.current);
+    double avail = cell.current > 0.0 ? q.discharge : q.charge;
+    if (!(avail > 0.0)) avail = swing;  // an empty start: the run stops at once, any end will do
+    return kDefaultEndMargin * 3600.0 * avail / i;
+  }
+  double t = 0.0;
+  for (const StepSpec& s : steps) {
+    if (s.duration > 0.0) t += s.duration;
+    else if (s.mode == ControlMode::current && s.value != 0.0 && s.table_len == 0)
+      t += kDefaultEndMargin * 3600.0 * swing / std::fabs(s.value);
+    else t += 36000.0;
+  }
+  return t > 0.0 ? t : 3600.0;
 }
 
 double default_end_time(double nominal_capacity_ah, double current) {
@@ -93,6 +130,10 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   sol.protocol = !options.steps.empty();
   sol.status = run.status;
   sol.message = cell_status_message(run.status);
+  if (run.status == CellStatus::init_failure) {
+    const std::string why = diagnose_init_failure(params);  // name what caused it
+    if (!why.empty()) sol.message += " (" + why + ")";
+  }
   sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();
   sol.discharge_capacity = sol.capacity.empty() ? 0.0 : sol.capacity.back();
   sol.energy = run.energy_wh;

@@ -10,7 +10,7 @@ import numpy as np
 from . import _core
 from . import _experiment as exp
 from . import _options as opt
-from ._errors import SolverWarning, UnknownVariableError, did_you_mean, translate_core_errors
+from ._errors import SolverWarning, UnitWarning, UnknownVariableError, did_you_mean, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
 
 __all__ = ["Simulation", "Solution"]
@@ -69,8 +69,12 @@ class Simulation:
     period : float, optional
         Spacing of the output times [s]; by default ``t_end / 200``.
     t_end : float, optional
-        End time [s] if no voltage cut-off comes first; by default three times the
-        nominal discharge time at the current (``t_eval[-1]`` when `t_eval` is given).
+        End time [s] if no voltage cut-off comes first (``t_eval[-1]`` when `t_eval` is
+        given). By default 1.2 times the time in which the current moves all the
+        lithium available to it, from the cell's theoretical capacity (its electrode
+        loadings and area, as PyBaMM's calculated capacities; not the nominal
+        capacity). A run that stops here before a cut-off is truncated: its status is
+        ``"end_time_reached"`` and `solve` issues a `SolverWarning`.
     t_eval : array_like, optional
         Explicit increasing output times [s] (instead of `period`). The end point
         (cut-off or `t_end`) is always added as a last output.
@@ -218,8 +222,9 @@ class Simulation:
 
         With an experiment and neither `t_end` nor `t_eval` given, None: the run ends
         with the experiment's last step (the solver's limit is the sum of the step
-        durations, with three nominal discharge times for a current step without one
-        and 10 hours for other steps without one).
+        durations, with 1.2 x min(Q_n, Q_p, Q_Li) / |I| from the cell's theoretical
+        capacities for a current step without one and 10 hours for other steps
+        without one).
         """
         if self._t_end is not None:
             return self._t_end
@@ -227,7 +232,7 @@ class Simulation:
             return self._t_eval[-1]
         if self._experiment is not None:
             return None
-        return 3.0 * 3600.0 * self._nominal_capacity() / abs(self.current)
+        return float(_core.default_end_time(self._parameters._core, self.current, self._initial_soc, self._thermal))
 
     @property
     def experiment(self) -> Optional[List[Tuple[str, ...]]]:
@@ -294,7 +299,7 @@ class Simulation:
         elif te:
             t_end = te[-1]
         else:
-            t_end = 0.0  # the solver's default: 3 x nominal discharge time
+            t_end = 0.0  # the solver's default, from the cell's theoretical capacity
         raw = _core.simulate(
             self._parameters._core,
             current,
@@ -312,9 +317,16 @@ class Simulation:
             ".",
         )
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
+        for text in raw.pop("warnings", []):
+            warnings.warn(text, UnitWarning, stacklevel=3)
+        t_end_used = raw.pop("t_end", t_end)
         sol = Solution(raw, parameters=self._parameters.copy(), current=current, initial_soc=soc,
                        mesh=dict(self._mesh), solver=self.solver, experiment=experiment, thermal=self._thermal)
-        if sol.status not in OK_STATUSES:
+        if sol.status == "end_time_reached":
+            warnings.warn(f"the run stopped at the end time t_end = {t_end_used:.6g} s before any voltage cut-off "
+                          "or step end condition; the results are truncated (give a larger t_end, or t_eval "
+                          "reaching further)", SolverWarning, stacklevel=3)
+        elif sol.status not in OK_STATUSES:
             warnings.warn(f"cell could not be solved: {sol.message} ({sol.status})", SolverWarning, stacklevel=3)
         self._solution = sol
         return sol
