@@ -5,6 +5,7 @@
 
 #include "../kernels/model/cell_solver.hpp"
 #include "errors.hpp"
+#include "experiment.hpp"
 
 namespace ionflux {
 namespace {
@@ -93,8 +94,20 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   sol.status = run.status;
   sol.message = cell_status_message(run.status);
   sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();
-  sol.discharge_capacity = sol.capacity.empty() ? 0.0 : sol.capacity.back();
+  sol.discharge_capacity = run.dis_q;
+  sol.charge_capacity = run.chg_q;
+  sol.discharge_energy = run.dis_e;
+  sol.charge_energy = run.chg_e;
   sol.energy = run.energy_wh;
+  sol.mean_voltage = run.mean_voltage();
+  const std::string cut = cut_short_message(
+      run.status, params, options.steps.data(), static_cast<int>(options.steps.size()),
+      options.step_text.size() == options.steps.size() ? options.step_text.data() : nullptr, run.step, run.step_t0,
+      run.t_final);
+  if (!cut.empty()) {
+    sol.message = cut;
+    sol.protocol_cut_short = true;
+  }
   const BdfScalars& b = run.bdf;
   sol.stats = SolverStats{run.done_nst + b.nst,  run.done_nre + b.nre,   run.done_nsetups + b.nsetups,
                           run.done_nni + b.nni,  run.done_netf + b.netf, run.done_ncfn + b.ncfn};

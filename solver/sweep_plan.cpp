@@ -134,6 +134,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       const Experiment ex = parse_experiment(spec.experiment, spec.cycles, plan.base, base_dir);
       in.run.steps = ex.steps;
       in.run.tables = ex.tables;
+      in.run.step_text = ex.text;
       protocol_t_end = default_end_time(q_nom, ex.steps);
     } else {
       // the first cell's protocol is checked here (a bad string fails the sweep before any
@@ -153,6 +154,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
             in.protocol_steps.push_back(st);
           }
           in.protocol_tables.insert(in.protocol_tables.end(), ex.tables.begin(), ex.tables.end());
+          in.protocol_text.insert(in.protocol_text.end(), ex.text.begin(), ex.text.end());
           protocol_t_end = std::max(protocol_t_end, default_end_time(plan.base.get("Nominal cell capacity [A.h]"),
                                                                      ex.steps));
         } catch (const std::invalid_argument& e) {
