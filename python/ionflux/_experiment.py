@@ -42,6 +42,10 @@ STEP_QUANTITIES = ("Start time [s]", "End time [s]", "Duration [s]", "Capacity [
 
 Cycles = List[Tuple[str, ...]]
 
+#: The words that end every cell message of an experiment that a voltage cut-off of the
+#: set stopped before its end (solver/experiment.cpp cut_short_message).
+CUT_SHORT_MARK = "ionflux stops an experiment at the set's voltage cut-offs"
+
 
 def _step(value: Any, where: str) -> str:
     if not isinstance(value, str):
