@@ -499,7 +499,7 @@ class Solution:
 
     @property
     def ok(self) -> bool:
-        """True when the cell ended normally (end time or a voltage cut-off)."""
+        """True when the cell ended normally (the protocol completed, or a voltage cut-off)."""
         return self.status in OK_STATUSES
 
     @property
