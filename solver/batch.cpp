@@ -372,6 +372,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
       if (s >= 0 && static_cast<std::size_t>(s) < summary.count_by_status.size()) ++summary.count_by_status[s];
       if (s == kStatusNotRun) ++summary.not_run;
     }
+    for (const std::string& m : c.message) summary.protocol_cut_short += m.find(kCutShortMark) != std::string::npos;
     if (sink) sink->write_chunk(c);
     ++summary.chunks;
     clock.report(done.load(), true);

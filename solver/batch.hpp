@@ -108,6 +108,7 @@ struct BatchSummary {
   double wall_time = 0.0;
   std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code
   std::size_t not_run = 0;                   //!< cells left unrun by a cancellation
+  std::size_t protocol_cut_short = 0;        //!< experiments a voltage cut-off stopped early
   bool cancelled = false;
 };
 

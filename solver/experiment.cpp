@@ -689,8 +689,7 @@ std::string cut_short_message(CellStatus status, const CellParams& params, const
   } else {
     m += "; it was the last step";
   }
-  return m + ". ionflux stops an experiment at the set's voltage cut-offs, where PyBaMM widens them by 1 V "
-             "(docs/experiments.md)";
+  return m + ". " + kCutShortMark + ", where PyBaMM widens them by 1 V (docs/experiments.md)";
 }
 
 Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,

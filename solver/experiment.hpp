@@ -39,6 +39,9 @@ Experiment parse_experiment(const std::vector<std::vector<std::string>>& cycle_g
 //! step as intended (a step with no duration and no end condition runs to a cut-off).
 //! The end of the text says that ionflux stops experiments at the set's cut-offs where
 //! PyBaMM widens them by 1 V (docs/experiments.md).
+//! The words that end every such message (front ends count and warn by them).
+constexpr const char* kCutShortMark = "ionflux stops an experiment at the set's voltage cut-offs";
+
 std::string cut_short_message(CellStatus status, const CellParams& params, const StepSpec* steps, int n_steps,
                               const std::string* texts, int step, double step_start, double t_stop);
 
