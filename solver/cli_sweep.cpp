@@ -191,6 +191,10 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
         << "  by status: " << status_counts(s) << "\n"
         << "  wrote " << output << "\n";
   }
+  if (s.protocol_cut_short)
+    err << "warning: " << s.protocol_cut_short << " of " << n
+        << " cells: a voltage cut-off of the parameter set stopped the experiment before its end (a step cut short, "
+           "later steps not run; ionflux keeps the set's cut-offs where PyBaMM widens them by 1 V); see /cells/message\n";
   return 0;
 }
 

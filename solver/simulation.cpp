@@ -8,6 +8,7 @@
 #include "../kernels/model/cell_solver.hpp"
 #include "errors.hpp"
 #include "plausibility.hpp"
+#include "experiment.hpp"
 
 namespace ionflux {
 namespace {
@@ -135,10 +136,25 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
     if (!why.empty()) sol.message += " (" + why + ")";
   }
   sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();
-  sol.discharge_capacity = sol.capacity.empty() ? 0.0 : sol.capacity.back();
+  sol.discharge_capacity = run.dis_q;
+  sol.charge_capacity = run.chg_q;
+  sol.discharge_energy = run.dis_e;
+  sol.charge_energy = run.chg_e;
   sol.energy = run.energy_wh;
-  if (cell_status_failed(run.status))  // as in batches: a failed cell's summaries are not data
-    sol.discharge_capacity = sol.energy = std::numeric_limits<double>::quiet_NaN();
+  sol.mean_voltage = run.mean_voltage();
+  if (cell_status_failed(run.status)) {  // as in batches: a failed cell's summaries are not data
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    sol.discharge_capacity = sol.charge_capacity = sol.discharge_energy = sol.charge_energy = nan;
+    sol.energy = sol.mean_voltage = nan;
+  }
+  const std::string cut = cut_short_message(
+      run.status, params, options.steps.data(), static_cast<int>(options.steps.size()),
+      options.step_text.size() == options.steps.size() ? options.step_text.data() : nullptr, run.step, run.step_t0,
+      run.t_final);
+  if (!cut.empty()) {
+    sol.message = cut;
+    sol.protocol_cut_short = true;
+  }
   const BdfScalars& b = run.bdf;
   sol.stats = SolverStats{run.done_nst + b.nst,  run.done_nre + b.nre,   run.done_nsetups + b.nsetups,
                           run.done_nni + b.nni,  run.done_netf + b.netf, run.done_ncfn + b.ncfn};

@@ -23,6 +23,7 @@ struct RunOptions {
   //! or t_end). Drive-cycle steps refer to `tables` (pairs t, value).
   std::vector<StepSpec> steps;
   std::vector<double> tables;
+  std::vector<std::string> step_text;  //!< the text of each step (optional; for end messages)
 };
 
 struct SolverStats {
@@ -43,8 +44,17 @@ struct Solution {
   CellStatus status = CellStatus::running;
   std::string message;
   double end_time = 0.0;            //!< [s]
-  double discharge_capacity = 0.0;  //!< [A.h]
-  double energy = 0.0;              //!< [W.h]
+  //! Charge [A.h] and energy [W.h] moved while discharging and while charging (each >= 0,
+  //! split where the current changes sign); energy: net (discharge - charge) [W.h];
+  //! mean_voltage: while discharging (discharge energy / capacity), for a run that never
+  //! discharged while charging [V]
+  double discharge_capacity = 0.0, charge_capacity = 0.0;
+  double discharge_energy = 0.0, charge_energy = 0.0;
+  double energy = 0.0;
+  double mean_voltage = 0.0;
+  //! A protocol run that a voltage cut-off of the set stopped before the protocol's end
+  //! (a step cut short or steps that did not run); `message` says which.
+  bool protocol_cut_short = false;
   double wall_time = 0.0;           //!< [s]
   SolverStats stats;
 

@@ -243,6 +243,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       const Experiment ex = parse_experiment(spec.experiment, spec.cycles, plan.base, base_dir);
       in.run.steps = ex.steps;
       in.run.tables = ex.tables;
+      in.run.step_text = ex.text;
     } else {
       // the first cell's protocol is checked here (a bad string fails the sweep before any
       // work); a later cell whose values make a bad step becomes an invalid cell
@@ -263,6 +264,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
             in.protocol_steps.push_back(st);
           }
           in.protocol_tables.insert(in.protocol_tables.end(), ex.tables.begin(), ex.tables.end());
+          in.protocol_text.insert(in.protocol_text.end(), ex.text.begin(), ex.text.end());
         } catch (const std::invalid_argument& e) {
           in.pre_status[c] = CellStatus::invalid_input;
           in.pre_message[c] = e.what();

@@ -19,7 +19,11 @@ OUTPUTS = ("Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]")
 #: Per-time outputs present only in files of sweeps with a thermal model or an experiment.
 PROTOCOL_OUTPUTS = ("Temperature [K]", "Step", "Cycle")
 #: The per-cell summary quantities (datasets in /summary), in file-layout order.
-SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps")
+#: "Discharge capacity [A.h]" / "Charge capacity [A.h]" and the energies: moved while
+#: discharging / charging (each >= 0); "Energy [W.h]": net; "Mean voltage [V]": while
+#: discharging (discharge energy / capacity), while charging for a cell that never discharged.
+SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps",
+           "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]")
 _NUMERIC_SUMMARY = tuple(s for s in SUMMARY if s != "End reason")
 #: In `to_xarray` and ``res[name]`` the summary's discharge capacity takes this name, as
 #: "Discharge capacity [A.h]" there is the per-time output.
@@ -40,7 +44,8 @@ NORMAL_END = ("finished", "cutoff_lower", "cutoff_upper")
 #: A run stopped at t_end: its summaries are valid but it is truncated, so it is warned about.
 TRUNCATED = "end_time_reached"
 #: Summary quantities that are NaN for a failed cell (its end time and solver steps stay).
-_FAILED_NAN = ("Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]")
+_FAILED_NAN = ("Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]",
+               "Energy [W.h]", "Mean voltage [V]")
 
 
 def load(path: Union[str, os.PathLike]) -> "SweepResult":
@@ -301,7 +306,10 @@ class SweepResult:
         -------
         dict
             ``"Start time [s]"``, ``"End time [s]"``, ``"Duration [s]"``,
-            ``"Capacity [A.h]"`` (positive on discharge) and ``"Energy [W.h]"``:
+            ``"Capacity [A.h]"`` (net, positive on discharge), ``"Energy [W.h]"``
+            (net), ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``,
+            ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"`` (moved while
+            discharging / charging, each >= 0, split inside a step that goes both ways):
             float arrays of shape (n_cells, n_steps), NaN for steps a cell never
             reached (and for cells never run); and ``"Cycle"``: the (n_steps,) int
             array of the cycle of each step. Steps are counted over all cycles, as
@@ -318,7 +326,8 @@ class SweepResult:
         out: Dict[str, np.ndarray] = {}
         with h5py.File(self.path, "r") as f:
             for name in STEP_QUANTITIES:
-                out[name] = np.asarray(f[f"steps/{name}"][...], dtype=float)
+                if f"steps/{name}" in f:  # older files lack the discharge/charge split
+                    out[name] = np.asarray(f[f"steps/{name}"][...], dtype=float)
         out["Cycle"] = self._step_cycle.copy()
         return out
 
@@ -481,8 +490,10 @@ class SweepResult:
         pandas.DataFrame
             Index ``cell``; columns: each varied input, then ``"End time [s]"``,
             ``"End reason"`` (``"not_run"`` for cells never run), ``"Discharge
-            capacity [A.h]"``, ``"Energy [W.h]"``, ``"Mean voltage [V]"``, ``"Steps"``.
-            Capacity, energy and mean voltage are NaN for failed cells (see `failed`);
+            capacity [A.h]"`` (moved while discharging), ``"Energy [W.h]"`` (net),
+            ``"Mean voltage [V]"`` (while discharging), ``"Steps"``, ``"Charge capacity
+            [A.h]"``, ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``.
+            Capacities, energies and mean voltage are NaN for failed cells (see `failed`);
             their end time is where they stopped.
         """
         import pandas as pd
@@ -546,7 +557,8 @@ class SweepResult:
         steps = self.steps
         if steps:
             for name in STEP_QUANTITIES:
-                per_cell["Step " + name[0].lower() + name[1:]] = (["step"], steps[name])
+                if name in steps:
+                    per_cell["Step " + name[0].lower() + name[1:]] = (["step"], steps[name])
             for name, arr in self.cycles.items():
                 per_cell["Cycle " + name[0].lower() + name[1:]] = (["cycle"], arr)
             extra_coords["step"] = np.arange(self.n_steps)

@@ -328,6 +328,8 @@ class Simulation:
                           "reaching further)", SolverWarning, stacklevel=3)
         elif sol.status not in OK_STATUSES:
             warnings.warn(f"cell could not be solved: {sol.message} ({sol.status})", SolverWarning, stacklevel=3)
+        elif raw.get("protocol_cut_short", False):
+            warnings.warn(f"experiment cut short: {sol.message}", SolverWarning, stacklevel=3)
         self._solution = sol
         return sol
 
@@ -397,14 +399,16 @@ class Solution:
     Attributes
     ----------
     status : str
-        How the cell ended: ``"finished"`` (end time, or the end of the
-        experiment), ``"cutoff_lower"``, ``"cutoff_upper"``, or a failure such as
-        ``"cutoff_at_start"`` or ``"newton_failure"``.
+        How the cell ended: ``"finished"`` (the experiment completed),
+        ``"cutoff_lower"``, ``"cutoff_upper"``, ``"end_time_reached"`` (stopped at
+        `t_end`), or a failure such as ``"cutoff_at_start"`` or ``"newton_failure"``.
     message : str
-        The status in words.
+        The status in words. When a voltage cut-off of the set stopped an experiment
+        before its end, it names the step cut short (index, cycle, text) and the steps
+        that did not run (and `solve` warns with a `SolverWarning`).
     termination : str
-        PyBaMM-style: ``"final time"``, ``"event: Minimum voltage [V]"``,
-        ``"event: Maximum voltage [V]"``, or ``"failure: <message>"``.
+        PyBaMM-style: ``"protocol completed"``, ``"final time"``, ``"event: Minimum
+        voltage [V]"``, ``"event: Maximum voltage [V]"``, or ``"failure: <message>"``.
     parameters : ParameterSet
         A copy of the parameters that were solved.
     current : float
@@ -449,19 +453,15 @@ class Solution:
         self.thermal = str(thermal)
         self._step_records: List[Dict[str, Any]] = [dict(r) for r in raw.get("steps", [])]
         stats = dict(raw.get("stats", {}))
-        capacity = float(raw.get("discharge_capacity", math.nan))
-        energy = float(raw.get("energy", math.nan))
-        v = self._data["Voltage [V]"]
-        if self.experiment is not None:
-            mean_v = math.nan  # a protocol's net capacity can be ~0: no meaningful mean (the CLI says n/a)
-        else:
-            mean_v = energy / capacity if capacity != 0.0 else (float(v[-1]) if v.size else math.nan)
         self._summary: Dict[str, Any] = {
             "End reason": self.status,
             "End time [s]": float(raw.get("end_time", math.nan)),
-            "Discharge capacity [A.h]": capacity,
-            "Energy [W.h]": energy,
-            "Mean voltage [V]": mean_v,
+            "Discharge capacity [A.h]": float(raw.get("discharge_capacity", math.nan)),
+            "Charge capacity [A.h]": float(raw.get("charge_capacity", math.nan)),
+            "Discharge energy [W.h]": float(raw.get("discharge_energy", math.nan)),
+            "Charge energy [W.h]": float(raw.get("charge_energy", math.nan)),
+            "Energy [W.h]": float(raw.get("energy", math.nan)),
+            "Mean voltage [V]": float(raw.get("mean_voltage", math.nan)),
             "Wall time [s]": float(raw.get("wall_time", math.nan)),
             "Steps": int(stats.get("steps", 0)),
             "Newton iterations": int(stats.get("newton_iterations", 0)),
@@ -511,7 +511,7 @@ class Solution:
 
     @property
     def ok(self) -> bool:
-        """True when the cell ended normally (end time or a voltage cut-off)."""
+        """True when the cell ended normally (the protocol completed, or a voltage cut-off)."""
         return self.status in OK_STATUSES
 
     @property
@@ -526,12 +526,17 @@ class Solution:
         Returns
         -------
         dict
-            ``"End reason"``, ``"End time [s]"``, ``"Discharge capacity [A.h]"``,
-            ``"Energy [W.h]"``, ``"Mean voltage [V]"`` (energy / capacity; NaN for
-            an experiment, whose net capacity may be near zero: see `cycles`),
+            ``"End reason"``, ``"End time [s]"``, ``"Discharge capacity [A.h]"`` and
+            ``"Charge capacity [A.h]"`` (the charge moved while discharging and while
+            charging, each >= 0; a drive cycle that goes both ways is split where the
+            current changes sign), ``"Discharge energy [W.h]"`` and ``"Charge energy
+            [W.h]"`` (likewise), ``"Energy [W.h]"`` (net: discharge - charge energy),
+            ``"Mean voltage [V]"`` (while discharging: discharge energy / discharge
+            capacity; for a run that never discharged, while charging),
             ``"Wall time [s]"``, ``"Steps"``, ``"Newton iterations"``,
             ``"Jacobian setups"``, ``"Residual evaluations"``, ``"Error test failures"``.
-            Capacity and energy are net over the whole run (positive on discharge).
+            The net capacity is ``sol["Discharge capacity [A.h]"][-1]`` (PyBaMM's
+            variable, positive on discharge).
         """
         return dict(self._summary)
 
@@ -546,9 +551,12 @@ class Solution:
             values of ``sol["Step"]``). Columns: ``"Cycle"``, ``"Text"`` (the step
             string; ``""`` for a constant-current run, which is one step),
             ``"Start time [s]"``, ``"End time [s]"``, ``"Duration [s]"``,
-            ``"Capacity [A.h]"`` (charge passed, positive on discharge),
-            ``"Energy [W.h]"`` (positive when the cell delivers energy) and ``"Ended
-            by"`` (``"duration"``, ``"end condition"``, ``"cut-off"``, ``"failure"`` or
+            ``"Capacity [A.h]"`` (net charge passed, positive on discharge),
+            ``"Energy [W.h]"`` (net, positive when the cell delivers energy),
+            ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``,
+            ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"`` (moved while
+            discharging / charging, each >= 0, split inside a step that goes both
+            ways) and ``"Ended by"`` (``"duration"``, ``"end condition"``, ``"cut-off"``, ``"failure"`` or
             ``"end time"``). Steps never reached (the run stopped at a cut-off, a
             failure or `t_end`) have no row.
 
@@ -566,6 +574,10 @@ class Solution:
             "Duration [s]": ("duration [s]", float),
             "Capacity [A.h]": ("capacity [A.h]", float),
             "Energy [W.h]": ("energy [W.h]", float),
+            "Discharge capacity [A.h]": ("discharge capacity [A.h]", float),
+            "Charge capacity [A.h]": ("charge capacity [A.h]", float),
+            "Discharge energy [W.h]": ("discharge energy [W.h]", float),
+            "Charge energy [W.h]": ("charge energy [W.h]", float),
             "Ended by": ("ended by", object),
         }
         recs = self._step_records
@@ -582,10 +594,11 @@ class Solution:
         pandas.DataFrame
             Index ``"Cycle"``. Columns: ``"Start time [s]"``, ``"End time [s]"``,
             ``"Duration [s]"``, ``"Capacity [A.h]"`` (net, positive on discharge),
-            ``"Discharge capacity [A.h]"`` (the sum of the positive step
-            capacities), ``"Charge capacity [A.h]"`` (minus the sum of the negative
-            ones: a positive number), ``"Energy [W.h]"`` (net). A constant-current run
-            is one cycle. A cycle cut short counts the steps that ran.
+            ``"Discharge capacity [A.h]"`` and ``"Charge capacity [A.h]"`` (moved
+            while discharging and while charging, each >= 0), ``"Energy [W.h]"``
+            (net), ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``. A
+            constant-current run is one cycle. A cycle cut short counts the steps
+            that ran.
 
         Examples
         --------
@@ -598,7 +611,7 @@ class Solution:
         present = np.unique(cycle_of_step)
         n_cycles = int(present.max()) + 1 if present.size else 0
         per_step = {name: steps[name].to_numpy(dtype=float) for name in
-                    ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]")}
+                    ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]") + exp.SPLIT_QUANTITIES}
         summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles)
         return pd.DataFrame({name: summary[name][present] for name in exp.CYCLE_QUANTITIES},
                             index=pd.Index(present.astype(np.int64), name="Cycle"))

@@ -16,7 +16,7 @@ import numpy as np
 from . import _core
 from . import _experiment as exp
 from . import _options as opt
-from ._errors import UnitWarning, translate_core_errors
+from ._errors import SolverWarning, UnitWarning, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
 from .result import SweepResult
 
@@ -365,7 +365,17 @@ class Sweep:
             raise
         result = SweepResult(path, run_info=info, temporary=temporary, varied=self._varied)
         result._warn_abnormal(stacklevel=4)  # run <- translate_core_errors' wrapper <- the caller
+        _warn_cut_short(result)
         return result
+
+
+def _warn_cut_short(result: SweepResult) -> None:
+    """A `SolverWarning` when a voltage cut-off of the set stopped cells' experiments early."""
+    cut = [i for i, m in enumerate(result.messages) if exp.CUT_SHORT_MARK in str(m)]
+    if cut:
+        warnings.warn(f"{len(cut)} of {result.n_cells} cells: a voltage cut-off of the parameter set stopped the "
+                      f"experiment before its end (first: cell {cut[0]}: "
+                      f"{result.messages[cut[0]]}); see SweepResult.messages", SolverWarning, stacklevel=4)
 
 
 def _check_writable(path: str) -> None:

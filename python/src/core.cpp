@@ -89,6 +89,7 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   ro.t_eval = std::move(t_eval);
   ro.steps = ex.steps;
   ro.tables = ex.tables;
+  ro.step_text = ex.text;
   ro.t_end = t_end > 0 ? t_end : default_end_time(cell, ex.steps);  // from the cell's own capacity
   ro.store_states = store_states;
   Solution s;
@@ -116,13 +117,22 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
                             py::arg("text") = ex.text.empty() ? std::string() : ex.text[static_cast<std::size_t>(r.step)],
                             py::arg("start time [s]") = r.t_start, py::arg("end time [s]") = r.t_end,
                             py::arg("duration [s]") = r.t_end - r.t_start, py::arg("capacity [A.h]") = r.capacity,
-                            py::arg("energy [W.h]") = r.energy, py::arg("ended by") = ends[static_cast<int>(r.end)]));
+                            py::arg("energy [W.h]") = r.energy, py::arg("ended by") = ends[static_cast<int>(r.end)],
+                            py::arg("discharge capacity [A.h]") = r.discharge_capacity,
+                            py::arg("charge capacity [A.h]") = r.charge_capacity,
+                            py::arg("discharge energy [W.h]") = r.discharge_energy,
+                            py::arg("charge energy [W.h]") = r.charge_energy));
     out["steps"] = steps;
   }
   out["status"] = std::string(cell_status_name(s.status));
   out["message"] = s.message;
   out["end_time"] = s.end_time;
   out["discharge_capacity"] = s.discharge_capacity;
+  out["charge_capacity"] = s.charge_capacity;
+  out["discharge_energy"] = s.discharge_energy;
+  out["charge_energy"] = s.charge_energy;
+  out["mean_voltage"] = s.mean_voltage;
+  out["protocol_cut_short"] = s.protocol_cut_short;
   out["energy"] = s.energy;
   out["wall_time"] = s.wall_time;
   out["stats"] = py::dict(py::arg("steps") = s.stats.steps, py::arg("newton_iterations") = s.stats.newton_iters,

@@ -203,7 +203,17 @@ TEST(Batch, PerCellProtocolsEqualSingleSolves) {
       const std::size_t i = c * b.all.n_steps + r.step;
       EXPECT_EQ(b.all.step_end[i], r.t_end) << "cell " << c << " step " << r.step;
       EXPECT_EQ(b.all.step_capacity[i], r.capacity) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_discharge_capacity[i], r.discharge_capacity) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_charge_capacity[i], r.charge_capacity) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_discharge_energy[i], r.discharge_energy) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_charge_energy[i], r.charge_energy) << "cell " << c << " step " << r.step;
     }
+    // the run's discharged / charged sums and mean voltage, as in the single solve
+    EXPECT_EQ(b.all.discharge_capacity[c], s.discharge_capacity) << "cell " << c;
+    EXPECT_EQ(b.all.charge_capacity[c], s.charge_capacity) << "cell " << c;
+    EXPECT_EQ(b.all.discharge_energy[c], s.discharge_energy) << "cell " << c;
+    EXPECT_EQ(b.all.charge_energy[c], s.charge_energy) << "cell " << c;
+    EXPECT_EQ(b.all.mean_voltage[c], s.mean_voltage) << "cell " << c;
   }
   // the thermal cell warms up; the isothermal ones stay at the ambient temperature
   const std::size_t last = in.cells.size() - 1;

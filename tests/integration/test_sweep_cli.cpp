@@ -174,6 +174,32 @@ TEST(SweepCli, FailedCellsHaveNaNSummariesAndAreCounted) {
   CliRun r = run({"sweep", ok_cfg, "--output", (dir / "ok.h5").string(), "--device", "cpu"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
+// Issue 10 item 9: a cell whose experiment the set's cut-off stops early says which step
+// was cut short and which did not run (/cells/message), and the command warns. Chen2020
+// at 1C reaches 2.5 V after about 3,555 s, before 2 hours; at C/10 it does not (10 minutes).
+TEST(SweepCli, ExperimentCutShortBySetCutOffIsReported) {
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "cut.json", R"({
+    "mesh": {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 6, "r_p": 6}, "period": 120,
+    "experiment": ["Discharge at {C-rate}C for {Minutes} minutes", "Rest for 10 minutes"],
+    "vary": {"C-rate": [1, 0.1], "Minutes": [120, 10]}, "combine": "zip"})");
+  const std::string out = (dir / "cut.h5").string();
+  CliRun r = run({"sweep", cfg, "--output", out, "--device", "cpu", "--quiet"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: 1 of 2 cells: a voltage cut-off of the parameter set stopped the experiment"),
+            std::string::npos)
+      << r.err;
+  File f(out);
+  EXPECT_EQ(read_ints(f, "/cells/status"),
+            (std::vector<int>{static_cast<int>(CellStatus::cutoff_lower), static_cast<int>(CellStatus::finished)}));
+  const auto msg = read_strings(f, "/cells/message");
+  for (const char* part : {"into step 0 \"Discharge at 1C for 120 minutes\" (cycle 0) of 2 steps", "cut short",
+                           "1 step did not run: step 1 \"Rest for 10 minutes\" (cycle 0)", "PyBaMM widens them by 1 V"})
+    EXPECT_NE(msg[0].find(part), std::string::npos) << "missing '" << part << "' in: " << msg[0];
+  EXPECT_EQ(msg[1], "finished: the protocol completed");
+  EXPECT_EQ(read_strings(f, "/summary/End reason"), (std::vector<std::string>{"cutoff_lower", "finished"}));
   fs::remove_all(dir);
 }
 #endif

@@ -13,7 +13,7 @@ import ionflux
 from ionflux import Sweep, SweepResult
 
 SUMMARY_COLUMNS = ["End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]",
-                   "Steps"]
+                   "Steps", "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]"]
 OUTPUTS = ["Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]"]
 GRID_VARY = {"C-rate": [0.5, 1, 2], "Negative particle radius [m]": {"linspace": [3e-6, 8e-6, 4]},
              "Separator porosity": [0.4, 0.5]}
