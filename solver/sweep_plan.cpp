@@ -40,6 +40,8 @@ std::string parameters_json(const ParameterSet& ps) { return to_json(ps); }
 SweepPlan plan_sweep(const SweepSpec& spec) {
   SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}};
   for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
+  // a set without the lumped model's parameters is the sweep's error, not each cell's
+  if (spec.lumped_thermal) check_lumped_thermal(plan.base);
   const double q_nom = plan.base.get("Nominal cell capacity [A.h]");
   const std::size_t n = spec.n_cells();
 

@@ -19,6 +19,8 @@
 #include "../pybamm_compare.hpp"
 #include "../test_support.hpp"
 #include "solver/parameter_file.hpp"
+#include "solver/sweep.hpp"
+#include "solver/sweep_plan.hpp"
 #include "solver/user_function.hpp"
 
 namespace ionflux {
@@ -177,6 +179,18 @@ TEST(ShippedSets, LumpedThermalOnASetWithoutThermalParametersSaysSo) {
     EXPECT_NE(m.find("'Separator specific heat capacity [J.kg-1.K-1]'"), std::string::npos) << m;
   }
   EXPECT_NO_THROW(check_lumped_thermal(ParameterSet::load("ORegan2022")));
+}
+
+TEST(ShippedSets, LumpedSweepOnPrada2013IsRefusedBeforeAnyCell) {
+  // not one invalid_input cell per cell with exit status 0: the sweep itself is refused
+  const SweepSpec spec = parse_sweep_config(
+      R"({"parameters": "Prada2013", "thermal": "lumped", "vary": {"Negative electrode porosity": [0.3, 0.35]}})");
+  try {
+    plan_sweep(spec);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'Prada2013' has no thermal parameters"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ShippedSets, CliLumpedThermalOnPrada2013ExitsWithTheMissingParameters) {

@@ -6,7 +6,7 @@ import pytest
 from conftest import COARSE
 
 import ionflux
-from ionflux import Simulation
+from ionflux import Simulation, Sweep
 
 
 def test_oregan2022_runs_with_the_lumped_model():
@@ -41,3 +41,9 @@ def test_a_function_of_temperature_may_be_set_from_python():
     ps["Negative electrode specific heat capacity [J.kg-1.K-1]"] = "700 + 100 * eps"
     with pytest.raises(ValueError, match="arguments are: T"):
         ps["Positive electrode conductivity [S.m-1]"] = "0.18 * sto"
+
+
+def test_prada2013_lumped_sweep_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="'Prada2013' has no thermal parameters"):
+        Sweep("Prada2013", thermal="lumped", vary={"Negative electrode porosity": [0.3, 0.35]},
+              mesh=COARSE).run(tmp_path / "prada.h5")
