@@ -14,7 +14,7 @@ namespace {
 using expr::Op;
 using expr::Var;
 
-const char* const kVariableNames[] = {"sto", "c_e", "c_s_surf", "c_s_max", "T"};
+const char* const kVariableNames[] = {"sto", "c_e", "c_s_surf", "c_s_max", "T", "eps"};
 
 struct FunctionName {
   const char* name;
@@ -386,8 +386,8 @@ expr::Program specialize(const expr::Program& program, expr::Var v, double value
 }
 
 double evaluate_expression(const expr::Program& p, double sto, double c_e, double c_s_surf, double c_s_max,
-                           double temperature) {
-  const double vars[expr::kSlots] = {sto, c_e, c_s_surf, c_s_max, temperature, 1.0};
+                           double temperature, double eps) {
+  const double vars[expr::kSlots] = {sto, c_e, c_s_surf, c_s_max, temperature, eps, 1.0};
   return expr::evaluate(p, vars);
 }
 

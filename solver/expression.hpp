@@ -61,6 +61,6 @@ expr::Program specialize(const expr::Program& program, expr::Var v, double value
 
 //! Convenience for hosts and tests: evaluate with the given argument values.
 double evaluate_expression(const expr::Program& p, double sto, double c_e, double c_s_surf, double c_s_max,
-                           double temperature);
+                           double temperature, double eps = 0.0);
 
 }  // namespace ionflux

@@ -257,7 +257,20 @@ FunctionRef function_of(const ParameterSet& ps, const std::string& key, double t
   return f;
 }
 
-ElectrodeParams electrode(const ParameterSet& ps, const std::string& D) {
+//! A parameter that may be a function of temperature (PyBaMM's FunctionParameters of T:
+//! conductivities, thermal properties) at `temperature` [K]: its number, or its user
+//! function's value there (eps: the layer's porosity), which must be positive.
+double value_at(const ParameterSet& ps, const std::string& key, double temperature, double eps = 0.0) {
+  const Entry& e = ps.entry(key);
+  if (!e.user) return ps.get(key);
+  const double v = (*e.user)(0.0, 0.0, 0.0, 0.0, temperature, eps);
+  if (!(v > 0.0 && std::isfinite(v)))
+    throw InvalidParameter("'" + key + "' must be positive, got " + fmt(v) + " at T = " + fmt(temperature) +
+                           " K (" + e.function_name + ")");
+  return v;
+}
+
+ElectrodeParams electrode(const ParameterSet& ps, const std::string& D, double temperature) {
   const std::string d = to_lower(D);
   ElectrodeParams e{};
   e.thickness = ps.get(D + " electrode thickness [m]");
@@ -266,7 +279,10 @@ ElectrodeParams electrode(const ParameterSet& ps, const std::string& D) {
   e.particle_radius = ps.get(D + " particle radius [m]");
   e.bruggeman_e = ps.get(D + " electrode Bruggeman coefficient (electrolyte)");
   e.bruggeman_s = ps.get(D + " electrode Bruggeman coefficient (electrode)");
-  e.conductivity = ps.get(D + " electrode conductivity [S.m-1]");
+  // a function of T is folded to its value at the cell temperature (enable_lumped_thermal
+  // points conductivity_t at the function when the temperature varies)
+  e.conductivity = value_at(ps, D + " electrode conductivity [S.m-1]", temperature);
+  e.conductivity_t.p[0] = e.conductivity;
   e.c_max = ps.get("Maximum concentration in " + d + " electrode [mol.m-3]");
   e.c_init = ps.get("Initial concentration in " + d + " electrode [mol.m-3]");
   if (!ps.entry(D + " electrode OCP [V]").is_function())
@@ -294,8 +310,8 @@ void assign_functions(CellParams& c, const ParameterSet& ps, double temperature)
 CellParams ParameterSet::cell_params(double current) const {
   validate();
   CellParams c{};
-  c.neg = electrode(*this, "Negative");
-  c.pos = electrode(*this, "Positive");
+  c.neg = electrode(*this, "Negative", get("Ambient temperature [K]"));
+  c.pos = electrode(*this, "Positive", get("Ambient temperature [K]"));
   c.sep_thickness = get("Separator thickness [m]");
   c.sep_porosity = get("Separator porosity");
   c.sep_bruggeman_e = get("Separator Bruggeman coefficient (electrolyte)");
@@ -316,28 +332,75 @@ CellParams ParameterSet::cell_params(double current) const {
   return c;
 }
 
+namespace {
+//! The five layers of the lumped model's heat capacity, in CellParams::density order.
+const char* const kThermalLayers[5] = {"Negative current collector", "Negative electrode", "Separator",
+                                       "Positive electrode", "Positive current collector"};
+}  // namespace
+
+void check_lumped_thermal(const ParameterSet& ps) {
+  std::vector<std::string> needed;
+  for (const char* layer : kThermalLayers) {
+    needed.push_back(std::string(layer) + " density [kg.m-3]");
+    needed.push_back(std::string(layer) + " specific heat capacity [J.kg-1.K-1]");
+  }
+  const std::size_t n_layer_properties = needed.size();
+  for (const char* name : {"Negative current collector thickness [m]", "Positive current collector thickness [m]",
+                           "Negative current collector conductivity [S.m-1]",
+                           "Positive current collector conductivity [S.m-1]", "Cell volume [m3]",
+                           "Cell cooling surface area [m2]", "Total heat transfer coefficient [W.m-2.K-1]",
+                           "Initial temperature [K]"})
+    needed.push_back(name);
+  std::vector<std::string> missing;
+  bool any_layer_property = false;
+  for (std::size_t k = 0; k < needed.size(); ++k) {
+    if (!ps.contains(needed[k])) missing.push_back(needed[k]);
+    else if (k < n_layer_properties) any_layer_property = true;
+  }
+  if (missing.empty()) return;
+  std::string msg = "parameter set '" + ps.name() + "' " +
+                    (any_layer_property ? "lacks thermal parameters that" : "has no thermal parameters, which") +
+                    " the lumped thermal model (--thermal lumped; thermal=\"lumped\" in Python and sweep configs)" +
+                    " needs: missing";
+  for (std::size_t k = 0; k < missing.size(); ++k) msg += (k ? ", '" : " '") + missing[k] + "'";
+  msg += ". Run it isothermal (the default), or add them (a parameter file with \"base\": \"" + ps.name() +
+         "\", docs/parameter_files.md)";
+  throw InputError(msg);
+}
+
 void enable_lumped_thermal(CellParams& c, const ParameterSet& ps) {
+  check_lumped_thermal(ps);
   const double l_ccn = ps.get("Negative current collector thickness [m]");
   const double l_ccp = ps.get("Positive current collector thickness [m]");
-  const double l_n = ps.get("Negative electrode thickness [m]"), l_s = ps.get("Separator thickness [m]");
-  const double l_p = ps.get("Positive electrode thickness [m]");
-  const double rc = ps.get("Negative current collector density [kg.m-3]") *
-                        ps.get("Negative current collector specific heat capacity [J.kg-1.K-1]") * l_ccn +
-                    ps.get("Negative electrode density [kg.m-3]") *
-                        ps.get("Negative electrode specific heat capacity [J.kg-1.K-1]") * l_n +
-                    ps.get("Separator density [kg.m-3]") * ps.get("Separator specific heat capacity [J.kg-1.K-1]") * l_s +
-                    ps.get("Positive electrode density [kg.m-3]") *
-                        ps.get("Positive electrode specific heat capacity [J.kg-1.K-1]") * l_p +
-                    ps.get("Positive current collector density [kg.m-3]") *
-                        ps.get("Positive current collector specific heat capacity [J.kg-1.K-1]") * l_ccp;
   const double volume = ps.get("Cell volume [m3]");
   check_parameter_range("Cell volume [m3]", volume);
   c.thermal = 1;
   c.t_init = ps.get("Initial temperature [K]");
   // T varies: the general user-function records (cell_params specialised them to the
-  // ambient temperature)
+  // ambient temperature), and the functions of T alone evaluated in the kernel
   assign_functions(c, ps, std::nan(""));
-  c.rho_cp = rc / (l_ccn + l_n + l_s + l_p + l_ccp);
+  for (const char* side : {"Negative", "Positive"}) {
+    ElectrodeParams& e = side[0] == 'N' ? c.neg : c.pos;
+    const std::string key = std::string(side) + " electrode conductivity [S.m-1]";
+    if (ps.entry(key).user) e.conductivity_t = function_of(ps, key, std::nan(""));
+  }
+  c.cc_thickness[0] = l_ccn;
+  c.cc_thickness[1] = l_ccp;
+  for (int k = 0; k < 5; ++k) {
+    const std::string layer = kThermalLayers[k];
+    c.density[k] = function_of(ps, layer + " density [kg.m-3]", std::nan(""));
+    c.specific_heat[k] = function_of(ps, layer + " specific heat capacity [J.kg-1.K-1]", std::nan(""));
+  }
+  // the functions' values at the start, range-checked as numbers are (a function may
+  // still leave its range at temperatures the run reaches)
+  const double eps[5] = {0.0, c.neg.porosity, c.sep_porosity, c.pos.porosity, 0.0};
+  for (int k = 0; k < 5; ++k) {
+    const std::string layer = kThermalLayers[k];
+    value_at(ps, layer + " density [kg.m-3]", c.t_init, eps[k]);
+    value_at(ps, layer + " specific heat capacity [J.kg-1.K-1]", c.t_init, eps[k]);
+  }
+  for (const char* side : {"Negative", "Positive"})
+    value_at(ps, std::string(side) + " electrode conductivity [S.m-1]", c.t_init);
   c.cooling = ps.get("Total heat transfer coefficient [W.m-2.K-1]") * ps.get("Cell cooling surface area [m2]") / volume;
   c.stack_per_volume = c.area / volume;
   c.cc_resistance = l_ccn / ps.get("Negative current collector conductivity [S.m-1]") +

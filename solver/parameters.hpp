@@ -69,8 +69,16 @@ void assign_functions(CellParams& cell, const ParameterSet& params, double tempe
 //! and reversible heat of the stack and the current collectors, cooled to "Ambient
 //! temperature [K]" through "Total heat transfer coefficient [W.m-2.K-1]" x "Cell
 //! cooling surface area [m2]" / "Cell volume [m3]"; heat capacity the thickness-weighted
-//! mean of the five layers' density x specific heat capacity.
+//! mean of the five layers' density x specific heat capacity, each a number or a
+//! function of T (evaluated at the cell temperature as it varies, as are the electrode
+//! conductivities). Throws InputError (check_lumped_thermal) when the set lacks what
+//! the model needs.
 void enable_lumped_thermal(CellParams& cell, const ParameterSet& params);
+
+//! Throws InputError naming the option (--thermal lumped / thermal="lumped") and every
+//! missing parameter when `params` lacks what the lumped thermal model needs (e.g.
+//! Prada2013, which has no thermal parameters, in PyBaMM too).
+void check_lumped_thermal(const ParameterSet& params);
 
 //! Initial stoichiometries for a state of charge in [0, 1], as PyBaMM's
 //! set_initial_state(soc) with the default electrode-SOH solve ("cyclable lithium

@@ -53,6 +53,8 @@ bool same_cell(const CellParams& a, const CellParams& b) { return std::memcmp(&a
 SweepPlan plan_sweep(const SweepSpec& spec) {
   SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}, {}};
   for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
+  // a set without the lumped model's parameters is the sweep's error, not each cell's
+  if (spec.lumped_thermal) check_lumped_thermal(plan.base);
   const double q_nom = plan.base.get(kNominal);
   const std::size_t n = spec.n_cells();
 

@@ -30,12 +30,33 @@ const std::vector<KindSignature>& signatures() {
       {"Electrolyte conductivity [S.m-1]", {bit(Var::c_e) | bit(Var::T), static_cast<int>(Var::c_e), false, "c_e, T"}},
       {"Cation transference number", {bit(Var::c_e) | bit(Var::T), static_cast<int>(Var::c_e), false, "c_e, T"}},
       {"Thermodynamic factor", {bit(Var::c_e) | bit(Var::T), static_cast<int>(Var::c_e), false, "c_e, T"}},
+      // Functions of temperature (PyBaMM 26.10's FunctionParameters of T; its electrode
+      // conductivity also takes the surface stoichiometry, which ionflux does not pass:
+      // sigma varying along x with c_s would couple the solid-phase rows to the particles).
+      // The wet-layer thermal properties may read their layer's porosity as `eps`, as
+      // PyBaMM's ORegan2022 heat capacities read pybamm.Parameter("... porosity").
+      {"electrode conductivity [S.m-1]", {bit(Var::T), static_cast<int>(Var::T), false, "T"}},
+      {"current collector density [kg.m-3]", {bit(Var::T), static_cast<int>(Var::T), false, "T"}},
+      {"current collector specific heat capacity [J.kg-1.K-1]", {bit(Var::T), static_cast<int>(Var::T), false, "T"}},
+      {"current collector thermal conductivity [W.m-1.K-1]", {bit(Var::T), static_cast<int>(Var::T), false, "T"}},
+      {"electrode density [kg.m-3]", {bit(Var::T) | bit(Var::eps), static_cast<int>(Var::T), false, "T, eps"}},
+      {"electrode specific heat capacity [J.kg-1.K-1]",
+       {bit(Var::T) | bit(Var::eps), static_cast<int>(Var::T), false, "T, eps"}},
+      {"electrode thermal conductivity [W.m-1.K-1]",
+       {bit(Var::T) | bit(Var::eps), static_cast<int>(Var::T), false, "T, eps"}},
+      {"Separator density [kg.m-3]", {bit(Var::T) | bit(Var::eps), static_cast<int>(Var::T), false, "T, eps"}},
+      {"Separator specific heat capacity [J.kg-1.K-1]",
+       {bit(Var::T) | bit(Var::eps), static_cast<int>(Var::T), false, "T, eps"}},
+      {"Separator thermal conductivity [W.m-1.K-1]",
+       {bit(Var::T) | bit(Var::eps), static_cast<int>(Var::T), false, "T, eps"}},
   };
   return s;
 }
 
 //! Kinds that exist once per electrode ("Negative ..."/"Positive ...").
-bool per_electrode(const std::string& kind) { return kind.rfind("electrode", 0) == 0 || kind.rfind("particle", 0) == 0; }
+bool per_electrode(const std::string& kind) {
+  return kind.rfind("electrode", 0) == 0 || kind.rfind("particle", 0) == 0 || kind.rfind("current collector", 0) == 0;
+}
 
 }  // namespace
 
@@ -171,8 +192,8 @@ std::string UserFunctionSource::describe() const {
 }
 
 double UserFunctionSource::operator()(double sto, double c_e, double c_s_surf, double c_s_max,
-                                      double temperature) const {
-  const double vars[expr::kSlots] = {sto, c_e, c_s_surf, c_s_max, temperature, 1.0};
+                                      double temperature, double eps) const {
+  const double vars[expr::kSlots] = {sto, c_e, c_s_surf, c_s_max, temperature, eps, 1.0};
   return evaluate(fn_, vars);
 }
 

@@ -66,7 +66,8 @@ class UserFunctionSource {
   //! One line: "expression: ..." or "table (pchip, 31 points)[: expression]".
   std::string describe() const;
   //! Evaluate on the host (tests, OCV checks): arguments by expr::Var, c_e scale 1.
-  double operator()(double sto, double c_e, double c_s_surf, double c_s_max, double temperature) const;
+  double operator()(double sto, double c_e, double c_s_surf, double c_s_max, double temperature,
+                    double eps = 0.0) const;
 
  private:
   UserFunctionSource() = default;

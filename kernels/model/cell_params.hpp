@@ -50,17 +50,21 @@ struct ElectrodeParams {
   double particle_radius;     //!< [m]
   double bruggeman_e;         //!< Bruggeman coefficient (electrolyte) [-]
   double bruggeman_s;         //!< Bruggeman coefficient (electrode) [-]
-  double conductivity;        //!< solid conductivity sigma [S/m]
+  double conductivity;        //!< solid conductivity sigma [S/m] (at the cell temperature when isothermal)
   double c_max;               //!< maximum particle concentration [mol/m3]
   double c_init;              //!< initial particle concentration [mol/m3]
   FunctionRef ocp;            //!< U_ref(sto) [V]
   FunctionRef entropic;       //!< dU/dT(sto) [V/K]
   FunctionRef exchange;       //!< j0(c_e, c_s_surf, c_max, T) [A/m2]
   FunctionRef diffusivity;    //!< D_s(sto, T) [m2/s]
+  //! sigma(T) [S/m] where the cell temperature varies (lumped thermal) and sigma is a
+  //! function of T; otherwise constant, and `conductivity` holds its value.
+  FunctionRef conductivity_t;
   // Derived by derive(): not inputs.
   double tor;                 //!< porosity^bruggeman_e
   double a;                   //!< surface area per volume 3 eps_s / R [1/m]
-  double sigma_eff;           //!< conductivity (1 - porosity)^bruggeman_s [S/m]
+  double solid_tor;           //!< (1 - porosity)^bruggeman_s
+  double sigma_eff;           //!< conductivity solid_tor [S/m]
 };
 
 struct CellParams {
@@ -85,7 +89,13 @@ struct CellParams {
   // the cell stays at `temperature` (the ambient).
   int thermal;                //!< 0 isothermal, 1 lumped
   double t_init;              //!< initial temperature [K]
-  double rho_cp;              //!< effective volumetric heat capacity [J/(K m3)]
+  //! Density [kg/m3] and specific heat capacity [J/(kg K)] of the five layers (negative
+  //! current collector, negative electrode, separator, positive electrode, positive
+  //! current collector): numbers, or user functions of T (and the layer's porosity).
+  //! The heat capacity rho c_p(T) is their thickness-weighted mean (fn::heat_capacity).
+  FunctionRef density[5];
+  FunctionRef specific_heat[5];
+  double cc_thickness[2];     //!< negative, positive current collector thickness [m]
   double cooling;             //!< h_total A_cool / V_cell [W/(K m3)]
   double stack_per_volume;    //!< n_par L_y L_z / V_cell [1/m]: stack heat per cell volume
   double cc_resistance;       //!< L_cc,n / sigma_cc,n + L_cc,p / sigma_cc,p [m2/S]
@@ -105,13 +115,20 @@ void for_each_function(C& c, F&& f) {
   f(c.electrolyte_conductivity);
   f(c.transference);
   f(c.thermodynamic_factor);
+  f(c.neg.conductivity_t);
+  f(c.pos.conductivity_t);
+  for (int k = 0; k < 5; ++k) {
+    f(c.density[k]);
+    f(c.specific_heat[k]);
+  }
 }
 
 //! Fill the derived fields (call after changing any input field).
 IONFLUX_HD inline void derive(ElectrodeParams& e) {
   e.tor = pow(e.porosity, e.bruggeman_e);
   e.a = 3.0 * e.active_fraction / e.particle_radius;
-  e.sigma_eff = e.conductivity * pow(1.0 - e.porosity, e.bruggeman_s);
+  e.solid_tor = pow(1.0 - e.porosity, e.bruggeman_s);
+  e.sigma_eff = e.conductivity * e.solid_tor;
 }
 IONFLUX_HD inline void derive(CellParams& c) {
   derive(c.neg);

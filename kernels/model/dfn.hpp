@@ -117,11 +117,10 @@ IONFLUX_HD inline bool is_differential(const Layout& l, int k) {
   if (k < 3 * l.nx) return k % 3 == 0;
   return k >= l.off_cn && k != l.kI();
 }
-//! Mass-matrix entry of unknown k (eps for c_e, 1 for shells, Q and E, the heat
-//! capacity for a lumped T, 1 for an isothermal T, 0 for algebraic unknowns).
+//! Mass-matrix entry of unknown k (eps for c_e, 1 for shells, Q, E and T, 0 for
+//! algebraic unknowns).
 IONFLUX_HD inline double mass(const CellParams& p, const Layout& l, int k) {
   if (k < 3 * l.nx) return (k % 3 == 0) ? node_geom(p, l, k / 3).eps : 0.0;
-  if (k == l.kT()) return p.thermal ? p.rho_cp : 1.0;
   return is_differential(l, k) ? 1.0 : 0.0;
 }
 //! Does unknown k take part in error and convergence norms? (j, the separator's
@@ -269,7 +268,7 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Driv
     if (!l.electrode(i)) continue;
     const NodeGeom g = node_geom(p, l, i);
     const ElectrodeParams& e = *g.e;
-    const double sig = sigma_eff(e);
+    const double sig = fn::sigma_eff(e, temp);
     const bool first = (i == 0) || (i == l.nn + l.ns);
     const bool last = (i == l.nn - 1) || (i == l.nx - 1);
     // i_s at the left and right faces of node i
@@ -306,9 +305,10 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Driv
   f[l.kQ()] = yp[l.kQ()] - current / 3600.0;
   f[l.kE()] = yp[l.kE()] - current * volt / 3600.0;
   if (thermal) {
-    // rho c_p dT/dt = stack heat per cell volume (+ current collectors) - cooling
+    // dT/dt = (stack heat per cell volume (+ current collectors) - cooling) / rho c_p(T),
+    // as PyBaMM's lumped model divides by rho_c_p_eff(T) (thermal/lumped.py)
     const double q = p.stack_per_volume * (heat + i_cell * i_cell * p.cc_resistance);
-    f[l.kT()] = p.rho_cp * yp[l.kT()] - (q - p.cooling * (temp - p.temperature));
+    f[l.kT()] = yp[l.kT()] - (q - p.cooling * (temp - p.temperature)) / fn::heat_capacity(p, temp);
   } else {
     f[l.kT()] = yp[l.kT()];  // isothermal: the temperature stays at its initial value
   }

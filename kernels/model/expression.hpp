@@ -13,8 +13,9 @@
 namespace ionflux {
 namespace expr {
 
-//! The named arguments an expression may use, in this order.
-enum class Var : unsigned char { sto = 0, c_e, c_s_surf, c_s_max, T, count };
+//! The named arguments an expression may use, in this order (eps: the porosity of the
+//! layer a thermal property belongs to).
+enum class Var : unsigned char { sto = 0, c_e, c_s_surf, c_s_max, T, eps, count };
 
 //! Slots of the argument array `vars` passed to evaluate(): the named arguments, then
 //! the electrolyte concentration scale that regularised powers of c_e use (the initial

@@ -16,8 +16,8 @@ namespace fn {
 //! does not take are passed as 0 (its compiled program cannot name them).
 template <class T>
 IONFLUX_HD T call_user(const FunctionRef& f, const T& sto, const T& c_e, const T& c_s_surf, double c_s_max,
-                       double temp, double c_e_scale = 1.0) {
-  const T vars[expr::kSlots] = {sto, c_e, c_s_surf, T(c_s_max), T(temp), T(c_e_scale)};
+                       double temp, double c_e_scale = 1.0, double eps = 0.0) {
+  const T vars[expr::kSlots] = {sto, c_e, c_s_surf, T(c_s_max), T(temp), T(eps), T(c_e_scale)};
   return evaluate(*f.user, vars);
 }
 
@@ -197,6 +197,36 @@ template <class T>
 IONFLUX_HD T thermodynamic_factor(const FunctionRef& f, const T& c_e, double temp) {
   if (f.id == FunctionId::user) return call_user(f, T(0.0), c_e, T(0.0), 0.0, temp);
   return T(f.p[0]);
+}
+
+//! Effective solid conductivity sigma(T) (1 - eps)^b_s [S/m] at the cell temperature:
+//! from the function of T where the temperature varies (lumped thermal), else the value
+//! derive() stored (isothermal cells get sigma at their temperature from the host).
+IONFLUX_HD inline double sigma_eff(const ElectrodeParams& e, double temp) {
+  if (e.conductivity_t.id == FunctionId::user)
+    return call_user(e.conductivity_t, 0.0, 0.0, 0.0, 0.0, temp) * e.solid_tor;
+  return e.sigma_eff;
+}
+
+//! A layer's density or specific heat capacity at temperature temp: a number, or a
+//! user function of T and the layer's porosity eps.
+IONFLUX_HD inline double thermal_property(const FunctionRef& f, double temp, double eps) {
+  if (f.id == FunctionId::user) return call_user(f, 0.0, 0.0, 0.0, 0.0, temp, 1.0, eps);
+  return f.p[0];
+}
+
+//! The lumped model's effective volumetric heat capacity [J/(K m3)] at temperature temp:
+//! PyBaMM's rho_c_p_eff(T) (parameters/thermal_parameters.py), the thickness-weighted
+//! mean of rho(T) c_p(T) over both current collectors, the electrodes and the separator.
+IONFLUX_HD inline double heat_capacity(const CellParams& p, double temp) {
+  const double len[5] = {p.cc_thickness[0], p.neg.thickness, p.sep_thickness, p.pos.thickness, p.cc_thickness[1]};
+  const double eps[5] = {0.0, p.neg.porosity, p.sep_porosity, p.pos.porosity, 0.0};
+  double sum = 0.0, total = 0.0;
+  for (int k = 0; k < 5; ++k) {
+    sum += thermal_property(p.density[k], temp, eps[k]) * thermal_property(p.specific_heat[k], temp, eps[k]) * len[k];
+    total += len[k];
+  }
+  return sum / total;
 }
 
 //! chi RT/(F c_e) with c_e clipped at 1e-2, chi = 2 (1 - t+) TDF (Stefan-Maxwell).

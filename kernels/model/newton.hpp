@@ -98,7 +98,7 @@ IONFLUX_HD inline void assemble_block(const CellParams& p, const Layout& l, cons
     const NodeGeom g = node_geom(p, l, i);
     const ElectrodeParams& e = *g.e;
     const int b = JN * i;
-    const double gs = sigma_eff(e) / (g.dx * g.dx);
+    const double gs = fn::sigma_eff(e, temp) / (g.dx * g.dx);
     const bool first = (i == 0) || (i == l.nn + l.ns);
     const bool last = (i == l.nn - 1) || (i == l.nx - 1);
     if (i == 0) jac[b + kD + 8] += 2.0 * gs;

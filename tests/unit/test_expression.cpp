@@ -182,7 +182,7 @@ TEST(Expression, ConstantSubexpressionsAreFoldedWithTheEvaluatorsOwnArithmetic) 
   const expr::Program p = compile_expression("exp(3.03e4 / (8.31446261815324 * 296)) * sto");
   EXPECT_EQ(p.n_ops, 3);  // constant, sto, *
   EXPECT_EQ(p.n_constants, 1);
-  const double vars[expr::kSlots] = {0.25, 0, 0, 0, 0, 1};
+  const double vars[expr::kSlots] = {0.25, 0, 0, 0, 0, 0, 1};
   EXPECT_EQ(expr::evaluate(p, vars), std::exp(3.03e4 / (8.31446261815324 * 296)) * 0.25);
   EXPECT_EQ(compile_expression("-2^2").n_ops, 1);
   EXPECT_EQ(expr::evaluate(compile_expression("-2^2"), vars), -4.0);
@@ -201,7 +201,7 @@ TEST(Expression, FoldingNeverTurnsAValidExpressionIntoALimitError) {
   text += " + 0.1 + 0.2 + (0.1 + 0.2)";
   const expr::Program p = compile_expression(text);
   EXPECT_EQ(p.n_constants, expr::kMaxConstants);
-  const double vars[expr::kSlots] = {0, 1000.0, 0, 0, 0, 1};
+  const double vars[expr::kSlots] = {0, 1000.0, 0, 0, 0, 0, 1};
   double expected = 1000.0;  // Python: left to right
   for (int k = 1; k <= 46; ++k) expected += k;
   expected = expected + 0.1 + 0.2 + (0.1 + 0.2);
@@ -215,7 +215,7 @@ TEST(Expression, SpecialisingAVariableFoldsWhatDependsOnlyOnIt) {
   EXPECT_LT(s.n_ops, g.n_ops);
   EXPECT_EQ(s.uses, 1u << static_cast<int>(expr::Var::sto));
   for (double sto : {0.0, 0.3, 0.9}) {
-    const double vars[expr::kSlots] = {sto, 0, 0, 0, 318.15, 1};
+    const double vars[expr::kSlots] = {sto, 0, 0, 0, 318.15, 0, 1};
     EXPECT_EQ(expr::evaluate(s, vars), expr::evaluate(g, vars));
   }
 }
@@ -231,7 +231,7 @@ TEST(Expression, NumbersDoNotDependOnTheLocale) {
       used = l;
       break;
     }
-  const double vars[expr::kSlots] = {0.25, 0, 0, 0, 0, 1};
+  const double vars[expr::kSlots] = {0.25, 0, 0, 0, 0, 0, 1};
   const double v = expr::evaluate(compile_expression("0.5 + 1.5e-1 * sto"), vars);
   std::setlocale(LC_NUMERIC, old.c_str());
   EXPECT_EQ(v, 0.5 + 1.5e-1 * 0.25);

@@ -19,11 +19,13 @@
 //   |ours - pybamm| <= 1e-12 * max(|pybamm|, 1e-3 * max_grid |pybamm|).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "../test_support.hpp"
 #include "kernels/model/functions.hpp"
+#include "solver/user_function.hpp"
 
 namespace ionflux {
 namespace {
@@ -183,6 +185,61 @@ TEST_P(FunctionsVsPyBaMM, ScalarParametersMatchTheSet) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sets, FunctionsVsPyBaMM, ::testing::Values("Chen2020", "Marquis2019"));
+
+// ORegan2022's functions of temperature (issue 10 item 8): conductivities, densities,
+// specific heat capacities and thermal conductivities as the shipped set gives them,
+// the kernel's effective solid conductivity and the lumped model's rho_c_p_eff(T),
+// against PyBaMM's values in tests/fixtures/pybamm_set_ORegan2022_functions.json
+// (generate_set_fixtures.py ORegan2022_functions: ParameterValues("ORegan2022")
+// processing each FunctionParameter, and thermal_parameters.rho_c_p_eff(T)).
+// Tolerance 1e-13 relative: the same polynomials and exponentials in the same order;
+// ionflux computes T^3 as T*T*T where Python calls pow (1 ulp each), and the cubic
+// heat-capacity fits cancel terms 20x larger than their sum (measured worst: 1.2e-14).
+// A wrong coefficient, porosity or layer would be off by far more.
+TEST(ORegan2022Functions, FunctionsOfTemperatureMatchPyBaMM) {
+  const json& fx = load_fixture("pybamm_set_ORegan2022_functions.json");
+  const std::vector<double> temps = to_vec(fx["temperatures_K"]);
+  const ParameterSet ps = ParameterSet::load("ORegan2022");
+  auto porosity = [&](const std::string& name) {
+    if (name.rfind("Separator", 0) == 0) return ps.get("Separator porosity");
+    if (name.find("current collector") != std::string::npos) return 0.0;
+    return ps.get(name.substr(0, name.find(" electrode ")) + " electrode porosity");
+  };
+  int functions = 0;
+  for (auto it = fx["functions"].begin(); it != fx["functions"].end(); ++it) {
+    const std::string name = it.key();
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(ps.contains(name));
+    const Entry& e = ps.entry(name);
+    // what PyBaMM has as a function of T is one here too (and a number stays a number)
+    EXPECT_EQ(e.user != nullptr, !it.value()["function"].is_null());
+    if (e.user) ++functions;
+    const std::vector<double> want = to_vec(it.value()["values"]);
+    for (std::size_t k = 0; k < temps.size(); ++k) {
+      const double got = e.user ? (*e.user)(0.0, 0.0, 0.0, 0.0, temps[k], porosity(name)) : ps.get(name);
+      EXPECT_LE(std::fabs(got - want[k]), 1e-13 * std::fabs(want[k])) << "T " << temps[k] << " ours " << got;
+    }
+  }
+  EXPECT_EQ(functions, 9);
+  // the kernel's view: lumped-thermal cell parameters at each temperature
+  CellParams c = ps.cell_params(5.0);
+  enable_lumped_thermal(c, ps);
+  const std::vector<double> rcp = to_vec(fx["rho_c_p_eff"]);
+  const std::vector<double> sig_p = to_vec(fx["functions"]["Positive electrode conductivity [S.m-1]"]["values"]);
+  const double tor_p = std::pow(1.0 - ps.get("Positive electrode porosity"),
+                                ps.get("Positive electrode Bruggeman coefficient (electrode)"));
+  for (std::size_t k = 0; k < temps.size(); ++k) {
+    EXPECT_LE(std::fabs(fn::heat_capacity(c, temps[k]) - rcp[k]), 1e-13 * rcp[k]) << "T " << temps[k];
+    EXPECT_LE(std::fabs(fn::sigma_eff(c.pos, temps[k]) - sig_p[k] * tor_p), 1e-13 * sig_p[k]) << "T " << temps[k];
+    EXPECT_EQ(fn::sigma_eff(c.neg, temps[k]), 215.0 * std::pow(0.75, 0.0));  // a number in PyBaMM too
+  }
+  // an isothermal cell folds sigma(T) to its value at the ambient temperature
+  ParameterSet cold = ps;
+  cold.set("Ambient temperature [K]", temps[1]);
+  const CellParams ci = cold.cell_params(5.0);
+  EXPECT_EQ(ci.pos.conductivity_t.id, FunctionId::constant);
+  EXPECT_LE(std::fabs(ci.pos.conductivity - sig_p[1]), 1e-13 * sig_p[1]);
+}
 
 }  // namespace
 }  // namespace ionflux
