@@ -40,6 +40,7 @@ std::string cuda_device_description() { return cuda_backend::describe(); }
 int output_columns(const RunOptions& run) {
   const double rows = grid_output_rows(run, run.t_end, 0);
   if (rows < 0.0) return 0;  // every step: not known before the run
+  check_output_size(rows, 6.0 * sizeof(double), "one cell of this sweep");
   if (!(rows < 1e8)) throw InputError("too many output times per cell: period is too small for t_end");
   return static_cast<int>(rows);
 }
