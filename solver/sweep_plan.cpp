@@ -219,7 +219,7 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
                      " (on PyBaMM's scaled states)"},
       {"protocol", plan.protocol},
       {"t_end [s]", num(r.t_end)},
-      {"period [s]", num(r.period > 0.0 ? r.period : r.t_end / 200.0)},
+      {"output", output_description(r)},
       {"combine", spec.combine},
       {"varied", [&] {  // the varied names in config order, as a JSON array
          std::string a = "[";
