@@ -151,3 +151,32 @@ TEST(Batch, PerCellProtocolsEqualSingleSolves) {
   EXPECT_GT(b.all.temperature[b.all.offset[last] + 50], 298.2);
   EXPECT_EQ(b.all.temperature[b.all.offset[0] + 50], 298.15);
 }
+
+TEST(Batch, EveryStepOutputsAndPerCellEndsEqualSingleSolves) {
+  // The default output (every accepted step) with per-cell end times: each cell's
+  // outputs are those of a single solve with its own t_end, none padded or cut.
+  BatchInputs in = ionflux::testing::equivalence_batch(1e-6, 1e-8);
+  in.run.period = 0.0;
+  in.t_end.resize(in.cells.size());
+  for (std::size_t c = 0; c < in.cells.size(); ++c) in.t_end[c] = (c % 3 == 0 ? 900.0 : in.run.t_end);
+  const ionflux::testing::CollectSink b = run(in, 2, 5);
+  ASSERT_EQ(b.all.n, in.cells.size());
+  for (std::size_t c = 0; c < in.cells.size(); ++c) {
+    if (in.pre_status[c] != CellStatus::running) {
+      EXPECT_EQ(b.all.count[c], 0u) << "cell " << c;
+      continue;
+    }
+    RunOptions ro = in.run;
+    ro.t_end = in.t_end[c];
+    const Solution s = simulate(in.cells[c], ro);
+    EXPECT_EQ(b.all.status[c], static_cast<int>(s.status)) << "cell " << c;
+    ASSERT_EQ(b.all.count[c], s.time.size()) << "cell " << c;
+    for (std::size_t k = 0; k < s.time.size(); ++k) {
+      EXPECT_EQ(b.all.time[b.all.offset[c] + k], s.time[k]) << "cell " << c << " output " << k;
+      EXPECT_EQ(b.all.voltage[b.all.offset[c] + k], s.voltage[k]) << "cell " << c << " output " << k;
+    }
+    if (s.status == CellStatus::end_time_reached) EXPECT_EQ(s.time.back(), ro.t_end) << "cell " << c;
+    // a resolved curve: the integrator's steps, not a 200-point grid
+    if (s.status == CellStatus::cutoff_lower) EXPECT_EQ(s.time.size(), static_cast<std::size_t>(s.stats.steps) + 1);
+  }
+}
