@@ -208,7 +208,7 @@ std::string simulate_help() {
          "  --atol X                absolute tolerance of the integrator, > 0\n"
          "                          [default: 1e-8]\n"
          "  --period SECONDS        spacing of the output rows; 0 = a row at every accepted\n"
-         "                          solver step (dense where the voltage bends)\n"
+         "                          solver step (dense where the solution changes fast)\n"
          "                          [default: 0]\n"
          "  --t-end SECONDS         stop here if no voltage cut-off comes first\n"
          "                          [default: 3 x the nominal discharge time at the current]\n"

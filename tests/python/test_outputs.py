@@ -97,3 +97,18 @@ def test_output_limit_is_configurable(monkeypatch):
     monkeypatch.setenv("IONFLUX_MAX_OUTPUT_BYTES", "lots")
     with pytest.raises(ValueError, match="IONFLUX_MAX_OUTPUT_BYTES must be a positive number"):
         sim.solve()
+
+
+def test_a_rest_inside_a_long_protocol_is_resolved():
+    # The old default grid (t_end / 200 of the protocol's default end, 3 h + 10 min + 6 h)
+    # spaced outputs 166 s apart: 3 or 4 points in the 10-minute rest. Every-step outputs
+    # follow the relaxation after the step change.
+    sim = Simulation(mesh=COARSE, experiment=[("Discharge at 1C until 2.5 V", "Rest for 10 minutes",
+                                               "Charge at 0.5C until 4.1 V")])
+    sol = sim.solve()
+    assert sol.status == "finished"
+    rest = sol["Step"] == 1
+    t = sol["Time [s]"][rest]
+    assert rest.sum() >= 50
+    # from its first step (the discharge's end, at the rest's start, is a step-0 output) to its end
+    assert 599.0 < t[-1] - t[0] <= 600.0
