@@ -144,6 +144,7 @@ struct H5SweepWriter::Impl {
   // ragged layout: cell i's outputs are [offset[i], offset[i] + count[i]) of the series
   Hid d_offset, d_count;
   std::uint64_t points = 0;  //!< outputs written so far (the series' length)
+  hsize_t series_chunk = 1;  //!< elements per chunk of the series
   Hid d_end_time, d_end_reason, d_sum_capacity, d_energy, d_mean_voltage, d_steps;
   // optional: temperature and step index per output; per-step summaries
   Hid g_steps, d_temperature, d_step_index, d_s_start, d_s_end, d_s_duration, d_s_capacity, d_s_energy;
@@ -230,14 +231,14 @@ struct H5SweepWriter::Impl {
     if (H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
   }
 
-  //! A 1-D float64 series of unlimited length (starts empty), chunked by about
-  //! kChunkBytes, unwritten elements reading as NaN: the cells' outputs one after another.
+  //! A 1-D float64 series of unlimited length (starts empty), in chunks of series_chunk
+  //! elements, unwritten elements reading as NaN: the cells' outputs one after another.
   Hid create_series(const Hid& group, const std::string& group_name, const std::string& name) const {
     const std::string what = "cannot create dataset /" + group_name + "/" + name;
     const hsize_t dims[1] = {0}, max_dims[1] = {H5S_UNLIMITED};
     Hid space = checked(H5Screate_simple(1, dims, max_dims), H5Sclose, what);
     Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
-    const hsize_t chunk[1] = {hsize_t(kChunkBytes / sizeof(double))};
+    const hsize_t chunk[1] = {series_chunk};
     if (H5Pset_chunk(dcpl.get(), 1, chunk) < 0) fail(what);
     const double nan = std::numeric_limits<double>::quiet_NaN();
     if (H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan) < 0) fail(what);
@@ -389,6 +390,10 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
   m.g_inputs = m.create_group("inputs");
   m.g_summary = m.create_group("summary");
 
+  // Chunks of about kChunkBytes, smaller for a small sweep (a chunk is allocated whole):
+  // the expected outputs (n_times per cell when known, else 512), at least 1024.
+  m.series_chunk = hsize_t(std::clamp<double>(double(info.n_cells) * (info.n_times > 0 ? info.n_times : 512), 1024.0,
+                                              double(kChunkBytes / sizeof(double))));
   m.d_time = m.create_series(m.g_cells, "cells", "Time [s]");
   m.d_voltage = m.create_series(m.g_cells, "cells", "Voltage [V]");
   m.d_current = m.create_series(m.g_cells, "cells", "Current [A]");
