@@ -6,7 +6,9 @@
 // solve's worth of the factor storage) times the steps taken, at the device's peak
 // memory bandwidth (--bandwidth GB/s, default 3350 for an H100 SXM).
 //
-//   build/benchmarks/bench_gpu [--max N] [--bandwidth GBPS] [--steps-per-launch S]
+//   build/benchmarks/bench_gpu [--min N] [--max N] [--bandwidth GBPS] [--steps-per-launch S] [--no-cycle]
+// (--min/--max: the first and last batch size of the x10 ladder; --no-cycle skips the
+// CC-rest-CC-CV table, e.g. under a profiler)
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,14 +23,22 @@
 using namespace ionflux;
 
 int main(int argc, char** argv) {
-  long max_cells = 100000;
+  long min_cells = 100, max_cells = 100000;
+  bool cycle_table = true;
   double bandwidth = 3350.0;
   int spl = 64;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--max") max_cells = std::atol(argv[i + 1]);
-    else if (a == "--bandwidth") bandwidth = std::atof(argv[i + 1]);
-    else if (a == "--steps-per-launch") spl = std::atoi(argv[i + 1]);
+    const char* v = i + 1 < argc ? argv[i + 1] : "";
+    if (a == "--no-cycle") cycle_table = false;
+    else if (a == "--min") min_cells = std::atol(v), ++i;
+    else if (a == "--max") max_cells = std::atol(v), ++i;
+    else if (a == "--bandwidth") bandwidth = std::atof(v), ++i;
+    else if (a == "--steps-per-launch") spl = std::atoi(v), ++i;
+    else {
+      std::fprintf(stderr, "bench_gpu: unknown option %s\n", a.c_str());
+      return 2;
+    }
   }
   if (!cuda_available()) {
     std::printf("no usable CUDA device: %s\n", cuda_device_description().c_str());
@@ -43,12 +53,12 @@ int main(int argc, char** argv) {
       std::vector<std::string>{"Discharge at 1C until 2.5 V", "Rest for 1 hour", "Charge at 1C until 4.2 V",
                                "Hold at 4.2 V until C/50"},
       ps);
-  for (int table = 0; table < 2; ++table) {
+  for (int table = 0; table < (cycle_table ? 2 : 1); ++table) {
   if (table == 1) {
     std::printf("\nCC-rest-CC-CV cycle per cell:\n%10s %10s %14s %14s %12s %18s\n", "cells", "wall [s]", "cycles/s",
                 "bytes/cell", "steps/cell", "bw-bound cycles/s");
   }
-  for (long n = 100; n <= max_cells; n *= 10) {
+  for (long n = min_cells; n <= max_cells; n *= 10) {
     BatchInputs in = bench::diffusivity_sweep(ps, n, 5.0, 60.0);
     if (table == 1) {
       in.run.steps = cccv.steps;

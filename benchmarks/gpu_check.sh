@@ -1,18 +1,78 @@
 #!/usr/bin/env bash
-# One script for a lent GPU machine (run from the repo root, under 8 minutes on an
-# H100/H200): configure and build with CUDA, run the `gpu`-labelled tests, then the
-# GPU throughput table and the built-in vs expression vs table comparison.
+# One script for a lent GPU machine, run over a CUDA build packed on a machine that can
+# build (the GPU host lacks GoogleTest, HDF5 and json headers; ../shared/gpu/README.md):
+#
+#   bash ../shared/gpu/pack.sh                                  # here: build with CUDA, pack
+#   bash .gpu-pack/remote.sh bash benchmarks/gpu_check.sh       # there (device tool, carry .gpu-pack)
+#
+# Steps (each with its own timeout, output line-buffered and tee'd into $OUT/gpu_check.log):
+# device, registers/stack/spills per kernel, the `gpu`-labelled tests, GPU throughput
+# (Chen2020 1C to cut-off), the Latin-hypercube sweep (examples/sweep_lhs_chen2020.json)
+# on the GPU and on the CPU cores in the same run, built-in vs expression vs table functions.
+# IONFLUX_GPU_STEPS picks steps (default "info tests bench lhs functions"; "profile" adds an
+# ncu profile of one advance_cells launch).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-nvidia-smi --query-gpu=name,memory.total,clocks.max.sm --format=csv,noheader || true
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DIONFLUX_CUDA=ON -DIONFLUX_BUILD_TESTS=ON \
-  -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null || exit 1
-cmake --build build-gpu -j"$(nproc)" --target gpu_tests bench_gpu bench_functions >/dev/null || exit 1
-echo "== gpu tests"
-ctest --test-dir build-gpu -L gpu --output-on-failure -V 2>&1 | grep -E "largest|device|Passed|Failed|Skipped|tests passed" 
-echo "== throughput (Chen2020 1C to cut-off)"
-bw=3350
-nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | grep -q H200 && bw=4800
-timeout 300 ./build-gpu/benchmarks/bench_gpu --max "${IONFLUX_GPU_MAX_CELLS:-100000}" --bandwidth "$bw"
-echo "== built-in vs expression vs table functions (GPU)"
-timeout 120 ./build-gpu/benchmarks/bench_functions --device cuda --gpu-cells "${IONFLUX_GPU_FUNCTION_CELLS:-10000}"
+B=${IONFLUX_GPU_BUILD:-build-gpu}
+OUT=${OUT:-/tmp/ionflux-gpu/out}
+mkdir -p "$OUT"
+LOG="$OUT/gpu_check.log"
+STEPS=" ${IONFLUX_GPU_STEPS:-info tests bench lhs functions} "
+want() { [[ "$STEPS" == *" $1 "* ]]; }
+say() { echo "== $* ($(date -u +%H:%M:%S))" | tee -a "$LOG"; }
+run() { local t=$1; shift; timeout "$t" stdbuf -oL -eL "$@" 2>&1 | tee -a "$LOG"; echo "[rc=${PIPESTATUS[0]}]" | tee -a "$LOG"; }
+
+if want info; then
+  say "device"
+  run 20 nvidia-smi --query-gpu=name,memory.total,clocks.max.sm,driver_version --format=csv,noheader
+  say "registers, stack and spills per kernel (cuobjdump -res-usage)"
+  run 60 bash -c "cuobjdump -res-usage $B/ionflux 2>/dev/null | grep -E 'Function|REG' | sed 's/^[[:space:]]*//' | paste - - | sed -E 's/Function ([^ ]*):/\\1/' | cut -c1-220"
+fi
+if want tests; then
+  say "gpu-labelled tests"
+  run "${IONFLUX_GPU_TEST_TIMEOUT:-300}" ctest --test-dir "$B" -L gpu --output-on-failure --timeout 240
+fi
+if want bench; then
+  say "throughput: Chen2020 1C to the cut-off, D_s,n varies"
+  bw=3350
+  nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | grep -q H200 && bw=4800
+  run 180 "$B/benchmarks/bench_gpu" --max "${IONFLUX_GPU_MAX_CELLS:-100000}" --bandwidth "$bw"
+fi
+if want lhs; then
+  n=${IONFLUX_LHS_CELLS:-4000}
+  cfg="$OUT/lhs.json"
+  sed -E "s/\"samples\": [0-9]+/\"samples\": $n/" examples/sweep_lhs_chen2020.json > "$cfg"
+  for dev in cuda cpu; do
+    say "Latin-hypercube sweep, $n cells, --device $dev"
+    t0=$(date +%s%N)
+    timeout "${IONFLUX_LHS_TIMEOUT:-120}" "$B/ionflux" sweep "$cfg" --device "$dev" --output "$OUT/lhs_$dev.h5" 2>&1 |
+      tr '\r' '\n' | grep -v '^$' | tail -6 | tee -a "$LOG"
+    rc=${PIPESTATUS[0]}
+    echo "wall $(( ($(date +%s%N) - t0) / 1000000 )) ms (rc $rc)" | tee -a "$LOG"
+  done
+  if [ -f "$OUT/lhs_cuda.h5" ] && [ -f "$OUT/lhs_cpu.h5" ]; then
+    say "LHS: CUDA vs CPU per-cell summaries"
+    run 60 python3 - "$OUT/lhs_cuda.h5" "$OUT/lhs_cpu.h5" <<'EOF'
+import sys, h5py, numpy as np
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+sa, sb = a["cells/status"][()], b["cells/status"][()]
+print("status equal:", bool(np.array_equal(sa, sb)), "counts cuda", np.unique(sa, return_counts=True))
+for k in ("End time [s]", "Discharge capacity [A.h]", "Energy [W.h]"):
+    x, y = a["summary"][k][()], b["summary"][k][()]
+    ok = np.isfinite(x) & np.isfinite(y)
+    rel = np.max(np.abs(x[ok] - y[ok]) / np.maximum(np.abs(y[ok]), 1e-30)) if ok.any() else float("nan")
+    print(f"{k}: max rel diff {rel:.3g} over {ok.sum()} cells; NaN pattern equal: {bool(np.array_equal(np.isnan(x), np.isnan(y)))}")
+EOF
+  fi
+fi
+if want profile; then
+  say "ncu: one advance_cells launch at 10^4 cells (Chen2020 1C)"
+  run 240 ncu --clock-control none -k advance_cells --launch-skip 2 --launch-count 1 \
+    --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
+    --section MemoryWorkloadAnalysis "$B/benchmarks/bench_gpu" --min 10000 --max 10000 --no-cycle
+fi
+if want functions; then
+  say "built-in vs expression vs table functions (GPU)"
+  run 120 "$B/benchmarks/bench_functions" --device cuda --gpu-cells "${IONFLUX_GPU_FUNCTION_CELLS:-10000}"
+fi
+say "done"

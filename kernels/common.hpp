@@ -109,6 +109,14 @@ IONFLUX_HD inline bool cell_status_ok(CellStatus s) {
   return s == CellStatus::finished || s == CellStatus::cutoff_lower || s == CellStatus::cutoff_upper;
 }
 
+//! True when the cell failed: it ended neither normally nor truncated at t_end (and is no
+//! longer running). A failed cell's summaries (capacity, energy, mean voltage, the
+//! records of the cycle it failed in) are NaN, so that they never pass as data; its
+//! status and message say why. A truncated run (end_time_reached) keeps its summaries.
+IONFLUX_HD inline bool cell_status_failed(CellStatus s) {
+  return !cell_status_ok(s) && s != CellStatus::end_time_reached && s != CellStatus::running;
+}
+
 namespace constants {
 //! Faraday constant [C/mol] (CODATA 2018, as scipy.constants, which PyBaMM uses).
 constexpr double F = 96485.33212331001;

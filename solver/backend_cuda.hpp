@@ -60,6 +60,10 @@ struct ChunkJob {
   double* step_end = nullptr;
   double* step_capacity = nullptr;
   double* step_energy = nullptr;
+  double* step_discharge_capacity = nullptr;  //!< with the four above: (cell, step)
+  double* step_charge_capacity = nullptr;
+  double* step_discharge_energy = nullptr;
+  double* step_charge_energy = nullptr;
 };
 
 //! Integrate a chunk on the device. Throws RuntimeError on any CUDA error.

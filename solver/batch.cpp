@@ -11,6 +11,7 @@
 #include "../kernels/model/cell_solver.hpp"
 #include "backend_cuda.hpp"
 #include "errors.hpp"
+#include "experiment.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -76,7 +77,7 @@ std::size_t bytes_per_cell(const BatchInputs& in) {
   const Layout l = Layout::make(in.run.mesh);
   return static_cast<std::size_t>(cell_workspace_size(l)) * sizeof(double) + sizeof(CellParams) + sizeof(CellRun) +
          static_cast<std::size_t>(kOutputRowBytes) * static_cast<std::size_t>(device_output_slots(in, 64)) +
-         4 * sizeof(double) * static_cast<std::size_t>(in.max_protocol_steps()) + 1;
+         8 * sizeof(double) * static_cast<std::size_t>(in.max_protocol_steps()) + 1;  // + the per-step summaries
 }
 
 int BatchInputs::max_protocol_steps() const {
@@ -112,6 +113,9 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps) {
   c.discharge_capacity.assign(n, nan);
   c.energy.assign(n, nan);
   c.mean_voltage.assign(n, nan);
+  c.charge_capacity.assign(n, nan);
+  c.discharge_energy.assign(n, nan);
+  c.charge_energy.assign(n, nan);
   c.steps.assign(n, 0);
   c.n_steps = n_steps;
   const std::size_t per_step = n * static_cast<std::size_t>(n_steps);
@@ -119,6 +123,8 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps) {
   c.step_end.assign(per_step, nan);
   c.step_capacity.assign(per_step, nan);
   c.step_energy.assign(per_step, nan);
+  for (auto* v : {&c.step_discharge_capacity, &c.step_charge_capacity, &c.step_discharge_energy, &c.step_charge_energy})
+    v->assign(per_step, nan);
 }
 
 //! Concatenates the cells' series into the chunk's ragged arrays, in cell order.
@@ -175,20 +181,58 @@ GridSink summary_sink(ChunkData& c, std::size_t k) {
     s.step_end = &c.step_end[srow];
     s.step_capacity = &c.step_capacity[srow];
     s.step_energy = &c.step_energy[srow];
+    s.step_discharge_capacity = &c.step_discharge_capacity[srow];
+    s.step_charge_capacity = &c.step_charge_capacity[srow];
+    s.step_discharge_energy = &c.step_discharge_energy[srow];
+    s.step_charge_energy = &c.step_charge_energy[srow];
     s.step_capacity_max = c.n_steps;
   }
   return s;
 }
 
-//! Per-cell summary from the integrator's final scalars.
-void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::string& pre_message) {
+//! The end message of cell c of a protocol cut short by a voltage cut-off (empty if not).
+std::string cut_short(const BatchInputs& in, std::size_t c, const CellRun& run) {
+  if (!in.has_protocol()) return {};
+  const bool per_cell = !in.protocol_first.empty();
+  const ProtocolView pv = protocol_of(in, c);
+  const std::size_t first = per_cell ? static_cast<std::size_t>(in.protocol_first[c]) : 0;
+  const std::vector<std::string>& texts = per_cell ? in.protocol_text : in.run.step_text;
+  const std::vector<StepSpec>& all = per_cell ? in.protocol_steps : in.run.steps;
+  const std::string* t = texts.size() == all.size() ? texts.data() + first : nullptr;
+  return cut_short_message(run.status, in.cells[c], pv.steps, pv.n_steps, t, run.step, run.step_t0, run.t_final);
+}
+
+//! Per-cell summary from the integrator's final scalars, for both backends. A failed
+//! cell (cell_status_failed) keeps its end time (where it stopped) and solver steps;
+//! its capacities, energies and mean voltage stay NaN, and so do the step records of the
+//! cycle it failed in (a partial cycle's sums are not data). Cycles it completed keep
+//! theirs.
+void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::string& pre_message,
+               const ProtocolView& proto) {
   c.status[k] = static_cast<int>(run.status);
   c.message[k] = pre_message.empty() ? cell_status_message(run.status) : pre_message;
   if (run.status == CellStatus::invalid_input) return;
   c.end_time[k] = run.t_final;
-  c.discharge_capacity[k] = run.capacity_ah;
+  if (cell_status_failed(run.status)) {
+    c.steps[k] = run.total_steps();
+    if (run.step < 0 || run.step >= proto.n_steps) return;
+    const int cycle = proto.steps[run.step].cycle;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (int q = 0; q < c.n_steps && q < proto.n_steps; ++q) {
+      if (proto.steps[q].cycle != cycle) continue;
+      const std::size_t i = k * static_cast<std::size_t>(c.n_steps) + static_cast<std::size_t>(q);
+      c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
+      c.step_discharge_capacity[i] = c.step_charge_capacity[i] = nan;
+      c.step_discharge_energy[i] = c.step_charge_energy[i] = nan;
+    }
+    return;
+  }
+  c.discharge_capacity[k] = run.dis_q;
+  c.charge_capacity[k] = run.chg_q;
+  c.discharge_energy[k] = run.dis_e;
+  c.charge_energy[k] = run.chg_e;
   c.energy[k] = run.energy_wh;
-  c.mean_voltage[k] = run.capacity_ah != 0.0 ? run.energy_wh / run.capacity_ah : run.v;
+  c.mean_voltage[k] = run.mean_voltage();
   c.steps[k] = run.total_steps();
 }
 
@@ -247,7 +291,11 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           cs.proto = protocol_of(in, cell);
           if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
         }
-        summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell]);
+        summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell], protocol_of(in, cell));
+        if (in.pre_message[cell].empty()) {
+          const std::string cut = cut_short(in, cell, run);
+          if (!cut.empty()) c.message[static_cast<std::size_t>(k)] = cut;
+        }
         clock.report(done.fetch_add(1) + 1, false);
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
@@ -307,6 +355,10 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
     job.step_end = c.step_end.data();
     job.step_capacity = c.step_capacity.data();
     job.step_energy = c.step_energy.data();
+    job.step_discharge_capacity = c.step_discharge_capacity.data();
+    job.step_charge_capacity = c.step_charge_capacity.data();
+    job.step_discharge_energy = c.step_discharge_energy.data();
+    job.step_charge_energy = c.step_charge_energy.data();
   }
   cuda_backend::run_chunk(job);
   for (std::size_t k = 0; k < c.n; ++k) {
@@ -317,10 +369,16 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
       for (int q = 0; q < c.n_steps; ++q) {
         const std::size_t i = k * c.n_steps + q;
         c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
+        c.step_discharge_capacity[i] = c.step_charge_capacity[i] = c.step_discharge_energy[i] =
+            c.step_charge_energy[i] = nan;
       }
       continue;
     }
-    summarise(c, k, runs[k], in.pre_message[c.first + k]);
+    summarise(c, k, runs[k], in.pre_message[c.first + k], protocol_of(in, c.first + k));
+    if (in.pre_message[c.first + k].empty()) {
+      const std::string cut = cut_short(in, c.first + k, runs[k]);
+      if (!cut.empty()) c.message[k] = cut;
+    }
     ++done;
   }
   gather(c, series, temperature);
@@ -399,6 +457,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
       if (s >= 0 && static_cast<std::size_t>(s) < summary.count_by_status.size()) ++summary.count_by_status[s];
       if (s == kStatusNotRun) ++summary.not_run;
     }
+    for (const std::string& m : c.message) summary.protocol_cut_short += m.find(kCutShortMark) != std::string::npos;
     if (sink) sink->write_chunk(c);
     ++summary.chunks;
     clock.report(done.load(), true);

@@ -38,6 +38,9 @@ struct BatchInputs {
   std::vector<StepSpec> protocol_steps;
   std::vector<int> protocol_first, protocol_count;
   std::vector<double> protocol_tables;
+  //! The text of each step (optional, for end messages): parallel to protocol_steps, or
+  //! to run.steps (run.step_text) for a shared protocol.
+  std::vector<std::string> protocol_text;
   //! Owners of the user functions (tables, expressions) the cells' FunctionRefs point to.
   std::vector<std::shared_ptr<const void>> keep_alive;
 
@@ -59,7 +62,11 @@ struct ChunkData {
   std::vector<double> time, voltage, current, capacity;
   std::vector<int> status;
   std::vector<std::string> message;
+  //! discharge_capacity, charge_capacity, discharge_energy, charge_energy: moved while
+  //! discharging / charging, each >= 0; energy: net (discharge - charge); mean_voltage:
+  //! CellRun::mean_voltage
   std::vector<double> end_time, discharge_capacity, energy, mean_voltage;
+  std::vector<double> charge_capacity, discharge_energy, charge_energy;
   std::vector<int> steps;
   // with a protocol or a thermal model: temperature [K] and protocol step index of each
   // output (ragged, like time); with a protocol: (cell, step) summaries, NaN for steps
@@ -69,6 +76,7 @@ struct ChunkData {
   std::vector<double> step_start, step_end, step_capacity, step_energy;
   //! Outputs in the chunk (the length of the ragged arrays).
   std::size_t points() const { return time.size(); }
+  std::vector<double> step_discharge_capacity, step_charge_capacity, step_discharge_energy, step_charge_energy;
 };
 
 //! Receives chunks as they finish (in increasing `first` order).
@@ -108,6 +116,7 @@ struct BatchSummary {
   double wall_time = 0.0;
   std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code
   std::size_t not_run = 0;                   //!< cells left unrun by a cancellation
+  std::size_t protocol_cut_short = 0;        //!< experiments a voltage cut-off stopped early
   bool cancelled = false;
 };
 

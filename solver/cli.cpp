@@ -22,6 +22,7 @@
 #include "text.hpp"
 #include "parameters.hpp"
 #include "parameter_file.hpp"
+#include "plausibility.hpp"
 #include "simulation.hpp"
 
 #ifndef IONFLUX_VERSION
@@ -211,7 +212,10 @@ std::string simulate_help() {
          "                          solver step (dense where the solution changes fast)\n"
          "                          [default: 0]\n"
          "  --t-end SECONDS         stop here if no voltage cut-off comes first\n"
-         "                          [default: 3 x the nominal discharge time at the current]\n"
+         "                          [default: from the cell's theoretical capacity (its\n"
+         "                          electrode loadings): 1.2 x the time in which the current\n"
+         "                          moves all the lithium available to it; a run that stops\n"
+         "                          here is reported as truncated (end_time_reached)]\n"
          "  --output FILE           CSV file to write (overwritten); checked before solving\n"
          "                          [default: ionflux.csv, in the current directory]\n"
          "  --experiment STEP       a protocol step, PyBaMM's grammar (repeatable, in order), e.g.\n"
@@ -384,11 +388,16 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   if (!sol.voltage.empty()) reason += "; final voltage " + format("%.6g", sol.voltage.back()) + " V";
   row("End", reason);
   row("End time", format("%.6g", sol.end_time) + " s");
+  // charge and energy moved while discharging and while charging (each >= 0)
   row("Discharge capacity", format("%.6g", sol.discharge_capacity) + " A.h");
-  row("Energy", format("%.6g", sol.energy) + " W.h");
-  row("Mean voltage", sol.discharge_capacity != 0.0 && a.experiment.empty()
-                          ? format("%.6g", sol.energy / sol.discharge_capacity) + " V"
-                          : "n/a");
+  if (sol.charge_capacity > 0.0 || !a.experiment.empty()) row("Charge capacity", format("%.6g", sol.charge_capacity) + " A.h");
+  row("Energy", format("%.6g", sol.discharge_energy) + " W.h discharged" +
+                    (sol.charge_capacity > 0.0 || !a.experiment.empty()
+                         ? ", " + format("%.6g", sol.charge_energy) + " W.h charged"
+                         : std::string()));
+  row("Mean voltage", format("%.6g", sol.mean_voltage) + " V" +
+                          (sol.discharge_capacity > 0.0 ? " while discharging"
+                                                        : (sol.charge_capacity > 0.0 ? " while charging" : "")));
   row("Solver", std::to_string(sol.stats.steps) + " steps, " + std::to_string(sol.stats.newton_iters) +
                     " Newton iterations, " + std::to_string(sol.stats.jacobian_setups) + " Jacobian setups");
   row("Wall time", format("%.1f", sol.wall_time * 1e3) + " ms");
@@ -399,22 +408,29 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
       const std::string& text = a.experiment[static_cast<std::size_t>(r.step) % a.experiment.size()];
       out << "  step " << r.step << " (cycle " << r.step / static_cast<int>(a.experiment.size()) << ") " << text
           << ": " << format("%.6g", r.t_end - r.t_start) << " s, " << format("%.6g", r.capacity) << " A.h, "
-          << format("%.6g", r.energy) << " W.h, ended by " << ends[static_cast<int>(r.end)] << "\n";
+          << format("%.6g", r.energy) << " W.h net";
+      if (r.discharge_capacity > 0.0 && r.charge_capacity > 0.0)  // a step that went both ways
+        out << " (discharged " << format("%.6g", r.discharge_capacity) << " A.h, charged "
+            << format("%.6g", r.charge_capacity) << " A.h)";
+      out << ", ended by " << ends[static_cast<int>(r.end)] << "\n";
     }
     // per cycle: discharge and charge capacity (sums over its steps), energy, duration
     const int per_cycle = static_cast<int>(a.experiment.size());
     for (int cyc = 0; cyc < a.cycles; ++cyc) {
-      double dis = 0, chg = 0, en = 0, t0 = -1, t1 = -1;
+      double dis = 0, chg = 0, dis_e = 0, chg_e = 0, t0 = -1, t1 = -1;
       for (const StepRecord& r : sol.steps) {
         if (r.step / per_cycle != cyc) continue;
         if (t0 < 0) t0 = r.t_start;
         t1 = r.t_end;
-        (r.capacity > 0 ? dis : chg) += std::fabs(r.capacity);
-        en += r.energy;
+        dis += r.discharge_capacity;
+        chg += r.charge_capacity;
+        dis_e += r.discharge_energy;
+        chg_e += r.charge_energy;
       }
       if (t0 < 0) continue;
-      out << "  cycle " << cyc << ": discharge " << format("%.6g", dis) << " A.h, charge " << format("%.6g", chg)
-          << " A.h, energy " << format("%.6g", en) << " W.h, " << format("%.6g", t1 - t0) << " s\n";
+      out << "  cycle " << cyc << ": discharge " << format("%.6g", dis) << " A.h, " << format("%.6g", dis_e)
+          << " W.h; charge " << format("%.6g", chg) << " A.h, " << format("%.6g", chg_e) << " W.h; "
+          << format("%.6g", t1 - t0) << " s\n";
     }
   }
 }
@@ -427,6 +443,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   }
   ParameterSet ps = ParameterSet::load(a.parameters);
   for (const auto& s : a.sets) ps.set_from_string(s);
+  for (const std::string& w : implausible_values(ps)) err << "warning: " << w << "\n";
 
   const double nominal = ps.get("Nominal cell capacity [A.h]");
   double current = 0.0;
@@ -463,8 +480,8 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   ro.period = a.period;
   ro.steps = ex.steps;
   ro.tables = ex.tables;
-  ro.t_end = a.t_end ? *a.t_end : (ex.steps.empty() ? default_end_time(nominal, current)
-                                                    : default_end_time(nominal, ex.steps));
+  ro.step_text = ex.text;
+  ro.t_end = a.t_end ? *a.t_end : default_end_time(cell, ex.steps);  // from the cell's own capacity
   if (!(ro.t_end > 0.0 && std::isfinite(ro.t_end)))
     throw InputError("the default end time is not usable (" + num(ro.t_end) + " s); give --t-end");
   validate_run_options(ro);
@@ -474,6 +491,14 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   write_csv(a.output, sol);
 
   if (!a.quiet) print_summary(out, a, ps, current, nominal, sol);
+  if (sol.protocol_cut_short) err << "warning: " << one_line(sol.message) << "\n";
+  if (sol.status == CellStatus::end_time_reached) {
+    // valid outputs, but not the run that was asked for: say so, without failing
+    err << "warning: the run stopped at the end time t_end = " << format("%.6g", ro.t_end)
+        << " s before any voltage cut-off or step end condition; the results are truncated (give a larger --t-end"
+        << (a.t_end ? "" : ", or check the parameters") << ")\n";
+    return 0;
+  }
   if (!cell_status_ok(sol.status)) {
     std::string reason = sol.message.empty() ? cell_status_message(sol.status) : sol.message;
     if (sol.status == CellStatus::cutoff_at_start && !sol.voltage.empty())

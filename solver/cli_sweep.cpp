@@ -91,6 +91,22 @@ double parse_number(const std::string& opt, const std::string& v) {
   return x;
 }
 
+//! "cutoff_at_start 15, end_time_reached 2": the cells that did not end normally
+//! (cell_status_ok), counted per status; `total` gets their number.
+std::string abnormal_counts(const BatchSummary& s, std::size_t& total) {
+  std::string text;
+  total = 0;
+  for (std::size_t code = 0; code < s.count_by_status.size(); ++code) {
+    if (!s.count_by_status[code] || cell_status_ok(static_cast<CellStatus>(code))) continue;
+    text += (text.empty() ? "" : ", ") + std::string(cell_status_name(static_cast<CellStatus>(code))) + " " +
+            std::to_string(s.count_by_status[code]);
+    total += s.count_by_status[code];
+  }
+  if (s.not_run) text += (text.empty() ? "" : ", ") + std::string("not_run ") + std::to_string(s.not_run);
+  total += s.not_run;
+  return text;
+}
+
 }  // namespace
 
 int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -135,6 +151,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   const SweepSpec spec = load_sweep_config(config);
   const SweepPlan plan = plan_sweep(spec);
   check_batch_output_size(plan.inputs);
+  for (const std::string& w : plan.warnings) err << "warning: " << w << "\n";
   if (opt.device == Device::cuda && !cuda_available())
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
   const std::unique_ptr<H5SweepWriter> writer = open_sweep_file(spec, plan, output);
@@ -156,8 +173,18 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   ProgressPrinter printer(err, isatty(STDERR_FILENO) && &err == &std::cerr);
   if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
   opt.device = dev;
-  const BatchSummary s = run_batch(plan.inputs, opt, writer.get());
+  DiagnosingSink sink(plan.inputs, writer.get());  // init failures name their cause
+  const BatchSummary s = run_batch(plan.inputs, opt, &sink);
   finish_sweep_file(*writer, s, n);
+  std::size_t n_abnormal = 0;
+  const std::string abnormal = abnormal_counts(s, n_abnormal);  // a warning: on stderr, even with --quiet
+  if (n_abnormal) {
+    const std::size_t truncated = s.count_by_status[static_cast<int>(CellStatus::end_time_reached)];
+    err << "warning: " << n_abnormal << " of " << n << " cells did not end normally (" << abnormal << ")"
+        << (n_abnormal > truncated ? "; failed cells have NaN capacity, energy and mean voltage" : "")
+        << (truncated ? "; end_time_reached: stopped at t_end, truncated (raise t_end)" : "")
+        << "; see /cells/status and /cells/message\n";
+  }
   if (!quiet) {
     out << "Done: " << n << " cells in " << duration(s.wall_time) << " on " << s.device_description << " ("
         << fmt("%.1f", n / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
@@ -165,6 +192,10 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
         << "  by status: " << status_counts(s) << "\n"
         << "  wrote " << output << "\n";
   }
+  if (s.protocol_cut_short)
+    err << "warning: " << s.protocol_cut_short << " of " << n
+        << " cells: a voltage cut-off of the parameter set stopped the experiment before its end (a step cut short, "
+           "later steps not run; ionflux keeps the set's cut-offs where PyBaMM widens them by 1 V); see /cells/message\n";
   return 0;
 }
 

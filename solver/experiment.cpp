@@ -11,6 +11,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -632,6 +633,63 @@ Experiment parse_experiment(const std::vector<std::vector<std::string>>& cycle_g
     }
   }
   return ex;
+}
+
+namespace {
+
+//! `step 3 "Rest for 1 hour" (cycle 1)`.
+std::string step_label(const StepSpec* steps, const std::string* texts, int k) {
+  std::string out = "step " + std::to_string(k);
+  if (texts && !texts[k].empty()) out += " \"" + texts[k] + "\"";
+  return out + " (cycle " + std::to_string(steps[k].cycle) + ")";
+}
+
+//! A duration in words: "7200 s (2 h)".
+std::string seconds(double s) {
+  char buf[64];
+  if (s >= 3600.0) std::snprintf(buf, sizeof buf, "%.6g s (%.4g h)", s, s / 3600.0);
+  else std::snprintf(buf, sizeof buf, "%.6g s", s);
+  return buf;
+}
+
+}  // namespace
+
+std::string cut_short_message(CellStatus status, const CellParams& params, const StepSpec* steps, int n_steps,
+                              const std::string* texts, int step, double step_start, double t_stop) {
+  if (status != CellStatus::cutoff_lower && status != CellStatus::cutoff_upper) return {};
+  if (!steps || n_steps <= 0 || step < 0 || step >= n_steps) return {};
+  const StepSpec& st = steps[step];
+  const bool open_ended = st.duration <= 0.0 && st.n_ends == 0;  // runs to a cut-off by design
+  const int remaining = n_steps - 1 - step;
+  if (open_ended && remaining == 0) return {};
+  const bool lower = status == CellStatus::cutoff_lower;
+  std::string m = std::string("reached the ") + (lower ? "lower" : "upper") + " voltage cut-off " +
+                  num(lower ? params.v_min : params.v_max) + " V of the parameter set ('" +
+                  (lower ? "Lower" : "Upper") + " voltage cut-off [V]') at t = " + seconds(t_stop) + ", " +
+                  seconds(t_stop - step_start) + " into " + step_label(steps, texts, step) + " of " +
+                  std::to_string(n_steps) + " steps";
+  if (open_ended) {
+    m += ", which runs until a cut-off";
+  } else {
+    m += ": the step was cut short by the cut-off";
+    if (st.duration > 0.0) m += " (it was to run " + seconds(st.duration) + (st.n_ends > 0 ? " or until its end condition)" : ")");
+    else m += " (before its end condition)";
+  }
+  if (remaining > 0) {
+    m += "; the experiment stopped there, " + std::to_string(remaining) + (remaining == 1 ? " step" : " steps") +
+         " did not run: ";
+    const int first = step + 1, last = n_steps - 1;
+    if (remaining <= 3) {
+      for (int k = first; k <= last; ++k) m += (k > first ? ", " : "") + step_label(steps, texts, k);
+    } else {
+      m += "steps " + std::to_string(first) + " to " + std::to_string(last) + " (cycles " +
+           std::to_string(steps[first].cycle) + " to " + std::to_string(steps[last].cycle) + "), from " +
+           step_label(steps, texts, first) + " to " + step_label(steps, texts, last);
+    }
+  } else {
+    m += "; it was the last step";
+  }
+  return m + ". " + kCutShortMark + ", where PyBaMM widens them by 1 V (docs/experiments.md)";
 }
 
 Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,

@@ -29,6 +29,22 @@ struct Experiment {
 Experiment parse_experiment(const std::vector<std::vector<std::string>>& cycle_groups, int repeat,
                             const ParameterSet& params, const std::string& base_dir = ".");
 
+//! Why a protocol run that one of the set's voltage cut-offs stopped (status
+//! cutoff_lower or cutoff_upper) ended where it did: the step the cut-off cut short (its
+//! index and cycle, counted from 0 as in the step records, its text, how long it ran and
+//! what it was to run), and the steps that therefore did not run (count and which).
+//! `steps`/`texts` are the run's protocol (texts may be null); `step` the step running at
+//! the cut-off, which began at `step_start` [s]; `t_stop` the time of the cut-off [s].
+//! Empty for any other status, without a protocol, and when the cut-off ended the last
+//! step as intended (a step with no duration and no end condition runs to a cut-off).
+//! The end of the text says that ionflux stops experiments at the set's cut-offs where
+//! PyBaMM widens them by 1 V (docs/experiments.md).
+//! The words that end every such message (front ends count and warn by them).
+constexpr const char* kCutShortMark = "ionflux stops an experiment at the set's voltage cut-offs";
+
+std::string cut_short_message(CellStatus status, const CellParams& params, const StepSpec* steps, int n_steps,
+                              const std::string* texts, int step, double step_start, double t_stop);
+
 //! Convenience: a flat list of steps, run once as a single cycle.
 Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,
                             const std::string& base_dir = ".");

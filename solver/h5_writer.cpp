@@ -146,11 +146,14 @@ struct H5SweepWriter::Impl {
   std::uint64_t points = 0;  //!< outputs written so far (the series' length)
   hsize_t series_chunk = 1;  //!< elements per chunk of the series
   Hid d_end_time, d_end_reason, d_sum_capacity, d_energy, d_mean_voltage, d_steps;
+  Hid d_sum_chg, d_sum_dis_e, d_sum_chg_e;  // charge capacity, discharge and charge energy
   // optional: temperature and step index per output; per-step summaries
   Hid g_steps, d_temperature, d_step_index, d_s_start, d_s_end, d_s_duration, d_s_capacity, d_s_energy;
+  Hid d_s_dis, d_s_chg, d_s_dis_e, d_s_chg_e;  // per step: discharge/charge capacity and energy
   int n_steps = 0;
   // per-cycle summaries and the cycle of each output (from the steps' cycles)
   Hid g_cycles, d_cycle_index, d_c_start, d_c_end, d_c_duration, d_c_capacity, d_c_dis, d_c_chg, d_c_energy;
+  Hid d_c_dis_e, d_c_chg_e;
   std::vector<int> step_cycle;
   int n_cycles = 0;
 
@@ -332,6 +335,9 @@ struct H5SweepWriter::Impl {
       }
     };
     if (file.valid()) note(H5Fflush(file.get(), H5F_SCOPE_LOCAL) >= 0, "cannot flush");
+    for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
+                   &d_c_chg_e})
+      note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_cycle_index, &d_c_start, &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg,
                    &d_c_energy, &g_cycles})
       note(h->reset(), "cannot close an object");
@@ -419,6 +425,9 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
   m.d_energy = m.create_double(m.g_summary, "summary", "Energy [W.h]", false);
   m.d_mean_voltage = m.create_double(m.g_summary, "summary", "Mean voltage [V]", false);
   m.d_steps = m.create_int(m.g_summary, "summary", "Steps", 0);
+  m.d_sum_chg = m.create_double(m.g_summary, "summary", "Charge capacity [A.h]", false);
+  m.d_sum_dis_e = m.create_double(m.g_summary, "summary", "Discharge energy [W.h]", false);
+  m.d_sum_chg_e = m.create_double(m.g_summary, "summary", "Charge energy [W.h]", false);
   if (info.temperature || info.n_steps > 0) {
     m.d_temperature = m.create_series(m.g_cells, "cells", "Temperature [K]");
     m.d_step_index = m.create_series(m.g_cells, "cells", "Step");
@@ -432,6 +441,10 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
     m.d_s_duration = m.create_double_cols(m.g_steps, "steps", "Duration [s]", ns);
     m.d_s_capacity = m.create_double_cols(m.g_steps, "steps", "Capacity [A.h]", ns);
     m.d_s_energy = m.create_double_cols(m.g_steps, "steps", "Energy [W.h]", ns);
+    m.d_s_dis = m.create_double_cols(m.g_steps, "steps", "Discharge capacity [A.h]", ns);
+    m.d_s_chg = m.create_double_cols(m.g_steps, "steps", "Charge capacity [A.h]", ns);
+    m.d_s_dis_e = m.create_double_cols(m.g_steps, "steps", "Discharge energy [W.h]", ns);
+    m.d_s_chg_e = m.create_double_cols(m.g_steps, "steps", "Charge energy [W.h]", ns);
     if (!info.step_cycle.empty()) {
       m.step_cycle = info.step_cycle;
       m.n_cycles = 1 + *std::max_element(info.step_cycle.begin(), info.step_cycle.end());
@@ -445,6 +458,8 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
       m.d_c_dis = m.create_double_cols(m.g_cycles, "cycles", "Discharge capacity [A.h]", nc);
       m.d_c_chg = m.create_double_cols(m.g_cycles, "cycles", "Charge capacity [A.h]", nc);
       m.d_c_energy = m.create_double_cols(m.g_cycles, "cycles", "Energy [W.h]", nc);
+      m.d_c_dis_e = m.create_double_cols(m.g_cycles, "cycles", "Discharge energy [W.h]", nc);
+      m.d_c_chg_e = m.create_double_cols(m.g_cycles, "cycles", "Charge energy [W.h]", nc);
       const std::string what = "cannot create dataset /steps/Cycle";
       const hsize_t dims[1] = {hsize_t(info.step_cycle.size())};
       Hid space = m.checked(H5Screate_simple(1, dims, nullptr), H5Sclose, what);
@@ -547,6 +562,14 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
   m.write_rows(m.d_mean_voltage, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.mean_voltage.data(),
                "/summary/Mean voltage [V]");
   m.write_rows(m.d_steps, H5T_NATIVE_INT, false, c.first, c.n, c.steps.data(), "/summary/Steps");
+  if (c.charge_capacity.size() == c.n && c.discharge_energy.size() == c.n && c.charge_energy.size() == c.n) {
+    m.write_rows(m.d_sum_chg, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.charge_capacity.data(),
+                 "/summary/Charge capacity [A.h]");
+    m.write_rows(m.d_sum_dis_e, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.discharge_energy.data(),
+                 "/summary/Discharge energy [W.h]");
+    m.write_rows(m.d_sum_chg_e, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.charge_energy.data(),
+                 "/summary/Charge energy [W.h]");
+  }
   if (m.d_temperature.valid() && !c.temperature.empty()) {
     check_size(c.temperature.size(), values, "temperature");
     check_size(c.step_index.size(), values, "step_index");
@@ -564,24 +587,41 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     m.write_rows_cols(m.d_s_duration, ns, c.first, c.n, duration.data(), "/steps/Duration [s]");
     m.write_rows_cols(m.d_s_capacity, ns, c.first, c.n, c.step_capacity.data(), "/steps/Capacity [A.h]");
     m.write_rows_cols(m.d_s_energy, ns, c.first, c.n, c.step_energy.data(), "/steps/Energy [W.h]");
+    const bool split = c.step_discharge_capacity.size() == c.step_start.size();
+    if (split) {
+      m.write_rows_cols(m.d_s_dis, ns, c.first, c.n, c.step_discharge_capacity.data(),
+                        "/steps/Discharge capacity [A.h]");
+      m.write_rows_cols(m.d_s_chg, ns, c.first, c.n, c.step_charge_capacity.data(), "/steps/Charge capacity [A.h]");
+      m.write_rows_cols(m.d_s_dis_e, ns, c.first, c.n, c.step_discharge_energy.data(),
+                        "/steps/Discharge energy [W.h]");
+      m.write_rows_cols(m.d_s_chg_e, ns, c.first, c.n, c.step_charge_energy.data(), "/steps/Charge energy [W.h]");
+    }
     if (m.n_cycles > 0) {
       // per cycle: the steps of that cycle that ran (non-NaN), summed
       const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
       const double nan = std::numeric_limits<double>::quiet_NaN();
       std::vector<double> cs(c.n * nc, nan), ce(c.n * nc, nan), cap(c.n * nc, nan), dis(c.n * nc, nan),
-          chg(c.n * nc, nan), en(c.n * nc, nan), dur(c.n * nc, nan);
+          chg(c.n * nc, nan), en(c.n * nc, nan), dur(c.n * nc, nan), dis_e(c.n * nc, nan), chg_e(c.n * nc, nan);
       for (std::size_t k = 0; k < c.n; ++k)
         for (std::size_t st = 0; st < ns && st < m.step_cycle.size(); ++st) {
           const std::size_t i = k * ns + st;
           if (std::isnan(c.step_end[i])) continue;
           const std::size_t j = k * nc + static_cast<std::size_t>(m.step_cycle[st]);
-          if (std::isnan(cs[j])) cs[j] = c.step_start[i], cap[j] = dis[j] = chg[j] = en[j] = 0.0;
+          if (std::isnan(cs[j])) cs[j] = c.step_start[i], cap[j] = dis[j] = chg[j] = en[j] = dis_e[j] = chg_e[j] = 0.0;
           ce[j] = c.step_end[i];
           dur[j] = ce[j] - cs[j];
           cap[j] += c.step_capacity[i];
           en[j] += c.step_energy[i];
-          if (c.step_capacity[i] > 0) dis[j] += c.step_capacity[i];
-          else chg[j] -= c.step_capacity[i];
+          if (split) {  // moved while discharging / charging, split inside each step
+            dis[j] += c.step_discharge_capacity[i];
+            chg[j] += c.step_charge_capacity[i];
+            dis_e[j] += c.step_discharge_energy[i];
+            chg_e[j] += c.step_charge_energy[i];
+          } else if (c.step_capacity[i] > 0) {
+            dis[j] += c.step_capacity[i];
+          } else {
+            chg[j] -= c.step_capacity[i];
+          }
         }
       m.write_rows_cols(m.d_c_start, nc, c.first, c.n, cs.data(), "/cycles/Start time [s]");
       m.write_rows_cols(m.d_c_end, nc, c.first, c.n, ce.data(), "/cycles/End time [s]");
@@ -590,6 +630,10 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
       m.write_rows_cols(m.d_c_dis, nc, c.first, c.n, dis.data(), "/cycles/Discharge capacity [A.h]");
       m.write_rows_cols(m.d_c_chg, nc, c.first, c.n, chg.data(), "/cycles/Charge capacity [A.h]");
       m.write_rows_cols(m.d_c_energy, nc, c.first, c.n, en.data(), "/cycles/Energy [W.h]");
+      if (split) {
+        m.write_rows_cols(m.d_c_dis_e, nc, c.first, c.n, dis_e.data(), "/cycles/Discharge energy [W.h]");
+        m.write_rows_cols(m.d_c_chg_e, nc, c.first, c.n, chg_e.data(), "/cycles/Charge energy [W.h]");
+      }
       // the cycle of each output, from its step
       if (!c.step_index.empty()) {
         std::vector<double> cyc(c.step_index.size(), nan);

@@ -8,7 +8,9 @@
 //   /cells/message (n_cells,) variable-length UTF-8 strings
 //   /inputs/<varied parameter name> (n_cells,) float64
 //   /summary/"End time [s]", "End reason" (strings), "Discharge capacity [A.h]",
-//          "Energy [W.h]", "Mean voltage [V]", "Steps" (n_cells,)
+//          "Energy [W.h]", "Mean voltage [V]", "Steps" (n_cells,), and what was moved while
+//          discharging / charging: "Charge capacity [A.h]", "Discharge energy [W.h]",
+//          "Charge energy [W.h]" ("Discharge capacity [A.h]" is the discharged part too)
 //   with a thermal model or a protocol: /cells/"Temperature [K]", /cells/"Step" (the
 //          protocol step of each output); with a protocol: /steps/... per-step summaries
 //   root attributes: strings (ionflux version, creation time, parameters as JSON, mesh,
@@ -34,7 +36,9 @@ struct SweepFileInfo {
   //! With a thermal model or a protocol: /cells/"Temperature [K]" and /cells/"Step".
   bool temperature = false;
   //! With a protocol: /steps/"Start time [s]", "End time [s]", "Duration [s]",
-  //! "Capacity [A.h]", "Energy [W.h]" shaped (n_cells, n_steps), and /steps/"Cycle"
+  //! "Capacity [A.h]", "Energy [W.h]", "Discharge capacity [A.h]", "Charge capacity
+  //! [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]" shaped (n_cells, n_steps)
+  //! (/cycles likewise per cycle), and /steps/"Cycle"
   //! (n_steps,) the cycle of each step index.
   int n_steps = 0;
   std::vector<int> step_cycle;

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include "../kernels/model/cell_solver.hpp"
 #include "errors.hpp"
+#include "plausibility.hpp"
+#include "experiment.hpp"
 
 namespace ionflux {
 namespace {
@@ -52,6 +55,41 @@ void validate_run_options(const RunOptions& o) {
     throw InputError("period must be a positive number of seconds, got " + std::to_string(o.period));
   for (std::size_t k = 1; k < o.t_eval.size(); ++k)
     if (!(o.t_eval[k] > o.t_eval[k - 1])) throw InputError("output times must be increasing");
+}
+
+double TheoreticalCapacity::swing() const { return std::min(negative, std::min(positive, lithium)); }
+
+TheoreticalCapacity theoretical_capacity(const CellParams& c) {
+  const double per_mol = c.area * constants::F / 3600.0;  // [A.h/mol] over the electrode area
+  TheoreticalCapacity q;
+  const double mol_n = c.neg.active_fraction * c.neg.c_max * c.neg.thickness;  // [mol/m2]
+  const double mol_p = c.pos.active_fraction * c.pos.c_max * c.pos.thickness;
+  q.negative = mol_n * per_mol;
+  q.positive = mol_p * per_mol;
+  const double x0 = c.neg.c_init / c.neg.c_max, y0 = c.pos.c_init / c.pos.c_max;
+  q.lithium = (x0 * mol_n + y0 * mol_p) * per_mol;
+  q.discharge = std::min(x0 * q.negative, (1.0 - y0) * q.positive);
+  q.charge = std::min((1.0 - x0) * q.negative, y0 * q.positive);
+  return q;
+}
+
+double default_end_time(const CellParams& cell, const std::vector<StepSpec>& steps) {
+  const TheoreticalCapacity q = theoretical_capacity(cell);
+  const double swing = q.swing();
+  if (steps.empty()) {
+    const double i = std::fabs(cell.current);
+    double avail = cell.current > 0.0 ? q.discharge : q.charge;
+    if (!(avail > 0.0)) avail = swing;  // an empty start: the run stops at once, any end will do
+    return kDefaultEndMargin * 3600.0 * avail / i;
+  }
+  double t = 0.0;
+  for (const StepSpec& s : steps) {
+    if (s.duration > 0.0) t += s.duration;
+    else if (s.mode == ControlMode::current && s.value != 0.0 && s.table_len == 0)
+      t += kDefaultEndMargin * 3600.0 * swing / std::fabs(s.value);
+    else t += 36000.0;
+  }
+  return t > 0.0 ? t : 3600.0;
 }
 
 double default_end_time(double nominal_capacity_ah, double current) {
@@ -158,9 +196,30 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
     sol.message += ": more outputs than the limit of " + fmt(max_output_bytes()) +
                    " bytes (IONFLUX_MAX_OUTPUT_BYTES); the outputs stop at t = " +
                    fmt(sol.time.empty() ? 0.0 : sol.time.back()) + " s";
+  if (run.status == CellStatus::init_failure) {
+    const std::string why = diagnose_init_failure(params);  // name what caused it
+    if (!why.empty()) sol.message += " (" + why + ")";
+  }
   sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();
-  sol.discharge_capacity = sol.capacity.empty() ? 0.0 : sol.capacity.back();
+  sol.discharge_capacity = run.dis_q;
+  sol.charge_capacity = run.chg_q;
+  sol.discharge_energy = run.dis_e;
+  sol.charge_energy = run.chg_e;
   sol.energy = run.energy_wh;
+  sol.mean_voltage = run.mean_voltage();
+  if (cell_status_failed(run.status)) {  // as in batches: a failed cell's summaries are not data
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    sol.discharge_capacity = sol.charge_capacity = sol.discharge_energy = sol.charge_energy = nan;
+    sol.energy = sol.mean_voltage = nan;
+  }
+  const std::string cut = cut_short_message(
+      run.status, params, options.steps.data(), static_cast<int>(options.steps.size()),
+      options.step_text.size() == options.steps.size() ? options.step_text.data() : nullptr, run.step, run.step_t0,
+      run.t_final);
+  if (!cut.empty()) {
+    sol.message = cut;
+    sol.protocol_cut_short = true;
+  }
   const BdfScalars& b = run.bdf;
   sol.stats = SolverStats{run.done_nst + b.nst,  run.done_nre + b.nre,   run.done_nsetups + b.nsetups,
                           run.done_nni + b.nni,  run.done_netf + b.netf, run.done_ncfn + b.ncfn};

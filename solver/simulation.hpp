@@ -17,12 +17,13 @@ struct RunOptions {
   SolverOptions solver;
   double period = 0.0;          //!< output spacing [s]; 0 = every accepted solver step
   std::vector<double> t_eval;   //!< explicit output times [s] (overrides period)
-  double t_end = 0.0;           //!< integration limit [s]; 0 = 3 x nominal discharge time
+  double t_end = 0.0;           //!< integration limit [s] (must be set; default_end_time gives the default)
   bool store_states = false;    //!< keep the full state at every output time
   //! Protocol (empty: one constant-current step at the cell's current, until a cut-off
   //! or t_end). Drive-cycle steps refer to `tables` (pairs t, value).
   std::vector<StepSpec> steps;
   std::vector<double> tables;
+  std::vector<std::string> step_text;  //!< the text of each step (optional; for end messages)
 };
 
 struct SolverStats {
@@ -43,8 +44,17 @@ struct Solution {
   CellStatus status = CellStatus::running;
   std::string message;
   double end_time = 0.0;            //!< [s]
-  double discharge_capacity = 0.0;  //!< [A.h]
-  double energy = 0.0;              //!< [W.h]
+  //! Charge [A.h] and energy [W.h] moved while discharging and while charging (each >= 0,
+  //! split where the current changes sign); energy: net (discharge - charge) [W.h];
+  //! mean_voltage: while discharging (discharge energy / capacity), for a run that never
+  //! discharged while charging [V]
+  double discharge_capacity = 0.0, charge_capacity = 0.0;
+  double discharge_energy = 0.0, charge_energy = 0.0;
+  double energy = 0.0;
+  double mean_voltage = 0.0;
+  //! A protocol run that a voltage cut-off of the set stopped before the protocol's end
+  //! (a step cut short or steps that did not run); `message` says which.
+  bool protocol_cut_short = false;
   double wall_time = 0.0;           //!< [s]
   SolverStats stats;
 
@@ -79,12 +89,38 @@ void check_output_size(double rows, double bytes_per_row, const std::string& wha
 //! Integrate one cell from its initial state to a cut-off or t_end.
 Solution simulate(const CellParams& params, const RunOptions& options);
 
-//! Default integration limit: three times the discharge time at this current.
+//! Theoretical capacities of a cell from its electrode loadings [A.h], as PyBaMM's
+//! calculated capacities: an electrode holds eps_s c_max L A F / 3600 ("Negative/Positive
+//! electrode capacity [A.h]"), the particles hold (eps_s c_init L)_n + (eps_s c_init L)_p
+//! times A F / 3600 of lithium ("Total lithium capacity in particles [A.h]").
+struct TheoreticalCapacity {
+  double negative = 0.0, positive = 0.0;  //!< electrode capacities
+  double lithium = 0.0;                   //!< cyclable lithium in the particles
+  //! Charge that can pass from the initial state before an electrode is empty or full:
+  //! on discharge min(x0 Q_n, (1 - y0) Q_p), on charge min((1 - x0) Q_n, y0 Q_p).
+  double discharge = 0.0, charge = 0.0;
+  //! The most any one step can pass from whatever state: min(Q_n, Q_p, Q_Li).
+  double swing() const;
+};
+TheoreticalCapacity theoretical_capacity(const CellParams& cell);
+
+//! How far past the charge-exhaustion time the default end lies (a constant-current run
+//! cannot outlast the time at which it has moved all the lithium available to it).
+constexpr double kDefaultEndMargin = 1.2;
+
+//! Default integration limit of a cell, from its own theoretical capacity (not the
+//! nominal one, which does not follow changes of the loadings or the area): without
+//! steps, kDefaultEndMargin x the time in which cell.current moves the charge available
+//! in its direction from the initial state; with steps, the sum over the steps of the
+//! duration, or for steps that end on a condition, kDefaultEndMargin x swing() / |I|
+//! (10 hours for voltage, power or drive-cycle control).
+double default_end_time(const CellParams& cell, const std::vector<StepSpec>& steps = {});
+
+//! Three times the discharge time at this current from the nominal capacity (the
+//! estimate before default_end_time(CellParams) above; kept for callers that have no cell).
 double default_end_time(double nominal_capacity_ah, double current);
 
-//! Default integration limit of a protocol: the sum over its steps of the duration, or
-//! for steps that end on a condition, three times the full-charge time at the step's
-//! current (10 hours for voltage or power control).
+//! The same for a protocol, from the nominal capacity (see default_end_time(CellParams)).
 double default_end_time(double nominal_capacity_ah, const std::vector<StepSpec>& steps);
 
 }  // namespace ionflux

@@ -135,7 +135,9 @@ bool is_special(const std::string& name) {
   return name == sweep_names::kCRate || name == sweep_names::kCurrent || name == sweep_names::kInitialSoc;
 }
 
-bool is_protocol(const std::string& name) { return name == sweep_names::kCRate || name == sweep_names::kCurrent; }
+bool is_protocol(const std::string& name) {
+  return name == sweep_names::kCRate || name == sweep_names::kCurrent || name == sweep_names::kCurrentFunction;
+}
 
 //! Range check of one value of a varied name (special names here, parameters by
 //! check_parameter_range). Throws InvalidParameter naming the parameter.
@@ -533,13 +535,18 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
     for (const VaryEntry& e : entries)
       if (is_protocol(e.name) && std::find(placeholders.begin(), placeholders.end(), e.name) == placeholders.end())
         cx.input("vary '" + e.name + "': with an experiment the steps set the current; use it as a placeholder, e.g. "
-                 "\"Discharge at {" + e.name + "}C until 2.5 V\"");
+                 "\"Discharge at {" + e.name + "}" + (e.name == sweep_names::kCRate ? "C" : " A") + " until 2.5 V\"");
   const auto has = [&](const char* n) {
     return std::any_of(entries.begin(), entries.end(), [&](const VaryEntry& e) { return e.name == n; });
   };
-  if (has(sweep_names::kCRate) && has(sweep_names::kCurrent))
-    cx.input(std::string("vary: '") + sweep_names::kCRate + "' and '" + sweep_names::kCurrent +
-             "' cannot both be varied; vary one of them");
+  {
+    std::vector<std::string> currents;  // each sets the cell's current: at most one may vary
+    for (const char* n : {sweep_names::kCRate, sweep_names::kCurrent, sweep_names::kCurrentFunction})
+      if (has(n) && std::find(placeholders.begin(), placeholders.end(), n) == placeholders.end()) currents.push_back(n);
+    if (currents.size() > 1)
+      cx.input("vary: '" + currents[0] + "' and '" + currents[1] + "' cannot both be varied (each sets the cell's "
+               "current); vary one of them");
+  }
   const std::size_t n_random = static_cast<std::size_t>(
       std::count_if(entries.begin(), entries.end(), [](const VaryEntry& e) { return e.random(); }));
   if (n_random > 0 && samples == 0)
@@ -548,6 +555,8 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
     cx.input("samples is given but no vary entry is random (uniform or loguniform); remove it");
   if (n_random == 0 && root.contains("sampling"))
     cx.input("sampling is given but no vary entry is random (uniform or loguniform); remove it");
+  spec.n_sampled = n_random;
+  if (n_random > 0) spec.sampling = lhs ? "latin_hypercube" : "random", spec.samples = samples;
 
   // Cell count (checked before anything is expanded).
   std::size_t n_cells = 1;

@@ -22,6 +22,8 @@ namespace sweep_names {
 inline const char* const kCRate = "C-rate";               //!< current = C-rate x nominal capacity
 inline const char* const kCurrent = "Current [A]";        //!< constant current, positive = discharge
 inline const char* const kInitialSoc = "Initial SOC";     //!< as ionflux simulate --soc
+//! A parameter that, varied, is each cell's current exactly as kCurrent (PyBaMM's input).
+inline const char* const kCurrentFunction = "Current function [A]";
 }  // namespace sweep_names
 
 struct SweepSpec {
@@ -43,6 +45,11 @@ struct SweepSpec {
   //! values[v][c]: value of varied[v] for cell c (already combined; every row has n_cells()).
   std::vector<std::vector<double>> values;
   std::uint64_t seed = 0;                                   //!< for sampled values
+  //! Sampled entries (uniform/loguniform): how many, how drawn ("random" or
+  //! "latin_hypercube"; empty when none) and how many points.
+  std::size_t n_sampled = 0;
+  std::string sampling;
+  std::size_t samples = 0;
   //! Protocol (PyBaMM experiment strings; each inner list one cycle), repeated `cycles`
   //! times. A step string may hold placeholders "{name}" filled per cell from a varied
   //! entry of that name (e.g. "Hold at {Hold voltage [V]} V until C/50"). Empty: the

@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <ctime>
+#include <set>
 #include <sstream>
 
 #include "errors.hpp"
 #include "experiment.hpp"
+#include "plausibility.hpp"
 
 namespace ionflux {
 namespace {
@@ -37,25 +40,144 @@ std::string json_escape(const std::string& s) {
 
 std::string parameters_json(const ParameterSet& ps) { return to_json(ps); }
 
+namespace {
+
+const char* const kNominal = "Nominal cell capacity [A.h]";
+
+//! Do two cells built by the same code hold the same inputs? (Bytes: equal bytes are
+//! equal inputs; padding can only make equal cells look different, never the reverse.)
+bool same_cell(const CellParams& a, const CellParams& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+}  // namespace
+
 SweepPlan plan_sweep(const SweepSpec& spec) {
-  SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}};
+  SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}, {}};
   for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
-  const double q_nom = plan.base.get("Nominal cell capacity [A.h]");
+  const double q_nom = plan.base.get(kNominal);
   const std::size_t n = spec.n_cells();
 
-  // which varied entry drives the current / SOC, if any
+  // varied names used as experiment placeholders ("{name}") are not parameters
+  std::vector<bool> is_placeholder(spec.varied.size(), false);
+  for (std::size_t v = 0; v < spec.varied.size(); ++v)
+    for (const auto& cycle : spec.experiment)
+      for (const std::string& st : cycle)
+        if (st.find("{" + spec.varied[v] + "}") != std::string::npos) is_placeholder[v] = true;
+  // which varied entry drives the current / SOC, if any; a varied "Current function [A]"
+  // is each cell's current exactly as "Current [A]" (PyBaMM varies the current through it)
   int v_crate = -1, v_current = -1, v_soc = -1;
+  bool nominal_varied = false, cutoff_varied = false;
   for (std::size_t v = 0; v < spec.varied.size(); ++v) {
-    if (spec.varied[v] == sweep_names::kCRate) v_crate = static_cast<int>(v);
-    if (spec.varied[v] == sweep_names::kCurrent) v_current = static_cast<int>(v);
-    if (spec.varied[v] == sweep_names::kInitialSoc) v_soc = static_cast<int>(v);
+    const std::string& name = spec.varied[v];
+    if (name == sweep_names::kCRate) v_crate = static_cast<int>(v);
+    if (name == sweep_names::kCurrent) v_current = static_cast<int>(v);
+    if (name == sweep_names::kInitialSoc) v_soc = static_cast<int>(v);
+    if (is_placeholder[v]) continue;
+    if (name == sweep_names::kCurrentFunction) v_current = static_cast<int>(v);
+    nominal_varied |= name == kNominal;
+    cutoff_varied |= name == "Lower voltage cut-off [V]" || name == "Upper voltage cut-off [V]";
   }
+  auto is_parameter = [&](std::size_t v) {
+    const int vi = static_cast<int>(v);
+    return !(vi == v_crate || vi == v_current || vi == v_soc || is_placeholder[v]);
+  };
   double base_current = plan.base.get("Current function [A]");
   if (spec.c_rate) base_current = *spec.c_rate * q_nom;
   if (spec.current) base_current = *spec.current;
+  // The current of cell c whose parameters are `ps`: a C-rate refers to this cell's
+  // nominal capacity (which may itself vary).
+  auto cell_current = [&](const ParameterSet& ps, std::size_t c) {
+    double current = base_current;
+    if (spec.c_rate && v_current < 0) current = *spec.c_rate * ps.get(kNominal);
+    if (v_crate >= 0) current = spec.values[v_crate][c] * ps.get(kNominal);
+    if (v_current >= 0) current = spec.values[v_current][c];
+    return current;
+  };
+  auto cell_soc = [&](std::size_t c) {
+    return v_soc >= 0 ? spec.values[v_soc][c] : (spec.initial_soc ? *spec.initial_soc : -1.0);
+  };
+  // Cell c as every cell is built: parameters, current, thermal model, initial SOC.
+  auto build = [&](const ParameterSet& ps, std::size_t c, bool thermal) {
+    double current = cell_current(ps, c);
+    if (!(std::isfinite(current) && current != 0.0)) current = 1.0;  // (checked per cell below)
+    CellParams cell = ps.cell_params(current);
+    if (thermal) enable_lumped_thermal(cell, ps);
+    const double soc = cell_soc(c);
+    if (soc >= 0.0 || v_soc >= 0)
+      apply_initial_soc(cell, soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                        ps.get("Open-circuit voltage at 100% SOC [V]"));
+    return cell;
+  };
+
+  // A varied parameter that this sweep's model and protocol do not use would leave every
+  // cell the same: refuse it before anything runs, naming what to use instead.
+  for (std::size_t v = 0; v < spec.varied.size(); ++v) {
+    const std::string& name = spec.varied[v];
+    if (!is_parameter(v) || !plan.base.contains(name) || plan.base.is_function(name)) continue;
+    if (!spec.experiment.empty() && (name == kNominal || name == "Lower voltage cut-off [V]" ||
+                                     name == "Upper voltage cut-off [V]"))
+      continue;  // the step strings read them (C-rates, voltage conditions)
+    const double base_value = plan.base.get(name);
+    const auto other = std::find_if(spec.values[v].begin(), spec.values[v].end(), [&](double x) { return x != base_value; });
+    if (other == spec.values[v].end()) continue;  // every value is the set's own
+    auto changes = [&](bool thermal) {
+      try {
+        ParameterSet changed = plan.base;
+        changed.set(name, *other);
+        return !same_cell(build(plan.base, 0, thermal), build(changed, 0, thermal));
+      } catch (const std::invalid_argument&) {
+        // this sweep's model: the value matters enough to be rejected, so leave it to
+        // its cell; the lumped model as a hint: not usable with this set, no hint
+        return thermal == spec.lumped_thermal;
+      }
+    };
+    if (changes(spec.lumped_thermal)) continue;
+    std::string why;
+    if (!spec.lumped_thermal && changes(true))
+      why = "only the lumped thermal model uses it and this sweep is isothermal; add \"thermal\": \"lumped\" or "
+            "remove it from vary";
+    else if (name == kNominal)
+      why = "it only turns C-rates into currents, and no current of this sweep is a C-rate; vary \"C-rate\" (or give "
+            "\"c_rate\") with it, or remove it from vary";
+    else if (name.rfind("Open-circuit voltage at", 0) == 0)
+      why = "it is used only to set an initial SOC; give \"initial_soc\" or vary \"Initial SOC\" with it, or remove "
+            "it from vary";
+    else
+      why = "the DFN model does not use this parameter; remove it from vary";
+    throw InputError("vary '" + name + "': every cell would be the same, because " + why);
+  }
+
+  // Values far outside the usual range of their unit: one warning per parameter.
+  for (const std::string& name : plan.base.names()) {
+    const auto v = std::find(spec.varied.begin(), spec.varied.end(), name);
+    if (v == spec.varied.end() || !is_parameter(static_cast<std::size_t>(v - spec.varied.begin()))) {
+      if (plan.base.is_function(name)) continue;
+      const std::string w = implausible_value(name, plan.base.get(name));
+      if (!w.empty()) plan.warnings.push_back(w);
+      continue;
+    }
+    std::string first;
+    std::size_t count = 0;
+    const std::vector<double>& cells = spec.values[static_cast<std::size_t>(v - spec.varied.begin())];
+    const std::set<double> vals(cells.begin(), cells.end());  // each distinct value once
+    for (double x : vals) {
+      const std::string w = implausible_value(name, x);
+      if (w.empty()) continue;
+      ++count;
+    }
+    for (double x : cells)  // the message shows the first offending value of the config
+      if (first.empty() && count) first = implausible_value(name, x);
+    if (!first.empty())
+      plan.warnings.push_back(first + (count > 1 ? " (" + std::to_string(count) + " of its " +
+                                                       std::to_string(vals.size()) + " values are outside)"
+                                                 : std::string()));
+  }
+
   plan.protocol = "constant current, positive = discharge; ";
   if (v_crate >= 0) plan.protocol += "C-rate varied per cell";
-  else if (v_current >= 0) plan.protocol += "current varied per cell";
+  else if (v_current >= 0) plan.protocol += "current varied per cell ('" + spec.varied[static_cast<std::size_t>(v_current)] + "')";
+  else if (spec.c_rate && nominal_varied)
+    plan.protocol += num(*spec.c_rate) + "C of each cell's '" + kNominal + "'";
+  else if (nominal_varied) plan.protocol += num(base_current) + " A";
   else plan.protocol += num(base_current) + " A (" + num(base_current / q_nom) + "C)";
   plan.protocol += "; until the voltage cut-offs or t_end";
 
@@ -64,37 +186,22 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   in.pre_status.assign(n, CellStatus::running);
   in.pre_message.assign(n, std::string());
   plan.currents.assign(n, base_current);
-  // varied names used as experiment placeholders ("{name}") are not parameters
-  std::vector<bool> is_placeholder(spec.varied.size(), false);
-  for (std::size_t v = 0; v < spec.varied.size(); ++v)
-    for (const auto& cycle : spec.experiment)
-      for (const std::string& st : cycle)
-        if (st.find("{" + spec.varied[v] + "}") != std::string::npos) is_placeholder[v] = true;
   ParameterSet work = plan.base;  // only the varied entries change from cell to cell
   for (const auto& name : work.names())
     if (work.entry(name).user) in.keep_alive.push_back(work.entry(name).user);
+  // cell c's own parameter set (in `work`)
+  auto set_cell = [&](std::size_t c) {
+    for (std::size_t v = 0; v < spec.varied.size(); ++v)
+      if (is_parameter(v)) work.set(spec.varied[v], spec.values[v][c]);
+  };
   for (std::size_t c = 0; c < n; ++c) {
-    double current = base_current;
     try {
-      for (std::size_t v = 0; v < spec.varied.size(); ++v) {
-        const int vi = static_cast<int>(v);
-        if (vi == v_crate || vi == v_current || vi == v_soc || is_placeholder[v]) continue;
-        work.set(spec.varied[v], spec.values[v][c]);
-      }
-      // a C-rate refers to this cell's nominal capacity (which may itself vary)
-      if (spec.c_rate && v_current < 0) current = *spec.c_rate * work.get("Nominal cell capacity [A.h]");
-      if (v_crate >= 0) current = spec.values[v_crate][c] * work.get("Nominal cell capacity [A.h]");
-      if (v_current >= 0) current = spec.values[v_current][c];
+      set_cell(c);
+      const double current = cell_current(work, c);
       plan.currents[c] = current;
       if (!(std::isfinite(current) && current != 0.0))
         throw InvalidParameter("the current must be non-zero and finite, got " + num(current) + " A");
-      CellParams cell = work.cell_params(current);
-      if (spec.lumped_thermal) enable_lumped_thermal(cell, work);  // with this cell's values
-      const double soc = v_soc >= 0 ? spec.values[v_soc][c] : (spec.initial_soc ? *spec.initial_soc : -1.0);
-      if (soc >= 0.0 || v_soc >= 0)
-        apply_initial_soc(cell, soc, work.get("Open-circuit voltage at 0% SOC [V]"),
-                          work.get("Open-circuit voltage at 100% SOC [V]"));
-      in.cells[c] = cell;
+      in.cells[c] = build(work, c, spec.lumped_thermal);  // with this cell's values
     } catch (const std::invalid_argument& e) {
       in.pre_status[c] = CellStatus::invalid_input;
       in.pre_message[c] = e.what();
@@ -102,7 +209,6 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     }
   }
   // Protocol.
-  double protocol_t_end = 0.0;
   if (!spec.experiment.empty()) {
     // placeholders "{name}" filled per cell from the varied entry of that name
     std::vector<int> ph_index;
@@ -129,22 +235,27 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     const std::string base_dir = spec.source.find('/') != std::string::npos
                                      ? spec.source.substr(0, spec.source.rfind('/'))
                                      : std::string(".");
-    if (ph_index.empty()) {
+    // The steps read the nominal capacity (C-rates) and the cut-offs (voltage
+    // conditions): when those vary, each cell's steps are its own.
+    const bool per_cell_parameters = nominal_varied || cutoff_varied;
+    if (ph_index.empty() && !per_cell_parameters) {
       // one protocol for every cell; a bad step is an error of the whole sweep
       const Experiment ex = parse_experiment(spec.experiment, spec.cycles, plan.base, base_dir);
       in.run.steps = ex.steps;
       in.run.tables = ex.tables;
-      protocol_t_end = default_end_time(q_nom, ex.steps);
+      in.run.step_text = ex.text;
     } else {
       // the first cell's protocol is checked here (a bad string fails the sweep before any
       // work); a later cell whose values make a bad step becomes an invalid cell
-      parse_experiment(fill(0), spec.cycles, plan.base, base_dir);
+      if (in.pre_status[0] == CellStatus::running) set_cell(0);
+      parse_experiment(fill(0), spec.cycles, in.pre_status[0] == CellStatus::running ? work : plan.base, base_dir);
       in.protocol_first.assign(n, 0);
       in.protocol_count.assign(n, 0);
       for (std::size_t c = 0; c < n; ++c) {
         if (in.pre_status[c] != CellStatus::running) continue;
         try {
-          const Experiment ex = parse_experiment(fill(c), spec.cycles, plan.base, base_dir);
+          set_cell(c);
+          const Experiment ex = parse_experiment(fill(c), spec.cycles, work, base_dir);
           const int table_shift = static_cast<int>(in.protocol_tables.size() / 2);
           in.protocol_first[c] = static_cast<int>(in.protocol_steps.size());
           in.protocol_count[c] = static_cast<int>(ex.steps.size());
@@ -153,8 +264,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
             in.protocol_steps.push_back(st);
           }
           in.protocol_tables.insert(in.protocol_tables.end(), ex.tables.begin(), ex.tables.end());
-          protocol_t_end = std::max(protocol_t_end, default_end_time(plan.base.get("Nominal cell capacity [A.h]"),
-                                                                     ex.steps));
+          in.protocol_text.insert(in.protocol_text.end(), ex.text.begin(), ex.text.end());
         } catch (const std::invalid_argument& e) {
           in.pre_status[c] = CellStatus::invalid_input;
           in.pre_message[c] = e.what();
@@ -176,17 +286,51 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   in.run.solver = spec.solver;
   in.run.period = spec.period;
   in.run.t_end = spec.t_end;
-  if (!(in.run.t_end > 0.0) && protocol_t_end > 0.0) in.run.t_end = protocol_t_end;
   if (!(in.run.t_end > 0.0)) {
-    double smallest = 0.0;
-    for (double i : plan.currents)
-      if (std::isfinite(i) && i != 0.0 && (smallest == 0.0 || std::fabs(i) < smallest)) smallest = std::fabs(i);
-    if (smallest == 0.0) smallest = std::fabs(base_current);
-    in.run.t_end = default_end_time(q_nom, smallest);
+    // Each cell's own default end (from its theoretical capacity and its steps); the
+    // shared limit is the largest of them.
+    in.t_end.assign(n, 0.0);
+    double longest = 0.0;
+    for (std::size_t c = 0; c < n; ++c) {
+      if (in.pre_status[c] != CellStatus::running) continue;
+      std::vector<StepSpec> own;
+      if (!in.protocol_first.empty())
+        own.assign(in.protocol_steps.begin() + in.protocol_first[c],
+                   in.protocol_steps.begin() + in.protocol_first[c] + in.protocol_count[c]);
+      const double t = default_end_time(in.cells[c], in.protocol_first.empty() ? in.run.steps : own);
+      if (!(std::isfinite(t) && t > 0.0)) {
+        in.pre_status[c] = CellStatus::invalid_input;
+        in.pre_message[c] = "the default end time is not usable (" + num(t) + " s); give t_end";
+        continue;
+      }
+      in.t_end[c] = t;
+      longest = std::max(longest, t);
+    }
+    if (!(longest > 0.0)) longest = default_end_time(q_nom, base_current != 0.0 ? base_current : q_nom);
+    for (double& t : in.t_end)
+      if (!(t > 0.0)) t = longest;  // cells that do not run
+    in.run.t_end = longest;
   }
   validate_run_options(in.run);
   in.n_times = output_columns(in.run) + in.max_protocol_steps();  // + the off-grid step ends
   return plan;
+}
+
+void DiagnosingSink::write_chunk(const ChunkData& chunk) {
+  const int failed = static_cast<int>(CellStatus::init_failure);
+  if (std::find(chunk.status.begin(), chunk.status.end(), failed) == chunk.status.end()) {
+    if (next_) next_->write_chunk(chunk);
+    return;
+  }
+  ChunkData c = chunk;
+  for (std::size_t i = 0; i < c.n && i < c.status.size() && i < c.message.size(); ++i) {
+    if (c.status[i] != failed) continue;
+    const std::string why = diagnose_init_failure(in_.cells[c.first + i]);
+    if (why.empty()) continue;
+    if (c.message[i].empty()) c.message[i] = cell_status_message(CellStatus::init_failure);
+    c.message[i] += " (" + why + ")";
+  }
+  if (next_) next_->write_chunk(c);
 }
 
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
@@ -219,14 +363,23 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
                      " (on PyBaMM's scaled states)"},
       {"protocol", plan.protocol},
       {"t_end [s]", num(r.t_end)},
+      {"t_end rule", plan.inputs.t_end.empty()
+                         ? std::string("given in the config, the same for every cell")
+                         : std::string("default: each cell's own end from its theoretical capacity (1.2 x the time in "
+                                       "which its current moves the lithium available to it; protocol steps: their "
+                                       "durations or 1.2 x min(Q_n, Q_p, Q_Li) / |I|); t_end [s] is the largest")},
       {"output", output_description(r)},
-      {"combine", spec.combine},
+      // the cells are the sampled points when every varied entry is sampled: no grid, no zip
+      {"combine", spec.n_sampled > 0 && spec.n_sampled == spec.varied.size() ? spec.sampling : spec.combine},
+      {"sampling", spec.n_sampled > 0 ? spec.sampling + " (" + std::to_string(spec.samples) + " points of " +
+                                            std::to_string(spec.n_sampled) + " sampled entries)"
+                                      : std::string("none")},
       {"varied", [&] {  // the varied names in config order, as a JSON array
          std::string a = "[";
          for (std::size_t v = 0; v < spec.varied.size(); ++v) a += (v ? ", \"" : "\"") + json_escape(spec.varied[v]) + "\"";
          return a + "]";
        }()},
-      {"seed", std::to_string(spec.seed)},
+      {"seed", spec.n_sampled > 0 ? std::to_string(spec.seed) : std::string("none (nothing is sampled)")},
       {"config", spec.source},
   };
   return info;

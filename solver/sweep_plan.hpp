@@ -20,11 +20,26 @@ struct SweepPlan {
   ParameterSet base;               //!< the set with the shared overrides
   std::vector<double> currents;    //!< per cell [A]
   std::string protocol;            //!< human-readable protocol description
+  //! Warnings for the whole sweep, one line each, to show before it runs: values far
+  //! outside the usual range of their unit (once per parameter, not per cell).
+  std::vector<std::string> warnings;
 };
 
 //! Build the batch. Throws InputError for problems that concern the whole sweep
 //! (unknown set, bad shared overrides); per-cell problems become invalid_input cells.
 SweepPlan plan_sweep(const SweepSpec& spec);
+
+//! Passes chunks on to `next` after appending to the message of each cell that failed
+//! its initialisation what caused it (diagnose_init_failure of that cell's inputs).
+class DiagnosingSink : public ChunkSink {
+ public:
+  DiagnosingSink(const BatchInputs& in, ChunkSink* next) : in_(in), next_(next) {}
+  void write_chunk(const ChunkData& chunk) override;
+
+ private:
+  const BatchInputs& in_;
+  ChunkSink* next_;
+};
 
 //! The file description: inputs and root attributes (version, creation time, the full
 //! base parameter set as JSON, mesh, solver options, protocol, sweep definition).

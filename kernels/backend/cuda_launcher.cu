@@ -53,6 +53,7 @@ struct DeviceChunk {
   double *temp, *step_index;
   int n_step_summaries;
   double *step_start, *step_end, *step_capacity, *step_energy;
+  double *step_dis_q, *step_chg_q, *step_dis_e, *step_chg_e;
 };
 
 __device__ GridSink sink_of(const DeviceChunk& d, index_t c) {
@@ -67,6 +68,10 @@ __device__ GridSink sink_of(const DeviceChunk& d, index_t c) {
     s.step_end = d.step_end + c;
     s.step_capacity = d.step_capacity + c;
     s.step_energy = d.step_energy + c;
+    s.step_discharge_capacity = d.step_dis_q + c;
+    s.step_charge_capacity = d.step_chg_q + c;
+    s.step_discharge_energy = d.step_dis_e + c;
+    s.step_charge_energy = d.step_chg_e + c;
     s.step_capacity_max = d.n_step_summaries;
   }
   return s;
@@ -266,15 +271,16 @@ void run_chunk(const ChunkJob& job) {
   DeviceBuffer<double> d_temp(temps ? n_out : 1), d_sidx(temps ? n_out : 1);
   const std::size_t n_sum = static_cast<std::size_t>(n) * (job.n_step_summaries > 0 ? job.n_step_summaries : 0);
   DeviceBuffer<double> d_s0(n_sum ? n_sum : 1), d_s1(n_sum ? n_sum : 1), d_s2(n_sum ? n_sum : 1),
-      d_s3(n_sum ? n_sum : 1);
+      d_s3(n_sum ? n_sum : 1), d_s4(n_sum ? n_sum : 1), d_s5(n_sum ? n_sum : 1), d_s6(n_sum ? n_sum : 1),
+      d_s7(n_sum ? n_sum : 1);
   if (n_sum) {
-    double* const sums[] = {d_s0.p, d_s1.p, d_s2.p, d_s3.p};
+    double* const sums[] = {d_s0.p, d_s1.p, d_s2.p, d_s3.p, d_s4.p, d_s5.p, d_s6.p, d_s7.p};
     for (double* p : sums) thrust::fill(thrust::device, p, p + n_sum, nan);
   }
   const DeviceChunk d{d_params.p, l, job.solver, out, d_t_end.p, d_drained.p, d_ws.p, d_runs.p, d_t.p, d_v.p, d_i.p,
                       d_q.p, job.n_times, n, proto ? d_steps.p : nullptr, d_first.p, d_count.p, d_tables.p,
                       temps ? d_temp.p : nullptr, temps ? d_sidx.p : nullptr, job.n_step_summaries,
-                      d_s0.p, d_s1.p, d_s2.p, d_s3.p};
+                      d_s0.p, d_s1.p, d_s2.p, d_s3.p, d_s4.p, d_s5.p, d_s6.p, d_s7.p};
 
   // Drain: append the outputs each cell made since the last drain (slots 0 .. new - 1,
   // interleaved (slot, cell) on the device) to its host series, then mark them taken.
@@ -331,8 +337,16 @@ void run_chunk(const ChunkJob& job) {
     const int ns = job.n_step_summaries;
     std::vector<double> stmp(n_sum);
     const std::pair<double*, double*> sums[] = {
-        {d_s0.p, job.step_start}, {d_s1.p, job.step_end}, {d_s2.p, job.step_capacity}, {d_s3.p, job.step_energy}};
+        {d_s0.p, job.step_start},
+        {d_s1.p, job.step_end},
+        {d_s2.p, job.step_capacity},
+        {d_s3.p, job.step_energy},
+        {d_s4.p, job.step_discharge_capacity},
+        {d_s5.p, job.step_charge_capacity},
+        {d_s6.p, job.step_discharge_energy},
+        {d_s7.p, job.step_charge_energy}};
     for (const auto& pr : sums) {
+      if (!pr.second) continue;
       IONFLUX_CUDA_CHECK(cudaMemcpy(stmp.data(), pr.first, n_sum * sizeof(double), cudaMemcpyDeviceToHost));
       for (index_t c = 0; c < n; ++c)
         for (int k = 0; k < ns; ++k) pr.second[c * ns + k] = stmp[k * n + c];

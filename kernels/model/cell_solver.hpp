@@ -74,7 +74,20 @@ struct CellRun {
   //! from the last restart only): steps, residuals, setups, Newton iterations,
   //! error-test and convergence failures.
   int done_nst, done_nre, done_nsetups, done_nni, done_netf, done_ncfn;
+  //! Charge [A.h] and energy [W.h] moved while discharging (I > 0) and while charging
+  //! (I < 0), each counted positive, summed over the accepted steps and split where the
+  //! current changes sign (a drive cycle goes both ways); q_prev, e_prev: Q and E at
+  //! t_prev; step_*0: the sums at the running protocol step's start.
+  double dis_q, chg_q, dis_e, chg_e, q_prev, e_prev;
+  double step_dis_q0, step_chg_q0, step_dis_e0, step_chg_e0;
   IONFLUX_HD int total_steps() const { return done_nst + bdf.nst; }
+  //! Mean voltage [V]: while discharging (discharge energy / discharge capacity); for a
+  //! run that never discharged, while charging; for one that moved no charge, the last V.
+  IONFLUX_HD double mean_voltage() const {
+    if (dis_q > 0.0) return dis_e / dis_q;
+    if (chg_q > 0.0) return chg_e / chg_q;
+    return v;
+  }
 };
 
 //! One output point.
@@ -93,6 +106,9 @@ struct StepRecord {
   double capacity;  //!< Q(t_end) - Q(t_start) [A.h], positive on discharge
   double energy;    //!< E(t_end) - E(t_start) [W.h]
   StepEnd end;
+  //! Charge and energy moved while discharging / while charging, each >= 0 (the net
+  //! `capacity` = discharge_capacity - charge_capacity, likewise the energy).
+  double discharge_capacity = 0.0, charge_capacity = 0.0, discharge_energy = 0.0, charge_energy = 0.0;
 };
 
 //! Initial state: particle and electrolyte concentrations from the parameters,
@@ -175,6 +191,12 @@ struct GridSink {
   double* step_end = nullptr;
   double* step_capacity = nullptr;
   double* step_energy = nullptr;
+  // optional (null: not recorded): per step, the charge and energy moved while
+  // discharging and while charging (StepRecord::discharge_capacity, ...)
+  double* step_discharge_capacity = nullptr;
+  double* step_charge_capacity = nullptr;
+  double* step_discharge_energy = nullptr;
+  double* step_charge_energy = nullptr;
   int step_capacity_max = 0;
   //! Outputs already taken from this buffer (the GPU drains it between launches):
   //! output n goes to slot n - *drained. Null: none taken.
@@ -197,6 +219,10 @@ struct GridSink {
     step_end[r.step * stride] = r.t_end;
     step_capacity[r.step * stride] = r.capacity;
     step_energy[r.step * stride] = r.energy;
+    if (step_discharge_capacity) step_discharge_capacity[r.step * stride] = r.discharge_capacity;
+    if (step_charge_capacity) step_charge_capacity[r.step * stride] = r.charge_capacity;
+    if (step_discharge_energy) step_discharge_energy[r.step * stride] = r.discharge_energy;
+    if (step_charge_energy) step_charge_energy[r.step * stride] = r.charge_energy;
   }
 };
 
@@ -279,8 +305,12 @@ struct CellSolver {
     run.v_prev = dfn::terminal_voltage(l, y);
     run.i_prev = y[l.kI()];
     run.step_t0 = t0;
-    run.step_q0 = y[l.kQ()];
-    run.step_e0 = y[l.kE()];
+    run.step_q0 = run.q_prev = y[l.kQ()];
+    run.step_e0 = run.e_prev = y[l.kE()];
+    run.step_dis_q0 = run.dis_q;
+    run.step_chg_q0 = run.chg_q;
+    run.step_dis_e0 = run.dis_e;
+    run.step_chg_e0 = run.chg_e;
     return true;
   }
 
@@ -296,6 +326,7 @@ struct CellSolver {
     run.step = 0;
     run.step_t0 = 0.0;
     run.done_nst = run.done_nre = run.done_nsetups = run.done_nni = run.done_netf = run.done_ncfn = 0;
+    run.dis_q = run.chg_q = run.dis_e = run.chg_e = 0.0;
     initial_guess(p, l, b.phi(0));
     if (!restart(b, 0.0)) {
       run.status = CellStatus::init_failure;
@@ -407,6 +438,34 @@ struct CellSolver {
     return c;
   }
 
+  //! Add a piece of charge dq [A.h] and energy de [W.h] to the discharge sums (dq > 0)
+  //! or the charge sums (dq < 0).
+  IONFLUX_HD void add_moved(double dq, double de) {
+    if (dq > 0.0) {
+      run.dis_q += dq;
+      run.dis_e += de;
+    } else if (dq < 0.0) {
+      run.chg_q -= dq;
+      run.chg_e -= de;
+    }
+  }
+  //! Account for the charge and energy moved over [t_prev, t] (inside the last BDF step;
+  //! q, e, i: Q, E and I at t), split at the root of the current if its sign changes.
+  IONFLUX_HD void accumulate(const B& b, double t, double q, double e, double i) {
+    double qa = run.q_prev, ea = run.e_prev;
+    const double ia = run.i_prev;
+    if ((ia > 0.0 && i < 0.0) || (ia < 0.0 && i > 0.0)) {
+      const double s = ia > 0.0 ? 1.0 : -1.0;
+      const double tz = locate([&](double tt) { return s * b.interp_component(l.kI(), tt); }, run.t_prev, s * ia, t,
+                               s * i);
+      const double qz = b.interp_component(l.kQ(), tz), ez = b.interp_component(l.kE(), tz);
+      add_moved(qz - qa, ez - ea);
+      qa = qz;
+      ea = ez;
+    }
+    add_moved(q - qa, e - ea);
+  }
+
   //! Advance up to max_steps BDF steps, across protocol steps. Returns the status
   //! (running if not finished).
   IONFLUX_HD CellStatus advance(int max_steps) {
@@ -474,16 +533,27 @@ struct CellSolver {
         ++run.next_out;
       }
       if (!ended) {
+        accumulate(b, tn, b.phi(0)[l.kQ()], b.phi(0)[l.kE()], in);
         if (out.every_step() && tn > run.t_prev) emit(b, point_at(b, tn));
         run.t_prev = tn;
         run.v_prev = run.v = vn;
         run.i_prev = in;
+        run.q_prev = b.phi(0)[l.kQ()];
+        run.e_prev = b.phi(0)[l.kE()];
         continue;
       }
       // the step ends at t_stop
       const OutputPoint at = point_at(b, t_stop);
       emit(b, at);
-      sink.step_done(StepRecord{run.step, run.step_t0, t_stop, at.q - run.step_q0, at.e - run.step_e0, why});
+      accumulate(b, t_stop, at.q, at.e, at.i);
+      {
+        StepRecord rec{run.step, run.step_t0, t_stop, at.q - run.step_q0, at.e - run.step_e0, why};
+        rec.discharge_capacity = run.dis_q - run.step_dis_q0;
+        rec.charge_capacity = run.chg_q - run.step_chg_q0;
+        rec.discharge_energy = run.dis_e - run.step_dis_e0;
+        rec.charge_energy = run.chg_e - run.step_chg_e0;
+        sink.step_done(rec);
+      }
       run.t_final = t_stop;
       run.v = at.v;
       run.capacity_ah = at.q;

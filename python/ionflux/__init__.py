@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Dict, List
 
 from . import _core
-from ._errors import SolverWarning, UnknownParameterError, UnknownVariableError
+from ._errors import SolverWarning, UnitWarning, UnknownParameterError, UnknownVariableError
 from .parameters import ParameterFunction, ParameterSet, parameter_sets
 from .result import SweepResult, load
 from .simulation import Simulation, Solution
@@ -50,6 +50,7 @@ __all__ = [
     "UnknownParameterError",
     "UnknownVariableError",
     "SolverWarning",
+    "UnitWarning",
 ]
 
 

@@ -34,6 +34,10 @@ def load_bpx(path: str) -> "ParameterSet":
 def check_parameter_range(name: str, value: float) -> None:
     """Raise ValueError if `value` is outside the named parameter's physical range."""
 
+def default_end_time(params: "ParameterSet", current: float, soc: Optional[float] = None,
+                     thermal: str = "isothermal") -> float:
+    """The default end [s] of a constant-current run, from the cell's theoretical capacity."""
+
 def function_parameters() -> List[str]:
     """Names of the parameters that may be functions (expressions, tables)."""
 
@@ -109,6 +113,8 @@ class SweepRunner:
     def n_cells(self) -> int: ...
     @property
     def varied(self) -> List[str]: ...
+    @property
+    def warnings(self) -> List[str]: ...
     @property
     def bytes_per_cell(self) -> int: ...
     def run(self, output: str, device: str = "auto", threads: int = 0, memory_budget: int = 0) -> Dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Any, Callable, Iterable, List, TypeVar
 
 from . import _core
 
-__all__ = ["UnknownParameterError", "UnknownVariableError", "SolverWarning", "closest_names", "translate_core_errors"]
+__all__ = ["UnknownParameterError", "UnknownVariableError", "SolverWarning", "UnitWarning", "closest_names",
+           "translate_core_errors"]
 
 
 class _MessageKeyError(KeyError):
@@ -90,8 +91,21 @@ def translate_core_errors(fn: F) -> F:
 
 
 class SolverWarning(RuntimeWarning):
-    """Issued when a single-cell solve ends abnormally (no cut-off and no end time).
+    """Issued when a single-cell solve does not end at a cut-off or the protocol's end.
 
-    The `Solution` is still returned, with the outputs computed up to the failure;
-    its ``status``, ``message`` and ``termination`` say what happened.
+    Either the cell failed (e.g. the voltage is outside the cut-offs at t = 0), or the
+    run stopped at its end time ``t_end`` before any cut-off or step end condition
+    (status ``"end_time_reached"``: the results are truncated). The `Solution` is
+    still returned, with the outputs computed up to that point; its ``status``,
+    ``message`` and ``termination`` say what happened.
+    """
+
+
+class UnitWarning(UserWarning):
+    """A parameter value far outside the usual range of its unit.
+
+    Issued by `Simulation.solve` and when a `Sweep` is created (once per parameter,
+    not per cell), e.g. ``'Negative electrode thickness [m]' = 80 is far outside the
+    usual 1e-06..0.01 m; was it given in µm? (that would be 8e-05 m)``. The value is
+    used as given.
     """

@@ -26,12 +26,25 @@ CYCLE_QUANTITIES = (
     "Discharge capacity [A.h]",
     "Charge capacity [A.h]",
     "Energy [W.h]",
+    "Discharge energy [W.h]",
+    "Charge energy [W.h]",
 )
 
-#: The per-step datasets of a sweep file (group /steps), besides "Cycle".
-STEP_QUANTITIES = ("Start time [s]", "End time [s]", "Duration [s]", "Capacity [A.h]", "Energy [W.h]")
+#: Per step (and per cycle, per run): charge and energy moved while discharging and while
+#: charging, each >= 0, split where the current changes sign inside a step.
+SPLIT_QUANTITIES = ("Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy [W.h]",
+                    "Charge energy [W.h]")
+
+#: The per-step datasets of a sweep file (group /steps), besides "Cycle" (files written
+#: before ionflux split the steps lack the `SPLIT_QUANTITIES`).
+STEP_QUANTITIES = ("Start time [s]", "End time [s]", "Duration [s]", "Capacity [A.h]", "Energy [W.h]") + \
+    SPLIT_QUANTITIES
 
 Cycles = List[Tuple[str, ...]]
+
+#: The words that end every cell message of an experiment that a voltage cut-off of the
+#: set stopped before its end (solver/experiment.cpp cut_short_message).
+CUT_SHORT_MARK = "ionflux stops an experiment at the set's voltage cut-offs"
 
 
 def _step(value: Any, where: str) -> str:
@@ -125,7 +138,10 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
     ----------
     steps : dict
         ``"Start time [s]"``, ``"End time [s]"``, ``"Capacity [A.h]"``, ``"Energy [W.h]"``:
-        arrays of shape (..., n_steps), NaN for steps not reached.
+        arrays of shape (..., n_steps), NaN for steps not reached; optionally the
+        `SPLIT_QUANTITIES` of each step (charge and energy moved while discharging and
+        while charging), without which a step counts as discharge or charge by the sign
+        of its net capacity.
     step_cycle : numpy.ndarray
         (n_steps,) cycle index of each step.
     n_cycles : int
@@ -137,14 +153,19 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
         Each name of `CYCLE_QUANTITIES` → array of shape (..., n_cycles); NaN for a
         cycle none of whose steps was reached. Capacities and energies are sums over
         the cycle's steps: ``"Capacity [A.h]"`` and ``"Energy [W.h]"`` net (positive on
-        discharge), ``"Discharge capacity [A.h]"`` the sum of the positive step
-        capacities, ``"Charge capacity [A.h]"`` minus the sum of the negative ones (a
-        positive number).
+        discharge); ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``,
+        ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"`` what was moved while
+        discharging and while charging (each >= 0).
     """
     start = np.asarray(steps["Start time [s]"], dtype=float)
     end = np.asarray(steps["End time [s]"], dtype=float)
     cap = np.asarray(steps["Capacity [A.h]"], dtype=float)
     energy = np.asarray(steps["Energy [W.h]"], dtype=float)
+    if all(name in steps for name in SPLIT_QUANTITIES):
+        split = [np.asarray(steps[name], dtype=float) for name in SPLIT_QUANTITIES]
+    else:  # by the sign of each step's net capacity (no energy split)
+        split = [np.where(cap > 0, cap, 0.0), np.where(cap < 0, -cap, 0.0),
+                 np.full(cap.shape, np.nan), np.full(cap.shape, np.nan)]
     step_cycle = np.asarray(step_cycle)
     shape = start.shape[:-1] + (int(n_cycles),)
     out = {name: np.full(shape, np.nan) for name in CYCLE_QUANTITIES}
@@ -162,10 +183,11 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
                 "End time [s]": t1,
                 "Duration [s]": t1 - t0,
                 "Capacity [A.h]": np.nansum(q, axis=-1),
-                "Discharge capacity [A.h]": np.nansum(np.where(q > 0, q, 0.0), axis=-1),
-                "Charge capacity [A.h]": 0.0 - np.nansum(np.where(q < 0, q, 0.0), axis=-1),
                 "Energy [W.h]": np.nansum(w, axis=-1),
             }
+            for name, arr in zip(SPLIT_QUANTITIES, split):
+                part = arr[..., mask]
+                values[name] = np.where(np.all(np.isnan(part), axis=-1), np.nan, np.nansum(part, axis=-1))
             for name, v in values.items():
                 out[name][..., k] = np.where(reached, v, np.nan)
     return out

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 import weakref
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._errors import UnknownVariableError, did_you_mean
+from ._errors import SolverWarning, UnknownVariableError, did_you_mean
 from ._experiment import CYCLE_QUANTITIES, STEP_QUANTITIES, cycle_summaries
 
 __all__ = ["SweepResult", "load"]
@@ -18,7 +19,11 @@ OUTPUTS = ("Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]")
 #: Per-time outputs present only in files of sweeps with a thermal model or an experiment.
 PROTOCOL_OUTPUTS = ("Temperature [K]", "Step", "Cycle")
 #: The per-cell summary quantities (datasets in /summary), in file-layout order.
-SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps")
+#: "Discharge capacity [A.h]" / "Charge capacity [A.h]" and the energies: moved while
+#: discharging / charging (each >= 0); "Energy [W.h]": net; "Mean voltage [V]": while
+#: discharging (discharge energy / capacity), while charging for a cell that never discharged.
+SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps",
+           "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]")
 _NUMERIC_SUMMARY = tuple(s for s in SUMMARY if s != "End reason")
 #: In `to_xarray` and ``res[name]`` the summary's discharge capacity takes this name, as
 #: "Discharge capacity [A.h]" there is the per-time output.
@@ -34,6 +39,13 @@ _DEFAULT_CODES = {
     5: "step_limit", 6: "newton_failure", 7: "error_test_failure", 8: "init_failure", 9: "nonphysical_state",
     10: "invalid_input", 11: "output_overflow", 12: "end_time_reached",
 }
+#: Statuses of a normal end (as cell_status_ok in kernels/common.hpp).
+NORMAL_END = ("finished", "cutoff_lower", "cutoff_upper")
+#: A run stopped at t_end: its summaries are valid but it is truncated, so it is warned about.
+TRUNCATED = "end_time_reached"
+#: Summary quantities that are NaN for a failed cell (its end time and solver steps stay).
+_FAILED_NAN = ("Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]",
+               "Energy [W.h]", "Mean voltage [V]")
 
 
 def load(path: Union[str, os.PathLike]) -> "SweepResult":
@@ -60,8 +72,16 @@ def load(path: Union[str, os.PathLike]) -> "SweepResult":
     --------
     >>> res = ionflux.load("sweep.h5")
     >>> res.summary.head()
+
+    Warns
+    -----
+    SolverWarning
+        When some cells did not end normally, with the count per status (see
+        `SweepResult.abnormal_counts`).
     """
-    return SweepResult(path)
+    res = SweepResult(path)
+    res._warn_abnormal(stacklevel=3)
+    return res
 
 
 def _decode(values: Any) -> np.ndarray:
@@ -168,6 +188,12 @@ class SweepResult:
                     continue
                 data = f[f"summary/{name}"][...]
                 self._summary_data[name] = _decode(data) if name == "End reason" else np.asarray(data)
+        names = self.status_names
+        self._failed = ~np.isin(names, NORMAL_END + (TRUNCATED,))
+        for name in _FAILED_NAN:  # files written before failed cells got NaN summaries
+            if name in self._summary_data and self._failed.any():
+                self._summary_data[name] = np.where(self._failed, np.nan, self._summary_data[name].astype(float))
+        self._failed.flags.writeable = False
         self._varied, self._axes = _infer_axes(inputs, self._attrs, self._n_cells, varied)
         self._inputs = {name: inputs[name] for name in self._varied}
         for a in self._inputs.values():
@@ -221,6 +247,51 @@ class SweepResult:
         return np.array([self._codes.get(int(s), f"status {int(s)}") for s in self._status], dtype=object)
 
     @property
+    def failed(self) -> np.ndarray:
+        """(n_cells,) bool array: True for the cells that failed or were never run.
+
+        A failed cell ended neither normally (``"finished"``, ``"cutoff_lower"``,
+        ``"cutoff_upper"``) nor truncated at the end time (``"end_time_reached"``):
+        e.g. ``"cutoff_at_start"``, ``"newton_failure"``, ``"invalid_input"``. Its
+        ``"Discharge capacity [A.h]"``, ``"Energy [W.h]"`` and ``"Mean voltage [V]"``
+        summaries are NaN, and so are the step and cycle records of the cycle it
+        failed in; its status and message say why. Plots leave these cells out and
+        mark where they are.
+        """
+        return self._failed.copy()
+
+    @property
+    def abnormal_counts(self) -> Dict[str, int]:
+        """Status name → number of cells, for the cells that did not end normally.
+
+        Failed cells (see `failed`), cells never run (``"not_run"``) and truncated
+        ones (``"end_time_reached"``); empty when every cell ended normally. `Sweep.run`
+        and `load` warn with these counts.
+        """
+        counts: Dict[str, int] = {}
+        codes, n = np.unique(self._status, return_counts=True)
+        for code, count in zip(codes.tolist(), n.tolist()):
+            name = self._codes.get(code, f"status {code}")
+            if name not in NORMAL_END:
+                counts[name] = int(count)
+        return counts
+
+    def _warn_abnormal(self, stacklevel: int) -> None:
+        """Issue a `SolverWarning` with the count per status of the cells that did not end normally."""
+        counts = self.abnormal_counts
+        if not counts:
+            return
+        total = sum(counts.values())
+        text = ", ".join(f"{name} {n}" for name, n in counts.items())
+        notes = []
+        if total > counts.get(TRUNCATED, 0):
+            notes.append("failed cells have NaN capacity, energy and mean voltage")
+        if TRUNCATED in counts:
+            notes.append(f"{TRUNCATED} cells stopped at t_end before any cut-off or step end (raise t_end)")
+        warnings.warn(f"{total} of {self._n_cells} cells did not end normally ({text}); " + "; ".join(notes)
+                      + "; see SweepResult.status_names and .messages", SolverWarning, stacklevel=stacklevel)
+
+    @property
     def status_codes(self) -> Dict[int, str]:
         """The file's status code table, code → name."""
         return dict(self._codes)
@@ -256,7 +327,10 @@ class SweepResult:
         -------
         dict
             ``"Start time [s]"``, ``"End time [s]"``, ``"Duration [s]"``,
-            ``"Capacity [A.h]"`` (positive on discharge) and ``"Energy [W.h]"``:
+            ``"Capacity [A.h]"`` (net, positive on discharge), ``"Energy [W.h]"``
+            (net), ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``,
+            ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"`` (moved while
+            discharging / charging, each >= 0, split inside a step that goes both ways):
             float arrays of shape (n_cells, n_steps), NaN for steps a cell never
             reached (and for cells never run); and ``"Cycle"``: the (n_steps,) int
             array of the cycle of each step. Steps are counted over all cycles, as
@@ -273,7 +347,8 @@ class SweepResult:
         out: Dict[str, np.ndarray] = {}
         with h5py.File(self.path, "r") as f:
             for name in STEP_QUANTITIES:
-                out[name] = np.asarray(f[f"steps/{name}"][...], dtype=float)
+                if f"steps/{name}" in f:  # older files lack the discharge/charge split
+                    out[name] = np.asarray(f[f"steps/{name}"][...], dtype=float)
         out["Cycle"] = self._step_cycle.copy()
         return out
 
@@ -460,7 +535,11 @@ class SweepResult:
         pandas.DataFrame
             Index ``cell``; columns: each varied input, then ``"End time [s]"``,
             ``"End reason"`` (``"not_run"`` for cells never run), ``"Discharge
-            capacity [A.h]"``, ``"Energy [W.h]"``, ``"Mean voltage [V]"``, ``"Steps"``.
+            capacity [A.h]"`` (moved while discharging), ``"Energy [W.h]"`` (net),
+            ``"Mean voltage [V]"`` (while discharging), ``"Steps"``, ``"Charge capacity
+            [A.h]"``, ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``.
+            Capacities, energies and mean voltage are NaN for failed cells (see `failed`);
+            their end time is where they stopped.
         """
         import pandas as pd
 
@@ -491,7 +570,8 @@ class SweepResult:
             Variables: the outputs (..., ``"time index"``; see `outputs`), each
             summary quantity (the summary's discharge capacity as ``"End discharge
             capacity [A.h]"``, since ``"Discharge capacity [A.h]"`` is the per-time
-            output), ``"status"`` and ``"cell index"`` (the cell number in the file).
+            output), ``"status"``, ``"failed"`` (bool, see `failed`) and ``"cell
+            index"`` (the cell number in the file).
             With an experiment also the per-step records (`steps`) as ``"Step start
             time [s]"``, ``"Step end time [s]"``, ``"Step duration [s]"``, ``"Step
             capacity [A.h]"``, ``"Step energy [W.h]"`` (..., ``"step"``), with the
@@ -516,12 +596,14 @@ class SweepResult:
         for name, arr in self._summary_data.items():
             per_cell[_xname(name)] = ([], arr)
         per_cell["status"] = ([], self._status)
+        per_cell["failed"] = ([], self._failed.copy())
         per_cell["cell index"] = ([], np.arange(self._n_cells))
         extra_coords: Dict[str, Any] = {}
         steps = self.steps
         if steps:
             for name in STEP_QUANTITIES:
-                per_cell["Step " + name[0].lower() + name[1:]] = (["step"], steps[name])
+                if name in steps:
+                    per_cell["Step " + name[0].lower() + name[1:]] = (["step"], steps[name])
             for name, arr in self.cycles.items():
                 per_cell["Cycle " + name[0].lower() + name[1:]] = (["cycle"], arr)
             extra_coords["step"] = np.arange(self.n_steps)
@@ -563,7 +645,9 @@ class SweepResult:
             The x variable: ``"Time [s]"`` (default), ``"Discharge capacity [A.h]"``
             or another output (see `outputs`).
         cells : sequence of int, optional
-            Only these cells (default: every cell that ran).
+            Only these cells (default: every cell that ran). Failed cells (see
+            `failed`) are never drawn: the title counts them per status, and with
+            `color_by` their values are marked with a red x on the colorbar.
         cmap : str, optional
             Colormap name.
         max_curves : int, optional
@@ -590,7 +674,8 @@ class SweepResult:
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
         rows = np.arange(self._n_cells) if cells is None else np.atleast_1d(np.asarray(cells, dtype=int))
-        rows = rows[self._status[rows] != NOT_RUN] if rows.size else rows
+        left_out = rows[self._failed[rows]] if rows.size else rows
+        rows = rows[~self._failed[rows]] if rows.size else rows
         thinned = ""
         if rows.size > max_curves > 0:
             step = int(np.ceil(rows.size / max_curves))
@@ -606,21 +691,32 @@ class SweepResult:
         lines = LineCollection(segments, linewidths=1.0)
         if color_by is not None and rows.size:
             values = self._inputs[color_by][rows]
-            lo, hi = float(np.min(values)), float(np.max(values))
+            span = self._inputs[color_by][np.concatenate([rows, left_out])]  # the failed cells' marks fit too
+            lo, hi = float(np.min(span)), float(np.max(span))
             norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 100 else Normalize(lo, hi if hi > lo else lo + 1)
             lines.set_array(values)
             lines.set_cmap(cmap)
             lines.set_norm(norm)
             ax.add_collection(lines)
-            ax.figure.colorbar(lines, ax=ax, label=color_by)
+            bar = ax.figure.colorbar(lines, ax=ax, label=color_by)
+            if left_out.size:
+                from matplotlib.transforms import blended_transform_factory
+
+                marks = self._inputs[color_by][left_out]
+                bar.ax.scatter(np.full(marks.size, 0.5), marks, marker="x", color="red", s=30, zorder=3,
+                               transform=blended_transform_factory(bar.ax.transAxes, bar.ax.transData),
+                               label="failed cells")
         else:
             lines.set_color("C0")
             ax.add_collection(lines)
         ax.autoscale()
         ax.set_xlabel(x)
         ax.set_ylabel("Voltage [V]")
-        if thinned:
-            ax.set_title(thinned)
+        title = [thinned] if thinned else []
+        if left_out.size:
+            title.append(f"not shown: {left_out.size} failed cells ({_count_text(self.status_names[left_out])})")
+        if title:
+            ax.set_title("\n".join(title))
         return ax
 
     def plot_heatmap(self, quantity: str = "Discharge capacity [A.h]", x: Optional[str] = None,
@@ -641,8 +737,10 @@ class SweepResult:
         ax : matplotlib.axes.Axes, optional
             Axes to draw on; by default a new figure.
         where : dict, optional
-            Varied name → value: use only the cells at that value (the nearest grid
-            value) of the other inputs, instead of averaging over them.
+            Varied name → value: use only the cells at that value of the other
+            inputs, instead of averaging over them. The value must be one of the
+            sweep's values of that input (equal up to float round-off); the title
+            shows the value used.
         cmap : str, optional
             Colormap name.
 
@@ -654,8 +752,16 @@ class SweepResult:
         Raises
         ------
         ValueError
-            If fewer than two inputs are varied, `x` equals `y`, or a name is
-            used both as an axis and in `where`.
+            If fewer than two inputs are varied, `x` equals `y`, a name is used
+            both as an axis and in `where`, or a `where` value is not one of the
+            sweep's values (the message lists them).
+
+        Notes
+        -----
+        Failed cells (see `failed`) are left out: a heatmap bin whose cells all
+        failed is left empty and cross-hatched (``"xx"``), a bin where some failed
+        shows the mean of the others and is hatched (``"//"``); in a scatter plot
+        failed cells are red crosses. The legend counts them per status.
         KeyError
             For an unknown quantity or input name.
         """
@@ -681,50 +787,117 @@ class SweepResult:
             raise ValueError("where cannot fix the x or y input")
         if ax is None:
             _, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
-        values = self._summary_data[quantity].astype(float)
-        values = np.where(self._status == NOT_RUN, np.nan, values)
+        values = np.where(self._failed, np.nan, self._summary_data[quantity].astype(float))
+        failed_names = self.status_names
+        used: Dict[str, float] = {}  # where: the grid value each entry selected
         averaged: List[str] = []
+        handles: List[Any] = []
         if self._axes is not None and all(_axis_dim(self._axes, n) == n for n in (x, y)):
             ds = self.to_xarray()
-            da = ds[_xname(quantity)].where(ds["status"] != NOT_RUN)
+            sub = ds[["failed", "cell index"]].assign(value=ds[_xname(quantity)].where(~ds["failed"]))
             for n, v in where.items():
-                dim = _axis_dim(self._axes, n)
-                if dim == n:
-                    da = da.sel({n: v}, method="nearest")
-                else:
-                    da = da.where(np.isclose(ds[n], v), drop=True)
+                used[n] = _grid_value(n, np.asarray(ds[n].values).ravel(), v)
+                if _axis_dim(self._axes, n) == n:
+                    sub = sub.sel({n: used[n]})
+                else:  # a coordinate along "sample"
+                    sub = sub.where(sub[n] == used[n], drop=True)
+            da, bad = sub["value"], sub["failed"].fillna(False).astype(bool)
+            cells = np.asarray(sub["cell index"].values).ravel()[np.asarray(bad.values).ravel()].astype(int)
+            names_shown = failed_names[cells]
             others = [str(d) for d in da.dims if d not in (x, y)]
             averaged = [d for d in others if da.sizes[d] > 1]
             if others:
-                da = da.mean(dim=others)
+                da = da.mean(dim=others)  # skips NaN: the mean over the cells that did not fail
+                some, every = bad.any(dim=others), bad.all(dim=others)
+            else:
+                some = every = bad
             da = da.transpose(y, x)
+            some, every = np.asarray(some.transpose(y, x).values), np.asarray(every.transpose(y, x).values)
             xv, yv = np.asarray(da[x].values), np.asarray(da[y].values)
             mesh = ax.pcolormesh(np.arange(len(xv) + 1) - 0.5, np.arange(len(yv) + 1) - 0.5,
-                                 np.asarray(da.values, dtype=float), cmap=cmap, shading="flat")
+                                 np.ma.masked_invalid(np.asarray(da.values, dtype=float)), cmap=cmap, shading="flat")
             _category_ticks(ax.xaxis, xv)
             _category_ticks(ax.yaxis, yv)
             ax.figure.colorbar(mesh, ax=ax, label=quantity)
+            handles = _mark_failed_bins(ax, some, every, _count_text(names_shown), bool(others))
         else:
             mask = np.ones(self._n_cells, dtype=bool)
             for n, v in where.items():
                 vals = self._inputs[n]
-                nearest = vals[np.argmin(np.abs(vals - v))]
-                mask &= vals == nearest
-            sc = ax.scatter(self._inputs[x][mask], self._inputs[y][mask], c=values[mask], cmap=cmap, s=18)
+                used[n] = _grid_value(n, np.unique(vals), v)
+                mask &= vals == used[n]
+            good, bad_cells = mask & ~self._failed, mask & self._failed
+            sc = ax.scatter(self._inputs[x][good], self._inputs[y][good], c=values[good], cmap=cmap, s=18)
+            if bad_cells.any():
+                handles = [ax.scatter(self._inputs[x][bad_cells], self._inputs[y][bad_cells], marker="x",
+                                      color="red", s=24,
+                                      label=f"failed: {_count_text(failed_names[bad_cells])} (no value)")]
             for axis, n in ((ax.set_xscale, x), (ax.set_yscale, y)):
                 vals = self._inputs[n]
                 if vals.size and np.min(vals) > 0 and np.max(vals) / np.min(vals) > 100:
                     axis("log")
             ax.figure.colorbar(sc, ax=ax, label=quantity)
+        if handles:
+            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small",
+                      frameon=False)
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         title = quantity
         if where:
-            title += " at " + ", ".join(f"{k} = {v:g}" for k, v in where.items())
+            title += " at " + ", ".join(f"{k} = {used[k]:g}" for k in where)
         if averaged:
-            title += "\n(mean over " + ", ".join(averaged) + ")"
+            title += "\n(mean over " + ", ".join(averaged) + (", failed cells left out)" if handles else ")")
         ax.set_title(title)
         return ax
+
+
+def _grid_value(name: str, grid: np.ndarray, value: float) -> float:
+    """The value of `grid` that `value` names (equal to within float round-off).
+
+    Raises ValueError naming the grid values when there is none.
+    """
+    grid = np.unique(np.asarray(grid, dtype=float))
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"where: {name!r} must be a number, got {value!r}") from None
+    close = np.isclose(grid, v, rtol=1e-9, atol=0.0) | (grid == v)
+    if not close.any():
+        shown = ", ".join(f"{g:g}" for g in grid[:20]) + (f", ... ({grid.size} values)" if grid.size > 20 else "")
+        raise ValueError(f"where: {name} = {v:g} is not a value of the sweep; its values are {shown}")
+    return float(grid[np.flatnonzero(close)[np.argmin(np.abs(grid[close] - v))]])
+
+
+def _count_text(names: np.ndarray) -> str:
+    """``"cutoff_at_start 15, newton_failure 1"``: the count of each name, most frequent first."""
+    values, counts = np.unique(np.asarray(names, dtype=str), return_counts=True)
+    order = np.lexsort((values, -counts))
+    return ", ".join(f"{values[i]} {counts[i]}" for i in order)
+
+
+def _mark_failed_bins(ax: Any, some: np.ndarray, every: np.ndarray, counts: str, averaged: bool) -> List[Any]:
+    """Hatch the heatmap bins that hold failed cells; return the legend handles.
+
+    A bin whose cells all failed has no value (drawn empty) and is cross-hatched; a bin
+    where only some failed (with other inputs averaged over) shows the mean of the rest
+    and is hatched with single lines.
+    """
+    from matplotlib.patches import Rectangle
+
+    handles: List[Any] = []
+    kinds = ((every, "xx", "no value: all its cells failed" if averaged else "no value: the cell failed"),
+             (some & ~every, "//", "some cells failed: mean of the others"))
+    for mask, hatch, label in kinds:
+        if not mask.any():
+            continue
+        if not handles:
+            label = f"{label} ({counts})"
+        for iy, ix in zip(*np.nonzero(mask)):
+            patch = Rectangle((ix - 0.5, iy - 0.5), 1.0, 1.0, fill=False, hatch=hatch, edgecolor="0.35",
+                              linewidth=0.0, label=label)
+            ax.add_patch(patch)
+        handles.append(patch)
+    return handles
 
 
 def _category_ticks(axis: Any, values: np.ndarray) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from . import _core
 from . import _experiment as exp
 from . import _options as opt
-from ._errors import SolverWarning, UnknownVariableError, did_you_mean, translate_core_errors
+from ._errors import SolverWarning, UnitWarning, UnknownVariableError, did_you_mean, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
 
 __all__ = ["Simulation", "Solution"]
@@ -72,8 +72,12 @@ class Simulation:
         dense where the voltage changes fast, sparse where it does not; step ends and
         the cut-off are always outputs.
     t_end : float, optional
-        End time [s] if no voltage cut-off comes first; by default three times the
-        nominal discharge time at the current (``t_eval[-1]`` when `t_eval` is given).
+        End time [s] if no voltage cut-off comes first (``t_eval[-1]`` when `t_eval` is
+        given). By default 1.2 times the time in which the current moves all the
+        lithium available to it, from the cell's theoretical capacity (its electrode
+        loadings and area, as PyBaMM's calculated capacities; not the nominal
+        capacity). A run that stops here before a cut-off is truncated: its status is
+        ``"end_time_reached"`` and `solve` issues a `SolverWarning`.
     t_eval : array_like, optional
         Explicit increasing output times [s] (instead of `period`). The end point
         (cut-off or `t_end`) is always added as a last output. Two values ``[0,
@@ -223,8 +227,9 @@ class Simulation:
 
         With an experiment and neither `t_end` nor `t_eval` given, None: the run ends
         with the experiment's last step (the solver's limit is the sum of the step
-        durations, with three nominal discharge times for a current step without one
-        and 10 hours for other steps without one).
+        durations, with 1.2 x min(Q_n, Q_p, Q_Li) / |I| from the cell's theoretical
+        capacities for a current step without one and 10 hours for other steps
+        without one).
         """
         if self._t_end is not None:
             return self._t_end
@@ -232,7 +237,7 @@ class Simulation:
             return self._t_eval[-1]
         if self._experiment is not None:
             return None
-        return 3.0 * 3600.0 * self._nominal_capacity() / abs(self.current)
+        return float(_core.default_end_time(self._parameters._core, self.current, self._initial_soc, self._thermal))
 
     @property
     def experiment(self) -> Optional[List[Tuple[str, ...]]]:
@@ -302,7 +307,7 @@ class Simulation:
         elif te:
             t_end = te[-1]
         else:
-            t_end = 0.0  # the solver's default: 3 x nominal discharge time
+            t_end = 0.0  # the solver's default, from the cell's theoretical capacity
         raw = _core.simulate(
             self._parameters._core,
             current,
@@ -320,10 +325,19 @@ class Simulation:
             ".",
         )
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
+        for text in raw.pop("warnings", []):
+            warnings.warn(text, UnitWarning, stacklevel=3)
+        t_end_used = raw.pop("t_end", t_end)
         sol = Solution(raw, parameters=self._parameters.copy(), current=current, initial_soc=soc,
                        mesh=dict(self._mesh), solver=self.solver, experiment=experiment, thermal=self._thermal)
-        if sol.status not in OK_STATUSES:
+        if sol.status == "end_time_reached":
+            warnings.warn(f"the run stopped at the end time t_end = {t_end_used:.6g} s before any voltage cut-off "
+                          "or step end condition; the results are truncated (give a larger t_end, or t_eval "
+                          "reaching further)", SolverWarning, stacklevel=3)
+        elif sol.status not in OK_STATUSES:
             warnings.warn(f"cell could not be solved: {sol.message} ({sol.status})", SolverWarning, stacklevel=3)
+        elif raw.get("protocol_cut_short", False):
+            warnings.warn(f"experiment cut short: {sol.message}", SolverWarning, stacklevel=3)
         self._solution = sol
         return sol
 
@@ -396,14 +410,16 @@ class Solution:
     Attributes
     ----------
     status : str
-        How the cell ended: ``"finished"`` (end time, or the end of the
-        experiment), ``"cutoff_lower"``, ``"cutoff_upper"``, or a failure such as
-        ``"cutoff_at_start"`` or ``"newton_failure"``.
+        How the cell ended: ``"finished"`` (the experiment completed),
+        ``"cutoff_lower"``, ``"cutoff_upper"``, ``"end_time_reached"`` (stopped at
+        `t_end`), or a failure such as ``"cutoff_at_start"`` or ``"newton_failure"``.
     message : str
-        The status in words.
+        The status in words. When a voltage cut-off of the set stopped an experiment
+        before its end, it names the step cut short (index, cycle, text) and the steps
+        that did not run (and `solve` warns with a `SolverWarning`).
     termination : str
-        PyBaMM-style: ``"final time"``, ``"event: Minimum voltage [V]"``,
-        ``"event: Maximum voltage [V]"``, or ``"failure: <message>"``.
+        PyBaMM-style: ``"protocol completed"``, ``"final time"``, ``"event: Minimum
+        voltage [V]"``, ``"event: Maximum voltage [V]"``, or ``"failure: <message>"``.
     parameters : ParameterSet
         A copy of the parameters that were solved.
     current : float
@@ -448,19 +464,15 @@ class Solution:
         self.thermal = str(thermal)
         self._step_records: List[Dict[str, Any]] = [dict(r) for r in raw.get("steps", [])]
         stats = dict(raw.get("stats", {}))
-        capacity = float(raw.get("discharge_capacity", math.nan))
-        energy = float(raw.get("energy", math.nan))
-        v = self._data["Voltage [V]"]
-        if self.experiment is not None:
-            mean_v = math.nan  # a protocol's net capacity can be ~0: no meaningful mean (the CLI says n/a)
-        else:
-            mean_v = energy / capacity if capacity != 0.0 else (float(v[-1]) if v.size else math.nan)
         self._summary: Dict[str, Any] = {
             "End reason": self.status,
             "End time [s]": float(raw.get("end_time", math.nan)),
-            "Discharge capacity [A.h]": capacity,
-            "Energy [W.h]": energy,
-            "Mean voltage [V]": mean_v,
+            "Discharge capacity [A.h]": float(raw.get("discharge_capacity", math.nan)),
+            "Charge capacity [A.h]": float(raw.get("charge_capacity", math.nan)),
+            "Discharge energy [W.h]": float(raw.get("discharge_energy", math.nan)),
+            "Charge energy [W.h]": float(raw.get("charge_energy", math.nan)),
+            "Energy [W.h]": float(raw.get("energy", math.nan)),
+            "Mean voltage [V]": float(raw.get("mean_voltage", math.nan)),
             "Wall time [s]": float(raw.get("wall_time", math.nan)),
             "Steps": int(stats.get("steps", 0)),
             "Newton iterations": int(stats.get("newton_iterations", 0)),
@@ -510,7 +522,7 @@ class Solution:
 
     @property
     def ok(self) -> bool:
-        """True when the cell ended normally (end time or a voltage cut-off)."""
+        """True when the cell ended normally (the protocol completed, or a voltage cut-off)."""
         return self.status in OK_STATUSES
 
     @property
@@ -525,12 +537,17 @@ class Solution:
         Returns
         -------
         dict
-            ``"End reason"``, ``"End time [s]"``, ``"Discharge capacity [A.h]"``,
-            ``"Energy [W.h]"``, ``"Mean voltage [V]"`` (energy / capacity; NaN for
-            an experiment, whose net capacity may be near zero: see `cycles`),
+            ``"End reason"``, ``"End time [s]"``, ``"Discharge capacity [A.h]"`` and
+            ``"Charge capacity [A.h]"`` (the charge moved while discharging and while
+            charging, each >= 0; a drive cycle that goes both ways is split where the
+            current changes sign), ``"Discharge energy [W.h]"`` and ``"Charge energy
+            [W.h]"`` (likewise), ``"Energy [W.h]"`` (net: discharge - charge energy),
+            ``"Mean voltage [V]"`` (while discharging: discharge energy / discharge
+            capacity; for a run that never discharged, while charging),
             ``"Wall time [s]"``, ``"Steps"``, ``"Newton iterations"``,
             ``"Jacobian setups"``, ``"Residual evaluations"``, ``"Error test failures"``.
-            Capacity and energy are net over the whole run (positive on discharge).
+            The net capacity is ``sol["Discharge capacity [A.h]"][-1]`` (PyBaMM's
+            variable, positive on discharge).
         """
         return dict(self._summary)
 
@@ -545,9 +562,12 @@ class Solution:
             values of ``sol["Step"]``). Columns: ``"Cycle"``, ``"Text"`` (the step
             string; ``""`` for a constant-current run, which is one step),
             ``"Start time [s]"``, ``"End time [s]"``, ``"Duration [s]"``,
-            ``"Capacity [A.h]"`` (charge passed, positive on discharge),
-            ``"Energy [W.h]"`` (positive when the cell delivers energy) and ``"Ended
-            by"`` (``"duration"``, ``"end condition"``, ``"cut-off"``, ``"failure"`` or
+            ``"Capacity [A.h]"`` (net charge passed, positive on discharge),
+            ``"Energy [W.h]"`` (net, positive when the cell delivers energy),
+            ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``,
+            ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"`` (moved while
+            discharging / charging, each >= 0, split inside a step that goes both
+            ways) and ``"Ended by"`` (``"duration"``, ``"end condition"``, ``"cut-off"``, ``"failure"`` or
             ``"end time"``). Steps never reached (the run stopped at a cut-off, a
             failure or `t_end`) have no row.
 
@@ -565,6 +585,10 @@ class Solution:
             "Duration [s]": ("duration [s]", float),
             "Capacity [A.h]": ("capacity [A.h]", float),
             "Energy [W.h]": ("energy [W.h]", float),
+            "Discharge capacity [A.h]": ("discharge capacity [A.h]", float),
+            "Charge capacity [A.h]": ("charge capacity [A.h]", float),
+            "Discharge energy [W.h]": ("discharge energy [W.h]", float),
+            "Charge energy [W.h]": ("charge energy [W.h]", float),
             "Ended by": ("ended by", object),
         }
         recs = self._step_records
@@ -581,10 +605,11 @@ class Solution:
         pandas.DataFrame
             Index ``"Cycle"``. Columns: ``"Start time [s]"``, ``"End time [s]"``,
             ``"Duration [s]"``, ``"Capacity [A.h]"`` (net, positive on discharge),
-            ``"Discharge capacity [A.h]"`` (the sum of the positive step
-            capacities), ``"Charge capacity [A.h]"`` (minus the sum of the negative
-            ones: a positive number), ``"Energy [W.h]"`` (net). A constant-current run
-            is one cycle. A cycle cut short counts the steps that ran.
+            ``"Discharge capacity [A.h]"`` and ``"Charge capacity [A.h]"`` (moved
+            while discharging and while charging, each >= 0), ``"Energy [W.h]"``
+            (net), ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``. A
+            constant-current run is one cycle. A cycle cut short counts the steps
+            that ran.
 
         Examples
         --------
@@ -597,7 +622,7 @@ class Solution:
         present = np.unique(cycle_of_step)
         n_cycles = int(present.max()) + 1 if present.size else 0
         per_step = {name: steps[name].to_numpy(dtype=float) for name in
-                    ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]")}
+                    ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]") + exp.SPLIT_QUANTITIES}
         summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles)
         return pd.DataFrame({name: summary[name][present] for name in exp.CYCLE_QUANTITIES},
                             index=pd.Index(present.astype(np.int64), name="Cycle"))

@@ -16,7 +16,7 @@ import numpy as np
 from . import _core
 from . import _experiment as exp
 from . import _options as opt
-from ._errors import translate_core_errors
+from ._errors import SolverWarning, UnitWarning, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
 from .result import SweepResult
 
@@ -82,6 +82,12 @@ class Sweep:
         numbers, or one of ``{"linspace": [start, stop, count]}``,
         ``{"logspace": [start, stop, count]}``, ``{"uniform": [low, high]}``,
         ``{"loguniform": [low, high]}``. Without `vary` the sweep is one cell.
+        A varied ``"Current function [A]"`` is each cell's current, exactly as
+        ``"Current [A]"``. Every varied value takes effect in its cell as in a
+        `Simulation` with that value set; a parameter that would change no cell
+        (e.g. ``"Initial temperature [K]"`` without ``thermal="lumped"``) is a
+        `ValueError` naming what to use instead. Values far outside the usual range
+        of their unit give one `UnitWarning` per parameter.
     combine : {"grid", "zip"}, optional
         Every combination (first entry slowest), or the i-th value of each entry.
     samples : int, optional
@@ -92,7 +98,9 @@ class Sweep:
         Seed of the random numbers (default 0).
     c_rate, current, initial_soc, mesh, solver, period, t_end
         As for `Simulation`, shared by every cell (a varied ``"C-rate"``,
-        ``"Current [A]"`` or ``"Initial SOC"`` overrides them).
+        ``"Current [A]"``, ``"Current function [A]"`` or ``"Initial SOC"`` overrides
+        them). Without `t_end`, each cell ends by default at its own end from its
+        theoretical capacity (as `Simulation`); the file's ``t_end [s]`` is the largest.
     experiment : str or list, optional
         A protocol of step strings run by every cell, grouped into cycles as in
         `Simulation` (and ``pybamm.Experiment``): each string of the list is a cycle
@@ -207,6 +215,8 @@ class Sweep:
         self._n_cells = int(self._runner.n_cells)
         self._varied = list(self._runner.varied)
         self._bytes_per_cell = int(self._runner.bytes_per_cell)
+        for text in self._runner.warnings:  # once per parameter, not per cell
+            warnings.warn(text, UnitWarning, stacklevel=3)
 
     # -- description ----------------------------------------------------------------------
     def config(self) -> Dict[str, Any]:
@@ -312,6 +322,13 @@ class Sweep:
             `threads` / `memory_budget`.
         RuntimeError
             For a failure while running (bad cells do not raise: they get a status).
+
+        Warns
+        -----
+        SolverWarning
+            When some cells did not end normally: the count per status (failed cells,
+            whose capacity, energy and mean voltage are NaN, and cells truncated at
+            the end time). See `SweepResult.failed` and `SweepResult.abnormal_counts`.
         KeyboardInterrupt
             Re-raised after an interrupted sweep has been written.
         """
@@ -346,7 +363,19 @@ class Sweep:
             if temporary and os.path.exists(path):
                 os.remove(path)
             raise
-        return SweepResult(path, run_info=info, temporary=temporary, varied=self._varied)
+        result = SweepResult(path, run_info=info, temporary=temporary, varied=self._varied)
+        result._warn_abnormal(stacklevel=4)  # run <- translate_core_errors' wrapper <- the caller
+        _warn_cut_short(result)
+        return result
+
+
+def _warn_cut_short(result: SweepResult) -> None:
+    """A `SolverWarning` when a voltage cut-off of the set stopped cells' experiments early."""
+    cut = [i for i, m in enumerate(result.messages) if exp.CUT_SHORT_MARK in str(m)]
+    if cut:
+        warnings.warn(f"{len(cut)} of {result.n_cells} cells: a voltage cut-off of the parameter set stopped the "
+                      f"experiment before its end (first: cell {cut[0]}: "
+                      f"{result.messages[cut[0]]}); see SweepResult.messages", SolverWarning, stacklevel=4)
 
 
 def _check_writable(path: str) -> None:

@@ -23,6 +23,7 @@
 #include "solver/h5_writer.hpp"
 #include "solver/parameter_file.hpp"
 #include "solver/parameters.hpp"
+#include "solver/plausibility.hpp"
 #include "solver/user_function.hpp"
 #include "solver/simulation.hpp"
 #include "solver/sweep.hpp"
@@ -88,9 +89,8 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   ro.t_eval = std::move(t_eval);
   ro.steps = ex.steps;
   ro.tables = ex.tables;
-  ro.t_end = t_end > 0 ? t_end
-                       : (ex.steps.empty() ? default_end_time(ps.get("Nominal cell capacity [A.h]"), current)
-                                           : default_end_time(ps.get("Nominal cell capacity [A.h]"), ex.steps));
+  ro.step_text = ex.text;
+  ro.t_end = t_end > 0 ? t_end : default_end_time(cell, ex.steps);  // from the cell's own capacity
   ro.store_states = store_states;
   Solution s;
   {
@@ -98,6 +98,8 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
     s = simulate(cell, ro);
   }
   py::dict out;
+  out["warnings"] = implausible_values(ps);  // values far outside the usual range of their unit
+  out["t_end"] = ro.t_end;
   out["Time [s]"] = array1(s.time);
   out["Voltage [V]"] = array1(s.voltage);
   out["Current [A]"] = array1(s.current);
@@ -115,13 +117,22 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
                             py::arg("text") = ex.text.empty() ? std::string() : ex.text[static_cast<std::size_t>(r.step)],
                             py::arg("start time [s]") = r.t_start, py::arg("end time [s]") = r.t_end,
                             py::arg("duration [s]") = r.t_end - r.t_start, py::arg("capacity [A.h]") = r.capacity,
-                            py::arg("energy [W.h]") = r.energy, py::arg("ended by") = ends[static_cast<int>(r.end)]));
+                            py::arg("energy [W.h]") = r.energy, py::arg("ended by") = ends[static_cast<int>(r.end)],
+                            py::arg("discharge capacity [A.h]") = r.discharge_capacity,
+                            py::arg("charge capacity [A.h]") = r.charge_capacity,
+                            py::arg("discharge energy [W.h]") = r.discharge_energy,
+                            py::arg("charge energy [W.h]") = r.charge_energy));
     out["steps"] = steps;
   }
   out["status"] = std::string(cell_status_name(s.status));
   out["message"] = s.message;
   out["end_time"] = s.end_time;
   out["discharge_capacity"] = s.discharge_capacity;
+  out["charge_capacity"] = s.charge_capacity;
+  out["discharge_energy"] = s.discharge_energy;
+  out["charge_energy"] = s.charge_energy;
+  out["mean_voltage"] = s.mean_voltage;
+  out["protocol_cut_short"] = s.protocol_cut_short;
   out["energy"] = s.energy;
   out["wall_time"] = s.wall_time;
   out["stats"] = py::dict(py::arg("steps") = s.stats.steps, py::arg("newton_iterations") = s.stats.newton_iters,
@@ -175,6 +186,7 @@ class SweepRunner {
 
   std::size_t n_cells() const { return plan_.inputs.cells.size(); }
   std::vector<std::string> varied() const { return spec_.varied; }
+  std::vector<std::string> warnings() const { return plan_.warnings; }
   std::size_t bytes_per_cell() const { return ionflux::bytes_per_cell(plan_.inputs); }
 
   py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget) {
@@ -194,7 +206,8 @@ class SweepRunner {
     BatchSummary s;
     {
       py::gil_scoped_release release;
-      s = run_batch(plan_.inputs, opt, writer.get());
+      DiagnosingSink sink(plan_.inputs, writer.get());  // init failures name their cause
+      s = run_batch(plan_.inputs, opt, &sink);
       finish_sweep_file(*writer, s, n_cells());
     }
     done_ = n_cells() - s.not_run;
@@ -295,6 +308,18 @@ PYBIND11_MODULE(_core, m) {
   m.def("load_bpx", &load_bpx, py::arg("path"),
         "A BPX file (0.x or 1.x) as a parameter set, mapped as PyBaMM's create_from_bpx.");
   m.def("check_parameter_range", &check_parameter_range, py::arg("name"), py::arg("value"));
+  m.def(
+      "default_end_time",
+      [](const ParameterSet& ps, double current, std::optional<double> soc, const std::string& thermal) {
+        CellParams cell = ps.cell_params(current);
+        if (thermal == "lumped") enable_lumped_thermal(cell, ps);
+        if (soc)
+          apply_initial_soc(cell, *soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                            ps.get("Open-circuit voltage at 100% SOC [V]"));
+        return default_end_time(cell);
+      },
+      py::arg("params"), py::arg("current"), py::arg("soc") = py::none(), py::arg("thermal") = "isothermal",
+      "The default end [s] of a constant-current run, from the cell's theoretical capacity.");
   m.def("simulate", &simulate_cell, py::arg("params"), py::arg("current"), py::arg("soc") = py::none(),
         py::arg("mesh") = py::dict(), py::arg("rtol") = 1e-6, py::arg("atol") = 1e-8, py::arg("period") = 0.0,
         py::arg("t_end") = 0.0, py::arg("t_eval") = std::vector<double>{}, py::arg("store_states") = true,
@@ -306,6 +331,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("source") = "python")
       .def_property_readonly("n_cells", &SweepRunner::n_cells)
       .def_property_readonly("varied", &SweepRunner::varied)
+      .def_property_readonly("warnings", &SweepRunner::warnings)
       .def_property_readonly("bytes_per_cell", &SweepRunner::bytes_per_cell)
       .def("run", &SweepRunner::run, py::arg("output"), py::arg("device") = "auto", py::arg("threads") = 0,
            py::arg("memory_budget") = 0)

@@ -132,6 +132,13 @@ class CollectSink : public ChunkSink {
     app(all.step_end, c.step_end);
     app(all.step_capacity, c.step_capacity);
     app(all.step_energy, c.step_energy);
+    app(all.charge_capacity, c.charge_capacity);
+    app(all.discharge_energy, c.discharge_energy);
+    app(all.charge_energy, c.charge_energy);
+    app(all.step_discharge_capacity, c.step_discharge_capacity);
+    app(all.step_charge_capacity, c.step_charge_capacity);
+    app(all.step_discharge_energy, c.step_discharge_energy);
+    app(all.step_charge_energy, c.step_charge_energy);
     all.n_steps = c.n_steps;
     all.n += c.n;
   }

@@ -63,6 +63,25 @@ TEST(Gpu, CudaEqualsCpuOnASweepWithProtocols) {
   ASSERT_EQ(cpu.all.temperature.size(), gpu.all.temperature.size());
   for (std::size_t i = 0; i < cpu.all.temperature.size(); ++i)
     EXPECT_NEAR(cpu.all.temperature[i], gpu.all.temperature[i], 1e-7 * cpu.all.temperature[i]) << i;
+  // the discharged / charged split per step and per cell (accumulated in the shared
+  // per-cell code, copied back by the launcher)
+  ASSERT_EQ(cpu.all.step_discharge_capacity.size(), gpu.all.step_discharge_capacity.size());
+  const std::pair<const std::vector<double>*, const std::vector<double>*> split[] = {
+      {&cpu.all.step_discharge_capacity, &gpu.all.step_discharge_capacity},
+      {&cpu.all.step_charge_capacity, &gpu.all.step_charge_capacity},
+      {&cpu.all.step_discharge_energy, &gpu.all.step_discharge_energy},
+      {&cpu.all.step_charge_energy, &gpu.all.step_charge_energy},
+      {&cpu.all.discharge_capacity, &gpu.all.discharge_capacity},
+      {&cpu.all.charge_capacity, &gpu.all.charge_capacity},
+      {&cpu.all.discharge_energy, &gpu.all.discharge_energy},
+      {&cpu.all.charge_energy, &gpu.all.charge_energy}};
+  for (const auto& pr : split)
+    for (std::size_t i = 0; i < pr.first->size(); ++i) {
+      const double a = (*pr.first)[i], b = (*pr.second)[i];
+      EXPECT_EQ(std::isnan(a), std::isnan(b)) << i;
+      if (!std::isnan(a)) EXPECT_NEAR(a, b, 1e-6 * std::fabs(a) + 1e-12) << i;
+    }
+  EXPECT_GT(cpu.all.charge_capacity[2], 0.0) << "the CC-rest-CC-CV cells charge";
   std::printf("largest relative voltage difference CUDA vs CPU (protocols): %.3e\n", worst);
 }
 

@@ -49,12 +49,30 @@ TEST(Batch, EqualsSingleCellSolves) {
       EXPECT_LE(rel, 1e-12) << "cell " << c << " output " << k;
     }
     EXPECT_NEAR(b.all.end_time[c], s.end_time, 1e-12 * std::fabs(s.end_time) + 1e-300) << "cell " << c;
+    if (cell_status_failed(s.status)) {  // both NaN (checked below)
+      EXPECT_TRUE(std::isnan(b.all.energy[c]) && std::isnan(s.energy)) << "cell " << c;
+      continue;
+    }
     EXPECT_NEAR(b.all.energy[c], s.energy, 1e-12 * std::fabs(s.energy) + 1e-300) << "cell " << c;
+    EXPECT_NEAR(b.all.discharge_capacity[c], s.discharge_capacity, 1e-12 * std::fabs(s.discharge_capacity))
+        << "cell " << c;
   }
   // the special cells ended as designed
   EXPECT_EQ(b.all.status[5], static_cast<int>(CellStatus::cutoff_at_start));
   EXPECT_EQ(b.all.status[11], static_cast<int>(CellStatus::init_failure));
   EXPECT_EQ(b.all.status[0], static_cast<int>(CellStatus::cutoff_lower));
+  // Failed cells' summaries are NaN, not 0 A.h / 0 W.h / the voltage at t = 0 (issue 10
+  // item 3); the end time says where they stopped (t = 0 for both). The single-cell
+  // solve reports the same.
+  for (std::size_t c : {5u, 11u, 17u}) {
+    EXPECT_TRUE(std::isnan(b.all.discharge_capacity[c])) << "cell " << c;
+    EXPECT_TRUE(std::isnan(b.all.energy[c])) << "cell " << c;
+    EXPECT_TRUE(std::isnan(b.all.mean_voltage[c])) << "cell " << c;
+  }
+  EXPECT_EQ(b.all.end_time[5], 0.0);
+  EXPECT_TRUE(std::isnan(simulate(in.cells[5], in.run).discharge_capacity));
+  EXPECT_TRUE(std::isfinite(b.all.energy[0]) && b.all.energy[0] > 0.0);
+  EXPECT_TRUE(std::isfinite(b.all.mean_voltage[0]) && b.all.mean_voltage[0] > 3.0);
   std::cout << "  largest relative voltage difference batch vs single solves: " << worst << "\n";
 }
 
@@ -119,6 +137,47 @@ TEST(Batch, CancellationLeavesLaterCellsNotRun) {
   for (int st : sink.all.status) EXPECT_NE(st, kStatusNotRun) << "the finished chunk is complete";
 }
 
+// A cell that fails keeps the records of the cycles it completed; the cycle it failed in
+// (its step records) and its totals are NaN, as a partial cycle's sums are not data.
+TEST(Batch, AFailedCellKeepsTheCyclesItCompleted) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  // cycle 0: step 0; cycle 1: steps 1 and 2
+  const Experiment ex =
+      parse_experiment({{"Rest for 1 minute"}, {"Discharge at 1C for 30 minutes", "Rest for 1 minute"}}, 1, ps);
+  ASSERT_EQ(ex.steps.size(), 3u);
+  ASSERT_EQ(ex.steps[1].cycle, 1);
+  BatchInputs in;
+  in.cells.push_back(ps.cell_params(5.0));
+  in.pre_status.push_back(CellStatus::running);
+  in.pre_message.emplace_back();
+  in.run.mesh = MeshSpec{8, 6, 8, 6, 6};
+  in.run.steps = ex.steps;
+  in.run.tables = ex.tables;
+  in.run.t_end = 7200.0;
+  in.run.period = 60.0;
+  const ionflux::testing::CollectSink full = run(in, 1, 0);
+  ASSERT_EQ(full.all.status[0], static_cast<int>(CellStatus::finished));
+  ASSERT_EQ(full.all.n_steps, 3);
+  // the same cell, allowed one BDF step fewer than it needs: it fails in its last step
+  // (cycle 1), long after the 1-minute rest of cycle 0 has ended
+  in.run.solver.max_steps = full.all.steps[0] - 1;
+  const ionflux::testing::CollectSink cut = run(in, 1, 0);
+  ASSERT_EQ(cut.all.status[0], static_cast<int>(CellStatus::step_limit));
+  EXPECT_EQ(cut.all.step_start[0], full.all.step_start[0]);  // cycle 0 is kept
+  EXPECT_EQ(cut.all.step_end[0], full.all.step_end[0]);
+  EXPECT_EQ(cut.all.step_capacity[0], full.all.step_capacity[0]);
+  EXPECT_EQ(cut.all.step_energy[0], full.all.step_energy[0]);
+  for (int q : {1, 2}) {  // cycle 1: step 1 ended before the failure, but its cycle did not
+    EXPECT_TRUE(std::isnan(cut.all.step_end[q]) && std::isnan(cut.all.step_capacity[q]) &&
+                std::isnan(cut.all.step_energy[q]) && std::isnan(cut.all.step_start[q]))
+        << "step " << q;
+  }
+  EXPECT_TRUE(std::isnan(cut.all.discharge_capacity[0]) && std::isnan(cut.all.energy[0]) &&
+              std::isnan(cut.all.mean_voltage[0]));
+  EXPECT_GT(cut.all.end_time[0], full.all.step_end[1]);  // where it stopped: in step 2
+  EXPECT_LT(cut.all.end_time[0], full.all.end_time[0]);
+}
+
 TEST(Batch, PerCellProtocolsEqualSingleSolves) {
   const BatchInputs in =
       ionflux::testing::protocol_batch(1e-6, 1e-8, IONFLUX_SHARED_DIR "/reference-data/drive_cycles/US06.csv");
@@ -144,7 +203,17 @@ TEST(Batch, PerCellProtocolsEqualSingleSolves) {
       const std::size_t i = c * b.all.n_steps + r.step;
       EXPECT_EQ(b.all.step_end[i], r.t_end) << "cell " << c << " step " << r.step;
       EXPECT_EQ(b.all.step_capacity[i], r.capacity) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_discharge_capacity[i], r.discharge_capacity) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_charge_capacity[i], r.charge_capacity) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_discharge_energy[i], r.discharge_energy) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_charge_energy[i], r.charge_energy) << "cell " << c << " step " << r.step;
     }
+    // the run's discharged / charged sums and mean voltage, as in the single solve
+    EXPECT_EQ(b.all.discharge_capacity[c], s.discharge_capacity) << "cell " << c;
+    EXPECT_EQ(b.all.charge_capacity[c], s.charge_capacity) << "cell " << c;
+    EXPECT_EQ(b.all.discharge_energy[c], s.discharge_energy) << "cell " << c;
+    EXPECT_EQ(b.all.charge_energy[c], s.charge_energy) << "cell " << c;
+    EXPECT_EQ(b.all.mean_voltage[c], s.mean_voltage) << "cell " << c;
   }
   // the thermal cell warms up; the isothermal ones stay at the ambient temperature
   const std::size_t last = in.cells.size() - 1;

@@ -14,6 +14,7 @@
 
 #include "../test_support.hpp"
 #include "solver/experiment.hpp"
+#include "tests/equivalence/batch_cases.hpp"
 
 namespace ionflux {
 namespace {
@@ -207,6 +208,170 @@ TEST(Experiment, ThreeCyclesCapacitiesMatchPyBaMM) {
   }
   std::cout << "  [3 cycles] voltage RMS " << c.rms_v * 1e3 << " mV (max " << c.max_v * 1e3 << " mV, " << c.points
             << " points)\n";
+}
+
+// Issue 10 item 7: a protocol's summary reports what was discharged and what was charged,
+// separately. PyBaMM's "Throughput capacity [A.h]" (summary_variables of the fixture: the
+// integral of |I| dt at the last state of each cycle) is per cycle the discharged plus the
+// charged capacity; PyBaMM's per-cycle "discharge capacity (Q_end - Q_start)" of the
+// discharge step is the cycle's discharged capacity (its other steps only charge or rest).
+TEST(Experiment, ThreeCyclesDischargedAndChargedMatchPyBaMMThroughput) {
+  const auto& fx = testing::load_fixture("pybamm_exp_cycles.json");
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const Experiment ex = parse_experiment(groups_of(fx["experiment"]["operating_conditions"]), 1, ps);
+  const Compared c = run_and_compare(fx, ps.cell_params(5.0), ex);
+  const Solution& s = c.sol;
+  EXPECT_EQ(s.status, CellStatus::finished);
+  EXPECT_EQ(s.message, "finished: the protocol completed");
+  const auto throughput = testing::to_vec(fx["summary_variables"]["values"]["Throughput capacity [A.h]"]);
+  ASSERT_EQ(throughput.size(), 3u);
+  double dis_total = 0.0, chg_total = 0.0;
+  for (int cyc = 0; cyc < 3; ++cyc) {
+    double dis = 0.0, chg = 0.0, dis_e = 0.0, chg_e = 0.0, net = 0.0, net_e = 0.0;
+    for (const StepRecord& r : s.steps) {
+      if (ex.steps[r.step].cycle != cyc) continue;
+      // each step moves charge one way here: the split equals the net step capacity
+      EXPECT_GE(r.discharge_capacity, 0.0);
+      EXPECT_GE(r.charge_capacity, 0.0);
+      EXPECT_TRUE(r.discharge_capacity == 0.0 || r.charge_capacity == 0.0) << "step " << r.step;
+      EXPECT_NEAR(r.discharge_capacity - r.charge_capacity, r.capacity, 1e-12) << "step " << r.step;
+      EXPECT_NEAR(r.discharge_energy - r.charge_energy, r.energy, 1e-12) << "step " << r.step;
+      dis += r.discharge_capacity, chg += r.charge_capacity, dis_e += r.discharge_energy, chg_e += r.charge_energy;
+      net += r.capacity, net_e += r.energy;
+    }
+    const double theirs_moved = throughput[cyc] - (cyc ? throughput[cyc - 1] : 0.0);
+    const double theirs_dis = fx["per_cycle"][cyc]["discharge capacity (Q_end - Q_start) [A.h]"].get<double>();
+    EXPECT_NEAR(dis + chg, theirs_moved, 1e-3 * theirs_moved) << "cycle " << cyc;
+    EXPECT_NEAR(dis, theirs_dis, 1e-3 * theirs_dis) << "cycle " << cyc;
+    EXPECT_GT(chg, 0.0) << "cycle " << cyc << " charges";
+    // mean voltages while discharging and charging lie inside the cut-offs
+    EXPECT_GT(dis_e / dis, 2.5);
+    EXPECT_LT(dis_e / dis, 4.2);
+    EXPECT_GT(chg_e / chg, dis_e / dis) << "charging needs the higher voltage";
+    EXPECT_LT(chg_e / chg, 4.2);
+    std::cout << "  [3 cycles] cycle " << cyc << ": discharged " << dis << " A.h, charged " << chg
+              << " A.h (PyBaMM throughput " << theirs_moved << " A.h)\n";
+    dis_total += dis, chg_total += chg;
+  }
+  // the run's summary: the sums over the steps, not the net capacity (about -0.02 A.h here)
+  EXPECT_NEAR(s.discharge_capacity, dis_total, 1e-9 * dis_total);
+  EXPECT_NEAR(s.charge_capacity, chg_total, 1e-9 * chg_total);
+  EXPECT_NEAR(s.discharge_capacity + s.charge_capacity, throughput[2], 1e-3 * throughput[2]);
+  EXPECT_NEAR(s.discharge_capacity - s.charge_capacity, s.capacity.back(), 1e-9);
+  EXPECT_NEAR(s.discharge_energy - s.charge_energy, s.energy, 1e-9);
+  EXPECT_DOUBLE_EQ(s.mean_voltage, s.discharge_energy / s.discharge_capacity);
+  EXPECT_FALSE(s.protocol_cut_short);
+}
+
+// A drive cycle that goes both ways: US06 (current from -4.21 to 8.1 A, positive =
+// discharge). The split is computed here from the CSV itself: the current is the table,
+// linear between its 1 s knots, so the charge moved while discharging is the integral of
+// max(I, 0) over the piecewise-linear table (exact per segment, splitting a segment at
+// its zero), likewise while charging.
+TEST(Experiment, DriveCycleSplitsDischargeAndChargeInsideTheStep) {
+  const std::string path = testing::shared_path("reference-data/drive_cycles/US06.csv");
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const Experiment ex = parse_experiment(std::vector<std::string>{"Discharge with current from " + path}, ps);
+  ASSERT_EQ(ex.steps.size(), 1u);
+  const StepSpec& st = ex.steps[0];
+  double pos = 0.0, neg = 0.0;  // [A.s]
+  for (int k = 0; k + 1 < st.table_len; ++k) {
+    const double t0 = ex.tables[2 * (st.table_offset + k)], i0 = ex.tables[2 * (st.table_offset + k) + 1];
+    const double t1 = ex.tables[2 * (st.table_offset + k + 1)], i1 = ex.tables[2 * (st.table_offset + k + 1) + 1];
+    const double h = t1 - t0;
+    if (i0 >= 0.0 && i1 >= 0.0) pos += 0.5 * h * (i0 + i1);
+    else if (i0 <= 0.0 && i1 <= 0.0) neg -= 0.5 * h * (i0 + i1);
+    else {
+      const double tz = h * i0 / (i0 - i1);  // the zero, from t0
+      (i0 > 0.0 ? pos : neg) += 0.5 * tz * std::fabs(i0);
+      (i1 > 0.0 ? pos : neg) += 0.5 * (h - tz) * std::fabs(i1);
+    }
+  }
+  ASSERT_GT(neg, 0.05 * pos) << "US06 charges too (regenerative braking)";
+  CellParams cell = ps.cell_params(5.0);
+  apply_initial_soc(cell, 0.9, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                    ps.get("Open-circuit voltage at 100% SOC [V]"));
+  RunOptions ro;
+  ro.steps = ex.steps;
+  ro.tables = ex.tables;
+  ro.t_end = 700.0;
+  ro.solver.rtol = 1e-9;  // Q is integrated to the tolerance: tight, so that the split is
+  ro.solver.atol = 1e-11;  // checked, not the integration error (~1e-5 of Q at rtol 1e-6)
+  const Solution s = simulate(cell, ro);
+  ASSERT_EQ(s.status, CellStatus::finished) << s.message;
+  ASSERT_EQ(s.steps.size(), 1u);
+  const StepRecord& r = s.steps[0];
+  // the integrator's Q follows the table to its tolerance
+  EXPECT_NEAR(r.discharge_capacity, pos / 3600.0, 1e-6 * pos / 3600.0);
+  EXPECT_NEAR(r.charge_capacity, neg / 3600.0, 1e-6 * neg / 3600.0);
+  EXPECT_NEAR(r.discharge_capacity - r.charge_capacity, r.capacity, 1e-12);
+  EXPECT_NEAR(r.discharge_energy - r.charge_energy, r.energy, 1e-12);
+  EXPECT_GT(r.charge_energy, 0.0);
+  EXPECT_DOUBLE_EQ(s.discharge_capacity, r.discharge_capacity);
+  EXPECT_DOUBLE_EQ(s.charge_capacity, r.charge_capacity);
+  std::cout.precision(10);
+  std::cout << "  [US06] discharged " << r.discharge_capacity << " A.h (table " << pos / 3600.0 << "), charged "
+            << r.charge_capacity << " A.h (table " << neg / 3600.0 << ")\n";
+}
+
+// Issue 10 item 9: a step cut short by the set's cut-off. "Discharge at 1C for 2 hours"
+// reaches 2.5 V at 3555.5 s (PyBaMM's "Discharge at 1C until 2.5 V" step of the cccv
+// fixture ends there too); ionflux stops the experiment there, and the end message says
+// which step was cut short and which did not run.
+TEST(Experiment, StepCutShortByTheSetsCutOffIsReported) {
+  const auto& fx = testing::load_fixture("pybamm_exp_cccv.json");
+  const double t_cut = fx["steps"][0]["end time [s]"].get<double>();
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const Experiment ex =
+      parse_experiment(std::vector<std::string>{"Discharge at 1C for 2 hours", "Rest for 10 minutes"}, ps);
+  RunOptions ro;
+  ro.steps = ex.steps;
+  ro.tables = ex.tables;
+  ro.step_text = ex.text;
+  ro.t_end = default_end_time(5.0, ex.steps);
+  const Solution s = simulate(ps.cell_params(5.0), ro);
+  EXPECT_EQ(s.status, CellStatus::cutoff_lower);
+  EXPECT_NEAR(s.end_time, t_cut, 1.0);
+  ASSERT_EQ(s.steps.size(), 1u) << "the rest never ran";
+  EXPECT_EQ(s.steps[0].end, StepEnd::cutoff);
+  EXPECT_TRUE(s.protocol_cut_short);
+  for (const char* part : {"lower voltage cut-off 2.5 V", "into step 0 \"Discharge at 1C for 2 hours\" (cycle 0) of 2 steps",
+                           "cut short", "7200 s", "1 step did not run: step 1 \"Rest for 10 minutes\" (cycle 0)",
+                           "PyBaMM widens them by 1 V"})
+    EXPECT_NE(s.message.find(part), std::string::npos) << "missing '" << part << "' in: " << s.message;
+  std::cout << "  message: " << s.message << "\n";
+
+  // the same in a batch (the HDF5 message of a sweep cell), with and without texts
+  BatchInputs in;
+  in.cells = {ps.cell_params(5.0)};
+  in.pre_status = {CellStatus::running};
+  in.pre_message = {""};
+  in.run = ro;
+  in.run.period = 60.0;
+  testing::CollectSink sink;
+  BatchOptions o;
+  o.device = Device::cpu;
+  o.threads = 1;
+  run_batch(in, o, &sink);
+  ASSERT_EQ(sink.all.message.size(), 1u);
+  EXPECT_EQ(sink.all.status[0], static_cast<int>(CellStatus::cutoff_lower));
+  EXPECT_NE(sink.all.message[0].find("1 step did not run: step 1 \"Rest for 10 minutes\" (cycle 0)"),
+            std::string::npos)
+      << sink.all.message[0];
+  in.run.step_text.clear();
+  testing::CollectSink bare;
+  run_batch(in, o, &bare);
+  EXPECT_NE(bare.all.message[0].find("1 step did not run: step 1 (cycle 0)"), std::string::npos) << bare.all.message[0];
+
+  // a protocol that completes says so
+  const Experiment ok = parse_experiment(std::vector<std::string>{"Discharge at 1C for 10 minutes", "Rest for 1 minute"}, ps);
+  ro.steps = ok.steps;
+  ro.step_text = ok.text;
+  ro.t_end = default_end_time(5.0, ok.steps);
+  const Solution done = simulate(ps.cell_params(5.0), ro);
+  EXPECT_EQ(done.status, CellStatus::finished);
+  EXPECT_EQ(done.message, "finished: the protocol completed");
+  EXPECT_FALSE(done.protocol_cut_short);
 }
 
 }  // namespace

@@ -462,6 +462,9 @@ TEST(H5Writer, LayoutMatchesTheDocumentation) {
       {"/summary/Energy [W.h]", "dataset"},
       {"/summary/Mean voltage [V]", "dataset"},
       {"/summary/Steps", "dataset"},
+      {"/summary/Charge capacity [A.h]", "dataset"},
+      {"/summary/Discharge energy [W.h]", "dataset"},
+      {"/summary/Charge energy [W.h]", "dataset"},
   };
   EXPECT_EQ(list_objects(f), expected);
 
@@ -712,7 +715,8 @@ print(json.dumps(out))
   EXPECT_EQ(j["cells"], nlohmann::json({"Current [A]", "Discharge capacity [A.h]", "Time [s]", "Voltage [V]",
                                         "count", "message", "offset", "status"}));
   EXPECT_EQ(j["inputs"], nlohmann::json({kInputI, kInputD}));
-  EXPECT_EQ(j["summary"], nlohmann::json({"Discharge capacity [A.h]", "End reason", "End time [s]", "Energy [W.h]",
+  EXPECT_EQ(j["summary"], nlohmann::json({"Charge capacity [A.h]", "Charge energy [W.h]", "Discharge capacity [A.h]",
+                                          "Discharge energy [W.h]", "End reason", "End time [s]", "Energy [W.h]",
                                           "Mean voltage [V]", "Steps"}));
   const std::vector<double> voltage = ragged(s, s.voltage, 0, kCells);
   EXPECT_EQ(j["voltage_shape"], nlohmann::json({voltage.size()}));

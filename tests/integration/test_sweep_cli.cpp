@@ -167,11 +167,13 @@ TEST(SweepCli, MixedRatesEachGetTheirOwnResolvedCurve) {
   const SweepPlan plan = plan_sweep(load_sweep_config(mixed));
   for (int c = 0; c < 4; ++c) {
     ASSERT_EQ(status[c], static_cast<int>(CellStatus::cutoff_lower)) << "cell " << c;
-    // a single run of the cell, with its own default end (3 x its nominal discharge time)
+    // a single run of the cell, with its own default end (plan_sweep gives each cell the
+    // default end a single run of it has)
     ParameterSet ps = ParameterSet::load("Chen2020");
     const double current = (c % 2 ? 3.0 : 0.5) * 5.0;
     RunOptions ro = plan.inputs.run;
-    ro.t_end = default_end_time(5.0, current);
+    ro.t_end = plan.inputs.t_end_of(c);
+    EXPECT_EQ(ro.t_end, default_end_time(ps.cell_params(current))) << "cell " << c;
     const Solution single = simulate(ps.cell_params(current), ro);
     EXPECT_GE(count[c], static_cast<long long>(single.time.size())) << "cell " << c;
     EXPECT_GT(count[c], 100) << "cell " << c << ": a resolved curve, not a polygon";
@@ -201,6 +203,69 @@ TEST(SweepCli, OutputTooLargeIsRefusedBeforeRunning) {
   EXPECT_NE(r.err.find("IONFLUX_MAX_OUTPUT_BYTES"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("limit of 1024 MiB"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out)) << "refused before the file was created";
+  fs::remove_all(dir);
+}
+
+// Issue 10 item 3: a 200C cell crosses its cut-off at t = 0. Its summaries are NaN (not
+// 0 W.h and the voltage at t = 0), and the run warns with the count per status.
+TEST(SweepCli, FailedCellsHaveNaNSummariesAndAreCounted) {
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "failing.json", R"({
+    "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}, "period": 120,
+    "vary": {"C-rate": [1, 200, 2]}})");
+  const std::string out = (dir / "failing.h5").string();
+  for (bool quiet : {false, true}) {
+    std::vector<std::string> args = {"sweep", cfg, "--output", out, "--device", "cpu"};
+    if (quiet) args.push_back("--quiet");
+    CliRun r = run(args);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: 1 of 3 cells did not end normally (cutoff_at_start 1)"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("NaN capacity, energy and mean voltage"), std::string::npos) << r.err;
+  }
+  File f(out);
+  const auto st = read_ints(f, "/cells/status");
+  ASSERT_EQ(st.size(), 3u);
+  EXPECT_EQ(st[1], static_cast<int>(CellStatus::cutoff_at_start));
+  for (const char* name : {"/summary/Discharge capacity [A.h]", "/summary/Energy [W.h]", "/summary/Mean voltage [V]"}) {
+    const auto v = read_doubles(f, name);
+    EXPECT_TRUE(std::isnan(v[1])) << name;
+    EXPECT_TRUE(std::isfinite(v[0]) && std::isfinite(v[2])) << name;
+  }
+  EXPECT_EQ(read_doubles(f, "/summary/End time [s]")[1], 0.0);  // where it stopped
+  EXPECT_EQ(read_strings(f, "/summary/End reason")[1], "cutoff_at_start");
+  // a sweep where every cell ends normally prints no warning
+  const std::string ok_cfg = write_config(dir, "ok.json", R"({
+    "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}, "period": 120, "vary": {"C-rate": [1, 2]}})");
+  CliRun r = run({"sweep", ok_cfg, "--output", (dir / "ok.h5").string(), "--device", "cpu"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
+// Issue 10 item 9: a cell whose experiment the set's cut-off stops early says which step
+// was cut short and which did not run (/cells/message), and the command warns. Chen2020
+// at 1C reaches 2.5 V after about 3,555 s, before 2 hours; at C/10 it does not (10 minutes).
+TEST(SweepCli, ExperimentCutShortBySetCutOffIsReported) {
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "cut.json", R"({
+    "mesh": {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 6, "r_p": 6}, "period": 120,
+    "experiment": ["Discharge at {C-rate}C for {Minutes} minutes", "Rest for 10 minutes"],
+    "vary": {"C-rate": [1, 0.1], "Minutes": [120, 10]}, "combine": "zip"})");
+  const std::string out = (dir / "cut.h5").string();
+  CliRun r = run({"sweep", cfg, "--output", out, "--device", "cpu", "--quiet"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: 1 of 2 cells: a voltage cut-off of the parameter set stopped the experiment"),
+            std::string::npos)
+      << r.err;
+  File f(out);
+  EXPECT_EQ(read_ints(f, "/cells/status"),
+            (std::vector<int>{static_cast<int>(CellStatus::cutoff_lower), static_cast<int>(CellStatus::finished)}));
+  const auto msg = read_strings(f, "/cells/message");
+  for (const char* part : {"into step 0 \"Discharge at 1C for 120 minutes\" (cycle 0) of 2 steps", "cut short",
+                           "1 step did not run: step 1 \"Rest for 10 minutes\" (cycle 0)", "PyBaMM widens them by 1 V"})
+    EXPECT_NE(msg[0].find(part), std::string::npos) << "missing '" << part << "' in: " << msg[0];
+  EXPECT_EQ(msg[1], "finished: the protocol completed");
+  EXPECT_EQ(read_strings(f, "/summary/End reason"), (std::vector<std::string>{"cutoff_lower", "finished"}));
   fs::remove_all(dir);
 }
 #endif

@@ -57,7 +57,8 @@ def test_cccv_experiment_equals_cli(cli, tmp_path):
     assert sol["Temperature [K]"][-1] > sol["Temperature [K]"][0] + 1.0  # the cell heats up
 
     # The step records equal the CLI's per-step lines (printed to 6 digits).
-    lines = re.findall(r"step (\d+) \(cycle (\d+)\) (.+): (\S+) s, (\S+) A\.h, (\S+) W\.h, ended by (.+)", r.stdout)
+    lines = re.findall(r"step (\d+) \(cycle (\d+)\) (.+): (\S+) s, (\S+) A\.h, (\S+) W\.h net(?: \(.*?\))?, ended by (.+)",
+                       r.stdout)
     steps = sol.steps
     assert len(lines) == len(steps) == 2 * len(CCCV)
     for (step, cycle, text, dur, cap, energy, ended), (index, row) in zip(lines, steps.iterrows()):
@@ -95,7 +96,15 @@ def test_simulation_with_experiment_properties():
         sim.current
     assert "experiment, 2 steps in 1 cycle x 3" in repr(sim)
     sol = sim.solve()
-    assert math.isnan(sol.current) and math.isnan(sol.summary["Mean voltage [V]"])
+    assert math.isnan(sol.current)
+    # three 2-minute 1C (5 A) discharges: 0.5 A.h discharged, none charged; the mean voltage
+    # is the mean while discharging (issue 10 item 7: it was NaN after an experiment)
+    summary = sol.summary
+    assert summary["Discharge capacity [A.h]"] == pytest.approx(3 * 5.0 * 120 / 3600, rel=1e-6)
+    assert summary["Charge capacity [A.h]"] == 0.0 and summary["Charge energy [W.h]"] == 0.0
+    assert summary["Mean voltage [V]"] == pytest.approx(summary["Discharge energy [W.h]"] /
+                                                        summary["Discharge capacity [A.h]"], rel=1e-14)
+    assert sol.termination == "protocol completed" and sol.message == "finished: the protocol completed"
     assert sol.experiment == [(A, B)] * 3
     assert "experiment, 6 steps in 3 cycles" in repr(sol)
     assert sol.t[-1] == pytest.approx(3 * 180.0)
@@ -265,8 +274,9 @@ def test_sweep_result_steps_cycles_and_outputs(exp_sweep):
     assert c["Discharge capacity [A.h]"].shape == c["Time [s]"].shape and "End discharge capacity [A.h]" in c
 
     steps = res.steps
-    assert sorted(steps) == ["Capacity [A.h]", "Cycle", "Duration [s]", "End time [s]", "Energy [W.h]",
-                             "Start time [s]"]
+    assert sorted(steps) == ["Capacity [A.h]", "Charge capacity [A.h]", "Charge energy [W.h]", "Cycle",
+                             "Discharge capacity [A.h]", "Discharge energy [W.h]", "Duration [s]", "End time [s]",
+                             "Energy [W.h]", "Start time [s]"]
     np.testing.assert_array_equal(steps["Cycle"], [0, 0, 0, 0, 1, 1, 1, 1])
     assert steps["Capacity [A.h]"].shape == (4, 8)
     np.testing.assert_array_equal(steps["Duration [s]"], steps["End time [s]"] - steps["Start time [s]"])
@@ -341,7 +351,8 @@ def test_sweep_partial_cycles_are_nan(cli, tmp_path):
                   experiment=[("Discharge at 1C for {Discharge minutes} minutes", "Rest for 5 minutes")],
                   vary={"Discharge minutes": [5, 20]})
     res = sweep.run(device="cpu", progress=False)
-    assert list(res.status_names) == ["finished", "finished"]
+    # the first completes its protocol; the second is cut short by t_end (truncated, not completed)
+    assert list(res.status_names) == ["finished", "end_time_reached"]
     steps, cycles = res.steps, res.cycles
     np.testing.assert_array_equal(steps["Start time [s]"], [[0, 300, 600, 900], [0, 1200, 1500, np.nan]])
     np.testing.assert_array_equal(steps["End time [s]"], [[300, 600, 900, 1200], [1200, 1500, 1800, np.nan]])
@@ -445,3 +456,113 @@ def test_placeholder_errors():
         Sweep(mesh=COARSE, experiment=["Hold at {Hold voltage [V]} V until C/50"])
     with pytest.raises(ValueError, match="without a closing"):
         Sweep(mesh=COARSE, experiment=["Rest for {minutes minutes"], vary={"minutes": [1, 2]})
+
+
+# -- issue 10 item 7: discharged and charged, separately ------------------------------------
+CRD = ("Discharge at 1C for 10 minutes", "Rest for 5 minutes", "Charge at 1C for 5 minutes")
+
+
+def test_protocol_summary_reports_discharge_and_charge_separately(cli, tmp_path):
+    # Two cycles of a 10-minute 1C discharge, a rest and a 5-minute 1C charge (Chen2020:
+    # 1C = 5 A). Expected from the protocol alone: 2 x 5 A x 600 s = 5/3 A.h discharged,
+    # 2 x 5 A x 300 s = 5/6 A.h charged; the net is 5/6 A.h. Before the fix the summary's
+    # "Discharge capacity [A.h]" was the net and its mean voltage NaN.
+    sol = Simulation(mesh=COARSE, period=60, initial_soc=0.5, experiment=[CRD], cycles=2).solve()
+    assert sol.status == "finished" and sol.termination == "protocol completed"
+    s = sol.summary
+    assert s["Discharge capacity [A.h]"] == pytest.approx(5 / 3, rel=1e-6)
+    assert s["Charge capacity [A.h]"] == pytest.approx(5 / 6, rel=1e-6)
+    assert s["Discharge capacity [A.h]"] - s["Charge capacity [A.h]"] == pytest.approx(
+        sol["Discharge capacity [A.h]"][-1], rel=1e-9)
+    assert s["Discharge energy [W.h]"] - s["Charge energy [W.h]"] == pytest.approx(s["Energy [W.h]"], rel=1e-9)
+    v, i = sol["Voltage [V]"], sol["Current [A]"]
+    assert v[i > 0].min() < s["Mean voltage [V]"] < v[i > 0].max()
+    assert s["Mean voltage [V]"] == pytest.approx(s["Discharge energy [W.h]"] / s["Discharge capacity [A.h]"])
+    # charging takes more energy per A.h than discharging gives back
+    assert s["Charge energy [W.h]"] / s["Charge capacity [A.h]"] > s["Mean voltage [V]"]
+    steps, cycles = sol.steps, sol.cycles
+    np.testing.assert_allclose(steps["Discharge capacity [A.h]"], [5 / 6, 0, 0] * 2, rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(steps["Charge capacity [A.h]"], [0, 0, 5 / 12] * 2, rtol=1e-6, atol=1e-15)
+    np.testing.assert_allclose(cycles["Discharge capacity [A.h]"], [5 / 6] * 2, rtol=1e-6)
+    np.testing.assert_allclose(cycles["Charge energy [W.h]"], steps["Charge energy [W.h]"].to_numpy()[[2, 5]])
+
+    # the command line prints the same
+    args = [cli, "simulate", "--soc", "0.5", "--mesh", MESH_ARG, "--period", "60", "--cycles", "2",
+            "--output", str(tmp_path / "crd.csv")]
+    for step in CRD:
+        args += ["--experiment", step]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0 and "warning" not in r.stderr, r.stderr
+    assert re.search(r"End\s+finished: the protocol completed", r.stdout), r.stdout
+    dis = float(re.search(r"Discharge capacity\s+(\S+) A\.h", r.stdout).group(1))
+    chg = float(re.search(r"Charge capacity\s+(\S+) A\.h", r.stdout).group(1))
+    mean = float(re.search(r"Mean voltage\s+(\S+) V while discharging", r.stdout).group(1))
+    assert (dis, chg) == (pytest.approx(5 / 3, rel=1e-5), pytest.approx(5 / 6, rel=1e-5))
+    assert mean == pytest.approx(s["Mean voltage [V]"], rel=1e-5)
+
+    # and a sweep's file
+    res = Sweep(mesh=COARSE, period=60, initial_soc=0.5, experiment=[CRD], cycles=2).run(device="cpu", progress=False)
+    summary = res.summary
+    assert list(summary["End reason"]) == ["finished"] and res.messages[0] == "finished: the protocol completed"
+    assert summary["Discharge capacity [A.h]"][0] == pytest.approx(5 / 3, rel=1e-6)
+    assert summary["Charge capacity [A.h]"][0] == pytest.approx(5 / 6, rel=1e-6)
+    assert summary["Mean voltage [V]"][0] == pytest.approx(s["Mean voltage [V]"], rel=1e-9)
+    for name in ("Discharge energy [W.h]", "Charge energy [W.h]"):
+        assert summary[name][0] == pytest.approx(s[name], rel=1e-9)
+        np.testing.assert_allclose(res.steps[name][0], steps[name], rtol=1e-9, atol=1e-15)
+        np.testing.assert_allclose(res.cycles[name][0], cycles[name], rtol=1e-9)
+
+
+def test_drive_cycle_going_both_ways_is_split_inside_the_step(tmp_path):
+    # A drive cycle from +5 A to -5 A and back, linear between its knots (0, 10, 20 s):
+    # the current is positive for 5 s of each 10 s segment. Discharged: two triangles of
+    # 5 s x 5 A / 2 = 25 A.s = 25/3600 A.h; charged the same; the net is zero. Before the
+    # fix a step counted only by the sign of its net capacity (~0 here).
+    path = tmp_path / "both_ways.csv"
+    path.write_text("time [s],current [A]\n0,5\n10,-5\n20,5\n")
+    experiment = [(f"Discharge with current from {path}",)]
+    tight = {"rtol": 1e-9, "atol": 1e-11}  # Q is integrated to the tolerance (1e-6 of it by default)
+    sol = Simulation(mesh=COARSE, initial_soc=0.5, solver=tight, experiment=experiment).solve()
+    assert sol.status == "finished"
+    step = sol.steps.iloc[0]
+    assert step["Discharge capacity [A.h]"] == pytest.approx(25 / 3600, rel=1e-6)
+    assert step["Charge capacity [A.h]"] == pytest.approx(25 / 3600, rel=1e-6)
+    assert abs(step["Capacity [A.h]"]) < 1e-9
+    assert step["Discharge energy [W.h]"] > 0 and step["Charge energy [W.h]"] > step["Discharge energy [W.h]"]
+    assert sol.cycles.loc[0, "Charge capacity [A.h]"] == step["Charge capacity [A.h]"]
+    assert sol.summary["Discharge capacity [A.h]"] == pytest.approx(25 / 3600, rel=1e-6)
+    res = Sweep(mesh=COARSE, initial_soc=0.5, solver=tight, experiment=experiment).run(device="cpu", progress=False)
+    assert res.steps["Charge capacity [A.h]"][0, 0] == pytest.approx(25 / 3600, rel=1e-6)
+    assert res.cycles["Discharge capacity [A.h]"][0, 0] == pytest.approx(25 / 3600, rel=1e-6)
+
+
+# -- issue 10 item 9: a step cut short by the set's cut-off -----------------------------------
+def test_step_cut_short_by_the_sets_cut_off_is_reported(cli, tmp_path):
+    # Chen2020 at 1C reaches its 2.5 V cut-off after about 3,555 s, well before 2 hours:
+    # ionflux stops the experiment there (PyBaMM would widen the cut-off to 1.5 V), and says
+    # which step was cut short and which did not run.
+    experiment = [("Discharge at 1C for 2 hours", "Rest for 10 minutes")]
+    sim = Simulation(mesh=COARSE, experiment=experiment)
+    with pytest.warns(ionflux.SolverWarning, match="experiment cut short") as record:
+        sol = sim.solve()
+    assert sol.status == "cutoff_lower" and sol.termination == "event: Minimum voltage [V]"
+    assert list(sol.steps.index) == [0] and sol.steps["Ended by"].iloc[0] == "cut-off"
+    parts = ['into step 0 "Discharge at 1C for 2 hours" (cycle 0) of 2 steps', "cut short",
+             '1 step did not run: step 1 "Rest for 10 minutes" (cycle 0)', "PyBaMM widens them by 1 V"]
+    for part in parts:
+        assert part in sol.message and part in str(record[0].message), part
+
+    args = [cli, "simulate", "--mesh", MESH_ARG, "--output", str(tmp_path / "cut.csv")]
+    for step in experiment[0]:
+        args += ["--experiment", step]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith("warning: reached the lower voltage cut-off 2.5 V")
+    for part in parts:
+        assert part in r.stderr and part in r.stdout, part  # the warning and the "End" line
+
+    with pytest.warns(ionflux.SolverWarning, match="1 of 1 cells: a voltage cut-off of the parameter set stopped"):
+        res = Sweep(mesh=COARSE, experiment=experiment).run(device="cpu", progress=False)
+    assert list(res.status_names) == ["cutoff_lower"]
+    for part in parts:
+        assert part in res.messages[0], part

@@ -13,7 +13,7 @@ import ionflux
 from ionflux import Sweep, SweepResult
 
 SUMMARY_COLUMNS = ["End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]",
-                   "Steps"]
+                   "Steps", "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]"]
 OUTPUTS = ["Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]"]
 GRID_VARY = {"C-rate": [0.5, 1, 2], "Negative particle radius [m]": {"linspace": [3e-6, 8e-6, 4]},
              "Separator porosity": [0.4, 0.5]}
@@ -263,7 +263,7 @@ def test_plot_heatmap(grid):
     np.testing.assert_allclose(data, expected.to_numpy().reshape(4, 3))
     assert "mean over Separator porosity" in ax.get_title()
     ax = grid.plot_heatmap("Energy [W.h]", x="Separator porosity", y="C-rate",
-                           where={"Negative particle radius [m]": 4.6e-6})
+                           where={"Negative particle radius [m]": 3e-6 + 5e-6 / 3})  # a grid value
     data = np.asarray(ax.collections[0].get_array()).reshape(3, 2)
     pick = df[np.isclose(df["Negative particle radius [m]"], 3e-6 + 5e-6 / 3)]
     np.testing.assert_allclose(data, pick.pivot(index="C-rate", columns="Separator porosity",

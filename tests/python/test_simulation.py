@@ -38,7 +38,18 @@ def test_defaults():
     assert sim.mesh == {"x_n": 20, "x_s": 20, "x_p": 20, "r_n": 20, "r_p": 20}
     assert sim.solver == {"rtol": 1e-6, "atol": 1e-8}
     assert sim.initial_soc is None
-    assert sim.t_end == pytest.approx(3 * 3600.0)
+    # the default end from the cell's theoretical capacity (issue 10 item 2): 1.2 x the time
+    # in which 5 A moves the lithium available on discharge, min(x0 Q_n, (1 - y0) Q_p),
+    # Q = eps_s c_max L A F / 3600, from Chen2020's values
+    p = sim.parameters
+    area_f = p["Electrode height [m]"] * p["Electrode width [m]"] * 96485.33212331001 / 3600
+    q_n = (p["Negative electrode active material volume fraction"] * p["Maximum concentration in negative electrode "
+           "[mol.m-3]"] * p["Negative electrode thickness [m]"] * area_f)
+    q_p = (p["Positive electrode active material volume fraction"] * p["Maximum concentration in positive electrode "
+           "[mol.m-3]"] * p["Positive electrode thickness [m]"] * area_f)
+    x0 = p["Initial concentration in negative electrode [mol.m-3]"] / p["Maximum concentration in negative electrode [mol.m-3]"]
+    y0 = p["Initial concentration in positive electrode [mol.m-3]"] / p["Maximum concentration in positive electrode [mol.m-3]"]
+    assert sim.t_end == pytest.approx(1.2 * 3600 * min(x0 * q_n, (1 - y0) * q_p) / 5.0, rel=1e-12)
     assert sim.solution is None
     assert "Chen2020" in repr(sim) and "5 A" in repr(sim)
 
@@ -205,8 +216,10 @@ def test_status_and_summary(sol):
 
 
 def test_final_time_and_charge():
-    s = Simulation(c_rate=1, t_end=600, mesh=COARSE).solve()
-    assert s.status == "finished" and s.termination == "final time" and s.t[-1] == 600.0
+    with pytest.warns(ionflux.SolverWarning, match="end time"):
+        s = Simulation(c_rate=1, t_end=600, mesh=COARSE).solve()
+    # stopped by t_end before the cut-off: truncated, PyBaMM's "final time"
+    assert s.status == "end_time_reached" and s.termination == "final time" and s.t[-1] == 600.0
     c = Simulation(c_rate=-1, initial_soc=0.05, mesh=COARSE).solve()
     assert c.termination == "event: Maximum voltage [V]"
     assert np.all(c["Current [A]"] == -5.0)
@@ -218,6 +231,9 @@ def test_failure_gives_solution_and_warning():
         s = sim.solve()
     assert s.status == "cutoff_at_start" and not s.ok
     assert s.termination.startswith("failure: ")
+    # a failed cell's summaries are NaN, not 0 A.h / 0 W.h / the voltage at t = 0 (issue 10 item 3)
+    for name in ("Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]"):
+        assert np.isnan(s.summary[name]), name
     assert s.t.size == 1
     assert sim.solution is s
 

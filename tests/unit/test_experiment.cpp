@@ -585,5 +585,68 @@ TEST(ExperimentDocs, ExamplesParse) {
   EXPECT_GE(n_bad, 3);
 }
 
+// ----------------------------------------------------------------- cut short (issue 10 item 9)
+
+using Groups = std::vector<std::vector<std::string>>;
+
+// The end message of an experiment that the set's cut-off stopped: the step cut short
+// (index and cycle counted from 0, as in the step records; its text), the steps that did
+// not run (all listed up to 3, else as a range), and the difference from PyBaMM.
+TEST(ExperimentCutShort, NamesTheStepAndTheStepsThatDidNotRun) {
+  const Experiment ex = parse_experiment(Groups{{"Discharge at 1C for 2 hours", "Rest for 10 minutes"}}, 1, chen());
+  CellParams p{};
+  p.v_min = 2.5;
+  p.v_max = 4.2;
+  const std::string m = cut_short_message(CellStatus::cutoff_lower, p, ex.steps.data(), 2, ex.text.data(), 0, 0.0,
+                                          3555.5);
+  for (const char* part :
+       {"reached the lower voltage cut-off 2.5 V of the parameter set ('Lower voltage cut-off [V]') at t = 3555.5 s",
+        "3555.5 s into step 0 \"Discharge at 1C for 2 hours\" (cycle 0) of 2 steps",
+        "the step was cut short by the cut-off (it was to run 7200 s (2 h))",
+        "1 step did not run: step 1 \"Rest for 10 minutes\" (cycle 0)", "PyBaMM widens them by 1 V",
+        "docs/experiments.md"})
+    EXPECT_NE(m.find(part), std::string::npos) << "missing '" << part << "' in: " << m;
+
+  // many cycles: the steps that did not run as a range
+  const Experiment many = parse_experiment(
+      {{"Charge at 1C for 30 minutes or until 4.2 V", "Rest for 1 minute", "Discharge at 1C for 30 minutes"}}, 5, chen());
+  ASSERT_EQ(many.steps.size(), 15u);
+  const std::string u = cut_short_message(CellStatus::cutoff_upper, p, many.steps.data(), 15, many.text.data(), 3,
+                                          100.0, 160.0);
+  for (const char* part : {"upper voltage cut-off 4.2 V", "60 s into step 3 \"Charge at 1C for 30 minutes or until 4.2 V\" (cycle 1) of 15 steps",
+                           "or until its end condition", "11 steps did not run: steps 4 to 14 (cycles 1 to 4), from step 4 "
+                           "\"Rest for 1 minute\" (cycle 1) to step 14 \"Discharge at 1C for 30 minutes\" (cycle 4)"})
+    EXPECT_NE(u.find(part), std::string::npos) << "missing '" << part << "' in: " << u;
+  // without texts: indices and cycles only
+  const std::string bare = cut_short_message(CellStatus::cutoff_lower, p, ex.steps.data(), 2, nullptr, 0, 0.0, 10.0);
+  EXPECT_NE(bare.find("1 step did not run: step 1 (cycle 0)"), std::string::npos) << bare;
+  // the last step cut short: nothing skipped, but still cut short
+  const std::string last = cut_short_message(CellStatus::cutoff_lower, p, ex.steps.data(), 1, ex.text.data(), 0, 0.0, 10.0);
+  EXPECT_NE(last.find("cut short"), std::string::npos) << last;
+  EXPECT_NE(last.find("it was the last step"), std::string::npos) << last;
+}
+
+TEST(ExperimentCutShort, EmptyWhenNothingWasCutShort) {
+  CellParams p{};
+  p.v_min = 2.5;
+  p.v_max = 4.2;
+  const Experiment ex = parse_experiment(Groups{{"Discharge at 1C for 2 hours", "Rest for 10 minutes"}}, 1, chen());
+  // other end reasons
+  for (CellStatus st : {CellStatus::finished, CellStatus::end_time_reached, CellStatus::newton_failure,
+                        CellStatus::cutoff_at_start})
+    EXPECT_EQ(cut_short_message(st, p, ex.steps.data(), 2, ex.text.data(), 0, 0.0, 10.0), "");
+  // no protocol
+  EXPECT_EQ(cut_short_message(CellStatus::cutoff_lower, p, nullptr, 0, nullptr, 0, 0.0, 10.0), "");
+  // the last step runs until a cut-off by design ("Discharge at 1C": no duration, no end)
+  const Experiment open = parse_experiment(Groups{{"Rest for 1 minute", "Discharge at 1C"}}, 1, chen());
+  EXPECT_EQ(cut_short_message(CellStatus::cutoff_lower, p, open.steps.data(), 2, open.text.data(), 1, 60.0, 3000.0), "");
+  // ... but one before other steps is reported: those steps did not run
+  const Experiment open2 = parse_experiment(Groups{{"Discharge at 1C", "Rest for 1 minute"}}, 1, chen());
+  const std::string m = cut_short_message(CellStatus::cutoff_lower, p, open2.steps.data(), 2, open2.text.data(), 0, 0.0,
+                                          3000.0);
+  EXPECT_NE(m.find("which runs until a cut-off"), std::string::npos) << m;
+  EXPECT_NE(m.find("1 step did not run: step 1 \"Rest for 1 minute\" (cycle 0)"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace ionflux
