@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "../kernels/model/cell_solver.hpp"
 #include "../kernels/model/expression.hpp"
@@ -22,7 +23,14 @@ std::string describe();
 //! Free device memory [bytes] (0 without a device).
 std::size_t free_memory();
 
-//! One chunk of cells for the device. Host arrays; outputs are row-major (cell, time).
+//! One cell's outputs, in the order they were recorded (host memory).
+struct CellSeries {
+  std::vector<double> time, voltage, current, capacity, temperature, step_index;
+};
+
+//! One chunk of cells for the device. Host arrays; the per-output series come back per
+//! cell in `series` (the device buffer holds `n_times` outputs per cell and is drained
+//! into `series` after every launch).
 struct ChunkJob {
   const CellParams* cells = nullptr;
   const unsigned char* skip = nullptr;   //!< 1: do not integrate (invalid input)
@@ -30,15 +38,14 @@ struct ChunkJob {
   Layout layout{};
   SolverOptions solver{};
   OutputSpec out{};
-  int n_times = 0;
+  const double* t_end = nullptr;  //!< per cell of the chunk: its integration limit [s]
+  int n_times = 0;                //!< device output slots per cell (outputs between drains)
   int steps_per_launch = 64;
   std::function<void(std::size_t finished)> progress;  //!< cells of this chunk finished so far
   const std::atomic<bool>* cancel = nullptr;            //!< checked between launches
   // outputs
-  double* time = nullptr;
-  double* voltage = nullptr;
-  double* current = nullptr;
-  double* capacity = nullptr;
+  CellSeries* series = nullptr;     //!< n entries; outputs are appended
+  bool temperature_outputs = false;  //!< also fill CellSeries::temperature and step_index
   CellRun* runs = nullptr;  //!< final per-cell scalars (status, summary)
   // protocols (optional): cell c of the chunk runs steps[step_first[c] .. + step_count[c])
   const StepSpec* steps = nullptr;
@@ -47,9 +54,7 @@ struct ChunkJob {
   const int* step_count = nullptr;
   const double* tables = nullptr;
   std::size_t n_tables = 0;  //!< doubles in `tables`
-  // optional outputs, row-major like the others: (cell, time) and (cell, step)
-  double* temperature = nullptr;
-  double* step_index = nullptr;
+  // optional per-step summaries, row-major (cell, step)
   int n_step_summaries = 0;
   double* step_start = nullptr;
   double* step_end = nullptr;

@@ -39,18 +39,44 @@ bool cuda_available() { return cuda_backend::available(); }
 std::string cuda_device_description() { return cuda_backend::describe(); }
 
 int output_columns(const RunOptions& run) {
-  if (!run.t_eval.empty()) return static_cast<int>(run.t_eval.size()) + 2;
-  const double period = run.period > 0.0 ? run.period : run.t_end / 200.0;
-  const double cols = std::floor(run.t_end / period) + 2.0;
-  if (!(cols < 1e8)) throw InputError("too many output times per cell: period is too small for t_end");
-  return static_cast<int>(cols);
+  const double rows = grid_output_rows(run, run.t_end, 0);
+  if (rows < 0.0) return 0;  // every step: not known before the run
+  check_output_size(rows, 6.0 * sizeof(double), "one cell of this sweep");
+  if (!(rows < 1e8)) throw InputError("too many output times per cell: period is too small for t_end");
+  return static_cast<int>(rows);
+}
+
+namespace {
+
+//! Bytes of one output in a sweep: time, voltage, current, capacity, temperature and step.
+constexpr double kOutputRowBytes = 6.0 * sizeof(double);
+
+//! Output slots per cell on the device: a fixed grid holds every output of the cell
+//! with the longest end; every-step output holds what one launch can make (at most one
+//! per step, plus the initial point) and is drained between launches.
+int device_output_slots(const BatchInputs& in, int steps_per_launch) {
+  const int steps = in.max_protocol_steps();
+  if (grid_output_rows(in.run, in.run.t_end, steps) < 0.0) return 2 * std::max(steps_per_launch, 1) + 4;
+  double most = grid_output_rows(in.run, in.run.t_end, steps);
+  for (double t : in.t_end) most = std::max(most, grid_output_rows(in.run, t, steps));
+  if (!(most < 1e8)) throw InputError("too many output times per cell: period is too small for t_end");
+  return static_cast<int>(most);
+}
+
+}  // namespace
+
+void check_batch_output_size(const BatchInputs& in) {
+  const int steps = in.max_protocol_steps();
+  if (grid_output_rows(in.run, in.run.t_end, steps) < 0.0) return;  // every step: bounded by max_steps
+  double most = 0.0;
+  for (std::size_t c = 0; c < in.cells.size(); ++c) most = std::max(most, grid_output_rows(in.run, in.t_end_of(c), steps));
+  check_output_size(most, kOutputRowBytes, "one cell of this sweep");
 }
 
 std::size_t bytes_per_cell(const BatchInputs& in) {
   const Layout l = Layout::make(in.run.mesh);
   return static_cast<std::size_t>(cell_workspace_size(l)) * sizeof(double) + sizeof(CellParams) + sizeof(CellRun) +
-         4 * sizeof(double) *
-             static_cast<std::size_t>(in.n_times > 0 ? in.n_times : output_columns(in.run) + in.max_protocol_steps()) +
+         static_cast<std::size_t>(kOutputRowBytes) * static_cast<std::size_t>(device_output_slots(in, 64)) +
          8 * sizeof(double) * static_cast<std::size_t>(in.max_protocol_steps()) + 1;  // + the per-step summaries
 }
 
@@ -75,16 +101,12 @@ ProtocolView protocol_of(const BatchInputs& in, std::size_t c) {
   return ProtocolView{};
 }
 
-void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_times, bool temperature, int n_steps) {
+void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   c.first = first;
   c.n = n;
-  c.n_times = n_times;
-  const std::size_t cells = n * static_cast<std::size_t>(n_times);
-  c.time.assign(cells, nan);
-  c.voltage.assign(cells, nan);
-  c.current.assign(cells, nan);
-  c.capacity.assign(cells, nan);
+  c.offset.assign(n, 0);
+  c.count.assign(n, 0);
   c.status.assign(n, kStatusNotRun);
   c.message.assign(n, std::string());
   c.end_time.assign(n, nan);
@@ -95,10 +117,6 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_times, bool 
   c.discharge_energy.assign(n, nan);
   c.charge_energy.assign(n, nan);
   c.steps.assign(n, 0);
-  if (temperature || n_steps > 0) {
-    c.temperature.assign(cells, nan);
-    c.step_index.assign(cells, nan);
-  }
   c.n_steps = n_steps;
   const std::size_t per_step = n * static_cast<std::size_t>(n_steps);
   c.step_start.assign(per_step, nan);
@@ -109,14 +127,54 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_times, bool 
     v->assign(per_step, nan);
 }
 
-//! The grid sink of row k of a chunk (CPU layout: contiguous rows).
-GridSink row_sink(ChunkData& c, std::size_t k, const int* written) {
-  const std::size_t row = k * c.n_times;
-  GridSink s{&c.time[row], &c.voltage[row], &c.current[row], &c.capacity[row], 1, c.n_times, written};
-  if (!c.temperature.empty()) {
-    s.temp = &c.temperature[row];
-    s.step_index = &c.step_index[row];
+//! Concatenates the cells' series into the chunk's ragged arrays, in cell order.
+void gather(ChunkData& c, std::vector<cuda_backend::CellSeries>& series, bool temperature) {
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < c.n; ++k) {
+    c.offset[k] = total;
+    c.count[k] = series[k].time.size();
+    total += c.count[k];
   }
+  for (auto* v : {&c.time, &c.voltage, &c.current, &c.capacity}) v->reserve(total);
+  if (temperature) c.temperature.reserve(total), c.step_index.reserve(total);
+  for (std::size_t k = 0; k < c.n; ++k) {
+    cuda_backend::CellSeries& s = series[k];
+    c.time.insert(c.time.end(), s.time.begin(), s.time.end());
+    c.voltage.insert(c.voltage.end(), s.voltage.begin(), s.voltage.end());
+    c.current.insert(c.current.end(), s.current.begin(), s.current.end());
+    c.capacity.insert(c.capacity.end(), s.capacity.begin(), s.capacity.end());
+    if (temperature) {
+      c.temperature.insert(c.temperature.end(), s.temperature.begin(), s.temperature.end());
+      c.step_index.insert(c.step_index.end(), s.step_index.begin(), s.step_index.end());
+    }
+    s = cuda_backend::CellSeries{};  // free as we go
+  }
+}
+
+//! CPU sink: appends each output to the cell's series; the per-step summaries go to
+//! row k of the chunk's (cell, step) arrays through a GridSink.
+struct SeriesSink {
+  cuda_backend::CellSeries& s;
+  bool temperature;
+  GridSink summaries;
+  bool wants_state() const { return false; }
+  template <class V>
+  void record(const OutputPoint& o, const V& /*y*/) {
+    s.time.push_back(o.t);
+    s.voltage.push_back(o.v);
+    s.current.push_back(o.i);
+    s.capacity.push_back(o.q);
+    if (temperature) {
+      s.temperature.push_back(o.temp);
+      s.step_index.push_back(o.step);
+    }
+  }
+  void step_done(const StepRecord& r) { summaries.step_done(r); }
+};
+
+//! The per-step summary sink of row k of a chunk (no per-output arrays).
+GridSink summary_sink(ChunkData& c, std::size_t k) {
+  GridSink s{nullptr, nullptr, nullptr, nullptr, 1, 0, nullptr};
   if (c.n_steps > 0) {
     const std::size_t srow = k * c.n_steps;
     s.step_start = &c.step_start[srow];
@@ -207,6 +265,8 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
                    ProgressClock& clock, const std::atomic<bool>* cancel) {
   const Layout l = Layout::make(in.run.mesh);
   const OutputSpec out = output_spec(in.run);
+  const bool temperature = in.any_thermal() || in.has_protocol();
+  std::vector<cuda_backend::CellSeries> series(c.n);
   const std::size_t ws_size = static_cast<std::size_t>(cell_workspace_size(l));
   const long long n = static_cast<long long>(c.n);
   std::exception_ptr error;
@@ -223,8 +283,11 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
         if (in.pre_status[cell] != CellStatus::running) {
           run.status = in.pre_status[cell];
         } else {
-          GridSink sink = row_sink(c, static_cast<std::size_t>(k), &run.n_out);
-          CellSolver<GridSink, CView> cs{in.cells[cell], l, in.run.solver, out, CView{ws.data()}, run, sink};
+          OutputSpec cell_out = out;
+          cell_out.t_end = in.t_end_of(cell);
+          SeriesSink sink{series[static_cast<std::size_t>(k)], temperature,
+                          summary_sink(c, static_cast<std::size_t>(k))};
+          CellSolver<SeriesSink, CView> cs{in.cells[cell], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
           cs.proto = protocol_of(in, cell);
           if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
         }
@@ -241,6 +304,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
     }
   }
   if (error) std::rethrow_exception(error);
+  gather(c, series, temperature);
 }
 
 void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, std::atomic<std::size_t>& done,
@@ -254,15 +318,18 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
   job.layout = Layout::make(in.run.mesh);
   job.solver = in.run.solver;
   job.out = output_spec(in.run);
-  job.n_times = c.n_times;
+  std::vector<double> t_end(c.n);
+  for (std::size_t k = 0; k < c.n; ++k) t_end[k] = in.t_end_of(c.first + k);
+  job.t_end = t_end.data();
+  job.n_times = device_output_slots(in, steps_per_launch);
   job.steps_per_launch = steps_per_launch;
   const std::size_t before = done.load();
   job.progress = [&](std::size_t finished) { clock.report(before + finished, false); };
   job.cancel = cancel;
-  job.time = c.time.data();
-  job.voltage = c.voltage.data();
-  job.current = c.current.data();
-  job.capacity = c.capacity.data();
+  const bool temperature = in.any_thermal() || in.has_protocol();
+  std::vector<cuda_backend::CellSeries> series(c.n);
+  job.series = series.data();
+  job.temperature_outputs = temperature;
   std::vector<CellRun> runs(c.n);
   job.runs = runs.data();
   // protocols: this chunk's per-cell ranges into the shared step list
@@ -282,10 +349,6 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
     job.tables = tables.data();
     job.n_tables = tables.size();
   }
-  if (!c.temperature.empty()) {
-    job.temperature = c.temperature.data();
-    job.step_index = c.step_index.data();
-  }
   if (c.n_steps > 0) {
     job.n_step_summaries = c.n_steps;
     job.step_start = c.step_start.data();
@@ -302,11 +365,7 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
     if (skip[k]) runs[k].status = in.pre_status[c.first + k];
     if (runs[k].status == CellStatus::running) {  // stopped by a cancellation: not run
       const double nan = std::numeric_limits<double>::quiet_NaN();
-      for (int q = 0; q < c.n_times; ++q) {
-        const std::size_t i = k * c.n_times + q;
-        c.time[i] = c.voltage[i] = c.current[i] = c.capacity[i] = nan;
-        if (!c.temperature.empty()) c.temperature[i] = c.step_index[i] = nan;
-      }
+      series[k] = cuda_backend::CellSeries{};
       for (int q = 0; q < c.n_steps; ++q) {
         const std::size_t i = k * c.n_steps + q;
         c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
@@ -322,6 +381,7 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
     }
     ++done;
   }
+  gather(c, series, temperature);
 }
 
 }  // namespace
@@ -334,7 +394,12 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     throw InputError("batch inputs: pre_status and pre_message must have one entry per cell");
   validate_run_options(in.run);
   if (!(in.run.t_end > 0.0)) throw InputError("batch inputs: t_end must be positive");
-  if (in.n_times <= 0) in.n_times = output_columns(in.run) + in.max_protocol_steps();  // + off-grid step ends
+  if (!in.t_end.empty()) {
+    if (in.t_end.size() != n) throw InputError("batch inputs: t_end must be empty or have one entry per cell");
+    for (double t : in.t_end)
+      if (!(t > 0.0) || !std::isfinite(t)) throw InputError("batch inputs: every cell's t_end must be positive");
+  }
+  check_batch_output_size(in);
 
   BatchSummary summary;
   Device dev = opt.device;
@@ -365,7 +430,8 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     if (budget == 0) budget = static_cast<std::size_t>(0.8 * static_cast<double>(cuda_backend::free_memory()));
   } else {
     if (budget == 0) budget = std::size_t(1) << 30;
-    per_cell = 4 * sizeof(double) * static_cast<std::size_t>(in.n_times) + 64;
+    const double rows = grid_output_rows(in.run, in.run.t_end, in.max_protocol_steps());
+    per_cell = static_cast<std::size_t>(kOutputRowBytes * (rows < 0.0 ? 1000.0 : rows)) + 64;
   }
   std::size_t chunk = std::max<std::size_t>(1, budget / per_cell);
   // On the CPU also bound the chunk so that finished work reaches the sink every few
@@ -384,7 +450,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
       break;
     }
     ChunkData c;
-    allocate(c, first, std::min(chunk, n - first), in.n_times, in.any_thermal(), in.max_protocol_steps());
+    allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
     if (dev == Device::cuda) run_chunk_cuda(in, opt.steps_per_launch, c, done, clock, opt.cancel);
     else run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
     for (int s : c.status) {

@@ -49,13 +49,16 @@ struct BatchInputs {
   int max_protocol_steps() const;
   //! Does any cell use the lumped thermal model?
   bool any_thermal() const;
+  //! Cell c's integration limit [s].
+  double t_end_of(std::size_t c) const { return t_end.empty() ? run.t_end : t_end[c]; }
 };
 
-//! One chunk of finished cells [first, first + n). Arrays are row-major (cell, time),
-//! NaN after a cell's last output.
+//! One chunk of finished cells [first, first + n). The per-output arrays are ragged:
+//! each cell's series one after the other, cell k's at [offset[k], offset[k] + count[k])
+//! (no padding; a cell that never ran has count 0).
 struct ChunkData {
   std::size_t first = 0, n = 0;
-  int n_times = 0;
+  std::vector<std::size_t> offset, count;  //!< per cell
   std::vector<double> time, voltage, current, capacity;
   std::vector<int> status;
   std::vector<std::string> message;
@@ -65,12 +68,14 @@ struct ChunkData {
   std::vector<double> end_time, discharge_capacity, energy, mean_voltage;
   std::vector<double> charge_capacity, discharge_energy, charge_energy;
   std::vector<int> steps;
-  // with a protocol or a thermal model: (cell, time) temperature [K] and protocol step
-  // index (NaN after the end); with a protocol: (cell, step) summaries, NaN for steps
+  // with a protocol or a thermal model: temperature [K] and protocol step index of each
+  // output (ragged, like time); with a protocol: (cell, step) summaries, NaN for steps
   // not reached
   std::vector<double> temperature, step_index;
   int n_steps = 0;
   std::vector<double> step_start, step_end, step_capacity, step_energy;
+  //! Outputs in the chunk (the length of the ragged arrays).
+  std::size_t points() const { return time.size(); }
   std::vector<double> step_discharge_capacity, step_charge_capacity, step_discharge_energy, step_charge_energy;
 };
 
@@ -115,8 +120,13 @@ struct BatchSummary {
   bool cancelled = false;
 };
 
-//! Output columns per cell for the run options (the period grid plus the end point).
+//! Output columns per cell on a fixed grid up to run.t_end (the period or t_eval grid
+//! plus the end point); 0 for every-step output (its count is known only after the run).
 int output_columns(const RunOptions& run);
+
+//! Refuses (InputError) a batch whose fixed-grid output (period or t_eval) would put more
+//! than the output limit (max_output_bytes) into one cell; reports the rows and bytes.
+void check_batch_output_size(const BatchInputs& in);
 
 //! Bytes of device/host memory one cell needs while it runs (workspace, outputs, scalars).
 std::size_t bytes_per_cell(const BatchInputs& in);

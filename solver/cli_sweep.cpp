@@ -150,6 +150,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   // Everything that can be checked is checked before any work.
   const SweepSpec spec = load_sweep_config(config);
   const SweepPlan plan = plan_sweep(spec);
+  check_batch_output_size(plan.inputs);
   for (const std::string& w : plan.warnings) err << "warning: " << w << "\n";
   if (opt.device == Device::cuda && !cuda_available())
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());

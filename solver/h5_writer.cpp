@@ -141,6 +141,10 @@ struct H5SweepWriter::Impl {
   Hid str_type;  //!< variable-length UTF-8 string (memory and file type)
   Hid g_cells, g_inputs, g_summary;
   Hid d_time, d_voltage, d_current, d_capacity, d_status, d_message;
+  // ragged layout: cell i's outputs are [offset[i], offset[i] + count[i]) of the series
+  Hid d_offset, d_count;
+  std::uint64_t points = 0;  //!< outputs written so far (the series' length)
+  hsize_t series_chunk = 1;  //!< elements per chunk of the series
   Hid d_end_time, d_end_reason, d_sum_capacity, d_energy, d_mean_voltage, d_steps;
   Hid d_sum_chg, d_sum_dis_e, d_sum_chg_e;  // charge capacity, discharge and charge energy
   // optional: temperature and step index per output; per-step summaries
@@ -230,6 +234,35 @@ struct H5SweepWriter::Impl {
     if (H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
   }
 
+  //! A 1-D float64 series of unlimited length (starts empty), in chunks of series_chunk
+  //! elements, unwritten elements reading as NaN: the cells' outputs one after another.
+  Hid create_series(const Hid& group, const std::string& group_name, const std::string& name) const {
+    const std::string what = "cannot create dataset /" + group_name + "/" + name;
+    const hsize_t dims[1] = {0}, max_dims[1] = {H5S_UNLIMITED};
+    Hid space = checked(H5Screate_simple(1, dims, max_dims), H5Sclose, what);
+    Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    const hsize_t chunk[1] = {series_chunk};
+    if (H5Pset_chunk(dcpl.get(), 1, chunk) < 0) fail(what);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    if (H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan) < 0) fail(what);
+    Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
+    return checked(
+        H5Dcreate2(group.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+        H5Dclose, what);
+  }
+  //! Writes n values at [at, at + n) of a series, extending it to at + n.
+  void append_series(const Hid& ds, std::uint64_t at, std::size_t n, const double* data, const char* name) const {
+    if (n == 0) return;
+    const std::string what = std::string("cannot write ") + name;
+    const hsize_t size[1] = {hsize_t(at + n)};
+    if (H5Dset_extent(ds.get(), size) < 0) fail(what);
+    const hsize_t start[1] = {hsize_t(at)}, count[1] = {hsize_t(n)};
+    Hid file_space = checked(H5Dget_space(ds.get()), H5Sclose, what);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0) fail(what);
+    Hid mem_space = checked(H5Screate_simple(1, count, nullptr), H5Sclose, what);
+    if (H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
+  }
+
   Hid create_double(const Hid& group, const std::string& group_name, const std::string& name, bool per_time) const {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     return create_dataset(group, group_name, name, H5T_IEEE_F64LE, per_time, sizeof(double), H5T_NATIVE_DOUBLE,
@@ -311,6 +344,8 @@ struct H5SweepWriter::Impl {
     for (Hid* h : {&d_temperature, &d_step_index, &d_s_start, &d_s_end, &d_s_duration, &d_s_capacity, &d_s_energy,
                    &g_steps})
       note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_offset, &d_count})
+      note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_status, &d_message, &d_end_time, &d_end_reason,
                    &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps, &g_cells, &g_inputs, &g_summary,
                    &str_type})
@@ -361,10 +396,24 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
   m.g_inputs = m.create_group("inputs");
   m.g_summary = m.create_group("summary");
 
-  m.d_time = m.create_double(m.g_cells, "cells", "Time [s]", true);
-  m.d_voltage = m.create_double(m.g_cells, "cells", "Voltage [V]", true);
-  m.d_current = m.create_double(m.g_cells, "cells", "Current [A]", true);
-  m.d_capacity = m.create_double(m.g_cells, "cells", "Discharge capacity [A.h]", true);
+  // Chunks of about kChunkBytes, smaller for a small sweep (a chunk is allocated whole):
+  // the expected outputs (n_times per cell when known, else 512), at least 1024.
+  m.series_chunk = hsize_t(std::clamp<double>(double(info.n_cells) * (info.n_times > 0 ? info.n_times : 512), 1024.0,
+                                              double(kChunkBytes / sizeof(double))));
+  m.d_time = m.create_series(m.g_cells, "cells", "Time [s]");
+  m.d_voltage = m.create_series(m.g_cells, "cells", "Voltage [V]");
+  m.d_current = m.create_series(m.g_cells, "cells", "Current [A]");
+  m.d_capacity = m.create_series(m.g_cells, "cells", "Discharge capacity [A.h]");
+  {
+    const std::int64_t zero = 0;
+    m.d_offset = m.create_dataset(m.g_cells, "cells", "offset", H5T_STD_I64LE, false, sizeof(std::int64_t),
+                                  H5T_NATIVE_INT64, &zero);
+    m.d_count = m.create_dataset(m.g_cells, "cells", "count", H5T_STD_I64LE, false, sizeof(std::int64_t),
+                                 H5T_NATIVE_INT64, &zero);
+    m.string_attribute(m.g_cells.get(), "layout",
+                       "ragged: the per-output datasets hold every cell's outputs one after another; cell i's are "
+                       "[offset[i], offset[i] + count[i])");
+  }
   m.d_status = m.create_int(m.g_cells, "cells", "status", kStatusNotRun);
   m.string_attribute(m.d_status.get(), "codes", status_code_table());
   m.int_attribute(m.d_status.get(), "not_run_code", kStatusNotRun);
@@ -380,8 +429,8 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
   m.d_sum_dis_e = m.create_double(m.g_summary, "summary", "Discharge energy [W.h]", false);
   m.d_sum_chg_e = m.create_double(m.g_summary, "summary", "Charge energy [W.h]", false);
   if (info.temperature || info.n_steps > 0) {
-    m.d_temperature = m.create_double(m.g_cells, "cells", "Temperature [K]", true);
-    m.d_step_index = m.create_double(m.g_cells, "cells", "Step", true);
+    m.d_temperature = m.create_series(m.g_cells, "cells", "Temperature [K]");
+    m.d_step_index = m.create_series(m.g_cells, "cells", "Step");
   }
   if (info.n_steps > 0) {
     m.n_steps = info.n_steps;
@@ -399,7 +448,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
     if (!info.step_cycle.empty()) {
       m.step_cycle = info.step_cycle;
       m.n_cycles = 1 + *std::max_element(info.step_cycle.begin(), info.step_cycle.end());
-      m.d_cycle_index = m.create_double(m.g_cells, "cells", "Cycle", true);
+      m.d_cycle_index = m.create_series(m.g_cells, "cells", "Cycle");
       m.g_cycles = m.create_group("cycles");
       const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
       m.d_c_start = m.create_double_cols(m.g_cycles, "cycles", "Start time [s]", nc);
@@ -449,16 +498,18 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
                             std::to_string(c.n) + ") for HDF5 file '" + m.path + "'";
   if (c.first > m.n_cells || c.n > m.n_cells - c.first)
     throw RuntimeError(where + ": the file has " + std::to_string(m.n_cells) + " cells");
-  if (c.n_times != m.n_times)
-    throw RuntimeError(where + ": " + std::to_string(c.n_times) + " output times, the file has " +
-                       std::to_string(m.n_times));
-  const std::size_t values = c.n * std::size_t(m.n_times);
+  const std::size_t values = c.points();
   auto check_size = [&](std::size_t size, std::size_t expected, const char* name) {
     if (size != expected)
       throw RuntimeError(where + ": " + name + " has " + std::to_string(size) + " values, expected " +
                          std::to_string(expected));
   };
-  check_size(c.time.size(), values, "time");
+  check_size(c.offset.size(), c.n, "offset");
+  check_size(c.count.size(), c.n, "count");
+  for (std::size_t k = 0; k < c.n; ++k)
+    if (c.offset[k] > values || c.count[k] > values - c.offset[k])
+      throw RuntimeError(where + ": cell " + std::to_string(c.first + k) + "'s outputs lie outside the chunk's " +
+                         std::to_string(values));
   check_size(c.voltage.size(), values, "voltage");
   check_size(c.current.size(), values, "current");
   check_size(c.capacity.size(), values, "capacity");
@@ -477,12 +528,31 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     reasons[i] = end_reason(c.status[i]);
   }
 
+  // The chunk's outputs go at the end of the series; each cell's offset is its place there.
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < c.n; ++k) total += c.count[k];
+  std::vector<double> packed;
+  std::vector<std::int64_t> offset(c.n), count(c.n);
+  auto pack = [&](const std::vector<double>& src) -> const double* {
+    // the chunk's arrays are normally contiguous in cell order already: pack only if not
+    bool contiguous = total == values;
+    for (std::size_t k = 0, at = 0; contiguous && k < c.n; at += c.count[k], ++k) contiguous = c.offset[k] == at;
+    if (contiguous) return src.data();
+    packed.clear();
+    for (std::size_t k = 0; k < c.n; ++k)
+      packed.insert(packed.end(), src.begin() + static_cast<std::ptrdiff_t>(c.offset[k]),
+                    src.begin() + static_cast<std::ptrdiff_t>(c.offset[k] + c.count[k]));
+    return packed.data();
+  };
+  for (std::size_t k = 0, at = 0; k < c.n; at += c.count[k], ++k) {
+    offset[k] = static_cast<std::int64_t>(m.points + at);
+    count[k] = static_cast<std::int64_t>(c.count[k]);
+  }
   ErrorSilencer quiet;
-  m.write_rows(m.d_time, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.time.data(), "/cells/Time [s]");
-  m.write_rows(m.d_voltage, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.voltage.data(), "/cells/Voltage [V]");
-  m.write_rows(m.d_current, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.current.data(), "/cells/Current [A]");
-  m.write_rows(m.d_capacity, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.capacity.data(),
-               "/cells/Discharge capacity [A.h]");
+  m.append_series(m.d_time, m.points, total, pack(c.time), "/cells/Time [s]");
+  m.append_series(m.d_voltage, m.points, total, pack(c.voltage), "/cells/Voltage [V]");
+  m.append_series(m.d_current, m.points, total, pack(c.current), "/cells/Current [A]");
+  m.append_series(m.d_capacity, m.points, total, pack(c.capacity), "/cells/Discharge capacity [A.h]");
   m.write_strings(m.d_message, c.first, messages, "/cells/message");
   m.write_rows(m.d_end_time, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.end_time.data(), "/summary/End time [s]");
   m.write_strings(m.d_end_reason, c.first, reasons, "/summary/End reason");
@@ -503,8 +573,8 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
   if (m.d_temperature.valid() && !c.temperature.empty()) {
     check_size(c.temperature.size(), values, "temperature");
     check_size(c.step_index.size(), values, "step_index");
-    m.write_rows(m.d_temperature, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.temperature.data(), "/cells/Temperature [K]");
-    m.write_rows(m.d_step_index, H5T_NATIVE_DOUBLE, true, c.first, c.n, c.step_index.data(), "/cells/Step");
+    m.append_series(m.d_temperature, m.points, total, pack(c.temperature), "/cells/Temperature [K]");
+    m.append_series(m.d_step_index, m.points, total, pack(c.step_index), "/cells/Step");
   }
   if (m.n_steps > 0 && c.n_steps > 0) {
     const std::size_t ns = static_cast<std::size_t>(m.n_steps);
@@ -572,10 +642,13 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
           if (s_ == s_ && s_ >= 0 && static_cast<std::size_t>(s_) < m.step_cycle.size())
             cyc[i] = m.step_cycle[static_cast<std::size_t>(s_)];
         }
-        m.write_rows(m.d_cycle_index, H5T_NATIVE_DOUBLE, true, c.first, c.n, cyc.data(), "/cells/Cycle");
+        m.append_series(m.d_cycle_index, m.points, total, pack(cyc), "/cells/Cycle");
       }
     }
   }
+  m.write_rows(m.d_offset, H5T_NATIVE_INT64, false, c.first, c.n, offset.data(), "/cells/offset");
+  m.write_rows(m.d_count, H5T_NATIVE_INT64, false, c.first, c.n, count.data(), "/cells/count");
+  m.points += total;
   // Status last: a cell whose status is not -1 has all of its data in the file.
   m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
   if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");

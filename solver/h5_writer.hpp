@@ -1,7 +1,9 @@
 // HDF5 output of a sweep, written chunk by chunk while the sweep runs (each chunk is
 // flushed, so a sweep that dies keeps every finished chunk). Layout (README.md):
-//   /cells/<variable> (n_cells, n_times) float64, NaN after a cell's end: "Time [s]",
-//          "Voltage [V]", "Current [A]", "Discharge capacity [A.h]"
+//   /cells/<variable> (n_points,) float64, ragged: every cell's outputs one after another,
+//          cell i's at [offset[i], offset[i] + count[i]): "Time [s]", "Voltage [V]",
+//          "Current [A]", "Discharge capacity [A.h]"
+//   /cells/offset, /cells/count (n_cells,) int64
 //   /cells/status (n_cells,) int32, attribute "codes" (the code table); fill -1 = not run
 //   /cells/message (n_cells,) variable-length UTF-8 strings
 //   /inputs/<varied parameter name> (n_cells,) float64
@@ -27,7 +29,7 @@ namespace ionflux {
 
 struct SweepFileInfo {
   std::size_t n_cells = 0;
-  int n_times = 0;
+  int n_times = 0;  //!< unused since the ragged layout (kept for callers); must be >= 0
   std::vector<std::string> varied;                           //!< /inputs dataset names
   std::vector<std::vector<double>> inputs;                   //!< inputs[v][cell]
   std::vector<std::pair<std::string, std::string>> attributes;  //!< root attributes

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "../kernels/model/cell_solver.hpp"
@@ -17,8 +19,14 @@ struct VectorSink {
   Solution& sol;
   bool store;
   int n;
+  std::size_t max_rows;  //!< the output size limit in rows (every-step output)
+  bool overflow = false;
   bool wants_state() const { return store; }
   void record(const OutputPoint& o, const CView& y) {
+    if (sol.time.size() >= max_rows) {
+      overflow = true;
+      return;
+    }
     sol.time.push_back(o.t);
     sol.voltage.push_back(o.v);
     sol.current.push_back(o.i);
@@ -106,9 +114,54 @@ OutputSpec output_spec(const RunOptions& options) {
     out.times = options.t_eval.data();
     out.n_times = static_cast<int>(options.t_eval.size());
   } else {
-    out.period = options.period > 0.0 ? options.period : options.t_end / 200.0;
+    out.period = options.period;  // 0: every accepted step
   }
   return out;
+}
+
+namespace {
+std::string fmt(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+}  // namespace
+
+std::string output_description(const RunOptions& options) {
+  if (!options.t_eval.empty())
+    return std::to_string(options.t_eval.size()) + " given times (t_eval), plus step ends, cut-offs and the end";
+  if (options.period > 0.0) return "every " + fmt(options.period) + " s up to each cell's end, plus step ends and cut-offs";
+  return "every accepted solver step of each cell (adaptive), plus step ends and cut-offs";
+}
+
+double grid_output_rows(const RunOptions& options, double t_end, int protocol_steps) {
+  double rows = 0.0;
+  if (!options.t_eval.empty()) rows = static_cast<double>(options.t_eval.size());
+  else if (options.period > 0.0) rows = std::floor(t_end / options.period) + 1.0;
+  else return -1.0;
+  return rows + 1.0 + protocol_steps;  // + the end point and the off-grid step ends
+}
+
+double max_output_bytes() {
+  const char* env = std::getenv("IONFLUX_MAX_OUTPUT_BYTES");
+  if (env && *env) {
+    char* end = nullptr;
+    const double v = std::strtod(env, &end);
+    if (end == env || *end != '\0' || !(v > 0.0))
+      throw InputError(std::string("IONFLUX_MAX_OUTPUT_BYTES must be a positive number of bytes, got '") + env + "'");
+    return v;
+  }
+  return 1073741824.0;  // 1 GiB
+}
+
+void check_output_size(double rows, double bytes_per_row, const std::string& what) {
+  const double limit = max_output_bytes();
+  const double bytes = rows * bytes_per_row;
+  if (bytes <= limit) return;
+  throw InputError(what + " would make " + fmt(rows) + " output rows (" + fmt(bytes / 1048576.0) +
+                   " MiB), over the output limit of " + fmt(limit / 1048576.0) +
+                   " MiB; use a larger period or fewer output times, or raise the limit with the environment "
+                   "variable IONFLUX_MAX_OUTPUT_BYTES (bytes)");
 }
 
 Solution simulate(const CellParams& params, const RunOptions& options) {
@@ -120,17 +173,29 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   const Layout& l = sol.layout;
   if (!(options.t_end > 0.0)) throw InputError("t_end must be positive");
   const OutputSpec out = output_spec(options);
+  // bytes per output row: time, voltage, current, capacity, temperature (doubles), step
+  // and cycle (ints), and the state when stored
+  const double row_bytes = 5.0 * sizeof(double) + 2.0 * sizeof(int) +
+                           (options.store_states ? static_cast<double>(l.n_state) * sizeof(double) : 0.0);
+  const double grid_rows = grid_output_rows(options, options.t_end, static_cast<int>(options.steps.size()));
+  if (grid_rows >= 0.0) check_output_size(grid_rows, row_bytes, "this run");
   std::vector<double> ws(static_cast<std::size_t>(cell_workspace_size(l)), 0.0);
   CellRun run{};
-  VectorSink sink{sol, options.store_states, l.n_state};
+  VectorSink sink{sol, options.store_states, l.n_state,
+                  static_cast<std::size_t>(std::min(max_output_bytes() / row_bytes, 1e15))};
   CellSolver<VectorSink, CView> cs{params, l, options.solver, out, CView{ws.data()}, run, sink};
   if (!options.steps.empty())
     cs.proto = ProtocolView{options.steps.data(), static_cast<int>(options.steps.size()), options.tables.data()};
   if (cs.init() == CellStatus::running) cs.advance(options.solver.max_steps + 1);
+  if (sink.overflow) run.status = CellStatus::output_overflow;  // every-step output past the limit
   for (int k : sol.step) sol.cycle.push_back(options.steps.empty() ? 0 : options.steps[static_cast<std::size_t>(k)].cycle);
   sol.protocol = !options.steps.empty();
   sol.status = run.status;
   sol.message = cell_status_message(run.status);
+  if (sink.overflow)
+    sol.message += ": more outputs than the limit of " + fmt(max_output_bytes()) +
+                   " bytes (IONFLUX_MAX_OUTPUT_BYTES); the outputs stop at t = " +
+                   fmt(sol.time.empty() ? 0.0 : sol.time.back()) + " s";
   if (run.status == CellStatus::init_failure) {
     const std::string why = diagnose_init_failure(params);  // name what caused it
     if (!why.empty()) sol.message += " (" + why + ")";

@@ -15,7 +15,7 @@ namespace ionflux {
 struct RunOptions {
   MeshSpec mesh;
   SolverOptions solver;
-  double period = 0.0;          //!< output spacing [s]; 0 = every 1/200 of t_end
+  double period = 0.0;          //!< output spacing [s]; 0 = every accepted solver step
   std::vector<double> t_eval;   //!< explicit output times [s] (overrides period)
   double t_end = 0.0;           //!< integration limit [s] (must be set; default_end_time gives the default)
   bool store_states = false;    //!< keep the full state at every output time
@@ -66,8 +66,25 @@ struct Solution {
 void validate_run_options(const RunOptions& options);
 
 //! Where outputs are recorded: `options.t_eval` when given, else every `period`
-//! seconds (default t_end / 200) up to `t_end`. Points into options.t_eval.
+//! seconds up to `t_end`, else (period 0) at every accepted solver step; step ends and
+//! cut-offs always. Points into options.t_eval.
 OutputSpec output_spec(const RunOptions& options);
+
+//! One line describing the output times, for file attributes and summaries.
+std::string output_description(const RunOptions& options);
+
+//! Outputs of one cell on a fixed grid up to `t_end` (t_eval or period), including t = 0,
+//! the end point and one per protocol step end; -1 for every-step output (not known
+//! before the run).
+double grid_output_rows(const RunOptions& options, double t_end, int protocol_steps);
+
+//! The output size limit [bytes]: the environment variable IONFLUX_MAX_OUTPUT_BYTES,
+//! else 1 GiB. Output that would exceed it is refused before the run (InputError).
+double max_output_bytes();
+
+//! Throws InputError when `rows` outputs of `bytes_per_row` bytes exceed the limit;
+//! the message gives both numbers, the limit and how to change it. `what` names the run.
+void check_output_size(double rows, double bytes_per_row, const std::string& what);
 
 //! Integrate one cell from its initial state to a cut-off or t_end.
 Solution simulate(const CellParams& params, const RunOptions& options);

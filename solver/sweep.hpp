@@ -34,7 +34,7 @@ struct SweepSpec {
   std::vector<std::pair<std::string, double>> set;          //!< overrides applied to every cell
   MeshSpec mesh;
   SolverOptions solver;                                     //!< rtol, atol (others default)
-  double period = 0.0;                                      //!< output spacing [s]; 0 = t_end / 200
+  double period = 0.0;                                      //!< output spacing [s]; 0 = every solver step
   double t_end = 0.0;                                       //!< 0 = 3 x nominal discharge time at the
                                                             //!< smallest |current| of the sweep
   std::optional<double> c_rate;                             //!< protocol: at most one of c_rate, current

@@ -370,7 +370,7 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
                          : std::string("default: each cell's own end from its theoretical capacity (1.2 x the time in "
                                        "which its current moves the lithium available to it; protocol steps: their "
                                        "durations or 1.2 x min(Q_n, Q_p, Q_Li) / |I|); t_end [s] is the largest")},
-      {"period [s]", num(r.period > 0.0 ? r.period : r.t_end / 200.0)},
+      {"output", output_description(r)},
       // the cells are the sampled points when every varied entry is sampled: no grid, no zip
       {"combine", spec.n_sampled > 0 && spec.n_sampled == spec.varied.size() ? spec.sampling : spec.combine},
       {"sampling", spec.n_sampled > 0 ? spec.sampling + " (" + std::to_string(spec.samples) + " points of " +

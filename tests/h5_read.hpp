@@ -90,6 +90,23 @@ inline std::vector<int> read_ints(hid_t file, const std::string& path) {
   return v;
 }
 
+inline std::vector<long long> read_int64s(hid_t file, const std::string& path) {
+  Id ds(H5Dopen2(file, path.c_str(), H5P_DEFAULT), H5Dclose);
+  if (!ds.ok()) throw std::runtime_error("no dataset " + path);
+  Id space(H5Dget_space(ds), H5Sclose);
+  std::vector<long long> v(std::size_t(H5Sget_simple_extent_npoints(space)));
+  if (!v.empty() && H5Dread(ds, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
+    throw std::runtime_error("cannot read " + path);
+  return v;
+}
+
+//! One cell's outputs of a ragged /cells dataset ([offset[i], offset[i] + count[i])).
+inline std::vector<double> read_cell(hid_t file, const std::string& path, std::size_t i) {
+  const std::vector<double> all = read_doubles(file, path);
+  const long long at = read_int64s(file, "/cells/offset").at(i), n = read_int64s(file, "/cells/count").at(i);
+  return std::vector<double>(all.begin() + at, all.begin() + at + n);
+}
+
 //! Variable-length string type for reading.
 inline Id vlen_string() {
   Id t(H5Tcopy(H5T_C_S1), H5Tclose);

@@ -39,6 +39,8 @@ struct DeviceChunk {
   Layout layout;
   SolverOptions solver;
   OutputSpec out;
+  const double* t_end;  //!< per cell [s]
+  const int* drained;   //!< per cell: outputs already copied to the host
   double* ws;
   CellRun* runs;
   double *t, *v, *i, *q;
@@ -56,6 +58,7 @@ struct DeviceChunk {
 
 __device__ GridSink sink_of(const DeviceChunk& d, index_t c) {
   GridSink s{d.t + c, d.v + c, d.i + c, d.q + c, d.n, d.n_times, &d.runs[c].n_out};
+  s.drained = d.drained + c;
   if (d.temp) {
     s.temp = d.temp + c;
     s.step_index = d.step_index + c;
@@ -87,7 +90,9 @@ __global__ void init_cells(DeviceChunk d, const unsigned char* skip) {
       continue;
     }
     GridSink sink = sink_of(d, c);
-    CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, d.out, DView{d.ws + c, d.n}, d.runs[c], sink};
+    OutputSpec out = d.out;
+    out.t_end = d.t_end[c];
+    CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, out, DView{d.ws + c, d.n}, d.runs[c], sink};
     cs.proto = protocol_of(d, c);
     cs.init();
   }
@@ -98,10 +103,18 @@ __global__ void advance_cells(DeviceChunk d, const int* active, int n_active, in
        k += static_cast<index_t>(blockDim.x) * gridDim.x) {
     const index_t c = active[k];
     GridSink sink = sink_of(d, c);
-    CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, d.out, DView{d.ws + c, d.n}, d.runs[c], sink};
+    OutputSpec out = d.out;
+    out.t_end = d.t_end[c];
+    CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, out, DView{d.ws + c, d.n}, d.runs[c], sink};
     cs.proto = protocol_of(d, c);
     cs.advance(steps);
   }
+}
+
+__global__ void gather_n_out(const CellRun* runs, index_t n, int* n_out) {
+  for (index_t c = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; c < n;
+       c += static_cast<index_t>(blockDim.x) * gridDim.x)
+    n_out[c] = runs[c].n_out;
 }
 
 struct NotRunning {
@@ -228,13 +241,15 @@ void run_chunk(const ChunkJob& job) {
   DeviceBuffer<int> d_active(n);
   DeviceBuffer<unsigned char> d_skip(n);
   DeviceBuffer<double> d_times(job.out.times ? job.out.n_times : 1);
+  DeviceBuffer<double> d_t_end(n);
+  DeviceBuffer<int> d_drained(n), d_n_out(n);
 
   IONFLUX_CUDA_CHECK(cudaMemcpy(d_params.p, host_cells, n * sizeof(CellParams), cudaMemcpyHostToDevice));
   IONFLUX_CUDA_CHECK(cudaMemcpy(d_skip.p, job.skip, n, cudaMemcpyHostToDevice));
+  IONFLUX_CUDA_CHECK(cudaMemcpy(d_t_end.p, job.t_end, n * sizeof(double), cudaMemcpyHostToDevice));
   IONFLUX_CUDA_CHECK(cudaMemset(d_runs.p, 0, n * sizeof(CellRun)));
+  IONFLUX_CUDA_CHECK(cudaMemset(d_drained.p, 0, n * sizeof(int)));
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  double* const outs[] = {d_t.p, d_v.p, d_i.p, d_q.p};
-  for (double* p : outs) thrust::fill(thrust::device, p, p + n_out, nan);
   OutputSpec out = job.out;
   if (out.times) {
     IONFLUX_CUDA_CHECK(cudaMemcpy(d_times.p, out.times, out.n_times * sizeof(double), cudaMemcpyHostToDevice));
@@ -252,12 +267,8 @@ void run_chunk(const ChunkJob& job) {
     if (job.n_tables)
       IONFLUX_CUDA_CHECK(cudaMemcpy(d_tables.p, job.tables, job.n_tables * sizeof(double), cudaMemcpyHostToDevice));
   }
-  const bool temps = job.temperature != nullptr;
+  const bool temps = job.temperature_outputs;
   DeviceBuffer<double> d_temp(temps ? n_out : 1), d_sidx(temps ? n_out : 1);
-  if (temps) {
-    thrust::fill(thrust::device, d_temp.p, d_temp.p + n_out, nan);
-    thrust::fill(thrust::device, d_sidx.p, d_sidx.p + n_out, nan);
-  }
   const std::size_t n_sum = static_cast<std::size_t>(n) * (job.n_step_summaries > 0 ? job.n_step_summaries : 0);
   DeviceBuffer<double> d_s0(n_sum ? n_sum : 1), d_s1(n_sum ? n_sum : 1), d_s2(n_sum ? n_sum : 1),
       d_s3(n_sum ? n_sum : 1), d_s4(n_sum ? n_sum : 1), d_s5(n_sum ? n_sum : 1), d_s6(n_sum ? n_sum : 1),
@@ -266,10 +277,41 @@ void run_chunk(const ChunkJob& job) {
     double* const sums[] = {d_s0.p, d_s1.p, d_s2.p, d_s3.p, d_s4.p, d_s5.p, d_s6.p, d_s7.p};
     for (double* p : sums) thrust::fill(thrust::device, p, p + n_sum, nan);
   }
-  const DeviceChunk d{d_params.p, l, job.solver, out, d_ws.p, d_runs.p, d_t.p, d_v.p, d_i.p, d_q.p, job.n_times, n,
-                      proto ? d_steps.p : nullptr, d_first.p, d_count.p, d_tables.p,
+  const DeviceChunk d{d_params.p, l, job.solver, out, d_t_end.p, d_drained.p, d_ws.p, d_runs.p, d_t.p, d_v.p, d_i.p,
+                      d_q.p, job.n_times, n, proto ? d_steps.p : nullptr, d_first.p, d_count.p, d_tables.p,
                       temps ? d_temp.p : nullptr, temps ? d_sidx.p : nullptr, job.n_step_summaries,
                       d_s0.p, d_s1.p, d_s2.p, d_s3.p, d_s4.p, d_s5.p, d_s6.p, d_s7.p};
+
+  // Drain: append the outputs each cell made since the last drain (slots 0 .. new - 1,
+  // interleaved (slot, cell) on the device) to its host series, then mark them taken.
+  std::vector<int> h_n_out(n), h_drained(n, 0);
+  std::vector<double> tmp;
+  CellSeries* const series = job.series;
+  auto drain = [&]() {
+    gather_n_out<<<grid_for(n, 256), 256>>>(d_runs.p, n, d_n_out.p);
+    IONFLUX_CUDA_CHECK(cudaGetLastError());
+    IONFLUX_CUDA_CHECK(cudaMemcpy(h_n_out.data(), d_n_out.p, n * sizeof(int), cudaMemcpyDeviceToHost));
+    int most = 0;
+    for (index_t c = 0; c < n; ++c) most = std::max(most, h_n_out[c] - h_drained[c]);
+    if (most <= 0) return;
+    if (most > job.n_times)
+      throw RuntimeError("CUDA launcher: a cell made " + std::to_string(most) + " outputs between drains, more than its " +
+                         std::to_string(job.n_times) + " slots");
+    const std::size_t rows = static_cast<std::size_t>(most) * n;
+    tmp.resize(rows);
+    std::pair<double*, std::vector<double> CellSeries::*> arrays[] = {
+        {d_t.p, &CellSeries::time},       {d_v.p, &CellSeries::voltage},       {d_i.p, &CellSeries::current},
+        {d_q.p, &CellSeries::capacity},   {d_temp.p, &CellSeries::temperature}, {d_sidx.p, &CellSeries::step_index}};
+    for (int a = 0; a < (temps ? 6 : 4); ++a) {
+      IONFLUX_CUDA_CHECK(cudaMemcpy(tmp.data(), arrays[a].first, rows * sizeof(double), cudaMemcpyDeviceToHost));
+      for (index_t c = 0; c < n; ++c) {
+        std::vector<double>& dst = series[c].*(arrays[a].second);
+        for (int k = 0; k < h_n_out[c] - h_drained[c]; ++k) dst.push_back(tmp[static_cast<std::size_t>(k) * n + c]);
+      }
+    }
+    h_drained = h_n_out;
+    IONFLUX_CUDA_CHECK(cudaMemcpy(d_drained.p, h_drained.data(), n * sizeof(int), cudaMemcpyHostToDevice));
+  };
 
   const int block = 64;
   init_cells<<<grid_for(n, block), block>>>(d, d_skip.p);
@@ -278,6 +320,7 @@ void run_chunk(const ChunkJob& job) {
   int n_active = static_cast<int>(
       thrust::remove_if(thrust::device, d_active.p, d_active.p + n, NotRunning{d_runs.p}) - d_active.p);
   IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
+  drain();
   if (job.progress) job.progress(static_cast<std::size_t>(n - n_active));
   while (n_active > 0 && !(job.cancel && job.cancel->load())) {
     advance_cells<<<grid_for(n_active, block), block>>>(d, d_active.p, n_active, job.steps_per_launch);
@@ -285,27 +328,11 @@ void run_chunk(const ChunkJob& job) {
     n_active = static_cast<int>(
         thrust::remove_if(thrust::device, d_active.p, d_active.p + n_active, NotRunning{d_runs.p}) - d_active.p);
     IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
+    drain();
     if (job.progress) job.progress(static_cast<std::size_t>(n - n_active));
   }
 
   IONFLUX_CUDA_CHECK(cudaMemcpy(job.runs, d_runs.p, n * sizeof(CellRun), cudaMemcpyDeviceToHost));
-  // interleaved (time, cell) on the device -> row-major (cell, time) on the host
-  std::vector<double> tmp(n_out);
-  const std::pair<double*, double*> pairs[] = {
-      {d_t.p, job.time}, {d_v.p, job.voltage}, {d_i.p, job.current}, {d_q.p, job.capacity}};
-  for (const auto& pr : pairs) {
-    IONFLUX_CUDA_CHECK(cudaMemcpy(tmp.data(), pr.first, n_out * sizeof(double), cudaMemcpyDeviceToHost));
-    for (index_t c = 0; c < n; ++c)
-      for (int k = 0; k < job.n_times; ++k) pr.second[c * job.n_times + k] = tmp[k * n + c];
-  }
-  if (temps) {
-    const std::pair<double*, double*> extra[] = {{d_temp.p, job.temperature}, {d_sidx.p, job.step_index}};
-    for (const auto& pr : extra) {
-      IONFLUX_CUDA_CHECK(cudaMemcpy(tmp.data(), pr.first, n_out * sizeof(double), cudaMemcpyDeviceToHost));
-      for (index_t c = 0; c < n; ++c)
-        for (int k = 0; k < job.n_times; ++k) pr.second[c * job.n_times + k] = tmp[k * n + c];
-    }
-  }
   if (n_sum) {
     const int ns = job.n_step_summaries;
     std::vector<double> stmp(n_sum);

@@ -49,12 +49,15 @@ struct DfnModel {
   }
 };
 
-//! Output schedule: explicit times (if times != nullptr) or every `period` seconds.
+//! Output schedule: explicit times (if times != nullptr), every `period` seconds, or
+//! (neither: period 0) every accepted integrator step, as PyBaMM's IDAKLU returns its
+//! steps for a two-element t_eval. Step ends and cut-offs are always outputs.
 struct OutputSpec {
   const double* times = nullptr;
   int n_times = 0;
   double period = 0.0;
   double t_end = 0.0;  //!< integrate at most to here [s]
+  IONFLUX_HD bool every_step() const { return !times && !(period > 0.0); }
 };
 
 //! Per-cell run summary and driver scalars (plain data; lives on the device for GPU runs).
@@ -195,10 +198,13 @@ struct GridSink {
   double* step_discharge_energy = nullptr;
   double* step_charge_energy = nullptr;
   int step_capacity_max = 0;
+  //! Outputs already taken from this buffer (the GPU drains it between launches):
+  //! output n goes to slot n - *drained. Null: none taken.
+  const int* drained = nullptr;
   IONFLUX_HD bool wants_state() const { return false; }
   template <class V>
   IONFLUX_HD void record(const OutputPoint& o, const V& /*y*/) {
-    const int k = *written;
+    const int k = *written - (drained ? *drained : 0);
     if (k >= capacity) return;
     t[k * stride] = o.t;
     v[k * stride] = o.v;
@@ -528,6 +534,7 @@ struct CellSolver {
       }
       if (!ended) {
         accumulate(b, tn, b.phi(0)[l.kQ()], b.phi(0)[l.kE()], in);
+        if (out.every_step() && tn > run.t_prev) emit(b, point_at(b, tn));
         run.t_prev = tn;
         run.v_prev = run.v = vn;
         run.i_prev = in;

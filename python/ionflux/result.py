@@ -93,9 +93,11 @@ class SweepResult:
     """The results of a sweep, read from its HDF5 file.
 
     Returned by `Sweep.run` and `load`. ``res["Voltage [V]"]`` gives an array of shape
-    (n_cells, n_times) (NaN after each cell's last output, and for cells that were
-    never run); ``"Time [s]"``, ``"Current [A]"`` and ``"Discharge capacity [A.h]"``
-    likewise. Summary quantities (``"End time [s]"``, ``"Energy [W.h]"``, ...) and
+    (n_cells, n_times), where n_times is the most outputs any cell has (each cell's own
+    outputs first, then NaN; all NaN for cells that were never run); ``"Time [s]"``,
+    ``"Current [A]"`` and ``"Discharge capacity [A.h]"`` likewise. Each cell has its own
+    output times (`n_points` per cell); the file stores them without padding
+    (docs/hdf5_layout.md), and `cell` gives one cell's series as it is stored. Summary quantities (``"End time [s]"``, ``"Energy [W.h]"``, ...) and
     varied inputs can be indexed too, giving (n_cells,) arrays; the summary's
     discharge capacity is ``"End discharge capacity [A.h]"`` (``"Discharge capacity
     [A.h]"`` is the per-time output).
@@ -152,7 +154,21 @@ class SweepResult:
             self._status = np.asarray(status[...], dtype=np.int32)
             codes_attr = status.attrs.get("codes")
             self._codes = _parse_codes(codes_attr) if codes_attr is not None else dict(_DEFAULT_CODES)
-            self._n_cells, self._n_times = (int(s) for s in f["cells/Time [s]"].shape)
+            time_ds = f["cells/Time [s]"]
+            if time_ds.ndim == 1:  # ragged: cell i's outputs at [offset[i], offset[i] + count[i])
+                if "cells/offset" not in f or "cells/count" not in f:
+                    raise ValueError(f"'{self.path}' is not an ionflux sweep file (missing cells/offset, cells/count)")
+                self._offset: Optional[np.ndarray] = np.asarray(f["cells/offset"][...], dtype=np.int64)
+                self._count = np.asarray(f["cells/count"][...], dtype=np.int64)
+                self._n_cells = int(self._count.size)
+                self._n_times = int(self._count.max()) if self._count.size else 0
+            else:  # files of ionflux before the ragged layout: (n_cells, n_times), NaN tails
+                self._offset = None
+                self._n_cells, self._n_times = (int(s) for s in time_ds.shape)
+                t = np.asarray(time_ds[...])
+                self._count = (~np.isnan(t)).sum(axis=1).astype(np.int64) if t.size else \
+                    np.zeros(self._n_cells, dtype=np.int64)
+            self._count.flags.writeable = False
             self._outputs = OUTPUTS + tuple(o for o in PROTOCOL_OUTPUTS if f"cells/{o}" in f)
             if "steps/Cycle" in f:
                 self._step_cycle = np.asarray(f["steps/Cycle"][...], dtype=np.int64)
@@ -192,8 +208,13 @@ class SweepResult:
 
     @property
     def n_times(self) -> int:
-        """Number of output columns per cell."""
+        """Columns of the (n_cells, n_times) arrays of ``res[output]``: the most outputs of any cell."""
         return self._n_times
+
+    @property
+    def n_points(self) -> np.ndarray:
+        """(n_cells,) int array: how many outputs each cell has (0 for cells never run)."""
+        return self._count
 
     @property
     def attrs(self) -> Dict[str, Any]:
@@ -381,10 +402,36 @@ class SweepResult:
 
     # -- data -----------------------------------------------------------------------------
     def _read(self, dataset: str, rows: Any = slice(None)) -> np.ndarray:
+        """Rows of a /cells output as (len(rows), n_times), each cell's outputs then NaN."""
         import h5py
 
         with h5py.File(self.path, "r") as f:
-            return np.asarray(f[dataset][rows])
+            if self._offset is None:
+                return np.asarray(f[dataset][rows])
+            cells = np.arange(self._n_cells)[rows]
+            out = np.full((cells.size, self._n_times), np.nan)
+            if cells.size == 0:
+                return out
+            ds = f[dataset]
+            counts = self._count[cells]
+            if cells.size * 4 >= self._n_cells:  # most cells: one read, then scatter
+                data = np.asarray(ds[...], dtype=float)
+                for k, (c, n) in enumerate(zip(cells, counts)):
+                    out[k, :n] = data[self._offset[c]:self._offset[c] + n]
+            else:
+                for k, (c, n) in enumerate(zip(cells, counts)):
+                    if n:
+                        out[k, :n] = ds[self._offset[c]:self._offset[c] + n]
+            return out
+
+    def _read_cell(self, f: Any, name: str, i: int) -> np.ndarray:
+        """Cell i's outputs of one /cells dataset, as stored (no padding)."""
+        ds = f[f"cells/{name}"]
+        if self._offset is None:
+            row = np.asarray(ds[i])
+            return row[:int(self._count[i])]
+        start = int(self._offset[i])
+        return np.asarray(ds[start:start + int(self._count[i])], dtype=float)
 
     def read(self, name: str, cells: Any = None) -> np.ndarray:
         """One output for some cells only, read from the file without loading the rest.
@@ -469,10 +516,8 @@ class SweepResult:
 
         out: Dict[str, Any] = {}
         with h5py.File(self.path, "r") as f:
-            rows = {name: np.asarray(f[f"cells/{name}"][i]) for name in self._outputs}
-        keep = ~np.isnan(rows["Time [s]"])
-        for name, row in rows.items():
-            out[name] = row[keep]
+            for name in self._outputs:
+                out[name] = self._read_cell(f, name, i)
         for name, arr in self._inputs.items():
             out[name] = float(arr[i])
         for name, arr in self._summary_data.items():  # the summary's capacity as "End discharge capacity [A.h]"

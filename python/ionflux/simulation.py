@@ -67,7 +67,10 @@ class Simulation:
         ``rtol`` (default 1e-6) and ``atol`` (default 1e-8) of the BDF integrator, on
         PyBaMM's scaled states.
     period : float, optional
-        Spacing of the output times [s]; by default ``t_end / 200``.
+        Spacing of the output times [s]. By default the outputs are the integrator's
+        own accepted steps (as PyBaMM's IDAKLU returns for a two-element `t_eval`):
+        dense where the voltage changes fast, sparse where it does not; step ends and
+        the cut-off are always outputs.
     t_end : float, optional
         End time [s] if no voltage cut-off comes first (``t_eval[-1]`` when `t_eval` is
         given). By default 1.2 times the time in which the current moves all the
@@ -77,7 +80,9 @@ class Simulation:
         ``"end_time_reached"`` and `solve` issues a `SolverWarning`.
     t_eval : array_like, optional
         Explicit increasing output times [s] (instead of `period`). The end point
-        (cut-off or `t_end`) is always added as a last output.
+        (cut-off or `t_end`) is always added as a last output. Two values ``[0,
+        t_end]`` are a time span, as in PyBaMM: run to ``t_end`` with the default
+        (every-step) outputs.
     experiment : str or list, optional
         A protocol of PyBaMM step strings (``"Discharge at 1C until 2.5 V"``,
         ``"Rest for 1 hour"``, ``"Hold at 4.2 V until C/50"``, ...; the grammar is in
@@ -266,7 +271,9 @@ class Simulation:
         Parameters
         ----------
         t_eval : array_like, optional
-            Output times for this solve (overrides the constructor's `t_eval`).
+            Output times for this solve (overrides the constructor's `t_eval`); two
+            values ``[0, t_end]`` are a time span, as in PyBaMM (``sim.solve([0,
+            3600])``): outputs at every accepted solver step up to ``t_end``.
         initial_soc : float, optional
             Initial SOC for this solve (overrides the constructor's `initial_soc`).
 
@@ -287,6 +294,7 @@ class Simulation:
             instruction 'Dischrage' ...``).
         """
         te = self._t_eval if t_eval is None else _check_t_eval(t_eval)
+        span = te is not None and len(te) == 2  # [0, t_end]: a time span, as in PyBaMM
         soc = self._initial_soc if initial_soc is None else opt.check_soc(initial_soc)
         if self._experiment is None:
             current = self.current
@@ -309,7 +317,7 @@ class Simulation:
             self._atol,
             self._period or 0.0,
             t_end,
-            list(te or []),
+            [] if span else list(te or []),
             True,
             [list(c) for c in self._experiment or []],
             self._cycles,
@@ -375,6 +383,9 @@ def _check_t_eval(t_eval: Any) -> Optional[List[float]]:
         raise ValueError("t_eval must hold finite, non-negative times [s]")
     if np.any(np.diff(arr) <= 0.0):
         raise ValueError("t_eval must be strictly increasing")
+    if arr.size == 2 and arr[0] != 0.0:
+        raise ValueError(f"a two-element t_eval is a time span [0, t_end] (as in PyBaMM), and runs start at "
+                         f"t = 0; got [{arr[0]:g}, {arr[1]:g}]. Give [0, {arr[1]:g}], or three or more output times")
     return [float(x) for x in arr]
 
 

@@ -180,7 +180,9 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
 class SweepRunner {
  public:
   SweepRunner(const std::string& config_json, const std::string& source)
-      : spec_(parse_sweep_config(config_json, source)), plan_(plan_sweep(spec_)) {}
+      : spec_(parse_sweep_config(config_json, source)), plan_(plan_sweep(spec_)) {
+    check_batch_output_size(plan_.inputs);
+  }
 
   std::size_t n_cells() const { return plan_.inputs.cells.size(); }
   std::vector<std::string> varied() const { return spec_.varied; }

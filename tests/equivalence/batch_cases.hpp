@@ -103,12 +103,17 @@ inline BatchInputs user_function_batch(double rtol, double atol, const std::stri
   return in;
 }
 
-//! Collects every chunk into one ChunkData (rows in cell order).
+//! Collects every chunk into one ChunkData (cells in order; ragged outputs, cell c's at
+//! [offset[c], offset[c] + count[c])).
 class CollectSink : public ChunkSink {
  public:
   ChunkData all;
   void write_chunk(const ChunkData& c) override {
-    if (all.n == 0) all.n_times = c.n_times;
+    const std::size_t base = all.time.size();
+    for (std::size_t k = 0; k < c.n; ++k) {
+      all.offset.push_back(base + c.offset[k]);
+      all.count.push_back(c.count[k]);
+    }
     auto app = [](auto& dst, const auto& src) { dst.insert(dst.end(), src.begin(), src.end()); };
     app(all.time, c.time);
     app(all.voltage, c.voltage);

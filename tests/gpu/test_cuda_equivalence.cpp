@@ -13,20 +13,18 @@
 using namespace ionflux;
 
 namespace {
-//! Statuses equal, voltages within 1e-7 relative (NaN where the other is NaN); returns
-//! the largest relative difference.
+//! Statuses and output counts equal, times and voltages within 1e-7 relative; returns
+//! the largest relative voltage difference.
 double compare_voltages(const ChunkData& cpu, const ChunkData& gpu) {
   EXPECT_EQ(cpu.n, gpu.n);
   double worst = 0.0;
   for (std::size_t c = 0; c < cpu.n && c < gpu.n; ++c) {
     EXPECT_EQ(cpu.status[c], gpu.status[c]) << "cell " << c;
-    for (int k = 0; k < cpu.n_times; ++k) {
-      const std::size_t i = c * cpu.n_times + k;
-      const double a = cpu.voltage[i], b = gpu.voltage[i];
-      if (std::isnan(a) || std::isnan(b)) {
-        EXPECT_EQ(std::isnan(a), std::isnan(b)) << "cell " << c << " output " << k;
-        continue;
-      }
+    EXPECT_EQ(cpu.count[c], gpu.count[c]) << "cell " << c;
+    for (std::size_t k = 0; k < cpu.count[c] && k < gpu.count[c]; ++k) {
+      const std::size_t i = cpu.offset[c] + k, j = gpu.offset[c] + k;
+      EXPECT_NEAR(cpu.time[i], gpu.time[j], 1e-7 * std::fabs(cpu.time[i]) + 1e-12) << "cell " << c << " output " << k;
+      const double a = cpu.voltage[i], b = gpu.voltage[j];
       worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
       EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
     }
@@ -62,9 +60,9 @@ TEST(Gpu, CudaEqualsCpuOnASweepWithProtocols) {
       ionflux::testing::protocol_batch(1e-10, 1e-10, IONFLUX_SHARED_DIR "/reference-data/drive_cycles/US06.csv");
   const auto [cpu, gpu] = run_both(in);
   const double worst = compare_voltages(cpu.all, gpu.all);
-  for (std::size_t i = 0; i < cpu.all.temperature.size() && i < gpu.all.temperature.size(); ++i)
-    if (!std::isnan(cpu.all.temperature[i]))
-      EXPECT_NEAR(cpu.all.temperature[i], gpu.all.temperature[i], 1e-7 * cpu.all.temperature[i]) << i;
+  ASSERT_EQ(cpu.all.temperature.size(), gpu.all.temperature.size());
+  for (std::size_t i = 0; i < cpu.all.temperature.size(); ++i)
+    EXPECT_NEAR(cpu.all.temperature[i], gpu.all.temperature[i], 1e-7 * cpu.all.temperature[i]) << i;
   // the discharged / charged split per step and per cell (accumulated in the shared
   // per-cell code, copied back by the launcher)
   ASSERT_EQ(cpu.all.step_discharge_capacity.size(), gpu.all.step_discharge_capacity.size());
@@ -95,4 +93,26 @@ TEST(Gpu, CudaEqualsCpuWithTableAndExpressionFunctions) {
   const auto [cpu, gpu] = run_both(in);
   const double worst = compare_voltages(cpu.all, gpu.all);
   std::printf("largest relative voltage difference CUDA vs CPU (user functions): %.3e\n", worst);
+}
+
+TEST(Gpu, CudaEqualsCpuWithEveryStepOutputsAndPerCellEnds) {
+  // The default output (every accepted step, drained from the device between launches)
+  // and per-cell end times: the same outputs as the CPU, cell by cell. Some ends are
+  // short enough to cut cells off at t_end, so that end is per cell too.
+  if (!cuda_available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_device_description();
+  BatchInputs in = ionflux::testing::equivalence_batch(1e-10, 1e-10);
+  in.run.period = 0.0;
+  in.t_end.resize(in.cells.size());
+  for (std::size_t c = 0; c < in.cells.size(); ++c) in.t_end[c] = (c % 3 == 0 ? 900.0 : in.run.t_end);
+  const auto [cpu, gpu] = run_both(in);
+  std::size_t points = 0;
+  for (std::size_t c = 0; c < cpu.all.n; ++c) {
+    points += cpu.all.count[c];
+    if (cpu.all.count[c] > 0 && c % 3 == 0)
+      EXPECT_LE(cpu.all.time[cpu.all.offset[c] + cpu.all.count[c] - 1], 900.0) << "cell " << c;
+  }
+  EXPECT_GT(points, 100 * cpu.all.n / 2) << "every-step outputs: hundreds per cell";
+  const double worst = compare_voltages(cpu.all, gpu.all);
+  std::printf("largest relative voltage difference CUDA vs CPU (every-step outputs, %zu points): %.3e\n", points,
+              worst);
 }

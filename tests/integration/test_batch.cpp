@@ -35,21 +35,19 @@ TEST(Batch, EqualsSingleCellSolves) {
     if (in.pre_status[c] != CellStatus::running) {
       EXPECT_EQ(b.all.status[c], static_cast<int>(CellStatus::invalid_input));
       EXPECT_EQ(b.all.message[c], in.pre_message[c]);
-      EXPECT_TRUE(std::isnan(b.all.voltage[c * b.all.n_times])) << "an invalid cell has no outputs";
+      EXPECT_EQ(b.all.count[c], 0u) << "an invalid cell has no outputs";
       continue;
     }
     const Solution s = simulate(in.cells[c], in.run);
     EXPECT_EQ(b.all.status[c], static_cast<int>(s.status)) << "cell " << c;
-    ASSERT_LE(s.voltage.size(), static_cast<std::size_t>(b.all.n_times)) << "cell " << c;
+    ASSERT_EQ(s.voltage.size(), b.all.count[c]) << "cell " << c;
     for (std::size_t k = 0; k < s.voltage.size(); ++k) {
-      const std::size_t i = c * b.all.n_times + k;
+      const std::size_t i = b.all.offset[c] + k;
       EXPECT_EQ(b.all.time[i], s.time[k]) << "cell " << c << " output " << k;
       const double rel = std::fabs(b.all.voltage[i] - s.voltage[k]) / std::fabs(s.voltage[k]);
       worst = std::max(worst, rel);
       EXPECT_LE(rel, 1e-12) << "cell " << c << " output " << k;
     }
-    for (std::size_t k = s.voltage.size(); k < static_cast<std::size_t>(b.all.n_times); ++k)
-      EXPECT_TRUE(std::isnan(b.all.voltage[c * b.all.n_times + k])) << "NaN after the end, cell " << c;
     EXPECT_NEAR(b.all.end_time[c], s.end_time, 1e-12 * std::fabs(s.end_time) + 1e-300) << "cell " << c;
     if (cell_status_failed(s.status)) {  // both NaN (checked below)
       EXPECT_TRUE(std::isnan(b.all.energy[c]) && std::isnan(s.energy)) << "cell " << c;
@@ -87,8 +85,9 @@ TEST(Batch, UserFunctionCellsEqualSingleCellSolves) {
     const Solution s = simulate(in.cells[c], in.run);
     ASSERT_EQ(s.status, CellStatus::cutoff_lower) << "cell " << c << ": " << s.message;
     EXPECT_EQ(b.all.status[c], static_cast<int>(s.status)) << "cell " << c;
+    ASSERT_EQ(b.all.count[c], s.voltage.size()) << "cell " << c;
     for (std::size_t k = 0; k < s.voltage.size(); ++k)
-      EXPECT_EQ(b.all.voltage[c * b.all.n_times + k], s.voltage[k]) << "cell " << c << " output " << k;
+      EXPECT_EQ(b.all.voltage[b.all.offset[c] + k], s.voltage[k]) << "cell " << c << " output " << k;
   }
 }
 
@@ -193,8 +192,9 @@ TEST(Batch, PerCellProtocolsEqualSingleSolves) {
     const Solution s = simulate(in.cells[c], ro);
     EXPECT_EQ(b.all.status[c], static_cast<int>(s.status)) << "cell " << c;
     EXPECT_TRUE(cell_status_ok(s.status)) << "cell " << c << ": " << s.message;
+    ASSERT_EQ(b.all.count[c], s.voltage.size()) << "cell " << c;
     for (std::size_t k = 0; k < s.voltage.size(); ++k) {
-      const std::size_t i = c * b.all.n_times + k;
+      const std::size_t i = b.all.offset[c] + k;
       EXPECT_EQ(b.all.voltage[i], s.voltage[k]) << "cell " << c << " output " << k;
       EXPECT_EQ(b.all.temperature[i], s.temperature[k]) << "cell " << c << " output " << k;
       EXPECT_EQ(b.all.step_index[i], s.step[k]) << "cell " << c << " output " << k;
@@ -217,6 +217,35 @@ TEST(Batch, PerCellProtocolsEqualSingleSolves) {
   }
   // the thermal cell warms up; the isothermal ones stay at the ambient temperature
   const std::size_t last = in.cells.size() - 1;
-  EXPECT_GT(b.all.temperature[last * b.all.n_times + 50], 298.2);
-  EXPECT_EQ(b.all.temperature[0 * b.all.n_times + 50], 298.15);
+  EXPECT_GT(b.all.temperature[b.all.offset[last] + 50], 298.2);
+  EXPECT_EQ(b.all.temperature[b.all.offset[0] + 50], 298.15);
+}
+
+TEST(Batch, EveryStepOutputsAndPerCellEndsEqualSingleSolves) {
+  // The default output (every accepted step) with per-cell end times: each cell's
+  // outputs are those of a single solve with its own t_end, none padded or cut.
+  BatchInputs in = ionflux::testing::equivalence_batch(1e-6, 1e-8);
+  in.run.period = 0.0;
+  in.t_end.resize(in.cells.size());
+  for (std::size_t c = 0; c < in.cells.size(); ++c) in.t_end[c] = (c % 3 == 0 ? 900.0 : in.run.t_end);
+  const ionflux::testing::CollectSink b = run(in, 2, 5);
+  ASSERT_EQ(b.all.n, in.cells.size());
+  for (std::size_t c = 0; c < in.cells.size(); ++c) {
+    if (in.pre_status[c] != CellStatus::running) {
+      EXPECT_EQ(b.all.count[c], 0u) << "cell " << c;
+      continue;
+    }
+    RunOptions ro = in.run;
+    ro.t_end = in.t_end[c];
+    const Solution s = simulate(in.cells[c], ro);
+    EXPECT_EQ(b.all.status[c], static_cast<int>(s.status)) << "cell " << c;
+    ASSERT_EQ(b.all.count[c], s.time.size()) << "cell " << c;
+    for (std::size_t k = 0; k < s.time.size(); ++k) {
+      EXPECT_EQ(b.all.time[b.all.offset[c] + k], s.time[k]) << "cell " << c << " output " << k;
+      EXPECT_EQ(b.all.voltage[b.all.offset[c] + k], s.voltage[k]) << "cell " << c << " output " << k;
+    }
+    if (s.status == CellStatus::end_time_reached) EXPECT_EQ(s.time.back(), ro.t_end) << "cell " << c;
+    // a resolved curve: the integrator's steps, not a 200-point grid
+    if (s.status == CellStatus::cutoff_lower) EXPECT_EQ(s.time.size(), static_cast<std::size_t>(s.stats.steps) + 1);
+  }
 }

@@ -203,6 +203,36 @@ TEST(cli, default_chen2020_run) {
     EXPECT_TRUE(contains(r.out, part)) << part << " not in:\n" << r.out;
 }
 
+// Issue 10 item 5: the default output resolves the curve. PyBaMM 26.10.1.1 (DFN, default
+// options and mesh, Chen2020 at 1C, default IDAKLUSolver) returns 170 points for
+// sim.solve([0, 3600]) (its adaptive steps; measured with the pinned PyBaMM for this
+// test); the old default (t_end / 200 with t_end = 3 h) gave 67 rows.
+TEST(cli, default_output_resolves_the_curve) {
+  TempDir d;
+  const Result r = run_cli({"simulate", "--c-rate", "1"}, d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const Csv c = read_csv(d / "ionflux.csv");
+  EXPECT_GE(c.rows.size(), 170u);
+  expect_monotone_time(c);
+  EXPECT_NEAR(c.rows.back()[1], 2.5, 1e-9);  // the cut-off, located in time
+  // dense where the voltage changes fast: the first 100 s (the initial transient) hold
+  // more rows than a uniform spread of the rows over the run would put there
+  const double t_end = c.rows.back()[0];
+  std::size_t early = 0;
+  for (const auto& row : c.rows) early += row[0] < 100.0;
+  EXPECT_GT(early, 3 * static_cast<std::size_t>(100.0 / t_end * c.rows.size())) << early;
+}
+
+// Issue 10 item 10: output that cannot fit is refused before anything runs.
+TEST(cli, output_too_large_is_refused) {
+  TempDir d;
+  const Result r = run_cli({"simulate", "--period", "1e-7", "--t-end", "100"}, d, 20);
+  EXPECT_EQ(r.rc, 2);
+  // 100 s / 1e-7 s + 1 grid points + the end point = 1e9 + 2 rows
+  expect_error_line(r, {"1e+09 output rows", "MiB", "limit of 1024 MiB", "IONFLUX_MAX_OUTPUT_BYTES", "period"});
+  EXPECT_FALSE(fs::exists(d / "ionflux.csv"));
+}
+
 TEST(cli, marquis2019_at_2c) {
   TempDir d;
   const std::string out = d / "marquis.csv";

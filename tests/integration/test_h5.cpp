@@ -119,14 +119,32 @@ void expect_same(const std::vector<double>& got, const std::vector<double>& want
     EXPECT_TRUE(same(got[i], want[i])) << what << "[" << i << "]: got " << got[i] << ", want " << want[i];
 }
 
+//! Outputs a cell filled (the prefix of its kTimes columns before the NaN tail).
+std::size_t filled_of(const Sweep& s, std::size_t i) {
+  std::size_t k = 0;
+  while (k < std::size_t(kTimes) && !std::isnan(s.time[i * kTimes + k])) ++k;
+  return k;
+}
+
+//! Cells [first, first + n) of a (cell, time) grid without the NaN tails, one after another:
+//! the ragged layout of the file.
+std::vector<double> ragged(const Sweep& s, const std::vector<double>& grid, std::size_t first, std::size_t n) {
+  std::vector<double> out;
+  for (std::size_t i = first; i < first + n; ++i)
+    out.insert(out.end(), grid.begin() + i * kTimes, grid.begin() + i * kTimes + filled_of(s, i));
+  return out;
+}
+
 ChunkData chunk_of(const Sweep& s, std::size_t first, std::size_t n) {
   ChunkData c;
   c.first = first;
   c.n = n;
-  c.n_times = kTimes;
-  auto rows = [&](const std::vector<double>& v) {
-    return std::vector<double>(v.begin() + first * kTimes, v.begin() + (first + n) * kTimes);
-  };
+  for (std::size_t i = first, at = 0; i < first + n; ++i) {
+    c.offset.push_back(at);
+    c.count.push_back(filled_of(s, i));
+    at += c.count.back();
+  }
+  auto rows = [&](const std::vector<double>& v) { return ragged(s, v, first, n); };
   auto cells = [&](const auto& v) {
     return std::vector<typename std::decay_t<decltype(v)>::value_type>(v.begin() + first, v.begin() + first + n);
   };
@@ -278,12 +296,15 @@ TEST(H5Writer, RoundTripInChunks) {
   write_sweep(s, dir / "sweep.h5");
 
   File f(dir / "sweep.h5");
-  for (const auto& name : kCellVariables)
-    EXPECT_EQ(shape(f, "/cells/" + name), (std::vector<hsize_t>{kCells, kTimes})) << name;
-  expect_same(read_doubles(f, "/cells/Time [s]"), s.time, "time");
-  expect_same(read_doubles(f, "/cells/Voltage [V]"), s.voltage, "voltage");
-  expect_same(read_doubles(f, "/cells/Current [A]"), s.current, "current");
-  expect_same(read_doubles(f, "/cells/Discharge capacity [A.h]"), s.capacity, "capacity");
+  // Ragged: only the 22 outputs the cells made (5 + 4 + 2 + 5 + 1 + 5 + 0), no padding to
+  // the longest cell (7 x 5 = 35 values).
+  for (const auto& name : kCellVariables) EXPECT_EQ(shape(f, "/cells/" + name), (std::vector<hsize_t>{22})) << name;
+  expect_same(read_doubles(f, "/cells/Time [s]"), ragged(s, s.time, 0, kCells), "time");
+  expect_same(read_doubles(f, "/cells/Voltage [V]"), ragged(s, s.voltage, 0, kCells), "voltage");
+  expect_same(read_doubles(f, "/cells/Current [A]"), ragged(s, s.current, 0, kCells), "current");
+  expect_same(read_doubles(f, "/cells/Discharge capacity [A.h]"), ragged(s, s.capacity, 0, kCells), "capacity");
+  EXPECT_EQ(read_int64s(f, "/cells/count"), (std::vector<long long>{5, 4, 2, 5, 1, 5, 0}));
+  EXPECT_EQ(read_int64s(f, "/cells/offset"), (std::vector<long long>{0, 5, 9, 11, 16, 17, 22}));
   EXPECT_EQ(read_ints(f, "/cells/status"), s.status);
   EXPECT_EQ(read_strings(f, "/cells/message"), s.message);
 
@@ -297,9 +318,8 @@ TEST(H5Writer, RoundTripInChunks) {
   expect_same(read_doubles(f, "/summary/Mean voltage [V]"), s.mean_voltage, "mean voltage");
   EXPECT_EQ(read_ints(f, "/summary/Steps"), s.steps);
 
-  // The early failure (cell 2) kept its two outputs and a NaN tail.
-  EXPECT_FALSE(std::isnan(read_doubles(f, "/cells/Voltage [V]")[2 * kTimes + 1]));
-  EXPECT_TRUE(std::isnan(read_doubles(f, "/cells/Voltage [V]")[2 * kTimes + 2]));
+  // The early failure (cell 2) kept its two outputs, and nothing pads it.
+  EXPECT_EQ(read_doubles(f, "/cells/Voltage [V]")[9 + 1], s.voltage[2 * kTimes + 1]);
 
   for (const auto& [name, value] : s.info.attributes) EXPECT_EQ(read_string_attribute(f, "/", name), value) << name;
   EXPECT_EQ(read_string_attribute(f, "/cells/status", "codes"), expected_codes());
@@ -331,6 +351,7 @@ TEST(H5Writer, FileOfASweepThatDiedAfterTheFirstChunk) {
   File f(path);
   const std::vector<int> status = read_ints(f, "/cells/status");
   const std::vector<double> voltage = read_doubles(f, "/cells/Voltage [V]");
+  const std::vector<long long> count = read_int64s(f, "/cells/count");
   const std::vector<std::string> reason = read_strings(f, "/summary/End reason");
   const std::vector<std::string> message = read_strings(f, "/cells/message");
   const std::vector<double> end_time = read_doubles(f, "/summary/End time [s]");
@@ -343,9 +364,9 @@ TEST(H5Writer, FileOfASweepThatDiedAfterTheFirstChunk) {
     EXPECT_EQ(message[i], written ? s.message[i] : "") << i;
     EXPECT_TRUE(same(end_time[i], written ? s.end_time[i] : kNaN)) << i;
     EXPECT_EQ(steps[i], written ? s.steps[i] : 0) << i;
-    for (int j = 0; j < kTimes; ++j)
-      EXPECT_TRUE(same(voltage[i * kTimes + j], written ? s.voltage[i * kTimes + j] : kNaN)) << i << "," << j;
+    EXPECT_EQ(count[i], written ? static_cast<long long>(filled_of(s, i)) : 0) << i;
   }
+  expect_same(voltage, ragged(s, s.voltage, 0, 3), "voltage of the written cells");
   // The inputs and attributes were written (and flushed) by the constructor.
   expect_same(read_doubles(f, std::string("/inputs/") + kInputD), s.info.inputs[0], "input D");
   EXPECT_EQ(read_string_attribute(f, "/", "protocol"), "discharge at 1C to 2.5 V");
@@ -363,8 +384,8 @@ TEST(H5Writer, ClosedAfterTheFirstChunk) {
   File f(dir / "early.h5");
   const std::vector<int> status = read_ints(f, "/cells/status");
   EXPECT_EQ(status, (std::vector<int>{s.status[0], s.status[1], s.status[2], -1, -1, -1, -1}));
-  const std::vector<double> t = read_doubles(f, "/cells/Time [s]");
-  for (std::size_t k = 3 * kTimes; k < kCells * kTimes; ++k) EXPECT_TRUE(std::isnan(t[k])) << k;
+  expect_same(read_doubles(f, "/cells/Time [s]"), ragged(s, s.time, 0, 3), "time of the written cells");
+  EXPECT_EQ(read_int64s(f, "/cells/count"), (std::vector<long long>{5, 4, 2, 0, 0, 0, 0}));
 }
 
 TEST(H5Writer, RootAttributes) {
@@ -429,6 +450,8 @@ TEST(H5Writer, LayoutMatchesTheDocumentation) {
       {"/cells/Discharge capacity [A.h]", "dataset"},
       {"/cells/status", "dataset"},
       {"/cells/message", "dataset"},
+      {"/cells/offset", "dataset"},
+      {"/cells/count", "dataset"},
       {"/inputs", "group"},
       {std::string("/inputs/") + kInputD, "dataset"},
       {std::string("/inputs/") + kInputI, "dataset"},
@@ -445,13 +468,21 @@ TEST(H5Writer, LayoutMatchesTheDocumentation) {
   };
   EXPECT_EQ(list_objects(f), expected);
 
-  // Types and shapes: float64 (n_cells, n_times) / (n_cells), int32, UTF-8 strings.
+  // Types and shapes: float64 (n_points) / (n_cells), int32, int64, UTF-8 strings.
   for (const auto& name : kCellVariables) {
     const DatasetType t = dataset_type(f, "/cells/" + name);
     EXPECT_EQ(t.cls, H5T_FLOAT) << name;
     EXPECT_EQ(t.size, 8u) << name;
-    EXPECT_EQ(chunk_dims(f, "/cells/" + name), (std::vector<hsize_t>{kCells, kTimes})) << name;
+    // 7 cells x 5 times = 35 expected outputs: the smallest chunk, 1024 elements
+    EXPECT_EQ(chunk_dims(f, "/cells/" + name), (std::vector<hsize_t>{1024})) << name;
   }
+  for (const char* name : {"/cells/offset", "/cells/count"}) {
+    const DatasetType t = dataset_type(f, name);
+    EXPECT_EQ(t.cls, H5T_INTEGER) << name;
+    EXPECT_EQ(t.size, 8u) << name;
+    EXPECT_EQ(shape(f, name), (std::vector<hsize_t>{kCells})) << name;
+  }
+  EXPECT_NE(read_string_attribute(f, "/cells", "layout").find("offset[i] + count[i]"), std::string::npos);
   for (const char* name : {"/cells/status", "/summary/Steps"}) {
     const DatasetType t = dataset_type(f, name);
     EXPECT_EQ(t.cls, H5T_INTEGER) << name;
@@ -478,14 +509,14 @@ TEST(H5Writer, LayoutMatchesTheDocumentation) {
   EXPECT_EQ(codes.rfind("-1: not_run, 0: running, 1: finished, 2: cutoff_lower, 3: cutoff_upper", 0), 0u) << codes;
 }
 
-// Datasets exist at full size from the start, chunked by rows of about 1 MiB; space is
-// only taken by what is written.
+// Per-cell datasets exist at full size from the start, chunked by about 1 MiB; the outputs
+// are appended, so the file grows with the outputs that exist, not with n_cells x the
+// longest cell.
 TEST(H5Writer, LargeSweepChunkingAndOffsetWrites) {
   SKIP_WITHOUT_HDF5();
   TempDir dir;
   SweepFileInfo info;
   info.n_cells = 200000;
-  info.n_times = 1000;
   info.varied = {"x"};
   info.inputs = {std::vector<double>(info.n_cells)};
   for (std::size_t i = 0; i < info.n_cells; ++i) info.inputs[0][i] = double(i);
@@ -493,10 +524,11 @@ TEST(H5Writer, LargeSweepChunkingAndOffsetWrites) {
   ChunkData c;
   c.first = 100000;
   c.n = 10;
-  c.n_times = 1000;
   for (std::size_t i = 0; i < c.n; ++i) {
-    for (int j = 0; j < c.n_times; ++j) {
-      const double v = double(c.first + i) + 1e-4 * j;
+    c.offset.push_back(c.time.size());
+    c.count.push_back(100 * (i + 1));  // 100, 200, ..., 1000 outputs
+    for (std::size_t j = 0; j < c.count.back(); ++j) {
+      const double v = double(c.first + i) + 1e-4 * double(j);
       c.time.push_back(v);
       c.voltage.push_back(-v);
       c.current.push_back(2 * v);
@@ -514,28 +546,22 @@ TEST(H5Writer, LargeSweepChunkingAndOffsetWrites) {
     H5SweepWriter w(dir / "large.h5", info);
     w.write_chunk(c);
   }
-  EXPECT_LT(fs::file_size(dir / "large.h5"), std::uintmax_t(16) << 20);  // 200000 x 1000 x 4 doubles = 6.4 GB
+  // a padded (200000, 1000) layout would be 200000 x 1000 x 4 doubles = 6.4 GB of datasets
+  EXPECT_LT(fs::file_size(dir / "large.h5"), std::uintmax_t(16) << 20);
 
   File f(dir / "large.h5");
-  EXPECT_EQ(shape(f, "/cells/Voltage [V]"), (std::vector<hsize_t>{200000, 1000}));
-  EXPECT_EQ(chunk_dims(f, "/cells/Voltage [V]"), (std::vector<hsize_t>{(1u << 20) / 8000, 1000}));
+  EXPECT_EQ(shape(f, "/cells/Voltage [V]"), (std::vector<hsize_t>{5500}));  // 100 + 200 + ... + 1000
+  EXPECT_EQ(chunk_dims(f, "/cells/Voltage [V]"), (std::vector<hsize_t>{(1u << 20) / 8}));
   EXPECT_EQ(chunk_dims(f, "/summary/Energy [W.h]"), (std::vector<hsize_t>{(1u << 20) / 8}));
   EXPECT_EQ(chunk_dims(f, "/cells/status"), (std::vector<hsize_t>{200000}));
-
-  // Rows 99999..100010 of the voltage: NaN, the ten written rows, NaN.
-  Id ds(H5Dopen2(f, "/cells/Voltage [V]", H5P_DEFAULT), H5Dclose);
-  Id space(H5Dget_space(ds), H5Sclose);
-  const hsize_t start[2] = {99999, 0}, count[2] = {12, 1000};
-  H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr);
-  Id mem(H5Screate_simple(2, count, nullptr), H5Sclose);
-  std::vector<double> v(12 * 1000);
-  ASSERT_GE(H5Dread(ds, H5T_NATIVE_DOUBLE, mem, space, H5P_DEFAULT, v.data()), 0);
-  for (int j = 0; j < 1000; ++j) {
-    EXPECT_TRUE(std::isnan(v[j]));
-    EXPECT_TRUE(std::isnan(v[11 * 1000 + j]));
+  EXPECT_EQ(read_doubles(f, "/cells/Voltage [V]"), c.voltage);
+  const std::vector<long long> offset = read_int64s(f, "/cells/offset"), count = read_int64s(f, "/cells/count");
+  EXPECT_EQ(count[99999], 0);
+  EXPECT_EQ(count[100010], 0);
+  for (std::size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ(offset[100000 + i], static_cast<long long>(c.offset[i])) << i;
+    EXPECT_EQ(count[100000 + i], static_cast<long long>(c.count[i])) << i;
   }
-  for (std::size_t i = 0; i < 10; ++i)
-    for (int j = 0; j < 1000; ++j) ASSERT_EQ(v[(i + 1) * 1000 + j], c.voltage[i * 1000 + j]) << i << "," << j;
   const std::vector<int> status = read_ints(f, "/cells/status");
   EXPECT_EQ(status[99999], -1);
   EXPECT_EQ(status[100000], 1);
@@ -558,6 +584,7 @@ TEST(H5Writer, EmptySweeps) {
     H5SweepWriter w(dir / "no_times.h5", no_times);
     ChunkData c;
     c.n = 2;
+    c.offset = c.count = {0, 0};
     c.status = {1, 2};
     c.message = {"a", "b"};
     c.end_time = c.discharge_capacity = c.energy = c.mean_voltage = {0.0, 0.0};
@@ -565,10 +592,11 @@ TEST(H5Writer, EmptySweeps) {
     w.write_chunk(c);
   }
   File f0(dir / "none.h5");
-  EXPECT_EQ(shape(f0, "/cells/Voltage [V]"), (std::vector<hsize_t>{0, 0}));
+  EXPECT_EQ(shape(f0, "/cells/Voltage [V]"), (std::vector<hsize_t>{0}));
   EXPECT_TRUE(read_ints(f0, "/cells/status").empty());
   File f1(dir / "no_times.h5");
-  EXPECT_EQ(shape(f1, "/cells/Time [s]"), (std::vector<hsize_t>{2, 0}));
+  EXPECT_EQ(shape(f1, "/cells/Time [s]"), (std::vector<hsize_t>{0}));
+  EXPECT_EQ(read_int64s(f1, "/cells/count"), (std::vector<long long>{0, 0}));
   EXPECT_EQ(read_ints(f1, "/cells/status"), (std::vector<int>{1, 2}));
   EXPECT_EQ(read_strings(f1, "/summary/End reason"), (std::vector<std::string>{"finished", "cutoff_lower"}));
 }
@@ -623,8 +651,11 @@ TEST(H5Writer, ChunksOutsideTheFileOrOfTheWrongShapeAreRejected) {
   far.first = std::numeric_limits<std::size_t>::max();  // first + n overflows
   EXPECT_THROW(w.write_chunk(far), ionflux::RuntimeError);
   ChunkData times = chunk_of(s, 0, 3);
-  times.n_times = kTimes + 1;
+  times.count.back() += 1;  // the last cell's outputs run past the chunk's arrays
   EXPECT_THROW(w.write_chunk(times), ionflux::RuntimeError);
+  ChunkData no_offsets = chunk_of(s, 0, 3);
+  no_offsets.offset.pop_back();
+  EXPECT_THROW(w.write_chunk(no_offsets), ionflux::RuntimeError);
   ChunkData short_voltage = chunk_of(s, 0, 3);
   short_voltage.voltage.pop_back();
   EXPECT_THROW(w.write_chunk(short_voltage), ionflux::RuntimeError);
@@ -682,19 +713,15 @@ print(json.dumps(out))
   const nlohmann::json j = nlohmann::json::parse(in);
   EXPECT_EQ(j["groups"], nlohmann::json({"cells", "inputs", "summary"}));
   EXPECT_EQ(j["cells"], nlohmann::json({"Current [A]", "Discharge capacity [A.h]", "Time [s]", "Voltage [V]",
-                                        "message", "status"}));
+                                        "count", "message", "offset", "status"}));
   EXPECT_EQ(j["inputs"], nlohmann::json({kInputI, kInputD}));
   EXPECT_EQ(j["summary"], nlohmann::json({"Charge capacity [A.h]", "Charge energy [W.h]", "Discharge capacity [A.h]",
                                           "Discharge energy [W.h]", "End reason", "End time [s]", "Energy [W.h]",
                                           "Mean voltage [V]", "Steps"}));
-  EXPECT_EQ(j["voltage_shape"], nlohmann::json({kCells, kTimes}));
-  ASSERT_EQ(j["voltage"].size(), s.voltage.size());
-  for (std::size_t k = 0; k < s.voltage.size(); ++k) {
-    if (std::isnan(s.voltage[k]))
-      EXPECT_TRUE(j["voltage"][k].is_null()) << k;
-    else
-      EXPECT_EQ(j["voltage"][k].get<double>(), s.voltage[k]) << k;
-  }
+  const std::vector<double> voltage = ragged(s, s.voltage, 0, kCells);
+  EXPECT_EQ(j["voltage_shape"], nlohmann::json({voltage.size()}));
+  ASSERT_EQ(j["voltage"].size(), voltage.size());
+  for (std::size_t k = 0; k < voltage.size(); ++k) EXPECT_EQ(j["voltage"][k].get<double>(), voltage[k]) << k;
   EXPECT_EQ(j["status"].get<std::vector<int>>(), s.status);
   EXPECT_EQ(j["codes"].get<std::string>(), expected_codes());
   EXPECT_EQ(j["message"].get<std::vector<std::string>>(), s.message);

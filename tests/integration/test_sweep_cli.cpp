@@ -95,12 +95,12 @@ TEST(SweepCli, FileHoldsWhatWasComputedAndChunkingDoesNotMatter) {
   EXPECT_EQ(read_ints(fa, "/cells/status"), read_ints(fb, "/cells/status"));
   EXPECT_EQ(read_strings(fa, "/cells/message"), read_strings(fb, "/cells/message"));
 
-  // Each row equals a single-cell solve of the same cell (grid order: thickness slowest).
-  const auto shp = shape(fa, "/cells/Voltage [V]");
-  ASSERT_EQ(shp.size(), 2u);
-  ASSERT_EQ(shp[0], 6u);
+  // Each cell's outputs equal a single-cell solve of the same cell (grid order: thickness
+  // slowest); the file holds exactly those outputs (ragged: cell c's at offset[c] ..).
   const auto volts = read_doubles(fa, "/cells/Voltage [V]");
+  const auto offset = read_int64s(fa, "/cells/offset"), count = read_int64s(fa, "/cells/count");
   const auto status = read_ints(fa, "/cells/status");
+  ASSERT_EQ(count.size(), 6u);
   const SweepSpec spec = load_sweep_config(cfg);
   const SweepPlan plan = plan_sweep(spec);
   const double thickness[] = {7e-5, 8.52e-5, 1e-4};
@@ -108,12 +108,15 @@ TEST(SweepCli, FileHoldsWhatWasComputedAndChunkingDoesNotMatter) {
   for (int c = 0; c < 6; ++c) {
     ParameterSet ps = ParameterSet::load("Chen2020");
     ps.set("Negative electrode thickness [m]", thickness[c / 2]);
-    const Solution s = simulate(ps.cell_params(crate[c % 2] * 5.0), plan.inputs.run);
+    RunOptions ro = plan.inputs.run;
+    ro.t_end = plan.inputs.t_end_of(c);
+    const Solution s = simulate(ps.cell_params(crate[c % 2] * 5.0), ro);
     EXPECT_EQ(status[c], static_cast<int>(s.status)) << "cell " << c;
+    ASSERT_EQ(count[c], static_cast<long long>(s.voltage.size())) << "cell " << c;
     for (std::size_t k = 0; k < s.voltage.size(); ++k)
-      EXPECT_EQ(volts[c * shp[1] + k], s.voltage[k]) << "cell " << c << " output " << k;
-    EXPECT_TRUE(std::isnan(volts[c * shp[1] + s.voltage.size()])) << "NaN after the end, cell " << c;
+      EXPECT_EQ(volts[offset[c] + k], s.voltage[k]) << "cell " << c << " output " << k;
   }
+  EXPECT_EQ(volts.size(), static_cast<std::size_t>(offset[5] + count[5])) << "no padding";
   EXPECT_EQ(read_string_attribute(fa, "/", "parameter set"), "Chen2020");
   EXPECT_NE(read_string_attribute(fa, "/", "parameters").find("\"Negative particle radius [m]\": 5.86e-06"),
             std::string::npos);
@@ -137,6 +140,69 @@ TEST(SweepCli, ABadCellDoesNotStopTheSweep) {
   EXPECT_EQ(st[0], static_cast<int>(CellStatus::cutoff_lower));
   EXPECT_EQ(st[2], static_cast<int>(CellStatus::cutoff_lower));
   EXPECT_NE(read_strings(f, "/cells/message")[1].find("porosity"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// Issue 10 item 5: with the default output every cell has its own resolved curve. On the
+// old shared grid (period t_end / 200 of the slowest, 0.5C, cell) a 3C cell had 200 / 6 + 2
+// = 35 rows at most (8 with the real 3 x nominal default); the file is not padded to the
+// longest cell, so it grows with the outputs that exist.
+TEST(SweepCli, MixedRatesEachGetTheirOwnResolvedCurve) {
+  const fs::path dir = temp_dir();
+  const char* mesh = R"("mesh": {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 6, "r_p": 6})";
+  const std::string mixed = write_config(dir, "mixed.json", std::string("{") + mesh + R"(,
+    "vary": {"C-rate": [0.5, 3, 0.5, 3]}})");
+  const std::string fast = write_config(dir, "fast.json", std::string("{") + mesh + R"(,
+    "vary": {"C-rate": [3, 3, 3, 3]}})");
+  const std::string out_mixed = (dir / "mixed.h5").string(), out_fast = (dir / "fast.h5").string();
+  CliRun a = run({"sweep", mixed, "--output", out_mixed, "--device", "cpu", "--quiet"});
+  ASSERT_EQ(a.rc, 0) << a.err;
+  CliRun b = run({"sweep", fast, "--output", out_fast, "--device", "cpu", "--quiet"});
+  ASSERT_EQ(b.rc, 0) << b.err;
+  File fm(out_mixed), ff(out_fast);
+  const auto count = read_int64s(fm, "/cells/count");
+  const auto t = read_doubles(fm, "/cells/Time [s]"), v = read_doubles(fm, "/cells/Voltage [V]");
+  const auto offset = read_int64s(fm, "/cells/offset");
+  const auto status = read_ints(fm, "/cells/status");
+  const SweepPlan plan = plan_sweep(load_sweep_config(mixed));
+  for (int c = 0; c < 4; ++c) {
+    ASSERT_EQ(status[c], static_cast<int>(CellStatus::cutoff_lower)) << "cell " << c;
+    // a single run of the cell, with its own default end (plan_sweep gives each cell the
+    // default end a single run of it has)
+    ParameterSet ps = ParameterSet::load("Chen2020");
+    const double current = (c % 2 ? 3.0 : 0.5) * 5.0;
+    RunOptions ro = plan.inputs.run;
+    ro.t_end = plan.inputs.t_end_of(c);
+    EXPECT_EQ(ro.t_end, default_end_time(ps.cell_params(current))) << "cell " << c;
+    const Solution single = simulate(ps.cell_params(current), ro);
+    EXPECT_GE(count[c], static_cast<long long>(single.time.size())) << "cell " << c;
+    EXPECT_GT(count[c], 100) << "cell " << c << ": a resolved curve, not a polygon";
+    // the last output is the cut-off
+    EXPECT_NEAR(v[offset[c] + count[c] - 1], 2.5, 1e-9) << "cell " << c;
+    EXPECT_DOUBLE_EQ(t[offset[c] + count[c] - 1], single.end_time) << "cell " << c;
+  }
+  // The slow cells take more points than the fast ones on the shared time axis, but the
+  // file holds the sum of what each made: its series length is the sum of the counts.
+  EXPECT_EQ(t.size(), static_cast<std::size_t>(count[0] + count[1] + count[2] + count[3]));
+  const auto fast_count = read_int64s(ff, "/cells/count");
+  const std::size_t fast_points = read_doubles(ff, "/cells/Time [s]").size();
+  EXPECT_EQ(fast_points, static_cast<std::size_t>(fast_count[0] + fast_count[1] + fast_count[2] + fast_count[3]));
+  fs::remove_all(dir);
+}
+
+// Issue 10 item 10: an output grid that cannot fit is refused before anything runs.
+TEST(SweepCli, OutputTooLargeIsRefusedBeforeRunning) {
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "huge.json", R"({"period": 1e-7, "t_end": 100,
+    "vary": {"C-rate": [1, 2]}})");
+  const std::string out = (dir / "huge.h5").string();
+  CliRun r = run({"sweep", cfg, "--output", out, "--device", "cpu"});
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  // 100 s / 1e-7 s + 1 grid points + the end point = 1e9 + 2 rows of 48 bytes
+  EXPECT_NE(r.err.find("1e+09 output rows"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("IONFLUX_MAX_OUTPUT_BYTES"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("limit of 1024 MiB"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out)) << "refused before the file was created";
   fs::remove_all(dir);
 }
 

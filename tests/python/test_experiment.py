@@ -249,7 +249,7 @@ def test_sweep_with_experiment_equals_cli(exp_sweep, cli, tmp_path):
             np.testing.assert_array_equal(x, y, err_msg=key)  # NaN == NaN here
         else:
             assert (x == y).all(), key
-    for attr in ("protocol", "varied", "t_end [s]", "period [s]", "mesh", "parameters"):
+    for attr in ("protocol", "varied", "t_end [s]", "output", "mesh", "parameters"):
         assert my_attrs[attr] == their_attrs[attr], attr
     assert json.loads(my_attrs["varied"]) == list(SWEEP_VARY)
     assert "{Hold voltage [V]}" in my_attrs["protocol"] and "lumped thermal" in my_attrs["protocol"]
