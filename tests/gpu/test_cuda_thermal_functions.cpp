@@ -47,15 +47,19 @@ TEST(Gpu, CudaEqualsCpuWithFunctionsOfTemperature) {
   for (int c = 0; c < n; ++c) {
     EXPECT_EQ(cpu.all.status[c], gpu.all.status[c]) << "cell " << c;
     EXPECT_EQ(cpu.all.status[c], static_cast<int>(CellStatus::cutoff_lower)) << "cell " << c;
-    for (int k = 0; k < cpu.all.n_times; ++k) {
-      const std::size_t i = static_cast<std::size_t>(c) * cpu.all.n_times + k;
-      const double a = cpu.all.voltage[i], b = gpu.all.voltage[i];
-      if (std::isnan(a) || std::isnan(b)) {
-        EXPECT_EQ(std::isnan(a), std::isnan(b)) << "cell " << c << " output " << k;
-        continue;
-      }
+    // ragged series: cell c's outputs at [offset[c], offset[c] + count[c])
+    ASSERT_EQ(cpu.all.count[c], gpu.all.count[c]) << "cell " << c;
+    for (std::size_t k = 0; k < cpu.all.count[c]; ++k) {
+      const std::size_t i = cpu.all.offset[c] + k, j = gpu.all.offset[c] + k;
+      EXPECT_NEAR(cpu.all.time[i], gpu.all.time[j], 1e-7 * std::fabs(cpu.all.time[i]) + 1e-12)
+          << "cell " << c << " output " << k;
+      const double a = cpu.all.voltage[i], b = gpu.all.voltage[j];
       worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
       EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
+      if (!cpu.all.temperature.empty() && !gpu.all.temperature.empty()) {
+        const double ta = cpu.all.temperature[i], tb = gpu.all.temperature[j];
+        EXPECT_LE(std::fabs(ta - tb), 1e-7 * std::fabs(ta)) << "temperature, cell " << c << " output " << k;
+      }
     }
   }
   std::printf("ORegan2022, functions of T: largest relative voltage difference CUDA vs CPU %.3e\n", worst);
