@@ -248,7 +248,8 @@ TEST(Experiment, ThreeCyclesDischargedAndChargedMatchPyBaMMThroughput) {
     EXPECT_GT(dis_e / dis, 2.5);
     EXPECT_LT(dis_e / dis, 4.2);
     EXPECT_GT(chg_e / chg, dis_e / dis) << "charging needs the higher voltage";
-    EXPECT_LT(chg_e / chg, 4.2);
+    // at most the upper cut-off: a cycle whose only charge is the 4.2 V hold has exactly 4.2 V
+    EXPECT_LE(chg_e / chg, 4.2 * (1.0 + 1e-12));
     std::cout << "  [3 cycles] cycle " << cyc << ": discharged " << dis << " A.h, charged " << chg
               << " A.h (PyBaMM throughput " << theirs_moved << " A.h)\n";
     dis_total += dis, chg_total += chg;

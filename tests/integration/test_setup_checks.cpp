@@ -388,11 +388,17 @@ TEST(Plausibility, SimulateWarnsAndAnInitialisationFailureNamesItsCause) {
   // a temperature in °C: the Arrhenius factors make the exchange-current densities vanish
   ParameterSet cold = ParameterSet::load("Chen2020");
   cold.set("Ambient temperature [K]", 25);
+  const std::string cold_why = diagnose_init_failure(cold.cell_params(5.0));
+  EXPECT_TRUE(contains(cold_why, "'Ambient temperature [K]' = 25")) << cold_why;
+  EXPECT_TRUE(contains(cold_why, "°C")) << cold_why;
+  EXPECT_TRUE(contains(cold_why, "times its exchange-current density")) << cold_why;
+  // Whether the initialisation of this cell fails or the voltage drops to the cut-off at
+  // once depends on the last bits of the arithmetic (it fails in the Release build and
+  // reaches the cut-off at t = 0 under the sanitizers); when it fails, its message carries
+  // the diagnosis.
   const Solution t = simulate(cold.cell_params(5.0), o);
-  ASSERT_EQ(t.status, CellStatus::init_failure) << t.message;
-  EXPECT_TRUE(contains(t.message, "'Ambient temperature [K]' = 25")) << t.message;
-  EXPECT_TRUE(contains(t.message, "°C")) << t.message;
-  EXPECT_TRUE(contains(t.message, "times its exchange-current density")) << t.message;
+  EXPECT_NE(t.status, CellStatus::finished) << t.message;
+  if (t.status == CellStatus::init_failure) EXPECT_TRUE(contains(t.message, cold_why)) << t.message;
   // the diagnosis itself, whatever the integrator made of this cell
   const std::string why = diagnose_init_failure(ps.cell_params(5.0));
   EXPECT_TRUE(contains(why, "'Negative electrode thickness [m]' = 80")) << why;
