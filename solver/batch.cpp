@@ -117,6 +117,7 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps) {
   c.discharge_energy.assign(n, nan);
   c.charge_energy.assign(n, nan);
   c.steps.assign(n, 0);
+  c.device.assign(n, kRanNowhere);
   c.n_steps = n_steps;
   const std::size_t per_step = n * static_cast<std::size_t>(n_steps);
   c.step_start.assign(per_step, nan);
@@ -290,6 +291,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           CellSolver<SeriesSink, CView> cs{in.cells[cell], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
           cs.proto = protocol_of(in, cell);
           if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
+          c.device[static_cast<std::size_t>(k)] = kRanOnCpu;
         }
         summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell], protocol_of(in, cell));
         if (in.pre_message[cell].empty()) {
@@ -307,8 +309,47 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
   gather(c, series, temperature);
 }
 
-void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, std::atomic<std::size_t>& done,
-                    ProgressClock& clock, const std::atomic<bool>* cancel) {
+//! Finish on the CPU threads the cells the GPU handed back unfinished (`h`): each resumes
+//! from its CellRun (runs[k]) and its workspace, now contiguous, with the same per-cell
+//! code; its outputs append to series[k] (the device's are drained into it already), its
+//! step summaries go to row k of the chunk. Cells a cancellation reaches stay running.
+void finish_handed_cells(const BatchInputs& in, int threads, ChunkData& c, cuda_backend::HandedCells& h,
+                         std::vector<CellRun>& runs, std::vector<cuda_backend::CellSeries>& series,
+                         std::atomic<std::size_t>& done, ProgressClock& clock, const std::atomic<bool>* cancel) {
+  const Layout l = Layout::make(in.run.mesh);
+  const OutputSpec out = output_spec(in.run);
+  const bool temperature = in.any_thermal() || in.has_protocol();
+  const std::size_t ws_size = static_cast<std::size_t>(cell_workspace_size(l));
+  const long long n = static_cast<long long>(h.index.size());
+  std::atomic<std::size_t> finished{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (long long j = 0; j < n; ++j) {
+    try {
+      if (is_cancelled(cancel)) continue;  // left running: reported as not run
+      const std::size_t k = h.index[static_cast<std::size_t>(j)];
+      const std::size_t cell = c.first + k;
+      OutputSpec cell_out = out;
+      cell_out.t_end = in.t_end_of(cell);
+      SeriesSink sink{series[k], temperature, summary_sink(c, k)};
+      CellSolver<SeriesSink, CView> cs{in.cells[cell], l, in.run.solver, cell_out,
+                                       CView{h.ws.data() + static_cast<std::size_t>(j) * ws_size}, runs[k], sink};
+      cs.proto = protocol_of(in, cell);
+      cs.advance(in.run.solver.max_steps + 1);
+      c.device[k] = kRanOnGpuThenCpu;
+      clock.report(done.load() + finished.fetch_add(1) + 1, false);  // `done` counts them after the chunk
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, int handoff_cells, ChunkData& c,
+                    std::atomic<std::size_t>& done, ProgressClock& clock, const std::atomic<bool>* cancel,
+                    std::size_t& handed_to_cpu) {
   cuda_backend::ChunkJob job;
   job.cells = in.cells.data() + c.first;
   std::vector<unsigned char> skip(c.n);
@@ -360,11 +401,25 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
     job.step_discharge_energy = c.step_discharge_energy.data();
     job.step_charge_energy = c.step_charge_energy.data();
   }
+  cuda_backend::HandedCells handed;
+  if (handoff_cells != 0) {
+    job.handed = &handed;
+    job.handoff_below = handoff_cells > 0
+                            ? static_cast<std::size_t>(handoff_cells)
+                            : std::min(static_cast<std::size_t>(kHandoffCellsPerThread) * threads, c.n / 4);
+  }
   cuda_backend::run_chunk(job);
+  for (std::size_t k = 0; k < c.n; ++k)
+    if (!skip[k]) c.device[k] = kRanOnGpu;
+  if (!handed.index.empty()) {
+    handed_to_cpu += handed.index.size();
+    finish_handed_cells(in, threads, c, handed, runs, series, done, clock, cancel);
+  }
   for (std::size_t k = 0; k < c.n; ++k) {
     if (skip[k]) runs[k].status = in.pre_status[c.first + k];
     if (runs[k].status == CellStatus::running) {  // stopped by a cancellation: not run
       const double nan = std::numeric_limits<double>::quiet_NaN();
+      c.device[k] = kRanNowhere;
       series[k] = cuda_backend::CellSeries{};
       for (int q = 0; q < c.n_steps; ++q) {
         const std::size_t i = k * c.n_steps + q;
@@ -451,7 +506,9 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     }
     ChunkData c;
     allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
-    if (dev == Device::cuda) run_chunk_cuda(in, opt.steps_per_launch, c, done, clock, opt.cancel);
+    if (dev == Device::cuda)
+      run_chunk_cuda(in, opt.steps_per_launch, threads, opt.gpu_handoff_cells, c, done, clock, opt.cancel,
+                     summary.handed_to_cpu);
     else run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
     for (int s : c.status) {
       if (s >= 0 && static_cast<std::size_t>(s) < summary.count_by_status.size()) ++summary.count_by_status[s];
