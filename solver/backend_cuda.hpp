@@ -84,6 +84,12 @@ struct ChunkJob {
 //! Integrate a chunk on the device. Throws RuntimeError on any CUDA error.
 void run_chunk(const ChunkJob& job);
 
+//! Tests only: run the batch's GPU chunks with `runner` (a host emulation of run_chunk)
+//! instead of the device, so that the GPU path of run_batch (the hand-off to the CPU
+//! threads included) runs in CI without a GPU; null restores the device. Set it before
+//! run_batch, from one thread. (Defined in solver/batch.cpp.)
+void emulate_device_for_testing(void (*runner)(const ChunkJob&));
+
 //! Evaluate a compiled expression on the device at n points; `vars` holds n rows of
 //! expr::Var::count arguments (regularised powers use a c_e scale of 1), `out` n values
 //! (host arrays). For CPU/GPU equivalence

@@ -35,8 +35,16 @@ const char* device_name(Device d) {
   return "?";
 }
 
-bool cuda_available() { return cuda_backend::available(); }
-std::string cuda_device_description() { return cuda_backend::describe(); }
+namespace {
+void (*g_emulated_device)(const cuda_backend::ChunkJob&) = nullptr;  //!< tests only
+}  // namespace
+
+void cuda_backend::emulate_device_for_testing(void (*runner)(const ChunkJob&)) { g_emulated_device = runner; }
+
+bool cuda_available() { return g_emulated_device || cuda_backend::available(); }
+std::string cuda_device_description() {
+  return g_emulated_device ? "host emulation of the CUDA launcher (tests)" : cuda_backend::describe();
+}
 
 int output_columns(const RunOptions& run) {
   const double rows = grid_output_rows(run, run.t_end, 0);
@@ -408,7 +416,8 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, in
                             ? static_cast<std::size_t>(handoff_cells)
                             : std::min(static_cast<std::size_t>(kHandoffCellsPerThread) * threads, c.n / 4);
   }
-  cuda_backend::run_chunk(job);
+  if (g_emulated_device) g_emulated_device(job);
+  else cuda_backend::run_chunk(job);
   for (std::size_t k = 0; k < c.n; ++k)
     if (!skip[k]) c.device[k] = kRanOnGpu;
   if (!handed.index.empty()) {
@@ -482,7 +491,9 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   std::size_t budget = opt.memory_budget;
   std::size_t per_cell = summary.bytes_per_cell;
   if (dev == Device::cuda) {
-    if (budget == 0) budget = static_cast<std::size_t>(0.8 * static_cast<double>(cuda_backend::free_memory()));
+    if (budget == 0)
+      budget = g_emulated_device ? std::size_t(1) << 30
+                                 : static_cast<std::size_t>(0.8 * static_cast<double>(cuda_backend::free_memory()));
   } else {
     if (budget == 0) budget = std::size_t(1) << 30;
     const double rows = grid_output_rows(in.run, in.run.t_end, in.max_protocol_steps());
