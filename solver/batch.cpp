@@ -7,6 +7,7 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <thread>
 
 #include "../kernels/model/cell_solver.hpp"
 #include "backend_cuda.hpp"
@@ -355,12 +356,25 @@ void finish_handed_cells(const BatchInputs& in, int threads, ChunkData& c, cuda_
   if (error) std::rethrow_exception(error);
 }
 
-void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, int handoff_cells, ChunkData& c,
-                    std::atomic<std::size_t>& done, ProgressClock& clock, const std::atomic<bool>* cancel,
-                    std::size_t& handed_to_cpu) {
+//! A chunk on its way through the GPU: what the device returned, and the cells it
+//! handed back unfinished for the CPU threads.
+struct GpuChunk {
+  ChunkData c;
+  std::vector<unsigned char> skip;
+  std::vector<cuda_backend::CellSeries> series;
+  std::vector<CellRun> runs;
+  cuda_backend::HandedCells handed;
+};
+
+//! The device's part of a chunk (g.c allocated): run it until it finishes or is down to
+//! the hand-off threshold; the cells still running then are in g.handed.
+void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, int handoff_cells, GpuChunk& g,
+                    std::atomic<std::size_t>& done, ProgressClock& clock, const std::atomic<bool>* cancel) {
+  ChunkData& c = g.c;
+  std::vector<unsigned char>& skip = g.skip;
   cuda_backend::ChunkJob job;
   job.cells = in.cells.data() + c.first;
-  std::vector<unsigned char> skip(c.n);
+  skip.assign(c.n, 0);
   for (std::size_t k = 0; k < c.n; ++k) skip[k] = in.pre_status[c.first + k] != CellStatus::running;
   job.skip = skip.data();
   job.n = c.n;
@@ -376,11 +390,11 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, in
   job.progress = [&](std::size_t finished) { clock.report(before + finished, false); };
   job.cancel = cancel;
   const bool temperature = in.any_thermal() || in.has_protocol();
-  std::vector<cuda_backend::CellSeries> series(c.n);
-  job.series = series.data();
+  g.series.assign(c.n, cuda_backend::CellSeries{});
+  job.series = g.series.data();
   job.temperature_outputs = temperature;
-  std::vector<CellRun> runs(c.n);
-  job.runs = runs.data();
+  g.runs.assign(c.n, CellRun{});
+  job.runs = g.runs.data();
   // protocols: this chunk's per-cell ranges into the shared step list
   std::vector<int> first(c.n), count(c.n);
   if (in.has_protocol()) {
@@ -409,9 +423,8 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, in
     job.step_discharge_energy = c.step_discharge_energy.data();
     job.step_charge_energy = c.step_charge_energy.data();
   }
-  cuda_backend::HandedCells handed;
   if (handoff_cells != 0) {
-    job.handed = &handed;
+    job.handed = &g.handed;
     job.handoff_below = handoff_cells > 0
                             ? static_cast<std::size_t>(handoff_cells)
                             : std::min(static_cast<std::size_t>(kHandoffCellsPerThread) * threads, c.n / 4);
@@ -420,10 +433,19 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, in
   else cuda_backend::run_chunk(job);
   for (std::size_t k = 0; k < c.n; ++k)
     if (!skip[k]) c.device[k] = kRanOnGpu;
-  if (!handed.index.empty()) {
-    handed_to_cpu += handed.index.size();
-    finish_handed_cells(in, threads, c, handed, runs, series, done, clock, cancel);
-  }
+}
+
+//! The CPU's part of a GPU chunk: finish the handed cells, then every cell's summary and
+//! the ragged outputs.
+void finish_chunk_cuda(const BatchInputs& in, int threads, GpuChunk& g, std::atomic<std::size_t>& done,
+                       ProgressClock& clock, const std::atomic<bool>* cancel) {
+  ChunkData& c = g.c;
+  const std::vector<unsigned char>& skip = g.skip;
+  std::vector<CellRun>& runs = g.runs;
+  std::vector<cuda_backend::CellSeries>& series = g.series;
+  const bool temperature = in.any_thermal() || in.has_protocol();
+  if (!g.handed.index.empty()) finish_handed_cells(in, threads, c, g.handed, runs, series, done, clock, cancel);
+  std::vector<double>().swap(g.handed.ws);  // the workspaces are done with
   for (std::size_t k = 0; k < c.n; ++k) {
     if (skip[k]) runs[k].status = in.pre_status[c.first + k];
     if (runs[k].status == CellStatus::running) {  // stopped by a cancellation: not run
@@ -510,17 +532,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   ProgressClock clock(opt, n);
   std::atomic<std::size_t> done{0};
   clock.report(0, true);
-  for (std::size_t first = 0; first < n; first += chunk) {
-    if (is_cancelled(opt.cancel)) {
-      summary.not_run += n - first;
-      break;
-    }
-    ChunkData c;
-    allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
-    if (dev == Device::cuda)
-      run_chunk_cuda(in, opt.steps_per_launch, threads, opt.gpu_handoff_cells, c, done, clock, opt.cancel,
-                     summary.handed_to_cpu);
-    else run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
+  auto write = [&](ChunkData& c) {
     for (int s : c.status) {
       if (s >= 0 && static_cast<std::size_t>(s) < summary.count_by_status.size()) ++summary.count_by_status[s];
       if (s == kStatusNotRun) ++summary.not_run;
@@ -529,7 +541,53 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     if (sink) sink->write_chunk(c);
     ++summary.chunks;
     clock.report(done.load(), true);
+  };
+  // GPU + CPU: a host thread finishes chunk k's handed cells on the CPU threads (and
+  // summarises the chunk) while this thread runs chunk k + 1 on the device; chunks are
+  // written here, in order, once their CPU part is done.
+  std::unique_ptr<GpuChunk> pending;
+  std::thread finisher;
+  std::exception_ptr finisher_error;
+  struct Join {  // never leave the finisher running (an exception from the device)
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join_finisher{finisher};
+  auto settle = [&]() {
+    if (finisher.joinable()) finisher.join();
+    if (finisher_error) std::rethrow_exception(finisher_error);
+    if (pending) write(pending->c);
+    pending.reset();
+  };
+  for (std::size_t first = 0; first < n; first += chunk) {
+    if (is_cancelled(opt.cancel)) {
+      summary.not_run += n - first;
+      break;
+    }
+    if (dev == Device::cuda) {
+      auto g = std::make_unique<GpuChunk>();
+      allocate(g->c, first, std::min(chunk, n - first), in.max_protocol_steps());
+      run_chunk_cuda(in, opt.steps_per_launch, threads, opt.gpu_handoff_cells, *g, done, clock, opt.cancel);
+      summary.handed_to_cpu += g->handed.index.size();
+      settle();  // the previous chunk's CPU part, which ran while the device ran this chunk
+      pending = std::move(g);
+      GpuChunk* const p = pending.get();
+      finisher = std::thread([&, p]() {
+        try {
+          finish_chunk_cuda(in, threads, *p, done, clock, opt.cancel);
+        } catch (...) {
+          finisher_error = std::current_exception();
+        }
+      });
+      continue;
+    }
+    ChunkData c;
+    allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
+    run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
+    write(c);
   }
+  settle();
   summary.cancelled = is_cancelled(opt.cancel);
   summary.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

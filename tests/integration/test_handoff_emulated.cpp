@@ -256,3 +256,47 @@ TEST(HandOffEmulated, ProtocolsHandedMidSequenceEqualCpuOnly) {
               << " handed to the CPU; largest relative voltage difference " << worst << "\n";
   }
 }
+
+TEST(HandOffEmulated, CancellationLeavesHandedCellsNotRun) {
+  // Cancel when the first chunk is written: by then the device has run the second
+  // chunk (the CPU part of one chunk overlaps the device part of the next), whose
+  // handed cells are then left not run, and no third chunk starts. Every cell has a
+  // status (none "running"), and the not-run ones have no outputs and ran nowhere.
+  BatchInputs in = ionflux::testing::equivalence_batch(1e-8, 1e-8);
+  in.run.mesh = MeshSpec{8, 5, 7, 6, 9};
+  in.run.t_end = 1200.0;
+  struct CancelSink : ionflux::testing::CollectSink {
+    std::atomic<bool> cancel{false};
+    void write_chunk(const ChunkData& c) override {
+      CollectSink::write_chunk(c);
+      cancel = true;
+    }
+  } sink;
+  EmulatedDevice emulated;
+  BatchOptions o;
+  o.device = Device::cuda;
+  o.threads = 2;
+  o.max_chunk_cells = 12;
+  o.gpu_handoff_cells = 4;
+  o.cancel = &sink.cancel;
+  const BatchSummary sum = run_batch(in, o, &sink);
+  EXPECT_TRUE(sum.cancelled);
+  EXPECT_EQ(sum.chunks, 2u);
+  EXPECT_EQ(sink.all.n, 24u);
+  std::size_t not_run = 0, finished_by_cpu = 0;
+  for (std::size_t c = 0; c < sink.all.n; ++c) {
+    EXPECT_NE(sink.all.status[c], static_cast<int>(CellStatus::running)) << "cell " << c;
+    finished_by_cpu += sink.all.device[c] == kRanOnGpuThenCpu;
+    if (sink.all.status[c] != kStatusNotRun) continue;
+    ++not_run;
+    EXPECT_GE(c, 12u) << "the first chunk finished before the cancellation";
+    EXPECT_EQ(sink.all.count[c], 0u) << "cell " << c;
+    EXPECT_EQ(sink.all.device[c], kRanNowhere) << "cell " << c;
+  }
+  // the second chunk's handed cells (1 to 4: the threshold) were not run; every other
+  // handed cell was finished by the CPU
+  EXPECT_GE(not_run, 1u);
+  EXPECT_LE(not_run, 4u);
+  EXPECT_EQ(sum.handed_to_cpu, finished_by_cpu + not_run);
+  EXPECT_EQ(sum.not_run, not_run + (in.cells.size() - 24)) << "and the cells of the chunks never started";
+}
