@@ -5,13 +5,19 @@
 // the CPU (ChunkData::device).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "solver/batch.hpp"
+#include "solver/cli.hpp"
 #include "solver/experiment.hpp"
 #include "solver/simulation.hpp"
 #include "tests/equivalence/batch_cases.hpp"
@@ -100,4 +106,33 @@ TEST(Stragglers, SweepWithCellsDiffering100xInCostCompletesWithEveryStatus) {
   // what the test says: the cells' costs (solver steps) differ 100x or more
   EXPECT_GE(dearest, 100 * cheapest) << "cheapest " << cheapest << " steps, dearest " << dearest;
   std::cout << "  solver steps per cell: cheapest " << cheapest << ", dearest " << dearest << "\n";
+}
+
+TEST(Stragglers, CliTakesTheHandOffThreshold) {
+  // `ionflux sweep --gpu-handoff N|auto`: bad values fail with one line before any
+  // work; good ones are accepted (on the CPU they change nothing).
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ionflux_handoff_cli_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string cfg = (dir / "c.json").string(), out = (dir / "o.h5").string();
+  std::ofstream(cfg) << R"({"parameters": "Chen2020", "mesh": {"x_n": 8, "x_s": 5, "x_p": 7, "r_n": 6, "r_p": 9},
+                           "period": 120, "vary": {"C-rate": [1, 2]}})";
+  for (const char* bad : {"-3", "1.5", "many"}) {
+    std::ostringstream o, e;
+    EXPECT_EQ(cli_main({"sweep", cfg, "--output", out, "--quiet", "--gpu-handoff", bad}, o, e), 2) << bad;
+    const std::string err = e.str();
+    EXPECT_NE(err.find("--gpu-handoff"), std::string::npos) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_FALSE(fs::exists(out));
+  }
+#if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
+  for (const char* good : {"auto", "0", "300"}) {
+    std::ostringstream o, e;
+    EXPECT_EQ(cli_main({"sweep", cfg, "--output", out, "--device", "cpu", "--gpu-handoff", good}, o, e), 0)
+        << good << ": " << e.str();
+    EXPECT_EQ(o.str().find("finished on the CPU threads"), std::string::npos) << "--device cpu hands nothing over";
+    fs::remove(out);
+  }
+#endif
+  fs::remove_all(dir);
 }
