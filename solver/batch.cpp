@@ -504,6 +504,8 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   if (threads < 1) threads = 1;
   if (dev == Device::cuda) {
     summary.device_description = cuda_device_description();
+    if (opt.gpu_handoff_cells != 0)  // the CPU threads finish what the GPU hands over
+      summary.device_description += " + CPU, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
   } else {
     summary.device_description = "CPU, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
   }

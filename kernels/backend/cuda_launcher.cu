@@ -328,20 +328,27 @@ void run_chunk(const ChunkJob& job) {
 
   // Hand-off: the cells still running (d_active[0 .. n_active), in increasing order, as
   // the stable compaction keeps them) go back to the host unfinished, their outputs
-  // drained already; their CellRun records come back with the others below.
-  const std::size_t handoff = job.handed ? job.handoff_below : 0;
+  // drained already; their CellRun records come back with the others below. Their
+  // workspaces pass through a staging buffer allocated here with the chunk's (at most
+  // kStageCells cells at a time), so the hand-off allocates and frees nothing.
+  const std::size_t handoff = job.handed ? std::min(job.handoff_below, static_cast<std::size_t>(n)) : 0;
+  constexpr std::size_t kStageCells = 256;
+  const std::size_t stage_cells = std::max<std::size_t>(1, std::min(handoff, kStageCells));
+  DeviceBuffer<double> d_stage(ws_per_cell * (handoff > 0 ? stage_cells : 1));
   auto hand_off = [&](int n_active) {
     HandedCells& h = *job.handed;
     std::vector<int> cells(static_cast<std::size_t>(n_active));
     IONFLUX_CUDA_CHECK(cudaMemcpy(cells.data(), d_active.p, cells.size() * sizeof(int), cudaMemcpyDeviceToHost));
-    DeviceBuffer<double> d_handed(ws_per_cell * cells.size());
-    gather_workspaces<<<grid_for(n_active, 64), 64>>>(d_ws.p, n, d_active.p, n_active,
-                                                      static_cast<index_t>(ws_per_cell), d_handed.p);
-    IONFLUX_CUDA_CHECK(cudaGetLastError());
     h.index.assign(cells.begin(), cells.end());
     h.ws.resize(ws_per_cell * cells.size());
-    IONFLUX_CUDA_CHECK(
-        cudaMemcpy(h.ws.data(), d_handed.p, h.ws.size() * sizeof(double), cudaMemcpyDeviceToHost));
+    for (std::size_t j0 = 0; j0 < cells.size(); j0 += stage_cells) {
+      const std::size_t m = std::min(stage_cells, cells.size() - j0);
+      gather_workspaces<<<grid_for(static_cast<index_t>(m), 64), 64>>>(
+          d_ws.p, n, d_active.p + j0, static_cast<int>(m), static_cast<index_t>(ws_per_cell), d_stage.p);
+      IONFLUX_CUDA_CHECK(cudaGetLastError());
+      IONFLUX_CUDA_CHECK(cudaMemcpy(h.ws.data() + j0 * ws_per_cell, d_stage.p, m * ws_per_cell * sizeof(double),
+                                    cudaMemcpyDeviceToHost));
+    }
   };
   auto should_hand_off = [&](int n_active) {
     return n_active > 0 && static_cast<std::size_t>(n_active) <= handoff && !(job.cancel && job.cancel->load());

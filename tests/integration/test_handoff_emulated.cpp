@@ -216,6 +216,9 @@ TEST(HandOffEmulated, HeterogeneousBatchEqualsCpuOnly) {
     SCOPED_TRACE("hand-off " + std::to_string(va.handoff) + ", chunk cap " + std::to_string(va.chunk));
     const Runs r = run_both(in, va.handoff, va.chunk);
     EXPECT_EQ(r.both, r.gpu_summary.handed_to_cpu);
+    EXPECT_EQ(r.gpu_summary.device_description,
+              va.handoff == 0 ? "host emulation of the CUDA launcher (tests)"
+                              : "host emulation of the CUDA launcher (tests) + CPU, 2 threads");
     EXPECT_EQ(r.gpu.all.device[17], kRanNowhere) << "the invalid cell runs nowhere";
     EXPECT_EQ(r.nowhere, 1u);
     EXPECT_EQ(r.on_gpu + r.both + 1, in.cells.size());
