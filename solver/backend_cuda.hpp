@@ -28,6 +28,16 @@ struct CellSeries {
   std::vector<double> time, voltage, current, capacity, temperature, step_index;
 };
 
+//! Cells the device handed back unfinished (kernels/model/migrate.hpp): which cells of
+//! the chunk, in increasing order, and their workspaces, contiguous, one after the other
+//! (cell_workspace_size(layout) doubles each). Their CellRun records come back in
+//! ChunkJob::runs (status running) and their outputs so far in ChunkJob::series and the
+//! per-step summaries, so the CPU continues them with CellSolver<..., CView>::advance.
+struct HandedCells {
+  std::vector<std::size_t> index;
+  std::vector<double> ws;
+};
+
 //! One chunk of cells for the device. Host arrays; the per-output series come back per
 //! cell in `series` (the device buffer holds `n_times` outputs per cell and is drained
 //! into `series` after every launch).
@@ -43,6 +53,11 @@ struct ChunkJob {
   int steps_per_launch = 64;
   std::function<void(std::size_t finished)> progress;  //!< cells of this chunk finished so far
   const std::atomic<bool>* cancel = nullptr;            //!< checked between launches
+  //! Hand-off: when no more than this many cells of the chunk are still running (and
+  //! `handed` is set), the device stops and returns them unfinished in `handed` for the
+  //! CPU threads to finish. 0: the device finishes every cell.
+  std::size_t handoff_below = 0;
+  HandedCells* handed = nullptr;
   // outputs
   CellSeries* series = nullptr;     //!< n entries; outputs are appended
   bool temperature_outputs = false;  //!< also fill CellSeries::temperature and step_index
@@ -68,6 +83,12 @@ struct ChunkJob {
 
 //! Integrate a chunk on the device. Throws RuntimeError on any CUDA error.
 void run_chunk(const ChunkJob& job);
+
+//! Tests only: run the batch's GPU chunks with `runner` (a host emulation of run_chunk)
+//! instead of the device, so that the GPU path of run_batch (the hand-off to the CPU
+//! threads included) runs in CI without a GPU; null restores the device. Set it before
+//! run_batch, from one thread. (Defined in solver/batch.cpp.)
+void emulate_device_for_testing(void (*runner)(const ChunkJob&));
 
 //! Evaluate a compiled expression on the device at n points; `vars` holds n rows of
 //! expr::Var::count arguments (regularised powers use a c_e scale of 1), `out` n values

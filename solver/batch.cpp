@@ -7,6 +7,7 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <thread>
 
 #include "../kernels/model/cell_solver.hpp"
 #include "backend_cuda.hpp"
@@ -35,8 +36,16 @@ const char* device_name(Device d) {
   return "?";
 }
 
-bool cuda_available() { return cuda_backend::available(); }
-std::string cuda_device_description() { return cuda_backend::describe(); }
+namespace {
+void (*g_emulated_device)(const cuda_backend::ChunkJob&) = nullptr;  //!< tests only
+}  // namespace
+
+void cuda_backend::emulate_device_for_testing(void (*runner)(const ChunkJob&)) { g_emulated_device = runner; }
+
+bool cuda_available() { return g_emulated_device || cuda_backend::available(); }
+std::string cuda_device_description() {
+  return g_emulated_device ? "host emulation of the CUDA launcher (tests)" : cuda_backend::describe();
+}
 
 int output_columns(const RunOptions& run) {
   const double rows = grid_output_rows(run, run.t_end, 0);
@@ -117,6 +126,7 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps) {
   c.discharge_energy.assign(n, nan);
   c.charge_energy.assign(n, nan);
   c.steps.assign(n, 0);
+  c.device.assign(n, kRanNowhere);
   c.n_steps = n_steps;
   const std::size_t per_step = n * static_cast<std::size_t>(n_steps);
   c.step_start.assign(per_step, nan);
@@ -290,6 +300,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           CellSolver<SeriesSink, CView> cs{in.cells[cell], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
           cs.proto = protocol_of(in, cell);
           if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
+          c.device[static_cast<std::size_t>(k)] = kRanOnCpu;
         }
         summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell], protocol_of(in, cell));
         if (in.pre_message[cell].empty()) {
@@ -307,11 +318,63 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
   gather(c, series, temperature);
 }
 
-void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, std::atomic<std::size_t>& done,
-                    ProgressClock& clock, const std::atomic<bool>* cancel) {
+//! Finish on the CPU threads the cells the GPU handed back unfinished (`h`): each resumes
+//! from its CellRun (runs[k]) and its workspace, now contiguous, with the same per-cell
+//! code; its outputs append to series[k] (the device's are drained into it already), its
+//! step summaries go to row k of the chunk. Cells a cancellation reaches stay running.
+void finish_handed_cells(const BatchInputs& in, int threads, ChunkData& c, cuda_backend::HandedCells& h,
+                         std::vector<CellRun>& runs, std::vector<cuda_backend::CellSeries>& series,
+                         std::atomic<std::size_t>& done, ProgressClock& clock, const std::atomic<bool>* cancel) {
+  const Layout l = Layout::make(in.run.mesh);
+  const OutputSpec out = output_spec(in.run);
+  const bool temperature = in.any_thermal() || in.has_protocol();
+  const std::size_t ws_size = static_cast<std::size_t>(cell_workspace_size(l));
+  const long long n = static_cast<long long>(h.index.size());
+  std::atomic<std::size_t> finished{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (long long j = 0; j < n; ++j) {
+    try {
+      if (is_cancelled(cancel)) continue;  // left running: reported as not run
+      const std::size_t k = h.index[static_cast<std::size_t>(j)];
+      const std::size_t cell = c.first + k;
+      OutputSpec cell_out = out;
+      cell_out.t_end = in.t_end_of(cell);
+      SeriesSink sink{series[k], temperature, summary_sink(c, k)};
+      CellSolver<SeriesSink, CView> cs{in.cells[cell], l, in.run.solver, cell_out,
+                                       CView{h.ws.data() + static_cast<std::size_t>(j) * ws_size}, runs[k], sink};
+      cs.proto = protocol_of(in, cell);
+      cs.advance(in.run.solver.max_steps + 1);
+      c.device[k] = kRanOnGpuThenCpu;
+      clock.report(done.load() + finished.fetch_add(1) + 1, false);  // `done` counts them after the chunk
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+//! A chunk on its way through the GPU: what the device returned, and the cells it
+//! handed back unfinished for the CPU threads.
+struct GpuChunk {
+  ChunkData c;
+  std::vector<unsigned char> skip;
+  std::vector<cuda_backend::CellSeries> series;
+  std::vector<CellRun> runs;
+  cuda_backend::HandedCells handed;
+};
+
+//! The device's part of a chunk (g.c allocated): run it until it finishes or is down to
+//! the hand-off threshold; the cells still running then are in g.handed.
+void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, int handoff_cells, GpuChunk& g,
+                    std::atomic<std::size_t>& done, ProgressClock& clock, const std::atomic<bool>* cancel) {
+  ChunkData& c = g.c;
+  std::vector<unsigned char>& skip = g.skip;
   cuda_backend::ChunkJob job;
   job.cells = in.cells.data() + c.first;
-  std::vector<unsigned char> skip(c.n);
+  skip.assign(c.n, 0);
   for (std::size_t k = 0; k < c.n; ++k) skip[k] = in.pre_status[c.first + k] != CellStatus::running;
   job.skip = skip.data();
   job.n = c.n;
@@ -327,11 +390,11 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
   job.progress = [&](std::size_t finished) { clock.report(before + finished, false); };
   job.cancel = cancel;
   const bool temperature = in.any_thermal() || in.has_protocol();
-  std::vector<cuda_backend::CellSeries> series(c.n);
-  job.series = series.data();
+  g.series.assign(c.n, cuda_backend::CellSeries{});
+  job.series = g.series.data();
   job.temperature_outputs = temperature;
-  std::vector<CellRun> runs(c.n);
-  job.runs = runs.data();
+  g.runs.assign(c.n, CellRun{});
+  job.runs = g.runs.data();
   // protocols: this chunk's per-cell ranges into the shared step list
   std::vector<int> first(c.n), count(c.n);
   if (in.has_protocol()) {
@@ -360,11 +423,34 @@ void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, ChunkData& c, s
     job.step_discharge_energy = c.step_discharge_energy.data();
     job.step_charge_energy = c.step_charge_energy.data();
   }
-  cuda_backend::run_chunk(job);
+  if (handoff_cells != 0) {
+    job.handed = &g.handed;
+    job.handoff_below = handoff_cells > 0
+                            ? static_cast<std::size_t>(handoff_cells)
+                            : std::min(static_cast<std::size_t>(kHandoffCellsPerThread) * threads, c.n / 4);
+  }
+  if (g_emulated_device) g_emulated_device(job);
+  else cuda_backend::run_chunk(job);
+  for (std::size_t k = 0; k < c.n; ++k)
+    if (!skip[k]) c.device[k] = kRanOnGpu;
+}
+
+//! The CPU's part of a GPU chunk: finish the handed cells, then every cell's summary and
+//! the ragged outputs.
+void finish_chunk_cuda(const BatchInputs& in, int threads, GpuChunk& g, std::atomic<std::size_t>& done,
+                       ProgressClock& clock, const std::atomic<bool>* cancel) {
+  ChunkData& c = g.c;
+  const std::vector<unsigned char>& skip = g.skip;
+  std::vector<CellRun>& runs = g.runs;
+  std::vector<cuda_backend::CellSeries>& series = g.series;
+  const bool temperature = in.any_thermal() || in.has_protocol();
+  if (!g.handed.index.empty()) finish_handed_cells(in, threads, c, g.handed, runs, series, done, clock, cancel);
+  std::vector<double>().swap(g.handed.ws);  // the workspaces are done with
   for (std::size_t k = 0; k < c.n; ++k) {
     if (skip[k]) runs[k].status = in.pre_status[c.first + k];
     if (runs[k].status == CellStatus::running) {  // stopped by a cancellation: not run
       const double nan = std::numeric_limits<double>::quiet_NaN();
+      c.device[k] = kRanNowhere;
       series[k] = cuda_backend::CellSeries{};
       for (int q = 0; q < c.n_steps; ++q) {
         const std::size_t i = k * c.n_steps + q;
@@ -418,6 +504,8 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   if (threads < 1) threads = 1;
   if (dev == Device::cuda) {
     summary.device_description = cuda_device_description();
+    if (opt.gpu_handoff_cells != 0)  // the CPU threads finish what the GPU hands over
+      summary.device_description += " + CPU, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
   } else {
     summary.device_description = "CPU, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
   }
@@ -427,7 +515,9 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   std::size_t budget = opt.memory_budget;
   std::size_t per_cell = summary.bytes_per_cell;
   if (dev == Device::cuda) {
-    if (budget == 0) budget = static_cast<std::size_t>(0.8 * static_cast<double>(cuda_backend::free_memory()));
+    if (budget == 0)
+      budget = g_emulated_device ? std::size_t(1) << 30
+                                 : static_cast<std::size_t>(0.8 * static_cast<double>(cuda_backend::free_memory()));
   } else {
     if (budget == 0) budget = std::size_t(1) << 30;
     const double rows = grid_output_rows(in.run, in.run.t_end, in.max_protocol_steps());
@@ -444,15 +534,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   ProgressClock clock(opt, n);
   std::atomic<std::size_t> done{0};
   clock.report(0, true);
-  for (std::size_t first = 0; first < n; first += chunk) {
-    if (is_cancelled(opt.cancel)) {
-      summary.not_run += n - first;
-      break;
-    }
-    ChunkData c;
-    allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
-    if (dev == Device::cuda) run_chunk_cuda(in, opt.steps_per_launch, c, done, clock, opt.cancel);
-    else run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
+  auto write = [&](ChunkData& c) {
     for (int s : c.status) {
       if (s >= 0 && static_cast<std::size_t>(s) < summary.count_by_status.size()) ++summary.count_by_status[s];
       if (s == kStatusNotRun) ++summary.not_run;
@@ -461,7 +543,53 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     if (sink) sink->write_chunk(c);
     ++summary.chunks;
     clock.report(done.load(), true);
+  };
+  // GPU + CPU: a host thread finishes chunk k's handed cells on the CPU threads (and
+  // summarises the chunk) while this thread runs chunk k + 1 on the device; chunks are
+  // written here, in order, once their CPU part is done.
+  std::unique_ptr<GpuChunk> pending;
+  std::thread finisher;
+  std::exception_ptr finisher_error;
+  struct Join {  // never leave the finisher running (an exception from the device)
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join_finisher{finisher};
+  auto settle = [&]() {
+    if (finisher.joinable()) finisher.join();
+    if (finisher_error) std::rethrow_exception(finisher_error);
+    if (pending) write(pending->c);
+    pending.reset();
+  };
+  for (std::size_t first = 0; first < n; first += chunk) {
+    if (is_cancelled(opt.cancel)) {
+      summary.not_run += n - first;
+      break;
+    }
+    if (dev == Device::cuda) {
+      auto g = std::make_unique<GpuChunk>();
+      allocate(g->c, first, std::min(chunk, n - first), in.max_protocol_steps());
+      run_chunk_cuda(in, opt.steps_per_launch, threads, opt.gpu_handoff_cells, *g, done, clock, opt.cancel);
+      summary.handed_to_cpu += g->handed.index.size();
+      settle();  // the previous chunk's CPU part, which ran while the device ran this chunk
+      pending = std::move(g);
+      GpuChunk* const p = pending.get();
+      finisher = std::thread([&, p]() {
+        try {
+          finish_chunk_cuda(in, threads, *p, done, clock, opt.cancel);
+        } catch (...) {
+          finisher_error = std::current_exception();
+        }
+      });
+      continue;
+    }
+    ChunkData c;
+    allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
+    run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
+    write(c);
   }
+  settle();
   summary.cancelled = is_cancelled(opt.cancel);
   summary.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

@@ -77,7 +77,15 @@ struct ChunkData {
   //! Outputs in the chunk (the length of the ragged arrays).
   std::size_t points() const { return time.size(); }
   std::vector<double> step_discharge_capacity, step_charge_capacity, step_discharge_energy, step_charge_energy;
+  //! Per cell, where it was integrated: kRanOnCpu, kRanOnGpu, kRanOnGpuThenCpu (started on
+  //! the GPU, handed to the CPU threads to finish), kRanNowhere (invalid input, not run).
+  std::vector<signed char> device;
 };
+
+constexpr signed char kRanNowhere = -1;
+constexpr signed char kRanOnCpu = 0;
+constexpr signed char kRanOnGpu = 1;
+constexpr signed char kRanOnGpuThenCpu = 2;
 
 //! Receives chunks as they finish (in increasing `first` order).
 class ChunkSink {
@@ -95,12 +103,23 @@ struct Progress {
   double elapsed_s = 0.0;
 };
 
+//! Automatic GPU hand-off threshold, cells per CPU thread. From the rates measured on an
+//! H200 (issue 11): a GPU launch advances every active cell by one step in ~10 ms
+//! whatever their number (latency-bound), a CPU core takes ~0.16 ms per step, so below
+//! about 60 cells per core the CPU threads finish a tail faster. To be re-measured.
+constexpr int kHandoffCellsPerThread = 64;
+
 struct BatchOptions {
   Device device = Device::automatic;
   int threads = 0;                   //!< CPU threads; 0 = all
   std::size_t memory_budget = 0;     //!< bytes for per-cell state; 0 = automatic
   std::size_t max_chunk_cells = 0;   //!< cap on cells per chunk; 0 = from the budget
   int steps_per_launch = 64;         //!< GPU: steps per cell between host check-ins
+  //! GPU + CPU: when no more than this many cells of a GPU chunk are still running, the
+  //! GPU hands them to the CPU threads, which finish them with the same per-cell code
+  //! (README.md, "GPU and CPU together"). -1: automatic, kHandoffCellsPerThread per CPU
+  //! thread but at most a quarter of the chunk; 0: the GPU finishes every cell itself.
+  int gpu_handoff_cells = -1;
   std::function<void(const Progress&)> progress;  //!< called between chunks/launches
   //! Set to true (from any thread) to stop: cells not yet started are left not run
   //! (kStatusNotRun), the chunk in progress is written with what finished, and no
@@ -116,6 +135,7 @@ struct BatchSummary {
   double wall_time = 0.0;
   std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code
   std::size_t not_run = 0;                   //!< cells left unrun by a cancellation
+  std::size_t handed_to_cpu = 0;             //!< cells the GPU handed to the CPU threads to finish
   std::size_t protocol_cut_short = 0;        //!< experiments a voltage cut-off stopped early
   bool cancelled = false;
 };

@@ -29,6 +29,9 @@ std::string sweep_help() {
          "  --threads N        CPU threads (default: all cores)\n"
          "  --memory-budget B  bytes of per-cell state resident at once (default: 80% of free\n"
          "                     GPU memory, or 1 GiB of outputs on the CPU); more cells run in chunks\n"
+         "  --gpu-handoff N    GPU runs: when no more than N cells of a chunk are still running,\n"
+         "                     the GPU hands them to the CPU threads to finish (default: auto,\n"
+         "                     64 per CPU thread, at most a quarter of the chunk; 0: never)\n"
          "  --quiet            no progress and no summary (errors still go to stderr)\n"
          "  -h, --help         show this help\n";
 }
@@ -135,6 +138,16 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
       const double b = parse_number("--memory-budget", value());
       if (!(b >= 1)) throw InputError("--memory-budget must be at least 1 byte, got " + args[i]);
       opt.memory_budget = static_cast<std::size_t>(b);
+    } else if (a == "--gpu-handoff") {
+      const std::string v = value();
+      if (v == "auto") {
+        opt.gpu_handoff_cells = -1;
+      } else {
+        const double h = parse_number("--gpu-handoff", v);
+        if (!(h >= 0 && h == std::floor(h) && h <= 1e9))
+          throw InputError("--gpu-handoff must be 'auto' or a whole number of cells >= 0, got " + v);
+        opt.gpu_handoff_cells = static_cast<int>(h);
+      }
     } else if (a == "--quiet") {
       quiet = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -189,6 +202,9 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     out << "Done: " << n << " cells in " << duration(s.wall_time) << " on " << s.device_description << " ("
         << fmt("%.1f", n / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
         << (s.chunks == 1 ? "" : "s") << ")\n"
+        << (s.handed_to_cpu ? "  " + std::to_string(s.handed_to_cpu) +
+                                  " cells started on the GPU were finished on the CPU threads\n"
+                            : std::string())
         << "  by status: " << status_counts(s) << "\n"
         << "  wrote " << output << "\n";
   }

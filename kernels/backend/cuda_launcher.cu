@@ -1,8 +1,11 @@
 // The CUDA launcher: one thread per cell, per-cell arrays interleaved (cell index
 // fastest, so a warp's accesses coalesce), the same CellSolver the CPU runs. A launch
 // advances every active cell by at most `steps_per_launch` steps; between launches the
-// host compacts the list of active cells with Thrust and reports progress. Every CUDA
-// call is checked and turned into a RuntimeError (never an abort).
+// host compacts the list of active cells with Thrust and reports progress. When only a
+// few cells are left running (ChunkJob::handoff_below), their integrator state goes
+// back to the host (kernels/model/migrate.hpp) and the CPU threads finish them, so the
+// device never idles behind a few slow cells. Every CUDA call is checked and turned
+// into a RuntimeError (never an abort).
 #include <cuda_runtime.h>
 #include <thrust/execution_policy.h>
 #include <thrust/fill.h>
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "kernels/model/cell_solver.hpp"
+#include "kernels/model/migrate.hpp"
 #include "solver/backend_cuda.hpp"
 #include "solver/errors.hpp"
 
@@ -115,6 +119,15 @@ __global__ void gather_n_out(const CellRun* runs, index_t n, int* n_out) {
   for (index_t c = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; c < n;
        c += static_cast<index_t>(blockDim.x) * gridDim.x)
     n_out[c] = runs[c].n_out;
+}
+
+//! Gather the workspaces of the cells `cells[0 .. n_cells)` of the chunk (interleaved,
+//! n cells) into `out`, contiguous, one cell after the other (count doubles each).
+__global__ void gather_workspaces(const double* ws, index_t n, const int* cells, int n_cells, index_t count,
+                                  double* out) {
+  for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n_cells;
+       j += static_cast<index_t>(blockDim.x) * gridDim.x)
+    gather_cell_workspace(ws, n, cells[j], count, out + j * count);
 }
 
 struct NotRunning {
@@ -313,6 +326,34 @@ void run_chunk(const ChunkJob& job) {
     IONFLUX_CUDA_CHECK(cudaMemcpy(d_drained.p, h_drained.data(), n * sizeof(int), cudaMemcpyHostToDevice));
   };
 
+  // Hand-off: the cells still running (d_active[0 .. n_active), in increasing order, as
+  // the stable compaction keeps them) go back to the host unfinished, their outputs
+  // drained already; their CellRun records come back with the others below. Their
+  // workspaces pass through a staging buffer allocated here with the chunk's (at most
+  // kStageCells cells at a time), so the hand-off allocates and frees nothing.
+  const std::size_t handoff = job.handed ? std::min(job.handoff_below, static_cast<std::size_t>(n)) : 0;
+  constexpr std::size_t kStageCells = 256;
+  const std::size_t stage_cells = std::max<std::size_t>(1, std::min(handoff, kStageCells));
+  DeviceBuffer<double> d_stage(ws_per_cell * (handoff > 0 ? stage_cells : 1));
+  auto hand_off = [&](int n_active) {
+    HandedCells& h = *job.handed;
+    std::vector<int> cells(static_cast<std::size_t>(n_active));
+    IONFLUX_CUDA_CHECK(cudaMemcpy(cells.data(), d_active.p, cells.size() * sizeof(int), cudaMemcpyDeviceToHost));
+    h.index.assign(cells.begin(), cells.end());
+    h.ws.resize(ws_per_cell * cells.size());
+    for (std::size_t j0 = 0; j0 < cells.size(); j0 += stage_cells) {
+      const std::size_t m = std::min(stage_cells, cells.size() - j0);
+      gather_workspaces<<<grid_for(static_cast<index_t>(m), 64), 64>>>(
+          d_ws.p, n, d_active.p + j0, static_cast<int>(m), static_cast<index_t>(ws_per_cell), d_stage.p);
+      IONFLUX_CUDA_CHECK(cudaGetLastError());
+      IONFLUX_CUDA_CHECK(cudaMemcpy(h.ws.data() + j0 * ws_per_cell, d_stage.p, m * ws_per_cell * sizeof(double),
+                                    cudaMemcpyDeviceToHost));
+    }
+  };
+  auto should_hand_off = [&](int n_active) {
+    return n_active > 0 && static_cast<std::size_t>(n_active) <= handoff && !(job.cancel && job.cancel->load());
+  };
+
   const int block = 64;
   init_cells<<<grid_for(n, block), block>>>(d, d_skip.p);
   IONFLUX_CUDA_CHECK(cudaGetLastError());
@@ -322,6 +363,10 @@ void run_chunk(const ChunkJob& job) {
   IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
   drain();
   if (job.progress) job.progress(static_cast<std::size_t>(n - n_active));
+  if (should_hand_off(n_active)) {
+    hand_off(n_active);
+    n_active = 0;
+  }
   while (n_active > 0 && !(job.cancel && job.cancel->load())) {
     advance_cells<<<grid_for(n_active, block), block>>>(d, d_active.p, n_active, job.steps_per_launch);
     IONFLUX_CUDA_CHECK(cudaGetLastError());
@@ -330,6 +375,10 @@ void run_chunk(const ChunkJob& job) {
     IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
     drain();
     if (job.progress) job.progress(static_cast<std::size_t>(n - n_active));
+    if (should_hand_off(n_active)) {
+      hand_off(n_active);
+      n_active = 0;
+    }
   }
 
   IONFLUX_CUDA_CHECK(cudaMemcpy(job.runs, d_runs.p, n * sizeof(CellRun), cudaMemcpyDeviceToHost));
