@@ -143,6 +143,7 @@ struct H5SweepWriter::Impl {
   Hid d_time, d_voltage, d_current, d_capacity, d_status, d_message;
   // ragged layout: cell i's outputs are [offset[i], offset[i] + count[i]) of the series
   Hid d_offset, d_count;
+  Hid d_device;  //!< per cell: where it was integrated (ChunkData::device codes)
   std::uint64_t points = 0;  //!< outputs written so far (the series' length)
   hsize_t series_chunk = 1;  //!< elements per chunk of the series
   Hid d_end_time, d_end_reason, d_sum_capacity, d_energy, d_mean_voltage, d_steps;
@@ -344,7 +345,7 @@ struct H5SweepWriter::Impl {
     for (Hid* h : {&d_temperature, &d_step_index, &d_s_start, &d_s_end, &d_s_duration, &d_s_capacity, &d_s_energy,
                    &g_steps})
       note(h->reset(), "cannot close an object");
-    for (Hid* h : {&d_offset, &d_count})
+    for (Hid* h : {&d_offset, &d_count, &d_device})
       note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_status, &d_message, &d_end_time, &d_end_reason,
                    &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps, &g_cells, &g_inputs, &g_summary,
@@ -418,6 +419,10 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
   m.string_attribute(m.d_status.get(), "codes", status_code_table());
   m.int_attribute(m.d_status.get(), "not_run_code", kStatusNotRun);
   m.d_message = m.create_string(m.g_cells, "cells", "message");
+  m.d_device = m.create_int(m.g_cells, "cells", "device", kRanNowhere);
+  m.string_attribute(m.d_device.get(), "codes",
+                     "-1: not integrated (invalid input or not run), 0: CPU, 1: GPU, 2: started on the GPU and "
+                     "finished by the CPU threads (hand-off)");
 
   m.d_end_time = m.create_double(m.g_summary, "summary", "End time [s]", false);
   m.d_end_reason = m.create_string(m.g_summary, "summary", "End reason");
@@ -649,6 +654,10 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
   m.write_rows(m.d_offset, H5T_NATIVE_INT64, false, c.first, c.n, offset.data(), "/cells/offset");
   m.write_rows(m.d_count, H5T_NATIVE_INT64, false, c.first, c.n, count.data(), "/cells/count");
   m.points += total;
+  if (c.device.size() == c.n) {
+    const std::vector<int> device(c.device.begin(), c.device.end());
+    m.write_rows(m.d_device, H5T_NATIVE_INT, false, c.first, c.n, device.data(), "/cells/device");
+  }
   // Status last: a cell whose status is not -1 has all of its data in the file.
   m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
   if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");

@@ -452,6 +452,7 @@ TEST(H5Writer, LayoutMatchesTheDocumentation) {
       {"/cells/message", "dataset"},
       {"/cells/offset", "dataset"},
       {"/cells/count", "dataset"},
+      {"/cells/device", "dataset"},
       {"/inputs", "group"},
       {std::string("/inputs/") + kInputD, "dataset"},
       {std::string("/inputs/") + kInputI, "dataset"},
@@ -713,7 +714,7 @@ print(json.dumps(out))
   const nlohmann::json j = nlohmann::json::parse(in);
   EXPECT_EQ(j["groups"], nlohmann::json({"cells", "inputs", "summary"}));
   EXPECT_EQ(j["cells"], nlohmann::json({"Current [A]", "Discharge capacity [A.h]", "Time [s]", "Voltage [V]",
-                                        "count", "message", "offset", "status"}));
+                                        "count", "device", "message", "offset", "status"}));
   EXPECT_EQ(j["inputs"], nlohmann::json({kInputI, kInputD}));
   EXPECT_EQ(j["summary"], nlohmann::json({"Charge capacity [A.h]", "Charge energy [W.h]", "Discharge capacity [A.h]",
                                           "Discharge energy [W.h]", "End reason", "End time [s]", "Energy [W.h]",

@@ -140,6 +140,8 @@ TEST(SweepCli, ABadCellDoesNotStopTheSweep) {
   EXPECT_EQ(st[0], static_cast<int>(CellStatus::cutoff_lower));
   EXPECT_EQ(st[2], static_cast<int>(CellStatus::cutoff_lower));
   EXPECT_NE(read_strings(f, "/cells/message")[1].find("porosity"), std::string::npos);
+  // where each cell ran: on the CPU, except the invalid one, which ran nowhere
+  EXPECT_EQ(read_ints(f, "/cells/device"), (std::vector<int>{0, -1, 0}));
   fs::remove_all(dir);
 }
 
