@@ -9,29 +9,11 @@
 
 #include "solver/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
+#include "tests/equivalence/compare_chunks.hpp"
 
 using namespace ionflux;
 
 namespace {
-//! Statuses and output counts equal, times and voltages within 1e-7 relative; returns
-//! the largest relative voltage difference.
-double compare_voltages(const ChunkData& cpu, const ChunkData& gpu) {
-  EXPECT_EQ(cpu.n, gpu.n);
-  double worst = 0.0;
-  for (std::size_t c = 0; c < cpu.n && c < gpu.n; ++c) {
-    EXPECT_EQ(cpu.status[c], gpu.status[c]) << "cell " << c;
-    EXPECT_EQ(cpu.count[c], gpu.count[c]) << "cell " << c;
-    for (std::size_t k = 0; k < cpu.count[c] && k < gpu.count[c]; ++k) {
-      const std::size_t i = cpu.offset[c] + k, j = gpu.offset[c] + k;
-      EXPECT_NEAR(cpu.time[i], gpu.time[j], 1e-7 * std::fabs(cpu.time[i]) + 1e-12) << "cell " << c << " output " << k;
-      const double a = cpu.voltage[i], b = gpu.voltage[j];
-      worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
-      EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
-    }
-  }
-  return worst;
-}
-
 //! The batch on the CPU and on the device.
 std::pair<ionflux::testing::CollectSink, ionflux::testing::CollectSink> run_both(const BatchInputs& in) {
   std::pair<ionflux::testing::CollectSink, ionflux::testing::CollectSink> r;
@@ -49,7 +31,7 @@ TEST(Gpu, CudaEqualsCpuOnTheSameBatch) {
   const BatchInputs in = ionflux::testing::equivalence_batch(1e-10, 1e-10);
   std::printf("device: %s, %zu bytes per cell\n", cuda_device_description().c_str(), bytes_per_cell(in));
   const auto [cpu, gpu] = run_both(in);
-  const double worst = compare_voltages(cpu.all, gpu.all);
+  const double worst = ionflux::testing::compare_chunks(cpu.all, gpu.all);
   std::printf("largest relative voltage difference CUDA vs CPU: %.3e\n", worst);
   RecordProperty("max_rel_voltage_diff", std::to_string(worst));
 }
@@ -59,7 +41,7 @@ TEST(Gpu, CudaEqualsCpuOnASweepWithProtocols) {
   const BatchInputs in =
       ionflux::testing::protocol_batch(1e-10, 1e-10, IONFLUX_SHARED_DIR "/reference-data/drive_cycles/US06.csv");
   const auto [cpu, gpu] = run_both(in);
-  const double worst = compare_voltages(cpu.all, gpu.all);
+  const double worst = ionflux::testing::compare_chunks(cpu.all, gpu.all);
   ASSERT_EQ(cpu.all.temperature.size(), gpu.all.temperature.size());
   for (std::size_t i = 0; i < cpu.all.temperature.size(); ++i)
     EXPECT_NEAR(cpu.all.temperature[i], gpu.all.temperature[i], 1e-7 * cpu.all.temperature[i]) << i;
@@ -91,7 +73,7 @@ TEST(Gpu, CudaEqualsCpuWithTableAndExpressionFunctions) {
   if (!cuda_available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_device_description();
   const BatchInputs in = ionflux::testing::user_function_batch(1e-10, 1e-10, IONFLUX_SHARED_DIR);
   const auto [cpu, gpu] = run_both(in);
-  const double worst = compare_voltages(cpu.all, gpu.all);
+  const double worst = ionflux::testing::compare_chunks(cpu.all, gpu.all);
   std::printf("largest relative voltage difference CUDA vs CPU (user functions): %.3e\n", worst);
 }
 
@@ -112,7 +94,7 @@ TEST(Gpu, CudaEqualsCpuWithEveryStepOutputsAndPerCellEnds) {
       EXPECT_LE(cpu.all.time[cpu.all.offset[c] + cpu.all.count[c] - 1], 900.0) << "cell " << c;
   }
   EXPECT_GT(points, 100 * cpu.all.n / 2) << "every-step outputs: hundreds per cell";
-  const double worst = compare_voltages(cpu.all, gpu.all);
+  const double worst = ionflux::testing::compare_chunks(cpu.all, gpu.all);
   std::printf("largest relative voltage difference CUDA vs CPU (every-step outputs, %zu points): %.3e\n", points,
               worst);
 }

@@ -12,48 +12,11 @@
 
 #include "solver/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
+#include "tests/equivalence/compare_chunks.hpp"
 
 using namespace ionflux;
 
 namespace {
-
-//! Statuses, output counts and step counts equal; times, voltages, temperatures and
-//! summaries within 1e-7 relative. Returns the largest relative voltage difference.
-double compare(const ChunkData& cpu, const ChunkData& gpu) {
-  EXPECT_EQ(cpu.n, gpu.n);
-  double worst = 0.0;
-  for (std::size_t c = 0; c < cpu.n && c < gpu.n; ++c) {
-    EXPECT_EQ(cpu.status[c], gpu.status[c]) << "cell " << c;
-    EXPECT_EQ(cpu.message[c], gpu.message[c]) << "cell " << c;
-    EXPECT_EQ(cpu.count[c], gpu.count[c]) << "cell " << c;
-    for (std::size_t k = 0; k < cpu.count[c] && k < gpu.count[c]; ++k) {
-      const std::size_t i = cpu.offset[c] + k, j = gpu.offset[c] + k;
-      EXPECT_NEAR(cpu.time[i], gpu.time[j], 1e-7 * std::fabs(cpu.time[i]) + 1e-12) << "cell " << c << " output " << k;
-      const double a = cpu.voltage[i], b = gpu.voltage[j];
-      worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
-      EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
-      if (!cpu.temperature.empty())
-        EXPECT_NEAR(cpu.temperature[i], gpu.temperature[j], 1e-7 * cpu.temperature[i]) << "cell " << c;
-    }
-  }
-  const std::pair<const std::vector<double>*, const std::vector<double>*> sums[] = {
-      {&cpu.end_time, &gpu.end_time},
-      {&cpu.discharge_capacity, &gpu.discharge_capacity},
-      {&cpu.energy, &gpu.energy},
-      {&cpu.step_end, &gpu.step_end},
-      {&cpu.step_capacity, &gpu.step_capacity},
-      {&cpu.step_discharge_capacity, &gpu.step_discharge_capacity},
-      {&cpu.step_charge_energy, &gpu.step_charge_energy}};
-  for (const auto& pr : sums) {
-    EXPECT_EQ(pr.first->size(), pr.second->size());
-    for (std::size_t i = 0; i < pr.first->size() && i < pr.second->size(); ++i) {
-      const double a = (*pr.first)[i], b = (*pr.second)[i];
-      EXPECT_EQ(std::isnan(a), std::isnan(b)) << i;
-      if (!std::isnan(a)) EXPECT_NEAR(a, b, 1e-7 * std::fabs(a) + 1e-12) << i;
-    }
-  }
-  return worst;
-}
 
 struct Runs {
   ionflux::testing::CollectSink cpu, gpu;
@@ -97,7 +60,7 @@ TEST(Gpu, HandOffToCpuEqualsCpuOnAHeterogeneousBatch) {
     EXPECT_GT(on_gpu, 0u) << "the GPU finished the others";
     EXPECT_EQ(both, r.gpu_summary.handed_to_cpu);
     EXPECT_EQ(r.gpu.all.device[17], kRanNowhere) << "the invalid cell runs nowhere";
-    const double worst = compare(r.cpu.all, r.gpu.all);
+    const double worst = ionflux::testing::compare_chunks(r.cpu.all, r.gpu.all);
     std::printf("chunk cap %zu: %zu cells finished on the GPU, %zu handed to the CPU; largest relative voltage "
                 "difference vs CPU-only %.3e\n",
                 max_chunk, on_gpu, both, worst);
@@ -118,7 +81,7 @@ TEST(Gpu, HandOffMidProtocolEqualsCpu) {
     std::size_t on_gpu = 0, both = 0;
     count_devices(r.gpu.all, on_gpu, both);
     EXPECT_GE(both, 10u);
-    const double worst = compare(r.cpu.all, r.gpu.all);
+    const double worst = ionflux::testing::compare_chunks(r.cpu.all, r.gpu.all);
     std::printf("hand-off below %d cells: %zu handed to the CPU; largest relative voltage difference vs CPU-only "
                 "%.3e\n",
                 handoff, both, worst);

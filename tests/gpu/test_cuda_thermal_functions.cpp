@@ -11,6 +11,7 @@
 
 #include "solver/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
+#include "tests/equivalence/compare_chunks.hpp"
 
 using namespace ionflux;
 
@@ -43,24 +44,8 @@ TEST(Gpu, CudaEqualsCpuWithFunctionsOfTemperature) {
   run_batch(in, o, &gpu);
   ASSERT_EQ(cpu.all.n, static_cast<std::size_t>(n));
   ASSERT_EQ(gpu.all.n, static_cast<std::size_t>(n));
-  double worst = 0.0;
-  for (int c = 0; c < n; ++c) {
-    EXPECT_EQ(cpu.all.status[c], gpu.all.status[c]) << "cell " << c;
+  for (int c = 0; c < n; ++c)
     EXPECT_EQ(cpu.all.status[c], static_cast<int>(CellStatus::cutoff_lower)) << "cell " << c;
-    // ragged series: cell c's outputs at [offset[c], offset[c] + count[c])
-    ASSERT_EQ(cpu.all.count[c], gpu.all.count[c]) << "cell " << c;
-    for (std::size_t k = 0; k < cpu.all.count[c]; ++k) {
-      const std::size_t i = cpu.all.offset[c] + k, j = gpu.all.offset[c] + k;
-      EXPECT_NEAR(cpu.all.time[i], gpu.all.time[j], 1e-7 * std::fabs(cpu.all.time[i]) + 1e-12)
-          << "cell " << c << " output " << k;
-      const double a = cpu.all.voltage[i], b = gpu.all.voltage[j];
-      worst = std::max(worst, std::fabs(a - b) / std::fabs(a));
-      EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a)) << "cell " << c << " output " << k;
-      if (!cpu.all.temperature.empty() && !gpu.all.temperature.empty()) {
-        const double ta = cpu.all.temperature[i], tb = gpu.all.temperature[j];
-        EXPECT_LE(std::fabs(ta - tb), 1e-7 * std::fabs(ta)) << "temperature, cell " << c << " output " << k;
-      }
-    }
-  }
+  const double worst = ionflux::testing::compare_chunks(cpu.all, gpu.all);
   std::printf("ORegan2022, functions of T: largest relative voltage difference CUDA vs CPU %.3e\n", worst);
 }

@@ -20,6 +20,7 @@
 #include "solver/backend_cuda.hpp"
 #include "solver/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
+#include "tests/equivalence/compare_chunks.hpp"
 
 using namespace ionflux;
 
@@ -128,53 +129,6 @@ struct EmulatedDevice {
   ~EmulatedDevice() { cuda_backend::emulate_device_for_testing(nullptr); }
 };
 
-//! Statuses, messages, output counts equal; outputs and summaries within 1e-7 relative.
-double compare(const ChunkData& cpu, const ChunkData& gpu) {
-  EXPECT_EQ(cpu.n, gpu.n);
-  double worst = 0.0;
-  for (std::size_t c = 0; c < cpu.n && c < gpu.n; ++c) {
-    EXPECT_EQ(cpu.status[c], gpu.status[c]) << "cell " << c;
-    EXPECT_EQ(cpu.message[c], gpu.message[c]) << "cell " << c;
-    EXPECT_EQ(cpu.steps[c] > 0, gpu.steps[c] > 0) << "cell " << c;
-    EXPECT_EQ(cpu.count[c], gpu.count[c]) << "cell " << c;
-    for (std::size_t k = 0; k < cpu.count[c] && k < gpu.count[c]; ++k) {
-      const std::size_t a = cpu.offset[c] + k, b = gpu.offset[c] + k;
-      EXPECT_NEAR(cpu.time[a], gpu.time[b], 1e-7 * std::fabs(cpu.time[a]) + 1e-12) << "cell " << c << " output " << k;
-      worst = std::max(worst, std::fabs(cpu.voltage[a] - gpu.voltage[b]) / std::fabs(cpu.voltage[a]));
-      EXPECT_LE(std::fabs(cpu.voltage[a] - gpu.voltage[b]), 1e-7 * std::fabs(cpu.voltage[a]))
-          << "cell " << c << " output " << k;
-      EXPECT_NEAR(cpu.current[a], gpu.current[b], 1e-7 * std::fabs(cpu.current[a]) + 1e-9) << "cell " << c;
-      if (!cpu.temperature.empty()) {
-        EXPECT_NEAR(cpu.temperature[a], gpu.temperature[b], 1e-7 * cpu.temperature[a]) << "cell " << c;
-        EXPECT_EQ(cpu.step_index[a], gpu.step_index[b]) << "cell " << c << " output " << k;
-      }
-    }
-  }
-  const std::pair<const std::vector<double>*, const std::vector<double>*> sums[] = {
-      {&cpu.end_time, &gpu.end_time},
-      {&cpu.discharge_capacity, &gpu.discharge_capacity},
-      {&cpu.charge_capacity, &gpu.charge_capacity},
-      {&cpu.energy, &gpu.energy},
-      {&cpu.mean_voltage, &gpu.mean_voltage},
-      {&cpu.step_start, &gpu.step_start},
-      {&cpu.step_end, &gpu.step_end},
-      {&cpu.step_capacity, &gpu.step_capacity},
-      {&cpu.step_energy, &gpu.step_energy},
-      {&cpu.step_discharge_capacity, &gpu.step_discharge_capacity},
-      {&cpu.step_charge_capacity, &gpu.step_charge_capacity},
-      {&cpu.step_discharge_energy, &gpu.step_discharge_energy},
-      {&cpu.step_charge_energy, &gpu.step_charge_energy}};
-  for (const auto& pr : sums) {
-    EXPECT_EQ(pr.first->size(), pr.second->size());
-    for (std::size_t k = 0; k < pr.first->size() && k < pr.second->size(); ++k) {
-      const double a = (*pr.first)[k], b = (*pr.second)[k];
-      EXPECT_EQ(std::isnan(a), std::isnan(b)) << k;
-      if (!std::isnan(a)) EXPECT_NEAR(a, b, 1e-7 * std::fabs(a) + 1e-12) << k;
-    }
-  }
-  return worst;
-}
-
 struct Runs {
   ionflux::testing::CollectSink cpu, gpu;
   BatchSummary gpu_summary;
@@ -236,7 +190,7 @@ TEST(HandOffEmulated, HeterogeneousBatchEqualsCpuOnly) {
       EXPECT_LE(r.both, most);
       EXPECT_GE(r.on_gpu, in.cells.size() - 1 - most);
     }
-    const double worst = compare(r.cpu.all, r.gpu.all);
+    const double worst = ionflux::testing::compare_chunks(r.cpu.all, r.gpu.all);
     std::cout << "  hand-off " << va.handoff << ", chunk cap " << va.chunk << ": " << r.on_gpu << " on the GPU, "
               << r.both << " handed to the CPU; largest relative voltage difference " << worst << "\n";
   }
@@ -253,7 +207,7 @@ TEST(HandOffEmulated, ProtocolsHandedMidSequenceEqualCpuOnly) {
     const Runs r = run_both(in, handoff, 0);
     EXPECT_EQ(r.both, handoff == 10 ? 10u : 11u);
     EXPECT_EQ(r.both, r.gpu_summary.handed_to_cpu);
-    const double worst = compare(r.cpu.all, r.gpu.all);
+    const double worst = ionflux::testing::compare_chunks(r.cpu.all, r.gpu.all);
     EXPECT_GT(r.cpu.all.charge_capacity[2], 0.0) << "the CC-rest-CC-CV cells charge";
     std::cout << "  protocols, hand-off " << handoff << ": " << r.both
               << " handed to the CPU; largest relative voltage difference " << worst << "\n";
