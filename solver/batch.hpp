@@ -31,7 +31,7 @@ struct BatchInputs {
   //! Per-cell integration limit [s] (empty: run.t_end for every cell). plan_sweep fills it
   //! with each cell's default end when the user gave no t_end.
   std::vector<double> t_end;
-  int n_times = 0;                      //!< output columns per cell (set by prepare_outputs)
+  int n_times = 0;                      //!< outputs per cell of a fixed grid + step ends (0 for every-step output): sizes the file's chunks
   //! Per-cell protocols, overriding run.steps when not empty: cell c runs
   //! protocol_steps[protocol_first[c] .. + protocol_count[c]), whose drive-cycle steps
   //! refer to protocol_tables. Cells may share a range.

@@ -29,7 +29,7 @@ namespace ionflux {
 
 struct SweepFileInfo {
   std::size_t n_cells = 0;
-  int n_times = 0;  //!< unused since the ragged layout (kept for callers); must be >= 0
+  int n_times = 0;  //!< expected outputs per cell (sizes the series' HDF5 chunks); 0 = unknown (every-step output); >= 0
   std::vector<std::string> varied;                           //!< /inputs dataset names
   std::vector<std::vector<double>> inputs;                   //!< inputs[v][cell]
   std::vector<std::pair<std::string, std::string>> attributes;  //!< root attributes
