@@ -143,9 +143,9 @@ inline CView view(std::vector<double>& v) { return CView{v.data()}; }
 //! Residual F(y, y') into a new vector.
 inline std::vector<double> residual_of(const CellParams& p, const Layout& l, std::vector<double> y,
                                        std::vector<double> yp, const Drive* drive = nullptr) {
-  std::vector<double> f(static_cast<std::size_t>(l.n_state), 0.0);
+  std::vector<double> f(static_cast<std::size_t>(l.n_state), 0.0), scratch(static_cast<std::size_t>(l.scratch_size));
   const Drive d = drive ? *drive : Drive{ControlMode::current, p.current};
-  dfn::residual(p, l, d, view(y), view(yp), view(f));
+  dfn::residual(SerialTeam{}, p, l, d, view(y), view(yp), view(f), view(scratch));
   return f;
 }
 

@@ -10,8 +10,8 @@
 
 namespace ionflux {
 
-//! The DFN as the BDF integrator sees it.
-template <class V>
+//! The DFN as the BDF integrator sees it, run by `team` (team.hpp).
+template <class V, class Team = SerialTeam>
 struct DfnModel {
   const CellParams& p;
   Layout l;
@@ -22,30 +22,29 @@ struct DfnModel {
   const StepSpec* step;   //!< the running step (null: constant current at p.current)
   const double* tables;   //!< drive-cycle tables
   double step_t0;         //!< start time of the running step [s]
+  Team team;
   IONFLUX_HD Drive drive_at_time(double t) const {
     if (!step) return Drive{ControlMode::current, p.current};
     return ionflux::drive_at(*step, tables, t - step_t0);
   }
   IONFLUX_HD int n_norm() const { return n_norm_; }
   IONFLUX_HD void error_weights(const V& y, double rtol, double atol, double scale, const V& w) const {
-    dfn::error_weights(p, l, un0, up0, y, rtol, atol, scale, w);
+    dfn::error_weights(team, p, l, un0, up0, y, rtol, atol, scale, w);
   }
   IONFLUX_HD void residual(double t, const V& y, const V& yp, const V& r) const {
-    dfn::residual(p, l, drive_at_time(t), y, yp, r);
+    dfn::residual(team, p, l, drive_at_time(t), y, yp, r, jac.sub(l.off_scratch));
   }
   //! Build and factorise the Newton matrix at (y, y'); f0 = F(t, y, y').
   IONFLUX_HD bool setup(double t, const V& y, const V& yp, const V& f0, double cj) const {
-    dfn::assemble(p, l, drive_at_time(t), y, yp, f0, cj, false, jac);
-    return dfn::factorize(l, jac);
+    dfn::assemble(team, p, l, drive_at_time(t), y, yp, f0, cj, false, jac);
+    return dfn::factorize(team, l, jac);
   }
-  IONFLUX_HD void solve(const V& r) const { dfn::solve(l, jac, r); }
+  IONFLUX_HD void solve(const V& r) const { dfn::solve(team, l, jac, r); }
   //! Reject NaN/inf iterates. Concentrations may undershoot zero transiently (e.g.
   //! electrolyte depletion at high rates): the parameter functions clip their inputs as
   //! PyBaMM's do, so the model stays defined there, and PyBaMM imposes no bound either.
   IONFLUX_HD bool admissible(const V& y) const {
-    for (int i = 0; i < l.nx; ++i)
-      if (!(fabs(y[3 * i]) < 1e30)) return false;
-    return true;
+    return team.sum(l.nx, [&](int i) { return fabs(y[3 * i]) < 1e30 ? 0.0 : 1.0; }) == 0.0;
   }
 };
 
@@ -113,51 +112,59 @@ struct StepRecord {
 
 //! Initial state: particle and electrolyte concentrations from the parameters,
 //! potentials from the open-circuit values, j from a uniform reaction distribution.
-template <class V>
-IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const V& y) {
-  y[l.kI()] = p.current;
-  y[l.kQ()] = 0.0;
-  y[l.kE()] = 0.0;
-  y[l.kT()] = p.thermal ? p.t_init : p.temperature;
+template <class V, class Team = SerialTeam>
+IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const V& y, const Team& team = Team{}) {
+  team.single([&]() {
+    y[l.kI()] = p.current;
+    y[l.kQ()] = 0.0;
+    y[l.kE()] = 0.0;
+    y[l.kT()] = p.thermal ? p.t_init : p.temperature;
+  });
   const double un = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
   const double up = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
   const double i_cell = p.current / p.area;
-  for (int i = 0; i < l.nx; ++i) {
+  team.for_each(l.nx, [&](int i) {
     const NodeGeom g = node_geom(p, l, i);
     y[3 * i] = p.c_e_init;
     y[3 * i + 1] = -un;
     y[3 * i + 2] = g.dom == 0 ? 0.0 : (g.dom == 2 ? up - un : 0.0);
-    if (g.dom == 1) continue;
+    if (g.dom == 1) return;
     const ElectrodeParams& e = *g.e;
     y[l.j_index(i)] = (g.dom == 0 ? 1.0 : -1.0) * i_cell / (g.a * e.thickness);
     for (int k = 0; k < l.nr(i); ++k) y[l.cs_index(i, k)] = e.c_init;
-  }
+  });
 }
 
 //! Solve the algebraic equations for phi_e, phi_s and j with the concentrations held
 //! (IDA's YA_YDP_INIT), then set y' of the differential unknowns from the residual.
 //! `res` and `del` are scratch vectors of length n. Returns false if Newton fails.
-template <class V>
+template <class V, class Team = SerialTeam>
 IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, const Drive& drive, const V& y,
-                                       const V& yp, const V& jac, const V& res, const V& del) {
+                                       const V& yp, const V& jac, const V& res, const V& del,
+                                       const Team& team = Team{}) {
   const int n = l.n_state;
-  for (int k = 0; k < n; ++k) yp[k] = 0.0;
+  const V scratch = jac.sub(l.off_scratch);
+  team.for_each(n, [&](int k) { yp[k] = 0.0; });
   bool ok = false;
   for (int it = 0; it < 200; ++it) {
-    dfn::residual(p, l, drive, y, yp, res);
-    for (int k = 0; k < n; ++k) del[k] = dfn::is_differential(l, k) ? 0.0 : -res[k];
-    dfn::assemble(p, l, drive, y, yp, res, 0.0, true, jac);
-    if (!dfn::factorize(l, jac)) return false;
-    dfn::solve(l, jac, del);
-    double worst = 0.0;  // largest potential correction [V]
-    for (int i = 0; i < l.nx; ++i) {
-      const double a = fabs(del[3 * i + 1]) + fabs(del[3 * i + 2]);
-      if (a > worst) worst = a;
-    }
+    dfn::residual(team, p, l, drive, y, yp, res, scratch);
+    team.for_each(n, [&](int k) { del[k] = dfn::is_differential(l, k) ? 0.0 : -res[k]; });
+    dfn::assemble(team, p, l, drive, y, yp, res, 0.0, true, jac);
+    if (!dfn::factorize(team, l, jac)) return false;
+    dfn::solve(team, l, jac, del);
+    // largest potential correction [V] (one lane: the initialisation is rare)
+    const double worst = team.single([&]() -> double {
+      double w = 0.0;
+      for (int i = 0; i < l.nx; ++i) {
+        const double a = fabs(del[3 * i + 1]) + fabs(del[3 * i + 2]);
+        if (a > w) w = a;
+      }
+      return w;
+    });
     const double di = fabs(del[l.kI()]) / (fabs(y[l.kI()]) + 1.0);  // relative current correction
     // damp very large potential corrections (far from the solution sinh is steep)
     const double damp = worst > 0.2 ? 0.2 / worst : 1.0;
-    for (int k = 0; k < n; ++k) y[k] += damp * del[k];
+    team.for_each(n, [&](int k) { y[k] += damp * del[k]; });
     if (!(worst == worst) || !(di == di)) return false;
     if (damp == 1.0 && worst < 1e-12 && di < 1e-12) {
       ok = true;
@@ -165,8 +172,8 @@ IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, con
     }
   }
   if (!ok) return false;
-  dfn::residual(p, l, drive, y, yp, res);
-  for (int k = 0; k < n; ++k) yp[k] = dfn::is_differential(l, k) ? -res[k] / dfn::mass(p, l, k) : 0.0;
+  dfn::residual(team, p, l, drive, y, yp, res, scratch);
+  team.for_each(n, [&](int k) { yp[k] = dfn::is_differential(l, k) ? -res[k] / dfn::mass(p, l, k) : 0.0; });
   return true;
 }
 
@@ -233,7 +240,7 @@ IONFLUX_HD inline index_t cell_workspace_size(const Layout& l) {
 
 //! Runs one cell. Sink receives outputs: record(t, V, I, Q, y_view) where y_view is the
 //! interpolated state (valid only during the call).
-template <class Sink, class V>
+template <class Sink, class V, class Team = SerialTeam>
 struct CellSolver {
   const CellParams& p;
   Layout l;
@@ -243,17 +250,20 @@ struct CellSolver {
   CellRun& run;
   Sink& sink;
   ProtocolView proto{};  //!< empty: one constant-current step at p.current
+  //! The threads that run this cell (team.hpp). Writes to the cell's arrays and to the
+  //! sink happen in team operations; `run` is each lane's own copy on the GPU.
+  Team team{};
 
-  using B = Bdf<DfnModel<V>, V>;
+  using M = DfnModel<V, Team>;
+  using B = Bdf<M, V>;
 
   IONFLUX_HD V jac() const { return ws.sub(static_cast<index_t>(kBdfVecCount) * bdf_vector_stride(l.n_state)); }
   IONFLUX_HD int n_steps() const { return proto.n_steps > 0 ? proto.n_steps : 1; }
   IONFLUX_HD const StepSpec* step_spec() const { return proto.n_steps > 0 ? proto.steps + run.step : nullptr; }
-  IONFLUX_HD DfnModel<V> model() const {
+  IONFLUX_HD M model() const {
     const double un0 = fn::ocp(p.neg, p.neg.c_init / p.neg.c_max, p.temperature, p.t_ref);
     const double up0 = fn::ocp(p.pos, p.pos.c_init / p.pos.c_max, p.temperature, p.t_ref);
-    return DfnModel<V>{p, l, jac(), l.n_state, dfn::norm_count(l), un0, up0, step_spec(), proto.tables,
-                       run.step_t0};
+    return M{p, l, jac(), l.n_state, dfn::norm_count(l), un0, up0, step_spec(), proto.tables, run.step_t0, team};
   }
 
   IONFLUX_HD double voltage_at(const B& b, double t) const {
@@ -279,7 +289,7 @@ struct CellSolver {
   IONFLUX_HD void emit(const B& b, const OutputPoint& o) {
     const V y = b.vec(kDelta);
     if (sink.wants_state()) b.interpolate(o.t, y);
-    sink.record(o, y);
+    team.single([&]() { sink.record(o, y); });
     ++run.n_out;
   }
 
@@ -287,9 +297,9 @@ struct CellSolver {
   //! initialisation of the algebraic unknowns under the running step's control, then
   //! a fresh BDF history (order 1). Returns false if the initialisation fails.
   IONFLUX_HD bool restart(B& b, double t0) {
-    DfnModel<V> m = model();
+    M m = model();
     const V y = b.phi(0), yp = b.phi(1);
-    if (!consistent_init(p, l, m.drive_at_time(t0), y, yp, jac(), b.vec(kRes), b.vec(kDelta))) return false;
+    if (!consistent_init(p, l, m.drive_at_time(t0), y, yp, jac(), b.vec(kRes), b.vec(kDelta), team)) return false;
     const StepSpec* st = step_spec();
     const double span = (st && st->duration > 0.0) ? st->duration : out.t_end;
     if (t0 > 0.0) {  // a restart: keep the counters of what came before
@@ -316,7 +326,7 @@ struct CellSolver {
 
   //! Initialise; returns the status (running unless the cell cannot start).
   IONFLUX_HD CellStatus init() {
-    DfnModel<V> m = model();
+    M m = model();
     B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     run.status = CellStatus::running;
     run.capacity_ah = run.energy_wh = 0.0;
@@ -327,7 +337,7 @@ struct CellSolver {
     run.step_t0 = 0.0;
     run.done_nst = run.done_nre = run.done_nsetups = run.done_nni = run.done_netf = run.done_ncfn = 0;
     run.dis_q = run.chg_q = run.dis_e = run.chg_e = 0.0;
-    initial_guess(p, l, b.phi(0));
+    initial_guess(p, l, b.phi(0), team);
     if (!restart(b, 0.0)) {
       run.status = CellStatus::init_failure;
       return run.status;
@@ -335,8 +345,9 @@ struct CellSolver {
     run.v = run.v_prev;
     {
       const V y = b.phi(0), yo = b.vec(kDelta);
-      for (int k = 0; k < l.n_state; ++k) yo[k] = y[k];
-      sink.record(OutputPoint{0.0, run.v, y[l.kI()], 0.0, 0.0, y[l.kT()], 0}, yo);
+      team.for_each(l.n_state, [&](int k) { yo[k] = y[k]; });
+      const OutputPoint o0{0.0, run.v, y[l.kI()], 0.0, 0.0, y[l.kT()], 0};
+      team.single([&]() { sink.record(o0, yo); });
       ++run.n_out;
       if (has_out(0) && out_time(0) <= 0.0) run.next_out = 1;
     }
@@ -347,15 +358,16 @@ struct CellSolver {
     } else {
       // leading steps whose end condition already holds are skipped
       while (run.status == CellStatus::running && g_step(run.v_prev, run.i_prev) <= 0.0) {
-        sink.step_done(StepRecord{run.step, 0.0, 0.0, 0.0, 0.0, StepEnd::condition});
+        const StepRecord skipped{run.step, 0.0, 0.0, 0.0, 0.0, StepEnd::condition};
+        team.single([&]() { sink.step_done(skipped); });
         if (run.step + 1 >= n_steps()) {
           run.status = CellStatus::finished;
           break;
         }
         ++run.step;
-        DfnModel<V> m2 = model();
+        M m2 = model();
         B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
-        initial_guess(p, l, b2.phi(0));
+        initial_guess(p, l, b2.phi(0), team);
         if (!restart(b2, 0.0)) run.status = CellStatus::init_failure;
       }
       if (run.status == CellStatus::running && g_cutoff(run.v_prev) <= 0.0) run.status = CellStatus::cutoff_at_start;
@@ -479,7 +491,7 @@ struct CellSolver {
   //! when the protocol moved on to its next step (the caller continues with a model
   //! of that step), false otherwise.
   IONFLUX_HD bool advance_in_step(int& budget) {
-    DfnModel<V> m = model();
+    M m = model();
     B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     for (; budget > 0; --budget) {
       if (run.total_steps() >= opt.max_steps) return fail(CellStatus::step_limit), false;
@@ -552,7 +564,7 @@ struct CellSolver {
         rec.charge_capacity = run.chg_q - run.step_chg_q0;
         rec.discharge_energy = run.dis_e - run.step_dis_e0;
         rec.charge_energy = run.chg_e - run.step_chg_e0;
-        sink.step_done(rec);
+        team.single([&]() { sink.step_done(rec); });
       }
       run.t_final = t_stop;
       run.v = at.v;
@@ -573,21 +585,22 @@ struct CellSolver {
       // next step: restart from the state at t_stop
       const V y = b.phi(0), yi = b.vec(kDelta);
       b.interpolate(t_stop, yi);
-      for (int k = 0; k < l.n_state; ++k) y[k] = yi[k];
+      team.for_each(l.n_state, [&](int k) { y[k] = yi[k]; });
       ++run.step;
-      DfnModel<V> m2 = model();
+      M m2 = model();
       B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
       if (!restart(b2, t_stop)) return fail(CellStatus::init_failure), false;
       // A step whose end condition already holds after the re-initialisation is
       // skipped (recorded with zero duration), as PyBaMM does.
       while (g_step(run.v_prev, run.i_prev) <= 0.0) {
-        sink.step_done(StepRecord{run.step, t_stop, t_stop, 0.0, 0.0, StepEnd::condition});
+        const StepRecord skipped{run.step, t_stop, t_stop, 0.0, 0.0, StepEnd::condition};
+        team.single([&]() { sink.step_done(skipped); });
         if (run.step + 1 >= n_steps()) {
           run.status = CellStatus::finished;
           return false;
         }
         ++run.step;
-        DfnModel<V> m3 = model();
+        M m3 = model();
         B b3{m3, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
         if (!restart(b3, t_stop)) return fail(CellStatus::init_failure), false;
       }

@@ -5,6 +5,7 @@
 // volumes (section 1.5).
 #pragma once
 
+#include "../numerics/team.hpp"
 #include "functions.hpp"
 #include "layout.hpp"
 
@@ -134,39 +135,43 @@ IONFLUX_HD inline bool in_norm(const Layout& l, int k) {
 //! scalings, so that rtol and atol mean what they mean in PyBaMM: its states are
 //! c_s / c_max, eps c_e / 1000, phi_e + U_n(init) and phi_s,p - (U_p(init) - U_n(init)).
 //! j and the separator's unused phi_s slot get weight 0. un0, up0: initial OCPs [V].
-template <class V>
-IONFLUX_HD inline void error_weights(const CellParams& p, const Layout& l, double un0, double up0, const V& y,
-                                     double rtol, double atol, double scale, const V& w) {
-  for (int i = 0; i < l.nx; ++i) {
+template <class Team, class V>
+IONFLUX_HD inline void error_weights(const Team& team, const CellParams& p, const Layout& l, double un0, double up0,
+                                     const V& y, double rtol, double atol, double scale, const V& w) {
+  team.for_each(l.nx, [&](int i) {
     const NodeGeom g = node_geom(p, l, i);
     w[3 * i] = scale / (rtol * fabs(y[3 * i]) + atol * 1000.0 / g.eps);
     w[3 * i + 1] = scale / (rtol * fabs(y[3 * i + 1] + un0) + atol);
     const double ref = g.dom == 2 ? up0 - un0 : 0.0;
     w[3 * i + 2] = g.dom == 1 ? 0.0 : scale / (rtol * fabs(y[3 * i + 2] - ref) + atol);
-  }
-  for (int k = l.off_j; k < l.off_cn; ++k) w[k] = 0.0;
+  });
+  const int oj = l.off_j, ocn = l.off_cn, ocp = l.off_cp;
+  team.for_each(ocn - oj, [&](int q) { w[oj + q] = 0.0; });
   const double an = atol * p.neg.c_max, ap = atol * p.pos.c_max;
-  for (int k = l.off_cn; k < l.off_cp; ++k) w[k] = scale / (rtol * fabs(y[k]) + an);
-  for (int k = l.off_cp; k < l.off_g; ++k) w[k] = scale / (rtol * fabs(y[k]) + ap);
-  w[l.kI()] = scale / (rtol * fabs(y[l.kI()]) + atol);
-  w[l.kQ()] = scale / (rtol * fabs(y[l.kQ()]) + atol);
-  w[l.kE()] = 0.0;
-  w[l.kT()] = scale / (rtol * fabs(y[l.kT()]) + atol * p.t_ref);  // PyBaMM's state is T / T_ref
+  team.for_each(ocp - ocn, [&](int q) { w[ocn + q] = scale / (rtol * fabs(y[ocn + q]) + an); });
+  team.for_each(l.off_g - ocp, [&](int q) { w[ocp + q] = scale / (rtol * fabs(y[ocp + q]) + ap); });
+  team.single([&]() {
+    w[l.kI()] = scale / (rtol * fabs(y[l.kI()]) + atol);
+    w[l.kQ()] = scale / (rtol * fabs(y[l.kQ()]) + atol);
+    w[l.kE()] = 0.0;
+    w[l.kT()] = scale / (rtol * fabs(y[l.kT()]) + atol * p.t_ref);  // PyBaMM's state is T / T_ref
+  });
 }
 
 //! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
 //! With r = k dr and V_k = dr^3 (3k^2 + 3k + 1) / 3 this is
 //! F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),  g_k = (k+1)^2 N_{k+1/2},
 //! N = -D dc/dr inside and N = j / F at the surface.
-template <class V>
-IONFLUX_HD inline void particle_residual(const Layout& l, const ElectrodeParams& e, int first, int last,
-                                         const V& y, const V& yp, const V& f, double temp) {
+template <class Team, class V>
+IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, const ElectrodeParams& e, int first,
+                                         int last, const V& y, const V& yp, const V& f, double temp) {
   const int nr = l.nr(first);
   const int cnt = last - first;  // nodes of this electrode: shell k of them is contiguous
   const double dr = e.particle_radius / nr;
   const int jb = l.j_index(first);
   if (fn::particle_diffusivity_is_constant(e)) {
-    // shell-outer loops: geometric factors once per shell, node loops contiguous
+    // shells outside, nodes inside: the node loop is contiguous (adjacent lanes on the
+    // GPU, vectorised on the CPU); geometric factors once per shell
     const double d_dr = fn::particle_diffusivity(e, 0.0, temp) / dr;
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
@@ -174,27 +179,30 @@ IONFLUX_HD inline void particle_residual(const Layout& l, const ElectrodeParams&
       const double wo = -k1 * k1 * d_dr, wi = -static_cast<double>(k) * k * d_dr;
       const int b0 = l.cs_index(first, k);
       if (k + 1 < nr && k > 0) {
-        for (int q = 0; q < cnt; ++q) {
+        team.for_each(cnt, [&](int q) {
           const double ck = y[b0 + q];
           const double g_out = wo * (y[b0 + cnt + q] - ck), g_in = wi * (ck - y[b0 - cnt + q]);
           f[b0 + q] = yp[b0 + q] + fac * (g_out - g_in);
-        }
+        });
       } else {
         const double wj = k1 * k1 / constants::F;
-        for (int q = 0; q < cnt; ++q) {
+        team.for_each(cnt, [&](int q) {
           const double ck = y[b0 + q];
           const double g_out = (k + 1 < nr) ? wo * (y[b0 + cnt + q] - ck) : wj * y[jb + q];
           const double g_in = k > 0 ? wi * (ck - y[b0 - cnt + q]) : 0.0;
           f[b0 + q] = yp[b0 + q] + fac * (g_out - g_in);
-        }
+        });
       }
     }
     return;
   }
-  for (int i = first; i < last; ++i) {
+  // concentration-dependent D: one node per lane, its shells in order (D at each shell
+  // evaluated once and carried to the next face)
+  team.for_each(cnt, [&](int q) {
+    const int i = first + q;
     double g_in = 0.0;
     double c_k = y[l.cs_index(i, 0)];
-    double d_k = fn::particle_diffusivity(e, c_k, temp);  // D at shell k, carried to the next face
+    double d_k = fn::particle_diffusivity(e, c_k, temp);
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
       const int ik = l.cs_index(i, k);
@@ -211,7 +219,7 @@ IONFLUX_HD inline void particle_residual(const Layout& l, const ElectrodeParams&
       f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
       g_in = g_out;
     }
-  }
+  });
 }
 
 //! Number of unknowns that take part in the norms.
@@ -219,54 +227,71 @@ IONFLUX_HD inline int norm_count(const Layout& l) {
   return 2 * l.nx + (l.nn + l.np) + l.nn * l.rn + l.np * l.rp + 3;  // + I, Q, T
 }
 
+//! The transport coefficients of node i stored by residual's first phase.
+template <class V>
+IONFLUX_HD inline NodeTransport<double> stored_transport(const V& s, int i) {
+  return NodeTransport<double>{s[4 * i], s[4 * i + 1], s[4 * i + 2], s[4 * i + 3]};
+}
+
 //! Residual F(t, y, y') under the control `drive` (the running step's mode and its
 //! set-point at t). Units: c_e rows mol/m3/s, phi rows A/m3, j rows A/m2, shell rows
 //! mol/m3/s; globals: control row (A, V or W), Q and E rows per hour, T row K/s.
-template <class V>
-IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Drive& drive, const V& y, const V& yp,
-                                const V& f) {
+//! `s`: scratch (Layout::scratch_size doubles, not aliasing y, y' or f). In team phases:
+//! transport coefficients at the nodes, fluxes at the faces, then every node's rows.
+template <class Team, class V>
+IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Layout& l, const Drive& drive, const V& y,
+                                const V& yp, const V& f, const V& s) {
   const double current = y[l.kI()];
   // isothermal: the functions see the ambient temperature (T's own row keeps it there),
   // so that nothing depends on the unknown T and its Jacobian column is exactly zero
   const double temp = p.thermal ? static_cast<double>(y[l.kT()]) : p.temperature;
   const double i_cell = current / p.area;
-  // Electrolyte rows, one node at a time: the face flux on the right of node i is the
-  // one on the left of node i+1 (carried in registers, not re-read from f).
-  const NodeGeom dom_geom[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
-  const double inv_dx[3] = {1.0 / dom_geom[0].dx, 1.0 / dom_geom[1].dx, 1.0 / dom_geom[2].dx};
-  NodeGeom gl = dom_geom[0];
-  NodeTransport<double> tl = node_transport(p, gl, static_cast<double>(y[0]), temp);
-  double n_left = 0.0, ie_left = 0.0;  // zero-flux boundaries at x = 0 and x = L
-  // Lumped thermal: heat per unit area of the stack, sum over nodes of dx * Q (PyBaMM's
-  // discretisation: each face quantity averaged to the node, then multiplied).
+  const int nx = l.nx;
+  // the geometry of the three domains' nodes
+  const NodeGeom dg[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
+  // 1. electrolyte transport coefficients at the nodes: s[4i .. 4i + 3]
+  team.for_each(nx, [&](int i) {
+    const NodeTransport<double> t = node_transport(p, dg[l.domain(i)], static_cast<double>(y[3 * i]), temp);
+    s[4 * i] = t.kappa;
+    s[4 * i + 1] = t.chi;
+    s[4 * i + 2] = t.de;
+    s[4 * i + 3] = t.tp;
+  });
+  // 2. electrolyte fluxes at the face between nodes i and i + 1: s[sf + 2i], s[sf + 2i + 1]
+  // (zero-flux boundaries at x = 0 and x = L)
+  const int sf = 4 * nx;
+  team.for_each(nx - 1, [&](int i) {
+    double n_flux, ie;
+    electrolyte_face(dg[l.domain(i)], dg[l.domain(i + 1)], stored_transport(s, i), stored_transport(s, i + 1),
+                     static_cast<double>(y[3 * i]), static_cast<double>(y[3 * i + 3]),
+                     static_cast<double>(y[3 * i + 1]), static_cast<double>(y[3 * i + 4]), n_flux, ie);
+    s[sf + 2 * i] = n_flux;
+    s[sf + 2 * i + 1] = ie;
+  });
+  // 3. every node's rows: electrolyte, solid phase, kinetics; the node's share of the
+  // lumped heat (per unit area of the stack: dx * Q, PyBaMM's discretisation: each
+  // face quantity averaged to the node, then multiplied)
   const bool thermal = p.thermal != 0;
-  double heat = 0.0, ge_left = 0.0;
-  for (int i = 0; i < l.nx; ++i) {
-    double n_right = 0.0, ie_right = 0.0, ge_right = 0.0;
-    NodeGeom gr = gl;
-    NodeTransport<double> tr = tl;
-    if (i + 1 < l.nx) {
-      gr = dom_geom[l.domain(i + 1)];
-      tr = node_transport(p, gr, static_cast<double>(y[3 * i + 3]), temp);
-      electrolyte_face(gl, gr, tl, tr, static_cast<double>(y[3 * i]), static_cast<double>(y[3 * i + 3]),
-                       static_cast<double>(y[3 * i + 1]), static_cast<double>(y[3 * i + 4]), n_right, ie_right);
-      if (thermal) ge_right = (y[3 * i + 4] - y[3 * i + 1]) * (2.0 / (gl.dx + gr.dx));
+  const double heat = team.sum(nx, [&](int i) -> double {
+    const NodeGeom& g = dg[l.domain(i)];
+    const bool has_left = i > 0, has_right = i + 1 < nx;
+    const double n_left = has_left ? static_cast<double>(s[sf + 2 * i - 2]) : 0.0;
+    const double ie_left = has_left ? static_cast<double>(s[sf + 2 * i - 1]) : 0.0;
+    const double n_right = has_right ? static_cast<double>(s[sf + 2 * i]) : 0.0;
+    const double ie_right = has_right ? static_cast<double>(s[sf + 2 * i + 1]) : 0.0;
+    const double idx = 1.0 / g.dx;
+    double h = 0.0;
+    if (thermal) {  // -i_e . grad phi_e
+      const double ge_left = has_left ? (y[3 * i + 1] - y[3 * i - 2]) * (2.0 / (dg[l.domain(i - 1)].dx + g.dx)) : 0.0;
+      const double ge_right =
+          has_right ? (y[3 * i + 4] - y[3 * i + 1]) * (2.0 / (g.dx + dg[l.domain(i + 1)].dx)) : 0.0;
+      h = -(g.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right));
     }
-    if (thermal) heat -= gl.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right);  // -i_e . grad phi_e
-    ge_left = ge_right;
-    const double idx = inv_dx[gl.dom];
-    f[3 * i] = gl.eps * yp[3 * i] + (n_right - n_left) * idx;
+    f[3 * i] = g.eps * yp[3 * i] + (n_right - n_left) * idx;
     f[3 * i + 1] = (ie_right - ie_left) * idx;
-    f[3 * i + 2] = (gl.dom == 1) ? static_cast<double>(y[3 * i + 2]) : 0.0;
-    n_left = n_right;
-    ie_left = ie_right;
-    gl = gr;
-    tl = tr;
-  }
-  // solid phase, reactions and particles
-  for (int i = 0; i < l.nx; ++i) {
-    if (!l.electrode(i)) continue;
-    const NodeGeom g = node_geom(p, l, i);
+    f[3 * i + 2] = (g.dom == 1) ? static_cast<double>(y[3 * i + 2]) : 0.0;
+    if (g.dom == 1) return h;
+    // solid phase and reactions
     const ElectrodeParams& e = *g.e;
     const double sig = fn::sigma_eff(e, temp);
     const bool first = (i == 0) || (i == l.nn + l.ns);
@@ -290,35 +315,31 @@ IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const Driv
       const double is_sum = is_l + is_r;
       const double sto = cs / e.c_max;
       const double eta = y[3 * i + 2] - y[3 * i + 1] - fn::ocp(e, sto, temp, p.t_ref);
-      heat += g.dx * (is_sum * is_sum / (4.0 * sig) + g.a * j * eta + g.a * j * temp * fn::entropic_change(e.entropic, sto));
+      h += g.dx * (is_sum * is_sum / (4.0 * sig) + g.a * j * eta + g.a * j * temp * fn::entropic_change(e.entropic, sto));
     }
-  }
-  particle_residual(l, p.neg, 0, l.nn, y, yp, f, temp);
-  particle_residual(l, p.pos, l.nn + l.ns, l.nx, y, yp, f, temp);
+    return h;
+  });
+  particle_residual(team, l, p.neg, 0, l.nn, y, yp, f, temp);
+  particle_residual(team, l, p.pos, l.nn + l.ns, l.nx, y, yp, f, temp);
   // globals
   const double volt = terminal_voltage(l, y);
-  switch (drive.mode) {
-    case ControlMode::voltage: f[l.kI()] = volt - drive.value; break;
-    case ControlMode::power: f[l.kI()] = current * volt - drive.value; break;
-    default: f[l.kI()] = current - drive.value; break;
-  }
-  f[l.kQ()] = yp[l.kQ()] - current / 3600.0;
-  f[l.kE()] = yp[l.kE()] - current * volt / 3600.0;
-  if (thermal) {
-    // dT/dt = (stack heat per cell volume (+ current collectors) - cooling) / rho c_p(T),
-    // as PyBaMM's lumped model divides by rho_c_p_eff(T) (thermal/lumped.py)
-    const double q = p.stack_per_volume * (heat + i_cell * i_cell * p.cc_resistance);
-    f[l.kT()] = yp[l.kT()] - (q - p.cooling * (temp - p.temperature)) / fn::heat_capacity(p, temp);
-  } else {
-    f[l.kT()] = yp[l.kT()];  // isothermal: the temperature stays at its initial value
-  }
-}
-
-//! Residual under constant-current control at the cell's `current` (the single-step
-//! protocol of a plain discharge).
-template <class V>
-IONFLUX_HD inline void residual(const CellParams& p, const Layout& l, const V& y, const V& yp, const V& f) {
-  residual(p, l, Drive{ControlMode::current, p.current}, y, yp, f);
+  team.single([&]() {
+    switch (drive.mode) {
+      case ControlMode::voltage: f[l.kI()] = volt - drive.value; break;
+      case ControlMode::power: f[l.kI()] = current * volt - drive.value; break;
+      default: f[l.kI()] = current - drive.value; break;
+    }
+    f[l.kQ()] = yp[l.kQ()] - current / 3600.0;
+    f[l.kE()] = yp[l.kE()] - current * volt / 3600.0;
+    if (thermal) {
+      // dT/dt = (stack heat per cell volume (+ current collectors) - cooling) / rho c_p(T),
+      // as PyBaMM's lumped model divides by rho_c_p_eff(T) (thermal/lumped.py)
+      const double q = p.stack_per_volume * (heat + i_cell * i_cell * p.cc_resistance);
+      f[l.kT()] = yp[l.kT()] - (q - p.cooling * (temp - p.temperature)) / fn::heat_capacity(p, temp);
+    } else {
+      f[l.kT()] = yp[l.kT()];  // isothermal: the temperature stays at its initial value
+    }
+  });
 }
 
 }  // namespace dfn

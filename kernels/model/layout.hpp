@@ -25,6 +25,10 @@ struct Layout {
   // Jacobian / factor storage (see newton.hpp): jac_node doubles per x node, then
   // kShellSlots arrays of n_shells (structure of arrays, indexed like the shells).
   int jac_node, off_part, n_shells, off_border, jac_size;
+  //! Scratch of the team phases of the residual and the assembly (dfn.hpp, newton.hpp):
+  //! per-node transport coefficients and per-face fluxes or their derivatives
+  //! (scratch_size doubles at off_scratch, inside the jac_size block).
+  int off_scratch, scratch_size;
 
   IONFLUX_HD static Layout make(const MeshSpec& m) {
     Layout l{};
@@ -45,7 +49,9 @@ struct Layout {
     // border storage: W_I and W_T (A^-1 times the border columns; n_state each, the
     // tail holding the border rows' own entries), then 16 scalars (see newton.hpp)
     l.off_border = l.off_part + 4 * l.n_shells;
-    l.jac_size = l.off_border + 2 * l.n_state + 16;
+    l.off_scratch = l.off_border + 2 * l.n_state + 16;
+    l.scratch_size = 16 * l.nx + 8;
+    l.jac_size = l.off_scratch + l.scratch_size;
     return l;
   }
   IONFLUX_HD int domain(int i) const { return i < nn ? 0 : (i < nn + ns ? 1 : 2); }

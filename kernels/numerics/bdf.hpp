@@ -10,6 +10,7 @@
 #pragma once
 
 #include "../common.hpp"
+#include "team.hpp"
 
 namespace ionflux {
 
@@ -54,9 +55,13 @@ enum BdfVec : int {
   kBdfVecCount
 };
 
+//! The integrator of one cell, run by the model's team (Model::team; team.hpp): the
+//! vector passes are team operations, the step-size and order control is scalar code
+//! that every lane runs on the same values.
 template <class Model, class V>
 struct Bdf {
-  static constexpr bool kContiguous = is_contiguous_view<V>::value;
+  //! One thread on contiguous vectors: the hand-vectorised passes below.
+  static constexpr bool kContiguous = is_contiguous_view<V>::value && decltype(Model::team)::kWidth == 1;
   const Model& m;
   const SolverOptions& opt;
   BdfScalars& s;
@@ -69,12 +74,10 @@ struct Bdf {
 
   IONFLUX_HD double wrms(const V& v) const {
     const V w = vec(kEwt);
-    double sum = 0.0;
-    const int nn = n;
-    for (int k = 0; k < nn; ++k) {
+    const double sum = m.team.sum(n, [&](int k) {
       const double x = v[k] * w[k];
-      sum += x * x;
-    }
+      return x * x;
+    });
     return sqrt(sum / n);
   }
 
@@ -94,12 +97,14 @@ struct Bdf {
     const double ypnorm = wrms(phi(1));
     if (ypnorm > 0.5 / h) h = 0.5 / ypnorm;
     s.h = h;
-    for (int k = 0; k < n; ++k) phi(1)[k] *= h;
-    // The higher differences and the correction are read (for order selection) before
-    // they are first written: start them at zero, whatever the memory held.
-    for (int j = 2; j <= kBdfMaxOrder + 1; ++j)
-      for (int k = 0; k < n; ++k) phi(j)[k] = 0.0;
-    for (int k = 0; k < n; ++k) vec(kEE)[k] = 0.0;
+    const V p1 = phi(1), ee = vec(kEE);
+    m.team.for_each(n, [&](int k) {
+      p1[k] *= h;
+      // The higher differences and the correction are read (for order selection) before
+      // they are first written: start them at zero, whatever the memory held.
+      for (int j = 2; j <= kBdfMaxOrder + 1; ++j) phi(j)[k] = 0.0;
+      ee[k] = 0.0;
+    });
     s.kk = 1;
     s.kused = 0;
     s.hused = 0.0;
@@ -146,12 +151,10 @@ struct Bdf {
     s.cj = -alphas / s.h;
     ck_ = fabs(s.alpha[s.kk] + alphas - alpha0);
     if (s.alpha[s.kk] > ck_) ck_ = s.alpha[s.kk];
-    const int nn = n;
     for (int i = s.ns; i <= s.kk; ++i) {
       const V pi = phi(i);
       const double b = s.beta[i];
-      if (b != 1.0)
-        for (int k = 0; k < nn; ++k) pi[k] *= b;
+      if (b != 1.0) m.team.for_each(n, [&](int k) { pi[k] *= b; });
     }
   }
 
@@ -167,8 +170,7 @@ struct Bdf {
       ph[j] = phi(j);
       g[j] = s.gamma[j];
     }
-    const int nn = n;
-    for (int k = 0; k < nn; ++k) {
+    m.team.for_each(n, [&](int k) {
       double a = ph[0][k], b = 0.0;
       for (int j = 1; j <= K; ++j) {
         a += ph[j][k];
@@ -176,7 +178,7 @@ struct Bdf {
       }
       yy[k] = a;
       yp[k] = b;
-    }
+    });
   }
   // Contiguous views: one pass per difference vector; each loop has two or three
   // streams and vectorises (a single fused pass over all streams does not: the
@@ -234,8 +236,7 @@ struct Bdf {
     const V ee = vec(kEE);
     V ph[K + 2];
     for (int j = 0; j <= K + 1 && j <= kBdfMaxOrder + 1; ++j) ph[j] = phi(j);
-    const int nn = n;
-    for (int k = 0; k < nn; ++k) {
+    m.team.for_each(n, [&](int k) {
       const double e = ee[k];
       if (K < kBdfMaxOrder) ph[K + 1][k] = e;
       double acc = ph[K][k] + e;
@@ -244,7 +245,7 @@ struct Bdf {
         acc += ph[j][k];
         ph[j][k] = acc;
       }
-    }
+    });
   }
   IONFLUX_HD void update_differences_contiguous(int ku) const {
     const int nn = n;
@@ -302,23 +303,22 @@ struct Bdf {
     }
     for (int it = 0; it < opt.max_newton_iters; ++it) {
       ++s.nni;
-      for (int k = 0; k < nn; ++k) del[k] = -res[k];
+      m.team.for_each(nn, [&](int k) { del[k] = -res[k]; });
       m.solve(del);
       // IDA scales the correction when cj moved since the matrix was built.
       const double sc = (s.cjratio != 1.0) ? 2.0 / (1.0 + s.cjratio) : 1.0;
       const double cj = s.cj;
       const V w = vec(kEwt);
-      double sum = 0.0;
       const bool first_iteration = it == 0;  // ee starts at zero each step
-      for (int k = 0; k < nn; ++k) {
+      const double sum = m.team.sum(nn, [&](int k) {
         const double d = del[k] * sc;
         del[k] = d;
         ee[k] = first_iteration ? d : ee[k] + d;  // (never 0 * ee: ee may hold garbage)
         yy[k] += d;
         yp[k] += cj * d;
         const double x = d * w[k];
-        sum += x * x;
-      }
+        return x * x;
+      });
       const double delnrm = sqrt(sum / nn);
       if (!(delnrm == delnrm) || delnrm > 1e100) return 1;  // NaN
       if (it == 0) {
@@ -343,18 +343,19 @@ struct Bdf {
     const int kk = s.kk, nn = n;
     const V pk = phi(kk), pkm1 = phi(kk > 1 ? kk - 1 : kk), pkp1 = phi(kk + 1);
     const bool want_p1 = kk < kBdfMaxOrder;
-    double sk = 0.0, skm1 = 0.0, skm2 = 0.0, skp1 = 0.0;
-    for (int k = 0; k < nn; ++k) {
+    double acc[4];  // orders k, k - 1, k - 2, k + 1
+    m.team.sums(nn, [&](int k, double (&a4)[4]) {
       const double wk = w[k], e = ee[k];
       const double a = e * wk, b = (e + pk[k]) * wk, c = (e + pk[k] + pkm1[k]) * wk;
-      sk += a * a;
-      skm1 += b * b;
-      skm2 += c * c;
+      a4[0] += a * a;
+      a4[1] += b * b;
+      a4[2] += c * c;
       if (want_p1) {
         const double d = (e - pkp1[k]) * wk;
-        skp1 += d * d;
+        a4[3] += d * d;
       }
-    }
+    }, acc);
+    const double sk = acc[0], skm1 = acc[1], skm2 = acc[2], skp1 = acc[3];
     const double enorm_k = sqrt(sk / n);
     err_k_ = s.sigma[kk] * enorm_k;
     err_kp1_ = sqrt(skp1 / n) / (kk + 2);
@@ -380,7 +381,8 @@ struct Bdf {
     for (int j = 1; j <= s.kk; ++j) s.psi[j - 1] = s.psi[j] - s.h;
     for (int j = s.ns; j <= s.kk; ++j) {
       const double c = 1.0 / s.beta[j];
-      for (int k = 0; k < n; ++k) phi(j)[k] *= c;
+      const V pj = phi(j);
+      m.team.for_each(n, [&](int k) { pj[k] *= c; });
     }
   }
 
@@ -437,7 +439,8 @@ struct Bdf {
     s.h *= rr;
     if (s.nst == 0) {
       s.psi[0] = s.h;
-      for (int k = 0; k < n; ++k) phi(1)[k] *= rr;
+      const V p1 = phi(1);
+      m.team.for_each(n, [&](int k) { p1[k] *= rr; });
     }
   }
 
@@ -511,7 +514,7 @@ struct Bdf {
     return y;
   }
   IONFLUX_HD void interpolate(double t, const V& out) const {
-    for (int k = 0; k < n; ++k) out[k] = interp_component(k, t);
+    m.team.for_each(n, [&](int k) { out[k] = interp_component(k, t); });
   }
 
   double ck_ = 1.0, err_k_ = 0.0, err_km1_ = 0.0, err_kp1_ = 0.0;

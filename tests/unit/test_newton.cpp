@@ -139,7 +139,7 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
   std::vector<double> jac(l.jac_size, 0.0);
   std::vector<double> f0 = testing::residual_of(p, l, y, yp, &drive);
   CView yv{y.data()}, ypv{yp.data()}, f0v{f0.data()}, jv{jac.data()};
-  dfn::assemble(p, l, drive, yv, ypv, f0v, cs.cj, cs.ic, jv);
+  dfn::assemble(SerialTeam{}, p, l, drive, yv, ypv, f0v, cs.cj, cs.ic, jv);
 
   // ---- entry by entry ------------------------------------------------------------
   Dense covered(n);  // 1 where the block storage represents the entry
@@ -227,7 +227,7 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
     m(r, kT) = wt[r];
     err(r, kT) = 0.0;
   }
-  ASSERT_TRUE(dfn::factorize(l, jv));
+  ASSERT_TRUE(dfn::factorize(SerialTeam{}, l, jv));
   // Right-hand side with realistic row magnitudes: a residual-like vector.
   std::vector<double> rhs(n);
   const std::vector<double> f = testing::residual_of(p, l, y, yp, &drive);
@@ -236,7 +236,7 @@ TEST_P(CondensedNewton, AssembledEntriesAndSolveMatchDenseFiniteDifferences) {
     for (int k = 0; k < n; ++k)
       if (dfn::is_differential(l, k)) rhs[k] = 0.0;  // as in consistent_init
   std::vector<double> xb = rhs;
-  dfn::solve(l, jv, CView{xb.data()});
+  dfn::solve(SerialTeam{}, l, jv, CView{xb.data()});
 
   DenseLU lu;
   ASSERT_TRUE(lu.factor(m));
