@@ -33,19 +33,26 @@ if want tests; then
   run "${IONFLUX_GPU_TEST_TIMEOUT:-300}" ctest --test-dir "$B" -L gpu --output-on-failure --timeout 240
 fi
 if want bench; then
-  say "throughput: Chen2020 1C to the cut-off, D_s,n varies"
   bw=3350
   nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | grep -q H200 && bw=4800
-  run 180 "$B/benchmarks/bench_gpu" --max "${IONFLUX_GPU_MAX_CELLS:-100000}" --bandwidth "$bw"
+  # a warp per cell (the default) and one thread per cell (IONFLUX_GPU_TEAM=1), same run
+  for team in 32 1; do
+    max=${IONFLUX_GPU_MAX_CELLS:-1000000}
+    [ "$team" = 1 ] && max=${IONFLUX_GPU_MAX_CELLS_SERIAL:-100000}
+    say "throughput: Chen2020 1C to the cut-off, D_s,n varies, IONFLUX_GPU_TEAM=$team"
+    IONFLUX_GPU_TEAM=$team run "${IONFLUX_GPU_BENCH_TIMEOUT:-200}" "$B/benchmarks/bench_gpu" --max "$max" --bandwidth "$bw"
+  done
 fi
 if want lhs; then
   n=${IONFLUX_LHS_CELLS:-4000}
   cfg="$OUT/lhs.json"
   sed -E "s/\"samples\": [0-9]+/\"samples\": $n/" examples/sweep_lhs_chen2020.json > "$cfg"
   for dev in cuda cpu; do
-    say "Latin-hypercube sweep, $n cells, --device $dev"
+    say "Latin-hypercube sweep, $n cells, --device $dev (GPU: hand-off to the CPU cores, auto)"
     t0=$(date +%s%N)
-    timeout "${IONFLUX_LHS_TIMEOUT:-120}" "$B/ionflux" sweep "$cfg" --device "$dev" --output "$OUT/lhs_$dev.h5" 2>&1 |
+    extra=""
+    [ "$dev" = cuda ] && extra="--gpu-handoff auto"
+    timeout "${IONFLUX_LHS_TIMEOUT:-120}" "$B/ionflux" sweep "$cfg" --device "$dev" $extra --output "$OUT/lhs_$dev.h5" 2>&1 |
       tr '\r' '\n' | grep -v '^$' | tail -6 | tee -a "$LOG"
     rc=${PIPESTATUS[0]}
     echo "wall $(( ($(date +%s%N) - t0) / 1000000 )) ms (rc $rc)" | tee -a "$LOG"
@@ -66,8 +73,8 @@ EOF
   fi
 fi
 if want profile; then
-  say "ncu: one advance_cells launch at 10^4 cells (Chen2020 1C)"
-  run 240 ncu --clock-control none -k advance_cells --launch-skip 2 --launch-count 1 \
+  say "ncu: one advance_cells_team launch at 10^4 cells (Chen2020 1C)"
+  run 240 ncu --clock-control none -k regex:advance_cells --launch-skip 2 --launch-count 1 \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section WarpStateStats \
     --section MemoryWorkloadAnalysis "$B/benchmarks/bench_gpu" --min 10000 --max 10000 --no-cycle
 fi

@@ -1,5 +1,9 @@
-// The CUDA launcher: one thread per cell, per-cell arrays interleaved (cell index
-// fastest, so a warp's accesses coalesce), the same CellSolver the CPU runs. A launch
+// The CUDA launcher: the same CellSolver the CPU runs, on a team of threads per cell
+// (kernels/numerics/team.hpp): by default a warp of 32 lanes per cell, each cell's
+// arrays contiguous (the lanes take adjacent elements, so their accesses coalesce), the
+// cell's scalars (CellRun) in each lane's registers for the duration of a launch. The
+// environment variable IONFLUX_GPU_TEAM=1 selects one thread per cell instead, with
+// the per-cell arrays interleaved (cell index fastest). A launch
 // advances every active cell by at most `steps_per_launch` steps; between launches the
 // host compacts the list of active cells with Thrust and reports progress. When only a
 // few cells are left running (ChunkJob::handoff_below), their integrator state goes
@@ -13,6 +17,7 @@
 #include <thrust/sequence.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -41,6 +46,8 @@ namespace {
 struct DeviceChunk {
   const CellParams* params;
   Layout layout;
+  int team;          //!< threads per cell: 1 (interleaved arrays) or kTeamWidth (contiguous)
+  index_t ws_stride;  //!< doubles between two cells' workspaces (team > 1)
   SolverOptions solver;
   OutputSpec out;
   const double* t_end;  //!< per cell [s]
@@ -60,8 +67,12 @@ struct DeviceChunk {
   double *step_dis_q, *step_chg_q, *step_dis_e, *step_chg_e;
 };
 
-__device__ GridSink sink_of(const DeviceChunk& d, index_t c) {
-  GridSink s{d.t + c, d.v + c, d.i + c, d.q + c, d.n, d.n_times, &d.runs[c].n_out};
+//! The team width of the default kernels (one warp per cell).
+constexpr int kTeamWidth = 32;
+
+//! Cell c's outputs; `written` is its output count (CellRun::n_out, wherever the run lives).
+__device__ GridSink sink_of(const DeviceChunk& d, index_t c, const int* written) {
+  GridSink s{d.t + c, d.v + c, d.i + c, d.q + c, d.n, d.n_times, written};
   s.drained = d.drained + c;
   if (d.temp) {
     s.temp = d.temp + c;
@@ -93,7 +104,7 @@ __global__ void init_cells(DeviceChunk d, const unsigned char* skip) {
       d.runs[c].status = CellStatus::invalid_input;
       continue;
     }
-    GridSink sink = sink_of(d, c);
+    GridSink sink = sink_of(d, c, &d.runs[c].n_out);
     OutputSpec out = d.out;
     out.t_end = d.t_end[c];
     CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, out, DView{d.ws + c, d.n}, d.runs[c], sink};
@@ -102,11 +113,49 @@ __global__ void init_cells(DeviceChunk d, const unsigned char* skip) {
   }
 }
 
+//! Run `what` on cell c with a W-lane team: the cell's CellRun is copied into each lane
+//! (the scalar code runs on every lane, on the same values), and lane 0 writes it back.
+template <int W, class What>
+__device__ void with_team(const DeviceChunk& d, index_t c, What what) {
+  const WarpTeam<W> team;
+  CellRun run = d.runs[c];
+  GridSink sink = sink_of(d, c, &run.n_out);
+  OutputSpec out = d.out;
+  out.t_end = d.t_end[c];
+  CellSolver<GridSink, CView, WarpTeam<W>> cs{d.params[c], d.layout, d.solver, out, CView{d.ws + c * d.ws_stride},
+                                             run, sink};
+  cs.proto = protocol_of(d, c);
+  what(cs);
+  team.sync();
+  if (team.lane() == 0) d.runs[c] = run;
+  team.sync();
+}
+
+//! Team kernels: W consecutive threads per cell; the teams stride over the cells.
+template <int W>
+__global__ void init_cells_team(DeviceChunk d, const unsigned char* skip) {
+  const index_t teams = static_cast<index_t>(blockDim.x) * gridDim.x / W;
+  for (index_t c = (blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x) / W; c < d.n; c += teams) {
+    if (skip[c]) {
+      if (threadIdx.x % W == 0) d.runs[c].status = CellStatus::invalid_input;
+      continue;
+    }
+    with_team<W>(d, c, [](auto& cs) { cs.init(); });
+  }
+}
+
+template <int W>
+__global__ void advance_cells_team(DeviceChunk d, const int* active, int n_active, int steps) {
+  const index_t teams = static_cast<index_t>(blockDim.x) * gridDim.x / W;
+  for (index_t k = (blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x) / W; k < n_active; k += teams)
+    with_team<W>(d, active[k], [steps](auto& cs) { cs.advance(steps); });
+}
+
 __global__ void advance_cells(DeviceChunk d, const int* active, int n_active, int steps) {
   for (index_t k = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; k < n_active;
        k += static_cast<index_t>(blockDim.x) * gridDim.x) {
     const index_t c = active[k];
-    GridSink sink = sink_of(d, c);
+    GridSink sink = sink_of(d, c, &d.runs[c].n_out);
     OutputSpec out = d.out;
     out.t_end = d.t_end[c];
     CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, out, DView{d.ws + c, d.n}, d.runs[c], sink};
@@ -121,13 +170,16 @@ __global__ void gather_n_out(const CellRun* runs, index_t n, int* n_out) {
     n_out[c] = runs[c].n_out;
 }
 
-//! Gather the workspaces of the cells `cells[0 .. n_cells)` of the chunk (interleaved,
-//! n cells) into `out`, contiguous, one cell after the other (count doubles each).
-__global__ void gather_workspaces(const double* ws, index_t n, const int* cells, int n_cells, index_t count,
-                                  double* out) {
+//! Gather the workspaces of the cells `cells[0 .. n_cells)` of the chunk into `out`,
+//! contiguous, one cell after the other (count doubles each): from the interleaved
+//! layout of n cells (stride 0), or from contiguous workspaces `stride` doubles apart.
+__global__ void gather_workspaces(const double* ws, index_t n, index_t stride, const int* cells, int n_cells,
+                                  index_t count, double* out) {
   for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n_cells;
-       j += static_cast<index_t>(blockDim.x) * gridDim.x)
-    gather_cell_workspace(ws, n, cells[j], count, out + j * count);
+       j += static_cast<index_t>(blockDim.x) * gridDim.x) {
+    if (stride > 0) copy_cell_array(CView{const_cast<double*>(ws) + cells[j] * stride}, CView{out + j * count}, count);
+    else gather_cell_workspace(ws, n, cells[j], count, out + j * count);
+  }
 }
 
 struct NotRunning {
@@ -165,6 +217,37 @@ int grid_for(index_t n, int block) {
   const index_t g = (n + block - 1) / block;
   const index_t cap = 65535;
   return static_cast<int>(g < 1 ? 1 : (g > cap ? cap : g));
+}
+
+//! Threads per cell: IONFLUX_GPU_TEAM (1 or 32), default 32.
+int team_width() {
+  const char* env = std::getenv("IONFLUX_GPU_TEAM");
+  if (!env || !*env) return kTeamWidth;
+  const std::string v(env);
+  if (v == "1") return 1;
+  if (v == "32") return kTeamWidth;
+  throw InputError("IONFLUX_GPU_TEAM must be 1 (one thread per cell) or 32 (a warp per cell), got '" + v + "'");
+}
+
+void launch_init(const DeviceChunk& d, const unsigned char* skip) {
+  if (d.team == 1) {
+    init_cells<<<grid_for(d.n, 64), 64>>>(d, skip);
+  } else {
+    constexpr int block = 128;
+    init_cells_team<kTeamWidth><<<grid_for(d.n * kTeamWidth, block), block>>>(d, skip);
+  }
+  IONFLUX_CUDA_CHECK(cudaGetLastError());
+}
+
+void launch_advance(const DeviceChunk& d, const int* active, int n_active, int steps) {
+  if (d.team == 1) {
+    advance_cells<<<grid_for(n_active, 64), 64>>>(d, active, n_active, steps);
+  } else {
+    constexpr int block = 128;
+    advance_cells_team<kTeamWidth>
+        <<<grid_for(static_cast<index_t>(n_active) * kTeamWidth, block), block>>>(d, active, n_active, steps);
+  }
+  IONFLUX_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace
@@ -245,7 +328,10 @@ void run_chunk(const ChunkJob& job) {
   const DeviceUserFunctions user_functions = upload_user_functions(job.cells, job.n);
   const CellParams* const host_cells = user_functions.cells.empty() ? job.cells : user_functions.cells.data();
   const Layout& l = job.layout;
-  const std::size_t ws_per_cell = static_cast<std::size_t>(cell_workspace_size(l));
+  const int team = team_width();
+  // contiguous per-cell workspaces start on 128-byte boundaries (16 doubles)
+  const std::size_t ws_count = static_cast<std::size_t>(cell_workspace_size(l));  // doubles per cell
+  const std::size_t ws_per_cell = team > 1 ? (ws_count + 15) / 16 * 16 : ws_count;
   const std::size_t n_out = static_cast<std::size_t>(n) * job.n_times;
   DeviceBuffer<CellParams> d_params(n);
   DeviceBuffer<double> d_ws(ws_per_cell * n);
@@ -290,7 +376,7 @@ void run_chunk(const ChunkJob& job) {
     double* const sums[] = {d_s0.p, d_s1.p, d_s2.p, d_s3.p, d_s4.p, d_s5.p, d_s6.p, d_s7.p};
     for (double* p : sums) thrust::fill(thrust::device, p, p + n_sum, nan);
   }
-  const DeviceChunk d{d_params.p, l, job.solver, out, d_t_end.p, d_drained.p, d_ws.p, d_runs.p, d_t.p, d_v.p, d_i.p,
+  const DeviceChunk d{d_params.p, l, team, static_cast<index_t>(ws_per_cell), job.solver, out, d_t_end.p, d_drained.p, d_ws.p, d_runs.p, d_t.p, d_v.p, d_i.p,
                       d_q.p, job.n_times, n, proto ? d_steps.p : nullptr, d_first.p, d_count.p, d_tables.p,
                       temps ? d_temp.p : nullptr, temps ? d_sidx.p : nullptr, job.n_step_summaries,
                       d_s0.p, d_s1.p, d_s2.p, d_s3.p, d_s4.p, d_s5.p, d_s6.p, d_s7.p};
@@ -340,13 +426,14 @@ void run_chunk(const ChunkJob& job) {
     std::vector<int> cells(static_cast<std::size_t>(n_active));
     IONFLUX_CUDA_CHECK(cudaMemcpy(cells.data(), d_active.p, cells.size() * sizeof(int), cudaMemcpyDeviceToHost));
     h.index.assign(cells.begin(), cells.end());
-    h.ws.resize(ws_per_cell * cells.size());
+    h.ws.resize(ws_count * cells.size());
     for (std::size_t j0 = 0; j0 < cells.size(); j0 += stage_cells) {
       const std::size_t m = std::min(stage_cells, cells.size() - j0);
       gather_workspaces<<<grid_for(static_cast<index_t>(m), 64), 64>>>(
-          d_ws.p, n, d_active.p + j0, static_cast<int>(m), static_cast<index_t>(ws_per_cell), d_stage.p);
+          d_ws.p, n, team > 1 ? static_cast<index_t>(ws_per_cell) : 0, d_active.p + j0, static_cast<int>(m),
+          static_cast<index_t>(ws_count), d_stage.p);
       IONFLUX_CUDA_CHECK(cudaGetLastError());
-      IONFLUX_CUDA_CHECK(cudaMemcpy(h.ws.data() + j0 * ws_per_cell, d_stage.p, m * ws_per_cell * sizeof(double),
+      IONFLUX_CUDA_CHECK(cudaMemcpy(h.ws.data() + j0 * ws_count, d_stage.p, m * ws_count * sizeof(double),
                                     cudaMemcpyDeviceToHost));
     }
   };
@@ -354,9 +441,7 @@ void run_chunk(const ChunkJob& job) {
     return n_active > 0 && static_cast<std::size_t>(n_active) <= handoff && !(job.cancel && job.cancel->load());
   };
 
-  const int block = 64;
-  init_cells<<<grid_for(n, block), block>>>(d, d_skip.p);
-  IONFLUX_CUDA_CHECK(cudaGetLastError());
+  launch_init(d, d_skip.p);
   thrust::sequence(thrust::device, d_active.p, d_active.p + n);
   int n_active = static_cast<int>(
       thrust::remove_if(thrust::device, d_active.p, d_active.p + n, NotRunning{d_runs.p}) - d_active.p);
@@ -368,8 +453,7 @@ void run_chunk(const ChunkJob& job) {
     n_active = 0;
   }
   while (n_active > 0 && !(job.cancel && job.cancel->load())) {
-    advance_cells<<<grid_for(n_active, block), block>>>(d, d_active.p, n_active, job.steps_per_launch);
-    IONFLUX_CUDA_CHECK(cudaGetLastError());
+    launch_advance(d, d_active.p, n_active, job.steps_per_launch);
     n_active = static_cast<int>(
         thrust::remove_if(thrust::device, d_active.p, d_active.p + n_active, NotRunning{d_runs.p}) - d_active.p);
     IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());

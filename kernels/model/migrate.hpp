@@ -1,12 +1,13 @@
-// Moving a half-finished cell between the GPU's interleaved layout and the CPU's
-// contiguous one (DESIGN.md decision 7: cells left when the device's queue runs dry go
+// Moving a half-finished cell between the GPU's layouts (interleaved for one thread per
+// cell; contiguous, as on the CPU, for a team of threads per cell) and the CPU's (DESIGN.md decision 7: cells left when the device's queue runs dry go
 // to the CPU threads, and the same per-cell code finishes them).
 //
 // A cell's whole integrator state is its CellRun (plain data: copy it as it is) and its
 // workspace: cell_workspace_size(layout) doubles (the BDF history phi_0..phi_5, the
 // step vectors and the Newton matrix's factors, which the modified Newton iteration
-// reuses across steps). On the device, element k of cell c of a chunk of n cells lives
-// at ws[c + k * n] (DView{ws + c, n}); on the CPU at buf[k] (CView{buf}). Nothing else
+// reuses across steps). On the device with one thread per cell, element k of cell c of
+// a chunk of n cells lives at ws[c + k * n] (DView{ws + c, n}); with a team per cell at
+// ws[c * stride + k]; on the CPU at buf[k] (CView{buf}). Nothing else
 // is per cell: the model, the protocol position (CellRun::step, step_t0) and the output
 // counters (CellRun::n_out, next_out) are all in those two. Outputs a cell recorded on
 // the device must be drained before the hand-off (GridSink::drained); the sink it
