@@ -268,11 +268,11 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     s[sf + 2 * i] = n_flux;
     s[sf + 2 * i + 1] = ie;
   });
-  // 3. every node's rows: electrolyte, solid phase, kinetics; the node's share of the
-  // lumped heat (per unit area of the stack: dx * Q, PyBaMM's discretisation: each
-  // face quantity averaged to the node, then multiplied)
+  // 3. every node's electrolyte rows, and its share of the lumped heat from the
+  // electrolyte (per unit area of the stack: dx * Q, PyBaMM's discretisation: each face
+  // quantity averaged to the node, then multiplied)
   const bool thermal = p.thermal != 0;
-  const double heat = team.sum(nx, [&](int i) -> double {
+  const double heat_e = team.sum(nx, [&](int i) -> double {
     const NodeGeom& g = dg[l.domain(i)];
     const bool has_left = i > 0, has_right = i + 1 < nx;
     const double n_left = has_left ? static_cast<double>(s[sf + 2 * i - 2]) : 0.0;
@@ -280,18 +280,19 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     const double n_right = has_right ? static_cast<double>(s[sf + 2 * i]) : 0.0;
     const double ie_right = has_right ? static_cast<double>(s[sf + 2 * i + 1]) : 0.0;
     const double idx = 1.0 / g.dx;
-    double h = 0.0;
-    if (thermal) {  // -i_e . grad phi_e
-      const double ge_left = has_left ? (y[3 * i + 1] - y[3 * i - 2]) * (2.0 / (dg[l.domain(i - 1)].dx + g.dx)) : 0.0;
-      const double ge_right =
-          has_right ? (y[3 * i + 4] - y[3 * i + 1]) * (2.0 / (g.dx + dg[l.domain(i + 1)].dx)) : 0.0;
-      h = -(g.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right));
-    }
     f[3 * i] = g.eps * yp[3 * i] + (n_right - n_left) * idx;
     f[3 * i + 1] = (ie_right - ie_left) * idx;
     f[3 * i + 2] = (g.dom == 1) ? static_cast<double>(y[3 * i + 2]) : 0.0;
-    if (g.dom == 1) return h;
-    // solid phase and reactions
+    if (!thermal) return 0.0;
+    // -i_e . grad phi_e
+    const double ge_left = has_left ? (y[3 * i + 1] - y[3 * i - 2]) * (2.0 / (dg[l.domain(i - 1)].dx + g.dx)) : 0.0;
+    const double ge_right = has_right ? (y[3 * i + 4] - y[3 * i + 1]) * (2.0 / (g.dx + dg[l.domain(i + 1)].dx)) : 0.0;
+    return -(g.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right));
+  });
+  // 4. the electrode nodes' solid-phase and kinetics rows (and their heat)
+  const double heat_s = team.sum(l.nn + l.np, [&](int q) -> double {
+    const int i = l.electrode_node(q);
+    const NodeGeom& g = dg[l.domain(i)];
     const ElectrodeParams& e = *g.e;
     const double sig = fn::sigma_eff(e, temp);
     const bool first = (i == 0) || (i == l.nn + l.ns);
@@ -310,15 +311,14 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     // kinetics
     const double cs = surface_concentration(l, y, i);
     f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs, temp);
-    if (thermal) {
-      // -i_s . grad phi_s with i_s = -sigma grad phi_s on every face: (i_l + i_r)^2 / (4 sigma)
-      const double is_sum = is_l + is_r;
-      const double sto = cs / e.c_max;
-      const double eta = y[3 * i + 2] - y[3 * i + 1] - fn::ocp(e, sto, temp, p.t_ref);
-      h += g.dx * (is_sum * is_sum / (4.0 * sig) + g.a * j * eta + g.a * j * temp * fn::entropic_change(e.entropic, sto));
-    }
-    return h;
+    if (!thermal) return 0.0;
+    // -i_s . grad phi_s with i_s = -sigma grad phi_s on every face: (i_l + i_r)^2 / (4 sigma)
+    const double is_sum = is_l + is_r;
+    const double sto = cs / e.c_max;
+    const double eta = y[3 * i + 2] - y[3 * i + 1] - fn::ocp(e, sto, temp, p.t_ref);
+    return g.dx * (is_sum * is_sum / (4.0 * sig) + g.a * j * eta + g.a * j * temp * fn::entropic_change(e.entropic, sto));
   });
+  const double heat = heat_e + heat_s;
   particle_residual(team, l, p.neg, 0, l.nn, y, yp, f, temp);
   particle_residual(team, l, p.pos, l.nn + l.ns, l.nx, y, yp, f, temp);
   // globals

@@ -61,6 +61,8 @@ struct Layout {
   //! First x node and node count of the electrode that node i belongs to.
   IONFLUX_HD int electrode_first(int i) const { return i < nn ? 0 : nn + ns; }
   IONFLUX_HD int electrode_nodes(int i) const { return i < nn ? nn : np; }
+  //! The q-th electrode node, counting the negative's then the positive's (q < nn + np).
+  IONFLUX_HD int electrode_node(int q) const { return q < nn ? q : q + ns; }
   //! Index of shell k (0 = centre) of electrode node i.
   IONFLUX_HD int cs_index(int i, int k) const {
     return i < nn ? off_cn + k * nn + i : off_cp + k * np + (i - nn - ns);

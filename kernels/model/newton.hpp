@@ -181,9 +181,6 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
   });
 }
 
-//! Electrode node q of the electrode nodes in order (negative, then positive).
-IONFLUX_HD inline int electrode_node(const Layout& l, int q) { return q < l.nn ? q : q + l.ns; }
-
 //! Factorise the block part in place. Returns false on a singular pivot.
 template <class Team, class V>
 IONFLUX_HD inline bool factorize_block(const Team& team, const Layout& l, const V& jac) {
@@ -192,7 +189,7 @@ IONFLUX_HD inline bool factorize_block(const Team& team, const Layout& l, const 
   // 1. the shell tridiagonals of the nodes that own their factors (Thomas), and
   // v = A^-1 (bj e_last)
   const double bad_shells = team.sum(n_el, [&](int q) -> double {
-    const int i = electrode_node(l, q);
+    const int i = l.electrode_node(q);
     const int b = JN * i;
     if (static_cast<int>(jac[b + kPart]) != i) return 0.0;  // shares another node's factors
     const int nr = l.nr(i);
@@ -220,7 +217,7 @@ IONFLUX_HD inline bool factorize_block(const Team& team, const Layout& l, const 
   if (bad_shells != 0.0) return false;
   // 2. eliminate j at every electrode node: D -= q h k^T
   const double bad_j = team.sum(n_el, [&](int q) -> double {
-    const int i = electrode_node(l, q);
+    const int i = l.electrode_node(q);
     const int b = JN * i;
     const int src = static_cast<int>(jac[b + kPart]);
     const int nr = l.nr(i);
@@ -308,7 +305,7 @@ IONFLUX_HD inline void solve_block(const Team& team, const Layout& l, const V& j
   shell_solves(team, l, jac, r, 0);
   shell_solves(team, l, jac, r, l.nn + l.ns);
   team.for_each(n_el, [&](int q) {
-    const int i = electrode_node(l, q);
+    const int i = l.electrode_node(q);
     const int b = JN * i;
     const double sig_r = surface_concentration(l, r, i);
     const int jk = l.j_index(i);
@@ -348,7 +345,7 @@ IONFLUX_HD inline void solve_block(const Team& team, const Layout& l, const V& j
   });
   // 3. recover j and the shells: dc = u - v dj
   team.for_each(n_el, [&](int q) {
-    const int i = electrode_node(l, q);
+    const int i = l.electrode_node(q);
     const int b = JN * i;
     const int jk = l.j_index(i);
     r[jk] = r[jk] - jac[b + kQ] * (jac[b + kK] * r[3 * i] + jac[b + kK + 1] * r[3 * i + 1] +
