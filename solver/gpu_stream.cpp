@@ -1,0 +1,317 @@
+// The GPU's streaming executor (solver/gpu_stream.hpp, docs/gpu.md). One host thread
+// keeps the device busy: it enqueues a launch ahead of the one whose report it
+// processes, so that harvested outputs are appended (and finished chunks written)
+// while the device computes; slots freed by one report are refilled from the queue of
+// waiting cells, in cell order, whatever chunk those cells belong to.
+#include "gpu_stream.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <exception>
+#include <limits>
+#include <mutex>
+
+#include "../kernels/backend/slots.hpp"
+#include "batch.hpp"
+#include "batch_detail.hpp"
+#include "simulation.hpp"
+
+namespace ionflux {
+namespace gpu_stream {
+
+using namespace detail;
+
+namespace {
+
+//! Output rows per slot that one harvest returns on average (its staging): every-step
+//! output must take everything a launch made (a slot holds one launch's worth); a fixed
+//! grid, whose slots hold every output, takes about what a launch makes.
+int harvest_rows_per_slot(const BatchInputs& in, int steps_per_launch) {
+  const int n_times = device_output_slots(in, steps_per_launch);
+  if (output_spec(in.run).every_step()) return n_times;
+  return std::min(n_times, 2 * std::max(steps_per_launch, 1) + 4);
+}
+
+//! A chunk whose cells are on their way.
+struct OpenChunk {
+  ChunkData c;
+  std::vector<cuda_backend::CellSeries> series;
+  std::size_t remaining = 0;  //!< cells not done (not yet loaded included)
+};
+
+//! The chunk's per-step summary arrays, in the slots' order (kernels/backend/slots.hpp).
+std::vector<double>* summary_arrays(ChunkData& c, int a) {
+  std::vector<double>* const arrays[kSlotSummaryArrays] = {
+      &c.step_start, &c.step_end, &c.step_capacity, &c.step_energy,
+      &c.step_discharge_capacity, &c.step_charge_capacity, &c.step_discharge_energy, &c.step_charge_energy};
+  return arrays[a];
+}
+
+}  // namespace
+
+std::size_t staging_bytes_per_slot(const BatchInputs& in, int steps_per_launch) {
+  const std::size_t rows = static_cast<std::size_t>(harvest_rows_per_slot(in, steps_per_launch));
+  const std::size_t ns = static_cast<std::size_t>(in.max_protocol_steps());
+  return 2 * (rows * kSlotOutputArrays * sizeof(double) + sizeof(CellRun) +
+              kSlotSummaryArrays * ns * sizeof(double) + 32);
+}
+
+StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineFactory make) {
+  StreamStats st;
+  const std::size_t n = in.cells.size();
+  if (n == 0) return st;
+  const std::size_t npos = std::numeric_limits<std::size_t>::max();
+  const int ns = in.max_protocol_steps();
+  const bool temperature = in.any_thermal() || in.has_protocol();
+  const Layout layout = Layout::make(in.run.mesh);
+  const std::size_t wsz = static_cast<std::size_t>(cell_workspace_size(layout));
+  const std::size_t chunk = std::max<std::size_t>(cfg.chunk, 1);
+  const std::size_t n_slots = std::max<std::size_t>(cfg.slots, 1);
+
+  // The engine: every cell's inputs, the shared options and the slots' sizes.
+  std::vector<double> t_end(n);
+  for (std::size_t c = 0; c < n; ++c) t_end[c] = in.t_end_of(c);
+  std::vector<int> step_first, step_count;
+  EngineSetup es;
+  es.slots = n_slots;
+  es.layout = layout;
+  es.solver = in.run.solver;
+  es.out = output_spec(in.run);
+  es.n_times = device_output_slots(in, cfg.steps_per_launch);
+  es.harvest_rows = harvest_rows_per_slot(in, cfg.steps_per_launch);
+  es.temperature = temperature;
+  es.n_sums = ns;
+  es.cells = in.cells.data();
+  es.n_cells = n;
+  es.t_end = t_end.data();
+  if (in.has_protocol()) {
+    const bool per_cell = !in.protocol_first.empty();
+    const std::vector<StepSpec>& all = per_cell ? in.protocol_steps : in.run.steps;
+    const std::vector<double>& tables = per_cell ? in.protocol_tables : in.run.tables;
+    step_first.resize(n);
+    step_count.resize(n);
+    for (std::size_t c = 0; c < n; ++c) {
+      step_first[c] = per_cell ? in.protocol_first[c] : 0;
+      step_count[c] = per_cell ? in.protocol_count[c] : static_cast<int>(all.size());
+    }
+    es.step_first = step_first.data();
+    es.step_count = step_count.data();
+    es.steps = all.data();
+    es.n_steps_total = all.size();
+    es.tables = tables.data();
+    es.n_tables = tables.size();
+  }
+  const std::unique_ptr<DeviceEngine> engine = make(es);
+
+  std::deque<OpenChunk> open;  // chunks started and not yet written, in order
+  std::size_t opened_end = 0;  // cells of the chunks started
+  std::size_t next = 0;        // the queue: cells [next, n) wait
+  std::vector<std::size_t> slot_cell(n_slots, npos);
+  std::vector<char> slot_used(n_slots, 0);
+  std::vector<int> free_slots;
+  for (std::size_t s = n_slots; s-- > 0;) free_slots.push_back(static_cast<int>(s));
+  std::size_t occupied = 0;    // slots holding a cell not known to be done
+  bool fresh = false;          // cells loaded since the last launch was enqueued
+  std::size_t deferred = 0;    // the last report's deferred slots
+
+  auto chunk_of = [&](std::size_t cell) -> OpenChunk& { return open[(cell - open.front().c.first) / chunk]; };
+  auto open_chunk = [&]() {
+    OpenChunk oc;
+    const std::size_t m = std::min(chunk, n - opened_end);
+    allocate(oc.c, opened_end, m, ns);
+    oc.series.assign(m, cuda_backend::CellSeries{});
+    oc.remaining = m;
+    open.push_back(std::move(oc));
+    opened_end += m;
+  };
+  // cell k of chunk oc ended with `run`: its status, message and summary
+  auto summarise_cell = [&](OpenChunk& oc, std::size_t k, const CellRun& run) {
+    const std::size_t cell = oc.c.first + k;
+    summarise(oc.c, k, run, in.pre_message[cell], protocol_of(in, cell));
+    if (in.pre_message[cell].empty()) {
+      const std::string cut = cut_short(in, cell, run);
+      if (!cut.empty()) oc.c.message[k] = cut;
+    }
+  };
+  auto write_ready = [&]() {
+    while (!open.empty() && open.front().remaining == 0) {
+      OpenChunk& oc = open.front();
+      gather(oc.c, oc.series, temperature);
+      if (cfg.write) cfg.write(oc.c);
+      open.pop_front();
+    }
+  };
+  // Refill the free slots from the queue, in cell order; invalid cells take no slot.
+  auto fill = [&]() {
+    std::vector<SlotCell> load;
+    while (next < n) {
+      const bool valid = in.pre_status[next] == CellStatus::running;
+      if (valid && free_slots.empty()) break;
+      if (next == opened_end) open_chunk();
+      OpenChunk& oc = chunk_of(next);
+      const std::size_t k = next - oc.c.first;
+      if (!valid) {
+        CellRun run{};
+        run.status = in.pre_status[next];
+        summarise_cell(oc, k, run);
+        --oc.remaining;
+        if (cfg.cell_done) cfg.cell_done();
+        ++next;
+        continue;
+      }
+      const int s = free_slots.back();
+      free_slots.pop_back();
+      st.slot_refills += slot_used[s] != 0;
+      slot_used[s] = 1;
+      // an earlier chunk still has cells running: the device goes on without waiting
+      st.cells_loaded_ahead += &open.front() != &oc && open.front().remaining > 0;
+      slot_cell[s] = next;
+      ++occupied;
+      load.push_back(SlotCell{s, next});
+      ++next;
+    }
+    if (!load.empty()) {
+      engine->load(load);
+      fresh = true;
+    }
+    write_ready();
+  };
+  // A launch's report: append the outputs; finished cells are summarised, their slots freed.
+  auto process = [&](const Report& r) {
+    deferred = r.deferred;
+    for (const SlotReport& sr : r.slots) {
+      const std::size_t cell = slot_cell[static_cast<std::size_t>(sr.slot)];
+      OpenChunk& oc = chunk_of(cell);
+      const std::size_t k = cell - oc.c.first;
+      cuda_backend::CellSeries& se = oc.series[k];
+      std::vector<double>* const arrays[kSlotOutputArrays] = {&se.time,     &se.voltage,     &se.current,
+                                                              &se.capacity, &se.temperature, &se.step_index};
+      for (int a = 0; a < (temperature ? kSlotOutputArrays : 4); ++a)
+        arrays[a]->insert(arrays[a]->end(), sr.rows + a * sr.count, sr.rows + (a + 1) * sr.count);
+      if (!sr.finished) continue;
+      for (int a = 0; a < kSlotSummaryArrays; ++a)
+        std::copy(sr.sums + a * ns, sr.sums + (a + 1) * ns, summary_arrays(oc.c, a)->begin() + k * ns);
+      oc.c.device[k] = kRanOnGpu;
+      summarise_cell(oc, k, *sr.run);
+      --oc.remaining;
+      if (cfg.cell_done) cfg.cell_done();
+      slot_cell[static_cast<std::size_t>(sr.slot)] = npos;
+      free_slots.push_back(sr.slot);
+      --occupied;
+    }
+  };
+  auto cancelled = [&]() { return is_cancelled(cfg.cancel); };
+  auto handoff_due = [&]() { return cfg.handoff_below > 0 && next == n && occupied <= cfg.handoff_below; };
+  auto launch = [&](int steps) {
+    engine->launch(steps);
+    ++st.launches;
+    fresh = false;
+  };
+
+  // Stream: one launch ahead of the report being processed.
+  fill();
+  int in_flight = 0;
+  bool stop = false;
+  for (;;) {
+    if (cancelled()) stop = true;
+    while (!stop && occupied > 0 && in_flight < 2 && !handoff_due()) {
+      launch(cfg.steps_per_launch);
+      ++in_flight;
+    }
+    if (in_flight == 0) break;
+    process(engine->collect());
+    --in_flight;
+    write_ready();
+    if (!stop && !cancelled()) fill();
+  }
+
+  // The hand-off: the queue is empty and few cells are left running. Harvest what the
+  // device holds (outputs of fresh loads or deferred ones), take the cells' state off
+  // the device and finish them on the CPU threads with the same per-cell code.
+  if (!stop && !cancelled() && occupied > 0) {
+    while (fresh || deferred > 0) {
+      launch(0);
+      process(engine->collect());
+      write_ready();
+    }
+    std::vector<int> slots;
+    for (std::size_t s = 0; s < n_slots; ++s)
+      if (slot_cell[s] != npos) slots.push_back(static_cast<int>(s));
+    std::sort(slots.begin(), slots.end(), [&](int a, int b) { return slot_cell[a] < slot_cell[b]; });
+    std::vector<CellRun> runs;
+    std::vector<double> ws, sums;
+    if (!slots.empty()) engine->evict(slots, runs, ws, sums);
+    st.handed_to_cpu = slots.size();
+    std::vector<std::size_t> cells(slots.size());
+    for (std::size_t j = 0; j < slots.size(); ++j) {
+      cells[j] = slot_cell[static_cast<std::size_t>(slots[j])];
+      OpenChunk& oc = chunk_of(cells[j]);
+      const std::size_t k = cells[j] - oc.c.first;
+      for (int a = 0; a < kSlotSummaryArrays; ++a) {
+        const double* src = sums.data() + (j * kSlotSummaryArrays + a) * static_cast<std::size_t>(ns);
+        std::copy(src, src + ns, summary_arrays(oc.c, a)->begin() + k * ns);
+      }
+    }
+    const OutputSpec out = output_spec(in.run);
+    const long long m = static_cast<long long>(slots.size());
+    std::exception_ptr error;
+    std::mutex error_mutex;
+#pragma omp parallel for num_threads(cfg.threads) schedule(dynamic, 1)
+    for (long long j = 0; j < m; ++j) {
+      try {
+        if (cancelled()) continue;  // left running: reported as not run
+        const std::size_t cell = cells[static_cast<std::size_t>(j)];
+        OpenChunk& oc = chunk_of(cell);
+        const std::size_t k = cell - oc.c.first;
+        OutputSpec cell_out = out;
+        cell_out.t_end = in.t_end_of(cell);
+        SeriesSink sink{oc.series[k], temperature, summary_sink(oc.c, k)};
+        CellSolver<SeriesSink, CView> cs{in.cells[cell], layout, in.run.solver, cell_out,
+                                         CView{ws.data() + static_cast<std::size_t>(j) * wsz},
+                                         runs[static_cast<std::size_t>(j)], sink};
+        cs.proto = protocol_of(in, cell);
+        cs.advance(in.run.solver.max_steps + 1);
+        if (cfg.cell_done) cfg.cell_done();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    for (std::size_t j = 0; j < slots.size(); ++j) {
+      OpenChunk& oc = chunk_of(cells[j]);
+      const std::size_t k = cells[j] - oc.c.first;
+      slot_cell[static_cast<std::size_t>(slots[j])] = npos;
+      --occupied;
+      --oc.remaining;
+      if (runs[j].status == CellStatus::running) continue;  // a cancellation stopped it: not run (below)
+      oc.c.device[k] = kRanOnGpuThenCpu;
+      summarise_cell(oc, k, runs[j]);
+    }
+  }
+
+  // Cells a cancellation caught in a slot (or on a CPU thread after the hand-off) are
+  // not run: no outputs, no summaries. The chunks started are written with what finished.
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto not_run = [&](std::size_t cell) {
+    OpenChunk& oc = chunk_of(cell);
+    const std::size_t k = cell - oc.c.first;
+    oc.series[k] = cuda_backend::CellSeries{};
+    oc.c.device[k] = kRanNowhere;
+    oc.c.status[k] = kStatusNotRun;
+    for (int a = 0; a < kSlotSummaryArrays; ++a)
+      std::fill(summary_arrays(oc.c, a)->begin() + k * ns, summary_arrays(oc.c, a)->begin() + (k + 1) * ns, nan);
+  };
+  for (std::size_t s = 0; s < n_slots; ++s)
+    if (slot_cell[s] != npos) not_run(slot_cell[s]);
+  for (OpenChunk& oc : open)
+    for (std::size_t k = 0; k < oc.c.n; ++k)
+      if (oc.c.status[k] == kStatusNotRun) not_run(oc.c.first + k);
+  for (OpenChunk& oc : open) oc.remaining = 0;
+  write_ready();
+  st.cells_opened = opened_end;
+  return st;
+}
+
+}  // namespace gpu_stream
+}  // namespace ionflux
