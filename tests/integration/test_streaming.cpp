@@ -1,0 +1,250 @@
+// The GPU's streaming executor (solver/gpu_stream.cpp, docs/gpu.md) on a CPU-only
+// machine, through the host emulation of the device engine (the device's slot arrays,
+// launch, harvest, deferral and eviction rules: solver/gpu_emulated.cpp): cells whose
+// costs differ 100x stream through a few slots, refilled across chunk boundaries, and
+// the batch equals a CPU-only run cell by cell (tests/equivalence/compare_chunks.hpp:
+// 1e-7 relative; rtol = atol = 1e-10 keep step-size decisions that a round-off
+// difference between the interleaved and the contiguous layout could flip far below
+// it). tests/gpu/test_cuda_streaming.cpp runs the same on a real device.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "solver/backend_cuda.hpp"
+#include "solver/batch.hpp"
+#include "solver/experiment.hpp"
+#include "solver/simulation.hpp"
+#include "solver/gpu_stream.hpp"
+#include "tests/equivalence/batch_cases.hpp"
+#include "tests/equivalence/compare_chunks.hpp"
+
+using namespace ionflux;
+
+namespace {
+
+struct EmulatedDevice {
+  EmulatedDevice() { cuda_backend::emulate_device_for_testing(true); }
+  ~EmulatedDevice() { cuda_backend::emulate_device_for_testing(false); }
+};
+
+//! 30 Chen2020 cells on a coarse mesh, each with its own protocol: most a 1C discharge
+//! of 10 s, every sixth eight 1C CC-rest-CC-CV cycles: their costs (solver steps)
+//! differ more than 100x (checked below); cell 7 invalid, cell 13 a NaN conductivity
+//! (its initialisation fails).
+BatchInputs mixed_cost_batch() {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const Experiment cheap = parse_experiment({"Discharge at 1C for 10 seconds"}, ps);
+  const Experiment dear = parse_experiment(
+      {{"Discharge at 1C until 3.2 V", "Rest for 10 minutes", "Charge at 1C until 4.1 V", "Hold at 4.1 V until C/50"}},
+      8, ps);
+  BatchInputs in;
+  for (int c = 0; c < 30; ++c) {
+    const Experiment& ex = c % 6 == 2 ? dear : cheap;
+    in.protocol_first.push_back(static_cast<int>(in.protocol_steps.size()));
+    in.protocol_count.push_back(static_cast<int>(ex.steps.size()));
+    in.protocol_steps.insert(in.protocol_steps.end(), ex.steps.begin(), ex.steps.end());
+    in.protocol_text.insert(in.protocol_text.end(), ex.text.begin(), ex.text.end());
+    CellParams cell = ps.cell_params(5.0);
+    if (c == 13) {
+      cell.pos.conductivity = std::numeric_limits<double>::quiet_NaN();
+      derive(cell);
+    }
+    in.cells.push_back(cell);
+    in.pre_status.push_back(c == 7 ? CellStatus::invalid_input : CellStatus::running);
+    in.pre_message.push_back(c == 7 ? "invalid value for this cell (test)" : "");
+    in.t_end.push_back(default_end_time(cell, ex.steps));
+  }
+  in.run.mesh = MeshSpec{8, 5, 7, 6, 9};
+  in.run.solver.rtol = in.run.solver.atol = 1e-10;
+  in.run.t_end = *std::max_element(in.t_end.begin(), in.t_end.end());
+  in.run.period = 60.0;
+  return in;
+}
+
+//! Two runs of the same road bit for bit equal (statuses, outputs, summaries).
+void expect_identical(const ChunkData& a, const ChunkData& b) {
+  ASSERT_EQ(a.n, b.n);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.device, b.device);
+  auto same = [](const std::vector<double>& x, const std::vector<double>& y, const char* what) {
+    ASSERT_EQ(x.size(), y.size()) << what;
+    for (std::size_t i = 0; i < x.size(); ++i)
+      if (!(std::isnan(x[i]) && std::isnan(y[i]))) ASSERT_EQ(x[i], y[i]) << what << " " << i;
+  };
+  same(a.time, b.time, "time");
+  same(a.voltage, b.voltage, "voltage");
+  same(a.current, b.current, "current");
+  same(a.capacity, b.capacity, "capacity");
+  same(a.temperature, b.temperature, "temperature");
+  same(a.step_index, b.step_index, "step index");
+  same(a.end_time, b.end_time, "end time");
+  same(a.discharge_capacity, b.discharge_capacity, "discharge capacity");
+  same(a.step_end, b.step_end, "step ends");
+  same(a.step_capacity, b.step_capacity, "step capacities");
+}
+
+BatchSummary run(const BatchInputs& in, Device dev, std::size_t slots, int handoff,
+                 ionflux::testing::CollectSink& sink) {
+  BatchOptions o;
+  o.device = dev;
+  o.threads = 2;
+  o.memory_budget = slots * bytes_per_cell(in);  // the device's slots
+  o.max_chunk_cells = 4;
+  o.steps_per_launch = 16;
+  o.gpu_handoff_cells = handoff;
+  return run_batch(in, o, &sink);
+}
+
+std::size_t valid_cells(const BatchInputs& in) {
+  return static_cast<std::size_t>(
+      std::count(in.pre_status.begin(), in.pre_status.end(), CellStatus::running));
+}
+
+}  // namespace
+
+TEST(Streaming, CellsDiffering100xInCostStreamThroughFewSlotsAndEqualCpuOnly) {
+  const BatchInputs in = mixed_cost_batch();
+  ionflux::testing::CollectSink cpu;
+  run(in, Device::cpu, 5, 0, cpu);
+  // the batch's property: costs differ 100x or more (solver steps, CPU run)
+  int cheapest = std::numeric_limits<int>::max(), dearest = 0;
+  for (std::size_t c = 0; c < cpu.all.n; ++c) {
+    if (cpu.all.steps[c] <= 0) continue;  // invalid, failed or cut off at t = 0
+    cheapest = std::min(cheapest, cpu.all.steps[c]);
+    dearest = std::max(dearest, cpu.all.steps[c]);
+  }
+  EXPECT_GE(dearest, 100 * cheapest) << "cheapest " << cheapest << " steps, dearest " << dearest;
+
+  EmulatedDevice emulated;
+  for (int handoff : {0, 2}) {
+    SCOPED_TRACE("hand-off below " + std::to_string(handoff));
+    ionflux::testing::CollectSink gpu;
+    const BatchSummary s = run(in, Device::cuda, 5, handoff, gpu);
+    ASSERT_EQ(gpu.all.n, in.cells.size());
+    EXPECT_EQ(s.chunks, (in.cells.size() + 3) / 4) << "chunks of 4, written in order";
+    EXPECT_EQ(s.not_run, 0u);
+    std::size_t on_gpu = 0, both = 0;
+    for (std::size_t c = 0; c < gpu.all.n; ++c) {
+      EXPECT_NE(gpu.all.status[c], kStatusNotRun) << "cell " << c;
+      EXPECT_NE(gpu.all.status[c], static_cast<int>(CellStatus::running)) << "cell " << c;
+      on_gpu += gpu.all.device[c] == kRanOnGpu;
+      both += gpu.all.device[c] == kRanOnGpuThenCpu;
+    }
+    EXPECT_EQ(gpu.all.device[7], kRanNowhere) << "the invalid cell takes no slot";
+    EXPECT_EQ(on_gpu + both, valid_cells(in));
+    EXPECT_EQ(both, s.handed_to_cpu);
+    if (handoff == 0) {
+      EXPECT_EQ(both, 0u);
+    } else {
+      EXPECT_GE(both, 1u);
+      EXPECT_LE(both, 2u);
+    }
+    // every valid cell passes through one of the 5 slots: all but the first 5 go into
+    // a slot another cell freed
+    EXPECT_EQ(s.slot_refills, valid_cells(in) - 5);
+    // cells of later chunks entered the device while a cell of an earlier chunk was
+    // still running: the device did not wait for the chunk's slow cell
+    EXPECT_GT(s.cells_loaded_ahead, 0u);
+    const double worst = ionflux::testing::compare_chunks(cpu.all, gpu.all);
+    std::cout << "  hand-off below " << handoff << ": " << s.launches << " launches, " << s.slot_refills
+              << " slot refills, " << s.cells_loaded_ahead << " cells loaded ahead of an unfinished chunk, "
+              << both << " handed to the CPU; steps per cell " << cheapest << " to " << dearest
+              << "; largest relative voltage difference " << worst << "\n";
+  }
+}
+
+TEST(Streaming, EveryStepOutputsStreamedEqualAllCellsResident) {
+  // Every-step output (a slot holds one launch's outputs: they are harvested after
+  // every launch) through 3 refilled slots, bit for bit what the same emulated device
+  // gives with every cell resident at once (64 slots, no refill): streaming changes
+  // where and when a cell runs, not what it computes. (Against the CPU road the
+  // every-step time grid differs at ~1e-7 relative: the interleaved layout's round-off
+  // moves the step sizes; fixed grids compare within 1e-7 above.)
+  EmulatedDevice emulated;
+  BatchInputs in = ionflux::testing::equivalence_batch(1e-10, 1e-10);
+  in.run.mesh = MeshSpec{8, 5, 7, 6, 9};
+  in.run.period = 0.0;
+  in.t_end.resize(in.cells.size());
+  for (std::size_t c = 0; c < in.cells.size(); ++c) in.t_end[c] = c % 6 == 2 ? 1800.0 : 20.0;
+  ionflux::testing::CollectSink resident, streamed;
+  const BatchSummary r = run(in, Device::cuda, 64, 0, resident);
+  const BatchSummary s = run(in, Device::cuda, 3, 0, streamed);
+  EXPECT_EQ(r.slot_refills, 0u);
+  EXPECT_EQ(s.slot_refills, valid_cells(in) - 3);
+  EXPECT_GT(streamed.all.points(), 100 * in.cells.size()) << "every-step outputs";
+  expect_identical(resident.all, streamed.all);
+  std::cout << "  every-step outputs: " << streamed.all.points() << " outputs; 3 slots: " << s.launches
+            << " launches, 64 slots: " << r.launches << "\n";
+}
+
+namespace {
+//! The emulated engine with a harvest staging of one row per slot (at least one slot's
+//! rows: the rule that keeps a harvest moving), counting the launches whose report
+//! deferred some slot.
+std::size_t g_deferring_reports = 0;
+class CountingEngine : public gpu_stream::DeviceEngine {
+ public:
+  explicit CountingEngine(std::unique_ptr<gpu_stream::DeviceEngine> e) : e_(std::move(e)) {}
+  void load(const std::vector<gpu_stream::SlotCell>& c) override { e_->load(c); }
+  void launch(int steps) override { e_->launch(steps); }
+  const gpu_stream::Report& collect() override {
+    const gpu_stream::Report& r = e_->collect();
+    g_deferring_reports += r.deferred > 0;
+    return r;
+  }
+  void evict(const std::vector<int>& s, std::vector<CellRun>& r, std::vector<double>& w,
+             std::vector<double>& m) override {
+    e_->evict(s, r, w, m);
+  }
+
+ private:
+  std::unique_ptr<gpu_stream::DeviceEngine> e_;
+};
+std::unique_ptr<gpu_stream::DeviceEngine> small_staging_engine(const gpu_stream::EngineSetup& setup) {
+  gpu_stream::EngineSetup s = setup;
+  s.harvest_rows = 1;
+  return std::make_unique<CountingEngine>(gpu_stream::make_emulated_engine(s));
+}
+}  // namespace
+
+TEST(Streaming, HarvestsThatDoNotFitAreDeferredWithoutLoss) {
+  // A fine output grid (1 s) and a harvest staging of one row per slot: most slots'
+  // outputs do not fit the launch that made them and come back with a later one (a
+  // finished cell's slot is freed only then), and a hand-off waits for them. Called
+  // through run_streamed directly to give the engine its small staging.
+  BatchInputs in = ionflux::testing::equivalence_batch(1e-10, 1e-10);
+  in.run.mesh = MeshSpec{8, 5, 7, 6, 9};
+  in.run.period = 1.0;
+  in.run.t_end = 600.0;
+  ionflux::testing::CollectSink cpu;
+  run(in, Device::cpu, 4, 0, cpu);
+  for (int handoff : {0, 3}) {
+    ionflux::testing::CollectSink gpu;
+    gpu_stream::StreamConfig cfg;
+    cfg.slots = 4;
+    cfg.chunk = 4;
+    cfg.steps_per_launch = 64;
+    cfg.threads = 2;
+    cfg.handoff_below = static_cast<std::size_t>(handoff);
+    cfg.write = [&](ChunkData& c) { gpu.write_chunk(c); };
+    std::atomic<std::size_t> done{0};
+    cfg.cell_done = [&]() { ++done; };  // also from the CPU threads that finish handed cells
+    g_deferring_reports = 0;
+    const gpu_stream::StreamStats st = gpu_stream::run_streamed(in, cfg, &small_staging_engine);
+    EXPECT_GT(g_deferring_reports, 0u) << "some harvests were deferred";
+    EXPECT_EQ(st.cells_opened, in.cells.size());
+    EXPECT_EQ(done, in.cells.size()) << "every cell reported done once";
+    if (handoff > 0) EXPECT_GE(st.handed_to_cpu, 1u);
+    const double worst = ionflux::testing::compare_chunks(cpu.all, gpu.all);
+    std::cout << "  1 s outputs, staging of one row per slot, hand-off below " << handoff << ": "
+              << g_deferring_reports << " of " << st.launches << " launches deferred a harvest; "
+              << st.handed_to_cpu << " handed to the CPU; largest relative voltage difference " << worst << "\n";
+  }
+}
