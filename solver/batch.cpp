@@ -399,6 +399,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
         in, cfg, g_emulated_device ? &gpu_stream::make_emulated_engine : &cuda_backend::make_engine);
     summary.not_run += n - st.cells_opened;  // cells of chunks a cancellation kept from starting
     summary.handed_to_cpu = st.handed_to_cpu;
+    summary.device_slots = st.slots;
     summary.slot_refills = st.slot_refills;
     summary.cells_loaded_ahead = st.cells_loaded_ahead;
     summary.launches = st.launches;

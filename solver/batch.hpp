@@ -136,9 +136,11 @@ struct BatchSummary {
   std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code
   std::size_t not_run = 0;                   //!< cells left unrun by a cancellation
   std::size_t handed_to_cpu = 0;             //!< cells the GPU handed to the CPU threads to finish
-  // GPU streaming (docs/gpu.md): cells put into a device slot another cell had freed;
-  // cells put into a slot while a cell of an earlier chunk was still running (the
-  // device did not wait for that chunk's last cells); launches.
+  // GPU streaming (docs/gpu.md): device slots (cells resident at once); cells put
+  // into a slot another cell had freed; cells put into a slot while a cell of an
+  // earlier chunk was still running (the device did not wait for that chunk's last
+  // cells); launches.
+  std::size_t device_slots = 0;
   std::size_t slot_refills = 0;
   std::size_t cells_loaded_ahead = 0;
   std::size_t launches = 0;

@@ -209,7 +209,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   };
 
   // Stream: one launch ahead of the report being processed.
-  fill();
+  st.slots = n_slots;
+  if (!cancelled()) fill();
   int in_flight = 0;
   bool stop = false;
   for (;;) {

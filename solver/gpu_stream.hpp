@@ -92,8 +92,8 @@ class DeviceEngine {
   virtual void launch(int steps) = 0;
   //! Wait for the oldest launch not yet collected and return its report.
   virtual const Report& collect() = 0;
-  //! With no launch in flight and every output harvested: take the cells in `slots`
-  //! (still running) off the device. Per slot j: runs[j], its workspace (contiguous,
+  //! With no launch in flight and every output harvested, the run's last call: take
+  //! the cells in `slots` (still running) off the device. Per slot j: runs[j], its workspace (contiguous,
   //! cell_workspace_size doubles at ws[j * size]) and its per-step summaries so far
   //! (kSlotSummaryArrays blocks of n_sums values at sums[j * kSlotSummaryArrays * n_sums]).
   virtual void evict(const std::vector<int>& slots, std::vector<CellRun>& runs, std::vector<double>& ws,
@@ -121,6 +121,7 @@ struct StreamConfig {
 };
 
 struct StreamStats {
+  std::size_t slots = 0;
   std::size_t cells_opened = 0;  //!< cells of the chunks started (the rest: a cancellation)
   std::size_t handed_to_cpu = 0;
   std::size_t slot_refills = 0;

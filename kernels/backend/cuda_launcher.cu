@@ -393,7 +393,7 @@ class CudaEngine : public gpu_stream::DeviceEngine {
   void load(const std::vector<gpu_stream::SlotCell>& cells) override {
     const int n = static_cast<int>(cells.size());
     if (n == 0) return;
-    IONFLUX_CUDA_CHECK(cudaEventSynchronize(loaded_));  // the previous load's copies are done with the staging
+    IONFLUX_CUDA_CHECK(cudaEventSynchronize(loaded_));  // the previous load's copies are done with the pinned staging
     for (int j = 0; j < n; ++j) {
       const std::size_t c = cells[j].cell;
       l_slots_->p[j] = cells[j].slot;
@@ -411,6 +411,7 @@ class CudaEngine : public gpu_stream::DeviceEngine {
       IONFLUX_CUDA_CHECK(cudaMemcpyAsync(d_first_->p, l_first_->p, n * sizeof(int), cudaMemcpyHostToDevice, compute_));
       IONFLUX_CUDA_CHECK(cudaMemcpyAsync(d_count_->p, l_count_->p, n * sizeof(int), cudaMemcpyHostToDevice, compute_));
     }
+    IONFLUX_CUDA_CHECK(cudaEventRecord(loaded_, compute_));  // the staging may be refilled after this
     place_cells<<<grid_for(n, 128), 128, 0, compute_>>>(a_, params_->p, t_end_->p, first_->p, count_->p, d_slots_->p,
                                                          d_params_->p, d_t_end_->p, proto ? d_first_->p : nullptr,
                                                          d_count_->p, n);
@@ -419,7 +420,6 @@ class CudaEngine : public gpu_stream::DeviceEngine {
     IONFLUX_CUDA_CHECK(cudaGetLastError());
     append_active<<<grid_for(n, 128), 128, 0, compute_>>>(d_slots_->p, n, active_[cur_]->p, n_active_->p + cur_);
     IONFLUX_CUDA_CHECK(cudaGetLastError());
-    IONFLUX_CUDA_CHECK(cudaEventRecord(loaded_, compute_));
     resident_ += static_cast<std::size_t>(n);
   }
 

@@ -188,3 +188,22 @@ TEST(Streaming, HarvestsThatDoNotFitAreDeferredWithoutLoss) {
               << st.handed_to_cpu << " handed to the CPU; largest relative voltage difference " << worst << "\n";
   }
 }
+
+TEST(Streaming, CancelledBeforeTheStartRunsNothing) {
+  // A cancellation set before run_batch: no cell enters a slot, no chunk is written,
+  // every cell counts as not run (as on the CPU road).
+  EmulatedDevice emulated;
+  const BatchInputs in = mixed_cost_batch();
+  std::atomic<bool> cancel{true};
+  ionflux::testing::CollectSink sink;
+  BatchOptions o;
+  o.device = Device::cuda;
+  o.threads = 2;
+  o.cancel = &cancel;
+  const BatchSummary s = run_batch(in, o, &sink);
+  EXPECT_TRUE(s.cancelled);
+  EXPECT_EQ(s.chunks, 0u);
+  EXPECT_EQ(s.not_run, in.cells.size());
+  EXPECT_EQ(s.launches, 0u);
+  EXPECT_EQ(sink.all.n, 0u);
+}
