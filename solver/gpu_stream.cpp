@@ -164,7 +164,13 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
       st.slot_refills += slot_used[s] != 0;
       slot_used[s] = 1;
       // an earlier chunk still has cells running: the device goes on without waiting
-      st.cells_loaded_ahead += &open.front() != &oc && open.front().remaining > 0;
+      for (const OpenChunk& before : open) {
+        if (&before == &oc) break;
+        if (before.remaining > 0) {
+          ++st.cells_loaded_ahead;
+          break;
+        }
+      }
       slot_cell[s] = next;
       ++occupied;
       load.push_back(SlotCell{s, next});
@@ -174,7 +180,6 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
       engine->load(load);
       fresh = true;
     }
-    write_ready();
   };
   // A launch's report: append the outputs; finished cells are summarised, their slots freed.
   auto process = [&](const Report& r) {
@@ -208,22 +213,29 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     fresh = false;
   };
 
-  // Stream: one launch ahead of the report being processed.
+  // Stream: one launch ahead of the report being processed. The launch after a report
+  // is enqueued (after the refills) before the host writes the chunks that report
+  // completed, so the device has two launches of work while the host writes.
   st.slots = n_slots;
-  if (!cancelled()) fill();
   int in_flight = 0;
-  bool stop = false;
-  for (;;) {
+  bool stop = cancelled();
+  auto top_up = [&]() {
     if (cancelled()) stop = true;
     while (!stop && occupied > 0 && in_flight < 2 && !handoff_due()) {
       launch(cfg.steps_per_launch);
       ++in_flight;
     }
+  };
+  if (!stop) fill();
+  write_ready();
+  for (;;) {
+    top_up();
     if (in_flight == 0) break;
     process(engine->collect());
     --in_flight;
-    write_ready();
     if (!stop && !cancelled()) fill();
+    top_up();
+    write_ready();
   }
 
   // The hand-off: the queue is empty and few cells are left running. Harvest what the
