@@ -35,7 +35,7 @@ class EmulatedEngine : public DeviceEngine {
     drained_.assign(s, 0);
     out_.assign(s * kSlotOutputArrays * static_cast<std::size_t>(es.n_times), nan);
     sums_.assign(std::max<std::size_t>(1, s * kSlotSummaryArrays * static_cast<std::size_t>(es.n_sums)), nan);
-    capacity_rows_ = std::max(s * static_cast<std::size_t>(es.harvest_rows), static_cast<std::size_t>(es.n_times));
+    capacity_rows_ = staging_rows(es);
     a_ = SlotArrays{params_.data(), t_end_.data(), first_.data(), count_.data(), es.steps, es.tables,
                     ws_.data(), runs_.data(), drained_.data(), out_.data(), sums_.data(),
                     static_cast<index_t>(s), es.n_times, es.n_sums, es.temperature, es.layout, es.solver, es.out};

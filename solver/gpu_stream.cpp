@@ -53,7 +53,8 @@ std::size_t staging_bytes_per_slot(const BatchInputs& in, int steps_per_launch) 
   const std::size_t rows = static_cast<std::size_t>(harvest_rows_per_slot(in, steps_per_launch));
   const std::size_t ns = static_cast<std::size_t>(in.max_protocol_steps());
   return 2 * (rows * kSlotOutputArrays * sizeof(double) + sizeof(CellRun) +
-              kSlotSummaryArrays * ns * sizeof(double) + 32);
+              kSlotSummaryArrays * ns * sizeof(double) + 32) +
+         sizeof(CellParams) + 32;  // + the loads' staging and the active lists
 }
 
 StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineFactory make) {

@@ -52,6 +52,17 @@ struct EngineSetup {
   std::size_t n_tables = 0;
 };
 
+//! Rows one harvest's staging holds: slots * harvest_rows, at least one slot's n_times
+//! (so that every harvest makes progress); with a fixed grid (whose slots hold every
+//! output, so that deferring is safe) at most 1 GiB of rows, which bounds the pinned
+//! host memory of a run with a million slots.
+inline std::size_t staging_rows(const EngineSetup& es) {
+  constexpr std::size_t kMaxRows = (std::size_t(1) << 30) / (6 * sizeof(double));
+  std::size_t rows = es.slots * static_cast<std::size_t>(es.harvest_rows);
+  if (!es.out.every_step() && rows > kMaxRows) rows = kMaxRows;
+  return rows > static_cast<std::size_t>(es.n_times) ? rows : static_cast<std::size_t>(es.n_times);
+}
+
 //! Cell `cell` of the run goes into the free slot `slot`.
 struct SlotCell {
   int slot;
@@ -132,7 +143,8 @@ struct StreamStats {
 //! Run the GPU cells of a batch through an engine made by `make`.
 StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineFactory make);
 
-//! Device bytes per slot of the harvest staging (two buffers) for the run's outputs.
+//! Device bytes per slot besides the slot itself: the harvest staging (two buffers),
+//! the loads' staging and the active lists.
 std::size_t staging_bytes_per_slot(const BatchInputs& in, int steps_per_launch);
 
 }  // namespace gpu_stream

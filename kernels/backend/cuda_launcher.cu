@@ -314,7 +314,7 @@ class CudaEngine : public gpu_stream::DeviceEngine {
     const std::size_t S = es.slots;
     const std::size_t ns = static_cast<std::size_t>(es.n_sums);
     wsz_ = static_cast<std::size_t>(cell_workspace_size(es.layout));
-    capacity_ = std::max(S * static_cast<std::size_t>(es.harvest_rows), static_cast<std::size_t>(es.n_times));
+    capacity_ = gpu_stream::staging_rows(es);
     IONFLUX_CUDA_CHECK(cudaStreamCreateWithFlags(&compute_, cudaStreamNonBlocking));
     IONFLUX_CUDA_CHECK(cudaStreamCreateWithFlags(&copy_, cudaStreamNonBlocking));
     for (int b = 0; b < 2; ++b) {
@@ -378,7 +378,9 @@ class CudaEngine : public gpu_stream::DeviceEngine {
     d_t_end_ = device<double>(S);
     d_first_ = device<int>(S);
     d_count_ = device<int>(S);
-    IONFLUX_CUDA_CHECK(cudaStreamSynchronize(compute_));
+    // once: the uploads above went through the legacy stream, which the non-blocking
+    // streams do not wait for
+    IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
   }
 
   ~CudaEngine() override {
