@@ -57,7 +57,8 @@ class EmulatedEngine : public DeviceEngine {
     }
   }
 
-  void launch(int steps) override {
+  void launch(int steps, bool drain_running) override {
+    const bool drain = drain_running || es_.out.every_step();
     if (steps > 0)
       for (int s : active_) {
         GridSink sink = slot_sink(a_, s);
@@ -76,7 +77,7 @@ class EmulatedEngine : public DeviceEngine {
       const int fresh = runs_[s].n_out - drained_[s];
       if (fresh > es_.n_times) throw std::logic_error("emulated device: a slot overflowed its output rows");
       const bool finished = runs_[s].status != CellStatus::running;
-      if (fresh > 0 || finished) {
+      if ((drain && fresh > 0) || finished) {
         if (used + static_cast<std::size_t>(fresh) > capacity_rows_) {
           ++o.r.deferred;
           next.push_back(s);

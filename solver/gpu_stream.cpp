@@ -208,8 +208,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   };
   auto cancelled = [&]() { return is_cancelled(cfg.cancel); };
   auto handoff_due = [&]() { return cfg.handoff_below > 0 && next == n && occupied <= cfg.handoff_below; };
-  auto launch = [&](int steps) {
-    engine->launch(steps);
+  auto launch = [&](int steps, bool drain_running) {
+    engine->launch(steps, drain_running);
     ++st.launches;
     fresh = false;
   };
@@ -223,7 +223,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   auto top_up = [&]() {
     if (cancelled()) stop = true;
     while (!stop && occupied > 0 && in_flight < 2 && !handoff_due()) {
-      launch(cfg.steps_per_launch);
+      launch(cfg.steps_per_launch, false);
       ++in_flight;
     }
   };
@@ -243,8 +243,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   // device holds (outputs of fresh loads or deferred ones), take the cells' state off
   // the device and finish them on the CPU threads with the same per-cell code.
   if (!stop && !cancelled() && occupied > 0) {
-    while (fresh || deferred > 0) {
-      launch(0);
+    for (bool drained = false; !drained || fresh || deferred > 0; drained = true) {
+      launch(0, true);
       process(engine->collect());
       write_ready();
     }

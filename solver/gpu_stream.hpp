@@ -98,9 +98,11 @@ class DeviceEngine {
   //! (whose report carries their initial outputs, and their end if it came at once).
   virtual void load(const std::vector<SlotCell>& cells) = 0;
   //! Enqueue a launch: every running slot advances by at most `steps` steps (0: none),
-  //! then the outputs made since the last harvest and the final records of the cells
-  //! that stopped are harvested.
-  virtual void launch(int steps) = 0;
+  //! then the cells that stopped are harvested (their outputs since the last harvest
+  //! and final records) and, with `drain_running` or every-step output (whose slots
+  //! hold one launch's outputs), the outputs of the running ones too. With a fixed grid
+  //! a slot holds all its outputs, so they need not come back before the cell ends.
+  virtual void launch(int steps, bool drain_running) = 0;
   //! Wait for the oldest launch not yet collected and return its report.
   virtual const Report& collect() = 0;
   //! With no launch in flight and every output harvested, the run's last call: take

@@ -120,11 +120,12 @@ __global__ void append_active(const int* slots, int n, int* active, int* n_activ
     active[atomicAdd(n_active, 1)] = slots[j];
 }
 
-//! Harvest the active slots: pack the rows each made since the last harvest (and the
-//! final records of cells that stopped) into the staging; a slot whose rows do not fit
-//! stays for a later harvest (deferred). Slots still running, or deferred, form the
+//! Harvest the active slots: pack the rows made since the last harvest of the cells
+//! that stopped (with `drain`, of every slot) and their final records into the
+//! staging; a slot whose rows do not fit stays for a later harvest (deferred). Slots still running, or deferred, form the
 //! next active list.
-__global__ void harvest(SlotArrays a, const int* active, const int* n_active, int* next, int* n_next, Staging st) {
+__global__ void harvest(SlotArrays a, const int* active, const int* n_active, int* next, int* n_next, Staging st,
+                        bool drain) {
   const index_t n = *n_active;
   const int arrays = a.temperature ? kSlotOutputArrays : 4;
   for (index_t k = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; k < n;
@@ -132,7 +133,7 @@ __global__ void harvest(SlotArrays a, const int* active, const int* n_active, in
     const index_t s = active[k];
     const int fresh = a.runs[s].n_out - a.drained[s];
     const bool finished = a.runs[s].status != CellStatus::running;
-    if (fresh > 0 || finished) {
+    if ((drain && fresh > 0) || finished) {
       const unsigned long long first = atomicAdd(&st.hdr->rows, static_cast<unsigned long long>(fresh));
       if (first + static_cast<unsigned long long>(fresh) > st.capacity) {
         atomicAdd(&st.hdr->deferred, 1);
@@ -425,7 +426,8 @@ class CudaEngine : public gpu_stream::DeviceEngine {
     resident_ += static_cast<std::size_t>(n);
   }
 
-  void launch(int steps) override {
+  void launch(int steps, bool drain_running) override {
+    const bool drain = drain_running || es_.out.every_step();
     if (in_flight_.size() >= 2) throw RuntimeError("CUDA launcher: more than two launches in flight");
     const int b = static_cast<int>(launches_ % 2);
     const int grid_cells = static_cast<int>(std::max<std::size_t>(resident_, 1));
@@ -442,7 +444,7 @@ class CudaEngine : public gpu_stream::DeviceEngine {
     const Staging st{hdr_[b]->p, records_[b]->p, fin_runs_[b]->p, fin_sums_[b]->p, rows_[b]->p,
                      static_cast<unsigned long long>(capacity_)};
     harvest<<<grid_for(grid_cells, 128), 128, 0, compute_>>>(a_, active_[cur_]->p, n_cur, active_[1 - cur_]->p,
-                                                              n_next, st);
+                                                              n_next, st, drain);
     IONFLUX_CUDA_CHECK(cudaGetLastError());
     IONFLUX_CUDA_CHECK(
         cudaMemcpyAsync(h_hdr_[b]->p, hdr_[b]->p, sizeof(HarvestHeader), cudaMemcpyDeviceToHost, compute_));

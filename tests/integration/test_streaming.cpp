@@ -133,7 +133,7 @@ class CountingEngine : public gpu_stream::DeviceEngine {
  public:
   explicit CountingEngine(std::unique_ptr<gpu_stream::DeviceEngine> e) : e_(std::move(e)) {}
   void load(const std::vector<gpu_stream::SlotCell>& c) override { e_->load(c); }
-  void launch(int steps) override { e_->launch(steps); }
+  void launch(int steps, bool drain_running) override { e_->launch(steps, drain_running); }
   const gpu_stream::Report& collect() override {
     const gpu_stream::Report& r = e_->collect();
     g_deferring_reports += r.deferred > 0;
