@@ -339,7 +339,8 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   if (threads < 1) threads = 1;
   if (dev == Device::cuda) {
     summary.device_description = cuda_device_description();
-    if (opt.gpu_handoff_cells != 0)  // the CPU threads finish what the GPU hands over
+    if (opt.gpu_handoff_cells != 0 || opt.gpu_cpu_threads > 0 ||
+        (opt.gpu_cpu_threads < 0 && opt.device == Device::automatic && threads > 1))  // the CPU threads help
       summary.device_description += " + CPU, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
   } else {
     summary.device_description = "CPU, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
@@ -392,6 +393,9 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     else if (opt.gpu_handoff_cells < 0)
       cfg.handoff_below = std::min(static_cast<std::size_t>(kHandoffCellsPerThread) * static_cast<std::size_t>(threads),
                                    std::min(cfg.slots, n) / 4);
+    cfg.cpu_workers = opt.gpu_cpu_threads >= 0 ? std::min(opt.gpu_cpu_threads, threads)
+                      : opt.device == Device::automatic ? threads - 1
+                                                        : 0;
     cfg.cancel = opt.cancel;
     cfg.write = write;
     cfg.cell_done = [&]() { clock.report(done.fetch_add(1) + 1, false); };
@@ -399,6 +403,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
         in, cfg, g_emulated_device ? &gpu_stream::make_emulated_engine : &cuda_backend::make_engine);
     summary.not_run += n - st.cells_opened;  // cells of chunks a cancellation kept from starting
     summary.handed_to_cpu = st.handed_to_cpu;
+    summary.taken_by_cpu = st.cells_on_cpu;
     summary.device_slots = st.slots;
     summary.slot_refills = st.slot_refills;
     summary.cells_loaded_ahead = st.cells_loaded_ahead;

@@ -120,6 +120,10 @@ struct BatchOptions {
   //! same per-cell code (docs/gpu.md). -1: automatic, kHandoffCellsPerThread per CPU
   //! thread but at most a quarter of the device's slots; 0: the GPU finishes every cell.
   int gpu_handoff_cells = -1;
+  //! GPU + CPU: CPU threads that take cells from the queue, in order, while the GPU
+  //! works (docs/gpu.md). -1: automatic, all CPU threads but one (which drives the GPU)
+  //! with Device::automatic, none with Device::cuda; 0: none.
+  int gpu_cpu_threads = -1;
   std::function<void(const Progress&)> progress;  //!< called between chunks/launches
   //! Set to true (from any thread) to stop: cells not yet started are left not run
   //! (kStatusNotRun), the chunk in progress is written with what finished, and no
@@ -136,6 +140,7 @@ struct BatchSummary {
   std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code
   std::size_t not_run = 0;                   //!< cells left unrun by a cancellation
   std::size_t handed_to_cpu = 0;             //!< cells the GPU handed to the CPU threads to finish
+  std::size_t taken_by_cpu = 0;              //!< cells the CPU threads took from the GPU's queue
   // GPU streaming (docs/gpu.md): device slots (cells resident at once); cells put
   // into a slot another cell had freed; cells put into a slot while a cell of an
   // earlier chunk was still running (the device did not wait for that chunk's last

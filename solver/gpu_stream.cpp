@@ -10,6 +10,7 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <thread>
 
 #include "../kernels/backend/slots.hpp"
 #include "batch.hpp"
@@ -115,6 +116,11 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   bool fresh = false;          // cells loaded since the last launch was enqueued
   std::size_t deferred = 0;    // the last report's deferred slots
 
+  // With CPU workers (cfg.cpu_workers) the queue and the chunks are shared: `m` guards
+  // them (the queue position, the open chunks, their remaining counts and summaries);
+  // a cell's series is written by whoever runs it, outside the lock.
+  std::mutex m;
+  using Lock = std::lock_guard<std::mutex>;
   auto chunk_of = [&](std::size_t cell) -> OpenChunk& { return open[(cell - open.front().c.first) / chunk]; };
   auto open_chunk = [&]() {
     OpenChunk oc;
@@ -134,32 +140,44 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
       if (!cut.empty()) oc.c.message[k] = cut;
     }
   };
+  // Write the chunks whose cells are all done, in order (this thread only; the sink
+  // is called outside the lock).
   auto write_ready = [&]() {
-    while (!open.empty() && open.front().remaining == 0) {
-      OpenChunk& oc = open.front();
+    for (;;) {
+      OpenChunk oc;
+      {
+        Lock lock(m);
+        if (open.empty() || open.front().remaining != 0) return;
+        oc = std::move(open.front());
+        open.pop_front();
+      }
       gather(oc.c, oc.series, temperature);
       if (cfg.write) cfg.write(oc.c);
-      open.pop_front();
     }
+  };
+  // The queue's next cell (npos: empty); invalid cells on the way are summarised. Under m.
+  auto take = [&]() -> std::size_t {
+    while (next < n) {
+      if (next == opened_end) open_chunk();
+      if (in.pre_status[next] == CellStatus::running) return next++;
+      OpenChunk& oc = chunk_of(next);
+      CellRun run{};
+      run.status = in.pre_status[next];
+      summarise_cell(oc, next - oc.c.first, run);
+      --oc.remaining;
+      if (cfg.cell_done) cfg.cell_done();
+      ++next;
+    }
+    return npos;
   };
   // Refill the free slots from the queue, in cell order; invalid cells take no slot.
   auto fill = [&]() {
+    Lock lock(m);
     std::vector<SlotCell> load;
-    while (next < n) {
-      const bool valid = in.pre_status[next] == CellStatus::running;
-      if (valid && free_slots.empty()) break;
-      if (next == opened_end) open_chunk();
-      OpenChunk& oc = chunk_of(next);
-      const std::size_t k = next - oc.c.first;
-      if (!valid) {
-        CellRun run{};
-        run.status = in.pre_status[next];
-        summarise_cell(oc, k, run);
-        --oc.remaining;
-        if (cfg.cell_done) cfg.cell_done();
-        ++next;
-        continue;
-      }
+    while (!free_slots.empty()) {
+      const std::size_t cell = take();
+      if (cell == npos) break;
+      OpenChunk& oc = chunk_of(cell);
       const int s = free_slots.back();
       free_slots.pop_back();
       st.slot_refills += slot_used[s] != 0;
@@ -172,10 +190,9 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
           break;
         }
       }
-      slot_cell[s] = next;
+      slot_cell[s] = cell;
       ++occupied;
-      load.push_back(SlotCell{s, next});
-      ++next;
+      load.push_back(SlotCell{s, cell});
     }
     if (!load.empty()) {
       engine->load(load);
@@ -184,6 +201,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   };
   // A launch's report: append the outputs; finished cells are summarised, their slots freed.
   auto process = [&](const Report& r) {
+    Lock lock(m);
     deferred = r.deferred;
     for (const SlotReport& sr : r.slots) {
       const std::size_t cell = slot_cell[static_cast<std::size_t>(sr.slot)];
@@ -207,7 +225,10 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     }
   };
   auto cancelled = [&]() { return is_cancelled(cfg.cancel); };
-  auto handoff_due = [&]() { return cfg.handoff_below > 0 && next == n && occupied <= cfg.handoff_below; };
+  auto handoff_due = [&]() {
+    Lock lock(m);
+    return cfg.handoff_below > 0 && next == n && occupied <= cfg.handoff_below;
+  };
   auto launch = [&](int steps, bool drain_running) {
     engine->launch(steps, drain_running);
     ++st.launches;
@@ -220,8 +241,9 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   st.slots = n_slots;
   int in_flight = 0;
   bool stop = cancelled();
+  std::atomic<bool> quit{false};  // a CPU worker failed (or this function is leaving)
   auto top_up = [&]() {
-    if (cancelled()) stop = true;
+    if (cancelled() || quit) stop = true;  // quit: a CPU worker failed
     while (!stop && occupied > 0 && in_flight < 2 && !handoff_due()) {
       launch(cfg.steps_per_launch, false);
       ++in_flight;
@@ -229,6 +251,58 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   };
   if (!stop) fill();
   write_ready();
+  // CPU workers: take cells from the same queue while the device works (after the
+  // device's first fill), finish them with the CPU per-cell code, and stop when the
+  // queue is empty or on a cancellation.
+  const OutputSpec out = output_spec(in.run);
+  std::exception_ptr worker_error;
+  std::vector<std::thread> workers;
+  struct Join {
+    std::vector<std::thread>& t;
+    std::atomic<bool>& quit;
+    ~Join() {
+      quit = true;
+      for (std::thread& w : t)
+        if (w.joinable()) w.join();
+    }
+  } join_workers{workers, quit};
+  auto worker = [&]() {
+    std::vector<double> ws(wsz);
+    try {
+      while (!quit && !cancelled()) {
+        std::size_t cell;
+        OpenChunk* oc;
+        {
+          Lock lock(m);
+          cell = take();
+          if (cell == npos) return;
+          oc = &chunk_of(cell);
+        }
+        const std::size_t k = cell - oc->c.first;
+        CellRun run{};
+        OutputSpec cell_out = out;
+        cell_out.t_end = in.t_end_of(cell);
+        SeriesSink sink{oc->series[k], temperature, summary_sink(oc->c, k)};
+        CellSolver<SeriesSink, CView> cs{in.cells[cell], layout, in.run.solver, cell_out, CView{ws.data()}, run, sink};
+        cs.proto = protocol_of(in, cell);
+        if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
+        {
+          Lock lock(m);
+          oc->c.device[k] = kRanOnCpu;
+          summarise_cell(*oc, k, run);
+          --oc->remaining;
+          ++st.cells_on_cpu;
+        }
+        if (cfg.cell_done) cfg.cell_done();
+      }
+    } catch (...) {
+      Lock lock(m);
+      if (!worker_error) worker_error = std::current_exception();
+      quit = true;
+    }
+  };
+  if (!stop)
+    for (int w = 0; w < cfg.cpu_workers; ++w) workers.emplace_back(worker);
   for (;;) {
     top_up();
     if (in_flight == 0) break;
@@ -248,6 +322,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
       process(engine->collect());
       write_ready();
     }
+    std::unique_lock<std::mutex> lock(m);
     std::vector<int> slots;
     for (std::size_t s = 0; s < n_slots; ++s)
       if (slot_cell[s] != npos) slots.push_back(static_cast<int>(s));
@@ -266,20 +341,24 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
         std::copy(src, src + ns, summary_arrays(oc.c, a)->begin() + k * ns);
       }
     }
-    const OutputSpec out = output_spec(in.run);
-    const long long m = static_cast<long long>(slots.size());
+    lock.unlock();
+    const long long n_handed = static_cast<long long>(slots.size());
     std::exception_ptr error;
     std::mutex error_mutex;
 #pragma omp parallel for num_threads(cfg.threads) schedule(dynamic, 1)
-    for (long long j = 0; j < m; ++j) {
+    for (long long j = 0; j < n_handed; ++j) {
       try {
         if (cancelled()) continue;  // left running: reported as not run
         const std::size_t cell = cells[static_cast<std::size_t>(j)];
-        OpenChunk& oc = chunk_of(cell);
-        const std::size_t k = cell - oc.c.first;
+        OpenChunk* oc;
+        {
+          Lock l(m);
+          oc = &chunk_of(cell);
+        }
+        const std::size_t k = cell - oc->c.first;
         OutputSpec cell_out = out;
         cell_out.t_end = in.t_end_of(cell);
-        SeriesSink sink{oc.series[k], temperature, summary_sink(oc.c, k)};
+        SeriesSink sink{oc->series[k], temperature, summary_sink(oc->c, k)};
         CellSolver<SeriesSink, CView> cs{in.cells[cell], layout, in.run.solver, cell_out,
                                          CView{ws.data() + static_cast<std::size_t>(j) * wsz},
                                          runs[static_cast<std::size_t>(j)], sink};
@@ -292,6 +371,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
       }
     }
     if (error) std::rethrow_exception(error);
+    lock.lock();
     for (std::size_t j = 0; j < slots.size(); ++j) {
       OpenChunk& oc = chunk_of(cells[j]);
       const std::size_t k = cells[j] - oc.c.first;
@@ -303,6 +383,9 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
       summarise_cell(oc, k, runs[j]);
     }
   }
+
+  for (std::thread& w : workers) w.join();  // they stop when the queue is empty
+  if (worker_error) std::rethrow_exception(worker_error);
 
   // Cells a cancellation caught in a slot (or on a CPU thread after the hand-off) are
   // not run: no outputs, no summaries. The chunks started are written with what finished.

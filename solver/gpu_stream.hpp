@@ -125,6 +125,9 @@ struct StreamConfig {
   std::size_t chunk = 1;  //!< cells per chunk written
   int steps_per_launch = 64;
   int threads = 1;  //!< CPU threads that finish the handed cells
+  //! CPU threads that take cells from the queue, in order, while the device works
+  //! (each runs a cell with the CPU per-cell code; 0: the device takes every cell).
+  int cpu_workers = 0;
   //! When every cell has entered the device and no more than this many are still
   //! running, hand them to the CPU threads (0: never).
   std::size_t handoff_below = 0;
@@ -137,6 +140,7 @@ struct StreamStats {
   std::size_t slots = 0;
   std::size_t cells_opened = 0;  //!< cells of the chunks started (the rest: a cancellation)
   std::size_t handed_to_cpu = 0;
+  std::size_t cells_on_cpu = 0;  //!< cells the CPU workers took from the queue
   std::size_t slot_refills = 0;
   std::size_t cells_loaded_ahead = 0;
   std::size_t launches = 0;

@@ -256,3 +256,49 @@ TEST(Streaming, ReportsInAnyOrderGiveTheSameResults) {
   EXPECT_EQ(a.handed_to_cpu, b.handed_to_cpu);
   expect_identical(plain.all, reversed.all);
 }
+
+TEST(Streaming, CpuThreadsTakeQueuedCellsWhileTheDeviceWorks) {
+  // GPU + CPU together: besides the thread that drives the (emulated) device, CPU
+  // threads take cells from the same queue, in order, and run them with the CPU
+  // per-cell code; chunks are still written in order, every cell once, and the batch
+  // equals the CPU-only run. Explicitly (2 threads) and by default with --device auto
+  // (all threads but one).
+  const BatchInputs in = mixed_cost_batch();
+  ionflux::testing::CollectSink cpu;
+  run(in, Device::cpu, 5, 0, cpu);
+  EmulatedDevice emulated;
+  for (Device dev : {Device::cuda, Device::automatic}) {
+    SCOPED_TRACE(device_name(dev));
+    ionflux::testing::CollectSink both_ways;
+    BatchOptions o;
+    o.device = dev;
+    o.threads = 3;
+    o.memory_budget = 5 * bytes_per_cell(in);
+    o.max_chunk_cells = 4;
+    o.steps_per_launch = 16;
+    o.gpu_handoff_cells = 2;
+    if (dev == Device::cuda) o.gpu_cpu_threads = 2;
+    const BatchSummary s = run_batch(in, o, &both_ways);
+    ASSERT_EQ(both_ways.all.n, in.cells.size());
+    EXPECT_EQ(s.device_used, Device::cuda);
+    EXPECT_EQ(s.not_run, 0u);
+    std::size_t on_cpu = 0, on_gpu = 0, handed = 0;
+    for (std::size_t c = 0; c < both_ways.all.n; ++c) {
+      EXPECT_NE(both_ways.all.status[c], kStatusNotRun) << "cell " << c;
+      on_cpu += both_ways.all.device[c] == kRanOnCpu;
+      on_gpu += both_ways.all.device[c] == kRanOnGpu;
+      handed += both_ways.all.device[c] == kRanOnGpuThenCpu;
+    }
+    EXPECT_EQ(on_cpu + on_gpu + handed, valid_cells(in));
+    EXPECT_EQ(on_cpu, s.taken_by_cpu);
+    EXPECT_EQ(handed, s.handed_to_cpu);
+    // the device holds 5 cells and runs a launch at a time on this thread, while the
+    // CPU threads run cells whole: they take some of the 24 cells still queued
+    EXPECT_GT(on_cpu, 0u);
+    EXPECT_GT(on_gpu, 0u) << "the device's first fill";
+    const double worst = ionflux::testing::compare_chunks(cpu.all, both_ways.all);
+    std::cout << "  " << device_name(dev) << ": " << on_gpu << " cells on the GPU, " << on_cpu
+              << " taken by the CPU threads, " << handed << " handed over; largest relative voltage difference "
+              << worst << "\n";
+  }
+}
