@@ -106,3 +106,32 @@ TEST(Gpu, CancellationMidStreamLeavesCellsInSlotsNotRun) {
   }
   EXPECT_EQ(sum.not_run, not_run + (in.cells.size() - sink.all.n));
 }
+
+TEST(Gpu, CpuThreadsAlongsideTheDeviceEqualCpuOnly) {
+  // CPU threads take cells from the device's queue while it works (gpu_cpu_threads):
+  // the same results, every cell once, chunks in order.
+  if (!cuda_available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_device_description();
+  const BatchInputs in = small_batch(5.0);
+  ionflux::testing::CollectSink cpu, both;
+  run(in, Device::cpu, 3, 0, cpu);
+  BatchOptions o;
+  o.device = Device::cuda;
+  o.memory_budget = 3 * bytes_per_cell(in);
+  o.max_chunk_cells = 2;
+  o.steps_per_launch = 16;
+  o.gpu_cpu_threads = 2;
+  const BatchSummary s = run_batch(in, o, &both);
+  ASSERT_EQ(both.all.n, in.cells.size());
+  std::size_t on_cpu = 0, on_gpu = 0, handed = 0;
+  for (std::size_t c = 0; c < both.all.n; ++c) {
+    on_cpu += both.all.device[c] == kRanOnCpu;
+    on_gpu += both.all.device[c] == kRanOnGpu;
+    handed += both.all.device[c] == kRanOnGpuThenCpu;
+  }
+  EXPECT_EQ(on_cpu + on_gpu + handed, valid_cells(in));
+  EXPECT_EQ(on_cpu, s.taken_by_cpu);
+  const double worst = ionflux::testing::compare_chunks(cpu.all, both.all);
+  std::printf("%zu cells on the GPU, %zu taken by the CPU threads, %zu handed; largest relative voltage difference "
+              "vs CPU-only %.3e\n",
+              on_gpu, on_cpu, handed, worst);
+}
