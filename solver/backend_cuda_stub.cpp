@@ -9,7 +9,7 @@ namespace cuda_backend {
 bool available() { return false; }
 std::string describe() { return "not built with CUDA (configure with nvcc on PATH or -DIONFLUX_CUDA=ON)"; }
 std::size_t free_memory() { return 0; }
-void run_chunk(const ChunkJob&) {
+std::unique_ptr<gpu_stream::DeviceEngine> make_engine(const gpu_stream::EngineSetup&) {
   throw RuntimeError("ionflux was built without CUDA: reconfigure with nvcc available (-DIONFLUX_CUDA=ON)");
 }
 

@@ -9,10 +9,13 @@
 #include <mutex>
 #include <thread>
 
+#include "../kernels/backend/slots.hpp"
 #include "../kernels/model/cell_solver.hpp"
 #include "backend_cuda.hpp"
+#include "batch_detail.hpp"
 #include "errors.hpp"
 #include "experiment.hpp"
+#include "gpu_stream.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -37,10 +40,10 @@ const char* device_name(Device d) {
 }
 
 namespace {
-void (*g_emulated_device)(const cuda_backend::ChunkJob&) = nullptr;  //!< tests only
+bool g_emulated_device = false;  //!< tests only
 }  // namespace
 
-void cuda_backend::emulate_device_for_testing(void (*runner)(const ChunkJob&)) { g_emulated_device = runner; }
+void cuda_backend::emulate_device_for_testing(bool on) { g_emulated_device = on; }
 
 bool cuda_available() { return g_emulated_device || cuda_backend::available(); }
 std::string cuda_device_description() {
@@ -56,9 +59,11 @@ int output_columns(const RunOptions& run) {
 }
 
 namespace {
-
 //! Bytes of one output in a sweep: time, voltage, current, capacity, temperature and step.
 constexpr double kOutputRowBytes = 6.0 * sizeof(double);
+}  // namespace
+
+namespace detail {
 
 //! Output slots per cell on the device: a fixed grid holds every output of the cell
 //! with the longest end; every-step output holds what one launch can make (at most one
@@ -72,7 +77,7 @@ int device_output_slots(const BatchInputs& in, int steps_per_launch) {
   return static_cast<int>(most);
 }
 
-}  // namespace
+}  // namespace detail
 
 void check_batch_output_size(const BatchInputs& in) {
   const int steps = in.max_protocol_steps();
@@ -84,9 +89,11 @@ void check_batch_output_size(const BatchInputs& in) {
 
 std::size_t bytes_per_cell(const BatchInputs& in) {
   const Layout l = Layout::make(in.run.mesh);
-  return static_cast<std::size_t>(cell_workspace_size(l)) * sizeof(double) + sizeof(CellParams) + sizeof(CellRun) +
-         static_cast<std::size_t>(kOutputRowBytes) * static_cast<std::size_t>(device_output_slots(in, 64)) +
-         8 * sizeof(double) * static_cast<std::size_t>(in.max_protocol_steps()) + 1;  // + the per-step summaries
+  // (a GPU's contiguous workspaces are padded to 128-byte lines: slot_workspace_stride)
+  return static_cast<std::size_t>(slot_workspace_stride(l)) * sizeof(double) + sizeof(CellParams) + sizeof(CellRun) +
+         static_cast<std::size_t>(kOutputRowBytes) * static_cast<std::size_t>(detail::device_output_slots(in, 64)) +
+         8 * sizeof(double) * static_cast<std::size_t>(in.max_protocol_steps()) + 1 +  // + the per-step summaries
+         gpu_stream::staging_bytes_per_slot(in, 64);  // + the GPU's harvest staging
 }
 
 int BatchInputs::max_protocol_steps() const {
@@ -98,7 +105,7 @@ bool BatchInputs::any_thermal() const {
   return std::any_of(cells.begin(), cells.end(), [](const CellParams& c) { return c.thermal != 0; });
 }
 
-namespace {
+namespace detail {
 
 //! Cell c's protocol (empty view: constant current).
 ProtocolView protocol_of(const BatchInputs& in, std::size_t c) {
@@ -160,27 +167,6 @@ void gather(ChunkData& c, std::vector<cuda_backend::CellSeries>& series, bool te
     s = cuda_backend::CellSeries{};  // free as we go
   }
 }
-
-//! CPU sink: appends each output to the cell's series; the per-step summaries go to
-//! row k of the chunk's (cell, step) arrays through a GridSink.
-struct SeriesSink {
-  cuda_backend::CellSeries& s;
-  bool temperature;
-  GridSink summaries;
-  bool wants_state() const { return false; }
-  template <class V>
-  void record(const OutputPoint& o, const V& /*y*/) {
-    s.time.push_back(o.t);
-    s.voltage.push_back(o.v);
-    s.current.push_back(o.i);
-    s.capacity.push_back(o.q);
-    if (temperature) {
-      s.temperature.push_back(o.temp);
-      s.step_index.push_back(o.step);
-    }
-  }
-  void step_done(const StepRecord& r) { summaries.step_done(r); }
-};
 
 //! The per-step summary sink of row k of a chunk (no per-output arrays).
 GridSink summary_sink(ChunkData& c, std::size_t k) {
@@ -246,6 +232,11 @@ void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::strin
   c.steps[k] = run.total_steps();
 }
 
+}  // namespace detail
+
+namespace {
+using namespace detail;
+
 class ProgressClock {
  public:
   ProgressClock(const BatchOptions& o, std::size_t total) : opt_(o), total_(total), start_(now()) {}
@@ -268,8 +259,6 @@ class ProgressClock {
   std::mutex mutex_;
   double last_ = -1.0;
 };
-
-bool is_cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
 
 void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic<std::size_t>& done,
                    ProgressClock& clock, const std::atomic<bool>* cancel) {
@@ -318,158 +307,6 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
   gather(c, series, temperature);
 }
 
-//! Finish on the CPU threads the cells the GPU handed back unfinished (`h`): each resumes
-//! from its CellRun (runs[k]) and its workspace, now contiguous, with the same per-cell
-//! code; its outputs append to series[k] (the device's are drained into it already), its
-//! step summaries go to row k of the chunk. Cells a cancellation reaches stay running.
-void finish_handed_cells(const BatchInputs& in, int threads, ChunkData& c, cuda_backend::HandedCells& h,
-                         std::vector<CellRun>& runs, std::vector<cuda_backend::CellSeries>& series,
-                         std::atomic<std::size_t>& done, ProgressClock& clock, const std::atomic<bool>* cancel) {
-  const Layout l = Layout::make(in.run.mesh);
-  const OutputSpec out = output_spec(in.run);
-  const bool temperature = in.any_thermal() || in.has_protocol();
-  const std::size_t ws_size = static_cast<std::size_t>(cell_workspace_size(l));
-  const long long n = static_cast<long long>(h.index.size());
-  std::atomic<std::size_t> finished{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (long long j = 0; j < n; ++j) {
-    try {
-      if (is_cancelled(cancel)) continue;  // left running: reported as not run
-      const std::size_t k = h.index[static_cast<std::size_t>(j)];
-      const std::size_t cell = c.first + k;
-      OutputSpec cell_out = out;
-      cell_out.t_end = in.t_end_of(cell);
-      SeriesSink sink{series[k], temperature, summary_sink(c, k)};
-      CellSolver<SeriesSink, CView> cs{in.cells[cell], l, in.run.solver, cell_out,
-                                       CView{h.ws.data() + static_cast<std::size_t>(j) * ws_size}, runs[k], sink};
-      cs.proto = protocol_of(in, cell);
-      cs.advance(in.run.solver.max_steps + 1);
-      c.device[k] = kRanOnGpuThenCpu;
-      clock.report(done.load() + finished.fetch_add(1) + 1, false);  // `done` counts them after the chunk
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
-}
-
-//! A chunk on its way through the GPU: what the device returned, and the cells it
-//! handed back unfinished for the CPU threads.
-struct GpuChunk {
-  ChunkData c;
-  std::vector<unsigned char> skip;
-  std::vector<cuda_backend::CellSeries> series;
-  std::vector<CellRun> runs;
-  cuda_backend::HandedCells handed;
-};
-
-//! The device's part of a chunk (g.c allocated): run it until it finishes or is down to
-//! the hand-off threshold; the cells still running then are in g.handed.
-void run_chunk_cuda(const BatchInputs& in, int steps_per_launch, int threads, int handoff_cells, GpuChunk& g,
-                    std::atomic<std::size_t>& done, ProgressClock& clock, const std::atomic<bool>* cancel) {
-  ChunkData& c = g.c;
-  std::vector<unsigned char>& skip = g.skip;
-  cuda_backend::ChunkJob job;
-  job.cells = in.cells.data() + c.first;
-  skip.assign(c.n, 0);
-  for (std::size_t k = 0; k < c.n; ++k) skip[k] = in.pre_status[c.first + k] != CellStatus::running;
-  job.skip = skip.data();
-  job.n = c.n;
-  job.layout = Layout::make(in.run.mesh);
-  job.solver = in.run.solver;
-  job.out = output_spec(in.run);
-  std::vector<double> t_end(c.n);
-  for (std::size_t k = 0; k < c.n; ++k) t_end[k] = in.t_end_of(c.first + k);
-  job.t_end = t_end.data();
-  job.n_times = device_output_slots(in, steps_per_launch);
-  job.steps_per_launch = steps_per_launch;
-  const std::size_t before = done.load();
-  job.progress = [&](std::size_t finished) { clock.report(before + finished, false); };
-  job.cancel = cancel;
-  const bool temperature = in.any_thermal() || in.has_protocol();
-  g.series.assign(c.n, cuda_backend::CellSeries{});
-  job.series = g.series.data();
-  job.temperature_outputs = temperature;
-  g.runs.assign(c.n, CellRun{});
-  job.runs = g.runs.data();
-  // protocols: this chunk's per-cell ranges into the shared step list
-  std::vector<int> first(c.n), count(c.n);
-  if (in.has_protocol()) {
-    const bool per_cell = !in.protocol_first.empty();
-    const std::vector<StepSpec>& all = per_cell ? in.protocol_steps : in.run.steps;
-    const std::vector<double>& tables = per_cell ? in.protocol_tables : in.run.tables;
-    for (std::size_t k = 0; k < c.n; ++k) {
-      first[k] = per_cell ? in.protocol_first[c.first + k] : 0;
-      count[k] = per_cell ? in.protocol_count[c.first + k] : static_cast<int>(all.size());
-    }
-    job.steps = all.data();
-    job.n_steps_total = all.size();
-    job.step_first = first.data();
-    job.step_count = count.data();
-    job.tables = tables.data();
-    job.n_tables = tables.size();
-  }
-  if (c.n_steps > 0) {
-    job.n_step_summaries = c.n_steps;
-    job.step_start = c.step_start.data();
-    job.step_end = c.step_end.data();
-    job.step_capacity = c.step_capacity.data();
-    job.step_energy = c.step_energy.data();
-    job.step_discharge_capacity = c.step_discharge_capacity.data();
-    job.step_charge_capacity = c.step_charge_capacity.data();
-    job.step_discharge_energy = c.step_discharge_energy.data();
-    job.step_charge_energy = c.step_charge_energy.data();
-  }
-  if (handoff_cells != 0) {
-    job.handed = &g.handed;
-    job.handoff_below = handoff_cells > 0
-                            ? static_cast<std::size_t>(handoff_cells)
-                            : std::min(static_cast<std::size_t>(kHandoffCellsPerThread) * threads, c.n / 4);
-  }
-  if (g_emulated_device) g_emulated_device(job);
-  else cuda_backend::run_chunk(job);
-  for (std::size_t k = 0; k < c.n; ++k)
-    if (!skip[k]) c.device[k] = kRanOnGpu;
-}
-
-//! The CPU's part of a GPU chunk: finish the handed cells, then every cell's summary and
-//! the ragged outputs.
-void finish_chunk_cuda(const BatchInputs& in, int threads, GpuChunk& g, std::atomic<std::size_t>& done,
-                       ProgressClock& clock, const std::atomic<bool>* cancel) {
-  ChunkData& c = g.c;
-  const std::vector<unsigned char>& skip = g.skip;
-  std::vector<CellRun>& runs = g.runs;
-  std::vector<cuda_backend::CellSeries>& series = g.series;
-  const bool temperature = in.any_thermal() || in.has_protocol();
-  if (!g.handed.index.empty()) finish_handed_cells(in, threads, c, g.handed, runs, series, done, clock, cancel);
-  std::vector<double>().swap(g.handed.ws);  // the workspaces are done with
-  for (std::size_t k = 0; k < c.n; ++k) {
-    if (skip[k]) runs[k].status = in.pre_status[c.first + k];
-    if (runs[k].status == CellStatus::running) {  // stopped by a cancellation: not run
-      const double nan = std::numeric_limits<double>::quiet_NaN();
-      c.device[k] = kRanNowhere;
-      series[k] = cuda_backend::CellSeries{};
-      for (int q = 0; q < c.n_steps; ++q) {
-        const std::size_t i = k * c.n_steps + q;
-        c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
-        c.step_discharge_capacity[i] = c.step_charge_capacity[i] = c.step_discharge_energy[i] =
-            c.step_charge_energy[i] = nan;
-      }
-      continue;
-    }
-    summarise(c, k, runs[k], in.pre_message[c.first + k], protocol_of(in, c.first + k));
-    if (in.pre_message[c.first + k].empty()) {
-      const std::string cut = cut_short(in, c.first + k, runs[k]);
-      if (!cut.empty()) c.message[k] = cut;
-    }
-    ++done;
-  }
-  gather(c, series, temperature);
-}
-
 }  // namespace
 
 BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, ChunkSink* sink) {
@@ -504,14 +341,15 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   if (threads < 1) threads = 1;
   if (dev == Device::cuda) {
     summary.device_description = cuda_device_description();
-    if (opt.gpu_handoff_cells != 0)  // the CPU threads finish what the GPU hands over
+    if (opt.gpu_handoff_cells != 0 || opt.gpu_cpu_threads > 0 ||
+        (opt.gpu_cpu_threads < 0 && opt.device == Device::automatic && threads > 1))  // the CPU threads help
       summary.device_description += " + CPU, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
   } else {
     summary.device_description = "CPU, " + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "");
   }
 
-  // Chunk size from the memory budget: on the GPU every cell of a chunk is resident;
-  // on the CPU only the outputs are (workspaces are per thread).
+  // Chunk size from the memory budget: on the GPU it is the number of device slots
+  // (cells resident at once); on the CPU only the outputs are (workspaces are per thread).
   std::size_t budget = opt.memory_budget;
   std::size_t per_cell = summary.bytes_per_cell;
   if (dev == Device::cuda) {
@@ -544,52 +382,46 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     ++summary.chunks;
     clock.report(done.load(), true);
   };
-  // GPU + CPU: a host thread finishes chunk k's handed cells on the CPU threads (and
-  // summarises the chunk) while this thread runs chunk k + 1 on the device; chunks are
-  // written here, in order, once their CPU part is done.
-  std::unique_ptr<GpuChunk> pending;
-  std::thread finisher;
-  std::exception_ptr finisher_error;
-  struct Join {  // never leave the finisher running (an exception from the device)
-    std::thread& t;
-    ~Join() {
-      if (t.joinable()) t.join();
+  if (dev == Device::cuda) {
+    // GPU: the budget's `slots` cells are resident at once; cells stream through those
+    // slots across chunk boundaries and the CPU threads finish the last few
+    // (solver/gpu_stream.cpp); chunks of at most `chunk` cells are written in order.
+    gpu_stream::StreamConfig cfg;
+    cfg.slots = std::min(std::max<std::size_t>(1, budget / per_cell), std::max<std::size_t>(n, 1));
+    cfg.chunk = chunk;
+    cfg.steps_per_launch = std::max(opt.steps_per_launch, 1);
+    cfg.threads = threads;
+    if (opt.gpu_handoff_cells > 0) cfg.handoff_below = static_cast<std::size_t>(opt.gpu_handoff_cells);
+    else if (opt.gpu_handoff_cells < 0)
+      cfg.handoff_below = std::min(static_cast<std::size_t>(kHandoffCellsPerThread) * static_cast<std::size_t>(threads),
+                                   std::min(cfg.slots, n) / 4);
+    cfg.cpu_workers = opt.gpu_cpu_threads >= 0 ? std::min(opt.gpu_cpu_threads, threads)
+                      : opt.device == Device::automatic ? threads - 1
+                                                        : 0;
+    cfg.cancel = opt.cancel;
+    cfg.write = write;
+    cfg.cell_done = [&]() { clock.report(done.fetch_add(1) + 1, false); };
+    const gpu_stream::StreamStats st = gpu_stream::run_streamed(
+        in, cfg, g_emulated_device ? &gpu_stream::make_emulated_engine : &cuda_backend::make_engine);
+    summary.not_run += n - st.cells_opened;  // cells of chunks a cancellation kept from starting
+    summary.handed_to_cpu = st.handed_to_cpu;
+    summary.taken_by_cpu = st.cells_on_cpu;
+    summary.device_slots = st.slots;
+    summary.slot_refills = st.slot_refills;
+    summary.cells_loaded_ahead = st.cells_loaded_ahead;
+    summary.launches = st.launches;
+  } else {
+    for (std::size_t first = 0; first < n; first += chunk) {
+      if (is_cancelled(opt.cancel)) {
+        summary.not_run += n - first;
+        break;
+      }
+      ChunkData c;
+      allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
+      run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
+      write(c);
     }
-  } join_finisher{finisher};
-  auto settle = [&]() {
-    if (finisher.joinable()) finisher.join();
-    if (finisher_error) std::rethrow_exception(finisher_error);
-    if (pending) write(pending->c);
-    pending.reset();
-  };
-  for (std::size_t first = 0; first < n; first += chunk) {
-    if (is_cancelled(opt.cancel)) {
-      summary.not_run += n - first;
-      break;
-    }
-    if (dev == Device::cuda) {
-      auto g = std::make_unique<GpuChunk>();
-      allocate(g->c, first, std::min(chunk, n - first), in.max_protocol_steps());
-      run_chunk_cuda(in, opt.steps_per_launch, threads, opt.gpu_handoff_cells, *g, done, clock, opt.cancel);
-      summary.handed_to_cpu += g->handed.index.size();
-      settle();  // the previous chunk's CPU part, which ran while the device ran this chunk
-      pending = std::move(g);
-      GpuChunk* const p = pending.get();
-      finisher = std::thread([&, p]() {
-        try {
-          finish_chunk_cuda(in, threads, *p, done, clock, opt.cancel);
-        } catch (...) {
-          finisher_error = std::current_exception();
-        }
-      });
-      continue;
-    }
-    ChunkData c;
-    allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
-    run_chunk_cpu(in, threads, c, done, clock, opt.cancel);
-    write(c);
   }
-  settle();
   summary.cancelled = is_cancelled(opt.cancel);
   summary.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

@@ -112,14 +112,18 @@ constexpr int kHandoffCellsPerThread = 64;
 struct BatchOptions {
   Device device = Device::automatic;
   int threads = 0;                   //!< CPU threads; 0 = all
-  std::size_t memory_budget = 0;     //!< bytes for per-cell state; 0 = automatic
+  std::size_t memory_budget = 0;     //!< bytes for per-cell state (GPU: sizes the device's slots); 0 = automatic
   std::size_t max_chunk_cells = 0;   //!< cap on cells per chunk; 0 = from the budget
   int steps_per_launch = 64;         //!< GPU: steps per cell between host check-ins
-  //! GPU + CPU: when no more than this many cells of a GPU chunk are still running, the
-  //! GPU hands them to the CPU threads, which finish them with the same per-cell code
-  //! (README.md, "GPU and CPU together"). -1: automatic, kHandoffCellsPerThread per CPU
-  //! thread but at most a quarter of the chunk; 0: the GPU finishes every cell itself.
+  //! GPU + CPU: when every cell has entered the device and no more than this many are
+  //! still running, the GPU hands them to the CPU threads, which finish them with the
+  //! same per-cell code (docs/gpu.md). -1: automatic, kHandoffCellsPerThread per CPU
+  //! thread but at most a quarter of the device's slots; 0: the GPU finishes every cell.
   int gpu_handoff_cells = -1;
+  //! GPU + CPU: CPU threads that take cells from the queue, in order, while the GPU
+  //! works (docs/gpu.md). -1: automatic, all CPU threads but one (which drives the GPU)
+  //! with Device::automatic, none with Device::cuda; 0: none.
+  int gpu_cpu_threads = -1;
   std::function<void(const Progress&)> progress;  //!< called between chunks/launches
   //! Set to true (from any thread) to stop: cells not yet started are left not run
   //! (kStatusNotRun), the chunk in progress is written with what finished, and no
@@ -136,6 +140,15 @@ struct BatchSummary {
   std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code
   std::size_t not_run = 0;                   //!< cells left unrun by a cancellation
   std::size_t handed_to_cpu = 0;             //!< cells the GPU handed to the CPU threads to finish
+  std::size_t taken_by_cpu = 0;              //!< cells the CPU threads took from the GPU's queue
+  // GPU streaming (docs/gpu.md): device slots (cells resident at once); cells put
+  // into a slot another cell had freed; cells put into a slot while a cell of an
+  // earlier chunk was still running (the device did not wait for that chunk's last
+  // cells); launches.
+  std::size_t device_slots = 0;
+  std::size_t slot_refills = 0;
+  std::size_t cells_loaded_ahead = 0;
+  std::size_t launches = 0;
   std::size_t protocol_cut_short = 0;        //!< experiments a voltage cut-off stopped early
   bool cancelled = false;
 };

@@ -202,6 +202,11 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     out << "Done: " << n << " cells in " << duration(s.wall_time) << " on " << s.device_description << " ("
         << fmt("%.1f", n / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
         << (s.chunks == 1 ? "" : "s") << ")\n"
+        << (s.device_slots ? "  streamed through " + std::to_string(s.device_slots) + " device slots (" +
+                                  std::to_string(s.slot_refills) + " refills, " + std::to_string(s.launches) +
+                                  " launches); " + std::to_string(s.taken_by_cpu) +
+                                  " cells taken by the CPU threads alongside\n"
+                            : std::string())
         << (s.handed_to_cpu ? "  " + std::to_string(s.handed_to_cpu) +
                                   " cells started on the GPU were finished on the CPU threads\n"
                             : std::string())

@@ -1,25 +1,23 @@
-// The CUDA launcher: the same CellSolver the CPU runs, on a team of threads per cell
-// (kernels/numerics/team.hpp): by default a warp of 32 lanes per cell, each cell's
-// arrays contiguous (the lanes take adjacent elements, so their accesses coalesce), the
-// cell's scalars (CellRun) in each lane's registers for the duration of a launch. The
-// environment variable IONFLUX_GPU_TEAM=1 selects one thread per cell instead, with
-// the per-cell arrays interleaved (cell index fastest). A launch
-// advances every active cell by at most `steps_per_launch` steps; between launches the
-// host compacts the list of active cells with Thrust and reports progress. When only a
-// few cells are left running (ChunkJob::handoff_below), their integrator state goes
-// back to the host (kernels/model/migrate.hpp) and the CPU threads finish them, so the
-// device never idles behind a few slow cells. Every CUDA call is checked and turned
-// into a RuntimeError (never an abort).
+// The CUDA launcher: the device engine of the streaming executor (solver/gpu_stream.hpp,
+// docs/gpu.md). Cells stream through a fixed set of slots (addressing in
+// kernels/backend/slots.hpp) and are integrated by the same CellSolver the CPU runs, by
+// default on a warp of 32 threads per cell (kernels/numerics/team.hpp: each slot's
+// workspace contiguous, the lanes taking adjacent elements, the cell's scalars in every
+// lane's registers for the duration of a launch); IONFLUX_GPU_TEAM=1 runs one thread per
+// cell on interleaved workspaces instead.
+// Everything is enqueued on one compute stream, with no device-wide synchronisation:
+// a launch advances the active slots, then a harvest kernel packs the outputs each
+// slot made since the last harvest (and the final records of the cells that stopped)
+// into one of two staging buffers and compacts the active list on the device; a small
+// header (counts: rows, records, finished cells) comes back by an async copy, after
+// which a second (copy) stream brings exactly the packed bytes into pinned host
+// memory while the compute stream runs the next launch. Every CUDA call is checked and
+// turned into a RuntimeError (never an abort).
 #include <cuda_runtime.h>
-#include <thrust/execution_policy.h>
-#include <thrust/fill.h>
-#include <thrust/remove.h>
-#include <thrust/sequence.h>
-
 #include <cmath>
-#include <cstdlib>
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <memory>
 #include <limits>
@@ -28,7 +26,7 @@
 #include <vector>
 
 #include "kernels/model/cell_solver.hpp"
-#include "kernels/model/migrate.hpp"
+#include "kernels/backend/slots.hpp"
 #include "solver/backend_cuda.hpp"
 #include "solver/errors.hpp"
 
@@ -43,149 +41,182 @@ namespace ionflux {
 namespace cuda_backend {
 namespace {
 
-struct DeviceChunk {
-  const CellParams* params;
-  Layout layout;
-  int team;          //!< threads per cell: 1 (interleaved arrays) or kTeamWidth (contiguous)
-  index_t ws_stride;  //!< doubles between two cells' workspaces (team > 1)
-  SolverOptions solver;
-  OutputSpec out;
-  const double* t_end;  //!< per cell [s]
-  const int* drained;   //!< per cell: outputs already copied to the host
-  double* ws;
-  CellRun* runs;
-  double *t, *v, *i, *q;
-  int n_times;
-  index_t n;
-  // protocols and the optional outputs (null when absent)
-  const StepSpec* steps;
-  const int *step_first, *step_count;
-  const double* tables;
-  double *temp, *step_index;
-  int n_step_summaries;
-  double *step_start, *step_end, *step_capacity, *step_energy;
-  double *step_dis_q, *step_chg_q, *step_dis_e, *step_chg_e;
-};
+// ---- per-cell kernels: a slot's cell, through the slot addressing of slots.hpp ----
 
-//! The team width of the default kernels (one warp per cell).
-constexpr int kTeamWidth = 32;
-
-//! Cell c's outputs; `written` is its output count (CellRun::n_out, wherever the run lives).
-__device__ GridSink sink_of(const DeviceChunk& d, index_t c, const int* written) {
-  GridSink s{d.t + c, d.v + c, d.i + c, d.q + c, d.n, d.n_times, written};
-  s.drained = d.drained + c;
-  if (d.temp) {
-    s.temp = d.temp + c;
-    s.step_index = d.step_index + c;
-  }
-  if (d.n_step_summaries > 0) {
-    s.step_start = d.step_start + c;
-    s.step_end = d.step_end + c;
-    s.step_capacity = d.step_capacity + c;
-    s.step_energy = d.step_energy + c;
-    s.step_discharge_capacity = d.step_dis_q + c;
-    s.step_charge_capacity = d.step_chg_q + c;
-    s.step_discharge_energy = d.step_dis_e + c;
-    s.step_charge_energy = d.step_chg_e + c;
-    s.step_capacity_max = d.n_step_summaries;
-  }
-  return s;
-}
-
-__device__ ProtocolView protocol_of(const DeviceChunk& d, index_t c) {
-  if (!d.steps) return ProtocolView{};
-  return ProtocolView{d.steps + d.step_first[c], d.step_count[c], d.tables};
-}
-
-__global__ void init_cells(DeviceChunk d, const unsigned char* skip) {
-  for (index_t c = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; c < d.n;
-       c += static_cast<index_t>(blockDim.x) * gridDim.x) {
-    if (skip[c]) {
-      d.runs[c].status = CellStatus::invalid_input;
-      continue;
-    }
-    GridSink sink = sink_of(d, c, &d.runs[c].n_out);
-    OutputSpec out = d.out;
-    out.t_end = d.t_end[c];
-    CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, out, DView{d.ws + c, d.n}, d.runs[c], sink};
-    cs.proto = protocol_of(d, c);
+//! Initialise the cells just placed in slots[0 .. n).
+__global__ void init_cells(SlotArrays a, const int* slots, int n) {
+  for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n;
+       j += static_cast<index_t>(blockDim.x) * gridDim.x) {
+    const index_t s = slots[j];
+    GridSink sink = slot_sink(a, s);
+    const OutputSpec out = slot_output_spec(a, s);
+    CellSolver<GridSink, DView> cs{a.params[s], a.layout, a.solver, out, slot_workspace(a, s), a.runs[s], sink};
+    cs.proto = slot_protocol(a, s);
     cs.init();
   }
 }
 
-//! Run `what` on cell c with a W-lane team: the cell's CellRun is copied into each lane
-//! (the scalar code runs on every lane, on the same values), and lane 0 writes it back.
+//! Advance the active slots (active[0 .. *n_active): the count is read on the device,
+//! the grid covers an upper bound of it) by at most `steps` steps each.
+__global__ void advance_cells(SlotArrays a, const int* active, const int* n_active, int steps) {
+  const index_t n = *n_active;
+  for (index_t k = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; k < n;
+       k += static_cast<index_t>(blockDim.x) * gridDim.x) {
+    const index_t s = active[k];
+    GridSink sink = slot_sink(a, s);
+    const OutputSpec out = slot_output_spec(a, s);
+    CellSolver<GridSink, DView> cs{a.params[s], a.layout, a.solver, out, slot_workspace(a, s), a.runs[s], sink};
+    cs.proto = slot_protocol(a, s);
+    cs.advance(steps);
+  }
+}
+
+//! The team width of the team kernels (one warp per cell).
+constexpr int kTeamWidth = 32;
+
+//! Run `what` on slot s's cell with a W-lane team: the slot's CellRun is copied into
+//! every lane (the scalar code runs on all lanes, on the same values; only team
+//! operations write the cell's arrays and outputs), and lane 0 writes it back.
 template <int W, class What>
-__device__ void with_team(const DeviceChunk& d, index_t c, What what) {
+__device__ void with_team(const SlotArrays& a, index_t s, What what) {
   const WarpTeam<W> team;
-  CellRun run = d.runs[c];
-  GridSink sink = sink_of(d, c, &run.n_out);
-  OutputSpec out = d.out;
-  out.t_end = d.t_end[c];
-  CellSolver<GridSink, CView, WarpTeam<W>> cs{d.params[c], d.layout, d.solver, out, CView{d.ws + c * d.ws_stride},
+  CellRun run = a.runs[s];
+  GridSink sink = slot_sink(a, s);
+  sink.written = &run.n_out;
+  const OutputSpec out = slot_output_spec(a, s);
+  CellSolver<GridSink, CView, WarpTeam<W>> cs{a.params[s], a.layout, a.solver, out, slot_workspace_contiguous(a, s),
                                              run, sink};
-  cs.proto = protocol_of(d, c);
+  cs.proto = slot_protocol(a, s);
   what(cs);
   team.sync();
-  if (team.lane() == 0) d.runs[c] = run;
+  if (team.lane() == 0) a.runs[s] = run;
   team.sync();
 }
 
 //! Team kernels: W consecutive threads per cell; the teams stride over the cells.
 template <int W>
-__global__ void init_cells_team(DeviceChunk d, const unsigned char* skip) {
+__global__ void init_cells_team(SlotArrays a, const int* slots, int n) {
   const index_t teams = static_cast<index_t>(blockDim.x) * gridDim.x / W;
-  for (index_t c = (blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x) / W; c < d.n; c += teams) {
-    if (skip[c]) {
-      if (threadIdx.x % W == 0) d.runs[c].status = CellStatus::invalid_input;
-      continue;
-    }
-    with_team<W>(d, c, [](auto& cs) { cs.init(); });
-  }
+  for (index_t j = (blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x) / W; j < n; j += teams)
+    with_team<W>(a, slots[j], [](auto& cs) { cs.init(); });
 }
 
 template <int W>
-__global__ void advance_cells_team(DeviceChunk d, const int* active, int n_active, int steps) {
+__global__ void advance_cells_team(SlotArrays a, const int* active, const int* n_active, int steps) {
+  const index_t n = *n_active;
   const index_t teams = static_cast<index_t>(blockDim.x) * gridDim.x / W;
-  for (index_t k = (blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x) / W; k < n_active; k += teams)
-    with_team<W>(d, active[k], [steps](auto& cs) { cs.advance(steps); });
+  for (index_t k = (blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x) / W; k < n; k += teams)
+    with_team<W>(a, active[k], [steps](auto& cs) { cs.advance(steps); });
 }
 
-__global__ void advance_cells(DeviceChunk d, const int* active, int n_active, int steps) {
-  for (index_t k = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; k < n_active;
-       k += static_cast<index_t>(blockDim.x) * gridDim.x) {
-    const index_t c = active[k];
-    GridSink sink = sink_of(d, c, &d.runs[c].n_out);
-    OutputSpec out = d.out;
-    out.t_end = d.t_end[c];
-    CellSolver<GridSink, DView> cs{d.params[c], d.layout, d.solver, out, DView{d.ws + c, d.n}, d.runs[c], sink};
-    cs.proto = protocol_of(d, c);
-    cs.advance(steps);
-  }
-}
+// ---- host orchestration's kernels: placing cells, harvesting, evicting ----
 
-__global__ void gather_n_out(const CellRun* runs, index_t n, int* n_out) {
-  for (index_t c = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; c < n;
-       c += static_cast<index_t>(blockDim.x) * gridDim.x)
-    n_out[c] = runs[c].n_out;
-}
-
-//! Gather the workspaces of the cells `cells[0 .. n_cells)` of the chunk into `out`,
-//! contiguous, one cell after the other (count doubles each): from the interleaved
-//! layout of n cells (stride 0), or from contiguous workspaces `stride` doubles apart.
-__global__ void gather_workspaces(const double* ws, index_t n, index_t stride, const int* cells, int n_cells,
-                                  index_t count, double* out) {
-  for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n_cells;
-       j += static_cast<index_t>(blockDim.x) * gridDim.x) {
-    if (stride > 0) copy_cell_array(CView{const_cast<double*>(ws) + cells[j] * stride}, CView{out + j * count}, count);
-    else gather_cell_workspace(ws, n, cells[j], count, out + j * count);
-  }
-}
-
-struct NotRunning {
-  const CellRun* runs;
-  __device__ bool operator()(int c) const { return runs[c].status != CellStatus::running; }
+//! Counts of one harvest (device; copied back by one small async copy).
+struct HarvestHeader {
+  unsigned long long rows;  //!< rows claimed (may pass the capacity: the excess was deferred)
+  int records;              //!< slots reported
+  int finished;             //!< of which cells that stopped running
+  int deferred;             //!< slots whose rows did not fit
+  int pad;
 };
+
+//! One slot's part of a harvest: its rows at [first, first + count) of the staging
+//! (kSlotOutputArrays blocks of `count` values), its final records at index `fin` of
+//! the staging's runs and sums when the cell stopped (-1: still running).
+struct HarvestRecord {
+  unsigned long long first;
+  int slot;
+  int count;
+  int fin;
+  int pad;
+};
+
+//! A harvest's staging (device memory; two of them, used alternately).
+struct Staging {
+  HarvestHeader* hdr;
+  HarvestRecord* records;  //!< n_slots
+  CellRun* runs;           //!< n_slots
+  double* sums;            //!< n_slots * kSlotSummaryArrays * n_sums
+  double* rows;            //!< capacity * kSlotOutputArrays
+  unsigned long long capacity;
+};
+
+//! Place cells j < n into slots[j]: parameters, end, protocol range; an empty slot.
+__global__ void place_cells(SlotArrays a, CellParams* params, double* t_end, int* step_first, int* step_count,
+                            const int* slots, const CellParams* in_params, const double* in_t_end,
+                            const int* in_first, const int* in_count, int n) {
+  for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n;
+       j += static_cast<index_t>(blockDim.x) * gridDim.x) {
+    const index_t s = slots[j];
+    params[s] = in_params[j];
+    t_end[s] = in_t_end[j];
+    if (in_first) step_first[s] = in_first[j], step_count[s] = in_count[j];
+    reset_slot(a, s);
+  }
+}
+
+//! Append slots[0 .. n) to the active list (order does not matter: cells are independent).
+__global__ void append_active(const int* slots, int n, int* active, int* n_active) {
+  for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n;
+       j += static_cast<index_t>(blockDim.x) * gridDim.x)
+    active[atomicAdd(n_active, 1)] = slots[j];
+}
+
+//! Harvest the active slots: pack the rows made since the last harvest of the cells
+//! that stopped (with `drain`, of every slot) and their final records into the
+//! staging; a slot whose rows do not fit stays for a later harvest (deferred). Slots still running, or deferred, form the
+//! next active list.
+__global__ void harvest(SlotArrays a, const int* active, const int* n_active, int* next, int* n_next, Staging st,
+                        bool drain) {
+  const index_t n = *n_active;
+  const int arrays = a.temperature ? kSlotOutputArrays : 4;
+  for (index_t k = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; k < n;
+       k += static_cast<index_t>(blockDim.x) * gridDim.x) {
+    const index_t s = active[k];
+    const int fresh = a.runs[s].n_out - a.drained[s];
+    const bool finished = a.runs[s].status != CellStatus::running;
+    if ((drain && fresh > 0) || finished) {
+      const unsigned long long first = atomicAdd(&st.hdr->rows, static_cast<unsigned long long>(fresh));
+      if (first + static_cast<unsigned long long>(fresh) > st.capacity) {
+        atomicAdd(&st.hdr->deferred, 1);
+        next[atomicAdd(n_next, 1)] = static_cast<int>(s);
+        continue;
+      }
+      double* dst = st.rows + first * kSlotOutputArrays;
+      for (int q = 0; q < arrays; ++q) {
+        const double* src = slot_output(a, s, q);
+        for (int r = 0; r < fresh; ++r) dst[q * fresh + r] = src[r];
+      }
+      a.drained[s] = a.runs[s].n_out;
+      int fin = -1;
+      if (finished) {
+        fin = atomicAdd(&st.hdr->finished, 1);
+        st.runs[fin] = a.runs[s];
+        double* sums = st.sums + static_cast<index_t>(fin) * kSlotSummaryArrays * a.n_sums;
+        for (int q = 0; q < kSlotSummaryArrays; ++q) {
+          const double* src = slot_summary(a, s, q);
+          for (int r = 0; r < a.n_sums; ++r) sums[q * a.n_sums + r] = src[r];
+        }
+      }
+      st.records[atomicAdd(&st.hdr->records, 1)] = HarvestRecord{first, static_cast<int>(s), fresh, fin, 0};
+    }
+    if (!finished) next[atomicAdd(n_next, 1)] = static_cast<int>(s);
+  }
+}
+
+//! Take slots[0 .. n) off the device for the CPU threads: workspace (contiguous),
+//! CellRun and per-step summaries so far.
+__global__ void evict_cells(SlotArrays a, const int* slots, int n, double* ws, CellRun* runs, double* sums) {
+  const index_t count = cell_workspace_size(a.layout);
+  for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n;
+       j += static_cast<index_t>(blockDim.x) * gridDim.x) {
+    const index_t s = slots[j];
+    gather_slot_workspace(a, s, ws + j * count);
+    runs[j] = a.runs[s];
+    for (int q = 0; q < kSlotSummaryArrays; ++q)
+      for (int r = 0; r < a.n_sums; ++r) sums[(j * kSlotSummaryArrays + q) * a.n_sums + r] = slot_summary(a, s, q)[r];
+  }
+}
 
 template <class T>
 struct DeviceBuffer {
@@ -219,37 +250,6 @@ int grid_for(index_t n, int block) {
   return static_cast<int>(g < 1 ? 1 : (g > cap ? cap : g));
 }
 
-//! Threads per cell: IONFLUX_GPU_TEAM (1 or 32), default 32.
-int team_width() {
-  const char* env = std::getenv("IONFLUX_GPU_TEAM");
-  if (!env || !*env) return kTeamWidth;
-  const std::string v(env);
-  if (v == "1") return 1;
-  if (v == "32") return kTeamWidth;
-  throw InputError("IONFLUX_GPU_TEAM must be 1 (one thread per cell) or 32 (a warp per cell), got '" + v + "'");
-}
-
-void launch_init(const DeviceChunk& d, const unsigned char* skip) {
-  if (d.team == 1) {
-    init_cells<<<grid_for(d.n, 64), 64>>>(d, skip);
-  } else {
-    constexpr int block = 128;
-    init_cells_team<kTeamWidth><<<grid_for(d.n * kTeamWidth, block), block>>>(d, skip);
-  }
-  IONFLUX_CUDA_CHECK(cudaGetLastError());
-}
-
-void launch_advance(const DeviceChunk& d, const int* active, int n_active, int steps) {
-  if (d.team == 1) {
-    advance_cells<<<grid_for(n_active, 64), 64>>>(d, active, n_active, steps);
-  } else {
-    constexpr int block = 128;
-    advance_cells_team<kTeamWidth>
-        <<<grid_for(static_cast<index_t>(n_active) * kTeamWidth, block), block>>>(d, active, n_active, steps);
-  }
-  IONFLUX_CUDA_CHECK(cudaGetLastError());
-}
-
 }  // namespace
 
 bool available() {
@@ -279,17 +279,47 @@ std::size_t free_memory() {
   return free_b;
 }
 
-//! Device copies of the user functions (tables and expressions) the cells refer to:
-//! each distinct record and its table are uploaded once, and `cells` is the host copy
-//! of the chunk's parameters with its FunctionRefs pointing at the device records.
-struct DeviceUserFunctions {
-  std::vector<CellParams> cells;
-  std::unique_ptr<DeviceBuffer<double>> data;
-  std::unique_ptr<DeviceBuffer<UserFunction>> records;
+namespace {
+
+//! Page-locked host memory (async copies land here).
+template <class T>
+struct PinnedBuffer {
+  T* p = nullptr;
+  explicit PinnedBuffer(std::size_t count) { IONFLUX_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(T) + 1)); }
+  ~PinnedBuffer() { cudaFreeHost(p); }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
 };
 
-DeviceUserFunctions upload_user_functions(const CellParams* cells, std::size_t n) {
-  DeviceUserFunctions r;
+template <class T>
+using DevicePtr = std::unique_ptr<DeviceBuffer<T>>;
+template <class T>
+DevicePtr<T> device(std::size_t count) {
+  return std::make_unique<DeviceBuffer<T>>(count);
+}
+template <class T>
+using PinnedPtr = std::unique_ptr<PinnedBuffer<T>>;
+template <class T>
+PinnedPtr<T> pinned(std::size_t count) {
+  return std::make_unique<PinnedBuffer<T>>(count);
+}
+
+//! Device copies of the user functions (tables and expressions) the cells refer to:
+//! each distinct record and its table are uploaded once; repoint() makes a cell's
+//! FunctionRefs point at the device records.
+struct DeviceUserFunctions {
+  std::map<const UserFunction*, const UserFunction*> device_of;
+  DevicePtr<double> data;
+  DevicePtr<UserFunction> records;
+  void repoint(CellParams& cell) const {
+    if (device_of.empty()) return;
+    for_each_function(cell, [&](FunctionRef& f) {
+      if (f.id == FunctionId::user && f.user) f.user = device_of.at(f.user);
+    });
+  }
+};
+
+void upload_user_functions(const CellParams* cells, std::size_t n, DeviceUserFunctions& r) {
   std::map<const UserFunction*, std::size_t> index;
   std::vector<UserFunction> recs;
   std::vector<std::size_t> offset;
@@ -302,189 +332,283 @@ DeviceUserFunctions upload_user_functions(const CellParams* cells, std::size_t n
       offset.push_back(total);
       total += 3 * static_cast<std::size_t>(f.user->table.n);
     });
-  if (recs.empty()) return r;
+  if (recs.empty()) return;
   std::vector<double> host(total > 0 ? total : 1);
   for (std::size_t k = 0; k < recs.size(); ++k)
     if (recs[k].table.n > 0)
       std::copy(recs[k].table.data, recs[k].table.data + 3 * recs[k].table.n, host.begin() + offset[k]);
-  r.data = std::make_unique<DeviceBuffer<double>>(host.size());
+  r.data = device<double>(host.size());
   IONFLUX_CUDA_CHECK(cudaMemcpy(r.data->p, host.data(), host.size() * sizeof(double), cudaMemcpyHostToDevice));
   for (std::size_t k = 0; k < recs.size(); ++k)
     recs[k].table.data = recs[k].table.n > 0 ? r.data->p + offset[k] : nullptr;
-  r.records = std::make_unique<DeviceBuffer<UserFunction>>(recs.size());
+  r.records = device<UserFunction>(recs.size());
   IONFLUX_CUDA_CHECK(
       cudaMemcpy(r.records->p, recs.data(), recs.size() * sizeof(UserFunction), cudaMemcpyHostToDevice));
-  r.cells.assign(cells, cells + n);
-  for (auto& cell : r.cells)
-    for_each_function(cell, [&](FunctionRef& f) {
-      if (f.id == FunctionId::user && f.user) f.user = r.records->p + index.at(f.user);
-    });
-  return r;
+  for (const auto& kv : index) r.device_of[kv.first] = r.records->p + kv.second;
 }
 
-void run_chunk(const ChunkJob& job) {
-  const index_t n = static_cast<index_t>(job.n);
-  if (n == 0) return;
-  const DeviceUserFunctions user_functions = upload_user_functions(job.cells, job.n);
-  const CellParams* const host_cells = user_functions.cells.empty() ? job.cells : user_functions.cells.data();
-  const Layout& l = job.layout;
-  const int team = team_width();
-  // contiguous per-cell workspaces start on 128-byte boundaries (16 doubles)
-  const std::size_t ws_count = static_cast<std::size_t>(cell_workspace_size(l));  // doubles per cell
-  const std::size_t ws_per_cell = team > 1 ? (ws_count + 15) / 16 * 16 : ws_count;
-  const std::size_t n_out = static_cast<std::size_t>(n) * job.n_times;
-  DeviceBuffer<CellParams> d_params(n);
-  DeviceBuffer<double> d_ws(ws_per_cell * n);
-  DeviceBuffer<CellRun> d_runs(n);
-  DeviceBuffer<double> d_t(n_out), d_v(n_out), d_i(n_out), d_q(n_out);
-  DeviceBuffer<int> d_active(n);
-  DeviceBuffer<unsigned char> d_skip(n);
-  DeviceBuffer<double> d_times(job.out.times ? job.out.n_times : 1);
-  DeviceBuffer<double> d_t_end(n);
-  DeviceBuffer<int> d_drained(n), d_n_out(n);
-
-  IONFLUX_CUDA_CHECK(cudaMemcpy(d_params.p, host_cells, n * sizeof(CellParams), cudaMemcpyHostToDevice));
-  IONFLUX_CUDA_CHECK(cudaMemcpy(d_skip.p, job.skip, n, cudaMemcpyHostToDevice));
-  IONFLUX_CUDA_CHECK(cudaMemcpy(d_t_end.p, job.t_end, n * sizeof(double), cudaMemcpyHostToDevice));
-  IONFLUX_CUDA_CHECK(cudaMemset(d_runs.p, 0, n * sizeof(CellRun)));
-  IONFLUX_CUDA_CHECK(cudaMemset(d_drained.p, 0, n * sizeof(int)));
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  OutputSpec out = job.out;
-  if (out.times) {
-    IONFLUX_CUDA_CHECK(cudaMemcpy(d_times.p, out.times, out.n_times * sizeof(double), cudaMemcpyHostToDevice));
-    out.times = d_times.p;
-  }
-  // protocols and optional outputs
-  const bool proto = job.steps != nullptr;
-  DeviceBuffer<StepSpec> d_steps(proto ? job.n_steps_total : 1);
-  DeviceBuffer<int> d_first(proto ? n : 1), d_count(proto ? n : 1);
-  DeviceBuffer<double> d_tables(proto ? job.n_tables : 1);
-  if (proto) {
-    IONFLUX_CUDA_CHECK(cudaMemcpy(d_steps.p, job.steps, job.n_steps_total * sizeof(StepSpec), cudaMemcpyHostToDevice));
-    IONFLUX_CUDA_CHECK(cudaMemcpy(d_first.p, job.step_first, n * sizeof(int), cudaMemcpyHostToDevice));
-    IONFLUX_CUDA_CHECK(cudaMemcpy(d_count.p, job.step_count, n * sizeof(int), cudaMemcpyHostToDevice));
-    if (job.n_tables)
-      IONFLUX_CUDA_CHECK(cudaMemcpy(d_tables.p, job.tables, job.n_tables * sizeof(double), cudaMemcpyHostToDevice));
-  }
-  const bool temps = job.temperature_outputs;
-  DeviceBuffer<double> d_temp(temps ? n_out : 1), d_sidx(temps ? n_out : 1);
-  const std::size_t n_sum = static_cast<std::size_t>(n) * (job.n_step_summaries > 0 ? job.n_step_summaries : 0);
-  DeviceBuffer<double> d_s0(n_sum ? n_sum : 1), d_s1(n_sum ? n_sum : 1), d_s2(n_sum ? n_sum : 1),
-      d_s3(n_sum ? n_sum : 1), d_s4(n_sum ? n_sum : 1), d_s5(n_sum ? n_sum : 1), d_s6(n_sum ? n_sum : 1),
-      d_s7(n_sum ? n_sum : 1);
-  if (n_sum) {
-    double* const sums[] = {d_s0.p, d_s1.p, d_s2.p, d_s3.p, d_s4.p, d_s5.p, d_s6.p, d_s7.p};
-    for (double* p : sums) thrust::fill(thrust::device, p, p + n_sum, nan);
-  }
-  const DeviceChunk d{d_params.p, l, team, static_cast<index_t>(ws_per_cell), job.solver, out, d_t_end.p, d_drained.p, d_ws.p, d_runs.p, d_t.p, d_v.p, d_i.p,
-                      d_q.p, job.n_times, n, proto ? d_steps.p : nullptr, d_first.p, d_count.p, d_tables.p,
-                      temps ? d_temp.p : nullptr, temps ? d_sidx.p : nullptr, job.n_step_summaries,
-                      d_s0.p, d_s1.p, d_s2.p, d_s3.p, d_s4.p, d_s5.p, d_s6.p, d_s7.p};
-
-  // Drain: append the outputs each cell made since the last drain (slots 0 .. new - 1,
-  // interleaved (slot, cell) on the device) to its host series, then mark them taken.
-  std::vector<int> h_n_out(n), h_drained(n, 0);
-  std::vector<double> tmp;
-  CellSeries* const series = job.series;
-  auto drain = [&]() {
-    gather_n_out<<<grid_for(n, 256), 256>>>(d_runs.p, n, d_n_out.p);
-    IONFLUX_CUDA_CHECK(cudaGetLastError());
-    IONFLUX_CUDA_CHECK(cudaMemcpy(h_n_out.data(), d_n_out.p, n * sizeof(int), cudaMemcpyDeviceToHost));
-    int most = 0;
-    for (index_t c = 0; c < n; ++c) most = std::max(most, h_n_out[c] - h_drained[c]);
-    if (most <= 0) return;
-    if (most > job.n_times)
-      throw RuntimeError("CUDA launcher: a cell made " + std::to_string(most) + " outputs between drains, more than its " +
-                         std::to_string(job.n_times) + " slots");
-    const std::size_t rows = static_cast<std::size_t>(most) * n;
-    tmp.resize(rows);
-    std::pair<double*, std::vector<double> CellSeries::*> arrays[] = {
-        {d_t.p, &CellSeries::time},       {d_v.p, &CellSeries::voltage},       {d_i.p, &CellSeries::current},
-        {d_q.p, &CellSeries::capacity},   {d_temp.p, &CellSeries::temperature}, {d_sidx.p, &CellSeries::step_index}};
-    for (int a = 0; a < (temps ? 6 : 4); ++a) {
-      IONFLUX_CUDA_CHECK(cudaMemcpy(tmp.data(), arrays[a].first, rows * sizeof(double), cudaMemcpyDeviceToHost));
-      for (index_t c = 0; c < n; ++c) {
-        std::vector<double>& dst = series[c].*(arrays[a].second);
-        for (int k = 0; k < h_n_out[c] - h_drained[c]; ++k) dst.push_back(tmp[static_cast<std::size_t>(k) * n + c]);
-      }
+//! The device engine: slots in device memory, one compute stream (launches, harvests,
+//! loads) and one copy stream (harvested bytes into pinned host memory), events
+//! between them; reports are built from two pinned buffers used alternately, so the
+//! host reads one launch's report while the device computes the next launch.
+class CudaEngine : public gpu_stream::DeviceEngine {
+ public:
+  explicit CudaEngine(const gpu_stream::EngineSetup& es) : es_(es) {
+    const std::size_t S = es.slots;
+    const std::size_t ns = static_cast<std::size_t>(es.n_sums);
+    wsz_ = static_cast<std::size_t>(cell_workspace_size(es.layout));
+    capacity_ = gpu_stream::staging_rows(es);
+    IONFLUX_CUDA_CHECK(cudaStreamCreateWithFlags(&compute_, cudaStreamNonBlocking));
+    IONFLUX_CUDA_CHECK(cudaStreamCreateWithFlags(&copy_, cudaStreamNonBlocking));
+    for (int b = 0; b < 2; ++b) {
+      IONFLUX_CUDA_CHECK(cudaEventCreateWithFlags(&packed_[b], cudaEventDisableTiming));
+      IONFLUX_CUDA_CHECK(cudaEventCreateWithFlags(&copied_[b], cudaEventDisableTiming));
     }
-    h_drained = h_n_out;
-    IONFLUX_CUDA_CHECK(cudaMemcpy(d_drained.p, h_drained.data(), n * sizeof(int), cudaMemcpyHostToDevice));
-  };
-
-  // Hand-off: the cells still running (d_active[0 .. n_active), in increasing order, as
-  // the stable compaction keeps them) go back to the host unfinished, their outputs
-  // drained already; their CellRun records come back with the others below. Their
-  // workspaces pass through a staging buffer allocated here with the chunk's (at most
-  // kStageCells cells at a time), so the hand-off allocates and frees nothing.
-  const std::size_t handoff = job.handed ? std::min(job.handoff_below, static_cast<std::size_t>(n)) : 0;
-  constexpr std::size_t kStageCells = 256;
-  const std::size_t stage_cells = std::max<std::size_t>(1, std::min(handoff, kStageCells));
-  DeviceBuffer<double> d_stage(ws_per_cell * (handoff > 0 ? stage_cells : 1));
-  auto hand_off = [&](int n_active) {
-    HandedCells& h = *job.handed;
-    std::vector<int> cells(static_cast<std::size_t>(n_active));
-    IONFLUX_CUDA_CHECK(cudaMemcpy(cells.data(), d_active.p, cells.size() * sizeof(int), cudaMemcpyDeviceToHost));
-    h.index.assign(cells.begin(), cells.end());
-    h.ws.resize(ws_count * cells.size());
-    for (std::size_t j0 = 0; j0 < cells.size(); j0 += stage_cells) {
-      const std::size_t m = std::min(stage_cells, cells.size() - j0);
-      gather_workspaces<<<grid_for(static_cast<index_t>(m), 64), 64>>>(
-          d_ws.p, n, team > 1 ? static_cast<index_t>(ws_per_cell) : 0, d_active.p + j0, static_cast<int>(m),
-          static_cast<index_t>(ws_count), d_stage.p);
-      IONFLUX_CUDA_CHECK(cudaGetLastError());
-      IONFLUX_CUDA_CHECK(cudaMemcpy(h.ws.data() + j0 * ws_count, d_stage.p, m * ws_count * sizeof(double),
-                                    cudaMemcpyDeviceToHost));
+    IONFLUX_CUDA_CHECK(cudaEventCreateWithFlags(&loaded_, cudaEventDisableTiming));
+    upload_user_functions(es.cells, es.n_cells, user_);
+    // the slots
+    params_ = device<CellParams>(S);
+    t_end_ = device<double>(S);
+    first_ = device<int>(S);
+    count_ = device<int>(S);
+    team_ = gpu_stream::team_width();
+    ws_ = device<double>(gpu_stream::workspace_doubles(es.layout, S, team_));
+    runs_ = device<CellRun>(S);
+    drained_ = device<int>(S);
+    out_ = device<double>(S * kSlotOutputArrays * static_cast<std::size_t>(es.n_times));
+    sums_ = device<double>(S * kSlotSummaryArrays * ns);
+    for (int b = 0; b < 2; ++b) active_[b] = device<int>(S);
+    n_active_ = device<int>(2);
+    IONFLUX_CUDA_CHECK(cudaMemsetAsync(n_active_->p, 0, 2 * sizeof(int), compute_));
+    // shared inputs
+    OutputSpec out = es.out;
+    if (out.times) {
+      times_ = device<double>(static_cast<std::size_t>(out.n_times));
+      IONFLUX_CUDA_CHECK(cudaMemcpy(times_->p, out.times, out.n_times * sizeof(double), cudaMemcpyHostToDevice));
+      out.times = times_->p;
     }
-  };
-  auto should_hand_off = [&](int n_active) {
-    return n_active > 0 && static_cast<std::size_t>(n_active) <= handoff && !(job.cancel && job.cancel->load());
-  };
-
-  launch_init(d, d_skip.p);
-  thrust::sequence(thrust::device, d_active.p, d_active.p + n);
-  int n_active = static_cast<int>(
-      thrust::remove_if(thrust::device, d_active.p, d_active.p + n, NotRunning{d_runs.p}) - d_active.p);
-  IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
-  drain();
-  if (job.progress) job.progress(static_cast<std::size_t>(n - n_active));
-  if (should_hand_off(n_active)) {
-    hand_off(n_active);
-    n_active = 0;
-  }
-  while (n_active > 0 && !(job.cancel && job.cancel->load())) {
-    launch_advance(d, d_active.p, n_active, job.steps_per_launch);
-    n_active = static_cast<int>(
-        thrust::remove_if(thrust::device, d_active.p, d_active.p + n_active, NotRunning{d_runs.p}) - d_active.p);
+    if (es.steps) {
+      steps_ = device<StepSpec>(es.n_steps_total);
+      IONFLUX_CUDA_CHECK(
+          cudaMemcpy(steps_->p, es.steps, es.n_steps_total * sizeof(StepSpec), cudaMemcpyHostToDevice));
+      tables_ = device<double>(es.n_tables);
+      if (es.n_tables)
+        IONFLUX_CUDA_CHECK(cudaMemcpy(tables_->p, es.tables, es.n_tables * sizeof(double), cudaMemcpyHostToDevice));
+    }
+    a_ = SlotArrays{params_->p, t_end_->p, first_->p, count_->p, es.steps ? steps_->p : nullptr,
+                    es.steps ? tables_->p : nullptr, ws_->p, runs_->p, drained_->p, out_->p, sums_->p,
+                    static_cast<index_t>(S), es.n_times, es.n_sums, es.temperature, es.layout, es.solver, out};
+    a_.team = team_;
+    a_.ws_stride = slot_workspace_stride(es.layout);
+    // harvest staging (device) and its pinned host mirror, two of each
+    for (int b = 0; b < 2; ++b) {
+      hdr_[b] = device<HarvestHeader>(1);
+      records_[b] = device<HarvestRecord>(S);
+      fin_runs_[b] = device<CellRun>(S);
+      fin_sums_[b] = device<double>(S * kSlotSummaryArrays * ns);
+      rows_[b] = device<double>(capacity_ * kSlotOutputArrays);
+      h_hdr_[b] = pinned<HarvestHeader>(1);
+      h_records_[b] = pinned<HarvestRecord>(S);
+      h_runs_[b] = pinned<CellRun>(S);
+      h_sums_[b] = pinned<double>(S * kSlotSummaryArrays * ns);
+      h_rows_[b] = pinned<double>(capacity_ * kSlotOutputArrays);
+    }
+    // loads: pinned staging and its device side
+    l_slots_ = pinned<int>(S);
+    l_params_ = pinned<CellParams>(S);
+    l_t_end_ = pinned<double>(S);
+    l_first_ = pinned<int>(S);
+    l_count_ = pinned<int>(S);
+    d_slots_ = device<int>(S);
+    d_params_ = device<CellParams>(S);
+    d_t_end_ = device<double>(S);
+    d_first_ = device<int>(S);
+    d_count_ = device<int>(S);
+    // once: the uploads above went through the legacy stream, which the non-blocking
+    // streams do not wait for
     IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
-    drain();
-    if (job.progress) job.progress(static_cast<std::size_t>(n - n_active));
-    if (should_hand_off(n_active)) {
-      hand_off(n_active);
-      n_active = 0;
-    }
   }
 
-  IONFLUX_CUDA_CHECK(cudaMemcpy(job.runs, d_runs.p, n * sizeof(CellRun), cudaMemcpyDeviceToHost));
-  if (n_sum) {
-    const int ns = job.n_step_summaries;
-    std::vector<double> stmp(n_sum);
-    const std::pair<double*, double*> sums[] = {
-        {d_s0.p, job.step_start},
-        {d_s1.p, job.step_end},
-        {d_s2.p, job.step_capacity},
-        {d_s3.p, job.step_energy},
-        {d_s4.p, job.step_discharge_capacity},
-        {d_s5.p, job.step_charge_capacity},
-        {d_s6.p, job.step_discharge_energy},
-        {d_s7.p, job.step_charge_energy}};
-    for (const auto& pr : sums) {
-      if (!pr.second) continue;
-      IONFLUX_CUDA_CHECK(cudaMemcpy(stmp.data(), pr.first, n_sum * sizeof(double), cudaMemcpyDeviceToHost));
-      for (index_t c = 0; c < n; ++c)
-        for (int k = 0; k < ns; ++k) pr.second[c * ns + k] = stmp[k * n + c];
-    }
+  ~CudaEngine() override {
+    cudaStreamSynchronize(compute_);
+    cudaStreamSynchronize(copy_);
+    for (int b = 0; b < 2; ++b) cudaEventDestroy(packed_[b]), cudaEventDestroy(copied_[b]);
+    cudaEventDestroy(loaded_);
+    cudaStreamDestroy(compute_);
+    cudaStreamDestroy(copy_);
   }
+
+  void load(const std::vector<gpu_stream::SlotCell>& cells) override {
+    const int n = static_cast<int>(cells.size());
+    if (n == 0) return;
+    IONFLUX_CUDA_CHECK(cudaEventSynchronize(loaded_));  // the previous load's copies are done with the pinned staging
+    for (int j = 0; j < n; ++j) {
+      const std::size_t c = cells[j].cell;
+      l_slots_->p[j] = cells[j].slot;
+      l_params_->p[j] = es_.cells[c];
+      user_.repoint(l_params_->p[j]);
+      l_t_end_->p[j] = es_.t_end[c];
+      if (es_.step_first) l_first_->p[j] = es_.step_first[c], l_count_->p[j] = es_.step_count[c];
+    }
+    const bool proto = es_.step_first != nullptr;
+    IONFLUX_CUDA_CHECK(cudaMemcpyAsync(d_slots_->p, l_slots_->p, n * sizeof(int), cudaMemcpyHostToDevice, compute_));
+    IONFLUX_CUDA_CHECK(
+        cudaMemcpyAsync(d_params_->p, l_params_->p, n * sizeof(CellParams), cudaMemcpyHostToDevice, compute_));
+    IONFLUX_CUDA_CHECK(cudaMemcpyAsync(d_t_end_->p, l_t_end_->p, n * sizeof(double), cudaMemcpyHostToDevice, compute_));
+    if (proto) {
+      IONFLUX_CUDA_CHECK(cudaMemcpyAsync(d_first_->p, l_first_->p, n * sizeof(int), cudaMemcpyHostToDevice, compute_));
+      IONFLUX_CUDA_CHECK(cudaMemcpyAsync(d_count_->p, l_count_->p, n * sizeof(int), cudaMemcpyHostToDevice, compute_));
+    }
+    IONFLUX_CUDA_CHECK(cudaEventRecord(loaded_, compute_));  // the staging may be refilled after this
+    place_cells<<<grid_for(n, 128), 128, 0, compute_>>>(a_, params_->p, t_end_->p, first_->p, count_->p, d_slots_->p,
+                                                         d_params_->p, d_t_end_->p, proto ? d_first_->p : nullptr,
+                                                         d_count_->p, n);
+    IONFLUX_CUDA_CHECK(cudaGetLastError());
+    if (team_ > 1)
+      init_cells_team<kTeamWidth><<<grid_for(static_cast<index_t>(n) * kTeamWidth, kTeamBlock), kTeamBlock, 0,
+                                    compute_>>>(a_, d_slots_->p, n);
+    else
+      init_cells<<<grid_for(n, kBlock), kBlock, 0, compute_>>>(a_, d_slots_->p, n);
+    IONFLUX_CUDA_CHECK(cudaGetLastError());
+    append_active<<<grid_for(n, 128), 128, 0, compute_>>>(d_slots_->p, n, active_[cur_]->p, n_active_->p + cur_);
+    IONFLUX_CUDA_CHECK(cudaGetLastError());
+    resident_ += static_cast<std::size_t>(n);
+  }
+
+  void launch(int steps, bool drain_running) override {
+    const bool drain = drain_running || es_.out.every_step();
+    if (in_flight_.size() >= 2) throw RuntimeError("CUDA launcher: more than two launches in flight");
+    const int b = static_cast<int>(launches_ % 2);
+    const int grid_cells = static_cast<int>(std::max<std::size_t>(resident_, 1));
+    int* const n_cur = n_active_->p + cur_;
+    int* const n_next = n_active_->p + (1 - cur_);
+    if (steps > 0) {
+      if (team_ > 1)
+        advance_cells_team<kTeamWidth>
+            <<<grid_for(static_cast<index_t>(grid_cells) * kTeamWidth, kTeamBlock), kTeamBlock, 0, compute_>>>(
+                a_, active_[cur_]->p, n_cur, steps);
+      else
+        advance_cells<<<grid_for(grid_cells, kBlock), kBlock, 0, compute_>>>(a_, active_[cur_]->p, n_cur, steps);
+      IONFLUX_CUDA_CHECK(cudaGetLastError());
+    }
+    // staging b: its last contents must be in host memory (copy stream) before it is reused
+    IONFLUX_CUDA_CHECK(cudaStreamWaitEvent(compute_, copied_[b], 0));
+    IONFLUX_CUDA_CHECK(cudaMemsetAsync(hdr_[b]->p, 0, sizeof(HarvestHeader), compute_));
+    IONFLUX_CUDA_CHECK(cudaMemsetAsync(n_next, 0, sizeof(int), compute_));
+    const Staging st{hdr_[b]->p, records_[b]->p, fin_runs_[b]->p, fin_sums_[b]->p, rows_[b]->p,
+                     static_cast<unsigned long long>(capacity_)};
+    harvest<<<grid_for(grid_cells, 128), 128, 0, compute_>>>(a_, active_[cur_]->p, n_cur, active_[1 - cur_]->p,
+                                                              n_next, st, drain);
+    IONFLUX_CUDA_CHECK(cudaGetLastError());
+    IONFLUX_CUDA_CHECK(
+        cudaMemcpyAsync(h_hdr_[b]->p, hdr_[b]->p, sizeof(HarvestHeader), cudaMemcpyDeviceToHost, compute_));
+    IONFLUX_CUDA_CHECK(cudaEventRecord(packed_[b], compute_));
+    cur_ = 1 - cur_;
+    ++launches_;
+    in_flight_.push_back(b);
+  }
+
+  const gpu_stream::Report& collect() override {
+    if (in_flight_.empty()) throw RuntimeError("CUDA launcher: collect() without a launch");
+    const int b = in_flight_.front();
+    in_flight_.pop_front();
+    IONFLUX_CUDA_CHECK(cudaEventSynchronize(packed_[b]));  // the launch, its harvest and its header
+    const HarvestHeader h = *h_hdr_[b]->p;
+    const std::size_t ns = static_cast<std::size_t>(es_.n_sums);
+    const std::size_t rows = std::min<std::size_t>(h.rows, capacity_);
+    // exactly the harvested bytes, on the copy stream (the compute stream runs the next launch)
+    IONFLUX_CUDA_CHECK(cudaStreamWaitEvent(copy_, packed_[b], 0));
+    auto get = [&](void* dst, const void* src, std::size_t bytes) {
+      if (bytes) IONFLUX_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, copy_));
+    };
+    get(h_records_[b]->p, records_[b]->p, h.records * sizeof(HarvestRecord));
+    get(h_runs_[b]->p, fin_runs_[b]->p, h.finished * sizeof(CellRun));
+    get(h_sums_[b]->p, fin_sums_[b]->p, h.finished * kSlotSummaryArrays * ns * sizeof(double));
+    get(h_rows_[b]->p, rows_[b]->p, rows * kSlotOutputArrays * sizeof(double));
+    IONFLUX_CUDA_CHECK(cudaEventRecord(copied_[b], copy_));
+    IONFLUX_CUDA_CHECK(cudaEventSynchronize(copied_[b]));
+    report_.slots.resize(static_cast<std::size_t>(h.records));
+    for (int j = 0; j < h.records; ++j) {
+      const HarvestRecord& r = h_records_[b]->p[j];
+      gpu_stream::SlotReport& sr = report_.slots[static_cast<std::size_t>(j)];
+      sr.slot = r.slot;
+      sr.finished = r.fin >= 0;
+      sr.count = static_cast<std::size_t>(r.count);
+      sr.rows = h_rows_[b]->p + r.first * kSlotOutputArrays;
+      sr.run = sr.finished ? h_runs_[b]->p + r.fin : nullptr;
+      sr.sums = sr.finished ? h_sums_[b]->p + static_cast<std::size_t>(r.fin) * kSlotSummaryArrays * ns : nullptr;
+    }
+    report_.deferred = static_cast<std::size_t>(h.deferred);
+    resident_ -= std::min<std::size_t>(resident_, static_cast<std::size_t>(h.finished));
+    return report_;
+  }
+
+  void evict(const std::vector<int>& slots, std::vector<CellRun>& runs, std::vector<double>& ws,
+             std::vector<double>& sums) override {
+    if (!in_flight_.empty()) throw RuntimeError("CUDA launcher: evict() with a launch in flight");
+    const int n = static_cast<int>(slots.size());
+    const std::size_t ns = static_cast<std::size_t>(es_.n_sums);
+    runs.resize(slots.size());
+    ws.resize(slots.size() * wsz_);
+    sums.resize(slots.size() * kSlotSummaryArrays * ns);
+    if (n == 0) return;
+    DeviceBuffer<int> d_slots(slots.size());
+    DeviceBuffer<double> d_ws(ws.size()), d_sums(sums.size());
+    DeviceBuffer<CellRun> d_runs(slots.size());
+    IONFLUX_CUDA_CHECK(
+        cudaMemcpyAsync(d_slots.p, slots.data(), slots.size() * sizeof(int), cudaMemcpyHostToDevice, compute_));
+    evict_cells<<<grid_for(n, 64), 64, 0, compute_>>>(a_, d_slots.p, n, d_ws.p, d_runs.p, d_sums.p);
+    IONFLUX_CUDA_CHECK(cudaGetLastError());
+    IONFLUX_CUDA_CHECK(cudaMemcpyAsync(runs.data(), d_runs.p, runs.size() * sizeof(CellRun), cudaMemcpyDeviceToHost,
+                                       compute_));
+    IONFLUX_CUDA_CHECK(
+        cudaMemcpyAsync(ws.data(), d_ws.p, ws.size() * sizeof(double), cudaMemcpyDeviceToHost, compute_));
+    if (!sums.empty())
+      IONFLUX_CUDA_CHECK(
+          cudaMemcpyAsync(sums.data(), d_sums.p, sums.size() * sizeof(double), cudaMemcpyDeviceToHost, compute_));
+    IONFLUX_CUDA_CHECK(cudaStreamSynchronize(compute_));  // once, at the hand-off
+  }
+
+ private:
+  static constexpr int kBlock = 64;  //!< threads per block of the one-thread-per-cell kernels
+  static constexpr int kTeamBlock = 128;  //!< threads per block of the team kernels (4 cells)
+  int team_ = kTeamWidth;  //!< threads per cell (gpu_stream::team_width)
+  gpu_stream::EngineSetup es_;
+  std::size_t wsz_ = 0, capacity_ = 0;
+  cudaStream_t compute_ = nullptr, copy_ = nullptr;
+  cudaEvent_t packed_[2] = {nullptr, nullptr}, copied_[2] = {nullptr, nullptr}, loaded_ = nullptr;
+  DeviceUserFunctions user_;
+  DevicePtr<CellParams> params_;
+  DevicePtr<double> t_end_, ws_, out_, sums_, times_, tables_;
+  DevicePtr<int> first_, count_, drained_, n_active_;
+  DevicePtr<int> active_[2];
+  DevicePtr<CellRun> runs_;
+  DevicePtr<StepSpec> steps_;
+  SlotArrays a_{};
+  int cur_ = 0;  //!< the active list the next launch advances
+  std::size_t launches_ = 0, resident_ = 0;
+  std::deque<int> in_flight_;  //!< staging buffers of the launches not yet collected
+  DevicePtr<HarvestHeader> hdr_[2];
+  DevicePtr<HarvestRecord> records_[2];
+  DevicePtr<CellRun> fin_runs_[2];
+  DevicePtr<double> fin_sums_[2], rows_[2];
+  PinnedPtr<HarvestHeader> h_hdr_[2];
+  PinnedPtr<HarvestRecord> h_records_[2];
+  PinnedPtr<CellRun> h_runs_[2];
+  PinnedPtr<double> h_sums_[2], h_rows_[2];
+  PinnedPtr<int> l_slots_, l_first_, l_count_;
+  PinnedPtr<CellParams> l_params_;
+  PinnedPtr<double> l_t_end_;
+  DevicePtr<int> d_slots_, d_first_, d_count_;
+  DevicePtr<CellParams> d_params_;
+  DevicePtr<double> d_t_end_;
+  gpu_stream::Report report_;
+};
+
+}  // namespace
+
+std::unique_ptr<gpu_stream::DeviceEngine> make_engine(const gpu_stream::EngineSetup& setup) {
+  return std::make_unique<CudaEngine>(setup);
 }
 
 void evaluate_expression(const expr::Program& program, const double* vars, std::size_t n, double* out) {

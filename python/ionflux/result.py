@@ -127,7 +127,9 @@ class SweepResult:
     run_info : dict
         ``device``, ``device_description``, ``wall_time``, ``chunks``,
         ``cancelled``, ``not_run``, ``status_counts``, ``bytes_per_cell`` of the run
-        that wrote the file (empty for `load`).
+        that wrote the file, and for a GPU run ``device_slots``, ``slot_refills``,
+        ``handed_to_cpu`` and ``taken_by_cpu`` (docs/gpu.md; 0 on the CPU) (empty for
+        `load`).
     """
 
     def __init__(self, path: Union[str, os.PathLike], run_info: Optional[Mapping[str, Any]] = None,

@@ -221,6 +221,10 @@ class SweepRunner {
     d["cancelled"] = s.cancelled;
     d["not_run"] = s.not_run;
     d["status_counts"] = status_counts(s);
+    d["device_slots"] = s.device_slots;  // GPU streaming (docs/gpu.md); 0 on the CPU
+    d["slot_refills"] = s.slot_refills;
+    d["handed_to_cpu"] = s.handed_to_cpu;
+    d["taken_by_cpu"] = s.taken_by_cpu;
     return d;
   }
   py::tuple progress() const { return py::make_tuple(done_.load(), n_cells(), elapsed_.load()); }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "solver/backend_cuda.hpp"
 #include "solver/cli.hpp"
 #include "solver/h5_writer.hpp"
 #include "solver/parameters.hpp"
@@ -142,6 +143,29 @@ TEST(SweepCli, ABadCellDoesNotStopTheSweep) {
   EXPECT_NE(read_strings(f, "/cells/message")[1].find("porosity"), std::string::npos);
   // where each cell ran: on the CPU, except the invalid one, which ran nowhere
   EXPECT_EQ(read_ints(f, "/cells/device"), (std::vector<int>{0, -1, 0}));
+  fs::remove_all(dir);
+}
+
+TEST(SweepCli, GpuRoadStreamsThroughOneSlotAndRecordsWhereEachCellRan) {
+  // `--device cuda` on the host emulation of the device (cuda_backend::
+  // emulate_device_for_testing): a 1-byte budget leaves one device slot, so the three
+  // valid cells pass through it one after the other (two refills); the file says they
+  // ran on the GPU (1), the invalid one nowhere (-1); statuses as on the CPU.
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "gpu_road.json", R"({
+    "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}, "period": 120,
+    "vary": {"Negative electrode porosity": [0.2, 0.3, 0.25, 0.22]}})");
+  const std::string out = (dir / "gpu.h5").string();
+  cuda_backend::emulate_device_for_testing(true);
+  CliRun r = run({"sweep", cfg, "--output", out, "--device", "cuda", "--memory-budget", "1", "--gpu-handoff", "0"});
+  cuda_backend::emulate_device_for_testing(false);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("streamed through 1 device slots (2 refills"), std::string::npos) << r.out;
+  File f(out);
+  EXPECT_EQ(read_ints(f, "/cells/device"), (std::vector<int>{1, -1, 1, 1}));
+  const auto st = read_ints(f, "/cells/status");
+  EXPECT_EQ(st, (std::vector<int>{static_cast<int>(CellStatus::cutoff_lower), static_cast<int>(CellStatus::invalid_input),
+                                  static_cast<int>(CellStatus::cutoff_lower), static_cast<int>(CellStatus::cutoff_lower)}));
   fs::remove_all(dir);
 }
 

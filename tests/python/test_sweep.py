@@ -139,6 +139,9 @@ def test_run_to_a_temporary_file_removed_with_the_result():
     assert res.complete and res.n_cells == 12
     assert res.run_info["device"] == "cpu" and res.run_info["cancelled"] is False
     assert res.run_info["status_counts"] == "cutoff_lower 12"
+    # the GPU's streaming counters (docs/gpu.md): nothing streamed on the CPU
+    assert res.run_info["device_slots"] == 0 and res.run_info["slot_refills"] == 0
+    assert res.run_info["handed_to_cpu"] == 0 and res.run_info["taken_by_cpu"] == 0
     del res
     gc.collect()
     assert not os.path.exists(path)
