@@ -41,7 +41,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cells-per-axis", type=int, default=100, help="C-rates x radii (default 100: 10,000 cells)")
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--partitions", type=int, default=None, help="default: 4 per worker")
+    p.add_argument("--partitions", type=int, default=None, help="default: guided sizes")
     args = p.parse_args()
 
     import distributed

@@ -48,7 +48,8 @@ std::string sweep_help() {
          "                     the cells are split into partitions run by the workers, and one file is\n"
          "                     written here (docs/distributed.md). Needs the Python package with\n"
          "                     dask (pip install 'ionflux[distributed]'); Python is $IONFLUX_PYTHON or python3\n"
-         "  --partitions P     with --scheduler: number of partitions (default: 4 per worker)\n"
+         "  --partitions P     with --scheduler: P partitions of equal size (default: guided sizes,\n"
+         "                     big first and small last, from the number of workers)\n"
          "  --quiet            no progress and no summary (errors still go to stderr)\n"
          "  -h, --help         show this help\n";
 }

@@ -39,9 +39,13 @@ import numpy as np
 
 __all__ = ["run_sweep", "connect", "partition_bounds", "main"]
 
-#: Partitions per worker when `partitions` is not given: enough for the scheduler to
-#: even out partitions that take different times, few enough that each is big.
-PARTITIONS_PER_WORKER = 4
+#: Without `partitions`, sizes are guided (as OpenMP's guided schedule): each partition
+#: takes 1/(2 x workers) of the cells not yet given out, but at least 1/(GUIDED_MIN x
+#: workers) of the sweep and at most MAX_PARTITION_CELLS (a partition's file travels
+#: and waits in memory whole). Big partitions first, small ones last, so the workers
+#: finish together.
+GUIDED_MIN = 16
+MAX_PARTITION_CELLS = 20000
 
 #: Seconds to wait for a scheduler given by its address ($IONFLUX_DASK_CONNECT_TIMEOUT).
 CONNECT_TIMEOUT = float(os.environ.get("IONFLUX_DASK_CONNECT_TIMEOUT", "10"))
@@ -118,6 +122,21 @@ def partition_bounds(n_cells: int, partitions: int) -> List[Tuple[int, int]]:
     p = max(1, min(int(partitions), int(n_cells)))
     edges = [n_cells * k // p for k in range(p + 1)]
     return [(edges[k], edges[k + 1]) for k in range(p)]
+
+
+def guided_bounds(n_cells: int, workers: int) -> List[Tuple[int, int]]:
+    """Consecutive ranges covering cells ``0 .. n_cells-1``, of decreasing sizes: each
+    1/(2 x workers) of the cells left, between n_cells/(GUIDED_MIN x workers) (at least 1)
+    and MAX_PARTITION_CELLS."""
+    w = max(1, int(workers))
+    smallest = max(1, -(-n_cells // (GUIDED_MIN * w)))
+    bounds, first = [], 0
+    while first < n_cells:
+        size = min(MAX_PARTITION_CELLS, max(smallest, -(-(n_cells - first) // (2 * w))))
+        last = min(n_cells, first + size)
+        bounds.append((first, last))
+        first = last
+    return bounds
 
 
 # -- on the worker ---------------------------------------------------------------------
@@ -381,7 +400,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
     n_cells : int
         The sweep's number of cells.
     partitions : int, optional
-        Number of partitions (default `PARTITIONS_PER_WORKER` per worker).
+        Number of partitions, of equal sizes; by default guided sizes (`guided_bounds`).
     device, threads, memory_budget
         As for `Sweep.run`, on each worker; by default each worker runs its
         partitions on its GPU if it has one (``"auto"``), with as many CPU threads as
@@ -409,9 +428,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
     subscribed = False
     try:
         n_workers = len(dask_client.scheduler_info().get("workers", {}))
-        if partitions is None:
-            partitions = PARTITIONS_PER_WORKER * max(1, n_workers)
-        bounds = partition_bounds(n_cells, partitions)
+        bounds = guided_bounds(n_cells, n_workers) if partitions is None else partition_bounds(n_cells, partitions)
         joiner = _Joiner(output, n_cells, bounds)
 
         done_in: Dict[int, int] = {}  # partition -> cells done (reported while running)
@@ -491,8 +508,9 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
                    "; ".join(f"{n} x {d}" for d, n in sorted(descriptions.items())))
         attrs = {"device": summary, "bytes per cell": str(infos[0].get("bytes_per_cell", "")),
                  "wall time [s]": _num(wall),
-                 "distributed": f"{len(bounds)} partitions of about {n_cells // len(bounds)} cells, "
-                                f"joined in cell order by ionflux.distributed"}
+                 "distributed": f"{len(bounds)} partitions of {min(b - a for a, b in bounds)} to "
+                                f"{max(b - a for a, b in bounds)} cells, joined in cell order by "
+                                f"ionflux.distributed"}
         joiner.close("complete", attrs)
         counts, _ = _status_counts(output)
         with _h5py().File(output, "r+") as f:

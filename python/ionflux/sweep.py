@@ -323,7 +323,9 @@ class Sweep:
             a run in this process. A worker that dies has its partitions run again.
             Needs ``pip install "ionflux[distributed]"``.
         partitions : int, optional
-            With `client`: the number of partitions (default: 4 per worker).
+            With `client`: the number of partitions, of equal sizes (default: guided
+            sizes, big first and small last, from the number of workers connected;
+            see docs/distributed.md).
 
         Returns
         -------

@@ -102,6 +102,15 @@ def test_partitions_are_ranges_of_the_cells():
     assert idist.partition_bounds(10, 3) == [(0, 3), (3, 6), (6, 10)]
     assert idist.partition_bounds(2, 5) == [(0, 1), (1, 2)]
     assert idist.partition_bounds(7, 1) == [(0, 7)]
+    for n, workers in ((10000, 2), (10**6, 8), (3, 2), (1, 4), (77, 1)):
+        bounds = idist.guided_bounds(n, workers)
+        assert bounds[0][0] == 0 and bounds[-1][1] == n  # every cell once, in order
+        assert all(b[1] == c[0] for b, c in zip(bounds, bounds[1:]))
+        sizes = [b - a for a, b in bounds]
+        assert min(sizes) >= 1 and max(sizes) <= idist.MAX_PARTITION_CELLS
+        assert sizes[:-1] == sorted(sizes[:-1], reverse=True)  # big first, small last
+    # 10,000 cells on 2 workers: 1/4 of what is left each time, down to 10000/32
+    assert [b - a for a, b in idist.guided_bounds(10000, 2)][:3] == [2500, 1875, 1407]
 
 
 def test_two_workers_write_the_single_process_file(cluster, single, tmp_path):
