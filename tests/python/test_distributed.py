@@ -209,3 +209,28 @@ def test_cli_scheduler_errors_are_one_line(cluster, tmp_path):
                  IONFLUX_PYTHON=str(tmp_path / "no-such-python"))
     assert r.returncode == 1 and "cannot start Python" in r.stderr, r.stderr
     assert not out.exists()
+
+
+def test_a_partition_that_keeps_failing_is_one_error_and_the_file_keeps_what_was_written(tmp_path, monkeypatch):
+    # partition 2's task raises every time (its marker's folder does not exist), so after
+    # its retries the run stops. One worker with one thread runs the partitions in order,
+    # so partitions 0 and 1 (cells 0..5 of 12 in 4 partitions) are written before it
+    # fails, and the cells after it are not.
+    monkeypatch.setattr(idist, "_test_kill", (str(tmp_path / "no-such-folder" / "marker"), 2))
+    out = tmp_path / "partial.h5"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                                      silence_logs=logging.CRITICAL) as one, distributed.Client(one) as client:
+            with pytest.raises(RuntimeError, match=r"partition 2 \(cells 6:9\) failed on the cluster: "
+                                                   r"FileNotFoundError"):
+                _sweep().run(output=out, client=client, partitions=4, progress=False)
+    with h5py.File(out, "r") as f:
+        status = f["cells/status"][...]
+        assert f.attrs["status"].startswith("failed (")
+        assert f.attrs["status"].endswith("6 of 12 cells written; cells with status -1 were not run")
+    assert (status[:6] != -1).all() and (status[6:] == -1).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ionflux.load(out)
+    assert list(res.status_names[6:]) == ["not_run"] * 6
