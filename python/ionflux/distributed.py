@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
+import numbers
 import os
 import shutil
 import signal
@@ -416,7 +416,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
         ``workers`` (address -> partitions run there).
     """
     distributed = _require_dask()
-    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int)
+    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, numbers.Integral)
                                    or partitions < 1):
         raise ValueError(f"partitions must be a positive whole number, got {partitions!r}")
     start = time.monotonic()
@@ -432,6 +432,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
         joiner = _Joiner(output, n_cells, bounds)
 
         done_in: Dict[int, int] = {}  # partition -> cells done (reported while running)
+        finished: set = set()  # partitions whose result has arrived: no more reports count
         lock = threading.Lock()
 
         def on_progress(event: Any) -> None:
@@ -441,7 +442,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
             except (KeyError, TypeError, ValueError):
                 return
             with lock:
-                if k not in joiner.infos:  # type: ignore[union-attr]
+                if k not in finished:
                     done_in[k] = d
 
         if progress:
@@ -487,6 +488,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
                                        f"{type(error).__name__}: {error}") from error
                 futures[k] = None  # the worker may forget it now
                 with lock:
+                    finished.add(k)
                     done_in[k] = bounds[k][1] - bounds[k][0]
                 joiner.add(k, result["data"], result["info"])
                 redraw()
