@@ -119,12 +119,14 @@ def test_partitions_are_ranges_of_the_cells():
 
 
 @needs_dask
-def test_two_workers_write_the_single_process_file(cluster, single, tmp_path):
+def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, capsys):
     out = tmp_path / "dask.h5"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = _sweep().run(output=out, client=cluster, partitions=5, progress=True)
     assert_same_file(single, out)
+    bar = capsys.readouterr().err  # one bar over the cells of all workers
+    assert "ionflux sweep (dask)" in bar and "12/12" in bar and "/5" not in bar
     assert res.run_info["partitions"] == 5
     assert sum(res.run_info["workers"].values()) == 5
     assert res.n_cells == 12 and res.status_names[8] == "invalid_input"
