@@ -215,6 +215,7 @@ class SweepRunner {
     std::unique_ptr<H5SweepWriter> writer = open_sweep_file(
         range ? file_info_cell_range(sweep_file_info(spec_, plan_), *range) : sweep_file_info(spec_, plan_), output);
     total_ = inputs.cells.size();
+    done_ = 0;  // a runner may run several ranges, one after the other
     opt.progress = [this](const Progress& p) {
       done_ = p.done;
       elapsed_ = p.elapsed_s;
