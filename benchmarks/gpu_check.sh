@@ -10,7 +10,8 @@
 # (Chen2020 1C to cut-off), the Latin-hypercube sweep (examples/sweep_lhs_chen2020.json)
 # on the GPU and on the CPU cores in the same run, built-in vs expression vs table functions.
 # IONFLUX_GPU_STEPS picks steps (default "info tests bench lhs functions"; "profile" adds an
-# ncu profile of one advance_cells launch).
+# ncu profile of one advance_cells launch; "ranges" runs a sweep whole and as two --cells
+# ranges on the GPU and compares them: what each Dask worker does).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=${IONFLUX_GPU_BUILD:-build-gpu}
@@ -81,5 +82,26 @@ fi
 if want functions; then
   say "built-in vs expression vs table functions (GPU)"
   run 120 "$B/benchmarks/bench_functions" --device cuda --gpu-cells "${IONFLUX_GPU_FUNCTION_CELLS:-10000}"
+fi
+if want ranges; then  # opt-in (issue 12 item 5): what each Dask worker runs, a cell range, on the GPU
+  n=${IONFLUX_RANGE_CELLS:-2000}
+  cfg="$OUT/ranges.json"
+  sed -E "s/\"samples\": [0-9]+/\"samples\": $n/" examples/sweep_lhs_chen2020.json > "$cfg"
+  say "cell ranges on the GPU: $n cells whole, then as 0:$((n / 3)) and $((n / 3)):$n (--cells)"
+  run 120 "$B/ionflux" sweep "$cfg" --device cuda --quiet --output "$OUT/range_all.h5"
+  run 120 "$B/ionflux" sweep "$cfg" --device cuda --quiet --cells "0:$((n / 3))" --output "$OUT/range_a.h5"
+  run 120 "$B/ionflux" sweep "$cfg" --device cuda --quiet --cells "$((n / 3)):$n" --output "$OUT/range_b.h5"
+  run 60 python3 - "$OUT/range_all.h5" "$OUT/range_a.h5" "$OUT/range_b.h5" <<'EOF'
+import sys, h5py, numpy as np
+whole, *parts = (h5py.File(p, "r") for p in sys.argv[1:4])
+idx = np.concatenate([p["cells/index"][()] for p in parts])
+print("every cell once, in order:", bool(np.array_equal(idx, np.arange(len(whole["cells/status"])))))
+print("status equal:", bool(np.array_equal(np.concatenate([p["cells/status"][()] for p in parts]), whole["cells/status"][()])))
+for k in ("End time [s]", "Discharge capacity [A.h]", "Energy [W.h]"):  # chunks differ: hand-offs may too (<= 1e-7)
+    x, y = np.concatenate([p["summary"][k][()] for p in parts]), whole["summary"][k][()]
+    ok = np.isfinite(x) & np.isfinite(y)
+    rel = np.max(np.abs(x[ok] - y[ok]) / np.maximum(np.abs(y[ok]), 1e-30)) if ok.any() else float("nan")
+    print(f"{k}: max rel diff {rel:.3g} over {ok.sum()} cells")
+EOF
 fi
 say "done"

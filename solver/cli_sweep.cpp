@@ -1,12 +1,21 @@
 // `ionflux sweep CONFIG.json --output OUT.h5 [--device auto|cpu|cuda] [--threads N]`
+// [--cells A:B] (a range of the cells) [--scheduler ADDRESS] (on a Dask cluster, through
+// the Python driver python/ionflux/distributed.py)
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "batch.hpp"
+#include "cell_range.hpp"
 #include "cli.hpp"
 #include "errors.hpp"
 #include "h5_writer.hpp"
@@ -32,6 +41,14 @@ std::string sweep_help() {
          "  --gpu-handoff N    GPU runs: when no more than N cells of a chunk are still running,\n"
          "                     the GPU hands them to the CPU threads to finish (default: auto,\n"
          "                     64 per CPU thread, at most a quarter of the chunk; 0: never)\n"
+         "  --cells A:B        run only cells A to B-1 of the sweep (counted from 0); the file holds\n"
+         "                     those rows, with /cells/index their numbers in the sweep (docs/hdf5_layout.md)\n"
+         "  --scheduler ADDR   run on the Dask cluster whose scheduler is at ADDR (e.g. tcp://host:8786):\n"
+         "                     the cells are split into partitions run by the workers, and one file is\n"
+         "                     written here (docs/distributed.md). Needs the Python package with\n"
+         "                     dask (pip install 'ionflux[distributed]'); Python is $IONFLUX_PYTHON or python3\n"
+         "  --partitions P     with --scheduler: P partitions of equal size (default: guided sizes,\n"
+         "                     big first and small last, from the number of workers)\n"
          "  --quiet            no progress and no summary (errors still go to stderr)\n"
          "  -h, --help         show this help\n";
 }
@@ -110,12 +127,48 @@ std::string abnormal_counts(const BatchSummary& s, std::size_t& total) {
   return text;
 }
 
+//! `ionflux sweep ... --scheduler ADDR`: runs the Python driver (ionflux.distributed.main
+//! with the same options) in a child process and returns its exit code.
+int run_distributed(const std::vector<std::string>& driver_args, std::ostream& out, std::ostream& err) {
+  const char* env = std::getenv("IONFLUX_PYTHON");
+  const std::string python = env && *env ? env : "python3";
+  // a missing package is one clear line, not a traceback
+  const std::string boot =
+      "import sys\n"
+      "try:\n"
+      "    from ionflux import distributed\n"
+      "except ImportError as e:\n"
+      "    sys.exit('error: --scheduler: the sweep runs through the Python package ionflux, which ' + sys.executable"
+      " + ' cannot import (' + str(e) + '); install it with: pip install \"ionflux[distributed]\" (or set "
+      "IONFLUX_PYTHON to the Python that has it)')\n"
+      "sys.exit(distributed.main(sys.argv[1:]))\n";
+  std::vector<std::string> argv_s = {python, "-c", boot};
+  argv_s.insert(argv_s.end(), driver_args.begin(), driver_args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  out << std::flush;
+  err << std::flush;
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
+  if (rc != 0)
+    throw RuntimeError("--scheduler: cannot start Python ('" + python + "': " + std::strerror(rc) +
+                       "); the distributed driver is the Python package ionflux with dask (pip install "
+                       "\"ionflux[distributed]\"); set IONFLUX_PYTHON to its interpreter");
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw RuntimeError(std::string("--scheduler: waiting for Python: ") + std::strerror(errno));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 }  // namespace
 
 int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string config, output = "ionflux_sweep.h5";
+  std::string config, output = "ionflux_sweep.h5", cells, scheduler, partitions;
+  std::vector<std::string> driver_args;  // --scheduler: the options handed to the Python driver
   BatchOptions opt;
-  bool quiet = false;
+  bool quiet = false, handoff_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::string {
@@ -127,19 +180,33 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
       return 0;
     } else if (a == "--output") {
       output = value();
+      driver_args.insert(driver_args.end(), {a, output});
+    } else if (a == "--cells") {
+      cells = value();
+    } else if (a == "--scheduler") {
+      scheduler = value();
+    } else if (a == "--partitions") {
+      partitions = value();
+      const double p = parse_number("--partitions", partitions);
+      if (!(p >= 1 && p == std::floor(p) && p <= 1e9))
+        throw InputError("--partitions must be a whole number >= 1, got " + partitions);
     } else if (a == "--device") {
       opt.device = parse_device(value());
+      driver_args.insert(driver_args.end(), {a, args[i]});
     } else if (a == "--threads") {
       const double t = parse_number("--threads", value());
       if (!(t >= 1 && t == std::floor(t) && t <= 4096))
         throw InputError("--threads must be a whole number from 1 to 4096, got " + args[i]);
       opt.threads = static_cast<int>(t);
+      driver_args.insert(driver_args.end(), {a, args[i]});
     } else if (a == "--memory-budget") {
       const double b = parse_number("--memory-budget", value());
       if (!(b >= 1)) throw InputError("--memory-budget must be at least 1 byte, got " + args[i]);
       opt.memory_budget = static_cast<std::size_t>(b);
+      driver_args.insert(driver_args.end(), {a, args[i]});
     } else if (a == "--gpu-handoff") {
       const std::string v = value();
+      handoff_given = true;
       if (v == "auto") {
         opt.gpu_handoff_cells = -1;
       } else {
@@ -150,6 +217,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
       }
     } else if (a == "--quiet") {
       quiet = true;
+      driver_args.push_back(a);
     } else if (!a.empty() && a[0] == '-') {
       throw InputError("sweep: unknown option '" + a + "'; see 'ionflux sweep --help'");
     } else if (config.empty()) {
@@ -159,6 +227,15 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     }
   }
   if (config.empty()) throw InputError("sweep: no config file given; usage: ionflux sweep CONFIG.json --output OUT.h5");
+  if (!partitions.empty() && scheduler.empty()) throw InputError("--partitions is for --scheduler runs only");
+  if (!scheduler.empty()) {
+    if (!cells.empty()) throw InputError("--cells and --scheduler do not go together (the driver splits the cells)");
+    if (handoff_given) throw InputError("--gpu-handoff is not available with --scheduler (the workers use 'auto')");
+    load_sweep_config(config);  // a bad config is reported here, before Python and the cluster
+    driver_args.insert(driver_args.begin(), {config, "--scheduler", scheduler});
+    if (!partitions.empty()) driver_args.insert(driver_args.end(), {"--partitions", partitions});
+    return run_distributed(driver_args, out, err);
+  }
 
   // Everything that can be checked is checked before any work.
   const SweepSpec spec = load_sweep_config(config);
@@ -167,18 +244,30 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   for (const std::string& w : plan.warnings) err << "warning: " << w << "\n";
   if (opt.device == Device::cuda && !cuda_available())
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
-  const std::unique_ptr<H5SweepWriter> writer = open_sweep_file(spec, plan, output);
+  // --cells: the range is planned with the whole sweep, then cut out (solver/cell_range.hpp)
+  const std::size_t n_sweep = plan.inputs.cells.size();
+  const std::optional<CellRange> range =
+      cells.empty() ? std::nullopt : std::optional<CellRange>(parse_cell_range(cells, n_sweep));
+  const BatchInputs ranged = range ? batch_cell_range(plan.inputs, *range) : BatchInputs{};
+  const BatchInputs& inputs = range ? ranged : plan.inputs;
+  const std::unique_ptr<H5SweepWriter> writer =
+      open_sweep_file(range ? file_info_cell_range(sweep_file_info(spec, plan), *range) : sweep_file_info(spec, plan),
+                      output);
 
-  const std::size_t n = plan.inputs.cells.size();
+  const std::size_t n = inputs.cells.size();
   std::size_t invalid = 0;
-  for (auto s : plan.inputs.pre_status) invalid += s != CellStatus::running;
+  for (auto s : inputs.pre_status) invalid += s != CellStatus::running;
   const Device dev = opt.device == Device::automatic ? (cuda_available() ? Device::cuda : Device::cpu) : opt.device;
   if (!quiet) {
-    out << "ionflux " << IONFLUX_VERSION << " sweep: " << n << " cells from " << config << " ("
+    out << "ionflux " << IONFLUX_VERSION << " sweep: " << n << " cells"
+        << (range ? " (" + std::to_string(range->first) + ":" + std::to_string(range->last) + " of " +
+                        std::to_string(n_sweep) + ")"
+                  : std::string())
+        << " from " << config << " ("
         << spec.varied.size() << " varied: ";
     for (std::size_t v = 0; v < spec.varied.size(); ++v) out << (v ? ", " : "") << spec.varied[v];
     out << ")\n  device " << (dev == Device::cuda ? "cuda: " + cuda_device_description() : std::string("cpu"))
-        << (opt.device == Device::automatic ? " (auto)" : "") << "; " << bytes_per_cell(plan.inputs)
+        << (opt.device == Device::automatic ? " (auto)" : "") << "; " << bytes_per_cell(inputs)
         << " bytes per cell; output " << output << "\n";
     if (invalid) out << "  " << invalid << " cells have invalid values and will not run (see /cells/message)\n";
     out << std::flush;
@@ -186,8 +275,8 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   ProgressPrinter printer(err, isatty(STDERR_FILENO) && &err == &std::cerr);
   if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
   opt.device = dev;
-  DiagnosingSink sink(plan.inputs, writer.get());  // init failures name their cause
-  const BatchSummary s = run_batch(plan.inputs, opt, &sink);
+  DiagnosingSink sink(inputs, writer.get());  // init failures name their cause
+  const BatchSummary s = run_batch(inputs, opt, &sink);
   finish_sweep_file(*writer, s, n);
   std::size_t n_abnormal = 0;
   const std::string abnormal = abnormal_counts(s, n_abnormal);  // a warning: on stderr, even with --quiet

@@ -381,6 +381,11 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
       throw InputError("HDF5 sweep file: varied parameter '" + info.varied[v] + "' appears twice");
   }
 
+  if (info.sweep_cells > 0 && (info.first_cell > info.sweep_cells || info.n_cells > info.sweep_cells - info.first_cell))
+    throw InputError("HDF5 sweep file: cells [" + std::to_string(info.first_cell) + ", " +
+                     std::to_string(info.first_cell + info.n_cells) + ") lie outside the sweep's " +
+                     std::to_string(info.sweep_cells) + " cells");
+
   ErrorSilencer quiet;
   m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
   if (!m.file.valid()) {
@@ -480,6 +485,18 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
     m.write_rows(ds, H5T_NATIVE_DOUBLE, false, 0, info.n_cells, info.inputs[v].data(),
                  ("/inputs/" + names[v]).c_str());
     if (names[v] != info.varied[v]) m.string_attribute(ds.get(), "name", info.varied[v]);
+  }
+
+  if (info.sweep_cells > 0) {  // a cell range: each row's number in the whole sweep
+    std::vector<std::int64_t> index(info.n_cells);
+    for (std::size_t k = 0; k < info.n_cells; ++k) index[k] = static_cast<std::int64_t>(info.first_cell + k);
+    const std::int64_t none = -1;
+    Hid ds = m.create_dataset(m.g_cells, "cells", "index", H5T_STD_I64LE, false, sizeof(std::int64_t),
+                              H5T_NATIVE_INT64, &none);
+    m.write_rows(ds, H5T_NATIVE_INT64, false, 0, info.n_cells, index.data(), "/cells/index");
+    m.string_attribute(m.file.get(), "cells",
+                       std::to_string(info.first_cell) + ":" + std::to_string(info.first_cell + info.n_cells) +
+                           " of " + std::to_string(info.sweep_cells));
   }
 
   for (const auto& [name, value] : info.attributes) m.string_attribute(m.file.get(), name, value);

@@ -42,6 +42,12 @@ struct SweepFileInfo {
   //! (n_steps,) the cycle of each step index.
   int n_steps = 0;
   std::vector<int> step_cycle;
+  //! A cell range of a larger sweep (solver/cell_range.hpp) when sweep_cells > 0: the
+  //! file's n_cells rows are the sweep's cells [first_cell, first_cell + n_cells), and
+  //! the file gains /cells/index (int64, each row's cell number in the sweep) and the
+  //! root attribute "cells" ("A:B of N").
+  std::size_t first_cell = 0;
+  std::size_t sweep_cells = 0;
 };
 
 //! True when ionflux was built with HDF5.

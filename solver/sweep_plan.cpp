@@ -389,9 +389,13 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
 
 std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const SweepPlan& plan,
                                                const std::string& path) {
+  return open_sweep_file(sweep_file_info(spec, plan), path);
+}
+
+std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const std::string& path) {
   if (!hdf5_available()) throw RuntimeError("ionflux was built without HDF5 (install libhdf5-dev and rebuild)");
   try {
-    return std::make_unique<H5SweepWriter>(path, sweep_file_info(spec, plan));
+    return std::make_unique<H5SweepWriter>(path, info);
   } catch (const RuntimeError& e) {
     throw InputError(e.what());  // an unwritable output is bad input: nothing ran
   }

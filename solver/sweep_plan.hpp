@@ -49,6 +49,9 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan);
 //! be created is bad input: throws InputError naming the path.
 std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const SweepPlan& plan,
                                                const std::string& path);
+//! The same for a file description made beforehand (e.g. narrowed to a cell range,
+//! solver/cell_range.hpp).
+std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const std::string& path);
 
 //! "cutoff_lower 998, invalid_input 2" (and "not_run N" after a cancellation).
 std::string status_counts(const BatchSummary& s);

@@ -117,10 +117,12 @@ class SweepRunner:
     def warnings(self) -> List[str]: ...
     @property
     def bytes_per_cell(self) -> int: ...
-    def run(self, output: str, device: str = "auto", threads: int = 0, memory_budget: int = 0) -> Dict[str, Any]:
-        """Run every cell (GIL released). Returns device, device_description,
-        bytes_per_cell, chunks, wall_time, cancelled, not_run, status_counts."""
+    def run(self, output: str, device: str = "auto", threads: int = 0, memory_budget: int = 0,
+            cells: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
+        """Run every cell, or the cells [first, last) of `cells` (GIL released). Returns
+        device, device_description, bytes_per_cell, chunks, wall_time, cancelled,
+        not_run, status_counts. A range's file holds its rows and /cells/index."""
     def progress(self) -> Tuple[int, int, float]:
-        """(cells done, cells in total, seconds elapsed); callable from another thread."""
+        """(cells done, cells of this run, seconds elapsed); callable from another thread."""
     def cancel(self) -> None:
         """Ask a running run() to stop after the cells in flight (callable from another thread)."""

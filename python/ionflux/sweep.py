@@ -286,6 +286,8 @@ class Sweep:
         threads: Optional[int] = None,
         memory_budget: Optional[int] = None,
         progress: bool = True,
+        client: Any = None,
+        partitions: Optional[int] = None,
     ) -> SweepResult:
         """Run every cell, writing the results to an HDF5 file.
 
@@ -309,6 +311,21 @@ class Sweep:
             or 1 GiB on the CPU); smaller budgets give more, smaller chunks.
         progress : bool, optional
             Show a progress bar (default True).
+        client : distributed.Client, cluster or str, optional
+            Run on a Dask cluster instead of this process (docs/distributed.md): a
+            ``distributed.Client``, a cluster object (``LocalCluster``,
+            ``dask_cuda.LocalCUDACluster``, ``dask_jobqueue.SLURMCluster``, ...) or
+            a scheduler address (``"tcp://host:8786"``). The cells are split into
+            `partitions` ranges, each run by one worker on its GPU if it has one
+            (`device` ``"auto"``), else on its CPU cores (`threads` per worker, by
+            default the worker's threads); the partitions come back as they finish
+            and are written, in cell order, to the one `output` file, identical to
+            a run in this process. A worker that dies has its partitions run again.
+            Needs ``pip install "ionflux[distributed]"``.
+        partitions : int, optional
+            With `client`: the number of partitions, of equal sizes (default: guided
+            sizes, big first and small last, from the number of workers connected;
+            see docs/distributed.md).
 
         Returns
         -------
@@ -319,7 +336,11 @@ class Sweep:
         ------
         ValueError
             For an unknown or unusable device, an unwritable output file, or bad
-            `threads` / `memory_budget`.
+            `threads` / `memory_budget` / `partitions`.
+        ConnectionError
+            With `client` an address: when no scheduler answers there.
+        ImportError
+            With `client`: when dask.distributed is not installed.
         RuntimeError
             For a failure while running (bad cells do not raise: they get a status).
 
@@ -350,10 +371,19 @@ class Sweep:
         else:
             path = os.fspath(output)  # type: ignore[arg-type]
             _check_writable(path)
-        runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
-        self._runner = None  # a runner is used once (its cancel flag stays set)
+        if partitions is not None and client is None:
+            raise ValueError("partitions is for runs on a Dask cluster: give client= too")
         try:
-            info = _drive(runner, path, device, int(threads), int(memory_budget), progress)
+            if client is not None:
+                from . import distributed
+
+                info = distributed.run_sweep(self._json, "ionflux.Sweep", client, path, self._n_cells,
+                                             partitions=partitions, device=device, threads=threads or None,
+                                             memory_budget=int(memory_budget), progress=progress)
+            else:
+                runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
+                self._runner = None  # a runner is used once (its cancel flag stays set)
+                info = _drive(runner, path, device, int(threads), int(memory_budget), progress)
         except KeyboardInterrupt:
             if os.path.exists(path):
                 print(f"ionflux: sweep interrupted; the finished cells are in {path} "

@@ -17,6 +17,7 @@
 #include "kernels/model/dfn.hpp"
 #include "kernels/model/layout.hpp"
 #include "solver/batch.hpp"
+#include "solver/cell_range.hpp"
 #include "solver/bpx.hpp"
 #include "solver/errors.hpp"
 #include "solver/experiment.hpp"
@@ -182,6 +183,7 @@ class SweepRunner {
   SweepRunner(const std::string& config_json, const std::string& source)
       : spec_(parse_sweep_config(config_json, source)), plan_(plan_sweep(spec_)) {
     check_batch_output_size(plan_.inputs);
+    total_ = n_cells();
   }
 
   std::size_t n_cells() const { return plan_.inputs.cells.size(); }
@@ -189,7 +191,10 @@ class SweepRunner {
   std::vector<std::string> warnings() const { return plan_.warnings; }
   std::size_t bytes_per_cell() const { return ionflux::bytes_per_cell(plan_.inputs); }
 
-  py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget) {
+  //! `cells`: a range (first, last) of the sweep's cells to run instead of all of them;
+  //! the file then holds those rows and /cells/index (solver/cell_range.hpp).
+  py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget,
+               std::optional<std::pair<std::size_t, std::size_t>> cells) {
     BatchOptions opt;
     opt.device = parse_device(device);
     opt.threads = threads;
@@ -197,8 +202,20 @@ class SweepRunner {
     opt.cancel = &cancel_;
     if (opt.device == Device::cuda && !cuda_available())
       throw InputError("device 'cuda' requested but not usable: " + cuda_device_description());
-    std::unique_ptr<H5SweepWriter> writer = open_sweep_file(spec_, plan_, output);
-    total_ = n_cells();
+    std::optional<CellRange> range;
+    if (cells) {
+      range = CellRange{cells->first, cells->second};
+      if (!(range->first < range->last && range->last <= n_cells()))
+        throw InputError("cells: (" + std::to_string(range->first) + ", " + std::to_string(range->last) +
+                         ") is not a non-empty range (first, last) of the sweep's " + std::to_string(n_cells()) +
+                         " cells");
+    }
+    const BatchInputs ranged = range ? batch_cell_range(plan_.inputs, *range) : BatchInputs{};
+    const BatchInputs& inputs = range ? ranged : plan_.inputs;
+    std::unique_ptr<H5SweepWriter> writer = open_sweep_file(
+        range ? file_info_cell_range(sweep_file_info(spec_, plan_), *range) : sweep_file_info(spec_, plan_), output);
+    total_ = inputs.cells.size();
+    done_ = 0;  // a runner may run several ranges, one after the other
     opt.progress = [this](const Progress& p) {
       done_ = p.done;
       elapsed_ = p.elapsed_s;
@@ -206,11 +223,11 @@ class SweepRunner {
     BatchSummary s;
     {
       py::gil_scoped_release release;
-      DiagnosingSink sink(plan_.inputs, writer.get());  // init failures name their cause
-      s = run_batch(plan_.inputs, opt, &sink);
-      finish_sweep_file(*writer, s, n_cells());
+      DiagnosingSink sink(inputs, writer.get());  // init failures name their cause
+      s = run_batch(inputs, opt, &sink);
+      finish_sweep_file(*writer, s, total_);
     }
-    done_ = n_cells() - s.not_run;
+    done_ = total_ - s.not_run;
     elapsed_ = s.wall_time;
     py::dict d;
     d["device"] = std::string(device_name(s.device_used));
@@ -227,7 +244,8 @@ class SweepRunner {
     d["taken_by_cpu"] = s.taken_by_cpu;
     return d;
   }
-  py::tuple progress() const { return py::make_tuple(done_.load(), n_cells(), elapsed_.load()); }
+  //! (cells done, cells of this run: the range's or the sweep's, seconds elapsed)
+  py::tuple progress() const { return py::make_tuple(done_.load(), total_.load(), elapsed_.load()); }
   void cancel() { cancel_ = true; }
 
  private:
@@ -236,7 +254,7 @@ class SweepRunner {
   std::atomic<bool> cancel_{false};
   std::atomic<std::size_t> done_{0};
   std::atomic<double> elapsed_{0.0};
-  std::size_t total_ = 0;
+  std::atomic<std::size_t> total_{0};
 };
 
 py::list devices() {
@@ -338,7 +356,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("warnings", &SweepRunner::warnings)
       .def_property_readonly("bytes_per_cell", &SweepRunner::bytes_per_cell)
       .def("run", &SweepRunner::run, py::arg("output"), py::arg("device") = "auto", py::arg("threads") = 0,
-           py::arg("memory_budget") = 0)
+           py::arg("memory_budget") = 0, py::arg("cells") = py::none())
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
 }

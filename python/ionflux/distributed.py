@@ -1,0 +1,608 @@
+"""Sweeps across many GPUs and machines on Dask (docs/distributed.md).
+
+The cells of a sweep are split into partitions, ranges ``[first, last)`` of the
+sweep's cell numbers. Each partition is one Dask task: a worker plans the sweep from
+its config (the same road as ``Sweep.run``), runs the partition's cells with
+``_core.SweepRunner.run(..., cells=(first, last))`` on its GPU if it has one, else on
+its CPU cores, and sends the partition's HDF5 file back as bytes. The driver (the
+process that called ``Sweep.run(client=...)`` or ``ionflux sweep --scheduler``)
+takes the partitions as they complete (``distributed.as_completed``) and writes ONE
+file with the layout of docs/hdf5_layout.md, cells in sweep order, identical in every
+dataset to the file of a single-process run of the same sweep.
+
+A worker that dies takes its running partition (and the results it held) with it;
+Dask's scheduler runs those partitions again on the other workers, and the driver
+writes each partition exactly once (rows ``[first, last)``, checked against the
+partition's ``/cells/index``), so no cell is lost or duplicated.
+
+Command line: ``python -m ionflux.distributed CONFIG --scheduler ADDRESS [--output
+OUT.h5] ...`` (what ``ionflux sweep CONFIG --scheduler ADDRESS`` runs).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import numbers
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import warnings
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = ["run_sweep", "connect", "partition_bounds", "main"]
+
+#: Without `partitions`, sizes are guided (as OpenMP's guided schedule): each partition
+#: takes 1/(2 x workers) of the cells not yet given out, but at least 1/(GUIDED_MIN x
+#: workers) of the sweep and at most MAX_PARTITION_CELLS (a partition's file travels
+#: and waits in memory whole). Big partitions first, small ones last, so the workers
+#: finish together.
+GUIDED_MIN = 16
+MAX_PARTITION_CELLS = 20000
+
+#: Seconds to wait for a scheduler given by its address ($IONFLUX_DASK_CONNECT_TIMEOUT).
+CONNECT_TIMEOUT = float(os.environ.get("IONFLUX_DASK_CONNECT_TIMEOUT", "10"))
+
+#: Retries of a partition whose task raised (a worker that dies is handled by Dask's
+#: scheduler on top of these: `distributed.scheduler.allowed-failures`).
+RETRIES = 2
+
+#: Seconds between progress reports from a running partition, and progress redraws.
+PROGRESS_INTERVAL = 0.5
+
+#: A config longer than this (characters) is sent to the workers once (scattered to
+#: all of them) instead of inside every task.
+SCATTER_CONFIG_CHARS = 1 << 20
+
+#: Test hook: ``(marker_path, partition)``. The first time `partition` starts on a
+#: worker and `marker_path` does not exist, the task creates the file and kills its
+#: worker process (SIGKILL), as a crashed machine would.
+_test_kill: Optional[Tuple[str, int]] = None
+
+_INSTALL = "pip install \"ionflux[distributed]\""
+
+
+def _require_dask() -> Any:
+    """The `distributed` module, or an ImportError that says what to install."""
+    try:
+        import distributed
+    except ImportError as e:
+        raise ImportError(f"ionflux: distributed sweeps need dask.distributed ({e}); install it with: {_INSTALL}") \
+            from None
+    return distributed
+
+
+def connect(scheduler: Any, timeout: Optional[float] = None) -> Tuple[Any, bool]:
+    """A Dask client for `scheduler`, and whether the caller owns (must close) it.
+
+    Parameters
+    ----------
+    scheduler : distributed.Client, cluster or str
+        A client (used as it is), a cluster object (``LocalCluster``,
+        ``LocalCUDACluster``, ``SLURMCluster``, ...) or a scheduler address such as
+        ``"tcp://host:8786"``.
+    timeout : float, optional
+        Seconds to wait for the scheduler (default `CONNECT_TIMEOUT`).
+
+    Raises
+    ------
+    ConnectionError
+        When the scheduler cannot be reached (one error, naming the address).
+    """
+    distributed = _require_dask()
+    timeout = CONNECT_TIMEOUT if timeout is None else float(timeout)
+    if isinstance(scheduler, distributed.Client):
+        return scheduler, False
+    if isinstance(scheduler, (str, bytes, os.PathLike)):
+        address = os.fsdecode(scheduler)
+        problem = None
+        try:
+            return distributed.Client(address, timeout=timeout, set_as_default=False), True
+        except (OSError, TimeoutError, ValueError) as e:  # refused, unknown host, timed out, bad address
+            problem = f"{type(e).__name__}: {e}".strip()
+        raise ConnectionError(f"ionflux: cannot reach the Dask scheduler at '{address}' within {timeout:g} s "
+                              f"({problem}); check the address, and that a scheduler runs there "
+                              f"(docs/distributed.md)")
+    if hasattr(scheduler, "scheduler_address"):  # a cluster object
+        return distributed.Client(scheduler, timeout=timeout, set_as_default=False), True
+    raise TypeError(f"client must be a dask.distributed Client, a cluster or a scheduler address, "
+                    f"got {type(scheduler).__name__}")
+
+
+def partition_bounds(n_cells: int, partitions: int) -> List[Tuple[int, int]]:
+    """Split cells ``0 .. n_cells-1`` into `partitions` consecutive ranges of sizes
+    that differ by at most one (fewer when there are fewer cells)."""
+    p = max(1, min(int(partitions), int(n_cells)))
+    edges = [n_cells * k // p for k in range(p + 1)]
+    return [(edges[k], edges[k + 1]) for k in range(p)]
+
+
+def guided_bounds(n_cells: int, workers: int) -> List[Tuple[int, int]]:
+    """Consecutive ranges covering cells ``0 .. n_cells-1``, of decreasing sizes: each
+    1/(2 x workers) of the cells left, between n_cells/(GUIDED_MIN x workers) (at least 1)
+    and MAX_PARTITION_CELLS."""
+    w = max(1, int(workers))
+    smallest = max(1, -(-n_cells // (GUIDED_MIN * w)))
+    bounds, first = [], 0
+    while first < n_cells:
+        size = min(MAX_PARTITION_CELLS, max(smallest, -(-(n_cells - first) // (2 * w))))
+        last = min(n_cells, first + size)
+        bounds.append((first, last))
+        first = last
+    return bounds
+
+
+# -- on the worker ---------------------------------------------------------------------
+_RUN_LOCK = threading.Lock()  # one partition at a time per worker process: it uses all of its threads
+_RUNNER_CACHE: Dict[str, Any] = {}  # the last config's planned sweep, reused by its next partitions
+
+
+def _runner_for(config_json: str, source: str) -> Any:
+    from . import _core
+
+    key = f"{len(config_json)}:{hash(config_json)}:{source}"
+    runner = _RUNNER_CACHE.get(key)
+    if runner is None:
+        _RUNNER_CACHE.clear()
+        runner = _core.SweepRunner(config_json, source)
+        _RUNNER_CACHE[key] = runner
+    return runner
+
+
+def _run_partition(config_json: str, source: str, index: int, first: int, last: int, device: str,
+                   threads: Optional[int], memory_budget: int, topic: str,
+                   kill: Optional[Tuple[str, int]] = None) -> Dict[str, Any]:
+    """One partition, on a worker: run cells [first, last), return the file's bytes."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    if kill is not None and kill[1] == index:
+        try:
+            fd = os.open(kill[0], os.O_CREAT | os.O_EXCL | os.O_WRONLY)  # only the first time
+        except FileExistsError:
+            pass
+        else:
+            os.close(fd)
+            os.kill(os.getpid(), signal.SIGKILL)
+    n_threads = int(threads) if threads else int(worker.state.nthreads)
+    with _RUN_LOCK:
+        runner = _runner_for(config_json, source)
+        fd, path = tempfile.mkstemp(prefix=f"ionflux-part{index}-", suffix=".h5", dir=worker.local_directory)
+        os.close(fd)
+        stop = threading.Event()
+
+        def report() -> None:  # cells done so far, to the driver's progress bar
+            while not stop.wait(PROGRESS_INTERVAL):
+                try:
+                    worker.log_event(topic, {"partition": index, "done": int(runner.progress()[0])})
+                except Exception:  # noqa: BLE001 - progress is best effort
+                    return
+
+        reporter = threading.Thread(target=report, name="ionflux-progress", daemon=True)
+        reporter.start()
+        try:
+            info = dict(runner.run(path, device, n_threads, int(memory_budget), (int(first), int(last))))
+            with open(path, "rb") as f:
+                data = f.read()
+        finally:
+            stop.set()
+            reporter.join()
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+    info.update(partition=index, first=first, last=last, worker=worker.address, host=socket.gethostname(),
+                threads=n_threads)
+    return {"info": info, "data": data}
+
+
+# -- on the driver: one output file ----------------------------------------------------
+def _h5py() -> Any:
+    try:
+        import h5py
+    except ImportError as e:
+        raise ImportError(f"ionflux: distributed sweeps write their file with h5py ({e}); pip install h5py") from None
+    return h5py
+
+
+class _Joiner:
+    """Writes partitions into one sweep file, in cell order (a partition that arrives
+    early waits in a spool directory), each exactly once."""
+
+    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]]) -> None:
+        self.path = path
+        self.n_cells = n_cells
+        self.bounds = list(bounds)
+        self.next = 0  # the partition to write next
+        self.points = 0  # outputs written so far (length of the ragged datasets)
+        self.received: Dict[int, Any] = {}  # partition -> spooled path, waiting for its turn
+        self.infos: Dict[int, Dict[str, Any]] = {}
+        self.file: Any = None
+        self.spool = tempfile.mkdtemp(prefix="ionflux-partitions-")
+        self.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    # layout: /cells datasets that can grow are the ragged series; /steps/Cycle is shared
+    @staticmethod
+    def _kind(name: str, ds: Any) -> str:
+        if name == "steps/Cycle":
+            return "shared"
+        if name == "cells/index":
+            return "index"
+        if name.startswith("cells/") and ds.maxshape and ds.maxshape[0] is None:
+            return "ragged"
+        return "rows"
+
+    def add(self, index: int, data: bytes, info: Dict[str, Any]) -> bool:
+        """Take partition `index`'s file; write every partition that is now in turn.
+        False (and nothing written) for a partition that was already taken."""
+        if index in self.infos:
+            return False
+        self.infos[index] = info
+        if index == self.next:
+            self._write(index, data)
+        else:
+            spooled = os.path.join(self.spool, f"part-{index}.h5")
+            with open(spooled, "wb") as f:
+                f.write(data)
+            self.received[index] = spooled
+        while self.next in self.received:
+            spooled = self.received.pop(self.next)
+            with open(spooled, "rb") as f:
+                data = f.read()
+            os.remove(spooled)
+            self._write(self.next, data)
+        return True
+
+    def _create(self, src: Any) -> None:
+        h5py = _h5py()
+        self.file = h5py.File(self.path, "w")
+        dst = self.file
+        n_part = int(src["cells/status"].shape[0])
+
+        def visit(name: str, obj: Any) -> None:
+            if isinstance(obj, h5py.Group):
+                group = dst.require_group(name)
+                for k, v in obj.attrs.items():
+                    group.attrs[k] = v
+                return
+            kind = self._kind(name, obj)
+            if kind == "index":
+                return
+            vlen = obj.dtype.kind == "O"
+            if kind == "shared":
+                ds = dst.create_dataset(name, data=obj[...], dtype=obj.dtype)
+            elif kind == "ragged":
+                part_chunk = obj.chunks[0] if obj.chunks else 1024
+                chunk = int(min(1 << 17, max(1024, part_chunk * max(1, self.n_cells // max(1, n_part)))))
+                ds = dst.create_dataset(name, shape=(0,), maxshape=(None,), dtype=obj.dtype, chunks=(chunk,))
+            else:
+                shape = (self.n_cells,) + tuple(obj.shape[1:])
+                row_bytes = (16 if vlen else obj.dtype.itemsize) * int(np.prod(obj.shape[1:], dtype=np.int64))
+                rows = int(min(self.n_cells, max(1, (1 << 20) // max(1, row_bytes))))
+                extra: Dict[str, Any] = {}
+                if not vlen and obj.fillvalue is not None:
+                    extra["fillvalue"] = obj.fillvalue
+                ds = dst.create_dataset(name, shape=shape, dtype=obj.dtype, chunks=(rows,) + tuple(obj.shape[1:]),
+                                        **extra)
+            for k, v in obj.attrs.items():
+                ds.attrs[k] = v
+
+        src.visititems(visit)
+        for k, v in src.attrs.items():
+            if k != "cells":  # the partition's own range
+                dst.attrs[k] = v
+        dst.attrs["created"] = self.created
+        dst.attrs["status"] = f"running: 0 of {self.n_cells} cells written; cells with status -1 were not run"
+        dst.flush()
+
+    def _write(self, index: int, data: bytes) -> None:
+        h5py = _h5py()
+        first, last = self.bounds[index]
+        with h5py.File(io.BytesIO(data), "r") as src:
+            cell_index = np.asarray(src["cells/index"][...], dtype=np.int64)
+            if not np.array_equal(cell_index, np.arange(first, last, dtype=np.int64)):
+                raise RuntimeError(f"ionflux: partition {index} came back with cells {cell_index[:3]}... instead of "
+                                   f"{first}:{last}")
+            if self.file is None:
+                self._create(src)
+            dst = self.file
+            names: List[Tuple[str, str]] = []
+            src.visititems(lambda name, obj: names.append((name, self._kind(name, obj)))
+                           if isinstance(obj, h5py.Dataset) else None)
+            n_points = 0
+            for name, kind in names:  # the outputs, then each cell's rows, the status last
+                if kind == "ragged":
+                    values = src[name][...]
+                    n_points = len(values)
+                    ds = dst[name]
+                    ds.resize((self.points + len(values),))
+                    ds[self.points:] = values
+            for name, kind in names:
+                if kind != "rows" or name == "cells/status":
+                    continue
+                values = src[name][...]
+                if name == "cells/offset":
+                    values = values + self.points
+                dst[name][first:last] = values
+            dst["cells/status"][first:last] = src["cells/status"][...]
+            self.points += n_points
+            self.next = index + 1
+            done = self.bounds[index][1] if self.next == len(self.bounds) else self.bounds[self.next][0]
+            dst.attrs["status"] = (f"running: {done} of {self.n_cells} cells written; cells with status -1 "
+                                   f"were not run")
+            dst.flush()
+
+    def complete(self) -> bool:
+        return self.next == len(self.bounds)
+
+    def close(self, status: Optional[str], attrs: Dict[str, str]) -> None:
+        try:
+            if self.file is not None:
+                for k, v in attrs.items():
+                    self.file.attrs[k] = v
+                if status is not None:
+                    self.file.attrs["status"] = status
+                self.file.close()
+                self.file = None
+        finally:
+            shutil.rmtree(self.spool, ignore_errors=True)
+
+
+def _status_counts(path: str) -> Tuple[str, Dict[str, int]]:
+    """'cutoff_lower 998, invalid_input 2' (as the solver writes it) and the counts."""
+    h5py = _h5py()
+    with h5py.File(path, "r") as f:
+        status = f["cells/status"][...]
+        codes_text = f["cells/status"].attrs.get("codes", "")
+    names = {}
+    for entry in str(codes_text).split(", "):
+        if ": " in entry:
+            code, name = entry.split(": ", 1)
+            names[int(code)] = name
+    counts: Dict[str, int] = {}
+    parts = []
+    values, n = np.unique(status, return_counts=True)
+    for code, count in sorted(zip(values.tolist(), n.tolist()), key=lambda x: (x[0] < 0, x[0])):
+        name = names.get(code, str(code))
+        counts[name] = count
+        parts.append(f"{name} {count}")
+    return ", ".join(parts), counts
+
+
+def _num(x: float) -> str:
+    return repr(float(x))
+
+
+def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: int,
+              partitions: Optional[int] = None, device: str = "auto", threads: Optional[int] = None,
+              memory_budget: int = 0, progress: bool = True, connect_timeout: Optional[float] = None,
+              retries: int = RETRIES) -> Dict[str, Any]:
+    """Run a sweep config on a Dask cluster and write one HDF5 file.
+
+    Parameters
+    ----------
+    config_json : str
+        The sweep config (JSON text, docs/sweep_config.md).
+    source : str
+        Where the config came from (relative file paths in it are taken from its
+        folder; they must be readable on the workers).
+    client : distributed.Client, cluster or str
+        The cluster (see `connect`).
+    output : str
+        The HDF5 file to write (overwritten).
+    n_cells : int
+        The sweep's number of cells.
+    partitions : int, optional
+        Number of partitions, of equal sizes; by default guided sizes (`guided_bounds`).
+    device, threads, memory_budget
+        As for `Sweep.run`, on each worker; by default each worker runs its
+        partitions on its GPU if it has one (``"auto"``), with as many CPU threads as
+        the worker has.
+    progress : bool
+        A progress bar over the cells done on all workers.
+
+    Returns
+    -------
+    dict
+        ``device``, ``device_description``, ``bytes_per_cell``, ``chunks``,
+        ``wall_time``, ``cancelled``, ``not_run``, ``status_counts``, ``partitions``,
+        ``workers`` (address -> partitions run there).
+    """
+    distributed = _require_dask()
+    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, numbers.Integral)
+                                   or partitions < 1):
+        raise ValueError(f"partitions must be a positive whole number, got {partitions!r}")
+    start = time.monotonic()
+    dask_client, owned = connect(client, connect_timeout)
+    joiner: Optional[_Joiner] = None
+    futures: List[Any] = []
+    bar = None
+    topic = f"ionflux-progress-{uuid.uuid4().hex}"
+    subscribed = False
+    try:
+        n_workers = len(dask_client.scheduler_info().get("workers", {}))
+        bounds = guided_bounds(n_cells, n_workers) if partitions is None else partition_bounds(n_cells, partitions)
+        joiner = _Joiner(output, n_cells, bounds)
+
+        done_in: Dict[int, int] = {}  # partition -> cells done (reported while running)
+        finished: set = set()  # partitions whose result has arrived: no more reports count
+        lock = threading.Lock()
+
+        def on_progress(event: Any) -> None:
+            msg = event[1] if isinstance(event, tuple) and len(event) == 2 else event
+            try:
+                k, d = int(msg["partition"]), int(msg["done"])
+            except (KeyError, TypeError, ValueError):
+                return
+            with lock:
+                if k not in finished:
+                    done_in[k] = d
+
+        if progress:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from tqdm.auto import tqdm
+            bar = tqdm(total=int(n_cells), unit="cell", desc="ionflux sweep (dask)", dynamic_ncols=True)
+            dask_client.subscribe_topic(topic, on_progress)
+            subscribed = True
+
+        def redraw() -> None:
+            if bar is None:
+                return
+            with lock:
+                total = sum(done_in.values())
+            if total != bar.n:
+                bar.n = total
+                bar.refresh()
+
+        config_arg: Any = config_json
+        if len(config_json) > SCATTER_CONFIG_CHARS:
+            config_arg = dask_client.scatter(config_json, broadcast=True)
+        token = uuid.uuid4().hex[:8]
+        for k, (a, b) in enumerate(bounds):
+            futures.append(dask_client.submit(
+                _run_partition, config_arg, source, k, a, b, device, threads, int(memory_budget), topic,
+                _test_kill, key=f"ionflux-partition-{token}-{k}", retries=retries, pure=False))
+        pending = distributed.as_completed(futures, loop=dask_client.loop)
+        while not joiner.complete():
+            if not pending.has_ready():
+                if pending.is_empty():
+                    break
+                time.sleep(min(PROGRESS_INTERVAL, 0.05))
+                redraw()
+                continue
+            for future in pending.next_batch(block=False):
+                k = int(str(future.key).rsplit("-", 1)[1])
+                try:
+                    result = future.result()
+                except Exception as error:  # the task raised after its retries, its workers died, cancelled
+                    a, b = bounds[k]
+                    raise RuntimeError(f"ionflux: partition {k} (cells {a}:{b}) failed on the cluster: "
+                                       f"{type(error).__name__}: {error}") from error
+                futures[k] = None  # the worker may forget it now
+                with lock:
+                    finished.add(k)
+                    done_in[k] = bounds[k][1] - bounds[k][0]
+                joiner.add(k, result["data"], result["info"])
+                redraw()
+        if not joiner.complete():
+            missing = [k for k in range(len(bounds)) if k not in joiner.infos]
+            raise RuntimeError(f"ionflux: partitions {missing} never came back")
+        redraw()
+        infos = [joiner.infos[k] for k in range(len(bounds))]
+        descriptions: Dict[str, int] = {}
+        workers: Dict[str, int] = {}
+        for info in infos:
+            d = f"{info.get('device_description', info.get('device'))} on {info['host']}"
+            descriptions[d] = descriptions.get(d, 0) + 1
+            workers[info["worker"]] = workers.get(info["worker"], 0) + 1
+        device_used = {str(i.get("device")) for i in infos}
+        wall = time.monotonic() - start
+        summary = (f"dask: {len(bounds)} partitions on {len(workers)} workers (scheduler "
+                   f"{dask_client.scheduler.address}): " +
+                   "; ".join(f"{n} x {d}" for d, n in sorted(descriptions.items())))
+        attrs = {"device": summary, "bytes per cell": str(infos[0].get("bytes_per_cell", "")),
+                 "wall time [s]": _num(wall),
+                 "distributed": f"{len(bounds)} partitions of {min(b - a for a, b in bounds)} to "
+                                f"{max(b - a for a, b in bounds)} cells, joined in cell order by "
+                                f"ionflux.distributed"}
+        joiner.close("complete", attrs)
+        counts, _ = _status_counts(output)
+        with _h5py().File(output, "r+") as f:
+            f.attrs["status counts"] = counts
+        return {"device": device_used.pop() if len(device_used) == 1 else "mixed", "device_description": summary,
+                "bytes_per_cell": int(infos[0].get("bytes_per_cell", 0)),
+                "chunks": int(sum(int(i.get("chunks", 0)) for i in infos)), "wall_time": wall, "cancelled": False,
+                "not_run": 0, "status_counts": counts, "partitions": len(bounds), "workers": workers}
+    except BaseException as e:
+        live = [f for f in futures if f is not None]
+        if live:
+            try:
+                dask_client.cancel(live)
+            except Exception:  # noqa: BLE001 - the original error matters
+                pass
+        if joiner is not None:
+            written = joiner.bounds[joiner.next][0] if not joiner.complete() else n_cells
+            why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"failed ({type(e).__name__}: {e})"
+            try:
+                joiner.close(f"{why}: {written} of {n_cells} cells written; cells with status -1 were not run", {})
+            except Exception:  # noqa: BLE001
+                pass
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if subscribed:
+            try:
+                dask_client.unsubscribe_topic(topic)
+            except Exception:  # noqa: BLE001
+                pass
+        if owned:
+            dask_client.close()
+
+
+# -- command line ----------------------------------------------------------------------
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m ionflux.distributed CONFIG --scheduler ADDRESS [options]``: what
+    ``ionflux sweep CONFIG --scheduler ADDRESS`` runs. Returns the exit code: 0, 1
+    (the run failed, the scheduler is unreachable, dask is missing) or 2 (bad input)."""
+    parser = argparse.ArgumentParser(prog="ionflux sweep", description="Run a sweep on a Dask cluster.")
+    parser.add_argument("config")
+    parser.add_argument("--scheduler", required=True, help="scheduler address, e.g. tcp://host:8786")
+    parser.add_argument("--output", default="ionflux_sweep.h5")
+    parser.add_argument("--device", default="auto")
+    def whole(text: str) -> int:  # "4", "1e9" (as the ionflux program reads numbers)
+        return int(float(text))
+
+    parser.add_argument("--threads", type=whole, default=None)
+    parser.add_argument("--memory-budget", type=whole, default=0)
+    parser.add_argument("--partitions", type=whole, default=None)
+    parser.add_argument("--connect-timeout", type=float, default=None)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    err = sys.stderr
+    try:
+        _require_dask()
+        from . import _core
+        from .sweep import _check_writable
+
+        with open(args.config, encoding="utf-8") as f:
+            text = f.read()
+        source = os.path.abspath(args.config)
+        runner = _core.SweepRunner(text, source)  # every check, before the cluster is asked
+        for w in runner.warnings:
+            print(f"warning: {w}", file=err)
+        _check_writable(args.output)
+        n = int(runner.n_cells)
+        del runner
+        if not args.quiet:
+            print(f"ionflux {_core.__version__} sweep: {n} cells from {args.config} on the Dask cluster at "
+                  f"{args.scheduler}; output {args.output}", flush=True)
+        info = run_sweep(text, source, args.scheduler, args.output, n, partitions=args.partitions,
+                         device=args.device, threads=args.threads, memory_budget=args.memory_budget,
+                         progress=not args.quiet, connect_timeout=args.connect_timeout)
+    except (ValueError, KeyError, TypeError, FileNotFoundError) as e:
+        print(f"error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=err)
+        return 2
+    except (ConnectionError, ImportError, RuntimeError, OSError) as e:
+        print(f"error: {e}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print(f"error: interrupted; the cells written so far are in {args.output}", file=err)
+        return 130
+    if not args.quiet:
+        print(f"Done: {n} cells in {info['wall_time']:.1f} s on {len(info['workers'])} Dask workers, "
+              f"{info['partitions']} partitions ({n / max(info['wall_time'], 1e-9):.1f} cells/s)\n"
+              f"  by status: {info['status_counts']}\n  wrote {args.output}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""Sweeps on Dask (issue 12 item 5; docs/distributed.md): a LocalCluster of 2 worker
+processes x 1 thread writes the same file as one process, a worker killed mid-sweep
+loses and duplicates no cell, an unreachable scheduler is one clear error, and
+``ionflux sweep CONFIG --scheduler ADDRESS`` goes the same way.
+
+The expected values are always the single-process run of the same sweep, made in the
+same test (every cell is integrated independently, so the numbers must be identical,
+bit for bit, whichever process and thread run a cell).
+"""
+import json
+import logging
+import os
+import subprocess
+import sys
+import warnings
+
+import h5py
+import numpy as np
+import pytest
+
+import ionflux
+from ionflux import distributed as idist
+
+from conftest import find_cli
+
+try:
+    import distributed
+except ImportError:  # CI installs it (scripts/install_python.sh --test); elsewhere these tests skip
+    distributed = None
+
+needs_dask = pytest.mark.skipif(distributed is None, reason="dask.distributed is not installed (ionflux[distributed])")
+
+#: Attributes that say when, where and how fast a run went: the only ones that may differ.
+RUN_ATTRS = {"created", "device", "wall time [s]", "distributed", "config"}
+
+# 12 cells: a CC-CV cycle whose hold voltage and C-rate vary (per-cell protocols:
+# /steps, /cycles), the lumped thermal model (/cells/Temperature [K]), and cells 8..11
+# with a porosity the active material leaves no room for (invalid_input: no outputs).
+CONFIG = {
+    "parameters": "Chen2020",
+    "mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5},
+    "thermal": "lumped",
+    "experiment": [["Discharge at {C-rate}C for 8 minutes", "Charge at 1C until {Hold voltage [V]} V",
+                    "Hold at {Hold voltage [V]} V for 2 minutes"]],
+    "vary": {"Negative electrode porosity": [0.25, 0.2, 0.3], "C-rate": [1, 2],
+             "Hold voltage [V]": [4.0, 4.1]},
+}
+
+
+def _sweep():
+    return ionflux.Sweep(CONFIG["parameters"], mesh=CONFIG["mesh"], thermal=CONFIG["thermal"],
+                         experiment=[tuple(c) for c in CONFIG["experiment"]], vary=CONFIG["vary"])
+
+
+def datasets(path):
+    """Every dataset of the file as an array, keyed by its path."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[...]) if isinstance(obj, h5py.Dataset) else None)
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+    return out, attrs
+
+
+def assert_same_file(expected, actual):
+    """Every dataset of `expected` exactly equal in `actual` (NaN where NaN), no more datasets;
+    every attribute equal except the run's own (RUN_ATTRS)."""
+    a, a_attrs = datasets(expected)
+    b, b_attrs = datasets(actual)
+    assert sorted(a) == sorted(b)
+    for name in a:
+        x, y = a[name], b[name]
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+    assert set(b_attrs) - set(a_attrs) <= RUN_ATTRS
+    for k in set(a_attrs) - RUN_ATTRS:
+        assert a_attrs[k] == b_attrs[k], k
+    assert b_attrs["status"] == "complete"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """2 worker processes x 1 thread (as in CI: 2 cores)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                     silence_logs=logging.CRITICAL)
+    client = distributed.Client(c)
+    yield client
+    client.close()
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    """The sweep run in this process (the expected file)."""
+    path = tmp_path_factory.mktemp("single") / "single.h5"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _sweep().run(output=path, device="cpu", threads=2, progress=False)
+    assert res.n_cells == 12
+    status = res.status_names
+    assert list(status[8:]) == ["invalid_input"] * 4 and "invalid_input" not in list(status[:8])
+    return str(path)
+
+
+def test_partitions_are_ranges_of_the_cells():
+    assert idist.partition_bounds(10, 3) == [(0, 3), (3, 6), (6, 10)]
+    assert idist.partition_bounds(2, 5) == [(0, 1), (1, 2)]
+    assert idist.partition_bounds(7, 1) == [(0, 7)]
+    for n, workers in ((10000, 2), (10**6, 8), (3, 2), (1, 4), (77, 1)):
+        bounds = idist.guided_bounds(n, workers)
+        assert bounds[0][0] == 0 and bounds[-1][1] == n  # every cell once, in order
+        assert all(b[1] == c[0] for b, c in zip(bounds, bounds[1:]))
+        sizes = [b - a for a, b in bounds]
+        assert min(sizes) >= 1 and max(sizes) <= idist.MAX_PARTITION_CELLS
+        assert sizes[:-1] == sorted(sizes[:-1], reverse=True)  # big first, small last
+    # 10,000 cells on 2 workers: 1/4 of what is left each time, down to 10000/32
+    assert [b - a for a, b in idist.guided_bounds(10000, 2)][:3] == [2500, 1875, 1407]
+
+
+@needs_dask
+def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, capsys):
+    out = tmp_path / "dask.h5"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _sweep().run(output=out, client=cluster, partitions=5, progress=True)
+    assert_same_file(single, out)
+    bar = capsys.readouterr().err  # one bar over the cells of all workers
+    assert "ionflux sweep (dask)" in bar and "12/12" in bar and "/5" not in bar
+    assert res.run_info["partitions"] == 5
+    assert sum(res.run_info["workers"].values()) == 5
+    assert res.n_cells == 12 and res.status_names[8] == "invalid_input"
+    with h5py.File(out, "r") as f:
+        assert "cells/index" not in f  # the partitions' index is checked, not copied
+        assert f.attrs["device"].startswith("dask: 5 partitions on")
+
+
+@needs_dask
+def test_a_worker_killed_mid_sweep_loses_and_duplicates_no_cell(cluster, single, tmp_path, monkeypatch):
+    marker = tmp_path / "killed"
+    # partition 3 of 6 kills its worker process (SIGKILL) the first time it starts
+    monkeypatch.setattr(idist, "_test_kill", (str(marker), 3))
+    out = tmp_path / "dask.h5"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _sweep().run(output=out, client=cluster, partitions=6, progress=False)
+    assert marker.exists(), "the worker was not killed: the test tested nothing"
+    assert_same_file(single, out)  # every cell exactly once: same rows, same ragged outputs, no extra
+    assert sum(res.run_info["workers"].values()) == 6
+    with h5py.File(out, "r") as f:
+        assert (f["cells/status"][...] != -1).all()
+        offset, count = f["cells/offset"][...], f["cells/count"][...]
+        assert offset[0] == 0 and (offset[1:] == offset[:-1] + count[:-1]).all()
+        assert len(f["cells/Time [s]"]) == count.sum()
+
+
+@needs_dask
+def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(idist, "CONNECT_TIMEOUT", 1.0)
+    out = tmp_path / "never.h5"
+    with pytest.raises(ConnectionError) as e:
+        _sweep().run(output=out, client="tcp://127.0.0.1:1", progress=False)
+    text = str(e.value)
+    assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'" in text
+    assert e.value.__cause__ is None  # one error, no chain of dask's
+    assert e.value.__context__ is None or e.value.__suppress_context__
+    assert not out.exists()
+
+
+def test_partitions_without_a_client_is_an_error():
+    with pytest.raises(ValueError, match="client="):
+        _sweep().run(partitions=3, progress=False)
+
+
+def _run_cli(args, **env):
+    environ = dict(os.environ, IONFLUX_PYTHON=sys.executable)
+    environ.update(env)
+    return subprocess.run(args, capture_output=True, text=True, env=environ, timeout=300)
+
+
+@needs_dask
+def test_cli_scheduler_writes_the_single_process_file(cluster, tmp_path):
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
+    config = tmp_path / "sweep.json"
+    config.write_text(json.dumps(CONFIG))
+    single, dask = tmp_path / "single.h5", tmp_path / "dask.h5"
+    r = _run_cli([cli, "sweep", str(config), "--output", str(single), "--quiet"])
+    assert r.returncode == 0, r.stderr
+    address = cluster.scheduler.address
+    r = _run_cli([cli, "sweep", str(config), "--output", str(dask), "--scheduler", address, "--partitions", "3"])
+    assert r.returncode == 0, r.stderr
+    assert "on the Dask cluster at " + address in r.stdout and "3 partitions" in r.stdout, r.stdout
+    assert_same_file(single, dask)
+
+
+@needs_dask
+def test_cli_scheduler_errors_are_one_line(cluster, tmp_path):
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
+    config = tmp_path / "sweep.json"
+    config.write_text(json.dumps(CONFIG))
+    out = tmp_path / "never.h5"
+    r = _run_cli([cli, "sweep", str(config), "--output", str(out), "--scheduler", "tcp://127.0.0.1:1"],
+                 IONFLUX_DASK_CONNECT_TIMEOUT="1")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ionflux: cannot reach the Dask scheduler at"), r.stderr
+    # a Python that cannot import ionflux (no site-packages, no PYTHONPATH)
+    wrapper = tmp_path / "python-without-ionflux"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -I -S \"$@\"\n")
+    wrapper.chmod(0o755)
+    r = _run_cli([cli, "sweep", str(config), "--output", str(out), "--scheduler", cluster.scheduler.address],
+                 IONFLUX_PYTHON=str(wrapper))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1 and len(lines) == 1, r.stderr
+    assert "cannot import" in lines[0] and "ionflux[distributed]" in lines[0], r.stderr
+    # a Python without dask.distributed (a stand-in package that fails to import comes first)
+    (tmp_path / "nodask" / "distributed").mkdir(parents=True)
+    (tmp_path / "nodask" / "distributed" / "__init__.py").write_text("raise ImportError('no dask here')\n")
+    path = os.pathsep.join([str(tmp_path / "nodask")] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    r = _run_cli([cli, "sweep", str(config), "--output", str(out), "--scheduler", cluster.scheduler.address],
+                 PYTHONPATH=path)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 1 and len(lines) == 1, r.stderr
+    assert "need dask.distributed" in lines[0] and 'pip install "ionflux[distributed]"' in lines[0], r.stderr
+    r = _run_cli([cli, "sweep", str(config), "--output", str(out), "--scheduler", "tcp://127.0.0.1:1"],
+                 IONFLUX_PYTHON=str(tmp_path / "no-such-python"))
+    assert r.returncode == 1 and "cannot start Python" in r.stderr, r.stderr
+    assert not out.exists()
+
+
+@needs_dask
+def test_a_partition_that_keeps_failing_is_one_error_and_the_file_keeps_what_was_written(tmp_path, monkeypatch):
+    # partition 2's task raises every time (its marker's folder does not exist), so after
+    # its retries the run stops. One worker with one thread runs the partitions in order,
+    # so partitions 0 and 1 (cells 0..5 of 12 in 4 partitions) are written before it
+    # fails, and the cells after it are not.
+    monkeypatch.setattr(idist, "_test_kill", (str(tmp_path / "no-such-folder" / "marker"), 2))
+    out = tmp_path / "partial.h5"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                                      silence_logs=logging.CRITICAL) as one, distributed.Client(one) as client:
+            with pytest.raises(RuntimeError, match=r"partition 2 \(cells 6:9\) failed on the cluster: "
+                                                   r"FileNotFoundError"):
+                _sweep().run(output=out, client=client, partitions=4, progress=False)
+    with h5py.File(out, "r") as f:
+        status = f["cells/status"][...]
+        assert f.attrs["status"].startswith("failed (")
+        assert f.attrs["status"].endswith("6 of 12 cells written; cells with status -1 were not run")
+    assert (status[:6] != -1).all() and (status[6:] == -1).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = ionflux.load(out)
+    assert list(res.status_names[6:]) == ["not_run"] * 6
+
+
+def test_without_dask_a_client_is_one_clear_import_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if dask.distributed were not installed
+    with pytest.raises(ImportError, match=r'pip install "ionflux\[distributed\]"') as e:
+        _sweep().run(client="tcp://127.0.0.1:1", progress=False)
+    assert e.value.__cause__ is None and e.value.__suppress_context__
