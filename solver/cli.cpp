@@ -39,14 +39,6 @@ constexpr int kMaxMeshSize = 1000;
 // ---------------------------------------------------------------------------
 // Text helpers
 
-std::string format(const char* fmt, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
-
-std::string num(double v) { return format("%.10g", v); }
-
 //! The shortest text that reads back as exactly v.
 std::string exact(double v) {
   // Whole numbers up to 1e15 in full (200000, not 2e+05).

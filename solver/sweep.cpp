@@ -31,12 +31,6 @@ constexpr int kMaxMesh = 1000;                  // as `ionflux simulate --mesh`
 // ---------------------------------------------------------------------------
 // Text helpers
 
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
-
 //! " (did you mean 'X'?)" when a candidate is close enough to be a likely typo, else "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
   const std::string* best = nullptr;

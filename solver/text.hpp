@@ -18,6 +18,18 @@ double parse_decimal(const std::string& literal);
 //! directory", "cannot read ...") when it cannot be read.
 std::string read_text_file(const std::string& path, const std::string& what);
 
+//! v through one printf conversion `fmt` ("%.3g", "%.1f"; one double argument).
+std::string format(const char* fmt, double v);
+
+//! v with 10 significant digits ("%.10g"): numbers quoted in messages. The one
+//! definition (it was written out in five files).
+std::string num(double v);
+
+//! The shortest decimal that reads back as exactly v (std::to_chars: 5.86e-06, not
+//! 5.8600000000000004e-06): numbers written into text that is parsed again
+//! (expressions, plans, attributes).
+std::string shortest_num(double v);
+
 //! Levenshtein distance (insertions, deletions, substitutions each cost 1).
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
