@@ -35,12 +35,6 @@ using ojson = nlohmann::ordered_json;
 // ---------------------------------------------------------------------------
 // Small helpers
 
-std::string quoted_list(const std::vector<std::string>& names) {
-  std::string r;
-  for (std::size_t i = 0; i < names.size(); ++i) r += (i ? ", '" : "'") + names[i] + "'";
-  return r;
-}
-
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
   std::size_t bd = std::string::npos;

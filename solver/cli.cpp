@@ -102,13 +102,6 @@ long parse_integer(const std::string& what, const std::string& text) {
   return v;
 }
 
-std::string trim(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
-}
-
 //! "--mesh x_n=20,r_p=30": any subset of the keys, the others keep their value.
 void parse_mesh(const std::string& text, MeshSpec& mesh) {
   const std::string opt = "--mesh";

@@ -33,13 +33,6 @@ struct StepProblem {
 
 [[noreturn]] void fail(const std::string& message) { throw StepProblem{message}; }
 
-std::string trim(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
-}
-
 std::vector<std::string> split_words(const std::string& s) {
   std::vector<std::string> words;
   std::istringstream in(s);

@@ -28,6 +28,19 @@ std::string shortest_num(double v) {
   return std::string(buf, r.ptr);
 }
 
+std::string trim(const std::string& s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return s.substr(a, b - a);
+}
+
+std::string quoted_list(const std::vector<std::string>& names, const char* sep) {
+  std::string r;
+  for (std::size_t i = 0; i < names.size(); ++i) r += (i ? sep : "") + ("'" + names[i] + "'");
+  return r;
+}
+
 std::string to_lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;

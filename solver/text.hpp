@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace ionflux {
 
@@ -29,6 +30,12 @@ std::string num(double v);
 //! 5.8600000000000004e-06): numbers written into text that is parsed again
 //! (expressions, plans, attributes).
 std::string shortest_num(double v);
+
+//! s without leading and trailing white space.
+std::string trim(const std::string& s);
+
+//! 'a', 'b', 'c' (each name in single quotes, joined by `sep`).
+std::string quoted_list(const std::vector<std::string>& names, const char* sep = ", ");
 
 //! Levenshtein distance (insertions, deletions, substitutions each cost 1).
 std::size_t edit_distance(const std::string& a, const std::string& b);
