@@ -1,6 +1,7 @@
-// Entry points of the CUDA backend (kernels/backend/cuda_launcher.cu). Declared once;
-// without CUDA they are stubbed (solver/backend_cuda_stub.cpp) and report that the
-// build has no CUDA. No CUDA types here.
+// Entry points of the CUDA backend (solver/backend_cuda_engine.cu, which drives the
+// kernels of kernels/backend/cuda_launcher.cu). Declared once; without CUDA they are
+// stubbed (solver/backend_cuda_stub.cpp) and report that the build has no CUDA. No CUDA
+// types here.
 #pragma once
 
 #include <atomic>
@@ -30,7 +31,7 @@ struct CellSeries {
   std::vector<double> time, voltage, current, capacity, temperature, step_index;
 };
 
-//! The CUDA device engine (kernels/backend/cuda_launcher.cu) for the streaming executor
+//! The CUDA device engine (solver/backend_cuda_engine.cu) for the streaming executor
 //! (solver/gpu_stream.hpp). Throws RuntimeError on any CUDA error.
 std::unique_ptr<gpu_stream::DeviceEngine> make_engine(const gpu_stream::EngineSetup& setup);
 

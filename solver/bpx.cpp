@@ -35,19 +35,6 @@ using ojson = nlohmann::ordered_json;
 // ---------------------------------------------------------------------------
 // Small helpers
 
-//! The shortest text that reads back as exactly `v` (Python's repr of a float).
-std::string num(double v) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-
-std::string quoted_list(const std::vector<std::string>& names) {
-  std::string r;
-  for (std::size_t i = 0; i < names.size(); ++i) r += (i ? ", '" : "'") + names[i] + "'";
-  return r;
-}
-
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
   std::size_t bd = std::string::npos;
@@ -246,7 +233,7 @@ class Checker {
       r.number = v.get<double>();
       if (!std::isfinite(r.number)) rd_.invalid(r.where + " must be a finite number");
       if (kind == Kind::integer && r.number != std::floor(r.number))
-        rd_.invalid(r.where + " must be a whole number, got " + num(r.number));
+        rd_.invalid(r.where + " must be a whole number, got " + shortest_num(r.number));
       return r;
     }
     if (kind != Kind::function)
@@ -480,7 +467,8 @@ class SetBuilder {
         number(name, v.number, v.where);
         return;
       }
-      function(name, rd_.named([&] { return UserFunctionSource::expression(name, factor + num(v.number)); }, context));
+      function(name, rd_.named([&] { return UserFunctionSource::expression(name, factor + shortest_num(v.number)); },
+                               context));
       return;
     }
     if (v.type == Value::Type::expression) {
@@ -522,7 +510,8 @@ class SetBuilder {
 //! factor ("exp(...) * "); empty for Ea = 0, where it is exactly 1.
 std::string arrhenius(double e_a, double t_ref) {
   if (e_a == 0.0) return "";
-  return "exp(" + num(e_a) + " / " + num(constants::R) + " * (1 / " + num(t_ref) + " - 1 / T)) * ";
+  return "exp(" + shortest_num(e_a) + " / " + shortest_num(constants::R) + " * (1 / " + shortest_num(t_ref) +
+         " - 1 / T)) * ";
 }
 
 const ojson* member(const ojson& obj, const char* key) {
@@ -640,7 +629,7 @@ ParameterSet build(const Reader& rd, ojson top, const std::string& source) {
   const double side = std::sqrt(cell.number("Electrode area [m2]"));
   if (!(cell.number("Electrode area [m2]") > 0.0))
     rd.invalid("'Parameterisation' > 'Cell' > 'Electrode area [m2]' must be positive, got " +
-               num(cell.number("Electrode area [m2]")));
+               shortest_num(cell.number("Electrode area [m2]")));
   b.number("Electrode width [m]", side);
   b.number("Electrode height [m]", side);
   b.number("Number of electrodes connected in parallel to make a cell",
@@ -674,7 +663,7 @@ ParameterSet build(const Reader& rd, ojson top, const std::string& source) {
   b.number("Separator porosity", sep.number("Porosity"), sep.value("Porosity").where);
   auto bruggeman = [&](const Section& s) {
     const double tau = s.number("Transport efficiency");
-    if (!(tau > 0.0)) rd.invalid(s.value("Transport efficiency").where + " must be positive, got " + num(tau));
+    if (!(tau > 0.0)) rd.invalid(s.value("Transport efficiency").where + " must be positive, got " + shortest_num(tau));
     return std::log(tau) / std::log(s.number("Porosity"));
   };
   b.number("Separator Bruggeman coefficient (electrolyte)", bruggeman(sep), sep.value("Transport efficiency").where);
@@ -708,12 +697,13 @@ ParameterSet build(const Reader& rd, ojson top, const std::string& source) {
     // BPX writes j0 = F k_norm sqrt((c_e/c_e0)(c_s/c_max)(1 - c_s/c_max)).
     const double k_norm = s.number("Reaction rate constant [mol.m-2.s-1]");
     const double k_ref = k_norm * constants::F / (c_max * std::pow(c_e0, 0.5));
-    const std::string j0 = num(k_ref) + " * " +
+    const std::string j0 = shortest_num(k_ref) + " * " +
                            arrhenius(s.number_or("Reaction rate constant activation energy [J.mol-1]", 0.0), t_ref) +
                            "c_e ** 0.5 * c_s_surf ** 0.5 * (c_s_max - c_s_surf) ** 0.5";
     const std::string j0_name = E + "exchange-current density [A.m-2]";
     if (!(k_norm > 0.0))
-      rd.invalid(s.value("Reaction rate constant [mol.m-2.s-1]").where + " must be positive, got " + num(k_norm));
+      rd.invalid(s.value("Reaction rate constant [mol.m-2.s-1]").where + " must be positive, got " +
+                 shortest_num(k_norm));
     b.function(j0_name, rd.named([&] { return UserFunctionSource::expression(j0_name, j0); },
                                  s.value("Reaction rate constant [mol.m-2.s-1]").where + ": "));
     b.from_value(D + " particle diffusivity [m2.s-1]", s.value("Diffusivity [m2.s-1]"), "sto",
@@ -780,7 +770,7 @@ ParameterSet build(const Reader& rd, ojson top, const std::string& source) {
   // param.set_initial_state(soc), the electrode-SOH solve between the OCV limits.
   if (const Value* soc = ic.find("Initial state-of-charge")) {
     if (!(soc->number >= 0.0 && soc->number <= 1.0))
-      rd.invalid(soc->where + " must be between 0 and 1, got " + num(soc->number));
+      rd.invalid(soc->where + " must be between 0 and 1, got " + shortest_num(soc->number));
     rd.named([&] {
       CellParams c = ps.cell_params(1.0);
       apply_initial_soc(c, soc->number, ps.get("Open-circuit voltage at 0% SOC [V]"),

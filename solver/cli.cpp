@@ -39,14 +39,6 @@ constexpr int kMaxMeshSize = 1000;
 // ---------------------------------------------------------------------------
 // Text helpers
 
-std::string format(const char* fmt, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
-
-std::string num(double v) { return format("%.10g", v); }
-
 //! The shortest text that reads back as exactly v.
 std::string exact(double v) {
   // Whole numbers up to 1e15 in full (200000, not 2e+05).
@@ -108,13 +100,6 @@ long parse_integer(const std::string& what, const std::string& text) {
   }
   if (!ok) throw InputError(what + ": '" + text + "' is not an integer");
   return v;
-}
-
-std::string trim(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
 }
 
 //! "--mesh x_n=20,r_p=30": any subset of the keys, the others keep their value.

@@ -21,6 +21,7 @@
 #include "h5_writer.hpp"
 #include "sweep.hpp"
 #include "sweep_plan.hpp"
+#include "text.hpp"
 
 namespace ionflux {
 namespace {
@@ -53,17 +54,11 @@ std::string sweep_help() {
          "  -h, --help         show this help\n";
 }
 
-std::string fmt(const char* f, double v) {
-  char b[64];
-  std::snprintf(b, sizeof b, f, v);
-  return b;
-}
-
 std::string duration(double s) {
   if (!std::isfinite(s)) return "?";
-  if (s < 60) return fmt("%.1f s", s);
-  if (s < 3600) return fmt("%.0f", std::floor(s / 60)) + " min " + fmt("%.0f s", std::fmod(s, 60.0));
-  return fmt("%.0f", std::floor(s / 3600)) + " h " + fmt("%.0f min", std::fmod(s, 3600.0) / 60);
+  if (s < 60) return format("%.1f s", s);
+  if (s < 3600) return format("%.0f", std::floor(s / 60)) + " min " + format("%.0f s", std::fmod(s, 60.0));
+  return format("%.0f", std::floor(s / 3600)) + " h " + format("%.0f min", std::fmod(s, 3600.0) / 60);
 }
 
 //! Progress on one line updated in place on a terminal; periodic lines otherwise.
@@ -75,8 +70,8 @@ class ProgressPrinter {
     const double left = rate > 0 ? (p.total - p.done) / rate : NAN;
     const double frac = p.total ? static_cast<double>(p.done) / p.total : 1.0;
     std::ostringstream line;
-    line << p.done << "/" << p.total << " cells (" << fmt("%.0f%%", 100 * frac) << "), "
-         << fmt("%.1f", rate) << " cells/s, " << duration(p.elapsed_s) << " elapsed, "
+    line << p.done << "/" << p.total << " cells (" << format("%.0f%%", 100 * frac) << "), "
+         << format("%.1f", rate) << " cells/s, " << duration(p.elapsed_s) << " elapsed, "
          << (p.done == p.total ? std::string("done") : duration(left) + " left");
     if (tty_) {
       const int width = 24;
@@ -289,7 +284,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   }
   if (!quiet) {
     out << "Done: " << n << " cells in " << duration(s.wall_time) << " on " << s.device_description << " ("
-        << fmt("%.1f", n / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
+        << format("%.1f", n / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
         << (s.chunks == 1 ? "" : "s") << ")\n"
         << (s.device_slots ? "  streamed through " + std::to_string(s.device_slots) + " device slots (" +
                                   std::to_string(s.slot_refills) + " refills, " + std::to_string(s.launches) +

@@ -33,13 +33,6 @@ struct StepProblem {
 
 [[noreturn]] void fail(const std::string& message) { throw StepProblem{message}; }
 
-std::string trim(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
-  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  return s.substr(a, b - a);
-}
-
 std::vector<std::string> split_words(const std::string& s) {
   std::vector<std::string> words;
   std::istringstream in(s);
@@ -55,13 +48,6 @@ std::string join(const std::vector<std::string>& words, std::size_t a, std::size
     out += words[k];
   }
   return out;
-}
-
-//! Shortest round-trip text of a number, for messages.
-std::string num(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
 }
 
 //! Read a decimal number at the start of `s` (sign, digits, point, exponent; no inf/nan).
@@ -276,8 +262,8 @@ std::pair<int, int> load_table(Context& ctx, const std::string& file, double sca
       fail(where + " has " + std::to_string(f.size()) + " columns; expected 2 (time [s], value): '" + t + "'");
     if (!numeric) fail(where + " is not two numbers: '" + t + "'");
     if (!rows.empty() && !(tv > rows[rows.size() - 2]))
-      fail("times in drive-cycle file '" + path + "' are not strictly increasing: t = " + num(tv) + " on line " +
-           std::to_string(line_no) + " follows t = " + num(rows[rows.size() - 2]));
+      fail("times in drive-cycle file '" + path + "' are not strictly increasing: t = " + shortest_num(tv) +
+           " on line " + std::to_string(line_no) + " follows t = " + shortest_num(rows[rows.size() - 2]));
     rows.push_back(tv);
     rows.push_back(yv * scale);
   }
@@ -541,14 +527,14 @@ StepSpec parse_step(const std::string& original, Context& ctx) {
         if (s.value > 0.0) op = '<';
         else if (s.value < 0.0) op = '>';
         else
-          fail("'until " + shown + "': a step without current has no direction; write 'until < " + num(value) +
-               " V' or 'until > " + num(value) + " V'");
+          fail("'until " + shown + "': a step without current has no direction; write 'until < " + shortest_num(value) +
+               " V' or 'until > " + shortest_num(value) + " V'");
       }
       if (std::isfinite(ctx.v_high) && value > ctx.v_high)
-        fail("'until " + shown + "' is above the upper voltage cut-off " + num(ctx.v_high) +
+        fail("'until " + shown + "' is above the upper voltage cut-off " + shortest_num(ctx.v_high) +
              " V of the parameter set ('Upper voltage cut-off [V]')");
       if (std::isfinite(ctx.v_low) && value < ctx.v_low)
-        fail("'until " + shown + "' is below the lower voltage cut-off " + num(ctx.v_low) +
+        fail("'until " + shown + "' is below the lower voltage cut-off " + shortest_num(ctx.v_low) +
              " V of the parameter set ('Lower voltage cut-off [V]')");
       kind = op == '<' ? EndKind::voltage_below : EndKind::voltage_above;
     } else if (q.kind == Kind::current || q.kind == Kind::c_rate) {
@@ -664,7 +650,7 @@ std::string cut_short_message(CellStatus status, const CellParams& params, const
   if (open_ended && remaining == 0) return {};
   const bool lower = status == CellStatus::cutoff_lower;
   std::string m = std::string("reached the ") + (lower ? "lower" : "upper") + " voltage cut-off " +
-                  num(lower ? params.v_min : params.v_max) + " V of the parameter set ('" +
+                  shortest_num(lower ? params.v_min : params.v_max) + " V of the parameter set ('" +
                   (lower ? "Lower" : "Upper") + " voltage cut-off [V]') at t = " + seconds(t_stop) + ", " +
                   seconds(t_stop - step_start) + " into " + step_label(steps, texts, step) + " of " +
                   std::to_string(n_steps) + " steps";

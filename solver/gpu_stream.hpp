@@ -7,8 +7,9 @@
 //
 // The orchestration (slots, queue, refills, harvests, hand-off, progress, cancellation)
 // lives here, on the host, behind a small device-engine interface implemented by the
-// CUDA launcher (kernels/backend/cuda_launcher.cu) and, for tests, by a host emulation
-// that runs the same CellSolver on the CPU (solver/gpu_emulated.cpp). No CUDA types here.
+// CUDA engine (solver/backend_cuda_engine.cu; its kernels: kernels/backend/cuda_launcher.cu)
+// and, for tests, by a host emulation that runs the same CellSolver on the CPU
+// (solver/gpu_emulated.cpp). No CUDA types here.
 #pragma once
 
 #include <atomic>

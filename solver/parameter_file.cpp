@@ -87,12 +87,6 @@ std::vector<std::string> nearest(const std::string& word, const std::vector<std:
   return r;
 }
 
-std::string quoted_list(const std::vector<std::string>& names, const char* sep = ", ") {
-  std::string r;
-  for (std::size_t i = 0; i < names.size(); ++i) r += (i ? sep : "") + ("'" + names[i] + "'");
-  return r;
-}
-
 std::string did_you_mean(const std::vector<std::string>& near) {
   if (near.empty()) return "";
   std::string r = " (did you mean ";

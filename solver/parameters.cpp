@@ -20,15 +20,8 @@ namespace {
 
 bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
-std::string fmt(double v) {
-  std::ostringstream o;
-  o.precision(10);
-  o << v;
-  return o.str();
-}
-
 [[noreturn]] void range_error(const std::string& name, const std::string& expected, double v) {
-  throw InvalidParameter("'" + name + "' must be " + expected + ", got " + fmt(v));
+  throw InvalidParameter("'" + name + "' must be " + expected + ", got " + num(v));
 }
 
 }  // namespace
@@ -226,17 +219,17 @@ void ParameterSet::validate() const {
     const double eps_s = get(D + " electrode active material volume fraction");
     if (eps + eps_s > 1.0 + 1e-12)
       throw InvalidParameter("'" + D + " electrode porosity' + '" + D +
-                             " electrode active material volume fraction' must not exceed 1, got " + fmt(eps + eps_s));
+                             " electrode active material volume fraction' must not exceed 1, got " + num(eps + eps_s));
     const double c0 = get("Initial concentration in " + to_lower(D) + " electrode [mol.m-3]");
     const double cmax = get("Maximum concentration in " + to_lower(D) + " electrode [mol.m-3]");
     if (c0 > cmax)
       throw InvalidParameter("'Initial concentration in " + to_lower(D) + " electrode [mol.m-3]' must not exceed '" +
-                             "Maximum concentration in " + to_lower(D) + " electrode [mol.m-3]' (" + fmt(cmax) +
-                             "), got " + fmt(c0));
+                             "Maximum concentration in " + to_lower(D) + " electrode [mol.m-3]' (" + num(cmax) +
+                             "), got " + num(c0));
   }
   if (!(get("Lower voltage cut-off [V]") < get("Upper voltage cut-off [V]")))
-    throw InvalidParameter("'Lower voltage cut-off [V]' (" + fmt(get("Lower voltage cut-off [V]")) +
-                           ") must be below 'Upper voltage cut-off [V]' (" + fmt(get("Upper voltage cut-off [V]")) +
+    throw InvalidParameter("'Lower voltage cut-off [V]' (" + num(get("Lower voltage cut-off [V]")) +
+                           ") must be below 'Upper voltage cut-off [V]' (" + num(get("Upper voltage cut-off [V]")) +
                            ")");
 }
 
@@ -265,7 +258,7 @@ double value_at(const ParameterSet& ps, const std::string& key, double temperatu
   if (!e.user) return ps.get(key);
   const double v = (*e.user)(0.0, 0.0, 0.0, 0.0, temperature, eps);
   if (!(v > 0.0 && std::isfinite(v)))
-    throw InvalidParameter("'" + key + "' must be positive, got " + fmt(v) + " at T = " + fmt(temperature) +
+    throw InvalidParameter("'" + key + "' must be positive, got " + num(v) + " at T = " + num(temperature) +
                            " K (" + e.function_name + ")");
   return v;
 }
@@ -408,7 +401,7 @@ void enable_lumped_thermal(CellParams& c, const ParameterSet& ps) {
 }
 
 void apply_initial_soc(CellParams& c, double soc, double ocv_0, double ocv_100) {
-  if (!(soc >= 0.0 && soc <= 1.0)) throw InvalidParameter("initial SOC must be in [0, 1], got " + fmt(soc));
+  if (!(soc >= 0.0 && soc <= 1.0)) throw InvalidParameter("initial SOC must be in [0, 1], got " + num(soc));
   // Capacities per unit area (common factors A F / 3600 cancel).
   const double qn = c.neg.active_fraction * c.neg.thickness * c.neg.c_max;
   const double qp = c.pos.active_fraction * c.pos.thickness * c.pos.c_max;

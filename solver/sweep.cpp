@@ -31,12 +31,6 @@ constexpr int kMaxMesh = 1000;                  // as `ionflux simulate --mesh`
 // ---------------------------------------------------------------------------
 // Text helpers
 
-std::string num(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
-
 //! " (did you mean 'X'?)" when a candidate is close enough to be a likely typo, else "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
   const std::string* best = nullptr;
@@ -46,12 +40,6 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
     if (d < best_d) best_d = d, best = &c;
   }
   return best ? " (did you mean '" + *best + "'?)" : "";
-}
-
-std::string join_quoted(const std::vector<std::string>& items) {
-  std::string r;
-  for (std::size_t i = 0; i < items.size(); ++i) r += (i ? ", '" : "'") + items[i] + "'";
-  return r;
 }
 
 //! What a JSON value is, for "expected ..., got <this>" messages (short, one line).
@@ -222,7 +210,7 @@ VaryEntry parse_vary_entry(const Context& cx, const ParameterSet& ps, const std:
   if (!ps.contains(name) && !is_special(name) && !placeholder) {
     std::string msg = "vary: unknown parameter '" + name + "' in set " + ps.name();
     const auto near = closest_varied_names(ps, name);
-    if (!near.empty()) msg += "; did you mean " + join_quoted(near) + "?";
+    if (!near.empty()) msg += "; did you mean " + quoted_list(near) + "?";
     cx.unknown(msg);
   }
   static const std::vector<std::string> kinds = {"linspace", "logspace", "uniform", "loguniform"};

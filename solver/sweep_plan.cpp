@@ -12,20 +12,10 @@
 #include "errors.hpp"
 #include "experiment.hpp"
 #include "plausibility.hpp"
+#include "text.hpp"
 
 namespace ionflux {
 namespace {
-
-//! The shortest decimal that reads back as the same double (5.86e-06, not 5.8600000000000004e-06).
-std::string num(double v) {
-  for (int digits = 6; digits <= 17; ++digits) {
-    std::ostringstream o;
-    o.precision(digits);
-    o << v;
-    if (std::stod(o.str()) == v || !std::isfinite(v)) return o.str();
-  }
-  return std::to_string(v);
-}
 
 std::string json_escape(const std::string& s) {
   std::string r;
@@ -178,9 +168,9 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   if (v_crate >= 0) plan.protocol += "C-rate varied per cell";
   else if (v_current >= 0) plan.protocol += "current varied per cell ('" + spec.varied[static_cast<std::size_t>(v_current)] + "')";
   else if (spec.c_rate && nominal_varied)
-    plan.protocol += num(*spec.c_rate) + "C of each cell's '" + kNominal + "'";
-  else if (nominal_varied) plan.protocol += num(base_current) + " A";
-  else plan.protocol += num(base_current) + " A (" + num(base_current / q_nom) + "C)";
+    plan.protocol += shortest_num(*spec.c_rate) + "C of each cell's '" + kNominal + "'";
+  else if (nominal_varied) plan.protocol += shortest_num(base_current) + " A";
+  else plan.protocol += shortest_num(base_current) + " A (" + shortest_num(base_current / q_nom) + "C)";
   plan.protocol += "; until the voltage cut-offs or t_end";
 
   BatchInputs& in = plan.inputs;
@@ -202,7 +192,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       const double current = cell_current(work, c);
       plan.currents[c] = current;
       if (!(std::isfinite(current) && current != 0.0))
-        throw InvalidParameter("the current must be non-zero and finite, got " + num(current) + " A");
+        throw InvalidParameter("the current must be non-zero and finite, got " + shortest_num(current) + " A");
       in.cells[c] = build(work, c, spec.lumped_thermal);  // with this cell's values
     } catch (const std::invalid_argument& e) {
       in.pre_status[c] = CellStatus::invalid_input;
@@ -230,7 +220,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
           for (std::size_t k = 0; k < ph_index.size(); ++k) {
             const std::string key = "{" + ph_name[k] + "}";
             for (std::size_t pos; (pos = st.find(key)) != std::string::npos;)
-              st.replace(pos, key.size(), num(spec.values[ph_index[k]][c]));
+              st.replace(pos, key.size(), shortest_num(spec.values[ph_index[k]][c]));
           }
       return groups;
     };
@@ -302,7 +292,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       const double t = default_end_time(in.cells[c], in.protocol_first.empty() ? in.run.steps : own);
       if (!(std::isfinite(t) && t > 0.0)) {
         in.pre_status[c] = CellStatus::invalid_input;
-        in.pre_message[c] = "the default end time is not usable (" + num(t) + " s); give t_end";
+        in.pre_message[c] = "the default end time is not usable (" + shortest_num(t) + " s); give t_end";
         continue;
       }
       in.t_end[c] = t;
@@ -361,10 +351,10 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
       {"parameters", parameters_json(plan.base)},
       {"mesh", "x_n=" + std::to_string(m.x_n) + ",x_s=" + std::to_string(m.x_s) + ",x_p=" + std::to_string(m.x_p) +
                    ",r_n=" + std::to_string(m.r_n) + ",r_p=" + std::to_string(m.r_p)},
-      {"solver", "BDF orders 1-5, rtol=" + num(r.solver.rtol) + ", atol=" + num(r.solver.atol) +
+      {"solver", "BDF orders 1-5, rtol=" + shortest_num(r.solver.rtol) + ", atol=" + shortest_num(r.solver.atol) +
                      " (on PyBaMM's scaled states)"},
       {"protocol", plan.protocol},
-      {"t_end [s]", num(r.t_end)},
+      {"t_end [s]", shortest_num(r.t_end)},
       {"t_end rule", plan.inputs.t_end.empty()
                          ? std::string("given in the config, the same for every cell")
                          : std::string("default: each cell's own end from its theoretical capacity (1.2 x the time in "
@@ -416,7 +406,7 @@ void finish_sweep_file(H5SweepWriter& writer, const BatchSummary& s, std::size_t
   writer.set_attribute("device", s.device_description);
   writer.set_attribute("bytes per cell", std::to_string(s.bytes_per_cell));
   writer.set_attribute("status counts", status_counts(s));
-  writer.set_attribute("wall time [s]", num(s.wall_time));
+  writer.set_attribute("wall time [s]", shortest_num(s.wall_time));
   writer.set_attribute("status", s.cancelled ? "interrupted: " + std::to_string(n_cells - s.not_run) + " of " +
                                                    std::to_string(n_cells) +
                                                    " cells finished; cells with status -1 were not run"

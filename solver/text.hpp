@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace ionflux {
 
@@ -17,6 +18,24 @@ double parse_decimal(const std::string& literal);
 //! The whole file as text; InputError "cannot open <what> 'path'" (or "...: is a
 //! directory", "cannot read ...") when it cannot be read.
 std::string read_text_file(const std::string& path, const std::string& what);
+
+//! v through one printf conversion `fmt` ("%.3g", "%.1f"; one double argument).
+std::string format(const char* fmt, double v);
+
+//! v with 10 significant digits ("%.10g"): numbers quoted in messages. The one
+//! definition (it was written out in five files).
+std::string num(double v);
+
+//! The shortest decimal that reads back as exactly v (std::to_chars: 5.86e-06, not
+//! 5.8600000000000004e-06): numbers written into text that is parsed again
+//! (expressions, plans, attributes).
+std::string shortest_num(double v);
+
+//! s without leading and trailing white space.
+std::string trim(const std::string& s);
+
+//! 'a', 'b', 'c' (each name in single quotes, joined by `sep`).
+std::string quoted_list(const std::vector<std::string>& names, const char* sep = ", ");
 
 //! Levenshtein distance (insertions, deletions, substitutions each cost 1).
 std::size_t edit_distance(const std::string& a, const std::string& b);
