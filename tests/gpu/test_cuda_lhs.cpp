@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <regex>
 #include <sstream>
 
 #include "solver/batch.hpp"
@@ -36,9 +37,9 @@ BatchInputs lhs_batch() {
                "C-rate": {"uniform": [0.5, 3.0]}},
       "samples": 4000, "sampling": "latin_hypercube", "seed": 1})";
   }
-  SweepSpec spec = parse_sweep_config(text.str(), "sweep_lhs_chen2020.json");
-  spec.samples = 40;
-  SweepPlan plan = plan_sweep(spec);
+  // the example's 4,000 samples drawn as 40 (the same ranges, a smaller hypercube)
+  const std::string config = std::regex_replace(text.str(), std::regex("\"samples\": *[0-9]+"), "\"samples\": 40");
+  const SweepPlan plan = plan_sweep(parse_sweep_config(config, "sweep_lhs_chen2020.json"));
   BatchInputs in = plan.inputs;
   in.run.mesh = MeshSpec{10, 6, 12, 8, 9};
   in.run.solver.rtol = in.run.solver.atol = 1e-10;  // see compare_chunks: keeps round-off from moving steps
