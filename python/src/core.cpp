@@ -24,6 +24,7 @@
 #include "solver/parameter_file.hpp"
 #include "solver/parameters.hpp"
 #include "solver/plausibility.hpp"
+#include "solver/results.hpp"
 #include "solver/user_function.hpp"
 #include "solver/simulation.hpp"
 #include "solver/sweep.hpp"
@@ -197,7 +198,20 @@ class SweepRunner {
     opt.cancel = &cancel_;
     if (opt.device == Device::cuda && !cuda_available())
       throw InputError("device 'cuda' requested but not usable: " + cuda_device_description());
-    std::unique_ptr<H5SweepWriter> writer = open_sweep_file(spec_, plan_, output);
+    // output "": the memory sink (no file, no HDF5 needed); else the HDF5 file. Both
+    // receive the same chunks and the same attributes (results.hpp).
+    std::unique_ptr<ResultSink> writer;
+    MemorySweepSink* memory = nullptr;
+    if (output.empty()) {
+      SweepFileInfo info = sweep_file_info(spec_, plan_);
+      auto m = std::make_unique<MemorySweepSink>(info.n_cells, info.n_steps, info.step_cycle, info.temperature);
+      for (const auto& [k, v] : info.attributes) m->set_attribute(k, v);
+      memory = m.get();
+      writer = std::move(m);
+      memory_inputs_ = std::move(info.inputs);
+    } else {
+      writer = open_sweep_file(spec_, plan_, output);
+    }
     total_ = n_cells();
     opt.progress = [this](const Progress& p) {
       done_ = p.done;
@@ -225,6 +239,7 @@ class SweepRunner {
     d["slot_refills"] = s.slot_refills;
     d["handed_to_cpu"] = s.handed_to_cpu;
     d["taken_by_cpu"] = s.taken_by_cpu;
+    if (memory) d["memory"] = memory_results(*memory);
     return d;
   }
   py::tuple progress() const { return py::make_tuple(done_.load(), n_cells(), elapsed_.load()); }
@@ -237,7 +252,148 @@ class SweepRunner {
   std::atomic<std::size_t> done_{0};
   std::atomic<double> elapsed_{0.0};
   std::size_t total_ = 0;
+  std::vector<std::vector<double>> memory_inputs_;
+
+  //! The memory sink's results as the file's datasets: "group/name" -> numpy array
+  //! (the layout of docs/hdf5_layout.md), and "attrs" -> the root attributes.
+  py::dict memory_results(const MemorySweepSink& sink) const {
+    const ChunkData& c = sink.results();
+    const std::size_t n = c.n, ns = static_cast<std::size_t>(c.n_steps);
+    py::dict d;
+    auto i64 = [](const std::vector<std::size_t>& v) {
+      py::array_t<std::int64_t> a(v.size());
+      std::copy(v.begin(), v.end(), a.mutable_data());
+      return a;
+    };
+    d["cells/Time [s]"] = array1(c.time);
+    d["cells/Voltage [V]"] = array1(c.voltage);
+    d["cells/Current [A]"] = array1(c.current);
+    d["cells/Discharge capacity [A.h]"] = array1(c.capacity);
+    d["cells/offset"] = i64(c.offset);
+    d["cells/count"] = i64(c.count);
+    d["cells/status"] = py::array_t<int>(c.status.size(), c.status.data());
+    const std::vector<int> device(c.device.begin(), c.device.end());
+    d["cells/device"] = py::array_t<int>(device.size(), device.data());
+    d["cells/message"] = c.message;
+    d["status codes"] = status_code_table();
+    if (sink.temperature()) {
+      d["cells/Temperature [K]"] = array1(c.temperature);
+      d["cells/Step"] = array1(c.step_index);
+    }
+    d["summary/End time [s]"] = array1(c.end_time);
+    std::vector<std::string> reasons(n);
+    for (std::size_t i = 0; i < n; ++i)
+      reasons[i] = c.status[i] == kStatusNotRun ? std::string() : cell_status_name(static_cast<CellStatus>(c.status[i]));
+    d["summary/End reason"] = reasons;
+    d["summary/Discharge capacity [A.h]"] = array1(c.discharge_capacity);
+    d["summary/Energy [W.h]"] = array1(c.energy);
+    d["summary/Mean voltage [V]"] = array1(c.mean_voltage);
+    d["summary/Steps"] = py::array_t<int>(c.steps.size(), c.steps.data());
+    d["summary/Charge capacity [A.h]"] = array1(c.charge_capacity);
+    d["summary/Discharge energy [W.h]"] = array1(c.discharge_energy);
+    d["summary/Charge energy [W.h]"] = array1(c.charge_energy);
+    py::dict inputs;
+    for (std::size_t v = 0; v < spec_.varied.size() && v < memory_inputs_.size(); ++v)
+      inputs[py::str(spec_.varied[v])] = array1(memory_inputs_[v]);
+    d["inputs"] = inputs;
+    if (ns > 0) {
+      std::vector<double> duration(c.step_start.size());
+      for (std::size_t i = 0; i < duration.size(); ++i) duration[i] = c.step_end[i] - c.step_start[i];
+      d["steps/Start time [s]"] = array2(c.step_start, n, ns);
+      d["steps/End time [s]"] = array2(c.step_end, n, ns);
+      d["steps/Duration [s]"] = array2(duration, n, ns);
+      d["steps/Capacity [A.h]"] = array2(c.step_capacity, n, ns);
+      d["steps/Energy [W.h]"] = array2(c.step_energy, n, ns);
+      if (c.step_discharge_capacity.size() == c.step_start.size()) {
+        d["steps/Discharge capacity [A.h]"] = array2(c.step_discharge_capacity, n, ns);
+        d["steps/Charge capacity [A.h]"] = array2(c.step_charge_capacity, n, ns);
+        d["steps/Discharge energy [W.h]"] = array2(c.step_discharge_energy, n, ns);
+        d["steps/Charge energy [W.h]"] = array2(c.step_charge_energy, n, ns);
+      }
+      d["steps/Cycle"] = py::array_t<int>(sink.step_cycle().size(), sink.step_cycle().data());
+      const CycleSummaries& cy = sink.cycles();
+      if (cy.n_cycles > 0) {
+        d["cells/Cycle"] = array1(output_cycles(c.step_index, sink.step_cycle()));
+        const std::size_t nc = cy.n_cycles;
+        d["cycles/Start time [s]"] = array2(cy.start, n, nc);
+        d["cycles/End time [s]"] = array2(cy.end, n, nc);
+        d["cycles/Duration [s]"] = array2(cy.duration, n, nc);
+        d["cycles/Capacity [A.h]"] = array2(cy.capacity, n, nc);
+        d["cycles/Discharge capacity [A.h]"] = array2(cy.discharge_capacity, n, nc);
+        d["cycles/Charge capacity [A.h]"] = array2(cy.charge_capacity, n, nc);
+        d["cycles/Energy [W.h]"] = array2(cy.energy, n, nc);
+        if (cy.split) {
+          d["cycles/Discharge energy [W.h]"] = array2(cy.discharge_energy, n, nc);
+          d["cycles/Charge energy [W.h]"] = array2(cy.charge_energy, n, nc);
+        }
+      }
+    }
+    py::dict attrs;
+    for (const auto& [k, v] : sink.attributes()) attrs[py::str(k)] = v;
+    d["attrs"] = attrs;
+    return d;
+  }
 };
+
+//! The reducer of per-step records into per-cycle summaries (results.hpp), for Python:
+//! steps: name -> (..., n_steps) arrays ("Start time [s]", "End time [s]", "Capacity
+//! [A.h]", "Energy [W.h]", optionally the four split quantities); returns name ->
+//! (..., n_cycles) arrays.
+py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std::size_t n_cycles) {
+  using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;
+  auto get = [&](const char* name) { return Arr(steps[name]); };
+  Arr start = get("Start time [s]"), end = get("End time [s]"), cap = get("Capacity [A.h]"), en = get("Energy [W.h]");
+  const std::size_t ns = step_cycle.size();
+  std::vector<py::ssize_t> shape(start.shape(), start.shape() + start.ndim());
+  if (shape.empty() || static_cast<std::size_t>(shape.back()) != ns)
+    throw InputError("cycle_summaries: the step arrays' last axis must have one entry per step (" + std::to_string(ns) + ")");
+  for (const Arr* a : {&end, &cap, &en})
+    if (a->size() != start.size()) throw InputError("cycle_summaries: the step arrays differ in shape");
+  StepTable t;
+  t.n_steps = ns;
+  t.n = ns ? static_cast<std::size_t>(start.size()) / ns : 0;
+  t.start = start.data();
+  t.end = end.data();
+  t.capacity = cap.data();
+  t.energy = en.data();
+  std::vector<Arr> split;
+  const char* split_names[] = {"Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy [W.h]",
+                               "Charge energy [W.h]"};
+  bool has_split = true;
+  for (const char* name : split_names) has_split = has_split && steps.contains(name);
+  if (has_split) {
+    for (const char* name : split_names) {
+      split.push_back(get(name));
+      if (split.back().size() != start.size()) throw InputError("cycle_summaries: the step arrays differ in shape");
+    }
+    t.discharge_capacity = split[0].data();
+    t.charge_capacity = split[1].data();
+    t.discharge_energy = split[2].data();
+    t.charge_energy = split[3].data();
+  }
+  CycleSummaries cy;
+  {
+    py::gil_scoped_release release;
+    cy = reduce_cycles(t, step_cycle, n_cycles);
+  }
+  shape.back() = static_cast<py::ssize_t>(n_cycles);
+  auto out = [&](const std::vector<double>& v) {
+    py::array_t<double> a(shape);
+    std::copy(v.begin(), v.end(), a.mutable_data());
+    return a;
+  };
+  py::dict d;
+  d["Start time [s]"] = out(cy.start);
+  d["End time [s]"] = out(cy.end);
+  d["Duration [s]"] = out(cy.duration);
+  d["Capacity [A.h]"] = out(cy.capacity);
+  d["Discharge capacity [A.h]"] = out(cy.discharge_capacity);
+  d["Charge capacity [A.h]"] = out(cy.charge_capacity);
+  d["Energy [W.h]"] = out(cy.energy);
+  d["Discharge energy [W.h]"] = out(cy.discharge_energy);
+  d["Charge energy [W.h]"] = out(cy.charge_energy);
+  return d;
+}
 
 py::list devices() {
   py::list l;
@@ -330,6 +486,8 @@ PYBIND11_MODULE(_core, m) {
         py::arg("experiment") = std::vector<std::vector<std::string>>{}, py::arg("cycles") = 1,
         py::arg("thermal") = "isothermal", py::arg("base_dir") = ".");
 
+  m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
+        "Per-cycle summaries from per-step records: the one reducer (solver/results.hpp).");
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&>(), py::arg("config_json"),
            py::arg("source") = "python")
