@@ -5,7 +5,6 @@ import json
 import numbers
 import os
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -287,21 +286,24 @@ class Sweep:
         memory_budget: Optional[int] = None,
         progress: bool = True,
     ) -> SweepResult:
-        """Run every cell, writing the results to an HDF5 file.
+        """Run every cell; the results in memory, and in an HDF5 file if `output` is given.
 
         The solver runs in a background thread; this thread shows a progress bar
         (`tqdm.auto`, a widget in notebooks). Ctrl-C (KeyboardInterrupt) stops the
-        sweep within about a second: the cells finished so far are written, the file
-        is closed with its ``status`` attribute starting with ``"interrupted"``, and
-        the KeyboardInterrupt is re-raised (`ionflux.load` reads the partial file).
+        sweep within about a second: the cells finished so far are kept, and the
+        KeyboardInterrupt is re-raised. With `output`, the file is closed with its
+        ``status`` attribute starting with ``"interrupted"`` (`ionflux.load` reads the
+        partial file); without, the exception's ``partial_result`` is a `SweepResult`
+        of the finished cells (the others have status -1, not run).
 
         Parameters
         ----------
         device : {"auto", "cpu", "cuda"}, optional
             ``"auto"`` takes a usable GPU, else the CPU.
         output : str or path-like, optional
-            The HDF5 file to write (overwritten). By default a temporary file that is
-            deleted when the returned `SweepResult` is garbage-collected.
+            An HDF5 file to write as well (overwritten; docs/hdf5_layout.md). By
+            default none: the results stay in memory (numpy arrays), and neither HDF5
+            nor h5py is needed. In-memory and file results hold identical arrays.
         threads : int, optional
             CPU threads (default: all cores).
         memory_budget : int, optional
@@ -313,7 +315,8 @@ class Sweep:
         Returns
         -------
         SweepResult
-            The results, read from the file.
+            The results: in memory, or read from `output` when given.
+            ``result[i]`` is cell i as a `Solution`.
 
         Raises
         ------
@@ -343,27 +346,28 @@ class Sweep:
         elif not isinstance(memory_budget, numbers.Integral) or isinstance(memory_budget, bool) or memory_budget < 1:
             raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
 
-        temporary = output is None
-        if temporary:
-            fd, path = tempfile.mkstemp(prefix="ionflux-sweep-", suffix=".h5")
-            os.close(fd)
-        else:
+        in_memory = output is None  # the memory sink: numpy arrays, no file, no h5py
+        path = ""
+        if not in_memory:
             path = os.fspath(output)  # type: ignore[arg-type]
             _check_writable(path)
         runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
         self._runner = None  # a runner is used once (its cancel flag stays set)
         try:
             info = _drive(runner, path, device, int(threads), int(memory_budget), progress)
-        except KeyboardInterrupt:
-            if os.path.exists(path):
+        except KeyboardInterrupt as e:
+            partial = getattr(e, "_ionflux_info", None)
+            if in_memory and partial is not None:
+                e.partial_result = SweepResult(run_info=partial, varied=self._varied,  # type: ignore[attr-defined]
+                                               memory=partial.pop("memory"))
+                print("ionflux: sweep interrupted; the finished cells are in the exception's partial_result",
+                      file=sys.stderr)
+            elif not in_memory and os.path.exists(path):
                 print(f"ionflux: sweep interrupted; the finished cells are in {path} "
                       f"(ionflux.load({path!r}))", file=sys.stderr)
             raise
-        except BaseException:
-            if temporary and os.path.exists(path):
-                os.remove(path)
-            raise
-        result = SweepResult(path, run_info=info, temporary=temporary, varied=self._varied)
+        memory = info.pop("memory", None)
+        result = SweepResult(None if in_memory else path, run_info=info, varied=self._varied, memory=memory)
         result._warn_abnormal(stacklevel=4)  # run <- translate_core_errors' wrapper <- the caller
         _warn_cut_short(result)
         return result
@@ -449,6 +453,8 @@ def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int
                     show()
                 except KeyboardInterrupt:
                     continue
+            if "info" in outcome:  # what finished, for the caller (Sweep.run: partial_result)
+                sys.exc_info()[1]._ionflux_info = dict(outcome["info"])  # type: ignore[union-attr]
             raise
         finally:
             if finished.is_set():
