@@ -60,7 +60,28 @@ class ResultSink : public ChunkSink {
   virtual void close() = 0;
 };
 
-struct SweepFileInfo;
+//! Delivers every chunk and attribute to two sinks (e.g. an HDF5 file and memory).
+class TeeSink : public ResultSink {
+ public:
+  TeeSink(ResultSink& a, ResultSink& b) : a_(a), b_(b) {}
+  void write_chunk(const ChunkData& chunk) override {
+    a_.write_chunk(chunk);
+    b_.write_chunk(chunk);
+  }
+  void set_attribute(const std::string& name, const std::string& value) override {
+    a_.set_attribute(name, value);
+    b_.set_attribute(name, value);
+  }
+  void close() override {
+    a_.close();
+    b_.close();
+  }
+
+ private:
+  ResultSink& a_;
+  ResultSink& b_;
+};
+
 
 //! The memory sink: every chunk appended to one ChunkData of all n_cells cells (first =
 //! 0), in cell order, with the values a file holds for cells never run (status

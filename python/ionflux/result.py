@@ -92,9 +92,11 @@ def _decode(values: Any) -> np.ndarray:
 
 
 class SweepResult:
-    """The results of a sweep, read from its HDF5 file.
+    """The results of a sweep: in memory (from `Sweep.run` without `output`), or read from
+    its HDF5 file (`load`, or `Sweep.run` with `output`); both hold the same arrays.
 
-    Returned by `Sweep.run` and `load`. ``res["Voltage [V]"]`` gives an array of shape
+    Returned by `Sweep.run` and `load`. ``res[i]`` (an int) is cell i as a `Solution`,
+    the class `Simulation.solve` returns (see `solution`). ``res["Voltage [V]"]`` gives an array of shape
     (n_cells, n_times), where n_times is the most outputs any cell has (each cell's own
     outputs first, then NaN; all NaN for cells that were never run); ``"Time [s]"``,
     ``"Current [A]"`` and ``"Discharge capacity [A.h]"`` likewise. Each cell has its own
@@ -112,8 +114,8 @@ class SweepResult:
 
     Parameters
     ----------
-    path : str or path-like
-        The sweep file.
+    path : str or path-like, optional
+        The sweep file (None with `memory`).
     run_info : dict, optional
         What the run reported (device, wall time, chunks); set by `Sweep.run`.
     temporary : bool, optional
@@ -121,11 +123,13 @@ class SweepResult:
     varied : sequence of str, optional
         The varied names in the sweep's order (set by `Sweep.run`; otherwise taken
         from the file).
+    memory : dict, optional
+        The compiled memory sink's datasets, named as in the file (set by `Sweep.run`).
 
     Attributes
     ----------
-    path : str
-        The file.
+    path : str or None
+        The file; None for results held only in memory.
     run_info : dict
         ``device``, ``device_description``, ``wall_time``, ``chunks``,
         ``cancelled``, ``not_run``, ``status_counts``, ``bytes_per_cell`` of the run
@@ -138,9 +142,10 @@ class SweepResult:
                  temporary: bool = False, varied: Optional[Sequence[str]] = None, *,
                  memory: Optional[Mapping[str, Any]] = None) -> None:
         self.run_info: Dict[str, Any] = dict(run_info or {})
+        self._sweep_config: Optional[Dict[str, Any]] = None  # set by Sweep.run
         self._memory: Optional[_MemoryFile] = None
         if memory is not None:  # the memory sink's datasets (no file, no h5py)
-            self.path: Optional[str] = None
+            self.path: Optional[str] = None if path is None else os.fspath(path)  # a file written as well
             self._memory = _MemoryFile(memory)
             f = self._memory
         else:
@@ -518,6 +523,9 @@ class SweepResult:
         return self._n_cells
 
     def _config(self) -> Dict[str, Any]:
+        """The sweep config: from `Sweep.run`, else the file's ``config`` attribute when it is JSON."""
+        if self._sweep_config is not None:
+            return dict(self._sweep_config)
         try:
             cfg = json.loads(str(self._attrs.get("config", "")))
         except ValueError:

@@ -303,7 +303,9 @@ class Sweep:
         output : str or path-like, optional
             An HDF5 file to write as well (overwritten; docs/hdf5_layout.md). By
             default none: the results stay in memory (numpy arrays), and neither HDF5
-            nor h5py is needed. In-memory and file results hold identical arrays.
+            nor h5py is needed. In-memory and file results hold identical arrays. With
+            `output`, the returned results read the file on demand (h5py); where h5py
+            is not installed they are kept in memory as well.
         threads : int, optional
             CPU threads (default: all cores).
         memory_budget : int, optional
@@ -346,28 +348,32 @@ class Sweep:
         elif not isinstance(memory_budget, numbers.Integral) or isinstance(memory_budget, bool) or memory_budget < 1:
             raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
 
-        in_memory = output is None  # the memory sink: numpy arrays, no file, no h5py
+        # the memory sink: numpy arrays, no file, no h5py; with an output but no h5py to
+        # read it back, the results are kept in memory as well as written
+        in_memory = output is None or not _h5py_available()
         path = ""
-        if not in_memory:
+        if output is not None:
             path = os.fspath(output)  # type: ignore[arg-type]
             _check_writable(path)
         runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
         self._runner = None  # a runner is used once (its cancel flag stays set)
         try:
-            info = _drive(runner, path, device, int(threads), int(memory_budget), progress)
+            info = _drive(runner, path, device, int(threads), int(memory_budget), progress, in_memory)
         except KeyboardInterrupt as e:
             partial = getattr(e, "_ionflux_info", None)
             if in_memory and partial is not None:
                 e.partial_result = SweepResult(run_info=partial, varied=self._varied,  # type: ignore[attr-defined]
                                                memory=partial.pop("memory"))
+                e.partial_result._sweep_config = self.config()  # type: ignore[attr-defined]
                 print("ionflux: sweep interrupted; the finished cells are in the exception's partial_result",
                       file=sys.stderr)
-            elif not in_memory and os.path.exists(path):
+            elif path and os.path.exists(path):
                 print(f"ionflux: sweep interrupted; the finished cells are in {path} "
                       f"(ionflux.load({path!r}))", file=sys.stderr)
             raise
         memory = info.pop("memory", None)
-        result = SweepResult(None if in_memory else path, run_info=info, varied=self._varied, memory=memory)
+        result = SweepResult(path or None, run_info=info, varied=self._varied, memory=memory)
+        result._sweep_config = self.config()  # for result[i]: the cell's experiment
         result._warn_abnormal(stacklevel=4)  # run <- translate_core_errors' wrapper <- the caller
         _warn_cut_short(result)
         return result
@@ -380,6 +386,16 @@ def _warn_cut_short(result: SweepResult) -> None:
         warnings.warn(f"{len(cut)} of {result.n_cells} cells: a voltage cut-off of the parameter set stopped the "
                       f"experiment before its end (first: cell {cut[0]}: "
                       f"{result.messages[cut[0]]}); see SweepResult.messages", SolverWarning, stacklevel=4)
+
+
+def _h5py_available() -> bool:
+    """Can h5py be imported (to read a sweep file back)?"""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("h5py") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _check_writable(path: str) -> None:
@@ -400,7 +416,8 @@ def _check_writable(path: str) -> None:
         raise ValueError(f"cannot create HDF5 file '{path}': {reason}")
 
 
-def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int, progress: bool) -> Dict[str, Any]:
+def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int, progress: bool,
+           keep_in_memory: bool = False) -> Dict[str, Any]:
     """Run `runner` in a background thread; poll progress; cancel on KeyboardInterrupt.
 
     Completion is signalled by an Event set after ``runner.run`` has returned, not by
@@ -413,7 +430,7 @@ def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int
 
     def work() -> None:
         try:
-            outcome["info"] = runner.run(path, device, threads, memory_budget)
+            outcome["info"] = runner.run(path, device, threads, memory_budget, keep_in_memory)
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller
             outcome["error"] = e
         finally:

@@ -190,7 +190,8 @@ class SweepRunner {
   std::vector<std::string> warnings() const { return plan_.warnings; }
   std::size_t bytes_per_cell() const { return ionflux::bytes_per_cell(plan_.inputs); }
 
-  py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget) {
+  py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget,
+               bool keep_in_memory) {
     BatchOptions opt;
     opt.device = parse_device(device);
     opt.threads = threads;
@@ -200,18 +201,20 @@ class SweepRunner {
       throw InputError("device 'cuda' requested but not usable: " + cuda_device_description());
     // output "": the memory sink (no file, no HDF5 needed); else the HDF5 file. Both
     // receive the same chunks and the same attributes (results.hpp).
-    std::unique_ptr<ResultSink> writer;
+    // keep_in_memory with an output: both (a tee).
+    std::unique_ptr<ResultSink> file, memory_sink, tee;
     MemorySweepSink* memory = nullptr;
-    if (output.empty()) {
+    if (!output.empty()) file = open_sweep_file(spec_, plan_, output);
+    if (output.empty() || keep_in_memory) {
       SweepFileInfo info = sweep_file_info(spec_, plan_);
       auto m = std::make_unique<MemorySweepSink>(info.n_cells, info.n_steps, info.step_cycle, info.temperature);
       for (const auto& [k, v] : info.attributes) m->set_attribute(k, v);
       memory = m.get();
-      writer = std::move(m);
+      memory_sink = std::move(m);
       memory_inputs_ = std::move(info.inputs);
-    } else {
-      writer = open_sweep_file(spec_, plan_, output);
     }
+    if (file && memory_sink) tee = std::make_unique<TeeSink>(*file, *memory_sink);
+    ResultSink* writer = tee ? tee.get() : file ? file.get() : memory_sink.get();
     total_ = n_cells();
     opt.progress = [this](const Progress& p) {
       done_ = p.done;
@@ -220,7 +223,7 @@ class SweepRunner {
     BatchSummary s;
     {
       py::gil_scoped_release release;
-      DiagnosingSink sink(plan_.inputs, writer.get());  // init failures name their cause
+      DiagnosingSink sink(plan_.inputs, writer);  // init failures name their cause
       s = run_batch(plan_.inputs, opt, &sink);
       finish_sweep_file(*writer, s, n_cells());
     }
@@ -496,7 +499,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("warnings", &SweepRunner::warnings)
       .def_property_readonly("bytes_per_cell", &SweepRunner::bytes_per_cell)
       .def("run", &SweepRunner::run, py::arg("output"), py::arg("device") = "auto", py::arg("threads") = 0,
-           py::arg("memory_budget") = 0)
+           py::arg("memory_budget") = 0, py::arg("keep_in_memory") = false)
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
 }
