@@ -96,6 +96,8 @@ class MemorySweepSink : public ResultSink {
   void close() override;
 
   const ChunkData& results() const { return all_; }
+  //! The results, moved out (for handing the arrays to Python without a copy).
+  ChunkData& results_for_move() { return all_; }
   const CycleSummaries& cycles() const { return cycles_; }
   const std::vector<int>& step_cycle() const { return step_cycle_; }
   bool temperature() const { return temperature_; }

@@ -37,6 +37,15 @@ namespace {
 
 py::array_t<double> array1(const std::vector<double>& v) { return py::array_t<double>(v.size(), v.data()); }
 
+//! A numpy array that takes over the vector's storage (no copy): a view of the results.
+template <typename T>
+py::array_t<T> move_array(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
+  auto* owner = new std::vector<T>(std::move(v));
+  py::capsule free_when_done(owner, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  if (shape.empty()) shape = {static_cast<py::ssize_t>(owner->size())};
+  return py::array_t<T>(shape, owner->data(), free_when_done);
+}
+
 py::array_t<double> array2(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
   py::array_t<double> a({rows, cols});
   std::copy(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(rows * cols), a.mutable_data());
@@ -259,8 +268,8 @@ class SweepRunner {
 
   //! The memory sink's results as the file's datasets: "group/name" -> numpy array
   //! (the layout of docs/hdf5_layout.md), and "attrs" -> the root attributes.
-  py::dict memory_results(const MemorySweepSink& sink) const {
-    const ChunkData& c = sink.results();
+  py::dict memory_results(MemorySweepSink& sink) const {
+    ChunkData& c = sink.results_for_move();  // the big per-output arrays are moved, not copied
     const std::size_t n = c.n, ns = static_cast<std::size_t>(c.n_steps);
     py::dict d;
     auto i64 = [](const std::vector<std::size_t>& v) {
@@ -268,10 +277,10 @@ class SweepRunner {
       std::copy(v.begin(), v.end(), a.mutable_data());
       return a;
     };
-    d["cells/Time [s]"] = array1(c.time);
-    d["cells/Voltage [V]"] = array1(c.voltage);
-    d["cells/Current [A]"] = array1(c.current);
-    d["cells/Discharge capacity [A.h]"] = array1(c.capacity);
+    d["cells/Time [s]"] = move_array(std::move(c.time));
+    d["cells/Voltage [V]"] = move_array(std::move(c.voltage));
+    d["cells/Current [A]"] = move_array(std::move(c.current));
+    d["cells/Discharge capacity [A.h]"] = move_array(std::move(c.capacity));
     d["cells/offset"] = i64(c.offset);
     d["cells/count"] = i64(c.count);
     d["cells/status"] = py::array_t<int>(c.status.size(), c.status.data());
@@ -279,10 +288,7 @@ class SweepRunner {
     d["cells/device"] = py::array_t<int>(device.size(), device.data());
     d["cells/message"] = c.message;
     d["status codes"] = status_code_table();
-    if (sink.temperature()) {
-      d["cells/Temperature [K]"] = array1(c.temperature);
-      d["cells/Step"] = array1(c.step_index);
-    }
+    if (sink.temperature()) d["cells/Temperature [K]"] = move_array(std::move(c.temperature));
     d["summary/End time [s]"] = array1(c.end_time);
     std::vector<std::string> reasons(n);
     for (std::size_t i = 0; i < n; ++i)
@@ -316,7 +322,7 @@ class SweepRunner {
       d["steps/Cycle"] = py::array_t<int>(sink.step_cycle().size(), sink.step_cycle().data());
       const CycleSummaries& cy = sink.cycles();
       if (cy.n_cycles > 0) {
-        d["cells/Cycle"] = array1(output_cycles(c.step_index, sink.step_cycle()));
+        d["cells/Cycle"] = move_array(output_cycles(c.step_index, sink.step_cycle()));
         const std::size_t nc = cy.n_cycles;
         d["cycles/Start time [s]"] = array2(cy.start, n, nc);
         d["cycles/End time [s]"] = array2(cy.end, n, nc);
@@ -331,6 +337,7 @@ class SweepRunner {
         }
       }
     }
+    if (sink.temperature()) d["cells/Step"] = move_array(std::move(c.step_index));
     py::dict attrs;
     for (const auto& [k, v] : sink.attributes()) attrs[py::str(k)] = v;
     d["attrs"] = attrs;

@@ -309,3 +309,28 @@ def test_summary_names_are_one_set(both):
     assert table <= set(memory[0].summary)
     np.testing.assert_array_equal(memory["End discharge capacity [A.h]"],
                                   [memory[i].summary["Discharge capacity [A.h]"] for i in range(memory.n_cells)])
+
+
+def test_ctrl_c_without_output_keeps_the_finished_cells_in_memory(monkeypatch, capsys):
+    import ionflux.sweep as sweep_module
+
+    s = Sweep(vary={"C-rate": {"linspace": [0.5, 2, 40]}, "Negative particle radius [m]":
+                    {"linspace": [3e-6, 8e-6, 50]}}, period=60, t_end=7200)  # 2000 cells: many seconds
+    n_times, chunk = 7200 // 60 + 2, 40
+
+    def ctrl_c(runner):  # what Ctrl-C in the calling thread does, once two chunks are done
+        if runner.progress()[0] >= 2 * chunk:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep_module, "_poll_hook", ctrl_c)
+    with pytest.raises(KeyboardInterrupt) as e:
+        s.run(device="cpu", memory_budget=(32 * n_times + 64) * chunk, progress=False)
+    assert "partial_result" in capsys.readouterr().err
+    res = e.value.partial_result
+    assert res.path is None and not res.complete and res.attrs["status"].startswith("interrupted")
+    ran = res.status != -1
+    assert 2 * chunk <= ran.sum() < res.n_cells
+    assert np.all(res.n_points[~ran] == 0) and np.all(res.n_points[ran] > 0)
+    assert np.isnan(res["Voltage [V]"][~ran]).all() and np.isfinite(res["Voltage [V]"][ran, 0]).all()
+    first = int(np.flatnonzero(ran)[0])
+    assert res[first].status == res.status_names[first]
