@@ -5,6 +5,7 @@ that cell returns; per-cycle summaries are computed once, by the compiled reduce
 without an output file and without h5py."""
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -334,3 +335,24 @@ def test_ctrl_c_without_output_keeps_the_finished_cells_in_memory(monkeypatch, c
     assert np.isnan(res["Voltage [V]"][~ran]).all() and np.isfinite(res["Voltage [V]"][ran, 0]).all()
     first = int(np.flatnonzero(ran)[0])
     assert res[first].status == res.status_names[first]
+
+
+def test_cli_cycle_lines_come_from_the_same_reducer(cli, tmp_path):
+    # `ionflux simulate` prints one line per cycle (solver/cli.cpp, by reduce_cycles since
+    # issue 12); they equal Solution.cycles of the same run to the 6 digits printed
+    steps = ("Discharge at 1C until 3.0 V", "Rest for 5 minutes", "Charge at 1C until 4.1 V", "Hold at 4.1 V until C/10")
+    args = [cli, "simulate", "--mesh", ",".join(f"{k}={v}" for k, v in COARSE.items()), "--period", "60",
+            "--cycles", "2", "--output", str(tmp_path / "out.csv")]
+    for s in steps:
+        args += ["--experiment", s]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = re.findall(r"cycle (\d+): discharge (\S+) A\.h, (\S+) W\.h; charge (\S+) A\.h, (\S+) W\.h; (\S+) s",
+                       r.stdout)
+    assert [int(m[0]) for m in lines] == [0, 1]
+    sol = Simulation(mesh=COARSE, period=60, experiment=[steps], cycles=2).solve()
+    cols = ("Discharge capacity [A.h]", "Discharge energy [W.h]", "Charge capacity [A.h]", "Charge energy [W.h]",
+            "Duration [s]")
+    for k, m in enumerate(lines):
+        for col, text in zip(cols, m[1:]):
+            assert float(text) == float(f"{sol.cycles[col].iloc[k]:.6g}"), (k, col)
