@@ -114,6 +114,7 @@ MemorySweepSink::MemorySweepSink(std::size_t n_cells, int n_steps, std::vector<i
     v->assign(n_cells, kNaN);
   a.steps.assign(n_cells, 0);
   a.device.assign(n_cells, kRanNowhere);
+  written_.assign(n_cells, 0);
   a.n_steps = std::max(0, n_steps);
   const std::size_t ns = static_cast<std::size_t>(a.n_steps);
   if (ns > 0)
@@ -131,6 +132,7 @@ void MemorySweepSink::write_chunk(const ChunkData& c) {
   const bool temperature = temperature_ && c.temperature.size() == c.points() && c.step_index.size() == c.points();
   for (std::size_t k = 0; k < c.n; ++k) {
     const std::size_t cell = c.first + k, from = c.offset[k], n = c.count[k];
+    written_[cell] = 1;
     a.offset[cell] = a.time.size();
     a.count[cell] = n;
     auto append = [&](std::vector<double>& dst, const std::vector<double>& src) {

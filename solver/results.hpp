@@ -100,6 +100,9 @@ class MemorySweepSink : public ResultSink {
   ChunkData& results_for_move() { return all_; }
   const CycleSummaries& cycles() const { return cycles_; }
   const std::vector<int>& step_cycle() const { return step_cycle_; }
+  //! Was cell i in a chunk? (A cancelled sweep's chunk holds cells not run, status -1,
+  //! whose "End reason" the file gives as "not_run"; cells in no chunk have none, "".)
+  bool written(std::size_t i) const { return written_[i] != 0; }
   bool temperature() const { return temperature_; }
   const std::vector<std::pair<std::string, std::string>>& attributes() const { return attributes_; }
 
@@ -109,6 +112,7 @@ class MemorySweepSink : public ResultSink {
   bool temperature_ = false;
   bool split_ = false;
   CycleSummaries cycles_;
+  std::vector<unsigned char> written_;
   std::vector<std::pair<std::string, std::string>> attributes_;
 };
 

@@ -292,7 +292,9 @@ class SweepRunner {
     d["summary/End time [s]"] = array1(c.end_time);
     std::vector<std::string> reasons(n);
     for (std::size_t i = 0; i < n; ++i)
-      reasons[i] = c.status[i] == kStatusNotRun ? std::string() : cell_status_name(static_cast<CellStatus>(c.status[i]));
+      reasons[i] = !sink.written(i) ? std::string()  // as the file: no string written
+                   : c.status[i] == kStatusNotRun ? std::string("not_run")
+                                                  : std::string(cell_status_name(static_cast<CellStatus>(c.status[i])));
     d["summary/End reason"] = reasons;
     d["summary/Discharge capacity [A.h]"] = array1(c.discharge_capacity);
     d["summary/Energy [W.h]"] = array1(c.energy);

@@ -356,3 +356,39 @@ def test_cli_cycle_lines_come_from_the_same_reducer(cli, tmp_path):
     for k, m in enumerate(lines):
         for col, text in zip(cols, m[1:]):
             assert float(text) == float(f"{sol.cycles[col].iloc[k]:.6g}"), (k, col)
+
+
+def test_memory_and_file_of_one_interrupted_run_are_identical(tmp_path):
+    # one run delivered to both sinks (keep_in_memory with an output: the tee), cancelled
+    # after two chunks: the cells not run, and those in no chunk, read the same in both
+    import threading
+
+    from ionflux import _core
+    from ionflux.result import SweepResult
+
+    cfg = json.dumps({"vary": {"C-rate": {"linspace": [0.5, 2, 40]}, "Negative particle radius [m]":
+                               {"linspace": [3e-6, 8e-6, 50]}}, "period": 60, "t_end": 7200})
+    runner = _core.SweepRunner(cfg, "test")
+    chunk = 50
+    out = tmp_path / "cancel.h5"
+    info = {}
+    th = threading.Thread(target=lambda: info.update(runner.run(str(out), "cpu", 0, (32 * 122 + 64) * chunk, True)))
+    th.start()
+    while runner.progress()[0] < 2 * chunk and th.is_alive():
+        threading.Event().wait(0.02)
+    runner.cancel()
+    th.join(timeout=60)
+    assert not th.is_alive() and info["cancelled"] is True and info["not_run"] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ionflux.SolverWarning)
+        memory = SweepResult(memory=info.pop("memory"))
+    file_data, file_attrs, _ = read_file(out)
+    mem_data, mem_attrs, _ = read_memory(memory)
+    assert sorted(mem_data) == sorted(file_data)
+    for key, arr in file_data.items():
+        if arr.dtype.kind == "O":
+            assert list(mem_data[key]) == list(arr), key
+        else:
+            np.testing.assert_array_equal(mem_data[key], arr, err_msg=key)
+    assert mem_attrs == file_attrs  # one run: the same attributes, "created" included
+    assert "not_run" in set(file_data["summary/End reason"]) or "" in set(file_data["summary/End reason"])

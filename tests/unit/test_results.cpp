@@ -186,6 +186,8 @@ TEST(Results, MemorySinkGathersChunksInCellOrderWithFileDefaults) {
   EXPECT_EQ(r.end_time[3], 3.0);
   EXPECT_TRUE(std::isnan(r.end_time[4]));
   EXPECT_EQ(r.device[4], ionflux::kRanNowhere);
+  EXPECT_TRUE(sink.written(3));
+  EXPECT_FALSE(sink.written(4));
   // cycle summaries by the reducer: cycle 0 = step 0, cycle 1 = step 1 (NaN for unrun cells)
   const CycleSummaries& c = sink.cycles();
   ASSERT_EQ(c.n_cycles, 2u);
