@@ -23,6 +23,7 @@
 #include "parameters.hpp"
 #include "parameter_file.hpp"
 #include "plausibility.hpp"
+#include "results.hpp"
 #include "simulation.hpp"
 
 #ifndef IONFLUX_VERSION
@@ -399,23 +400,26 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
             << format("%.6g", r.charge_capacity) << " A.h)";
       out << ", ended by " << ends[static_cast<int>(r.end)] << "\n";
     }
-    // per cycle: discharge and charge capacity (sums over its steps), energy, duration
+    // per cycle: discharge and charge capacity (sums over its steps), energy, duration,
+    // by the one reducer of step records (results.hpp)
     const int per_cycle = static_cast<int>(a.experiment.size());
-    for (int cyc = 0; cyc < a.cycles; ++cyc) {
-      double dis = 0, chg = 0, dis_e = 0, chg_e = 0, t0 = -1, t1 = -1;
-      for (const StepRecord& r : sol.steps) {
-        if (r.step / per_cycle != cyc) continue;
-        if (t0 < 0) t0 = r.t_start;
-        t1 = r.t_end;
-        dis += r.discharge_capacity;
-        chg += r.charge_capacity;
-        dis_e += r.discharge_energy;
-        chg_e += r.charge_energy;
-      }
-      if (t0 < 0) continue;
-      out << "  cycle " << cyc << ": discharge " << format("%.6g", dis) << " A.h, " << format("%.6g", dis_e)
-          << " W.h; charge " << format("%.6g", chg) << " A.h, " << format("%.6g", chg_e) << " W.h; "
-          << format("%.6g", t1 - t0) << " s\n";
+    std::vector<double> t0, t1, q, e, dis, chg, dis_e, chg_e;
+    std::vector<int> step_cycle;
+    for (const StepRecord& r : sol.steps) {
+      t0.push_back(r.t_start), t1.push_back(r.t_end), q.push_back(r.capacity), e.push_back(r.energy);
+      dis.push_back(r.discharge_capacity), chg.push_back(r.charge_capacity);
+      dis_e.push_back(r.discharge_energy), chg_e.push_back(r.charge_energy);
+      step_cycle.push_back(r.step / per_cycle);
+    }
+    const StepTable table{1, sol.steps.size(), t0.data(), t1.data(), q.data(), e.data(),
+                          dis.data(), chg.data(), dis_e.data(), chg_e.data()};
+    const CycleSummaries cy = reduce_cycles(table, step_cycle, static_cast<std::size_t>(std::max(a.cycles, 0)));
+    for (std::size_t cyc = 0; cyc < cy.n_cycles; ++cyc) {
+      if (std::isnan(cy.start[cyc])) continue;
+      out << "  cycle " << cyc << ": discharge " << format("%.6g", cy.discharge_capacity[cyc]) << " A.h, "
+          << format("%.6g", cy.discharge_energy[cyc]) << " W.h; charge " << format("%.6g", cy.charge_capacity[cyc])
+          << " A.h, " << format("%.6g", cy.charge_energy[cyc]) << " W.h; " << format("%.6g", cy.duration[cyc])
+          << " s\n";
     }
   }
 }

@@ -99,16 +99,6 @@ class Hid {
   Closer closer_ = nullptr;
 };
 
-//! The status code table as one string: "-1: not_run, 0: running, 1: finished, ...".
-std::string status_code_table() {
-  std::string s = std::to_string(kStatusNotRun) + ": not_run";
-#define IONFLUX_X(name, code, msg) \
-  s += ", " + std::to_string(code) + ": " + cell_status_name(CellStatus::name);
-  IONFLUX_CELL_STATUS_LIST(IONFLUX_X)
-#undef IONFLUX_X
-  return s;
-}
-
 //! "End reason" of a status code (the name in the code table).
 const char* end_reason(int status) {
   if (status == kStatusNotRun) return "not_run";
@@ -619,51 +609,26 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
       m.write_rows_cols(m.d_s_chg_e, ns, c.first, c.n, c.step_charge_energy.data(), "/steps/Charge energy [W.h]");
     }
     if (m.n_cycles > 0) {
-      // per cycle: the steps of that cycle that ran (non-NaN), summed
+      // per cycle: the one reducer (results.hpp), also behind the memory sink and Python
       const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
-      const double nan = std::numeric_limits<double>::quiet_NaN();
-      std::vector<double> cs(c.n * nc, nan), ce(c.n * nc, nan), cap(c.n * nc, nan), dis(c.n * nc, nan),
-          chg(c.n * nc, nan), en(c.n * nc, nan), dur(c.n * nc, nan), dis_e(c.n * nc, nan), chg_e(c.n * nc, nan);
-      for (std::size_t k = 0; k < c.n; ++k)
-        for (std::size_t st = 0; st < ns && st < m.step_cycle.size(); ++st) {
-          const std::size_t i = k * ns + st;
-          if (std::isnan(c.step_end[i])) continue;
-          const std::size_t j = k * nc + static_cast<std::size_t>(m.step_cycle[st]);
-          if (std::isnan(cs[j])) cs[j] = c.step_start[i], cap[j] = dis[j] = chg[j] = en[j] = dis_e[j] = chg_e[j] = 0.0;
-          ce[j] = c.step_end[i];
-          dur[j] = ce[j] - cs[j];
-          cap[j] += c.step_capacity[i];
-          en[j] += c.step_energy[i];
-          if (split) {  // moved while discharging / charging, split inside each step
-            dis[j] += c.step_discharge_capacity[i];
-            chg[j] += c.step_charge_capacity[i];
-            dis_e[j] += c.step_discharge_energy[i];
-            chg_e[j] += c.step_charge_energy[i];
-          } else if (c.step_capacity[i] > 0) {
-            dis[j] += c.step_capacity[i];
-          } else {
-            chg[j] -= c.step_capacity[i];
-          }
-        }
-      m.write_rows_cols(m.d_c_start, nc, c.first, c.n, cs.data(), "/cycles/Start time [s]");
-      m.write_rows_cols(m.d_c_end, nc, c.first, c.n, ce.data(), "/cycles/End time [s]");
-      m.write_rows_cols(m.d_c_duration, nc, c.first, c.n, dur.data(), "/cycles/Duration [s]");
-      m.write_rows_cols(m.d_c_capacity, nc, c.first, c.n, cap.data(), "/cycles/Capacity [A.h]");
-      m.write_rows_cols(m.d_c_dis, nc, c.first, c.n, dis.data(), "/cycles/Discharge capacity [A.h]");
-      m.write_rows_cols(m.d_c_chg, nc, c.first, c.n, chg.data(), "/cycles/Charge capacity [A.h]");
-      m.write_rows_cols(m.d_c_energy, nc, c.first, c.n, en.data(), "/cycles/Energy [W.h]");
+      const CycleSummaries cy = reduce_cycles(c, m.step_cycle, nc);
+      const double *cs = cy.start.data(), *ce = cy.end.data(), *dur = cy.duration.data(), *cap = cy.capacity.data(),
+                   *dis = cy.discharge_capacity.data(), *chg = cy.charge_capacity.data(), *en = cy.energy.data(),
+                   *dis_e = cy.discharge_energy.data(), *chg_e = cy.charge_energy.data();
+      m.write_rows_cols(m.d_c_start, nc, c.first, c.n, cs, "/cycles/Start time [s]");
+      m.write_rows_cols(m.d_c_end, nc, c.first, c.n, ce, "/cycles/End time [s]");
+      m.write_rows_cols(m.d_c_duration, nc, c.first, c.n, dur, "/cycles/Duration [s]");
+      m.write_rows_cols(m.d_c_capacity, nc, c.first, c.n, cap, "/cycles/Capacity [A.h]");
+      m.write_rows_cols(m.d_c_dis, nc, c.first, c.n, dis, "/cycles/Discharge capacity [A.h]");
+      m.write_rows_cols(m.d_c_chg, nc, c.first, c.n, chg, "/cycles/Charge capacity [A.h]");
+      m.write_rows_cols(m.d_c_energy, nc, c.first, c.n, en, "/cycles/Energy [W.h]");
       if (split) {
-        m.write_rows_cols(m.d_c_dis_e, nc, c.first, c.n, dis_e.data(), "/cycles/Discharge energy [W.h]");
-        m.write_rows_cols(m.d_c_chg_e, nc, c.first, c.n, chg_e.data(), "/cycles/Charge energy [W.h]");
+        m.write_rows_cols(m.d_c_dis_e, nc, c.first, c.n, dis_e, "/cycles/Discharge energy [W.h]");
+        m.write_rows_cols(m.d_c_chg_e, nc, c.first, c.n, chg_e, "/cycles/Charge energy [W.h]");
       }
       // the cycle of each output, from its step
       if (!c.step_index.empty()) {
-        std::vector<double> cyc(c.step_index.size(), nan);
-        for (std::size_t i = 0; i < cyc.size(); ++i) {
-          const double s_ = c.step_index[i];
-          if (s_ == s_ && s_ >= 0 && static_cast<std::size_t>(s_) < m.step_cycle.size())
-            cyc[i] = m.step_cycle[static_cast<std::size_t>(s_)];
-        }
+        const std::vector<double> cyc = output_cycles(c.step_index, m.step_cycle);
         m.append_series(m.d_cycle_index, m.points, total, pack(cyc), "/cells/Cycle");
       }
     }

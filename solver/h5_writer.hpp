@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "batch.hpp"
+#include "results.hpp"
 
 namespace ionflux {
 
@@ -53,7 +54,7 @@ struct SweepFileInfo {
 //! True when ionflux was built with HDF5.
 bool hdf5_available();
 
-class H5SweepWriter : public ChunkSink {
+class H5SweepWriter : public ResultSink {
  public:
   //! Creates (truncates) the file and every dataset. Throws RuntimeError when the file
   //! cannot be created, or when built without HDF5.
@@ -64,9 +65,9 @@ class H5SweepWriter : public ChunkSink {
 
   void write_chunk(const ChunkData& chunk) override;
   //! Adds or replaces a string root attribute (e.g. the device used, status counts).
-  void set_attribute(const std::string& name, const std::string& value);
+  void set_attribute(const std::string& name, const std::string& value) override;
   //! Flushes and closes; further writes throw.
-  void close();
+  void close() override;
 
  private:
   struct Impl;

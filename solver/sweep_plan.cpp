@@ -402,7 +402,7 @@ std::string status_counts(const BatchSummary& s) {
   return counts;
 }
 
-void finish_sweep_file(H5SweepWriter& writer, const BatchSummary& s, std::size_t n_cells) {
+void finish_sweep_file(ResultSink& writer, const BatchSummary& s, std::size_t n_cells) {
   writer.set_attribute("device", s.device_description);
   writer.set_attribute("bytes per cell", std::to_string(s.bytes_per_cell));
   writer.set_attribute("status counts", status_counts(s));

@@ -58,7 +58,7 @@ std::string status_counts(const BatchSummary& s);
 
 //! Final attributes (device, bytes per cell, status counts, wall time, and "status":
 //! "complete" or "interrupted: ...") and close.
-void finish_sweep_file(H5SweepWriter& writer, const BatchSummary& s, std::size_t n_cells);
+void finish_sweep_file(ResultSink& writer, const BatchSummary& s, std::size_t n_cells);
 
 //! The base parameter set as an ionflux parameter file (numbers, built-in functions by
 //! name, expressions and tables in full): the file's "parameters" attribute, loadable.

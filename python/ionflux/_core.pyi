@@ -105,8 +105,18 @@ def simulate(
     [m]", "x_n [m]", "x_p [m]" and the (n_times, n_nodes) fields.
     """
 
+def cycle_summaries(steps: Dict[str, Any], step_cycle: List[int], n_cycles: int) -> Dict[str, Any]:
+    """Per-cycle summaries from per-step records: the one reducer (solver/results.hpp).
+
+    `steps`: "Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]" and
+    optionally "Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy
+    [W.h]", "Charge energy [W.h]": float arrays of shape (..., n_steps), NaN for steps
+    not reached. Returns those names plus "Duration [s]", each (..., n_cycles).
+    """
+
 class SweepRunner:
-    """A sweep planned from a JSON config; run() writes the HDF5 file."""
+    """A sweep planned from a JSON config; run() writes the HDF5 file and/or keeps the
+    results in memory."""
 
     def __init__(self, config_json: str, source: str = "python") -> None: ...
     @property
@@ -118,10 +128,13 @@ class SweepRunner:
     @property
     def bytes_per_cell(self) -> int: ...
     def run(self, output: str, device: str = "auto", threads: int = 0, memory_budget: int = 0,
-            cells: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
-        """Run every cell, or the cells [first, last) of `cells` (GIL released). Returns
+            cells: Optional[Tuple[int, int]] = None, keep_in_memory: bool = False) -> Dict[str, Any]:
+        """Run every cell, or the cells [first, last) of `cells` (GIL released). `output`
+        "": results in memory only (the memory sink); otherwise the HDF5 file (a range's
+        file holds its rows and /cells/index), and with keep_in_memory both. Returns
         device, device_description, bytes_per_cell, chunks, wall_time, cancelled,
-        not_run, status_counts. A range's file holds its rows and /cells/index."""
+        not_run, status_counts, ...; with the memory sink also "memory": the datasets
+        named as in the file ("cells/Time [s]", ..., "inputs": name -> array, "attrs")."""
     def progress(self) -> Tuple[int, int, float]:
         """(cells done, cells of this run, seconds elapsed); callable from another thread."""
     def cancel(self) -> None:

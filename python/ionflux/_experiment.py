@@ -1,8 +1,8 @@
 """Experiments (protocols) and thermal options shared by `Simulation` and `Sweep`.
 
 The step strings themselves are parsed by the compiled solver (docs/experiments.md);
-this module only groups them into cycles the way PyBaMM does, checks the types, and
-summarises per-step records by cycle.
+this module only groups them into cycles the way PyBaMM does and checks the types; per-cycle
+summaries come from the compiled solver's one reducer (`cycle_summaries`).
 """
 from __future__ import annotations
 
@@ -132,7 +132,8 @@ def describe(cycles: Cycles, repeat: int) -> str:
 
 
 def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycles: int) -> Dict[str, np.ndarray]:
-    """Per-cycle quantities from per-step records.
+    """Per-cycle quantities from per-step records, by the compiled solver's one reducer
+    (solver/results.hpp: the same code writes a sweep file's ``/cycles``).
 
     Parameters
     ----------
@@ -141,7 +142,7 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
         arrays of shape (..., n_steps), NaN for steps not reached; optionally the
         `SPLIT_QUANTITIES` of each step (charge and energy moved while discharging and
         while charging), without which a step counts as discharge or charge by the sign
-        of its net capacity.
+        of its net capacity (and the discharge and charge energies are NaN).
     step_cycle : numpy.ndarray
         (n_steps,) cycle index of each step.
     n_cycles : int
@@ -151,46 +152,23 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
     -------
     dict
         Each name of `CYCLE_QUANTITIES` → array of shape (..., n_cycles); NaN for a
-        cycle none of whose steps was reached. Capacities and energies are sums over
-        the cycle's steps: ``"Capacity [A.h]"`` and ``"Energy [W.h]"`` net (positive on
-        discharge); ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``,
-        ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"`` what was moved while
-        discharging and while charging (each >= 0).
+        cycle none of whose steps was reached (a step counts as reached when its end
+        time is not NaN). Start: the first reached step's start; end: the last one's
+        end; capacities and energies are sums over the cycle's steps:
+        ``"Capacity [A.h]"`` and ``"Energy [W.h]"`` net (positive on discharge);
+        ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``, ``"Discharge
+        energy [W.h]"``, ``"Charge energy [W.h]"`` what was moved while discharging
+        and while charging (each >= 0).
     """
-    start = np.asarray(steps["Start time [s]"], dtype=float)
-    end = np.asarray(steps["End time [s]"], dtype=float)
-    cap = np.asarray(steps["Capacity [A.h]"], dtype=float)
-    energy = np.asarray(steps["Energy [W.h]"], dtype=float)
+    from . import _core
+
+    names = ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]")
     if all(name in steps for name in SPLIT_QUANTITIES):
-        split = [np.asarray(steps[name], dtype=float) for name in SPLIT_QUANTITIES]
-    else:  # by the sign of each step's net capacity (no energy split)
-        split = [np.where(cap > 0, cap, 0.0), np.where(cap < 0, -cap, 0.0),
-                 np.full(cap.shape, np.nan), np.full(cap.shape, np.nan)]
-    step_cycle = np.asarray(step_cycle)
-    shape = start.shape[:-1] + (int(n_cycles),)
-    out = {name: np.full(shape, np.nan) for name in CYCLE_QUANTITIES}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: cycles not reached
-        for k in range(int(n_cycles)):
-            mask = step_cycle == k
-            if not mask.any():
-                continue
-            s, e, q, w = start[..., mask], end[..., mask], cap[..., mask], energy[..., mask]
-            reached = ~np.all(np.isnan(s), axis=-1)
-            t0, t1 = np.nanmin(s, axis=-1), np.nanmax(e, axis=-1)
-            values = {
-                "Start time [s]": t0,
-                "End time [s]": t1,
-                "Duration [s]": t1 - t0,
-                "Capacity [A.h]": np.nansum(q, axis=-1),
-                "Energy [W.h]": np.nansum(w, axis=-1),
-            }
-            for name, arr in zip(SPLIT_QUANTITIES, split):
-                part = arr[..., mask]
-                values[name] = np.where(np.all(np.isnan(part), axis=-1), np.nan, np.nansum(part, axis=-1))
-            for name, v in values.items():
-                out[name][..., k] = np.where(reached, v, np.nan)
-    return out
+        names += SPLIT_QUANTITIES
+    arrays = {name: np.ascontiguousarray(steps[name], dtype=float) for name in names}
+    cycles = np.asarray(step_cycle, dtype=np.int64).reshape(-1).astype(np.int32).tolist()
+    out = _core.cycle_summaries(arrays, cycles, int(n_cycles))
+    return {name: np.asarray(out[name]) for name in CYCLE_QUANTITIES}
 
 
 def check_placeholders(cycles: Sequence[Sequence[str]], vary_names: Sequence[str]) -> None:

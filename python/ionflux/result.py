@@ -1,7 +1,9 @@
-"""Sweep results: `SweepResult` reads a sweep's HDF5 file (h5py; no compiled code)."""
+"""Sweep results: `SweepResult` holds a sweep's results in memory (from `Sweep.run`) or reads
+its HDF5 file (h5py, only for files; no compiled code)."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import warnings
 import weakref
@@ -90,9 +92,11 @@ def _decode(values: Any) -> np.ndarray:
 
 
 class SweepResult:
-    """The results of a sweep, read from its HDF5 file.
+    """The results of a sweep: in memory (from `Sweep.run` without `output`), or read from
+    its HDF5 file (`load`, or `Sweep.run` with `output`); both hold the same arrays.
 
-    Returned by `Sweep.run` and `load`. ``res["Voltage [V]"]`` gives an array of shape
+    Returned by `Sweep.run` and `load`. ``res[i]`` (an int) is cell i as a `Solution`,
+    the class `Simulation.solve` returns (see `solution`). ``res["Voltage [V]"]`` gives an array of shape
     (n_cells, n_times), where n_times is the most outputs any cell has (each cell's own
     outputs first, then NaN; all NaN for cells that were never run); ``"Time [s]"``,
     ``"Current [A]"`` and ``"Discharge capacity [A.h]"`` likewise. Each cell has its own
@@ -110,8 +114,8 @@ class SweepResult:
 
     Parameters
     ----------
-    path : str or path-like
-        The sweep file.
+    path : str or path-like, optional
+        The sweep file (None with `memory`).
     run_info : dict, optional
         What the run reported (device, wall time, chunks); set by `Sweep.run`.
     temporary : bool, optional
@@ -119,11 +123,13 @@ class SweepResult:
     varied : sequence of str, optional
         The varied names in the sweep's order (set by `Sweep.run`; otherwise taken
         from the file).
+    memory : dict, optional
+        The compiled memory sink's datasets, named as in the file (set by `Sweep.run`).
 
     Attributes
     ----------
-    path : str
-        The file.
+    path : str or None
+        The file; None for results held only in memory.
     run_info : dict
         ``device``, ``device_description``, ``wall_time``, ``chunks``,
         ``cancelled``, ``not_run``, ``status_counts``, ``bytes_per_cell`` of the run
@@ -132,20 +138,28 @@ class SweepResult:
         `load`).
     """
 
-    def __init__(self, path: Union[str, os.PathLike], run_info: Optional[Mapping[str, Any]] = None,
-                 temporary: bool = False, varied: Optional[Sequence[str]] = None) -> None:
-        import h5py
-
-        self.path = os.fspath(path)
+    def __init__(self, path: Union[str, os.PathLike, None] = None, run_info: Optional[Mapping[str, Any]] = None,
+                 temporary: bool = False, varied: Optional[Sequence[str]] = None, *,
+                 memory: Optional[Mapping[str, Any]] = None) -> None:
         self.run_info: Dict[str, Any] = dict(run_info or {})
-        if temporary:
-            self._finalizer = weakref.finalize(self, _remove_quietly, self.path)
-        if not os.path.exists(self.path):
-            raise FileNotFoundError(f"no such sweep file: '{self.path}'")
-        try:
-            f = h5py.File(self.path, "r")
-        except OSError as e:
-            raise ValueError(f"'{self.path}' is not a readable HDF5 file: {e}") from None
+        self._sweep_config: Optional[Dict[str, Any]] = None  # set by Sweep.run
+        self._memory: Optional[_MemoryFile] = None
+        if memory is not None:  # the memory sink's datasets (no file, no h5py)
+            self.path: Optional[str] = None if path is None else os.fspath(path)  # a file written as well
+            self._memory = _MemoryFile(memory)
+            f = self._memory
+        else:
+            if path is None:
+                raise TypeError("SweepResult needs the path of a sweep file")
+            self.path = os.fspath(path)
+            if temporary:
+                self._finalizer = weakref.finalize(self, _remove_quietly, self.path)
+            if not os.path.exists(self.path):
+                raise FileNotFoundError(f"no such sweep file: '{self.path}'")
+            try:
+                f = self._open()
+            except OSError as e:
+                raise ValueError(f"'{self.path}' is not a readable HDF5 file: {e}") from None
         with f:
             missing = [g for g in ("cells/status", "inputs", "summary") if g not in f] + \
                 [f"cells/{o}" for o in OUTPUTS if f"cells/{o}" not in f]
@@ -201,6 +215,14 @@ class SweepResult:
         for a in self._inputs.values():
             a.flags.writeable = False
         self._status.flags.writeable = False
+
+    def _open(self) -> Any:
+        """The results' datasets: the in-memory ones, or the HDF5 file opened read-only."""
+        if self._memory is not None:
+            return self._memory
+        import h5py
+
+        return h5py.File(self.path, "r")
 
     # -- basic facts ----------------------------------------------------------------------
     @property
@@ -344,10 +366,8 @@ class SweepResult:
         """
         if not self._step_cycle.size:
             return {}
-        import h5py
-
         out: Dict[str, np.ndarray] = {}
-        with h5py.File(self.path, "r") as f:
+        with self._open() as f:
             for name in STEP_QUANTITIES:
                 if f"steps/{name}" in f:  # older files lack the discharge/charge split
                     out[name] = np.asarray(f[f"steps/{name}"][...], dtype=float)
@@ -378,9 +398,7 @@ class SweepResult:
         """
         if not self._step_cycle.size:
             return {}
-        import h5py
-
-        with h5py.File(self.path, "r") as f:
+        with self._open() as f:
             if "cycles" in f and all(f"cycles/{name}" in f for name in CYCLE_QUANTITIES):
                 return {name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_QUANTITIES}
         return cycle_summaries(self.steps, self._step_cycle, self.n_cycles)
@@ -399,15 +417,14 @@ class SweepResult:
     def __repr__(self) -> str:
         varied = ", ".join(self._varied) if self._varied else "nothing varied"
         state = "complete" if self.complete else str(self._attrs.get("status", "incomplete"))
-        return (f"<ionflux.SweepResult '{self.path}': {self._n_cells} cells x {self._n_times} times; "
+        where = "in memory" if self.path is None else repr(self.path)
+        return (f"<ionflux.SweepResult {where}: {self._n_cells} cells x {self._n_times} times; "
                 f"{varied}; {state}>")
 
     # -- data -----------------------------------------------------------------------------
     def _read(self, dataset: str, rows: Any = slice(None)) -> np.ndarray:
         """Rows of a /cells output as (len(rows), n_times), each cell's outputs then NaN."""
-        import h5py
-
-        with h5py.File(self.path, "r") as f:
+        with self._open() as f:
             if self._offset is None:
                 return np.asarray(f[dataset][rows])
             cells = np.arange(self._n_cells)[rows]
@@ -476,7 +493,9 @@ class SweepResult:
         rows = self._read(f"cells/{name}", unique)[inverse]
         return rows[0] if scalar else rows
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: Union[str, int]) -> Any:
+        if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)):
+            return self.solution(int(name))
         if name in self._outputs:
             return self._read(f"cells/{name}")
         if name == END_CAPACITY and "Discharge capacity [A.h]" in self._summary_data:
@@ -493,6 +512,135 @@ class SweepResult:
 
     def __contains__(self, name: object) -> bool:
         return name in self.variables
+
+    def _index(self, index: Any) -> int:
+        i = int(index)
+        if not -self._n_cells <= i < self._n_cells:
+            raise IndexError(f"cell {index} out of range for a sweep of {self._n_cells} cells")
+        return i % self._n_cells
+
+    def __len__(self) -> int:
+        return self._n_cells
+
+    def _config(self) -> Dict[str, Any]:
+        """The sweep config: from `Sweep.run`, else the file's ``config`` attribute when it is JSON."""
+        if self._sweep_config is not None:
+            return dict(self._sweep_config)
+        try:
+            cfg = json.loads(str(self._attrs.get("config", "")))
+        except ValueError:
+            return {}
+        return cfg if isinstance(cfg, dict) else {}
+
+    def solution(self, index: int) -> Any:
+        """Cell `index` as a `Solution`, the class `Simulation.solve` returns (also ``res[index]``).
+
+        Its time series are the cell's outputs as stored (no padding): ``"Time [s]"``,
+        ``"Voltage [V]"``, ``"Current [A]"``, ``"Discharge capacity [A.h]"``, ``"Step"``,
+        ``"Cycle"`` (0 for a constant-current sweep), ``"Time [h]"``, ``"Power [W]"``, and
+        ``"Temperature [K]"`` (stored by a sweep with a thermal model or an experiment;
+        otherwise the constant ambient temperature, as a single simulation's). `Solution.summary` has the sweep's summary quantities under the
+        same names as a single simulation's (the solver statistics a sweep does not
+        keep, such as Newton iterations, are 0; the wall time is NaN);
+        `Solution.steps` and `Solution.cycles` the cell's step records (its
+        ``"Ended by"`` column is empty: a sweep does not record it) and cycle
+        summaries; `status` and `message` the cell's. Internal fields are not stored
+        by sweeps.
+
+        Parameters
+        ----------
+        index : int
+            Cell number (negative counts from the end).
+
+        Returns
+        -------
+        Solution
+        """
+        from .simulation import Solution
+
+        i = self._index(index)
+        raw: Dict[str, Any] = {}
+        with self._open() as f:
+            for name in self._outputs:
+                raw[name] = self._read_cell(f, name, i)
+        n = int(self._count[i])
+        if "Step" not in raw:  # a constant-current sweep: one step, one cycle (as Simulation)
+            raw["Step"] = np.zeros(n)
+        if "Cycle" not in raw:
+            step = np.asarray(raw["Step"], dtype=float)
+            raw["Cycle"] = self._step_cycle[step.astype(np.int64)] if self._step_cycle.size else np.zeros(n)
+        for name in ("Step", "Cycle"):
+            arr = np.asarray(raw[name], dtype=float)
+            raw[name] = np.where(np.isnan(arr), -1, arr).astype(np.int64)
+        summary = {name: arr[i] for name, arr in self._summary_data.items()}
+        raw.update(status=self._codes.get(int(self._status[i]), f"status {int(self._status[i])}"),
+                   message=str(self._messages[i]), end_time=summary.get("End time [s]", np.nan),
+                   discharge_capacity=summary.get("Discharge capacity [A.h]", np.nan),
+                   charge_capacity=summary.get("Charge capacity [A.h]", np.nan),
+                   discharge_energy=summary.get("Discharge energy [W.h]", np.nan),
+                   charge_energy=summary.get("Charge energy [W.h]", np.nan),
+                   energy=summary.get("Energy [W.h]", np.nan), mean_voltage=summary.get("Mean voltage [V]", np.nan),
+                   stats={"steps": int(summary.get("Steps", 0))})
+        cfg = self._config()
+        experiment = None
+        if self.n_steps:
+            cycles = [tuple(str(t) for t in c) if isinstance(c, (list, tuple)) else (str(c),)
+                      for c in cfg.get("experiment", [])] * int(cfg.get("cycles", 1) or 1)
+            texts = [t for c in cycles for t in c]
+            values = {name: arr[i] for name, arr in self._inputs.items()}
+            texts = [_fill_placeholders(t, values) for t in texts]
+            experiment = [tuple(_fill_placeholders(t, values) for t in c) for c in cycles]
+            steps = self.steps
+            records = []
+            for k in range(self.n_steps):
+                if np.isnan(steps["End time [s]"][i, k]):
+                    continue
+                rec = {"step": k, "cycle": int(self._step_cycle[k]), "text": texts[k] if k < len(texts) else "",
+                       "ended by": ""}
+                for name in STEP_QUANTITIES:
+                    rec[name[0].lower() + name[1:]] = float(steps[name][i, k]) if name in steps else np.nan
+                records.append(rec)
+            raw["steps"] = records
+        else:  # one constant-current step, as Simulation's
+            raw["steps"] = [{"step": 0, "cycle": 0, "text": "", "ended by": "",
+                             "start time [s]": 0.0, "end time [s]": float(raw["end_time"]),
+                             "duration [s]": float(raw["end_time"]),
+                             "capacity [A.h]": float(raw["discharge_capacity"]) - float(raw["charge_capacity"]),
+                             "energy [W.h]": float(raw["energy"]),
+                             "discharge capacity [A.h]": float(raw["discharge_capacity"]),
+                             "charge capacity [A.h]": float(raw["charge_capacity"]),
+                             "discharge energy [W.h]": float(raw["discharge_energy"]),
+                             "charge energy [W.h]": float(raw["charge_energy"])}] if n else []
+        mesh = {}
+        for part in str(self._attrs.get("mesh", "")).split(","):
+            if "=" in part:
+                key, value = part.split("=", 1)
+                try:
+                    mesh[key.strip()] = int(value)
+                except ValueError:
+                    pass
+        thermal = "lumped" if "lumped" in str(self._attrs.get("model", "")) else "isothermal"
+        if "Temperature [K]" not in raw and thermal == "isothermal":  # constant: the ambient temperature
+            ambient = self._ambient_temperature(i)
+            if ambient is not None:
+                raw["Temperature [K]"] = np.full(n, ambient)
+        current = float(self._inputs["Current [A]"][i]) if "Current [A]" in self._inputs else math.nan
+        soc = self._inputs.get("Initial SOC")
+        initial_soc = float(soc[i]) if soc is not None else cfg.get("initial_soc")
+        solver = {k: float(v) for k, v in dict(cfg.get("solver", {}) or {}).items()}
+        return Solution(raw, parameters=None, current=current, initial_soc=initial_soc, mesh=mesh, solver=solver,
+                        experiment=experiment, thermal=thermal)
+
+    def _ambient_temperature(self, i: int) -> Optional[float]:
+        """Cell i's ambient temperature [K]: varied, or the set's (the file's ``parameters``)."""
+        name = "Ambient temperature [K]"
+        if name in self._inputs:
+            return float(self._inputs[name][i])
+        try:
+            value = json.loads(str(self._attrs.get("parameters", ""))).get("parameters", {}).get(name)
+        except (ValueError, AttributeError):
+            return None
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
     def cell(self, index: int) -> Dict[str, Any]:
         """One cell's outputs without the NaN tail, with its inputs and summary.
@@ -514,10 +662,8 @@ class SweepResult:
         if not -self._n_cells <= i < self._n_cells:
             raise IndexError(f"cell {index} out of range for a sweep of {self._n_cells} cells")
         i %= self._n_cells
-        import h5py
-
         out: Dict[str, Any] = {}
-        with h5py.File(self.path, "r") as f:
+        with self._open() as f:
             for name in self._outputs:
                 out[name] = self._read_cell(f, name, i)
         for name, arr in self._inputs.items():
@@ -915,6 +1061,67 @@ def _remove_quietly(path: str) -> None:
         os.remove(path)
     except OSError:
         pass
+
+
+class _MemoryDataset:
+    """One in-memory dataset, read as an h5py dataset is (``ds[...]``, ``ds[a:b]``, ``attrs``)."""
+
+    def __init__(self, data: Any, attrs: Optional[Dict[str, Any]] = None) -> None:
+        arr = np.asarray(data) if not isinstance(data, list) else np.array(data, dtype=object)
+        arr.flags.writeable = False
+        self._data = arr
+        self.attrs: Dict[str, Any] = dict(attrs or {})
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        return self._data.shape
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return self._data[key]
+
+
+class _MemoryFile:
+    """A sweep's results held in memory (the memory sink of the compiled solver), with the
+    names of the HDF5 layout (docs/hdf5_layout.md): ``f["cells/Time [s]"]``,
+    ``"summary/..." in f``, ``f["inputs"].items()``, ``f.attrs``. Used as a context
+    manager, as an h5py.File is."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.attrs: Dict[str, Any] = dict(data.get("attrs", {}))
+        self._datasets: Dict[str, _MemoryDataset] = {}
+        for key, value in data.items():
+            if "/" in key:
+                self._datasets[key] = _MemoryDataset(value)
+        if "cells/status" in self._datasets and "status codes" in data:
+            self._datasets["cells/status"].attrs["codes"] = data["status codes"]
+        self._inputs = {str(k): _MemoryDataset(v) for k, v in dict(data.get("inputs", {})).items()}
+
+    def __contains__(self, key: object) -> bool:
+        if key == "inputs":
+            return True
+        return key in self._datasets or any(k.startswith(f"{key}/") for k in self._datasets)
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "inputs":
+            return self._inputs
+        return self._datasets[key]
+
+    def __enter__(self) -> "_MemoryFile":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def _fill_placeholders(text: str, values: Mapping[str, Any]) -> str:
+    """A step string with ``{name}`` replaced by the cell's value of the varied `name`."""
+    for name, value in values.items():
+        text = text.replace("{" + name + "}", f"{float(value):g}")
+    return text
 
 
 def _parse_codes(text: Any) -> Dict[int, str]:

@@ -5,7 +5,6 @@ import json
 import numbers
 import os
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -289,21 +288,26 @@ class Sweep:
         client: Any = None,
         partitions: Optional[int] = None,
     ) -> SweepResult:
-        """Run every cell, writing the results to an HDF5 file.
+        """Run every cell; the results in memory, and in an HDF5 file if `output` is given.
 
         The solver runs in a background thread; this thread shows a progress bar
         (`tqdm.auto`, a widget in notebooks). Ctrl-C (KeyboardInterrupt) stops the
-        sweep within about a second: the cells finished so far are written, the file
-        is closed with its ``status`` attribute starting with ``"interrupted"``, and
-        the KeyboardInterrupt is re-raised (`ionflux.load` reads the partial file).
+        sweep within about a second: the cells finished so far are kept, and the
+        KeyboardInterrupt is re-raised. With `output`, the file is closed with its
+        ``status`` attribute starting with ``"interrupted"`` (`ionflux.load` reads the
+        partial file); without, the exception's ``partial_result`` is a `SweepResult`
+        of the finished cells (the others have status -1, not run).
 
         Parameters
         ----------
         device : {"auto", "cpu", "cuda"}, optional
             ``"auto"`` takes a usable GPU, else the CPU.
         output : str or path-like, optional
-            The HDF5 file to write (overwritten). By default a temporary file that is
-            deleted when the returned `SweepResult` is garbage-collected.
+            An HDF5 file to write as well (overwritten; docs/hdf5_layout.md). By
+            default none: the results stay in memory (numpy arrays), and neither HDF5
+            nor h5py is needed. In-memory and file results hold identical arrays. With
+            `output`, the returned results read the file on demand (h5py); where h5py
+            is not installed they are kept in memory as well.
         threads : int, optional
             CPU threads (default: all cores).
         memory_budget : int, optional
@@ -330,7 +334,8 @@ class Sweep:
         Returns
         -------
         SweepResult
-            The results, read from the file.
+            The results: in memory, or read from `output` when given.
+            ``result[i]`` is cell i as a `Solution`.
 
         Raises
         ------
@@ -364,15 +369,18 @@ class Sweep:
         elif not isinstance(memory_budget, numbers.Integral) or isinstance(memory_budget, bool) or memory_budget < 1:
             raise ValueError(f"memory_budget must be a positive number of bytes, got {memory_budget!r}")
 
-        temporary = output is None
-        if temporary:
-            fd, path = tempfile.mkstemp(prefix="ionflux-sweep-", suffix=".h5")
-            os.close(fd)
-        else:
+        # the memory sink: numpy arrays, no file, no h5py; with an output but no h5py to
+        # read it back, the results are kept in memory as well as written
+        in_memory = output is None or not _h5py_available()
+        path = ""
+        if output is not None:
             path = os.fspath(output)  # type: ignore[arg-type]
             _check_writable(path)
         if partitions is not None and client is None:
             raise ValueError("partitions is for runs on a Dask cluster: give client= too")
+        if client is not None and output is None:
+            raise ValueError("a run on a Dask cluster joins the workers' results into one HDF5 file: give output= "
+                             "(a path), then read it with the returned result or ionflux.load(path)")
         try:
             if client is not None:
                 from . import distributed
@@ -383,17 +391,22 @@ class Sweep:
             else:
                 runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
                 self._runner = None  # a runner is used once (its cancel flag stays set)
-                info = _drive(runner, path, device, int(threads), int(memory_budget), progress)
-        except KeyboardInterrupt:
-            if os.path.exists(path):
+                info = _drive(runner, path, device, int(threads), int(memory_budget), progress, in_memory)
+        except KeyboardInterrupt as e:
+            partial = getattr(e, "_ionflux_info", None)
+            if client is None and in_memory and partial is not None:
+                e.partial_result = SweepResult(run_info=partial, varied=self._varied,  # type: ignore[attr-defined]
+                                               memory=partial.pop("memory"))
+                e.partial_result._sweep_config = self.config()  # type: ignore[attr-defined]
+                print("ionflux: sweep interrupted; the finished cells are in the exception's partial_result",
+                      file=sys.stderr)
+            elif path and os.path.exists(path):
                 print(f"ionflux: sweep interrupted; the finished cells are in {path} "
                       f"(ionflux.load({path!r}))", file=sys.stderr)
             raise
-        except BaseException:
-            if temporary and os.path.exists(path):
-                os.remove(path)
-            raise
-        result = SweepResult(path, run_info=info, temporary=temporary, varied=self._varied)
+        memory = info.pop("memory", None)
+        result = SweepResult(path or None, run_info=info, varied=self._varied, memory=memory)
+        result._sweep_config = self.config()  # for result[i]: the cell's experiment
         result._warn_abnormal(stacklevel=4)  # run <- translate_core_errors' wrapper <- the caller
         _warn_cut_short(result)
         return result
@@ -406,6 +419,16 @@ def _warn_cut_short(result: SweepResult) -> None:
         warnings.warn(f"{len(cut)} of {result.n_cells} cells: a voltage cut-off of the parameter set stopped the "
                       f"experiment before its end (first: cell {cut[0]}: "
                       f"{result.messages[cut[0]]}); see SweepResult.messages", SolverWarning, stacklevel=4)
+
+
+def _h5py_available() -> bool:
+    """Can h5py be imported (to read a sweep file back)?"""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("h5py") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _check_writable(path: str) -> None:
@@ -426,7 +449,8 @@ def _check_writable(path: str) -> None:
         raise ValueError(f"cannot create HDF5 file '{path}': {reason}")
 
 
-def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int, progress: bool) -> Dict[str, Any]:
+def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int, progress: bool,
+           keep_in_memory: bool = False) -> Dict[str, Any]:
     """Run `runner` in a background thread; poll progress; cancel on KeyboardInterrupt.
 
     Completion is signalled by an Event set after ``runner.run`` has returned, not by
@@ -439,7 +463,7 @@ def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int
 
     def work() -> None:
         try:
-            outcome["info"] = runner.run(path, device, threads, memory_budget)
+            outcome["info"] = runner.run(path, device, threads, memory_budget, keep_in_memory=keep_in_memory)
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller
             outcome["error"] = e
         finally:
@@ -479,6 +503,8 @@ def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int
                     show()
                 except KeyboardInterrupt:
                     continue
+            if "info" in outcome:  # what finished, for the caller (Sweep.run: partial_result)
+                sys.exc_info()[1]._ionflux_info = dict(outcome["info"])  # type: ignore[union-attr]
             raise
         finally:
             if finished.is_set():

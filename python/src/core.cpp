@@ -25,6 +25,7 @@
 #include "solver/parameter_file.hpp"
 #include "solver/parameters.hpp"
 #include "solver/plausibility.hpp"
+#include "solver/results.hpp"
 #include "solver/user_function.hpp"
 #include "solver/simulation.hpp"
 #include "solver/sweep.hpp"
@@ -36,6 +37,15 @@ using namespace ionflux;
 namespace {
 
 py::array_t<double> array1(const std::vector<double>& v) { return py::array_t<double>(v.size(), v.data()); }
+
+//! A numpy array that takes over the vector's storage (no copy): a view of the results.
+template <typename T>
+py::array_t<T> move_array(std::vector<T>&& v, std::vector<py::ssize_t> shape = {}) {
+  auto* owner = new std::vector<T>(std::move(v));
+  py::capsule free_when_done(owner, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  if (shape.empty()) shape = {static_cast<py::ssize_t>(owner->size())};
+  return py::array_t<T>(shape, owner->data(), free_when_done);
+}
 
 py::array_t<double> array2(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
   py::array_t<double> a({rows, cols});
@@ -193,8 +203,9 @@ class SweepRunner {
 
   //! `cells`: a range (first, last) of the sweep's cells to run instead of all of them;
   //! the file then holds those rows and /cells/index (solver/cell_range.hpp).
+  //! `keep_in_memory`: also keep the results in memory (always without an output).
   py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget,
-               std::optional<std::pair<std::size_t, std::size_t>> cells) {
+               std::optional<std::pair<std::size_t, std::size_t>> cells, bool keep_in_memory) {
     BatchOptions opt;
     opt.device = parse_device(device);
     opt.threads = threads;
@@ -212,8 +223,23 @@ class SweepRunner {
     }
     const BatchInputs ranged = range ? batch_cell_range(plan_.inputs, *range) : BatchInputs{};
     const BatchInputs& inputs = range ? ranged : plan_.inputs;
-    std::unique_ptr<H5SweepWriter> writer = open_sweep_file(
-        range ? file_info_cell_range(sweep_file_info(spec_, plan_), *range) : sweep_file_info(spec_, plan_), output);
+    SweepFileInfo info =
+        range ? file_info_cell_range(sweep_file_info(spec_, plan_), *range) : sweep_file_info(spec_, plan_);
+    // output "": the memory sink (no file, no HDF5 needed); else the HDF5 file. Both
+    // receive the same chunks and the same attributes (results.hpp).
+    // keep_in_memory with an output: both (a tee).
+    std::unique_ptr<ResultSink> file, memory_sink, tee;
+    MemorySweepSink* memory = nullptr;
+    if (!output.empty()) file = open_sweep_file(info, output);
+    if (output.empty() || keep_in_memory) {
+      auto m = std::make_unique<MemorySweepSink>(info.n_cells, info.n_steps, info.step_cycle, info.temperature);
+      for (const auto& [k, v] : info.attributes) m->set_attribute(k, v);
+      memory = m.get();
+      memory_sink = std::move(m);
+      memory_inputs_ = std::move(info.inputs);
+    }
+    if (file && memory_sink) tee = std::make_unique<TeeSink>(*file, *memory_sink);
+    ResultSink* writer = tee ? tee.get() : file ? file.get() : memory_sink.get();
     total_ = inputs.cells.size();
     done_ = 0;  // a runner may run several ranges, one after the other
     opt.progress = [this](const Progress& p) {
@@ -223,7 +249,7 @@ class SweepRunner {
     BatchSummary s;
     {
       py::gil_scoped_release release;
-      DiagnosingSink sink(inputs, writer.get());  // init failures name their cause
+      DiagnosingSink sink(inputs, writer);  // init failures name their cause
       s = run_batch(inputs, opt, &sink);
       finish_sweep_file(*writer, s, total_);
     }
@@ -242,6 +268,7 @@ class SweepRunner {
     d["slot_refills"] = s.slot_refills;
     d["handed_to_cpu"] = s.handed_to_cpu;
     d["taken_by_cpu"] = s.taken_by_cpu;
+    if (memory) d["memory"] = memory_results(*memory);
     return d;
   }
   //! (cells done, cells of this run: the range's or the sweep's, seconds elapsed)
@@ -255,7 +282,148 @@ class SweepRunner {
   std::atomic<std::size_t> done_{0};
   std::atomic<double> elapsed_{0.0};
   std::atomic<std::size_t> total_{0};
+  std::vector<std::vector<double>> memory_inputs_;
+
+  //! The memory sink's results as the file's datasets: "group/name" -> numpy array
+  //! (the layout of docs/hdf5_layout.md), and "attrs" -> the root attributes.
+  py::dict memory_results(MemorySweepSink& sink) const {
+    ChunkData& c = sink.results_for_move();  // the big per-output arrays are moved, not copied
+    const std::size_t n = c.n, ns = static_cast<std::size_t>(c.n_steps);
+    py::dict d;
+    auto i64 = [](const std::vector<std::size_t>& v) {
+      py::array_t<std::int64_t> a(v.size());
+      std::copy(v.begin(), v.end(), a.mutable_data());
+      return a;
+    };
+    d["cells/Time [s]"] = move_array(std::move(c.time));
+    d["cells/Voltage [V]"] = move_array(std::move(c.voltage));
+    d["cells/Current [A]"] = move_array(std::move(c.current));
+    d["cells/Discharge capacity [A.h]"] = move_array(std::move(c.capacity));
+    d["cells/offset"] = i64(c.offset);
+    d["cells/count"] = i64(c.count);
+    d["cells/status"] = py::array_t<int>(c.status.size(), c.status.data());
+    const std::vector<int> device(c.device.begin(), c.device.end());
+    d["cells/device"] = py::array_t<int>(device.size(), device.data());
+    d["cells/message"] = c.message;
+    d["status codes"] = status_code_table();
+    if (sink.temperature()) d["cells/Temperature [K]"] = move_array(std::move(c.temperature));
+    d["summary/End time [s]"] = array1(c.end_time);
+    std::vector<std::string> reasons(n);
+    for (std::size_t i = 0; i < n; ++i)
+      reasons[i] = !sink.written(i) ? std::string()  // as the file: no string written
+                   : c.status[i] == kStatusNotRun ? std::string("not_run")
+                                                  : std::string(cell_status_name(static_cast<CellStatus>(c.status[i])));
+    d["summary/End reason"] = reasons;
+    d["summary/Discharge capacity [A.h]"] = array1(c.discharge_capacity);
+    d["summary/Energy [W.h]"] = array1(c.energy);
+    d["summary/Mean voltage [V]"] = array1(c.mean_voltage);
+    d["summary/Steps"] = py::array_t<int>(c.steps.size(), c.steps.data());
+    d["summary/Charge capacity [A.h]"] = array1(c.charge_capacity);
+    d["summary/Discharge energy [W.h]"] = array1(c.discharge_energy);
+    d["summary/Charge energy [W.h]"] = array1(c.charge_energy);
+    py::dict inputs;
+    for (std::size_t v = 0; v < spec_.varied.size() && v < memory_inputs_.size(); ++v)
+      inputs[py::str(spec_.varied[v])] = array1(memory_inputs_[v]);
+    d["inputs"] = inputs;
+    if (ns > 0) {
+      std::vector<double> duration(c.step_start.size());
+      for (std::size_t i = 0; i < duration.size(); ++i) duration[i] = c.step_end[i] - c.step_start[i];
+      d["steps/Start time [s]"] = array2(c.step_start, n, ns);
+      d["steps/End time [s]"] = array2(c.step_end, n, ns);
+      d["steps/Duration [s]"] = array2(duration, n, ns);
+      d["steps/Capacity [A.h]"] = array2(c.step_capacity, n, ns);
+      d["steps/Energy [W.h]"] = array2(c.step_energy, n, ns);
+      if (c.step_discharge_capacity.size() == c.step_start.size()) {
+        d["steps/Discharge capacity [A.h]"] = array2(c.step_discharge_capacity, n, ns);
+        d["steps/Charge capacity [A.h]"] = array2(c.step_charge_capacity, n, ns);
+        d["steps/Discharge energy [W.h]"] = array2(c.step_discharge_energy, n, ns);
+        d["steps/Charge energy [W.h]"] = array2(c.step_charge_energy, n, ns);
+      }
+      d["steps/Cycle"] = py::array_t<int>(sink.step_cycle().size(), sink.step_cycle().data());
+      const CycleSummaries& cy = sink.cycles();
+      if (cy.n_cycles > 0) {
+        d["cells/Cycle"] = move_array(output_cycles(c.step_index, sink.step_cycle()));
+        const std::size_t nc = cy.n_cycles;
+        d["cycles/Start time [s]"] = array2(cy.start, n, nc);
+        d["cycles/End time [s]"] = array2(cy.end, n, nc);
+        d["cycles/Duration [s]"] = array2(cy.duration, n, nc);
+        d["cycles/Capacity [A.h]"] = array2(cy.capacity, n, nc);
+        d["cycles/Discharge capacity [A.h]"] = array2(cy.discharge_capacity, n, nc);
+        d["cycles/Charge capacity [A.h]"] = array2(cy.charge_capacity, n, nc);
+        d["cycles/Energy [W.h]"] = array2(cy.energy, n, nc);
+        if (cy.split) {
+          d["cycles/Discharge energy [W.h]"] = array2(cy.discharge_energy, n, nc);
+          d["cycles/Charge energy [W.h]"] = array2(cy.charge_energy, n, nc);
+        }
+      }
+    }
+    if (sink.temperature()) d["cells/Step"] = move_array(std::move(c.step_index));
+    py::dict attrs;
+    for (const auto& [k, v] : sink.attributes()) attrs[py::str(k)] = v;
+    d["attrs"] = attrs;
+    return d;
+  }
 };
+
+//! The reducer of per-step records into per-cycle summaries (results.hpp), for Python:
+//! steps: name -> (..., n_steps) arrays ("Start time [s]", "End time [s]", "Capacity
+//! [A.h]", "Energy [W.h]", optionally the four split quantities); returns name ->
+//! (..., n_cycles) arrays.
+py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std::size_t n_cycles) {
+  using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;
+  auto get = [&](const char* name) { return Arr(steps[name]); };
+  Arr start = get("Start time [s]"), end = get("End time [s]"), cap = get("Capacity [A.h]"), en = get("Energy [W.h]");
+  const std::size_t ns = step_cycle.size();
+  std::vector<py::ssize_t> shape(start.shape(), start.shape() + start.ndim());
+  if (shape.empty() || static_cast<std::size_t>(shape.back()) != ns)
+    throw InputError("cycle_summaries: the step arrays' last axis must have one entry per step (" + std::to_string(ns) + ")");
+  for (const Arr* a : {&end, &cap, &en})
+    if (a->size() != start.size()) throw InputError("cycle_summaries: the step arrays differ in shape");
+  StepTable t;
+  t.n_steps = ns;
+  t.n = ns ? static_cast<std::size_t>(start.size()) / ns : 0;
+  t.start = start.data();
+  t.end = end.data();
+  t.capacity = cap.data();
+  t.energy = en.data();
+  std::vector<Arr> split;
+  const char* split_names[] = {"Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy [W.h]",
+                               "Charge energy [W.h]"};
+  bool has_split = true;
+  for (const char* name : split_names) has_split = has_split && steps.contains(name);
+  if (has_split) {
+    for (const char* name : split_names) {
+      split.push_back(get(name));
+      if (split.back().size() != start.size()) throw InputError("cycle_summaries: the step arrays differ in shape");
+    }
+    t.discharge_capacity = split[0].data();
+    t.charge_capacity = split[1].data();
+    t.discharge_energy = split[2].data();
+    t.charge_energy = split[3].data();
+  }
+  CycleSummaries cy;
+  {
+    py::gil_scoped_release release;
+    cy = reduce_cycles(t, step_cycle, n_cycles);
+  }
+  shape.back() = static_cast<py::ssize_t>(n_cycles);
+  auto out = [&](const std::vector<double>& v) {
+    py::array_t<double> a(shape);
+    std::copy(v.begin(), v.end(), a.mutable_data());
+    return a;
+  };
+  py::dict d;
+  d["Start time [s]"] = out(cy.start);
+  d["End time [s]"] = out(cy.end);
+  d["Duration [s]"] = out(cy.duration);
+  d["Capacity [A.h]"] = out(cy.capacity);
+  d["Discharge capacity [A.h]"] = out(cy.discharge_capacity);
+  d["Charge capacity [A.h]"] = out(cy.charge_capacity);
+  d["Energy [W.h]"] = out(cy.energy);
+  d["Discharge energy [W.h]"] = out(cy.discharge_energy);
+  d["Charge energy [W.h]"] = out(cy.charge_energy);
+  return d;
+}
 
 py::list devices() {
   py::list l;
@@ -348,6 +516,8 @@ PYBIND11_MODULE(_core, m) {
         py::arg("experiment") = std::vector<std::vector<std::string>>{}, py::arg("cycles") = 1,
         py::arg("thermal") = "isothermal", py::arg("base_dir") = ".");
 
+  m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
+        "Per-cycle summaries from per-step records: the one reducer (solver/results.hpp).");
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&>(), py::arg("config_json"),
            py::arg("source") = "python")
@@ -356,7 +526,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("warnings", &SweepRunner::warnings)
       .def_property_readonly("bytes_per_cell", &SweepRunner::bytes_per_cell)
       .def("run", &SweepRunner::run, py::arg("output"), py::arg("device") = "auto", py::arg("threads") = 0,
-           py::arg("memory_budget") = 0, py::arg("cells") = py::none())
+           py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false)
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
 }

@@ -258,8 +258,13 @@ def test_a_partition_that_keeps_failing_is_one_error_and_the_file_keeps_what_was
     assert list(res.status_names[6:]) == ["not_run"] * 6
 
 
-def test_without_dask_a_client_is_one_clear_import_error(monkeypatch):
+def test_without_dask_a_client_is_one_clear_import_error(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if dask.distributed were not installed
     with pytest.raises(ImportError, match=r'pip install "ionflux\[distributed\]"') as e:
-        _sweep().run(client="tcp://127.0.0.1:1", progress=False)
+        _sweep().run(client="tcp://127.0.0.1:1", output=tmp_path / "s.h5", progress=False)
     assert e.value.__cause__ is None and e.value.__suppress_context__
+
+
+def test_a_dask_run_without_an_output_file_is_one_clear_error():
+    with pytest.raises(ValueError, match="give output="):
+        _sweep().run(client="tcp://127.0.0.1:1", progress=False)

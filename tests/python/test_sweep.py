@@ -131,20 +131,20 @@ def test_unknown_parameter_is_a_key_error_with_clean_message():
 
 
 # -- running ---------------------------------------------------------------------------------
-def test_run_to_a_temporary_file_removed_with_the_result():
+def test_run_without_output_keeps_the_results_in_memory(tmp_path, monkeypatch):
+    # issue 12: no output -> the memory sink; no file is written (before: a temporary .h5)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     res = Sweep(vary=VARY, mesh=COARSE).run(device="cpu", progress=False)
     assert isinstance(res, SweepResult)
-    path = res.path
-    assert os.path.exists(path) and path.endswith(".h5")
+    assert res.path is None and "in memory" in repr(res)
+    assert os.listdir(tmp_path) == []
     assert res.complete and res.n_cells == 12
     assert res.run_info["device"] == "cpu" and res.run_info["cancelled"] is False
     assert res.run_info["status_counts"] == "cutoff_lower 12"
     # the GPU's streaming counters (docs/gpu.md): nothing streamed on the CPU
     assert res.run_info["device_slots"] == 0 and res.run_info["slot_refills"] == 0
     assert res.run_info["handed_to_cpu"] == 0 and res.run_info["taken_by_cpu"] == 0
-    del res
-    gc.collect()
-    assert not os.path.exists(path)
+    assert "memory" not in res.run_info
 
 
 def test_run_to_a_file(tmp_path):
@@ -219,7 +219,7 @@ def test_exceptions_from_the_thread_keep_type_and_message(monkeypatch):
     class FakeRunner:
         n_cells = 3
 
-        def run(self, *args):
+        def run(self, *args, **kwargs):
             raise Boom("solver exploded: details")
 
         def progress(self):
