@@ -8,7 +8,7 @@
 # Steps (each with its own timeout, output line-buffered and tee'd into $OUT/gpu_check.log):
 # device, registers/stack/spills per kernel, the `gpu`-labelled tests, GPU throughput
 # (Chen2020 1C to cut-off), the Latin-hypercube sweep (examples/sweep_lhs_chen2020.json)
-# on the GPU and on the CPU cores in the same run, built-in vs expression vs table functions.
+# on the GPU, on the CPU cores and on both in the same run, built-in vs expression vs table functions.
 # IONFLUX_GPU_STEPS picks steps (default "info tests bench lhs functions"; "profile" adds an
 # ncu profile of one advance_cells launch; "ranges" runs a sweep whole and as two --cells
 # ranges on the GPU and compares them: what each Dask worker does).
@@ -45,18 +45,22 @@ if want bench; then
   done
 fi
 if want lhs; then
-  n=${IONFLUX_LHS_CELLS:-4000}
+  n=${IONFLUX_LHS_CELLS:-20000}
   cfg="$OUT/lhs.json"
   sed -E "s/\"samples\": [0-9]+/\"samples\": $n/" examples/sweep_lhs_chen2020.json > "$cfg"
-  for dev in cuda cpu; do
-    say "Latin-hypercube sweep, $n cells, --device $dev (GPU: hand-off to the CPU cores, auto)"
+  # the GPU alone (its last cells handed to the CPU), the CPU cores alone, and both
+  # (--device auto: CPU threads take queued cells while the GPU works), in the same run;
+  # the sweep's progress lines give the time at which 95 % of the cells were done
+  for dev in cuda cpu auto; do
+    say "Latin-hypercube sweep, $n cells, --device $dev"
     t0=$(date +%s%N)
     extra=""
-    [ "$dev" = cuda ] && extra="--gpu-handoff auto"
-    timeout "${IONFLUX_LHS_TIMEOUT:-120}" "$B/ionflux" sweep "$cfg" --device "$dev" $extra --output "$OUT/lhs_$dev.h5" 2>&1 |
-      tr '\r' '\n' | grep -v '^$' | tail -6 | tee -a "$LOG"
+    [ "$dev" != cpu ] && extra="--gpu-handoff auto"
+    timeout "${IONFLUX_LHS_TIMEOUT:-150}" "$B/ionflux" sweep "$cfg" --device "$dev" $extra --output "$OUT/lhs_$dev.h5" 2>&1 |
+      tr '\r' '\n' | grep -v '^$' | tee "$OUT/lhs_$dev.progress" | tail -6 | tee -a "$LOG"
     rc=${PIPESTATUS[0]}
     echo "wall $(( ($(date +%s%N) - t0) / 1000000 )) ms (rc $rc)" | tee -a "$LOG"
+    grep -E "progress: [0-9]+/[0-9]+ cells \((9[5-9]|100)%\)" "$OUT/lhs_$dev.progress" | head -1 | sed 's/^/  first at >= 95 %: /' | tee -a "$LOG"
   done
   if [ -f "$OUT/lhs_cuda.h5" ] && [ -f "$OUT/lhs_cpu.h5" ]; then
     say "LHS: CUDA vs CPU per-cell summaries"
