@@ -169,7 +169,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
   const std::unique_ptr<H5SweepWriter> writer = open_sweep_file(spec, plan, output);
 
-  const std::size_t n = plan.inputs.cells.size();
+  const std::size_t n = plan.inputs.size();
   std::size_t invalid = 0;
   for (auto s : plan.inputs.pre_status) invalid += s != CellStatus::running;
   const Device dev = opt.device == Device::automatic ? (cuda_available() ? Device::cuda : Device::cpu) : opt.device;
