@@ -27,8 +27,9 @@ struct BatchInputs {
   //! plan_sweep, docs/problem.md), empty: the records are made on demand.
   std::vector<CellParams> cells;
   //! Writes the records of cells [first, first + n) to out[0 .. n) (cells that do not run
-  //! may get any record). Called per chunk, from one thread at a time, so that host
-  //! memory holds a chunk's records, not the whole batch's.
+  //! may get any record). Called per chunk on the CPU and per load on the GPU, so that
+  //! host memory holds a chunk's records, not the whole batch's; it may be called from
+  //! several threads at once.
   std::function<void(std::size_t first, std::size_t n, CellParams* out)> pack;
   std::size_t n_packed = 0;  //!< cells of a packed batch
   bool packed_thermal = false;  //!< a packed batch's cells use the lumped thermal model

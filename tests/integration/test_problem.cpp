@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -223,7 +224,15 @@ TEST(Batch, PackedRecordsRunAsStoredRecords) {
       EXPECT_TRUE(same_bytes(plan.inputs.record(c), old.cells[c])) << "cell " << c;
     EXPECT_EQ(plan.inputs.any_thermal(), old.any_thermal());
     for (std::size_t chunk : {std::size_t(1), std::size_t(5)}) {
-      expect_same_chunks(run(plan.inputs, Device::cpu, chunk).all, run(old, Device::cpu, chunk).all);
+      // the CPU packs a chunk's records at a time
+      BatchInputs counted = plan.inputs;
+      auto largest = std::make_shared<std::size_t>(0);
+      counted.pack = [largest, pack = plan.inputs.pack](std::size_t first, std::size_t m, CellParams* out) {
+        *largest = std::max(*largest, m);
+        pack(first, m, out);
+      };
+      expect_same_chunks(run(counted, Device::cpu, chunk).all, run(old, Device::cpu, chunk).all);
+      EXPECT_EQ(*largest, std::min(chunk, plan.inputs.size()));
       // the GPU road (emulated device: solver/gpu_emulated.cpp)
       cuda_backend::emulate_device_for_testing(true);
       const ionflux::testing::CollectSink a = run(plan.inputs, Device::cuda, chunk), b = run(old, Device::cuda, chunk);
