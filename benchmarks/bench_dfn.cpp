@@ -19,6 +19,7 @@
 
 #include "peer.hpp"
 #include "solver/parameters.hpp"
+#include "solver/problem.hpp"
 #include "solver/simulation.hpp"
 
 using namespace ionflux;
@@ -57,9 +58,8 @@ int main(int argc, char** argv) {
 
   const ParameterSet ps = ParameterSet::load(set);
   const double q = ps.get("Nominal cell capacity [A.h]");
-  CellParams cell = ps.cell_params(c_rate * q);
-  if (soc >= 0.0)
-    apply_initial_soc(cell, soc, ps.get("Open-circuit voltage at 0% SOC [V]"), ps.get("Open-circuit voltage at 100% SOC [V]"));
+  // the one recipe (solver/problem.hpp); t_end below as the PyBaMM script's
+  CellParams cell = build_cell(ps, c_rate * q, false, soc >= 0.0 ? std::optional<double>(soc) : std::nullopt);
   RunOptions opt;
   opt.solver.rtol = rtol;
   opt.solver.atol = atol;

@@ -17,6 +17,7 @@
 #include "solver/batch.hpp"
 #include "solver/experiment.hpp"
 #include "solver/parameters.hpp"
+#include "solver/problem.hpp"
 #include "solver/simulation.hpp"
 
 using namespace ionflux;
@@ -46,10 +47,8 @@ int main(int argc, char** argv) {
                {"us06", {"Discharge with current from " + us06}, 0.9}};
   for (const Case& cs : cases) {
     const Experiment ex = parse_experiment(cs.steps, ps);
-    CellParams cell = ps.cell_params(5.0);
-    if (cs.soc >= 0)
-      apply_initial_soc(cell, cs.soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
-                        ps.get("Open-circuit voltage at 100% SOC [V]"));
+    // the one recipe (solver/problem.hpp); t_end below as the PyBaMM script's
+    CellParams cell = build_cell(ps, 5.0, false, cs.soc >= 0 ? std::optional<double>(cs.soc) : std::nullopt);
     RunOptions ro;
     ro.steps = ex.steps;
     ro.tables = ex.tables;

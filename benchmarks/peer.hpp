@@ -6,11 +6,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "solver/batch.hpp"
 #include "solver/parameters.hpp"
+#include "solver/problem.hpp"
 
 namespace ionflux {
 namespace bench {
@@ -19,15 +22,21 @@ namespace bench {
 //! particle diffusivity [m2.s-1]" (log-spaced 1e-14..1e-13, a parameter PyBaMM's
 //! IDAKLU group solver takes as an input too), t_end 5400 s, outputs every `period` s.
 inline BatchInputs diffusivity_sweep(ParameterSet ps, long n, double current, double period) {
+  // A Batch (docs/problem.md): the set (owning its user functions) and one varied
+  // column; each chunk's records are packed when it runs.
   BatchInputs in;
-  for (const auto& name : ps.names())
-    if (ps.entry(name).user) in.keep_alive.push_back(ps.entry(name).user);  // user functions' owners
-  for (long c = 0; c < n; ++c) {
-    ps.set("Negative particle diffusivity [m2.s-1]", std::pow(10.0, -14.0 + (n > 1 ? c / (n - 1.0) : 0.0)));
-    in.cells.push_back(ps.cell_params(current));
-    in.pre_status.push_back(CellStatus::running);
-    in.pre_message.emplace_back();
-  }
+  const auto base = std::make_shared<const ParameterSet>(std::move(ps));
+  in.n_packed = static_cast<std::size_t>(n);
+  in.pack = [base, n, current](std::size_t first, std::size_t m, CellParams* out) {
+    ParameterSet work = *base;
+    for (std::size_t k = 0; k < m; ++k) {
+      const double c = static_cast<double>(first + k);
+      work.set("Negative particle diffusivity [m2.s-1]", std::pow(10.0, -14.0 + (n > 1 ? c / (n - 1.0) : 0.0)));
+      out[k] = build_cell(work, current, false, std::nullopt);
+    }
+  };
+  in.pre_status.assign(in.n_packed, CellStatus::running);
+  in.pre_message.assign(in.n_packed, std::string());
   in.run.t_end = 5400.0;
   in.run.period = period;
   return in;

@@ -120,19 +120,30 @@ struct DeviceUserFunctions {
   }
 };
 
-void upload_user_functions(const CellParams* cells, std::size_t n, DeviceUserFunctions& r) {
+void upload_user_functions(const gpu_stream::EngineSetup& es, DeviceUserFunctions& r) {
   std::map<const UserFunction*, std::size_t> index;
   std::vector<UserFunction> recs;
   std::vector<std::size_t> offset;
   std::size_t total = 0;
-  for (std::size_t c = 0; c < n; ++c)
-    for_each_function(cells[c], [&](const FunctionRef& f) {
+  auto scan = [&](const CellParams& cell) {
+    for_each_function(cell, [&](const FunctionRef& f) {
       if (f.id != FunctionId::user || !f.user || index.count(f.user)) return;
       index[f.user] = recs.size();
       recs.push_back(*f.user);
       offset.push_back(total);
       total += 3 * static_cast<std::size_t>(f.user->table.n);
     });
+  };
+  if (es.cells) {
+    for (std::size_t c = 0; c < es.n_cells; ++c) scan(es.cells[c]);
+  } else {  // a packed batch: its records a block at a time (the functions they point to outlive them)
+    std::vector<CellParams> block(std::min<std::size_t>(es.n_cells, 4096));
+    for (std::size_t first = 0; first < es.n_cells; first += block.size()) {
+      const std::size_t m = std::min(block.size(), es.n_cells - first);
+      es.pack(first, m, block.data());
+      for (std::size_t k = 0; k < m; ++k) scan(block[k]);
+    }
+  }
   if (recs.empty()) return;
   std::vector<double> host(total > 0 ? total : 1);
   for (std::size_t k = 0; k < recs.size(); ++k)
@@ -166,7 +177,7 @@ class CudaEngine : public gpu_stream::DeviceEngine {
       IONFLUX_CUDA_CHECK(cudaEventCreateWithFlags(&copied_[b], cudaEventDisableTiming));
     }
     IONFLUX_CUDA_CHECK(cudaEventCreateWithFlags(&loaded_, cudaEventDisableTiming));
-    upload_user_functions(es.cells, es.n_cells, user_);
+    upload_user_functions(es, user_);
     // the slots
     params_ = device<CellParams>(S);
     t_end_ = device<double>(S);
@@ -243,10 +254,10 @@ class CudaEngine : public gpu_stream::DeviceEngine {
     const int n = static_cast<int>(cells.size());
     if (n == 0) return;
     IONFLUX_CUDA_CHECK(cudaEventSynchronize(loaded_));  // the previous load's copies are done with the pinned staging
+    gpu_stream::load_records(es_, cells, l_params_->p);  // packed on demand for a packed batch
     for (int j = 0; j < n; ++j) {
       const std::size_t c = cells[j].cell;
       l_slots_->p[j] = cells[j].slot;
-      l_params_->p[j] = es_.cells[c];
       user_.repoint(l_params_->p[j]);
       l_t_end_->p[j] = es_.t_end[c];
       if (es_.step_first) l_first_->p[j] = es_.step_first[c], l_count_->p[j] = es_.step_count[c];

@@ -83,7 +83,7 @@ void check_batch_output_size(const BatchInputs& in) {
   const int steps = in.max_protocol_steps();
   if (grid_output_rows(in.run, in.run.t_end, steps) < 0.0) return;  // every step: bounded by max_steps
   double most = 0.0;
-  for (std::size_t c = 0; c < in.cells.size(); ++c) most = std::max(most, grid_output_rows(in.run, in.t_end_of(c), steps));
+  for (std::size_t c = 0; c < in.size(); ++c) most = std::max(most, grid_output_rows(in.run, in.t_end_of(c), steps));
   check_output_size(most, kOutputRowBytes, "one cell of this sweep");
 }
 
@@ -96,12 +96,27 @@ std::size_t bytes_per_cell(const BatchInputs& in) {
          gpu_stream::staging_bytes_per_slot(in, 64);  // + the GPU's harvest staging
 }
 
+const CellParams* BatchInputs::records(std::size_t first, std::size_t n, std::vector<CellParams>& buffer) const {
+  if (!pack) return cells.data() + first;
+  buffer.resize(n);
+  if (n > 0) pack(first, n, buffer.data());
+  return buffer.data();
+}
+
+CellParams BatchInputs::record(std::size_t c) const {
+  if (!pack) return cells[c];
+  CellParams cell{};
+  pack(c, 1, &cell);
+  return cell;
+}
+
 int BatchInputs::max_protocol_steps() const {
   if (!protocol_count.empty()) return *std::max_element(protocol_count.begin(), protocol_count.end());
   return static_cast<int>(run.steps.size());
 }
 
 bool BatchInputs::any_thermal() const {
+  if (pack) return packed_thermal;
   return std::any_of(cells.begin(), cells.end(), [](const CellParams& c) { return c.thermal != 0; });
 }
 
@@ -187,7 +202,7 @@ GridSink summary_sink(ChunkData& c, std::size_t k) {
 }
 
 //! The end message of cell c of a protocol cut short by a voltage cut-off (empty if not).
-std::string cut_short(const BatchInputs& in, std::size_t c, const CellRun& run) {
+std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& cell, const CellRun& run) {
   if (!in.has_protocol()) return {};
   const bool per_cell = !in.protocol_first.empty();
   const ProtocolView pv = protocol_of(in, c);
@@ -195,7 +210,7 @@ std::string cut_short(const BatchInputs& in, std::size_t c, const CellRun& run) 
   const std::vector<std::string>& texts = per_cell ? in.protocol_text : in.run.step_text;
   const std::vector<StepSpec>& all = per_cell ? in.protocol_steps : in.run.steps;
   const std::string* t = texts.size() == all.size() ? texts.data() + first : nullptr;
-  return cut_short_message(run.status, in.cells[c], pv.steps, pv.n_steps, t, run.step, run.step_t0, run.t_final);
+  return cut_short_message(run.status, cell, pv.steps, pv.n_steps, t, run.step, run.step_t0, run.t_final);
 }
 
 //! Per-cell summary from the integrator's final scalars, for both backends. A failed
@@ -268,6 +283,8 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
   std::vector<cuda_backend::CellSeries> series(c.n);
   const std::size_t ws_size = static_cast<std::size_t>(cell_workspace_size(l));
   const long long n = static_cast<long long>(c.n);
+  std::vector<CellParams> packed;  // a packed batch: this chunk's records only
+  const CellParams* cells = in.records(c.first, c.n, packed);
   std::exception_ptr error;
   std::mutex error_mutex;
 #pragma omp parallel num_threads(threads)
@@ -286,14 +303,14 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           cell_out.t_end = in.t_end_of(cell);
           SeriesSink sink{series[static_cast<std::size_t>(k)], temperature,
                           summary_sink(c, static_cast<std::size_t>(k))};
-          CellSolver<SeriesSink, CView> cs{in.cells[cell], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
+          CellSolver<SeriesSink, CView> cs{cells[k], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
           cs.proto = protocol_of(in, cell);
           if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
           c.device[static_cast<std::size_t>(k)] = kRanOnCpu;
         }
         summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell], protocol_of(in, cell));
         if (in.pre_message[cell].empty()) {
-          const std::string cut = cut_short(in, cell, run);
+          const std::string cut = cut_short(in, cell, cells[k], run);
           if (!cut.empty()) c.message[static_cast<std::size_t>(k)] = cut;
         }
         clock.report(done.fetch_add(1) + 1, false);
@@ -311,8 +328,8 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
 
 BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, ChunkSink* sink) {
   const auto start = std::chrono::steady_clock::now();
-  BatchInputs in = in_arg;  // shallow needs: n_times filled in
-  const std::size_t n = in.cells.size();
+  const BatchInputs& in = in_arg;
+  const std::size_t n = in.size();
   if (in.pre_status.size() != n || in.pre_message.size() != n)
     throw InputError("batch inputs: pre_status and pre_message must have one entry per cell");
   validate_run_options(in.run);

@@ -23,7 +23,16 @@ constexpr int kStatusNotRun = -1;
 //! invalid carry pre_status = invalid_input and a message and are not integrated), the
 //! shared run options, and the output grid.
 struct BatchInputs {
+  //! One record per cell, for the whole batch; or, when `pack` is set (a Batch built by
+  //! plan_sweep, docs/problem.md), empty: the records are made on demand.
   std::vector<CellParams> cells;
+  //! Writes the records of cells [first, first + n) to out[0 .. n) (cells that do not run
+  //! may get any record). Called per chunk on the CPU and per load on the GPU, so that
+  //! host memory holds a chunk's records, not the whole batch's; it may be called from
+  //! several threads at once.
+  std::function<void(std::size_t first, std::size_t n, CellParams* out)> pack;
+  std::size_t n_packed = 0;  //!< cells of a packed batch
+  bool packed_thermal = false;  //!< a packed batch's cells use the lumped thermal model
   std::vector<CellStatus> pre_status;   //!< running = to be integrated
   std::vector<std::string> pre_message;
   RunOptions run;                       //!< mesh, solver, period, t_end; run.steps/tables: a
@@ -44,6 +53,12 @@ struct BatchInputs {
   //! Owners of the user functions (tables, expressions) the cells' FunctionRefs point to.
   std::vector<std::shared_ptr<const void>> keep_alive;
 
+  //! Cells in the batch.
+  std::size_t size() const { return pack ? n_packed : cells.size(); }
+  //! The records of cells [first, first + n): a view of `cells`, or packed into `buffer`.
+  const CellParams* records(std::size_t first, std::size_t n, std::vector<CellParams>& buffer) const;
+  //! Cell c's record (packed on demand).
+  CellParams record(std::size_t c) const;
   bool has_protocol() const { return !protocol_first.empty() || !run.steps.empty(); }
   //! Most protocol steps of any cell (0 without a protocol).
   int max_protocol_steps() const;

@@ -24,7 +24,7 @@ void gather(ChunkData& c, std::vector<cuda_backend::CellSeries>& series, bool te
 //! The per-step summary sink of row k of a chunk (no per-output arrays).
 GridSink summary_sink(ChunkData& c, std::size_t k);
 //! The end message of cell c of a protocol cut short by a voltage cut-off (empty if not).
-std::string cut_short(const BatchInputs& in, std::size_t c, const CellRun& run);
+std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& cell, const CellRun& run);
 //! Per-cell summary from the integrator's final scalars, for both backends.
 void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::string& pre_message,
                const ProtocolView& proto);

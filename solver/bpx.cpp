@@ -24,6 +24,7 @@
 #include "expression.hpp"
 #include "json_text.hpp"
 #include "parameter_file.hpp"
+#include "problem.hpp"
 #include "text.hpp"
 #include "user_function.hpp"
 
@@ -772,9 +773,7 @@ ParameterSet build(const Reader& rd, ojson top, const std::string& source) {
     if (!(soc->number >= 0.0 && soc->number <= 1.0))
       rd.invalid(soc->where + " must be between 0 and 1, got " + shortest_num(soc->number));
     rd.named([&] {
-      CellParams c = ps.cell_params(1.0);
-      apply_initial_soc(c, soc->number, ps.get("Open-circuit voltage at 0% SOC [V]"),
-                        ps.get("Open-circuit voltage at 100% SOC [V]"));
+      const CellParams c = build_cell(ps, 1.0, false, soc->number);  // the one recipe (problem.hpp)
       ps.set("Initial concentration in negative electrode [mol.m-3]", c.neg.c_init);
       ps.set("Initial concentration in positive electrode [mol.m-3]", c.pos.c_init);
     }, soc->where + ": ");

@@ -49,9 +49,17 @@ CellRange parse_cell_range(const std::string& text, std::size_t n_cells) {
 }
 
 BatchInputs batch_cell_range(const BatchInputs& in, const CellRange& r) {
-  check_range(r, in.cells.size(), "cell range");
+  check_range(r, in.size(), "cell range");
   BatchInputs out;
-  out.cells = cut(in.cells, r);
+  if (in.pack) {  // a packed batch: the range's records are the sweep's, packed on demand
+    const std::size_t first = r.first;
+    const auto pack = in.pack;
+    out.pack = [pack, first](std::size_t f, std::size_t n, CellParams* dst) { pack(first + f, n, dst); };
+    out.n_packed = r.size();
+    out.packed_thermal = in.packed_thermal;
+  } else {
+    out.cells = cut(in.cells, r);
+  }
   out.pre_status = cut(in.pre_status, r);
   out.pre_message = cut(in.pre_message, r);
   out.run = in.run;

@@ -24,6 +24,7 @@
 #include "parameter_file.hpp"
 #include "plausibility.hpp"
 #include "results.hpp"
+#include "problem.hpp"
 #include "simulation.hpp"
 
 #ifndef IONFLUX_VERSION
@@ -435,48 +436,35 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   for (const std::string& w : implausible_values(ps)) err << "warning: " << w << "\n";
 
   const double nominal = ps.get("Nominal cell capacity [A.h]");
-  double current = 0.0;
-  Experiment ex;
+  // One builder (solver/problem.hpp): current, cell, thermal model, initial SOC, end time.
+  ProblemBuilder pb(ps);
   if (!a.experiment.empty()) {
     if (a.c_rate || a.current)
       throw InputError("--experiment sets the protocol: drop --c-rate/--current (write the current in the steps)");
-    ex = parse_experiment(std::vector<std::vector<std::string>>{a.experiment}, a.cycles, ps, ".");
-    const StepSpec& first = ex.steps.front();
-    current = first.mode == ControlMode::current && first.value != 0.0 ? first.value : ps.get("Current function [A]");
+    pb.experiment(parse_experiment(std::vector<std::vector<std::string>>{a.experiment}, a.cycles, ps, "."));
   } else if (a.cycles != 1) {
     throw InputError("--cycles needs --experiment");
   } else if (a.c_rate) {
-    current = *a.c_rate * nominal;
+    pb.c_rate(*a.c_rate);
   } else if (a.current) {
-    current = *a.current;
+    pb.current(*a.current);
   } else {
-    current = ps.get("Current function [A]");
+    const double current = ps.get("Current function [A]");
     if (current == 0.0 || !std::isfinite(current))
       throw InputError("'Current function [A]' is " + num(current) + "; give a non-zero --c-rate or --current");
   }
-  if (!std::isfinite(current)) throw InputError("the current is not finite (" + num(current) + " A)");
-
-  CellParams cell = ps.cell_params(current);  // validates the whole set
-  if (a.lumped_thermal) enable_lumped_thermal(cell, ps);
-  if (a.soc)
-    apply_initial_soc(cell, *a.soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
-                      ps.get("Open-circuit voltage at 100% SOC [V]"));
-
-  RunOptions ro;
-  ro.mesh = a.mesh;
-  ro.solver.rtol = a.rtol;
-  ro.solver.atol = a.atol;
-  ro.period = a.period;
-  ro.steps = ex.steps;
-  ro.tables = ex.tables;
-  ro.step_text = ex.text;
-  ro.t_end = a.t_end ? *a.t_end : default_end_time(cell, ex.steps);  // from the cell's own capacity
-  if (!(ro.t_end > 0.0 && std::isfinite(ro.t_end)))
-    throw InputError("the default end time is not usable (" + num(ro.t_end) + " s); give --t-end");
-  validate_run_options(ro);
+  pb.lumped_thermal(a.lumped_thermal).initial_soc(a.soc).t_end(a.t_end).mesh(a.mesh).period(a.period);
+  SolverOptions so;
+  so.rtol = a.rtol;
+  so.atol = a.atol;
+  pb.solver(so);
+  const Problem problem = pb.build();  // validates the whole set and the options
+  const CellParams& cell = problem.cell;
+  const RunOptions& ro = problem.run;
+  const double current = problem.current;
 
   check_output_writable(a.output);
-  const Solution sol = simulate(cell, ro);
+  const Solution sol = simulate(problem);
   write_csv(a.output, sol);
 
   if (!a.quiet) print_summary(out, a, ps, current, nominal, sol);

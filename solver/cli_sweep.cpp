@@ -240,7 +240,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   if (opt.device == Device::cuda && !cuda_available())
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
   // --cells: the range is planned with the whole sweep, then cut out (solver/cell_range.hpp)
-  const std::size_t n_sweep = plan.inputs.cells.size();
+  const std::size_t n_sweep = plan.inputs.size();
   const std::optional<CellRange> range =
       cells.empty() ? std::nullopt : std::optional<CellRange>(parse_cell_range(cells, n_sweep));
   const BatchInputs ranged = range ? batch_cell_range(plan.inputs, *range) : BatchInputs{};
@@ -249,7 +249,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
       open_sweep_file(range ? file_info_cell_range(sweep_file_info(spec, plan), *range) : sweep_file_info(spec, plan),
                       output);
 
-  const std::size_t n = inputs.cells.size();
+  const std::size_t n = inputs.size();
   std::size_t invalid = 0;
   for (auto s : inputs.pre_status) invalid += s != CellStatus::running;
   const Device dev = opt.device == Device::automatic ? (cuda_available() ? Device::cuda : Device::cpu) : opt.device;

@@ -64,9 +64,12 @@ class EmulatedEngine : public DeviceEngine {
   }
 
   void load(const std::vector<SlotCell>& cells) override {
-    for (const SlotCell& sc : cells) {
+    std::vector<CellParams> records(cells.size());
+    load_records(es_, cells, records.data());
+    for (std::size_t j = 0; j < cells.size(); ++j) {
+      const SlotCell& sc = cells[j];
       const index_t s = sc.slot;
-      params_[s] = es_.cells[sc.cell];
+      params_[s] = records[j];
       t_end_[s] = es_.t_end[sc.cell];
       if (es_.step_first) first_[s] = es_.step_first[sc.cell], count_[s] = es_.step_count[sc.cell];
       reset_slot(a_, s);

@@ -76,8 +76,11 @@ std::size_t staging_bytes_per_slot(const BatchInputs& in, int steps_per_launch) 
 
 StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineFactory make) {
   StreamStats st;
-  const std::size_t n = in.cells.size();
+  const std::size_t n = in.size();
   if (n == 0) return st;
+  // Cell c's record for the host side (CPU workers, hand-off, end messages): stored, or
+  // packed on demand (the device engine packs its loads itself: EngineSetup::pack).
+  auto record_of = [&in](std::size_t c) { return in.pack ? in.record(c) : in.cells[c]; };
   const std::size_t npos = std::numeric_limits<std::size_t>::max();
   const int ns = in.max_protocol_steps();
   const bool temperature = in.any_thermal() || in.has_protocol();
@@ -99,7 +102,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   es.harvest_rows = harvest_rows_per_slot(in, cfg.steps_per_launch);
   es.temperature = temperature;
   es.n_sums = ns;
-  es.cells = in.cells.data();
+  es.cells = in.pack ? nullptr : in.cells.data();
+  es.pack = in.pack;
   es.n_cells = n;
   es.t_end = t_end.data();
   if (in.has_protocol()) {
@@ -152,7 +156,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     const std::size_t cell = oc.c.first + k;
     summarise(oc.c, k, run, in.pre_message[cell], protocol_of(in, cell));
     if (in.pre_message[cell].empty()) {
-      const std::string cut = cut_short(in, cell, run);
+      const std::string cut = in.has_protocol() ? cut_short(in, cell, record_of(cell), run) : std::string();
       if (!cut.empty()) oc.c.message[k] = cut;
     }
   };
@@ -299,7 +303,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
         OutputSpec cell_out = out;
         cell_out.t_end = in.t_end_of(cell);
         SeriesSink sink{oc->series[k], temperature, summary_sink(oc->c, k)};
-        CellSolver<SeriesSink, CView> cs{in.cells[cell], layout, in.run.solver, cell_out, CView{ws.data()}, run, sink};
+        const CellParams cell_params = record_of(cell);
+        CellSolver<SeriesSink, CView> cs{cell_params, layout, in.run.solver, cell_out, CView{ws.data()}, run, sink};
         cs.proto = protocol_of(in, cell);
         if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
         {
@@ -375,7 +380,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
         OutputSpec cell_out = out;
         cell_out.t_end = in.t_end_of(cell);
         SeriesSink sink{oc->series[k], temperature, summary_sink(oc->c, k)};
-        CellSolver<SeriesSink, CView> cs{in.cells[cell], layout, in.run.solver, cell_out,
+        const CellParams cell_params = record_of(cell);
+        CellSolver<SeriesSink, CView> cs{cell_params, layout, in.run.solver, cell_out,
                                          CView{ws.data() + static_cast<std::size_t>(j) * wsz},
                                          runs[static_cast<std::size_t>(j)], sink};
         cs.proto = protocol_of(in, cell);

@@ -41,8 +41,11 @@ struct EngineSetup {
   int harvest_rows = 0;
   bool temperature = false;  //!< also temperature and step index per output
   int n_sums = 0;            //!< protocol steps summarised per cell (0: none)
-  // every cell of the run
+  // every cell of the run: `cells` (cells[c]), or, when `cells` is null, `pack`, which
+  // writes the records of cells [first, first + n) on demand (a packed Batch,
+  // docs/problem.md; it may be called from several host threads at once)
   const CellParams* cells = nullptr;
+  std::function<void(std::size_t first, std::size_t n, CellParams* out)> pack;
   std::size_t n_cells = 0;
   const double* t_end = nullptr;      //!< per cell [s]
   const int* step_first = nullptr;    //!< per cell, with protocols (else null)
@@ -78,6 +81,21 @@ struct SlotCell {
   int slot;
   std::size_t cell;
 };
+
+//! The records of the cells of a load, cells[j]'s at out[j]: copied from es.cells, or
+//! packed by es.pack in runs of consecutive cells.
+inline void load_records(const EngineSetup& es, const std::vector<SlotCell>& cells, CellParams* out) {
+  for (std::size_t j = 0; j < cells.size();) {
+    std::size_t e = j + 1;
+    while (e < cells.size() && cells[e].cell == cells[e - 1].cell + 1) ++e;
+    if (es.cells) {
+      for (std::size_t k = j; k < e; ++k) out[k] = es.cells[cells[k].cell];
+    } else {
+      es.pack(cells[j].cell, e - j, out + j);
+    }
+    j = e;
+  }
+}
 
 //! What one launch returned for one slot.
 struct SlotReport {

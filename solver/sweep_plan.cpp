@@ -13,6 +13,7 @@
 #include "experiment.hpp"
 #include "plausibility.hpp"
 #include "text.hpp"
+#include "problem.hpp"
 
 namespace ionflux {
 namespace {
@@ -37,6 +38,50 @@ const char* const kNominal = "Nominal cell capacity [A.h]";
 //! Do two cells built by the same code hold the same inputs? (Bytes: equal bytes are
 //! equal inputs; padding can only make equal cells look different, never the reverse.)
 bool same_cell(const CellParams& a, const CellParams& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+//! The Batch's per-cell columns and the recipe that packs a cell's record from them
+//! (build_cell of the base set with the cell's varied values). Owns the base set, and so
+//! the user functions the packed records point to.
+struct SweepCells {
+  ParameterSet base;
+  bool thermal = false;
+  std::vector<std::string> names;           //!< varied parameters
+  std::vector<std::vector<double>> values;  //!< their columns
+  std::vector<double> currents;             //!< per cell [A]
+  std::vector<double> soc;                  //!< per cell (a varied SOC), else empty
+  std::optional<double> soc_all;            //!< the SOC of every cell
+  //! No parameter varies: every record is base_cell with its own current and SOC
+  //! (cell_params(I) differs from cell_params(I') only in .current).
+  bool same_parameters = false;
+  CellParams base_cell{};
+  double ocv_0 = 0.0, ocv_100 = 0.0;
+
+  std::optional<double> soc_of(std::size_t c) const {
+    return soc.empty() ? soc_all : std::optional<double>(soc[c]);
+  }
+  //! Cell c's record (`work`: the base set, whose varied entries it overwrites). Throws
+  //! std::invalid_argument for a cell whose values are invalid.
+  CellParams make(ParameterSet& work, std::size_t c) const {
+    if (same_parameters) {
+      CellParams cell = base_cell;
+      cell.current = currents[c];
+      if (const std::optional<double> s = soc_of(c)) apply_initial_soc(cell, *s, ocv_0, ocv_100);
+      return cell;
+    }
+    for (std::size_t v = 0; v < names.size(); ++v) work.set(names[v], values[v][c]);
+    return build_cell(work, currents[c], thermal, soc_of(c));
+  }
+  void pack(std::size_t first, std::size_t n, CellParams* out) const {
+    ParameterSet work = same_parameters ? ParameterSet() : base;
+    for (std::size_t k = 0; k < n; ++k) {
+      try {
+        out[k] = make(work, first + k);
+      } catch (const std::invalid_argument&) {
+        out[k] = CellParams{};  // an invalid cell (pre_status says so): not run
+      }
+    }
+  }
+};
 
 }  // namespace
 
@@ -87,17 +132,12 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   auto cell_soc = [&](std::size_t c) {
     return v_soc >= 0 ? spec.values[v_soc][c] : (spec.initial_soc ? *spec.initial_soc : -1.0);
   };
-  // Cell c as every cell is built: parameters, current, thermal model, initial SOC.
+  // Cell c as every cell is built (solver/problem.hpp): parameters, current, thermal model, initial SOC.
   auto build = [&](const ParameterSet& ps, std::size_t c, bool thermal) {
     double current = cell_current(ps, c);
     if (!(std::isfinite(current) && current != 0.0)) current = 1.0;  // (checked per cell below)
-    CellParams cell = ps.cell_params(current);
-    if (thermal) enable_lumped_thermal(cell, ps);
     const double soc = cell_soc(c);
-    if (soc >= 0.0 || v_soc >= 0)
-      apply_initial_soc(cell, soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
-                        ps.get("Open-circuit voltage at 100% SOC [V]"));
-    return cell;
+    return build_cell(ps, current, thermal, soc >= 0.0 || v_soc >= 0 ? std::optional<double>(soc) : std::nullopt);
   };
 
   // A varied parameter that this sweep's model and protocol do not use would leave every
@@ -173,14 +213,34 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   else plan.protocol += shortest_num(base_current) + " A (" + shortest_num(base_current / q_nom) + "C)";
   plan.protocol += "; until the voltage cut-offs or t_end";
 
+  // The Batch: the base set and the columns of per-cell values; each cell's record is
+  // packed when its chunk runs (BatchInputs::pack), not stored. Each cell is built once
+  // here, to find the invalid ones, and dropped.
   BatchInputs& in = plan.inputs;
-  in.cells.resize(n);
   in.pre_status.assign(n, CellStatus::running);
   in.pre_message.assign(n, std::string());
   plan.currents.assign(n, base_current);
+  auto cells = std::make_shared<SweepCells>();
+  cells->base = plan.base;
+  cells->thermal = spec.lumped_thermal;
+  for (std::size_t v = 0; v < spec.varied.size(); ++v)
+    if (is_parameter(v)) {
+      cells->names.push_back(spec.varied[v]);
+      cells->values.push_back(spec.values[v]);
+    }
+  if (v_soc >= 0) cells->soc = spec.values[static_cast<std::size_t>(v_soc)];
+  else cells->soc_all = spec.initial_soc;
+  cells->same_parameters = cells->names.empty();
+  if (cells->same_parameters) {
+    try {
+      cells->base_cell = build_cell(plan.base, base_current, spec.lumped_thermal, std::nullopt);
+      cells->ocv_0 = plan.base.get("Open-circuit voltage at 0% SOC [V]");
+      cells->ocv_100 = plan.base.get("Open-circuit voltage at 100% SOC [V]");
+    } catch (const std::invalid_argument&) {
+      cells->same_parameters = false;  // the base set itself fails: each cell says why
+    }
+  }
   ParameterSet work = plan.base;  // only the varied entries change from cell to cell
-  for (const auto& name : work.names())
-    if (work.entry(name).user) in.keep_alive.push_back(work.entry(name).user);
   // cell c's own parameter set (in `work`)
   auto set_cell = [&](std::size_t c) {
     for (std::size_t v = 0; v < spec.varied.size(); ++v)
@@ -188,18 +248,27 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   };
   for (std::size_t c = 0; c < n; ++c) {
     try {
-      set_cell(c);
-      const double current = cell_current(work, c);
+      if (!cells->same_parameters) set_cell(c);
+      const double current = cell_current(cells->same_parameters ? plan.base : work, c);
       plan.currents[c] = current;
       if (!(std::isfinite(current) && current != 0.0))
         throw InvalidParameter("the current must be non-zero and finite, got " + shortest_num(current) + " A");
-      in.cells[c] = build(work, c, spec.lumped_thermal);  // with this cell's values
+      if (!cells->same_parameters) build(work, c, spec.lumped_thermal);  // with this cell's values
+      else if (cells->soc_of(c)) {
+        CellParams cell = cells->base_cell;
+        apply_initial_soc(cell, *cells->soc_of(c), cells->ocv_0, cells->ocv_100);
+      }
     } catch (const std::invalid_argument& e) {
       in.pre_status[c] = CellStatus::invalid_input;
       in.pre_message[c] = e.what();
-      in.cells[c] = CellParams{};
     }
   }
+  cells->currents = plan.currents;
+  in.n_packed = n;
+  // (as any_thermal() of stored records: invalid cells hold an isothermal empty record)
+  in.packed_thermal =
+      spec.lumped_thermal && std::count(in.pre_status.begin(), in.pre_status.end(), CellStatus::running) > 0;
+  in.pack = [cells](std::size_t first, std::size_t count, CellParams* out) { cells->pack(first, count, out); };
   // Protocol.
   if (!spec.experiment.empty()) {
     // placeholders "{name}" filled per cell from the varied entry of that name
@@ -289,7 +358,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       if (!in.protocol_first.empty())
         own.assign(in.protocol_steps.begin() + in.protocol_first[c],
                    in.protocol_steps.begin() + in.protocol_first[c] + in.protocol_count[c]);
-      const double t = default_end_time(in.cells[c], in.protocol_first.empty() ? in.run.steps : own);
+      const double t = default_end_time(cells->make(work, c), in.protocol_first.empty() ? in.run.steps : own);
       if (!(std::isfinite(t) && t > 0.0)) {
         in.pre_status[c] = CellStatus::invalid_input;
         in.pre_message[c] = "the default end time is not usable (" + shortest_num(t) + " s); give t_end";
@@ -317,7 +386,7 @@ void DiagnosingSink::write_chunk(const ChunkData& chunk) {
   ChunkData c = chunk;
   for (std::size_t i = 0; i < c.n && i < c.status.size() && i < c.message.size(); ++i) {
     if (c.status[i] != failed) continue;
-    const std::string why = diagnose_init_failure(in_.cells[c.first + i]);
+    const std::string why = diagnose_init_failure(in_.record(c.first + i));
     if (why.empty()) continue;
     if (c.message[i].empty()) c.message[i] = cell_status_message(CellStatus::init_failure);
     c.message[i] += " (" + why + ")";
@@ -327,7 +396,7 @@ void DiagnosingSink::write_chunk(const ChunkData& chunk) {
 
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   SweepFileInfo info;
-  info.n_cells = plan.inputs.cells.size();
+  info.n_cells = plan.inputs.size();
   info.n_times = plan.inputs.n_times;
   info.varied = spec.varied;
   info.inputs = spec.values;

@@ -25,6 +25,7 @@
 #include "solver/parameter_file.hpp"
 #include "solver/parameters.hpp"
 #include "solver/plausibility.hpp"
+#include "solver/problem.hpp"
 #include "solver/results.hpp"
 #include "solver/user_function.hpp"
 #include "solver/simulation.hpp"
@@ -74,39 +75,27 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
                        double rtol, double atol, double period, double t_end, std::vector<double> t_eval,
                        bool store_states, std::vector<std::vector<std::string>> experiment, int cycles,
                        const std::string& thermal, const std::string& base_dir) {
-  // A snapshot: the cell's user-function pointers must stay valid while the GIL is
-  // released, even if Python assigns to the set meanwhile (the copy shares ownership).
-  const ParameterSet ps = ps_in;
-  Experiment ex;
-  if (!experiment.empty()) {
-    ex = parse_experiment(experiment, cycles, ps, base_dir);
-    const StepSpec& first = ex.steps.front();
-    current = first.mode == ControlMode::current && first.value != 0.0 ? first.value : ps.get("Current function [A]");
-  }
-  if (!(std::isfinite(current) && current != 0.0))
-    throw InvalidParameter("the current must be non-zero and finite, got " + std::to_string(current) + " A");
   if (thermal != "isothermal" && thermal != "lumped")
     throw InputError("thermal must be 'isothermal' or 'lumped', got '" + thermal + "'");
-  CellParams cell = ps.cell_params(current);
-  if (thermal == "lumped") enable_lumped_thermal(cell, ps);
-  if (soc)
-    apply_initial_soc(cell, *soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
-                      ps.get("Open-circuit voltage at 100% SOC [V]"));
-  RunOptions ro;
-  ro.mesh = mesh_from(mesh);
-  ro.solver.rtol = rtol;
-  ro.solver.atol = atol;
-  ro.period = period;
-  ro.t_eval = std::move(t_eval);
-  ro.steps = ex.steps;
-  ro.tables = ex.tables;
-  ro.step_text = ex.text;
-  ro.t_end = t_end > 0 ? t_end : default_end_time(cell, ex.steps);  // from the cell's own capacity
-  ro.store_states = store_states;
+  // One builder (solver/problem.hpp). The Problem owns its copy of the set, and so the
+  // user functions its cell points to, while the GIL is released.
+  ProblemBuilder pb(ps_in);
+  if (!experiment.empty()) pb.experiment(parse_experiment(experiment, cycles, ps_in, base_dir));
+  else pb.current(current);
+  SolverOptions so;
+  so.rtol = rtol;
+  so.atol = atol;
+  pb.lumped_thermal(thermal == "lumped").initial_soc(soc).t_end(t_end > 0 ? std::optional<double>(t_end) : std::nullopt);
+  pb.mesh(mesh_from(mesh)).solver(so).period(period).t_eval(std::move(t_eval)).store_states(store_states);
+  const Problem problem = pb.build();
+  const ParameterSet& ps = problem.parameters;
+  const Experiment& ex = problem.experiment;
+  const RunOptions& ro = problem.run;
+  const CellParams& cell = problem.cell;
   Solution s;
   {
     py::gil_scoped_release release;
-    s = simulate(cell, ro);
+    s = simulate(problem);
   }
   py::dict out;
   out["warnings"] = implausible_values(ps);  // values far outside the usual range of their unit
@@ -196,7 +185,7 @@ class SweepRunner {
     total_ = n_cells();
   }
 
-  std::size_t n_cells() const { return plan_.inputs.cells.size(); }
+  std::size_t n_cells() const { return plan_.inputs.size(); }
   std::vector<std::string> varied() const { return spec_.varied; }
   std::vector<std::string> warnings() const { return plan_.warnings; }
   std::size_t bytes_per_cell() const { return ionflux::bytes_per_cell(plan_.inputs); }
@@ -240,7 +229,7 @@ class SweepRunner {
     }
     if (file && memory_sink) tee = std::make_unique<TeeSink>(*file, *memory_sink);
     ResultSink* writer = tee ? tee.get() : file ? file.get() : memory_sink.get();
-    total_ = inputs.cells.size();
+    total_ = inputs.size();
     done_ = 0;  // a runner may run several ranges, one after the other
     opt.progress = [this](const Progress& p) {
       done_ = p.done;
@@ -501,12 +490,7 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "default_end_time",
       [](const ParameterSet& ps, double current, std::optional<double> soc, const std::string& thermal) {
-        CellParams cell = ps.cell_params(current);
-        if (thermal == "lumped") enable_lumped_thermal(cell, ps);
-        if (soc)
-          apply_initial_soc(cell, *soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
-                            ps.get("Open-circuit voltage at 100% SOC [V]"));
-        return default_end_time(cell);
+        return default_end_time(build_cell(ps, current, thermal == "lumped", soc));
       },
       py::arg("params"), py::arg("current"), py::arg("soc") = py::none(), py::arg("thermal") = "isothermal",
       "The default end [s] of a constant-current run, from the cell's theoretical capacity.");

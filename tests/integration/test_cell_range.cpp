@@ -78,9 +78,10 @@ TEST(CellRange, BatchRangeKeepsEachCellsOwnInputs) {
   const fs::path dir = temp_dir();
   const SweepPlan plan = plan_sweep(load_sweep_config(write_config(dir, "range.json", kConfig)));
   const BatchInputs r = batch_cell_range(plan.inputs, CellRange{3, 7});
-  ASSERT_EQ(r.cells.size(), 4u);
+  ASSERT_EQ(r.size(), 4u);
   for (std::size_t k = 0; k < 4; ++k) {
-    EXPECT_EQ(std::memcmp(&r.cells[k], &plan.inputs.cells[3 + k], sizeof(CellParams)), 0) << k;
+    const CellParams a = r.record(k), b = plan.inputs.record(3 + k);
+    EXPECT_EQ(std::memcmp(&a, &b, sizeof(CellParams)), 0) << k;
     EXPECT_EQ(r.pre_status[k], plan.inputs.pre_status[3 + k]) << k;
     EXPECT_EQ(r.t_end_of(k), plan.inputs.t_end_of(3 + k)) << k;
     EXPECT_EQ(r.protocol_first[k], plan.inputs.protocol_first[3 + k]) << k;

@@ -123,7 +123,7 @@ void expect_cells_as_single_runs(const std::string& config, const std::vector<st
                                  const std::function<double(const ParameterSet&)>& current) {
   const SweepSpec spec = parse_sweep_config(config, "test");
   const SweepPlan plan = plan_sweep(spec);
-  ASSERT_EQ(plan.inputs.cells.size(), values.front().size());
+  ASSERT_EQ(plan.inputs.size(), values.front().size());
   for (std::size_t c = 0; c < values.front().size(); ++c) {
     ParameterSet ps = ParameterSet::load(spec.parameters);
     for (const auto& kv : spec.set) ps.set(kv.first, kv.second);
@@ -134,9 +134,9 @@ void expect_cells_as_single_runs(const std::string& config, const std::vector<st
       apply_initial_soc(cell, soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
                         ps.get("Open-circuit voltage at 100% SOC [V]"));
     ASSERT_EQ(plan.inputs.pre_status[c], CellStatus::running) << plan.inputs.pre_message[c];
-    EXPECT_TRUE(same_bytes(plan.inputs.cells[c], cell)) << config << ": cell " << c;
+    EXPECT_TRUE(same_bytes(plan.inputs.record(c), cell)) << config << ": cell " << c;
     // its own default end, as a single run of it would use
-    ASSERT_EQ(plan.inputs.t_end.size(), plan.inputs.cells.size());
+    ASSERT_EQ(plan.inputs.t_end.size(), plan.inputs.size());
     EXPECT_EQ(plan.inputs.t_end[c], default_end_time(cell)) << config << ": cell " << c;
   }
   EXPECT_EQ(plan.inputs.run.t_end, *std::max_element(plan.inputs.t_end.begin(), plan.inputs.t_end.end()));
@@ -194,7 +194,7 @@ TEST(SetupSweep, ExperimentCRatesAndConditionsUseEachCellsValues) {
     const StepSpec& first = plan.inputs.protocol_steps[static_cast<std::size_t>(plan.inputs.protocol_first[c])];
     EXPECT_EQ(first.value, ex.steps[0].value) << "cell " << c;
     EXPECT_EQ(first.value, nominal[c]) << "1C of this cell's nominal capacity";
-    EXPECT_EQ(plan.inputs.t_end[c], default_end_time(plan.inputs.cells[c], ex.steps));
+    EXPECT_EQ(plan.inputs.t_end[c], default_end_time(plan.inputs.record(c), ex.steps));
   }
 }
 
@@ -440,7 +440,7 @@ TEST(Plausibility, SweepPlanningWarnsOncePerParameter) {
       R"({"set": {"Ambient temperature [K]": 25},
           "vary": {"Negative electrode thickness [m]": [80, 8.52e-5, 90, 70], "C-rate": [1, 2]}})",
       "test"));
-  ASSERT_EQ(plan.inputs.cells.size(), 8u);
+  ASSERT_EQ(plan.inputs.size(), 8u);
   int thickness = 0, temperature = 0;
   for (const std::string& w : plan.warnings) {
     thickness += contains(w, "Negative electrode thickness [m]");
