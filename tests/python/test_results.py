@@ -281,7 +281,9 @@ NO_H5PY = textwrap.dedent(r"""
 
 def test_sweeps_run_without_h5py(tmp_path):
     out = tmp_path / "no_h5py.h5"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "python"), os.environ.get("PYTHONPATH", "")]))
+    # the child imports the same ionflux as this process (installed, or the checkout's)
+    here = os.path.dirname(os.path.dirname(os.path.abspath(ionflux.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]))
     r = subprocess.run([sys.executable, "-c", NO_H5PY, str(out)], capture_output=True, text=True, env=env,
                        timeout=600)
     assert r.returncode == 0, r.stderr
