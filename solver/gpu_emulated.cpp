@@ -52,7 +52,7 @@ class EmulatedEngine : public DeviceEngine {
     GridSink sink = slot_sink(a_, s);
     const OutputSpec out = slot_output_spec(a_, s);
     if (a_.team > 1) {
-      CellSolver<GridSink, CView, EmulatedTeam<32>> cs{params_[s], es_.layout, es_.solver, out,
+      CellSolver<GridSink, CView, EmulatedTeam<kGpuTeamWidth>> cs{params_[s], es_.layout, es_.solver, out,
                                                        slot_workspace_contiguous(a_, s), runs_[s], sink};
       cs.proto = slot_protocol(a_, s);
       what(cs);

@@ -54,10 +54,10 @@ std::vector<double>* summary_arrays(ChunkData& c, int a) {
 
 int team_width() {
   const char* env = std::getenv("IONFLUX_GPU_TEAM");
-  if (!env || !*env) return 32;
+  if (!env || !*env) return kGpuTeamWidth;
   const std::string v(env);
   if (v == "1") return 1;
-  if (v == "32") return 32;
+  if (v == std::to_string(kGpuTeamWidth)) return kGpuTeamWidth;
   throw InputError("IONFLUX_GPU_TEAM must be 1 (one thread per cell) or 32 (a warp of threads per cell), got '" + v +
                    "'");
 }

@@ -17,7 +17,7 @@ namespace ionflux {
 namespace cuda_launch {
 
 //! The team width of the team kernels (one warp per cell, kernels/numerics/team.hpp).
-constexpr int kTeamWidth = 32;
+constexpr int kTeamWidth = kGpuTeamWidth;
 
 //! Counts of one harvest (device; copied back by one small async copy).
 struct HarvestHeader {

@@ -44,6 +44,10 @@ struct SlotArrays {
   index_t ws_stride = 0;
 };
 
+//! Threads per cell of the team kernels (a warp; kernels/numerics/team.hpp): the one
+//! number the CUDA kernels, the emulated device and IONFLUX_GPU_TEAM's parser share.
+constexpr int kGpuTeamWidth = 32;
+
 //! Doubles between two slots' workspaces when they are contiguous (team > 1): the
 //! workspace rounded up to 16 doubles, so that every slot starts on a 128-byte line.
 IONFLUX_HD inline index_t slot_workspace_stride(const Layout& l) { return (cell_workspace_size(l) + 15) / 16 * 16; }
