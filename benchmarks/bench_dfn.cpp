@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "peer.hpp"
-#include "solver/parameters.hpp"
-#include "solver/problem.hpp"
-#include "solver/simulation.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/problem.hpp"
+#include "solver/problem/simulation.hpp"
 
 using namespace ionflux;
 
@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
 
   const ParameterSet ps = ParameterSet::load(set);
   const double q = ps.get("Nominal cell capacity [A.h]");
-  // the one recipe (solver/problem.hpp); t_end below as the PyBaMM script's
+  // the one recipe (solver/problem/problem.hpp); t_end below as the PyBaMM script's
   CellParams cell = build_cell(ps, c_rate * q, false, soc >= 0.0 ? std::optional<double>(soc) : std::nullopt);
   RunOptions opt;
   opt.solver.rtol = rtol;

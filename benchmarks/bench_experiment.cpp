@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "peer.hpp"
-#include "solver/batch.hpp"
-#include "solver/experiment.hpp"
-#include "solver/parameters.hpp"
-#include "solver/problem.hpp"
-#include "solver/simulation.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/problem.hpp"
+#include "solver/problem/simulation.hpp"
 
 using namespace ionflux;
 
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
                {"us06", {"Discharge with current from " + us06}, 0.9}};
   for (const Case& cs : cases) {
     const Experiment ex = parse_experiment(cs.steps, ps);
-    // the one recipe (solver/problem.hpp); t_end below as the PyBaMM script's
+    // the one recipe (solver/problem/problem.hpp); t_end below as the PyBaMM script's
     CellParams cell = build_cell(ps, 5.0, false, cs.soc >= 0 ? std::optional<double>(cs.soc) : std::nullopt);
     RunOptions ro;
     ro.steps = ex.steps;

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "kernels/model/functions.hpp"
-#include "solver/batch.hpp"
-#include "solver/parameters.hpp"
-#include "solver/user_function.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/inputs/user_function.hpp"
 #include "peer.hpp"
 #include "tests/test_support.hpp"
 

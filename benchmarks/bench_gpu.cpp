@@ -15,9 +15,9 @@
 #include <string>
 
 #include "kernels/model/cell_solver.hpp"
-#include "solver/batch.hpp"
-#include "solver/experiment.hpp"
-#include "solver/parameters.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/inputs/parameters.hpp"
 #include "peer.hpp"
 
 using namespace ionflux;

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "peer.hpp"
-#include "solver/batch.hpp"
-#include "solver/parameters.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/inputs/parameters.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>

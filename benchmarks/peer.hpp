@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "solver/batch.hpp"
-#include "solver/parameters.hpp"
-#include "solver/problem.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/problem.hpp"
 
 namespace ionflux {
 namespace bench {

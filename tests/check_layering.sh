@@ -2,7 +2,7 @@
 # Layering check (docs/architecture.md): kernels/ holds device code and thin launchers
 # only, so no file under kernels/ may include a header of the host library (solver/) or
 # of the Python module (python/), by any path ("solver/x.hpp", "../../solver/x.hpp",
-# <python/...>). Usage: check_layering.sh ROOT (the source tree). Exit 1, listing the
+# <python/...>), and host code under solver/ includes from the repository root. Usage: check_layering.sh ROOT (the source tree). Exit 1, listing the
 # offending lines, when one does; 0 otherwise.
 root=${1:?usage: check_layering.sh SOURCE_ROOT}
 if [ ! -d "$root/kernels" ]; then
@@ -15,4 +15,14 @@ if [ -n "$bad" ]; then
   echo "$bad" >&2
   exit 1
 fi
-echo "check_layering: kernels/ includes no solver/ or python/ header"
+# Host code includes from the repository root (docs/architecture.md, "Layout of solver/"):
+# "solver/<role>/x.hpp" or "kernels/...", never a bare or "../" path.
+if [ -d "$root/solver" ]; then
+  bad=$(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$root/solver" | grep -vE '#[[:space:]]*include[[:space:]]*"(solver|kernels)/')
+  if [ -n "$bad" ]; then
+    echo "solver/ includes must be written from the repository root (\"solver/<role>/x.hpp\"):" >&2
+    echo "$bad" >&2
+    exit 1
+  fi
+fi
+echo "check_layering: kernels/ includes no solver/ or python/ header; solver/ includes from the root"

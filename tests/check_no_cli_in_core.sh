@@ -7,7 +7,7 @@
 nm=${1:?usage: check_no_cli_in_core.sh NM CORE_LIB CLI_LIB}
 core=${2:?core library}
 cli=${3:?cli library}
-# the CLI's entry points (solver/cli.hpp), demangled, as defined (T) symbols
+# the CLI's entry points (solver/cli/cli.hpp), demangled, as defined (T) symbols
 pattern='^[0-9a-f]* T ionflux::(cli_main|run_sweep_command)\('
 in_core=$("$nm" -C --defined-only "$core" 2>/dev/null | grep -E "$pattern")
 in_cli=$("$nm" -C --defined-only "$cli" 2>/dev/null | grep -cE "$pattern")

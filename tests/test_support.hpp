@@ -19,9 +19,9 @@
 #include "kernels/model/cell_solver.hpp"
 #include "kernels/model/dfn.hpp"
 #include "kernels/model/layout.hpp"
-#include "solver/errors.hpp"
-#include "solver/parameters.hpp"
-#include "solver/simulation.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/simulation.hpp"
 
 namespace ionflux {
 namespace testing {

@@ -1,4 +1,4 @@
-// The CUDA kernels of the device engine (solver/backend_cuda_engine.cu, docs/gpu.md) and
+// The CUDA kernels of the device engine (solver/backends/backend_cuda_engine.cu, docs/gpu.md) and
 // their thin launchers (declared in kernels/backend/cuda_launcher.hpp). Cells stream
 // through a fixed set of slots (addressing in kernels/backend/slots.hpp) and are
 // integrated by the same CellSolver the CPU runs, by default on a warp of 32 threads per

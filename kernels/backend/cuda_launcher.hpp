@@ -2,7 +2,7 @@
 // thin launchers only. Each function enqueues one kernel on `stream` and returns the
 // launch's status (cudaGetLastError(): cudaSuccess or the error); allocation, copies,
 // streams, events and turning errors into exceptions are the host engine's
-// (solver/backend_cuda_engine.cu). No solver/ or python/ header is included here (the
+// (solver/backends/backend_cuda_engine.cu). No solver/ or python/ header is included here (the
 // layering check tests/check_layering.sh enforces it).
 #pragma once
 

@@ -1,8 +1,8 @@
 // The device's cell slots (DESIGN.md decision 7): cells stream through a fixed set of
 // slots; this is the one place that says where a slot's parameters, workspace, outputs
 // and per-step summaries live in the launcher's arrays. Shared by the CUDA launcher
-// (kernels/backend/cuda_launcher.cu, driven by solver/backend_cuda_engine.cu) and its host
-// emulation (solver/gpu_emulated.cpp), so that a change of layout (e.g. one contiguous
+// (kernels/backend/cuda_launcher.cu, driven by solver/backends/backend_cuda_engine.cu) and its host
+// emulation (solver/backends/gpu_emulated.cpp), so that a change of layout (e.g. one contiguous
 // block per slot for a team of threads) is made here once and the emulated tests follow it.
 #pragma once
 

@@ -1,5 +1,5 @@
 // The per-cell parameter record: plain data, built and validated on the host
-// (solver/parameters.cpp), read by the kernels. Every value is SI.
+// (solver/inputs/parameters.cpp), read by the kernels. Every value is SI.
 #pragma once
 
 #include "../common.hpp"

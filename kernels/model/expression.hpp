@@ -2,7 +2,7 @@
 // program (no pointers, no allocation) that lives inside the parameters and is
 // evaluated by the same template on the CPU and the GPU, with doubles for values
 // and Dual<N> for Jacobian entries. The compiler (text -> Program, with error
-// positions) is host code: solver/expression.hpp.
+// positions) is host code: solver/inputs/expression.hpp.
 #pragma once
 
 #include <new>

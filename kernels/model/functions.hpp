@@ -127,7 +127,7 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
   const T cs = ad_clip(c_s_surf, 0.0, e.c_max);
   // A user function gets the clipped concentrations, as PyBaMM's j0 wrapper passes
   // them; its powers of c_e, c_s_surf and c_s_max - c_s_surf were compiled to
-  // PyBaMM's regularised powers (solver/user_function.cpp).
+  // PyBaMM's regularised powers (solver/inputs/user_function.cpp).
   if (e.exchange.id == FunctionId::user) return call_user(e.exchange, T(0.0), ce, cs, e.c_max, temp, c_e_scale);
   // exchange_current_sqrt_arrhenius: the product of three RegPower(., 1/2) factors,
   // x_i ((x_i)^2 + delta^2)^(-1/4) sqrt(s_i) with x_i = c_i / s_i, evaluated with two

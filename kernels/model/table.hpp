@@ -1,7 +1,7 @@
 // Tabulated parameter functions (measured OCPs, fitted diffusivities): evaluation of
 // a 1-D table on the CPU and the GPU, with double or Dual<N> arguments. The table
 // data (x, y and, for PCHIP, the node slopes d) are plain arrays prepared and
-// validated on the host (solver/table.hpp).
+// validated on the host (solver/inputs/table.hpp).
 //
 // Both interpolants are those PyBaMM's pybamm.Interpolant builds:
 //  * linear: scipy interp1d, extrapolated linearly from the end segments;

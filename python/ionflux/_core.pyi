@@ -106,7 +106,7 @@ def simulate(
     """
 
 def cycle_summaries(steps: Dict[str, Any], step_cycle: List[int], n_cycles: int) -> Dict[str, Any]:
-    """Per-cycle summaries from per-step records: the one reducer (solver/results.hpp).
+    """Per-cycle summaries from per-step records: the one reducer (solver/output/results.hpp).
 
     `steps`: "Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]" and
     optionally "Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy

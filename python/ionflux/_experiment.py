@@ -43,7 +43,7 @@ STEP_QUANTITIES = ("Start time [s]", "End time [s]", "Duration [s]", "Capacity [
 Cycles = List[Tuple[str, ...]]
 
 #: The words that end every cell message of an experiment that a voltage cut-off of the
-#: set stopped before its end (solver/experiment.cpp cut_short_message).
+#: set stopped before its end (solver/inputs/experiment.cpp cut_short_message).
 CUT_SHORT_MARK = "ionflux stops an experiment at the set's voltage cut-offs"
 
 
@@ -133,7 +133,7 @@ def describe(cycles: Cycles, repeat: int) -> str:
 
 def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycles: int) -> Dict[str, np.ndarray]:
     """Per-cycle quantities from per-step records, by the compiled solver's one reducer
-    (solver/results.hpp: the same code writes a sweep file's ``/cycles``).
+    (solver/output/results.hpp: the same code writes a sweep file's ``/cycles``).
 
     Parameters
     ----------

@@ -16,21 +16,21 @@
 
 #include "kernels/model/dfn.hpp"
 #include "kernels/model/layout.hpp"
-#include "solver/batch.hpp"
-#include "solver/cell_range.hpp"
-#include "solver/bpx.hpp"
-#include "solver/errors.hpp"
-#include "solver/experiment.hpp"
-#include "solver/h5_writer.hpp"
-#include "solver/parameter_file.hpp"
-#include "solver/parameters.hpp"
-#include "solver/plausibility.hpp"
-#include "solver/problem.hpp"
-#include "solver/results.hpp"
-#include "solver/user_function.hpp"
-#include "solver/simulation.hpp"
-#include "solver/sweep.hpp"
-#include "solver/sweep_plan.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/problem/cell_range.hpp"
+#include "solver/inputs/bpx.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/output/h5_writer.hpp"
+#include "solver/inputs/parameter_file.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/inputs/plausibility.hpp"
+#include "solver/problem/problem.hpp"
+#include "solver/output/results.hpp"
+#include "solver/inputs/user_function.hpp"
+#include "solver/problem/simulation.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
 
 namespace py = pybind11;
 using namespace ionflux;
@@ -77,7 +77,7 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
                        const std::string& thermal, const std::string& base_dir) {
   if (thermal != "isothermal" && thermal != "lumped")
     throw InputError("thermal must be 'isothermal' or 'lumped', got '" + thermal + "'");
-  // One builder (solver/problem.hpp). The Problem owns its copy of the set, and so the
+  // One builder (solver/problem/problem.hpp). The Problem owns its copy of the set, and so the
   // user functions its cell points to, while the GIL is released.
   ProblemBuilder pb(ps_in);
   if (!experiment.empty()) pb.experiment(parse_experiment(experiment, cycles, ps_in, base_dir));
@@ -191,7 +191,7 @@ class SweepRunner {
   std::size_t bytes_per_cell() const { return ionflux::bytes_per_cell(plan_.inputs); }
 
   //! `cells`: a range (first, last) of the sweep's cells to run instead of all of them;
-  //! the file then holds those rows and /cells/index (solver/cell_range.hpp).
+  //! the file then holds those rows and /cells/index (solver/problem/cell_range.hpp).
   //! `keep_in_memory`: also keep the results in memory (always without an output).
   py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget,
                std::optional<std::pair<std::size_t, std::size_t>> cells, bool keep_in_memory) {
@@ -501,7 +501,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("thermal") = "isothermal", py::arg("base_dir") = ".");
 
   m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
-        "Per-cycle summaries from per-step records: the one reducer (solver/results.hpp).");
+        "Per-cycle summaries from per-step records: the one reducer (solver/output/results.hpp).");
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&>(), py::arg("config_json"),
            py::arg("source") = "python")

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "solver/batch.hpp"
-#include "solver/parameters.hpp"
-#include "solver/user_function.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
 namespace testing {
@@ -148,7 +148,7 @@ class CollectSink : public ChunkSink {
 }  // namespace testing
 }  // namespace ionflux
 
-#include "solver/experiment.hpp"
+#include "solver/inputs/experiment.hpp"
 
 namespace ionflux {
 namespace testing {

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "solver/batch.hpp"
+#include "solver/problem/batch.hpp"
 
 namespace ionflux {
 namespace testing {

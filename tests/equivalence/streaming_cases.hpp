@@ -9,10 +9,10 @@
 #include <limits>
 #include <vector>
 
-#include "solver/batch.hpp"
-#include "solver/experiment.hpp"
-#include "solver/parameters.hpp"
-#include "solver/simulation.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/simulation.hpp"
 
 namespace ionflux {
 namespace testing {

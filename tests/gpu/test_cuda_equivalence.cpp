@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "solver/batch.hpp"
+#include "solver/problem/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 

@@ -1,6 +1,6 @@
 // GPU + CPU together (issue 11, "no stragglers"): when every cell has entered the
 // device and only a few are still running, the GPU hands them, half-finished, to the
-// CPU threads, which finish them with the same per-cell code (solver/gpu_stream.cpp). Results equal a CPU-only run
+// CPU threads, which finish them with the same per-cell code (solver/backends/gpu_stream.cpp). Results equal a CPU-only run
 // within 1e-7 relative whichever device finished a cell (label `gpu`; skips cleanly
 // without a device). Small on purpose: a coarse mesh and short ends keep the GPU part
 // to seconds; rtol = atol = 1e-10 keeps step-size decisions that a last-bit difference
@@ -10,7 +10,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "solver/batch.hpp"
+#include "solver/problem/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 

@@ -14,9 +14,9 @@
 #include <regex>
 #include <sstream>
 
-#include "solver/batch.hpp"
-#include "solver/sweep.hpp"
-#include "solver/sweep_plan.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 

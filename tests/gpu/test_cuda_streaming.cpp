@@ -12,7 +12,7 @@
 #include <atomic>
 #include <cstdio>
 
-#include "solver/batch.hpp"
+#include "solver/problem/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 #include "tests/equivalence/streaming_cases.hpp"

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "solver/batch.hpp"
+#include "solver/problem/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 

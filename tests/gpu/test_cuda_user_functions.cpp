@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "solver/backend_cuda.hpp"
-#include "solver/expression.hpp"
-#include "solver/table.hpp"
+#include "solver/backends/backend_cuda.hpp"
+#include "solver/inputs/expression.hpp"
+#include "solver/inputs/table.hpp"
 
 using namespace ionflux;
 

@@ -5,9 +5,9 @@
 #include <atomic>
 #include <cmath>
 
-#include "solver/batch.hpp"
-#include "solver/errors.hpp"
-#include "solver/simulation.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/problem/simulation.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 
 using namespace ionflux;

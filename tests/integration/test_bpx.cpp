@@ -1,4 +1,4 @@
-// BPX import (solver/bpx.cpp) against PyBaMM's create_from_bpx.
+// BPX import (solver/inputs/bpx.cpp) against PyBaMM's create_from_bpx.
 //
 // Expected values: tests/fixtures/pybamm_bpx_nmc_pouch.json, written by
 // tests/fixtures/generate_bpx_fixture.py with pybamm 26.10.1.1 and bpx 1.1.1: the example
@@ -22,11 +22,11 @@
 #include "../pybamm_compare.hpp"
 #include "../test_support.hpp"
 #include "../test_util.hpp"
-#include "solver/bpx.hpp"
-#include "solver/expression.hpp"
-#include "solver/parameter_file.hpp"
-#include "solver/sweep.hpp"
-#include "solver/user_function.hpp"
+#include "solver/inputs/bpx.hpp"
+#include "solver/inputs/expression.hpp"
+#include "solver/inputs/parameter_file.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
 namespace {

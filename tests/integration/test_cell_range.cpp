@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "solver/cell_range.hpp"
-#include "solver/cli.hpp"
-#include "solver/errors.hpp"
-#include "solver/sweep.hpp"
-#include "solver/sweep_plan.hpp"
+#include "solver/problem/cell_range.hpp"
+#include "solver/cli/cli.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "../test_util.hpp"
-#include "solver/csv.hpp"
-#include "solver/errors.hpp"
+#include "solver/output/csv.hpp"
+#include "solver/util/errors.hpp"
 
 namespace fs = std::filesystem;
 

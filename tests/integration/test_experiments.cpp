@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "../test_support.hpp"
-#include "solver/experiment.hpp"
+#include "solver/inputs/experiment.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 
 namespace ionflux {

@@ -1,4 +1,4 @@
-// The HDF5 sweep writer (solver/h5_writer.hpp): files are read back with the HDF5 C API
+// The HDF5 sweep writer (solver/output/h5_writer.hpp): files are read back with the HDF5 C API
 // (and with h5py where it is installed) and compared exactly with what was written.
 // Everything skips when ionflux was built without HDF5.
 #include <gtest/gtest.h>
@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "../test_util.hpp"
-#include "solver/errors.hpp"
-#include "solver/h5_writer.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/output/h5_writer.hpp"
 
 // The tests read files with the HDF5 C API, which needs the HDF5 headers on this
 // target's include path (IONFLUX_HAVE_HDF5 set for it as for ionflux_core).

@@ -2,7 +2,7 @@
 // the host emulation of the device engine (gpu_stream::make_emulated_engine: the
 // device's slot arrays and layout, kernels/backend/slots.hpp, with its launch, harvest
 // and eviction rules) stands in for the device (cuda_backend::emulate_device_for_testing),
-// under the same streaming executor (solver/gpu_stream.cpp) the device runs under. The
+// under the same streaming executor (solver/backends/gpu_stream.cpp) the device runs under. The
 // batch then finishes the handed cells on its CPU threads, as it does after a real
 // device. Results must equal a CPU-only run within 1e-7 relative whichever "device"
 // finished a cell (the interleaved path differs from the contiguous one at round-off
@@ -16,8 +16,8 @@
 #include <limits>
 #include <vector>
 
-#include "solver/backend_cuda.hpp"
-#include "solver/batch.hpp"
+#include "solver/backends/backend_cuda.hpp"
+#include "solver/problem/batch.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "kernels/model/cell_solver.hpp"
-#include "solver/parameters.hpp"
-#include "solver/simulation.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/simulation.hpp"
 
 using namespace ionflux;
 

@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "kernels/model/migrate.hpp"
-#include "solver/experiment.hpp"
-#include "solver/parameters.hpp"
-#include "solver/simulation.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/simulation.hpp"
 
 using namespace ionflux;
 

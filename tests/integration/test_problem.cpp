@@ -12,15 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "solver/backend_cuda.hpp"
-#include "solver/batch.hpp"
-#include "solver/errors.hpp"
-#include "solver/experiment.hpp"
-#include "solver/parameter_file.hpp"
-#include "solver/problem.hpp"
-#include "solver/simulation.hpp"
-#include "solver/sweep.hpp"
-#include "solver/sweep_plan.hpp"
+#include "solver/backends/backend_cuda.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/inputs/parameter_file.hpp"
+#include "solver/problem/problem.hpp"
+#include "solver/problem/simulation.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 
 using namespace ionflux;
@@ -102,7 +102,7 @@ struct Case {
 }  // namespace
 
 // The builder's cell, end time and run are what the recipe, written out here as
-// solver/cli.cpp and python/src/core.cpp wrote it before issue 12, gives: the same
+// solver/cli/cli.cpp and python/src/core.cpp wrote it before issue 12, gives: the same
 // record byte for byte, the same default end, the same solution bit for bit.
 TEST(Problem, BuilderIsTheOneRecipe) {
   const std::vector<Case> cases = {
@@ -233,7 +233,7 @@ TEST(Batch, PackedRecordsRunAsStoredRecords) {
       };
       expect_same_chunks(run(counted, Device::cpu, chunk).all, run(old, Device::cpu, chunk).all);
       EXPECT_EQ(*largest, std::min(chunk, plan.inputs.size()));
-      // the GPU road (emulated device: solver/gpu_emulated.cpp)
+      // the GPU road (emulated device: solver/backends/gpu_emulated.cpp)
       cuda_backend::emulate_device_for_testing(true);
       const ionflux::testing::CollectSink a = run(plan.inputs, Device::cuda, chunk), b = run(old, Device::cuda, chunk);
       cuda_backend::emulate_device_for_testing(false);

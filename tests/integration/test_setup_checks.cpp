@@ -23,14 +23,14 @@
 
 #include "../test_support.hpp"
 #include "../test_util.hpp"
-#include "solver/cli.hpp"
-#include "solver/errors.hpp"
-#include "solver/experiment.hpp"
-#include "solver/parameters.hpp"
-#include "solver/plausibility.hpp"
-#include "solver/simulation.hpp"
-#include "solver/sweep.hpp"
-#include "solver/sweep_plan.hpp"
+#include "solver/cli/cli.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/inputs/plausibility.hpp"
+#include "solver/problem/simulation.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"
@@ -237,7 +237,7 @@ TEST(SetupSweep, AVariedValueThatWouldChangeNothingIsRefusedNamingWhatToUse) {
 
 TEST(DefaultEnd, TheoreticalCapacityFromTheLoadings) {
   // Marquis2019 by hand: eps_s c_max L A F / 3600 with A = 0.207 x 0.137 m2 (x 1 in
-  // parallel); the numbers are the set's (solver/builtin_sets.cpp).
+  // parallel); the numbers are the set's (solver/inputs/builtin_sets.cpp).
   const ParameterSet ps = ParameterSet::load("Marquis2019");
   const CellParams c = ps.cell_params(1.0);
   const double F = 96485.33212331001, A = ps.get("Electrode height [m]") * ps.get("Electrode width [m]");

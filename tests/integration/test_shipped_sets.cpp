@@ -18,10 +18,10 @@
 
 #include "../pybamm_compare.hpp"
 #include "../test_support.hpp"
-#include "solver/parameter_file.hpp"
-#include "solver/sweep.hpp"
-#include "solver/sweep_plan.hpp"
-#include "solver/user_function.hpp"
+#include "solver/inputs/parameter_file.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
+#include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
 namespace {

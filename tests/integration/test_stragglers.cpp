@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "solver/batch.hpp"
-#include "solver/cli.hpp"
-#include "solver/experiment.hpp"
-#include "solver/simulation.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/cli/cli.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/problem/simulation.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 
 using namespace ionflux;

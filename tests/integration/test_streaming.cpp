@@ -1,6 +1,6 @@
-// The GPU's streaming executor (solver/gpu_stream.cpp, docs/gpu.md) on a CPU-only
+// The GPU's streaming executor (solver/backends/gpu_stream.cpp, docs/gpu.md) on a CPU-only
 // machine, through the host emulation of the device engine (the device's slot arrays,
-// launch, harvest, deferral and eviction rules: solver/gpu_emulated.cpp): cells whose
+// launch, harvest, deferral and eviction rules: solver/backends/gpu_emulated.cpp): cells whose
 // costs differ 100x stream through a few slots, refilled across chunk boundaries, and
 // the batch equals a CPU-only run cell by cell (tests/equivalence/compare_chunks.hpp:
 // 1e-7 relative; rtol = atol = 1e-10 keep step-size decisions that a round-off
@@ -16,9 +16,9 @@
 #include <memory>
 #include <vector>
 
-#include "solver/backend_cuda.hpp"
-#include "solver/batch.hpp"
-#include "solver/gpu_stream.hpp"
+#include "solver/backends/backend_cuda.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/backends/gpu_stream.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 #include "tests/equivalence/streaming_cases.hpp"

@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "solver/backend_cuda.hpp"
-#include "solver/cli.hpp"
-#include "solver/h5_writer.hpp"
-#include "solver/parameters.hpp"
-#include "solver/simulation.hpp"
-#include "solver/sweep.hpp"
-#include "solver/sweep_plan.hpp"
+#include "solver/backends/backend_cuda.hpp"
+#include "solver/cli/cli.hpp"
+#include "solver/output/h5_writer.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/simulation.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"

@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "kernels/model/cell_solver.hpp"
-#include "solver/parameters.hpp"
+#include "solver/inputs/parameters.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 
 using namespace ionflux;

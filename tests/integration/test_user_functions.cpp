@@ -13,8 +13,8 @@
 #include "../test_support.hpp"
 #include "../test_util.hpp"
 #include "kernels/model/functions.hpp"
-#include "solver/parameter_file.hpp"
-#include "solver/user_function.hpp"
+#include "solver/inputs/parameter_file.hpp"
+#include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
 namespace {

@@ -1,7 +1,7 @@
 """Issue 12 item 3: one results road. A sweep's results in memory (the memory sink) and in
 its HDF5 file hold the same arrays; `SweepResult[i]` is the `Solution` a `Simulation` of
 that cell returns; per-cycle summaries are computed once, by the compiled reducer
-(solver/results.hpp), and equal the Python implementation it replaced; sweeps run
+(solver/output/results.hpp), and equal the Python implementation it replaced; sweeps run
 without an output file and without h5py."""
 import json
 import os
@@ -340,7 +340,7 @@ def test_ctrl_c_without_output_keeps_the_finished_cells_in_memory(monkeypatch, c
 
 
 def test_cli_cycle_lines_come_from_the_same_reducer(cli, tmp_path):
-    # `ionflux simulate` prints one line per cycle (solver/cli.cpp, by reduce_cycles since
+    # `ionflux simulate` prints one line per cycle (solver/cli/cli.cpp, by reduce_cycles since
     # issue 12); they equal Solution.cycles of the same run to the 6 digits printed
     steps = ("Discharge at 1C until 3.0 V", "Rest for 5 minutes", "Charge at 1C until 4.1 V", "Hold at 4.1 V until C/10")
     args = [cli, "simulate", "--mesh", ",".join(f"{k}={v}" for k, v in COARSE.items()), "--period", "60",

@@ -161,7 +161,7 @@ def test_run_to_a_file(tmp_path):
 def test_run_twice_and_memory_budget_chunks(tmp_path):
     s = Sweep(vary=VARY, mesh=COARSE, period=100, t_end=14400)
     a = s.run(device="cpu", output=tmp_path / "a.h5", progress=False)
-    # on the CPU a chunk holds budget // (48 bytes x grid rows + 64) cells (solver/batch.cpp
+    # on the CPU a chunk holds budget // (48 bytes x grid rows + 64) cells (solver/backends/batch.cpp
     # run_batch), grid rows = 14400 / 100 + 1 grid points + the end point: 12 cells in chunks of 5
     rows = 14400 // 100 + 2
     b = s.run(device="cpu", output=tmp_path / "b.h5", memory_budget=(48 * rows + 64) * 5, progress=False)

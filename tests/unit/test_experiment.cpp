@@ -1,4 +1,4 @@
-// Experiment strings -> protocol steps (solver/experiment.cpp).
+// Experiment strings -> protocol steps (solver/inputs/experiment.cpp).
 //
 // The example strings are PyBaMM's own list (pybamm/experiment/step/base_step.py `_examples`,
 // quoted in /work/shared/reference/pybamm-dfn.md section 4.1); the expected steps follow
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "../test_support.hpp"
-#include "solver/experiment.hpp"
+#include "solver/inputs/experiment.hpp"
 
 namespace ionflux {
 namespace {

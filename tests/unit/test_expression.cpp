@@ -1,4 +1,4 @@
-// The expression compiler (solver/expression.cpp) and evaluator
+// The expression compiler (solver/inputs/expression.cpp) and evaluator
 // (kernels/model/expression.hpp).
 //
 // Expected values: tests/fixtures/expressions.json, written by
@@ -14,7 +14,7 @@
 #include <string>
 
 #include "../test_support.hpp"
-#include "solver/expression.hpp"
+#include "solver/inputs/expression.hpp"
 
 namespace ionflux {
 namespace {

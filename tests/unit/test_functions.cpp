@@ -25,7 +25,7 @@
 
 #include "../test_support.hpp"
 #include "kernels/model/functions.hpp"
-#include "solver/user_function.hpp"
+#include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
 namespace {

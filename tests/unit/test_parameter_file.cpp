@@ -1,4 +1,4 @@
-// ionflux's JSON parameter files (solver/parameter_file.cpp, docs/parameter_files.md):
+// ionflux's JSON parameter files (solver/inputs/parameter_file.cpp, docs/parameter_files.md):
 // export/load round trips with exactly the same simulation, "base" + overrides, and
 // one clear message for each kind of mistake.
 #include <gtest/gtest.h>
@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "../test_util.hpp"
-#include "solver/errors.hpp"
-#include "solver/parameter_file.hpp"
-#include "solver/parameters.hpp"
-#include "solver/simulation.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/inputs/parameter_file.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/problem/simulation.hpp"
 
 namespace ionflux {
 namespace {
@@ -187,7 +187,7 @@ TEST(ParameterFile, TopLevelMistakes) {
                                 {"missing \"parameters\""});
   expect_throw_with<InputError>([] { parse(R"({"ionflux parameter file": 1, "base": "Chen2020", "parameters": [1]})"); },
                                 {"\"parameters\" must be an object"});
-  // a BPX file goes to the BPX reader (solver/bpx.cpp; tests/integration/test_bpx.cpp)
+  // a BPX file goes to the BPX reader (solver/inputs/bpx.cpp; tests/integration/test_bpx.cpp)
   expect_throw_with<InputError>([] { parse(R"({"Header": {"BPX": 0.4}, "Parameterisation": {}})"); },
                                 {"BPX file '", "missing 'Header' > 'Model'"});
 }

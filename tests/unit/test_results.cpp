@@ -1,4 +1,4 @@
-// The results reducer and the memory sink (solver/results.hpp, issue 12 item 3): per-cycle
+// The results reducer and the memory sink (solver/output/results.hpp, issue 12 item 3): per-cycle
 // summaries computed once, from per-step records, by hand-checked numbers; the memory sink
 // gathers chunks as the HDF5 writer lays them out.
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 #include <limits>
 #include <vector>
 
-#include "solver/errors.hpp"
-#include "solver/results.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/output/results.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Sweep config parser (solver/sweep.cpp): combination order, ranges, seeded sampling
+// Sweep config parser (solver/inputs/sweep.cpp): combination order, ranges, seeded sampling
 // (the documented algorithm, recomputed here from std::mt19937_64), special names and
 // every input error. The format is documented in docs/sweep_config.md; the examples
 // there are parsed by SweepDocs.ExamplesParse.
@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "../test_util.hpp"
-#include "solver/errors.hpp"
-#include "solver/sweep.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/inputs/sweep.hpp"
 
 namespace ionflux {
 namespace {

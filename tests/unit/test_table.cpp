@@ -1,4 +1,4 @@
-// Tabulated functions (kernels/model/table.hpp, solver/table.cpp) against PyBaMM.
+// Tabulated functions (kernels/model/table.hpp, solver/inputs/table.cpp) against PyBaMM.
 //
 // Expected values: tests/fixtures/tables.json, from tests/fixtures/generate_table_fixture.py:
 // pybamm.Interpolant (26.10.1.1, scipy interp1d / PchipInterpolator underneath) on the
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "../test_support.hpp"
-#include "solver/table.hpp"
+#include "solver/inputs/table.hpp"
 
 namespace ionflux {
 namespace {

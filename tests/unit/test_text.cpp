@@ -1,4 +1,4 @@
-// The shared text helpers of solver/text.hpp (one definition each; they replaced copies in
+// The shared text helpers of solver/util/text.hpp (one definition each; they replaced copies in
 // sweep, cli, cli_sweep, bpx, experiment, sweep_plan, parameters and parameter_file).
 // Expected strings: C's printf "%.10g" (num) and C++17 std::to_chars' shortest round-trip
 // form (shortest_num), as the removed copies produced them.
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "solver/text.hpp"
+#include "solver/util/text.hpp"
 
 namespace ionflux {
 namespace {

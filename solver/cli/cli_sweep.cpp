@@ -1,0 +1,307 @@
+// `ionflux sweep CONFIG.json --output OUT.h5 [--device auto|cpu|cuda] [--threads N]`
+// [--cells A:B] (a range of the cells) [--scheduler ADDRESS] (on a Dask cluster, through
+// the Python driver python/ionflux/distributed.py)
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "solver/problem/batch.hpp"
+#include "solver/problem/cell_range.hpp"
+#include "solver/cli/cli.hpp"
+#include "solver/util/errors.hpp"
+#include "solver/output/h5_writer.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
+#include "solver/util/text.hpp"
+
+namespace ionflux {
+namespace {
+
+std::string sweep_help() {
+  return "Usage: ionflux sweep CONFIG.json [options]\n"
+         "\n"
+         "Runs every cell of a sweep (the JSON config: base parameters, overrides, mesh,\n"
+         "solver, constant-current protocol, and what varies per cell; see README.md) and\n"
+         "streams the results to an HDF5 file chunk by chunk.\n"
+         "\n"
+         "Options:\n"
+         "  --output FILE.h5   output file (default: ionflux_sweep.h5); checked before any work\n"
+         "  --device D         auto (default: the GPU when one is usable, else the CPU), cpu, cuda\n"
+         "  --threads N        CPU threads (default: all cores)\n"
+         "  --memory-budget B  bytes of per-cell state resident at once (default: 80% of free\n"
+         "                     GPU memory, or 1 GiB of outputs on the CPU); more cells run in chunks\n"
+         "  --gpu-handoff N    GPU runs: when no more than N cells of a chunk are still running,\n"
+         "                     the GPU hands them to the CPU threads to finish (default: auto,\n"
+         "                     64 per CPU thread, at most a quarter of the chunk; 0: never)\n"
+         "  --cells A:B        run only cells A to B-1 of the sweep (counted from 0); the file holds\n"
+         "                     those rows, with /cells/index their numbers in the sweep (docs/hdf5_layout.md)\n"
+         "  --scheduler ADDR   run on the Dask cluster whose scheduler is at ADDR (e.g. tcp://host:8786):\n"
+         "                     the cells are split into partitions run by the workers, and one file is\n"
+         "                     written here (docs/distributed.md). Needs the Python package with\n"
+         "                     dask (pip install 'ionflux[distributed]'); Python is $IONFLUX_PYTHON or python3\n"
+         "  --partitions P     with --scheduler: P partitions of equal size (default: guided sizes,\n"
+         "                     big first and small last, from the number of workers)\n"
+         "  --quiet            no progress and no summary (errors still go to stderr)\n"
+         "  -h, --help         show this help\n";
+}
+
+std::string duration(double s) {
+  if (!std::isfinite(s)) return "?";
+  if (s < 60) return format("%.1f s", s);
+  if (s < 3600) return format("%.0f", std::floor(s / 60)) + " min " + format("%.0f s", std::fmod(s, 60.0));
+  return format("%.0f", std::floor(s / 3600)) + " h " + format("%.0f min", std::fmod(s, 3600.0) / 60);
+}
+
+//! Progress on one line updated in place on a terminal; periodic lines otherwise.
+class ProgressPrinter {
+ public:
+  ProgressPrinter(std::ostream& err, bool tty) : err_(err), tty_(tty) {}
+  void operator()(const Progress& p) {
+    const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
+    const double left = rate > 0 ? (p.total - p.done) / rate : NAN;
+    const double frac = p.total ? static_cast<double>(p.done) / p.total : 1.0;
+    std::ostringstream line;
+    line << p.done << "/" << p.total << " cells (" << format("%.0f%%", 100 * frac) << "), "
+         << format("%.1f", rate) << " cells/s, " << duration(p.elapsed_s) << " elapsed, "
+         << (p.done == p.total ? std::string("done") : duration(left) + " left");
+    if (tty_) {
+      const int width = 24;
+      const int fill = static_cast<int>(frac * width);
+      err_ << "\r[" << std::string(fill, '#') << std::string(width - fill, '.') << "] " << line.str() << "\033[K"
+           << std::flush;
+      if (p.done == p.total) err_ << "\n";
+    } else if (p.done == p.total || p.elapsed_s - last_ >= 5.0 || last_ < 0) {
+      last_ = p.elapsed_s;
+      if (p.done == p.total && printed_final_) return;
+      printed_final_ = p.done == p.total;
+      err_ << "progress: " << line.str() << "\n" << std::flush;
+    }
+  }
+
+ private:
+  std::ostream& err_;
+  bool tty_;
+  double last_ = -1.0;
+  bool printed_final_ = false;
+};
+
+double parse_number(const std::string& opt, const std::string& v) {
+  std::size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(v, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (v.empty() || used != v.size() || !std::isfinite(x)) throw InputError(opt + ": '" + v + "' is not a number");
+  return x;
+}
+
+//! "cutoff_at_start 15, end_time_reached 2": the cells that did not end normally
+//! (cell_status_ok), counted per status; `total` gets their number.
+std::string abnormal_counts(const BatchSummary& s, std::size_t& total) {
+  std::string text;
+  total = 0;
+  for (std::size_t code = 0; code < s.count_by_status.size(); ++code) {
+    if (!s.count_by_status[code] || cell_status_ok(static_cast<CellStatus>(code))) continue;
+    text += (text.empty() ? "" : ", ") + std::string(cell_status_name(static_cast<CellStatus>(code))) + " " +
+            std::to_string(s.count_by_status[code]);
+    total += s.count_by_status[code];
+  }
+  if (s.not_run) text += (text.empty() ? "" : ", ") + std::string("not_run ") + std::to_string(s.not_run);
+  total += s.not_run;
+  return text;
+}
+
+//! `ionflux sweep ... --scheduler ADDR`: runs the Python driver (ionflux.distributed.main
+//! with the same options) in a child process and returns its exit code.
+int run_distributed(const std::vector<std::string>& driver_args, std::ostream& out, std::ostream& err) {
+  const char* env = std::getenv("IONFLUX_PYTHON");
+  const std::string python = env && *env ? env : "python3";
+  // a missing package is one clear line, not a traceback
+  const std::string boot =
+      "import sys\n"
+      "try:\n"
+      "    from ionflux import distributed\n"
+      "except ImportError as e:\n"
+      "    sys.exit('error: --scheduler: the sweep runs through the Python package ionflux, which ' + sys.executable"
+      " + ' cannot import (' + str(e) + '); install it with: pip install \"ionflux[distributed]\" (or set "
+      "IONFLUX_PYTHON to the Python that has it)')\n"
+      "sys.exit(distributed.main(sys.argv[1:]))\n";
+  std::vector<std::string> argv_s = {python, "-c", boot};
+  argv_s.insert(argv_s.end(), driver_args.begin(), driver_args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  out << std::flush;
+  err << std::flush;
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
+  if (rc != 0)
+    throw RuntimeError("--scheduler: cannot start Python ('" + python + "': " + std::strerror(rc) +
+                       "); the distributed driver is the Python package ionflux with dask (pip install "
+                       "\"ionflux[distributed]\"); set IONFLUX_PYTHON to its interpreter");
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw RuntimeError(std::string("--scheduler: waiting for Python: ") + std::strerror(errno));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+}  // namespace
+
+int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string config, output = "ionflux_sweep.h5", cells, scheduler, partitions;
+  std::vector<std::string> driver_args;  // --scheduler: the options handed to the Python driver
+  BatchOptions opt;
+  bool quiet = false, handoff_given = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw InputError("sweep: " + a + ": missing value; see 'ionflux sweep --help'");
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      out << sweep_help();
+      return 0;
+    } else if (a == "--output") {
+      output = value();
+      driver_args.insert(driver_args.end(), {a, output});
+    } else if (a == "--cells") {
+      cells = value();
+    } else if (a == "--scheduler") {
+      scheduler = value();
+    } else if (a == "--partitions") {
+      partitions = value();
+      const double p = parse_number("--partitions", partitions);
+      if (!(p >= 1 && p == std::floor(p) && p <= 1e9))
+        throw InputError("--partitions must be a whole number >= 1, got " + partitions);
+    } else if (a == "--device") {
+      opt.device = parse_device(value());
+      driver_args.insert(driver_args.end(), {a, args[i]});
+    } else if (a == "--threads") {
+      const double t = parse_number("--threads", value());
+      if (!(t >= 1 && t == std::floor(t) && t <= 4096))
+        throw InputError("--threads must be a whole number from 1 to 4096, got " + args[i]);
+      opt.threads = static_cast<int>(t);
+      driver_args.insert(driver_args.end(), {a, args[i]});
+    } else if (a == "--memory-budget") {
+      const double b = parse_number("--memory-budget", value());
+      if (!(b >= 1)) throw InputError("--memory-budget must be at least 1 byte, got " + args[i]);
+      opt.memory_budget = static_cast<std::size_t>(b);
+      driver_args.insert(driver_args.end(), {a, args[i]});
+    } else if (a == "--gpu-handoff") {
+      const std::string v = value();
+      handoff_given = true;
+      if (v == "auto") {
+        opt.gpu_handoff_cells = -1;
+      } else {
+        const double h = parse_number("--gpu-handoff", v);
+        if (!(h >= 0 && h == std::floor(h) && h <= 1e9))
+          throw InputError("--gpu-handoff must be 'auto' or a whole number of cells >= 0, got " + v);
+        opt.gpu_handoff_cells = static_cast<int>(h);
+      }
+    } else if (a == "--quiet") {
+      quiet = true;
+      driver_args.push_back(a);
+    } else if (!a.empty() && a[0] == '-') {
+      throw InputError("sweep: unknown option '" + a + "'; see 'ionflux sweep --help'");
+    } else if (config.empty()) {
+      config = a;
+    } else {
+      throw InputError("sweep: more than one config file given ('" + config + "', '" + a + "')");
+    }
+  }
+  if (config.empty()) throw InputError("sweep: no config file given; usage: ionflux sweep CONFIG.json --output OUT.h5");
+  if (!partitions.empty() && scheduler.empty()) throw InputError("--partitions is for --scheduler runs only");
+  if (!scheduler.empty()) {
+    if (!cells.empty()) throw InputError("--cells and --scheduler do not go together (the driver splits the cells)");
+    if (handoff_given) throw InputError("--gpu-handoff is not available with --scheduler (the workers use 'auto')");
+    load_sweep_config(config);  // a bad config is reported here, before Python and the cluster
+    driver_args.insert(driver_args.begin(), {config, "--scheduler", scheduler});
+    if (!partitions.empty()) driver_args.insert(driver_args.end(), {"--partitions", partitions});
+    return run_distributed(driver_args, out, err);
+  }
+
+  // Everything that can be checked is checked before any work.
+  const SweepSpec spec = load_sweep_config(config);
+  const SweepPlan plan = plan_sweep(spec);
+  check_batch_output_size(plan.inputs);
+  for (const std::string& w : plan.warnings) err << "warning: " << w << "\n";
+  if (opt.device == Device::cuda && !cuda_available())
+    throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
+  // --cells: the range is planned with the whole sweep, then cut out (solver/problem/cell_range.hpp)
+  const std::size_t n_sweep = plan.inputs.size();
+  const std::optional<CellRange> range =
+      cells.empty() ? std::nullopt : std::optional<CellRange>(parse_cell_range(cells, n_sweep));
+  const BatchInputs ranged = range ? batch_cell_range(plan.inputs, *range) : BatchInputs{};
+  const BatchInputs& inputs = range ? ranged : plan.inputs;
+  const std::unique_ptr<H5SweepWriter> writer =
+      open_sweep_file(range ? file_info_cell_range(sweep_file_info(spec, plan), *range) : sweep_file_info(spec, plan),
+                      output);
+
+  const std::size_t n = inputs.size();
+  std::size_t invalid = 0;
+  for (auto s : inputs.pre_status) invalid += s != CellStatus::running;
+  const Device dev = opt.device == Device::automatic ? (cuda_available() ? Device::cuda : Device::cpu) : opt.device;
+  if (!quiet) {
+    out << "ionflux " << IONFLUX_VERSION << " sweep: " << n << " cells"
+        << (range ? " (" + std::to_string(range->first) + ":" + std::to_string(range->last) + " of " +
+                        std::to_string(n_sweep) + ")"
+                  : std::string())
+        << " from " << config << " ("
+        << spec.varied.size() << " varied: ";
+    for (std::size_t v = 0; v < spec.varied.size(); ++v) out << (v ? ", " : "") << spec.varied[v];
+    out << ")\n  device " << (dev == Device::cuda ? "cuda: " + cuda_device_description() : std::string("cpu"))
+        << (opt.device == Device::automatic ? " (auto)" : "") << "; " << bytes_per_cell(inputs)
+        << " bytes per cell; output " << output << "\n";
+    if (invalid) out << "  " << invalid << " cells have invalid values and will not run (see /cells/message)\n";
+    out << std::flush;
+  }
+  ProgressPrinter printer(err, isatty(STDERR_FILENO) && &err == &std::cerr);
+  if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
+  opt.device = dev;
+  DiagnosingSink sink(inputs, writer.get());  // init failures name their cause
+  const BatchSummary s = run_batch(inputs, opt, &sink);
+  finish_sweep_file(*writer, s, n);
+  std::size_t n_abnormal = 0;
+  const std::string abnormal = abnormal_counts(s, n_abnormal);  // a warning: on stderr, even with --quiet
+  if (n_abnormal) {
+    const std::size_t truncated = s.count_by_status[static_cast<int>(CellStatus::end_time_reached)];
+    err << "warning: " << n_abnormal << " of " << n << " cells did not end normally (" << abnormal << ")"
+        << (n_abnormal > truncated ? "; failed cells have NaN capacity, energy and mean voltage" : "")
+        << (truncated ? "; end_time_reached: stopped at t_end, truncated (raise t_end)" : "")
+        << "; see /cells/status and /cells/message\n";
+  }
+  if (!quiet) {
+    out << "Done: " << n << " cells in " << duration(s.wall_time) << " on " << s.device_description << " ("
+        << format("%.1f", n / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
+        << (s.chunks == 1 ? "" : "s") << ")\n"
+        << (s.device_slots ? "  streamed through " + std::to_string(s.device_slots) + " device slots (" +
+                                  std::to_string(s.slot_refills) + " refills, " + std::to_string(s.launches) +
+                                  " launches); " + std::to_string(s.taken_by_cpu) +
+                                  " cells taken by the CPU threads alongside\n"
+                            : std::string())
+        << (s.handed_to_cpu ? "  " + std::to_string(s.handed_to_cpu) +
+                                  " cells started on the GPU were finished on the CPU threads\n"
+                            : std::string())
+        << "  by status: " << status_counts(s) << "\n"
+        << "  wrote " << output << "\n";
+  }
+  if (s.protocol_cut_short)
+    err << "warning: " << s.protocol_cut_short << " of " << n
+        << " cells: a voltage cut-off of the parameter set stopped the experiment before its end (a step cut short, "
+           "later steps not run; ionflux keeps the set's cut-offs where PyBaMM widens them by 1 V); see /cells/message\n";
+  return 0;
+}
+
+}  // namespace ionflux

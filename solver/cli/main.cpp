@@ -1,0 +1,3 @@
+#include "solver/cli/cli.hpp"
+
+int main(int argc, char** argv) { return ionflux::cli_main(argc, argv); }

@@ -1,0 +1,52 @@
+// Experiments: PyBaMM-style step strings ("Discharge at 1C until 2.5 V", "Rest for 1 hour",
+// "Hold at 4.2 V until C/50", drive cycles from CSV files) turned into protocol steps.
+// The grammar is documented for users in docs/experiments.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kernels/model/protocol.hpp"
+#include "solver/inputs/parameters.hpp"
+
+namespace ionflux {
+
+//! A parsed experiment: the steps of all cycles in order, and the drive-cycle data they use.
+struct Experiment {
+  std::vector<StepSpec> steps;    //!< flattened over cycles; StepSpec::cycle = cycle index
+  std::vector<double> tables;     //!< drive-cycle (t, value) pairs; StepSpec::table_offset/len in pairs
+  std::vector<std::string> text;  //!< the source string of each flattened step
+  int n_cycles = 1;
+};
+
+//! Parse an experiment. Each element of `cycle_groups` is one cycle (a list of step strings);
+//! the whole list is repeated `repeat` times, so the experiment has
+//! cycle_groups.size() * repeat cycles. Steps are signed as PyBaMM does (discharge positive),
+//! C-rates become currents with "Nominal cell capacity [A.h]", voltage end conditions are
+//! checked against the set's cut-offs. Drive-cycle files are read relative to `base_dir`
+//! (absolute paths as given); a file used by several steps is stored once.
+//! Throws InputError naming the step (number and text) and the offending word.
+Experiment parse_experiment(const std::vector<std::vector<std::string>>& cycle_groups, int repeat,
+                            const ParameterSet& params, const std::string& base_dir = ".");
+
+//! Why a protocol run that one of the set's voltage cut-offs stopped (status
+//! cutoff_lower or cutoff_upper) ended where it did: the step the cut-off cut short (its
+//! index and cycle, counted from 0 as in the step records, its text, how long it ran and
+//! what it was to run), and the steps that therefore did not run (count and which).
+//! `steps`/`texts` are the run's protocol (texts may be null); `step` the step running at
+//! the cut-off, which began at `step_start` [s]; `t_stop` the time of the cut-off [s].
+//! Empty for any other status, without a protocol, and when the cut-off ended the last
+//! step as intended (a step with no duration and no end condition runs to a cut-off).
+//! The end of the text says that ionflux stops experiments at the set's cut-offs where
+//! PyBaMM widens them by 1 V (docs/experiments.md).
+//! The words that end every such message (front ends count and warn by them).
+constexpr const char* kCutShortMark = "ionflux stops an experiment at the set's voltage cut-offs";
+
+std::string cut_short_message(CellStatus status, const CellParams& params, const StepSpec* steps, int n_steps,
+                              const std::string* texts, int step, double step_start, double t_stop);
+
+//! Convenience: a flat list of steps, run once as a single cycle.
+Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,
+                            const std::string& base_dir = ".");
+
+}  // namespace ionflux

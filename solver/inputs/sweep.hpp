@@ -1,0 +1,78 @@
+// Sweep specifications: what every cell shares (parameter set, overrides, mesh, solver
+// options, constant-current protocol) and what varies per cell (explicit lists, ranges,
+// seeded random sampling), combined as a grid (Cartesian product) or zipped. Read from
+// the JSON config of `ionflux sweep` (documented in docs/sweep_config.md, example in
+// examples/sweep_chen2020.json).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/model/cell_params.hpp"
+#include "kernels/numerics/bdf.hpp"
+#include "solver/inputs/parameters.hpp"
+
+namespace ionflux {
+
+//! Names that may vary per cell besides every scalar parameter of the set.
+namespace sweep_names {
+inline const char* const kCRate = "C-rate";               //!< current = C-rate x nominal capacity
+inline const char* const kCurrent = "Current [A]";        //!< constant current, positive = discharge
+inline const char* const kInitialSoc = "Initial SOC";     //!< as ionflux simulate --soc
+//! A parameter that, varied, is each cell's current exactly as kCurrent (PyBaMM's input).
+inline const char* const kCurrentFunction = "Current function [A]";
+}  // namespace sweep_names
+
+struct SweepSpec {
+  std::string parameters = "Chen2020";                      //!< built-in set name or file
+  //! A parameter file given inline in the config ("parameters": {...}); when not
+  //! empty it is the set (`parameters` then holds its name, for the file's attributes).
+  std::string parameters_text;
+  std::vector<std::pair<std::string, double>> set;          //!< overrides applied to every cell
+  MeshSpec mesh;
+  SolverOptions solver;                                     //!< rtol, atol (others default)
+  double period = 0.0;                                      //!< output spacing [s]; 0 = every solver step
+  double t_end = 0.0;                                       //!< 0 = 3 x nominal discharge time at the
+                                                            //!< smallest |current| of the sweep
+  std::optional<double> c_rate;                             //!< protocol: at most one of c_rate, current
+  std::optional<double> current;                            //!< (neither: the set's "Current function [A]")
+  std::optional<double> initial_soc;                        //!< for every cell (unless varied)
+  std::string combine = "grid";                             //!< "grid" or "zip"
+  std::vector<std::string> varied;                          //!< varied names, in config order
+  //! values[v][c]: value of varied[v] for cell c (already combined; every row has n_cells()).
+  std::vector<std::vector<double>> values;
+  std::uint64_t seed = 0;                                   //!< for sampled values
+  //! Sampled entries (uniform/loguniform): how many, how drawn ("random" or
+  //! "latin_hypercube"; empty when none) and how many points.
+  std::size_t n_sampled = 0;
+  std::string sampling;
+  std::size_t samples = 0;
+  //! Protocol (PyBaMM experiment strings; each inner list one cycle), repeated `cycles`
+  //! times. A step string may hold placeholders "{name}" filled per cell from a varied
+  //! entry of that name (e.g. "Hold at {Hold voltage [V]} V until C/50"). Empty: the
+  //! constant-current protocol above.
+  std::vector<std::vector<std::string>> experiment;
+  int cycles = 1;
+  bool lumped_thermal = false;                              //!< "thermal": "lumped"
+  std::string source;                                       //!< where it was read from (for messages)
+
+  std::size_t n_cells() const { return values.empty() ? 1 : values.front().size(); }
+};
+
+//! Parse a sweep config (JSON text). `where` names the source in messages. Every check
+//! that needs no solving runs here: unknown parameter names (closest names suggested),
+//! empty lists, zip lengths that differ, non-physical values (range checks of every
+//! varied value), unknown keys. Throws InputError with one clear line.
+SweepSpec parse_sweep_config(const std::string& json_text, const std::string& where = "config");
+
+//! Read and parse a config file. Throws InputError (unreadable file, invalid JSON with
+//! line and column, or any check above).
+SweepSpec load_sweep_config(const std::string& path);
+
+//! The sweep's parameter set: the inline parameter file, else the set name or file.
+ParameterSet load_sweep_parameters(const SweepSpec& spec);
+
+}  // namespace ionflux

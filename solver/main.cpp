@@ -1,3 +1,0 @@
-#include "cli.hpp"
-
-int main(int argc, char** argv) { return ionflux::cli_main(argc, argv); }

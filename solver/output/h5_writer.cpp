@@ -1,0 +1,694 @@
+// HDF5 writer of sweep results (layout in solver/output/h5_writer.hpp and docs/hdf5_layout.md).
+// Every HDF5 call lives in this file; without HDF5 (IONFLUX_HAVE_HDF5 unset) the writer
+// only reports that it is unavailable.
+#include "solver/output/h5_writer.hpp"
+
+#include "solver/util/errors.hpp"
+
+#if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <set>
+#endif
+
+namespace ionflux {
+
+#if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
+
+namespace {
+
+static_assert(sizeof(int) == 4, "status and step datasets are written from 32-bit int");
+
+//! HDF5 chunks aim at this many bytes (rows of one chunk = this / bytes per row).
+constexpr std::size_t kChunkBytes = std::size_t(1) << 20;
+//! Bytes one element of a variable-length string dataset takes in its chunk.
+constexpr std::size_t kVlenElementBytes = 16;
+
+//! Turns HDF5's automatic error printing off while alive, and restores what was set
+//! before (the library is shared with whoever else in the process uses it).
+class ErrorSilencer {
+ public:
+  ErrorSilencer() {
+    if (H5Eget_auto2(H5E_DEFAULT, &func_, &data_) < 0) {
+      func_ = nullptr;
+      data_ = nullptr;
+    }
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~ErrorSilencer() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+  ErrorSilencer(const ErrorSilencer&) = delete;
+  ErrorSilencer& operator=(const ErrorSilencer&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+};
+
+//! The most specific message on HDF5's error stack (where the failure was detected),
+//! e.g. "unable to open file: name = '...', errno = 2, ...". Empty when there is none.
+std::string hdf5_error_detail() {
+  std::string detail;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* err, void* data) -> herr_t {
+        if (n == 0 && err != nullptr && err->desc != nullptr) *static_cast<std::string*>(data) = err->desc;
+        return 0;
+      },
+      &detail);
+  // The error stack is per thread in a thread-safe HDF5: clear it once read, or a
+  // worker thread's stale stack trips the library's shutdown.
+  H5Eclear2(H5E_DEFAULT);
+  return detail;
+}
+
+//! An owned HDF5 identifier, closed with its own close function.
+class Hid {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Hid() = default;
+  Hid(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  ~Hid() { reset(); }
+  Hid(Hid&& o) noexcept : id_(o.id_), closer_(o.closer_) { o.id_ = -1; }
+  Hid& operator=(Hid&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = o.id_;
+      closer_ = o.closer_;
+      o.id_ = -1;
+    }
+    return *this;
+  }
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+  //! Closes; returns false when HDF5 reported an error.
+  bool reset() {
+    herr_t r = 0;
+    if (id_ >= 0 && closer_ != nullptr) r = closer_(id_);
+    id_ = -1;
+    return r >= 0;
+  }
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+//! "End reason" of a status code (the name in the code table).
+const char* end_reason(int status) {
+  if (status == kStatusNotRun) return "not_run";
+  return cell_status_name(static_cast<CellStatus>(status));
+}
+
+//! HDF5 link names cannot hold '/': it becomes U+2215 DIVISION SLASH.
+std::string link_name(const std::string& name) {
+  std::string out;
+  out.reserve(name.size());
+  for (const char c : name) {
+    if (c == '/')
+      out += "\xE2\x88\x95";
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+struct H5SweepWriter::Impl {
+  std::string path;
+  std::size_t n_cells = 0;
+  int n_times = 0;
+  bool open = false;
+
+  // Declared first, so closed last by the destructor.
+  Hid file;
+  Hid str_type;  //!< variable-length UTF-8 string (memory and file type)
+  Hid g_cells, g_inputs, g_summary;
+  Hid d_time, d_voltage, d_current, d_capacity, d_status, d_message;
+  // ragged layout: cell i's outputs are [offset[i], offset[i] + count[i]) of the series
+  Hid d_offset, d_count;
+  Hid d_device;  //!< per cell: where it was integrated (ChunkData::device codes)
+  std::uint64_t points = 0;  //!< outputs written so far (the series' length)
+  hsize_t series_chunk = 1;  //!< elements per chunk of the series
+  Hid d_end_time, d_end_reason, d_sum_capacity, d_energy, d_mean_voltage, d_steps;
+  Hid d_sum_chg, d_sum_dis_e, d_sum_chg_e;  // charge capacity, discharge and charge energy
+  // optional: temperature and step index per output; per-step summaries
+  Hid g_steps, d_temperature, d_step_index, d_s_start, d_s_end, d_s_duration, d_s_capacity, d_s_energy;
+  Hid d_s_dis, d_s_chg, d_s_dis_e, d_s_chg_e;  // per step: discharge/charge capacity and energy
+  int n_steps = 0;
+  // per-cycle summaries and the cycle of each output (from the steps' cycles)
+  Hid g_cycles, d_cycle_index, d_c_start, d_c_end, d_c_duration, d_c_capacity, d_c_dis, d_c_chg, d_c_energy;
+  Hid d_c_dis_e, d_c_chg_e;
+  std::vector<int> step_cycle;
+  int n_cycles = 0;
+
+  [[noreturn]] void fail(const std::string& what) const {
+    const std::string detail = hdf5_error_detail();
+    throw RuntimeError(what + " in HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
+  }
+
+  Hid checked(hid_t id, Hid::Closer closer, const std::string& what) const {
+    if (id < 0) fail(what);
+    return Hid(id, closer);
+  }
+
+  //! Property list that marks link / attribute names as UTF-8.
+  Hid utf8_names(hid_t cls, const std::string& what) const {
+    Hid p = checked(H5Pcreate(cls), H5Pclose, what);
+    if (H5Pset_char_encoding(p.get(), H5T_CSET_UTF8) < 0) fail(what);
+    return p;
+  }
+
+  Hid create_group(const std::string& name) const {
+    const std::string what = "cannot create group /" + name;
+    Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
+    return checked(H5Gcreate2(file.get(), name.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose, what);
+  }
+
+  //! A dataset of shape (n_cells) or (n_cells, n_times) at full size, chunked by rows of
+  //! about kChunkBytes, unwritten elements reading as `fill` (of memory type fill_type;
+  //! none when null).
+  Hid create_dataset(const Hid& group, const std::string& group_name, const std::string& name, hid_t file_type,
+                     bool per_time, std::size_t element_bytes, hid_t fill_type, const void* fill) const {
+    const std::string what = "cannot create dataset /" + group_name + "/" + name;
+    const int rank = per_time ? 2 : 1;
+    const hsize_t dims[2] = {hsize_t(n_cells), hsize_t(per_time ? n_times : 1)};
+    Hid space = checked(H5Screate_simple(rank, dims, nullptr), H5Sclose, what);
+    Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    if (n_cells > 0 && (!per_time || n_times > 0)) {  // chunk dimensions must be positive
+      const std::size_t row_bytes = element_bytes * std::size_t(per_time ? n_times : 1);
+      const std::size_t rows = std::min(n_cells, std::max<std::size_t>(1, kChunkBytes / row_bytes));
+      const hsize_t chunk[2] = {hsize_t(rows), dims[1]};
+      if (H5Pset_chunk(dcpl.get(), rank, chunk) < 0) fail(what);
+    }
+    if (fill != nullptr && H5Pset_fill_value(dcpl.get(), fill_type, fill) < 0) fail(what);
+    Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
+    return checked(H5Dcreate2(group.get(), name.c_str(), file_type, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                   H5Dclose, what);
+  }
+
+  //! A (n_cells, cols) float64 dataset filled with NaN, chunked by rows.
+  Hid create_double_cols(const Hid& group, const std::string& group_name, const std::string& name,
+                         std::size_t cols) const {
+    const std::string what = "cannot create dataset /" + group_name + "/" + name;
+    const hsize_t dims[2] = {hsize_t(n_cells), hsize_t(cols)};
+    Hid space = checked(H5Screate_simple(2, dims, nullptr), H5Sclose, what);
+    Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    if (n_cells > 0 && cols > 0) {
+      const std::size_t rows = std::min(n_cells, std::max<std::size_t>(1, kChunkBytes / (sizeof(double) * cols)));
+      const hsize_t chunk[2] = {hsize_t(rows), hsize_t(cols)};
+      if (H5Pset_chunk(dcpl.get(), 2, chunk) < 0) fail(what);
+    }
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    if (H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan) < 0) fail(what);
+    Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
+    return checked(
+        H5Dcreate2(group.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+        H5Dclose, what);
+  }
+  //! Writes rows [first, first + n) of a (n_cells, cols) dataset.
+  void write_rows_cols(const Hid& ds, std::size_t cols, std::size_t first, std::size_t n, const double* data,
+                       const char* name) const {
+    if (n == 0 || cols == 0) return;
+    const std::string what = std::string("cannot write ") + name;
+    const hsize_t start[2] = {hsize_t(first), 0};
+    const hsize_t count[2] = {hsize_t(n), hsize_t(cols)};
+    Hid file_space = checked(H5Dget_space(ds.get()), H5Sclose, what);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0) fail(what);
+    Hid mem_space = checked(H5Screate_simple(2, count, nullptr), H5Sclose, what);
+    if (H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
+  }
+
+  //! A 1-D float64 series of unlimited length (starts empty), in chunks of series_chunk
+  //! elements, unwritten elements reading as NaN: the cells' outputs one after another.
+  Hid create_series(const Hid& group, const std::string& group_name, const std::string& name) const {
+    const std::string what = "cannot create dataset /" + group_name + "/" + name;
+    const hsize_t dims[1] = {0}, max_dims[1] = {H5S_UNLIMITED};
+    Hid space = checked(H5Screate_simple(1, dims, max_dims), H5Sclose, what);
+    Hid dcpl = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, what);
+    const hsize_t chunk[1] = {series_chunk};
+    if (H5Pset_chunk(dcpl.get(), 1, chunk) < 0) fail(what);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    if (H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan) < 0) fail(what);
+    Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
+    return checked(
+        H5Dcreate2(group.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(), dcpl.get(), H5P_DEFAULT),
+        H5Dclose, what);
+  }
+  //! Writes n values at [at, at + n) of a series, extending it to at + n.
+  void append_series(const Hid& ds, std::uint64_t at, std::size_t n, const double* data, const char* name) const {
+    if (n == 0) return;
+    const std::string what = std::string("cannot write ") + name;
+    const hsize_t size[1] = {hsize_t(at + n)};
+    if (H5Dset_extent(ds.get(), size) < 0) fail(what);
+    const hsize_t start[1] = {hsize_t(at)}, count[1] = {hsize_t(n)};
+    Hid file_space = checked(H5Dget_space(ds.get()), H5Sclose, what);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0) fail(what);
+    Hid mem_space = checked(H5Screate_simple(1, count, nullptr), H5Sclose, what);
+    if (H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
+  }
+
+  Hid create_double(const Hid& group, const std::string& group_name, const std::string& name, bool per_time) const {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    return create_dataset(group, group_name, name, H5T_IEEE_F64LE, per_time, sizeof(double), H5T_NATIVE_DOUBLE,
+                          &nan);
+  }
+  Hid create_int(const Hid& group, const std::string& group_name, const std::string& name, int fill) const {
+    return create_dataset(group, group_name, name, H5T_STD_I32LE, false, sizeof(std::int32_t), H5T_NATIVE_INT,
+                          &fill);
+  }
+  //! No fill value is set: unwritten strings are null and read as empty strings (h5py:
+  //! b""; C: a null pointer). An explicit "" fill would put one global-heap object per
+  //! element into every chunk, and HDF5 (1.10) fails to read unallocated chunks of a
+  //! variable-length dataset with a fill value from a read-only file.
+  Hid create_string(const Hid& group, const std::string& group_name, const std::string& name) const {
+    return create_dataset(group, group_name, name, str_type.get(), false, kVlenElementBytes, str_type.get(),
+                          nullptr);
+  }
+
+  //! Writes a scalar string attribute on `obj`, replacing one of that name.
+  void string_attribute(hid_t obj, const std::string& name, const std::string& value) const {
+    const std::string what = "cannot write attribute '" + name + "'";
+    const htri_t exists = H5Aexists(obj, name.c_str());
+    if (exists < 0) fail(what);
+    if (exists > 0 && H5Adelete(obj, name.c_str()) < 0) fail(what);
+    Hid space = checked(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Hid acpl = utf8_names(H5P_ATTRIBUTE_CREATE, what);
+    Hid attr = checked(H5Acreate2(obj, name.c_str(), str_type.get(), space.get(), acpl.get(), H5P_DEFAULT),
+                       H5Aclose, what);
+    const char* data = value.c_str();
+    if (H5Awrite(attr.get(), str_type.get(), &data) < 0) fail(what);
+  }
+
+  void int_attribute(hid_t obj, const std::string& name, int value) const {
+    const std::string what = "cannot write attribute '" + name + "'";
+    Hid space = checked(H5Screate(H5S_SCALAR), H5Sclose, what);
+    Hid acpl = utf8_names(H5P_ATTRIBUTE_CREATE, what);
+    Hid attr = checked(H5Acreate2(obj, name.c_str(), H5T_STD_I32LE, space.get(), acpl.get(), H5P_DEFAULT),
+                       H5Aclose, what);
+    if (H5Awrite(attr.get(), H5T_NATIVE_INT, &value) < 0) fail(what);
+  }
+
+  //! Writes rows [first, first + n) of a (n_cells) or (n_cells, n_times) dataset.
+  void write_rows(const Hid& ds, hid_t mem_type, bool per_time, std::size_t first, std::size_t n, const void* data,
+                  const char* name) const {
+    if (n == 0 || (per_time && n_times == 0)) return;
+    const std::string what = std::string("cannot write ") + name + " of cells " + std::to_string(first) + ".." +
+                             std::to_string(first + n - 1);
+    const int rank = per_time ? 2 : 1;
+    const hsize_t start[2] = {hsize_t(first), 0};
+    const hsize_t count[2] = {hsize_t(n), hsize_t(per_time ? n_times : 1)};
+    Hid file_space = checked(H5Dget_space(ds.get()), H5Sclose, what);
+    if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0) fail(what);
+    Hid mem_space = checked(H5Screate_simple(rank, count, nullptr), H5Sclose, what);
+    if (H5Dwrite(ds.get(), mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
+  }
+
+  void write_strings(const Hid& ds, std::size_t first, const std::vector<const char*>& strings,
+                     const char* name) const {
+    write_rows(ds, str_type.get(), false, first, strings.size(), strings.data(), name);
+  }
+
+  //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
+  void close_all() {
+    open = false;
+    std::string error;
+    auto note = [&](bool ok, const char* what) {
+      if (!ok && error.empty()) {
+        const std::string detail = hdf5_error_detail();
+        error = std::string(what) + (detail.empty() ? "" : ": " + detail);
+      }
+    };
+    if (file.valid()) note(H5Fflush(file.get(), H5F_SCOPE_LOCAL) >= 0, "cannot flush");
+    for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
+                   &d_c_chg_e})
+      note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_cycle_index, &d_c_start, &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg,
+                   &d_c_energy, &g_cycles})
+      note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_temperature, &d_step_index, &d_s_start, &d_s_end, &d_s_duration, &d_s_capacity, &d_s_energy,
+                   &g_steps})
+      note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_offset, &d_count, &d_device})
+      note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_status, &d_message, &d_end_time, &d_end_reason,
+                   &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps, &g_cells, &g_inputs, &g_summary,
+                   &str_type})
+      note(h->reset(), "cannot close an object");
+    note(file.reset(), "cannot close the file");
+    if (!error.empty()) throw RuntimeError("error while closing HDF5 file '" + path + "': " + error);
+  }
+};
+
+bool hdf5_available() { return true; }
+
+H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info) : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.path = path;
+  m.n_cells = info.n_cells;
+  m.n_times = info.n_times;
+
+  // The description is checked before the file is touched.
+  if (info.n_times < 0) throw InputError("HDF5 sweep file: n_times must be >= 0, got " + std::to_string(info.n_times));
+  if (info.inputs.size() != info.varied.size())
+    throw InputError("HDF5 sweep file: " + std::to_string(info.varied.size()) + " varied parameter names but " +
+                     std::to_string(info.inputs.size()) + " input columns");
+  std::vector<std::string> names;
+  std::set<std::string> seen;
+  for (std::size_t v = 0; v < info.varied.size(); ++v) {
+    if (info.inputs[v].size() != info.n_cells)
+      throw InputError("HDF5 sweep file: input '" + info.varied[v] + "' has " + std::to_string(info.inputs[v].size()) +
+                       " values for " + std::to_string(info.n_cells) + " cells");
+    if (info.varied[v].empty()) throw InputError("HDF5 sweep file: empty varied parameter name");
+    names.push_back(link_name(info.varied[v]));
+    if (!seen.insert(names.back()).second)
+      throw InputError("HDF5 sweep file: varied parameter '" + info.varied[v] + "' appears twice");
+  }
+
+  if (info.sweep_cells > 0 && (info.first_cell > info.sweep_cells || info.n_cells > info.sweep_cells - info.first_cell))
+    throw InputError("HDF5 sweep file: cells [" + std::to_string(info.first_cell) + ", " +
+                     std::to_string(info.first_cell + info.n_cells) + ") lie outside the sweep's " +
+                     std::to_string(info.sweep_cells) + " cells");
+
+  ErrorSilencer quiet;
+  m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!m.file.valid()) {
+    const std::string detail = hdf5_error_detail();
+    throw RuntimeError("cannot create HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
+  }
+  m.open = true;
+
+  m.str_type = m.checked(H5Tcopy(H5T_C_S1), H5Tclose, "cannot create the string type");
+  if (H5Tset_size(m.str_type.get(), H5T_VARIABLE) < 0 || H5Tset_cset(m.str_type.get(), H5T_CSET_UTF8) < 0)
+    m.fail("cannot create the string type");
+
+  m.g_cells = m.create_group("cells");
+  m.g_inputs = m.create_group("inputs");
+  m.g_summary = m.create_group("summary");
+
+  // Chunks of about kChunkBytes, smaller for a small sweep (a chunk is allocated whole):
+  // the expected outputs (n_times per cell when known, else 512), at least 1024.
+  m.series_chunk = hsize_t(std::clamp<double>(double(info.n_cells) * (info.n_times > 0 ? info.n_times : 512), 1024.0,
+                                              double(kChunkBytes / sizeof(double))));
+  m.d_time = m.create_series(m.g_cells, "cells", "Time [s]");
+  m.d_voltage = m.create_series(m.g_cells, "cells", "Voltage [V]");
+  m.d_current = m.create_series(m.g_cells, "cells", "Current [A]");
+  m.d_capacity = m.create_series(m.g_cells, "cells", "Discharge capacity [A.h]");
+  {
+    const std::int64_t zero = 0;
+    m.d_offset = m.create_dataset(m.g_cells, "cells", "offset", H5T_STD_I64LE, false, sizeof(std::int64_t),
+                                  H5T_NATIVE_INT64, &zero);
+    m.d_count = m.create_dataset(m.g_cells, "cells", "count", H5T_STD_I64LE, false, sizeof(std::int64_t),
+                                 H5T_NATIVE_INT64, &zero);
+    m.string_attribute(m.g_cells.get(), "layout",
+                       "ragged: the per-output datasets hold every cell's outputs one after another; cell i's are "
+                       "[offset[i], offset[i] + count[i])");
+  }
+  m.d_status = m.create_int(m.g_cells, "cells", "status", kStatusNotRun);
+  m.string_attribute(m.d_status.get(), "codes", status_code_table());
+  m.int_attribute(m.d_status.get(), "not_run_code", kStatusNotRun);
+  m.d_message = m.create_string(m.g_cells, "cells", "message");
+  m.d_device = m.create_int(m.g_cells, "cells", "device", kRanNowhere);
+  m.string_attribute(m.d_device.get(), "codes",
+                     "-1: not integrated (invalid input or not run), 0: CPU, 1: GPU, 2: started on the GPU and "
+                     "finished by the CPU threads (hand-off)");
+
+  m.d_end_time = m.create_double(m.g_summary, "summary", "End time [s]", false);
+  m.d_end_reason = m.create_string(m.g_summary, "summary", "End reason");
+  m.d_sum_capacity = m.create_double(m.g_summary, "summary", "Discharge capacity [A.h]", false);
+  m.d_energy = m.create_double(m.g_summary, "summary", "Energy [W.h]", false);
+  m.d_mean_voltage = m.create_double(m.g_summary, "summary", "Mean voltage [V]", false);
+  m.d_steps = m.create_int(m.g_summary, "summary", "Steps", 0);
+  m.d_sum_chg = m.create_double(m.g_summary, "summary", "Charge capacity [A.h]", false);
+  m.d_sum_dis_e = m.create_double(m.g_summary, "summary", "Discharge energy [W.h]", false);
+  m.d_sum_chg_e = m.create_double(m.g_summary, "summary", "Charge energy [W.h]", false);
+  if (info.temperature || info.n_steps > 0) {
+    m.d_temperature = m.create_series(m.g_cells, "cells", "Temperature [K]");
+    m.d_step_index = m.create_series(m.g_cells, "cells", "Step");
+  }
+  if (info.n_steps > 0) {
+    m.n_steps = info.n_steps;
+    m.g_steps = m.create_group("steps");
+    const std::size_t ns = static_cast<std::size_t>(info.n_steps);
+    m.d_s_start = m.create_double_cols(m.g_steps, "steps", "Start time [s]", ns);
+    m.d_s_end = m.create_double_cols(m.g_steps, "steps", "End time [s]", ns);
+    m.d_s_duration = m.create_double_cols(m.g_steps, "steps", "Duration [s]", ns);
+    m.d_s_capacity = m.create_double_cols(m.g_steps, "steps", "Capacity [A.h]", ns);
+    m.d_s_energy = m.create_double_cols(m.g_steps, "steps", "Energy [W.h]", ns);
+    m.d_s_dis = m.create_double_cols(m.g_steps, "steps", "Discharge capacity [A.h]", ns);
+    m.d_s_chg = m.create_double_cols(m.g_steps, "steps", "Charge capacity [A.h]", ns);
+    m.d_s_dis_e = m.create_double_cols(m.g_steps, "steps", "Discharge energy [W.h]", ns);
+    m.d_s_chg_e = m.create_double_cols(m.g_steps, "steps", "Charge energy [W.h]", ns);
+    if (!info.step_cycle.empty()) {
+      m.step_cycle = info.step_cycle;
+      m.n_cycles = 1 + *std::max_element(info.step_cycle.begin(), info.step_cycle.end());
+      m.d_cycle_index = m.create_series(m.g_cells, "cells", "Cycle");
+      m.g_cycles = m.create_group("cycles");
+      const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
+      m.d_c_start = m.create_double_cols(m.g_cycles, "cycles", "Start time [s]", nc);
+      m.d_c_end = m.create_double_cols(m.g_cycles, "cycles", "End time [s]", nc);
+      m.d_c_duration = m.create_double_cols(m.g_cycles, "cycles", "Duration [s]", nc);
+      m.d_c_capacity = m.create_double_cols(m.g_cycles, "cycles", "Capacity [A.h]", nc);
+      m.d_c_dis = m.create_double_cols(m.g_cycles, "cycles", "Discharge capacity [A.h]", nc);
+      m.d_c_chg = m.create_double_cols(m.g_cycles, "cycles", "Charge capacity [A.h]", nc);
+      m.d_c_energy = m.create_double_cols(m.g_cycles, "cycles", "Energy [W.h]", nc);
+      m.d_c_dis_e = m.create_double_cols(m.g_cycles, "cycles", "Discharge energy [W.h]", nc);
+      m.d_c_chg_e = m.create_double_cols(m.g_cycles, "cycles", "Charge energy [W.h]", nc);
+      const std::string what = "cannot create dataset /steps/Cycle";
+      const hsize_t dims[1] = {hsize_t(info.step_cycle.size())};
+      Hid space = m.checked(H5Screate_simple(1, dims, nullptr), H5Sclose, what);
+      Hid ds = m.checked(H5Dcreate2(m.g_steps.get(), "Cycle", H5T_STD_I32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         H5Dclose, what);
+      if (H5Dwrite(ds.get(), H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, info.step_cycle.data()) < 0) m.fail(what);
+    }
+  }
+
+  for (std::size_t v = 0; v < info.varied.size(); ++v) {
+    Hid ds = m.create_double(m.g_inputs, "inputs", names[v], false);
+    m.write_rows(ds, H5T_NATIVE_DOUBLE, false, 0, info.n_cells, info.inputs[v].data(),
+                 ("/inputs/" + names[v]).c_str());
+    if (names[v] != info.varied[v]) m.string_attribute(ds.get(), "name", info.varied[v]);
+  }
+
+  if (info.sweep_cells > 0) {  // a cell range: each row's number in the whole sweep
+    std::vector<std::int64_t> index(info.n_cells);
+    for (std::size_t k = 0; k < info.n_cells; ++k) index[k] = static_cast<std::int64_t>(info.first_cell + k);
+    const std::int64_t none = -1;
+    Hid ds = m.create_dataset(m.g_cells, "cells", "index", H5T_STD_I64LE, false, sizeof(std::int64_t),
+                              H5T_NATIVE_INT64, &none);
+    m.write_rows(ds, H5T_NATIVE_INT64, false, 0, info.n_cells, index.data(), "/cells/index");
+    m.string_attribute(m.file.get(), "cells",
+                       std::to_string(info.first_cell) + ":" + std::to_string(info.first_cell + info.n_cells) +
+                           " of " + std::to_string(info.sweep_cells));
+  }
+
+  for (const auto& [name, value] : info.attributes) m.string_attribute(m.file.get(), name, value);
+
+  if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+}
+
+H5SweepWriter::~H5SweepWriter() {
+  try {
+    close();
+  } catch (...) {
+    // A destructor must not throw; close() explicitly to see the error.
+  }
+}
+
+void H5SweepWriter::write_chunk(const ChunkData& c) {
+  Impl& m = *impl_;
+  if (!m.open) throw RuntimeError("HDF5 file '" + m.path + "' is already closed");
+
+  const std::string where = "chunk of cells [" + std::to_string(c.first) + ", " + std::to_string(c.first) + " + " +
+                            std::to_string(c.n) + ") for HDF5 file '" + m.path + "'";
+  if (c.first > m.n_cells || c.n > m.n_cells - c.first)
+    throw RuntimeError(where + ": the file has " + std::to_string(m.n_cells) + " cells");
+  const std::size_t values = c.points();
+  auto check_size = [&](std::size_t size, std::size_t expected, const char* name) {
+    if (size != expected)
+      throw RuntimeError(where + ": " + name + " has " + std::to_string(size) + " values, expected " +
+                         std::to_string(expected));
+  };
+  check_size(c.offset.size(), c.n, "offset");
+  check_size(c.count.size(), c.n, "count");
+  for (std::size_t k = 0; k < c.n; ++k)
+    if (c.offset[k] > values || c.count[k] > values - c.offset[k])
+      throw RuntimeError(where + ": cell " + std::to_string(c.first + k) + "'s outputs lie outside the chunk's " +
+                         std::to_string(values));
+  check_size(c.voltage.size(), values, "voltage");
+  check_size(c.current.size(), values, "current");
+  check_size(c.capacity.size(), values, "capacity");
+  check_size(c.status.size(), c.n, "status");
+  check_size(c.message.size(), c.n, "message");
+  check_size(c.end_time.size(), c.n, "end_time");
+  check_size(c.discharge_capacity.size(), c.n, "discharge_capacity");
+  check_size(c.energy.size(), c.n, "energy");
+  check_size(c.mean_voltage.size(), c.n, "mean_voltage");
+  check_size(c.steps.size(), c.n, "steps");
+  if (c.n == 0) return;
+
+  std::vector<const char*> messages(c.n), reasons(c.n);
+  for (std::size_t i = 0; i < c.n; ++i) {
+    messages[i] = c.message[i].c_str();
+    reasons[i] = end_reason(c.status[i]);
+  }
+
+  // The chunk's outputs go at the end of the series; each cell's offset is its place there.
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < c.n; ++k) total += c.count[k];
+  std::vector<double> packed;
+  std::vector<std::int64_t> offset(c.n), count(c.n);
+  auto pack = [&](const std::vector<double>& src) -> const double* {
+    // the chunk's arrays are normally contiguous in cell order already: pack only if not
+    bool contiguous = total == values;
+    for (std::size_t k = 0, at = 0; contiguous && k < c.n; at += c.count[k], ++k) contiguous = c.offset[k] == at;
+    if (contiguous) return src.data();
+    packed.clear();
+    for (std::size_t k = 0; k < c.n; ++k)
+      packed.insert(packed.end(), src.begin() + static_cast<std::ptrdiff_t>(c.offset[k]),
+                    src.begin() + static_cast<std::ptrdiff_t>(c.offset[k] + c.count[k]));
+    return packed.data();
+  };
+  for (std::size_t k = 0, at = 0; k < c.n; at += c.count[k], ++k) {
+    offset[k] = static_cast<std::int64_t>(m.points + at);
+    count[k] = static_cast<std::int64_t>(c.count[k]);
+  }
+  ErrorSilencer quiet;
+  m.append_series(m.d_time, m.points, total, pack(c.time), "/cells/Time [s]");
+  m.append_series(m.d_voltage, m.points, total, pack(c.voltage), "/cells/Voltage [V]");
+  m.append_series(m.d_current, m.points, total, pack(c.current), "/cells/Current [A]");
+  m.append_series(m.d_capacity, m.points, total, pack(c.capacity), "/cells/Discharge capacity [A.h]");
+  m.write_strings(m.d_message, c.first, messages, "/cells/message");
+  m.write_rows(m.d_end_time, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.end_time.data(), "/summary/End time [s]");
+  m.write_strings(m.d_end_reason, c.first, reasons, "/summary/End reason");
+  m.write_rows(m.d_sum_capacity, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.discharge_capacity.data(),
+               "/summary/Discharge capacity [A.h]");
+  m.write_rows(m.d_energy, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.energy.data(), "/summary/Energy [W.h]");
+  m.write_rows(m.d_mean_voltage, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.mean_voltage.data(),
+               "/summary/Mean voltage [V]");
+  m.write_rows(m.d_steps, H5T_NATIVE_INT, false, c.first, c.n, c.steps.data(), "/summary/Steps");
+  if (c.charge_capacity.size() == c.n && c.discharge_energy.size() == c.n && c.charge_energy.size() == c.n) {
+    m.write_rows(m.d_sum_chg, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.charge_capacity.data(),
+                 "/summary/Charge capacity [A.h]");
+    m.write_rows(m.d_sum_dis_e, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.discharge_energy.data(),
+                 "/summary/Discharge energy [W.h]");
+    m.write_rows(m.d_sum_chg_e, H5T_NATIVE_DOUBLE, false, c.first, c.n, c.charge_energy.data(),
+                 "/summary/Charge energy [W.h]");
+  }
+  if (m.d_temperature.valid() && !c.temperature.empty()) {
+    check_size(c.temperature.size(), values, "temperature");
+    check_size(c.step_index.size(), values, "step_index");
+    m.append_series(m.d_temperature, m.points, total, pack(c.temperature), "/cells/Temperature [K]");
+    m.append_series(m.d_step_index, m.points, total, pack(c.step_index), "/cells/Step");
+  }
+  if (m.n_steps > 0 && c.n_steps > 0) {
+    const std::size_t ns = static_cast<std::size_t>(m.n_steps);
+    if (static_cast<std::size_t>(c.n_steps) != ns)
+      throw RuntimeError(where + ": " + std::to_string(c.n_steps) + " protocol steps, the file has " + std::to_string(ns));
+    std::vector<double> duration(c.step_start.size());
+    for (std::size_t i = 0; i < duration.size(); ++i) duration[i] = c.step_end[i] - c.step_start[i];
+    m.write_rows_cols(m.d_s_start, ns, c.first, c.n, c.step_start.data(), "/steps/Start time [s]");
+    m.write_rows_cols(m.d_s_end, ns, c.first, c.n, c.step_end.data(), "/steps/End time [s]");
+    m.write_rows_cols(m.d_s_duration, ns, c.first, c.n, duration.data(), "/steps/Duration [s]");
+    m.write_rows_cols(m.d_s_capacity, ns, c.first, c.n, c.step_capacity.data(), "/steps/Capacity [A.h]");
+    m.write_rows_cols(m.d_s_energy, ns, c.first, c.n, c.step_energy.data(), "/steps/Energy [W.h]");
+    const bool split = c.step_discharge_capacity.size() == c.step_start.size();
+    if (split) {
+      m.write_rows_cols(m.d_s_dis, ns, c.first, c.n, c.step_discharge_capacity.data(),
+                        "/steps/Discharge capacity [A.h]");
+      m.write_rows_cols(m.d_s_chg, ns, c.first, c.n, c.step_charge_capacity.data(), "/steps/Charge capacity [A.h]");
+      m.write_rows_cols(m.d_s_dis_e, ns, c.first, c.n, c.step_discharge_energy.data(),
+                        "/steps/Discharge energy [W.h]");
+      m.write_rows_cols(m.d_s_chg_e, ns, c.first, c.n, c.step_charge_energy.data(), "/steps/Charge energy [W.h]");
+    }
+    if (m.n_cycles > 0) {
+      // per cycle: the one reducer (results.hpp), also behind the memory sink and Python
+      const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
+      const CycleSummaries cy = reduce_cycles(c, m.step_cycle, nc);
+      const double *cs = cy.start.data(), *ce = cy.end.data(), *dur = cy.duration.data(), *cap = cy.capacity.data(),
+                   *dis = cy.discharge_capacity.data(), *chg = cy.charge_capacity.data(), *en = cy.energy.data(),
+                   *dis_e = cy.discharge_energy.data(), *chg_e = cy.charge_energy.data();
+      m.write_rows_cols(m.d_c_start, nc, c.first, c.n, cs, "/cycles/Start time [s]");
+      m.write_rows_cols(m.d_c_end, nc, c.first, c.n, ce, "/cycles/End time [s]");
+      m.write_rows_cols(m.d_c_duration, nc, c.first, c.n, dur, "/cycles/Duration [s]");
+      m.write_rows_cols(m.d_c_capacity, nc, c.first, c.n, cap, "/cycles/Capacity [A.h]");
+      m.write_rows_cols(m.d_c_dis, nc, c.first, c.n, dis, "/cycles/Discharge capacity [A.h]");
+      m.write_rows_cols(m.d_c_chg, nc, c.first, c.n, chg, "/cycles/Charge capacity [A.h]");
+      m.write_rows_cols(m.d_c_energy, nc, c.first, c.n, en, "/cycles/Energy [W.h]");
+      if (split) {
+        m.write_rows_cols(m.d_c_dis_e, nc, c.first, c.n, dis_e, "/cycles/Discharge energy [W.h]");
+        m.write_rows_cols(m.d_c_chg_e, nc, c.first, c.n, chg_e, "/cycles/Charge energy [W.h]");
+      }
+      // the cycle of each output, from its step
+      if (!c.step_index.empty()) {
+        const std::vector<double> cyc = output_cycles(c.step_index, m.step_cycle);
+        m.append_series(m.d_cycle_index, m.points, total, pack(cyc), "/cells/Cycle");
+      }
+    }
+  }
+  m.write_rows(m.d_offset, H5T_NATIVE_INT64, false, c.first, c.n, offset.data(), "/cells/offset");
+  m.write_rows(m.d_count, H5T_NATIVE_INT64, false, c.first, c.n, count.data(), "/cells/count");
+  m.points += total;
+  if (c.device.size() == c.n) {
+    const std::vector<int> device(c.device.begin(), c.device.end());
+    m.write_rows(m.d_device, H5T_NATIVE_INT, false, c.first, c.n, device.data(), "/cells/device");
+  }
+  // Status last: a cell whose status is not -1 has all of its data in the file.
+  m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
+  if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+}
+
+void H5SweepWriter::set_attribute(const std::string& name, const std::string& value) {
+  Impl& m = *impl_;
+  if (!m.open) throw RuntimeError("HDF5 file '" + m.path + "' is already closed");
+  ErrorSilencer quiet;
+  m.string_attribute(m.file.get(), name, value);
+}
+
+void H5SweepWriter::close() {
+  if (!impl_ || !impl_->open) return;
+  ErrorSilencer quiet;
+  impl_->close_all();
+}
+
+#else  // built without HDF5
+
+namespace {
+constexpr const char* kNoHdf5 = "ionflux was built without HDF5 (install libhdf5-dev and rebuild)";
+}
+
+struct H5SweepWriter::Impl {};
+
+bool hdf5_available() { return false; }
+
+H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info) {
+  (void)path;
+  (void)info;
+  throw RuntimeError(kNoHdf5);
+}
+
+H5SweepWriter::~H5SweepWriter() = default;
+
+void H5SweepWriter::write_chunk(const ChunkData& chunk) {
+  (void)chunk;
+  throw RuntimeError(kNoHdf5);
+}
+
+void H5SweepWriter::set_attribute(const std::string& name, const std::string& value) {
+  (void)name;
+  (void)value;
+  throw RuntimeError(kNoHdf5);
+}
+
+void H5SweepWriter::close() {}
+
+#endif
+
+}  // namespace ionflux

@@ -1,0 +1,77 @@
+// HDF5 output of a sweep, written chunk by chunk while the sweep runs (each chunk is
+// flushed, so a sweep that dies keeps every finished chunk). Layout (README.md):
+//   /cells/<variable> (n_points,) float64, ragged: every cell's outputs one after another,
+//          cell i's at [offset[i], offset[i] + count[i]): "Time [s]", "Voltage [V]",
+//          "Current [A]", "Discharge capacity [A.h]"
+//   /cells/offset, /cells/count (n_cells,) int64
+//   /cells/status (n_cells,) int32, attribute "codes" (the code table); fill -1 = not run
+//   /cells/message (n_cells,) variable-length UTF-8 strings
+//   /inputs/<varied parameter name> (n_cells,) float64
+//   /summary/"End time [s]", "End reason" (strings), "Discharge capacity [A.h]",
+//          "Energy [W.h]", "Mean voltage [V]", "Steps" (n_cells,), and what was moved while
+//          discharging / charging: "Charge capacity [A.h]", "Discharge energy [W.h]",
+//          "Charge energy [W.h]" ("Discharge capacity [A.h]" is the discharged part too)
+//   with a thermal model or a protocol: /cells/"Temperature [K]", /cells/"Step" (the
+//          protocol step of each output); with a protocol: /steps/... per-step summaries
+//   root attributes: strings (ionflux version, creation time, parameters as JSON, mesh,
+//          solver options, protocol, device used, ...)
+// HDF5 types stay inside solver/output/h5_writer.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "solver/problem/batch.hpp"
+#include "solver/output/results.hpp"
+
+namespace ionflux {
+
+struct SweepFileInfo {
+  std::size_t n_cells = 0;
+  int n_times = 0;  //!< expected outputs per cell (sizes the series' HDF5 chunks); 0 = unknown (every-step output); >= 0
+  std::vector<std::string> varied;                           //!< /inputs dataset names
+  std::vector<std::vector<double>> inputs;                   //!< inputs[v][cell]
+  std::vector<std::pair<std::string, std::string>> attributes;  //!< root attributes
+  //! With a thermal model or a protocol: /cells/"Temperature [K]" and /cells/"Step".
+  bool temperature = false;
+  //! With a protocol: /steps/"Start time [s]", "End time [s]", "Duration [s]",
+  //! "Capacity [A.h]", "Energy [W.h]", "Discharge capacity [A.h]", "Charge capacity
+  //! [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]" shaped (n_cells, n_steps)
+  //! (/cycles likewise per cycle), and /steps/"Cycle"
+  //! (n_steps,) the cycle of each step index.
+  int n_steps = 0;
+  std::vector<int> step_cycle;
+  //! A cell range of a larger sweep (solver/problem/cell_range.hpp) when sweep_cells > 0: the
+  //! file's n_cells rows are the sweep's cells [first_cell, first_cell + n_cells), and
+  //! the file gains /cells/index (int64, each row's cell number in the sweep) and the
+  //! root attribute "cells" ("A:B of N").
+  std::size_t first_cell = 0;
+  std::size_t sweep_cells = 0;
+};
+
+//! True when ionflux was built with HDF5.
+bool hdf5_available();
+
+class H5SweepWriter : public ResultSink {
+ public:
+  //! Creates (truncates) the file and every dataset. Throws RuntimeError when the file
+  //! cannot be created, or when built without HDF5.
+  H5SweepWriter(const std::string& path, const SweepFileInfo& info);
+  ~H5SweepWriter() override;
+  H5SweepWriter(const H5SweepWriter&) = delete;
+  H5SweepWriter& operator=(const H5SweepWriter&) = delete;
+
+  void write_chunk(const ChunkData& chunk) override;
+  //! Adds or replaces a string root attribute (e.g. the device used, status counts).
+  void set_attribute(const std::string& name, const std::string& value) override;
+  //! Flushes and closes; further writes throw.
+  void close() override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ionflux

@@ -1,0 +1,61 @@
+// Internals of run_batch shared by its CPU path (solver/backends/batch.cpp) and its GPU streaming
+// executor (solver/backends/gpu_stream.cpp): per-cell inputs, chunk assembly and per-cell
+// summaries. Not a public header.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "kernels/model/cell_solver.hpp"
+#include "solver/backends/backend_cuda.hpp"
+#include "solver/problem/batch.hpp"
+
+namespace ionflux {
+namespace detail {
+
+//! Cell c's protocol (empty view: constant current).
+ProtocolView protocol_of(const BatchInputs& in, std::size_t c);
+//! Chunk [first, first + n) with every cell not run (NaN summaries, no outputs).
+void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps);
+//! Concatenates the cells' series into the chunk's ragged arrays, in cell order (frees them).
+void gather(ChunkData& c, std::vector<cuda_backend::CellSeries>& series, bool temperature);
+//! The per-step summary sink of row k of a chunk (no per-output arrays).
+GridSink summary_sink(ChunkData& c, std::size_t k);
+//! The end message of cell c of a protocol cut short by a voltage cut-off (empty if not).
+std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& cell, const CellRun& run);
+//! Per-cell summary from the integrator's final scalars, for both backends.
+void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::string& pre_message,
+               const ProtocolView& proto);
+//! Output rows per cell the device holds between two harvests: a fixed grid holds every
+//! output of the cell with the longest end; every-step output what one launch can make.
+int device_output_slots(const BatchInputs& in, int steps_per_launch);
+
+inline bool is_cancelled(const std::atomic<bool>* cancel) {
+  return cancel && cancel->load(std::memory_order_relaxed);
+}
+
+//! CPU sink: appends each output to the cell's series; the per-step summaries go to
+//! row k of the chunk's (cell, step) arrays through a GridSink.
+struct SeriesSink {
+  cuda_backend::CellSeries& s;
+  bool temperature;
+  GridSink summaries;
+  bool wants_state() const { return false; }
+  template <class V>
+  void record(const OutputPoint& o, const V& /*y*/) {
+    s.time.push_back(o.t);
+    s.voltage.push_back(o.v);
+    s.current.push_back(o.i);
+    s.capacity.push_back(o.q);
+    if (temperature) {
+      s.temperature.push_back(o.temp);
+      s.step_index.push_back(o.step);
+    }
+  }
+  void step_done(const StepRecord& r) { summaries.step_done(r); }
+};
+
+}  // namespace detail
+}  // namespace ionflux

@@ -1,0 +1,65 @@
+#include "solver/problem/problem.hpp"
+
+#include <cmath>
+
+#include "solver/util/errors.hpp"
+#include "solver/util/text.hpp"
+
+namespace ionflux {
+
+CellParams build_cell(const ParameterSet& ps, double current, bool lumped_thermal, std::optional<double> soc) {
+  CellParams cell = ps.cell_params(current);  // validates the whole set
+  if (lumped_thermal) enable_lumped_thermal(cell, ps);
+  if (soc)
+    apply_initial_soc(cell, *soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                      ps.get("Open-circuit voltage at 100% SOC [V]"));
+  return cell;
+}
+
+double protocol_start_current(const ParameterSet& ps, const std::vector<StepSpec>& steps) {
+  if (!steps.empty()) {
+    const StepSpec& first = steps.front();
+    if (first.mode == ControlMode::current && first.value != 0.0) return first.value;
+  }
+  return ps.get("Current function [A]");
+}
+
+double checked_default_end(const CellParams& cell, const std::vector<StepSpec>& steps) {
+  const double t = default_end_time(cell, steps);  // from the cell's own capacity
+  if (!(t > 0.0 && std::isfinite(t)))
+    throw InputError("the default end time is not usable (" + num(t) + " s); give t_end (--t-end)");
+  return t;
+}
+
+Problem ProblemBuilder::build() const {
+  Problem p;
+  p.parameters = ps_;  // the problem's own copy: it owns the user functions the cell points to
+  p.experiment = ex_;
+  p.lumped_thermal = thermal_;
+  p.initial_soc = soc_;
+  if (c_rate_ && current_) throw InputError("give a C-rate or a current, not both");
+  if (!ex_.steps.empty()) {
+    if (c_rate_ || current_)
+      throw InputError("the experiment sets the protocol: drop the C-rate/current (write the current in the steps)");
+    p.current = protocol_start_current(p.parameters, ex_.steps);
+  } else if (c_rate_) {
+    p.current = *c_rate_ * p.parameters.get("Nominal cell capacity [A.h]");
+  } else if (current_) {
+    p.current = *current_;
+  } else {
+    p.current = p.parameters.get("Current function [A]");
+  }
+  if (!(std::isfinite(p.current) && p.current != 0.0))
+    throw InvalidParameter("the current must be non-zero and finite, got " + num(p.current) + " A");
+  p.cell = build_cell(p.parameters, p.current, thermal_, soc_);
+  p.run = run_;
+  p.run.steps = ex_.steps;
+  p.run.tables = ex_.tables;
+  p.run.step_text = ex_.text;
+  p.default_t_end = !(t_end_ && *t_end_ > 0.0);
+  p.run.t_end = p.default_t_end ? checked_default_end(p.cell, ex_.steps) : *t_end_;
+  validate_run_options(p.run);
+  return p;
+}
+
+}  // namespace ionflux

@@ -1,0 +1,486 @@
+#include "solver/problem/sweep_plan.hpp"
+
+#include "solver/inputs/parameter_file.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <set>
+#include <sstream>
+
+#include "solver/util/errors.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/inputs/plausibility.hpp"
+#include "solver/util/text.hpp"
+#include "solver/problem/problem.hpp"
+
+namespace ionflux {
+namespace {
+
+std::string json_escape(const std::string& s) {
+  std::string r;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') r += '\\';
+    r += ch;
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string parameters_json(const ParameterSet& ps) { return to_json(ps); }
+
+namespace {
+
+const char* const kNominal = "Nominal cell capacity [A.h]";
+
+//! Do two cells built by the same code hold the same inputs? (Bytes: equal bytes are
+//! equal inputs; padding can only make equal cells look different, never the reverse.)
+bool same_cell(const CellParams& a, const CellParams& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+//! The Batch's per-cell columns and the recipe that packs a cell's record from them
+//! (build_cell of the base set with the cell's varied values). Owns the base set, and so
+//! the user functions the packed records point to.
+struct SweepCells {
+  ParameterSet base;
+  bool thermal = false;
+  std::vector<std::string> names;           //!< varied parameters
+  std::vector<std::vector<double>> values;  //!< their columns
+  std::vector<double> currents;             //!< per cell [A]
+  std::vector<double> soc;                  //!< per cell (a varied SOC), else empty
+  std::optional<double> soc_all;            //!< the SOC of every cell
+  //! No parameter varies: every record is base_cell with its own current and SOC
+  //! (cell_params(I) differs from cell_params(I') only in .current).
+  bool same_parameters = false;
+  CellParams base_cell{};
+  double ocv_0 = 0.0, ocv_100 = 0.0;
+
+  std::optional<double> soc_of(std::size_t c) const {
+    return soc.empty() ? soc_all : std::optional<double>(soc[c]);
+  }
+  //! Cell c's record (`work`: the base set, whose varied entries it overwrites). Throws
+  //! std::invalid_argument for a cell whose values are invalid.
+  CellParams make(ParameterSet& work, std::size_t c) const {
+    if (same_parameters) {
+      CellParams cell = base_cell;
+      cell.current = currents[c];
+      if (const std::optional<double> s = soc_of(c)) apply_initial_soc(cell, *s, ocv_0, ocv_100);
+      return cell;
+    }
+    for (std::size_t v = 0; v < names.size(); ++v) work.set(names[v], values[v][c]);
+    return build_cell(work, currents[c], thermal, soc_of(c));
+  }
+  void pack(std::size_t first, std::size_t n, CellParams* out) const {
+    ParameterSet work = same_parameters ? ParameterSet() : base;
+    for (std::size_t k = 0; k < n; ++k) {
+      try {
+        out[k] = make(work, first + k);
+      } catch (const std::invalid_argument&) {
+        out[k] = CellParams{};  // an invalid cell (pre_status says so): not run
+      }
+    }
+  }
+};
+
+}  // namespace
+
+SweepPlan plan_sweep(const SweepSpec& spec) {
+  SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}, {}};
+  for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
+  // a set without the lumped model's parameters is the sweep's error, not each cell's
+  if (spec.lumped_thermal) check_lumped_thermal(plan.base);
+  const double q_nom = plan.base.get(kNominal);
+  const std::size_t n = spec.n_cells();
+
+  // varied names used as experiment placeholders ("{name}") are not parameters
+  std::vector<bool> is_placeholder(spec.varied.size(), false);
+  for (std::size_t v = 0; v < spec.varied.size(); ++v)
+    for (const auto& cycle : spec.experiment)
+      for (const std::string& st : cycle)
+        if (st.find("{" + spec.varied[v] + "}") != std::string::npos) is_placeholder[v] = true;
+  // which varied entry drives the current / SOC, if any; a varied "Current function [A]"
+  // is each cell's current exactly as "Current [A]" (PyBaMM varies the current through it)
+  int v_crate = -1, v_current = -1, v_soc = -1;
+  bool nominal_varied = false, cutoff_varied = false;
+  for (std::size_t v = 0; v < spec.varied.size(); ++v) {
+    const std::string& name = spec.varied[v];
+    if (name == sweep_names::kCRate) v_crate = static_cast<int>(v);
+    if (name == sweep_names::kCurrent) v_current = static_cast<int>(v);
+    if (name == sweep_names::kInitialSoc) v_soc = static_cast<int>(v);
+    if (is_placeholder[v]) continue;
+    if (name == sweep_names::kCurrentFunction) v_current = static_cast<int>(v);
+    nominal_varied |= name == kNominal;
+    cutoff_varied |= name == "Lower voltage cut-off [V]" || name == "Upper voltage cut-off [V]";
+  }
+  auto is_parameter = [&](std::size_t v) {
+    const int vi = static_cast<int>(v);
+    return !(vi == v_crate || vi == v_current || vi == v_soc || is_placeholder[v]);
+  };
+  double base_current = plan.base.get("Current function [A]");
+  if (spec.c_rate) base_current = *spec.c_rate * q_nom;
+  if (spec.current) base_current = *spec.current;
+  // The current of cell c whose parameters are `ps`: a C-rate refers to this cell's
+  // nominal capacity (which may itself vary).
+  auto cell_current = [&](const ParameterSet& ps, std::size_t c) {
+    double current = base_current;
+    if (spec.c_rate && v_current < 0) current = *spec.c_rate * ps.get(kNominal);
+    if (v_crate >= 0) current = spec.values[v_crate][c] * ps.get(kNominal);
+    if (v_current >= 0) current = spec.values[v_current][c];
+    return current;
+  };
+  auto cell_soc = [&](std::size_t c) {
+    return v_soc >= 0 ? spec.values[v_soc][c] : (spec.initial_soc ? *spec.initial_soc : -1.0);
+  };
+  // Cell c as every cell is built (solver/problem/problem.hpp): parameters, current, thermal model, initial SOC.
+  auto build = [&](const ParameterSet& ps, std::size_t c, bool thermal) {
+    double current = cell_current(ps, c);
+    if (!(std::isfinite(current) && current != 0.0)) current = 1.0;  // (checked per cell below)
+    const double soc = cell_soc(c);
+    return build_cell(ps, current, thermal, soc >= 0.0 || v_soc >= 0 ? std::optional<double>(soc) : std::nullopt);
+  };
+
+  // A varied parameter that this sweep's model and protocol do not use would leave every
+  // cell the same: refuse it before anything runs, naming what to use instead.
+  for (std::size_t v = 0; v < spec.varied.size(); ++v) {
+    const std::string& name = spec.varied[v];
+    if (!is_parameter(v) || !plan.base.contains(name) || plan.base.is_function(name)) continue;
+    if (!spec.experiment.empty() && (name == kNominal || name == "Lower voltage cut-off [V]" ||
+                                     name == "Upper voltage cut-off [V]"))
+      continue;  // the step strings read them (C-rates, voltage conditions)
+    const double base_value = plan.base.get(name);
+    const auto other = std::find_if(spec.values[v].begin(), spec.values[v].end(), [&](double x) { return x != base_value; });
+    if (other == spec.values[v].end()) continue;  // every value is the set's own
+    auto changes = [&](bool thermal) {
+      try {
+        ParameterSet changed = plan.base;
+        changed.set(name, *other);
+        return !same_cell(build(plan.base, 0, thermal), build(changed, 0, thermal));
+      } catch (const std::invalid_argument&) {
+        // this sweep's model: the value matters enough to be rejected, so leave it to
+        // its cell; the lumped model as a hint: not usable with this set, no hint
+        return thermal == spec.lumped_thermal;
+      }
+    };
+    if (changes(spec.lumped_thermal)) continue;
+    std::string why;
+    if (!spec.lumped_thermal && changes(true))
+      why = "only the lumped thermal model uses it and this sweep is isothermal; add \"thermal\": \"lumped\" or "
+            "remove it from vary";
+    else if (name == kNominal)
+      why = "it only turns C-rates into currents, and no current of this sweep is a C-rate; vary \"C-rate\" (or give "
+            "\"c_rate\") with it, or remove it from vary";
+    else if (name.rfind("Open-circuit voltage at", 0) == 0)
+      why = "it is used only to set an initial SOC; give \"initial_soc\" or vary \"Initial SOC\" with it, or remove "
+            "it from vary";
+    else
+      why = "the DFN model does not use this parameter; remove it from vary";
+    throw InputError("vary '" + name + "': every cell would be the same, because " + why);
+  }
+
+  // Values far outside the usual range of their unit: one warning per parameter.
+  for (const std::string& name : plan.base.names()) {
+    const auto v = std::find(spec.varied.begin(), spec.varied.end(), name);
+    if (v == spec.varied.end() || !is_parameter(static_cast<std::size_t>(v - spec.varied.begin()))) {
+      if (plan.base.is_function(name)) continue;
+      const std::string w = implausible_value(name, plan.base.get(name));
+      if (!w.empty()) plan.warnings.push_back(w);
+      continue;
+    }
+    std::string first;
+    std::size_t count = 0;
+    const std::vector<double>& cells = spec.values[static_cast<std::size_t>(v - spec.varied.begin())];
+    const std::set<double> vals(cells.begin(), cells.end());  // each distinct value once
+    for (double x : vals) {
+      const std::string w = implausible_value(name, x);
+      if (w.empty()) continue;
+      ++count;
+    }
+    for (double x : cells)  // the message shows the first offending value of the config
+      if (first.empty() && count) first = implausible_value(name, x);
+    if (!first.empty())
+      plan.warnings.push_back(first + (count > 1 ? " (" + std::to_string(count) + " of its " +
+                                                       std::to_string(vals.size()) + " values are outside)"
+                                                 : std::string()));
+  }
+
+  plan.protocol = "constant current, positive = discharge; ";
+  if (v_crate >= 0) plan.protocol += "C-rate varied per cell";
+  else if (v_current >= 0) plan.protocol += "current varied per cell ('" + spec.varied[static_cast<std::size_t>(v_current)] + "')";
+  else if (spec.c_rate && nominal_varied)
+    plan.protocol += shortest_num(*spec.c_rate) + "C of each cell's '" + kNominal + "'";
+  else if (nominal_varied) plan.protocol += shortest_num(base_current) + " A";
+  else plan.protocol += shortest_num(base_current) + " A (" + shortest_num(base_current / q_nom) + "C)";
+  plan.protocol += "; until the voltage cut-offs or t_end";
+
+  // The Batch: the base set and the columns of per-cell values; each cell's record is
+  // packed when its chunk runs (BatchInputs::pack), not stored. Each cell is built once
+  // here, to find the invalid ones, and dropped.
+  BatchInputs& in = plan.inputs;
+  in.pre_status.assign(n, CellStatus::running);
+  in.pre_message.assign(n, std::string());
+  plan.currents.assign(n, base_current);
+  auto cells = std::make_shared<SweepCells>();
+  cells->base = plan.base;
+  cells->thermal = spec.lumped_thermal;
+  for (std::size_t v = 0; v < spec.varied.size(); ++v)
+    if (is_parameter(v)) {
+      cells->names.push_back(spec.varied[v]);
+      cells->values.push_back(spec.values[v]);
+    }
+  if (v_soc >= 0) cells->soc = spec.values[static_cast<std::size_t>(v_soc)];
+  else cells->soc_all = spec.initial_soc;
+  cells->same_parameters = cells->names.empty();
+  if (cells->same_parameters) {
+    try {
+      cells->base_cell = build_cell(plan.base, base_current, spec.lumped_thermal, std::nullopt);
+      cells->ocv_0 = plan.base.get("Open-circuit voltage at 0% SOC [V]");
+      cells->ocv_100 = plan.base.get("Open-circuit voltage at 100% SOC [V]");
+    } catch (const std::invalid_argument&) {
+      cells->same_parameters = false;  // the base set itself fails: each cell says why
+    }
+  }
+  ParameterSet work = plan.base;  // only the varied entries change from cell to cell
+  // cell c's own parameter set (in `work`)
+  auto set_cell = [&](std::size_t c) {
+    for (std::size_t v = 0; v < spec.varied.size(); ++v)
+      if (is_parameter(v)) work.set(spec.varied[v], spec.values[v][c]);
+  };
+  for (std::size_t c = 0; c < n; ++c) {
+    try {
+      if (!cells->same_parameters) set_cell(c);
+      const double current = cell_current(cells->same_parameters ? plan.base : work, c);
+      plan.currents[c] = current;
+      if (!(std::isfinite(current) && current != 0.0))
+        throw InvalidParameter("the current must be non-zero and finite, got " + shortest_num(current) + " A");
+      if (!cells->same_parameters) build(work, c, spec.lumped_thermal);  // with this cell's values
+      else if (cells->soc_of(c)) {
+        CellParams cell = cells->base_cell;
+        apply_initial_soc(cell, *cells->soc_of(c), cells->ocv_0, cells->ocv_100);
+      }
+    } catch (const std::invalid_argument& e) {
+      in.pre_status[c] = CellStatus::invalid_input;
+      in.pre_message[c] = e.what();
+    }
+  }
+  cells->currents = plan.currents;
+  in.n_packed = n;
+  // (as any_thermal() of stored records: invalid cells hold an isothermal empty record)
+  in.packed_thermal =
+      spec.lumped_thermal && std::count(in.pre_status.begin(), in.pre_status.end(), CellStatus::running) > 0;
+  in.pack = [cells](std::size_t first, std::size_t count, CellParams* out) { cells->pack(first, count, out); };
+  // Protocol.
+  if (!spec.experiment.empty()) {
+    // placeholders "{name}" filled per cell from the varied entry of that name
+    std::vector<int> ph_index;
+    std::vector<std::string> ph_name;
+    for (std::size_t v = 0; v < spec.varied.size(); ++v)
+      for (const auto& cycle : spec.experiment)
+        for (const std::string& st : cycle)
+          if (st.find("{" + spec.varied[v] + "}") != std::string::npos &&
+              std::find(ph_index.begin(), ph_index.end(), static_cast<int>(v)) == ph_index.end()) {
+            ph_index.push_back(static_cast<int>(v));
+            ph_name.push_back(spec.varied[v]);
+          }
+    auto fill = [&](std::size_t c) {
+      std::vector<std::vector<std::string>> groups = spec.experiment;
+      for (auto& cycle : groups)
+        for (std::string& st : cycle)
+          for (std::size_t k = 0; k < ph_index.size(); ++k) {
+            const std::string key = "{" + ph_name[k] + "}";
+            for (std::size_t pos; (pos = st.find(key)) != std::string::npos;)
+              st.replace(pos, key.size(), shortest_num(spec.values[ph_index[k]][c]));
+          }
+      return groups;
+    };
+    const std::string base_dir = spec.source.find('/') != std::string::npos
+                                     ? spec.source.substr(0, spec.source.rfind('/'))
+                                     : std::string(".");
+    // The steps read the nominal capacity (C-rates) and the cut-offs (voltage
+    // conditions): when those vary, each cell's steps are its own.
+    const bool per_cell_parameters = nominal_varied || cutoff_varied;
+    if (ph_index.empty() && !per_cell_parameters) {
+      // one protocol for every cell; a bad step is an error of the whole sweep
+      const Experiment ex = parse_experiment(spec.experiment, spec.cycles, plan.base, base_dir);
+      in.run.steps = ex.steps;
+      in.run.tables = ex.tables;
+      in.run.step_text = ex.text;
+    } else {
+      // the first cell's protocol is checked here (a bad string fails the sweep before any
+      // work); a later cell whose values make a bad step becomes an invalid cell
+      if (in.pre_status[0] == CellStatus::running) set_cell(0);
+      parse_experiment(fill(0), spec.cycles, in.pre_status[0] == CellStatus::running ? work : plan.base, base_dir);
+      in.protocol_first.assign(n, 0);
+      in.protocol_count.assign(n, 0);
+      for (std::size_t c = 0; c < n; ++c) {
+        if (in.pre_status[c] != CellStatus::running) continue;
+        try {
+          set_cell(c);
+          const Experiment ex = parse_experiment(fill(c), spec.cycles, work, base_dir);
+          const int table_shift = static_cast<int>(in.protocol_tables.size() / 2);
+          in.protocol_first[c] = static_cast<int>(in.protocol_steps.size());
+          in.protocol_count[c] = static_cast<int>(ex.steps.size());
+          for (StepSpec st : ex.steps) {
+            st.table_offset += table_shift;
+            in.protocol_steps.push_back(st);
+          }
+          in.protocol_tables.insert(in.protocol_tables.end(), ex.tables.begin(), ex.tables.end());
+          in.protocol_text.insert(in.protocol_text.end(), ex.text.begin(), ex.text.end());
+        } catch (const std::invalid_argument& e) {
+          in.pre_status[c] = CellStatus::invalid_input;
+          in.pre_message[c] = e.what();
+        }
+      }
+    }
+    plan.protocol = "experiment: ";
+    for (std::size_t g = 0; g < spec.experiment.size(); ++g) {
+      plan.protocol += g ? "; (" : "(";
+      for (std::size_t k = 0; k < spec.experiment[g].size(); ++k)
+        plan.protocol += (k ? ", " : "") + spec.experiment[g][k];
+      plan.protocol += ")";
+    }
+    if (spec.cycles > 1) plan.protocol += " x " + std::to_string(spec.cycles);
+  }
+  if (spec.lumped_thermal) plan.protocol += "; lumped thermal model";
+
+  in.run.mesh = spec.mesh;
+  in.run.solver = spec.solver;
+  in.run.period = spec.period;
+  in.run.t_end = spec.t_end;
+  if (!(in.run.t_end > 0.0)) {
+    // Each cell's own default end (from its theoretical capacity and its steps); the
+    // shared limit is the largest of them.
+    in.t_end.assign(n, 0.0);
+    double longest = 0.0;
+    for (std::size_t c = 0; c < n; ++c) {
+      if (in.pre_status[c] != CellStatus::running) continue;
+      std::vector<StepSpec> own;
+      if (!in.protocol_first.empty())
+        own.assign(in.protocol_steps.begin() + in.protocol_first[c],
+                   in.protocol_steps.begin() + in.protocol_first[c] + in.protocol_count[c]);
+      const double t = default_end_time(cells->make(work, c), in.protocol_first.empty() ? in.run.steps : own);
+      if (!(std::isfinite(t) && t > 0.0)) {
+        in.pre_status[c] = CellStatus::invalid_input;
+        in.pre_message[c] = "the default end time is not usable (" + shortest_num(t) + " s); give t_end";
+        continue;
+      }
+      in.t_end[c] = t;
+      longest = std::max(longest, t);
+    }
+    if (!(longest > 0.0)) longest = default_end_time(q_nom, base_current != 0.0 ? base_current : q_nom);
+    for (double& t : in.t_end)
+      if (!(t > 0.0)) t = longest;  // cells that do not run
+    in.run.t_end = longest;
+  }
+  validate_run_options(in.run);
+  in.n_times = output_columns(in.run) + in.max_protocol_steps();  // + the off-grid step ends
+  return plan;
+}
+
+void DiagnosingSink::write_chunk(const ChunkData& chunk) {
+  const int failed = static_cast<int>(CellStatus::init_failure);
+  if (std::find(chunk.status.begin(), chunk.status.end(), failed) == chunk.status.end()) {
+    if (next_) next_->write_chunk(chunk);
+    return;
+  }
+  ChunkData c = chunk;
+  for (std::size_t i = 0; i < c.n && i < c.status.size() && i < c.message.size(); ++i) {
+    if (c.status[i] != failed) continue;
+    const std::string why = diagnose_init_failure(in_.record(c.first + i));
+    if (why.empty()) continue;
+    if (c.message[i].empty()) c.message[i] = cell_status_message(CellStatus::init_failure);
+    c.message[i] += " (" + why + ")";
+  }
+  if (next_) next_->write_chunk(c);
+}
+
+SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
+  SweepFileInfo info;
+  info.n_cells = plan.inputs.size();
+  info.n_times = plan.inputs.n_times;
+  info.varied = spec.varied;
+  info.inputs = spec.values;
+  info.temperature = plan.inputs.any_thermal() || plan.inputs.has_protocol();
+  info.n_steps = plan.inputs.max_protocol_steps();
+  const std::vector<StepSpec>& steps = plan.inputs.protocol_first.empty() ? plan.inputs.run.steps
+                                                                          : plan.inputs.protocol_steps;
+  for (int k = 0; k < info.n_steps && k < static_cast<int>(steps.size()); ++k)
+    info.step_cycle.push_back(steps[static_cast<std::size_t>(k)].cycle);
+  char when[64];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const MeshSpec& m = spec.mesh;
+  const RunOptions& r = plan.inputs.run;
+  info.attributes = {
+      {"ionflux version", IONFLUX_VERSION},
+      {"created", when},
+      {"model", spec.lumped_thermal ? "DFN with a lumped thermal model (PyBaMM 26.10 options {\"thermal\": \"lumped\"})"
+                                    : "isothermal DFN (PyBaMM 26.10 default options)"},
+      {"parameter set", spec.parameters},
+      {"parameters", parameters_json(plan.base)},
+      {"mesh", "x_n=" + std::to_string(m.x_n) + ",x_s=" + std::to_string(m.x_s) + ",x_p=" + std::to_string(m.x_p) +
+                   ",r_n=" + std::to_string(m.r_n) + ",r_p=" + std::to_string(m.r_p)},
+      {"solver", "BDF orders 1-5, rtol=" + shortest_num(r.solver.rtol) + ", atol=" + shortest_num(r.solver.atol) +
+                     " (on PyBaMM's scaled states)"},
+      {"protocol", plan.protocol},
+      {"t_end [s]", shortest_num(r.t_end)},
+      {"t_end rule", plan.inputs.t_end.empty()
+                         ? std::string("given in the config, the same for every cell")
+                         : std::string("default: each cell's own end from its theoretical capacity (1.2 x the time in "
+                                       "which its current moves the lithium available to it; protocol steps: their "
+                                       "durations or 1.2 x min(Q_n, Q_p, Q_Li) / |I|); t_end [s] is the largest")},
+      {"output", output_description(r)},
+      // the cells are the sampled points when every varied entry is sampled: no grid, no zip
+      {"combine", spec.n_sampled > 0 && spec.n_sampled == spec.varied.size() ? spec.sampling : spec.combine},
+      {"sampling", spec.n_sampled > 0 ? spec.sampling + " (" + std::to_string(spec.samples) + " points of " +
+                                            std::to_string(spec.n_sampled) + " sampled entries)"
+                                      : std::string("none")},
+      {"varied", [&] {  // the varied names in config order, as a JSON array
+         std::string a = "[";
+         for (std::size_t v = 0; v < spec.varied.size(); ++v) a += (v ? ", \"" : "\"") + json_escape(spec.varied[v]) + "\"";
+         return a + "]";
+       }()},
+      {"seed", spec.n_sampled > 0 ? std::to_string(spec.seed) : std::string("none (nothing is sampled)")},
+      {"config", spec.source},
+  };
+  return info;
+}
+
+std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const SweepPlan& plan,
+                                               const std::string& path) {
+  return open_sweep_file(sweep_file_info(spec, plan), path);
+}
+
+std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const std::string& path) {
+  if (!hdf5_available()) throw RuntimeError("ionflux was built without HDF5 (install libhdf5-dev and rebuild)");
+  try {
+    return std::make_unique<H5SweepWriter>(path, info);
+  } catch (const RuntimeError& e) {
+    throw InputError(e.what());  // an unwritable output is bad input: nothing ran
+  }
+}
+
+std::string status_counts(const BatchSummary& s) {
+  std::string counts;
+  for (std::size_t code = 0; code < s.count_by_status.size(); ++code) {
+    if (!s.count_by_status[code]) continue;
+    counts += (counts.empty() ? "" : ", ") + std::string(cell_status_name(static_cast<CellStatus>(code))) + " " +
+              std::to_string(s.count_by_status[code]);
+  }
+  if (s.not_run) counts += (counts.empty() ? "" : ", ") + std::string("not_run ") + std::to_string(s.not_run);
+  return counts;
+}
+
+void finish_sweep_file(ResultSink& writer, const BatchSummary& s, std::size_t n_cells) {
+  writer.set_attribute("device", s.device_description);
+  writer.set_attribute("bytes per cell", std::to_string(s.bytes_per_cell));
+  writer.set_attribute("status counts", status_counts(s));
+  writer.set_attribute("wall time [s]", shortest_num(s.wall_time));
+  writer.set_attribute("status", s.cancelled ? "interrupted: " + std::to_string(n_cells - s.not_run) + " of " +
+                                                   std::to_string(n_cells) +
+                                                   " cells finished; cells with status -1 were not run"
+                                             : std::string("complete"));
+  writer.close();
+}
+
+}  // namespace ionflux

@@ -1,0 +1,67 @@
+// From a sweep specification to the batch: one CellParams per cell (a cell whose own
+// combination of values is invalid is marked invalid_input with the reason, and does
+// not stop the sweep), the shared run options, and the metadata written to the file.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "solver/problem/batch.hpp"
+#include "solver/output/h5_writer.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/inputs/sweep.hpp"
+
+namespace ionflux {
+
+struct SweepPlan {
+  BatchInputs inputs;
+  ParameterSet base;               //!< the set with the shared overrides
+  std::vector<double> currents;    //!< per cell [A]
+  std::string protocol;            //!< human-readable protocol description
+  //! Warnings for the whole sweep, one line each, to show before it runs: values far
+  //! outside the usual range of their unit (once per parameter, not per cell).
+  std::vector<std::string> warnings;
+};
+
+//! Build the batch. Throws InputError for problems that concern the whole sweep
+//! (unknown set, bad shared overrides); per-cell problems become invalid_input cells.
+SweepPlan plan_sweep(const SweepSpec& spec);
+
+//! Passes chunks on to `next` after appending to the message of each cell that failed
+//! its initialisation what caused it (diagnose_init_failure of that cell's inputs).
+class DiagnosingSink : public ChunkSink {
+ public:
+  DiagnosingSink(const BatchInputs& in, ChunkSink* next) : in_(in), next_(next) {}
+  void write_chunk(const ChunkData& chunk) override;
+
+ private:
+  const BatchInputs& in_;
+  ChunkSink* next_;
+};
+
+//! The file description: inputs and root attributes (version, creation time, the full
+//! base parameter set as JSON, mesh, solver options, protocol, sweep definition).
+SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan);
+
+//! Create the output file for a planned sweep (before any work). An output that cannot
+//! be created is bad input: throws InputError naming the path.
+std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const SweepPlan& plan,
+                                               const std::string& path);
+//! The same for a file description made beforehand (e.g. narrowed to a cell range,
+//! solver/problem/cell_range.hpp).
+std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const std::string& path);
+
+//! "cutoff_lower 998, invalid_input 2" (and "not_run N" after a cancellation).
+std::string status_counts(const BatchSummary& s);
+
+//! Final attributes (device, bytes per cell, status counts, wall time, and "status":
+//! "complete" or "interrupted: ...") and close.
+void finish_sweep_file(ResultSink& writer, const BatchSummary& s, std::size_t n_cells);
+
+//! The base parameter set as an ionflux parameter file (numbers, built-in functions by
+//! name, expressions and tables in full): the file's "parameters" attribute, loadable.
+std::string parameters_json(const ParameterSet& ps);
+
+}  // namespace ionflux
