@@ -26,6 +26,7 @@ from typing import Dict, List
 
 from . import _core
 from ._errors import SolverWarning, UnitWarning, UnknownParameterError, UnknownVariableError
+from ._units import to_display_units
 from .parameters import ParameterFunction, ParameterSet, parameter_sets
 from .result import SweepResult, load
 from .simulation import Simulation, Solution
@@ -47,6 +48,7 @@ __all__ = [
     "Sweep",
     "SweepResult",
     "load",
+    "to_display_units",
     "UnknownParameterError",
     "UnknownVariableError",
     "SolverWarning",
