@@ -49,13 +49,17 @@ def legend_below(ax: Any, handles: Sequence[Any], **kwargs: Any) -> Any:
 
 
 def _category_ticks(axis: Any, values: np.ndarray, unit: DisplayUnit) -> None:
-    """Ticks at the bins of a heat map, labelled with the display values (at most 10 labels)."""
+    """Ticks at the bins of a heat map, labelled with the display values (at most 10 labels;
+    x labels that are long for their number are slanted, so they never run together)."""
     n = len(values)
     step = max(1, int(np.ceil(n / 10)))
     ticks = np.arange(0, n, step)
     texts = format_values(np.asarray(unit(np.asarray(values, dtype=float)))[ticks]) if n else []
     axis.set_ticks(ticks)
     axis.set_ticklabels(texts)
+    if axis.axis_name == "x" and texts and max(len(t) for t in texts) * len(texts) > 48:
+        for label in axis.get_ticklabels():
+            label.set(rotation=30, ha="right", rotation_mode="anchor")
 
 
 # -- Solution.plot --------------------------------------------------------------------------
@@ -122,8 +126,12 @@ def solution_dashboard(sol: Any, times: Optional[Sequence[float]] = None,
     time_texts = {k: f"t = {s} {tu.unit}" for k, s in zip(idx, texts)}
     data = sol._data
     for ax, series, label_name, title in panels:
-        present = [(g, n) for g, n in series if n in data]
-        if not present:
+        present = [(g, n) for g, n in series if n in data and g in data]
+        if not present:  # a sweep's cell: sweeps keep no internal fields
+            ax.set_title(title)
+            ax.text(0.5, 0.5, "not stored\n(sweeps keep no internal fields)", ha="center", va="center",
+                    transform=ax.transAxes, color="0.4")
+            ax.set_axis_off()
             continue
         values = np.concatenate([np.ravel(np.asarray(data[n])[idx]) for _, n in present])
         vu = display_unit(label_name or present[0][1], values)
@@ -143,9 +151,10 @@ def solution_dashboard(sol: Any, times: Optional[Sequence[float]] = None,
                    title="Profiles against x at the times marked on the voltage curve", title_fontsize="small",
                    frameon=False)
     name = sol.parameters.name if sol.parameters is not None else ""
+    current = sol.current if np.isfinite(sol.current) else float(np.asarray(sol["Current [A]"])[0])
     what = f"experiment ({exp.describe(sol.experiment, 1)})" if sol.experiment is not None else \
-        f"{sol.current:g} A"
-    fig.suptitle(f"{name} {what}: {sol.termination}")
+        f"{current:.4g} A"
+    fig.suptitle(f"{name} {what}: {sol.termination}".strip())
     return fig
 
 

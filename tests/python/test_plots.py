@@ -312,3 +312,14 @@ def test_plots_notebook_calls_every_public_plot():
     for extra in ("mark_best=", "mark_base=", "to_display_units(", "report.", "thermal=\"lumped\""):
         assert extra in code, extra
     plt.close("all")
+
+
+def test_dashboard_of_a_sweep_cell(grid):
+    # a sweep keeps no internal fields: those panels say so; the title gives the cell's current
+    fig = grid[0].plot()
+    _draw(fig)
+    title = fig._suptitle.get_text()
+    assert "nan" not in title and f"{grid['Current [A]'][0][0]:.4g} A" in title
+    empty = [ax for ax in fig.axes if not ax.axison]
+    assert len(empty) == 7 and all("not stored" in ax.texts[0].get_text() for ax in empty)
+    _no_offsets(fig)
