@@ -22,7 +22,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ._errors import SolverWarning
+from ._errors import SolverWarning, did_you_mean
 from ._plots import OPERATING, base_values
 from ._units import display_unit, format_values, split_name
 
@@ -75,7 +75,9 @@ def designs(res: Any, by: Optional[str] = None) -> Any:
     quantities = list(dict.fromkeys([CAPACITY, _energy_name(res), by]))
     for q in quantities:
         if q not in summary.columns:
-            raise KeyError(f"the sweep has no summary quantity {q!r}; it has " + ", ".join(summary.columns))
+            numeric = [c for c in summary.columns if c not in design and summary[c].dtype.kind == "f"]
+            raise KeyError(f"the sweep has no summary quantity {q!r}{did_you_mean(q, numeric)} (its quantities: "
+                           + ", ".join(numeric) + ")")
     frame = summary[design + quantities].copy()
     for q in quantities:
         frame[q] = frame[q].where(~failed)
@@ -231,7 +233,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     Returns
     -------
     int
-        0, or 2 for a missing or unreadable file.
+        0, or 2 for a missing or unreadable file or an unknown `--by` quantity.
     """
     parser = argparse.ArgumentParser(prog="python3 -m ionflux.report",
                                      description="Print the best and worst designs of a sweep file and write "
@@ -254,10 +256,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"ionflux.report: {exc}", file=sys.stderr)
         return 2
     png = None
+    try:
+        answer = text(res, by=args.by, n=args.top)
+    except KeyError as exc:
+        print(f"ionflux.report: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
     if not args.no_png:
         png = args.png or os.path.splitext(args.file)[0] + ".png"
         save_heatmap(res, png)
-    print(text(res, by=args.by, n=args.top, heatmap=png))
+        answer += f"\nHeat map: {png}"
+    print(answer)
     return 0
 
 

@@ -269,6 +269,8 @@ def test_report_best_and_worst_designs(grid, tmp_path, capsys):
     os.utime(png, (0, 0))
     assert report.main([grid.path, "--png", str(png)]) == 0
     assert png.stat().st_mtime > 0
+    assert report.main([grid.path, "--no-png", "--by", "Mean voltage"]) == 2
+    assert "did you mean 'Mean voltage [V]'" in capsys.readouterr().err
     table = report.designs(grid)
     assert len(table) == 20 and table.loc[0, THICKNESS] == bt and table.loc[19, THICKNESS] == wt
 
