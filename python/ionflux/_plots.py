@@ -390,12 +390,12 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
                 iy, ix = hit
                 handles.append(ax.scatter([ix], [iy], marker="*", s=260, color="white", edgecolors="black",
                                           linewidths=1.0, zorder=4,
-                                          label=f"{_BEST[best]}: {qu.text(grid_values[iy, ix])} at {xu.text(xv[ix])}, "
-                                                f"{yu.text(yv[iy])}"))
+                                          label=f"{_BEST[best]}: {qu.text(grid_values[iy, ix])} at {_at(xu, xv[ix])}, "
+                                                f"{_at(yu, yv[iy])}"))
         if base is not None:
             set_name, bv = base
             px, py = _position(xv, bv[x]), _position(yv, bv[y])
-            where_text = f"{xu.text(bv[x])}, {yu.text(bv[y])}"
+            where_text = f"{_at(xu, bv[x])}, {_at(yu, bv[y])}"
             if px is not None and py is not None:
                 handles.append(ax.scatter([px], [py], marker="D", s=70, facecolors="none", edgecolors="red",
                                           linewidths=2.0, zorder=4, label=f"{set_name}: {where_text}"))
@@ -428,13 +428,13 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
                 i = hit[0]
                 handles.append(ax.scatter([xd[i]], [yd[i]], marker="*", s=260, color="white", edgecolors="black",
                                           linewidths=1.0, zorder=4,
-                                          label=f"{_BEST[best]}: {qu.text(values[i])} at {xu.text(res._inputs[x][i])}, "
-                                                f"{yu.text(res._inputs[y][i])} (cell {i})"))
+                                          label=f"{_BEST[best]}: {qu.text(values[i])} at {_at(xu, res._inputs[x][i])}, "
+                                                f"{_at(yu, res._inputs[y][i])} (cell {i})"))
         if base is not None:
             set_name, bv = base
             handles.append(ax.scatter([xu(bv[x])], [yu(bv[y])], marker="D", s=70, facecolors="none",
                                       edgecolors="red", linewidths=2.0, zorder=4,
-                                      label=f"{set_name}: {xu.text(bv[x])}, {yu.text(bv[y])}"))
+                                      label=f"{set_name}: {_at(xu, bv[x])}, {_at(yu, bv[y])}"))
         readable_ticks(ax)
     readable_colorbar(bar)
     ax.set_xlabel(xu.label)
@@ -450,6 +450,11 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
                                                for h in handles) else ")")
     ax.set_title(title)
     return ax
+
+
+def _at(unit: DisplayUnit, value: float) -> str:
+    """``"85.2 µm"``; a value without a unit with its name, ``"C-rate 2"``."""
+    return unit.text(value) if unit.unit else f"{unit.name} {unit.text(value)}"
 
 
 def _value_text(name: str, value: float, values: Any) -> str:

@@ -40,6 +40,10 @@ UNITS = {
     "W.h": ((("W.h", 1.0, 0.0, math.inf),), 1.0),
 }
 
+#: SI units whose display unit is shared by every column of one table or dataset (decided
+#: by the largest value among them), so that start, end and duration read alike.
+SHARED = ("s",)
+
 #: Words that make a "[K]" quantity a temperature difference (shown in K, not °C).
 _DIFFERENCE_WORDS = ("difference", "rise", "increase", "change", "drop", "delta")
 
@@ -97,7 +101,8 @@ class DisplayUnit:
 
 
 def split_name(name: str) -> Tuple[str, str]:
-    """``"Negative electrode thickness [m]"`` -> ``("Negative electrode thickness", "m")``; no unit -> ``(name, "")``."""
+    """``"Negative electrode thickness [m]"`` -> ``("Negative electrode thickness", "m")``;
+    a name without a unit -> ``(name, "")``."""
     m = _NAME.match(str(name))
     return (m.group(1), m.group(2)) if m else (str(name), "")
 
@@ -220,17 +225,34 @@ def readable_colorbar(bar: Any) -> None:
 
 
 # -- pandas / xarray -------------------------------------------------------------------------
+def _units_of(items: Any) -> dict:
+    """name -> DisplayUnit for (name, values) pairs, with the `SHARED` units shared."""
+    items = list(items)
+    largest: dict = {}
+    for name, values in items:
+        si = split_name(str(name))[1]
+        if si in SHARED and values is not None:
+            arr = np.abs(np.asarray(values, dtype=float)).ravel()
+            arr = arr[np.isfinite(arr)]
+            if arr.size:
+                largest[si] = max(largest.get(si, 0.0), float(arr.max()))
+    out = {}
+    for name, values in items:
+        si = split_name(str(name))[1]
+        out[name] = display_unit(str(name), [largest[si]] if si in largest else values)
+    return out
+
+
 def annotate_dataset(ds: Any) -> Any:
     """Set CF-style attributes on every variable and coordinate of an xarray Dataset whose
     name has a unit: ``long_name`` (the name without its unit), ``units`` (the SI unit of
     the values, which stay SI), and ``display_units`` / ``display_scale`` /
     ``display_offset`` (how plots and `to_display_units` show them). Returns `ds`."""
-    for name in list(ds.variables):
+    units = _units_of((name, var.values if var.dtype.kind == "f" else None) for name, var in ds.variables.items()
+                      if split_name(str(name))[1])
+    for name, unit in units.items():
         base, si = split_name(str(name))
-        if not si:
-            continue
         var = ds.variables[name]
-        unit = display_unit(str(name), var.values if var.dtype.kind == "f" else None)
         var.attrs.update(long_name=base, units=si, display_units=unit.unit, display_scale=unit.scale,
                          display_offset=unit.offset)
     return ds
@@ -290,9 +312,10 @@ def _pandas_display(obj: Any) -> Any:
         return out
     out = obj.copy()
     renames = {}
+    units = _units_of((col, obj[col].to_numpy() if obj[col].dtype.kind == "f" else None) for col in obj.columns)
     for col in obj.columns:
         series = obj[col]
-        unit = display_unit(str(col), series.to_numpy() if series.dtype.kind == "f" else None)
+        unit = units[col]
         if not unit.scaled or series.dtype.kind not in "fiu":
             continue
         out[col] = unit(series.to_numpy(dtype=float))
@@ -323,12 +346,11 @@ def _xarray_display(obj: Any) -> Any:
     ds = obj.to_dataset(name=obj.name if obj.name is not None else "__values__") if is_array else obj
     ds = ds.copy()
     renames = {}
-    for name in list(ds.variables):
+    units = _units_of((name, var.values if var.dtype.kind == "f" else None) for name, var in ds.variables.items()
+                      if split_name(str(name))[1])
+    for name, unit in units.items():
         var = ds.variables[name]
         base, si = split_name(str(name))
-        unit = display_unit(str(name), var.values if var.dtype.kind == "f" else None)
-        if not si:
-            continue
         attrs = {k: v for k, v in var.attrs.items() if not str(k).startswith("display_")}
         attrs.update(long_name=base, units=unit.unit)
         if unit.scaled and var.dtype.kind in "fiu":

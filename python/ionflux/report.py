@@ -147,7 +147,7 @@ def text(res: Any, by: Optional[str] = None, n: int = 1, heatmap: Optional[str] 
     by = by or _energy_name(res)
     design, operating = _split_inputs(res)
     table = designs(res, by)
-    where = res.path if res.path is not None else "the sweep"
+    where = res.path if res.path is not None else "(in memory)"
     counts = res.abnormal_counts
     status = "every cell ended normally" if not counts else \
         "did not end normally: " + ", ".join(f"{k} {v}" for k, v in counts.items())
