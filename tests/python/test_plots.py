@@ -234,6 +234,9 @@ def test_pandas_display_copy(grid):
     sol = Simulation("Marquis2019", c_rate=2, thermal="lumped", mesh=COARSE).solve()
     t = ionflux.to_display_units(sol.to_dataframe())
     np.testing.assert_allclose(t[f"Temperature [{DEG_C}]"], sol["Temperature [K]"] - 273.15)
+    # start 0 s, end and duration ~30 min (2C): one time unit for all three (min: below 1 h)
+    steps = ionflux.to_display_units(sol.steps)
+    assert {"Start time [min]", "End time [min]", "Duration [min]"} <= set(steps.columns)
     s = ionflux.to_display_units(df[THICKNESS])
     assert s.name == name
     with pytest.raises(TypeError, match="pandas DataFrame"):
