@@ -26,11 +26,11 @@ from typing import Dict, List
 
 from . import _core
 from ._errors import SolverWarning, UnitWarning, UnknownParameterError, UnknownVariableError
-from ._units import to_display_units
 from .parameters import ParameterFunction, ParameterSet, parameter_sets
 from .result import SweepResult, load
 from .simulation import Simulation, Solution
 from .sweep import Sweep
+from ._units import to_display_units
 
 __version__: str = _core.__version__
 

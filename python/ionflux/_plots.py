@@ -322,7 +322,7 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
     """`SweepResult.plot_heatmap`."""
     import matplotlib.pyplot as plt
 
-    from .result import _NUMERIC_SUMMARY, _axis_dim, _count_text, _grid_value, _mark_failed_bins, _xname
+    from .result import _NUMERIC_SUMMARY, _axis_dim, _count_text, _grid_value, _mark_failed_bins
 
     if quantity not in _NUMERIC_SUMMARY or quantity not in res._summary_data:
         raise UnknownVariableError(
@@ -355,8 +355,8 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
     averaged: List[str] = []
     handles: List[Any] = []
     if res._axes is not None and all(_axis_dim(res._axes, n) == n for n in (x, y)):
-        ds = res.to_xarray()
-        sub = ds[["failed", "cell index"]].assign(value=ds[_xname(quantity)].where(~ds["failed"]))
+        ds, key = _summary_dataset(res, quantity)
+        sub = ds[["failed", "cell index"]].assign(value=ds[key].where(~ds["failed"]))
         for n, v in where.items():
             used[n] = _grid_value(n, np.asarray(ds[n].values).ravel(), v)
             if _axis_dim(res._axes, n) == n:
@@ -450,6 +450,20 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
                                                for h in handles) else ")")
     ax.set_title(title)
     return ax
+
+
+def _summary_dataset(res: Any, quantity: str) -> Tuple[Any, str]:
+    """The sweep's per-cell Dataset and the name of `quantity` in it: without the per-time
+    outputs where `to_xarray` can leave them out (``outputs=False``: every summary quantity
+    under its own name), else the full Dataset (the summary's discharge capacity there as
+    ``"End discharge capacity [A.h]"``)."""
+    import inspect
+
+    if "outputs" in inspect.signature(res.to_xarray).parameters:
+        return res.to_xarray(outputs=False), quantity
+    from . import result
+
+    return res.to_xarray(), result._xname(quantity)
 
 
 def _at(unit: DisplayUnit, value: float) -> str:

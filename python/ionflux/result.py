@@ -11,9 +11,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._units import annotate_dataset
 from ._errors import SolverWarning, UnknownVariableError, did_you_mean
 from ._experiment import CYCLE_QUANTITIES, STEP_QUANTITIES, cycle_summaries
-from ._units import annotate_dataset
 
 __all__ = ["SweepResult", "load"]
 
