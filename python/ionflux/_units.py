@@ -291,10 +291,13 @@ def to_display_units(obj: Any) -> Any:
     >>> ds = ionflux.to_display_units(res.to_xarray())
     >>> ds["End discharge capacity [A.h]"].sel({"C-rate": 1}).plot()   # axes in µm
     """
-    kind = type(obj).__module__.split(".")[0]
-    if kind == "pandas":
+    import sys
+
+    pd = sys.modules.get("pandas")  # only types of libraries already imported can match
+    if pd is not None and isinstance(obj, (pd.DataFrame, pd.Series)):
         return _pandas_display(obj)
-    if kind == "xarray":
+    xr = sys.modules.get("xarray")
+    if xr is not None and isinstance(obj, (xr.Dataset, xr.DataArray)):  # subclasses too
         return _xarray_display(obj)
     raise TypeError(f"to_display_units takes a pandas DataFrame or Series or an xarray Dataset or DataArray, "
                     f"got {type(obj).__name__}")

@@ -215,7 +215,7 @@ def test_xarray_attrs_and_display_copy(grid):
     assert shown[name].attrs["units"] == MICRO_M
     np.testing.assert_allclose(ds[THICKNESS].values, THICKNESSES)  # the original is untouched
     np.testing.assert_allclose(shown["End time [h]"].values, ds["End time [s]"].values / 3600)
-    lines = shown["End discharge capacity [A.h]"].sel({"C-rate": 1.0}).mean(f"Negative particle radius [{MICRO_M}]")
+    lines = shown["Energy [W.h]"].sel({"C-rate": 1.0}).mean(f"Negative particle radius [{MICRO_M}]")
     line = lines.plot()[0]
     assert MICRO_M in line.axes.get_xlabel()
     np.testing.assert_allclose(line.get_xdata(), 1e6 * THICKNESSES)
