@@ -30,6 +30,7 @@ from .parameters import ParameterFunction, ParameterSet, parameter_sets
 from .result import SweepResult, load
 from .simulation import Simulation, Solution
 from .sweep import Sweep
+from ._units import to_display_units
 
 __version__: str = _core.__version__
 
@@ -47,6 +48,7 @@ __all__ = [
     "Sweep",
     "SweepResult",
     "load",
+    "to_display_units",
     "UnknownParameterError",
     "UnknownVariableError",
     "SolverWarning",

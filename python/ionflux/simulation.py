@@ -687,70 +687,14 @@ class Solution:
         matplotlib.figure.Figure
             The figure: 9 axes, 3 by 3; with the temperature, 10 (4 in the top row:
             voltage, current, temperature, electrolyte concentration).
+
+        Notes
+        -----
+        Drawn in display units (docs/python.md, "Plots and units"): x in µm,
+        concentrations in mol/L, potentials in V (mV or µV when small), temperature
+        in °C, time in s, min or h. The legend of the profile times sits below the
+        panels.
         """
-        import matplotlib.pyplot as plt
+        from ._plots import solution_dashboard
 
-        t = self.t
-        if t.size == 0:
-            raise ValueError("the solution has no outputs to plot")
-        wanted = np.linspace(t[0], t[-1], 5) if times is None else np.atleast_1d(np.asarray(times, dtype=float))
-        idx: List[int] = []
-        for ti in wanted:
-            k = int(np.argmin(np.abs(t - ti)))
-            if k not in idx:
-                idx.append(k)
-        colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(idx), 1)))
-        thermal_ax = None
-        if self._shows_temperature:
-            fig = plt.figure(figsize=tuple(figsize or (16, 10)), layout="constrained")
-            grid = fig.add_gridspec(3, 12)
-            top = [fig.add_subplot(grid[0, 3 * k:3 * k + 3]) for k in range(4)]
-            rest = [[fig.add_subplot(grid[r, 4 * k:4 * k + 4]) for k in range(3)] for r in (1, 2)]
-            axes = np.array([[top[0], top[1], top[3]], rest[0], rest[1]], dtype=object)
-            thermal_ax = top[2]
-        else:
-            fig, axes = plt.subplots(3, 3, figsize=tuple(figsize or (14, 10)), layout="constrained")
-        th = t / 3600.0
-
-        ax = axes[0, 0]
-        ax.plot(th, self["Voltage [V]"], color="k")
-        for k, c in zip(idx, colors):
-            ax.axvline(th[k], color=c, lw=0.8, ls="--")
-        ax.set(xlabel="Time [h]", ylabel="Voltage [V]", title="Voltage")
-        ax = axes[0, 1]
-        ax.plot(th, self["Current [A]"], color="k")
-        ax.set(xlabel="Time [h]", ylabel="Current [A]", title="Current")
-        if thermal_ax is not None:
-            thermal_ax.plot(th, self["Temperature [K]"], color="C3")
-            thermal_ax.set(xlabel="Time [h]", ylabel="Temperature [K]", title="Cell temperature")
-            thermal_ax.ticklabel_format(axis="y", useOffset=False)
-
-        neg_j = "Negative electrode interfacial current density [A.m-2]"
-        pos_j = "Positive electrode interfacial current density [A.m-2]"
-        panels = [  # (axes, [(grid, variable), ...], y label)
-            (axes[0, 2], [("x [m]", "Electrolyte concentration [mol.m-3]")], "Electrolyte concentration [mol.m-3]"),
-            (axes[1, 0], [("x_n [m]", "Negative particle surface concentration [mol.m-3]")],
-             "Negative particle surface\nconcentration [mol.m-3]"),
-            (axes[1, 1], [("x_p [m]", "Positive particle surface concentration [mol.m-3]")],
-             "Positive particle surface\nconcentration [mol.m-3]"),
-            (axes[1, 2], [("x [m]", "Electrolyte potential [V]")], "Electrolyte potential [V]"),
-            (axes[2, 0], [("x_n [m]", "Negative electrode potential [V]")], "Negative electrode potential [V]"),
-            (axes[2, 1], [("x_p [m]", "Positive electrode potential [V]")], "Positive electrode potential [V]"),
-            (axes[2, 2], [("x_n [m]", neg_j), ("x_p [m]", pos_j)], "Interfacial current density [A.m-2]"),
-        ]
-        for ax, series, label in panels:
-            for n, (grid, name) in enumerate(series):
-                if name not in self._data:
-                    continue
-                x_um = self._data[grid] * 1e6
-                for k, c in zip(idx, colors):
-                    ax.plot(x_um, self._data[name][k], color=c, label=f"t = {t[k]:.0f} s" if n == 0 else None)
-            ax.set(xlabel="x [μm]", ylabel=label)
-        handles, labels = axes[0, 2].get_legend_handles_labels()
-        if handles:
-            axes[0, 1].legend(handles, labels, loc="best", fontsize="small")
-        name = self.parameters.name if self.parameters is not None else ""
-        what = f"experiment ({exp.describe(self.experiment, 1)})" if self.experiment is not None else \
-            f"{self.current:g} A"
-        fig.suptitle(f"{name} {what}: {self.termination}")
-        return fig
+        return solution_dashboard(self, times, figsize)

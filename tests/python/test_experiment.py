@@ -181,9 +181,9 @@ def test_plot_shows_temperature():
     sol = Simulation("Marquis2019", c_rate=2, thermal="lumped", mesh=COARSE).solve()
     fig = sol.plot()
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 10
-    temp_ax = [ax for ax in fig.axes if ax.get_ylabel() == "Temperature [K]"]
+    temp_ax = [ax for ax in fig.axes if ax.get_ylabel() == "Temperature [\u00b0C]"]  # display units
     assert len(temp_ax) == 1
-    np.testing.assert_array_equal(temp_ax[0].lines[0].get_ydata(), sol["Temperature [K]"])
+    np.testing.assert_allclose(temp_ax[0].lines[0].get_ydata(), sol["Temperature [K]"] - 273.15)
     fig = Simulation(mesh=COARSE, experiment=[A, B]).solve().plot()  # an experiment shows it too
     assert len(fig.axes) == 10 and "experiment" in fig._suptitle.get_text()
     assert len(Simulation(c_rate=1, mesh=COARSE).solve().plot().axes) == 9  # unchanged otherwise
