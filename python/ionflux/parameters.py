@@ -335,7 +335,12 @@ class ParameterSet(MutableMapping):
     function-valued parameter; ``ps[name] = value`` sets a number, replacing a function
     by a constant as PyBaMM does. Every value is range-checked as it is set;
     checks that involve several parameters (e.g. porosity + active material fraction
-    ≤ 1) run when a simulation or sweep starts. Parameters cannot be added or removed.
+    ≤ 1) run when a simulation or sweep starts. Parameters cannot be removed; ``update(...,
+    check_already_exists=False)`` adds ones the set lacks, as in PyBaMM.
+
+    A function parameter also takes a Python function, PyBaMM's ``(name, (x, y))`` data
+    tuple or a pandas DataFrame (sampled or read into a table: `tabulate`), and
+    ``ps[name](...)`` evaluates it, ``ps.plot(name)`` draws it (`ParameterFunction`).
 
     Parameters
     ----------
@@ -381,6 +386,7 @@ class ParameterSet(MutableMapping):
             self._source = name._source
             if "table_points" in vars(name):
                 self.table_points = name.table_points
+            self._extra = dict(name.extra)
             return
         if isinstance(name, os.PathLike):
             name = os.fspath(name)
@@ -833,6 +839,8 @@ class ParameterSet(MutableMapping):
         self._core = fresh
 
     def _base_value(self, key: str) -> ParameterValue:
+        if not self._base.contains(key):
+            return float("nan")  # added by update(..., check_already_exists=False)
         if self._base.is_function(key):
             return _function_of(self._base, key)
         return float(self._base.get(key))
@@ -853,8 +861,9 @@ class ParameterSet(MutableMapping):
         """
         return ParameterSet(self)
 
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
-        """Set several parameters at once.
+    def update(self, other: Any = (), /, check_conflict: bool = False, check_already_exists: bool = True,
+               path: str = "", **kwargs: Any) -> None:  # type: ignore[override]
+        """Set several parameters at once (PyBaMM's ``ParameterValues.update`` spelling).
 
         All values are checked before any is applied: if one is rejected, the set is
         left unchanged.
@@ -863,21 +872,65 @@ class ParameterSet(MutableMapping):
         ----------
         other : mapping or iterable of (name, value) pairs, optional
             The new values.
+        check_conflict : bool, optional
+            Accepted for PyBaMM compatibility; ignored (each value is range-checked).
+        check_already_exists : bool, optional
+            True (default): every name must be one of the set's parameters. False, as
+            in PyBaMM: names the set lacks are added — a parameter ionflux's model reads
+            (e.g. the thermal parameters ``thermal="lumped"`` needs, which Prada2013
+            lacks) becomes part of the set; any other name is kept in `extra`, unused
+            by the solver (a warning lists them).
+        path : str, optional
+            Accepted for PyBaMM compatibility; ignored.
         **kwargs
             More values (only useful for names that are Python identifiers).
 
         Raises
         ------
         KeyError
-            For an unknown name (the message suggests the closest names).
+            For an unknown name with ``check_already_exists=True`` (the message suggests
+            the closest names and says how to add one).
         ValueError
             For a value outside its physical range.
         """
+        del check_conflict, path  # PyBaMM's options with no ionflux meaning
         trial = self.copy()
         items = list(other.items()) if isinstance(other, Mapping) else list(other)
-        for k, v in items + list(kwargs.items()):
-            trial[k] = v
+        items += list(kwargs.items())
+        missing = [k for k, _ in items if k not in trial]
+        if missing and check_already_exists:
+            err = trial._unknown(missing[0])
+            raise UnknownParameterError(
+                f"{err.args[0]}. To add a parameter the set lacks, as PyBaMM does: "
+                f"ps.update({{...}}, check_already_exists=False)")
+        extra = [k for k in missing if not isinstance(k, str) or k not in set(_core.known_parameters())]
+        added = [k for k in missing if k not in extra]
+        if added:  # through the parameter-file reader: the entries the model reads are checked as files' are
+            d = json.loads(str(trial._core.to_json()))
+            values = dict(items)
+            for k in added:
+                v = values[k]
+                d["parameters"][k] = v if isinstance(v, (str, Mapping, numbers.Real)) and not isinstance(v, bool) \
+                    else 1.0  # replaced below
+            trial._core = _core.parse_parameter_file(json.dumps(d), trial.name)
+        for k, v in items:
+            if k in extra:
+                trial.extra[k] = v
+            else:
+                trial[k] = v
+        if extra:
+            warnings.warn(f"ionflux's DFN model does not read {', '.join(repr(k) for k in extra)}: kept in "
+                          f"ps.extra, unused by the solver", UserWarning, stacklevel=2)
         self._core = trial._core
+        self._extra = trial.extra
+
+    @property
+    def extra(self) -> Dict[str, Any]:
+        """Values added with ``update(..., check_already_exists=False)`` under names
+        ionflux's model does not read: kept for reference, unused by the solver."""
+        if "_extra" not in vars(self):
+            self._extra: Dict[str, Any] = {}
+        return self._extra
 
     def changed(self) -> Dict[str, float]:
         """The numbers that differ from the base set.
@@ -894,7 +947,7 @@ class ParameterSet(MutableMapping):
             if self._core.is_function(key):
                 continue  # a function: see changed_functions()
             value = float(self._core.get(key))
-            if self._base.is_function(key) or float(self._base.get(key)) != value:
+            if not self._base.contains(key) or self._base.is_function(key) or float(self._base.get(key)) != value:
                 out[key] = value
         return out
 
@@ -911,7 +964,7 @@ class ParameterSet(MutableMapping):
     def _function_changed(self, key: str) -> bool:
         if not self._core.is_function(key):
             return False
-        if not self._base.is_function(key):
+        if not self._base.contains(key) or not self._base.is_function(key):
             return True
         return (self._core.function_name(key), self._core.user_function(key)) != \
             (self._base.function_name(key), self._base.user_function(key))

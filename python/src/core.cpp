@@ -452,6 +452,9 @@ void bind_parameter_functions(py::module_& m) {
          const std::string& base_dir) { (void)parse_experiment(experiment, cycles, ps, base_dir); },
       py::arg("params"), py::arg("experiment"), py::arg("cycles") = 1, py::arg("base_dir") = ".",
       "Parse an experiment's step strings (raises ValueError naming the step and the word).");
+  m.def("known_parameters", &known_parameter_names, "Every parameter name a parameter file may set.");
+  m.def("parse_parameter_file", &parse_parameter_file, py::arg("text"), py::arg("source"),
+        "A parameter set from a parameter file's text (`source` names it in messages).");
 }
 
 }  // namespace
