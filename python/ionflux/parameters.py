@@ -288,6 +288,22 @@ class ParameterFunction:
     def __repr__(self) -> str:
         return f"<function {self.name}>"
 
+    def __getstate__(self) -> Tuple[Any, ...]:
+        # Pickled without the set snapshot (a compiled object): a loaded copy is detached.
+        return (self.name, self.expression, self.x, self.y, self.interpolator, self._key)
+
+    def __setstate__(self, state: Tuple[Any, ...]) -> None:
+        self.name, self.expression, self.x, self.y, self.interpolator, self._key = state
+        self._set = None
+
+    def __copy__(self) -> "ParameterFunction":
+        f = ParameterFunction(self.name, self.expression, self.x, self.y, self.interpolator)
+        f._set, f._key = self._set, self._key  # the snapshot is never changed: shared
+        return f
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "ParameterFunction":
+        return self.__copy__()
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ParameterFunction) and (other.name, other.expression, other.x, other.y,
                                                          other.interpolator) == \

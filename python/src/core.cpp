@@ -429,7 +429,8 @@ void bind_parameter_functions(py::module_& m) {
         "The arguments of a function parameter, in call order (['sto'], ['c_e', 'T'], ...).");
   m.def(
       "evaluate_function",
-      [](const ParameterSet& ps, const std::string& key, std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>> args) {
+      [](const ParameterSet& ps, const std::string& key,
+         std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>> args) {
         const std::size_t n = args.empty() ? 1 : static_cast<std::size_t>(args[0].size());
         std::vector<const double*> ptrs;
         for (const auto& a : args) {
