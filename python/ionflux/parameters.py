@@ -601,9 +601,12 @@ class ParameterSet(MutableMapping):
         [233.15, 373.15] K (-40 to 100 degC: conductivities and thermal properties
         of T). Other arguments a function takes (T of a diffusivity, eps of a thermal
         property) are held at the set's values (ambient temperature, the layer's
-        porosity); the warning says so, and whether the function depended on them
-        (a table in one argument cannot follow a second one: give an expression string
-        to keep that dependence). Exchange-current densities, functions of four
+        porosity); the warning says so, and whether the function depended on them.
+        A function of (x, T) equal to a function of x times an Arrhenius factor
+        (PyBaMM's ``D_ref(sto) * arrhenius(T)``, checked at 8 temperatures over the T
+        range to 1e-9) becomes ``table(x) * exp(k * (1 / T0 - 1 / T))``, the table at
+        T0 = the ambient temperature; any other dependence on a second argument cannot
+        be held by a table in one argument (give an expression string to keep it). Exchange-current densities, functions of four
         arguments, take expressions, not Python functions.
 
         Parameters
@@ -651,7 +654,7 @@ class ParameterSet(MutableMapping):
         held = {a: probe.default_arguments()[a] for a in names[1:]}
         takes_all = _accepts(function, len(names))
         y = _sample(key, function, grid, [held[a] for a in names[1:]] if takes_all else [], arg)
-        notes = ""
+        notes, expression = "", ""
         if names[1:]:
             fixed = ", ".join(f"{a} = {v:g} {ARGUMENTS[a][1]}" for a, v in held.items())
             if not takes_all:
@@ -660,12 +663,21 @@ class ParameterSet(MutableMapping):
                 bumped = [v + (10.0 if a == "T" else 0.05) for a, v in held.items()]
                 y2 = _sample(key, function, grid[:: max(1, n // 50)], bumped, arg)
                 depends = not np.allclose(y2, y[:: max(1, n // 50)], rtol=1e-12, atol=0.0)
-                notes = (f"; {', '.join(names[1:])} held at {fixed} (the set's values)" +
-                         (f": the function depends on {', '.join(names[1:])}, which a table in {arg} cannot follow "
-                          f"(give an expression string to keep that dependence)" if depends else
-                          f" (the function does not depend on {', '.join(names[1:])} there)"))
+                k = _arrhenius_factor(key, function, grid, y, held["T"], arg) if depends and names[1:] == ["T"] \
+                    else None
+                if k is not None:
+                    t0 = held["T"]
+                    expression = f"table({arg}) * exp({k!r} * (1 / {t0!r} - 1 / T))"
+                    notes = (f" at T = {t0:g} K (the set's ambient temperature), times its temperature factor, "
+                             f"found to be Arrhenius over [{ARGUMENTS['T'][2][0]:g}, {ARGUMENTS['T'][2][1]:g}] K: "
+                             f"the function is {expression}")
+                else:
+                    notes = (f"; {', '.join(names[1:])} held at {fixed} (the set's values)" +
+                             (f": the function depends on {', '.join(names[1:])}, which a table in {arg} cannot "
+                              f"follow (give an expression string to keep that dependence)" if depends else
+                              f" (the function does not depend on {', '.join(names[1:])} there)"))
         what = getattr(function, "__name__", type(function).__name__)
-        self._set_table(key, {"x": grid, "y": y, "interpolator": interpolator})
+        self._set_table(key, {"x": grid, "y": y, "interpolator": interpolator, "expression": expression})
         unit = "" if ARGUMENTS[arg][1] == "-" else " " + ARGUMENTS[arg][1]
         warnings.warn(f"'{key}': the Python function {what} was sampled at {n} points over {arg} in "
                       f"[{lo:g}, {hi:g}]{unit} (step {(hi - lo) / (n - 1):.3g}) into a {interpolator} "
@@ -1113,6 +1125,37 @@ def _accepts(function: Callable[..., Any], count: int) -> bool:
         return True
     except TypeError:
         return False
+
+
+def _arrhenius_factor(key: str, function: Callable[..., Any], grid: np.ndarray, y0: np.ndarray, t0: float,
+                      arg: str) -> Optional[float]:
+    """k when f(x, T) = f(x, T0) exp(k (1/T0 - 1/T)) at every sampled x and at 8
+    temperatures over the T range (relative 1e-9), as PyBaMM's Arrhenius-scaled
+    diffusivities and conductivities are; else None."""
+    lo, hi = ARGUMENTS["T"][2]  # type: ignore[misc]
+    temps = [t for t in np.linspace(lo, hi, 8) if abs(t - t0) > 1.0]
+    step = max(1, grid.size // 100)
+    x, ref = grid[::step], y0[::step]
+    live = ref != 0.0
+    if not live.any():
+        return None
+    ks = []
+    for t in temps:
+        try:
+            yt = _sample(key, function, x, [t], arg)
+        except ValueError:
+            return None
+        if np.any(yt[~live] != 0.0) or np.any(yt[live] / ref[live] <= 0.0):
+            return None
+        ratio = yt[live] / ref[live]
+        if not np.allclose(ratio, ratio[0], rtol=1e-9, atol=0.0):
+            return None  # the T factor differs along x: not separable
+        ks.append(np.log(ratio[0]) / (1.0 / t0 - 1.0 / t))
+    k = float(np.median(ks))
+    # exp(k (1/T0 - 1/T)) to 1e-9 relative at every temperature: |dk| |1/T0 - 1/T| < 1e-9
+    if all(abs(kt - k) * abs(1.0 / t0 - 1.0 / t) < 1e-9 for kt, t in zip(ks, temps)):
+        return k
+    return None
 
 
 def _sample(key: str, function: Callable[..., Any], grid: np.ndarray, others: Sequence[float],

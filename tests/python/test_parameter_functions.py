@@ -209,7 +209,20 @@ def test_functions_of_two_arguments_hold_the_other_and_say_whether_it_matters():
     ps = ParameterSet("Chen2020")
     with pytest.warns(TabulationWarning, match=r"T held at T = 298.15 K \(the set's values\): the function depends "
                                                r"on T, which a table in sto cannot follow"):
-        ps["Negative particle diffusivity [m2.s-1]"] = lambda sto, T: 3.3e-14 * np.exp(-2000 * (1 / T - 1 / 298.15))
+        ps["Negative particle diffusivity [m2.s-1]"] = lambda sto, T: 3.3e-14 * (1 + sto * (T - 250) / 50)
+    # PyBaMM's usual form, D_ref(sto) x Arrhenius(T), is kept whole: table(sto) x exp(...)
+    key = "Positive particle diffusivity [m2.s-1]"
+
+    def d_p(sto, T):
+        return 4e-15 * (1 + sto) * np.exp(3500 * (1 / 298.15 - 1 / T))
+
+    with pytest.warns(TabulationWarning, match=r"found to be Arrhenius over \[233.15, 373.15\] K: the function is "
+                                               r"table\(sto\) \* exp\(3500.0\d* \* \(1 / 298.15 - 1 / T\)\)"):
+        ps[key] = d_p
+    sto, T = np.linspace(0.05, 0.95, 7), np.array([263.15, 298.15, 318.15, 333.15, 263.15, 298.15, 350.0])
+    # the table at 298.15 K (cubic spline of a linear function: exact to rounding) times the
+    # factor, whose exponent k is fitted to 1e-9 relative: 1e-12 relative is rounding-level
+    np.testing.assert_allclose(ps[key](sto, T), d_p(sto, T), rtol=1e-12, atol=0)
     with pytest.warns(TabulationWarning, match=r"does not depend on T there"):
         ps["Electrolyte conductivity [S.m-1]"] = lambda c_e, T: 0.1 + 1e-3 * c_e
     with pytest.warns(TabulationWarning, match=r"over c_e in \[0, 4000\] mol.m-3"):
