@@ -106,9 +106,10 @@ class ParameterFunction:
     >>> U.arguments
     ('sto',)
     >>> U(0.5)
-    0.1330855...
+    0.1330855128593352
     >>> ps["Electrolyte conductivity [S.m-1]"](c_e=[500, 1000], T=298.15)
-    array([0.7...,  0.9487])
+    array([0.79329349, 0.9487    ])
+    >>> ps.plot("Negative electrode OCP [V]")  # doctest: +SKIP
     >>> ps["Negative particle diffusivity [m2.s-1]"] = "3.3e-14 * exp(-2000 * (1 / T - 1 / 298.15))"
     >>> ps["Negative particle diffusivity [m2.s-1]"]
     <function expression: 3.3e-14 * exp(-2000 * (1 / T - 1 / 298.15))>
@@ -528,8 +529,9 @@ class ParameterSet(MutableMapping):
     def _config_parameters(self) -> Any:
         """What a sweep config's "parameters" gets: the source name/file, or the whole set
         inline when any function differs from the source's (every point and the
-        expression text are compared, not just the description)."""
-        if any(self._function_changed(k) for k in self._core.names()):
+        expression text are compared, not just the description) or a parameter was
+        added (update(..., check_already_exists=False))."""
+        if any(self._function_changed(k) or not self._base.contains(k) for k in self._core.names()):
             return json.loads(self.to_json())
         return self._source
 
@@ -606,8 +608,9 @@ class ParameterSet(MutableMapping):
         (PyBaMM's ``D_ref(sto) * arrhenius(T)``, checked at 8 temperatures over the T
         range to 1e-9) becomes ``table(x) * exp(k * (1 / T0 - 1 / T))``, the table at
         T0 = the ambient temperature; any other dependence on a second argument cannot
-        be held by a table in one argument (give an expression string to keep it). Exchange-current densities, functions of four
-        arguments, take expressions, not Python functions.
+        be held by a table in one argument (give an expression string to keep it).
+        Exchange-current densities, functions of four arguments, take expressions, not
+        Python functions.
 
         Parameters
         ----------
