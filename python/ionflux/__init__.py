@@ -20,13 +20,9 @@ Examples
 ...     ("Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/50")] * 3).solve()
 >>> sol.cycles["Discharge capacity [A.h]"]
 """
-from __future__ import annotations
-
-from typing import Dict, List
-
 from . import _core
 from ._errors import SolverWarning, UnitWarning, UnknownParameterError, UnknownVariableError
-from .parameters import ParameterFunction, ParameterSet, parameter_sets
+from .parameters import ParameterFunction, ParameterSet, TabulationWarning, parameter_sets
 from .result import SweepResult, load
 from .simulation import Simulation, Solution
 from .sweep import Sweep
@@ -53,6 +49,7 @@ __all__ = [
     "UnknownVariableError",
     "SolverWarning",
     "UnitWarning",
+    "TabulationWarning",
 ]
 
 
@@ -89,7 +86,7 @@ def has_hdf5() -> bool:
     return bool(_core.has_hdf5())
 
 
-def devices() -> List[Dict[str, str]]:
+def devices() -> "list[dict[str, str]]":
     """The devices a sweep can run on now.
 
     Returns
@@ -104,3 +101,8 @@ def devices() -> List[Dict[str, str]]:
     [{'name': 'cpu', 'description': 'CPU (OpenMP over cells)'}]
     """
     return [{"name": str(d["name"]), "description": str(d["description"])} for d in _core.devices()]
+
+
+def __dir__() -> "list[str]":
+    # The public API only: no typing helpers or submodules in dir(ionflux) / tab completion.
+    return sorted(__all__)

@@ -139,3 +139,20 @@ class SweepRunner:
         """(cells done, cells of this run, seconds elapsed); callable from another thread."""
     def cancel(self) -> None:
         """Ask a running run() to stop after the cells in flight (callable from another thread)."""
+
+# Parameter functions evaluated by the kernels' code, experiment checks (issue 13).
+def function_arguments(key: str) -> List[str]:
+    """The arguments of a function parameter, in call order (['sto'], ['c_e', 'T'], ...)."""
+
+def evaluate_function(params: ParameterSet, key: str, args: Sequence[Any]) -> Any:
+    """Parameter `key` of `params` at the points `args` (one flat array per argument), as the solver evaluates it."""
+
+def check_experiment(params: ParameterSet, experiment: Sequence[Sequence[str]], cycles: int = 1,
+                     base_dir: str = ".") -> None:
+    """Parse an experiment's step strings (raises ValueError naming the step and the word)."""
+
+def known_parameters() -> List[str]:
+    """Every parameter name a parameter file may set."""
+
+def parse_parameter_file(text: str, source: str) -> ParameterSet:
+    """A parameter set from a parameter file's text (`source` names it in messages)."""

@@ -107,8 +107,8 @@ class Simulation:
         For `c_rate` and `current` given together, or either with `experiment`, a
         zero current, an SOC outside [0, 1], a bad mesh or solver entry,
         non-positive `period` / `t_end`, an empty experiment or cycle, `cycles`
-        below 1 or without an experiment, or an unknown `thermal`. Mistakes inside a
-        step string are reported by `solve`.
+        below 1 or without an experiment, an unknown `thermal`, or a mistake in a
+        step string (the message names the step by number and text, and the word).
     TypeError
         For a value of the wrong type.
 
@@ -156,6 +156,8 @@ class Simulation:
             exp.check_no_current(c_rate, current)
         self._cycles = int(exp.check_cycles(cycles, self._experiment is not None) or 1)
         self._thermal = str(exp.check_thermal(thermal))
+        if self._experiment is not None:  # step strings checked now, as thermal is, not at solve()
+            _core.check_experiment(self._parameters._core, [list(c) for c in self._experiment], self._cycles, ".")
         self._c_rate = None if c_rate is None else float(c_rate)
         self._current = None if current is None else float(current)
         self._initial_soc = opt.check_soc(initial_soc)
@@ -289,9 +291,9 @@ class Simulation:
         ValueError
             For parameters that conflict (e.g. porosity + active material fraction
             > 1), an unusable current, or a mistake in an experiment's step string
-            (the message names the step by number and text, and the offending word,
-            e.g. ``experiment step 2 "Dischrage at 1C for 1 hour": unknown
-            instruction 'Dischrage' ...``).
+            that parameter changes made since construction expose (step strings are
+            checked when the Simulation is made: e.g. ``experiment step 2 "Dischrage
+            at 1C for 1 hour": unknown instruction 'Dischrage' ...``).
         """
         te = self._t_eval if t_eval is None else _check_t_eval(t_eval)
         span = te is not None and len(te) == 2  # [0, t_end]: a time span, as in PyBaMM

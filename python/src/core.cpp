@@ -23,6 +23,7 @@
 #include "solver/inputs/experiment.hpp"
 #include "solver/output/h5_writer.hpp"
 #include "solver/inputs/parameter_file.hpp"
+#include "solver/inputs/parameter_function.hpp"
 #include "solver/inputs/parameters.hpp"
 #include "solver/inputs/plausibility.hpp"
 #include "solver/problem/problem.hpp"
@@ -421,6 +422,42 @@ py::list devices() {
   return l;
 }
 
+//! Parameter functions evaluated by the kernels' code (solver/inputs/parameter_function.hpp),
+//! and experiment strings checked when a Simulation is made (issue 13).
+void bind_parameter_functions(py::module_& m) {
+  m.def("function_arguments", &function_arguments, py::arg("key"),
+        "The arguments of a function parameter, in call order (['sto'], ['c_e', 'T'], ...).");
+  m.def(
+      "evaluate_function",
+      [](const ParameterSet& ps, const std::string& key,
+         std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>> args) {
+        const std::size_t n = args.empty() ? 1 : static_cast<std::size_t>(args[0].size());
+        std::vector<const double*> ptrs;
+        for (const auto& a : args) {
+          if (static_cast<std::size_t>(a.size()) != n)
+            throw InputError("evaluate_function: the arguments of '" + key + "' differ in length");
+          ptrs.push_back(a.data());
+        }
+        std::vector<double> out(n);
+        {
+          py::gil_scoped_release release;
+          evaluate_function(ps, key, ptrs, n, out.data());
+        }
+        return move_array(std::move(out));
+      },
+      py::arg("params"), py::arg("key"), py::arg("args"),
+      "Parameter `key` of `params` at the points `args` (one flat array per argument), as the solver evaluates it.");
+  m.def(
+      "check_experiment",
+      [](const ParameterSet& ps, const std::vector<std::vector<std::string>>& experiment, int cycles,
+         const std::string& base_dir) { (void)parse_experiment(experiment, cycles, ps, base_dir); },
+      py::arg("params"), py::arg("experiment"), py::arg("cycles") = 1, py::arg("base_dir") = ".",
+      "Parse an experiment's step strings (raises ValueError naming the step and the word).");
+  m.def("known_parameters", &known_parameter_names, "Every parameter name a parameter file may set.");
+  m.def("parse_parameter_file", &parse_parameter_file, py::arg("text"), py::arg("source"),
+        "A parameter set from a parameter file's text (`source` names it in messages).");
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -513,4 +550,5 @@ PYBIND11_MODULE(_core, m) {
            py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false)
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
+  bind_parameter_functions(m);
 }
