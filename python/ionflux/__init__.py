@@ -26,6 +26,7 @@ from typing import Dict, List
 
 from . import _core
 from ._errors import SolverWarning, UnitWarning, UnknownParameterError, UnknownVariableError
+from ._pybamm import Experiment, PyBaMMConversionWarning
 from .parameters import ParameterFunction, ParameterSet, parameter_sets
 from .result import SweepResult, load
 from .simulation import Simulation, Solution
@@ -44,6 +45,8 @@ __all__ = [
     "ParameterFunction",
     "Simulation",
     "Solution",
+    "Experiment",
+    "PyBaMMConversionWarning",
     "Sweep",
     "SweepResult",
     "load",

@@ -502,6 +502,16 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
         "Per-cycle summaries from per-step records: the one reducer (solver/output/results.hpp).");
+  m.def(
+      "check_experiment",
+      [](const std::vector<std::vector<std::string>>& cycles) {
+        // The grammar only: Chen2020 with cut-offs wide enough for any voltage condition.
+        ParameterSet ps = ParameterSet::load("Chen2020");
+        ps.set("Lower voltage cut-off [V]", -1.0e9);
+        ps.set("Upper voltage cut-off [V]", 1.0e9);
+        return static_cast<int>(parse_experiment(cycles, 1, ps, ".").steps.size());
+      },
+      py::arg("cycles"), "Parse step strings (one list per cycle); ValueError naming the step and word.");
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&>(), py::arg("config_json"),
            py::arg("source") = "python")
