@@ -324,6 +324,7 @@ def _convert_function(parameter: str, value: Any, pv: Any, values: Dict[str, Any
 
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
         return float(value), []
+    _refuse_input(parameter, value)
     if isinstance(value, tuple) and len(value) == 2:  # (name, (x, y)) data: PyBaMM's linear Interpolant
         name, data = value
         x = np.asarray(data[0][0] if len(data[0]) == 1 else data[0], dtype=float)
@@ -442,9 +443,19 @@ def _compile_problem(parameter: str, value: Any) -> Optional[str]:
     return None
 
 
+def _refuse_input(parameter: str, value: Any) -> None:
+    import pybamm
+
+    if isinstance(value, pybamm.InputParameter) or (isinstance(value, str) and value == "[input]"):
+        raise ValueError(f"'{parameter}' is a pybamm.InputParameter ('[input]') in the pybamm.ParameterValues: give "
+                         "it a number, or vary it with ionflux.Sweep(vary={...})")
+
+
 def _scalar(parameter: str, value: Any, pv: Any) -> float:
     """A number-valued parameter's PyBaMM value as a float."""
     import pybamm
+
+    _refuse_input(parameter, value)
 
     if isinstance(value, bool):
         raise ValueError(f"'{parameter}' is {value!r} in the pybamm.ParameterValues; ionflux takes a number")
@@ -756,10 +767,8 @@ def from_pybamm_experiment(e: Any) -> Experiment:
     termination = getattr(e, "termination", None) or {}
     t_end = None
     for key, val in dict(termination).items():
-        if key == "time":
+        if key == "time":  # seconds
             t_end = _duration_seconds(val[0] if isinstance(val, tuple) else val, "termination")
-            if isinstance(val, tuple) and len(val) > 1 and str(val[1]).startswith(("min", "h")):
-                t_end *= {"m": 60.0, "h": 3600.0}[str(val[1])[0]]
         else:
             raise ValueError(f"pybamm.Experiment termination {key!r} ({val!r}) is not supported by ionflux (only "
                              "a time limit, which becomes the end time)")
