@@ -11,7 +11,8 @@ extras=""
 "$PY" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 "$PY" -m pip install --quiet ".${extras}"
 # PyBaMM, for the tests of pybamm.ParameterValues/Experiment conversion (tests/python/
-# test_pybamm_objects.py; they skip without it). Wheels only: about 50 s into a fresh venv.
+# test_pybamm_objects.py; they skip without it). Wheels only: 49 s, 97 s and 197 s (busy
+# machine) into a fresh venv here (Dec 2026).
 if [ "${1:-}" = "--test" ]; then
   "$PY" -m pip install --quiet --only-binary=:all: "pybamm==26.10.1.1"
 fi

@@ -114,6 +114,11 @@ def cycle_summaries(steps: Dict[str, Any], step_cycle: List[int], n_cycles: int)
     not reached. Returns those names plus "Duration [s]", each (..., n_cycles).
     """
 
+def check_experiment(cycles: List[List[str]]) -> int:
+    """Parse step strings (one list per cycle) against Chen2020 with cut-offs wide open: the
+    grammar and units only. Returns the number of steps; ValueError naming the step and
+    the offending word."""
+
 class SweepRunner:
     """A sweep planned from a JSON config; run() writes the HDF5 file and/or keeps the
     results in memory."""
