@@ -585,6 +585,7 @@ def parameter_set_core(pv: Any, name: Optional[str] = None) -> Tuple[Any, Dict[s
             core = _core.ParameterSet(path)
         except ValueError as e:
             msg = str(e).replace(f"parameter file '{path}': ", "").replace(path, "<converted set>")
+            msg = msg.replace('(give them, or start from a built-in set with "base")', "(ionflux's DFN reads them)")
             raise ValueError(f"pybamm.ParameterValues: {msg}") from None
     finally:
         os.unlink(path)

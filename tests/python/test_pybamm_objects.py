@@ -267,6 +267,19 @@ def test_input_parameter_is_refused_with_the_ionflux_way():
         ionflux.ParameterSet(pv)
 
 
+def test_missing_or_out_of_range_parameters_are_named():
+    pv = pybamm.ParameterValues("Chen2020")
+    pv.pop("Separator porosity")
+    with pytest.raises(ValueError, match=r"^pybamm.ParameterValues: missing 1 required parameter \(ionflux's DFN "
+                                         r"reads them\): 'Separator porosity'$"):
+        ionflux.Simulation(pv)
+    pv = pybamm.ParameterValues("Chen2020")
+    pv["Separator porosity"] = 1.5
+    with pytest.raises(ValueError, match=r"^pybamm.ParameterValues: 'Separator porosity' must be in \(0, 1\], got "
+                                         r"1.5$"):
+        ionflux.Simulation(pv)
+
+
 def test_data_tuple_becomes_a_linear_table():
     pv = pybamm.ParameterValues("Chen2020")
     x = np.linspace(0, 1, 11)
