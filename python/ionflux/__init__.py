@@ -22,6 +22,7 @@ Examples
 """
 from . import _core
 from ._errors import SolverWarning, UnitWarning, UnknownParameterError, UnknownVariableError
+from ._pybamm import Experiment, PyBaMMConversionWarning
 from .parameters import ParameterFunction, ParameterSet, TabulationWarning, parameter_sets
 from .result import SweepResult, load
 from .simulation import Simulation, Solution
@@ -41,6 +42,8 @@ __all__ = [
     "ParameterFunction",
     "Simulation",
     "Solution",
+    "Experiment",
+    "PyBaMMConversionWarning",
     "Sweep",
     "SweepResult",
     "load",

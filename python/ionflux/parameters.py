@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from . import _core
+from . import _core, _pybamm
 from ._core import ParameterSet as _CoreSet
 from ._errors import UnknownParameterError, translate_core_errors
 
@@ -363,7 +363,9 @@ class ParameterSet(MutableMapping):
     ----------
     name : str or ParameterSet, optional
         A built-in set (see `parameter_sets`), by default ``"Chen2020"``; a
-        `ParameterSet` gives a copy of it.
+        `ParameterSet` gives a copy of it; a ``pybamm.ParameterValues`` is converted
+        (numbers copied, functions converted from PyBaMM's expression trees or
+        tabulated, with a warning; docs/python.md, "Coming from PyBaMM").
 
     Attributes
     ----------
@@ -404,6 +406,10 @@ class ParameterSet(MutableMapping):
             if "table_points" in vars(name):
                 self.table_points = name.table_points
             self._extra = dict(name.extra)
+            return
+        if _pybamm.is_parameter_values(name):  # converted: docs/python.md, "Coming from PyBaMM"
+            self._core, self._source = _pybamm.parameter_set_core(name)
+            self._base = self._core.copy()
             return
         if isinstance(name, os.PathLike):
             name = os.fspath(name)
@@ -1221,6 +1227,7 @@ def as_parameter_set(parameters: Union[str, ParameterSet, None]) -> ParameterSet
         return ParameterSet()
     if isinstance(parameters, ParameterSet):
         return parameters.copy()
-    if isinstance(parameters, str):
+    if isinstance(parameters, str) or _pybamm.is_parameter_values(parameters):
         return ParameterSet(parameters)
-    raise TypeError(f"parameters must be a set name or an ionflux.ParameterSet, got {type(parameters).__name__}")
+    raise TypeError(f"parameters must be a set name, an ionflux.ParameterSet or a pybamm.ParameterValues, got "
+                    f"{type(parameters).__name__}")

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _core
 from . import _experiment as exp
+from . import _pybamm
 from . import _options as opt
 from ._errors import SolverWarning, UnitWarning, UnknownVariableError, did_you_mean, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
@@ -50,7 +51,11 @@ class Simulation:
     ----------
     parameters : str or ParameterSet, optional
         A built-in set name or a `ParameterSet` (copied: later changes to it do not
-        affect the simulation), by default ``"Chen2020"``.
+        affect the simulation), by default ``"Chen2020"``; also a
+        ``pybamm.ParameterValues`` (converted, see `ParameterSet`) or, as PyBaMM's first
+        argument, a ``pybamm.lithium_ion.DFN()`` model with default options (its thermal
+        option is kept; its default parameter values are used unless
+        `parameter_values` is given).
     c_rate : float, optional
         Current as a multiple of ``"Nominal cell capacity [A.h]"``; positive =
         discharge. Not together with `current`.
@@ -91,7 +96,9 @@ class Simulation:
         cycle, so ``[("Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V")] * 3``
         is three cycles of two steps. A single string is a one-step experiment. The
         steps set the current, so not together with `c_rate` or `current`. Without an
-        experiment the cell runs at one constant current.
+        experiment the cell runs at one constant current. Also an `ionflux.Experiment` or
+        a ``pybamm.Experiment`` (its period and time termination are the defaults of
+        `period` and `t_end`, its temperature the ambient temperature).
     cycles : int, optional
         Run the whole experiment this many times (default 1): ``[(a, b)]`` with
         ``cycles=3`` equals ``[(a, b)] * 3``. Only with an experiment.
@@ -100,6 +107,9 @@ class Simulation:
         temperature) or ``"lumped"`` (PyBaMM's lumped model, ``options={"thermal":
         "lumped"}``: one cell temperature heated by the cell's losses and cooled
         through ``"Total heat transfer coefficient [W.m-2.K-1]"``).
+    parameter_values : optional
+        PyBaMM's spelling of `parameters` (a set name, `ParameterSet` or
+        ``pybamm.ParameterValues``); not together with `parameters`.
 
     Raises
     ------
@@ -148,8 +158,11 @@ class Simulation:
         experiment: Union[str, Sequence[Union[str, Sequence[str]]], None] = None,
         cycles: int = 1,
         thermal: str = "isothermal",
+        parameter_values: Any = None,
     ) -> None:
+        parameters, thermal = _pybamm.resolve_parameters(parameters, parameter_values, thermal)
         self._parameters = as_parameter_set(parameters)
+        experiment, period, t_end = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end)
         opt.check_current(c_rate, current)
         self._experiment = exp.normalize_experiment(experiment)
         if self._experiment is not None:
@@ -157,7 +170,7 @@ class Simulation:
         self._cycles = int(exp.check_cycles(cycles, self._experiment is not None) or 1)
         self._thermal = str(exp.check_thermal(thermal))
         if self._experiment is not None:  # step strings checked now, as thermal is, not at solve()
-            _core.check_experiment(self._parameters._core, [list(c) for c in self._experiment], self._cycles, ".")
+            _core.check_experiment([list(c) for c in self._experiment], self._parameters._core, self._cycles, ".")
         self._c_rate = None if c_rate is None else float(c_rate)
         self._current = None if current is None else float(current)
         self._initial_soc = opt.check_soc(initial_soc)

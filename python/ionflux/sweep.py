@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _core
 from . import _experiment as exp
+from . import _pybamm
 from . import _options as opt
 from ._errors import SolverWarning, UnitWarning, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
@@ -74,6 +75,8 @@ class Sweep:
     parameters : str or ParameterSet, optional
         The base set, by default ``"Chen2020"``. For a `ParameterSet`, its changes
         from the built-in set (`ParameterSet.changed`) become the config's ``set``.
+        A ``pybamm.ParameterValues`` is converted (see `ParameterSet`) and written
+        into the config inline.
     vary : dict, optional
         Name → values. Names are parameter names (units included),
         ``"C-rate"``, ``"Current [A]"``, ``"Initial SOC"``, or placeholders of the
@@ -103,7 +106,8 @@ class Sweep:
     experiment : str or list, optional
         A protocol of step strings run by every cell, grouped into cycles as in
         `Simulation` (and ``pybamm.Experiment``): each string of the list is a cycle
-        of its own, each tuple of strings one cycle. Not together with `c_rate` or
+        of its own, each tuple of strings one cycle; or an `ionflux.Experiment` or
+        ``pybamm.Experiment``. Not together with `c_rate` or
         `current`. A step string may hold placeholders ``{name}``, filled in each
         cell with that cell's value of the varied entry `name`, e.g. ``vary={"Hold
         voltage [V]": [4.1, 4.2]}`` with ``"Hold at {Hold voltage [V]} V until
@@ -171,6 +175,7 @@ class Sweep:
         thermal: Optional[str] = None,
     ) -> None:
         self._parameters = as_parameter_set(parameters)
+        experiment, period, t_end = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end)
         opt.check_current(c_rate, current)
         if vary is not None and not isinstance(vary, Mapping):
             raise TypeError(f"vary must be a dict of name -> values, got {type(vary).__name__}")

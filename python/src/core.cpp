@@ -447,12 +447,6 @@ void bind_parameter_functions(py::module_& m) {
       },
       py::arg("params"), py::arg("key"), py::arg("args"),
       "Parameter `key` of `params` at the points `args` (one flat array per argument), as the solver evaluates it.");
-  m.def(
-      "check_experiment",
-      [](const ParameterSet& ps, const std::vector<std::vector<std::string>>& experiment, int cycles,
-         const std::string& base_dir) { (void)parse_experiment(experiment, cycles, ps, base_dir); },
-      py::arg("params"), py::arg("experiment"), py::arg("cycles") = 1, py::arg("base_dir") = ".",
-      "Parse an experiment's step strings (raises ValueError naming the step and the word).");
   m.def("known_parameters", &known_parameter_names, "Every parameter name a parameter file may set.");
   m.def("parse_parameter_file", &parse_parameter_file, py::arg("text"), py::arg("source"),
         "A parameter set from a parameter file's text (`source` names it in messages).");
@@ -539,6 +533,20 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
         "Per-cycle summaries from per-step records: the one reducer (solver/output/results.hpp).");
+  m.def(
+      "check_experiment",
+      [](const std::vector<std::vector<std::string>>& experiment, const ParameterSet* params, int cycles,
+         const std::string& base_dir) {
+        if (params) return static_cast<int>(parse_experiment(experiment, cycles, *params, base_dir).steps.size());
+        // no set: the grammar only, on Chen2020 with cut-offs wide enough for any voltage condition
+        ParameterSet ps = ParameterSet::load("Chen2020");
+        ps.set("Lower voltage cut-off [V]", -1.0e9);
+        ps.set("Upper voltage cut-off [V]", 1.0e9);
+        return static_cast<int>(parse_experiment(experiment, cycles, ps, base_dir).steps.size());
+      },
+      py::arg("experiment"), py::arg("params") = nullptr, py::arg("cycles") = 1, py::arg("base_dir") = ".",
+      "Parse an experiment's step strings (one list per cycle) against `params` (None: the grammar only); "
+      "ValueError naming the step and the word. Returns the number of steps.");
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&>(), py::arg("config_json"),
            py::arg("source") = "python")
