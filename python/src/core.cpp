@@ -194,7 +194,13 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   for (int r = 0; r < l.rp; ++r) rp[r] = (r + 0.5) * cell.pos.particle_radius / l.rp;
   out["r_n [m]"] = array1(rn);
   out["r_p [m]"] = array1(rp);
-  out["c_max"] = py::make_tuple(cell.neg.c_max, cell.pos.c_max);
+  // the geometry the totals of lithium and the electrode capacities need
+  out["cell"] = py::dict(py::arg("area") = cell.area, py::arg("c_max_n") = cell.neg.c_max,
+                         py::arg("c_max_p") = cell.pos.c_max, py::arg("eps_s_n") = cell.neg.active_fraction,
+                         py::arg("eps_s_p") = cell.pos.active_fraction, py::arg("L_n") = cell.neg.thickness,
+                         py::arg("L_s") = cell.sep_thickness, py::arg("L_p") = cell.pos.thickness,
+                         py::arg("eps_n") = cell.neg.porosity, py::arg("eps_s") = cell.sep_porosity,
+                         py::arg("eps_p") = cell.pos.porosity);
   return out;
 }
 
