@@ -136,7 +136,7 @@ class Simulation:
     >>> sim = ionflux.Simulation("Chen2020", initial_soc=0.2, thermal="lumped", experiment=[(
     ...     "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/50", "Discharge at 1C until 2.5 V")] * 3)
     >>> sol = sim.solve()
-    >>> sol.cycles["Discharge capacity [A.h]"]
+    >>> sol.cycle_summary["Discharge capacity [A.h]"]
     >>> sol["Temperature [K]"].max()
     """
 

@@ -186,17 +186,17 @@ def test_sweep_item_is_the_solution_of_a_simulation_of_that_cell(both):
                 assert cell.summary[key] == value, key
             else:
                 assert cell.summary[key] == pytest.approx(value, rel=rtol, abs=1e-12), key
-        cols = [c for c in sol.steps.columns if c != "Ended by"]  # not recorded by sweeps
-        assert list(cell.steps.columns) == list(sol.steps.columns)
-        np.testing.assert_array_equal(cell.steps.index, sol.steps.index)
+        cols = [c for c in sol.step_summary.columns if c != "Ended by"]  # not recorded by sweeps
+        assert list(cell.step_summary.columns) == list(sol.step_summary.columns)
+        np.testing.assert_array_equal(cell.step_summary.index, sol.step_summary.index)
         for c in cols:
-            if not pd.api.types.is_numeric_dtype(sol.steps[c]):
-                assert list(cell.steps[c]) == list(sol.steps[c]), c
+            if not pd.api.types.is_numeric_dtype(sol.step_summary[c]):
+                assert list(cell.step_summary[c]) == list(sol.step_summary[c]), c
             else:
-                np.testing.assert_allclose(cell.steps[c].to_numpy(float), sol.steps[c].to_numpy(float),
+                np.testing.assert_allclose(cell.step_summary[c].to_numpy(float), sol.step_summary[c].to_numpy(float),
                                            rtol=rtol, atol=1e-12, err_msg=c)
-        for c in sol.cycles.columns:
-            np.testing.assert_allclose(cell.cycles[c].to_numpy(), sol.cycles[c].to_numpy(), rtol=rtol, atol=1e-12,
+        for c in sol.cycle_summary.columns:
+            np.testing.assert_allclose(cell.cycle_summary[c].to_numpy(), sol.cycle_summary[c].to_numpy(), rtol=rtol, atol=1e-12,
                                        err_msg=c)
         assert cell.experiment == sol.experiment
     with pytest.raises(IndexError):
@@ -232,12 +232,12 @@ def test_cycle_summaries_equal_the_previous_python_implementation(tmp_path):
         np.testing.assert_allclose(new[key], old[key], rtol=1e-12, atol=1e-12, err_msg=key)
     # a single simulation's cycles (Solution.cycles) likewise
     sol = simulation_of_cell("protocol", memory, 0).solve()
-    st = sol.steps
+    st = sol.step_summary
     per_step = {k: st[k].to_numpy(float) for k in ("Start time [s]", "End time [s]", "Capacity [A.h]",
                                                    "Energy [W.h]") + exp.SPLIT_QUANTITIES}
     old = cycle_summaries_before_issue_12(per_step, st["Cycle"].to_numpy(), 2)
     for key in old:
-        np.testing.assert_allclose(sol.cycles[key].to_numpy(), old[key], rtol=1e-12, atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(sol.cycle_summary[key].to_numpy(), old[key], rtol=1e-12, atol=1e-12, err_msg=key)
 
 
 def test_the_python_copy_of_the_cycle_reducer_is_gone():
@@ -357,7 +357,7 @@ def test_cli_cycle_lines_come_from_the_same_reducer(cli, tmp_path):
             "Duration [s]")
     for k, m in enumerate(lines):
         for col, text in zip(cols, m[1:]):
-            assert float(text) == float(f"{sol.cycles[col].iloc[k]:.6g}"), (k, col)
+            assert float(text) == float(f"{sol.cycle_summary[col].iloc[k]:.6g}"), (k, col)
 
 
 def test_memory_and_file_of_one_interrupted_run_are_identical(tmp_path):
