@@ -145,7 +145,8 @@ def describe(cycles: Cycles, repeat: int) -> str:
 
 
 def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycles: int,
-                    time: Optional[np.ndarray] = None, temperature: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
+                    time: Optional[np.ndarray] = None,
+                    temperature: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
     """Per-cycle quantities from per-step records, by the compiled solver's one reducer
     (solver/output/results.hpp: the same code writes a sweep file's ``/cycles``).
 

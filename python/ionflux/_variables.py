@@ -164,7 +164,8 @@ def derived_variables(cell: Mapping[str, float], available: Sequence[str]) -> Di
     return out
 
 
-def lithium_totals(get: Callable[[str], np.ndarray], cell: Mapping[str, float], rows: np.ndarray) -> Dict[str, np.ndarray]:
+def lithium_totals(get: Callable[[str], np.ndarray], cell: Mapping[str, float],
+                   rows: np.ndarray) -> Dict[str, np.ndarray]:
     """PyBaMM's totals of lithium [mol] at output rows `rows`."""
     area = float(cell["area"])
     n_n = cell["eps_s_n"] * get("Average negative particle concentration [mol.m-3]")[rows] * cell["L_n"] * area

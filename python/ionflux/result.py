@@ -551,7 +551,8 @@ class SweepResult:
         keep, such as Newton iterations, are 0; the wall time is NaN);
         `Solution.step_summary` and `Solution.cycle_summary` the cell's step records (its
         ``"Ended by"`` column is empty: a sweep does not record it) and cycle
-        summaries, `Solution.steps` and `Solution.cycles` their sub-solutions; `status` and `message` the cell's. Internal fields are not stored
+        summaries, `Solution.steps` and `Solution.cycles` their sub-solutions; `status`
+        and `message` the cell's. Internal fields are not stored
         by sweeps.
 
         Parameters

@@ -331,7 +331,8 @@ struct H5SweepWriter::Impl {
     for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
                    &d_c_chg_e})
       note(h->reset(), "cannot close an object");
-    for (Hid* h : {&d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean}) note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean})
+      note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_cycle_index, &d_c_start, &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg,
                    &d_c_energy, &g_cycles})
       note(h->reset(), "cannot close an object");

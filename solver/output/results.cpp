@@ -101,7 +101,8 @@ CycleSummaries reduce_cycles(const StepTable& s, const std::vector<int>& step_cy
       e_moved += out.discharge_energy[j] + out.charge_energy[j];
       out.throughput_capacity[j] = q_moved;
       out.throughput_energy[j] = e_moved;  // NaN without the split
-      if (out.charge_capacity[j] > 0.0) out.coulombic_efficiency[j] = out.discharge_capacity[j] / out.charge_capacity[j];
+      if (out.charge_capacity[j] > 0.0)
+        out.coulombic_efficiency[j] = out.discharge_capacity[j] / out.charge_capacity[j];
       if (out.charge_energy[j] > 0.0) out.energy_efficiency[j] = out.discharge_energy[j] / out.charge_energy[j];
       if (series)
         max_and_mean(s.time + s.offset[k], s.temperature + s.offset[k], s.count[k], out.start[j], out.end[j],
