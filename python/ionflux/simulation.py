@@ -663,8 +663,9 @@ class Solution:
                     ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]") + exp.SPLIT_QUANTITIES}
         # the steps as one cell's records (the reducer's last axis is the steps)
         per_step = {name: v.reshape(1, -1) for name, v in per_step.items()}
-        summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles,
-                                      time=self._data["Time [s]"], temperature=self._data.get("Temperature [K]"))
+        series = dict(time=self._data["Time [s]"], temperature=self._data.get("Temperature [K]")) \
+            if len(cycle_of_step) else {}
+        summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles, **series)
         names = exp.CYCLE_QUANTITIES + exp.CYCLE_RESULTS
         return pd.DataFrame({name: summary[name][0, present] for name in names},
                             index=pd.Index(present.astype(np.int64), name="Cycle"))
