@@ -294,3 +294,11 @@ def test_save_data_round_trip(cycled, tmp_path):
             sol.save_data(tmp_path / "a.parquet", names, to_format="parquet")
     with pytest.raises(ValueError, match="'csv', 'matlab', 'parquet'"):
         sol.save_data(tmp_path / "a.xls", names, to_format="excel")
+
+
+def test_a_cell_that_fails_at_the_start_has_empty_summaries():
+    with pytest.warns(ionflux.SolverWarning):
+        sol = Simulation("Chen2020", c_rate=1, initial_soc=0.0, mesh=COARSE).solve()
+    assert sol.status == "cutoff_at_start" and len(sol.cycles) == 0 and len(sol.steps) == 0
+    assert sol.cycle_summary.empty and len(sol.summary_variables.cycle_number) == 0
+    assert sol["Negative electrode stoichiometry"].shape == sol.t.shape == (1,)
