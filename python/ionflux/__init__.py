@@ -18,7 +18,8 @@ Examples
 >>> res.summary
 >>> sol = ionflux.Simulation("Chen2020", thermal="lumped", experiment=[
 ...     ("Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/50")] * 3).solve()
->>> sol.cycles["Discharge capacity [A.h]"]
+>>> sol.cycle_summary["Coulombic efficiency"]
+>>> sol.cycles[0].steps[1]["Voltage [V]"]
 """
 from . import _core
 from ._errors import SolverWarning, UnitWarning, UnknownParameterError, UnknownVariableError

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._units import annotate_dataset
 from ._errors import SolverWarning, UnknownVariableError, did_you_mean
-from ._experiment import CYCLE_QUANTITIES, STEP_QUANTITIES, cycle_summaries
+from ._experiment import CYCLE_QUANTITIES, CYCLE_RESULTS, STEP_QUANTITIES, cycle_summaries
 
 __all__ = ["SweepResult", "load"]
 
@@ -388,9 +388,13 @@ class SweepResult:
             cycle's positive step capacities), ``"Charge capacity [A.h]"`` (minus the
             sum of the negative ones: a positive number) and ``"Energy [W.h]"``
             (net). A cycle counts the steps the cell reached; NaN for a cycle it
-            never reached. The same quantities as `Solution.cycles`. Read from
+            never reached; and ``"Coulombic efficiency"``, ``"Energy efficiency"``,
+            ``"Throughput capacity [A.h]"``, ``"Throughput energy [W.h]"``,
+            ``"Maximum temperature [K]"``, ``"Mean temperature [K]"`` (docs/hdf5_layout.md
+            defines them). The same quantities as `Solution.cycle_summary`. Read from
             ``/cycles``; for a file without that group, computed from the per-step
-            records (`steps`) and their cycles. Empty without an experiment.
+            records (`steps`) and their cycles (the temperatures then NaN: files
+            written before issue 13 lack them too). Empty without an experiment.
 
         Examples
         --------
@@ -401,7 +405,10 @@ class SweepResult:
             return {}
         with self._open() as f:
             if "cycles" in f and all(f"cycles/{name}" in f for name in CYCLE_QUANTITIES):
-                return {name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_QUANTITIES}
+                out = {name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_QUANTITIES}
+                if all(f"cycles/{name}" in f for name in CYCLE_RESULTS):
+                    out.update({name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_RESULTS})
+                    return out
         return cycle_summaries(self.steps, self._step_cycle, self.n_cycles)
 
     @property
@@ -543,9 +550,10 @@ class SweepResult:
         otherwise the constant ambient temperature, as a single simulation's). `Solution.summary` has the sweep's summary quantities under the
         same names as a single simulation's (the solver statistics a sweep does not
         keep, such as Newton iterations, are 0; the wall time is NaN);
-        `Solution.steps` and `Solution.cycles` the cell's step records (its
+        `Solution.step_summary` and `Solution.cycle_summary` the cell's step records (its
         ``"Ended by"`` column is empty: a sweep does not record it) and cycle
-        summaries; `status` and `message` the cell's. Internal fields are not stored
+        summaries, `Solution.steps` and `Solution.cycles` their sub-solutions; `status`
+        and `message` the cell's. Internal fields are not stored
         by sweeps.
 
         Parameters

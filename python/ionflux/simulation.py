@@ -11,6 +11,7 @@ from . import _core
 from . import _experiment as exp
 from . import _pybamm
 from . import _options as opt
+from . import _variables as var
 from ._errors import SolverWarning, UnitWarning, UnknownVariableError, did_you_mean, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
 
@@ -40,7 +41,12 @@ _FIELD_VARIABLES = (
     "Negative electrode interfacial current density [A.m-2]",
     "Positive electrode interfacial current density [A.m-2]",
 )
-_GRIDS = ("x [m]", "x_n [m]", "x_p [m]")
+#: From the stored states (issue 13): the net energy (PyBaMM's "Discharge energy [W.h]") and the
+#: particle concentrations over r, (n_times, n_nodes, n_shells); the variables derived from
+#: them (_variables.derived_variables) are computed on first use.
+_STATE_VARIABLES = ("Discharge energy [W.h]", "Negative particle concentration [mol.m-3]",
+                    "Positive particle concentration [mol.m-3]")
+_GRIDS = ("x [m]", "x_n [m]", "x_p [m]", "r_n [m]", "r_p [m]")
 _DERIVED = ("Time [h]", "Power [W]")
 
 
@@ -140,7 +146,7 @@ class Simulation:
     >>> sim = ionflux.Simulation("Chen2020", initial_soc=0.2, thermal="lumped", experiment=[(
     ...     "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/50", "Discharge at 1C until 2.5 V")] * 3)
     >>> sol = sim.solve()
-    >>> sol.cycles["Discharge capacity [A.h]"]
+    >>> sol.cycle_summary["Discharge capacity [A.h]"]
     >>> sol["Temperature [K]"].max()
     """
 
@@ -457,7 +463,7 @@ class Solution:
                  solver: Optional[Dict[str, float]] = None, experiment: Optional[Sequence[Tuple[str, ...]]] = None,
                  thermal: str = "isothermal") -> None:
         self._data: Dict[str, np.ndarray] = {}
-        for name in _SCALAR_VARIABLES + _PROTOCOL_VARIABLES + _FIELD_VARIABLES + _GRIDS:
+        for name in _SCALAR_VARIABLES + _PROTOCOL_VARIABLES + _FIELD_VARIABLES + _STATE_VARIABLES + _GRIDS:
             if name in raw:
                 arr = np.asarray(raw[name], dtype=np.int64 if name in ("Step", "Cycle") else float)
                 arr.flags.writeable = False
@@ -478,6 +484,10 @@ class Solution:
             [tuple(c) for c in experiment]
         self.thermal = str(thermal)
         self._step_records: List[Dict[str, Any]] = [dict(r) for r in raw.get("steps", [])]
+        self._cell: Dict[str, float] = {str(k): float(v) for k, v in dict(raw.get("cell", {})).items()}
+        self._derived = var.derived_variables(self._cell, list(self._data))
+        self._cache: Dict[str, np.ndarray] = {}
+        self._subs: Dict[str, Any] = {}
         stats = dict(raw.get("stats", {}))
         self._summary: Dict[str, Any] = {
             "End reason": self.status,
@@ -499,26 +509,41 @@ class Solution:
     # -- access ---------------------------------------------------------------------------
     @property
     def variables(self) -> List[str]:
-        """Names of every variable the solution holds (outputs, fields, grids)."""
-        return list(self._data)
+        """Names of every variable the solution holds (outputs, fields, grids) or derives
+        on demand (stoichiometries, averages, throughputs, temperatures; docs/python.md)."""
+        return list(self._data) + [n for n in self._derived if n not in self._data]
+
+    def _get(self, name: str) -> np.ndarray:
+        if name in self._data:
+            return self._data[name]
+        if name not in self._cache:
+            arr = np.asarray(self._derived[name](self._get), dtype=float)
+            arr.flags.writeable = False
+            self._cache[name] = arr
+        return self._cache[name]
 
     def __getitem__(self, name: str) -> np.ndarray:
+        """A variable: a read-only array, time first, with PyBaMM's ``.entries`` / ``.data``
+        (time last) and ``sol[name](t=...)`` (see `ProcessedArray`)."""
         try:
-            return self._data[name]
+            arr = self._get(name)
         except (KeyError, TypeError):
             raise UnknownVariableError(
-                f"unknown variable {name!r}{did_you_mean(str(name), self._data)} "
+                f"unknown variable {name!r}{did_you_mean(str(name), self.variables)} "
                 "(Solution.variables lists them)"
             ) from None
+        if name in _GRIDS:
+            return arr
+        return var.ProcessedArray(arr, name, self._data["Time [s]"])
 
     def __contains__(self, name: object) -> bool:
-        return name in self._data
+        return name in self._data or name in self._derived
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
+        return iter(self.variables)
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self.variables)
 
     def keys(self) -> List[str]:
         """The variable names.
@@ -567,7 +592,7 @@ class Solution:
         return dict(self._summary)
 
     @property
-    def steps(self) -> Any:
+    def step_summary(self) -> Any:
         """One row per step that ran: its times, capacity, energy and how it ended.
 
         Returns
@@ -588,7 +613,10 @@ class Solution:
 
         Examples
         --------
-        >>> sol.steps[["Text", "Duration [s]", "Capacity [A.h]", "Ended by"]]
+        >>> sol.step_summary[["Text", "Duration [s]", "Capacity [A.h]", "Ended by"]]
+
+        (Before issue 13 this table was ``sol.steps``, which is now the list of step
+        solutions, as in PyBaMM.)
         """
         import pandas as pd
 
@@ -612,7 +640,7 @@ class Solution:
         return pd.DataFrame(data, index=index)
 
     @property
-    def cycles(self) -> Any:
+    def cycle_summary(self) -> Any:
         """One row per cycle that ran, summed over its steps.
 
         Returns
@@ -622,25 +650,234 @@ class Solution:
             ``"Duration [s]"``, ``"Capacity [A.h]"`` (net, positive on discharge),
             ``"Discharge capacity [A.h]"`` and ``"Charge capacity [A.h]"`` (moved
             while discharging and while charging, each >= 0), ``"Energy [W.h]"``
-            (net), ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``. A
-            constant-current run is one cycle. A cycle cut short counts the steps
-            that ran.
+            (net), ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``,
+            ``"Coulombic efficiency"`` (discharge / charge capacity of the cycle; NaN
+            when it charged nothing), ``"Energy efficiency"`` (discharge / charge
+            energy; likewise), ``"Throughput capacity [A.h]"`` and ``"Throughput energy
+            [W.h]"`` (moved either way from the start of the run to the cycle's end),
+            ``"Maximum temperature [K]"`` and ``"Mean temperature [K]"`` (over the
+            cycle's time span; the mean weighted by time). Computed by the one cycle
+            reducer of the compiled solver (the same numbers as a sweep's
+            ``/cycles``, docs/hdf5_layout.md). A constant-current run is one cycle. A
+            cycle cut short counts the steps that ran.
 
         Examples
         --------
-        >>> sol.cycles["Discharge capacity [A.h]"]   # capacity fade over the cycles
+        >>> sol.cycle_summary["Discharge capacity [A.h]"]   # capacity fade over the cycles
+
+        (Before issue 13 this table was ``sol.cycles``, which is now the list of cycle
+        solutions, as in PyBaMM.)
         """
         import pandas as pd
 
-        steps = self.steps
+        steps = self.step_summary
         cycle_of_step = steps["Cycle"].to_numpy()
         present = np.unique(cycle_of_step)
         n_cycles = int(present.max()) + 1 if present.size else 0
         per_step = {name: steps[name].to_numpy(dtype=float) for name in
                     ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]") + exp.SPLIT_QUANTITIES}
-        summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles)
-        return pd.DataFrame({name: summary[name][present] for name in exp.CYCLE_QUANTITIES},
+        # the steps as one cell's records (the reducer's last axis is the steps)
+        per_step = {name: v.reshape(1, -1) for name, v in per_step.items()}
+        series = dict(time=self._data["Time [s]"], temperature=self._data.get("Temperature [K]")) \
+            if len(cycle_of_step) else {}
+        summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles, **series)
+        names = exp.CYCLE_QUANTITIES + exp.CYCLE_RESULTS
+        return pd.DataFrame({name: summary[name][0, present] for name in names},
                             index=pd.Index(present.astype(np.int64), name="Cycle"))
+
+    # -- PyBaMM's sub-solutions, summary variables and save_data (issue 13) ----------------
+    @property
+    def cycles(self) -> Any:
+        """The cycles that ran, each a `Solution` (as PyBaMM's ``sol.cycles``).
+
+        ``sol.cycles[i]`` holds the outputs of cycle i (``sol["Cycle"] == i``) with the
+        time, capacity and energy variables continuing from the run (as in PyBaMM), its
+        step records, and ``.steps`` (its steps, numbered within the cycle). A
+        constant-current run is one cycle. The per-cycle table is `cycle_summary`.
+
+        Examples
+        --------
+        >>> last = sol.cycles[-1]
+        >>> last["Voltage [V]"], last.steps[0].t
+        """
+        if "cycles" not in self._subs:
+            cycles = sorted({int(r["cycle"]) for r in self._step_records})
+            self._subs["cycles"] = var.SubSolutions("cycle", cycles, self._cycle_solution, "cycle_summary")
+        return self._subs["cycles"]
+
+    @property
+    def steps(self) -> Any:
+        """The steps that ran, each a `Solution` (``sol.steps[i]`` is step i counted over
+        all cycles, as ``sol["Step"]``; within a cycle solution, the cycle's steps from 0,
+        as PyBaMM's ``sol.cycles[i].steps[j]``). A step's outputs are those with its step
+        number: they begin after the previous step's last output, which is the state at
+        its start. A step skipped because its end condition held at once has no outputs.
+        The per-step table is `step_summary`.
+        """
+        if "steps" not in self._subs:
+            self._subs["steps"] = var.SubSolutions("step", list(range(len(self._step_records))), self._step_solution,
+                                                   "step_summary")
+        return self._subs["steps"]
+
+    def _cycle_solution(self, cycle: int) -> "Solution":
+        records = [r for r in self._step_records if int(r["cycle"]) == cycle]
+        exp_cycle = None
+        if self.experiment is not None and 0 <= cycle < len(self.experiment):
+            exp_cycle = [self.experiment[cycle]]
+        return self._sub(self._data["Cycle"] == cycle if "Cycle" in self._data else None, records, exp_cycle)
+
+    def _step_solution(self, k: int) -> "Solution":
+        rec = self._step_records[k]
+        exp_step = [(str(rec.get("text", "")),)] if self.experiment is not None else None
+        return self._sub(self._data["Step"] == int(rec["step"]) if "Step" in self._data else None, [rec], exp_step)
+
+    def _sub(self, rows: Optional[np.ndarray], records: List[Dict[str, Any]],
+             experiment: Optional[List[Tuple[str, ...]]]) -> "Solution":
+        """A Solution of some output rows (a cycle or a step) and their step records."""
+        nt = self._data["Time [s]"].size
+        rows = np.ones(nt, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+        sub = object.__new__(Solution)
+        sub.__dict__.update(self.__dict__)
+        data: Dict[str, np.ndarray] = {}
+        for name, arr in self._data.items():
+            if name in _GRIDS:
+                data[name] = arr
+            else:
+                part = arr[rows]
+                part.flags.writeable = False
+                data[name] = part
+        sub._data = data
+        sub._cache = {}
+        sub._subs = {}
+        sub._step_records = [dict(r) for r in records]
+        sub.experiment = experiment
+        last = bool(rows[-1]) if nt else True
+        if not last:
+            sub.status, sub.message = "finished", "finished: this part of the protocol completed"
+        q = {k: float(sum(r[k] for r in records)) for k in ("discharge capacity [A.h]", "charge capacity [A.h]",
+                                                               "discharge energy [W.h]", "charge energy [W.h]",
+                                                               "energy [W.h]")}
+        dis, chg = q["discharge capacity [A.h]"], q["charge capacity [A.h]"]
+        mean_v = q["discharge energy [W.h]"] / dis if dis > 0 else \
+            (q["charge energy [W.h]"] / chg if chg > 0 else math.nan)
+        sub._summary = dict(self._summary)  # solver statistics: the whole run's
+        sub._summary.update({
+            "End reason": sub.status,
+            "End time [s]": float(data["Time [s]"][-1]) if data["Time [s]"].size else math.nan,
+            "Discharge capacity [A.h]": dis, "Charge capacity [A.h]": chg,
+            "Discharge energy [W.h]": q["discharge energy [W.h]"], "Charge energy [W.h]": q["charge energy [W.h]"],
+            "Energy [W.h]": q["energy [W.h]"], "Mean voltage [V]": mean_v,
+        })
+        return sub
+
+    @property
+    def summary_variables(self) -> "var.SummaryVariables":
+        """Per-cycle summary variables with PyBaMM's names (``sol.summary_variables``).
+
+        One value per cycle that ran: ``"Cycle number"`` (from 1), ``"Time [s]"`` and
+        ``"Time [h]"`` (at the cycle's end), ``"Throughput capacity [A.h]"`` and
+        ``"Throughput energy [W.h]"`` (from the start of the run to the cycle's end),
+        ``"Total lithium in negative electrode [mol]"``, ``"... positive electrode
+        [mol]"``, ``"Total lithium in particles [mol]"``, ``"Total lithium in electrolyte
+        [mol]"``, ``"Total lithium [mol]"`` (at the cycle's end), ``"Negative electrode
+        capacity [A.h]"``, ``"Positive electrode capacity [A.h]"``, each with its
+        ``"Change in ..."`` over the cycle (PyBaMM: last - first state of the cycle); and
+        ionflux's per-cycle quantities of `cycle_summary`: ``"Discharge capacity
+        [A.h]"``, ``"Charge capacity [A.h]"``, ``"Discharge energy [W.h]"``, ``"Charge
+        energy [W.h]"``, ``"Coulombic efficiency"``, ``"Energy efficiency"``,
+        ``"Maximum temperature [K]"``, ``"Mean temperature [K]"`` (definitions in
+        docs/python.md). PyBaMM's eSOH variables (``"Capacity [A.h]"``, ``"x_100"``, ...)
+        are not computed. PyBaMM reports ``"Throughput energy [W.h]"`` only with the model
+        option ``"calculate discharge energy"``; ionflux always does.
+        """
+        table = self.cycle_summary
+        cyc = table.index.to_numpy()
+        t = self._data["Time [s]"]
+        end_t = table["End time [s]"].to_numpy(dtype=float)
+        start_t = table["Start time [s]"].to_numpy(dtype=float)
+        out: Dict[str, np.ndarray] = {"Cycle number": cyc + 1}
+        last = np.clip(np.searchsorted(t, end_t, side="right") - 1, 0, max(t.size - 1, 0))
+        first = np.clip(np.searchsorted(t, start_t, side="right") - 1, 0, max(t.size - 1, 0))
+        values: Dict[str, Tuple[np.ndarray, np.ndarray]] = {
+            "Time [s]": (end_t, start_t), "Time [h]": (end_t / 3600.0, start_t / 3600.0)}
+        tq = table["Throughput capacity [A.h]"].to_numpy(dtype=float)
+        te = table["Throughput energy [W.h]"].to_numpy(dtype=float)
+        moved_q = (table["Discharge capacity [A.h]"] + table["Charge capacity [A.h]"]).to_numpy(dtype=float)
+        moved_e = (table["Discharge energy [W.h]"] + table["Charge energy [W.h]"]).to_numpy(dtype=float)
+        values["Throughput capacity [A.h]"] = (tq, tq - moved_q)
+        values["Throughput energy [W.h]"] = (te, te - moved_e)
+        if self._cell and t.size:
+            at_end = var.lithium_totals(self._get, self._cell, last)
+            at_start = var.lithium_totals(self._get, self._cell, first)
+            for name in at_end:
+                values[name] = (at_end[name], at_start[name])
+            c = self._cell
+            for D, s in (("Negative", "n"), ("Positive", "p")):
+                cap = c[f"eps_s_{s}"] * c[f"c_max_{s}"] * c[f"L_{s}"] * c["area"] * var.FARADAY / 3600.0
+                values[f"{D} electrode capacity [A.h]"] = (np.full(cyc.size, cap), np.full(cyc.size, cap))
+        for name, (end, start) in values.items():
+            out[name] = np.asarray(end, dtype=float)
+            out[f"Change in {name[0].lower() + name[1:]}"] = np.asarray(end, dtype=float) - start
+        for name in exp.SPLIT_QUANTITIES + ("Coulombic efficiency", "Energy efficiency", "Maximum temperature [K]",
+                                             "Mean temperature [K]"):
+            out[name] = table[name].to_numpy(dtype=float)
+        return var.SummaryVariables(out)
+
+    def save_data(self, filename: Any = None, variables: Optional[Sequence[str]] = None, to_format: str = "csv",
+                  short_names: Optional[Mapping[str, str]] = None) -> Optional[str]:
+        """Save variables to a file, as PyBaMM's ``Solution.save_data``.
+
+        Parameters
+        ----------
+        filename : str or path-like, optional
+            The file; for ``"csv"`` without one, the CSV text is returned.
+        variables : sequence of str, optional
+            The variables (``sol.variables`` names); by default every time series
+            (one value per output) for ``"csv"`` and ``"parquet"``, and every variable
+            (fields and grids too) for ``"matlab"``. After an experiment ``"Cycle"`` and
+            ``"Step"`` are added, as PyBaMM does.
+        to_format : {"csv", "matlab", "parquet"}
+            ``"csv"`` and ``"parquet"`` (needs pyarrow or fastparquet) hold time series
+            only, one column each; ``"matlab"`` (needs scipy) any variable, in PyBaMM's
+            layout (``sol[name].data``: time last).
+        short_names : dict, optional
+            Names to write instead (MATLAB variable names may hold only letters, digits
+            and ``_``).
+
+        Returns
+        -------
+        str or None
+            The CSV text when no filename is given for ``"csv"``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown format, a field in a CSV/parquet file, or a name MATLAB
+            cannot take (the message shows `short_names`).
+        ImportError
+            When the format's package (scipy, pyarrow) is not installed; the message
+            names it.
+
+        Examples
+        --------
+        >>> sol.save_data("run.csv", ["Time [s]", "Voltage [V]"])
+        >>> sol.save_data("run.mat", ["Time [s]", "Voltage [V]"], to_format="matlab",
+        ...               short_names={"Time [s]": "t", "Voltage [V]": "V"})
+        """
+        nt = self._data["Time [s]"].size
+        if variables is None:
+            names = [n for n in self.variables if to_format == "matlab" or
+                     (n not in _GRIDS and self._get(n).ndim == 1 and self._get(n).shape[0] == nt)]
+        else:
+            names = [variables] if isinstance(variables, str) else list(variables)
+            if self.experiment is not None:
+                names += [n for n in ("Cycle", "Step") if n not in names]
+        short = dict(short_names or {})
+        data: Dict[str, np.ndarray] = {}
+        for name in names:
+            arr = self[name]
+            data[short.get(name, name)] = arr.entries if isinstance(arr, var.ProcessedArray) else np.asarray(arr)
+        return var.save_data(data, filename, to_format)
 
     @property
     def _shows_temperature(self) -> bool:
@@ -674,7 +911,7 @@ class Solution:
 
     def __repr__(self) -> str:
         t = self.t
-        span = f"0 to {t[-1]:.6g} s" if t.size else "no outputs"
+        span = f"{t[0]:.6g} to {t[-1]:.6g} s" if t.size else "no outputs"
         name = self.parameters.name if self.parameters is not None else "?"
         what = f"experiment, {exp.describe(self.experiment, 1)}" if self.experiment is not None else \
             f"{self.current:g} A"

@@ -173,6 +173,35 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   out["Positive particle surface concentration [mol.m-3]"] = array2(csp, nt, l.np);
   out["Negative electrode interfacial current density [A.m-2]"] = array2(jn, nt, l.nn);
   out["Positive electrode interfacial current density [A.m-2]"] = array2(jp, nt, l.np);
+  // From the same states (issue 13): the particle concentration over r at every electrode
+  // node, (n_times, n_nodes, n_shells), shell k's centre at (k + 1/2) R / n_shells (PyBaMM's
+  // uniform r mesh); the net energy E = integral of I V dt / 3600 (PyBaMM's "Discharge
+  // energy [W.h]"); the maximum concentrations for the stoichiometries.
+  std::vector<double> cpn(nt * l.nn * l.rn), cpp(nt * l.np * l.rp), energy(nt);
+  for (std::size_t k = 0; k < nt; ++k) {
+    const double* y = s.state(k);
+    energy[k] = y[l.kE()];
+    for (int i = 0; i < l.nn; ++i)
+      for (int r = 0; r < l.rn; ++r) cpn[(k * l.nn + i) * l.rn + r] = y[l.cs_index(i, r)];
+    for (int i = 0; i < l.np; ++i)
+      for (int r = 0; r < l.rp; ++r) cpp[(k * l.np + i) * l.rp + r] = y[l.cs_index(l.nn + l.ns + i, r)];
+  }
+  const py::ssize_t snt = static_cast<py::ssize_t>(nt);
+  out["Negative particle concentration [mol.m-3]"] = move_array(std::move(cpn), {snt, l.nn, l.rn});
+  out["Positive particle concentration [mol.m-3]"] = move_array(std::move(cpp), {snt, l.np, l.rp});
+  out["Discharge energy [W.h]"] = array1(energy);
+  std::vector<double> rn(l.rn), rp(l.rp);
+  for (int r = 0; r < l.rn; ++r) rn[r] = (r + 0.5) * cell.neg.particle_radius / l.rn;
+  for (int r = 0; r < l.rp; ++r) rp[r] = (r + 0.5) * cell.pos.particle_radius / l.rp;
+  out["r_n [m]"] = array1(rn);
+  out["r_p [m]"] = array1(rp);
+  // the geometry the totals of lithium and the electrode capacities need
+  out["cell"] = py::dict(py::arg("area") = cell.area, py::arg("c_max_n") = cell.neg.c_max,
+                         py::arg("c_max_p") = cell.pos.c_max, py::arg("eps_s_n") = cell.neg.active_fraction,
+                         py::arg("eps_s_p") = cell.pos.active_fraction, py::arg("L_n") = cell.neg.thickness,
+                         py::arg("L_s") = cell.sep_thickness, py::arg("L_p") = cell.pos.thickness,
+                         py::arg("eps_n") = cell.neg.porosity, py::arg("eps_s") = cell.sep_porosity,
+                         py::arg("eps_p") = cell.pos.porosity);
   return out;
 }
 
@@ -345,6 +374,12 @@ class SweepRunner {
           d["cycles/Discharge energy [W.h]"] = array2(cy.discharge_energy, n, nc);
           d["cycles/Charge energy [W.h]"] = array2(cy.charge_energy, n, nc);
         }
+        d["cycles/Coulombic efficiency"] = array2(cy.coulombic_efficiency, n, nc);
+        d["cycles/Energy efficiency"] = array2(cy.energy_efficiency, n, nc);
+        d["cycles/Throughput capacity [A.h]"] = array2(cy.throughput_capacity, n, nc);
+        d["cycles/Throughput energy [W.h]"] = array2(cy.throughput_energy, n, nc);
+        d["cycles/Maximum temperature [K]"] = array2(cy.max_temperature, n, nc);
+        d["cycles/Mean temperature [K]"] = array2(cy.mean_temperature, n, nc);
       }
     }
     if (sink.temperature()) d["cells/Step"] = move_array(std::move(c.step_index));
@@ -359,7 +394,9 @@ class SweepRunner {
 //! steps: name -> (..., n_steps) arrays ("Start time [s]", "End time [s]", "Capacity
 //! [A.h]", "Energy [W.h]", optionally the four split quantities); returns name ->
 //! (..., n_cycles) arrays.
-py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std::size_t n_cycles) {
+py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std::size_t n_cycles,
+                         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> time,
+                         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> temperature) {
   using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;
   auto get = [&](const char* name) { return Arr(steps[name]); };
   Arr start = get("Start time [s]"), end = get("End time [s]"), cap = get("Capacity [A.h]"), en = get("Energy [W.h]");
@@ -391,6 +428,18 @@ py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std
     t.discharge_energy = split[2].data();
     t.charge_energy = split[3].data();
   }
+  // one cell's output series (the cycle temperatures)
+  std::size_t zero = 0, count = 0;
+  if (time && temperature) {
+    if (time->size() != temperature->size())
+      throw InputError("cycle_summaries: time and temperature differ in length");
+    if (t.n != 1) throw InputError("cycle_summaries: the output series are for one cell's steps");
+    count = static_cast<std::size_t>(time->size());
+    t.time = time->data();
+    t.temperature = temperature->data();
+    t.offset = &zero;
+    t.count = &count;
+  }
   CycleSummaries cy;
   {
     py::gil_scoped_release release;
@@ -412,6 +461,12 @@ py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std
   d["Energy [W.h]"] = out(cy.energy);
   d["Discharge energy [W.h]"] = out(cy.discharge_energy);
   d["Charge energy [W.h]"] = out(cy.charge_energy);
+  d["Coulombic efficiency"] = out(cy.coulombic_efficiency);
+  d["Energy efficiency"] = out(cy.energy_efficiency);
+  d["Throughput capacity [A.h]"] = out(cy.throughput_capacity);
+  d["Throughput energy [W.h]"] = out(cy.throughput_energy);
+  d["Maximum temperature [K]"] = out(cy.max_temperature);
+  d["Mean temperature [K]"] = out(cy.mean_temperature);
   return d;
 }
 
@@ -532,6 +587,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("thermal") = "isothermal", py::arg("base_dir") = ".");
 
   m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
+        py::arg("time") = py::none(), py::arg("temperature") = py::none(),
         "Per-cycle summaries from per-step records: the one reducer (solver/output/results.hpp).");
   m.def(
       "check_experiment",

@@ -145,6 +145,8 @@ struct H5SweepWriter::Impl {
   // per-cycle summaries and the cycle of each output (from the steps' cycles)
   Hid g_cycles, d_cycle_index, d_c_start, d_c_end, d_c_duration, d_c_capacity, d_c_dis, d_c_chg, d_c_energy;
   Hid d_c_dis_e, d_c_chg_e;
+  // per cycle: efficiencies, throughputs, temperatures (CycleSummaries)
+  Hid d_c_ce, d_c_ee, d_c_tq, d_c_te, d_c_tmax, d_c_tmean;
   std::vector<int> step_cycle;
   int n_cycles = 0;
 
@@ -329,6 +331,8 @@ struct H5SweepWriter::Impl {
     for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
                    &d_c_chg_e})
       note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean})
+      note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_cycle_index, &d_c_start, &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg,
                    &d_c_energy, &g_cycles})
       note(h->reset(), "cannot close an object");
@@ -460,6 +464,12 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
       m.d_c_energy = m.create_double_cols(m.g_cycles, "cycles", "Energy [W.h]", nc);
       m.d_c_dis_e = m.create_double_cols(m.g_cycles, "cycles", "Discharge energy [W.h]", nc);
       m.d_c_chg_e = m.create_double_cols(m.g_cycles, "cycles", "Charge energy [W.h]", nc);
+      m.d_c_ce = m.create_double_cols(m.g_cycles, "cycles", "Coulombic efficiency", nc);
+      m.d_c_ee = m.create_double_cols(m.g_cycles, "cycles", "Energy efficiency", nc);
+      m.d_c_tq = m.create_double_cols(m.g_cycles, "cycles", "Throughput capacity [A.h]", nc);
+      m.d_c_te = m.create_double_cols(m.g_cycles, "cycles", "Throughput energy [W.h]", nc);
+      m.d_c_tmax = m.create_double_cols(m.g_cycles, "cycles", "Maximum temperature [K]", nc);
+      m.d_c_tmean = m.create_double_cols(m.g_cycles, "cycles", "Mean temperature [K]", nc);
       const std::string what = "cannot create dataset /steps/Cycle";
       const hsize_t dims[1] = {hsize_t(info.step_cycle.size())};
       Hid space = m.checked(H5Screate_simple(1, dims, nullptr), H5Sclose, what);
@@ -626,6 +636,12 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
         m.write_rows_cols(m.d_c_dis_e, nc, c.first, c.n, dis_e, "/cycles/Discharge energy [W.h]");
         m.write_rows_cols(m.d_c_chg_e, nc, c.first, c.n, chg_e, "/cycles/Charge energy [W.h]");
       }
+      m.write_rows_cols(m.d_c_ce, nc, c.first, c.n, cy.coulombic_efficiency.data(), "/cycles/Coulombic efficiency");
+      m.write_rows_cols(m.d_c_ee, nc, c.first, c.n, cy.energy_efficiency.data(), "/cycles/Energy efficiency");
+      m.write_rows_cols(m.d_c_tq, nc, c.first, c.n, cy.throughput_capacity.data(), "/cycles/Throughput capacity [A.h]");
+      m.write_rows_cols(m.d_c_te, nc, c.first, c.n, cy.throughput_energy.data(), "/cycles/Throughput energy [W.h]");
+      m.write_rows_cols(m.d_c_tmax, nc, c.first, c.n, cy.max_temperature.data(), "/cycles/Maximum temperature [K]");
+      m.write_rows_cols(m.d_c_tmean, nc, c.first, c.n, cy.mean_temperature.data(), "/cycles/Mean temperature [K]");
       // the cycle of each output, from its step
       if (!c.step_index.empty()) {
         const std::vector<double> cyc = output_cycles(c.step_index, m.step_cycle);
