@@ -292,6 +292,7 @@ class Sweep:
         progress: bool = True,
         client: Any = None,
         partitions: Optional[int] = None,
+        resume: bool = False,
     ) -> SweepResult:
         """Run every cell; the results in memory, and in an HDF5 file if `output` is given.
 
@@ -335,6 +336,13 @@ class Sweep:
             With `client`: the number of partitions, of equal sizes (default: guided
             sizes, big first and small last, from the number of workers connected;
             see docs/distributed.md).
+        resume : bool, optional
+            Continue an interrupted run in `output` instead of starting it again: the
+            file must come from the same sweep and ionflux version (else ValueError);
+            its finished cells are kept and only the others run, so the file ends as an
+            uninterrupted run's (`ionflux sweep CONFIG --output FILE --resume` does the
+            same from the command line; docs/hdf5_layout.md, "Interrupting and
+            resuming"). Needs `output`; not with `client`.
 
         Returns
         -------
@@ -381,6 +389,18 @@ class Sweep:
         if output is not None:
             path = os.fspath(output)  # type: ignore[arg-type]
             _check_writable(path)
+        if resume:
+            if output is None:
+                raise ValueError("resume=True continues an interrupted HDF5 file: give it as output=")
+            if client is not None:
+                raise ValueError("resume=True is not available with client= yet: resume the file in this process")
+            if not _h5py_available():
+                raise ImportError("resume=True returns the results read from the resumed file, which needs h5py "
+                                  "(pip install h5py); or resume from the command line: ionflux sweep CONFIG "
+                                  "--output FILE --resume")
+            if not os.path.exists(os.fspath(output)):  # type: ignore[arg-type]
+                raise ValueError(f"resume=True: {os.fspath(output)!r} does not exist; "  # type: ignore[arg-type]
+                                 "run without resume to start the sweep")
         if partitions is not None and client is None:
             raise ValueError("partitions is for runs on a Dask cluster: give client= too")
         if client is not None and output is None:
@@ -396,7 +416,8 @@ class Sweep:
             else:
                 runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
                 self._runner = None  # a runner is used once (its cancel flag stays set)
-                info = _drive(runner, path, device, int(threads), int(memory_budget), progress, in_memory)
+                info = _drive(runner, path, device, int(threads), int(memory_budget), progress, in_memory and not resume,
+                              resume=resume)
         except KeyboardInterrupt as e:
             partial = getattr(e, "_ionflux_info", None)
             if client is None and in_memory and partial is not None:
@@ -455,7 +476,7 @@ def _check_writable(path: str) -> None:
 
 
 def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int, progress: bool,
-           keep_in_memory: bool = False) -> Dict[str, Any]:
+           keep_in_memory: bool = False, resume: bool = False) -> Dict[str, Any]:
     """Run `runner` in a background thread; poll progress; cancel on KeyboardInterrupt.
 
     Completion is signalled by an Event set after ``runner.run`` has returned, not by
@@ -468,7 +489,8 @@ def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int
 
     def work() -> None:
         try:
-            outcome["info"] = runner.run(path, device, threads, memory_budget, keep_in_memory=keep_in_memory)
+            outcome["info"] = runner.run(path, device, threads, memory_budget, keep_in_memory=keep_in_memory,
+                                         resume=resume)
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller
             outcome["error"] = e
         finally:

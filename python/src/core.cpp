@@ -32,6 +32,7 @@
 #include "solver/problem/simulation.hpp"
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/sweep_plan.hpp"
+#include "solver/problem/sweep_run.hpp"
 
 namespace py = pybind11;
 using namespace ionflux;
@@ -224,7 +225,9 @@ class SweepRunner {
   //! the file then holds those rows and /cells/index (solver/problem/cell_range.hpp).
   //! `keep_in_memory`: also keep the results in memory (always without an output).
   py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget,
-               std::optional<std::pair<std::size_t, std::size_t>> cells, bool keep_in_memory) {
+               std::optional<std::pair<std::size_t, std::size_t>> cells, bool keep_in_memory, bool resume) {
+    if (resume && output.empty())
+      throw InputError("resume=True continues an interrupted HDF5 file: give it as output=");
     BatchOptions opt;
     opt.device = parse_device(device);
     opt.threads = threads;
@@ -249,8 +252,11 @@ class SweepRunner {
     // keep_in_memory with an output: both (a tee).
     std::unique_ptr<ResultSink> file, memory_sink, tee;
     MemorySweepSink* memory = nullptr;
-    if (!output.empty()) file = open_sweep_file(info, output);
-    if (output.empty() || keep_in_memory) {
+    std::unique_ptr<H5SweepWriter> h5;
+    if (!output.empty()) h5 = resume ? open_sweep_file_to_resume(info, output) : open_sweep_file(info, output);
+    const std::vector<int>* status_in_file = resume ? &h5->status_in_file() : nullptr;
+    file = std::move(h5);
+    if (output.empty() || (keep_in_memory && !resume)) {  // resumed: the results are the file's
       auto m = std::make_unique<MemorySweepSink>(info.n_cells, info.n_steps, info.step_cycle, info.temperature);
       for (const auto& [k, v] : info.attributes) m->set_attribute(k, v);
       memory = m.get();
@@ -268,8 +274,7 @@ class SweepRunner {
     BatchSummary s;
     {
       py::gil_scoped_release release;
-      DiagnosingSink sink(inputs, writer);  // init failures name their cause
-      s = run_batch(inputs, opt, &sink);
+      s = run_sweep_cells(inputs, opt, *writer, status_in_file);  // resumed: only the cells the file lacks
       finish_sweep_file(*writer, s, total_);
     }
     done_ = total_ - s.not_run;
@@ -611,7 +616,8 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("warnings", &SweepRunner::warnings)
       .def_property_readonly("bytes_per_cell", &SweepRunner::bytes_per_cell)
       .def("run", &SweepRunner::run, py::arg("output"), py::arg("device") = "auto", py::arg("threads") = 0,
-           py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false)
+           py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false,
+           py::arg("resume") = false)
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
   bind_parameter_functions(m);
