@@ -266,22 +266,32 @@ class ParameterFunction:
         varying = [n for n, v in held.items() if np.ndim(v) == 1]
         if len(varying) > 1:
             raise ValueError(f"only one argument may take several values, got {', '.join(varying)}")
+        from ._units import display_unit, readable_ticks
+
         if ax is None:
             _, ax = plt.subplots()
+
+        def shown_value(n: str, v: float) -> str:  # "25 °C", "1 mol/L": the plots' units (_units.py)
+            return f"{n} = " + display_unit(f"{ARGUMENTS[n][0]} [{ARGUMENTS[n][1]}]", [v]).text(v, digits=6)
+
         curves = [None] if not varying else list(np.asarray(held[varying[0]], dtype=float))
+        values = []
         for value in curves:
             args = dict(held)
             if varying:
                 args[varying[0]] = value
             args[x] = grid
-            label = None if not varying else f"{varying[0]} = {value:g} {ARGUMENTS[varying[0]][1]}"
-            ax.plot(grid, self.evaluate(**args), label=label)
+            values.append(np.asarray(self.evaluate(**args), dtype=float))
         what, unit = ARGUMENTS[x][0], ARGUMENTS[x][1]
-        ax.set_xlabel(f"{what} {x} [{unit}]")
-        ax.set_ylabel(key if key.endswith("]") else f"{key} [-]")
-        shown = ", ".join(f"{n} = {v:g} {ARGUMENTS[n][1]}" for n, v in held.items() if n not in varying)
+        xu = display_unit(f"{what} {x} [{unit}]", grid)
+        yu = display_unit(key if key.endswith("]") else f"{key} [-]", np.concatenate(values))
+        for value, y in zip(curves, values):
+            ax.plot(xu(grid), yu(y), label=None if not varying else shown_value(varying[0], value))
+        ax.set_xlabel(xu.label)
+        ax.set_ylabel(yu.label)
+        shown = ", ".join(shown_value(n, v) for n, v in held.items() if n not in varying)
         ax.set_title(self.name + (f"\n({shown})" if shown else ""), fontsize="medium")
-        ax.ticklabel_format(axis="y", useOffset=False)
+        readable_ticks(ax)
         if varying:
             ax.legend()
         return ax

@@ -150,12 +150,19 @@ def test_plot_labels_the_argument_and_the_units():
     x, y = ax.lines[0].get_data()
     assert x[0] == 0.0 and x[-1] == 1.0
     np.testing.assert_array_equal(y, ps["Negative electrode OCP [V]"](x))
+    # the plots' display units (_units.py): concentrations in mol/L, temperatures in °C,
+    # values in the arrays unchanged (SI)
     ax = ps.plot("Electrolyte conductivity [S.m-1]", T=[273.15, 298.15])
-    assert ax.get_xlabel() == "Electrolyte concentration c_e [mol.m-3]"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T = 273.15 K", "T = 298.15 K"]
+    assert ax.get_xlabel() == "Electrolyte concentration c_e [mol/L]"
+    x, _ = ax.lines[0].get_data()
+    assert x[0] == 0.0 and x[-1] == pytest.approx(4.0)  # 0 .. 4000 mol/m3
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T = 0 °C", "T = 25 °C"]
     ax = ps.plot("Negative electrode exchange-current density [A.m-2]")
-    assert ax.get_xlabel() == "Particle surface concentration c_s_surf [mol.m-3]"
-    assert "c_e = 1000 mol.m-3" in ax.get_title() and "T = 298.15 K" in ax.get_title()
+    assert ax.get_xlabel() == "Particle surface concentration c_s_surf [mol/L]"
+    assert "c_e = 1 mol/L" in ax.get_title() and "T = 25 °C" in ax.get_title()
+    assert ax.get_ylabel() == "Negative electrode exchange-current density [mA/cm²]"
+    ax.figure.canvas.draw()  # the offset text is set when drawn
+    assert not ax.yaxis.get_offset_text().get_text()
     with pytest.raises(TypeError, match="is a number"):
         ps.plot("Negative electrode porosity")
     plt.close("all")
