@@ -55,6 +55,20 @@ def setup(tmp_path_factory):
     return d, cfg, ref
 
 
+def interrupt(cfg, out, delay, signals, *extra):
+    """Start `ionflux sweep` on one thread, send `signals` (20 ms apart) after `delay` s;
+    returns (exit code, stderr)."""
+    p = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), "--threads", "1", *extra],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    for k, sig in enumerate(signals):
+        if k:
+            time.sleep(0.02)
+        p.send_signal(sig)
+    _, err = p.communicate(timeout=120)
+    return p.returncode, err
+
+
 def datasets(f):
     out = {}
     f.visititems(lambda name, obj: out.__setitem__(name, obj) if isinstance(obj, h5py.Dataset) else None)
@@ -92,18 +106,13 @@ def assert_same_sweep(got_path, ref_path):
 def test_interrupted_then_resumed_equals_an_uninterrupted_run(setup, sig, seed):
     d, cfg, ref = setup
     out = d / f"run_{seed}.h5"
-    delay = random.Random(seed).uniform(0.3, 1.5)
-    p = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), "--threads", "1"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(delay)
-    p.send_signal(sig)
-    _, err = p.communicate(timeout=120)
+    rc, err = interrupt(cfg, out, random.Random(seed).uniform(0.3, 1.5), [sig])
     name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
-    if p.returncode == 0:  # finished before the signal (a slow start): nothing to resume
+    if rc == 0:  # finished before the signal (a slow start): nothing to resume
         with h5py.File(out, "r") as f:
             assert f.attrs["status"] == "complete"
     else:
-        assert p.returncode == 128 + sig, err
+        assert rc == 128 + sig, err
         assert f"interrupted ({name})" in err and "--resume" in err
         with h5py.File(out, "r") as f:  # readable, marked, finished cells kept
             assert f.attrs["status"].startswith("interrupted")
@@ -119,16 +128,10 @@ def test_interrupted_then_resumed_equals_an_uninterrupted_run(setup, sig, seed):
 def test_a_second_sigint_stops_at_once_and_the_file_still_resumes(setup):
     d, cfg, ref = setup
     out = d / "twice.h5"
-    p = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), "--threads", "1", "--quiet"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.8)
-    p.send_signal(signal.SIGINT)
-    time.sleep(0.02)
-    p.send_signal(signal.SIGINT)
-    p.communicate(timeout=120)
-    if p.returncode == 0:
+    rc, _ = interrupt(cfg, out, 0.8, [signal.SIGINT, signal.SIGINT], "--quiet")
+    if rc == 0:
         pytest.skip("the sweep finished before the signals")
-    assert p.returncode in (-signal.SIGINT, 128 + signal.SIGINT)  # killed by the second, or done by the first
+    assert rc in (-signal.SIGINT, 128 + signal.SIGINT)  # killed by the second, or done by the first
     r = sweep(str(cfg), "--output", str(out), "--threads", "1", "--resume", "--quiet")
     assert r.returncode == 0, r.stderr
     assert_same_sweep(out, ref)
@@ -166,11 +169,7 @@ def test_python_resume_continues_a_file_the_cli_left(setup):
 
     d, cfg, ref = setup
     out = d / "py.h5"
-    p = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), "--threads", "1", "--quiet"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.8)
-    p.send_signal(signal.SIGINT)
-    p.communicate(timeout=120)
+    interrupt(cfg, out, 0.8, [signal.SIGINT], "--quiet")
     c = CONFIG
     # the config's own {"linspace": ...} entries: numpy's linspace differs in the last bit,
     # which is another sweep (the fingerprint would refuse it)
