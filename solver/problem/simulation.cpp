@@ -11,7 +11,6 @@
 #include "solver/problem/batch.hpp"
 #include "solver/problem/batch_detail.hpp"
 #include "solver/util/errors.hpp"
-#include "solver/inputs/plausibility.hpp"
 #include "solver/inputs/experiment.hpp"
 
 namespace ionflux {
