@@ -314,7 +314,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
   const CellParams* cells = in.records(c.first, c.n, packed);
   std::exception_ptr error;
   std::mutex error_mutex;
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if (threads > 1)  // a batch of one (simulate): no team to start
   {
     std::vector<double> ws(ws_size);  // one workspace per thread, reused for its cells
 #pragma omp for schedule(dynamic, 1)
