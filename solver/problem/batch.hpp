@@ -134,6 +134,7 @@ const char* device_name(Device d);
 struct Progress {
   std::size_t done = 0, total = 0;
   double elapsed_s = 0.0;
+  std::size_t already = 0;  //!< of `done`, cells finished before this run (a resumed file)
 };
 
 //! Automatic GPU hand-off threshold, cells per CPU thread. From the rates measured on an

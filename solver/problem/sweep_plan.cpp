@@ -435,6 +435,7 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
       {"seed", spec.n_sampled > 0 ? std::to_string(spec.seed) : std::string("none (nothing is sampled)")},
       {"config", spec.source},
   };
+  info.attributes.emplace_back("inputs fingerprint", sweep_fingerprint(info));
   return info;
 }
 
@@ -449,6 +450,15 @@ std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const 
     return std::make_unique<H5SweepWriter>(path, info);
   } catch (const RuntimeError& e) {
     throw InputError(e.what());  // an unwritable output is bad input: nothing ran
+  }
+}
+
+std::unique_ptr<H5SweepWriter> open_sweep_file_to_resume(const SweepFileInfo& info, const std::string& path) {
+  if (!hdf5_available()) throw RuntimeError("ionflux was built without HDF5 (install libhdf5-dev and rebuild)");
+  try {
+    return std::make_unique<H5SweepWriter>(path, info, H5SweepWriter::Open::resume);
+  } catch (const RuntimeError& e) {
+    throw InputError(e.what());
   }
 }
 
@@ -470,7 +480,8 @@ void finish_sweep_file(ResultSink& writer, const BatchSummary& s, std::size_t n_
   writer.set_attribute("wall time [s]", shortest_num(s.wall_time));
   writer.set_attribute("status", s.cancelled ? "interrupted: " + std::to_string(n_cells - s.not_run) + " of " +
                                                    std::to_string(n_cells) +
-                                                   " cells finished; cells with status -1 were not run"
+                                                   " cells finished; cells with status -1 were not run (continue with `ionflux sweep CONFIG "
+                                                   "--output FILE --resume`)"
                                              : std::string("complete"));
   writer.close();
 }

@@ -54,6 +54,9 @@ std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const Swee
 //! The same for a file description made beforehand (e.g. narrowed to a cell range,
 //! solver/problem/cell_range.hpp).
 std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const std::string& path);
+//! Reopen an interrupted file of the same sweep to continue it (H5SweepWriter::Open::resume);
+//! a file that cannot be resumed (missing, another sweep or version) is bad input.
+std::unique_ptr<H5SweepWriter> open_sweep_file_to_resume(const SweepFileInfo& info, const std::string& path);
 
 //! "cutoff_lower 998, invalid_input 2" (and "not_run N" after a cancellation).
 std::string status_counts(const BatchSummary& s);

@@ -258,7 +258,7 @@ def test_plot_voltage(grid):
 def test_plot_heatmap(grid):
     ax = grid.plot_heatmap()
     assert isinstance(ax, matplotlib.axes.Axes)
-    assert ax.get_xlabel() == "C-rate" and ax.get_ylabel() == "Negative particle radius [m]"
+    assert ax.get_xlabel() == "C-rate" and ax.get_ylabel() == "Negative particle radius [\u00b5m]"  # display units
     mesh = ax.collections[0]
     data = np.asarray(mesh.get_array()).reshape(4, 3)
     df = grid.summary
@@ -271,7 +271,7 @@ def test_plot_heatmap(grid):
     pick = df[np.isclose(df["Negative particle radius [m]"], 3e-6 + 5e-6 / 3)]
     np.testing.assert_allclose(data, pick.pivot(index="C-rate", columns="Separator porosity",
                                                 values="Energy [W.h]").to_numpy())
-    assert "at Negative particle radius [m]" in ax.get_title()
+    assert "at Negative particle radius = 4.67 \u00b5m" in ax.get_title()  # 3 + 5/3 µm
 
 
 def test_plot_heatmap_errors(grid):
