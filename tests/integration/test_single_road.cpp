@@ -3,7 +3,7 @@
 //  - simulate() equals, bit for bit, cell_solution() of the same cell run inside a larger
 //    batch with detail (series, summaries, step records, statistics, states, message);
 //  - it equals (<= 1e-12 relative) the sweep road (run_batch without detail, the arrays an
-//    HDF5 file or Python's memory sink receive) for that cell;
+//    HDF5 file or Python's memory sink receive) for that cell, alone and among others;
 //  - and it still meets the PyBaMM fixtures already in the repository, with the bounds
 //    of the tests that own them (test_pybamm_dfn.cpp: 0.5 mV RMS, 0.1 % capacity;
 //    test_experiments.cpp: 1 mV RMS, step ends within 1 s, temperature within 0.1 K):
@@ -146,47 +146,55 @@ Solution check_roads(const Case& c) {
     expect_identical(cell_solution(std::move(kept.chunks[0]), 1, in), s);
   }
 
-  // (2) the sweep road: what files and Python's memory sink receive
-  BatchInputs sweep = batch_around(c);
-  testing::CollectSink all;
-  run_batch(sweep, two_threads(), &all);
-  const ChunkData& b = all.all;
-  EXPECT_EQ(b.status[1], static_cast<int>(s.status));
-  EXPECT_EQ(b.message[1], s.message);
-  EXPECT_EQ(b.steps[1], s.stats.steps);
-  EXPECT_EQ(b.count[1], s.time.size());
-  const bool temperature = sweep.has_protocol() || sweep.any_thermal();
-  for (std::size_t k = 0; k < s.time.size() && k < b.count[1]; ++k) {
-    const std::size_t i = b.offset[1] + k;
-    expect_rel(b.time[i], s.time[k], "time");
-    expect_rel(b.voltage[i], s.voltage[k], "voltage");
-    expect_rel(b.current[i], s.current[k], "current");
-    expect_rel(b.capacity[i], s.capacity[k], "capacity");
-    if (temperature) {
-      expect_rel(b.temperature[i], s.temperature[k], "temperature");
-      EXPECT_EQ(b.step_index[i], s.step[k]);
+  // (2) the sweep road (what files and Python's memory sink receive): a one-cell
+  // run_batch, and the cell in the middle of the three-cell batch above
+  BatchInputs one = batch_around(c);
+  one.cells = {c.cell};
+  one.pre_status.resize(1);
+  one.pre_message.resize(1);
+  const std::vector<std::pair<BatchInputs, std::size_t>> roads = {{one, 0}, {batch_around(c), 1}};
+  for (const auto& [sweep, j] : roads) {
+    SCOPED_TRACE(j == 0 ? "one-cell batch" : "three-cell batch");
+    testing::CollectSink all;
+    run_batch(sweep, two_threads(), &all);
+    const ChunkData& b = all.all;
+    EXPECT_EQ(b.status[j], static_cast<int>(s.status));
+    EXPECT_EQ(b.message[j], s.message);
+    EXPECT_EQ(b.steps[j], s.stats.steps);
+    EXPECT_EQ(b.count[j], s.time.size());
+    const bool temperature = sweep.has_protocol() || sweep.any_thermal();
+    for (std::size_t k = 0; k < s.time.size() && k < b.count[j]; ++k) {
+      const std::size_t i = b.offset[j] + k;
+      expect_rel(b.time[i], s.time[k], "time");
+      expect_rel(b.voltage[i], s.voltage[k], "voltage");
+      expect_rel(b.current[i], s.current[k], "current");
+      expect_rel(b.capacity[i], s.capacity[k], "capacity");
+      if (temperature) {
+        expect_rel(b.temperature[i], s.temperature[k], "temperature");
+        EXPECT_EQ(b.step_index[i], s.step[k]);
+      }
     }
-  }
-  expect_rel(b.end_time[1], s.end_time, "end time");
-  expect_rel(b.discharge_capacity[1], s.discharge_capacity, "discharge capacity");
-  expect_rel(b.charge_capacity[1], s.charge_capacity, "charge capacity");
-  expect_rel(b.discharge_energy[1], s.discharge_energy, "discharge energy");
-  expect_rel(b.charge_energy[1], s.charge_energy, "charge energy");
-  expect_rel(b.energy[1], s.energy, "energy");
-  expect_rel(b.mean_voltage[1], s.mean_voltage, "mean voltage");
-  if (sweep.has_protocol()) {  // the (cell, step) table holds the step records
-    const std::size_t ns = static_cast<std::size_t>(b.n_steps);
-    std::size_t reached = 0;
-    for (std::size_t q = 0; q < ns; ++q) reached += !std::isnan(b.step_end[ns + q]);
-    EXPECT_EQ(reached, s.steps.size());
-    for (const StepRecord& r : s.steps) {
-      const std::size_t i = ns + static_cast<std::size_t>(r.step);
-      expect_rel(b.step_start[i], r.t_start, "step start");
-      expect_rel(b.step_end[i], r.t_end, "step end");
-      expect_rel(b.step_capacity[i], r.capacity, "step capacity");
-      expect_rel(b.step_energy[i], r.energy, "step energy");
-      expect_rel(b.step_discharge_capacity[i], r.discharge_capacity, "step discharge capacity");
-      expect_rel(b.step_charge_capacity[i], r.charge_capacity, "step charge capacity");
+    expect_rel(b.end_time[j], s.end_time, "end time");
+    expect_rel(b.discharge_capacity[j], s.discharge_capacity, "discharge capacity");
+    expect_rel(b.charge_capacity[j], s.charge_capacity, "charge capacity");
+    expect_rel(b.discharge_energy[j], s.discharge_energy, "discharge energy");
+    expect_rel(b.charge_energy[j], s.charge_energy, "charge energy");
+    expect_rel(b.energy[j], s.energy, "energy");
+    expect_rel(b.mean_voltage[j], s.mean_voltage, "mean voltage");
+    if (sweep.has_protocol()) {  // the (cell, step) table holds the step records
+      const std::size_t ns = static_cast<std::size_t>(b.n_steps);
+      std::size_t reached = 0;
+      for (std::size_t q = 0; q < ns; ++q) reached += !std::isnan(b.step_end[j * ns + q]);
+      EXPECT_EQ(reached, s.steps.size());
+      for (const StepRecord& r : s.steps) {
+        const std::size_t i = j * ns + static_cast<std::size_t>(r.step);
+        expect_rel(b.step_start[i], r.t_start, "step start");
+        expect_rel(b.step_end[i], r.t_end, "step end");
+        expect_rel(b.step_capacity[i], r.capacity, "step capacity");
+        expect_rel(b.step_energy[i], r.energy, "step energy");
+        expect_rel(b.step_discharge_capacity[i], r.discharge_capacity, "step discharge capacity");
+        expect_rel(b.step_charge_capacity[i], r.charge_capacity, "step charge capacity");
+      }
     }
   }
   return s;
