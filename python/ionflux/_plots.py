@@ -453,17 +453,9 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
 
 
 def _summary_dataset(res: Any, quantity: str) -> Tuple[Any, str]:
-    """The sweep's per-cell Dataset and the name of `quantity` in it: without the per-time
-    outputs where `to_xarray` can leave them out (``outputs=False``: every summary quantity
-    under its own name), else the full Dataset (the summary's discharge capacity there as
-    ``"End discharge capacity [A.h]"``)."""
-    import inspect
-
-    if "outputs" in inspect.signature(res.to_xarray).parameters:
-        return res.to_xarray(outputs=False), quantity
-    from . import result
-
-    return res.to_xarray(), result._xname(quantity)
+    """The sweep's per-cell Dataset (``to_xarray(outputs=False)``: every summary quantity
+    under its one name) and the name of `quantity` in it."""
+    return res.to_xarray(outputs=False), quantity
 
 
 def _at(unit: DisplayUnit, value: float) -> str:

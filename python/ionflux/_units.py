@@ -288,8 +288,8 @@ def to_display_units(obj: Any) -> Any:
     Examples
     --------
     >>> ionflux.to_display_units(res.summary).head()
-    >>> ds = ionflux.to_display_units(res.to_xarray())
-    >>> ds["End discharge capacity [A.h]"].sel({"C-rate": 1}).plot()   # axes in µm
+    >>> ds = ionflux.to_display_units(res.to_xarray(outputs=False))
+    >>> ds["Discharge capacity [A.h]"].sel({"C-rate": 1}).plot()   # axes in µm
     """
     import sys
 

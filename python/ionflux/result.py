@@ -28,13 +28,51 @@ PROTOCOL_OUTPUTS = ("Temperature [K]", "Step", "Cycle")
 SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps",
            "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]")
 _NUMERIC_SUMMARY = tuple(s for s in SUMMARY if s != "End reason")
-#: In `to_xarray` and ``res[name]`` the summary's discharge capacity takes this name, as
-#: "Discharge capacity [A.h]" there is the per-time output.
+#: The old name of the summary's discharge capacity where it sat next to the per-time
+#: outputs (``res[name]``, `SweepResult.cell`, `SweepResult.to_xarray`). Deprecated: the
+#: summary quantity has one name, "Discharge capacity [A.h]", everywhere
+#: (docs/hdf5_layout.md, "Names"); reading the old name still works, with a
+#: DeprecationWarning.
 END_CAPACITY = "End discharge capacity [A.h]"
+_NEW_CAPACITY = "Discharge capacity [A.h]"
 
 
-def _xname(summary_name: str) -> str:
-    return END_CAPACITY if summary_name == "Discharge capacity [A.h]" else summary_name
+def _warn_end_capacity(where: str, stacklevel: int = 3) -> None:
+    warnings.warn(f"{END_CAPACITY!r} is deprecated: the summary's discharge capacity is named "
+                  f"{_NEW_CAPACITY!r} everywhere; read it as {where}", DeprecationWarning, stacklevel=stacklevel)
+
+
+class _CellDict(dict):
+    """`SweepResult.cell`'s dict: the deprecated key END_CAPACITY warns when read."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if key == END_CAPACITY:
+            _warn_end_capacity('res.cell(i)["summary"]["Discharge capacity [A.h]"]')
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+
+def _sweep_dataset_class() -> Any:
+    """An `xarray.Dataset` whose deprecated variable END_CAPACITY warns when read."""
+    global _SweepDataset
+    if _SweepDataset is None:
+        import xarray as xr
+
+        class SweepDataset(xr.Dataset):
+            __slots__ = ()
+
+            def __getitem__(self, key: Any) -> Any:
+                if isinstance(key, str) and key == END_CAPACITY:
+                    _warn_end_capacity('res.to_xarray(outputs=False)["Discharge capacity [A.h]"]')
+                return super().__getitem__(key)
+
+        _SweepDataset = SweepDataset
+    return _SweepDataset
+
+
+_SweepDataset: Any = None
 NOT_RUN = -1
 #: The status code table (as in docs/hdf5_layout.md), used when a file lacks its own.
 _DEFAULT_CODES = {
@@ -103,9 +141,10 @@ class SweepResult:
     ``"Current [A]"`` and ``"Discharge capacity [A.h]"`` likewise. Each cell has its own
     output times (`n_points` per cell); the file stores them without padding
     (docs/hdf5_layout.md), and `cell` gives one cell's series as it is stored. Summary quantities (``"End time [s]"``, ``"Energy [W.h]"``, ...) and
-    varied inputs can be indexed too, giving (n_cells,) arrays; the summary's
-    discharge capacity is ``"End discharge capacity [A.h]"`` (``"Discharge capacity
-    [A.h]"`` is the per-time output).
+    varied inputs can be indexed too, giving (n_cells,) arrays; ``"Discharge capacity
+    [A.h]"`` is the per-time output, the summary's is ``res.summary["Discharge capacity
+    [A.h]"]`` (the old ``"End discharge capacity [A.h]"`` reads it with a
+    DeprecationWarning).
 
     A sweep with the lumped thermal model or an experiment also has the per-time
     outputs ``"Temperature [K]"`` and ``"Step"`` (the experiment step of each output,
@@ -418,9 +457,10 @@ class SweepResult:
 
     @property
     def variables(self) -> List[str]:
-        """Names that ``res[name]`` accepts: outputs, summary quantities, inputs, ``"status"``."""
-        return list(self._outputs) + [_xname(s) for s in SUMMARY if s in self._summary_data] + list(self._inputs) + \
-            ["status"]
+        """Names that ``res[name]`` accepts: outputs, summary quantities, inputs, ``"status"``
+        (``"Discharge capacity [A.h]"`` is the per-time output; the summary's is in `summary`)."""
+        return list(self._outputs) + [s for s in SUMMARY if s in self._summary_data and s not in self._outputs] + \
+            list(self._inputs) + ["status"]
 
     def __repr__(self) -> str:
         varied = ", ".join(self._varied) if self._varied else "nothing varied"
@@ -506,8 +546,9 @@ class SweepResult:
             return self.solution(int(name))
         if name in self._outputs:
             return self._read(f"cells/{name}")
-        if name == END_CAPACITY and "Discharge capacity [A.h]" in self._summary_data:
-            return self._summary_data["Discharge capacity [A.h]"].copy()
+        if name == END_CAPACITY and _NEW_CAPACITY in self._summary_data:
+            _warn_end_capacity('res.summary["Discharge capacity [A.h]"]')
+            return self._summary_data[_NEW_CAPACITY].copy()
         if name in self._summary_data:
             return self._summary_data[name].copy()
         if name in self._inputs:
@@ -663,22 +704,30 @@ class SweepResult:
         -------
         dict
             The outputs (see `outputs`) as 1-D arrays (only the computed points),
-            each varied input and each summary quantity as scalars (the summary's
-            discharge capacity as ``"End discharge capacity [A.h]"``, as in
-            ``res[name]``), ``"status"`` and ``"message"``.
+            each varied input and each summary quantity as scalars (``"Discharge
+            capacity [A.h]"`` is the per-time output), ``"status"``, ``"message"``,
+            and ``"summary"``: a dict of every summary quantity under its one name
+            (``"Discharge capacity [A.h]"`` included). The old key ``"End discharge
+            capacity [A.h]"`` still reads the summary's capacity, with a
+            DeprecationWarning.
         """
         i = int(index)
         if not -self._n_cells <= i < self._n_cells:
             raise IndexError(f"cell {index} out of range for a sweep of {self._n_cells} cells")
         i %= self._n_cells
-        out: Dict[str, Any] = {}
+        out: Dict[str, Any] = _CellDict()
         with self._open() as f:
             for name in self._outputs:
                 out[name] = self._read_cell(f, name, i)
         for name, arr in self._inputs.items():
             out[name] = float(arr[i])
-        for name, arr in self._summary_data.items():  # the summary's capacity as "End discharge capacity [A.h]"
-            out[_xname(name)] = arr[i].item() if hasattr(arr[i], "item") else arr[i]
+        summary = {name: arr[i].item() if hasattr(arr[i], "item") else arr[i] for name, arr in self._summary_data.items()}
+        for name, value in summary.items():
+            if name not in self._outputs:
+                out[name] = value
+        if _NEW_CAPACITY in summary:  # deprecated: read it from out["summary"]
+            out[END_CAPACITY] = summary[_NEW_CAPACITY]
+        out["summary"] = summary
         out["status"] = self._codes.get(int(self._status[i]), str(int(self._status[i])))
         out["message"] = self._messages[i]
         return out
@@ -712,7 +761,7 @@ class SweepResult:
         return df
 
     # -- xarray ---------------------------------------------------------------------------
-    def to_xarray(self) -> Any:
+    def to_xarray(self, outputs: bool = True) -> Any:
         """The results as an `xarray.Dataset`.
 
         For a grid sweep the dimensions are the varied names (coordinates: their
@@ -721,14 +770,24 @@ class SweepResult:
         coordinates along it. For zip and purely random sweeps there is one ``"cell"``
         dimension, with the varied inputs as coordinates along it.
 
+        Parameters
+        ----------
+        outputs : bool, optional
+            Include the per-time outputs (default). With False, the Dataset holds the
+            per-cell quantities only (summary, status, steps, cycles: the maps of a
+            sweep), and every summary quantity has its one name, ``"Discharge capacity
+            [A.h]"`` included.
+
         Returns
         -------
         xarray.Dataset
             Variables: the outputs (..., ``"time index"``; see `outputs`), each
-            summary quantity (the summary's discharge capacity as ``"End discharge
-            capacity [A.h]"``, since ``"Discharge capacity [A.h]"`` is the per-time
-            output), ``"status"``, ``"failed"`` (bool, see `failed`) and ``"cell
-            index"`` (the cell number in the file).
+            summary quantity, ``"status"``, ``"failed"`` (bool, see `failed`) and
+            ``"cell index"`` (the cell number in the file). With the outputs,
+            ``"Discharge capacity [A.h]"`` is the per-time output, and the summary's
+            discharge capacity is there only under its deprecated name ``"End
+            discharge capacity [A.h]"`` (reading it warns; use ``outputs=False`` or
+            `summary`).
             With an experiment also the per-step records (`steps`) as ``"Step start
             time [s]"``, ``"Step end time [s]"``, ``"Step duration [s]"``, ``"Step
             capacity [A.h]"``, ``"Step energy [W.h]"`` (..., ``"step"``), with the
@@ -746,15 +805,18 @@ class SweepResult:
         --------
         >>> ds = res.to_xarray()
         >>> ds["Cycle discharge capacity [A.h]"].sel({"Hold voltage [V]": 4.2})   # over "cycle"
+        >>> res.to_xarray(outputs=False)["Discharge capacity [A.h]"]   # the summary, a map over the inputs
         """
-        import xarray as xr
+        dataset = _sweep_dataset_class()  # (imports xarray)
 
         # name -> (trailing dimensions, array of shape (n_cells, *trailing))
         per_cell: Dict[str, Tuple[List[str], np.ndarray]] = {}
-        for name in self._outputs:
-            per_cell[name] = (["time index"], self._read(f"cells/{name}"))
+        if outputs:
+            for name in self._outputs:
+                per_cell[name] = (["time index"], self._read(f"cells/{name}"))
         for name, arr in self._summary_data.items():
-            per_cell[_xname(name)] = ([], arr)
+            # next to the outputs, the summary's capacity keeps its deprecated name (warns when read)
+            per_cell[END_CAPACITY if name in per_cell and name == _NEW_CAPACITY else name] = ([], arr)
         per_cell["status"] = ([], self._status)
         per_cell["failed"] = ([], self._failed.copy())
         per_cell["cell index"] = ([], np.arange(self._n_cells))
@@ -776,7 +838,7 @@ class SweepResult:
             coords.update({name: ("cell", arr) for name, arr in self._inputs.items()})
             coords["cell"] = np.arange(self._n_cells)
             data.update({name: (["cell"] + trail, arr) for name, (trail, arr) in per_cell.items()})
-            return annotate_dataset(xr.Dataset(data, coords=coords, attrs=attrs))
+            return annotate_dataset(dataset(data, coords=coords, attrs=attrs))
         dims = [ax.dim for ax in self._axes]
         shape = tuple(ax.length for ax in self._axes)
         for ax in self._axes:
@@ -788,7 +850,7 @@ class SweepResult:
                 coords[ax.dim] = ax.values[ax.dim]
         data.update({name: (dims + trail, arr.reshape(shape + arr.shape[1:]))
                      for name, (trail, arr) in per_cell.items()})
-        return annotate_dataset(xr.Dataset(data, coords=coords, attrs=attrs))
+        return annotate_dataset(dataset(data, coords=coords, attrs=attrs))
 
     # -- plots ----------------------------------------------------------------------------
     def plot_voltage(self, color_by: Optional[str] = None, ax: Any = None, x: str = "Time [s]",

@@ -378,20 +378,12 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
 }
 
 void DiagnosingSink::write_chunk(const ChunkData& chunk) {
-  const int failed = static_cast<int>(CellStatus::init_failure);
-  if (std::find(chunk.status.begin(), chunk.status.end(), failed) == chunk.status.end()) {
-    if (next_) next_->write_chunk(chunk);
-    return;
-  }
-  ChunkData c = chunk;
-  for (std::size_t i = 0; i < c.n && i < c.status.size() && i < c.message.size(); ++i) {
-    if (c.status[i] != failed) continue;
-    const std::string why = diagnose_init_failure(in_.record(c.first + i));
-    if (why.empty()) continue;
-    if (c.message[i].empty()) c.message[i] = cell_status_message(CellStatus::init_failure);
-    c.message[i] += " (" + why + ")";
-  }
-  if (next_) next_->write_chunk(c);
+  (void)in_;
+  if (next_) next_->write_chunk(chunk);
+}
+
+void DiagnosingSink::take_chunk(ChunkData&& chunk) {
+  if (next_) next_->take_chunk(std::move(chunk));
 }
 
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {

@@ -29,12 +29,14 @@ struct SweepPlan {
 //! (unknown set, bad shared overrides); per-cell problems become invalid_input cells.
 SweepPlan plan_sweep(const SweepSpec& spec);
 
-//! Passes chunks on to `next` after appending to the message of each cell that failed
-//! its initialisation what caused it (diagnose_init_failure of that cell's inputs).
+//! Passes chunks on to `next` unchanged. (It appended the cause of each initialisation
+//! failure; run_batch's reducer does that now for every cell, of a sweep or alone:
+//! detail::finish_message. Kept so that callers need not change; to be removed.)
 class DiagnosingSink : public ChunkSink {
  public:
   DiagnosingSink(const BatchInputs& in, ChunkSink* next) : in_(in), next_(next) {}
   void write_chunk(const ChunkData& chunk) override;
+  void take_chunk(ChunkData&& chunk) override;
 
  private:
   const BatchInputs& in_;

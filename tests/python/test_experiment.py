@@ -271,7 +271,7 @@ def test_sweep_result_steps_cycles_and_outputs(exp_sweep):
     assert "Temperature [K]" in res.variables and res.read("Step", 2).shape == (res.n_times,)
     c = res.cell(1)
     assert c["Step"][-1] == 7 and c["Temperature [K]"].size == c["Time [s]"].size
-    assert c["Discharge capacity [A.h]"].shape == c["Time [s]"].shape and "End discharge capacity [A.h]" in c
+    assert c["Discharge capacity [A.h]"].shape == c["Time [s]"].shape and "Discharge capacity [A.h]" in c["summary"]
 
     steps = res.steps
     assert sorted(steps) == ["Capacity [A.h]", "Charge capacity [A.h]", "Charge energy [W.h]", "Cycle",

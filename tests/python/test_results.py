@@ -307,18 +307,20 @@ def test_sweeps_run_without_h5py(tmp_path):
 
 
 def test_summary_names_are_one_set(both):
-    # Solution.summary, SweepResult.summary, the file's /summary and SweepResult[i].summary
-    # use the same names; only res[name] / cell(i) / to_xarray call the summary's discharge
-    # capacity "End discharge capacity [A.h]" (there "Discharge capacity [A.h]" is the
-    # per-time output)
+    # Solution.summary, SweepResult.summary, the file's /summary, SweepResult[i].summary,
+    # res.cell(i)["summary"] and res.to_xarray(outputs=False) use the same names (the old
+    # "End discharge capacity [A.h]" is deprecated: tests/python/test_summary_names.py)
     _, (memory, on_disk) = both
     file_data, _, _ = read_file(on_disk.path)
     file_names = {k.split("/", 1)[1] for k in file_data if k.startswith("summary/")}
     table = set(memory.summary.columns) - set(memory.varied)
     assert table == file_names
     assert table <= set(memory[0].summary)
-    np.testing.assert_array_equal(memory["End discharge capacity [A.h]"],
+    np.testing.assert_array_equal(memory.summary["Discharge capacity [A.h]"],
                                   [memory[i].summary["Discharge capacity [A.h]"] for i in range(memory.n_cells)])
+    assert set(memory.cell(0)["summary"]) == file_names
+    maps = memory.to_xarray(outputs=False)
+    assert table <= set(maps.data_vars) and "End discharge capacity [A.h]" not in maps.data_vars
 
 
 def test_ctrl_c_without_output_keeps_the_finished_cells_in_memory(monkeypatch, capsys):
