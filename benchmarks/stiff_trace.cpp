@@ -9,7 +9,8 @@
 //
 //   build/benchmarks/stiff_trace [--set "NAME=VALUE"]... [--c-rate X] [--mesh x_n=..,...]
 //                                [--rtol R] [--atol A] [--max-newton N] [--setup-every N]
-//                                [--steps FILE.csv] [--quiet]
+//                                [--full-newton 0|1] [--t-end T] [--steps FILE.csv]
+//                                [--attempts T0:T1] [--quiet]
 //
 // Prints a summary (steps, Newton iterations, setups, error-test and convergence
 // failures, end time and voltage) and a table of failures by component and time window.
@@ -155,6 +156,7 @@ int main(int argc, char** argv) {
   int max_newton = -1, setup_every = -1, full_newton = -1;
   std::string mesh_arg, steps_csv, pset = "Chen2020";
   bool quiet = false;
+  double t_end = 0.0;  // 0: the default end time (as `ionflux simulate`)
   double att0 = 1e300, att1 = -1e300;  // print every attempt in [att0, att1]
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -174,6 +176,7 @@ int main(int argc, char** argv) {
     else if (a == "--max-newton") max_newton = std::atoi(next());
     else if (a == "--setup-every") setup_every = std::atoi(next());
     else if (a == "--full-newton") full_newton = std::atoi(next());
+    else if (a == "--t-end") t_end = std::atof(next());
     else if (a == "--steps") steps_csv = next();
     else if (a == "--quiet") quiet = true;
     else if (a == "--attempts") {
@@ -215,7 +218,7 @@ int main(int argc, char** argv) {
   if (full_newton >= 0) so.full_newton_retry = full_newton;
   const Layout l = Layout::make(mesh);
   OutputSpec out;
-  out.t_end = default_end_time(cell);
+  out.t_end = t_end > 0.0 ? t_end : default_end_time(cell);
   std::vector<double> ws(static_cast<size_t>(cell_workspace_size(l)), 0.0);
   CellRun run{};
   NullSink sink;
