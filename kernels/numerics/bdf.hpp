@@ -30,6 +30,14 @@ struct SolverOptions {
   int max_error_test_failures = 10;
   int max_convergence_failures = 10;
   int max_steps_between_setups = 20;
+  //! After a Newton failure with a matrix built at this step, retry the same step once
+  //! with the matrix rebuilt at every iterate (full Newton) before cutting h (1, the
+  //! default); 0: cut h at once, as IDA does. Where the electrolyte depletes, the
+  //! kinetics switch off at c_e = 0 (PyBaMM's clip of c_e in j0): a matrix from one
+  //! side of that kink makes the modified Newton iteration diverge once h exceeds
+  //! ~1/(the reaction's rate), and h then cycles below that limit for thousands of
+  //! steps; full Newton converges through the kink in two or three iterates.
+  int full_newton_retry = 1;
 };
 
 //! Scalars of one cell's integrator.
@@ -279,7 +287,7 @@ struct Bdf {
   }
 
   //! Newton iteration at t + h. Returns 0 on convergence, 1 recoverable failure, 2 setup failure.
-  IONFLUX_HD int newton(bool force_setup) {
+  IONFLUX_HD int newton(bool force_setup, bool full = false) {
     const V yy = vec(kYY), yp = vec(kYP), ee = vec(kEE), del = vec(kDelta), res = vec(kRes);
     const double tn1 = s.t + s.h;
     bool do_setup = force_setup || !s.have_jac;
@@ -332,6 +340,11 @@ struct Bdf {
       if (s.ss * delnrm <= opt.newton_tol) return m.admissible(yy) ? 0 : 1;
       m.residual(tn1, yy, yp, res);
       ++s.nre;
+      if (full) {  // the matrix at the new iterate
+        ++s.nsetups;
+        s.have_jac = m.setup(tn1, yy, yp, res, s.cj);
+        if (!s.have_jac) return 2;
+      }
     }
     return 1;
   }
@@ -458,17 +471,22 @@ struct Bdf {
 
   IONFLUX_HD CellStatus step() {
     int nef = 0, ncf = 0;
-    bool force_setup = false;
+    bool force_setup = false, full = false, tried_full = false;
     const double t0 = s.t;
     for (;;) {
       set_coeffs();
       predict();
-      const int nf = newton(force_setup);
+      const int nf = newton(force_setup, full);
       force_setup = false;
+      full = false;
       if (nf != 0) {
         restore(t0);
         if (nf == 1 && !s.jac_current) {
           force_setup = true;  // retry with a fresh matrix before cutting h
+          continue;
+        }
+        if (nf == 1 && opt.full_newton_retry && !tried_full) {
+          force_setup = full = tried_full = true;  // then with the matrix of every iterate
           continue;
         }
         ++s.ncfn;
