@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include <hdf5.h>
@@ -121,6 +122,29 @@ std::string link_name(const std::string& name) {
   return out;
 }
 
+//! File access with the latest file format (SWMR needs it); with `clear_marks`, also
+//! clears the superblock's "being written" marks a killed SWMR writer leaves (the
+//! library's own property, which h5clear -s sets). Invalid when HDF5 refuses.
+Hid swmr_fapl(bool clear_marks) {
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (!fapl.valid() || H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) return Hid();
+  if (clear_marks) {
+    hbool_t clear = 1;
+    if (H5Pexist(fapl.get(), "clear_status_flags") > 0) H5Pset(fapl.get(), "clear_status_flags", &clear);
+  }
+  return fapl;
+}
+
+//! IONFLUX_FAULT_H5_WRITE=N (tests, docs/reliability.md): the N-th chunk written to a
+//! sweep file fails inside HDF5 (0 or unset: none).
+long long h5_write_fault_from_env() {
+  const char* env = std::getenv("IONFLUX_FAULT_H5_WRITE");
+  if (!env || !*env) return 0;
+  char* end = nullptr;
+  const long long n = std::strtoll(env, &end, 10);
+  return end && *end == '\0' && n > 0 ? n : 0;
+}
+
 }  // namespace
 
 struct H5SweepWriter::Impl {
@@ -129,6 +153,10 @@ struct H5SweepWriter::Impl {
   int n_times = 0;
   bool open = false;
   bool reopen = false;            //!< Open::resume: the objects exist; open them instead of creating
+  bool swmr = false;              //!< in HDF5 SWMR-write mode: readers may open the file while it is written
+  std::size_t cells_in_file = 0;  //!< cells whose status is in the file (safe in it)
+  std::size_t chunks_written = 0;  //!< write_chunk calls (IONFLUX_FAULT_H5_WRITE counts them)
+  long long fault_chunk = 0;       //!< IONFLUX_FAULT_H5_WRITE: the chunk whose write fails (0: none)
   std::vector<int> status_in_file;  //!< per cell, at open
 
   // Declared first, so closed last by the destructor.
@@ -377,6 +405,14 @@ struct H5SweepWriter::Impl {
     points = end;
   }
 
+  //! Every object exists: from now on readers may open the file as SWMR readers
+  //! (h5py.File(path, "r", swmr=True), ionflux.load) and see each chunk once it is
+  //! flushed. A file HDF5 cannot switch (an older file format) is written as before.
+  void start_swmr() {
+    swmr = H5Fstart_swmr_write(file.get()) >= 0;
+    if (!swmr) hdf5_error_detail();  // clears the stack
+  }
+
   //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
   void close_all() {
     open = false;
@@ -420,6 +456,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   m.n_times = info.n_times;
   m.reopen = mode == Open::resume;
   m.status_in_file.assign(info.n_cells, kStatusNotRun);
+  m.fault_chunk = h5_write_fault_from_env();
 
   // The description is checked before the file is touched.
   if (info.n_times < 0) throw InputError("HDF5 sweep file: n_times must be >= 0, got " + std::to_string(info.n_times));
@@ -462,6 +499,16 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
     for (const unsigned flags : {H5F_ACC_RDONLY, H5F_ACC_RDWR}) {
       m.file = Hid(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose);
       if (!m.file.valid()) {
+        // a writer killed in SWMR mode leaves the superblock marked as being written
+        // (docs/hdf5_layout.md, "Watching a running sweep"): read it as a SWMR reader,
+        // and reopen it for writing with those marks cleared (what h5clear -s does)
+        H5Eclear2(H5E_DEFAULT);
+        Hid fapl = swmr_fapl(flags != H5F_ACC_RDONLY);
+        m.file = Hid(H5Fopen(path.c_str(), flags == H5F_ACC_RDONLY ? flags | H5F_ACC_SWMR_READ : flags,
+                             fapl.valid() ? fapl.get() : H5P_DEFAULT),
+                     H5Fclose);
+      }
+      if (!m.file.valid()) {
         const std::string detail = hdf5_error_detail();
         throw RuntimeError("cannot open HDF5 file '" + path + "' to resume it" + (detail.empty() ? "" : ": " + detail));
       }
@@ -482,7 +529,10 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
       m.file.reset();
     }
   } else {
-    m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    // the latest file format: what SWMR needs (readers need HDF5 >= 1.10)
+    Hid fapl = swmr_fapl(false);
+    m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.valid() ? fapl.get() : H5P_DEFAULT),
+                 H5Fclose);
     if (!m.file.valid()) {
       const std::string detail = hdf5_error_detail();
       throw RuntimeError("cannot create HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
@@ -583,7 +633,9 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   if (m.reopen) {
     m.resume_rows();
     m.string_attribute(m.file.get(), "status", "resuming");
+    for (const int st : m.status_in_file) m.cells_in_file += st != kStatusNotRun;
     if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+    m.start_swmr();
     return;  // inputs, cell numbers and attributes are the file's (the fingerprint matched)
   }
 
@@ -609,6 +661,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   for (const auto& [name, value] : info.attributes) m.string_attribute(m.file.get(), name, value);
 
   if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+  m.start_swmr();
 }
 
 H5SweepWriter::~H5SweepWriter() {
@@ -678,7 +731,14 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     count[k] = static_cast<std::int64_t>(c.count[k]);
   }
   ErrorSilencer quiet;
+  const bool fault = m.fault_chunk > 0 && static_cast<long long>(++m.chunks_written) == m.fault_chunk;
+  try {
   m.append_series(m.d_time, m.points, total, pack(c.time), "/cells/Time [s]");
+  if (fault) {  // an HDF5 call that fails, as a full disk or a removed file make them fail
+    H5Dwrite(H5I_INVALID_HID, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.voltage.data());
+    m.fail("cannot write /cells/Voltage [V] (fault injected by IONFLUX_FAULT_H5_WRITE=" +
+           std::to_string(m.fault_chunk) + ")");
+  }
   m.append_series(m.d_voltage, m.points, total, pack(c.voltage), "/cells/Voltage [V]");
   m.append_series(m.d_current, m.points, total, pack(c.current), "/cells/Current [A]");
   m.append_series(m.d_capacity, m.points, total, pack(c.capacity), "/cells/Discharge capacity [A.h]");
@@ -763,9 +823,28 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     const std::vector<int> device(c.device.begin(), c.device.end());
     m.write_rows(m.d_device, H5T_NATIVE_INT, false, c.first, c.n, device.data(), "/cells/device");
   }
-  // Status last: a cell whose status is not -1 has all of its data in the file.
+  // Status last: a cell whose status is not -1 has all of its data in the file. In
+  // SWMR mode the data is flushed first, so that a reader who sees the status finds
+  // the data too (the message strings' heap included, which SWMR does not order).
+  if (m.swmr && H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
   m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
   if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+  } catch (const RuntimeError& e) {
+    // One error that says what failed, in which file, and what is safe in it; the
+    // file is marked (when it still can be) and closed with what it holds.
+    const std::string safe = std::to_string(m.cells_in_file) + " of " + std::to_string(m.n_cells) +
+                             " cells are safe in it (those whose /cells/status is not -1; the chunk of cells [" +
+                             std::to_string(c.first) + ", " + std::to_string(c.first + c.n) +
+                             ") was not written; once the cause is fixed, continue with --resume)";
+    try {
+      m.string_attribute(m.file.get(), "status", std::string("failed: ") + e.what());
+      m.close_all();
+    } catch (...) {
+      // the file may be gone or full: what was flushed before stays
+    }
+    throw RuntimeError(std::string(e.what()) + "; " + safe);
+  }
+  for (const int st : c.status) m.cells_in_file += st != kStatusNotRun;
 }
 
 const std::vector<int>& H5SweepWriter::status_in_file() const { return impl_->status_in_file; }
