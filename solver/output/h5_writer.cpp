@@ -11,6 +11,8 @@
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include <hdf5.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -89,6 +91,8 @@ class Hid {
   Hid& operator=(const Hid&) = delete;
 
   hid_t get() const { return id_; }
+  //! Forgets the identifier without closing it.
+  void forget() { id_ = -1; }
   bool valid() const { return id_ >= 0; }
   //! Closes; returns false when HDF5 reported an error.
   bool reset() {
@@ -122,6 +126,11 @@ std::string link_name(const std::string& name) {
   return out;
 }
 
+//! HDF5's shutdown at exit closes the files still open, and crashes (1.10.8) on one
+//! whose close failed because it could not be written (H5SweepWriter::Impl::abandon):
+//! turned off before the library's first use (the writer closes its files itself).
+const herr_t kNoHdf5Shutdown = H5dont_atexit();
+
 //! File access with the latest file format (SWMR needs it); with `clear_marks`, also
 //! clears the superblock's "being written" marks a killed SWMR writer leaves (the
 //! library's own property, which h5clear -s sets). Invalid when HDF5 refuses.
@@ -133,6 +142,21 @@ Hid swmr_fapl(bool clear_marks) {
     if (H5Pexist(fapl.get(), "clear_status_flags") > 0) H5Pset(fapl.get(), "clear_status_flags", &clear);
   }
   return fapl;
+}
+
+//! A write that failed for lack of space (a full disk, `ulimit -f`) can leave the file
+//! shorter than the space HDF5 had allocated in it, which HDF5 refuses to open for
+//! writing ("truncated file"); what was flushed before is whole. Extends the file to
+//! that size with zeros (the bytes never written) and says whether it did.
+bool extend_to_allocated(const std::string& path) {
+  hsize_t allocated = 0;
+  {
+    Hid ro(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), H5Fclose);
+    if (!ro.valid() || H5Fget_filesize(ro.get(), &allocated) < 0) return false;
+  }
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && static_cast<hsize_t>(st.st_size) < allocated &&
+         truncate(path.c_str(), static_cast<off_t>(allocated)) == 0;
 }
 
 //! IONFLUX_FAULT_H5_WRITE=N (tests, docs/reliability.md): the N-th chunk written to a
@@ -413,6 +437,23 @@ struct H5SweepWriter::Impl {
     if (!swmr) hdf5_error_detail();  // clears the stack
   }
 
+  //! After a write that failed in the file (full, too large): HDF5 1.10 cannot close
+  //! a file it cannot flush (H5Fclose fails, and the library's shutdown then crashes
+  //! on the half-closed file), so every identifier is left open and the library's
+  //! shutdown at exit is off (kNoHdf5Shutdown): what was flushed before the failure,
+  //! every chunk with its statuses, stays on disk as it is.
+  void abandon() {
+    open = false;
+    for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
+                   &d_c_chg_e, &d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean, &d_cycle_index, &d_c_start,
+                   &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg, &d_c_energy, &g_cycles,
+                   &d_temperature, &d_step_index, &d_s_start, &d_s_end, &d_s_duration, &d_s_capacity, &d_s_energy,
+                   &g_steps, &d_offset, &d_count, &d_device, &d_time, &d_voltage, &d_current, &d_capacity, &d_status,
+                   &d_message, &d_end_time, &d_end_reason, &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps,
+                   &g_cells, &g_inputs, &g_summary, &file})
+      h->forget();
+  }
+
   //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
   void close_all() {
     open = false;
@@ -507,6 +548,10 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
         m.file = Hid(H5Fopen(path.c_str(), flags == H5F_ACC_RDONLY ? flags | H5F_ACC_SWMR_READ : flags,
                              fapl.valid() ? fapl.get() : H5P_DEFAULT),
                      H5Fclose);
+        if (!m.file.valid() && flags != H5F_ACC_RDONLY && extend_to_allocated(path)) {
+          H5Eclear2(H5E_DEFAULT);
+          m.file = Hid(H5Fopen(path.c_str(), flags, fapl.valid() ? fapl.get() : H5P_DEFAULT), H5Fclose);
+        }
       }
       if (!m.file.valid()) {
         const std::string detail = hdf5_error_detail();
@@ -836,12 +881,17 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
                              " cells are safe in it (those whose /cells/status is not -1; the chunk of cells [" +
                              std::to_string(c.first) + ", " + std::to_string(c.first + c.n) +
                              ") was not written; once the cause is fixed, continue with --resume)";
-    try {
-      m.string_attribute(m.file.get(), "status", std::string("failed: ") + e.what());
-      m.close_all();
+    bool closed = false;
+    try {  // only into a file that still takes writes: a failed flush leaves its metadata as it was on disk
+      if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) >= 0) {
+        m.string_attribute(m.file.get(), "status", std::string("failed: ") + e.what());
+        m.close_all();
+        closed = true;
+      }
     } catch (...) {
-      // the file may be gone or full: what was flushed before stays
+      // the file cannot be written any more (full, too large, gone): below
     }
+    if (!closed) m.abandon();
     throw RuntimeError(std::string(e.what()) + "; " + safe);
   }
   for (const int st : c.status) m.cells_in_file += st != kStatusNotRun;
