@@ -181,6 +181,19 @@ struct H5SweepWriter::Impl {
   std::size_t cells_in_file = 0;  //!< cells whose status is in the file (safe in it)
   std::size_t chunks_written = 0;  //!< write_chunk calls (IONFLUX_FAULT_H5_WRITE counts them)
   long long fault_chunk = 0;       //!< IONFLUX_FAULT_H5_WRITE: the chunk whose write fails (0: none)
+  dev_t file_dev = 0;              //!< the file written (a removed or replaced file is noticed at the next chunk)
+  ino_t file_ino = 0;
+
+  void note_file_identity() {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0) file_dev = st.st_dev, file_ino = st.st_ino;
+  }
+  //! The file was removed (or another put in its place) while it was written: its
+  //! writes would go on into a file nobody can open.
+  bool file_gone() const {
+    struct stat st {};
+    return file_ino != 0 && (stat(path.c_str(), &st) != 0 || st.st_dev != file_dev || st.st_ino != file_ino);
+  }
   std::vector<int> status_in_file;  //!< per cell, at open
 
   // Declared first, so closed last by the destructor.
@@ -433,6 +446,7 @@ struct H5SweepWriter::Impl {
   //! (h5py.File(path, "r", swmr=True), ionflux.load) and see each chunk once it is
   //! flushed. A file HDF5 cannot switch (an older file format) is written as before.
   void start_swmr() {
+    note_file_identity();
     swmr = H5Fstart_swmr_write(file.get()) >= 0;
     if (!swmr) hdf5_error_detail();  // clears the stack
   }
@@ -774,6 +788,18 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
   for (std::size_t k = 0, at = 0; k < c.n; at += c.count[k], ++k) {
     offset[k] = static_cast<std::int64_t>(m.points + at);
     count[k] = static_cast<std::int64_t>(c.count[k]);
+  }
+  if (m.file_gone()) {
+    const std::size_t lost = m.cells_in_file;
+    try {
+      ErrorSilencer quiet;
+      m.close_all();  // into the removed file, which the system frees then
+    } catch (const RuntimeError&) {
+      // the error below says what matters
+    }
+    throw RuntimeError("HDF5 file '" + m.path + "' was removed or replaced while the sweep was writing it: the " +
+                       std::to_string(lost) + " cells written before went with it, 0 of " +
+                       std::to_string(m.n_cells) + " cells are safe in it; run the sweep again");
   }
   ErrorSilencer quiet;
   const bool fault = m.fault_chunk > 0 && static_cast<long long>(++m.chunks_written) == m.fault_chunk;

@@ -225,3 +225,31 @@ def test_a_real_write_failure_file_size_limit_keeps_the_written_cells_and_resume
     q = sweep(str(cfg), "--output", str(out), *CC_OPTS, "--resume", "--quiet")
     assert q.returncode == 0, q.stderr
     assert_same_file(out, ref)
+
+
+def test_a_file_removed_while_written_ends_the_run_with_one_error(setup):
+    # Removing the file does not make the writes fail (they go on into the removed
+    # file, which nobody can open): the writer notices it at the next chunk and stops.
+    d, cfg, ref = setup
+    out = d / "removed.h5"
+    p = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), *OPTS, "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    removed = False
+    while p.poll() is None and not removed:
+        time.sleep(0.05)
+        try:
+            with h5py.File(out, "r", swmr=True) as f:
+                k = int((f["cells/status"][:] != -1).sum())
+        except OSError:
+            continue
+        if 0 < k < N:
+            out.unlink()
+            removed = True
+    _, err = p.communicate(timeout=300)
+    assert removed, "the sweep finished before the file could be removed part way"
+    assert p.returncode == 1, err
+    lines = error_lines(err)
+    assert len(lines) == 1, err
+    assert f"HDF5 file '{out}' was removed or replaced while the sweep was writing it" in lines[0]
+    assert f"0 of {N} cells are safe in it" in lines[0]
+    assert not out.exists()
