@@ -253,3 +253,20 @@ def test_a_file_removed_while_written_ends_the_run_with_one_error(setup):
     assert f"HDF5 file '{out}' was removed or replaced while the sweep was writing it" in lines[0]
     assert f"0 of {N} cells are safe in it" in lines[0]
     assert not out.exists()
+
+
+def test_sweep_run_raises_one_error_on_a_write_failure_and_keeps_the_written_cells(tmp_path, monkeypatch):
+    # Python's Sweep.run(output=...) writes through the same writer: the same error,
+    # as a RuntimeError, and the cells written before read back with ionflux.load.
+    import ionflux
+
+    monkeypatch.setenv("IONFLUX_FAULT_H5_WRITE", "2")  # read when the file is created
+    out = tmp_path / "py.h5"
+    s = ionflux.Sweep("Chen2020", vary={"C-rate": {"linspace": [0.5, 3.0, 60]}}, mesh=CONFIG["mesh"], period=60)
+    with pytest.raises(RuntimeError, match=r"; (\d+) of 60 cells are safe in it") as e:
+        s.run(output=str(out), threads=1, memory_budget=400000, progress=False)
+    k = int(re.search(r"; (\d+) of 60 cells are safe in it", str(e.value)).group(1))
+    assert 0 < k < 60 and f"'{out}'" in str(e.value)
+    with pytest.warns(ionflux.SolverWarning, match="not_run"):
+        res = ionflux.load(out)
+    assert (res.status != -1).sum() == k
