@@ -162,7 +162,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
       engine = make(es);
       break;
     } catch (const DeviceOutOfMemory& e) {
-      if (es.slots <= 1) throw RuntimeError(std::string(e.what()) + ", with a single device slot: the GPU cannot run this sweep");
+      if (es.slots <= 1)
+        throw RuntimeError(std::string(e.what()) + ", with a single device slot: the GPU cannot run this sweep");
       const std::size_t fewer = es.slots / 2;
       std::cerr << "warning: " << e.what() << " for " << es.slots << " device slots; retrying with " << fewer
                 << " slots (fewer cells resident on the device at once)\n"

@@ -906,7 +906,8 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     const std::string safe = std::to_string(m.cells_in_file) + " of " + std::to_string(m.n_cells) +
                              " cells are safe in it (those whose /cells/status is not -1; the chunk of cells [" +
                              std::to_string(c.first) + ", " + std::to_string(c.first + c.n) +
-                             ") was not written; once the cause is fixed, continue it with --resume, or Sweep.run(resume=True))";
+                             ") was not written; once the cause is fixed, continue it with --resume, or "
+                             "Sweep.run(resume=True))";
     bool closed = false;
     try {  // only into a file that still takes writes: a failed flush leaves its metadata as it was on disk
       if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) >= 0) {
