@@ -39,8 +39,14 @@ struct Silence {
 
 class File {
  public:
-  explicit File(const std::string& path) : id_(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose) {
+  explicit File(const std::string& path) : id_(open(path), H5Fclose) {
     if (!id_.ok()) throw std::runtime_error("cannot open " + path);
+  }
+  //! A file whose writer died stays marked as being written: it is read as a SWMR
+  //! reader, as ionflux.load does (docs/hdf5_layout.md, "Watching a running sweep").
+  static hid_t open(const std::string& path) {
+    const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    return id >= 0 ? id : H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
   }
   operator hid_t() const { return id_; }
 

@@ -262,7 +262,13 @@ class SweepResult:
             return self._memory
         import h5py
 
-        return h5py.File(self.path, "r")
+        # As a SWMR reader: a file that `ionflux sweep` is still writing (or one whose
+        # writer was killed) opens too, with the cells finished so far
+        # (docs/hdf5_layout.md, "Watching a running sweep").
+        try:
+            return h5py.File(self.path, "r", swmr=True)
+        except (OSError, ValueError):
+            return h5py.File(self.path, "r")
 
     # -- basic facts ----------------------------------------------------------------------
     @property

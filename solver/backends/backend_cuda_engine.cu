@@ -45,7 +45,16 @@ using cuda_launch::Staging;
 template <class T>
 struct DeviceBuffer {
   T* p = nullptr;
-  explicit DeviceBuffer(std::size_t count) { IONFLUX_CUDA_CHECK(cudaMalloc(&p, count * sizeof(T) + 1)); }
+  explicit DeviceBuffer(std::size_t count) {
+    gpu_stream::check_device_alloc(count * sizeof(T) + 1, "device memory");
+    const cudaError_t err = cudaMalloc(&p, count * sizeof(T) + 1);
+    if (err == cudaErrorMemoryAllocation) {  // not sticky: cleared, and the executor retries with fewer slots
+      cudaGetLastError();
+      throw gpu_stream::DeviceOutOfMemory("out of device memory allocating " + std::to_string(count * sizeof(T) + 1) +
+                                          " bytes (cudaMalloc: " + cudaGetErrorString(err) + ")");
+    }
+    IONFLUX_CUDA_CHECK(err);
+  }
   ~DeviceBuffer() { cudaFree(p); }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
@@ -86,7 +95,17 @@ namespace {
 template <class T>
 struct PinnedBuffer {
   T* p = nullptr;
-  explicit PinnedBuffer(std::size_t count) { IONFLUX_CUDA_CHECK(cudaMallocHost(&p, count * sizeof(T) + 1)); }
+  explicit PinnedBuffer(std::size_t count) {
+    gpu_stream::check_device_alloc(count * sizeof(T) + 1, "pinned host memory");
+    const cudaError_t err = cudaMallocHost(&p, count * sizeof(T) + 1);
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      throw gpu_stream::DeviceOutOfMemory("out of pinned host memory allocating " +
+                                          std::to_string(count * sizeof(T) + 1) + " bytes (cudaMallocHost: " +
+                                          cudaGetErrorString(err) + ")");
+    }
+    IONFLUX_CUDA_CHECK(err);
+  }
   ~PinnedBuffer() { cudaFreeHost(p); }
   PinnedBuffer(const PinnedBuffer&) = delete;
   PinnedBuffer& operator=(const PinnedBuffer&) = delete;
@@ -177,6 +196,7 @@ class CudaEngine : public gpu_stream::DeviceEngine {
       IONFLUX_CUDA_CHECK(cudaEventCreateWithFlags(&copied_[b], cudaEventDisableTiming));
     }
     IONFLUX_CUDA_CHECK(cudaEventCreateWithFlags(&loaded_, cudaEventDisableTiming));
+    try {  // out of memory below: the streams and events go too (the executor retries with fewer slots)
     upload_user_functions(es, user_);
     // the slots
     params_ = device<CellParams>(S);
@@ -239,9 +259,15 @@ class CudaEngine : public gpu_stream::DeviceEngine {
     // once: the uploads above went through the legacy stream, which the non-blocking
     // streams do not wait for
     IONFLUX_CUDA_CHECK(cudaDeviceSynchronize());
+    } catch (...) {
+      release();
+      throw;
+    }
   }
 
-  ~CudaEngine() override {
+  ~CudaEngine() override { release(); }
+
+  void release() {
     cudaStreamSynchronize(compute_);
     cudaStreamSynchronize(copy_);
     for (int b = 0; b < 2; ++b) cudaEventDestroy(packed_[b]), cudaEventDestroy(copied_[b]);

@@ -26,17 +26,25 @@ class EmulatedEngine : public DeviceEngine {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     const std::size_t s = es.slots;
     wsz_ = static_cast<std::size_t>(cell_workspace_size(es.layout));
+    // the device's allocations, each through the fault hook (check_device_alloc)
+    check_device_alloc(s * sizeof(CellParams), "the slots' cell records");
     params_.resize(s);
+    check_device_alloc(s * sizeof(double), "the slots' end times");
     t_end_.assign(s, nan);
     first_.assign(s, 0);
     count_.assign(s, 0);
     const int team = team_width();
+    check_device_alloc(workspace_doubles(es.layout, s, team) * sizeof(double), "the slots' workspaces");
     ws_.assign(workspace_doubles(es.layout, s, team), nan);
+    check_device_alloc(s * sizeof(CellRun), "the slots' run records");
     runs_.resize(s);
     drained_.assign(s, 0);
+    check_device_alloc(s * kSlotOutputArrays * static_cast<std::size_t>(es.n_times) * sizeof(double),
+                       "the slots' outputs");
     out_.assign(s * kSlotOutputArrays * static_cast<std::size_t>(es.n_times), nan);
     sums_.assign(std::max<std::size_t>(1, s * kSlotSummaryArrays * static_cast<std::size_t>(es.n_sums)), nan);
     capacity_rows_ = staging_rows(es);
+    check_device_alloc(capacity_rows_ * kSlotOutputArrays * sizeof(double), "the harvest staging");
     a_ = SlotArrays{params_.data(), t_end_.data(), first_.data(), count_.data(), es.steps, es.tables,
                     ws_.data(), runs_.data(), drained_.data(), out_.data(), sums_.data(),
                     static_cast<index_t>(s), es.n_times, es.n_sums, es.temperature, es.layout, es.solver, es.out};

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <deque>
 #include <exception>
+#include <iostream>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -62,6 +63,35 @@ int team_width() {
                    "'");
 }
 
+namespace {
+std::atomic<long long> g_alloc_fault{-1};  // -1: not yet read from the environment
+std::atomic<long long> g_allocs{0};        // allocations since the hook was set
+}  // namespace
+
+void set_device_alloc_fault(long long n) {
+  g_allocs = 0;
+  g_alloc_fault = n > 0 ? n : 0;
+}
+
+void check_device_alloc(std::size_t bytes, const char* what) {
+  if (g_alloc_fault.load() < 0) {
+    const char* env = std::getenv("IONFLUX_FAULT_DEVICE_ALLOC");
+    long long n = 0;
+    if (env && *env) {
+      char* end = nullptr;
+      n = std::strtoll(env, &end, 10);
+      if (!end || *end != '\0') n = 0;
+    }
+    long long unset = -1;
+    g_alloc_fault.compare_exchange_strong(unset, n > 0 ? n : 0);
+  }
+  const long long fault = g_alloc_fault.load();
+  if (fault > 0 && g_allocs.fetch_add(1) + 1 == fault)
+    throw DeviceOutOfMemory(std::string("out of device memory allocating ") + std::to_string(bytes) + " bytes for " +
+                            what + " (fault injected by the device allocation hook, allocation " +
+                            std::to_string(fault) + ")");
+}
+
 std::size_t workspace_doubles(const Layout& l, std::size_t slots, int team) {
   return slots * static_cast<std::size_t>(team > 1 ? slot_workspace_stride(l) : cell_workspace_size(l));
 }
@@ -87,7 +117,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   const Layout layout = Layout::make(in.run.mesh);
   const std::size_t wsz = static_cast<std::size_t>(cell_workspace_size(layout));
   const std::size_t chunk = std::max<std::size_t>(cfg.chunk, 1);
-  const std::size_t n_slots = std::max<std::size_t>(cfg.slots, 1);
+  std::size_t n_slots = std::max<std::size_t>(cfg.slots, 1);
 
   // The engine: every cell's inputs, the shared options and the slots' sizes.
   std::vector<double> t_end(n);
@@ -123,7 +153,25 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     es.tables = tables.data();
     es.n_tables = tables.size();
   }
-  const std::unique_ptr<DeviceEngine> engine = make(es);
+  // Device memory exhausted at any of the engine's allocations: half the slots (fewer
+  // cells resident at once), said on stderr, and on; out of memory with one slot fails.
+  std::unique_ptr<DeviceEngine> engine;
+  st.slots_asked = n_slots;
+  for (;;) {
+    try {
+      engine = make(es);
+      break;
+    } catch (const DeviceOutOfMemory& e) {
+      if (es.slots <= 1)
+        throw RuntimeError(std::string(e.what()) + ", with a single device slot: the GPU cannot run this sweep");
+      const std::size_t fewer = es.slots / 2;
+      std::cerr << "warning: " << e.what() << " for " << es.slots << " device slots; retrying with " << fewer
+                << " slots (fewer cells resident on the device at once)\n"
+                << std::flush;
+      es.slots = fewer;
+    }
+  }
+  n_slots = es.slots;
 
   std::deque<OpenChunk> open;  // chunks started and not yet written, in order
   std::size_t opened_end = 0;  // cells of the chunks started

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "kernels/model/cell_solver.hpp"
@@ -143,6 +144,21 @@ class DeviceEngine {
 
 using EngineFactory = std::unique_ptr<DeviceEngine> (*)(const EngineSetup&);
 
+//! A device (or pinned host) allocation failed for lack of memory. run_streamed then
+//! makes the engine again with half the slots (docs/reliability.md, "Faults").
+class DeviceOutOfMemory : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+//! Fault hook (tests, docs/reliability.md): the n-th device allocation from now on
+//! fails as out of memory (0: none). The environment variable IONFLUX_FAULT_DEVICE_ALLOC=N
+//! sets it for the process at its first allocation. Both engines honour it.
+void set_device_alloc_fault(long long n);
+//! Called by the engines before each device or pinned allocation of `bytes`: throws
+//! DeviceOutOfMemory when the fault hook says this one fails.
+void check_device_alloc(std::size_t bytes, const char* what);
+
 //! The host emulation of the device (tests): the same slot arrays
 //! (kernels/backend/slots.hpp) and per-cell code, run by one host thread, with the
 //! device's report and deferral rules.
@@ -172,6 +188,7 @@ struct StreamStats {
   std::size_t slot_refills = 0;
   std::size_t cells_loaded_ahead = 0;
   std::size_t launches = 0;
+  std::size_t slots_asked = 0;  //!< slots asked for; more than `slots` after device memory ran out
 };
 
 //! Run the GPU cells of a batch through an engine made by `make`.

@@ -7,9 +7,12 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include <hdf5.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -88,6 +91,8 @@ class Hid {
   Hid& operator=(const Hid&) = delete;
 
   hid_t get() const { return id_; }
+  //! Forgets the identifier without closing it.
+  void forget() { id_ = -1; }
   bool valid() const { return id_ >= 0; }
   //! Closes; returns false when HDF5 reported an error.
   bool reset() {
@@ -121,6 +126,49 @@ std::string link_name(const std::string& name) {
   return out;
 }
 
+//! HDF5's shutdown at exit closes the files still open, and crashes (1.10.8) on one
+//! whose close failed because it could not be written (H5SweepWriter::Impl::abandon):
+//! turned off before the library's first use (the writer closes its files itself).
+const herr_t kNoHdf5Shutdown = H5dont_atexit();
+
+//! File access with the latest file format (SWMR needs it); with `clear_marks`, also
+//! clears the superblock's "being written" marks a killed SWMR writer leaves (the
+//! library's own property, which h5clear -s sets). Invalid when HDF5 refuses.
+Hid swmr_fapl(bool clear_marks) {
+  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (!fapl.valid() || H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) return Hid();
+  if (clear_marks) {
+    hbool_t clear = 1;
+    if (H5Pexist(fapl.get(), "clear_status_flags") > 0) H5Pset(fapl.get(), "clear_status_flags", &clear);
+  }
+  return fapl;
+}
+
+//! A write that failed for lack of space (a full disk, `ulimit -f`) can leave the file
+//! shorter than the space HDF5 had allocated in it, which HDF5 refuses to open for
+//! writing ("truncated file"); what was flushed before is whole. Extends the file to
+//! that size with zeros (the bytes never written) and says whether it did.
+bool extend_to_allocated(const std::string& path) {
+  hsize_t allocated = 0;
+  {
+    Hid ro(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), H5Fclose);
+    if (!ro.valid() || H5Fget_filesize(ro.get(), &allocated) < 0) return false;
+  }
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && static_cast<hsize_t>(st.st_size) < allocated &&
+         truncate(path.c_str(), static_cast<off_t>(allocated)) == 0;
+}
+
+//! IONFLUX_FAULT_H5_WRITE=N (tests, docs/reliability.md): the N-th chunk written to a
+//! sweep file fails inside HDF5 (0 or unset: none).
+long long h5_write_fault_from_env() {
+  const char* env = std::getenv("IONFLUX_FAULT_H5_WRITE");
+  if (!env || !*env) return 0;
+  char* end = nullptr;
+  const long long n = std::strtoll(env, &end, 10);
+  return end && *end == '\0' && n > 0 ? n : 0;
+}
+
 }  // namespace
 
 struct H5SweepWriter::Impl {
@@ -129,6 +177,23 @@ struct H5SweepWriter::Impl {
   int n_times = 0;
   bool open = false;
   bool reopen = false;            //!< Open::resume: the objects exist; open them instead of creating
+  bool swmr = false;              //!< in HDF5 SWMR-write mode: readers may open the file while it is written
+  std::size_t cells_in_file = 0;  //!< cells whose status is in the file (safe in it)
+  std::size_t chunks_written = 0;  //!< write_chunk calls (IONFLUX_FAULT_H5_WRITE counts them)
+  long long fault_chunk = 0;       //!< IONFLUX_FAULT_H5_WRITE: the chunk whose write fails (0: none)
+  dev_t file_dev = 0;              //!< the file written (a removed or replaced file is noticed at the next chunk)
+  ino_t file_ino = 0;
+
+  void note_file_identity() {
+    struct stat st {};
+    if (stat(path.c_str(), &st) == 0) file_dev = st.st_dev, file_ino = st.st_ino;
+  }
+  //! The file was removed (or another put in its place) while it was written: its
+  //! writes would go on into a file nobody can open.
+  bool file_gone() const {
+    struct stat st {};
+    return file_ino != 0 && (stat(path.c_str(), &st) != 0 || st.st_dev != file_dev || st.st_ino != file_ino);
+  }
   std::vector<int> status_in_file;  //!< per cell, at open
 
   // Declared first, so closed last by the destructor.
@@ -377,6 +442,32 @@ struct H5SweepWriter::Impl {
     points = end;
   }
 
+  //! Every object exists: from now on readers may open the file as SWMR readers
+  //! (h5py.File(path, "r", swmr=True), ionflux.load) and see each chunk once it is
+  //! flushed. A file HDF5 cannot switch (an older file format) is written as before.
+  void start_swmr() {
+    note_file_identity();
+    swmr = H5Fstart_swmr_write(file.get()) >= 0;
+    if (!swmr) hdf5_error_detail();  // clears the stack
+  }
+
+  //! After a write that failed in the file (full, too large): HDF5 1.10 cannot close
+  //! a file it cannot flush (H5Fclose fails, and the library's shutdown then crashes
+  //! on the half-closed file), so every identifier is left open and the library's
+  //! shutdown at exit is off (kNoHdf5Shutdown): what was flushed before the failure,
+  //! every chunk with its statuses, stays on disk as it is.
+  void abandon() {
+    open = false;
+    for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
+                   &d_c_chg_e, &d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean, &d_cycle_index, &d_c_start,
+                   &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg, &d_c_energy, &g_cycles,
+                   &d_temperature, &d_step_index, &d_s_start, &d_s_end, &d_s_duration, &d_s_capacity, &d_s_energy,
+                   &g_steps, &d_offset, &d_count, &d_device, &d_time, &d_voltage, &d_current, &d_capacity, &d_status,
+                   &d_message, &d_end_time, &d_end_reason, &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps,
+                   &g_cells, &g_inputs, &g_summary, &file})
+      h->forget();
+  }
+
   //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
   void close_all() {
     open = false;
@@ -420,6 +511,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   m.n_times = info.n_times;
   m.reopen = mode == Open::resume;
   m.status_in_file.assign(info.n_cells, kStatusNotRun);
+  m.fault_chunk = h5_write_fault_from_env();
 
   // The description is checked before the file is touched.
   if (info.n_times < 0) throw InputError("HDF5 sweep file: n_times must be >= 0, got " + std::to_string(info.n_times));
@@ -462,6 +554,20 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
     for (const unsigned flags : {H5F_ACC_RDONLY, H5F_ACC_RDWR}) {
       m.file = Hid(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose);
       if (!m.file.valid()) {
+        // a writer killed in SWMR mode leaves the superblock marked as being written
+        // (docs/hdf5_layout.md, "Watching a running sweep"): read it as a SWMR reader,
+        // and reopen it for writing with those marks cleared (what h5clear -s does)
+        H5Eclear2(H5E_DEFAULT);
+        Hid fapl = swmr_fapl(flags != H5F_ACC_RDONLY);
+        m.file = Hid(H5Fopen(path.c_str(), flags == H5F_ACC_RDONLY ? flags | H5F_ACC_SWMR_READ : flags,
+                             fapl.valid() ? fapl.get() : H5P_DEFAULT),
+                     H5Fclose);
+        if (!m.file.valid() && flags != H5F_ACC_RDONLY && extend_to_allocated(path)) {
+          H5Eclear2(H5E_DEFAULT);
+          m.file = Hid(H5Fopen(path.c_str(), flags, fapl.valid() ? fapl.get() : H5P_DEFAULT), H5Fclose);
+        }
+      }
+      if (!m.file.valid()) {
         const std::string detail = hdf5_error_detail();
         throw RuntimeError("cannot open HDF5 file '" + path + "' to resume it" + (detail.empty() ? "" : ": " + detail));
       }
@@ -482,7 +588,10 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
       m.file.reset();
     }
   } else {
-    m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    // the latest file format: what SWMR needs (readers need HDF5 >= 1.10)
+    Hid fapl = swmr_fapl(false);
+    m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.valid() ? fapl.get() : H5P_DEFAULT),
+                 H5Fclose);
     if (!m.file.valid()) {
       const std::string detail = hdf5_error_detail();
       throw RuntimeError("cannot create HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
@@ -583,7 +692,9 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   if (m.reopen) {
     m.resume_rows();
     m.string_attribute(m.file.get(), "status", "resuming");
+    for (const int st : m.status_in_file) m.cells_in_file += st != kStatusNotRun;
     if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+    m.start_swmr();
     return;  // inputs, cell numbers and attributes are the file's (the fingerprint matched)
   }
 
@@ -609,6 +720,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   for (const auto& [name, value] : info.attributes) m.string_attribute(m.file.get(), name, value);
 
   if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+  m.start_swmr();
 }
 
 H5SweepWriter::~H5SweepWriter() {
@@ -677,8 +789,27 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     offset[k] = static_cast<std::int64_t>(m.points + at);
     count[k] = static_cast<std::int64_t>(c.count[k]);
   }
+  if (m.file_gone()) {
+    const std::size_t lost = m.cells_in_file;
+    try {
+      ErrorSilencer quiet;
+      m.close_all();  // into the removed file, which the system frees then
+    } catch (const RuntimeError&) {
+      // the error below says what matters
+    }
+    throw RuntimeError("HDF5 file '" + m.path + "' was removed or replaced while the sweep was writing it: the " +
+                       std::to_string(lost) + " cells written before went with it, 0 of " +
+                       std::to_string(m.n_cells) + " cells are safe in it; run the sweep again");
+  }
   ErrorSilencer quiet;
+  const bool fault = m.fault_chunk > 0 && static_cast<long long>(++m.chunks_written) == m.fault_chunk;
+  try {
   m.append_series(m.d_time, m.points, total, pack(c.time), "/cells/Time [s]");
+  if (fault) {  // an HDF5 call that fails, as a full disk or a removed file make them fail
+    H5Dwrite(H5I_INVALID_HID, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c.voltage.data());
+    m.fail("cannot write /cells/Voltage [V] (fault injected by IONFLUX_FAULT_H5_WRITE=" +
+           std::to_string(m.fault_chunk) + ")");
+  }
   m.append_series(m.d_voltage, m.points, total, pack(c.voltage), "/cells/Voltage [V]");
   m.append_series(m.d_current, m.points, total, pack(c.current), "/cells/Current [A]");
   m.append_series(m.d_capacity, m.points, total, pack(c.capacity), "/cells/Discharge capacity [A.h]");
@@ -763,9 +894,34 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     const std::vector<int> device(c.device.begin(), c.device.end());
     m.write_rows(m.d_device, H5T_NATIVE_INT, false, c.first, c.n, device.data(), "/cells/device");
   }
-  // Status last: a cell whose status is not -1 has all of its data in the file.
+  // Status last: a cell whose status is not -1 has all of its data in the file. In
+  // SWMR mode the data is flushed first, so that a reader who sees the status finds
+  // the data too (the message strings' heap included, which SWMR does not order).
+  if (m.swmr && H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
   m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
   if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+  } catch (const RuntimeError& e) {
+    // One error that says what failed, in which file, and what is safe in it; the
+    // file is marked (when it still can be) and closed with what it holds.
+    const std::string safe = std::to_string(m.cells_in_file) + " of " + std::to_string(m.n_cells) +
+                             " cells are safe in it (those whose /cells/status is not -1; the chunk of cells [" +
+                             std::to_string(c.first) + ", " + std::to_string(c.first + c.n) +
+                             ") was not written; once the cause is fixed, continue it with --resume, or "
+                             "Sweep.run(resume=True))";
+    bool closed = false;
+    try {  // only into a file that still takes writes: a failed flush leaves its metadata as it was on disk
+      if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) >= 0) {
+        m.string_attribute(m.file.get(), "status", std::string("failed: ") + e.what());
+        m.close_all();
+        closed = true;
+      }
+    } catch (...) {
+      // the file cannot be written any more (full, too large, gone): below
+    }
+    if (!closed) m.abandon();
+    throw RuntimeError(std::string(e.what()) + "; " + safe);
+  }
+  for (const int st : c.status) m.cells_in_file += st != kStatusNotRun;
 }
 
 const std::vector<int>& H5SweepWriter::status_in_file() const { return impl_->status_in_file; }

@@ -19,6 +19,7 @@
 #include "solver/backends/backend_cuda.hpp"
 #include "solver/problem/batch.hpp"
 #include "solver/backends/gpu_stream.hpp"
+#include "solver/util/errors.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 #include "tests/equivalence/streaming_cases.hpp"
@@ -306,4 +307,45 @@ TEST(Streaming, CpuThreadsTakeQueuedCellsWhileTheDeviceWorks) {
               << " taken by the CPU threads, " << handed << " handed over; largest relative voltage difference "
               << worst << "\n";
   }
+}
+
+TEST(Streaming, DeviceOutOfMemoryHalvesTheSlotsAndLosesNothing) {
+  // Issue 15 item 4: device memory exhausted at any of the engine's allocations (the
+  // fault hook makes the n-th one fail, as cudaMalloc's cudaErrorMemoryAllocation
+  // does on a GPU) makes the executor build the engine again with half the slots,
+  // say so on stderr, and go on: every cell's results equal the run without the
+  // fault, bit for bit (fewer slots change where and when a cell runs, not what it
+  // computes: EveryStepOutputsStreamedEqualAllCellsResident). The emulated engine
+  // makes 6 hooked allocations (gpu_emulated.cpp): the first, a middle one and the
+  // last (the harvest staging) fail in turn; with 8 slots the retry has 4.
+  const BatchInputs in = mixed_cost_batch();
+  EmulatedDevice emulated;
+  ionflux::testing::CollectSink ref;
+  const BatchSummary r = run(in, Device::cuda, 8, 0, ref);
+  ASSERT_EQ(r.device_slots, 8u);
+  for (const long long nth : {1LL, 3LL, 6LL}) {
+    SCOPED_TRACE("allocation " + std::to_string(nth) + " fails");
+    gpu_stream::set_device_alloc_fault(nth);
+    ::testing::internal::CaptureStderr();
+    ionflux::testing::CollectSink got;
+    BatchSummary s;
+    EXPECT_NO_THROW(s = run(in, Device::cuda, 8, 0, got));
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    gpu_stream::set_device_alloc_fault(0);
+    EXPECT_EQ(s.device_slots, 4u);
+    EXPECT_NE(log.find("out of device memory"), std::string::npos) << log;
+    EXPECT_NE(log.find("for 8 device slots; retrying with 4 slots"), std::string::npos) << log;
+    EXPECT_EQ(s.not_run, 0u);
+    expect_identical(ref.all, got.all);
+  }
+  // out of memory with a single slot: one clear error, nothing hangs
+  gpu_stream::set_device_alloc_fault(2);
+  ionflux::testing::CollectSink none;
+  try {
+    run(in, Device::cuda, 1, 0, none);
+    ADD_FAILURE() << "expected an error";
+  } catch (const RuntimeError& e) {
+    EXPECT_NE(std::string(e.what()).find("with a single device slot"), std::string::npos) << e.what();
+  }
+  gpu_stream::set_device_alloc_fault(0);
 }
