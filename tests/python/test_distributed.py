@@ -1,7 +1,9 @@
 """Sweeps on Dask (issue 12 item 5; docs/distributed.md): a LocalCluster of 2 worker
-processes x 1 thread writes the same file as one process, a worker killed mid-sweep
-loses and duplicates no cell, an unreachable scheduler is one clear error, and
-``ionflux sweep CONFIG --scheduler ADDRESS`` goes the same way.
+processes x 1 thread writes the same file, or returns the same in-memory results, as
+one process; each worker plans only its partitions' cells; a worker killed mid-sweep
+loses and duplicates no cell (file and memory); an unreachable scheduler is one clear
+error; the in-memory road needs no h5py; and ``ionflux sweep CONFIG --scheduler
+ADDRESS`` goes the same way.
 
 The expected values are always the single-process run of the same sweep, made in the
 same test (every cell is integrated independently, so the numbers must be identical,
@@ -77,6 +79,26 @@ def assert_same_file(expected, actual):
     assert b_attrs["status"] == "complete"
 
 
+def assert_same_memory(expected, actual):
+    """Every in-memory dataset, input and attribute of `expected` (a SweepResult held in
+    memory) exactly equal in `actual` (NaN where NaN), no more; attributes except RUN_ATTRS."""
+    a, b = expected._memory, actual._memory
+    assert a is not None and b is not None and actual.path is None
+    assert sorted(a._datasets) == sorted(b._datasets)
+    for name, x in a._datasets.items():
+        x, y = x[...], b._datasets[name][...]
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+        assert a._datasets[name].attrs == b._datasets[name].attrs, name
+    assert sorted(a._inputs) == sorted(b._inputs)
+    for name in a._inputs:
+        assert np.array_equal(a._inputs[name][...], b._inputs[name][...]), name
+    assert set(b.attrs) - set(a.attrs) <= RUN_ATTRS
+    for k in set(a.attrs) - RUN_ATTRS:
+        assert a.attrs[k] == b.attrs[k], k
+    assert b.attrs["status"] == "complete"
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """2 worker processes x 1 thread (as in CI: 2 cores)."""
@@ -101,6 +123,16 @@ def single(tmp_path_factory):
     status = res.status_names
     assert list(status[8:]) == ["invalid_input"] * 4 and "invalid_input" not in list(status[:8])
     return str(path)
+
+
+@pytest.fixture(scope="module")
+def single_memory():
+    """The sweep run in this process, results in memory (the expected results)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _sweep().run(device="cpu", threads=2, progress=False)
+    assert res.n_cells == 12 and res.path is None
+    return res
 
 
 def test_partitions_are_ranges_of_the_cells():
@@ -129,6 +161,9 @@ def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, ca
     assert "ionflux sweep (dask)" in bar and "12/12" in bar and "/5" not in bar
     assert res.run_info["partitions"] == 5
     assert sum(res.run_info["workers"].values()) == 5
+    # each worker planned only its partition's cells (+ the sweep's cell 0 once per
+    # partition, to check the per-cell protocols as the whole sweep does), not the sweep
+    assert res.run_info["planned_cells"] == 12 + 5
     assert res.n_cells == 12 and res.status_names[8] == "invalid_input"
     with h5py.File(out, "r") as f:
         assert "cells/index" not in f  # the partitions' index is checked, not copied
@@ -136,22 +171,47 @@ def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, ca
 
 
 @needs_dask
-def test_a_worker_killed_mid_sweep_loses_and_duplicates_no_cell(cluster, single, tmp_path, monkeypatch):
+def test_two_workers_give_the_single_process_results_in_memory(cluster, single_memory, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _sweep().run(client=cluster, partitions=5, progress=True)
+    assert res.path is None  # no file: the partitions' arrays, assembled
+    assert_same_memory(single_memory, res)
+    assert res.run_info["partitions"] == 5 and res.run_info["planned_cells"] == 12 + 5
+    bar = capsys.readouterr().err  # progress aggregated as for a file
+    assert "ionflux sweep (dask)" in bar and "12/12" in bar
+    assert res.attrs["device"].startswith("dask: 5 partitions on")
+    assert res.attrs["status counts"] == single_memory.attrs["status counts"]
+    # the public view reads the same
+    for name in ("Energy [W.h]", "Voltage [V]", "Negative electrode porosity"):
+        assert np.array_equal(np.asarray(res[name]), np.asarray(single_memory[name]), equal_nan=True), name
+
+
+@needs_dask
+@pytest.mark.parametrize("road", ["file", "memory"])
+def test_a_worker_killed_mid_sweep_loses_and_duplicates_no_cell(cluster, single, single_memory, tmp_path,
+                                                                 monkeypatch, road):
     marker = tmp_path / "killed"
     # partition 3 of 6 kills its worker process (SIGKILL) the first time it starts
     monkeypatch.setattr(idist, "_test_kill", (str(marker), 3))
-    out = tmp_path / "dask.h5"
+    out = tmp_path / "dask.h5" if road == "file" else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = _sweep().run(output=out, client=cluster, partitions=6, progress=False)
     assert marker.exists(), "the worker was not killed: the test tested nothing"
-    assert_same_file(single, out)  # every cell exactly once: same rows, same ragged outputs, no extra
     assert sum(res.run_info["workers"].values()) == 6
-    with h5py.File(out, "r") as f:
-        assert (f["cells/status"][...] != -1).all()
-        offset, count = f["cells/offset"][...], f["cells/count"][...]
-        assert offset[0] == 0 and (offset[1:] == offset[:-1] + count[:-1]).all()
-        assert len(f["cells/Time [s]"]) == count.sum()
+    if road == "memory":
+        assert_same_memory(single_memory, res)  # every cell exactly once, no extra output
+        status, offset, count = (res._memory[k][...] for k in ("cells/status", "cells/offset", "cells/count"))
+        n_points = len(res._memory["cells/Time [s]"][...])
+    else:
+        assert_same_file(single, out)  # every cell exactly once: same rows, same ragged outputs, no extra
+        with h5py.File(out, "r") as f:
+            status, offset, count = (f[k][...] for k in ("cells/status", "cells/offset", "cells/count"))
+            n_points = len(f["cells/Time [s]"])
+    assert (status != -1).all()
+    assert offset[0] == 0 and (offset[1:] == offset[:-1] + count[:-1]).all()
+    assert n_points == count.sum()
 
 
 @needs_dask
@@ -265,6 +325,35 @@ def test_without_dask_a_client_is_one_clear_import_error(monkeypatch, tmp_path):
     assert e.value.__cause__ is None and e.value.__suppress_context__
 
 
-def test_a_dask_run_without_an_output_file_is_one_clear_error():
-    with pytest.raises(ValueError, match="give output="):
-        _sweep().run(client="tcp://127.0.0.1:1", progress=False)
+_NO_H5PY_CHILD = r"""
+import logging, sys, warnings
+import numpy as np
+import distributed, ionflux
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    sweep = ionflux.Sweep("Chen2020", mesh={"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, t_end=600,
+                          vary={"C-rate": [0.5, 1, 2], "Negative particle radius [m]": [4e-6, 6e-6]})
+    local = sweep.run(device="cpu", threads=1, progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=logging.CRITICAL) as c, distributed.Client(c) as client:
+        res = sweep.run(client=client, partitions=3, progress=False)
+        workers_h5py = client.run(lambda: "h5py" in sys.modules)
+assert "h5py" not in sys.modules, "h5py was imported"
+assert not any(workers_h5py.values()), workers_h5py
+assert res.path is None and res.n_cells == 6
+for name in ("cells/Time [s]", "cells/Voltage [V]", "cells/offset", "cells/status", "summary/Energy [W.h]"):
+    assert np.array_equal(local._memory[name][...], res._memory[name][...], equal_nan=True), name
+print("OK")
+"""
+
+
+@needs_dask
+def test_a_dask_run_in_memory_needs_no_h5py(tmp_path):
+    # h5py cannot be imported (a stand-in package that fails comes first on the path) in
+    # the client nor in its workers; the expected results are the same child's local run
+    (tmp_path / "noh5py" / "h5py").mkdir(parents=True)
+    (tmp_path / "noh5py" / "h5py" / "__init__.py").write_text("raise ImportError('no h5py here')\n")
+    path = os.pathsep.join([str(tmp_path / "noh5py")] + sys.path)
+    r = subprocess.run([sys.executable, "-c", _NO_H5PY_CHILD], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, PYTHONPATH=path), cwd=str(tmp_path))
+    assert r.returncode == 0 and r.stdout.strip().endswith("OK"), r.stdout + r.stderr
