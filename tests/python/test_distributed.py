@@ -38,6 +38,8 @@ RUN_ATTRS = {"created", "device", "wall time [s]", "distributed", "config"}
 # 12 cells: a CC-CV cycle whose hold voltage and C-rate vary (per-cell protocols:
 # /steps, /cycles), the lumped thermal model (/cells/Temperature [K]), and cells 8..11
 # with a porosity the active material leaves no room for (invalid_input: no outputs).
+# With 5 or 6 partitions the last one holds only invalid cells: planned alone, it must
+# still have the sweep's /steps and /cycles columns.
 CONFIG = {
     "parameters": "Chen2020",
     "mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5},
