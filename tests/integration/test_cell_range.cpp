@@ -138,6 +138,10 @@ TEST(CellRange, RangePlannedAloneEqualsTheWholePlansCells) {
       R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "c_rate": 1,
           "vary": {"Negative particle radius [m]": {"uniform": [4e-6, 8e-6]}, "Initial SOC": [0.8, 0.5, 0.9]},
           "samples": 4, "sampling": "latin_hypercube", "seed": 3})",
+      // only the current varies (every record is the base cell's), a per-cell protocol
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "initial_soc": 0.9,
+          "experiment": [["Discharge at {C-rate}C until 3.3 V", "Rest for 2 minutes"]],
+          "vary": {"C-rate": [1, 2, 0.5, 1.5, 3, 2.5, 1, 0.7]}})",
   };
   for (std::size_t k = 0; k < configs.size(); ++k) {
     const std::string cfg = write_config(dir, "c" + std::to_string(k) + ".json", configs[k]);
