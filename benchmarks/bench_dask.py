@@ -11,7 +11,9 @@ Each timing is what a user pays for a new sweep: `Sweep(...)` (which plans and c
 every cell) and `.run()` (running, and writing the HDF5 file or keeping the arrays; for
 Dask also each worker's planning of its partitions' cells, sending the partitions'
 results back and joining them), best of --repeats. The cluster's start-up is reported
-apart.
+apart. Also reported: the CPU seconds each road used (this process, plus for Dask the
+workers' and the scheduler's processes), best of --repeats: on a machine shared with
+other work, CPU time is disturbed far less than wall time.
 
     PYTHONPATH=python python3 benchmarks/bench_dask.py [--cells-per-axis 100] [--repeats 2]
                                                        [--road memory|file|both]
@@ -26,6 +28,12 @@ import warnings
 
 import h5py
 import numpy as np
+
+
+def cpu_seconds():
+    """User + system CPU seconds of this process (all its threads)."""
+    t = os.times()
+    return t.user + t.system
 
 
 def same_files(a, b):
@@ -73,19 +81,26 @@ def main():
 
     roads = ("memory", "file") if args.road == "both" else (args.road,)
     times = {(road, who): [] for road in roads for who in ("one", "dask")}
+    cpu = {(road, who): [] for road in roads for who in ("one", "dask")}
+
+    def cluster_cpu():  # this process + the workers' + the scheduler's
+        return cpu_seconds() + sum(client.run(cpu_seconds).values()) + client.run_on_scheduler(cpu_seconds)
     identical = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # every cell is end_time_reached on purpose
         for _ in range(args.repeats):  # alternate, so that drifts in the machine's load hit both
             for road in roads:
                 out_one, out_dask = (one, dask) if road == "file" else (None, None)
-                t = time.perf_counter()
+                c, t = cpu_seconds(), time.perf_counter()
                 r_one = make_sweep().run(output=out_one, device="cpu", threads=2, progress=False)
                 times[road, "one"].append(time.perf_counter() - t)
+                cpu[road, "one"].append(cpu_seconds() - c)
+                c = cluster_cpu()
                 t = time.perf_counter()
                 res = make_sweep().run(output=out_dask, device="cpu", client=client, partitions=args.partitions,
                                        progress=False)
                 times[road, "dask"].append(time.perf_counter() - t)
+                cpu[road, "dask"].append(cluster_cpu() - c)
                 if road == "file":
                     identical[road] = same_files(one, dask)
                 else:
@@ -108,6 +123,9 @@ def main():
               f"  runs: {', '.join(f'{t:.2f}' for t in t_dask)}")
         print(f"  [{road}] ratio dask / one process:   {best_dask / best_one:.3f}  (goal <= 1.10); "
               f"results identical: {identical[road]}")
+        c_one, c_dask = min(cpu[road, "one"]), min(cpu[road, "dask"])
+        print(f"  [{road}] CPU seconds (best): one process {c_one:.2f}, dask {c_dask:.2f} (driver + workers + "
+              f"scheduler); ratio {c_dask / c_one:.3f}")
     return 0 if all(identical.values()) else 1
 
 
