@@ -377,17 +377,32 @@ _CELL_ROWS = ("cells/offset", "cells/count", "cells/status", "cells/device", "ce
 class _Assembler:
     """Takes partitions' in-memory results (the memory sink's datasets of cells
     [first, last)), each exactly once, and joins them in cell order into the datasets of
-    the whole sweep: what `_core.SweepRunner.run` gives for the whole sweep in one process."""
+    the whole sweep: what `_core.SweepRunner.run` gives for the whole sweep in one process.
+
+    A partition is copied into the sweep's arrays as soon as every partition before it
+    has come (one that arrives early waits), while the workers compute the next ones:
+    at the end only the last partition's copy is left to do. Per-cell rows go straight
+    to their rows; the per-output (ragged) series are appended to buffers sized from the
+    outputs per cell seen so far (grown by half when short, trimmed at the end), and
+    ``cells/offset`` is shifted by the outputs before the partition."""
 
     def __init__(self, n_cells: int, bounds: Sequence[Tuple[int, int]], attributes: Dict[str, str]) -> None:
         self.n_cells = n_cells
         self.bounds = list(bounds)
         self.attributes = dict(attributes)
-        self.parts: Dict[int, Dict[str, Any]] = {}
+        self.waiting: Dict[int, Dict[str, Any]] = {}  # partitions that came before their turn
         self.infos: Dict[int, Dict[str, Any]] = {}
+        self.next = 0  # the partition to join next
+        self.points = 0  # outputs joined so far
+        self.rows: Dict[str, np.ndarray] = {}  # per-cell datasets, (n_cells, ...)
+        self.ragged: Dict[str, np.ndarray] = {}  # per-output datasets (buffers, `points` used)
+        self.lists: Dict[str, List[Any]] = {}  # messages, end reasons
+        self.inputs: Dict[str, np.ndarray] = {}
+        self.shared: Dict[str, Any] = {}  # status codes, steps/Cycle: the same in every partition
 
     def add(self, index: int, memory: Dict[str, Any], info: Dict[str, Any]) -> bool:
-        """Take partition `index`; False (and nothing kept) for one already taken."""
+        """Take partition `index`, and join every partition now in turn; False (and
+        nothing kept) for one already taken."""
         if index in self.infos:
             return False
         first, last = self.bounds[index]
@@ -395,39 +410,67 @@ class _Assembler:
         if n != last - first:
             raise RuntimeError(f"ionflux: partition {index} came back with {n} cells instead of {first}:{last}")
         self.infos[index] = info
-        self.parts[index] = memory
+        self.waiting[index] = memory
+        while self.next in self.waiting:
+            self._join(self.next, self.waiting.pop(self.next))
+            self.next += 1
         return True
 
+    @staticmethod
+    def _is_ragged(key: str) -> bool:
+        return key.startswith("cells/") and key not in _CELL_ROWS
+
+    def _join(self, index: int, part: Dict[str, Any]) -> None:
+        first, last = self.bounds[index]
+        n_points = int(np.asarray(part["cells/count"]).sum())
+        for key, value in part.items():
+            if key in ("attrs", "status codes", "steps/Cycle"):
+                self.shared.setdefault(key, value)
+            elif key == "inputs":
+                for name, column in value.items():
+                    if name not in self.inputs:
+                        self.inputs[name] = np.empty(self.n_cells, dtype=np.asarray(column).dtype)
+                    self.inputs[name][first:last] = column
+            elif isinstance(value, list):  # messages, end reasons
+                self.lists.setdefault(key, []).extend(value)
+            elif self._is_ragged(key):
+                self._append(key, np.asarray(value), n_points, last)
+            else:
+                value = np.asarray(value)
+                if key == "cells/offset":  # the partition's offsets start at its first output
+                    value = value.astype(np.int64) + self.points
+                if key not in self.rows:
+                    self.rows[key] = np.empty((self.n_cells,) + value.shape[1:], dtype=value.dtype)
+                self.rows[key][first:last] = value
+        self.points += n_points
+
+    def _append(self, key: str, values: np.ndarray, n_points: int, cells_done: int) -> None:
+        buf = self.ragged.get(key)
+        need = self.points + len(values)
+        if buf is None or len(buf) < need:
+            # room for the sweep at the outputs per cell seen so far (+5%), at least half again
+            estimate = int(need / max(cells_done, 1) * self.n_cells * 1.05) + 1
+            size = max(need, estimate, int(1.5 * len(buf)) if buf is not None else 0)
+            grown = np.empty(size, dtype=values.dtype)
+            if buf is not None:
+                grown[:self.points] = buf[:self.points]
+            self.ragged[key] = buf = grown
+        buf[self.points:need] = values
+
     def complete(self) -> bool:
-        return len(self.infos) == len(self.bounds)
+        return self.next == len(self.bounds)
 
     def result(self, attrs: Dict[str, str]) -> Dict[str, Any]:
-        parts = [self.parts[k] for k in range(len(self.bounds))]
-        out: Dict[str, Any] = {}
-        points = [int(np.asarray(p["cells/count"]).sum()) for p in parts]
-        for key, value in parts[0].items():
-            if key in ("attrs", "inputs", "status codes", "steps/Cycle"):
-                continue
-            if key == "cells/offset":  # each partition's offsets start at its first output
-                starts = np.concatenate(([0], np.cumsum(points)[:-1])).astype(np.int64)
-                out[key] = np.concatenate([np.asarray(p[key], dtype=np.int64) + s for p, s in zip(parts, starts)])
-            elif isinstance(value, list):  # messages, end reasons
-                out[key] = [x for p in parts for x in p[key]]
-            else:  # per-cell rows (n, ...) and ragged outputs alike: one after the other
-                out[key] = np.concatenate([np.asarray(p[key]) for p in parts])
-            self._release(parts, key)
-        out["status codes"] = parts[0]["status codes"]
-        if "steps/Cycle" in parts[0]:
-            out["steps/Cycle"] = parts[0]["steps/Cycle"]  # the protocol's shape: the same in every partition
-        out["inputs"] = {name: np.concatenate([np.asarray(p["inputs"][name]) for p in parts])
-                         for name in parts[0]["inputs"]}
+        out: Dict[str, Any] = dict(self.rows)
+        for key, buf in self.ragged.items():  # the used part; a copy only when much is unused
+            out[key] = buf[:self.points] if len(buf) - self.points <= self.points // 10 else buf[:self.points].copy()
+        out.update(self.lists)
+        out["status codes"] = self.shared["status codes"]
+        if "steps/Cycle" in self.shared:
+            out["steps/Cycle"] = self.shared["steps/Cycle"]  # the protocol's shape: the same in every partition
+        out["inputs"] = self.inputs
         out["attrs"] = dict(self.attributes, **attrs)
         return out
-
-    @staticmethod
-    def _release(parts: List[Dict[str, Any]], key: str) -> None:
-        for p in parts:  # each big array is held once, not twice, while the next is joined
-            p[key] = None
 
 
 def _counts_text(status: np.ndarray, codes_text: Any) -> Tuple[str, Dict[str, int]]:

@@ -279,9 +279,9 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   }
   cells->currents = plan.currents;
   in.n_packed = n;
-  // (as any_thermal() of stored records: invalid cells hold an isothermal empty record)
-  in.packed_thermal =
-      spec.lumped_thermal && std::count(in.pre_status.begin(), in.pre_status.end(), CellStatus::running) > 0;
+  // The thermal model is the config's, whichever cells run: the file's layout (its
+  // temperature series) is then the same for any range of the sweep.
+  in.packed_thermal = spec.lumped_thermal;
   in.pack = [cells](std::size_t first, std::size_t count, CellParams* out) { cells->pack(first, count, out); };
   // Protocol.
   if (!spec.experiment.empty()) {

@@ -142,6 +142,12 @@ TEST(CellRange, RangePlannedAloneEqualsTheWholePlansCells) {
       R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "initial_soc": 0.9,
           "experiment": [["Discharge at {C-rate}C until 3.3 V", "Rest for 2 minutes"]],
           "vary": {"C-rate": [1, 2, 0.5, 1.5, 3, 2.5, 1, 0.7]}})",
+      // the lumped model without a protocol, an invalid cell (5): cells 5:6 alone still
+      // have the temperature series
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "t_end": 600, "thermal": "lumped",
+          "vary": {"C-rate": [1, 2, 1.5, 3, 0.8, 1, 2.5, 1.2],
+                   "Negative electrode porosity": [0.25, 0.25, 0.2, 0.25, 0.25, 0.3, 0.22, 0.25]},
+          "combine": "zip"})",
   };
   for (std::size_t k = 0; k < configs.size(); ++k) {
     const std::string cfg = write_config(dir, "c" + std::to_string(k) + ".json", configs[k]);

@@ -152,6 +152,43 @@ def test_partitions_are_ranges_of_the_cells():
     assert [b - a for a, b in idist.guided_bounds(10000, 2)][:3] == [2500, 1875, 1407]
 
 
+def test_partitions_in_memory_are_joined_in_cell_order_once_each():
+    # synthetic partitions of a 10-cell sweep whose later cells have many more outputs
+    # (the ragged buffers must grow), arriving out of order and one twice; the expected
+    # datasets are the partitions' arrays one after the other, offsets shifted
+    rng = np.random.default_rng(1)
+    bounds = [(0, 3), (3, 4), (4, 8), (8, 10)]
+    counts = [np.array([1, 2, 0]), np.array([5]), np.array([40, 0, 33, 7]), np.array([90, 120])]
+    parts = []
+    for (a, b), count in zip(bounds, counts):
+        n, pts = b - a, int(count.sum())
+        parts.append({"cells/Time [s]": rng.random(pts), "cells/Step": rng.random(pts),
+                      "cells/offset": np.concatenate(([0], np.cumsum(count)[:-1])).astype(np.int64),
+                      "cells/count": count.astype(np.int64), "cells/status": np.arange(a, b, dtype=np.int32),
+                      "cells/device": np.zeros(n, dtype=np.int32), "cells/message": [f"m{i}" for i in range(a, b)],
+                      "summary/End reason": [f"r{i}" for i in range(a, b)], "summary/Energy [W.h]": rng.random(n),
+                      "steps/Capacity [A.h]": rng.random((n, 3)), "steps/Cycle": np.array([0, 0, 1]),
+                      "status codes": "0: running", "inputs": {"x": np.arange(a, b) * 0.5}, "attrs": {"a": "p"}})
+    asm = idist._Assembler(10, bounds, {"a": "whole"})
+    for k in (2, 0, 3):
+        assert asm.add(k, dict(parts[k]), {"k": k})
+        assert not asm.complete()
+    assert not asm.add(2, dict(parts[2]), {"k": 2})  # delivered twice: taken once
+    assert asm.add(1, dict(parts[1]), {"k": 1}) and asm.complete()
+    out = asm.result({"status": "complete"})
+    for key in ("cells/Time [s]", "cells/Step", "cells/count", "cells/status", "summary/Energy [W.h]",
+                "steps/Capacity [A.h]"):
+        expected = np.concatenate([p[key] for p in parts])
+        assert out[key].dtype == expected.dtype and np.array_equal(out[key], expected), key
+    all_counts = np.concatenate(counts)
+    assert np.array_equal(out["cells/offset"], np.concatenate(([0], np.cumsum(all_counts)[:-1])))
+    assert out["cells/message"] == [f"m{i}" for i in range(10)]
+    assert out["summary/End reason"] == [f"r{i}" for i in range(10)]
+    assert np.array_equal(out["inputs"]["x"], np.arange(10) * 0.5)
+    assert np.array_equal(out["steps/Cycle"], [0, 0, 1])
+    assert out["attrs"] == {"a": "whole", "status": "complete"}
+
+
 @needs_dask
 def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, capsys):
     out = tmp_path / "dask.h5"
