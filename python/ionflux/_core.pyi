@@ -146,7 +146,8 @@ class SweepRunner:
     def bytes_per_cell(self) -> int: ...
     def run(self, output: str, device: str = "auto", threads: int = 0, memory_budget: int = 0,
             cells: Optional[Tuple[int, int]] = None, keep_in_memory: bool = False) -> Dict[str, Any]:
-        """Run every cell, or the cells [first, last) of `cells` (GIL released). `output`
+        """Run every planned cell, or the cells [first, last) of `cells` (the sweep's cell
+        numbers, within the planned range) (GIL released). `output`
         "": results in memory only (the memory sink); otherwise the HDF5 file (a range's
         file holds its rows and /cells/index), and with keep_in_memory both. Returns
         device, device_description, bytes_per_cell, chunks, wall_time, cancelled,
