@@ -152,6 +152,32 @@ def test_partitions_are_ranges_of_the_cells():
     assert [b - a for a, b in idist.guided_bounds(10000, 2)][:3] == [2500, 1875, 1407]
 
 
+def test_a_range_is_planned_alone_and_gives_the_whole_sweeps_cells(single_memory):
+    from ionflux import _core
+
+    sweep = _sweep()
+    runner = _core.SweepRunner(sweep._json, "ionflux.Sweep", (5, 10))
+    assert (runner.n_cells, runner.first_cell, runner.sweep_cells) == (5, 5, 12)
+    assert runner.planned_cells == 5 + 1  # its cells, and the sweep's cell 0 for the protocol check
+    part = runner.run("", "cpu", 1, 0)["memory"]
+    whole = single_memory._memory  # the expected rows: cells 5..9 of the whole run, bit for bit
+    for name in whole._datasets:
+        x, y = whole[name][...], np.asarray(part[name])
+        if name == "steps/Cycle":
+            assert np.array_equal(x, y)
+        elif name.startswith("cells/") and name not in idist._CELL_ROWS:  # each cell's outputs
+            off, cnt = whole["cells/offset"][...], whole["cells/count"][...]
+            assert np.array_equal(x[off[5]:off[9] + cnt[9]], y, equal_nan=True), name
+        elif name != "cells/offset":
+            assert np.array_equal(x[5:10], y, equal_nan=x.dtype.kind == "f"), name
+    # a range of a 10^6-cell grid plans its 5 cells and nothing else (counted, not timed)
+    big = json.dumps({"parameters": "Chen2020", "t_end": 60,  # (not a Sweep: that would plan every cell)
+                      "vary": {"C-rate": {"linspace": [0.5, 2, 1000]},
+                               "Negative particle radius [m]": {"linspace": [4e-6, 8e-6, 1000]}}})
+    small = _core.SweepRunner(big, "test", (500000, 500005))
+    assert (small.n_cells, small.sweep_cells, small.planned_cells) == (5, 10**6, 5)
+
+
 def test_partitions_in_memory_are_joined_in_cell_order_once_each():
     # synthetic partitions of a 10-cell sweep whose later cells have many more outputs
     # (the ragged buffers must grow), arriving out of order and one twice; the expected
