@@ -3,7 +3,9 @@
 # sweep examples/sweep_chen2020.json (1,000 Chen2020 variants: negative-electrode
 # thickness x particle radius x C-rate) on the best device present (the GPU when one is
 # usable, else all CPU cores), writing out/sweep_chen2020.h5 and printing the summary
-# and throughput. Extra arguments go to `ionflux sweep`. Safe to run again.
+# and throughput; then installs the Python package and prints the answer: the best and
+# worst designs (python3 -m ionflux.report), with their heat map in out/sweep_chen2020.png.
+# Extra arguments go to `ionflux sweep`. Safe to run again (the outputs are overwritten).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
@@ -13,3 +15,5 @@ mkdir -p out
 ./build/ionflux sweep examples/sweep_chen2020.json --output out/sweep_chen2020.h5 "$@"
 # the Python package too, so that `import ionflux` works afterwards (notebooks in examples/)
 bash scripts/install_python.sh
+# the answer: the best and worst designs and a heat map next to the HDF5 file
+"${PYTHON:-python3}" -m ionflux.report out/sweep_chen2020.h5 --png out/sweep_chen2020.png

@@ -22,11 +22,7 @@ __global__ void init_cells_kernel(SlotArrays a, const int* slots, int n) {
   for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n;
        j += static_cast<index_t>(blockDim.x) * gridDim.x) {
     const index_t s = slots[j];
-    GridSink sink = slot_sink(a, s);
-    const OutputSpec out = slot_output_spec(a, s);
-    CellSolver<GridSink, DView> cs{a.params[s], a.layout, a.solver, out, slot_workspace(a, s), a.runs[s], sink};
-    cs.proto = slot_protocol(a, s);
-    cs.init();
+    with_slot_solver<SerialTeam>(a, s, slot_workspace(a, s), a.runs[s], [](auto& cs) { cs.init(); });
   }
 }
 
@@ -37,11 +33,7 @@ __global__ void advance_cells_kernel(SlotArrays a, const int* active, const int*
   for (index_t k = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; k < n;
        k += static_cast<index_t>(blockDim.x) * gridDim.x) {
     const index_t s = active[k];
-    GridSink sink = slot_sink(a, s);
-    const OutputSpec out = slot_output_spec(a, s);
-    CellSolver<GridSink, DView> cs{a.params[s], a.layout, a.solver, out, slot_workspace(a, s), a.runs[s], sink};
-    cs.proto = slot_protocol(a, s);
-    cs.advance(steps);
+    with_slot_solver<SerialTeam>(a, s, slot_workspace(a, s), a.runs[s], [steps](auto& cs) { cs.advance(steps); });
   }
 }
 
@@ -52,13 +44,7 @@ template <int W, class What>
 __device__ void with_team(const SlotArrays& a, index_t s, What what) {
   const WarpTeam<W> team;
   CellRun run = a.runs[s];
-  GridSink sink = slot_sink(a, s);
-  sink.written = &run.n_out;
-  const OutputSpec out = slot_output_spec(a, s);
-  CellSolver<GridSink, CView, WarpTeam<W>> cs{a.params[s], a.layout, a.solver, out, slot_workspace_contiguous(a, s),
-                                             run, sink};
-  cs.proto = slot_protocol(a, s);
-  what(cs);
+  with_slot_solver<WarpTeam<W>>(a, s, slot_workspace_contiguous(a, s), run, what);
   team.sync();
   if (team.lane() == 0) a.runs[s] = run;
   team.sync();

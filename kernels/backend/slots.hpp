@@ -107,6 +107,22 @@ IONFLUX_HD inline OutputSpec slot_output_spec(const SlotArrays& a, index_t s) {
   return o;
 }
 
+//! The one place a CellSolver is built over slot s (its parameters, end, protocol,
+//! sink and workspace) and `what(cs)` run on it; every per-cell kernel (one thread or a
+//! team per cell) and the host emulation go through here. `ws` is the slot's workspace
+//! view (slot_workspace, or slot_workspace_contiguous for a team); `run` the CellRun the
+//! solver advances: the slot's own, or a team lane's copy (the sink then counts outputs
+//! in that copy).
+template <class Team, class View, class What>
+IONFLUX_HD inline void with_slot_solver(const SlotArrays& a, index_t s, View ws, CellRun& run, What what) {
+  GridSink sink = slot_sink(a, s);
+  sink.written = &run.n_out;
+  const OutputSpec out = slot_output_spec(a, s);
+  CellSolver<GridSink, View, Team> cs{a.params[s], a.layout, a.solver, out, ws, run, sink};
+  cs.proto = slot_protocol(a, s);
+  what(cs);
+}
+
 //! Empty slot s for a new cell: nothing drained, CellRun zeroed (as a fresh allocation),
 //! summaries NaN (steps never reached stay NaN).
 IONFLUX_HD inline void reset_slot(const SlotArrays& a, index_t s) {

@@ -18,18 +18,17 @@ Examples
 >>> res.summary
 >>> sol = ionflux.Simulation("Chen2020", thermal="lumped", experiment=[
 ...     ("Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/50")] * 3).solve()
->>> sol.cycles["Discharge capacity [A.h]"]
+>>> sol.cycle_summary["Coulombic efficiency"]
+>>> sol.cycles[0].steps[1]["Voltage [V]"]
 """
-from __future__ import annotations
-
-from typing import Dict, List
-
 from . import _core
 from ._errors import SolverWarning, UnitWarning, UnknownParameterError, UnknownVariableError
-from .parameters import ParameterFunction, ParameterSet, parameter_sets
+from ._pybamm import Experiment, PyBaMMConversionWarning
+from .parameters import ParameterFunction, ParameterSet, TabulationWarning, parameter_sets
 from .result import SweepResult, load
 from .simulation import Simulation, Solution
 from .sweep import Sweep
+from ._units import to_display_units
 
 __version__: str = _core.__version__
 
@@ -44,13 +43,17 @@ __all__ = [
     "ParameterFunction",
     "Simulation",
     "Solution",
+    "Experiment",
+    "PyBaMMConversionWarning",
     "Sweep",
     "SweepResult",
     "load",
+    "to_display_units",
     "UnknownParameterError",
     "UnknownVariableError",
     "SolverWarning",
     "UnitWarning",
+    "TabulationWarning",
 ]
 
 
@@ -87,7 +90,7 @@ def has_hdf5() -> bool:
     return bool(_core.has_hdf5())
 
 
-def devices() -> List[Dict[str, str]]:
+def devices() -> "list[dict[str, str]]":
     """The devices a sweep can run on now.
 
     Returns
@@ -102,3 +105,8 @@ def devices() -> List[Dict[str, str]]:
     [{'name': 'cpu', 'description': 'CPU (OpenMP over cells)'}]
     """
     return [{"name": str(d["name"]), "description": str(d["description"])} for d in _core.devices()]
+
+
+def __dir__() -> "list[str]":
+    # The public API only: no typing helpers or submodules in dir(ionflux) / tab completion.
+    return sorted(__all__)

@@ -114,6 +114,12 @@ def cycle_summaries(steps: Dict[str, Any], step_cycle: List[int], n_cycles: int)
     not reached. Returns those names plus "Duration [s]", each (..., n_cycles).
     """
 
+def check_experiment(experiment: Sequence[Sequence[str]], params: Optional[ParameterSet] = None, cycles: int = 1,
+                     base_dir: str = ".") -> int:
+    """Parse step strings (one list per cycle) against `params`, or without a set against
+    Chen2020 with cut-offs wide open (the grammar and units only). Returns the number of
+    steps; ValueError naming the step and the offending word."""
+
 class SweepRunner:
     """A sweep planned from a JSON config; run() writes the HDF5 file and/or keeps the
     results in memory."""
@@ -157,3 +163,16 @@ class SweepRunner:
         """(cells done, cells of this run, seconds elapsed); callable from another thread."""
     def cancel(self) -> None:
         """Ask a running run() to stop after the cells in flight (callable from another thread)."""
+
+# Parameter functions evaluated by the kernels' code, experiment checks (issue 13).
+def function_arguments(key: str) -> List[str]:
+    """The arguments of a function parameter, in call order (['sto'], ['c_e', 'T'], ...)."""
+
+def evaluate_function(params: ParameterSet, key: str, args: Sequence[Any]) -> Any:
+    """Parameter `key` of `params` at the points `args` (one flat array per argument), as the solver evaluates it."""
+
+def known_parameters() -> List[str]:
+    """Every parameter name a parameter file may set."""
+
+def parse_parameter_file(text: str, source: str) -> ParameterSet:
+    """A parameter set from a parameter file's text (`source` names it in messages)."""

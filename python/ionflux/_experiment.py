@@ -30,6 +30,19 @@ CYCLE_QUANTITIES = (
     "Charge energy [W.h]",
 )
 
+#: Per-cycle results of the same reducer (solver/output/results.hpp CycleSummaries): coulombic
+#: efficiency = discharge / charge capacity of the cycle and energy efficiency = discharge /
+#: charge energy (NaN when the cycle charged nothing), the throughputs from the start of the
+#: run to the cycle's end, the largest and the time-averaged temperature over the cycle.
+CYCLE_RESULTS = (
+    "Coulombic efficiency",
+    "Energy efficiency",
+    "Throughput capacity [A.h]",
+    "Throughput energy [W.h]",
+    "Maximum temperature [K]",
+    "Mean temperature [K]",
+)
+
 #: Per step (and per cycle, per run): charge and energy moved while discharging and while
 #: charging, each >= 0, split where the current changes sign inside a step.
 SPLIT_QUANTITIES = ("Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy [W.h]",
@@ -131,7 +144,9 @@ def describe(cycles: Cycles, repeat: int) -> str:
     return text + (f" x {repeat}" if repeat != 1 else "")
 
 
-def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycles: int) -> Dict[str, np.ndarray]:
+def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycles: int,
+                    time: Optional[np.ndarray] = None,
+                    temperature: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
     """Per-cycle quantities from per-step records, by the compiled solver's one reducer
     (solver/output/results.hpp: the same code writes a sweep file's ``/cycles``).
 
@@ -147,6 +162,9 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
         (n_steps,) cycle index of each step.
     n_cycles : int
         Number of cycles (columns of the result).
+    time, temperature : numpy.ndarray, optional
+        One cell's output times [s] and temperatures [K] (its steps as arrays of shape
+        (1, n_steps)): the cycles' maximum and mean temperatures; NaN without them.
 
     Returns
     -------
@@ -158,7 +176,7 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
         ``"Capacity [A.h]"`` and ``"Energy [W.h]"`` net (positive on discharge);
         ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``, ``"Discharge
         energy [W.h]"``, ``"Charge energy [W.h]"`` what was moved while discharging
-        and while charging (each >= 0).
+        and while charging (each >= 0); and each name of `CYCLE_RESULTS`.
     """
     from . import _core
 
@@ -167,8 +185,12 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
         names += SPLIT_QUANTITIES
     arrays = {name: np.ascontiguousarray(steps[name], dtype=float) for name in names}
     cycles = np.asarray(step_cycle, dtype=np.int64).reshape(-1).astype(np.int32).tolist()
-    out = _core.cycle_summaries(arrays, cycles, int(n_cycles))
-    return {name: np.asarray(out[name]) for name in CYCLE_QUANTITIES}
+    series = {}
+    if time is not None and temperature is not None:
+        series = dict(time=np.ascontiguousarray(time, dtype=float), temperature=np.ascontiguousarray(temperature,
+                                                                                                     dtype=float))
+    out = _core.cycle_summaries(arrays, cycles, int(n_cycles), **series)
+    return {name: np.asarray(out[name]) for name in CYCLE_QUANTITIES + CYCLE_RESULTS}
 
 
 def check_placeholders(cycles: Sequence[Sequence[str]], vary_names: Sequence[str]) -> None:

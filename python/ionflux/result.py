@@ -11,8 +11,9 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._units import annotate_dataset
 from ._errors import SolverWarning, UnknownVariableError, did_you_mean
-from ._experiment import CYCLE_QUANTITIES, STEP_QUANTITIES, cycle_summaries
+from ._experiment import CYCLE_QUANTITIES, CYCLE_RESULTS, STEP_QUANTITIES, cycle_summaries
 
 __all__ = ["SweepResult", "load"]
 
@@ -27,13 +28,51 @@ PROTOCOL_OUTPUTS = ("Temperature [K]", "Step", "Cycle")
 SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps",
            "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]")
 _NUMERIC_SUMMARY = tuple(s for s in SUMMARY if s != "End reason")
-#: In `to_xarray` and ``res[name]`` the summary's discharge capacity takes this name, as
-#: "Discharge capacity [A.h]" there is the per-time output.
+#: The old name of the summary's discharge capacity where it sat next to the per-time
+#: outputs (``res[name]``, `SweepResult.cell`, `SweepResult.to_xarray`). Deprecated: the
+#: summary quantity has one name, "Discharge capacity [A.h]", everywhere
+#: (docs/hdf5_layout.md, "Names"); reading the old name still works, with a
+#: DeprecationWarning.
 END_CAPACITY = "End discharge capacity [A.h]"
+_NEW_CAPACITY = "Discharge capacity [A.h]"
 
 
-def _xname(summary_name: str) -> str:
-    return END_CAPACITY if summary_name == "Discharge capacity [A.h]" else summary_name
+def _warn_end_capacity(where: str, stacklevel: int = 3) -> None:
+    warnings.warn(f"{END_CAPACITY!r} is deprecated: the summary's discharge capacity is named "
+                  f"{_NEW_CAPACITY!r} everywhere; read it as {where}", DeprecationWarning, stacklevel=stacklevel)
+
+
+class _CellDict(dict):
+    """`SweepResult.cell`'s dict: the deprecated key END_CAPACITY warns when read."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if key == END_CAPACITY:
+            _warn_end_capacity('res.cell(i)["summary"]["Discharge capacity [A.h]"]')
+        return super().__getitem__(key)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+
+def _sweep_dataset_class() -> Any:
+    """An `xarray.Dataset` whose deprecated variable END_CAPACITY warns when read."""
+    global _SweepDataset
+    if _SweepDataset is None:
+        import xarray as xr
+
+        class SweepDataset(xr.Dataset):
+            __slots__ = ()
+
+            def __getitem__(self, key: Any) -> Any:
+                if isinstance(key, str) and key == END_CAPACITY:
+                    _warn_end_capacity('res.to_xarray(outputs=False)["Discharge capacity [A.h]"]')
+                return super().__getitem__(key)
+
+        _SweepDataset = SweepDataset
+    return _SweepDataset
+
+
+_SweepDataset: Any = None
 NOT_RUN = -1
 #: The status code table (as in docs/hdf5_layout.md), used when a file lacks its own.
 _DEFAULT_CODES = {
@@ -102,9 +141,10 @@ class SweepResult:
     ``"Current [A]"`` and ``"Discharge capacity [A.h]"`` likewise. Each cell has its own
     output times (`n_points` per cell); the file stores them without padding
     (docs/hdf5_layout.md), and `cell` gives one cell's series as it is stored. Summary quantities (``"End time [s]"``, ``"Energy [W.h]"``, ...) and
-    varied inputs can be indexed too, giving (n_cells,) arrays; the summary's
-    discharge capacity is ``"End discharge capacity [A.h]"`` (``"Discharge capacity
-    [A.h]"`` is the per-time output).
+    varied inputs can be indexed too, giving (n_cells,) arrays; ``"Discharge capacity
+    [A.h]"`` is the per-time output, the summary's is ``res.summary["Discharge capacity
+    [A.h]"]`` (the old ``"End discharge capacity [A.h]"`` reads it with a
+    DeprecationWarning).
 
     A sweep with the lumped thermal model or an experiment also has the per-time
     outputs ``"Temperature [K]"`` and ``"Step"`` (the experiment step of each output,
@@ -387,9 +427,13 @@ class SweepResult:
             cycle's positive step capacities), ``"Charge capacity [A.h]"`` (minus the
             sum of the negative ones: a positive number) and ``"Energy [W.h]"``
             (net). A cycle counts the steps the cell reached; NaN for a cycle it
-            never reached. The same quantities as `Solution.cycles`. Read from
+            never reached; and ``"Coulombic efficiency"``, ``"Energy efficiency"``,
+            ``"Throughput capacity [A.h]"``, ``"Throughput energy [W.h]"``,
+            ``"Maximum temperature [K]"``, ``"Mean temperature [K]"`` (docs/hdf5_layout.md
+            defines them). The same quantities as `Solution.cycle_summary`. Read from
             ``/cycles``; for a file without that group, computed from the per-step
-            records (`steps`) and their cycles. Empty without an experiment.
+            records (`steps`) and their cycles (the temperatures then NaN: files
+            written before issue 13 lack them too). Empty without an experiment.
 
         Examples
         --------
@@ -400,7 +444,10 @@ class SweepResult:
             return {}
         with self._open() as f:
             if "cycles" in f and all(f"cycles/{name}" in f for name in CYCLE_QUANTITIES):
-                return {name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_QUANTITIES}
+                out = {name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_QUANTITIES}
+                if all(f"cycles/{name}" in f for name in CYCLE_RESULTS):
+                    out.update({name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_RESULTS})
+                    return out
         return cycle_summaries(self.steps, self._step_cycle, self.n_cycles)
 
     @property
@@ -410,9 +457,10 @@ class SweepResult:
 
     @property
     def variables(self) -> List[str]:
-        """Names that ``res[name]`` accepts: outputs, summary quantities, inputs, ``"status"``."""
-        return list(self._outputs) + [_xname(s) for s in SUMMARY if s in self._summary_data] + list(self._inputs) + \
-            ["status"]
+        """Names that ``res[name]`` accepts: outputs, summary quantities, inputs, ``"status"``
+        (``"Discharge capacity [A.h]"`` is the per-time output; the summary's is in `summary`)."""
+        return list(self._outputs) + [s for s in SUMMARY if s in self._summary_data and s not in self._outputs] + \
+            list(self._inputs) + ["status"]
 
     def __repr__(self) -> str:
         varied = ", ".join(self._varied) if self._varied else "nothing varied"
@@ -498,8 +546,9 @@ class SweepResult:
             return self.solution(int(name))
         if name in self._outputs:
             return self._read(f"cells/{name}")
-        if name == END_CAPACITY and "Discharge capacity [A.h]" in self._summary_data:
-            return self._summary_data["Discharge capacity [A.h]"].copy()
+        if name == END_CAPACITY and _NEW_CAPACITY in self._summary_data:
+            _warn_end_capacity('res.summary["Discharge capacity [A.h]"]')
+            return self._summary_data[_NEW_CAPACITY].copy()
         if name in self._summary_data:
             return self._summary_data[name].copy()
         if name in self._inputs:
@@ -542,9 +591,10 @@ class SweepResult:
         otherwise the constant ambient temperature, as a single simulation's). `Solution.summary` has the sweep's summary quantities under the
         same names as a single simulation's (the solver statistics a sweep does not
         keep, such as Newton iterations, are 0; the wall time is NaN);
-        `Solution.steps` and `Solution.cycles` the cell's step records (its
+        `Solution.step_summary` and `Solution.cycle_summary` the cell's step records (its
         ``"Ended by"`` column is empty: a sweep does not record it) and cycle
-        summaries; `status` and `message` the cell's. Internal fields are not stored
+        summaries, `Solution.steps` and `Solution.cycles` their sub-solutions; `status`
+        and `message` the cell's. Internal fields are not stored
         by sweeps.
 
         Parameters
@@ -654,22 +704,30 @@ class SweepResult:
         -------
         dict
             The outputs (see `outputs`) as 1-D arrays (only the computed points),
-            each varied input and each summary quantity as scalars (the summary's
-            discharge capacity as ``"End discharge capacity [A.h]"``, as in
-            ``res[name]``), ``"status"`` and ``"message"``.
+            each varied input and each summary quantity as scalars (``"Discharge
+            capacity [A.h]"`` is the per-time output), ``"status"``, ``"message"``,
+            and ``"summary"``: a dict of every summary quantity under its one name
+            (``"Discharge capacity [A.h]"`` included). The old key ``"End discharge
+            capacity [A.h]"`` still reads the summary's capacity, with a
+            DeprecationWarning.
         """
         i = int(index)
         if not -self._n_cells <= i < self._n_cells:
             raise IndexError(f"cell {index} out of range for a sweep of {self._n_cells} cells")
         i %= self._n_cells
-        out: Dict[str, Any] = {}
+        out: Dict[str, Any] = _CellDict()
         with self._open() as f:
             for name in self._outputs:
                 out[name] = self._read_cell(f, name, i)
         for name, arr in self._inputs.items():
             out[name] = float(arr[i])
-        for name, arr in self._summary_data.items():  # the summary's capacity as "End discharge capacity [A.h]"
-            out[_xname(name)] = arr[i].item() if hasattr(arr[i], "item") else arr[i]
+        summary = {name: arr[i].item() if hasattr(arr[i], "item") else arr[i] for name, arr in self._summary_data.items()}
+        for name, value in summary.items():
+            if name not in self._outputs:
+                out[name] = value
+        if _NEW_CAPACITY in summary:  # deprecated: read it from out["summary"]
+            out[END_CAPACITY] = summary[_NEW_CAPACITY]
+        out["summary"] = summary
         out["status"] = self._codes.get(int(self._status[i]), str(int(self._status[i])))
         out["message"] = self._messages[i]
         return out
@@ -703,7 +761,7 @@ class SweepResult:
         return df
 
     # -- xarray ---------------------------------------------------------------------------
-    def to_xarray(self) -> Any:
+    def to_xarray(self, outputs: bool = True) -> Any:
         """The results as an `xarray.Dataset`.
 
         For a grid sweep the dimensions are the varied names (coordinates: their
@@ -712,14 +770,24 @@ class SweepResult:
         coordinates along it. For zip and purely random sweeps there is one ``"cell"``
         dimension, with the varied inputs as coordinates along it.
 
+        Parameters
+        ----------
+        outputs : bool, optional
+            Include the per-time outputs (default). With False, the Dataset holds the
+            per-cell quantities only (summary, status, steps, cycles: the maps of a
+            sweep), and every summary quantity has its one name, ``"Discharge capacity
+            [A.h]"`` included.
+
         Returns
         -------
         xarray.Dataset
             Variables: the outputs (..., ``"time index"``; see `outputs`), each
-            summary quantity (the summary's discharge capacity as ``"End discharge
-            capacity [A.h]"``, since ``"Discharge capacity [A.h]"`` is the per-time
-            output), ``"status"``, ``"failed"`` (bool, see `failed`) and ``"cell
-            index"`` (the cell number in the file).
+            summary quantity, ``"status"``, ``"failed"`` (bool, see `failed`) and
+            ``"cell index"`` (the cell number in the file). With the outputs,
+            ``"Discharge capacity [A.h]"`` is the per-time output, and the summary's
+            discharge capacity is there only under its deprecated name ``"End
+            discharge capacity [A.h]"`` (reading it warns; use ``outputs=False`` or
+            `summary`).
             With an experiment also the per-step records (`steps`) as ``"Step start
             time [s]"``, ``"Step end time [s]"``, ``"Step duration [s]"``, ``"Step
             capacity [A.h]"``, ``"Step energy [W.h]"`` (..., ``"step"``), with the
@@ -728,21 +796,27 @@ class SweepResult:
             [s]"``, ``"Cycle duration [s]"``, ``"Cycle capacity [A.h]"``, ``"Cycle
             discharge capacity [A.h]"``, ``"Cycle charge capacity [A.h]"``, ``"Cycle
             energy [W.h]"`` (..., ``"cycle"``). Attributes: the file's root
-            attributes.
+            attributes. Each variable and coordinate with a unit has ``long_name``,
+            ``units`` (SI, as its values) and ``display_units`` /
+            ``display_scale`` / ``display_offset``; `ionflux.to_display_units`
+            makes a copy in those units (µm, °C, ...) for reading and plotting.
 
         Examples
         --------
         >>> ds = res.to_xarray()
         >>> ds["Cycle discharge capacity [A.h]"].sel({"Hold voltage [V]": 4.2})   # over "cycle"
+        >>> res.to_xarray(outputs=False)["Discharge capacity [A.h]"]   # the summary, a map over the inputs
         """
-        import xarray as xr
+        dataset = _sweep_dataset_class()  # (imports xarray)
 
         # name -> (trailing dimensions, array of shape (n_cells, *trailing))
         per_cell: Dict[str, Tuple[List[str], np.ndarray]] = {}
-        for name in self._outputs:
-            per_cell[name] = (["time index"], self._read(f"cells/{name}"))
+        if outputs:
+            for name in self._outputs:
+                per_cell[name] = (["time index"], self._read(f"cells/{name}"))
         for name, arr in self._summary_data.items():
-            per_cell[_xname(name)] = ([], arr)
+            # next to the outputs, the summary's capacity keeps its deprecated name (warns when read)
+            per_cell[END_CAPACITY if name in per_cell and name == _NEW_CAPACITY else name] = ([], arr)
         per_cell["status"] = ([], self._status)
         per_cell["failed"] = ([], self._failed.copy())
         per_cell["cell index"] = ([], np.arange(self._n_cells))
@@ -764,7 +838,7 @@ class SweepResult:
             coords.update({name: ("cell", arr) for name, arr in self._inputs.items()})
             coords["cell"] = np.arange(self._n_cells)
             data.update({name: (["cell"] + trail, arr) for name, (trail, arr) in per_cell.items()})
-            return xr.Dataset(data, coords=coords, attrs=attrs)
+            return annotate_dataset(dataset(data, coords=coords, attrs=attrs))
         dims = [ax.dim for ax in self._axes]
         shape = tuple(ax.length for ax in self._axes)
         for ax in self._axes:
@@ -776,7 +850,7 @@ class SweepResult:
                 coords[ax.dim] = ax.values[ax.dim]
         data.update({name: (dims + trail, arr.reshape(shape + arr.shape[1:]))
                      for name, (trail, arr) in per_cell.items()})
-        return xr.Dataset(data, coords=coords, attrs=attrs)
+        return annotate_dataset(dataset(data, coords=coords, attrs=attrs))
 
     # -- plots ----------------------------------------------------------------------------
     def plot_voltage(self, color_by: Optional[str] = None, ax: Any = None, x: str = "Time [s]",
@@ -806,70 +880,20 @@ class SweepResult:
         -------
         matplotlib.axes.Axes
             The axes (with a colorbar when coloured).
+
+        Notes
+        -----
+        Drawn in display units (docs/python.md, "Plots and units"): time in s, min
+        or h, the colour bar in µm, °C, ... as its input needs; values stay SI.
         """
-        import matplotlib.pyplot as plt
-        from matplotlib.collections import LineCollection
-        from matplotlib.colors import LogNorm, Normalize
+        from ._plots import sweep_voltage
 
-        if x not in self._outputs:
-            raise UnknownVariableError(f"unknown x variable {x!r}{did_you_mean(x, self._outputs)}")
-        if color_by is None and self._varied:
-            color_by = self._varied[0]
-        if color_by is not None and color_by not in self._inputs:
-            raise UnknownVariableError(
-                f"color_by {color_by!r} is not a varied input{did_you_mean(color_by, self._inputs)}; varied: "
-                + (", ".join(self._varied) or "nothing"))
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
-        rows = np.arange(self._n_cells) if cells is None else np.atleast_1d(np.asarray(cells, dtype=int))
-        left_out = rows[self._failed[rows]] if rows.size else rows
-        rows = rows[~self._failed[rows]] if rows.size else rows
-        thinned = ""
-        if rows.size > max_curves > 0:
-            step = int(np.ceil(rows.size / max_curves))
-            total = rows.size
-            rows = rows[::step]
-            thinned = f"{rows.size} of {total} cells shown (one in {step})"
-        xs = self.read(x, rows)
-        vs = self.read("Voltage [V]", rows)
-        segments = []
-        for xi, vi in zip(xs, vs):
-            keep = ~(np.isnan(xi) | np.isnan(vi))
-            segments.append(np.column_stack([xi[keep], vi[keep]]))
-        lines = LineCollection(segments, linewidths=1.0)
-        if color_by is not None and rows.size:
-            values = self._inputs[color_by][rows]
-            span = self._inputs[color_by][np.concatenate([rows, left_out])]  # the failed cells' marks fit too
-            lo, hi = float(np.min(span)), float(np.max(span))
-            norm = LogNorm(lo, hi) if lo > 0 and hi / lo > 100 else Normalize(lo, hi if hi > lo else lo + 1)
-            lines.set_array(values)
-            lines.set_cmap(cmap)
-            lines.set_norm(norm)
-            ax.add_collection(lines)
-            bar = ax.figure.colorbar(lines, ax=ax, label=color_by)
-            if left_out.size:
-                from matplotlib.transforms import blended_transform_factory
-
-                marks = self._inputs[color_by][left_out]
-                bar.ax.scatter(np.full(marks.size, 0.5), marks, marker="x", color="red", s=30, zorder=3,
-                               transform=blended_transform_factory(bar.ax.transAxes, bar.ax.transData),
-                               label="failed cells")
-        else:
-            lines.set_color("C0")
-            ax.add_collection(lines)
-        ax.autoscale()
-        ax.set_xlabel(x)
-        ax.set_ylabel("Voltage [V]")
-        title = [thinned] if thinned else []
-        if left_out.size:
-            title.append(f"not shown: {left_out.size} failed cells ({_count_text(self.status_names[left_out])})")
-        if title:
-            ax.set_title("\n".join(title))
-        return ax
+        return sweep_voltage(self, color_by, ax, x, cells, cmap, max_curves)
 
     def plot_heatmap(self, quantity: str = "Discharge capacity [A.h]", x: Optional[str] = None,
                      y: Optional[str] = None, ax: Any = None, where: Optional[Mapping[str, float]] = None,
-                     cmap: str = "viridis") -> Any:
+                     cmap: str = "viridis", *, mark_best: Union[bool, str] = False,
+                     mark_base: Union[bool, Mapping[str, float]] = False) -> Any:
         """A summary quantity over two varied inputs.
 
         For a grid sweep, a heatmap over the two inputs' values (other varied inputs
@@ -891,6 +915,16 @@ class SweepResult:
             shows the value used.
         cmap : str, optional
             Colormap name.
+        mark_best : bool or {"max", "min"}, optional
+            Mark the best bin (a grid) or cell (a scatter) with a white star: the
+            largest value (True or ``"max"``) or the smallest (``"min"``); the legend
+            gives its value and its x and y.
+        mark_base : bool or dict, optional
+            Mark the base design with a red diamond: True takes its x and y from the
+            sweep's parameter set (``"C-rate"`` and ``"Current [A]"`` from its
+            ``"Current function [A]"``); a dict ``{x: value, y: value}`` (SI) gives
+            them. Between grid values it sits between the bins; outside the swept
+            range the legend says so.
 
         Returns
         -------
@@ -901,8 +935,11 @@ class SweepResult:
         ------
         ValueError
             If fewer than two inputs are varied, `x` equals `y`, a name is used
-            both as an axis and in `where`, or a `where` value is not one of the
-            sweep's values (the message lists them).
+            both as an axis and in `where`, a `where` value is not one of the
+            sweep's values (the message lists them), or `mark_base` is True and the
+            set has no value of x or y.
+        KeyError
+            For an unknown quantity or input name.
 
         Notes
         -----
@@ -910,93 +947,14 @@ class SweepResult:
         failed is left empty and cross-hatched (``"xx"``), a bin where some failed
         shows the mean of the others and is hatched (``"//"``); in a scatter plot
         failed cells are red crosses. The legend counts them per status.
-        KeyError
-            For an unknown quantity or input name.
-        """
-        import matplotlib.pyplot as plt
 
-        if quantity not in _NUMERIC_SUMMARY or quantity not in self._summary_data:
-            raise UnknownVariableError(
-                f"unknown summary quantity {quantity!r}{did_you_mean(quantity, _NUMERIC_SUMMARY)}; "
-                "the quantities are " + ", ".join(_NUMERIC_SUMMARY))
-        names = list(self._varied)
-        if len(names) < 2 and (x is None or y is None):
-            raise ValueError(f"a heatmap needs two varied inputs; this sweep varies {len(names)}: {names}")
-        x = names[0] if x is None else x
-        y = (names[1] if names[1] != x else names[0]) if y is None else y
-        where = dict(where or {})
-        for n in [x, y, *where]:
-            if n not in self._inputs:
-                raise UnknownVariableError(
-                    f"{n!r} is not a varied input{did_you_mean(n, self._inputs)}; varied: " + ", ".join(names))
-        if x == y:
-            raise ValueError(f"x and y must be different inputs, both are {x!r}")
-        if x in where or y in where:
-            raise ValueError("where cannot fix the x or y input")
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6.5, 5), layout="constrained")
-        values = np.where(self._failed, np.nan, self._summary_data[quantity].astype(float))
-        failed_names = self.status_names
-        used: Dict[str, float] = {}  # where: the grid value each entry selected
-        averaged: List[str] = []
-        handles: List[Any] = []
-        if self._axes is not None and all(_axis_dim(self._axes, n) == n for n in (x, y)):
-            ds = self.to_xarray()
-            sub = ds[["failed", "cell index"]].assign(value=ds[_xname(quantity)].where(~ds["failed"]))
-            for n, v in where.items():
-                used[n] = _grid_value(n, np.asarray(ds[n].values).ravel(), v)
-                if _axis_dim(self._axes, n) == n:
-                    sub = sub.sel({n: used[n]})
-                else:  # a coordinate along "sample"
-                    sub = sub.where(sub[n] == used[n], drop=True)
-            da, bad = sub["value"], sub["failed"].fillna(False).astype(bool)
-            cells = np.asarray(sub["cell index"].values).ravel()[np.asarray(bad.values).ravel()].astype(int)
-            names_shown = failed_names[cells]
-            others = [str(d) for d in da.dims if d not in (x, y)]
-            averaged = [d for d in others if da.sizes[d] > 1]
-            if others:
-                da = da.mean(dim=others)  # skips NaN: the mean over the cells that did not fail
-                some, every = bad.any(dim=others), bad.all(dim=others)
-            else:
-                some = every = bad
-            da = da.transpose(y, x)
-            some, every = np.asarray(some.transpose(y, x).values), np.asarray(every.transpose(y, x).values)
-            xv, yv = np.asarray(da[x].values), np.asarray(da[y].values)
-            mesh = ax.pcolormesh(np.arange(len(xv) + 1) - 0.5, np.arange(len(yv) + 1) - 0.5,
-                                 np.ma.masked_invalid(np.asarray(da.values, dtype=float)), cmap=cmap, shading="flat")
-            _category_ticks(ax.xaxis, xv)
-            _category_ticks(ax.yaxis, yv)
-            ax.figure.colorbar(mesh, ax=ax, label=quantity)
-            handles = _mark_failed_bins(ax, some, every, _count_text(names_shown), bool(others))
-        else:
-            mask = np.ones(self._n_cells, dtype=bool)
-            for n, v in where.items():
-                vals = self._inputs[n]
-                used[n] = _grid_value(n, np.unique(vals), v)
-                mask &= vals == used[n]
-            good, bad_cells = mask & ~self._failed, mask & self._failed
-            sc = ax.scatter(self._inputs[x][good], self._inputs[y][good], c=values[good], cmap=cmap, s=18)
-            if bad_cells.any():
-                handles = [ax.scatter(self._inputs[x][bad_cells], self._inputs[y][bad_cells], marker="x",
-                                      color="red", s=24,
-                                      label=f"failed: {_count_text(failed_names[bad_cells])} (no value)")]
-            for axis, n in ((ax.set_xscale, x), (ax.set_yscale, y)):
-                vals = self._inputs[n]
-                if vals.size and np.min(vals) > 0 and np.max(vals) / np.min(vals) > 100:
-                    axis("log")
-            ax.figure.colorbar(sc, ax=ax, label=quantity)
-        if handles:
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize="small",
-                      frameon=False)
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        title = quantity
-        if where:
-            title += " at " + ", ".join(f"{k} = {used[k]:g}" for k in where)
-        if averaged:
-            title += "\n(mean over " + ", ".join(averaged) + (", failed cells left out)" if handles else ")")
-        ax.set_title(title)
-        return ax
+        Drawn in display units (docs/python.md, "Plots and units"): the ticks of a
+        thickness read ``60``, ``64.4``, ... under ``"... [µm]"``; the colour bar in
+        the quantity's display unit. The legend sits below the axes, off the data.
+        """
+        from ._plots import sweep_heatmap
+
+        return sweep_heatmap(self, quantity, x, y, ax, where, cmap, mark_best, mark_base)
 
 
 def _grid_value(name: str, grid: np.ndarray, value: float) -> float:
@@ -1046,14 +1004,6 @@ def _mark_failed_bins(ax: Any, some: np.ndarray, every: np.ndarray, counts: str,
             ax.add_patch(patch)
         handles.append(patch)
     return handles
-
-
-def _category_ticks(axis: Any, values: np.ndarray) -> None:
-    n = len(values)
-    step = max(1, int(np.ceil(n / 10)))
-    ticks = np.arange(0, n, step)
-    axis.set_ticks(ticks)
-    axis.set_ticklabels([f"{values[i]:.3g}" for i in ticks])
 
 
 def _remove_quietly(path: str) -> None:

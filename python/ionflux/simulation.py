@@ -9,7 +9,9 @@ import numpy as np
 
 from . import _core
 from . import _experiment as exp
+from . import _pybamm
 from . import _options as opt
+from . import _variables as var
 from ._errors import SolverWarning, UnitWarning, UnknownVariableError, did_you_mean, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
 
@@ -39,7 +41,12 @@ _FIELD_VARIABLES = (
     "Negative electrode interfacial current density [A.m-2]",
     "Positive electrode interfacial current density [A.m-2]",
 )
-_GRIDS = ("x [m]", "x_n [m]", "x_p [m]")
+#: From the stored states (issue 13): the net energy (PyBaMM's "Discharge energy [W.h]") and the
+#: particle concentrations over r, (n_times, n_nodes, n_shells); the variables derived from
+#: them (_variables.derived_variables) are computed on first use.
+_STATE_VARIABLES = ("Discharge energy [W.h]", "Negative particle concentration [mol.m-3]",
+                    "Positive particle concentration [mol.m-3]")
+_GRIDS = ("x [m]", "x_n [m]", "x_p [m]", "r_n [m]", "r_p [m]")
 _DERIVED = ("Time [h]", "Power [W]")
 
 
@@ -50,7 +57,11 @@ class Simulation:
     ----------
     parameters : str or ParameterSet, optional
         A built-in set name or a `ParameterSet` (copied: later changes to it do not
-        affect the simulation), by default ``"Chen2020"``.
+        affect the simulation), by default ``"Chen2020"``; also a
+        ``pybamm.ParameterValues`` (converted, see `ParameterSet`) or, as PyBaMM's first
+        argument, a ``pybamm.lithium_ion.DFN()`` model with default options (its thermal
+        option is kept; its default parameter values are used unless
+        `parameter_values` is given).
     c_rate : float, optional
         Current as a multiple of ``"Nominal cell capacity [A.h]"``; positive =
         discharge. Not together with `current`.
@@ -91,7 +102,9 @@ class Simulation:
         cycle, so ``[("Discharge at 1C until 2.5 V", "Charge at 1C until 4.2 V")] * 3``
         is three cycles of two steps. A single string is a one-step experiment. The
         steps set the current, so not together with `c_rate` or `current`. Without an
-        experiment the cell runs at one constant current.
+        experiment the cell runs at one constant current. Also an `ionflux.Experiment` or
+        a ``pybamm.Experiment`` (its period and time termination are the defaults of
+        `period` and `t_end`, its temperature the ambient temperature).
     cycles : int, optional
         Run the whole experiment this many times (default 1): ``[(a, b)]`` with
         ``cycles=3`` equals ``[(a, b)] * 3``. Only with an experiment.
@@ -100,6 +113,9 @@ class Simulation:
         temperature) or ``"lumped"`` (PyBaMM's lumped model, ``options={"thermal":
         "lumped"}``: one cell temperature heated by the cell's losses and cooled
         through ``"Total heat transfer coefficient [W.m-2.K-1]"``).
+    parameter_values : optional
+        PyBaMM's spelling of `parameters` (a set name, `ParameterSet` or
+        ``pybamm.ParameterValues``); not together with `parameters`.
 
     Raises
     ------
@@ -107,8 +123,8 @@ class Simulation:
         For `c_rate` and `current` given together, or either with `experiment`, a
         zero current, an SOC outside [0, 1], a bad mesh or solver entry,
         non-positive `period` / `t_end`, an empty experiment or cycle, `cycles`
-        below 1 or without an experiment, or an unknown `thermal`. Mistakes inside a
-        step string are reported by `solve`.
+        below 1 or without an experiment, an unknown `thermal`, or a mistake in a
+        step string (the message names the step by number and text, and the word).
     TypeError
         For a value of the wrong type.
 
@@ -130,7 +146,7 @@ class Simulation:
     >>> sim = ionflux.Simulation("Chen2020", initial_soc=0.2, thermal="lumped", experiment=[(
     ...     "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/50", "Discharge at 1C until 2.5 V")] * 3)
     >>> sol = sim.solve()
-    >>> sol.cycles["Discharge capacity [A.h]"]
+    >>> sol.cycle_summary["Discharge capacity [A.h]"]
     >>> sol["Temperature [K]"].max()
     """
 
@@ -148,14 +164,19 @@ class Simulation:
         experiment: Union[str, Sequence[Union[str, Sequence[str]]], None] = None,
         cycles: int = 1,
         thermal: str = "isothermal",
+        parameter_values: Any = None,
     ) -> None:
+        parameters, thermal = _pybamm.resolve_parameters(parameters, parameter_values, thermal)
         self._parameters = as_parameter_set(parameters)
+        experiment, period, t_end = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end)
         opt.check_current(c_rate, current)
         self._experiment = exp.normalize_experiment(experiment)
         if self._experiment is not None:
             exp.check_no_current(c_rate, current)
         self._cycles = int(exp.check_cycles(cycles, self._experiment is not None) or 1)
         self._thermal = str(exp.check_thermal(thermal))
+        if self._experiment is not None:  # step strings checked now, as thermal is, not at solve()
+            _core.check_experiment([list(c) for c in self._experiment], self._parameters._core, self._cycles, ".")
         self._c_rate = None if c_rate is None else float(c_rate)
         self._current = None if current is None else float(current)
         self._initial_soc = opt.check_soc(initial_soc)
@@ -289,9 +310,9 @@ class Simulation:
         ValueError
             For parameters that conflict (e.g. porosity + active material fraction
             > 1), an unusable current, or a mistake in an experiment's step string
-            (the message names the step by number and text, and the offending word,
-            e.g. ``experiment step 2 "Dischrage at 1C for 1 hour": unknown
-            instruction 'Dischrage' ...``).
+            that parameter changes made since construction expose (step strings are
+            checked when the Simulation is made: e.g. ``experiment step 2 "Dischrage
+            at 1C for 1 hour": unknown instruction 'Dischrage' ...``).
         """
         te = self._t_eval if t_eval is None else _check_t_eval(t_eval)
         span = te is not None and len(te) == 2  # [0, t_end]: a time span, as in PyBaMM
@@ -442,7 +463,7 @@ class Solution:
                  solver: Optional[Dict[str, float]] = None, experiment: Optional[Sequence[Tuple[str, ...]]] = None,
                  thermal: str = "isothermal") -> None:
         self._data: Dict[str, np.ndarray] = {}
-        for name in _SCALAR_VARIABLES + _PROTOCOL_VARIABLES + _FIELD_VARIABLES + _GRIDS:
+        for name in _SCALAR_VARIABLES + _PROTOCOL_VARIABLES + _FIELD_VARIABLES + _STATE_VARIABLES + _GRIDS:
             if name in raw:
                 arr = np.asarray(raw[name], dtype=np.int64 if name in ("Step", "Cycle") else float)
                 arr.flags.writeable = False
@@ -463,6 +484,10 @@ class Solution:
             [tuple(c) for c in experiment]
         self.thermal = str(thermal)
         self._step_records: List[Dict[str, Any]] = [dict(r) for r in raw.get("steps", [])]
+        self._cell: Dict[str, float] = {str(k): float(v) for k, v in dict(raw.get("cell", {})).items()}
+        self._derived = var.derived_variables(self._cell, list(self._data))
+        self._cache: Dict[str, np.ndarray] = {}
+        self._subs: Dict[str, Any] = {}
         stats = dict(raw.get("stats", {}))
         self._summary: Dict[str, Any] = {
             "End reason": self.status,
@@ -484,26 +509,41 @@ class Solution:
     # -- access ---------------------------------------------------------------------------
     @property
     def variables(self) -> List[str]:
-        """Names of every variable the solution holds (outputs, fields, grids)."""
-        return list(self._data)
+        """Names of every variable the solution holds (outputs, fields, grids) or derives
+        on demand (stoichiometries, averages, throughputs, temperatures; docs/python.md)."""
+        return list(self._data) + [n for n in self._derived if n not in self._data]
+
+    def _get(self, name: str) -> np.ndarray:
+        if name in self._data:
+            return self._data[name]
+        if name not in self._cache:
+            arr = np.asarray(self._derived[name](self._get), dtype=float)
+            arr.flags.writeable = False
+            self._cache[name] = arr
+        return self._cache[name]
 
     def __getitem__(self, name: str) -> np.ndarray:
+        """A variable: a read-only array, time first, with PyBaMM's ``.entries`` / ``.data``
+        (time last) and ``sol[name](t=...)`` (see `ProcessedArray`)."""
         try:
-            return self._data[name]
+            arr = self._get(name)
         except (KeyError, TypeError):
             raise UnknownVariableError(
-                f"unknown variable {name!r}{did_you_mean(str(name), self._data)} "
+                f"unknown variable {name!r}{did_you_mean(str(name), self.variables)} "
                 "(Solution.variables lists them)"
             ) from None
+        if name in _GRIDS:
+            return arr
+        return var.ProcessedArray(arr, name, self._data["Time [s]"])
 
     def __contains__(self, name: object) -> bool:
-        return name in self._data
+        return name in self._data or name in self._derived
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
+        return iter(self.variables)
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self.variables)
 
     def keys(self) -> List[str]:
         """The variable names.
@@ -552,7 +592,7 @@ class Solution:
         return dict(self._summary)
 
     @property
-    def steps(self) -> Any:
+    def step_summary(self) -> Any:
         """One row per step that ran: its times, capacity, energy and how it ended.
 
         Returns
@@ -573,7 +613,10 @@ class Solution:
 
         Examples
         --------
-        >>> sol.steps[["Text", "Duration [s]", "Capacity [A.h]", "Ended by"]]
+        >>> sol.step_summary[["Text", "Duration [s]", "Capacity [A.h]", "Ended by"]]
+
+        (Before issue 13 this table was ``sol.steps``, which is now the list of step
+        solutions, as in PyBaMM.)
         """
         import pandas as pd
 
@@ -597,7 +640,7 @@ class Solution:
         return pd.DataFrame(data, index=index)
 
     @property
-    def cycles(self) -> Any:
+    def cycle_summary(self) -> Any:
         """One row per cycle that ran, summed over its steps.
 
         Returns
@@ -607,25 +650,234 @@ class Solution:
             ``"Duration [s]"``, ``"Capacity [A.h]"`` (net, positive on discharge),
             ``"Discharge capacity [A.h]"`` and ``"Charge capacity [A.h]"`` (moved
             while discharging and while charging, each >= 0), ``"Energy [W.h]"``
-            (net), ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``. A
-            constant-current run is one cycle. A cycle cut short counts the steps
-            that ran.
+            (net), ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``,
+            ``"Coulombic efficiency"`` (discharge / charge capacity of the cycle; NaN
+            when it charged nothing), ``"Energy efficiency"`` (discharge / charge
+            energy; likewise), ``"Throughput capacity [A.h]"`` and ``"Throughput energy
+            [W.h]"`` (moved either way from the start of the run to the cycle's end),
+            ``"Maximum temperature [K]"`` and ``"Mean temperature [K]"`` (over the
+            cycle's time span; the mean weighted by time). Computed by the one cycle
+            reducer of the compiled solver (the same numbers as a sweep's
+            ``/cycles``, docs/hdf5_layout.md). A constant-current run is one cycle. A
+            cycle cut short counts the steps that ran.
 
         Examples
         --------
-        >>> sol.cycles["Discharge capacity [A.h]"]   # capacity fade over the cycles
+        >>> sol.cycle_summary["Discharge capacity [A.h]"]   # capacity fade over the cycles
+
+        (Before issue 13 this table was ``sol.cycles``, which is now the list of cycle
+        solutions, as in PyBaMM.)
         """
         import pandas as pd
 
-        steps = self.steps
+        steps = self.step_summary
         cycle_of_step = steps["Cycle"].to_numpy()
         present = np.unique(cycle_of_step)
         n_cycles = int(present.max()) + 1 if present.size else 0
         per_step = {name: steps[name].to_numpy(dtype=float) for name in
                     ("Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]") + exp.SPLIT_QUANTITIES}
-        summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles)
-        return pd.DataFrame({name: summary[name][present] for name in exp.CYCLE_QUANTITIES},
+        # the steps as one cell's records (the reducer's last axis is the steps)
+        per_step = {name: v.reshape(1, -1) for name, v in per_step.items()}
+        series = dict(time=self._data["Time [s]"], temperature=self._data.get("Temperature [K]")) \
+            if len(cycle_of_step) else {}
+        summary = exp.cycle_summaries(per_step, cycle_of_step, n_cycles, **series)
+        names = exp.CYCLE_QUANTITIES + exp.CYCLE_RESULTS
+        return pd.DataFrame({name: summary[name][0, present] for name in names},
                             index=pd.Index(present.astype(np.int64), name="Cycle"))
+
+    # -- PyBaMM's sub-solutions, summary variables and save_data (issue 13) ----------------
+    @property
+    def cycles(self) -> Any:
+        """The cycles that ran, each a `Solution` (as PyBaMM's ``sol.cycles``).
+
+        ``sol.cycles[i]`` holds the outputs of cycle i (``sol["Cycle"] == i``) with the
+        time, capacity and energy variables continuing from the run (as in PyBaMM), its
+        step records, and ``.steps`` (its steps, numbered within the cycle). A
+        constant-current run is one cycle. The per-cycle table is `cycle_summary`.
+
+        Examples
+        --------
+        >>> last = sol.cycles[-1]
+        >>> last["Voltage [V]"], last.steps[0].t
+        """
+        if "cycles" not in self._subs:
+            cycles = sorted({int(r["cycle"]) for r in self._step_records})
+            self._subs["cycles"] = var.SubSolutions("cycle", cycles, self._cycle_solution, "cycle_summary")
+        return self._subs["cycles"]
+
+    @property
+    def steps(self) -> Any:
+        """The steps that ran, each a `Solution` (``sol.steps[i]`` is step i counted over
+        all cycles, as ``sol["Step"]``; within a cycle solution, the cycle's steps from 0,
+        as PyBaMM's ``sol.cycles[i].steps[j]``). A step's outputs are those with its step
+        number: they begin after the previous step's last output, which is the state at
+        its start. A step skipped because its end condition held at once has no outputs.
+        The per-step table is `step_summary`.
+        """
+        if "steps" not in self._subs:
+            self._subs["steps"] = var.SubSolutions("step", list(range(len(self._step_records))), self._step_solution,
+                                                   "step_summary")
+        return self._subs["steps"]
+
+    def _cycle_solution(self, cycle: int) -> "Solution":
+        records = [r for r in self._step_records if int(r["cycle"]) == cycle]
+        exp_cycle = None
+        if self.experiment is not None and 0 <= cycle < len(self.experiment):
+            exp_cycle = [self.experiment[cycle]]
+        return self._sub(self._data["Cycle"] == cycle if "Cycle" in self._data else None, records, exp_cycle)
+
+    def _step_solution(self, k: int) -> "Solution":
+        rec = self._step_records[k]
+        exp_step = [(str(rec.get("text", "")),)] if self.experiment is not None else None
+        return self._sub(self._data["Step"] == int(rec["step"]) if "Step" in self._data else None, [rec], exp_step)
+
+    def _sub(self, rows: Optional[np.ndarray], records: List[Dict[str, Any]],
+             experiment: Optional[List[Tuple[str, ...]]]) -> "Solution":
+        """A Solution of some output rows (a cycle or a step) and their step records."""
+        nt = self._data["Time [s]"].size
+        rows = np.ones(nt, dtype=bool) if rows is None else np.asarray(rows, dtype=bool)
+        sub = object.__new__(Solution)
+        sub.__dict__.update(self.__dict__)
+        data: Dict[str, np.ndarray] = {}
+        for name, arr in self._data.items():
+            if name in _GRIDS:
+                data[name] = arr
+            else:
+                part = arr[rows]
+                part.flags.writeable = False
+                data[name] = part
+        sub._data = data
+        sub._cache = {}
+        sub._subs = {}
+        sub._step_records = [dict(r) for r in records]
+        sub.experiment = experiment
+        last = bool(rows[-1]) if nt else True
+        if not last:
+            sub.status, sub.message = "finished", "finished: this part of the protocol completed"
+        q = {k: float(sum(r[k] for r in records)) for k in ("discharge capacity [A.h]", "charge capacity [A.h]",
+                                                               "discharge energy [W.h]", "charge energy [W.h]",
+                                                               "energy [W.h]")}
+        dis, chg = q["discharge capacity [A.h]"], q["charge capacity [A.h]"]
+        mean_v = q["discharge energy [W.h]"] / dis if dis > 0 else \
+            (q["charge energy [W.h]"] / chg if chg > 0 else math.nan)
+        sub._summary = dict(self._summary)  # solver statistics: the whole run's
+        sub._summary.update({
+            "End reason": sub.status,
+            "End time [s]": float(data["Time [s]"][-1]) if data["Time [s]"].size else math.nan,
+            "Discharge capacity [A.h]": dis, "Charge capacity [A.h]": chg,
+            "Discharge energy [W.h]": q["discharge energy [W.h]"], "Charge energy [W.h]": q["charge energy [W.h]"],
+            "Energy [W.h]": q["energy [W.h]"], "Mean voltage [V]": mean_v,
+        })
+        return sub
+
+    @property
+    def summary_variables(self) -> "var.SummaryVariables":
+        """Per-cycle summary variables with PyBaMM's names (``sol.summary_variables``).
+
+        One value per cycle that ran: ``"Cycle number"`` (from 1), ``"Time [s]"`` and
+        ``"Time [h]"`` (at the cycle's end), ``"Throughput capacity [A.h]"`` and
+        ``"Throughput energy [W.h]"`` (from the start of the run to the cycle's end),
+        ``"Total lithium in negative electrode [mol]"``, ``"... positive electrode
+        [mol]"``, ``"Total lithium in particles [mol]"``, ``"Total lithium in electrolyte
+        [mol]"``, ``"Total lithium [mol]"`` (at the cycle's end), ``"Negative electrode
+        capacity [A.h]"``, ``"Positive electrode capacity [A.h]"``, each with its
+        ``"Change in ..."`` over the cycle (PyBaMM: last - first state of the cycle); and
+        ionflux's per-cycle quantities of `cycle_summary`: ``"Discharge capacity
+        [A.h]"``, ``"Charge capacity [A.h]"``, ``"Discharge energy [W.h]"``, ``"Charge
+        energy [W.h]"``, ``"Coulombic efficiency"``, ``"Energy efficiency"``,
+        ``"Maximum temperature [K]"``, ``"Mean temperature [K]"`` (definitions in
+        docs/python.md). PyBaMM's eSOH variables (``"Capacity [A.h]"``, ``"x_100"``, ...)
+        are not computed. PyBaMM reports ``"Throughput energy [W.h]"`` only with the model
+        option ``"calculate discharge energy"``; ionflux always does.
+        """
+        table = self.cycle_summary
+        cyc = table.index.to_numpy()
+        t = self._data["Time [s]"]
+        end_t = table["End time [s]"].to_numpy(dtype=float)
+        start_t = table["Start time [s]"].to_numpy(dtype=float)
+        out: Dict[str, np.ndarray] = {"Cycle number": cyc + 1}
+        last = np.clip(np.searchsorted(t, end_t, side="right") - 1, 0, max(t.size - 1, 0))
+        first = np.clip(np.searchsorted(t, start_t, side="right") - 1, 0, max(t.size - 1, 0))
+        values: Dict[str, Tuple[np.ndarray, np.ndarray]] = {
+            "Time [s]": (end_t, start_t), "Time [h]": (end_t / 3600.0, start_t / 3600.0)}
+        tq = table["Throughput capacity [A.h]"].to_numpy(dtype=float)
+        te = table["Throughput energy [W.h]"].to_numpy(dtype=float)
+        moved_q = (table["Discharge capacity [A.h]"] + table["Charge capacity [A.h]"]).to_numpy(dtype=float)
+        moved_e = (table["Discharge energy [W.h]"] + table["Charge energy [W.h]"]).to_numpy(dtype=float)
+        values["Throughput capacity [A.h]"] = (tq, tq - moved_q)
+        values["Throughput energy [W.h]"] = (te, te - moved_e)
+        if self._cell and t.size:
+            at_end = var.lithium_totals(self._get, self._cell, last)
+            at_start = var.lithium_totals(self._get, self._cell, first)
+            for name in at_end:
+                values[name] = (at_end[name], at_start[name])
+            c = self._cell
+            for D, s in (("Negative", "n"), ("Positive", "p")):
+                cap = c[f"eps_s_{s}"] * c[f"c_max_{s}"] * c[f"L_{s}"] * c["area"] * var.FARADAY / 3600.0
+                values[f"{D} electrode capacity [A.h]"] = (np.full(cyc.size, cap), np.full(cyc.size, cap))
+        for name, (end, start) in values.items():
+            out[name] = np.asarray(end, dtype=float)
+            out[f"Change in {name[0].lower() + name[1:]}"] = np.asarray(end, dtype=float) - start
+        for name in exp.SPLIT_QUANTITIES + ("Coulombic efficiency", "Energy efficiency", "Maximum temperature [K]",
+                                             "Mean temperature [K]"):
+            out[name] = table[name].to_numpy(dtype=float)
+        return var.SummaryVariables(out)
+
+    def save_data(self, filename: Any = None, variables: Optional[Sequence[str]] = None, to_format: str = "csv",
+                  short_names: Optional[Mapping[str, str]] = None) -> Optional[str]:
+        """Save variables to a file, as PyBaMM's ``Solution.save_data``.
+
+        Parameters
+        ----------
+        filename : str or path-like, optional
+            The file; for ``"csv"`` without one, the CSV text is returned.
+        variables : sequence of str, optional
+            The variables (``sol.variables`` names); by default every time series
+            (one value per output) for ``"csv"`` and ``"parquet"``, and every variable
+            (fields and grids too) for ``"matlab"``. After an experiment ``"Cycle"`` and
+            ``"Step"`` are added, as PyBaMM does.
+        to_format : {"csv", "matlab", "parquet"}
+            ``"csv"`` and ``"parquet"`` (needs pyarrow or fastparquet) hold time series
+            only, one column each; ``"matlab"`` (needs scipy) any variable, in PyBaMM's
+            layout (``sol[name].data``: time last).
+        short_names : dict, optional
+            Names to write instead (MATLAB variable names may hold only letters, digits
+            and ``_``).
+
+        Returns
+        -------
+        str or None
+            The CSV text when no filename is given for ``"csv"``.
+
+        Raises
+        ------
+        ValueError
+            For an unknown format, a field in a CSV/parquet file, or a name MATLAB
+            cannot take (the message shows `short_names`).
+        ImportError
+            When the format's package (scipy, pyarrow) is not installed; the message
+            names it.
+
+        Examples
+        --------
+        >>> sol.save_data("run.csv", ["Time [s]", "Voltage [V]"])
+        >>> sol.save_data("run.mat", ["Time [s]", "Voltage [V]"], to_format="matlab",
+        ...               short_names={"Time [s]": "t", "Voltage [V]": "V"})
+        """
+        nt = self._data["Time [s]"].size
+        if variables is None:
+            names = [n for n in self.variables if to_format == "matlab" or
+                     (n not in _GRIDS and self._get(n).ndim == 1 and self._get(n).shape[0] == nt)]
+        else:
+            names = [variables] if isinstance(variables, str) else list(variables)
+            if self.experiment is not None:
+                names += [n for n in ("Cycle", "Step") if n not in names]
+        short = dict(short_names or {})
+        data: Dict[str, np.ndarray] = {}
+        for name in names:
+            arr = self[name]
+            data[short.get(name, name)] = arr.entries if isinstance(arr, var.ProcessedArray) else np.asarray(arr)
+        return var.save_data(data, filename, to_format)
 
     @property
     def _shows_temperature(self) -> bool:
@@ -659,7 +911,7 @@ class Solution:
 
     def __repr__(self) -> str:
         t = self.t
-        span = f"0 to {t[-1]:.6g} s" if t.size else "no outputs"
+        span = f"{t[0]:.6g} to {t[-1]:.6g} s" if t.size else "no outputs"
         name = self.parameters.name if self.parameters is not None else "?"
         what = f"experiment, {exp.describe(self.experiment, 1)}" if self.experiment is not None else \
             f"{self.current:g} A"
@@ -687,70 +939,14 @@ class Solution:
         matplotlib.figure.Figure
             The figure: 9 axes, 3 by 3; with the temperature, 10 (4 in the top row:
             voltage, current, temperature, electrolyte concentration).
+
+        Notes
+        -----
+        Drawn in display units (docs/python.md, "Plots and units"): x in µm,
+        concentrations in mol/L, potentials in V (mV or µV when small), temperature
+        in °C, time in s, min or h. The legend of the profile times sits below the
+        panels.
         """
-        import matplotlib.pyplot as plt
+        from ._plots import solution_dashboard
 
-        t = self.t
-        if t.size == 0:
-            raise ValueError("the solution has no outputs to plot")
-        wanted = np.linspace(t[0], t[-1], 5) if times is None else np.atleast_1d(np.asarray(times, dtype=float))
-        idx: List[int] = []
-        for ti in wanted:
-            k = int(np.argmin(np.abs(t - ti)))
-            if k not in idx:
-                idx.append(k)
-        colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.9, max(len(idx), 1)))
-        thermal_ax = None
-        if self._shows_temperature:
-            fig = plt.figure(figsize=tuple(figsize or (16, 10)), layout="constrained")
-            grid = fig.add_gridspec(3, 12)
-            top = [fig.add_subplot(grid[0, 3 * k:3 * k + 3]) for k in range(4)]
-            rest = [[fig.add_subplot(grid[r, 4 * k:4 * k + 4]) for k in range(3)] for r in (1, 2)]
-            axes = np.array([[top[0], top[1], top[3]], rest[0], rest[1]], dtype=object)
-            thermal_ax = top[2]
-        else:
-            fig, axes = plt.subplots(3, 3, figsize=tuple(figsize or (14, 10)), layout="constrained")
-        th = t / 3600.0
-
-        ax = axes[0, 0]
-        ax.plot(th, self["Voltage [V]"], color="k")
-        for k, c in zip(idx, colors):
-            ax.axvline(th[k], color=c, lw=0.8, ls="--")
-        ax.set(xlabel="Time [h]", ylabel="Voltage [V]", title="Voltage")
-        ax = axes[0, 1]
-        ax.plot(th, self["Current [A]"], color="k")
-        ax.set(xlabel="Time [h]", ylabel="Current [A]", title="Current")
-        if thermal_ax is not None:
-            thermal_ax.plot(th, self["Temperature [K]"], color="C3")
-            thermal_ax.set(xlabel="Time [h]", ylabel="Temperature [K]", title="Cell temperature")
-            thermal_ax.ticklabel_format(axis="y", useOffset=False)
-
-        neg_j = "Negative electrode interfacial current density [A.m-2]"
-        pos_j = "Positive electrode interfacial current density [A.m-2]"
-        panels = [  # (axes, [(grid, variable), ...], y label)
-            (axes[0, 2], [("x [m]", "Electrolyte concentration [mol.m-3]")], "Electrolyte concentration [mol.m-3]"),
-            (axes[1, 0], [("x_n [m]", "Negative particle surface concentration [mol.m-3]")],
-             "Negative particle surface\nconcentration [mol.m-3]"),
-            (axes[1, 1], [("x_p [m]", "Positive particle surface concentration [mol.m-3]")],
-             "Positive particle surface\nconcentration [mol.m-3]"),
-            (axes[1, 2], [("x [m]", "Electrolyte potential [V]")], "Electrolyte potential [V]"),
-            (axes[2, 0], [("x_n [m]", "Negative electrode potential [V]")], "Negative electrode potential [V]"),
-            (axes[2, 1], [("x_p [m]", "Positive electrode potential [V]")], "Positive electrode potential [V]"),
-            (axes[2, 2], [("x_n [m]", neg_j), ("x_p [m]", pos_j)], "Interfacial current density [A.m-2]"),
-        ]
-        for ax, series, label in panels:
-            for n, (grid, name) in enumerate(series):
-                if name not in self._data:
-                    continue
-                x_um = self._data[grid] * 1e6
-                for k, c in zip(idx, colors):
-                    ax.plot(x_um, self._data[name][k], color=c, label=f"t = {t[k]:.0f} s" if n == 0 else None)
-            ax.set(xlabel="x [μm]", ylabel=label)
-        handles, labels = axes[0, 2].get_legend_handles_labels()
-        if handles:
-            axes[0, 1].legend(handles, labels, loc="best", fontsize="small")
-        name = self.parameters.name if self.parameters is not None else ""
-        what = f"experiment ({exp.describe(self.experiment, 1)})" if self.experiment is not None else \
-            f"{self.current:g} A"
-        fig.suptitle(f"{name} {what}: {self.termination}")
-        return fig
+        return solution_dashboard(self, times, figsize)

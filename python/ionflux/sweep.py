@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _core
 from . import _experiment as exp
+from . import _pybamm
 from . import _options as opt
 from ._errors import SolverWarning, UnitWarning, translate_core_errors
 from .parameters import ParameterSet, as_parameter_set
@@ -74,6 +75,8 @@ class Sweep:
     parameters : str or ParameterSet, optional
         The base set, by default ``"Chen2020"``. For a `ParameterSet`, its changes
         from the built-in set (`ParameterSet.changed`) become the config's ``set``.
+        A ``pybamm.ParameterValues`` is converted (see `ParameterSet`) and written
+        into the config inline.
     vary : dict, optional
         Name → values. Names are parameter names (units included),
         ``"C-rate"``, ``"Current [A]"``, ``"Initial SOC"``, or placeholders of the
@@ -103,7 +106,8 @@ class Sweep:
     experiment : str or list, optional
         A protocol of step strings run by every cell, grouped into cycles as in
         `Simulation` (and ``pybamm.Experiment``): each string of the list is a cycle
-        of its own, each tuple of strings one cycle. Not together with `c_rate` or
+        of its own, each tuple of strings one cycle; or an `ionflux.Experiment` or
+        ``pybamm.Experiment``. Not together with `c_rate` or
         `current`. A step string may hold placeholders ``{name}``, filled in each
         cell with that cell's value of the varied entry `name`, e.g. ``vary={"Hold
         voltage [V]": [4.1, 4.2]}`` with ``"Hold at {Hold voltage [V]} V until
@@ -171,6 +175,7 @@ class Sweep:
         thermal: Optional[str] = None,
     ) -> None:
         self._parameters = as_parameter_set(parameters)
+        experiment, period, t_end = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end)
         opt.check_current(c_rate, current)
         if vary is not None and not isinstance(vary, Mapping):
             raise TypeError(f"vary must be a dict of name -> values, got {type(vary).__name__}")
@@ -287,6 +292,7 @@ class Sweep:
         progress: bool = True,
         client: Any = None,
         partitions: Optional[int] = None,
+        resume: bool = False,
     ) -> SweepResult:
         """Run every cell; the results in memory, and in an HDF5 file if `output` is given.
 
@@ -333,6 +339,13 @@ class Sweep:
             With `client`: the number of partitions, of equal sizes (default: guided
             sizes, big first and small last, from the number of workers connected;
             see docs/distributed.md).
+        resume : bool, optional
+            Continue an interrupted run in `output` instead of starting it again: the
+            file must come from the same sweep and ionflux version (else ValueError);
+            its finished cells are kept and only the others run, so the file ends as an
+            uninterrupted run's (`ionflux sweep CONFIG --output FILE --resume` does the
+            same from the command line; docs/hdf5_layout.md, "Interrupting and
+            resuming"). Needs `output`; not with `client`.
 
         Returns
         -------
@@ -379,6 +392,18 @@ class Sweep:
         if output is not None:
             path = os.fspath(output)  # type: ignore[arg-type]
             _check_writable(path)
+        if resume:
+            if output is None:
+                raise ValueError("resume=True continues an interrupted HDF5 file: give it as output=")
+            if client is not None:
+                raise ValueError("resume=True is not available with client= yet: resume the file in this process")
+            if not _h5py_available():
+                raise ImportError("resume=True returns the results read from the resumed file, which needs h5py "
+                                  "(pip install h5py); or resume from the command line: ionflux sweep CONFIG "
+                                  "--output FILE --resume")
+            if not os.path.exists(os.fspath(output)):  # type: ignore[arg-type]
+                raise ValueError(f"resume=True: {os.fspath(output)!r} does not exist; "  # type: ignore[arg-type]
+                                 "run without resume to start the sweep")
         if partitions is not None and client is None:
             raise ValueError("partitions is for runs on a Dask cluster: give client= too")
         try:
@@ -393,7 +418,8 @@ class Sweep:
             else:
                 runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
                 self._runner = None  # a runner is used once (its cancel flag stays set)
-                info = _drive(runner, path, device, int(threads), int(memory_budget), progress, in_memory)
+                info = _drive(runner, path, device, int(threads), int(memory_budget), progress, in_memory and not resume,
+                              resume=resume)
         except KeyboardInterrupt as e:
             partial = getattr(e, "_ionflux_info", None)
             if client is None and in_memory and partial is not None:
@@ -452,7 +478,7 @@ def _check_writable(path: str) -> None:
 
 
 def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int, progress: bool,
-           keep_in_memory: bool = False) -> Dict[str, Any]:
+           keep_in_memory: bool = False, resume: bool = False) -> Dict[str, Any]:
     """Run `runner` in a background thread; poll progress; cancel on KeyboardInterrupt.
 
     Completion is signalled by an Event set after ``runner.run`` has returned, not by
@@ -465,7 +491,8 @@ def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int
 
     def work() -> None:
         try:
-            outcome["info"] = runner.run(path, device, threads, memory_budget, keep_in_memory=keep_in_memory)
+            outcome["info"] = runner.run(path, device, threads, memory_budget, keep_in_memory=keep_in_memory,
+                                         resume=resume)
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller
             outcome["error"] = e
         finally:

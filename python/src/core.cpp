@@ -23,6 +23,7 @@
 #include "solver/inputs/experiment.hpp"
 #include "solver/output/h5_writer.hpp"
 #include "solver/inputs/parameter_file.hpp"
+#include "solver/inputs/parameter_function.hpp"
 #include "solver/inputs/parameters.hpp"
 #include "solver/inputs/plausibility.hpp"
 #include "solver/problem/problem.hpp"
@@ -31,6 +32,7 @@
 #include "solver/problem/simulation.hpp"
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/sweep_plan.hpp"
+#include "solver/problem/sweep_run.hpp"
 
 namespace py = pybind11;
 using namespace ionflux;
@@ -172,6 +174,35 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   out["Positive particle surface concentration [mol.m-3]"] = array2(csp, nt, l.np);
   out["Negative electrode interfacial current density [A.m-2]"] = array2(jn, nt, l.nn);
   out["Positive electrode interfacial current density [A.m-2]"] = array2(jp, nt, l.np);
+  // From the same states (issue 13): the particle concentration over r at every electrode
+  // node, (n_times, n_nodes, n_shells), shell k's centre at (k + 1/2) R / n_shells (PyBaMM's
+  // uniform r mesh); the net energy E = integral of I V dt / 3600 (PyBaMM's "Discharge
+  // energy [W.h]"); the maximum concentrations for the stoichiometries.
+  std::vector<double> cpn(nt * l.nn * l.rn), cpp(nt * l.np * l.rp), energy(nt);
+  for (std::size_t k = 0; k < nt; ++k) {
+    const double* y = s.state(k);
+    energy[k] = y[l.kE()];
+    for (int i = 0; i < l.nn; ++i)
+      for (int r = 0; r < l.rn; ++r) cpn[(k * l.nn + i) * l.rn + r] = y[l.cs_index(i, r)];
+    for (int i = 0; i < l.np; ++i)
+      for (int r = 0; r < l.rp; ++r) cpp[(k * l.np + i) * l.rp + r] = y[l.cs_index(l.nn + l.ns + i, r)];
+  }
+  const py::ssize_t snt = static_cast<py::ssize_t>(nt);
+  out["Negative particle concentration [mol.m-3]"] = move_array(std::move(cpn), {snt, l.nn, l.rn});
+  out["Positive particle concentration [mol.m-3]"] = move_array(std::move(cpp), {snt, l.np, l.rp});
+  out["Discharge energy [W.h]"] = array1(energy);
+  std::vector<double> rn(l.rn), rp(l.rp);
+  for (int r = 0; r < l.rn; ++r) rn[r] = (r + 0.5) * cell.neg.particle_radius / l.rn;
+  for (int r = 0; r < l.rp; ++r) rp[r] = (r + 0.5) * cell.pos.particle_radius / l.rp;
+  out["r_n [m]"] = array1(rn);
+  out["r_p [m]"] = array1(rp);
+  // the geometry the totals of lithium and the electrode capacities need
+  out["cell"] = py::dict(py::arg("area") = cell.area, py::arg("c_max_n") = cell.neg.c_max,
+                         py::arg("c_max_p") = cell.pos.c_max, py::arg("eps_s_n") = cell.neg.active_fraction,
+                         py::arg("eps_s_p") = cell.pos.active_fraction, py::arg("L_n") = cell.neg.thickness,
+                         py::arg("L_s") = cell.sep_thickness, py::arg("L_p") = cell.pos.thickness,
+                         py::arg("eps_n") = cell.neg.porosity, py::arg("eps_s") = cell.sep_porosity,
+                         py::arg("eps_p") = cell.pos.porosity);
   return out;
 }
 
@@ -209,7 +240,9 @@ class SweepRunner {
   //! the file then holds those rows and /cells/index (solver/problem/cell_range.hpp).
   //! `keep_in_memory`: also keep the results in memory (always without an output).
   py::dict run(const std::string& output, const std::string& device, int threads, std::size_t memory_budget,
-               std::optional<std::pair<std::size_t, std::size_t>> cells, bool keep_in_memory) {
+               std::optional<std::pair<std::size_t, std::size_t>> cells, bool keep_in_memory, bool resume) {
+    if (resume && output.empty())
+      throw InputError("resume=True continues an interrupted HDF5 file: give it as output=");
     BatchOptions opt;
     opt.device = parse_device(device);
     opt.threads = threads;
@@ -237,8 +270,11 @@ class SweepRunner {
     // keep_in_memory with an output: both (a tee).
     std::unique_ptr<ResultSink> file, memory_sink, tee;
     MemorySweepSink* memory = nullptr;
-    if (!output.empty()) file = open_sweep_file(info, output);
-    if (output.empty() || keep_in_memory) {
+    std::unique_ptr<H5SweepWriter> h5;
+    if (!output.empty()) h5 = resume ? open_sweep_file_to_resume(info, output) : open_sweep_file(info, output);
+    const std::vector<int>* status_in_file = resume ? &h5->status_in_file() : nullptr;
+    file = std::move(h5);
+    if (output.empty() || (keep_in_memory && !resume)) {  // resumed: the results are the file's
       auto m = std::make_unique<MemorySweepSink>(info.n_cells, info.n_steps, info.step_cycle, info.temperature);
       for (const auto& [k, v] : info.attributes) m->set_attribute(k, v);
       memory = m.get();
@@ -256,8 +292,7 @@ class SweepRunner {
     BatchSummary s;
     {
       py::gil_scoped_release release;
-      DiagnosingSink sink(inputs, writer);  // init failures name their cause
-      s = run_batch(inputs, opt, &sink);
+      s = run_sweep_cells(inputs, opt, *writer, status_in_file);  // resumed: only the cells the file lacks
       finish_sweep_file(*writer, s, total_);
     }
     done_ = total_ - s.not_run;
@@ -362,6 +397,12 @@ class SweepRunner {
           d["cycles/Discharge energy [W.h]"] = array2(cy.discharge_energy, n, nc);
           d["cycles/Charge energy [W.h]"] = array2(cy.charge_energy, n, nc);
         }
+        d["cycles/Coulombic efficiency"] = array2(cy.coulombic_efficiency, n, nc);
+        d["cycles/Energy efficiency"] = array2(cy.energy_efficiency, n, nc);
+        d["cycles/Throughput capacity [A.h]"] = array2(cy.throughput_capacity, n, nc);
+        d["cycles/Throughput energy [W.h]"] = array2(cy.throughput_energy, n, nc);
+        d["cycles/Maximum temperature [K]"] = array2(cy.max_temperature, n, nc);
+        d["cycles/Mean temperature [K]"] = array2(cy.mean_temperature, n, nc);
       }
     }
     if (sink.temperature()) d["cells/Step"] = move_array(std::move(c.step_index));
@@ -376,7 +417,9 @@ class SweepRunner {
 //! steps: name -> (..., n_steps) arrays ("Start time [s]", "End time [s]", "Capacity
 //! [A.h]", "Energy [W.h]", optionally the four split quantities); returns name ->
 //! (..., n_cycles) arrays.
-py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std::size_t n_cycles) {
+py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std::size_t n_cycles,
+                         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> time,
+                         std::optional<py::array_t<double, py::array::c_style | py::array::forcecast>> temperature) {
   using Arr = py::array_t<double, py::array::c_style | py::array::forcecast>;
   auto get = [&](const char* name) { return Arr(steps[name]); };
   Arr start = get("Start time [s]"), end = get("End time [s]"), cap = get("Capacity [A.h]"), en = get("Energy [W.h]");
@@ -408,6 +451,18 @@ py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std
     t.discharge_energy = split[2].data();
     t.charge_energy = split[3].data();
   }
+  // one cell's output series (the cycle temperatures)
+  std::size_t zero = 0, count = 0;
+  if (time && temperature) {
+    if (time->size() != temperature->size())
+      throw InputError("cycle_summaries: time and temperature differ in length");
+    if (t.n != 1) throw InputError("cycle_summaries: the output series are for one cell's steps");
+    count = static_cast<std::size_t>(time->size());
+    t.time = time->data();
+    t.temperature = temperature->data();
+    t.offset = &zero;
+    t.count = &count;
+  }
   CycleSummaries cy;
   {
     py::gil_scoped_release release;
@@ -429,6 +484,12 @@ py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std
   d["Energy [W.h]"] = out(cy.energy);
   d["Discharge energy [W.h]"] = out(cy.discharge_energy);
   d["Charge energy [W.h]"] = out(cy.charge_energy);
+  d["Coulombic efficiency"] = out(cy.coulombic_efficiency);
+  d["Energy efficiency"] = out(cy.energy_efficiency);
+  d["Throughput capacity [A.h]"] = out(cy.throughput_capacity);
+  d["Throughput energy [W.h]"] = out(cy.throughput_energy);
+  d["Maximum temperature [K]"] = out(cy.max_temperature);
+  d["Mean temperature [K]"] = out(cy.mean_temperature);
   return d;
 }
 
@@ -437,6 +498,36 @@ py::list devices() {
   l.append(py::dict(py::arg("name") = "cpu", py::arg("description") = "CPU (OpenMP over cells)"));
   if (cuda_available()) l.append(py::dict(py::arg("name") = "cuda", py::arg("description") = cuda_device_description()));
   return l;
+}
+
+//! Parameter functions evaluated by the kernels' code (solver/inputs/parameter_function.hpp),
+//! and experiment strings checked when a Simulation is made (issue 13).
+void bind_parameter_functions(py::module_& m) {
+  m.def("function_arguments", &function_arguments, py::arg("key"),
+        "The arguments of a function parameter, in call order (['sto'], ['c_e', 'T'], ...).");
+  m.def(
+      "evaluate_function",
+      [](const ParameterSet& ps, const std::string& key,
+         std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>> args) {
+        const std::size_t n = args.empty() ? 1 : static_cast<std::size_t>(args[0].size());
+        std::vector<const double*> ptrs;
+        for (const auto& a : args) {
+          if (static_cast<std::size_t>(a.size()) != n)
+            throw InputError("evaluate_function: the arguments of '" + key + "' differ in length");
+          ptrs.push_back(a.data());
+        }
+        std::vector<double> out(n);
+        {
+          py::gil_scoped_release release;
+          evaluate_function(ps, key, ptrs, n, out.data());
+        }
+        return move_array(std::move(out));
+      },
+      py::arg("params"), py::arg("key"), py::arg("args"),
+      "Parameter `key` of `params` at the points `args` (one flat array per argument), as the solver evaluates it.");
+  m.def("known_parameters", &known_parameter_names, "Every parameter name a parameter file may set.");
+  m.def("parse_parameter_file", &parse_parameter_file, py::arg("text"), py::arg("source"),
+        "A parameter set from a parameter file's text (`source` names it in messages).");
 }
 
 }  // namespace
@@ -519,7 +610,22 @@ PYBIND11_MODULE(_core, m) {
         py::arg("thermal") = "isothermal", py::arg("base_dir") = ".");
 
   m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
+        py::arg("time") = py::none(), py::arg("temperature") = py::none(),
         "Per-cycle summaries from per-step records: the one reducer (solver/output/results.hpp).");
+  m.def(
+      "check_experiment",
+      [](const std::vector<std::vector<std::string>>& experiment, const ParameterSet* params, int cycles,
+         const std::string& base_dir) {
+        if (params) return static_cast<int>(parse_experiment(experiment, cycles, *params, base_dir).steps.size());
+        // no set: the grammar only, on Chen2020 with cut-offs wide enough for any voltage condition
+        ParameterSet ps = ParameterSet::load("Chen2020");
+        ps.set("Lower voltage cut-off [V]", -1.0e9);
+        ps.set("Upper voltage cut-off [V]", 1.0e9);
+        return static_cast<int>(parse_experiment(experiment, cycles, ps, base_dir).steps.size());
+      },
+      py::arg("experiment"), py::arg("params") = nullptr, py::arg("cycles") = 1, py::arg("base_dir") = ".",
+      "Parse an experiment's step strings (one list per cycle) against `params` (None: the grammar only); "
+      "ValueError naming the step and the word. Returns the number of steps.");
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&, std::optional<std::pair<std::size_t, std::size_t>>>(),
            py::arg("config_json"), py::arg("source") = "python", py::arg("cells") = py::none())
@@ -532,7 +638,9 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("warnings", &SweepRunner::warnings)
       .def_property_readonly("bytes_per_cell", &SweepRunner::bytes_per_cell)
       .def("run", &SweepRunner::run, py::arg("output"), py::arg("device") = "auto", py::arg("threads") = 0,
-           py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false)
+           py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false,
+           py::arg("resume") = false)
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
+  bind_parameter_functions(m);
 }

@@ -16,6 +16,8 @@
 #include "solver/util/errors.hpp"
 #include "solver/inputs/experiment.hpp"
 #include "solver/backends/gpu_stream.hpp"
+#include "solver/inputs/plausibility.hpp"
+#include "solver/util/text.hpp"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -149,6 +151,7 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps) {
   c.charge_energy.assign(n, nan);
   c.steps.assign(n, 0);
   c.device.assign(n, kRanNowhere);
+  c.stats.assign(n, SolverStats{});
   c.n_steps = n_steps;
   const std::size_t per_step = n * static_cast<std::size_t>(n_steps);
   c.step_start.assign(per_step, nan);
@@ -213,6 +216,16 @@ std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& ce
   return cut_short_message(run.status, cell, pv.steps, pv.n_steps, t, run.step, run.step_t0, run.t_final);
 }
 
+void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::size_t cell, const CellParams& record,
+                    const CellRun& run) {
+  if (run.status == CellStatus::init_failure) {
+    const std::string why = diagnose_init_failure(record);  // name what caused it
+    if (!why.empty()) c.message[k] += " (" + why + ")";
+  }
+  const std::string cut = cut_short(in, cell, record, run);
+  if (!cut.empty()) c.message[k] = cut;
+}
+
 //! Per-cell summary from the integrator's final scalars, for both backends. A failed
 //! cell (cell_status_failed) keeps its end time (where it stopped) and solver steps;
 //! its capacities, energies and mean voltage stay NaN, and so do the step records of the
@@ -224,6 +237,9 @@ void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::strin
   c.message[k] = pre_message.empty() ? cell_status_message(run.status) : pre_message;
   if (run.status == CellStatus::invalid_input) return;
   c.end_time[k] = run.t_final;
+  const BdfScalars& b = run.bdf;
+  c.stats[k] = SolverStats{run.done_nst + b.nst,  run.done_nre + b.nre,   run.done_nsetups + b.nsetups,
+                           run.done_nni + b.nni,  run.done_netf + b.netf, run.done_ncfn + b.ncfn};
   if (cell_status_failed(run.status)) {
     c.steps[k] = run.total_steps();
     if (run.step < 0 || run.step >= proto.n_steps) return;
@@ -279,15 +295,26 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
                    ProgressClock& clock, const std::atomic<bool>* cancel) {
   const Layout l = Layout::make(in.run.mesh);
   const OutputSpec out = output_spec(in.run);
-  const bool temperature = in.any_thermal() || in.has_protocol();
+  const bool temperature = in.detail || in.any_thermal() || in.has_protocol();
   std::vector<cuda_backend::CellSeries> series(c.n);
+  // BatchInputs::detail: states, step records and the output limit (as a single run's)
+  std::vector<std::vector<double>> states(in.detail && in.run.store_states ? c.n : 0);
+  std::size_t max_rows = static_cast<std::size_t>(-1);
+  if (in.detail) {
+    c.n_records = std::max(in.max_protocol_steps(), 1);  // a constant-current run is one step
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    c.step_records.assign(c.n * static_cast<std::size_t>(c.n_records),
+                          StepRecord{-1, nan, nan, nan, nan, StepEnd::failure});
+    const double row_bytes = kOutputRowBytes + (states.empty() ? 0.0 : static_cast<double>(l.n_state) * sizeof(double));
+    max_rows = static_cast<std::size_t>(std::min(max_output_bytes() / row_bytes, 1e15));
+  }
   const std::size_t ws_size = static_cast<std::size_t>(cell_workspace_size(l));
   const long long n = static_cast<long long>(c.n);
   std::vector<CellParams> packed;  // a packed batch: this chunk's records only
   const CellParams* cells = in.records(c.first, c.n, packed);
   std::exception_ptr error;
   std::mutex error_mutex;
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(threads) if (threads > 1)  // a batch of one (simulate): no team to start
   {
     std::vector<double> ws(ws_size);  // one workspace per thread, reused for its cells
 #pragma omp for schedule(dynamic, 1)
@@ -296,6 +323,8 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
         if (is_cancelled(cancel)) continue;  // left as not run
         const std::size_t cell = c.first + static_cast<std::size_t>(k);
         CellRun run{};
+        bool sink_overflow = false;
+        double overflow_at = 0.0;
         if (in.pre_status[cell] != CellStatus::running) {
           run.status = in.pre_status[cell];
         } else {
@@ -303,15 +332,30 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           cell_out.t_end = in.t_end_of(cell);
           SeriesSink sink{series[static_cast<std::size_t>(k)], temperature,
                           summary_sink(c, static_cast<std::size_t>(k))};
+          if (in.detail) {
+            if (!states.empty()) sink.states = &states[static_cast<std::size_t>(k)], sink.n_state = l.n_state;
+            sink.records = &c.step_records[static_cast<std::size_t>(k) * static_cast<std::size_t>(c.n_records)];
+            sink.n_records = c.n_records;
+            sink.max_rows = max_rows;
+          }
           CellSolver<SeriesSink, CView> cs{cells[k], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
           cs.proto = protocol_of(in, cell);
           if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
+          if (sink.overflow) {  // every-step output past the limit: the outputs stop there
+            run.status = CellStatus::output_overflow;
+            sink_overflow = true;
+            overflow_at = sink.s.time.empty() ? 0.0 : sink.s.time.back();
+          }
           c.device[static_cast<std::size_t>(k)] = kRanOnCpu;
         }
         summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell], protocol_of(in, cell));
+        if (sink_overflow) c.end_time[static_cast<std::size_t>(k)] = overflow_at;  // where the outputs stop
         if (in.pre_message[cell].empty()) {
-          const std::string cut = cut_short(in, cell, cells[k], run);
-          if (!cut.empty()) c.message[static_cast<std::size_t>(k)] = cut;
+          if (sink_overflow)
+            c.message[static_cast<std::size_t>(k)] +=
+                ": more outputs than the limit of " + format("%.6g", max_output_bytes()) +
+                " bytes (IONFLUX_MAX_OUTPUT_BYTES); the outputs stop at t = " + format("%.6g", overflow_at) + " s";
+          finish_message(c, static_cast<std::size_t>(k), in, cell, cells[k], run);
         }
         clock.report(done.fetch_add(1) + 1, false);
       } catch (...) {
@@ -322,6 +366,10 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
   }
   if (error) std::rethrow_exception(error);
   gather(c, series, temperature);
+  for (std::vector<double>& s : states) {  // in cell order, as the series
+    c.states.insert(c.states.end(), s.begin(), s.end());
+    std::vector<double>().swap(s);
+  }
 }
 
 }  // namespace
@@ -343,9 +391,12 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
 
   BatchSummary summary;
   Device dev = opt.device;
+  if (dev == Device::cuda && in.detail)
+    throw InputError("device 'cuda' requested for a run that keeps a single cell's details (step records, "
+                     "states): those are recorded by the CPU threads; use device 'cpu' or 'auto'");
   if (dev == Device::cuda && !cuda_available())
     throw InputError("device 'cuda' requested but not usable: " + cuda_device_description());
-  if (dev == Device::automatic) dev = cuda_available() ? Device::cuda : Device::cpu;
+  if (dev == Device::automatic) dev = cuda_available() && !in.detail ? Device::cuda : Device::cpu;
   summary.device_used = dev;
   summary.bytes_per_cell = bytes_per_cell(in);
 
@@ -395,7 +446,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
       if (s == kStatusNotRun) ++summary.not_run;
     }
     for (const std::string& m : c.message) summary.protocol_cut_short += m.find(kCutShortMark) != std::string::npos;
-    if (sink) sink->write_chunk(c);
+    if (sink) sink->take_chunk(std::move(c));  // (c is not used again)
     ++summary.chunks;
     clock.report(done.load(), true);
   };

@@ -49,18 +49,10 @@ class EmulatedEngine : public DeviceEngine {
   //! interleaved layout (IONFLUX_GPU_TEAM=1).
   template <class What>
   void with_cell(index_t s, What what) {
-    GridSink sink = slot_sink(a_, s);
-    const OutputSpec out = slot_output_spec(a_, s);
-    if (a_.team > 1) {
-      CellSolver<GridSink, CView, EmulatedTeam<kGpuTeamWidth>> cs{params_[s], es_.layout, es_.solver, out,
-                                                       slot_workspace_contiguous(a_, s), runs_[s], sink};
-      cs.proto = slot_protocol(a_, s);
-      what(cs);
-    } else {
-      CellSolver<GridSink, DView> cs{params_[s], es_.layout, es_.solver, out, slot_workspace(a_, s), runs_[s], sink};
-      cs.proto = slot_protocol(a_, s);
-      what(cs);
-    }
+    if (a_.team > 1)
+      with_slot_solver<EmulatedTeam<kGpuTeamWidth>>(a_, s, slot_workspace_contiguous(a_, s), runs_[s], what);
+    else
+      with_slot_solver<SerialTeam>(a_, s, slot_workspace(a_, s), runs_[s], what);
   }
 
   void load(const std::vector<SlotCell>& cells) override {

@@ -155,10 +155,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   auto summarise_cell = [&](OpenChunk& oc, std::size_t k, const CellRun& run) {
     const std::size_t cell = oc.c.first + k;
     summarise(oc.c, k, run, in.pre_message[cell], protocol_of(in, cell));
-    if (in.pre_message[cell].empty()) {
-      const std::string cut = in.has_protocol() ? cut_short(in, cell, record_of(cell), run) : std::string();
-      if (!cut.empty()) oc.c.message[k] = cut;
-    }
+    if (in.pre_message[cell].empty() && (in.has_protocol() || run.status == CellStatus::init_failure))
+      finish_message(oc.c, k, in, cell, record_of(cell), run);
   };
   // Write the chunks whose cells are all done, in order (this thread only; the sink
   // is called outside the lock).

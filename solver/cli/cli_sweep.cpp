@@ -1,10 +1,13 @@
 // `ionflux sweep CONFIG.json --output OUT.h5 [--device auto|cpu|cuda] [--threads N]`
 // [--cells A:B] (a range of the cells) [--scheduler ADDRESS] (on a Dask cluster, through
 // the Python driver python/ionflux/distributed.py)
+#include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +24,7 @@
 #include "solver/output/h5_writer.hpp"
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/sweep_plan.hpp"
+#include "solver/problem/sweep_run.hpp"
 #include "solver/util/text.hpp"
 
 namespace ionflux {
@@ -50,7 +54,14 @@ std::string sweep_help() {
          "                     dask (pip install 'ionflux[distributed]'); Python is $IONFLUX_PYTHON or python3\n"
          "  --partitions P     with --scheduler: P partitions of equal size (default: guided sizes,\n"
          "                     big first and small last, from the number of workers)\n"
+         "  --resume           continue an interrupted run: FILE.h5 must come from the same config and\n"
+         "                     ionflux version; its finished cells are kept and the others run\n"
          "  --quiet            no progress and no summary (errors still go to stderr)\n"
+         "\n"
+         "Ctrl-C (SIGINT) or SIGTERM: the cells running finish, everything finished is in the\n"
+         "file, marked interrupted (attribute \"status\"), and the exit status is 130 (SIGINT) or\n"
+         "143 (SIGTERM); continue with --resume. A second Ctrl-C stops at once (the file keeps\n"
+         "the chunks written so far and can be resumed too).\n"
          "  -h, --help         show this help\n";
 }
 
@@ -66,7 +77,7 @@ class ProgressPrinter {
  public:
   ProgressPrinter(std::ostream& err, bool tty) : err_(err), tty_(tty) {}
   void operator()(const Progress& p) {
-    const double rate = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0.0;
+    const double rate = p.elapsed_s > 0 ? (p.done - p.already) / p.elapsed_s : 0.0;  // this run's cells
     const double left = rate > 0 ? (p.total - p.done) / rate : NAN;
     const double frac = p.total ? static_cast<double>(p.done) / p.total : 1.0;
     std::ostringstream line;
@@ -122,6 +133,75 @@ std::string abnormal_counts(const BatchSummary& s, std::size_t& total) {
   return text;
 }
 
+// SIGINT / SIGTERM during a sweep: the first asks the run to stop (cells not started
+// stay unrun, finished ones are written); a second one ends the process at once.
+std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
+              "the signal handler needs lock-free atomics");
+
+std::atomic<bool> g_writing{false};   // a chunk is being written to the file
+std::atomic<int> g_stop_now{0};       // a second signal came while writing: stop after the write
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_signal.exchange(sig) != 0) {  // the second signal: the default action, now,
+    if (g_writing.load()) {           // or right after the chunk being written, so the
+      g_stop_now.store(sig);          // file stays readable
+      return;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  g_cancel.store(true);
+}
+
+//! Marks the writes to the file for the handler: a second signal during one takes
+//! effect when it is done.
+class GuardedSink : public ResultSink {
+ public:
+  explicit GuardedSink(ResultSink& next) : next_(next) {}
+  void write_chunk(const ChunkData& chunk) override {
+    g_writing = true;
+    next_.write_chunk(chunk);
+    g_writing = false;
+    if (const int sig = g_stop_now.load()) {
+      signal(sig, SIG_DFL);
+      raise(sig);
+    }
+  }
+  void set_attribute(const std::string& name, const std::string& value) override { next_.set_attribute(name, value); }
+  void close() override { next_.close(); }
+
+ private:
+  ResultSink& next_;
+};
+
+//! Installs the handlers for the life of a run and restores the previous ones.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_cancel = false;
+    g_signal = 0;
+    g_writing = false;
+    g_stop_now = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
 //! `ionflux sweep ... --scheduler ADDR`: runs the Python driver (ionflux.distributed.main
 //! with the same options) in a child process and returns its exit code.
 int run_distributed(const std::vector<std::string>& driver_args, std::ostream& out, std::ostream& err) {
@@ -163,7 +243,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   std::string config, output = "ionflux_sweep.h5", cells, scheduler, partitions;
   std::vector<std::string> driver_args;  // --scheduler: the options handed to the Python driver
   BatchOptions opt;
-  bool quiet = false, handoff_given = false;
+  bool quiet = false, handoff_given = false, resume = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::string {
@@ -210,6 +290,8 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
           throw InputError("--gpu-handoff must be 'auto' or a whole number of cells >= 0, got " + v);
         opt.gpu_handoff_cells = static_cast<int>(h);
       }
+    } else if (a == "--resume") {
+      resume = true;
     } else if (a == "--quiet") {
       quiet = true;
       driver_args.push_back(a);
@@ -226,6 +308,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   if (!scheduler.empty()) {
     if (!cells.empty()) throw InputError("--cells and --scheduler do not go together (the driver splits the cells)");
     if (handoff_given) throw InputError("--gpu-handoff is not available with --scheduler (the workers use 'auto')");
+    if (resume) throw InputError("--resume is not available with --scheduler yet: resume the file without it");
     load_sweep_config(config);  // a bad config is reported here, before Python and the cluster
     driver_args.insert(driver_args.begin(), {config, "--scheduler", scheduler});
     if (!partitions.empty()) driver_args.insert(driver_args.end(), {"--partitions", partitions});
@@ -244,7 +327,16 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   const std::size_t n_sweep = spec.total_cells();
   if (range) range = CellRange{spec.first_cell, spec.first_cell + spec.n_cells()};
   const BatchInputs& inputs = plan.inputs;
-  const std::unique_ptr<H5SweepWriter> writer = open_sweep_file(sweep_file_info(spec, plan), output);
+  const SweepFileInfo info = sweep_file_info(spec, plan);
+  if (resume) {
+    struct stat st {};
+    if (stat(output.c_str(), &st) != 0)
+      throw InputError("--resume: '" + output + "' does not exist; run without --resume to start the sweep");
+  }
+  const std::unique_ptr<H5SweepWriter> writer =
+      resume ? open_sweep_file_to_resume(info, output) : open_sweep_file(info, output);
+  std::size_t in_file = 0;
+  for (const int st : writer->status_in_file()) in_file += st != kStatusNotRun;
 
   const std::size_t n = inputs.size();
   std::size_t invalid = 0;
@@ -262,13 +354,30 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
         << (opt.device == Device::automatic ? " (auto)" : "") << "; " << bytes_per_cell(inputs)
         << " bytes per cell; output " << output << "\n";
     if (invalid) out << "  " << invalid << " cells have invalid values and will not run (see /cells/message)\n";
+    if (resume)
+      out << "  resuming: " << in_file << " of " << n << " cells are in the file; running the other " << n - in_file
+          << "\n";
     out << std::flush;
   }
   ProgressPrinter printer(err, isatty(STDERR_FILENO) && &err == &std::cerr);
   if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
   opt.device = dev;
-  DiagnosingSink sink(inputs, writer.get());  // init failures name their cause
-  const BatchSummary s = run_batch(inputs, opt, &sink);
+  BatchSummary s;
+  {
+    const StopSignals signals;
+    opt.cancel = &g_cancel;
+    GuardedSink guarded(*writer);
+    s = run_sweep_cells(inputs, opt, guarded, resume ? &writer->status_in_file() : nullptr);
+  }
+  const int sig = g_signal.load();
+  if (sig) {
+    const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
+    writer->set_attribute("interrupted by", name);
+    finish_sweep_file(*writer, s, n);
+    err << "\ninterrupted (" << name << "): " << n - s.not_run << " of " << n << " cells are in " << output
+        << "; continue with: ionflux sweep " << config << " --output " << output << " --resume\n";
+    return 128 + sig;
+  }
   finish_sweep_file(*writer, s, n);
   std::size_t n_abnormal = 0;
   const std::string abnormal = abnormal_counts(s, n_abnormal);  // a warning: on stderr, even with --quiet

@@ -344,8 +344,13 @@ class Compiler {
       if (name == f.name) fail("function '" + name + "' needs its arguments in parentheses", at);
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    fail("unknown variable '" + name + "'" + suggest(name, allowed) + "; this function's arguments are: " + list,
-         at);
+    for (const char* v : kVariableNames)
+      if (name == v)  // a variable, but not one of this function's arguments
+        throw ExpressionError("expression \"" + text_ + "\": uses '" + name + "' at position " +
+                                  std::to_string(at + 1) + ", but this function's arguments are (" + list + ")\n  " +
+                                  text_ + "\n  " + std::string(at, ' ') + "^",
+                              at, name);
+    fail("unknown variable '" + name + "'" + suggest(name, allowed), at);  // the caller names the arguments
   }
 
   static std::string suggest(const std::string& name, const std::vector<std::string>& options) {

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "kernels/model/expression.hpp"
 
@@ -24,9 +25,11 @@ namespace ionflux {
 //! A parse or compile error; `position` is the 0-based character offset in the text.
 class ExpressionError : public std::invalid_argument {
  public:
-  ExpressionError(const std::string& message, std::size_t position)
-      : std::invalid_argument(message), position(position) {}
+  ExpressionError(const std::string& message, std::size_t position, std::string variable = "")
+      : std::invalid_argument(message), position(position), variable(std::move(variable)) {}
   std::size_t position;
+  //! Set when the text names a variable ("c_e") that is not among the allowed arguments.
+  std::string variable;
 };
 
 //! Bit for each variable in `allowed`: 1u << static_cast<int>(expr::Var::...).

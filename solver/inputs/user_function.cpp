@@ -109,6 +109,10 @@ expr::Program compile_for(const std::string& parameter, const FunctionSignature&
     o.regularise_powers = sig.regularise_powers;
     return compile_expression(text, sig.allowed, o);
   } catch (const ExpressionError& e) {
+    if (!e.variable.empty())
+      throw InvalidParameter("expression for '" + parameter + "' uses '" + e.variable + "' at position " +
+                             std::to_string(e.position + 1) + ", but this parameter is a function of (" +
+                             sig.arguments + ") only: \"" + text + "\"");
     // One line: the message without the caret lines, which follow on their own.
     std::string m = e.what();
     const std::size_t nl = m.find('\n');

@@ -5,6 +5,9 @@
 
 #include "solver/util/errors.hpp"
 
+#include <cstdint>
+#include <cstdio>
+
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include <hdf5.h>
 
@@ -125,6 +128,8 @@ struct H5SweepWriter::Impl {
   std::size_t n_cells = 0;
   int n_times = 0;
   bool open = false;
+  bool reopen = false;            //!< Open::resume: the objects exist; open them instead of creating
+  std::vector<int> status_in_file;  //!< per cell, at open
 
   // Declared first, so closed last by the destructor.
   Hid file;
@@ -145,6 +150,8 @@ struct H5SweepWriter::Impl {
   // per-cycle summaries and the cycle of each output (from the steps' cycles)
   Hid g_cycles, d_cycle_index, d_c_start, d_c_end, d_c_duration, d_c_capacity, d_c_dis, d_c_chg, d_c_energy;
   Hid d_c_dis_e, d_c_chg_e;
+  // per cycle: efficiencies, throughputs, temperatures (CycleSummaries)
+  Hid d_c_ce, d_c_ee, d_c_tq, d_c_te, d_c_tmax, d_c_tmean;
   std::vector<int> step_cycle;
   int n_cycles = 0;
 
@@ -166,6 +173,7 @@ struct H5SweepWriter::Impl {
   }
 
   Hid create_group(const std::string& name) const {
+    if (reopen) return checked(H5Gopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Gclose, "cannot open group /" + name);
     const std::string what = "cannot create group /" + name;
     Hid lcpl = utf8_names(H5P_LINK_CREATE, what);
     return checked(H5Gcreate2(file.get(), name.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose, what);
@@ -176,6 +184,9 @@ struct H5SweepWriter::Impl {
   //! none when null).
   Hid create_dataset(const Hid& group, const std::string& group_name, const std::string& name, hid_t file_type,
                      bool per_time, std::size_t element_bytes, hid_t fill_type, const void* fill) const {
+    if (reopen)
+      return checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
+                     "cannot open dataset /" + group_name + "/" + name + " (not a sweep file of this layout?)");
     const std::string what = "cannot create dataset /" + group_name + "/" + name;
     const int rank = per_time ? 2 : 1;
     const hsize_t dims[2] = {hsize_t(n_cells), hsize_t(per_time ? n_times : 1)};
@@ -196,6 +207,9 @@ struct H5SweepWriter::Impl {
   //! A (n_cells, cols) float64 dataset filled with NaN, chunked by rows.
   Hid create_double_cols(const Hid& group, const std::string& group_name, const std::string& name,
                          std::size_t cols) const {
+    if (reopen)
+      return checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
+                     "cannot open dataset /" + group_name + "/" + name + " (not a sweep file of this layout?)");
     const std::string what = "cannot create dataset /" + group_name + "/" + name;
     const hsize_t dims[2] = {hsize_t(n_cells), hsize_t(cols)};
     Hid space = checked(H5Screate_simple(2, dims, nullptr), H5Sclose, what);
@@ -228,6 +242,9 @@ struct H5SweepWriter::Impl {
   //! A 1-D float64 series of unlimited length (starts empty), in chunks of series_chunk
   //! elements, unwritten elements reading as NaN: the cells' outputs one after another.
   Hid create_series(const Hid& group, const std::string& group_name, const std::string& name) const {
+    if (reopen)
+      return checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
+                     "cannot open dataset /" + group_name + "/" + name + " (not a sweep file of this layout?)");
     const std::string what = "cannot create dataset /" + group_name + "/" + name;
     const hsize_t dims[1] = {0}, max_dims[1] = {H5S_UNLIMITED};
     Hid space = checked(H5Screate_simple(1, dims, max_dims), H5Sclose, what);
@@ -287,6 +304,7 @@ struct H5SweepWriter::Impl {
   }
 
   void int_attribute(hid_t obj, const std::string& name, int value) const {
+    if (reopen) return;  // written when the file was created
     const std::string what = "cannot write attribute '" + name + "'";
     Hid space = checked(H5Screate(H5S_SCALAR), H5Sclose, what);
     Hid acpl = utf8_names(H5P_ATTRIBUTE_CREATE, what);
@@ -315,6 +333,50 @@ struct H5SweepWriter::Impl {
     write_rows(ds, str_type.get(), false, first, strings.size(), strings.data(), name);
   }
 
+  //! A scalar string attribute of the file ("" when there is none).
+  std::string read_string_attribute(const char* name) const {
+    if (H5Aexists(file.get(), name) <= 0) return "";
+    const std::string what = std::string("cannot read attribute '") + name + "'";
+    Hid attr = checked(H5Aopen(file.get(), name, H5P_DEFAULT), H5Aclose, what);
+    char* text = nullptr;
+    if (H5Aread(attr.get(), str_type.get(), &text) < 0) fail(what);
+    const std::string out = text ? text : "";
+    H5free_memory(text);
+    return out;
+  }
+
+  //! Reads a whole (n_cells) dataset.
+  template <class T>
+  std::vector<T> read_cells(const Hid& ds, hid_t mem_type, const char* name) const {
+    std::vector<T> out(n_cells);
+    Hid space = checked(H5Dget_space(ds.get()), H5Sclose, std::string("cannot read ") + name);
+    hsize_t dims[2] = {0, 0};
+    if (H5Sget_simple_extent_ndims(space.get()) != 1 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
+        dims[0] != n_cells)
+      throw InputError("--resume: " + std::string(name) + " in '" + path + "' does not have the sweep's " +
+                       std::to_string(n_cells) + " rows");
+    if (n_cells && H5Dread(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+      fail(std::string("cannot read ") + name);
+    return out;
+  }
+
+  //! Open::resume: which cells the file holds (status written last, so a cell with a
+  //! status has all its data), and the series cut back to the end of the last of their
+  //! outputs (outputs a cut-off chunk appended without its statuses are dropped).
+  void resume_rows() {
+    status_in_file = read_cells<int>(d_status, H5T_NATIVE_INT, "/cells/status");
+    const std::vector<std::int64_t> offset = read_cells<std::int64_t>(d_offset, H5T_NATIVE_INT64, "/cells/offset");
+    const std::vector<std::int64_t> count = read_cells<std::int64_t>(d_count, H5T_NATIVE_INT64, "/cells/count");
+    std::uint64_t end = 0;
+    for (std::size_t i = 0; i < n_cells; ++i)
+      if (status_in_file[i] != kStatusNotRun && count[i] > 0)
+        end = std::max<std::uint64_t>(end, static_cast<std::uint64_t>(offset[i] + count[i]));
+    const hsize_t size[1] = {hsize_t(end)};
+    for (const Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_temperature, &d_step_index, &d_cycle_index})
+      if (h->valid() && H5Dset_extent(h->get(), size) < 0) fail("cannot cut back the outputs");
+    points = end;
+  }
+
   //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
   void close_all() {
     open = false;
@@ -328,6 +390,8 @@ struct H5SweepWriter::Impl {
     if (file.valid()) note(H5Fflush(file.get(), H5F_SCOPE_LOCAL) >= 0, "cannot flush");
     for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
                    &d_c_chg_e})
+      note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean})
       note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_cycle_index, &d_c_start, &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg,
                    &d_c_energy, &g_cycles})
@@ -348,11 +412,14 @@ struct H5SweepWriter::Impl {
 
 bool hdf5_available() { return true; }
 
-H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info) : impl_(std::make_unique<Impl>()) {
+H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info, Open mode)
+    : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.path = path;
   m.n_cells = info.n_cells;
   m.n_times = info.n_times;
+  m.reopen = mode == Open::resume;
+  m.status_in_file.assign(info.n_cells, kStatusNotRun);
 
   // The description is checked before the file is touched.
   if (info.n_times < 0) throw InputError("HDF5 sweep file: n_times must be >= 0, got " + std::to_string(info.n_times));
@@ -377,16 +444,51 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
                      std::to_string(info.sweep_cells) + " cells");
 
   ErrorSilencer quiet;
-  m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-  if (!m.file.valid()) {
-    const std::string detail = hdf5_error_detail();
-    throw RuntimeError("cannot create HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
-  }
-  m.open = true;
-
+  // the whole sweep's fingerprint (sweep_file_info puts it among the attributes; a cell
+  // range keeps it, and its "cells" attribute says which rows it holds)
+  std::string fingerprint, cells;
+  for (const auto& [name, value] : info.attributes)
+    if (name == "inputs fingerprint") fingerprint = value;
+  if (info.sweep_cells > 0)
+    cells = std::to_string(info.first_cell) + ":" + std::to_string(info.first_cell + info.n_cells) + " of " +
+            std::to_string(info.sweep_cells);
+  if (m.reopen && fingerprint.empty())
+    throw InputError("--resume: this sweep's description has no inputs fingerprint to check '" + path + "' against");
   m.str_type = m.checked(H5Tcopy(H5T_C_S1), H5Tclose, "cannot create the string type");
   if (H5Tset_size(m.str_type.get(), H5T_VARIABLE) < 0 || H5Tset_cset(m.str_type.get(), H5T_CSET_UTF8) < 0)
     m.fail("cannot create the string type");
+  if (m.reopen) {
+    // checked read-only first: a file that cannot be resumed is left byte for byte as it was
+    for (const unsigned flags : {H5F_ACC_RDONLY, H5F_ACC_RDWR}) {
+      m.file = Hid(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose);
+      if (!m.file.valid()) {
+        const std::string detail = hdf5_error_detail();
+        throw RuntimeError("cannot open HDF5 file '" + path + "' to resume it" + (detail.empty() ? "" : ": " + detail));
+      }
+      if (flags != H5F_ACC_RDONLY) break;
+      auto expect = [&](const char* name, const std::string& want, const char* what) {
+        const std::string have = m.read_string_attribute(name);
+        if (have != want)
+          throw InputError("--resume: '" + path + "' " +
+                           (have.empty() ? std::string("has no '") + name + "' attribute"
+                                         : std::string(what) + " ('" + have + "', now '" + want + "')") +
+                           "; it cannot be continued: run without --resume to start it again");
+      };
+      expect("ionflux version", IONFLUX_VERSION, "was written by another ionflux version");
+      expect("inputs fingerprint", fingerprint,
+             "was written for a different sweep (parameters, varied values, protocol, mesh or solver options "
+             "differ)");
+      if (!cells.empty()) expect("cells", cells, "holds another range of the sweep's cells");
+      m.file.reset();
+    }
+  } else {
+    m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!m.file.valid()) {
+      const std::string detail = hdf5_error_detail();
+      throw RuntimeError("cannot create HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
+    }
+  }
+  m.open = true;
 
   m.g_cells = m.create_group("cells");
   m.g_inputs = m.create_group("inputs");
@@ -460,6 +562,13 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
       m.d_c_energy = m.create_double_cols(m.g_cycles, "cycles", "Energy [W.h]", nc);
       m.d_c_dis_e = m.create_double_cols(m.g_cycles, "cycles", "Discharge energy [W.h]", nc);
       m.d_c_chg_e = m.create_double_cols(m.g_cycles, "cycles", "Charge energy [W.h]", nc);
+      m.d_c_ce = m.create_double_cols(m.g_cycles, "cycles", "Coulombic efficiency", nc);
+      m.d_c_ee = m.create_double_cols(m.g_cycles, "cycles", "Energy efficiency", nc);
+      m.d_c_tq = m.create_double_cols(m.g_cycles, "cycles", "Throughput capacity [A.h]", nc);
+      m.d_c_te = m.create_double_cols(m.g_cycles, "cycles", "Throughput energy [W.h]", nc);
+      m.d_c_tmax = m.create_double_cols(m.g_cycles, "cycles", "Maximum temperature [K]", nc);
+      m.d_c_tmean = m.create_double_cols(m.g_cycles, "cycles", "Mean temperature [K]", nc);
+      if (!m.reopen) {
       const std::string what = "cannot create dataset /steps/Cycle";
       const hsize_t dims[1] = {hsize_t(info.step_cycle.size())};
       Hid space = m.checked(H5Screate_simple(1, dims, nullptr), H5Sclose, what);
@@ -467,7 +576,15 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info)
                                     H5P_DEFAULT),
                          H5Dclose, what);
       if (H5Dwrite(ds.get(), H5T_NATIVE_INT, H5S_ALL, H5S_ALL, H5P_DEFAULT, info.step_cycle.data()) < 0) m.fail(what);
+      }
     }
+  }
+
+  if (m.reopen) {
+    m.resume_rows();
+    m.string_attribute(m.file.get(), "status", "resuming");
+    if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
+    return;  // inputs, cell numbers and attributes are the file's (the fingerprint matched)
   }
 
   for (std::size_t v = 0; v < info.varied.size(); ++v) {
@@ -626,6 +743,12 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
         m.write_rows_cols(m.d_c_dis_e, nc, c.first, c.n, dis_e, "/cycles/Discharge energy [W.h]");
         m.write_rows_cols(m.d_c_chg_e, nc, c.first, c.n, chg_e, "/cycles/Charge energy [W.h]");
       }
+      m.write_rows_cols(m.d_c_ce, nc, c.first, c.n, cy.coulombic_efficiency.data(), "/cycles/Coulombic efficiency");
+      m.write_rows_cols(m.d_c_ee, nc, c.first, c.n, cy.energy_efficiency.data(), "/cycles/Energy efficiency");
+      m.write_rows_cols(m.d_c_tq, nc, c.first, c.n, cy.throughput_capacity.data(), "/cycles/Throughput capacity [A.h]");
+      m.write_rows_cols(m.d_c_te, nc, c.first, c.n, cy.throughput_energy.data(), "/cycles/Throughput energy [W.h]");
+      m.write_rows_cols(m.d_c_tmax, nc, c.first, c.n, cy.max_temperature.data(), "/cycles/Maximum temperature [K]");
+      m.write_rows_cols(m.d_c_tmean, nc, c.first, c.n, cy.mean_temperature.data(), "/cycles/Mean temperature [K]");
       // the cycle of each output, from its step
       if (!c.step_index.empty()) {
         const std::vector<double> cyc = output_cycles(c.step_index, m.step_cycle);
@@ -644,6 +767,8 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
   m.write_rows(m.d_status, H5T_NATIVE_INT, false, c.first, c.n, c.status.data(), "/cells/status");
   if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
 }
+
+const std::vector<int>& H5SweepWriter::status_in_file() const { return impl_->status_in_file; }
 
 void H5SweepWriter::set_attribute(const std::string& name, const std::string& value) {
   Impl& m = *impl_;
@@ -668,11 +793,14 @@ struct H5SweepWriter::Impl {};
 
 bool hdf5_available() { return false; }
 
-H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info) {
+H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info, Open mode) {
   (void)path;
   (void)info;
+  (void)mode;
   throw RuntimeError(kNoHdf5);
 }
+
+const std::vector<int>& H5SweepWriter::status_in_file() const { throw RuntimeError(kNoHdf5); }
 
 H5SweepWriter::~H5SweepWriter() = default;
 
@@ -690,5 +818,36 @@ void H5SweepWriter::set_attribute(const std::string& name, const std::string& va
 void H5SweepWriter::close() {}
 
 #endif
+
+std::string sweep_fingerprint(const SweepFileInfo& info) {
+  // FNV-1a, 64 bits, over a canonical byte stream of the description
+  std::uint64_t h = 1469598103934665603ull;
+  auto bytes = [&](const void* p, std::size_t n) {
+    const unsigned char* c = static_cast<const unsigned char*>(p);
+    for (std::size_t k = 0; k < n; ++k) h = (h ^ c[k]) * 1099511628211ull;
+  };
+  auto text = [&](const std::string& t) {
+    const std::uint64_t n = t.size();
+    bytes(&n, sizeof n);
+    bytes(t.data(), t.size());
+  };
+  auto number = [&](std::uint64_t v) { bytes(&v, sizeof v); };
+  number(info.n_cells);
+  number(static_cast<std::uint64_t>(info.n_times));
+  number(info.temperature);
+  number(static_cast<std::uint64_t>(info.n_steps));
+  number(info.first_cell);
+  number(info.sweep_cells);
+  for (int c : info.step_cycle) number(static_cast<std::uint64_t>(c));
+  for (std::size_t v = 0; v < info.varied.size(); ++v) {
+    text(info.varied[v]);
+    if (v < info.inputs.size()) bytes(info.inputs[v].data(), info.inputs[v].size() * sizeof(double));
+  }
+  for (const auto& [name, value] : info.attributes)
+    if (name != "created" && name != "config" && name != "inputs fingerprint") text(name), text(value);
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
 
 }  // namespace ionflux

@@ -54,11 +54,30 @@ struct SweepFileInfo {
 //! True when ionflux was built with HDF5.
 bool hdf5_available();
 
+//! The "inputs fingerprint" root attribute (sweep_file_info adds it for the whole sweep;
+//! a cell range keeps the whole sweep's): a hash of everything that decides the sweep's
+//! cells (cell count, varied names and values, protocol steps and cycles, output grid,
+//! and every root attribute but "created" and "config", the config's path). A resumed
+//! run continues a file only when it matches, and a range file only for the same range
+//! (docs/hdf5_layout.md, "Interrupting and resuming").
+std::string sweep_fingerprint(const SweepFileInfo& info);
+
 class H5SweepWriter : public ResultSink {
  public:
-  //! Creates (truncates) the file and every dataset. Throws RuntimeError when the file
-  //! cannot be created, or when built without HDF5.
-  H5SweepWriter(const std::string& path, const SweepFileInfo& info);
+  enum class Open {
+    create,  //!< create (truncate) the file
+    resume,  //!< reopen an interrupted file of the same sweep (`ionflux sweep --resume`)
+  };
+  //! Open::create: creates (truncates) the file and every dataset. Open::resume: opens
+  //! an existing file written for the same sweep (same "ionflux version" and "inputs
+  //! fingerprint", else InputError saying which differs), keeps every cell whose status
+  //! was written, and drops outputs appended after the last such cell (a chunk cut off
+  //! by the interruption); status_in_file() then says which cells remain. Throws
+  //! RuntimeError when the file cannot be created or opened, or when built without HDF5.
+  H5SweepWriter(const std::string& path, const SweepFileInfo& info, Open mode = Open::create);
+  //! Per cell, the status the file held when it was opened (kStatusNotRun: still to run);
+  //! all kStatusNotRun for a created file.
+  const std::vector<int>& status_in_file() const;
   ~H5SweepWriter() override;
   H5SweepWriter(const H5SweepWriter&) = delete;
   H5SweepWriter& operator=(const H5SweepWriter&) = delete;

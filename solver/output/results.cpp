@@ -11,7 +11,35 @@ namespace ionflux {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+//! The series value at time t, linear between outputs, held at the first / last output
+//! outside them (t: n increasing times).
+double value_at(const double* t, const double* v, std::size_t n, double at) {
+  if (at <= t[0]) return v[0];
+  if (at >= t[n - 1]) return v[n - 1];
+  const std::size_t k = static_cast<std::size_t>(std::upper_bound(t, t + n, at) - t);  // t[k-1] <= at < t[k]
+  const double w = (at - t[k - 1]) / (t[k] - t[k - 1]);
+  return v[k - 1] + w * (v[k] - v[k - 1]);
 }
+
+//! Largest value and time average of a series over [a, b] (linear between outputs).
+void max_and_mean(const double* t, const double* v, std::size_t n, double a, double b, double& mx, double& mean) {
+  mx = mean = kNaN;
+  if (n == 0 || !(b >= a)) return;
+  double ta = a, va = value_at(t, v, n, a), integral = 0.0, top = va;
+  for (std::size_t k = static_cast<std::size_t>(std::upper_bound(t, t + n, a) - t); k < n && t[k] < b; ++k) {
+    integral += 0.5 * (va + v[k]) * (t[k] - ta);
+    ta = t[k];
+    va = v[k];
+    top = std::max(top, va);
+  }
+  const double vb = value_at(t, v, n, b);
+  integral += 0.5 * (va + vb) * (b - ta);
+  mx = std::max(top, vb);
+  mean = b > a ? integral / (b - a) : value_at(t, v, n, a);
+  if (std::isnan(integral)) mx = mean = kNaN;
+}
+}  // namespace
 
 std::string status_code_table() {
   std::string s = std::to_string(kStatusNotRun) + ": not_run";
@@ -34,7 +62,9 @@ CycleSummaries reduce_cycles(const StepTable& s, const std::vector<int>& step_cy
   out.split = s.discharge_capacity && s.charge_capacity && s.discharge_energy && s.charge_energy;
   const std::size_t size = s.n * nc, ns = s.n_steps;
   for (std::vector<double>* v : {&out.start, &out.end, &out.duration, &out.capacity, &out.discharge_capacity,
-                                 &out.charge_capacity, &out.energy, &out.discharge_energy, &out.charge_energy})
+                                 &out.charge_capacity, &out.energy, &out.discharge_energy, &out.charge_energy,
+                                 &out.coulombic_efficiency, &out.energy_efficiency, &out.throughput_capacity,
+                                 &out.throughput_energy, &out.max_temperature, &out.mean_temperature})
     v->assign(size, kNaN);
   for (std::size_t k = 0; k < s.n; ++k)
     for (std::size_t st = 0; st < ns && st < step_cycle.size(); ++st) {
@@ -61,6 +91,24 @@ CycleSummaries reduce_cycles(const StepTable& s, const std::vector<int>& step_cy
         out.charge_capacity[j] -= s.capacity[i];
       }
     }
+  const bool series = s.time && s.temperature && s.offset && s.count;
+  for (std::size_t k = 0; k < s.n; ++k) {
+    double q_moved = 0.0, e_moved = 0.0;  // from the start of the run
+    for (std::size_t c = 0; c < nc; ++c) {
+      const std::size_t j = k * nc + c;
+      if (std::isnan(out.start[j])) continue;
+      q_moved += out.discharge_capacity[j] + out.charge_capacity[j];
+      e_moved += out.discharge_energy[j] + out.charge_energy[j];
+      out.throughput_capacity[j] = q_moved;
+      out.throughput_energy[j] = e_moved;  // NaN without the split
+      if (out.charge_capacity[j] > 0.0)
+        out.coulombic_efficiency[j] = out.discharge_capacity[j] / out.charge_capacity[j];
+      if (out.charge_energy[j] > 0.0) out.energy_efficiency[j] = out.discharge_energy[j] / out.charge_energy[j];
+      if (series)
+        max_and_mean(s.time + s.offset[k], s.temperature + s.offset[k], s.count[k], out.start[j], out.end[j],
+                     out.max_temperature[j], out.mean_temperature[j]);
+    }
+  }
   return out;
 }
 
@@ -80,11 +128,19 @@ CycleSummaries reduce_cycles(const ChunkData& c, const std::vector<int>& step_cy
     t.discharge_energy = c.step_discharge_energy.data();
     t.charge_energy = c.step_charge_energy.data();
   }
+  if (c.temperature.size() == c.time.size() && c.offset.size() == c.n && c.count.size() == c.n) {
+    t.time = c.time.data();
+    t.temperature = c.temperature.data();
+    t.offset = c.offset.data();
+    t.count = c.count.data();
+  }
   CycleSummaries out = reduce_cycles(t, step_cycle, n_cycles);
   if (t.n != c.n) {  // no step records: every cycle not reached
     out.n = c.n;
     for (std::vector<double>* v : {&out.start, &out.end, &out.duration, &out.capacity, &out.discharge_capacity,
-                                   &out.charge_capacity, &out.energy, &out.discharge_energy, &out.charge_energy})
+                                   &out.charge_capacity, &out.energy, &out.discharge_energy, &out.charge_energy,
+                                   &out.coulombic_efficiency, &out.energy_efficiency, &out.throughput_capacity,
+                                   &out.throughput_energy, &out.max_temperature, &out.mean_temperature})
       v->assign(c.n * n_cycles, kNaN);
   }
   return out;

@@ -25,6 +25,17 @@ struct CycleSummaries {
   bool split = false;
   std::vector<double> start, end, duration, capacity, discharge_capacity, charge_capacity, energy,
       discharge_energy, charge_energy;
+  //! What a chemist computes next (docs/hdf5_layout.md, "/cycles"):
+  //! coulombic_efficiency = discharge_capacity / charge_capacity of the cycle (NaN when the
+  //! cycle charged nothing), energy_efficiency = discharge_energy / charge_energy (NaN when
+  //! it charged nothing or without the split); throughput_capacity / throughput_energy: the
+  //! charge / energy moved either way from the start of the run to the end of the cycle
+  //! (PyBaMM's "Throughput capacity [A.h]" at the cycle's last state; the energy NaN
+  //! without the split); max_temperature / mean_temperature [K]: the largest output
+  //! temperature and the time average of the temperature (linear between outputs) over
+  //! [start, end] (NaN without the per-output series in the StepTable).
+  std::vector<double> coulombic_efficiency, energy_efficiency, throughput_capacity, throughput_energy,
+      max_temperature, mean_temperature;
 };
 
 //! Per-step records of n cells, each (n, n_steps) row-major, NaN for steps not reached.
@@ -34,11 +45,16 @@ struct StepTable {
   const double *start = nullptr, *end = nullptr, *capacity = nullptr, *energy = nullptr;
   const double *discharge_capacity = nullptr, *charge_capacity = nullptr, *discharge_energy = nullptr,
                *charge_energy = nullptr;
+  //! Optional per-output series for the cycle temperatures: cell k's outputs are
+  //! time[offset[k] .. offset[k] + count[k]) (increasing), likewise temperature [K].
+  const double *time = nullptr, *temperature = nullptr;
+  const std::size_t *offset = nullptr, *count = nullptr;
 };
 
 //! The reducer: a cycle's summary from the steps of that cycle (step_cycle[s]) that
 //! a cell reached (a non-NaN end time): start of the first, end of the last, duration
-//! between them, capacities and energies summed. Cycles: 0 .. n_cycles - 1.
+//! between them, capacities and energies summed; efficiencies, throughputs and (with the
+//! series) temperatures as CycleSummaries says. Cycles: 0 .. n_cycles - 1.
 CycleSummaries reduce_cycles(const StepTable& steps, const std::vector<int>& step_cycle, std::size_t n_cycles);
 
 //! The same for the per-step records of a chunk (ChunkData::step_*).

@@ -52,6 +52,13 @@ struct BatchInputs {
   std::vector<std::string> protocol_text;
   //! Owners of the user functions (tables, expressions) the cells' FunctionRefs point to.
   std::vector<std::shared_ptr<const void>> keep_alive;
+  //! The single-cell road (simulate() is a batch of one with this set): also record each
+  //! output's temperature and step without a protocol or thermal model, each finished
+  //! step as it ended (ChunkData::step_records), the state at each output when
+  //! run.store_states (ChunkData::states), and stop recording outputs at the output limit
+  //! (max_output_bytes: status output_overflow). Runs on the CPU threads (Device::cuda
+  //! refuses it).
+  bool detail = false;
 
   //! Cells in the batch.
   std::size_t size() const { return pack ? n_packed : cells.size(); }
@@ -95,6 +102,15 @@ struct ChunkData {
   //! Per cell, where it was integrated: kRanOnCpu, kRanOnGpu, kRanOnGpuThenCpu (started on
   //! the GPU, handed to the CPU threads to finish), kRanNowhere (invalid input, not run).
   std::vector<signed char> device;
+  //! Per cell: the integrator's counters (zero for a cell not run).
+  std::vector<SolverStats> stats;
+  // Only with BatchInputs::detail (empty otherwise): per (cell, step), each finished step
+  // as it ended, n_records per cell (step = -1: not reached; a failed cell keeps the
+  // records of the cycle it failed in, which step_* above leave NaN); with
+  // run.store_states, the state at each output (ragged like time, n_state per output).
+  int n_records = 0;
+  std::vector<StepRecord> step_records;
+  std::vector<double> states;
 };
 
 constexpr signed char kRanNowhere = -1;
@@ -107,6 +123,8 @@ class ChunkSink {
  public:
   virtual ~ChunkSink() = default;
   virtual void write_chunk(const ChunkData& chunk) = 0;
+  //! The chunk handed over (run_batch no longer needs it); by default write_chunk.
+  virtual void take_chunk(ChunkData&& chunk) { write_chunk(chunk); }
 };
 
 enum class Device { automatic, cpu, cuda };
@@ -116,6 +134,7 @@ const char* device_name(Device d);
 struct Progress {
   std::size_t done = 0, total = 0;
   double elapsed_s = 0.0;
+  std::size_t already = 0;  //!< of `done`, cells finished before this run (a resumed file)
 };
 
 //! Automatic GPU hand-off threshold, cells per CPU thread. From the rates measured on an
@@ -187,5 +206,11 @@ std::string cuda_device_description();
 //! the batch; their status and message go to the chunk. Throws InputError for a device
 //! that is not available when asked for explicitly ("cuda" without a GPU or CUDA build).
 BatchSummary run_batch(const BatchInputs& in, const BatchOptions& opt, ChunkSink* sink);
+
+//! Cell k of a chunk of `in` as a Solution (the one-cell view of the results): its
+//! series, summaries, status, message and statistics; with BatchInputs::detail its step
+//! records, states, and the step and cycle of each output. Takes the chunk's arrays
+//! when the chunk holds that cell alone. (params and wall_time are left to the caller.)
+Solution cell_solution(ChunkData&& chunk, std::size_t k, const BatchInputs& in);
 
 }  // namespace ionflux

@@ -42,9 +42,23 @@ struct SeriesSink {
   cuda_backend::CellSeries& s;
   bool temperature;
   GridSink summaries;
-  bool wants_state() const { return false; }
+  // BatchInputs::detail: the state at each output (null: not kept), each finished step's
+  // record (null: not kept), and the output limit in rows (past it: overflow, no record)
+  std::vector<double>* states = nullptr;
+  int n_state = 0;
+  StepRecord* records = nullptr;
+  int n_records = 0;
+  std::size_t max_rows = static_cast<std::size_t>(-1);
+  bool overflow = false;
+  bool wants_state() const { return states != nullptr; }
   template <class V>
-  void record(const OutputPoint& o, const V& /*y*/) {
+  void record(const OutputPoint& o, const V& y) {
+    if (s.time.size() >= max_rows) {
+      overflow = true;
+      return;
+    }
+    if (states)
+      for (int k = 0; k < n_state; ++k) states->push_back(y[k]);
     s.time.push_back(o.t);
     s.voltage.push_back(o.v);
     s.current.push_back(o.i);
@@ -54,8 +68,17 @@ struct SeriesSink {
       s.step_index.push_back(o.step);
     }
   }
-  void step_done(const StepRecord& r) { summaries.step_done(r); }
+  void step_done(const StepRecord& r) {
+    summaries.step_done(r);
+    if (records && r.step >= 0 && r.step < n_records) records[r.step] = r;
+  }
 };
+
+//! Cell k's end message beyond its status, for both backends (cells without a
+//! pre_message): a protocol cut short by a voltage cut-off replaces it; an
+//! initialisation failure gets its likely cause appended.
+void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::size_t cell, const CellParams& record,
+                    const CellRun& run);
 
 }  // namespace detail
 }  // namespace ionflux

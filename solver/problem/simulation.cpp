@@ -8,38 +8,12 @@
 #include <limits>
 
 #include "kernels/model/cell_solver.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/problem/batch_detail.hpp"
 #include "solver/util/errors.hpp"
-#include "solver/inputs/plausibility.hpp"
 #include "solver/inputs/experiment.hpp"
 
 namespace ionflux {
-namespace {
-
-struct VectorSink {
-  Solution& sol;
-  bool store;
-  int n;
-  std::size_t max_rows;  //!< the output size limit in rows (every-step output)
-  bool overflow = false;
-  bool wants_state() const { return store; }
-  void record(const OutputPoint& o, const CView& y) {
-    if (sol.time.size() >= max_rows) {
-      overflow = true;
-      return;
-    }
-    sol.time.push_back(o.t);
-    sol.voltage.push_back(o.v);
-    sol.current.push_back(o.i);
-    sol.capacity.push_back(o.q);
-    sol.temperature.push_back(o.temp);
-    sol.step.push_back(o.step);
-    if (store)
-      for (int k = 0; k < n; ++k) sol.states.push_back(y[k]);
-  }
-  void step_done(const StepRecord& r) { sol.steps.push_back(r); }
-};
-
-}  // namespace
 
 void validate_run_options(const RunOptions& o) {
   const MeshSpec& m = o.mesh;
@@ -164,65 +138,88 @@ void check_output_size(double rows, double bytes_per_row, const std::string& wha
                    "variable IONFLUX_MAX_OUTPUT_BYTES (bytes)");
 }
 
+namespace {
+
+//! Receives the one chunk of a batch of one cell.
+struct OneCellSink : ChunkSink {
+  ChunkData chunk;
+  void write_chunk(const ChunkData& c) override { chunk = c; }
+  void take_chunk(ChunkData&& c) override { chunk = std::move(c); }
+};
+
+}  // namespace
+
+Solution cell_solution(ChunkData&& c, std::size_t k, const BatchInputs& in) {
+  Solution sol;
+  const std::size_t from = c.offset[k], n = c.count[k];
+  const bool whole = c.n == 1;  // the chunk's arrays are this cell's: moved, not copied
+  auto take = [&](std::vector<double>& dst, std::vector<double>& src, std::size_t width) {
+    if (whole && src.size() == n * width) dst = std::move(src);
+    else if (src.size() >= (from + n) * width)
+      dst.assign(src.begin() + static_cast<std::ptrdiff_t>(from * width),
+                 src.begin() + static_cast<std::ptrdiff_t>((from + n) * width));
+  };
+  take(sol.time, c.time, 1);
+  take(sol.voltage, c.voltage, 1);
+  take(sol.current, c.current, 1);
+  take(sol.capacity, c.capacity, 1);
+  take(sol.temperature, c.temperature, 1);
+  const ProtocolView proto = detail::protocol_of(in, c.first + k);
+  if (c.step_index.size() >= from + n)
+    for (std::size_t i = from; i < from + n; ++i) {
+      const double st = c.step_index[i];
+      const int step = st == st ? static_cast<int>(st) : 0;
+      sol.step.push_back(step);
+      sol.cycle.push_back(step >= 0 && step < proto.n_steps ? proto.steps[step].cycle : 0);
+    }
+  sol.layout = Layout::make(in.run.mesh);
+  take(sol.states, c.states, static_cast<std::size_t>(sol.layout.n_state));
+  if (c.n_records > 0)
+    for (int r = 0; r < c.n_records; ++r) {
+      const StepRecord& rec = c.step_records[k * static_cast<std::size_t>(c.n_records) + static_cast<std::size_t>(r)];
+      if (rec.step >= 0) sol.steps.push_back(rec);
+    }
+  sol.protocol = in.has_protocol();
+  sol.status = static_cast<CellStatus>(c.status[k]);
+  sol.message = c.message[k];
+  sol.protocol_cut_short = sol.message.find(kCutShortMark) != std::string::npos;
+  sol.end_time = c.end_time[k];
+  sol.discharge_capacity = c.discharge_capacity[k];
+  sol.charge_capacity = c.charge_capacity[k];
+  sol.discharge_energy = c.discharge_energy[k];
+  sol.charge_energy = c.charge_energy[k];
+  sol.energy = c.energy[k];
+  sol.mean_voltage = c.mean_voltage[k];
+  if (c.stats.size() == c.n) sol.stats = c.stats[k];
+  return sol;
+}
+
+// A batch of one: the same executor, per-cell driver and summaries as a sweep
+// (run_batch on the CPU, BatchInputs::detail), read back as a Solution.
 Solution simulate(const CellParams& params, const RunOptions& options) {
   validate_run_options(options);
   const auto start = std::chrono::steady_clock::now();
-  Solution sol;
-  sol.params = params;
-  sol.layout = Layout::make(options.mesh);
-  const Layout& l = sol.layout;
   if (!(options.t_end > 0.0)) throw InputError("t_end must be positive");
-  const OutputSpec out = output_spec(options);
+  const Layout l = Layout::make(options.mesh);
   // bytes per output row: time, voltage, current, capacity, temperature (doubles), step
   // and cycle (ints), and the state when stored
   const double row_bytes = 5.0 * sizeof(double) + 2.0 * sizeof(int) +
                            (options.store_states ? static_cast<double>(l.n_state) * sizeof(double) : 0.0);
   const double grid_rows = grid_output_rows(options, options.t_end, static_cast<int>(options.steps.size()));
   if (grid_rows >= 0.0) check_output_size(grid_rows, row_bytes, "this run");
-  std::vector<double> ws(static_cast<std::size_t>(cell_workspace_size(l)), 0.0);
-  CellRun run{};
-  VectorSink sink{sol, options.store_states, l.n_state,
-                  static_cast<std::size_t>(std::min(max_output_bytes() / row_bytes, 1e15))};
-  CellSolver<VectorSink, CView> cs{params, l, options.solver, out, CView{ws.data()}, run, sink};
-  if (!options.steps.empty())
-    cs.proto = ProtocolView{options.steps.data(), static_cast<int>(options.steps.size()), options.tables.data()};
-  if (cs.init() == CellStatus::running) cs.advance(options.solver.max_steps + 1);
-  if (sink.overflow) run.status = CellStatus::output_overflow;  // every-step output past the limit
-  for (int k : sol.step) sol.cycle.push_back(options.steps.empty() ? 0 : options.steps[static_cast<std::size_t>(k)].cycle);
-  sol.protocol = !options.steps.empty();
-  sol.status = run.status;
-  sol.message = cell_status_message(run.status);
-  if (sink.overflow)
-    sol.message += ": more outputs than the limit of " + fmt(max_output_bytes()) +
-                   " bytes (IONFLUX_MAX_OUTPUT_BYTES); the outputs stop at t = " +
-                   fmt(sol.time.empty() ? 0.0 : sol.time.back()) + " s";
-  if (run.status == CellStatus::init_failure) {
-    const std::string why = diagnose_init_failure(params);  // name what caused it
-    if (!why.empty()) sol.message += " (" + why + ")";
-  }
-  sol.end_time = sol.time.empty() ? 0.0 : sol.time.back();
-  sol.discharge_capacity = run.dis_q;
-  sol.charge_capacity = run.chg_q;
-  sol.discharge_energy = run.dis_e;
-  sol.charge_energy = run.chg_e;
-  sol.energy = run.energy_wh;
-  sol.mean_voltage = run.mean_voltage();
-  if (cell_status_failed(run.status)) {  // as in batches: a failed cell's summaries are not data
-    const double nan = std::numeric_limits<double>::quiet_NaN();
-    sol.discharge_capacity = sol.charge_capacity = sol.discharge_energy = sol.charge_energy = nan;
-    sol.energy = sol.mean_voltage = nan;
-  }
-  const std::string cut = cut_short_message(
-      run.status, params, options.steps.data(), static_cast<int>(options.steps.size()),
-      options.step_text.size() == options.steps.size() ? options.step_text.data() : nullptr, run.step, run.step_t0,
-      run.t_final);
-  if (!cut.empty()) {
-    sol.message = cut;
-    sol.protocol_cut_short = true;
-  }
-  const BdfScalars& b = run.bdf;
-  sol.stats = SolverStats{run.done_nst + b.nst,  run.done_nre + b.nre,   run.done_nsetups + b.nsetups,
-                          run.done_nni + b.nni,  run.done_netf + b.netf, run.done_ncfn + b.ncfn};
+  BatchInputs in;
+  in.cells.assign(1, params);
+  in.pre_status.assign(1, CellStatus::running);
+  in.pre_message.assign(1, std::string());
+  in.run = options;
+  in.detail = true;
+  BatchOptions opt;
+  opt.device = Device::cpu;
+  opt.threads = 1;
+  OneCellSink sink;
+  run_batch(in, opt, &sink);
+  Solution sol = cell_solution(std::move(sink.chunk), 0, in);
+  sol.params = params;
   sol.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return sol;
 }

@@ -86,7 +86,9 @@ double max_output_bytes();
 //! the message gives both numbers, the limit and how to change it. `what` names the run.
 void check_output_size(double rows, double bytes_per_row, const std::string& what);
 
-//! Integrate one cell from its initial state to a cut-off or t_end.
+//! Integrate one cell from its initial state to a cut-off or t_end: a batch of one cell
+//! through run_batch (the same executor, per-cell driver and summaries as a sweep; see
+//! BatchInputs::detail), read back with cell_solution (batch.hpp).
 Solution simulate(const CellParams& params, const RunOptions& options);
 
 //! Theoretical capacities of a cell from its electrode loadings [A.h], as PyBaMM's

@@ -416,20 +416,12 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
 }
 
 void DiagnosingSink::write_chunk(const ChunkData& chunk) {
-  const int failed = static_cast<int>(CellStatus::init_failure);
-  if (std::find(chunk.status.begin(), chunk.status.end(), failed) == chunk.status.end()) {
-    if (next_) next_->write_chunk(chunk);
-    return;
-  }
-  ChunkData c = chunk;
-  for (std::size_t i = 0; i < c.n && i < c.status.size() && i < c.message.size(); ++i) {
-    if (c.status[i] != failed) continue;
-    const std::string why = diagnose_init_failure(in_.record(c.first + i));
-    if (why.empty()) continue;
-    if (c.message[i].empty()) c.message[i] = cell_status_message(CellStatus::init_failure);
-    c.message[i] += " (" + why + ")";
-  }
-  if (next_) next_->write_chunk(c);
+  (void)in_;
+  if (next_) next_->write_chunk(chunk);
+}
+
+void DiagnosingSink::take_chunk(ChunkData&& chunk) {
+  if (next_) next_->take_chunk(std::move(chunk));
 }
 
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
@@ -483,6 +475,7 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
       {"seed", spec.n_sampled > 0 ? std::to_string(spec.seed) : std::string("none (nothing is sampled)")},
       {"config", spec.source},
   };
+  info.attributes.emplace_back("inputs fingerprint", sweep_fingerprint(info));
   return info;
 }
 
@@ -497,6 +490,15 @@ std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const 
     return std::make_unique<H5SweepWriter>(path, info);
   } catch (const RuntimeError& e) {
     throw InputError(e.what());  // an unwritable output is bad input: nothing ran
+  }
+}
+
+std::unique_ptr<H5SweepWriter> open_sweep_file_to_resume(const SweepFileInfo& info, const std::string& path) {
+  if (!hdf5_available()) throw RuntimeError("ionflux was built without HDF5 (install libhdf5-dev and rebuild)");
+  try {
+    return std::make_unique<H5SweepWriter>(path, info, H5SweepWriter::Open::resume);
+  } catch (const RuntimeError& e) {
+    throw InputError(e.what());
   }
 }
 
@@ -518,7 +520,8 @@ void finish_sweep_file(ResultSink& writer, const BatchSummary& s, std::size_t n_
   writer.set_attribute("wall time [s]", shortest_num(s.wall_time));
   writer.set_attribute("status", s.cancelled ? "interrupted: " + std::to_string(n_cells - s.not_run) + " of " +
                                                    std::to_string(n_cells) +
-                                                   " cells finished; cells with status -1 were not run"
+                                                   " cells finished; cells with status -1 were not run (continue with `ionflux sweep CONFIG "
+                                                   "--output FILE --resume`)"
                                              : std::string("complete"));
   writer.close();
 }

@@ -39,12 +39,14 @@ struct SweepPlan {
 //! file's "t_end [s]") is the largest of the range's own ends.
 SweepPlan plan_sweep(const SweepSpec& spec);
 
-//! Passes chunks on to `next` after appending to the message of each cell that failed
-//! its initialisation what caused it (diagnose_init_failure of that cell's inputs).
+//! Passes chunks on to `next` unchanged. (It appended the cause of each initialisation
+//! failure; run_batch's reducer does that now for every cell, of a sweep or alone:
+//! detail::finish_message. Kept so that callers need not change; to be removed.)
 class DiagnosingSink : public ChunkSink {
  public:
   DiagnosingSink(const BatchInputs& in, ChunkSink* next) : in_(in), next_(next) {}
   void write_chunk(const ChunkData& chunk) override;
+  void take_chunk(ChunkData&& chunk) override;
 
  private:
   const BatchInputs& in_;
@@ -62,6 +64,9 @@ std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const Swee
 //! The same for a file description made beforehand (e.g. narrowed to a cell range,
 //! solver/problem/cell_range.hpp).
 std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const std::string& path);
+//! Reopen an interrupted file of the same sweep to continue it (H5SweepWriter::Open::resume);
+//! a file that cannot be resumed (missing, another sweep or version) is bad input.
+std::unique_ptr<H5SweepWriter> open_sweep_file_to_resume(const SweepFileInfo& info, const std::string& path);
 
 //! "cutoff_lower 998, invalid_input 2" (and "not_run N" after a cancellation).
 std::string status_counts(const BatchSummary& s);

@@ -152,8 +152,11 @@ TEST(UserFunctions, ErrorsNameTheParameterAndTheProblem) {
   auto parse = [](const std::string& t) { return parse_parameter_file(t, "cell.json"); };
   const std::string ocp = "Negative electrode OCP [V]";
   expect_throw_with<InvalidParameter>([&] { parse(with_chen(ocp, R"j("1.2 * exp(-sto / 0.1) + c_e")j")); },
-                                      {"cell.json", "'Negative electrode OCP [V]'", "unknown variable 'c_e'",
-                                       "position 25", "arguments: sto"});
+                                      {"cell.json",
+                                       "expression for 'Negative electrode OCP [V]' uses 'c_e' at position 25, but "
+                                       "this parameter is a function of (sto) only"});
+  expect_throw_with<InvalidParameter>([&] { parse(with_chen(ocp, R"j("0.2 + stoo")j")); },
+                                      {"unknown variable 'stoo' (did you mean 'sto'?) at position 7 (arguments: sto)"});
   expect_throw_with<InvalidParameter>([&] { parse(with_chen(ocp, R"j("0.2 + tanhh(sto)")j")); },
                                       {"unknown function 'tanhh'", "did you mean 'tanh'"});
   expect_throw_with<InvalidParameter>([&] { parse(with_chen(ocp, R"j("0.2 + (sto")j")); }, {"missing ')'"});
@@ -179,7 +182,7 @@ TEST(UserFunctions, ErrorsNameTheParameterAndTheProblem) {
       {"needs an \"expression\"", "c_e, c_s_surf, c_s_max, T"});
   expect_throw_with<InvalidParameter>(
       [&] { parse(with_chen("Electrolyte conductivity [S.m-1]", R"j("1 + sto")j")); },
-      {"unknown variable 'sto'", "arguments: c_e, T"});
+      {"uses 'sto' at position 5, but this parameter is a function of (c_e, T) only"});
 }
 
 TEST(UserFunctions, ParticleDiffusivityWithoutStoKeepsTheSharedFactorisation) {

@@ -65,7 +65,7 @@ def test_load_warns_and_masks_files_of_older_versions(failing, tmp_path):
     with pytest.warns(SolverWarning):
         res = ionflux.load(old)
     for name in NAN_SUMMARIES:
-        assert np.all(np.isnan(res[name if name != "Discharge capacity [A.h]" else "End discharge capacity [A.h]"][4:]))
+        assert np.all(np.isnan(res.summary[name].to_numpy()[4:]))
 
 
 def test_no_warning_when_every_cell_ends_normally(tmp_path):

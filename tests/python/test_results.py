@@ -168,9 +168,15 @@ def test_sweep_item_is_the_solution_of_a_simulation_of_that_cell(both):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ionflux.SolverWarning)
             sol = simulation_of_cell(name, memory, i).solve()
-        # the sweep keeps the time series (no internal fields): the same names, same numbers
-        series = [v for v in sol.variables if sol[v].ndim == 1 and not v.startswith("x")]
-        assert cell.variables == series
+        # the sweep keeps the time series (no internal fields, no states): the stored ones
+        # and what derives from them (issue 13: the throughput capacity, the averaged cell
+        # temperatures), the same names, same numbers
+        series = [v for v in sol.variables if sol[v].ndim == 1 and not v.startswith(("x", "r_"))]
+        assert [v for v in series if v in cell] == cell.variables
+        assert {"Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]", "Temperature [K]", "Step",
+                "Cycle", "Time [h]", "Power [W]", "Throughput capacity [A.h]",
+                "X-averaged cell temperature [K]"} <= set(cell.variables)
+        series = cell.variables
         # to 1e-12; with a protocol, the times of step ends found by root-finding agree to
         # round-off of the root (one point in 381 differs by 1.2e-12 relative), as
         # test_experiment.py's sweep-vs-Simulation check (rtol 1e-9) allows
@@ -186,17 +192,18 @@ def test_sweep_item_is_the_solution_of_a_simulation_of_that_cell(both):
                 assert cell.summary[key] == value, key
             else:
                 assert cell.summary[key] == pytest.approx(value, rel=rtol, abs=1e-12), key
-        cols = [c for c in sol.steps.columns if c != "Ended by"]  # not recorded by sweeps
-        assert list(cell.steps.columns) == list(sol.steps.columns)
-        np.testing.assert_array_equal(cell.steps.index, sol.steps.index)
+        cols = [c for c in sol.step_summary.columns if c != "Ended by"]  # not recorded by sweeps
+        assert list(cell.step_summary.columns) == list(sol.step_summary.columns)
+        np.testing.assert_array_equal(cell.step_summary.index, sol.step_summary.index)
         for c in cols:
-            if not pd.api.types.is_numeric_dtype(sol.steps[c]):
-                assert list(cell.steps[c]) == list(sol.steps[c]), c
+            if not pd.api.types.is_numeric_dtype(sol.step_summary[c]):
+                assert list(cell.step_summary[c]) == list(sol.step_summary[c]), c
             else:
-                np.testing.assert_allclose(cell.steps[c].to_numpy(float), sol.steps[c].to_numpy(float),
+                np.testing.assert_allclose(cell.step_summary[c].to_numpy(float), sol.step_summary[c].to_numpy(float),
                                            rtol=rtol, atol=1e-12, err_msg=c)
-        for c in sol.cycles.columns:
-            np.testing.assert_allclose(cell.cycles[c].to_numpy(), sol.cycles[c].to_numpy(), rtol=rtol, atol=1e-12,
+        for c in sol.cycle_summary.columns:
+            np.testing.assert_allclose(cell.cycle_summary[c].to_numpy(), sol.cycle_summary[c].to_numpy(), rtol=rtol,
+                                       atol=1e-12,
                                        err_msg=c)
         assert cell.experiment == sol.experiment
     with pytest.raises(IndexError):
@@ -211,7 +218,7 @@ def test_cycle_summaries_equal_the_previous_python_implementation(tmp_path):
     old = cycle_summaries_before_issue_12(steps, cyc, on_disk.n_cycles)
     assert on_disk.n_cycles == 2 and np.isfinite(old["Capacity [A.h]"]).all()
     for source in (on_disk.cycles, memory.cycles, exp.cycle_summaries(steps, cyc, on_disk.n_cycles)):
-        assert sorted(source) == sorted(old)
+        assert set(old) <= set(source)  # and since issue 13 the efficiencies, throughputs, temperatures
         for key in old:  # the file's /cycles (writer), the memory sink's, and Python's: one reducer
             np.testing.assert_allclose(source[key], old[key], rtol=1e-12, atol=1e-12, err_msg=key)
     # records without the discharge/charge split (files before it): by the sign of the net capacity
@@ -232,12 +239,12 @@ def test_cycle_summaries_equal_the_previous_python_implementation(tmp_path):
         np.testing.assert_allclose(new[key], old[key], rtol=1e-12, atol=1e-12, err_msg=key)
     # a single simulation's cycles (Solution.cycles) likewise
     sol = simulation_of_cell("protocol", memory, 0).solve()
-    st = sol.steps
+    st = sol.step_summary
     per_step = {k: st[k].to_numpy(float) for k in ("Start time [s]", "End time [s]", "Capacity [A.h]",
                                                    "Energy [W.h]") + exp.SPLIT_QUANTITIES}
     old = cycle_summaries_before_issue_12(per_step, st["Cycle"].to_numpy(), 2)
     for key in old:
-        np.testing.assert_allclose(sol.cycles[key].to_numpy(), old[key], rtol=1e-12, atol=1e-12, err_msg=key)
+        np.testing.assert_allclose(sol.cycle_summary[key].to_numpy(), old[key], rtol=1e-12, atol=1e-12, err_msg=key)
 
 
 def test_the_python_copy_of_the_cycle_reducer_is_gone():
@@ -300,18 +307,20 @@ def test_sweeps_run_without_h5py(tmp_path):
 
 
 def test_summary_names_are_one_set(both):
-    # Solution.summary, SweepResult.summary, the file's /summary and SweepResult[i].summary
-    # use the same names; only res[name] / cell(i) / to_xarray call the summary's discharge
-    # capacity "End discharge capacity [A.h]" (there "Discharge capacity [A.h]" is the
-    # per-time output)
+    # Solution.summary, SweepResult.summary, the file's /summary, SweepResult[i].summary,
+    # res.cell(i)["summary"] and res.to_xarray(outputs=False) use the same names (the old
+    # "End discharge capacity [A.h]" is deprecated: tests/python/test_summary_names.py)
     _, (memory, on_disk) = both
     file_data, _, _ = read_file(on_disk.path)
     file_names = {k.split("/", 1)[1] for k in file_data if k.startswith("summary/")}
     table = set(memory.summary.columns) - set(memory.varied)
     assert table == file_names
     assert table <= set(memory[0].summary)
-    np.testing.assert_array_equal(memory["End discharge capacity [A.h]"],
+    np.testing.assert_array_equal(memory.summary["Discharge capacity [A.h]"],
                                   [memory[i].summary["Discharge capacity [A.h]"] for i in range(memory.n_cells)])
+    assert set(memory.cell(0)["summary"]) == file_names
+    maps = memory.to_xarray(outputs=False)
+    assert table <= set(maps.data_vars) and "End discharge capacity [A.h]" not in maps.data_vars
 
 
 def test_ctrl_c_without_output_keeps_the_finished_cells_in_memory(monkeypatch, capsys):
@@ -357,7 +366,7 @@ def test_cli_cycle_lines_come_from_the_same_reducer(cli, tmp_path):
             "Duration [s]")
     for k, m in enumerate(lines):
         for col, text in zip(cols, m[1:]):
-            assert float(text) == float(f"{sol.cycles[col].iloc[k]:.6g}"), (k, col)
+            assert float(text) == float(f"{sol.cycle_summary[col].iloc[k]:.6g}"), (k, col)
 
 
 def test_memory_and_file_of_one_interrupted_run_are_identical(tmp_path):

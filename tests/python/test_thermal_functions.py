@@ -39,7 +39,7 @@ def test_a_function_of_temperature_may_be_set_from_python():
     ps = ionflux.ParameterSet("Chen2020")
     ps["Positive electrode conductivity [S.m-1]"] = "0.18 * exp(3500 / 8.314 * (1 / 298.15 - 1 / T))"
     ps["Negative electrode specific heat capacity [J.kg-1.K-1]"] = "700 + 100 * eps"
-    with pytest.raises(ValueError, match="arguments are: T"):
+    with pytest.raises(ValueError, match=r"uses 'sto' at position 8, but this parameter is a function of \(T\) only"):
         ps["Positive electrode conductivity [S.m-1]"] = "0.18 * sto"
 
 

@@ -50,8 +50,12 @@ def test_table_assignment_from_numpy_and_back():
 
 def test_errors_are_value_errors_with_the_position():
     ps = ParameterSet("Chen2020")
-    with pytest.raises(ValueError, match=r"unknown variable 'c_e'.*position 7.*arguments: sto"):
+    with pytest.raises(ValueError, match=r"expression for 'Negative electrode OCP \[V\]' uses 'c_e' at position 7, "
+                                         r"but this parameter is a function of \(sto\) only"):
         ps["Negative electrode OCP [V]"] = "0.2 + c_e"
+    with pytest.raises(ValueError, match=r"unknown variable 'stoo' \(did you mean 'sto'\?\) at position 7 "
+                                         r"\(arguments: sto\)"):
+        ps["Negative electrode OCP [V]"] = "0.2 + stoo"
     with pytest.raises(ValueError, match="strictly increasing"):
         ps["Negative electrode OCP [V]"] = {"x": [0, 0.5, 0.4], "y": [1, 2, 3]}
     with pytest.raises(ValueError, match="a table is"):

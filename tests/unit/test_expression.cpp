@@ -138,7 +138,7 @@ TEST(Expression, ErrorsNameTheProblemAndPosition) {
   expect_error("exp(sto", 7, "missing ')' after the arguments of exp");
   // A variable the parameter does not take: electrolyte functions see c_e and T only.
   const unsigned electrolyte = (1u << static_cast<int>(expr::Var::c_e)) | (1u << static_cast<int>(expr::Var::T));
-  expect_error("1 + sto", 4, "arguments are: c_e, T", electrolyte);
+  expect_error("1 + sto", 4, "uses 'sto' at position 5, but this function's arguments are (c_e, T)", electrolyte);
   EXPECT_NO_THROW(compile_expression("c_e * T", electrolyte));
 }
 

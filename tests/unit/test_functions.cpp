@@ -25,7 +25,9 @@
 
 #include "../test_support.hpp"
 #include "kernels/model/functions.hpp"
+#include "solver/inputs/parameter_function.hpp"
 #include "solver/inputs/user_function.hpp"
+#include "solver/util/errors.hpp"
 
 namespace ionflux {
 namespace {
@@ -182,6 +184,51 @@ TEST_P(FunctionsVsPyBaMM, ScalarParametersMatchTheSet) {
     ++compared;
   }
   EXPECT_GT(compared, 50);
+}
+
+// The host entry point behind Python's ps[name](...) (solver/inputs/parameter_function.hpp):
+// by parameter name, the same kernel code gives the fixture's values, wrappers included.
+TEST_P(FunctionsVsPyBaMM, EvaluateFunctionByParameterName) {
+  const ParameterSet ps = ParameterSet::load(GetParam());
+  auto by_name = [&](const std::string& key, std::vector<double> args) {
+    std::vector<const double*> p;
+    for (const double& a : args) p.push_back(&a);
+    double out = 0.0;
+    evaluate_function(ps, key, p, 1, &out);
+    return out;
+  };
+  for (const std::string dom : {"negative", "positive"}) {
+    const std::string D = dom == "negative" ? "Negative" : "Positive";
+    const double c_max = electrode(dom).c_max;
+    check_function(GetParam(), dom + "_U_ref", [&](const json& i, std::size_t k) {
+      return by_name(D + " electrode OCP [V]", {in(i, "sto", k)});
+    });
+    check_function(GetParam(), dom + "_dUdT", [&](const json& i, std::size_t k) {
+      return by_name(D + " electrode OCP entropic change [V.K-1]", {in(i, "sto", k)});
+    });
+    check_function(GetParam(), dom + "_D_s", [&](const json& i, std::size_t k) {
+      return by_name(D + " particle diffusivity [m2.s-1]", {in(i, "sto", k), in(i, "T", k)});
+    });
+    check_function(GetParam(), dom + "_j0", [&](const json& i, std::size_t k) {
+      return by_name(D + " electrode exchange-current density [A.m-2]",
+                     {in(i, "c_e", k), in(i, "c_s_surf", k), c_max, in(i, "T", k)});
+    });
+  }
+  check_function(GetParam(), "D_e", [&](const json& i, std::size_t k) {
+    return by_name("Electrolyte diffusivity [m2.s-1]", {in(i, "c_e", k), in(i, "T", k)});
+  });
+  check_function(GetParam(), "kappa_e", [&](const json& i, std::size_t k) {
+    return by_name("Electrolyte conductivity [S.m-1]", {in(i, "c_e", k), in(i, "T", k)});
+  });
+  EXPECT_EQ(function_arguments("Negative electrode exchange-current density [A.m-2]"),
+            (std::vector<std::string>{"c_e", "c_s_surf", "c_s_max", "T"}));
+  try {
+    by_name("Electrolyte conductivity [S.m-1]", {1000.0});
+    ADD_FAILURE() << "no error for a missing argument";
+  } catch (const InvalidParameter& e) {
+    EXPECT_STREQ(e.what(), "'Electrolyte conductivity [S.m-1]' is a function of (c_e, T): got 1 argument, expected 2");
+  }
+  EXPECT_THROW(function_arguments("Negative electrode porosity"), InvalidParameter);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sets, FunctionsVsPyBaMM, ::testing::Values("Chen2020", "Marquis2019"));

@@ -103,6 +103,68 @@ TEST(Results, CycleNotReachedIsNaNAndRecordsWithoutTheSplitGoBySign) {
   EXPECT_EQ(c.capacity[1], -1.75);
 }
 
+// Issue 13 item 4: what a chemist computes next, by hand from the Steps above.
+TEST(Results, CycleEfficienciesThroughputsAndTemperaturesByHand) {
+  const Steps s;
+  // per-output series: cell 0 has 6 outputs, cell 1 four (offset 6)
+  const std::vector<double> time{0, 100, 200, 300, 400, 500, /**/ 0, 50, 80, 90};
+  const std::vector<double> temp{300, 310, 320, 310, 300, 305, /**/ 298, 299, 301, 303};
+  const std::vector<std::size_t> offset{0, 6}, count{6, 4};
+  StepTable t = s.table(true);
+  t.time = time.data();
+  t.temperature = temp.data();
+  t.offset = offset.data();
+  t.count = count.data();
+  const CycleSummaries c = ionflux::reduce_cycles(t, s.cycle, 2);
+  // coulombic efficiency = discharge / charge capacity of the cycle; energy likewise
+  EXPECT_DOUBLE_EQ(c.coulombic_efficiency[0], 1.0 / 0.5);
+  EXPECT_DOUBLE_EQ(c.energy_efficiency[0], 3.5 / 2.0);
+  EXPECT_DOUBLE_EQ(c.coulombic_efficiency[1], 0.5 / 2.25);
+  EXPECT_DOUBLE_EQ(c.energy_efficiency[1], 2.0 / 9.0);
+  EXPECT_DOUBLE_EQ(c.coulombic_efficiency[2], 0.5 / 0.125);
+  // cell 1, cycle 1 (step 2 only): it charged nothing, so no efficiency
+  EXPECT_TRUE(std::isnan(c.coulombic_efficiency[3]));
+  EXPECT_TRUE(std::isnan(c.energy_efficiency[3]));
+  // throughput: moved either way, from the start of the run to the cycle's end
+  EXPECT_DOUBLE_EQ(c.throughput_capacity[0], 1.0 + 0.5);
+  EXPECT_DOUBLE_EQ(c.throughput_capacity[1], 1.5 + 0.5 + 2.25);
+  EXPECT_DOUBLE_EQ(c.throughput_energy[0], 3.5 + 2.0);
+  EXPECT_DOUBLE_EQ(c.throughput_energy[1], 5.5 + 2.0 + 9.0);
+  EXPECT_DOUBLE_EQ(c.throughput_capacity[3], 0.5 + 0.125 + 0.0625);
+  // temperatures over [start, end], linear between outputs (trapezoids):
+  // cell 0 cycle 0 [0, 300]: (305 + 315 + 315) * 100 / 300; max 320
+  EXPECT_DOUBLE_EQ(c.max_temperature[0], 320.0);
+  EXPECT_NEAR(c.mean_temperature[0], (305.0 + 315.0 + 315.0) * 100.0 / 300.0, 1e-12);
+  // cell 0 cycle 1 [300, 500]: (305 + 302.5) * 100 / 200; max 310 (the state at its start)
+  EXPECT_DOUBLE_EQ(c.max_temperature[1], 310.0);
+  EXPECT_NEAR(c.mean_temperature[1], (305.0 + 302.5) / 2.0, 1e-12);
+  // cell 1 cycle 0 [0, 80]: (298.5 * 50 + 300 * 30) / 80; cycle 1 [80, 90]: 302
+  EXPECT_NEAR(c.mean_temperature[2], (298.5 * 50.0 + 300.0 * 30.0) / 80.0, 1e-12);
+  EXPECT_DOUBLE_EQ(c.max_temperature[2], 301.0);
+  EXPECT_NEAR(c.mean_temperature[3], 302.0, 1e-12);
+  EXPECT_DOUBLE_EQ(c.max_temperature[3], 303.0);
+  // a cycle boundary between outputs: the value there is interpolated (cell 0 from 250 s)
+  Steps shifted = s;
+  shifted.end[1] = shifted.start[2] = 250.0;
+  StepTable t2 = shifted.table(true);
+  t2.time = time.data(), t2.temperature = temp.data(), t2.offset = offset.data(), t2.count = count.data();
+  const CycleSummaries c2 = ionflux::reduce_cycles(t2, s.cycle, 2);
+  EXPECT_DOUBLE_EQ(c2.max_temperature[1], 315.0);  // T(250) = 315, above every later output
+  EXPECT_NEAR(c2.mean_temperature[1], (312.5 * 50 + 305 * 100 + 302.5 * 100) / 250.0, 1e-12);
+}
+
+TEST(Results, WithoutSeriesOrSplitTheseAreNaN) {
+  const Steps s;
+  const CycleSummaries c = ionflux::reduce_cycles(s.table(false), s.cycle, 2);
+  for (std::size_t j = 0; j < 4; ++j) {
+    EXPECT_TRUE(std::isnan(c.max_temperature[j]) && std::isnan(c.mean_temperature[j])) << j;
+    EXPECT_TRUE(std::isnan(c.energy_efficiency[j]) && std::isnan(c.throughput_energy[j])) << j;
+  }
+  // by the sign of the net step capacities: cell 0 cycle 0 out 1.0, in 0.5
+  EXPECT_DOUBLE_EQ(c.coulombic_efficiency[0], 2.0);
+  EXPECT_DOUBLE_EQ(c.throughput_capacity[1], 1.5 + 0.25 + 2.0);
+}
+
 TEST(Results, OutputCyclesFromSteps) {
   const std::vector<double> cyc = ionflux::output_cycles({0, 1, 2, 3, kNaN, 7}, {0, 0, 1, 1});
   ASSERT_EQ(cyc.size(), 6u);

@@ -1,0 +1,27 @@
+// Running a planned sweep's cells into a sink: the one road of `ionflux sweep` and
+// Python's Sweep.run(), including a resumed run (`--resume`, Sweep.run(resume=True)),
+// which runs only the cells the file does not hold yet, as contiguous ranges of the
+// batch, their chunks delivered at the rows they have in the whole file.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "solver/problem/batch.hpp"
+#include "solver/output/results.hpp"
+
+namespace ionflux {
+
+//! Runs the cells of `inputs` (all of them, or with `status_in_file`, one status per
+//! cell as H5SweepWriter::status_in_file() gives it, only those with kStatusNotRun)
+//! into `sink`, diagnosing failed initialisations on the way (DiagnosingSink).
+//! Progress counts every cell of `inputs`, those already in the file as done. The
+//! summary covers every cell of `inputs`: the file's statuses are counted with the
+//! run's; chunks, wall time and device counters are the run's.
+BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, ResultSink& sink,
+                             const std::vector<int>* status_in_file = nullptr);
+
+//! The contiguous ranges [first, last) of cells whose status is kStatusNotRun.
+std::vector<std::pair<std::size_t, std::size_t>> cells_to_run(const std::vector<int>& status_in_file);
+
+}  // namespace ionflux
