@@ -1,18 +1,22 @@
 """Dask overhead (issue 12): the same 10,000-cell sweep run by one process with 2 CPU
 threads and by a Dask LocalCluster of 2 worker processes x 1 thread (Sweep.run(client=...)),
 side by side in one run; prints both wall times and their ratio, and checks that the two
-files are identical.
+results are identical. Two roads, each timed both ways: results in memory (no output
+file: the partitions' arrays come back and are assembled) and one HDF5 file.
 
 Case: Chen2020, a coarse mesh (5 points per domain and per particle), constant current,
 t_end = 600 s (short: every cell stops at t_end, status end_time_reached), 100 C-rates
 (0.5C..2C) x 100 negative particle radii (4..8 um) = 10,000 cells, every-step output.
 Each timing is what a user pays for a new sweep: `Sweep(...)` (which plans and checks
-every cell) and `.run()` (running, writing the HDF5 file; for Dask also each worker's
-planning of the sweep, sending the partitions' files back and joining them), best of
---repeats; the workers forget their planned sweep before each Dask run. The cluster's
-start-up is reported apart.
+every cell) and `.run()` (running, and writing the HDF5 file or keeping the arrays; for
+Dask also each worker's planning of its partitions' cells, sending the partitions'
+results back and joining them), best of --repeats. The cluster's start-up is reported
+apart. Also reported: the CPU seconds each road used (this process, plus for Dask the
+workers' and the scheduler's processes), best of --repeats: on a machine shared with
+other work, CPU time is disturbed far less than wall time.
 
     PYTHONPATH=python python3 benchmarks/bench_dask.py [--cells-per-axis 100] [--repeats 2]
+                                                       [--road memory|file|both]
 """
 import argparse
 import logging
@@ -24,6 +28,12 @@ import warnings
 
 import h5py
 import numpy as np
+
+
+def cpu_seconds():
+    """User + system CPU seconds of this process (all its threads)."""
+    t = os.times()
+    return t.user + t.system
 
 
 def same_files(a, b):
@@ -42,12 +52,12 @@ def main():
     p.add_argument("--cells-per-axis", type=int, default=100, help="C-rates x radii (default 100: 10,000 cells)")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--partitions", type=int, default=None, help="default: guided sizes")
+    p.add_argument("--road", choices=("memory", "file", "both"), default="both",
+                   help="results in memory, in one HDF5 file, or both (default)")
     args = p.parse_args()
 
     import distributed
     import ionflux
-
-    from ionflux import distributed as idist
 
     n = args.cells_per_axis
 
@@ -69,31 +79,54 @@ def main():
     client = distributed.Client(cluster)
     startup = time.perf_counter() - t0
 
-    t_one, t_dask = [], []
+    roads = ("memory", "file") if args.road == "both" else (args.road,)
+    times = {(road, who): [] for road in roads for who in ("one", "dask")}
+    cpu = {(road, who): [] for road in roads for who in ("one", "dask")}
+
+    def cluster_cpu():  # this process + the workers' + the scheduler's
+        return cpu_seconds() + sum(client.run(cpu_seconds).values()) + client.run_on_scheduler(cpu_seconds)
+    identical = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # every cell is end_time_reached on purpose
         for _ in range(args.repeats):  # alternate, so that drifts in the machine's load hit both
-            t = time.perf_counter()
-            make_sweep().run(output=one, device="cpu", threads=2, progress=False)
-            t_one.append(time.perf_counter() - t)
-            client.run(idist._RUNNER_CACHE.clear)
-            t = time.perf_counter()
-            res = make_sweep().run(output=dask, device="cpu", client=client, partitions=args.partitions,
-                                   progress=False)
-            t_dask.append(time.perf_counter() - t)
-    identical = same_files(one, dask)
+            for road in roads:
+                out_one, out_dask = (one, dask) if road == "file" else (None, None)
+                c, t = cpu_seconds(), time.perf_counter()
+                r_one = make_sweep().run(output=out_one, device="cpu", threads=2, progress=False)
+                times[road, "one"].append(time.perf_counter() - t)
+                cpu[road, "one"].append(cpu_seconds() - c)
+                c = cluster_cpu()
+                t = time.perf_counter()
+                res = make_sweep().run(output=out_dask, device="cpu", client=client, partitions=args.partitions,
+                                       progress=False)
+                times[road, "dask"].append(time.perf_counter() - t)
+                cpu[road, "dask"].append(cluster_cpu() - c)
+                if road == "file":
+                    identical[road] = same_files(one, dask)
+                else:
+                    a, b = r_one._memory, res._memory
+                    identical[road] = sorted(a._datasets) == sorted(b._datasets) and all(
+                        np.array_equal(a[k][...], b[k][...], equal_nan=a[k][...].dtype.kind == "f")
+                        for k in a._datasets)
+                del r_one
     client.close()
     cluster.close()
-    best_one, best_dask = min(t_one), min(t_dask)
     print(f"bench_dask: {sweep.n_cells} cells (Chen2020, mesh 5 everywhere, t_end 600 s), "
-          f"{res.run_info['partitions']} partitions; planning the sweep (Sweep(...)) takes {t_plan:.2f} s")
-    print(f"  one process, 2 threads:       {best_one:.2f} s  ({sweep.n_cells / best_one:.0f} cells/s)"
-          f"  runs: {', '.join(f'{t:.2f}' for t in t_one)}")
-    print(f"  LocalCluster 2 workers x 1:   {best_dask:.2f} s  ({sweep.n_cells / best_dask:.0f} cells/s)"
-          f"  runs: {', '.join(f'{t:.2f}' for t in t_dask)}  (+ {startup:.1f} s cluster start-up, not counted)")
-    print(f"  ratio dask / one process:     {best_dask / best_one:.3f}  (goal <= 1.10)")
-    print(f"  files identical: {identical}")
-    return 0 if identical else 1
+          f"{res.run_info['partitions']} partitions; planning the sweep (Sweep(...)) takes {t_plan:.2f} s; "
+          f"cluster start-up {startup:.1f} s (not counted)")
+    for road in roads:
+        t_one, t_dask = times[road, "one"], times[road, "dask"]
+        best_one, best_dask = min(t_one), min(t_dask)
+        print(f"  [{road}] one process, 2 threads:     {best_one:.2f} s  ({sweep.n_cells / best_one:.0f} cells/s)"
+              f"  runs: {', '.join(f'{t:.2f}' for t in t_one)}")
+        print(f"  [{road}] LocalCluster 2 workers x 1: {best_dask:.2f} s  ({sweep.n_cells / best_dask:.0f} cells/s)"
+              f"  runs: {', '.join(f'{t:.2f}' for t in t_dask)}")
+        print(f"  [{road}] ratio dask / one process:   {best_dask / best_one:.3f}  (goal <= 1.10); "
+              f"results identical: {identical[road]}")
+        c_one, c_dask = min(cpu[road, "one"]), min(cpu[road, "dask"])
+        print(f"  [{road}] CPU seconds (best): one process {c_one:.2f}, dask {c_dask:.2f} (driver + workers + "
+              f"scheduler); ratio {c_dask / c_one:.3f}")
+    return 0 if all(identical.values()) else 1
 
 
 if __name__ == "__main__":

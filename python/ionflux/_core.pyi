@@ -124,9 +124,26 @@ class SweepRunner:
     """A sweep planned from a JSON config; run() writes the HDF5 file and/or keeps the
     results in memory."""
 
-    def __init__(self, config_json: str, source: str = "python") -> None: ...
+    def __init__(self, config_json: str, source: str = "python",
+                 cells: Optional[Tuple[int, int]] = None) -> None:
+        """Plan the sweep, or only its cells [first, last) of `cells` (O(range): no other
+        cell's values or records are made; run() then runs that range)."""
     @property
-    def n_cells(self) -> int: ...
+    def n_cells(self) -> int:
+        """Cells planned: the range's, or the sweep's."""
+    @property
+    def sweep_cells(self) -> int:
+        """Cells of the whole sweep."""
+    @property
+    def first_cell(self) -> int:
+        """The sweep's number of the first planned cell (0 unless a range)."""
+    @property
+    def planned_cells(self) -> int:
+        """Cells whose inputs planning built (the range's, plus the sweep's cell 0 once more
+        where a range's protocol is checked)."""
+    @property
+    def attributes(self) -> Dict[str, str]:
+        """The root attributes of this plan's file (docs/hdf5_layout.md)."""
     @property
     def varied(self) -> List[str]: ...
     @property
@@ -135,7 +152,8 @@ class SweepRunner:
     def bytes_per_cell(self) -> int: ...
     def run(self, output: str, device: str = "auto", threads: int = 0, memory_budget: int = 0,
             cells: Optional[Tuple[int, int]] = None, keep_in_memory: bool = False) -> Dict[str, Any]:
-        """Run every cell, or the cells [first, last) of `cells` (GIL released). `output`
+        """Run every planned cell, or the cells [first, last) of `cells` (the sweep's cell
+        numbers, within the planned range) (GIL released). `output`
         "": results in memory only (the memory sink); otherwise the HDF5 file (a range's
         file holds its rows and /cells/index), and with keep_in_memory both. Returns
         device, device_description, bytes_per_cell, chunks, wall_time, cancelled,

@@ -1,19 +1,22 @@
 """Sweeps across many GPUs and machines on Dask (docs/distributed.md).
 
 The cells of a sweep are split into partitions, ranges ``[first, last)`` of the
-sweep's cell numbers. Each partition is one Dask task: a worker plans the sweep from
-its config (the same road as ``Sweep.run``), runs the partition's cells with
-``_core.SweepRunner.run(..., cells=(first, last))`` on its GPU if it has one, else on
-its CPU cores, and sends the partition's HDF5 file back as bytes. The driver (the
-process that called ``Sweep.run(client=...)`` or ``ionflux sweep --scheduler``)
-takes the partitions as they complete (``distributed.as_completed``) and writes ONE
-file with the layout of docs/hdf5_layout.md, cells in sweep order, identical in every
-dataset to the file of a single-process run of the same sweep.
+sweep's cell numbers. Each partition is one Dask task: a worker plans only the
+partition's cells from the sweep's config (``_core.SweepRunner(config, source,
+cells=(first, last))``: the same road as ``Sweep.run``, O(partition)), runs them on its
+GPU if it has one, else on its CPU cores, and sends the partition's results back: as
+arrays in memory (a run without an output file), or as the partition's HDF5 file in
+bytes. The driver (the process that called ``Sweep.run(client=...)`` or ``ionflux
+sweep --scheduler``) takes the partitions as they complete
+(``distributed.as_completed``) and either assembles them, in cell order, into the same
+in-memory results as a single-process ``Sweep.run()`` (no HDF5, no h5py), or writes
+ONE file with the layout of docs/hdf5_layout.md, identical in every dataset to the
+file of a single-process run of the same sweep.
 
 A worker that dies takes its running partition (and the results it held) with it;
 Dask's scheduler runs those partitions again on the other workers, and the driver
-writes each partition exactly once (rows ``[first, last)``, checked against the
-partition's ``/cells/index``), so no cell is lost or duplicated.
+takes each partition exactly once (rows ``[first, last)``, checked against the
+partition's cell numbers), so no cell is lost or duplicated.
 
 Command line: ``python -m ionflux.distributed CONFIG --scheduler ADDRESS [--output
 OUT.h5] ...`` (what ``ionflux sweep CONFIG --scheduler ADDRESS`` runs).
@@ -141,26 +144,17 @@ def guided_bounds(n_cells: int, workers: int) -> List[Tuple[int, int]]:
 
 # -- on the worker ---------------------------------------------------------------------
 _RUN_LOCK = threading.Lock()  # one partition at a time per worker process: it uses all of its threads
-_RUNNER_CACHE: Dict[str, Any] = {}  # the last config's planned sweep, reused by its next partitions
-
-
-def _runner_for(config_json: str, source: str) -> Any:
-    from . import _core
-
-    key = f"{len(config_json)}:{hash(config_json)}:{source}"
-    runner = _RUNNER_CACHE.get(key)
-    if runner is None:
-        _RUNNER_CACHE.clear()
-        runner = _core.SweepRunner(config_json, source)
-        _RUNNER_CACHE[key] = runner
-    return runner
 
 
 def _run_partition(config_json: str, source: str, index: int, first: int, last: int, device: str,
                    threads: Optional[int], memory_budget: int, topic: str,
-                   kill: Optional[Tuple[str, int]] = None) -> Dict[str, Any]:
-    """One partition, on a worker: run cells [first, last), return the file's bytes."""
+                   kill: Optional[Tuple[str, int]] = None, to_file: bool = True) -> Dict[str, Any]:
+    """One partition, on a worker: plan and run cells [first, last) only; return the
+    partition's file as bytes ("data"), or without `to_file` its results as arrays
+    ("memory": the memory sink's datasets, as `_core.SweepRunner.run` gives them)."""
     from distributed import get_worker
+
+    from . import _core
 
     worker = get_worker()
     if kill is not None and kill[1] == index:
@@ -173,9 +167,11 @@ def _run_partition(config_json: str, source: str, index: int, first: int, last: 
             os.kill(os.getpid(), signal.SIGKILL)
     n_threads = int(threads) if threads else int(worker.state.nthreads)
     with _RUN_LOCK:
-        runner = _runner_for(config_json, source)
-        fd, path = tempfile.mkstemp(prefix=f"ionflux-part{index}-", suffix=".h5", dir=worker.local_directory)
-        os.close(fd)
+        runner = _core.SweepRunner(config_json, source, (int(first), int(last)))  # this partition's cells only
+        path = ""
+        if to_file:
+            fd, path = tempfile.mkstemp(prefix=f"ionflux-part{index}-", suffix=".h5", dir=worker.local_directory)
+            os.close(fd)
         stop = threading.Event()
 
         def report() -> None:  # cells done so far, to the driver's progress bar
@@ -187,20 +183,24 @@ def _run_partition(config_json: str, source: str, index: int, first: int, last: 
 
         reporter = threading.Thread(target=report, name="ionflux-progress", daemon=True)
         reporter.start()
+        data = None
         try:
-            info = dict(runner.run(path, device, n_threads, int(memory_budget), (int(first), int(last))))
-            with open(path, "rb") as f:
-                data = f.read()
+            info = dict(runner.run(path, device, n_threads, int(memory_budget)))
+            if to_file:
+                with open(path, "rb") as f:
+                    data = f.read()
         finally:
             stop.set()
             reporter.join()
-            try:
-                os.remove(path)
-            except OSError:
-                pass
+            if path:
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
+    memory = info.pop("memory", None)
     info.update(partition=index, first=first, last=last, worker=worker.address, host=socket.gethostname(),
-                threads=n_threads)
-    return {"info": info, "data": data}
+                threads=n_threads, planned_cells=int(runner.planned_cells))
+    return {"info": info, "data": data} if to_file else {"info": info, "memory": memory}
 
 
 # -- on the driver: one output file ----------------------------------------------------
@@ -216,8 +216,10 @@ class _Joiner:
     """Writes partitions into one sweep file, in cell order (a partition that arrives
     early waits in a spool directory), each exactly once."""
 
-    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]]) -> None:
+    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]],
+                 attributes: Optional[Dict[str, str]] = None) -> None:
         self.path = path
+        self.attributes = dict(attributes or {})  # the whole sweep's root attributes (driver's plan)
         self.n_cells = n_cells
         self.bounds = list(bounds)
         self.next = 0  # the partition to write next
@@ -298,6 +300,9 @@ class _Joiner:
         for k, v in src.attrs.items():
             if k != "cells":  # the partition's own range
                 dst.attrs[k] = v
+        for k, v in self.attributes.items():  # a partition planned alone: e.g. its own "t_end [s]"
+            if k != "created":
+                dst.attrs[k] = v
         dst.attrs["created"] = self.created
         dst.attrs["status"] = f"running: 0 of {self.n_cells} cells written; cells with status -1 were not run"
         dst.flush()
@@ -355,12 +360,123 @@ class _Joiner:
             shutil.rmtree(self.spool, ignore_errors=True)
 
 
-def _status_counts(path: str) -> Tuple[str, Dict[str, int]]:
+def sweep_attributes(runner: Any) -> Dict[str, str]:
+    """The whole sweep's root attributes from a runner that planned it whole (the
+    partitions, each planned alone, cannot know what depends on every cell)."""
+    attributes = dict(runner.attributes)
+    attributes["bytes per cell"] = str(int(runner.bytes_per_cell))
+    return attributes
+
+
+# -- on the driver: results in memory -------------------------------------------------
+#: Per-cell datasets of the memory sink that are not ragged outputs (the other "cells/..."
+#: datasets are each cell's outputs, one after the other).
+_CELL_ROWS = ("cells/offset", "cells/count", "cells/status", "cells/device", "cells/message")
+
+
+class _Assembler:
+    """Takes partitions' in-memory results (the memory sink's datasets of cells
+    [first, last)), each exactly once, and joins them in cell order into the datasets of
+    the whole sweep: what `_core.SweepRunner.run` gives for the whole sweep in one process.
+
+    A partition is copied into the sweep's arrays as soon as every partition before it
+    has come (one that arrives early waits), while the workers compute the next ones:
+    at the end only the last partition's copy is left to do. Per-cell rows go straight
+    to their rows; the per-output (ragged) series are appended to buffers sized from the
+    outputs per cell seen so far (grown by half when short, trimmed at the end), and
+    ``cells/offset`` is shifted by the outputs before the partition."""
+
+    def __init__(self, n_cells: int, bounds: Sequence[Tuple[int, int]], attributes: Dict[str, str]) -> None:
+        self.n_cells = n_cells
+        self.bounds = list(bounds)
+        self.attributes = dict(attributes)
+        self.waiting: Dict[int, Dict[str, Any]] = {}  # partitions that came before their turn
+        self.infos: Dict[int, Dict[str, Any]] = {}
+        self.next = 0  # the partition to join next
+        self.points = 0  # outputs joined so far
+        self.rows: Dict[str, np.ndarray] = {}  # per-cell datasets, (n_cells, ...)
+        self.ragged: Dict[str, np.ndarray] = {}  # per-output datasets (buffers, `points` used)
+        self.lists: Dict[str, List[Any]] = {}  # messages, end reasons
+        self.inputs: Dict[str, np.ndarray] = {}
+        self.shared: Dict[str, Any] = {}  # status codes, steps/Cycle: the same in every partition
+
+    def add(self, index: int, memory: Dict[str, Any], info: Dict[str, Any]) -> bool:
+        """Take partition `index`, and join every partition now in turn; False (and
+        nothing kept) for one already taken."""
+        if index in self.infos:
+            return False
+        first, last = self.bounds[index]
+        n = int(np.asarray(memory["cells/status"]).shape[0])
+        if n != last - first:
+            raise RuntimeError(f"ionflux: partition {index} came back with {n} cells instead of {first}:{last}")
+        self.infos[index] = info
+        self.waiting[index] = memory
+        while self.next in self.waiting:
+            self._join(self.next, self.waiting.pop(self.next))
+            self.next += 1
+        return True
+
+    @staticmethod
+    def _is_ragged(key: str) -> bool:
+        return key.startswith("cells/") and key not in _CELL_ROWS
+
+    def _join(self, index: int, part: Dict[str, Any]) -> None:
+        first, last = self.bounds[index]
+        n_points = int(np.asarray(part["cells/count"]).sum())
+        for key, value in part.items():
+            if key in ("attrs", "status codes", "steps/Cycle"):
+                self.shared.setdefault(key, value)
+            elif key == "inputs":
+                for name, column in value.items():
+                    if name not in self.inputs:
+                        self.inputs[name] = np.empty(self.n_cells, dtype=np.asarray(column).dtype)
+                    self.inputs[name][first:last] = column
+            elif isinstance(value, list):  # messages, end reasons
+                self.lists.setdefault(key, []).extend(value)
+            elif self._is_ragged(key):
+                self._append(key, np.asarray(value), n_points, last)
+            else:
+                value = np.asarray(value)
+                if key == "cells/offset":  # the partition's offsets start at its first output
+                    value = value.astype(np.int64) + self.points
+                if key not in self.rows:
+                    self.rows[key] = np.empty((self.n_cells,) + value.shape[1:], dtype=value.dtype)
+                self.rows[key][first:last] = value
+        self.points += n_points
+
+    def _append(self, key: str, values: np.ndarray, n_points: int, cells_done: int) -> None:
+        buf = self.ragged.get(key)
+        need = self.points + len(values)
+        if buf is None or len(buf) < need:
+            # room for the sweep at the outputs per cell seen so far (+5%), at least half again
+            estimate = int(need / max(cells_done, 1) * self.n_cells * 1.05) + 1
+            size = max(need, estimate, int(1.5 * len(buf)) if buf is not None else 0)
+            grown = np.empty(size, dtype=values.dtype)
+            if buf is not None:
+                grown[:self.points] = buf[:self.points]
+            self.ragged[key] = buf = grown
+        buf[self.points:need] = values
+
+    def complete(self) -> bool:
+        return self.next == len(self.bounds)
+
+    def result(self, attrs: Dict[str, str]) -> Dict[str, Any]:
+        out: Dict[str, Any] = dict(self.rows)
+        for key, buf in self.ragged.items():  # the used part; a copy only when much is unused
+            out[key] = buf[:self.points] if len(buf) - self.points <= self.points // 10 else buf[:self.points].copy()
+        out.update(self.lists)
+        out["status codes"] = self.shared["status codes"]
+        if "steps/Cycle" in self.shared:
+            out["steps/Cycle"] = self.shared["steps/Cycle"]  # the protocol's shape: the same in every partition
+        out["inputs"] = self.inputs
+        out["attrs"] = dict(self.attributes, **attrs)
+        return out
+
+
+def _counts_text(status: np.ndarray, codes_text: Any) -> Tuple[str, Dict[str, int]]:
     """'cutoff_lower 998, invalid_input 2' (as the solver writes it) and the counts."""
-    h5py = _h5py()
-    with h5py.File(path, "r") as f:
-        status = f["cells/status"][...]
-        codes_text = f["cells/status"].attrs.get("codes", "")
+    if isinstance(codes_text, bytes):
+        codes_text = codes_text.decode()
     names = {}
     for entry in str(codes_text).split(", "):
         if ": " in entry:
@@ -376,15 +492,24 @@ def _status_counts(path: str) -> Tuple[str, Dict[str, int]]:
     return ", ".join(parts), counts
 
 
+def _status_counts(path: str) -> Tuple[str, Dict[str, int]]:
+    """'cutoff_lower 998, invalid_input 2' (as the solver writes it) and the counts."""
+    h5py = _h5py()
+    with h5py.File(path, "r") as f:
+        status = f["cells/status"][...]
+        codes_text = f["cells/status"].attrs.get("codes", "")
+    return _counts_text(status, codes_text)
+
+
 def _num(x: float) -> str:
     return repr(float(x))
 
 
-def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: int,
+def run_sweep(config_json: str, source: str, client: Any, output: Optional[str], n_cells: int,
               partitions: Optional[int] = None, device: str = "auto", threads: Optional[int] = None,
               memory_budget: int = 0, progress: bool = True, connect_timeout: Optional[float] = None,
-              retries: int = RETRIES) -> Dict[str, Any]:
-    """Run a sweep config on a Dask cluster and write one HDF5 file.
+              retries: int = RETRIES, attributes: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Run a sweep config on a Dask cluster: results in memory, or one HDF5 file.
 
     Parameters
     ----------
@@ -395,8 +520,10 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
         folder; they must be readable on the workers).
     client : distributed.Client, cluster or str
         The cluster (see `connect`).
-    output : str
-        The HDF5 file to write (overwritten).
+    output : str or None
+        The HDF5 file to write (overwritten); None or "": the results are returned in
+        memory (``"memory"``), as ``_core.SweepRunner.run`` returns them for the whole
+        sweep, and neither HDF5 nor h5py is needed on this process.
     n_cells : int
         The sweep's number of cells.
     partitions : int, optional
@@ -407,21 +534,33 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
         the worker has.
     progress : bool
         A progress bar over the cells done on all workers.
+    attributes : dict, optional
+        The whole sweep's root attributes (``_core.SweepRunner(config).attributes``):
+        each partition is planned alone, so what depends on every cell (``t_end [s]``
+        with default end times) comes from here. By default planned here (the whole
+        sweep's planning, once).
 
     Returns
     -------
     dict
         ``device``, ``device_description``, ``bytes_per_cell``, ``chunks``,
         ``wall_time``, ``cancelled``, ``not_run``, ``status_counts``, ``partitions``,
-        ``workers`` (address -> partitions run there).
+        ``workers`` (address -> partitions run there), ``planned_cells`` (cells the
+        workers planned: the sweep's, plus one per partition with a protocol check);
+        without `output` also ``memory``.
     """
     distributed = _require_dask()
     if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, numbers.Integral)
                                    or partitions < 1):
         raise ValueError(f"partitions must be a positive whole number, got {partitions!r}")
     start = time.monotonic()
+    to_file = bool(output)
+    if attributes is None:
+        from . import _core
+
+        attributes = sweep_attributes(_core.SweepRunner(config_json, source))
     dask_client, owned = connect(client, connect_timeout)
-    joiner: Optional[_Joiner] = None
+    joiner: Any = None
     futures: List[Any] = []
     bar = None
     topic = f"ionflux-progress-{uuid.uuid4().hex}"
@@ -429,7 +568,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
     try:
         n_workers = len(dask_client.scheduler_info().get("workers", {}))
         bounds = guided_bounds(n_cells, n_workers) if partitions is None else partition_bounds(n_cells, partitions)
-        joiner = _Joiner(output, n_cells, bounds)
+        joiner = _Joiner(output, n_cells, bounds, attributes) if to_file else _Assembler(n_cells, bounds, attributes)
 
         done_in: Dict[int, int] = {}  # partition -> cells done (reported while running)
         finished: set = set()  # partitions whose result has arrived: no more reports count
@@ -469,7 +608,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
         for k, (a, b) in enumerate(bounds):
             futures.append(dask_client.submit(
                 _run_partition, config_arg, source, k, a, b, device, threads, int(memory_budget), topic,
-                _test_kill, key=f"ionflux-partition-{token}-{k}", retries=retries, pure=False))
+                _test_kill, to_file, key=f"ionflux-partition-{token}-{k}", retries=retries, pure=False))
         pending = distributed.as_completed(futures, loop=dask_client.loop)
         while not joiner.complete():
             if not pending.has_ready():
@@ -490,7 +629,11 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
                 with lock:
                     finished.add(k)
                     done_in[k] = bounds[k][1] - bounds[k][0]
-                joiner.add(k, result["data"], result["info"])
+                if to_file:
+                    joiner.add(k, result["data"], result["info"])
+                else:
+                    joiner.add(k, result["memory"], result["info"])
+                result = None
                 redraw()
         if not joiner.complete():
             missing = [k for k in range(len(bounds)) if k not in joiner.infos]
@@ -508,19 +651,29 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
         summary = (f"dask: {len(bounds)} partitions on {len(workers)} workers (scheduler "
                    f"{dask_client.scheduler.address}): " +
                    "; ".join(f"{n} x {d}" for d, n in sorted(descriptions.items())))
-        attrs = {"device": summary, "bytes per cell": str(infos[0].get("bytes_per_cell", "")),
+        attrs = {"device": summary,
+                 "bytes per cell": attributes.get("bytes per cell", str(infos[0].get("bytes_per_cell", ""))),
                  "wall time [s]": _num(wall),
                  "distributed": f"{len(bounds)} partitions of {min(b - a for a, b in bounds)} to "
                                 f"{max(b - a for a, b in bounds)} cells, joined in cell order by "
                                 f"ionflux.distributed"}
-        joiner.close("complete", attrs)
-        counts, _ = _status_counts(output)
-        with _h5py().File(output, "r+") as f:
-            f.attrs["status counts"] = counts
-        return {"device": device_used.pop() if len(device_used) == 1 else "mixed", "device_description": summary,
-                "bytes_per_cell": int(infos[0].get("bytes_per_cell", 0)),
-                "chunks": int(sum(int(i.get("chunks", 0)) for i in infos)), "wall_time": wall, "cancelled": False,
-                "not_run": 0, "status_counts": counts, "partitions": len(bounds), "workers": workers}
+        run_info = {"device": device_used.pop() if len(device_used) == 1 else "mixed", "device_description": summary,
+                    "bytes_per_cell": int(attrs["bytes per cell"] or 0),
+                    "chunks": int(sum(int(i.get("chunks", 0)) for i in infos)), "wall_time": wall,
+                    "cancelled": False, "not_run": 0, "partitions": len(bounds), "workers": workers,
+                    "planned_cells": int(sum(int(i.get("planned_cells", 0)) for i in infos))}
+        if to_file:
+            joiner.close("complete", attrs)
+            counts, _ = _status_counts(output)
+            with _h5py().File(output, "r+") as f:
+                f.attrs["status counts"] = counts
+        else:
+            memory = joiner.result(attrs)
+            counts, _ = _counts_text(np.asarray(memory["cells/status"]), memory["status codes"])
+            memory["attrs"].update({"status counts": counts, "status": "complete"})
+            run_info["memory"] = memory
+        run_info["status_counts"] = counts
+        return run_info
     except BaseException as e:
         live = [f for f in futures if f is not None]
         if live:
@@ -528,7 +681,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: str, n_cells: 
                 dask_client.cancel(live)
             except Exception:  # noqa: BLE001 - the original error matters
                 pass
-        if joiner is not None:
+        if isinstance(joiner, _Joiner):
             written = joiner.bounds[joiner.next][0] if not joiner.complete() else n_cells
             why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"failed ({type(e).__name__}: {e})"
             try:
@@ -581,13 +734,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"warning: {w}", file=err)
         _check_writable(args.output)
         n = int(runner.n_cells)
+        attributes = sweep_attributes(runner)
         del runner
         if not args.quiet:
             print(f"ionflux {_core.__version__} sweep: {n} cells from {args.config} on the Dask cluster at "
                   f"{args.scheduler}; output {args.output}", flush=True)
         info = run_sweep(text, source, args.scheduler, args.output, n, partitions=args.partitions,
                          device=args.device, threads=args.threads, memory_budget=args.memory_budget,
-                         progress=not args.quiet, connect_timeout=args.connect_timeout)
+                         progress=not args.quiet, connect_timeout=args.connect_timeout, attributes=attributes)
     except (ValueError, KeyError, TypeError, FileNotFoundError) as e:
         print(f"error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=err)
         return 2

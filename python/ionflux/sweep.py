@@ -328,10 +328,13 @@ class Sweep:
             a scheduler address (``"tcp://host:8786"``). The cells are split into
             `partitions` ranges, each run by one worker on its GPU if it has one
             (`device` ``"auto"``), else on its CPU cores (`threads` per worker, by
-            default the worker's threads); the partitions come back as they finish
-            and are written, in cell order, to the one `output` file, identical to
-            a run in this process. A worker that dies has its partitions run again.
-            Needs ``pip install "ionflux[distributed]"``.
+            default the worker's threads); each worker plans only its partitions'
+            cells. The partitions come back as they finish: without `output` as
+            arrays, assembled in cell order into the same in-memory results as a
+            run in this process (no HDF5, no h5py); with `output` written, in cell
+            order, to the one file (h5py needed here), identical to a run in this
+            process. A worker that dies has its partitions run again: no cell is
+            lost or repeated. Needs ``pip install "ionflux[distributed]"``.
         partitions : int, optional
             With `client`: the number of partitions, of equal sizes (default: guided
             sizes, big first and small last, from the number of workers connected;
@@ -403,16 +406,15 @@ class Sweep:
                                  "run without resume to start the sweep")
         if partitions is not None and client is None:
             raise ValueError("partitions is for runs on a Dask cluster: give client= too")
-        if client is not None and output is None:
-            raise ValueError("a run on a Dask cluster joins the workers' results into one HDF5 file: give output= "
-                             "(a path), then read it with the returned result or ionflux.load(path)")
         try:
             if client is not None:
                 from . import distributed
 
-                info = distributed.run_sweep(self._json, "ionflux.Sweep", client, path, self._n_cells,
+                attributes = distributed.sweep_attributes(self._runner) if self._runner is not None else None
+                info = distributed.run_sweep(self._json, "ionflux.Sweep", client, path or None, self._n_cells,
                                              partitions=partitions, device=device, threads=threads or None,
-                                             memory_budget=int(memory_budget), progress=progress)
+                                             memory_budget=int(memory_budget), progress=progress,
+                                             attributes=attributes)
             else:
                 runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
                 self._runner = None  # a runner is used once (its cancel flag stays set)

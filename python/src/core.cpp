@@ -210,13 +210,28 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
 //! GIL; progress() and cancel() may be called from another Python thread meanwhile.
 class SweepRunner {
  public:
-  SweepRunner(const std::string& config_json, const std::string& source)
-      : spec_(parse_sweep_config(config_json, source)), plan_(plan_sweep(spec_)) {
+  //! `cells`: plan only this range (first, last) of the sweep's cells (a partition of a
+  //! distributed sweep: O(range), solver/problem/cell_range.hpp); run() then runs it.
+  SweepRunner(const std::string& config_json, const std::string& source,
+              std::optional<std::pair<std::size_t, std::size_t>> cells)
+      : spec_(parse_sweep_config(config_json, source,
+                                 cells ? std::optional<CellRange>(CellRange{cells->first, cells->second})
+                                       : std::nullopt)),
+        plan_(plan_sweep(spec_)) {
     check_batch_output_size(plan_.inputs);
     total_ = n_cells();
   }
 
-  std::size_t n_cells() const { return plan_.inputs.size(); }
+  std::size_t n_cells() const { return plan_.inputs.size(); }  //!< planned: the range's or the sweep's
+  std::size_t sweep_cells() const { return spec_.total_cells(); }
+  std::size_t first_cell() const { return spec_.first_cell; }
+  std::size_t planned_cells() const { return plan_.planned_cells; }
+  //! The root attributes of this plan's file (for a whole sweep: the sweep's).
+  py::dict attributes() const {
+    py::dict d;
+    for (const auto& [k, v] : sweep_file_info(spec_, plan_).attributes) d[py::str(k)] = v;
+    return d;
+  }
   std::vector<std::string> varied() const { return spec_.varied; }
   std::vector<std::string> warnings() const { return plan_.warnings; }
   std::size_t bytes_per_cell() const { return ionflux::bytes_per_cell(plan_.inputs); }
@@ -235,13 +250,16 @@ class SweepRunner {
     opt.cancel = &cancel_;
     if (opt.device == Device::cuda && !cuda_available())
       throw InputError("device 'cuda' requested but not usable: " + cuda_device_description());
-    std::optional<CellRange> range;
+    std::optional<CellRange> range;  // in this plan's cell numbers
     if (cells) {
-      range = CellRange{cells->first, cells->second};
-      if (!(range->first < range->last && range->last <= n_cells()))
-        throw InputError("cells: (" + std::to_string(range->first) + ", " + std::to_string(range->last) +
-                         ") is not a non-empty range (first, last) of the sweep's " + std::to_string(n_cells()) +
-                         " cells");
+      const std::size_t first = spec_.first_cell, last = first + n_cells();
+      if (!(cells->first < cells->second && cells->first >= first && cells->second <= last))
+        throw InputError("cells: (" + std::to_string(cells->first) + ", " + std::to_string(cells->second) +
+                         ") is not a non-empty range (first, last) of the " +
+                         (spec_.sweep_cells ? "planned cells (" + std::to_string(first) + ", " + std::to_string(last) +
+                                                  ") of the sweep's " + std::to_string(spec_.sweep_cells) + " cells"
+                                            : "sweep's " + std::to_string(n_cells()) + " cells"));
+      range = CellRange{cells->first - first, cells->second - first};
     }
     const BatchInputs ranged = range ? batch_cell_range(plan_.inputs, *range) : BatchInputs{};
     const BatchInputs& inputs = range ? ranged : plan_.inputs;
@@ -609,9 +627,13 @@ PYBIND11_MODULE(_core, m) {
       "Parse an experiment's step strings (one list per cycle) against `params` (None: the grammar only); "
       "ValueError naming the step and the word. Returns the number of steps.");
   py::class_<SweepRunner>(m, "SweepRunner")
-      .def(py::init<const std::string&, const std::string&>(), py::arg("config_json"),
-           py::arg("source") = "python")
+      .def(py::init<const std::string&, const std::string&, std::optional<std::pair<std::size_t, std::size_t>>>(),
+           py::arg("config_json"), py::arg("source") = "python", py::arg("cells") = py::none())
       .def_property_readonly("n_cells", &SweepRunner::n_cells)
+      .def_property_readonly("sweep_cells", &SweepRunner::sweep_cells)
+      .def_property_readonly("first_cell", &SweepRunner::first_cell)
+      .def_property_readonly("planned_cells", &SweepRunner::planned_cells)
+      .def_property_readonly("attributes", &SweepRunner::attributes)
       .def_property_readonly("varied", &SweepRunner::varied)
       .def_property_readonly("warnings", &SweepRunner::warnings)
       .def_property_readonly("bytes_per_cell", &SweepRunner::bytes_per_cell)

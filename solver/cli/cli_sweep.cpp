@@ -316,20 +316,18 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   }
 
   // Everything that can be checked is checked before any work.
-  const SweepSpec spec = load_sweep_config(config);
+  // --cells: only the range is planned (its values and records; solver/problem/cell_range.hpp)
+  std::optional<CellRange> range = cells.empty() ? std::nullopt : std::optional<CellRange>(parse_cell_range(cells));
+  const SweepSpec spec = load_sweep_config(config, range);
   const SweepPlan plan = plan_sweep(spec);
   check_batch_output_size(plan.inputs);
   for (const std::string& w : plan.warnings) err << "warning: " << w << "\n";
   if (opt.device == Device::cuda && !cuda_available())
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
-  // --cells: the range is planned with the whole sweep, then cut out (solver/problem/cell_range.hpp)
-  const std::size_t n_sweep = plan.inputs.size();
-  const std::optional<CellRange> range =
-      cells.empty() ? std::nullopt : std::optional<CellRange>(parse_cell_range(cells, n_sweep));
-  const BatchInputs ranged = range ? batch_cell_range(plan.inputs, *range) : BatchInputs{};
-  const BatchInputs& inputs = range ? ranged : plan.inputs;
-  const SweepFileInfo info =
-      range ? file_info_cell_range(sweep_file_info(spec, plan), *range) : sweep_file_info(spec, plan);
+  const std::size_t n_sweep = spec.total_cells();
+  if (range) range = CellRange{spec.first_cell, spec.first_cell + spec.n_cells()};
+  const BatchInputs& inputs = plan.inputs;
+  const SweepFileInfo info = sweep_file_info(spec, plan);
   if (resume) {
     struct stat st {};
     if (stat(output.c_str(), &st) != 0)

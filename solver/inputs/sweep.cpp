@@ -339,7 +339,8 @@ std::string resolve_parameters(const std::string& name, const std::string& base_
   return base_dir + "/" + name;
 }
 
-SweepSpec parse_impl(const std::string& text, const std::string& where, const std::string& base_dir) {
+SweepSpec parse_impl(const std::string& text, const std::string& where, const std::string& base_dir,
+                     const std::optional<CellRange>& cells) {
   const Context cx{where};
   const ojson root = parse_json(cx, text);
   if (!root.is_object()) cx.input("the config must be a JSON object ({...}), got " + describe(root));
@@ -601,11 +602,31 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
       }
   }
   for (const auto& e : entries) spec.varied.push_back(e.name);
+  // A cell range: only its cells' values are made (cell 0's are kept for the whole
+  // sweep's checks: index 0 of every entry, in a grid as in a zip).
+  std::size_t first = 0, last = n_cells;
+  if (cells) {
+    first = cells->first;
+    last = cells->last == CellRange::kToEnd ? n_cells : cells->last;
+    if (!(first < last && last <= n_cells))
+      throw InputError("cells " + std::to_string(first) + ":" +
+                       (cells->last == CellRange::kToEnd ? std::string() : std::to_string(last)) +
+                       " are not a non-empty range of this sweep's " + std::to_string(n_cells) + " cells (0:" +
+                       std::to_string(n_cells) + " is all of them)");
+    spec.first_cell = first;
+    spec.sweep_cells = n_cells;
+    std::size_t r = 0;
+    for (const auto& e : entries) spec.first_values.push_back(e.random() ? block[r++][0] : e.values[0]);
+  }
   spec.values.assign(entries.size(), std::vector<double>());
   if (spec.combine == "zip") {
     std::size_t r = 0;
-    for (std::size_t v = 0; v < entries.size(); ++v)
-      spec.values[v] = entries[v].random() ? std::move(block[r++]) : std::move(entries[v].values);
+    for (std::size_t v = 0; v < entries.size(); ++v) {
+      std::vector<double>& src = entries[v].random() ? block[r++] : entries[v].values;
+      if (cells) spec.values[v].assign(src.begin() + static_cast<std::ptrdiff_t>(first),
+                                       src.begin() + static_cast<std::ptrdiff_t>(last));
+      else spec.values[v] = std::move(src);
+    }
   } else {
     // Axes in config order (first slowest); the sampled block is the axis of the first random entry.
     std::vector<std::size_t> axis_of(entries.size()), axis_len;
@@ -627,8 +648,8 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
       const std::vector<double>& src = entries[v].random() ? block[r++] : entries[v].values;
       const std::size_t a = axis_of[v], st = stride[a], len = axis_len[a];
       auto& row = spec.values[v];
-      row.resize(n_cells);
-      for (std::size_t c = 0; c < n_cells; ++c) row[c] = src[(c / st) % len];
+      row.resize(last - first);
+      for (std::size_t c = first; c < last; ++c) row[c - first] = src[(c / st) % len];
     }
   }
   return spec;
@@ -636,11 +657,12 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
 
 }  // namespace
 
-SweepSpec parse_sweep_config(const std::string& json_text, const std::string& where) {
-  return parse_impl(json_text, where, "");
+SweepSpec parse_sweep_config(const std::string& json_text, const std::string& where,
+                             const std::optional<CellRange>& cells) {
+  return parse_impl(json_text, where, "", cells);
 }
 
-SweepSpec load_sweep_config(const std::string& path) {
+SweepSpec load_sweep_config(const std::string& path, const std::optional<CellRange>& cells) {
   errno = 0;
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) {
@@ -657,7 +679,7 @@ SweepSpec load_sweep_config(const std::string& path) {
   if (failed) throw InputError("cannot read sweep config '" + path + "': " + (err ? std::strerror(err) : "read error"));
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? std::string() : slash == 0 ? std::string("/") : path.substr(0, slash);
-  return parse_impl(text, path, dir);
+  return parse_impl(text, path, dir, cells);
 }
 
 ParameterSet load_sweep_parameters(const SweepSpec& spec) {

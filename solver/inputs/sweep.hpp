@@ -26,6 +26,14 @@ inline const char* const kInitialSoc = "Initial SOC";     //!< as ionflux simula
 inline const char* const kCurrentFunction = "Current function [A]";
 }  // namespace sweep_names
 
+//! Cells [first, last) of a sweep, in the sweep's own (global) cell numbers: what one
+//! partition of a distributed sweep plans and runs (solver/problem/cell_range.hpp).
+struct CellRange {
+  static constexpr std::size_t kToEnd = static_cast<std::size_t>(-1);  //!< last: up to the sweep's end
+  std::size_t first = 0, last = 0;  //!< cells [first, last) of the sweep
+  std::size_t size() const { return last - first; }
+};
+
 struct SweepSpec {
   std::string parameters = "Chen2020";                      //!< built-in set name or file
   //! A parameter file given inline in the config ("parameters": {...}); when not
@@ -58,19 +66,32 @@ struct SweepSpec {
   int cycles = 1;
   bool lumped_thermal = false;                              //!< "thermal": "lumped"
   std::string source;                                       //!< where it was read from (for messages)
+  //! A spec of a cell range (parse_sweep_config's `cells`): `values` hold only the cells
+  //! [first_cell, first_cell + n_cells()) of a sweep of sweep_cells cells, and
+  //! first_values[v] is the value of varied[v] of the sweep's cell 0 (for the checks that
+  //! concern the whole sweep). sweep_cells 0: the whole sweep.
+  std::size_t first_cell = 0, sweep_cells = 0;
+  std::vector<double> first_values;
 
   std::size_t n_cells() const { return values.empty() ? 1 : values.front().size(); }
+  //! Cells of the whole sweep (n_cells() unless this is a range).
+  std::size_t total_cells() const { return sweep_cells ? sweep_cells : n_cells(); }
 };
 
 //! Parse a sweep config (JSON text). `where` names the source in messages. Every check
 //! that needs no solving runs here: unknown parameter names (closest names suggested),
 //! empty lists, zip lengths that differ, non-physical values (range checks of every
 //! varied value), unknown keys. Throws InputError with one clear line.
-SweepSpec parse_sweep_config(const std::string& json_text, const std::string& where = "config");
+//! With `cells`, only those cells' values are made (grid and zip: O(range); sampled
+//! entries draw all their samples, then keep the range's) and the spec is a range spec
+//! (first_cell, sweep_cells); last = CellRange::kToEnd means to the sweep's end; a range
+//! outside the sweep is an InputError.
+SweepSpec parse_sweep_config(const std::string& json_text, const std::string& where = "config",
+                             const std::optional<CellRange>& cells = std::nullopt);
 
 //! Read and parse a config file. Throws InputError (unreadable file, invalid JSON with
 //! line and column, or any check above).
-SweepSpec load_sweep_config(const std::string& path);
+SweepSpec load_sweep_config(const std::string& path, const std::optional<CellRange>& cells = std::nullopt);
 
 //! The sweep's parameter set: the inline parameter file, else the set name or file.
 ParameterSet load_sweep_parameters(const SweepSpec& spec);

@@ -34,14 +34,22 @@ void check_range(const CellRange& r, std::size_t n, const char* what) {
 
 }  // namespace
 
-CellRange parse_cell_range(const std::string& text, std::size_t n_cells) {
+CellRange parse_cell_range(const std::string& text) {
   const std::size_t colon = text.find(':');
   const std::string usage = "--cells: expected FIRST:LAST (cells FIRST to LAST-1, counted from 0; either may be left "
                             "out), got '" + text + "'";
   if (colon == std::string::npos || text.find(':', colon + 1) != std::string::npos) throw InputError(usage);
-  CellRange r{0, n_cells};
+  CellRange r{0, CellRange::kToEnd};
   const std::string a = text.substr(0, colon), b = text.substr(colon + 1);
   if ((!a.empty() && !parse_index(a, r.first)) || (!b.empty() && !parse_index(b, r.last))) throw InputError(usage);
+  if (!(r.first < r.last))
+    throw InputError("--cells " + text + ": not a non-empty range (FIRST must be below LAST)");
+  return r;
+}
+
+CellRange parse_cell_range(const std::string& text, std::size_t n_cells) {
+  CellRange r = parse_cell_range(text);
+  if (r.last == CellRange::kToEnd) r.last = n_cells;
   if (!(r.first < r.last && r.last <= n_cells))
     throw InputError("--cells " + text + ": not a non-empty range of this sweep's " + std::to_string(n_cells) +
                      " cells (0:" + std::to_string(n_cells) + " is all of them)");
@@ -76,8 +84,8 @@ BatchInputs batch_cell_range(const BatchInputs& in, const CellRange& r) {
 
 SweepFileInfo file_info_cell_range(SweepFileInfo info, const CellRange& r) {
   check_range(r, info.n_cells, "cell range");
-  info.sweep_cells = info.n_cells;
-  info.first_cell = r.first;
+  if (info.sweep_cells == 0) info.sweep_cells = info.n_cells;  // (a range of a range file: its sweep's numbers)
+  info.first_cell += r.first;
   info.n_cells = r.size();
   for (auto& column : info.inputs) column = cut(column, r);
   return info;

@@ -1,10 +1,11 @@
 // A range of a sweep's cells, [first, last) in the sweep's own (global) cell numbers:
 // what one partition of a distributed sweep runs (`ionflux sweep CONFIG --cells A:B`,
-// `_core.SweepRunner.run(..., cells=(A, B))`, python/ionflux/distributed.py). The range
-// is planned with the whole sweep (so every cell gets exactly the inputs, protocol and
-// end time it has in the whole run) and then cut out; its file has the sweep's layout
-// for those rows plus /cells/index, the global number of each row (docs/hdf5_layout.md,
-// "Cell ranges").
+// `_core.SweepRunner(config, source, cells=(A, B))`, python/ionflux/distributed.py). The
+// range is planned alone (parse_sweep_config and plan_sweep with the range: only its
+// cells' values and records are made, O(range)), and every cell gets exactly the inputs,
+// protocol and end time it has in the whole run; its file has the sweep's layout for
+// those rows plus /cells/index, the global number of each row (docs/hdf5_layout.md,
+// "Cell ranges"). batch_cell_range cuts a range out of a batch planned whole.
 #pragma once
 
 #include <cstddef>
@@ -12,17 +13,16 @@
 
 #include "solver/problem/batch.hpp"
 #include "solver/output/h5_writer.hpp"
+#include "solver/inputs/sweep.hpp"  // CellRange
 
 namespace ionflux {
-
-struct CellRange {
-  std::size_t first = 0, last = 0;  //!< cells [first, last) of the sweep
-  std::size_t size() const { return last - first; }
-};
 
 //! "A:B" (cells A..B-1), "A:" (A to the end) or ":B", for a sweep of `n_cells` cells.
 //! Throws InputError for anything else: not numbers, A >= B, B > n_cells.
 CellRange parse_cell_range(const std::string& text, std::size_t n_cells);
+//! The same before the sweep's size is known: "A:" gives last = CellRange::kToEnd
+//! (parse_sweep_config checks the range against the sweep).
+CellRange parse_cell_range(const std::string& text);
 
 //! The batch of cells [r.first, r.last) of `in`: per-cell records, statuses, messages,
 //! end times and protocol ranges cut out; shared options, protocols and tables kept.

@@ -113,6 +113,12 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     nominal_varied |= name == kNominal;
     cutoff_varied |= name == "Lower voltage cut-off [V]" || name == "Upper voltage cut-off [V]";
   }
+  // value of varied entry v in cell c of this plan; c == kSweepCell0: the whole sweep's
+  // cell 0 (a range spec keeps its values for the checks that concern the whole sweep)
+  constexpr std::size_t kSweepCell0 = static_cast<std::size_t>(-1);
+  auto value = [&](std::size_t v, std::size_t c) {
+    return c == kSweepCell0 ? (spec.sweep_cells ? spec.first_values[v] : spec.values[v][0]) : spec.values[v][c];
+  };
   auto is_parameter = [&](std::size_t v) {
     const int vi = static_cast<int>(v);
     return !(vi == v_crate || vi == v_current || vi == v_soc || is_placeholder[v]);
@@ -125,12 +131,12 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   auto cell_current = [&](const ParameterSet& ps, std::size_t c) {
     double current = base_current;
     if (spec.c_rate && v_current < 0) current = *spec.c_rate * ps.get(kNominal);
-    if (v_crate >= 0) current = spec.values[v_crate][c] * ps.get(kNominal);
-    if (v_current >= 0) current = spec.values[v_current][c];
+    if (v_crate >= 0) current = value(static_cast<std::size_t>(v_crate), c) * ps.get(kNominal);
+    if (v_current >= 0) current = value(static_cast<std::size_t>(v_current), c);
     return current;
   };
   auto cell_soc = [&](std::size_t c) {
-    return v_soc >= 0 ? spec.values[v_soc][c] : (spec.initial_soc ? *spec.initial_soc : -1.0);
+    return v_soc >= 0 ? value(static_cast<std::size_t>(v_soc), c) : (spec.initial_soc ? *spec.initial_soc : -1.0);
   };
   // Cell c as every cell is built (solver/problem/problem.hpp): parameters, current, thermal model, initial SOC.
   auto build = [&](const ParameterSet& ps, std::size_t c, bool thermal) {
@@ -244,20 +250,28 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   // cell c's own parameter set (in `work`)
   auto set_cell = [&](std::size_t c) {
     for (std::size_t v = 0; v < spec.varied.size(); ++v)
-      if (is_parameter(v)) work.set(spec.varied[v], spec.values[v][c]);
+      if (is_parameter(v)) work.set(spec.varied[v], value(v, c));
+  };
+  // Plan cell c (set `work` to its values, find its current, build its record once):
+  // throws std::invalid_argument for an invalid cell. Counted in plan.planned_cells.
+  auto plan_cell = [&](std::size_t c) {
+    ++plan.planned_cells;
+    if (!cells->same_parameters) set_cell(c);
+    const double current = cell_current(cells->same_parameters ? plan.base : work, c);
+    if (c != kSweepCell0) plan.currents[c] = current;
+    if (!(std::isfinite(current) && current != 0.0))
+      throw InvalidParameter("the current must be non-zero and finite, got " + shortest_num(current) + " A");
+    if (!cells->same_parameters) build(work, c, spec.lumped_thermal);  // with this cell's values
+    else if (const std::optional<double> s = c == kSweepCell0 ? (v_soc >= 0 ? std::optional<double>(cell_soc(c))
+                                                                             : cells->soc_all)
+                                                              : cells->soc_of(c)) {
+      CellParams cell = cells->base_cell;
+      apply_initial_soc(cell, *s, cells->ocv_0, cells->ocv_100);
+    }
   };
   for (std::size_t c = 0; c < n; ++c) {
     try {
-      if (!cells->same_parameters) set_cell(c);
-      const double current = cell_current(cells->same_parameters ? plan.base : work, c);
-      plan.currents[c] = current;
-      if (!(std::isfinite(current) && current != 0.0))
-        throw InvalidParameter("the current must be non-zero and finite, got " + shortest_num(current) + " A");
-      if (!cells->same_parameters) build(work, c, spec.lumped_thermal);  // with this cell's values
-      else if (cells->soc_of(c)) {
-        CellParams cell = cells->base_cell;
-        apply_initial_soc(cell, *cells->soc_of(c), cells->ocv_0, cells->ocv_100);
-      }
+      plan_cell(c);
     } catch (const std::invalid_argument& e) {
       in.pre_status[c] = CellStatus::invalid_input;
       in.pre_message[c] = e.what();
@@ -265,9 +279,9 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   }
   cells->currents = plan.currents;
   in.n_packed = n;
-  // (as any_thermal() of stored records: invalid cells hold an isothermal empty record)
-  in.packed_thermal =
-      spec.lumped_thermal && std::count(in.pre_status.begin(), in.pre_status.end(), CellStatus::running) > 0;
+  // The thermal model is the config's, whichever cells run: the file's layout (its
+  // temperature series) is then the same for any range of the sweep.
+  in.packed_thermal = spec.lumped_thermal;
   in.pack = [cells](std::size_t first, std::size_t count, CellParams* out) { cells->pack(first, count, out); };
   // Protocol.
   if (!spec.experiment.empty()) {
@@ -289,7 +303,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
           for (std::size_t k = 0; k < ph_index.size(); ++k) {
             const std::string key = "{" + ph_name[k] + "}";
             for (std::size_t pos; (pos = st.find(key)) != std::string::npos;)
-              st.replace(pos, key.size(), shortest_num(spec.values[ph_index[k]][c]));
+              st.replace(pos, key.size(), shortest_num(value(static_cast<std::size_t>(ph_index[k]), c)));
           }
       return groups;
     };
@@ -306,14 +320,36 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       in.run.tables = ex.tables;
       in.run.step_text = ex.text;
     } else {
-      // the first cell's protocol is checked here (a bad string fails the sweep before any
-      // work); a later cell whose values make a bad step becomes an invalid cell
-      if (in.pre_status[0] == CellStatus::running) set_cell(0);
-      parse_experiment(fill(0), spec.cycles, in.pre_status[0] == CellStatus::running ? work : plan.base, base_dir);
+      // the sweep's first cell's protocol is checked here (a bad string fails the sweep
+      // before any work); a later cell whose values make a bad step becomes an invalid
+      // cell. (A range plans the sweep's cell 0 once more for this check.)
+      bool first_valid = false;
+      if (spec.sweep_cells) {
+        try {
+          plan_cell(kSweepCell0);
+          first_valid = true;
+        } catch (const std::invalid_argument&) {
+        }
+      } else {
+        first_valid = in.pre_status[0] == CellStatus::running;
+        if (first_valid) set_cell(0);
+      }
+      const std::size_t c0 = spec.sweep_cells ? kSweepCell0 : 0;
+      const Experiment first_ex = parse_experiment(fill(c0), spec.cycles, first_valid ? work : plan.base, base_dir);
+      // Cells that do not run keep this protocol's shape (its steps, first in
+      // protocol_steps): the number of steps, and so the file's layout, does not depend
+      // on which cells a range holds.
+      in.protocol_steps = first_ex.steps;
+      in.protocol_tables = first_ex.tables;
+      in.protocol_text = first_ex.text;
+      const int shape_steps = static_cast<int>(first_ex.steps.size());
       in.protocol_first.assign(n, 0);
       in.protocol_count.assign(n, 0);
       for (std::size_t c = 0; c < n; ++c) {
-        if (in.pre_status[c] != CellStatus::running) continue;
+        if (in.pre_status[c] != CellStatus::running) {
+          in.protocol_count[c] = shape_steps;
+          continue;
+        }
         try {
           set_cell(c);
           const Experiment ex = parse_experiment(fill(c), spec.cycles, work, base_dir);
@@ -329,6 +365,8 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
         } catch (const std::invalid_argument& e) {
           in.pre_status[c] = CellStatus::invalid_input;
           in.pre_message[c] = e.what();
+          in.protocol_first[c] = 0;
+          in.protocol_count[c] = shape_steps;
         }
       }
     }
@@ -389,6 +427,8 @@ void DiagnosingSink::take_chunk(ChunkData&& chunk) {
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   SweepFileInfo info;
   info.n_cells = plan.inputs.size();
+  info.first_cell = spec.first_cell;  // a range spec: its rows' numbers in the sweep
+  info.sweep_cells = spec.sweep_cells;
   info.n_times = plan.inputs.n_times;
   info.varied = spec.varied;
   info.inputs = spec.values;

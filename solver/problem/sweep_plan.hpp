@@ -23,10 +23,20 @@ struct SweepPlan {
   //! Warnings for the whole sweep, one line each, to show before it runs: values far
   //! outside the usual range of their unit (once per parameter, not per cell).
   std::vector<std::string> warnings;
+  //! Cells planned (each cell's values set and its record built once to check it): the
+  //! batch's cells, plus the sweep's cell 0 once more when a range's protocol is
+  //! checked. Planning a range of a sweep touches no other cell.
+  std::size_t planned_cells = 0;
 };
 
 //! Build the batch. Throws InputError for problems that concern the whole sweep
 //! (unknown set, bad shared overrides); per-cell problems become invalid_input cells.
+//! A range spec (parse_sweep_config with `cells`) gives the batch of that range only,
+//! its cell k the sweep's cell first_cell + k with exactly the inputs, protocol and end
+//! time it has in the whole sweep; what concerns the whole sweep is checked from the
+//! range's values and the sweep's cell 0. Differences from the whole plan: `warnings`
+//! cover the range's values, and without a given t_end the shared limit run.t_end (the
+//! file's "t_end [s]") is the largest of the range's own ends.
 SweepPlan plan_sweep(const SweepSpec& spec);
 
 //! Passes chunks on to `next` unchanged. (It appended the cause of each initialisation

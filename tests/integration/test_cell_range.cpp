@@ -20,6 +20,7 @@
 #include "solver/util/errors.hpp"
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/sweep_plan.hpp"
+#include "solver/util/text.hpp"
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"
@@ -88,8 +89,129 @@ TEST(CellRange, BatchRangeKeepsEachCellsOwnInputs) {
     EXPECT_EQ(r.protocol_count[k], plan.inputs.protocol_count[3 + k]) << k;
   }
   EXPECT_EQ(r.pre_status[2], CellStatus::invalid_input);  // cell 5
-  EXPECT_EQ(r.run.t_end, plan.inputs.run.t_end);
+  EXPECT_EQ(r.run.t_end, plan.inputs.run.t_end);  // (cut out of the whole plan)
   EXPECT_THROW(batch_cell_range(plan.inputs, CellRange{7, 9}), InputError);
+  fs::remove_all(dir);
+}
+
+namespace {
+
+//! Cell c of `whole` and cell k of `part` have the same planned inputs: record (bytes),
+//! status, message, end time, and protocol (each step's fields and drive-cycle table).
+void expect_same_cell(const BatchInputs& whole, std::size_t c, const BatchInputs& part, std::size_t k) {
+  const CellParams a = whole.record(c), b = part.record(k);
+  if (whole.pre_status[c] == CellStatus::running)  // (cells that do not run may get any record)
+    EXPECT_EQ(std::memcmp(&a, &b, sizeof(CellParams)), 0) << "cell " << c;
+  EXPECT_EQ(whole.pre_status[c], part.pre_status[k]) << "cell " << c;
+  EXPECT_EQ(whole.pre_message[c], part.pre_message[k]) << "cell " << c;
+  if (whole.pre_status[c] == CellStatus::running) EXPECT_EQ(whole.t_end_of(c), part.t_end_of(k)) << "cell " << c;
+  ASSERT_EQ(whole.protocol_first.empty(), part.protocol_first.empty());
+  if (whole.protocol_first.empty()) {
+    EXPECT_EQ(whole.run.steps.size(), part.run.steps.size());
+    return;
+  }
+  ASSERT_EQ(whole.protocol_count[c], part.protocol_count[k]) << "cell " << c;
+  for (int q = 0; q < whole.protocol_count[c]; ++q) {
+    StepSpec x = whole.protocol_steps[static_cast<std::size_t>(whole.protocol_first[c] + q)];
+    StepSpec y = part.protocol_steps[static_cast<std::size_t>(part.protocol_first[k] + q)];
+    for (int i = 0; i < x.table_len; ++i)
+      for (int j = 0; j < 2; ++j)
+        EXPECT_EQ(whole.protocol_tables[static_cast<std::size_t>(2 * (x.table_offset + i) + j)],
+                  part.protocol_tables[static_cast<std::size_t>(2 * (y.table_offset + i) + j)]);
+    x.table_offset = y.table_offset = 0;  // (where a table lies differs; its values do not)
+    EXPECT_EQ(std::memcmp(&x, &y, sizeof(StepSpec)), 0) << "cell " << c << " step " << q;
+  }
+}
+
+}  // namespace
+
+// Item 1 of issue 12's Dask work: a range is planned alone (only its cells' values and
+// records), and each of its cells gets exactly what the whole plan gives that cell. The
+// expected values are the whole sweep's plan, made in the test.
+TEST(CellRange, RangePlannedAloneEqualsTheWholePlansCells) {
+  const fs::path dir = temp_dir();
+  const std::vector<std::string> configs = {
+      kConfig,  // per-cell protocols, default ends, an invalid cell (5)
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "t_end": 600, "thermal": "lumped",
+          "vary": {"C-rate": [0.5, 1, 2], "Negative particle radius [m]": {"linspace": [4e-6, 8e-6, 4]},
+                   "Initial SOC": [0.9, 0.6]}})",
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "c_rate": 1,
+          "vary": {"Negative particle radius [m]": {"uniform": [4e-6, 8e-6]}, "Initial SOC": [0.8, 0.5, 0.9]},
+          "samples": 4, "sampling": "latin_hypercube", "seed": 3})",
+      // only the current varies (every record is the base cell's), a per-cell protocol
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "initial_soc": 0.9,
+          "experiment": [["Discharge at {C-rate}C until 3.3 V", "Rest for 2 minutes"]],
+          "vary": {"C-rate": [1, 2, 0.5, 1.5, 3, 2.5, 1, 0.7]}})",
+      // the lumped model without a protocol, an invalid cell (5): cells 5:6 alone still
+      // have the temperature series
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "t_end": 600, "thermal": "lumped",
+          "vary": {"C-rate": [1, 2, 1.5, 3, 0.8, 1, 2.5, 1.2],
+                   "Negative electrode porosity": [0.25, 0.25, 0.2, 0.25, 0.25, 0.3, 0.22, 0.25]},
+          "combine": "zip"})",
+  };
+  for (std::size_t k = 0; k < configs.size(); ++k) {
+    const std::string cfg = write_config(dir, "c" + std::to_string(k) + ".json", configs[k]);
+    const SweepSpec whole_spec = load_sweep_config(cfg);
+    const SweepPlan whole = plan_sweep(whole_spec);
+    const std::size_t n = whole.inputs.size();
+    EXPECT_EQ(whole.planned_cells, n) << cfg;
+    for (const CellRange r : {CellRange{0, n}, CellRange{3, 7}, CellRange{5, 6}, CellRange{n - 1, n}, CellRange{1, 2}}) {
+      SCOPED_TRACE(cfg + " cells " + std::to_string(r.first) + ":" + std::to_string(r.last));
+      const SweepSpec spec = load_sweep_config(cfg, r);
+      EXPECT_EQ(spec.total_cells(), n);
+      EXPECT_EQ(spec.first_cell, r.first);
+      ASSERT_EQ(spec.n_cells(), r.size());
+      for (std::size_t v = 0; v < spec.values.size(); ++v)
+        EXPECT_EQ(spec.values[v], std::vector<double>(whole_spec.values[v].begin() + r.first,
+                                                      whole_spec.values[v].begin() + r.last));
+      const SweepPlan part = plan_sweep(spec);
+      ASSERT_EQ(part.inputs.size(), r.size());
+      // the range's cells, and the sweep's cell 0 once more where a protocol is checked
+      EXPECT_EQ(part.planned_cells, r.size() + (whole.inputs.protocol_first.empty() ? 0 : 1));
+      for (std::size_t c = r.first; c < r.last; ++c) expect_same_cell(whole.inputs, c, part.inputs, c - r.first);
+      // the file's layout does not depend on the range (cell 5 alone does not run)
+      const SweepFileInfo wi = sweep_file_info(whole_spec, whole), pi = sweep_file_info(spec, part);
+      EXPECT_EQ(pi.n_steps, wi.n_steps);
+      EXPECT_EQ(pi.step_cycle, wi.step_cycle);
+      EXPECT_EQ(pi.temperature, wi.temperature);
+      EXPECT_EQ(pi.first_cell, r.first);
+      EXPECT_EQ(pi.sweep_cells, n);
+    }
+  }
+  EXPECT_THROW(load_sweep_config(write_config(dir, "r.json", kConfig), CellRange{6, 9}), InputError);
+  EXPECT_THROW(load_sweep_config(write_config(dir, "r.json", kConfig), CellRange{8, CellRange::kToEnd}), InputError);
+  EXPECT_EQ(load_sweep_config(write_config(dir, "r.json", kConfig), CellRange{6, CellRange::kToEnd}).n_cells(), 2u);
+  fs::remove_all(dir);
+}
+
+// Planning 10 cells of a 10^6-cell grid makes 10 cells' values and plans 10 cells: the
+// other 999,990 cells are never touched (counted, not timed). The expected values are
+// the whole grid's columns (values only: cheap), parsed in the test.
+TEST(CellRange, PlanningASmallRangeOfABigSweepTouchesOnlyItsCells) {
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "big.json", R"({"t_end": 60,
+    "mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5},
+    "vary": {"C-rate": {"linspace": [0.5, 2, 1000]}, "Negative particle radius [m]": {"linspace": [4e-6, 8e-6, 1000]}}})");
+  const CellRange r{123456, 123466};
+  const SweepSpec spec = load_sweep_config(cfg, r);
+  EXPECT_EQ(spec.total_cells(), 1000000u);
+  ASSERT_EQ(spec.values.size(), 2u);
+  EXPECT_EQ(spec.values[0].size(), 10u);
+  EXPECT_EQ(spec.values[1].size(), 10u);
+  const SweepPlan plan = plan_sweep(spec);
+  EXPECT_EQ(plan.planned_cells, 10u);
+  EXPECT_EQ(plan.inputs.size(), 10u);
+  EXPECT_EQ(plan.inputs.pre_status.size(), 10u);
+  EXPECT_EQ(plan.currents.size(), 10u);
+  const SweepFileInfo info = sweep_file_info(spec, plan);
+  EXPECT_EQ(info.n_cells, 10u);
+  EXPECT_EQ(info.inputs[0].size(), 10u);
+  const SweepSpec whole = load_sweep_config(cfg);  // the whole grid's columns
+  for (std::size_t v = 0; v < 2; ++v)
+    for (std::size_t k = 0; k < 10; ++k) EXPECT_EQ(spec.values[v][k], whole.values[v][r.first + k]);
+  // the grid's order, first entry slowest: cell 123456 is C-rate 123 and radius 456
+  EXPECT_EQ(spec.values[0][0], whole.values[0][123000]);
+  EXPECT_EQ(spec.values[1][0], whole.values[1][456]);
   fs::remove_all(dir);
 }
 
@@ -110,8 +232,16 @@ TEST(CellRange, RangeFilesHoldTheWholeSweepsRowsWithTheirIndex) {
   EXPECT_FALSE(exists(fw, "/cells/index")) << "a whole sweep's file is unchanged";
   EXPECT_EQ(read_int64s(fp, "/cells/index"), (std::vector<long long>{3, 4, 5, 6}));
   EXPECT_EQ(read_string_attribute(fp, "/", "cells"), "3:7 of 8");
-  for (const char* attr : {"t_end [s]", "protocol", "varied", "parameters"})
+  for (const char* attr : {"protocol", "varied", "parameters"})
     EXPECT_EQ(read_string_attribute(fp, "/", attr), read_string_attribute(fw, "/", attr)) << attr;
+  // the range is planned alone: its "t_end [s]" (default ends) is the largest of its own
+  // cells' ends, as the whole sweep's plan gives them
+  const SweepPlan whole_plan = plan_sweep(load_sweep_config(cfg));
+  double longest = 0.0;
+  for (std::size_t c = 3; c < 7; ++c)
+    if (whole_plan.inputs.pre_status[c] == CellStatus::running) longest = std::max(longest, whole_plan.inputs.t_end_of(c));
+  EXPECT_EQ(read_string_attribute(fp, "/", "t_end [s]"), shortest_num(longest));
+  EXPECT_EQ(read_string_attribute(fw, "/", "t_end [s]"), shortest_num(whole_plan.inputs.run.t_end));
 
   auto same = [](double x, double y) { return (std::isnan(x) && std::isnan(y)) || x == y; };
   // per-cell rows: row k of the range is row 3 + k of the whole sweep

@@ -1,7 +1,9 @@
 """Sweeps on Dask (issue 12 item 5; docs/distributed.md): a LocalCluster of 2 worker
-processes x 1 thread writes the same file as one process, a worker killed mid-sweep
-loses and duplicates no cell, an unreachable scheduler is one clear error, and
-``ionflux sweep CONFIG --scheduler ADDRESS`` goes the same way.
+processes x 1 thread writes the same file, or returns the same in-memory results, as
+one process; each worker plans only its partitions' cells; a worker killed mid-sweep
+loses and duplicates no cell (file and memory); an unreachable scheduler is one clear
+error; the in-memory road needs no h5py; and ``ionflux sweep CONFIG --scheduler
+ADDRESS`` goes the same way.
 
 The expected values are always the single-process run of the same sweep, made in the
 same test (every cell is integrated independently, so the numbers must be identical,
@@ -36,6 +38,8 @@ RUN_ATTRS = {"created", "device", "wall time [s]", "distributed", "config"}
 # 12 cells: a CC-CV cycle whose hold voltage and C-rate vary (per-cell protocols:
 # /steps, /cycles), the lumped thermal model (/cells/Temperature [K]), and cells 8..11
 # with a porosity the active material leaves no room for (invalid_input: no outputs).
+# With 5 or 6 partitions the last one holds only invalid cells: planned alone, it must
+# still have the sweep's /steps and /cycles columns.
 CONFIG = {
     "parameters": "Chen2020",
     "mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5},
@@ -77,6 +81,26 @@ def assert_same_file(expected, actual):
     assert b_attrs["status"] == "complete"
 
 
+def assert_same_memory(expected, actual):
+    """Every in-memory dataset, input and attribute of `expected` (a SweepResult held in
+    memory) exactly equal in `actual` (NaN where NaN), no more; attributes except RUN_ATTRS."""
+    a, b = expected._memory, actual._memory
+    assert a is not None and b is not None and actual.path is None
+    assert sorted(a._datasets) == sorted(b._datasets)
+    for name, x in a._datasets.items():
+        x, y = x[...], b._datasets[name][...]
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), name
+        assert a._datasets[name].attrs == b._datasets[name].attrs, name
+    assert sorted(a._inputs) == sorted(b._inputs)
+    for name in a._inputs:
+        assert np.array_equal(a._inputs[name][...], b._inputs[name][...]), name
+    assert set(b.attrs) - set(a.attrs) <= RUN_ATTRS
+    for k in set(a.attrs) - RUN_ATTRS:
+        assert a.attrs[k] == b.attrs[k], k
+    assert b.attrs["status"] == "complete"
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """2 worker processes x 1 thread (as in CI: 2 cores)."""
@@ -103,6 +127,16 @@ def single(tmp_path_factory):
     return str(path)
 
 
+@pytest.fixture(scope="module")
+def single_memory():
+    """The sweep run in this process, results in memory (the expected results)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _sweep().run(device="cpu", threads=2, progress=False)
+    assert res.n_cells == 12 and res.path is None
+    return res
+
+
 def test_partitions_are_ranges_of_the_cells():
     assert idist.partition_bounds(10, 3) == [(0, 3), (3, 6), (6, 10)]
     assert idist.partition_bounds(2, 5) == [(0, 1), (1, 2)]
@@ -118,6 +152,69 @@ def test_partitions_are_ranges_of_the_cells():
     assert [b - a for a, b in idist.guided_bounds(10000, 2)][:3] == [2500, 1875, 1407]
 
 
+def test_a_range_is_planned_alone_and_gives_the_whole_sweeps_cells(single_memory):
+    from ionflux import _core
+
+    sweep = _sweep()
+    runner = _core.SweepRunner(sweep._json, "ionflux.Sweep", (5, 10))
+    assert (runner.n_cells, runner.first_cell, runner.sweep_cells) == (5, 5, 12)
+    assert runner.planned_cells == 5 + 1  # its cells, and the sweep's cell 0 for the protocol check
+    part = runner.run("", "cpu", 1, 0)["memory"]
+    whole = single_memory._memory  # the expected rows: cells 5..9 of the whole run, bit for bit
+    for name in whole._datasets:
+        x, y = whole[name][...], np.asarray(part[name])
+        if name == "steps/Cycle":
+            assert np.array_equal(x, y)
+        elif name.startswith("cells/") and name not in idist._CELL_ROWS:  # each cell's outputs
+            off, cnt = whole["cells/offset"][...], whole["cells/count"][...]
+            assert np.array_equal(x[off[5]:off[9] + cnt[9]], y, equal_nan=True), name
+        elif name != "cells/offset":
+            assert np.array_equal(x[5:10], y, equal_nan=x.dtype.kind == "f"), name
+    # a range of a 10^6-cell grid plans its 5 cells and nothing else (counted, not timed)
+    big = json.dumps({"parameters": "Chen2020", "t_end": 60,  # (not a Sweep: that would plan every cell)
+                      "vary": {"C-rate": {"linspace": [0.5, 2, 1000]},
+                               "Negative particle radius [m]": {"linspace": [4e-6, 8e-6, 1000]}}})
+    small = _core.SweepRunner(big, "test", (500000, 500005))
+    assert (small.n_cells, small.sweep_cells, small.planned_cells) == (5, 10**6, 5)
+
+
+def test_partitions_in_memory_are_joined_in_cell_order_once_each():
+    # synthetic partitions of a 10-cell sweep whose later cells have many more outputs
+    # (the ragged buffers must grow), arriving out of order and one twice; the expected
+    # datasets are the partitions' arrays one after the other, offsets shifted
+    rng = np.random.default_rng(1)
+    bounds = [(0, 3), (3, 4), (4, 8), (8, 10)]
+    counts = [np.array([1, 2, 0]), np.array([5]), np.array([40, 0, 33, 7]), np.array([90, 120])]
+    parts = []
+    for (a, b), count in zip(bounds, counts):
+        n, pts = b - a, int(count.sum())
+        parts.append({"cells/Time [s]": rng.random(pts), "cells/Step": rng.random(pts),
+                      "cells/offset": np.concatenate(([0], np.cumsum(count)[:-1])).astype(np.int64),
+                      "cells/count": count.astype(np.int64), "cells/status": np.arange(a, b, dtype=np.int32),
+                      "cells/device": np.zeros(n, dtype=np.int32), "cells/message": [f"m{i}" for i in range(a, b)],
+                      "summary/End reason": [f"r{i}" for i in range(a, b)], "summary/Energy [W.h]": rng.random(n),
+                      "steps/Capacity [A.h]": rng.random((n, 3)), "steps/Cycle": np.array([0, 0, 1]),
+                      "status codes": "0: running", "inputs": {"x": np.arange(a, b) * 0.5}, "attrs": {"a": "p"}})
+    asm = idist._Assembler(10, bounds, {"a": "whole"})
+    for k in (2, 0, 3):
+        assert asm.add(k, dict(parts[k]), {"k": k})
+        assert not asm.complete()
+    assert not asm.add(2, dict(parts[2]), {"k": 2})  # delivered twice: taken once
+    assert asm.add(1, dict(parts[1]), {"k": 1}) and asm.complete()
+    out = asm.result({"status": "complete"})
+    for key in ("cells/Time [s]", "cells/Step", "cells/count", "cells/status", "summary/Energy [W.h]",
+                "steps/Capacity [A.h]"):
+        expected = np.concatenate([p[key] for p in parts])
+        assert out[key].dtype == expected.dtype and np.array_equal(out[key], expected), key
+    all_counts = np.concatenate(counts)
+    assert np.array_equal(out["cells/offset"], np.concatenate(([0], np.cumsum(all_counts)[:-1])))
+    assert out["cells/message"] == [f"m{i}" for i in range(10)]
+    assert out["summary/End reason"] == [f"r{i}" for i in range(10)]
+    assert np.array_equal(out["inputs"]["x"], np.arange(10) * 0.5)
+    assert np.array_equal(out["steps/Cycle"], [0, 0, 1])
+    assert out["attrs"] == {"a": "whole", "status": "complete"}
+
+
 @needs_dask
 def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, capsys):
     out = tmp_path / "dask.h5"
@@ -129,6 +226,9 @@ def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, ca
     assert "ionflux sweep (dask)" in bar and "12/12" in bar and "/5" not in bar
     assert res.run_info["partitions"] == 5
     assert sum(res.run_info["workers"].values()) == 5
+    # each worker planned only its partition's cells (+ the sweep's cell 0 once per
+    # partition, to check the per-cell protocols as the whole sweep does), not the sweep
+    assert res.run_info["planned_cells"] == 12 + 5
     assert res.n_cells == 12 and res.status_names[8] == "invalid_input"
     with h5py.File(out, "r") as f:
         assert "cells/index" not in f  # the partitions' index is checked, not copied
@@ -136,22 +236,47 @@ def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, ca
 
 
 @needs_dask
-def test_a_worker_killed_mid_sweep_loses_and_duplicates_no_cell(cluster, single, tmp_path, monkeypatch):
+def test_two_workers_give_the_single_process_results_in_memory(cluster, single_memory, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = _sweep().run(client=cluster, partitions=5, progress=True)
+    assert res.path is None  # no file: the partitions' arrays, assembled
+    assert_same_memory(single_memory, res)
+    assert res.run_info["partitions"] == 5 and res.run_info["planned_cells"] == 12 + 5
+    bar = capsys.readouterr().err  # progress aggregated as for a file
+    assert "ionflux sweep (dask)" in bar and "12/12" in bar
+    assert res.attrs["device"].startswith("dask: 5 partitions on")
+    assert res.attrs["status counts"] == single_memory.attrs["status counts"]
+    # the public view reads the same
+    for name in ("Energy [W.h]", "Voltage [V]", "Negative electrode porosity"):
+        assert np.array_equal(np.asarray(res[name]), np.asarray(single_memory[name]), equal_nan=True), name
+
+
+@needs_dask
+@pytest.mark.parametrize("road", ["file", "memory"])
+def test_a_worker_killed_mid_sweep_loses_and_duplicates_no_cell(cluster, single, single_memory, tmp_path,
+                                                                 monkeypatch, road):
     marker = tmp_path / "killed"
     # partition 3 of 6 kills its worker process (SIGKILL) the first time it starts
     monkeypatch.setattr(idist, "_test_kill", (str(marker), 3))
-    out = tmp_path / "dask.h5"
+    out = tmp_path / "dask.h5" if road == "file" else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = _sweep().run(output=out, client=cluster, partitions=6, progress=False)
     assert marker.exists(), "the worker was not killed: the test tested nothing"
-    assert_same_file(single, out)  # every cell exactly once: same rows, same ragged outputs, no extra
     assert sum(res.run_info["workers"].values()) == 6
-    with h5py.File(out, "r") as f:
-        assert (f["cells/status"][...] != -1).all()
-        offset, count = f["cells/offset"][...], f["cells/count"][...]
-        assert offset[0] == 0 and (offset[1:] == offset[:-1] + count[:-1]).all()
-        assert len(f["cells/Time [s]"]) == count.sum()
+    if road == "memory":
+        assert_same_memory(single_memory, res)  # every cell exactly once, no extra output
+        status, offset, count = (res._memory[k][...] for k in ("cells/status", "cells/offset", "cells/count"))
+        n_points = len(res._memory["cells/Time [s]"][...])
+    else:
+        assert_same_file(single, out)  # every cell exactly once: same rows, same ragged outputs, no extra
+        with h5py.File(out, "r") as f:
+            status, offset, count = (f[k][...] for k in ("cells/status", "cells/offset", "cells/count"))
+            n_points = len(f["cells/Time [s]"])
+    assert (status != -1).all()
+    assert offset[0] == 0 and (offset[1:] == offset[:-1] + count[:-1]).all()
+    assert n_points == count.sum()
 
 
 @needs_dask
@@ -265,6 +390,35 @@ def test_without_dask_a_client_is_one_clear_import_error(monkeypatch, tmp_path):
     assert e.value.__cause__ is None and e.value.__suppress_context__
 
 
-def test_a_dask_run_without_an_output_file_is_one_clear_error():
-    with pytest.raises(ValueError, match="give output="):
-        _sweep().run(client="tcp://127.0.0.1:1", progress=False)
+_NO_H5PY_CHILD = r"""
+import logging, sys, warnings
+import numpy as np
+import distributed, ionflux
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    sweep = ionflux.Sweep("Chen2020", mesh={"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, t_end=600,
+                          vary={"C-rate": [0.5, 1, 2], "Negative particle radius [m]": [4e-6, 6e-6]})
+    local = sweep.run(device="cpu", threads=1, progress=False)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=logging.CRITICAL) as c, distributed.Client(c) as client:
+        res = sweep.run(client=client, partitions=3, progress=False)
+        workers_h5py = client.run(lambda: "h5py" in sys.modules)
+assert "h5py" not in sys.modules, "h5py was imported"
+assert not any(workers_h5py.values()), workers_h5py
+assert res.path is None and res.n_cells == 6
+for name in ("cells/Time [s]", "cells/Voltage [V]", "cells/offset", "cells/status", "summary/Energy [W.h]"):
+    assert np.array_equal(local._memory[name][...], res._memory[name][...], equal_nan=True), name
+print("OK")
+"""
+
+
+@needs_dask
+def test_a_dask_run_in_memory_needs_no_h5py(tmp_path):
+    # h5py cannot be imported (a stand-in package that fails comes first on the path) in
+    # the client nor in its workers; the expected results are the same child's local run
+    (tmp_path / "noh5py" / "h5py").mkdir(parents=True)
+    (tmp_path / "noh5py" / "h5py" / "__init__.py").write_text("raise ImportError('no h5py here')\n")
+    path = os.pathsep.join([str(tmp_path / "noh5py")] + sys.path)
+    r = subprocess.run([sys.executable, "-c", _NO_H5PY_CHILD], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, PYTHONPATH=path), cwd=str(tmp_path))
+    assert r.returncode == 0 and r.stdout.strip().endswith("OK"), r.stdout + r.stderr
