@@ -415,15 +415,6 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   return plan;
 }
 
-void DiagnosingSink::write_chunk(const ChunkData& chunk) {
-  (void)in_;
-  if (next_) next_->write_chunk(chunk);
-}
-
-void DiagnosingSink::take_chunk(ChunkData&& chunk) {
-  if (next_) next_->take_chunk(std::move(chunk));
-}
-
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   SweepFileInfo info;
   info.n_cells = plan.inputs.size();

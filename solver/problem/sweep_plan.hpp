@@ -39,20 +39,6 @@ struct SweepPlan {
 //! file's "t_end [s]") is the largest of the range's own ends.
 SweepPlan plan_sweep(const SweepSpec& spec);
 
-//! Passes chunks on to `next` unchanged. (It appended the cause of each initialisation
-//! failure; run_batch's reducer does that now for every cell, of a sweep or alone:
-//! detail::finish_message. Kept so that callers need not change; to be removed.)
-class DiagnosingSink : public ChunkSink {
- public:
-  DiagnosingSink(const BatchInputs& in, ChunkSink* next) : in_(in), next_(next) {}
-  void write_chunk(const ChunkData& chunk) override;
-  void take_chunk(ChunkData&& chunk) override;
-
- private:
-  const BatchInputs& in_;
-  ChunkSink* next_;
-};
-
 //! The file description: inputs and root attributes (version, creation time, the full
 //! base parameter set as JSON, mesh, solver options, protocol, sweep definition).
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan);

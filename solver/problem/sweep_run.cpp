@@ -18,6 +18,10 @@ class ShiftedSink : public ChunkSink {
     c.first += shift_;
     next_.write_chunk(c);
   }
+  void take_chunk(ChunkData&& chunk) override {
+    chunk.first += shift_;
+    next_.take_chunk(std::move(chunk));
+  }
 
  private:
   ChunkSink& next_;
@@ -48,10 +52,7 @@ std::vector<std::pair<std::size_t, std::size_t>> cells_to_run(const std::vector<
 
 BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, ResultSink& sink,
                              const std::vector<int>* status_in_file) {
-  if (!status_in_file) {
-    DiagnosingSink diagnosing(inputs, &sink);  // init failures name their cause
-    return run_batch(inputs, opt, &diagnosing);
-  }
+  if (!status_in_file) return run_batch(inputs, opt, &sink);  // init failures name their cause (run_batch)
   const std::size_t n = inputs.size();
   BatchSummary total;
   std::size_t in_file = 0;
@@ -78,8 +79,7 @@ BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, Result
     if (progress)
       opt.progress = [&, progress](const Progress& p) { progress(Progress{done_before + p.done, n, elapsed_before + p.elapsed_s, in_file}); };
     ShiftedSink shifted(sink, a);
-    DiagnosingSink diagnosing(range, &shifted);
-    const BatchSummary s = run_batch(range, opt, &diagnosing);
+    const BatchSummary s = run_batch(range, opt, &shifted);
     add_counts(total, s);
     if (first) {
       total.device_used = s.device_used;

@@ -14,7 +14,7 @@ namespace ionflux {
 
 //! Runs the cells of `inputs` (all of them, or with `status_in_file`, one status per
 //! cell as H5SweepWriter::status_in_file() gives it, only those with kStatusNotRun)
-//! into `sink`, diagnosing failed initialisations on the way (DiagnosingSink).
+//! into `sink` (run_batch names the cause of each failed initialisation in its message).
 //! Progress counts every cell of `inputs`, those already in the file as done. The
 //! summary covers every cell of `inputs`: the file's statuses are counted with the
 //! run's; chunks, wall time and device counters are the run's.
