@@ -216,12 +216,33 @@ std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& ce
   return cut_short_message(run.status, cell, pv.steps, pv.n_steps, t, run.step, run.step_t0, run.t_final);
 }
 
+//! Advance a cell to its end within its budgets: SolverOptions::max_steps (counted by the
+//! kernel: step_limit) and max_wall_time, read here before each slice of kWallSlice steps
+//! from `t0` (the cell's start): a cell past it ends with time_limit, its outputs so far
+//! kept. Slicing does not change the results (the GPU driver advances in slices too).
+template <class CS>
+void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_clock::time_point t0) {
+  if (!(so.max_wall_time > 0.0)) {
+    cs.advance(so.max_steps + 1);
+    return;
+  }
+  constexpr int kWallSlice = 64;
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() <= so.max_wall_time)
+    if (cs.advance(kWallSlice) != CellStatus::running) return;
+  cs.fail(CellStatus::time_limit);
+}
+
 void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::size_t cell, const CellParams& record,
                     const CellRun& run) {
   if (run.status == CellStatus::init_failure) {
     const std::string why = diagnose_init_failure(record);  // name what caused it
     if (!why.empty()) c.message[k] += " (" + why + ")";
   }
+  if (run.status == CellStatus::step_limit)  // name the budget and where the outputs stop
+    c.message[k] += ": " + std::to_string(in.run.solver.max_steps) + " steps (solver max_steps), at t = " +
+                    format("%.6g", run.t_final) + " s";
+  if (run.status == CellStatus::time_limit)
+    c.message[k] += ": " + format("%.6g", in.run.solver.max_wall_time) + " s, at t = " + format("%.6g", run.t_final) + " s";
   const std::string cut = cut_short(in, cell, record, run);
   if (!cut.empty()) c.message[k] = cut;
 }
@@ -328,6 +349,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
         if (in.pre_status[cell] != CellStatus::running) {
           run.status = in.pre_status[cell];
         } else {
+          const auto cell_t0 = std::chrono::steady_clock::now();
           OutputSpec cell_out = out;
           cell_out.t_end = in.t_end_of(cell);
           SeriesSink sink{series[static_cast<std::size_t>(k)], temperature,
@@ -340,7 +362,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           }
           CellSolver<SeriesSink, CView> cs{cells[k], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
           cs.proto = protocol_of(in, cell);
-          if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
+          if (cs.init() == CellStatus::running) advance_within_budget(cs, in.run.solver, cell_t0);
           if (sink.overflow) {  // every-step output past the limit: the outputs stop there
             run.status = CellStatus::output_overflow;
             sink_overflow = true;
