@@ -216,22 +216,6 @@ std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& ce
   return cut_short_message(run.status, cell, pv.steps, pv.n_steps, t, run.step, run.step_t0, run.t_final);
 }
 
-//! Advance a cell to its end within its budgets: SolverOptions::max_steps (counted by the
-//! kernel: step_limit) and max_wall_time, read here before each slice of kWallSlice steps
-//! from `t0` (the cell's start): a cell past it ends with time_limit, its outputs so far
-//! kept. Slicing does not change the results (the GPU driver advances in slices too).
-template <class CS>
-void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_clock::time_point t0) {
-  if (!(so.max_wall_time > 0.0)) {
-    cs.advance(so.max_steps + 1);
-    return;
-  }
-  constexpr int kWallSlice = 64;
-  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() <= so.max_wall_time)
-    if (cs.advance(kWallSlice) != CellStatus::running) return;
-  cs.fail(CellStatus::time_limit);
-}
-
 void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::size_t cell, const CellParams& record,
                     const CellRun& run) {
   if (run.status == CellStatus::init_failure) {
