@@ -592,8 +592,6 @@ TEST(SweepDocs, ExamplesParse) {
 }
 
 }  // namespace
-}  // namespace ionflux
-
 // A budget per cell (issue 15): "solver": {"max_steps": N, "max_wall_time": S}. Before
 // it, both keys were unknown (the old code rejected them).
 TEST(SweepConfig, SolverBudget) {
@@ -617,3 +615,5 @@ TEST(SweepErrors, SolverBudgetIsChecked) {
   expect_config_error<InputError>(R"({"solver": {"max_wall_time": -1}})", {"solver.max_wall_time", "positive"});
   expect_config_error<InputError>(R"({"solver": {"max_wall_time": "1 h"}})", {"solver.max_wall_time", "a number"});
 }
+
+}  // namespace ionflux
