@@ -72,7 +72,8 @@ struct is_contiguous_view<CView> {
   X(invalid_input, 10, "invalid input for this cell")                                 \
   X(output_overflow, 11, "output buffer full")                                        \
   X(end_time_reached, 12,                                                             \
-    "stopped at the end time t_end before any cut-off or step end condition: the run is truncated (raise t_end)")
+    "stopped at the end time t_end before any cut-off or step end condition: the run is truncated (raise t_end)") \
+  X(time_limit, 13, "maximum wall time per cell reached (solver max_wall_time)")
 
 enum class CellStatus : int {
 #define IONFLUX_X(name, code, msg) name = code,

@@ -21,10 +21,16 @@ constexpr int kBdfMaxOrder = 5;
 //! multi-stream loops stall on false store-to-load dependencies).
 IONFLUX_HD inline int bdf_vector_stride(int n) { return ((n + 7) / 8) * 8 + 24; }
 
+//! The largest SolverOptions::max_steps accepted (the drivers advance max_steps + 1 in an int).
+constexpr int kMaxSolverSteps = 1000000000;
+
 struct SolverOptions {
   double rtol = 1e-6;
   double atol = 1e-8;
   int max_steps = 100000;
+  //! Wall-clock budget of one cell [s] (0: none). Read by the host drivers between
+  //! advance() slices (a kernel has no clock); a cell past it ends with time_limit.
+  double max_wall_time = 0.0;
   int max_newton_iters = 4;        //!< per attempt (IDA's default)
   double newton_tol = 0.33;        //!< Newton convergence coefficient (IDA's epcon)
   int max_error_test_failures = 10;

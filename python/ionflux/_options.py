@@ -10,9 +10,11 @@ from ._errors import did_you_mean
 MESH_KEYS = ("x_n", "x_s", "x_p", "r_n", "r_p")
 DEFAULT_MESH = 20
 MAX_MESH = 1000
-SOLVER_KEYS = ("rtol", "atol")
+SOLVER_KEYS = ("rtol", "atol", "max_steps", "max_wall_time")
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-8
+DEFAULT_MAX_STEPS = 100000  # SolverOptions::max_steps (kernels/numerics/bdf.hpp)
+MAX_SOLVER_STEPS = 1000000000  # kMaxSolverSteps
 
 
 def is_number(value: Any) -> bool:
@@ -51,21 +53,30 @@ def full_mesh(mesh: Mapping[str, int]) -> Dict[str, int]:
     return {k: int(mesh.get(k, DEFAULT_MESH)) for k in MESH_KEYS}
 
 
-def check_solver(solver: Optional[Mapping[str, Any]]) -> Dict[str, float]:
-    """The solver dict given by the user (``rtol``, ``atol``), checked."""
+def check_solver(solver: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """The solver dict given by the user (``rtol``, ``atol``, ``max_steps``, ``max_wall_time``), checked."""
     if solver is None:
         return {}
     if not isinstance(solver, Mapping):
         raise TypeError(f"solver must be a dict such as {{'rtol': 1e-6, 'atol': 1e-8}}, got {type(solver).__name__}")
-    out: Dict[str, float] = {}
+    out: Dict[str, Any] = {}
     for key, value in solver.items():
         if key not in SOLVER_KEYS:
-            raise ValueError(f"unknown solver key {key!r}{did_you_mean(str(key), SOLVER_KEYS, 1)}; the keys are rtol, atol")
+            raise ValueError(
+                f"unknown solver key {key!r}{did_you_mean(str(key), SOLVER_KEYS, 1)}; the keys are " + ", ".join(SOLVER_KEYS)
+            )
+        if key == "max_steps":  # BDF steps per cell: past it the cell ends with step_limit
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not 1 <= int(value) <= MAX_SOLVER_STEPS:
+                raise ValueError(f"solver 'max_steps' must be an integer from 1 to {MAX_SOLVER_STEPS}, got {value!r}")
+            out[key] = int(value)
+            continue
         v = number(f"solver '{key}'", value)
         if key == "rtol" and not 0.0 < v < 1.0:
             raise ValueError(f"solver 'rtol' must be in (0, 1), got {v!r}")
         if key == "atol" and not v > 0.0:
             raise ValueError(f"solver 'atol' must be positive, got {v!r}")
+        if key == "max_wall_time" and not v > 0.0:  # seconds per cell: past it the cell ends with time_limit
+            raise ValueError(f"solver 'max_wall_time' must be a positive number of seconds, got {v!r}")
         out[key] = v
     return out
 

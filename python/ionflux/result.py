@@ -78,7 +78,7 @@ NOT_RUN = -1
 _DEFAULT_CODES = {
     -1: "not_run", 0: "running", 1: "finished", 2: "cutoff_lower", 3: "cutoff_upper", 4: "cutoff_at_start",
     5: "step_limit", 6: "newton_failure", 7: "error_test_failure", 8: "init_failure", 9: "nonphysical_state",
-    10: "invalid_input", 11: "output_overflow", 12: "end_time_reached",
+    10: "invalid_input", 11: "output_overflow", 12: "end_time_reached", 13: "time_limit",
 }
 #: Statuses of a normal end (as cell_status_ok in kernels/common.hpp).
 NORMAL_END = ("finished", "cutoff_lower", "cutoff_upper")

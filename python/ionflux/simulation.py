@@ -76,7 +76,9 @@ class Simulation:
         (each 2 to 1000; 20 when not given).
     solver : dict, optional
         ``rtol`` (default 1e-6) and ``atol`` (default 1e-8) of the BDF integrator, on
-        PyBaMM's scaled states.
+        PyBaMM's scaled states; the cell's budget ``max_steps`` (BDF steps, default
+        100000; past it the status is ``"step_limit"``) and ``max_wall_time`` (seconds,
+        default none; past it ``"time_limit"``), the outputs up to there kept.
     period : float, optional
         Spacing of the output times [s]. By default the outputs are the integrator's
         own accepted steps (as PyBaMM's IDAKLU returns for a two-element `t_eval`):
@@ -184,6 +186,8 @@ class Simulation:
         solver_opts = opt.check_solver(solver)
         self._rtol = solver_opts.get("rtol", opt.DEFAULT_RTOL)
         self._atol = solver_opts.get("atol", opt.DEFAULT_ATOL)
+        self._max_steps = int(solver_opts.get("max_steps", opt.DEFAULT_MAX_STEPS))
+        self._max_wall_time = solver_opts.get("max_wall_time")
         self._period = opt.check_positive("period", period)
         self._t_end = opt.check_positive("t_end", t_end)
         self._t_eval = _check_t_eval(t_eval)
@@ -238,9 +242,15 @@ class Simulation:
         return dict(self._mesh)
 
     @property
-    def solver(self) -> Dict[str, float]:
-        """The integrator's tolerances, ``{"rtol": ..., "atol": ...}``."""
-        return {"rtol": self._rtol, "atol": self._atol}
+    def solver(self) -> Dict[str, Any]:
+        """The integrator's tolerances, ``{"rtol": ..., "atol": ...}``, and the budget
+        (``max_steps``, ``max_wall_time``) when given."""
+        out: Dict[str, Any] = {"rtol": self._rtol, "atol": self._atol}
+        if self._max_steps != opt.DEFAULT_MAX_STEPS:
+            out["max_steps"] = self._max_steps
+        if self._max_wall_time is not None:
+            out["max_wall_time"] = self._max_wall_time
+        return out
 
     @property
     def t_end(self) -> Optional[float]:
@@ -344,6 +354,8 @@ class Simulation:
             self._cycles,
             self._thermal,
             ".",
+            self._max_steps,
+            self._max_wall_time or 0.0,
         )
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
         for text in raw.pop("warnings", []):

@@ -76,7 +76,7 @@ MeshSpec mesh_from(const py::dict& d) {
 py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<double> soc, const py::dict& mesh,
                        double rtol, double atol, double period, double t_end, std::vector<double> t_eval,
                        bool store_states, std::vector<std::vector<std::string>> experiment, int cycles,
-                       const std::string& thermal, const std::string& base_dir) {
+                       const std::string& thermal, const std::string& base_dir, int max_steps, double max_wall_time) {
   if (thermal != "isothermal" && thermal != "lumped")
     throw InputError("thermal must be 'isothermal' or 'lumped', got '" + thermal + "'");
   // One builder (solver/problem/problem.hpp). The Problem owns its copy of the set, and so the
@@ -87,6 +87,8 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   SolverOptions so;
   so.rtol = rtol;
   so.atol = atol;
+  so.max_steps = max_steps;  // checked by validate_run_options (pb.build)
+  so.max_wall_time = max_wall_time;
   pb.lumped_thermal(thermal == "lumped").initial_soc(soc).t_end(t_end > 0 ? std::optional<double>(t_end) : std::nullopt);
   pb.mesh(mesh_from(mesh)).solver(so).period(period).t_eval(std::move(t_eval)).store_states(store_states);
   const Problem problem = pb.build();
@@ -607,7 +609,8 @@ PYBIND11_MODULE(_core, m) {
         py::arg("mesh") = py::dict(), py::arg("rtol") = 1e-6, py::arg("atol") = 1e-8, py::arg("period") = 0.0,
         py::arg("t_end") = 0.0, py::arg("t_eval") = std::vector<double>{}, py::arg("store_states") = true,
         py::arg("experiment") = std::vector<std::vector<std::string>>{}, py::arg("cycles") = 1,
-        py::arg("thermal") = "isothermal", py::arg("base_dir") = ".");
+        py::arg("thermal") = "isothermal", py::arg("base_dir") = ".", py::arg("max_steps") = SolverOptions{}.max_steps,
+        py::arg("max_wall_time") = 0.0);
 
   m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
         py::arg("time") = py::none(), py::arg("temperature") = py::none(),

@@ -222,6 +222,11 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
     const std::string why = diagnose_init_failure(record);  // name what caused it
     if (!why.empty()) c.message[k] += " (" + why + ")";
   }
+  if (run.status == CellStatus::step_limit)  // name the budget and where the outputs stop
+    c.message[k] += ": " + std::to_string(in.run.solver.max_steps) + " steps (solver max_steps), at t = " +
+                    format("%.6g", run.t_final) + " s";
+  if (run.status == CellStatus::time_limit)
+    c.message[k] += ": " + format("%.6g", in.run.solver.max_wall_time) + " s, at t = " + format("%.6g", run.t_final) + " s";
   const std::string cut = cut_short(in, cell, record, run);
   if (!cut.empty()) c.message[k] = cut;
 }
@@ -328,6 +333,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
         if (in.pre_status[cell] != CellStatus::running) {
           run.status = in.pre_status[cell];
         } else {
+          const auto cell_t0 = std::chrono::steady_clock::now();
           OutputSpec cell_out = out;
           cell_out.t_end = in.t_end_of(cell);
           SeriesSink sink{series[static_cast<std::size_t>(k)], temperature,
@@ -340,7 +346,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           }
           CellSolver<SeriesSink, CView> cs{cells[k], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
           cs.proto = protocol_of(in, cell);
-          if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
+          if (cs.init() == CellStatus::running) advance_within_budget(cs, in.run.solver, cell_t0);
           if (sink.overflow) {  // every-step output past the limit: the outputs stop there
             run.status = CellStatus::output_overflow;
             sink_overflow = true;

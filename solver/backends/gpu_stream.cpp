@@ -352,7 +352,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
         const CellParams cell_params = record_of(cell);
         CellSolver<SeriesSink, CView> cs{cell_params, layout, in.run.solver, cell_out, CView{ws.data()}, run, sink};
         cs.proto = protocol_of(in, cell);
-        if (cs.init() == CellStatus::running) cs.advance(in.run.solver.max_steps + 1);
+        const auto cell_t0 = std::chrono::steady_clock::now();
+        if (cs.init() == CellStatus::running) advance_within_budget(cs, in.run.solver, cell_t0);
         {
           Lock lock(m);
           oc->c.device[k] = kRanOnCpu;
@@ -431,7 +432,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
                                          CView{ws.data() + static_cast<std::size_t>(j) * wsz},
                                          runs[static_cast<std::size_t>(j)], sink};
         cs.proto = protocol_of(in, cell);
-        cs.advance(in.run.solver.max_steps + 1);
+        advance_within_budget(cs, in.run.solver, std::chrono::steady_clock::now());  // its time on the CPU
         if (cfg.cell_done) cfg.cell_done();
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);

@@ -195,6 +195,11 @@ std::string simulate_help() {
          "                          [default: 1e-6]\n"
          "  --atol X                absolute tolerance of the integrator, > 0\n"
          "                          [default: 1e-8]\n"
+         "  --max-steps N           most BDF steps of the cell; past it the run ends with\n"
+         "                          status step_limit, its outputs so far kept [default: 100000]\n"
+         "  --max-wall-time SECONDS most wall-clock time of the cell, > 0; past it the run ends\n"
+         "                          with status time_limit, its outputs so far kept\n"
+         "                          [default: none]\n"
          "  --period SECONDS        spacing of the output rows; 0 = a row at every accepted\n"
          "                          solver step (dense where the solution changes fast)\n"
          "                          [default: 0]\n"
@@ -235,6 +240,8 @@ struct SimulateArgs {
   std::optional<double> c_rate, current, soc, t_end;
   MeshSpec mesh;
   double rtol = SolverOptions{}.rtol, atol = SolverOptions{}.atol, period = 0.0;
+  int max_steps = SolverOptions{}.max_steps;
+  double max_wall_time = 0.0;  //!< none
   std::string output = kDefaultOutput;
   bool quiet = false, help = false;
   std::vector<std::string> experiment;  //!< protocol steps (PyBaMM strings), one cycle
@@ -246,7 +253,8 @@ const std::vector<std::string>& simulate_options() {
   static const std::vector<std::string> o = {"--parameters", "--set",    "--c-rate", "--current", "--soc",
                                              "--mesh",       "--rtol",   "--atol",   "--period",  "--t-end",
                                              "--output",     "--quiet",  "--help",   "-h",
-                                             "--experiment", "--cycles", "--thermal"};
+                                             "--experiment", "--cycles", "--thermal",
+                                             "--max-steps",  "--max-wall-time"};
   return o;
 }
 
@@ -317,6 +325,16 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
     } else if (opt == "--atol") {
       a.atol = parse_double(opt, value);
       if (!(a.atol > 0.0)) throw InputError("--atol: must be positive, got " + value);
+    } else if (opt == "--max-steps") {
+      const long n = parse_integer(opt, value);
+      if (n < 1 || n > kMaxSolverSteps)
+        throw InputError("--max-steps: must be an integer from 1 to " + std::to_string(kMaxSolverSteps) + ", got " +
+                         value);
+      a.max_steps = static_cast<int>(n);
+    } else if (opt == "--max-wall-time") {
+      a.max_wall_time = parse_double(opt, value);
+      if (!(a.max_wall_time > 0.0 && std::isfinite(a.max_wall_time)))
+        throw InputError("--max-wall-time: must be a positive number of seconds, got " + value);
     } else if (opt == "--period") {
       a.period = parse_double(opt, value);
       if (a.period < 0.0) throw InputError("--period: must be positive (or 0 for the default), got " + value);
@@ -457,6 +475,8 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   SolverOptions so;
   so.rtol = a.rtol;
   so.atol = a.atol;
+  so.max_steps = a.max_steps;
+  so.max_wall_time = a.max_wall_time;
   pb.solver(so);
   const Problem problem = pb.build();  // validates the whole set and the options
   const CellParams& cell = problem.cell;

@@ -395,7 +395,7 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
   }
   if (root.contains("solver")) {
     const ojson& solver = get_object(cx, root["solver"], "solver");
-    check_keys(cx, solver, {"rtol", "atol"}, "solver");
+    check_keys(cx, solver, {"rtol", "atol", "max_steps", "max_wall_time"}, "solver");
     if (solver.contains("rtol")) {
       spec.solver.rtol = get_number(cx, solver["rtol"], "solver.rtol");
       if (!(spec.solver.rtol > 0.0 && spec.solver.rtol < 1.0))
@@ -404,6 +404,13 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
     if (solver.contains("atol")) {
       spec.solver.atol = get_number(cx, solver["atol"], "solver.atol");
       if (!(spec.solver.atol > 0.0)) cx.input("solver.atol must be positive, got " + num(spec.solver.atol));
+    }
+    if (solver.contains("max_steps"))  // BDF steps per cell; a cell past it ends with step_limit
+      spec.solver.max_steps = static_cast<int>(get_integer(cx, solver["max_steps"], "solver.max_steps", 1, kMaxSolverSteps));
+    if (solver.contains("max_wall_time")) {  // seconds per cell; a cell past it ends with time_limit
+      spec.solver.max_wall_time = get_number(cx, solver["max_wall_time"], "solver.max_wall_time");
+      if (!(spec.solver.max_wall_time > 0.0 && std::isfinite(spec.solver.max_wall_time)))
+        cx.input("solver.max_wall_time must be a positive number of seconds, got " + num(spec.solver.max_wall_time));
     }
   }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -79,6 +80,22 @@ struct SeriesSink {
 //! initialisation failure gets its likely cause appended.
 void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::size_t cell, const CellParams& record,
                     const CellRun& run);
+
+//! Advance a cell to its end within its budgets: SolverOptions::max_steps (counted by the
+//! kernel: step_limit) and max_wall_time, read here before each slice of kWallSlice steps
+//! from `t0` (the cell's start): a cell past it ends with time_limit, its outputs so far
+//! kept. Slicing does not change the results (the GPU slots advance in slices too).
+template <class CS>
+void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_clock::time_point t0) {
+  if (!(so.max_wall_time > 0.0)) {
+    cs.advance(so.max_steps + 1);
+    return;
+  }
+  constexpr int kWallSlice = 64;
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() <= so.max_wall_time)
+    if (cs.advance(kWallSlice) != CellStatus::running) return;
+  cs.fail(CellStatus::time_limit);
+}
 
 }  // namespace detail
 }  // namespace ionflux

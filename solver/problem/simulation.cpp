@@ -25,6 +25,12 @@ void validate_run_options(const RunOptions& o) {
   if (!(o.solver.rtol > 0.0 && o.solver.rtol < 1.0))
     throw InputError("rtol must be in (0, 1), got " + std::to_string(o.solver.rtol));
   if (!(o.solver.atol > 0.0)) throw InputError("atol must be positive, got " + std::to_string(o.solver.atol));
+  if (o.solver.max_steps < 1 || o.solver.max_steps > kMaxSolverSteps)
+    throw InputError("max_steps must be an integer from 1 to " + std::to_string(kMaxSolverSteps) + ", got " +
+                     std::to_string(o.solver.max_steps));
+  if (!(o.solver.max_wall_time >= 0.0 && std::isfinite(o.solver.max_wall_time)))
+    throw InputError("max_wall_time must be a positive number of seconds (0: no limit), got " +
+                     std::to_string(o.solver.max_wall_time));
   if (o.period < 0.0 || !std::isfinite(o.period))
     throw InputError("period must be a positive number of seconds, got " + std::to_string(o.period));
   for (std::size_t k = 1; k < o.t_eval.size(); ++k)

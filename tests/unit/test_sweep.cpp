@@ -394,7 +394,7 @@ TEST(SweepErrors, UnknownKeysSuggestTheClosest) {
   expect_config_error<InputError>(R"({"sampels": 1})", {"unknown key 'sampels'", "'samples'", "known keys are"});
   expect_config_error<InputError>(R"({"varry": {}})", {"unknown key 'varry'", "'vary'"});
   expect_config_error<InputError>(R"({"mesh": {"xn": 10}})", {"unknown key 'xn'", "in mesh", "'x_n'"});
-  expect_config_error<InputError>(R"({"solver": {"max_steps": 10}})", {"unknown key 'max_steps'", "solver"});
+  expect_config_error<InputError>(R"({"solver": {"max_step": 10}})", {"unknown key 'max_step'", "solver", "'max_steps'"});
   expect_config_error<InputError>(R"({"vary": {"Separator porosity": {"linspapce": [0.3, 0.5, 2]}}})",
                                   {"unknown distribution 'linspapce'", "'linspace'"});
   expect_config_error<InputError>(R"({"combine": "gird"})", {"combine", "\"grid\" or \"zip\"", "'grid'"});
@@ -592,4 +592,28 @@ TEST(SweepDocs, ExamplesParse) {
 }
 
 }  // namespace
+// A budget per cell (issue 15): "solver": {"max_steps": N, "max_wall_time": S}. Before
+// it, both keys were unknown (the old code rejected them).
+TEST(SweepConfig, SolverBudget) {
+  const SweepSpec d = parse_sweep_config("{}");
+  EXPECT_EQ(d.solver.max_steps, 100000);      // SolverOptions' default: no normal cell is cut
+  EXPECT_EQ(d.solver.max_wall_time, 0.0);     // none
+  const SweepSpec s = parse_sweep_config(R"({"solver": {"max_steps": 250, "max_wall_time": 1.5, "rtol": 1e-5}})");
+  EXPECT_EQ(s.solver.max_steps, 250);
+  EXPECT_EQ(s.solver.max_wall_time, 1.5);
+  EXPECT_EQ(s.solver.rtol, 1e-5);
+}
+
+TEST(SweepErrors, SolverBudgetIsChecked) {
+  expect_config_error<InputError>(R"({"solver": {"max_steps": 0}})", {"solver.max_steps", "an integer from 1 to"});
+  expect_config_error<InputError>(R"({"solver": {"max_steps": -5}})", {"solver.max_steps", "got -5"});
+  expect_config_error<InputError>(R"({"solver": {"max_steps": 10.5}})", {"solver.max_steps", "an integer"});
+  expect_config_error<InputError>(R"({"solver": {"max_steps": 2000000000}})", {"solver.max_steps", "1000000000"});
+  expect_config_error<InputError>(R"({"solver": {"max_steps": "many"}})", {"solver.max_steps", "an integer"});
+  expect_config_error<InputError>(R"({"solver": {"max_wall_time": 0}})",
+                                  {"solver.max_wall_time", "positive number of seconds", "got 0"});
+  expect_config_error<InputError>(R"({"solver": {"max_wall_time": -1}})", {"solver.max_wall_time", "positive"});
+  expect_config_error<InputError>(R"({"solver": {"max_wall_time": "1 h"}})", {"solver.max_wall_time", "a number"});
+}
+
 }  // namespace ionflux

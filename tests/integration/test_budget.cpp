@@ -1,0 +1,237 @@
+// A budget per cell (issue 15 item 1): SolverOptions::max_steps ends a cell with
+// step_limit, max_wall_time with time_limit; either way the cell keeps its outputs so
+// far (equal to the first outputs of the same cell run without a budget), the other
+// cells of a sweep run on, and the statuses are in the HDF5 code table and its docs.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "solver/cli/cli.hpp"
+#include "solver/inputs/parameters.hpp"
+#include "solver/output/results.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/problem/simulation.hpp"
+#include "solver/util/errors.hpp"
+#include "tests/equivalence/batch_cases.hpp"
+#include "tests/test_util.hpp"
+
+#if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
+#include "tests/h5_read.hpp"
+#define IONFLUX_TEST_HDF5 1
+#endif
+
+using namespace ionflux;
+namespace fs = std::filesystem;
+
+namespace {
+
+//! A 1C discharge of Chen2020 on a coarse mesh, an output at every accepted step (so a
+//! budget cuts the outputs wherever the steps stop).
+RunOptions every_step_run(const CellParams& cell) {
+  RunOptions ro;
+  ro.mesh = MeshSpec{8, 6, 8, 6, 6};
+  ro.period = 0.0;
+  ro.t_end = default_end_time(cell);
+  return ro;
+}
+
+//! `cut`'s outputs are the first outputs of `full`, bit for bit (same arithmetic: a
+//! budget only stops the integration; it changes no step).
+void expect_prefix(const Solution& cut, const Solution& full) {
+  ASSERT_LE(cut.time.size(), full.time.size());
+  for (std::size_t k = 0; k < cut.time.size(); ++k) {
+    EXPECT_EQ(cut.time[k], full.time[k]) << "output " << k;
+    EXPECT_EQ(cut.voltage[k], full.voltage[k]) << "output " << k;
+    EXPECT_EQ(cut.capacity[k], full.capacity[k]) << "output " << k;
+  }
+}
+
+struct CliRun {
+  int rc;
+  std::string out, err;
+};
+CliRun run_cli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  const int rc = cli_main(args, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+}  // namespace
+
+TEST(Budget, StepLimitKeepsTheOutputsSoFar) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const CellParams cell = ps.cell_params(5.0);
+  RunOptions ro = every_step_run(cell);
+  const Solution full = simulate(cell, ro);
+  ASSERT_TRUE(cell_status_ok(full.status)) << full.message;
+  const int needed = full.stats.steps;  // the steps this cell takes without a budget
+  ASSERT_GT(needed, 20);
+  ro.solver.max_steps = needed / 2;
+  const Solution cut = simulate(cell, ro);
+  EXPECT_EQ(cut.status, CellStatus::step_limit) << cut.message;
+  EXPECT_EQ(cut.stats.steps, needed / 2);
+  EXPECT_NE(cut.message.find(std::to_string(needed / 2) + " steps (solver max_steps)"), std::string::npos)
+      << cut.message;
+  // the outputs up to the limit are kept: one per accepted step (and t = 0)
+  EXPECT_GT(cut.time.size(), 2u);
+  EXPECT_LT(cut.time.size(), full.time.size());
+  expect_prefix(cut, full);
+  EXPECT_EQ(cut.end_time, cut.time.back());
+}
+
+// A wall-time budget the cell never reaches: the driver then advances in slices and reads
+// the clock between them; the results are those of the unsliced run, bit for bit.
+TEST(Budget, AnUnreachedWallTimeChangesNothing) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const CellParams cell = ps.cell_params(5.0);
+  RunOptions ro = every_step_run(cell);
+  const Solution full = simulate(cell, ro);
+  ro.solver.max_wall_time = 1e6;
+  const Solution sliced = simulate(cell, ro);
+  EXPECT_EQ(sliced.status, full.status);
+  EXPECT_EQ(sliced.stats.steps, full.stats.steps);
+  ASSERT_EQ(sliced.time.size(), full.time.size());
+  expect_prefix(sliced, full);
+}
+
+// A budget of 1 ns is past before the first slice: the cell ends with time_limit at once,
+// keeping what it had (its t = 0 output at most); no timing is asserted beyond that.
+TEST(Budget, TinyWallTimeEndsWithTimeLimit) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const CellParams cell = ps.cell_params(5.0);
+  RunOptions ro = every_step_run(cell);
+  const Solution full = simulate(cell, ro);
+  ro.solver.max_wall_time = 1e-9;
+  const Solution cut = simulate(cell, ro);
+  EXPECT_EQ(cut.status, CellStatus::time_limit) << cut.message;
+  EXPECT_TRUE(cell_status_failed(cut.status));
+  EXPECT_NE(cut.message.find("maximum wall time per cell reached"), std::string::npos) << cut.message;
+  EXPECT_NE(cut.message.find("1e-09 s"), std::string::npos) << cut.message;
+  EXPECT_LT(cut.time.size(), full.time.size());
+  expect_prefix(cut, full);
+}
+
+// In a batch every cell gets its own budget and status; a cell cut by it does not stop
+// the others (all run, none left not_run), and an invalid cell keeps its own status.
+TEST(Budget, EveryCellOfABatchRunsWithItsOwnBudget) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  BatchInputs in;
+  for (double current : {5.0, 2.5, 10.0}) {
+    in.cells.push_back(ps.cell_params(current));
+    in.pre_status.push_back(CellStatus::running);
+    in.pre_message.emplace_back();
+  }
+  in.pre_status[1] = CellStatus::invalid_input;
+  in.pre_message[1] = "invalid on purpose";
+  in.run.mesh = MeshSpec{8, 6, 8, 6, 6};
+  in.run.period = 60.0;
+  in.run.t_end = 4.0 * 3600.0;
+  in.run.solver.max_wall_time = 1e-9;
+  BatchOptions o;
+  o.device = Device::cpu;
+  o.threads = 1;
+  o.max_chunk_cells = 1;  // one chunk per cell: the later chunks still run
+  ionflux::testing::CollectSink sink;
+  run_batch(in, o, &sink);
+  ASSERT_EQ(sink.all.status.size(), 3u);
+  EXPECT_EQ(sink.all.status[0], static_cast<int>(CellStatus::time_limit)) << sink.all.message[0];
+  EXPECT_EQ(sink.all.status[1], static_cast<int>(CellStatus::invalid_input));
+  EXPECT_EQ(sink.all.message[1], "invalid on purpose");
+  EXPECT_EQ(sink.all.status[2], static_cast<int>(CellStatus::time_limit)) << sink.all.message[2];
+}
+
+TEST(Budget, BadValuesAreRejected) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const CellParams cell = ps.cell_params(5.0);
+  RunOptions ro = every_step_run(cell);
+  ro.solver.max_steps = 0;
+  ionflux::testing::expect_throw_with<InputError>([&] { (void)simulate(cell, ro); }, {"max_steps", "from 1 to", "got 0"});
+  ro.solver.max_steps = 100;
+  ro.solver.max_wall_time = -1.0;
+  ionflux::testing::expect_throw_with<InputError>([&] { (void)simulate(cell, ro); }, {"max_wall_time", "positive"});
+  // the CLI
+  for (const auto& bad : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--max-steps", "0"}, "--max-steps: must be an integer from 1 to"},
+           {{"--max-steps", "1.5"}, "--max-steps: '1.5' is not an integer"},
+           {{"--max-steps", "3000000000"}, "--max-steps"},
+           {{"--max-wall-time", "0"}, "--max-wall-time: must be a positive number of seconds"},
+           {{"--max-wall-time", "-2"}, "--max-wall-time: must be a positive number of seconds"},
+           {{"--max-wall-time", "soon"}, "--max-wall-time: 'soon' is not a number"}}) {
+    std::vector<std::string> args = {"simulate", "--output", "/dev/null"};
+    args.insert(args.end(), bad.first.begin(), bad.first.end());
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.rc, 2) << bad.first[0] << " " << bad.first[1];
+    EXPECT_NE(r.err.find(bad.second), std::string::npos) << r.err;
+  }
+}
+
+// The CLI: --max-steps cuts the run (exit status 1: the cell could not be solved; the CSV
+// keeps the outputs up to there), its rows the first rows of the unbudgeted run's.
+TEST(Budget, CliMaxSteps) {
+  const fs::path dir = fs::temp_directory_path() / ("ionflux_budget_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string full_csv = (dir / "full.csv").string(), cut_csv = (dir / "cut.csv").string();
+  const std::vector<std::string> base = {"simulate", "--mesh", "x_n=8,x_s=6,x_p=8,r_n=6,r_p=6", "--quiet"};
+  std::vector<std::string> a = base, b = base;
+  a.insert(a.end(), {"--output", full_csv});
+  b.insert(b.end(), {"--output", cut_csv, "--max-steps", "40"});
+  const CliRun full = run_cli(a), cut = run_cli(b);
+  ASSERT_EQ(full.rc, 0) << full.err;
+  EXPECT_EQ(cut.rc, 1) << cut.err;
+  EXPECT_NE(cut.err.find("maximum number of steps reached: 40 steps"), std::string::npos) << cut.err;
+  auto lines = [](const std::string& path) {
+    std::ifstream f(path);
+    std::vector<std::string> v;
+    for (std::string l; std::getline(f, l);)
+      if (!l.empty() && l[0] != '#') v.push_back(l);
+    return v;
+  };
+  const auto lf = lines(full_csv), lc = lines(cut_csv);
+  ASSERT_GT(lc.size(), 2u);  // the header, t = 0 and some steps
+  ASSERT_LT(lc.size(), lf.size());
+  for (std::size_t k = 0; k < lc.size(); ++k) EXPECT_EQ(lc[k], lf[k]) << "row " << k;
+  fs::remove_all(dir);
+}
+
+// Both budget statuses are in the code table written to every file (/cells/status
+// "codes", generated from IONFLUX_CELL_STATUS_LIST) and in docs/hdf5_layout.md's table.
+TEST(Budget, StatusesAreInTheCodeTables) {
+  const std::string codes = status_code_table();
+  EXPECT_NE(codes.find("5: step_limit"), std::string::npos) << codes;
+  EXPECT_NE(codes.find("13: time_limit"), std::string::npos) << codes;
+  std::ifstream doc(std::string(IONFLUX_FIXTURES_DIR) + "/../../docs/hdf5_layout.md");
+  ASSERT_TRUE(doc) << "docs/hdf5_layout.md not found";
+  std::stringstream text;
+  text << doc.rdbuf();
+#define IONFLUX_X(name, code, msg)                                                                      \
+  EXPECT_NE(text.str().find("| " + std::to_string(code) + " | `" #name "` |"), std::string::npos) \
+      << "docs/hdf5_layout.md lacks the status row of " #name;
+  IONFLUX_CELL_STATUS_LIST(IONFLUX_X)
+#undef IONFLUX_X
+}
+
+#ifdef IONFLUX_TEST_HDF5
+// A sweep config with "solver": {"max_wall_time": tiny}: the sweep runs every cell, each
+// ends with time_limit, the file says so and names the code.
+TEST(Budget, SweepWithAWallTimeBudget) {
+  using namespace ionflux::testing::h5;
+  const fs::path dir = fs::temp_directory_path() / ("ionflux_budget_sweep_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string cfg = (dir / "sweep.json").string(), out = (dir / "out.h5").string();
+  std::ofstream(cfg) << R"({"parameters": "Chen2020", "mesh": {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 6, "r_p": 6},
+    "period": 60, "solver": {"max_wall_time": 1e-9}, "vary": {"C-rate": [0.5, 1, 2]}})";
+  const CliRun r = run_cli({"sweep", cfg, "--output", out, "--device", "cpu", "--threads", "1", "--quiet"});
+  ASSERT_EQ(r.rc, 0) << r.err;  // failed cells are data, not a failed sweep
+  EXPECT_NE(r.err.find("time_limit 3"), std::string::npos) << r.err;
+  File f(out);
+  EXPECT_EQ(read_ints(f, "/cells/status"), std::vector<int>(3, static_cast<int>(CellStatus::time_limit)));
+  EXPECT_NE(read_string_attribute(f, "/cells/status", "codes").find("13: time_limit"), std::string::npos);
+  fs::remove_all(dir);
+}
+#endif
