@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,15 @@ IONFLUX_FUZZ_DECLARE(table)
 
 namespace {
 
+//! A harness that fails as a bug would (an exception outside the documented ones), so that
+//! CTest shows the replay detects it (fuzz_replay_detects_undocumented_exception).
+int selftest(const std::uint8_t* data, std::size_t size) {
+  return ionflux_fuzz::expect_documented([&] {
+    if (size > 0 && data[0] == 'x') throw std::runtime_error("selftest: an undocumented exception type");
+    if (size > 0 && data[0] == 'i') throw std::invalid_argument("selftest: a documented input error");
+  });
+}
+
 using Entry = int (*)(const std::uint8_t*, std::size_t);
 
 struct Harness {
@@ -39,7 +49,8 @@ const Harness kHarnesses[] = {{"experiment", ionflux_fuzz_experiment},
                               {"parameter_file", ionflux_fuzz_parameter_file},
                               {"bpx", ionflux_fuzz_bpx},
                               {"expression", ionflux_fuzz_expression},
-                              {"table", ionflux_fuzz_table}};
+                              {"table", ionflux_fuzz_table},
+                              {"selftest", selftest}};
 
 }  // namespace
 
