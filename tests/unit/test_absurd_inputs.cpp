@@ -22,6 +22,7 @@
 #include "solver/inputs/user_function.hpp"
 #include "solver/problem/simulation.hpp"
 #include "solver/util/errors.hpp"
+#include "solver/util/text.hpp"
 
 namespace ionflux {
 namespace {
@@ -218,6 +219,29 @@ TEST(AbsurdInputs, JsonNestedAHundredThousandDeep) {
     expect_throw_with<InputError>([&] { (void)parse_sweep_config(*deep, "absurd.json"); }, parts);
     expect_throw_with<InputError>([&] { (void)parse_parameter_file(*deep, "absurd.json"); }, parts);
     expect_throw_with<InputError>([&] { (void)parse_bpx(*deep, "absurd.json"); }, parts);
+  }
+}
+
+// --- huge unknown names -------------------------------------------------------------------
+
+// A parameter file whose unknown key is 60,000 characters long: "did you mean" compared it
+// with every known name by edit distance (length x length each), which took 21 s under the
+// fuzz build's sanitizers for a 14 KB key (tests/fuzz/corpus/parameter_file/slow-unit-*).
+// Words over 256 characters now get the longer length as their distance, at once.
+TEST(AbsurdInputs, HugeUnknownKeyIsReportedWithoutSuggestionSearch) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);  // exact below the length cut
+  const std::string huge(60000, 'q');
+  EXPECT_EQ(edit_distance(huge, "Negative electrode porosity"), huge.size());
+  EXPECT_EQ(edit_distance("Negative electrode porosity", huge), huge.size());
+  try {
+    (void)parse_parameter_file(R"({"ionflux parameter file": 1, "base": "Chen2020", "parameters": {")" + huge +
+                                   "\": 1.0}}",
+                               "absurd.json");
+    ADD_FAILURE() << "no exception thrown";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("qqqq"), std::string::npos) << msg.substr(0, 300);
+    EXPECT_EQ(msg.find("did you mean"), std::string::npos) << msg.substr(0, 300);
   }
 }
 
