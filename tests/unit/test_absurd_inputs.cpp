@@ -233,6 +233,10 @@ TEST(AbsurdInputs, HugeUnknownKeyIsReportedWithoutSuggestionSearch) {
   const std::string huge(60000, 'q');
   EXPECT_EQ(edit_distance(huge, "Negative electrode porosity"), huge.size());
   EXPECT_EQ(edit_distance("Negative electrode porosity", huge), huge.size());
+  // a name followed by 300 characters: the true distance is 300, the bound 327 (the old code
+  // computed the 300, at 327 x 27 operations)
+  const std::string name = "Negative electrode porosity";
+  EXPECT_EQ(edit_distance(name + std::string(300, 'x'), name), name.size() + 300);
   try {
     (void)parse_parameter_file(R"({"ionflux parameter file": 1, "base": "Chen2020", "parameters": {")" + huge +
                                    "\": 1.0}}",
