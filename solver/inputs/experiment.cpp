@@ -264,6 +264,10 @@ std::pair<int, int> load_table(Context& ctx, const std::string& file, double sca
     if (!rows.empty() && !(tv > rows[rows.size() - 2]))
       fail("times in drive-cycle file '" + path + "' are not strictly increasing: t = " + shortest_num(tv) +
            " on line " + std::to_string(line_no) + " follows t = " + shortest_num(rows[rows.size() - 2]));
+    if (!std::isfinite(yv * scale))
+      fail(where + ": the value " + shortest_num(yv) + " times the step's unit (" + shortest_num(scale) +
+           ") is not a finite number; expected a magnitude below " +
+           shortest_num(std::numeric_limits<double>::max() / std::fabs(scale)));
     rows.push_back(tv);
     rows.push_back(yv * scale);
   }

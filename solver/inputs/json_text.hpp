@@ -37,7 +37,18 @@ nlohmann::ordered_json parse_json_checked(const std::string& text, Fail fail) {
   };
   std::vector<Frame> frames;
   std::string last_key;
+  // Deeper values are refused while parsing: dumping, copying or walking them recurses once
+  // per level (a config nested 10^5 deep overflowed the stack in an error message's dump()).
+  constexpr int kMaxDepth = 64;
+  int depth = 0;
   const ojson::parser_callback_t cb = [&](int, ojson::parse_event_t ev, ojson& parsed) {
+    if (ev == ojson::parse_event_t::object_start || ev == ojson::parse_event_t::array_start) {
+      if (++depth > kMaxDepth)
+        fail("invalid JSON: arrays and objects are nested more than " + std::to_string(kMaxDepth) +
+             " levels deep; expected at most " + std::to_string(kMaxDepth));
+    } else if (ev == ojson::parse_event_t::object_end || ev == ojson::parse_event_t::array_end) {
+      --depth;
+    }
     if (ev == ojson::parse_event_t::object_start) {
       frames.push_back({frames.empty() ? std::string() : last_key, {}});
     } else if (ev == ojson::parse_event_t::object_end) {

@@ -25,7 +25,10 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-constexpr std::uint64_t kMaxCells = 100000000;  // 10^8: largest grid / sample count / range count
+#ifndef IONFLUX_SWEEP_MAX_CELLS  // the fuzz build lowers it (tests/fuzz)
+#define IONFLUX_SWEEP_MAX_CELLS 100000000
+#endif
+constexpr std::uint64_t kMaxCells = IONFLUX_SWEEP_MAX_CELLS;  // 10^8: largest grid / sample count / range count
 constexpr int kMaxMesh = 1000;                  // as `ionflux simulate --mesh`
 
 // ---------------------------------------------------------------------------

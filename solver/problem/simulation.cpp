@@ -22,6 +22,8 @@ void validate_run_options(const RunOptions& o) {
   for (const auto& s : sizes)
     if (s.second < 2)
       throw InputError(std::string("mesh size ") + s.first + " must be at least 2, got " + std::to_string(s.second));
+    else if (s.second > 1000)  // as `ionflux simulate --mesh` and sweep configs: a 10^6 mesh would allocate GBs
+      throw InputError(std::string("mesh size ") + s.first + " must be at most 1000, got " + std::to_string(s.second));
   if (!(o.solver.rtol > 0.0 && o.solver.rtol < 1.0))
     throw InputError("rtol must be in (0, 1), got " + std::to_string(o.solver.rtol));
   if (!(o.solver.atol > 0.0)) throw InputError("atol must be positive, got " + std::to_string(o.solver.atol));

@@ -47,6 +47,7 @@ std::string to_lower(std::string s) {
 }
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
+  if (a.size() > kEditDistanceMaxLength || b.size() > kEditDistanceMaxLength) return std::max(a.size(), b.size());
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {

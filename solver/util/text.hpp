@@ -37,7 +37,11 @@ std::string trim(const std::string& s);
 //! 'a', 'b', 'c' (each name in single quotes, joined by `sep`).
 std::string quoted_list(const std::vector<std::string>& names, const char* sep = ", ");
 
-//! Levenshtein distance (insertions, deletions, substitutions each cost 1).
+//! Levenshtein distance (insertions, deletions, substitutions each cost 1). When either word
+//! is longer than kEditDistanceMaxLength, the longer length (an upper bound) instead: no
+//! name is that long, and the cost (length x length, per candidate) of "did you mean"
+//! suggestions for a huge unknown key reached seconds (found by fuzzing, docs/reliability.md).
+constexpr std::size_t kEditDistanceMaxLength = 256;
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
 }  // namespace ionflux
