@@ -111,6 +111,25 @@ IONFLUX_HD T ocp(const ElectrodeParams& e, const T& sto, double temp, double t_r
   return u + ocp_barrier(sto) - ocp_barrier(1.0 - sto);
 }
 
+//! ocp at n <= B stoichiometries sto[j] (out[j], the same values): a user OCP and
+//! entropic change evaluated for all points at once (expr::evaluate_points).
+template <int B, class T>
+IONFLUX_HD void ocp_points(const ElectrodeParams& e, const T* sto, int n, double temp, double t_ref, T* out) {
+  T sc[B];
+  for (int j = 0; j < n; ++j) sc[j] = ad_clip(sto[j], 1e-10, 1.0 - 1e-10);
+  const T vars[expr::kSlots] = {T(0.0), T(0.0), T(0.0), T(0.0), T(0.0), T(0.0), T(1.0)};
+  const int v_sto = static_cast<int>(expr::Var::sto);
+  if (e.ocp.id == FunctionId::user) evaluate_points<B>(*e.ocp.user, vars, v_sto, sc, n, out);
+  else for (int j = 0; j < n; ++j) out[j] = ocp_ref(e.ocp, sc[j]);
+  if (temp != t_ref) {
+    T ds[B];
+    if (e.entropic.id == FunctionId::user) evaluate_points<B>(*e.entropic.user, vars, v_sto, sc, n, ds);
+    else for (int j = 0; j < n; ++j) ds[j] = entropic_change(e.entropic, sc[j]);
+    for (int j = 0; j < n; ++j) out[j] = out[j] + (temp - t_ref) * ds[j];
+  }
+  for (int j = 0; j < n; ++j) out[j] = out[j] + ocp_barrier(sto[j]) - ocp_barrier(1.0 - sto[j]);
+}
+
 //! PyBaMM's RegPower for a = 1/2: (x/s)((x/s)^2 + delta^2)^(-1/4) s^(1/2), delta = 1e-3.
 template <class T>
 IONFLUX_HD T reg_sqrt(const T& x, double scale) {
