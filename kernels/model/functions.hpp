@@ -157,6 +157,28 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
          ad_sqrt(ad_sqrt(den));
 }
 
+//! exchange_current at n <= B points (c_e[j], c_s_surf[j]) (out[j], the same values): a
+//! user function evaluated for all points at once (expr::evaluate_points).
+template <int B, class T>
+IONFLUX_HD void exchange_current_points(const ElectrodeParams& e, const T* c_e, const T* c_s_surf, int n, double temp,
+                                        double c_e_scale, T* out) {
+  if (e.exchange.id != FunctionId::user) {
+    for (int j = 0; j < n; ++j) out[j] = exchange_current(e, c_e[j], c_s_surf[j], temp, c_e_scale);
+    return;
+  }
+  T ce[B], cs[B];
+  for (int j = 0; j < n; ++j) {
+    ce[j] = ad_max(c_e[j], 0.0);
+    cs[j] = ad_clip(c_s_surf[j], 0.0, e.c_max);
+  }
+  const T vars[expr::kSlots] = {T(0.0), T(0.0), T(0.0), T(e.c_max), T(temp), T(0.0), T(c_e_scale)};
+  const T* xs[expr::kSlots] = {};
+  xs[static_cast<int>(expr::Var::c_e)] = ce;
+  xs[static_cast<int>(expr::Var::c_s_surf)] = cs;
+  const UserFunction& f = *e.exchange.user;
+  expr::evaluate_points<B>(f.program, vars, xs, n, f.table.n > 0 ? &f.table : nullptr, out);
+}
+
 //! Particle diffusivity [m2/s] at concentration c_s (sto clipped to [1e-10, 1-1e-10]).
 template <class T>
 IONFLUX_HD T particle_diffusivity(const ElectrodeParams& e, const T& c_s, double temp) {
