@@ -63,13 +63,6 @@ IONFLUX_HD void electrolyte_face(const NodeGeom& gl, const NodeGeom& gr, const N
 }
 
 //! Butler-Volmer pore-wall flux (symmetric, n_e = 1) [A/m2].
-//! With the exchange current j0 and the OCP u given (the residual evaluates them for a
-//! batch of nodes).
-template <class T>
-IONFLUX_HD T butler_volmer_at(const T& j0, const T& phie, const T& phis, const T& u, double temp) {
-  const T eta = phis - phie - u;
-  return 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * eta);
-}
 template <class T>
 IONFLUX_HD T butler_volmer(const CellParams& p, const ElectrodeParams& e, const T& ce, const T& phie, const T& phis,
                            const T& csurf, double temp) {
@@ -330,31 +323,7 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     const double ge_right = has_right ? (y[3 * i + 4] - y[3 * i + 1]) * (2.0 / (g.dx + dg[l.domain(i + 1)].dx)) : 0.0;
     return -(g.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right));
   });
-  // 4. the OCP at every electrode node's surface stoichiometry, s[su + i], and the
-  // exchange current, s[sj + i] (kNodeBatch nodes of one electrode per lane, user
-  // functions evaluated for the batch at once)
-  const int su = 6 * nx, sj = 7 * nx;
-  const int nb_n = (l.nn + kNodeBatch - 1) / kNodeBatch, nb_p = (l.np + kNodeBatch - 1) / kNodeBatch;
-  team.for_each(nb_n + nb_p, [&](int b) {
-    const bool neg = b < nb_n;
-    const ElectrodeParams& e = neg ? p.neg : p.pos;
-    const int i0 = neg ? b * kNodeBatch : l.nn + l.ns + (b - nb_n) * kNodeBatch;
-    const int end = neg ? l.nn : nx;
-    const int m = end - i0 < kNodeBatch ? end - i0 : kNodeBatch;
-    double ce[kNodeBatch], cs[kNodeBatch], sto[kNodeBatch], u[kNodeBatch], j0[kNodeBatch];
-    for (int j = 0; j < m; ++j) {
-      ce[j] = y[3 * (i0 + j)];
-      cs[j] = surface_concentration(l, y, i0 + j);
-      sto[j] = cs[j] / e.c_max;
-    }
-    fn::ocp_points<kNodeBatch>(e, sto, m, temp, p.t_ref, u);
-    fn::exchange_current_points<kNodeBatch>(e, ce, cs, m, temp, p.c_e_init, j0);
-    for (int j = 0; j < m; ++j) {
-      s[su + i0 + j] = u[j];
-      s[sj + i0 + j] = j0[j];
-    }
-  });
-  // 5. the electrode nodes' solid-phase and kinetics rows (and their heat)
+  // 4. the electrode nodes' solid-phase and kinetics rows (and their heat)
   const double heat_s = team.sum(l.nn + l.np, [&](int q) -> double {
     const int i = l.electrode_node(q);
     const NodeGeom& g = dg[l.domain(i)];
@@ -375,14 +344,12 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     f[3 * i + 2] = (is_r - is_l) / g.dx + g.a * j;
     // kinetics
     const double cs = surface_concentration(l, y, i);
-    const double u = s[su + i];
-    f[jk] = j - butler_volmer_at(static_cast<double>(s[sj + i]), static_cast<double>(y[3 * i + 1]),
-                                 static_cast<double>(y[3 * i + 2]), u, temp);
+    f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs, temp);
     if (!thermal) return 0.0;
     // -i_s . grad phi_s with i_s = -sigma grad phi_s on every face: (i_l + i_r)^2 / (4 sigma)
     const double is_sum = is_l + is_r;
     const double sto = cs / e.c_max;
-    const double eta = y[3 * i + 2] - y[3 * i + 1] - u;
+    const double eta = y[3 * i + 2] - y[3 * i + 1] - fn::ocp(e, sto, temp, p.t_ref);
     return g.dx * (is_sum * is_sum / (4.0 * sig) + g.a * j * eta + g.a * j * temp * fn::entropic_change(e.entropic, sto));
   });
   const double heat = heat_e + heat_s;
