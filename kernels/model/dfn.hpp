@@ -81,6 +81,17 @@ IONFLUX_HD inline double surface_concentration(const Layout& l, const V& y, int 
   return surface_weight_outer() * y[l.cs_index(i, nr - 1)] + surface_weight_inner() * y[l.cs_index(i, nr - 2)];
 }
 
+//! Shells whose particle diffusivity is evaluated together (fn::particle_diffusivity_points):
+//! on the CPU a batch amortises a user function's dispatch; on the GPU each lane keeps
+//! one point (a batch would cost local memory for nothing).
+#ifdef __CUDA_ARCH__
+constexpr int kShellBatch = 1;
+constexpr int kNodeBatch = 1;
+#else
+constexpr int kShellBatch = 32;
+constexpr int kNodeBatch = 16;
+#endif
+
 //! Particle shell geometry on the uniform r mesh of radius R with nr shells.
 struct Shell {
   double r2_in, r2_out, vol;  // r^2 at inner and outer edge, (r_out^3 - r_in^3)/3
@@ -197,19 +208,32 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
     return;
   }
   // concentration-dependent D: one node per lane, its shells in order (D at each shell
-  // evaluated once and carried to the next face)
+  // evaluated once and carried to the next face; on the CPU for kShellBatch shells at a
+  // time, so that a user function's program is dispatched once per operation)
   team.for_each(cnt, [&](int q) {
     const int i = first + q;
+    double d_buf[kShellBatch];
+    int k0 = -kShellBatch;  // d_buf holds D at shells k0 .. k0 + kShellBatch - 1
+    auto d_at = [&](int k) -> double {
+      if (k >= k0 + kShellBatch) {
+        k0 = k;
+        const int m = nr - k0 < kShellBatch ? nr - k0 : kShellBatch;
+        double c_buf[kShellBatch];
+        for (int j = 0; j < m; ++j) c_buf[j] = y[l.cs_index(i, k0 + j)];
+        fn::particle_diffusivity_points<kShellBatch>(e, c_buf, m, temp, d_buf);
+      }
+      return d_buf[k - k0];
+    };
     double g_in = 0.0;
     double c_k = y[l.cs_index(i, 0)];
-    double d_k = fn::particle_diffusivity(e, c_k, temp);
+    double d_k = d_at(0);
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
       const int ik = l.cs_index(i, k);
       double g_out;
       if (k + 1 < nr) {
         const double c_k1 = y[l.cs_index(i, k + 1)];
-        const double d_k1 = fn::particle_diffusivity(e, c_k1, temp);
+        const double d_k1 = d_at(k + 1);
         g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
         c_k = c_k1;
         d_k = d_k1;
@@ -250,12 +274,22 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
   // the geometry of the three domains' nodes
   const NodeGeom dg[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
   // 1. electrolyte transport coefficients at the nodes: s[4i .. 4i + 3]
-  team.for_each(nx, [&](int i) {
-    const NodeTransport<double> t = node_transport(p, dg[l.domain(i)], static_cast<double>(y[3 * i]), temp);
-    s[4 * i] = t.kappa;
-    s[4 * i + 1] = t.chi;
-    s[4 * i + 2] = t.de;
-    s[4 * i + 3] = t.tp;
+  // (kNodeBatch nodes per lane: on the CPU user functions are evaluated for a batch of
+  // nodes at once, with the values of node_transport)
+  team.for_each((nx + kNodeBatch - 1) / kNodeBatch, [&](int b) {
+    const int i0 = b * kNodeBatch;
+    const int m = nx - i0 < kNodeBatch ? nx - i0 : kNodeBatch;
+    double c[kNodeBatch], kappa[kNodeBatch], chi[kNodeBatch], de[kNodeBatch], tp[kNodeBatch];
+    for (int j = 0; j < m; ++j) c[j] = y[3 * (i0 + j)];
+    fn::transport_points<kNodeBatch>(p, c, m, temp, kappa, chi, de, tp);
+    for (int j = 0; j < m; ++j) {
+      const int i = i0 + j;
+      const double tor = dg[l.domain(i)].tor;
+      s[4 * i] = kappa[j] * tor;
+      s[4 * i + 1] = chi[j];
+      s[4 * i + 2] = de[j] * tor;
+      s[4 * i + 3] = tp[j];
+    }
   });
   // 2. electrolyte fluxes at the face between nodes i and i + 1: s[sf + 2i], s[sf + 2i + 1]
   // (zero-flux boundaries at x = 0 and x = L)

@@ -184,5 +184,101 @@ IONFLUX_HD IONFLUX_NOINLINE T evaluate(const Program& p, const T* vars, const Ta
   return slots[0].v;
 }
 
+//! evaluate() at n <= B points that differ only in the argument `var` (xs[j] at point j;
+//! the other arguments from vars): the program is dispatched once per operation for all
+//! points, each operation a loop over the points. Every point goes through the same
+//! operations as evaluate() (the same functions on the same operands, in the same
+//! order), so out[j] equals evaluate() with vars[var] = xs[j]. A constant or a fixed
+//! argument that is an operator's right operand is applied without being broadcast.
+//! Local memory: kMaxStack * B values (callers on the GPU use B = 1).
+template <int B, class T>
+IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars, int var, const T* xs, int n,
+                                                 const TableRef* tab, T* out) {
+  if (p.n_ops == 0) {
+    for (int j = 0; j < n; ++j) out[j] = T(NAN);
+    return;
+  }
+  union Slot {
+    T v;
+    IONFLUX_HD Slot() {}
+  };
+  Slot slots[kMaxStack][B];
+  int top = 0;
+  for (int i = 0; i < p.n_ops; ++i) {
+    const Op op = static_cast<Op>(p.op[i]);
+    // a pushed number (constant or fixed argument) followed by a binary operation
+    if ((op == Op::constant || (op == Op::variable && p.arg[i] != var)) && i + 1 < p.n_ops) {
+      const Op next = static_cast<Op>(p.op[i + 1]);
+      if (next == Op::add || next == Op::sub || next == Op::mul || next == Op::div || next == Op::pow ||
+          next == Op::min || next == Op::max) {
+        const T b = op == Op::constant ? T(p.constants[p.arg[i]]) : T(vars[p.arg[i]]);
+        Slot* a = slots[top - 1];
+        switch (next) {
+          case Op::add: for (int j = 0; j < n; ++j) a[j].v = a[j].v + b; break;
+          case Op::sub: for (int j = 0; j < n; ++j) a[j].v = a[j].v - b; break;
+          case Op::mul: for (int j = 0; j < n; ++j) a[j].v = a[j].v * b; break;
+          case Op::div: for (int j = 0; j < n; ++j) a[j].v = a[j].v / b; break;
+          case Op::pow: for (int j = 0; j < n; ++j) a[j].v = e_pow(a[j].v, b); break;
+          case Op::min: for (int j = 0; j < n; ++j) a[j].v = e_min(a[j].v, b); break;
+          default: for (int j = 0; j < n; ++j) a[j].v = e_max(a[j].v, b); break;
+        }
+        ++i;
+        continue;
+      }
+    }
+    Slot* a = top > 0 ? slots[top - 1] : nullptr;  // the top of the stack
+    Slot* b = slots[top];                           // the slot above it
+    switch (op) {
+      case Op::constant: {
+        const T c(p.constants[p.arg[i]]);
+        for (int j = 0; j < n; ++j) ::new (&b[j].v) T(c);
+        ++top;
+        break;
+      }
+      case Op::variable:
+        if (p.arg[i] == var) {
+          for (int j = 0; j < n; ++j) ::new (&b[j].v) T(xs[j]);
+        } else {
+          for (int j = 0; j < n; ++j) ::new (&b[j].v) T(vars[p.arg[i]]);
+        }
+        ++top;
+        break;
+      case Op::add: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = a[j].v + b[j].v; break;
+      case Op::sub: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = a[j].v - b[j].v; break;
+      case Op::mul: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = a[j].v * b[j].v; break;
+      case Op::div: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = a[j].v / b[j].v; break;
+      case Op::pow: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = e_pow(a[j].v, b[j].v); break;
+      case Op::min: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = e_min(a[j].v, b[j].v); break;
+      case Op::max: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = e_max(a[j].v, b[j].v); break;
+      case Op::neg: for (int j = 0; j < n; ++j) a[j].v = -a[j].v; break;
+      case Op::exp: for (int j = 0; j < n; ++j) a[j].v = ad_exp(a[j].v); break;
+      case Op::log: for (int j = 0; j < n; ++j) a[j].v = ad_log(a[j].v); break;
+      case Op::sqrt: for (int j = 0; j < n; ++j) a[j].v = ad_sqrt(a[j].v); break;
+      case Op::tanh: for (int j = 0; j < n; ++j) a[j].v = e_tanh(a[j].v); break;
+      case Op::cosh: for (int j = 0; j < n; ++j) a[j].v = ad_cosh(a[j].v); break;
+      case Op::sinh: for (int j = 0; j < n; ++j) a[j].v = e_sinh(a[j].v); break;
+      case Op::abs: for (int j = 0; j < n; ++j) a[j].v = e_abs(a[j].v); break;
+      case Op::table:
+        for (int j = 0; j < n; ++j)
+          a[j].v = tab ? table::evaluate(static_cast<table::Kind>(tab->kind), tab->data, tab->data + tab->n,
+                                         tab->data + 2 * tab->n, tab->n, a[j].v)
+                       : T(NAN);
+        break;
+      case Op::regpow: {
+        const int ss = p.arg[i] == 1 ? static_cast<int>(Var::c_s_max) : p.arg[i] == 2 ? kCeScaleSlot : -1;
+        --top;
+        b = slots[top];
+        a = slots[top - 1];
+        for (int j = 0; j < n; ++j) {
+          const double scale = ss < 0 ? 1.0 : value_of(ss == var ? xs[j] : vars[ss]);
+          a[j].v = regpow(a[j].v, b[j].v, scale);
+        }
+        break;
+      }
+    }
+  }
+  for (int j = 0; j < n; ++j) out[j] = slots[0][j].v;
+}
+
 }  // namespace expr
 }  // namespace ionflux

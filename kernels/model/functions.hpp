@@ -151,6 +151,21 @@ IONFLUX_HD T particle_diffusivity(const ElectrodeParams& e, const T& c_s, double
   }
 }
 
+//! particle_diffusivity at n <= B concentrations c_s[j] (out[j]): a user function is
+//! evaluated for all of them at once (expr::evaluate_points, equal to the pointwise
+//! values), anything else point by point.
+template <int B, class T>
+IONFLUX_HD void particle_diffusivity_points(const ElectrodeParams& e, const T* c_s, int n, double temp, T* out) {
+  if (e.diffusivity.id != FunctionId::user) {
+    for (int j = 0; j < n; ++j) out[j] = particle_diffusivity(e, c_s[j], temp);
+    return;
+  }
+  T sto[B];
+  for (int j = 0; j < n; ++j) sto[j] = ad_clip(c_s[j] / e.c_max, 1e-10, 1.0 - 1e-10);
+  const T vars[expr::kSlots] = {T(0.0), T(0.0), T(0.0), T(e.c_max), T(temp), T(0.0), T(1.0)};
+  evaluate_points<B>(*e.diffusivity.user, vars, static_cast<int>(expr::Var::sto), sto, n, out);
+}
+
 //! Whether D_s depends on the concentration (affects the Jacobian's sparsity only).
 IONFLUX_HD inline bool particle_diffusivity_is_constant(const ElectrodeParams& e) {
   if (e.diffusivity.id == FunctionId::user) return (e.diffusivity.user->program.uses & (1u << static_cast<int>(expr::Var::sto))) == 0;
@@ -236,6 +251,47 @@ IONFLUX_HD T chi_rt_over_fc(const CellParams& p, const T& c_e, double temp) {
   const T chi = 2.0 * (1.0 - transference_number(p.transference, c, temp)) *
                 thermodynamic_factor(p.thermodynamic_factor, c, temp);
   return (constants::R * temp / constants::F) * chi / c;
+}
+
+//! A function of c_e (electrolyte transport) at n <= B concentrations c[j] (out[j]):
+//! a user function evaluated for all of them at once (expr::evaluate_points), equal to
+//! `pointwise(f, c[j], temp)`, which evaluates anything else.
+template <int B, class T, class Pointwise>
+IONFLUX_HD void ce_function_points(const FunctionRef& f, const T* c, int n, double temp, double floor, T* out,
+                                   Pointwise pointwise) {
+  if (f.id != FunctionId::user) {
+    for (int j = 0; j < n; ++j) out[j] = pointwise(f, c[j], temp);
+    return;
+  }
+  T cm[B];
+  for (int j = 0; j < n; ++j) cm[j] = floor > 0.0 ? ad_max(c[j], floor) : c[j];
+  const T vars[expr::kSlots] = {T(0.0), T(0.0), T(0.0), T(0.0), T(temp), T(0.0), T(1.0)};
+  evaluate_points<B>(*f.user, vars, static_cast<int>(expr::Var::c_e), cm, n, out);
+}
+
+//! The electrolyte transport functions at n <= B concentrations c[j], each a user
+//! function evaluated for all points at once: kappa_e, chi RT/(F c), D_e, t+ (as
+//! electrolyte_conductivity, chi_rt_over_fc, electrolyte_diffusivity and
+//! transference_number at each point, with the same values).
+template <int B, class T>
+IONFLUX_HD void transport_points(const CellParams& p, const T* c, int n, double temp, T* kappa, T* chi, T* de, T* tp) {
+  ce_function_points<B>(p.electrolyte_conductivity, c, n, temp, 10.0, kappa,
+                        [](const FunctionRef& f, const T& x, double t) { return electrolyte_conductivity(f, x, t); });
+  ce_function_points<B>(p.electrolyte_diffusivity, c, n, temp, 10.0, de,
+                        [](const FunctionRef& f, const T& x, double t) { return electrolyte_diffusivity(f, x, t); });
+  ce_function_points<B>(p.transference, c, n, temp, 0.0, tp,
+                        [](const FunctionRef& f, const T& x, double t) { return transference_number(f, x, t); });
+  // chi as chi_rt_over_fc: t+ and the thermodynamic factor at max(c_e, 1e-2)
+  T cc[B], tpc[B], tdf[B];
+  for (int j = 0; j < n; ++j) cc[j] = ad_max(c[j], 1e-2);
+  ce_function_points<B>(p.transference, cc, n, temp, 0.0, tpc,
+                        [](const FunctionRef& f, const T& x, double t) { return transference_number(f, x, t); });
+  ce_function_points<B>(p.thermodynamic_factor, cc, n, temp, 0.0, tdf,
+                        [](const FunctionRef& f, const T& x, double t) { return thermodynamic_factor(f, x, t); });
+  for (int j = 0; j < n; ++j) {
+    const T ch = 2.0 * (1.0 - tpc[j]) * tdf[j];
+    chi[j] = (constants::R * temp / constants::F) * ch / cc[j];
+  }
 }
 
 }  // namespace fn

@@ -22,4 +22,11 @@ IONFLUX_HD T evaluate(const UserFunction& f, const T* vars) {
   return expr::evaluate(f.program, vars, f.table.n > 0 ? &f.table : nullptr);
 }
 
+//! evaluate() at n <= B points that differ only in argument `var` (xs[j]); the other
+//! arguments from vars (see expr::evaluate_points).
+template <int B, class T>
+IONFLUX_HD void evaluate_points(const UserFunction& f, const T* vars, int var, const T* xs, int n, T* out) {
+  expr::evaluate_points<B>(f.program, vars, var, xs, n, f.table.n > 0 ? &f.table : nullptr, out);
+}
+
 }  // namespace ionflux

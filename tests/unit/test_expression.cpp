@@ -9,11 +9,14 @@
 // call) but not for a wrong precedence, associativity or function.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <clocale>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "../test_support.hpp"
+#include "kernels/model/user_function.hpp"
 #include "solver/inputs/expression.hpp"
 
 namespace ionflux {
@@ -236,6 +239,85 @@ TEST(Expression, NumbersDoNotDependOnTheLocale) {
   std::setlocale(LC_NUMERIC, old.c_str());
   EXPECT_EQ(v, 0.5 + 1.5e-1 * 0.25);
   if (!used) GTEST_SKIP() << "no comma-decimal locale installed here; checked in the C locale only";
+}
+
+
+//! The batched evaluator (expr::evaluate_points, which the CPU residual and Jacobian use
+//! for D_s(sto) at a node's shells and the electrolyte functions at a batch of nodes)
+//! against the pointwise interpreter (expr::evaluate): every fixture expression, each of
+//! its variables varying over the fixture's grid values while the others stay at the
+//! first point's, in doubles and with the derivative along the varying variable
+//! (Dual<1>). Expected values: expr::evaluate at each point (itself checked against
+//! Python above); bound: the 1e-14 relative (the batch does the same operations
+//! per point, so equality is expected). Batches of 32 (the CPU's), 7 (points split
+//! over several batches, the last one partial) and 1 (the GPU's).
+template <int B>
+void expect_points_match_pointwise(const expr::Program& p, const double* first, int var,
+                                   const std::vector<double>& xs) {
+  const double rel = 1e-14;
+  auto close = [&](double got, double want) {
+    return got == want || std::fabs(got - want) <= rel * std::fabs(want) || (std::isnan(got) && std::isnan(want));
+  };
+  double vars[expr::kSlots];
+  Dual<1> dvars[expr::kSlots];
+  for (int k = 0; k < expr::kSlots; ++k) {
+    vars[k] = first[k];
+    dvars[k] = Dual<1>(first[k]);
+  }
+  for (std::size_t j0 = 0; j0 < xs.size(); j0 += B) {
+    const int n = static_cast<int>(std::min<std::size_t>(B, xs.size() - j0));
+    double x[B], out[B];
+    Dual<1> dx[B], dout[B];
+    for (int j = 0; j < n; ++j) {
+      x[j] = xs[j0 + j];
+      dx[j] = Dual<1>::variable(x[j], 0);
+    }
+    expr::evaluate_points<B>(p, vars, var, x, n, nullptr, out);
+    expr::evaluate_points<B>(p, dvars, var, dx, n, nullptr, dout);
+    for (int j = 0; j < n; ++j) {
+      double v[expr::kSlots];
+      Dual<1> dv[expr::kSlots];
+      for (int k = 0; k < expr::kSlots; ++k) {
+        v[k] = vars[k];
+        dv[k] = dvars[k];
+      }
+      v[var] = x[j];
+      dv[var] = dx[j];
+      const double want = expr::evaluate(p, v);
+      const Dual<1> dwant = expr::evaluate(p, dv);
+      EXPECT_TRUE(close(out[j], want)) << "B " << B << " point " << j0 + j << ": " << out[j] << " vs " << want;
+      EXPECT_TRUE(close(dout[j].v, dwant.v)) << "B " << B << " point " << j0 + j;
+      EXPECT_TRUE(close(dout[j].d[0], dwant.d[0]))
+          << "B " << B << " point " << j0 + j << ": d " << dout[j].d[0] << " vs " << dwant.d[0];
+    }
+  }
+}
+
+TEST(Expression, PointsEvaluatorEqualsThePointwiseInterpreter) {
+  const json& cases = load_fixture("expressions.json")["cases"];
+  int checked = 0;
+  for (int regularise = 0; regularise < 2; ++regularise) {
+    for (const auto& c : cases) {
+      const std::string text = c["expression"];
+      SCOPED_TRACE(text + (regularise ? " (regularised powers)" : ""));
+      CompileOptions options;
+      options.regularise_powers = regularise != 0;
+      const expr::Program p = compile_expression(text, kAllVariables, options);
+      const auto& pts = c["points"];
+      double first[expr::kSlots] = {};
+      for (int k = 0; k < 5; ++k) first[k] = pts[0][k];
+      first[expr::kCeScaleSlot] = 1000.0;  // the c_e scale of regularised powers
+      for (int var = 0; var < 5; ++var) {
+        std::vector<double> xs;
+        for (const auto& row : pts) xs.push_back(row[var]);
+        expect_points_match_pointwise<32>(p, first, var, xs);
+        expect_points_match_pointwise<7>(p, first, var, xs);
+        expect_points_match_pointwise<1>(p, first, var, xs);
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GE(checked, 200);
 }
 
 }  // namespace

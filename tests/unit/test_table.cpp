@@ -9,11 +9,14 @@
 // extrapolation is orders of magnitude larger (the LG M50 points are 1e-3 apart in sto).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "../test_support.hpp"
+#include "kernels/model/user_function.hpp"
+#include "solver/inputs/expression.hpp"
 #include "solver/inputs/table.hpp"
 
 namespace ionflux {
@@ -87,6 +90,60 @@ TEST(Table, BadTablesAreRejectedWithTheReason) {
   expect_invalid({0.0, 1.0}, {1, INFINITY}, "\"y\"[1] is not a finite number");
   EXPECT_THROW(table_kind("cubic-ish"), std::invalid_argument);
   EXPECT_EQ(table_kind("pchip"), table::Kind::pchip);
+}
+
+
+//! A table read by a program (the user functions of parameter files: "table(sto)", and
+//! an expression around it) evaluated over arrays of points (expr::evaluate_points, as
+//! the CPU residual does) equals the pointwise interpreter, values and derivatives, on
+//! every fixture table and kind, inside and outside the data. Expected values:
+//! expr::evaluate at each point; bound: the 1e-14 relative.
+TEST(Table, PointsEvaluatorEqualsThePointwiseInterpreter) {
+  const json& cases = load_fixture("tables.json")["cases"];
+  CompileOptions options;
+  options.table = true;
+  const expr::Program programs[] = {compile_expression("table(sto)", kAllVariables, options),
+                                    compile_expression("2 * table(sto) ^ 2 - exp(-sto)", kAllVariables, options)};
+  for (const auto& c : cases) {
+    const std::string label = c["table"].get<std::string>() + " / " + c["interpolator"].get<std::string>();
+    SCOPED_TRACE(label);
+    const Table t = make_table(to_vec(c["x"]), to_vec(c["y"]), table_kind(c["interpolator"]), label);
+    const int n = static_cast<int>(t.x.size());
+    std::vector<double> data(t.x);
+    data.insert(data.end(), t.y.begin(), t.y.end());
+    if (t.d.empty()) data.resize(3 * n, 0.0);
+    else data.insert(data.end(), t.d.begin(), t.d.end());
+    UserFunction f;
+    f.table = expr::TableRef{static_cast<int>(t.kind), n, data.data()};
+    const std::vector<double> q = to_vec(c["q"]);
+    for (const expr::Program& p : programs) {
+      f.program = p;
+      constexpr int B = 32;
+      for (std::size_t j0 = 0; j0 < q.size(); j0 += B) {
+        const int m = static_cast<int>(std::min<std::size_t>(B, q.size() - j0));
+        double vars[expr::kSlots] = {0.0, 0.0, 0.0, 0.0, 298.15, 0.0, 1.0};
+        Dual<1> dvars[expr::kSlots];
+        for (int k = 0; k < expr::kSlots; ++k) dvars[k] = Dual<1>(vars[k]);
+        double x[B], out[B];
+        Dual<1> dx[B], dout[B];
+        for (int j = 0; j < m; ++j) {
+          x[j] = q[j0 + j];
+          dx[j] = Dual<1>::variable(x[j], 0);
+        }
+        evaluate_points<B>(f, vars, static_cast<int>(expr::Var::sto), x, m, out);
+        evaluate_points<B>(f, dvars, static_cast<int>(expr::Var::sto), dx, m, dout);
+        for (int j = 0; j < m; ++j) {
+          vars[0] = x[j];
+          dvars[0] = dx[j];
+          const double want = evaluate(f, vars);
+          const Dual<1> dwant = evaluate(f, dvars);
+          EXPECT_LE(std::fabs(out[j] - want), 1e-14 * std::fabs(want)) << "q " << x[j];
+          EXPECT_LE(std::fabs(dout[j].v - dwant.v), 1e-14 * std::fabs(dwant.v)) << "q " << x[j];
+          EXPECT_LE(std::fabs(dout[j].d[0] - dwant.d[0]), 1e-14 * std::fabs(dwant.d[0])) << "q " << x[j];
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
