@@ -326,12 +326,16 @@ def _convert_function(parameter: str, value: Any, pv: Any, values: Dict[str, Any
         return float(value), []
     _refuse_input(parameter, value)
     if isinstance(value, tuple) and len(value) == 2:  # (name, (x, y)) data: PyBaMM's linear Interpolant
-        name, data = value
-        x = np.asarray(data[0][0] if len(data[0]) == 1 else data[0], dtype=float)
-        if x.ndim != 1:
-            raise ValueError(f"{where}: its data ('{name}') is a table in {x.ndim} arguments; an ionflux table "
-                             "has one")
-        return {"x": x.tolist(), "y": np.asarray(data[1], dtype=float).ravel().tolist(), "interpolator": "linear"}, []
+        from .parameters import _as_table  # the one reader of PyBaMM data tuples (also ps[name] = (name, (x, y)))
+
+        try:
+            table = _as_table(parameter, value)
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
+        if table is None:
+            raise ValueError(f"{where}: a PyBaMM data tuple is (name, (x, y)), got {value!r:.80}")
+        return {"x": np.asarray(table["x"], dtype=float).tolist(),
+                "y": np.asarray(table["y"], dtype=float).ravel().tolist(), "interpolator": "linear"}, []
 
     args = _ARGUMENTS.get(kind, ("T",))  # the thermal properties are functions of T
     if isinstance(value, pybamm.Symbol):
