@@ -23,25 +23,12 @@ import pytest
 
 h5py = pytest.importorskip("h5py")
 
-CLI = os.environ.get("IONFLUX_CLI")
-pytestmark = pytest.mark.skipif(not CLI or not os.path.exists(CLI), reason="needs the ionflux CLI (IONFLUX_CLI)")
+from sweep_file_cases import CLI, CONFIG, HAVE_CLI, datasets, sweep  # noqa: E402
 
-# 300 cells of a short discharge-rest-charge protocol on a coarse mesh: about 2 s on one
-# thread, one chunk (so an interruption cuts a chunk: cells kept, cells not run, outputs
-# of the chunk appended before the cut all occur).
-CONFIG = {
-    "parameters": "Chen2020",
-    "mesh": {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 8, "r_p": 8},
-    "period": 60,
-    "experiment": [["Discharge at {C-rate}C until 3.0 V", "Rest for 10 minutes", "Charge at 1C until 4.1 V"]],
-    "vary": {"Negative electrode thickness [m]": {"linspace": [6.0e-5, 1.0e-4, 10]},
-             "C-rate": {"linspace": [0.5, 3.0, 30]}},
-    "combine": "grid",
-}
+pytestmark = pytest.mark.skipif(not HAVE_CLI, reason="needs the ionflux CLI (IONFLUX_CLI)")
 
-
-def sweep(*args, **kw):
-    return subprocess.run([CLI, "sweep", *args], capture_output=True, text=True, **kw)
+# sweep_file_cases.CONFIG runs as one chunk here (so an interruption cuts a chunk: cells
+# kept, cells not run, outputs of the chunk appended before the cut all occur).
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +55,6 @@ def interrupt(cfg, out, delay, signals, *extra):
     _, err = p.communicate(timeout=120)
     return p.returncode, err
 
-
-def datasets(f):
-    out = {}
-    f.visititems(lambda name, obj: out.__setitem__(name, obj) if isinstance(obj, h5py.Dataset) else None)
-    return out
 
 
 def assert_same_sweep(got_path, ref_path):

@@ -27,30 +27,17 @@ import pytest
 
 h5py = pytest.importorskip("h5py")
 
-CLI = os.environ.get("IONFLUX_CLI")
-pytestmark = pytest.mark.skipif(not CLI or not os.path.exists(CLI), reason="needs the ionflux CLI (IONFLUX_CLI)")
+from sweep_file_cases import CLI, CONFIG, HAVE_CLI, N_CELLS, datasets, sweep  # noqa: E402
 
-# 300 cells of a short protocol on a coarse mesh (the config of test_resume.py): a few
-# seconds on one thread; --memory-budget 400000 cuts it into 12 chunks of 26 cells, so
+pytestmark = pytest.mark.skipif(not HAVE_CLI, reason="needs the ionflux CLI (IONFLUX_CLI)")
+
+# sweep_file_cases.CONFIG, 300 cells; --memory-budget 400000 cuts it into 12 chunks of 26 cells, so
 # a reader or a fault finds some chunks written and some not.
-CONFIG = {
-    "parameters": "Chen2020",
-    "mesh": {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 8, "r_p": 8},
-    "period": 60,
-    "experiment": [["Discharge at {C-rate}C until 3.0 V", "Rest for 10 minutes", "Charge at 1C until 4.1 V"]],
-    "vary": {"Negative electrode thickness [m]": {"linspace": [6.0e-5, 1.0e-4, 10]},
-             "C-rate": {"linspace": [0.5, 3.0, 30]}},
-    "combine": "grid",
-}
-N = 300
+N = N_CELLS
 OPTS = ["--threads", "1", "--memory-budget", "400000"]
 PER_CELL = ["cells/status", "cells/count", "cells/message", "summary/End time [s]", "summary/End reason",
             "summary/Discharge capacity [A.h]", "summary/Energy [W.h]", "summary/Steps"]
 SERIES = ["cells/Time [s]", "cells/Voltage [V]", "cells/Current [A]"]
-
-
-def sweep(*args, env=None, **kw):
-    return subprocess.run([CLI, "sweep", *args], capture_output=True, text=True, env=env, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +50,6 @@ def setup(tmp_path_factory):
     assert p.returncode == 0, p.stderr
     return d, cfg, ref
 
-
-def datasets(f):
-    out = {}
-    f.visititems(lambda name, obj: out.__setitem__(name, obj) if isinstance(obj, h5py.Dataset) else None)
-    return out
 
 
 def assert_cells_equal(f, r, cells):
