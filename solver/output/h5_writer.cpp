@@ -237,6 +237,12 @@ struct H5SweepWriter::Impl {
     return p;
   }
 
+  //! Open::resume: the dataset the create_* functions below would make, opened.
+  Hid open_dataset(const Hid& group, const std::string& group_name, const std::string& name) const {
+    return checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
+                   "cannot open dataset /" + group_name + "/" + name + " (not a sweep file of this layout?)");
+  }
+
   Hid create_group(const std::string& name) const {
     if (reopen) return checked(H5Gopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Gclose, "cannot open group /" + name);
     const std::string what = "cannot create group /" + name;
@@ -249,9 +255,7 @@ struct H5SweepWriter::Impl {
   //! none when null).
   Hid create_dataset(const Hid& group, const std::string& group_name, const std::string& name, hid_t file_type,
                      bool per_time, std::size_t element_bytes, hid_t fill_type, const void* fill) const {
-    if (reopen)
-      return checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
-                     "cannot open dataset /" + group_name + "/" + name + " (not a sweep file of this layout?)");
+    if (reopen) return open_dataset(group, group_name, name);
     const std::string what = "cannot create dataset /" + group_name + "/" + name;
     const int rank = per_time ? 2 : 1;
     const hsize_t dims[2] = {hsize_t(n_cells), hsize_t(per_time ? n_times : 1)};
@@ -272,9 +276,7 @@ struct H5SweepWriter::Impl {
   //! A (n_cells, cols) float64 dataset filled with NaN, chunked by rows.
   Hid create_double_cols(const Hid& group, const std::string& group_name, const std::string& name,
                          std::size_t cols) const {
-    if (reopen)
-      return checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
-                     "cannot open dataset /" + group_name + "/" + name + " (not a sweep file of this layout?)");
+    if (reopen) return open_dataset(group, group_name, name);
     const std::string what = "cannot create dataset /" + group_name + "/" + name;
     const hsize_t dims[2] = {hsize_t(n_cells), hsize_t(cols)};
     Hid space = checked(H5Screate_simple(2, dims, nullptr), H5Sclose, what);
@@ -307,9 +309,7 @@ struct H5SweepWriter::Impl {
   //! A 1-D float64 series of unlimited length (starts empty), in chunks of series_chunk
   //! elements, unwritten elements reading as NaN: the cells' outputs one after another.
   Hid create_series(const Hid& group, const std::string& group_name, const std::string& name) const {
-    if (reopen)
-      return checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
-                     "cannot open dataset /" + group_name + "/" + name + " (not a sweep file of this layout?)");
+    if (reopen) return open_dataset(group, group_name, name);
     const std::string what = "cannot create dataset /" + group_name + "/" + name;
     const hsize_t dims[1] = {0}, max_dims[1] = {H5S_UNLIMITED};
     Hid space = checked(H5Screate_simple(1, dims, max_dims), H5Sclose, what);
