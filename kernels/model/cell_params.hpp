@@ -3,6 +3,7 @@
 #pragma once
 
 #include "../common.hpp"
+#include "degradation.hpp"
 
 namespace ionflux {
 
@@ -67,6 +68,68 @@ struct ElectrodeParams {
   double sigma_eff;           //!< conductivity solid_tor [S/m]
 };
 
+//! Degradation parameters of one electrode (PyBaMM's names with "Negative"/"Positive"
+//! prefixes; reference pybamm-degradation.md sections 6, 7, 10). Read only by the
+//! submodels that ModelOptions switches on; zero otherwise.
+struct ElectrodeDegradation {
+  // Particle mechanics (section 6)
+  double poisson_ratio;              //!< "... electrode Poisson's ratio"
+  FunctionRef young_modulus;         //!< "... electrode Young's modulus [Pa]"(sto, T)
+  FunctionRef partial_molar_volume;  //!< "... electrode partial molar volume [m3.mol-1]"(sto, T)
+  double stress_free_conc;           //!< "... electrode reference concentration for free of deformation [mol.m-3]"
+  FunctionRef volume_change;         //!< "... electrode volume change"(sto)
+  double crack_length0;              //!< "... electrode initial crack length [m]"
+  double crack_width0;               //!< "... electrode initial crack width [m]"
+  double cracks_per_area;            //!< "... electrode number of cracks per unit area [m-2]"
+  double paris_b;                    //!< "... electrode Paris' law constant b"
+  double paris_m;                    //!< "... electrode Paris' law constant m"
+  FunctionRef cracking_rate;         //!< "... electrode cracking rate"(T)
+  // Loss of active material (section 7)
+  FunctionRef lam_beta;              //!< "... electrode LAM constant proportional term [s-1]"(T)
+  FunctionRef lam_beta_compressive;  //!< "... proportional term (compressive) [s-1]"(T)
+  FunctionRef lam_beta_tensile;      //!< "... proportional term (tensile) [s-1]"(T)
+  double lam_m;                      //!< "... electrode LAM constant exponential term"
+  double critical_stress;            //!< "... electrode critical stress [Pa]"
+  double lam_reaction_factor;        //!< "... electrode reaction-driven LAM factor [m3.mol-1]"
+  FunctionRef lam_current_rate;      //!< "... electrode current-driven LAM rate"(i, T)
+};
+
+//! Cell-wide degradation parameters (SEI, plating; sections 3, 4, 10). The SEI
+//! parameters carry no electrode prefix in PyBaMM: a positive-electrode SEI shares them.
+struct DegradationParams {
+  // SEI
+  double sei_partial_molar_volume;      //!< "SEI partial molar volume [m3.mol-1]"
+  double sei_initial_thickness;         //!< "Initial SEI thickness [m]"
+  double sei_cracks_initial_thickness;  //!< "Initial SEI on cracks thickness [m]"
+  double sei_z;                         //!< "Ratio of lithium moles to SEI moles"
+  double sei_resistivity;               //!< "SEI resistivity [Ohm.m]"
+  double sei_ocp;                       //!< "SEI open-circuit potential [V]"
+  double sei_activation_energy;         //!< "SEI growth activation energy [J.mol-1]"
+  double sei_exchange_current;          //!< "SEI reaction exchange current density [A.m-2]"
+  double sei_solvent_diffusivity;       //!< "SEI solvent diffusivity [m2.s-1]"
+  double sei_bulk_solvent_conc;         //!< "Bulk solvent concentration [mol.m-3]"
+  double sei_electron_conductivity;     //!< "SEI electron conductivity [S.m-1]"
+  double sei_interstitial_diffusivity;  //!< "SEI lithium interstitial diffusivity [m2.s-1]"
+  double sei_interstitial_conc;         //!< "Lithium interstitial reference concentration [mol.m-3]"
+  double sei_ec_initial_conc;           //!< "EC initial concentration in electrolyte [mol.m-3]"
+  double sei_ec_diffusivity;            //!< "EC diffusivity [m2.s-1]"
+  double sei_kinetic_rate;              //!< "SEI kinetic rate constant [m.s-1]"
+  double sei_transfer_coefficient;      //!< "SEI growth transfer coefficient" (asymmetric laws)
+  double sei_li_ion_conductivity;       //!< "SEI lithium ion conductivity [S.m-1]" (VonKolzenberg2020)
+  double sei_tunnelling_distance;       //!< "Tunneling distance for electrons [m]" (VonKolzenberg2020)
+  double sei_tunnelling_barrier;        //!< "Tunneling barrier factor [m-1]" (tunnelling limited)
+  // Lithium plating
+  double li_partial_molar_volume;       //!< "Lithium metal partial molar volume [m3.mol-1]"
+  double plated_initial_conc;           //!< "Initial plated lithium concentration [mol.m-3]"
+  double plated_typical_conc;           //!< "Typical plated lithium concentration [mol.m-3]"
+  double plating_transfer_coefficient;  //!< "Lithium plating transfer coefficient"
+  FunctionRef plating_j0;               //!< "Exchange-current density for plating [A.m-2]"(c_e, c_Li, T)
+  FunctionRef stripping_j0;             //!< "Exchange-current density for stripping [A.m-2]"(c_e, c_Li, T)
+  FunctionRef dead_lithium_rate;        //!< "Dead lithium decay rate [s-1]"(L_sei)
+  double thermal_expansion;             //!< "Cell thermal expansion coefficient [m.K-1]"
+  ElectrodeDegradation electrode[2];    //!< negative, positive
+};
+
 struct CellParams {
   ElectrodeParams neg;
   ElectrodeParams pos;
@@ -99,6 +162,8 @@ struct CellParams {
   double cooling;             //!< h_total A_cool / V_cell [W/(K m3)]
   double stack_per_volume;    //!< n_par L_y L_z / V_cell [1/m]: stack heat per cell volume
   double cc_resistance;       //!< L_cc,n / sigma_cc,n + L_cc,p / sigma_cc,p [m2/S]
+  //! Degradation parameters (read only where RunOptions::model switches a submodel on).
+  DegradationParams deg;
 };
 
 //! Call f(FunctionRef&) for every parameter function of a cell (host code: the CUDA
@@ -120,6 +185,19 @@ void for_each_function(C& c, F&& f) {
   for (int k = 0; k < 5; ++k) {
     f(c.density[k]);
     f(c.specific_heat[k]);
+  }
+  f(c.deg.plating_j0);
+  f(c.deg.stripping_j0);
+  f(c.deg.dead_lithium_rate);
+  for (auto* d : {&c.deg.electrode[0], &c.deg.electrode[1]}) {
+    f(d->young_modulus);
+    f(d->partial_molar_volume);
+    f(d->volume_change);
+    f(d->cracking_rate);
+    f(d->lam_beta);
+    f(d->lam_beta_compressive);
+    f(d->lam_beta_tensile);
+    f(d->lam_current_rate);
   }
 }
 

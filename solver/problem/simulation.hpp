@@ -14,6 +14,9 @@ namespace ionflux {
 
 struct RunOptions {
   MeshSpec mesh;
+  //! Which submodels run (PyBaMM's options, resolved; kernels/model/degradation.hpp).
+  //! Default: the plain DFN. Batch-wide: it sets the state layout.
+  ModelOptions model;
   SolverOptions solver;
   double period = 0.0;          //!< output spacing [s]; 0 = every accepted solver step
   std::vector<double> t_eval;   //!< explicit output times [s] (overrides period)
