@@ -19,45 +19,95 @@
 #include "dual.hpp"
 #include "functions.hpp"
 
+// i16-options' parameter-function evaluators, where this tree has them (see below).
+#if __has_include("degradation_functions.hpp")
+#include "degradation_functions.hpp"
+#define IONFLUX_MECH_DEG_FUNCTIONS 1
+#else
+#define IONFLUX_MECH_DEG_FUNCTIONS 0
+#endif
+
 namespace ionflux {
 namespace mech {
 
 constexpr double kPi = 3.14159265358979323846;
 
 // ---------------------------------------------------------------------------------------
-// Parameter functions of the degradation submodels.
-// TEMPORARY local accessor, until i16-options' kernels/model/degradation_functions.hpp
-// (young_modulus / partial_molar_volume(sto, T), volume_change(sto), cracking_rate(T),
-// lam_beta*(T), lam_current_rate(i, T)) is merged: it evaluates the forms a FunctionRef
-// can hold today (a constant p[0]; an Arrhenius p[0] exp(p[1]/R (1/298.15 - 1/T)); a user
-// function of (sto, T)). OKane2022's mechanics and LAM functions of T and of sto are
-// constants (its cracking rate is 3.9e-20 exp(0)); only its "volume change" is not, and
-// that one is read only by the thickness-change outputs, which take its values as
-// arguments. Replace the three calls below by i16-options' evaluators when wiring.
+// Parameter functions of the degradation submodels: i16-options' evaluators
+// (kernels/model/degradation_functions.hpp: fn::young_modulus, fn::partial_molar_volume,
+// fn::cracking_rate, fn::lam_beta*, fn::volume_change, fn::lam_current_rate) where that
+// header exists. Until it is merged, a TEMPORARY local fallback evaluates the forms a
+// FunctionRef can hold on this branch (a constant p[0]; a user function of (sto, T)).
+// OKane2022's mechanics and LAM functions of T and of sto are constants there (its
+// cracking rate is 3.9e-20 exp(0)). Drop the fallback once both branches are merged.
 // ---------------------------------------------------------------------------------------
+#if !IONFLUX_MECH_DEG_FUNCTIONS
+//! Fallback evaluator of a FunctionRef of (sto, T) or of T (see above).
 template <class T>
-IONFLUX_HD T param_fn(const FunctionRef& f, const T& sto, double temp) {
-  switch (f.id) {
-    case FunctionId::arrhenius:
-      return T(f.p[0] * fn::arrhenius_factor(f.p[1], temp));
-    case FunctionId::user:
-      return fn::call_user(f, sto, T(0.0), T(0.0), 0.0, temp);
-    default:
-      return T(f.p[0]);
-  }
+IONFLUX_HD T local_param_fn(const FunctionRef& f, const T& sto, double temp) {
+  if (f.id == FunctionId::user) return fn::call_user(f, sto, T(0.0), T(0.0), 0.0, temp);
+  return T(f.p[0]);
 }
+#endif
+
 //! "{Domain} electrode partial molar volume [m3.mol-1]"(sto, T)
 template <class T>
 IONFLUX_HD T partial_molar_volume(const ElectrodeDegradation& d, const T& sto, double temp) {
-  return param_fn(d.partial_molar_volume, sto, temp);
+#if IONFLUX_MECH_DEG_FUNCTIONS
+  return fn::partial_molar_volume(d, sto, temp);
+#else
+  return local_param_fn(d.partial_molar_volume, sto, temp);
+#endif
 }
 //! "{Domain} electrode Young's modulus [Pa]"(sto, T)
 template <class T>
 IONFLUX_HD T young_modulus(const ElectrodeDegradation& d, const T& sto, double temp) {
-  return param_fn(d.young_modulus, sto, temp);
+#if IONFLUX_MECH_DEG_FUNCTIONS
+  return fn::young_modulus(d, sto, temp);
+#else
+  return local_param_fn(d.young_modulus, sto, temp);
+#endif
 }
-//! A parameter function of T only ("cracking rate", "LAM constant proportional term ...").
-IONFLUX_HD inline double param_of_t(const FunctionRef& f, double temp) { return param_fn(f, 0.0, temp); }
+//! "{Domain} electrode cracking rate"(T): k_cr of the Paris law below.
+IONFLUX_HD inline double crack_rate_constant(const ElectrodeDegradation& d, double temp) {
+#if IONFLUX_MECH_DEG_FUNCTIONS
+  return fn::cracking_rate(d, temp);
+#else
+  return local_param_fn(d.cracking_rate, 0.0, temp);
+#endif
+}
+//! "{Domain} electrode LAM constant proportional term [s-1]"(T), and the "(compressive)"
+//! (which = 1) and "(tensile)" (which = 2) ones.
+IONFLUX_HD inline double lam_beta(const ElectrodeDegradation& d, int which, double temp) {
+#if IONFLUX_MECH_DEG_FUNCTIONS
+  return which == 1 ? fn::lam_beta_compressive(d, temp) : which == 2 ? fn::lam_beta_tensile(d, temp) : fn::lam_beta(d, temp);
+#else
+  const FunctionRef& f = which == 1 ? d.lam_beta_compressive : which == 2 ? d.lam_beta_tensile : d.lam_beta;
+  return local_param_fn(f, 0.0, temp);
+#endif
+}
+//! "{Domain} electrode volume change"(sto), sto the r-averaged stoichiometry (the
+//! fallback knows constants only: OKane2022's graphite polynomial needs i16-options').
+template <class T>
+IONFLUX_HD T volume_change(const ElectrodeDegradation& d, const T& sto) {
+#if IONFLUX_MECH_DEG_FUNCTIONS
+  return fn::volume_change(d, sto);
+#else
+  return local_param_fn(d.volume_change, sto, 0.0);
+#endif
+}
+//! "{Domain} electrode current-driven LAM rate"(i, T) [1/s], i = I / A_cc signed
+//! (positive on discharge). The fallback knows constants only.
+template <class T>
+IONFLUX_HD T lam_current_rate(const ElectrodeDegradation& d, const T& i, double temp) {
+#if IONFLUX_MECH_DEG_FUNCTIONS
+  return fn::lam_current_rate(d, i, temp);
+#else
+  (void)i;
+  (void)temp;
+  return T(d.lam_current_rate.p[0]);
+#endif
+}
 
 // ---------------------------------------------------------------------------------------
 // One node's particle: r-average and surface value (reference 6.1, pybamm-dfn.md 1.5)
@@ -204,8 +254,8 @@ struct LamConstants {
   double beta, beta_c, beta_t, m, sigma_crit, beta_sei;
 };
 IONFLUX_HD inline LamConstants lam_constants(const ElectrodeDegradation& d, double temp) {
-  return LamConstants{param_of_t(d.lam_beta, temp), param_of_t(d.lam_beta_compressive, temp),
-                      param_of_t(d.lam_beta_tensile, temp), d.lam_m, d.critical_stress, d.lam_reaction_factor};
+  return LamConstants{lam_beta(d, 0, temp), lam_beta(d, 1, temp), lam_beta(d, 2, temp), d.lam_m, d.critical_stress,
+                      d.lam_reaction_factor};
 }
 //! Which terms an option selects (PyBaMM tests substrings of the option's value).
 IONFLUX_HD inline bool lam_has_stress(LamModel m) {

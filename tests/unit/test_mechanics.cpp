@@ -206,7 +206,7 @@ TEST(Mechanics, StressDisplacementAndCrackingMatchPyBaMM) {
             EXPECT_EQ(lcr[q], 0.0) << where;
             continue;
           }
-          const double k_cr = mech::param_of_t(d.cracking_rate, ns.temp);
+          const double k_cr = mech::crack_rate_constant(d, ns.temp);
           const double ours = mech::cracking_rate(k_cr, d.paris_b, d.paris_m, m.sigma_t, lcr[q]);
           const double rfloor = mech::cracking_rate(k_cr, d.paris_b, d.paris_m, sfloor, lcr[q]);
           expect_close(ours, rate[q], rfloor, "dl_cr/dt " + where);
