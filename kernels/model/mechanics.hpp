@@ -80,7 +80,9 @@ IONFLUX_HD inline double crack_rate_constant(const ElectrodeDegradation& d, doub
 //! (which = 1) and "(tensile)" (which = 2) ones.
 IONFLUX_HD inline double lam_beta(const ElectrodeDegradation& d, int which, double temp) {
 #if IONFLUX_MECH_DEG_FUNCTIONS
-  return which == 1 ? fn::lam_beta_compressive(d, temp) : which == 2 ? fn::lam_beta_tensile(d, temp) : fn::lam_beta(d, temp);
+  return which == 1   ? fn::lam_beta_compressive(d, temp)
+         : which == 2 ? fn::lam_beta_tensile(d, temp)
+                      : fn::lam_beta(d, temp);
 #else
   const FunctionRef& f = which == 1 ? d.lam_beta_compressive : which == 2 ? d.lam_beta_tensile : d.lam_beta;
   return local_param_fn(f, 0.0, temp);
@@ -254,8 +256,8 @@ struct LamConstants {
   double beta, beta_c, beta_t, m, sigma_crit, beta_sei;
 };
 IONFLUX_HD inline LamConstants lam_constants(const ElectrodeDegradation& d, double temp) {
-  return LamConstants{lam_beta(d, 0, temp), lam_beta(d, 1, temp), lam_beta(d, 2, temp), d.lam_m, d.critical_stress,
-                      d.lam_reaction_factor};
+  return LamConstants{lam_beta(d, 0, temp), lam_beta(d, 1, temp), lam_beta(d, 2, temp), d.lam_m,
+                      d.critical_stress,    d.lam_reaction_factor};
 }
 //! Which terms an option selects (PyBaMM tests substrings of the option's value).
 IONFLUX_HD inline bool lam_has_stress(LamModel m) {
@@ -303,7 +305,8 @@ template <class T>
 IONFLUX_HD T active_material_rate(LamModel model, const LamConstants& k, const T& sigma_h, const T& a_j_sei,
                                   const T& current_rate) {
   T r(0.0);
-  if (lam_has_stress(model)) r = r + (lam_asymmetric(model) ? lam_asymmetric_stress_term(k, sigma_h) : lam_stress_term(k, sigma_h));
+  if (lam_has_stress(model))
+    r = r + (lam_asymmetric(model) ? lam_asymmetric_stress_term(k, sigma_h) : lam_stress_term(k, sigma_h));
   if (lam_has_reaction(model)) r = r + lam_reaction_term(k, a_j_sei);
   if (lam_has_current(model)) r = r + current_rate;
   return r;
@@ -406,10 +409,14 @@ IONFLUX_HD NodeMechanics<T> node_mechanics(const ElectrodeParams& e, const Elect
   m.c_bar = r_average<T>(nr, c);
   m.c_surf = surface<T>(nr, c);
   // a constant is its own r-average (PyBaMM's r_average of a broadcast scalar)
-  if (d.partial_molar_volume.id == FunctionId::constant) m.omega = T(d.partial_molar_volume.p[0]);
-  else m.omega = r_average<T>(nr, [&](int k) -> T { return partial_molar_volume(d, T(c(k) / e.c_max), temp); });
-  if (d.young_modulus.id == FunctionId::constant) m.young = T(d.young_modulus.p[0]);
-  else m.young = r_average<T>(nr, [&](int k) -> T { return young_modulus(d, T(c(k) / e.c_max), temp); });
+  if (d.partial_molar_volume.id == FunctionId::constant)
+    m.omega = T(d.partial_molar_volume.p[0]);
+  else
+    m.omega = r_average<T>(nr, [&](int k) -> T { return partial_molar_volume(d, T(c(k) / e.c_max), temp); });
+  if (d.young_modulus.id == FunctionId::constant)
+    m.young = T(d.young_modulus.p[0]);
+  else
+    m.young = r_average<T>(nr, [&](int k) -> T { return young_modulus(d, T(c(k) / e.c_max), temp); });
   m.sigma_t = tangential_stress(m.omega, m.young, d.poisson_ratio, m.c_bar, m.c_surf);
   m.sigma_h = hydrostatic_stress(m.sigma_t);
   m.u_surf = surface_displacement(m.omega, e.particle_radius, m.c_bar, d.stress_free_conc);

@@ -194,7 +194,8 @@ TEST(Mechanics, StressDisplacementAndCrackingMatchPyBaMM) {
         const double sfloor = stress_floor(e, d);
         for (std::size_t q = 0; q < sig.size(); ++q) {
           const NodeState ns = node_state(rec, dom, static_cast<int>(q));
-          const auto m = mech::node_mechanics<double>(e, d, 30, [&](int k) { return ns.c[k]; }, ns.temp);
+          const auto m = mech::node_mechanics<double>(
+              e, d, 30, [&](int k) { return ns.c[k]; }, ns.temp);
           const std::string where = std::string(cs) + " t=" + std::to_string(rec["t"].get<double>()) + " " + dom +
                                     " node " + std::to_string(q);
           expect_close(m.sigma_t, sig[q], sfloor, "sigma_t " + where);
@@ -268,12 +269,13 @@ TEST(Mechanics, StressInducedDiffusivityPerShellMatchesPyBaMM) {
         const json& deff = rec[dom][cap(dom) + " particle effective diffusivity [m2.s-1]"];
         for (std::size_t q = 0; q < deff.size(); ++q) {
           const NodeState ns = node_state(rec, dom, static_cast<int>(q));
-          const auto m = mech::node_mechanics<double>(e, d, 30, [&](int k) { return ns.c[k]; }, ns.temp);
+          const auto m = mech::node_mechanics<double>(
+              e, d, 30, [&](int k) { return ns.c[k]; }, ns.temp);
           for (int k = 0; k < 30; ++k) {
             const double ours = mech::effective_diffusivity(e, ns.c[k], ns.temp, m.theta, d.stress_free_conc);
-            expect_close(ours, deff[q][k].get<double>(), 0.0,
-                         std::string("D_eff ") + cs + " " + dom + " node " + std::to_string(q) + " shell " +
-                             std::to_string(k));
+            expect_close(
+                ours, deff[q][k].get<double>(), 0.0,
+                std::string("D_eff ") + cs + " " + dom + " node " + std::to_string(q) + " shell " + std::to_string(k));
           }
         }
       }
@@ -289,7 +291,8 @@ TEST(Mechanics, StressInducedDiffusivityPerShellMatchesPyBaMM) {
     const ElectrodeParams e = electrode_of(c, dom);
     const ElectrodeDegradation d = degradation_of(c, dom);
     const NodeState ns = node_state(rec, dom, 0);
-    const auto m = mech::node_mechanics<double>(e, d, 30, [&](int k) { return ns.c[k]; }, ns.temp);
+    const auto m = mech::node_mechanics<double>(
+        e, d, 30, [&](int k) { return ns.c[k]; }, ns.temp);
     const double ours = mech::effective_diffusivity(e, ns.c[0], ns.temp, m.theta, d.stress_free_conc);
     EXPECT_NEAR(ours / want[n], 1.0, 1e-5) << dom;
     ++n;
@@ -324,20 +327,21 @@ TEST(Mechanics, LossOfActiveMaterialRatesMatchPyBaMM) {
           const mech::LamConstants k = mech::lam_constants(d, ns.temp);
           double sigma_h = 0.0, floor = 0.0;
           if (has_mechanics(cs)) {
-            const auto m = mech::node_mechanics<double>(e, d, 30, [&](int kk) { return ns.c[kk]; }, ns.temp);
+            const auto m = mech::node_mechanics<double>(
+                e, d, 30, [&](int kk) { return ns.c[kk]; }, ns.temp);
             sigma_h = m.sigma_h;
             // the stress terms at a stress of the cancellation floor (both signs)
             const double sh = mech::hydrostatic_stress(stress_floor(e, d));
-            floor = std::fabs(mech::lam_asymmetric_stress_term(k, sh)) + std::fabs(mech::lam_asymmetric_stress_term(k, -sh)) +
-                    std::fabs(mech::lam_stress_term(k, sh));
+            floor = std::fabs(mech::lam_asymmetric_stress_term(k, sh)) +
+                    std::fabs(mech::lam_asymmetric_stress_term(k, -sh)) + std::fabs(mech::lam_stress_term(k, sh));
           }
           const double current_rate = coeff[dom].get<double>() * i_cell;  // the generator's f(i, T) = k i
           // current-driven: d eps_s/dt = k I / A_cc is state-independent, so PyBaMM
           // quantises it (11.3); it is within 2^-53 absolute of k i, 5e-10 relative here
           if (model_of[ci] == LamModel::current_driven) floor += kQuantum;
           const double ours = mech::active_material_rate(model_of[ci], k, sigma_h, aj_sei[q], current_rate);
-          const std::string where = cs + " t=" + std::to_string(rec["t"].get<double>()) + " " + dom + " node " +
-                                    std::to_string(q);
+          const std::string where =
+              cs + " t=" + std::to_string(rec["t"].get<double>()) + " " + dom + " node " + std::to_string(q);
           expect_close(ours, deps[q], floor, "deps_s/dt " + where);
           expect_close(ours, deps_rhs[q], floor, "eps_s rhs " + where);
           lli_rate += mech::lam_lithium_rate_node(area, dx, cbar[q], ours);
@@ -351,11 +355,14 @@ TEST(Mechanics, LossOfActiveMaterialRatesMatchPyBaMM) {
   // the laws are exercised: tensile graphite loses material in "coupled" at 1800 s, the
   // compressive NMC only under the asymmetric law, the reaction term acts at t = 0
   EXPECT_LT(node_var(case_of("coupled")["times"][1], "negative",
-                     "Negative electrode active material volume fraction change [s-1]")[0], -1e-10);
+                     "Negative electrode active material volume fraction change [s-1]")[0],
+            -1e-10);
   EXPECT_LT(node_var(case_of("asymmetric_reaction")["times"][1], "positive",
-                     "Positive electrode active material volume fraction change [s-1]")[0], -1e-11);
+                     "Positive electrode active material volume fraction change [s-1]")[0],
+            -1e-11);
   EXPECT_LT(node_var(case_of("asymmetric_reaction")["times"][0], "negative",
-                     "Negative electrode active material volume fraction change [s-1]")[0], -1e-11);
+                     "Negative electrode active material volume fraction change [s-1]")[0],
+            -1e-11);
 }
 
 TEST(Mechanics, LamOptionsSelectTheirTerms) {
@@ -430,9 +437,9 @@ TEST(Mechanics, PorosityWithCracksMatchesPyBaMM) {
           const double a = 3.0 * eps_s[q] / e.particle_radius;
           const double rho = mech::roughness(lcr[q], d.cracks_per_area, d.crack_width0);
           // without SEI on cracks PyBaMM's thickness is c Vbar / a with c = 0
-          const double l_sei_cr =
-              cracks_sei ? mech::sei_cracks_thickness(conc_cr[q], param(c, "SEI partial molar volume [m3.mol-1]"), a, rho)
-                         : 0.0;
+          const double l_sei_cr = cracks_sei ? mech::sei_cracks_thickness(
+                                                   conc_cr[q], param(c, "SEI partial molar volume [m3.mol-1]"), a, rho)
+                                             : 0.0;
           if (!cracks_sei) EXPECT_EQ(l_cr_pb[q], 0.0);
           const double ours = mech::porosity(e.porosity, a, l_sei[q], l0, l_pl[q], l_dead[q], l_sei_cr, rho);
           expect_close(ours, eps[q], 0.0, std::string("eps ") + cs + " " + dom + " node " + std::to_string(q));
@@ -500,10 +507,11 @@ TEST(Mechanics, ThicknessChangeMatchesPyBaMM) {
                      std::string("thickness change ") + cs + " " + dom);
         ++n;
       }
-      const double cell = mech::cell_thickness_change(change[0], change[1], param(c, "Cell thermal expansion coefficient [m.K-1]"),
-                                                      rec["X-averaged cell temperature [K]"].get<double>(),
-                                                      param(c, "Reference temperature [K]"));
-      expect_close(cell, rec["Cell thickness change [m]"].get<double>(), floor, std::string("cell thickness change ") + cs);
+      const double cell = mech::cell_thickness_change(
+          change[0], change[1], param(c, "Cell thermal expansion coefficient [m.K-1]"),
+          rec["X-averaged cell temperature [K]"].get<double>(), param(c, "Reference temperature [K]"));
+      expect_close(cell, rec["Cell thickness change [m]"].get<double>(), floor,
+                   std::string("cell thickness change ") + cs);
     }
   }
 }
@@ -544,31 +552,40 @@ TEST(Mechanics, DualDerivativesMatchFiniteDifferences) {
       auto sigma_at = [&](double v) {
         std::vector<double> cc = ns.c;
         cc[ks] = v;
-        return mech::node_mechanics<double>(e, d, 30, [&](int k) { return cc[k]; }, ns.temp).sigma_t;
+        return mech::node_mechanics<double>(
+                   e, d, 30, [&](int k) { return cc[k]; }, ns.temp)
+            .sigma_t;
       };
       expect_derivative(md.sigma_t.d[s], fd(sigma_at, ns.c[ks]), dom + " dsigma_t/dc_" + std::to_string(ks));
     }
     // D_eff at a shell with respect to its concentration
     const D3 cd = D3::variable(ns.c[10], 0);
-    const D3 theta = mech::stress_theta(D3(d.partial_molar_volume.p[0]), D3(d.young_modulus.p[0]), d.poisson_ratio, ns.temp);
+    const D3 theta =
+        mech::stress_theta(D3(d.partial_molar_volume.p[0]), D3(d.young_modulus.p[0]), d.poisson_ratio, ns.temp);
     const D3 deff = mech::effective_diffusivity(e, cd, ns.temp, theta, d.stress_free_conc);
-    expect_derivative(deff.d[0], fd([&](double v) { return mech::effective_diffusivity(e, v, ns.temp, theta.v, d.stress_free_conc); }, ns.c[10]),
-                      dom + " dD_eff/dc");
+    expect_derivative(
+        deff.d[0],
+        fd([&](double v) { return mech::effective_diffusivity(e, v, ns.temp, theta.v, d.stress_free_conc); }, ns.c[10]),
+        dom + " dD_eff/dc");
   }
   // cracking rate in sigma_t and l_cr; LAM terms in sigma_h and a j_sei
   const double sig = 8e6, lcr = 2.0001e-8;
   const D3 cr = mech::cracking_rate(3.9e-20, 1.12, 2.2, D3::variable(sig, 0), D3::variable(lcr, 1));
-  expect_derivative(cr.d[0], fd([&](double v) { return mech::cracking_rate(3.9e-20, 1.12, 2.2, v, lcr); }, sig), "dcr/dsigma");
-  expect_derivative(cr.d[1], fd([&](double v) { return mech::cracking_rate(3.9e-20, 1.12, 2.2, sig, v); }, lcr), "dcr/dl");
+  expect_derivative(cr.d[0], fd([&](double v) { return mech::cracking_rate(3.9e-20, 1.12, 2.2, v, lcr); }, sig),
+                    "dcr/dsigma");
+  expect_derivative(cr.d[1], fd([&](double v) { return mech::cracking_rate(3.9e-20, 1.12, 2.2, sig, v); }, lcr),
+                    "dcr/dl");
   const mech::LamConstants k{2.7778e-7, 1e-7, 3e-7, 2.0, 6e7, 1e-5};
   for (const LamModel m : {LamModel::stress_driven, LamModel::asymmetric_stress_and_reaction_driven}) {
     for (const double sh : {5e6, -5e6}) {
       if (m == LamModel::stress_driven && sh < 0) continue;  // no compressive term: rate 0
       const double aj = -4.9;
       const D3 r = mech::active_material_rate(m, k, D3::variable(sh, 0), D3::variable(aj, 1), D3(0.0));
-      expect_derivative(r.d[0], fd([&](double v) { return mech::active_material_rate(m, k, v, aj, 0.0); }, sh), "dLAM/dsigma_h");
+      expect_derivative(r.d[0], fd([&](double v) { return mech::active_material_rate(m, k, v, aj, 0.0); }, sh),
+                        "dLAM/dsigma_h");
       if (m != LamModel::stress_driven)
-        expect_derivative(r.d[1], fd([&](double v) { return mech::active_material_rate(m, k, sh, v, 0.0); }, aj), "dLAM/daj");
+        expect_derivative(r.d[1], fd([&](double v) { return mech::active_material_rate(m, k, sh, v, 0.0); }, aj),
+                          "dLAM/daj");
     }
   }
   // L_sei,cr in (c_cr, a, rho) and the porosity in (a, L_sei, rho)
@@ -580,11 +597,14 @@ TEST(Mechanics, DualDerivativesMatchFiniteDifferences) {
   const double ls = 5.2e-9, lpl = 1e-10, ldead = 2e-11, lscr = 2.7e-13;
   const D3 eps = mech::porosity(0.25, D3::variable(a, 0), D3::variable(ls, 1), 5e-9, D3(lpl), D3(ldead), D3(lscr),
                                 D3::variable(rho, 2));
-  expect_derivative(eps.d[0], fd([&](double v) { return mech::porosity(0.25, v, ls, 5e-9, lpl, ldead, lscr, rho); }, a), "deps/da");
-  expect_derivative(eps.d[1], fd([&](double v) { return mech::porosity(0.25, a, v, 5e-9, lpl, ldead, lscr, rho); }, ls), "deps/dL");
+  expect_derivative(eps.d[0], fd([&](double v) { return mech::porosity(0.25, v, ls, 5e-9, lpl, ldead, lscr, rho); }, a),
+                    "deps/da");
+  expect_derivative(eps.d[1], fd([&](double v) { return mech::porosity(0.25, a, v, 5e-9, lpl, ldead, lscr, rho); }, ls),
+                    "deps/dL");
   // eps is linear in rho and its change is 1e-7 of eps: a large step (no truncation
   // error) keeps the difference above eps's rounding
-  expect_derivative(eps.d[2], fd([&](double v) { return mech::porosity(0.25, a, ls, 5e-9, lpl, ldead, lscr, v); }, rho, 1e-2),
+  expect_derivative(eps.d[2],
+                    fd([&](double v) { return mech::porosity(0.25, a, ls, 5e-9, lpl, ldead, lscr, v); }, rho, 1e-2),
                     "deps/drho");
   // SEI-on-cracks ODE rate in (a, rho, j) and the LAM-lithium share in (c_bar, deps)
   const double j = -0.24;
@@ -593,8 +613,10 @@ TEST(Mechanics, DualDerivativesMatchFiniteDifferences) {
   expect_derivative(dc.d[1], fd([&](double v) { return mech::sei_cracks_conc_rate(a, v, j, 1.0); }, rho), "dcdot/drho");
   expect_derivative(dc.d[2], fd([&](double v) { return mech::sei_cracks_conc_rate(a, rho, v, 1.0); }, j), "dcdot/dj");
   const D3 li = mech::lam_lithium_rate_node(0.1027, 1.7e-5, D3::variable(2e4, 0), D3::variable(-2e-9, 1));
-  expect_derivative(li.d[0], fd([&](double v) { return mech::lam_lithium_rate_node(0.1027, 1.7e-5, v, -2e-9); }, 2e4), "dLLI/dc");
-  expect_derivative(li.d[1], fd([&](double v) { return mech::lam_lithium_rate_node(0.1027, 1.7e-5, 2e4, v); }, -2e-9), "dLLI/deps");
+  expect_derivative(li.d[0], fd([&](double v) { return mech::lam_lithium_rate_node(0.1027, 1.7e-5, v, -2e-9); }, 2e4),
+                    "dLLI/dc");
+  expect_derivative(li.d[1], fd([&](double v) { return mech::lam_lithium_rate_node(0.1027, 1.7e-5, 2e4, v); }, -2e-9),
+                    "dLLI/deps");
 }
 
 }  // namespace
