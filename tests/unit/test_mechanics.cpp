@@ -4,10 +4,11 @@
 // Expected values: tests/fixtures/pybamm_mechanics.json, written by
 // tests/fixtures/generate_mechanics_fixture.py: OKane2022 DFN (x = 5/5/5, r = 30/30), 1C
 // (5 A) discharge from the OKane2022 initial state, IDAKLU rtol = atol = 1e-10; the first
-// state (t = 0) and the state at t = 1800 s, for three option sets ("coupled": reference
+// state (t = 0) and the state at t = 1800 s, for four option sets ("coupled": reference
 // section 11.1; "asymmetric_reaction": asymmetric stress- and reaction-driven LAM with SEI;
-// "current_driven": current-driven LAM). Each node's inputs (shell concentrations, T, the
-// crack length, eps_s, the SEI-on-cracks concentration, j_sei, ...) are PyBaMM's states and
+// "current_driven": current-driven LAM; "sto_dependent": swelling only with Young's moduli
+// and a partial molar volume quadratic in sto and nonzero stress-free concentrations). Each node's inputs (shell
+// concentrations, T, the crack length, eps_s, the SEI-on-cracks concentration, j_sei, ...) are PyBaMM's states and
 // variables there; the outputs are PyBaMM's variables (and the discretised rhs for d/dt).
 //
 // Tolerance: relative kRel = 1e-10 (reference section 11.2: PyBaMM's sigma_t, cracking
@@ -21,11 +22,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "../test_support.hpp"
 #include "kernels/model/mechanics.hpp"
+#include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
 namespace {
@@ -223,6 +227,56 @@ TEST(Mechanics, StressDisplacementAndCrackingMatchPyBaMM) {
   EXPECT_GT(node_var(rec, "negative", "Negative particle surface tangential stress [Pa]")[0], 1e6);
   EXPECT_LT(node_var(rec, "positive", "Positive particle surface tangential stress [Pa]")[0], -1e6);
   EXPECT_GT(node_var(rec, "negative", "Negative particle cracking rate [m.s-1]")[0], 1e-17);
+}
+
+//! A user function of sto: a (1 + b sto^2) (nonlinear: its r-average is not its value at
+//! c_bar), compiled as an expression. It is compiled under
+//! a parameter kind that takes sto ("Negative electrode OCP [V]"): the mechanics kinds get
+//! their signatures in i16-options' branch; the program is the same.
+std::shared_ptr<const UserFunctionSource> quadratic_in_sto(const json& ab) {
+  char text[128];
+  std::snprintf(text, sizeof text, "%.17g * (1 + %.17g * sto^2)", ab[0].get<double>(), ab[1].get<double>());
+  return UserFunctionSource::expression("Negative electrode OCP [V]", text);
+}
+
+TEST(Mechanics, StoDependentModuliAreRAveragedOverTheShells) {
+  // "sto_dependent": E_n(sto), E_p(sto), Omega_n(sto) quadratic in sto, stress-free
+  // concentrations 5000 / 1000 mol/m3: PyBaMM's r_average(E(sto, T)) over the shells, and
+  // the (c - c_0) terms of u_surf and the stress factor
+  const json& c = case_of("sto_dependent");
+  const json& coef = fixture()["sto_dependent"];
+  const auto e_n = quadratic_in_sto(coef["E_n"]), e_p = quadratic_in_sto(coef["E_p"]),
+             om_n = quadratic_in_sto(coef["Omega_n"]);
+  for (const json& rec : c["times"]) {
+    for (const std::string dom : {"negative", "positive"}) {
+      const ElectrodeParams e = electrode_of(c, dom);
+      ElectrodeDegradation d = degradation_of(case_of("coupled"), dom);  // nu and the rest
+      d.stress_free_conc = dparam(c, dom, "reference concentration for free of deformation [mol.m-3]");
+      d.young_modulus.id = FunctionId::user;
+      d.young_modulus.user = dom == "negative" ? &e_n->kernel() : &e_p->kernel();
+      if (dom == "negative") {
+        d.partial_molar_volume.id = FunctionId::user;
+        d.partial_molar_volume.user = &om_n->kernel();
+      }
+      const std::string D = cap(dom);
+      const auto sig = node_var(rec, dom, D + " particle surface tangential stress [Pa]");
+      const auto disp = node_var(rec, dom, D + " particle surface displacement [m]");
+      const json& deff = rec[dom][D + " particle effective diffusivity [m2.s-1]"];
+      for (std::size_t q = 0; q < sig.size(); ++q) {
+        const NodeState ns = node_state(rec, dom, static_cast<int>(q));
+        const auto m = mech::node_mechanics<double>(
+            e, d, 30, [&](int k) { return ns.c[k]; }, ns.temp);
+        const std::string where =
+            "t=" + std::to_string(rec["t"].get<double>()) + " " + dom + " node " + std::to_string(q);
+        const double sfloor = m.omega * m.young / (3.0 * (1.0 - d.poisson_ratio)) * kRound * e.c_max;
+        expect_close(m.sigma_t, sig[q], sfloor, "sigma_t " + where);
+        expect_close(m.u_surf, disp[q], 0.0, "u_surf " + where);
+        for (int k = 0; k < 30; ++k)
+          expect_close(mech::effective_diffusivity(e, ns.c[k], ns.temp, m.theta, d.stress_free_conc),
+                       deff[q][k].get<double>(), 0.0, "D_eff " + where + " shell " + std::to_string(k));
+      }
+    }
+  }
 }
 
 TEST(Mechanics, CompressiveStressGrowsNoCracks) {
