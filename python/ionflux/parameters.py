@@ -15,6 +15,7 @@ import numpy as np
 from . import _core, _pybamm
 from ._core import ParameterSet as _CoreSet
 from ._errors import UnknownParameterError, translate_core_errors
+from ._sampling import SamplingError, sample_table
 
 __all__ = ["ParameterSet", "ParameterFunction", "TabulationWarning", "parameter_sets"]
 
@@ -1179,20 +1180,15 @@ def _arrhenius_factor(key: str, function: Callable[..., Any], grid: np.ndarray, 
 
 def _sample(key: str, function: Callable[..., Any], grid: np.ndarray, others: Sequence[float],
             arg: str) -> np.ndarray:
-    """`function` at every grid point (vectorised if it can be, else point by point)."""
+    """`function` at every grid point (vectorised if it can be, else point by point), by
+    the one sampler (`_sampling.sample_table`), with this module's error messages."""
     try:
-        with np.errstate(all="ignore"):
-            y = np.broadcast_to(np.asarray(function(grid, *others), dtype=float), grid.shape).copy()
-    except Exception:  # not vectorised: one point at a time
-        try:
-            y = np.array([float(function(float(g), *others)) for g in grid])
-        except Exception as exc:
-            raise ValueError(f"'{key}': calling the Python function at {arg} = {grid[0]:g} failed: {exc}") from exc
-    bad = np.flatnonzero(~np.isfinite(y))
-    if bad.size:
-        raise ValueError(f"'{key}': the Python function is not finite at {arg} = {grid[bad[0]]:g} ({y[bad[0]]}); "
-                         f"sample a narrower interval: ps.tabulate(name, f, range=(low, high))")
-    return y
+        return sample_table(function, grid=grid, others=others).y
+    except SamplingError as e:
+        if e.kind == "call":
+            raise ValueError(f"'{key}': calling the Python function at {arg} = {e.at:g} failed: {e.error}") from e.error
+        raise ValueError(f"'{key}': the Python function is not finite at {arg} = {e.at:g} ({e.value}); "
+                         f"sample a narrower interval: ps.tabulate(name, f, range=(low, high))") from None
 
 
 def _as_table(key: str, value: Any) -> Optional[Dict[str, Any]]:
