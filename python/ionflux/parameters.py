@@ -519,26 +519,48 @@ class ParameterSet(MutableMapping):
             The file's text.
         """
         text = str(self._core.to_json())
-        names = list(self.changed()) + list(self.changed_functions())
-        if names:
+        header = self._modified_header()
+        if header is not None:
             # Record that it is modified, and from what: reloaded, changed() is the same
             # and solutions are not labelled with the base set's name.
             base = str(self._base.name)
             d = json.loads(text)
             out = {k: d[k] for k in d if k not in ("name", "base", "description", "parameters")}
-            out["name"] = f"{base} (modified)" if self.name == base else self.name
+            out["name"] = header[0]
             if base in parameter_sets():
                 out["base"] = base
-            note = f"changed from {base}: " + ", ".join(names)
-            kept = d.get("description", "")
-            kept = kept[:kept.find("changed from ")].rstrip("; ") if "changed from " in kept else kept
-            out["description"] = f"{kept}; {note}" if kept else note
+            out["description"] = header[1]
             out["parameters"] = d["parameters"]
             text = json.dumps(out, indent=2) + "\n"
         if path is not None:
             with open(os.fspath(path), "w", encoding="utf-8") as fh:
                 fh.write(text)
         return text
+
+    def _modified_header(self) -> Optional[Tuple[str, str]]:
+        """(name, description) that `to_json` writes for a set changed from its base
+        ("Chen2020 (modified)", "...; changed from Chen2020: ..."); None if unchanged."""
+        names = list(self.changed()) + list(self.changed_functions())
+        if not names:
+            return None
+        base = str(self._base.name)
+        note = f"changed from {base}: " + ", ".join(names)
+        kept = str(self._core.description)
+        kept = kept[:kept.find("changed from ")].rstrip("; ") if "changed from " in kept else kept
+        return (f"{base} (modified)" if self.name == base else self.name), (f"{kept}; {note}" if kept else note)
+
+    def _sweep_set(self) -> Tuple[Any, str]:
+        """The compiled set a `Sweep` runs, and its label (the file's "parameter set"):
+        what the sweep config's "parameters" (`_config_parameters`) gives the CLI, the
+        same set under the same name, without writing a parameter file."""
+        if not self._needs_inline():
+            return self._core, str(self._source)
+        header = self._modified_header()
+        core = self._core.copy() if header is None else self._core.renamed(*header)
+        return core, str(core.name)
+
+    def _needs_inline(self) -> bool:
+        return any(self._function_changed(k) or not self._base.contains(k) for k in self._core.names())
 
     def _has_user_functions(self) -> bool:
         return any(self._core.user_function(k) is not None for k in self._core.names())
@@ -548,7 +570,7 @@ class ParameterSet(MutableMapping):
         inline when any function differs from the source's (every point and the
         expression text are compared, not just the description) or a parameter was
         added (update(..., check_already_exists=False))."""
-        if any(self._function_changed(k) or not self._base.contains(k) for k in self._core.names()):
+        if self._needs_inline():
             return json.loads(self.to_json())
         return self._source
 

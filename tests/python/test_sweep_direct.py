@@ -73,3 +73,19 @@ def test_python_sweep_equals_the_cli_on_its_config(tmp_path, make):
         assert attrs_a.keys() == attrs_b.keys()
         for k in attrs_a:
             assert attrs_a[k] == attrs_b[k], k  # the parameters, t_end rule, fingerprint, ...
+
+
+def test_a_sweep_never_writes_its_set_as_a_file(monkeypatch):
+    # The old road wrote the set as a parameter file inside a JSON config (to_json) and
+    # the solver parsed it again; the set object now goes to the solver as it is.
+    ps = ionflux.ParameterSet("Chen2020")
+    ps["Positive particle diffusivity [m2.s-1]"] = "4e-15 * (1 + 0.2 * sto)"  # written inline on the old road
+
+    def no_file(*args, **kwargs):
+        raise AssertionError("the set was written as a parameter file")
+
+    monkeypatch.setattr(ionflux.ParameterSet, "to_json", no_file)
+    monkeypatch.setattr(ionflux.ParameterSet, "_config_parameters", no_file)
+    sweep = ionflux.Sweep(ps, vary={"C-rate": np.array([1.0, 2.0])}, mesh=COARSE)
+    res = sweep.run(device="cpu", threads=1, progress=False)
+    assert list(res.status_names) == ["cutoff_lower"] * 2
