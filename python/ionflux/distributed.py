@@ -762,6 +762,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--partitions", type=whole, default=None)
     parser.add_argument("--connect-timeout", type=float, default=None)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted OUTPUT (docs/distributed.md)")
     args = parser.parse_args(argv)
     err = sys.stderr
     try:
@@ -775,8 +776,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         runner = _core.SweepRunner(text, source)  # every check, before the cluster is asked
         for w in runner.warnings:
             print(f"warning: {w}", file=err)
-        _check_writable(args.output)
         n = int(runner.n_cells)
+        status = None
+        if args.resume:  # checked and cut back here; the workers run the cells the file lacks
+            if not os.path.exists(args.output):
+                raise ValueError(f"--resume: '{args.output}' does not exist; run without --resume to start the sweep")
+            status = runner.resume_status(args.output)
+            if not args.quiet:
+                print(f"resuming: {int((status != -1).sum())} of {n} cells are in the file", flush=True)
+        else:
+            _check_writable(args.output)
         attributes = sweep_attributes(runner)
         del runner
         if not args.quiet:
@@ -784,7 +793,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   f"{args.scheduler}; output {args.output}", flush=True)
         info = run_sweep(text, source, args.scheduler, args.output, n, partitions=args.partitions,
                          device=args.device, threads=args.threads, memory_budget=args.memory_budget,
-                         progress=not args.quiet, connect_timeout=args.connect_timeout, attributes=attributes)
+                         progress=not args.quiet, connect_timeout=args.connect_timeout, attributes=attributes,
+                         resume_status=status)
     except (ValueError, KeyError, TypeError, FileNotFoundError) as e:
         print(f"error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=err)
         return 2

@@ -103,3 +103,34 @@ def test_resume_with_a_client_equals_an_uninterrupted_run(tmp_path, monkeypatch)
     with pytest.raises(ValueError, match="different sweep"):
         ionflux.Sweep("Chen2020", vary={"C-rate": [1.0, 2.0]}, mesh=MESH).run(
             output=out, client="tcp://127.0.0.1:1", resume=True, progress=False)
+
+
+@needs_dask
+@pytest.mark.filterwarnings("ignore::ionflux.SolverWarning")
+def test_cli_scheduler_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import find_cli
+
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
+    ref, out, config = tmp_path / "ref.h5", tmp_path / "resumed.h5", tmp_path / "sweep.json"
+    _sweep().run(output=ref, threads=1, progress=False)
+    kept = _interrupted(out, monkeypatch)
+    if kept == N:
+        pytest.skip("the sweep finished before the interruption")
+    _sweep().to_json(config)  # the same sweep (tests/python/test_sweep_direct.py): the same fingerprint
+    env = dict(os.environ, IONFLUX_PYTHON=sys.executable)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp",
+                                  dashboard_address=None) as cluster:
+        r = subprocess.run([cli, "sweep", str(config), "--output", str(out), "--scheduler", cluster.scheduler.address,
+                            "--partitions", "2", "--resume"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert f"resuming: {kept} of {N} cells are in the file" in r.stdout, r.stdout
+    _assert_same_sweep(out, ref)
+    r = subprocess.run([cli, "sweep", str(config), "--output", str(tmp_path / "none.h5"), "--scheduler",
+                        "tcp://127.0.0.1:1", "--resume"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 2 and "does not exist" in r.stderr, r.stderr
