@@ -44,6 +44,9 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the ionflux build to time lives (python/ + build/_core*.so, build/ionflux): this
+# checkout unless IONFLUX_ROOT says otherwise.
+IONFLUX_ROOT = os.environ.get("IONFLUX_ROOT", REPO)
 
 OPTIONS = {
     "SEI": "solvent-diffusion limited",
@@ -118,19 +121,30 @@ def unsupported(msg):
 
 
 def run_ionflux_one(n, rtol, atol):
-    sys.path.insert(0, os.path.join(REPO, "python"))
+    sys.path.insert(0, os.path.join(IONFLUX_ROOT, "python"))
     try:
         import ionflux  # noqa: F401
     except Exception as exc:  # noqa: BLE001
         return {"supported": False, "reason": f"ionflux Python package not importable: {exc}"}
-    try:
-        sim = ionflux.Simulation("OKane2022", options=dict(OPTIONS), experiment=[tuple(c) for c in experiment_cycles(n)],
-                                 mesh=VAR_PTS, solver={"rtol": rtol, "atol": atol})
-    except (TypeError, ValueError, KeyError, NotImplementedError) as exc:
-        msg = f"{type(exc).__name__}: {exc}"
+    kw = dict(options=dict(OPTIONS), experiment=[tuple(c) for c in experiment_cycles(n)], mesh=VAR_PTS,
+              solver={"rtol": rtol, "atol": atol})
+    sim, msg = None, ""
+    for params in ("OKane2022", "pybamm"):  # the built-in set, else PyBaMM's ParameterValues
+        try:
+            if params == "pybamm":
+                import pybamm
+                sim = ionflux.Simulation(parameter_values=pybamm.ParameterValues("OKane2022"), **kw)
+            else:
+                sim = ionflux.Simulation(params, **kw)
+            break
+        except (TypeError, ValueError, KeyError, NotImplementedError) as exc:
+            msg = f"{type(exc).__name__}: {exc}"
+            if "options" in msg and "keyword" in msg:  # no options= argument at all
+                break
+    if sim is None:
         if unsupported(msg):
             return {"supported": False, "reason": msg}
-        raise
+        raise RuntimeError(msg)
     t0 = time.perf_counter()
     sol = sim.solve()
     out = {"supported": True, "solve_s": time.perf_counter() - t0, "termination": getattr(sol, "termination", None)}
@@ -162,7 +176,7 @@ def sweep_config(n, rtol, atol):
 
 
 def run_ionflux_sweep(n, rtol, atol, threads, cells):
-    cli = os.environ.get("IONFLUX_CLI", os.path.join(REPO, "build", "ionflux"))
+    cli = os.environ.get("IONFLUX_CLI", os.path.join(IONFLUX_ROOT, "build", "ionflux"))
     if not os.path.exists(cli):
         return {"supported": False, "reason": f"no ionflux CLI at {cli} (build it or set IONFLUX_CLI)"}
     cfg = sweep_config(n, rtol, atol)
