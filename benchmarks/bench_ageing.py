@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Ageing benchmark (issue 16): OKane2022 coupled degradation, ionflux vs PyBaMM IDAKLU.
+
+Case (PyBaMM's coupled-degradation notebook, docs/source/examples/notebooks/models/
+coupled-degradation.ipynb; reference pybamm-degradation.md section 11.1):
+  DFN options {"SEI": "solvent-diffusion limited", "SEI porosity change": "true",
+  "lithium plating": "partially reversible", "lithium plating porosity change": "true",
+  "particle mechanics": ("swelling and cracking", "swelling only"), "SEI on cracks": "true",
+  "loss of active material": "stress-driven"}, ParameterValues("OKane2022"),
+  var_pts x 5/5/5, r 30/30, experiment
+  "Hold at 4.2 V until C/100", "Rest for 4 hours", "Discharge at 0.1C until 2.5 V",
+  "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until C/100",
+  ("Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until C/100") x N,
+  "Discharge at 0.1C until 2.5 V"   (N + 6 cycles).
+
+Modes
+-----
+  python3 benchmarks/bench_ageing.py [--cycles N]          one cell: PyBaMM, then ionflux
+  python3 benchmarks/bench_ageing.py --cells 1000 [--cycles N] [--threads T]
+        1000 cells x N ageing cycles through `ionflux sweep` (grid of 10 SEI solvent
+        diffusivities x 10 plating kinetic rate constants x 10 C-rates of the ageing
+        discharge); PyBaMM is not run cell by cell (its one-cell time x cells is printed
+        as an estimate when --pybamm-estimate is given).
+
+PyBaMM: pybamm.Simulation(...).solve() with IDAKLUSolver() defaults (rtol 1e-6, atol 1e-6 on
+PyBaMM's scaled states; the notebook's solver) unless --rtol/--atol; the wall time includes
+PyBaMM's per-step model build (Simulation.solve builds on first call); the build is also
+timed separately (sim.build_for_experiment()). A run that stops early (solver failure,
+infeasible experiment) is reported with the cycle and step where it stopped.
+
+ionflux: the Python package (`ionflux.Simulation(..., options=...)`, PYTHONPATH=python with
+build/_core*.so linked in, see COMMON/README) for one cell, `ionflux sweep` (the CLI, from
+$IONFLUX_CLI or build/ionflux) for --cells. While ionflux does not accept the degradation
+options (an "unknown option"/unsupported error, or no `options` argument), the script says so
+and reports PyBaMM alone. Results go to benchmarks/RESULTS.md by hand ("Ageing (issue 16)").
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Where the ionflux build to time lives (python/ + build/_core*.so, build/ionflux): this
+# checkout unless IONFLUX_ROOT says otherwise.
+IONFLUX_ROOT = os.environ.get("IONFLUX_ROOT", REPO)
+
+OPTIONS = {
+    "SEI": "solvent-diffusion limited",
+    "SEI porosity change": "true",
+    "lithium plating": "partially reversible",
+    "lithium plating porosity change": "true",
+    "particle mechanics": ("swelling and cracking", "swelling only"),
+    "SEI on cracks": "true",
+    "loss of active material": "stress-driven",
+}
+VAR_PTS = {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 30, "r_p": 30}
+AGEING_CYCLE = ["Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until C/100"]
+
+
+def experiment_cycles(n, discharge="Discharge at 1C until 2.5 V"):
+    return ([["Hold at 4.2 V until C/100"], ["Rest for 4 hours"], ["Discharge at 0.1C until 2.5 V"],
+             ["Charge at 0.3C until 4.2 V"], ["Hold at 4.2 V until C/100"]]
+            + [[discharge] + AGEING_CYCLE[1:]] * n
+            + [["Discharge at 0.1C until 2.5 V"]])
+
+
+def jsonable_options():
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in OPTIONS.items()}
+
+
+def run_pybamm(n, rtol, atol):
+    import pybamm
+
+    model = pybamm.lithium_ion.DFN(dict(OPTIONS))
+    pv = pybamm.ParameterValues("OKane2022")
+    cycles = experiment_cycles(n)
+    exp = pybamm.Experiment([tuple(c) for c in cycles])
+    solver = pybamm.IDAKLUSolver(rtol=rtol, atol=atol)
+    sim = pybamm.Simulation(model, parameter_values=pv, var_pts=VAR_PTS, experiment=exp, solver=solver)
+    out = {"pybamm_version": pybamm.__version__, "cycles_requested": len(cycles),
+           "ageing_cycles_requested": n, "rtol": rtol, "atol": atol}
+    t0 = time.perf_counter()
+    sim.build_for_experiment()
+    out["build_s"] = time.perf_counter() - t0
+    t1, c1 = time.perf_counter(), time.process_time()
+    error = None
+    try:
+        sol = sim.solve()
+    except Exception as exc:  # noqa: BLE001  (PyBaMM raises SolverError and others)
+        error = f"{type(exc).__name__}: {exc}"
+        sol = sim.solution
+    out["solve_s"] = time.perf_counter() - t1
+    out["solve_cpu_s"] = time.process_time() - c1  # this process's CPU time: less sensitive to load
+    out["total_s"] = out["build_s"] + out["solve_s"]
+    out["error"] = error
+    if sol is None:
+        out["cycles_completed"] = 0
+        return out, None
+    out["termination"] = sol.termination
+    out["cycles_completed"] = len(sol.cycles)
+    last = sol.cycles[-1]
+    out["last_cycle_steps"] = [st.termination for st in last.steps]
+    out["t_end_s"] = float(sol.t[-1])
+    try:
+        cap = list(map(float, sol.summary_variables["Capacity [A.h]"]))
+        lli = list(map(float, sol.summary_variables["Loss of lithium inventory [%]"]))
+        out["capacity_first_last"] = [cap[0], cap[-1]]
+        out["lli_last_pct"] = lli[-1]
+    except Exception as exc:  # noqa: BLE001
+        out["summary_error"] = f"{type(exc).__name__}: {exc}"
+    return out, sol
+
+
+def unsupported(msg):
+    m = msg.lower()
+    return any(k in m for k in ("unknown option", "unsupported", "not supported", "unexpected keyword",
+                                "options", "okane2022", "unknown key"))
+
+
+def run_ionflux_one(n, rtol, atol):
+    sys.path.insert(0, os.path.join(IONFLUX_ROOT, "python"))
+    try:
+        import ionflux  # noqa: F401
+    except Exception as exc:  # noqa: BLE001
+        return {"supported": False, "reason": f"ionflux Python package not importable: {exc}"}
+    kw = dict(options=dict(OPTIONS), experiment=[tuple(c) for c in experiment_cycles(n)], mesh=VAR_PTS,
+              solver={"rtol": rtol, "atol": atol})
+    sim, msg = None, ""
+    for params in ("OKane2022", "pybamm"):  # the built-in set, else PyBaMM's ParameterValues
+        try:
+            if params == "pybamm":
+                import pybamm
+                sim = ionflux.Simulation(parameter_values=pybamm.ParameterValues("OKane2022"), **kw)
+            else:
+                sim = ionflux.Simulation(params, **kw)
+            break
+        except (TypeError, ValueError, KeyError, NotImplementedError) as exc:
+            msg = f"{type(exc).__name__}: {exc}"
+            if "options" in msg and "keyword" in msg:  # no options= argument at all
+                break
+    if sim is None:
+        if unsupported(msg):
+            return {"supported": False, "reason": msg}
+        raise RuntimeError(msg)
+    t0 = time.perf_counter()
+    sol = sim.solve()
+    out = {"supported": True, "solve_s": time.perf_counter() - t0, "termination": getattr(sol, "termination", None)}
+    cyc = getattr(sol, "cycles", None)
+    try:
+        out["cycles_completed"] = len(cyc) if cyc is not None else None
+        cap = list(map(float, cyc["Capacity [A.h]"])) if cyc is not None else None
+        if cap:
+            out["capacity_first_last"] = [cap[0], cap[-1]]
+    except Exception as exc:  # noqa: BLE001
+        out["summary_error"] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+def sweep_config(n, rtol, atol):
+    return {
+        "parameters": "OKane2022",
+        "options": jsonable_options(),
+        "mesh": VAR_PTS,
+        "solver": {"rtol": rtol, "atol": atol},
+        "experiment": experiment_cycles(n, "Discharge at {C-rate of ageing discharge}C until 2.5 V"),
+        "vary": {
+            "SEI solvent diffusivity [m2.s-1]": {"logspace": [1e-22, 1e-21, 10]},
+            "Lithium plating kinetic rate constant [m.s-1]": {"logspace": [1e-10, 1e-8, 10]},
+            "C-rate of ageing discharge": {"linspace": [0.5, 2.0, 10]},
+        },
+        "combine": "grid",
+    }
+
+
+def run_ionflux_sweep(n, rtol, atol, threads, cells):
+    cli = os.environ.get("IONFLUX_CLI", os.path.join(IONFLUX_ROOT, "build", "ionflux"))
+    if not os.path.exists(cli):
+        return {"supported": False, "reason": f"no ionflux CLI at {cli} (build it or set IONFLUX_CLI)"}
+    cfg = sweep_config(n, rtol, atol)
+    if cells != 1000:  # keep a grid: cells = a x b x c with the C-rate axis cut
+        k = max(1, round(cells ** (1 / 3)))
+        for key, spec in cfg["vary"].items():
+            spec[next(iter(spec))][2] = k
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "ageing_sweep.json")
+        with open(path, "w") as f:
+            json.dump(cfg, f, indent=1)
+        cmd = [cli, "sweep", path, "--output", os.path.join(tmp, "ageing.h5"), "--device", "cpu"]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        msg = (p.stderr or p.stdout).strip()
+        if unsupported(msg):
+            return {"supported": False, "reason": msg.splitlines()[-1] if msg else f"exit {p.returncode}"}
+        return {"supported": True, "error": msg, "returncode": p.returncode, "wall_s": wall}
+    return {"supported": True, "wall_s": wall, "stdout_tail": p.stdout.strip().splitlines()[-5:]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description="OKane2022 coupled-degradation ageing benchmark")
+    ap.add_argument("--cycles", type=int, default=100, help="ageing cycles N (default 100)")
+    ap.add_argument("--cells", type=int, default=0, help="sweep mode: number of cells (1000)")
+    ap.add_argument("--threads", type=int, default=0, help="ionflux sweep --threads (default: all)")
+    ap.add_argument("--rtol", type=float, default=1e-6)
+    ap.add_argument("--atol", type=float, default=1e-6)
+    ap.add_argument("--skip-pybamm", action="store_true")
+    ap.add_argument("--pybamm-estimate", action="store_true",
+                    help="sweep mode: also time PyBaMM on one cell and print cells x that time")
+    ap.add_argument("--json", help="write the measurements to this JSON file")
+    args = ap.parse_args()
+
+    res = {"case": "OKane2022 coupled degradation", "ageing_cycles": args.cycles,
+           "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "cpus": os.cpu_count(),
+           "loadavg": os.getloadavg()}
+    pyb = None
+    if not args.skip_pybamm and (args.cells == 0 or args.pybamm_estimate):
+        pyb, _ = run_pybamm(args.cycles, args.rtol, args.atol)
+        res["pybamm"] = pyb
+        print(f"PyBaMM {pyb['pybamm_version']} IDAKLU (rtol {args.rtol:g}, atol {args.atol:g}): "
+              f"build {pyb['build_s']:.2f} s + solve {pyb['solve_s']:.2f} s = {pyb['total_s']:.2f} s "
+              f"(solve CPU time {pyb['solve_cpu_s']:.2f} s); "
+              f"{pyb['cycles_completed']}/{pyb['cycles_requested']} cycles; termination {pyb.get('termination')}"
+              + (f"; ERROR {pyb['error']}" if pyb["error"] else ""))
+        if "capacity_first_last" in pyb:
+            print(f"  Capacity [A.h] cycle 1 {pyb['capacity_first_last'][0]:.6f}, last "
+                  f"{pyb['capacity_first_last'][1]:.6f}; LLI last {pyb['lli_last_pct']:.4f} %")
+        if pyb["cycles_completed"] < pyb["cycles_requested"]:
+            print(f"  PyBaMM stopped in cycle {pyb['cycles_completed']} (1-based), step terminations "
+                  f"{pyb.get('last_cycle_steps')}")
+    if args.cells == 0:
+        ion = run_ionflux_one(args.cycles, args.rtol, args.atol)
+        res["ionflux"] = ion
+        if not ion["supported"]:
+            print(f"ionflux does not support this case yet ({ion['reason']}); PyBaMM alone reported")
+        else:
+            print(f"ionflux: solve {ion['solve_s']:.3f} s, {ion.get('cycles_completed')} cycles, "
+                  f"termination {ion.get('termination')}")
+            if pyb:
+                print(f"  ratio PyBaMM total / ionflux: {pyb['total_s'] / ion['solve_s']:.1f}x")
+    else:
+        sw = run_ionflux_sweep(args.cycles, args.rtol, args.atol, args.threads, args.cells)
+        res["ionflux_sweep"] = sw
+        if not sw["supported"]:
+            print(f"ionflux sweep does not support this case yet ({sw['reason']}); skipped")
+        elif "error" in sw:
+            print(f"ionflux sweep failed (exit {sw['returncode']}): {sw['error'][-500:]}")
+        else:
+            print(f"ionflux sweep: {args.cells} cells x {args.cycles} ageing cycles in {sw['wall_s']:.1f} s")
+            print("  " + "\n  ".join(sw["stdout_tail"]))
+        if pyb:
+            print(f"  PyBaMM estimate for {args.cells} cells one after another: "
+                  f"{pyb['total_s'] * args.cells / 3600:.1f} h")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()
