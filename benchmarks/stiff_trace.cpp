@@ -1,11 +1,12 @@
 // Step-by-step trace of one cell's BDF integration, for finding what limits the step
 // size of stiff cells (issue 14 item 1). Runs the cell with the same recipe as
 // `ionflux simulate` (build_cell, default end time, constant current to the cut-off),
-// drives the integrator step by step with the kernel's own pieces (Bdf::set_coeffs,
-// predict, newton, error_test, ... in kernels/numerics/bdf.hpp; the same control flow as
-// Bdf::step) and records, per attempt: time, h, order, Newton iterations, whether the
-// matrix was rebuilt, and for every error-test or convergence failure the component
-// with the largest weighted error (or correction).
+// drives the integrator step by step with the kernel's own Bdf::step
+// (kernels/numerics/bdf.hpp), which it watches through Bdf's observer hooks (Tracer
+// below; the kernel's default observer compiles to nothing), and records, per attempt:
+// time, h, order, Newton iterations, whether the matrix was rebuilt, and for every
+// error-test or convergence failure the component with the largest weighted error (or
+// correction).
 //
 //   build/benchmarks/stiff_trace [--set "NAME=VALUE"]... [--c-rate X] [--mesh x_n=..,...]
 //                                [--rtol R] [--atol A] [--max-newton N] [--setup-every N]
@@ -21,6 +22,8 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "kernels/model/cell_solver.hpp"
@@ -66,53 +69,54 @@ std::string klass(const Layout& l, int k) {
 }
 
 
-//! Bdf::newton with every iteration printed (norm, rate, the largest weighted
-//! correction and its unknown). Same arithmetic as the kernel's.
+//! What the trace collects from the kernel's Bdf::step (through Tracer).
+struct Trace {
+  const Layout* l = nullptr;
+  double att0 = 1e300, att1 = -1e300;  //!< print every attempt of the steps starting in [att0, att1]
+  // the step being taken
+  double t0 = 0.0;
+  bool print = false;
+  int nni0 = 0, ns0 = 0, netf0 = 0, ncfn0 = 0;  //!< counters at the step's start
+  int nni_a = 0, nsu_a = 0;                     //!< at the attempt's start
+  int kw_accepted = 0;                          //!< the accepted step's largest weighted error
+  double xw_accepted = 0.0;
+  // failures: component class -> count; and their times
+  std::map<std::string, int> etf_by, ncf_by, etf_node;
+  std::vector<double> t_etf, t_ncf;
+};
+
+//! The unknown with the largest weighted |v[k] w[k]| of workspace vector `v` (and that value).
 template <class B>
-int newton_verbose(B& b, bool force_setup, bool full, const Layout& l) {
-  auto& s = b.s;
-  const auto& opt = b.opt;
-  const CView yy = b.vec(kYY), yp = b.vec(kYP), ee = b.vec(kEE), del = b.vec(kDelta), res = b.vec(kRes);
-  const double tn1 = s.t + s.h;
-  bool do_setup = force_setup || !s.have_jac;
-  s.cjratio = s.cj / s.cjold;
-  const double lo = (1.0 - 0.25) / (1.0 + 0.25);
-  if (s.cjratio < lo || s.cjratio > 1.0 / lo) do_setup = true;
-  if (opt.max_steps_between_setups > 0 && s.nst >= s.nst_lset + opt.max_steps_between_setups) do_setup = true;
-  if (s.cj != s.cjlast) s.ss = 100.0;
-  const int nn = b.n;
-  b.m.residual(tn1, yy, yp, res);
-  ++s.nre;
-  if (do_setup) {
-    ++s.nsetups;
-    s.nst_lset = s.nst;
-    s.jac_current = true;
-    s.have_jac = b.m.setup(tn1, yy, yp, res, s.cj);
-    if (!s.have_jac) return 2;
-    s.cjold = s.cj;
-    s.cjratio = 1.0;
-    s.ss = 20.0;
+std::pair<int, double> largest_weighted(const B& b, int v) {
+  const CView x = b.vec(v), w = b.vec(kEwt);
+  int kw = 0;
+  double xw = -1.0;
+  for (int k = 0; k < b.n; ++k)
+    if (std::fabs(x[k] * w[k]) > xw) xw = std::fabs(x[k] * w[k]), kw = k;
+  return {kw, xw};
+}
+
+//! Bdf's observer (kernels/numerics/bdf.hpp, BdfNoObserver): prints every attempt and
+//! Newton iterate of the steps in the --attempts window, and counts the failures by the
+//! unknown with the largest weighted error or correction.
+struct Tracer {
+  Trace* tr = nullptr;
+  template <class B>
+  void step_begin(const B& b) const {
+    const BdfScalars& s = b.s;
+    tr->t0 = s.t;
+    tr->print = s.t >= tr->att0 && s.t <= tr->att1;
+    tr->nni0 = tr->nni_a = s.nni;
+    tr->ns0 = tr->nsu_a = s.nsetups;
+    tr->netf0 = s.netf;
+    tr->ncfn0 = s.ncfn;
   }
-  for (int it = 0; it < opt.max_newton_iters; ++it) {
-    ++s.nni;
-    for (int k = 0; k < nn; ++k) del[k] = -res[k];
-    b.m.solve(del);
-    const double sc = (s.cjratio != 1.0) ? 2.0 / (1.0 + s.cjratio) : 1.0;
-    const double cj = s.cj;
-    const CView w = b.vec(kEwt);
-    double sum = 0.0, xw = -1.0;
-    int kw = 0;
-    for (int k = 0; k < nn; ++k) {
-      const double d = del[k] * sc;
-      del[k] = d;
-      ee[k] = it == 0 ? d : ee[k] + d;
-      yy[k] += d;
-      yp[k] += cj * d;
-      const double x = d * w[k];
-      sum += x * x;
-      if (std::fabs(x) > xw) xw = std::fabs(x), kw = k;
-    }
-    const double delnrm = std::sqrt(sum / nn);
+  template <class B>
+  void newton_iterate(const B& b, int it, double delnrm) const {
+    if (!tr->print) return;
+    const Layout& l = *tr->l;
+    const CView yy = b.vec(kYY), del = b.vec(kDelta);
+    const auto [kw, xw] = largest_weighted(b, kDelta);
     double minc = 1e300;
     int kc = 0;
     for (int i = 0; i < l.nx; ++i)
@@ -126,27 +130,40 @@ int newton_verbose(B& b, bool force_setup, bool full, const Layout& l) {
       for (int i = l.nx - 12; i < l.nx; ++i) std::printf(" %.3g", yy[l.j_index(i)]);
       std::printf("\n");
     }
-    if (!(delnrm == delnrm) || delnrm > 1e100) return 1;
-    if (it == 0) {
-      s.oldnrm = delnrm;
-      if (delnrm <= 1e-4 * 1e-4 * opt.newton_tol) return 0;
-    } else {
-      const double rate = std::pow(delnrm / s.oldnrm, 1.0 / it);
-      std::printf("       rate %.3g\n", rate);
-      if (rate > 0.9) return 1;
-      s.ss = rate / (1.0 - rate);
-    }
-    if (s.ss * delnrm <= opt.newton_tol) return b.m.admissible(yy) ? 0 : 1;
-    b.m.residual(tn1, yy, yp, res);
-    ++s.nre;
-    if (full) {
-      ++s.nsetups;
-      s.have_jac = b.m.setup(tn1, yy, yp, res, s.cj);
-      if (!s.have_jac) return 2;
+  }
+  template <class B>
+  void newton_rate(const B&, double rate) const {
+    if (tr->print) std::printf("       rate %.3g\n", rate);
+  }
+  template <class B>
+  void newton_done(const B& b, bool force_setup, int nf) const {
+    const BdfScalars& s = b.s;
+    if (tr->print)
+      std::printf("attempt t=%.9g h=%.4g k=%d force=%d setup=%d its=%d nf=%d ss=%.3g oldnrm=%.3g cjratio=%.3g\n",
+                  tr->t0, s.h, s.kk, force_setup ? 1 : 0, s.nsetups - tr->nsu_a, s.nni - tr->nni_a, nf, s.ss,
+                  s.oldnrm, s.cjratio);
+    tr->nni_a = s.nni;
+    tr->nsu_a = s.nsetups;
+    if (nf != 0) {  // the largest weighted correction of the last iterate
+      tr->ncf_by[klass(*tr->l, largest_weighted(b, kDelta).first)]++;
+      tr->t_ncf.push_back(tr->t0);
     }
   }
-  return 1;
-}
+  template <class B>
+  void error_test_done(const B& b, bool ok) const {
+    if (tr->print)
+      std::printf("   error test %s: err_k=%.3g ck=%.3g knew=%d\n", ok ? "ok" : "FAIL", b.err_k_, b.ck_, b.s.knew);
+    if (ok) return;
+    const int kw = largest_weighted(b, kEE).first;
+    tr->etf_by[klass(*tr->l, kw)]++;
+    tr->etf_node[component(*tr->l, kw)]++;
+    tr->t_etf.push_back(tr->t0);
+  }
+  template <class B>
+  void step_accepted(const B& b) const {  // before the step completes: its error and weights
+    std::tie(tr->kw_accepted, tr->xw_accepted) = largest_weighted(b, kEE);
+  }
+};
 
 }  // namespace
 
@@ -228,20 +245,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto m = cs.model();
-  Bdf<decltype(m), CView> b{m, so, run.bdf, CView{ws.data()}, l.n_state, bdf_vector_stride(l.n_state)};
+  Trace trace;
+  trace.l = &l;
+  trace.att0 = att0;
+  trace.att1 = att1;
+  Bdf<decltype(m), CView, Tracer> b{m, so, run.bdf, CView{ws.data()}, l.n_state, bdf_vector_stride(l.n_state)};
+  b.obs.tr = &trace;
   BdfScalars& s = run.bdf;
 
   std::FILE* fs = steps_csv.empty() ? nullptr : std::fopen(steps_csv.c_str(), "w");
   if (fs) std::fprintf(fs, "t,h,order,newton,setup,etf,ncf,V,worst_err,worst_err_class,min_ce\n");
-  // failures: component class -> count; and time windows
-  std::map<std::string, int> etf_by, ncf_by, etf_node;
-  struct Window {
-    int steps = 0, etf = 0, ncf = 0, nni = 0, setups = 0;
-  };
-  std::map<int, Window> win;  // by 10 % of the run's end time (filled after)
   std::vector<double> t_steps;
-  std::vector<int> etf_at, ncf_at;
-  std::vector<double> t_etf, t_ncf;
   double v = 0.0;
   CellStatus st = CellStatus::running;
   for (;;) {
@@ -249,133 +263,19 @@ int main(int argc, char** argv) {
       st = CellStatus::step_limit;
       break;
     }
-    // the body of Bdf::step(tstop) with instrumentation
-    const double tstop = out.t_end;
-    if (s.t + s.h > tstop && tstop > s.t) {
-      const double hnew = tstop - s.t;
-      if (s.nst == 0) b.reduce_step(hnew / s.h);
-      else s.h = hnew;
-    }
-    int nef = 0, ncf = 0, nni0 = s.nni, ns0 = s.nsetups;
-    bool force_setup = false, full = false, tried_full = false;
-    const double t0 = s.t;
-    bool failed = false;
-    if (quiet && !fs) {  // the kernel's own step
-      const CellStatus bs = b.step(tstop);
-      if (bs != CellStatus::running) {
-        st = bs;
-        break;
-      }
-      v = dfn::terminal_voltage(l, b.phi(0));
-      t_steps.push_back(s.t);
-      if (v <= cell.v_min) {
-        st = CellStatus::cutoff_lower;
-        break;
-      }
-      if (s.t >= out.t_end) {
-        st = CellStatus::end_time_reached;
-        break;
-      }
-      continue;
-    }
-    for (;;) {
-      b.set_coeffs();
-      b.predict();
-      const int nni_a = s.nni, nsu_a = s.nsetups;
-      const double h_a = s.h;
-      const int k_a = s.kk;
-      const bool print = t0 >= att0 && t0 <= att1;
-      const int nf = print ? newton_verbose(b, force_setup, full, l) : b.newton(force_setup, full);
-      full = false;
-      if (print)
-        std::printf("attempt t=%.9g h=%.4g k=%d force=%d setup=%d its=%d nf=%d ss=%.3g oldnrm=%.3g cjratio=%.3g\n", t0,
-                    h_a, k_a, force_setup ? 1 : 0, s.nsetups - nsu_a, s.nni - nni_a, nf, s.ss, s.oldnrm, s.cjratio);
-      force_setup = false;
-      if (nf != 0) {
-        // largest weighted correction of the last iterate
-        const CView del = b.vec(kDelta), w = b.vec(kEwt);
-        int kw = 0;
-        double xw = -1.0;
-        for (int k = 0; k < l.n_state; ++k) {
-          const double x = std::fabs(del[k] * w[k]);
-          if (x > xw) xw = x, kw = k;
-        }
-        ncf_by[klass(l, kw)]++;
-        t_ncf.push_back(t0);
-        b.restore(t0);
-        if (nf == 1 && !s.jac_current) {
-          force_setup = true;
-          continue;
-        }
-        if (nf == 1 && so.full_newton_retry && !tried_full) {
-          force_setup = full = tried_full = true;
-          continue;
-        }
-        ++s.ncfn;
-        if (++ncf >= so.max_convergence_failures || s.h < 1e-12 * (std::fabs(s.t) + 1.0)) {
-          st = CellStatus::newton_failure;
-          failed = true;
-          break;
-        }
-        b.reduce_step(0.25);
-        continue;
-      }
-      const bool et_ok = b.error_test();
-      if (print) std::printf("   error test %s: err_k=%.3g ck=%.3g knew=%d\n", et_ok ? "ok" : "FAIL", b.err_k_, b.ck_, s.knew);
-      if (!et_ok) {
-        const CView ee = b.vec(kEE), w = b.vec(kEwt);
-        int kw = 0;
-        double xw = -1.0;
-        for (int k = 0; k < l.n_state; ++k) {
-          const double x = std::fabs(ee[k] * w[k]);
-          if (x > xw) xw = x, kw = k;
-        }
-        etf_by[klass(l, kw)]++;
-        etf_node[component(l, kw)]++;
-        t_etf.push_back(t0);
-        b.restore(t0);
-        ++s.netf;
-        ++nef;
-        if (nef >= so.max_error_test_failures || s.h < 1e-12 * (std::fabs(s.t) + 1.0)) {
-          st = CellStatus::error_test_failure;
-          failed = true;
-          break;
-        }
-        double rr = 0.25;
-        if (nef == 1) {
-          const double err_knew = (s.kk == s.knew) ? b.err_k_ : b.err_km1_;
-          s.kk = s.knew;
-          rr = 0.9 * std::pow(2.0 * err_knew + 1e-4, -1.0 / (s.kk + 1));
-          rr = rr > 0.9 ? 0.9 : (rr < 0.25 ? 0.25 : rr);
-        } else if (nef == 2) {
-          s.kk = s.knew;
-        } else {
-          s.kk = 1;
-        }
-        b.reduce_step(rr);
-        continue;
-      }
-      // accepted: the component with the largest weighted error estimate
-      {
-        const CView ee = b.vec(kEE), w = b.vec(kEwt);
-        int kw = 0;
-        double xw = -1.0;
-        for (int k = 0; k < l.n_state; ++k) {
-          const double x = std::fabs(ee[k] * w[k]);
-          if (x > xw) xw = x, kw = k;
-        }
-        b.complete_step();
-        double min_ce = 1e300;
-        for (int i = 0; i < l.nx; ++i) min_ce = std::fmin(min_ce, b.phi(0)[3 * i]);
-        v = dfn::terminal_voltage(l, b.phi(0));
-        if (fs)
-          std::fprintf(fs, "%.9g,%.6g,%d,%d,%d,%d,%d,%.9g,%.4g,\"%s\",%.6g\n", s.t, s.hused, s.kused, s.nni - nni0,
-                       s.nsetups - ns0, nef, ncf, v, xw,
-                       component(l, kw).c_str(), min_ce);
-      }
+    const CellStatus bs = b.step(out.t_end);  // the kernel's own step, watched by the Tracer
+    if (bs != CellStatus::running) {
+      st = bs;
       break;
     }
-    if (failed) break;
+    v = dfn::terminal_voltage(l, b.phi(0));
+    if (fs) {
+      double min_ce = 1e300;
+      for (int i = 0; i < l.nx; ++i) min_ce = std::fmin(min_ce, b.phi(0)[3 * i]);
+      std::fprintf(fs, "%.9g,%.6g,%d,%d,%d,%d,%d,%.9g,%.4g,\"%s\",%.6g\n", s.t, s.hused, s.kused, s.nni - trace.nni0,
+                   s.nsetups - trace.ns0, s.netf - trace.netf0, s.ncfn - trace.ncfn0, v, trace.xw_accepted,
+                   component(l, trace.kw_accepted).c_str(), min_ce);
+    }
     t_steps.push_back(s.t);
     if (v <= cell.v_min) {
       st = CellStatus::cutoff_lower;
@@ -392,20 +292,20 @@ int main(int argc, char** argv) {
               cell_status_name(st), s.t, v, s.nst, s.nni, s.nsetups, s.nre, s.netf, s.ncfn);
   if (quiet) return 0;
   std::printf("error-test failures by the component of the largest weighted error:\n");
-  for (const auto& kv : etf_by) std::printf("  %-8s %d\n", kv.first.c_str(), kv.second);
+  for (const auto& kv : trace.etf_by) std::printf("  %-8s %d\n", kv.first.c_str(), kv.second);
   std::printf("  most frequent unknowns:");
   std::vector<std::pair<int, std::string>> top;
-  for (const auto& kv : etf_node) top.push_back({kv.second, kv.first});
+  for (const auto& kv : trace.etf_node) top.push_back({kv.second, kv.first});
   std::sort(top.rbegin(), top.rend());
   for (size_t k = 0; k < top.size() && k < 8; ++k) std::printf(" %s (%d)", top[k].second.c_str(), top[k].first);
   std::printf("\nconvergence failures (incl. retries with a fresh matrix) by the largest weighted correction:\n");
-  for (const auto& kv : ncf_by) std::printf("  %-8s %d\n", kv.first.c_str(), kv.second);
+  for (const auto& kv : trace.ncf_by) std::printf("  %-8s %d\n", kv.first.c_str(), kv.second);
   // steps and failures per tenth of the run
   const double tend = s.t;
   int sw[10] = {}, ew[10] = {}, cw[10] = {};
   for (double t : t_steps) sw[std::min(9, static_cast<int>(10.0 * t / tend))]++;
-  for (double t : t_etf) ew[std::min(9, static_cast<int>(10.0 * t / tend))]++;
-  for (double t : t_ncf) cw[std::min(9, static_cast<int>(10.0 * t / tend))]++;
+  for (double t : trace.t_etf) ew[std::min(9, static_cast<int>(10.0 * t / tend))]++;
+  for (double t : trace.t_ncf) cw[std::min(9, static_cast<int>(10.0 * t / tend))]++;
   std::printf("per tenth of [0, %.1f s]: steps / error-test failures / convergence failures\n", tend);
   for (int k = 0; k < 10; ++k)
     std::printf("  %5.0f-%5.0f s: %5d / %4d / %4d\n", k * tend / 10, (k + 1) * tend / 10, sw[k], ew[k], cw[k]);

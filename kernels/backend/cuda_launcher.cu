@@ -82,6 +82,13 @@ __global__ void place_cells_kernel(SlotArrays a, CellParams* params, double* t_e
   }
 }
 
+//! End the cells of slots[0 .. n) that are still running with `status`.
+__global__ void stop_cells_kernel(SlotArrays a, const int* slots, int n, CellStatus status) {
+  for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n;
+       j += static_cast<index_t>(blockDim.x) * gridDim.x)
+    stop_slot(a, slots[j], status);
+}
+
 //! Append slots[0 .. n) to the active list (order does not matter: cells are independent).
 __global__ void append_active_kernel(const int* slots, int n, int* active, int* n_active) {
   for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n;
@@ -203,6 +210,11 @@ cudaError_t advance_cells(const SlotArrays& a, const int* active, const int* n_a
             a, active, n_active, steps);
   else
     advance_cells_kernel<<<grid_for(grid_cells, kBlock), kBlock, 0, stream>>>(a, active, n_active, steps);
+  return cudaGetLastError();
+}
+
+cudaError_t stop_cells(const SlotArrays& a, const int* slots, int n, CellStatus status, cudaStream_t stream) {
+  stop_cells_kernel<<<grid_for(n, 128), 128, 0, stream>>>(a, slots, n, status);
   return cudaGetLastError();
 }
 

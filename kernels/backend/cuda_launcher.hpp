@@ -67,6 +67,9 @@ cudaError_t append_active(const int* slots, int n, int* active, int* n_active, c
 cudaError_t advance_cells(const SlotArrays& a, const int* active, const int* n_active, int grid_cells, int steps,
                           int team, cudaStream_t stream);
 
+//! End the cells of slots[0 .. n) that are still running with `status` (stop_slot).
+cudaError_t stop_cells(const SlotArrays& a, const int* slots, int n, CellStatus status, cudaStream_t stream);
+
 //! Harvest the active slots into the staging (the outputs since the last harvest of the
 //! cells that stopped, with `drain` of every slot, and the final records); slots still
 //! running, or deferred (their rows did not fit), form the next active list.

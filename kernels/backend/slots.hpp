@@ -123,6 +123,15 @@ IONFLUX_HD inline void with_slot_solver(const SlotArrays& a, index_t s, View ws,
   what(cs);
 }
 
+//! End slot s's cell where it stands with `st`, if it is still running (CellSolver::fail:
+//! its outputs so far kept; the next harvest reports it finished). For the budgets the
+//! host keeps: max_wall_time -> time_limit (solver/backends/gpu_stream.cpp).
+IONFLUX_HD inline void stop_slot(const SlotArrays& a, index_t s, CellStatus st) {
+  with_slot_solver<SerialTeam>(a, s, slot_workspace(a, s), a.runs[s], [st](auto& cs) {
+    if (cs.run.status == CellStatus::running) cs.fail(st);
+  });
+}
+
 //! Empty slot s for a new cell: nothing drained, CellRun zeroed (as a fresh allocation),
 //! summaries NaN (steps never reached stay NaN).
 IONFLUX_HD inline void reset_slot(const SlotArrays& a, index_t s) {

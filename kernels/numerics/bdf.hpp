@@ -29,7 +29,8 @@ struct SolverOptions {
   double atol = 1e-8;
   int max_steps = 100000;
   //! Wall-clock budget of one cell [s] (0: none). Read by the host drivers between
-  //! advance() slices (a kernel has no clock); a cell past it ends with time_limit.
+  //! advance() slices, and for GPU slots between launches (a kernel reads no clock); a
+  //! cell past it ends with time_limit (docs/reliability.md, "A budget per cell").
   double max_wall_time = 0.0;
   int max_newton_iters = 4;        //!< per attempt (IDA's default)
   double newton_tol = 0.33;        //!< Newton convergence coefficient (IDA's epcon)
@@ -69,10 +70,29 @@ enum BdfVec : int {
   kBdfVecCount
 };
 
+//! Bdf's default observer: sees nothing. An observer (Bdf's third template parameter,
+//! host-only tools such as benchmarks/stiff_trace.cpp) is called at these points of a
+//! step with the integrator (its scalars s, vectors vec(), err_k_, ck_); the default's
+//! empty calls compile to nothing, on the host and on the device.
+struct BdfNoObserver {
+  template <class B>
+  IONFLUX_HD void step_begin(const B&) const {}  //!< a step starts (s.t: its start)
+  template <class B>
+  IONFLUX_HD void newton_iterate(const B&, int, double) const {}  //!< iterate `it` made, |correction| delnrm
+  template <class B>
+  IONFLUX_HD void newton_rate(const B&, double) const {}  //!< the iteration's convergence rate
+  template <class B>
+  IONFLUX_HD void newton_done(const B&, bool, int) const {}  //!< newton(force_setup) returned nf
+  template <class B>
+  IONFLUX_HD void error_test_done(const B&, bool) const {}  //!< the error test passed (or not)
+  template <class B>
+  IONFLUX_HD void step_accepted(const B&) const {}  //!< before complete_step (ee, weights of the step)
+};
+
 //! The integrator of one cell, run by the model's team (Model::team; team.hpp): the
 //! vector passes are team operations, the step-size and order control is scalar code
 //! that every lane runs on the same values.
-template <class Model, class V>
+template <class Model, class V, class Observer = BdfNoObserver>
 struct Bdf {
   //! One thread on contiguous vectors: the hand-vectorised passes below.
   static constexpr bool kContiguous = is_contiguous_view<V>::value && decltype(Model::team)::kWidth == 1;
@@ -334,12 +354,14 @@ struct Bdf {
         return x * x;
       });
       const double delnrm = sqrt(sum / nn);
+      obs.newton_iterate(*this, it, delnrm);
       if (!(delnrm == delnrm) || delnrm > 1e100) return 1;  // NaN
       if (it == 0) {
         s.oldnrm = delnrm;
         if (delnrm <= 1e-4 * 1e-4 * opt.newton_tol) return 0;
       } else {
         const double rate = pow(delnrm / s.oldnrm, 1.0 / it);
+        obs.newton_rate(*this, rate);
         if (rate > 0.9) return 1;
         s.ss = rate / (1.0 - rate);
       }
@@ -479,10 +501,12 @@ struct Bdf {
     int nef = 0, ncf = 0;
     bool force_setup = false, full = false, tried_full = false;
     const double t0 = s.t;
+    obs.step_begin(*this);
     for (;;) {
       set_coeffs();
       predict();
       const int nf = newton(force_setup, full);
+      obs.newton_done(*this, force_setup, nf);
       force_setup = false;
       full = false;
       if (nf != 0) {
@@ -500,7 +524,9 @@ struct Bdf {
         reduce_step(0.25);
         continue;
       }
-      if (!error_test()) {
+      const bool error_ok = error_test();
+      obs.error_test_done(*this, error_ok);
+      if (!error_ok) {
         restore(t0);
         ++s.netf;
         ++nef;
@@ -520,6 +546,7 @@ struct Bdf {
         reduce_step(rr);
         continue;
       }
+      obs.step_accepted(*this);
       complete_step();
       return CellStatus::running;
     }
@@ -542,6 +569,7 @@ struct Bdf {
   }
 
   double ck_ = 1.0, err_k_ = 0.0, err_km1_ = 0.0, err_kp1_ = 0.0;
+  Observer obs{};  //!< BdfNoObserver: nothing
 };
 
 }  // namespace ionflux

@@ -306,6 +306,17 @@ class CudaEngine : public gpu_stream::DeviceEngine {
     resident_ += static_cast<std::size_t>(n);
   }
 
+  void stop(const std::vector<int>& slots, CellStatus status) override {
+    const int n = static_cast<int>(slots.size());
+    if (n == 0) return;
+    // through the loads' slot list (pinned and device), in stream order with the loads
+    IONFLUX_CUDA_CHECK(cudaEventSynchronize(loaded_));
+    std::copy(slots.begin(), slots.end(), l_slots_->p);
+    IONFLUX_CUDA_CHECK(cudaMemcpyAsync(d_slots_->p, l_slots_->p, n * sizeof(int), cudaMemcpyHostToDevice, compute_));
+    IONFLUX_CUDA_CHECK(cudaEventRecord(loaded_, compute_));
+    IONFLUX_CUDA_CHECK(cuda_launch::stop_cells(a_, d_slots_->p, n, status, compute_));
+  }
+
   void launch(int steps, bool drain_running) override {
     const bool drain = drain_running || es_.out.every_step();
     if (in_flight_.size() >= 2) throw RuntimeError("CUDA launcher: more than two launches in flight");

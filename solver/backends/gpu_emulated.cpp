@@ -134,6 +134,10 @@ class EmulatedEngine : public DeviceEngine {
     pending_.push_back(std::move(o));
   }
 
+  void stop(const std::vector<int>& slots, CellStatus status) override {
+    for (int s : slots) stop_slot(a_, s, status);
+  }
+
   const Report& collect() override {
     if (pending_.empty()) throw std::logic_error("emulated device: collect() without a launch");
     current_ = std::move(pending_.front());

@@ -6,6 +6,7 @@
 #include "solver/backends/gpu_stream.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <exception>
@@ -183,6 +184,14 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   std::size_t occupied = 0;    // slots holding a cell not known to be done
   bool fresh = false;          // cells loaded since the last launch was enqueued
   std::size_t deferred = 0;    // the last report's deferred slots
+  // The wall-time budget (SolverOptions::max_wall_time) of the cells in slots, kept here
+  // (docs/reliability.md, "A budget per cell"): a cell's time starts when it is loaded;
+  // the cells loaded, in load order (so in order of start), wait in `started`; after each
+  // report those past their budget and still in their slot are stopped (time_limit).
+  using Clock = std::chrono::steady_clock;
+  const double max_wall = in.run.solver.max_wall_time;
+  std::vector<Clock::time_point> slot_t0(n_slots);
+  std::deque<std::pair<Clock::time_point, SlotCell>> started;
 
   // With CPU workers (cfg.cpu_workers) the queue and the chunks are shared: `m` guards
   // them (the queue position, the open chunks, their remaining counts and summaries);
@@ -203,7 +212,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   auto summarise_cell = [&](OpenChunk& oc, std::size_t k, const CellRun& run) {
     const std::size_t cell = oc.c.first + k;
     summarise(oc.c, k, run, in.pre_message[cell], protocol_of(in, cell));
-    if (in.pre_message[cell].empty() && (in.has_protocol() || run.status == CellStatus::init_failure))
+    if (in.pre_message[cell].empty() && (in.has_protocol() || run.status == CellStatus::init_failure ||
+                                         run.status == CellStatus::step_limit || run.status == CellStatus::time_limit))
       finish_message(oc.c, k, in, cell, record_of(cell), run);
   };
   // Write the chunks whose cells are all done, in order (this thread only; the sink
@@ -263,7 +273,30 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     if (!load.empty()) {
       engine->load(load);
       fresh = true;
+      if (max_wall > 0.0) {
+        const Clock::time_point now = Clock::now();
+        for (const SlotCell& sc : load) {
+          slot_t0[static_cast<std::size_t>(sc.slot)] = now;
+          started.emplace_back(now, sc);
+        }
+      }
     }
+  };
+  // Stop the cells in slots past their wall-time budget (the oldest first; a cell that
+  // left its slot is dropped from `started`).
+  auto stop_overdue = [&]() {
+    if (!(max_wall > 0.0)) return;
+    const Clock::time_point now = Clock::now();
+    std::vector<int> overdue;
+    {
+      Lock lock(m);
+      while (!started.empty() && std::chrono::duration<double>(now - started.front().first).count() > max_wall) {
+        const SlotCell sc = started.front().second;
+        started.pop_front();
+        if (slot_cell[static_cast<std::size_t>(sc.slot)] == sc.cell) overdue.push_back(sc.slot);
+      }
+    }
+    if (!overdue.empty()) engine->stop(overdue, CellStatus::time_limit);
   };
   // A launch's report: append the outputs; finished cells are summarised, their slots freed.
   auto process = [&](const Report& r) {
@@ -376,6 +409,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     if (in_flight == 0) break;
     process(engine->collect());
     --in_flight;
+    if (!stop && !cancelled()) stop_overdue();
     if (!stop && !cancelled()) fill();
     top_up();
     write_ready();
@@ -400,8 +434,10 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     if (!slots.empty()) engine->evict(slots, runs, ws, sums);
     st.handed_to_cpu = slots.size();
     std::vector<std::size_t> cells(slots.size());
+    std::vector<Clock::time_point> t0s(slots.size(), Clock::now());  // the budget goes on from the device
     for (std::size_t j = 0; j < slots.size(); ++j) {
       cells[j] = slot_cell[static_cast<std::size_t>(slots[j])];
+      if (max_wall > 0.0) t0s[j] = slot_t0[static_cast<std::size_t>(slots[j])];
       OpenChunk& oc = chunk_of(cells[j]);
       const std::size_t k = cells[j] - oc.c.first;
       for (int a = 0; a < kSlotSummaryArrays; ++a) {
@@ -432,7 +468,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
                                          CView{ws.data() + static_cast<std::size_t>(j) * wsz},
                                          runs[static_cast<std::size_t>(j)], sink};
         cs.proto = protocol_of(in, cell);
-        advance_within_budget(cs, in.run.solver, std::chrono::steady_clock::now());  // its time on the CPU
+        advance_within_budget(cs, in.run.solver, t0s[static_cast<std::size_t>(j)]);  // since it was loaded
         if (cfg.cell_done) cfg.cell_done();
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);

@@ -132,6 +132,10 @@ class DeviceEngine {
   //! hold one launch's outputs), the outputs of the running ones too. With a fixed grid
   //! a slot holds all its outputs, so they need not come back before the cell ends.
   virtual void launch(int steps, bool drain_running) = 0;
+  //! End the cells in `slots` that are still running with `status` (a budget the host
+  //! keeps: max_wall_time -> time_limit), where they stand after the launches already
+  //! enqueued, their outputs so far kept; the next launch reports them finished.
+  virtual void stop(const std::vector<int>& slots, CellStatus status) = 0;
   //! Wait for the oldest launch not yet collected and return its report.
   virtual const Report& collect() = 0;
   //! With no launch in flight and every output harvested, the run's last call: take

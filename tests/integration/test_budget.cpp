@@ -8,10 +8,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "solver/backends/backend_cuda.hpp"
 #include "solver/cli/cli.hpp"
 #include "solver/inputs/parameters.hpp"
 #include "solver/output/results.hpp"
@@ -144,6 +146,93 @@ TEST(Budget, EveryCellOfABatchRunsWithItsOwnBudget) {
   EXPECT_EQ(sink.all.status[1], static_cast<int>(CellStatus::invalid_input));
   EXPECT_EQ(sink.all.message[1], "invalid on purpose");
   EXPECT_EQ(sink.all.status[2], static_cast<int>(CellStatus::time_limit)) << sink.all.message[2];
+}
+
+// Cells in GPU slots (solver/backends/gpu_stream.cpp), here on the emulated device
+// engine (solver/backends/gpu_emulated.cpp: the slot kernels' code run on the CPU): the
+// host stops a cell in a slot once its wall time since it was loaded passes
+// max_wall_time, read after each launch's report (docs/reliability.md, "A budget per
+// cell"). One cell forced to be slow (a full discharge; the others end at 5 s) and a
+// budget of 1 ns, past at the first report: the slow cell ends with time_limit, its
+// outputs up to there kept; the short cells, done before, are unaffected.
+TEST(Budget, CellsInGpuSlotsAreStoppedPastTheirWallTime) {
+  struct EmulatedDevice {
+    EmulatedDevice() { cuda_backend::emulate_device_for_testing(true); }
+    ~EmulatedDevice() { cuda_backend::emulate_device_for_testing(false); }
+  } emulated;
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  BatchInputs in;
+  const std::size_t n = 5, slow = 2;
+  for (std::size_t c = 0; c < n; ++c) {
+    in.cells.push_back(ps.cell_params(5.0));
+    in.pre_status.push_back(CellStatus::running);
+    in.pre_message.emplace_back();
+    in.t_end.push_back(c == slow ? default_end_time(in.cells.back()) : 5.0);
+  }
+  in.run.mesh = MeshSpec{8, 6, 8, 6, 6};
+  in.run.period = 0.0;  // an output at every step: the budget cuts them wherever the steps stop
+  in.run.t_end = in.t_end[slow];
+  constexpr int kStepsPerLaunch = 32;
+  auto run = [&](double max_wall_time) {
+    in.run.solver.max_wall_time = max_wall_time;
+    BatchOptions o;
+    o.device = Device::cuda;
+    o.threads = 1;
+    o.memory_budget = n * bytes_per_cell(in);  // a slot per cell
+    o.steps_per_launch = kStepsPerLaunch;
+    o.gpu_handoff_cells = 0;  // the device finishes every cell
+    o.gpu_cpu_threads = 0;
+    ionflux::testing::CollectSink sink;
+    run_batch(in, o, &sink);
+    return sink.all;
+  };
+  const ChunkData full = run(0.0), cut = run(1e-9), unreached = run(1e6);
+  ASSERT_EQ(full.n, n);
+  ASSERT_EQ(cut.n, n);
+  // the case's premise, from the run without a budget: the short cells end within the
+  // first two launches (the executor keeps two in flight, so the first report, where the
+  // budget is first read, comes back with the second launch already made), the slow
+  // cell needs more
+  for (std::size_t c = 0; c < n; ++c) {
+    ASSERT_EQ(full.device[c], kRanOnGpu) << "cell " << c;
+    if (c != slow) ASSERT_LE(full.steps[c], 2 * kStepsPerLaunch) << "cell " << c;
+  }
+  ASSERT_GT(full.steps[slow], 4 * kStepsPerLaunch);
+  // the slow cell: stopped after those two launches, with its status and message
+  EXPECT_EQ(cut.status[slow], static_cast<int>(CellStatus::time_limit)) << cut.message[slow];
+  EXPECT_EQ(cut.device[slow], kRanOnGpu);
+  EXPECT_EQ(cut.steps[slow], 2 * kStepsPerLaunch);
+  EXPECT_NE(cut.message[slow].find("maximum wall time per cell reached"), std::string::npos) << cut.message[slow];
+  EXPECT_NE(cut.message[slow].find(": 1e-09 s, at t = "), std::string::npos) << cut.message[slow];
+  // its outputs up to there kept: the first outputs of the unbudgeted run, bit for bit
+  // (the budget stops the integration, it changes no step), up to where it stopped
+  ASSERT_GT(cut.count[slow], 2u);
+  ASSERT_LT(cut.count[slow], full.count[slow]);
+  for (std::size_t k = 0; k < cut.count[slow]; ++k) {
+    const std::size_t a = cut.offset[slow] + k, b = full.offset[slow] + k;
+    EXPECT_EQ(cut.time[a], full.time[b]) << "output " << k;
+    EXPECT_EQ(cut.voltage[a], full.voltage[b]) << "output " << k;
+    EXPECT_EQ(cut.capacity[a], full.capacity[b]) << "output " << k;
+  }
+  EXPECT_EQ(cut.end_time[slow], cut.time[cut.offset[slow] + cut.count[slow] - 1]);
+  std::cout << "  slow cell: " << full.steps[slow] << " steps, " << full.count[slow] << " outputs without a budget; "
+            << cut.steps[slow] << " steps, " << cut.count[slow] << " outputs (to t = " << cut.end_time[slow]
+            << " s) with 1 ns, " << kStepsPerLaunch << " steps per launch\n";
+  // the other cells, and every cell under a budget it never reaches: as without a budget
+  for (const ChunkData* other : {&cut, &unreached})
+    for (std::size_t c = 0; c < n; ++c) {
+      if (other == &cut && c == slow) continue;
+      SCOPED_TRACE("cell " + std::to_string(c) + (other == &cut ? ", 1 ns budget" : ", 1e6 s budget"));
+      EXPECT_EQ(other->status[c], full.status[c]);
+      EXPECT_EQ(other->message[c], full.message[c]);
+      EXPECT_EQ(other->steps[c], full.steps[c]);
+      EXPECT_EQ(other->end_time[c], full.end_time[c]);
+      ASSERT_EQ(other->count[c], full.count[c]);
+      for (std::size_t k = 0; k < full.count[c]; ++k) {
+        EXPECT_EQ(other->time[other->offset[c] + k], full.time[full.offset[c] + k]);
+        EXPECT_EQ(other->voltage[other->offset[c] + k], full.voltage[full.offset[c] + k]);
+      }
+    }
 }
 
 TEST(Budget, BadValuesAreRejected) {

@@ -135,6 +135,7 @@ class CountingEngine : public gpu_stream::DeviceEngine {
   explicit CountingEngine(std::unique_ptr<gpu_stream::DeviceEngine> e) : e_(std::move(e)) {}
   void load(const std::vector<gpu_stream::SlotCell>& c) override { e_->load(c); }
   void launch(int steps, bool drain_running) override { e_->launch(steps, drain_running); }
+  void stop(const std::vector<int>& slots, CellStatus st) override { e_->stop(slots, st); }
   const gpu_stream::Report& collect() override {
     const gpu_stream::Report& r = e_->collect();
     g_deferring_reports += r.deferred > 0;
@@ -217,6 +218,7 @@ class ReversingEngine : public gpu_stream::DeviceEngine {
   explicit ReversingEngine(std::unique_ptr<gpu_stream::DeviceEngine> e) : e_(std::move(e)) {}
   void load(const std::vector<gpu_stream::SlotCell>& c) override { e_->load(c); }
   void launch(int steps, bool drain_running) override { e_->launch(steps, drain_running); }
+  void stop(const std::vector<int>& slots, CellStatus st) override { e_->stop(slots, st); }
   const gpu_stream::Report& collect() override {
     r_ = e_->collect();
     std::reverse(r_.slots.begin(), r_.slots.end());

@@ -23,12 +23,17 @@ import pytest
 
 h5py = pytest.importorskip("h5py")
 
-from sweep_file_cases import CLI, CONFIG, HAVE_CLI, datasets, sweep  # noqa: E402
+from sweep_file_cases import CLI, CONFIG, HAVE_CLI, N_CELLS, datasets, sweep  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not HAVE_CLI, reason="needs the ionflux CLI (IONFLUX_CLI)")
 
-# sweep_file_cases.CONFIG runs as one chunk here (so an interruption cuts a chunk: cells
-# kept, cells not run, outputs of the chunk appended before the cut all occur).
+# sweep_file_cases.CONFIG cut into 12 chunks of 26 cells by OPTS' memory budget (as in
+# test_watch_and_faults.py): the signal is sent once the file shows some chunks written
+# (an HDF5 SWMR reader, docs/reliability.md), so it always arrives while the sweep runs,
+# and it cuts the chunk running then (cells kept, cells not run, outputs of that chunk
+# appended before the cut all occur).
+OPTS = ["--threads", "1", "--memory-budget", "400000"]
+N_CHUNK = 26
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +42,32 @@ def setup(tmp_path_factory):
     cfg = d / "cfg.json"
     cfg.write_text(json.dumps(CONFIG))
     ref = d / "ref.h5"
-    p = sweep(str(cfg), "--output", str(ref), "--threads", "1", "--quiet")
+    p = sweep(str(cfg), "--output", str(ref), *OPTS, "--quiet")
     assert p.returncode == 0, p.stderr
     return d, cfg, ref
 
 
-def interrupt(cfg, out, delay, signals, *extra):
-    """Start `ionflux sweep` on one thread, send `signals` (20 ms apart) after `delay` s;
-    returns (exit code, stderr)."""
-    p = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), "--threads", "1", *extra],
+def finished_cells(path):
+    """Cells with a status in the sweep file being written (0 before it exists)."""
+    try:
+        with h5py.File(path, "r", swmr=True) as f:
+            return int((f["cells/status"][:] != -1).sum())
+    except (OSError, KeyError):  # not created yet, or not yet switched to SWMR writing
+        return 0
+
+
+def interrupt(cfg, out, after, signals, *extra):
+    """Start `ionflux sweep` (OPTS), wait until its file holds at least `after` finished
+    cells (whole chunks), then send `signals` (20 ms apart); returns (exit code, stderr).
+    Fails when the sweep ends before the signal: the signal then tested nothing."""
+    p = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), *OPTS, *extra],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(delay)
+    while finished_cells(out) < after:
+        if p.poll() is not None:
+            _, err = p.communicate()
+            pytest.fail(f"the sweep ended (exit {p.returncode}) before {after} cells were written: {err}")
+        time.sleep(0.01)
+    assert p.poll() is None, "the sweep ended before the signal"
     for k, sig in enumerate(signals):
         if k:
             time.sleep(0.02)
@@ -55,6 +75,11 @@ def interrupt(cfg, out, delay, signals, *extra):
     _, err = p.communicate(timeout=120)
     return p.returncode, err
 
+
+def signal_point(seed):
+    """A seeded cell count in the first half of the sweep: the signal goes once the
+    chunk holding that cell is written (at least 6 chunks of 26 cells are still to run)."""
+    return random.Random(seed).randint(1, N_CELLS // 2)
 
 
 def assert_same_sweep(got_path, ref_path):
@@ -88,20 +113,17 @@ def assert_same_sweep(got_path, ref_path):
 def test_interrupted_then_resumed_equals_an_uninterrupted_run(setup, sig, seed):
     d, cfg, ref = setup
     out = d / f"run_{seed}.h5"
-    rc, err = interrupt(cfg, out, random.Random(seed).uniform(0.3, 1.5), [sig])
+    after = signal_point(seed)
+    rc, err = interrupt(cfg, out, after, [sig])
     name = "SIGINT" if sig == signal.SIGINT else "SIGTERM"
-    if rc == 0:  # finished before the signal (a slow start): nothing to resume
-        with h5py.File(out, "r") as f:
-            assert f.attrs["status"] == "complete"
-    else:
-        assert rc == 128 + sig, err
-        assert f"interrupted ({name})" in err and "--resume" in err
-        with h5py.File(out, "r") as f:  # readable, marked, finished cells kept
-            assert f.attrs["status"].startswith("interrupted")
-            assert f.attrs["interrupted by"] == name
-            status = f["cells/status"][:]
-            assert 0 < (status != -1).sum() < len(status)
-    r = sweep(str(cfg), "--output", str(out), "--threads", "1", "--resume")
+    assert rc == 128 + sig, err  # interrupted, not finished
+    assert f"interrupted ({name})" in err and "--resume" in err
+    with h5py.File(out, "r") as f:  # readable, marked, finished cells kept
+        assert f.attrs["status"].startswith("interrupted")
+        assert f.attrs["interrupted by"] == name
+        status = f["cells/status"][:]
+        assert after <= (status != -1).sum() < len(status)
+    r = sweep(str(cfg), "--output", str(out), *OPTS, "--resume")
     assert r.returncode == 0, r.stderr
     assert "resuming:" in r.stdout
     assert_same_sweep(out, ref)
@@ -110,11 +132,9 @@ def test_interrupted_then_resumed_equals_an_uninterrupted_run(setup, sig, seed):
 def test_a_second_sigint_stops_at_once_and_the_file_still_resumes(setup):
     d, cfg, ref = setup
     out = d / "twice.h5"
-    rc, _ = interrupt(cfg, out, 0.8, [signal.SIGINT, signal.SIGINT], "--quiet")
-    if rc == 0:
-        pytest.skip("the sweep finished before the signals")
+    rc, _ = interrupt(cfg, out, signal_point(5), [signal.SIGINT, signal.SIGINT], "--quiet")
     assert rc in (-signal.SIGINT, 128 + signal.SIGINT)  # killed by the second, or done by the first
-    r = sweep(str(cfg), "--output", str(out), "--threads", "1", "--resume", "--quiet")
+    r = sweep(str(cfg), "--output", str(out), *OPTS, "--resume", "--quiet")
     assert r.returncode == 0, r.stderr
     assert_same_sweep(out, ref)
 
@@ -151,7 +171,8 @@ def test_python_resume_continues_a_file_the_cli_left(setup):
 
     d, cfg, ref = setup
     out = d / "py.h5"
-    interrupt(cfg, out, 0.8, [signal.SIGINT], "--quiet")
+    rc, err = interrupt(cfg, out, signal_point(6), [signal.SIGINT], "--quiet")
+    assert rc == 128 + signal.SIGINT, err
     c = CONFIG
     # the config's own {"linspace": ...} entries: numpy's linspace differs in the last bit,
     # which is another sweep (the fingerprint would refuse it)
