@@ -131,7 +131,7 @@ def check_model_options(options: Any, thermal: Optional[str]) -> "tuple[Dict[str
             out[key] = (value[0], value[1])
         elif isinstance(value, str):
             out[key] = value
-        elif is_number(value):  # PyBaMM's "dimensionality": 0
+        elif is_number(value) and key == "dimensionality":  # PyBaMM's "dimensionality": 0
             out[key] = str(int(value)) if float(value).is_integer() else str(value)
         else:
             raise TypeError(f"model option '{key}' must be a string or a 2-tuple of strings, "
