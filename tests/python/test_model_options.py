@@ -136,7 +136,9 @@ def test_thermal_may_be_an_option():
 def test_pybamm_dfn_brings_its_degradation_options():
     pybamm = pytest.importorskip("pybamm")
     model = pybamm.lithium_ion.DFN({"SEI": "reaction limited"})
-    sim = Simulation(model, parameter_values=pybamm.ParameterValues("OKane2022"))
+    # (an ionflux set name: loading a PyBaMM set here would change pybamm.parameter_sets for
+    # test_pybamm_objects.py)
+    sim = Simulation(model, parameter_values="OKane2022")
     assert sim.options["SEI"] == "('reaction limited', 'none')"
 
 
