@@ -93,6 +93,8 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
   // a set without the lumped model's parameters is the sweep's error, not each cell's
   if (spec.lumped_thermal) check_lumped_thermal(plan.base);
+  // ... as is a set without the parameters the model options need
+  check_degradation_parameters(plan.base, spec.model);
   const double q_nom = plan.base.get(kNominal);
   const std::size_t n = spec.n_cells();
 

@@ -395,6 +395,15 @@ TEST(ModelOptionsEntryPoints, SweepErrors) {
   } catch (const InputError& e) {
     EXPECT_TRUE(contains(e.what(), "did you mean 'solvent-diffusion limited'?")) << e.what();
   }
+  // a set without the parameters the options need: the sweep's error, before any cell
+  try {
+    plan_sweep(parse_sweep_config(R"({"parameters": "Chen2020", "t_end": 1, "options": {"lithium plating": "reversible"},
+                                      "vary": {"C-rate": [1, 2]}})"));
+    FAIL() << "no error";
+  } catch (const InvalidParameter& e) {
+    EXPECT_TRUE(contains(e.what(), "'Exchange-current density for stripping [A.m-2]' (needed by 'lithium plating'"))
+        << e.what();
+  }
   EXPECT_THROW(parse_sweep_config(R"({"options": {"SEI": ["a", "b", "c"]}})"), InputError);
   EXPECT_THROW(parse_sweep_config(R"({"options": {"SEI": 3}})"), InputError);
 }
