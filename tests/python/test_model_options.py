@@ -177,6 +177,8 @@ def test_sweep_options_and_varied_degradation_parameters(tmp_path):
         got = ionflux.load(tmp_path / "sei.h5").attrs
         assert json.loads(got["model options"])["SEI"] == "('solvent-diffusion limited', 'none')"
         assert "degradation: SEI: ('solvent-diffusion limited', 'none')" in got["model"]
+        # a cell of the file as a Solution carries them too
+        assert res[0].options["SEI"] == "('solvent-diffusion limited', 'none')"
     assert len(res.status) == 2
     # a degradation parameter varied without an option that reads it
     with pytest.raises(ValueError, match="only the degradation submodels read it"):
