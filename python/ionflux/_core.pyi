@@ -4,7 +4,7 @@ Use the `ionflux` package; this module is its thin binding layer. Error mapping:
 an unknown parameter raises `UnknownParameterError` (a `KeyError`), other input
 errors raise `ValueError`, run-time failures `RuntimeError`.
 """
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple, overload
 
 
 __version__: str
@@ -60,6 +60,10 @@ class ParameterSet:
     def validate(self) -> None:
         """Checks that involve several parameters; ValueError on failure."""
     def copy(self) -> "ParameterSet": ...
+    @property
+    def description(self) -> str: ...
+    def renamed(self, name: str, description: str) -> "ParameterSet":
+        """A copy under another name and description (what a sweep's file records)."""
     def set_expression(self, key: str, text: str) -> None:
         """Make a function parameter an expression (ValueError with the position on a bad one)."""
     def set_table(self, key: str, x: Sequence[float], y: Sequence[float], interpolator: str = "pchip",
@@ -127,10 +131,17 @@ class SweepRunner:
     """A sweep planned from a JSON config; run() writes the HDF5 file and/or keeps the
     results in memory."""
 
+    @overload
     def __init__(self, config_json: str, source: str = "python",
                  cells: Optional[Tuple[int, int]] = None) -> None:
         """Plan the sweep, or only its cells [first, last) of `cells` (O(range): no other
         cell's values or records are made; run() then runs that range)."""
+    @overload
+    def __init__(self, params: ParameterSet, label: str, settings: Dict[str, Any], source: str = "python",
+                 cells: Optional[Tuple[int, int]] = None) -> None:
+        """The same from the set object and the config's other keys as Python values (lists,
+        dicts, numbers, 1-D float arrays): Python's Sweep, no JSON text; `label` is the
+        file's "parameter set" attribute."""
     @property
     def n_cells(self) -> int:
         """Cells planned: the range's, or the sweep's."""
@@ -162,6 +173,10 @@ class SweepRunner:
         device, device_description, bytes_per_cell, chunks, wall_time, cancelled,
         not_run, status_counts, ...; with the memory sink also "memory": the datasets
         named as in the file ("cells/Time [s]", ..., "inputs": name -> array, "attrs")."""
+    def resume_status(self, output: str) -> Any:
+        """Check `output` is an interrupted file of this sweep and cut back its unfinished
+        outputs, as run(resume=True) does, then close it: its status per cell (int32
+        array, -1: not in the file). For a resume on a Dask cluster."""
     def progress(self) -> Tuple[int, int, float]:
         """(cells done, cells of this run, seconds elapsed); callable from another thread."""
     def cancel(self) -> None:

@@ -279,36 +279,20 @@ def tabulate(parameter: str, node: Any, arg: str, ranges: _Ranges, why: str, who
     lo, hi, unit = ranges.ranges[arg]
     if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
         raise _Unsupported(node, f"{why}; it cannot be tabulated either: no range known for {arg}")
-    from scipy.interpolate import CubicSpline
+    from ._sampling import SamplingError, sample_table  # the one sampler (also ParameterSet.tabulate)
 
-    n = 2001
-    while True:
-        x = np.linspace(lo, hi, n)
-        try:
-            with np.errstate(all="ignore"):
-                y = np.broadcast_to(_evaluate(node, {arg: x}), x.shape).astype(float)
-        except _Unsupported:
-            raise
-        except Exception as e:  # noqa: BLE001 - named in the message
+    try:
+        s = sample_table(lambda v: _evaluate(node, {arg: v}), lo, hi, points=2001, pointwise=False,
+                         tolerance=1e-9, max_points=16001, trim=True, passthrough=(_Unsupported,))
+    except SamplingError as e:
+        if e.kind == "call":
             raise _Unsupported(node, f"{why}; it cannot be tabulated either: evaluating it over {arg} in "
-                                     f"[{lo:g}, {hi:g}] failed ({type(e).__name__}: {e})") from None
-        ok = np.isfinite(y)
-        dropped = ""
-        if not ok.all():
-            first, last = int(np.argmax(ok)), len(ok) - 1 - int(np.argmax(ok[::-1]))
-            if not ok.any() or not ok[first:last + 1].all() or last - first < 10:
-                raise _Unsupported(node, f"{why}; it cannot be tabulated either: it is not finite inside "
-                                         f"{arg} in [{lo:g}, {hi:g}]")
-            dropped = f" (not finite at {arg} = {x[~ok][0]:g}: points from {x[first]:g} to {x[last]:g})"
-            x, y = x[first:last + 1], y[first:last + 1]
-        xm = 0.5 * (x[1:] + x[:-1])
-        with np.errstate(all="ignore"):
-            ym = np.broadcast_to(_evaluate(node, {arg: xm}), xm.shape)
-        scale = max(float(np.ptp(y)), float(np.max(np.abs(y))) * 1e-3, 1e-300)
-        err = float(np.nanmax(np.abs(CubicSpline(x, y)(xm) - ym))) / scale
-        if err <= 1e-9 or n >= 16001:
-            break
-        n = 2 * n - 1
+                                     f"[{lo:g}, {hi:g}] failed ({type(e.error).__name__}: {e.error})") from None
+        raise _Unsupported(node, f"{why}; it cannot be tabulated either: it is not finite inside "
+                                 f"{arg} in [{lo:g}, {hi:g}]") from None
+    x, y, err = s.x, s.y, s.deviation
+    dropped = "" if s.trimmed is None else \
+        f" (not finite at {arg} = {s.trimmed[0]:g}: points from {s.trimmed[1]:g} to {s.trimmed[2]:g})"
     note = ("it" if whole else f"its node {_node_name(node)}:") + \
         f" {why}, so it was tabulated over {arg} in [{x[0]:g}, {x[-1]:g}] {unit} at " \
         f"{len(x)} points (cubic; largest deviation between points {err:.1e} of its range){dropped}"

@@ -229,6 +229,15 @@ class _Joiner:
         self.file: Any = None
         self.spool = tempfile.mkdtemp(prefix="ionflux-partitions-")
         self.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.already = 0  # cells in the file before this run (a resumed file)
+
+    def resume(self, already: int) -> None:
+        """Write into the existing file `path` (already checked and cut back by
+        ``SweepRunner.resume_status``): the partitions' rows go to their cells, their
+        outputs after the file's."""
+        self.file = _h5py().File(self.path, "r+")
+        self.points = int(self.file["cells/Time [s]"].shape[0])
+        self.already = int(already)
 
     # layout: /cells datasets that can grow are the ragged series; /steps/Cycle is shared
     @staticmethod
@@ -339,13 +348,17 @@ class _Joiner:
             dst["cells/status"][first:last] = src["cells/status"][...]
             self.points += n_points
             self.next = index + 1
-            done = self.bounds[index][1] if self.next == len(self.bounds) else self.bounds[self.next][0]
+            done = self.written()
             dst.attrs["status"] = (f"running: {done} of {self.n_cells} cells written; cells with status -1 "
                                    f"were not run")
             dst.flush()
 
     def complete(self) -> bool:
         return self.next == len(self.bounds)
+
+    def written(self) -> int:
+        """Cells in the file now: those it held (resumed), and the partitions written."""
+        return self.already + sum(b - a for a, b in self.bounds[:self.next])
 
     def close(self, status: Optional[str], attrs: Dict[str, str]) -> None:
         try:
@@ -505,10 +518,25 @@ def _num(x: float) -> str:
     return repr(float(x))
 
 
+def resume_bounds(status: np.ndarray, bounds_of: Any) -> List[Tuple[int, int]]:
+    """Partitions of the cells a resumed file lacks (status -1): `bounds_of(n)` splits
+    n cells as for a whole sweep; its ranges, counted over the missing cells only, are
+    mapped to the sweep's cell numbers and cut where a kept cell lies between."""
+    missing = np.flatnonzero(np.asarray(status) == -1)
+    out: List[Tuple[int, int]] = []
+    for a, b in bounds_of(int(missing.size)) if missing.size else []:
+        cells = missing[a:b]
+        breaks = np.flatnonzero(np.diff(cells) != 1) + 1
+        for run in np.split(cells, breaks):
+            out.append((int(run[0]), int(run[-1]) + 1))
+    return out
+
+
 def run_sweep(config_json: str, source: str, client: Any, output: Optional[str], n_cells: int,
               partitions: Optional[int] = None, device: str = "auto", threads: Optional[int] = None,
               memory_budget: int = 0, progress: bool = True, connect_timeout: Optional[float] = None,
-              retries: int = RETRIES, attributes: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+              retries: int = RETRIES, attributes: Optional[Dict[str, str]] = None,
+              resume_status: Optional[np.ndarray] = None) -> Dict[str, Any]:
     """Run a sweep config on a Dask cluster: results in memory, or one HDF5 file.
 
     Parameters
@@ -559,6 +587,8 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         from . import _core
 
         attributes = sweep_attributes(_core.SweepRunner(config_json, source))
+    if resume_status is not None and not to_file:
+        raise ValueError("resume needs the output file to continue")
     dask_client, owned = connect(client, connect_timeout)
     joiner: Any = None
     futures: List[Any] = []
@@ -567,8 +597,15 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
     subscribed = False
     try:
         n_workers = len(dask_client.scheduler_info().get("workers", {}))
-        bounds = guided_bounds(n_cells, n_workers) if partitions is None else partition_bounds(n_cells, partitions)
+
+        def bounds_of(n: int) -> List[Tuple[int, int]]:
+            return guided_bounds(n, n_workers) if partitions is None else partition_bounds(n, partitions)
+
+        # resumed (docs/distributed.md): the partitions cover only the cells the file lacks
+        bounds = bounds_of(n_cells) if resume_status is None else resume_bounds(resume_status, bounds_of)
         joiner = _Joiner(output, n_cells, bounds, attributes) if to_file else _Assembler(n_cells, bounds, attributes)
+        if resume_status is not None:
+            joiner.resume(int((np.asarray(resume_status) != -1).sum()))
 
         done_in: Dict[int, int] = {}  # partition -> cells done (reported while running)
         finished: set = set()  # partitions whose result has arrived: no more reports count
@@ -588,7 +625,8 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 from tqdm.auto import tqdm
-            bar = tqdm(total=int(n_cells), unit="cell", desc="ionflux sweep (dask)", dynamic_ncols=True)
+            bar = tqdm(total=int(sum(b - a for a, b in bounds)), unit="cell", desc="ionflux sweep (dask)",
+                       dynamic_ncols=True)
             dask_client.subscribe_topic(topic, on_progress)
             subscribed = True
 
@@ -640,6 +678,9 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
             raise RuntimeError(f"ionflux: partitions {missing} never came back")
         redraw()
         infos = [joiner.infos[k] for k in range(len(bounds))]
+        if not infos:  # a resumed file that held every cell: nothing ran
+            infos = [{"device": "none", "device_description": "nothing to run", "host": socket.gethostname(),
+                      "worker": "none"}]
         descriptions: Dict[str, int] = {}
         workers: Dict[str, int] = {}
         for info in infos:
@@ -654,9 +695,11 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         attrs = {"device": summary,
                  "bytes per cell": attributes.get("bytes per cell", str(infos[0].get("bytes_per_cell", ""))),
                  "wall time [s]": _num(wall),
-                 "distributed": f"{len(bounds)} partitions of {min(b - a for a, b in bounds)} to "
-                                f"{max(b - a for a, b in bounds)} cells, joined in cell order by "
-                                f"ionflux.distributed"}
+                 "distributed": (f"{len(bounds)} partitions of {min(b - a for a, b in bounds)} to "
+                                 f"{max(b - a for a, b in bounds)} cells, joined in cell order by "
+                                 f"ionflux.distributed" if bounds else "no partitions") +
+                                (f"; resumed: {joiner.already} cells were in the file"
+                                 if resume_status is not None else "")}
         run_info = {"device": device_used.pop() if len(device_used) == 1 else "mixed", "device_description": summary,
                     "bytes_per_cell": int(attrs["bytes per cell"] or 0),
                     "chunks": int(sum(int(i.get("chunks", 0)) for i in infos)), "wall_time": wall,
@@ -682,7 +725,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
             except Exception:  # noqa: BLE001 - the original error matters
                 pass
         if isinstance(joiner, _Joiner):
-            written = joiner.bounds[joiner.next][0] if not joiner.complete() else n_cells
+            written = joiner.written()
             why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"failed ({type(e).__name__}: {e})"
             try:
                 joiner.close(f"{why}: {written} of {n_cells} cells written; cells with status -1 were not run", {})
@@ -719,6 +762,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--partitions", type=whole, default=None)
     parser.add_argument("--connect-timeout", type=float, default=None)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted OUTPUT (docs/distributed.md)")
     args = parser.parse_args(argv)
     err = sys.stderr
     try:
@@ -732,8 +776,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         runner = _core.SweepRunner(text, source)  # every check, before the cluster is asked
         for w in runner.warnings:
             print(f"warning: {w}", file=err)
-        _check_writable(args.output)
         n = int(runner.n_cells)
+        status = None
+        if args.resume:  # checked and cut back here; the workers run the cells the file lacks
+            if not os.path.exists(args.output):
+                raise ValueError(f"--resume: '{args.output}' does not exist; run without --resume to start the sweep")
+            status = runner.resume_status(args.output)
+            if not args.quiet:
+                print(f"resuming: {int((status != -1).sum())} of {n} cells are in the file", flush=True)
+        else:
+            _check_writable(args.output)
         attributes = sweep_attributes(runner)
         del runner
         if not args.quiet:
@@ -741,7 +793,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   f"{args.scheduler}; output {args.output}", flush=True)
         info = run_sweep(text, source, args.scheduler, args.output, n, partitions=args.partitions,
                          device=args.device, threads=args.threads, memory_budget=args.memory_budget,
-                         progress=not args.quiet, connect_timeout=args.connect_timeout, attributes=attributes)
+                         progress=not args.quiet, connect_timeout=args.connect_timeout, attributes=attributes,
+                         resume_status=status)
     except (ValueError, KeyError, TypeError, FileNotFoundError) as e:
         print(f"error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=err)
         return 2

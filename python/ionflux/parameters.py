@@ -15,6 +15,7 @@ import numpy as np
 from . import _core, _pybamm
 from ._core import ParameterSet as _CoreSet
 from ._errors import UnknownParameterError, translate_core_errors
+from ._sampling import SamplingError, sample_table
 
 __all__ = ["ParameterSet", "ParameterFunction", "TabulationWarning", "parameter_sets"]
 
@@ -518,26 +519,48 @@ class ParameterSet(MutableMapping):
             The file's text.
         """
         text = str(self._core.to_json())
-        names = list(self.changed()) + list(self.changed_functions())
-        if names:
+        header = self._modified_header()
+        if header is not None:
             # Record that it is modified, and from what: reloaded, changed() is the same
             # and solutions are not labelled with the base set's name.
             base = str(self._base.name)
             d = json.loads(text)
             out = {k: d[k] for k in d if k not in ("name", "base", "description", "parameters")}
-            out["name"] = f"{base} (modified)" if self.name == base else self.name
+            out["name"] = header[0]
             if base in parameter_sets():
                 out["base"] = base
-            note = f"changed from {base}: " + ", ".join(names)
-            kept = d.get("description", "")
-            kept = kept[:kept.find("changed from ")].rstrip("; ") if "changed from " in kept else kept
-            out["description"] = f"{kept}; {note}" if kept else note
+            out["description"] = header[1]
             out["parameters"] = d["parameters"]
             text = json.dumps(out, indent=2) + "\n"
         if path is not None:
             with open(os.fspath(path), "w", encoding="utf-8") as fh:
                 fh.write(text)
         return text
+
+    def _modified_header(self) -> Optional[Tuple[str, str]]:
+        """(name, description) that `to_json` writes for a set changed from its base
+        ("Chen2020 (modified)", "...; changed from Chen2020: ..."); None if unchanged."""
+        names = list(self.changed()) + list(self.changed_functions())
+        if not names:
+            return None
+        base = str(self._base.name)
+        note = f"changed from {base}: " + ", ".join(names)
+        kept = str(self._core.description)
+        kept = kept[:kept.find("changed from ")].rstrip("; ") if "changed from " in kept else kept
+        return (f"{base} (modified)" if self.name == base else self.name), (f"{kept}; {note}" if kept else note)
+
+    def _sweep_set(self) -> Tuple[Any, str]:
+        """The compiled set a `Sweep` runs, and its label (the file's "parameter set"):
+        what the sweep config's "parameters" (`_config_parameters`) gives the CLI, the
+        same set under the same name, without writing a parameter file."""
+        if not self._needs_inline():
+            return self._core, str(self._source)
+        header = self._modified_header()
+        core = self._core.copy() if header is None else self._core.renamed(*header)
+        return core, str(core.name)
+
+    def _needs_inline(self) -> bool:
+        return any(self._function_changed(k) or not self._base.contains(k) for k in self._core.names())
 
     def _has_user_functions(self) -> bool:
         return any(self._core.user_function(k) is not None for k in self._core.names())
@@ -547,7 +570,7 @@ class ParameterSet(MutableMapping):
         inline when any function differs from the source's (every point and the
         expression text are compared, not just the description) or a parameter was
         added (update(..., check_already_exists=False))."""
-        if any(self._function_changed(k) or not self._base.contains(k) for k in self._core.names()):
+        if self._needs_inline():
             return json.loads(self.to_json())
         return self._source
 
@@ -1179,20 +1202,15 @@ def _arrhenius_factor(key: str, function: Callable[..., Any], grid: np.ndarray, 
 
 def _sample(key: str, function: Callable[..., Any], grid: np.ndarray, others: Sequence[float],
             arg: str) -> np.ndarray:
-    """`function` at every grid point (vectorised if it can be, else point by point)."""
+    """`function` at every grid point (vectorised if it can be, else point by point), by
+    the one sampler (`_sampling.sample_table`), with this module's error messages."""
     try:
-        with np.errstate(all="ignore"):
-            y = np.broadcast_to(np.asarray(function(grid, *others), dtype=float), grid.shape).copy()
-    except Exception:  # not vectorised: one point at a time
-        try:
-            y = np.array([float(function(float(g), *others)) for g in grid])
-        except Exception as exc:
-            raise ValueError(f"'{key}': calling the Python function at {arg} = {grid[0]:g} failed: {exc}") from exc
-    bad = np.flatnonzero(~np.isfinite(y))
-    if bad.size:
-        raise ValueError(f"'{key}': the Python function is not finite at {arg} = {grid[bad[0]]:g} ({y[bad[0]]}); "
-                         f"sample a narrower interval: ps.tabulate(name, f, range=(low, high))")
-    return y
+        return sample_table(function, grid=grid, others=others).y
+    except SamplingError as e:
+        if e.kind == "call":
+            raise ValueError(f"'{key}': calling the Python function at {arg} = {e.at:g} failed: {e.error}") from e.error
+        raise ValueError(f"'{key}': the Python function is not finite at {arg} = {e.at:g} ({e.value}); "
+                         f"sample a narrower interval: ps.tabulate(name, f, range=(low, high))") from None
 
 
 def _as_table(key: str, value: Any) -> Optional[Dict[str, Any]]:

@@ -28,6 +28,11 @@ PROTOCOL_OUTPUTS = ("Temperature [K]", "Step", "Cycle")
 SUMMARY = ("End time [s]", "End reason", "Discharge capacity [A.h]", "Energy [W.h]", "Mean voltage [V]", "Steps",
            "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]")
 _NUMERIC_SUMMARY = tuple(s for s in SUMMARY if s != "End reason")
+#: The integrator's counters per cell (datasets in /stats; docs/hdf5_layout.md), with the
+#: keys of a single run's ``Solution.stats`` ("Steps" is /summary/Steps).
+STATS = (("Newton iterations", "newton_iterations"), ("Jacobian setups", "jacobian_setups"),
+         ("Residual evaluations", "residual_evaluations"), ("Error test failures", "error_test_failures"),
+         ("Convergence failures", "convergence_failures"))
 #: The old name of the summary's discharge capacity where it sat next to the per-time
 #: outputs (``res[name]``, `SweepResult.cell`, `SweepResult.to_xarray`). Deprecated: the
 #: summary quantity has one name, "Discharge capacity [A.h]", everywhere
@@ -244,6 +249,8 @@ class SweepResult:
                     continue
                 data = f[f"summary/{name}"][...]
                 self._summary_data[name] = _decode(data) if name == "End reason" else np.asarray(data)
+            self._stats_data: Dict[str, np.ndarray] = {
+                name: np.asarray(f[f"stats/{name}"][...]) for name, _ in STATS if f"stats/{name}" in f}
         names = self.status_names
         self._failed = ~np.isin(names, NORMAL_END + (TRUNCATED,))
         for name in _FAILED_NAN:  # files written before failed cells got NaN summaries
@@ -457,6 +464,33 @@ class SweepResult:
         return cycle_summaries(self.steps, self._step_cycle, self.n_cycles)
 
     @property
+    def stats(self) -> Dict[str, np.ndarray]:
+        """The integrator's counters per cell (the file's group ``/stats``, and
+        ``/summary/Steps``).
+
+        Returns
+        -------
+        dict
+            Int arrays of shape (n_cells,): ``"Steps"`` (accepted BDF steps),
+            ``"Newton iterations"``, ``"Jacobian setups"``, ``"Residual
+            evaluations"``, ``"Error test failures"``, ``"Convergence failures"``
+            (Newton failures); 0 for cells never integrated. The same counters as a
+            single run's ``Solution.summary`` (and ``res[i].summary``). Files written
+            before ionflux kept them hold only ``"Steps"``.
+
+        Examples
+        --------
+        >>> res.stats["Newton iterations"] / res.stats["Steps"]   # Newton iterations per step
+        """
+        out: Dict[str, np.ndarray] = {}
+        if "Steps" in self._summary_data:
+            out["Steps"] = np.asarray(self._summary_data["Steps"]).astype(np.int64)
+        for name, _ in STATS:
+            if name in self._stats_data:
+                out[name] = self._stats_data[name].astype(np.int64)
+        return out
+
+    @property
     def is_grid(self) -> bool:
         """True when the cells form a grid over the varied names (see `to_xarray`)."""
         return self._axes is not None
@@ -595,8 +629,9 @@ class SweepResult:
         ``"Cycle"`` (0 for a constant-current sweep), ``"Time [h]"``, ``"Power [W]"``, and
         ``"Temperature [K]"`` (stored by a sweep with a thermal model or an experiment;
         otherwise the constant ambient temperature, as a single simulation's). `Solution.summary` has the sweep's summary quantities under the
-        same names as a single simulation's (the solver statistics a sweep does not
-        keep, such as Newton iterations, are 0; the wall time is NaN);
+        same names as a single simulation's, the solver statistics from ``/stats``
+        (0 in files written before they were kept; the wall time is NaN: a sweep does
+        not time its cells);
         `Solution.step_summary` and `Solution.cycle_summary` the cell's step records (its
         ``"Ended by"`` column is empty: a sweep does not record it) and cycle
         summaries, `Solution.steps` and `Solution.cycles` their sub-solutions; `status`
@@ -636,7 +671,9 @@ class SweepResult:
                    discharge_energy=summary.get("Discharge energy [W.h]", np.nan),
                    charge_energy=summary.get("Charge energy [W.h]", np.nan),
                    energy=summary.get("Energy [W.h]", np.nan), mean_voltage=summary.get("Mean voltage [V]", np.nan),
-                   stats={"steps": int(summary.get("Steps", 0))})
+                   stats=dict({"steps": int(summary.get("Steps", 0))},
+                              **{key: int(self._stats_data[name][i]) for name, key in STATS
+                                 if name in self._stats_data}))
         cfg = self._config()
         experiment = None
         if self.n_steps:

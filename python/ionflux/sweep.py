@@ -61,6 +61,21 @@ def _jsonable(value: Any, where: str) -> Any:
     raise TypeError(f"{where}: cannot use a {type(value).__name__} ({value!r}) in a sweep config")
 
 
+def _column(value: Any, where: str) -> Any:
+    """A varied entry: an array (or anything numpy reads as a 1-D array of numbers:
+    pandas Series, xarray DataArray) is handed to the solver as a float64 column, checked
+    finite; lists, tuples and distributions as `_jsonable`."""
+    if isinstance(value, np.ndarray) or (not isinstance(value, (str, bytes, Mapping, list, tuple, range))
+                                         and hasattr(value, "__array__")):
+        a = np.asarray(value)
+        if a.ndim == 1 and a.dtype.kind in "fiu":
+            a = np.ascontiguousarray(a, dtype=float)
+            if not np.isfinite(a).all():
+                raise ValueError(f"{where}: values must be finite numbers, got {float(a[~np.isfinite(a)][0])!r}")
+            return a
+    return _jsonable(value, where)
+
+
 class Sweep:
     """Many cells that differ in some parameters, run together by the compiled solver.
 
@@ -191,10 +206,10 @@ class Sweep:
             exp.check_placeholders(groups, [str(k) for k in (vary or {})])
         n_cycles = exp.check_cycles(cycles, groups is not None, default=None)
         thermal = exp.check_thermal(thermal, allow_none=True)
-        cfg: Dict[str, Any] = {"parameters": self._parameters._config_parameters()}
-        changed = self._parameters.changed()
-        if changed:
-            cfg["set"] = changed
+        # The settings: every config key but the set's ("parameters", "set"), which the
+        # set object itself carries to the solver (no parameter file, no JSON text);
+        # per-cell columns stay numpy arrays (docs/python.md, "Sweeps").
+        cfg: Dict[str, Any] = {}
         items = [("mesh", mesh), ("solver", solver), ("period", period), ("t_end", t_end), ("c_rate", c_rate),
                  ("current", current), ("initial_soc", initial_soc)]
         for key, value in items:
@@ -209,13 +224,13 @@ class Sweep:
         if model_options:
             cfg["options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in model_options.items()}
         if vary:
-            cfg["vary"] = {str(k): _jsonable(v, f"vary '{k}'") for k, v in vary.items()}
+            cfg["vary"] = {str(k): _column(v, f"vary '{k}'") for k, v in vary.items()}
         if combine != "grid":
             cfg["combine"] = _jsonable(combine, "combine")
         for key, extra in (("samples", samples), ("sampling", sampling), ("seed", seed)):
             if extra is not None:
                 cfg[key] = _jsonable(extra, key)
-        self._config = cfg
+        self._settings = cfg
         extras = []
         if groups is not None:
             extras.append("experiment, " + exp.describe(groups, n_cycles or 1))
@@ -224,8 +239,7 @@ class Sweep:
         if model_options:
             extras.append("options " + ", ".join(f"{k}={v!r}" for k, v in model_options.items()))
         self._description = "".join("; " + e for e in extras)
-        self._json = json.dumps(cfg, indent=2, allow_nan=False)
-        self._runner: Optional[Any] = _core.SweepRunner(self._json, "ionflux.Sweep")
+        self._runner: Optional[Any] = self._new_runner()
         self._n_cells = int(self._runner.n_cells)
         self._varied = list(self._runner.varied)
         self._bytes_per_cell = int(self._runner.bytes_per_cell)
@@ -236,15 +250,26 @@ class Sweep:
     def config(self) -> Dict[str, Any]:
         """The sweep config, as ``ionflux sweep`` reads it from a JSON file.
 
+        `run` does not use it (the set goes to the solver as an object); the CLI run
+        on it gives the same file (tests/python/test_sweep_direct.py).
+
         Returns
         -------
         dict
-            ``parameters`` (the base set name), ``set`` (changed parameters), the
-            run options that were given, ``experiment`` (always as a list of
-            cycles, each a list of step strings), ``cycles``, ``thermal``, ``options``,
-            ``vary``, ``combine``, ``samples``, ``sampling``, ``seed``.
+            ``parameters`` (the base set name, or the whole set inline when a function
+            differs from it), ``set`` (changed parameters), the run options that were
+            given, ``experiment`` (always as a list of cycles, each a list of step
+            strings), ``cycles``, ``thermal``, ``options``, ``vary``, ``combine``,
+            ``samples``, ``sampling``, ``seed``.
         """
-        return json.loads(self._json)
+        cfg: Dict[str, Any] = {"parameters": self._parameters._config_parameters()}
+        changed = self._parameters.changed()
+        if changed:
+            cfg["set"] = changed
+        cfg.update(self._settings)
+        if "vary" in cfg:
+            cfg["vary"] = {k: _jsonable(v, f"vary '{k}'") for k, v in cfg["vary"].items()}
+        return json.loads(json.dumps(cfg, allow_nan=False))
 
     def to_json(self, path: Union[str, os.PathLike, None] = None, indent: int = 2) -> str:
         """The config as JSON text; also written to `path` when given.
@@ -261,11 +286,17 @@ class Sweep:
         str
             The JSON text.
         """
-        text = json.dumps(self._config, indent=indent, allow_nan=False)
+        text = json.dumps(self.config(), indent=indent, allow_nan=False)
         if path is not None:
             with open(path, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
         return text
+
+    def _new_runner(self, cells: Optional[Any] = None) -> Any:
+        """The compiled sweep (all cells, or `cells` (first, last)): the set object and the
+        settings, read and checked by the same C++ as a config (make_sweep_spec)."""
+        core, label = self._parameters._sweep_set()
+        return _core.SweepRunner(core, label, self._settings, "ionflux.Sweep", cells)
 
     @property
     def n_cells(self) -> int:
@@ -286,6 +317,10 @@ class Sweep:
     def parameters(self) -> ParameterSet:
         """A copy of the base parameter set (with its changes)."""
         return self._parameters.copy()
+
+    def _protocol(self) -> Dict[str, Any]:
+        """The config's protocol keys ("experiment", "cycles"), for `SweepResult.solution`."""
+        return {k: self._settings[k] for k in ("experiment", "cycles") if k in self._settings}
 
     def __repr__(self) -> str:
         varied = ", ".join(self._varied) if self._varied else "nothing varied"
@@ -355,7 +390,10 @@ class Sweep:
             its finished cells are kept and only the others run, so the file ends as an
             uninterrupted run's (`ionflux sweep CONFIG --output FILE --resume` does the
             same from the command line; docs/hdf5_layout.md, "Interrupting and
-            resuming"). Needs `output`; not with `client`.
+            resuming"). Needs `output`. With `client`, the file is checked and cut back
+            here and the cells it lacks are split into partitions for the workers (each
+            worker runs its own ranges of the missing cells), written into the file as
+            they come; the file ends as an uninterrupted run's.
 
         Returns
         -------
@@ -405,8 +443,6 @@ class Sweep:
         if resume:
             if output is None:
                 raise ValueError("resume=True continues an interrupted HDF5 file: give it as output=")
-            if client is not None:
-                raise ValueError("resume=True is not available with client= yet: resume the file in this process")
             if not _h5py_available():
                 raise ImportError("resume=True returns the results read from the resumed file, which needs h5py "
                                   "(pip install h5py); or resume from the command line: ionflux sweep CONFIG "
@@ -421,12 +457,14 @@ class Sweep:
                 from . import distributed
 
                 attributes = distributed.sweep_attributes(self._runner) if self._runner is not None else None
-                info = distributed.run_sweep(self._json, "ionflux.Sweep", client, path or None, self._n_cells,
+                # resumed: the file is checked and cut back here, the workers run the cells it lacks
+                status = (self._runner or self._new_runner()).resume_status(path) if resume else None
+                info = distributed.run_sweep(self.to_json(), "ionflux.Sweep", client, path or None, self._n_cells,
                                              partitions=partitions, device=device, threads=threads or None,
                                              memory_budget=int(memory_budget), progress=progress,
-                                             attributes=attributes)
+                                             attributes=attributes, resume_status=status)
             else:
-                runner = self._runner if self._runner is not None else _core.SweepRunner(self._json, "ionflux.Sweep")
+                runner = self._runner if self._runner is not None else self._new_runner()
                 self._runner = None  # a runner is used once (its cancel flag stays set)
                 info = _drive(runner, path, device, int(threads), int(memory_budget), progress, in_memory and not resume,
                               resume=resume)
@@ -435,7 +473,7 @@ class Sweep:
             if client is None and in_memory and partial is not None:
                 e.partial_result = SweepResult(run_info=partial, varied=self._varied,  # type: ignore[attr-defined]
                                                memory=partial.pop("memory"))
-                e.partial_result._sweep_config = self.config()  # type: ignore[attr-defined]
+                e.partial_result._sweep_config = self._protocol()  # type: ignore[attr-defined]
                 print("ionflux: sweep interrupted; the finished cells are in the exception's partial_result",
                       file=sys.stderr)
             elif path and os.path.exists(path):
@@ -444,7 +482,7 @@ class Sweep:
             raise
         memory = info.pop("memory", None)
         result = SweepResult(path or None, run_info=info, varied=self._varied, memory=memory)
-        result._sweep_config = self.config()  # for result[i]: the cell's experiment
+        result._sweep_config = self._protocol()  # for result[i]: the cell's experiment
         result._warn_abnormal(stacklevel=4)  # run <- translate_core_errors' wrapper <- the caller
         _warn_cut_short(result)
         return result

@@ -6,7 +6,10 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -239,7 +242,56 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   return out;
 }
 
-//! A sweep planned from a config (JSON text), run to an HDF5 file. run() releases the
+//! A Python value as the in-memory JSON value make_sweep_spec reads (no text): dicts,
+//! lists and tuples, strings, booleans, integers, floats and 1-D float64 numpy arrays (a
+//! column of per-cell values, read from its buffer). Anything else is a TypeError naming
+//! `where`; a non-finite number a ValueError (a config file cannot hold one either).
+nlohmann::ordered_json settings_value(const py::handle& o, const std::string& where) {
+  using ojson = nlohmann::ordered_json;
+  auto finite = [&](double v) {
+    if (!std::isfinite(v))
+      throw InputError(where + ": values must be finite numbers, got " + std::string(py::str(py::repr(o))));
+    return v;
+  };
+  if (o.is_none()) return nullptr;
+  if (py::isinstance<py::bool_>(o)) return o.cast<bool>();
+  if (py::isinstance<py::int_>(o)) {
+    const py::int_ i = py::reinterpret_borrow<py::int_>(o);
+    if (i >= py::int_(0)) {
+      try { return o.cast<std::uint64_t>(); } catch (const py::cast_error&) {}
+    } else {
+      try { return o.cast<std::int64_t>(); } catch (const py::cast_error&) {}
+    }
+    return finite(o.cast<double>());  // beyond 64 bits: a number, as a JSON reader makes it
+  }
+  if (py::isinstance<py::float_>(o)) return finite(o.cast<double>());
+  if (py::isinstance<py::str>(o)) return o.cast<std::string>();
+  if (py::isinstance<py::array>(o)) {
+    const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(o);
+    if (!a || a.ndim() != 1) throw py::type_error(where + ": a per-cell column must be a 1-D array of numbers");
+    ojson j = ojson::array();
+    const double* d = a.data();
+    for (py::ssize_t k = 0; k < a.size(); ++k) j.push_back(finite(d[k]));
+    return j;
+  }
+  if (py::isinstance<py::dict>(o)) {
+    ojson j = ojson::object();
+    for (auto item : py::reinterpret_borrow<py::dict>(o)) {
+      const std::string key = py::str(item.first);
+      j[key] = settings_value(item.second, where.empty() ? key : where == "vary" ? "vary '" + key + "'" : where);
+    }
+    return j;
+  }
+  if (py::isinstance<py::list>(o) || py::isinstance<py::tuple>(o)) {
+    ojson j = ojson::array();
+    for (auto item : o) j.push_back(settings_value(item, where));
+    return j;
+  }
+  throw py::type_error(where + ": cannot use a " + std::string(py::str(py::type::of(o).attr("__name__"))) +
+                       " in a sweep's settings");
+}
+
+//! A sweep planned from a config (JSON text), or from a set and its settings, run to an HDF5 file. run() releases the
 //! GIL; progress() and cancel() may be called from another Python thread meanwhile.
 class SweepRunner {
  public:
@@ -250,6 +302,19 @@ class SweepRunner {
       : spec_(parse_sweep_config(config_json, source,
                                  cells ? std::optional<CellRange>(CellRange{cells->first, cells->second})
                                        : std::nullopt)),
+        plan_(plan_sweep(spec_)) {
+    check_batch_output_size(plan_.inputs);
+    total_ = n_cells();
+  }
+
+  //! The one road of Python's Sweep: the set object itself and the config's other keys
+  //! as Python values (settings_value), read by the same checks as a config
+  //! (make_sweep_spec); `label` is the file's "parameter set" attribute.
+  SweepRunner(const ParameterSet& ps, const std::string& label, const py::dict& settings, const std::string& source,
+              std::optional<std::pair<std::size_t, std::size_t>> cells)
+      : spec_(make_sweep_spec(ps, label, settings_value(settings, ""), source,
+                              cells ? std::optional<CellRange>(CellRange{cells->first, cells->second})
+                                    : std::nullopt)),
         plan_(plan_sweep(spec_)) {
     check_batch_output_size(plan_.inputs);
     total_ = n_cells();
@@ -346,6 +411,19 @@ class SweepRunner {
     if (memory) d["memory"] = memory_results(*memory);
     return d;
   }
+  //! Prepares `output`, an interrupted file of this sweep, to be continued elsewhere (a
+  //! resume on a Dask cluster, python/ionflux/distributed.py): the checks and the
+  //! cut-back of Sweep.run(resume=True) (open_sweep_file_to_resume), then the file is
+  //! closed again. Returns its status per cell (-1: not in the file).
+  py::array_t<int> resume_status(const std::string& output) {
+    std::vector<int> status;
+    {
+      const std::unique_ptr<H5SweepWriter> h5 = open_sweep_file_to_resume(sweep_file_info(spec_, plan_), output);
+      status = h5->status_in_file();
+      h5->close();
+    }
+    return py::array_t<int>(status.size(), status.data());
+  }
   //! (cells done, cells of this run: the range's or the sweep's, seconds elapsed)
   py::tuple progress() const { return py::make_tuple(done_.load(), total_.load(), elapsed_.load()); }
   void cancel() { cancel_ = true; }
@@ -396,6 +474,19 @@ class SweepRunner {
     d["summary/Charge capacity [A.h]"] = array1(c.charge_capacity);
     d["summary/Discharge energy [W.h]"] = array1(c.discharge_energy);
     d["summary/Charge energy [W.h]"] = array1(c.charge_energy);
+    {  // the integrator's counters per cell, as the file's /stats
+      const std::pair<const char*, int SolverStats::*> counters[] = {
+          {"stats/Newton iterations", &SolverStats::newton_iters},
+          {"stats/Jacobian setups", &SolverStats::jacobian_setups},
+          {"stats/Residual evaluations", &SolverStats::residual_evals},
+          {"stats/Error test failures", &SolverStats::error_test_failures},
+          {"stats/Convergence failures", &SolverStats::convergence_failures}};
+      for (const auto& [name, field] : counters) {
+        py::array_t<int> a(static_cast<py::ssize_t>(n));
+        for (std::size_t k = 0; k < n; ++k) a.mutable_data()[k] = k < c.stats.size() ? c.stats[k].*field : 0;
+        d[name] = a;
+      }
+    }
     py::dict inputs;
     for (std::size_t v = 0; v < spec_.varied.size() && v < memory_inputs_.size(); ++v)
       inputs[py::str(spec_.varied[v])] = array1(memory_inputs_[v]);
@@ -596,6 +687,16 @@ PYBIND11_MODULE(_core, m) {
       .def("closest_names", &ParameterSet::closest_names, py::arg("key"), py::arg("count") = 3)
       .def("validate", &ParameterSet::validate)
       .def("copy", [](const ParameterSet& ps) { return ParameterSet(ps); })
+      .def_property_readonly("description", &ParameterSet::description)
+      .def("renamed",  // a copy under another name and description (the entries shared)
+           [](const ParameterSet& ps, const std::string& name, const std::string& description) {
+             std::vector<Entry> entries;
+             for (const auto& n : ps.names()) entries.push_back(ps.entry(n));
+             ParameterSet r = ParameterSet::from_entries(name, std::move(entries));
+             r.set_description(description);
+             return r;
+           },
+           py::arg("name"), py::arg("description"))
       // user functions (tables, expressions) and parameter files
       .def("set_expression",
            [](ParameterSet& ps, const std::string& k, const std::string& text) {
@@ -669,6 +770,10 @@ PYBIND11_MODULE(_core, m) {
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&, std::optional<std::pair<std::size_t, std::size_t>>>(),
            py::arg("config_json"), py::arg("source") = "python", py::arg("cells") = py::none())
+      .def(py::init<const ParameterSet&, const std::string&, const py::dict&, const std::string&,
+                    std::optional<std::pair<std::size_t, std::size_t>>>(),
+           py::arg("params"), py::arg("label"), py::arg("settings"), py::arg("source") = "python",
+           py::arg("cells") = py::none())
       .def_property_readonly("n_cells", &SweepRunner::n_cells)
       .def_property_readonly("sweep_cells", &SweepRunner::sweep_cells)
       .def_property_readonly("first_cell", &SweepRunner::first_cell)
@@ -680,6 +785,7 @@ PYBIND11_MODULE(_core, m) {
       .def("run", &SweepRunner::run, py::arg("output"), py::arg("device") = "auto", py::arg("threads") = 0,
            py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false,
            py::arg("resume") = false)
+      .def("resume_status", &SweepRunner::resume_status, py::arg("output"))
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
   bind_parameter_functions(m);

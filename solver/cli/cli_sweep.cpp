@@ -56,6 +56,7 @@ std::string sweep_help() {
          "                     big first and small last, from the number of workers)\n"
          "  --resume           continue an interrupted run: FILE.h5 must come from the same config and\n"
          "                     ionflux version; its finished cells are kept and the others run\n"
+         "                     (with --scheduler: on the cluster's workers)\n"
          "  --quiet            no progress and no summary (errors still go to stderr)\n"
          "\n"
          "Ctrl-C (SIGINT) or SIGTERM: the cells running finish, everything finished is in the\n"
@@ -308,7 +309,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   if (!scheduler.empty()) {
     if (!cells.empty()) throw InputError("--cells and --scheduler do not go together (the driver splits the cells)");
     if (handoff_given) throw InputError("--gpu-handoff is not available with --scheduler (the workers use 'auto')");
-    if (resume) throw InputError("--resume is not available with --scheduler yet: resume the file without it");
+    if (resume) driver_args.push_back("--resume");  // the driver checks and cuts back the file, the workers run the rest
     load_sweep_config(config);  // a bad config is reported here, before Python and the cluster
     driver_args.insert(driver_args.begin(), {config, "--scheduler", scheduler});
     if (!partitions.empty()) driver_args.insert(driver_args.end(), {"--partitions", partitions});

@@ -342,18 +342,24 @@ std::string resolve_parameters(const std::string& name, const std::string& base_
   return base_dir + "/" + name;
 }
 
-SweepSpec parse_impl(const std::string& text, const std::string& where, const std::string& base_dir,
-                     const std::optional<CellRange>& cells) {
-  const Context cx{where};
-  const ojson root = parse_json(cx, text);
+//! The one reader of a sweep's description: a config's JSON (`root`), or the same keys
+//! built in memory with the set given as an object (`given`, Python's Sweep: make_sweep_spec).
+SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& base_dir,
+                     const std::optional<CellRange>& cells, const ParameterSet* given = nullptr,
+                     const std::string& given_label = std::string()) {
   if (!root.is_object()) cx.input("the config must be a JSON object ({...}), got " + describe(root));
   check_keys(cx, root, top_level_keys(), "");
 
   SweepSpec spec;
-  spec.source = where;
+  spec.source = cx.where;
 
   // Parameter set and shared overrides.
-  if (root.contains("parameters") && root["parameters"].is_object()) {
+  if (given != nullptr) {
+    if (root.contains("parameters"))
+      cx.input("parameters: the set is given as an object; the settings cannot name another");
+    spec.parameters = given_label.empty() ? given->name() : given_label;
+    spec.parameter_set = std::make_shared<const ParameterSet>(*given);
+  } else if (root.contains("parameters") && root["parameters"].is_object()) {
     // a parameter file inline (what the Python API sends for sets with user functions)
     spec.parameters_text = root["parameters"].dump();
     spec.parameters = root["parameters"].contains("name") && root["parameters"]["name"].is_string()
@@ -683,11 +689,22 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
   return spec;
 }
 
+SweepSpec parse_impl(const std::string& text, const std::string& where, const std::string& base_dir,
+                     const std::optional<CellRange>& cells) {
+  const Context cx{where};
+  return parse_root(cx, parse_json(cx, text), base_dir, cells);
+}
+
 }  // namespace
 
 SweepSpec parse_sweep_config(const std::string& json_text, const std::string& where,
                              const std::optional<CellRange>& cells) {
   return parse_impl(json_text, where, "", cells);
+}
+
+SweepSpec make_sweep_spec(const ParameterSet& ps, const std::string& label, const nlohmann::ordered_json& settings,
+                          const std::string& where, const std::optional<CellRange>& cells) {
+  return parse_root(Context{where}, settings, "", cells, &ps, label);
 }
 
 SweepSpec load_sweep_config(const std::string& path, const std::optional<CellRange>& cells) {
@@ -711,6 +728,7 @@ SweepSpec load_sweep_config(const std::string& path, const std::optional<CellRan
 }
 
 ParameterSet load_sweep_parameters(const SweepSpec& spec) {
+  if (spec.parameter_set) return *spec.parameter_set;
   if (!spec.parameters_text.empty()) return parse_parameter_file(spec.parameters_text, "inline parameters");
   return ParameterSet::load(spec.parameters);
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -40,6 +42,9 @@ struct SweepSpec {
   //! A parameter file given inline in the config ("parameters": {...}); when not
   //! empty it is the set (`parameters` then holds its name, for the file's attributes).
   std::string parameters_text;
+  //! The set itself, given as an object (make_sweep_spec: Python's Sweep); when set it is
+  //! the set (`parameters` then holds its label, for the file's attributes).
+  std::shared_ptr<const ParameterSet> parameter_set;
   std::vector<std::pair<std::string, double>> set;          //!< overrides applied to every cell
   MeshSpec mesh;
   SolverOptions solver;                                     //!< rtol, atol (others default)
@@ -93,6 +98,15 @@ struct SweepSpec {
 //! outside the sweep is an InputError.
 SweepSpec parse_sweep_config(const std::string& json_text, const std::string& where = "config",
                              const std::optional<CellRange>& cells = std::nullopt);
+
+//! The same sweep with the set given as an object, not named or inline (Python's Sweep
+//! builds its batch from its ParameterSet this way: no parameter file, no JSON text), and
+//! the config's other keys as an in-memory JSON value (`settings`: "set", "mesh",
+//! "vary", ... as in docs/sweep_config.md; numbers as numbers, lists as arrays). The
+//! same reader and checks as parse_sweep_config, so the same messages; `label` is the
+//! file's "parameter set" attribute (empty: the set's name).
+SweepSpec make_sweep_spec(const ParameterSet& ps, const std::string& label, const nlohmann::ordered_json& settings,
+                          const std::string& where, const std::optional<CellRange>& cells = std::nullopt);
 
 //! Read and parse a config file. Throws InputError (unreadable file, invalid JSON with
 //! line and column, or any check above).

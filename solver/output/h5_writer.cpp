@@ -219,6 +219,8 @@ struct H5SweepWriter::Impl {
   Hid d_c_ce, d_c_ee, d_c_tq, d_c_te, d_c_tmax, d_c_tmean;
   std::vector<int> step_cycle;
   int n_cycles = 0;
+  // per cell: the integrator's counters (ChunkData::stats), group /stats
+  Hid g_stats, d_st_newton, d_st_jac, d_st_res, d_st_etf, d_st_cfn;
 
   [[noreturn]] void fail(const std::string& what) const {
     const std::string detail = hdf5_error_detail();
@@ -458,6 +460,7 @@ struct H5SweepWriter::Impl {
   //! every chunk with its statuses, stays on disk as it is.
   void abandon() {
     open = false;
+    for (Hid* h : {&d_st_newton, &d_st_jac, &d_st_res, &d_st_etf, &d_st_cfn, &g_stats}) h->forget();
     for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
                    &d_c_chg_e, &d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean, &d_cycle_index, &d_c_start,
                    &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg, &d_c_energy, &g_cycles,
@@ -491,6 +494,8 @@ struct H5SweepWriter::Impl {
                    &g_steps})
       note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_offset, &d_count, &d_device})
+      note(h->reset(), "cannot close an object");
+    for (Hid* h : {&d_st_newton, &d_st_jac, &d_st_res, &d_st_etf, &d_st_cfn, &g_stats})
       note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_status, &d_message, &d_end_time, &d_end_reason,
                    &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps, &g_cells, &g_inputs, &g_summary,
@@ -639,6 +644,12 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   m.d_sum_chg = m.create_double(m.g_summary, "summary", "Charge capacity [A.h]", false);
   m.d_sum_dis_e = m.create_double(m.g_summary, "summary", "Discharge energy [W.h]", false);
   m.d_sum_chg_e = m.create_double(m.g_summary, "summary", "Charge energy [W.h]", false);
+  m.g_stats = m.create_group("stats");
+  m.d_st_newton = m.create_int(m.g_stats, "stats", "Newton iterations", 0);
+  m.d_st_jac = m.create_int(m.g_stats, "stats", "Jacobian setups", 0);
+  m.d_st_res = m.create_int(m.g_stats, "stats", "Residual evaluations", 0);
+  m.d_st_etf = m.create_int(m.g_stats, "stats", "Error test failures", 0);
+  m.d_st_cfn = m.create_int(m.g_stats, "stats", "Convergence failures", 0);
   if (info.temperature || info.n_steps > 0) {
     m.d_temperature = m.create_series(m.g_cells, "cells", "Temperature [K]");
     m.d_step_index = m.create_series(m.g_cells, "cells", "Step");
@@ -893,6 +904,17 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
   if (c.device.size() == c.n) {
     const std::vector<int> device(c.device.begin(), c.device.end());
     m.write_rows(m.d_device, H5T_NATIVE_INT, false, c.first, c.n, device.data(), "/cells/device");
+  }
+  if (c.stats.size() == c.n) {  // the integrator's counters per cell (docs/hdf5_layout.md, /stats)
+    const std::pair<const Hid*, int SolverStats::*> counters[] = {
+        {&m.d_st_newton, &SolverStats::newton_iters},         {&m.d_st_jac, &SolverStats::jacobian_setups},
+        {&m.d_st_res, &SolverStats::residual_evals},          {&m.d_st_etf, &SolverStats::error_test_failures},
+        {&m.d_st_cfn, &SolverStats::convergence_failures}};
+    std::vector<int> column(c.n);
+    for (const auto& [ds, field] : counters) {
+      for (std::size_t k = 0; k < c.n; ++k) column[k] = c.stats[k].*field;
+      m.write_rows(*ds, H5T_NATIVE_INT, false, c.first, c.n, column.data(), "/stats");
+    }
   }
   // Status last: a cell whose status is not -1 has all of its data in the file. In
   // SWMR mode the data is flushed first, so that a reader who sees the status finds

@@ -170,6 +170,7 @@ MemorySweepSink::MemorySweepSink(std::size_t n_cells, int n_steps, std::vector<i
     v->assign(n_cells, kNaN);
   a.steps.assign(n_cells, 0);
   a.device.assign(n_cells, kRanNowhere);
+  a.stats.assign(n_cells, SolverStats{});
   written_.assign(n_cells, 0);
   a.n_steps = std::max(0, n_steps);
   const std::size_t ns = static_cast<std::size_t>(a.n_steps);
@@ -219,6 +220,7 @@ void MemorySweepSink::write_chunk(const ChunkData& c) {
       a.charge_energy[cell] = c.charge_energy[k];
     }
     if (c.device.size() == c.n) a.device[cell] = c.device[k];
+    if (c.stats.size() == c.n) a.stats[cell] = c.stats[k];
     const std::size_t ns = static_cast<std::size_t>(a.n_steps);
     if (ns > 0 && c.n_steps == a.n_steps && c.step_start.size() == c.n * ns) {
       auto row = [&](std::vector<double>& dst, const std::vector<double>& src) {

@@ -63,6 +63,7 @@ struct Sweep {
   std::vector<std::string> message, reason;
   std::vector<double> end_time, discharge_capacity, energy, mean_voltage;
   std::vector<int> steps;
+  std::vector<ionflux::SolverStats> stats;
 };
 
 Sweep make_sweep() {
@@ -104,6 +105,10 @@ Sweep make_sweep() {
     s.energy.push_back(ran ? 3.7 * s.discharge_capacity.back() : kNaN);
     s.mean_voltage.push_back(ran ? 3.7 + 1e-3 * double(i) : kNaN);
     s.steps.push_back(ran ? 17 * int(i) + 3 : 0);
+    // integrator counters: distinct per cell and per counter, so a swapped column shows
+    const int k = int(i);
+    s.stats.push_back(ran ? ionflux::SolverStats{17 * k + 3, 100 + k, 200 + k, 300 + k, 400 + k, 500 + k}
+                          : ionflux::SolverStats{});
   }
   return s;
 }
@@ -159,6 +164,7 @@ ChunkData chunk_of(const Sweep& s, std::size_t first, std::size_t n) {
   c.energy = cells(s.energy);
   c.mean_voltage = cells(s.mean_voltage);
   c.steps = cells(s.steps);
+  c.stats = cells(s.stats);
   return c;
 }
 
@@ -317,6 +323,18 @@ TEST(H5Writer, RoundTripInChunks) {
   expect_same(read_doubles(f, "/summary/Energy [W.h]"), s.energy, "energy");
   expect_same(read_doubles(f, "/summary/Mean voltage [V]"), s.mean_voltage, "mean voltage");
   EXPECT_EQ(read_ints(f, "/summary/Steps"), s.steps);
+  // the integrator's counters per cell, each in its own dataset of /stats
+  const std::pair<const char*, int ionflux::SolverStats::*> counters[] = {
+      {"/stats/Newton iterations", &ionflux::SolverStats::newton_iters},
+      {"/stats/Jacobian setups", &ionflux::SolverStats::jacobian_setups},
+      {"/stats/Residual evaluations", &ionflux::SolverStats::residual_evals},
+      {"/stats/Error test failures", &ionflux::SolverStats::error_test_failures},
+      {"/stats/Convergence failures", &ionflux::SolverStats::convergence_failures}};
+  for (const auto& [name, field] : counters) {
+    std::vector<int> want;
+    for (const auto& st : s.stats) want.push_back(st.*field);
+    EXPECT_EQ(read_ints(f, name), want) << name;
+  }
 
   // The early failure (cell 2) kept its two outputs, and nothing pads it.
   EXPECT_EQ(read_doubles(f, "/cells/Voltage [V]")[9 + 1], s.voltage[2 * kTimes + 1]);
@@ -466,6 +484,12 @@ TEST(H5Writer, LayoutMatchesTheDocumentation) {
       {"/summary/Charge capacity [A.h]", "dataset"},
       {"/summary/Discharge energy [W.h]", "dataset"},
       {"/summary/Charge energy [W.h]", "dataset"},
+      {"/stats", "group"},
+      {"/stats/Newton iterations", "dataset"},
+      {"/stats/Jacobian setups", "dataset"},
+      {"/stats/Residual evaluations", "dataset"},
+      {"/stats/Error test failures", "dataset"},
+      {"/stats/Convergence failures", "dataset"},
   };
   EXPECT_EQ(list_objects(f), expected);
 
@@ -712,7 +736,7 @@ print(json.dumps(out))
   ASSERT_EQ(std::system(("python3 '" + script + "' '" + (dir / "sweep.h5") + "' > '" + out_path + "'").c_str()), 0);
   std::ifstream in(out_path);
   const nlohmann::json j = nlohmann::json::parse(in);
-  EXPECT_EQ(j["groups"], nlohmann::json({"cells", "inputs", "summary"}));
+  EXPECT_EQ(j["groups"], nlohmann::json({"cells", "inputs", "stats", "summary"}));
   EXPECT_EQ(j["cells"], nlohmann::json({"Current [A]", "Discharge capacity [A.h]", "Time [s]", "Voltage [V]",
                                         "count", "device", "message", "offset", "status"}));
   EXPECT_EQ(j["inputs"], nlohmann::json({kInputI, kInputD}));

@@ -156,7 +156,7 @@ def test_a_range_is_planned_alone_and_gives_the_whole_sweeps_cells(single_memory
     from ionflux import _core
 
     sweep = _sweep()
-    runner = _core.SweepRunner(sweep._json, "ionflux.Sweep", (5, 10))
+    runner = _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (5, 10))  # the config a Dask worker gets
     assert (runner.n_cells, runner.first_cell, runner.sweep_cells) == (5, 5, 12)
     assert runner.planned_cells == 5 + 1  # its cells, and the sweep's cell 0 for the protocol check
     part = runner.run("", "cpu", 1, 0)["memory"]
