@@ -721,6 +721,10 @@ class SweepResult:
         soc = self._inputs.get("Initial SOC")
         initial_soc = float(soc[i]) if soc is not None else cfg.get("initial_soc")
         solver = {k: float(v) for k, v in dict(cfg.get("solver", {}) or {}).items()}
+        try:  # the sweep's resolved model options (every cell the same)
+            raw["model options"] = json.loads(str(self._attrs.get("model options", "{}")))
+        except ValueError:
+            pass
         return Solution(raw, parameters=None, current=current, initial_soc=initial_soc, mesh=mesh, solver=solver,
                         experiment=experiment, thermal=thermal)
 
