@@ -44,10 +44,16 @@ CYCLE_RESULTS = (
 )
 
 def summary_variable_names() -> Tuple[str, ...]:
-    """PyBaMM's per-cycle summary variables that ionflux gives (solver/output/summary.hpp), in
-    order: the base names, their ``"Change in ..."`` variants and the eSOH names
-    (``"Capacity [A.h]"``, ``"x_100"``, ...). Columns of `SweepResult.cycles` and keys of
-    `Solution.summary_variables` (docs/python.md, "Summary variables")."""
+    """PyBaMM's per-cycle summary variables that ionflux gives.
+
+    Returns
+    -------
+    tuple of str
+        The names in order (solver/output/summary.hpp): the base names, their ``"Change
+        in ..."`` variants and the eSOH names (``"Capacity [A.h]"``, ``"x_100"``, ...).
+        Columns of `SweepResult.cycles` and keys of `Solution.summary_variables` after an
+        experiment (docs/hdf5_layout.md, "Summary variables", defines each).
+    """
     from . import _core
 
     return tuple(_core.summary_variable_names())

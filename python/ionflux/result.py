@@ -925,7 +925,8 @@ class SweepResult:
 
         Returns
         -------
-        The two axes.
+        tuple of matplotlib.axes.Axes
+            The capacity axes and the degradation-mode axes.
         """
         from ._plots import capacity_fade
 

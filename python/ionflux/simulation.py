@@ -995,7 +995,13 @@ class Solution:
 
         Returns
         -------
-        The two axes. Raises `UnknownVariableError` without an experiment.
+        tuple of matplotlib.axes.Axes
+            The capacity axes and the degradation-mode axes.
+
+        Raises
+        ------
+        UnknownVariableError
+            Without an experiment (no summary variables), or for an unknown `x`.
         """
         from ._plots import capacity_fade
 

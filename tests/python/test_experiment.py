@@ -81,7 +81,7 @@ def test_cccv_experiment_equals_cli(cli, tmp_path):
         q = s["Capacity [A.h]"]
         assert cyc.loc[k, "Discharge capacity [A.h]"] == pytest.approx(q[q > 0].sum(), rel=1e-12)
         assert cyc.loc[k, "Charge capacity [A.h]"] == pytest.approx(-q[q < 0].sum(), rel=1e-12)
-        assert cyc.loc[k, "Capacity [A.h]"] == pytest.approx(q.sum(), rel=1e-12)
+        assert cyc.loc[k, "Net capacity [A.h]"] == pytest.approx(q.sum(), rel=1e-12)
         assert cyc.loc[k, "Energy [W.h]"] == pytest.approx(s["Energy [W.h]"].sum(), rel=1e-12)
         assert cyc.loc[k, "Duration [s]"] == pytest.approx(s["Duration [s]"].sum(), rel=1e-12)
     assert cyc.loc[0, "Charge capacity [A.h]"] > 0 and cyc.loc[1, "Discharge capacity [A.h]"] > 0

@@ -234,7 +234,7 @@ def test_cycle_summaries_equal_the_previous_python_implementation(tmp_path):
         v[1, 3:] = np.nan
     old = cycle_summaries_before_issue_12(partial, cyc, 2)
     new = exp.cycle_summaries(partial, cyc, 2)
-    assert np.isnan(new["Capacity [A.h]"][1, 1]) and np.isfinite(new["Capacity [A.h]"][0, 1])
+    assert np.isnan(new["Net capacity [A.h]"][1, 1]) and np.isfinite(new["Net capacity [A.h]"][0, 1])
     for key in old:
         np.testing.assert_allclose(new[key], old[key], rtol=1e-12, atol=1e-12, err_msg=key)
     # a single simulation's cycles (Solution.cycles) likewise
