@@ -16,7 +16,9 @@
 #include "solver/output/results.hpp"
 #include "solver/output/summary.hpp"
 #include "solver/problem/batch.hpp"
+#include "solver/inputs/sweep.hpp"
 #include "solver/problem/problem.hpp"
+#include "solver/problem/sweep_plan.hpp"
 #include "tests/test_support.hpp"
 
 using namespace ionflux;
@@ -204,4 +206,19 @@ TEST(SummaryVariables, EmulatedDeviceRecordsTheSameInventories) {
   // no lithium), the cell's own (§9.3)
   const std::vector<double>& cap = *cpu.find("Capacity [A.h]");
   for (double q : cap) EXPECT_NEAR(q, cap[0], 1e-9 * cap[0]);
+}
+
+TEST(SummaryVariables, VaryingTheOcvLimitsIsAcceptedWithAnExperiment) {
+  // "Open-circuit voltage at 100% SOC [V]" sets V_max of the eSOH: with an experiment it
+  // changes the cells' summary variables, so a sweep may vary it (without one it changes
+  // nothing and is refused: tests/integration/test_setup_checks.cpp)
+  EXPECT_NO_THROW((void)plan_sweep(parse_sweep_config(
+      R"({"experiment": [["Discharge at 1C until 3 V"]], "vary": {"Open-circuit voltage at 100% SOC [V]": [4.1, 4.2]}})",
+      "test")));
+  const CellParams cell = ParameterSet::load("Chen2020").cell_params(5.0);
+  const double q_li = 0.28396609689240004 * constants::F / 3600.0;  // the fixture's n_Li_particles_init
+  const Esoh a = solve_esoh(cell, 5.827615068709301, 8.73231852061247, q_li, 2.5, 4.2);
+  const Esoh b = solve_esoh(cell, 5.827615068709301, 8.73231852061247, q_li, 2.5, 4.1);
+  EXPECT_NEAR(a.capacity, fixture()["runs"]["Chen2020"]["summary"]["Capacity [A.h]"][0].get<double>(), 1e-6 * a.capacity);
+  EXPECT_LT(b.capacity, a.capacity - 0.1);  // a lower V_max: less capacity
 }
