@@ -161,6 +161,9 @@ struct CellParams {
   double current;             //!< applied current, positive on discharge [A]
   double v_min;               //!< lower voltage cut-off [V]
   double v_max;               //!< upper voltage cut-off [V]
+  //! "Open-circuit voltage at 0% / 100% SOC [V]" (the eSOH limits of the summary
+  //! variables, host only; NaN when the set has none)
+  double ocv_soc_0, ocv_soc_100;
   double sep_tor;             //!< derived: sep_porosity^sep_bruggeman_e
   // Lumped thermal model (PyBaMM's "thermal": "lumped"); unused when thermal == 0, where
   // the cell stays at `temperature` (the ambient).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../numerics/bdf.hpp"
+#include "inventory.hpp"
 #include "newton.hpp"
 #include "protocol.hpp"
 
@@ -108,6 +109,9 @@ struct StepRecord {
   //! Charge and energy moved while discharging / while charging, each >= 0 (the net
   //! `capacity` = discharge_capacity - charge_capacity, likewise the energy).
   double discharge_capacity = 0.0, charge_capacity = 0.0, discharge_energy = 0.0, charge_energy = 0.0;
+  //! The lithium inventory of the state at t_end (inventory.hpp), for PyBaMM's per-cycle
+  //! summary variables ("X at the cycle's last state").
+  Inventory inv{};
 };
 
 //! Initial state: particle and electrolyte concentrations from the parameters,
@@ -204,6 +208,10 @@ struct GridSink {
   double* step_charge_capacity = nullptr;
   double* step_discharge_energy = nullptr;
   double* step_charge_energy = nullptr;
+  //! optional (null: not recorded): per step, the Inventory fields of StepRecord::inv,
+  //! field f of step k at step_inventory[f * inventory_stride + k * stride]
+  double* step_inventory = nullptr;
+  index_t inventory_stride = 0;
   int step_capacity_max = 0;
   //! Outputs already taken from this buffer (the GPU drains it between launches):
   //! output n goes to slot n - *drained. Null: none taken.
@@ -230,6 +238,8 @@ struct GridSink {
     if (step_charge_capacity) step_charge_capacity[r.step * stride] = r.charge_capacity;
     if (step_discharge_energy) step_discharge_energy[r.step * stride] = r.discharge_energy;
     if (step_charge_energy) step_charge_energy[r.step * stride] = r.charge_energy;
+    if (step_inventory)
+      for (int f = 0; f < kInventoryFields; ++f) step_inventory[f * inventory_stride + r.step * stride] = r.inv.v[f];
   }
 };
 
@@ -358,8 +368,11 @@ struct CellSolver {
     } else {
       // leading steps whose end condition already holds are skipped
       while (run.status == CellStatus::running && g_step(run.v_prev, run.i_prev) <= 0.0) {
-        const StepRecord skipped{run.step, 0.0, 0.0, 0.0, 0.0, StepEnd::condition};
-        team.single([&]() { sink.step_done(skipped); });
+        StepRecord skipped{run.step, 0.0, 0.0, 0.0, 0.0, StepEnd::condition};
+        team.single([&]() {
+          skipped.inv = lithium_inventory(p, l, b.phi(0));  // the state it was skipped at
+          sink.step_done(skipped);
+        });
         if (run.step + 1 >= n_steps()) {
           run.status = CellStatus::finished;
           break;
@@ -564,7 +577,12 @@ struct CellSolver {
         rec.charge_capacity = run.chg_q - run.step_chg_q0;
         rec.discharge_energy = run.dis_e - run.step_dis_e0;
         rec.charge_energy = run.chg_e - run.step_chg_e0;
-        team.single([&]() { sink.step_done(rec); });
+        const V ye = b.vec(kDelta);  // the state at the step's end (scratch after emit)
+        b.interpolate(t_stop, ye);
+        team.single([&]() {
+          rec.inv = lithium_inventory(p, l, ye);
+          sink.step_done(rec);
+        });
       }
       run.t_final = t_stop;
       run.v = at.v;
@@ -593,8 +611,11 @@ struct CellSolver {
       // A step whose end condition already holds after the re-initialisation is
       // skipped (recorded with zero duration), as PyBaMM does.
       while (g_step(run.v_prev, run.i_prev) <= 0.0) {
-        const StepRecord skipped{run.step, t_stop, t_stop, 0.0, 0.0, StepEnd::condition};
-        team.single([&]() { sink.step_done(skipped); });
+        StepRecord skipped{run.step, t_stop, t_stop, 0.0, 0.0, StepEnd::condition};
+        team.single([&]() {
+          skipped.inv = lithium_inventory(p, l, b.phi(0));  // the state at t_stop (restarted)
+          sink.step_done(skipped);
+        });
         if (run.step + 1 >= n_steps()) {
           run.status = CellStatus::finished;
           return false;

@@ -29,6 +29,7 @@ from .result import SweepResult, load
 from .simulation import Simulation, Solution
 from .sweep import Sweep
 from ._units import to_display_units
+from ._experiment import summary_variable_names
 
 __version__: str = _core.__version__
 
@@ -49,6 +50,7 @@ __all__ = [
     "SweepResult",
     "load",
     "to_display_units",
+    "summary_variable_names",
     "UnknownParameterError",
     "UnknownVariableError",
     "SolverWarning",

@@ -118,8 +118,18 @@ def cycle_summaries(steps: Dict[str, Any], step_cycle: List[int], n_cycles: int)
     `steps`: "Start time [s]", "End time [s]", "Capacity [A.h]", "Energy [W.h]" and
     optionally "Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy
     [W.h]", "Charge energy [W.h]": float arrays of shape (..., n_steps), NaN for steps
-    not reached. Returns those names plus "Duration [s]", each (..., n_cycles).
+    not reached. Returns "Start time [s]", "End time [s]", "Duration [s]", "Net capacity
+    [A.h]" (the per-step "Capacity [A.h]" summed), the split quantities, efficiencies,
+    throughputs and temperatures, each (..., n_cycles).
     """
+
+def summary_variable_names() -> List[str]:
+    """PyBaMM's per-cycle summary variable names ionflux gives (solver/output/summary.hpp), in order."""
+
+def solve_esoh(parameters: ParameterSet, Q_n: float, Q_p: float, Q_Li: float) -> Dict[str, float]:
+    """The eSOH solve of the summary variables (PyBaMM's ElectrodeSOHSolver with the cyclable
+    lithium capacity known): "x_100", "y_100", "x_0", "y_0", "Un(x_100)", "Up(y_100)",
+    "Un(x_0)", "Up(y_0)", "Capacity [A.h]"; NaN where the OCV limits are not reached."""
 
 def check_experiment(experiment: Sequence[Sequence[str]], params: Optional[ParameterSet] = None, cycles: int = 1,
                      base_dir: str = ".") -> int:

@@ -22,7 +22,7 @@ CYCLE_QUANTITIES = (
     "Start time [s]",
     "End time [s]",
     "Duration [s]",
-    "Capacity [A.h]",
+    "Net capacity [A.h]",
     "Discharge capacity [A.h]",
     "Charge capacity [A.h]",
     "Energy [W.h]",
@@ -42,6 +42,22 @@ CYCLE_RESULTS = (
     "Maximum temperature [K]",
     "Mean temperature [K]",
 )
+
+def summary_variable_names() -> Tuple[str, ...]:
+    """PyBaMM's per-cycle summary variables that ionflux gives.
+
+    Returns
+    -------
+    tuple of str
+        The names in order (solver/output/summary.hpp): the base names, their ``"Change
+        in ..."`` variants and the eSOH names (``"Capacity [A.h]"``, ``"x_100"``, ...).
+        Columns of `SweepResult.cycles` and keys of `Solution.summary_variables` after an
+        experiment (docs/hdf5_layout.md, "Summary variables", defines each).
+    """
+    from . import _core
+
+    return tuple(_core.summary_variable_names())
+
 
 #: Per step (and per cycle, per run): charge and energy moved while discharging and while
 #: charging, each >= 0, split where the current changes sign inside a step.
@@ -173,7 +189,7 @@ def cycle_summaries(steps: Dict[str, np.ndarray], step_cycle: np.ndarray, n_cycl
         cycle none of whose steps was reached (a step counts as reached when its end
         time is not NaN). Start: the first reached step's start; end: the last one's
         end; capacities and energies are sums over the cycle's steps:
-        ``"Capacity [A.h]"`` and ``"Energy [W.h]"`` net (positive on discharge);
+        ``"Net capacity [A.h]"`` and ``"Energy [W.h]"`` net (positive on discharge);
         ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``, ``"Discharge
         energy [W.h]"``, ``"Charge energy [W.h]"`` what was moved while discharging
         and while charging (each >= 0); and each name of `CYCLE_RESULTS`.

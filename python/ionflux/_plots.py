@@ -468,3 +468,58 @@ def _value_text(name: str, value: float, values: Any) -> str:
     unit = display_unit(name, values)
     shown = format_values([unit(value)])[0]
     return f"{unit.name} = {shown}" + (f" {unit.unit}" if unit.unit else "")
+
+
+# -- capacity fade (Solution.plot_capacity_fade, SweepResult.plot_capacity_fade) --------------
+#: The degradation modes drawn in the right-hand panel, PyBaMM's names.
+FADE_MODES = ("Loss of lithium inventory [%]", "Loss of active material in negative electrode [%]",
+              "Loss of active material in positive electrode [%]")
+FADE_X = ("Cycle number", "Throughput capacity [A.h]", "Throughput energy [W.h]", "Time [h]")
+
+
+def capacity_fade(values: Mapping[str, np.ndarray], x: str, axes: Any = None,
+                  labels: Optional[Sequence[str]] = None) -> Any:
+    """PyBaMM's "Capacity [A.h]" (the eSOH capacity at each cycle's end) and the degradation
+    modes (LLI, LAM in each electrode, [%]) against `x` ("Cycle number", "Throughput capacity
+    [A.h]", "Throughput energy [W.h]" or "Time [h]"), one line per row of `values`' arrays
+    (shape (n_lines, n_cycles); cycles not reached are NaN and left out). Returns the two axes."""
+    import matplotlib.pyplot as plt
+
+    if x not in FADE_X:
+        raise UnknownVariableError(f"unknown x {x!r}{did_you_mean(x, FADE_X)}; one of {', '.join(FADE_X)}")
+    missing = [n for n in ("Capacity [A.h]",) + FADE_MODES + ("Throughput capacity [A.h]",) if n not in values]
+    if missing:
+        raise UnknownVariableError("no capacity fade to plot: the results lack " + ", ".join(repr(m) for m in missing)
+                                   + " (an experiment gives PyBaMM's summary variables)")
+    cap = np.atleast_2d(np.asarray(values["Capacity [A.h]"], dtype=float))
+    n_lines, n_cycles = cap.shape
+    if x == "Cycle number":
+        xs = np.broadcast_to(np.arange(1, n_cycles + 1, dtype=float), cap.shape)
+    else:
+        xs = np.atleast_2d(np.asarray(values[x], dtype=float))
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    ax_q, ax_m = axes
+    many = n_lines > 1
+    for k in range(n_lines):
+        keep = ~(np.isnan(xs[k]) | np.isnan(cap[k]))
+        label = labels[k] if labels is not None and k < len(labels) else (f"cell {k}" if many else None)
+        ax_q.plot(xs[k][keep], cap[k][keep], marker="o" if keep.sum() < 30 else None, label=label)
+        for m, (name, style) in enumerate(zip(FADE_MODES, ("-", "--", ":"))):
+            v = np.atleast_2d(np.asarray(values[name], dtype=float))[k]
+            ok = ~(np.isnan(xs[k]) | np.isnan(v))
+            ax_m.plot(xs[k][ok], v[ok], linestyle=style, color=f"C{k % 10}" if many else f"C{m}",
+                      label=("LLI", "LAM (negative)", "LAM (positive)")[m] if (k == 0 or not many) else None)
+    xlabel = x
+    ax_q.set_xlabel(xlabel)
+    ax_m.set_xlabel(xlabel)
+    ax_q.set_ylabel("Capacity [A.h]")
+    ax_m.set_ylabel("Degradation mode [%]")
+    ax_q.set_title("Capacity (eSOH, at each cycle's end)")
+    ax_m.set_title("Loss of lithium inventory and of active material")
+    ax_m.legend(loc="best")
+    if many and n_lines <= 10:
+        ax_q.legend(loc="best")
+    for ax in (ax_q, ax_m):
+        readable_ticks(ax)
+    return axes

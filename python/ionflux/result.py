@@ -13,7 +13,7 @@ import numpy as np
 
 from ._units import annotate_dataset
 from ._errors import SolverWarning, UnknownVariableError, did_you_mean
-from ._experiment import CYCLE_QUANTITIES, CYCLE_RESULTS, STEP_QUANTITIES, cycle_summaries
+from ._experiment import CYCLE_QUANTITIES, CYCLE_RESULTS, STEP_QUANTITIES, cycle_summaries, summary_variable_names
 
 __all__ = ["SweepResult", "load"]
 
@@ -435,7 +435,7 @@ class SweepResult:
         -------
         dict
             Float arrays of shape (n_cells, n_cycles): ``"Start time [s]"``,
-            ``"End time [s]"``, ``"Duration [s]"``, ``"Capacity [A.h]"`` (net,
+            ``"End time [s]"``, ``"Duration [s]"``, ``"Net capacity [A.h]"`` (net,
             positive on discharge), ``"Discharge capacity [A.h]"`` (the sum of the
             cycle's positive step capacities), ``"Charge capacity [A.h]"`` (minus the
             sum of the negative ones: a positive number) and ``"Energy [W.h]"``
@@ -443,10 +443,16 @@ class SweepResult:
             never reached; and ``"Coulombic efficiency"``, ``"Energy efficiency"``,
             ``"Throughput capacity [A.h]"``, ``"Throughput energy [W.h]"``,
             ``"Maximum temperature [K]"``, ``"Mean temperature [K]"`` (docs/hdf5_layout.md
-            defines them). The same quantities as `Solution.cycle_summary`. Read from
-            ``/cycles``; for a file without that group, computed from the per-step
-            records (`steps`) and their cycles (the temperatures then NaN: files
-            written before issue 13 lack them too). Empty without an experiment.
+            defines them). The same quantities as `Solution.cycle_summary`. And PyBaMM's
+            summary variables with PyBaMM's names (`ionflux.summary_variable_names`:
+            ``"Capacity [A.h]"`` is the eSOH capacity at the cycle's end, ``"Loss of
+            lithium inventory [%]"``, ``"Loss of active material in negative electrode
+            [%]"``, ... and their ``"Change in ..."``), as `Solution.summary_variables`.
+            Read from ``/cycles``; for a file without that group, computed from the
+            per-step records (`steps`) and their cycles (the temperatures then NaN: files
+            written before issue 13 lack them too; PyBaMM's summary variables absent:
+            files written before issue 16 lack them, and their ``"Capacity [A.h]"`` was
+            the net capacity). Empty without an experiment.
 
         Examples
         --------
@@ -460,6 +466,9 @@ class SweepResult:
                 out = {name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_QUANTITIES}
                 if all(f"cycles/{name}" in f for name in CYCLE_RESULTS):
                     out.update({name: np.asarray(f[f"cycles/{name}"][...], dtype=float) for name in CYCLE_RESULTS})
+                    # PyBaMM's summary variables (files written before issue 16 lack them)
+                    out.update({name: np.asarray(f[f"cycles/{name}"][...], dtype=float)
+                                for name in summary_variable_names() if name not in out and f"cycles/{name}" in f})
                     return out
         return cycle_summaries(self.steps, self._step_cycle, self.n_cycles)
 
@@ -694,6 +703,8 @@ class SweepResult:
                     rec[name[0].lower() + name[1:]] = float(steps[name][i, k]) if name in steps else np.nan
                 records.append(rec)
             raw["steps"] = records
+            cyc = self.cycles  # PyBaMM's summary variables of this cell, per cycle
+            raw["summary_variables"] = {name: cyc[name][i] for name in summary_variable_names() if name in cyc}
         else:  # one constant-current step, as Simulation's
             raw["steps"] = [{"step": 0, "cycle": 0, "text": "", "ended by": "",
                              "start time [s]": 0.0, "end time [s]": float(raw["end_time"]),
@@ -936,6 +947,36 @@ class SweepResult:
         from ._plots import sweep_voltage
 
         return sweep_voltage(self, color_by, ax, x, cells, cmap, max_curves)
+
+    def plot_capacity_fade(self, x: str = "Cycle number", cells: Optional[Sequence[int]] = None,
+                           axes: Any = None) -> Any:
+        """Capacity fade of the cells of an experiment sweep: PyBaMM's ``"Capacity [A.h]"``
+        (the eSOH capacity at each cycle's end) and the degradation modes (LLI, LAM of each
+        electrode [%]) from `cycles`, one line per cell.
+
+        Parameters
+        ----------
+        x : str
+            ``"Cycle number"`` (default), ``"Throughput capacity [A.h]"``, ``"Throughput
+            energy [W.h]"`` or ``"Time [h]"``.
+        cells : sequence of int, optional
+            The cells to draw (default: all; label per cell up to 10).
+        axes : pair of matplotlib axes, optional
+            Where to draw (capacity, modes); by default a new figure with two panels.
+
+        Returns
+        -------
+        tuple of matplotlib.axes.Axes
+            The capacity axes and the degradation-mode axes.
+        """
+        from ._plots import capacity_fade
+
+        cyc = self.cycles
+        rows = np.arange(self._n_cells) if cells is None else np.atleast_1d(np.asarray(cells, dtype=int))
+        values = {name: np.asarray(arr)[rows] for name, arr in cyc.items()}
+        if "End time [s]" in values:
+            values["Time [h]"] = values["End time [s]"] / 3600.0
+        return capacity_fade(values, x, axes, labels=[f"cell {int(r)}" for r in rows])
 
     def plot_heatmap(self, quantity: str = "Discharge capacity [A.h]", x: Optional[str] = None,
                      y: Optional[str] = None, ax: Any = None, where: Optional[Mapping[str, float]] = None,

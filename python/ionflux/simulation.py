@@ -519,6 +519,9 @@ class Solution:
         #: The resolved model options of the run ({name: value}, PyBaMM's spelling).
         self.options: Dict[str, str] = {str(k): str(v) for k, v in dict(raw.get("model options", {})).items()}
         self._step_records: List[Dict[str, Any]] = [dict(r) for r in raw.get("steps", [])]
+        # PyBaMM's per-cycle summary variables from the compiled solver (an experiment only)
+        self._summary_variables: Dict[str, np.ndarray] = {
+            str(k): np.asarray(v, dtype=float) for k, v in dict(raw.get("summary_variables", {}) or {}).items()}
         self._cell: Dict[str, float] = {str(k): float(v) for k, v in dict(raw.get("cell", {})).items()}
         self._derived = var.derived_variables(self._cell, list(self._data))
         self._cache: Dict[str, np.ndarray] = {}
@@ -682,7 +685,8 @@ class Solution:
         -------
         pandas.DataFrame
             Index ``"Cycle"``. Columns: ``"Start time [s]"``, ``"End time [s]"``,
-            ``"Duration [s]"``, ``"Capacity [A.h]"`` (net, positive on discharge),
+            ``"Duration [s]"``, ``"Net capacity [A.h]"`` (net, positive on discharge;
+            PyBaMM's ``"Capacity [A.h]"`` is the eSOH one of `summary_variables`),
             ``"Discharge capacity [A.h]"`` and ``"Charge capacity [A.h]"`` (moved
             while discharging and while charging, each >= 0), ``"Energy [W.h]"``
             (net), ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"``,
@@ -809,6 +813,15 @@ class Solution:
     def summary_variables(self) -> "var.SummaryVariables":
         """Per-cycle summary variables with PyBaMM's names (``sol.summary_variables``).
 
+        After an experiment, PyBaMM's summary variables as the compiled solver gives them
+        at each cycle's last state (solver/output/summary.hpp; the names of
+        `ionflux.summary_variable_names`): the lithium totals and losses, LLI and LAM [%],
+        the electrode capacities, the degradation losses (0 without degradation), each with
+        its ``"Change in ..."``, and the eSOH variables (``"Capacity [A.h]"``, ``"x_100"``,
+        ``"x_0"``, ``"y_100"``, ``"y_0"``, ``"Cyclable lithium capacity [A.h]"``,
+        ``"Formation capacity loss [A.h]"``, ``"NPR"``, ...); docs/python.md defines each.
+        For a constant-current run (one cycle), the subset below computed from the outputs.
+
         One value per cycle that ran: ``"Cycle number"`` (from 1), ``"Time [s]"`` and
         ``"Time [h]"`` (at the cycle's end), ``"Throughput capacity [A.h]"`` and
         ``"Throughput energy [W.h]"`` (from the start of the run to the cycle's end),
@@ -821,8 +834,7 @@ class Solution:
         [A.h]"``, ``"Charge capacity [A.h]"``, ``"Discharge energy [W.h]"``, ``"Charge
         energy [W.h]"``, ``"Coulombic efficiency"``, ``"Energy efficiency"``,
         ``"Maximum temperature [K]"``, ``"Mean temperature [K]"`` (definitions in
-        docs/python.md). PyBaMM's eSOH variables (``"Capacity [A.h]"``, ``"x_100"``, ...)
-        are not computed. PyBaMM reports ``"Throughput energy [W.h]"`` only with the model
+        docs/python.md). PyBaMM reports ``"Throughput energy [W.h]"`` only with the model
         option ``"calculate discharge energy"``; ionflux always does.
         """
         table = self.cycle_summary
@@ -850,6 +862,10 @@ class Solution:
             for D, s in (("Negative", "n"), ("Positive", "p")):
                 cap = c[f"eps_s_{s}"] * c[f"c_max_{s}"] * c[f"L_{s}"] * c["area"] * var.FARADAY / 3600.0
                 values[f"{D} electrode capacity [A.h]"] = (np.full(cyc.size, cap), np.full(cyc.size, cap))
+        if self._summary_variables:  # an experiment: every summary variable from the compiled solver
+            values = {}
+            for name, arr in self._summary_variables.items():
+                out[name] = arr[cyc] if arr.size > (cyc.max() if cyc.size else -1) else np.full(cyc.size, np.nan)
         for name, (end, start) in values.items():
             out[name] = np.asarray(end, dtype=float)
             out[f"Change in {name[0].lower() + name[1:]}"] = np.asarray(end, dtype=float) - start
@@ -985,3 +1001,32 @@ class Solution:
         from ._plots import solution_dashboard
 
         return solution_dashboard(self, times, figsize)
+
+    def plot_capacity_fade(self, x: str = "Cycle number", axes: Any = None) -> Any:
+        """Capacity fade over the cycles: PyBaMM's ``"Capacity [A.h]"`` (the eSOH capacity
+        at each cycle's end) and the degradation modes (``"Loss of lithium inventory
+        [%]"``, ``"Loss of active material in negative/positive electrode [%]"``) from
+        `summary_variables`.
+
+        Parameters
+        ----------
+        x : str
+            ``"Cycle number"`` (default), ``"Throughput capacity [A.h]"``, ``"Throughput
+            energy [W.h]"`` or ``"Time [h]"``.
+        axes : pair of matplotlib axes, optional
+            Where to draw (capacity, modes); by default a new figure with two panels.
+
+        Returns
+        -------
+        tuple of matplotlib.axes.Axes
+            The capacity axes and the degradation-mode axes.
+
+        Raises
+        ------
+        UnknownVariableError
+            Without an experiment (no summary variables), or for an unknown `x`.
+        """
+        from ._plots import capacity_fade
+
+        sv = self.summary_variables
+        return capacity_fade({name: np.asarray(sv[name])[None, :] for name in sv}, x, axes)

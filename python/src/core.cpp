@@ -161,6 +161,11 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
                             py::arg("discharge energy [W.h]") = r.discharge_energy,
                             py::arg("charge energy [W.h]") = r.charge_energy));
     out["steps"] = steps;
+    // PyBaMM's per-cycle summary variables (solver/output/summary.hpp), name -> (n_cycles,)
+    py::dict sv;
+    for (std::size_t j = 0; j < s.summary_variables.names.size(); ++j)
+      sv[py::str(s.summary_variables.names[j])] = array1(s.summary_variables.values[j]);
+    out["summary_variables"] = sv;
   }
   out["status"] = std::string(cell_status_name(s.status));
   out["message"] = s.message;
@@ -513,7 +518,7 @@ class SweepRunner {
         d["cycles/Start time [s]"] = array2(cy.start, n, nc);
         d["cycles/End time [s]"] = array2(cy.end, n, nc);
         d["cycles/Duration [s]"] = array2(cy.duration, n, nc);
-        d["cycles/Capacity [A.h]"] = array2(cy.capacity, n, nc);
+        d["cycles/Net capacity [A.h]"] = array2(cy.capacity, n, nc);
         d["cycles/Discharge capacity [A.h]"] = array2(cy.discharge_capacity, n, nc);
         d["cycles/Charge capacity [A.h]"] = array2(cy.charge_capacity, n, nc);
         d["cycles/Energy [W.h]"] = array2(cy.energy, n, nc);
@@ -527,6 +532,9 @@ class SweepRunner {
         d["cycles/Throughput energy [W.h]"] = array2(cy.throughput_energy, n, nc);
         d["cycles/Maximum temperature [K]"] = array2(cy.max_temperature, n, nc);
         d["cycles/Mean temperature [K]"] = array2(cy.mean_temperature, n, nc);
+        for (std::size_t j = 0; j < cy.variables.names.size(); ++j)  // PyBaMM's summary variables
+          if (!d.contains(("cycles/" + cy.variables.names[j]).c_str()))
+            d[py::str("cycles/" + cy.variables.names[j])] = array2(cy.variables.values[j], n, nc);
       }
     }
     if (sink.temperature()) d["cells/Step"] = move_array(std::move(c.step_index));
@@ -602,7 +610,7 @@ py::dict cycle_summaries(const py::dict& steps, std::vector<int> step_cycle, std
   d["Start time [s]"] = out(cy.start);
   d["End time [s]"] = out(cy.end);
   d["Duration [s]"] = out(cy.duration);
-  d["Capacity [A.h]"] = out(cy.capacity);
+  d["Net capacity [A.h]"] = out(cy.capacity);
   d["Discharge capacity [A.h]"] = out(cy.discharge_capacity);
   d["Charge capacity [A.h]"] = out(cy.charge_capacity);
   d["Energy [W.h]"] = out(cy.energy);
@@ -750,6 +758,18 @@ PYBIND11_MODULE(_core, m) {
       "{name: value} for every degradation option, tuples written as PyBaMM prints them.");
   m.def("model_option_names", &model_option_names, "The model option names ionflux accepts.");
 
+  m.def("summary_variable_names", &summary_variable_names,
+        "PyBaMM's per-cycle summary variable names ionflux gives (solver/output/summary.hpp), in order");
+  m.def("solve_esoh", [](const ParameterSet& ps, double q_n, double q_p, double q_li) {
+        const CellParams cell = ps.cell_params(ps.get("Current function [A]"));
+        const Esoh e = solve_esoh(cell, q_n, q_p, q_li, cell.ocv_soc_0, cell.ocv_soc_100);
+        py::dict d;
+        d["x_100"] = e.x_100, d["y_100"] = e.y_100, d["x_0"] = e.x_0, d["y_0"] = e.y_0;
+        d["Un(x_100)"] = e.un_100, d["Up(y_100)"] = e.up_100, d["Un(x_0)"] = e.un_0, d["Up(y_0)"] = e.up_0;
+        d["Capacity [A.h]"] = e.capacity;
+        return d;
+      }, py::arg("parameters"), py::arg("Q_n"), py::arg("Q_p"), py::arg("Q_Li"),
+      "The eSOH solve of the summary variables (PyBaMM's ElectrodeSOHSolver, 'cyclable lithium capacity' known)");
   m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
         py::arg("time") = py::none(), py::arg("temperature") = py::none(),
         "Per-cycle summaries from per-step records: the one reducer (solver/output/results.hpp).");

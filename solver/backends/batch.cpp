@@ -12,6 +12,7 @@
 #include "kernels/backend/slots.hpp"
 #include "kernels/model/cell_solver.hpp"
 #include "solver/backends/backend_cuda.hpp"
+#include "solver/output/summary.hpp"
 #include "solver/problem/batch_detail.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/inputs/experiment.hpp"
@@ -160,6 +161,9 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps) {
   c.step_energy.assign(per_step, nan);
   for (auto* v : {&c.step_discharge_capacity, &c.step_charge_capacity, &c.step_discharge_energy, &c.step_charge_energy})
     v->assign(per_step, nan);
+  c.step_inventory.assign(n_steps > 0 ? per_step * kInventoryFields : 0, nan);
+  c.step_esoh.assign(n_steps > 0 ? per_step * kEsohFields : 0, nan);
+  c.cell_summary.assign(n_steps > 0 ? n * kCellSummaryFields : 0, nan);
 }
 
 //! Concatenates the cells' series into the chunk's ragged arrays, in cell order.
@@ -200,6 +204,10 @@ GridSink summary_sink(ChunkData& c, std::size_t k) {
     s.step_discharge_energy = &c.step_discharge_energy[srow];
     s.step_charge_energy = &c.step_charge_energy[srow];
     s.step_capacity_max = c.n_steps;
+    if (c.step_inventory.size() == c.n * c.n_steps * static_cast<std::size_t>(kInventoryFields)) {
+      s.step_inventory = &c.step_inventory[srow];
+      s.inventory_stride = static_cast<index_t>(c.n * c.n_steps);
+    }
   }
   return s;
 }
@@ -256,6 +264,9 @@ void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::strin
       c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
       c.step_discharge_capacity[i] = c.step_charge_capacity[i] = nan;
       c.step_discharge_energy[i] = c.step_charge_energy[i] = nan;
+      if (c.step_inventory.size() == c.n * static_cast<std::size_t>(c.n_steps) * kInventoryFields)
+        for (int f = 0; f < kInventoryFields; ++f)
+          c.step_inventory[static_cast<std::size_t>(f) * c.n * static_cast<std::size_t>(c.n_steps) + i] = nan;
     }
     return;
   }
@@ -266,6 +277,27 @@ void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::strin
   c.energy[k] = run.energy_wh;
   c.mean_voltage[k] = run.mean_voltage();
   c.steps[k] = run.total_steps();
+}
+
+void summarise_inventory(ChunkData& c, std::size_t k, const CellParams& cell, const Layout& l,
+                         const ProtocolView& proto) {
+  const std::size_t ns = c.n_steps > 0 ? static_cast<std::size_t>(c.n_steps) : 0;
+  if (ns == 0 || c.cell_summary.size() != c.n * kCellSummaryFields || c.status[k] == kStatusNotRun ||
+      c.status[k] == static_cast<int>(CellStatus::invalid_input))
+    return;
+  cell_summary_inputs(cell, l, &c.cell_summary[k * kCellSummaryFields]);
+  const std::size_t plane = c.n * ns;
+  for (std::size_t s = 0; s < ns; ++s) {
+    const std::size_t i = k * ns + s;
+    if (std::isnan(c.step_end[i])) continue;
+    const bool next_reached = s + 1 < ns && !std::isnan(c.step_end[i + 1]);
+    const bool same_cycle = s + 1 < static_cast<std::size_t>(proto.n_steps) && proto.steps[s + 1].cycle == proto.steps[s].cycle;
+    if (next_reached && same_cycle) continue;  // not the cycle's last state
+    double inv[kInventoryFields], es[kEsohFields];
+    for (int f = 0; f < kInventoryFields; ++f) inv[f] = c.step_inventory[f * plane + i];
+    esoh_fields(cell, inv, es);
+    for (int f = 0; f < kEsohFields; ++f) c.step_esoh[f * plane + i] = es[f];
+  }
 }
 
 }  // namespace detail
@@ -355,6 +387,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           c.device[static_cast<std::size_t>(k)] = kRanOnCpu;
         }
         summarise(c, static_cast<std::size_t>(k), run, in.pre_message[cell], protocol_of(in, cell));
+        summarise_inventory(c, static_cast<std::size_t>(k), cells[k], l, protocol_of(in, cell));
         if (sink_overflow) c.end_time[static_cast<std::size_t>(k)] = overflow_at;  // where the outputs stop
         if (in.pre_message[cell].empty()) {
           if (sink_overflow)

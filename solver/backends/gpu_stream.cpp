@@ -45,11 +45,14 @@ struct OpenChunk {
 };
 
 //! The chunk's per-step summary arrays, in the slots' order (kernels/backend/slots.hpp).
-std::vector<double>* summary_arrays(ChunkData& c, int a) {
-  std::vector<double>* const arrays[kSlotSummaryArrays] = {
+//! Array a of the chunk's cell 0 (cell k's steps follow at + k * n_steps): the eight step
+//! records, then the Inventory fields (ChunkData::step_inventory, one plane each).
+double* summary_arrays(ChunkData& c, int a) {
+  std::vector<double>* const arrays[kSlotStepArrays] = {
       &c.step_start, &c.step_end, &c.step_capacity, &c.step_energy,
       &c.step_discharge_capacity, &c.step_charge_capacity, &c.step_discharge_energy, &c.step_charge_energy};
-  return arrays[a];
+  if (a < kSlotStepArrays) return arrays[a]->data();
+  return c.step_inventory.data() + static_cast<std::size_t>(a - kSlotStepArrays) * c.n * static_cast<std::size_t>(c.n_steps);
 }
 
 }  // namespace
@@ -212,6 +215,8 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   auto summarise_cell = [&](OpenChunk& oc, std::size_t k, const CellRun& run) {
     const std::size_t cell = oc.c.first + k;
     summarise(oc.c, k, run, in.pre_message[cell], protocol_of(in, cell));
+    if (ns > 0 && run.status != CellStatus::invalid_input)
+      summarise_inventory(oc.c, k, record_of(cell), layout, protocol_of(in, cell));
     if (in.pre_message[cell].empty() && (in.has_protocol() || run.status == CellStatus::init_failure ||
                                          run.status == CellStatus::step_limit || run.status == CellStatus::time_limit))
       finish_message(oc.c, k, in, cell, record_of(cell), run);
@@ -313,7 +318,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
         arrays[a]->insert(arrays[a]->end(), sr.rows + a * sr.count, sr.rows + (a + 1) * sr.count);
       if (!sr.finished) continue;
       for (int a = 0; a < kSlotSummaryArrays; ++a)
-        std::copy(sr.sums + a * ns, sr.sums + (a + 1) * ns, summary_arrays(oc.c, a)->begin() + k * ns);
+        std::copy(sr.sums + a * ns, sr.sums + (a + 1) * ns, summary_arrays(oc.c, a) + k * ns);
       oc.c.device[k] = kRanOnGpu;
       summarise_cell(oc, k, *sr.run);
       --oc.remaining;
@@ -442,7 +447,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
       const std::size_t k = cells[j] - oc.c.first;
       for (int a = 0; a < kSlotSummaryArrays; ++a) {
         const double* src = sums.data() + (j * kSlotSummaryArrays + a) * static_cast<std::size_t>(ns);
-        std::copy(src, src + ns, summary_arrays(oc.c, a)->begin() + k * ns);
+        std::copy(src, src + ns, summary_arrays(oc.c, a) + k * ns);
       }
     }
     lock.unlock();
@@ -502,7 +507,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     oc.c.device[k] = kRanNowhere;
     oc.c.status[k] = kStatusNotRun;
     for (int a = 0; a < kSlotSummaryArrays; ++a)
-      std::fill(summary_arrays(oc.c, a)->begin() + k * ns, summary_arrays(oc.c, a)->begin() + (k + 1) * ns, nan);
+      std::fill(summary_arrays(oc.c, a) + k * ns, summary_arrays(oc.c, a) + (k + 1) * ns, nan);
   };
   for (std::size_t s = 0; s < n_slots; ++s)
     if (slot_cell[s] != npos) not_run(slot_cell[s]);

@@ -457,6 +457,31 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
           << " A.h, " << format("%.6g", cy.charge_energy[cyc]) << " W.h; " << format("%.6g", cy.duration[cyc])
           << " s\n";
     }
+    // PyBaMM's summary variables at each cycle's end (solver/output/summary.hpp)
+    const SummaryVariables& sv = sol.summary_variables;
+    static const char* const shown[] = {"Capacity [A.h]",
+                                        "Loss of lithium inventory [%]",
+                                        "Loss of active material in negative electrode [%]",
+                                        "Loss of active material in positive electrode [%]",
+                                        "Loss of capacity to negative SEI [A.h]",
+                                        "Loss of capacity to negative lithium plating [A.h]",
+                                        "X-averaged negative SEI thickness [m]",
+                                        "Total lithium [mol]",
+                                        "Throughput capacity [A.h]",
+                                        "Throughput energy [W.h]"};
+    if (sv.n_cycles > 0) out << "Summary variables (PyBaMM's, at each cycle's end):\n";
+    for (std::size_t cyc = 0; cyc < sv.n_cycles; ++cyc) {
+      const std::vector<double>* t = sv.find("Time [s]");
+      if (!t || std::isnan((*t)[cyc])) continue;
+      out << "  cycle " << cyc << ":";
+      const char* sep = " ";
+      for (const char* name : shown)
+        if (const std::vector<double>* v = sv.find(name)) {
+          out << sep << "\"" << name << "\" " << format("%.8g", (*v)[cyc]);
+          sep = ", ";
+        }
+      out << "\n";
+    }
   }
 }
 

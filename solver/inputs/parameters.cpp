@@ -319,6 +319,10 @@ CellParams ParameterSet::cell_params(double current) const {
   c.current = current;
   c.v_min = get("Lower voltage cut-off [V]");
   c.v_max = get("Upper voltage cut-off [V]");
+  // the eSOH limits of the summary variables (solver/output/summary.hpp); NaN without them
+  for (auto [dst, key] : {std::pair<double*, const char*>{&c.ocv_soc_0, "Open-circuit voltage at 0% SOC [V]"},
+                          std::pair<double*, const char*>{&c.ocv_soc_100, "Open-circuit voltage at 100% SOC [V]"}})
+    *dst = contains(key) && !is_function(key) ? get(key) : std::nan("");
   c.thermal = 0;
   c.t_init = c.temperature;
   derive(c);

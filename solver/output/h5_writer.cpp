@@ -217,6 +217,9 @@ struct H5SweepWriter::Impl {
   Hid d_c_dis_e, d_c_chg_e;
   // per cycle: efficiencies, throughputs, temperatures (CycleSummaries)
   Hid d_c_ce, d_c_ee, d_c_tq, d_c_te, d_c_tmax, d_c_tmean;
+  // per cycle: PyBaMM's summary variables (summary.hpp), but the two throughputs above
+  std::vector<std::string> c_var_names;
+  std::vector<Hid> d_c_vars;
   std::vector<int> step_cycle;
   int n_cycles = 0;
   // per cell: the integrator's counters (ChunkData::stats), group /stats
@@ -469,6 +472,7 @@ struct H5SweepWriter::Impl {
                    &d_message, &d_end_time, &d_end_reason, &d_sum_capacity, &d_energy, &d_mean_voltage, &d_steps,
                    &g_cells, &g_inputs, &g_summary, &file})
       h->forget();
+    for (Hid& h : d_c_vars) h.forget();
   }
 
   //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
@@ -487,6 +491,7 @@ struct H5SweepWriter::Impl {
       note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean})
       note(h->reset(), "cannot close an object");
+    for (Hid& h : d_c_vars) note(h.reset(), "cannot close an object");
     for (Hid* h : {&d_cycle_index, &d_c_start, &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg,
                    &d_c_energy, &g_cycles})
       note(h->reset(), "cannot close an object");
@@ -676,7 +681,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
       m.d_c_start = m.create_double_cols(m.g_cycles, "cycles", "Start time [s]", nc);
       m.d_c_end = m.create_double_cols(m.g_cycles, "cycles", "End time [s]", nc);
       m.d_c_duration = m.create_double_cols(m.g_cycles, "cycles", "Duration [s]", nc);
-      m.d_c_capacity = m.create_double_cols(m.g_cycles, "cycles", "Capacity [A.h]", nc);
+      m.d_c_capacity = m.create_double_cols(m.g_cycles, "cycles", "Net capacity [A.h]", nc);
       m.d_c_dis = m.create_double_cols(m.g_cycles, "cycles", "Discharge capacity [A.h]", nc);
       m.d_c_chg = m.create_double_cols(m.g_cycles, "cycles", "Charge capacity [A.h]", nc);
       m.d_c_energy = m.create_double_cols(m.g_cycles, "cycles", "Energy [W.h]", nc);
@@ -688,6 +693,11 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
       m.d_c_te = m.create_double_cols(m.g_cycles, "cycles", "Throughput energy [W.h]", nc);
       m.d_c_tmax = m.create_double_cols(m.g_cycles, "cycles", "Maximum temperature [K]", nc);
       m.d_c_tmean = m.create_double_cols(m.g_cycles, "cycles", "Mean temperature [K]", nc);
+      for (const std::string& name : summary_variable_names()) {
+        if (name == "Throughput capacity [A.h]" || name == "Throughput energy [W.h]") continue;  // above
+        m.c_var_names.push_back(name);
+        m.d_c_vars.push_back(m.create_double_cols(m.g_cycles, "cycles", name, nc));
+      }
       if (!m.reopen) {
       const std::string what = "cannot create dataset /steps/Cycle";
       const hsize_t dims[1] = {hsize_t(info.step_cycle.size())};
@@ -877,7 +887,7 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
       m.write_rows_cols(m.d_c_start, nc, c.first, c.n, cs, "/cycles/Start time [s]");
       m.write_rows_cols(m.d_c_end, nc, c.first, c.n, ce, "/cycles/End time [s]");
       m.write_rows_cols(m.d_c_duration, nc, c.first, c.n, dur, "/cycles/Duration [s]");
-      m.write_rows_cols(m.d_c_capacity, nc, c.first, c.n, cap, "/cycles/Capacity [A.h]");
+      m.write_rows_cols(m.d_c_capacity, nc, c.first, c.n, cap, "/cycles/Net capacity [A.h]");
       m.write_rows_cols(m.d_c_dis, nc, c.first, c.n, dis, "/cycles/Discharge capacity [A.h]");
       m.write_rows_cols(m.d_c_chg, nc, c.first, c.n, chg, "/cycles/Charge capacity [A.h]");
       m.write_rows_cols(m.d_c_energy, nc, c.first, c.n, en, "/cycles/Energy [W.h]");
@@ -891,6 +901,12 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
       m.write_rows_cols(m.d_c_te, nc, c.first, c.n, cy.throughput_energy.data(), "/cycles/Throughput energy [W.h]");
       m.write_rows_cols(m.d_c_tmax, nc, c.first, c.n, cy.max_temperature.data(), "/cycles/Maximum temperature [K]");
       m.write_rows_cols(m.d_c_tmean, nc, c.first, c.n, cy.mean_temperature.data(), "/cycles/Mean temperature [K]");
+      const std::vector<double> none(c.n * nc, std::numeric_limits<double>::quiet_NaN());
+      for (std::size_t j = 0; j < m.d_c_vars.size(); ++j) {
+        const std::vector<double>* v = cy.variables.find(m.c_var_names[j]);
+        m.write_rows_cols(m.d_c_vars[j], nc, c.first, c.n, v && v->size() == none.size() ? v->data() : none.data(),
+                          ("/cycles/" + m.c_var_names[j]).c_str());
+      }
       // the cycle of each output, from its step
       if (!c.step_index.empty()) {
         const std::vector<double> cyc = output_cycles(c.step_index, m.step_cycle);

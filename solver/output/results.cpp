@@ -109,6 +109,42 @@ CycleSummaries reduce_cycles(const StepTable& s, const std::vector<int>& step_cy
                      out.max_temperature[j], out.mean_temperature[j]);
     }
   }
+  if (s.inventory && s.esoh && s.cell && s.n > 0 && nc > 0) {  // PyBaMM's summary variables
+    CycleStates cs;
+    cs.n = s.n;
+    cs.n_cycles = nc;
+    for (int f = 0; f < kInventoryFields; ++f) cs.end_inv[f].assign(size, kNaN), cs.start_inv[f].assign(size, kNaN);
+    for (int f = 0; f < kEsohFields; ++f) cs.esoh[f].assign(size, kNaN);
+    const std::size_t plane = s.n * ns;
+    for (std::size_t k = 0; k < s.n; ++k) {
+      double prev[kInventoryFields];  // the state before the next step: the run start, then each step's end
+      for (int f = 0; f < kInventoryFields; ++f) prev[f] = s.cell[k * kCellSummaryFields + kCellStartInventory + f];
+      std::vector<unsigned char> begun(nc, 0);
+      for (std::size_t st = 0; st < ns && st < step_cycle.size(); ++st) {
+        const std::size_t i = k * ns + st;
+        if (std::isnan(s.end[i]) || step_cycle[st] < 0 || static_cast<std::size_t>(step_cycle[st]) >= nc) continue;
+        const std::size_t c = static_cast<std::size_t>(step_cycle[st]), j = k * nc + c;
+        if (!begun[c]) {  // the cycle's first state: the state before its first step
+          begun[c] = 1;
+          for (int f = 0; f < kInventoryFields; ++f) cs.start_inv[f][j] = prev[f];
+        }
+        for (int f = 0; f < kInventoryFields; ++f) cs.end_inv[f][j] = prev[f] = s.inventory[f * plane + i];
+        for (int f = 0; f < kEsohFields; ++f) cs.esoh[f][j] = s.esoh[f * plane + i];  // the last step's stays
+      }
+    }
+    cs.t_end = out.end;
+    cs.t_start = out.start;
+    cs.throughput_capacity = out.throughput_capacity;
+    cs.throughput_energy = out.throughput_energy;
+    cs.moved_capacity.assign(size, kNaN);
+    cs.moved_energy.assign(size, kNaN);
+    for (std::size_t j = 0; j < size; ++j) {
+      cs.moved_capacity[j] = out.discharge_capacity[j] + out.charge_capacity[j];
+      cs.moved_energy[j] = out.discharge_energy[j] + out.charge_energy[j];
+    }
+    cs.cell.assign(s.cell, s.cell + s.n * kCellSummaryFields);
+    out.variables = summary_variables(cs);
+  }
   return out;
 }
 
@@ -133,6 +169,12 @@ CycleSummaries reduce_cycles(const ChunkData& c, const std::vector<int>& step_cy
     t.temperature = c.temperature.data();
     t.offset = c.offset.data();
     t.count = c.count.data();
+  }
+  if (t.n == c.n && c.step_inventory.size() == c.step_start.size() * kInventoryFields &&
+      c.step_esoh.size() == c.step_start.size() * kEsohFields && c.cell_summary.size() == c.n * kCellSummaryFields) {
+    t.inventory = c.step_inventory.data();
+    t.esoh = c.step_esoh.data();
+    t.cell = c.cell_summary.data();
   }
   CycleSummaries out = reduce_cycles(t, step_cycle, n_cycles);
   if (t.n != c.n) {  // no step records: every cycle not reached
@@ -179,6 +221,11 @@ MemorySweepSink::MemorySweepSink(std::size_t n_cells, int n_steps, std::vector<i
                                    &a.step_discharge_capacity, &a.step_charge_capacity, &a.step_discharge_energy,
                                    &a.step_charge_energy})
       v->assign(n_cells * ns, kNaN);
+  if (ns > 0) {
+    a.step_inventory.assign(n_cells * ns * kInventoryFields, kNaN);
+    a.step_esoh.assign(n_cells * ns * kEsohFields, kNaN);
+    a.cell_summary.assign(n_cells * kCellSummaryFields, kNaN);
+  }
 }
 
 void MemorySweepSink::write_chunk(const ChunkData& c) {
@@ -231,6 +278,20 @@ void MemorySweepSink::write_chunk(const ChunkData& c) {
       row(a.step_end, c.step_end);
       row(a.step_capacity, c.step_capacity);
       row(a.step_energy, c.step_energy);
+      // the inventory planes: field f of the chunk's (k, step) to the sink's (cell, step)
+      auto planes = [&](std::vector<double>& dst, const std::vector<double>& src, int fields) {
+        if (src.size() != c.n * ns * static_cast<std::size_t>(fields) || dst.size() != a.n * ns * static_cast<std::size_t>(fields)) return;
+        for (int f = 0; f < fields; ++f)
+          std::copy(src.begin() + static_cast<std::ptrdiff_t>((f * c.n + k) * ns),
+                    src.begin() + static_cast<std::ptrdiff_t>((f * c.n + k + 1) * ns),
+                    dst.begin() + static_cast<std::ptrdiff_t>((f * a.n + cell) * ns));
+      };
+      planes(a.step_inventory, c.step_inventory, kInventoryFields);
+      planes(a.step_esoh, c.step_esoh, kEsohFields);
+      if (c.cell_summary.size() == c.n * kCellSummaryFields && a.cell_summary.size() == a.n * kCellSummaryFields)
+        std::copy(c.cell_summary.begin() + static_cast<std::ptrdiff_t>(k * kCellSummaryFields),
+                  c.cell_summary.begin() + static_cast<std::ptrdiff_t>((k + 1) * kCellSummaryFields),
+                  a.cell_summary.begin() + static_cast<std::ptrdiff_t>(cell * kCellSummaryFields));
       if (c.step_discharge_capacity.size() == c.step_start.size()) {
         split_ = true;
         row(a.step_discharge_capacity, c.step_discharge_capacity);

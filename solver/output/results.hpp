@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "solver/output/summary.hpp"
 #include "solver/problem/batch.hpp"
 
 namespace ionflux {
@@ -36,6 +37,9 @@ struct CycleSummaries {
   //! [start, end] (NaN without the per-output series in the StepTable).
   std::vector<double> coulombic_efficiency, energy_efficiency, throughput_capacity, throughput_energy,
       max_temperature, mean_temperature;
+  //! PyBaMM's summary variables (summary.hpp), with the steps' inventories; empty
+  //! (no columns) without them.
+  SummaryVariables variables;
 };
 
 //! Per-step records of n cells, each (n, n_steps) row-major, NaN for steps not reached.
@@ -49,6 +53,11 @@ struct StepTable {
   //! time[offset[k] .. offset[k] + count[k]) (increasing), likewise temperature [K].
   const double *time = nullptr, *temperature = nullptr;
   const std::size_t *offset = nullptr, *count = nullptr;
+  //! Optional, together (ChunkData's layouts): the Inventory at each step's end, field f
+  //! of (cell k, step s) at inventory[(f * n + k) * n_steps + s]; the eSOH fields at the
+  //! cycles' last steps, laid out alike; the cells' summary inputs (k * kCellSummaryFields).
+  //! With them the reducer also gives PyBaMM's summary variables.
+  const double *inventory = nullptr, *esoh = nullptr, *cell = nullptr;
 };
 
 //! The reducer: a cycle's summary from the steps of that cycle (step_cycle[s]) that

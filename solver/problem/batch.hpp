@@ -99,6 +99,13 @@ struct ChunkData {
   //! Outputs in the chunk (the length of the ragged arrays).
   std::size_t points() const { return time.size(); }
   std::vector<double> step_discharge_capacity, step_charge_capacity, step_discharge_energy, step_charge_energy;
+  //! With a protocol, for PyBaMM's summary variables (solver/output/summary.hpp): the
+  //! lithium inventory at each step's end (kernels/model/inventory.hpp), field f of (cell
+  //! k, step s) at step_inventory[(f * n + k) * n_steps + s], NaN for steps not reached;
+  //! the eSOH at the last reached step of each cycle, laid out alike with kEsohFields
+  //! (NaN at the other steps); per cell, the inputs from its parameters
+  //! (cell_summary[k * kCellSummaryFields + f]; NaN for cells not run).
+  std::vector<double> step_inventory, step_esoh, cell_summary;
   //! Per cell, where it was integrated: kRanOnCpu, kRanOnGpu, kRanOnGpuThenCpu (started on
   //! the GPU, handed to the CPU threads to finish), kRanNowhere (invalid input, not run).
   std::vector<signed char> device;

@@ -29,6 +29,11 @@ std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& ce
 //! Per-cell summary from the integrator's final scalars, for both backends.
 void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::string& pre_message,
                const ProtocolView& proto);
+//! Cell k's inputs of the summary variables (ChunkData::cell_summary) and the eSOH at the
+//! last reached step of each cycle (ChunkData::step_esoh), from its parameters; after
+//! summarise. Nothing for a cell not run or without a protocol.
+void summarise_inventory(ChunkData& c, std::size_t k, const CellParams& cell, const Layout& l,
+                         const ProtocolView& proto);
 //! Output rows per cell the device holds between two harvests: a fixed grid holds every
 //! output of the cell with the longest end; every-step output what one launch can make.
 int device_output_slots(const BatchInputs& in, int steps_per_launch);

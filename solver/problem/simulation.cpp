@@ -9,6 +9,7 @@
 
 #include "kernels/model/cell_solver.hpp"
 #include "solver/problem/batch.hpp"
+#include "solver/output/results.hpp"
 #include "solver/problem/batch_detail.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/inputs/experiment.hpp"
@@ -159,6 +160,19 @@ struct OneCellSink : ChunkSink {
 
 Solution cell_solution(ChunkData&& c, std::size_t k, const BatchInputs& in) {
   Solution sol;
+  if (c.n_steps > 0) {  // an experiment: PyBaMM's per-cycle summary variables of cell k
+    const ProtocolView pv = detail::protocol_of(in, c.first + k);
+    std::vector<int> step_cycle;
+    for (int s = 0; s < c.n_steps; ++s) step_cycle.push_back(s < pv.n_steps ? pv.steps[s].cycle : -1);
+    const CycleSummaries cy = reduce_cycles(c, step_cycle, cycle_count(step_cycle));
+    SummaryVariables& sv = sol.summary_variables;
+    sv.n = 1;
+    sv.n_cycles = cy.variables.n_cycles;
+    sv.names = cy.variables.names;
+    for (const std::vector<double>& v : cy.variables.values)
+      sv.values.emplace_back(v.begin() + static_cast<std::ptrdiff_t>(k * sv.n_cycles),
+                             v.begin() + static_cast<std::ptrdiff_t>((k + 1) * sv.n_cycles));
+  }
   const std::size_t from = c.offset[k], n = c.count[k];
   const bool whole = c.n == 1;  // the chunk's arrays are this cell's: moved, not copied
   auto take = [&](std::vector<double>& dst, std::vector<double>& src, std::size_t width) {

@@ -9,6 +9,7 @@
 #include "kernels/model/cell_solver.hpp"
 #include "kernels/model/layout.hpp"
 #include "kernels/numerics/bdf.hpp"
+#include "solver/output/summary.hpp"
 
 namespace ionflux {
 
@@ -40,6 +41,9 @@ struct Solution {
   std::vector<int> step;                                 //!< protocol step of each output
   std::vector<int> cycle;                                //!< protocol cycle of each output
   std::vector<StepRecord> steps;                         //!< per finished protocol step
+  //! With an experiment: PyBaMM's per-cycle summary variables (one row, n_cycles columns;
+  //! solver/output/summary.hpp), NaN for cycles not reached
+  SummaryVariables summary_variables;
   bool protocol = false;                                 //!< ran an explicit protocol (experiment)
   std::vector<double> states;                            //!< n_out x n_state, if stored
   Layout layout{};

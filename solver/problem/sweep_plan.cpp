@@ -148,8 +148,10 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     double current = cell_current(ps, c);
     if (!(std::isfinite(current) && current != 0.0)) current = 1.0;  // (checked per cell below)
     const double soc = cell_soc(c);
-    return build_cell(ps, current, thermal, soc >= 0.0 || v_soc >= 0 ? std::optional<double>(soc) : std::nullopt,
-                      spec.model);
+    CellParams cell = build_cell(ps, current, thermal,
+                                 soc >= 0.0 || v_soc >= 0 ? std::optional<double>(soc) : std::nullopt, spec.model);
+    if (spec.experiment.empty()) cell.ocv_soc_0 = cell.ocv_soc_100 = 0.0;  // only an experiment's eSOH reads them
+    return cell;
   };
 
   // A varied parameter that this sweep's model and protocol do not use would leave every
@@ -188,8 +190,8 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       why = "it only turns C-rates into currents, and no current of this sweep is a C-rate; vary \"C-rate\" (or give "
             "\"c_rate\") with it, or remove it from vary";
     else if (name.rfind("Open-circuit voltage at", 0) == 0)
-      why = "it is used only to set an initial SOC; give \"initial_soc\" or vary \"Initial SOC\" with it, or remove "
-            "it from vary";
+      why = "it is used only to set an initial SOC (and by an experiment's eSOH summary variables); give "
+            "\"initial_soc\" or vary \"Initial SOC\" with it, or remove it from vary";
     else
       why = "the DFN model does not use this parameter; remove it from vary";
     throw InputError("vary '" + name + "': every cell would be the same, because " + why);

@@ -61,7 +61,7 @@ def cycle_summaries_before_issue_12(steps, step_cycle, n_cycles):
                 "Start time [s]": t0,
                 "End time [s]": t1,
                 "Duration [s]": t1 - t0,
-                "Capacity [A.h]": np.nansum(q, axis=-1),
+                "Net capacity [A.h]": np.nansum(q, axis=-1),  # "Capacity [A.h]" before issue 16
                 "Energy [W.h]": np.nansum(w, axis=-1),
             }
             for name, arr in zip(exp.SPLIT_QUANTITIES, split):
@@ -216,7 +216,7 @@ def test_cycle_summaries_equal_the_previous_python_implementation(tmp_path):
     steps = on_disk.steps
     cyc = steps.pop("Cycle")
     old = cycle_summaries_before_issue_12(steps, cyc, on_disk.n_cycles)
-    assert on_disk.n_cycles == 2 and np.isfinite(old["Capacity [A.h]"]).all()
+    assert on_disk.n_cycles == 2 and np.isfinite(old["Net capacity [A.h]"]).all()
     for source in (on_disk.cycles, memory.cycles, exp.cycle_summaries(steps, cyc, on_disk.n_cycles)):
         assert set(old) <= set(source)  # and since issue 13 the efficiencies, throughputs, temperatures
         for key in old:  # the file's /cycles (writer), the memory sink's, and Python's: one reducer
@@ -234,7 +234,7 @@ def test_cycle_summaries_equal_the_previous_python_implementation(tmp_path):
         v[1, 3:] = np.nan
     old = cycle_summaries_before_issue_12(partial, cyc, 2)
     new = exp.cycle_summaries(partial, cyc, 2)
-    assert np.isnan(new["Capacity [A.h]"][1, 1]) and np.isfinite(new["Capacity [A.h]"][0, 1])
+    assert np.isnan(new["Net capacity [A.h]"][1, 1]) and np.isfinite(new["Net capacity [A.h]"][0, 1])
     for key in old:
         np.testing.assert_allclose(new[key], old[key], rtol=1e-12, atol=1e-12, err_msg=key)
     # a single simulation's cycles (Solution.cycles) likewise

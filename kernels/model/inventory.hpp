@@ -1,0 +1,113 @@
+// A cell's lithium inventory from its state, as PyBaMM 26.10 defines it (reference
+// pybamm-degradation.md §9.1, §7.3, §3.5, §4.4; PyBaMM's
+// base_lithium_ion_model.py::set_degradation_variables,
+// particle/total_particle_concentration.py, electrolyte_diffusion/base_electrolyte_diffusion.py,
+// lithium_ion_parameters.py). Recorded by CellSolver at every protocol step end
+// (StepRecord::inv) on the CPU and GPU roads alike; the host turns it into PyBaMM's
+// per-cycle summary variables (solver/output/summary.hpp).
+#pragma once
+
+#include "cell_params.hpp"
+#include "layout.hpp"
+
+namespace ionflux {
+
+//! The fields of an Inventory (index into Inventory::v), each with PyBaMM's name.
+enum InventoryField : int {
+  kInvLithiumNeg = 0,   //!< "Total lithium in negative electrode [mol]" = <eps_s c_s,r-avg>_x L_n A_cc
+  kInvLithiumPos,       //!< "Total lithium in positive electrode [mol]"
+  kInvLithiumElyte,     //!< "Total lithium in electrolyte [mol]" = A_cc int eps c_e dx
+  kInvCapacityNeg,      //!< "Negative electrode capacity [A.h]" = <eps_s>_x L_n A_cc c_max F / 3600
+  kInvCapacityPos,      //!< "Positive electrode capacity [A.h]"
+  // Degradation losses [mol] (0 until the SEI / plating / LAM states exist in the kernel):
+  kInvSeiNeg,           //!< "Loss of lithium to negative SEI [mol]"
+  kInvSeiPos,           //!< "Loss of lithium to positive SEI [mol]"
+  kInvSeiCracksNeg,     //!< "Loss of lithium to negative SEI on cracks [mol]"
+  kInvSeiCracksPos,     //!< "Loss of lithium to positive SEI on cracks [mol]"
+  kInvPlatingNeg,       //!< "Loss of lithium to negative lithium plating [mol]"
+  kInvPlatingPos,       //!< "Loss of lithium to positive lithium plating [mol]"
+  kInvLamNeg,           //!< "Loss of lithium due to loss of active material in negative electrode [mol]"
+  kInvLamPos,           //!< "Loss of lithium due to loss of active material in positive electrode [mol]"
+  kInvSeiThicknessNeg,  //!< "X-averaged negative SEI thickness [m]"
+  kInvSeiThicknessPos,  //!< "X-averaged positive SEI thickness [m]"
+  kInventoryFields
+};
+
+//! A cell's lithium inventory at one state (plain data; field k at v[k]).
+struct Inventory {
+  double v[kInventoryFields] = {};
+};
+
+//! The r-average weight of shell k of a particle of nr uniform shells: its exact volume
+//! over the particle's, ((k+1)^3 - k^3) / nr^3 (PyBaMM's r_average of a finite-volume
+//! field: int c r^2 dr / int r^2 dr over the same shells).
+IONFLUX_HD inline double shell_weight(int k, int nr) {
+  const double a = static_cast<double>(k), b = a + 1.0, n = static_cast<double>(nr);
+  return (b * b * b - a * a * a) / (n * n * n);
+}
+
+//! The inventory of state y (one cell, Layout l). Serial (call it on one lane).
+//! Active material fraction eps_s and porosity eps are the parameters (constant in x and
+//! t): the plain DFN has no LAM or porosity change.
+template <class V>
+IONFLUX_HD inline Inventory lithium_inventory(const CellParams& p, const Layout& l, const V& y) {
+  Inventory inv;
+  const double faraday_ah = constants::F / 3600.0;
+  for (int side = 0; side < 2; ++side) {
+    const ElectrodeParams& e = side == 0 ? p.neg : p.pos;
+    const int first = side == 0 ? 0 : l.nn + l.ns, count = side == 0 ? l.nn : l.np, nr = side == 0 ? l.rn : l.rp;
+    double sum = 0.0;  // sum over nodes of the r-averaged concentration
+    for (int q = 0; q < count; ++q) {
+      const int i = first + q;
+      double cbar = 0.0;
+      for (int k = 0; k < nr; ++k) cbar += shell_weight(k, nr) * y[l.cs_index(i, k)];
+      sum += cbar;
+    }
+    // <eps_s c_bar>_x L_k A_cc on the uniform x mesh of the electrode
+    inv.v[side == 0 ? kInvLithiumNeg : kInvLithiumPos] = e.active_fraction * (sum / count) * e.thickness * p.area;
+    inv.v[side == 0 ? kInvCapacityNeg : kInvCapacityPos] =
+        e.active_fraction * e.thickness * p.area * e.c_max * faraday_ah;
+  }
+  double elyte = 0.0;  // int eps c_e dx
+  for (int i = 0; i < l.nx; ++i) {
+    const NodeGeom g = node_geom(p, l, i);
+    elyte += g.eps * y[3 * i] * g.dx;
+  }
+  inv.v[kInvLithiumElyte] = elyte * p.area;
+  // The degradation fields (SEI, SEI on cracks, plating, LAM lithium, SEI thickness) stay 0
+  // here: the SEI / plating / LAM states are added to the layout by the degradation
+  // submodels (issue 16, i16-core), which fill these fields from them (§3.5, §4.4, §7.1):
+  //   SEI [mol]      = (<c_sei>_x - c_sei(0)) L_n L_y L_z z_sei (note L_y L_z, not A_cc)
+  //   plating [mol]  = (<c_pl>_x + <c_dead>_x) L_n L_y L_z
+  //   LAM [mol]      = the scalar LAM-lithium state
+  //   thickness [m]  = <L_sei>_x
+  // and eps_s / eps above become the per-node states when LAM / porosity change are on.
+  return inv;
+}
+
+//! Reference values of the summary variables (PyBaMM's parameter expressions, §9.1):
+//! the index into the array reference_inventory fills.
+enum ReferenceField : int {
+  kRefLithiumParticles = 0,  //!< n_Li_particles_init = sum_k eps_s,k c_k,init L_k A_cc [mol]
+  kRefLithiumElyte,          //!< n_Li_e_init = <eps>_x c_e,init (L_n + L_s + L_p) A_cc [mol]
+  kRefCapacityNeg,           //!< Q_n,init = eps_s,n L_n c_max,n A_cc F / 3600 [A.h]
+  kRefCapacityPos,           //!< Q_p,init [A.h]
+  kReferenceFields
+};
+
+//! The reference values (§9.1): from the parameters (the initial concentrations as
+//! set_initial_state/initial SOC left them), not from a state.
+IONFLUX_HD inline void reference_inventory(const CellParams& p, double* out) {
+  const double faraday_ah = constants::F / 3600.0;
+  out[kRefLithiumParticles] = (p.neg.active_fraction * p.neg.c_init * p.neg.thickness +
+                               p.pos.active_fraction * p.pos.c_init * p.pos.thickness) *
+                              p.area;
+  // <eps>_x over the cell times the cell length = sum of eps_k L_k
+  out[kRefLithiumElyte] = (p.neg.porosity * p.neg.thickness + p.sep_porosity * p.sep_thickness +
+                           p.pos.porosity * p.pos.thickness) *
+                          p.c_e_init * p.area;
+  out[kRefCapacityNeg] = p.neg.active_fraction * p.neg.thickness * p.area * p.neg.c_max * faraday_ah;
+  out[kRefCapacityPos] = p.pos.active_fraction * p.pos.thickness * p.area * p.pos.c_max * faraday_ah;
+}
+
+}  // namespace ionflux

@@ -1,0 +1,88 @@
+// PyBaMM's per-cycle summary variables (issue 16, "Outputs"; reference
+// pybamm-degradation.md §9.1-9.3): the one place that turns the kernel's lithium
+// inventories (kernels/model/inventory.hpp, recorded at every step end) into PyBaMM's
+// names and values, and solves the electrode state of health (eSOH) at each cycle's end.
+// Used by the cycle reducer (results.hpp), hence by /cycles in HDF5, Python's
+// res.cycles / sol.summary_variables and the CLI summary.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "kernels/model/inventory.hpp"
+
+namespace ionflux {
+
+//! The eSOH solution (PyBaMM's _ElectrodeSOH with "cyclable lithium capacity" known):
+//! x_100 from U_p(y_100) - U_n(x_100) = V_max with y_100 = (Q_Li - x_100 Q_n) / Q_p, then x_0
+//! from U_p(y_0) - U_n(x_0) = V_min with y_0 = y_100 + Q / Q_p, Q = Q_n (x_100 - x_0); the OCPs
+//! at T_ref with their asymptote terms (fn::ocp). NaN where no root is bracketed.
+struct Esoh {
+  double x_100, y_100, x_0, y_0, un_100, up_100, un_0, up_0, capacity;
+};
+
+//! Solve the eSOH of a cell at capacities q_n, q_p, q_li [A.h] between v_min and v_max
+//! [V] ("Open-circuit voltage at 0% / 100% SOC [V]"). Brent's method, to round-off, on
+//! stoichiometries in [1e-6, 1 - 1e-6] (PyBaMM's search limits for OCP functions).
+Esoh solve_esoh(const CellParams& p, double q_n, double q_p, double q_li, double v_min, double v_max);
+
+//! The eSOH fields kept per cycle-ending step (ChunkData::step_esoh).
+enum EsohField : int { kEsohX100 = 0, kEsohX0, kEsohUn100, kEsohUp100, kEsohUn0, kEsohUp0, kEsohFields };
+
+//! Per cell, from its parameters (ChunkData::cell_summary): the inventory of the initial
+//! state (the state at the run start), the reference values (reference_inventory) and
+//! the current-collector area [m2].
+enum CellSummaryField : int {
+  kCellStartInventory = 0,
+  kCellReference = kCellStartInventory + kInventoryFields,
+  kCellArea = kCellReference + kReferenceFields,
+  kCellSummaryFields
+};
+
+//! Fill out[kCellSummaryFields] for a cell (layout l: its mesh).
+void cell_summary_inputs(const CellParams& p, const Layout& l, double* out);
+
+//! The eSOH fields out[kEsohFields] at a state of inventory `inv` (NaN: no solution, or
+//! the set has no "Open-circuit voltage at 0% / 100% SOC [V]").
+void esoh_fields(const CellParams& p, const double* inv, double* out);
+
+//! Named per-cycle columns: values[j] holds names[j] for n cells x n_cycles, row-major,
+//! NaN for cycles not reached.
+struct SummaryVariables {
+  std::size_t n = 0, n_cycles = 0;
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> values;
+  //! The column of `name`, or null.
+  const std::vector<double>* find(const std::string& name) const;
+};
+
+//! PyBaMM's summary variable names this module gives (set_default_summary_variables'
+//! list, minus "Local ECM resistance [Ohm]", plus "Total lithium capacity [A.h]",
+//! "Total lithium capacity in particles [A.h]" and the x-averaged SEI thicknesses), in
+//! that order; each also has its "Change in x" variant (summary_variable_names lists both).
+const std::vector<std::string>& base_summary_names();
+//! The eSOH names (PyBaMM's _ElectrodeSOH variables, minus the duplicated electrode
+//! capacities and "Maximum theoretical energy [W.h]").
+const std::vector<std::string>& esoh_summary_names();
+//! Every column summary_variables gives, in order: the base names, their "Change in"
+//! variants, the eSOH names.
+std::vector<std::string> summary_variable_names();
+
+//! What summary_variables reads per (cell, cycle), each n x n_cycles row-major (NaN: cycle
+//! not reached): the inventory at the cycle's last state and at its first state (field f
+//! at [f][k * n_cycles + c]), the eSOH fields at its last state, the time [s] at both
+//! ends, and the throughputs at its end with what the cycle itself moved.
+struct CycleStates {
+  std::size_t n = 0, n_cycles = 0;
+  std::vector<double> end_inv[kInventoryFields], start_inv[kInventoryFields], esoh[kEsohFields];
+  std::vector<double> t_end, t_start, throughput_capacity, throughput_energy, moved_capacity, moved_energy;
+  //! per cell: ChunkData::cell_summary's fields (k * kCellSummaryFields + f)
+  std::vector<double> cell;
+};
+
+//! The columns, with PyBaMM's definitions (§9.1-9.3): "X" at the cycle's last state and
+//! "Change in x" = X(last) - X(first state of the cycle).
+SummaryVariables summary_variables(const CycleStates& s);
+
+}  // namespace ionflux
