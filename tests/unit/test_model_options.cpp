@@ -18,6 +18,7 @@
 #include "solver/inputs/model_options.hpp"
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/problem.hpp"
+#include "solver/problem/simulation.hpp"
 #include "solver/problem/sweep_plan.hpp"
 
 namespace ionflux {
@@ -213,6 +214,36 @@ TEST(ModelOptions, ValuesFromText) {
   EXPECT_EQ(kv.first, "lithium plating");
   EXPECT_EQ(kv.second, OptionValue("partially reversible", "none"));
   EXPECT_THROW(parse_option_assignment("SEI"), OptionError);
+}
+
+// Options that resolve but whose submodels ionflux does not solve yet are refused where
+// every road starts (validate_run_options), never run as the plain DFN: before this check a
+// stress-driven LAM ran and reported 0 % LAM. The solved ones pass.
+TEST(ModelOptions, UnsolvedSubmodelsAreRefusedBeforeARun) {
+  auto refused = [](const OptionList& o) {
+    RunOptions run;
+    run.model = resolve_model_options(o);
+    try {
+      validate_run_options(run);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_TRUE(contains(refused({{"loss of active material", OptionValue("stress-driven")}}),
+                       "'loss of active material' (negative electrode) is not solved"));
+  EXPECT_TRUE(contains(refused({{"loss of active material", OptionValue("none", "reaction-driven")}}),
+                       "(positive electrode) is not solved"));
+  EXPECT_TRUE(contains(refused({{"particle mechanics", OptionValue("swelling only")}}), "'particle mechanics'"));
+  EXPECT_TRUE(contains(refused({{"SEI", OptionValue("solvent-diffusion limited")},
+                                {"SEI on cracks", OptionValue("true")},
+                                {"particle mechanics", OptionValue("swelling and cracking", "none")}}),
+                       "'SEI on cracks'"));
+  EXPECT_EQ(refused({{"SEI", OptionValue("solvent-diffusion limited")},
+                     {"SEI porosity change", OptionValue("true")},
+                     {"lithium plating", OptionValue("partially reversible")}}),
+            "");
+  EXPECT_EQ(refused({}), "");
 }
 
 // ---------------------------------------------------------------------------
