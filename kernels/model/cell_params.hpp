@@ -31,6 +31,20 @@ enum class FunctionId : int {
   electrolyte_conductivity_nyman2008,
   electrolyte_diffusivity_capiglia1999,
   electrolyte_conductivity_capiglia1999,
+  // Degradation (degradation_functions.hpp; PyBaMM's OKane2022.py and Ai2020.py):
+  // F k c_e and F k c_Li, p[0] = "Lithium plating kinetic rate constant [m.s-1]"
+  plating_j0_okane2020,
+  stripping_j0_okane2020,
+  // gamma0 L_sei0 / L_sei, p[0] = "Dead lithium decay constant [s-1]", p[1] = "Initial SEI thickness [m]"
+  dead_lithium_okane2022,
+  // graphite_volume_change_Ai2020(sto), a polynomial of degree 9
+  graphite_volume_change_ai2020,
+  // Omega c_max sto (OKane2022's volume_change_Ai2020, Ai2020's lico2_volume_change_Ai2020),
+  // p[0] = partial molar volume [m3/mol], p[1] = maximum concentration [mol/m3]
+  volume_change_linear_ai2020,
+  // k_cr exp(E/R (1/T - 1/298.15)) (note the sign: PyBaMM's cracking_rate_Ai2020),
+  // p[0] = k_cr, p[1] = activation energy for cracking rate [J/mol]
+  cracking_rate_ai2020,
   // A user function (table or expression, user_function.hpp) at FunctionRef::user.
   user,
 };

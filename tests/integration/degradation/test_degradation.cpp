@@ -1,0 +1,291 @@
+// Degradation submodels in the per-cell model (kernels/model/side_reactions.hpp,
+// docs/degradation.md): SEI growth, the SEI film, lithium plating, porosity change.
+// Parameters: the shipped OKane2022 set's cell (build_cell) with CellParams::deg set
+// here from the OKane2022 values of ../shared/reference/pybamm-degradation.md section 10
+// (okane_deg below). References: PyBaMM 26.10.1.1 runs written by
+// tests/fixtures/degradation/generate_core_fixtures.py (OKane2022, x = 5/5/5, r = 10/10,
+// IDAKLU rtol = atol = 1e-8).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "../../test_support.hpp"
+#include "solver/inputs/experiment.hpp"
+#include "solver/inputs/parameters.hpp"
+
+namespace ionflux {
+namespace {
+
+//! OKane2022's degradation parameters (reference section 10; the SEI growth transfer
+//! coefficient, absent from OKane2022, is 0.5).
+void okane_deg(CellParams& p) {
+  DegradationParams& d = p.deg;
+  d.sei_partial_molar_volume = 9.585e-05;
+  d.sei_initial_thickness = 5e-09;
+  d.sei_cracks_initial_thickness = 5e-13;
+  d.sei_z = 1.0;
+  d.sei_resistivity = 200000.0;
+  d.sei_ocp = 0.4;
+  d.sei_activation_energy = 38000.0;
+  d.sei_exchange_current = 1.5e-07;
+  d.sei_solvent_diffusivity = 2.5e-22;
+  d.sei_bulk_solvent_conc = 2636.0;
+  d.sei_electron_conductivity = 8.95e-14;
+  d.sei_interstitial_diffusivity = 1e-20;
+  d.sei_interstitial_conc = 15.0;
+  d.sei_ec_initial_conc = 4541.0;
+  d.sei_ec_diffusivity = 2e-18;
+  d.sei_kinetic_rate = 1e-12;
+  d.sei_transfer_coefficient = 0.5;
+  d.li_partial_molar_volume = 1.3e-05;
+  d.plated_initial_conc = 0.0;
+  d.plated_typical_conc = 1000.0;
+  d.plating_transfer_coefficient = 0.65;
+  d.plating_j0 = FunctionRef{FunctionId::plating_j0_okane2020, {1e-09, 0.0}, nullptr};
+  d.stripping_j0 = FunctionRef{FunctionId::stripping_j0_okane2020, {1e-09, 0.0}, nullptr};
+  d.dead_lithium_rate = FunctionRef{FunctionId::dead_lithium_okane2022, {1e-06, 5e-09}, nullptr};
+}
+
+CellParams okane(double current) {
+  CellParams p = ParameterSet::load("OKane2022").cell_params(current);
+  okane_deg(p);
+  return p;
+}
+
+//! PyBaMM's resolved options (reference 1.2): a string SEI or plating goes to the
+//! negative electrode; the film is "distributed" when SEI is given.
+ModelOptions options(SeiModel sei, PlatingModel pl = PlatingModel::none, bool porosity = false,
+                     FilmResistance film = FilmResistance::distributed) {
+  ModelOptions o;
+  o.sei[0] = sei;
+  o.plating[0] = pl;
+  o.porosity_change = porosity;
+  o.sei_film = film;
+  return o;
+}
+
+MeshSpec fixture_mesh() { return testing::mesh_of(5, 5, 5, 10, 10); }
+
+// ---------------------------------------------------------------- layout ---------
+TEST(DegradationLayout, DefaultOptionsLeaveTheLayoutAsItWas) {
+  const MeshSpec m = testing::mesh_of(4, 3, 5, 6, 7);
+  const Layout a = Layout::make(m), b = Layout::make(m, ModelOptions{});
+  EXPECT_FALSE(b.deg);
+  EXPECT_EQ(b.n_state, 3 * 12 + 9 + 4 * 6 + 5 * 7 + 4);  // the layout before degradation existed
+  EXPECT_EQ(a.n_state, b.n_state);
+  EXPECT_EQ(b.jac_node, 48);
+  EXPECT_EQ(b.off_d, b.off_g);
+}
+
+TEST(DegradationLayout, GrowsByTheNodeLocalUnknownsTheOptionsNeed) {
+  const MeshSpec m = testing::mesh_of(4, 3, 5, 6, 7);
+  const int base = Layout::make(m).n_state;
+  // SEI growth: c_sei per negative node; its film: j_tot per negative node
+  EXPECT_EQ(Layout::make(m, options(SeiModel::solvent_diffusion_limited, PlatingModel::none, false,
+                                    FilmResistance::none)).n_state, base + 4);
+  EXPECT_EQ(Layout::make(m, options(SeiModel::solvent_diffusion_limited)).n_state, base + 8);
+  // "constant" SEI has no state; plating: c_pl, c_dead
+  EXPECT_EQ(Layout::make(m, options(SeiModel::constant, PlatingModel::partially_reversible, false,
+                                    FilmResistance::none)).n_state, base + 8);
+  ModelOptions both = options(SeiModel::reaction_limited, PlatingModel::none, false, FilmResistance::none);
+  both.sei[1] = SeiModel::reaction_limited;
+  const Layout l = Layout::make(m, both);
+  EXPECT_EQ(l.n_state, base + 4 + 5);
+  EXPECT_EQ(l.d_index(0, kDegSei), l.off_d);
+  EXPECT_EQ(l.d_index(4 + 3, kDegSei), l.off_d + 4);  // the positive's first node
+  EXPECT_EQ(l.d_index(0, kDegPlated), -1);
+}
+
+// ---------------------------------------------------------------- Newton ---------
+//! The condensed Newton solve equals a dense solve with the finite-difference matrix
+//! where the condensation is exact (every coupling but the porosity's through the
+//! faces and the "average" film's: here off). SEI + distributed film + partially
+//! reversible plating, so the local block is 4 x 4 (j, c_sei, c_pl, c_dead, j_tot).
+TEST(DegradationNewton, CondensedSolveMatchesDenseFiniteDifferences) {
+  CellParams p = okane(5.0);
+  const ModelOptions o = options(SeiModel::ec_reaction_limited, PlatingModel::partially_reversible);
+  const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 4, 5), o);
+  ASSERT_EQ(l.nd[0], 4);
+  const int n = l.n_state;
+  std::vector<double> y(n), yp(n, 0.0), jac(l.jac_size), res(n), del(n);
+  initial_guess(p, l, CView{y.data()});
+  const Drive drive{ControlMode::current, p.current};
+  ASSERT_TRUE(consistent_init(p, l, drive, CView{y.data()}, CView{yp.data()}, CView{jac.data()}, CView{res.data()},
+                              CView{del.data()}));
+  // move the state off equilibrium: some plated lithium, thicker SEI, a gradient in c_e
+  for (int i = 0; i < l.nn; ++i) {
+    y[l.d_index(i, kDegPlated)] = 50.0 + 10.0 * i;
+    y[l.d_index(i, kDegDead)] = 5.0;
+    y[l.d_index(i, kDegSei)] *= 1.5 + 0.1 * i;
+    y[l.d_index(i, kDegJtot)] += 0.1;
+  }
+  for (int i = 0; i < l.nx; ++i) y[3 * i] *= 1.0 + 0.02 * i;
+  const double cj = 37.0;
+  // dense matrix dF/dy + cj dF/dy' by central differences
+  std::vector<double> f0 = testing::residual_of(p, l, y, yp, &drive);
+  testing::Dense m(n);
+  for (int k = 0; k < n; ++k) {
+    const double h = 1e-6 * std::max(std::fabs(y[k]), 1e-3);
+    std::vector<double> y1 = y, y2 = y;
+    y1[k] += h;
+    y2[k] -= h;
+    const std::vector<double> f1 = testing::residual_of(p, l, y1, yp, &drive),
+                              f2 = testing::residual_of(p, l, y2, yp, &drive);
+    std::vector<double> yp1 = yp;
+    yp1[k] += 1.0;
+    const std::vector<double> g1 = testing::residual_of(p, l, y, yp1, &drive);
+    for (int r = 0; r < n; ++r) m(r, k) = (f1[r] - f2[r]) / (y1[k] - y2[k]) + cj * (g1[r] - f0[r]);
+  }
+  testing::DenseLU lu;
+  ASSERT_TRUE(lu.factor(m));
+  std::vector<double> rhs(n);
+  for (int k = 0; k < n; ++k) rhs[k] = std::sin(1.0 + k) * (k < 3 * l.nx ? 1.0 : 10.0);
+  const std::vector<double> x_dense = lu.solve(rhs);
+  CView yv{y.data()}, ypv{yp.data()}, fv{f0.data()}, jv{jac.data()};
+  dfn::assemble(SerialTeam{}, p, l, drive, yv, ypv, fv, cj, false, jv);
+  ASSERT_TRUE(dfn::factorize(SerialTeam{}, l, jv));
+  std::vector<double> x = rhs;
+  dfn::solve(SerialTeam{}, l, jv, CView{x.data()});
+  double worst = 0.0;
+  for (int k = 0; k < n; ++k) {
+    const double scale = std::fabs(x_dense[k]) + 1e-6 * testing::max_abs(x_dense);
+    worst = std::max(worst, std::fabs(x[k] - x_dense[k]) / scale);
+  }
+  // finite differences with h ~ 1e-6 |y|: ~1e-8 relative; the bound leaves a factor 100
+  EXPECT_LT(worst, 1e-5) << "condensed vs dense solve";
+  std::cout << "  condensed vs dense: worst relative difference " << testing::sci(worst) << "\n";
+}
+
+// ---------------------------------------------------------------- vs PyBaMM ------
+struct Ref {
+  std::vector<double> t, v;
+  testing::json vars;
+};
+Ref load_ref(const std::string& name) {
+  const testing::json& j = testing::load_fixture("degradation/" + name);
+  return Ref{testing::to_vec(j["t"]), testing::to_vec(j["voltage"]), j["variables"]};
+}
+double interp(const std::vector<double>& t, const std::vector<double>& v, double x) {
+  if (x <= t.front()) return v.front();
+  if (x >= t.back()) return v.back();
+  const auto it = std::upper_bound(t.begin(), t.end(), x);
+  const std::size_t k = static_cast<std::size_t>(it - t.begin());
+  const double w = (x - t[k - 1]) / (t[k] - t[k - 1]);
+  return v[k - 1] + w * (v[k] - v[k - 1]);
+}
+
+//! Our run of a 1C discharge with states stored every 60 s.
+Solution discharge(const CellParams& p, const ModelOptions& o) {
+  RunOptions r;
+  r.mesh = fixture_mesh();
+  r.model = o;
+  r.solver.rtol = 1e-8;
+  r.solver.atol = 1e-8;
+  r.period = 60.0;
+  r.t_end = 3600.0;
+  r.store_states = true;
+  return simulate(p, r);
+}
+
+//! x-averaged SEI thickness and loss of capacity to SEI [A.h] (reference 3.5) at state y.
+void sei_outputs(const CellParams& p, const Layout& l, const double* y, double& l_avg, double& q_loss) {
+  double c = 0.0;
+  for (int i = 0; i < l.nn; ++i) c += y[l.d_index(i, kDegSei)];
+  c /= l.nn;
+  l_avg = c * p.deg.sei_partial_molar_volume / p.neg.a;
+  const double c0 = p.deg.sei_initial_thickness * p.neg.a / p.deg.sei_partial_molar_volume;
+  q_loss = (c - c0) * p.neg.thickness * p.area * p.deg.sei_z * constants::F / 3600.0;
+}
+
+void compare_discharge(const std::string& fixture, const ModelOptions& o, double v_rms_bound = 1e-3) {
+  const Ref ref = load_ref(fixture);
+  const CellParams p = okane(5.0);
+  const Solution s = discharge(p, o);
+  ASSERT_EQ(s.status, CellStatus::cutoff_lower) << s.message;
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < s.time.size(); ++k) dv.push_back(s.voltage[k] - interp(ref.t, ref.v, s.time[k]));
+  const double rms = testing::rms(dv);
+  EXPECT_LE(rms, v_rms_bound) << fixture << " voltage RMS [V]";
+  EXPECT_NEAR(s.end_time, ref.t.back(), 1e-3 * ref.t.back()) << fixture << " end time";
+  double l_avg = 0.0, q = 0.0;
+  const double* y_end = s.state(s.time.size() - 1);
+  if (s.layout.dslot[0][kDegSei] >= 0) {
+    sei_outputs(p, s.layout, y_end, l_avg, q);
+    const double l_ref = ref.vars["X-averaged negative SEI thickness [m]"].back().get<double>();
+    const double q_ref = ref.vars["Loss of capacity to negative SEI [A.h]"].back().get<double>();
+    EXPECT_NEAR(l_avg, l_ref, 1e-2 * l_ref) << fixture << " SEI thickness at the end";
+    EXPECT_NEAR(q, q_ref, 1e-2 * std::fabs(q_ref)) << fixture << " loss of capacity to SEI at the end";
+    std::cout << "  " << fixture << ": L_sei " << l_avg << " (PyBaMM " << l_ref << "), Q_sei " << q << " (PyBaMM "
+              << q_ref << ")";
+  }
+  if (s.layout.dslot[0][kDegPlated] >= 0) {
+    double c = 0.0;
+    for (int i = 0; i < s.layout.nn; ++i)
+      c += y_end[s.layout.d_index(i, kDegPlated)] + y_end[s.layout.d_index(i, kDegDead)];
+    const double q_pl = c / s.layout.nn * p.neg.thickness * p.area * constants::F / 3600.0;
+    const double q_ref = ref.vars["Loss of capacity to negative lithium plating [A.h]"].back().get<double>();
+    EXPECT_NEAR(q_pl, q_ref, 1e-2 * std::fabs(q_ref) + 1e-12) << fixture << " loss of capacity to plating";
+    std::cout << "  Q_pl " << q_pl << " (PyBaMM " << q_ref << ")";
+  }
+  std::cout << "  voltage RMS " << testing::sci(rms) << " V over " << s.time.size() << " outputs\n";
+}
+
+TEST(DegradationVsPyBaMM, SeiSolventDiffusionInitialCurrent) {
+  // reference 3.2: OKane2022 at t = 0, solvent-diffusion limited, j_sei = -1.27168e-5 A/m2
+  // (= -D_sol c_sol F / L_sei,0 exactly; the Arrhenius factor is 1 at 298.15 K)
+  const CellParams p = okane(5.0);
+  const Layout l = Layout::make(fixture_mesh(), options(SeiModel::solvent_diffusion_limited));
+  std::vector<double> y(l.n_state);
+  initial_guess(p, l, CView{y.data()});
+  deg::LocalVars<double> v{};
+  for (int s = 0; s < l.nd[0]; ++s) v.z[1 + s] = y[l.d_first(0) + s];
+  v.ce = y[0];
+  v.phis = y[2];
+  v.phie = y[1];
+  v.csurf = p.neg.c_init;
+  v.z[0] = y[l.j_index(0)];
+  const deg::LocalRows<double> r = deg::local_rows(p, l, 0, v, 298.15, 0.0);
+  const double exact = -2.5e-22 * 2636.0 * constants::F / 5e-9;
+  EXPECT_NEAR(r.j_sei, -1.27168e-5, 1e-6 * 1.27168e-5 + 5e-11);  // the reference's 6 digits
+  EXPECT_NEAR(r.j_sei, exact, 1e-12 * std::fabs(exact));
+  EXPECT_NEAR(r.l_sei, 5e-9, 1e-21);
+}
+
+TEST(DegradationVsPyBaMM, SeiSolventDiffusionLimited) {
+  compare_discharge("core_sei_solvent.json", options(SeiModel::solvent_diffusion_limited));
+}
+TEST(DegradationVsPyBaMM, SeiReactionLimited) {
+  compare_discharge("core_sei_reaction.json", options(SeiModel::reaction_limited));
+}
+TEST(DegradationVsPyBaMM, SeiEcReactionLimited) {
+  compare_discharge("core_sei_ec.json", options(SeiModel::ec_reaction_limited));
+}
+TEST(DegradationVsPyBaMM, SeiElectronMigrationLimited) {
+  compare_discharge("core_sei_electron.json", options(SeiModel::electron_migration_limited));
+}
+TEST(DegradationVsPyBaMM, SeiInterstitialDiffusionLimited) {
+  compare_discharge("core_sei_interstitial.json", options(SeiModel::interstitial_diffusion_limited));
+}
+TEST(DegradationVsPyBaMM, SeiAverageFilm) {
+  compare_discharge("core_sei_solvent_average.json",
+                    options(SeiModel::solvent_diffusion_limited, PlatingModel::none, false, FilmResistance::average));
+}
+TEST(DegradationVsPyBaMM, SeiPorosityChange) {
+  compare_discharge("core_sei_solvent_porosity.json",
+                    options(SeiModel::solvent_diffusion_limited, PlatingModel::none, true));
+}
+TEST(DegradationVsPyBaMM, PartiallyReversiblePlating) {
+  // {"lithium plating": "partially reversible"} resolves to SEI "constant", film "none"
+  compare_discharge("core_plating_partial.json",
+                    options(SeiModel::constant, PlatingModel::partially_reversible, false, FilmResistance::none));
+}
+TEST(DegradationVsPyBaMM, IrreversiblePlatingWithSeiAndPorosity) {
+  compare_discharge("core_plating_irreversible_sei.json",
+                    options(SeiModel::solvent_diffusion_limited, PlatingModel::irreversible, true));
+}
+
+}  // namespace
+}  // namespace ionflux
