@@ -205,10 +205,12 @@ void sei_outputs(const CellParams& p, const Layout& l, const double* y, double& 
   q_loss = (c - c0) * p.neg.thickness * p.area * p.deg.sei_z * constants::F / 3600.0;
 }
 
-void compare_discharge(const std::string& fixture, const ModelOptions& o, bool lumped = false) {
+void compare_discharge(const std::string& fixture, const ModelOptions& o, bool lumped = false,
+                       void (*update)(CellParams&) = nullptr) {
   const double v_rms_bound = 1e-3;  // the brief's 1 mV (the runs agree far closer: printed)
   const Ref ref = load_ref(fixture);
-  const CellParams p = okane(5.0, lumped);
+  CellParams p = okane(5.0, lumped);
+  if (update) update(p);
   const Solution s = discharge(p, o);
   ASSERT_EQ(s.status, CellStatus::cutoff_lower) << s.message;
   std::vector<double> dv;
@@ -300,6 +302,26 @@ TEST(DegradationVsPyBaMM, PartiallyReversiblePlating) {
 TEST(DegradationVsPyBaMM, IrreversiblePlatingWithSeiAndPorosity) {
   compare_discharge("core_plating_irreversible_sei.json",
                     options(SeiModel::solvent_diffusion_limited, PlatingModel::irreversible, true));
+}
+
+// The laws whose parameters OKane2022 lacks: the fixture's parameter_updates.
+TEST(DegradationVsPyBaMM, SeiReactionLimitedAsymmetric) {
+  compare_discharge("core_sei_reaction_asymmetric.json", options(SeiModel::reaction_limited_asymmetric), false,
+                    [](CellParams& p) { p.deg.sei_transfer_coefficient = 0.3; });
+}
+TEST(DegradationVsPyBaMM, SeiEcReactionLimitedAsymmetric) {
+  compare_discharge("core_sei_ec_asymmetric.json", options(SeiModel::ec_reaction_limited_asymmetric), false,
+                    [](CellParams& p) { p.deg.sei_transfer_coefficient = 0.3; });
+}
+TEST(DegradationVsPyBaMM, SeiTunnellingLimited) {
+  compare_discharge("core_sei_tunnelling.json", options(SeiModel::tunnelling_limited), false,
+                    [](CellParams& p) { p.deg.sei_tunnelling_barrier = 1e9; });
+}
+TEST(DegradationVsPyBaMM, SeiVonKolzenberg2020) {
+  compare_discharge("core_sei_vonkolzenberg.json", options(SeiModel::vonkolzenberg2020), false, [](CellParams& p) {
+    p.deg.sei_li_ion_conductivity = 1e-7;
+    p.deg.sei_tunnelling_distance = 1e-9;
+  });
 }
 
 TEST(DegradationVsPyBaMM, SeiWithLumpedThermal) {
