@@ -439,24 +439,33 @@ TEST(DegradationEmulatedGpu, SlotKernelsEqualTheCpuRoad) {
   in.run.solver.atol = 1e-10;
   in.run.t_end = 3600.0;
   in.run.period = 30.0;
-  testing::CollectSink cpu, gpu;
+  testing::CollectSink cpu;
   BatchOptions o;
   o.device = Device::cpu;
   o.threads = 2;
   run_batch(in, o, &cpu);
-  cuda_backend::emulate_device_for_testing(true);
-  o.device = Device::cuda;
-  o.gpu_handoff_cells = 0;  // the device finishes every cell
-  try {
-    run_batch(in, o, &gpu);
-  } catch (...) {
-    cuda_backend::emulate_device_for_testing(false);
-    throw;
-  }
-  cuda_backend::emulate_device_for_testing(false);
   for (std::size_t c = 0; c < in.cells.size(); ++c) EXPECT_EQ(cpu.all.status[c], static_cast<int>(CellStatus::cutoff_lower));
-  const double worst = testing::compare_chunks(cpu.all, gpu.all);
-  std::cout << "  emulated device vs CPU: largest relative voltage difference " << worst << "\n";
+  // the device's two ways of running a cell: a team of 32 lanes (default), one thread
+  // on the interleaved layout (IONFLUX_GPU_TEAM=1)
+  for (const char* team : {"32", "1"}) {
+    SCOPED_TRACE(std::string("IONFLUX_GPU_TEAM=") + team);
+    testing::CollectSink gpu;
+    ::setenv("IONFLUX_GPU_TEAM", team, 1);
+    cuda_backend::emulate_device_for_testing(true);
+    o.device = Device::cuda;
+    o.gpu_handoff_cells = 0;  // the device finishes every cell
+    try {
+      run_batch(in, o, &gpu);
+    } catch (...) {
+      cuda_backend::emulate_device_for_testing(false);
+      ::unsetenv("IONFLUX_GPU_TEAM");
+      throw;
+    }
+    cuda_backend::emulate_device_for_testing(false);
+    ::unsetenv("IONFLUX_GPU_TEAM");
+    const double worst = testing::compare_chunks(cpu.all, gpu.all);
+    std::cout << "  emulated device (team " << team << ") vs CPU: largest relative voltage difference " << worst << "\n";
+  }
 }
 
 }  // namespace
