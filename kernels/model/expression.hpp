@@ -13,15 +13,18 @@
 namespace ionflux {
 namespace expr {
 
-//! The named arguments an expression may use, in this order (eps: the porosity of the
-//! layer a thermal property belongs to).
-enum class Var : unsigned char { sto = 0, c_e, c_s_surf, c_s_max, T, eps, count };
+//! The slots of the argument array `vars` passed to evaluate(), in this order: the
+//! named arguments an expression may use (eps: the porosity of the layer a thermal
+//! property belongs to), except `ce_scale`, the electrolyte concentration scale that
+//! regularised powers of c_e use (the initial concentration; not nameable in
+//! expressions). The degradation functions' arguments follow it (PyBaMM's argument
+//! names: c_Li the plated lithium concentration, L_sei the SEI thickness, i the total
+//! current density), so that arrays written {sto, c_e, c_s_surf, c_s_max, T, eps, scale}
+//! stay valid (the rest value-initialised to 0).
+enum class Var : unsigned char { sto = 0, c_e, c_s_surf, c_s_max, T, eps, ce_scale, c_Li, L_sei, i, count };
 
-//! Slots of the argument array `vars` passed to evaluate(): the named arguments, then
-//! the electrolyte concentration scale that regularised powers of c_e use (the initial
-//! concentration; not nameable in expressions).
-constexpr int kCeScaleSlot = static_cast<int>(Var::count);
-constexpr int kSlots = kCeScaleSlot + 1;
+constexpr int kCeScaleSlot = static_cast<int>(Var::ce_scale);
+constexpr int kSlots = static_cast<int>(Var::count);
 
 enum class Op : unsigned char {
   constant,  // push consts[arg]

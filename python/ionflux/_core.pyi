@@ -85,6 +85,9 @@ def simulate(
     cycles: int = 1,
     thermal: str = "isothermal",
     base_dir: str = ".",
+    max_steps: int = ...,
+    max_wall_time: float = 0.0,
+    options: Dict[str, Any] = ...,
 ) -> Dict[str, Any]:
     """One run of one cell (GIL released while solving): a constant current, or an
     experiment.
@@ -176,3 +179,13 @@ def known_parameters() -> List[str]:
 
 def parse_parameter_file(text: str, source: str) -> ParameterSet:
     """A parameter set from a parameter file's text (`source` names it in messages)."""
+
+
+def describe_model_options(options: Dict[str, Any]) -> Dict[str, str]:
+    """PyBaMM's model-option dict (values strings or 2-tuples) resolved as PyBaMM 26.10
+    resolves it: {name: value} for every degradation option. ValueError for what
+    PyBaMM refuses, unknown names or values (with the closest), or what ionflux does
+    not support."""
+
+def model_option_names() -> List[str]:
+    """The model option names ionflux accepts."""

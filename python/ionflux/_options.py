@@ -105,3 +105,45 @@ def check_positive(name: str, value: Any) -> Optional[float]:
     if not v > 0.0:
         raise ValueError(f"{name} must be positive (seconds), got {v!r}")
     return v
+
+
+def check_model_options(options: Any, thermal: Optional[str]) -> "tuple[Dict[str, Any], Optional[str]]":
+    """PyBaMM's model-option dict (``{"SEI": "solvent-diffusion limited", "lithium plating":
+    ("partially reversible", "none")}``, a ``pybamm.BatteryModelOptions`` too) checked and
+    resolved once (ValueError with PyBaMM's message, or the closest name or value), and
+    the thermal model it names: returns (options as plain strings and 2-tuples, without
+    "thermal"; thermal). An ``"thermal"`` entry is the `thermal` argument in PyBaMM's
+    spelling: given both, they must agree."""
+    from . import _core
+
+    if options is None:
+        return {}, thermal
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict of PyBaMM model options, got {type(options).__name__}")
+    out: Dict[str, Any] = {}
+    for key, value in options.items():
+        if not isinstance(key, str):
+            raise TypeError(f"model option names must be strings, got {type(key).__name__} {key!r}")
+        if isinstance(value, (tuple, list)):
+            if len(value) != 2 or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"model option '{key}': a tuple value is (negative, positive), two strings; "
+                                 f"got {value!r}")
+            out[key] = (value[0], value[1])
+        elif isinstance(value, str):
+            out[key] = value
+        elif is_number(value) and key == "dimensionality":  # PyBaMM's "dimensionality": 0
+            out[key] = str(int(value)) if float(value).is_integer() else str(value)
+        else:
+            raise TypeError(f"model option '{key}' must be a string or a 2-tuple of strings, "
+                            f"got {type(value).__name__} {value!r}")
+    if "thermal" in out:
+        t = out.pop("thermal")
+        if t in ("isothermal", "lumped"):
+            if thermal not in (None, "isothermal", t):
+                raise ValueError(f"options say 'thermal': {t!r} but thermal={thermal!r}; give one of them")
+            if t == "lumped" or thermal is None:
+                thermal = t
+        else:
+            out["thermal"] = t  # refused below, with what to do instead
+    _core.describe_model_options(out)  # ValueError now, not at solve()
+    return out, thermal

@@ -110,6 +110,14 @@ _ARGUMENTS = {
     "Thermodynamic factor": ("c_e", "T"),
     # PyBaMM 26.10 passes (sto, T); ionflux's conductivity is a function of T only.
     "electrode conductivity [S.m-1]": ("sto", "T"),
+    # degradation (docs/degradation_options.md)
+    "Exchange-current density for plating [A.m-2]": ("c_e", "c_Li", "T"),
+    "Exchange-current density for stripping [A.m-2]": ("c_e", "c_Li", "T"),
+    "Dead lithium decay rate [s-1]": ("L_sei",),
+    "electrode Young's modulus [Pa]": ("sto", "T"),
+    "electrode partial molar volume [m3.mol-1]": ("sto", "T"),
+    "electrode volume change": ("sto",),
+    "electrode current-driven LAM rate": ("i", "T"),
 }
 
 #: Wet-layer thermal properties: the layer's porosity is ionflux's argument `eps`.
@@ -811,6 +819,22 @@ def unpack_experiment(experiment: Any, parameters: Any, period: Optional[float],
         exp.t_end if t_end is None else t_end
 
 
+#: PyBaMM's model options of the degradation submodels (docs/degradation_options.md),
+#: which a ``pybamm.lithium_ion.DFN(options)`` passes on to ionflux.
+DEGRADATION_OPTIONS = ("SEI", "SEI film resistance", "SEI on cracks", "SEI porosity change", "lithium plating",
+                       "lithium plating porosity change", "particle mechanics", "stress-induced diffusion",
+                       "loss of active material", "total interfacial current density as a state")
+
+
+def model_degradation_options(model: Any) -> Optional[Dict[str, Any]]:
+    """The degradation options of a ``pybamm.lithium_ion.DFN`` (as it resolved them), or
+    None for anything that is not a PyBaMM model."""
+    if not _is_pybamm(model, "BaseModel"):
+        return None
+    opts = dict(model.options)
+    return {k: opts[k] for k in DEGRADATION_OPTIONS if k in opts}
+
+
 def resolve_parameters(parameters: Any, parameter_values: Any, thermal: Any) -> Tuple[Any, Any]:
     """PyBaMM's spellings of a simulation's set: ``parameter_values=``, and a
     ``pybamm.lithium_ion.DFN()`` model as the first argument. Returns (parameters, thermal)."""
@@ -823,11 +847,13 @@ def resolve_parameters(parameters: Any, parameter_values: Any, thermal: Any) -> 
         import pybamm
 
         defaults = pybamm.BatteryModelOptions({})
-        differ = {k: v for k, v in dict(model.options).items() if k != "thermal" and defaults.get(k) != v}
+        differ = {k: v for k, v in dict(model.options).items()
+                  if k != "thermal" and k not in DEGRADATION_OPTIONS and defaults.get(k) != v}
         if differ or model.options["thermal"] not in ("isothermal", "lumped"):
             shown = ", ".join(f"{k!r}: {v!r}" for k, v in list(differ.items())[:4]) or \
                 f"'thermal': {model.options['thermal']!r}"
-            raise ValueError(f"ionflux solves PyBaMM's DFN with its default options (and 'thermal': 'lumped'); "
+            raise ValueError(f"ionflux solves PyBaMM's DFN with its default options (and 'thermal': 'lumped', "
+                             f"and the degradation options); "
                              f"this model has {shown}")
         if thermal == "isothermal":
             thermal = model.options["thermal"]

@@ -118,6 +118,15 @@ class Simulation:
     parameter_values : optional
         PyBaMM's spelling of `parameters` (a set name, `ParameterSet` or
         ``pybamm.ParameterValues``); not together with `parameters`.
+    options : dict, optional
+        PyBaMM's model options for the degradation submodels, as for
+        ``pybamm.lithium_ion.DFN(options)``: ``{"SEI": "solvent-diffusion limited",
+        "lithium plating": ("partially reversible", "none"), ...}`` (a value is a
+        string or a (negative, positive) tuple; docs/degradation_options.md). Defaults
+        are derived as PyBaMM does; what PyBaMM refuses raises ValueError, as do
+        unknown names and values (naming the closest) and parameters the options need
+        but the set lacks. ``"thermal"`` may be given here instead of `thermal`.
+        Default: the plain DFN.
 
     Raises
     ------
@@ -167,7 +176,12 @@ class Simulation:
         cycles: int = 1,
         thermal: str = "isothermal",
         parameter_values: Any = None,
+        options: Optional[Mapping[str, Any]] = None,
     ) -> None:
+        if options is None:  # a pybamm.lithium_ion.DFN(options) as the first argument brings its options
+            options = _pybamm.model_degradation_options(parameters)
+        self._options, thermal_opt = opt.check_model_options(options, None if thermal == "isothermal" else thermal)
+        thermal = thermal_opt or thermal
         parameters, thermal = _pybamm.resolve_parameters(parameters, parameter_values, thermal)
         self._parameters = as_parameter_set(parameters)
         experiment, period, t_end = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end)
@@ -287,6 +301,12 @@ class Simulation:
         return self._thermal
 
     @property
+    def options(self) -> Dict[str, str]:
+        """The model options as resolved (PyBaMM's defaults derived): {name: value} for
+        every degradation option, tuples written as PyBaMM prints them."""
+        return dict(_core.describe_model_options(dict(self._options)))
+
+    @property
     def solution(self) -> Optional["Solution"]:
         """The last `Solution` from `solve`, or None."""
         return self._solution
@@ -356,6 +376,7 @@ class Simulation:
             ".",
             self._max_steps,
             self._max_wall_time or 0.0,
+            dict(self._options),
         )
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
         for text in raw.pop("warnings", []):
@@ -495,6 +516,8 @@ class Solution:
         self.experiment: Optional[List[Tuple[str, ...]]] = None if experiment is None else \
             [tuple(c) for c in experiment]
         self.thermal = str(thermal)
+        #: The resolved model options of the run ({name: value}, PyBaMM's spelling).
+        self.options: Dict[str, str] = {str(k): str(v) for k, v in dict(raw.get("model options", {})).items()}
         self._step_records: List[Dict[str, Any]] = [dict(r) for r in raw.get("steps", [])]
         self._cell: Dict[str, float] = {str(k): float(v) for k, v in dict(raw.get("cell", {})).items()}
         self._derived = var.derived_variables(self._cell, list(self._data))

@@ -124,6 +124,10 @@ class Sweep:
         temperature and step per output (``res["Temperature [K]"]``,
         ``res["Step"]``); with an experiment, per-step and per-cycle summaries
         (`SweepResult.steps`, `SweepResult.cycles`).
+    options : dict, optional
+        PyBaMM's model options of every cell (config key ``options``), as for
+        ``pybamm.lithium_ion.DFN(options)``: values strings or (negative, positive)
+        tuples; docs/degradation_options.md. Degradation parameters may then be varied.
 
     Raises
     ------
@@ -173,7 +177,9 @@ class Sweep:
         experiment: Union[str, Sequence[Union[str, Sequence[str]]], None] = None,
         cycles: Optional[int] = None,
         thermal: Optional[str] = None,
+        options: Optional[Mapping[str, Any]] = None,
     ) -> None:
+        model_options, thermal = opt.check_model_options(options, thermal)
         self._parameters = as_parameter_set(parameters)
         experiment, period, t_end = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end)
         opt.check_current(c_rate, current)
@@ -200,6 +206,8 @@ class Sweep:
             cfg["cycles"] = n_cycles
         if thermal is not None:
             cfg["thermal"] = thermal
+        if model_options:
+            cfg["options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in model_options.items()}
         if vary:
             cfg["vary"] = {str(k): _jsonable(v, f"vary '{k}'") for k, v in vary.items()}
         if combine != "grid":
@@ -213,6 +221,8 @@ class Sweep:
             extras.append("experiment, " + exp.describe(groups, n_cycles or 1))
         if thermal == "lumped":
             extras.append("lumped thermal")
+        if model_options:
+            extras.append("options " + ", ".join(f"{k}={v!r}" for k, v in model_options.items()))
         self._description = "".join("; " + e for e in extras)
         self._json = json.dumps(cfg, indent=2, allow_nan=False)
         self._runner: Optional[Any] = _core.SweepRunner(self._json, "ionflux.Sweep")
@@ -231,7 +241,7 @@ class Sweep:
         dict
             ``parameters`` (the base set name), ``set`` (changed parameters), the
             run options that were given, ``experiment`` (always as a list of
-            cycles, each a list of step strings), ``cycles``, ``thermal``,
+            cycles, each a list of step strings), ``cycles``, ``thermal``, ``options``,
             ``vary``, ``combine``, ``samples``, ``sampling``, ``seed``.
         """
         return json.loads(self._json)

@@ -21,6 +21,7 @@
 #include "solver/inputs/bpx.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/inputs/experiment.hpp"
+#include "solver/inputs/model_options.hpp"
 #include "solver/output/h5_writer.hpp"
 #include "solver/inputs/parameter_file.hpp"
 #include "solver/inputs/parameter_function.hpp"
@@ -71,12 +72,40 @@ MeshSpec mesh_from(const py::dict& d) {
   return m;
 }
 
+//! PyBaMM's option dict {name: value or (negative, positive)} as an OptionList.
+OptionList options_from(const py::dict& options) {
+  OptionList r;
+  for (const auto& kv : options) {
+    if (!py::isinstance<py::str>(kv.first))
+      throw InputError("model option names must be strings, got " + std::string(py::str(kv.first)));
+    const std::string name = kv.first.cast<std::string>();
+    const py::handle v = kv.second;
+    if (py::isinstance<py::str>(v)) {
+      r.emplace_back(name, OptionValue(v.cast<std::string>()));
+    } else if ((py::isinstance<py::tuple>(v) || py::isinstance<py::list>(v)) && py::len(v) == 2 &&
+               py::isinstance<py::str>(v[py::int_(0)]) && py::isinstance<py::str>(v[py::int_(1)])) {
+      r.emplace_back(name, OptionValue(v[py::int_(0)].cast<std::string>(), v[py::int_(1)].cast<std::string>()));
+    } else {
+      throw OptionError("model option '" + name + "': a value is a string or a 2-tuple (negative, positive) of "
+                        "strings, got " + std::string(py::repr(v)));
+    }
+  }
+  return r;
+}
+
+py::dict described(const ModelOptions& m) {
+  py::dict d;
+  for (const auto& kv : describe_model_options(m)) d[py::str(kv.first)] = kv.second;
+  return d;
+}
+
 //! One cell: outputs, summary and (with store_states) the internal fields as
 //! (n_times, n_nodes) arrays with their x grids.
 py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<double> soc, const py::dict& mesh,
                        double rtol, double atol, double period, double t_end, std::vector<double> t_eval,
                        bool store_states, std::vector<std::vector<std::string>> experiment, int cycles,
-                       const std::string& thermal, const std::string& base_dir, int max_steps, double max_wall_time) {
+                       const std::string& thermal, const std::string& base_dir, int max_steps, double max_wall_time,
+                       const py::dict& options) {
   if (thermal != "isothermal" && thermal != "lumped")
     throw InputError("thermal must be 'isothermal' or 'lumped', got '" + thermal + "'");
   // One builder (solver/problem/problem.hpp). The Problem owns its copy of the set, and so the
@@ -91,6 +120,7 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   so.max_wall_time = max_wall_time;
   pb.lumped_thermal(thermal == "lumped").initial_soc(soc).t_end(t_end > 0 ? std::optional<double>(t_end) : std::nullopt);
   pb.mesh(mesh_from(mesh)).solver(so).period(period).t_eval(std::move(t_eval)).store_states(store_states);
+  pb.model(resolve_model_options(options_from(options)));
   const Problem problem = pb.build();
   const ParameterSet& ps = problem.parameters;
   const Experiment& ex = problem.experiment;
@@ -104,6 +134,7 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   py::dict out;
   out["warnings"] = implausible_values(ps);  // values far outside the usual range of their unit
   out["t_end"] = ro.t_end;
+  out["model options"] = described(ro.model);
   out["Time [s]"] = array1(s.time);
   out["Voltage [V]"] = array1(s.voltage);
   out["Current [A]"] = array1(s.current);
@@ -610,7 +641,13 @@ PYBIND11_MODULE(_core, m) {
         py::arg("t_end") = 0.0, py::arg("t_eval") = std::vector<double>{}, py::arg("store_states") = true,
         py::arg("experiment") = std::vector<std::vector<std::string>>{}, py::arg("cycles") = 1,
         py::arg("thermal") = "isothermal", py::arg("base_dir") = ".", py::arg("max_steps") = SolverOptions{}.max_steps,
-        py::arg("max_wall_time") = 0.0);
+        py::arg("max_wall_time") = 0.0, py::arg("options") = py::dict());
+  m.def(
+      "describe_model_options", [](const py::dict& options) { return described(resolve_model_options(options_from(options))); },
+      py::arg("options"),
+      "PyBaMM's option dict resolved as PyBaMM 26.10 resolves it (defaults derived, refusals raised): "
+      "{name: value} for every degradation option, tuples written as PyBaMM prints them.");
+  m.def("model_option_names", &model_option_names, "The model option names ionflux accepts.");
 
   m.def("cycle_summaries", &cycle_summaries, py::arg("steps"), py::arg("step_cycle"), py::arg("n_cycles"),
         py::arg("time") = py::none(), py::arg("temperature") = py::none(),

@@ -20,6 +20,7 @@
 #include "solver/output/csv.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/util/text.hpp"
+#include "solver/inputs/model_options.hpp"
 #include "solver/inputs/parameters.hpp"
 #include "solver/inputs/parameter_file.hpp"
 #include "solver/inputs/plausibility.hpp"
@@ -219,6 +220,11 @@ std::string simulate_help() {
          "  --cycles N              repeat the --experiment steps N times [default: 1]\n"
          "  --thermal MODEL         isothermal, or lumped (PyBaMM's lumped thermal model)\n"
          "                          [default: isothermal]\n"
+         "  --option \"NAME=VALUE\"   a PyBaMM model option for the degradation submodels, e.g.\n"
+         "                          --option \"SEI=solvent-diffusion limited\"; a (negative,\n"
+         "                          positive) pair as --option \"lithium plating=(partially\n"
+         "                          reversible, none)\"; repeatable (docs/degradation_options.md)\n"
+         "                          [default: none, the plain DFN]\n"
          "  --quiet                 print nothing on success (errors still go to stderr)\n"
          "  -h, --help              show this help\n"
          "\n"
@@ -247,6 +253,7 @@ struct SimulateArgs {
   std::vector<std::string> experiment;  //!< protocol steps (PyBaMM strings), one cycle
   int cycles = 1;
   bool lumped_thermal = false;
+  OptionList options;  //!< --option NAME=VALUE (PyBaMM's model options), in order
 };
 
 const std::vector<std::string>& simulate_options() {
@@ -254,7 +261,7 @@ const std::vector<std::string>& simulate_options() {
                                              "--mesh",       "--rtol",   "--atol",   "--period",  "--t-end",
                                              "--output",     "--quiet",  "--help",   "-h",
                                              "--experiment", "--cycles", "--thermal",
-                                             "--max-steps",  "--max-wall-time"};
+                                             "--max-steps",  "--max-wall-time", "--option"};
   return o;
 }
 
@@ -289,7 +296,7 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) throw InputError(opt + ": missing value; see 'ionflux simulate --help'");
       value = args[++i];
     }
-    if (opt != "--set" && opt != "--experiment") {
+    if (opt != "--set" && opt != "--experiment" && opt != "--option") {
       if (std::find(seen.begin(), seen.end(), opt) != seen.end()) throw InputError(opt + ": given more than once");
       seen.push_back(opt);
     }
@@ -298,6 +305,12 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       a.parameters = value;
     } else if (opt == "--set") {
       a.sets.push_back(value);
+    } else if (opt == "--option") {
+      try {
+        a.options.push_back(parse_option_assignment(value));
+      } catch (const InputError& e) {
+        throw InputError(std::string("--option: ") + e.what());
+      }
     } else if (opt == "--thermal") {
       if (value != "lumped" && value != "isothermal")
         throw InputError("--thermal: expected 'isothermal' or 'lumped', got '" + value + "'");
@@ -385,6 +398,10 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   else row("Experiment", std::to_string(a.experiment.size()) + " steps x " + std::to_string(a.cycles) + " cycles");
   row("Initial SOC", a.soc ? num(*a.soc) : std::string("from the parameter set"));
   row("Thermal", a.lumped_thermal ? "lumped" : "isothermal");
+  if (!a.options.empty()) {
+    const std::string opts = model_options_summary(resolve_model_options(a.options));
+    row("Model options", opts.empty() ? std::string("the plain DFN") : opts);
+  }
   if (a.lumped_thermal && !sol.temperature.empty())
     row("Temperature", format("%.6g", sol.temperature.front()) + " K -> " + format("%.6g", sol.temperature.back()) + " K");
   row("Mesh", "x_n=" + std::to_string(m.x_n) + ", x_s=" + std::to_string(m.x_s) + ", x_p=" +
@@ -470,6 +487,11 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
     const double current = ps.get("Current function [A]");
     if (current == 0.0 || !std::isfinite(current))
       throw InputError("'Current function [A]' is " + num(current) + "; give a non-zero --c-rate or --current");
+  }
+  try {
+    pb.model(resolve_model_options(a.options));
+  } catch (const InputError& e) {
+    throw OptionError(std::string("--option: ") + e.what());
   }
   pb.lumped_thermal(a.lumped_thermal).initial_soc(a.soc).t_end(a.t_end).mesh(a.mesh).period(a.period);
   SolverOptions so;

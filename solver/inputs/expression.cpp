@@ -14,7 +14,10 @@ namespace {
 using expr::Op;
 using expr::Var;
 
-const char* const kVariableNames[] = {"sto", "c_e", "c_s_surf", "c_s_max", "T", "eps"};
+// Indexed by expr::Var; "" for the c_e scale slot, which expressions cannot name.
+const char* const kVariableNames[] = {"sto", "c_e", "c_s_surf", "c_s_max", "T", "eps", "", "c_Li", "L_sei", "i"};
+static_assert(sizeof(kVariableNames) / sizeof(kVariableNames[0]) == static_cast<std::size_t>(Var::count),
+              "one name per expr::Var slot");
 
 struct FunctionName {
   const char* name;

@@ -10,7 +10,7 @@
 //   primary := number | variable | function '(' expr (',' expr)* ')' | '(' expr ')'
 // Functions: exp log sqrt tanh cosh sinh abs (one argument), min max (two), and
 // table (one; only where the parameter has a table).
-// Variables: sto c_e c_s_surf c_s_max T, of which each parameter allows a subset.
+// Variables: sto c_e c_s_surf c_s_max T eps c_Li L_sei i, of which each parameter allows a subset.
 #pragma once
 
 #include <cstddef>
@@ -33,7 +33,9 @@ class ExpressionError : public std::invalid_argument {
 };
 
 //! Bit for each variable in `allowed`: 1u << static_cast<int>(expr::Var::...).
-constexpr unsigned kAllVariables = (1u << static_cast<int>(expr::Var::count)) - 1u;
+//! (expr::Var::ce_scale is a slot, not a nameable variable.)
+constexpr unsigned kAllVariables =
+    ((1u << static_cast<int>(expr::Var::count)) - 1u) & ~(1u << static_cast<int>(expr::Var::ce_scale));
 
 //! The variable's name as written in expressions ("sto", "c_e", ...).
 const char* variable_name(expr::Var v);

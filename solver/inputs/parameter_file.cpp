@@ -13,6 +13,7 @@
 
 #include "solver/inputs/bpx.hpp"
 #include "solver/inputs/builtin_sets.hpp"
+#include "solver/inputs/degradation_params.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/inputs/json_text.hpp"
 #include "solver/inputs/shipped_sets.hpp"
@@ -49,6 +50,13 @@ const std::vector<FunctionInfo>& function_table() {
         const std::string k = parameter_kind(e.name);
         if (std::find(it->kinds.begin(), it->kinds.end(), k) == it->kinds.end()) it->kinds.push_back(k);
       }
+    // the degradation functions of the shipped sets (constants filled per cell from the
+    // set's parameters: degradation_params.cpp)
+    for (const auto& d : degradation_functions()) {
+      FunctionRef ref;
+      ref.id = d.id;
+      t.push_back(FunctionInfo{d.name, ref, {d.kind}});
+    }
     return t;
   }();
   return table;
@@ -281,6 +289,9 @@ const std::vector<std::string>& known_parameter_names() {
     for (const auto* set : builtin_sets())
       for (const Entry& e : *set)
         if (std::find(r.begin(), r.end(), e.name) == r.end()) r.push_back(e.name);
+    // every degradation parameter (only the model options that need them read them)
+    for (const auto& n : degradation_parameter_names())
+      if (std::find(r.begin(), r.end(), n) == r.end()) r.push_back(n);
     // and every name the shipped parameter-file sets use
     for (const auto& s : shipped_set_files()) {
       const ojson top = ojson::parse(s.second);

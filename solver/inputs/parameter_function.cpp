@@ -1,6 +1,11 @@
 #include "solver/inputs/parameter_function.hpp"
 
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/model/degradation_functions.hpp"
 #include "kernels/model/functions.hpp"
+#include "solver/inputs/degradation_params.hpp"
 #include "solver/inputs/user_function.hpp"
 #include "solver/util/errors.hpp"
 
@@ -23,6 +28,11 @@ FunctionRef reference_of(const Entry& e) {
 }
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+bool is_degradation_function(const std::string& key) {
+  const auto& names = degradation_parameter_names();
+  return std::find(names.begin(), names.end(), key) != names.end();
+}
 
 }  // namespace
 
@@ -89,6 +99,25 @@ void evaluate_function(const ParameterSet& ps, const std::string& key, const std
     for (std::size_t k = 0; k < n; ++k) out[k] = fn::thermal_property(f, a(0, k), 0.0);
   } else if (names.size() == 2 && names[0] == "T" && names[1] == "eps") {
     for (std::size_t k = 0; k < n; ++k) out[k] = fn::thermal_property(f, a(0, k), a(1, k));
+  } else if (is_degradation_function(key)) {
+    // closed forms with their constants from the set (degradation_params.cpp); the
+    // kernel's evaluators (kernels/model/degradation_functions.hpp)
+    const FunctionRef g = degradation_function(ps, key, std::nan(""));
+    DegradationParams d{};
+    ElectrodeDegradation el{};
+    d.plating_j0 = d.stripping_j0 = d.dead_lithium_rate = g;
+    el.young_modulus = el.partial_molar_volume = el.volume_change = el.cracking_rate = el.lam_beta =
+        el.lam_beta_compressive = el.lam_beta_tensile = el.lam_current_rate = g;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (key == "Exchange-current density for plating [A.m-2]") out[k] = fn::plating_j0(d, a(0, k), a(1, k), a(2, k));
+      else if (key == "Exchange-current density for stripping [A.m-2]") out[k] = fn::stripping_j0(d, a(0, k), a(1, k), a(2, k));
+      else if (key == "Dead lithium decay rate [s-1]") out[k] = fn::dead_lithium_rate(d, a(0, k));
+      else if (kind == "electrode Young's modulus [Pa]") out[k] = fn::young_modulus(el, a(0, k), a(1, k));
+      else if (kind == "electrode partial molar volume [m3.mol-1]") out[k] = fn::partial_molar_volume(el, a(0, k), a(1, k));
+      else if (kind == "electrode volume change") out[k] = fn::volume_change(el, a(0, k));
+      else if (kind == "electrode current-driven LAM rate") out[k] = fn::lam_current_rate(el, a(0, k), a(1, k));
+      else out[k] = fn::cracking_rate(el, a(0, k));  // the functions of T alone: the same form
+    }
   } else {
     throw InvalidParameter("'" + key + "': no evaluation for this function parameter");
   }

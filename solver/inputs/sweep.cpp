@@ -319,7 +319,7 @@ const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> k = {"parameters", "set",         "mesh",    "solver",  "period",
                                              "t_end",      "c_rate",      "current", "initial_soc", "vary",
                                              "combine",    "samples",     "sampling", "seed",
-                                             "experiment", "cycles",      "thermal"};
+                                             "experiment", "cycles",      "thermal",  "options"};
   return k;
 }
 
@@ -518,6 +518,24 @@ SweepSpec parse_impl(const std::string& text, const std::string& where, const st
       cx.input("thermal must be \"isothermal\" or \"lumped\", got \"" + t + "\"" +
                did_you_mean(t, {"isothermal", "lumped"}));
     spec.lumped_thermal = t == "lumped";
+  }
+  if (root.contains("options")) {
+    // PyBaMM's model options: {"SEI": "solvent-diffusion limited", "lithium plating":
+    // ["partially reversible", "none"], ...}; a 2-tuple as a JSON array of two strings
+    // (or the string "(a, b)").
+    const ojson& opts = get_object(cx, root["options"], "options");
+    for (auto it = opts.begin(); it != opts.end(); ++it) {
+      const ojson& v = it.value();
+      const std::string key = "options: '" + it.key() + "'";
+      if (v.is_string()) {
+        cx.wrap(key + ": ", [&] { spec.options.emplace_back(it.key(), parse_option_value(v.get<std::string>())); });
+      } else if (v.is_array() && v.size() == 2 && v[0].is_string() && v[1].is_string()) {
+        spec.options.emplace_back(it.key(), OptionValue(v[0].get<std::string>(), v[1].get<std::string>()));
+      } else {
+        cx.input(key + " must be a string or a pair [negative, positive] of strings, got " + describe(v));
+      }
+    }
+    cx.wrap("options: ", [&] { spec.model = resolve_model_options(spec.options); });
   }
 
   // Varied names.

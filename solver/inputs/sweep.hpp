@@ -13,6 +13,7 @@
 
 #include "kernels/model/cell_params.hpp"
 #include "kernels/numerics/bdf.hpp"
+#include "solver/inputs/model_options.hpp"
 #include "solver/inputs/parameters.hpp"
 
 namespace ionflux {
@@ -65,6 +66,10 @@ struct SweepSpec {
   std::vector<std::vector<std::string>> experiment;
   int cycles = 1;
   bool lumped_thermal = false;                              //!< "thermal": "lumped"
+  //! "options": PyBaMM's model options as given, and resolved (resolve_model_options):
+  //! the degradation submodels of every cell (RunOptions::model).
+  OptionList options;
+  ModelOptions model;
   std::string source;                                       //!< where it was read from (for messages)
   //! A spec of a cell range (parse_sweep_config's `cells`): `values` hold only the cells
   //! [first_cell, first_cell + n_cells()) of a sweep of sweep_cells cells, and

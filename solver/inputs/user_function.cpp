@@ -49,6 +49,27 @@ const std::vector<KindSignature>& signatures() {
        {bit(Var::T) | bit(Var::eps), static_cast<int>(Var::T), false, "T, eps"}},
       {"Separator thermal conductivity [W.m-1.K-1]",
        {bit(Var::T) | bit(Var::eps), static_cast<int>(Var::T), false, "T, eps"}},
+      // Degradation (kernels/model/degradation_functions.hpp), in PyBaMM's argument
+      // names: c_Li the plated lithium concentration, L_sei the local SEI thickness,
+      // i the applied current density I/A_cc. PyBaMM regularises square roots and powers
+      // in the plating exchange currents (scales c_e,init and c_Li,typ); ionflux does
+      // not (its shipped functions are linear).
+      {"Exchange-current density for plating [A.m-2]",
+       {bit(Var::c_e) | bit(Var::c_Li) | bit(Var::T), -1, false, "c_e, c_Li, T"}},
+      {"Exchange-current density for stripping [A.m-2]",
+       {bit(Var::c_e) | bit(Var::c_Li) | bit(Var::T), -1, false, "c_e, c_Li, T"}},
+      {"Dead lithium decay rate [s-1]", {bit(Var::L_sei), static_cast<int>(Var::L_sei), false, "L_sei"}},
+      {"electrode Young's modulus [Pa]", {bit(Var::sto) | bit(Var::T), static_cast<int>(Var::sto), false, "sto, T"}},
+      {"electrode partial molar volume [m3.mol-1]",
+       {bit(Var::sto) | bit(Var::T), static_cast<int>(Var::sto), false, "sto, T"}},
+      {"electrode volume change", {bit(Var::sto), static_cast<int>(Var::sto), false, "sto"}},
+      {"electrode cracking rate", {bit(Var::T), static_cast<int>(Var::T), false, "T"}},
+      {"electrode LAM constant proportional term [s-1]", {bit(Var::T), static_cast<int>(Var::T), false, "T"}},
+      {"electrode LAM constant proportional term (compressive) [s-1]",
+       {bit(Var::T), static_cast<int>(Var::T), false, "T"}},
+      {"electrode LAM constant proportional term (tensile) [s-1]",
+       {bit(Var::T), static_cast<int>(Var::T), false, "T"}},
+      {"electrode current-driven LAM rate", {bit(Var::i) | bit(Var::T), static_cast<int>(Var::i), false, "i, T"}},
   };
   return s;
 }

@@ -2,14 +2,17 @@
 
 #include <cmath>
 
+#include "solver/inputs/degradation_params.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/util/text.hpp"
 
 namespace ionflux {
 
-CellParams build_cell(const ParameterSet& ps, double current, bool lumped_thermal, std::optional<double> soc) {
+CellParams build_cell(const ParameterSet& ps, double current, bool lumped_thermal, std::optional<double> soc,
+                      const ModelOptions& model) {
   CellParams cell = ps.cell_params(current);  // validates the whole set
   if (lumped_thermal) enable_lumped_thermal(cell, ps);
+  enable_degradation(cell, ps, model, lumped_thermal ? std::nan("") : cell.temperature);
   if (soc)
     apply_initial_soc(cell, *soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
                       ps.get("Open-circuit voltage at 100% SOC [V]"));
@@ -51,7 +54,7 @@ Problem ProblemBuilder::build() const {
   }
   if (!(std::isfinite(p.current) && p.current != 0.0))
     throw InvalidParameter("the current must be non-zero and finite, got " + num(p.current) + " A");
-  p.cell = build_cell(p.parameters, p.current, thermal_, soc_);
+  p.cell = build_cell(p.parameters, p.current, thermal_, soc_, run_.model);
   p.run = run_;
   p.run.steps = ex_.steps;
   p.run.tables = ex_.tables;

@@ -22,7 +22,10 @@ namespace ionflux {
 //! electrode-SOH solve between the set's OCV limits). `soc` outside [0, 1] throws
 //! InvalidParameter. The record points to `ps`'s user functions: keep `ps` (or a copy)
 //! alive while it is used.
-CellParams build_cell(const ParameterSet& ps, double current, bool lumped_thermal, std::optional<double> soc);
+//! `model`: the degradation submodels (RunOptions::model), whose parameters are read into
+//! cell.deg (enable_degradation; InvalidParameter for a missing one).
+CellParams build_cell(const ParameterSet& ps, double current, bool lumped_thermal, std::optional<double> soc,
+                      const ModelOptions& model = ModelOptions{});
 
 //! The current [A] that starts a protocol: the first step's, if it holds a non-zero
 //! current, else the set's "Current function [A]" (the initial guess of a voltage or
@@ -58,6 +61,8 @@ class ProblemBuilder {
   //! The protocol, already parsed against this builder's set.
   ProblemBuilder& experiment(Experiment ex) { ex_ = std::move(ex); return *this; }
   ProblemBuilder& lumped_thermal(bool on) { thermal_ = on; return *this; }
+  //! The degradation submodels (resolve_model_options); default the plain DFN.
+  ProblemBuilder& model(const ModelOptions& m) { run_.model = m; return *this; }
   ProblemBuilder& initial_soc(std::optional<double> soc) { soc_ = soc; return *this; }
   //! Integration limit [s]; none (or <= 0): the cell's default end (default_end_time).
   ProblemBuilder& t_end(std::optional<double> t) { t_end_ = t; return *this; }

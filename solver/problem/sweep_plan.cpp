@@ -10,7 +10,9 @@
 #include <sstream>
 
 #include "solver/util/errors.hpp"
+#include "solver/inputs/degradation_params.hpp"
 #include "solver/inputs/experiment.hpp"
+#include "solver/inputs/model_options.hpp"
 #include "solver/inputs/plausibility.hpp"
 #include "solver/util/text.hpp"
 #include "solver/problem/problem.hpp"
@@ -45,6 +47,7 @@ bool same_cell(const CellParams& a, const CellParams& b) { return std::memcmp(&a
 struct SweepCells {
   ParameterSet base;
   bool thermal = false;
+  ModelOptions model;                       //!< the degradation submodels (their parameters in .deg)
   std::vector<std::string> names;           //!< varied parameters
   std::vector<std::vector<double>> values;  //!< their columns
   std::vector<double> currents;             //!< per cell [A]
@@ -69,7 +72,7 @@ struct SweepCells {
       return cell;
     }
     for (std::size_t v = 0; v < names.size(); ++v) work.set(names[v], values[v][c]);
-    return build_cell(work, currents[c], thermal, soc_of(c));
+    return build_cell(work, currents[c], thermal, soc_of(c), model);
   }
   void pack(std::size_t first, std::size_t n, CellParams* out) const {
     ParameterSet work = same_parameters ? ParameterSet() : base;
@@ -143,7 +146,8 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     double current = cell_current(ps, c);
     if (!(std::isfinite(current) && current != 0.0)) current = 1.0;  // (checked per cell below)
     const double soc = cell_soc(c);
-    return build_cell(ps, current, thermal, soc >= 0.0 || v_soc >= 0 ? std::optional<double>(soc) : std::nullopt);
+    return build_cell(ps, current, thermal, soc >= 0.0 || v_soc >= 0 ? std::optional<double>(soc) : std::nullopt,
+                      spec.model);
   };
 
   // A varied parameter that this sweep's model and protocol do not use would leave every
@@ -173,6 +177,11 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     if (!spec.lumped_thermal && changes(true))
       why = "only the lumped thermal model uses it and this sweep is isothermal; add \"thermal\": \"lumped\" or "
             "remove it from vary";
+    else if (!spec.model.any() && std::find(degradation_parameter_names().begin(), degradation_parameter_names().end(),
+                                            name) != degradation_parameter_names().end())
+      why = "only the degradation submodels read it and this sweep has none; switch the one that uses it on with "
+            "\"options\" (e.g. {\"SEI\": \"solvent-diffusion limited\"}; docs/degradation_options.md) or remove it "
+            "from vary";
     else if (name == kNominal)
       why = "it only turns C-rates into currents, and no current of this sweep is a C-rate; vary \"C-rate\" (or give "
             "\"c_rate\") with it, or remove it from vary";
@@ -229,6 +238,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   auto cells = std::make_shared<SweepCells>();
   cells->base = plan.base;
   cells->thermal = spec.lumped_thermal;
+  cells->model = spec.model;
   for (std::size_t v = 0; v < spec.varied.size(); ++v)
     if (is_parameter(v)) {
       cells->names.push_back(spec.varied[v]);
@@ -239,7 +249,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   cells->same_parameters = cells->names.empty();
   if (cells->same_parameters) {
     try {
-      cells->base_cell = build_cell(plan.base, base_current, spec.lumped_thermal, std::nullopt);
+      cells->base_cell = build_cell(plan.base, base_current, spec.lumped_thermal, std::nullopt, spec.model);
       cells->ocv_0 = plan.base.get("Open-circuit voltage at 0% SOC [V]");
       cells->ocv_100 = plan.base.get("Open-circuit voltage at 100% SOC [V]");
     } catch (const std::invalid_argument&) {
@@ -382,6 +392,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   if (spec.lumped_thermal) plan.protocol += "; lumped thermal model";
 
   in.run.mesh = spec.mesh;
+  in.run.model = spec.model;
   in.run.solver = spec.solver;
   in.run.period = spec.period;
   in.run.t_end = spec.t_end;
@@ -437,8 +448,10 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   info.attributes = {
       {"ionflux version", IONFLUX_VERSION},
       {"created", when},
-      {"model", spec.lumped_thermal ? "DFN with a lumped thermal model (PyBaMM 26.10 options {\"thermal\": \"lumped\"})"
-                                    : "isothermal DFN (PyBaMM 26.10 default options)"},
+      {"model", (spec.lumped_thermal ? "DFN with a lumped thermal model (PyBaMM 26.10 options {\"thermal\": \"lumped\"})"
+                                     : "isothermal DFN (PyBaMM 26.10 default options)") +
+                    (spec.model.any() ? "; degradation: " + model_options_summary(spec.model) : std::string())},
+      {"model options", model_options_json(spec.model)},
       {"parameter set", spec.parameters},
       {"parameters", parameters_json(plan.base)},
       {"mesh", "x_n=" + std::to_string(m.x_n) + ",x_s=" + std::to_string(m.x_s) + ",x_p=" + std::to_string(m.x_p) +

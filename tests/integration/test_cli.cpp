@@ -166,7 +166,7 @@ TEST(cli, simulate_help_documents_every_option) {
   EXPECT_EQ(r.rc, 0);
   EXPECT_EQ(r.err, "");
   for (const char* opt : {"--parameters", "--set", "--c-rate", "--current", "--soc", "--mesh", "--rtol", "--atol",
-                          "--period", "--t-end", "--output", "--quiet", "--help"})
+                          "--period", "--t-end", "--output", "--quiet", "--help", "--option"})
     EXPECT_TRUE(contains(r.out, opt)) << opt;
   for (const char* def : {"[default: Chen2020]", "[default: 1e-6]", "[default: 1e-8]", "[default: ionflux.csv",
                           "x_n=20,x_s=20,x_p=20,r_n=20,r_p=20", "Current function [A]", kHeader})

@@ -405,7 +405,10 @@ def test_parameter_values_keyword_and_a_dfn_model_as_first_argument():
     assert lumped.thermal == "lumped"
     with pytest.raises(ValueError, match=r"not both"):
         ionflux.Simulation("Marquis2019", parameter_values=pv)
-    with pytest.raises(ValueError, match=r"default options .*'SEI': \('reaction limited'"):
-        ionflux.Simulation(pybamm.lithium_ion.DFN(options={"SEI": "reaction limited"}), parameter_values=pv)
+    # the degradation options come with the model (docs/degradation_options.md); others are refused
+    sei = ionflux.Simulation(pybamm.lithium_ion.DFN(options={"SEI": "reaction limited"}), parameter_values=pv)
+    assert sei.options["SEI"] == "('reaction limited', 'none')"
+    with pytest.raises(ValueError, match=r"default options .*'particle': 'uniform profile'"):
+        ionflux.Simulation(pybamm.lithium_ion.DFN(options={"particle": "uniform profile"}), parameter_values=pv)
     with pytest.raises(ValueError, match=r"not a pybamm.models.full_battery_models.lithium_ion.spm.SPM"):
         ionflux.Simulation(pybamm.lithium_ion.SPM(), parameter_values=pv)
