@@ -47,14 +47,13 @@ IONFLUX_HD T sei_thickness(const CellParams& p, const Layout& l, int e, double a
 }
 
 //! Initial value of a degradation unknown (reference 3.1, 4.1).
-IONFLUX_HD inline double initial_value(const CellParams& p, const Layout& l, int e, int s) {
+IONFLUX_HD inline double initial_value(const CellParams& p, const Layout& /*l*/, int e, int s) {
   const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
   switch (s) {
     case kDegSei: return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
     case kDegPlated: return p.deg.plated_initial_conc;
     default: return 0.0;  // dead lithium; j_tot (solved by the initialisation)
   }
-  (void)l;
 }
 
 //! Absolute-tolerance scale of a degradation unknown (PyBaMM's variable scales, 8.3).

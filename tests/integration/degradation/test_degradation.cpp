@@ -333,6 +333,43 @@ TEST(DegradationVsPyBaMM, SeiAndReversiblePlatingWithLumpedThermal) {
                     options(SeiModel::reaction_limited, PlatingModel::reversible), true);
 }
 
+// ---------------------------------------------------------------- the set's own ---
+TEST(DegradationParameters, TheShippedSetGivesTheReferenceValues) {
+  // build_cell with the options reads CellParams::deg from the shipped OKane2022 set
+  // (i16-options: solver/inputs/degradation_params.cpp): the values the tests above set
+  // by hand from reference section 10, and the same run.
+  const ModelOptions o = options(SeiModel::solvent_diffusion_limited, PlatingModel::irreversible, true);
+  const CellParams read = build_cell(ParameterSet::load("OKane2022"), 5.0, false, std::nullopt, o);
+  const CellParams hand = okane(5.0);
+  const DegradationParams &a = read.deg, &b = hand.deg;
+  EXPECT_DOUBLE_EQ(a.sei_partial_molar_volume, b.sei_partial_molar_volume);
+  EXPECT_DOUBLE_EQ(a.sei_initial_thickness, b.sei_initial_thickness);
+  EXPECT_DOUBLE_EQ(a.sei_z, b.sei_z);
+  EXPECT_DOUBLE_EQ(a.sei_resistivity, b.sei_resistivity);
+  EXPECT_DOUBLE_EQ(a.sei_solvent_diffusivity, b.sei_solvent_diffusivity);
+  EXPECT_DOUBLE_EQ(a.sei_bulk_solvent_conc, b.sei_bulk_solvent_conc);
+  EXPECT_DOUBLE_EQ(a.sei_activation_energy, b.sei_activation_energy);
+  EXPECT_DOUBLE_EQ(a.li_partial_molar_volume, b.li_partial_molar_volume);
+  EXPECT_DOUBLE_EQ(a.plating_transfer_coefficient, b.plating_transfer_coefficient);
+  EXPECT_DOUBLE_EQ(a.plated_typical_conc, b.plated_typical_conc);
+  EXPECT_EQ(a.plating_j0.id, FunctionId::plating_j0_okane2020);
+  EXPECT_DOUBLE_EQ(a.plating_j0.p[0], 1e-9);
+  // the run from the set's own parameters matches PyBaMM as the hand-set one does
+  const Ref ref = load_ref("core_plating_irreversible_sei.json");
+  RunOptions r;
+  r.mesh = fixture_mesh();
+  r.model = o;
+  r.solver.rtol = r.solver.atol = 1e-8;
+  r.period = 60.0;
+  r.t_end = 3600.0;
+  const Solution s = simulate(read, r);
+  ASSERT_EQ(s.status, CellStatus::cutoff_lower) << s.message;
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < s.time.size(); ++k) dv.push_back(s.voltage[k] - interp(ref.t, ref.v, s.time[k]));
+  EXPECT_LE(testing::rms(dv), 1e-3);
+  std::cout << "  OKane2022's own degradation parameters: voltage RMS " << testing::sci(testing::rms(dv)) << " V\n";
+}
+
 // ---------------------------------------------------------------- cycling --------
 //! OKane2022 from its initial state, `repeat` times (1C discharge to 2.5 V, 0.3C charge
 //! to 4.2 V, hold at 4.2 V to C/20), states stored at every accepted step.
