@@ -391,17 +391,17 @@ Solution cycling(const CellParams& p, const ModelOptions& o, const MeshSpec& mes
   return simulate(p, r);
 }
 
-TEST(DegradationVsPyBaMM, ThreeCcCvCyclesWithSeiAndPartiallyReversiblePlating) {
-  // generate_core_fixtures.py "cycles_sei_plating": 3 cycles, film "distributed"
-  const Ref ref = load_ref("core_cycles_sei_plating.json");
+//! 3 CC-CV cycles against generate_core_fixtures.py's cycling case `name`.
+void compare_cycles(const std::string& name, const ModelOptions& o) {
+  const std::string file = "core_" + name + ".json";
+  const Ref ref = load_ref(file);
   const CellParams p = okane(5.0);
-  const Solution s = cycling(p, options(SeiModel::solvent_diffusion_limited, PlatingModel::partially_reversible),
-                             fixture_mesh(), 3, 1e-8, 1e-8);
+  Solution s = cycling(p, o, fixture_mesh(), 3, 1e-8, 1e-8);
   ASSERT_EQ(s.status, CellStatus::finished) << s.message;
   EXPECT_NEAR(s.end_time, ref.t.back(), 1e-3 * ref.t.back());
   // at the reference's 10 s grid, away (> 1 s) from step changes, where the voltage
   // jumps and an interpolant across the change says nothing (ours: every step stored)
-  const std::vector<double> ends = testing::to_vec(testing::load_fixture("degradation/core_cycles_sei_plating.json")["step_ends"]);
+  const std::vector<double> ends = testing::to_vec(testing::load_fixture("degradation/" + file)["step_ends"]);
   std::vector<double> dv;
   for (std::size_t k = 0; k < ref.t.size(); ++k) {
     bool near_end = false;
@@ -416,8 +416,20 @@ TEST(DegradationVsPyBaMM, ThreeCcCvCyclesWithSeiAndPartiallyReversiblePlating) {
   const double q_ref = ref.vars["Loss of capacity to negative SEI [A.h]"].back().get<double>();
   EXPECT_NEAR(l_avg, l_ref, 1e-2 * l_ref);
   EXPECT_NEAR(q, q_ref, 1e-2 * q_ref);
-  std::cout << "  3 cycles: voltage RMS " << testing::sci(testing::rms(dv)) << " V, end " << s.end_time << " s (PyBaMM "
-            << ref.t.back() << "), L_sei " << l_avg << " (" << l_ref << "), Q_sei " << q << " (" << q_ref << ")\n";
+  std::cout << "  " << name << ", 3 cycles: voltage RMS " << testing::sci(testing::rms(dv)) << " V, end " << s.end_time
+            << " s (PyBaMM " << ref.t.back() << "), " << s.stats.steps << " steps, L_sei " << l_avg << " (" << l_ref
+            << "), Q_sei " << q << " (" << q_ref << ")\n";
+}
+
+TEST(DegradationVsPyBaMM, ThreeCcCvCyclesWithSeiAndPartiallyReversiblePlating) {
+  // film "distributed"
+  compare_cycles("cycles_sei_plating", options(SeiModel::solvent_diffusion_limited, PlatingModel::partially_reversible));
+}
+TEST(DegradationVsPyBaMM, ThreeCcCvCyclesWithAverageFilmAndPorosityChange) {
+  // the "average" film under voltage control (the hold), where the Newton matrix leaves
+  // out its dependence on the current (docs/degradation.md)
+  compare_cycles("cycles_sei_average_porosity",
+                 options(SeiModel::ec_reaction_limited, PlatingModel::none, true, FilmResistance::average));
 }
 
 //! Lithium per unit area [mol/m2]: electrolyte, particles, SEI (z_sei c_sei), plated and dead.
@@ -454,6 +466,10 @@ TEST(DegradationConservation, TenCcCvCyclesConserveLithium) {
   for (int i = 0; i < l.nn; ++i)
     side += y_end[l.d_index(i, kDegSei)] - s.state(0)[l.d_index(i, kDegSei)] + y_end[l.d_index(i, kDegDead)];
   EXPECT_GT(side * p.neg.thickness / l.nn / li0, 1e-5);
+  const Solution plain = cycling(p, ModelOptions{}, testing::mesh_of(4, 3, 4, 6, 6), 10, 1e-6, 1e-8);
+  std::cout << "  (the plain DFN: " << plain.stats.steps << " steps, " << plain.stats.newton_iters << " Newton iterations, "
+            << plain.stats.jacobian_setups << " setups; with degradation " << s.stats.newton_iters << ", "
+            << s.stats.jacobian_setups << ")\n";
   std::cout << "  10 cycles (" << s.time.size() << " outputs, " << s.stats.steps << " steps): lithium drift "
             << testing::sci(worst) << ", share in SEI and dead lithium " << testing::sci(side * p.neg.thickness / l.nn / li0)
             << "\n";
