@@ -432,6 +432,74 @@ TEST(DegradationVsPyBaMM, ThreeCcCvCyclesWithAverageFilmAndPorosityChange) {
                  options(SeiModel::ec_reaction_limited, PlatingModel::none, true, FilmResistance::average));
 }
 
+//! The lithium-plating notebook's protocol (reference 11.2) against i16-fixtures'
+//! generate_degradation_fixtures.py cases *_nb_charge_2c (OKane2022 at 268.15 K with the
+//! notebook's updates, x = 5/5/5, r = 30/30, rtol = atol = 1e-8): C/20 discharge and 1 h
+//! rest, then 2C charge to 4.2 V, hold to C/20 and 1 h rest, where plated lithium is
+//! stripped back. Voltage RMS <= 1 mV; loss of capacity to plating, at its largest and at
+//! the end, within 1 %.
+void compare_plating_notebook(const std::string& file, const ModelOptions& o) {
+  const testing::json& j = testing::load_fixture("degradation/" + file);
+  ParameterSet ps = ParameterSet::load("OKane2022");
+  for (const auto& kv : j["parameter_updates"].items()) ps.set(kv.key(), kv.value().get<double>());
+  const Experiment ex =
+      parse_experiment({{"Discharge at C/20 until 2.5 V", "Rest for 1 hour"},
+                        {"Charge at 2C until 4.2 V", "Hold at 4.2 V until C/20", "Rest for 1 hour"}},
+                       1, ps);
+  const CellParams p = build_cell(ps, protocol_start_current(ps, ex.steps), false, std::nullopt, o);
+  RunOptions r;
+  r.mesh = testing::mesh_of(5, 5, 5, 30, 30);
+  r.model = o;
+  r.solver.rtol = r.solver.atol = 1e-8;
+  r.steps = ex.steps;
+  r.tables = ex.tables;
+  r.step_text = ex.text;
+  r.t_end = 40.0 * 3600.0;
+  r.store_states = true;
+  const Solution s = simulate(p, r);
+  ASSERT_EQ(s.status, CellStatus::finished) << s.message;
+  const std::vector<double> t = testing::to_vec(j["t"]), v = testing::to_vec(j["voltage"]);
+  EXPECT_NEAR(s.end_time, t.back(), 1e-3 * t.back());
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    bool near_end = false;
+    for (const StepRecord& st : s.steps) near_end = near_end || std::fabs(t[k] - st.t_end) < 1.0;
+    if (!near_end) dv.push_back(interp(s.time, s.voltage, t[k]) - v[k]);
+  }
+  ASSERT_GT(dv.size(), 200u);
+  EXPECT_LE(testing::rms(dv), 1e-3) << file << " voltage RMS [V]";
+  const Layout& l = s.layout;
+  auto q_plating = [&](const double* y) {
+    double c = 0.0;
+    for (int i = 0; i < l.nn; ++i) c += y[l.d_index(i, kDegPlated)] + y[l.d_index(i, kDegDead)];
+    return c / l.nn * p.neg.thickness * p.area * constants::F / 3600.0;
+  };
+  double q_max = 0.0;
+  for (std::size_t k = 0; k < s.time.size(); ++k) q_max = std::max(q_max, q_plating(s.state(k)));
+  const std::vector<double> q_ref = testing::to_vec(j["variables"]["Loss of capacity to negative lithium plating [A.h]"]);
+  const double q_ref_max = *std::max_element(q_ref.begin(), q_ref.end());
+  const double q_end = q_plating(s.state(s.time.size() - 1));
+  EXPECT_NEAR(q_max, q_ref_max, 1e-2 * q_ref_max) << file << " largest loss to plating";
+  EXPECT_NEAR(q_end, q_ref.back(), 1e-2 * q_ref.back()) << file << " loss to plating at the end";
+  std::cout << "  " << file << ": voltage RMS " << testing::sci(testing::rms(dv)) << " V, Q_pl max " << q_max
+            << " (PyBaMM " << q_ref_max << "), end " << q_end << " (" << q_ref.back() << "), " << s.stats.steps
+            << " steps\n";
+}
+
+TEST(DegradationVsPyBaMM, PlatingNotebookReversible) {
+  compare_plating_notebook("plating_reversible_nb_charge_2c.json",
+                           options(SeiModel::none, PlatingModel::reversible, false, FilmResistance::none));
+}
+TEST(DegradationVsPyBaMM, PlatingNotebookPartiallyReversible) {
+  // resolves to SEI "constant" (reference 1.2 step 5), film "none"
+  compare_plating_notebook("plating_partially_reversible_nb_charge_2c.json",
+                           options(SeiModel::constant, PlatingModel::partially_reversible, false, FilmResistance::none));
+}
+TEST(DegradationVsPyBaMM, PlatingNotebookIrreversible) {
+  compare_plating_notebook("plating_irreversible_nb_charge_2c.json",
+                           options(SeiModel::none, PlatingModel::irreversible, false, FilmResistance::none));
+}
+
 //! Lithium per unit area [mol/m2]: electrolyte, particles, SEI (z_sei c_sei), plated and dead.
 double lithium_with_side_reactions(const CellParams& p, const Layout& l, const double* y) {
   double li = testing::total_lithium(p, l, y);
