@@ -460,6 +460,23 @@ void compare_plating_notebook(const std::string& file, const ModelOptions& o) {
   ASSERT_EQ(s.status, CellStatus::finished) << s.message;
   const std::vector<double> t = testing::to_vec(j["t"]), v = testing::to_vec(j["voltage"]);
   EXPECT_NEAR(s.end_time, t.back(), 1e-3 * t.back());
+  {  // t = 0 (after the consistent initialisation): j_pl at every node, 1e-6 relative
+    const Layout& l = s.layout;
+    const double* y = s.state(0);
+    const std::vector<double> ref0 =
+        testing::to_vec(j["t0"]["Negative electrode lithium plating interfacial current density [A.m-2]"]);
+    for (int i = 0; i < l.nn; ++i) {
+      deg::LocalVars<double> lv{};
+      lv.ce = y[3 * i];
+      lv.phie = y[3 * i + 1];
+      lv.phis = y[3 * i + 2];
+      lv.csurf = dfn::surface_concentration(l, CView{const_cast<double*>(y)}, i);
+      lv.z[0] = y[l.j_index(i)];
+      for (int q = 0; q < l.nd[0]; ++q) lv.z[1 + q] = y[l.d_first(i) + q];
+      const double j_pl = deg::local_rows(p, l, i, lv, p.temperature, 0.0).j_pl;
+      EXPECT_NEAR(j_pl, ref0[i], 1e-6 * std::fabs(ref0[i])) << file << " j_pl(t = 0) at node " << i;
+    }
+  }
   std::vector<double> dv;
   for (std::size_t k = 0; k < t.size(); ++k) {
     bool near_end = false;
