@@ -304,6 +304,17 @@ TEST(DegradationVsPyBaMM, IrreversiblePlatingWithSeiAndPorosity) {
                     options(SeiModel::solvent_diffusion_limited, PlatingModel::irreversible, true));
 }
 
+TEST(DegradationVsPyBaMM, SeiInBothElectrodes) {
+  // SEI = ("solvent-diffusion limited", "reaction limited"), plating ("irreversible",
+  // "none"): the positive's SEI barely grows (U_sei is 3 V below its potential) but its
+  // 5 nm film adds -j_tot L_sei R_sei there too ("distributed")
+  ModelOptions o = options(SeiModel::solvent_diffusion_limited, PlatingModel::irreversible);
+  o.sei[1] = SeiModel::reaction_limited;
+  const Layout l = Layout::make(fixture_mesh(), o);
+  ASSERT_EQ(l.nd[1], 2);  // c_sei and j_tot at every positive node
+  compare_discharge("core_sei_both_electrodes.json", o);
+}
+
 // The laws whose parameters OKane2022 lacks: the fixture's parameter_updates.
 TEST(DegradationVsPyBaMM, SeiReactionLimitedAsymmetric) {
   compare_discharge("core_sei_reaction_asymmetric.json", options(SeiModel::reaction_limited_asymmetric), false,
