@@ -305,7 +305,7 @@ IONFLUX_HD inline NodeTransport<double> stored_transport(const V& s, int i) {
 //! option on (docs/degradation.md); returns the node's heat per unit area (lumped
 //! thermal model) as residual's phase 4 does.
 template <class V>
-IONFLUX_HD inline double degradation_node_rows(const CellParams& p, const Layout& l, int i, const NodeGeom& g,
+IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p, const Layout& l, int i, const NodeGeom& g,
                                                const V& y, const V& yp, const V& f, double temp, double i_cell,
                                                const double* film_avg, bool first, bool last) {
   const ElectrodeParams& e = *g.e;

@@ -56,7 +56,7 @@ IONFLUX_HD inline void store(const V& s, int off, const double* m, int n) {
 IONFLUX_HD inline int local_nz(const Layout& l, int i) { return 1 + l.nd[l.electrode_of(i)]; }
 
 template <class V>
-IONFLUX_HD inline void assemble_local(const CellParams& p, const Layout& l, int i, const V& y, const V& yp, double cj,
+IONFLUX_DEG_OUTLINE IONFLUX_HD void assemble_local(const CellParams& p, const Layout& l, int i, const V& y, const V& yp, double cj,
                                       bool ic, double temp, const double* film_avg, const V& jac, int b) {
   constexpr int N = 4 + deg::kLocalMax;
   using DN = Dual<N>;
@@ -136,7 +136,7 @@ IONFLUX_HD inline bool local_inverse(double* m, int n) {
 
 //! Eliminate node i's local unknowns: Q = (M - Kc sig_j e0 e0^T)^-1, D -= H Q K.
 template <class V>
-IONFLUX_HD inline bool eliminate_local(const Layout& l, const V& jac, int i, int b, double sig_j) {
+IONFLUX_DEG_OUTLINE IONFLUX_HD bool eliminate_local(const Layout& l, const V& jac, int i, int b, double sig_j) {
   const int nz = local_nz(l, i), om = b + l.off_loc, ok = om + nz * nz, oh = ok + 3 * nz;
   double q[deg::kLocalMax * deg::kLocalMax];
   for (int k = 0; k < nz * nz; ++k) q[k] = jac[om + k];
@@ -163,7 +163,7 @@ IONFLUX_HD inline bool eliminate_local(const Layout& l, const V& jac, int i, int
 //! Forward elimination of node i's local unknowns in r (sig_r: the surface value of the
 //! shell solves' u): g = Q (r_z - Kc sig_r e0), r_node -= H g.
 template <class V>
-IONFLUX_HD inline void local_forward(const Layout& l, const V& jac, const V& r, int i, int b, double sig_r) {
+IONFLUX_DEG_OUTLINE IONFLUX_HD void local_forward(const Layout& l, const V& jac, const V& r, int i, int b, double sig_r) {
   const int nz = local_nz(l, i), om = b + l.off_loc, oh = om + nz * nz + 3 * nz;
   const int jk = l.j_index(i), d0 = l.d_first(i);
   double rz[deg::kLocalMax], g[deg::kLocalMax];
@@ -185,7 +185,7 @@ IONFLUX_HD inline void local_forward(const Layout& l, const V& jac, const V& r, 
 
 //! Recover node i's local unknowns once x is known: z = g - Q K x.
 template <class V>
-IONFLUX_HD inline void local_back(const Layout& l, const V& jac, const V& r, int i, int b) {
+IONFLUX_DEG_OUTLINE IONFLUX_HD void local_back(const Layout& l, const V& jac, const V& r, int i, int b) {
   const int nz = local_nz(l, i), om = b + l.off_loc, ok = om + nz * nz;
   const int jk = l.j_index(i), d0 = l.d_first(i);
   double kx[deg::kLocalMax];

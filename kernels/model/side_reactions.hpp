@@ -9,6 +9,17 @@
 #include "functions.hpp"
 #include "layout.hpp"
 
+// The degradation paths stay out of line (host and device), so that the plain DFN's
+// functions are compiled as before they existed: inlining them would change what the
+// compiler inlines and contracts (FMA) in the default path, and its last bits.
+#if defined(__CUDACC__)
+#define IONFLUX_DEG_OUTLINE __noinline__
+#elif defined(__GNUC__) || defined(__clang__)
+#define IONFLUX_DEG_OUTLINE __attribute__((noinline))
+#else
+#define IONFLUX_DEG_OUTLINE
+#endif
+
 namespace ionflux {
 namespace deg {
 
@@ -245,7 +256,7 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
 //! The "average" film overpotential of electrode e (reference 2.3): -j_bar L_bar R_sei,
 //! j_bar = +-i_cell / (L_k a), L_bar the x-average of L_sei over the electrode's nodes.
 template <class V>
-IONFLUX_HD double average_film(const CellParams& p, const Layout& l, int e, const V& y, double i_cell) {
+IONFLUX_DEG_OUTLINE IONFLUX_HD double average_film(const CellParams& p, const Layout& l, int e, const V& y, double i_cell) {
   if (l.model.sei_film != FilmResistance::average || l.model.sei[e] == SeiModel::none) return 0.0;
   const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
   const int first = e == 0 ? 0 : l.nn + l.ns, cnt = e == 0 ? l.nn : l.np;
