@@ -136,6 +136,11 @@ IONFLUX_HD inline void initial_guess(const CellParams& p, const Layout& l, const
     const ElectrodeParams& e = *g.e;
     y[l.j_index(i)] = (g.dom == 0 ? 1.0 : -1.0) * i_cell / (g.a * e.thickness);
     for (int k = 0; k < l.nr(i); ++k) y[l.cs_index(i, k)] = e.c_init;
+    // degradation unknowns (docs/degradation.md); j_tot starts at j
+    for (int s = 0; s < kDegStateCount; ++s) {
+      const int k = l.d_index(i, s);
+      if (k >= 0) y[k] = s == kDegJtot ? y[l.j_index(i)] : deg::initial_value(p, l, l.electrode_of(i), s);
+    }
   });
 }
 

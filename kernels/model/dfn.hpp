@@ -8,6 +8,7 @@
 #include "../numerics/team.hpp"
 #include "functions.hpp"
 #include "layout.hpp"
+#include "side_reactions.hpp"
 
 namespace ionflux {
 namespace dfn {
@@ -123,10 +124,27 @@ IONFLUX_HD inline double terminal_voltage(const Layout& l, const V& y) {
   return voltage_weight_last() * y[3 * last + 2] + voltage_weight_before() * y[3 * (last - 1) + 2];
 }
 
+//! Electrode e and state s of degradation unknown k (off_d <= k < off_g).
+IONFLUX_HD inline void deg_decode(const Layout& l, int k, int& e, int& s) {
+  const int q = k - l.off_d, n0 = l.nn * l.nd[0];
+  e = q < n0 ? 0 : 1;
+  const int pos = e == 0 ? q % l.nd[0] : (q - n0) % l.nd[1];
+  s = 0;
+  for (int t = 0; t < kDegStateCount; ++t)
+    if (l.dslot[e][t] == pos) s = t;
+}
+//! Degradation unknowns are differential but j_tot (algebraic, like j).
+IONFLUX_HD inline bool deg_is_differential(const Layout& l, int k) {
+  int e, s;
+  deg_decode(l, k, e, s);
+  return s != kDegJtot;
+}
+
 //! Is unknown k differential (has a time derivative)? (c_e, shells, Q, E, T; the
 //! temperature's derivative is zero when isothermal.)
 IONFLUX_HD inline bool is_differential(const Layout& l, int k) {
   if (k < 3 * l.nx) return k % 3 == 0;
+  if (k >= l.off_d && k < l.off_g) return deg_is_differential(l, k);
   return k >= l.off_cn && k != l.kI();
 }
 //! Mass-matrix entry of unknown k (eps for c_e, 1 for shells, Q, E and T, 0 for
@@ -139,6 +157,7 @@ IONFLUX_HD inline double mass(const CellParams& p, const Layout& l, int k) {
 //! unused phi_s slot and the energy do not: they are not PyBaMM states.)
 IONFLUX_HD inline bool in_norm(const Layout& l, int k) {
   if (k < 3 * l.nx) return !(k % 3 == 2 && l.domain(k / 3) == 1);
+  if (k >= l.off_d && k < l.off_g) return deg_is_differential(l, k);
   return k >= l.off_cn && k != l.kE();
 }
 
@@ -160,7 +179,14 @@ IONFLUX_HD inline void error_weights(const Team& team, const CellParams& p, cons
   team.for_each(ocn - oj, [&](int q) { w[oj + q] = 0.0; });
   const double an = atol * p.neg.c_max, ap = atol * p.pos.c_max;
   team.for_each(ocp - ocn, [&](int q) { w[ocn + q] = scale / (rtol * fabs(y[ocn + q]) + an); });
-  team.for_each(l.off_g - ocp, [&](int q) { w[ocp + q] = scale / (rtol * fabs(y[ocp + q]) + ap); });
+  team.for_each(l.off_d - ocp, [&](int q) { w[ocp + q] = scale / (rtol * fabs(y[ocp + q]) + ap); });
+  // degradation unknowns: PyBaMM's scales (reference 8.3); j_tot: none (as j)
+  team.for_each(l.off_g - l.off_d, [&](int q) {
+    int e, s;
+    deg_decode(l, l.off_d + q, e, s);
+    const double sc = deg::tolerance_scale(p, e, s);
+    w[l.off_d + q] = sc > 0.0 ? scale / (rtol * fabs(y[l.off_d + q]) + atol * sc) : 0.0;
+  });
   team.single([&]() {
     w[l.kI()] = scale / (rtol * fabs(y[l.kI()]) + atol);
     w[l.kQ()] = scale / (rtol * fabs(y[l.kQ()]) + atol);
@@ -248,13 +274,90 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
 
 //! Number of unknowns that take part in the norms.
 IONFLUX_HD inline int norm_count(const Layout& l) {
-  return 2 * l.nx + (l.nn + l.np) + l.nn * l.rn + l.np * l.rp + 3;  // + I, Q, T
+  const int deg = l.nn * (l.nd[0] - (l.dslot[0][kDegJtot] >= 0)) + l.np * (l.nd[1] - (l.dslot[1][kDegJtot] >= 0));
+  return 2 * l.nx + (l.nn + l.np) + l.nn * l.rn + l.np * l.rp + 3 + deg;  // + I, Q, T, degradation
+}
+
+//! Electrolyte transport efficiency eps^b_e of node i at state y (the node's porosity
+//! under porosity change, else the parameter's).
+template <class V>
+IONFLUX_HD inline double node_tor(const CellParams& p, const Layout& l, const NodeGeom& g, int i, const V& y) {
+  if (!l.model.porosity_change || g.dom == 1) return g.tor;
+  return pow(deg::node_porosity(p, l, i, y), g.e->bruggeman_e);
+}
+//! sigma_eff of electrode node i at state y: sigma (1 - eps)^b_s with the node's porosity
+//! under porosity change.
+template <class V>
+IONFLUX_HD inline double node_sigma(const CellParams& p, const Layout& l, const ElectrodeParams& e, int i, const V& y,
+                                    double temp) {
+  const double s = fn::sigma_eff(e, temp);
+  if (!l.model.porosity_change) return s;
+  return s / e.solid_tor * pow(1.0 - deg::node_porosity(p, l, i, y), e.bruggeman_s);
 }
 
 //! The transport coefficients of node i stored by residual's first phase.
 template <class V>
 IONFLUX_HD inline NodeTransport<double> stored_transport(const V& s, int i) {
   return NodeTransport<double>{s[4 * i], s[4 * i + 1], s[4 * i + 2], s[4 * i + 3]};
+}
+
+//! Solid-phase, kinetics and degradation rows of electrode node i with any degradation
+//! option on (docs/degradation.md); returns the node's heat per unit area (lumped
+//! thermal model) as residual's phase 4 does.
+template <class V>
+IONFLUX_HD inline double degradation_node_rows(const CellParams& p, const Layout& l, int i, const NodeGeom& g,
+                                               const V& y, const V& yp, const V& f, double temp, double i_cell,
+                                               const double* film_avg, bool first, bool last) {
+  const ElectrodeParams& e = *g.e;
+  // i_s at the faces: sigma_eff per node (porosity change), harmonic face means
+  const double sig = node_sigma(p, l, e, i, y, temp);
+  double is_l = 0.0, is_r = 0.0, gs_l = 0.0, gs_r = 0.0;  // currents and grad phi_s at the faces
+  if (first) {
+    if (i == 0) {
+      is_l = -sig * 2.0 * y[2] / g.dx;
+      gs_l = 2.0 * y[2] / g.dx;
+    }
+  } else {
+    const double sf = l.model.porosity_change ? harmonic_face(node_sigma(p, l, e, i - 1, y, temp), sig, g.dx, g.dx) : sig;
+    gs_l = (y[3 * i + 2] - y[3 * i - 1]) / g.dx;
+    is_l = -sf * gs_l;
+  }
+  if (last) {
+    if (i == l.nx - 1) {
+      is_r = i_cell;
+      gs_r = -i_cell / sig;
+    }
+  } else {
+    const double sf = l.model.porosity_change ? harmonic_face(sig, node_sigma(p, l, e, i + 1, y, temp), g.dx, g.dx) : sig;
+    gs_r = (y[3 * i + 5] - y[3 * i + 2]) / g.dx;
+    is_r = -sf * gs_r;
+  }
+  const int jk = l.j_index(i), ed = l.electrode_of(i), d0 = l.d_first(i);
+  deg::LocalVars<double> v;
+  v.ce = y[3 * i];
+  v.phie = y[3 * i + 1];
+  v.phis = y[3 * i + 2];
+  v.csurf = surface_concentration(l, y, i);
+  v.cep = yp[3 * i];
+  v.z[0] = y[jk];
+  v.zp[0] = 0.0;
+  for (int s = 0; s < l.nd[ed]; ++s) {
+    v.z[1 + s] = y[d0 + s];
+    v.zp[1 + s] = yp[d0 + s];
+  }
+  const deg::LocalRows<double> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
+  f[3 * i] += r.add[0];
+  f[3 * i + 1] += r.add[1];
+  f[3 * i + 2] = (is_r - is_l) / g.dx + r.add[2];
+  f[jk] = r.fz[0];
+  for (int s = 0; s < l.nd[ed]; ++s) f[d0 + s] = r.fz[1 + s];
+  if (!p.thermal) return 0.0;
+  // -i_s . grad phi_s (face values averaged to the node), and the main reaction's heat
+  // a j eta with the film overpotential in eta; side reactions add none (reference 2.3)
+  const double j = v.z[0];
+  const double sto = v.csurf / e.c_max;
+  return g.dx * (-0.25 * (is_l + is_r) * (gs_l + gs_r) + g.a * j * r.eta +
+                 g.a * j * temp * fn::entropic_change(e.entropic, sto));
 }
 
 //! Residual F(t, y, y') under the control `drive` (the running step's mode and its
@@ -284,7 +387,7 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     fn::transport_points<kNodeBatch>(p, c, m, temp, kappa, chi, de, tp);
     for (int j = 0; j < m; ++j) {
       const int i = i0 + j;
-      const double tor = dg[l.domain(i)].tor;
+      const double tor = l.model.porosity_change ? node_tor(p, l, dg[l.domain(i)], i, y) : dg[l.domain(i)].tor;
       s[4 * i] = kappa[j] * tor;
       s[4 * i + 1] = chi[j];
       s[4 * i + 2] = de[j] * tor;
@@ -324,13 +427,19 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     return -(g.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right));
   });
   // 4. the electrode nodes' solid-phase and kinetics rows (and their heat)
+  double film_avg[2] = {0.0, 0.0};
+  if (l.model.sei_film == FilmResistance::average) {
+    film_avg[0] = deg::average_film(p, l, 0, y, i_cell);
+    film_avg[1] = deg::average_film(p, l, 1, y, i_cell);
+  }
   const double heat_s = team.sum(l.nn + l.np, [&](int q) -> double {
     const int i = l.electrode_node(q);
     const NodeGeom& g = dg[l.domain(i)];
     const ElectrodeParams& e = *g.e;
-    const double sig = fn::sigma_eff(e, temp);
     const bool first = (i == 0) || (i == l.nn + l.ns);
     const bool last = (i == l.nn - 1) || (i == l.nx - 1);
+    if (l.deg) return degradation_node_rows(p, l, i, g, y, yp, f, temp, i_cell, film_avg, first, last);
+    const double sig = fn::sigma_eff(e, temp);
     // i_s at the left and right faces of node i
     double is_l, is_r;
     if (first) is_l = (i == 0) ? -sig * 2.0 * y[2] / g.dx : 0.0;

@@ -14,14 +14,39 @@ namespace ionflux {
 //!                          off_cn + k*nn + i (the nodes of one shell are contiguous, so the
 //!                          particle loops over nodes vectorise)
 //!   [off_cp, +np*rp)       positive particle shells, likewise
+//!   [off_d, +nn*nd[0]+np*nd[1])  degradation unknowns (only those the ModelOptions need;
+//!                          none by default): node-major, nd[e] per node of electrode e,
+//!                          state s of node i at d_index(i, s) (docs/degradation.md)
 //!   [off_g, +4)            the cell's global unknowns: current I [A] (algebraic; its
 //!                          equation is the step's control: current, voltage or power),
 //!                          discharge capacity Q [A.h], energy E [W.h] (dQ/dt = I/3600,
 //!                          dE/dt = I V/3600) and temperature T [K] (lumped, or constant)
 //! Always address shells through cs_index(i, k) and globals through kI() etc.
+//! Node-local degradation unknowns (per electrode node; which exist: Layout::dslot).
+//! Room is left for SEI on cracks, crack length and eps_s (not yet used).
+enum DegState : int {
+  kDegSei = 0,    //!< c_sei [mol/m3] (SEI growth models)
+  kDegPlated,     //!< c_pl [mol/m3] (lithium plating)
+  kDegDead,       //!< c_dead [mol/m3] (lithium plating)
+  kDegJtot,       //!< j_tot [A/m2] (algebraic; "distributed" film with SEI or plating)
+  kDegStateCount
+};
+
 struct Layout {
   int nn, ns, np, nx, rn, rp;
   int off_j, off_cn, off_cp, off_g, n_state;
+  //! The resolved model options (batch-wide), and the degradation unknowns they need:
+  //! nd[e] per node of electrode e (0 negative, 1 positive), state s at position
+  //! dslot[e][s] within the node (-1: absent); off_d their start.
+  ModelOptions model;
+  int off_d;
+  int nd[2];
+  signed char dslot[2][kDegStateCount];
+  //! Any degradation option on: the kinetics use the general per-node condensation
+  //! (newton.hpp: j and the node's degradation unknowns, nz = 1 + nd of its electrode),
+  //! with its storage at off_loc inside each node's jac_node doubles.
+  bool deg;
+  int nz_max, off_loc;
   // Jacobian / factor storage (see newton.hpp): jac_node doubles per x node, then
   // kShellSlots arrays of n_shells (structure of arrays, indexed like the shells).
   int jac_node, off_part, n_shells, off_border, jac_size;
@@ -30,8 +55,22 @@ struct Layout {
   //! (scratch_size doubles at off_scratch, inside the jac_size block).
   int off_scratch, scratch_size;
 
-  IONFLUX_HD static Layout make(const MeshSpec& m) {
+  IONFLUX_HD static Layout make(const MeshSpec& m, const ModelOptions& o = ModelOptions{}) {
     Layout l{};
+    l.model = o;
+    for (int e = 0; e < 2; ++e) {
+      for (int s = 0; s < kDegStateCount; ++s) l.dslot[e][s] = -1;
+      int n = 0;
+      if (o.sei[e] != SeiModel::none && o.sei[e] != SeiModel::constant) l.dslot[e][kDegSei] = n++;
+      if (o.plating[e] != PlatingModel::none) {
+        l.dslot[e][kDegPlated] = n++;
+        l.dslot[e][kDegDead] = n++;
+      }
+      if (o.sei_film == FilmResistance::distributed && (o.sei[e] != SeiModel::none || o.plating[e] != PlatingModel::none))
+        l.dslot[e][kDegJtot] = n++;
+      l.nd[e] = n;
+    }
+    l.deg = o.any();
     l.nn = m.x_n;
     l.ns = m.x_s;
     l.np = m.x_p;
@@ -41,9 +80,15 @@ struct Layout {
     l.off_j = 3 * l.nx;
     l.off_cn = l.off_j + l.nn + l.np;
     l.off_cp = l.off_cn + l.nn * l.rn;
-    l.off_g = l.off_cp + l.np * l.rp;
+    l.off_d = l.off_cp + l.np * l.rp;
+    l.off_g = l.off_d + l.nn * l.nd[0] + l.np * l.nd[1];
     l.n_state = l.off_g + 4;
     l.jac_node = 48;
+    if (l.deg) {  // local block: M (nz x nz, then its inverse), K (nz x 3), H (3 x nz), spare
+      l.nz_max = 1 + (l.nd[0] > l.nd[1] ? l.nd[0] : l.nd[1]);
+      l.off_loc = l.jac_node;
+      l.jac_node += l.nz_max * l.nz_max + 6 * l.nz_max + 2;
+    }
     l.off_part = l.jac_node * l.nx;
     l.n_shells = l.nn * l.rn + l.np * l.rp;
     // border storage: W_I and W_T (A^-1 times the border columns; n_state each, the
@@ -68,6 +113,18 @@ struct Layout {
     return i < nn ? off_cn + k * nn + i : off_cp + k * np + (i - nn - ns);
   }
   IONFLUX_HD int nr(int i) const { return i < nn ? rn : rp; }
+  //! Electrode (0 negative, 1 positive) of electrode node i.
+  IONFLUX_HD int electrode_of(int i) const { return i < nn ? 0 : 1; }
+  //! Index of degradation state s of electrode node i (-1 if that electrode has none).
+  IONFLUX_HD int d_index(int i, int s) const {
+    const int e = electrode_of(i);
+    if (dslot[e][s] < 0) return -1;
+    return off_d + (e == 0 ? i * nd[0] : nn * nd[0] + (i - nn - ns) * nd[1]) + dslot[e][s];
+  }
+  //! First degradation unknown of electrode node i (its nd[electrode_of(i)] follow).
+  IONFLUX_HD int d_first(int i) const {
+    return off_d + (i < nn ? i * nd[0] : nn * nd[0] + (i - nn - ns) * nd[1]);
+  }
   IONFLUX_HD int kI() const { return off_g; }
   IONFLUX_HD int kQ() const { return off_g + 1; }
   IONFLUX_HD int kE() const { return off_g + 2; }

@@ -44,9 +44,164 @@ IONFLUX_HD inline void store(const V& s, int off, const double* m, int n) {
 //! corrections are zero): the matrix of the consistent-initialisation problem.
 //! Team phases: the transport coefficients and their derivatives at the nodes, the face
 //! fluxes' derivatives (scratch at Layout::off_scratch), then every node's block rows.
+// Degradation (Layout::deg): the local unknowns z of electrode node i (j, then its
+// degradation unknowns; nz = 1 + nd of its electrode) are condensed like j alone
+// (docs/degradation.md): their rows M z + K x + Kc c_surf e_0 (x the node's c_e, phi_e,
+// phi_s) are exact, as are the node rows' dependence H z on them and the reaction terms'
+// dependence on x (added to D). Not in the matrix (the residual has them): the faces'
+// dependence on the degradation unknowns through the porosity (transport efficiencies),
+// and, for the "average" film, on other nodes' SEI and on the current.
+// Storage at Layout::off_loc of each node: M (nz x nz; after factorisation
+// Q = (M - Kc sig_j e0 e0^T)^-1), K (nz x 3), H (3 x nz).
+IONFLUX_HD inline int local_nz(const Layout& l, int i) { return 1 + l.nd[l.electrode_of(i)]; }
+
+template <class V>
+IONFLUX_HD inline void assemble_local(const CellParams& p, const Layout& l, int i, const V& y, const V& yp, double cj,
+                                      bool ic, double temp, const double* film_avg, const V& jac, int b) {
+  constexpr int N = 4 + deg::kLocalMax;
+  using DN = Dual<N>;
+  const int ed = l.electrode_of(i), nz = local_nz(l, i), jk = l.j_index(i), d0 = l.d_first(i);
+  deg::LocalVars<DN> v;
+  v.ce = DN::variable(y[3 * i], 0);
+  v.phie = DN::variable(y[3 * i + 1], 1);
+  v.phis = DN::variable(y[3 * i + 2], 2);
+  v.csurf = DN::variable(surface_concentration(l, y, i), 3);
+  v.cep = DN(yp[3 * i]);
+  v.cep.d[0] = cj;  // d(y')/dy = cj
+  v.z[0] = DN::variable(y[jk], 4);
+  v.zp[0] = DN(0.0);
+  for (int s = 1; s < deg::kLocalMax; ++s) {
+    v.z[s] = DN(0.0);
+    v.zp[s] = DN(0.0);
+  }
+  for (int s = 0; s + 1 < nz; ++s) {
+    v.z[1 + s] = DN::variable(y[d0 + s], 5 + s);
+    v.zp[1 + s] = DN(yp[d0 + s]);
+    v.zp[1 + s].d[5 + s] = cj;
+  }
+  const deg::LocalRows<DN> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
+  const int om = b + l.off_loc, ok = om + nz * nz, oh = ok + 3 * nz;
+  for (int q = 0; q < nz; ++q) {
+    const bool identity = ic && q > 0 && deg_is_differential(l, d0 + q - 1);  // held in the initialisation
+    for (int c = 0; c < nz; ++c) jac[om + q * nz + c] = identity ? (q == c ? 1.0 : 0.0) : r.fz[q].d[4 + c];
+    for (int c = 0; c < 3; ++c) jac[ok + q * 3 + c] = identity ? 0.0 : r.fz[q].d[c];
+  }
+  jac[b + kKc] = r.fz[0].d[3];
+  for (int row = 0; row < 3; ++row) {
+    const bool skip = ic && row == 0;  // the c_e row is an identity row in the initialisation
+    for (int q = 0; q < nz; ++q) jac[oh + row * nz + q] = skip ? 0.0 : r.add[row].d[4 + q];
+    if (!skip)
+      for (int c = 0; c < 3; ++c) jac[b + kD + row * 3 + c] += r.add[row].d[c];
+  }
+}
+
+//! Invert the n x n matrix m in place (Gauss-Jordan on [m | I], partial pivoting).
+//! False if singular.
+IONFLUX_HD inline bool local_inverse(double* m, int n) {
+  double inv[deg::kLocalMax * deg::kLocalMax];
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c) inv[r * n + c] = r == c ? 1.0 : 0.0;
+  for (int k = 0; k < n; ++k) {
+    int pr = k;
+    for (int r = k + 1; r < n; ++r)
+      if (fabs(m[r * n + k]) > fabs(m[pr * n + k])) pr = r;
+    if (!(fabs(m[pr * n + k]) > 0.0)) return false;
+    if (pr != k)
+      for (int c = 0; c < n; ++c) {
+        double t = m[k * n + c];
+        m[k * n + c] = m[pr * n + c];
+        m[pr * n + c] = t;
+        t = inv[k * n + c];
+        inv[k * n + c] = inv[pr * n + c];
+        inv[pr * n + c] = t;
+      }
+    const double piv = 1.0 / m[k * n + k];
+    for (int c = 0; c < n; ++c) {
+      m[k * n + c] *= piv;
+      inv[k * n + c] *= piv;
+    }
+    for (int r = 0; r < n; ++r) {
+      if (r == k) continue;
+      const double f = m[r * n + k];
+      if (f == 0.0) continue;
+      for (int c = 0; c < n; ++c) {
+        m[r * n + c] -= f * m[k * n + c];
+        inv[r * n + c] -= f * inv[k * n + c];
+      }
+    }
+  }
+  for (int k = 0; k < n * n; ++k) m[k] = inv[k];
+  return true;
+}
+
+//! Eliminate node i's local unknowns: Q = (M - Kc sig_j e0 e0^T)^-1, D -= H Q K.
+template <class V>
+IONFLUX_HD inline bool eliminate_local(const Layout& l, const V& jac, int i, int b, double sig_j) {
+  const int nz = local_nz(l, i), om = b + l.off_loc, ok = om + nz * nz, oh = ok + 3 * nz;
+  double q[deg::kLocalMax * deg::kLocalMax];
+  for (int k = 0; k < nz * nz; ++k) q[k] = jac[om + k];
+  q[0] -= jac[b + kKc] * sig_j;
+  if (!local_inverse(q, nz)) return false;
+  for (int k = 0; k < nz * nz; ++k) jac[om + k] = q[k];
+  jac[b + kSigJ] = sig_j;
+  double qk[deg::kLocalMax * 3];  // Q K
+  for (int r = 0; r < nz; ++r)
+    for (int c = 0; c < 3; ++c) {
+      double s = 0.0;
+      for (int k = 0; k < nz; ++k) s += q[r * nz + k] * jac[ok + k * 3 + c];
+      qk[r * 3 + c] = s;
+    }
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      double s = 0.0;
+      for (int k = 0; k < nz; ++k) s += jac[oh + r * nz + k] * qk[k * 3 + c];
+      jac[b + kD + r * 3 + c] -= s;
+    }
+  return true;
+}
+
+//! Forward elimination of node i's local unknowns in r (sig_r: the surface value of the
+//! shell solves' u): g = Q (r_z - Kc sig_r e0), r_node -= H g.
+template <class V>
+IONFLUX_HD inline void local_forward(const Layout& l, const V& jac, const V& r, int i, int b, double sig_r) {
+  const int nz = local_nz(l, i), om = b + l.off_loc, oh = om + nz * nz + 3 * nz;
+  const int jk = l.j_index(i), d0 = l.d_first(i);
+  double rz[deg::kLocalMax], g[deg::kLocalMax];
+  rz[0] = r[jk] - jac[b + kKc] * sig_r;
+  for (int s = 1; s < nz; ++s) rz[s] = r[d0 + s - 1];
+  for (int q = 0; q < nz; ++q) {
+    double s = 0.0;
+    for (int k = 0; k < nz; ++k) s += jac[om + q * nz + k] * rz[k];
+    g[q] = s;
+  }
+  r[jk] = g[0];
+  for (int s = 1; s < nz; ++s) r[d0 + s - 1] = g[s];
+  for (int c = 0; c < 3; ++c) {
+    double s = 0.0;
+    for (int k = 0; k < nz; ++k) s += jac[oh + c * nz + k] * g[k];
+    r[3 * i + c] -= s;
+  }
+}
+
+//! Recover node i's local unknowns once x is known: z = g - Q K x.
+template <class V>
+IONFLUX_HD inline void local_back(const Layout& l, const V& jac, const V& r, int i, int b) {
+  const int nz = local_nz(l, i), om = b + l.off_loc, ok = om + nz * nz;
+  const int jk = l.j_index(i), d0 = l.d_first(i);
+  double kx[deg::kLocalMax];
+  for (int q = 0; q < nz; ++q)
+    kx[q] = jac[ok + q * 3] * r[3 * i] + jac[ok + q * 3 + 1] * r[3 * i + 1] + jac[ok + q * 3 + 2] * r[3 * i + 2];
+  for (int q = 0; q < nz; ++q) {
+    double s = 0.0;
+    for (int k = 0; k < nz; ++k) s += jac[om + q * nz + k] * kx[k];
+    if (q == 0) r[jk] -= s;
+    else r[d0 + q - 1] -= s;
+  }
+}
+
 template <class Team, class V>
 IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, const Layout& l, const V& y, double cj,
-                                      bool ic, double temp, const V& jac) {
+                                      bool ic, double temp, const V& jac, const V* yp = nullptr) {
   const int JN = l.jac_node, nx = l.nx;
   const V sc = jac.sub(l.off_scratch);
   using D4 = Dual<4>;
@@ -54,7 +209,9 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
   const NodeGeom dg[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
   // 1. node coefficients and their derivatives in the node's own c_e: sc[8i .. 8i + 7]
   team.for_each(nx, [&](int i) {
-    const NodeTransport<D1> t = node_transport(p, dg[l.domain(i)], D1::variable(y[3 * i], 0), temp);
+    NodeGeom gi = dg[l.domain(i)];
+    if (l.model.porosity_change) gi.tor = node_tor(p, l, gi, i, y);
+    const NodeTransport<D1> t = node_transport(p, gi, D1::variable(y[3 * i], 0), temp);
     const D1* q[4] = {&t.kappa, &t.chi, &t.de, &t.tp};
     for (int k = 0; k < 4; ++k) {
       sc[8 * i + 2 * k] = q[k]->v;
@@ -86,6 +243,11 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
   });
   // 3. every node's block rows (and, at electrode nodes, kinetics and particle shells)
   using D2 = Dual<2>;
+  double film_avg[2] = {0.0, 0.0};
+  if (l.model.sei_film == FilmResistance::average) {
+    film_avg[0] = deg::average_film(p, l, 0, y, y[l.kI()] / p.area);
+    film_avg[1] = deg::average_film(p, l, 1, y, y[l.kI()] / p.area);
+  }
   team.for_each(nx, [&](int i) {
     const NodeGeom& g = dg[l.domain(i)];
     const int b = JN * i;
@@ -114,20 +276,30 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     const double gs = fn::sigma_eff(e, temp) / (g.dx * g.dx);
     const bool first = (i == 0) || (i == l.nn + l.ns);
     const bool last = (i == l.nn - 1) || (i == l.nx - 1);
-    if (i == 0) jac[b + kD + 8] += 2.0 * gs;
+    double gs0 = gs, gs_l = gs, gs_r = gs;  // sigma_eff / dx^2 at the node and its faces
+    if (l.model.porosity_change) {
+      const double inv = 1.0 / (g.dx * g.dx), sn = node_sigma(p, l, e, i, y, temp);
+      gs0 = sn * inv;
+      if (!first) gs_l = harmonic_face(node_sigma(p, l, e, i - 1, y, temp), sn, g.dx, g.dx) * inv;
+      if (!last) gs_r = harmonic_face(sn, node_sigma(p, l, e, i + 1, y, temp), g.dx, g.dx) * inv;
+    }
+    if (i == 0) jac[b + kD + 8] += 2.0 * gs0;
     if (!first) {
-      jac[b + kD + 8] += gs;
-      jac[b + kL + 8] -= gs;
+      jac[b + kD + 8] += gs_l;
+      jac[b + kL + 8] -= gs_l;
     }
     if (!last) {
-      jac[b + kD + 8] += gs;
-      jac[b + kU + 8] -= gs;
+      jac[b + kD + 8] += gs_r;
+      jac[b + kU + 8] -= gs_r;
     }
+    const int nr = l.nr(i);
+    if (l.deg) {
+      assemble_local(p, l, i, y, *yp, cj, ic, temp, film_avg, jac, b);
+    } else {
     jac[b + kH + 0] = ic ? 0.0 : -g.a / constants::F;
     jac[b + kH + 1] = -g.a;
     jac[b + kH + 2] = g.a;
     // kinetics: F_j = j - BV(c_e, phi_e, phi_s, c_surf)
-    const int nr = l.nr(i);
     const D4 bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1),
                                 D4::variable(y[3 * i + 2], 2), D4::variable(surface_concentration(l, y, i), 3),
                                 temp);
@@ -135,6 +307,7 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     jac[b + kK + 1] = -bv.d[1];
     jac[b + kK + 2] = -bv.d[2];
     jac[b + kKc] = -bv.d[3];
+    }
     // particle shells: tridiagonal in r. With a concentration-independent D_s every
     // node of an electrode has the same matrix: it is built and factorised once.
     const bool const_d = fn::particle_diffusivity_is_constant(e);
@@ -236,6 +409,7 @@ IONFLUX_HD inline bool factorize_block(const Team& team, const Layout& l, const 
     const int nr = l.nr(i);
     const double sig_j = surface_weight_outer() * jac[l.part_index(kV, src, nr - 1)] +
                          surface_weight_inner() * jac[l.part_index(kV, src, nr - 2)];
+    if (l.deg) return eliminate_local(l, jac, i, b, sig_j) ? 0.0 : 1.0;
     const double den = 1.0 - jac[b + kKc] * sig_j;
     if (!(fabs(den) > 0.0)) return 1.0;
     const double qq = 1.0 / den;
@@ -322,6 +496,7 @@ IONFLUX_HD inline void solve_block(const Team& team, const Layout& l, const V& j
     const int b = JN * i;
     const double sig_r = surface_concentration(l, r, i);
     const int jk = l.j_index(i);
+    if (l.deg) return local_forward(l, jac, r, i, b, sig_r);
     const double g0 = jac[b + kQ] * (r[jk] - jac[b + kKc] * sig_r);
     r[jk] = g0;
     for (int c = 0; c < 3; ++c) r[3 * i + c] -= jac[b + kH + c] * g0;
@@ -361,6 +536,7 @@ IONFLUX_HD inline void solve_block(const Team& team, const Layout& l, const V& j
     const int i = l.electrode_node(q);
     const int b = JN * i;
     const int jk = l.j_index(i);
+    if (l.deg) return local_back(l, jac, r, i, b);
     r[jk] = r[jk] - jac[b + kQ] * (jac[b + kK] * r[3 * i] + jac[b + kK + 1] * r[3 * i + 1] +
                                    jac[b + kK + 2] * r[3 * i + 2]);
   });
@@ -418,7 +594,7 @@ template <class Team, class V>
 IONFLUX_HD inline void assemble(const Team& team, const CellParams& p, const Layout& l, const Drive& drive, const V& y,
                                 const V& yp, const V& f0, double cj, bool ic, const V& jac) {
   const double temp = p.thermal ? static_cast<double>(y[l.kT()]) : p.temperature;
-  assemble_block(team, p, l, y, cj, ic, temp, jac);
+  assemble_block(team, p, l, y, cj, ic, temp, jac, &yp);
   auto bs = [&](int slot) -> double& { return jac[border_scalar<V>(l, slot)]; };
   const double volt = terminal_voltage(l, y), cur = y[l.kI()];
   team.single([&]() {

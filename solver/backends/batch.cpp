@@ -91,7 +91,7 @@ void check_batch_output_size(const BatchInputs& in) {
 }
 
 std::size_t bytes_per_cell(const BatchInputs& in) {
-  const Layout l = Layout::make(in.run.mesh);
+  const Layout l = Layout::make(in.run.mesh, in.run.model);
   // (a GPU's contiguous workspaces are padded to 128-byte lines: slot_workspace_stride)
   return static_cast<std::size_t>(slot_workspace_stride(l)) * sizeof(double) + sizeof(CellParams) + sizeof(CellRun) +
          static_cast<std::size_t>(kOutputRowBytes) * static_cast<std::size_t>(detail::device_output_slots(in, 64)) +
@@ -330,7 +330,7 @@ class ProgressClock {
 
 void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic<std::size_t>& done,
                    ProgressClock& clock, const std::atomic<bool>* cancel) {
-  const Layout l = Layout::make(in.run.mesh);
+  const Layout l = Layout::make(in.run.mesh, in.run.model);
   const OutputSpec out = output_spec(in.run);
   const bool temperature = in.detail || in.any_thermal() || in.has_protocol();
   std::vector<cuda_backend::CellSeries> series(c.n);

@@ -118,7 +118,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
   const std::size_t npos = std::numeric_limits<std::size_t>::max();
   const int ns = in.max_protocol_steps();
   const bool temperature = in.any_thermal() || in.has_protocol();
-  const Layout layout = Layout::make(in.run.mesh);
+  const Layout layout = Layout::make(in.run.mesh, in.run.model);
   const std::size_t wsz = static_cast<std::size_t>(cell_workspace_size(layout));
   const std::size_t chunk = std::max<std::size_t>(cfg.chunk, 1);
   std::size_t n_slots = std::max<std::size_t>(cfg.slots, 1);

@@ -194,7 +194,7 @@ Solution cell_solution(ChunkData&& c, std::size_t k, const BatchInputs& in) {
       sol.step.push_back(step);
       sol.cycle.push_back(step >= 0 && step < proto.n_steps ? proto.steps[step].cycle : 0);
     }
-  sol.layout = Layout::make(in.run.mesh);
+  sol.layout = Layout::make(in.run.mesh, in.run.model);
   take(sol.states, c.states, static_cast<std::size_t>(sol.layout.n_state));
   if (c.n_records > 0)
     for (int r = 0; r < c.n_records; ++r) {
@@ -222,7 +222,7 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   validate_run_options(options);
   const auto start = std::chrono::steady_clock::now();
   if (!(options.t_end > 0.0)) throw InputError("t_end must be positive");
-  const Layout l = Layout::make(options.mesh);
+  const Layout l = Layout::make(options.mesh, options.model);
   // bytes per output row: time, voltage, current, capacity, temperature (doubles), step
   // and cycle (ints), and the state when stored
   const double row_bytes = 5.0 * sizeof(double) + 2.0 * sizeof(int) +

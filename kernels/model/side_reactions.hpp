@@ -1,0 +1,264 @@
+// The degradation submodels inside one electrode node (docs/degradation.md): SEI growth,
+// the SEI film overpotential, lithium plating and the porosity they take, as PyBaMM 26.10
+// states them (../shared/reference/pybamm-degradation.md sections 2-5). One templated
+// function gives a node's local equations, so that the residual (double) and the Newton
+// matrix (Dual) come from the same code.
+#pragma once
+
+#include "degradation_functions.hpp"
+#include "functions.hpp"
+#include "layout.hpp"
+
+namespace ionflux {
+namespace deg {
+
+//! Local unknowns of an electrode node: z[0] = j (main reaction), z[1 + dslot[e][s]] the
+//! node's degradation unknowns.
+constexpr int kLocalMax = 1 + kDegStateCount;
+
+//! A node's unknowns as its local equations see them (with y' where they need it).
+template <class T>
+struct LocalVars {
+  T ce, phie, phis, csurf;        //!< node unknowns and the particle surface concentration
+  T cep;                          //!< c_e' (porosity change)
+  T z[kLocalMax], zp[kLocalMax];  //!< local unknowns and their y'
+};
+
+//! A node's local equations.
+template <class T>
+struct LocalRows {
+  T add[3];          //!< added to the node's c_e, phi_e, phi_s rows (every reaction, porosity change)
+  T fz[kLocalMax];   //!< local rows: kinetics (j), then each degradation unknown's
+  T eta;             //!< main-reaction overpotential, with the film term [V] (reaction heat)
+  T j_sei, j_pl, l_sei, eta_film;  //!< diagnostics
+};
+
+IONFLUX_HD inline bool sei_grows(SeiModel m) { return m != SeiModel::none && m != SeiModel::constant; }
+
+//! SEI thickness [m] of electrode e at a node with surface area a (reference 3.1, 3.3):
+//! c_sei Vbar / a, with c_sei = L_sei,0 a_typ / Vbar for "constant" (a_typ = a: LAM is
+//! not modelled yet) and 0 for "none".
+template <class T>
+IONFLUX_HD T sei_thickness(const CellParams& p, const Layout& l, int e, double a, const T* z) {
+  const SeiModel m = l.model.sei[e];
+  if (m == SeiModel::none) return T(0.0);
+  if (m == SeiModel::constant) return T(p.deg.sei_initial_thickness);
+  return z[1 + l.dslot[e][kDegSei]] * (p.deg.sei_partial_molar_volume / a);
+}
+
+//! Initial value of a degradation unknown (reference 3.1, 4.1).
+IONFLUX_HD inline double initial_value(const CellParams& p, const Layout& /*l*/, int e, int s) {
+  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+  switch (s) {
+    case kDegSei: return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
+    case kDegPlated: return p.deg.plated_initial_conc;
+    default: return 0.0;  // dead lithium; j_tot (solved by the initialisation)
+  }
+}
+
+//! Absolute-tolerance scale of a degradation unknown (PyBaMM's variable scales, 8.3).
+IONFLUX_HD inline double tolerance_scale(const CellParams& p, int e, int s) {
+  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+  if (s == kDegSei) return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
+  if (s == kDegPlated || s == kDegDead) return p.deg.plated_typical_conc;
+  return 0.0;
+}
+
+//! SEI interfacial current density [A/m2] (reference 3.2), with the Arrhenius factor.
+//! j: main-reaction j; l_sei: this film's thickness.
+template <class T>
+IONFLUX_HD T sei_current(const CellParams& p, SeiModel m, const T& dphi, const T& j, const T& l_sei, double temp) {
+  const DegradationParams& d = p.deg;
+  const double f_rt = constants::F / (constants::R * temp);
+  const double alpha = (m == SeiModel::reaction_limited_asymmetric || m == SeiModel::ec_reaction_limited_asymmetric)
+                           ? d.sei_transfer_coefficient
+                           : 0.5;
+  const T eta = dphi - d.sei_ocp - j * l_sei * d.sei_resistivity;
+  T js(0.0);
+  switch (m) {
+    case SeiModel::reaction_limited:
+    case SeiModel::reaction_limited_asymmetric: js = -d.sei_exchange_current * ad_exp(-alpha * f_rt * eta); break;
+    case SeiModel::electron_migration_limited: {
+      const T eta_in = dphi - d.sei_ocp;
+      js = value_of(eta_in) < 0.0 ? d.sei_electron_conductivity * eta_in / l_sei : T(0.0);
+      break;
+    }
+    case SeiModel::tunnelling_limited:
+      js = -d.sei_exchange_current * ad_exp(-alpha * f_rt * dphi) * ad_exp(-d.sei_tunnelling_barrier * l_sei);
+      break;
+    case SeiModel::vonkolzenberg2020: {
+      const T eta_bar = f_rt * dphi;
+      const T l_diff = (d.sei_interstitial_diffusivity * d.sei_interstitial_conc * constants::F / d.sei_exchange_current) *
+                       ad_exp(-(1.0 - alpha) * eta_bar);
+      const T l_app = value_of(l_sei) - d.sei_tunnelling_distance > 0.0 ? l_sei - d.sei_tunnelling_distance : T(0.0);
+      const T abs_j = value_of(j) < 0.0 ? -j : j;
+      const T l_mig = (2.0 / f_rt * d.sei_li_ion_conductivity) / (value_of(abs_j) > 1e-38 ? abs_j : T(1e-38));
+      const double sign_j = value_of(j) > 0.0 ? 1.0 : -1.0;
+      const T num = 1.0 - l_app / l_mig * sign_j;
+      js = -d.sei_exchange_current * (num / (num + l_app / l_diff)) * ad_exp(-alpha * eta_bar);
+      break;
+    }
+    case SeiModel::interstitial_diffusion_limited:
+      js = -(d.sei_interstitial_diffusivity * d.sei_interstitial_conc * constants::F / l_sei) * ad_exp(-f_rt * dphi);
+      break;
+    case SeiModel::solvent_diffusion_limited:
+      js = -(d.sei_solvent_diffusivity * d.sei_bulk_solvent_conc * constants::F) / l_sei;
+      break;
+    case SeiModel::ec_reaction_limited:
+    case SeiModel::ec_reaction_limited_asymmetric: {
+      const T k_exp = d.sei_kinetic_rate * ad_exp(-alpha * f_rt * eta);
+      js = -constants::F * d.sei_ec_initial_conc * k_exp / (1.0 + l_sei / d.sei_ec_diffusivity * k_exp);
+      break;
+    }
+    default: return T(0.0);
+  }
+  const double arr = exp(d.sei_activation_energy / constants::R * (1.0 / p.t_ref - 1.0 / temp));
+  return arr * js;
+}
+
+//! Lithium plating interfacial current density [A/m2] (reference 4.2); eta_st = dphi + eta_film.
+template <class T>
+IONFLUX_HD T plating_current(const CellParams& p, PlatingModel m, const T& eta_st, const T& ce, const T& cpl,
+                             double temp) {
+  const DegradationParams& d = p.deg;
+  const double f_rt = constants::F / (constants::R * temp);
+  const T ce_c = ad_max(ce, 0.0), cpl_c = ad_max(cpl, 0.0);
+  const double a_pl = d.plating_transfer_coefficient, a_st = 1.0 - a_pl;
+  const T j0_pl = fn::plating_j0(d, ce_c, cpl_c, temp);
+  const T plate = j0_pl * ad_exp(-(f_rt * a_pl) * eta_st);
+  if (m == PlatingModel::irreversible) return -plate;
+  if (m == PlatingModel::none) return T(0.0);
+  return fn::stripping_j0(d, ce_c, cpl_c, temp) * ad_exp((f_rt * a_st) * eta_st) - plate;
+}
+
+//! Porosity of electrode e's node from its degradation unknowns (reference 5):
+//! eps_init - [(c_sei Vbar - a L_sei,0) + (c_pl + c_dead) V_Li] (a = a_typ here), and its
+//! time derivative from zp. Without the option, eps_init.
+template <class T>
+IONFLUX_HD T porosity(const CellParams& p, const Layout& l, int e, double a, const T* z, const T* zp, T* epsp) {
+  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+  T eps(ep.porosity), rate(0.0);
+  if (l.model.porosity_change) {
+    const int ss = l.dslot[e][kDegSei], sp = l.dslot[e][kDegPlated], sd = l.dslot[e][kDegDead];
+    if (ss >= 0) {
+      eps = eps - (z[1 + ss] * p.deg.sei_partial_molar_volume - a * p.deg.sei_initial_thickness);
+      rate = rate - zp[1 + ss] * p.deg.sei_partial_molar_volume;
+    }
+    if (sp >= 0) {
+      eps = eps - (z[1 + sp] + z[1 + sd]) * p.deg.li_partial_molar_volume;
+      rate = rate - (zp[1 + sp] + zp[1 + sd]) * p.deg.li_partial_molar_volume;
+    }
+  }
+  if (epsp) *epsp = rate;
+  return eps;
+}
+
+//! The porosity of x node i at state y (the separator's and, without porosity change,
+//! the electrodes' parameter).
+template <class V>
+IONFLUX_HD double node_porosity(const CellParams& p, const Layout& l, int i, const V& y) {
+  const int dom = l.domain(i);
+  if (dom == 1) return p.sep_porosity;
+  const int e = dom == 0 ? 0 : 1;
+  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+  if (!l.model.porosity_change || l.nd[e] == 0) return ep.porosity;
+  double z[kLocalMax] = {};
+  const int d0 = l.d_first(i);
+  for (int s = 0; s < l.nd[e]; ++s) z[1 + s] = y[d0 + s];
+  return porosity<double>(p, l, e, ep.a, z, z, nullptr);
+}
+
+//! The local equations of electrode node i (electrode e, surface area a) at temperature
+//! temp; film_avg: the "average" film overpotential -j_bar L_bar R_sei of its electrode.
+template <class T>
+IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, const LocalVars<T>& v, double temp,
+                                   double film_avg) {
+  const int e = l.electrode_of(i);
+  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+  const double a = ep.a;
+  const ModelOptions& o = l.model;
+  const DegradationParams& d = p.deg;
+  const signed char* slot = l.dslot[e];
+  LocalRows<T> r;
+  const T j = v.z[0];
+  const T dphi = v.phis - v.phie;
+  const T l_sei = sei_thickness(p, l, e, a, v.z);
+  const T j_sei = sei_grows(o.sei[e]) ? sei_current(p, o.sei[e], dphi, j, l_sei, temp) : T(0.0);
+  // film overpotential of the main reaction (and of plating)
+  T eta_film(0.0);
+  if (o.sei_film == FilmResistance::distributed && slot[kDegJtot] >= 0)
+    eta_film = -v.z[1 + slot[kDegJtot]] * l_sei * d.sei_resistivity;
+  else if (o.sei_film == FilmResistance::average)
+    eta_film = T(film_avg);
+  const T j_pl = slot[kDegPlated] >= 0 ? plating_current(p, o.plating[e], dphi + eta_film, v.ce,
+                                                          v.z[1 + slot[kDegPlated]], temp)
+                                        : T(0.0);
+  // main reaction (Butler-Volmer, as dfn::butler_volmer, with the film term)
+  const T j0 = fn::exchange_current(ep, v.ce, v.csurf, temp, p.c_e_init);
+  const T u = fn::ocp(ep, v.csurf / ep.c_max, temp, p.t_ref);
+  r.eta = dphi - u + eta_film;
+  r.fz[0] = j - 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * r.eta);
+  // the balances see every reaction (reference 2.1); porosity change (5)
+  const T sum_aj = a * (j + j_sei + j_pl);
+  T epsp(0.0);
+  const T eps = porosity(p, l, e, a, v.z, v.zp, &epsp);
+  r.add[0] = -sum_aj / constants::F;
+  if (o.porosity_change) r.add[0] = r.add[0] + (eps - ep.porosity) * v.cep + v.ce * epsp;
+  r.add[1] = -sum_aj;
+  r.add[2] = sum_aj;
+  // the degradation unknowns' rows
+  if (slot[kDegSei] >= 0) {
+    const int q = 1 + slot[kDegSei];
+    r.fz[q] = v.zp[q] + a * j_sei / (constants::F * d.sei_z);
+  }
+  if (slot[kDegPlated] >= 0) {
+    const int qp = 1 + slot[kDegPlated], qd = 1 + slot[kDegDead];
+    const T rate = -a * j_pl / constants::F;  // lithium plated per unit volume and time
+    switch (o.plating[e]) {
+      case PlatingModel::reversible:
+        r.fz[qp] = v.zp[qp] - rate;
+        r.fz[qd] = v.zp[qd];
+        break;
+      case PlatingModel::irreversible:
+        r.fz[qp] = v.zp[qp];
+        r.fz[qd] = v.zp[qd] - rate;
+        break;
+      default: {  // partially reversible
+        const T decay = fn::dead_lithium_rate(d, l_sei) * v.z[qp];
+        r.fz[qp] = v.zp[qp] - rate + decay;
+        r.fz[qd] = v.zp[qd] - decay;
+        break;
+      }
+    }
+  }
+  if (slot[kDegJtot] >= 0) {
+    const int q = 1 + slot[kDegJtot];
+    r.fz[q] = v.z[q] - (j + j_sei + j_pl);
+  }
+  r.j_sei = j_sei;
+  r.j_pl = j_pl;
+  r.l_sei = l_sei;
+  r.eta_film = eta_film;
+  return r;
+}
+
+//! The "average" film overpotential of electrode e (reference 2.3): -j_bar L_bar R_sei,
+//! j_bar = +-i_cell / (L_k a), L_bar the x-average of L_sei over the electrode's nodes.
+template <class V>
+IONFLUX_HD double average_film(const CellParams& p, const Layout& l, int e, const V& y, double i_cell) {
+  if (l.model.sei_film != FilmResistance::average || l.model.sei[e] == SeiModel::none) return 0.0;
+  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+  const int first = e == 0 ? 0 : l.nn + l.ns, cnt = e == 0 ? l.nn : l.np;
+  double lsum = 0.0;
+  for (int q = 0; q < cnt; ++q) {
+    double z[kLocalMax] = {};
+    const int d0 = l.d_first(first + q);
+    for (int s = 0; s < l.nd[e]; ++s) z[1 + s] = y[d0 + s];
+    lsum += sei_thickness<double>(p, l, e, ep.a, z);
+  }
+  const double j_bar = (e == 0 ? 1.0 : -1.0) * i_cell / (ep.thickness * ep.a);
+  return -j_bar * (lsum / cnt) * p.deg.sei_resistivity;
+}
+
+}  // namespace deg
+}  // namespace ionflux
