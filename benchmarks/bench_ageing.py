@@ -334,7 +334,7 @@ def main():
             for name in ("Loss of capacity to negative SEI [A.h]", "Loss of capacity to negative lithium plating [A.h]"):
                 vals = ion.get(name)
                 if vals is not None and not any(vals):
-                    print(f"  note: ionflux's '{name}' is 0 in every cycle (not yet wired in the summary)")
+                    print(f"  note: ionflux's '{name}' is 0 in every cycle although the mechanism is on: check the summary wiring")
     else:
         sw = run_ionflux_sweep(args.cycles, args.rtol, args.atol, args.threads, args.cells, args.case,
                                args.force_ionflux)

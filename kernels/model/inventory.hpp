@@ -9,6 +9,7 @@
 
 #include "cell_params.hpp"
 #include "layout.hpp"
+#include "side_reactions.hpp"
 
 namespace ionflux {
 
@@ -68,20 +69,46 @@ IONFLUX_HD inline Inventory lithium_inventory(const CellParams& p, const Layout&
     inv.v[side == 0 ? kInvCapacityNeg : kInvCapacityPos] =
         e.active_fraction * e.thickness * p.area * e.c_max * faraday_ah;
   }
-  double elyte = 0.0;  // int eps c_e dx
+  double elyte = 0.0;  // int eps c_e dx (eps per node under the porosity change, §5)
   for (int i = 0; i < l.nx; ++i) {
     const NodeGeom g = node_geom(p, l, i);
-    elyte += g.eps * y[3 * i] * g.dx;
+    const double eps = l.model.porosity_change ? deg::node_porosity(p, l, i, y) : g.eps;
+    elyte += eps * y[3 * i] * g.dx;
   }
   inv.v[kInvLithiumElyte] = elyte * p.area;
-  // The degradation fields (SEI, SEI on cracks, plating, LAM lithium, SEI thickness) stay 0
-  // here: the SEI / plating / LAM states are added to the layout by the degradation
-  // submodels (issue 16, i16-core), which fill these fields from them (§3.5, §4.4, §7.1):
-  //   SEI [mol]      = (<c_sei>_x - c_sei(0)) L_n L_y L_z z_sei (note L_y L_z, not A_cc)
-  //   plating [mol]  = (<c_pl>_x + <c_dead>_x) L_n L_y L_z
-  //   LAM [mol]      = the scalar LAM-lithium state
-  //   thickness [m]  = <L_sei>_x
-  // and eps_s / eps above become the per-node states when LAM / porosity change are on.
+  // The degradation losses from the node-local states (side_reactions.hpp):
+  //   SEI [mol]      = (<c_sei>_x - c_sei(0)) L_k L_y L_z z_sei (§3.5; 0 for "constant")
+  //   plating [mol]  = (<c_pl>_x + <c_dead>_x) L_k L_y L_z (§4.4; the initial plated
+  //                    concentration is not subtracted, no z factor)
+  //   thickness [m]  = <L_sei>_x (c_sei Vbar / a; L_sei,0 for "constant"; 0 for "none")
+  // L_y L_z is taken as the electrode area p.area (= L_y L_z n_parallel): PyBaMM's SEI and
+  // plating losses use L_y L_z alone, so they differ from these by the factor n_parallel
+  // when a set has more than one electrode pair in parallel (none of the shipped sets).
+  // SEI on cracks and LAM lithium stay 0: those submodels are not solved yet (refused by
+  // validate_run_options).
+  for (int e = 0; e < 2; ++e) {
+    const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+    const int first = e == 0 ? 0 : l.nn + l.ns, count = e == 0 ? l.nn : l.np;
+    const int ss = l.dslot[e][kDegSei], sp = l.dslot[e][kDegPlated], sd = l.dslot[e][kDegDead];
+    const SeiModel sm = l.model.sei[e];
+    if (sm == SeiModel::constant) inv.v[e == 0 ? kInvSeiThicknessNeg : kInvSeiThicknessPos] = p.deg.sei_initial_thickness;
+    if (ss < 0 && sp < 0) continue;
+    double c_sei = 0.0, c_li = 0.0;
+    for (int q = 0; q < count; ++q) {
+      const int i = first + q;
+      if (ss >= 0) c_sei += y[l.d_index(i, kDegSei)];
+      if (sp >= 0) c_li += y[l.d_index(i, kDegPlated)] + y[l.d_index(i, kDegDead)];
+    }
+    c_sei /= count;
+    c_li /= count;
+    const double volume = ep.thickness * p.area;
+    if (ss >= 0) {
+      inv.v[e == 0 ? kInvSeiNeg : kInvSeiPos] =
+          (c_sei - deg::initial_value(p, l, e, kDegSei)) * volume * p.deg.sei_z;
+      inv.v[e == 0 ? kInvSeiThicknessNeg : kInvSeiThicknessPos] = c_sei * p.deg.sei_partial_molar_volume / ep.a;
+    }
+    if (sp >= 0) inv.v[e == 0 ? kInvPlatingNeg : kInvPlatingPos] = c_li * volume;
+  }
   return inv;
 }
 
