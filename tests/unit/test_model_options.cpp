@@ -260,10 +260,13 @@ OptionList coupled() {
 
 TEST(DegradationParameters, OKane2022CoupledCaseReachesCellParams) {
   const ParameterSet ps = ParameterSet::load("OKane2022");
-  const Problem p = ProblemBuilder(ps).model(resolve_model_options(coupled())).build();
-  const DegradationParams& d = p.cell.deg;
-  EXPECT_TRUE(p.run.model.any());
-  EXPECT_EQ(p.run.model.sei[0], SeiModel::solvent_diffusion_limited);
+  // build_cell, not ProblemBuilder::build: a run with mechanics/LAM is refused until they
+  // are solved (validate_run_options), but their parameters are read already
+  const ModelOptions m = resolve_model_options(coupled());
+  const CellParams cell = build_cell(ps, 5.0, false, std::nullopt, m);
+  const DegradationParams& d = cell.deg;
+  EXPECT_TRUE(m.any());
+  EXPECT_EQ(m.sei[0], SeiModel::solvent_diffusion_limited);
   // OKane2022.py values (reference §10)
   EXPECT_EQ(d.sei_partial_molar_volume, 9.585e-05);
   EXPECT_EQ(d.sei_initial_thickness, 5e-09);
@@ -368,9 +371,12 @@ TEST(DegradationParameters, ClosedFormsReadTheSetsCurrentValues) {
   // PyBaMM gives 2.348554705617341e-20 at 318.15 K with E = 20 kJ/mol.
   ParameterSet ai = ParameterSet::load("Ai2020");
   ai.set("Negative electrode activation energy for cracking rate [J.mol-1]", 20000.0);
-  const Problem pa = ProblemBuilder(ai).model(resolve_model_options({{"particle mechanics", OptionValue("swelling and cracking")}})).build();
-  EXPECT_NEAR(fn::cracking_rate(pa.cell.deg.electrode[0], 318.15), 2.348554705617341e-20, 1e-33);
-  EXPECT_EQ(pa.cell.deg.electrode[1].volume_change.id, FunctionId::volume_change_linear_ai2020);
+  // (build_cell: mechanics runs are refused until solved, its parameters are read already)
+  const CellParams pa =
+      build_cell(ai, 1.0, false, std::nullopt,
+                 resolve_model_options({{"particle mechanics", OptionValue("swelling and cracking")}}));
+  EXPECT_NEAR(fn::cracking_rate(pa.deg.electrode[0], 318.15), 2.348554705617341e-20, 1e-33);
+  EXPECT_EQ(pa.deg.electrode[1].volume_change.id, FunctionId::volume_change_linear_ai2020);
 }
 
 // ---------------------------------------------------------------------------
