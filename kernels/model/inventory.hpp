@@ -89,7 +89,7 @@ IONFLUX_HD inline Inventory lithium_inventory(const CellParams& p, const Layout&
   for (int e = 0; e < 2; ++e) {
     const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
     const int first = e == 0 ? 0 : l.nn + l.ns, count = e == 0 ? l.nn : l.np;
-    const int ss = l.dslot[e][kDegSei], sp = l.dslot[e][kDegPlated], sd = l.dslot[e][kDegDead];
+    const int ss = l.dslot[e][kDegSei], sp = l.dslot[e][kDegPlated];  // plating: c_pl and c_dead together
     const SeiModel sm = l.model.sei[e];
     if (sm == SeiModel::constant) inv.v[e == 0 ? kInvSeiThicknessNeg : kInvSeiThicknessPos] = p.deg.sei_initial_thickness;
     if (ss < 0 && sp < 0) continue;
