@@ -19,13 +19,8 @@
 #include "dual.hpp"
 #include "functions.hpp"
 
-// i16-options' parameter-function evaluators, where this tree has them (see below).
-#if __has_include("degradation_functions.hpp")
 #include "degradation_functions.hpp"
-#define IONFLUX_MECH_DEG_FUNCTIONS 1
-#else
-#define IONFLUX_MECH_DEG_FUNCTIONS 0
-#endif
+#include "inventory.hpp"
 
 namespace ionflux {
 namespace mech {
@@ -33,82 +28,20 @@ namespace mech {
 constexpr double kPi = 3.14159265358979323846;
 
 // ---------------------------------------------------------------------------------------
-// Parameter functions of the degradation submodels: i16-options' evaluators
-// (kernels/model/degradation_functions.hpp: fn::young_modulus, fn::partial_molar_volume,
-// fn::cracking_rate, fn::lam_beta*, fn::volume_change, fn::lam_current_rate) where that
-// header exists. Until it is merged, a TEMPORARY local fallback evaluates the forms a
-// FunctionRef can hold on this branch (a constant p[0]; a user function of (sto, T)).
-// OKane2022's mechanics and LAM functions of T and of sto are constants there (its
-// cracking rate is 3.9e-20 exp(0)). Drop the fallback once both branches are merged.
+// Parameter functions of the degradation submodels: the evaluators of
+// kernels/model/degradation_functions.hpp (fn::); two of them under the names the laws below use.
 // ---------------------------------------------------------------------------------------
-#if !IONFLUX_MECH_DEG_FUNCTIONS
-//! Fallback evaluator of a FunctionRef of (sto, T) or of T (see above).
-template <class T>
-IONFLUX_HD T local_param_fn(const FunctionRef& f, const T& sto, double temp) {
-  if (f.id == FunctionId::user) return fn::call_user(f, sto, T(0.0), T(0.0), 0.0, temp);
-  return T(f.p[0]);
-}
-#endif
 
-//! "{Domain} electrode partial molar volume [m3.mol-1]"(sto, T)
-template <class T>
-IONFLUX_HD T partial_molar_volume(const ElectrodeDegradation& d, const T& sto, double temp) {
-#if IONFLUX_MECH_DEG_FUNCTIONS
-  return fn::partial_molar_volume(d, sto, temp);
-#else
-  return local_param_fn(d.partial_molar_volume, sto, temp);
-#endif
-}
-//! "{Domain} electrode Young's modulus [Pa]"(sto, T)
-template <class T>
-IONFLUX_HD T young_modulus(const ElectrodeDegradation& d, const T& sto, double temp) {
-#if IONFLUX_MECH_DEG_FUNCTIONS
-  return fn::young_modulus(d, sto, temp);
-#else
-  return local_param_fn(d.young_modulus, sto, temp);
-#endif
-}
 //! "{Domain} electrode cracking rate"(T): k_cr of the Paris law below.
 IONFLUX_HD inline double crack_rate_constant(const ElectrodeDegradation& d, double temp) {
-#if IONFLUX_MECH_DEG_FUNCTIONS
   return fn::cracking_rate(d, temp);
-#else
-  return local_param_fn(d.cracking_rate, 0.0, temp);
-#endif
 }
 //! "{Domain} electrode LAM constant proportional term [s-1]"(T), and the "(compressive)"
 //! (which = 1) and "(tensile)" (which = 2) ones.
 IONFLUX_HD inline double lam_beta(const ElectrodeDegradation& d, int which, double temp) {
-#if IONFLUX_MECH_DEG_FUNCTIONS
   return which == 1   ? fn::lam_beta_compressive(d, temp)
          : which == 2 ? fn::lam_beta_tensile(d, temp)
                       : fn::lam_beta(d, temp);
-#else
-  const FunctionRef& f = which == 1 ? d.lam_beta_compressive : which == 2 ? d.lam_beta_tensile : d.lam_beta;
-  return local_param_fn(f, 0.0, temp);
-#endif
-}
-//! "{Domain} electrode volume change"(sto), sto the r-averaged stoichiometry (the
-//! fallback knows constants only: OKane2022's graphite polynomial needs i16-options').
-template <class T>
-IONFLUX_HD T volume_change(const ElectrodeDegradation& d, const T& sto) {
-#if IONFLUX_MECH_DEG_FUNCTIONS
-  return fn::volume_change(d, sto);
-#else
-  return local_param_fn(d.volume_change, sto, 0.0);
-#endif
-}
-//! "{Domain} electrode current-driven LAM rate"(i, T) [1/s], i = I / A_cc signed
-//! (positive on discharge). The fallback knows constants only.
-template <class T>
-IONFLUX_HD T lam_current_rate(const ElectrodeDegradation& d, const T& i, double temp) {
-#if IONFLUX_MECH_DEG_FUNCTIONS
-  return fn::lam_current_rate(d, i, temp);
-#else
-  (void)i;
-  (void)temp;
-  return T(d.lam_current_rate.p[0]);
-#endif
 }
 
 // ---------------------------------------------------------------------------------------
@@ -119,22 +52,13 @@ IONFLUX_HD T lam_current_rate(const ElectrodeDegradation& d, const T& i, double 
 // PyBaMM's Uniform1DSubMesh + FiniteVolume. Shell k of electrode node i is state
 // l.cs_index(i, k).
 
-//! Weight of shell k in the r-average: its exact spherical volume over the particle's,
-//! ((k+1)^3 - k^3) / nr^3 (PyBaMM's r_average: the midpoint sum of 4 pi r^2 c dr over the
-//! shell volumes (r_{k+1}^3 - r_k^3)/3, divided by R^3/3; exact in integers here).
-IONFLUX_HD inline double shell_weight(int nr, int k) {
-  const double k1 = k + 1.0, kk = k;
-  const double n = nr;
-  return (k1 * k1 * k1 - kk * kk * kk) / (n * n * n);
-}
-
 //! r-average of a per-shell quantity: sum_k w_k v(k), v(k) the value at shell k (a
 //! concentration for c_bar, or a parameter function's value at shell k for PyBaMM's
 //! r_average(Omega(sto, T)) and r_average(E(sto, T))).
 template <class T, class Get>
 IONFLUX_HD T r_average(int nr, Get v) {
-  T s = shell_weight(nr, 0) * v(0);
-  for (int k = 1; k < nr; ++k) s = s + shell_weight(nr, k) * v(k);
+  T s = ::ionflux::shell_weight(0, nr) * v(0);  // exact shell volumes (inventory.hpp)
+  for (int k = 1; k < nr; ++k) s = s + ::ionflux::shell_weight(k, nr) * v(k);
   return s;
 }
 //! c_bar of electrode node i from a state vector (double).
@@ -412,11 +336,11 @@ IONFLUX_HD NodeMechanics<T> node_mechanics(const ElectrodeParams& e, const Elect
   if (d.partial_molar_volume.id == FunctionId::constant)
     m.omega = T(d.partial_molar_volume.p[0]);
   else
-    m.omega = r_average<T>(nr, [&](int k) -> T { return partial_molar_volume(d, T(c(k) / e.c_max), temp); });
+    m.omega = r_average<T>(nr, [&](int k) -> T { return fn::partial_molar_volume(d, T(c(k) / e.c_max), temp); });
   if (d.young_modulus.id == FunctionId::constant)
     m.young = T(d.young_modulus.p[0]);
   else
-    m.young = r_average<T>(nr, [&](int k) -> T { return young_modulus(d, T(c(k) / e.c_max), temp); });
+    m.young = r_average<T>(nr, [&](int k) -> T { return fn::young_modulus(d, T(c(k) / e.c_max), temp); });
   m.sigma_t = tangential_stress(m.omega, m.young, d.poisson_ratio, m.c_bar, m.c_surf);
   m.sigma_h = hydrostatic_stress(m.sigma_t);
   m.u_surf = surface_displacement(m.omega, e.particle_radius, m.c_bar, d.stress_free_conc);

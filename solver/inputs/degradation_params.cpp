@@ -90,18 +90,6 @@ std::string option_text(const std::vector<std::pair<std::string, std::string>>& 
   return "'" + name + "'";
 }
 
-FunctionRef constant_or_user(const ParameterSet& ps, const std::string& key, double temperature) {
-  const Entry& e = ps.entry(key);
-  if (e.user) {
-    FunctionRef f = e.function;
-    if (!std::isnan(temperature)) f.user = &e.user->at_temperature(temperature);
-    return f;
-  }
-  if (e.is_function()) return e.function;
-  FunctionRef f;
-  f.p[0] = e.value;
-  return f;
-}
 
 }  // namespace
 
@@ -138,7 +126,7 @@ const std::vector<DegradationFunctionInfo>& degradation_functions() {
 
 FunctionRef degradation_function(const ParameterSet& ps, const std::string& key, double temperature,
                                  const std::string& needed_by) {
-  FunctionRef f = constant_or_user(ps, key, temperature);
+  FunctionRef f = function_of(ps, key, temperature);
   const std::string D = key.rfind("Positive", 0) == 0 ? "Positive" : "Negative";
   auto constant = [&](const std::string& name) {
     if (!ps.contains(name))

@@ -233,10 +233,6 @@ void ParameterSet::validate() const {
                            ")");
 }
 
-namespace {
-//! The kernel's reference to parameter `key`'s function; user functions specialised to
-//! the cell temperature `temperature` (functions of T alone fold to numbers), or the
-//! general records for a NaN temperature.
 FunctionRef function_of(const ParameterSet& ps, const std::string& key, double temperature) {
   const Entry& e = ps.entry(key);
   if (e.user) {
@@ -250,6 +246,7 @@ FunctionRef function_of(const ParameterSet& ps, const std::string& key, double t
   return f;
 }
 
+namespace {
 //! A parameter that may be a function of temperature (PyBaMM's FunctionParameters of T:
 //! conductivities, thermal properties) at `temperature` [K]: its number, or its user
 //! function's value there (eps: the layer's porosity), which must be positive.

@@ -62,6 +62,11 @@ void check_parameter_range(const std::string& name, double value);
 //! Point the cell's parameter functions at the set's functions; user functions are
 //! specialised to `temperature` [K] (functions of T alone folded to numbers), or, for a
 //! NaN temperature, the general records (cells whose temperature varies).
+//! The kernel's reference to parameter `key`'s function (a number is the constant
+//! FunctionRef); user functions specialised to the cell temperature `temperature`
+//! (functions of T alone fold to numbers), or the general records for a NaN temperature.
+FunctionRef function_of(const ParameterSet& ps, const std::string& key, double temperature);
+
 void assign_functions(CellParams& cell, const ParameterSet& params, double temperature);
 
 //! Switch a cell to PyBaMM's lumped thermal model ("thermal": "lumped"): one cell

@@ -147,9 +147,9 @@ TEST(Mechanics, RAverageAndSurfaceConcentrationMatchPyBaMM) {
   // The shell weights are the exact volume fractions: they sum to 1, and the centre shell
   // of 30 holds 1/27000 of the volume.
   double sum = 0.0;
-  for (int k = 0; k < 30; ++k) sum += mech::shell_weight(30, k);
+  for (int k = 0; k < 30; ++k) sum += shell_weight(k, 30);
   EXPECT_NEAR(sum, 1.0, 1e-15);
-  EXPECT_EQ(mech::shell_weight(30, 0), 1.0 / 27000.0);
+  EXPECT_EQ(shell_weight(0, 30), 1.0 / 27000.0);
 }
 
 TEST(Mechanics, StateVectorHelpersReadTheLayoutsShells) {
