@@ -23,12 +23,20 @@ namespace ionflux {
 //!                          dE/dt = I V/3600) and temperature T [K] (lumped, or constant)
 //! Always address shells through cs_index(i, k) and globals through kI() etc.
 //! Node-local degradation unknowns (per electrode node; which exist: Layout::dslot).
-//! Room is left for SEI on cracks, crack length and eps_s (not yet used).
+//! Mechanics and LAM (docs/degradation_mechanics.md) are node-local too: the lithium lost
+//! with active material is kept per node (its x-sum times A_cc is PyBaMM's scalar
+//! "Loss of lithium due to loss of active material in ... electrode [mol]"), so that no
+//! new global (bordering) unknown is needed.
 enum DegState : int {
   kDegSei = 0,    //!< c_sei [mol/m3] (SEI growth models)
   kDegPlated,     //!< c_pl [mol/m3] (lithium plating)
   kDegDead,       //!< c_dead [mol/m3] (lithium plating)
   kDegJtot,       //!< j_tot [A/m2] (algebraic; "distributed" film with SEI or plating)
+  kDegCrack,      //!< l_cr [m] crack length ("particle mechanics": "swelling and cracking")
+  kDegEpsS,       //!< eps_s [-] active material volume fraction ("loss of active material")
+  kDegLamLi,      //!< n_LAM [mol/m3 of electrode]: lithium lost with active material at this
+                  //!< node, d/dt = -c_bar d(eps_s)/dt ("loss of active material")
+  kDegSeiCr,      //!< c_sei,cr [mol/m3] SEI on cracks ("SEI on cracks" with a growing SEI)
   kDegStateCount
 };
 
@@ -68,6 +76,13 @@ struct Layout {
       }
       if (o.sei_film == FilmResistance::distributed && (o.sei[e] != SeiModel::none || o.plating[e] != PlatingModel::none))
         l.dslot[e][kDegJtot] = n++;
+      if (o.mechanics[e] == MechanicsModel::swelling_and_cracking) l.dslot[e][kDegCrack] = n++;
+      if (o.lam[e] != LamModel::none) {
+        l.dslot[e][kDegEpsS] = n++;
+        l.dslot[e][kDegLamLi] = n++;
+      }
+      if (o.sei_on_cracks[e] && o.sei[e] != SeiModel::none && o.sei[e] != SeiModel::constant)
+        l.dslot[e][kDegSeiCr] = n++;
       l.nd[e] = n;
     }
     l.deg = o.any();
