@@ -19,6 +19,7 @@
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/problem.hpp"
 #include "solver/problem/sweep_plan.hpp"
+#include "tests/equivalence/cycle_cases.hpp"
 #include "tests/test_support.hpp"
 
 using namespace ionflux;
@@ -164,44 +165,17 @@ TEST(SummaryVariables, EmulatedDeviceRecordsTheSameInventories) {
   // the inventory at every step end like the CPU road: a sweep of 4 cells (C-rates 0.5C to
   // 2C on the same CC-CV cycles, coarse mesh) gives the same summary variables either way,
   // to the round-off difference of the two roads (1e-7 relative, as test_handoff_emulated).
-  const ParameterSet ps = ParameterSet::load("Chen2020");
-  const Experiment ex = parse_experiment(
-      {{"Discharge at 1C until 3.0 V", "Rest for 5 minutes", "Charge at 1C until 4.1 V", "Hold at 4.1 V until C/5"}}, 2,
-      ps);
-  BatchInputs in;
-  for (double i : {2.5, 5.0, 7.5, 10.0}) {
-    in.cells.push_back(ps.cell_params(i));
-    in.pre_status.push_back(CellStatus::running);
-    in.pre_message.emplace_back();
-  }
-  in.run.mesh = MeshSpec{6, 4, 6, 6, 6};
-  in.run.steps = ex.steps;
-  in.run.tables = ex.tables;
-  in.run.t_end = 40000.0;
-  in.run.period = 60.0;
-  std::vector<int> step_cycle;
-  for (const StepSpec& s : ex.steps) step_cycle.push_back(s.cycle);
-  auto run = [&](Device d) {
-    MemorySweepSink sink(in.cells.size(), static_cast<int>(ex.steps.size()), step_cycle, false);
-    BatchOptions o;
-    o.device = d;
-    o.threads = 1;
-    run_batch(in, o, &sink);
-    sink.close();
-    return sink.cycles().variables;
-  };
-  const SummaryVariables cpu = run(Device::cpu);
+  const ionflux::testing::CycleBatch batch = ionflux::testing::chen2020_cc_cv_batch();
+  BatchOptions o;
+  o.threads = 1;
+  o.device = Device::cpu;
+  const SummaryVariables cpu = ionflux::testing::run_cycle_batch(batch, o).variables;
   cuda_backend::emulate_device_for_testing(true);
-  const SummaryVariables gpu = run(Device::cuda);
+  o.device = Device::cuda;
+  const SummaryVariables gpu = ionflux::testing::run_cycle_batch(batch, o).variables;
   cuda_backend::emulate_device_for_testing(false);
-  ASSERT_EQ(cpu.names, gpu.names);
   ASSERT_EQ(cpu.n_cycles, 2u);
-  for (std::size_t j = 0; j < cpu.names.size(); ++j)
-    for (std::size_t i = 0; i < cpu.values[j].size(); ++i) {
-      const double a = cpu.values[j][i], b = gpu.values[j][i];
-      ASSERT_FALSE(std::isnan(a)) << cpu.names[j];
-      EXPECT_LE(std::fabs(a - b), 1e-7 * std::fabs(a) + 1e-12) << cpu.names[j] << " [" << i << "]";
-    }
+  ionflux::testing::compare_summary_variables(cpu, gpu, 1e-7, 1e-12);
   // and the eSOH capacity is the same for every cell (no degradation: the C-rate moves
   // no lithium), the cell's own (§9.3)
   const std::vector<double>& cap = *cpu.find("Capacity [A.h]");

@@ -1,0 +1,68 @@
+// An ageing sweep on the device engine's host emulation (solver/backends/gpu_emulated.cpp:
+// the slot arrays and interleaved layout of the CUDA engine, run on the CPU) against the
+// CPU threads: OKane2022 with SEI (solvent-diffusion limited) + SEI porosity change +
+// partially reversible plating, 4 cells varying the SEI and plating kinetics and the C-rate,
+// 3 CC-CV cycles (tests/equivalence/cycle_cases.hpp, ageing_sweep_config), isothermal and
+// with the lumped thermal model. The same check on CUDA: tests/gpu/test_cuda_ageing.cpp.
+//
+// Bounds (cycle_cases.hpp says why): outputs and per-step records within compare_chunks'
+// 1e-7 relative (the two roads differ at round-off: the interleaved layout and the team's
+// reductions sum in another order; test_degradation's DegradationEmulatedGpu holds the
+// degradation options to it), the currents of the CV holds within kHoldCurrentRel; the
+// summary variables within 1e-7 relative of the CPU's (a "Change in" column: of the two
+// values it is the difference of). Tolerances rtol = atol = 1e-10 (kAgeingRtol), as the
+// other device-vs-CPU tests: tight tolerances keep round-off from moving a step's acceptance.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "solver/backends/backend_cuda.hpp"
+#include "solver/inputs/sweep.hpp"
+#include "solver/problem/batch.hpp"
+#include "solver/problem/sweep_plan.hpp"
+#include "tests/equivalence/cycle_cases.hpp"
+
+namespace ionflux {
+namespace {
+
+struct EmulatedDevice {
+  EmulatedDevice() { cuda_backend::emulate_device_for_testing(true); }
+  ~EmulatedDevice() { cuda_backend::emulate_device_for_testing(false); }
+};
+
+void check(bool lumped) {
+  const testing::CycleBatch b =
+      testing::planned_cycle_batch(testing::ageing_sweep_config(lumped, testing::kAgeingRtol, testing::kAgeingAtol));
+  ASSERT_EQ(b.in.size(), 4u);
+  EmulatedDevice emulated;
+  const testing::CycleRun cpu =
+      testing::expect_device_equals_cpu(b, 1e-7, testing::kSummaryFloor, {"32", "1"}, testing::kHoldCurrentRel);
+  testing::expect_ageing_happened(cpu);
+}
+
+TEST(AgeingEmulatedDevice, SeiPlatingPorositySweepEqualsCpu) { check(false); }
+TEST(AgeingEmulatedDevice, WithLumpedThermalEqualsCpu) { check(true); }
+
+TEST(AgeingSweepExample, IsTheThousandCellAgeingCaseOfGpuCheck) {
+  // examples/sweep_ageing_okane2022.json, what benchmarks/gpu_check.sh's `ageing`,
+  // `walltime` steps run (sed-editing "cycles" and "solver"): it plans, with the options
+  // of the tests above, 10 x 10 x 10 cells and 3 cycles
+  std::ifstream f(std::string(IONFLUX_FIXTURES_DIR) + "/../../examples/sweep_ageing_okane2022.json");
+  ASSERT_TRUE(f) << "examples/sweep_ageing_okane2022.json";
+  std::stringstream text;
+  text << f.rdbuf();
+  const SweepSpec spec = parse_sweep_config(text.str(), "sweep_ageing_okane2022.json");
+  EXPECT_EQ(spec.model.sei[0], SeiModel::solvent_diffusion_limited);
+  EXPECT_EQ(spec.model.plating[0], PlatingModel::partially_reversible);
+  EXPECT_TRUE(spec.model.porosity_change);
+  EXPECT_EQ(spec.cycles, 3);
+  EXPECT_NE(text.str().find("\"cycles\": 3"), std::string::npos);          // gpu_check.sh's sed patterns
+  EXPECT_NE(text.str().find("\"solver\": {"), std::string::npos);
+  const SweepPlan plan = plan_sweep(spec);
+  EXPECT_EQ(plan.inputs.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace ionflux
