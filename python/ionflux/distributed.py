@@ -236,6 +236,11 @@ class _Joiner:
         self.spool = tempfile.mkdtemp(prefix="ionflux-partitions-")
         self.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.already = 0  # cells in the file before this run (a resumed file)
+        # the partitions' layout (every partition has the sweep's): its names as
+        # Group.visit lists them, its datasets' (name, kind), and this file's datasets
+        self._names: List[str] = []
+        self._layout: List[Tuple[str, str]] = []
+        self._datasets: Dict[str, Any] = {}
 
     def resume(self, already: int) -> None:
         """Write into the existing file `path` (already checked and cut back by
@@ -333,25 +338,36 @@ class _Joiner:
             if self.file is None:
                 self._create(src)
             dst = self.file
-            names: List[Tuple[str, str]] = []
-            src.visititems(lambda name, obj: names.append((name, self._kind(name, obj)))
-                           if isinstance(obj, h5py.Dataset) else None)
+            names: List[str] = []
+            src.visit(names.append)  # (names only: cheaper than visititems' objects)
+            if names != self._names:  # the first partition (the others have the same layout)
+                self._names = names
+                self._layout = [(name, self._kind(name, obj)) for name in names
+                                if isinstance(obj := src[name], h5py.Dataset)]
+            datasets = self._datasets  # this file's datasets, looked up once
+
+            def target(name: str) -> Any:
+                ds = datasets.get(name)
+                if ds is None:
+                    ds = datasets[name] = dst[name]
+                return ds
+
             n_points = 0
-            for name, kind in names:  # the outputs, then each cell's rows, the status last
+            for name, kind in self._layout:  # the outputs, then each cell's rows, the status last
                 if kind == "ragged":
                     values = src[name][...]
                     n_points = len(values)
-                    ds = dst[name]
+                    ds = target(name)
                     ds.resize((self.points + len(values),))
                     ds[self.points:] = values
-            for name, kind in names:
+            for name, kind in self._layout:
                 if kind != "rows" or name == "cells/status":
                     continue
                 values = src[name][...]
                 if name == "cells/offset":
                     values = values + self.points
-                dst[name][first:last] = values
-            dst["cells/status"][first:last] = src["cells/status"][...]
+                target(name)[first:last] = values
+            target("cells/status")[first:last] = src["cells/status"][...]
             self.points += n_points
             self.next = index + 1
             done = self.written()
@@ -373,6 +389,7 @@ class _Joiner:
                     self.file.attrs[k] = v
                 if status is not None:
                     self.file.attrs["status"] = status
+                self._datasets = {}
                 self.file.close()
                 self.file = None
         finally:
