@@ -143,9 +143,11 @@ class SweepRunner:
 
     @overload
     def __init__(self, config_json: str, source: str = "python",
-                 cells: Optional[Tuple[int, int]] = None) -> None:
+                 cells: Optional[Tuple[int, int]] = None, planned: Optional[Dict[str, Any]] = None) -> None:
         """Plan the sweep, or only its cells [first, last) of `cells` (O(range): no other
-        cell's values or records are made; run() then runs that range)."""
+        cell's values or records are made; run() then runs that range). `planned`: what the
+        whole sweep's plan found for those cells (`planned_range` of a runner of the whole
+        sweep): no cell record is then built (ValueError when it does not fit the range)."""
     @overload
     def __init__(self, params: ParameterSet, label: str, settings: Dict[str, Any], source: str = "python",
                  cells: Optional[Tuple[int, int]] = None) -> None:
@@ -163,8 +165,13 @@ class SweepRunner:
         """The sweep's number of the first planned cell (0 unless a range)."""
     @property
     def planned_cells(self) -> int:
-        """Cells whose inputs planning built (the range's, plus the sweep's cell 0 once more
-        where a range's protocol is checked)."""
+        """Cells whose inputs planning built (the range's, none with `planned`, plus the
+        sweep's cell 0 once more where a range's protocol is checked)."""
+    def planned_range(self, first: int, last: int) -> Dict[str, Any]:
+        """What this plan found for the sweep's cells [first, last), for a worker that plans
+        them again (`planned`): ``invalid`` and ``end_invalid`` (lists of (cell counted from
+        `first`, message): invalid from their values, or from their default end time),
+        ``currents`` and ``t_end`` (float64 arrays; ``t_end`` None when the sweep gives it)."""
     @property
     def attributes(self) -> Dict[str, str]:
         """The root attributes of this plan's file (docs/hdf5_layout.md)."""

@@ -3,7 +3,10 @@
 The cells of a sweep are split into partitions, ranges ``[first, last)`` of the
 sweep's cell numbers. Each partition is one Dask task: a worker plans only the
 partition's cells from the sweep's config (``_core.SweepRunner(config, source,
-cells=(first, last))``: the same road as ``Sweep.run``, O(partition)), runs them on its
+cells=(first, last), planned=...)``: the same road as ``Sweep.run``, O(partition); what
+the driver's plan of the whole sweep already found for those cells (which are invalid,
+their currents and default end times: ``SweepRunner.planned_range``) travels with the
+task, so the worker builds no cell record before running them), runs them on its
 GPU if it has one, else on its CPU cores, and sends the partition's results back: as
 arrays in memory (a run without an output file), or as the partition's HDF5 file in
 bytes. The driver (the process that called ``Sweep.run(client=...)`` or ``ionflux
@@ -148,10 +151,13 @@ _RUN_LOCK = threading.Lock()  # one partition at a time per worker process: it u
 
 def _run_partition(config_json: str, source: str, index: int, first: int, last: int, device: str,
                    threads: Optional[int], memory_budget: int, topic: str,
-                   kill: Optional[Tuple[str, int]] = None, to_file: bool = True) -> Dict[str, Any]:
+                   kill: Optional[Tuple[str, int]] = None, to_file: bool = True,
+                   planned: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """One partition, on a worker: plan and run cells [first, last) only; return the
     partition's file as bytes ("data"), or without `to_file` its results as arrays
-    ("memory": the memory sink's datasets, as `_core.SweepRunner.run` gives them)."""
+    ("memory": the memory sink's datasets, as `_core.SweepRunner.run` gives them).
+    `planned`: the driver's ``SweepRunner.planned_range(first, last)`` (else the worker
+    finds the cells' validity, currents and end times itself)."""
     from distributed import get_worker
 
     from . import _core
@@ -167,7 +173,7 @@ def _run_partition(config_json: str, source: str, index: int, first: int, last: 
             os.kill(os.getpid(), signal.SIGKILL)
     n_threads = int(threads) if threads else int(worker.state.nthreads)
     with _RUN_LOCK:
-        runner = _core.SweepRunner(config_json, source, (int(first), int(last)))  # this partition's cells only
+        runner = _core.SweepRunner(config_json, source, (int(first), int(last)), planned)  # its cells only
         path = ""
         if to_file:
             fd, path = tempfile.mkstemp(prefix=f"ionflux-part{index}-", suffix=".h5", dir=worker.local_directory)
@@ -230,6 +236,11 @@ class _Joiner:
         self.spool = tempfile.mkdtemp(prefix="ionflux-partitions-")
         self.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.already = 0  # cells in the file before this run (a resumed file)
+        # the partitions' layout (every partition has the sweep's): its names as
+        # Group.visit lists them, its datasets' (name, kind), and this file's datasets
+        self._names: List[str] = []
+        self._layout: List[Tuple[str, str]] = []
+        self._datasets: Dict[str, Any] = {}
 
     def resume(self, already: int) -> None:
         """Write into the existing file `path` (already checked and cut back by
@@ -327,25 +338,36 @@ class _Joiner:
             if self.file is None:
                 self._create(src)
             dst = self.file
-            names: List[Tuple[str, str]] = []
-            src.visititems(lambda name, obj: names.append((name, self._kind(name, obj)))
-                           if isinstance(obj, h5py.Dataset) else None)
+            names: List[str] = []
+            src.visit(names.append)  # (names only: cheaper than visititems' objects)
+            if names != self._names:  # the first partition (the others have the same layout)
+                self._names = names
+                self._layout = [(name, self._kind(name, obj)) for name in names
+                                if isinstance(obj := src[name], h5py.Dataset)]
+            datasets = self._datasets  # this file's datasets, looked up once
+
+            def target(name: str) -> Any:
+                ds = datasets.get(name)
+                if ds is None:
+                    ds = datasets[name] = dst[name]
+                return ds
+
             n_points = 0
-            for name, kind in names:  # the outputs, then each cell's rows, the status last
+            for name, kind in self._layout:  # the outputs, then each cell's rows, the status last
                 if kind == "ragged":
                     values = src[name][...]
                     n_points = len(values)
-                    ds = dst[name]
+                    ds = target(name)
                     ds.resize((self.points + len(values),))
                     ds[self.points:] = values
-            for name, kind in names:
+            for name, kind in self._layout:
                 if kind != "rows" or name == "cells/status":
                     continue
                 values = src[name][...]
                 if name == "cells/offset":
                     values = values + self.points
-                dst[name][first:last] = values
-            dst["cells/status"][first:last] = src["cells/status"][...]
+                target(name)[first:last] = values
+            target("cells/status")[first:last] = src["cells/status"][...]
             self.points += n_points
             self.next = index + 1
             done = self.written()
@@ -367,6 +389,7 @@ class _Joiner:
                     self.file.attrs[k] = v
                 if status is not None:
                     self.file.attrs["status"] = status
+                self._datasets = {}
                 self.file.close()
                 self.file = None
         finally:
@@ -536,7 +559,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
               partitions: Optional[int] = None, device: str = "auto", threads: Optional[int] = None,
               memory_budget: int = 0, progress: bool = True, connect_timeout: Optional[float] = None,
               retries: int = RETRIES, attributes: Optional[Dict[str, str]] = None,
-              resume_status: Optional[np.ndarray] = None) -> Dict[str, Any]:
+              resume_status: Optional[np.ndarray] = None, planner: Any = None) -> Dict[str, Any]:
     """Run a sweep config on a Dask cluster: results in memory, or one HDF5 file.
 
     Parameters
@@ -567,14 +590,21 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         each partition is planned alone, so what depends on every cell (``t_end [s]``
         with default end times) comes from here. By default planned here (the whole
         sweep's planning, once).
+    planner : _core.SweepRunner, optional
+        The whole sweep, planned here (`Sweep`'s own runner, or the command line's):
+        each partition takes what it found for the partition's cells
+        (``planned_range``), so that the workers build no cell record before running
+        them. By default planned here when `attributes` is not given; with
+        `attributes` but no `planner`, each worker plans its cells itself.
 
     Returns
     -------
     dict
         ``device``, ``device_description``, ``bytes_per_cell``, ``chunks``,
         ``wall_time``, ``cancelled``, ``not_run``, ``status_counts``, ``partitions``,
-        ``workers`` (address -> partitions run there), ``planned_cells`` (cells the
-        workers planned: the sweep's, plus one per partition with a protocol check);
+        ``workers`` (address -> partitions run there), ``planned_cells`` (cell records
+        the workers built while planning: one per partition with a per-cell protocol
+        check, plus each partition's cells when no `planner` was there);
         without `output` also ``memory``.
     """
     distributed = _require_dask()
@@ -584,9 +614,11 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
     start = time.monotonic()
     to_file = bool(output)
     if attributes is None:
-        from . import _core
+        if planner is None:
+            from . import _core
 
-        attributes = sweep_attributes(_core.SweepRunner(config_json, source))
+            planner = _core.SweepRunner(config_json, source)
+        attributes = sweep_attributes(planner)
     if resume_status is not None and not to_file:
         raise ValueError("resume needs the output file to continue")
     dask_client, owned = connect(client, connect_timeout)
@@ -644,9 +676,10 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
             config_arg = dask_client.scatter(config_json, broadcast=True)
         token = uuid.uuid4().hex[:8]
         for k, (a, b) in enumerate(bounds):
+            planned = planner.planned_range(a, b) if planner is not None else None
             futures.append(dask_client.submit(
                 _run_partition, config_arg, source, k, a, b, device, threads, int(memory_budget), topic,
-                _test_kill, to_file, key=f"ionflux-partition-{token}-{k}", retries=retries, pure=False))
+                _test_kill, to_file, planned, key=f"ionflux-partition-{token}-{k}", retries=retries, pure=False))
         pending = distributed.as_completed(futures, loop=dask_client.loop)
         while not joiner.complete():
             if not pending.has_ready():
@@ -787,14 +820,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         else:
             _check_writable(args.output)
         attributes = sweep_attributes(runner)
-        del runner
         if not args.quiet:
             print(f"ionflux {_core.__version__} sweep: {n} cells from {args.config} on the Dask cluster at "
                   f"{args.scheduler}; output {args.output}", flush=True)
         info = run_sweep(text, source, args.scheduler, args.output, n, partitions=args.partitions,
                          device=args.device, threads=args.threads, memory_budget=args.memory_budget,
                          progress=not args.quiet, connect_timeout=args.connect_timeout, attributes=attributes,
-                         resume_status=status)
+                         resume_status=status, planner=runner)
     except (ValueError, KeyError, TypeError, FileNotFoundError) as e:
         print(f"error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=err)
         return 2

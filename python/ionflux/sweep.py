@@ -462,7 +462,7 @@ class Sweep:
                 info = distributed.run_sweep(self.to_json(), "ionflux.Sweep", client, path or None, self._n_cells,
                                              partitions=partitions, device=device, threads=threads or None,
                                              memory_budget=int(memory_budget), progress=progress,
-                                             attributes=attributes, resume_status=status)
+                                             attributes=attributes, resume_status=status, planner=self._runner)
             else:
                 runner = self._runner if self._runner is not None else self._new_runner()
                 self._runner = None  # a runner is used once (its cancel flag stays set)

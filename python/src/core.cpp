@@ -296,18 +296,48 @@ nlohmann::ordered_json settings_value(const py::handle& o, const std::string& wh
                        " in a sweep's settings");
 }
 
+//! SweepRunner.planned_range's dict back as PlannedCells (a Dask worker's partition).
+std::optional<PlannedCells> planned_cells_from(const std::optional<py::dict>& d) {
+  if (!d) return std::nullopt;
+  using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+  auto column = [](py::handle o) {
+    const Array a = Array::ensure(o);
+    if (!a || a.ndim() != 1) throw InputError("planned: currents and t_end must be 1-D arrays of numbers");
+    return std::vector<double>(a.data(), a.data() + a.size());
+  };
+  PlannedCells p;
+  try {
+    p.invalid = (*d)["invalid"].cast<std::vector<std::pair<std::size_t, std::string>>>();
+    p.end_invalid = (*d)["end_invalid"].cast<std::vector<std::pair<std::size_t, std::string>>>();
+    p.currents = column((*d)["currents"]);
+    if (!(*d)["t_end"].is_none()) p.t_end = column((*d)["t_end"]);
+  } catch (const py::error_already_set&) {
+    throw InputError("planned: expected the dict of SweepRunner.planned_range (keys invalid, end_invalid, currents, "
+                     "t_end)");
+  } catch (const py::cast_error&) {
+    throw InputError("planned: expected the dict of SweepRunner.planned_range (keys invalid, end_invalid, currents, "
+                     "t_end)");
+  }
+  return p;
+}
+
 //! A sweep planned from a config (JSON text), or from a set and its settings, run to an HDF5 file. run() releases the
 //! GIL; progress() and cancel() may be called from another Python thread meanwhile.
 class SweepRunner {
  public:
   //! `cells`: plan only this range (first, last) of the sweep's cells (a partition of a
   //! distributed sweep: O(range), solver/problem/cell_range.hpp); run() then runs it.
+  //! `planned`: with `cells`, what the whole sweep's plan found for them (planned_range
+  //! of the driver's runner): the range is then planned without building a cell record.
   SweepRunner(const std::string& config_json, const std::string& source,
-              std::optional<std::pair<std::size_t, std::size_t>> cells)
+              std::optional<std::pair<std::size_t, std::size_t>> cells, const std::optional<py::dict>& planned)
       : spec_(parse_sweep_config(config_json, source,
                                  cells ? std::optional<CellRange>(CellRange{cells->first, cells->second})
                                        : std::nullopt)),
-        plan_(plan_sweep(spec_)) {
+        plan_([&] {
+          const std::optional<PlannedCells> p = planned_cells_from(planned);
+          return plan_sweep(spec_, p ? &*p : nullptr);
+        }()) {
     check_batch_output_size(plan_.inputs);
     total_ = n_cells();
   }
@@ -329,6 +359,22 @@ class SweepRunner {
   std::size_t sweep_cells() const { return spec_.total_cells(); }
   std::size_t first_cell() const { return spec_.first_cell; }
   std::size_t planned_cells() const { return plan_.planned_cells; }
+  //! What this plan found for the sweep's cells [first, last) (their numbers in the
+  //! sweep), for a worker that plans them again (the `planned` of the constructor):
+  //! "invalid" and "end_invalid" ((cell from first, message) of the cells invalid from
+  //! their values, or from their default end time), "currents", "t_end" (None when the
+  //! sweep gives t_end).
+  py::dict planned_range(std::size_t first, std::size_t last) const {
+    const std::size_t f = spec_.first_cell;
+    if (first < f || last < first) throw InputError("planned_range: cells outside this plan");
+    const PlannedCells p = planned_cells_of(plan_, CellRange{first - f, last - f});
+    py::dict d;
+    d["invalid"] = p.invalid;
+    d["end_invalid"] = p.end_invalid;
+    d["currents"] = array1(p.currents);
+    d["t_end"] = p.t_end.empty() ? py::object(py::none()) : py::object(array1(p.t_end));
+    return d;
+  }
   //! The root attributes of this plan's file (for a whole sweep: the sweep's).
   py::dict attributes() const {
     py::dict d;
@@ -788,8 +834,10 @@ PYBIND11_MODULE(_core, m) {
       "Parse an experiment's step strings (one list per cycle) against `params` (None: the grammar only); "
       "ValueError naming the step and the word. Returns the number of steps.");
   py::class_<SweepRunner>(m, "SweepRunner")
-      .def(py::init<const std::string&, const std::string&, std::optional<std::pair<std::size_t, std::size_t>>>(),
-           py::arg("config_json"), py::arg("source") = "python", py::arg("cells") = py::none())
+      .def(py::init<const std::string&, const std::string&, std::optional<std::pair<std::size_t, std::size_t>>,
+                    const std::optional<py::dict>&>(),
+           py::arg("config_json"), py::arg("source") = "python", py::arg("cells") = py::none(),
+           py::arg("planned") = py::none())
       .def(py::init<const ParameterSet&, const std::string&, const py::dict&, const std::string&,
                     std::optional<std::pair<std::size_t, std::size_t>>>(),
            py::arg("params"), py::arg("label"), py::arg("settings"), py::arg("source") = "python",
@@ -798,6 +846,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("sweep_cells", &SweepRunner::sweep_cells)
       .def_property_readonly("first_cell", &SweepRunner::first_cell)
       .def_property_readonly("planned_cells", &SweepRunner::planned_cells)
+      .def("planned_range", &SweepRunner::planned_range, py::arg("first"), py::arg("last"))
       .def_property_readonly("attributes", &SweepRunner::attributes)
       .def_property_readonly("varied", &SweepRunner::varied)
       .def_property_readonly("warnings", &SweepRunner::warnings)

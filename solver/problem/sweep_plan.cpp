@@ -88,7 +88,7 @@ struct SweepCells {
 
 }  // namespace
 
-SweepPlan plan_sweep(const SweepSpec& spec) {
+SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
   SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}, {}};
   for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
   // a set without the lumped model's parameters is the sweep's error, not each cell's
@@ -283,12 +283,33 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       apply_initial_soc(cell, *s, cells->ocv_0, cells->ocv_100);
     }
   };
-  for (std::size_t c = 0; c < n; ++c) {
-    try {
-      plan_cell(c);
-    } catch (const std::invalid_argument& e) {
+  if (planned) {  // the whole sweep's plan already found them (a partition on a Dask worker)
+    auto mismatch = [&](const std::string& what) {
+      return InputError("planned cells: " + what + " (expected the plan of this sweep's cells " +
+                        std::to_string(spec.first_cell) + ":" + std::to_string(spec.first_cell + n) + ")");
+    };
+    if (planned->currents.size() != n)
+      throw mismatch(std::to_string(planned->currents.size()) + " currents for " + std::to_string(n) + " cells");
+    if (planned->t_end.empty() != (spec.t_end > 0.0))
+      throw mismatch(spec.t_end > 0.0 ? "default end times, but the sweep gives t_end" : "no default end times");
+    if (!planned->t_end.empty() && planned->t_end.size() != n)
+      throw mismatch(std::to_string(planned->t_end.size()) + " end times for " + std::to_string(n) + " cells");
+    for (const auto& list : {&planned->invalid, &planned->end_invalid})
+      for (const auto& [c, message] : *list)
+        if (c >= n) throw mismatch("cell " + std::to_string(c) + " is outside the range");
+    plan.currents = planned->currents;
+    for (const auto& [c, message] : planned->invalid) {
       in.pre_status[c] = CellStatus::invalid_input;
-      in.pre_message[c] = e.what();
+      in.pre_message[c] = message;
+    }
+  } else {
+    for (std::size_t c = 0; c < n; ++c) {
+      try {
+        plan_cell(c);
+      } catch (const std::invalid_argument& e) {
+        in.pre_status[c] = CellStatus::invalid_input;
+        in.pre_message[c] = e.what();
+      }
     }
   }
   cells->currents = plan.currents;
@@ -381,6 +402,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
           in.pre_message[c] = e.what();
           in.protocol_first[c] = 0;
           in.protocol_count[c] = shape_steps;
+          plan.protocol_invalid.push_back(c);
         }
       }
     }
@@ -405,8 +427,26 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
     // shared limit is the largest of them.
     in.t_end.assign(n, 0.0);
     double longest = 0.0;
+    std::size_t next_end_invalid = 0;  // in planned->end_invalid
     for (std::size_t c = 0; c < n; ++c) {
       if (in.pre_status[c] != CellStatus::running) continue;
+      if (planned) {  // the whole plan's end, or its reason why there is none
+        while (next_end_invalid < planned->end_invalid.size() && planned->end_invalid[next_end_invalid].first < c)
+          ++next_end_invalid;
+        if (next_end_invalid < planned->end_invalid.size() && planned->end_invalid[next_end_invalid].first == c) {
+          in.pre_status[c] = CellStatus::invalid_input;
+          in.pre_message[c] = planned->end_invalid[next_end_invalid].second;
+          plan.end_time_invalid.push_back(c);
+          continue;
+        }
+        const double t = planned->t_end[c];
+        if (!(std::isfinite(t) && t > 0.0))
+          throw InputError("planned cells: cell " + std::to_string(spec.first_cell + c) +
+                           " runs but has no usable end time (" + shortest_num(t) + " s)");
+        in.t_end[c] = t;
+        longest = std::max(longest, t);
+        continue;
+      }
       std::vector<StepSpec> own;
       if (!in.protocol_first.empty())
         own.assign(in.protocol_steps.begin() + in.protocol_first[c],
@@ -415,6 +455,7 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       if (!(std::isfinite(t) && t > 0.0)) {
         in.pre_status[c] = CellStatus::invalid_input;
         in.pre_message[c] = "the default end time is not usable (" + shortest_num(t) + " s); give t_end";
+        plan.end_time_invalid.push_back(c);
         continue;
       }
       in.t_end[c] = t;
@@ -428,6 +469,28 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   validate_run_options(in.run);
   in.n_times = output_columns(in.run) + in.max_protocol_steps();  // + the off-grid step ends
   return plan;
+}
+
+PlannedCells planned_cells_of(const SweepPlan& plan, const CellRange& r) {
+  const BatchInputs& in = plan.inputs;
+  if (!(r.first < r.last && r.last <= in.size()))
+    throw InputError("planned cells: [" + std::to_string(r.first) + ", " + std::to_string(r.last) +
+                     ") is not a non-empty range of the plan's " + std::to_string(in.size()) + " cells");
+  PlannedCells p;
+  p.currents.assign(plan.currents.begin() + static_cast<std::ptrdiff_t>(r.first),
+                    plan.currents.begin() + static_cast<std::ptrdiff_t>(r.last));
+  if (!in.t_end.empty())
+    p.t_end.assign(in.t_end.begin() + static_cast<std::ptrdiff_t>(r.first),
+                   in.t_end.begin() + static_cast<std::ptrdiff_t>(r.last));
+  auto in_list = [](const std::vector<std::size_t>& cells, std::size_t c) {
+    return std::binary_search(cells.begin(), cells.end(), c);
+  };
+  for (std::size_t c = r.first; c < r.last; ++c) {
+    if (in.pre_status[c] == CellStatus::running) continue;
+    if (in_list(plan.protocol_invalid, c)) continue;  // the range's plan parses its protocol again and finds it
+    (in_list(plan.end_time_invalid, c) ? p.end_invalid : p.invalid).emplace_back(c - r.first, in.pre_message[c]);
+  }
+  return p;
 }
 
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {

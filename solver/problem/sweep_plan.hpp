@@ -27,7 +27,28 @@ struct SweepPlan {
   //! batch's cells, plus the sweep's cell 0 once more when a range's protocol is
   //! checked. Planning a range of a sweep touches no other cell.
   std::size_t planned_cells = 0;
+  //! Cells (of this plan, ascending) whose values were valid but whose own protocol, or
+  //! own default end time, is not (invalid_input from those stages): what
+  //! planned_cells_of needs to tell the stages apart.
+  std::vector<std::size_t> protocol_invalid{}, end_time_invalid{};
 };
+
+//! What the whole sweep's plan found for each cell of a range, so that planning the range
+//! again (a Dask worker's partition, python/ionflux/distributed.py) builds no cell record
+//! and evaluates no default end time: the driver cuts it from its plan (planned_cells_of)
+//! and sends it with the partition. Cells are counted from the range's first.
+struct PlannedCells {
+  //! Cells invalid from their values (their record or current): (cell, message).
+  std::vector<std::pair<std::size_t, std::string>> invalid;
+  //! Cells whose default end time is not usable: (cell, message).
+  std::vector<std::pair<std::size_t, std::string>> end_invalid;
+  std::vector<double> currents;  //!< each cell's current [A]
+  std::vector<double> t_end;     //!< each cell's default end [s]; empty when the sweep gives t_end
+};
+
+//! The PlannedCells of cells [r.first, r.last) of `plan` (in `plan`'s cell numbers).
+//! Throws InputError for a range outside the plan.
+PlannedCells planned_cells_of(const SweepPlan& plan, const CellRange& r);
 
 //! Build the batch. Throws InputError for problems that concern the whole sweep
 //! (unknown set, bad shared overrides); per-cell problems become invalid_input cells.
@@ -37,7 +58,12 @@ struct SweepPlan {
 //! range's values and the sweep's cell 0. Differences from the whole plan: `warnings`
 //! cover the range's values, and without a given t_end the shared limit run.t_end (the
 //! file's "t_end [s]") is the largest of the range's own ends.
-SweepPlan plan_sweep(const SweepSpec& spec);
+//! With `planned` (planned_cells_of the whole sweep's plan, for the range of `spec`), the
+//! cells' validity, currents and default ends are taken from it instead of being found
+//! again: the same plan, with no cell record built (planned_cells counts only the
+//! sweep's cell 0 of a per-cell protocol check). A `planned` that does not fit the range
+//! (its size, t_end given or not, cells outside it) is an InputError.
+SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned = nullptr);
 
 //! The file description: inputs and root attributes (version, creation time, the full
 //! base parameter set as JSON, mesh, solver options, protocol, sweep definition).

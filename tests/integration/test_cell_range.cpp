@@ -215,6 +215,68 @@ TEST(CellRange, PlanningASmallRangeOfABigSweepTouchesOnlyItsCells) {
   fs::remove_all(dir);
 }
 
+// A range planned with what the whole sweep's plan found for its cells (planned_cells_of:
+// what the Dask driver sends each partition) is the range planned alone, cell for cell,
+// with no cell record built. The expected values are the whole plan's cells and the
+// range's plan made alone, both made in the test.
+TEST(CellRange, RangePlannedFromTheWholePlanBuildsNoCellAndEqualsItsPlanAlone) {
+  const fs::path dir = temp_dir();
+  const std::vector<std::string> configs = {
+      kConfig,  // per-cell protocols, default ends, an invalid cell (5)
+      // only the current varies, a per-cell protocol whose rest is invalid in cells 1, 3, 5, 7
+      // (their protocols: the range finds them again), default ends
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5},
+          "experiment": [["Discharge at {C-rate}C for 2 minutes", "Rest for {Rest [s]} seconds"]],
+          "vary": {"C-rate": [1, 2, 0.5, 1.5], "Rest [s]": [60, -5]}})",
+      // a given t_end, the lumped model, invalid cell 5, no protocol
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "t_end": 600, "thermal": "lumped",
+          "vary": {"C-rate": [1, 2, 1.5, 3, 0.8, 1, 2.5, 1.2],
+                   "Negative electrode porosity": [0.25, 0.25, 0.2, 0.25, 0.25, 0.3, 0.22, 0.25]},
+          "combine": "zip"})",
+      // no protocol, default ends, cells 1, 3, 5 invalid from their values
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5},
+          "vary": {"C-rate": [1, 2, 0.5], "Positive electrode porosity": [0.3, 0.9]}})",
+  };
+  for (std::size_t k = 0; k < configs.size(); ++k) {
+    const std::string cfg = write_config(dir, "p" + std::to_string(k) + ".json", configs[k]);
+    const SweepPlan whole = plan_sweep(load_sweep_config(cfg));
+    const std::size_t n = whole.inputs.size();
+    std::size_t invalid = 0;
+    for (std::size_t c = 0; c < n; ++c) invalid += whole.inputs.pre_status[c] != CellStatus::running;
+    EXPECT_GT(invalid, 0u) << cfg << ": each config has invalid cells";
+    for (const CellRange r : {CellRange{0, n}, CellRange{1, 4}, CellRange{2, 3}, CellRange{n - 1, n}}) {
+      SCOPED_TRACE(cfg + " cells " + std::to_string(r.first) + ":" + std::to_string(r.last));
+      const SweepSpec spec = load_sweep_config(cfg, r);
+      const PlannedCells planned = planned_cells_of(whole, r);
+      const SweepPlan part = plan_sweep(spec, &planned);
+      const SweepPlan alone = plan_sweep(spec);
+      ASSERT_EQ(part.inputs.size(), r.size());
+      EXPECT_EQ(part.planned_cells, whole.inputs.protocol_first.empty() ? 0u : 1u);  // no record but cell 0's check
+      for (std::size_t c = r.first; c < r.last; ++c) {
+        expect_same_cell(whole.inputs, c, part.inputs, c - r.first);
+        expect_same_cell(alone.inputs, c - r.first, part.inputs, c - r.first);
+        EXPECT_EQ(part.currents[c - r.first], whole.currents[c]);
+      }
+      EXPECT_EQ(part.inputs.run.t_end, alone.inputs.run.t_end);  // the range's longest end, as planned alone
+      EXPECT_EQ(part.inputs.n_times, alone.inputs.n_times);
+      EXPECT_EQ(part.protocol_invalid, alone.protocol_invalid);
+      const SweepFileInfo pi = sweep_file_info(spec, part), ai = sweep_file_info(spec, alone);
+      EXPECT_EQ(pi.n_steps, ai.n_steps);
+      EXPECT_EQ(pi.step_cycle, ai.step_cycle);
+      EXPECT_EQ(pi.temperature, ai.temperature);
+    }
+    // a plan that does not fit the range is refused
+    const SweepSpec spec = load_sweep_config(cfg, CellRange{1, 3});
+    const PlannedCells other = planned_cells_of(whole, CellRange{1, 4});
+    EXPECT_THROW(plan_sweep(spec, &other), InputError);
+    PlannedCells outside = planned_cells_of(whole, CellRange{1, 3});
+    outside.invalid.emplace_back(7, "x");
+    EXPECT_THROW(plan_sweep(spec, &outside), InputError);
+    EXPECT_THROW(planned_cells_of(whole, CellRange{n - 1, n + 1}), InputError);
+  }
+  fs::remove_all(dir);
+}
+
 #ifdef IONFLUX_TEST_HDF5
 using namespace ionflux::testing::h5;
 

@@ -178,6 +178,43 @@ def test_a_range_is_planned_alone_and_gives_the_whole_sweeps_cells(single_memory
     assert (small.n_cells, small.sweep_cells, small.planned_cells) == (5, 10**6, 5)
 
 
+def test_a_range_planned_with_the_drivers_plan_builds_no_cell_and_gives_the_same_cells(single_memory):
+    # what a Dask worker gets: the config, its range, and what the driver's plan of the
+    # whole sweep found for those cells (SweepRunner.planned_range); cells 6..11 hold the
+    # invalid cells 8..11 (their message must come through) and every cell has its own
+    # default end time
+    from ionflux import _core
+
+    sweep = _sweep()
+    whole = sweep._runner  # the driver's plan (Sweep(...) plans every cell)
+    planned = whole.planned_range(6, 12)
+    assert [c for c, _ in planned["invalid"]] == [2, 3, 4, 5] and planned["end_invalid"] == []
+    assert planned["currents"].shape == (6,) and planned["t_end"].shape == (6,)
+    runner = _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (6, 12), planned)
+    # no cell record built: only the sweep's cell 0 for the protocol check (without
+    # `planned`: 6 + 1, test_a_range_is_planned_alone_and_gives_the_whole_sweeps_cells)
+    assert (runner.n_cells, runner.first_cell, runner.planned_cells) == (6, 6, 1)
+    alone = _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (6, 12))
+    assert alone.planned_cells == 6 + 1
+    assert runner.attributes["t_end [s]"] == alone.attributes["t_end [s]"]  # the range's longest end, as planned alone
+    part = runner.run("", "cpu", 1, 0)["memory"]
+    whole_mem = single_memory._memory  # the expected rows: cells 6..11 of the whole run, bit for bit
+    off, cnt = whole_mem["cells/offset"][...], whole_mem["cells/count"][...]
+    for name in whole_mem._datasets:
+        x, y = whole_mem[name][...], np.asarray(part[name])
+        if name == "steps/Cycle":
+            assert np.array_equal(x, y)
+        elif name.startswith("cells/") and name not in idist._CELL_ROWS:  # each cell's outputs
+            assert np.array_equal(x[off[6]:off[11] + cnt[11]], y, equal_nan=True), name
+        elif name != "cells/offset":
+            assert np.array_equal(x[6:12], y, equal_nan=x.dtype.kind == "f"), name
+    # a plan that does not fit the range is refused, not run
+    with pytest.raises(ValueError, match="planned cells"):
+        _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (6, 11), planned)
+    with pytest.raises(ValueError, match="planned"):
+        _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (6, 12), {"currents": [1.0]})
+
+
 def test_partitions_in_memory_are_joined_in_cell_order_once_each():
     # synthetic partitions of a 10-cell sweep whose later cells have many more outputs
     # (the ragged buffers must grow), arriving out of order and one twice; the expected
@@ -226,9 +263,10 @@ def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, ca
     assert "ionflux sweep (dask)" in bar and "12/12" in bar and "/5" not in bar
     assert res.run_info["partitions"] == 5
     assert sum(res.run_info["workers"].values()) == 5
-    # each worker planned only its partition's cells (+ the sweep's cell 0 once per
-    # partition, to check the per-cell protocols as the whole sweep does), not the sweep
-    assert res.run_info["planned_cells"] == 12 + 5
+    # the workers built no cell record to plan their partitions (the driver's plan of the
+    # whole sweep travels with each: SweepRunner.planned_range), only the sweep's cell 0
+    # once per partition, to check the per-cell protocols as the whole sweep does
+    assert res.run_info["planned_cells"] == 5
     assert res.n_cells == 12 and res.status_names[8] == "invalid_input"
     with h5py.File(out, "r") as f:
         assert "cells/index" not in f  # the partitions' index is checked, not copied
@@ -242,7 +280,7 @@ def test_two_workers_give_the_single_process_results_in_memory(cluster, single_m
         res = _sweep().run(client=cluster, partitions=5, progress=True)
     assert res.path is None  # no file: the partitions' arrays, assembled
     assert_same_memory(single_memory, res)
-    assert res.run_info["partitions"] == 5 and res.run_info["planned_cells"] == 12 + 5
+    assert res.run_info["partitions"] == 5 and res.run_info["planned_cells"] == 5  # (as above)
     bar = capsys.readouterr().err  # progress aggregated as for a file
     assert "ionflux sweep (dask)" in bar and "12/12" in bar
     assert res.attrs["device"].startswith("dask: 5 partitions on")
