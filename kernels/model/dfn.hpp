@@ -64,22 +64,34 @@ IONFLUX_HD void electrolyte_face(const NodeGeom& gl, const NodeGeom& gr, const N
 }
 
 //! Butler-Volmer pore-wall flux (symmetric, n_e = 1) [A/m2].
+//! With the exchange current j0 and the OCP u given (the residual evaluates them for a
+//! batch of nodes).
+template <class T>
+IONFLUX_HD T butler_volmer_at(const T& j0, const T& phie, const T& phis, const T& u, double temp) {
+  const T eta = phis - phie - u;
+  return 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * eta);
+}
 template <class T>
 IONFLUX_HD T butler_volmer(const CellParams& p, const ElectrodeParams& e, const T& ce, const T& phie, const T& phis,
                            const T& csurf, double temp) {
   const T j0 = fn::exchange_current(e, ce, csurf, temp, p.c_e_init);
   const T u = fn::ocp(e, csurf / e.c_max, temp, p.t_ref);
-  const T eta = phis - phie - u;
-  return 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * eta);
+  return butler_volmer_at(j0, phie, phis, u, temp);
 }
 
 //! Particle surface concentration by PyBaMM's linear extrapolation from the last two shells.
+//! One explicit fma (-0.5 c is exact, so this is 1.5 c_out - 0.5 c_in correctly rounded):
+//! the same bits wherever it is computed, vectorised or not (a contracted a * b + c * d
+//! may fuse either product).
 IONFLUX_HD inline double surface_weight_outer() { return 1.5; }
 IONFLUX_HD inline double surface_weight_inner() { return -0.5; }
+IONFLUX_HD inline double surface_extrapolation(double c_out, double c_in) {
+  return fma(surface_weight_outer(), c_out, surface_weight_inner() * c_in);
+}
 template <class V>
 IONFLUX_HD inline double surface_concentration(const Layout& l, const V& y, int i) {
   const int nr = l.nr(i);
-  return surface_weight_outer() * y[l.cs_index(i, nr - 1)] + surface_weight_inner() * y[l.cs_index(i, nr - 2)];
+  return surface_extrapolation(y[l.cs_index(i, nr - 1)], y[l.cs_index(i, nr - 2)]);
 }
 
 //! Shells whose particle diffusivity is evaluated together (fn::particle_diffusivity_points):
@@ -92,6 +104,32 @@ constexpr int kNodeBatch = 1;
 constexpr int kShellBatch = 32;
 constexpr int kNodeBatch = 16;
 #endif
+
+//! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1
+//! (m <= kNodeBatch) at state y: the values of butler_volmer's, with user functions
+//! evaluated for the batch at once (fn::ocp_points, fn::exchange_current_points).
+//! y is only copied in the loop that reads it, all arithmetic is on the local arrays:
+//! GCC versions a loop over a strided view for stride 1 (-fversion-loops-for-strides, on
+//! at -O3), and arithmetic in the vectorised copy may round differently from the scalar
+//! one (a contracted 1.5 a - 0.5 b did), so a cell on a stride-1 view would not round as
+//! the same cell interleaved (test_migration, test_kinetics_points).
+template <class V>
+IONFLUX_HD inline void kinetics_points(const CellParams& p, const Layout& l, const ElectrodeParams& e, int i0, int m,
+                                       const V& y, double temp, double* u, double* j0) {
+  const int nr = l.nr(i0);
+  double ce[kNodeBatch], cs[kNodeBatch], sto[kNodeBatch];
+  for (int j = 0; j < m; ++j) {
+    ce[j] = y[3 * (i0 + j)];
+    cs[j] = y[l.cs_index(i0 + j, nr - 1)];
+    sto[j] = y[l.cs_index(i0 + j, nr - 2)];
+  }
+  for (int j = 0; j < m; ++j) {
+    cs[j] = surface_extrapolation(cs[j], sto[j]);
+    sto[j] = cs[j] / e.c_max;
+  }
+  fn::ocp_points<kNodeBatch>(e, sto, m, temp, p.t_ref, u);
+  fn::exchange_current_points<kNodeBatch>(e, ce, cs, m, temp, p.c_e_init, j0);
+}
 
 //! Particle shell geometry on the uniform r mesh of radius R with nr shells.
 struct Shell {
@@ -426,6 +464,22 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     const double ge_right = has_right ? (y[3 * i + 4] - y[3 * i + 1]) * (2.0 / (g.dx + dg[l.domain(i + 1)].dx)) : 0.0;
     return -(g.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right));
   });
+  // the OCP at every electrode node's surface stoichiometry, s[su + i], and the exchange
+  // current, s[sj + i] (kNodeBatch nodes of one electrode per lane: kinetics_points)
+  const int su = 6 * nx, sj = 7 * nx;
+  const int nb_n = (l.nn + kNodeBatch - 1) / kNodeBatch, nb_p = (l.np + kNodeBatch - 1) / kNodeBatch;
+  team.for_each(nb_n + nb_p, [&](int b) {
+    const bool neg = b < nb_n;
+    const int i0 = neg ? b * kNodeBatch : l.nn + l.ns + (b - nb_n) * kNodeBatch;
+    const int end = neg ? l.nn : nx;
+    const int m = end - i0 < kNodeBatch ? end - i0 : kNodeBatch;
+    double u[kNodeBatch], j0[kNodeBatch];
+    kinetics_points(p, l, neg ? p.neg : p.pos, i0, m, y, temp, u, j0);
+    for (int j = 0; j < m; ++j) {
+      s[su + i0 + j] = u[j];
+      s[sj + i0 + j] = j0[j];
+    }
+  });
   // 4. the electrode nodes' solid-phase and kinetics rows (and their heat)
   double film_avg[2] = {0.0, 0.0};
   if (l.model.sei_film == FilmResistance::average) {
@@ -453,12 +507,14 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     f[3 * i + 2] = (is_r - is_l) / g.dx + g.a * j;
     // kinetics
     const double cs = surface_concentration(l, y, i);
-    f[jk] = j - butler_volmer(p, e, y[3 * i], y[3 * i + 1], y[3 * i + 2], cs, temp);
+    const double u = s[su + i];
+    f[jk] = j - butler_volmer_at(static_cast<double>(s[sj + i]), static_cast<double>(y[3 * i + 1]),
+                                 static_cast<double>(y[3 * i + 2]), u, temp);
     if (!thermal) return 0.0;
     // -i_s . grad phi_s with i_s = -sigma grad phi_s on every face: (i_l + i_r)^2 / (4 sigma)
     const double is_sum = is_l + is_r;
     const double sto = cs / e.c_max;
-    const double eta = y[3 * i + 2] - y[3 * i + 1] - fn::ocp(e, sto, temp, p.t_ref);
+    const double eta = y[3 * i + 2] - y[3 * i + 1] - u;
     return g.dx * (is_sum * is_sum / (4.0 * sig) + g.a * j * eta + g.a * j * temp * fn::entropic_change(e.entropic, sto));
   });
   const double heat = heat_e + heat_s;

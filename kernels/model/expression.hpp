@@ -194,8 +194,10 @@ IONFLUX_HD IONFLUX_NOINLINE T evaluate(const Program& p, const T* vars, const Ta
 //! order), so out[j] equals evaluate() with vars[var] = xs[j]. A constant or a fixed
 //! argument that is an operator's right operand is applied without being broadcast.
 //! Local memory: kMaxStack * B values (callers on the GPU use B = 1).
+//! The general form: xs[v] (v < kSlots) are the values of argument v at the n points, or
+//! null where the argument is vars[v] at every point.
 template <int B, class T>
-IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars, int var, const T* xs, int n,
+IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars, const T* const* xs, int n,
                                                  const TableRef* tab, T* out) {
   if (p.n_ops == 0) {
     for (int j = 0; j < n; ++j) out[j] = T(NAN);
@@ -210,7 +212,7 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
   for (int i = 0; i < p.n_ops; ++i) {
     const Op op = static_cast<Op>(p.op[i]);
     // a pushed number (constant or fixed argument) followed by a binary operation
-    if ((op == Op::constant || (op == Op::variable && p.arg[i] != var)) && i + 1 < p.n_ops) {
+    if ((op == Op::constant || (op == Op::variable && !xs[p.arg[i]])) && i + 1 < p.n_ops) {
       const Op next = static_cast<Op>(p.op[i + 1]);
       if (next == Op::add || next == Op::sub || next == Op::mul || next == Op::div || next == Op::pow ||
           next == Op::min || next == Op::max) {
@@ -239,8 +241,9 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
         break;
       }
       case Op::variable:
-        if (p.arg[i] == var) {
-          for (int j = 0; j < n; ++j) ::new (&b[j].v) T(xs[j]);
+        if (xs[p.arg[i]]) {
+          const T* x = xs[p.arg[i]];
+          for (int j = 0; j < n; ++j) ::new (&b[j].v) T(x[j]);
         } else {
           for (int j = 0; j < n; ++j) ::new (&b[j].v) T(vars[p.arg[i]]);
         }
@@ -273,7 +276,7 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
         b = slots[top];
         a = slots[top - 1];
         for (int j = 0; j < n; ++j) {
-          const double scale = ss < 0 ? 1.0 : value_of(ss == var ? xs[j] : vars[ss]);
+          const double scale = ss < 0 ? 1.0 : value_of(xs[ss] ? xs[ss][j] : vars[ss]);
           a[j].v = regpow(a[j].v, b[j].v, scale);
         }
         break;
@@ -281,6 +284,15 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
     }
   }
   for (int j = 0; j < n; ++j) out[j] = slots[0][j].v;
+}
+
+//! evaluate_points where only argument `var` varies (xs[j] at point j).
+template <int B, class T>
+IONFLUX_HD void evaluate_points(const Program& p, const T* vars, int var, const T* xs, int n, const TableRef* tab,
+                                T* out) {
+  const T* by_slot[kSlots] = {};
+  by_slot[var] = xs;
+  evaluate_points<B>(p, vars, by_slot, n, tab, out);
 }
 
 }  // namespace expr

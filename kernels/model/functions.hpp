@@ -111,6 +111,25 @@ IONFLUX_HD T ocp(const ElectrodeParams& e, const T& sto, double temp, double t_r
   return u + ocp_barrier(sto) - ocp_barrier(1.0 - sto);
 }
 
+//! ocp at n <= B stoichiometries sto[j] (out[j], the same values): a user OCP and
+//! entropic change evaluated for all points at once (expr::evaluate_points).
+template <int B, class T>
+IONFLUX_HD void ocp_points(const ElectrodeParams& e, const T* sto, int n, double temp, double t_ref, T* out) {
+  T sc[B];
+  for (int j = 0; j < n; ++j) sc[j] = ad_clip(sto[j], 1e-10, 1.0 - 1e-10);
+  const T vars[expr::kSlots] = {T(0.0), T(0.0), T(0.0), T(0.0), T(0.0), T(0.0), T(1.0)};
+  const int v_sto = static_cast<int>(expr::Var::sto);
+  if (e.ocp.id == FunctionId::user) evaluate_points<B>(*e.ocp.user, vars, v_sto, sc, n, out);
+  else for (int j = 0; j < n; ++j) out[j] = ocp_ref(e.ocp, sc[j]);
+  if (temp != t_ref) {
+    T ds[B];
+    if (e.entropic.id == FunctionId::user) evaluate_points<B>(*e.entropic.user, vars, v_sto, sc, n, ds);
+    else for (int j = 0; j < n; ++j) ds[j] = entropic_change(e.entropic, sc[j]);
+    for (int j = 0; j < n; ++j) out[j] = out[j] + (temp - t_ref) * ds[j];
+  }
+  for (int j = 0; j < n; ++j) out[j] = out[j] + ocp_barrier(sto[j]) - ocp_barrier(1.0 - sto[j]);
+}
+
 //! PyBaMM's RegPower for a = 1/2: (x/s)((x/s)^2 + delta^2)^(-1/4) s^(1/2), delta = 1e-3.
 template <class T>
 IONFLUX_HD T reg_sqrt(const T& x, double scale) {
@@ -136,6 +155,28 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
   const T den = (x1 * x1 + 1e-6) * (x2 * x2 + 1e-6) * (x3 * x3 + 1e-6);
   return (e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * sqrt(c_e_scale) * e.c_max) * (x1 * x2 * x3) /
          ad_sqrt(ad_sqrt(den));
+}
+
+//! exchange_current at n <= B points (c_e[j], c_s_surf[j]) (out[j], the same values): a
+//! user function evaluated for all points at once (expr::evaluate_points).
+template <int B, class T>
+IONFLUX_HD void exchange_current_points(const ElectrodeParams& e, const T* c_e, const T* c_s_surf, int n, double temp,
+                                        double c_e_scale, T* out) {
+  if (e.exchange.id != FunctionId::user) {
+    for (int j = 0; j < n; ++j) out[j] = exchange_current(e, c_e[j], c_s_surf[j], temp, c_e_scale);
+    return;
+  }
+  T ce[B], cs[B];
+  for (int j = 0; j < n; ++j) {
+    ce[j] = ad_max(c_e[j], 0.0);
+    cs[j] = ad_clip(c_s_surf[j], 0.0, e.c_max);
+  }
+  const T vars[expr::kSlots] = {T(0.0), T(0.0), T(0.0), T(e.c_max), T(temp), T(0.0), T(c_e_scale)};
+  const T* xs[expr::kSlots] = {};
+  xs[static_cast<int>(expr::Var::c_e)] = ce;
+  xs[static_cast<int>(expr::Var::c_s_surf)] = cs;
+  const UserFunction& f = *e.exchange.user;
+  expr::evaluate_points<B>(f.program, vars, xs, n, f.table.n > 0 ? &f.table : nullptr, out);
 }
 
 //! Particle diffusivity [m2/s] at concentration c_s (sto clipped to [1e-10, 1-1e-10]).

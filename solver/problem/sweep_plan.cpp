@@ -354,6 +354,10 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
       in.run.steps = ex.steps;
       in.run.tables = ex.tables;
       in.run.step_text = ex.text;
+      // each cell starts from its first step's current, as a Simulation of it does
+      // (ProblemBuilder: the initial guess reads it, so the sweep item is that run)
+      const double start = protocol_start_current(plan.base, ex.steps);
+      for (std::size_t c = 0; c < n; ++c) plan.currents[c] = cells->currents[c] = start;
     } else {
       // the sweep's first cell's protocol is checked here (a bad string fails the sweep
       // before any work); a later cell whose values make a bad step becomes an invalid
@@ -388,6 +392,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
         try {
           set_cell(c);
           const Experiment ex = parse_experiment(fill(c), spec.cycles, work, base_dir);
+          plan.currents[c] = cells->currents[c] = protocol_start_current(work, ex.steps);  // as above
           const int table_shift = static_cast<int>(in.protocol_tables.size() / 2);
           in.protocol_first[c] = static_cast<int>(in.protocol_steps.size());
           in.protocol_count[c] = static_cast<int>(ex.steps.size());
