@@ -6,7 +6,7 @@ alone (base_sei.py, base_plating.py), while its particle and electrolyte lithium
 capacities and eSOH use A_cc = L_y L_z n_parallel. Reference: OKane2022 with
 "Number of electrodes connected in parallel to make a cell" = 2 (and nominal capacity
 10 A.h), SEI solvent-diffusion limited + reversible plating, 2 CC-CV cycles, IDAKLU
-rtol = atol = 1e-8, made by tests/fixtures/degradation/generate_n_parallel_fixture.py.
+rtol = atol = 1e-8, made by tests/fixtures/degradation/n_parallel/generate_n_parallel_fixture.py.
 Before, ionflux used L_y L_z n_parallel for the losses: twice PyBaMM's here. Bounds as
 test_degradation_summary.py's (capacity 1e-6, losses 1e-5 relative): the issue's are 0.1 %
 and 1 %; the factor 2 they catch is far outside either."""
@@ -17,7 +17,7 @@ from conftest import REPO
 
 from ionflux import ParameterSet, Simulation
 
-FIXTURE = "tests/fixtures/degradation/n_parallel_2_sei_plating_cccv.json"
+FIXTURE = "tests/fixtures/degradation/n_parallel/n_parallel_2_sei_plating_cccv.json"
 
 
 def test_losses_use_pybamms_area_with_two_electrode_pairs_in_parallel():
