@@ -26,11 +26,15 @@ Modes
 -----
   python3 benchmarks/bench_ageing.py [--case coupled|sei_plating] [--cycles N]
         one cell: PyBaMM, then ionflux
-  python3 benchmarks/bench_ageing.py --cells 1000 [--cycles N] [--threads T]
+  python3 benchmarks/bench_ageing.py --cells 1000 [--cycles N] [--threads T] [--device cpu|cuda]
         1000 cells x N ageing cycles through `ionflux sweep` (grid of 10 SEI solvent
         diffusivities x 10 plating kinetic rate constants x 10 C-rates of the ageing
-        discharge); PyBaMM is not run cell by cell (its one-cell time x cells is printed
-        as an estimate when --pybamm-estimate is given).
+        discharge; --cells K: round(K^(1/3)) values per axis over the same ranges);
+        ionflux's default tolerances (--ionflux-rtol/--ionflux-atol) and budget, outputs
+        every --sweep-period s (600). PyBaMM is not run cell by cell (its one-cell time x
+        cells is printed as an estimate when --pybamm-estimate is given). The issue's
+        benchmark: --case sei_plating --cells 1000 --cycles 100 (--device cuda on a GPU
+        machine; --write-config FILE writes the config for `ionflux sweep FILE` instead).
 
 PyBaMM: pybamm.Simulation(...).solve() with IDAKLUSolver() defaults (rtol 1e-6, atol 1e-6 on
 PyBaMM's scaled states; the notebook's solver) unless --rtol/--atol; the wall time includes
@@ -162,9 +166,9 @@ def run_ionflux_one(n, rtol, atol, case="coupled", force=False, max_steps=None, 
     kw = dict(options=options, experiment=[tuple(c) for c in cycles], mesh=VAR_PTS)
     if period:  # outputs every `period` s instead of at every BDF step (long runs: 1 GiB output cap)
         kw["period"] = period
-    # rtol/atol: else ionflux's defaults (rtol 1e-6, atol 1e-8). max_steps is ionflux's budget
-    # for the whole run (default 100000): ~7000 BDF steps per CC-CV cycle here, so a long run
-    # needs more.
+    # rtol/atol: else ionflux's defaults (rtol 1e-6, atol 1e-8). max_steps: ionflux's budget
+    # per protocol step (default 100000; ~3,000-3,700 BDF steps per CC step here). Before
+    # issue 16 it was for the whole run, and 100 cycles needed it raised.
     kw["solver"] = {k: v for k, v in (("rtol", rtol), ("atol", atol), ("max_steps", max_steps))
                     if v is not None}
     sim, msg = None, ""
@@ -185,10 +189,11 @@ def run_ionflux_one(n, rtol, atol, case="coupled", force=False, max_steps=None, 
         if unsupported(msg):
             return {"supported": False, "reason": msg}
         raise RuntimeError(msg)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sol = sim.solve()
     t1 = time.perf_counter()
     out = {"supported": True, "solve_s": t1 - t0, "total_s": t1 - t_setup,
+           "solve_cpu_s": time.process_time() - c0,  # this process's CPU time: less sensitive to load
            "termination": getattr(sol, "termination", None), "resolved_options": dict(sim.options),
            "steps": sol.summary.get("Steps"), "cycles_requested": len(cycles)}
     try:
@@ -205,13 +210,14 @@ def run_ionflux_one(n, rtol, atol, case="coupled", force=False, max_steps=None, 
     return out
 
 
-def sweep_config(n, rtol, atol, case="coupled"):
+def sweep_config(n, rtol, atol, case="coupled", period=None):
     options, cycles = case_setup(case, n, "Discharge at {C-rate of ageing discharge}C until 2.5 V")
-    return {
+    solver = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
+    cfg = {
         "parameters": "OKane2022",
         "options": jsonable_options(options),
         "mesh": VAR_PTS,
-        "solver": {"rtol": rtol, "atol": atol},
+        "solver": solver,
         "experiment": cycles,
         "vary": {
             "SEI solvent diffusivity [m2.s-1]": {"logspace": [1e-22, 1e-21, 10]},
@@ -220,37 +226,83 @@ def sweep_config(n, rtol, atol, case="coupled"):
         },
         "combine": "grid",
     }
+    if period:  # outputs every `period` s (an output per BDF step: ~7000 rows per cell-cycle)
+        cfg["period"] = period
+    return cfg
 
 
-def run_ionflux_sweep(n, rtol, atol, threads, cells, case="coupled", force=False):
+def grid_cells(cells):
+    """The grid behind --cells: k values per axis, k = round(cells^(1/3)) (1000: 10 x 10 x 10)."""
+    return max(1, round(cells ** (1 / 3)))
+
+
+def run_ionflux_sweep(n, rtol, atol, threads, cells, case="coupled", force=False, device="cpu", period=None,
+                      write_config=None, keep_output=None):
     cli = os.environ.get("IONFLUX_CLI", os.path.join(IONFLUX_ROOT, "build", "ionflux"))
-    if not os.path.exists(cli):
+    if not os.path.exists(cli) and not write_config:
         return {"supported": False, "reason": f"no ionflux CLI at {cli} (build it or set IONFLUX_CLI)"}
-    cfg = sweep_config(n, rtol, atol, case)
+    cfg = sweep_config(n, rtol, atol, case, period)
     missing = [k for k in NOT_IN_KERNEL if cfg["options"].get(k, "none") not in ("none", "false")]
     if missing and not force:
         return {"supported": False, "reason": "ionflux accepts " + ", ".join(repr(k) for k in missing)
                 + " but does not solve them yet; use --case sei_plating or --force-ionflux"}
-    if cells != 1000:  # keep a grid: cells = a x b x c with the C-rate axis cut
-        k = max(1, round(cells ** (1 / 3)))
+    if cells != 1000:  # keep a grid: cells = k x k x k over the same ranges
+        k = grid_cells(cells)
         for key, spec in cfg["vary"].items():
             spec[next(iter(spec))][2] = k
+    if write_config:  # the config alone, e.g. to run on a GPU machine with the CLI
+        with open(write_config, "w") as f:
+            json.dump(cfg, f, indent=1)
+        return {"supported": True, "config_written": write_config}
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "ageing_sweep.json")
         with open(path, "w") as f:
             json.dump(cfg, f, indent=1)
-        cmd = [cli, "sweep", path, "--output", os.path.join(tmp, "ageing.h5"), "--device", "cpu"]
+        out_h5 = keep_output or os.path.join(tmp, "ageing.h5")
+        cmd = [cli, "sweep", path, "--output", out_h5, "--device", device]
         if threads:
             cmd += ["--threads", str(threads)]
+        import resource
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)  # the sweep's CPU time, all threads
+        summary = sweep_summary(out_h5) if p.returncode == 0 else {}
     if p.returncode != 0:
         msg = (p.stderr or p.stdout).strip()
         if unsupported(msg):
             return {"supported": False, "reason": msg.splitlines()[-1] if msg else f"exit {p.returncode}"}
         return {"supported": True, "error": msg, "returncode": p.returncode, "wall_s": wall}
-    return {"supported": True, "wall_s": wall, "stdout_tail": p.stdout.strip().splitlines()[-5:]}
+    return {"supported": True, "wall_s": wall, "cpu_s": cpu, "stdout_tail": p.stdout.strip().splitlines()[-5:],
+            "command": cmd,
+            **summary}
+
+
+def sweep_summary(path):
+    """Statuses, BDF steps and capacity fade of a finished sweep file (ionflux.load)."""
+    try:
+        sys.path.insert(0, os.path.join(IONFLUX_ROOT, "python"))
+        import numpy as np
+        import ionflux
+        res = ionflux.load(path)
+        names, counts = np.unique(np.asarray(res.status_names, dtype=str), return_counts=True)
+        out = {"statuses": dict(zip(names.tolist(), counts.tolist())), "cells_run": int(res.n_cells),
+               "cycles_per_cell": int(res.n_cycles)}
+        steps = np.asarray(res.stats.get("Steps", []), dtype=float)
+        if steps.size:
+            out["bdf_steps_total"] = float(steps.sum())
+            out["bdf_steps_per_cell"] = [float(steps.min()), float(np.median(steps)), float(steps.max())]
+        cap = np.asarray(res.cycles.get("Capacity [A.h]", np.empty((0, 0))), dtype=float)
+        if cap.size:
+            fade = 100.0 * (1.0 - cap[:, -1] / cap[:, 0])
+            ok = fade[np.isfinite(fade)]
+            if ok.size:
+                out["capacity_fade_pct_min_median_max"] = [float(ok.min()), float(np.median(ok)), float(ok.max())]
+        return out
+    except Exception as exc:  # noqa: BLE001  (the timing stands without the summary)
+        return {"summary_error": f"{type(exc).__name__}: {exc}"}
 
 
 def main():
@@ -267,8 +319,16 @@ def main():
                     help="one-cell ionflux rtol (default: ionflux's, 1e-6)")
     ap.add_argument("--ionflux-atol", type=float, default=None,
                     help="one-cell ionflux atol on its unscaled states (default: ionflux's, 1e-8)")
-    ap.add_argument("--ionflux-max-steps", type=int, default=10**9,
-                    help="one-cell ionflux BDF step budget for the whole run (default 1e9; ionflux's own is 1e5)")
+    ap.add_argument("--ionflux-max-steps", type=int, default=None,
+                    help="one-cell ionflux BDF step budget per protocol step (default: ionflux's, 1e5)")
+    ap.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu",
+                    help="sweep mode: ionflux sweep --device (cuda on a GPU machine)")
+    ap.add_argument("--sweep-period", type=float, default=600.0,
+                    help="sweep mode: output period [s] (default 600; 0 = an output per BDF step)")
+    ap.add_argument("--write-config", metavar="FILE",
+                    help="sweep mode: only write the sweep config to FILE (run it with "
+                         "`ionflux sweep FILE --output X.h5 --device cuda` on a GPU machine)")
+    ap.add_argument("--keep-output", metavar="FILE.h5", help="sweep mode: keep the sweep's HDF5 file here")
     ap.add_argument("--ionflux-period", type=float, default=None,
                     help="one-cell ionflux output period [s] (default: an output per BDF step; "
                          "100 cycles at one per step pass ionflux's 1 GiB output cap)")
@@ -307,7 +367,8 @@ def main():
         if not ion["supported"]:
             print(f"ionflux does not support this case yet ({ion['reason']}); PyBaMM alone reported")
         else:
-            print(f"ionflux: setup + solve {ion['total_s']:.3f} s (solve {ion['solve_s']:.3f} s), "
+            print(f"ionflux: setup + solve {ion['total_s']:.3f} s (solve {ion['solve_s']:.3f} s, "
+                  f"solve CPU time {ion['solve_cpu_s']:.3f} s), "
                   f"{ion.get('cycles_completed')}/{ion.get('cycles_requested')} cycles, {ion.get('steps')} BDF steps, "
                   f"termination {ion.get('termination')}")
             if (ion.get("cycles_completed") != ion.get("cycles_requested")
@@ -317,7 +378,8 @@ def main():
                 print(f"  ionflux summary variables: {ion['summary_error']}")
             if pyb:
                 print(f"  ratio PyBaMM total / ionflux total: {pyb['total_s'] / ion['total_s']:.1f}x; "
-                      f"PyBaMM solve / ionflux solve: {pyb['solve_s'] / ion['solve_s']:.1f}x")
+                      f"PyBaMM solve / ionflux solve: {pyb['solve_s'] / ion['solve_s']:.1f}x; "
+                      f"solve CPU times: {pyb['solve_cpu_s'] / ion['solve_cpu_s']:.1f}x")
             if pyb and pyb.get("capacity") and ion.get("capacity"):
                 m = min(len(pyb["capacity"]), len(ion["capacity"]))
                 print("  cycle  Capacity PyBaMM [A.h]  ionflux [A.h]  diff [%]    LLI PyBaMM [%]  ionflux [%]")
@@ -336,15 +398,27 @@ def main():
                 if vals is not None and not any(vals):
                     print(f"  note: ionflux's '{name}' is 0 in every cycle although the mechanism is on: check the summary wiring")
     else:
-        sw = run_ionflux_sweep(args.cycles, args.rtol, args.atol, args.threads, args.cells, args.case,
-                               args.force_ionflux)
+        sw = run_ionflux_sweep(args.cycles, args.ionflux_rtol, args.ionflux_atol, args.threads, args.cells,
+                               args.case, args.force_ionflux, args.device, args.sweep_period or None,
+                               args.write_config, args.keep_output)
         res["ionflux_sweep"] = sw
         if not sw["supported"]:
             print(f"ionflux sweep does not support this case yet ({sw['reason']}); skipped")
+        elif "config_written" in sw:
+            print(f"sweep config written to {sw['config_written']} ({grid_cells(args.cells) ** 3} cells x "
+                  f"{args.cycles} cycles); run: ionflux sweep {sw['config_written']} --output ageing.h5 --device cuda")
         elif "error" in sw:
             print(f"ionflux sweep failed (exit {sw['returncode']}): {sw['error'][-500:]}")
         else:
-            print(f"ionflux sweep: {args.cells} cells x {args.cycles} ageing cycles in {sw['wall_s']:.1f} s")
+            n_cells = sw.get("cells_run", grid_cells(args.cells) ** 3)
+            print(f"ionflux sweep ({args.device}, threads {args.threads or 'all'}): {n_cells} cells x {args.cycles} "
+                  f"ageing cycles in {sw['wall_s']:.1f} s = {sw['wall_s'] / (n_cells * args.cycles) * 1e3:.1f} ms "
+                  f"per cell-cycle; CPU time {sw['cpu_s']:.1f} s = {sw['cpu_s'] / (n_cells * args.cycles) * 1e3:.1f} ms "
+                  f"per cell-cycle; command: {' '.join(sw['command'])}")
+            for key in ("statuses", "bdf_steps_total", "bdf_steps_per_cell", "capacity_fade_pct_min_median_max",
+                        "summary_error"):
+                if key in sw:
+                    print(f"  {key}: {sw[key]}")
             print("  " + "\n  ".join(sw["stdout_tail"]))
         if pyb:
             print(f"  PyBaMM estimate for {args.cells} cells one after another: "

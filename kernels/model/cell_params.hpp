@@ -151,6 +151,9 @@ struct CellParams {
   double sep_porosity;        //!< [-]
   double sep_bruggeman_e;     //!< [-]
   double area;                //!< current-collector area L_y*L_z*n_parallel [m2]
+  //! "Number of electrodes connected in parallel to make a cell" (PyBaMM's SEI and plating
+  //! losses use L_y*L_z = area / n_parallel: inventory.hpp)
+  double n_parallel = 1.0;
   double c_e_init;            //!< [mol/m3]
   FunctionRef electrolyte_diffusivity;   //!< D_e(c_e, T) [m2/s]
   FunctionRef electrolyte_conductivity;  //!< kappa_e(c_e, T) [S/m]

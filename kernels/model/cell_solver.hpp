@@ -496,6 +496,15 @@ struct CellSolver {
     add_moved(q - qa, e - ea);
   }
 
+  //! The budget of BDF steps (SolverOptions::max_steps) is per protocol step (BdfScalars
+  //! counts from the step's start); the whole run's safety net is max_steps times the
+  //! number of protocol steps, at most kMaxSolverSteps (a run cannot hang, and the int
+  //! counters cannot overflow). Either ends the cell with step_limit.
+  IONFLUX_HD int run_step_limit() const {
+    const long long whole = static_cast<long long>(opt.max_steps) * n_steps();
+    return whole < kMaxSolverSteps ? static_cast<int>(whole) : kMaxSolverSteps;
+  }
+
   //! Advance up to max_steps BDF steps, across protocol steps. Returns the status
   //! (running if not finished).
   IONFLUX_HD CellStatus advance(int max_steps) {
@@ -512,7 +521,8 @@ struct CellSolver {
     M m = model();
     B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     for (; budget > 0; --budget) {
-      if (run.total_steps() >= opt.max_steps) return fail(CellStatus::step_limit), false;
+      if (run.bdf.nst >= opt.max_steps || run.total_steps() >= run_step_limit())
+        return fail(CellStatus::step_limit), false;
       const StepSpec* st = step_spec();
       double t_step_end = out.t_end;
       if (st && st->duration > 0.0 && run.step_t0 + st->duration < t_step_end) t_step_end = run.step_t0 + st->duration;

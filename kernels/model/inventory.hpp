@@ -81,9 +81,8 @@ IONFLUX_HD inline Inventory lithium_inventory(const CellParams& p, const Layout&
   //   plating [mol]  = (<c_pl>_x + <c_dead>_x) L_k L_y L_z (§4.4; the initial plated
   //                    concentration is not subtracted, no z factor)
   //   thickness [m]  = <L_sei>_x (c_sei Vbar / a; L_sei,0 for "constant"; 0 for "none")
-  // L_y L_z is taken as the electrode area p.area (= L_y L_z n_parallel): PyBaMM's SEI and
-  // plating losses use L_y L_z alone, so they differ from these by the factor n_parallel
-  // when a set has more than one electrode pair in parallel (none of the shipped sets).
+  // L_y L_z is area / n_parallel, as PyBaMM (base_sei.py, base_plating.py: L_y L_z alone,
+  // while its particle and electrolyte totals use A_cc = L_y L_z n_parallel).
   // SEI on cracks and LAM lithium stay 0: those submodels are not solved yet (refused by
   // validate_run_options).
   for (int e = 0; e < 2; ++e) {
@@ -101,7 +100,7 @@ IONFLUX_HD inline Inventory lithium_inventory(const CellParams& p, const Layout&
     }
     c_sei /= count;
     c_li /= count;
-    const double volume = ep.thickness * p.area;
+    const double volume = ep.thickness * p.area / p.n_parallel;  // L_k L_y L_z: PyBaMM's, without n_parallel
     if (ss >= 0) {
       inv.v[e == 0 ? kInvSeiNeg : kInvSeiPos] =
           (c_sei - deg::initial_value(p, l, e, kDegSei)) * volume * p.deg.sei_z;

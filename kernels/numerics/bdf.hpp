@@ -27,6 +27,8 @@ constexpr int kMaxSolverSteps = 1000000000;
 struct SolverOptions {
   double rtol = 1e-6;
   double atol = 1e-8;
+  //! BDF steps allowed per protocol step (the whole run: max_steps x the number of
+  //! protocol steps, at most kMaxSolverSteps; CellSolver::run_step_limit).
   int max_steps = 100000;
   //! Wall-clock budget of one cell [s] (0: none). Read by the host drivers between
   //! advance() slices, and for GPU slots between launches (a kernel reads no clock); a

@@ -13,7 +13,7 @@ MAX_MESH = 1000
 SOLVER_KEYS = ("rtol", "atol", "max_steps", "max_wall_time")
 DEFAULT_RTOL = 1e-6
 DEFAULT_ATOL = 1e-8
-DEFAULT_MAX_STEPS = 100000  # SolverOptions::max_steps (kernels/numerics/bdf.hpp)
+DEFAULT_MAX_STEPS = 100000  # SolverOptions::max_steps (kernels/numerics/bdf.hpp), per protocol step
 MAX_SOLVER_STEPS = 1000000000  # kMaxSolverSteps
 
 

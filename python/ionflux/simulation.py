@@ -76,8 +76,10 @@ class Simulation:
         (each 2 to 1000; 20 when not given).
     solver : dict, optional
         ``rtol`` (default 1e-6) and ``atol`` (default 1e-8) of the BDF integrator, on
-        PyBaMM's scaled states; the cell's budget ``max_steps`` (BDF steps, default
-        100000; past it the status is ``"step_limit"``) and ``max_wall_time`` (seconds,
+        PyBaMM's scaled states; the cell's budget ``max_steps`` (BDF steps per
+        protocol step, default 100000; the whole run at most ``max_steps`` times the
+        number of protocol steps, and 10^9; past it the status is ``"step_limit"``,
+        the message naming the protocol step) and ``max_wall_time`` (seconds,
         default none; past it ``"time_limit"``), the outputs up to there kept.
     period : float, optional
         Spacing of the output times [s]. By default the outputs are the integrator's

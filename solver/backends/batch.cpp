@@ -230,9 +230,16 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
     const std::string why = diagnose_init_failure(record);  // name what caused it
     if (!why.empty()) c.message[k] += " (" + why + ")";
   }
-  if (run.status == CellStatus::step_limit)  // name the budget and where the outputs stop
-    c.message[k] += ": " + std::to_string(in.run.solver.max_steps) + " steps (solver max_steps), at t = " +
-                    format("%.6g", run.t_final) + " s";
+  if (run.status == CellStatus::step_limit) {  // name the budget, the protocol step and where the outputs stop
+    const ProtocolView pv = protocol_of(in, cell);
+    const bool per_cell = !in.protocol_first.empty();
+    const std::size_t first = per_cell ? static_cast<std::size_t>(in.protocol_first[cell]) : 0;
+    const std::vector<std::string>& texts = per_cell ? in.protocol_text : in.run.step_text;
+    const std::vector<StepSpec>& all = per_cell ? in.protocol_steps : in.run.steps;
+    const std::string* t = texts.size() == all.size() ? texts.data() + first : nullptr;
+    c.message[k] += ": " + step_limit_message(in.run.solver.max_steps, in.has_protocol() ? pv.steps : nullptr,
+                                              pv.n_steps, t, run.step, run.bdf.nst, run.total_steps(), run.t_final);
+  }
   if (run.status == CellStatus::time_limit)
     c.message[k] += ": " + format("%.6g", in.run.solver.max_wall_time) + " s, at t = " + format("%.6g", run.t_final) + " s";
   const std::string cut = cut_short(in, cell, record, run);

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <utility>
 
+#include "kernels/numerics/bdf.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/util/text.hpp"
 
@@ -680,6 +681,22 @@ std::string cut_short_message(CellStatus status, const CellParams& params, const
     m += "; it was the last step";
   }
   return m + ". " + kCutShortMark + ", where PyBaMM widens them by 1 V (docs/experiments.md)";
+}
+
+std::string step_limit_message(int max_steps, const StepSpec* steps, int n_steps, const std::string* texts, int step,
+                               int steps_in_step, int steps_in_all, double t_stop) {
+  char at[64];
+  std::snprintf(at, sizeof at, ", at t = %.6g s", t_stop);
+  if (!steps || n_steps <= 0 || step < 0 || step >= n_steps)
+    return std::to_string(max_steps) + " steps (solver max_steps)" + at;
+  const std::string where = " of " + std::to_string(n_steps) + " protocol steps";
+  if (steps_in_step >= max_steps)
+    return std::to_string(max_steps) + " steps (solver max_steps, per protocol step) in " +
+           step_label(steps, texts, step) + where + ", " + std::to_string(steps_in_all) + " steps in all" + at;
+  const long long whole = static_cast<long long>(max_steps) * n_steps;
+  return "the whole run's " + std::to_string(steps_in_all) + " steps (solver max_steps x " + std::to_string(n_steps) +
+         " protocol steps" + (whole > kMaxSolverSteps ? ", at most " + std::to_string(kMaxSolverSteps) : std::string()) +
+         "), " + std::to_string(steps_in_step) + " of them in " + step_label(steps, texts, step) + where + at;
 }
 
 Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,

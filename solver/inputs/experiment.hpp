@@ -45,6 +45,14 @@ constexpr const char* kCutShortMark = "ionflux stops an experiment at the set's 
 std::string cut_short_message(CellStatus status, const CellParams& params, const StepSpec* steps, int n_steps,
                               const std::string* texts, int step, double step_start, double t_stop);
 
+//! The words after a step_limit status (SolverOptions::max_steps is per protocol step,
+//! with a whole-run net of max_steps x the number of protocol steps, at most 10^9;
+//! CellSolver::run_step_limit): which budget stopped the cell, in which protocol step
+//! (with its text and cycle when given) after how many BDF steps, and at what time. Without
+//! a protocol (steps null): "N steps (solver max_steps), at t = T s" as before.
+std::string step_limit_message(int max_steps, const StepSpec* steps, int n_steps, const std::string* texts, int step,
+                               int steps_in_step, int steps_in_all, double t_stop);
+
 //! Convenience: a flat list of steps, run once as a single cycle.
 Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,
                             const std::string& base_dir = ".");

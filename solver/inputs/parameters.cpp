@@ -305,8 +305,8 @@ CellParams ParameterSet::cell_params(double current) const {
   c.sep_thickness = get("Separator thickness [m]");
   c.sep_porosity = get("Separator porosity");
   c.sep_bruggeman_e = get("Separator Bruggeman coefficient (electrolyte)");
-  c.area = get("Electrode height [m]") * get("Electrode width [m]") *
-           get("Number of electrodes connected in parallel to make a cell");
+  c.n_parallel = get("Number of electrodes connected in parallel to make a cell");
+  c.area = get("Electrode height [m]") * get("Electrode width [m]") * c.n_parallel;
   c.c_e_init = get("Initial concentration in electrolyte [mol.m-3]");
   c.temperature = get("Ambient temperature [K]");
   // Isothermal cells see only the ambient temperature: user functions are specialised

@@ -87,13 +87,17 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
                     const CellRun& run);
 
 //! Advance a cell to its end within its budgets: SolverOptions::max_steps (counted by the
-//! kernel: step_limit) and max_wall_time, read here before each slice of kWallSlice steps
-//! from `t0` (the cell's start): a cell past it ends with time_limit, its outputs so far
-//! kept. Slicing does not change the results (the GPU slots advance in slices too).
+//! kernel per protocol step, with a whole-run net: step_limit) and max_wall_time, read
+//! here before each slice of kWallSlice steps from `t0` (the cell's start): a cell past
+//! it ends with time_limit, its outputs so far kept. Slicing does not change the results
+//! (the GPU slots advance in slices too).
 template <class CS>
 void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_clock::time_point t0) {
   if (!(so.max_wall_time > 0.0)) {
-    cs.advance(so.max_steps + 1);
+    // the kernel ends the cell by its budgets (max_steps per protocol step, and for the
+    // whole run at most kMaxSolverSteps: CellSolver::run_step_limit) before this runs out
+    while (cs.advance(kMaxSolverSteps) == CellStatus::running) {
+    }
     return;
   }
   constexpr int kWallSlice = 64;

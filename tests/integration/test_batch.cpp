@@ -2,6 +2,7 @@
 // chunking and the thread count; cells that end at once or fail do not disturb the rest.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 
@@ -153,14 +154,23 @@ TEST(Batch, AFailedCellKeepsTheCyclesItCompleted) {
   in.run.mesh = MeshSpec{8, 6, 8, 6, 6};
   in.run.steps = ex.steps;
   in.run.tables = ex.tables;
+  in.run.step_text = ex.text;  // named in the step_limit message
   in.run.t_end = 7200.0;
   in.run.period = 60.0;
   const ionflux::testing::CollectSink full = run(in, 1, 0);
   ASSERT_EQ(full.all.status[0], static_cast<int>(CellStatus::finished));
   ASSERT_EQ(full.all.n_steps, 3);
-  // the same cell, allowed one BDF step fewer than it needs: it fails in its last step
-  // (cycle 1), long after the 1-minute rest of cycle 0 has ended
-  in.run.solver.max_steps = full.all.steps[0] - 1;
+  // the same cell, allowed half the BDF steps its discharge (step 1) takes: max_steps is
+  // per protocol step (issue 16), so it fails in that step (cycle 1), long after the
+  // 1-minute rest of cycle 0 has ended. Steps per protocol step: the outputs of a run with
+  // one output per accepted step (its step index).
+  RunOptions every = in.run;
+  every.period = 0.0;
+  const Solution each = simulate(in.cells[0], every);
+  ASSERT_EQ(each.status, CellStatus::finished) << each.message;
+  const auto steps_in = [&](int q) { return static_cast<int>(std::count(each.step.begin(), each.step.end(), q)); };
+  in.run.solver.max_steps = steps_in(1) / 2;
+  ASSERT_LT(steps_in(0) + 2, in.run.solver.max_steps) << "the rest of cycle 0 must fit the budget";
   const ionflux::testing::CollectSink cut = run(in, 1, 0);
   ASSERT_EQ(cut.all.status[0], static_cast<int>(CellStatus::step_limit));
   EXPECT_EQ(cut.all.step_start[0], full.all.step_start[0]);  // cycle 0 is kept
@@ -174,8 +184,11 @@ TEST(Batch, AFailedCellKeepsTheCyclesItCompleted) {
   }
   EXPECT_TRUE(std::isnan(cut.all.discharge_capacity[0]) && std::isnan(cut.all.energy[0]) &&
               std::isnan(cut.all.mean_voltage[0]));
-  EXPECT_GT(cut.all.end_time[0], full.all.step_end[1]);  // where it stopped: in step 2
-  EXPECT_LT(cut.all.end_time[0], full.all.end_time[0]);
+  EXPECT_GT(cut.all.end_time[0], full.all.step_end[0]);  // where it stopped: in step 1
+  EXPECT_LT(cut.all.end_time[0], full.all.step_end[1]);
+  EXPECT_NE(cut.all.message[0].find("per protocol step) in step 1 \"Discharge at 1C for 30 minutes\" (cycle 1)"),
+            std::string::npos)
+      << cut.all.message[0];
 }
 
 TEST(Batch, PerCellProtocolsEqualSingleSolves) {
