@@ -411,18 +411,6 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
         }
       }
     }
-    // Each cell starts as a single run of it does (problem.cpp, protocol_start_current):
-    // from its first step's current when that is a current step. The consistent
-    // initialisation starts from it, so with the set's current instead a cell's state
-    // differs from its single run's in the last bits (issue 16: a sweep's cells equal
-    // single runs).
-    for (std::size_t c = 0; c < n; ++c) {
-      if (in.pre_status[c] != CellStatus::running) continue;
-      const bool own = !in.protocol_first.empty();
-      if (own ? in.protocol_count[c] <= 0 : in.run.steps.empty()) continue;
-      const StepSpec& first = own ? in.protocol_steps[static_cast<std::size_t>(in.protocol_first[c])] : in.run.steps[0];
-      if (first.mode == ControlMode::current && first.value != 0.0) cells->currents[c] = plan.currents[c] = first.value;
-    }
     plan.protocol = "experiment: ";
     for (std::size_t g = 0; g < spec.experiment.size(); ++g) {
       plan.protocol += g ? "; (" : "(";
