@@ -7,6 +7,7 @@ The issue asks capacity within 0.1 % and LLI/losses within 1 % relative; measure
 (2026-12-05) the agreement is ~1e-9 (capacity) and ~1e-7 (losses), so the bounds are
 1e-6 and 1e-5: tight enough to catch a wrong term, loose enough for time-integration error."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -151,3 +152,27 @@ def test_porosity_time_series_matches_pybamm():
     np.testing.assert_allclose(eps0 - ours[1:], eps0 - ref[1:], rtol=1e-6)
     with pytest.raises(Exception):
         sol["Cell thickness change [m]"]  # no particle mechanics in this run
+
+
+@pytest.mark.skipif(not os.environ.get("IONFLUX_SLOW_TESTS"), reason="opt-in (IONFLUX_SLOW_TESTS=1): 106 cycles")
+def test_coupled_100_cycles_match_pybamm():
+    """The coupled configuration with N = 100 (106 cycles) against coupled_n100.json (PyBaMM
+    26.10.1.1 at its default IDAKLU tolerances, which the fixture notes put at <= 1e-4 relative
+    of the 1e-8 run in LLI and LAM): per-cycle Capacity within 0.1 %, LLI, LAM and the losses
+    within 1 % where PyBaMM's is not ~0, at every cycle PyBaMM reaches (all 106). Opt-in: too
+    long for CI (the 10-cycle case is test_mechanics_and_lam_summaries_match_pybamm)."""
+    fx = load("coupled_n100")
+    experiment = [tuple(c) for c in fx["experiment"]["cycles"]]
+    try:
+        sol = Simulation(fx["parameter_set"], options=fx["options"], experiment=experiment, mesh=fx["var_pts"],
+                         solver={"max_steps": 10**8}, period=60.0).solve()
+    except ValueError as e:
+        if "not solved by ionflux yet" in str(e):
+            pytest.skip(f"mechanics/LAM not solved on this branch yet: {e}")
+        raise
+    sv, theirs = sol.summary_variables, fx["summary"]
+    n = fx["cycles_completed"]
+    np.testing.assert_allclose(np.asarray(sv["Capacity [A.h]"])[:n], theirs["Capacity [A.h]"][:n], rtol=1e-3)
+    for name in MECH_LOSSES:
+        if name in theirs:
+            close_where_not_zero(np.asarray(sv[name])[:n], np.asarray(theirs[name])[:n], 1e-2, name)
