@@ -15,14 +15,24 @@
 #pragma once
 
 #include "degradation.hpp"
-#include "dfn.hpp"
 #include "dual.hpp"
 #include "functions.hpp"
+#include "layout.hpp"
 
 #include "degradation_functions.hpp"
-#include "inventory.hpp"
 
 namespace ionflux {
+// side_reactions.hpp (and through it dfn.hpp and inventory.hpp) include this header: the
+// node rows call the laws below. So the kernel functions used here are declared, and
+// their headers are included at the end for the definitions (when this header comes
+// first).
+IONFLUX_HD inline double shell_weight(int k, int nr);  // inventory.hpp
+namespace dfn {
+IONFLUX_HD inline double surface_weight_outer();
+IONFLUX_HD inline double surface_weight_inner();
+template <class V>
+IONFLUX_HD inline double surface_concentration(const Layout& l, const V& y, int i);
+}  // namespace dfn
 namespace mech {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -350,3 +360,5 @@ IONFLUX_HD NodeMechanics<T> node_mechanics(const ElectrodeParams& e, const Elect
 
 }  // namespace mech
 }  // namespace ionflux
+
+#include "side_reactions.hpp"  // and through it inventory.hpp and dfn.hpp: the definitions declared above

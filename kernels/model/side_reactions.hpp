@@ -8,6 +8,7 @@
 #include "degradation_functions.hpp"
 #include "functions.hpp"
 #include "layout.hpp"
+#include "mechanics.hpp"
 
 // The degradation paths stay out of line (host and device), so that the plain DFN's
 // functions are compiled as before they existed: inlining them would change what the
@@ -273,3 +274,7 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double average_film(const CellParams& p, const La
 
 }  // namespace deg
 }  // namespace ionflux
+
+// mechanics.hpp (included above) declares functions of these two (see there)
+#include "inventory.hpp"
+#include "dfn.hpp"

@@ -234,7 +234,13 @@ TEST(ModelOptions, UnsolvedSubmodelsAreRefusedBeforeARun) {
                        "'loss of active material' (negative electrode) is not solved"));
   EXPECT_TRUE(contains(refused({{"loss of active material", OptionValue("none", "reaction-driven")}}),
                        "(positive electrode) is not solved"));
-  EXPECT_TRUE(contains(refused({{"particle mechanics", OptionValue("swelling only")}}), "'particle mechanics'"));
+  EXPECT_TRUE(contains(refused({{"particle mechanics", OptionValue("swelling and cracking")}}),
+                       "'particle mechanics' 'swelling and cracking' (negative electrode) is not solved"));
+  // solved (i16-mech): swelling only, with the stress-induced diffusion it turns on
+  EXPECT_EQ(refused({{"particle mechanics", OptionValue("swelling only")}}), "");
+  EXPECT_EQ(refused({{"particle mechanics", OptionValue("swelling only")},
+                     {"stress-induced diffusion", OptionValue("false", "true")}}),
+            "");
   EXPECT_TRUE(contains(refused({{"SEI", OptionValue("solvent-diffusion limited")},
                                 {"SEI on cracks", OptionValue("true")},
                                 {"particle mechanics", OptionValue("swelling and cracking", "none")}}),
