@@ -181,10 +181,10 @@ def test_coupled_100_cycles_match_pybamm():
 def test_thickness_change_matches_pybamm():
     """"{Negative,Positive} electrode thickness change [m]", "Cell thickness change [m]" and the
     roughness ratio ("swelling only": 1) of a 1C discharge against PyBaMM 26.10.1.1
-    (mech_swelling_only_thickness_1c.json, made by generate_thickness_fixture.py in the same
+    (outputs/mech_swelling_only_thickness_1c.json, made by generate_thickness_fixture.py in the same
     folder: OKane2022, r 30/30, IDAKLU rtol = atol = 1e-8, at t = 600 ... 3000 s). Measured
     (2026-12-05): <= 1.1e-8 relative (negative; positive 1e-14), bound 1e-6."""
-    fx = load("mech_swelling_only_thickness_1c")
+    fx = load("outputs/mech_swelling_only_thickness_1c")
     try:
         sol = Simulation(fx["parameter_set"], current=fx["current_function"], options=fx["options"],
                          mesh=fx["var_pts"], solver=fx["solver"], t_end=3001.0).solve()
