@@ -297,6 +297,13 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
     r.fz[qe] = v.zp[qe] - r.lam_rate;
     r.fz[qn] = v.zp[qn] + v.cbar * r.lam_rate;
   }
+  // crack growth ("swelling and cracking", reference 6.2): l_cr' = Paris' law in sigma_t
+  if (slot[kDegCrack] >= 0) {
+    const ElectrodeDegradation& md = d.electrode[e];
+    const int qc = 1 + slot[kDegCrack];
+    const T sigma_t = mech::tangential_stress(T(v.omega), T(v.young), md.poisson_ratio, v.cbar, v.csurf);
+    r.fz[qc] = v.zp[qc] - mech::cracking_rate(mech::crack_rate_constant(md, temp), md.paris_b, md.paris_m, sigma_t, v.z[qc]);
+  }
   r.a = a;
   r.j_sei = j_sei;
   r.j_pl = j_pl;

@@ -45,13 +45,12 @@ void validate_run_options(const RunOptions& o) {
   for (int k = 0; k < 2; ++k) {
     std::string what;
     if (opt.sei_on_cracks[k]) what = "'SEI on cracks'";
-    else if (opt.mechanics[k] == MechanicsModel::swelling_and_cracking) what = "'particle mechanics' 'swelling and cracking'";
     if (!what.empty())
       throw InputError("option " + what + " (" + side[k] +
                        " electrode) is not solved by ionflux yet: of the degradation submodels, 'SEI', "
                        "'SEI film resistance', 'SEI porosity change', 'lithium plating', 'lithium plating "
-                       "porosity change', 'particle mechanics' 'swelling only', 'stress-induced diffusion' and 'loss of "
-                       "active material' are; particle cracking and SEI on cracks are not "
+                       "porosity change', 'particle mechanics', 'stress-induced diffusion' and 'loss of active material' "
+                       "are; SEI on cracks is not "
                        "(docs/degradation_options.md)");
   }
 }

@@ -921,6 +921,41 @@ TEST(LamConservation, LithiumWithTheLostActiveMaterialIsConserved) {
             << testing::sci(lost / li0) << "\n";
 }
 
+TEST(MechanicsVsPyBaMM, SwellingAndCracking) {
+  // {"particle mechanics": "swelling and cracking"}: l_cr per node in both electrodes
+  // (OKane2022: only the negative's grows, from 2e-8 m; PyBaMM's hard-coded /3600)
+  ModelOptions o;
+  for (int k = 0; k < 2; ++k) {
+    o.mechanics[k] = MechanicsModel::swelling_and_cracking;
+    o.stress_induced_diffusion[k] = true;
+  }
+  const Solution s = compare_mech_discharge("mech_swelling_and_cracking_1c.json", o);
+  const Ref ref = load_ref("mech_swelling_and_cracking_1c.json");
+  const Layout& l = s.layout;
+  const double* y_end = s.state(s.time.size() - 1);
+  for (int ed = 0; ed < 2; ++ed) {
+    const int first = ed == 0 ? 0 : l.nn + l.ns, cnt = ed == 0 ? l.nn : l.np;
+    double lcr = 0.0;
+    for (int q = 0; q < cnt; ++q) lcr += y_end[l.d_index(first + q, kDegCrack)] / cnt;
+    const std::vector<double> r = testing::to_vec(
+        ref.vars[ed == 0 ? "X-averaged negative particle crack length [m]" : "X-averaged positive particle crack length [m]"]);
+    // the growth within 1 % (and the length itself far closer)
+    EXPECT_NEAR(lcr - r.front(), r.back() - r.front(), 1e-2 * std::fabs(r.back() - r.front()) + 1e-20)
+        << "electrode " << ed << " crack growth";
+    std::cout << "    electrode " << ed << ": crack length " << lcr << " m, growth " << lcr - r.front() << " (PyBaMM "
+              << r.back() - r.front() << ")\n";
+  }
+  const CellParams p = okane_with(o);
+  const double margin = mech::crack_length_margin(p, l, CView{const_cast<double*>(y_end)});
+  double expect = 1.0;  // 1 - max l_cr / R over both electrodes' nodes
+  for (int i = 0; i < l.nx; ++i)
+    if (l.electrode(i))
+      expect = std::min(expect, 1.0 - y_end[l.d_index(i, kDegCrack)] / (i < l.nn ? p.neg : p.pos).particle_radius);
+  EXPECT_EQ(margin, expect);
+  EXPECT_GT(margin, 0.99);
+  EXPECT_LT(margin, 1.0);
+}
+
 TEST(MechanicsVsPyBaMM, SwellingOnlyChangesTheRunFromThePlainDfn) {
   // the fixture's voltage differs from the plain DFN's at the same mesh by far more than
   // the tolerance: the test above can tell stress-induced diffusion from none
