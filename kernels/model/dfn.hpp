@@ -364,6 +364,23 @@ IONFLUX_HD inline NodeTransport<double> stored_transport(const V& s, int i) {
   return NodeTransport<double>{s[4 * i], s[4 * i + 1], s[4 * i + 2], s[4 * i + 3]};
 }
 
+//! The mechanics inputs of electrode node i's local rows (deg::LocalVars: c_bar, Omega,
+//! E; docs/degradation_mechanics.md), computed from its shells when its electrode has
+//! LAM or cracking (zero otherwise: not read).
+template <class V>
+IONFLUX_HD inline void node_mech_inputs(const CellParams& p, const Layout& l, int i, const V& y, double temp,
+                                        double& cbar, double& omega, double& young) {
+  const int ed = l.electrode_of(i);
+  cbar = omega = young = 0.0;
+  if (l.dslot[ed][kDegEpsS] < 0 && l.dslot[ed][kDegCrack] < 0) return;
+  const mech::NodeMechanics<double> m = mech::node_mechanics<double>(
+      ed == 0 ? p.neg : p.pos, p.deg.electrode[ed], l.nr(i), [&](int k) -> double { return y[l.cs_index(i, k)]; },
+      temp);
+  cbar = m.c_bar;
+  omega = m.omega;
+  young = m.young;
+}
+
 //! Solid-phase, kinetics and degradation rows of electrode node i with any degradation
 //! option on (docs/degradation.md); returns the node's heat per unit area (lumped
 //! thermal model) as residual's phase 4 does.
@@ -408,6 +425,8 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
     v.z[1 + s] = y[d0 + s];
     v.zp[1 + s] = yp[d0 + s];
   }
+  node_mech_inputs(p, l, i, y, temp, v.cbar, v.omega, v.young);
+  v.i_cc = i_cell;
   const deg::LocalRows<double> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
   f[3 * i] += r.add[0];
   f[3 * i + 1] += r.add[1];
@@ -419,8 +438,8 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
   // a j eta with the film overpotential in eta; side reactions add none (reference 2.3)
   const double j = v.z[0];
   const double sto = v.csurf / e.c_max;
-  return g.dx * (-0.25 * (is_l + is_r) * (gs_l + gs_r) + g.a * j * r.eta +
-                 g.a * j * temp * fn::entropic_change(e.entropic, sto));
+  return g.dx * (-0.25 * (is_l + is_r) * (gs_l + gs_r) + r.a * j * r.eta +
+                 r.a * j * temp * fn::entropic_change(e.entropic, sto));
 }
 
 //! Residual F(t, y, y') under the control `drive` (the running step's mode and its

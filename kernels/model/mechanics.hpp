@@ -125,6 +125,23 @@ IONFLUX_HD T cracking_rate(double k_cr, double paris_b, double paris_m, const T&
   return k_cr * ad_pow(dk, paris_m) / 3600.0;
 }
 
+//! The crack-length termination quantity (reference 6.2, PyBaMM's event "{Domain} particle
+//! crack length exceeds particle radius" with value 1 - max_x l_cr / R): its smallest value
+//! over the electrodes with cracking, at state y (1 when none cracks). The run must stop
+//! once it is <= 0 (the host adds the event).
+template <class V>
+IONFLUX_HD double crack_length_margin(const CellParams& p, const Layout& l, const V& y) {
+  double m = 1.0;
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const int k = l.d_index(i, kDegCrack);
+    if (k < 0) continue;
+    const double r = 1.0 - y[k] / (l.electrode_of(i) == 0 ? p.neg : p.pos).particle_radius;
+    m = r < m ? r : m;
+  }
+  return m;
+}
+
 // ---------------------------------------------------------------------------------------
 // 6.3 Crack surface (every mechanics option computes it; "none"/"swelling only" have
 // l_cr = 0, so rho = 1 and a_cr = 0).

@@ -79,6 +79,13 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD void assemble_local(const CellParams& p, const La
     v.zp[1 + s] = DN(yp[d0 + s]);
     v.zp[1 + s].d[5 + s] = cj;
   }
+  // mechanics/LAM inputs held at their values: the LAM rows' dependence on the node's
+  // shells (c_bar, and c_surf beyond the j row's) and on the current is left out of the
+  // matrix (the rates are slow; a modified Newton that converges to the same root)
+  double cbar = 0.0;
+  node_mech_inputs(p, l, i, y, temp, cbar, v.omega, v.young);
+  v.cbar = DN(cbar);
+  v.i_cc = y[l.kI()] / p.area;
   const deg::LocalRows<DN> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
   const int om = b + l.off_loc, ok = om + nz * nz, oh = ok + 3 * nz;
   for (int q = 0; q < nz; ++q) {

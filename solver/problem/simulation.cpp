@@ -44,15 +44,13 @@ void validate_run_options(const RunOptions& o) {
   const char* side[2] = {"negative", "positive"};
   for (int k = 0; k < 2; ++k) {
     std::string what;
-    if (opt.lam[k] != LamModel::none) what = "'loss of active material'";
-    else if (opt.sei_on_cracks[k]) what = "'SEI on cracks'";
-    else if (opt.mechanics[k] == MechanicsModel::swelling_and_cracking) what = "'particle mechanics' 'swelling and cracking'";
+    if (opt.sei_on_cracks[k]) what = "'SEI on cracks'";
     if (!what.empty())
       throw InputError("option " + what + " (" + side[k] +
                        " electrode) is not solved by ionflux yet: of the degradation submodels, 'SEI', "
                        "'SEI film resistance', 'SEI porosity change', 'lithium plating', 'lithium plating "
-                       "porosity change', 'particle mechanics' 'swelling only' and 'stress-induced diffusion' are; "
-                       "particle cracking, SEI on cracks and loss of active material are not "
+                       "porosity change', 'particle mechanics', 'stress-induced diffusion' and 'loss of active material' "
+                       "are; SEI on cracks is not "
                        "(docs/degradation_options.md)");
   }
 }

@@ -230,14 +230,16 @@ TEST(ModelOptions, UnsolvedSubmodelsAreRefusedBeforeARun) {
     }
     return std::string();
   };
-  EXPECT_TRUE(contains(refused({{"loss of active material", OptionValue("stress-driven")}}),
-                       "'loss of active material' (negative electrode) is not solved"));
-  EXPECT_TRUE(contains(refused({{"loss of active material", OptionValue("none", "reaction-driven")}}),
+  EXPECT_TRUE(contains(refused({{"SEI", OptionValue("solvent-diffusion limited", "reaction limited")},
+                                {"SEI on cracks", OptionValue("false", "true")},
+                                {"particle mechanics", OptionValue("none", "swelling and cracking")}}),
                        "(positive electrode) is not solved"));
-  EXPECT_TRUE(contains(refused({{"particle mechanics", OptionValue("swelling and cracking")}}),
-                       "'particle mechanics' 'swelling and cracking' (negative electrode) is not solved"));
-  // solved (i16-mech): swelling only, with the stress-induced diffusion it turns on
+  // solved (i16-mech): loss of active material
+  EXPECT_EQ(refused({{"loss of active material", OptionValue("stress-driven")}}), "");
+  EXPECT_EQ(refused({{"loss of active material", OptionValue("none", "reaction-driven")}}), "");
+  // solved (i16-mech): swelling only, with the stress-induced diffusion it turns on; cracking
   EXPECT_EQ(refused({{"particle mechanics", OptionValue("swelling only")}}), "");
+  EXPECT_EQ(refused({{"particle mechanics", OptionValue("swelling and cracking")}}), "");
   EXPECT_EQ(refused({{"particle mechanics", OptionValue("swelling only")},
                      {"stress-induced diffusion", OptionValue("false", "true")}}),
             "");
