@@ -152,19 +152,12 @@ IONFLUX_HD inline Inventory lithium_inventory(const CellParams& p, const Layout&
 //! options is on. Serial, or the same on every lane.
 template <class V>
 IONFLUX_HD inline double degradation_event(const CellParams& p, const Layout& l, const V& y) {
-  double g = 1.0;
+  double g = mech::crack_length_margin(p, l, y);  // 1 - max l_cr / R (1 without cracking)
+  if (!l.model.porosity_change) return g;
   for (int q = 0; q < l.nn + l.np; ++q) {
-    const int i = l.electrode_node(q);
-    const int kc = l.d_index(i, kDegCrack);
-    if (kc >= 0) {
-      const double gc = 1.0 - y[kc] / (i < l.nn ? p.neg.particle_radius : p.pos.particle_radius);
-      if (!(gc >= g)) g = gc;  // NaN counts as crossed
-    }
-    if (l.model.porosity_change) {
-      const double eps = deg::node_porosity(p, l, i, y);
-      if (!(eps >= g)) g = eps;
-      if (!(1.0 - eps >= g)) g = 1.0 - eps;
-    }
+    const double eps = deg::node_porosity(p, l, l.electrode_node(q), y);
+    if (!(eps >= g)) g = eps;  // NaN counts as crossed
+    if (!(1.0 - eps >= g)) g = 1.0 - eps;
   }
   return g;
 }
