@@ -956,6 +956,101 @@ TEST(MechanicsVsPyBaMM, SwellingAndCracking) {
   EXPECT_LT(margin, 1.0);
 }
 
+//! {"SEI": "solvent-diffusion limited", "SEI on cracks": "true"} as PyBaMM resolves it:
+//! SEI, SEI on cracks and cracking in the negative, distributed film, stress-induced
+//! diffusion in both electrodes.
+ModelOptions sei_on_cracks_options() {
+  ModelOptions o;
+  o.sei[0] = SeiModel::solvent_diffusion_limited;
+  o.sei_film = FilmResistance::distributed;
+  o.sei_on_cracks[0] = true;
+  o.mechanics[0] = MechanicsModel::swelling_and_cracking;
+  o.stress_induced_diffusion[0] = o.stress_induced_diffusion[1] = true;
+  return o;
+}
+
+//! x-average of node-local state s over the negative electrode at state y.
+double neg_average(const Layout& l, const double* y, int s) {
+  double c = 0.0;
+  for (int i = 0; i < l.nn; ++i) c += y[l.d_index(i, s)] / l.nn;
+  return c;
+}
+
+TEST(MechanicsVsPyBaMM, SeiOnCracks) {
+  const ModelOptions o = sei_on_cracks_options();
+  const std::string file = "mech_sei_on_cracks_1c.json";
+  const Solution s = compare_mech_discharge(file, o);
+  const Ref ref = load_ref(file);
+  const Layout& l = s.layout;
+  // t = 0: c_sei,cr(0) = L_sei,cr0 a_typ / Vbar, so that L_sei,cr(0) = L_sei,cr0 / (rho0 - 1)
+  // = 2.62055e-13 m (reference 3.4, 12)
+  const double c0 = neg_average(l, s.state(0), kDegSeiCr);
+  const double c0_ref = ref.vars["X-averaged negative SEI on cracks concentration [mol.m-3]"].front().get<double>();
+  EXPECT_NEAR(c0, c0_ref, 1e-9 * c0_ref);
+  const CellParams p = okane_with(o);
+  const double rho0 = mech::roughness(p.deg.electrode[0].crack_length0, p.deg.electrode[0].cracks_per_area,
+                                      p.deg.electrode[0].crack_width0);
+  EXPECT_NEAR(mech::sei_cracks_thickness(c0, p.deg.sei_partial_molar_volume, p.neg.a, rho0), 2.62054507338e-13, 1e-20);
+  // the end: SEI and SEI-on-cracks concentrations within 1 % of their growth
+  const double* y_end = s.state(s.time.size() - 1);
+  for (int st : {kDegSei, kDegSeiCr}) {
+    const std::string name = st == kDegSei ? "X-averaged negative SEI concentration [mol.m-3]"
+                                           : "X-averaged negative SEI on cracks concentration [mol.m-3]";
+    const std::vector<double> r = testing::to_vec(ref.vars[name]);
+    const double c = neg_average(l, y_end, st), c_start = neg_average(l, s.state(0), st);
+    EXPECT_NEAR(c - c_start, r.back() - r.front(), 1e-2 * std::fabs(r.back() - r.front())) << name;
+    std::cout << "    " << name << ": growth " << c - c_start << " (PyBaMM " << r.back() - r.front() << ")\n";
+  }
+}
+
+TEST(MechanicsVsPyBaMM, SeiOnCracksTwoCcCvCycles) {
+  const ModelOptions o = sei_on_cracks_options();
+  const std::string file = "mech_sei_on_cracks_cccv.json";
+  const testing::json& j = testing::load_fixture("degradation/" + file);
+  const CellParams p = okane_with(o);
+  const Experiment ex = parse_experiment(
+      {{"Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until C/100"}}, 2,
+      ParameterSet::load("OKane2022"));
+  RunOptions r;
+  r.mesh = mech_mesh();
+  r.model = o;
+  r.solver.rtol = r.solver.atol = 1e-8;
+  r.steps = ex.steps;
+  r.tables = ex.tables;
+  r.step_text = ex.text;
+  r.t_end = 80.0 * 3600.0;
+  r.store_states = true;
+  const Solution s = simulate(p, r);
+  ASSERT_EQ(s.status, CellStatus::finished) << s.message;
+  const std::vector<double> t = testing::to_vec(j["t"]), v = testing::to_vec(j["voltage"]);
+  EXPECT_NEAR(s.end_time, t.back(), 1e-3 * t.back());
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    bool near_end = false;
+    for (const StepRecord& st : s.steps) near_end = near_end || std::fabs(t[k] - st.t_end) < 1.0;
+    if (!near_end) dv.push_back(interp(s.time, s.voltage, t[k]) - v[k]);
+  }
+  ASSERT_GT(dv.size(), 250u);
+  EXPECT_LE(testing::rms(dv), 1e-3) << file << " voltage RMS [V]";
+  // loss of capacity to SEI on cracks per cycle (PyBaMM's summary): z (c_cr - c_cr0) L A F / 3600
+  const Layout& l = s.layout;
+  const std::vector<double> ref = testing::to_vec(j["summary"]["Loss of capacity to negative SEI on cracks [A.h]"]);
+  ASSERT_EQ(ref.size(), 2u);
+  std::cout << "  " << file << ": voltage RMS " << testing::sci(testing::rms(dv)) << " V, " << s.stats.steps
+            << " steps; Q_sei,cr [A.h]";
+  const double c0 = neg_average(l, s.state(0), kDegSeiCr);
+  for (int c = 0; c < 2; ++c) {
+    const double t_cycle = s.steps[3 * c + 2].t_end;
+    std::size_t k = 0;
+    while (k + 1 < s.time.size() && s.time[k + 1] <= t_cycle) ++k;
+    const double q = (neg_average(l, s.state(k), kDegSeiCr) - c0) * p.deg.sei_z * p.neg.thickness * p.area *
+                     constants::F / 3600.0;
+    EXPECT_NEAR(q, ref[c], 1e-2 * ref[c]) << "cycle " << c + 1;
+    std::cout << " " << q << " (PyBaMM " << ref[c] << ")";
+  }
+  std::cout << "\n";
+}
+
 TEST(MechanicsVsPyBaMM, SwellingOnlyChangesTheRunFromThePlainDfn) {
   // the fixture's voltage differs from the plain DFN's at the same mesh by far more than
   // the tolerance: the test above can tell stress-induced diffusion from none
