@@ -1051,6 +1051,61 @@ TEST(MechanicsVsPyBaMM, SeiOnCracksTwoCcCvCycles) {
   std::cout << "\n";
 }
 
+//! OKane2022's coupled-degradation options as PyBaMM resolves them (reference 11.1): SEI
+//! solvent-diffusion limited + porosity change, partially reversible plating, (swelling
+//! and cracking, swelling only), SEI on cracks in the negative, stress-driven LAM in both.
+ModelOptions coupled_options() {
+  ModelOptions o = sei_on_cracks_options();
+  o.porosity_change = true;
+  o.plating[0] = PlatingModel::partially_reversible;
+  o.mechanics[1] = MechanicsModel::swelling_only;
+  o.lam[0] = o.lam[1] = LamModel::stress_driven;
+  return o;
+}
+
+TEST(CoupledVsPyBaMM, OneCDischarge) {
+  const ModelOptions o = coupled_options();
+  const std::string file = "coupled_1c.json";
+  const Solution s = compare_mech_discharge(file, o);
+  const Ref ref = load_ref(file);
+  const Layout& l = s.layout;
+  const double* y_end = s.state(s.time.size() - 1);
+  for (int st : {kDegSei, kDegSeiCr, kDegCrack}) {
+    const std::string name = st == kDegSei     ? "X-averaged negative SEI concentration [mol.m-3]"
+                             : st == kDegSeiCr ? "X-averaged negative SEI on cracks concentration [mol.m-3]"
+                                               : "X-averaged negative particle crack length [m]";
+    const std::vector<double> r = testing::to_vec(ref.vars[name]);
+    const double c = neg_average(l, y_end, st), c_start = neg_average(l, s.state(0), st);
+    EXPECT_NEAR(c - c_start, r.back() - r.front(), 1e-2 * std::fabs(r.back() - r.front())) << name;
+    std::cout << "    " << name << ": growth " << c - c_start << " (PyBaMM " << r.back() - r.front() << ")\n";
+  }
+  const double q_pl = (neg_average(l, y_end, kDegPlated) + neg_average(l, y_end, kDegDead)) * okane_with(o).neg.thickness *
+                      okane_with(o).area * constants::F / 3600.0;
+  const double q_ref = ref.vars["Loss of capacity to negative lithium plating [A.h]"].back().get<double>();
+  EXPECT_NEAR(q_pl, q_ref, 1e-2 * std::fabs(q_ref) + 1e-12);
+  std::cout << "    loss of capacity to plating " << q_pl << " (PyBaMM " << q_ref << ")\n";
+}
+
+TEST(CoupledVsPyBaMM, HalfADischargeTo1800s) {
+  // coupled_1c_t1800: the same run stopped at 1800 s (not at the cut-off)
+  const ModelOptions o = coupled_options();
+  const Ref ref = load_ref("coupled_1c_t1800.json");
+  const CellParams p = okane_with(o);
+  RunOptions r;
+  r.mesh = mech_mesh();
+  r.model = o;
+  r.solver.rtol = r.solver.atol = 1e-8;
+  r.t_eval = ref.t;
+  r.t_end = 1800.0;
+  const Solution s = simulate(p, r);
+  ASSERT_EQ(s.status, CellStatus::end_time_reached) << s.message;
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < s.time.size(); ++k) dv.push_back(s.voltage[k] - interp(ref.t, ref.v, s.time[k]));
+  ASSERT_GT(dv.size(), ref.t.size() - 2);
+  EXPECT_LE(testing::rms(dv), 1e-3);
+  std::cout << "  coupled_1c_t1800: voltage RMS " << testing::sci(testing::rms(dv)) << " V\n";
+}
+
 TEST(MechanicsVsPyBaMM, SwellingOnlyChangesTheRunFromThePlainDfn) {
   // the fixture's voltage differs from the plain DFN's at the same mesh by far more than
   // the tolerance: the test above can tell stress-induced diffusion from none
@@ -1076,8 +1131,9 @@ TEST(DegradationEmulatedGpu, SlotKernelsEqualTheCpuRoad) {
   for (double c : {5.0, 7.5, 10.0}) {
     in.cells.push_back(okane(c));
     // the mechanics parameters of the shipped set (okane() sets only SEI and plating)
-    in.cells.back().deg.electrode[0] = okane_with(lam_options(LamModel::stress_driven)).deg.electrode[0];
-    in.cells.back().deg.electrode[1] = okane_with(lam_options(LamModel::stress_driven)).deg.electrode[1];
+    in.cells.back().deg.electrode[0] = okane_with(coupled_options()).deg.electrode[0];
+    in.cells.back().deg.electrode[1] = okane_with(coupled_options()).deg.electrode[1];
+    in.cells.back().deg.sei_cracks_initial_thickness = okane_with(coupled_options()).deg.sei_cracks_initial_thickness;
     in.pre_status.push_back(CellStatus::running);
     in.pre_message.push_back("");
   }
@@ -1090,6 +1146,9 @@ TEST(DegradationEmulatedGpu, SlotKernelsEqualTheCpuRoad) {
     in.run.model.stress_induced_diffusion[k] = true;
     in.run.model.lam[k] = LamModel::stress_driven;
   }
+  // cracking and SEI on cracks in the negative (the coupled case's)
+  in.run.model.mechanics[0] = MechanicsModel::swelling_and_cracking;
+  in.run.model.sei_on_cracks[0] = true;
   in.run.solver.rtol = 1e-10;
   in.run.solver.atol = 1e-10;
   in.run.t_end = 3600.0;
