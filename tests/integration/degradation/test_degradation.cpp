@@ -1106,6 +1106,68 @@ TEST(CoupledVsPyBaMM, HalfADischargeTo1800s) {
   std::cout << "  coupled_1c_t1800: voltage RMS " << testing::sci(testing::rms(dv)) << " V\n";
 }
 
+TEST(CoupledVsPyBaMM, NotebookProtocolSixteenCycles) {
+  // coupled_n10: the coupled-degradation notebook's experiment with N = 10 (16 cycles,
+  // 75 h; reference 11.1) at rtol = atol = 1e-8. Outputs at the fixture's times. Voltage
+  // RMS over the cycles (away from step ends) <= 1 mV; LAM in each electrode at each
+  // cycle's end, (1 - <eps_s>_x / eps_s,0) 100, within 1 % of PyBaMM's summary (from the
+  // third cycle: the first two lose ~1e-9 %, below any meaningful relative comparison).
+  const std::string file = "coupled_n10.json";
+  const testing::json& j = testing::load_fixture("degradation/" + file);
+  const ModelOptions o = coupled_options();
+  const CellParams p = okane_with(o);
+  std::vector<std::vector<std::string>> cycles;
+  for (const auto& c : j["experiment"]["cycles"]) cycles.push_back(c.get<std::vector<std::string>>());
+  const Experiment ex = parse_experiment(cycles, 1, ParameterSet::load("OKane2022"));
+  const std::vector<double> t = testing::to_vec(j["t"]), v = testing::to_vec(j["voltage"]);
+  RunOptions r;
+  r.mesh = mech_mesh();
+  r.model = o;
+  r.solver.rtol = r.solver.atol = 1e-8;
+  r.steps = ex.steps;
+  r.tables = ex.tables;
+  r.step_text = ex.text;
+  r.t_end = 200.0 * 3600.0;
+  r.solver.max_steps = 5000000;  // ~ 1e4 steps per cycle at rtol 1e-8
+  for (double x : t)
+    if (r.t_eval.empty() || x > r.t_eval.back()) r.t_eval.push_back(x);
+  r.store_states = true;
+  const Solution s = simulate(p, r);
+  ASSERT_EQ(s.status, CellStatus::finished) << s.message << " at t = " << s.end_time << " s, step " << s.steps.size();
+  EXPECT_NEAR(s.end_time, t.back(), 1e-3 * t.back());
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < s.time.size(); ++k) {
+    bool near_end = false;
+    for (const StepRecord& st : s.steps) near_end = near_end || std::fabs(s.time[k] - st.t_end) < 1.0;
+    if (!near_end && s.time[k] <= t.back()) dv.push_back(s.voltage[k] - interp(t, v, s.time[k]));
+  }
+  ASSERT_GT(dv.size(), 150u);
+  EXPECT_LE(testing::rms(dv), 1e-3) << file << " voltage RMS [V]";
+  std::cout << "  " << file << ": voltage RMS " << testing::sci(testing::rms(dv)) << " V over " << dv.size()
+            << " points, end " << s.end_time << " s (PyBaMM " << t.back() << "), " << s.stats.steps << " steps\n";
+  const Layout& l = s.layout;
+  for (int ed = 0; ed < 2; ++ed) {
+    const std::vector<double> ref = testing::to_vec(
+        j["summary"][ed == 0 ? "Loss of active material in negative electrode [%]" : "Loss of active material in positive electrode [%]"]);
+    ASSERT_EQ(ref.size(), j["cycles"].size());
+    const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+    const int first = ed == 0 ? 0 : l.nn + l.ns, cnt = ed == 0 ? l.nn : l.np;
+    std::cout << "    LAM " << (ed == 0 ? "negative" : "positive") << " [%] at cycle ends:";
+    for (std::size_t c = 2; c < ref.size(); ++c) {
+      const double t_c = j["cycles"][c]["steps"].back()["t_end"].get<double>();
+      std::size_t k = 0;  // our output nearest the cycle's end (one of the fixture's times)
+      for (std::size_t q = 0; q < s.time.size(); ++q)
+        if (std::fabs(s.time[q] - t_c) < std::fabs(s.time[k] - t_c)) k = q;
+      double eps = 0.0;
+      for (int q = 0; q < cnt; ++q) eps += s.state(k)[l.d_index(first + q, kDegEpsS)] / cnt;
+      const double lam = (1.0 - eps / e.active_fraction) * 100.0;
+      EXPECT_NEAR(lam, ref[c], 1e-2 * ref[c]) << "electrode " << ed << " cycle " << c + 1;
+      if (c % 5 == 0 || c + 1 == ref.size()) std::cout << " " << c + 1 << ": " << lam << " (" << ref[c] << ")";
+    }
+    std::cout << "\n";
+  }
+}
+
 TEST(MechanicsVsPyBaMM, SwellingOnlyChangesTheRunFromThePlainDfn) {
   // the fixture's voltage differs from the plain DFN's at the same mesh by far more than
   // the tolerance: the test above can tell stress-induced diffusion from none
