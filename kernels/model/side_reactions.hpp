@@ -84,6 +84,8 @@ IONFLUX_HD inline double initial_value(const CellParams& p, const Layout& /*l*/,
     case kDegSei: return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
     case kDegPlated: return p.deg.plated_initial_conc;
     case kDegEpsS: return ep.active_fraction;
+    case kDegSeiCr:  // reference 3.4: L_sei,cr0 a_typ / Vbar (so L_sei,cr(0) = L_sei,cr0 / (rho0 - 1))
+      return mech::sei_cracks_initial_conc(p.deg.sei_cracks_initial_thickness, ep.a, p.deg.sei_partial_molar_volume);
     case kDegCrack: return p.deg.electrode[e].crack_length0;
     default: return 0.0;  // dead lithium; j_tot (solved by the initialisation); lithium lost with LAM
   }
@@ -92,7 +94,7 @@ IONFLUX_HD inline double initial_value(const CellParams& p, const Layout& /*l*/,
 //! Absolute-tolerance scale of a degradation unknown (PyBaMM's variable scales, 8.3).
 IONFLUX_HD inline double tolerance_scale(const CellParams& p, int e, int s) {
   const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
-  if (s == kDegSei) return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
+  if (s == kDegSei || s == kDegSeiCr) return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
   if (s == kDegPlated || s == kDegDead) return p.deg.plated_typical_conc;
   if (s == kDegEpsS) return 1.0;
   // PyBaMM's scalar "Loss of lithium due to loss of active material" [mol] has scale 1:
@@ -195,6 +197,11 @@ IONFLUX_HD T porosity(const CellParams& p, const Layout& l, int e, const T& a, c
         rate = rate - (ra * (zp[1 + sp] + zp[1 + sd]) + rap * (z[1 + sp] + z[1 + sd])) * p.deg.li_partial_molar_volume;
       }
     }
+    const int sc = l.dslot[e][kDegSeiCr];
+    if (sc >= 0) {  // a L_sei,cr (rho - 1) = c_sei,cr Vbar (reference 5)
+      eps = eps - z[1 + sc] * p.deg.sei_partial_molar_volume;
+      rate = rate - zp[1 + sc] * p.deg.sei_partial_molar_volume;
+    }
   }
   if (epsp) *epsp = rate;
   return eps;
@@ -246,7 +253,17 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
   r.eta = dphi - u + eta_film;
   r.fz[0] = j - 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * r.eta);
   // the balances see every reaction (reference 2.1); porosity change (5)
-  const T sum_aj = a * (j + j_sei + j_pl);
+  // SEI on cracks (reference 3.4): the SEI law with L = L_sei,cr on the crack area
+  // a (rho - 1), rho the roughness of the node's crack length
+  T j_cr(0.0), rho_m1(0.0);
+  if (slot[kDegSeiCr] >= 0) {
+    const ElectrodeDegradation& md = d.electrode[e];
+    const T rho = mech::roughness(v.z[1 + slot[kDegCrack]], md.cracks_per_area, md.crack_width0);
+    rho_m1 = rho - 1.0;
+    const T l_cr = mech::sei_cracks_thickness(v.z[1 + slot[kDegSeiCr]], d.sei_partial_molar_volume, a, rho);
+    j_cr = sei_current(p, o.sei[e], dphi, j, l_cr, temp);
+  }
+  const T sum_aj = slot[kDegSeiCr] >= 0 ? a * (j + j_sei + j_pl + rho_m1 * j_cr) : a * (j + j_sei + j_pl);
   T epsp(0.0);
   const T eps = porosity(p, l, e, a, v.z, v.zp, &epsp);
   r.add[0] = -sum_aj / constants::F;
@@ -280,7 +297,11 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
   }
   if (slot[kDegJtot] >= 0) {
     const int q = 1 + slot[kDegJtot];
-    r.fz[q] = v.z[q] - (j + j_sei + j_pl);
+    r.fz[q] = slot[kDegSeiCr] >= 0 ? v.z[q] - (j + j_sei + j_pl + rho_m1 * j_cr) : v.z[q] - (j + j_sei + j_pl);
+  }
+  if (slot[kDegSeiCr] >= 0) {
+    const int q = 1 + slot[kDegSeiCr];
+    r.fz[q] = v.zp[q] - mech::sei_cracks_conc_rate(a, rho_m1 + 1.0, j_cr, d.sei_z);
   }
   // loss of active material (reference 7): eps_s' = the selected terms; the lithium in
   // the lost material n' = -c_bar eps_s'

@@ -956,6 +956,218 @@ TEST(MechanicsVsPyBaMM, SwellingAndCracking) {
   EXPECT_LT(margin, 1.0);
 }
 
+//! {"SEI": "solvent-diffusion limited", "SEI on cracks": "true"} as PyBaMM resolves it:
+//! SEI, SEI on cracks and cracking in the negative, distributed film, stress-induced
+//! diffusion in both electrodes.
+ModelOptions sei_on_cracks_options() {
+  ModelOptions o;
+  o.sei[0] = SeiModel::solvent_diffusion_limited;
+  o.sei_film = FilmResistance::distributed;
+  o.sei_on_cracks[0] = true;
+  o.mechanics[0] = MechanicsModel::swelling_and_cracking;
+  o.stress_induced_diffusion[0] = o.stress_induced_diffusion[1] = true;
+  return o;
+}
+
+//! x-average of node-local state s over the negative electrode at state y.
+double neg_average(const Layout& l, const double* y, int s) {
+  double c = 0.0;
+  for (int i = 0; i < l.nn; ++i) c += y[l.d_index(i, s)] / l.nn;
+  return c;
+}
+
+TEST(MechanicsVsPyBaMM, SeiOnCracks) {
+  const ModelOptions o = sei_on_cracks_options();
+  const std::string file = "mech_sei_on_cracks_1c.json";
+  const Solution s = compare_mech_discharge(file, o);
+  const Ref ref = load_ref(file);
+  const Layout& l = s.layout;
+  // t = 0: c_sei,cr(0) = L_sei,cr0 a_typ / Vbar, so that L_sei,cr(0) = L_sei,cr0 / (rho0 - 1)
+  // = 2.62055e-13 m (reference 3.4, 12)
+  const double c0 = neg_average(l, s.state(0), kDegSeiCr);
+  const double c0_ref = ref.vars["X-averaged negative SEI on cracks concentration [mol.m-3]"].front().get<double>();
+  EXPECT_NEAR(c0, c0_ref, 1e-9 * c0_ref);
+  const CellParams p = okane_with(o);
+  const double rho0 = mech::roughness(p.deg.electrode[0].crack_length0, p.deg.electrode[0].cracks_per_area,
+                                      p.deg.electrode[0].crack_width0);
+  EXPECT_NEAR(mech::sei_cracks_thickness(c0, p.deg.sei_partial_molar_volume, p.neg.a, rho0), 2.62054507338e-13, 1e-20);
+  // the end: SEI and SEI-on-cracks concentrations within 1 % of their growth
+  const double* y_end = s.state(s.time.size() - 1);
+  for (int st : {kDegSei, kDegSeiCr}) {
+    const std::string name = st == kDegSei ? "X-averaged negative SEI concentration [mol.m-3]"
+                                           : "X-averaged negative SEI on cracks concentration [mol.m-3]";
+    const std::vector<double> r = testing::to_vec(ref.vars[name]);
+    const double c = neg_average(l, y_end, st), c_start = neg_average(l, s.state(0), st);
+    EXPECT_NEAR(c - c_start, r.back() - r.front(), 1e-2 * std::fabs(r.back() - r.front())) << name;
+    std::cout << "    " << name << ": growth " << c - c_start << " (PyBaMM " << r.back() - r.front() << ")\n";
+  }
+}
+
+TEST(MechanicsVsPyBaMM, SeiOnCracksTwoCcCvCycles) {
+  const ModelOptions o = sei_on_cracks_options();
+  const std::string file = "mech_sei_on_cracks_cccv.json";
+  const testing::json& j = testing::load_fixture("degradation/" + file);
+  const CellParams p = okane_with(o);
+  const Experiment ex = parse_experiment(
+      {{"Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until C/100"}}, 2,
+      ParameterSet::load("OKane2022"));
+  RunOptions r;
+  r.mesh = mech_mesh();
+  r.model = o;
+  r.solver.rtol = r.solver.atol = 1e-8;
+  r.steps = ex.steps;
+  r.tables = ex.tables;
+  r.step_text = ex.text;
+  r.t_end = 80.0 * 3600.0;
+  r.store_states = true;
+  const Solution s = simulate(p, r);
+  ASSERT_EQ(s.status, CellStatus::finished) << s.message;
+  const std::vector<double> t = testing::to_vec(j["t"]), v = testing::to_vec(j["voltage"]);
+  EXPECT_NEAR(s.end_time, t.back(), 1e-3 * t.back());
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    bool near_end = false;
+    for (const StepRecord& st : s.steps) near_end = near_end || std::fabs(t[k] - st.t_end) < 1.0;
+    if (!near_end) dv.push_back(interp(s.time, s.voltage, t[k]) - v[k]);
+  }
+  ASSERT_GT(dv.size(), 250u);
+  EXPECT_LE(testing::rms(dv), 1e-3) << file << " voltage RMS [V]";
+  // loss of capacity to SEI on cracks per cycle (PyBaMM's summary): z (c_cr - c_cr0) L A F / 3600
+  const Layout& l = s.layout;
+  const std::vector<double> ref = testing::to_vec(j["summary"]["Loss of capacity to negative SEI on cracks [A.h]"]);
+  ASSERT_EQ(ref.size(), 2u);
+  std::cout << "  " << file << ": voltage RMS " << testing::sci(testing::rms(dv)) << " V, " << s.stats.steps
+            << " steps; Q_sei,cr [A.h]";
+  const double c0 = neg_average(l, s.state(0), kDegSeiCr);
+  for (int c = 0; c < 2; ++c) {
+    const double t_cycle = s.steps[3 * c + 2].t_end;
+    std::size_t k = 0;
+    while (k + 1 < s.time.size() && s.time[k + 1] <= t_cycle) ++k;
+    const double q = (neg_average(l, s.state(k), kDegSeiCr) - c0) * p.deg.sei_z * p.neg.thickness * p.area *
+                     constants::F / 3600.0;
+    EXPECT_NEAR(q, ref[c], 1e-2 * ref[c]) << "cycle " << c + 1;
+    std::cout << " " << q << " (PyBaMM " << ref[c] << ")";
+  }
+  std::cout << "\n";
+}
+
+//! OKane2022's coupled-degradation options as PyBaMM resolves them (reference 11.1): SEI
+//! solvent-diffusion limited + porosity change, partially reversible plating, (swelling
+//! and cracking, swelling only), SEI on cracks in the negative, stress-driven LAM in both.
+ModelOptions coupled_options() {
+  ModelOptions o = sei_on_cracks_options();
+  o.porosity_change = true;
+  o.plating[0] = PlatingModel::partially_reversible;
+  o.mechanics[1] = MechanicsModel::swelling_only;
+  o.lam[0] = o.lam[1] = LamModel::stress_driven;
+  return o;
+}
+
+TEST(CoupledVsPyBaMM, OneCDischarge) {
+  const ModelOptions o = coupled_options();
+  const std::string file = "coupled_1c.json";
+  const Solution s = compare_mech_discharge(file, o);
+  const Ref ref = load_ref(file);
+  const Layout& l = s.layout;
+  const double* y_end = s.state(s.time.size() - 1);
+  for (int st : {kDegSei, kDegSeiCr, kDegCrack}) {
+    const std::string name = st == kDegSei     ? "X-averaged negative SEI concentration [mol.m-3]"
+                             : st == kDegSeiCr ? "X-averaged negative SEI on cracks concentration [mol.m-3]"
+                                               : "X-averaged negative particle crack length [m]";
+    const std::vector<double> r = testing::to_vec(ref.vars[name]);
+    const double c = neg_average(l, y_end, st), c_start = neg_average(l, s.state(0), st);
+    EXPECT_NEAR(c - c_start, r.back() - r.front(), 1e-2 * std::fabs(r.back() - r.front())) << name;
+    std::cout << "    " << name << ": growth " << c - c_start << " (PyBaMM " << r.back() - r.front() << ")\n";
+  }
+  const double q_pl = (neg_average(l, y_end, kDegPlated) + neg_average(l, y_end, kDegDead)) * okane_with(o).neg.thickness *
+                      okane_with(o).area * constants::F / 3600.0;
+  const double q_ref = ref.vars["Loss of capacity to negative lithium plating [A.h]"].back().get<double>();
+  EXPECT_NEAR(q_pl, q_ref, 1e-2 * std::fabs(q_ref) + 1e-12);
+  std::cout << "    loss of capacity to plating " << q_pl << " (PyBaMM " << q_ref << ")\n";
+}
+
+TEST(CoupledVsPyBaMM, HalfADischargeTo1800s) {
+  // coupled_1c_t1800: the same run stopped at 1800 s (not at the cut-off)
+  const ModelOptions o = coupled_options();
+  const Ref ref = load_ref("coupled_1c_t1800.json");
+  const CellParams p = okane_with(o);
+  RunOptions r;
+  r.mesh = mech_mesh();
+  r.model = o;
+  r.solver.rtol = r.solver.atol = 1e-8;
+  r.t_eval = ref.t;
+  r.t_end = 1800.0;
+  const Solution s = simulate(p, r);
+  ASSERT_EQ(s.status, CellStatus::end_time_reached) << s.message;
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < s.time.size(); ++k) dv.push_back(s.voltage[k] - interp(ref.t, ref.v, s.time[k]));
+  ASSERT_GT(dv.size(), ref.t.size() - 2);
+  EXPECT_LE(testing::rms(dv), 1e-3);
+  std::cout << "  coupled_1c_t1800: voltage RMS " << testing::sci(testing::rms(dv)) << " V\n";
+}
+
+TEST(CoupledVsPyBaMM, NotebookProtocolSixteenCycles) {
+  // coupled_n10: the coupled-degradation notebook's experiment with N = 10 (16 cycles,
+  // 75 h; reference 11.1) at rtol = atol = 1e-8. Outputs at the fixture's times. Voltage
+  // RMS over the cycles (away from step ends) <= 1 mV; LAM in each electrode at each
+  // cycle's end, (1 - <eps_s>_x / eps_s,0) 100, within 1 % of PyBaMM's summary (from the
+  // third cycle: the first two lose ~1e-9 %, below any meaningful relative comparison).
+  const std::string file = "coupled_n10.json";
+  const testing::json& j = testing::load_fixture("degradation/" + file);
+  const ModelOptions o = coupled_options();
+  const CellParams p = okane_with(o);
+  std::vector<std::vector<std::string>> cycles;
+  for (const auto& c : j["experiment"]["cycles"]) cycles.push_back(c.get<std::vector<std::string>>());
+  const Experiment ex = parse_experiment(cycles, 1, ParameterSet::load("OKane2022"));
+  const std::vector<double> t = testing::to_vec(j["t"]), v = testing::to_vec(j["voltage"]);
+  RunOptions r;
+  r.mesh = mech_mesh();
+  r.model = o;
+  r.solver.rtol = r.solver.atol = 1e-8;
+  r.steps = ex.steps;
+  r.tables = ex.tables;
+  r.step_text = ex.text;
+  r.t_end = 200.0 * 3600.0;
+  r.solver.max_steps = 5000000;  // ~ 1e4 steps per cycle at rtol 1e-8
+  for (double x : t)
+    if (r.t_eval.empty() || x > r.t_eval.back()) r.t_eval.push_back(x);
+  r.store_states = true;
+  const Solution s = simulate(p, r);
+  ASSERT_EQ(s.status, CellStatus::finished) << s.message << " at t = " << s.end_time << " s, step " << s.steps.size();
+  EXPECT_NEAR(s.end_time, t.back(), 1e-3 * t.back());
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < s.time.size(); ++k) {
+    bool near_end = false;
+    for (const StepRecord& st : s.steps) near_end = near_end || std::fabs(s.time[k] - st.t_end) < 1.0;
+    if (!near_end && s.time[k] <= t.back()) dv.push_back(s.voltage[k] - interp(t, v, s.time[k]));
+  }
+  ASSERT_GT(dv.size(), 150u);
+  EXPECT_LE(testing::rms(dv), 1e-3) << file << " voltage RMS [V]";
+  std::cout << "  " << file << ": voltage RMS " << testing::sci(testing::rms(dv)) << " V over " << dv.size()
+            << " points, end " << s.end_time << " s (PyBaMM " << t.back() << "), " << s.stats.steps << " steps\n";
+  const Layout& l = s.layout;
+  for (int ed = 0; ed < 2; ++ed) {
+    const std::vector<double> ref = testing::to_vec(
+        j["summary"][ed == 0 ? "Loss of active material in negative electrode [%]" : "Loss of active material in positive electrode [%]"]);
+    ASSERT_EQ(ref.size(), j["cycles"].size());
+    const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+    const int first = ed == 0 ? 0 : l.nn + l.ns, cnt = ed == 0 ? l.nn : l.np;
+    std::cout << "    LAM " << (ed == 0 ? "negative" : "positive") << " [%] at cycle ends:";
+    for (std::size_t c = 2; c < ref.size(); ++c) {
+      const double t_c = j["cycles"][c]["steps"].back()["t_end"].get<double>();
+      std::size_t k = 0;  // our output nearest the cycle's end (one of the fixture's times)
+      for (std::size_t q = 0; q < s.time.size(); ++q)
+        if (std::fabs(s.time[q] - t_c) < std::fabs(s.time[k] - t_c)) k = q;
+      double eps = 0.0;
+      for (int q = 0; q < cnt; ++q) eps += s.state(k)[l.d_index(first + q, kDegEpsS)] / cnt;
+      const double lam = (1.0 - eps / e.active_fraction) * 100.0;
+      EXPECT_NEAR(lam, ref[c], 1e-2 * ref[c]) << "electrode " << ed << " cycle " << c + 1;
+      if (c % 5 == 0 || c + 1 == ref.size()) std::cout << " " << c + 1 << ": " << lam << " (" << ref[c] << ")";
+    }
+    std::cout << "\n";
+  }
+}
+
 TEST(MechanicsVsPyBaMM, SwellingOnlyChangesTheRunFromThePlainDfn) {
   // the fixture's voltage differs from the plain DFN's at the same mesh by far more than
   // the tolerance: the test above can tell stress-induced diffusion from none
@@ -981,8 +1193,9 @@ TEST(DegradationEmulatedGpu, SlotKernelsEqualTheCpuRoad) {
   for (double c : {5.0, 7.5, 10.0}) {
     in.cells.push_back(okane(c));
     // the mechanics parameters of the shipped set (okane() sets only SEI and plating)
-    in.cells.back().deg.electrode[0] = okane_with(lam_options(LamModel::stress_driven)).deg.electrode[0];
-    in.cells.back().deg.electrode[1] = okane_with(lam_options(LamModel::stress_driven)).deg.electrode[1];
+    in.cells.back().deg.electrode[0] = okane_with(coupled_options()).deg.electrode[0];
+    in.cells.back().deg.electrode[1] = okane_with(coupled_options()).deg.electrode[1];
+    in.cells.back().deg.sei_cracks_initial_thickness = okane_with(coupled_options()).deg.sei_cracks_initial_thickness;
     in.pre_status.push_back(CellStatus::running);
     in.pre_message.push_back("");
   }
@@ -995,6 +1208,9 @@ TEST(DegradationEmulatedGpu, SlotKernelsEqualTheCpuRoad) {
     in.run.model.stress_induced_diffusion[k] = true;
     in.run.model.lam[k] = LamModel::stress_driven;
   }
+  // cracking and SEI on cracks in the negative (the coupled case's)
+  in.run.model.mechanics[0] = MechanicsModel::swelling_and_cracking;
+  in.run.model.sei_on_cracks[0] = true;
   in.run.solver.rtol = 1e-10;
   in.run.solver.atol = 1e-10;
   in.run.t_end = 3600.0;
