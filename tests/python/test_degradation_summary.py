@@ -62,7 +62,7 @@ def solve_or_skip(fx):
     experiment = [tuple(c) for c in fx["experiment"]["cycles"]]
     try:
         sim = Simulation(fx["parameter_set"], options=fx["options"], experiment=experiment, mesh=fx["var_pts"],
-                         solver={"rtol": 1e-8, "atol": 1e-8})
+                         solver={"rtol": 1e-8, "atol": 1e-8, "max_steps": 10**7})
         return sim.solve()
     except ValueError as e:  # validate_run_options refuses mechanics/LAM until i16-mech's kernel stages
         if "not solved by ionflux yet" in str(e):
@@ -70,17 +70,20 @@ def solve_or_skip(fx):
         raise
 
 
+#: Below these PyBaMM's values are round-off, not a loss: 1 - Q/Q_init of an unchanged
+#: capacity reads 2.8e-14 to 5.7e-14 % in PyBaMM (mech_sei_on_cracks_cccv, coupled_n10 cycle 1).
+ZERO_FLOOR = {"[%]": 1e-10, "[A.h]": 1e-12, "[mol]": 1e-14}
+
+
 def close_where_not_zero(ours, ref, rtol, name):
-    """ours vs ref within rtol relative where |ref| > 1e-3 max|ref| ("not ~0"); elsewhere
-    within rtol of that threshold (absolute)."""
+    """ours vs ref within rtol relative where PyBaMM's value is not ~0: |ref| > 1e-3 max|ref|
+    and above the unit's round-off floor; elsewhere within rtol of that threshold (absolute)."""
     ours, ref = np.asarray(ours, dtype=float), np.asarray(ref, dtype=float)
-    scale = np.max(np.abs(ref))
-    if scale == 0.0:
-        assert np.all(ours == 0.0), name
-        return
-    big = np.abs(ref) > 1e-3 * scale
+    floor = next((v for k, v in ZERO_FLOOR.items() if name.endswith(k)), 0.0)
+    threshold = max(1e-3 * np.max(np.abs(ref)), floor)
+    big = np.abs(ref) > threshold
     np.testing.assert_allclose(ours[big], ref[big], rtol=rtol, err_msg=name)
-    np.testing.assert_allclose(ours[~big], ref[~big], rtol=0, atol=rtol * 1e-3 * scale, err_msg=name)
+    np.testing.assert_allclose(ours[~big], ref[~big], rtol=0, atol=max(rtol * threshold, floor), err_msg=name)
 
 
 @pytest.mark.parametrize("case", MECH_CASES)
@@ -119,7 +122,7 @@ def test_lithium_is_conserved_with_every_option():
     experiment = [tuple(c) for c in fx["experiment"]["cycles"]]
     try:
         sol = Simulation(fx["parameter_set"], options=fx["options"], experiment=experiment, mesh=fx["var_pts"],
-                         solver={"rtol": 1e-6, "atol": 1e-8}).solve()
+                         solver={"rtol": 1e-6, "atol": 1e-8, "max_steps": 10**7}).solve()
     except ValueError as e:
         if "not solved by ionflux yet" in str(e):
             pytest.skip(f"mechanics/LAM not solved on this branch yet: {e}")
