@@ -18,14 +18,15 @@ tests/fixtures/degradation/long_sei_plating_100.json, see NOTES.md there): DFN o
   {"SEI": "solvent-diffusion limited", "lithium plating": "reversible"}, OKane2022, the same
   mesh, experiment ("Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V",
   "Hold at 4.2 V until C/100") x N from the set's initial state (N cycles). ionflux solves
-  this case (SEI and plating are in its kernel; mechanics, SEI on cracks and LAM are not yet):
-  one cell, PyBaMM then ionflux in the same run, the time ratio and the per-cycle difference of
+  this case with SEI and plating alone: one cell, PyBaMM then ionflux in the same run, the time ratio and the per-cycle difference of
   PyBaMM's eSOH "Capacity [A.h]" and of "Loss of lithium inventory [%]" are printed.
 
 Modes
 -----
   python3 benchmarks/bench_ageing.py [--case coupled|sei_plating] [--cycles N]
-        one cell: PyBaMM, then ionflux
+        one cell: PyBaMM, then ionflux; how far each gets (cycles completed, the step and
+        termination where it stopped) and, per cycle, Capacity, LLI, LAM (both electrodes) and
+        the loss to SEI on cracks of both
   python3 benchmarks/bench_ageing.py --cells 1000 [--cycles N] [--threads T] [--device cpu|cuda]
         1000 cells x N ageing cycles through `ionflux sweep` (grid of 10 SEI solvent
         diffusivities x 10 plating kinetic rate constants x 10 C-rates of the ageing
@@ -45,8 +46,8 @@ infeasible experiment) is reported with the cycle and step where it stopped.
 ionflux: the Python package (`ionflux.Simulation(..., options=...)`, PYTHONPATH=python with
 build/_core*.so linked in, see COMMON/README) for one cell, `ionflux sweep` (the CLI, from
 $IONFLUX_CLI or build/ionflux) for --cells. While ionflux does not accept the degradation
-options (an "unknown option"/unsupported error, or no `options` argument), the script says so
-and reports PyBaMM alone. Results go to benchmarks/RESULTS.md by hand ("Ageing (issue 16)").
+options (validate_run_options' "not solved by ionflux yet" refusal, an "unknown option" error,
+or no `options` argument), the script says so and reports PyBaMM alone. Results go to benchmarks/RESULTS.md by hand ("Ageing (issue 16)").
 """
 
 import argparse
@@ -133,6 +134,8 @@ def run_pybamm(n, rtol, atol, case="coupled"):
         out["capacity_first_last"] = [cap[0], cap[-1]]
         out["lli_last_pct"] = lli[-1]
         out["capacity"], out["lli"] = cap, lli
+        for name in COMPARED:
+            out[name] = list(map(float, sol.summary_variables[name]))
     except Exception as exc:  # noqa: BLE001
         out["summary_error"] = f"{type(exc).__name__}: {exc}"
     return out, sol
@@ -141,13 +144,16 @@ def run_pybamm(n, rtol, atol, case="coupled"):
 def unsupported(msg):
     m = msg.lower()
     return any(k in m for k in ("unknown option", "unsupported", "not supported", "unexpected keyword",
-                                "options", "okane2022", "unknown key"))
+                                "options", "okane2022", "unknown key", "not solved by ionflux yet"))
 
 
-# What ionflux's kernel does not solve yet (docs/degradation.md, "Not yet"): its option parser
-# accepts these as PyBaMM's, but the solution does not change, so timing the coupled case
-# would compare a different (smaller) model with PyBaMM's.
-NOT_IN_KERNEL = ("particle mechanics", "SEI on cracks", "loss of active material")
+# The per-cycle summary variables both runs report and the script compares (PyBaMM's names).
+COMPARED = ("Loss of active material in negative electrode [%]", "Loss of active material in positive electrode [%]",
+            "Loss of capacity to negative SEI [A.h]", "Loss of capacity to negative SEI on cracks [A.h]",
+            "Loss of capacity to negative lithium plating [A.h]")
+# ionflux refuses the options its kernel does not solve (validate_run_options: "not solved by
+# ionflux yet"), so a case it accepts is the same model as PyBaMM's; nothing to filter here.
+NOT_IN_KERNEL = ()
 
 
 def run_ionflux_one(n, rtol, atol, case="coupled", force=False, max_steps=None, period=None):
@@ -190,12 +196,19 @@ def run_ionflux_one(n, rtol, atol, case="coupled", force=False, max_steps=None, 
             return {"supported": False, "reason": msg}
         raise RuntimeError(msg)
     t0, c0 = time.perf_counter(), time.process_time()
-    sol = sim.solve()
+    try:
+        sol = sim.solve()  # the options are validated here (validate_run_options)
+    except ValueError as exc:
+        if unsupported(str(exc)):
+            return {"supported": False, "reason": f"{type(exc).__name__}: {exc}"}
+        raise
     t1 = time.perf_counter()
     out = {"supported": True, "solve_s": t1 - t0, "total_s": t1 - t_setup,
            "solve_cpu_s": time.process_time() - c0,  # this process's CPU time: less sensitive to load
            "termination": getattr(sol, "termination", None), "resolved_options": dict(sim.options),
-           "steps": sol.summary.get("Steps"), "cycles_requested": len(cycles)}
+           "steps": sol.summary.get("Steps"), "cycles_requested": len(cycles),
+           "status": getattr(sol, "status", None), "message": getattr(sol, "message", None),
+           "t_end_s": float(sol["Time [s]"][-1]) if len(sol["Time [s]"]) else None}
     try:
         out["cycles_completed"] = len(sol.cycles)
         sv = sol.summary_variables
@@ -203,7 +216,7 @@ def run_ionflux_one(n, rtol, atol, case="coupled", force=False, max_steps=None, 
         out["capacity"], out["lli"] = cap, list(map(float, sv["Loss of lithium inventory [%]"]))
         if cap:
             out["capacity_first_last"] = [cap[0], cap[-1]]
-        for name in ("Loss of capacity to negative SEI [A.h]", "Loss of capacity to negative lithium plating [A.h]"):
+        for name in COMPARED:
             out[name] = list(map(float, sv[name]))
     except Exception as exc:  # noqa: BLE001
         out["summary_error"] = f"{type(exc).__name__}: {exc}"
@@ -333,7 +346,7 @@ def main():
                     help="one-cell ionflux output period [s] (default: an output per BDF step; "
                          "100 cycles at one per step pass ionflux's 1 GiB output cap)")
     ap.add_argument("--force-ionflux", action="store_true",
-                    help="time ionflux on the coupled case although its kernel lacks mechanics/LAM")
+                    help="(kept for old command lines: ionflux itself refuses the options it does not solve)")
     ap.add_argument("--skip-pybamm", action="store_true")
     ap.add_argument("--pybamm-estimate", action="store_true",
                     help="sweep mode: also time PyBaMM on one cell and print cells x that time")
@@ -373,6 +386,8 @@ def main():
                   f"termination {ion.get('termination')}")
             if (ion.get("cycles_completed") != ion.get("cycles_requested")
                     or "failure" in str(ion.get("termination"))):
+                print(f"  ionflux stopped at t = {ion.get('t_end_s')} s in cycle {ion.get('cycles_completed')} "
+                      f"(1-based): status {ion.get('status')} ({ion.get('message')})")
                 print("  WARNING: ionflux did not complete the protocol: the ratio below is not a like-for-like one")
             if "summary_error" in ion:
                 print(f"  ionflux summary variables: {ion['summary_error']}")
@@ -393,6 +408,15 @@ def main():
                 print(f"  max |capacity difference| over the {len(ok)} cycles both have: "
                       f"{max(ok) if ok else float('nan'):.2e} %")
                 res["capacity_diff_pct"] = diffs
+                for name in COMPARED:
+                    a, b = pyb.get(name), ion.get(name)
+                    if not a or not b:
+                        continue
+                    k = min(len(a), len(b))
+                    rel = [abs(b[i] - a[i]) / abs(a[i]) for i in range(k) if abs(a[i]) > 1e-3 * max(map(abs, a[:k]))]
+                    print(f"  {name}: last cycle PyBaMM {a[k - 1]:.6g}, ionflux {b[k - 1]:.6g}; max relative "
+                          f"difference where PyBaMM's is not ~0: {max(rel) if rel else float('nan'):.2e}")
+                    res.setdefault("max_rel_diff", {})[name] = max(rel) if rel else None
             for name in ("Loss of capacity to negative SEI [A.h]", "Loss of capacity to negative lithium plating [A.h]"):
                 vals = ion.get(name)
                 if vals is not None and not any(vals):

@@ -73,7 +73,9 @@ struct is_contiguous_view<CView> {
   X(output_overflow, 11, "output buffer full")                                        \
   X(end_time_reached, 12,                                                             \
     "stopped at the end time t_end before any cut-off or step end condition: the run is truncated (raise t_end)") \
-  X(time_limit, 13, "maximum wall time per cell reached (solver max_wall_time)")
+  X(time_limit, 13, "maximum wall time per cell reached (solver max_wall_time)")                  \
+  X(degradation_limit, 14,                                                                          \
+    "a degradation event ended the run: a particle crack longer than the particle radius, or a porosity outside (0, 1)")
 
 enum class CellStatus : int {
 #define IONFLUX_X(name, code, msg) name = code,
@@ -107,7 +109,8 @@ IONFLUX_HD inline const char* cell_status_message(CellStatus s) {
 //! A run truncated at t_end (end_time_reached) is not "ok": its outputs are valid but it
 //! did not reach what it was asked to, and every front end says so.
 IONFLUX_HD inline bool cell_status_ok(CellStatus s) {
-  return s == CellStatus::finished || s == CellStatus::cutoff_lower || s == CellStatus::cutoff_upper;
+  return s == CellStatus::finished || s == CellStatus::cutoff_lower || s == CellStatus::cutoff_upper ||
+         s == CellStatus::degradation_limit;
 }
 
 //! True when the cell failed: it ended neither normally nor truncated at t_end (and is no

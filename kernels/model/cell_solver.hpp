@@ -535,6 +535,10 @@ struct CellSolver {
       const double vn = dfn::terminal_voltage(l, b.phi(0));
       const double in = b.phi(0)[l.kI()];
       if (!(vn == vn)) return fail(CellStatus::nonphysical_state), false;
+      // PyBaMM's degradation termination events (inventory.hpp): the run ends at the last
+      // accepted point before the crossing (issue 16)
+      if (l.model.porosity_change || l.dslot[0][kDegCrack] >= 0 || l.dslot[1][kDegCrack] >= 0)
+        if (!(degradation_event(p, l, b.phi(0)) > 0.0)) return fail(CellStatus::degradation_limit), false;
       // the earliest of: cut-off, the step's end condition, its duration (or t_end)
       double t_stop = tn;
       StepEnd why = StepEnd::duration;

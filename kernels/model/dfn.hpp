@@ -310,6 +310,69 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
   });
 }
 
+//! Stress-induced diffusion (docs/degradation_mechanics.md): theta_M of electrode node i
+//! (electrode ed) at temperature temp. With a constant partial molar volume and Young's
+//! modulus it is a per-electrode constant; otherwise the r-averages of Omega(sto, T) and
+//! E(sto, T) over the node's shells (mech::node_mechanics), as PyBaMM does.
+template <class V>
+IONFLUX_HD inline double stress_theta_node(const CellParams& p, const Layout& l, int ed, int i, const V& y,
+                                           double temp) {
+  const ElectrodeDegradation& d = p.deg.electrode[ed];
+  if (d.partial_molar_volume.id == FunctionId::constant && d.young_modulus.id == FunctionId::constant)
+    return mech::stress_theta(d.partial_molar_volume.p[0], d.young_modulus.p[0], d.poisson_ratio, temp);
+  const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+  return mech::node_mechanics<double>(e, d, l.nr(i), [&](int k) -> double { return y[l.cs_index(i, k)]; }, temp)
+      .theta;
+}
+
+//! Particle rows of electrode node i with stress-induced diffusion: as particle_residual's
+//! concentration-dependent path with D_eff,k = D(c_k, T) [1 + theta_M (c_k - c_0)] at each
+//! shell, harmonic means at the interior faces; the surface flux stays j / F (PyBaMM's BC
+//! divides by the same extrapolated D_eff that multiplies it). Out of line (see
+//! side_reactions.hpp): the plain particle_residual is untouched.
+template <class V>
+IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_node(const CellParams& p, const Layout& l, int ed, int i,
+                                                         const V& y, const V& yp, const V& f, double temp) {
+  const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+  const double c0 = p.deg.electrode[ed].stress_free_conc;
+  const int nr = l.nr(i);
+  const double dr = e.particle_radius / nr;
+  const double theta = stress_theta_node(p, l, ed, i, y, temp);
+  auto d_eff = [&](double c) -> double { return fn::particle_diffusivity(e, c, temp) * mech::stress_factor(theta, c, c0); };
+  double g_in = 0.0;
+  double c_k = y[l.cs_index(i, 0)];
+  double d_k = d_eff(c_k);
+  for (int k = 0; k < nr; ++k) {
+    const double k1 = k + 1.0;
+    const int ik = l.cs_index(i, k);
+    double g_out;
+    if (k + 1 < nr) {
+      const double c_k1 = y[l.cs_index(i, k + 1)];
+      const double d_k1 = d_eff(c_k1);
+      g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
+      c_k = c_k1;
+      d_k = d_k1;
+    } else {
+      g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
+    }
+    f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
+    g_in = g_out;
+  }
+}
+
+//! Particle rows of electrode ed (0 negative, 1 positive): with stress-induced diffusion
+//! on for it, stress_particle_node at each node; else particle_residual.
+template <class Team, class V>
+IONFLUX_HD inline void electrode_particle_residual(const Team& team, const CellParams& p, const Layout& l, int ed,
+                                                   const V& y, const V& yp, const V& f, double temp) {
+  const int first = ed == 0 ? 0 : l.nn + l.ns;
+  if (l.model.stress_induced_diffusion[ed]) {
+    team.for_each(l.electrode_nodes(first), [&](int q) { stress_particle_node(p, l, ed, first + q, y, yp, f, temp); });
+    return;
+  }
+  particle_residual(team, l, ed == 0 ? p.neg : p.pos, first, ed == 0 ? l.nn : l.nx, y, yp, f, temp);
+}
+
 //! Number of unknowns that take part in the norms.
 IONFLUX_HD inline int norm_count(const Layout& l) {
   const int deg = l.nn * (l.nd[0] - (l.dslot[0][kDegJtot] >= 0)) + l.np * (l.nd[1] - (l.dslot[1][kDegJtot] >= 0));
@@ -337,6 +400,23 @@ IONFLUX_HD inline double node_sigma(const CellParams& p, const Layout& l, const 
 template <class V>
 IONFLUX_HD inline NodeTransport<double> stored_transport(const V& s, int i) {
   return NodeTransport<double>{s[4 * i], s[4 * i + 1], s[4 * i + 2], s[4 * i + 3]};
+}
+
+//! The mechanics inputs of electrode node i's local rows (deg::LocalVars: c_bar, Omega,
+//! E; docs/degradation_mechanics.md), computed from its shells when its electrode has
+//! LAM or cracking (zero otherwise: not read).
+template <class V>
+IONFLUX_HD inline void node_mech_inputs(const CellParams& p, const Layout& l, int i, const V& y, double temp,
+                                        double& cbar, double& omega, double& young) {
+  const int ed = l.electrode_of(i);
+  cbar = omega = young = 0.0;
+  if (l.dslot[ed][kDegEpsS] < 0 && l.dslot[ed][kDegCrack] < 0) return;
+  const mech::NodeMechanics<double> m = mech::node_mechanics<double>(
+      ed == 0 ? p.neg : p.pos, p.deg.electrode[ed], l.nr(i), [&](int k) -> double { return y[l.cs_index(i, k)]; },
+      temp);
+  cbar = m.c_bar;
+  omega = m.omega;
+  young = m.young;
 }
 
 //! Solid-phase, kinetics and degradation rows of electrode node i with any degradation
@@ -383,6 +463,8 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
     v.z[1 + s] = y[d0 + s];
     v.zp[1 + s] = yp[d0 + s];
   }
+  node_mech_inputs(p, l, i, y, temp, v.cbar, v.omega, v.young);
+  v.i_cc = i_cell;
   const deg::LocalRows<double> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
   f[3 * i] += r.add[0];
   f[3 * i + 1] += r.add[1];
@@ -394,8 +476,8 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
   // a j eta with the film overpotential in eta; side reactions add none (reference 2.3)
   const double j = v.z[0];
   const double sto = v.csurf / e.c_max;
-  return g.dx * (-0.25 * (is_l + is_r) * (gs_l + gs_r) + g.a * j * r.eta +
-                 g.a * j * temp * fn::entropic_change(e.entropic, sto));
+  return g.dx * (-0.25 * (is_l + is_r) * (gs_l + gs_r) + r.a * j * r.eta +
+                 r.a * j * temp * fn::entropic_change(e.entropic, sto));
 }
 
 //! Residual F(t, y, y') under the control `drive` (the running step's mode and its
@@ -518,8 +600,8 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     return g.dx * (is_sum * is_sum / (4.0 * sig) + g.a * j * eta + g.a * j * temp * fn::entropic_change(e.entropic, sto));
   });
   const double heat = heat_e + heat_s;
-  particle_residual(team, l, p.neg, 0, l.nn, y, yp, f, temp);
-  particle_residual(team, l, p.pos, l.nn + l.ns, l.nx, y, yp, f, temp);
+  electrode_particle_residual(team, p, l, 0, y, yp, f, temp);
+  electrode_particle_residual(team, p, l, 1, y, yp, f, temp);
   // globals
   const double volt = terminal_voltage(l, y);
   team.single([&]() {

@@ -15,14 +15,24 @@
 #pragma once
 
 #include "degradation.hpp"
-#include "dfn.hpp"
 #include "dual.hpp"
 #include "functions.hpp"
+#include "layout.hpp"
 
 #include "degradation_functions.hpp"
-#include "inventory.hpp"
 
 namespace ionflux {
+// side_reactions.hpp (and through it dfn.hpp and inventory.hpp) include this header: the
+// node rows call the laws below. So the kernel functions used here are declared, and
+// their headers are included at the end for the definitions (when this header comes
+// first).
+IONFLUX_HD inline double shell_weight(int k, int nr);  // inventory.hpp
+namespace dfn {
+IONFLUX_HD inline double surface_weight_outer();
+IONFLUX_HD inline double surface_weight_inner();
+template <class V>
+IONFLUX_HD inline double surface_concentration(const Layout& l, const V& y, int i);
+}  // namespace dfn
 namespace mech {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -113,6 +123,23 @@ IONFLUX_HD T cracking_rate(double k_cr, double paris_b, double paris_m, const T&
   if (!(value_of(sigma_t) > 0.0)) return T(0.0);  // sigma_t >= 0 with sigma_t = 0 gives 0^m = 0
   const T dk = sigma_t * paris_b * ad_sqrt(kPi * l_cr);
   return k_cr * ad_pow(dk, paris_m) / 3600.0;
+}
+
+//! The crack-length termination quantity (reference 6.2, PyBaMM's event "{Domain} particle
+//! crack length exceeds particle radius" with value 1 - max_x l_cr / R): its smallest value
+//! over the electrodes with cracking, at state y (1 when none cracks). The run must stop
+//! once it is <= 0 (the host adds the event).
+template <class V>
+IONFLUX_HD double crack_length_margin(const CellParams& p, const Layout& l, const V& y) {
+  double m = 1.0;
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const int k = l.d_index(i, kDegCrack);
+    if (k < 0) continue;
+    const double r = 1.0 - y[k] / (l.electrode_of(i) == 0 ? p.neg : p.pos).particle_radius;
+    m = r < m ? r : m;
+  }
+  return m;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -350,3 +377,5 @@ IONFLUX_HD NodeMechanics<T> node_mechanics(const ElectrodeParams& e, const Elect
 
 }  // namespace mech
 }  // namespace ionflux
+
+#include "side_reactions.hpp"  // and through it inventory.hpp and dfn.hpp: the definitions declared above

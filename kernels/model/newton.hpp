@@ -79,6 +79,13 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD void assemble_local(const CellParams& p, const La
     v.zp[1 + s] = DN(yp[d0 + s]);
     v.zp[1 + s].d[5 + s] = cj;
   }
+  // mechanics/LAM inputs held at their values: the LAM rows' dependence on the node's
+  // shells (c_bar, and c_surf beyond the j row's) and on the current is left out of the
+  // matrix (the rates are slow; a modified Newton that converges to the same root)
+  double cbar = 0.0;
+  node_mech_inputs(p, l, i, y, temp, cbar, v.omega, v.young);
+  v.cbar = DN(cbar);
+  v.i_cc = y[l.kI()] / p.area;
   const deg::LocalRows<DN> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
   const int om = b + l.off_loc, ok = om + nz * nz, oh = ok + 3 * nz;
   for (int q = 0; q < nz; ++q) {
@@ -196,6 +203,50 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD void local_back(const Layout& l, const V& jac, co
     for (int k = 0; k < nz; ++k) s += jac[om + q * nz + k] * kx[k];
     if (q == 0) r[jk] -= s;
     else r[d0 + q - 1] -= s;
+  }
+}
+
+//! The shell tridiagonal of electrode node i with stress-induced diffusion (the rows of
+//! stress_particle_node): exact in the shells through D(c_k) and the factor 1 + theta_M
+//! (c_k - c_0). theta_M is held at its value: with a constant Omega and E (OKane2022 and
+//! every shipped set) it depends on T only, and the temperature column is a finite
+//! difference of the residual; with Omega(sto), E(sto) its dependence on every shell of
+//! the node (through their r-averages) is left out of the matrix, a modified Newton that
+//! converges to the same residual root.
+template <class V>
+IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_jacobian(const CellParams& p, const Layout& l, int ed, int i,
+                                                             const V& y, double cj, bool ic, double temp,
+                                                             const V& jac) {
+  using D1 = Dual<1>;
+  using D2 = Dual<2>;
+  const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+  const int nr = l.nr(i);
+  for (int k = 0; k < nr; ++k) {
+    jac[l.part_index(kSub, i, k)] = 0.0;
+    jac[l.part_index(kSup, i, k)] = 0.0;
+    jac[l.part_index(kDiag, i, k)] = ic ? 1.0 : cj;
+  }
+  if (ic) return;
+  const double c0 = p.deg.electrode[ed].stress_free_conc, dr = e.particle_radius / nr;
+  const D1 theta(stress_theta_node(p, l, ed, i, y, temp));
+  auto d_eff = [&](double c) -> D1 {
+    const D1 x = D1::variable(c, 0);
+    return fn::particle_diffusivity(e, x, temp) * mech::stress_factor(theta, x, c0);
+  };
+  D1 dk_ad = d_eff(y[l.cs_index(i, 0)]);
+  for (int k = 0; k + 1 < nr; ++k) {
+    const Shell s0 = shell(e.particle_radius, nr, k), s1 = shell(e.particle_radius, nr, k + 1);
+    const double ck = y[l.cs_index(i, k)], ck1 = y[l.cs_index(i, k + 1)];
+    const D1 dk1_ad = d_eff(ck1);
+    D2 d_left(dk_ad.v), d_right(dk1_ad.v);  // direction 0 is c_k, direction 1 is c_{k+1}
+    d_left.d[0] = dk_ad.d[0];
+    d_right.d[1] = dk1_ad.d[0];
+    const D2 nf = particle_face_flux(d_left, d_right, dr, D2::variable(ck, 0), D2::variable(ck1, 1));
+    dk_ad = dk1_ad;
+    jac[l.part_index(kDiag, i, k)] += s0.r2_out / s0.vol * nf.d[0];
+    jac[l.part_index(kSup, i, k)] += s0.r2_out / s0.vol * nf.d[1];
+    jac[l.part_index(kSub, i, k + 1)] -= s1.r2_in / s1.vol * nf.d[0];
+    jac[l.part_index(kDiag, i, k + 1)] -= s1.r2_in / s1.vol * nf.d[1];
   }
 }
 
@@ -318,6 +369,10 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     {
       const Shell sl = shell(e.particle_radius, nr, nr - 1);
       jac[b + kBj] = ic ? 0.0 : sl.r2_out / (sl.vol * constants::F);
+    }
+    if (l.model.stress_induced_diffusion[l.electrode_of(i)]) {  // D_eff depends on c: own factors
+      jac[b + kPart] = i;
+      return stress_particle_jacobian(p, l, l.electrode_of(i), i, y, cj, ic, temp, jac);
     }
     if (const_d && i != first_node) return;
     for (int k = 0; k < nr; ++k) {

@@ -8,6 +8,7 @@
 #include "degradation_functions.hpp"
 #include "functions.hpp"
 #include "layout.hpp"
+#include "mechanics.hpp"
 
 // The degradation paths stay out of line (host and device), so that the plain DFN's
 // functions are compiled as before they existed: inlining them would change what the
@@ -33,6 +34,10 @@ struct LocalVars {
   T ce, phie, phis, csurf;        //!< node unknowns and the particle surface concentration
   T cep;                          //!< c_e' (porosity change)
   T z[kLocalMax], zp[kLocalMax];  //!< local unknowns and their y'
+  // particle mechanics and LAM (docs/degradation_mechanics.md); read only when on
+  T cbar;                         //!< r-averaged particle concentration [mol/m3]
+  double omega, young;            //!< r-averaged partial molar volume, Young's modulus
+  double i_cc;                    //!< current density I / A_cc [A/m2] (current-driven LAM)
 };
 
 //! A node's local equations.
@@ -42,18 +47,33 @@ struct LocalRows {
   T fz[kLocalMax];   //!< local rows: kinetics (j), then each degradation unknown's
   T eta;             //!< main-reaction overpotential, with the film term [V] (reaction heat)
   T j_sei, j_pl, l_sei, eta_film;  //!< diagnostics
+  T a;                             //!< surface area per volume 3 eps_s / R [1/m]
+  T lam_rate;                      //!< d eps_s / dt [1/s] (0 without LAM)
 };
 
 IONFLUX_HD inline bool sei_grows(SeiModel m) { return m != SeiModel::none && m != SeiModel::constant; }
 
-//! SEI thickness [m] of electrode e at a node with surface area a (reference 3.1, 3.3):
-//! c_sei Vbar / a, with c_sei = L_sei,0 a_typ / Vbar for "constant" (a_typ = a: LAM is
-//! not modelled yet) and 0 for "none".
+//! Surface area per volume a = 3 eps_s / R of electrode e's node with local unknowns z:
+//! eps_s the node's state under LAM (reference 7.3), else the parameter's a (= a_typ).
 template <class T>
-IONFLUX_HD T sei_thickness(const CellParams& p, const Layout& l, int e, double a, const T* z) {
+IONFLUX_HD T node_area(const CellParams& p, const Layout& l, int e, const T* z) {
+  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+  const int q = l.dslot[e][kDegEpsS];
+  if (q < 0) return T(ep.a);
+  return z[1 + q] * (3.0 / ep.particle_radius);
+}
+
+//! SEI thickness [m] of electrode e at a node with surface area a (reference 3.1, 3.3):
+//! c_sei Vbar / a, with c_sei = L_sei,0 a_typ / Vbar for "constant" (so L_sei,0 a_typ / a:
+//! LAM thickens it) and 0 for "none".
+template <class T, class A>
+IONFLUX_HD T sei_thickness(const CellParams& p, const Layout& l, int e, const A& a, const T* z) {
   const SeiModel m = l.model.sei[e];
   if (m == SeiModel::none) return T(0.0);
-  if (m == SeiModel::constant) return T(p.deg.sei_initial_thickness);
+  if (m == SeiModel::constant) {
+    if (l.dslot[e][kDegEpsS] < 0) return T(p.deg.sei_initial_thickness);
+    return p.deg.sei_initial_thickness * ((e == 0 ? p.neg.a : p.pos.a) / a);
+  }
   return z[1 + l.dslot[e][kDegSei]] * (p.deg.sei_partial_molar_volume / a);
 }
 
@@ -63,15 +83,24 @@ IONFLUX_HD inline double initial_value(const CellParams& p, const Layout& /*l*/,
   switch (s) {
     case kDegSei: return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
     case kDegPlated: return p.deg.plated_initial_conc;
-    default: return 0.0;  // dead lithium; j_tot (solved by the initialisation)
+    case kDegEpsS: return ep.active_fraction;
+    case kDegSeiCr:  // reference 3.4: L_sei,cr0 a_typ / Vbar (so L_sei,cr(0) = L_sei,cr0 / (rho0 - 1))
+      return mech::sei_cracks_initial_conc(p.deg.sei_cracks_initial_thickness, ep.a, p.deg.sei_partial_molar_volume);
+    case kDegCrack: return p.deg.electrode[e].crack_length0;
+    default: return 0.0;  // dead lithium; j_tot (solved by the initialisation); lithium lost with LAM
   }
 }
 
 //! Absolute-tolerance scale of a degradation unknown (PyBaMM's variable scales, 8.3).
 IONFLUX_HD inline double tolerance_scale(const CellParams& p, int e, int s) {
   const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
-  if (s == kDegSei) return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
+  if (s == kDegSei || s == kDegSeiCr) return p.deg.sei_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
   if (s == kDegPlated || s == kDegDead) return p.deg.plated_typical_conc;
+  if (s == kDegEpsS) return 1.0;
+  // PyBaMM's scalar "Loss of lithium due to loss of active material" [mol] has scale 1:
+  // 1 mol of it is 1 / (L_k A_cc) mol/m3 of our per-node unknown
+  if (s == kDegLamLi) return 1.0 / (ep.thickness * p.area);
+  if (s == kDegCrack) return p.deg.electrode[e].crack_length0;
   return 0.0;
 }
 
@@ -143,21 +172,35 @@ IONFLUX_HD T plating_current(const CellParams& p, PlatingModel m, const T& eta_s
 }
 
 //! Porosity of electrode e's node from its degradation unknowns (reference 5):
-//! eps_init - [(c_sei Vbar - a L_sei,0) + (c_pl + c_dead) V_Li] (a = a_typ here), and its
-//! time derivative from zp. Without the option, eps_init.
+//! eps_init - [(c_sei Vbar - a L_sei,0) + (a / a_typ)(c_pl + c_dead) V_Li], and its time
+//! derivative from zp. Without the option, eps_init. Under LAM a = 3 eps_s / R changes
+//! (node_area), with a' = 3 eps_s' / R; otherwise a = a_typ.
 template <class T>
-IONFLUX_HD T porosity(const CellParams& p, const Layout& l, int e, double a, const T* z, const T* zp, T* epsp) {
+IONFLUX_HD T porosity(const CellParams& p, const Layout& l, int e, const T& a, const T* z, const T* zp, T* epsp) {
   const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
   T eps(ep.porosity), rate(0.0);
   if (l.model.porosity_change) {
     const int ss = l.dslot[e][kDegSei], sp = l.dslot[e][kDegPlated], sd = l.dslot[e][kDegDead];
+    const int se = l.dslot[e][kDegEpsS];
     if (ss >= 0) {
       eps = eps - (z[1 + ss] * p.deg.sei_partial_molar_volume - a * p.deg.sei_initial_thickness);
       rate = rate - zp[1 + ss] * p.deg.sei_partial_molar_volume;
+      if (se >= 0) rate = rate + zp[1 + se] * (3.0 / ep.particle_radius) * p.deg.sei_initial_thickness;
     }
     if (sp >= 0) {
-      eps = eps - (z[1 + sp] + z[1 + sd]) * p.deg.li_partial_molar_volume;
-      rate = rate - (zp[1 + sp] + zp[1 + sd]) * p.deg.li_partial_molar_volume;
+      if (se < 0) {
+        eps = eps - (z[1 + sp] + z[1 + sd]) * p.deg.li_partial_molar_volume;
+        rate = rate - (zp[1 + sp] + zp[1 + sd]) * p.deg.li_partial_molar_volume;
+      } else {
+        const T ra = a / ep.a, rap = zp[1 + se] * (3.0 / ep.particle_radius) / ep.a;
+        eps = eps - ra * (z[1 + sp] + z[1 + sd]) * p.deg.li_partial_molar_volume;
+        rate = rate - (ra * (zp[1 + sp] + zp[1 + sd]) + rap * (z[1 + sp] + z[1 + sd])) * p.deg.li_partial_molar_volume;
+      }
+    }
+    const int sc = l.dslot[e][kDegSeiCr];
+    if (sc >= 0) {  // a L_sei,cr (rho - 1) = c_sei,cr Vbar (reference 5)
+      eps = eps - z[1 + sc] * p.deg.sei_partial_molar_volume;
+      rate = rate - zp[1 + sc] * p.deg.sei_partial_molar_volume;
     }
   }
   if (epsp) *epsp = rate;
@@ -176,7 +219,7 @@ IONFLUX_HD double node_porosity(const CellParams& p, const Layout& l, int i, con
   double z[kLocalMax] = {};
   const int d0 = l.d_first(i);
   for (int s = 0; s < l.nd[e]; ++s) z[1 + s] = y[d0 + s];
-  return porosity<double>(p, l, e, ep.a, z, z, nullptr);
+  return porosity<double>(p, l, e, node_area(p, l, e, z), z, z, nullptr);
 }
 
 //! The local equations of electrode node i (electrode e, surface area a) at temperature
@@ -186,7 +229,7 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
                                    double film_avg) {
   const int e = l.electrode_of(i);
   const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
-  const double a = ep.a;
+  const T a = node_area(p, l, e, v.z);
   const ModelOptions& o = l.model;
   const DegradationParams& d = p.deg;
   const signed char* slot = l.dslot[e];
@@ -210,7 +253,17 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
   r.eta = dphi - u + eta_film;
   r.fz[0] = j - 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * r.eta);
   // the balances see every reaction (reference 2.1); porosity change (5)
-  const T sum_aj = a * (j + j_sei + j_pl);
+  // SEI on cracks (reference 3.4): the SEI law with L = L_sei,cr on the crack area
+  // a (rho - 1), rho the roughness of the node's crack length
+  T j_cr(0.0), rho_m1(0.0);
+  if (slot[kDegSeiCr] >= 0) {
+    const ElectrodeDegradation& md = d.electrode[e];
+    const T rho = mech::roughness(v.z[1 + slot[kDegCrack]], md.cracks_per_area, md.crack_width0);
+    rho_m1 = rho - 1.0;
+    const T l_cr = mech::sei_cracks_thickness(v.z[1 + slot[kDegSeiCr]], d.sei_partial_molar_volume, a, rho);
+    j_cr = sei_current(p, o.sei[e], dphi, j, l_cr, temp);
+  }
+  const T sum_aj = slot[kDegSeiCr] >= 0 ? a * (j + j_sei + j_pl + rho_m1 * j_cr) : a * (j + j_sei + j_pl);
   T epsp(0.0);
   const T eps = porosity(p, l, e, a, v.z, v.zp, &epsp);
   r.add[0] = -sum_aj / constants::F;
@@ -244,8 +297,35 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
   }
   if (slot[kDegJtot] >= 0) {
     const int q = 1 + slot[kDegJtot];
-    r.fz[q] = v.z[q] - (j + j_sei + j_pl);
+    r.fz[q] = slot[kDegSeiCr] >= 0 ? v.z[q] - (j + j_sei + j_pl + rho_m1 * j_cr) : v.z[q] - (j + j_sei + j_pl);
   }
+  if (slot[kDegSeiCr] >= 0) {
+    const int q = 1 + slot[kDegSeiCr];
+    r.fz[q] = v.zp[q] - mech::sei_cracks_conc_rate(a, rho_m1 + 1.0, j_cr, d.sei_z);
+  }
+  // loss of active material (reference 7): eps_s' = the selected terms; the lithium in
+  // the lost material n' = -c_bar eps_s'
+  r.lam_rate = T(0.0);
+  if (slot[kDegEpsS] >= 0) {
+    const ElectrodeDegradation& md = d.electrode[e];
+    const LamModel lm = o.lam[e];
+    T sigma_h(0.0);
+    if (mech::lam_has_stress(lm))
+      sigma_h = mech::hydrostatic_stress(mech::tangential_stress(T(v.omega), T(v.young), md.poisson_ratio, v.cbar, v.csurf));
+    const T cur = mech::lam_has_current(lm) ? T(fn::lam_current_rate(md, v.i_cc, temp)) : T(0.0);
+    r.lam_rate = mech::active_material_rate(lm, mech::lam_constants(md, temp), sigma_h, a * j_sei, cur);
+    const int qe = 1 + slot[kDegEpsS], qn = 1 + slot[kDegLamLi];
+    r.fz[qe] = v.zp[qe] - r.lam_rate;
+    r.fz[qn] = v.zp[qn] + v.cbar * r.lam_rate;
+  }
+  // crack growth ("swelling and cracking", reference 6.2): l_cr' = Paris' law in sigma_t
+  if (slot[kDegCrack] >= 0) {
+    const ElectrodeDegradation& md = d.electrode[e];
+    const int qc = 1 + slot[kDegCrack];
+    const T sigma_t = mech::tangential_stress(T(v.omega), T(v.young), md.poisson_ratio, v.cbar, v.csurf);
+    r.fz[qc] = v.zp[qc] - mech::cracking_rate(mech::crack_rate_constant(md, temp), md.paris_b, md.paris_m, sigma_t, v.z[qc]);
+  }
+  r.a = a;
   r.j_sei = j_sei;
   r.j_pl = j_pl;
   r.l_sei = l_sei;
@@ -260,16 +340,24 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double average_film(const CellParams& p, const La
   if (l.model.sei_film != FilmResistance::average || l.model.sei[e] == SeiModel::none) return 0.0;
   const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
   const int first = e == 0 ? 0 : l.nn + l.ns, cnt = e == 0 ? l.nn : l.np;
-  double lsum = 0.0;
+  double lsum = 0.0, asum = 0.0;
   for (int q = 0; q < cnt; ++q) {
     double z[kLocalMax] = {};
     const int d0 = l.d_first(first + q);
     for (int s = 0; s < l.nd[e]; ++s) z[1 + s] = y[d0 + s];
-    lsum += sei_thickness<double>(p, l, e, ep.a, z);
+    const double a = node_area(p, l, e, z);
+    lsum += sei_thickness<double>(p, l, e, a, z);
+    asum += a;
   }
-  const double j_bar = (e == 0 ? 1.0 : -1.0) * i_cell / (ep.thickness * ep.a);
+  // j_bar = +-i / (L_k a_bar), a_bar the x-average of a (the parameter's without LAM)
+  const double a_bar = l.dslot[e][kDegEpsS] >= 0 ? asum / cnt : ep.a;
+  const double j_bar = (e == 0 ? 1.0 : -1.0) * i_cell / (ep.thickness * a_bar);
   return -j_bar * (lsum / cnt) * p.deg.sei_resistivity;
 }
 
 }  // namespace deg
 }  // namespace ionflux
+
+// mechanics.hpp (included above) declares functions of these two (see there)
+#include "inventory.hpp"
+#include "dfn.hpp"

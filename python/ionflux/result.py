@@ -84,9 +84,10 @@ _DEFAULT_CODES = {
     -1: "not_run", 0: "running", 1: "finished", 2: "cutoff_lower", 3: "cutoff_upper", 4: "cutoff_at_start",
     5: "step_limit", 6: "newton_failure", 7: "error_test_failure", 8: "init_failure", 9: "nonphysical_state",
     10: "invalid_input", 11: "output_overflow", 12: "end_time_reached", 13: "time_limit",
+    14: "degradation_limit",
 }
 #: Statuses of a normal end (as cell_status_ok in kernels/common.hpp).
-NORMAL_END = ("finished", "cutoff_lower", "cutoff_upper")
+NORMAL_END = ("finished", "cutoff_lower", "cutoff_upper", "degradation_limit")
 #: A run stopped at t_end: its summaries are valid but it is truncated, so it is warned about.
 TRUNCATED = "end_time_reached"
 #: Summary quantities that are NaN for a failed cell (its end time and solver steps stay).

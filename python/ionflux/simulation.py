@@ -26,7 +26,7 @@ _TERMINATION = {
 }
 
 #: Status names that mean the cell ended normally.
-OK_STATUSES = ("finished", "cutoff_lower", "cutoff_upper")
+OK_STATUSES = ("finished", "cutoff_lower", "cutoff_upper", "degradation_limit")
 
 _SCALAR_VARIABLES = ("Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]")
 #: Further time series: the cell temperature and the protocol step and cycle of each output.
@@ -46,6 +46,15 @@ _FIELD_VARIABLES = (
 #: them (_variables.derived_variables) are computed on first use.
 _STATE_VARIABLES = ("Discharge energy [W.h]", "Negative particle concentration [mol.m-3]",
                     "Positive particle concentration [mol.m-3]")
+#: Degradation time series (issue 16), computed from the stored states by the solver where the
+#: option that defines each is on (docs/degradation_mechanics.md, "Outputs").
+_DEGRADATION_VARIABLES = tuple(
+    name for d in ("negative", "positive") for name in (
+        f"{d.capitalize()} electrode thickness change [m]", f"X-averaged {d} electrode roughness ratio",
+        f"X-averaged {d} particle crack length [m]", f"X-averaged {d} SEI on cracks thickness [m]",
+        f"X-averaged {d} electrode active material volume fraction",
+        f"Loss of lithium due to loss of active material in {d} electrode [mol]",
+        f"X-averaged {d} electrode porosity")) + ("Cell thickness change [m]",)
 _GRIDS = ("x [m]", "x_n [m]", "x_p [m]", "r_n [m]", "r_p [m]")
 _DERIVED = ("Time [h]", "Power [W]")
 
@@ -498,7 +507,8 @@ class Solution:
                  solver: Optional[Dict[str, float]] = None, experiment: Optional[Sequence[Tuple[str, ...]]] = None,
                  thermal: str = "isothermal") -> None:
         self._data: Dict[str, np.ndarray] = {}
-        for name in _SCALAR_VARIABLES + _PROTOCOL_VARIABLES + _FIELD_VARIABLES + _STATE_VARIABLES + _GRIDS:
+        for name in (_SCALAR_VARIABLES + _PROTOCOL_VARIABLES + _FIELD_VARIABLES + _STATE_VARIABLES +
+                     _DEGRADATION_VARIABLES + _GRIDS):
             if name in raw:
                 arr = np.asarray(raw[name], dtype=np.int64 if name in ("Step", "Cycle") else float)
                 arr.flags.writeable = False

@@ -232,6 +232,19 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   out["Negative particle concentration [mol.m-3]"] = move_array(std::move(cpn), {snt, l.nn, l.rn});
   out["Positive particle concentration [mol.m-3]"] = move_array(std::move(cpp), {snt, l.np, l.rp});
   out["Discharge energy [W.h]"] = array1(energy);
+  // the degradation time series (issue 16: thickness changes, roughness, SEI on cracks,
+  // eps_s, ...), each only where its option is on (summary.hpp, degradation_series)
+  if (l.deg && nt > 0) {
+    std::vector<std::string> dnames;
+    std::vector<double> row;
+    degradation_series(cell, l, s.state(0), &dnames, row);
+    std::vector<std::vector<double>> cols(dnames.size(), std::vector<double>(nt));
+    for (std::size_t k = 0; k < nt; ++k) {
+      degradation_series(cell, l, s.state(k), nullptr, row);
+      for (std::size_t c = 0; c < row.size(); ++c) cols[c][k] = row[c];
+    }
+    for (std::size_t c = 0; c < dnames.size(); ++c) out[py::str(dnames[c])] = array1(cols[c]);
+  }
   std::vector<double> rn(l.rn), rp(l.rp);
   for (int r = 0; r < l.rn; ++r) rn[r] = (r + 0.5) * cell.neg.particle_radius / l.rn;
   for (int r = 0; r < l.rp; ++r) rp[r] = (r + 0.5) * cell.pos.particle_radius / l.rp;

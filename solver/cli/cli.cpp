@@ -467,6 +467,7 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
                                         "Loss of active material in positive electrode [%]",
                                         "Loss of capacity to negative SEI [A.h]",
                                         "Loss of capacity to negative lithium plating [A.h]",
+                                        "Loss of capacity to negative SEI on cracks [A.h]",
                                         "X-averaged negative SEI thickness [m]",
                                         "Total lithium [mol]",
                                         "Throughput capacity [A.h]",

@@ -7,6 +7,7 @@
 
 #include "kernels/model/cell_solver.hpp"
 #include "kernels/model/functions.hpp"
+#include "kernels/model/mechanics.hpp"
 
 namespace ionflux {
 
@@ -117,6 +118,62 @@ void esoh_fields(const CellParams& p, const double* inv, double* out) {
   out[kEsohUp0] = e.up_0;
 }
 
+void degradation_series(const CellParams& p, const Layout& l, const double* y, std::vector<std::string>* names,
+                        std::vector<double>& values) {
+  values.clear();
+  if (names) names->clear();
+  auto put = [&](const std::string& name, double v) {
+    if (names) names->push_back(name);
+    values.push_back(v);
+  };
+  const ModelOptions& o = l.model;
+  const CView yv{const_cast<double*>(y)};
+  double change[2] = {0.0, 0.0};
+  for (int e = 0; e < 2; ++e) {
+    const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+    const ElectrodeDegradation& d = p.deg.electrode[e];
+    const std::string dom = e == 0 ? "negative" : "positive", Dom = e == 0 ? "Negative" : "Positive";
+    const int first = e == 0 ? 0 : l.nn + l.ns, count = e == 0 ? l.nn : l.np;
+    const bool mechanics = o.mechanics[e] != MechanicsModel::none;
+    const bool cracks = l.dslot[e][kDegSeiCr] >= 0, lam = l.dslot[e][kDegEpsS] >= 0;
+    double vol = 0.0, rho = 0.0, l_cr = 0.0, l_sei_cr = 0.0, eps_s = 0.0, eps = 0.0;
+    const double sto_init = ep.c_init / ep.c_max, t_init = mechanics ? fn::volume_change(d, sto_init) : 0.0;
+    for (int q = 0; q < count; ++q) {
+      const int i = first + q;
+      const double es = node_active_fraction(p, l, i, yv);
+      const int kc = l.d_index(i, kDegCrack);
+      const double lc = kc >= 0 ? y[kc] : 0.0;  // "swelling only": no crack growth, l_cr = 0 (reference 6.2)
+      const double r = mech::roughness(lc, d.cracks_per_area, d.crack_width0);
+      if (mechanics)
+        vol += mech::volume_change_node(es, fn::volume_change(d, mech::r_average_node(l, yv, i) / ep.c_max), t_init);
+      rho += r;
+      l_cr += lc;
+      if (cracks)
+        l_sei_cr += mech::sei_cracks_thickness(y[l.d_index(i, kDegSeiCr)], p.deg.sei_partial_molar_volume,
+                                               3.0 * es / ep.particle_radius, r);
+      eps_s += es;
+      eps += deg::node_porosity(p, l, i, yv);
+    }
+    if (mechanics) {
+      change[e] = mech::electrode_thickness_change(1.0, ep.thickness, vol / count);
+      put(Dom + " electrode thickness change [m]", change[e]);
+      put("X-averaged " + dom + " electrode roughness ratio", rho / count);
+      put("X-averaged " + dom + " particle crack length [m]", l_cr / count);
+    }
+    if (cracks) put("X-averaged " + dom + " SEI on cracks thickness [m]", l_sei_cr / count);
+    if (lam) {
+      put("X-averaged " + dom + " electrode active material volume fraction", eps_s / count);
+      const Inventory inv = lithium_inventory(p, l, yv);
+      put("Loss of lithium due to loss of active material in " + dom + " electrode [mol]",
+          inv.v[e == 0 ? kInvLamNeg : kInvLamPos]);
+    }
+    if (o.porosity_change) put("X-averaged " + dom + " electrode porosity", eps / count);
+  }
+  if (o.mechanics[0] != MechanicsModel::none && o.mechanics[1] != MechanicsModel::none)
+    put("Cell thickness change [m]",
+        mech::cell_thickness_change(change[0], change[1], p.deg.thermal_expansion, y[l.kT()], p.t_ref));
+}
+
 const std::vector<double>* SummaryVariables::find(const std::string& name) const {
   for (std::size_t j = 0; j < names.size(); ++j)
     if (names[j] == name) return &values[j];
@@ -162,6 +219,8 @@ const std::vector<std::string>& base_summary_names() {
       "Total lithium capacity in particles [A.h]",
       "X-averaged negative SEI thickness [m]",
       "X-averaged positive SEI thickness [m]",
+      "Loss of lithium due to loss of active material in negative electrode [mol]",
+      "Loss of lithium due to loss of active material in positive electrode [mol]",
   };
   return names;
 }
@@ -241,6 +300,8 @@ SummaryVariables summary_variables(const CycleStates& s) {
     *o++ = n_part * faraday_ah;
     *o++ = v[kInvSeiThicknessNeg];
     *o++ = v[kInvSeiThicknessPos];
+    *o++ = v[kInvLamNeg];
+    *o++ = v[kInvLamPos];
     return static_cast<std::size_t>(o - b);
   };
   std::vector<double> b_end(nb), b_start(nb);

@@ -47,6 +47,21 @@ void cell_summary_inputs(const CellParams& p, const Layout& l, double* out);
 //! the set has no "Open-circuit voltage at 0% / 100% SOC [V]").
 void esoh_fields(const CellParams& p, const double* inv, double* out);
 
+//! The degradation outputs of one state that PyBaMM gives as time series (issue 16;
+//! reference 3.4, 6.1-6.3, 7.1), each only where the option that defines it is on, with
+//! PyBaMM's names: "{Domain} electrode thickness change [m]" (that electrode has particle
+//! mechanics), "Cell thickness change [m]" (both have), "X-averaged {domain} electrode
+//! roughness ratio", "X-averaged {domain} particle crack length [m]" (mechanics),
+//! "X-averaged {domain} SEI on cracks thickness [m]" (SEI on cracks), "X-averaged {domain}
+//! electrode active material volume fraction" and "Loss of lithium due to loss of active
+//! material in {domain} electrode [mol]" (loss of active material), "X-averaged {domain}
+//! electrode porosity" (porosity change). names (if not null) gets the names, values the
+//! values, in the same order for every state of a run. The thickness changes take
+//! "Number of electrodes connected in parallel to make a cell" as 1 (CellParams keeps only
+//! the area L_y L_z n_parallel; every shipped set has 1).
+void degradation_series(const CellParams& p, const Layout& l, const double* y, std::vector<std::string>* names,
+                        std::vector<double>& values);
+
 //! Named per-cycle columns: values[j] holds names[j] for n cells x n_cycles, row-major,
 //! NaN for cycles not reached.
 struct SummaryVariables {
@@ -59,7 +74,8 @@ struct SummaryVariables {
 
 //! PyBaMM's summary variable names this module gives (set_default_summary_variables'
 //! list, minus "Local ECM resistance [Ohm]", plus "Total lithium capacity [A.h]",
-//! "Total lithium capacity in particles [A.h]" and the x-averaged SEI thicknesses), in
+//! "Total lithium capacity in particles [A.h]", the x-averaged SEI thicknesses and the two
+//! "Loss of lithium due to loss of active material in ... electrode [mol]"), in
 //! that order; each also has its "Change in x" variant (summary_variable_names lists both).
 const std::vector<std::string>& base_summary_names();
 //! The eSOH names (PyBaMM's _ElectrodeSOH variables, minus the duplicated electrode

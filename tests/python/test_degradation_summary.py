@@ -7,6 +7,7 @@ The issue asks capacity within 0.1 % and LLI/losses within 1 % relative; measure
 (2026-12-05) the agreement is ~1e-9 (capacity) and ~1e-7 (losses), so the bounds are
 1e-6 and 1e-5: tight enough to catch a wrong term, loose enough for time-integration error."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -41,3 +42,168 @@ def test_losses_match_pybamm(case):
     # same identity; electrolyte lithium is conserved by both models)
     lost = np.asarray(sv["Total lithium lost from particles [mol]"])
     np.testing.assert_allclose(sv["Total lithium lost to side reactions [mol]"], lost, rtol=1e-6)
+
+
+# -- particle mechanics, LAM and SEI on cracks (issue 16, i16-mhost) ----------------------------------
+# Fixtures (same generator, PyBaMM 26.10.1.1, OKane2022, mesh 5/5/5, r 30/30, IDAKLU rtol = atol
+# = 1e-8): lam_stress_driven_cccv ("loss of active material": "stress-driven", two CC-CV
+# cycles), mech_sei_on_cracks_cccv (SEI solvent-diffusion + "SEI on cracks", two cycles) and
+# coupled_n10 (the coupled-degradation notebook's options and protocol with N = 10: 16 cycles;
+# reference 11.1). Bounds: the issue's (Capacity 0.1 %, LLI / LAM / losses 1 % relative where
+# PyBaMM's value is not ~0, voltage RMS 1 mV). Measured (2026-12-05, after i16-mech's stages):
+#   lam_stress_driven_cccv   voltage RMS 2.3e-6 V, Capacity 3e-13, LLI 6e-9, LAM 1.4e-8 / 6.6e-8
+#   mech_sei_on_cracks_cccv  voltage RMS 9.1e-7 V, Capacity 2e-11, LLI 4.7e-8, SEI on cracks 4.3e-8
+#   coupled_n10 (16 cycles)  voltage RMS 3.5e-6 V, Capacity 4.4e-9, LLI 9.9e-7, LAM 1.4e-8 / 4.1e-8,
+#                            SEI 1.4e-7, SEI on cracks 2.2e-7, plating 1.7e-6 (max relative, per cycle)
+# and coupled_n100 (opt-in below, 106 cycles, 32-40 s here): Capacity 2.8e-7, LLI 5.3e-5, LAM
+# 3.1e-7 / 7.1e-7, SEI on cracks 1.1e-5, plating 2.8e-4 (PyBaMM's default tolerances there).
+MECH_CASES = ["lam_stress_driven_cccv", "mech_sei_on_cracks_cccv", "coupled_n10"]
+MECH_LOSSES = ("Loss of lithium inventory [%]", "Loss of active material in negative electrode [%]",
+               "Loss of active material in positive electrode [%]", "Total lithium lost to side reactions [mol]",
+               "Loss of capacity to negative SEI [A.h]", "Loss of capacity to negative SEI on cracks [A.h]",
+               "Loss of capacity to negative lithium plating [A.h]")
+
+
+def solve_or_skip(fx):
+    experiment = [tuple(c) for c in fx["experiment"]["cycles"]]
+    try:
+        sim = Simulation(fx["parameter_set"], options=fx["options"], experiment=experiment, mesh=fx["var_pts"],
+                         solver={"rtol": 1e-8, "atol": 1e-8, "max_steps": 10**7})
+        return sim.solve()
+    except ValueError as e:  # validate_run_options refuses mechanics/LAM until i16-mech's kernel stages
+        if "not solved by ionflux yet" in str(e):
+            pytest.skip(f"mechanics/LAM not solved on this branch yet: {e}")
+        raise
+
+
+#: Below these PyBaMM's values are round-off, not a loss: 1 - Q/Q_init of an unchanged
+#: capacity reads 2.8e-14 to 5.7e-14 % in PyBaMM (mech_sei_on_cracks_cccv, coupled_n10 cycle 1).
+ZERO_FLOOR = {"[%]": 1e-10, "[A.h]": 1e-12, "[mol]": 1e-14}
+
+
+def close_where_not_zero(ours, ref, rtol, name):
+    """ours vs ref within rtol relative where PyBaMM's value is not ~0: |ref| > 1e-3 max|ref|
+    and above the unit's round-off floor; elsewhere within rtol of that threshold (absolute)."""
+    ours, ref = np.asarray(ours, dtype=float), np.asarray(ref, dtype=float)
+    floor = next((v for k, v in ZERO_FLOOR.items() if name.endswith(k)), 0.0)
+    threshold = max(1e-3 * np.max(np.abs(ref)), floor)
+    big = np.abs(ref) > threshold
+    np.testing.assert_allclose(ours[big], ref[big], rtol=rtol, err_msg=name)
+    np.testing.assert_allclose(ours[~big], ref[~big], rtol=0, atol=max(rtol * threshold, floor), err_msg=name)
+
+
+@pytest.mark.parametrize("case", MECH_CASES)
+def test_mechanics_and_lam_summaries_match_pybamm(case):
+    fx = load(case)
+    sol = solve_or_skip(fx)
+    sv, theirs = sol.summary_variables, fx["summary"]
+    assert len(sv["Capacity [A.h]"]) == len(theirs["Capacity [A.h]"])
+    np.testing.assert_allclose(sv["Capacity [A.h]"], theirs["Capacity [A.h]"], rtol=1e-3)
+    for name in MECH_LOSSES:
+        close_where_not_zero(sv[name], theirs[name], 1e-2, name)
+    # lithium lost with the active material, at each cycle's end (a PyBaMM time series)
+    t_end = [c["steps"][-1]["t_end"] for c in fx["cycles"]]
+    for d in ("negative", "positive"):
+        name = f"Loss of lithium due to loss of active material in {d} electrode [mol]"
+        if name in fx["variables"]:
+            ref = np.interp(t_end, fx["t"], fx["variables"][name])
+            close_where_not_zero(sv[name], ref, 1e-2, name)
+    # voltage RMS over the run at PyBaMM's stored times, away (> 1 s) from step changes
+    ends = np.array([s["t_end"] for c in fx["cycles"] for s in c["steps"]])
+    t = np.asarray(fx["t"])
+    keep = np.array([np.min(np.abs(ends - tk)) > 1.0 for tk in t])
+    v = np.interp(t[keep], np.asarray(sol["Time [s]"]), np.asarray(sol["Voltage [V]"]))
+    rms = float(np.sqrt(np.mean((v - np.asarray(fx["voltage"])[keep]) ** 2)))
+    assert rms <= 1e-3, rms
+    print(f"{case}: voltage RMS {rms:.3g} V, capacity max rel diff "
+          f"{np.max(np.abs(np.asarray(sv['Capacity [A.h]']) / theirs['Capacity [A.h]'] - 1)):.3g}")
+
+
+def test_lithium_is_conserved_with_every_option():
+    """coupled_n10's options and protocol on a coarse mesh: particles (current eps_s) +
+    electrolyte + side reactions + lost with LAM is constant (reference 9.1; the fixtures'
+    own check closes to 5e-12). Bound: the issue's 1e-8 relative."""
+    fx = load("coupled_n10")
+    fx = dict(fx, var_pts={"x_n": 4, "x_s": 3, "x_p": 4, "r_n": 8, "r_p": 8})
+    experiment = [tuple(c) for c in fx["experiment"]["cycles"]]
+    try:
+        sol = Simulation(fx["parameter_set"], options=fx["options"], experiment=experiment, mesh=fx["var_pts"],
+                         solver={"rtol": 1e-6, "atol": 1e-8, "max_steps": 10**7}).solve()
+    except ValueError as e:
+        if "not solved by ionflux yet" in str(e):
+            pytest.skip(f"mechanics/LAM not solved on this branch yet: {e}")
+        raise
+    sv = sol.summary_variables
+    total = (np.asarray(sv["Total lithium [mol]"]) + np.asarray(sv["Total lithium lost to side reactions [mol]"]) +
+             np.asarray(sv["Loss of lithium due to loss of active material in negative electrode [mol]"]) +
+             np.asarray(sv["Loss of lithium due to loss of active material in positive electrode [mol]"]))
+    np.testing.assert_allclose(total, total[0], rtol=1e-8)
+    assert sv["Loss of capacity to negative SEI on cracks [A.h]"][-1] > 0.0
+    assert sv["Loss of active material in negative electrode [%]"][-1] > 0.0
+
+
+def test_porosity_time_series_matches_pybamm():
+    """The degradation time series (solved from the stored states: summary.hpp's
+    degradation_series) with an option main solves: "X-averaged negative electrode porosity"
+    under SEI porosity change, 1C discharge, against generate_core_fixtures.py's
+    core_sei_solvent_porosity (PyBaMM 26.10.1.1, r 10/10, rtol = atol = 1e-8). The porosity
+    falls by ~2e-5; its change agrees to 3.7e-9 relative (measured 2026-12-05), bound 1e-6
+    (tight enough to catch a wrong term, loose for time-integration error). Options without one of
+    these outputs give none (sol[...] raises)."""
+    fx = load("core_sei_solvent_porosity")
+    sol = Simulation(fx["parameter_set"], current=5.0, options=fx["options"], mesh=fx["var_pts"],
+                     solver={"rtol": 1e-8, "atol": 1e-8}).solve()
+    t = np.asarray(fx["t"])
+    t = t[t <= float(np.asarray(sol["Time [s]"])[-1])]
+    ours = np.interp(t, np.asarray(sol["Time [s]"]), np.asarray(sol["X-averaged negative electrode porosity"]))
+    ref = np.asarray(fx["variables"]["X-averaged negative electrode porosity"])[: t.size]
+    eps0 = 0.25  # OKane2022's "Negative electrode porosity"
+    np.testing.assert_allclose(eps0 - ours[1:], eps0 - ref[1:], rtol=1e-6)
+    with pytest.raises(Exception):
+        sol["Cell thickness change [m]"]  # no particle mechanics in this run
+
+
+@pytest.mark.skipif(not os.environ.get("IONFLUX_SLOW_TESTS"), reason="opt-in (IONFLUX_SLOW_TESTS=1): 106 cycles")
+def test_coupled_100_cycles_match_pybamm():
+    """The coupled configuration with N = 100 (106 cycles) against coupled_n100.json (PyBaMM
+    26.10.1.1 at its default IDAKLU tolerances, which the fixture notes put at <= 1e-4 relative
+    of the 1e-8 run in LLI and LAM): per-cycle Capacity within 0.1 %, LLI, LAM and the losses
+    within 1 % where PyBaMM's is not ~0, at every cycle PyBaMM reaches (all 106). Opt-in: too
+    long for CI (the 10-cycle case is test_mechanics_and_lam_summaries_match_pybamm)."""
+    fx = load("coupled_n100")
+    experiment = [tuple(c) for c in fx["experiment"]["cycles"]]
+    try:
+        sol = Simulation(fx["parameter_set"], options=fx["options"], experiment=experiment, mesh=fx["var_pts"],
+                         solver={"max_steps": 10**8}, period=60.0).solve()
+    except ValueError as e:
+        if "not solved by ionflux yet" in str(e):
+            pytest.skip(f"mechanics/LAM not solved on this branch yet: {e}")
+        raise
+    sv, theirs = sol.summary_variables, fx["summary"]
+    n = fx["cycles_completed"]
+    np.testing.assert_allclose(np.asarray(sv["Capacity [A.h]"])[:n], theirs["Capacity [A.h]"][:n], rtol=1e-3)
+    for name in MECH_LOSSES:
+        if name in theirs:
+            close_where_not_zero(np.asarray(sv[name])[:n], np.asarray(theirs[name])[:n], 1e-2, name)
+
+
+def test_thickness_change_matches_pybamm():
+    """"{Negative,Positive} electrode thickness change [m]", "Cell thickness change [m]" and the
+    roughness ratio ("swelling only": 1) of a 1C discharge against PyBaMM 26.10.1.1
+    (outputs/mech_swelling_only_thickness_1c.json, made by generate_thickness_fixture.py in the same
+    folder: OKane2022, r 30/30, IDAKLU rtol = atol = 1e-8, at t = 600 ... 3000 s). Measured
+    (2026-12-05): <= 1.1e-8 relative (negative; positive 1e-14), bound 1e-6."""
+    fx = load("outputs/mech_swelling_only_thickness_1c")
+    try:
+        sol = Simulation(fx["parameter_set"], current=fx["current_function"], options=fx["options"],
+                         mesh=fx["var_pts"], solver=fx["solver"], t_end=3001.0).solve()
+    except ValueError as e:
+        if "not solved by ionflux yet" in str(e):
+            pytest.skip(f"particle mechanics not solved on this branch yet: {e}")
+        raise
+    t = np.asarray(fx["t"])[1:]
+    for name, ref in fx["variables"].items():
+        if name == "Voltage [V]":
+            continue
+        ours = np.interp(t, np.asarray(sol["Time [s]"]), np.asarray(sol[name]))
+        np.testing.assert_allclose(ours, np.asarray(ref)[1:], rtol=1e-6, err_msg=name)
