@@ -171,40 +171,44 @@ IONFLUX_HD T plating_current(const CellParams& p, PlatingModel m, const T& eta_s
   return fn::stripping_j0(d, ce_c, cpl_c, temp) * ad_exp((f_rt * a_st) * eta_st) - plate;
 }
 
-//! Porosity of electrode e's node from its degradation unknowns (reference 5):
-//! eps_init - [(c_sei Vbar - a L_sei,0) + (a / a_typ)(c_pl + c_dead) V_Li], and its time
-//! derivative from zp. Without the option, eps_init. Under LAM a = 3 eps_s / R changes
-//! (node_area), with a' = 3 eps_s' / R; otherwise a = a_typ.
+//! Porosity of electrode e's node from its degradation unknowns (reference 5), and its time
+//! derivative from zp. The value is mech::porosity (the one porosity law): eps_init -
+//! a [(L_sei - L_sei,0) + L_pl + L_dead + L_sei,cr (rho - 1)], with L_sei = sei_thickness
+//! (current a), L_pl, L_dead = c V_Li / a_typ, L_sei,cr (rho - 1) a = c_sei,cr Vbar. Its
+//! derivative: -[a (L_sei)' + a' (L_sei - L_sei,0) + ...] written out per term with
+//! a' = 3 eps_s' / R under LAM (else 0). Without the option, eps_init.
 template <class T>
 IONFLUX_HD T porosity(const CellParams& p, const Layout& l, int e, const T& a, const T* z, const T* zp, T* epsp) {
   const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
-  T eps(ep.porosity), rate(0.0);
-  if (l.model.porosity_change) {
-    const int ss = l.dslot[e][kDegSei], sp = l.dslot[e][kDegPlated], sd = l.dslot[e][kDegDead];
-    const int se = l.dslot[e][kDegEpsS];
-    if (ss >= 0) {
-      eps = eps - (z[1 + ss] * p.deg.sei_partial_molar_volume - a * p.deg.sei_initial_thickness);
-      rate = rate - zp[1 + ss] * p.deg.sei_partial_molar_volume;
-      if (se >= 0) rate = rate + zp[1 + se] * (3.0 / ep.particle_radius) * p.deg.sei_initial_thickness;
-    }
-    if (sp >= 0) {
-      if (se < 0) {
-        eps = eps - (z[1 + sp] + z[1 + sd]) * p.deg.li_partial_molar_volume;
-        rate = rate - (zp[1 + sp] + zp[1 + sd]) * p.deg.li_partial_molar_volume;
-      } else {
-        const T ra = a / ep.a, rap = zp[1 + se] * (3.0 / ep.particle_radius) / ep.a;
-        eps = eps - ra * (z[1 + sp] + z[1 + sd]) * p.deg.li_partial_molar_volume;
-        rate = rate - (ra * (zp[1 + sp] + zp[1 + sd]) + rap * (z[1 + sp] + z[1 + sd])) * p.deg.li_partial_molar_volume;
-      }
-    }
-    const int sc = l.dslot[e][kDegSeiCr];
-    if (sc >= 0) {  // a L_sei,cr (rho - 1) = c_sei,cr Vbar (reference 5)
-      eps = eps - z[1 + sc] * p.deg.sei_partial_molar_volume;
-      rate = rate - zp[1 + sc] * p.deg.sei_partial_molar_volume;
-    }
+  if (!l.model.porosity_change) {
+    if (epsp) *epsp = T(0.0);
+    return T(ep.porosity);
   }
-  if (epsp) *epsp = rate;
-  return eps;
+  const DegradationParams& d = p.deg;
+  const int ss = l.dslot[e][kDegSei], sp = l.dslot[e][kDegPlated], sd = l.dslot[e][kDegDead];
+  const int se = l.dslot[e][kDegEpsS], sc = l.dslot[e][kDegSeiCr], sk = l.dslot[e][kDegCrack];
+  const T ap = se >= 0 ? zp[1 + se] * (3.0 / ep.particle_radius) : T(0.0);  // a'
+  const double l0 = l.model.sei[e] == SeiModel::none ? 0.0 : d.sei_initial_thickness;
+  const T l_sei = sei_thickness(p, l, e, a, z);
+  const T l_pl = sp >= 0 ? z[1 + sp] * (d.li_partial_molar_volume / ep.a) : T(0.0);
+  const T l_dead = sp >= 0 ? z[1 + sd] * (d.li_partial_molar_volume / ep.a) : T(0.0);
+  T rho(1.0), l_cr(0.0);
+  if (sc >= 0) {
+    const ElectrodeDegradation& md = d.electrode[e];
+    rho = mech::roughness(z[1 + sk], md.cracks_per_area, md.crack_width0);
+    l_cr = mech::sei_cracks_thickness(z[1 + sc], d.sei_partial_molar_volume, a, rho);
+  }
+  if (epsp) {
+    // a L_sei = c_sei Vbar (growing) or L_sei,0 a_typ (constant); a L_pl = (a / a_typ) c_pl V_Li
+    T rate = ap * l0;
+    if (ss >= 0) rate = rate - zp[1 + ss] * d.sei_partial_molar_volume;
+    if (sp >= 0)
+      rate = rate - (a * (zp[1 + sp] + zp[1 + sd]) + ap * (z[1 + sp] + z[1 + sd])) *
+                        (d.li_partial_molar_volume / ep.a);
+    if (sc >= 0) rate = rate - zp[1 + sc] * d.sei_partial_molar_volume;
+    *epsp = rate;
+  }
+  return mech::porosity(ep.porosity, a, l_sei, l0, l_pl, l_dead, l_cr, rho);
 }
 
 //! The porosity of x node i at state y (the separator's and, without porosity change,
