@@ -348,8 +348,13 @@ def test_runner_cancel_from_another_thread(tmp_path):
 
 
 CHILD = r"""
+import signal
 import sys
 import ionflux
+
+# Ctrl-C as in a terminal: a Python started with SIGINT ignored (a test runner launched in
+# the background, e.g. `cmd &` in a script) inherits the ignore and installs no handler.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import ionflux.sweep as sm
 
 s = ionflux.Sweep(vary={"C-rate": {"linspace": [0.5, 2, 100]},
