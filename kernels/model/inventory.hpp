@@ -56,13 +56,6 @@ IONFLUX_HD inline double node_active_fraction(const CellParams& p, const Layout&
   return l.electrode_of(i) == 0 ? p.neg.active_fraction : p.pos.active_fraction;
 }
 
-//! c_sei,cr(0) = L_sei,cr0 a_typ / Vbar_sei [mol/m3] of electrode e, a_typ = 3 <eps_s,init>_x / R
-//! (reference 3.4; the parameter's a, since eps_s,init is uniform in x).
-IONFLUX_HD inline double sei_cracks_initial_conc(const CellParams& p, int e) {
-  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
-  return p.deg.sei_cracks_initial_thickness * ep.a / p.deg.sei_partial_molar_volume;
-}
-
 //! The inventory of state y (one cell, Layout l). Serial (call it on one lane).
 //! eps_s per node from the LAM state when "loss of active material" is on (PyBaMM's
 //! Total lithium and electrode capacity use the current eps_s, §7.3), porosity from the
@@ -139,7 +132,7 @@ IONFLUX_HD inline Inventory lithium_inventory(const CellParams& p, const Layout&
     }
     if (sp >= 0) inv.v[e == 0 ? kInvPlatingNeg : kInvPlatingPos] = c_li * volume;
     if (sc >= 0)
-      inv.v[e == 0 ? kInvSeiCracksNeg : kInvSeiCracksPos] = (c_cr - sei_cracks_initial_conc(p, e)) * volume * p.deg.sei_z;
+      inv.v[e == 0 ? kInvSeiCracksNeg : kInvSeiCracksPos] = (c_cr - deg::initial_value(p, l, e, kDegSeiCr)) * volume * p.deg.sei_z;
     if (sl >= 0) inv.v[e == 0 ? kInvLamNeg : kInvLamPos] = n_lam * ep.thickness * p.area;  // A_cc L_k
   }
   return inv;

@@ -191,7 +191,7 @@ TEST(DegradationHost, EventFunctionIsPyBaMMsCrackAndPorosityEvents) {
     y[l.d_index(i, kDegEpsS)] = (i < l.nn ? p.neg : p.pos).active_fraction;
     if (i < l.nn) {
       y[l.d_index(i, kDegSei)] = deg::initial_value(p, l, 0, kDegSei);
-      y[l.d_index(i, kDegSeiCr)] = sei_cracks_initial_conc(p, 0);
+      y[l.d_index(i, kDegSeiCr)] = deg::initial_value(p, l, 0, kDegSeiCr);
       y[l.d_index(i, kDegCrack)] = 2e-8;
     }
   }
