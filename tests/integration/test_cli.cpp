@@ -173,6 +173,17 @@ TEST(cli, simulate_help_documents_every_option) {
     EXPECT_TRUE(contains(r.out, def)) << def;
   // nothing was run or written
   EXPECT_FALSE(fs::exists(d / "ionflux.csv"));
+  // --parameters names every set that `ionflux parameters list` prints (the help once named two of nine)
+  const Result sets = run_cli({"parameters", "list"}, d);
+  ASSERT_EQ(sets.rc, 0);
+  std::istringstream names(sets.out);
+  int n_sets = 0;
+  for (std::string name; std::getline(names, name);) {
+    if (name.empty()) continue;
+    ++n_sets;
+    EXPECT_TRUE(contains(r.out, name)) << "simulate --help does not name the shipped set " << name;
+  }
+  EXPECT_GE(n_sets, 9);
 }
 
 TEST(cli, default_chen2020_run) {
