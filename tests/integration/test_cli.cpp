@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -395,6 +397,81 @@ TEST(cli, write_csv_round_trips_17_digits) {
     EXPECT_EQ(c.rows[k][1], sol.voltage[k]);
     EXPECT_EQ(c.rows[k][3], sol.capacity[k]);
   }
+}
+
+// The rows are printf's "%.17g" (and "%d") text, byte for byte, whatever formats them
+// (std::to_chars since issue 14): the expected text comes from snprintf itself, over
+// values where the formats part ways (signed zero, non-finite, subnormal, the switch
+// between fixed and exponent notation at 1e-5 and 1e17, 17-digit round-up, huge, tiny)
+// and random bit patterns.
+TEST(cli, write_csv_writes_printf_17_digit_text) {
+  TempDir d;
+  std::vector<double> v = {0.0,     -0.0,    1.0,      -1.0,   0.1,    1e-5,   9.9999999999999995e-6,
+                           1e-4,    1e16,    1e17,     9.9999999999999999e16,  123456789012345678.0,
+                           5e-324,  -2.2250738585072014e-308,  1.7976931348623157e308, 0.99999999999999999,
+                           3555.5,  4.2,     HUGE_VAL, -HUGE_VAL, std::nan(""), -std::nan("")};
+  std::uint64_t bits = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 200; ++i) {
+    bits ^= bits << 13, bits ^= bits >> 7, bits ^= bits << 17;  // xorshift64
+    double x;
+    std::memcpy(&x, &bits, sizeof x);
+    v.push_back(x);
+  }
+  auto g17 = [](double x) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.17g", x);
+    return std::string(b);
+  };
+  ionflux::Solution sol;
+  sol.protocol = true;
+  const std::size_t n = v.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    sol.time.push_back(v[k]);
+    sol.voltage.push_back(v[(k + 1) % n]);
+    sol.current.push_back(v[(k + 2) % n]);
+    sol.capacity.push_back(v[(k + 3) % n]);
+    sol.temperature.push_back(v[(k + 4) % n]);
+    sol.step.push_back(static_cast<int>(k) - 100);
+    sol.cycle.push_back(k == 0 ? -2147483647 - 1 : static_cast<int>(k * 10737418));
+  }
+  const std::string path = d / "g17.csv";
+  ionflux::write_csv(path, sol);
+  const auto lines = lines_of(read_text(path));
+  ASSERT_EQ(lines.size(), n + 1);
+  EXPECT_EQ(lines[0], std::string(kHeader) + ",Step,Cycle,Temperature [K]");
+  for (std::size_t k = 0; k < n; ++k)
+    ASSERT_EQ(lines[k + 1], g17(sol.time[k]) + "," + g17(sol.voltage[k]) + "," + g17(sol.current[k]) + "," +
+                                g17(sol.capacity[k]) + "," + std::to_string(sol.step[k]) + "," +
+                                std::to_string(sol.cycle[k]) + "," + g17(sol.temperature[k]))
+        << "row " << k;
+}
+
+// write_csv writes over an existing file in place and cuts it at the end (not
+// fopen's "w", issue 14): nothing of a longer old file may remain, a shorter one grows,
+// and a file that is not a regular one (which cannot be cut) is written as before.
+TEST(cli, write_csv_replaces_an_existing_file_exactly) {
+  TempDir d;
+  ionflux::Solution one;
+  one.time = {0.0};
+  one.voltage = {4.0};
+  one.current = {1.0};
+  one.capacity = {0.0};
+  const std::string expected = std::string(kHeader) + "\n0,4,1,0\n";
+  const std::string path = d / "over.csv";
+  {
+    std::ofstream old(path);
+    old << std::string(100000, 'x') << "\n";
+  }
+  ionflux::write_csv(path, one);
+  EXPECT_EQ(read_text(path), expected);
+  EXPECT_EQ(fs::file_size(path), expected.size());
+  {
+    std::ofstream old(path);
+    old << "short";
+  }
+  ionflux::write_csv(path, one);
+  EXPECT_EQ(read_text(path), expected);
+  EXPECT_NO_THROW(ionflux::write_csv("/dev/null", one));
 }
 
 TEST(cli, write_csv_reports_io_failure) {
