@@ -7,7 +7,8 @@ load on the machine affects every case alike:
   floor      /bin/true: what starting any process costs on this machine
   version    ionflux --version
   simulate   ionflux simulate --output FILE.csv (Chen2020, 1C, default mesh: the
-             default job), its solve time read from its own "Wall time" line
+             default job; --parameters NAME for another set), its solve time read from
+             its own "Wall time" line
   peer       (with --peer) the same discharge in PyBaMM 26.10.1.1 as a process:
              python3 -c "import pybamm; DFN, Chen2020, 1C, IDAKLU(rtol 1e-6, atol 1e-8),
              CSV of time and voltage"; --peer-repeats times (each takes seconds)
@@ -70,8 +71,8 @@ def stats(xs):
 class Cli:
     """The cases of one ionflux executable: wall and CPU time per case."""
 
-    def __init__(self, path, tmp):
-        self.path, self.csv = path, os.path.join(tmp, f"out{id(self)}.csv")
+    def __init__(self, path, tmp, extra):
+        self.path, self.csv, self.extra = path, os.path.join(tmp, f"out{id(self)}.csv"), extra
         self.t = {k: [] for k in ("version", "simulate", "beyond")}
         self.cpu = {k: [] for k in ("version", "simulate")}
 
@@ -79,7 +80,7 @@ class Cli:
         dt, cpu, _ = timed([self.path, "--version"], tmp)
         self.t["version"].append(dt)
         self.cpu["version"].append(cpu)
-        dt, cpu, out = timed([self.path, "simulate", "--output", self.csv], tmp)
+        dt, cpu, out = timed([self.path, "simulate", "--output", self.csv] + self.extra, tmp)
         m = re.search(r"Wall time\s+([0-9.]+) ms", out)
         if not m:
             sys.exit("ionflux simulate printed no 'Wall time' line:\n" + out)
@@ -90,7 +91,8 @@ class Cli:
 
     def report(self, title):
         print(f"{title}: {self.path}")
-        for k, label in (("version", "ionflux --version"), ("simulate", "ionflux simulate (Chen2020 1C)"),
+        case = f"ionflux simulate ({self.extra[1] if self.extra else 'Chen2020'})"
+        for k, label in (("version", "ionflux --version"), ("simulate", case),
                          ("beyond", "simulate beyond its solve")):
             cpu = f"   CPU {stats(self.cpu[k])}" if k in self.cpu else ""
             print(f"  {label:31s} wall {stats(self.t[k])}{cpu}")
@@ -101,6 +103,7 @@ def main():
     ap.add_argument("--cli", default=os.environ.get("IONFLUX_CLI", "build/ionflux"), help="the ionflux executable")
     ap.add_argument("--baseline", help="a second ionflux executable, timed in the same loop")
     ap.add_argument("--repeats", type=int, default=50)
+    ap.add_argument("--parameters", help="simulate this set (--parameters NAME|FILE) instead of the default Chen2020")
     ap.add_argument("--peer", action="store_true", help="also time PyBaMM as a process")
     ap.add_argument("--peer-repeats", type=int, default=3)
     a = ap.parse_args()
@@ -110,11 +113,12 @@ def main():
             sys.exit(f"no ionflux executable at {path} (build it, or pass --cli PATH)")
     true = shutil.which("true") or "/bin/true"
     tmp = tempfile.mkdtemp(prefix="ionflux_cli_bench_")
-    clis = [Cli(path, tmp) for path in paths]
+    extra = ["--parameters", a.parameters] if a.parameters else []
+    clis = [Cli(path, tmp, extra) for path in paths]
     floor, floor_cpu = [], []
     for c in clis:  # warm the page cache
         for _ in range(3):
-            timed([c.path, "simulate", "--output", c.csv], tmp)
+            timed([c.path, "simulate", "--output", c.csv] + extra, tmp)
     for _ in range(a.repeats):
         dt, cpu, _ = timed([true], tmp)
         floor.append(dt)
