@@ -400,10 +400,11 @@ TEST(cli, write_csv_round_trips_17_digits) {
 }
 
 // The rows are printf's "%.17g" (and "%d") text, byte for byte, whatever formats them
-// (std::to_chars since issue 14): the expected text comes from snprintf itself, over
-// values where the formats part ways (signed zero, non-finite, subnormal, the switch
-// between fixed and exponent notation at 1e-5 and 1e17, 17-digit round-up, huge, tiny)
-// and random bit patterns.
+// (128-bit integers and std::to_chars since issue 14): the expected text comes from
+// snprintf itself, over values where the formats part ways (signed zero, non-finite,
+// subnormal, the switch between fixed and exponent notation at 1e-5 and 1e17, 17-digit
+// round-up, ties, huge, tiny), random bit patterns and 40,000 numbers of the range the
+// integer path writes.
 TEST(cli, write_csv_writes_printf_17_digit_text) {
   TempDir d;
   std::vector<double> v = {0.0,     -0.0,    1.0,      -1.0,   0.1,    1e-5,   9.9999999999999995e-6,
@@ -411,11 +412,27 @@ TEST(cli, write_csv_writes_printf_17_digit_text) {
                            5e-324,  -2.2250738585072014e-308,  1.7976931348623157e308, 0.99999999999999999,
                            3555.5,  4.2,     HUGE_VAL, -HUGE_VAL, std::nan(""), -std::nan("")};
   std::uint64_t bits = 0x9e3779b97f4a7c15ull;
+  auto next = [&bits] { return bits ^= bits << 13, bits ^= bits >> 7, bits ^= bits << 17; };  // xorshift64
   for (int i = 0; i < 200; ++i) {
-    bits ^= bits << 13, bits ^= bits >> 7, bits ^= bits << 17;  // xorshift64
     double x;
-    std::memcpy(&x, &bits, sizeof x);
+    const std::uint64_t b = next();
+    std::memcpy(&x, &b, sizeof x);
     v.push_back(x);
+  }
+  // the range written with 128-bit integers (1e-5 <= |x| < 2^53) and its edges: powers of
+  // ten and their neighbours, 2^53, ties at the 17th digit (few fraction bits: j / 2^t),
+  // and numbers spread over the range
+  for (int k = -7; k <= 17; ++k) {
+    const double t = std::pow(10.0, k);
+    for (double x : {t, std::nextafter(t, 0.0), std::nextafter(t, 1e300), 9.9999999999999995 * t, 5.0000000000000005 * t})
+      v.push_back(x), v.push_back(-x);
+  }
+  for (double x : {9007199254740992.0, 9007199254740991.0, 12345678901234.5625, 0.1015625, 1e-5 + 1e-21})
+    v.push_back(x), v.push_back(-x);
+  for (int i = 0; i < 20000; ++i) {
+    const int t = static_cast<int>(next() % 60);
+    v.push_back(std::ldexp(static_cast<double>(next() >> (11 + next() % 40)), -t));
+    v.push_back(std::pow(10.0, -6.0 + 22.0 * static_cast<double>(next() >> 11) * 0x1p-53));
   }
   auto g17 = [](double x) {
     char b[64];
