@@ -727,12 +727,11 @@ ParameterSet build(const Reader& rd, ojson top, const std::string& source) {
   // User-defined parameters replace (or add) entries by name, as in PyBaMM. Names the
   // ionflux model does not know are not used by it and are skipped.
   if (user) {
-    const auto& known = known_parameter_names();
     for (auto it = user->begin(); it != user->end(); ++it) {
       const std::string& name = it.key();
       if (name == "description") continue;
       const std::vector<std::string> where = {"Parameterisation", "User-defined", name};
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
+      if (!is_known_parameter_name(name)) {
         // still as strict as bpx about the value's type
         if (!it->is_number() && !it->is_string() && !it->is_object())
           rd.invalid(path_of(where) + " must be a number, a function string or a table, got " + describe(*it));

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <unordered_set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -283,15 +284,35 @@ const std::vector<std::string>& required_parameter_names() {
   return names;
 }
 
-const std::vector<std::string>& known_parameter_names() {
+namespace {
+//! The first names of known_parameter_names, in its order: those of the compiled sets and
+//! every degradation parameter (only the model options that need them read them).
+const std::vector<std::string>& compiled_parameter_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> r;
     for (const auto* set : builtin_sets())
       for (const Entry& e : *set)
         if (std::find(r.begin(), r.end(), e.name) == r.end()) r.push_back(e.name);
-    // every degradation parameter (only the model options that need them read them)
     for (const auto& n : degradation_parameter_names())
       if (std::find(r.begin(), r.end(), n) == r.end()) r.push_back(n);
+    return r;
+  }();
+  return names;
+}
+}  // namespace
+
+bool is_known_parameter_name(const std::string& name) {
+  // The shipped files are parsed (~2 ms, issue 14) only for a name outside the compiled ones.
+  static const std::unordered_set<std::string> compiled(compiled_parameter_names().begin(),
+                                                         compiled_parameter_names().end());
+  if (compiled.count(name) != 0) return true;
+  const auto& known = known_parameter_names();
+  return std::find(known.begin(), known.end(), name) != known.end();
+}
+
+const std::vector<std::string>& known_parameter_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> r = compiled_parameter_names();
     // and every name the shipped parameter-file sets use
     for (const auto& s : shipped_set_files()) {
       const ojson top = ojson::parse(s.second);
@@ -309,7 +330,10 @@ std::vector<std::string> builtin_function_names() {
   return r;
 }
 
-ParameterSet parse_parameter_file(const std::string& text, const std::string& source) {
+namespace {
+//! parse_parameter_file; `shipped`: the text is one of shipped_set_files(), whose keys are
+//! known names by definition (known_parameter_names holds them) and are not looked up.
+ParameterSet parse_file(const std::string& text, const std::string& source, bool shipped) {
   const Reader rd(source);
   const ojson top = parse_json(rd, text);
   // A BPX file (top level "Header"/"Parameterisation", no format key): solver/inputs/bpx.cpp.
@@ -329,12 +353,11 @@ ParameterSet parse_parameter_file(const std::string& text, const std::string& so
     for (const auto& n : b.names()) entries.push_back(b.entry(n));
   }
 
-  const auto& known = known_parameter_names();
   const ojson& params = top.at("parameters");
   for (auto it = params.begin(); it != params.end(); ++it) {
     const std::string& key = it.key();
-    if (std::find(known.begin(), known.end(), key) == known.end())
-      rd.unknown("unknown parameter '" + key + "'" + did_you_mean(nearest(key, known, 3)));
+    if (!shipped && !is_known_parameter_name(key))
+      rd.unknown("unknown parameter '" + key + "'" + did_you_mean(nearest(key, known_parameter_names(), 3)));
     Entry e = read_entry(rd, key, it.value());
     auto at = std::find_if(entries.begin(), entries.end(), [&](const Entry& x) { return x.name == key; });
     if (at != entries.end()) *at = std::move(e);
@@ -357,6 +380,15 @@ ParameterSet parse_parameter_file(const std::string& text, const std::string& so
   if (top.contains("description")) ps.set_description(top.at("description").get<std::string>());
   rd.named([&] { (void)ps.cell_params(1.0); });  // cross-parameter checks (validate) and functions
   return ps;
+}
+}  // namespace
+
+ParameterSet parse_parameter_file(const std::string& text, const std::string& source) {
+  return parse_file(text, source, false);
+}
+
+ParameterSet parse_shipped_parameter_file(const std::string& text, const std::string& name) {
+  return parse_file(text, name, true);
 }
 
 ParameterSet load_parameter_file(const std::string& path) {

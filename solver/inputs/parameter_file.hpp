@@ -22,6 +22,10 @@ ParameterSet load_parameter_file(const std::string& path);
 //! The same from the file's text; `source` names it in the messages.
 ParameterSet parse_parameter_file(const std::string& text, const std::string& source);
 
+//! The same for the text of a shipped set (shipped_set_files()): its keys are not looked
+//! up in known_parameter_names, which holds them by definition.
+ParameterSet parse_shipped_parameter_file(const std::string& text, const std::string& name);
+
 //! The whole set as a parameter file (format version, name, every entry; no base),
 //! pretty-printed, ending in a newline. Loading it gives the same set.
 std::string to_json(const ParameterSet& params);
@@ -32,6 +36,10 @@ const std::vector<std::string>& required_parameter_names();
 
 //! Every parameter name known to ionflux (the union of the built-in sets).
 const std::vector<std::string>& known_parameter_names();
+
+//! Whether known_parameter_names() holds `name`; parses the shipped sets only for a name
+//! outside the compiled sets and the degradation parameters.
+bool is_known_parameter_name(const std::string& name);
 
 //! The names of the built-in functions a file may refer to ({"function": NAME}).
 std::vector<std::string> builtin_function_names();

@@ -74,7 +74,7 @@ const ParameterSet* shipped_set(const std::string& name) {
   for (const auto& s : shipped_set_files()) {
     if (s.first != name) continue;
     // parsed outside the lock: a set may name another shipped set as its "base"
-    ParameterSet parsed = parse_parameter_file(s.second, name);
+    ParameterSet parsed = parse_shipped_parameter_file(s.second, name);
     std::lock_guard<std::mutex> lock(m);
     return &cache.emplace(name, std::move(parsed)).first->second;  // keeps a concurrent first entry
   }

@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -406,6 +408,98 @@ TEST(cli, write_csv_round_trips_17_digits) {
     EXPECT_EQ(c.rows[k][1], sol.voltage[k]);
     EXPECT_EQ(c.rows[k][3], sol.capacity[k]);
   }
+}
+
+// The rows are printf's "%.17g" (and "%d") text, byte for byte, whatever formats them
+// (128-bit integers and std::to_chars since issue 14): the expected text comes from
+// snprintf itself, over values where the formats part ways (signed zero, non-finite,
+// subnormal, the switch between fixed and exponent notation at 1e-5 and 1e17, 17-digit
+// round-up, ties, huge, tiny), random bit patterns and 40,000 numbers of the range the
+// integer path writes.
+TEST(cli, write_csv_writes_printf_17_digit_text) {
+  TempDir d;
+  std::vector<double> v = {0.0,     -0.0,    1.0,      -1.0,   0.1,    1e-5,   9.9999999999999995e-6,
+                           1e-4,    1e16,    1e17,     9.9999999999999999e16,  123456789012345678.0,
+                           5e-324,  -2.2250738585072014e-308,  1.7976931348623157e308, 0.99999999999999999,
+                           3555.5,  4.2,     HUGE_VAL, -HUGE_VAL, std::nan(""), -std::nan("")};
+  std::uint64_t bits = 0x9e3779b97f4a7c15ull;
+  auto next = [&bits] { return bits ^= bits << 13, bits ^= bits >> 7, bits ^= bits << 17; };  // xorshift64
+  for (int i = 0; i < 200; ++i) {
+    double x;
+    const std::uint64_t b = next();
+    std::memcpy(&x, &b, sizeof x);
+    v.push_back(x);
+  }
+  // the range written with 128-bit integers (1e-5 <= |x| < 2^53) and its edges: powers of
+  // ten and their neighbours, 2^53, ties at the 17th digit (few fraction bits: j / 2^t),
+  // and numbers spread over the range
+  for (int k = -7; k <= 17; ++k) {
+    const double t = std::pow(10.0, k);
+    for (double x : {t, std::nextafter(t, 0.0), std::nextafter(t, 1e300), 9.9999999999999995 * t, 5.0000000000000005 * t})
+      v.push_back(x), v.push_back(-x);
+  }
+  for (double x : {9007199254740992.0, 9007199254740991.0, 12345678901234.5625, 0.1015625, 1e-5 + 1e-21})
+    v.push_back(x), v.push_back(-x);
+  for (int i = 0; i < 20000; ++i) {
+    const int t = static_cast<int>(next() % 60);
+    v.push_back(std::ldexp(static_cast<double>(next() >> (11 + next() % 40)), -t));
+    v.push_back(std::pow(10.0, -6.0 + 22.0 * static_cast<double>(next() >> 11) * 0x1p-53));
+  }
+  auto g17 = [](double x) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.17g", x);
+    return std::string(b);
+  };
+  ionflux::Solution sol;
+  sol.protocol = true;
+  const std::size_t n = v.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    sol.time.push_back(v[k]);
+    sol.voltage.push_back(v[(k + 1) % n]);
+    sol.current.push_back(v[(k + 2) % n]);
+    sol.capacity.push_back(v[(k + 3) % n]);
+    sol.temperature.push_back(v[(k + 4) % n]);
+    sol.step.push_back(static_cast<int>(k) - 100);
+    sol.cycle.push_back(k == 0 ? -2147483647 - 1 : static_cast<int>(k * 10737418));
+  }
+  const std::string path = d / "g17.csv";
+  ionflux::write_csv(path, sol);
+  const auto lines = lines_of(read_text(path));
+  ASSERT_EQ(lines.size(), n + 1);
+  EXPECT_EQ(lines[0], std::string(kHeader) + ",Step,Cycle,Temperature [K]");
+  for (std::size_t k = 0; k < n; ++k)
+    ASSERT_EQ(lines[k + 1], g17(sol.time[k]) + "," + g17(sol.voltage[k]) + "," + g17(sol.current[k]) + "," +
+                                g17(sol.capacity[k]) + "," + std::to_string(sol.step[k]) + "," +
+                                std::to_string(sol.cycle[k]) + "," + g17(sol.temperature[k]))
+        << "row " << k;
+}
+
+// write_csv writes over an existing file in place and cuts it at the end (not
+// fopen's "w", issue 14): nothing of a longer old file may remain, a shorter one grows,
+// and a file that is not a regular one (which cannot be cut) is written as before.
+TEST(cli, write_csv_replaces_an_existing_file_exactly) {
+  TempDir d;
+  ionflux::Solution one;
+  one.time = {0.0};
+  one.voltage = {4.0};
+  one.current = {1.0};
+  one.capacity = {0.0};
+  const std::string expected = std::string(kHeader) + "\n0,4,1,0\n";
+  const std::string path = d / "over.csv";
+  {
+    std::ofstream old(path);
+    old << std::string(100000, 'x') << "\n";
+  }
+  ionflux::write_csv(path, one);
+  EXPECT_EQ(read_text(path), expected);
+  EXPECT_EQ(fs::file_size(path), expected.size());
+  {
+    std::ofstream old(path);
+    old << "short";
+  }
+  ionflux::write_csv(path, one);
+  EXPECT_EQ(read_text(path), expected);
+  EXPECT_NO_THROW(ionflux::write_csv("/dev/null", one));
 }
 
 TEST(cli, write_csv_reports_io_failure) {

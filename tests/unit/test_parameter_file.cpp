@@ -16,6 +16,7 @@
 #include "solver/util/errors.hpp"
 #include "solver/inputs/parameter_file.hpp"
 #include "solver/inputs/parameters.hpp"
+#include "solver/inputs/shipped_sets.hpp"
 #include "solver/problem/simulation.hpp"
 
 namespace ionflux {
@@ -196,6 +197,32 @@ TEST(ParameterFile, UnknownParameterSuggestsClosestNames) {
   expect_throw_with<UnknownParameter>([] { parse(with_chen("Negative electrode thicknes [m]", "1e-4")); },
                                       {"unknown parameter 'Negative electrode thicknes [m]'",
                                        "did you mean 'Negative electrode thickness [m]'"});
+}
+
+// is_known_parameter_name looks in the compiled names first and parses the shipped files
+// only for a name outside them (issue 14: the CLI's start-up); it must answer exactly as
+// a look-up in known_parameter_names() does, the shipped-only names included.
+TEST(ParameterFile, KnownNameLookUpAgreesWithTheWholeList) {
+  const auto& known = known_parameter_names();
+  for (const auto& n : known) EXPECT_TRUE(is_known_parameter_name(n)) << n;
+  for (const char* n : {"", "Negative electrode thicknes [m]", "negative electrode thickness [m]", "x", "interpolator"}) {
+    EXPECT_EQ(std::find(known.begin(), known.end(), n), known.end()) << n;
+    EXPECT_FALSE(is_known_parameter_name(n)) << n;
+  }
+  // every name a shipped file uses (known_parameter_names takes them from the files)
+  for (const auto& s : shipped_set_files())
+    for (const auto& item : ojson::parse(s.second).at("parameters").items()) {
+      EXPECT_TRUE(is_known_parameter_name(item.key())) << s.first << ": " << item.key();
+      EXPECT_NE(std::find(known.begin(), known.end(), item.key()), known.end()) << s.first << ": " << item.key();
+    }
+}
+
+// A shipped set's keys are not looked up (parse_shipped_parameter_file): the same set as
+// parse_parameter_file, which does look them up.
+TEST(ParameterFile, ShippedSetsParseAsAnyFile) {
+  for (const auto& s : shipped_set_files())
+    EXPECT_EQ(to_json(parse_shipped_parameter_file(s.second, s.first)), to_json(parse_parameter_file(s.second, s.first)))
+        << s.first;
 }
 
 TEST(ParameterFile, MissingRequiredParametersAreAllListed) {

@@ -404,11 +404,11 @@ TEST(DegradationParameters, TheShippedSetGivesTheReferenceValues) {
 
 // ---------------------------------------------------------------- cycling --------
 //! OKane2022 from its initial state, `repeat` times (1C discharge to 2.5 V, 0.3C charge
-//! to 4.2 V, hold at 4.2 V to C/20), states stored at every accepted step.
+//! to 4.2 V, hold at 4.2 V to `hold_end`), states stored at every accepted step.
 Solution cycling(const CellParams& p, const ModelOptions& o, const MeshSpec& mesh, int repeat, double rtol,
-                 double atol) {
+                 double atol, const std::string& hold_end = "C/20") {
   const Experiment ex = parse_experiment(
-      {{"Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until C/20"}}, repeat,
+      {{"Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until " + hold_end}}, repeat,
       ParameterSet::load("OKane2022"));
   RunOptions r;
   r.mesh = mesh;
@@ -423,6 +423,34 @@ Solution cycling(const CellParams& p, const ModelOptions& o, const MeshSpec& mes
   return simulate(p, r);
 }
 
+//! Our voltage less a fixture's (v at times t) at its times more than 1 s from every step
+//! end in `ends`, where the voltage jumps and an interpolant across the change says
+//! nothing (ours: every step stored).
+std::vector<double> voltage_errors_off_step_ends(const Solution& s, const std::vector<double>& t,
+                                                 const std::vector<double>& v, const std::vector<double>& ends) {
+  std::vector<double> dv;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    bool near_end = false;
+    for (double te : ends) near_end = near_end || std::fabs(t[k] - te) < 1.0;
+    if (!near_end) dv.push_back(interp(s.time, s.voltage, t[k]) - v[k]);
+  }
+  return dv;
+}
+
+//! The end times of the protocol steps of run `s`.
+std::vector<double> step_ends(const Solution& s) {
+  std::vector<double> ends;
+  for (const StepRecord& st : s.steps) ends.push_back(st.t_end);
+  return ends;
+}
+
+//! The last output of `s` at or before time t.
+std::size_t last_output_at(const Solution& s, double t) {
+  std::size_t k = 0;
+  while (k + 1 < s.time.size() && s.time[k + 1] <= t) ++k;
+  return k;
+}
+
 //! 3 CC-CV cycles against generate_core_fixtures.py's cycling case `name`.
 void compare_cycles(const std::string& name, const ModelOptions& o) {
   const std::string file = "core_" + name + ".json";
@@ -431,15 +459,9 @@ void compare_cycles(const std::string& name, const ModelOptions& o) {
   Solution s = cycling(p, o, fixture_mesh(), 3, 1e-8, 1e-8);
   ASSERT_EQ(s.status, CellStatus::finished) << s.message;
   EXPECT_NEAR(s.end_time, ref.t.back(), 1e-3 * ref.t.back());
-  // at the reference's 10 s grid, away (> 1 s) from step changes, where the voltage
-  // jumps and an interpolant across the change says nothing (ours: every step stored)
+  // at the reference's 10 s grid, away (> 1 s) from step changes
   const std::vector<double> ends = testing::to_vec(testing::load_fixture("degradation/" + file)["step_ends"]);
-  std::vector<double> dv;
-  for (std::size_t k = 0; k < ref.t.size(); ++k) {
-    bool near_end = false;
-    for (double te : ends) near_end = near_end || std::fabs(ref.t[k] - te) < 1.0;
-    if (!near_end) dv.push_back(interp(s.time, s.voltage, ref.t[k]) - ref.v[k]);
-  }
+  const std::vector<double> dv = voltage_errors_off_step_ends(s, ref.t, ref.v, ends);
   ASSERT_GT(dv.size(), 3000u);
   EXPECT_LE(testing::rms(dv), 1e-3) << "voltage RMS over the cycles [V]";
   double l_avg, q;
@@ -509,12 +531,7 @@ void compare_plating_notebook(const std::string& file, const ModelOptions& o) {
       EXPECT_NEAR(j_pl, ref0[i], 1e-6 * std::fabs(ref0[i])) << file << " j_pl(t = 0) at node " << i;
     }
   }
-  std::vector<double> dv;
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    bool near_end = false;
-    for (const StepRecord& st : s.steps) near_end = near_end || std::fabs(t[k] - st.t_end) < 1.0;
-    if (!near_end) dv.push_back(interp(s.time, s.voltage, t[k]) - v[k]);
-  }
+  const std::vector<double> dv = voltage_errors_off_step_ends(s, t, v, step_ends(s));
   ASSERT_GT(dv.size(), 200u);
   EXPECT_LE(testing::rms(dv), 1e-3) << file << " voltage RMS [V]";
   const Layout& l = s.layout;
@@ -816,28 +833,11 @@ TEST(LamVsPyBaMM, StressDrivenTwoCcCvCycles) {
   const testing::json& j = testing::load_fixture("degradation/" + file);
   const ModelOptions o = lam_options(LamModel::stress_driven);
   const CellParams p = okane_with(o);
-  const Experiment ex = parse_experiment(
-      {{"Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until C/100"}}, 2,
-      ParameterSet::load("OKane2022"));
-  RunOptions r;
-  r.mesh = mech_mesh();
-  r.model = o;
-  r.solver.rtol = r.solver.atol = 1e-8;
-  r.steps = ex.steps;
-  r.tables = ex.tables;
-  r.step_text = ex.text;
-  r.t_end = 80.0 * 3600.0;
-  r.store_states = true;
-  const Solution s = simulate(p, r);
+  const Solution s = cycling(p, o, mech_mesh(), 2, 1e-8, 1e-8, "C/100");
   ASSERT_EQ(s.status, CellStatus::finished) << s.message;
   const std::vector<double> t = testing::to_vec(j["t"]), v = testing::to_vec(j["voltage"]);
   EXPECT_NEAR(s.end_time, t.back(), 1e-3 * t.back());
-  std::vector<double> dv;
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    bool near_end = false;
-    for (const StepRecord& st : s.steps) near_end = near_end || std::fabs(t[k] - st.t_end) < 1.0;
-    if (!near_end) dv.push_back(interp(s.time, s.voltage, t[k]) - v[k]);
-  }
+  const std::vector<double> dv = voltage_errors_off_step_ends(s, t, v, step_ends(s));
   ASSERT_GT(dv.size(), 250u);
   EXPECT_LE(testing::rms(dv), 1e-3) << file << " voltage RMS [V]";
   const Layout& l = s.layout;
@@ -852,8 +852,7 @@ TEST(LamVsPyBaMM, StressDrivenTwoCcCvCycles) {
             << " steps; LAM_n [%]";
   for (int c = 0; c < 2; ++c) {
     const double t_cycle = s.steps[3 * c + 2].t_end;  // the hold's end
-    std::size_t k = 0;
-    while (k + 1 < s.time.size() && s.time[k + 1] <= t_cycle) ++k;
+    const std::size_t k = last_output_at(s, t_cycle);
     const double lam = lam_pct(s.state(k));
     EXPECT_NEAR(lam, ref[c], 1e-2 * ref[c]) << "cycle " << c + 1;
     std::cout << " " << lam << " (PyBaMM " << ref[c] << ")";
@@ -1008,28 +1007,11 @@ TEST(MechanicsVsPyBaMM, SeiOnCracksTwoCcCvCycles) {
   const std::string file = "mech_sei_on_cracks_cccv.json";
   const testing::json& j = testing::load_fixture("degradation/" + file);
   const CellParams p = okane_with(o);
-  const Experiment ex = parse_experiment(
-      {{"Discharge at 1C until 2.5 V", "Charge at 0.3C until 4.2 V", "Hold at 4.2 V until C/100"}}, 2,
-      ParameterSet::load("OKane2022"));
-  RunOptions r;
-  r.mesh = mech_mesh();
-  r.model = o;
-  r.solver.rtol = r.solver.atol = 1e-8;
-  r.steps = ex.steps;
-  r.tables = ex.tables;
-  r.step_text = ex.text;
-  r.t_end = 80.0 * 3600.0;
-  r.store_states = true;
-  const Solution s = simulate(p, r);
+  const Solution s = cycling(p, o, mech_mesh(), 2, 1e-8, 1e-8, "C/100");
   ASSERT_EQ(s.status, CellStatus::finished) << s.message;
   const std::vector<double> t = testing::to_vec(j["t"]), v = testing::to_vec(j["voltage"]);
   EXPECT_NEAR(s.end_time, t.back(), 1e-3 * t.back());
-  std::vector<double> dv;
-  for (std::size_t k = 0; k < t.size(); ++k) {
-    bool near_end = false;
-    for (const StepRecord& st : s.steps) near_end = near_end || std::fabs(t[k] - st.t_end) < 1.0;
-    if (!near_end) dv.push_back(interp(s.time, s.voltage, t[k]) - v[k]);
-  }
+  const std::vector<double> dv = voltage_errors_off_step_ends(s, t, v, step_ends(s));
   ASSERT_GT(dv.size(), 250u);
   EXPECT_LE(testing::rms(dv), 1e-3) << file << " voltage RMS [V]";
   // loss of capacity to SEI on cracks per cycle (PyBaMM's summary): z (c_cr - c_cr0) L A F / 3600
@@ -1041,8 +1023,7 @@ TEST(MechanicsVsPyBaMM, SeiOnCracksTwoCcCvCycles) {
   const double c0 = neg_average(l, s.state(0), kDegSeiCr);
   for (int c = 0; c < 2; ++c) {
     const double t_cycle = s.steps[3 * c + 2].t_end;
-    std::size_t k = 0;
-    while (k + 1 < s.time.size() && s.time[k + 1] <= t_cycle) ++k;
+    const std::size_t k = last_output_at(s, t_cycle);
     const double q = (neg_average(l, s.state(k), kDegSeiCr) - c0) * p.deg.sei_z * p.neg.thickness * p.area *
                      constants::F / 3600.0;
     EXPECT_NEAR(q, ref[c], 1e-2 * ref[c]) << "cycle " << c + 1;

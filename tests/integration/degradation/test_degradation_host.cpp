@@ -45,6 +45,21 @@ CellParams okane_cell(const ParameterSet& ps, const ModelOptions& o) {
   return build_cell(ps, 5.0, false, std::nullopt, o);
 }
 
+//! OKane2022 with the coupled options on `mesh`, and the state initial_guess gives: every
+//! degradation unknown at its initial value (deg::initial_value: eps_s = eps_s,0, c_sei,
+//! c_sei,cr, l_cr = 2e-8 m), T = the ambient temperature.
+struct CoupledAtStart {
+  ParameterSet ps = ParameterSet::load("OKane2022");
+  ModelOptions o = coupled_options();
+  CellParams p = okane_cell(ps, o);
+  Layout l;
+  std::vector<double> y;
+  explicit CoupledAtStart(const MeshSpec& mesh)
+      : l(Layout::make(mesh, o)), y(static_cast<std::size_t>(l.n_state), 0.0) {
+    initial_guess(p, l, CView{y.data()});
+  }
+};
+
 // ------------------------------------------------------------ inventory ----------
 TEST(DegradationHost, InventoryReadsTheActiveMaterialLamAndCrackStates) {
   // A state with eps_s, n_LAM and c_sei,cr set by hand (not solved: the kernel's
@@ -52,16 +67,14 @@ TEST(DegradationHost, InventoryReadsTheActiveMaterialLamAndCrackStates) {
   // definitions (reference 9.1, 3.5, 7.1), computed here by their own loops. Before the
   // states were read the inventory used the parameter eps_s and left LAM and SEI-on-cracks
   // lithium at 0 (all four checks below failed).
-  const ParameterSet ps = ParameterSet::load("OKane2022");
-  const ModelOptions o = coupled_options();
-  const CellParams p = okane_cell(ps, o);
-  const Layout l = Layout::make(testing::mesh_of(5, 4, 5, 6, 7), o);
+  CoupledAtStart c(testing::mesh_of(5, 4, 5, 6, 7));
+  const CellParams& p = c.p;
+  const Layout& l = c.l;
+  std::vector<double>& y = c.y;
   ASSERT_GE(l.dslot[0][kDegEpsS], 0);
   ASSERT_GE(l.dslot[1][kDegLamLi], 0);
   ASSERT_GE(l.dslot[0][kDegSeiCr], 0);
   ASSERT_LT(l.dslot[1][kDegSeiCr], 0);
-  std::vector<double> y(static_cast<std::size_t>(l.n_state), 0.0);
-  initial_guess(p, l, CView{y.data()});
   const double vbar = p.deg.sei_partial_molar_volume;
   const double c_cr0 = p.deg.sei_cracks_initial_thickness * p.neg.a / vbar;  // L_cr0 a_typ / Vbar (3.4)
   double eps_sum[2] = {0, 0}, lith[2] = {0, 0}, lam[2] = {0, 0}, c_cr = 0.0;
@@ -153,17 +166,11 @@ TEST(DegradationHost, InventoryReadsTheActiveMaterialLamAndCrackStates) {
 TEST(DegradationHost, ThicknessChangeIsZeroAtTheInitialState) {
   // PyBaMM's thickness change is eps_s (t(sto_rav) - t(sto_init)) (reference 6.1): 0 at
   // the initial state (uniform c = c_init), nonzero once lithium moves.
-  const ParameterSet ps = ParameterSet::load("OKane2022");
-  const ModelOptions o = coupled_options();
-  const CellParams p = okane_cell(ps, o);
-  const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 5, 5), o);
-  std::vector<double> y(static_cast<std::size_t>(l.n_state), 0.0);
-  initial_guess(p, l, CView{y.data()});
-  for (int q = 0; q < l.nn + l.np; ++q) {
-    const int i = l.electrode_node(q);
-    y[l.d_index(i, kDegEpsS)] = (i < l.nn ? p.neg : p.pos).active_fraction;
-  }
-  y[l.kT()] = p.t_ref;
+  CoupledAtStart c(testing::mesh_of(3, 2, 3, 5, 5));
+  const CellParams& p = c.p;
+  const Layout& l = c.l;
+  std::vector<double>& y = c.y;
+  ASSERT_EQ(y[l.kT()], p.t_ref);  // OKane2022's ambient temperature: no thermal expansion either
   std::vector<std::string> names;
   std::vector<double> v0, v1;
   degradation_series(p, l, y.data(), &names, v0);
@@ -180,21 +187,10 @@ TEST(DegradationHost, ThicknessChangeIsZeroAtTheInitialState) {
 // ------------------------------------------------------------ events -------------
 TEST(DegradationHost, EventFunctionIsPyBaMMsCrackAndPorosityEvents) {
   // 1 - max l_cr / R and min eps, 1 - max eps (reference 5, 6.2): the smallest of them.
-  const ParameterSet ps = ParameterSet::load("OKane2022");
-  const ModelOptions o = coupled_options();
-  const CellParams p = okane_cell(ps, o);
-  const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 5, 5), o);
-  std::vector<double> y(static_cast<std::size_t>(l.n_state), 0.0);
-  initial_guess(p, l, CView{y.data()});
-  for (int q = 0; q < l.nn + l.np; ++q) {
-    const int i = l.electrode_node(q);
-    y[l.d_index(i, kDegEpsS)] = (i < l.nn ? p.neg : p.pos).active_fraction;
-    if (i < l.nn) {
-      y[l.d_index(i, kDegSei)] = deg::initial_value(p, l, 0, kDegSei);
-      y[l.d_index(i, kDegSeiCr)] = deg::initial_value(p, l, 0, kDegSeiCr);
-      y[l.d_index(i, kDegCrack)] = 2e-8;
-    }
-  }
+  CoupledAtStart c(testing::mesh_of(3, 2, 3, 5, 5));
+  const CellParams& p = c.p;
+  const Layout& l = c.l;
+  std::vector<double>& y = c.y;
   const CView v{y.data()};
   double eps_min = 1.0, eps_max = 0.0;
   for (int q = 0; q < l.nn + l.np; ++q) {
