@@ -1,8 +1,10 @@
 """Dask overhead, parts measured alone in one process (issue 12; benchmarks/RESULTS.md,
 "Dask overhead"): for bench_dask.py's case (10,000 cells, its 12 guided partitions for 2
 workers), the CPU seconds of (1) the workers planning their partitions, alone and with
-the driver's plan (`SweepRunner.planned_range`), and (2) the driver joining the 12
-partition files into one (`ionflux.distributed._Joiner`). CPU seconds, best of --repeats:
+the driver's plan (`SweepRunner.planned_range`), and (2) the driver taking the 12
+partitions' in-memory results (what the workers return): writing them into one file
+(`ionflux.distributed._FileWriter`, the file road) or assembling them in memory
+(`ionflux.distributed._Assembler`, the memory road). CPU seconds, best of --repeats:
 less disturbed by other work than the whole runs of bench_dask.py.
 
     PYTHONPATH=python python3 benchmarks/bench_dask_parts.py [--repeats 3]
@@ -33,15 +35,11 @@ def main():
                                 "Negative particle radius [m]": {"linspace": [4e-6, 8e-6, 100]}})
     cfg, src = sweep.to_json(), "ionflux.Sweep"
     bounds = idist.guided_bounds(sweep.n_cells, 2)
-    alone, planned, send, join = [], [], [], []
+    alone, planned, send, write, assemble = [], [], [], [], []
     tmp = tempfile.mkdtemp(prefix="bench-dask-parts-")
     try:
-        datas = []
-        for k, (a, b) in enumerate(bounds):
-            path = os.path.join(tmp, f"part{k}.h5")
-            _core.SweepRunner(cfg, src, (a, b), sweep._runner.planned_range(a, b)).run(path, "cpu", 2, 0)
-            with open(path, "rb") as f:
-                datas.append(f.read())
+        parts = [_core.SweepRunner(cfg, src, (a, b), sweep._runner.planned_range(a, b)).run("", "cpu", 2, 0)["memory"]
+                 for a, b in bounds]
         attrs = idist.sweep_attributes(sweep._runner)
         for _ in range(args.repeats):
             c = cpu_seconds()
@@ -56,19 +54,27 @@ def main():
                 _core.SweepRunner(cfg, src, ab, plan)
             planned.append(cpu_seconds() - c)
             c = cpu_seconds()
-            joiner = idist._Joiner(os.path.join(tmp, "joined.h5"), sweep.n_cells, bounds, attrs)
-            for k, data in enumerate(datas):
-                joiner.add(k, data, {})
-            joiner.close("complete", {})
-            join.append(cpu_seconds() - c)
+            writer = idist._FileWriter(os.path.join(tmp, "written.h5"), sweep.n_cells, bounds, sweep._runner)
+            for k, part in enumerate(parts):
+                writer.add(k, part, {})
+            writer.close("complete", {})
+            write.append(cpu_seconds() - c)
+            c = cpu_seconds()
+            assembler = idist._Assembler(sweep.n_cells, bounds, attrs)
+            for k, part in enumerate(parts):
+                assembler.add(k, part, {})
+            assembler.result({})
+            assemble.append(cpu_seconds() - c)
+            del assembler
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    mb = sum(len(d) for d in datas) / 1e6
+    mb = sum(idist._nbytes(part) for part in parts) / 1e6
     print(f"bench_dask_parts: {sweep.n_cells} cells, {len(bounds)} partitions; CPU seconds, best of {args.repeats}")
     print(f"  workers planning the partitions alone:            {min(alone):.3f}")
     print(f"  ... with the driver's plan (planned_range):      {min(planned):.3f}  (planned_range on the driver: "
           f"{min(send):.3f})")
-    print(f"  the driver joining the partition files ({mb:.0f} MB): {min(join):.3f}")
+    print(f"  the driver writing the partitions ({mb:.0f} MB) into one file: {min(write):.3f}")
+    print(f"  the driver assembling them in memory:             {min(assemble):.3f}")
 
 
 if __name__ == "__main__":

@@ -194,6 +194,11 @@ class SweepRunner:
         """Check `output` is an interrupted file of this sweep and cut back its unfinished
         outputs, as run(resume=True) does, then close it: its status per cell (int32
         array, -1: not in the file). For a resume on a Dask cluster."""
+    def create_file(self, output: str) -> None:
+        """Create `output` as run(output) creates it before its first chunk (every dataset,
+        the inputs and the root attributes; every status -1), and close it: a Dask driver
+        writes the partitions' in-memory results into it. ValueError when it cannot be
+        created."""
     def progress(self) -> Tuple[int, int, float]:
         """(cells done, cells of this run, seconds elapsed); callable from another thread."""
     def cancel(self) -> None:

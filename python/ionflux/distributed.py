@@ -7,19 +7,20 @@ cells=(first, last), planned=...)``: the same road as ``Sweep.run``, O(partition
 the driver's plan of the whole sweep already found for those cells (which are invalid,
 their currents and default end times: ``SweepRunner.planned_range``) travels with the
 task, so the worker builds no cell record before running them), runs them on its
-GPU if it has one, else on its CPU cores, and sends the partition's results back: as
-arrays in memory (a run without an output file), or as the partition's HDF5 file in
-bytes. The driver (the process that called ``Sweep.run(client=...)`` or ``ionflux
-sweep --scheduler``) takes the partitions as they complete
-(``distributed.as_completed``) and either assembles them, in cell order, into the same
-in-memory results as a single-process ``Sweep.run()`` (no HDF5, no h5py), or writes
-ONE file with the layout of docs/hdf5_layout.md, identical in every dataset to the
-file of a single-process run of the same sweep.
+GPU if it has one, else on its CPU cores, and sends the partition's results back as
+arrays (the memory sink's datasets; no file on the worker, whichever road). The driver
+(the process that called ``Sweep.run(client=...)`` or ``ionflux sweep --scheduler``)
+takes the partitions as they complete (``distributed.as_completed``) and, in cell
+order, either assembles them into the same in-memory results as a single-process
+``Sweep.run()`` (no HDF5, no h5py), or writes them straight into ONE file, created by
+the driver's plan of the whole sweep as a single process creates it
+(``SweepRunner.create_file``): the layout of docs/hdf5_layout.md, identical in every
+dataset to the file of a single-process run of the same sweep.
 
 A worker that dies takes its running partition (and the results it held) with it;
 Dask's scheduler runs those partitions again on the other workers, and the driver
 takes each partition exactly once (rows ``[first, last)``, checked against the
-partition's cell numbers), so no cell is lost or duplicated.
+partition's cell count), so no cell is lost or duplicated.
 
 Command line: ``python -m ionflux.distributed CONFIG --scheduler ADDRESS [--output
 OUT.h5] ...`` (what ``ionflux sweep CONFIG --scheduler ADDRESS`` runs).
@@ -27,9 +28,9 @@ OUT.h5] ...`` (what ``ionflux sweep CONFIG --scheduler ADDRESS`` runs).
 from __future__ import annotations
 
 import argparse
-import io
 import numbers
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -47,8 +48,8 @@ __all__ = ["run_sweep", "connect", "partition_bounds", "main"]
 
 #: Without `partitions`, sizes are guided (as OpenMP's guided schedule): each partition
 #: takes 1/(2 x workers) of the cells not yet given out, but at least 1/(GUIDED_MIN x
-#: workers) of the sweep and at most MAX_PARTITION_CELLS (a partition's file travels
-#: and waits in memory whole). Big partitions first, small ones last, so the workers
+#: workers) of the sweep and at most MAX_PARTITION_CELLS (a partition's results travel
+#: and wait in memory whole). Big partitions first, small ones last, so the workers
 #: finish together.
 GUIDED_MIN = 16
 MAX_PARTITION_CELLS = 20000
@@ -151,11 +152,11 @@ _RUN_LOCK = threading.Lock()  # one partition at a time per worker process: it u
 
 def _run_partition(config_json: str, source: str, index: int, first: int, last: int, device: str,
                    threads: Optional[int], memory_budget: int, topic: str,
-                   kill: Optional[Tuple[str, int]] = None, to_file: bool = True,
+                   kill: Optional[Tuple[str, int]] = None,
                    planned: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """One partition, on a worker: plan and run cells [first, last) only; return the
-    partition's file as bytes ("data"), or without `to_file` its results as arrays
-    ("memory": the memory sink's datasets, as `_core.SweepRunner.run` gives them).
+    """One partition, on a worker: plan and run cells [first, last) only; return its
+    results as arrays ("memory": the memory sink's datasets, as `_core.SweepRunner.run`
+    gives them; the same whether the driver keeps them in memory or writes the file).
     `planned`: the driver's ``SweepRunner.planned_range(first, last)`` (else the worker
     finds the cells' validity, currents and end times itself)."""
     from distributed import get_worker
@@ -174,10 +175,6 @@ def _run_partition(config_json: str, source: str, index: int, first: int, last: 
     n_threads = int(threads) if threads else int(worker.state.nthreads)
     with _RUN_LOCK:
         runner = _core.SweepRunner(config_json, source, (int(first), int(last)), planned)  # its cells only
-        path = ""
-        if to_file:
-            fd, path = tempfile.mkstemp(prefix=f"ionflux-part{index}-", suffix=".h5", dir=worker.local_directory)
-            os.close(fd)
         stop = threading.Event()
 
         def report() -> None:  # cells done so far, to the driver's progress bar
@@ -189,24 +186,97 @@ def _run_partition(config_json: str, source: str, index: int, first: int, last: 
 
         reporter = threading.Thread(target=report, name="ionflux-progress", daemon=True)
         reporter.start()
-        data = None
         try:
-            info = dict(runner.run(path, device, n_threads, int(memory_budget)))
-            if to_file:
-                with open(path, "rb") as f:
-                    data = f.read()
+            info = dict(runner.run("", device, n_threads, int(memory_budget)))
         finally:
             stop.set()
             reporter.join()
-            if path:
-                try:
-                    os.remove(path)
-                except OSError:
-                    pass
-    memory = info.pop("memory", None)
+    memory = info.pop("memory")
     info.update(partition=index, first=first, last=last, worker=worker.address, host=socket.gethostname(),
                 threads=n_threads, planned_cells=int(runner.planned_cells))
-    return {"info": info, "data": data} if to_file else {"info": info, "memory": memory}
+    return {"info": info, "memory": memory}
+
+
+# -- on the driver: partitions taken once each, in cell order --------------------------
+#: Bytes of partitions that may wait in the driver's memory for an earlier one (they
+#: arrived before their turn) while the file is written; more wait in a temporary
+#: spool folder on disk. (In memory the whole sweep is kept anyway: no spool.)
+SPOOL_BYTES = 1 << 28
+
+
+def _nbytes(memory: Dict[str, Any]) -> int:
+    """About the bytes a partition's results hold (arrays; ~64 per string)."""
+    total = 0
+    for value in memory.values():
+        if isinstance(value, np.ndarray):
+            total += value.nbytes
+        elif isinstance(value, (list, tuple)):
+            total += 64 * len(value)
+    return total
+
+
+class _InOrder:
+    """Takes partitions' in-memory results (the memory sink's datasets of cells
+    [first, last), as `_run_partition` returns them), each exactly once (its row count
+    checked against its range), and hands them to `_join` in cell order: a partition
+    that arrives before its turn waits, in memory, or with `spool` in a temporary
+    folder once SPOOL_BYTES of partitions wait in memory."""
+
+    def __init__(self, n_cells: int, bounds: Sequence[Tuple[int, int]], spool: bool = False) -> None:
+        self.n_cells = n_cells
+        self.bounds = list(bounds)
+        self.next = 0  # the partition to join next
+        self.infos: Dict[int, Dict[str, Any]] = {}
+        self.waiting: Dict[int, Any] = {}  # partition -> its results, or the path they were spooled to
+        self.waiting_bytes = 0  # of the results waiting in memory
+        self.spool = spool
+        self.spool_dir: Optional[str] = None
+
+    def add(self, index: int, memory: Dict[str, Any], info: Dict[str, Any]) -> bool:
+        """Take partition `index`, and join every partition now in turn; False (and
+        nothing kept) for one already taken."""
+        if index in self.infos:
+            return False
+        first, last = self.bounds[index]
+        n = int(np.asarray(memory["cells/status"]).shape[0])
+        if n != last - first:
+            raise RuntimeError(f"ionflux: partition {index} came back with {n} cells instead of {first}:{last}")
+        self.infos[index] = info
+        size = _nbytes(memory) if index != self.next else 0
+        if size and self.spool and self.waiting_bytes + size > SPOOL_BYTES:
+            if self.spool_dir is None:
+                self.spool_dir = tempfile.mkdtemp(prefix="ionflux-partitions-")
+            path = os.path.join(self.spool_dir, f"part-{index}.pickle")
+            with open(path, "wb") as f:
+                pickle.dump(memory, f, protocol=pickle.HIGHEST_PROTOCOL)
+            self.waiting[index] = path
+        else:
+            self.waiting[index] = (memory, size)
+            self.waiting_bytes += size
+        memory = None
+        while self.next in self.waiting:
+            part = self.waiting.pop(self.next)
+            if isinstance(part, str):  # spooled
+                with open(part, "rb") as f:
+                    part_memory = pickle.load(f)  # (our own file, written above)
+                os.remove(part)
+            else:
+                part_memory, size = part
+                self.waiting_bytes -= size
+            self._join(self.next, part_memory)
+            self.next += 1
+        return True
+
+    def _join(self, index: int, part: Dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def complete(self) -> bool:
+        return self.next == len(self.bounds)
+
+    def drop_spool(self) -> None:
+        if self.spool_dir is not None:
+            shutil.rmtree(self.spool_dir, ignore_errors=True)
+            self.spool_dir = None
 
 
 # -- on the driver: one output file ----------------------------------------------------
@@ -218,165 +288,68 @@ def _h5py() -> Any:
     return h5py
 
 
-class _Joiner:
-    """Writes partitions into one sweep file, in cell order (a partition that arrives
-    early waits in a spool directory), each exactly once."""
+#: Keys of a partition's results that are not the rows of its cells: the same for every
+#: partition, and in the file from its creation.
+_SHARED = ("attrs", "status codes", "inputs", "steps/Cycle")
 
-    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]],
-                 attributes: Optional[Dict[str, str]] = None) -> None:
+
+class _FileWriter(_InOrder):
+    """Writes the partitions' in-memory results into one sweep file, in cell order, each
+    exactly once: straight into the file's datasets (no per-partition file, no join
+    pass). The file is created by the driver's plan of the whole sweep
+    (``SweepRunner.create_file``: what a single process's run creates, every dataset,
+    the inputs and the root attributes), or is an interrupted file being resumed
+    (already checked and cut back by ``SweepRunner.resume_status``): then `already`
+    cells are in it and the partitions' outputs go after its own."""
+
+    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]], planner: Any = None,
+                 already: Optional[int] = None) -> None:
+        super().__init__(n_cells, bounds, spool=True)
         self.path = path
-        self.attributes = dict(attributes or {})  # the whole sweep's root attributes (driver's plan)
-        self.n_cells = n_cells
-        self.bounds = list(bounds)
-        self.next = 0  # the partition to write next
-        self.points = 0  # outputs written so far (length of the ragged datasets)
-        self.received: Dict[int, Any] = {}  # partition -> spooled path, waiting for its turn
-        self.infos: Dict[int, Dict[str, Any]] = {}
-        self.file: Any = None
-        self.spool = tempfile.mkdtemp(prefix="ionflux-partitions-")
-        self.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        self.already = 0  # cells in the file before this run (a resumed file)
-        # the partitions' layout (every partition has the sweep's): its names as
-        # Group.visit lists them, its datasets' (name, kind), and this file's datasets
-        self._names: List[str] = []
-        self._layout: List[Tuple[str, str]] = []
-        self._datasets: Dict[str, Any] = {}
+        if already is None:
+            planner.create_file(path)
+        self.file = _h5py().File(path, "r+")
+        self.points = int(self.file["cells/Time [s]"].shape[0])  # outputs in the file (resumed: its own)
+        self.already = int(already or 0)  # cells in the file before this run (a resumed file)
+        self._datasets: Dict[str, Any] = {}  # this file's datasets, looked up once
+        self.file.attrs["status"] = self._running()
 
-    def resume(self, already: int) -> None:
-        """Write into the existing file `path` (already checked and cut back by
-        ``SweepRunner.resume_status``): the partitions' rows go to their cells, their
-        outputs after the file's."""
-        self.file = _h5py().File(self.path, "r+")
-        self.points = int(self.file["cells/Time [s]"].shape[0])
-        self.already = int(already)
+    def _running(self) -> str:
+        return f"running: {self.written()} of {self.n_cells} cells written; cells with status -1 were not run"
 
-    # layout: /cells datasets that can grow are the ragged series; /steps/Cycle is shared
-    @staticmethod
-    def _kind(name: str, ds: Any) -> str:
-        if name == "steps/Cycle":
-            return "shared"
-        if name == "cells/index":
-            return "index"
-        if name.startswith("cells/") and ds.maxshape and ds.maxshape[0] is None:
-            return "ragged"
-        return "rows"
+    def _dataset(self, name: str) -> Any:
+        ds = self._datasets.get(name)
+        if ds is None:
+            if name not in self.file:
+                raise RuntimeError(f"ionflux: a partition has the dataset '{name}', which the sweep's file "
+                                   f"'{self.path}' lacks")
+            ds = self._datasets[name] = self.file[name]
+        return ds
 
-    def add(self, index: int, data: bytes, info: Dict[str, Any]) -> bool:
-        """Take partition `index`'s file; write every partition that is now in turn.
-        False (and nothing written) for a partition that was already taken."""
-        if index in self.infos:
-            return False
-        self.infos[index] = info
-        if index == self.next:
-            self._write(index, data)
-        else:
-            spooled = os.path.join(self.spool, f"part-{index}.h5")
-            with open(spooled, "wb") as f:
-                f.write(data)
-            self.received[index] = spooled
-        while self.next in self.received:
-            spooled = self.received.pop(self.next)
-            with open(spooled, "rb") as f:
-                data = f.read()
-            os.remove(spooled)
-            self._write(self.next, data)
-        return True
-
-    def _create(self, src: Any) -> None:
-        h5py = _h5py()
-        self.file = h5py.File(self.path, "w")
-        dst = self.file
-        n_part = int(src["cells/status"].shape[0])
-
-        def visit(name: str, obj: Any) -> None:
-            if isinstance(obj, h5py.Group):
-                group = dst.require_group(name)
-                for k, v in obj.attrs.items():
-                    group.attrs[k] = v
-                return
-            kind = self._kind(name, obj)
-            if kind == "index":
-                return
-            vlen = obj.dtype.kind == "O"
-            if kind == "shared":
-                ds = dst.create_dataset(name, data=obj[...], dtype=obj.dtype)
-            elif kind == "ragged":
-                part_chunk = obj.chunks[0] if obj.chunks else 1024
-                chunk = int(min(1 << 17, max(1024, part_chunk * max(1, self.n_cells // max(1, n_part)))))
-                ds = dst.create_dataset(name, shape=(0,), maxshape=(None,), dtype=obj.dtype, chunks=(chunk,))
-            else:
-                shape = (self.n_cells,) + tuple(obj.shape[1:])
-                row_bytes = (16 if vlen else obj.dtype.itemsize) * int(np.prod(obj.shape[1:], dtype=np.int64))
-                rows = int(min(self.n_cells, max(1, (1 << 20) // max(1, row_bytes))))
-                extra: Dict[str, Any] = {}
-                if not vlen and obj.fillvalue is not None:
-                    extra["fillvalue"] = obj.fillvalue
-                ds = dst.create_dataset(name, shape=shape, dtype=obj.dtype, chunks=(rows,) + tuple(obj.shape[1:]),
-                                        **extra)
-            for k, v in obj.attrs.items():
-                ds.attrs[k] = v
-
-        src.visititems(visit)
-        for k, v in src.attrs.items():
-            if k != "cells":  # the partition's own range
-                dst.attrs[k] = v
-        for k, v in self.attributes.items():  # a partition planned alone: e.g. its own "t_end [s]"
-            if k != "created":
-                dst.attrs[k] = v
-        dst.attrs["created"] = self.created
-        dst.attrs["status"] = f"running: 0 of {self.n_cells} cells written; cells with status -1 were not run"
-        dst.flush()
-
-    def _write(self, index: int, data: bytes) -> None:
-        h5py = _h5py()
+    def _join(self, index: int, part: Dict[str, Any]) -> None:
+        """The partition's outputs after those written, its rows (strings, summaries,
+        offsets shifted by the outputs before it) to its cells, /cells/status last (a
+        cell whose status is not -1 has all of its data, as in a single process's file)."""
         first, last = self.bounds[index]
-        with h5py.File(io.BytesIO(data), "r") as src:
-            cell_index = np.asarray(src["cells/index"][...], dtype=np.int64)
-            if not np.array_equal(cell_index, np.arange(first, last, dtype=np.int64)):
-                raise RuntimeError(f"ionflux: partition {index} came back with cells {cell_index[:3]}... instead of "
-                                   f"{first}:{last}")
-            if self.file is None:
-                self._create(src)
-            dst = self.file
-            names: List[str] = []
-            src.visit(names.append)  # (names only: cheaper than visititems' objects)
-            if names != self._names:  # the first partition (the others have the same layout)
-                self._names = names
-                self._layout = [(name, self._kind(name, obj)) for name in names
-                                if isinstance(obj := src[name], h5py.Dataset)]
-            datasets = self._datasets  # this file's datasets, looked up once
-
-            def target(name: str) -> Any:
-                ds = datasets.get(name)
-                if ds is None:
-                    ds = datasets[name] = dst[name]
-                return ds
-
-            n_points = 0
-            for name, kind in self._layout:  # the outputs, then each cell's rows, the status last
-                if kind == "ragged":
-                    values = src[name][...]
-                    n_points = len(values)
-                    ds = target(name)
-                    ds.resize((self.points + len(values),))
-                    ds[self.points:] = values
-            for name, kind in self._layout:
-                if kind != "rows" or name == "cells/status":
-                    continue
-                values = src[name][...]
-                if name == "cells/offset":
-                    values = values + self.points
-                target(name)[first:last] = values
-            target("cells/status")[first:last] = src["cells/status"][...]
-            self.points += n_points
-            self.next = index + 1
-            done = self.written()
-            dst.attrs["status"] = (f"running: {done} of {self.n_cells} cells written; cells with status -1 "
-                                   f"were not run")
-            dst.flush()
-
-    def complete(self) -> bool:
-        return self.next == len(self.bounds)
+        n_points = 0
+        for key, value in part.items():
+            if key in _SHARED or key == "cells/status":
+                continue
+            ds = self._dataset(key)
+            if _is_ragged(key):
+                n_points = len(value)
+                ds.resize((self.points + n_points,))
+                ds[self.points:] = value
+            elif isinstance(value, list):  # messages, end reasons: variable-length strings
+                ds[first:last] = np.array(value, dtype=object)
+            elif key == "cells/offset":  # the partition's offsets start at its first output
+                ds[first:last] = np.asarray(value, dtype=np.int64) + self.points
+            else:
+                ds[first:last] = value
+        self._dataset("cells/status")[first:last] = part["cells/status"]
+        self.points += n_points
+        self.file.attrs["status"] = self._running()
+        self.file.flush()
 
     def written(self) -> int:
         """Cells in the file now: those it held (resumed), and the partitions written."""
@@ -393,7 +366,7 @@ class _Joiner:
                 self.file.close()
                 self.file = None
         finally:
-            shutil.rmtree(self.spool, ignore_errors=True)
+            self.drop_spool()
 
 
 def sweep_attributes(runner: Any) -> Dict[str, str]:
@@ -410,7 +383,12 @@ def sweep_attributes(runner: Any) -> Dict[str, str]:
 _CELL_ROWS = ("cells/offset", "cells/count", "cells/status", "cells/device", "cells/message")
 
 
-class _Assembler:
+def _is_ragged(key: str) -> bool:
+    """Is this dataset of a partition's results one of the per-output series?"""
+    return key.startswith("cells/") and key not in _CELL_ROWS
+
+
+class _Assembler(_InOrder):
     """Takes partitions' in-memory results (the memory sink's datasets of cells
     [first, last)), each exactly once, and joins them in cell order into the datasets of
     the whole sweep: what `_core.SweepRunner.run` gives for the whole sweep in one process.
@@ -419,42 +397,18 @@ class _Assembler:
     has come (one that arrives early waits), while the workers compute the next ones:
     at the end only the last partition's copy is left to do. Per-cell rows go straight
     to their rows; the per-output (ragged) series are appended to buffers sized from the
-    outputs per cell seen so far (grown by half when short, trimmed at the end), and
+    outputs per cell seen so far (grown by half when short, cut in place at the end), and
     ``cells/offset`` is shifted by the outputs before the partition."""
 
     def __init__(self, n_cells: int, bounds: Sequence[Tuple[int, int]], attributes: Dict[str, str]) -> None:
-        self.n_cells = n_cells
-        self.bounds = list(bounds)
+        super().__init__(n_cells, bounds)
         self.attributes = dict(attributes)
-        self.waiting: Dict[int, Dict[str, Any]] = {}  # partitions that came before their turn
-        self.infos: Dict[int, Dict[str, Any]] = {}
-        self.next = 0  # the partition to join next
         self.points = 0  # outputs joined so far
         self.rows: Dict[str, np.ndarray] = {}  # per-cell datasets, (n_cells, ...)
         self.ragged: Dict[str, np.ndarray] = {}  # per-output datasets (buffers, `points` used)
         self.lists: Dict[str, List[Any]] = {}  # messages, end reasons
         self.inputs: Dict[str, np.ndarray] = {}
         self.shared: Dict[str, Any] = {}  # status codes, steps/Cycle: the same in every partition
-
-    def add(self, index: int, memory: Dict[str, Any], info: Dict[str, Any]) -> bool:
-        """Take partition `index`, and join every partition now in turn; False (and
-        nothing kept) for one already taken."""
-        if index in self.infos:
-            return False
-        first, last = self.bounds[index]
-        n = int(np.asarray(memory["cells/status"]).shape[0])
-        if n != last - first:
-            raise RuntimeError(f"ionflux: partition {index} came back with {n} cells instead of {first}:{last}")
-        self.infos[index] = info
-        self.waiting[index] = memory
-        while self.next in self.waiting:
-            self._join(self.next, self.waiting.pop(self.next))
-            self.next += 1
-        return True
-
-    @staticmethod
-    def _is_ragged(key: str) -> bool:
-        return key.startswith("cells/") and key not in _CELL_ROWS
 
     def _join(self, index: int, part: Dict[str, Any]) -> None:
         first, last = self.bounds[index]
@@ -469,7 +423,7 @@ class _Assembler:
                     self.inputs[name][first:last] = column
             elif isinstance(value, list):  # messages, end reasons
                 self.lists.setdefault(key, []).extend(value)
-            elif self._is_ragged(key):
+            elif _is_ragged(key):
                 self._append(key, np.asarray(value), n_points, last)
             else:
                 value = np.asarray(value)
@@ -493,13 +447,12 @@ class _Assembler:
             self.ragged[key] = buf = grown
         buf[self.points:need] = values
 
-    def complete(self) -> bool:
-        return self.next == len(self.bounds)
-
     def result(self, attrs: Dict[str, str]) -> Dict[str, Any]:
         out: Dict[str, Any] = dict(self.rows)
-        for key, buf in self.ragged.items():  # the used part; a copy only when much is unused
-            out[key] = buf[:self.points] if len(buf) - self.points <= self.points // 10 else buf[:self.points].copy()
+        for key, buf in self.ragged.items():  # the used part: the buffer (ours alone) cut in place,
+            if len(buf) != self.points:      # realloc, no copy (a copy of the outputs cost 0.1-0.2 CPU s
+                buf.resize(self.points, refcheck=False)  # for 10,000 cells, bench_dask.py)
+            out[key] = buf
         out.update(self.lists)
         out["status codes"] = self.shared["status codes"]
         if "steps/Cycle" in self.shared:
@@ -594,8 +547,10 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         The whole sweep, planned here (`Sweep`'s own runner, or the command line's):
         each partition takes what it found for the partition's cells
         (``planned_range``), so that the workers build no cell record before running
-        them. By default planned here when `attributes` is not given; with
-        `attributes` but no `planner`, each worker plans its cells itself.
+        them; a new `output` file is created by it (``create_file``: a single
+        process's file before its first cell). By default planned here when
+        `attributes` is not given or a new file is written; otherwise (`attributes`,
+        in memory or resumed, without `planner`) each worker plans its cells itself.
 
     Returns
     -------
@@ -613,11 +568,11 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         raise ValueError(f"partitions must be a positive whole number, got {partitions!r}")
     start = time.monotonic()
     to_file = bool(output)
-    if attributes is None:
-        if planner is None:
-            from . import _core
+    if planner is None and (attributes is None or (to_file and resume_status is None)):
+        from . import _core
 
-            planner = _core.SweepRunner(config_json, source)
+        planner = _core.SweepRunner(config_json, source)  # the file is made from the whole sweep's plan
+    if attributes is None:
         attributes = sweep_attributes(planner)
     if resume_status is not None and not to_file:
         raise ValueError("resume needs the output file to continue")
@@ -635,9 +590,11 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
 
         # resumed (docs/distributed.md): the partitions cover only the cells the file lacks
         bounds = bounds_of(n_cells) if resume_status is None else resume_bounds(resume_status, bounds_of)
-        joiner = _Joiner(output, n_cells, bounds, attributes) if to_file else _Assembler(n_cells, bounds, attributes)
-        if resume_status is not None:
-            joiner.resume(int((np.asarray(resume_status) != -1).sum()))
+        if to_file:  # resumed: the file holds the cells whose status is not -1
+            joiner = _FileWriter(output, n_cells, bounds, planner, None if resume_status is None else
+                                 int((np.asarray(resume_status) != -1).sum()))
+        else:
+            joiner = _Assembler(n_cells, bounds, attributes)
 
         done_in: Dict[int, int] = {}  # partition -> cells done (reported while running)
         finished: set = set()  # partitions whose result has arrived: no more reports count
@@ -679,7 +636,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
             planned = planner.planned_range(a, b) if planner is not None else None
             futures.append(dask_client.submit(
                 _run_partition, config_arg, source, k, a, b, device, threads, int(memory_budget), topic,
-                _test_kill, to_file, planned, key=f"ionflux-partition-{token}-{k}", retries=retries, pure=False))
+                _test_kill, planned, key=f"ionflux-partition-{token}-{k}", retries=retries, pure=False))
         pending = distributed.as_completed(futures, loop=dask_client.loop)
         while not joiner.complete():
             if not pending.has_ready():
@@ -700,10 +657,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
                 with lock:
                     finished.add(k)
                     done_in[k] = bounds[k][1] - bounds[k][0]
-                if to_file:
-                    joiner.add(k, result["data"], result["info"])
-                else:
-                    joiner.add(k, result["memory"], result["info"])
+                joiner.add(k, result["memory"], result["info"])
                 result = None
                 redraw()
         if not joiner.complete():
@@ -729,7 +683,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
                  "bytes per cell": attributes.get("bytes per cell", str(infos[0].get("bytes_per_cell", ""))),
                  "wall time [s]": _num(wall),
                  "distributed": (f"{len(bounds)} partitions of {min(b - a for a, b in bounds)} to "
-                                 f"{max(b - a for a, b in bounds)} cells, joined in cell order by "
+                                 f"{max(b - a for a, b in bounds)} cells, written in cell order by "
                                  f"ionflux.distributed" if bounds else "no partitions") +
                                 (f"; resumed: {joiner.already} cells were in the file"
                                  if resume_status is not None else "")}
@@ -757,7 +711,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
                 dask_client.cancel(live)
             except Exception:  # noqa: BLE001 - the original error matters
                 pass
-        if isinstance(joiner, _Joiner):
+        if isinstance(joiner, _FileWriter):
             written = joiner.written()
             why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"failed ({type(e).__name__}: {e})"
             try:

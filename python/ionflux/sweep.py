@@ -374,11 +374,11 @@ class Sweep:
             `partitions` ranges, each run by one worker on its GPU if it has one
             (`device` ``"auto"``), else on its CPU cores (`threads` per worker, by
             default the worker's threads); each worker plans only its partitions'
-            cells. The partitions come back as they finish: without `output` as
-            arrays, assembled in cell order into the same in-memory results as a
-            run in this process (no HDF5, no h5py); with `output` written, in cell
-            order, to the one file (h5py needed here), identical to a run in this
-            process. A worker that dies has its partitions run again: no cell is
+            cells. The partitions come back as arrays as they finish: without
+            `output` assembled in cell order into the same in-memory results as a
+            run in this process (no HDF5, no h5py); with `output` written straight,
+            in cell order, into the one file (h5py needed here, not on the
+            workers), identical to a run in this process. A worker that dies has its partitions run again: no cell is
             lost or repeated. Needs ``pip install "ionflux[distributed]"``.
         partitions : int, optional
             With `client`: the number of partitions, of equal sizes (default: guided

@@ -488,6 +488,11 @@ class SweepRunner {
     }
     return py::array_t<int>(status.size(), status.data());
   }
+  //! Creates `output` as this plan's file (what run(output) creates before its first
+  //! chunk: every dataset, the inputs and the root attributes; every status -1) and
+  //! closes it: a Dask driver writes the partitions' in-memory results into it
+  //! (python/ionflux/distributed.py, _FileWriter), so the file has a single process's layout.
+  void create_file(const std::string& output) const { open_sweep_file(spec_, plan_, output)->close(); }
   //! (cells done, cells of this run: the range's or the sweep's, seconds elapsed)
   py::tuple progress() const { return py::make_tuple(done_.load(), total_.load(), elapsed_.load()); }
   void cancel() { cancel_ = true; }
@@ -868,6 +873,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false,
            py::arg("resume") = false)
       .def("resume_status", &SweepRunner::resume_status, py::arg("output"))
+      .def("create_file", &SweepRunner::create_file, py::arg("output"))
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
   bind_parameter_functions(m);

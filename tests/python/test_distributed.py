@@ -65,12 +65,32 @@ def datasets(path):
     return out, attrs
 
 
+def layout(path):
+    """Every group's attributes, and every dataset's type, shape, HDF5 chunks, maximum
+    shape, fill value and attributes, keyed by path."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        def note(name, obj):
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in obj.attrs.items()}
+            if isinstance(obj, h5py.Dataset):
+                fill = None if obj.dtype.kind == "O" else obj.fillvalue
+                out[name] = (str(obj.dtype), obj.shape, obj.chunks, obj.maxshape, repr(fill), repr(attrs))
+            else:
+                out[name] = repr(attrs)
+        f.visititems(note)
+    return out
+
+
 def assert_same_file(expected, actual):
-    """Every dataset of `expected` exactly equal in `actual` (NaN where NaN), no more datasets;
-    every attribute equal except the run's own (RUN_ATTRS)."""
+    """Every dataset of `expected` exactly equal in `actual` (NaN where NaN), no more datasets,
+    with the same layout (chunks, fill values, attributes: `layout`); every root attribute
+    equal except the run's own (RUN_ATTRS)."""
     a, a_attrs = datasets(expected)
     b, b_attrs = datasets(actual)
     assert sorted(a) == sorted(b)
+    a_layout, b_layout = layout(expected), layout(actual)
+    for name in a_layout:
+        assert a_layout[name] == b_layout[name], name
     for name in a:
         x, y = a[name], b[name]
         assert x.dtype == y.dtype and x.shape == y.shape, name
@@ -250,6 +270,43 @@ def test_partitions_in_memory_are_joined_in_cell_order_once_each():
     assert np.array_equal(out["inputs"]["x"], np.arange(10) * 0.5)
     assert np.array_equal(out["steps/Cycle"], [0, 0, 1])
     assert out["attrs"] == {"a": "whole", "status": "complete"}
+
+
+def test_the_driver_writes_partitions_straight_into_the_file_in_cell_order_once_each(single, tmp_path,
+                                                                                      monkeypatch):
+    # The partitions' in-memory results, as the workers return them (the ranges run
+    # here), given to the driver's file writer out of order and one twice; with
+    # SPOOL_BYTES 0 every partition that comes before its turn waits on disk. The
+    # expected file is the single-process run's (fixture `single`); nothing but the
+    # output is left in its folder (no partition file), and the spool folder is removed.
+    from ionflux import _core
+
+    monkeypatch.setattr(idist, "SPOOL_BYTES", 0)
+    config = _sweep().to_json()
+    planner = _core.SweepRunner(config, "ionflux.Sweep")
+    bounds = [(0, 3), (3, 5), (5, 9), (9, 12)]  # the last: only invalid cells (no outputs)
+    parts = [_core.SweepRunner(config, "ionflux.Sweep", (a, b), planner.planned_range(a, b)).run(
+        "", "cpu", 1)["memory"] for a, b in bounds]
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = folder / "dask.h5"
+    writer = idist._FileWriter(str(out), 12, bounds, planner)
+    for k in (2, 3):
+        assert writer.add(k, parts[k], {})
+    assert sorted(os.listdir(writer.spool_dir)) == ["part-2.pickle", "part-3.pickle"]
+    spool = writer.spool_dir
+    assert not writer.add(2, parts[2], {})  # delivered twice: taken once
+    assert writer.add(0, parts[0], {}) and writer.written() == 3 and not writer.complete()
+    with h5py.File(single, "r") as f:  # what run_sweep sets at the end (tested with the cluster below)
+        end = {k: f.attrs[k] for k in ("bytes per cell", "status counts")}
+    assert writer.add(1, parts[1], {}) and writer.complete()
+    writer.close("complete", end)
+    assert_same_file(single, out)
+    assert os.listdir(folder) == ["dask.h5"] and not os.path.exists(spool)
+    other = idist._FileWriter(str(folder / "other.h5"), 12, bounds, planner)
+    with pytest.raises(RuntimeError, match="came back with 2 cells instead of 0:3"):
+        other.add(0, parts[1], {})
+    other.close(None, {})
 
 
 @needs_dask
