@@ -233,6 +233,64 @@ IONFLUX_HD inline void error_weights(const Team& team, const CellParams& p, cons
   });
 }
 
+//! D_s(c_k) at the shells of electrode node i, for a caller that asks for k = 0, 1, ...
+//! in order: evaluated kShellBatch shells at a time (fn::particle_diffusivity_points),
+//! so that on the CPU a user function's program is dispatched once per operation.
+template <class V>
+class ShellDiffusivity {
+ public:
+  IONFLUX_HD ShellDiffusivity(const Layout& l, const ElectrodeParams& e, const V& y, int i, double temp)
+      : l_(l), e_(e), y_(y), i_(i), temp_(temp) {}
+  IONFLUX_HD double operator()(int k) {
+    if (k >= k0_ + kShellBatch) {
+      k0_ = k;
+      const int nr = l_.nr(i_);
+      const int m = nr - k0_ < kShellBatch ? nr - k0_ : kShellBatch;
+      for (int j = 0; j < m; ++j) c_buf_[j] = y_[l_.cs_index(i_, k0_ + j)];
+      fn::particle_diffusivity_points<kShellBatch>(e_, c_buf_, m, temp_, d_buf_);
+    }
+    return d_buf_[k - k0_];
+  }
+
+ private:
+  const Layout& l_;
+  const ElectrodeParams& e_;
+  const V& y_;
+  int i_;
+  double temp_;
+  double c_buf_[kShellBatch], d_buf_[kShellBatch];
+  int k0_ = -kShellBatch;  // d_buf_ holds D at shells k0_ .. k0_ + kShellBatch - 1
+};
+
+//! The shell rows of electrode node i (those of particle_residual below), the diffusion
+//! coefficient of shell k (concentration c) from d_at(k, c), asked for k = 0, 1, ... in
+//! order (each once, and carried to the next face): particle_residual's
+//! concentration-dependent path and stress_particle_node share this loop.
+template <class V, class DAt>
+IONFLUX_HD inline void particle_node_rows(const Layout& l, int i, double dr, const V& y, const V& yp, const V& f,
+                                          DAt&& d_at) {
+  const int nr = l.nr(i);
+  double g_in = 0.0;
+  double c_k = y[l.cs_index(i, 0)];
+  double d_k = d_at(0, c_k);
+  for (int k = 0; k < nr; ++k) {
+    const double k1 = k + 1.0;
+    const int ik = l.cs_index(i, k);
+    double g_out;
+    if (k + 1 < nr) {
+      const double c_k1 = y[l.cs_index(i, k + 1)];
+      const double d_k1 = d_at(k + 1, c_k1);
+      g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
+      c_k = c_k1;
+      d_k = d_k1;
+    } else {
+      g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
+    }
+    f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
+    g_in = g_out;
+  }
+}
+
 //! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
 //! With r = k dr and V_k = dr^3 (3k^2 + 3k + 1) / 3 this is
 //! F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),  g_k = (k+1)^2 N_{k+1/2},
@@ -275,38 +333,8 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
   // evaluated once and carried to the next face; on the CPU for kShellBatch shells at a
   // time, so that a user function's program is dispatched once per operation)
   team.for_each(cnt, [&](int q) {
-    const int i = first + q;
-    double d_buf[kShellBatch];
-    int k0 = -kShellBatch;  // d_buf holds D at shells k0 .. k0 + kShellBatch - 1
-    auto d_at = [&](int k) -> double {
-      if (k >= k0 + kShellBatch) {
-        k0 = k;
-        const int m = nr - k0 < kShellBatch ? nr - k0 : kShellBatch;
-        double c_buf[kShellBatch];
-        for (int j = 0; j < m; ++j) c_buf[j] = y[l.cs_index(i, k0 + j)];
-        fn::particle_diffusivity_points<kShellBatch>(e, c_buf, m, temp, d_buf);
-      }
-      return d_buf[k - k0];
-    };
-    double g_in = 0.0;
-    double c_k = y[l.cs_index(i, 0)];
-    double d_k = d_at(0);
-    for (int k = 0; k < nr; ++k) {
-      const double k1 = k + 1.0;
-      const int ik = l.cs_index(i, k);
-      double g_out;
-      if (k + 1 < nr) {
-        const double c_k1 = y[l.cs_index(i, k + 1)];
-        const double d_k1 = d_at(k + 1);
-        g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
-        c_k = c_k1;
-        d_k = d_k1;
-      } else {
-        g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
-      }
-      f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
-      g_in = g_out;
-    }
+    ShellDiffusivity<V> d_at(l, e, y, first + q, temp);
+    particle_node_rows(l, first + q, dr, y, yp, f, [&](int k, double) -> double { return d_at(k); });
   });
 }
 
@@ -325,39 +353,29 @@ IONFLUX_HD inline double stress_theta_node(const CellParams& p, const Layout& l,
       .theta;
 }
 
-//! Particle rows of electrode node i with stress-induced diffusion: as particle_residual's
-//! concentration-dependent path with D_eff,k = D(c_k, T) [1 + theta_M (c_k - c_0)] at each
-//! shell, harmonic means at the interior faces; the surface flux stays j / F (PyBaMM's BC
-//! divides by the same extrapolated D_eff that multiplies it). Out of line (see
-//! side_reactions.hpp): the plain particle_residual is untouched.
+//! Particle rows of electrode node i with stress-induced diffusion: particle_node_rows
+//! with D_eff,k = D(c_k, T) [1 + theta_M (c_k - c_0)] at each shell, harmonic means at
+//! the interior faces; the surface flux stays j / F (PyBaMM's BC divides by the same
+//! extrapolated D_eff that multiplies it). d_const: D of the electrode, read only when
+//! it does not depend on c (fn::particle_diffusivity_is_constant: then evaluated once for
+//! all its nodes by the caller; else per shell, as particle_residual does). Out of line
+//! (see side_reactions.hpp): the plain particle_residual is untouched.
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_node(const CellParams& p, const Layout& l, int ed, int i,
-                                                         const V& y, const V& yp, const V& f, double temp) {
+                                                         const V& y, const V& yp, const V& f, double temp,
+                                                         double d_const) {
   const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
   const double c0 = p.deg.electrode[ed].stress_free_conc;
-  const int nr = l.nr(i);
-  const double dr = e.particle_radius / nr;
+  const double dr = e.particle_radius / l.nr(i);
   const double theta = stress_theta_node(p, l, ed, i, y, temp);
-  auto d_eff = [&](double c) -> double { return fn::particle_diffusivity(e, c, temp) * mech::stress_factor(theta, c, c0); };
-  double g_in = 0.0;
-  double c_k = y[l.cs_index(i, 0)];
-  double d_k = d_eff(c_k);
-  for (int k = 0; k < nr; ++k) {
-    const double k1 = k + 1.0;
-    const int ik = l.cs_index(i, k);
-    double g_out;
-    if (k + 1 < nr) {
-      const double c_k1 = y[l.cs_index(i, k + 1)];
-      const double d_k1 = d_eff(c_k1);
-      g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
-      c_k = c_k1;
-      d_k = d_k1;
-    } else {
-      g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
-    }
-    f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
-    g_in = g_out;
+  if (fn::particle_diffusivity_is_constant(e)) {
+    particle_node_rows(l, i, dr, y, yp, f,
+                       [&](int, double c) -> double { return d_const * mech::stress_factor(theta, c, c0); });
+    return;
   }
+  ShellDiffusivity<V> d_at(l, e, y, i, temp);
+  particle_node_rows(l, i, dr, y, yp, f,
+                     [&](int k, double c) -> double { return d_at(k) * mech::stress_factor(theta, c, c0); });
 }
 
 //! Particle rows of electrode ed (0 negative, 1 positive): with stress-induced diffusion
@@ -367,7 +385,10 @@ IONFLUX_HD inline void electrode_particle_residual(const Team& team, const CellP
                                                    const V& y, const V& yp, const V& f, double temp) {
   const int first = ed == 0 ? 0 : l.nn + l.ns;
   if (l.model.stress_induced_diffusion[ed]) {
-    team.for_each(l.electrode_nodes(first), [&](int q) { stress_particle_node(p, l, ed, first + q, y, yp, f, temp); });
+    const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+    const double d_const = fn::particle_diffusivity_is_constant(e) ? fn::particle_diffusivity(e, 0.0, temp) : 0.0;
+    team.for_each(l.electrode_nodes(first),
+                  [&](int q) { stress_particle_node(p, l, ed, first + q, y, yp, f, temp, d_const); });
     return;
   }
   particle_residual(team, l, ed == 0 ? p.neg : p.pos, first, ed == 0 ? l.nn : l.nx, y, yp, f, temp);
@@ -386,14 +407,29 @@ IONFLUX_HD inline double node_tor(const CellParams& p, const Layout& l, const No
   if (!l.model.porosity_change || g.dom == 1) return g.tor;
   return pow(deg::node_porosity(p, l, i, y), g.e->bruggeman_e);
 }
+//! sigma_eff = sigma (1 - eps)^b_s of an electrode node of porosity eps (porosity change).
+IONFLUX_HD inline double sigma_at_porosity(const ElectrodeParams& e, double eps, double temp) {
+  return fn::sigma_eff(e, temp) / e.solid_tor * pow(1.0 - eps, e.bruggeman_s);
+}
 //! sigma_eff of electrode node i at state y: sigma (1 - eps)^b_s with the node's porosity
 //! under porosity change.
 template <class V>
 IONFLUX_HD inline double node_sigma(const CellParams& p, const Layout& l, const ElectrodeParams& e, int i, const V& y,
                                     double temp) {
-  const double s = fn::sigma_eff(e, temp);
-  if (!l.model.porosity_change) return s;
-  return s / e.solid_tor * pow(1.0 - deg::node_porosity(p, l, i, y), e.bruggeman_s);
+  if (!l.model.porosity_change) return fn::sigma_eff(e, temp);
+  return sigma_at_porosity(e, deg::node_porosity(p, l, i, y), temp);
+}
+//! Under porosity change, node i's electrolyte transport efficiency (node_tor's value,
+//! returned) and, at an electrode node, its sigma_eff (node_sigma's) stored at
+//! s[kSigmaScratch * nx + i] for degradation_node_rows: the node's porosity once for both.
+constexpr int kSigmaScratch = 8;
+template <class V>
+IONFLUX_DEG_OUTLINE IONFLUX_HD double porosity_coefficients(const CellParams& p, const Layout& l, const NodeGeom& g,
+                                                            int i, const V& y, double temp, const V& s) {
+  if (g.dom == 1) return g.tor;
+  const double eps = deg::node_porosity(p, l, i, y);
+  s[kSigmaScratch * l.nx + i] = sigma_at_porosity(*g.e, eps, temp);
+  return pow(eps, g.e->bruggeman_e);
 }
 
 //! The transport coefficients of node i stored by residual's first phase.
@@ -421,14 +457,17 @@ IONFLUX_HD inline void node_mech_inputs(const CellParams& p, const Layout& l, in
 
 //! Solid-phase, kinetics and degradation rows of electrode node i with any degradation
 //! option on (docs/degradation.md); returns the node's heat per unit area (lumped
-//! thermal model) as residual's phase 4 does.
+//! thermal model) as residual's phase 4 does. s: residual's scratch, with the OCP and
+//! exchange current of every electrode node at s[6 nx + i], s[7 nx + i] and, under
+//! porosity change, sigma_eff at s[kSigmaScratch nx + i].
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p, const Layout& l, int i, const NodeGeom& g,
                                                const V& y, const V& yp, const V& f, double temp, double i_cell,
-                                               const double* film_avg, bool first, bool last) {
+                                               const double* film_avg, bool first, bool last, const V& s) {
   const ElectrodeParams& e = *g.e;
   // i_s at the faces: sigma_eff per node (porosity change), harmonic face means
-  const double sig = node_sigma(p, l, e, i, y, temp);
+  const int ss = kSigmaScratch * l.nx;
+  const double sig = l.model.porosity_change ? static_cast<double>(s[ss + i]) : fn::sigma_eff(e, temp);
   double is_l = 0.0, is_r = 0.0, gs_l = 0.0, gs_r = 0.0;  // currents and grad phi_s at the faces
   if (first) {
     if (i == 0) {
@@ -436,7 +475,7 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
       gs_l = 2.0 * y[2] / g.dx;
     }
   } else {
-    const double sf = l.model.porosity_change ? harmonic_face(node_sigma(p, l, e, i - 1, y, temp), sig, g.dx, g.dx) : sig;
+    const double sf = l.model.porosity_change ? harmonic_face(static_cast<double>(s[ss + i - 1]), sig, g.dx, g.dx) : sig;
     gs_l = (y[3 * i + 2] - y[3 * i - 1]) / g.dx;
     is_l = -sf * gs_l;
   }
@@ -446,7 +485,7 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
       gs_r = -i_cell / sig;
     }
   } else {
-    const double sf = l.model.porosity_change ? harmonic_face(sig, node_sigma(p, l, e, i + 1, y, temp), g.dx, g.dx) : sig;
+    const double sf = l.model.porosity_change ? harmonic_face(sig, static_cast<double>(s[ss + i + 1]), g.dx, g.dx) : sig;
     gs_r = (y[3 * i + 5] - y[3 * i + 2]) / g.dx;
     is_r = -sf * gs_r;
   }
@@ -465,6 +504,9 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
   }
   node_mech_inputs(p, l, i, y, temp, v.cbar, v.omega, v.young);
   v.i_cc = i_cell;
+  v.kinetics = true;  // the OCP and j0 of residual's kinetics phase
+  v.u = s[6 * l.nx + i];
+  v.j0 = s[7 * l.nx + i];
   const deg::LocalRows<double> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
   f[3 * i] += r.add[0];
   f[3 * i + 1] += r.add[1];
@@ -507,7 +549,8 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     fn::transport_points<kNodeBatch>(p, c, m, temp, kappa, chi, de, tp);
     for (int j = 0; j < m; ++j) {
       const int i = i0 + j;
-      const double tor = l.model.porosity_change ? node_tor(p, l, dg[l.domain(i)], i, y) : dg[l.domain(i)].tor;
+      const double tor =
+          l.model.porosity_change ? porosity_coefficients(p, l, dg[l.domain(i)], i, y, temp, s) : dg[l.domain(i)].tor;
       s[4 * i] = kappa[j] * tor;
       s[4 * i + 1] = chi[j];
       s[4 * i + 2] = de[j] * tor;
@@ -574,7 +617,7 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     const ElectrodeParams& e = *g.e;
     const bool first = (i == 0) || (i == l.nn + l.ns);
     const bool last = (i == l.nn - 1) || (i == l.nx - 1);
-    if (l.deg) return degradation_node_rows(p, l, i, g, y, yp, f, temp, i_cell, film_avg, first, last);
+    if (l.deg) return degradation_node_rows(p, l, i, g, y, yp, f, temp, i_cell, film_avg, first, last, s);
     const double sig = fn::sigma_eff(e, temp);
     // i_s at the left and right faces of node i
     double is_l, is_r;

@@ -38,6 +38,10 @@ struct LocalVars {
   T cbar;                         //!< r-averaged particle concentration [mol/m3]
   double omega, young;            //!< r-averaged partial molar volume, Young's modulus
   double i_cc;                    //!< current density I / A_cc [A/m2] (current-driven LAM)
+  // the main reaction's OCP and exchange current at (c_e, c_surf), when the caller has them
+  // (the residual, from its kinetics phase: the same values); else local_rows evaluates them
+  bool kinetics = false;
+  double u = 0.0, j0 = 0.0;
 };
 
 //! A node's local equations.
@@ -252,8 +256,8 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
                                                           v.z[1 + slot[kDegPlated]], temp)
                                         : T(0.0);
   // main reaction (Butler-Volmer, as dfn::butler_volmer, with the film term)
-  const T j0 = fn::exchange_current(ep, v.ce, v.csurf, temp, p.c_e_init);
-  const T u = fn::ocp(ep, v.csurf / ep.c_max, temp, p.t_ref);
+  const T j0 = v.kinetics ? T(v.j0) : fn::exchange_current(ep, v.ce, v.csurf, temp, p.c_e_init);
+  const T u = v.kinetics ? T(v.u) : fn::ocp(ep, v.csurf / ep.c_max, temp, p.t_ref);
   r.eta = dphi - u + eta_film;
   r.fz[0] = j - 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * r.eta);
   // the balances see every reaction (reference 2.1); porosity change (5)
