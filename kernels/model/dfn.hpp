@@ -14,10 +14,14 @@ namespace ionflux {
 namespace dfn {
 
 //! Harmonic face mean of node values, weighted by the two cell widths.
+//! With the weight beta = dxl / (dxl + dxr) given (a caller that has it for many faces).
+template <class T>
+IONFLUX_HD T harmonic_face_weighted(const T& vl, const T& vr, double beta) {
+  return (vl * vr) / (beta * vr + (1.0 - beta) * vl);
+}
 template <class T>
 IONFLUX_HD T harmonic_face(const T& vl, const T& vr, double dxl, double dxr) {
-  const double beta = dxl / (dxl + dxr);
-  return (vl * vr) / (beta * vr + (1.0 - beta) * vl);
+  return harmonic_face_weighted(vl, vr, dxl / (dxl + dxr));
 }
 //! Arithmetic face mean of node values (PyBaMM's node_to_edge "arithmetic"): linear
 //! interpolation to the face, so on a non-uniform mesh the nearer node weighs more.
@@ -144,9 +148,14 @@ IONFLUX_HD inline Shell shell(double radius, int nr, int k) {
 //! Radial flux N = -D dc/dr at the interior edge between shells k and k+1 [mol/m2/s].
 //! From the diffusivities at the two shells (each evaluated once per shell by callers
 //! that walk the shells, and carried to the next face).
+//! beta: harmonic_face's weight of two equal widths, dr / (dr + dr) (= 0.5).
+template <class T>
+IONFLUX_HD T particle_face_flux_weighted(const T& d_k, const T& d_k1, double dr, double beta, const T& ck, const T& ck1) {
+  return -harmonic_face_weighted(d_k, d_k1, beta) * (ck1 - ck) / dr;
+}
 template <class T>
 IONFLUX_HD T particle_face_flux(const T& d_k, const T& d_k1, double dr, const T& ck, const T& ck1) {
-  return -harmonic_face(d_k, d_k1, dr, dr) * (ck1 - ck) / dr;
+  return particle_face_flux_weighted(d_k, d_k1, dr, dr / (dr + dr), ck, ck1);
 }
 template <class T>
 IONFLUX_HD T particle_face(const ElectrodeParams& e, double dr, const T& ck, const T& ck1, double temp) {
@@ -270,17 +279,19 @@ template <class V, class DAt>
 IONFLUX_HD inline void particle_node_rows(const Layout& l, int i, double dr, const V& y, const V& yp, const V& f,
                                           DAt&& d_at) {
   const int nr = l.nr(i);
+  const int c_first = l.cs_index(i, 0), c_step = l.cs_index(i, 1) - c_first;  // shell k at c_first + k c_step
+  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
   double g_in = 0.0;
-  double c_k = y[l.cs_index(i, 0)];
+  double c_k = y[c_first];
   double d_k = d_at(0, c_k);
   for (int k = 0; k < nr; ++k) {
     const double k1 = k + 1.0;
-    const int ik = l.cs_index(i, k);
+    const int ik = c_first + k * c_step;
     double g_out;
     if (k + 1 < nr) {
-      const double c_k1 = y[l.cs_index(i, k + 1)];
+      const double c_k1 = y[ik + c_step];
       const double d_k1 = d_at(k + 1, c_k1);
-      g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
+      g_out = k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, c_k, c_k1);
       c_k = c_k1;
       d_k = d_k1;
     } else {

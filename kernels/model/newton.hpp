@@ -86,6 +86,7 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD void assemble_local(const CellParams& p, const La
   node_mech_inputs(p, l, i, y, temp, cbar, v.omega, v.young);
   v.cbar = DN(cbar);
   v.i_cc = y[l.kI()] / p.area;
+  deg::lifted_kinetics(p, ed, v, temp);
   const deg::LocalRows<DN> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
   const int om = b + l.off_loc, ok = om + nz * nz, oh = ok + 3 * nz;
   for (int q = 0; q < nz; ++q) {
