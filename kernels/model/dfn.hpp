@@ -227,13 +227,18 @@ IONFLUX_HD inline void error_weights(const Team& team, const CellParams& p, cons
   const double an = atol * p.neg.c_max, ap = atol * p.pos.c_max;
   team.for_each(ocp - ocn, [&](int q) { w[ocn + q] = scale / (rtol * fabs(y[ocn + q]) + an); });
   team.for_each(l.off_d - ocp, [&](int q) { w[ocp + q] = scale / (rtol * fabs(y[ocp + q]) + ap); });
-  // degradation unknowns: PyBaMM's scales (reference 8.3); j_tot: none (as j)
-  team.for_each(l.off_g - l.off_d, [&](int q) {
-    int e, s;
-    deg_decode(l, l.off_d + q, e, s);
-    const double sc = deg::tolerance_scale(p, e, s);
-    w[l.off_d + q] = sc > 0.0 ? scale / (rtol * fabs(y[l.off_d + q]) + atol * sc) : 0.0;
-  });
+  // degradation unknowns: PyBaMM's scales (reference 8.3); j_tot: none (as j). Per
+  // electrode node, its unknowns (contiguous from d_first) by their states
+  if (l.off_g > l.off_d)
+    team.for_each(l.nn + l.np, [&](int q) {
+      const int i = l.electrode_node(q), e = q < l.nn ? 0 : 1, d0 = l.d_first(i);
+      for (int s = 0; s < kDegStateCount; ++s) {
+        const int pos = l.dslot[e][s];
+        if (pos < 0) continue;
+        const double sc = deg::tolerance_scale(p, e, s);
+        w[d0 + pos] = sc > 0.0 ? scale / (rtol * fabs(y[d0 + pos]) + atol * sc) : 0.0;
+      }
+    });
   team.single([&]() {
     w[l.kI()] = scale / (rtol * fabs(y[l.kI()]) + atol);
     w[l.kQ()] = scale / (rtol * fabs(y[l.kQ()]) + atol);
@@ -413,14 +418,17 @@ IONFLUX_HD inline int norm_count(const Layout& l) {
 
 //! Electrolyte transport efficiency eps^b_e of node i at state y (the node's porosity
 //! under porosity change, else the parameter's).
+//! x^b of a Bruggeman exponent b under porosity change: x sqrt(x) for the usual b = 1.5
+//! (pow's value to about an ulp, at a fraction of its cost: two per node and residual).
+IONFLUX_HD inline double bruggeman_power(double x, double b) { return b == 1.5 ? x * sqrt(x) : pow(x, b); }
 template <class V>
 IONFLUX_HD inline double node_tor(const CellParams& p, const Layout& l, const NodeGeom& g, int i, const V& y) {
   if (!l.model.porosity_change || g.dom == 1) return g.tor;
-  return pow(deg::node_porosity(p, l, i, y), g.e->bruggeman_e);
+  return bruggeman_power(deg::node_porosity(p, l, i, y), g.e->bruggeman_e);
 }
 //! sigma_eff = sigma (1 - eps)^b_s of an electrode node of porosity eps (porosity change).
 IONFLUX_HD inline double sigma_at_porosity(const ElectrodeParams& e, double eps, double temp) {
-  return fn::sigma_eff(e, temp) / e.solid_tor * pow(1.0 - eps, e.bruggeman_s);
+  return fn::sigma_eff(e, temp) / e.solid_tor * bruggeman_power(1.0 - eps, e.bruggeman_s);
 }
 //! sigma_eff of electrode node i at state y: sigma (1 - eps)^b_s with the node's porosity
 //! under porosity change.
@@ -433,14 +441,14 @@ IONFLUX_HD inline double node_sigma(const CellParams& p, const Layout& l, const 
 //! Under porosity change, node i's electrolyte transport efficiency (node_tor's value,
 //! returned) and, at an electrode node, its sigma_eff (node_sigma's) stored at
 //! s[kSigmaScratch * nx + i] for degradation_node_rows: the node's porosity once for both.
-constexpr int kSigmaScratch = 8;
+constexpr int kSigmaScratch = 8, kCbarScratch = 9;
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD double porosity_coefficients(const CellParams& p, const Layout& l, const NodeGeom& g,
                                                             int i, const V& y, double temp, const V& s) {
   if (g.dom == 1) return g.tor;
   const double eps = deg::node_porosity(p, l, i, y);
   s[kSigmaScratch * l.nx + i] = sigma_at_porosity(*g.e, eps, temp);
-  return pow(eps, g.e->bruggeman_e);
+  return bruggeman_power(eps, g.e->bruggeman_e);
 }
 
 //! The transport coefficients of node i stored by residual's first phase.
@@ -449,15 +457,43 @@ IONFLUX_HD inline NodeTransport<double> stored_transport(const V& s, int i) {
   return NodeTransport<double>{s[4 * i], s[4 * i + 1], s[4 * i + 2], s[4 * i + 3]};
 }
 
+//! Does electrode ed's local rows read the mechanics inputs (LAM or cracking)?
+IONFLUX_HD inline bool needs_mech_inputs(const Layout& l, int ed) {
+  return l.dslot[ed][kDegEpsS] >= 0 || l.dslot[ed][kDegCrack] >= 0;
+}
+
+//! c_bar of electrode ed's nodes into out[q] (node first + q): mech::r_average_node's
+//! values (the same weights, summed in the same order), with the shells outside and the
+//! nodes inside, so that each shell's weight is computed once for all the nodes.
+template <class Team, class V>
+IONFLUX_HD inline void r_average_nodes(const Team& team, const Layout& l, int ed, const V& y, const V& out) {
+  const int first = ed == 0 ? 0 : l.nn + l.ns, cnt = l.electrode_nodes(first), nr = l.nr(first);
+  for (int k = 0; k < nr; ++k) {
+    const double w = shell_weight(k, nr);
+    const int b0 = l.cs_index(first, k);
+    team.for_each(cnt, [&](int q) { out[q] = k == 0 ? w * y[b0 + q] : out[q] + w * y[b0 + q]; });
+  }
+}
+
 //! The mechanics inputs of electrode node i's local rows (deg::LocalVars: c_bar, Omega,
 //! E; docs/degradation_mechanics.md), computed from its shells when its electrode has
-//! LAM or cracking (zero otherwise: not read).
+//! LAM or cracking (zero otherwise: not read). cbar_known: the node's c_bar when the
+//! caller has it (r_average_nodes), used when Omega and E are constants (else the
+//! r-averages are taken here, with c_bar).
 template <class V>
 IONFLUX_HD inline void node_mech_inputs(const CellParams& p, const Layout& l, int i, const V& y, double temp,
-                                        double& cbar, double& omega, double& young) {
+                                        double& cbar, double& omega, double& young,
+                                        const double* cbar_known = nullptr) {
   const int ed = l.electrode_of(i);
   cbar = omega = young = 0.0;
-  if (l.dslot[ed][kDegEpsS] < 0 && l.dslot[ed][kDegCrack] < 0) return;
+  if (!needs_mech_inputs(l, ed)) return;
+  const ElectrodeDegradation& d = p.deg.electrode[ed];
+  if (cbar_known && d.partial_molar_volume.id == FunctionId::constant && d.young_modulus.id == FunctionId::constant) {
+    cbar = *cbar_known;  // node_mechanics' values with constant moduli
+    omega = d.partial_molar_volume.p[0];
+    young = d.young_modulus.p[0];
+    return;
+  }
   const mech::NodeMechanics<double> m = mech::node_mechanics<double>(
       ed == 0 ? p.neg : p.pos, p.deg.electrode[ed], l.nr(i), [&](int k) -> double { return y[l.cs_index(i, k)]; },
       temp);
@@ -470,7 +506,8 @@ IONFLUX_HD inline void node_mech_inputs(const CellParams& p, const Layout& l, in
 //! option on (docs/degradation.md); returns the node's heat per unit area (lumped
 //! thermal model) as residual's phase 4 does. s: residual's scratch, with the OCP and
 //! exchange current of every electrode node at s[6 nx + i], s[7 nx + i] and, under
-//! porosity change, sigma_eff at s[kSigmaScratch nx + i].
+//! porosity change, sigma_eff at s[kSigmaScratch nx + i]; c_bar at s[kCbarScratch nx + i]
+//! where needs_mech_inputs.
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p, const Layout& l, int i, const NodeGeom& g,
                                                const V& y, const V& yp, const V& f, double temp, double i_cell,
@@ -513,7 +550,8 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
     v.z[1 + s] = y[d0 + s];
     v.zp[1 + s] = yp[d0 + s];
   }
-  node_mech_inputs(p, l, i, y, temp, v.cbar, v.omega, v.young);
+  const double cbar = s[kCbarScratch * l.nx + i];
+  node_mech_inputs(p, l, i, y, temp, v.cbar, v.omega, v.young, &cbar);
   v.i_cc = i_cell;
   v.kinetics = true;  // the OCP and j0 of residual's kinetics phase
   v.u = s[6 * l.nx + i];
@@ -617,6 +655,9 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     }
   });
   // 4. the electrode nodes' solid-phase and kinetics rows (and their heat)
+  if (l.deg)  // c_bar of the nodes whose local rows read it: s[kCbarScratch nx + i]
+    for (int ed = 0; ed < 2; ++ed)
+      if (needs_mech_inputs(l, ed)) r_average_nodes(team, l, ed, y, s.sub(kCbarScratch * nx + (ed == 0 ? 0 : l.nn + l.ns)));
   double film_avg[2] = {0.0, 0.0};
   if (l.model.sei_film == FilmResistance::average) {
     film_avg[0] = deg::average_film(p, l, 0, y, i_cell);
