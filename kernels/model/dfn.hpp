@@ -375,7 +375,7 @@ IONFLUX_HD inline double stress_theta_node(const CellParams& p, const Layout& l,
 //! extrapolated D_eff that multiplies it). d_const: D of the electrode, read only when
 //! it does not depend on c (fn::particle_diffusivity_is_constant: then evaluated once for
 //! all its nodes by the caller; else per shell, as particle_residual does). Out of line
-//! (see side_reactions.hpp): the plain particle_residual is untouched.
+//! (see side_reactions.hpp).
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_node(const CellParams& p, const Layout& l, int ed, int i,
                                                          const V& y, const V& yp, const V& f, double temp,
