@@ -14,10 +14,14 @@ namespace ionflux {
 namespace dfn {
 
 //! Harmonic face mean of node values, weighted by the two cell widths.
+//! With the weight beta = dxl / (dxl + dxr) given (a caller that has it for many faces).
+template <class T>
+IONFLUX_HD T harmonic_face_weighted(const T& vl, const T& vr, double beta) {
+  return (vl * vr) / (beta * vr + (1.0 - beta) * vl);
+}
 template <class T>
 IONFLUX_HD T harmonic_face(const T& vl, const T& vr, double dxl, double dxr) {
-  const double beta = dxl / (dxl + dxr);
-  return (vl * vr) / (beta * vr + (1.0 - beta) * vl);
+  return harmonic_face_weighted(vl, vr, dxl / (dxl + dxr));
 }
 //! Arithmetic face mean of node values (PyBaMM's node_to_edge "arithmetic"): linear
 //! interpolation to the face, so on a non-uniform mesh the nearer node weighs more.
@@ -144,9 +148,14 @@ IONFLUX_HD inline Shell shell(double radius, int nr, int k) {
 //! Radial flux N = -D dc/dr at the interior edge between shells k and k+1 [mol/m2/s].
 //! From the diffusivities at the two shells (each evaluated once per shell by callers
 //! that walk the shells, and carried to the next face).
+//! beta: harmonic_face's weight of two equal widths, dr / (dr + dr) (= 0.5).
+template <class T>
+IONFLUX_HD T particle_face_flux_weighted(const T& d_k, const T& d_k1, double dr, double beta, const T& ck, const T& ck1) {
+  return -harmonic_face_weighted(d_k, d_k1, beta) * (ck1 - ck) / dr;
+}
 template <class T>
 IONFLUX_HD T particle_face_flux(const T& d_k, const T& d_k1, double dr, const T& ck, const T& ck1) {
-  return -harmonic_face(d_k, d_k1, dr, dr) * (ck1 - ck) / dr;
+  return particle_face_flux_weighted(d_k, d_k1, dr, dr / (dr + dr), ck, ck1);
 }
 template <class T>
 IONFLUX_HD T particle_face(const ElectrodeParams& e, double dr, const T& ck, const T& ck1, double temp) {
@@ -218,19 +227,84 @@ IONFLUX_HD inline void error_weights(const Team& team, const CellParams& p, cons
   const double an = atol * p.neg.c_max, ap = atol * p.pos.c_max;
   team.for_each(ocp - ocn, [&](int q) { w[ocn + q] = scale / (rtol * fabs(y[ocn + q]) + an); });
   team.for_each(l.off_d - ocp, [&](int q) { w[ocp + q] = scale / (rtol * fabs(y[ocp + q]) + ap); });
-  // degradation unknowns: PyBaMM's scales (reference 8.3); j_tot: none (as j)
-  team.for_each(l.off_g - l.off_d, [&](int q) {
-    int e, s;
-    deg_decode(l, l.off_d + q, e, s);
-    const double sc = deg::tolerance_scale(p, e, s);
-    w[l.off_d + q] = sc > 0.0 ? scale / (rtol * fabs(y[l.off_d + q]) + atol * sc) : 0.0;
-  });
+  // degradation unknowns: PyBaMM's scales (reference 8.3); j_tot: none (as j). Per
+  // electrode node, its unknowns (contiguous from d_first) by their states
+  if (l.off_g > l.off_d)
+    team.for_each(l.nn + l.np, [&](int q) {
+      const int i = l.electrode_node(q), e = q < l.nn ? 0 : 1, d0 = l.d_first(i);
+      for (int s = 0; s < kDegStateCount; ++s) {
+        const int pos = l.dslot[e][s];
+        if (pos < 0) continue;
+        const double sc = deg::tolerance_scale(p, e, s);
+        w[d0 + pos] = sc > 0.0 ? scale / (rtol * fabs(y[d0 + pos]) + atol * sc) : 0.0;
+      }
+    });
   team.single([&]() {
     w[l.kI()] = scale / (rtol * fabs(y[l.kI()]) + atol);
     w[l.kQ()] = scale / (rtol * fabs(y[l.kQ()]) + atol);
     w[l.kE()] = 0.0;
     w[l.kT()] = scale / (rtol * fabs(y[l.kT()]) + atol * p.t_ref);  // PyBaMM's state is T / T_ref
   });
+}
+
+//! D_s(c_k) at the shells of electrode node i, for a caller that asks for k = 0, 1, ...
+//! in order: evaluated kShellBatch shells at a time (fn::particle_diffusivity_points),
+//! so that on the CPU a user function's program is dispatched once per operation.
+template <class V>
+class ShellDiffusivity {
+ public:
+  IONFLUX_HD ShellDiffusivity(const Layout& l, const ElectrodeParams& e, const V& y, int i, double temp)
+      : l_(l), e_(e), y_(y), i_(i), temp_(temp) {}
+  IONFLUX_HD double operator()(int k) {
+    if (k >= k0_ + kShellBatch) {
+      k0_ = k;
+      const int nr = l_.nr(i_);
+      const int m = nr - k0_ < kShellBatch ? nr - k0_ : kShellBatch;
+      for (int j = 0; j < m; ++j) c_buf_[j] = y_[l_.cs_index(i_, k0_ + j)];
+      fn::particle_diffusivity_points<kShellBatch>(e_, c_buf_, m, temp_, d_buf_);
+    }
+    return d_buf_[k - k0_];
+  }
+
+ private:
+  const Layout& l_;
+  const ElectrodeParams& e_;
+  const V& y_;
+  int i_;
+  double temp_;
+  double c_buf_[kShellBatch], d_buf_[kShellBatch];
+  int k0_ = -kShellBatch;  // d_buf_ holds D at shells k0_ .. k0_ + kShellBatch - 1
+};
+
+//! The shell rows of electrode node i (those of particle_residual below), the diffusion
+//! coefficient of shell k (concentration c) from d_at(k, c), asked for k = 0, 1, ... in
+//! order (each once, and carried to the next face): particle_residual's
+//! concentration-dependent path and stress_particle_node share this loop.
+template <class V, class DAt>
+IONFLUX_HD inline void particle_node_rows(const Layout& l, int i, double dr, const V& y, const V& yp, const V& f,
+                                          DAt&& d_at) {
+  const int nr = l.nr(i);
+  const int c_first = l.cs_index(i, 0), c_step = l.cs_index(i, 1) - c_first;  // shell k at c_first + k c_step
+  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
+  double g_in = 0.0;
+  double c_k = y[c_first];
+  double d_k = d_at(0, c_k);
+  for (int k = 0; k < nr; ++k) {
+    const double k1 = k + 1.0;
+    const int ik = c_first + k * c_step;
+    double g_out;
+    if (k + 1 < nr) {
+      const double c_k1 = y[ik + c_step];
+      const double d_k1 = d_at(k + 1, c_k1);
+      g_out = k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, c_k, c_k1);
+      c_k = c_k1;
+      d_k = d_k1;
+    } else {
+      g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
+    }
+    f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
+    g_in = g_out;
+  }
 }
 
 //! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
@@ -275,38 +349,8 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
   // evaluated once and carried to the next face; on the CPU for kShellBatch shells at a
   // time, so that a user function's program is dispatched once per operation)
   team.for_each(cnt, [&](int q) {
-    const int i = first + q;
-    double d_buf[kShellBatch];
-    int k0 = -kShellBatch;  // d_buf holds D at shells k0 .. k0 + kShellBatch - 1
-    auto d_at = [&](int k) -> double {
-      if (k >= k0 + kShellBatch) {
-        k0 = k;
-        const int m = nr - k0 < kShellBatch ? nr - k0 : kShellBatch;
-        double c_buf[kShellBatch];
-        for (int j = 0; j < m; ++j) c_buf[j] = y[l.cs_index(i, k0 + j)];
-        fn::particle_diffusivity_points<kShellBatch>(e, c_buf, m, temp, d_buf);
-      }
-      return d_buf[k - k0];
-    };
-    double g_in = 0.0;
-    double c_k = y[l.cs_index(i, 0)];
-    double d_k = d_at(0);
-    for (int k = 0; k < nr; ++k) {
-      const double k1 = k + 1.0;
-      const int ik = l.cs_index(i, k);
-      double g_out;
-      if (k + 1 < nr) {
-        const double c_k1 = y[l.cs_index(i, k + 1)];
-        const double d_k1 = d_at(k + 1);
-        g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
-        c_k = c_k1;
-        d_k = d_k1;
-      } else {
-        g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
-      }
-      f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
-      g_in = g_out;
-    }
+    ShellDiffusivity<V> d_at(l, e, y, first + q, temp);
+    particle_node_rows(l, first + q, dr, y, yp, f, [&](int k, double) -> double { return d_at(k); });
   });
 }
 
@@ -325,39 +369,29 @@ IONFLUX_HD inline double stress_theta_node(const CellParams& p, const Layout& l,
       .theta;
 }
 
-//! Particle rows of electrode node i with stress-induced diffusion: as particle_residual's
-//! concentration-dependent path with D_eff,k = D(c_k, T) [1 + theta_M (c_k - c_0)] at each
-//! shell, harmonic means at the interior faces; the surface flux stays j / F (PyBaMM's BC
-//! divides by the same extrapolated D_eff that multiplies it). Out of line (see
-//! side_reactions.hpp): the plain particle_residual is untouched.
+//! Particle rows of electrode node i with stress-induced diffusion: particle_node_rows
+//! with D_eff,k = D(c_k, T) [1 + theta_M (c_k - c_0)] at each shell, harmonic means at
+//! the interior faces; the surface flux stays j / F (PyBaMM's BC divides by the same
+//! extrapolated D_eff that multiplies it). d_const: D of the electrode, read only when
+//! it does not depend on c (fn::particle_diffusivity_is_constant: then evaluated once for
+//! all its nodes by the caller; else per shell, as particle_residual does). Out of line
+//! (see side_reactions.hpp).
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_node(const CellParams& p, const Layout& l, int ed, int i,
-                                                         const V& y, const V& yp, const V& f, double temp) {
+                                                         const V& y, const V& yp, const V& f, double temp,
+                                                         double d_const) {
   const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
   const double c0 = p.deg.electrode[ed].stress_free_conc;
-  const int nr = l.nr(i);
-  const double dr = e.particle_radius / nr;
+  const double dr = e.particle_radius / l.nr(i);
   const double theta = stress_theta_node(p, l, ed, i, y, temp);
-  auto d_eff = [&](double c) -> double { return fn::particle_diffusivity(e, c, temp) * mech::stress_factor(theta, c, c0); };
-  double g_in = 0.0;
-  double c_k = y[l.cs_index(i, 0)];
-  double d_k = d_eff(c_k);
-  for (int k = 0; k < nr; ++k) {
-    const double k1 = k + 1.0;
-    const int ik = l.cs_index(i, k);
-    double g_out;
-    if (k + 1 < nr) {
-      const double c_k1 = y[l.cs_index(i, k + 1)];
-      const double d_k1 = d_eff(c_k1);
-      g_out = k1 * k1 * particle_face_flux(d_k, d_k1, dr, c_k, c_k1);
-      c_k = c_k1;
-      d_k = d_k1;
-    } else {
-      g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
-    }
-    f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
-    g_in = g_out;
+  if (fn::particle_diffusivity_is_constant(e)) {
+    particle_node_rows(l, i, dr, y, yp, f,
+                       [&](int, double c) -> double { return d_const * mech::stress_factor(theta, c, c0); });
+    return;
   }
+  ShellDiffusivity<V> d_at(l, e, y, i, temp);
+  particle_node_rows(l, i, dr, y, yp, f,
+                     [&](int k, double c) -> double { return d_at(k) * mech::stress_factor(theta, c, c0); });
 }
 
 //! Particle rows of electrode ed (0 negative, 1 positive): with stress-induced diffusion
@@ -367,7 +401,10 @@ IONFLUX_HD inline void electrode_particle_residual(const Team& team, const CellP
                                                    const V& y, const V& yp, const V& f, double temp) {
   const int first = ed == 0 ? 0 : l.nn + l.ns;
   if (l.model.stress_induced_diffusion[ed]) {
-    team.for_each(l.electrode_nodes(first), [&](int q) { stress_particle_node(p, l, ed, first + q, y, yp, f, temp); });
+    const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+    const double d_const = fn::particle_diffusivity_is_constant(e) ? fn::particle_diffusivity(e, 0.0, temp) : 0.0;
+    team.for_each(l.electrode_nodes(first),
+                  [&](int q) { stress_particle_node(p, l, ed, first + q, y, yp, f, temp, d_const); });
     return;
   }
   particle_residual(team, l, ed == 0 ? p.neg : p.pos, first, ed == 0 ? l.nn : l.nx, y, yp, f, temp);
@@ -381,19 +418,37 @@ IONFLUX_HD inline int norm_count(const Layout& l) {
 
 //! Electrolyte transport efficiency eps^b_e of node i at state y (the node's porosity
 //! under porosity change, else the parameter's).
+//! x^b of a Bruggeman exponent b under porosity change: x sqrt(x) for the usual b = 1.5
+//! (pow's value to about an ulp, at a fraction of its cost: two per node and residual).
+IONFLUX_HD inline double bruggeman_power(double x, double b) { return b == 1.5 ? x * sqrt(x) : pow(x, b); }
 template <class V>
 IONFLUX_HD inline double node_tor(const CellParams& p, const Layout& l, const NodeGeom& g, int i, const V& y) {
   if (!l.model.porosity_change || g.dom == 1) return g.tor;
-  return pow(deg::node_porosity(p, l, i, y), g.e->bruggeman_e);
+  return bruggeman_power(deg::node_porosity(p, l, i, y), g.e->bruggeman_e);
+}
+//! sigma_eff = sigma (1 - eps)^b_s of an electrode node of porosity eps (porosity change).
+IONFLUX_HD inline double sigma_at_porosity(const ElectrodeParams& e, double eps, double temp) {
+  return fn::sigma_eff(e, temp) / e.solid_tor * bruggeman_power(1.0 - eps, e.bruggeman_s);
 }
 //! sigma_eff of electrode node i at state y: sigma (1 - eps)^b_s with the node's porosity
 //! under porosity change.
 template <class V>
 IONFLUX_HD inline double node_sigma(const CellParams& p, const Layout& l, const ElectrodeParams& e, int i, const V& y,
                                     double temp) {
-  const double s = fn::sigma_eff(e, temp);
-  if (!l.model.porosity_change) return s;
-  return s / e.solid_tor * pow(1.0 - deg::node_porosity(p, l, i, y), e.bruggeman_s);
+  if (!l.model.porosity_change) return fn::sigma_eff(e, temp);
+  return sigma_at_porosity(e, deg::node_porosity(p, l, i, y), temp);
+}
+//! Under porosity change, node i's electrolyte transport efficiency (node_tor's value,
+//! returned) and, at an electrode node, its sigma_eff (node_sigma's) stored at
+//! s[kSigmaScratch * nx + i] for degradation_node_rows: the node's porosity once for both.
+constexpr int kSigmaScratch = 8, kCbarScratch = 9;
+template <class V>
+IONFLUX_DEG_OUTLINE IONFLUX_HD double porosity_coefficients(const CellParams& p, const Layout& l, const NodeGeom& g,
+                                                            int i, const V& y, double temp, const V& s) {
+  if (g.dom == 1) return g.tor;
+  const double eps = deg::node_porosity(p, l, i, y);
+  s[kSigmaScratch * l.nx + i] = sigma_at_porosity(*g.e, eps, temp);
+  return bruggeman_power(eps, g.e->bruggeman_e);
 }
 
 //! The transport coefficients of node i stored by residual's first phase.
@@ -402,15 +457,43 @@ IONFLUX_HD inline NodeTransport<double> stored_transport(const V& s, int i) {
   return NodeTransport<double>{s[4 * i], s[4 * i + 1], s[4 * i + 2], s[4 * i + 3]};
 }
 
+//! Does electrode ed's local rows read the mechanics inputs (LAM or cracking)?
+IONFLUX_HD inline bool needs_mech_inputs(const Layout& l, int ed) {
+  return l.dslot[ed][kDegEpsS] >= 0 || l.dslot[ed][kDegCrack] >= 0;
+}
+
+//! c_bar of electrode ed's nodes into out[q] (node first + q): mech::r_average_node's
+//! values (the same weights, summed in the same order), with the shells outside and the
+//! nodes inside, so that each shell's weight is computed once for all the nodes.
+template <class Team, class V>
+IONFLUX_HD inline void r_average_nodes(const Team& team, const Layout& l, int ed, const V& y, const V& out) {
+  const int first = ed == 0 ? 0 : l.nn + l.ns, cnt = l.electrode_nodes(first), nr = l.nr(first);
+  for (int k = 0; k < nr; ++k) {
+    const double w = shell_weight(k, nr);
+    const int b0 = l.cs_index(first, k);
+    team.for_each(cnt, [&](int q) { out[q] = k == 0 ? w * y[b0 + q] : out[q] + w * y[b0 + q]; });
+  }
+}
+
 //! The mechanics inputs of electrode node i's local rows (deg::LocalVars: c_bar, Omega,
 //! E; docs/degradation_mechanics.md), computed from its shells when its electrode has
-//! LAM or cracking (zero otherwise: not read).
+//! LAM or cracking (zero otherwise: not read). cbar_known: the node's c_bar when the
+//! caller has it (r_average_nodes), used when Omega and E are constants (else the
+//! r-averages are taken here, with c_bar).
 template <class V>
 IONFLUX_HD inline void node_mech_inputs(const CellParams& p, const Layout& l, int i, const V& y, double temp,
-                                        double& cbar, double& omega, double& young) {
+                                        double& cbar, double& omega, double& young,
+                                        const double* cbar_known = nullptr) {
   const int ed = l.electrode_of(i);
   cbar = omega = young = 0.0;
-  if (l.dslot[ed][kDegEpsS] < 0 && l.dslot[ed][kDegCrack] < 0) return;
+  if (!needs_mech_inputs(l, ed)) return;
+  const ElectrodeDegradation& d = p.deg.electrode[ed];
+  if (cbar_known && d.partial_molar_volume.id == FunctionId::constant && d.young_modulus.id == FunctionId::constant) {
+    cbar = *cbar_known;  // node_mechanics' values with constant moduli
+    omega = d.partial_molar_volume.p[0];
+    young = d.young_modulus.p[0];
+    return;
+  }
   const mech::NodeMechanics<double> m = mech::node_mechanics<double>(
       ed == 0 ? p.neg : p.pos, p.deg.electrode[ed], l.nr(i), [&](int k) -> double { return y[l.cs_index(i, k)]; },
       temp);
@@ -421,14 +504,18 @@ IONFLUX_HD inline void node_mech_inputs(const CellParams& p, const Layout& l, in
 
 //! Solid-phase, kinetics and degradation rows of electrode node i with any degradation
 //! option on (docs/degradation.md); returns the node's heat per unit area (lumped
-//! thermal model) as residual's phase 4 does.
+//! thermal model) as residual's phase 4 does. s: residual's scratch, with the OCP and
+//! exchange current of every electrode node at s[6 nx + i], s[7 nx + i] and, under
+//! porosity change, sigma_eff at s[kSigmaScratch nx + i]; c_bar at s[kCbarScratch nx + i]
+//! where needs_mech_inputs.
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p, const Layout& l, int i, const NodeGeom& g,
                                                const V& y, const V& yp, const V& f, double temp, double i_cell,
-                                               const double* film_avg, bool first, bool last) {
+                                               const double* film_avg, bool first, bool last, const V& s) {
   const ElectrodeParams& e = *g.e;
   // i_s at the faces: sigma_eff per node (porosity change), harmonic face means
-  const double sig = node_sigma(p, l, e, i, y, temp);
+  const int ss = kSigmaScratch * l.nx;
+  const double sig = l.model.porosity_change ? static_cast<double>(s[ss + i]) : fn::sigma_eff(e, temp);
   double is_l = 0.0, is_r = 0.0, gs_l = 0.0, gs_r = 0.0;  // currents and grad phi_s at the faces
   if (first) {
     if (i == 0) {
@@ -436,7 +523,7 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
       gs_l = 2.0 * y[2] / g.dx;
     }
   } else {
-    const double sf = l.model.porosity_change ? harmonic_face(node_sigma(p, l, e, i - 1, y, temp), sig, g.dx, g.dx) : sig;
+    const double sf = l.model.porosity_change ? harmonic_face(static_cast<double>(s[ss + i - 1]), sig, g.dx, g.dx) : sig;
     gs_l = (y[3 * i + 2] - y[3 * i - 1]) / g.dx;
     is_l = -sf * gs_l;
   }
@@ -446,7 +533,7 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
       gs_r = -i_cell / sig;
     }
   } else {
-    const double sf = l.model.porosity_change ? harmonic_face(sig, node_sigma(p, l, e, i + 1, y, temp), g.dx, g.dx) : sig;
+    const double sf = l.model.porosity_change ? harmonic_face(sig, static_cast<double>(s[ss + i + 1]), g.dx, g.dx) : sig;
     gs_r = (y[3 * i + 5] - y[3 * i + 2]) / g.dx;
     is_r = -sf * gs_r;
   }
@@ -463,8 +550,12 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
     v.z[1 + s] = y[d0 + s];
     v.zp[1 + s] = yp[d0 + s];
   }
-  node_mech_inputs(p, l, i, y, temp, v.cbar, v.omega, v.young);
+  const double cbar = s[kCbarScratch * l.nx + i];
+  node_mech_inputs(p, l, i, y, temp, v.cbar, v.omega, v.young, &cbar);
   v.i_cc = i_cell;
+  v.kinetics = true;  // the OCP and j0 of residual's kinetics phase
+  v.u = s[6 * l.nx + i];
+  v.j0 = s[7 * l.nx + i];
   const deg::LocalRows<double> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
   f[3 * i] += r.add[0];
   f[3 * i + 1] += r.add[1];
@@ -507,7 +598,8 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     fn::transport_points<kNodeBatch>(p, c, m, temp, kappa, chi, de, tp);
     for (int j = 0; j < m; ++j) {
       const int i = i0 + j;
-      const double tor = l.model.porosity_change ? node_tor(p, l, dg[l.domain(i)], i, y) : dg[l.domain(i)].tor;
+      const double tor =
+          l.model.porosity_change ? porosity_coefficients(p, l, dg[l.domain(i)], i, y, temp, s) : dg[l.domain(i)].tor;
       s[4 * i] = kappa[j] * tor;
       s[4 * i + 1] = chi[j];
       s[4 * i + 2] = de[j] * tor;
@@ -563,6 +655,9 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     }
   });
   // 4. the electrode nodes' solid-phase and kinetics rows (and their heat)
+  if (l.deg)  // c_bar of the nodes whose local rows read it: s[kCbarScratch nx + i]
+    for (int ed = 0; ed < 2; ++ed)
+      if (needs_mech_inputs(l, ed)) r_average_nodes(team, l, ed, y, s.sub(kCbarScratch * nx + (ed == 0 ? 0 : l.nn + l.ns)));
   double film_avg[2] = {0.0, 0.0};
   if (l.model.sei_film == FilmResistance::average) {
     film_avg[0] = deg::average_film(p, l, 0, y, i_cell);
@@ -574,7 +669,7 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     const ElectrodeParams& e = *g.e;
     const bool first = (i == 0) || (i == l.nn + l.ns);
     const bool last = (i == l.nn - 1) || (i == l.nx - 1);
-    if (l.deg) return degradation_node_rows(p, l, i, g, y, yp, f, temp, i_cell, film_avg, first, last);
+    if (l.deg) return degradation_node_rows(p, l, i, g, y, yp, f, temp, i_cell, film_avg, first, last, s);
     const double sig = fn::sigma_eff(e, temp);
     // i_s at the left and right faces of node i
     double is_l, is_r;

@@ -66,12 +66,11 @@ IONFLUX_HD inline Inventory lithium_inventory(const CellParams& p, const Layout&
   const double faraday_ah = constants::F / 3600.0;
   for (int side = 0; side < 2; ++side) {
     const ElectrodeParams& e = side == 0 ? p.neg : p.pos;
-    const int first = side == 0 ? 0 : l.nn + l.ns, count = side == 0 ? l.nn : l.np, nr = side == 0 ? l.rn : l.rp;
+    const int first = side == 0 ? 0 : l.nn + l.ns, count = side == 0 ? l.nn : l.np;
     double sum = 0.0, eps_sum = 0.0;  // sums over nodes of eps_s c_bar and of eps_s
     for (int q = 0; q < count; ++q) {
       const int i = first + q;
-      double cbar = 0.0;
-      for (int k = 0; k < nr; ++k) cbar += shell_weight(k, nr) * y[l.cs_index(i, k)];
+      const double cbar = mech::r_average_node(l, y, i);
       const double eps_s = node_active_fraction(p, l, i, y);
       sum += eps_s * cbar;
       eps_sum += eps_s;

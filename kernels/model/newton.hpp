@@ -86,6 +86,7 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD void assemble_local(const CellParams& p, const La
   node_mech_inputs(p, l, i, y, temp, cbar, v.omega, v.young);
   v.cbar = DN(cbar);
   v.i_cc = y[l.kI()] / p.area;
+  deg::lifted_kinetics(p, ed, v, temp);
   const deg::LocalRows<DN> r = deg::local_rows(p, l, i, v, temp, film_avg[ed]);
   const int om = b + l.off_loc, ok = om + nz * nz, oh = ok + 3 * nz;
   for (int q = 0; q < nz; ++q) {
@@ -229,9 +230,13 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_jacobian(const CellParams& p
   if (ic) return;
   const double c0 = p.deg.electrode[ed].stress_free_conc, dr = e.particle_radius / nr;
   const D1 theta(stress_theta_node(p, l, ed, i, y, temp));
+  // D(c) and its derivative: once for the node when D does not depend on c (the same
+  // value and derivative at every shell), else at each shell
+  const bool const_d = fn::particle_diffusivity_is_constant(e);
+  const D1 d_const = const_d ? fn::particle_diffusivity(e, D1::variable(y[l.cs_index(i, 0)], 0), temp) : D1(0.0);
   auto d_eff = [&](double c) -> D1 {
     const D1 x = D1::variable(c, 0);
-    return fn::particle_diffusivity(e, x, temp) * mech::stress_factor(theta, x, c0);
+    return (const_d ? d_const : fn::particle_diffusivity(e, x, temp)) * mech::stress_factor(theta, x, c0);
   };
   D1 dk_ad = d_eff(y[l.cs_index(i, 0)]);
   for (int k = 0; k + 1 < nr; ++k) {

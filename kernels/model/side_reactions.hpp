@@ -38,6 +38,11 @@ struct LocalVars {
   T cbar;                         //!< r-averaged particle concentration [mol/m3]
   double omega, young;            //!< r-averaged partial molar volume, Young's modulus
   double i_cc;                    //!< current density I / A_cc [A/m2] (current-driven LAM)
+  // the main reaction's OCP and exchange current at (c_e, c_surf), when the caller has them
+  // (the residual from its kinetics phase, the Newton matrix from smaller Duals: the same
+  // values and derivatives); else local_rows evaluates them
+  bool kinetics = false;
+  T u, j0;
 };
 
 //! A node's local equations.
@@ -226,6 +231,26 @@ IONFLUX_HD double node_porosity(const CellParams& p, const Layout& l, int i, con
   return porosity<double>(p, l, e, node_area(p, l, e, z), z, z, nullptr);
 }
 
+//! The Newton matrix's kinetics inputs of local_rows (LocalVars::kinetics): the OCP (of
+//! c_surf) and exchange current (of c_e and c_surf) of electrode e evaluated in Dual<2>
+//! over their own arguments and lifted to the node's directions 0 (c_e) and 3 (c_surf)
+//! (newton.hpp's assemble_local seeds them there). The values and derivatives of local_rows'
+//! own evaluation in Dual<N> (to rounding), at a fraction of the cost.
+template <int N>
+IONFLUX_HD void lifted_kinetics(const CellParams& p, int e, LocalVars<Dual<N>>& v, double temp) {
+  using D2 = Dual<2>;
+  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
+  const D2 ce = D2::variable(v.ce.v, 0), cs = D2::variable(v.csurf.v, 1);
+  const D2 j0 = fn::exchange_current(ep, ce, cs, temp, p.c_e_init), u = fn::ocp(ep, cs / ep.c_max, temp, p.t_ref);
+  v.kinetics = true;
+  v.j0 = Dual<N>(j0.v);
+  v.u = Dual<N>(u.v);
+  v.j0.d[0] = j0.d[0];
+  v.j0.d[3] = j0.d[1];
+  v.u.d[0] = u.d[0];
+  v.u.d[3] = u.d[1];
+}
+
 //! The local equations of electrode node i (electrode e, surface area a) at temperature
 //! temp; film_avg: the "average" film overpotential -j_bar L_bar R_sei of its electrode.
 template <class T>
@@ -252,8 +277,8 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
                                                           v.z[1 + slot[kDegPlated]], temp)
                                         : T(0.0);
   // main reaction (Butler-Volmer, as dfn::butler_volmer, with the film term)
-  const T j0 = fn::exchange_current(ep, v.ce, v.csurf, temp, p.c_e_init);
-  const T u = fn::ocp(ep, v.csurf / ep.c_max, temp, p.t_ref);
+  const T j0 = v.kinetics ? v.j0 : fn::exchange_current(ep, v.ce, v.csurf, temp, p.c_e_init);
+  const T u = v.kinetics ? v.u : fn::ocp(ep, v.csurf / ep.c_max, temp, p.t_ref);
   r.eta = dphi - u + eta_film;
   r.fz[0] = j - 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * r.eta);
   // the balances see every reaction (reference 2.1); porosity change (5)

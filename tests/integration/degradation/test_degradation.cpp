@@ -763,22 +763,34 @@ TEST(MechanicsVsPyBaMM, StressInducedDiffusionAtTheStart) {
   }
 }
 
-TEST(MechanicsNewton, StressInducedDiffusionMatrixIsExact) {
-  // The shell tridiagonals with D_eff (newton.hpp stress_particle_jacobian) against
-  // central differences, away from the uniform initial state (a radial gradient in both
-  // particles, so that the factor 1 + theta (c - c_0) differs from shell to shell).
-  const ModelOptions o = swelling_only();
-  const CellParams p = okane_with(o);
-  const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 4, 5), o);
-  std::vector<double> y(l.n_state), yp(l.n_state, 0.0), jac(l.jac_size), res(l.n_state), del(l.n_state);
+//! A consistent state (y, yp) of cell p moved off equilibrium: a radial gradient in both
+//! particles (shell k of node i scaled by 1 - slope k + 0.01 i, so that the factor
+//! 1 + theta (c - c_0) differs from shell to shell) and, where the layout has them, some
+//! plated lithium and a thicker SEI.
+void moved_state(const CellParams& p, const Layout& l, double slope, std::vector<double>& y, std::vector<double>& yp) {
+  y.assign(l.n_state, 0.0);
+  yp.assign(l.n_state, 0.0);
+  std::vector<double> jac(l.jac_size), res(l.n_state), del(l.n_state);
   initial_guess(p, l, CView{y.data()});
   const Drive drive{ControlMode::current, p.current};
   ASSERT_TRUE(consistent_init(p, l, drive, CView{y.data()}, CView{yp.data()}, CView{jac.data()}, CView{res.data()},
                               CView{del.data()}));
   for (int i = 0; i < l.nx; ++i) {
     if (!l.electrode(i)) continue;
-    for (int k = 0; k < l.nr(i); ++k) y[l.cs_index(i, k)] *= 1.0 - 0.03 * k + 0.01 * i;
+    for (int k = 0; k < l.nr(i); ++k) y[l.cs_index(i, k)] *= 1.0 - slope * k + 0.01 * i;
+    if (l.d_index(i, kDegPlated) >= 0) y[l.d_index(i, kDegPlated)] = 50.0 + 10.0 * i;
+    if (l.d_index(i, kDegSei) >= 0) y[l.d_index(i, kDegSei)] *= 1.5 + 0.1 * i;
   }
+}
+
+TEST(MechanicsNewton, StressInducedDiffusionMatrixIsExact) {
+  // The shell tridiagonals with D_eff (newton.hpp stress_particle_jacobian) against
+  // central differences, away from the uniform initial state.
+  const ModelOptions o = swelling_only();
+  const CellParams p = okane_with(o);
+  const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 4, 5), o);
+  std::vector<double> y, yp;
+  moved_state(p, l, 0.03, y, yp);
   EXPECT_LT(condensed_vs_dense(p, l, y, yp), 1e-5);
 }
 
@@ -1163,6 +1175,124 @@ TEST(MechanicsVsPyBaMM, SwellingOnlyChangesTheRunFromThePlainDfn) {
   for (std::size_t k = 0; k < s.time.size(); ++k) dv.push_back(s.voltage[k] - interp(ref.t, ref.v, s.time[k]));
   EXPECT_GT(testing::rms(dv), 1e-3);
   std::cout << "  plain DFN vs the swelling-only fixture: voltage RMS " << testing::sci(testing::rms(dv)) << " V (" << s.stats.steps << " steps)\n";
+}
+
+// ---------------------------------------------------------------- per-step cost ---
+// The coupled case's per-step savings (benchmarks/RESULTS.md, "Coupled degradation per
+// step") compute the same rows as the straightforward evaluation: checked here against it.
+
+//! OKane2022 with the coupled options, and its particle diffusivities replaced by
+//! functions of sto when sto_dependent (D(c) evaluated at every shell, not once).
+CellParams coupled_cell(bool sto_dependent) {
+  ParameterSet ps = ParameterSet::load("OKane2022");
+  if (sto_dependent) {
+    for (const char* name : {"Negative particle diffusivity [m2.s-1]", "Positive particle diffusivity [m2.s-1]"}) {
+      const std::string text = std::string(name[0] == 'N' ? "3.3e-14" : "4e-15") + " * (1.5 - 0.8 * sto) * exp(sto)";
+      ps.set_function(name, UserFunctionSource::expression(name, text));
+    }
+  }
+  static std::list<ParameterSet> keep;  // a user function's program lives with its set
+  keep.push_back(ps);
+  return build_cell(keep.back(), 5.0, false, std::nullopt, coupled_options());
+}
+
+TEST(CoupledResidual, StressShellRowsFollowTheirDefinition) {
+  // dfn::stress_particle_node (sharing particle_residual's shell loop; D evaluated once
+  // per electrode when it does not depend on c) against the rows written out here from
+  // mechanics.hpp's statement: D_eff,k = D(c_k) [1 + theta (c_k - c_0)], interior faces
+  // N = -2 D_k D_k+1 / (D_k + D_k+1) (c_k+1 - c_k) / dr, surface N = j / F, and
+  // F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k. Both a constant D (OKane2022's) and
+  // a D(sto) (evaluated at every shell, in batches). Rounding-level agreement (1e-12).
+  for (bool sto_dependent : {false, true}) {
+    const CellParams p = coupled_cell(sto_dependent);
+    const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 7, 9), coupled_options());
+    std::vector<double> y, yp;
+    moved_state(p, l, 0.02, y, yp);
+    for (int k = 0; k < l.n_state; ++k) yp[k] = 1e-3 * std::sin(1.0 + k);
+    const std::vector<double> f = testing::residual_of(p, l, y, yp);
+    CView yv{const_cast<double*>(y.data())};
+    double worst = 0.0;
+    for (int i = 0; i < l.nx; ++i) {
+      if (!l.electrode(i)) continue;
+      const int ed = l.electrode_of(i), nr = l.nr(i);
+      const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+      const double theta = dfn::stress_theta_node(p, l, ed, i, yv, p.temperature);
+      const double c0 = p.deg.electrode[ed].stress_free_conc, dr = e.particle_radius / nr;
+      auto d_eff = [&](int k) {
+        const double c = y[l.cs_index(i, k)];
+        return fn::particle_diffusivity(e, c, p.temperature) * (1.0 + theta * (c - c0));
+      };
+      auto flux_out = [&](int k) {  // N at the outer edge of shell k
+        if (k == nr - 1) return y[l.j_index(i)] / constants::F;
+        const double dk = d_eff(k), dk1 = d_eff(k + 1);
+        return -2.0 * dk * dk1 / (dk + dk1) * (y[l.cs_index(i, k + 1)] - y[l.cs_index(i, k)]) / dr;
+      };
+      for (int k = 0; k < nr; ++k) {
+        const double ri = k * dr, ro = (k + 1) * dr, vol = (ro * ro * ro - ri * ri * ri) / 3.0;
+        const double n_in = k > 0 ? flux_out(k - 1) : 0.0;
+        const double div = (ro * ro * flux_out(k) - ri * ri * n_in) / vol;
+        const double want = yp[l.cs_index(i, k)] + div;
+        const double got = f[l.cs_index(i, k)];
+        worst = std::max(worst, std::fabs(got - want) / (std::fabs(div) + std::fabs(yp[l.cs_index(i, k)])));
+      }
+    }
+    EXPECT_LT(worst, 1e-12) << (sto_dependent ? "D(sto)" : "constant D");
+    std::cout << "  stress shell rows, " << (sto_dependent ? "D(sto)" : "constant D")
+              << ": worst relative difference " << testing::sci(worst) << "\n";
+  }
+}
+
+TEST(CoupledNewton, LiftedKineticsEqualTheFullDualEvaluation) {
+  // deg::lifted_kinetics (the Newton matrix's OCP and j0 from Dual<2>, lifted to the
+  // node's directions) against local_rows' own evaluation of them in Dual<13>: every
+  // local row and node-row addition, value and derivatives, to rounding (1e-13 relative
+  // to the row's largest derivative).
+  constexpr int N = 4 + deg::kLocalMax;
+  using DN = Dual<N>;
+  const CellParams p = coupled_cell(false);
+  const Layout l = Layout::make(testing::mesh_of(3, 2, 3, 4, 5), coupled_options());
+  std::vector<double> y, yp;
+  moved_state(p, l, 0.02, y, yp);
+  CView yv{const_cast<double*>(y.data())};
+  double worst = 0.0;
+  int rows = 0;
+  for (int i = 0; i < l.nx; ++i) {
+    if (!l.electrode(i)) continue;
+    const int ed = l.electrode_of(i), nz = 1 + l.nd[ed], d0 = l.d_first(i);
+    deg::LocalVars<DN> v;  // seeded as newton.hpp's assemble_local seeds it
+    v.ce = DN::variable(y[3 * i], 0);
+    v.phie = DN::variable(y[3 * i + 1], 1);
+    v.phis = DN::variable(y[3 * i + 2], 2);
+    v.csurf = DN::variable(dfn::surface_concentration(l, yv, i), 3);
+    v.cep = DN(0.0);
+    v.z[0] = DN::variable(y[l.j_index(i)], 4);
+    for (int s = 1; s < deg::kLocalMax; ++s) v.z[s] = v.zp[s] = DN(0.0);
+    for (int s = 0; s + 1 < nz; ++s) v.z[1 + s] = DN::variable(y[d0 + s], 5 + s);
+    double cbar = 0.0;
+    dfn::node_mech_inputs(p, l, i, yv, p.temperature, cbar, v.omega, v.young);
+    v.cbar = DN(cbar);
+    v.i_cc = y[l.kI()] / p.area;
+    const deg::LocalRows<DN> full = deg::local_rows(p, l, i, v, p.temperature, 0.0);
+    deg::lifted_kinetics(p, ed, v, p.temperature);
+    ASSERT_TRUE(v.kinetics);
+    const deg::LocalRows<DN> lifted = deg::local_rows(p, l, i, v, p.temperature, 0.0);
+    auto compare = [&](const DN& a, const DN& b) {
+      double scale = std::fabs(a.v);
+      for (int k = 0; k < N; ++k) scale = std::max(scale, std::fabs(a.d[k]));
+      if (scale == 0.0) return;
+      worst = std::max(worst, std::fabs(a.v - b.v) / scale);
+      for (int k = 0; k < N; ++k) worst = std::max(worst, std::fabs(a.d[k] - b.d[k]) / scale);
+      ++rows;
+    };
+    for (int q = 0; q < nz; ++q) compare(full.fz[q], lifted.fz[q]);
+    for (int r = 0; r < 3; ++r) compare(full.add[r], lifted.add[r]);
+    EXPECT_NE(full.fz[0].d[0], 0.0);  // j0 depends on c_e and the OCP on c_surf: the
+    EXPECT_NE(full.fz[0].d[3], 0.0);  // lifted directions are the ones that matter
+  }
+  EXPECT_GT(rows, 20);
+  EXPECT_LT(worst, 1e-13);
+  std::cout << "  lifted vs full Dual kinetics: worst relative difference " << testing::sci(worst) << " over "
+            << rows << " rows\n";
 }
 
 // ---------------------------------------------------------------- GPU engine -----
