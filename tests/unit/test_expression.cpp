@@ -407,8 +407,8 @@ TEST(Expression, VectorisableExpIsWithinOneUlpOfLibm) {
   EXPECT_EQ(expr::e_tanh(0.3), std::tanh(0.3));
   EXPECT_EQ(expr::e_tanh(800.0), 1.0);
   EXPECT_EQ(expr::e_tanh(-INFINITY), -1.0);
-  for (double v : {708.5, 709.7, 710.0, -708.5, -720.0, -745.0, -745.2, -746.0, -1000.0, 1e300, -1e300, INFINITY,
-                   -INFINITY})
+  for (double v : {708.5, 709.7, 710.0, -708.5, -720.0, -745.0, -745.2, -746.0, -1000.0, 1e300, -1e300, double(INFINITY),
+                   -double(INFINITY)})
     EXPECT_EQ(expr::e_exp(v), std::exp(v)) << v;
   EXPECT_TRUE(std::isnan(expr::e_exp(NAN)));
   EXPECT_EQ(expr::e_pow(10.0, 2.0), 100.0);
