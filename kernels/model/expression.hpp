@@ -134,10 +134,16 @@ IONFLUX_HD inline Dual<N> e_max(const Dual<N>& a, const Dual<N>& b) {
 //! PyBaMM's RegPower: (x/s) ((x/s)^2 + delta^2)^((a-1)/2) s^a with delta = 1e-3, the
 //! form PyBaMM substitutes for powers of the concentrations in exchange-current
 //! functions (a power that stays finite-sloped as its base reaches 0).
+//! regpow with its factors that do not depend on the base given: h = (a - 1) / 2 and
+//! s^a (evaluate_points computes them once for a batch of bases).
+template <class T>
+IONFLUX_HD T regpow_parts(const T& base, const T& h, const T& scale_pow, double scale) {
+  const T x = base / scale;
+  return x * e_pow(x * x + 1e-6, h) * scale_pow;
+}
 template <class T>
 IONFLUX_HD T regpow(const T& base, const T& exponent, double scale) {
-  const T x = base / scale;
-  return x * e_pow(x * x + 1e-6, (exponent - 1.0) * 0.5) * e_pow(T(scale), exponent);
+  return regpow_parts(base, (exponent - 1.0) * 0.5, e_pow(T(scale), exponent), scale);
 }
 
 template <class T>
@@ -187,12 +193,58 @@ IONFLUX_HD IONFLUX_NOINLINE T evaluate(const Program& p, const T* vars, const Ta
   return slots[0].v;
 }
 
+//! Apply the binary operation f to the stack slots a (below) and b (top) of
+//! evaluate_points, the result in a: a uniform slot (ua, ub: the same value at every
+//! point) holds its value in element 0 and is not broadcast; the result is uniform when
+//! both operands are.
+//! (The loops construct each result in place: GCC 12 vectorises them, not the same
+//! loops written as assignments to the union member. The result is a named temporary
+//! first: constructed directly from f's return value, a Dual result would be
+//! initialised in the slot that f is still reading.)
+template <class S, class F>
+IONFLUX_HD inline void points_binary(S* a, bool& ua, const S* b, bool ub, int n, F f) {
+  using T = decltype(S::v);
+  if (ua && ub) {
+    a[0].v = f(a[0].v, b[0].v);
+  } else if (ua) {
+    const T x = a[0].v;
+    for (int j = 0; j < n; ++j) {
+      const T r = f(x, b[j].v);
+      ::new (&a[j].v) T(r);
+    }
+    ua = false;
+  } else if (ub) {
+    const T y = b[0].v;
+    for (int j = 0; j < n; ++j) {
+      const T r = f(a[j].v, y);
+      ::new (&a[j].v) T(r);
+    }
+  } else {
+    for (int j = 0; j < n; ++j) {
+      const T r = f(a[j].v, b[j].v);
+      ::new (&a[j].v) T(r);
+    }
+  }
+}
+//! A unary operation on slot a (element 0 only where uniform).
+template <class S, class F>
+IONFLUX_HD inline void points_unary(S* a, bool ua, int n, F f) {
+  using T = decltype(S::v);
+  if (ua) a[0].v = f(a[0].v);
+  else
+    for (int j = 0; j < n; ++j) {
+      const T r = f(a[j].v);
+      ::new (&a[j].v) T(r);
+    }
+}
+
 //! evaluate() at n <= B points that differ only in the argument `var` (xs[j] at point j;
 //! the other arguments from vars): the program is dispatched once per operation for all
 //! points, each operation a loop over the points. Every point goes through the same
 //! operations as evaluate() (the same functions on the same operands, in the same
-//! order), so out[j] equals evaluate() with vars[var] = xs[j]. A constant or a fixed
-//! argument that is an operator's right operand is applied without being broadcast.
+//! order), so out[j] equals evaluate() with vars[var] = xs[j]. A value that is the same
+//! at every point (a constant, a fixed argument, and every operation on such values only,
+//! e.g. an Arrhenius factor of T in a function of sto) is computed once, not per point.
 //! Local memory: kMaxStack * B values (callers on the GPU use B = 1).
 //! The general form: xs[v] (v < kSlots) are the values of argument v at the n points, or
 //! null where the argument is vars[v] at every point.
@@ -208,82 +260,83 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
     IONFLUX_HD Slot() {}
   };
   Slot slots[kMaxStack][B];
+  bool uniform[kMaxStack];  // slot k holds one value for all points, in slots[k][0]
   int top = 0;
+  auto table_of = [tab](const T& x) -> T {
+    return tab ? table::evaluate(static_cast<table::Kind>(tab->kind), tab->data, tab->data + tab->n,
+                                 tab->data + 2 * tab->n, tab->n, x)
+               : T(NAN);
+  };
   for (int i = 0; i < p.n_ops; ++i) {
     const Op op = static_cast<Op>(p.op[i]);
-    // a pushed number (constant or fixed argument) followed by a binary operation
-    if ((op == Op::constant || (op == Op::variable && !xs[p.arg[i]])) && i + 1 < p.n_ops) {
-      const Op next = static_cast<Op>(p.op[i + 1]);
-      if (next == Op::add || next == Op::sub || next == Op::mul || next == Op::div || next == Op::pow ||
-          next == Op::min || next == Op::max) {
-        const T b = op == Op::constant ? T(p.constants[p.arg[i]]) : T(vars[p.arg[i]]);
-        Slot* a = slots[top - 1];
-        switch (next) {
-          case Op::add: for (int j = 0; j < n; ++j) a[j].v = a[j].v + b; break;
-          case Op::sub: for (int j = 0; j < n; ++j) a[j].v = a[j].v - b; break;
-          case Op::mul: for (int j = 0; j < n; ++j) a[j].v = a[j].v * b; break;
-          case Op::div: for (int j = 0; j < n; ++j) a[j].v = a[j].v / b; break;
-          case Op::pow: for (int j = 0; j < n; ++j) a[j].v = e_pow(a[j].v, b); break;
-          case Op::min: for (int j = 0; j < n; ++j) a[j].v = e_min(a[j].v, b); break;
-          default: for (int j = 0; j < n; ++j) a[j].v = e_max(a[j].v, b); break;
-        }
-        ++i;
-        continue;
+    if (op == Op::constant || op == Op::variable) {
+      Slot* b = slots[top];
+      if (op == Op::variable && xs[p.arg[i]]) {
+        const T* x = xs[p.arg[i]];
+        for (int j = 0; j < n; ++j) ::new (&b[j].v) T(x[j]);
+        uniform[top] = false;
+      } else {
+        ::new (&b[0].v) T(op == Op::constant ? T(p.constants[p.arg[i]]) : T(vars[p.arg[i]]));
+        uniform[top] = true;
       }
+      ++top;
+      continue;
     }
-    Slot* a = top > 0 ? slots[top - 1] : nullptr;  // the top of the stack
-    Slot* b = slots[top];                           // the slot above it
+    const bool binary = op == Op::add || op == Op::sub || op == Op::mul || op == Op::div || op == Op::pow ||
+                        op == Op::min || op == Op::max || op == Op::regpow;
+    if (binary) --top;
+    Slot* a = slots[top - 1];
+    const Slot* b = slots[top];
+    bool& ua = uniform[top - 1];
+    const bool ub = binary ? uniform[top] : true;
     switch (op) {
-      case Op::constant: {
-        const T c(p.constants[p.arg[i]]);
-        for (int j = 0; j < n; ++j) ::new (&b[j].v) T(c);
-        ++top;
-        break;
-      }
-      case Op::variable:
-        if (xs[p.arg[i]]) {
-          const T* x = xs[p.arg[i]];
-          for (int j = 0; j < n; ++j) ::new (&b[j].v) T(x[j]);
-        } else {
-          for (int j = 0; j < n; ++j) ::new (&b[j].v) T(vars[p.arg[i]]);
-        }
-        ++top;
-        break;
-      case Op::add: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = a[j].v + b[j].v; break;
-      case Op::sub: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = a[j].v - b[j].v; break;
-      case Op::mul: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = a[j].v * b[j].v; break;
-      case Op::div: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = a[j].v / b[j].v; break;
-      case Op::pow: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = e_pow(a[j].v, b[j].v); break;
-      case Op::min: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = e_min(a[j].v, b[j].v); break;
-      case Op::max: --top; b = slots[top]; a = slots[top - 1]; for (int j = 0; j < n; ++j) a[j].v = e_max(a[j].v, b[j].v); break;
-      case Op::neg: for (int j = 0; j < n; ++j) a[j].v = -a[j].v; break;
-      case Op::exp: for (int j = 0; j < n; ++j) a[j].v = ad_exp(a[j].v); break;
-      case Op::log: for (int j = 0; j < n; ++j) a[j].v = ad_log(a[j].v); break;
-      case Op::sqrt: for (int j = 0; j < n; ++j) a[j].v = ad_sqrt(a[j].v); break;
-      case Op::tanh: for (int j = 0; j < n; ++j) a[j].v = e_tanh(a[j].v); break;
-      case Op::cosh: for (int j = 0; j < n; ++j) a[j].v = ad_cosh(a[j].v); break;
-      case Op::sinh: for (int j = 0; j < n; ++j) a[j].v = e_sinh(a[j].v); break;
-      case Op::abs: for (int j = 0; j < n; ++j) a[j].v = e_abs(a[j].v); break;
-      case Op::table:
-        for (int j = 0; j < n; ++j)
-          a[j].v = tab ? table::evaluate(static_cast<table::Kind>(tab->kind), tab->data, tab->data + tab->n,
-                                         tab->data + 2 * tab->n, tab->n, a[j].v)
-                       : T(NAN);
-        break;
+      case Op::add: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x + y; }); break;
+      case Op::sub: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x - y; }); break;
+      case Op::mul: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x * y; }); break;
+      case Op::div: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x / y; }); break;
+      case Op::pow: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return e_pow(x, y); }); break;
+      case Op::min: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return e_min(x, y); }); break;
+      case Op::max: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return e_max(x, y); }); break;
+      case Op::neg: points_unary(a, ua, n, [](const T& x) { return -x; }); break;
+      case Op::exp: points_unary(a, ua, n, [](const T& x) { return ad_exp(x); }); break;
+      case Op::log: points_unary(a, ua, n, [](const T& x) { return ad_log(x); }); break;
+      case Op::sqrt: points_unary(a, ua, n, [](const T& x) { return ad_sqrt(x); }); break;
+      case Op::tanh: points_unary(a, ua, n, [](const T& x) { return e_tanh(x); }); break;
+      case Op::cosh: points_unary(a, ua, n, [](const T& x) { return ad_cosh(x); }); break;
+      case Op::sinh: points_unary(a, ua, n, [](const T& x) { return e_sinh(x); }); break;
+      case Op::abs: points_unary(a, ua, n, [](const T& x) { return e_abs(x); }); break;
+      case Op::table: points_unary(a, ua, n, table_of); break;
       case Op::regpow: {
         const int ss = p.arg[i] == 1 ? static_cast<int>(Var::c_s_max) : p.arg[i] == 2 ? kCeScaleSlot : -1;
-        --top;
-        b = slots[top];
-        a = slots[top - 1];
-        for (int j = 0; j < n; ++j) {
-          const double scale = ss < 0 ? 1.0 : value_of(xs[ss] ? xs[ss][j] : vars[ss]);
-          a[j].v = regpow(a[j].v, b[j].v, scale);
+        if ((ss < 0 || !xs[ss]) && ub && !ua) {  // a fixed exponent and scale (as compiled from `c_e ^ 0.5`)
+          const double scale = ss < 0 ? 1.0 : value_of(vars[ss]);
+          const T h = (b[0].v - 1.0) * 0.5, scale_pow = e_pow(T(scale), b[0].v);
+          for (int j = 0; j < n; ++j) {
+            const T r = regpow_parts(a[j].v, h, scale_pow, scale);
+            ::new (&a[j].v) T(r);
+          }
+        } else if (ss < 0 || !xs[ss]) {
+          const double scale = ss < 0 ? 1.0 : value_of(vars[ss]);
+          points_binary(a, ua, b, ub, n, [scale](const T& x, const T& y) { return regpow(x, y, scale); });
+        } else {  // a scale that varies by point
+          const T a0 = a[0].v;
+          for (int j = 0; j < n; ++j) {
+            const T r = regpow(ua ? a0 : a[j].v, ub ? b[0].v : b[j].v, value_of(xs[ss][j]));
+            ::new (&a[j].v) T(r);
+          }
+          ua = false;
         }
         break;
       }
+      default: break;
     }
   }
-  for (int j = 0; j < n; ++j) out[j] = slots[0][j].v;
+  if (uniform[0]) {
+    const T v = slots[0][0].v;
+    for (int j = 0; j < n; ++j) out[j] = v;
+  } else {
+    for (int j = 0; j < n; ++j) out[j] = slots[0][j].v;
+  }
 }
 
 //! evaluate_points where only argument `var` varies (xs[j] at point j).

@@ -323,10 +323,18 @@ IONFLUX_HD void transport_points(const CellParams& p, const T* c, int n, double 
   ce_function_points<B>(p.transference, c, n, temp, 0.0, tp,
                         [](const FunctionRef& f, const T& x, double t) { return transference_number(f, x, t); });
   // chi as chi_rt_over_fc: t+ and the thermodynamic factor at max(c_e, 1e-2)
+  // (where every c[j] > 1e-2, max(c, 1e-2) is c itself and t+ there is tp: not evaluated twice)
   T cc[B], tpc[B], tdf[B];
-  for (int j = 0; j < n; ++j) cc[j] = ad_max(c[j], 1e-2);
-  ce_function_points<B>(p.transference, cc, n, temp, 0.0, tpc,
-                        [](const FunctionRef& f, const T& x, double t) { return transference_number(f, x, t); });
+  bool clipped = false;
+  for (int j = 0; j < n; ++j) {
+    cc[j] = ad_max(c[j], 1e-2);
+    clipped = clipped || !(value_of(c[j]) > 1e-2);
+  }
+  if (clipped)
+    ce_function_points<B>(p.transference, cc, n, temp, 0.0, tpc,
+                          [](const FunctionRef& f, const T& x, double t) { return transference_number(f, x, t); });
+  else
+    for (int j = 0; j < n; ++j) tpc[j] = tp[j];
   ce_function_points<B>(p.thermodynamic_factor, cc, n, temp, 0.0, tdf,
                         [](const FunctionRef& f, const T& x, double t) { return thermodynamic_factor(f, x, t); });
   for (int j = 0; j < n; ++j) {

@@ -376,5 +376,30 @@ TEST(Expression, PointsEvaluatorWithSeveralVaryingArguments) {
   }
 }
 
+
+//! evaluate_points on batches that mix parts depending on the varying argument with
+//! parts that do not (computed once per batch: ORegan2022's diffusivities, an Arrhenius
+//! factor of T, `exp(1000 / T) * c_s_max`), exp arguments that underflow (a narrow
+//! Gaussian of sto: exp(-1050) is 0, [-746, -708] subnormal) or overflow, tanh near 0
+//! and far from it: each point against expr::evaluate, in doubles and Dual<1> (1e-14;
+//! the same operations, so equal).
+TEST(Expression, PointsEvaluatorOverExpRangesAndUniformParts) {
+  const char* texts[] = {
+      "10 ^ (11.17 * sto + -15.11 + -1.553 * exp(-((sto - 0.2031) ^ 2) / 0.0006091)) * 3.0321 * exp(2092 * (1 / 298.15 - 1 / T))",
+      "exp(-((sto - 0.5) ^ 2) / 0.00033)",  // -708 .. -746 for sto near 0.016 and 0.984
+      "exp(1000 / T) * c_s_max + sto",
+      "exp(sto * 800) - 10 ^ (sto * 400)",  // overflow at the top
+      "tanh(30 * (sto - 0.5)) + tanh(sto)"};
+  for (const char* text : texts) {
+    SCOPED_TRACE(text);
+    const expr::Program p = compile_expression(text, kAllVariables, CompileOptions{});
+    const double first[expr::kSlots] = {0.0, 1000.0, 100.0, 51765.0, 298.15, 0.0, 1000.0};
+    std::vector<double> xs;
+    for (int i = 0; i <= 400; ++i) xs.push_back(i / 400.0);
+    expect_points_match_pointwise<32>(p, first, static_cast<int>(expr::Var::sto), xs);
+    expect_points_match_pointwise<7>(p, first, static_cast<int>(expr::Var::sto), xs);
+  }
+}
+
 }  // namespace
 }  // namespace ionflux

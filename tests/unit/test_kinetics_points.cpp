@@ -138,5 +138,38 @@ INSTANTIATE_TEST_SUITE_P(Sets, KineticsPoints,
                          ::testing::Values("Chen2020", "Marquis2019", "NCA_Kim2011", "Prada2013", "Mohtat2020",
                                            "Ai2020"));
 
+// The electrolyte transport functions of a batch of nodes (fn::transport_points, which
+// the residual's first phase calls for kNodeBatch nodes) against the pointwise functions
+// (electrolyte_conductivity, chi_rt_over_fc, electrolyte_diffusivity,
+// transference_number), bound 1e-14 relative as above. chi takes t+ at max(c_e, 1e-2):
+// a batch with every c_e above 1e-2 reuses t+ at c_e (not evaluated twice), a batch with
+// some below evaluates it at the clipped values; both kinds of batch are checked, so
+// reusing t+ where a c_e is clipped would fail here (t+ at -1 or 5e-3 is not t+ at
+// 1e-2). ORegan2022: Landesfeind2019 t+ and thermodynamic factor of c_e and T.
+TEST(TransportPoints, EqualsPointwiseWithAndWithoutClippedConcentrations) {
+  for (const char* set : {"ORegan2022", "NCA_Kim2011"}) {
+    SCOPED_TRACE(set);
+    const CellParams p = ParameterSet::load(set).cell_params(1.0);
+    constexpr int B = dfn::kNodeBatch;
+    double all_above[B], some_clipped[B];
+    for (int j = 0; j < B; ++j) all_above[j] = some_clipped[j] = 50.0 + 150.0 * j;
+    some_clipped[3] = -1.0;
+    some_clipped[7] = 5e-3;
+    some_clipped[9] = 0.0;
+    for (const double* c : {static_cast<const double*>(all_above), static_cast<const double*>(some_clipped)}) {
+      for (double temp : {298.15, 318.15}) {
+        double kappa[B], chi[B], de[B], tp[B];
+        fn::transport_points<B>(p, c, B, temp, kappa, chi, de, tp);
+        for (int j = 0; j < B; ++j) {
+          EXPECT_TRUE(close(kappa[j], fn::electrolyte_conductivity(p.electrolyte_conductivity, c[j], temp))) << j;
+          EXPECT_TRUE(close(chi[j], fn::chi_rt_over_fc(p, c[j], temp))) << "c_e " << c[j] << ": " << chi[j];
+          EXPECT_TRUE(close(de[j], fn::electrolyte_diffusivity(p.electrolyte_diffusivity, c[j], temp))) << j;
+          EXPECT_TRUE(close(tp[j], fn::transference_number(p.transference, c[j], temp))) << j;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ionflux
