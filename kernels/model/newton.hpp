@@ -146,7 +146,7 @@ IONFLUX_HD inline bool local_inverse(double* m, int n) {
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD bool eliminate_local(const Layout& l, const V& jac, int i, int b, double sig_j) {
   const int nz = local_nz(l, i), om = b + l.off_loc, ok = om + nz * nz, oh = ok + 3 * nz;
-  double q[deg::kLocalMax * deg::kLocalMax];
+  double q[deg::kLocalMax * deg::kLocalMax] = {};  // zeroed only to quiet GCC (it cannot see nz >= 1)
   for (int k = 0; k < nz * nz; ++k) q[k] = jac[om + k];
   q[0] -= jac[b + kKc] * sig_j;
   if (!local_inverse(q, nz)) return false;
@@ -174,7 +174,7 @@ template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD void local_forward(const Layout& l, const V& jac, const V& r, int i, int b, double sig_r) {
   const int nz = local_nz(l, i), om = b + l.off_loc, oh = om + nz * nz + 3 * nz;
   const int jk = l.j_index(i), d0 = l.d_first(i);
-  double rz[deg::kLocalMax], g[deg::kLocalMax];
+  double rz[deg::kLocalMax], g[deg::kLocalMax] = {};  // g zeroed only to quiet GCC (it cannot see nz >= 1)
   rz[0] = r[jk] - jac[b + kKc] * sig_r;
   for (int s = 1; s < nz; ++s) rz[s] = r[d0 + s - 1];
   for (int q = 0; q < nz; ++q) {
