@@ -210,11 +210,13 @@ TEST(ParameterFile, KnownNameLookUpAgreesWithTheWholeList) {
     EXPECT_FALSE(is_known_parameter_name(n)) << n;
   }
   // every name a shipped file uses (known_parameter_names takes them from the files)
-  for (const auto& s : shipped_set_files())
-    for (const auto& item : ojson::parse(s.second).at("parameters").items()) {
+  for (const auto& s : shipped_set_files()) {
+    const ojson file = ojson::parse(s.second);  // kept alive: items() only views it
+    for (const auto& item : file.at("parameters").items()) {
       EXPECT_TRUE(is_known_parameter_name(item.key())) << s.first << ": " << item.key();
       EXPECT_NE(std::find(known.begin(), known.end(), item.key()), known.end()) << s.first << ": " << item.key();
     }
+  }
 }
 
 // A shipped set's keys are not looked up (parse_shipped_parameter_file): the same set as
