@@ -411,11 +411,11 @@ TEST(cli, write_csv_round_trips_17_digits) {
 }
 
 // The rows are printf's "%.17g" (and "%d") text, byte for byte, whatever formats them
-// (128-bit integers and std::to_chars since issue 14): the expected text comes from
+// (std::to_chars since issue 14): the expected text comes from
 // snprintf itself, over values where the formats part ways (signed zero, non-finite,
 // subnormal, the switch between fixed and exponent notation at 1e-5 and 1e17, 17-digit
-// round-up, ties, huge, tiny), random bit patterns and 40,000 numbers of the range the
-// integer path writes.
+// round-up, ties, huge, tiny), random bit patterns and 40,000 numbers of the range of a
+// run's columns (1e-5 <= |x| < 2^53).
 TEST(cli, write_csv_writes_printf_17_digit_text) {
   TempDir d;
   std::vector<double> v = {0.0,     -0.0,    1.0,      -1.0,   0.1,    1e-5,   9.9999999999999995e-6,
@@ -430,7 +430,7 @@ TEST(cli, write_csv_writes_printf_17_digit_text) {
     std::memcpy(&x, &b, sizeof x);
     v.push_back(x);
   }
-  // the range written with 128-bit integers (1e-5 <= |x| < 2^53) and its edges: powers of
+  // the range of a run's columns (1e-5 <= |x| < 2^53) and its edges: powers of
   // ten and their neighbours, 2^53, ties at the 17th digit (few fraction bits: j / 2^t),
   // and numbers spread over the range
   for (int k = -7; k <= 17; ++k) {
