@@ -266,3 +266,93 @@ TEST(Team, ProtocolBatchEqualsTheSerialPath) {
   in.run.mesh = MeshSpec{10, 6, 12, 8, 9};
   run_batch_both_ways(in, "protocols");
 }
+
+namespace {
+
+//! Bdf observer: recomputes the Newton correction's norm and the error test's estimate
+//! from the workspace vectors, as eight interleaved partial sums combined pairwise
+//! (EmulatedTeam<8>'s order) and as one running sum (the serial order before), with and
+//! without the multiply-add contracted (the compiler may fuse x * x + s).
+struct NormCheck {
+  struct Counts {
+    int iterates = 0, lane_order = 0, running_order = 0;
+    int tests = 0, tests_lane_order = 0;
+  };
+  Counts* c = nullptr;
+  static void both_orders(const double* x, int n, double (&lanes)[2], double (&running)[2]) {
+    double part[2][8] = {}, run[2] = {};
+    for (int k = 0; k < n; ++k) {
+      part[0][k % 8] += x[k] * x[k];
+      part[1][k % 8] = std::fma(x[k], x[k], part[1][k % 8]);
+      run[0] += x[k] * x[k];
+      run[1] = std::fma(x[k], x[k], run[1]);
+    }
+    for (int f = 0; f < 2; ++f) {
+      const double* p = part[f];
+      lanes[f] = ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+      running[f] = run[f];
+    }
+  }
+  template <class B>
+  void newton_iterate(const B& b, int, double delnrm) const {
+    const int n = b.n;
+    std::vector<double> x(n);
+    for (int k = 0; k < n; ++k) x[k] = b.vec(kDelta)[k] * b.vec(kEwt)[k];
+    double lanes[2], running[2];
+    both_orders(x.data(), n, lanes, running);
+    ++c->iterates;
+    c->lane_order += delnrm == std::sqrt(lanes[0] / n) || delnrm == std::sqrt(lanes[1] / n);
+    c->running_order += delnrm == std::sqrt(running[0] / n) || delnrm == std::sqrt(running[1] / n);
+  }
+  template <class B>
+  void error_test_done(const B& b, bool) const {
+    const int n = b.n;
+    std::vector<double> x(n);
+    for (int k = 0; k < n; ++k) x[k] = b.vec(kEE)[k] * b.vec(kEwt)[k];
+    double lanes[2], running[2];
+    both_orders(x.data(), n, lanes, running);
+    const double sigma = b.s.sigma[b.s.kk];
+    ++c->tests;
+    c->tests_lane_order += b.err_k_ == sigma * std::sqrt(lanes[0] / n) || b.err_k_ == sigma * std::sqrt(lanes[1] / n);
+  }
+  template <class B>
+  void step_begin(const B&) const {}
+  template <class B>
+  void newton_rate(const B&, double) const {}
+  template <class B>
+  void newton_done(const B&, bool, int) const {}
+  template <class B>
+  void step_accepted(const B&) const {}
+};
+
+}  // namespace
+
+// The CPU's BDF norms (the Newton correction's, the error test's) are sums in eight
+// interleaved lanes (kernels/numerics/bdf.hpp, "The serial team on the CPU"): the running
+// sum before made each of the n adds wait for the previous one. Fails on the running sum:
+// over 60 steps of Chen2020 its value differs from the eight-lane one in the last bits.
+TEST(Team, CpuBdfNormsAreEightLaneSums) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const CellParams p = ps.cell_params(ps.get("Nominal cell capacity [A.h]"));
+  const Layout l = Layout::make(MeshSpec{20, 20, 20, 20, 19});  // 1004 unknowns: a last block of 4
+  SolverOptions so;
+  OutputSpec out;
+  out.t_end = 3600.0;
+  std::vector<double> ws(static_cast<std::size_t>(cell_workspace_size(l)), 0.0);
+  std::vector<double> t(4), v(4), i(4), q(4);
+  CellRun run{};
+  GridSink sink{t.data(), v.data(), i.data(), q.data(), 1, 4, &run.n_out};
+  CellSolver<GridSink, CView> cs{p, l, so, out, CView{ws.data()}, run, sink};
+  ASSERT_EQ(cs.init(), CellStatus::running);
+  auto m = cs.model();
+  NormCheck::Counts counts;
+  Bdf<decltype(m), CView, NormCheck> b{m, so, run.bdf, CView{ws.data()}, l.n_state, bdf_vector_stride(l.n_state)};
+  b.obs.c = &counts;
+  for (int st = 0; st < 60; ++st) ASSERT_EQ(b.step(out.t_end), CellStatus::running);
+  EXPECT_GT(counts.iterates, 60);
+  EXPECT_EQ(counts.lane_order, counts.iterates);
+  EXPECT_EQ(counts.tests_lane_order, counts.tests);
+  EXPECT_LT(counts.running_order, counts.iterates);  // the test can tell the two orders apart
+  std::cout << "  " << counts.iterates << " Newton iterates, " << counts.running_order
+            << " of them with the same norm in the running order; " << counts.tests << " error tests\n";
+}
