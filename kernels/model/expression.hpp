@@ -144,15 +144,35 @@ IONFLUX_HD inline double e_tanh(double x) {
 }
 IONFLUX_HD inline double e_sinh(double x) { return sinh(x); }
 IONFLUX_HD inline double e_abs(double x) { return fabs(x); }
+//! The largest integer exponent that pow_value computes by multiplications.
+constexpr int kMaxPowi = 16;
+//! x^k for 1 <= k <= kMaxPowi by binary powering (x^(2^i) by repeated squaring, the
+//! factors of k's set bits multiplied in from the lowest): at most 7 multiplications,
+//! within ~8 ulp of pow (a squaring doubles the relative error it is given; x^16 is four
+//! squarings). points_pow rounds exactly as this at every point.
+IONFLUX_HD inline double powi_value(double x, int k) {
+  double r = (k & 1) ? x : 1.0, b = x;
+  for (k >>= 1; k; k >>= 1) {
+    b *= b;
+    if (k & 1) r *= b;
+  }
+  return r;
+}
+//! Whether y is an integer exponent that pow_value computes by multiplications.
+IONFLUX_HD inline bool powi_exponent(double y) {
+  return y >= 4.0 && y <= kMaxPowi && y == static_cast<double>(static_cast<int>(y));
+}
 //! x^y, with the exponents that user functions use most (squares, cubes, square roots,
-//! PyBaMM's RegPower exponent -1/4) by multiplications and square roots: within 2 ulp
-//! of pow, several times cheaper. Roots only for finite positive x (pow's special
-//! cases elsewhere).
+//! PyBaMM's RegPower exponent -1/4, integer powers up to kMaxPowi as in fitted
+//! polynomials and (c_e/1000)^4) by multiplications and square roots: within 2 ulp of
+//! pow (integer powers above 3: see powi_value), several times cheaper. Roots only for
+//! finite positive x (pow's special cases elsewhere).
 IONFLUX_HD inline double pow_value(double x, double y) {
   if (y == 2.0) return x * x;  // correctly rounded, as pow
   if (y == 1.0) return x;
   if (y == 3.0) return x * x * x;
   if (y == -1.0) return 1.0 / x;
+  if (powi_exponent(y)) return powi_value(x, static_cast<int>(y));
 #ifndef __CUDA_ARCH__
   if (x == 10.0 && exp_core_range(y * 2.302585092994046)) return exp10_core(y);  // 10^y: exp10_core
 #endif
@@ -400,6 +420,98 @@ IONFLUX_HD inline bool points_exp10(S* a, bool& ua, const S* b, bool ub, int n) 
 #endif
 }
 
+//! pow_value(x[j], y) in place at n <= B points with one exponent y for all (as
+//! (sto - 0.2)^2, (c_e/1000)^4, sto^10, a regularised square root's -1/4): for the
+//! exponents pow_value computes without pow, the same operations in branch-free loops that
+//! vectorise (so the same values), then pow_value itself at the points a root does not
+//! cover (bases outside (0, 1e308), and 10, pow_value's 10^y). Returns false, doing
+//! nothing, for other exponents (and on the GPU).
+template <int B>
+IONFLUX_HD inline bool pow_points(double* x, int n, double y) {
+#ifdef __CUDA_ARCH__
+  return false;
+#else
+  if (y == 1.0) return true;
+  if (y == 2.0) {
+    for (int j = 0; j < n; ++j) x[j] = x[j] * x[j];
+    return true;
+  }
+  if (y == 3.0) {
+    for (int j = 0; j < n; ++j) x[j] = x[j] * x[j] * x[j];
+    return true;
+  }
+  if (y == -1.0) {
+    for (int j = 0; j < n; ++j) x[j] = 1.0 / x[j];
+    return true;
+  }
+  if (powi_exponent(y)) {  // powi_value's multiplications, bit by bit of k for all points
+    const int k = static_cast<int>(y);
+    double r[B];
+    for (int j = 0; j < n; ++j) r[j] = (k & 1) ? x[j] : 1.0;
+    for (int m = k >> 1; m; m >>= 1) {
+      for (int j = 0; j < n; ++j) x[j] = x[j] * x[j];
+      if (m & 1)
+        for (int j = 0; j < n; ++j) r[j] = r[j] * x[j];
+    }
+    for (int j = 0; j < n; ++j) x[j] = r[j];
+    return true;
+  }
+  if (!(y == 0.5 || y == 1.5 || y == -0.5 || y == -0.25)) return false;
+  double x0[B];
+  int all_roots = 1;
+  for (int j = 0; j < n; ++j) {
+    x0[j] = x[j];
+    all_roots &= static_cast<int>(x[j] > 0.0) & static_cast<int>(x[j] < 1.0e308) & static_cast<int>(x[j] != 10.0);
+  }
+  if (y == 0.5)
+    for (int j = 0; j < n; ++j) x[j] = sqrt(x0[j]);
+  else if (y == 1.5)
+    for (int j = 0; j < n; ++j) x[j] = x0[j] * sqrt(x0[j]);
+  else if (y == -0.5)
+    for (int j = 0; j < n; ++j) x[j] = 1.0 / sqrt(x0[j]);
+  else
+    for (int j = 0; j < n; ++j) x[j] = 1.0 / sqrt(sqrt(x0[j]));
+  if (!all_roots)
+    for (int j = 0; j < n; ++j)
+      if (!(x0[j] > 0.0 && x0[j] < 1.0e308 && x0[j] != 10.0)) x[j] = pow_value(x0[j], y);
+  return true;
+#endif
+}
+//! e_pow at the points of a varying slot a of doubles with a uniform exponent slot b
+//! (pow_points). Returns false where it does nothing.
+template <int B, class S>
+IONFLUX_HD inline bool points_pow(S* a, bool ua, const S* b, bool ub, int n) {
+  if constexpr (!std::is_same<decltype(S::v), double>::value) {
+    return false;
+  } else {
+    if (ua || !ub) return false;
+    double x[B];
+    for (int j = 0; j < n; ++j) x[j] = a[j].v;
+    if (!pow_points<B>(x, n, b[0].v)) return false;
+    for (int j = 0; j < n; ++j) a[j].v = x[j];
+    return true;
+  }
+}
+
+//! regpow_parts at the points of a varying slot a of doubles (a fixed exponent and
+//! scale): the power of x^2 + delta^2 by pow_points (for a = 1/2, h = -1/4: square
+//! roots in one vectorised loop). Returns false where it does nothing.
+template <int B, class S, class T>
+IONFLUX_HD inline bool points_regpow(S* a, const T& h, const T& scale_pow, double scale, int n) {
+  if constexpr (!std::is_same<T, double>::value) {
+    return false;
+  } else {
+    double x[B], z[B];
+    for (int j = 0; j < n; ++j) {
+      x[j] = a[j].v / scale;
+      z[j] = x[j] * x[j] + 1e-6;
+    }
+    if (!pow_points<B>(z, n, h)) return false;
+    for (int j = 0; j < n; ++j) a[j].v = x[j] * z[j] * scale_pow;
+    return true;
+  }
+}
+
 //! evaluate() at n <= B points that differ only in the argument `var` (xs[j] at point j;
 //! the other arguments from vars): the program is dispatched once per operation for all
 //! points, each operation a loop over the points. Every point goes through the same
@@ -457,7 +569,7 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
       case Op::mul: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x * y; }); break;
       case Op::div: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x / y; }); break;
       case Op::pow:
-        if (!points_exp10(a, ua, b, ub, n))
+        if (!points_exp10(a, ua, b, ub, n) && !points_pow<B>(a, ua, b, ub, n))
           points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return e_pow(x, y); });
         break;
       case Op::min: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return e_min(x, y); }); break;
@@ -480,10 +592,11 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
         if ((ss < 0 || !xs[ss]) && ub && !ua) {  // a fixed exponent and scale (as compiled from `c_e ^ 0.5`)
           const double scale = ss < 0 ? 1.0 : value_of(vars[ss]);
           const T h = (b[0].v - 1.0) * 0.5, scale_pow = e_pow(T(scale), b[0].v);
-          for (int j = 0; j < n; ++j) {
-            const T r = regpow_parts(a[j].v, h, scale_pow, scale);
-            ::new (&a[j].v) T(r);
-          }
+          if (!points_regpow<B>(a, h, scale_pow, scale, n))
+            for (int j = 0; j < n; ++j) {
+              const T r = regpow_parts(a[j].v, h, scale_pow, scale);
+              ::new (&a[j].v) T(r);
+            }
         } else if (ss < 0 || !xs[ss]) {
           const double scale = ss < 0 ? 1.0 : value_of(vars[ss]);
           points_binary(a, ua, b, ub, n, [scale](const T& x, const T& y) { return regpow(x, y, scale); });
