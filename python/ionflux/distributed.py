@@ -280,91 +280,51 @@ class _InOrder:
 
 
 # -- on the driver: one output file ----------------------------------------------------
-def _h5py() -> Any:
-    try:
-        import h5py
-    except ImportError as e:
-        raise ImportError(f"ionflux: distributed sweeps write their file with h5py ({e}); pip install h5py") from None
-    return h5py
-
-
-#: Keys of a partition's results that are not the rows of its cells: the same for every
-#: partition, and in the file from its creation.
-_SHARED = ("attrs", "status codes", "inputs", "steps/Cycle")
-
-
 class _FileWriter(_InOrder):
     """Writes the partitions' in-memory results into one sweep file, in cell order, each
-    exactly once: straight into the file's datasets (no per-partition file, no join
-    pass). The file is created by the driver's plan of the whole sweep
-    (``SweepRunner.create_file``: what a single process's run creates, every dataset,
-    the inputs and the root attributes), or is an interrupted file being resumed
-    (already checked and cut back by ``SweepRunner.resume_status``): then `already`
-    cells are in it and the partitions' outputs go after its own."""
+    exactly once, through the single process's writer (the C++ HDF5 sink,
+    ``SweepRunner.open_file``): the file is created from the driver's plan of the whole
+    sweep as a single process creates it (every dataset, the inputs, the root
+    attributes), or is an interrupted file being resumed (checked and cut back as
+    ``SweepRunner.resume_status`` does; `already` cells are in it and the partitions'
+    outputs go after its own), and stays open in HDF5's SWMR mode, so that readers
+    (``ionflux.load``, ``h5py.File(path, "r", swmr=True)``) may open it while it is
+    written and see every partition written so far. Each partition goes in as a single
+    process's chunk does: its outputs after those written, its rows to its cells,
+    ``/cells/status`` last, flushed."""
 
-    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]], planner: Any = None,
+    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]], planner: Any,
                  already: Optional[int] = None) -> None:
         super().__init__(n_cells, bounds, spool=True)
         self.path = path
-        if already is None:
-            planner.create_file(path)
-        self.file = _h5py().File(path, "r+")
-        self.points = int(self.file["cells/Time [s]"].shape[0])  # outputs in the file (resumed: its own)
-        self.already = int(already or 0)  # cells in the file before this run (a resumed file)
-        self._datasets: Dict[str, Any] = {}  # this file's datasets, looked up once
-        self.file.attrs["status"] = self._running()
-
-    def _running(self) -> str:
-        return f"running: {self.written()} of {self.n_cells} cells written; cells with status -1 were not run"
-
-    def _dataset(self, name: str) -> Any:
-        ds = self._datasets.get(name)
-        if ds is None:
-            if name not in self.file:
-                raise RuntimeError(f"ionflux: a partition has the dataset '{name}', which the sweep's file "
-                                   f"'{self.path}' lacks")
-            ds = self._datasets[name] = self.file[name]
-        return ds
+        self.file = planner.open_file(path, already is not None)
+        self.status = np.array(self.file.status_in_file, dtype=np.int32)  # the file's, kept up to date
+        self.already = int((self.status != -1).sum())  # cells in the file before this run (a resumed file)
 
     def _join(self, index: int, part: Dict[str, Any]) -> None:
-        """The partition's outputs after those written, its rows (strings, summaries,
-        offsets shifted by the outputs before it) to its cells, /cells/status last (a
-        cell whose status is not -1 has all of its data, as in a single process's file)."""
         first, last = self.bounds[index]
-        n_points = 0
-        for key, value in part.items():
-            if key in _SHARED or key == "cells/status":
-                continue
-            ds = self._dataset(key)
-            if _is_ragged(key):
-                n_points = len(value)
-                ds.resize((self.points + n_points,))
-                ds[self.points:] = value
-            elif isinstance(value, list):  # messages, end reasons: variable-length strings
-                ds[first:last] = np.array(value, dtype=object)
-            elif key == "cells/offset":  # the partition's offsets start at its first output
-                ds[first:last] = np.asarray(value, dtype=np.int64) + self.points
-            else:
-                ds[first:last] = value
-        self._dataset("cells/status")[first:last] = part["cells/status"]
-        self.points += n_points
-        self.file.attrs["status"] = self._running()
-        self.file.flush()
+        self.file.write(first, part)
+        self.status[first:last] = part["cells/status"]
 
     def written(self) -> int:
         """Cells in the file now: those it held (resumed), and the partitions written."""
         return self.already + sum(b - a for a, b in self.bounds[:self.next])
 
+    def status_counts(self) -> Tuple[str, Dict[str, int]]:
+        """'cutoff_lower 998, invalid_input 2' of the file's statuses (as the solver writes it)."""
+        return _counts_text(self.status, self.file.status_codes)
+
     def close(self, status: Optional[str], attrs: Dict[str, str]) -> None:
         try:
             if self.file is not None:
-                for k, v in attrs.items():
-                    self.file.attrs[k] = v
-                if status is not None:
-                    self.file.attrs["status"] = status
-                self._datasets = {}
-                self.file.close()
-                self.file = None
+                try:
+                    for k, v in attrs.items():
+                        self.file.set_attribute(k, v)
+                    if status is not None:
+                        self.file.set_attribute("status", status)
+                finally:
+                    file, self.file = self.file, None
+                    file.close()
         finally:
             self.drop_spool()
 
@@ -481,15 +441,6 @@ def _counts_text(status: np.ndarray, codes_text: Any) -> Tuple[str, Dict[str, in
     return ", ".join(parts), counts
 
 
-def _status_counts(path: str) -> Tuple[str, Dict[str, int]]:
-    """'cutoff_lower 998, invalid_input 2' (as the solver writes it) and the counts."""
-    h5py = _h5py()
-    with h5py.File(path, "r") as f:
-        status = f["cells/status"][...]
-        codes_text = f["cells/status"].attrs.get("codes", "")
-    return _counts_text(status, codes_text)
-
-
 def _num(x: float) -> str:
     return repr(float(x))
 
@@ -568,7 +519,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         raise ValueError(f"partitions must be a positive whole number, got {partitions!r}")
     start = time.monotonic()
     to_file = bool(output)
-    if planner is None and (attributes is None or (to_file and resume_status is None)):
+    if planner is None and (attributes is None or to_file):
         from . import _core
 
         planner = _core.SweepRunner(config_json, source)  # the file is made from the whole sweep's plan
@@ -693,10 +644,8 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
                     "cancelled": False, "not_run": 0, "partitions": len(bounds), "workers": workers,
                     "planned_cells": int(sum(int(i.get("planned_cells", 0)) for i in infos))}
         if to_file:
-            joiner.close("complete", attrs)
-            counts, _ = _status_counts(output)
-            with _h5py().File(output, "r+") as f:
-                f.attrs["status counts"] = counts
+            counts, _ = joiner.status_counts()
+            joiner.close("complete", dict(attrs, **{"status counts": counts}))
         else:
             memory = joiner.result(attrs)
             counts, _ = _counts_text(np.asarray(memory["cells/status"]), memory["status codes"])
