@@ -12,10 +12,12 @@ arrays (the memory sink's datasets; no file on the worker, whichever road). The 
 (the process that called ``Sweep.run(client=...)`` or ``ionflux sweep --scheduler``)
 takes the partitions as they complete (``distributed.as_completed``) and, in cell
 order, either assembles them into the same in-memory results as a single-process
-``Sweep.run()`` (no HDF5, no h5py), or writes them straight into ONE file, created by
-the driver's plan of the whole sweep as a single process creates it
-(``SweepRunner.create_file``): the layout of docs/hdf5_layout.md, identical in every
-dataset to the file of a single-process run of the same sweep.
+``Sweep.run()`` (no HDF5, no h5py), or writes them straight into ONE file through the
+single process's writer (the C++ HDF5 sink: ``SweepRunner.open_file``, then
+``SweepFile.write`` per partition), opened from the driver's plan of the whole sweep as
+a single process opens it, in HDF5's SWMR mode (readers may open it while it is
+written): the layout of docs/hdf5_layout.md, identical in every dataset to the file of
+a single-process run of the same sweep.
 
 A worker that dies takes its running partition (and the results it held) with it;
 Dask's scheduler runs those partitions again on the other workers, and the driver
@@ -285,8 +287,8 @@ class _FileWriter(_InOrder):
     exactly once, through the single process's writer (the C++ HDF5 sink,
     ``SweepRunner.open_file``): the file is created from the driver's plan of the whole
     sweep as a single process creates it (every dataset, the inputs, the root
-    attributes), or is an interrupted file being resumed (checked and cut back as
-    ``SweepRunner.resume_status`` does; `already` cells are in it and the partitions'
+    attributes), or, with `resume`, is an interrupted file being resumed (checked and cut
+    back as ``SweepRunner.resume_status`` does; the cells in it stay and the partitions'
     outputs go after its own), and stays open in HDF5's SWMR mode, so that readers
     (``ionflux.load``, ``h5py.File(path, "r", swmr=True)``) may open it while it is
     written and see every partition written so far. Each partition goes in as a single
@@ -294,10 +296,10 @@ class _FileWriter(_InOrder):
     ``/cells/status`` last, flushed."""
 
     def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]], planner: Any,
-                 already: Optional[int] = None) -> None:
+                 resume: bool = False) -> None:
         super().__init__(n_cells, bounds, spool=True)
         self.path = path
-        self.file = planner.open_file(path, already is not None)
+        self.file = planner.open_file(path, resume)
         self.status = np.array(self.file.status_in_file, dtype=np.int32)  # the file's, kept up to date
         self.already = int((self.status != -1).sum())  # cells in the file before this run (a resumed file)
 
@@ -498,7 +500,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         The whole sweep, planned here (`Sweep`'s own runner, or the command line's):
         each partition takes what it found for the partition's cells
         (``planned_range``), so that the workers build no cell record before running
-        them; a new `output` file is created by it (``create_file``: a single
+        them; a new `output` file is created by it (``open_file``: a single
         process's file before its first cell). By default planned here when
         `attributes` is not given or a new file is written; otherwise (`attributes`,
         in memory or resumed, without `planner`) each worker plans its cells itself.
@@ -542,8 +544,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         # resumed (docs/distributed.md): the partitions cover only the cells the file lacks
         bounds = bounds_of(n_cells) if resume_status is None else resume_bounds(resume_status, bounds_of)
         if to_file:  # resumed: the file holds the cells whose status is not -1
-            joiner = _FileWriter(output, n_cells, bounds, planner, None if resume_status is None else
-                                 int((np.asarray(resume_status) != -1).sum()))
+            joiner = _FileWriter(output, n_cells, bounds, planner, resume=resume_status is not None)
         else:
             joiner = _Assembler(n_cells, bounds, attributes)
 

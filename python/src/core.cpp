@@ -653,14 +653,12 @@ class SweepRunner {
     }
     return py::array_t<int>(status.size(), status.data());
   }
-  //! Creates `output` as this plan's file (what run(output) creates before its first
-  //! chunk: every dataset, the inputs and the root attributes; every status -1) and
-  //! closes it: a Dask driver writes the partitions' in-memory results into it
-  //! (python/ionflux/distributed.py, _FileWriter), so the file has a single process's layout.
-  void create_file(const std::string& output) const { open_sweep_file(spec_, plan_, output)->close(); }
-  //! Creates `output` as create_file does (or, `resume`, reopens an interrupted file of
-  //! this sweep as resume_status does) and keeps it open, in SWMR mode, for a Dask
-  //! driver to write the partitions into (SweepFile.write): the single process's writer.
+  //! Creates `output` as this plan's file, as run(output) creates it before its first
+  //! chunk (every dataset, the inputs and the root attributes; every status -1), or,
+  //! `resume`, reopens an interrupted file of this sweep as resume_status does, and keeps
+  //! it open in SWMR mode (readers may open it meanwhile) for a Dask driver to write the
+  //! partitions into (SweepFile.write, python/ionflux/distributed.py): the single
+  //! process's writer, so the file has a single process's layout.
   std::unique_ptr<SweepFile> open_file(const std::string& output, bool resume) const {
     return std::make_unique<SweepFile>(resume ? open_sweep_file_to_resume(sweep_file_info(spec_, plan_), output)
                                               : open_sweep_file(spec_, plan_, output));
@@ -1045,7 +1043,6 @@ PYBIND11_MODULE(_core, m) {
            py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false,
            py::arg("resume") = false)
       .def("resume_status", &SweepRunner::resume_status, py::arg("output"))
-      .def("create_file", &SweepRunner::create_file, py::arg("output"))
       .def("open_file", &SweepRunner::open_file, py::arg("output"), py::arg("resume") = false)
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
