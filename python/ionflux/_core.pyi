@@ -152,6 +152,10 @@ class SweepFile:
         while writing). ValueError / RuntimeError when the arrays do not fit the file."""
     def set_attribute(self, name: str, value: str) -> None:
         """Add or replace a string root attribute."""
+    @property
+    def is_open(self) -> bool:
+        """False once closed, by close() or by a write that failed in the file (marked
+        "failed: ..." by the writer where it could be)."""
     def close(self) -> None:
         """Flush and close the file (again: nothing)."""
 

@@ -319,10 +319,10 @@ class _FileWriter(_InOrder):
     def close(self, status: Optional[str], attrs: Dict[str, str]) -> None:
         try:
             if self.file is not None:
-                try:
-                    for k, v in attrs.items():
+                try:  # (a write that failed in the file closed it, marked "failed: ..." where it could)
+                    for k, v in (attrs.items() if self.file.is_open else ()):
                         self.file.set_attribute(k, v)
-                    if status is not None:
+                    if status is not None and self.file.is_open:
                         self.file.set_attribute("status", status)
                 finally:
                     file, self.file = self.file, None

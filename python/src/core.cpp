@@ -490,6 +490,9 @@ class SweepFile {
     if (writer_) writer_->close();
     writer_.reset();
   }
+  //! False once closed, by close() or by a write that failed in the file (the writer
+  //! then marked it "failed: ..." where it could, and closed it).
+  bool is_open() const { return writer_ && writer_->is_open(); }
 
  private:
   std::unique_ptr<H5SweepWriter> writer_;
@@ -1020,6 +1023,7 @@ PYBIND11_MODULE(_core, m) {
       .def("set_attribute", &SweepFile::set_attribute, py::arg("name"), py::arg("value"))
       .def_property_readonly("status_in_file", &SweepFile::status_in_file)
       .def_property_readonly_static("status_codes", [](py::object) { return status_code_table(); })
+      .def_property_readonly("is_open", &SweepFile::is_open)
       .def("close", &SweepFile::close);
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&, std::optional<std::pair<std::size_t, std::size_t>>,

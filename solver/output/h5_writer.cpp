@@ -991,6 +991,8 @@ void H5SweepWriter::set_attribute(const std::string& name, const std::string& va
   m.string_attribute(m.file.get(), name, value);
 }
 
+bool H5SweepWriter::is_open() const { return impl_ && impl_->open; }
+
 void H5SweepWriter::close() {
   if (!impl_ || !impl_->open) return;
   ErrorSilencer quiet;
@@ -1035,6 +1037,8 @@ void H5SweepWriter::set_attribute(const std::string& name, const std::string& va
 }
 
 void H5SweepWriter::close() {}
+
+bool H5SweepWriter::is_open() const { return false; }
 
 #endif
 

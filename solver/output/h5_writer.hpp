@@ -93,6 +93,9 @@ class H5SweepWriter : public ResultSink {
   void set_attribute(const std::string& name, const std::string& value) override;
   //! Flushes and closes; further writes throw.
   void close() override;
+  //! False once closed, by close() or by a write that failed in the file (which marks
+  //! and closes it, or leaves it as it was flushed).
+  bool is_open() const;
 
  private:
   struct Impl;

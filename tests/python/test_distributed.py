@@ -431,6 +431,41 @@ def test_a_partition_that_does_not_fit_the_file_is_one_error_before_anything_is_
         assert "status" not in f.attrs  # no write failed: the file was not marked
 
 
+def test_a_write_failure_on_the_dask_road_is_the_single_processs_error_and_keeps_the_written_cells(
+        single, tmp_path, monkeypatch):
+    # Issue 15 item 4 on the Dask road: the driver writes through the single process's
+    # writer, so a write that fails (injected inside HDF5: IONFLUX_FAULT_H5_WRITE=2, the
+    # second partition written) is its one error, naming the file and the cells safe in
+    # it; the partition written before reads back as the single-process run's cells, and
+    # the spool is removed when the driver closes the writer.
+    from ionflux import _core
+
+    monkeypatch.setenv("IONFLUX_FAULT_H5_WRITE", "2")  # read when the file is created
+    config = _sweep().to_json()
+    planner = _core.SweepRunner(config, "ionflux.Sweep")
+    bounds = [(0, 3), (3, 5), (5, 12)]
+    parts = [_core.SweepRunner(config, "ionflux.Sweep", (a, b), planner.planned_range(a, b)).run(
+        "", "cpu", 1)["memory"] for a, b in bounds]
+    out = tmp_path / "failed.h5"
+    monkeypatch.setattr(idist, "SPOOL_BYTES", 0)
+    writer = idist._FileWriter(str(out), 12, bounds, planner)
+    assert writer.add(2, parts[2], {}) and writer.spool_dir is not None  # waits on disk
+    spool = writer.spool_dir
+    assert writer.add(0, parts[0], {})
+    with pytest.raises(RuntimeError, match=r"fault injected.*; 3 of 12 cells are safe in it") as e:
+        writer.add(1, parts[1], {})
+    assert f"'{out}'" in str(e.value)
+    writer.close("failed (as run_sweep closes it)", {})  # the file is closed already: nothing more
+    assert not os.path.exists(spool)
+    with h5py.File(out, "r") as f, h5py.File(single, "r") as r:
+        assert f.attrs["status"].startswith("failed: cannot write /cells/Voltage [V]")
+        status = f["cells/status"][...]
+        assert (status[:3] != -1).all() and (status[3:] == -1).all()
+        np.testing.assert_array_equal(f["summary/End time [s]"][:3], r["summary/End time [s]"][:3])
+        n = int(f["cells/count"][:3].sum())
+        np.testing.assert_array_equal(f["cells/Voltage [V]"][:n], r["cells/Voltage [V]"][:n])
+
+
 @needs_dask
 def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, capsys):
     out = tmp_path / "dask.h5"
