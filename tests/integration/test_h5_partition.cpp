@@ -27,6 +27,7 @@
 
 namespace fs = std::filesystem;
 using namespace ionflux;
+using namespace ionflux::testing::h5;
 
 namespace {
 
