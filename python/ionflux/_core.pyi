@@ -137,6 +137,28 @@ def check_experiment(experiment: Sequence[Sequence[str]], params: Optional[Param
     Chen2020 with cut-offs wide open (the grammar and units only). Returns the number of
     steps; ValueError naming the step and the offending word."""
 
+class SweepFile:
+    """A sweep file held open by the single process's HDF5 writer (SweepRunner.open_file),
+    in SWMR mode, for a Dask driver to write the partitions into."""
+
+    status_codes: str  # "-1: not_run, 0: running, 1: finished, ..."
+    @property
+    def status_in_file(self) -> Any:
+        """Per cell, the status the file held when it was opened (int32 array, -1: not in it)."""
+    def write(self, first: int, part: Dict[str, Any]) -> None:
+        """A partition's results (SweepRunner.run's "memory" for the sweep's cells [first,
+        first + n)) into the file as a single process's chunk goes in: its outputs after
+        those written, its rows to its cells, /cells/status last, flushed (GIL released
+        while writing). ValueError / RuntimeError when the arrays do not fit the file."""
+    def set_attribute(self, name: str, value: str) -> None:
+        """Add or replace a string root attribute."""
+    @property
+    def is_open(self) -> bool:
+        """False once closed, by close() or by a write that failed in the file (marked
+        "failed: ..." by the writer where it could be)."""
+    def close(self) -> None:
+        """Flush and close the file (again: nothing)."""
+
 class SweepRunner:
     """A sweep planned from a JSON config; run() writes the HDF5 file and/or keeps the
     results in memory."""
@@ -194,11 +216,13 @@ class SweepRunner:
         """Check `output` is an interrupted file of this sweep and cut back its unfinished
         outputs, as run(resume=True) does, then close it: its status per cell (int32
         array, -1: not in the file). For a resume on a Dask cluster."""
-    def create_file(self, output: str) -> None:
+    def open_file(self, output: str, resume: bool = False) -> "SweepFile":
         """Create `output` as run(output) creates it before its first chunk (every dataset,
-        the inputs and the root attributes; every status -1), and close it: a Dask driver
-        writes the partitions' in-memory results into it. ValueError when it cannot be
-        created."""
+        the inputs and the root attributes; every status -1), or with `resume` reopen an
+        interrupted file of this sweep (checked and cut back as resume_status does), and
+        keep it open in HDF5's SWMR mode (readers may open it meanwhile): a Dask driver
+        writes the partitions into it (SweepFile.write). ValueError when it cannot be
+        created or continued."""
     def progress(self) -> Tuple[int, int, float]:
         """(cells done, cells of this run, seconds elapsed); callable from another thread."""
     def cancel(self) -> None:

@@ -12,10 +12,12 @@ arrays (the memory sink's datasets; no file on the worker, whichever road). The 
 (the process that called ``Sweep.run(client=...)`` or ``ionflux sweep --scheduler``)
 takes the partitions as they complete (``distributed.as_completed``) and, in cell
 order, either assembles them into the same in-memory results as a single-process
-``Sweep.run()`` (no HDF5, no h5py), or writes them straight into ONE file, created by
-the driver's plan of the whole sweep as a single process creates it
-(``SweepRunner.create_file``): the layout of docs/hdf5_layout.md, identical in every
-dataset to the file of a single-process run of the same sweep.
+``Sweep.run()`` (no HDF5, no h5py), or writes them straight into ONE file through the
+single process's writer (the C++ HDF5 sink: ``SweepRunner.open_file``, then
+``SweepFile.write`` per partition), opened from the driver's plan of the whole sweep as
+a single process opens it, in HDF5's SWMR mode (readers may open it while it is
+written): the layout of docs/hdf5_layout.md, identical in every dataset to the file of
+a single-process run of the same sweep.
 
 A worker that dies takes its running partition (and the results it held) with it;
 Dask's scheduler runs those partitions again on the other workers, and the driver
@@ -280,91 +282,51 @@ class _InOrder:
 
 
 # -- on the driver: one output file ----------------------------------------------------
-def _h5py() -> Any:
-    try:
-        import h5py
-    except ImportError as e:
-        raise ImportError(f"ionflux: distributed sweeps write their file with h5py ({e}); pip install h5py") from None
-    return h5py
-
-
-#: Keys of a partition's results that are not the rows of its cells: the same for every
-#: partition, and in the file from its creation.
-_SHARED = ("attrs", "status codes", "inputs", "steps/Cycle")
-
-
 class _FileWriter(_InOrder):
     """Writes the partitions' in-memory results into one sweep file, in cell order, each
-    exactly once: straight into the file's datasets (no per-partition file, no join
-    pass). The file is created by the driver's plan of the whole sweep
-    (``SweepRunner.create_file``: what a single process's run creates, every dataset,
-    the inputs and the root attributes), or is an interrupted file being resumed
-    (already checked and cut back by ``SweepRunner.resume_status``): then `already`
-    cells are in it and the partitions' outputs go after its own."""
+    exactly once, through the single process's writer (the C++ HDF5 sink,
+    ``SweepRunner.open_file``): the file is created from the driver's plan of the whole
+    sweep as a single process creates it (every dataset, the inputs, the root
+    attributes), or, with `resume`, is an interrupted file being resumed (checked and cut
+    back as ``SweepRunner.resume_status`` does; the cells in it stay and the partitions'
+    outputs go after its own), and stays open in HDF5's SWMR mode, so that readers
+    (``ionflux.load``, ``h5py.File(path, "r", swmr=True)``) may open it while it is
+    written and see every partition written so far. Each partition goes in as a single
+    process's chunk does: its outputs after those written, its rows to its cells,
+    ``/cells/status`` last, flushed."""
 
-    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]], planner: Any = None,
-                 already: Optional[int] = None) -> None:
+    def __init__(self, path: str, n_cells: int, bounds: Sequence[Tuple[int, int]], planner: Any,
+                 resume: bool = False) -> None:
         super().__init__(n_cells, bounds, spool=True)
         self.path = path
-        if already is None:
-            planner.create_file(path)
-        self.file = _h5py().File(path, "r+")
-        self.points = int(self.file["cells/Time [s]"].shape[0])  # outputs in the file (resumed: its own)
-        self.already = int(already or 0)  # cells in the file before this run (a resumed file)
-        self._datasets: Dict[str, Any] = {}  # this file's datasets, looked up once
-        self.file.attrs["status"] = self._running()
-
-    def _running(self) -> str:
-        return f"running: {self.written()} of {self.n_cells} cells written; cells with status -1 were not run"
-
-    def _dataset(self, name: str) -> Any:
-        ds = self._datasets.get(name)
-        if ds is None:
-            if name not in self.file:
-                raise RuntimeError(f"ionflux: a partition has the dataset '{name}', which the sweep's file "
-                                   f"'{self.path}' lacks")
-            ds = self._datasets[name] = self.file[name]
-        return ds
+        self.file = planner.open_file(path, resume)
+        self.status = np.array(self.file.status_in_file, dtype=np.int32)  # the file's, kept up to date
+        self.already = int((self.status != -1).sum())  # cells in the file before this run (a resumed file)
 
     def _join(self, index: int, part: Dict[str, Any]) -> None:
-        """The partition's outputs after those written, its rows (strings, summaries,
-        offsets shifted by the outputs before it) to its cells, /cells/status last (a
-        cell whose status is not -1 has all of its data, as in a single process's file)."""
         first, last = self.bounds[index]
-        n_points = 0
-        for key, value in part.items():
-            if key in _SHARED or key == "cells/status":
-                continue
-            ds = self._dataset(key)
-            if _is_ragged(key):
-                n_points = len(value)
-                ds.resize((self.points + n_points,))
-                ds[self.points:] = value
-            elif isinstance(value, list):  # messages, end reasons: variable-length strings
-                ds[first:last] = np.array(value, dtype=object)
-            elif key == "cells/offset":  # the partition's offsets start at its first output
-                ds[first:last] = np.asarray(value, dtype=np.int64) + self.points
-            else:
-                ds[first:last] = value
-        self._dataset("cells/status")[first:last] = part["cells/status"]
-        self.points += n_points
-        self.file.attrs["status"] = self._running()
-        self.file.flush()
+        self.file.write(first, part)
+        self.status[first:last] = part["cells/status"]
 
     def written(self) -> int:
         """Cells in the file now: those it held (resumed), and the partitions written."""
         return self.already + sum(b - a for a, b in self.bounds[:self.next])
 
+    def status_counts(self) -> Tuple[str, Dict[str, int]]:
+        """'cutoff_lower 998, invalid_input 2' of the file's statuses (as the solver writes it)."""
+        return _counts_text(self.status, self.file.status_codes)
+
     def close(self, status: Optional[str], attrs: Dict[str, str]) -> None:
         try:
             if self.file is not None:
-                for k, v in attrs.items():
-                    self.file.attrs[k] = v
-                if status is not None:
-                    self.file.attrs["status"] = status
-                self._datasets = {}
-                self.file.close()
-                self.file = None
+                try:  # (a write that failed in the file closed it, marked "failed: ..." where it could)
+                    for k, v in (attrs.items() if self.file.is_open else ()):
+                        self.file.set_attribute(k, v)
+                    if status is not None and self.file.is_open:
+                        self.file.set_attribute("status", status)
+                finally:
+                    file, self.file = self.file, None
+                    file.close()
         finally:
             self.drop_spool()
 
@@ -481,15 +443,6 @@ def _counts_text(status: np.ndarray, codes_text: Any) -> Tuple[str, Dict[str, in
     return ", ".join(parts), counts
 
 
-def _status_counts(path: str) -> Tuple[str, Dict[str, int]]:
-    """'cutoff_lower 998, invalid_input 2' (as the solver writes it) and the counts."""
-    h5py = _h5py()
-    with h5py.File(path, "r") as f:
-        status = f["cells/status"][...]
-        codes_text = f["cells/status"].attrs.get("codes", "")
-    return _counts_text(status, codes_text)
-
-
 def _num(x: float) -> str:
     return repr(float(x))
 
@@ -547,7 +500,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         The whole sweep, planned here (`Sweep`'s own runner, or the command line's):
         each partition takes what it found for the partition's cells
         (``planned_range``), so that the workers build no cell record before running
-        them; a new `output` file is created by it (``create_file``: a single
+        them; a new `output` file is created by it (``open_file``: a single
         process's file before its first cell). By default planned here when
         `attributes` is not given or a new file is written; otherwise (`attributes`,
         in memory or resumed, without `planner`) each worker plans its cells itself.
@@ -568,7 +521,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         raise ValueError(f"partitions must be a positive whole number, got {partitions!r}")
     start = time.monotonic()
     to_file = bool(output)
-    if planner is None and (attributes is None or (to_file and resume_status is None)):
+    if planner is None and (attributes is None or to_file):
         from . import _core
 
         planner = _core.SweepRunner(config_json, source)  # the file is made from the whole sweep's plan
@@ -591,8 +544,7 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
         # resumed (docs/distributed.md): the partitions cover only the cells the file lacks
         bounds = bounds_of(n_cells) if resume_status is None else resume_bounds(resume_status, bounds_of)
         if to_file:  # resumed: the file holds the cells whose status is not -1
-            joiner = _FileWriter(output, n_cells, bounds, planner, None if resume_status is None else
-                                 int((np.asarray(resume_status) != -1).sum()))
+            joiner = _FileWriter(output, n_cells, bounds, planner, resume=resume_status is not None)
         else:
             joiner = _Assembler(n_cells, bounds, attributes)
 
@@ -693,10 +645,8 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
                     "cancelled": False, "not_run": 0, "partitions": len(bounds), "workers": workers,
                     "planned_cells": int(sum(int(i.get("planned_cells", 0)) for i in infos))}
         if to_file:
-            joiner.close("complete", attrs)
-            counts, _ = _status_counts(output)
-            with _h5py().File(output, "r+") as f:
-                f.attrs["status counts"] = counts
+            counts, _ = joiner.status_counts()
+            joiner.close("complete", dict(attrs, **{"status counts": counts}))
         else:
             memory = joiner.result(attrs)
             counts, _ = _counts_text(np.asarray(memory["cells/status"]), memory["status codes"])

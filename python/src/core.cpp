@@ -334,6 +334,174 @@ std::optional<PlannedCells> planned_cells_from(const std::optional<py::dict>& d)
   return p;
 }
 
+//! The integrator's counters per cell (SolverStats) and their datasets, the file's /stats.
+const std::pair<const char*, int SolverStats::*> kStatsDatasets[] = {
+    {"stats/Newton iterations", &SolverStats::newton_iters},
+    {"stats/Jacobian setups", &SolverStats::jacobian_setups},
+    {"stats/Residual evaluations", &SolverStats::residual_evals},
+    {"stats/Error test failures", &SolverStats::error_test_failures},
+    {"stats/Convergence failures", &SolverStats::convergence_failures}};
+
+//! A partition's results as SweepRunner.run gives them in memory (the file's datasets:
+//! "cells/Time [s]", ..., "cycles/...") back as the chunk of cells [first, first + n) and
+//! its reduced cycle summaries, for H5SweepWriter::write_chunk. The arrays are checked
+//! (their lengths against the cells and outputs); "summary/End reason", "steps/Duration
+//! [s]" and "cells/Cycle" are not read (the writer derives them, as for any chunk), nor
+//! the shared "attrs", "inputs", "status codes" and "steps/Cycle" (in the file already).
+ChunkData partition_chunk(std::size_t first, const py::dict& d, CycleSummaries& cy) {
+  using Doubles = py::array_t<double, py::array::c_style | py::array::forcecast>;
+  using Ints = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>;
+  auto has = [&](const std::string& key) { return d.contains(py::str(key)); };
+  auto doubles = [&](const std::string& key, std::size_t rows, std::size_t* cols = nullptr) {
+    std::vector<double> v;
+    if (!has(key)) return v;
+    const Doubles a = Doubles::ensure(d[py::str(key)]);
+    if (!a || a.ndim() < 1 || a.ndim() > 2 || (rows != std::size_t(-1) && std::size_t(a.shape(0)) != rows))
+      throw InputError("partition: '" + key + "' is not an array of " + std::to_string(rows) + " rows");
+    if (cols) *cols = a.ndim() == 2 ? std::size_t(a.shape(1)) : 1;
+    v.assign(a.data(), a.data() + a.size());
+    return v;
+  };
+  auto ints = [&](const std::string& key, std::size_t rows) {
+    if (!has(key)) throw InputError("partition: no '" + key + "'");
+    const Ints a = Ints::ensure(d[py::str(key)]);
+    if (!a || a.ndim() != 1 || std::size_t(a.shape(0)) != rows)
+      throw InputError("partition: '" + key + "' is not an array of " + std::to_string(rows) + " values");
+    return std::vector<std::int64_t>(a.data(), a.data() + a.size());
+  };
+  ChunkData c;
+  c.first = first;
+  {
+    if (!has("cells/status")) throw InputError("partition: no 'cells/status'");
+    const Ints st = Ints::ensure(d["cells/status"]);
+    if (!st || st.ndim() != 1) throw InputError("partition: 'cells/status' is not a 1-D array");
+    c.n = std::size_t(st.shape(0));
+    c.status.assign(st.data(), st.data() + c.n);
+  }
+  const std::size_t n = c.n;
+  for (const std::int64_t v : ints("cells/offset", n)) c.offset.push_back(static_cast<std::size_t>(v));
+  for (const std::int64_t v : ints("cells/count", n)) c.count.push_back(static_cast<std::size_t>(v));
+  const std::size_t any = std::size_t(-1);  // the per-output series: checked by the writer against the counts
+  const std::pair<const char*, std::vector<double> ChunkData::*> columns[] = {
+      {"cells/Time [s]", &ChunkData::time},
+      {"cells/Voltage [V]", &ChunkData::voltage},
+      {"cells/Current [A]", &ChunkData::current},
+      {"cells/Discharge capacity [A.h]", &ChunkData::capacity},
+      {"cells/Temperature [K]", &ChunkData::temperature},
+      {"cells/Step", &ChunkData::step_index},
+      {"summary/End time [s]", &ChunkData::end_time},
+      {"summary/Discharge capacity [A.h]", &ChunkData::discharge_capacity},
+      {"summary/Energy [W.h]", &ChunkData::energy},
+      {"summary/Mean voltage [V]", &ChunkData::mean_voltage},
+      {"summary/Charge capacity [A.h]", &ChunkData::charge_capacity},
+      {"summary/Discharge energy [W.h]", &ChunkData::discharge_energy},
+      {"summary/Charge energy [W.h]", &ChunkData::charge_energy}};
+  for (const auto& [key, field] : columns) c.*field = doubles(key, key[0] == 'c' ? any : n);
+  c.message = d["cells/message"].cast<std::vector<std::string>>();
+  for (const std::int64_t v : ints("summary/Steps", n)) c.steps.push_back(static_cast<int>(v));
+  if (has("cells/device"))
+    for (const std::int64_t v : ints("cells/device", n)) c.device.push_back(static_cast<signed char>(v));
+  if (has("stats/Newton iterations")) {  // the integrator's counters per cell
+    c.stats.resize(n);
+    for (const auto& [name, field] : kStatsDatasets) {
+      const std::vector<std::int64_t> column = ints(name, n);
+      for (std::size_t k = 0; k < n; ++k) c.stats[k].*field = static_cast<int>(column[k]);
+    }
+  }
+  //! a (n, cols) table ("steps/...": cols steps, "cycles/...": cols cycles); empty when absent
+  auto table = [&](const std::string& group, const std::string& name, std::size_t cols) {
+    std::size_t got = 0;
+    std::vector<double> v = doubles(group + "/" + name, n, &got);
+    if (!v.empty() && got != cols)
+      throw InputError("partition: '" + group + "/" + name + "' does not have " + std::to_string(cols) + " " + group);
+    return v;
+  };
+  std::size_t ns = 0;
+  c.step_start = doubles("steps/Start time [s]", n, &ns);
+  if (!c.step_start.empty()) {
+    c.n_steps = static_cast<int>(ns);
+    auto steps = [&](const char* name) { return table("steps", name, ns); };
+    c.step_end = steps("End time [s]");
+    c.step_capacity = steps("Capacity [A.h]");
+    c.step_energy = steps("Energy [W.h]");
+    c.step_discharge_capacity = steps("Discharge capacity [A.h]");
+    c.step_charge_capacity = steps("Charge capacity [A.h]");
+    c.step_discharge_energy = steps("Discharge energy [W.h]");
+    c.step_charge_energy = steps("Charge energy [W.h]");
+    for (const std::vector<double>* v : {&c.step_end, &c.step_capacity, &c.step_energy})
+      if (v->size() != n * ns) throw InputError("partition: its /steps arrays differ in shape");
+  }
+  std::size_t nc = 0;
+  cy.start = doubles("cycles/Start time [s]", n, &nc);
+  if (!cy.start.empty()) {
+    cy.n = n;
+    cy.n_cycles = nc;
+    auto cycles = [&](const std::string& name) { return table("cycles", name, nc); };
+    cy.end = cycles("End time [s]");
+    cy.duration = cycles("Duration [s]");
+    cy.capacity = cycles("Net capacity [A.h]");
+    cy.discharge_capacity = cycles("Discharge capacity [A.h]");
+    cy.charge_capacity = cycles("Charge capacity [A.h]");
+    cy.energy = cycles("Energy [W.h]");
+    cy.discharge_energy = cycles("Discharge energy [W.h]");
+    cy.charge_energy = cycles("Charge energy [W.h]");
+    cy.split = !cy.discharge_energy.empty();
+    cy.coulombic_efficiency = cycles("Coulombic efficiency");
+    cy.energy_efficiency = cycles("Energy efficiency");
+    cy.throughput_capacity = cycles("Throughput capacity [A.h]");
+    cy.throughput_energy = cycles("Throughput energy [W.h]");
+    cy.max_temperature = cycles("Maximum temperature [K]");
+    cy.mean_temperature = cycles("Mean temperature [K]");
+    cy.variables.n = n;
+    cy.variables.n_cycles = nc;
+    for (const std::string& name : summary_variable_names()) {  // PyBaMM's summary variables
+      std::vector<double> v = cycles(name);
+      if (v.empty()) continue;
+      cy.variables.names.push_back(name);
+      cy.variables.values.push_back(std::move(v));
+    }
+  }
+  return c;
+}
+
+//! A sweep file held open by the single process's writer (H5SweepWriter, in SWMR mode:
+//! readers may open it meanwhile and see each partition once it is written), into which
+//! a Dask driver writes the partitions' results as they come
+//! (python/ionflux/distributed.py, docs/distributed.md): SweepRunner.open_file.
+class SweepFile {
+ public:
+  explicit SweepFile(std::unique_ptr<H5SweepWriter> writer) : writer_(std::move(writer)) {}
+  //! A partition's in-memory results (SweepRunner.run's "memory" for cells [first, first + n)
+  //! of the sweep): their outputs after those in the file, their rows to their cells,
+  //! /cells/status last, flushed (H5SweepWriter::write_chunk).
+  void write(std::size_t first, const py::dict& part) {
+    CycleSummaries cycles;
+    const ChunkData chunk = partition_chunk(first, part, cycles);
+    py::gil_scoped_release release;
+    open().write_chunk(chunk, cycles);
+  }
+  void set_attribute(const std::string& name, const std::string& value) { open().set_attribute(name, value); }
+  //! Per cell, the status the file held when it was opened (-1: not in it).
+  py::array_t<int> status_in_file() {
+    const std::vector<int>& s = open().status_in_file();
+    return py::array_t<int>(s.size(), s.data());
+  }
+  void close() {
+    if (writer_) writer_->close();
+    writer_.reset();
+  }
+  //! False once closed, by close() or by a write that failed in the file (the writer
+  //! then marked it "failed: ..." where it could, and closed it).
+  bool is_open() const { return writer_ && writer_->is_open(); }
+
+ private:
+  std::unique_ptr<H5SweepWriter> writer_;
+  H5SweepWriter& open() {
+    if (!writer_) throw RuntimeError("the sweep file is already closed");
+    return *writer_;
+  }
+};
+
 //! A sweep planned from a config (JSON text), or from a set and its settings, run to an HDF5 file. run() releases the
 //! GIL; progress() and cancel() may be called from another Python thread meanwhile.
 class SweepRunner {
@@ -488,11 +656,16 @@ class SweepRunner {
     }
     return py::array_t<int>(status.size(), status.data());
   }
-  //! Creates `output` as this plan's file (what run(output) creates before its first
-  //! chunk: every dataset, the inputs and the root attributes; every status -1) and
-  //! closes it: a Dask driver writes the partitions' in-memory results into it
-  //! (python/ionflux/distributed.py, _FileWriter), so the file has a single process's layout.
-  void create_file(const std::string& output) const { open_sweep_file(spec_, plan_, output)->close(); }
+  //! Creates `output` as this plan's file, as run(output) creates it before its first
+  //! chunk (every dataset, the inputs and the root attributes; every status -1), or,
+  //! `resume`, reopens an interrupted file of this sweep as resume_status does, and keeps
+  //! it open in SWMR mode (readers may open it meanwhile) for a Dask driver to write the
+  //! partitions into (SweepFile.write, python/ionflux/distributed.py): the single
+  //! process's writer, so the file has a single process's layout.
+  std::unique_ptr<SweepFile> open_file(const std::string& output, bool resume) const {
+    return std::make_unique<SweepFile>(resume ? open_sweep_file_to_resume(sweep_file_info(spec_, plan_), output)
+                                              : open_sweep_file(spec_, plan_, output));
+  }
   //! (cells done, cells of this run: the range's or the sweep's, seconds elapsed)
   py::tuple progress() const { return py::make_tuple(done_.load(), total_.load(), elapsed_.load()); }
   void cancel() { cancel_ = true; }
@@ -544,13 +717,7 @@ class SweepRunner {
     d["summary/Discharge energy [W.h]"] = array1(c.discharge_energy);
     d["summary/Charge energy [W.h]"] = array1(c.charge_energy);
     {  // the integrator's counters per cell, as the file's /stats
-      const std::pair<const char*, int SolverStats::*> counters[] = {
-          {"stats/Newton iterations", &SolverStats::newton_iters},
-          {"stats/Jacobian setups", &SolverStats::jacobian_setups},
-          {"stats/Residual evaluations", &SolverStats::residual_evals},
-          {"stats/Error test failures", &SolverStats::error_test_failures},
-          {"stats/Convergence failures", &SolverStats::convergence_failures}};
-      for (const auto& [name, field] : counters) {
+      for (const auto& [name, field] : kStatsDatasets) {
         py::array_t<int> a(static_cast<py::ssize_t>(n));
         for (std::size_t k = 0; k < n; ++k) a.mutable_data()[k] = k < c.stats.size() ? c.stats[k].*field : 0;
         d[name] = a;
@@ -851,6 +1018,13 @@ PYBIND11_MODULE(_core, m) {
       py::arg("experiment"), py::arg("params") = nullptr, py::arg("cycles") = 1, py::arg("base_dir") = ".",
       "Parse an experiment's step strings (one list per cycle) against `params` (None: the grammar only); "
       "ValueError naming the step and the word. Returns the number of steps.");
+  py::class_<SweepFile>(m, "SweepFile")
+      .def("write", &SweepFile::write, py::arg("first"), py::arg("part"))
+      .def("set_attribute", &SweepFile::set_attribute, py::arg("name"), py::arg("value"))
+      .def_property_readonly("status_in_file", &SweepFile::status_in_file)
+      .def_property_readonly_static("status_codes", [](py::object) { return status_code_table(); })
+      .def_property_readonly("is_open", &SweepFile::is_open)
+      .def("close", &SweepFile::close);
   py::class_<SweepRunner>(m, "SweepRunner")
       .def(py::init<const std::string&, const std::string&, std::optional<std::pair<std::size_t, std::size_t>>,
                     const std::optional<py::dict>&>(),
@@ -873,7 +1047,7 @@ PYBIND11_MODULE(_core, m) {
            py::arg("memory_budget") = 0, py::arg("cells") = py::none(), py::arg("keep_in_memory") = false,
            py::arg("resume") = false)
       .def("resume_status", &SweepRunner::resume_status, py::arg("output"))
-      .def("create_file", &SweepRunner::create_file, py::arg("output"))
+      .def("open_file", &SweepRunner::open_file, py::arg("output"), py::arg("resume") = false)
       .def("progress", &SweepRunner::progress)
       .def("cancel", &SweepRunner::cancel);
   bind_parameter_functions(m);

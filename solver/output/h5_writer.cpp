@@ -752,7 +752,11 @@ H5SweepWriter::~H5SweepWriter() {
   }
 }
 
-void H5SweepWriter::write_chunk(const ChunkData& c) {
+void H5SweepWriter::write_chunk(const ChunkData& c) { write(c, nullptr); }
+
+void H5SweepWriter::write_chunk(const ChunkData& c, const CycleSummaries& cycles) { write(c, &cycles); }
+
+void H5SweepWriter::write(const ChunkData& c, const CycleSummaries* cycles) {
   Impl& m = *impl_;
   if (!m.open) throw RuntimeError("HDF5 file '" + m.path + "' is already closed");
 
@@ -782,6 +786,21 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
   check_size(c.energy.size(), c.n, "energy");
   check_size(c.mean_voltage.size(), c.n, "mean_voltage");
   check_size(c.steps.size(), c.n, "steps");
+  if (cycles && m.n_cycles > 0 && m.n_steps > 0 && c.n_steps > 0) {  // reduced elsewhere: their sizes, before any write
+    const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
+    bool sized = cycles->n == c.n && cycles->n_cycles == nc;
+    for (const std::vector<double>* v :
+         {&cycles->start, &cycles->end, &cycles->duration, &cycles->capacity, &cycles->discharge_capacity,
+          &cycles->charge_capacity, &cycles->energy, &cycles->coulombic_efficiency, &cycles->energy_efficiency,
+          &cycles->throughput_capacity, &cycles->throughput_energy, &cycles->max_temperature,
+          &cycles->mean_temperature})
+      sized = sized && v->size() == c.n * nc;
+    if (c.step_discharge_capacity.size() == c.step_start.size())
+      sized = sized && cycles->discharge_energy.size() == c.n * nc && cycles->charge_energy.size() == c.n * nc;
+    if (!sized)
+      throw RuntimeError(where + ": its cycle summaries are not " + std::to_string(c.n) + " cells x " +
+                         std::to_string(nc) + " cycles");
+  }
   if (c.n == 0) return;
 
   std::vector<const char*> messages(c.n), reasons(c.n);
@@ -880,7 +899,8 @@ void H5SweepWriter::write_chunk(const ChunkData& c) {
     if (m.n_cycles > 0) {
       // per cycle: the one reducer (results.hpp), also behind the memory sink and Python
       const std::size_t nc = static_cast<std::size_t>(m.n_cycles);
-      const CycleSummaries cy = reduce_cycles(c, m.step_cycle, nc);
+      const CycleSummaries reduced = cycles ? CycleSummaries{} : reduce_cycles(c, m.step_cycle, nc);
+      const CycleSummaries& cy = cycles ? *cycles : reduced;
       const double *cs = cy.start.data(), *ce = cy.end.data(), *dur = cy.duration.data(), *cap = cy.capacity.data(),
                    *dis = cy.discharge_capacity.data(), *chg = cy.charge_capacity.data(), *en = cy.energy.data(),
                    *dis_e = cy.discharge_energy.data(), *chg_e = cy.charge_energy.data();
@@ -971,6 +991,8 @@ void H5SweepWriter::set_attribute(const std::string& name, const std::string& va
   m.string_attribute(m.file.get(), name, value);
 }
 
+bool H5SweepWriter::is_open() const { return impl_ && impl_->open; }
+
 void H5SweepWriter::close() {
   if (!impl_ || !impl_->open) return;
   ErrorSilencer quiet;
@@ -998,8 +1020,13 @@ const std::vector<int>& H5SweepWriter::status_in_file() const { throw RuntimeErr
 
 H5SweepWriter::~H5SweepWriter() = default;
 
-void H5SweepWriter::write_chunk(const ChunkData& chunk) {
+void H5SweepWriter::write_chunk(const ChunkData& chunk) { write(chunk, nullptr); }
+
+void H5SweepWriter::write_chunk(const ChunkData& chunk, const CycleSummaries& cycles) { write(chunk, &cycles); }
+
+void H5SweepWriter::write(const ChunkData& chunk, const CycleSummaries* cycles) {
   (void)chunk;
+  (void)cycles;
   throw RuntimeError(kNoHdf5);
 }
 
@@ -1010,6 +1037,8 @@ void H5SweepWriter::set_attribute(const std::string& name, const std::string& va
 }
 
 void H5SweepWriter::close() {}
+
+bool H5SweepWriter::is_open() const { return false; }
 
 #endif
 

@@ -83,14 +83,24 @@ class H5SweepWriter : public ResultSink {
   H5SweepWriter& operator=(const H5SweepWriter&) = delete;
 
   void write_chunk(const ChunkData& chunk) override;
+  //! The same for a chunk whose per-cycle summaries are already reduced (reduce_cycles
+  //! of the chunk's steps; the chunk's step_inventory, step_esoh and cell_summary are
+  //! then not read): a Dask partition's results, which come back from a worker as the
+  //! memory sink's datasets (python/src/core.cpp, SweepFile.write), go into the file
+  //! by this road, the one a single process's chunks take.
+  void write_chunk(const ChunkData& chunk, const CycleSummaries& cycles);
   //! Adds or replaces a string root attribute (e.g. the device used, status counts).
   void set_attribute(const std::string& name, const std::string& value) override;
   //! Flushes and closes; further writes throw.
   void close() override;
+  //! False once closed, by close() or by a write that failed in the file (which marks
+  //! and closes it, or leaves it as it was flushed).
+  bool is_open() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  void write(const ChunkData& chunk, const CycleSummaries* cycles);
 };
 
 }  // namespace ionflux

@@ -309,6 +309,163 @@ def test_the_driver_writes_partitions_straight_into_the_file_in_cell_order_once_
     other.close(None, {})
 
 
+#: A reader in its own process (as a user watching a run): opens `path` as a SWMR reader
+#: and keeps it open; for each line on stdin it refreshes the datasets and prints the
+#: cells whose status is written, and whether their rows and outputs equal `ref`'s.
+WATCHER = r"""
+import json, sys
+import h5py, numpy as np
+ROWS = ["cells/status", "cells/count", "summary/End time [s]", "summary/Discharge capacity [A.h]",
+        "steps/End time [s]", "cycles/Discharge capacity [A.h]"]
+SERIES = ["cells/Time [s]", "cells/Voltage [V]", "cells/Temperature [K]"]
+with h5py.File(sys.argv[2], "r") as r, h5py.File(sys.argv[1], "r", swmr=True) as f:
+    print("open", flush=True)
+    for line in sys.stdin:
+        for name in ROWS + SERIES + ["cells/offset"]:
+            f[name].refresh()
+        done = np.flatnonzero(f["cells/status"][...] != -1)
+        same = all(np.array_equal(f[n][done], r[n][done], equal_nan=True) for n in ROWS)
+        fo, fc, ro = f["cells/offset"][...], f["cells/count"][...], r["cells/offset"][...]
+        for n in SERIES:
+            x, y = f[n][...], r[n][...]
+            same = same and all(np.array_equal(x[fo[i]:fo[i] + fc[i]], y[ro[i]:ro[i] + fc[i]]) for i in done)
+        print(json.dumps({"done": done.tolist(), "same": bool(same)}), flush=True)
+"""
+
+#: ionflux.load in its own process: the cells with a status, and whether their voltages
+#: and messages equal `ref`'s.
+LOADER = r"""
+import json, sys, warnings
+import numpy as np
+import ionflux
+warnings.simplefilter("ignore")
+res, ref = ionflux.load(sys.argv[1]), ionflux.load(sys.argv[2])
+done = np.flatnonzero(res.status != -1)
+v, w = res["Voltage [V]"][done], ref["Voltage [V]"][done]  # padded with NaN to the longest cell
+same = np.array_equal(v, w[:, :v.shape[1]], equal_nan=True) and np.isnan(w[:, v.shape[1]:]).all()
+same = same and list(res.messages[done]) == list(ref.messages[done])
+print(json.dumps({"done": done.tolist(), "same": bool(same)}))
+"""
+
+
+def test_a_dask_runs_file_can_be_watched_while_its_partitions_are_written(single, tmp_path):
+    # Issue 15 item 3 on the Dask road: the driver's writer is the single process's (the
+    # C++ sink, in SWMR mode), so a reader in another process opens the file while it
+    # is written and, between partitions, sees exactly the partitions written so far,
+    # each cell equal to the single-process run's (fixture `single`). The partitions are
+    # the workers' results (the ranges run here) handed to the driver's writer one by
+    # one, one before its turn. (The h5py writer before held the file open read-write,
+    # not in SWMR mode: the reader could not open it until the run ended.)
+    from ionflux import _core
+
+    config = _sweep().to_json()
+    planner = _core.SweepRunner(config, "ionflux.Sweep")
+    bounds = [(0, 3), (3, 5), (5, 9), (9, 12)]
+    parts = [_core.SweepRunner(config, "ionflux.Sweep", (a, b), planner.planned_range(a, b)).run(
+        "", "cpu", 1)["memory"] for a, b in bounds]
+    out = tmp_path / "watched.h5"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    writer = idist._FileWriter(str(out), 12, bounds, planner)
+    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(out), single], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first = watcher.stdout.readline().strip()
+        assert first == "open", watcher.communicate(timeout=60)[1]  # opened before the first partition
+
+        def watch():
+            watcher.stdin.write("check\n")
+            watcher.stdin.flush()
+            return json.loads(watcher.stdout.readline())
+
+        def load():
+            p = subprocess.run([sys.executable, "-c", LOADER, str(out), single], capture_output=True, text=True,
+                               env=env, timeout=120)
+            assert p.returncode == 0, p.stderr
+            return json.loads(p.stdout)
+
+        assert watch() == {"done": [], "same": True}
+        assert writer.add(1, parts[1], {})  # before its turn: waits, nothing written
+        assert watch() == {"done": [], "same": True}
+        assert writer.add(0, parts[0], {})
+        assert watch() == {"done": [0, 1, 2, 3, 4], "same": True}
+        assert load() == {"done": [0, 1, 2, 3, 4], "same": True}
+        assert writer.add(2, parts[2], {})
+        assert watch() == {"done": list(range(9)), "same": True}
+        assert load() == {"done": list(range(9)), "same": True}
+        assert writer.add(3, parts[3], {}) and writer.complete()
+        assert watch() == {"done": list(range(12)), "same": True}
+    finally:
+        watcher.stdin.close()
+        watcher.wait(timeout=60)
+    with h5py.File(single, "r") as r:
+        end = {"bytes per cell": r.attrs["bytes per cell"], "status counts": writer.status_counts()[0]}
+    writer.close("complete", end)
+    assert_same_file(single, out)  # the reading changed nothing
+
+
+def test_a_partition_that_does_not_fit_the_file_is_one_error_before_anything_is_written(single, tmp_path):
+    # The writer checks a partition's arrays against its cells and the file's steps and
+    # cycles before it writes: a partition whose /cycles lack a column is refused, and
+    # the file keeps what it had.
+    from ionflux import _core
+
+    config = _sweep().to_json()
+    planner = _core.SweepRunner(config, "ionflux.Sweep")
+    part = _core.SweepRunner(config, "ionflux.Sweep", (0, 3), planner.planned_range(0, 3)).run("", "cpu", 1)["memory"]
+    out = tmp_path / "refused.h5"
+    sweep_file = planner.open_file(str(out))
+    ce = part["cycles/Coulombic efficiency"]
+    bad = dict(part, **{"cycles/Coulombic efficiency": np.hstack([ce, ce])})  # 2 cycles; the sweep has 1
+    with pytest.raises(ValueError, match="cycles/Coulombic efficiency' does not have 1 cycles"):
+        sweep_file.write(0, bad)
+    del bad["cycles/Coulombic efficiency"]
+    with pytest.raises(RuntimeError, match=r"cells \[0, 0 \+ 3\).*cycle summaries are not 3 cells x 1 cycles"):
+        sweep_file.write(0, bad)
+    short = dict(part, **{"summary/Energy [W.h]": part["summary/Energy [W.h]"][:2]})
+    with pytest.raises(ValueError, match="summary/Energy \\[W.h\\]' is not an array of 3 rows"):
+        sweep_file.write(0, short)
+    sweep_file.write(0, part)
+    sweep_file.close()
+    with h5py.File(out, "r") as f:
+        assert (f["cells/status"][:3] != -1).all() and (f["cells/status"][3:] == -1).all()
+        assert "status" not in f.attrs  # no write failed: the file was not marked
+
+
+def test_a_write_failure_on_the_dask_road_is_the_single_processs_error_and_keeps_the_written_cells(
+        single, tmp_path, monkeypatch):
+    # Issue 15 item 4 on the Dask road: the driver writes through the single process's
+    # writer, so a write that fails (injected inside HDF5: IONFLUX_FAULT_H5_WRITE=2, the
+    # second partition written) is its one error, naming the file and the cells safe in
+    # it; the partition written before reads back as the single-process run's cells, and
+    # the spool is removed when the driver closes the writer.
+    from ionflux import _core
+
+    monkeypatch.setenv("IONFLUX_FAULT_H5_WRITE", "2")  # read when the file is created
+    config = _sweep().to_json()
+    planner = _core.SweepRunner(config, "ionflux.Sweep")
+    bounds = [(0, 3), (3, 5), (5, 12)]
+    parts = [_core.SweepRunner(config, "ionflux.Sweep", (a, b), planner.planned_range(a, b)).run(
+        "", "cpu", 1)["memory"] for a, b in bounds]
+    out = tmp_path / "failed.h5"
+    monkeypatch.setattr(idist, "SPOOL_BYTES", 0)
+    writer = idist._FileWriter(str(out), 12, bounds, planner)
+    assert writer.add(2, parts[2], {}) and writer.spool_dir is not None  # waits on disk
+    spool = writer.spool_dir
+    assert writer.add(0, parts[0], {})
+    with pytest.raises(RuntimeError, match=r"fault injected.*; 3 of 12 cells are safe in it") as e:
+        writer.add(1, parts[1], {})
+    assert f"'{out}'" in str(e.value)
+    writer.close("failed (as run_sweep closes it)", {})  # the file is closed already: nothing more
+    assert not os.path.exists(spool)
+    with h5py.File(out, "r") as f, h5py.File(single, "r") as r:
+        assert f.attrs["status"].startswith("failed: cannot write /cells/Voltage [V]")
+        status = f["cells/status"][...]
+        assert (status[:3] != -1).all() and (status[3:] == -1).all()
+        np.testing.assert_array_equal(f["summary/End time [s]"][:3], r["summary/End time [s]"][:3])
+        n = int(f["cells/count"][:3].sum())
+        np.testing.assert_array_equal(f["cells/Voltage [V]"][:n], r["cells/Voltage [V]"][:n])
+
+
 @needs_dask
 def test_two_workers_write_the_single_process_file(cluster, single, tmp_path, capsys):
     out = tmp_path / "dask.h5"
