@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "kernels/model/functions.hpp"
 
@@ -57,6 +58,15 @@ constexpr Alt kMilliAh[] = {{"mA.h", 1e-3, 0}};
 //! The ranges are wide (every shipped set and PyBaMM's sets lie well inside): a value
 //! outside is orders of magnitude away from any real cell.
 bool usual_range(const std::string& n, Range& r) {
+  // every checked name ends in one of these units: the others are passed by one look at
+  // their unit, not a dozen searches (this runs for every parameter of every run)
+  const std::size_t u = n.rfind('[');
+  if (u == std::string::npos) return false;
+  const char* unit = n.c_str() + u;
+  bool checked = false;
+  for (const char* c : {"[m]", "[mol.m-3]", "[K]", "[m2.s-1]", "[S.m-1]", "[V]", "[A.h]"})
+    checked = checked || std::strcmp(unit, c) == 0;
+  if (!checked) return false;
   if (has(n, "particle radius [m]")) r = range(1e-9, 1e-3, "m", kLengths);
   else if (has(n, "current collector thickness [m]")) r = range(1e-7, 1e-2, "m", kLengths, true);
   else if (has(n, "electrode thickness [m]") || n == "Separator thickness [m]") r = range(1e-6, 1e-2, "m", kLengths);
