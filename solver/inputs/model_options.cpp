@@ -201,6 +201,10 @@ std::vector<std::string> model_option_names() {
 }
 
 ModelOptions resolve_model_options(const OptionList& options) {
+  // No options: PyBaMM's defaults, the plain DFN (every submodel "none"/"false"), without
+  // building the tables below (a run's start-up, issue 14; the defaults' resolution through
+  // them is checked equal in test_model_options).
+  if (options.empty()) return ModelOptions{};
   // The user's options (a later duplicate replaces an earlier one), names checked first
   // as PyBaMM does when it merges them with its defaults.
   std::map<std::string, OptionValue> user;

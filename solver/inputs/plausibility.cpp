@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "kernels/model/functions.hpp"
 
@@ -31,32 +32,54 @@ struct Alt {
 struct Range {
   double lo, hi;               //!< the usual range [SI unit of the name]
   const char* unit;            //!< as shown in the message
-  std::vector<Alt> alts;       //!< likely mistakes, most likely first
+  const Alt* alts;             //!< likely mistakes, most likely first (static tables)
+  int n_alts;
   bool zero_ok = false;        //!< 0 is a legitimate value (e.g. no current collector)
 };
+
+template <int N>
+Range range(double lo, double hi, const char* unit, const Alt (&alts)[N], bool zero_ok = false) {
+  return {lo, hi, unit, alts, N, zero_ok};
+}
+Range range(double lo, double hi, const char* unit) { return {lo, hi, unit, nullptr, 0, false}; }
+
+// The units a value is likely given in by mistake (static: the check runs for every
+// parameter of every run, issue 14's start-up).
+constexpr Alt kLengths[] = {{"µm", 1e-6, 0}, {"mm", 1e-3, 0}, {"cm", 1e-2, 0}, {"nm", 1e-9, 0}};
+constexpr Alt kSizes[] = {{"mm", 1e-3, 0}, {"cm", 1e-2, 0}};
+constexpr Alt kMolPerLitre[] = {{"mol/L (1 mol/L = 1000 mol.m-3)", 1e3, 0}};
+constexpr Alt kMaxConc[] = {{"mol/L (1 mol/L = 1000 mol.m-3)", 1e3, 0}, {"mol.cm-3", 1e6, 0}};
+constexpr Alt kCelsius[] = {{"°C (25 °C = 298.15 K)", 1.0, 273.15}};
+constexpr Alt kCm2[] = {{"cm2.s-1", 1e-4, 0}};
+constexpr Alt kMilliVolt[] = {{"mV", 1e-3, 0}};
+constexpr Alt kMilliAh[] = {{"mA.h", 1e-3, 0}};
 
 //! The usual range of a parameter's quantity, by its name; false when not checked.
 //! The ranges are wide (every shipped set and PyBaMM's sets lie well inside): a value
 //! outside is orders of magnitude away from any real cell.
 bool usual_range(const std::string& n, Range& r) {
-  const std::vector<Alt> lengths = {{"µm", 1e-6, 0}, {"mm", 1e-3, 0}, {"cm", 1e-2, 0}, {"nm", 1e-9, 0}};
-  if (has(n, "particle radius [m]")) r = {1e-9, 1e-3, "m", lengths};
-  else if (has(n, "current collector thickness [m]")) r = {1e-7, 1e-2, "m", lengths, true};
-  else if (has(n, "electrode thickness [m]") || n == "Separator thickness [m]") r = {1e-6, 1e-2, "m", lengths};
-  else if (n == "Electrode height [m]" || n == "Electrode width [m]") r = {1e-3, 1e2, "m", {{"mm", 1e-3, 0}, {"cm", 1e-2, 0}}};
-  else if (n == "Initial concentration in electrolyte [mol.m-3]")
-    r = {10.0, 1e4, "mol.m-3", {{"mol/L (1 mol/L = 1000 mol.m-3)", 1e3, 0}}};
-  else if (has(n, "Maximum concentration in") && has(n, "[mol.m-3]"))
-    r = {1e3, 1e6, "mol.m-3", {{"mol/L (1 mol/L = 1000 mol.m-3)", 1e3, 0}, {"mol.cm-3", 1e6, 0}}};
-  else if (has(n, "temperature [K]"))
-    r = {150.0, 600.0, "K", {{"°C (25 °C = 298.15 K)", 1.0, 273.15}}};
-  else if (has(n, "diffusivity [m2.s-1]") && !has(n, "SEI") && !has(n, "EC "))
-    r = {1e-22, 1e-6, "m2.s-1", {{"cm2.s-1", 1e-4, 0}}};
+  // every checked name ends in one of these units: the others are passed by one look at
+  // their unit, not a dozen searches (this runs for every parameter of every run)
+  const std::size_t u = n.rfind('[');
+  if (u == std::string::npos) return false;
+  const char* unit = n.c_str() + u;
+  bool checked = false;
+  for (const char* c : {"[m]", "[mol.m-3]", "[K]", "[m2.s-1]", "[S.m-1]", "[V]", "[A.h]"})
+    checked = checked || std::strcmp(unit, c) == 0;
+  if (!checked) return false;
+  if (has(n, "particle radius [m]")) r = range(1e-9, 1e-3, "m", kLengths);
+  else if (has(n, "current collector thickness [m]")) r = range(1e-7, 1e-2, "m", kLengths, true);
+  else if (has(n, "electrode thickness [m]") || n == "Separator thickness [m]") r = range(1e-6, 1e-2, "m", kLengths);
+  else if (n == "Electrode height [m]" || n == "Electrode width [m]") r = range(1e-3, 1e2, "m", kSizes);
+  else if (n == "Initial concentration in electrolyte [mol.m-3]") r = range(10.0, 1e4, "mol.m-3", kMolPerLitre);
+  else if (has(n, "Maximum concentration in") && has(n, "[mol.m-3]")) r = range(1e3, 1e6, "mol.m-3", kMaxConc);
+  else if (has(n, "temperature [K]")) r = range(150.0, 600.0, "K", kCelsius);
+  else if (has(n, "diffusivity [m2.s-1]") && !has(n, "SEI") && !has(n, "EC ")) r = range(1e-22, 1e-6, "m2.s-1", kCm2);
   else if ((has(n, "electrode conductivity [S.m-1]") || n == "Electrolyte conductivity [S.m-1]"))
-    r = {1e-6, 1e9, "S.m-1", {}};
+    r = range(1e-6, 1e9, "S.m-1");
   else if (n == "Lower voltage cut-off [V]" || n == "Upper voltage cut-off [V]" || has(n, "Open-circuit voltage at"))
-    r = {0.0, 10.0, "V", {{"mV", 1e-3, 0}}, true};
-  else if (n == "Nominal cell capacity [A.h]") r = {1e-6, 1e5, "A.h", {{"mA.h", 1e-3, 0}}};
+    r = range(0.0, 10.0, "V", kMilliVolt, true);
+  else if (n == "Nominal cell capacity [A.h]") r = range(1e-6, 1e5, "A.h", kMilliAh);
   else return false;
   return true;
 }
@@ -68,7 +91,8 @@ std::string implausible_value(const std::string& name, double v) {
   if (!std::isfinite(v) || !usual_range(name, r)) return {};
   if ((v >= r.lo && v <= r.hi) || (r.zero_ok && v == 0.0)) return {};
   std::string msg = "'" + name + "' = " + g(v) + " is far outside the usual " + g(r.lo) + ".." + g(r.hi) + " " + r.unit;
-  for (const Alt& a : r.alts) {
+  for (int k = 0; k < r.n_alts; ++k) {
+    const Alt& a = r.alts[k];
     const double si = v * a.scale + a.offset;
     if (si >= r.lo && si <= r.hi)
       return msg + "; was it given in " + a.unit + "? (that would be " + g6(si) + " " + r.unit + ")";

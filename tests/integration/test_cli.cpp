@@ -388,7 +388,7 @@ TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
 // ---------------------------------------------------------------------------
 // write_csv, in-process
 
-TEST(cli, write_csv_round_trips_17_digits) {
+TEST(cli, write_csv_round_trips_in_the_fewest_digits) {
   TempDir d;
   ionflux::Solution sol;
   sol.time = {0.0, 0.1, 1.0 / 3.0};
@@ -401,7 +401,9 @@ TEST(cli, write_csv_round_trips_17_digits) {
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[0], kHeader);
   EXPECT_EQ(lines[1], "0,4.037919458973235,5,0");
-  EXPECT_EQ(lines[2], "0.10000000000000001,3.8999999999999999,5,0.00013888888888888889");
+  // 0.1 and 3.9 are the shortest texts of those doubles (printf's %.17g wrote
+  // 0.10000000000000001 and 3.8999999999999999 before issue 14)
+  EXPECT_EQ(lines[2], "0.1,3.9,5,0.0001388888888888889");
   const Csv c = read_csv(path);
   for (std::size_t k = 0; k < 3; ++k) {
     EXPECT_EQ(c.rows[k][0], sol.time[k]);
@@ -410,13 +412,15 @@ TEST(cli, write_csv_round_trips_17_digits) {
   }
 }
 
-// The rows are printf's "%.17g" (and "%d") text, byte for byte, whatever formats them
-// (std::to_chars since issue 14): the expected text comes from
-// snprintf itself, over values where the formats part ways (signed zero, non-finite,
-// subnormal, the switch between fixed and exponent notation at 1e-5 and 1e17, 17-digit
-// round-up, ties, huge, tiny), random bit patterns and 40,000 numbers of the range of a
-// run's columns (1e-5 <= |x| < 2^53).
-TEST(cli, write_csv_writes_printf_17_digit_text) {
+// The numbers of a row read back to the same doubles, in the fewest significant digits
+// that do (std::to_chars' shortest round-trip text since issue 14; before, printf's "%.17g"):
+// each text is parsed back with strtod and compared bit for bit (a NaN by its sign), and
+// it is no longer than snprintf's "%.{p-1}e" with the least precision p that reads back to
+// the same double (fixed notation where it is as short: 50000000000000008, not
+// 5.000000000000001e+16), and in exponent notation it has exactly p significant digits. Values where formats part ways
+// (signed zero, non-finite, subnormal, fixed vs exponent notation, huge, tiny), random bit
+// patterns and 40,000 numbers of the range of a run's columns (1e-5 <= |x| < 2^53).
+TEST(cli, write_csv_writes_the_shortest_text_that_reads_back_exactly) {
   TempDir d;
   std::vector<double> v = {0.0,     -0.0,    1.0,      -1.0,   0.1,    1e-5,   9.9999999999999995e-6,
                            1e-4,    1e16,    1e17,     9.9999999999999999e16,  123456789012345678.0,
@@ -445,10 +449,51 @@ TEST(cli, write_csv_writes_printf_17_digit_text) {
     v.push_back(std::ldexp(static_cast<double>(next() >> (11 + next() % 40)), -t));
     v.push_back(std::pow(10.0, -6.0 + 22.0 * static_cast<double>(next() >> 11) * 0x1p-53));
   }
-  auto g17 = [](double x) {
+  // the shortest exponent-notation text that reads back to x (snprintf's "%.{p-1}e", p
+  // the least precision that does) and p; 0 and non-finite numbers as snprintf's "%g"
+  struct Shortest {
+    std::string text;
+    int digits;
+  };
+  auto shortest_e = [](double x) {
     char b[64];
-    std::snprintf(b, sizeof b, "%.17g", x);
-    return std::string(b);
+    if (x == 0.0 || !std::isfinite(x)) {
+      std::snprintf(b, sizeof b, "%g", x);
+      return Shortest{b, 1};
+    }
+    int p = 1;
+    for (; p < 17; ++p) {
+      std::snprintf(b, sizeof b, "%.*e", p - 1, x);
+      if (std::strtod(b, nullptr) == x) break;
+    }
+    std::snprintf(b, sizeof b, "%.*e", p - 1, x);
+    return Shortest{b, p};
+  };
+  // the significant digits of a number's text: digits of the mantissa less leading zeros
+  // and, in fixed notation without a fraction, trailing zeros of the integer part
+  auto significant_digits = [](const std::string& t) {
+    std::string m = t.substr(0, t.find_first_of("eE"));
+    const bool point = m.find('.') != std::string::npos;
+    std::string d;
+    for (char c : m)
+      if (c >= '0' && c <= '9') d += c;
+    d.erase(0, std::min(d.find_first_not_of('0'), d.size()));
+    if (!point)
+      while (d.size() > 1 && d.back() == '0') d.pop_back();
+    return d.empty() ? 1 : static_cast<int>(d.size());
+  };
+  auto expect_number = [&](const std::string& t, double x, std::size_t row) {
+    const double r = std::strtod(t.c_str(), nullptr);
+    if (std::isnan(x)) {
+      ASSERT_TRUE(std::isnan(r)) << "row " << row << ": '" << t << "'";
+      ASSERT_EQ(std::signbit(r), std::signbit(x)) << "row " << row << ": '" << t << "'";
+      return;
+    }
+    ASSERT_EQ(std::memcmp(&r, &x, sizeof r), 0) << "row " << row << ": '" << t << "' reads back to " << r;
+    const Shortest e = shortest_e(x);
+    ASSERT_LE(t.size(), e.text.size()) << "row " << row << ": '" << t << "', shortest '" << e.text << "'";
+    if (t.find('e') != std::string::npos)
+      ASSERT_EQ(significant_digits(t), e.digits) << "row " << row << ": '" << t << "', shortest '" << e.text << "'";
   };
   ionflux::Solution sol;
   sol.protocol = true;
@@ -462,16 +507,24 @@ TEST(cli, write_csv_writes_printf_17_digit_text) {
     sol.step.push_back(static_cast<int>(k) - 100);
     sol.cycle.push_back(k == 0 ? -2147483647 - 1 : static_cast<int>(k * 10737418));
   }
-  const std::string path = d / "g17.csv";
+  const std::string path = d / "numbers.csv";
   ionflux::write_csv(path, sol);
   const auto lines = lines_of(read_text(path));
   ASSERT_EQ(lines.size(), n + 1);
   EXPECT_EQ(lines[0], std::string(kHeader) + ",Step,Cycle,Temperature [K]");
-  for (std::size_t k = 0; k < n; ++k)
-    ASSERT_EQ(lines[k + 1], g17(sol.time[k]) + "," + g17(sol.voltage[k]) + "," + g17(sol.current[k]) + "," +
-                                g17(sol.capacity[k]) + "," + std::to_string(sol.step[k]) + "," +
-                                std::to_string(sol.cycle[k]) + "," + g17(sol.temperature[k]))
-        << "row " << k;
+  for (std::size_t k = 0; k < n; ++k) {
+    std::vector<std::string> f;
+    std::stringstream row(lines[k + 1]);
+    for (std::string t; std::getline(row, t, ',');) f.push_back(t);
+    ASSERT_EQ(f.size(), 7u) << "row " << k << ": " << lines[k + 1];
+    expect_number(f[0], sol.time[k], k);
+    expect_number(f[1], sol.voltage[k], k);
+    expect_number(f[2], sol.current[k], k);
+    expect_number(f[3], sol.capacity[k], k);
+    EXPECT_EQ(f[4], std::to_string(sol.step[k]));
+    EXPECT_EQ(f[5], std::to_string(sol.cycle[k]));
+    expect_number(f[6], sol.temperature[k], k);
+  }
 }
 
 // write_csv writes over an existing file in place and cuts it at the end (not

@@ -52,6 +52,9 @@ TEST(ModelOptions, NoOptionsIsThePlainDfn) {
                                                 {"x-average side reactions", OptionValue("false")},
                                                 {"thermal", OptionValue("isothermal")}});
   EXPECT_FALSE(d.any());
+  // no options at all (a shortcut past the resolution's tables) resolves every option as
+  // the spelled-out defaults do through them
+  EXPECT_EQ(describe_model_options(m), describe_model_options(d));
   EXPECT_EQ(model_options_summary(m), "");
 }
 
