@@ -508,39 +508,137 @@ IONFLUX_HD inline bool factorize_block(const Team& team, const Layout& l, const 
   });
 }
 
+//! Nodes whose shell recurrences one lane of shell_solves carries side by side: on the
+//! CPU a vector's worth (the recurrence of each node stays in registers, and the chunks'
+//! independent chains overlap), on the GPU one node per lane.
+#ifdef __CUDA_ARCH__
+constexpr int kShellLanes = 1;
+#else
+constexpr int kShellLanes = 4;
+#endif
+
+//! Thomas sweeps (forward, then back) of the m <= L nodes q0 .. q0 + m - 1 of an
+//! electrode (shell k of node q at r[b + k cnt + q]); coefficient of shell k at
+//! jac[p + k cnt] (Shared: one per shell) or jac[p + k cnt + q]. Each node's value is
+//! carried from shell to shell in c[], with shell_solves' arithmetic (the same roundings
+//! as one pass per shell over all nodes).
+template <int L, bool Shared, class V>
+IONFLUX_HD inline void shell_chunk(const V& jac, const V& r, int b, int cnt, int nr, int psub, int pdiag, int psup,
+                                   int q0, int m) {
+  // every row's loads before its arithmetic and stores (r and jac may alias for all the
+  // compiler knows: so it can vectorise the chunk)
+  double c[L], x[L], a[L], d[L];
+  auto coef = [&](int p, int k, double* out) {
+    const int o = p + k * cnt + (Shared ? 0 : q0);
+    for (int j = 0; j < m; ++j) out[j] = jac[o + (Shared ? 0 : j)];
+  };
+  for (int j = 0; j < m; ++j) c[j] = r[b + q0 + j];
+  for (int k = 1; k < nr; ++k) {
+    const int bk = b + k * cnt + q0;
+    coef(psub, k, a);
+    for (int j = 0; j < m; ++j) x[j] = r[bk + j];
+    for (int j = 0; j < m; ++j) c[j] = x[j] - a[j] * c[j];
+    for (int j = 0; j < m; ++j) r[bk + j] = c[j];
+  }
+  coef(pdiag, nr - 1, d);
+  for (int j = 0; j < m; ++j) c[j] *= d[j];
+  for (int j = 0; j < m; ++j) r[b + (nr - 1) * cnt + q0 + j] = c[j];
+  for (int k = nr - 2; k >= 0; --k) {
+    const int bk = b + k * cnt + q0;
+    coef(psup, k, a);
+    coef(pdiag, k, d);
+    for (int j = 0; j < m; ++j) x[j] = r[bk + j];
+    for (int j = 0; j < m; ++j) c[j] = (x[j] - a[j] * c[j]) * d[j];
+    for (int j = 0; j < m; ++j) r[bk + j] = c[j];
+  }
+}
+
+//! shell_chunk's sweeps for all cnt nodes of an electrode at once, 8 <= cnt <= 8 G, in G
+//! vectors of 8 nodes (the last one ends at node cnt - 1 and may overlap the one before:
+//! a node in two of them gets the same arithmetic twice, as each row is read before it
+//! is written). The nodes' recurrences stay in registers, all side by side.
+template <int G, bool Shared, class V>
+IONFLUX_HD inline void shell_groups(const V& jac, const V& r, int b, int cnt, int nr, int psub, int pdiag, int psup) {
+  constexpr int W = 8;
+  int off[G];
+  for (int g = 0; g < G; ++g) off[g] = W * g < cnt - W ? W * g : cnt - W;
+  double c[G][W], x[G][W], a[G][W], d[G][W];
+  auto coef = [&](int p, int k, double(&out)[G][W]) {
+    for (int g = 0; g < G; ++g)
+      for (int j = 0; j < W; ++j) out[g][j] = jac[p + k * cnt + (Shared ? 0 : off[g] + j)];
+  };
+  auto row = [&](int k, double(&out)[G][W]) {
+    for (int g = 0; g < G; ++g)
+      for (int j = 0; j < W; ++j) out[g][j] = r[b + k * cnt + off[g] + j];
+  };
+  auto put = [&](int k) {
+    for (int g = 0; g < G; ++g)
+      for (int j = 0; j < W; ++j) r[b + k * cnt + off[g] + j] = c[g][j];
+  };
+  row(0, c);
+  for (int k = 1; k < nr; ++k) {
+    coef(psub, k, a);
+    row(k, x);
+    for (int g = 0; g < G; ++g)
+      for (int j = 0; j < W; ++j) c[g][j] = x[g][j] - a[g][j] * c[g][j];
+    put(k);
+  }
+  coef(pdiag, nr - 1, d);
+  for (int g = 0; g < G; ++g)
+    for (int j = 0; j < W; ++j) c[g][j] *= d[g][j];
+  put(nr - 1);
+  for (int k = nr - 2; k >= 0; --k) {
+    coef(psup, k, a);
+    coef(pdiag, k, d);
+    row(k, x);
+    for (int g = 0; g < G; ++g)
+      for (int j = 0; j < W; ++j) c[g][j] = (x[g][j] - a[g][j] * c[g][j]) * d[g][j];
+    put(k);
+  }
+}
+
 //! Shell tridiagonal solves u = A^-1 r for all nodes of one electrode, in place. The
-//! loops run over shells outside and nodes inside (contiguous in the shell-major
-//! layout: adjacent lanes on the GPU, one vectorised loop on the CPU), so the
-//! independent recurrences of the nodes proceed side by side. With shared factors
-//! (constant D_s) each coefficient is one scalar per shell.
+//! shell-major layout puts the nodes of a shell side by side: each lane takes
+//! kShellLanes adjacent nodes through all their shells (shell_chunk), so the nodes'
+//! independent recurrences proceed side by side (adjacent lanes on the GPU, one vector
+//! on the CPU). With shared factors (constant D_s) each coefficient is one scalar per
+//! shell.
 template <class Team, class V>
 IONFLUX_HD inline void shell_solves(const Team& team, const Layout& l, const V& jac, const V& r, int first) {
   const int cnt = l.electrode_nodes(first), nr = l.nr(first);
   const bool shared = static_cast<int>(jac[l.jac_node * (first + cnt - 1) + kPart]) == first && cnt > 1;
-  for (int k = 1; k < nr; ++k) {
-    const int b0 = l.cs_index(first, k), pm = l.part_index(kSub, first, k);
-    if (shared) {
-      const double m = jac[pm];
-      team.for_each(cnt, [&](int q) { r[b0 + q] -= m * r[b0 - cnt + q]; });
-    } else {
-      team.for_each(cnt, [&](int q) { r[b0 + q] -= jac[pm + q] * r[b0 - cnt + q]; });
-    }
+  const int b = l.cs_index(first, 0), psub = l.part_index(kSub, first, 0), pdiag = l.part_index(kDiag, first, 0),
+            psup = l.part_index(kSup, first, 0);
+#ifndef __CUDA_ARCH__
+  if (cnt >= 8 && cnt <= 32) {  // the usual meshes: every node's recurrence in registers
+    team.single([&]() {
+      const int g = (cnt + 7) / 8;
+      if (shared) {
+        if (g == 1) shell_groups<1, true>(jac, r, b, cnt, nr, psub, pdiag, psup);
+        else if (g == 2) shell_groups<2, true>(jac, r, b, cnt, nr, psub, pdiag, psup);
+        else if (g == 3) shell_groups<3, true>(jac, r, b, cnt, nr, psub, pdiag, psup);
+        else shell_groups<4, true>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      } else {
+        if (g == 1) shell_groups<1, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
+        else if (g == 2) shell_groups<2, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
+        else if (g == 3) shell_groups<3, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
+        else shell_groups<4, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      }
+    });
+    return;
   }
-  for (int k = nr - 1; k >= 0; --k) {
-    const int b0 = l.cs_index(first, k), pd = l.part_index(kDiag, first, k), ps = l.part_index(kSup, first, k);
-    if (shared) {
-      const double d = jac[pd], u = jac[ps];
-      if (k == nr - 1)
-        team.for_each(cnt, [&](int q) { r[b0 + q] *= d; });
-      else
-        team.for_each(cnt, [&](int q) { r[b0 + q] = (r[b0 + q] - u * r[b0 + cnt + q]) * d; });
+#endif
+  constexpr int L = kShellLanes;
+  team.for_each((cnt + L - 1) / L, [&](int c) {
+    const int q0 = c * L;
+    if (q0 + L <= cnt) {  // a full chunk: fixed trip counts (one vector on the CPU)
+      if (shared) shell_chunk<L, true>(jac, r, b, cnt, nr, psub, pdiag, psup, q0, L);
+      else shell_chunk<L, false>(jac, r, b, cnt, nr, psub, pdiag, psup, q0, L);
     } else {
-      if (k == nr - 1)
-        team.for_each(cnt, [&](int q) { r[b0 + q] *= jac[pd + q]; });
-      else
-        team.for_each(cnt, [&](int q) { r[b0 + q] = (r[b0 + q] - jac[ps + q] * r[b0 + cnt + q]) * jac[pd + q]; });
+      if (shared) shell_chunk<L, true>(jac, r, b, cnt, nr, psub, pdiag, psup, q0, cnt - q0);
+      else shell_chunk<L, false>(jac, r, b, cnt, nr, psub, pdiag, psup, q0, cnt - q0);
     }
-  }
+  });
 }
 
 //! Solve A x = r in place for the block part (entries before the globals).

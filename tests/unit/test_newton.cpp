@@ -292,5 +292,48 @@ INSTANTIATE_TEST_SUITE_P(Cases, CondensedNewton,
                            return s;
                          });
 
+//! Shell solves (dfn::shell_solves: each node's Thomas sweeps through its shells, nodes
+//! side by side, on the CPU in registers for 8..32 nodes per electrode, in overlapping
+//! vectors of 8) against the textbook sweeps written out here, one pass per shell over all
+//! nodes with the same operations (forward r_k -= l_k r_{k-1}; back r_last *= d_last,
+//! r_k = (r_k - u_k r_{k+1}) d_k). Expected: the same doubles, bit for bit (the
+//! reordering changes no operation), for node counts below, in, between and above the
+//! register path's range, with factors per node and shared by the electrode (kPart).
+TEST(ShellSolves, EqualThePerShellSweepsBitwise) {
+  for (const int cnt : {2, 5, 8, 9, 15, 16, 20, 24, 31, 32, 33, 40}) {
+    for (const bool shared : {false, true}) {
+      const Layout l = Layout::make(testing::mesh_of(cnt, 3, cnt + 1, 7, 6));
+      std::vector<double> jac(l.jac_size, 0.0), r(l.n_state, 0.0);
+      unsigned state = 12345u + 7u * cnt;
+      auto rnd = [&]() {  // deterministic values in [0.5, 1.5)
+        state = state * 1664525u + 1013904223u;
+        return 0.5 + (state >> 8) * (1.0 / 16777216.0);
+      };
+      for (double& v : jac) v = rnd();
+      for (double& v : r) v = rnd() - 1.0;
+      for (int i = 0; i < l.nx; ++i)
+        if (l.electrode(i)) jac[l.jac_node * i + dfn::kPart] = shared ? l.electrode_first(i) : i;
+      std::vector<double> want = r;
+      for (const int first : {0, l.nn + l.ns}) {
+        const int n = l.electrode_nodes(first), nr = l.nr(first);
+        auto f = [&](int slot, int q, int k) { return jac[l.part_index(slot, first, k) + (shared ? 0 : q)]; };
+        for (int k = 1; k < nr; ++k)
+          for (int q = 0; q < n; ++q) want[l.cs_index(first + q, k)] -= f(dfn::kSub, q, k) * want[l.cs_index(first + q, k - 1)];
+        for (int q = 0; q < n; ++q) want[l.cs_index(first + q, nr - 1)] *= f(dfn::kDiag, q, nr - 1);
+        for (int k = nr - 2; k >= 0; --k)
+          for (int q = 0; q < n; ++q)
+            want[l.cs_index(first + q, k)] =
+                (want[l.cs_index(first + q, k)] - f(dfn::kSup, q, k) * want[l.cs_index(first + q, k + 1)]) *
+                f(dfn::kDiag, q, k);
+      }
+      const CView jv{jac.data()}, rv{r.data()};
+      dfn::shell_solves(SerialTeam{}, l, jv, rv, 0);
+      dfn::shell_solves(SerialTeam{}, l, jv, rv, l.nn + l.ns);
+      for (int k = 0; k < l.n_state; ++k)
+        ASSERT_EQ(r[k], want[k]) << "nodes " << cnt << (shared ? " shared" : " per node") << ", unknown " << k;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ionflux
