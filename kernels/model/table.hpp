@@ -20,62 +20,29 @@ namespace table {
 
 enum class Kind : int { linear = 0, pchip = 1, cubic = 2 };
 
-//! Whether knot xi lies before q: xi < q (kUpper: xi <= q).
-template <bool kUpper>
-IONFLUX_HD inline bool knot_before(double xi, double q) {
-  return kUpper ? xi <= q : xi < q;
-}
-
-//! The number of leading knots of the increasing x[0..n) that lie before q (x[i] < q;
-//! kUpper: x[i] <= q): a binary search's answer (0 for NaN), found from a guess that
-//! takes the knots as evenly spread, widened by doubling steps, then bisected. Measured
-//! OCP tables are nearly even: a few comparisons instead of log2(n) (issue 16: the
-//! OCP spline is evaluated at every node of every residual and Jacobian).
-template <bool kUpper>
-IONFLUX_HD inline int knots_before(const double* x, int n, double q) {
-  if (!knot_before<kUpper>(x[0], q)) return 0;  // q at or below the first knot, or NaN
-  if (knot_before<kUpper>(x[n - 1], q)) return n;
-  // x[0] lies before q, x[n-1] does not (so n >= 2): the answer is in [1, n-1].
-  int g = static_cast<int>((q - x[0]) / (x[n - 1] - x[0]) * (n - 1));
-  g = g < 0 ? 0 : (g > n - 2 ? n - 2 : g);
-  int lo, hi, step = 1;  // x[lo] before q, x[hi] not
-  if (knot_before<kUpper>(x[g], q)) {
-    lo = g;
-    hi = g + 1;
-    while (hi < n - 1 && knot_before<kUpper>(x[hi], q)) {
-      lo = hi;
-      step *= 2;
-      hi = lo + step < n - 1 ? lo + step : n - 1;
-    }
-  } else {  // g >= 1: x[0] lies before q
-    hi = g;
-    lo = g - 1;
-    while (lo > 0 && !knot_before<kUpper>(x[lo], q)) {
-      hi = lo;
-      step *= 2;
-      lo = hi - step > 0 ? hi - step : 0;
-    }
-  }
-  while (hi - lo > 1) {
-    const int mid = lo + (hi - lo) / 2;
-    if (knot_before<kUpper>(x[mid], q)) lo = mid;
+//! The segment index lo (0 <= lo <= n-2) used for q, as scipy picks it: the first
+//! index with x[i] >= q, clipped to [1, n-1], minus one (binary search).
+IONFLUX_HD inline int segment(const double* x, int n, double q) {
+  int lo = 0, hi = n;  // first index with x[i] >= q lies in [lo, hi]
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    if (x[mid] < q) lo = mid + 1;
     else hi = mid;
   }
-  return hi;
-}
-
-//! The segment index lo (0 <= lo <= n-2) used for q, as scipy picks it: the first
-//! index with x[i] >= q, clipped to [1, n-1], minus one.
-IONFLUX_HD inline int segment(const double* x, int n, double q) {
-  const int first = knots_before<false>(x, n, q);  // first index with x[i] >= q
-  const int idx = first < 1 ? 1 : (first > n - 1 ? n - 1 : first);
+  const int idx = lo < 1 ? 1 : (lo > n - 1 ? n - 1 : lo);
   return idx - 1;
 }
 
 //! PPoly's segment for PCHIP: x[i] <= q < x[i+1], the last one closed, clipped to the
 //! end segments for extrapolation.
 IONFLUX_HD inline int segment_right(const double* x, int n, double q) {
-  int i = knots_before<true>(x, n, q) - 1;  // first index with x[i] > q, minus one
+  int lo = 0, hi = n;  // first index with x[i] > q
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    if (x[mid] <= q) lo = mid + 1;
+    else hi = mid;
+  }
+  int i = lo - 1;
   if (i < 0) i = 0;
   if (i > n - 2) i = n - 2;
   return i;

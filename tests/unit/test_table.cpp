@@ -70,8 +70,8 @@ TEST(Table, DualDerivativeIsTheSegmentSlope) {
   EXPECT_DOUBLE_EQ(lin(Dual<1>::variable(1.5, 0)).v, -2.0);  // 0 + (-4)(0.5): linear extrapolation
 }
 
-//! The segment search (table::knots_before: a guess from evenly spread knots, then
-//! doubling steps and bisection) picks the segment a plain binary search picks (expected:
+//! The segment search (table::segment, segment_right: kernels' own binary searches; a
+//! faster search must keep picking the same segment) picks the segment (expected:
 //! std::lower_bound / std::upper_bound on the same knots, scipy's rule in segment's and
 //! segment_right's comments) for every query: knots, midpoints, just next to knots, ends,
 //! outside, +-inf and NaN, on even, clustered and measured tables (LG M50 graphite OCP's
