@@ -128,6 +128,13 @@ def run_pybamm(n, rtol, atol, case="coupled"):
     last = sol.cycles[-1]
     out["last_cycle_steps"] = [st.termination for st in last.steps]
     out["t_end_s"] = float(sol.t[-1])
+    # what the solution holds: a time point per solver step, each with every state (the
+    # like-for-like ionflux run keeps an output, with its state, at every BDF step too)
+    out["outputs"] = int(len(sol.t))
+    try:
+        out["states_per_output"] = int(sol.all_ys[0].shape[0])
+    except Exception:  # noqa: BLE001
+        out["states_per_output"] = None
     try:
         cap = list(map(float, sol.summary_variables["Capacity [A.h]"]))
         lli = list(map(float, sol.summary_variables["Loss of lithium inventory [%]"]))
@@ -208,7 +215,8 @@ def run_ionflux_one(n, rtol, atol, case="coupled", force=False, max_steps=None, 
            "termination": getattr(sol, "termination", None), "resolved_options": dict(sim.options),
            "steps": sol.summary.get("Steps"), "cycles_requested": len(cycles),
            "status": getattr(sol, "status", None), "message": getattr(sol, "message", None),
-           "t_end_s": float(sol["Time [s]"][-1]) if len(sol["Time [s]"]) else None}
+           "t_end_s": float(sol["Time [s]"][-1]) if len(sol["Time [s]"]) else None,
+           "outputs": int(len(sol["Time [s]"]))}
     try:
         out["cycles_completed"] = len(sol.cycles)
         sv = sol.summary_variables
@@ -364,7 +372,8 @@ def main():
         print(f"PyBaMM {pyb['pybamm_version']} IDAKLU (rtol {args.rtol:g}, atol {args.atol:g}): "
               f"build {pyb['build_s']:.2f} s + solve {pyb['solve_s']:.2f} s = {pyb['total_s']:.2f} s "
               f"(solve CPU time {pyb['solve_cpu_s']:.2f} s); "
-              f"{pyb['cycles_completed']}/{pyb['cycles_requested']} cycles; termination {pyb.get('termination')}"
+              f"{pyb['cycles_completed']}/{pyb['cycles_requested']} cycles; termination {pyb.get('termination')}; "
+              f"{pyb.get('outputs')} time points x {pyb.get('states_per_output')} states returned"
               + (f"; ERROR {pyb['error']}" if pyb["error"] else ""))
         if "capacity_first_last" in pyb:
             print(f"  Capacity [A.h] cycle 1 {pyb['capacity_first_last'][0]:.6f}, last "
@@ -383,6 +392,7 @@ def main():
             print(f"ionflux: setup + solve {ion['total_s']:.3f} s (solve {ion['solve_s']:.3f} s, "
                   f"solve CPU time {ion['solve_cpu_s']:.3f} s), "
                   f"{ion.get('cycles_completed')}/{ion.get('cycles_requested')} cycles, {ion.get('steps')} BDF steps, "
+                  f"{ion.get('outputs')} outputs (with their states), "
                   f"termination {ion.get('termination')}")
             if (ion.get("cycles_completed") != ion.get("cycles_requested")
                     or "failure" in str(ion.get("termination"))):

@@ -749,20 +749,40 @@ struct Bdf {
     }
   }
 
-  //! Interpolated y (and y') at t in [t_n - h_used, t_n], IDA's IDAGetSolution.
-  IONFLUX_HD double interp_component(int k, double t) const {
+  //! Interpolated y (and y') at t in [t_n - h_used, t_n], IDA's IDAGetSolution:
+  //! y(t) = phi_0 + sum_{j=1..kord} coef[j] phi_j; the coefficients, the same for every
+  //! component, into coef[1..kord]; returns kord.
+  IONFLUX_HD int interp_coefficients(double t, double* coef) const {
     const double delt = t - s.t;
-    double c = 1.0, gam = delt / s.psi[0], y = phi(0)[k];
+    double c = 1.0, gam = delt / s.psi[0];
     const int kord = s.kused == 0 ? 1 : s.kused;
     for (int j = 1; j <= kord; ++j) {
       c *= gam;
       gam = (delt + s.psi[j - 1]) / s.psi[j];
-      y += c * phi(j)[k];
+      coef[j] = c;
     }
+    return kord;
+  }
+  IONFLUX_HD double interp_component(int k, double t) const {
+    double coef[kBdfMaxOrder + 1];
+    const int kord = interp_coefficients(t, coef);
+    double y = phi(0)[k];
+    for (int j = 1; j <= kord; ++j) y += coef[j] * phi(j)[k];
     return y;
   }
+  //! The whole interpolated vector: the coefficients once (kord divisions), then a pass per
+  //! order over the components, each summed in interp_component's order (bitwise equal;
+  //! issue 16: an output at every BDF step interpolates ~400 unknowns).
   IONFLUX_HD void interpolate(double t, const V& out) const {
-    m.team.for_each(n, [&](int k) { out[k] = interp_component(k, t); });
+    double coef[kBdfMaxOrder + 1];
+    const int kord = interp_coefficients(t, coef);
+    const V y0 = phi(0), y1 = phi(1);
+    m.team.for_each(n, [&](int k) { out[k] = y0[k] + coef[1] * y1[k]; });
+    for (int j = 2; j <= kord; ++j) {
+      const V yj = phi(j);
+      const double cj = coef[j];
+      m.team.for_each(n, [&](int k) { out[k] += cj * yj[k]; });
+    }
   }
 
   double ck_ = 1.0, err_k_ = 0.0, err_km1_ = 0.0, err_kp1_ = 0.0;

@@ -194,56 +194,74 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   out["x [m]"] = array1(x);
   out["x_n [m]"] = array1(xn);
   out["x_p [m]"] = array1(xp);
-  std::vector<double> ce, phie, phisn, phisp, csn, csp, jn, jp;
-  for (std::size_t k = 0; k < nt; ++k) {
-    const double* y = s.state(k);
-    for (int i = 0; i < l.nx; ++i) {
-      ce.push_back(y[3 * i]);
-      phie.push_back(y[3 * i + 1]);
-      if (!l.electrode(i)) continue;
-      const bool neg = i < l.nn;
-      (neg ? phisn : phisp).push_back(y[3 * i + 2]);
-      (neg ? csn : csp).push_back(dfn::surface_concentration(l, y, i));
-      (neg ? jn : jp).push_back(y[l.j_index(i)]);
+  // The fields are written straight into the numpy arrays, one pass over the outputs
+  // (issue 16: with an output at every BDF step this loop ran ~30,000 times per cycle).
+  const py::ssize_t snt = static_cast<py::ssize_t>(nt);
+  auto field = [&](py::ssize_t cols) { return py::array_t<double>({snt, cols}); };
+  py::array_t<double> ce = field(l.nx), phie = field(l.nx), phisn = field(l.nn), phisp = field(l.np),
+                      csn = field(l.nn), csp = field(l.np), jn = field(l.nn), jp = field(l.np);
+  py::array_t<double> cpn({snt, static_cast<py::ssize_t>(l.nn), static_cast<py::ssize_t>(l.rn)});
+  py::array_t<double> cpp({snt, static_cast<py::ssize_t>(l.np), static_cast<py::ssize_t>(l.rp)});
+  py::array_t<double> energy(snt);
+  {
+    double *pce = ce.mutable_data(), *pphie = phie.mutable_data(), *psn = phisn.mutable_data(),
+           *psp = phisp.mutable_data(), *pcsn = csn.mutable_data(), *pcsp = csp.mutable_data(),
+           *pjn = jn.mutable_data(), *pjp = jp.mutable_data(), *pcpn = cpn.mutable_data(),
+           *pcpp = cpp.mutable_data(), *pe = energy.mutable_data();
+    const int pos0 = l.nn + l.ns;
+    for (std::size_t k = 0; k < nt; ++k) {
+      const double* y = s.state(k);
+      for (int i = 0; i < l.nx; ++i) {
+        *pce++ = y[3 * i];
+        *pphie++ = y[3 * i + 1];
+      }
+      for (int i = 0; i < l.nn; ++i) {
+        *psn++ = y[3 * i + 2];
+        *pcsn++ = dfn::surface_concentration(l, y, i);
+        *pjn++ = y[l.j_index(i)];
+        for (int r = 0; r < l.rn; ++r) *pcpn++ = y[l.cs_index(i, r)];
+      }
+      for (int i = pos0; i < pos0 + l.np; ++i) {
+        *psp++ = y[3 * i + 2];
+        *pcsp++ = dfn::surface_concentration(l, y, i);
+        *pjp++ = y[l.j_index(i)];
+        for (int r = 0; r < l.rp; ++r) *pcpp++ = y[l.cs_index(i, r)];
+      }
+      *pe++ = y[l.kE()];
     }
   }
-  out["Electrolyte concentration [mol.m-3]"] = array2(ce, nt, l.nx);
-  out["Electrolyte potential [V]"] = array2(phie, nt, l.nx);
-  out["Negative electrode potential [V]"] = array2(phisn, nt, l.nn);
-  out["Positive electrode potential [V]"] = array2(phisp, nt, l.np);
-  out["Negative particle surface concentration [mol.m-3]"] = array2(csn, nt, l.nn);
-  out["Positive particle surface concentration [mol.m-3]"] = array2(csp, nt, l.np);
-  out["Negative electrode interfacial current density [A.m-2]"] = array2(jn, nt, l.nn);
-  out["Positive electrode interfacial current density [A.m-2]"] = array2(jp, nt, l.np);
+  out["Electrolyte concentration [mol.m-3]"] = ce;
+  out["Electrolyte potential [V]"] = phie;
+  out["Negative electrode potential [V]"] = phisn;
+  out["Positive electrode potential [V]"] = phisp;
+  out["Negative particle surface concentration [mol.m-3]"] = csn;
+  out["Positive particle surface concentration [mol.m-3]"] = csp;
+  out["Negative electrode interfacial current density [A.m-2]"] = jn;
+  out["Positive electrode interfacial current density [A.m-2]"] = jp;
   // From the same states (issue 13): the particle concentration over r at every electrode
   // node, (n_times, n_nodes, n_shells), shell k's centre at (k + 1/2) R / n_shells (PyBaMM's
   // uniform r mesh); the net energy E = integral of I V dt / 3600 (PyBaMM's "Discharge
   // energy [W.h]"); the maximum concentrations for the stoichiometries.
-  std::vector<double> cpn(nt * l.nn * l.rn), cpp(nt * l.np * l.rp), energy(nt);
-  for (std::size_t k = 0; k < nt; ++k) {
-    const double* y = s.state(k);
-    energy[k] = y[l.kE()];
-    for (int i = 0; i < l.nn; ++i)
-      for (int r = 0; r < l.rn; ++r) cpn[(k * l.nn + i) * l.rn + r] = y[l.cs_index(i, r)];
-    for (int i = 0; i < l.np; ++i)
-      for (int r = 0; r < l.rp; ++r) cpp[(k * l.np + i) * l.rp + r] = y[l.cs_index(l.nn + l.ns + i, r)];
-  }
-  const py::ssize_t snt = static_cast<py::ssize_t>(nt);
-  out["Negative particle concentration [mol.m-3]"] = move_array(std::move(cpn), {snt, l.nn, l.rn});
-  out["Positive particle concentration [mol.m-3]"] = move_array(std::move(cpp), {snt, l.np, l.rp});
-  out["Discharge energy [W.h]"] = array1(energy);
+  out["Negative particle concentration [mol.m-3]"] = cpn;
+  out["Positive particle concentration [mol.m-3]"] = cpp;
+  out["Discharge energy [W.h]"] = energy;
   // the degradation time series (issue 16: thickness changes, roughness, SEI on cracks,
   // eps_s, ...), each only where its option is on (summary.hpp, degradation_series)
   if (l.deg && nt > 0) {
     std::vector<std::string> dnames;
     std::vector<double> row;
     degradation_series(cell, l, s.state(0), &dnames, row);
-    std::vector<std::vector<double>> cols(dnames.size(), std::vector<double>(nt));
+    std::vector<py::array_t<double>> cols;
+    std::vector<double*> pc;
+    for (std::size_t c = 0; c < dnames.size(); ++c) {
+      cols.emplace_back(snt);
+      pc.push_back(cols.back().mutable_data());
+    }
     for (std::size_t k = 0; k < nt; ++k) {
       degradation_series(cell, l, s.state(k), nullptr, row);
-      for (std::size_t c = 0; c < row.size(); ++c) cols[c][k] = row[c];
+      for (std::size_t c = 0; c < row.size(); ++c) pc[c][k] = row[c];
     }
-    for (std::size_t c = 0; c < dnames.size(); ++c) out[py::str(dnames[c])] = array1(cols[c]);
+    for (std::size_t c = 0; c < dnames.size(); ++c) out[py::str(dnames[c])] = cols[c];
   }
   std::vector<double> rn(l.rn), rp(l.rp);
   for (int r = 0; r < l.rn; ++r) rn[r] = (r + 0.5) * cell.neg.particle_radius / l.rn;

@@ -413,7 +413,8 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
   if (error) std::rethrow_exception(error);
   gather(c, series, temperature);
   for (std::vector<double>& s : states) {  // in cell order, as the series
-    c.states.insert(c.states.end(), s.begin(), s.end());
+    if (c.states.empty()) c.states.swap(s);  // a single run's ~n_state x 8 bytes per output: not copied
+    else c.states.insert(c.states.end(), s.begin(), s.end());
     std::vector<double>().swap(s);
   }
 }

@@ -122,17 +122,21 @@ void degradation_series(const CellParams& p, const Layout& l, const double* y, s
                         std::vector<double>& values) {
   values.clear();
   if (names) names->clear();
-  auto put = [&](const std::string& name, double v) {
-    if (names) names->push_back(name);
+  // the name a + b + c, built only when names are asked for (once per run, not per output)
+  auto put = [&](const char* a, const char* b, const char* c, double v) {
+    if (names) names->push_back(std::string(a) + b + c);
     values.push_back(v);
   };
+  Inventory inv{};
+  bool have_inv = false;  // lithium_inventory once per state (both electrodes' LAM read it)
   const ModelOptions& o = l.model;
   const CView yv{const_cast<double*>(y)};
   double change[2] = {0.0, 0.0};
   for (int e = 0; e < 2; ++e) {
     const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
     const ElectrodeDegradation& d = p.deg.electrode[e];
-    const std::string dom = e == 0 ? "negative" : "positive", Dom = e == 0 ? "Negative" : "Positive";
+    const char* dom = e == 0 ? "negative" : "positive";
+    const char* Dom = e == 0 ? "Negative" : "Positive";
     const int first = e == 0 ? 0 : l.nn + l.ns, count = e == 0 ? l.nn : l.np;
     const bool mechanics = o.mechanics[e] != MechanicsModel::none;
     const bool cracks = l.dslot[e][kDegSeiCr] >= 0, lam = l.dslot[e][kDegEpsS] >= 0;
@@ -156,21 +160,21 @@ void degradation_series(const CellParams& p, const Layout& l, const double* y, s
     }
     if (mechanics) {
       change[e] = mech::electrode_thickness_change(1.0, ep.thickness, vol / count);
-      put(Dom + " electrode thickness change [m]", change[e]);
-      put("X-averaged " + dom + " electrode roughness ratio", rho / count);
-      put("X-averaged " + dom + " particle crack length [m]", l_cr / count);
+      put("", Dom, " electrode thickness change [m]", change[e]);
+      put("X-averaged ", dom, " electrode roughness ratio", rho / count);
+      put("X-averaged ", dom, " particle crack length [m]", l_cr / count);
     }
-    if (cracks) put("X-averaged " + dom + " SEI on cracks thickness [m]", l_sei_cr / count);
+    if (cracks) put("X-averaged ", dom, " SEI on cracks thickness [m]", l_sei_cr / count);
     if (lam) {
-      put("X-averaged " + dom + " electrode active material volume fraction", eps_s / count);
-      const Inventory inv = lithium_inventory(p, l, yv);
-      put("Loss of lithium due to loss of active material in " + dom + " electrode [mol]",
+      put("X-averaged ", dom, " electrode active material volume fraction", eps_s / count);
+      if (!have_inv) inv = lithium_inventory(p, l, yv), have_inv = true;
+      put("Loss of lithium due to loss of active material in ", dom, " electrode [mol]",
           inv.v[e == 0 ? kInvLamNeg : kInvLamPos]);
     }
-    if (o.porosity_change) put("X-averaged " + dom + " electrode porosity", eps / count);
+    if (o.porosity_change) put("X-averaged ", dom, " electrode porosity", eps / count);
   }
   if (o.mechanics[0] != MechanicsModel::none && o.mechanics[1] != MechanicsModel::none)
-    put("Cell thickness change [m]",
+    put("Cell thickness change [m]", "", "",
         mech::cell_thickness_change(change[0], change[1], p.deg.thermal_expansion, y[l.kT()], p.t_ref));
 }
 

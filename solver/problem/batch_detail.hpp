@@ -63,8 +63,7 @@ struct SeriesSink {
       overflow = true;
       return;
     }
-    if (states)
-      for (int k = 0; k < n_state; ++k) states->push_back(y[k]);
+    if (states) states->insert(states->end(), &y[0], &y[0] + n_state);  // one copy, no per-value checks
     s.time.push_back(o.t);
     s.voltage.push_back(o.v);
     s.current.push_back(o.i);
