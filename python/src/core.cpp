@@ -359,6 +359,16 @@ const std::pair<const char*, int SolverStats::*> kStatsDatasets[] = {
     {"stats/Residual evaluations", &SolverStats::residual_evals},
     {"stats/Error test failures", &SolverStats::error_test_failures},
     {"stats/Convergence failures", &SolverStats::convergence_failures}};
+//! The per-cell summary columns of doubles ("summary/..." datasets) and their ChunkData
+//! fields: what memory_results hands Python and partition_chunk takes back.
+const std::pair<const char*, std::vector<double> ChunkData::*> kSummaryDoubles[] = {
+    {"summary/End time [s]", &ChunkData::end_time},
+    {"summary/Discharge capacity [A.h]", &ChunkData::discharge_capacity},
+    {"summary/Energy [W.h]", &ChunkData::energy},
+    {"summary/Mean voltage [V]", &ChunkData::mean_voltage},
+    {"summary/Charge capacity [A.h]", &ChunkData::charge_capacity},
+    {"summary/Discharge energy [W.h]", &ChunkData::discharge_energy},
+    {"summary/Charge energy [W.h]", &ChunkData::charge_energy}};
 
 //! A partition's results as SweepRunner.run gives them in memory (the file's datasets:
 //! "cells/Time [s]", ..., "cycles/...") back as the chunk of cells [first, first + n) and
@@ -406,15 +416,9 @@ ChunkData partition_chunk(std::size_t first, const py::dict& d, CycleSummaries& 
       {"cells/Current [A]", &ChunkData::current},
       {"cells/Discharge capacity [A.h]", &ChunkData::capacity},
       {"cells/Temperature [K]", &ChunkData::temperature},
-      {"cells/Step", &ChunkData::step_index},
-      {"summary/End time [s]", &ChunkData::end_time},
-      {"summary/Discharge capacity [A.h]", &ChunkData::discharge_capacity},
-      {"summary/Energy [W.h]", &ChunkData::energy},
-      {"summary/Mean voltage [V]", &ChunkData::mean_voltage},
-      {"summary/Charge capacity [A.h]", &ChunkData::charge_capacity},
-      {"summary/Discharge energy [W.h]", &ChunkData::discharge_energy},
-      {"summary/Charge energy [W.h]", &ChunkData::charge_energy}};
-  for (const auto& [key, field] : columns) c.*field = doubles(key, key[0] == 'c' ? any : n);
+      {"cells/Step", &ChunkData::step_index}};
+  for (const auto& [key, field] : columns) c.*field = doubles(key, any);
+  for (const auto& [key, field] : kSummaryDoubles) c.*field = doubles(key, n);
   c.message = d["cells/message"].cast<std::vector<std::string>>();
   for (const std::int64_t v : ints("summary/Steps", n)) c.steps.push_back(static_cast<int>(v));
   if (has("cells/device"))
@@ -720,20 +724,14 @@ class SweepRunner {
     d["cells/message"] = c.message;
     d["status codes"] = status_code_table();
     if (sink.temperature()) d["cells/Temperature [K]"] = move_array(std::move(c.temperature));
-    d["summary/End time [s]"] = array1(c.end_time);
+    for (const auto& [key, field] : kSummaryDoubles) d[key] = array1(c.*field);
     std::vector<std::string> reasons(n);
     for (std::size_t i = 0; i < n; ++i)
       reasons[i] = !sink.written(i) ? std::string()  // as the file: no string written
                    : c.status[i] == kStatusNotRun ? std::string("not_run")
                                                   : std::string(cell_status_name(static_cast<CellStatus>(c.status[i])));
     d["summary/End reason"] = reasons;
-    d["summary/Discharge capacity [A.h]"] = array1(c.discharge_capacity);
-    d["summary/Energy [W.h]"] = array1(c.energy);
-    d["summary/Mean voltage [V]"] = array1(c.mean_voltage);
     d["summary/Steps"] = py::array_t<int>(c.steps.size(), c.steps.data());
-    d["summary/Charge capacity [A.h]"] = array1(c.charge_capacity);
-    d["summary/Discharge energy [W.h]"] = array1(c.discharge_energy);
-    d["summary/Charge energy [W.h]"] = array1(c.charge_energy);
     {  // the integrator's counters per cell, as the file's /stats
       for (const auto& [name, field] : kStatsDatasets) {
         py::array_t<int> a(static_cast<py::ssize_t>(n));
