@@ -394,8 +394,61 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_node(const CellParams& p, co
                      [&](int k, double c) -> double { return d_at(k) * mech::stress_factor(theta, c, c0); });
 }
 
+//! Is theta_M (stress_theta_node) the same at every node of electrode ed: constant
+//! partial molar volume and Young's modulus (OKane2022 and every shipped set)?
+IONFLUX_HD inline bool stress_theta_is_uniform(const CellParams& p, int ed) {
+  const ElectrodeDegradation& d = p.deg.electrode[ed];
+  return d.partial_molar_volume.id == FunctionId::constant && d.young_modulus.id == FunctionId::constant;
+}
+
+//! stress_particle_node's rows for every node of electrode ed [first, first + cnt) when
+//! neither D nor theta_M depends on the node (D of T only, constant Omega and E), with
+//! the shells outside and the nodes inside (as particle_residual's constant-D path: the
+//! node loop contiguous, so that its divisions vectorise on the CPU and the nodes are
+//! adjacent lanes on the GPU). The same operations on the same values as
+//! stress_particle_node, so the same rows bit for bit: first each face's g_k = (k+1)^2
+//! N_{k+1/2} into f (shell k's row; D_eff of a shell is computed for each of its two
+//! faces, the same value), then each shell's row from k = nr - 1 down, so that g_{k-1}
+//! is still in f when row k reads it. d_const: the electrode's D. Out of line (see
+//! side_reactions.hpp).
+template <class Team, class V>
+IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_uniform(const Team& team, const CellParams& p, const Layout& l,
+                                                            int ed, int first, const V& y, const V& yp, const V& f,
+                                                            double temp, double d_const) {
+  const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
+  const int cnt = l.electrode_nodes(first), nr = l.nr(first), jb = l.j_index(first);
+  const double c0 = p.deg.electrode[ed].stress_free_conc;
+  const double dr = e.particle_radius / nr;
+  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
+  const double theta = stress_theta_node(p, l, ed, first, y, temp);
+  for (int k = 0; k < nr; ++k) {
+    const double k1 = k + 1.0;
+    const int b0 = l.cs_index(first, k);
+    if (k + 1 < nr) {
+      team.for_each(cnt, [&](int q) {
+        const double ck = y[b0 + q], ck1 = y[b0 + cnt + q];
+        const double d_k = d_const * mech::stress_factor(theta, ck, c0);
+        const double d_k1 = d_const * mech::stress_factor(theta, ck1, c0);
+        f[b0 + q] = k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, ck, ck1);
+      });
+    } else {
+      team.for_each(cnt, [&](int q) { f[b0 + q] = k1 * k1 * y[jb + q] / constants::F; });
+    }
+  }
+  for (int k = nr - 1; k >= 0; --k) {
+    const double k1 = k + 1.0;
+    const double vol = dr * (3.0 * k * k1 + 1.0);
+    const int b0 = l.cs_index(first, k);
+    if (k > 0)
+      team.for_each(cnt, [&](int q) { f[b0 + q] = yp[b0 + q] + 3.0 * (f[b0 + q] - f[b0 - cnt + q]) / vol; });
+    else
+      team.for_each(cnt, [&](int q) { f[b0 + q] = yp[b0 + q] + 3.0 * (f[b0 + q] - 0.0) / vol; });
+  }
+}
+
 //! Particle rows of electrode ed (0 negative, 1 positive): with stress-induced diffusion
-//! on for it, stress_particle_node at each node; else particle_residual.
+//! on for it, stress_particle_uniform, or stress_particle_node at each node; else
+//! particle_residual.
 template <class Team, class V>
 IONFLUX_HD inline void electrode_particle_residual(const Team& team, const CellParams& p, const Layout& l, int ed,
                                                    const V& y, const V& yp, const V& f, double temp) {
@@ -403,6 +456,10 @@ IONFLUX_HD inline void electrode_particle_residual(const Team& team, const CellP
   if (l.model.stress_induced_diffusion[ed]) {
     const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
     const double d_const = fn::particle_diffusivity_is_constant(e) ? fn::particle_diffusivity(e, 0.0, temp) : 0.0;
+    if (fn::particle_diffusivity_is_constant(e) && stress_theta_is_uniform(p, ed)) {
+      stress_particle_uniform(team, p, l, ed, first, y, yp, f, temp, d_const);
+      return;
+    }
     team.for_each(l.electrode_nodes(first),
                   [&](int q) { stress_particle_node(p, l, ed, first + q, y, yp, f, temp, d_const); });
     return;

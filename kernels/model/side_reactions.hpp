@@ -109,10 +109,17 @@ IONFLUX_HD inline double tolerance_scale(const CellParams& p, int e, int s) {
   return 0.0;
 }
 
-//! SEI interfacial current density [A/m2] (reference 3.2), with the Arrhenius factor.
-//! j: main-reaction j; l_sei: this film's thickness.
+//! The SEI laws' Arrhenius factor exp(E_sei / R (1 / T_ref - 1 / T)) at temperature temp.
+IONFLUX_HD inline double sei_arrhenius(const CellParams& p, double temp) {
+  return exp(p.deg.sei_activation_energy / constants::R * (1.0 / p.t_ref - 1.0 / temp));
+}
+
+//! SEI interfacial current density [A/m2] (reference 3.2), with the Arrhenius factor arr
+//! (sei_arrhenius at temp: one exp for a node's SEI and SEI on cracks). j: main-reaction
+//! j; l_sei: this film's thickness.
 template <class T>
-IONFLUX_HD T sei_current(const CellParams& p, SeiModel m, const T& dphi, const T& j, const T& l_sei, double temp) {
+IONFLUX_HD T sei_current(const CellParams& p, SeiModel m, const T& dphi, const T& j, const T& l_sei, double temp,
+                         double arr) {
   const DegradationParams& d = p.deg;
   const double f_rt = constants::F / (constants::R * temp);
   const double alpha = (m == SeiModel::reaction_limited_asymmetric || m == SeiModel::ec_reaction_limited_asymmetric)
@@ -157,7 +164,6 @@ IONFLUX_HD T sei_current(const CellParams& p, SeiModel m, const T& dphi, const T
     }
     default: return T(0.0);
   }
-  const double arr = exp(d.sei_activation_energy / constants::R * (1.0 / p.t_ref - 1.0 / temp));
   return arr * js;
 }
 
@@ -266,7 +272,10 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
   const T j = v.z[0];
   const T dphi = v.phis - v.phie;
   const T l_sei = sei_thickness(p, l, e, a, v.z);
-  const T j_sei = sei_grows(o.sei[e]) ? sei_current(p, o.sei[e], dphi, j, l_sei, temp) : T(0.0);
+  // the Arrhenius factor once for the SEI and SEI on cracks (sei_current is 0 for a
+  // model that does not grow, without reading it)
+  const double arr = sei_grows(o.sei[e]) ? sei_arrhenius(p, temp) : 0.0;
+  const T j_sei = sei_grows(o.sei[e]) ? sei_current(p, o.sei[e], dphi, j, l_sei, temp, arr) : T(0.0);
   // film overpotential of the main reaction (and of plating)
   T eta_film(0.0);
   if (o.sei_film == FilmResistance::distributed && slot[kDegJtot] >= 0)
@@ -290,7 +299,7 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
     const T rho = mech::roughness(v.z[1 + slot[kDegCrack]], md.cracks_per_area, md.crack_width0);
     rho_m1 = rho - 1.0;
     const T l_cr = mech::sei_cracks_thickness(v.z[1 + slot[kDegSeiCr]], d.sei_partial_molar_volume, a, rho);
-    j_cr = sei_current(p, o.sei[e], dphi, j, l_cr, temp);
+    j_cr = sei_current(p, o.sei[e], dphi, j, l_cr, temp, arr);
   }
   const T sum_aj = slot[kDegSeiCr] >= 0 ? a * (j + j_sei + j_pl + rho_m1 * j_cr) : a * (j + j_sei + j_pl);
   T epsp(0.0);
