@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   double c_rate = 1.0, rtol = 1e-6, atol = 1e-8, soc = -1.0;
   std::string set = "Chen2020";
   bool run_pybamm = true;
+  const SolverOptions defaults;
+  int setup_every = defaults.max_steps_between_setups, newton_iters = defaults.max_newton_iters,
+      full_retry = defaults.full_newton_retry;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -48,9 +51,12 @@ int main(int argc, char** argv) {
     else if (a == "--rtol") rtol = std::atof(next());
     else if (a == "--atol") atol = std::atof(next());
     else if (a == "--no-pybamm") run_pybamm = false;
+    else if (a == "--setup-every") setup_every = std::atoi(next());  // SolverOptions::max_steps_between_setups
+    else if (a == "--newton-iters") newton_iters = std::atoi(next());  // SolverOptions::max_newton_iters
+    else if (a == "--full-retry") full_retry = std::atoi(next());      // SolverOptions::full_newton_retry
     else {
       std::fprintf(stderr, "usage: bench_dfn [--set NAME] [--soc S] [--repeats N] [--c-rate X] [--rtol R] [--atol A] "
-                           "[--no-pybamm]\n");
+                           "[--no-pybamm] [--setup-every N] [--newton-iters N] [--full-retry 0|1]\n");
       return 2;
     }
   }
@@ -63,6 +69,9 @@ int main(int argc, char** argv) {
   RunOptions opt;
   opt.solver.rtol = rtol;
   opt.solver.atol = atol;
+  opt.solver.max_steps_between_setups = setup_every;
+  opt.solver.max_newton_iters = newton_iters;
+  opt.solver.full_newton_retry = full_retry;
   opt.t_end = 1.5 * 3600.0 / c_rate;  // as the PyBaMM script's t_eval
   opt.period = 10.0;
 

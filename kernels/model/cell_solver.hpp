@@ -29,8 +29,8 @@ struct DfnModel {
     return ionflux::drive_at(*step, tables, t - step_t0);
   }
   IONFLUX_HD int n_norm() const { return n_norm_; }
-  IONFLUX_HD void error_weights(const V& y, double rtol, double atol, double scale, const V& w) const {
-    dfn::error_weights(team, p, l, un0, up0, y, rtol, atol, scale, w);
+  IONFLUX_HD void error_tolerances(double atol, const V& ref, const V& tol) const {
+    dfn::error_tolerances(team, p, l, un0, up0, atol, ref, tol);
   }
   IONFLUX_HD void residual(double t, const V& y, const V& yp, const V& r) const {
     dfn::residual(team, p, l, drive_at_time(t), y, yp, r, jac.sub(l.off_scratch));

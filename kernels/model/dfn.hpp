@@ -208,25 +208,36 @@ IONFLUX_HD inline bool in_norm(const Layout& l, int k) {
   return k >= l.off_cn && k != l.kE();
 }
 
-//! Error weights w_k = scale / (rtol |y_k - ref_k| + atol s_k) with PyBaMM's variable
-//! scalings, so that rtol and atol mean what they mean in PyBaMM: its states are
-//! c_s / c_max, eps c_e / 1000, phi_e + U_n(init) and phi_s,p - (U_p(init) - U_n(init)).
-//! j and the separator's unused phi_s slot get weight 0. un0, up0: initial OCPs [V].
+//! The error weights' tolerances: w_k = scale / (rtol |y_k - ref_k| + abs_k) (Bdf::set_weights),
+//! with abs_k = atol s_k and PyBaMM's variable scalings s_k and references ref_k, so that
+//! rtol and atol mean what they mean in PyBaMM: its states are c_s / c_max, eps c_e / 1000,
+//! phi_e + U_n(init) and phi_s,p - (U_p(init) - U_n(init)). abs_k = -1 marks the unknowns
+//! outside the norms (weight 0): j, the separator's unused phi_s slot and the energy.
+//! Constant over a run: filled once at the integrator's start, not at every step.
+//! un0, up0: initial OCPs [V].
 template <class Team, class V>
-IONFLUX_HD inline void error_weights(const Team& team, const CellParams& p, const Layout& l, double un0, double up0,
-                                     const V& y, double rtol, double atol, double scale, const V& w) {
+IONFLUX_HD inline void error_tolerances(const Team& team, const CellParams& p, const Layout& l, double un0,
+                                        double up0, double atol, const V& ref, const V& tol) {
+  constexpr double kOut = -1.0;
   team.for_each(l.nx, [&](int i) {
     const NodeGeom g = node_geom(p, l, i);
-    w[3 * i] = scale / (rtol * fabs(y[3 * i]) + atol * 1000.0 / g.eps);
-    w[3 * i + 1] = scale / (rtol * fabs(y[3 * i + 1] + un0) + atol);
-    const double ref = g.dom == 2 ? up0 - un0 : 0.0;
-    w[3 * i + 2] = g.dom == 1 ? 0.0 : scale / (rtol * fabs(y[3 * i + 2] - ref) + atol);
+    ref[3 * i] = 0.0;
+    tol[3 * i] = atol * 1000.0 / g.eps;
+    ref[3 * i + 1] = -un0;  // (y - (-un0) is y + un0 exactly)
+    tol[3 * i + 1] = atol;
+    ref[3 * i + 2] = g.dom == 2 ? up0 - un0 : 0.0;
+    tol[3 * i + 2] = g.dom == 1 ? kOut : atol;
   });
   const int oj = l.off_j, ocn = l.off_cn, ocp = l.off_cp;
-  team.for_each(ocn - oj, [&](int q) { w[oj + q] = 0.0; });
+  team.for_each(ocn - oj, [&](int q) {
+    ref[oj + q] = 0.0;
+    tol[oj + q] = kOut;
+  });
   const double an = atol * p.neg.c_max, ap = atol * p.pos.c_max;
-  team.for_each(ocp - ocn, [&](int q) { w[ocn + q] = scale / (rtol * fabs(y[ocn + q]) + an); });
-  team.for_each(l.off_d - ocp, [&](int q) { w[ocp + q] = scale / (rtol * fabs(y[ocp + q]) + ap); });
+  team.for_each(l.off_d - ocn, [&](int q) {
+    ref[ocn + q] = 0.0;
+    tol[ocn + q] = q < ocp - ocn ? an : ap;
+  });
   // degradation unknowns: PyBaMM's scales (reference 8.3); j_tot: none (as j). Per
   // electrode node, its unknowns (contiguous from d_first) by their states
   if (l.off_g > l.off_d)
@@ -236,14 +247,16 @@ IONFLUX_HD inline void error_weights(const Team& team, const CellParams& p, cons
         const int pos = l.dslot[e][s];
         if (pos < 0) continue;
         const double sc = deg::tolerance_scale(p, e, s);
-        w[d0 + pos] = sc > 0.0 ? scale / (rtol * fabs(y[d0 + pos]) + atol * sc) : 0.0;
+        ref[d0 + pos] = 0.0;
+        tol[d0 + pos] = sc > 0.0 ? atol * sc : kOut;
       }
     });
   team.single([&]() {
-    w[l.kI()] = scale / (rtol * fabs(y[l.kI()]) + atol);
-    w[l.kQ()] = scale / (rtol * fabs(y[l.kQ()]) + atol);
-    w[l.kE()] = 0.0;
-    w[l.kT()] = scale / (rtol * fabs(y[l.kT()]) + atol * p.t_ref);  // PyBaMM's state is T / T_ref
+    ref[l.kI()] = ref[l.kQ()] = ref[l.kE()] = ref[l.kT()] = 0.0;
+    tol[l.kI()] = atol;
+    tol[l.kQ()] = atol;
+    tol[l.kE()] = kOut;
+    tol[l.kT()] = atol * p.t_ref;  // PyBaMM's state is T / T_ref
   });
 }
 

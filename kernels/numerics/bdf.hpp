@@ -18,12 +18,14 @@ namespace ionflux {
 
 constexpr int kBdfMaxOrder = 5;
 
-// Eight doubles as one GCC/Clang vector (AVX-512: one register), for the CPU's vector
-// passes (Bdf, "The serial team on the CPU"). Not on the device, nor with other host
-// compilers: there the passes are the team's loops and sums.
+// Four doubles as one GCC/Clang vector (one AVX2 register), for the CPU's vector passes
+// (Bdf, "The serial team on the CPU"); a block of eight elements is two of them. Eight
+// doubles as one vector compiled to stack spills and 16-byte pieces on an AVX2 machine
+// (GCC 12, Zen 1: no AVX-512). Not on the device, nor with other host compilers: there
+// the passes are the team's loops and sums.
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDA_ARCH__) && !defined(__CUDACC__)
 #define IONFLUX_BDF_LANES 1
-typedef double BdfLanes __attribute__((vector_size(8 * sizeof(double))));
+typedef double BdfLanes __attribute__((vector_size(4 * sizeof(double))));
 #else
 #define IONFLUX_BDF_LANES 0
 #endif
@@ -72,15 +74,19 @@ struct BdfScalars {
   bool have_jac;
 };
 
-//! Vector slots of the workspace: phi_0..phi_{maxord+1}, then these.
+//! Vector slots of the workspace: phi_0..phi_{maxord}, then these.
 enum BdfVec : int {
   kPhi0 = 0,
-  kYY = kBdfMaxOrder + 2,
+  kYY = kBdfMaxOrder + 1,
   kYP,
   kEE,
-  kDelta,
+  kDelta,  //!< the last Newton correction, kept only for an observer (else scratch)
   kEwt,
   kRes,
+  //! The error weights' references and absolute tolerances (Model::error_tolerances,
+  //! filled at start): w_k = scale / (rtol |y_k - ref_k| + abs_k), or 0 where abs_k < 0.
+  kTolRef,
+  kTolAbs,
   kBdfVecCount
 };
 
@@ -110,6 +116,8 @@ template <class Model, class V, class Observer = BdfNoObserver>
 struct Bdf {
   //! One thread on contiguous vectors: the hand-vectorised passes below.
   static constexpr bool kContiguous = is_contiguous_view<V>::value && decltype(Model::team)::kWidth == 1;
+  //! The Newton correction is kept in vec(kDelta) for an observer only.
+  static constexpr bool kKeepDelta = !std::is_same<Observer, BdfNoObserver>::value;
   const Model& m;
   const SolverOptions& opt;
   BdfScalars& s;
@@ -120,27 +128,28 @@ struct Bdf {
   IONFLUX_HD V vec(int v) const { return ws.sub(static_cast<index_t>(v) * ld); }
   IONFLUX_HD V phi(int j) const { return vec(kPhi0 + j); }
 
-  // The serial team on the CPU: the vector passes eight elements at a time, as GCC/Clang
-  // vectors. The weighted norms of the Newton correction and of the error test are eight
+  // The serial team on the CPU: the vector passes eight elements at a time, as two
+  // GCC/Clang vectors of four. The weighted norms of the Newton correction and of the error test are eight
   // partial sums (element k into partial k % 8, combined pairwise at the end:
   // EmulatedTeam<8>'s order): one running sum made each add wait for the previous one, a
   // chain of n adds (~3 cycles each) per norm, about a fifth of a Chen2020 step. The
   // predictor takes set_coeffs' rescaling of the differences, and the difference update
-  // is one pass over all of them (the same sums as before: bit for bit). The same lane
+  // is one pass over all of them that also makes the next step's error weights (the same
+  // sums and quotients as before: bit for bit). The same lane
   // arithmetic on every view (a strided view loads its lanes one by one), so a cell moved
   // between views continues bit for bit.
 #if IONFLUX_BDF_LANES
   static constexpr bool kLanes = decltype(Model::team)::kWidth == 1;
-  //! Elements [k, k + 8) of v (Full), or [k, k + m) and the other lanes 0.
+  //! Elements [k, k + 4) of v (Full), or [k, k + m) and the other lanes 0.
   template <bool Full>
   static BdfLanes load_lanes(const V& v, int k, int m) {
     BdfLanes r;
     if constexpr (Full && is_contiguous_view<V>::value) {
       __builtin_memcpy(&r, &v[k], sizeof r);
     } else if constexpr (Full) {
-      r = BdfLanes{v[k], v[k + 1], v[k + 2], v[k + 3], v[k + 4], v[k + 5], v[k + 6], v[k + 7]};
+      r = BdfLanes{v[k], v[k + 1], v[k + 2], v[k + 3]};
     } else {
-      double t[8] = {};
+      double t[4] = {};
       for (int l = 0; l < m; ++l) t[l] = v[k + l];
       __builtin_memcpy(&r, t, sizeof r);
     }
@@ -151,59 +160,86 @@ struct Bdf {
     if constexpr (Full && is_contiguous_view<V>::value) {
       __builtin_memcpy(&v[k], &r, sizeof r);
     } else {
-      double t[8];
+      double t[4];
       __builtin_memcpy(t, &r, sizeof r);
-      for (int l = 0; l < (Full ? 8 : m); ++l) v[k + l] = t[l];
+      for (int l = 0; l < (Full ? 4 : m); ++l) v[k + l] = t[l];
     }
   }
-  //! body(std::true_type, k, 8) for each full block of eight, then body(std::false_type, k, m) for the rest.
+  //! body(full, half, k, m) over the elements in blocks of eight, each as two vectors of
+  //! four (half 0: elements [k, k + 4) of the block, half 1: the next four; full:
+  //! std::true_type with m = 4, else std::false_type with the m < 4 elements left), so
+  //! that a sum's element k goes into partial k % 8 (half k / 4 % 2, lane k % 4).
   template <class F>
   void for_lanes(F&& body) const {
+    using H0 = std::integral_constant<int, 0>;
+    using H1 = std::integral_constant<int, 1>;
     int k = 0;
-    for (; k + 8 <= n; k += 8) body(std::true_type{}, k, 8);
-    if (k < n) body(std::false_type{}, k, n - k);
+    for (; k + 8 <= n; k += 8) {
+      body(std::true_type{}, H0{}, k, 4);
+      body(std::true_type{}, H1{}, k + 4, 4);
+    }
+    if (k + 4 <= n) {
+      body(std::true_type{}, H0{}, k, 4);
+      if (k + 4 < n) body(std::false_type{}, H1{}, k + 4, n - k - 4);
+    } else if (k < n) {
+      body(std::false_type{}, H0{}, k, n - k);
+    }
   }
-  static double combine_lanes(const BdfLanes& p) {
-    return ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+  //! The partial sum of a half: a (half 0) or b (half 1).
+  template <class Half>
+  static BdfLanes& half_sum(Half, BdfLanes& a, BdfLanes& b) {
+    if constexpr (Half::value == 0) return a;
+    else return b;
   }
-  //! The Newton update (del *= sc, ee (+)= del, yy += del, yp += cj del); returns the
-  //! sum of (w del)^2.
+  //! |x| lane by lane (fabs: the sign bit cleared).
+  static BdfLanes abs_lanes(const BdfLanes& x) {
+    typedef long long Bits __attribute__((vector_size(4 * sizeof(long long))));
+    return reinterpret_cast<BdfLanes>(reinterpret_cast<Bits>(x) & static_cast<long long>(0x7fffffffffffffffULL));
+  }
+  //! The eight partials p_0..p_7 (lo: p_0..p_3, hi: p_4..p_7) combined pairwise:
+  //! EmulatedTeam<8>'s order.
+  static double combine_lanes(const BdfLanes& lo, const BdfLanes& hi) {
+    const BdfLanes q = lo + hi;  // p_l + p_{l+4}
+    return (q[0] + q[2]) + (q[1] + q[3]);
+  }
+  //! The Newton update from x = J^-1 res (in res): del = -x sc, ee (+)= del, yy += del,
+  //! yp += cj del; returns the sum of (w del)^2.
   double newton_update_lanes(double sc, double cj, bool first_iteration) const {
-    const V yy = vec(kYY), yp = vec(kYP), ee = vec(kEE), del = vec(kDelta), w = vec(kEwt);
-    BdfLanes part = {};
-    for_lanes([&](auto full, int k, int m) {
+    const V yy = vec(kYY), yp = vec(kYP), ee = vec(kEE), res = vec(kRes), del = vec(kDelta), w = vec(kEwt);
+    BdfLanes lo = {}, hi = {};
+    for_lanes([&](auto full, auto half, int k, int m) {
       constexpr bool F = decltype(full)::value;
-      const BdfLanes d = load_lanes<F>(del, k, m) * sc;
-      store_lanes<F>(del, k, m, d);
+      const BdfLanes d = -load_lanes<F>(res, k, m) * sc;
+      if (kKeepDelta) store_lanes<F>(del, k, m, d);
       // (never 0 * ee: ee may hold a failed attempt's NaN)
       store_lanes<F>(ee, k, m, first_iteration ? d : load_lanes<F>(ee, k, m) + d);
       store_lanes<F>(yy, k, m, load_lanes<F>(yy, k, m) + d);
       store_lanes<F>(yp, k, m, load_lanes<F>(yp, k, m) + cj * d);
       const BdfLanes x = d * load_lanes<F>(w, k, m);
-      part += x * x;
+      half_sum(half, lo, hi) += x * x;
     });
-    return combine_lanes(part);
+    return combine_lanes(lo, hi);
   }
   //! The error test's four sums of squares (orders k, k - 1, k - 2, k + 1).
   void error_sums_lanes(const V& ee, const V& w, const V& pk, const V& pkm1, const V& pkp1, bool want_p1,
                         double (&acc)[4]) const {
-    BdfLanes a0 = {}, a1 = {}, a2 = {}, a3 = {};
-    for_lanes([&](auto full, int k, int m) {
+    BdfLanes a0 = {}, a1 = {}, a2 = {}, a3 = {}, b0 = {}, b1 = {}, b2 = {}, b3 = {};
+    for_lanes([&](auto full, auto half, int k, int m) {
       constexpr bool F = decltype(full)::value;
       const BdfLanes wk = load_lanes<F>(w, k, m), e = load_lanes<F>(ee, k, m), p = load_lanes<F>(pk, k, m);
       const BdfLanes a = e * wk, b = (e + p) * wk, c = (e + p + load_lanes<F>(pkm1, k, m)) * wk;
-      a0 += a * a;
-      a1 += b * b;
-      a2 += c * c;
+      half_sum(half, a0, b0) += a * a;
+      half_sum(half, a1, b1) += b * b;
+      half_sum(half, a2, b2) += c * c;
       if (want_p1) {
         const BdfLanes d = (e - load_lanes<F>(pkp1, k, m)) * wk;
-        a3 += d * d;
+        half_sum(half, a3, b3) += d * d;
       }
     });
-    acc[0] = combine_lanes(a0);
-    acc[1] = combine_lanes(a1);
-    acc[2] = combine_lanes(a2);
-    acc[3] = combine_lanes(a3);
+    acc[0] = combine_lanes(a0, b0);
+    acc[1] = combine_lanes(a1, b1);
+    acc[2] = combine_lanes(a2, b2);
+    acc[3] = combine_lanes(a3, b3);
   }
   //! The predictor in one pass, with set_coeffs' rescaling of phi_j (ns <= j <= K, by
   //! beta_j where it is not 1) done as the pass reads phi_j: yy = sum_j phi_j,
@@ -220,7 +256,7 @@ struct Bdf {
       b[j] = s.beta[j];
       if (j >= s.ns && b[j] != 1.0) scaled |= 1 << j;
     }
-    for_lanes([&](auto full, int k, int m) {
+    for_lanes([&](auto full, auto, int k, int m) {
       constexpr bool F = decltype(full)::value;
       BdfLanes p[K + 1];
 #pragma GCC unroll 6
@@ -255,13 +291,16 @@ struct Bdf {
   void predict_lanes_any() const {
     with_order(s.kk, [&](auto k) { predict_lanes<decltype(k)::value>(); });
   }
-  //! update_differences in one pass: phi_{K+1} = ee, phi_K += ee, phi_j += phi_{j+1}.
+  //! update_differences in one pass: phi_{K+1} = ee, phi_K += ee, phi_j += phi_{j+1};
+  //! and set_weights' error weights from the new phi_0 as the pass makes it (the same
+  //! arithmetic: bit for bit).
   template <int K>
   void update_differences_lanes() const {
-    const V ee = vec(kEE);
+    const V ee = vec(kEE), w = vec(kEwt), ref = vec(kTolRef), ab = vec(kTolAbs);
+    const double scale = weight_scale(), rtol = opt.rtol;
     V ph[K + 2];
-    for (int j = 0; j <= K + 1 && j <= kBdfMaxOrder + 1; ++j) ph[j] = phi(j);
-    for_lanes([&](auto full, int k, int m) {
+    for (int j = 0; j <= K + 1 && j <= kBdfMaxOrder; ++j) ph[j] = phi(j);
+    for_lanes([&](auto full, auto, int k, int m) {
       constexpr bool F = decltype(full)::value;
       const BdfLanes e = load_lanes<F>(ee, k, m);
       if (K < kBdfMaxOrder) store_lanes<F>(ph[K + 1], k, m, e);
@@ -272,6 +311,9 @@ struct Bdf {
         acc = load_lanes<F>(ph[j], k, m) + acc;
         store_lanes<F>(ph[j], k, m, acc);
       }
+      const BdfLanes a = load_lanes<F>(ab, k, m);
+      const BdfLanes wk = scale / (rtol * abs_lanes(acc - load_lanes<F>(ref, k, m)) + a);
+      store_lanes<F>(w, k, m, a < 0.0 ? BdfLanes{} : wk);
     });
   }
   void update_differences_lanes_any(int ku) const {
@@ -290,17 +332,24 @@ struct Bdf {
     return sqrt(sum / n);
   }
 
-  //! Error weights 1/(rtol |y| + atol), zero for unknowns outside the norms; scaled
-  //! so that the RMS is over the unknowns that take part.
+  //! The weights' common factor: the RMS over the n_norm unknowns that take part.
+  IONFLUX_HD double weight_scale() const { return sqrt(static_cast<double>(n) / m.n_norm()); }
+  //! Error weights scale / (rtol |y - ref| + abs) from the model's tolerances (kTolRef,
+  //! kTolAbs), zero for unknowns outside the norms (abs < 0). Once per step, after the
+  //! difference update (on the CPU in its pass: update_differences_lanes).
   IONFLUX_HD void set_weights(const V& y) const {
-    const V w = vec(kEwt);
-    const double scale = sqrt(static_cast<double>(n) / m.n_norm());
-    m.error_weights(y, opt.rtol, opt.atol, scale, w);
+    const V w = vec(kEwt), ref = vec(kTolRef), ab = vec(kTolAbs);
+    const double scale = weight_scale(), rtol = opt.rtol;
+    m.team.for_each(n, [&](int k) {
+      const double a = ab[k];
+      w[k] = a < 0.0 ? 0.0 : scale / (rtol * fabs(y[k] - ref[k]) + a);
+    });
   }
 
   //! Start from a consistent (y0, y'0) already stored in phi_0 and phi_1.
   IONFLUX_HD void start(double t0, double t_span) {
     s.t = t0;
+    m.error_tolerances(opt.atol, vec(kTolRef), vec(kTolAbs));
     set_weights(phi(0));
     double h = 1e-3 * t_span;
     const double ypnorm = wrms(phi(1));
@@ -311,7 +360,7 @@ struct Bdf {
       p1[k] *= h;
       // The higher differences and the correction are read (for order selection) before
       // they are first written: start them at zero, whatever the memory held.
-      for (int j = 2; j <= kBdfMaxOrder + 1; ++j) phi(j)[k] = 0.0;
+      for (int j = 2; j <= kBdfMaxOrder; ++j) phi(j)[k] = 0.0;
       ee[k] = 0.0;
     });
     s.kk = 1;
@@ -451,7 +500,7 @@ struct Bdf {
   IONFLUX_HD void update_differences_k() const {
     const V ee = vec(kEE);
     V ph[K + 2];
-    for (int j = 0; j <= K + 1 && j <= kBdfMaxOrder + 1; ++j) ph[j] = phi(j);
+    for (int j = 0; j <= K + 1 && j <= kBdfMaxOrder; ++j) ph[j] = phi(j);
     m.team.for_each(n, [&](int k) {
       const double e = ee[k];
       if (K < kBdfMaxOrder) ph[K + 1][k] = e;
@@ -525,8 +574,10 @@ struct Bdf {
     }
     for (int it = 0; it < opt.max_newton_iters; ++it) {
       ++s.nni;
-      m.team.for_each(nn, [&](int k) { del[k] = -res[k]; });
-      m.solve(del);
+      // J^-1 res in place, negated in the update pass: the solve only adds, multiplies
+      // and divides, so J^-1 (-res) = -(J^-1 res) bit for bit, and the copy del = -res is
+      // one pass fewer per iteration.
+      m.solve(res);
       // IDA scales the correction when cj moved since the matrix was built.
       const double sc = (s.cjratio != 1.0) ? 2.0 / (1.0 + s.cjratio) : 1.0;
       const double cj = s.cj;
@@ -538,8 +589,8 @@ struct Bdf {
       else
 #endif
         sum = m.team.sum(nn, [&](int k) {
-          const double d = del[k] * sc;
-          del[k] = d;
+          const double d = -res[k] * sc;
+          if (kKeepDelta) del[k] = d;
           ee[k] = first_iteration ? d : ee[k] + d;  // (never 0 * ee: ee may hold garbage)
           yy[k] += d;
           yp[k] += cj * d;
@@ -575,8 +626,8 @@ struct Bdf {
   IONFLUX_HD bool error_test() {
     const V ee = vec(kEE), w = vec(kEwt);
     const int kk = s.kk, nn = n;
-    const V pk = phi(kk), pkm1 = phi(kk > 1 ? kk - 1 : kk), pkp1 = phi(kk + 1);
     const bool want_p1 = kk < kBdfMaxOrder;
+    const V pk = phi(kk), pkm1 = phi(kk > 1 ? kk - 1 : kk), pkp1 = phi(want_p1 ? kk + 1 : kk);
     double acc[4];  // orders k, k - 1, k - 2, k + 1
 #if IONFLUX_BDF_LANES
     if constexpr (kLanes) error_sums_lanes(ee, w, pk, pkm1, pkp1, want_p1, acc);
@@ -667,7 +718,7 @@ struct Bdf {
     // One pass: save ee (for a possible order increase), update the differences,
     // and the error weights from the new solution phi_0.
     update_differences(s.kused);
-    set_weights(phi(0));
+    if (!kLanes) set_weights(phi(0));  // (kLanes: in the update's pass)
     s.t += s.hused;
     s.jac_current = false;
   }
