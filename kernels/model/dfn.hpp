@@ -320,7 +320,7 @@ constexpr int kShellPointBatch = 128;
 //! that vectorise). Every row gets particle_node_rows' operations on the same values
 //! in the same order (D_s at a point does not depend on its batch): the same results.
 template <class V>
-inline void particle_rows_batched(const Layout& l, const ElectrodeParams& e, int first, int cnt, int nr, double dr,
+IONFLUX_HD inline void particle_rows_batched(const Layout& l, const ElectrodeParams& e, int first, int cnt, int nr, double dr,
                                   const V& y, const V& yp, const V& f, double temp) {
   const int b0 = l.cs_index(first, 0), n_pts = cnt * nr;  // shell k of node q at b0 + k cnt + q
   const int jb = l.j_index(first);
