@@ -320,6 +320,55 @@ IONFLUX_HD inline void particle_node_rows(const Layout& l, int i, double dr, con
   }
 }
 
+#ifndef __CUDA_ARCH__
+//! Shells (over all nodes of an electrode) whose D_s particle_rows_batched evaluates in
+//! one residual, at most, and the points per fn::particle_diffusivity_points call.
+constexpr int kShellPoints = 1024;
+constexpr int kShellPointBatch = 128;
+
+//! particle_node_rows for all cnt nodes of an electrode at once (CPU only): D_s at all
+//! cnt * nr shells in batches of kShellPointBatch points over the shell-major block (a
+//! user function's program dispatched once per operation for 128 points, not once per
+//! node's 20 shells), then the rows shell by shell with the nodes side by side (loops
+//! that vectorise). Every row gets particle_node_rows' operations on the same values
+//! in the same order (D_s at a point does not depend on its batch): the same results.
+template <class V>
+IONFLUX_HD inline void particle_rows_batched(const Layout& l, const ElectrodeParams& e, int first, int cnt, int nr, double dr,
+                                  const V& y, const V& yp, const V& f, double temp) {
+  const int b0 = l.cs_index(first, 0), n_pts = cnt * nr;  // shell k of node q at b0 + k cnt + q
+  const int jb = l.j_index(first);
+  double c[kShellPoints], d[kShellPoints], g_in[kShellPoints];
+  for (int j = 0; j < n_pts; ++j) c[j] = y[b0 + j];
+  for (int j0 = 0; j0 < n_pts; j0 += kShellPointBatch) {
+    const int m = n_pts - j0 < kShellPointBatch ? n_pts - j0 : kShellPointBatch;
+    fn::particle_diffusivity_points<kShellPointBatch>(e, c + j0, m, temp, d + j0);
+  }
+  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
+  for (int q = 0; q < cnt; ++q) g_in[q] = 0.0;
+  for (int k = 0; k < nr; ++k) {
+    const double k1 = k + 1.0;
+    const double den = dr * (3.0 * k * k1 + 1.0);
+    const double* ck = c + k * cnt;
+    const double* dk = d + k * cnt;
+    const int ik = b0 + k * cnt;
+    if (k + 1 < nr) {
+      const double* ck1 = ck + cnt;
+      const double* dk1 = dk + cnt;
+      for (int q = 0; q < cnt; ++q) {
+        const double g_out = k1 * k1 * particle_face_flux_weighted(dk[q], dk1[q], dr, beta, ck[q], ck1[q]);
+        f[ik + q] = yp[ik + q] + 3.0 * (g_out - g_in[q]) / den;
+        g_in[q] = g_out;
+      }
+    } else {
+      for (int q = 0; q < cnt; ++q) {
+        const double g_out = k1 * k1 * y[jb + q] / constants::F;
+        f[ik + q] = yp[ik + q] + 3.0 * (g_out - g_in[q]) / den;
+      }
+    }
+  }
+}
+#endif
+
 //! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
 //! With r = k dr and V_k = dr^3 (3k^2 + 3k + 1) / 3 this is
 //! F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),  g_k = (k+1)^2 N_{k+1/2},
@@ -358,9 +407,16 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
     }
     return;
   }
-  // concentration-dependent D: one node per lane, its shells in order (D at each shell
-  // evaluated once and carried to the next face; on the CPU for kShellBatch shells at a
-  // time, so that a user function's program is dispatched once per operation)
+  // concentration-dependent D: on the CPU all nodes' shells at once (particle_rows_batched)
+#ifndef __CUDA_ARCH__
+  if (cnt * nr <= kShellPoints) {
+    team.single([&]() { particle_rows_batched(l, e, first, cnt, nr, dr, y, yp, f, temp); });
+    return;
+  }
+#endif
+  // else one node per lane, its shells in order (D at each shell evaluated once and
+  // carried to the next face; on the CPU for kShellBatch shells at a time, so that a user
+  // function's program is dispatched once per operation)
   team.for_each(cnt, [&](int q) {
     ShellDiffusivity<V> d_at(l, e, y, first + q, temp);
     particle_node_rows(l, first + q, dr, y, yp, f, [&](int k, double) -> double { return d_at(k); });

@@ -72,7 +72,8 @@ struct Program {
 IONFLUX_HD inline double exp_core(double x, double lo = 0.0) {
   const double shifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
   const double ln2_hi = 0x1.62e42fefa39efp-1, ln2_lo = 0x1.abc9e3b39803fp-56;
-  const double kd = fma(x, 1.4426950408889634, shifter) - shifter;
+  const double t = fma(x, 1.4426950408889634, shifter);  // in [2^52, 2^53): the integer shifter + k
+  const double kd = t - shifter;
   double r = fma(-kd, ln2_hi, x);
   r = r + fma(-kd, ln2_lo, lo);
   double h = 1.0 / 6227020800.0;  // 1/13!
@@ -89,8 +90,14 @@ IONFLUX_HD inline double exp_core(double x, double lo = 0.0) {
   h = fma(h, r, 0.5);
   h = fma(h, r, 1.0);
   const double e = fma(h, r, 1.0);
-  const long long k = static_cast<long long>(kd);
-  const unsigned long long bits = static_cast<unsigned long long>(k + 1023) << 52;
+  // 2^k from t's bits: t = shifter + k with one unit per ulp, so its low bits are those of
+  // shifter's (zero below bit 51) plus k, and (bits(t) + 1023) << 52 keeps the low 12 bits
+  // of k + 1023 (in [1, 2046] here), the same exponent field as (k + 1023) << 52. Integer
+  // adds and shifts on 64-bit lanes vectorise with AVX2, a double -> int64 conversion
+  // only with AVX-512.
+  unsigned long long tb;
+  memcpy(&tb, &t, sizeof tb);
+  const unsigned long long bits = (tb + 1023ull) << 52;
   double scale;
   memcpy(&scale, &bits, sizeof scale);
   return e * scale;
@@ -353,20 +360,22 @@ IONFLUX_HD inline bool points_exp(S* a, bool ua, int n) {
     return false;
   } else {
     if (ua) return false;
-    double x[B];  // the arguments
-    // (branch-free loops, which GCC vectorises: the clamp keeps exp_core's integer
-    // conversion defined for the arguments exp_direct rejects)
+    double x[B], c[B];  // the arguments, and those clamped to exp_core's range
+    // (branch-free loops, which GCC vectorises: the clamp keeps exp_core's exponent
+    // field valid for the arguments exp_direct rejects. Clamp, polynomial and the zeros
+    // below kExpZero in three loops: in one, GCC 12 sinks the polynomial into the branch
+    // of the select and, as it could raise FP exceptions, no longer if-converts the loop
+    // where it cannot mask the operations (AVX2))
     int in_range = 1;
     for (int j = 0; j < n; ++j) {
       const double xj = a[j].v;
       x[j] = xj;
       in_range &= static_cast<int>(xj < 708.0) & (static_cast<int>(xj > -708.0) | static_cast<int>(xj < kExpZero));
+      const double lo = xj > -708.0 ? xj : -708.0;
+      c[j] = lo < 708.0 ? lo : 708.0;
     }
-    for (int j = 0; j < n; ++j) {
-      const double lo = x[j] > -708.0 ? x[j] : -708.0;
-      const double e = exp_core(lo < 708.0 ? lo : 708.0);
-      a[j].v = x[j] < kExpZero ? 0.0 : e;
-    }
+    for (int j = 0; j < n; ++j) c[j] = exp_core(c[j]);
+    for (int j = 0; j < n; ++j) a[j].v = x[j] < kExpZero ? 0.0 : c[j];
     if (!in_range)  // subnormal or infinite results, NaN: libm's exp
       for (int j = 0; j < n; ++j)
         if (!exp_direct(x[j])) a[j].v = exp(x[j]);
