@@ -47,24 +47,53 @@ IONFLUX_HD NodeTransport<T> node_transport(const CellParams& p, const NodeGeom& 
                           fn::transference_number(p.transference, c, temp)};
 }
 
+//! The geometric weights of the face between two nodes of widths dxl and dxr: what
+//! electrolyte_face's gradients and face means divide by, computed once for the faces
+//! of a pair of domains (the same values as from the widths at every face).
+struct FaceGeom {
+  double dxl, dxr;
+  double sum;    //!< dxl + dxr (arithmetic_face's denominator)
+  double inv_d;  //!< 2 / (dxl + dxr): the gradient's factor
+  double beta;   //!< dxl / (dxl + dxr): harmonic_face's weight
+};
+IONFLUX_HD inline FaceGeom face_geom(const NodeGeom& gl, const NodeGeom& gr) {
+  return FaceGeom{gl.dx, gr.dx, gl.dx + gr.dx, 2.0 / (gl.dx + gr.dx), gl.dx / (gl.dx + gr.dx)};
+}
+//! The weights of every kind of face, indexed by face_kind: within each domain (0, 2, 4)
+//! and between adjacent domains (1: negative-separator, 3: separator-positive).
+struct FaceGeoms {
+  FaceGeom k[5];
+};
+IONFLUX_HD inline FaceGeoms face_geoms(const NodeGeom* dg) {
+  return FaceGeoms{{face_geom(dg[0], dg[0]), face_geom(dg[0], dg[1]), face_geom(dg[1], dg[1]), face_geom(dg[1], dg[2]),
+                    face_geom(dg[2], dg[2])}};
+}
+//! Kind of the face between nodes i and i + 1 (domains d and d or d + 1).
+IONFLUX_HD inline int face_kind(const Layout& l, int i) { return l.domain(i) + l.domain(i + 1); }
+
 //! Electrolyte fluxes at the face between nodes L and R:
 //! ie = kappa_eff (chiRT/(F c) dc/dx - dphi/dx)   [A/m2]
 //! N  = -D_eff dc/dx + t+ ie / F                    [mol/m2/s]
 //! Face means as PyBaMM: harmonic for factors of a gradient (chi, D_e), arithmetic
-//! (distance-weighted) otherwise (kappa, t+).
+//! (distance-weighted) otherwise (kappa, t+). The arithmetic means as arithmetic_face
+//! (a division by dxl + dxr each), the harmonic ones as harmonic_face.
+template <class T>
+IONFLUX_HD void electrolyte_face(const FaceGeom& fg, const NodeTransport<T>& tl, const NodeTransport<T>& tr,
+                                 const T& cl, const T& cr, const T& phil, const T& phir, T& n_flux, T& ie) {
+  const T grad_c = (cr - cl) * fg.inv_d;
+  const T grad_phi = (phir - phil) * fg.inv_d;
+  const T kappa = (fg.dxr * tl.kappa + fg.dxl * tr.kappa) / fg.sum;
+  const T chi = harmonic_face_weighted(tl.chi, tr.chi, fg.beta);
+  ie = kappa * (chi * grad_c - grad_phi);
+  const T de = harmonic_face_weighted(tl.de, tr.de, fg.beta);
+  const T tp = (fg.dxr * tl.tp + fg.dxl * tr.tp) / fg.sum;
+  n_flux = -de * grad_c + tp * ie * (1.0 / constants::F);
+}
 template <class T>
 IONFLUX_HD void electrolyte_face(const NodeGeom& gl, const NodeGeom& gr, const NodeTransport<T>& tl,
                                  const NodeTransport<T>& tr, const T& cl, const T& cr, const T& phil, const T& phir,
                                  T& n_flux, T& ie) {
-  const double inv_d = 2.0 / (gl.dx + gr.dx);
-  const T grad_c = (cr - cl) * inv_d;
-  const T grad_phi = (phir - phil) * inv_d;
-  const T kappa = arithmetic_face(tl.kappa, tr.kappa, gl.dx, gr.dx);
-  const T chi = harmonic_face(tl.chi, tr.chi, gl.dx, gr.dx);
-  ie = kappa * (chi * grad_c - grad_phi);
-  const T de = harmonic_face(tl.de, tr.de, gl.dx, gr.dx);
-  const T tp = arithmetic_face(tl.tp, tr.tp, gl.dx, gr.dx);
-  n_flux = -de * grad_c + tp * ie * (1.0 / constants::F);
+  electrolyte_face(face_geom(gl, gr), tl, tr, cl, cr, phil, phir, n_flux, ie);
 }
 
 //! Butler-Volmer pore-wall flux (symmetric, n_e = 1) [A/m2].
@@ -735,9 +764,10 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
   // 2. electrolyte fluxes at the face between nodes i and i + 1: s[sf + 2i], s[sf + 2i + 1]
   // (zero-flux boundaries at x = 0 and x = L)
   const int sf = 4 * nx;
+  const FaceGeoms fgs = face_geoms(dg);
   team.for_each(nx - 1, [&](int i) {
     double n_flux, ie;
-    electrolyte_face(dg[l.domain(i)], dg[l.domain(i + 1)], stored_transport(s, i), stored_transport(s, i + 1),
+    electrolyte_face(fgs.k[face_kind(l, i)], stored_transport(s, i), stored_transport(s, i + 1),
                      static_cast<double>(y[3 * i]), static_cast<double>(y[3 * i + 3]),
                      static_cast<double>(y[3 * i + 1]), static_cast<double>(y[3 * i + 4]), n_flux, ie);
     s[sf + 2 * i] = n_flux;
@@ -747,6 +777,7 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
   // electrolyte (per unit area of the stack: dx * Q, PyBaMM's discretisation: each face
   // quantity averaged to the node, then multiplied)
   const bool thermal = p.thermal != 0;
+  const double inv_dx[3] = {1.0 / dg[0].dx, 1.0 / dg[1].dx, 1.0 / dg[2].dx};  // per domain, once
   const double heat_e = team.sum(nx, [&](int i) -> double {
     const NodeGeom& g = dg[l.domain(i)];
     const bool has_left = i > 0, has_right = i + 1 < nx;
@@ -754,14 +785,14 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     const double ie_left = has_left ? static_cast<double>(s[sf + 2 * i - 1]) : 0.0;
     const double n_right = has_right ? static_cast<double>(s[sf + 2 * i]) : 0.0;
     const double ie_right = has_right ? static_cast<double>(s[sf + 2 * i + 1]) : 0.0;
-    const double idx = 1.0 / g.dx;
+    const double idx = inv_dx[l.domain(i)];
     f[3 * i] = g.eps * yp[3 * i] + (n_right - n_left) * idx;
     f[3 * i + 1] = (ie_right - ie_left) * idx;
     f[3 * i + 2] = (g.dom == 1) ? static_cast<double>(y[3 * i + 2]) : 0.0;
     if (!thermal) return 0.0;
     // -i_e . grad phi_e
-    const double ge_left = has_left ? (y[3 * i + 1] - y[3 * i - 2]) * (2.0 / (dg[l.domain(i - 1)].dx + g.dx)) : 0.0;
-    const double ge_right = has_right ? (y[3 * i + 4] - y[3 * i + 1]) * (2.0 / (g.dx + dg[l.domain(i + 1)].dx)) : 0.0;
+    const double ge_left = has_left ? (y[3 * i + 1] - y[3 * i - 2]) * fgs.k[face_kind(l, i - 1)].inv_d : 0.0;
+    const double ge_right = has_right ? (y[3 * i + 4] - y[3 * i + 1]) * fgs.k[face_kind(l, i)].inv_d : 0.0;
     return -(g.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right));
   });
   // the OCP at every electrode node's surface stoichiometry, s[su + i], and the exchange

@@ -137,6 +137,22 @@ IONFLUX_HD T reg_sqrt(const T& x, double scale) {
   return xs / ad_sqrt(ad_sqrt(xs * xs + 1e-6)) * sqrt(scale);
 }
 
+//! exchange_current_sqrt_arrhenius: the product of three RegPower(., 1/2) factors,
+//! x_i ((x_i)^2 + delta^2)^(-1/4) sqrt(s_i) with x_i = c_i / s_i, evaluated with two
+//! square roots instead of six. Its constant factor m_ref arrhenius(T) sqrt(c_e_scale)
+//! c_max (one per electrode and temperature: exchange_current_points takes it once for
+//! a batch), and the value at the clipped concentrations ce, cs given that factor.
+IONFLUX_HD inline double exchange_current_sqrt_factor(const ElectrodeParams& e, double temp, double c_e_scale) {
+  return e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * sqrt(c_e_scale) * e.c_max;
+}
+template <class T>
+IONFLUX_HD T exchange_current_sqrt_at(const ElectrodeParams& e, const T& ce, const T& cs, double c_e_scale,
+                                      double factor) {
+  const T x1 = ce / c_e_scale, x2 = cs / e.c_max, x3 = (e.c_max - cs) / e.c_max;
+  const T den = (x1 * x1 + 1e-6) * (x2 * x2 + 1e-6) * (x3 * x3 + 1e-6);
+  return factor * (x1 * x2 * x3) / ad_sqrt(ad_sqrt(den));
+}
+
 //! Exchange-current density [A/m2] with PyBaMM's clipping and regularisation.
 template <class T>
 IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c_s_surf, double temp,
@@ -148,13 +164,7 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
   // them; its powers of c_e, c_s_surf and c_s_max - c_s_surf were compiled to
   // PyBaMM's regularised powers (solver/inputs/user_function.cpp).
   if (e.exchange.id == FunctionId::user) return call_user(e.exchange, T(0.0), ce, cs, e.c_max, temp, c_e_scale);
-  // exchange_current_sqrt_arrhenius: the product of three RegPower(., 1/2) factors,
-  // x_i ((x_i)^2 + delta^2)^(-1/4) sqrt(s_i) with x_i = c_i / s_i, evaluated with two
-  // square roots instead of six.
-  const T x1 = ce / c_e_scale, x2 = cs / e.c_max, x3 = (e.c_max - cs) / e.c_max;
-  const T den = (x1 * x1 + 1e-6) * (x2 * x2 + 1e-6) * (x3 * x3 + 1e-6);
-  return (e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * sqrt(c_e_scale) * e.c_max) * (x1 * x2 * x3) /
-         ad_sqrt(ad_sqrt(den));
+  return exchange_current_sqrt_at(e, ce, cs, c_e_scale, exchange_current_sqrt_factor(e, temp, c_e_scale));
 }
 
 //! exchange_current at n <= B points (c_e[j], c_s_surf[j]) (out[j], the same values): a
@@ -162,14 +172,19 @@ IONFLUX_HD T exchange_current(const ElectrodeParams& e, const T& c_e, const T& c
 template <int B, class T>
 IONFLUX_HD void exchange_current_points(const ElectrodeParams& e, const T* c_e, const T* c_s_surf, int n, double temp,
                                         double c_e_scale, T* out) {
-  if (e.exchange.id != FunctionId::user) {
-    for (int j = 0; j < n; ++j) out[j] = exchange_current(e, c_e[j], c_s_surf[j], temp, c_e_scale);
+  if (e.exchange.id == FunctionId::constant) {
+    for (int j = 0; j < n; ++j) out[j] = T(e.exchange.p[0]);
     return;
   }
   T ce[B], cs[B];
   for (int j = 0; j < n; ++j) {
     ce[j] = ad_max(c_e[j], 0.0);
     cs[j] = ad_clip(c_s_surf[j], 0.0, e.c_max);
+  }
+  if (e.exchange.id != FunctionId::user) {  // exchange_current_sqrt_arrhenius: its factor once
+    const double factor = exchange_current_sqrt_factor(e, temp, c_e_scale);
+    for (int j = 0; j < n; ++j) out[j] = exchange_current_sqrt_at(e, ce[j], cs[j], c_e_scale, factor);
+    return;
   }
   const T vars[expr::kSlots] = {T(0.0), T(0.0), T(0.0), T(e.c_max), T(temp), T(0.0), T(c_e_scale)};
   const T* xs[expr::kSlots] = {};

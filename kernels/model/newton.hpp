@@ -287,9 +287,10 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     }
     return r;
   };
+  const FaceGeoms fgs = face_geoms(dg);
   team.for_each(nx - 1, [&](int i) {
     D4 nf, ie;
-    electrolyte_face(dg[l.domain(i)], dg[l.domain(i + 1)], lifted(i, 0), lifted(i + 1, 1),
+    electrolyte_face(fgs.k[face_kind(l, i)], lifted(i, 0), lifted(i + 1, 1),
                      D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 3], 1), D4::variable(y[3 * i + 1], 2),
                      D4::variable(y[3 * i + 4], 3), nf, ie);
     for (int k = 0; k < 4; ++k) {
