@@ -11,7 +11,10 @@ struct UserFunction;  // user_function.hpp
 
 //! Which closed form a parameter function uses. `constant` means the value p[0].
 //! The shipped sets' functions are listed here; their formulas live in functions.hpp.
-enum class FunctionId : int {
+// Eight bytes, as the double after it in FunctionRef: no padding bytes in a FunctionRef (and so
+// in a CellParams), which sweeps compare byte for byte (solver/problem/sweep_plan.cpp,
+// same_cell): a padding hole holds whatever the stack held (tests/check_no_padding.sh).
+enum class FunctionId : long long {
   constant = 0,
   // Open-circuit potentials U_ref(sto) [V]
   graphite_lgm50_ocp_chen2020,
@@ -171,6 +174,7 @@ struct CellParams {
   // Lumped thermal model (PyBaMM's "thermal": "lumped"); unused when thermal == 0, where
   // the cell stays at `temperature` (the ambient).
   int thermal;                //!< 0 isothermal, 1 lumped
+  int reserved_thermal = 0;   //!< explicit: no padding bytes (see FunctionId)
   double t_init;              //!< initial temperature [K]
   //! Density [kg/m3] and specific heat capacity [J/(kg K)] of the five layers (negative
   //! current collector, negative electrode, separator, positive electrode, positive
