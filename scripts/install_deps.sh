@@ -2,7 +2,9 @@
 # Installs what ionflux needs to build and test (Debian/Ubuntu). Safe to run again:
 # only missing packages are installed. Usage: scripts/install_deps.sh [--python]
 set -euo pipefail
-pkgs=(cmake g++ make libgtest-dev nlohmann-json3-dev libhdf5-dev python3)
+# ccache: scripts/test.sh builds the same objects twice (the Release build, then the Python
+# package's own CMake build) and reruns rebuild nothing; the builds work without it.
+pkgs=(cmake g++ make ccache libgtest-dev nlohmann-json3-dev libhdf5-dev python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
