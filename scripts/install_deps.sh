@@ -2,9 +2,8 @@
 # Installs what ionflux needs to build and test (Debian/Ubuntu). Safe to run again:
 # only missing packages are installed. Usage: scripts/install_deps.sh [--python]
 set -euo pipefail
-# ccache: scripts/test.sh builds the same objects twice (the Release build, then the Python
-# package's own CMake build) and reruns rebuild nothing; the builds work without it.
-pkgs=(cmake g++ make ccache libgtest-dev nlohmann-json3-dev libhdf5-dev python3)
+# ninja and ccache: see scripts/build_env.sh (the builds also work without them).
+pkgs=(cmake g++ make ninja-build ccache libgtest-dev nlohmann-json3-dev libhdf5-dev python3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -7,14 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 jobs="$(nproc)"
-# Compiler cache. The Python package's build (scikit-build-core, its own build directory)
-# compiles the same core and CUDA objects with the same flags as the Release build: with
-# ccache and the same generator they are cache hits (on the 2-core CI machine the second
-# CUDA compile alone took ~20 minutes). Build directories that exist keep their settings.
-if command -v ccache >/dev/null; then
-  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_CUDA_COMPILER_LAUNCHER=ccache
-fi
-export CMAKE_GENERATOR="Unix Makefiles"
+. scripts/build_env.sh
+ionflux_reset_other_generator build
+ionflux_reset_other_generator build-asan
 
 echo "== Release build and tests"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=ON -DIONFLUX_BUILD_BENCHMARKS=ON -DIONFLUX_CUDA=AUTO -DIONFLUX_SANITIZE=OFF >/dev/null
