@@ -1,0 +1,26 @@
+# Sourced by scripts/run.sh and scripts/test.sh: how they build.
+#
+# Ninja: it compiles a target's C++ objects while the targets it links are still being
+# built. With Make, every target waited for the CUDA library, whose one file takes ~20
+# minutes on a 2-core machine, with the second core idle.
+# ccache: the Python package's own CMake build (scikit-build-core, build/python-*)
+# compiles the same core and CUDA objects with the same flags and generator as the
+# Release build: with the cache they are hits, and a second run rebuilds nothing.
+# Both are installed by scripts/install_deps.sh; without them CMake's defaults are used.
+if command -v ninja >/dev/null; then
+  export CMAKE_GENERATOR=Ninja
+fi
+if command -v ccache >/dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_CUDA_COMPILER_LAUNCHER=ccache
+fi
+
+# A build directory made earlier with another generator cannot be reused by CMake:
+# forget its configuration (its objects come back from ccache).
+ionflux_reset_other_generator() {
+  local dir="$1" cache="$1/CMakeCache.txt"
+  [ -n "${CMAKE_GENERATOR:-}" ] && [ -f "$cache" ] || return 0
+  if ! grep -qx "CMAKE_GENERATOR:INTERNAL=${CMAKE_GENERATOR}" "$cache"; then
+    echo "ionflux: $dir was configured with another generator; configuring it again for ${CMAKE_GENERATOR}"
+    rm -rf "$cache" "$dir/CMakeFiles"
+  fi
+}
