@@ -174,17 +174,56 @@ IONFLUX_HD inline Shell shell(double radius, int nr, int k) {
   return Shell{ri * ri, ro * ro, (ro * ro * ro - ri * ri * ri) / 3.0};
 }
 
+//! harmonic_face's weight of two equal shell widths dr: dr / (dr + dr) (= 0.5), the beta
+//! of particle_face_flux_weighted (computed once per electrode by the row loops).
+IONFLUX_HD inline double particle_face_beta(double dr) { return dr / (dr + dr); }
+
 //! Radial flux N = -D dc/dr at the interior edge between shells k and k+1 [mol/m2/s].
 //! From the diffusivities at the two shells (each evaluated once per shell by callers
-//! that walk the shells, and carried to the next face).
-//! beta: harmonic_face's weight of two equal widths, dr / (dr + dr) (= 0.5).
+//! that walk the shells, and carried to the next face). beta: particle_face_beta(dr).
 template <class T>
 IONFLUX_HD T particle_face_flux_weighted(const T& d_k, const T& d_k1, double dr, double beta, const T& ck, const T& ck1) {
   return -harmonic_face_weighted(d_k, d_k1, beta) * (ck1 - ck) / dr;
 }
 template <class T>
 IONFLUX_HD T particle_face_flux(const T& d_k, const T& d_k1, double dr, const T& ck, const T& ck1) {
-  return particle_face_flux_weighted(d_k, d_k1, dr, dr / (dr + dr), ck, ck1);
+  return particle_face_flux_weighted(d_k, d_k1, dr, particle_face_beta(dr), ck, ck1);
+}
+
+// THE particle shell rows. Finite volumes on the uniform r mesh (shell k between r = k dr
+// and (k+1) dr): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k, and with
+// V_k = dr^3 (3k^2 + 3k + 1) / 3
+//   F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),   g_{-1} = 0,
+//   g_k = (k+1)^2 N_{k+1/2}:  (k+1)^2 (-D dc/dr) at an interior face (particle_face_g),
+//                             (k+1)^2 j / F at the particle surface (particle_surface_g).
+// Every residual loop over shells (particle_node_rows, particle_rows_batched,
+// stress_particle_uniform) calls these three; only the loops differ (their order over
+// nodes and shells). particle_residual's constant-D path writes the same rows with D/dr
+// and 3/den folded into per-shell factors (other roundings), and the Jacobian
+// (newton.hpp) differentiates them through shell()'s r^2 / V.
+
+//! g_k = (k+1)^2 N_{k+1/2} at the interior face between shells k and k+1 (arguments of
+//! particle_face_flux_weighted).
+template <class T>
+IONFLUX_HD T particle_face_g(int k, const T& d_k, const T& d_k1, double dr, double beta, const T& ck, const T& ck1) {
+  const double k1 = k + 1.0;
+  return k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, ck, ck1);
+}
+//! g_{nr-1} = nr^2 j / F at the surface of the outer shell k = nr - 1 (j: pore-wall flux).
+template <class T>
+IONFLUX_HD T particle_surface_g(int k, const T& j) {
+  const double k1 = k + 1.0;
+  return k1 * k1 * j / constants::F;
+}
+//! Shell k's row denominator dr (3k^2 + 3k + 1), as dr (3 k (k+1) + 1).
+IONFLUX_HD inline double particle_row_den(double dr, int k) {
+  const double k1 = k + 1.0;
+  return dr * (3.0 * k * k1 + 1.0);
+}
+//! Shell k's row F_k = c_k' + 3 (g_k - g_{k-1}) / den, den = particle_row_den(dr, k).
+template <class T>
+IONFLUX_HD T particle_row(const T& c_dot, const T& g_out, const T& g_in, double den) {
+  return c_dot + 3.0 * (g_out - g_in) / den;
 }
 template <class T>
 IONFLUX_HD T particle_face(const ElectrodeParams& e, double dr, const T& ck, const T& ck1, double temp) {
@@ -327,24 +366,23 @@ IONFLUX_HD inline void particle_node_rows(const Layout& l, int i, double dr, con
                                           DAt&& d_at) {
   const int nr = l.nr(i);
   const int c_first = l.cs_index(i, 0), c_step = l.cs_index(i, 1) - c_first;  // shell k at c_first + k c_step
-  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
+  const double beta = particle_face_beta(dr);
   double g_in = 0.0;
   double c_k = y[c_first];
   double d_k = d_at(0, c_k);
   for (int k = 0; k < nr; ++k) {
-    const double k1 = k + 1.0;
     const int ik = c_first + k * c_step;
     double g_out;
     if (k + 1 < nr) {
       const double c_k1 = y[ik + c_step];
       const double d_k1 = d_at(k + 1, c_k1);
-      g_out = k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, c_k, c_k1);
+      g_out = particle_face_g(k, d_k, d_k1, dr, beta, c_k, c_k1);
       c_k = c_k1;
       d_k = d_k1;
     } else {
-      g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
+      g_out = particle_surface_g(k, y[l.j_index(i)]);
     }
-    f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
+    f[ik] = particle_row(yp[ik], g_out, g_in, particle_row_den(dr, k));
     g_in = g_out;
   }
 }
@@ -372,11 +410,10 @@ IONFLUX_HD inline void particle_rows_batched(const Layout& l, const ElectrodePar
     const int m = n_pts - j0 < kShellPointBatch ? n_pts - j0 : kShellPointBatch;
     fn::particle_diffusivity_points<kShellPointBatch>(e, c + j0, m, temp, d + j0);
   }
-  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
+  const double beta = particle_face_beta(dr);
   for (int q = 0; q < cnt; ++q) g_in[q] = 0.0;
   for (int k = 0; k < nr; ++k) {
-    const double k1 = k + 1.0;
-    const double den = dr * (3.0 * k * k1 + 1.0);
+    const double den = particle_row_den(dr, k);
     const double* ck = c + k * cnt;
     const double* dk = d + k * cnt;
     const int ik = b0 + k * cnt;
@@ -384,24 +421,21 @@ IONFLUX_HD inline void particle_rows_batched(const Layout& l, const ElectrodePar
       const double* ck1 = ck + cnt;
       const double* dk1 = dk + cnt;
       for (int q = 0; q < cnt; ++q) {
-        const double g_out = k1 * k1 * particle_face_flux_weighted(dk[q], dk1[q], dr, beta, ck[q], ck1[q]);
-        f[ik + q] = yp[ik + q] + 3.0 * (g_out - g_in[q]) / den;
+        const double g_out = particle_face_g(k, dk[q], dk1[q], dr, beta, ck[q], ck1[q]);
+        f[ik + q] = particle_row(yp[ik + q], g_out, g_in[q], den);
         g_in[q] = g_out;
       }
     } else {
       for (int q = 0; q < cnt; ++q) {
-        const double g_out = k1 * k1 * y[jb + q] / constants::F;
-        f[ik + q] = yp[ik + q] + 3.0 * (g_out - g_in[q]) / den;
+        const double g_out = particle_surface_g(k, y[jb + q]);
+        f[ik + q] = particle_row(yp[ik + q], g_out, g_in[q], den);
       }
     }
   }
 }
 #endif
 
-//! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
-//! With r = k dr and V_k = dr^3 (3k^2 + 3k + 1) / 3 this is
-//! F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),  g_k = (k+1)^2 N_{k+1/2},
-//! N = -D dc/dr inside and N = j / F at the surface.
+//! Particle rows of electrode nodes [first, last): the shell rows above (particle_row).
 template <class Team, class V>
 IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, const ElectrodeParams& e, int first,
                                          int last, const V& y, const V& yp, const V& f, double temp) {
@@ -411,11 +445,14 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
   const int jb = l.j_index(first);
   if (fn::particle_diffusivity_is_constant(e)) {
     // shells outside, nodes inside: the node loop is contiguous (adjacent lanes on the
-    // GPU, vectorised on the CPU); geometric factors once per shell
+    // GPU, vectorised on the CPU); geometric factors once per shell. particle_row with
+    // g_k = -(k+1)^2 (D/dr) (c_{k+1} - c_k) and 3/den taken out as one factor: the same
+    // equation, rounded differently from the D(c) paths (kept: its results are the
+    // reference of every constant-D set)
     const double d_dr = fn::particle_diffusivity(e, 0.0, temp) / dr;
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
-      const double fac = 3.0 / (dr * (3.0 * k * k1 + 1.0));
+      const double fac = 3.0 / particle_row_den(dr, k);
       const double wo = -k1 * k1 * d_dr, wi = -static_cast<double>(k) * k * d_dr;
       const int b0 = l.cs_index(first, k);
       if (k + 1 < nr && k > 0) {
@@ -517,30 +554,28 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_uniform(const Team& team, co
   const int cnt = l.electrode_nodes(first), nr = l.nr(first), jb = l.j_index(first);
   const double c0 = p.deg.electrode[ed].stress_free_conc;
   const double dr = e.particle_radius / nr;
-  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
+  const double beta = particle_face_beta(dr);
   const double theta = stress_theta_node(p, l, ed, first, y, temp);
   for (int k = 0; k < nr; ++k) {
-    const double k1 = k + 1.0;
     const int b0 = l.cs_index(first, k);
     if (k + 1 < nr) {
       team.for_each(cnt, [&](int q) {
         const double ck = y[b0 + q], ck1 = y[b0 + cnt + q];
         const double d_k = d_const * mech::stress_factor(theta, ck, c0);
         const double d_k1 = d_const * mech::stress_factor(theta, ck1, c0);
-        f[b0 + q] = k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, ck, ck1);
+        f[b0 + q] = particle_face_g(k, d_k, d_k1, dr, beta, ck, ck1);
       });
     } else {
-      team.for_each(cnt, [&](int q) { f[b0 + q] = k1 * k1 * y[jb + q] / constants::F; });
+      team.for_each(cnt, [&](int q) { f[b0 + q] = particle_surface_g(k, y[jb + q]); });
     }
   }
   for (int k = nr - 1; k >= 0; --k) {
-    const double k1 = k + 1.0;
-    const double vol = dr * (3.0 * k * k1 + 1.0);
+    const double den = particle_row_den(dr, k);
     const int b0 = l.cs_index(first, k);
     if (k > 0)
-      team.for_each(cnt, [&](int q) { f[b0 + q] = yp[b0 + q] + 3.0 * (f[b0 + q] - f[b0 - cnt + q]) / vol; });
+      team.for_each(cnt, [&](int q) { f[b0 + q] = particle_row(yp[b0 + q], f[b0 + q], f[b0 - cnt + q], den); });
     else
-      team.for_each(cnt, [&](int q) { f[b0 + q] = yp[b0 + q] + 3.0 * (f[b0 + q] - 0.0) / vol; });
+      team.for_each(cnt, [&](int q) { f[b0 + q] = particle_row(yp[b0 + q], f[b0 + q], 0.0, den); });
   }
 }
 
