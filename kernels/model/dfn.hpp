@@ -196,11 +196,11 @@ IONFLUX_HD T particle_face_flux(const T& d_k, const T& d_k1, double dr, const T&
 //   F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),   g_{-1} = 0,
 //   g_k = (k+1)^2 N_{k+1/2}:  (k+1)^2 (-D dc/dr) at an interior face (particle_face_g),
 //                             (k+1)^2 j / F at the particle surface (particle_surface_g).
-// Every residual loop over shells (particle_node_rows, particle_rows_batched,
-// stress_particle_uniform) calls these three; only the loops differ (their order over
-// nodes and shells). particle_residual's constant-D path writes the same rows with D/dr
-// and 3/den folded into per-shell factors (other roundings), and the Jacobian
-// (newton.hpp) differentiates them through shell()'s r^2 / V.
+// The two residual loops over shells, particle_node_rows (one node, shell by shell) and
+// particle_rows_shell_major (all nodes of an electrode, shells outside), call these; they
+// differ only in their order over nodes and shells. particle_residual's constant-D path
+// writes the same rows with D/dr and 3/den folded into per-shell factors (other roundings,
+// kept), and the Jacobian (newton.hpp) differentiates them through shell()'s r^2 / V.
 
 //! g_k = (k+1)^2 N_{k+1/2} at the interior face between shells k and k+1 (arguments of
 //! particle_face_flux_weighted).
@@ -387,6 +387,40 @@ IONFLUX_HD inline void particle_node_rows(const Layout& l, int i, double dr, con
   }
 }
 
+//! The shell rows of the cnt nodes of an electrode from node first on, with the shells
+//! outside and the nodes inside (the node loop contiguous: its divisions vectorise on
+//! the CPU, the nodes are adjacent lanes on the GPU). d_at(k, q, c): D of shell k of
+//! node q, whose concentration is c, asked once for each face of the shell (twice: it
+//! must give the same value). First each face's g_k into f (shell k's row), then each
+//! shell's row from k = nr - 1 down, so that g_{k-1} is still in f when row k reads it:
+//! per row the operations of particle_node_rows on the same values, so the same rows bit
+//! for bit. particle_rows_batched and stress_particle_uniform share this loop.
+template <class Team, class V, class DAt>
+IONFLUX_HD inline void particle_rows_shell_major(const Team& team, const Layout& l, int first, int cnt, int nr,
+                                                 double dr, const V& y, const V& yp, const V& f, DAt&& d_at) {
+  const int b0 = l.cs_index(first, 0), jb = l.j_index(first);  // shell k of node q at b0 + k cnt + q
+  const double beta = particle_face_beta(dr);
+  for (int k = 0; k < nr; ++k) {
+    const int bk = b0 + k * cnt;
+    if (k + 1 < nr) {
+      team.for_each(cnt, [&](int q) {
+        const double ck = y[bk + q], ck1 = y[bk + cnt + q];
+        f[bk + q] = particle_face_g(k, d_at(k, q, ck), d_at(k + 1, q, ck1), dr, beta, ck, ck1);
+      });
+    } else {
+      team.for_each(cnt, [&](int q) { f[bk + q] = particle_surface_g(k, y[jb + q]); });
+    }
+  }
+  for (int k = nr - 1; k >= 0; --k) {
+    const double den = particle_row_den(dr, k);
+    const int bk = b0 + k * cnt;
+    if (k > 0)
+      team.for_each(cnt, [&](int q) { f[bk + q] = particle_row(yp[bk + q], f[bk + q], f[bk - cnt + q], den); });
+    else
+      team.for_each(cnt, [&](int q) { f[bk + q] = particle_row(yp[bk + q], f[bk + q], 0.0, den); });
+  }
+}
+
 #ifndef __CUDA_ARCH__
 //! Shells (over all nodes of an electrode) whose D_s particle_rows_batched evaluates in
 //! one residual, at most, and the points per fn::particle_diffusivity_points call.
@@ -396,42 +430,20 @@ constexpr int kShellPointBatch = 128;
 //! particle_node_rows for all cnt nodes of an electrode at once (CPU only): D_s at all
 //! cnt * nr shells in batches of kShellPointBatch points over the shell-major block (a
 //! user function's program dispatched once per operation for 128 points, not once per
-//! node's 20 shells), then the rows shell by shell with the nodes side by side (loops
-//! that vectorise). Every row gets particle_node_rows' operations on the same values
-//! in the same order (D_s at a point does not depend on its batch): the same results.
+//! node's 20 shells), then particle_rows_shell_major's rows (D_s at a point does not
+//! depend on its batch: the same results as particle_node_rows).
 template <class V>
 IONFLUX_HD inline void particle_rows_batched(const Layout& l, const ElectrodeParams& e, int first, int cnt, int nr, double dr,
                                   const V& y, const V& yp, const V& f, double temp) {
   const int b0 = l.cs_index(first, 0), n_pts = cnt * nr;  // shell k of node q at b0 + k cnt + q
-  const int jb = l.j_index(first);
-  double c[kShellPoints], d[kShellPoints], g_in[kShellPoints];
+  double c[kShellPoints], d[kShellPoints];
   for (int j = 0; j < n_pts; ++j) c[j] = y[b0 + j];
   for (int j0 = 0; j0 < n_pts; j0 += kShellPointBatch) {
     const int m = n_pts - j0 < kShellPointBatch ? n_pts - j0 : kShellPointBatch;
     fn::particle_diffusivity_points<kShellPointBatch>(e, c + j0, m, temp, d + j0);
   }
-  const double beta = particle_face_beta(dr);
-  for (int q = 0; q < cnt; ++q) g_in[q] = 0.0;
-  for (int k = 0; k < nr; ++k) {
-    const double den = particle_row_den(dr, k);
-    const double* ck = c + k * cnt;
-    const double* dk = d + k * cnt;
-    const int ik = b0 + k * cnt;
-    if (k + 1 < nr) {
-      const double* ck1 = ck + cnt;
-      const double* dk1 = dk + cnt;
-      for (int q = 0; q < cnt; ++q) {
-        const double g_out = particle_face_g(k, dk[q], dk1[q], dr, beta, ck[q], ck1[q]);
-        f[ik + q] = particle_row(yp[ik + q], g_out, g_in[q], den);
-        g_in[q] = g_out;
-      }
-    } else {
-      for (int q = 0; q < cnt; ++q) {
-        const double g_out = particle_surface_g(k, y[jb + q]);
-        f[ik + q] = particle_row(yp[ik + q], g_out, g_in[q], den);
-      }
-    }
-  }
+  particle_rows_shell_major(SerialTeam{}, l, first, cnt, nr, dr, y, yp, f,
+                            [&](int k, int q, double) -> double { return d[k * cnt + q]; });
 }
 #endif
 
@@ -538,45 +550,21 @@ IONFLUX_HD inline bool stress_theta_is_uniform(const CellParams& p, int ed) {
 
 //! stress_particle_node's rows for every node of electrode ed [first, first + cnt) when
 //! neither D nor theta_M depends on the node (D of T only, constant Omega and E), with
-//! the shells outside and the nodes inside (as particle_residual's constant-D path: the
-//! node loop contiguous, so that its divisions vectorise on the CPU and the nodes are
-//! adjacent lanes on the GPU). The same operations on the same values as
-//! stress_particle_node, so the same rows bit for bit: first each face's g_k = (k+1)^2
-//! N_{k+1/2} into f (shell k's row; D_eff of a shell is computed for each of its two
-//! faces, the same value), then each shell's row from k = nr - 1 down, so that g_{k-1}
-//! is still in f when row k reads it. d_const: the electrode's D. Out of line (see
-//! side_reactions.hpp).
+//! the shells outside and the nodes inside (particle_rows_shell_major): the same
+//! operations on the same values as stress_particle_node, so the same rows bit for bit.
+//! d_const: the electrode's D. Out of line (see side_reactions.hpp).
 template <class Team, class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_uniform(const Team& team, const CellParams& p, const Layout& l,
                                                             int ed, int first, const V& y, const V& yp, const V& f,
                                                             double temp, double d_const) {
   const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
-  const int cnt = l.electrode_nodes(first), nr = l.nr(first), jb = l.j_index(first);
+  const int cnt = l.electrode_nodes(first), nr = l.nr(first);
   const double c0 = p.deg.electrode[ed].stress_free_conc;
   const double dr = e.particle_radius / nr;
-  const double beta = particle_face_beta(dr);
   const double theta = stress_theta_node(p, l, ed, first, y, temp);
-  for (int k = 0; k < nr; ++k) {
-    const int b0 = l.cs_index(first, k);
-    if (k + 1 < nr) {
-      team.for_each(cnt, [&](int q) {
-        const double ck = y[b0 + q], ck1 = y[b0 + cnt + q];
-        const double d_k = d_const * mech::stress_factor(theta, ck, c0);
-        const double d_k1 = d_const * mech::stress_factor(theta, ck1, c0);
-        f[b0 + q] = particle_face_g(k, d_k, d_k1, dr, beta, ck, ck1);
-      });
-    } else {
-      team.for_each(cnt, [&](int q) { f[b0 + q] = particle_surface_g(k, y[jb + q]); });
-    }
-  }
-  for (int k = nr - 1; k >= 0; --k) {
-    const double den = particle_row_den(dr, k);
-    const int b0 = l.cs_index(first, k);
-    if (k > 0)
-      team.for_each(cnt, [&](int q) { f[b0 + q] = particle_row(yp[b0 + q], f[b0 + q], f[b0 - cnt + q], den); });
-    else
-      team.for_each(cnt, [&](int q) { f[b0 + q] = particle_row(yp[b0 + q], f[b0 + q], 0.0, den); });
-  }
+  particle_rows_shell_major(team, l, first, cnt, nr, dr, y, yp, f, [&](int, int, double c) -> double {
+    return d_const * mech::stress_factor(theta, c, c0);
+  });
 }
 
 //! Particle rows of electrode ed (0 negative, 1 positive): with stress-induced diffusion
