@@ -174,17 +174,56 @@ IONFLUX_HD inline Shell shell(double radius, int nr, int k) {
   return Shell{ri * ri, ro * ro, (ro * ro * ro - ri * ri * ri) / 3.0};
 }
 
+//! harmonic_face's weight of two equal shell widths dr: dr / (dr + dr) (= 0.5), the beta
+//! of particle_face_flux_weighted (computed once per electrode by the row loops).
+IONFLUX_HD inline double particle_face_beta(double dr) { return dr / (dr + dr); }
+
 //! Radial flux N = -D dc/dr at the interior edge between shells k and k+1 [mol/m2/s].
 //! From the diffusivities at the two shells (each evaluated once per shell by callers
-//! that walk the shells, and carried to the next face).
-//! beta: harmonic_face's weight of two equal widths, dr / (dr + dr) (= 0.5).
+//! that walk the shells, and carried to the next face). beta: particle_face_beta(dr).
 template <class T>
 IONFLUX_HD T particle_face_flux_weighted(const T& d_k, const T& d_k1, double dr, double beta, const T& ck, const T& ck1) {
   return -harmonic_face_weighted(d_k, d_k1, beta) * (ck1 - ck) / dr;
 }
 template <class T>
 IONFLUX_HD T particle_face_flux(const T& d_k, const T& d_k1, double dr, const T& ck, const T& ck1) {
-  return particle_face_flux_weighted(d_k, d_k1, dr, dr / (dr + dr), ck, ck1);
+  return particle_face_flux_weighted(d_k, d_k1, dr, particle_face_beta(dr), ck, ck1);
+}
+
+// THE particle shell rows. Finite volumes on the uniform r mesh (shell k between r = k dr
+// and (k+1) dr): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k, and with
+// V_k = dr^3 (3k^2 + 3k + 1) / 3
+//   F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),   g_{-1} = 0,
+//   g_k = (k+1)^2 N_{k+1/2}:  (k+1)^2 (-D dc/dr) at an interior face (particle_face_g),
+//                             (k+1)^2 j / F at the particle surface (particle_surface_g).
+// The two residual loops over shells, particle_node_rows (one node, shell by shell) and
+// particle_rows_shell_major (all nodes of an electrode, shells outside), call these; they
+// differ only in their order over nodes and shells. particle_residual's constant-D path
+// writes the same rows with D/dr and 3/den folded into per-shell factors (other roundings,
+// kept), and the Jacobian (newton.hpp) differentiates them through shell()'s r^2 / V.
+
+//! g_k = (k+1)^2 N_{k+1/2} at the interior face between shells k and k+1 (arguments of
+//! particle_face_flux_weighted).
+template <class T>
+IONFLUX_HD T particle_face_g(int k, const T& d_k, const T& d_k1, double dr, double beta, const T& ck, const T& ck1) {
+  const double k1 = k + 1.0;
+  return k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, ck, ck1);
+}
+//! g_{nr-1} = nr^2 j / F at the surface of the outer shell k = nr - 1 (j: pore-wall flux).
+template <class T>
+IONFLUX_HD T particle_surface_g(int k, const T& j) {
+  const double k1 = k + 1.0;
+  return k1 * k1 * j / constants::F;
+}
+//! Shell k's row denominator dr (3k^2 + 3k + 1), as dr (3 k (k+1) + 1).
+IONFLUX_HD inline double particle_row_den(double dr, int k) {
+  const double k1 = k + 1.0;
+  return dr * (3.0 * k * k1 + 1.0);
+}
+//! Shell k's row F_k = c_k' + 3 (g_k - g_{k-1}) / den, den = particle_row_den(dr, k).
+template <class T>
+IONFLUX_HD T particle_row(const T& c_dot, const T& g_out, const T& g_in, double den) {
+  return c_dot + 3.0 * (g_out - g_in) / den;
 }
 template <class T>
 IONFLUX_HD T particle_face(const ElectrodeParams& e, double dr, const T& ck, const T& ck1, double temp) {
@@ -327,25 +366,58 @@ IONFLUX_HD inline void particle_node_rows(const Layout& l, int i, double dr, con
                                           DAt&& d_at) {
   const int nr = l.nr(i);
   const int c_first = l.cs_index(i, 0), c_step = l.cs_index(i, 1) - c_first;  // shell k at c_first + k c_step
-  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
+  const double beta = particle_face_beta(dr);
   double g_in = 0.0;
   double c_k = y[c_first];
   double d_k = d_at(0, c_k);
   for (int k = 0; k < nr; ++k) {
-    const double k1 = k + 1.0;
     const int ik = c_first + k * c_step;
     double g_out;
     if (k + 1 < nr) {
       const double c_k1 = y[ik + c_step];
       const double d_k1 = d_at(k + 1, c_k1);
-      g_out = k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, c_k, c_k1);
+      g_out = particle_face_g(k, d_k, d_k1, dr, beta, c_k, c_k1);
       c_k = c_k1;
       d_k = d_k1;
     } else {
-      g_out = k1 * k1 * y[l.j_index(i)] / constants::F;
+      g_out = particle_surface_g(k, y[l.j_index(i)]);
     }
-    f[ik] = yp[ik] + 3.0 * (g_out - g_in) / (dr * (3.0 * k * k1 + 1.0));
+    f[ik] = particle_row(yp[ik], g_out, g_in, particle_row_den(dr, k));
     g_in = g_out;
+  }
+}
+
+//! The shell rows of the cnt nodes of an electrode from node first on, with the shells
+//! outside and the nodes inside (the node loop contiguous: its divisions vectorise on
+//! the CPU, the nodes are adjacent lanes on the GPU). d_at(k, q, c): D of shell k of
+//! node q, whose concentration is c, asked once for each face of the shell (twice: it
+//! must give the same value). First each face's g_k into f (shell k's row), then each
+//! shell's row from k = nr - 1 down, so that g_{k-1} is still in f when row k reads it:
+//! per row the operations of particle_node_rows on the same values, so the same rows bit
+//! for bit. particle_rows_batched and stress_particle_uniform share this loop.
+template <class Team, class V, class DAt>
+IONFLUX_HD inline void particle_rows_shell_major(const Team& team, const Layout& l, int first, int cnt, int nr,
+                                                 double dr, const V& y, const V& yp, const V& f, DAt&& d_at) {
+  const int b0 = l.cs_index(first, 0), jb = l.j_index(first);  // shell k of node q at b0 + k cnt + q
+  const double beta = particle_face_beta(dr);
+  for (int k = 0; k < nr; ++k) {
+    const int bk = b0 + k * cnt;
+    if (k + 1 < nr) {
+      team.for_each(cnt, [&](int q) {
+        const double ck = y[bk + q], ck1 = y[bk + cnt + q];
+        f[bk + q] = particle_face_g(k, d_at(k, q, ck), d_at(k + 1, q, ck1), dr, beta, ck, ck1);
+      });
+    } else {
+      team.for_each(cnt, [&](int q) { f[bk + q] = particle_surface_g(k, y[jb + q]); });
+    }
+  }
+  for (int k = nr - 1; k >= 0; --k) {
+    const double den = particle_row_den(dr, k);
+    const int bk = b0 + k * cnt;
+    if (k > 0)
+      team.for_each(cnt, [&](int q) { f[bk + q] = particle_row(yp[bk + q], f[bk + q], f[bk - cnt + q], den); });
+    else
+      team.for_each(cnt, [&](int q) { f[bk + q] = particle_row(yp[bk + q], f[bk + q], 0.0, den); });
   }
 }
 
@@ -358,50 +430,24 @@ constexpr int kShellPointBatch = 128;
 //! particle_node_rows for all cnt nodes of an electrode at once (CPU only): D_s at all
 //! cnt * nr shells in batches of kShellPointBatch points over the shell-major block (a
 //! user function's program dispatched once per operation for 128 points, not once per
-//! node's 20 shells), then the rows shell by shell with the nodes side by side (loops
-//! that vectorise). Every row gets particle_node_rows' operations on the same values
-//! in the same order (D_s at a point does not depend on its batch): the same results.
+//! node's 20 shells), then particle_rows_shell_major's rows (D_s at a point does not
+//! depend on its batch: the same results as particle_node_rows).
 template <class V>
 IONFLUX_HD inline void particle_rows_batched(const Layout& l, const ElectrodeParams& e, int first, int cnt, int nr, double dr,
                                   const V& y, const V& yp, const V& f, double temp) {
   const int b0 = l.cs_index(first, 0), n_pts = cnt * nr;  // shell k of node q at b0 + k cnt + q
-  const int jb = l.j_index(first);
-  double c[kShellPoints], d[kShellPoints], g_in[kShellPoints];
+  double c[kShellPoints], d[kShellPoints];
   for (int j = 0; j < n_pts; ++j) c[j] = y[b0 + j];
   for (int j0 = 0; j0 < n_pts; j0 += kShellPointBatch) {
     const int m = n_pts - j0 < kShellPointBatch ? n_pts - j0 : kShellPointBatch;
     fn::particle_diffusivity_points<kShellPointBatch>(e, c + j0, m, temp, d + j0);
   }
-  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
-  for (int q = 0; q < cnt; ++q) g_in[q] = 0.0;
-  for (int k = 0; k < nr; ++k) {
-    const double k1 = k + 1.0;
-    const double den = dr * (3.0 * k * k1 + 1.0);
-    const double* ck = c + k * cnt;
-    const double* dk = d + k * cnt;
-    const int ik = b0 + k * cnt;
-    if (k + 1 < nr) {
-      const double* ck1 = ck + cnt;
-      const double* dk1 = dk + cnt;
-      for (int q = 0; q < cnt; ++q) {
-        const double g_out = k1 * k1 * particle_face_flux_weighted(dk[q], dk1[q], dr, beta, ck[q], ck1[q]);
-        f[ik + q] = yp[ik + q] + 3.0 * (g_out - g_in[q]) / den;
-        g_in[q] = g_out;
-      }
-    } else {
-      for (int q = 0; q < cnt; ++q) {
-        const double g_out = k1 * k1 * y[jb + q] / constants::F;
-        f[ik + q] = yp[ik + q] + 3.0 * (g_out - g_in[q]) / den;
-      }
-    }
-  }
+  particle_rows_shell_major(SerialTeam{}, l, first, cnt, nr, dr, y, yp, f,
+                            [&](int k, int q, double) -> double { return d[k * cnt + q]; });
 }
 #endif
 
-//! Particle rows of electrode nodes [first, last): F_k = c_k' + (r_out^2 N_out - r_in^2 N_in) / V_k.
-//! With r = k dr and V_k = dr^3 (3k^2 + 3k + 1) / 3 this is
-//! F_k = c_k' + 3 (g_k - g_{k-1}) / (dr (3k^2 + 3k + 1)),  g_k = (k+1)^2 N_{k+1/2},
-//! N = -D dc/dr inside and N = j / F at the surface.
+//! Particle rows of electrode nodes [first, last): the shell rows above (particle_row).
 template <class Team, class V>
 IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, const ElectrodeParams& e, int first,
                                          int last, const V& y, const V& yp, const V& f, double temp) {
@@ -411,11 +457,14 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
   const int jb = l.j_index(first);
   if (fn::particle_diffusivity_is_constant(e)) {
     // shells outside, nodes inside: the node loop is contiguous (adjacent lanes on the
-    // GPU, vectorised on the CPU); geometric factors once per shell
+    // GPU, vectorised on the CPU); geometric factors once per shell. particle_row with
+    // g_k = -(k+1)^2 (D/dr) (c_{k+1} - c_k) and 3/den taken out as one factor: the same
+    // equation, rounded differently from the D(c) paths (kept: its results are the
+    // reference of every constant-D set)
     const double d_dr = fn::particle_diffusivity(e, 0.0, temp) / dr;
     for (int k = 0; k < nr; ++k) {
       const double k1 = k + 1.0;
-      const double fac = 3.0 / (dr * (3.0 * k * k1 + 1.0));
+      const double fac = 3.0 / particle_row_den(dr, k);
       const double wo = -k1 * k1 * d_dr, wi = -static_cast<double>(k) * k * d_dr;
       const int b0 = l.cs_index(first, k);
       if (k + 1 < nr && k > 0) {
@@ -501,47 +550,21 @@ IONFLUX_HD inline bool stress_theta_is_uniform(const CellParams& p, int ed) {
 
 //! stress_particle_node's rows for every node of electrode ed [first, first + cnt) when
 //! neither D nor theta_M depends on the node (D of T only, constant Omega and E), with
-//! the shells outside and the nodes inside (as particle_residual's constant-D path: the
-//! node loop contiguous, so that its divisions vectorise on the CPU and the nodes are
-//! adjacent lanes on the GPU). The same operations on the same values as
-//! stress_particle_node, so the same rows bit for bit: first each face's g_k = (k+1)^2
-//! N_{k+1/2} into f (shell k's row; D_eff of a shell is computed for each of its two
-//! faces, the same value), then each shell's row from k = nr - 1 down, so that g_{k-1}
-//! is still in f when row k reads it. d_const: the electrode's D. Out of line (see
-//! side_reactions.hpp).
+//! the shells outside and the nodes inside (particle_rows_shell_major): the same
+//! operations on the same values as stress_particle_node, so the same rows bit for bit.
+//! d_const: the electrode's D. Out of line (see side_reactions.hpp).
 template <class Team, class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD void stress_particle_uniform(const Team& team, const CellParams& p, const Layout& l,
                                                             int ed, int first, const V& y, const V& yp, const V& f,
                                                             double temp, double d_const) {
   const ElectrodeParams& e = ed == 0 ? p.neg : p.pos;
-  const int cnt = l.electrode_nodes(first), nr = l.nr(first), jb = l.j_index(first);
+  const int cnt = l.electrode_nodes(first), nr = l.nr(first);
   const double c0 = p.deg.electrode[ed].stress_free_conc;
   const double dr = e.particle_radius / nr;
-  const double beta = dr / (dr + dr);  // particle_face_flux's weight, once
   const double theta = stress_theta_node(p, l, ed, first, y, temp);
-  for (int k = 0; k < nr; ++k) {
-    const double k1 = k + 1.0;
-    const int b0 = l.cs_index(first, k);
-    if (k + 1 < nr) {
-      team.for_each(cnt, [&](int q) {
-        const double ck = y[b0 + q], ck1 = y[b0 + cnt + q];
-        const double d_k = d_const * mech::stress_factor(theta, ck, c0);
-        const double d_k1 = d_const * mech::stress_factor(theta, ck1, c0);
-        f[b0 + q] = k1 * k1 * particle_face_flux_weighted(d_k, d_k1, dr, beta, ck, ck1);
-      });
-    } else {
-      team.for_each(cnt, [&](int q) { f[b0 + q] = k1 * k1 * y[jb + q] / constants::F; });
-    }
-  }
-  for (int k = nr - 1; k >= 0; --k) {
-    const double k1 = k + 1.0;
-    const double vol = dr * (3.0 * k * k1 + 1.0);
-    const int b0 = l.cs_index(first, k);
-    if (k > 0)
-      team.for_each(cnt, [&](int q) { f[b0 + q] = yp[b0 + q] + 3.0 * (f[b0 + q] - f[b0 - cnt + q]) / vol; });
-    else
-      team.for_each(cnt, [&](int q) { f[b0 + q] = yp[b0 + q] + 3.0 * (f[b0 + q] - 0.0) / vol; });
-  }
+  particle_rows_shell_major(team, l, first, cnt, nr, dr, y, yp, f, [&](int, int, double c) -> double {
+    return d_const * mech::stress_factor(theta, c, c0);
+  });
 }
 
 //! Particle rows of electrode ed (0 negative, 1 positive): with stress-induced diffusion

@@ -30,6 +30,15 @@ typedef double BdfLanes __attribute__((vector_size(4 * sizeof(double))));
 #define IONFLUX_BDF_LANES 0
 #endif
 
+//! THE error weight of an unknown: scale / (rtol |y - ref| + abs), or 0 where abs < 0 (an
+//! unknown outside the norms). dev = |y - ref|; T is double (Bdf::set_weights) or, on the
+//! CPU, BdfLanes: four unknowns at once, both sides computed and selected lane by lane
+//! (Bdf::update_differences_lanes).
+template <class T>
+IONFLUX_HD inline T bdf_error_weight(const T& dev, const T& abs_tol, double scale, double rtol) {
+  return abs_tol < 0.0 ? T{} : scale / (rtol * dev + abs_tol);
+}
+
 //! Distance between consecutive workspace vectors of length n: padded so that the
 //! vectors do not start at near multiples of 4 KiB from each other (which makes
 //! multi-stream loops stall on false store-to-load dependencies).
@@ -84,7 +93,7 @@ enum BdfVec : int {
   kEwt,
   kRes,
   //! The error weights' references and absolute tolerances (Model::error_tolerances,
-  //! filled at start): w_k = scale / (rtol |y_k - ref_k| + abs_k), or 0 where abs_k < 0.
+  //! filled at start): w_k = bdf_error_weight(|y_k - ref_k|, abs_k, ...), 0 where abs_k < 0.
   kTolRef,
   kTolAbs,
   kBdfVecCount
@@ -311,9 +320,8 @@ struct Bdf {
         acc = load_lanes<F>(ph[j], k, m) + acc;
         store_lanes<F>(ph[j], k, m, acc);
       }
-      const BdfLanes a = load_lanes<F>(ab, k, m);
-      const BdfLanes wk = scale / (rtol * abs_lanes(acc - load_lanes<F>(ref, k, m)) + a);
-      store_lanes<F>(w, k, m, a < 0.0 ? BdfLanes{} : wk);
+      const BdfLanes dev = abs_lanes(acc - load_lanes<F>(ref, k, m));
+      store_lanes<F>(w, k, m, bdf_error_weight(dev, load_lanes<F>(ab, k, m), scale, rtol));
     });
   }
   void update_differences_lanes_any(int ku) const {
@@ -334,16 +342,13 @@ struct Bdf {
 
   //! The weights' common factor: the RMS over the n_norm unknowns that take part.
   IONFLUX_HD double weight_scale() const { return sqrt(static_cast<double>(n) / m.n_norm()); }
-  //! Error weights scale / (rtol |y - ref| + abs) from the model's tolerances (kTolRef,
+  //! Error weights (bdf_error_weight) from the model's tolerances (kTolRef,
   //! kTolAbs), zero for unknowns outside the norms (abs < 0). Once per step, after the
   //! difference update (on the CPU in its pass: update_differences_lanes).
   IONFLUX_HD void set_weights(const V& y) const {
     const V w = vec(kEwt), ref = vec(kTolRef), ab = vec(kTolAbs);
     const double scale = weight_scale(), rtol = opt.rtol;
-    m.team.for_each(n, [&](int k) {
-      const double a = ab[k];
-      w[k] = a < 0.0 ? 0.0 : scale / (rtol * fabs(y[k] - ref[k]) + a);
-    });
+    m.team.for_each(n, [&](int k) { w[k] = bdf_error_weight(fabs(y[k] - ref[k]), ab[k], scale, rtol); });
   }
 
   //! Start from a consistent (y0, y'0) already stored in phi_0 and phi_1.
