@@ -12,6 +12,9 @@ if command -v ninja >/dev/null; then
 fi
 if command -v ccache >/dev/null; then
   export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_CUDA_COMPILER_LAUNCHER=ccache
+  # one name for the compiler in both builds: the Python build is given Python's own
+  # (sysconfig CXX, g++ here), CMake's default is c++, and ccache tells those apart
+  export CC="${CC:-gcc}" CXX="${CXX:-g++}"
 fi
 
 # A build directory made earlier with another generator cannot be reused by CMake:
