@@ -5,6 +5,8 @@
 // volumes (section 1.5).
 #pragma once
 
+#include <type_traits>
+
 #include "../numerics/team.hpp"
 #include "functions.hpp"
 #include "layout.hpp"
@@ -330,30 +332,36 @@ IONFLUX_HD inline void error_tolerances(const Team& team, const CellParams& p, c
 
 //! D_s(c_k) at the shells of electrode node i, for a caller that asks for k = 0, 1, ...
 //! in order: evaluated kShellBatch shells at a time (fn::particle_diffusivity_points),
-//! so that on the CPU a user function's program is dispatched once per operation.
-template <class V>
+//! so that on the CPU a user function's program is dispatched once per operation. T is
+//! double for the residual, or a one-direction dual (the Jacobian's dD/dc_k: each shell's
+//! concentration the variable of its own D).
+template <class V, class T = double>
 class ShellDiffusivity {
  public:
   IONFLUX_HD ShellDiffusivity(const Layout& l, const ElectrodeParams& e, const V& y, int i, double temp)
       : l_(l), e_(e), y_(y), i_(i), temp_(temp) {}
-  IONFLUX_HD double operator()(int k) {
+  IONFLUX_HD T operator()(int k) {
     if (k >= k0_ + kShellBatch) {
       k0_ = k;
       const int nr = l_.nr(i_);
       const int m = nr - k0_ < kShellBatch ? nr - k0_ : kShellBatch;
-      for (int j = 0; j < m; ++j) c_buf_[j] = y_[l_.cs_index(i_, k0_ + j)];
+      for (int j = 0; j < m; ++j) c_buf_[j] = concentration(y_[l_.cs_index(i_, k0_ + j)]);
       fn::particle_diffusivity_points<kShellBatch>(e_, c_buf_, m, temp_, d_buf_);
     }
     return d_buf_[k - k0_];
   }
 
  private:
+  IONFLUX_HD static T concentration(double c) {
+    if constexpr (std::is_same<T, double>::value) return c;
+    else return T::variable(c, 0);
+  }
   const Layout& l_;
   const ElectrodeParams& e_;
   const V& y_;
   int i_;
   double temp_;
-  double c_buf_[kShellBatch], d_buf_[kShellBatch];
+  T c_buf_[kShellBatch], d_buf_[kShellBatch];
   int k0_ = -kShellBatch;  // d_buf_ holds D at shells k0_ .. k0_ + kShellBatch - 1
 };
 

@@ -389,18 +389,7 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     if (ic) return;
     // concentration-dependent D: D and dD/dc at each shell once, carried to the next face
     // (on the CPU for kShellBatch shells at a time: see particle_residual)
-    D1 d_buf[kShellBatch];
-    int k0 = -kShellBatch;  // d_buf holds D at shells k0 .. k0 + kShellBatch - 1
-    auto d_at = [&](int k) -> D1 {
-      if (k >= k0 + kShellBatch) {
-        k0 = k;
-        const int m = nr - k0 < kShellBatch ? nr - k0 : kShellBatch;
-        D1 c_buf[kShellBatch];
-        for (int j = 0; j < m; ++j) c_buf[j] = D1::variable(y[l.cs_index(i, k0 + j)], 0);
-        fn::particle_diffusivity_points<kShellBatch>(e, c_buf, m, temp, d_buf);
-      }
-      return d_buf[k - k0];
-    };
+    ShellDiffusivity<V, D1> d_at(l, e, y, i, temp);
     D1 dk_ad = const_d ? D1(0.0) : d_at(0);
     for (int k = 0; k + 1 < nr; ++k) {
       const Shell s0 = shell(e.particle_radius, nr, k), s1 = shell(e.particle_radius, nr, k + 1);
