@@ -261,10 +261,11 @@ TEST(Team, UserFunctionBatchEqualsTheSerialPath) {
   // AddressSanitizer, where every other cell took ~200 s of the CI's sanitizer run (the
   // Release run compares every other cell)
 #ifdef __SANITIZE_ADDRESS__
-  run_batch_both_ways(in, "user functions", 4);
+  constexpr std::size_t every = 4;
 #else
-  run_batch_both_ways(in, "user functions", 2);
+  constexpr std::size_t every = 2;
 #endif
+  run_batch_both_ways(in, "user functions", every);
 }
 
 TEST(Team, ProtocolBatchEqualsTheSerialPath) {
