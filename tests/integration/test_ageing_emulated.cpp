@@ -28,6 +28,7 @@
 #include "tests/equivalence/cycle_cases.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 struct EmulatedDevice {
@@ -69,4 +70,5 @@ TEST(AgeingSweepExample, IsTheThousandCellAgeingCaseOfGpuCheck) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

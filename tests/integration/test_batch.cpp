@@ -11,6 +11,8 @@
 #include "solver/problem/simulation.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 using namespace ionflux;
 
 namespace {
@@ -262,3 +264,5 @@ TEST(Batch, EveryStepOutputsAndPerCellEndsEqualSingleSolves) {
     if (s.status == CellStatus::cutoff_lower) EXPECT_EQ(s.time.size(), static_cast<std::size_t>(s.stats.steps) + 1);
   }
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

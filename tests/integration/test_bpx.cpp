@@ -29,6 +29,7 @@
 #include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::json;
@@ -395,4 +396,5 @@ TEST(Bpx, CliSimulateRunsABpxFile) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -28,6 +28,8 @@
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"
+
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 #define IONFLUX_TEST_HDF5 1
 #endif
 
@@ -403,3 +405,5 @@ TEST(Budget, StepLimitMessageNamesTheBudgetThatStoppedTheCell) {
   // no protocol: as before
   EXPECT_EQ(step_limit_message(100, nullptr, 0, nullptr, 0, 100, 100, 2.25), "100 steps (solver max_steps), at t = 2.25 s");
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

@@ -24,6 +24,8 @@
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"
+
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 #define IONFLUX_TEST_HDF5 1
 #endif
 
@@ -363,3 +365,5 @@ TEST(CellRange, CliRefusesBadRangesAndOptionMixesInOneLine) {
   }
   fs::remove_all(dir);
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

@@ -20,6 +20,8 @@
 #include "solver/output/csv.hpp"
 #include "solver/util/errors.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -666,3 +668,5 @@ TEST(cli, simulate_with_example_parameter_file) {
   EXPECT_EQ(r.rc, 2);
   expect_error_line(r, {"'Negative electrode porosity' must be in (0, 1)"});
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

@@ -30,6 +30,7 @@
 #include "../test_support.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 class VsComsol : public ::testing::TestWithParam<std::string> {};
@@ -89,4 +90,5 @@ TEST_P(VsComsol, VoltageRmsNoWorseThanPyBaMM) {
 INSTANTIATE_TEST_SUITE_P(Rates, VsComsol, ::testing::Values("05C", "1C", "2C", "3C"));
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

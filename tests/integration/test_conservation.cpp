@@ -26,6 +26,7 @@
 #include "../test_support.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 //! Checks both invariants at every output of a stored-state run; prints the figures.
@@ -110,4 +111,5 @@ TEST(ImpossibleCell, CutoffAtStartAndPrompt) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -33,6 +33,7 @@
 #include "../test_support.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 struct Convergence {
@@ -114,4 +115,5 @@ TEST(SpatialConvergence, SecondOrderWithoutPorosityJumps) { check_variant("equal
 TEST(SpatialConvergence, Chen2020FirstOrderLikePyBaMM) { check_variant("shipped", 0.8, 1.5); }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

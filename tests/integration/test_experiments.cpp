@@ -17,6 +17,7 @@
 #include "tests/equivalence/batch_cases.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 struct Compared {
@@ -376,4 +377,5 @@ TEST(Experiment, StepCutShortByTheSetsCutOffIsReported) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

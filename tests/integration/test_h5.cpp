@@ -31,12 +31,16 @@
 #define IONFLUX_TEST_HDF5 1
 #endif
 #endif
+#ifdef IONFLUX_TEST_HDF5
+#include "tests/h5_read.hpp"
+#endif
 
 namespace fs = std::filesystem;
 using ionflux::ChunkData;
 using ionflux::H5SweepWriter;
 using ionflux::SweepFileInfo;
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -190,7 +194,6 @@ std::string expected_codes() {
 }  // namespace
 
 #ifdef IONFLUX_TEST_HDF5
-#include "tests/h5_read.hpp"
 using namespace ionflux::testing::h5;
 #endif
 
@@ -792,3 +795,5 @@ TEST(H5Writer, TestsCanReadHdf5WhenIonfluxWritesIt) {
 }
 
 #endif  // IONFLUX_TEST_HDF5
+
+}  // namespace IONFLUX_TEST_FILE_ID

@@ -25,6 +25,8 @@
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 namespace fs = std::filesystem;
 using namespace ionflux;
 using namespace ionflux::testing::h5;
@@ -134,3 +136,5 @@ TEST(H5Partition, SummariesOfAnotherShapeAreRefusedBeforeAnythingIsWritten) {
   fs::remove_all(dir);
 }
 #endif
+
+}  // namespace IONFLUX_TEST_FILE_ID

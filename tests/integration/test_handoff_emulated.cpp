@@ -21,6 +21,8 @@
 #include "tests/equivalence/batch_cases.hpp"
 #include "tests/equivalence/compare_chunks.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 using namespace ionflux;
 
 namespace {
@@ -156,3 +158,5 @@ TEST(HandOffEmulated, CancellationMidStreamLeavesCellsInSlotsNotRun) {
   EXPECT_EQ(sum.handed_to_cpu, 0u) << "cancelled before the queue ran dry";
   EXPECT_EQ(sum.not_run, not_run + (in.cells.size() - sink.all.n)) << "and the cells of the chunks never started";
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

@@ -16,6 +16,8 @@
 #include "solver/inputs/parameters.hpp"
 #include "solver/problem/simulation.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 using namespace ionflux;
 
 TEST(Interleaved, StridedSlicedRunEqualsContiguousRun) {
@@ -76,3 +78,5 @@ TEST(Interleaved, StridedSlicedRunEqualsContiguousRun) {
     std::cout << "  cell " << c << ": largest relative voltage difference strided vs contiguous " << worst << "\n";
   }
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

@@ -31,6 +31,8 @@
 #include "solver/inputs/parameters.hpp"
 #include "solver/problem/simulation.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 using namespace ionflux;
 
 namespace {
@@ -268,3 +270,5 @@ TEST(Migration, LumpedThermalProtocolCellResumesIdenticallyMidSequence) {
   const Outcome ref = run_case(cs, Resume::none);
   EXPECT_GT(ref.grid.temp[static_cast<std::size_t>(3 * 10 + 1)], ref.grid.temp[1] + 0.1);
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

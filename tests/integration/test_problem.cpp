@@ -23,6 +23,8 @@
 #include "solver/problem/sweep_plan.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 using namespace ionflux;
 
 namespace {
@@ -241,3 +243,5 @@ TEST(Batch, PackedRecordsRunAsStoredRecords) {
     }
   }
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

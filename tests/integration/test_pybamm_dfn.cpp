@@ -27,6 +27,7 @@
 #include "../test_support.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 class VsPyBaMM : public ::testing::TestWithParam<std::string> {};
@@ -176,4 +177,5 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, VsPyBaMM,
                          });
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

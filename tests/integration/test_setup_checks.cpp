@@ -38,6 +38,7 @@
 #endif
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 struct CliRun {
@@ -487,4 +488,5 @@ TEST(SweepAttributes, DescribeTheSweep) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

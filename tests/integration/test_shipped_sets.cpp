@@ -24,6 +24,7 @@
 #include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::Comparison;
@@ -210,4 +211,5 @@ TEST(ShippedSets, CliLumpedThermalOnPrada2013ExitsWithTheMissingParameters) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -27,6 +27,7 @@
 #include "tests/equivalence/batch_cases.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 // The same functions as Chen2020's built-in closed forms, as user expressions (from
@@ -377,4 +378,5 @@ TEST(SingleRoad, DetailRunsOnTheCpuThreads) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

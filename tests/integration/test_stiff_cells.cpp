@@ -25,6 +25,7 @@
 #include "solver/problem/problem.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 TEST(StiffCells, MatchPyBaMMInFewerSteps) {
@@ -73,4 +74,5 @@ TEST(StiffCells, MatchPyBaMMInFewerSteps) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

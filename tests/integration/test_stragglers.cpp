@@ -22,6 +22,8 @@
 #include "solver/problem/simulation.hpp"
 #include "tests/equivalence/batch_cases.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 using namespace ionflux;
 
 namespace {
@@ -136,3 +138,5 @@ TEST(Stragglers, CliTakesTheHandOffThreshold) {
 #endif
   fs::remove_all(dir);
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

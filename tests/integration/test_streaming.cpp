@@ -24,6 +24,8 @@
 #include "tests/equivalence/compare_chunks.hpp"
 #include "tests/equivalence/streaming_cases.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 using namespace ionflux;
 
 // The currents' (and so the step capacities') bound of the device-vs-CPU comparisons here:
@@ -358,3 +360,5 @@ TEST(Streaming, DeviceOutOfMemoryHalvesTheSlotsAndLosesNothing) {
   }
   gpu_stream::set_device_alloc_fault(0);
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

@@ -22,6 +22,8 @@
 #include "tests/equivalence/cycle_cases.hpp"
 #include "tests/test_support.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 using namespace ionflux;
 
 namespace {
@@ -196,3 +198,5 @@ TEST(SummaryVariables, VaryingTheOcvLimitsIsAcceptedWithAnExperiment) {
   EXPECT_NEAR(a.capacity, fixture()["runs"]["Chen2020"]["summary"]["Capacity [A.h]"][0].get<double>(), 1e-6 * a.capacity);
   EXPECT_LT(b.capacity, a.capacity - 0.1);  // a lower V_max: less capacity
 }
+
+}  // namespace IONFLUX_TEST_FILE_ID

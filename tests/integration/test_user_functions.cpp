@@ -17,6 +17,7 @@
 #include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::expect_throw_with;
@@ -194,4 +195,5 @@ TEST(UserFunctions, ParticleDiffusivityWithoutStoKeepsTheSharedFactorisation) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

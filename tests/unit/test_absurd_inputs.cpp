@@ -25,6 +25,7 @@
 #include "solver/util/text.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::expect_throw_with;
@@ -250,4 +251,5 @@ TEST(AbsurdInputs, HugeUnknownKeyIsReportedWithoutSuggestionSearch) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

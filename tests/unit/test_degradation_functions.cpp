@@ -18,6 +18,7 @@
 #include "solver/util/errors.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 constexpr double kRel = 1e-14;
@@ -152,4 +153,5 @@ TEST(DegradationFunctions, ArgumentsAreCheckedPerFunction) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

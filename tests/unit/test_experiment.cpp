@@ -20,6 +20,7 @@
 #include "solver/inputs/experiment.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::shared_path;
@@ -649,4 +650,5 @@ TEST(ExperimentCutShort, EmptyWhenNothingWasCutShort) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

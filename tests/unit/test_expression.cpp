@@ -21,6 +21,7 @@
 #include "solver/inputs/expression.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::json;
@@ -523,4 +524,5 @@ TEST(Expression, PointsEvaluatorOverRewrittenPowers) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -30,6 +30,7 @@
 #include "solver/util/errors.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::json;
@@ -289,4 +290,5 @@ TEST(ORegan2022Functions, FunctionsOfTemperatureMatchPyBaMM) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

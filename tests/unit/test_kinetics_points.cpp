@@ -32,6 +32,7 @@
 #include "../test_support.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 std::vector<double> varied_state(const CellParams& p, const Layout& l) {
@@ -172,4 +173,5 @@ TEST(TransportPoints, EqualsPointwiseWithAndWithoutClippedConcentrations) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

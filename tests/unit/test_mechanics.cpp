@@ -34,6 +34,7 @@
 #include "solver/inputs/user_function.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::json;
@@ -675,4 +676,5 @@ TEST(Mechanics, DualDerivativesMatchFiniteDifferences) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -22,6 +22,7 @@
 #include "solver/problem/sweep_plan.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 std::string description(const ModelOptions& m, const std::string& name) {
@@ -492,4 +493,5 @@ TEST(ModelOptionsEntryPoints, CliOptionIsParsedValidatedAndSummarised) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

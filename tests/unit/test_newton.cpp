@@ -27,6 +27,7 @@
 #include "kernels/model/newton.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::Dense;
@@ -336,4 +337,5 @@ TEST(ShellSolves, EqualThePerShellSweepsBitwise) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -20,6 +20,7 @@
 #include "solver/problem/simulation.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using ojson = nlohmann::ordered_json;
@@ -288,4 +289,5 @@ TEST(ParameterFile, BuiltInFunctionNames) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

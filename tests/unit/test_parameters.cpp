@@ -12,6 +12,7 @@
 #include "../test_util.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::expect_throw_with;
@@ -116,4 +117,5 @@ TEST_P(InitialSoc, MatchesPyBaMMSetInitialState) {
 INSTANTIATE_TEST_SUITE_P(Sets, InitialSoc, ::testing::Values("Chen2020", "Marquis2019"));
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -27,6 +27,7 @@
 #include "../test_support.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 constexpr double kEps = 2.220446049250313e-16;
@@ -176,4 +177,5 @@ TEST(ConsistentInitVsPyBaMM, Chen2020OneCDefaultMesh) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

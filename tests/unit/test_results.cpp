@@ -10,6 +10,8 @@
 #include "solver/util/errors.hpp"
 #include "solver/output/results.hpp"
 
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+
 namespace {
 
 using ionflux::ChunkData;
@@ -267,3 +269,5 @@ TEST(Results, MemorySinkRejectsAChunkOutsideTheSweep) {
 }
 
 }  // namespace
+
+}  // namespace IONFLUX_TEST_FILE_ID

@@ -20,6 +20,7 @@
 #include "solver/inputs/sweep.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 //! Runs f, expects exception E (or a subclass) with a one-line message containing `parts`.
@@ -616,4 +617,5 @@ TEST(SweepErrors, SolverBudgetIsChecked) {
   expect_config_error<InputError>(R"({"solver": {"max_wall_time": "1 h"}})", {"solver.max_wall_time", "a number"});
 }
 
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

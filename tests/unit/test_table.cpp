@@ -20,6 +20,7 @@
 #include "solver/inputs/table.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 using testing::json;
@@ -184,4 +185,5 @@ TEST(Table, PointsEvaluatorEqualsThePointwiseInterpreter) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -11,6 +11,7 @@
 #include "solver/util/text.hpp"
 
 namespace ionflux {
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 namespace {
 
 TEST(Text, NumHasTenSignificantDigits) {
@@ -38,4 +39,5 @@ TEST(Text, TrimAndQuotedList) {
 }
 
 }  // namespace
+}  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux
