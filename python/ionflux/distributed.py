@@ -741,8 +741,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: interrupted; the cells written so far are in {args.output}", file=err)
         return 130
     if not args.quiet:
-        print(f"Done: {n} cells in {info['wall_time']:.1f} s on {len(info['workers'])} Dask workers, "
-              f"{info['partitions']} partitions ({n / max(info['wall_time'], 1e-9):.1f} cells/s)\n"
+        kept = int((status != -1).sum()) if status is not None else 0  # a resumed file's: not run again
+        ran = n - kept
+        rate = ran / max(info['wall_time'], 1e-9)
+        rate_text = f"{rate:.0f}" if rate >= 100 else f"{rate:.1f}" if rate >= 1 else f"{rate:.2g}"
+        print(f"Done: {ran} cells in {info['wall_time']:.1f} s on {len(info['workers'])} Dask workers, "
+              f"{info['partitions']} partitions ({rate_text} cells/s)"
+              + (f"; {kept} cells kept from the file, {n} in all" if status is not None else "") + "\n"
               f"  by status: {info['status_counts']}\n  wrote {args.output}", flush=True)
     return 0
 

@@ -4,7 +4,9 @@
 #include "solver/output/h5_writer.hpp"
 
 #include "solver/util/errors.hpp"
+#include "solver/util/text.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -195,6 +197,12 @@ struct H5SweepWriter::Impl {
     return file_ino != 0 && (stat(path.c_str(), &st) != 0 || st.st_dev != file_dev || st.st_ino != file_ino);
   }
   std::vector<int> status_in_file;  //!< per cell, at open
+  // The file's run history (docs/hdf5_layout.md, "Interrupting and resuming"): what the
+  // earlier runs of a resumed file recorded, and this run's final attributes as set.
+  double earlier_wall = 0.0;  //!< Open::resume: the file's "wall time [s]" (its earlier runs')
+  std::string earlier_runs;   //!< Open::resume: the file's "runs"
+  std::string run_status, run_wall, run_signal, run_device;  //!< this run's "status", "wall time [s]",
+                                                             //!< "interrupted by", "device"
 
   // Declared first, so closed last by the destructor.
   Hid file;
@@ -475,6 +483,11 @@ struct H5SweepWriter::Impl {
     for (Hid& h : d_c_vars) h.forget();
   }
 
+  //! Before closing a finished run: a resumed file's "wall time [s]" summed over its runs,
+  //! "runs" (each run's outcome and wall time) where the file was resumed or interrupted,
+  //! and "interrupted by" removed once a resumed run completes it.
+  void write_history();
+
   //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
   void close_all() {
     open = false;
@@ -595,6 +608,27 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
              "was written for a different sweep (parameters, varied values, protocol, mesh or solver options "
              "differ)");
       if (!cells.empty()) expect("cells", cells, "holds another range of the sweep's cells");
+      // The earlier runs: "runs" (written by every resumed run that finished), and the last
+      // run, where "runs" does not hold it (a file's first run, or a run that failed or was
+      // killed), from its "status", "interrupted by", "wall time [s]" and "device".
+      const std::string wall = m.read_string_attribute("wall time [s]");
+      m.earlier_wall = wall.empty() ? 0.0 : std::strtod(wall.c_str(), nullptr);
+      if (!std::isfinite(m.earlier_wall) || m.earlier_wall < 0) m.earlier_wall = 0.0;
+      m.earlier_runs = m.read_string_attribute("runs");
+      const std::string status = m.read_string_attribute("status");
+      const bool interrupted = status.rfind("interrupted", 0) == 0;
+      if (m.earlier_runs.empty() || !(interrupted || status == "complete")) {
+        const std::string signal = m.read_string_attribute("interrupted by");
+        const std::string device = m.read_string_attribute("device");
+        const std::string where = device.empty() ? std::string() : " on " + device;
+        const std::string last =
+            interrupted && !wall.empty()
+                ? "interrupted" + (signal.empty() ? std::string() : " by " + signal) + " after " + wall + " s" + where
+            : status == "complete" && !wall.empty() ? "complete after " + wall + " s" + where
+            : status.rfind("failed", 0) == 0        ? status + " (its wall time is not known)"
+                                                    : std::string("stopped before it finished (its wall time is not known)");
+        m.earlier_runs = m.earlier_runs.empty() ? last : m.earlier_runs + "; " + last;
+      }
       m.file.reset();
     }
   } else {
@@ -842,7 +876,8 @@ void H5SweepWriter::write(const ChunkData& c, const CycleSummaries* cycles) {
                        std::to_string(m.n_cells) + " cells are safe in it; run the sweep again");
   }
   ErrorSilencer quiet;
-  const bool fault = m.fault_chunk > 0 && static_cast<long long>(++m.chunks_written) == m.fault_chunk;
+  ++m.chunks_written;
+  const bool fault = m.fault_chunk > 0 && static_cast<long long>(m.chunks_written) == m.fault_chunk;
   try {
   m.append_series(m.d_time, m.points, total, pack(c.time), "/cells/Time [s]");
   if (fault) {  // an HDF5 call that fails, as a full disk or a removed file make them fail
@@ -988,7 +1023,32 @@ void H5SweepWriter::set_attribute(const std::string& name, const std::string& va
   Impl& m = *impl_;
   if (!m.open) throw RuntimeError("HDF5 file '" + m.path + "' is already closed");
   ErrorSilencer quiet;
+  if (name == "status") m.run_status = value;
+  if (name == "wall time [s]") m.run_wall = value;
+  if (name == "interrupted by") m.run_signal = value;
+  if (name == "device") m.run_device = value;
   m.string_attribute(m.file.get(), name, value);
+}
+
+void H5SweepWriter::Impl::write_history() {
+  // Only a resumed file has a history to add to: a file from one run (interrupted or not)
+  // says what happened in "status", "interrupted by", "wall time [s]" and "device", as the
+  // memory sink of the same run does.
+  if (run_status.empty() || !reopen) return;  // not finished (a failed write, the destructor), or one run
+  const bool interrupted = run_status.rfind("interrupted", 0) == 0;
+  const double wall = run_wall.empty() ? 0.0 : std::strtod(run_wall.c_str(), nullptr);
+  string_attribute(file.get(), "wall time [s]", shortest_num(earlier_wall + wall));
+  // this run in the history, unless it resumed a complete file and had nothing to run
+  if (interrupted || chunks_written > 0) {
+    const std::string entry = (interrupted ? "interrupted" + (run_signal.empty() ? "" : " by " + run_signal)
+                                           : run_status) +
+                              " after " + shortest_num(wall) + " s" +
+                              (run_device.empty() ? std::string() : " on " + run_device);
+    string_attribute(file.get(), "runs", earlier_runs.empty() ? entry : earlier_runs + "; " + entry);
+  }
+  // complete now: no longer interrupted (the history says by what it was)
+  if (!interrupted && H5Aexists(file.get(), "interrupted by") > 0 && H5Adelete(file.get(), "interrupted by") < 0)
+    fail("cannot remove attribute 'interrupted by'");
 }
 
 bool H5SweepWriter::is_open() const { return impl_ && impl_->open; }
@@ -996,6 +1056,7 @@ bool H5SweepWriter::is_open() const { return impl_ && impl_->open; }
 void H5SweepWriter::close() {
   if (!impl_ || !impl_->open) return;
   ErrorSilencer quiet;
+  impl_->write_history();
   impl_->close_all();
 }
 

@@ -130,6 +130,9 @@ def test_cli_scheduler_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch)
                             "--partitions", "2", "--resume"], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     assert f"resuming: {kept} of {N} cells are in the file" in r.stdout, r.stdout
+    # the summary counts this run's cells, not the ones kept from the file
+    assert f"Done: {N - kept} cells in " in r.stdout, r.stdout
+    assert f"; {kept} cells kept from the file, {N} in all" in r.stdout, r.stdout
     _assert_same_sweep(out, ref)
     r = subprocess.run([cli, "sweep", str(config), "--output", str(tmp_path / "none.h5"), "--scheduler",
                         "tcp://127.0.0.1:1", "--resume"], capture_output=True, text=True, env=env, timeout=300)

@@ -13,6 +13,7 @@ duplicate and change nothing, not the physics (the PyBaMM comparisons do that).
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -125,8 +126,22 @@ def test_interrupted_then_resumed_equals_an_uninterrupted_run(setup, sig, seed):
         assert after <= (status != -1).sum() < len(status)
     r = sweep(str(cfg), "--output", str(out), *OPTS, "--resume")
     assert r.returncode == 0, r.stderr
-    assert "resuming:" in r.stdout
+    m = re.search(r"resuming: (\d+) of (\d+) cells are in the file", r.stdout)
+    assert m, r.stdout
+    kept, n = int(m.group(1)), int(m.group(2))
+    # the summary counts this run's cells (and rate), not the ones kept from the file
+    assert f"Done: {n - kept} cells in " in r.stdout, r.stdout
+    assert f"; {kept} cells kept from the file, {n} in all" in r.stdout, r.stdout
     assert_same_sweep(out, ref)
+    with h5py.File(out, "r") as f:  # the file's history: both runs, the wall time their sum, no longer interrupted
+        assert "interrupted by" not in f.attrs
+        runs = f.attrs["runs"].split("; ")
+        assert len(runs) == 2, runs
+        assert runs[0].startswith(f"interrupted by {name} after ") and runs[1].startswith("complete after "), runs
+        walls = [float(re.fullmatch(r".* after (\S+) s on CPU, 1 thread", run).group(1)) for run in runs]
+        assert float(f.attrs["wall time [s]"]) == walls[0] + walls[1]
+    with h5py.File(ref, "r") as f:  # written in one run: no history
+        assert "runs" not in f.attrs and "interrupted by" not in f.attrs
 
 
 def test_a_second_sigint_stops_at_once_and_the_file_still_resumes(setup):
@@ -136,6 +151,10 @@ def test_a_second_sigint_stops_at_once_and_the_file_still_resumes(setup):
     assert rc in (-signal.SIGINT, 128 + signal.SIGINT)  # killed by the second, or done by the first
     r = sweep(str(cfg), "--output", str(out), *OPTS, "--resume", "--quiet")
     assert r.returncode == 0, r.stderr
+    with h5py.File(out, "r") as f:  # a run stopped at once left no wall time: the history says so
+        runs = f.attrs["runs"].split("; ")
+        first = ("stopped before it finished" if rc == -signal.SIGINT else "interrupted by SIGINT after ")
+        assert runs[0].startswith(first) and runs[-1].startswith("complete after "), runs
     assert_same_sweep(out, ref)
 
 

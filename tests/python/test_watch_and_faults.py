@@ -82,7 +82,7 @@ def assert_same_file(got, ref):
                 np.testing.assert_array_equal(x, y, err_msg=name)
             else:
                 assert (x == y).all(), name
-        own = {"created", "wall time [s]"}
+        own = {"created", "wall time [s]", "runs"}  # the run's own, and a resumed file's history
         assert {k: v for k, v in g.attrs.items() if k not in own} == {k: v for k, v in r.attrs.items() if k not in own}
 
 
@@ -159,6 +159,9 @@ def test_an_injected_write_failure_ends_the_run_with_one_error_and_keeps_the_wri
     q = sweep(str(cfg), "--output", str(out), *OPTS, "--resume", "--quiet")
     assert q.returncode == 0, q.stderr
     assert_same_file(out, ref)
+    with h5py.File(out, "r") as f:  # the history: the failed run, then the one that completed the file
+        runs = f.attrs["runs"].split("; ")
+        assert len(runs) == 2 and runs[0].startswith("failed: cannot write") and runs[1].startswith("complete after "), runs
 
 
 # A constant-current sweep with an output every second: its file grows chunk by chunk
