@@ -525,6 +525,18 @@ def _check_writable(path: str) -> None:
         raise ValueError(f"cannot create HDF5 file '{path}': {reason}")
 
 
+def _cells_in_file(path: str) -> int:
+    """Cells whose status is in an interrupted sweep file (0 where it cannot be read: the
+    run then says what is wrong with it)."""
+    try:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            return int((f["cells/status"][()] != -1).sum())
+    except (OSError, KeyError):
+        return 0
+
+
 def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int, progress: bool,
            keep_in_memory: bool = False, resume: bool = False) -> Dict[str, Any]:
     """Run `runner` in a background thread; poll progress; cancel on KeyboardInterrupt.
@@ -553,7 +565,10 @@ def _drive(runner: Any, path: str, device: str, threads: int, memory_budget: int
             warnings.simplefilter("ignore")
             from tqdm.auto import tqdm
 
-        bar = tqdm(total=int(runner.n_cells), unit="cell", desc="ionflux sweep", dynamic_ncols=True)
+        # a resumed file's finished cells are kept, not run: the bar starts at them, so
+        # that its rate and time left are this run's (tqdm's rate counts from `initial`)
+        kept = _cells_in_file(path) if resume else 0
+        bar = tqdm(total=int(runner.n_cells), initial=kept, unit="cell", desc="ionflux sweep", dynamic_ncols=True)
 
     def show() -> None:
         if bar is not None:

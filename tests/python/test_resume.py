@@ -184,7 +184,7 @@ def test_resuming_a_complete_file_runs_nothing(setup):
     assert_same_sweep(done, ref)
 
 
-def test_python_resume_continues_a_file_the_cli_left(setup):
+def test_python_resume_continues_a_file_the_cli_left(setup, capfd):
     """Sweep.run(resume=True) takes the same road (and the same fingerprint) as the CLI."""
     import ionflux
 
@@ -197,9 +197,14 @@ def test_python_resume_continues_a_file_the_cli_left(setup):
     # which is another sweep (the fingerprint would refuse it)
     s = ionflux.Sweep(c["parameters"], vary=c["vary"], mesh=c["mesh"], period=c["period"],
                       experiment=c["experiment"])
-    res = s.run(output=out, threads=1, progress=False, resume=True)
+    with h5py.File(out, "r") as f:
+        kept = int((f["cells/status"][()] != -1).sum())
+    res = s.run(output=out, threads=1, progress=True, resume=True)
     assert res.n_cells == 300
     assert_same_sweep(out, ref)
+    # the progress bar starts at the kept cells (its rate is this run's), not at 0
+    bars = [b for b in re.split(r"[\r\n]", capfd.readouterr().err) if "/300 [" in b]
+    assert bars and f" {kept}/300 [" in bars[0], bars[:2]
     with pytest.raises(ValueError, match="give it as output"):
         s.run(resume=True)
     with pytest.raises(ValueError, match="does not exist"):
