@@ -665,7 +665,8 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
             written = joiner.written()
             why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"failed ({type(e).__name__}: {e})"
             try:
-                joiner.close(f"{why}: {written} of {n_cells} cells written; cells with status -1 were not run", {})
+                joiner.close(f"{why}: {written} of {n_cells} cells written; cells with status -1 were not run",
+                             {"wall time [s]": _num(time.monotonic() - start)})
             except Exception:  # noqa: BLE001
                 pass
         raise

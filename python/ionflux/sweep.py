@@ -531,7 +531,7 @@ def _cells_in_file(path: str) -> int:
     try:
         import h5py
 
-        with h5py.File(path, "r") as f:
+        with h5py.File(path, "r", swmr=True) as f:  # (a killed writer leaves it SWMR-marked)
             return int((f["cells/status"][()] != -1).sum())
     except (OSError, KeyError):
         return 0

@@ -6,6 +6,8 @@
 #include "solver/util/errors.hpp"
 #include "solver/util/text.hpp"
 
+#include <charconv>
+#include <system_error>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -34,6 +36,23 @@ static_assert(sizeof(int) == 4, "status and step datasets are written from 32-bi
 constexpr std::size_t kChunkBytes = std::size_t(1) << 20;
 //! Bytes one element of a variable-length string dataset takes in its chunk.
 constexpr std::size_t kVlenElementBytes = 16;
+
+//! A number attribute's value ("wall time [s]", written by shortest_num), read without the
+//! locale; 0 where it is not a finite number >= 0.
+double number_attribute(const std::string& text) {
+  double v = 0.0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return ec == std::errc() && end == text.data() + text.size() && std::isfinite(v) && v >= 0 ? v : 0.0;
+}
+
+//! One line of a resumed file's "runs": "interrupted by SIGINT after 5214.2 s on CPU, 2
+//! threads", "complete after 1326.6 s on ...", or "... (its wall time is not known)".
+std::string run_entry(const std::string& outcome, const std::string& signal, const std::string& wall,
+                      const std::string& device) {
+  return outcome + (outcome == "interrupted" && !signal.empty() ? " by " + signal : std::string()) +
+         (wall.empty() ? std::string(" (its wall time is not known)") : " after " + wall + " s") +
+         (device.empty() ? std::string() : " on " + device);
+}
 
 //! Turns HDF5's automatic error printing off while alive, and restores what was set
 //! before (the library is shared with whoever else in the process uses it).
@@ -197,12 +216,11 @@ struct H5SweepWriter::Impl {
     return file_ino != 0 && (stat(path.c_str(), &st) != 0 || st.st_dev != file_dev || st.st_ino != file_ino);
   }
   std::vector<int> status_in_file;  //!< per cell, at open
-  // The file's run history (docs/hdf5_layout.md, "Interrupting and resuming"): what the
-  // earlier runs of a resumed file recorded, and this run's final attributes as set.
+  // A resumed file's run history (docs/hdf5_layout.md, "Interrupting and resuming"): the
+  // earlier runs, one line each, as written to "runs" at open, and what this run has set.
   double earlier_wall = 0.0;  //!< Open::resume: the file's "wall time [s]" (its earlier runs')
-  std::string earlier_runs;   //!< Open::resume: the file's "runs"
-  std::string run_status, run_wall, run_signal, run_device;  //!< this run's "status", "wall time [s]",
-                                                             //!< "interrupted by", "device"
+  std::string earlier_runs;   //!< Open::resume: "runs" with every earlier run
+  std::string run_wall, run_signal, run_device;  //!< this run's "wall time [s]", "interrupted by", "device"
 
   // Declared first, so closed last by the destructor.
   Hid file;
@@ -483,11 +501,6 @@ struct H5SweepWriter::Impl {
     for (Hid& h : d_c_vars) h.forget();
   }
 
-  //! Before closing a finished run: a resumed file's "wall time [s]" summed over its runs,
-  //! "runs" (each run's outcome and wall time) where the file was resumed or interrupted,
-  //! and "interrupted by" removed once a resumed run completes it.
-  void write_history();
-
   //! Flushes and closes every handle; throws (after closing all) when HDF5 reported an error.
   void close_all() {
     open = false;
@@ -608,26 +621,24 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
              "was written for a different sweep (parameters, varied values, protocol, mesh or solver options "
              "differ)");
       if (!cells.empty()) expect("cells", cells, "holds another range of the sweep's cells");
-      // The earlier runs: "runs" (written by every resumed run that finished), and the last
-      // run, where "runs" does not hold it (a file's first run, or a run that failed or was
-      // killed), from its "status", "interrupted by", "wall time [s]" and "device".
+      // The earlier runs: "runs" holds every run that a resumed run finished or found;
+      // the last run is missing from it where that run was the file's first, or failed or
+      // was killed: then its "status", "interrupted by", "wall time [s]" and "device" say
+      // what it did. The list is written back when the file is reopened below.
       const std::string wall = m.read_string_attribute("wall time [s]");
-      m.earlier_wall = wall.empty() ? 0.0 : std::strtod(wall.c_str(), nullptr);
-      if (!std::isfinite(m.earlier_wall) || m.earlier_wall < 0) m.earlier_wall = 0.0;
+      m.earlier_wall = wall.empty() ? 0.0 : number_attribute(wall);
       m.earlier_runs = m.read_string_attribute("runs");
       const std::string status = m.read_string_attribute("status");
       const bool interrupted = status.rfind("interrupted", 0) == 0;
       if (m.earlier_runs.empty() || !(interrupted || status == "complete")) {
         const std::string signal = m.read_string_attribute("interrupted by");
         const std::string device = m.read_string_attribute("device");
-        const std::string where = device.empty() ? std::string() : " on " + device;
         const std::string last =
-            interrupted && !wall.empty()
-                ? "interrupted" + (signal.empty() ? std::string() : " by " + signal) + " after " + wall + " s" + where
-            : status == "complete" && !wall.empty() ? "complete after " + wall + " s" + where
-            : status.rfind("failed", 0) == 0        ? status + " (its wall time is not known)"
-                                                    : std::string("stopped before it finished (its wall time is not known)");
-        m.earlier_runs = m.earlier_runs.empty() ? last : m.earlier_runs + "; " + last;
+            interrupted || status == "complete"
+                ? run_entry(interrupted ? "interrupted" : "complete", signal, wall, device)
+            : status.rfind("failed", 0) == 0 ? status + " (its wall time is not known)"
+                                             : std::string("stopped before it finished (its wall time is not known)");
+        m.earlier_runs = m.earlier_runs.empty() ? last : m.earlier_runs + "\n" + last;
       }
       m.file.reset();
     }
@@ -746,6 +757,10 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
 
   if (m.reopen) {
     m.resume_rows();
+    // the history first (a run killed from here on is found by the next open: "resuming")
+    m.string_attribute(m.file.get(), "runs", m.earlier_runs);
+    if (H5Aexists(m.file.get(), "interrupted by") > 0 && H5Adelete(m.file.get(), "interrupted by") < 0)
+      m.fail("cannot remove attribute 'interrupted by'");
     m.string_attribute(m.file.get(), "status", "resuming");
     for (const int st : m.status_in_file) m.cells_in_file += st != kStatusNotRun;
     if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
@@ -1023,32 +1038,21 @@ void H5SweepWriter::set_attribute(const std::string& name, const std::string& va
   Impl& m = *impl_;
   if (!m.open) throw RuntimeError("HDF5 file '" + m.path + "' is already closed");
   ErrorSilencer quiet;
-  if (name == "status") m.run_status = value;
-  if (name == "wall time [s]") m.run_wall = value;
   if (name == "interrupted by") m.run_signal = value;
   if (name == "device") m.run_device = value;
-  m.string_attribute(m.file.get(), name, value);
-}
-
-void H5SweepWriter::Impl::write_history() {
-  // Only a resumed file has a history to add to: a file from one run (interrupted or not)
-  // says what happened in "status", "interrupted by", "wall time [s]" and "device", as the
-  // memory sink of the same run does.
-  if (run_status.empty() || !reopen) return;  // not finished (a failed write, the destructor), or one run
-  const bool interrupted = run_status.rfind("interrupted", 0) == 0;
-  const double wall = run_wall.empty() ? 0.0 : std::strtod(run_wall.c_str(), nullptr);
-  string_attribute(file.get(), "wall time [s]", shortest_num(earlier_wall + wall));
-  // this run in the history, unless it resumed a complete file and had nothing to run
-  if (interrupted || chunks_written > 0) {
-    const std::string entry = (interrupted ? "interrupted" + (run_signal.empty() ? "" : " by " + run_signal)
-                                           : run_status) +
-                              " after " + shortest_num(wall) + " s" +
-                              (run_device.empty() ? std::string() : " on " + run_device);
-    string_attribute(file.get(), "runs", earlier_runs.empty() ? entry : earlier_runs + "; " + entry);
+  if (m.reopen && name == "wall time [s]") {  // a resumed file's: the sum over its runs
+    m.run_wall = value;
+    m.string_attribute(m.file.get(), name, shortest_num(m.earlier_wall + number_attribute(value)));
+    return;
   }
-  // complete now: no longer interrupted (the history says by what it was)
-  if (!interrupted && H5Aexists(file.get(), "interrupted by") > 0 && H5Adelete(file.get(), "interrupted by") < 0)
-    fail("cannot remove attribute 'interrupted by'");
+  if (m.reopen && name == "status" && (value == "complete" || value.rfind("interrupted", 0) == 0)) {
+    // this run joins the history before its status is written (a failed run is added by
+    // the next open, from its "failed: ..." status)
+    const std::string entry = run_entry(value == "complete" ? "complete" : "interrupted", m.run_signal, m.run_wall,
+                                        m.run_device);
+    m.string_attribute(m.file.get(), "runs", m.earlier_runs.empty() ? entry : m.earlier_runs + "\n" + entry);
+  }
+  m.string_attribute(m.file.get(), name, value);
 }
 
 bool H5SweepWriter::is_open() const { return impl_ && impl_->open; }
@@ -1056,7 +1060,6 @@ bool H5SweepWriter::is_open() const { return impl_ && impl_->open; }
 void H5SweepWriter::close() {
   if (!impl_ || !impl_->open) return;
   ErrorSilencer quiet;
-  impl_->write_history();
   impl_->close_all();
 }
 

@@ -24,8 +24,10 @@
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"
+#endif
 
 namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
+#if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 
 namespace fs = std::filesystem;
 using namespace ionflux;

@@ -24,10 +24,10 @@
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include "tests/h5_read.hpp"
-
-namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 #define IONFLUX_TEST_HDF5 1
 #endif
+
+namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
 
 namespace fs = std::filesystem;
 using namespace ionflux;

@@ -135,13 +135,39 @@ def test_interrupted_then_resumed_equals_an_uninterrupted_run(setup, sig, seed):
     assert_same_sweep(out, ref)
     with h5py.File(out, "r") as f:  # the file's history: both runs, the wall time their sum, no longer interrupted
         assert "interrupted by" not in f.attrs
-        runs = f.attrs["runs"].split("; ")
+        runs = f.attrs["runs"].split("\n")
         assert len(runs) == 2, runs
         assert runs[0].startswith(f"interrupted by {name} after ") and runs[1].startswith("complete after "), runs
         walls = [float(re.fullmatch(r".* after (\S+) s on CPU, 1 thread", run).group(1)) for run in runs]
         assert float(f.attrs["wall time [s]"]) == walls[0] + walls[1]
     with h5py.File(ref, "r") as f:  # written in one run: no history
         assert "runs" not in f.attrs and "interrupted by" not in f.attrs
+
+
+def test_the_history_keeps_every_run_when_a_resumed_run_is_stopped_at_once(setup):
+    """Interrupted, resumed and stopped at once (a second Ctrl-C), resumed to the end: `runs`
+    lists the three runs (the first written when the second reopened the file), and the
+    wall time is the sum of the known ones."""
+    d, cfg, ref = setup
+    out = d / "history.h5"
+    rc, err = interrupt(cfg, out, signal_point(7), [signal.SIGINT])
+    assert rc == 128 + signal.SIGINT, err
+    kept = finished_cells(out)
+    rc2, _ = interrupt(cfg, out, kept + N_CHUNK, [signal.SIGINT, signal.SIGINT], "--resume", "--quiet")
+    assert rc2 in (-signal.SIGINT, 128 + signal.SIGINT)  # killed by the second, or done by the first
+    r = sweep(str(cfg), "--output", str(out), *OPTS, "--resume", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert_same_sweep(out, ref)
+    with h5py.File(out, "r") as f:
+        runs = f.attrs["runs"].split("\n")
+        assert len(runs) == 3, runs
+        assert runs[0].startswith("interrupted by SIGINT after "), runs
+        assert runs[1].startswith("stopped before it finished (its wall time is not known)"
+                                  if rc2 == -signal.SIGINT else "interrupted by SIGINT after "), runs
+        assert runs[2].startswith("complete after "), runs
+        walls = [float(m.group(1)) for m in (re.fullmatch(r".* after (\S+) s on .*", x) for x in runs) if m]
+        assert float(f.attrs["wall time [s]"]) == sum(walls)
+        assert "interrupted by" not in f.attrs
 
 
 def test_a_second_sigint_stops_at_once_and_the_file_still_resumes(setup):
@@ -152,7 +178,7 @@ def test_a_second_sigint_stops_at_once_and_the_file_still_resumes(setup):
     r = sweep(str(cfg), "--output", str(out), *OPTS, "--resume", "--quiet")
     assert r.returncode == 0, r.stderr
     with h5py.File(out, "r") as f:  # a run stopped at once left no wall time: the history says so
-        runs = f.attrs["runs"].split("; ")
+        runs = f.attrs["runs"].split("\n")
         first = ("stopped before it finished" if rc == -signal.SIGINT else "interrupted by SIGINT after ")
         assert runs[0].startswith(first) and runs[-1].startswith("complete after "), runs
     assert_same_sweep(out, ref)

@@ -160,7 +160,7 @@ def test_an_injected_write_failure_ends_the_run_with_one_error_and_keeps_the_wri
     assert q.returncode == 0, q.stderr
     assert_same_file(out, ref)
     with h5py.File(out, "r") as f:  # the history: the failed run, then the one that completed the file
-        runs = f.attrs["runs"].split("; ")
+        runs = f.attrs["runs"].split("\n")
         assert len(runs) == 2 and runs[0].startswith("failed: cannot write") and runs[1].startswith("complete after "), runs
 
 
