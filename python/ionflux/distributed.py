@@ -745,9 +745,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         kept = int((status != -1).sum()) if status is not None else 0  # a resumed file's: not run again
         ran = n - kept
         rate = ran / max(info['wall_time'], 1e-9)
-        rate_text = f"{rate:.0f}" if rate >= 100 else f"{rate:.1f}" if rate >= 1 else f"{rate:.2g}"
         print(f"Done: {ran} cells in {info['wall_time']:.1f} s on {len(info['workers'])} Dask workers, "
-              f"{info['partitions']} partitions ({rate_text} cells/s)"
+              f"{info['partitions']} partitions ({_core.rate_text(rate)} cells/s)"
               + (f"; {kept} cells kept from the file, {n} in all" if status is not None else "") + "\n"
               f"  by status: {info['status_counts']}\n  wrote {args.output}", flush=True)
     return 0

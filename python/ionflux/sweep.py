@@ -533,7 +533,7 @@ def _cells_in_file(path: str) -> int:
 
         with h5py.File(path, "r", swmr=True) as f:  # (a killed writer leaves it SWMR-marked)
             return int((f["cells/status"][()] != -1).sum())
-    except (OSError, KeyError):
+    except (OSError, KeyError, ValueError):
         return 0
 
 

@@ -37,6 +37,7 @@
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/sweep_plan.hpp"
 #include "solver/problem/sweep_run.hpp"
+#include "solver/util/text.hpp"
 
 namespace py = pybind11;
 using namespace ionflux;
@@ -904,6 +905,8 @@ void bind_parameter_functions(py::module_& m) {
       },
       py::arg("params"), py::arg("key"), py::arg("args"),
       "Parameter `key` of `params` at the points `args` (one flat array per argument), as the solver evaluates it.");
+  m.def("rate_text", &rate_text, py::arg("cells_per_second"),
+        "A rate as the sweep summaries print it (solver/util/text.hpp).");
   m.def("known_parameters", &known_parameter_names, "Every parameter name a parameter file may set.");
   m.def("parse_parameter_file", &parse_parameter_file, py::arg("text"), py::arg("source"),
         "A parameter set from a parameter file's text (`source` names it in messages).");

@@ -73,13 +73,6 @@ std::string duration(double s) {
   return format("%.0f", std::floor(s / 3600)) + " h " + format("%.0f min", std::fmod(s, 3600.0) / 60);
 }
 
-//! A rate in cells per second with enough digits for slow sweeps (an ageing sweep's
-//! 0.083 cells/s is not "0.1").
-std::string cells_per_second(double r) {
-  if (!std::isfinite(r)) return "?";
-  return r >= 100 ? format("%.0f", r) : r >= 1 ? format("%.1f", r) : format("%.2g", r);
-}
-
 //! Progress on one line updated in place on a terminal; periodic lines otherwise.
 class ProgressPrinter {
  public:
@@ -90,7 +83,7 @@ class ProgressPrinter {
     const double frac = p.total ? static_cast<double>(p.done) / p.total : 1.0;
     std::ostringstream line;
     line << p.done << "/" << p.total << " cells (" << format("%.0f%%", 100 * frac) << "), "
-         << cells_per_second(rate) << " cells/s, " << duration(p.elapsed_s) << " elapsed, "
+         << rate_text(rate) << " cells/s, " << duration(p.elapsed_s) << " elapsed, "
          << (p.done == p.total ? std::string("done") : duration(left) + " left");
     if (tty_) {
       const int width = 24;
@@ -397,10 +390,11 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
         << "; see /cells/status and /cells/message\n";
   }
   if (!quiet) {
-    // This run's cells and rate: a resumed file's finished cells were not run again.
-    const std::size_t ran = resume ? n - in_file : n;
+    // This run's cells and rate: a resumed file's finished cells were not run again (a
+    // created file has none).
+    const std::size_t ran = n - in_file;
     out << "Done: " << ran << " cells in " << duration(s.wall_time) << " on " << s.device_description << " ("
-        << cells_per_second(ran / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
+        << rate_text(ran / std::max(s.wall_time, 1e-9)) << " cells/s, " << s.chunks << " chunk"
         << (s.chunks == 1 ? "" : "s") << ")"
         << (resume ? "; " + std::to_string(in_file) + " cells kept from the file, " + std::to_string(n) + " in all"
                    : std::string())

@@ -6,8 +6,6 @@
 #include "solver/util/errors.hpp"
 #include "solver/util/text.hpp"
 
-#include <charconv>
-#include <system_error>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -40,9 +38,13 @@ constexpr std::size_t kVlenElementBytes = 16;
 //! A number attribute's value ("wall time [s]", written by shortest_num), read without the
 //! locale; 0 where it is not a finite number >= 0.
 double number_attribute(const std::string& text) {
-  double v = 0.0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  return ec == std::errc() && end == text.data() + text.size() && std::isfinite(v) && v >= 0 ? v : 0.0;
+  const double v = parse_decimal(text);
+  return std::isfinite(v) && v >= 0 ? v : 0.0;
+}
+
+//! "runs" with one more line.
+std::string runs_plus(const std::string& runs, const std::string& line) {
+  return runs.empty() ? line : runs + "\n" + line;
 }
 
 //! One line of a resumed file's "runs": "interrupted by SIGINT after 5214.2 s on CPU, 2
@@ -638,7 +640,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
                 ? run_entry(interrupted ? "interrupted" : "complete", signal, wall, device)
             : status.rfind("failed", 0) == 0 ? status + " (its wall time is not known)"
                                              : std::string("stopped before it finished (its wall time is not known)");
-        m.earlier_runs = m.earlier_runs.empty() ? last : m.earlier_runs + "\n" + last;
+        m.earlier_runs = runs_plus(m.earlier_runs, last);
       }
       m.file.reset();
     }
@@ -1050,7 +1052,7 @@ void H5SweepWriter::set_attribute(const std::string& name, const std::string& va
     // the next open, from its "failed: ..." status)
     const std::string entry = run_entry(value == "complete" ? "complete" : "interrupted", m.run_signal, m.run_wall,
                                         m.run_device);
-    m.string_attribute(m.file.get(), "runs", m.earlier_runs.empty() ? entry : m.earlier_runs + "\n" + entry);
+    m.string_attribute(m.file.get(), "runs", runs_plus(m.earlier_runs, entry));
   }
   m.string_attribute(m.file.get(), name, value);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,11 @@ std::string shortest_num(double v) {
   char buf[64];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
+}
+
+std::string rate_text(double r) {
+  if (!std::isfinite(r)) return "?";
+  return r >= 100 ? format("%.0f", r) : r >= 1 ? format("%.1f", r) : format("%.2g", r);
 }
 
 std::string trim(const std::string& s) {

@@ -31,6 +31,11 @@ std::string num(double v);
 //! (expressions, plans, attributes).
 std::string shortest_num(double v);
 
+//! A rate (cells per second) with enough digits for slow sweeps: "7412", "12.3", "0.084"
+//! (an ageing sweep's 0.084 cells/s is not "0.1"); "?" when not finite. The sweep
+//! summaries of the CLI and of the Dask CLI print it.
+std::string rate_text(double r);
+
 //! s without leading and trailing white space.
 std::string trim(const std::string& s);
 
