@@ -137,7 +137,7 @@ constexpr int kShellBatch = 1;
 constexpr int kNodeBatch = 1;
 #else
 constexpr int kShellBatch = 32;
-constexpr int kNodeBatch = 16;
+constexpr int kNodeBatch = 64;
 #endif
 
 //! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1

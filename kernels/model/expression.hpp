@@ -348,9 +348,48 @@ IONFLUX_HD inline void points_unary(S* a, bool ua, int n, F f) {
     }
 }
 
-//! e_exp at the points of a varying slot of doubles, as one vectorised loop where every
-//! argument is in exp_core's range (the same values as e_exp's). Returns false where it
-//! does nothing (the caller then applies e_exp point by point).
+//! e_exp at n <= B points a[j], in place, as one vectorised loop where every argument is
+//! in exp_core's range (the same values as e_exp's). CPU only.
+template <int B>
+inline void exp_points(double* a, int n) {
+  double x[B], c[B];  // the arguments, and those clamped to exp_core's range
+  // (branch-free loops, which GCC vectorises: the clamp keeps exp_core's exponent
+  // field valid for the arguments exp_direct rejects. Clamp, polynomial and the zeros
+  // below kExpZero in three loops: in one, GCC 12 sinks the polynomial into the branch
+  // of the select and, as it could raise FP exceptions, no longer if-converts the loop
+  // where it cannot mask the operations (AVX2))
+  int in_range = 1;
+  for (int j = 0; j < n; ++j) {
+    const double xj = a[j];
+    x[j] = xj;
+    in_range &= static_cast<int>(xj < 708.0) & (static_cast<int>(xj > -708.0) | static_cast<int>(xj < kExpZero));
+    const double lo = xj > -708.0 ? xj : -708.0;
+    c[j] = lo < 708.0 ? lo : 708.0;
+  }
+  for (int j = 0; j < n; ++j) c[j] = exp_core(c[j]);
+  for (int j = 0; j < n; ++j) a[j] = x[j] < kExpZero ? 0.0 : c[j];
+  if (!in_range)  // subnormal or infinite results, NaN: libm's exp
+    for (int j = 0; j < n; ++j)
+      if (!exp_direct(x[j])) a[j] = exp(x[j]);
+}
+//! e_tanh at n <= B points a[j], in place: tanh_core in one vectorised loop, libm's tanh
+//! where |x| < kTanhCore (the same values as e_tanh's). CPU only.
+template <int B>
+inline void tanh_points(double* a, int n) {
+  double x[B];
+  int all_direct = 1;
+  for (int j = 0; j < n; ++j) {
+    x[j] = a[j];
+    all_direct &= static_cast<int>(fabs(x[j]) >= kTanhCore);
+  }
+  for (int j = 0; j < n; ++j) a[j] = tanh_core(x[j]);
+  if (!all_direct)
+    for (int j = 0; j < n; ++j)
+      if (!tanh_direct(x[j])) a[j] = tanh(x[j]);
+}
+
+//! exp_points / tanh_points on a varying slot of doubles (evaluate_points). Return false
+//! where they do nothing: other types, uniform slots, the GPU.
 template <int B, class S>
 IONFLUX_HD inline bool points_exp(S* a, bool ua, int n) {
 #ifdef __CUDA_ARCH__
@@ -360,31 +399,12 @@ IONFLUX_HD inline bool points_exp(S* a, bool ua, int n) {
     return false;
   } else {
     if (ua) return false;
-    double x[B], c[B];  // the arguments, and those clamped to exp_core's range
-    // (branch-free loops, which GCC vectorises: the clamp keeps exp_core's exponent
-    // field valid for the arguments exp_direct rejects. Clamp, polynomial and the zeros
-    // below kExpZero in three loops: in one, GCC 12 sinks the polynomial into the branch
-    // of the select and, as it could raise FP exceptions, no longer if-converts the loop
-    // where it cannot mask the operations (AVX2))
-    int in_range = 1;
-    for (int j = 0; j < n; ++j) {
-      const double xj = a[j].v;
-      x[j] = xj;
-      in_range &= static_cast<int>(xj < 708.0) & (static_cast<int>(xj > -708.0) | static_cast<int>(xj < kExpZero));
-      const double lo = xj > -708.0 ? xj : -708.0;
-      c[j] = lo < 708.0 ? lo : 708.0;
-    }
-    for (int j = 0; j < n; ++j) c[j] = exp_core(c[j]);
-    for (int j = 0; j < n; ++j) a[j].v = x[j] < kExpZero ? 0.0 : c[j];
-    if (!in_range)  // subnormal or infinite results, NaN: libm's exp
-      for (int j = 0; j < n; ++j)
-        if (!exp_direct(x[j])) a[j].v = exp(x[j]);
+    static_assert(sizeof(S) == sizeof(double), "a slot of doubles holds one double");
+    exp_points<B>(&a[0].v, n);
     return true;
   }
 #endif
 }
-//! e_tanh at the points of a varying slot of doubles: tanh_core in one vectorised loop,
-//! libm's tanh where |x| < kTanhCore (the same values as e_tanh's).
 template <int B, class S>
 IONFLUX_HD inline bool points_tanh(S* a, bool ua, int n) {
 #ifdef __CUDA_ARCH__
@@ -394,16 +414,8 @@ IONFLUX_HD inline bool points_tanh(S* a, bool ua, int n) {
     return false;
   } else {
     if (ua) return false;
-    double x[B];
-    int all_direct = 1;
-    for (int j = 0; j < n; ++j) {
-      x[j] = a[j].v;
-      all_direct &= static_cast<int>(fabs(x[j]) >= kTanhCore);
-    }
-    for (int j = 0; j < n; ++j) a[j].v = tanh_core(x[j]);
-    if (!all_direct)
-      for (int j = 0; j < n; ++j)
-        if (!tanh_direct(x[j])) a[j].v = tanh(x[j]);
+    static_assert(sizeof(S) == sizeof(double), "a slot of doubles holds one double");
+    tanh_points<B>(&a[0].v, n);
     return true;
   }
 #endif
@@ -494,11 +506,10 @@ IONFLUX_HD inline bool points_pow(S* a, bool ua, const S* b, bool ub, int n) {
     return false;
   } else {
     if (ua || !ub) return false;
-    double x[B];
-    for (int j = 0; j < n; ++j) x[j] = a[j].v;
-    if (!pow_points<B>(x, n, b[0].v)) return false;
-    for (int j = 0; j < n; ++j) a[j].v = x[j];
-    return true;
+    // in place: a slot of doubles is an array of doubles (pow_points leaves it as it was
+    // where it returns false)
+    static_assert(sizeof(S) == sizeof(double), "a slot of doubles holds one double");
+    return pow_points<B>(&a[0].v, n, b[0].v);
   }
 }
 
@@ -518,6 +529,38 @@ IONFLUX_HD inline bool points_regpow(S* a, const T& h, const T& scale_pow, doubl
     if (!pow_points<B>(z, n, h)) return false;
     for (int j = 0; j < n; ++j) a[j].v = x[j] * z[j] * scale_pow;
     return true;
+  }
+}
+
+//! An arithmetic operation (add, sub, mul, div) into the slot r (its points), from operands
+//! given as arrays: x (one value at x[0] where ux) and y (likewise).
+template <class S, class T>
+IONFLUX_HD inline void points_arithmetic(Op op, S* r, const T* x, bool ux, const T* y, bool uy, int n) {
+  auto run = [&](auto f) {
+    if (ux) {
+      const T a = x[0];
+      for (int j = 0; j < n; ++j) {
+        const T v = f(a, y[j]);
+        ::new (&r[j].v) T(v);
+      }
+    } else if (uy) {
+      const T b = y[0];
+      for (int j = 0; j < n; ++j) {
+        const T v = f(x[j], b);
+        ::new (&r[j].v) T(v);
+      }
+    } else {
+      for (int j = 0; j < n; ++j) {
+        const T v = f(x[j], y[j]);
+        ::new (&r[j].v) T(v);
+      }
+    }
+  };
+  switch (op) {
+    case Op::add: run([](const T& a, const T& b) { return a + b; }); break;
+    case Op::sub: run([](const T& a, const T& b) { return a - b; }); break;
+    case Op::mul: run([](const T& a, const T& b) { return a * b; }); break;
+    default: run([](const T& a, const T& b) { return a / b; }); break;
   }
 }
 
@@ -550,8 +593,44 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
                                  tab->data + 2 * tab->n, tab->n, x)
                : T(NAN);
   };
+  auto arithmetic = [](Op o) { return o == Op::add || o == Op::sub || o == Op::mul || o == Op::div; };
   for (int i = 0; i < p.n_ops; ++i) {
     const Op op = static_cast<Op>(p.op[i]);
+    if (op == Op::variable && xs[p.arg[i]]) {
+      // A varying argument that an arithmetic operation combines at once with a uniform
+      // value: the operation reads the argument's points where they are, one loop instead
+      // of a copy and a loop (the same operation on the same operands at every point):
+      // `x op c` (x, a constant, op) or `u op x` (u below on the stack, uniform: x, op).
+      const T* x = xs[p.arg[i]];
+      if (i + 2 < p.n_ops && static_cast<Op>(p.op[i + 1]) == Op::constant && arithmetic(static_cast<Op>(p.op[i + 2]))) {
+        Slot* b = slots[top];
+        const T c(p.constants[p.arg[i + 1]]);
+        points_arithmetic(static_cast<Op>(p.op[i + 2]), b, x, false, &c, true, n);
+        uniform[top] = false;
+        ++top;
+        i += 2;
+        continue;
+      }
+      if (top > 0 && uniform[top - 1] && i + 1 < p.n_ops && arithmetic(static_cast<Op>(p.op[i + 1]))) {
+        Slot* a = slots[top - 1];
+        const T u = a[0].v;
+        points_arithmetic(static_cast<Op>(p.op[i + 1]), a, &u, true, x, false, n);
+        uniform[top - 1] = false;
+        i += 1;
+        continue;
+      }
+    }
+    if (std::is_same<T, double>::value && op == Op::neg && i + 2 < p.n_ops &&
+        static_cast<Op>(p.op[i + 1]) == Op::constant &&
+        (static_cast<Op>(p.op[i + 2]) == Op::mul || static_cast<Op>(p.op[i + 2]) == Op::div)) {
+      // -(a) * c and -(a) / c as a * (-c) and a / (-c): the same doubles (IEEE rounding is
+      // symmetric in sign), one loop fewer (a Gaussian's -((x - m)^2) / w)
+      ::new (&slots[top][0].v) T(-p.constants[p.arg[i + 1]]);
+      uniform[top] = true;
+      ++top;
+      i += 1;
+      continue;
+    }
     if (op == Op::constant || op == Op::variable) {
       Slot* b = slots[top];
       if (op == Op::variable && xs[p.arg[i]]) {

@@ -264,14 +264,22 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
   using D1 = Dual<1>;
   const NodeGeom dg[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
   // 1. node coefficients and their derivatives in the node's own c_e: sc[8i .. 8i + 7]
-  team.for_each(nx, [&](int i) {
-    NodeGeom gi = dg[l.domain(i)];
-    if (l.model.porosity_change) gi.tor = node_tor(p, l, gi, i, y);
-    const NodeTransport<D1> t = node_transport(p, gi, D1::variable(y[3 * i], 0), temp);
-    const D1* q[4] = {&t.kappa, &t.chi, &t.de, &t.tp};
-    for (int k = 0; k < 4; ++k) {
-      sc[8 * i + 2 * k] = q[k]->v;
-      sc[8 * i + 2 * k + 1] = q[k]->d[0];
+  // (kNodeBatch nodes per lane, as in the residual: node_transport's values, with user
+  // functions evaluated for the batch at once)
+  team.for_each((nx + kNodeBatch - 1) / kNodeBatch, [&](int b) {
+    const int i0 = b * kNodeBatch;
+    const int m = nx - i0 < kNodeBatch ? nx - i0 : kNodeBatch;
+    D1 c[kNodeBatch], kappa[kNodeBatch], chi[kNodeBatch], de[kNodeBatch], tp[kNodeBatch];
+    for (int j = 0; j < m; ++j) c[j] = D1::variable(y[3 * (i0 + j)], 0);
+    fn::transport_points<kNodeBatch>(p, c, m, temp, kappa, chi, de, tp);
+    for (int j = 0; j < m; ++j) {
+      const int i = i0 + j;
+      const double tor = l.model.porosity_change ? node_tor(p, l, dg[l.domain(i)], i, y) : dg[l.domain(i)].tor;
+      const D1 q[4] = {kappa[j] * tor, chi[j], de[j] * tor, tp[j]};
+      for (int k = 0; k < 4; ++k) {
+        sc[8 * i + 2 * k] = q[k].v;
+        sc[8 * i + 2 * k + 1] = q[k].d[0];
+      }
     }
   });
   // 2. electrolyte faces: AD over (c_L, c_R, phi_L, phi_R); the node coefficients enter

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <clocale>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -521,6 +522,61 @@ TEST(Expression, PointsEvaluatorOverRewrittenPowers) {
       }
     }
   }
+}
+
+//! evaluate_points' shortcuts (an argument combined at once with a constant or a uniform
+//! value read where it is; -(a) * c and -(a) / c as a * (-c) and a / (-c); squares in
+//! place) do the operations of the pointwise interpreter on the same operands, so the
+//! batch equals expr::evaluate bit for bit, values and Dual<1> derivatives: expressions
+//! with each pattern in both operand orders (signed zeros, infinities and NaN among the
+//! points), and ORegan2022's particle diffusivity (four Gaussians and 10^y).
+TEST(Expression, PointsEvaluatorShortcutsAreBitwiseThePointwiseInterpreter) {
+  const char* texts[] = {
+      "sto - 0.2031", "0.5 - sto", "11.17 * sto", "sto / 3", "3 / sto", "T * sto", "T - sto", "sto * T",
+      "-((sto - 0.2) ^ 2) / 0.06", "-(sto) * 3", "-(sto) / -3", "-(T) / 2 * sto", "(sto - 0.5) ^ 2 + sto ^ 2",
+      "exp(-((sto - 0.5953) ^ 2) / 0.001356) * -1.553",
+      "10 ^ (11.17 * sto + -15.11 + -1.553 * exp(-((sto - 0.2031) ^ 2) / 0.0006091) + -6.136 * exp(-((sto - 0.5375) ^ "
+      "2) / 0.06438) + -9.725 * exp(-((sto - 0.9144) ^ 2) / 0.0578) + 1.85 * exp(-((sto - 0.5953) ^ 2) / 0.001356)) * "
+      "3.0321 * exp(2092 * (1 / 298.15 - 1 / T))"};
+  auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0; };
+  std::vector<double> xs = {0.0, -0.0, 1.0, -1.0, 1e-300, INFINITY, -INFINITY, NAN};
+  for (int i = 0; i <= 300; ++i) xs.push_back(i / 300.0);
+  const double first[expr::kSlots] = {0.4, 1000.0, 20000.0, 51765.0, 298.15, 0.0, 1000.0};
+  int checked = 0;
+  for (const char* text : texts) {
+    SCOPED_TRACE(text);
+    const expr::Program p = compile_expression(text);
+    constexpr int B = 128;
+    for (std::size_t j0 = 0; j0 < xs.size(); j0 += B) {
+      const int n = static_cast<int>(std::min<std::size_t>(B, xs.size() - j0));
+      double x[B], out[B];
+      Dual<1> dx[B], dout[B], dvars[expr::kSlots];
+      for (int k = 0; k < expr::kSlots; ++k) dvars[k] = Dual<1>(first[k]);
+      for (int j = 0; j < n; ++j) {
+        x[j] = xs[j0 + j];
+        dx[j] = Dual<1>::variable(x[j], 0);
+      }
+      expr::evaluate_points<B>(p, first, 0, x, n, nullptr, out);
+      expr::evaluate_points<B>(p, dvars, 0, dx, n, nullptr, dout);
+      for (int j = 0; j < n; ++j) {
+        double v[expr::kSlots];
+        Dual<1> dv[expr::kSlots];
+        for (int k = 0; k < expr::kSlots; ++k) {
+          v[k] = first[k];
+          dv[k] = dvars[k];
+        }
+        v[0] = x[j];
+        dv[0] = dx[j];
+        const double want = expr::evaluate(p, v);
+        const Dual<1> dwant = expr::evaluate(p, dv);
+        EXPECT_TRUE(same(out[j], want)) << "sto = " << x[j] << ": " << out[j] << " vs " << want;
+        EXPECT_TRUE(same(dout[j].v, dwant.v)) << "sto = " << x[j];
+        EXPECT_TRUE(same(dout[j].d[0], dwant.d[0])) << "sto = " << x[j] << ": " << dout[j].d[0] << " vs " << dwant.d[0];
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 15 * 309);
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ class KineticsPoints : public ::testing::TestWithParam<std::string> {};
 TEST_P(KineticsPoints, EqualsPointwiseAndIsTheSameOnEveryView) {
   const ParameterSet ps = ParameterSet::load(GetParam());
   const CellParams p = ps.cell_params(1.0);
-  const Layout l = Layout::make(testing::mesh_of(20, 4, 19, 6, 7));
+  const Layout l = Layout::make(testing::mesh_of(70, 4, 67, 6, 7));  // more nodes than a batch
   ASSERT_GT(l.nn, dfn::kNodeBatch);
   ASSERT_GT(l.np, dfn::kNodeBatch);
   const int n = l.n_state;
