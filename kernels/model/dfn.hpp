@@ -139,6 +139,9 @@ constexpr int kNodeBatch = 1;
 constexpr int kShellBatch = 32;
 constexpr int kNodeBatch = 64;
 #endif
+//! Electrode nodes whose kinetics the CPU's Jacobian evaluates together in Dual<4>
+//! (kinetics_points_jacobian; its interpreter stack holds kMaxStack * 32 duals).
+constexpr int kJacobianKineticsBatch = 32;
 
 //! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1
 //! (m <= kNodeBatch) at state y: the values of butler_volmer's, with user functions
@@ -164,6 +167,24 @@ IONFLUX_HD inline void kinetics_points(const CellParams& p, const Layout& l, con
   }
   fn::ocp_points<kNodeBatch>(e, sto, m, temp, p.t_ref, u);
   fn::exchange_current_points<kNodeBatch>(e, ce, cs, m, temp, p.c_e_init, j0);
+}
+
+//! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1 (m <= B)
+//! with their derivatives in the node's c_e (direction 0) and surface concentration
+//! (direction 3) as the Jacobian seeds butler_volmer: the same values and derivatives as
+//! butler_volmer's pointwise ones, user functions evaluated for the batch at once (CPU).
+template <int B, class V>
+IONFLUX_HD inline void kinetics_points_jacobian(const CellParams& p, const Layout& l, const ElectrodeParams& e,
+                                                int i0, int m, const V& y, double temp, Dual<4>* u, Dual<4>* j0) {
+  using D4 = Dual<4>;
+  D4 ce[B], cs[B], sto[B];
+  for (int j = 0; j < m; ++j) {
+    ce[j] = D4::variable(y[3 * (i0 + j)], 0);
+    cs[j] = D4::variable(surface_concentration(l, y, i0 + j), 3);
+    sto[j] = cs[j] / e.c_max;
+  }
+  fn::ocp_points<B>(e, sto, m, temp, p.t_ref, u);
+  fn::exchange_current_points<B>(e, ce, cs, m, temp, p.c_e_init, j0);
 }
 
 //! Particle shell geometry on the uniform r mesh of radius R with nr shells.

@@ -313,6 +313,23 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     film_avg[0] = deg::average_film(p, l, 0, y, y[l.kI()] / p.area);
     film_avg[1] = deg::average_film(p, l, 1, y, y[l.kI()] / p.area);
   }
+#ifndef __CUDA_ARCH__
+  // the kinetics of kJacobianKineticsBatch electrode nodes at a time (kinetics_points_jacobian),
+  // made when the node loop reaches a node outside the batch held
+  constexpr int KB = kJacobianKineticsBatch;
+  D4 kin_u[KB], kin_j0[KB];
+  int kin_i0 = 0, kin_m = 0;
+  auto kinetics_at = [&](int i, const ElectrodeParams& e, D4& u, D4& j0) {
+    if (i < kin_i0 || i >= kin_i0 + kin_m) {
+      const int end = i < l.nn ? l.nn : nx;
+      kin_i0 = i;
+      kin_m = end - i < KB ? end - i : KB;
+      kinetics_points_jacobian<KB>(p, l, e, kin_i0, kin_m, y, temp, kin_u, kin_j0);
+    }
+    u = kin_u[i - kin_i0];
+    j0 = kin_j0[i - kin_i0];
+  };
+#endif
   team.for_each(nx, [&](int i) {
     const NodeGeom& g = dg[l.domain(i)];
     const int b = JN * i;
@@ -365,9 +382,21 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     jac[b + kH + 1] = -g.a;
     jac[b + kH + 2] = g.a;
     // kinetics: F_j = j - BV(c_e, phi_e, phi_s, c_surf)
+#ifndef __CUDA_ARCH__
+    D4 bv;
+    if (Team::kWidth == 1) {  // one thread visits the nodes in order: the kinetics of a batch at once
+      D4 u, j0;
+      kinetics_at(i, e, u, j0);
+      bv = butler_volmer_at(j0, D4::variable(y[3 * i + 1], 1), D4::variable(y[3 * i + 2], 2), u, temp);
+    } else {
+      bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1), D4::variable(y[3 * i + 2], 2),
+                         D4::variable(surface_concentration(l, y, i), 3), temp);
+    }
+#else
     const D4 bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1),
                                 D4::variable(y[3 * i + 2], 2), D4::variable(surface_concentration(l, y, i), 3),
                                 temp);
+#endif
     jac[b + kK + 0] = -bv.d[0];
     jac[b + kK + 1] = -bv.d[1];
     jac[b + kK + 2] = -bv.d[2];

@@ -2,7 +2,7 @@
 // residual's kinetics phase evaluates user functions for kNodeBatch nodes at once, issue
 // 14 item 2).
 //
-// State: a mesh with more electrode nodes than one batch (20 and 19: a full batch and a
+// State: a mesh with more electrode nodes than one batch (70 and 67: a full batch and a
 // remainder), surface concentrations and c_e that differ from node to node, across the
 // OCP's range, and one node with c_e < 0 (clipped) and sto near 0 (the OCP barrier).
 //
@@ -132,12 +132,56 @@ TEST_P(KineticsPoints, EqualsPointwiseAndIsTheSameOnEveryView) {
   }
 }
 
+//! 3. The Jacobian's kinetics (dfn::kinetics_points_jacobian: the CPU's assemble_block
+//! evaluates them for kJacobianKineticsBatch nodes at once, in Dual<4>) against
+//! butler_volmer's pointwise OCP and exchange current with its seeds (c_e direction 0,
+//! c_surf direction 3): values and all four derivatives bit for bit (the batch does the
+//! pointwise operations; in duals no vectorised loop replaces one).
+TEST_P(KineticsPoints, JacobianBatchEqualsPointwiseDuals) {
+  using D4 = Dual<4>;
+  const ParameterSet ps = ParameterSet::load(GetParam());
+  const CellParams p = ps.cell_params(1.0);
+  const Layout l = Layout::make(testing::mesh_of(70, 4, 67, 6, 7));
+  ASSERT_GT(l.nn, dfn::kJacobianKineticsBatch);
+  std::vector<double> y = varied_state(p, l);
+  const CView v{y.data()};
+  constexpr int KB = dfn::kJacobianKineticsBatch;
+  auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  int checked = 0;
+  for (double temp : {p.temperature, p.t_ref + 10.0}) {
+    for (int neg = 1; neg >= 0; --neg) {
+      const ElectrodeParams& e = neg ? p.neg : p.pos;
+      const int first = neg ? 0 : l.nn + l.ns, end = neg ? l.nn : l.nx;
+      for (int i0 = first; i0 < end; i0 += KB) {
+        const int m = end - i0 < KB ? end - i0 : KB;
+        D4 u[KB], j0[KB];
+        dfn::kinetics_points_jacobian<KB>(p, l, e, i0, m, v, temp, u, j0);
+        for (int j = 0; j < m; ++j) {
+          const int i = i0 + j;
+          SCOPED_TRACE("node " + std::to_string(i) + ", T " + std::to_string(temp));
+          const D4 ce = D4::variable(y[3 * i], 0), cs = D4::variable(dfn::surface_concentration(l, v, i), 3);
+          const D4 want_u = fn::ocp(e, cs / e.c_max, temp, p.t_ref);
+          const D4 want_j0 = fn::exchange_current(e, ce, cs, temp, p.c_e_init);
+          EXPECT_TRUE(same(u[j].v, want_u.v)) << u[j].v << " vs " << want_u.v;
+          EXPECT_TRUE(same(j0[j].v, want_j0.v)) << j0[j].v << " vs " << want_j0.v;
+          for (int k = 0; k < 4; ++k) {
+            EXPECT_TRUE(same(u[j].d[k], want_u.d[k])) << "dU direction " << k;
+            EXPECT_TRUE(same(j0[j].d[k], want_j0.d[k])) << "dj0 direction " << k;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2 * (l.nn + l.np));
+}
+
 // Chen2020 and Marquis2019: compiled closed forms (Marquis2019 with its entropic change);
 // NCA_Kim2011, Prada2013, Mohtat2020: user OCPs and exchange currents (expressions);
-// Ai2020: OCP tables.
+// Ai2020: OCP tables; ORegan2022: fractional powers in its exchange currents.
 INSTANTIATE_TEST_SUITE_P(Sets, KineticsPoints,
                          ::testing::Values("Chen2020", "Marquis2019", "NCA_Kim2011", "Prada2013", "Mohtat2020",
-                                           "Ai2020"));
+                                           "Ai2020", "ORegan2022"));
 
 // The electrolyte transport functions of a batch of nodes (fn::transport_points, which
 // the residual's first phase calls for kNodeBatch nodes) against the pointwise functions
