@@ -29,7 +29,11 @@ TEST(Gpu, ExpressionsEvaluateTheSameOnTheDevice) {
   std::vector<double> vars(n * nv);
   for (std::size_t i = 0; i < n; ++i) {
     const double sto = 0.001 + 0.998 * static_cast<double>(i) / (n - 1);
-    const double row[] = {sto, 50.0 + 3000.0 * sto * sto, sto * 51765.0, 51765.0, 250.0 + 80.0 * sto, 0.25 + 0.1 * sto};
+    // a value for every slot (the arguments the texts name, then 0 for the c_e scale and
+    // the degradation arguments): the copy below reads kSlots values, and a six-value row
+    // was read past its end (GCC: "iteration 6 invokes undefined behavior")
+    const double row[expr::kSlots] = {sto, 50.0 + 3000.0 * sto * sto, sto * 51765.0, 51765.0, 250.0 + 80.0 * sto,
+                                      0.25 + 0.1 * sto};
     for (std::size_t k = 0; k < nv; ++k) vars[i * nv + k] = row[k];
   }
   for (const bool regularise : {false, true})  // also PyBaMM's RegPower (exchange currents)
