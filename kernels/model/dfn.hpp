@@ -41,14 +41,6 @@ struct NodeTransport {
   T de;     //!< D_e(c) eps^b [m2/s]
   T tp;     //!< t+(c)
 };
-template <class T>
-IONFLUX_HD NodeTransport<T> node_transport(const CellParams& p, const NodeGeom& g, const T& c, double temp) {
-  return NodeTransport<T>{fn::electrolyte_conductivity(p.electrolyte_conductivity, c, temp) * g.tor,
-                          fn::chi_rt_over_fc(p, c, temp),
-                          fn::electrolyte_diffusivity(p.electrolyte_diffusivity, c, temp) * g.tor,
-                          fn::transference_number(p.transference, c, temp)};
-}
-
 //! The geometric weights of the face between two nodes of widths dxl and dxr: what
 //! electrolyte_face's gradients and face means divide by, computed once for the faces
 //! of a pair of domains (the same values as from the widths at every face).
@@ -796,7 +788,7 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
   const NodeGeom dg[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
   // 1. electrolyte transport coefficients at the nodes: s[4i .. 4i + 3]
   // (kNodeBatch nodes per lane: on the CPU user functions are evaluated for a batch of
-  // nodes at once, with the values of node_transport)
+  // nodes at once, fn::transport_points)
   team.for_each((nx + kNodeBatch - 1) / kNodeBatch, [&](int b) {
     const int i0 = b * kNodeBatch;
     const int m = nx - i0 < kNodeBatch ? nx - i0 : kNodeBatch;

@@ -303,38 +303,48 @@ IONFLUX_HD IONFLUX_NOINLINE T evaluate(const Program& p, const T* vars, const Ta
   return slots[0].v;
 }
 
-//! Apply the binary operation f to the stack slots a (below) and b (top) of
-//! evaluate_points, the result in a: a uniform slot (ua, ub: the same value at every
-//! point) holds its value in element 0 and is not broadcast; the result is uniform when
-//! both operands are.
+//! f at n points into the slots r, from operands given as arrays of values: x (one value
+//! for all points at x[0] where ux) and y (likewise uy); not both uniform. x may be r's
+//! own values (an operation in place).
 //! (The loops construct each result in place: GCC 12 vectorises them, not the same
 //! loops written as assignments to the union member. The result is a named temporary
 //! first: constructed directly from f's return value, a Dual result would be
 //! initialised in the slot that f is still reading.)
-template <class S, class F>
-IONFLUX_HD inline void points_binary(S* a, bool& ua, const S* b, bool ub, int n, F f) {
-  using T = decltype(S::v);
-  if (ua && ub) {
-    a[0].v = f(a[0].v, b[0].v);
-  } else if (ua) {
-    const T x = a[0].v;
+template <class S, class T, class F>
+IONFLUX_HD inline void points_into(S* r, const T* x, bool ux, const T* y, bool uy, int n, F f) {
+  if (ux) {
+    const T a = x[0];
     for (int j = 0; j < n; ++j) {
-      const T r = f(x, b[j].v);
-      ::new (&a[j].v) T(r);
+      const T v = f(a, y[j]);
+      ::new (&r[j].v) T(v);
     }
-    ua = false;
-  } else if (ub) {
-    const T y = b[0].v;
+  } else if (uy) {
+    const T b = y[0];
     for (int j = 0; j < n; ++j) {
-      const T r = f(a[j].v, y);
-      ::new (&a[j].v) T(r);
+      const T v = f(x[j], b);
+      ::new (&r[j].v) T(v);
     }
   } else {
     for (int j = 0; j < n; ++j) {
-      const T r = f(a[j].v, b[j].v);
-      ::new (&a[j].v) T(r);
+      const T v = f(x[j], y[j]);
+      ::new (&r[j].v) T(v);
     }
   }
+}
+//! Apply the binary operation f to the stack slots a (below) and b (top) of
+//! evaluate_points, the result in a: a uniform slot (ua, ub: the same value at every
+//! point) holds its value in element 0 and is not broadcast; the result is uniform when
+//! both operands are.
+template <class S, class F>
+IONFLUX_HD inline void points_binary(S* a, bool& ua, const S* b, bool ub, int n, F f) {
+  using T = decltype(S::v);
+  static_assert(sizeof(S) == sizeof(T), "a slot holds one value");
+  if (ua && ub) {
+    a[0].v = f(a[0].v, b[0].v);
+    return;
+  }
+  points_into(a, &a[0].v, ua, &b[0].v, ub, n, f);
+  ua = false;
 }
 //! A unary operation on slot a (element 0 only where uniform).
 template <class S, class F>
@@ -532,35 +542,15 @@ IONFLUX_HD inline bool points_regpow(S* a, const T& h, const T& scale_pow, doubl
   }
 }
 
-//! An arithmetic operation (add, sub, mul, div) into the slot r (its points), from operands
-//! given as arrays: x (one value at x[0] where ux) and y (likewise).
+//! An arithmetic operation (add, sub, mul, div) into the slots r, from operands given as
+//! arrays (points_into).
 template <class S, class T>
 IONFLUX_HD inline void points_arithmetic(Op op, S* r, const T* x, bool ux, const T* y, bool uy, int n) {
-  auto run = [&](auto f) {
-    if (ux) {
-      const T a = x[0];
-      for (int j = 0; j < n; ++j) {
-        const T v = f(a, y[j]);
-        ::new (&r[j].v) T(v);
-      }
-    } else if (uy) {
-      const T b = y[0];
-      for (int j = 0; j < n; ++j) {
-        const T v = f(x[j], b);
-        ::new (&r[j].v) T(v);
-      }
-    } else {
-      for (int j = 0; j < n; ++j) {
-        const T v = f(x[j], y[j]);
-        ::new (&r[j].v) T(v);
-      }
-    }
-  };
   switch (op) {
-    case Op::add: run([](const T& a, const T& b) { return a + b; }); break;
-    case Op::sub: run([](const T& a, const T& b) { return a - b; }); break;
-    case Op::mul: run([](const T& a, const T& b) { return a * b; }); break;
-    default: run([](const T& a, const T& b) { return a / b; }); break;
+    case Op::add: points_into(r, x, ux, y, uy, n, [](const T& a, const T& b) { return a + b; }); break;
+    case Op::sub: points_into(r, x, ux, y, uy, n, [](const T& a, const T& b) { return a - b; }); break;
+    case Op::mul: points_into(r, x, ux, y, uy, n, [](const T& a, const T& b) { return a * b; }); break;
+    default: points_into(r, x, ux, y, uy, n, [](const T& a, const T& b) { return a / b; }); break;
   }
 }
 
@@ -652,10 +642,13 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
     bool& ua = uniform[top - 1];
     const bool ub = binary ? uniform[top] : true;
     switch (op) {
-      case Op::add: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x + y; }); break;
-      case Op::sub: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x - y; }); break;
-      case Op::mul: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x * y; }); break;
-      case Op::div: points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return x / y; }); break;
+      case Op::add:
+      case Op::sub:
+      case Op::mul:
+      case Op::div:  // in place (both uniform: element 0 only)
+        points_arithmetic(op, a, &a[0].v, ua && !ub, &b[0].v, ub && !ua, ua && ub ? 1 : n);
+        ua = ua && ub;
+        break;
       case Op::pow:
         if (!points_exp10(a, ua, b, ub, n) && !points_pow<B>(a, ua, b, ub, n))
           points_binary(a, ua, b, ub, n, [](const T& x, const T& y) { return e_pow(x, y); });

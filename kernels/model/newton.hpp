@@ -264,8 +264,9 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
   using D1 = Dual<1>;
   const NodeGeom dg[3] = {node_geom(p, l, 0), node_geom(p, l, l.nn), node_geom(p, l, l.nn + l.ns)};
   // 1. node coefficients and their derivatives in the node's own c_e: sc[8i .. 8i + 7]
-  // (kNodeBatch nodes per lane, as in the residual: node_transport's values, with user
-  // functions evaluated for the batch at once)
+  // (kNodeBatch nodes per lane, as in the residual: fn::transport_points, the user
+  // functions evaluated for the batch at once; kappa and D_e times the node's tortuosity
+  // factor)
   team.for_each((nx + kNodeBatch - 1) / kNodeBatch, [&](int b) {
     const int i0 = b * kNodeBatch;
     const int m = nx - i0 < kNodeBatch ? nx - i0 : kNodeBatch;
@@ -382,21 +383,16 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     jac[b + kH + 1] = -g.a;
     jac[b + kH + 2] = g.a;
     // kinetics: F_j = j - BV(c_e, phi_e, phi_s, c_surf)
-#ifndef __CUDA_ARCH__
     D4 bv;
+#ifndef __CUDA_ARCH__
     if (Team::kWidth == 1) {  // one thread visits the nodes in order: the kinetics of a batch at once
       D4 u, j0;
       kinetics_at(i, e, u, j0);
       bv = butler_volmer_at(j0, D4::variable(y[3 * i + 1], 1), D4::variable(y[3 * i + 2], 2), u, temp);
-    } else {
+    } else
+#endif
       bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1), D4::variable(y[3 * i + 2], 2),
                          D4::variable(surface_concentration(l, y, i), 3), temp);
-    }
-#else
-    const D4 bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1),
-                                D4::variable(y[3 * i + 2], 2), D4::variable(surface_concentration(l, y, i), 3),
-                                temp);
-#endif
     jac[b + kK + 0] = -bv.d[0];
     jac[b + kK + 1] = -bv.d[1];
     jac[b + kK + 2] = -bv.d[2];

@@ -253,14 +253,18 @@ TEST(Expression, NumbersDoNotDependOnTheLocale) {
 //! (Dual<1>). Expected values: expr::evaluate at each point (itself checked against
 //! Python above); bound: the 1e-14 relative (the batch does the same operations
 //! per point, so equality is expected). Batches of 32 (the CPU's), 7 (points split
-//! over several batches, the last one partial) and 1 (the GPU's).
+//! over several batches, the last one partial) and 1 (the GPU's). `bitwise`: equal bit
+//! for bit instead (NaN for NaN). Returns the number of points checked.
 template <int B>
-void expect_points_match_pointwise(const expr::Program& p, const double* first, int var,
-                                   const std::vector<double>& xs) {
+int expect_points_match_pointwise(const expr::Program& p, const double* first, int var,
+                                  const std::vector<double>& xs, bool bitwise = false) {
   const double rel = 1e-14;
   auto close = [&](double got, double want) {
-    return got == want || std::fabs(got - want) <= rel * std::fabs(want) || (std::isnan(got) && std::isnan(want));
+    if (std::isnan(got) && std::isnan(want)) return true;
+    if (bitwise) return std::memcmp(&got, &want, sizeof got) == 0;
+    return got == want || std::fabs(got - want) <= rel * std::fabs(want);
   };
+  int checked = 0;
   double vars[expr::kSlots];
   Dual<1> dvars[expr::kSlots];
   for (int k = 0; k < expr::kSlots; ++k) {
@@ -292,8 +296,10 @@ void expect_points_match_pointwise(const expr::Program& p, const double* first, 
       EXPECT_TRUE(close(dout[j].v, dwant.v)) << "B " << B << " point " << j0 + j;
       EXPECT_TRUE(close(dout[j].d[0], dwant.d[0]))
           << "B " << B << " point " << j0 + j << ": d " << dout[j].d[0] << " vs " << dwant.d[0];
+      ++checked;
     }
   }
+  return checked;
 }
 
 TEST(Expression, PointsEvaluatorEqualsThePointwiseInterpreter) {
@@ -538,7 +544,6 @@ TEST(Expression, PointsEvaluatorShortcutsAreBitwiseThePointwiseInterpreter) {
       "10 ^ (11.17 * sto + -15.11 + -1.553 * exp(-((sto - 0.2031) ^ 2) / 0.0006091) + -6.136 * exp(-((sto - 0.5375) ^ "
       "2) / 0.06438) + -9.725 * exp(-((sto - 0.9144) ^ 2) / 0.0578) + 1.85 * exp(-((sto - 0.5953) ^ 2) / 0.001356)) * "
       "3.0321 * exp(2092 * (1 / 298.15 - 1 / T))"};
-  auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0; };
   std::vector<double> xs = {0.0, -0.0, 1.0, -1.0, 1e-300, INFINITY, -INFINITY, NAN};
   for (int i = 0; i <= 300; ++i) xs.push_back(i / 300.0);
   const double first[expr::kSlots] = {0.4, 1000.0, 20000.0, 51765.0, 298.15, 0.0, 1000.0};
@@ -546,35 +551,7 @@ TEST(Expression, PointsEvaluatorShortcutsAreBitwiseThePointwiseInterpreter) {
   for (const char* text : texts) {
     SCOPED_TRACE(text);
     const expr::Program p = compile_expression(text);
-    constexpr int B = 128;
-    for (std::size_t j0 = 0; j0 < xs.size(); j0 += B) {
-      const int n = static_cast<int>(std::min<std::size_t>(B, xs.size() - j0));
-      double x[B], out[B];
-      Dual<1> dx[B], dout[B], dvars[expr::kSlots];
-      for (int k = 0; k < expr::kSlots; ++k) dvars[k] = Dual<1>(first[k]);
-      for (int j = 0; j < n; ++j) {
-        x[j] = xs[j0 + j];
-        dx[j] = Dual<1>::variable(x[j], 0);
-      }
-      expr::evaluate_points<B>(p, first, 0, x, n, nullptr, out);
-      expr::evaluate_points<B>(p, dvars, 0, dx, n, nullptr, dout);
-      for (int j = 0; j < n; ++j) {
-        double v[expr::kSlots];
-        Dual<1> dv[expr::kSlots];
-        for (int k = 0; k < expr::kSlots; ++k) {
-          v[k] = first[k];
-          dv[k] = dvars[k];
-        }
-        v[0] = x[j];
-        dv[0] = dx[j];
-        const double want = expr::evaluate(p, v);
-        const Dual<1> dwant = expr::evaluate(p, dv);
-        EXPECT_TRUE(same(out[j], want)) << "sto = " << x[j] << ": " << out[j] << " vs " << want;
-        EXPECT_TRUE(same(dout[j].v, dwant.v)) << "sto = " << x[j];
-        EXPECT_TRUE(same(dout[j].d[0], dwant.d[0])) << "sto = " << x[j] << ": " << dout[j].d[0] << " vs " << dwant.d[0];
-        ++checked;
-      }
-    }
+    checked += expect_points_match_pointwise<128>(p, first, static_cast<int>(expr::Var::sto), xs, true);
   }
   EXPECT_EQ(checked, 15 * 309);
 }
