@@ -385,23 +385,27 @@ IONFLUX_HD inline void points_unary(S* a, bool ua, int n, F f) {
     }
 }
 
-//! The points of the vectorised elementary functions below go through their *_core_group
-//! in groups of kCoreGroup (exp_core_group), exp10's of kExp10Group (its extra array of
-//! corrections spills registers at 16: 10^y over 128 points took 10.3 ns per point in groups
-//! of 16, 5.5 in groups of 8, 5.6 point by point; exp 6.2 point by point, 4.9 in groups of
-//! 16; a harness timing evaluate_points<128> on Zen 1); an array of n <= B points holds
-//! core_points(B) elements, the last group's tail filled with zeros.
+//! exp and tanh over a batch go through their *_core_group in groups of kCoreGroup
+//! (exp_core_group); an array of n <= B points holds core_points(B) elements, the last
+//! group's tail filled with zeros. (A harness timing evaluate_points on Zen 1, ns per
+//! point at 128 / 64 / 20 points: exp 6.8 / 6.9 / 8.3 one point at a time, 5.5 / 5.8 / 7.5
+//! in groups; tanh 9.8 / 10.6 / 13.2 and 8.3 / 9.1 / 13.2. exp10, whose corrections take
+//! more registers, was no faster in groups of 8 and slower in groups of 16: it stays a
+//! loop of exp10_core.)
 constexpr int kCoreGroup = 16;
-constexpr int kExp10Group = 8;
 constexpr int core_points(int b) { return (b + kCoreGroup - 1) / kCoreGroup * kCoreGroup; }
-//! f(pointer to a group of G) over c[0, n), padding c with zeros to whole groups.
+//! f over c[0, n): groups of G points (f(std::integral_constant<int, G>, pointer)), then
+//! the rest in groups of 4 (a batch of 20 nodes: 16 + 4, not 16 + 16), c padded with
+//! zeros to whole groups.
 template <int G = kCoreGroup, class F>
 inline void in_core_groups(double* c, int n, F f) {
-  const int ng = (n + G - 1) / G * G;
-  for (int j = n; j < ng; ++j) c[j] = 0.0;
-  for (int j = 0; j < ng; j += G) f(c + j);
+  int j = 0;
+  for (; j + G <= n; j += G) f(std::integral_constant<int, G>{}, c + j);
+  if (j == n) return;
+  const int ng = (n + 3) / 4 * 4;
+  for (int k = n; k < ng; ++k) c[k] = 0.0;
+  for (; j < ng; j += 4) f(std::integral_constant<int, 4>{}, c + j);
 }
-
 //! e_exp at n <= B points a[j], in place, as vectorised loops where every argument is
 //! in exp_core's range (the same values as e_exp's). CPU only.
 template <int B>
@@ -421,7 +425,7 @@ inline void exp_points(double* a, int n) {
     const double lo = xj > -708.0 ? xj : -708.0;
     c[j] = lo < 708.0 ? lo : 708.0;
   }
-  in_core_groups(c, n, [](double* g) { exp_core_group<kCoreGroup>(g, nullptr); });
+  in_core_groups(c, n, [](auto g, double* v) { exp_core_group<decltype(g)::value>(v, nullptr); });
   for (int j = 0; j < n; ++j) a[j] = x[j] < kExpZero ? 0.0 : c[j];
   if (!in_range)  // subnormal or infinite results, NaN: libm's exp
     for (int j = 0; j < n; ++j)
@@ -438,25 +442,19 @@ inline void tanh_points(double* a, int n) {
     c[j] = x[j];
     all_direct &= static_cast<int>(fabs(x[j]) >= kTanhCore);
   }
-  in_core_groups(c, n, [](double* g) { tanh_core_group<kCoreGroup>(g); });
+  in_core_groups(c, n, [](auto g, double* v) { tanh_core_group<decltype(g)::value>(v); });
   for (int j = 0; j < n; ++j) a[j] = c[j];
   if (!all_direct)
     for (int j = 0; j < n; ++j)
       if (!tanh_direct(x[j])) a[j] = tanh(x[j]);
 }
-//! exp10_core at n <= B points a[j], in place, where every y ln10 is in exp_core's range
-//! (else false, a unchanged). CPU only.
-template <int B>
-inline bool exp10_points(double* a, int n) {
-  double c[core_points(B)];
+//! out[j] = exp10_core(y[j]) at n points where every y ln10 is in exp_core's range (else
+//! false, out unchanged); out may be y. CPU only.
+inline bool exp10_points(const double* y, double* out, int n) {
   int in_range = 1;
-  for (int j = 0; j < n; ++j) {
-    c[j] = a[j];
-    in_range &= static_cast<int>(exp_core_range(a[j] * 2.302585092994046));
-  }
+  for (int j = 0; j < n; ++j) in_range &= static_cast<int>(exp_core_range(y[j] * 2.302585092994046));
   if (!in_range) return false;
-  in_core_groups<kExp10Group>(c, n, [](double* g) { exp10_core_group<kExp10Group>(g); });
-  for (int j = 0; j < n; ++j) a[j] = c[j];
+  for (int j = 0; j < n; ++j) out[j] = exp10_core(y[j]);
   return true;
 }
 
@@ -521,10 +519,8 @@ IONFLUX_HD inline bool points_exp10(S* a, bool& ua, const S* b, bool ub, int n) 
 #else
   if (!ua || ub || value_of(a[0].v) != 10.0) return false;
   if constexpr (std::is_same<decltype(S::v), double>::value) {
-    double c[B];
-    for (int j = 0; j < n; ++j) c[j] = b[j].v;
-    if (!exp10_points<B>(c, n)) return false;
-    for (int j = 0; j < n; ++j) a[j].v = c[j];
+    static_assert(sizeof(S) == sizeof(double), "a slot of doubles holds one double");
+    if (!exp10_points(&b[0].v, &a[0].v, n)) return false;
   } else {
     using T = decltype(S::v);
     const T x = a[0].v;
@@ -533,7 +529,7 @@ IONFLUX_HD inline bool points_exp10(S* a, bool& ua, const S* b, bool ub, int n) 
       if (x.d[k] != 0.0) return false;
     double c[B];
     dual_values(b, n, c);
-    if (!exp10_points<B>(c, n)) return false;
+    if (!exp10_points(c, c, n)) return false;
     const double ln10 = log(x.v);  // e_pow's dy = r log(x)
     for (int j = 0; j < n; ++j) {
       const T& y = b[j].v;
