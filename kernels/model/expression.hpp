@@ -649,6 +649,51 @@ IONFLUX_HD inline void points_arithmetic(Op op, S* r, const T* x, bool ux, const
   }
 }
 
+//! (x[j] op c)^2, then scaled by a constant, into the slots r in one loop, where the
+//! program continues at op i with `2 ^` and then `-() / w`, `-() * w`, `/ w` or `* w` (or
+//! nothing more): the operations that evaluate() does, on the same operands in the same
+//! order (a square is x * x, as pow_value's; -(s) / w is s / (-w), as evaluate_points'
+//! fold), so the same doubles; no product feeds a sum, so no contraction into an fma can
+//! change them. Returns the number of ops after i - 1 it computed (0: the pattern is not
+//! there, nothing done).
+template <class S>
+inline int points_square_scaled(const Program& p, int i, Op op, S* r, const double* x, double c, int n) {
+  auto at = [&](int k) { return k < p.n_ops ? static_cast<Op>(p.op[k]) : Op::constant; };
+  if (!(i + 1 < p.n_ops && at(i) == Op::constant && p.constants[p.arg[i]] == 2.0 && at(i + 1) == Op::pow)) return 0;
+  int used = 2, k = i + 2;
+  const bool negate = k + 2 < p.n_ops && at(k) == Op::neg && at(k + 1) == Op::constant &&
+                      (at(k + 2) == Op::mul || at(k + 2) == Op::div);
+  if (negate) ++k;
+  Op scale_op = Op::constant;  // none
+  double w = 1.0;
+  if (k + 1 < p.n_ops && at(k) == Op::constant && (at(k + 1) == Op::mul || at(k + 1) == Op::div)) {
+    scale_op = at(k + 1);
+    w = negate ? -p.constants[p.arg[k]] : p.constants[p.arg[k]];
+    used += negate ? 3 : 2;
+  }
+  auto run = [&](auto first, auto scale) {
+    for (int j = 0; j < n; ++j) {
+      const double t = first(x[j], c);
+      const double v = scale(t * t, w);
+      ::new (&r[j].v) double(v);
+    }
+  };
+  auto with_scale = [&](auto first) {
+    switch (scale_op) {
+      case Op::mul: run(first, [](double a, double b) { return a * b; }); break;
+      case Op::div: run(first, [](double a, double b) { return a / b; }); break;
+      default: run(first, [](double a, double) { return a; }); break;
+    }
+  };
+  switch (op) {
+    case Op::add: with_scale([](double a, double b) { return a + b; }); break;
+    case Op::sub: with_scale([](double a, double b) { return a - b; }); break;
+    case Op::mul: with_scale([](double a, double b) { return a * b; }); break;
+    default: with_scale([](double a, double b) { return a / b; }); break;
+  }
+  return used;
+}
+
 //! evaluate() at n <= B points that differ only in the argument `var` (xs[j] at point j;
 //! the other arguments from vars): the program is dispatched once per operation for all
 //! points, each operation a loop over the points. Every point goes through the same
@@ -690,6 +735,17 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
       if (i + 2 < p.n_ops && static_cast<Op>(p.op[i + 1]) == Op::constant && arithmetic(static_cast<Op>(p.op[i + 2]))) {
         Slot* b = slots[top];
         const T c(p.constants[p.arg[i + 1]]);
+        if constexpr (std::is_same<T, double>::value) {
+          // and, where it follows, a square and a scale: a Gaussian's -((x - m)^2) / w
+          // (points_square_scaled: one loop for what takes three)
+          const int used = points_square_scaled(p, i + 3, static_cast<Op>(p.op[i + 2]), b, x, c, n);
+          if (used > 0) {
+            uniform[top] = false;
+            ++top;
+            i += 2 + used;
+            continue;
+          }
+        }
         points_arithmetic(static_cast<Op>(p.op[i + 2]), b, x, false, &c, true, n);
         uniform[top] = false;
         ++top;
