@@ -694,6 +694,48 @@ inline int points_square_scaled(const Program& p, int i, Op op, S* r, const doub
   return used;
 }
 
+#ifndef __CUDA_ARCH__
+// GCC contracts a product and a sum in one loop into an fma (-ffp-contract=fast, its
+// default), which would round differently from the interpreter's two operations; this
+// keeps them apart where they share a loop (Clang's default contracts only within one
+// expression).
+#if defined(__GNUC__) && !defined(__clang__)
+#define IONFLUX_NO_FMA_CONTRACTION __attribute__((optimize("fp-contract=off")))
+#else
+#define IONFLUX_NO_FMA_CONTRACTION
+#endif
+//! s[j] + x[j] * y[j] (or s[j] - ...; y uniform: y[0] at every point) at n points, in
+//! place in s: evaluate()'s product then its sum, each rounded (a fitted sum of terms
+//! `... + w * exp(...)`: one loop for two). CPU only.
+IONFLUX_NO_FMA_CONTRACTION inline void points_product_sum(double* s, const double* x, const double* y, bool uy,
+                                                           bool subtract, int n) {
+  if (uy) {
+    const double c = y[0];
+    if (subtract)
+      for (int j = 0; j < n; ++j) {
+        const double q = x[j] * c;
+        s[j] = s[j] - q;
+      }
+    else
+      for (int j = 0; j < n; ++j) {
+        const double q = x[j] * c;
+        s[j] = s[j] + q;
+      }
+  } else {
+    if (subtract)
+      for (int j = 0; j < n; ++j) {
+        const double q = x[j] * y[j];
+        s[j] = s[j] - q;
+      }
+    else
+      for (int j = 0; j < n; ++j) {
+        const double q = x[j] * y[j];
+        s[j] = s[j] + q;
+      }
+  }
+}
+#endif
+
 //! evaluate() at n <= B points that differ only in the argument `var` (xs[j] at point j;
 //! the other arguments from vars): the program is dispatched once per operation for all
 //! points, each operation a loop over the points. Every point goes through the same
@@ -792,6 +834,21 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
     const Slot* b = slots[top];
     bool& ua = uniform[top - 1];
     const bool ub = binary ? uniform[top] : true;
+#ifndef __CUDA_ARCH__
+    if constexpr (std::is_same<T, double>::value) {
+      if (op == Op::mul && !(ua && ub) && top >= 2 && !uniform[top - 2] && i + 1 < p.n_ops &&
+          (static_cast<Op>(p.op[i + 1]) == Op::add || static_cast<Op>(p.op[i + 1]) == Op::sub)) {
+        // a product that the next operation adds to (or subtracts from) a varying value
+        // below it on the stack: one loop (points_product_sum)
+        const double* x = ua ? &b[0].v : &a[0].v;  // varying
+        const double* y = ua ? &a[0].v : &b[0].v;
+        points_product_sum(&slots[top - 2][0].v, x, y, ua || ub, static_cast<Op>(p.op[i + 1]) == Op::sub, n);
+        --top;
+        i += 1;
+        continue;
+      }
+    }
+#endif
     switch (op) {
       case Op::add:
       case Op::sub:
