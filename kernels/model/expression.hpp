@@ -89,7 +89,9 @@ IONFLUX_HD inline void exp_core_group(double* v, const double* lo) {
                              1.0 / 24.0,        1.0 / 6.0,        0.5,              1.0,
                              1.0};  // 1/12! .. 1/0!, after 1/13!
   for (int l = 0; l < G; ++l) h[l] = 1.0 / 6227020800.0;  // 1/13!
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
 #pragma GCC unroll 13
+#endif
   for (int c = 0; c < 13; ++c)
     for (int l = 0; l < G; ++l) h[l] = fma(h[l], r[l], taylor[c]);
   for (int l = 0; l < G; ++l) {
@@ -656,6 +658,7 @@ IONFLUX_HD inline void points_arithmetic(Op op, S* r, const T* x, bool ux, const
 //! fold), so the same doubles; no product feeds a sum, so no contraction into an fma can
 //! change them. Returns the number of ops after i - 1 it computed (0: the pattern is not
 //! there, nothing done).
+#ifndef __CUDA_ARCH__
 template <class S>
 inline int points_square_scaled(const Program& p, int i, Op op, S* r, const double* x, double c, int n) {
   auto at = [&](int k) { return k < p.n_ops ? static_cast<Op>(p.op[k]) : Op::constant; };
@@ -693,6 +696,7 @@ inline int points_square_scaled(const Program& p, int i, Op op, S* r, const doub
   }
   return used;
 }
+#endif
 
 #ifndef __CUDA_ARCH__
 // GCC contracts a product and a sum in one loop into an fma (-ffp-contract=fast, its
@@ -777,6 +781,7 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
       if (i + 2 < p.n_ops && static_cast<Op>(p.op[i + 1]) == Op::constant && arithmetic(static_cast<Op>(p.op[i + 2]))) {
         Slot* b = slots[top];
         const T c(p.constants[p.arg[i + 1]]);
+#ifndef __CUDA_ARCH__
         if constexpr (std::is_same<T, double>::value) {
           // and, where it follows, a square and a scale: a Gaussian's -((x - m)^2) / w
           // (points_square_scaled: one loop for what takes three)
@@ -788,6 +793,7 @@ IONFLUX_HD IONFLUX_NOINLINE void evaluate_points(const Program& p, const T* vars
             continue;
           }
         }
+#endif
         points_arithmetic(static_cast<Op>(p.op[i + 2]), b, x, false, &c, true, n);
         uniform[top] = false;
         ++top;
