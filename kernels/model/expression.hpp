@@ -70,9 +70,9 @@ struct Program {
 //! loop and a scalar call round the same way whatever the compiler contracts.
 //! In place at G points, v[l] = exp(v[l] + lo[l]) (lo: a small correction to the argument,
 //! used by exp10; none where lo is null), each stage for all G points before the next: the
-//! points' chains of 14 dependent multiply-adds interleave, so that a loop over groups of
+//! points' chains of 13 dependent multiply-adds (the polynomial) interleave, so that a loop over groups of
 //! 16 (four AVX2 vectors) keeps the FMA units busy where one vector at a time waits on
-//! each fma's latency (exp_points: 6.0 -> 4.3 ns per point on Zen 1). G = 1 is exp_core.
+//! each fma's latency (exp_points; timings at kCoreGroup). G = 1 is exp_core.
 template <int G>
 IONFLUX_HD inline void exp_core_group(double* v, const double* lo) {
   const double shifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
@@ -203,6 +203,10 @@ IONFLUX_HD inline bool powi_exponent(double y) {
 //! polynomials and (c_e/1000)^4) by multiplications and square roots: within 2 ulp of
 //! pow (integer powers above 3: see powi_value), several times cheaper. Roots only for
 //! finite positive x (pow's special cases elsewhere).
+//! The exponents that pow_value computes before its 10^y branch (keep in step with it).
+IONFLUX_HD inline bool pow_value_before_exp10(double y) {
+  return y == 2.0 || y == 1.0 || y == 3.0 || y == -1.0 || powi_exponent(y);
+}
 IONFLUX_HD inline double pow_value(double x, double y) {
   if (y == 2.0) return x * x;  // correctly rounded, as pow
   if (y == 1.0) return x;
@@ -388,14 +392,15 @@ IONFLUX_HD inline void points_unary(S* a, bool ua, int n, F f) {
 }
 
 //! exp and tanh over a batch go through their *_core_group in groups of kCoreGroup
-//! (exp_core_group); an array of n <= B points holds core_points(B) elements, the last
-//! group's tail filled with zeros. (A harness timing evaluate_points on Zen 1, ns per
+//! (exp_core_group), the points left in groups of 4; an array of n <= B points for them
+//! holds core_points(B) elements (room for the zeros that fill the last group). (A harness timing evaluate_points on Zen 1, ns per
 //! point at 128 / 64 / 20 points: exp 6.8 / 6.9 / 8.3 one point at a time, 5.5 / 5.8 / 7.5
 //! in groups; tanh 9.8 / 10.6 / 13.2 and 8.3 / 9.1 / 13.2. exp10, whose corrections take
 //! more registers, was no faster in groups of 8 and slower in groups of 16: it stays a
 //! loop of exp10_core.)
 constexpr int kCoreGroup = 16;
 constexpr int core_points(int b) { return (b + kCoreGroup - 1) / kCoreGroup * kCoreGroup; }
+static_assert(kCoreGroup % 4 == 0, "in_core_groups' groups of 4 end within core_points");
 //! f over c[0, n): groups of G points (f(std::integral_constant<int, G>, pointer)), then
 //! the rest in groups of 4 (a batch of 20 nodes: 16 + 4, not 16 + 16), c padded with
 //! zeros to whole groups.
@@ -450,13 +455,21 @@ inline void tanh_points(double* a, int n) {
     for (int j = 0; j < n; ++j)
       if (!tanh_direct(x[j])) a[j] = tanh(x[j]);
 }
-//! out[j] = exp10_core(y[j]) at n points where every y ln10 is in exp_core's range (else
-//! false, out unchanged); out may be y. CPU only.
+//! out[j] = pow_value(10, y[j]) at n points where every y ln10 is in exp_core's range
+//! (else false, out unchanged): exp10_core in one loop, then pow_value itself where it
+//! takes an exponent before 10^y (10^-1 is 1/10 there, exactly 0.1, where exp10_core
+//! gives 0.09999999999999999). out is not y. CPU only.
 inline bool exp10_points(const double* y, double* out, int n) {
-  int in_range = 1;
-  for (int j = 0; j < n; ++j) in_range &= static_cast<int>(exp_core_range(y[j] * 2.302585092994046));
+  int in_range = 1, plain = 1;
+  for (int j = 0; j < n; ++j) {
+    in_range &= static_cast<int>(exp_core_range(y[j] * 2.302585092994046));
+    plain &= static_cast<int>(!pow_value_before_exp10(y[j]));
+  }
   if (!in_range) return false;
   for (int j = 0; j < n; ++j) out[j] = exp10_core(y[j]);
+  if (!plain)
+    for (int j = 0; j < n; ++j)
+      if (pow_value_before_exp10(y[j])) out[j] = pow_value(10.0, y[j]);
   return true;
 }
 
@@ -483,8 +496,8 @@ IONFLUX_HD inline bool points_exp(S* a, bool ua, int n) {
     dual_values(a, n, e);
     exp_points<B>(e, n);
     for (int j = 0; j < n; ++j) {
-      const auto r = chain(a[j].v, e[j], e[j]);
-      ::new (&a[j].v) decltype(r)(r);
+      const decltype(S::v) r = chain(a[j].v, e[j], e[j]);
+      ::new (&a[j].v) decltype(S::v)(r);
     }
   }
   return true;
@@ -504,8 +517,8 @@ IONFLUX_HD inline bool points_tanh(S* a, bool ua, int n) {
     dual_values(a, n, t);
     tanh_points<B>(t, n);
     for (int j = 0; j < n; ++j) {
-      const auto r = chain(a[j].v, t[j], 1.0 - t[j] * t[j]);
-      ::new (&a[j].v) decltype(r)(r);
+      const decltype(S::v) r = chain(a[j].v, t[j], 1.0 - t[j] * t[j]);
+      ::new (&a[j].v) decltype(S::v)(r);
     }
   }
   return true;
@@ -529,15 +542,15 @@ IONFLUX_HD inline bool points_exp10(S* a, bool& ua, const S* b, bool ub, int n) 
     constexpr int N = sizeof(x.d) / sizeof(x.d[0]);
     for (int k = 0; k < N; ++k)
       if (x.d[k] != 0.0) return false;
-    double c[B];
+    double c[B], e[B];
     dual_values(b, n, c);
-    if (!exp10_points(c, c, n)) return false;
+    if (!exp10_points(c, e, n)) return false;
     const double ln10 = log(x.v);  // e_pow's dy = r log(x)
     for (int j = 0; j < n; ++j) {
       const T& y = b[j].v;
       bool y_varies = false;
       for (int k = 0; k < N; ++k) y_varies = y_varies || y.d[k] != 0.0;
-      T r(c[j]);
+      T r(e[j]);
       const double dy = y_varies ? r.v * ln10 : 0.0;
       for (int k = 0; k < N; ++k) r.d[k] = 0.0 + (y.d[k] != 0.0 ? dy * y.d[k] : 0.0);
       ::new (&a[j].v) T(r);
@@ -656,12 +669,12 @@ IONFLUX_HD inline void points_arithmetic(Op op, S* r, const T* x, bool ux, const
 //! nothing more): the operations that evaluate() does, on the same operands in the same
 //! order (a square is x * x, as pow_value's; -(s) / w is s / (-w), as evaluate_points'
 //! fold), so the same doubles; no product feeds a sum, so no contraction into an fma can
-//! change them. Returns the number of ops after i - 1 it computed (0: the pattern is not
-//! there, nothing done).
+//! change them. Returns the number of ops from op i on that it computed (0: the pattern is
+//! not there, nothing done).
 #ifndef __CUDA_ARCH__
 template <class S>
 inline int points_square_scaled(const Program& p, int i, Op op, S* r, const double* x, double c, int n) {
-  auto at = [&](int k) { return k < p.n_ops ? static_cast<Op>(p.op[k]) : Op::constant; };
+  auto at = [&](int k) { return static_cast<Op>(p.op[k]); };  // (every use checks k < n_ops first)
   if (!(i + 1 < p.n_ops && at(i) == Op::constant && p.constants[p.arg[i]] == 2.0 && at(i + 1) == Op::pow)) return 0;
   int used = 2, k = i + 2;
   const bool negate = k + 2 < p.n_ops && at(k) == Op::neg && at(k + 1) == Op::constant &&
@@ -701,8 +714,10 @@ inline int points_square_scaled(const Program& p, int i, Op op, S* r, const doub
 #ifndef __CUDA_ARCH__
 // GCC contracts a product and a sum in one loop into an fma (-ffp-contract=fast, its
 // default), which would round differently from the interpreter's two operations; this
-// keeps them apart where they share a loop (Clang's default contracts only within one
-// expression).
+// keeps them apart where they share a loop. It holds because GCC does not inline a
+// function whose optimize attribute differs from its caller's (so never force-inline
+// points_product_sum); Clang's default for C++ contracts only within one expression. The
+// bitwise batch test (test_expression.cpp) fails if an fma comes back.
 #if defined(__GNUC__) && !defined(__clang__)
 #define IONFLUX_NO_FMA_CONTRACTION __attribute__((optimize("fp-contract=off")))
 #else
