@@ -198,15 +198,15 @@ IONFLUX_HD inline double powi_value(double x, int k) {
 IONFLUX_HD inline bool powi_exponent(double y) {
   return y >= 4.0 && y <= kMaxPowi && y == static_cast<double>(static_cast<int>(y));
 }
+//! The exponents that pow_value computes before its 10^y branch (keep in step with it).
+IONFLUX_HD inline bool pow_value_before_exp10(double y) {
+  return y == 2.0 || y == 1.0 || y == 3.0 || y == -1.0 || powi_exponent(y);
+}
 //! x^y, with the exponents that user functions use most (squares, cubes, square roots,
 //! PyBaMM's RegPower exponent -1/4, integer powers up to kMaxPowi as in fitted
 //! polynomials and (c_e/1000)^4) by multiplications and square roots: within 2 ulp of
 //! pow (integer powers above 3: see powi_value), several times cheaper. Roots only for
 //! finite positive x (pow's special cases elsewhere).
-//! The exponents that pow_value computes before its 10^y branch (keep in step with it).
-IONFLUX_HD inline bool pow_value_before_exp10(double y) {
-  return y == 2.0 || y == 1.0 || y == 3.0 || y == -1.0 || powi_exponent(y);
-}
 IONFLUX_HD inline double pow_value(double x, double y) {
   if (y == 2.0) return x * x;  // correctly rounded, as pow
   if (y == 1.0) return x;
@@ -230,10 +230,12 @@ IONFLUX_HD inline double e_pow(double x, double y) { return pow_value(x, y); }
 IONFLUX_HD inline double e_min(double a, double b) { return b < a ? b : a; }
 IONFLUX_HD inline double e_max(double a, double b) { return b > a ? b : a; }
 
+//! d tanh(x) / dx from t = tanh(x).
+IONFLUX_HD inline double tanh_slope(double t) { return 1.0 - t * t; }
 template <int N>
 IONFLUX_HD inline Dual<N> e_tanh(const Dual<N>& x) {
   const double t = e_tanh(x.v);
-  return chain(x, t, 1.0 - t * t);
+  return chain(x, t, tanh_slope(t));
 }
 template <int N>
 IONFLUX_HD inline Dual<N> e_sinh(const Dual<N>& x) {
@@ -247,21 +249,27 @@ IONFLUX_HD inline Dual<N> e_abs(const Dual<N>& x) {
 //! x^y with both operands differentiable: y x^(y-1) dx + x^y log(x) dy. Each term
 //! only in the directions where its operand varies, so an infinite factor (x = 0 with
 //! y < 1) or log(x <= 0) does not turn the other directions' zeros into NaN.
+//! e_pow's dual with its value xy = pow_value(x.v, y.v) given (evaluate_points computes
+//! the values of a batch in one loop), and log(x.v) where the caller has it (NaN: not).
 template <int N>
-IONFLUX_HD inline Dual<N> e_pow(const Dual<N>& x, const Dual<N>& y) {
+IONFLUX_HD inline Dual<N> pow_dual(const Dual<N>& x, const Dual<N>& y, double xy, double log_x = NAN) {
   // The common case is a constant exponent: one pow (or none for squares) and no log.
   bool y_varies = false;
   for (int k = 0; k < N; ++k) y_varies = y_varies || y.d[k] != 0.0;
-  Dual<N> r(pow_value(x.v, y.v));
+  Dual<N> r(xy);
   double dx;
   if (y.v == 0.0) dx = 0.0;
   else if (y.v == 2.0) dx = 2.0 * x.v;
   else if (x.v != 0.0 && r.v != 0.0 && r.v - r.v == 0.0) dx = y.v * (r.v / x.v);  // r finite
   else dx = y.v * pow(x.v, y.v - 1.0);
-  const double dy = y_varies ? r.v * log(x.v) : 0.0;
+  const double dy = y_varies ? r.v * (log_x == log_x ? log_x : log(x.v)) : 0.0;
   for (int k = 0; k < N; ++k)
     r.d[k] = (x.d[k] != 0.0 ? dx * x.d[k] : 0.0) + (y.d[k] != 0.0 ? dy * y.d[k] : 0.0);
   return r;
+}
+template <int N>
+IONFLUX_HD inline Dual<N> e_pow(const Dual<N>& x, const Dual<N>& y) {
+  return pow_dual(x, y, pow_value(x.v, y.v));
 }
 template <int N>
 IONFLUX_HD inline Dual<N> e_min(const Dual<N>& a, const Dual<N>& b) {
@@ -393,21 +401,21 @@ IONFLUX_HD inline void points_unary(S* a, bool ua, int n, F f) {
 
 //! exp and tanh over a batch go through their *_core_group in groups of kCoreGroup
 //! (exp_core_group), the points left in groups of 4; an array of n <= B points for them
-//! holds core_points(B) elements (room for the zeros that fill the last group). (A harness timing evaluate_points on Zen 1, ns per
-//! point at 128 / 64 / 20 points: exp 6.8 / 6.9 / 8.3 one point at a time, 5.5 / 5.8 / 7.5
+//! holds core_points(B) elements (room for the zeros that fill the last group). (A
+//! harness timing evaluate_points on Zen 1, ns per point at 128 / 64 / 20 points: exp 6.8 / 6.9 / 8.3 one point at a time, 5.5 / 5.8 / 7.5
 //! in groups; tanh 9.8 / 10.6 / 13.2 and 8.3 / 9.1 / 13.2. exp10, whose corrections take
 //! more registers, was no faster in groups of 8 and slower in groups of 16: it stays a
 //! loop of exp10_core.)
 constexpr int kCoreGroup = 16;
 constexpr int core_points(int b) { return (b + kCoreGroup - 1) / kCoreGroup * kCoreGroup; }
 static_assert(kCoreGroup % 4 == 0, "in_core_groups' groups of 4 end within core_points");
-//! f over c[0, n): groups of G points (f(std::integral_constant<int, G>, pointer)), then
-//! the rest in groups of 4 (a batch of 20 nodes: 16 + 4, not 16 + 16), c padded with
-//! zeros to whole groups.
-template <int G = kCoreGroup, class F>
+//! f over c[0, n): groups of kCoreGroup points (f(std::integral_constant<int, G>,
+//! pointer) for a group of G), then the rest in groups of 4 (a batch of 20 nodes: 16 + 4,
+//! not 16 + 16), c padded with zeros to whole groups.
+template <class F>
 inline void in_core_groups(double* c, int n, F f) {
   int j = 0;
-  for (; j + G <= n; j += G) f(std::integral_constant<int, G>{}, c + j);
+  for (; j + kCoreGroup <= n; j += kCoreGroup) f(std::integral_constant<int, kCoreGroup>{}, c + j);
   if (j == n) return;
   const int ng = (n + 3) / 4 * 4;
   for (int k = n; k < ng; ++k) c[k] = 0.0;
@@ -463,7 +471,9 @@ inline bool exp10_points(const double* y, double* out, int n) {
   int in_range = 1, plain = 1;
   for (int j = 0; j < n; ++j) {
     in_range &= static_cast<int>(exp_core_range(y[j] * 2.302585092994046));
-    plain &= static_cast<int>(!pow_value_before_exp10(y[j]));
+    // pow_value_before_exp10's set, the integers -1 and 1..kMaxPowi, in a test that
+    // vectorises (its int conversion kept this loop scalar: +10 % on ORegan2022's D_s)
+    plain &= static_cast<int>(!(y[j] >= -1.0 && y[j] <= kMaxPowi && y[j] == trunc(y[j]) && y[j] != 0.0));
   }
   if (!in_range) return false;
   for (int j = 0; j < n; ++j) out[j] = exp10_core(y[j]);
@@ -473,10 +483,29 @@ inline bool exp10_points(const double* y, double* out, int n) {
   return true;
 }
 
-//! The values of n <= B slots of duals, into v.
+//! The values of n slots of duals, into v.
 template <class S>
 inline void dual_values(const S* a, int n, double* v) {
   for (int j = 0; j < n; ++j) v[j] = a[j].v.v;
+}
+//! A unary function over a varying slot of n <= B points, in place: values(double*, n)
+//! computes f in place on an array of values; duals take f's values from it, then the
+//! chain rule with slope(f) (f' as a function of f, as the pointwise e_exp / e_tanh).
+template <int B, class S, class Values, class Slope>
+inline void points_core(S* a, int n, Values values, Slope slope) {
+  using T = decltype(S::v);
+  if constexpr (std::is_same<T, double>::value) {
+    static_assert(sizeof(S) == sizeof(double), "a slot of doubles holds one double");
+    values(&a[0].v, n);
+  } else {
+    double f[B];
+    dual_values(a, n, f);
+    values(f, n);
+    for (int j = 0; j < n; ++j) {
+      const T r = chain(a[j].v, f[j], slope(f[j]));
+      ::new (&a[j].v) T(r);
+    }
+  }
 }
 
 //! exp_points / tanh_points on a varying slot (evaluate_points): doubles in place; duals
@@ -488,18 +517,7 @@ IONFLUX_HD inline bool points_exp(S* a, bool ua, int n) {
   return false;
 #else
   if (ua) return false;
-  if constexpr (std::is_same<decltype(S::v), double>::value) {
-    static_assert(sizeof(S) == sizeof(double), "a slot of doubles holds one double");
-    exp_points<B>(&a[0].v, n);
-  } else {
-    double e[B];
-    dual_values(a, n, e);
-    exp_points<B>(e, n);
-    for (int j = 0; j < n; ++j) {
-      const decltype(S::v) r = chain(a[j].v, e[j], e[j]);
-      ::new (&a[j].v) decltype(S::v)(r);
-    }
-  }
+  points_core<B>(a, n, [](double* v, int m) { exp_points<B>(v, m); }, [](double e) { return e; });
   return true;
 #endif
 }
@@ -509,24 +527,13 @@ IONFLUX_HD inline bool points_tanh(S* a, bool ua, int n) {
   return false;
 #else
   if (ua) return false;
-  if constexpr (std::is_same<decltype(S::v), double>::value) {
-    static_assert(sizeof(S) == sizeof(double), "a slot of doubles holds one double");
-    tanh_points<B>(&a[0].v, n);
-  } else {
-    double t[B];
-    dual_values(a, n, t);
-    tanh_points<B>(t, n);
-    for (int j = 0; j < n; ++j) {
-      const decltype(S::v) r = chain(a[j].v, t[j], 1.0 - t[j] * t[j]);
-      ::new (&a[j].v) decltype(S::v)(r);
-    }
-  }
+  points_core<B>(a, n, [](double* v, int m) { tanh_points<B>(v, m); }, [](double t) { return tanh_slope(t); });
   return true;
 #endif
 }
 //! 10 ^ b at varying exponents b (pow with the constant base 10: fitted log-diffusivities),
-//! by exp10_points (the same values as e_pow's; duals: e_pow's derivatives for a base
-//! without derivatives). Returns false where it does nothing.
+//! by exp10_points (the same values as e_pow's; duals: e_pow's derivatives, pow_dual).
+//! Returns false where it does nothing.
 template <int B, class S>
 IONFLUX_HD inline bool points_exp10(S* a, bool& ua, const S* b, bool ub, int n) {
 #ifdef __CUDA_ARCH__
@@ -539,20 +546,12 @@ IONFLUX_HD inline bool points_exp10(S* a, bool& ua, const S* b, bool ub, int n) 
   } else {
     using T = decltype(S::v);
     const T x = a[0].v;
-    constexpr int N = sizeof(x.d) / sizeof(x.d[0]);
-    for (int k = 0; k < N; ++k)
-      if (x.d[k] != 0.0) return false;
     double c[B], e[B];
     dual_values(b, n, c);
     if (!exp10_points(c, e, n)) return false;
-    const double ln10 = log(x.v);  // e_pow's dy = r log(x)
+    const double log_x = log(x.v);
     for (int j = 0; j < n; ++j) {
-      const T& y = b[j].v;
-      bool y_varies = false;
-      for (int k = 0; k < N; ++k) y_varies = y_varies || y.d[k] != 0.0;
-      T r(e[j]);
-      const double dy = y_varies ? r.v * ln10 : 0.0;
-      for (int k = 0; k < N; ++k) r.d[k] = 0.0 + (y.d[k] != 0.0 ? dy * y.d[k] : 0.0);
+      const T r = pow_dual(x, b[j].v, e[j], log_x);
       ::new (&a[j].v) T(r);
     }
   }
