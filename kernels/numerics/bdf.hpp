@@ -302,30 +302,85 @@ struct Bdf {
   }
   //! update_differences in one pass: phi_{K+1} = ee, phi_K += ee, phi_j += phi_{j+1};
   //! and set_weights' error weights from the new phi_0 as the pass makes it (the same
-  //! arithmetic: bit for bit).
-  template <int K>
-  void update_differences_lanes() const {
-    const V ee = vec(kEE), w = vec(kEwt), ref = vec(kTolRef), ab = vec(kTolAbs);
+  //! arithmetic: bit for bit). With P > 0, also the next step's prediction of order P
+  //! from the new differences, by predict_lanes' arithmetic with the gammas g (only where
+  //! that step rescales none of them: update_and_predict_lanes).
+  template <int K, int P = 0>
+  void update_differences_lanes(const double* g = nullptr) const {
+    static_assert(P <= K + 1 && P <= kBdfMaxOrder, "the prediction reads the differences just made");
+    const V ee = vec(kEE), w = vec(kEwt), ref = vec(kTolRef), ab = vec(kTolAbs), yy = vec(kYY), yp = vec(kYP);
     const double scale = weight_scale(), rtol = opt.rtol;
     V ph[K + 2];
     for (int j = 0; j <= K + 1 && j <= kBdfMaxOrder; ++j) ph[j] = phi(j);
+    double gl[P + 1] = {};
+    for (int j = 1; j <= P; ++j) gl[j] = g[j];
     for_lanes([&](auto full, auto, int k, int m) {
       constexpr bool F = decltype(full)::value;
+      BdfLanes np[K + 2];  // the new differences
       const BdfLanes e = load_lanes<F>(ee, k, m);
+      np[K + 1] = e;
       if (K < kBdfMaxOrder) store_lanes<F>(ph[K + 1], k, m, e);
       BdfLanes acc = load_lanes<F>(ph[K], k, m) + e;
       store_lanes<F>(ph[K], k, m, acc);
+      np[K] = acc;
 #pragma GCC unroll 6
       for (int j = K - 1; j >= 0; --j) {
         acc = load_lanes<F>(ph[j], k, m) + acc;
         store_lanes<F>(ph[j], k, m, acc);
+        np[j] = acc;
       }
       const BdfLanes dev = abs_lanes(acc - load_lanes<F>(ref, k, m));
       store_lanes<F>(w, k, m, bdf_error_weight(dev, load_lanes<F>(ab, k, m), scale, rtol));
+      if constexpr (P > 0) {
+        BdfLanes a = np[0] + np[1], c = gl[1] * np[1];
+#pragma GCC unroll 6
+        for (int j = 2; j <= P; ++j) {
+          a += np[j];
+          c += gl[j] * np[j];
+        }
+        store_lanes<F>(yy, k, m, a);
+        store_lanes<F>(yp, k, m, c);
+      }
     });
   }
   void update_differences_lanes_any(int ku) const {
     with_order(ku, [&](auto k) { update_differences_lanes<decltype(k)::value>(); });
+  }
+  //! complete_step's difference update, and where it can, the next step's prediction in
+  //! the same pass: set_coeffs run ahead on a copy of the scalars for the new h and
+  //! order; where that step rescales no difference (h unchanged for long enough, the
+  //! common case), its predictor reads exactly the differences this pass makes, so the
+  //! pass computes yy and yp too (predict_lanes' sums, bit for bit) and step() skips its
+  //! first predict if h and the order are still those (predicted_).
+  void update_and_predict_lanes() {
+    const int ku = s.kused;
+    const BdfScalars saved = s;
+    const double ck = ck_;
+    set_coeffs();
+    const int kp = s.kk;
+    bool scaled = false;
+    for (int j = s.ns; j <= kp; ++j) scaled |= s.beta[j] != 1.0;
+    double g[kBdfMaxOrder + 1];
+    for (int j = 0; j <= kBdfMaxOrder; ++j) g[j] = s.gamma[j];
+    s = saved;
+    ck_ = ck;
+    predicted_ = !scaled && kp >= 1 && kp <= ku + 1 && kp >= ku - 1;
+    predicted_h_ = s.h;
+    predicted_k_ = kp;
+    if (!predicted_) {
+      update_differences_lanes_any(ku);
+      return;
+    }
+    with_order(ku, [&](auto kc) {
+      constexpr int K = decltype(kc)::value;
+      if (kp == K + 1) {
+        if constexpr (K < kBdfMaxOrder) update_differences_lanes<K, K + 1>(g);
+      } else if (kp == K) {
+        update_differences_lanes<K, K>(g);
+      } else {
+        if constexpr (K > 1) update_differences_lanes<K, K - 1>(g);
+      }
+    });
   }
 #else
   static constexpr bool kLanes = false;
@@ -354,6 +409,7 @@ struct Bdf {
   //! Start from a consistent (y0, y'0) already stored in phi_0 and phi_1.
   IONFLUX_HD void start(double t0, double t_span) {
     s.t = t0;
+    predicted_ = false;
     m.error_tolerances(opt.atol, vec(kTolRef), vec(kTolAbs));
     set_weights(phi(0));
     double h = 1e-3 * t_span;
@@ -721,8 +777,13 @@ struct Bdf {
     }
     s.h = hnew;
     // One pass: save ee (for a possible order increase), update the differences,
-    // and the error weights from the new solution phi_0.
-    update_differences(s.kused);
+    // and the error weights from the new solution phi_0 (on the CPU's lanes, often the
+    // next step's prediction too).
+#if IONFLUX_BDF_LANES
+    if constexpr (kLanes) update_and_predict_lanes();
+    else
+#endif
+      update_differences(s.kused);
     if (!kLanes) set_weights(phi(0));  // (kLanes: in the update's pass)
     s.t += s.hused;
     s.jac_current = false;
@@ -755,9 +816,12 @@ struct Bdf {
     bool force_setup = false, full = false, tried_full = false;
     const double t0 = s.t;
     obs.step_begin(*this);
+    bool first_attempt = true;
     for (;;) {
       set_coeffs();
-      predict();
+      // (the difference update made this prediction already: update_and_predict_lanes)
+      if (!(first_attempt && predicted_ && s.h == predicted_h_ && s.kk == predicted_k_)) predict();
+      first_attempt = predicted_ = false;
       const int nf = newton(force_setup, full);
       obs.newton_done(*this, force_setup, nf);
       force_setup = false;
@@ -842,6 +906,11 @@ struct Bdf {
   }
 
   double ck_ = 1.0, err_k_ = 0.0, err_km1_ = 0.0, err_kp1_ = 0.0;
+  //! yy and yp hold the prediction of a step of size predicted_h_ and order predicted_k_
+  //! (update_and_predict_lanes). Not part of the resumable state: a fresh Bdf predicts.
+  bool predicted_ = false;
+  double predicted_h_ = 0.0;
+  int predicted_k_ = 0;
   Observer obs{};  //!< BdfNoObserver: nothing
 };
 
