@@ -250,6 +250,19 @@ struct Bdf {
     acc[2] = combine_lanes(a2, b2);
     acc[3] = combine_lanes(a3, b3);
   }
+  //! The predictor of order K at elements [k, k + m) from the differences p_0..p_K:
+  //! yy = sum_j p_j, yp = sum_j g_j p_j (the arithmetic of predict_raw).
+  template <int K, bool F>
+  static void predictor_lanes(const BdfLanes* p, const double* g, const V& yy, const V& yp, int k, int m) {
+    BdfLanes a = p[0] + p[1], c = g[1] * p[1];
+#pragma GCC unroll 6
+    for (int j = 2; j <= K; ++j) {
+      a += p[j];
+      c += g[j] * p[j];
+    }
+    store_lanes<F>(yy, k, m, a);
+    store_lanes<F>(yp, k, m, c);
+  }
   //! The predictor in one pass, with set_coeffs' rescaling of phi_j (ns <= j <= K, by
   //! beta_j where it is not 1) done as the pass reads phi_j: yy = sum_j phi_j,
   //! yp = sum_j gamma_j phi_j (the arithmetic of predict_raw).
@@ -276,14 +289,7 @@ struct Bdf {
           store_lanes<F>(ph[j], k, m, p[j]);
         }
       }
-      BdfLanes a = p[0] + p[1], c = g[1] * p[1];
-#pragma GCC unroll 6
-      for (int j = 2; j <= K; ++j) {
-        a += p[j];
-        c += g[j] * p[j];
-      }
-      store_lanes<F>(yy, k, m, a);
-      store_lanes<F>(yp, k, m, c);
+      predictor_lanes<K, F>(p, g, yy, yp, k, m);
     });
   }
   //! f(std::integral_constant<int, k>) for the order k (1..5; more: 5).
@@ -331,16 +337,7 @@ struct Bdf {
       }
       const BdfLanes dev = abs_lanes(acc - load_lanes<F>(ref, k, m));
       store_lanes<F>(w, k, m, bdf_error_weight(dev, load_lanes<F>(ab, k, m), scale, rtol));
-      if constexpr (P > 0) {
-        BdfLanes a = np[0] + np[1], c = gl[1] * np[1];
-#pragma GCC unroll 6
-        for (int j = 2; j <= P; ++j) {
-          a += np[j];
-          c += gl[j] * np[j];
-        }
-        store_lanes<F>(yy, k, m, a);
-        store_lanes<F>(yp, k, m, c);
-      }
+      if constexpr (P > 0) predictor_lanes<P, F>(np, gl, yy, yp, k, m);
     });
   }
   void update_differences_lanes_any(int ku) const {
