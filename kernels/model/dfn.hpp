@@ -98,6 +98,31 @@ IONFLUX_HD T butler_volmer_at(const T& j0, const T& phie, const T& phis, const T
   const T eta = phis - phie - u;
   return 2.0 * j0 * ad_sinh((0.5 * constants::F / (constants::R * temp)) * eta);
 }
+//! butler_volmer_at for electrode e's nodes i0 .. i0 + m - 1 (m <= B) from their OCP u[j]
+//! and exchange current j0[j], into bv[j]: on the CPU in packs (its sinh's exp for the
+//! points at once, a few ulp from the pointwise exp's), y copied in a loop of its own
+//! (as kinetics_points).
+template <int B, class V>
+IONFLUX_HD inline void butler_volmer_points(int i0, int m, const V& y, const double* u, const double* j0,
+                                            double temp, double* bv) {
+  double phie[B], phis[B];
+  for (int j = 0; j < m; ++j) {
+    phie[j] = y[3 * (i0 + j) + 1];
+    phis[j] = y[3 * (i0 + j) + 2];
+  }
+#ifndef __CUDA_ARCH__
+  if constexpr (B > 1) {
+    for_packs(m, [&](auto g, int j, int mm) {
+      constexpr int G = decltype(g)::value;
+      store_pack(bv, j, mm,
+                 butler_volmer_at(load_pack<G>(j0, j, mm), load_pack<G>(phie, j, mm), load_pack<G>(phis, j, mm),
+                                  load_pack<G>(u, j, mm), temp));
+    });
+    return;
+  }
+#endif
+  for (int j = 0; j < m; ++j) bv[j] = butler_volmer_at(j0[j], phie[j], phis[j], u[j], temp);
+}
 template <class T>
 IONFLUX_HD T butler_volmer(const CellParams& p, const ElectrodeParams& e, const T& ce, const T& phie, const T& phis,
                            const T& csurf, double temp) {
@@ -641,6 +666,9 @@ IONFLUX_HD inline double node_sigma(const CellParams& p, const Layout& l, const 
 //! returned) and, at an electrode node, its sigma_eff (node_sigma's) stored at
 //! s[kSigmaScratch * nx + i] for degradation_node_rows: the node's porosity once for both.
 constexpr int kSigmaScratch = 8, kCbarScratch = 9;
+//! Without degradation, the main reaction's Butler-Volmer current density of electrode
+//! node i, s[kBvScratch * nx + i] (residual's kinetics phase: butler_volmer_points).
+constexpr int kBvScratch = 10;
 template <class V>
 IONFLUX_DEG_OUTLINE IONFLUX_HD double porosity_coefficients(const CellParams& p, const Layout& l, const NodeGeom& g,
                                                             int i, const V& y, double temp, const V& s) {
@@ -839,21 +867,26 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     const double ge_right = has_right ? (y[3 * i + 4] - y[3 * i + 1]) * fgs.k[face_kind(l, i)].inv_d : 0.0;
     return -(g.dx * 0.25 * (ie_left + ie_right) * (ge_left + ge_right));
   });
-  // the OCP at every electrode node's surface stoichiometry, s[su + i], and the exchange
-  // current, s[sj + i] (kNodeBatch nodes of one electrode per lane: kinetics_points)
-  const int su = 6 * nx, sj = 7 * nx;
+  // the OCP at every electrode node's surface stoichiometry, s[su + i], the exchange
+  // current, s[sj + i], and without degradation the Butler-Volmer current density,
+  // s[sb + i] (kNodeBatch nodes of one electrode per lane: kinetics_points,
+  // butler_volmer_points)
+  const int su = 6 * nx, sj = 7 * nx, sb = kBvScratch * nx;
   const int nb_n = (l.nn + kNodeBatch - 1) / kNodeBatch, nb_p = (l.np + kNodeBatch - 1) / kNodeBatch;
   team.for_each(nb_n + nb_p, [&](int b) {
     const bool neg = b < nb_n;
     const int i0 = neg ? b * kNodeBatch : l.nn + l.ns + (b - nb_n) * kNodeBatch;
     const int end = neg ? l.nn : nx;
     const int m = end - i0 < kNodeBatch ? end - i0 : kNodeBatch;
-    double u[kNodeBatch], j0[kNodeBatch];
+    double u[kNodeBatch], j0[kNodeBatch], bv[kNodeBatch];
     kinetics_points(p, l, neg ? p.neg : p.pos, i0, m, y, temp, u, j0);
     for (int j = 0; j < m; ++j) {
       s[su + i0 + j] = u[j];
       s[sj + i0 + j] = j0[j];
     }
+    if (l.deg) return;  // (degradation_node_rows: the film's overpotential in eta)
+    butler_volmer_points<kNodeBatch>(i0, m, y, u, j0, temp, bv);
+    for (int j = 0; j < m; ++j) s[sb + i0 + j] = bv[j];
   });
   // 4. the electrode nodes' solid-phase and kinetics rows (and their heat)
   if (l.deg)  // c_bar of the nodes whose local rows read it: s[kCbarScratch nx + i]
@@ -884,11 +917,10 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     f[3 * i + 1] -= g.a * j;
     f[3 * i + 2] = (is_r - is_l) / g.dx + g.a * j;
     // kinetics
+    f[jk] = j - s[sb + i];
+    if (!thermal) return 0.0;
     const double cs = surface_concentration(l, y, i);
     const double u = s[su + i];
-    f[jk] = j - butler_volmer_at(static_cast<double>(s[sj + i]), static_cast<double>(y[3 * i + 1]),
-                                 static_cast<double>(y[3 * i + 2]), u, temp);
-    if (!thermal) return 0.0;
     // -i_s . grad phi_s with i_s = -sigma grad phi_s on every face: (i_l + i_r)^2 / (4 sigma)
     const double is_sum = is_l + is_r;
     const double sto = cs / e.c_max;
