@@ -35,13 +35,6 @@ using namespace ionflux;
 
 namespace {
 
-struct NullSink {
-  bool wants_state() const { return false; }
-  template <class V>
-  void record(const OutputPoint&, const V&) {}
-  void step_done(const StepRecord&) {}
-};
-
 //! Name of unknown k: its variable and node (x node; shell for particles).
 std::string component(const Layout& l, int k) {
   char buf[64];

@@ -11,6 +11,18 @@
 #define IONFLUX_HD
 #endif
 
+// Around a call that passes a batch array of which only the first m elements are set (and
+// read): GCC 12 warns "may be used uninitialized" where it does not inline the callee, as
+// it cannot see that the callee reads no further. Host compilers other than GCC: nothing.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
+#define IONFLUX_PARTIAL_ARRAYS_BEGIN \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+#define IONFLUX_PARTIAL_ARRAYS_END _Pragma("GCC diagnostic pop")
+#else
+#define IONFLUX_PARTIAL_ARRAYS_BEGIN
+#define IONFLUX_PARTIAL_ARRAYS_END
+#endif
+
 // Device functions that many call sites share (the user-function interpreter): one
 // copy instead of one per call site, which keeps ptxas's time and memory in check.
 #if defined(__CUDACC__)

@@ -186,6 +186,15 @@ IONFLUX_HD inline bool consistent_init(const CellParams& p, const Layout& l, con
   return true;
 }
 
+//! A sink that keeps nothing: for tools and tests that step a cell's Bdf themselves
+//! (benchmarks/stiff_trace.cpp, tests/integration/test_bdf_prediction.cpp).
+struct NullSink {
+  IONFLUX_HD bool wants_state() const { return false; }
+  template <class V>
+  IONFLUX_HD void record(const OutputPoint&, const V&) {}
+  IONFLUX_HD void step_done(const StepRecord&) {}
+};
+
 //! A sink that writes a cell's outputs into a (cell, time) grid: output k of this cell
 //! goes to base[k * stride] of each array (stride 1: row-major rows on the CPU; stride =
 //! cell count: interleaved columns on the GPU). `written` is the cell's CellRun::n_out,

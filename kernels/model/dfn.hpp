@@ -182,8 +182,10 @@ IONFLUX_HD inline void kinetics_points(const CellParams& p, const Layout& l, con
     cs[j] = surface_extrapolation(cs[j], sto[j]);
     sto[j] = cs[j] / e.c_max;
   }
+  IONFLUX_PARTIAL_ARRAYS_BEGIN
   fn::ocp_points<kNodeBatch>(e, sto, m, temp, p.t_ref, u);
   fn::exchange_current_points<kNodeBatch>(e, ce, cs, m, temp, p.c_e_init, j0);
+  IONFLUX_PARTIAL_ARRAYS_END
 }
 
 //! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1 (m <= B)
@@ -822,7 +824,9 @@ IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Lay
     const int m = nx - i0 < kNodeBatch ? nx - i0 : kNodeBatch;
     double c[kNodeBatch], kappa[kNodeBatch], chi[kNodeBatch], de[kNodeBatch], tp[kNodeBatch];
     for (int j = 0; j < m; ++j) c[j] = y[3 * (i0 + j)];
+    IONFLUX_PARTIAL_ARRAYS_BEGIN
     fn::transport_points<kNodeBatch>(p, c, m, temp, kappa, chi, de, tp);
+    IONFLUX_PARTIAL_ARRAYS_END
     for (int j = 0; j < m; ++j) {
       const int i = i0 + j;
       const double tor =

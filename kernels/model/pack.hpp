@@ -27,11 +27,6 @@ struct Pack {
   }
 };
 
-template <class T>
-struct is_pack : std::false_type {};
-template <int G>
-struct is_pack<Pack<G>> : std::true_type {};
-
 // Arithmetic lane by lane, in the order and rounding of the scalar expression.
 #define IONFLUX_PACK_BINARY(OP)                                                   \
   template <int G>                                                                \

@@ -144,7 +144,8 @@ struct Bdf {
   // chain of n adds (~3 cycles each) per norm, about a fifth of a Chen2020 step. The
   // predictor takes set_coeffs' rescaling of the differences, and the difference update
   // is one pass over all of them that also makes the next step's error weights (the same
-  // sums and quotients as before: bit for bit). The same lane
+  // sums and quotients as before: bit for bit), and where the next step rescales no
+  // difference, that step's prediction too (update_and_predict_lanes). The same lane
   // arithmetic on every view (a strided view loads its lanes one by one), so a cell moved
   // between views continues bit for bit.
 #if IONFLUX_BDF_LANES
@@ -361,22 +362,22 @@ struct Bdf {
     for (int j = 0; j <= kBdfMaxOrder; ++j) g[j] = s.gamma[j];
     s = saved;
     ck_ = ck;
-    predicted_ = !scaled && kp >= 1 && kp <= ku + 1 && kp >= ku - 1;
+    predicted_ = fuse_prediction_ && !scaled && kp >= 1 && kp <= ku + 1 && kp >= ku - 1;
     predicted_h_ = s.h;
     predicted_k_ = kp;
     if (!predicted_) {
       update_differences_lanes_any(ku);
       return;
     }
-    with_order(ku, [&](auto kc) {
+    with_order(ku, [&](auto kc) {  // (kp is K - 1, K or K + 1, within 1..5: checked above)
       constexpr int K = decltype(kc)::value;
-      if (kp == K + 1) {
-        if constexpr (K < kBdfMaxOrder) update_differences_lanes<K, K + 1>(g);
-      } else if (kp == K) {
-        update_differences_lanes<K, K>(g);
-      } else {
-        if constexpr (K > 1) update_differences_lanes<K, K - 1>(g);
+      if constexpr (K < kBdfMaxOrder) {
+        if (kp == K + 1) return update_differences_lanes<K, K + 1>(g);
       }
+      if constexpr (K > 1) {
+        if (kp == K - 1) return update_differences_lanes<K, K - 1>(g);
+      }
+      update_differences_lanes<K, K>(g);
     });
   }
 #else
@@ -908,6 +909,9 @@ struct Bdf {
   bool predicted_ = false;
   double predicted_h_ = 0.0;
   int predicted_k_ = 0;
+  //! Whether the difference update may make the next prediction (false: every step
+  //! predicts in its own pass; tests compare the two, which must agree bit for bit).
+  bool fuse_prediction_ = true;
   Observer obs{};  //!< BdfNoObserver: nothing
 };
 
