@@ -117,14 +117,11 @@ IONFLUX_HD inline double ad_sqrt(double x) { return sqrt(x); }
 // tanh and sinh through one exp: several times faster than libm's expm1-based
 // versions, with an absolute error of a few ulp of 1 (the model adds them to O(1)
 // potentials, so their relative accuracy near 0 does not matter).
-IONFLUX_HD inline double ad_tanh(double x) {
-  const double e = exp(-2.0 * fabs(x));
-  return copysign((1.0 - e) / (1.0 + e), x);
-}
-IONFLUX_HD inline double ad_sinh(double x) {
-  const double e = exp(x);
-  return 0.5 * (e - 1.0 / e);
-}
+//! tanh(x) from e = exp(-2|x|), and sinh(x) from e = exp(x) (also Pack<G>'s, pack.hpp).
+IONFLUX_HD inline double tanh_from_exp(double e, double x) { return copysign((1.0 - e) / (1.0 + e), x); }
+IONFLUX_HD inline double sinh_from_exp(double e) { return 0.5 * (e - 1.0 / e); }
+IONFLUX_HD inline double ad_tanh(double x) { return tanh_from_exp(exp(-2.0 * fabs(x)), x); }
+IONFLUX_HD inline double ad_sinh(double x) { return sinh_from_exp(exp(x)); }
 IONFLUX_HD inline double ad_cosh(double x) { return cosh(x); }
 IONFLUX_HD inline double ad_pow(double x, double a) { return pow(x, a); }
 IONFLUX_HD inline double ad_log1p(double x) { return log1p(x); }

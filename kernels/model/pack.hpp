@@ -87,7 +87,7 @@ inline Pack<G> ad_tanh(const Pack<G>& x) {
   expr::exp_core_group<G>(e.v, nullptr);
   Pack<G> r;
   for (int l = 0; l < G; ++l) {
-    const double t = copysign((1.0 - e.v[l]) / (1.0 + e.v[l]), x.v[l]);
+    const double t = tanh_from_exp(e.v[l], x.v[l]);
     r.v[l] = x.v[l] == x.v[l] ? t : x.v[l];
   }
   return r;
@@ -98,7 +98,7 @@ template <int G>
 inline Pack<G> ad_sinh(const Pack<G>& x) {
   const Pack<G> e = ad_exp(x);
   Pack<G> r;
-  for (int l = 0; l < G; ++l) r.v[l] = 0.5 * (e.v[l] - 1.0 / e.v[l]);
+  for (int l = 0; l < G; ++l) r.v[l] = sinh_from_exp(e.v[l]);
   return r;
 }
 
