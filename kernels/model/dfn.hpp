@@ -123,12 +123,35 @@ IONFLUX_HD inline void butler_volmer_points(int i0, int m, const V& y, const dou
 #endif
   for (int j = 0; j < m; ++j) bv[j] = butler_volmer_at(j0[j], phie[j], phis[j], u[j], temp);
 }
-template <class T>
-IONFLUX_HD T butler_volmer(const CellParams& p, const ElectrodeParams& e, const T& ce, const T& phie, const T& phis,
-                           const T& csurf, double temp) {
-  const T j0 = fn::exchange_current(e, ce, csurf, temp, p.c_e_init);
-  const T u = fn::ocp(e, csurf / e.c_max, temp, p.t_ref);
-  return butler_volmer_at(j0, phie, phis, u, temp);
+
+//! The Jacobian's kinetics of one node in the four directions of its Butler-Volmer
+//! flux (c_e 0, phi_e 1, phi_s 2, c_surf 3), each function evaluated in the directions
+//! it depends on: the OCP in Dual<1> (c_surf), the exchange current in Dual<2> (c_e,
+//! c_surf), then lifted (the other directions exactly 0). The derivatives that Dual<4>
+//! would carry as zeros are not computed: a quarter and a half of their arithmetic.
+IONFLUX_HD inline void lift_kinetics(const Dual<1>& u1, const Dual<2>& j2, Dual<4>& u, Dual<4>& j0) {
+  u = Dual<4>(u1.v);
+  u.d[3] = u1.d[0];
+  j0 = Dual<4>(j2.v);
+  j0.d[0] = j2.d[0];
+  j0.d[3] = j2.d[1];
+}
+//! The seeds of kinetics_jacobian: sto = c_surf / c_max in Dual<1>, (c_e, c_surf) in Dual<2>.
+IONFLUX_HD inline void kinetics_seeds(const ElectrodeParams& e, double ce, double cs, Dual<1>& sto, Dual<2>& ce2,
+                                      Dual<2>& cs2) {
+  ce2 = Dual<2>::variable(ce, 0);
+  cs2 = Dual<2>::variable(cs, 1);
+  sto = Dual<1>::variable(cs, 0) / e.c_max;
+}
+//! OCP u and exchange current j0 of a node at (c_e, c_surf) with their derivatives
+//! (lift_kinetics' directions), one node at a time (the GPU's Jacobian;
+//! kinetics_points_jacobian does a batch on the CPU with the same values).
+IONFLUX_HD inline void kinetics_jacobian(const CellParams& p, const ElectrodeParams& e, double ce, double cs,
+                                         double temp, Dual<4>& u, Dual<4>& j0) {
+  Dual<1> sto;
+  Dual<2> ce2, cs2;
+  kinetics_seeds(e, ce, cs, sto, ce2, cs2);
+  lift_kinetics(fn::ocp(e, sto, temp, p.t_ref), fn::exchange_current(e, ce2, cs2, temp, p.c_e_init), u, j0);
 }
 
 //! Particle surface concentration by PyBaMM's linear extrapolation from the last two shells.
@@ -161,7 +184,7 @@ constexpr int kNodeBatch = 64;
 constexpr int kJacobianKineticsBatch = 32;
 
 //! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1
-//! (m <= kNodeBatch) at state y: the values of butler_volmer's, with user functions
+//! (m <= kNodeBatch) at state y: the values of fn::ocp and fn::exchange_current at each node, with user functions
 //! evaluated for the batch at once (fn::ocp_points, fn::exchange_current_points).
 //! y is only copied in the loop that reads it, all arithmetic is on the local arrays:
 //! GCC versions a loop over a strided view for stride 1 (-fversion-loops-for-strides, on
@@ -190,20 +213,17 @@ IONFLUX_HD inline void kinetics_points(const CellParams& p, const Layout& l, con
 
 //! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1 (m <= B)
 //! with their derivatives in the node's c_e (direction 0) and surface concentration
-//! (direction 3) as the Jacobian seeds butler_volmer: the same values and derivatives as
-//! butler_volmer's pointwise ones, user functions evaluated for the batch at once (CPU).
+//! (direction 3): kinetics_jacobian's values and derivatives, user functions evaluated
+//! for the batch at once (CPU).
 template <int B, class V>
 IONFLUX_HD inline void kinetics_points_jacobian(const CellParams& p, const Layout& l, const ElectrodeParams& e,
                                                 int i0, int m, const V& y, double temp, Dual<4>* u, Dual<4>* j0) {
-  using D4 = Dual<4>;
-  D4 ce[B], cs[B], sto[B];
-  for (int j = 0; j < m; ++j) {
-    ce[j] = D4::variable(y[3 * (i0 + j)], 0);
-    cs[j] = D4::variable(surface_concentration(l, y, i0 + j), 3);
-    sto[j] = cs[j] / e.c_max;
-  }
-  fn::ocp_points<B>(e, sto, m, temp, p.t_ref, u);
-  fn::exchange_current_points<B>(e, ce, cs, m, temp, p.c_e_init, j0);
+  Dual<1> sto[B], u1[B];
+  Dual<2> ce[B], cs[B], j2[B];
+  for (int j = 0; j < m; ++j) kinetics_seeds(e, y[3 * (i0 + j)], surface_concentration(l, y, i0 + j), sto[j], ce[j], cs[j]);
+  fn::ocp_points<B>(e, sto, m, temp, p.t_ref, u1);
+  fn::exchange_current_points<B>(e, ce, cs, m, temp, p.c_e_init, j2);
+  for (int j = 0; j < m; ++j) lift_kinetics(u1[j], j2[j], u[j], j0[j]);
 }
 
 //! Particle shell geometry on the uniform r mesh of radius R with nr shells.

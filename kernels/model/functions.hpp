@@ -206,6 +206,22 @@ IONFLUX_HD void exchange_current_points(const ElectrodeParams& e, const T* c_e, 
   }
   if (e.exchange.id != FunctionId::user) {  // exchange_current_sqrt_arrhenius: its factor once
     const double factor = exchange_current_sqrt_factor(e, temp, c_e_scale);
+#ifndef __CUDA_ARCH__
+    if constexpr (std::is_same<T, double>::value) {
+      // exchange_current_sqrt_at's operations with its two square roots in vectors
+      // (expr::sqrt_points: the same values)
+      double num[B], den[B];
+      for (int j = 0; j < n; ++j) {
+        const double x1 = ce[j] / c_e_scale, x2 = cs[j] / e.c_max, x3 = (e.c_max - cs[j]) / e.c_max;
+        den[j] = (x1 * x1 + 1e-6) * (x2 * x2 + 1e-6) * (x3 * x3 + 1e-6);
+        num[j] = factor * (x1 * x2 * x3);
+      }
+      expr::sqrt_points(den, n);
+      expr::sqrt_points(den, n);
+      for (int j = 0; j < n; ++j) out[j] = num[j] / den[j];
+      return;
+    }
+#endif
     for (int j = 0; j < n; ++j) out[j] = exchange_current_sqrt_at(e, ce[j], cs[j], c_e_scale, factor);
     return;
   }
@@ -252,9 +268,9 @@ IONFLUX_HD inline bool particle_diffusivity_is_constant(const ElectrodeParams& e
 }
 
 //! Electrolyte diffusivity [m2/s], evaluated at max(c_e, 10).
+//! The shipped closed forms (a constant for other ids); also for Pack<G> (ce_function_points).
 template <class T>
-IONFLUX_HD T electrolyte_diffusivity(const FunctionRef& f, const T& c_e, double temp) {
-  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
+IONFLUX_HD T electrolyte_diffusivity_builtin(const FunctionRef& f, const T& c_e, double temp) {
   const T c = ad_max(c_e, 10.0) / 1000.0;
   switch (f.id) {
     case FunctionId::electrolyte_diffusivity_nyman2008:
@@ -265,11 +281,16 @@ IONFLUX_HD T electrolyte_diffusivity(const FunctionRef& f, const T& c_e, double 
       return T(f.p[0]);
   }
 }
+template <class T>
+IONFLUX_HD T electrolyte_diffusivity(const FunctionRef& f, const T& c_e, double temp) {
+  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
+  return electrolyte_diffusivity_builtin(f, c_e, temp);
+}
 
 //! Electrolyte conductivity [S/m], evaluated at max(c_e, 10).
+//! The shipped closed forms (a constant for other ids); also for Pack<G> (ce_function_points).
 template <class T>
-IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double temp) {
-  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
+IONFLUX_HD T electrolyte_conductivity_builtin(const FunctionRef& f, const T& c_e, double temp) {
   const T c = ad_max(c_e, 10.0) / 1000.0;
   switch (f.id) {
     case FunctionId::electrolyte_conductivity_nyman2008:
@@ -279,6 +300,11 @@ IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double
     default:
       return T(f.p[0]);
   }
+}
+template <class T>
+IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double temp) {
+  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
+  return electrolyte_conductivity_builtin(f, c_e, temp);
 }
 
 template <class T>
@@ -339,6 +365,19 @@ template <int B, class T, class Pointwise>
 IONFLUX_HD void ce_function_points(const FunctionRef& f, const T* c, int n, double temp, double floor, T* out,
                                    Pointwise pointwise) {
   if (f.id != FunctionId::user) {
+#ifndef __CUDA_ARCH__
+    // a shipped closed form that takes packs (electrolyte_*_builtin; Capiglia1999's D_e
+    // has an exp): in packs, as the OCPs (within a few ulp of the pointwise values)
+    if constexpr (std::is_same<T, double>::value && B > 1 &&
+                  std::is_invocable<Pointwise, const FunctionRef&, const Pack<4>&, double>::value) {
+      if (f.id != FunctionId::constant) {
+        for_packs(n, [&](auto g, int j, int m) {
+          store_pack(out, j, m, pointwise(f, load_pack<decltype(g)::value>(c, j, m), temp));
+        });
+        return;
+      }
+    }
+#endif
     for (int j = 0; j < n; ++j) out[j] = pointwise(f, c[j], temp);
     return;
   }
@@ -355,9 +394,9 @@ IONFLUX_HD void ce_function_points(const FunctionRef& f, const T* c, int n, doub
 template <int B, class T>
 IONFLUX_HD void transport_points(const CellParams& p, const T* c, int n, double temp, T* kappa, T* chi, T* de, T* tp) {
   ce_function_points<B>(p.electrolyte_conductivity, c, n, temp, 10.0, kappa,
-                        [](const FunctionRef& f, const T& x, double t) { return electrolyte_conductivity(f, x, t); });
+                        [](const FunctionRef& f, const auto& x, double t) { return electrolyte_conductivity_builtin(f, x, t); });
   ce_function_points<B>(p.electrolyte_diffusivity, c, n, temp, 10.0, de,
-                        [](const FunctionRef& f, const T& x, double t) { return electrolyte_diffusivity(f, x, t); });
+                        [](const FunctionRef& f, const auto& x, double t) { return electrolyte_diffusivity_builtin(f, x, t); });
   ce_function_points<B>(p.transference, c, n, temp, 0.0, tp,
                         [](const FunctionRef& f, const T& x, double t) { return transference_number(f, x, t); });
   // chi as chi_rt_over_fc: t+ and the thermodynamic factor at max(c_e, 1e-2)

@@ -383,16 +383,13 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     jac[b + kH + 1] = -g.a;
     jac[b + kH + 2] = g.a;
     // kinetics: F_j = j - BV(c_e, phi_e, phi_s, c_surf)
-    D4 bv;
+    D4 u, j0;
 #ifndef __CUDA_ARCH__
-    if (Team::kWidth == 1) {  // one thread visits the nodes in order: the kinetics of a batch at once
-      D4 u, j0;
-      kinetics_at(i, e, u, j0);
-      bv = butler_volmer_at(j0, D4::variable(y[3 * i + 1], 1), D4::variable(y[3 * i + 2], 2), u, temp);
-    } else
+    if (Team::kWidth == 1) kinetics_at(i, e, u, j0);  // one thread visits the nodes in order: a batch at once
+    else
 #endif
-      bv = butler_volmer(p, e, D4::variable(y[3 * i], 0), D4::variable(y[3 * i + 1], 1), D4::variable(y[3 * i + 2], 2),
-                         D4::variable(surface_concentration(l, y, i), 3), temp);
+      kinetics_jacobian(p, e, y[3 * i], surface_concentration(l, y, i), temp, u, j0);
+    const D4 bv = butler_volmer_at(j0, D4::variable(y[3 * i + 1], 1), D4::variable(y[3 * i + 2], 2), u, temp);
     jac[b + kK + 0] = -bv.d[0];
     jac[b + kK + 1] = -bv.d[1];
     jac[b + kK + 2] = -bv.d[2];

@@ -285,7 +285,7 @@ IONFLUX_HD LocalRows<T> local_rows(const CellParams& p, const Layout& l, int i, 
   const T j_pl = slot[kDegPlated] >= 0 ? plating_current(p, o.plating[e], dphi + eta_film, v.ce,
                                                           v.z[1 + slot[kDegPlated]], temp)
                                         : T(0.0);
-  // main reaction (Butler-Volmer, as dfn::butler_volmer, with the film term)
+  // main reaction (Butler-Volmer, as dfn::butler_volmer_at, with the film term)
   const T j0 = v.kinetics ? v.j0 : fn::exchange_current(ep, v.ce, v.csurf, temp, p.c_e_init);
   const T u = v.kinetics ? v.u : fn::ocp(ep, v.csurf / ep.c_max, temp, p.t_ref);
   r.eta = dphi - u + eta_film;
