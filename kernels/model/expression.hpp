@@ -70,12 +70,11 @@ struct Program {
 IONFLUX_HD inline void sqrt_points(double* x, int n) {
   int j = 0;
 #if !defined(__CUDA_ARCH__) && defined(__AVX__) && (defined(__GNUC__) || defined(__clang__))
-  typedef double Lanes __attribute__((vector_size(4 * sizeof(double))));
+  // (typed loads and stores: a vector of doubles aliases doubles only, memcpy anything)
+  typedef double Lanes __attribute__((vector_size(4 * sizeof(double)), aligned(sizeof(double))));
   for (; j + 4 <= n; j += 4) {
-    Lanes v;
-    memcpy(&v, x + j, sizeof v);
-    v = __builtin_ia32_sqrtpd256(v);
-    memcpy(x + j, &v, sizeof v);
+    Lanes* v = reinterpret_cast<Lanes*>(x + j);
+    *v = __builtin_ia32_sqrtpd256(*v);
   }
 #endif
   for (; j < n; ++j) x[j] = sqrt(x[j]);

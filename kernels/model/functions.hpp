@@ -268,9 +268,9 @@ IONFLUX_HD inline bool particle_diffusivity_is_constant(const ElectrodeParams& e
 }
 
 //! Electrolyte diffusivity [m2/s], evaluated at max(c_e, 10).
-//! The shipped closed forms (a constant for other ids); also for Pack<G> (ce_function_points).
 template <class T>
-IONFLUX_HD T electrolyte_diffusivity_builtin(const FunctionRef& f, const T& c_e, double temp) {
+IONFLUX_HD T electrolyte_diffusivity(const FunctionRef& f, const T& c_e, double temp) {
+  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
   const T c = ad_max(c_e, 10.0) / 1000.0;
   switch (f.id) {
     case FunctionId::electrolyte_diffusivity_nyman2008:
@@ -281,16 +281,11 @@ IONFLUX_HD T electrolyte_diffusivity_builtin(const FunctionRef& f, const T& c_e,
       return T(f.p[0]);
   }
 }
-template <class T>
-IONFLUX_HD T electrolyte_diffusivity(const FunctionRef& f, const T& c_e, double temp) {
-  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
-  return electrolyte_diffusivity_builtin(f, c_e, temp);
-}
 
 //! Electrolyte conductivity [S/m], evaluated at max(c_e, 10).
-//! The shipped closed forms (a constant for other ids); also for Pack<G> (ce_function_points).
 template <class T>
-IONFLUX_HD T electrolyte_conductivity_builtin(const FunctionRef& f, const T& c_e, double temp) {
+IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double temp) {
+  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
   const T c = ad_max(c_e, 10.0) / 1000.0;
   switch (f.id) {
     case FunctionId::electrolyte_conductivity_nyman2008:
@@ -300,11 +295,6 @@ IONFLUX_HD T electrolyte_conductivity_builtin(const FunctionRef& f, const T& c_e
     default:
       return T(f.p[0]);
   }
-}
-template <class T>
-IONFLUX_HD T electrolyte_conductivity(const FunctionRef& f, const T& c_e, double temp) {
-  if (f.id == FunctionId::user) return call_user(f, T(0.0), ad_max(c_e, 10.0), T(0.0), 0.0, temp);
-  return electrolyte_conductivity_builtin(f, c_e, temp);
 }
 
 template <class T>
@@ -365,19 +355,6 @@ template <int B, class T, class Pointwise>
 IONFLUX_HD void ce_function_points(const FunctionRef& f, const T* c, int n, double temp, double floor, T* out,
                                    Pointwise pointwise) {
   if (f.id != FunctionId::user) {
-#ifndef __CUDA_ARCH__
-    // a shipped closed form that takes packs (electrolyte_*_builtin; Capiglia1999's D_e
-    // has an exp): in packs, as the OCPs (within a few ulp of the pointwise values)
-    if constexpr (std::is_same<T, double>::value && B > 1 &&
-                  std::is_invocable<Pointwise, const FunctionRef&, const Pack<4>&, double>::value) {
-      if (f.id != FunctionId::constant) {
-        for_packs(n, [&](auto g, int j, int m) {
-          store_pack(out, j, m, pointwise(f, load_pack<decltype(g)::value>(c, j, m), temp));
-        });
-        return;
-      }
-    }
-#endif
     for (int j = 0; j < n; ++j) out[j] = pointwise(f, c[j], temp);
     return;
   }
@@ -394,9 +371,9 @@ IONFLUX_HD void ce_function_points(const FunctionRef& f, const T* c, int n, doub
 template <int B, class T>
 IONFLUX_HD void transport_points(const CellParams& p, const T* c, int n, double temp, T* kappa, T* chi, T* de, T* tp) {
   ce_function_points<B>(p.electrolyte_conductivity, c, n, temp, 10.0, kappa,
-                        [](const FunctionRef& f, const auto& x, double t) { return electrolyte_conductivity_builtin(f, x, t); });
+                        [](const FunctionRef& f, const T& x, double t) { return electrolyte_conductivity(f, x, t); });
   ce_function_points<B>(p.electrolyte_diffusivity, c, n, temp, 10.0, de,
-                        [](const FunctionRef& f, const auto& x, double t) { return electrolyte_diffusivity_builtin(f, x, t); });
+                        [](const FunctionRef& f, const T& x, double t) { return electrolyte_diffusivity(f, x, t); });
   ce_function_points<B>(p.transference, c, n, temp, 0.0, tp,
                         [](const FunctionRef& f, const T& x, double t) { return transference_number(f, x, t); });
   // chi as chi_rt_over_fc: t+ and the thermodynamic factor at max(c_e, 1e-2)

@@ -60,20 +60,6 @@ inline Pack<G> operator-(const Pack<G>& a) {
   return r;
 }
 
-//! ad_max / ad_sqrt of dual.hpp, point by point (the same values).
-template <int G>
-inline Pack<G> ad_max(const Pack<G>& x, double lo) {
-  Pack<G> r;
-  for (int l = 0; l < G; ++l) r.v[l] = x.v[l] > lo ? x.v[l] : lo;
-  return r;
-}
-template <int G>
-inline Pack<G> ad_sqrt(const Pack<G>& x) {
-  Pack<G> r = x;
-  expr::sqrt_points(r.v, G);
-  return r;
-}
-
 //! exp at G points: exp_core_group where every argument is in its range, libm's exp at
 //! the points that are not (subnormal or infinite results, NaN).
 template <int G>

@@ -26,6 +26,11 @@ constexpr int kBdfMaxOrder = 5;
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDA_ARCH__) && !defined(__CUDACC__)
 #define IONFLUX_BDF_LANES 1
 typedef double BdfLanes __attribute__((vector_size(4 * sizeof(double))));
+//! The same four doubles at any double's address: the passes' loads and stores. A vector
+//! of doubles aliases doubles only, so the compiler keeps the passes' array pointers in
+//! registers; through memcpy (which may write anything) it reloaded every pointer and
+//! flag from the pass's closure after each store.
+typedef double BdfLanesAt __attribute__((vector_size(4 * sizeof(double)), aligned(sizeof(double))));
 #else
 #define IONFLUX_BDF_LANES 0
 #endif
@@ -155,7 +160,7 @@ struct Bdf {
   static BdfLanes load_lanes(const V& v, int k, int m) {
     BdfLanes r;
     if constexpr (Full && is_contiguous_view<V>::value) {
-      __builtin_memcpy(&r, &v[k], sizeof r);
+      r = *reinterpret_cast<const BdfLanesAt*>(&v[k]);
     } else if constexpr (Full) {
       r = BdfLanes{v[k], v[k + 1], v[k + 2], v[k + 3]};
     } else {
@@ -168,7 +173,7 @@ struct Bdf {
   template <bool Full>
   static void store_lanes(const V& v, int k, int m, const BdfLanes& r) {
     if constexpr (Full && is_contiguous_view<V>::value) {
-      __builtin_memcpy(&v[k], &r, sizeof r);
+      *reinterpret_cast<BdfLanesAt*>(&v[k]) = r;
     } else {
       double t[4];
       __builtin_memcpy(t, &r, sizeof r);
