@@ -66,10 +66,11 @@ struct Program {
 //! sqrt() stays scalar under GCC (each call checks its argument to set errno for a
 //! negative one), which made the regularised powers' square roots latency-bound (pow_points:
 //! 12 % of a Mohtat2020 solve on a Zen 4). IEEE sqrt is correctly rounded: the same
-//! values as sqrt() at every point (NaN for a negative one, errno not set).
+//! values as sqrt() at every point (NaN for a negative one, errno not set). Under nvcc
+//! (whose front end need not know GCC's x86 builtins) the plain loop: the same values.
 IONFLUX_HD inline void sqrt_points(double* x, int n) {
   int j = 0;
-#if !defined(__CUDA_ARCH__) && defined(__AVX__) && (defined(__GNUC__) || defined(__clang__))
+#if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__AVX__) && (defined(__GNUC__) || defined(__clang__))
   // (typed loads and stores: a vector of doubles aliases doubles only, memcpy anything)
   typedef double Lanes __attribute__((vector_size(4 * sizeof(double)), aligned(sizeof(double))));
   for (; j + 4 <= n; j += 4) {

@@ -5,6 +5,7 @@
 // .set_initial_state(soc, inplace=False) for soc in {0, 0.2, 0.5, 0.8, 1}.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,53 @@ TEST(Parameters, FunctionValuedParameterIsNotAScalar) {
   q.set("Negative particle diffusivity [m2.s-1]", 1e-14);
   EXPECT_FALSE(q.is_function("Negative particle diffusivity [m2.s-1]"));
   EXPECT_EQ(q.cell_params(1.0).neg.diffusivity.p[0], 1e-14);
+}
+
+// The usual exchange current written as a user expression, K * c_e^0.5 * c_s_surf^0.5 *
+// (c_s_max - c_s_surf)^0.5 with K a function of T: an isothermal cell runs it as the
+// closed form exchange_current_sqrt_arrhenius with m_ref = K (parameters.cpp,
+// closed_form_exchange). Its values against the user program itself (the general record,
+// T not folded), over c_e (clipped at 0 included) and c_surf across [0, c_max]: within
+// 1e-14 relative (the closed form takes the regularised powers' three fourth roots as
+// one, and c_max for sqrt(c_max)^2: a few roundings apart). Sets whose j0 is not of that
+// form keep their user function: NCA_Kim2011 (K reads c_s_max), ORegan2022 (other
+// exponents), and every set under the lumped thermal model (K reads T).
+TEST(Parameters, UserSqrtExchangeCurrentRunsAsTheClosedForm) {
+  for (const char* set : {"Mohtat2020", "Prada2013", "Ecker2015", "Ai2020", "OKane2022"}) {
+    SCOPED_TRACE(set);
+    const ParameterSet ps = ParameterSet::load(set);
+    const CellParams c = ps.cell_params(1.0);
+    for (int neg = 1; neg >= 0; --neg) {
+      const ElectrodeParams& closed = neg ? c.neg : c.pos;
+      ASSERT_EQ(closed.exchange.id, FunctionId::exchange_current_sqrt_arrhenius);
+      ElectrodeParams user = closed;
+      user.exchange = function_of(ps, std::string(neg ? "Negative" : "Positive") +
+                                          " electrode exchange-current density [A.m-2]", std::nan(""));
+      ASSERT_EQ(user.exchange.id, FunctionId::user);
+      int checked = 0;
+      for (double ce : {-5.0, 0.0, 1e-3, 1.0, 250.0, 1000.0, c.c_e_init, 3000.0}) {
+        for (double f : {0.0, 1e-9, 1e-4, 0.01, 0.3, 0.5, 0.77, 0.999, 1.0 - 1e-9, 1.0, 1.01}) {
+          const double cs = f * closed.c_max;
+          const double want = fn::exchange_current(user, ce, cs, c.temperature, c.c_e_init);
+          const double got = fn::exchange_current(closed, ce, cs, c.temperature, c.c_e_init);
+          EXPECT_LE(std::fabs(got - want), 1e-14 * std::fabs(want)) << "c_e " << ce << ", c_surf " << cs << ": "
+                                                                     << got << " vs " << want;
+          ++checked;
+        }
+      }
+      EXPECT_EQ(checked, 88);
+    }
+  }
+  for (const char* set : {"NCA_Kim2011", "ORegan2022"}) {
+    const CellParams c = ParameterSet::load(set).cell_params(1.0);
+    EXPECT_EQ(c.neg.exchange.id, FunctionId::user) << set;
+    EXPECT_EQ(c.pos.exchange.id, FunctionId::user) << set;
+  }
+  const ParameterSet mohtat = ParameterSet::load("Mohtat2020");
+  CellParams thermal = mohtat.cell_params(1.0);
+  enable_lumped_thermal(thermal, mohtat);
+  EXPECT_EQ(thermal.neg.exchange.id, FunctionId::user);
+  EXPECT_EQ(thermal.pos.exchange.id, FunctionId::user);
 }
 
 // Initial SOC against PyBaMM. Tolerance: relative 1e-9 on the concentrations. PyBaMM's
