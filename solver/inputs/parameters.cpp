@@ -284,14 +284,15 @@ ElectrodeParams electrode(const ParameterSet& ps, const std::string& D, double t
 
 namespace {
 //! PyBaMM's usual exchange current as a user expression, K * c_e^0.5 * c_s_surf^0.5 *
-//! (c_s_max - c_s_surf)^0.5 (regularised powers), once an isothermal cell's program is
-//! specialised to its temperature and K folded to one number (Mohtat2020, Prada2013,
-//! Ecker2015, Ai2020, OKane2022): the shipped closed form exchange_current_sqrt_arrhenius
-//! with m_ref = K and no Arrhenius factor (E_r = 0: exactly 1), which takes two square
+//! (c_s_max - c_s_surf)^0.5 (regularised powers) with K an expression of constants,
+//! c_s_max and T: for an isothermal cell (its program specialised to its temperature)
+//! the shipped closed form exchange_current_sqrt_arrhenius with m_ref = K at the
+//! electrode's c_max and no Arrhenius factor (E_r = 0: exactly 1), which takes two square
 //! roots and a division per point where the three regularised powers take six and three
-//! (the same function: values within a few ulp, tests/unit/test_parameters.cpp). Any
-//! other function, a table, or a program that still reads T: returned as it is.
-FunctionRef closed_form_exchange(const FunctionRef& f) {
+//! (the same function: values within a few ulp, tests/unit/test_parameters.cpp;
+//! Mohtat2020, Prada2013, Ecker2015, Ai2020, OKane2022, NCA_Kim2011). Any other
+//! function, a table, or a K that still reads T (lumped thermal): returned as it is.
+FunctionRef closed_form_exchange(const FunctionRef& f, double c_max) {
   if (f.id != FunctionId::user || !f.user || f.user->table.n > 0) return f;
   using expr::Op;
   using expr::Var;
@@ -301,20 +302,39 @@ FunctionRef closed_form_exchange(const FunctionRef& f) {
     int arg;  // the variable (Op::variable) or RegPower's scale code (Op::regpow); -1: none
   };
   const int c_e = static_cast<int>(Var::c_e), c_s = static_cast<int>(Var::c_s_surf),
-            c_max = static_cast<int>(Var::c_s_max);
-  const Step pattern[] = {{Op::constant, -1}, {Op::variable, c_e},  {Op::constant, -1}, {Op::regpow, 2},
-                          {Op::mul, -1},      {Op::variable, c_s},  {Op::constant, -1}, {Op::regpow, 1},
-                          {Op::mul, -1},      {Op::variable, c_max}, {Op::variable, c_s}, {Op::sub, -1},
-                          {Op::constant, -1}, {Op::regpow, 1},      {Op::mul, -1}};
-  constexpr int n = static_cast<int>(sizeof pattern / sizeof pattern[0]);
-  if (p.n_ops != n) return f;
-  for (int i = 0; i < n; ++i) {
-    if (static_cast<Op>(p.op[i]) != pattern[i].op) return f;
-    if (pattern[i].arg >= 0 && p.arg[i] != pattern[i].arg) return f;
+            c_m = static_cast<int>(Var::c_s_max);
+  // the ops after K's: * c_e^0.5 * c_s_surf^0.5 * (c_s_max - c_s_surf)^0.5
+  const Step tail[] = {{Op::variable, c_e}, {Op::constant, -1}, {Op::regpow, 2},    {Op::mul, -1},
+                       {Op::variable, c_s}, {Op::constant, -1}, {Op::regpow, 1},    {Op::mul, -1},
+                       {Op::variable, c_m}, {Op::variable, c_s}, {Op::sub, -1},     {Op::constant, -1},
+                       {Op::regpow, 1},     {Op::mul, -1}};
+  constexpr int nt = static_cast<int>(sizeof tail / sizeof tail[0]);
+  const int nk = p.n_ops - nt;  // K's ops
+  if (nk < 1) return f;
+  for (int i = 0; i < nt; ++i) {
+    const int q = nk + i;
+    if (static_cast<Op>(p.op[q]) != tail[i].op || (tail[i].arg >= 0 && p.arg[q] != tail[i].arg)) return f;
+    if (tail[i].op == Op::constant && p.constants[p.arg[q]] != 0.5) return f;
   }
-  for (int i : {2, 6, 12})  // the exponents
-    if (p.constants[p.arg[i]] != 0.5) return f;
-  const double k = p.constants[p.arg[0]];
+  // K: one value from constants and c_s_max (T folded by the specialisation), nothing else
+  int depth = 0;
+  for (int i = 0; i < nk; ++i) {
+    const Op op = static_cast<Op>(p.op[i]);
+    if (op == Op::table || op == Op::regpow) return f;
+    if (op == Op::variable && p.arg[i] != c_m) return f;
+    if (op == Op::constant || op == Op::variable) ++depth;
+    else if (op != Op::neg && op != Op::exp && op != Op::log && op != Op::sqrt && op != Op::tanh &&
+             op != Op::cosh && op != Op::sinh && op != Op::abs)
+      --depth;  // the binary operations
+    if (depth < 1) return f;
+  }
+  if (depth != 1) return f;
+  expr::Program k_program = p;
+  k_program.n_ops = nk;
+  double vars[expr::kSlots] = {};
+  vars[c_m] = c_max;
+  vars[expr::kCeScaleSlot] = 1.0;
+  const double k = expr::evaluate(k_program, vars);
   if (!std::isfinite(k)) return f;
   FunctionRef r;
   r.id = FunctionId::exchange_current_sqrt_arrhenius;
@@ -330,7 +350,8 @@ void assign_functions(CellParams& c, const ParameterSet& ps, double temperature)
     ElectrodeParams& e = D == "Negative" ? c.neg : c.pos;
     e.ocp = function_of(ps, D + " electrode OCP [V]", temperature);
     e.entropic = function_of(ps, D + " electrode OCP entropic change [V.K-1]", temperature);
-    e.exchange = closed_form_exchange(function_of(ps, D + " electrode exchange-current density [A.m-2]", temperature));
+    e.exchange =
+        closed_form_exchange(function_of(ps, D + " electrode exchange-current density [A.m-2]", temperature), e.c_max);
     e.diffusivity = function_of(ps, D + " particle diffusivity [m2.s-1]", temperature);
   }
   c.electrolyte_diffusivity = function_of(ps, "Electrolyte diffusivity [m2.s-1]", temperature);
