@@ -99,30 +99,46 @@ TEST(UserFunctions, ExchangeCurrentPowersAreRegularisedLikePyBaMM) {
 TEST(UserFunctions, IsothermalCellsGetFunctionsSpecialisedToTheirTemperature) {
   // An isothermal cell's user functions have the functions of T alone folded to numbers
   // (one exp fewer per call for an Arrhenius factor); at that temperature the values are
-  // the general program's, bit for bit (double evaluation).
-  const ParameterSet ps = parse_parameter_file(kChenAsExpressions, "chen_expr.json");
+  // the general program's, bit for bit (double evaluation). The example: an Arrhenius
+  // particle diffusivity (a function of T alone).
+  ParameterSet ps = parse_parameter_file(kChenAsExpressions, "chen_expr.json");
+  const std::string d_key = "Negative particle diffusivity [m2.s-1]";
+  ps.set_function(d_key, UserFunctionSource::expression(
+                             d_key, "3.3e-14 * exp(30300 / 8.31446261815324 * (1 / 298.15 - 1 / T))"));
   const CellParams iso = ps.cell_params(5.0);
   CellParams general = iso;
   assign_functions(general, ps, std::nan(""));
-  const UserFunction& s = *iso.neg.exchange.user;
-  const UserFunction& g = *general.neg.exchange.user;
+  const UserFunction& s = *iso.neg.diffusivity.user;
+  const UserFunction& g = *general.neg.diffusivity.user;
   EXPECT_NE(&s, &g);
   EXPECT_LT(s.program.n_ops, g.program.n_ops);
   EXPECT_EQ(s.program.uses & (1u << static_cast<int>(expr::Var::T)), 0u);
-  for (double ce : {1.0, 1000.0})
-    for (double sto : {0.01, 0.5, 0.99}) {
-      const double cs = sto * iso.neg.c_max;
-      EXPECT_EQ(fn::exchange_current(iso.neg, ce, cs, iso.temperature, iso.c_e_init),
-                fn::exchange_current(general.neg, ce, cs, iso.temperature, iso.c_e_init));
-    }
+  for (double cs : {0.01, 0.5, 0.99})
+    EXPECT_EQ(fn::particle_diffusivity(iso.neg, cs * iso.neg.c_max, iso.temperature),
+              fn::particle_diffusivity(general.neg, cs * iso.neg.c_max, iso.temperature));
+  // the exchange currents, K(T) c_e^0.5 c_s^0.5 (c_s_max - c_s)^0.5, become the closed form
+  // with K at this temperature (parameters.cpp, closed_form_exchange): within 1e-14 of the
+  // general program there
+  for (const ElectrodeParams* e : {&iso.neg, &iso.pos}) {
+    EXPECT_EQ(e->exchange.id, FunctionId::exchange_current_sqrt_arrhenius);
+    const ElectrodeParams& eg = e == &iso.neg ? general.neg : general.pos;
+    ASSERT_EQ(eg.exchange.id, FunctionId::user);
+    for (double ce : {1.0, 1000.0})
+      for (double sto : {0.01, 0.5, 0.99}) {
+        const double cs = sto * e->c_max;
+        const double want = fn::exchange_current(eg, ce, cs, iso.temperature, iso.c_e_init);
+        EXPECT_NEAR(fn::exchange_current(*e, ce, cs, iso.temperature, iso.c_e_init), want, 1e-14 * want);
+      }
+  }
   // the same specialised record for every cell at this temperature; another one at another
   ParameterSet warm = ps;
   warm.set("Ambient temperature [K]", 318.15);
-  EXPECT_EQ(ps.cell_params(2.0).neg.exchange.user, iso.neg.exchange.user);
-  EXPECT_NE(warm.cell_params(5.0).neg.exchange.user, iso.neg.exchange.user);
+  EXPECT_EQ(ps.cell_params(2.0).neg.diffusivity.user, iso.neg.diffusivity.user);
+  EXPECT_NE(warm.cell_params(5.0).neg.diffusivity.user, iso.neg.diffusivity.user);
   // the lumped thermal model (T varies) uses the general records
   CellParams thermal = ps.cell_params(5.0);
   enable_lumped_thermal(thermal, ps);
+  EXPECT_EQ(thermal.neg.diffusivity.user, general.neg.diffusivity.user);
   EXPECT_EQ(thermal.neg.exchange.user, general.neg.exchange.user);
   EXPECT_EQ(thermal.electrolyte_conductivity.user, general.electrolyte_conductivity.user);
 }
