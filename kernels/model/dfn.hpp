@@ -179,8 +179,9 @@ constexpr int kNodeBatch = 1;
 constexpr int kShellBatch = 32;
 constexpr int kNodeBatch = 64;
 #endif
-//! Electrode nodes whose kinetics the CPU's Jacobian evaluates together in Dual<4>
-//! (kinetics_points_jacobian; its interpreter stack holds kMaxStack * 32 duals).
+//! Electrode nodes whose kinetics the CPU's Jacobian evaluates together, the OCP in
+//! Dual<1> and the exchange current in Dual<2> (kinetics_points_jacobian; the
+//! interpreter's stack holds kMaxStack * 32 of them).
 constexpr int kJacobianKineticsBatch = 32;
 
 //! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1

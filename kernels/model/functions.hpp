@@ -23,7 +23,7 @@ IONFLUX_HD T call_user(const FunctionRef& f, const T& sto, const T& c_e, const T
 }
 
 IONFLUX_HD inline double arrhenius_factor(double e_a, double t) {
-  if (t == 298.15) return 1.0;  // exp(0), exactly
+  if (t == 298.15 || e_a == 0.0) return 1.0;  // exp(0), exactly (E = 0: closed_form_exchange's)
   return exp(e_a / constants::R * (1.0 / 298.15 - 1.0 / t));
 }
 
