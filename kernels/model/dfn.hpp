@@ -124,36 +124,6 @@ IONFLUX_HD inline void butler_volmer_points(int i0, int m, const V& y, const dou
   for (int j = 0; j < m; ++j) bv[j] = butler_volmer_at(j0[j], phie[j], phis[j], u[j], temp);
 }
 
-//! The Jacobian's kinetics of one node in the four directions of its Butler-Volmer
-//! flux (c_e 0, phi_e 1, phi_s 2, c_surf 3), each function evaluated in the directions
-//! it depends on: the OCP in Dual<1> (c_surf), the exchange current in Dual<2> (c_e,
-//! c_surf), then lifted (the other directions exactly 0). The derivatives that Dual<4>
-//! would carry as zeros are not computed: a quarter and a half of their arithmetic.
-IONFLUX_HD inline void lift_kinetics(const Dual<1>& u1, const Dual<2>& j2, Dual<4>& u, Dual<4>& j0) {
-  u = Dual<4>(u1.v);
-  u.d[3] = u1.d[0];
-  j0 = Dual<4>(j2.v);
-  j0.d[0] = j2.d[0];
-  j0.d[3] = j2.d[1];
-}
-//! The seeds of kinetics_jacobian: sto = c_surf / c_max in Dual<1>, (c_e, c_surf) in Dual<2>.
-IONFLUX_HD inline void kinetics_seeds(const ElectrodeParams& e, double ce, double cs, Dual<1>& sto, Dual<2>& ce2,
-                                      Dual<2>& cs2) {
-  ce2 = Dual<2>::variable(ce, 0);
-  cs2 = Dual<2>::variable(cs, 1);
-  sto = Dual<1>::variable(cs, 0) / e.c_max;
-}
-//! OCP u and exchange current j0 of a node at (c_e, c_surf) with their derivatives
-//! (lift_kinetics' directions), one node at a time (the GPU's Jacobian;
-//! kinetics_points_jacobian does a batch on the CPU with the same values).
-IONFLUX_HD inline void kinetics_jacobian(const CellParams& p, const ElectrodeParams& e, double ce, double cs,
-                                         double temp, Dual<4>& u, Dual<4>& j0) {
-  Dual<1> sto;
-  Dual<2> ce2, cs2;
-  kinetics_seeds(e, ce, cs, sto, ce2, cs2);
-  lift_kinetics(fn::ocp(e, sto, temp, p.t_ref), fn::exchange_current(e, ce2, cs2, temp, p.c_e_init), u, j0);
-}
-
 //! Particle surface concentration by PyBaMM's linear extrapolation from the last two shells.
 //! One explicit fma (-0.5 c is exact, so this is 1.5 c_out - 0.5 c_in correctly rounded):
 //! the same bits wherever it is computed, vectorised or not (a contracted a * b + c * d
@@ -185,8 +155,9 @@ constexpr int kNodeBatch = 64;
 constexpr int kJacobianKineticsBatch = 32;
 
 //! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1
-//! (m <= kNodeBatch) at state y: the values of fn::ocp and fn::exchange_current at each node, with user functions
-//! evaluated for the batch at once (fn::ocp_points, fn::exchange_current_points).
+//! (m <= kNodeBatch) at state y: the values of fn::ocp and fn::exchange_current at each
+//! node, with user functions evaluated for the batch at once (fn::ocp_points,
+//! fn::exchange_current_points).
 //! y is only copied in the loop that reads it, all arithmetic is on the local arrays:
 //! GCC versions a loop over a strided view for stride 1 (-fversion-loops-for-strides, on
 //! at -O3), and arithmetic in the vectorised copy may round differently from the scalar
@@ -214,17 +185,18 @@ IONFLUX_HD inline void kinetics_points(const CellParams& p, const Layout& l, con
 
 //! The OCP u[j] and exchange current j0[j] of electrode e's nodes i0 .. i0 + m - 1 (m <= B)
 //! with their derivatives in the node's c_e (direction 0) and surface concentration
-//! (direction 3): kinetics_jacobian's values and derivatives, user functions evaluated
+//! (direction 3): fn::kinetics_duals' values and derivatives, user functions evaluated
 //! for the batch at once (CPU).
 template <int B, class V>
 IONFLUX_HD inline void kinetics_points_jacobian(const CellParams& p, const Layout& l, const ElectrodeParams& e,
                                                 int i0, int m, const V& y, double temp, Dual<4>* u, Dual<4>* j0) {
   Dual<1> sto[B], u1[B];
   Dual<2> ce[B], cs[B], j2[B];
-  for (int j = 0; j < m; ++j) kinetics_seeds(e, y[3 * (i0 + j)], surface_concentration(l, y, i0 + j), sto[j], ce[j], cs[j]);
+  for (int j = 0; j < m; ++j)
+    fn::kinetics_seeds(e, y[3 * (i0 + j)], surface_concentration(l, y, i0 + j), sto[j], ce[j], cs[j]);
   fn::ocp_points<B>(e, sto, m, temp, p.t_ref, u1);
   fn::exchange_current_points<B>(e, ce, cs, m, temp, p.c_e_init, j2);
-  for (int j = 0; j < m; ++j) lift_kinetics(u1[j], j2[j], u[j], j0[j]);
+  for (int j = 0; j < m; ++j) fn::lift_kinetics(u1[j], j2[j], u[j], j0[j]);
 }
 
 //! Particle shell geometry on the uniform r mesh of radius R with nr shells.

@@ -40,6 +40,22 @@ enum class Op : unsigned char {
            // 1 -> c_s_max, 2 -> the c_e scale (vars[kCeScaleSlot])
 };
 
+//! How an operation changes the depth of the evaluation stack: +1 for a value pushed,
+//! -1 for a binary operation, 0 for a unary one (the compiler's depth check, and the
+//! host's reading of compiled programs: solver/inputs/parameters.cpp).
+IONFLUX_HD inline int stack_effect(Op op) {
+  switch (op) {
+    case Op::constant:
+    case Op::variable:
+      return 1;
+    case Op::add: case Op::sub: case Op::mul: case Op::div: case Op::pow: case Op::min: case Op::max:
+    case Op::regpow:
+      return -1;
+    default:
+      return 0;
+  }
+}
+
 //! The table a program's Op::table reads: data = x[n], y[n], d[n] (d: node slopes,
 //! used by the Hermite kinds).
 struct TableRef {

@@ -168,12 +168,23 @@ IONFLUX_HD T reg_sqrt(const T& x, double scale) {
 IONFLUX_HD inline double exchange_current_sqrt_factor(const ElectrodeParams& e, double temp, double c_e_scale) {
   return e.exchange.p[0] * arrhenius_factor(e.exchange.p[1], temp) * sqrt(c_e_scale) * e.c_max;
 }
+//! Its two parts: j0 = num / den^(1/4) (exchange_current_points takes the roots of a
+//! batch's den in vectors).
+template <class T>
+struct SqrtExchangeParts {
+  T num, den;
+};
+template <class T>
+IONFLUX_HD SqrtExchangeParts<T> exchange_current_sqrt_parts(const ElectrodeParams& e, const T& ce, const T& cs,
+                                                            double c_e_scale, double factor) {
+  const T x1 = ce / c_e_scale, x2 = cs / e.c_max, x3 = (e.c_max - cs) / e.c_max;
+  return {factor * (x1 * x2 * x3), (x1 * x1 + 1e-6) * (x2 * x2 + 1e-6) * (x3 * x3 + 1e-6)};
+}
 template <class T>
 IONFLUX_HD T exchange_current_sqrt_at(const ElectrodeParams& e, const T& ce, const T& cs, double c_e_scale,
                                       double factor) {
-  const T x1 = ce / c_e_scale, x2 = cs / e.c_max, x3 = (e.c_max - cs) / e.c_max;
-  const T den = (x1 * x1 + 1e-6) * (x2 * x2 + 1e-6) * (x3 * x3 + 1e-6);
-  return factor * (x1 * x2 * x3) / ad_sqrt(ad_sqrt(den));
+  const SqrtExchangeParts<T> q = exchange_current_sqrt_parts(e, ce, cs, c_e_scale, factor);
+  return q.num / ad_sqrt(ad_sqrt(q.den));
 }
 
 //! Exchange-current density [A/m2] with PyBaMM's clipping and regularisation.
@@ -208,13 +219,13 @@ IONFLUX_HD void exchange_current_points(const ElectrodeParams& e, const T* c_e, 
     const double factor = exchange_current_sqrt_factor(e, temp, c_e_scale);
 #ifndef __CUDA_ARCH__
     if constexpr (std::is_same<T, double>::value) {
-      // exchange_current_sqrt_at's operations with its two square roots in vectors
-      // (expr::sqrt_points: the same values)
+      // exchange_current_sqrt_at with its two square roots in vectors (expr::sqrt_points:
+      // the same values)
       double num[B], den[B];
       for (int j = 0; j < n; ++j) {
-        const double x1 = ce[j] / c_e_scale, x2 = cs[j] / e.c_max, x3 = (e.c_max - cs[j]) / e.c_max;
-        den[j] = (x1 * x1 + 1e-6) * (x2 * x2 + 1e-6) * (x3 * x3 + 1e-6);
-        num[j] = factor * (x1 * x2 * x3);
+        const SqrtExchangeParts<double> q = exchange_current_sqrt_parts(e, ce[j], cs[j], c_e_scale, factor);
+        num[j] = q.num;
+        den[j] = q.den;
       }
       expr::sqrt_points(den, n);
       expr::sqrt_points(den, n);
@@ -231,6 +242,36 @@ IONFLUX_HD void exchange_current_points(const ElectrodeParams& e, const T* c_e, 
   xs[static_cast<int>(expr::Var::c_s_surf)] = cs;
   const UserFunction& f = *e.exchange.user;
   expr::evaluate_points<B>(f.program, vars, xs, n, f.table.n > 0 ? &f.table : nullptr, out);
+}
+
+//! The Newton matrix's OCP and exchange current of an electrode node, each in the
+//! directions it depends on: the OCP in Dual<1> (c_surf), the exchange current in
+//! Dual<2> (c_e, c_surf), then lifted into directions 0 (c_e) and 3 (c_surf) of a
+//! Dual<N> (the others exactly 0), not evaluated in all N directions. kinetics_seeds
+//! makes the seeds (sto = c_surf / c_max), lift_kinetics lifts; kinetics_duals does both
+//! for one node (the GPU's Jacobian, the degradation rows' deg::lifted_kinetics);
+//! dfn::kinetics_points_jacobian evaluates a batch between the two (CPU).
+IONFLUX_HD inline void kinetics_seeds(const ElectrodeParams& e, double ce, double cs, Dual<1>& sto, Dual<2>& ce2,
+                                      Dual<2>& cs2) {
+  ce2 = Dual<2>::variable(ce, 0);
+  cs2 = Dual<2>::variable(cs, 1);
+  sto = Dual<1>::variable(cs, 0) / e.c_max;
+}
+template <int N>
+IONFLUX_HD void lift_kinetics(const Dual<1>& u1, const Dual<2>& j2, Dual<N>& u, Dual<N>& j0) {
+  u = Dual<N>(u1.v);
+  u.d[3] = u1.d[0];
+  j0 = Dual<N>(j2.v);
+  j0.d[0] = j2.d[0];
+  j0.d[3] = j2.d[1];
+}
+template <int N>
+IONFLUX_HD void kinetics_duals(const CellParams& p, const ElectrodeParams& e, double ce, double cs, double temp,
+                               Dual<N>& u, Dual<N>& j0) {
+  Dual<1> sto;
+  Dual<2> ce2, cs2;
+  kinetics_seeds(e, ce, cs, sto, ce2, cs2);
+  lift_kinetics(ocp(e, sto, temp, p.t_ref), exchange_current(e, ce2, cs2, temp, p.c_e_init), u, j0);
 }
 
 //! Particle diffusivity [m2/s] at concentration c_s (sto clipped to [1e-10, 1-1e-10]).

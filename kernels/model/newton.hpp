@@ -388,7 +388,7 @@ IONFLUX_HD inline void assemble_block(const Team& team, const CellParams& p, con
     if (Team::kWidth == 1) kinetics_at(i, e, u, j0);  // one thread visits the nodes in order: a batch at once
     else
 #endif
-      kinetics_jacobian(p, e, y[3 * i], surface_concentration(l, y, i), temp, u, j0);
+      fn::kinetics_duals(p, e, y[3 * i], surface_concentration(l, y, i), temp, u, j0);
     const D4 bv = butler_volmer_at(j0, D4::variable(y[3 * i + 1], 1), D4::variable(y[3 * i + 2], 2), u, temp);
     jac[b + kK + 0] = -bv.d[0];
     jac[b + kK + 1] = -bv.d[1];

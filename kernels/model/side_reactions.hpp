@@ -238,23 +238,15 @@ IONFLUX_HD double node_porosity(const CellParams& p, const Layout& l, int i, con
 }
 
 //! The Newton matrix's kinetics inputs of local_rows (LocalVars::kinetics): the OCP (of
-//! c_surf) and exchange current (of c_e and c_surf) of electrode e evaluated in Dual<2>
-//! over their own arguments and lifted to the node's directions 0 (c_e) and 3 (c_surf)
-//! (newton.hpp's assemble_local seeds them there). The values and derivatives of local_rows'
-//! own evaluation in Dual<N> (to rounding), at a fraction of the cost.
+//! c_surf) and exchange current (of c_e and c_surf) of electrode e evaluated over their own
+//! arguments and lifted to the node's directions 0 (c_e) and 3 (c_surf) (fn::kinetics_duals,
+//! as the main Jacobian's; newton.hpp's assemble_local seeds them there). The values and
+//! derivatives of local_rows' own evaluation in Dual<N> (to rounding), at a fraction of
+//! the cost.
 template <int N>
 IONFLUX_HD void lifted_kinetics(const CellParams& p, int e, LocalVars<Dual<N>>& v, double temp) {
-  using D2 = Dual<2>;
-  const ElectrodeParams& ep = e == 0 ? p.neg : p.pos;
-  const D2 ce = D2::variable(v.ce.v, 0), cs = D2::variable(v.csurf.v, 1);
-  const D2 j0 = fn::exchange_current(ep, ce, cs, temp, p.c_e_init), u = fn::ocp(ep, cs / ep.c_max, temp, p.t_ref);
+  fn::kinetics_duals(p, e == 0 ? p.neg : p.pos, v.ce.v, v.csurf.v, temp, v.u, v.j0);
   v.kinetics = true;
-  v.j0 = Dual<N>(j0.v);
-  v.u = Dual<N>(u.v);
-  v.j0.d[0] = j0.d[0];
-  v.j0.d[3] = j0.d[1];
-  v.u.d[0] = u.d[0];
-  v.u.d[3] = u.d[1];
 }
 
 //! The local equations of electrode node i (electrode e, surface area a) at temperature

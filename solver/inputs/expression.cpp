@@ -91,20 +91,9 @@ class Compiler {
     prog_.op[prog_.n_ops] = static_cast<unsigned char>(op);
     prog_.arg[prog_.n_ops] = static_cast<unsigned char>(arg);
     ++prog_.n_ops;
-    switch (op) {
-      case Op::constant:
-      case Op::variable:
-        if (++depth_ > expr::kMaxStack)
-          fail("the expression nests too deeply (at most " + std::to_string(expr::kMaxStack) + " pending values)",
-               at);
-        break;
-      case Op::add: case Op::sub: case Op::mul: case Op::div: case Op::pow: case Op::min: case Op::max:
-      case Op::regpow:
-        --depth_;
-        break;
-      default:
-        break;
-    }
+    depth_ += expr::stack_effect(op);
+    if (depth_ > expr::kMaxStack)
+      fail("the expression nests too deeply (at most " + std::to_string(expr::kMaxStack) + " pending values)", at);
     fold_constants(at);
   }
 

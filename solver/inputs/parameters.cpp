@@ -322,10 +322,7 @@ FunctionRef closed_form_exchange(const FunctionRef& f, double c_max) {
     const Op op = static_cast<Op>(p.op[i]);
     if (op == Op::table || op == Op::regpow) return f;
     if (op == Op::variable && p.arg[i] != c_m) return f;
-    if (op == Op::constant || op == Op::variable) ++depth;
-    else if (op != Op::neg && op != Op::exp && op != Op::log && op != Op::sqrt && op != Op::tanh &&
-             op != Op::cosh && op != Op::sinh && op != Op::abs)
-      --depth;  // the binary operations
+    depth += expr::stack_effect(op);
     if (depth < 1) return f;
   }
   if (depth != 1) return f;

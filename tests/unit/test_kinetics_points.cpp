@@ -138,7 +138,7 @@ TEST_P(KineticsPoints, EqualsPointwiseAndIsTheSameOnEveryView) {
 
 //! 3. The Jacobian's kinetics (dfn::kinetics_points_jacobian: the CPU's assemble_block
 //! evaluates them for kJacobianKineticsBatch nodes at once) against the GPU's pointwise
-//! dfn::kinetics_jacobian (the OCP in Dual<1>, j0 in Dual<2>, lifted into Dual<4>):
+//! fn::kinetics_duals (the OCP in Dual<1>, j0 in Dual<2>, lifted into Dual<4>):
 //! values and all four derivatives bit for bit (the batch does the pointwise operations;
 //! in duals no vectorised loop replaces one). And both against the functions evaluated
 //! in all four directions at once (fn::ocp, fn::exchange_current in Dual<4>, seeds c_e
@@ -175,7 +175,7 @@ TEST_P(KineticsPoints, JacobianBatchEqualsPointwiseDuals) {
           SCOPED_TRACE("node " + std::to_string(i) + ", T " + std::to_string(temp));
           const double c_surf = dfn::surface_concentration(l, v, i);
           D4 pu, pj0;
-          dfn::kinetics_jacobian(p, e, y[3 * i], c_surf, temp, pu, pj0);
+          fn::kinetics_duals(p, e, y[3 * i], c_surf, temp, pu, pj0);
           EXPECT_TRUE(same(u[j].v, pu.v)) << u[j].v << " vs " << pu.v;
           EXPECT_TRUE(same(j0[j].v, pj0.v)) << j0[j].v << " vs " << pj0.v;
           for (int k = 0; k < 4; ++k) {
