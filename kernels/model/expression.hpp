@@ -7,6 +7,9 @@
 
 #include <new>
 #include <string.h>
+#if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__FMA__) && defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include <type_traits>
 
@@ -108,8 +111,81 @@ IONFLUX_HD inline void sqrt_points(double* x, int n) {
 //! points' chains of 13 dependent multiply-adds (the polynomial) interleave, so that a loop over groups of
 //! 16 (four AVX2 vectors) keeps the FMA units busy where one vector at a time waits on
 //! each fma's latency (exp_points; timings at kCoreGroup). G = 1 is exp_core.
+#if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__FMA__) && defined(__AVX2__)
+#define IONFLUX_EXP_LANES 1
+//! The CPU's vector registers of W doubles for exp_core_group: W = 4 (AVX2), and 8 where
+//! the build has AVX-512. Additions, subtractions and products are GCC's vector operators
+//! (lane by lane, IEEE); the multiply-adds are explicit fma instructions, as the scalar
+//! loop's fma calls (fnmadd(a, b, c) is fma(-a, b, c) exactly).
+template <int W>
+struct ExpLanes;
+template <>
+struct ExpLanes<4> {
+  using V = __m256d;
+  static V fmadd(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_pd(a, b, c); }
+};
+#if defined(__AVX512F__)
+template <>
+struct ExpLanes<8> {
+  using V = __m512d;
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_pd(a, b, c); }
+};
+constexpr int kExpLanesWide = 8;
+#else
+constexpr int kExpLanesWide = 4;
+#endif
+
+//! exp_core_group's loop below in vector registers of W doubles (G a multiple of W):
+//! each stage for all G points before the next, the same operations in the same order,
+//! so the same bits. (Left to itself GCC vectorised only the polynomial and moved each
+//! point's exponent through integer registers.)
+template <int W, int G>
+inline void exp_core_lanes(double* v, const double* lo, const double (&taylor)[13]) {
+  using L = ExpLanes<W>;
+  using V = typename L::V;
+  typedef unsigned long long U __attribute__((vector_size(sizeof(V))));
+  // (typed loads and stores at any double's address: memcpy's may alias anything)
+  typedef double Unaligned __attribute__((vector_size(sizeof(V)), aligned(sizeof(double))));
+  constexpr int K = G / W;
+  auto splat = [](double x) { return V{} + x; };
+  auto load = [](const double* p) -> V { return *reinterpret_cast<const Unaligned*>(p); };
+  const V sh = splat(6755399441055744.0), log2e = splat(1.4426950408889634), hi = splat(0x1.62e42fefa39efp-1),
+          lw = splat(0x1.abc9e3b39803fp-56);
+  V t[K], r[K], h[K];
+  for (int q = 0; q < K; ++q) {
+    const V x = load(v + q * W);
+    t[q] = L::fmadd(x, log2e, sh);
+    const V kd = t[q] - sh;
+    r[q] = L::fnmadd(kd, hi, x) + L::fnmadd(kd, lw, lo ? load(lo + q * W) : splat(0.0));
+    h[q] = splat(1.0 / 6227020800.0);
+  }
+  for (int c = 0; c < 13; ++c) {
+    const V tc = splat(taylor[c]);
+    for (int q = 0; q < K; ++q) h[q] = L::fmadd(h[q], r[q], tc);
+  }
+  for (int q = 0; q < K; ++q) {
+    *reinterpret_cast<Unaligned*>(v + q * W) = h[q] * reinterpret_cast<V>((reinterpret_cast<U>(t[q]) + 1023ull) << 52);
+  }
+}
+#endif
+
 template <int G>
 IONFLUX_HD inline void exp_core_group(double* v, const double* lo) {
+  const double taylor[13] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                             1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,      1.0 / 120.0,
+                             1.0 / 24.0,        1.0 / 6.0,        0.5,              1.0,
+                             1.0};  // 1/12! .. 1/0!, after 1/13!
+#ifdef IONFLUX_EXP_LANES
+  if constexpr (G % kExpLanesWide == 0) {
+    exp_core_lanes<kExpLanesWide, G>(v, lo, taylor);
+    return;
+  } else if constexpr (G % 4 == 0) {
+    exp_core_lanes<4, G>(v, lo, taylor);
+    return;
+  }
+#endif
   const double shifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
   const double ln2_hi = 0x1.62e42fefa39efp-1, ln2_lo = 0x1.abc9e3b39803fp-56;
   double t[G], r[G], h[G];
@@ -119,10 +195,6 @@ IONFLUX_HD inline void exp_core_group(double* v, const double* lo) {
     r[l] = fma(-kd, ln2_hi, v[l]);
     r[l] = r[l] + fma(-kd, ln2_lo, lo ? lo[l] : 0.0);
   }
-  const double taylor[13] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
-                             1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,      1.0 / 120.0,
-                             1.0 / 24.0,        1.0 / 6.0,        0.5,              1.0,
-                             1.0};  // 1/12! .. 1/0!, after 1/13!
   for (int l = 0; l < G; ++l) h[l] = 1.0 / 6227020800.0;  // 1/13!
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
 #pragma GCC unroll 13
