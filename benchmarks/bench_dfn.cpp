@@ -109,8 +109,10 @@ int main(int argc, char** argv) {
     } else {
       std::printf("PyBaMM run failed; output:\n%s\n", out.c_str());
     }
-  } else {
+  } else if (run_pybamm) {
     std::printf("PyBaMM not importable (pip install pybamm==26.10.1.1): peer skipped\n");
+  } else {
+    std::printf("PyBaMM: skipped (--no-pybamm)\n");
   }
   return 0;
 }
