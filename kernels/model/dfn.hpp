@@ -488,6 +488,47 @@ IONFLUX_HD inline void particle_rows_batched(const Layout& l, const ElectrodePar
 }
 #endif
 
+//! particle_residual's factors of shell k for a constant D_s (d_dr = D / dr): fac = 3 / den,
+//! wo and wi = -(k+1)^2 D/dr and -k^2 D/dr, wj = (k+1)^2 / F.
+struct ConstantDShell {
+  double fac, wo, wi, wj;
+};
+IONFLUX_HD inline ConstantDShell constant_d_shell(int k, double dr, double d_dr) {
+  const double k1 = k + 1.0;
+  return ConstantDShell{3.0 / particle_row_den(dr, k), -k1 * k1 * d_dr, -static_cast<double>(k) * k * d_dr,
+                        k1 * k1 / constants::F};
+}
+//! particle_residual's row of shell k of node q for a constant D_s: c, cp and j address the
+//! electrode's shell k, its y' and its j (views or pointers, indexed by node; shell k +- 1
+//! of node q at q +- cnt). particle_row with g_k = -(k+1)^2 (D/dr) (c_{k+1} - c_k) and 3/den
+//! taken out as one factor: the same equation, rounded differently from the D(c) paths
+//! (kept: its results are the reference of every constant-D set). Interior: 0 < k < nr - 1
+//! (a row without the boundaries' selects).
+template <bool Interior, class C>
+IONFLUX_HD inline double constant_d_row(C c, C cp, C j, int q, int k, int nr, int cnt, const ConstantDShell& w) {
+  const double ck = c[q];
+  const double g_out = (Interior || k + 1 < nr) ? w.wo * (c[q + cnt] - ck) : w.wj * j[q];
+  const double g_in = (Interior || k > 0) ? w.wi * (ck - c[q - cnt]) : 0.0;
+  return cp[q] + w.fac * (g_out - g_in);
+}
+//! Every constant_d_row of an electrode's shell-major block (shell k of node q at y[k cnt +
+//! q]) on one thread, through restrict parameters (f is not y or y'; GCC honours restrict on
+//! parameters, not on local pointers), so that the node loops vectorise without alias
+//! checks.
+IONFLUX_HD inline void constant_d_rows(const double* IONFLUX_RESTRICT y, const double* IONFLUX_RESTRICT yp,
+                                       const double* IONFLUX_RESTRICT j, double* IONFLUX_RESTRICT f, int nr, int cnt,
+                                       double dr, double d_dr) {
+  for (int k = 0; k < nr; ++k) {
+    const ConstantDShell w = constant_d_shell(k, dr, d_dr);
+    const double *c = y + k * cnt, *cp = yp + k * cnt;
+    double* out = f + k * cnt;
+    if (k + 1 < nr && k > 0)
+      for (int q = 0; q < cnt; ++q) out[q] = constant_d_row<true>(c, cp, j, q, k, nr, cnt, w);
+    else
+      for (int q = 0; q < cnt; ++q) out[q] = constant_d_row<false>(c, cp, j, q, k, nr, cnt, w);
+  }
+}
+
 //! Particle rows of electrode nodes [first, last): the shell rows above (particle_row).
 template <class Team, class V>
 IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, const ElectrodeParams& e, int first,
@@ -498,30 +539,17 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
   const int jb = l.j_index(first);
   if (fn::particle_diffusivity_is_constant(e)) {
     // shells outside, nodes inside: the node loop is contiguous (adjacent lanes on the
-    // GPU, vectorised on the CPU); geometric factors once per shell. particle_row with
-    // g_k = -(k+1)^2 (D/dr) (c_{k+1} - c_k) and 3/den taken out as one factor: the same
-    // equation, rounded differently from the D(c) paths (kept: its results are the
-    // reference of every constant-D set)
+    // GPU, vectorised on the CPU); geometric factors once per shell (constant_d_shell)
     const double d_dr = fn::particle_diffusivity(e, 0.0, temp) / dr;
-    for (int k = 0; k < nr; ++k) {
-      const double k1 = k + 1.0;
-      const double fac = 3.0 / particle_row_den(dr, k);
-      const double wo = -k1 * k1 * d_dr, wi = -static_cast<double>(k) * k * d_dr;
-      const int b0 = l.cs_index(first, k);
-      if (k + 1 < nr && k > 0) {
-        team.for_each(cnt, [&](int q) {
-          const double ck = y[b0 + q];
-          const double g_out = wo * (y[b0 + cnt + q] - ck), g_in = wi * (ck - y[b0 - cnt + q]);
-          f[b0 + q] = yp[b0 + q] + fac * (g_out - g_in);
-        });
-      } else {
-        const double wj = k1 * k1 / constants::F;
-        team.for_each(cnt, [&](int q) {
-          const double ck = y[b0 + q];
-          const double g_out = (k + 1 < nr) ? wo * (y[b0 + cnt + q] - ck) : wj * y[jb + q];
-          const double g_in = k > 0 ? wi * (ck - y[b0 - cnt + q]) : 0.0;
-          f[b0 + q] = yp[b0 + q] + fac * (g_out - g_in);
-        });
+    if constexpr (is_contiguous_view<V>::value && Team::kWidth == 1) {  // one thread, contiguous views
+      constant_d_rows(&y[l.cs_index(first, 0)], &yp[l.cs_index(first, 0)], &y[jb], &f[l.cs_index(first, 0)], nr, cnt,
+                      dr, d_dr);
+    } else {
+      for (int k = 0; k < nr; ++k) {
+        const ConstantDShell w = constant_d_shell(k, dr, d_dr);
+        const int b0 = l.cs_index(first, k);
+        const V c = y.sub(b0), cp = yp.sub(b0), j = y.sub(jb);
+        team.for_each(cnt, [&](int q) { f[b0 + q] = constant_d_row<false>(c, cp, j, q, k, nr, cnt, w); });
       }
     }
     return;
@@ -796,7 +824,8 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
 //! Residual F(t, y, y') under the control `drive` (the running step's mode and its
 //! set-point at t). Units: c_e rows mol/m3/s, phi rows A/m3, j rows A/m2, shell rows
 //! mol/m3/s; globals: control row (A, V or W), Q and E rows per hour, T row K/s.
-//! `s`: scratch (Layout::scratch_size doubles, not aliasing y, y' or f). In team phases:
+//! `s`: scratch (Layout::scratch_size doubles, not aliasing y, y' or f); f does not alias
+//! y or y' either (particle_rows_constant_d reads them through restrict pointers). In team phases:
 //! transport coefficients at the nodes, fluxes at the faces, then every node's rows.
 template <class Team, class V>
 IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Layout& l, const Drive& drive, const V& y,
