@@ -2,15 +2,17 @@
 """CPU time per step of a sweep's stiffest cells against its median cells (issue 14, item 1:
 "time per step at the sweep's median").
 
-Runs a sweep config once to learn every cell's steps (or reads ``--h5``), takes the slowest
-``--count`` cells by steps and the ``--count`` cells nearest the median, writes each group
-as a ``"combine": "zip"`` config of its cells' varied values (the same cells, the rest of the
-config unchanged), and runs the two groups with ``ionflux sweep --device cpu --threads 1``
-in turn, ``--rounds`` times each, pinned to one core (taskset, where it exists; PIN_CORE,
-default 1). Prints per group: cells, steps, Newton iterations, Jacobian setups, error-test
-failures, the median wall time of the process over the rounds, and that time per step and
-per Newton iteration (process start-up and the file included: about 1-2 ms per run, a few
-tenths of a percent here).
+Runs a sweep config once to learn every cell's steps (or reads ``--h5``, the config's own
+output), takes the slowest ``--count`` cells by steps and the ``--count`` cells nearest the
+median, writes each group as a ``"combine": "zip"`` config of its cells' varied values (the
+rest of the config unchanged, its relative file paths made absolute), and runs the two
+groups with ``ionflux sweep --device cpu --threads 1`` in turn, ``--rounds`` times each,
+pinned to one core (taskset, where it exists; PIN_CORE, default the last core this process
+may use). Checks that every rerun cell takes the steps it took in the sweep (the same
+cells), then prints per group: steps, Newton iterations, Jacobian setups, error-test
+failures, the median wall time of the process over the rounds, that time per step and per
+Newton iteration (process start-up and the file included: about 1-2 ms per run, a few
+tenths of a percent here), and setups per step.
 
     python3 benchmarks/stiff_step_cost.py --cli build/ionflux                 # LHS sweep
     python3 benchmarks/stiff_step_cost.py --cli build/ionflux --h5 lhs.h5 --rounds 7
@@ -44,15 +46,35 @@ def run_sweep(cli, config, out, pin):
     return wall
 
 
-def counts(h5, cells=None):
+def counts(h5):
     with h5py.File(h5, "r") as f:
-        get = lambda path: np.asarray(f[path][:], dtype=np.int64) if cells is None else np.asarray(f[path][:], dtype=np.int64)[cells]
+        get = lambda path: np.asarray(f[path][:], dtype=np.int64)
         return {
             "steps": get("summary/Steps"),
             "newton": get("stats/Newton iterations"),
             "setups": get("stats/Jacobian setups"),
             "etf": get("stats/Error test failures"),
         }
+
+
+def varied_inputs(h5):
+    """{parameter name: values per cell} of a sweep file (a dataset's real name is its
+    "name" attribute: the writer replaces "/" in dataset keys)."""
+    with h5py.File(h5, "r") as f:
+        return {ds.attrs.get("name", key): np.asarray(ds[:]) for key, ds in f["inputs"].items()}
+
+
+def absolute_paths(cfg, base):
+    """The config with its relative "parameters" and "experiment" file paths made absolute
+    (resolved against the config's folder, as ionflux does), for a copy written elsewhere."""
+    out = dict(cfg)
+    for key in ("parameters", "experiment"):
+        v = out.get(key)
+        if isinstance(v, str) and (v.endswith(".json") or os.sep in v) and not os.path.isabs(v):
+            candidate = (base / v).resolve()
+            if candidate.exists():
+                out[key] = str(candidate)
+    return out
 
 
 def main():
@@ -65,8 +87,9 @@ def main():
     ap.add_argument("--json", help="write the figures here too")
     args = ap.parse_args()
 
-    pin = ["taskset", "-c", os.environ.get("PIN_CORE", "1")] if shutil.which("taskset") else []
-    cfg = json.loads(Path(args.config).read_text())
+    core = os.environ.get("PIN_CORE", str(max(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else "0")
+    pin = ["taskset", "-c", core] if shutil.which("taskset") else []
+    cfg = absolute_paths(json.loads(Path(args.config).read_text()), Path(args.config).resolve().parent)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         h5 = Path(args.h5) if args.h5 else tmp / "all.h5"
@@ -78,12 +101,14 @@ def main():
         stiff = order[::-1][: args.count]
         med = np.median(steps)
         median_cells = np.argsort(np.abs(steps - med), kind="stable")[: args.count]
-        with h5py.File(h5, "r") as f:
-            inputs = {name: np.asarray(f["inputs"][name][:]) for name in f["inputs"]}
+        inputs = varied_inputs(h5)
+        missing = [name for name in cfg.get("vary", {}) if name not in inputs]
+        if missing or len(inputs) != len(cfg.get("vary", {})):
+            sys.exit(f"{h5} does not hold the varied parameters of {args.config} (missing: {missing})")
         groups = {}
         for label, cells in (("slowest", np.sort(stiff)), ("median", np.sort(median_cells))):
             c = {k: v for k, v in cfg.items() if k not in ("vary", "samples", "sampling", "seed", "combine")}
-            c["vary"] = {name: [float(x) for x in vals[cells]] for name, vals in inputs.items()}
+            c["vary"] = {name: [float(x) for x in inputs[name][cells]] for name in cfg["vary"]}  # the config's order
             c["combine"] = "zip"
             path = tmp / f"{label}.json"
             path.write_text(json.dumps(c))
@@ -98,7 +123,9 @@ def main():
               f"{'us/step':>8} {'us/Newton':>10} {'setups/step':>12}")
         for label, g in groups.items():
             n = counts(tmp / f"{label}.h5")
-            # the group's rerun takes the cells' own steps (a zip config of the same values)
+            if not np.array_equal(n["steps"], steps[g["cells"]]):  # the same cells, run again
+                sys.exit(f"the {label} cells rerun took other step counts than in the sweep "
+                         f"({n['steps'].tolist()} vs {steps[g['cells']].tolist()}): not the same cells")
             tot = {k: int(v.sum()) for k, v in n.items()}
             wall = statistics.median(g["walls"])
             row = {**tot, "wall_s": wall, "walls_s": g["walls"], "us_per_step": 1e6 * wall / tot["steps"],

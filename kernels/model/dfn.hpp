@@ -549,7 +549,10 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
         const ConstantDShell w = constant_d_shell(k, dr, d_dr);
         const int b0 = l.cs_index(first, k);
         const V c = y.sub(b0), cp = yp.sub(b0), j = y.sub(jb);
-        team.for_each(cnt, [&](int q) { f[b0 + q] = constant_d_row<false>(c, cp, j, q, k, nr, cnt, w); });
+        if (k + 1 < nr && k > 0)  // (as constant_d_rows: the interior rows without the selects)
+          team.for_each(cnt, [&](int q) { f[b0 + q] = constant_d_row<true>(c, cp, j, q, k, nr, cnt, w); });
+        else
+          team.for_each(cnt, [&](int q) { f[b0 + q] = constant_d_row<false>(c, cp, j, q, k, nr, cnt, w); });
       }
     }
     return;
@@ -825,7 +828,7 @@ IONFLUX_DEG_OUTLINE IONFLUX_HD double degradation_node_rows(const CellParams& p,
 //! set-point at t). Units: c_e rows mol/m3/s, phi rows A/m3, j rows A/m2, shell rows
 //! mol/m3/s; globals: control row (A, V or W), Q and E rows per hour, T row K/s.
 //! `s`: scratch (Layout::scratch_size doubles, not aliasing y, y' or f); f does not alias
-//! y or y' either (particle_rows_constant_d reads them through restrict pointers). In team phases:
+//! y or y' either (constant_d_rows reads them through restrict pointers). In team phases:
 //! transport coefficients at the nodes, fluxes at the faces, then every node's rows.
 template <class Team, class V>
 IONFLUX_HD inline void residual(const Team& team, const CellParams& p, const Layout& l, const Drive& drive, const V& y,

@@ -7,7 +7,8 @@
 
 #include <new>
 #include <string.h>
-#if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__FMA__) && defined(__AVX2__)
+#if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__FMA__) && defined(__AVX2__) && \
+    (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #endif
 
@@ -100,18 +101,16 @@ IONFLUX_HD inline void sqrt_points(double* x, int n) {
   for (; j < n; ++j) x[j] = sqrt(x[j]);
 }
 
-//! exp on the CPU for |x| < 708 (finite normal results) without calls or branches, so
-//! that evaluate_points' loops over points vectorise (the build uses -march=native):
-//! exp(x) = 2^k exp(r), r = x - k ln2 (|r| <= ln2/2, Cody-Waite with fma), exp(r) by its
-//! Taylor polynomial to r^13 (truncation < 4e-18 relative); within 1 ulp of libm's
-//! correctly rounded exp. Every multiply-add is an explicit fma, so that the vectorised
-//! loop and a scalar call round the same way whatever the compiler contracts.
-//! In place at G points, v[l] = exp(v[l] + lo[l]) (lo: a small correction to the argument,
-//! used by exp10; none where lo is null), each stage for all G points before the next: the
-//! points' chains of 13 dependent multiply-adds (the polynomial) interleave, so that a loop over groups of
-//! 16 (four AVX2 vectors) keeps the FMA units busy where one vector at a time waits on
-//! each fma's latency (exp_points; timings at kCoreGroup). G = 1 is exp_core.
-#if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__FMA__) && defined(__AVX2__)
+//! exp_core's constants: 1.5 * 2^52 (added to x log2(e), it rounds to an integer k in the
+//! low bits), log2(e), ln 2 in two parts (Cody-Waite), 1/13! (the polynomial's first
+//! coefficient).
+constexpr double kExpShifter = 6755399441055744.0;
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2Hi = 0x1.62e42fefa39efp-1, kLn2Lo = 0x1.abc9e3b39803fp-56;
+constexpr double kInvFactorial13 = 1.0 / 6227020800.0;
+
+#if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__FMA__) && defined(__AVX2__) && \
+    (defined(__GNUC__) || defined(__clang__))
 #define IONFLUX_EXP_LANES 1
 //! The CPU's vector registers of W doubles for exp_core_group: W = 4 (AVX2), and 8 where
 //! the build has AVX-512. Additions, subtractions and products are GCC's vector operators
@@ -151,15 +150,14 @@ inline void exp_core_lanes(double* v, const double* lo, const double (&taylor)[1
   constexpr int K = G / W;
   auto splat = [](double x) { return V{} + x; };
   auto load = [](const double* p) -> V { return *reinterpret_cast<const Unaligned*>(p); };
-  const V sh = splat(6755399441055744.0), log2e = splat(1.4426950408889634), hi = splat(0x1.62e42fefa39efp-1),
-          lw = splat(0x1.abc9e3b39803fp-56);
+  const V sh = splat(kExpShifter), log2e = splat(kLog2e), hi = splat(kLn2Hi), lw = splat(kLn2Lo);
   V t[K], r[K], h[K];
   for (int q = 0; q < K; ++q) {
     const V x = load(v + q * W);
     t[q] = L::fmadd(x, log2e, sh);
     const V kd = t[q] - sh;
     r[q] = L::fnmadd(kd, hi, x) + L::fnmadd(kd, lw, lo ? load(lo + q * W) : splat(0.0));
-    h[q] = splat(1.0 / 6227020800.0);
+    h[q] = splat(kInvFactorial13);
   }
   for (int c = 0; c < 13; ++c) {
     const V tc = splat(taylor[c]);
@@ -171,6 +169,19 @@ inline void exp_core_lanes(double* v, const double* lo, const double (&taylor)[1
 }
 #endif
 
+//! exp on the CPU for |x| < 708 (finite normal results) without calls or branches, so
+//! that evaluate_points' loops over points vectorise (the build uses -march=native):
+//! exp(x) = 2^k exp(r), r = x - k ln2 (|r| <= ln2/2, Cody-Waite with fma), exp(r) by its
+//! Taylor polynomial to r^13 (truncation < 4e-18 relative); within 1 ulp of libm's
+//! correctly rounded exp. Every multiply-add is an explicit fma, so that the vectorised
+//! loop and a scalar call round the same way whatever the compiler contracts.
+//! In place at G points, v[l] = exp(v[l] + lo[l]) (lo: a small correction to the argument,
+//! used by exp10; none where lo is null), each stage for all G points before the next: the
+//! points' chains of 13 dependent multiply-adds (the polynomial) interleave, so that a loop
+//! over groups of 16 (four AVX2 vectors, two AVX-512 ones) keeps the FMA units busy where
+//! one vector at a time waits on each fma's latency (exp_points; timings at kCoreGroup).
+//! On the CPU, groups of a multiple of 4 points run in vector registers (exp_core_lanes:
+//! the same bits). G = 1 is exp_core.
 template <int G>
 IONFLUX_HD inline void exp_core_group(double* v, const double* lo) {
   const double taylor[13] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
@@ -186,16 +197,14 @@ IONFLUX_HD inline void exp_core_group(double* v, const double* lo) {
     return;
   }
 #endif
-  const double shifter = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
-  const double ln2_hi = 0x1.62e42fefa39efp-1, ln2_lo = 0x1.abc9e3b39803fp-56;
   double t[G], r[G], h[G];
-  for (int l = 0; l < G; ++l) t[l] = fma(v[l], 1.4426950408889634, shifter);  // in [2^52, 2^53): shifter + k
+  for (int l = 0; l < G; ++l) t[l] = fma(v[l], kLog2e, kExpShifter);  // in [2^52, 2^53): shifter + k
   for (int l = 0; l < G; ++l) {
-    const double kd = t[l] - shifter;
-    r[l] = fma(-kd, ln2_hi, v[l]);
-    r[l] = r[l] + fma(-kd, ln2_lo, lo ? lo[l] : 0.0);
+    const double kd = t[l] - kExpShifter;
+    r[l] = fma(-kd, kLn2Hi, v[l]);
+    r[l] = r[l] + fma(-kd, kLn2Lo, lo ? lo[l] : 0.0);
   }
-  for (int l = 0; l < G; ++l) h[l] = 1.0 / 6227020800.0;  // 1/13!
+  for (int l = 0; l < G; ++l) h[l] = kInvFactorial13;
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
 #pragma GCC unroll 13
 #endif

@@ -454,6 +454,11 @@ void expect_group_equals_scalar_exp() {
   EXPECT_EQ(differ, 0) << "G = " << G;
 }
 TEST(Expression, ExpGroupsEqualTheScalarExpBitForBit) {
+#ifdef IONFLUX_EXP_LANES
+  RecordProperty("lanes", expr::kExpLanesWide);  // which vector path this build compared
+#else
+  RecordProperty("lanes", 1);  // no vector path in this build: the scalar loop against itself
+#endif
   expect_group_equals_scalar_exp<4>();
   expect_group_equals_scalar_exp<8>();
   expect_group_equals_scalar_exp<16>();
