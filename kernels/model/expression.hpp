@@ -7,8 +7,10 @@
 
 #include <new>
 #include <string.h>
+// exp_core_group's vector path (exp_core_lanes): CPU builds with AVX2 and FMA, by GCC or Clang
 #if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__FMA__) && defined(__AVX2__) && \
     (defined(__GNUC__) || defined(__clang__))
+#define IONFLUX_EXP_LANES 1
 #include <immintrin.h>
 #endif
 
@@ -109,9 +111,7 @@ constexpr double kLog2e = 1.4426950408889634;
 constexpr double kLn2Hi = 0x1.62e42fefa39efp-1, kLn2Lo = 0x1.abc9e3b39803fp-56;
 constexpr double kInvFactorial13 = 1.0 / 6227020800.0;
 
-#if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__FMA__) && defined(__AVX2__) && \
-    (defined(__GNUC__) || defined(__clang__))
-#define IONFLUX_EXP_LANES 1
+#ifdef IONFLUX_EXP_LANES
 //! The CPU's vector registers of W doubles for exp_core_group: W = 4 (AVX2), and 8 where
 //! the build has AVX-512. Additions, subtractions and products are GCC's vector operators
 //! (lane by lane, IEEE); the multiply-adds are explicit fma instructions, as the scalar
