@@ -392,12 +392,30 @@ IONFLUX_HD T chi_rt_over_fc(const CellParams& p, const T& c_e, double temp) {
 //! A function of c_e (electrolyte transport) at n <= B concentrations c[j] (out[j]):
 //! a user function evaluated for all of them at once (expr::evaluate_points), equal to
 //! `pointwise(f, c[j], temp)`, which evaluates anything else.
+template <FunctionId Id, class T, class Pointwise>
+IONFLUX_HD void builtin_points(const FunctionRef& f, const T* c, int n, double temp, T* out, Pointwise pointwise) {
+  FunctionRef fl = f;
+  fl.id = Id;  // a constant in the loop: pointwise's switch on the id folds away, and the loop vectorises
+  for (int j = 0; j < n; ++j) out[j] = pointwise(fl, c[j], temp);
+}
 template <int B, class T, class Pointwise>
 IONFLUX_HD void ce_function_points(const FunctionRef& f, const T* c, int n, double temp, double floor, T* out,
                                    Pointwise pointwise) {
-  if (f.id != FunctionId::user) {
-    for (int j = 0; j < n; ++j) out[j] = pointwise(f, c[j], temp);
-    return;
+  switch (f.id) {  // the built-in forms of the electrolyte's functions, each its own loop
+    case FunctionId::user: break;
+    case FunctionId::constant:
+      return builtin_points<FunctionId::constant>(f, c, n, temp, out, pointwise);
+    case FunctionId::electrolyte_diffusivity_nyman2008:
+      return builtin_points<FunctionId::electrolyte_diffusivity_nyman2008>(f, c, n, temp, out, pointwise);
+    case FunctionId::electrolyte_conductivity_nyman2008:
+      return builtin_points<FunctionId::electrolyte_conductivity_nyman2008>(f, c, n, temp, out, pointwise);
+    case FunctionId::electrolyte_diffusivity_capiglia1999:
+      return builtin_points<FunctionId::electrolyte_diffusivity_capiglia1999>(f, c, n, temp, out, pointwise);
+    case FunctionId::electrolyte_conductivity_capiglia1999:
+      return builtin_points<FunctionId::electrolyte_conductivity_capiglia1999>(f, c, n, temp, out, pointwise);
+    default:
+      for (int j = 0; j < n; ++j) out[j] = pointwise(f, c[j], temp);
+      return;
   }
   T cm[B];
   for (int j = 0; j < n; ++j) cm[j] = floor > 0.0 ? ad_max(c[j], floor) : c[j];
