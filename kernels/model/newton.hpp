@@ -573,13 +573,12 @@ IONFLUX_HD inline void shell_chunk(const V& jac, const V& r, int b, int cnt, int
   }
 }
 
-//! shell_chunk's sweeps for all cnt nodes of an electrode at once, 8 <= cnt <= 8 G, in G
-//! vectors of 8 nodes (the last one ends at node cnt - 1 and may overlap the one before:
+//! shell_chunk's sweeps for all cnt nodes of an electrode at once, W <= cnt <= W G, in G
+//! vectors of W nodes (the last one ends at node cnt - 1 and may overlap the one before:
 //! a node in two of them gets the same arithmetic twice, as each row is read before it
 //! is written). The nodes' recurrences stay in registers, all side by side.
-template <int G, bool Shared, class V>
+template <int G, bool Shared, class V, int W = 8>
 IONFLUX_HD inline void shell_groups(const V& jac, const V& r, int b, int cnt, int nr, int psub, int pdiag, int psup) {
-  constexpr int W = 8;
   int off[G];
   for (int g = 0; g < G; ++g) off[g] = W * g < cnt - W ? W * g : cnt - W;
   double c[G][W], x[G][W], a[G][W], d[G][W];
@@ -643,6 +642,25 @@ IONFLUX_HD inline void shell_solves(const Team& team, const Layout& l, const V& 
         else if (g == 2) shell_groups<2, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
         else if (g == 3) shell_groups<3, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
         else shell_groups<4, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      }
+    });
+    return;
+  }
+  if (cnt < 8) {  // coarse meshes: fixed trip counts too (a loop of a run-time count of
+                  // nodes per shell would be a library copy per row)
+    team.single([&]() {
+      if (cnt >= 4) {
+        if (shared) shell_groups<2, true, V, 4>(jac, r, b, cnt, nr, psub, pdiag, psup);
+        else shell_groups<2, false, V, 4>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      } else if (cnt == 3) {
+        if (shared) shell_chunk<3, true>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 3);
+        else shell_chunk<3, false>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 3);
+      } else if (cnt == 2) {
+        if (shared) shell_chunk<2, true>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 2);
+        else shell_chunk<2, false>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 2);
+      } else {
+        if (shared) shell_chunk<1, true>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 1);
+        else shell_chunk<1, false>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 1);
       }
     });
     return;
