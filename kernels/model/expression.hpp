@@ -84,12 +84,14 @@ struct Program {
   double constants[kMaxConstants] = {};
 };
 
-//! x[j] = sqrt(x[j]) at n points, on the CPU four at a time where it has AVX. A loop of
-//! sqrt() stays scalar under GCC (each call checks its argument to set errno for a
-//! negative one), which made the regularised powers' square roots latency-bound (pow_points:
-//! 12 % of a Mohtat2020 solve on a Zen 4). IEEE sqrt is correctly rounded: the same
-//! values as sqrt() at every point (NaN for a negative one, errno not set). Under nvcc
-//! (whose front end need not know GCC's x86 builtins) the plain loop: the same values.
+//! x[j] = sqrt(x[j]) at n points, on the CPU four at a time where it has AVX. Without
+//! -fno-math-errno (which the project's CMake sets, but not every build of these headers
+//! need) a loop of sqrt() stays scalar under GCC (each call checks its argument to set
+//! errno for a negative one), which made the regularised powers' square roots
+//! latency-bound (pow_points: 12 % of a Mohtat2020 solve on a Zen 4). IEEE sqrt is
+//! correctly rounded: the same values as sqrt() at every point (NaN for a negative one,
+//! errno not set). Under nvcc (whose front end need not know GCC's x86 builtins) the
+//! plain loop: the same values.
 IONFLUX_HD inline void sqrt_points(double* x, int n) {
   int j = 0;
 #if !defined(__CUDA_ARCH__) && !defined(__CUDACC__) && defined(__AVX__) && (defined(__GNUC__) || defined(__clang__))

@@ -389,30 +389,34 @@ IONFLUX_HD T chi_rt_over_fc(const CellParams& p, const T& c_e, double temp) {
   return (constants::R * temp / constants::F) * chi / c;
 }
 
-//! A function of c_e (electrolyte transport) at n <= B concentrations c[j] (out[j]):
-//! a user function evaluated for all of them at once (expr::evaluate_points), equal to
-//! `pointwise(f, c[j], temp)`, which evaluates anything else.
+//! `pointwise(f, c[j], temp)` at n concentrations c[j] (out[j]) for the built-in form Id
+//! (f.id == Id): the id a constant in the loop, so that pointwise's switch on it folds
+//! away and the loop vectorises.
 template <FunctionId Id, class T, class Pointwise>
-IONFLUX_HD void builtin_points(const FunctionRef& f, const T* c, int n, double temp, T* out, Pointwise pointwise) {
+IONFLUX_HD void ce_builtin_points(const FunctionRef& f, const T* c, int n, double temp, T* out, Pointwise pointwise) {
   FunctionRef fl = f;
-  fl.id = Id;  // a constant in the loop: pointwise's switch on the id folds away, and the loop vectorises
+  fl.id = Id;
   for (int j = 0; j < n; ++j) out[j] = pointwise(fl, c[j], temp);
 }
+//! A function of c_e (electrolyte transport) at n <= B concentrations c[j] (out[j]):
+//! a user function evaluated for all of them at once (expr::evaluate_points), equal to
+//! `pointwise(f, c[j], temp)`, which evaluates anything else (the electrolyte's built-in
+//! forms each in its own loop, ce_builtin_points).
 template <int B, class T, class Pointwise>
 IONFLUX_HD void ce_function_points(const FunctionRef& f, const T* c, int n, double temp, double floor, T* out,
                                    Pointwise pointwise) {
-  switch (f.id) {  // the built-in forms of the electrolyte's functions, each its own loop
+  switch (f.id) {
     case FunctionId::user: break;
     case FunctionId::constant:
-      return builtin_points<FunctionId::constant>(f, c, n, temp, out, pointwise);
+      return ce_builtin_points<FunctionId::constant>(f, c, n, temp, out, pointwise);
     case FunctionId::electrolyte_diffusivity_nyman2008:
-      return builtin_points<FunctionId::electrolyte_diffusivity_nyman2008>(f, c, n, temp, out, pointwise);
+      return ce_builtin_points<FunctionId::electrolyte_diffusivity_nyman2008>(f, c, n, temp, out, pointwise);
     case FunctionId::electrolyte_conductivity_nyman2008:
-      return builtin_points<FunctionId::electrolyte_conductivity_nyman2008>(f, c, n, temp, out, pointwise);
+      return ce_builtin_points<FunctionId::electrolyte_conductivity_nyman2008>(f, c, n, temp, out, pointwise);
     case FunctionId::electrolyte_diffusivity_capiglia1999:
-      return builtin_points<FunctionId::electrolyte_diffusivity_capiglia1999>(f, c, n, temp, out, pointwise);
+      return ce_builtin_points<FunctionId::electrolyte_diffusivity_capiglia1999>(f, c, n, temp, out, pointwise);
     case FunctionId::electrolyte_conductivity_capiglia1999:
-      return builtin_points<FunctionId::electrolyte_conductivity_capiglia1999>(f, c, n, temp, out, pointwise);
+      return ce_builtin_points<FunctionId::electrolyte_conductivity_capiglia1999>(f, c, n, temp, out, pointwise);
     default:
       for (int j = 0; j < n; ++j) out[j] = pointwise(f, c[j], temp);
       return;

@@ -4,6 +4,8 @@
 // LU in x. Cost O(nx * 27 + n_shells); no dense or general sparse matrices.
 #pragma once
 
+#include <type_traits>
+
 #include "../numerics/small_matrix.hpp"
 #include "dfn.hpp"
 
@@ -617,11 +619,14 @@ IONFLUX_HD inline void shell_groups(const V& jac, const V& r, int b, int cnt, in
 }
 
 //! Shell tridiagonal solves u = A^-1 r for all nodes of one electrode, in place. The
-//! shell-major layout puts the nodes of a shell side by side: each lane takes
-//! kShellLanes adjacent nodes through all their shells (shell_chunk), so the nodes'
-//! independent recurrences proceed side by side (adjacent lanes on the GPU, one vector
-//! on the CPU). With shared factors (constant D_s) each coefficient is one scalar per
-//! shell.
+//! shell-major layout puts the nodes of a shell side by side, so the nodes' independent
+//! recurrences proceed side by side. On the GPU (and on the CPU for more than 32 nodes)
+//! each lane takes kShellLanes adjacent nodes through all their shells (shell_chunk). On
+//! the CPU every node's recurrence stays in registers with fixed trip counts: groups of 8
+//! nodes (shell_groups) for 8 to 32 nodes, groups of 4 for 4 to 7, one chunk of 1 to 3
+//! nodes below that (a loop over a run-time count of nodes per shell would copy each row
+//! through a library call). With shared factors (constant D_s) each coefficient is one
+//! scalar per shell.
 template <class Team, class V>
 IONFLUX_HD inline void shell_solves(const Team& team, const Layout& l, const V& jac, const V& r, int first) {
   const int cnt = l.electrode_nodes(first), nr = l.nr(first);
@@ -629,39 +634,23 @@ IONFLUX_HD inline void shell_solves(const Team& team, const Layout& l, const V& 
   const int b = l.cs_index(first, 0), psub = l.part_index(kSub, first, 0), pdiag = l.part_index(kDiag, first, 0),
             psup = l.part_index(kSup, first, 0);
 #ifndef __CUDA_ARCH__
-  if (cnt >= 8 && cnt <= 32) {  // the usual meshes: every node's recurrence in registers
+  if (cnt <= 32) {
+    // the sweeps with the factors shared (S true) or per node
+    auto sweeps = [&](auto shared_tag) {
+      constexpr bool S = decltype(shared_tag)::value;
+      if (cnt >= 25) shell_groups<4, S>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      else if (cnt >= 17) shell_groups<3, S>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      else if (cnt >= 9) shell_groups<2, S>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      else if (cnt == 8) shell_groups<1, S>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      else if (cnt >= 5) shell_groups<2, S, V, 4>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      else if (cnt == 4) shell_groups<1, S, V, 4>(jac, r, b, cnt, nr, psub, pdiag, psup);
+      else if (cnt == 3) shell_chunk<3, S>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 3);
+      else if (cnt == 2) shell_chunk<2, S>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 2);
+      else shell_chunk<1, S>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 1);
+    };
     team.single([&]() {
-      const int g = (cnt + 7) / 8;
-      if (shared) {
-        if (g == 1) shell_groups<1, true>(jac, r, b, cnt, nr, psub, pdiag, psup);
-        else if (g == 2) shell_groups<2, true>(jac, r, b, cnt, nr, psub, pdiag, psup);
-        else if (g == 3) shell_groups<3, true>(jac, r, b, cnt, nr, psub, pdiag, psup);
-        else shell_groups<4, true>(jac, r, b, cnt, nr, psub, pdiag, psup);
-      } else {
-        if (g == 1) shell_groups<1, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
-        else if (g == 2) shell_groups<2, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
-        else if (g == 3) shell_groups<3, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
-        else shell_groups<4, false>(jac, r, b, cnt, nr, psub, pdiag, psup);
-      }
-    });
-    return;
-  }
-  if (cnt < 8) {  // coarse meshes: fixed trip counts too (a loop of a run-time count of
-                  // nodes per shell would be a library copy per row)
-    team.single([&]() {
-      if (cnt >= 4) {
-        if (shared) shell_groups<2, true, V, 4>(jac, r, b, cnt, nr, psub, pdiag, psup);
-        else shell_groups<2, false, V, 4>(jac, r, b, cnt, nr, psub, pdiag, psup);
-      } else if (cnt == 3) {
-        if (shared) shell_chunk<3, true>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 3);
-        else shell_chunk<3, false>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 3);
-      } else if (cnt == 2) {
-        if (shared) shell_chunk<2, true>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 2);
-        else shell_chunk<2, false>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 2);
-      } else {
-        if (shared) shell_chunk<1, true>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 1);
-        else shell_chunk<1, false>(jac, r, b, cnt, nr, psub, pdiag, psup, 0, 1);
-      }
+      if (shared) sweeps(std::true_type{});
+      else sweeps(std::false_type{});
     });
     return;
   }
