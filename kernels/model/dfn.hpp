@@ -502,8 +502,9 @@ IONFLUX_HD inline ConstantDShell constant_d_shell(int k, double dr, double d_dr)
 //! electrode's shell k, its y' and its j (views or pointers, indexed by node; shell k +- 1
 //! of node q at q +- cnt). particle_row with g_k = -(k+1)^2 (D/dr) (c_{k+1} - c_k) and 3/den
 //! taken out as one factor: the same equation, rounded differently from the D(c) paths
-//! (kept: its results are the reference of every constant-D set). Interior: 0 < k < nr - 1
-//! (a row without the boundaries' selects).
+//! (kept: its results are the reference of every constant-D set). Interior: the row of an
+//! interior shell (interior_shell), written without the boundaries' selects.
+IONFLUX_HD inline bool interior_shell(int k, int nr) { return k > 0 && k + 1 < nr; }
 template <bool Interior, class C>
 IONFLUX_HD inline double constant_d_row(C c, C cp, C j, int q, int k, int nr, int cnt, const ConstantDShell& w) {
   const double ck = c[q];
@@ -522,7 +523,7 @@ IONFLUX_HD inline void constant_d_rows(const double* IONFLUX_RESTRICT y, const d
     const ConstantDShell w = constant_d_shell(k, dr, d_dr);
     const double *c = y + k * cnt, *cp = yp + k * cnt;
     double* out = f + k * cnt;
-    if (k + 1 < nr && k > 0)
+    if (interior_shell(k, nr))
       for (int q = 0; q < cnt; ++q) out[q] = constant_d_row<true>(c, cp, j, q, k, nr, cnt, w);
     else
       for (int q = 0; q < cnt; ++q) out[q] = constant_d_row<false>(c, cp, j, q, k, nr, cnt, w);
@@ -549,7 +550,7 @@ IONFLUX_HD inline void particle_residual(const Team& team, const Layout& l, cons
         const ConstantDShell w = constant_d_shell(k, dr, d_dr);
         const int b0 = l.cs_index(first, k);
         const V c = y.sub(b0), cp = yp.sub(b0), j = y.sub(jb);
-        if (k + 1 < nr && k > 0)  // (as constant_d_rows: the interior rows without the selects)
+        if (interior_shell(k, nr))  // (as constant_d_rows)
           team.for_each(cnt, [&](int q) { f[b0 + q] = constant_d_row<true>(c, cp, j, q, k, nr, cnt, w); });
         else
           team.for_each(cnt, [&](int q) { f[b0 + q] = constant_d_row<false>(c, cp, j, q, k, nr, cnt, w); });
