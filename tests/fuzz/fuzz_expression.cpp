@@ -1,7 +1,104 @@
 // Expressions (solver/inputs/expression.*): the first byte chooses the allowed variables and
 // the compile options; the rest is compiled, specialised at T = 298.15 K and evaluated.
+//
+// Every program that compiles is also evaluated by the batched interpreter
+// (expr::evaluate_points, which the CPU residual and Jacobian run for every user function)
+// and compared, point by point, with the pointwise interpreter (expr::evaluate, the GPU's
+// and the reference): in doubles and in Dual<2> (derivatives along c_e and c_s_surf), in
+// one batch of 64 (the CPU's) and split into batches of 7 (a partial last batch), with
+// every argument varying at once and with one varying and the rest fixed (the form that
+// takes evaluate_points' shortcuts). The two do the same operations on the same operands
+// per point (kernels/model/expression.hpp), so the values must agree bit for bit (a NaN
+// with any NaN); a difference traps, which libFuzzer reports as a crash.
+#include <cmath>
+#include <cstring>
+
+#include "kernels/model/dual.hpp"
+#include "kernels/model/expression.hpp"
 #include "solver/inputs/expression.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
+
+namespace {
+
+using ionflux::Dual;
+namespace expr = ionflux::expr;
+
+constexpr int kPoints = 37;
+
+bool same(double a, double b) {
+  if (std::isnan(a) && std::isnan(b)) return true;
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+bool same(const Dual<2>& a, const Dual<2>& b) { return same(a.v, b.v) && same(a.d[0], b.d[0]) && same(a.d[1], b.d[1]); }
+
+//! Argument k of point j: a spread over each argument's physical range, with the values at
+//! which functions bend or break (0, negatives, sto beyond [0, 1], c_s_surf = c_s_max).
+double argument(int k, int j) {
+  const double u = (j * 0.6180339887498949) - std::floor(j * 0.6180339887498949);  // in [0, 1)
+  switch (k) {
+    case 0: return j % 9 == 0 ? 0.0 : (j % 11 == 0 ? 1.0 : -0.05 + 1.1 * u);  // sto
+    case 1: return j % 8 == 0 ? 0.0 : (j % 13 == 0 ? -1.0 : 4000.0 * u);     // c_e
+    case 2: return j % 10 == 0 ? 51765.0 : 60000.0 * u;                      // c_s_surf
+    case 3: return 51765.0;                                                  // c_s_max
+    case 4: return 250.0 + 100.0 * u;                                        // T
+    case 5: return 0.05 + 0.9 * u;                                           // eps
+    default: return 0.0;
+  }
+}
+
+//! The batch (batches of B) against the pointwise interpreter over kPoints points, each
+//! argument of `varying` at its own values and the others at point 0's.
+template <int B>
+void compare_points(const expr::Program& p, unsigned varying) {
+  double vars[expr::kSlots] = {};
+  Dual<2> dvars[expr::kSlots];
+  static double cols[expr::kSlots][kPoints];
+  static Dual<2> dcols[expr::kSlots][kPoints];
+  for (int k = 0; k < expr::kSlots; ++k) {
+    vars[k] = k == expr::kCeScaleSlot ? 1000.0 : (k < 6 ? argument(k, 0) : 0.0);
+    dvars[k] = Dual<2>(vars[k]);
+    for (int j = 0; j < kPoints; ++j) {
+      cols[k][j] = k < 6 ? argument(k, j) : 0.0;
+      dcols[k][j] = k == 1 ? Dual<2>::variable(cols[k][j], 0)
+                           : (k == 2 ? Dual<2>::variable(cols[k][j], 1) : Dual<2>(cols[k][j]));
+    }
+  }
+  dvars[1] = Dual<2>::variable(vars[1], 0);
+  dvars[2] = Dual<2>::variable(vars[2], 1);
+  double out[kPoints];
+  Dual<2> dout[kPoints];
+  for (int j0 = 0; j0 < kPoints; j0 += B) {
+    const int n = kPoints - j0 < B ? kPoints - j0 : B;
+    const double* xs[expr::kSlots] = {};
+    const Dual<2>* dxs[expr::kSlots] = {};
+    for (int k = 0; k < 6; ++k)
+      if (varying & (1u << k)) {
+        xs[k] = cols[k] + j0;
+        dxs[k] = dcols[k] + j0;
+      }
+    expr::evaluate_points<B>(p, vars, xs, n, nullptr, out + j0);
+    expr::evaluate_points<B>(p, dvars, dxs, n, nullptr, dout + j0);
+  }
+  for (int j = 0; j < kPoints; ++j) {
+    double v[expr::kSlots];
+    Dual<2> dv[expr::kSlots];
+    for (int k = 0; k < expr::kSlots; ++k) {
+      const bool var = k < 6 && (varying & (1u << k));
+      v[k] = var ? cols[k][j] : vars[k];
+      dv[k] = var ? dcols[k][j] : dvars[k];
+    }
+    if (!same(out[j], expr::evaluate(p, v)) || !same(dout[j], expr::evaluate(p, dv))) __builtin_trap();
+  }
+}
+
+void compare_all(const expr::Program& p) {
+  for (unsigned varying : {0x3fu, 0x01u, 0x02u, 0x04u, 0x10u}) {
+    compare_points<64>(p, varying);
+    compare_points<7>(p, varying);
+  }
+}
+
+}  // namespace
 
 IONFLUX_FUZZ_TARGET(expression) {
   using namespace ionflux_fuzz;
@@ -14,7 +111,9 @@ IONFLUX_FUZZ_TARGET(expression) {
   return expect_documented([&] {
     const ionflux::expr::Program p = ionflux::compile_expression(s, allowed, opt);
     (void)ionflux::evaluate_expression(p, 0.5, 1000.0, 20000.0, 50000.0, 298.15, 0.3);
+    compare_all(p);
     const ionflux::expr::Program q = ionflux::specialize(p, ionflux::expr::Var::T, 298.15);
     (void)ionflux::evaluate_expression(q, 0.1, 0.0, 0.0, 1.0, 250.0, 0.0);
+    compare_all(q);
   });
 }

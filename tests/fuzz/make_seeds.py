@@ -8,6 +8,7 @@ Run from the repository root.
 import glob
 import json
 import os
+import random
 import re
 import shutil
 import sys
@@ -34,6 +35,37 @@ for f in ["tests/fixtures/expressions.json"] + glob.glob("solver/inputs/sets/*.j
     walk(json.load(open(f)))
 for i, e in enumerate(sorted(exprs)[:300]):
     open(os.path.join(out, "expression", f"s{i}"), "wb").write(bytes([0x3F]) + e.encode())
+
+# and random expressions from a small grammar (a fixed seed), built from the forms the
+# batched interpreter treats specially (kernels/model/expression.hpp: an argument combined
+# with a constant or a uniform value, a Gaussian's -((x - m)^2) / w, -(a) * c, powers and
+# regularised powers, exp/tanh groups), so that the harness's batch-vs-pointwise check
+# starts from inputs that reach them; first byte 0x3F (every variable, plain) or 0xBF
+# (also regularised powers)
+rng = random.Random(16)
+names = ["sto", "c_e", "c_s_surf", "c_s_max", "T", "eps"]
+def const():
+    return rng.choice(["0", "1", "2", "0.5", "-3", "1e-3", "2.5e2", "298.15", "8.314", "1.5", "0.016", "1000"])
+def leaf():
+    return rng.choice(names) if rng.random() < 0.6 else const()
+def gen(d):
+    if d <= 0:
+        return leaf()
+    a, b, x = gen(d - 1), gen(d - 1), rng.choice(names)
+    forms = [
+        lambda: f"{rng.choice(['exp', 'log', 'sqrt', 'tanh', 'cosh', 'sinh', 'abs'])}({a})",
+        lambda: f"{rng.choice(['min', 'max'])}({a}, {b})",
+        lambda: f"-(({x} - {const()})^2) / {const()}",                # a Gaussian
+        lambda: f"{const()} * tanh(({x} - {const()}) / {const()})",   # an OCP fit's term
+        lambda: f"({a})^{rng.choice(['0.5', '1.5', '2', '3', '-1', '0.25', '2.2'])}",
+        lambda: f"-({a}) {rng.choice(['*', '/'])} {const()}",
+        lambda: f"exp({const()} / 8.314 * (1 / 298.15 - 1 / T))",     # an Arrhenius factor
+    ]
+    k = rng.randrange(12)
+    return forms[k]() if k < len(forms) else f"({a}) {rng.choice(['+', '-', '*', '/'])} ({b})"
+for i in range(400):
+    flag = 0x3F if i % 2 == 0 else 0xBF
+    open(os.path.join(out, "expression", f"g{i}"), "wb").write(bytes([flag]) + gen(1 + i % 4).encode())
 
 tables = ["linear\n\n0,0.1\n0.5,0.2\n1,0.3\n", "pchip\n\n0,1\n0.2,0.8\n0.5,0.5\n1,0.1\n",
           "cubic\n\n0,1\n0.3,0.7\n0.6,0.2\n0.8,0.15\n1,0.05\n", "linear\nx * T / 298.15\n0,1\n1,2\n",
