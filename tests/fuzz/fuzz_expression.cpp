@@ -3,9 +3,10 @@
 //
 // Every program that compiles is also evaluated by the batched interpreter
 // (expr::evaluate_points, which the CPU residual and Jacobian run for every user function)
-// and compared, point by point, with the pointwise interpreter (expr::evaluate, the GPU's
-// and the reference): in doubles and in Dual<2> (derivatives along c_e and c_s_surf), in
-// one batch of 64 (the CPU's) and split into batches of 7 (a partial last batch), with
+// and compared, point by point, with the pointwise interpreter (expr::evaluate, the
+// reference): in doubles and in Dual<2> (derivatives along c_e and c_s_surf), in
+// one batch of 64 (the CPU's), split into batches of 7 (a partial last batch) and into
+// single points (the GPU's batch size, here compiled for the CPU), with
 // every argument varying at once and with one varying and the rest fixed (the form that
 // takes evaluate_points' shortcuts). The two do the same operations on the same operands
 // per point (kernels/model/expression.hpp), so the values must agree bit for bit (a NaN
@@ -95,6 +96,7 @@ void compare_all(const expr::Program& p) {
   for (unsigned varying : {0x3fu, 0x01u, 0x02u, 0x04u, 0x10u}) {
     compare_points<64>(p, varying);
     compare_points<7>(p, varying);
+    compare_points<1>(p, varying);
   }
 }
 
