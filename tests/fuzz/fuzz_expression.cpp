@@ -17,6 +17,7 @@
 #include "kernels/model/dual.hpp"
 #include "kernels/model/expression.hpp"
 #include "solver/inputs/expression.hpp"
+#include "tests/expression_points.hpp"
 #include "tests/fuzz/fuzz_common.hpp"
 
 namespace {
@@ -47,49 +48,50 @@ double argument(int k, int j) {
   }
 }
 
-//! The batch (batches of B) against the pointwise interpreter over kPoints points, each
-//! argument of `varying` at its own values and the others at point 0's.
+//! The points: each argument's values at kPoints points (argument()), and point 0's
+//! values as the fixed arguments; the Dual<2> copies seeded in c_e and c_s_surf.
+struct Points {
+  double vars[expr::kSlots];
+  Dual<2> dvars[expr::kSlots];
+  double cols[expr::kSlots][kPoints];
+  Dual<2> dcols[expr::kSlots][kPoints];
+};
+const Points& points() {
+  static const Points pts = [] {
+    Points q{};
+    auto dual = [](int k, double x) { return k == 1 || k == 2 ? Dual<2>::variable(x, k - 1) : Dual<2>(x); };
+    for (int k = 0; k < expr::kSlots; ++k) {
+      q.vars[k] = k == expr::kCeScaleSlot ? 1000.0 : argument(k, 0);
+      q.dvars[k] = dual(k, q.vars[k]);
+      for (int j = 0; j < kPoints; ++j) {
+        q.cols[k][j] = argument(k, j);
+        q.dcols[k][j] = dual(k, q.cols[k][j]);
+      }
+    }
+    return q;
+  }();
+  return pts;
+}
+
+//! The batch (batches of B) against the pointwise interpreter over the points, each
+//! argument of `varying` (bits 0-5: sto ... eps) at its own values and the others at
+//! point 0's.
 template <int B>
 void compare_points(const expr::Program& p, unsigned varying) {
-  double vars[expr::kSlots] = {};
-  Dual<2> dvars[expr::kSlots];
-  static double cols[expr::kSlots][kPoints];
-  static Dual<2> dcols[expr::kSlots][kPoints];
-  for (int k = 0; k < expr::kSlots; ++k) {
-    vars[k] = k == expr::kCeScaleSlot ? 1000.0 : (k < 6 ? argument(k, 0) : 0.0);
-    dvars[k] = Dual<2>(vars[k]);
-    for (int j = 0; j < kPoints; ++j) {
-      cols[k][j] = k < 6 ? argument(k, j) : 0.0;
-      dcols[k][j] = k == 1 ? Dual<2>::variable(cols[k][j], 0)
-                           : (k == 2 ? Dual<2>::variable(cols[k][j], 1) : Dual<2>(cols[k][j]));
+  const Points& q = points();
+  const double* cols[expr::kSlots] = {};
+  const Dual<2>* dcols[expr::kSlots] = {};
+  for (int k = 0; k < 6; ++k)
+    if (varying & (1u << k)) {
+      cols[k] = q.cols[k];
+      dcols[k] = q.dcols[k];
     }
-  }
-  dvars[1] = Dual<2>::variable(vars[1], 0);
-  dvars[2] = Dual<2>::variable(vars[2], 1);
-  double out[kPoints];
-  Dual<2> dout[kPoints];
-  for (int j0 = 0; j0 < kPoints; j0 += B) {
-    const int n = kPoints - j0 < B ? kPoints - j0 : B;
-    const double* xs[expr::kSlots] = {};
-    const Dual<2>* dxs[expr::kSlots] = {};
-    for (int k = 0; k < 6; ++k)
-      if (varying & (1u << k)) {
-        xs[k] = cols[k] + j0;
-        dxs[k] = dcols[k] + j0;
-      }
-    expr::evaluate_points<B>(p, vars, xs, n, nullptr, out + j0);
-    expr::evaluate_points<B>(p, dvars, dxs, n, nullptr, dout + j0);
-  }
-  for (int j = 0; j < kPoints; ++j) {
-    double v[expr::kSlots];
-    Dual<2> dv[expr::kSlots];
-    for (int k = 0; k < expr::kSlots; ++k) {
-      const bool var = k < 6 && (varying & (1u << k));
-      v[k] = var ? cols[k][j] : vars[k];
-      dv[k] = var ? dcols[k][j] : dvars[k];
-    }
-    if (!same(out[j], expr::evaluate(p, v)) || !same(dout[j], expr::evaluate(p, dv))) __builtin_trap();
-  }
+  double out[kPoints], want[kPoints];
+  Dual<2> dout[kPoints], dwant[kPoints];
+  ionflux::testing::batch_and_pointwise<B>(p, q.vars, cols, kPoints, out, want);
+  ionflux::testing::batch_and_pointwise<B>(p, q.dvars, dcols, kPoints, dout, dwant);
+  for (int j = 0; j < kPoints; ++j)
+    if (!same(out[j], want[j]) || !same(dout[j], dwant[j])) __builtin_trap();
 }
 
 void compare_all(const expr::Program& p) {

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../expression_points.hpp"
 #include "../test_support.hpp"
 #include "kernels/model/user_function.hpp"
 #include "solver/inputs/expression.hpp"
@@ -345,41 +346,33 @@ TEST(Expression, PointsEvaluatorWithSeveralVaryingArguments) {
       options.regularise_powers = regularise != 0;
       const expr::Program p = compile_expression(text, kAllVariables, options);
       const auto& pts = c["points"];
-      constexpr int B = 32;
-      for (std::size_t j0 = 0; j0 < pts.size(); j0 += B) {
-        const int n = static_cast<int>(std::min<std::size_t>(B, pts.size() - j0));
-        double cols[5][B], out[B];
-        Dual<2> dcols[5][B], dout[B];
-        for (int j = 0; j < n; ++j)
-          for (int k = 0; k < 5; ++k) {
-            cols[k][j] = pts[j0 + j][k];
-            dcols[k][j] = k == 1 ? Dual<2>::variable(cols[k][j], 0)
-                                 : k == 2 ? Dual<2>::variable(cols[k][j], 1) : Dual<2>(cols[k][j]);
-          }
-        double vars[expr::kSlots] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1000.0};
-        Dual<2> dvars[expr::kSlots];
-        for (int k = 0; k < expr::kSlots; ++k) dvars[k] = Dual<2>(vars[k]);
-        const double* xs[expr::kSlots] = {cols[0], cols[1], cols[2], cols[3], cols[4], nullptr, nullptr};
-        const Dual<2>* dxs[expr::kSlots] = {dcols[0], dcols[1], dcols[2], dcols[3], dcols[4], nullptr, nullptr};
-        expr::evaluate_points<B>(p, vars, xs, n, nullptr, out);
-        expr::evaluate_points<B>(p, dvars, dxs, n, nullptr, dout);
+      const int n = static_cast<int>(pts.size());
+      std::vector<double> cols[5];
+      std::vector<Dual<2>> dcols[5];
+      for (int k = 0; k < 5; ++k)
         for (int j = 0; j < n; ++j) {
-          double v[expr::kSlots];
-          Dual<2> dv[expr::kSlots];
-          for (int k = 0; k < expr::kSlots; ++k) {
-            v[k] = k < 5 ? cols[k][j] : vars[k];
-            dv[k] = k < 5 ? dcols[k][j] : dvars[k];
-          }
-          const double want = expr::evaluate(p, v);
-          const Dual<2> dwant = expr::evaluate(p, dv);
-          auto close = [](double got, double w) {
-            return got == w || std::fabs(got - w) <= 1e-14 * std::fabs(w) || (std::isnan(got) && std::isnan(w));
-          };
-          EXPECT_TRUE(close(out[j], want)) << "point " << j0 + j;
-          EXPECT_TRUE(close(dout[j].v, dwant.v)) << "point " << j0 + j;
-          EXPECT_TRUE(close(dout[j].d[0], dwant.d[0])) << "point " << j0 + j;
-          EXPECT_TRUE(close(dout[j].d[1], dwant.d[1])) << "point " << j0 + j;
+          cols[k].push_back(pts[j][k]);
+          dcols[k].push_back(k == 1 ? Dual<2>::variable(cols[k][j], 0)
+                                    : k == 2 ? Dual<2>::variable(cols[k][j], 1) : Dual<2>(cols[k][j]));
         }
+      double vars[expr::kSlots] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1000.0};
+      Dual<2> dvars[expr::kSlots];
+      for (int k = 0; k < expr::kSlots; ++k) dvars[k] = Dual<2>(vars[k]);
+      const double* xs[expr::kSlots] = {cols[0].data(), cols[1].data(), cols[2].data(), cols[3].data(), cols[4].data()};
+      const Dual<2>* dxs[expr::kSlots] = {dcols[0].data(), dcols[1].data(), dcols[2].data(), dcols[3].data(),
+                                          dcols[4].data()};
+      std::vector<double> out(n), want(n);
+      std::vector<Dual<2>> dout(n), dwant(n);
+      testing::batch_and_pointwise<32>(p, vars, xs, n, out.data(), want.data());
+      testing::batch_and_pointwise<32>(p, dvars, dxs, n, dout.data(), dwant.data());
+      auto close = [](double got, double w) {
+        return got == w || std::fabs(got - w) <= 1e-14 * std::fabs(w) || (std::isnan(got) && std::isnan(w));
+      };
+      for (int j = 0; j < n; ++j) {
+        EXPECT_TRUE(close(out[j], want[j])) << "point " << j;
+        EXPECT_TRUE(close(dout[j].v, dwant[j].v)) << "point " << j;
+        EXPECT_TRUE(close(dout[j].d[0], dwant[j].d[0])) << "point " << j;
+        EXPECT_TRUE(close(dout[j].d[1], dwant[j].d[1])) << "point " << j;
       }
     }
   }
