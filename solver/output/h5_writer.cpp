@@ -12,14 +12,19 @@
 #include <cstdlib>
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
+#include <fcntl.h>
 #include <hdf5.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <set>
+#include <thread>
 #endif
 
 namespace ionflux {
@@ -180,6 +185,51 @@ bool extend_to_allocated(const std::string& path) {
   struct stat st {};
   return stat(path.c_str(), &st) == 0 && static_cast<hsize_t>(st.st_size) < allocated &&
          truncate(path.c_str(), static_cast<off_t>(allocated)) == 0;
+}
+
+//! Whether another process holds HDF5's lock on the file at `path` (HDF5 >= 1.10 takes a
+//! flock when it opens a file: shared for readers, exclusive for writers, unless
+//! HDF5_USE_FILE_LOCKING=FALSE). A reader watching a sweep (h5py, ionflux.load) holds it
+//! while its file is open.
+bool locked_by_another_process(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool locked = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // also releases the lock taken, if it was
+  return locked;
+}
+
+//! Calls `open` (an HDF5 open or create that returns an invalid Hid when it fails) once no
+//! other process holds the file's lock, and again while a failure coincides with such a
+//! lock, for up to about two seconds: a watcher polling the file opens and closes it within
+//! milliseconds, and a resumed or restarted sweep must not fail because it opened the file
+//! in the same moment. The lock is checked before each try because HDF5 truncates a file
+//! it is asked to create before it finds the lock taken: a reader's file is not emptied by
+//! a run that then fails. `locked` says whether the last failure was such a lock (a reader
+//! that keeps the file open longer, reported by the caller).
+template <class Open>
+Hid open_waiting_for_readers(const std::string& path, Open&& open, bool& locked) {
+  constexpr int kTries = 100;
+  constexpr auto kPause = std::chrono::milliseconds(20);
+  for (int attempt = 1;; ++attempt) {
+    Hid file;
+    locked = locked_by_another_process(path);
+    if (!locked) {
+      file = open();
+      locked = !file.valid() && locked_by_another_process(path);
+    }
+    if (file.valid() || !locked || attempt == kTries) return file;
+    H5Eclear2(H5E_DEFAULT);
+    std::this_thread::sleep_for(kPause);
+  }
+}
+
+//! The end of an error message for a file that could not be opened because another
+//! process held it.
+std::string held_open_elsewhere() {
+  return ": another process has it open (an HDF5 reader such as h5py, ionflux.load or HDFView holds its file "
+         "lock); close it there and run again, or set HDF5_USE_FILE_LOCKING=FALSE where the file system cannot "
+         "lock files";
 }
 
 //! IONFLUX_FAULT_H5_WRITE=N (tests, docs/reliability.md): the N-th chunk written to a
@@ -590,25 +640,32 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   if (m.reopen) {
     // checked read-only first: a file that cannot be resumed is left byte for byte as it was
     for (const unsigned flags : {H5F_ACC_RDONLY, H5F_ACC_RDWR}) {
-      m.file = Hid(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose);
-      if (!m.file.valid()) {
-        // a writer killed in SWMR mode leaves the superblock marked as being written
-        // (docs/hdf5_layout.md, "Watching a running sweep"): read it as a SWMR reader,
-        // and reopen it for writing with those marks cleared (what h5clear -s does)
-        H5Eclear2(H5E_DEFAULT);
-        Hid fapl = swmr_fapl(flags != H5F_ACC_RDONLY);
-        m.file = Hid(H5Fopen(path.c_str(), flags == H5F_ACC_RDONLY ? flags | H5F_ACC_SWMR_READ : flags,
-                             fapl.valid() ? fapl.get() : H5P_DEFAULT),
-                     H5Fclose);
-        if (!m.file.valid() && flags != H5F_ACC_RDONLY && extend_to_allocated(path)) {
-          H5Eclear2(H5E_DEFAULT);
-          m.file = Hid(H5Fopen(path.c_str(), flags, fapl.valid() ? fapl.get() : H5P_DEFAULT), H5Fclose);
-        }
-      }
-      if (!m.file.valid()) {
-        const std::string detail = hdf5_error_detail();
-        throw RuntimeError("cannot open HDF5 file '" + path + "' to resume it" + (detail.empty() ? "" : ": " + detail));
-      }
+      std::string detail;
+      bool locked = false;
+      m.file = open_waiting_for_readers(
+          path,
+          [&] {
+            Hid file(H5Fopen(path.c_str(), flags, H5P_DEFAULT), H5Fclose);
+            if (file.valid()) return file;
+            detail = hdf5_error_detail();  // the plain open's reason (the fallbacks' may be empty)
+            // a writer killed in SWMR mode leaves the superblock marked as being written
+            // (docs/hdf5_layout.md, "Watching a running sweep"): read it as a SWMR reader,
+            // and reopen it for writing with those marks cleared (what h5clear -s does)
+            Hid fapl = swmr_fapl(flags != H5F_ACC_RDONLY);
+            file = Hid(H5Fopen(path.c_str(), flags == H5F_ACC_RDONLY ? flags | H5F_ACC_SWMR_READ : flags,
+                               fapl.valid() ? fapl.get() : H5P_DEFAULT),
+                       H5Fclose);
+            if (!file.valid() && flags != H5F_ACC_RDONLY && extend_to_allocated(path)) {
+              H5Eclear2(H5E_DEFAULT);
+              file = Hid(H5Fopen(path.c_str(), flags, fapl.valid() ? fapl.get() : H5P_DEFAULT), H5Fclose);
+            }
+            H5Eclear2(H5E_DEFAULT);
+            return file;
+          },
+          locked);
+      if (!m.file.valid())
+        throw RuntimeError("cannot open HDF5 file '" + path + "' to resume it" +
+                           (locked ? held_open_elsewhere() : detail.empty() ? "" : ": " + detail));
       if (flags != H5F_ACC_RDONLY) break;
       auto expect = [&](const char* name, const std::string& want, const char* what) {
         const std::string have = m.read_string_attribute(name);
@@ -647,12 +704,20 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   } else {
     // the latest file format: what SWMR needs (readers need HDF5 >= 1.10)
     Hid fapl = swmr_fapl(false);
-    m.file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.valid() ? fapl.get() : H5P_DEFAULT),
-                 H5Fclose);
-    if (!m.file.valid()) {
-      const std::string detail = hdf5_error_detail();
-      throw RuntimeError("cannot create HDF5 file '" + path + "'" + (detail.empty() ? "" : ": " + detail));
-    }
+    std::string detail;
+    bool locked = false;
+    m.file = open_waiting_for_readers(
+        path,
+        [&] {
+          Hid file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.valid() ? fapl.get() : H5P_DEFAULT),
+                   H5Fclose);
+          if (!file.valid()) detail = hdf5_error_detail();
+          return file;
+        },
+        locked);
+    if (!m.file.valid())
+      throw RuntimeError("cannot create HDF5 file '" + path + "'" +
+                         (locked ? held_open_elsewhere() : detail.empty() ? "" : ": " + detail));
   }
   m.open = true;
 

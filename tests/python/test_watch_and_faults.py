@@ -3,6 +3,10 @@
 * A reader (h5py as a SWMR reader, and `ionflux.load`) opens the file while `ionflux
   sweep` writes it and sees 0 < finished < n cells, each equal to the same cell of an
   uninterrupted run; the final file equals that run's (the reading changed nothing).
+* A reader that has the file open when a run starts on it (a new run over it, or
+  `--resume`) is waited for while it closes the file within a moment; one that keeps it
+  open gets one error that says so, and the file is left as it was (HDF5 would have
+  truncated it before finding the lock taken).
 * A write that fails (injected inside HDF5 with IONFLUX_FAULT_H5_WRITE, or a real one:
   the file size limit of `ulimit -f`) ends the run with one error line that says what
   failed, in which file and how many cells are safe in it; those cells read back equal
@@ -70,8 +74,9 @@ def assert_cells_equal(f, r, cells):
             np.testing.assert_array_equal(x[fo[i]:fo[i] + fc[i]], y[ro[i]:ro[i] + rc[i]], err_msg=f"{name}, cell {i}")
 
 
-def assert_same_file(got, ref):
-    """Every dataset equal (NaN-aware) and the same attributes, but for the run's own."""
+def assert_same_file(got, ref, also_own=()):
+    """Every dataset equal (NaN-aware) and the same attributes, but for the run's own
+    (and `also_own`)."""
     with h5py.File(got, "r") as g, h5py.File(ref, "r") as r:
         G, R = datasets(g), datasets(r)
         assert sorted(G) == sorted(R)
@@ -82,7 +87,7 @@ def assert_same_file(got, ref):
                 np.testing.assert_array_equal(x, y, err_msg=name)
             else:
                 assert (x == y).all(), name
-        own = {"created", "wall time [s]", "runs"}  # the run's own, and a resumed file's history
+        own = {"created", "wall time [s]", "runs", *also_own}  # the run's own, and a resumed file's history
         assert {k: v for k, v in g.attrs.items() if k not in own} == {k: v for k, v in r.attrs.items() if k not in own}
 
 
@@ -120,6 +125,32 @@ def test_a_running_sweep_can_be_watched_and_the_reading_changes_nothing(setup):
     assert seen_h5py and seen_load, "the sweep finished before a reader saw it part way"
     print(f"  a SWMR reader saw {seen_h5py} of {N} cells, ionflux.load {seen_load}")
     assert_same_file(out, ref)
+
+
+def test_a_run_waits_for_a_reader_that_closes_the_file_and_names_one_that_keeps_it_open(setup):
+    import threading
+
+    d, cfg, ref = setup
+    out = d / "read_while_started.h5"
+    p = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet")
+    assert p.returncode == 0, p.stderr
+    for extra in ([], ["--resume"]):
+        before = out.read_bytes()
+        # a reader that keeps the file open: one error naming the cause, the file untouched
+        with h5py.File(out, "r", swmr=True):
+            p = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet", *extra)
+        assert p.returncode != 0
+        lines = error_lines(p.stderr)
+        assert len(lines) == 1 and f"'{out}'" in lines[0] and "another process has it open" in lines[0], p.stderr
+        assert out.read_bytes() == before, extra
+        # a reader that closes it 0.3 s after the run started: the run waits and completes
+        f = h5py.File(out, "r", swmr=True)
+        closer = threading.Timer(0.3, f.close)
+        closer.start()
+        p = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet", *extra)
+        closer.join()
+        assert p.returncode == 0, p.stderr
+        assert_same_file(out, ref, also_own=["device"] if extra else [])  # resumed: "none (every cell was ...)"
 
 
 def error_lines(err):
