@@ -36,17 +36,29 @@ struct ProtocolView {
   const double* tables = nullptr;
 };
 
-//! The set-point of a step at `t_in_step` seconds after its start. Drive cycles are
-//! interpolated linearly and repeated when the step is longer than the data.
+//! The set-point of a step at `t_in_step` seconds after its start (the table's time t0 +
+//! t_in_step). Drive cycles are interpolated linearly, and repeated when the step is
+//! longer than the data as PyBaMM tiles them (BaseStep.__init__): copy i of the table
+//! shifted by i (t_last - t0 + t_1 - t0), so that each seam is a linear ramp over the
+//! first interval's length from the last value back to the first one, not a jump (which
+//! no step size could follow). The same as PyBaMM's where the table starts at t0 = 0.
 IONFLUX_HD inline Drive drive_at(const StepSpec& s, const double* tables, double t_in_step) {
   Drive d{s.mode, s.value};
   if (s.table_len <= 0 || tables == nullptr) return d;
   const double* tab = tables + 2 * s.table_offset;
   const int n = s.table_len;
   const double t0 = tab[0], t_last = tab[2 * (n - 1)];
-  const double span = t_last - t0;
+  const double span = t_last - t0;  // > 0 means n >= 2 (the times increase strictly)
   double t = t0 + t_in_step;
-  if (span > 0.0 && t > t_last) t = t0 + fmod(t - t0, span);
+  if (span > 0.0 && t > t_last) {
+    const double seam = tab[2] - t0, period = span + seam;
+    t = t0 + fmod(t - t0, period);
+    if (t > t_last) {  // on the seam: from the last value to the first
+      const double y_last = tab[2 * (n - 1) + 1];
+      d.value = y_last + (t - t_last) / seam * (tab[1] - y_last);
+      return d;
+    }
+  }
   if (t <= t0) {
     d.value = tab[1];
     return d;

@@ -345,6 +345,51 @@ TEST(ExperimentDriveCycle, US06Current) {
   EXPECT_EQ(ch.tables[2 * 300 + 1], -data[300].second);
 }
 
+// A step longer than its drive cycle repeats the table as PyBaMM 26.10.1.1 tiles it: the
+// knots of pybamm.step.current(data, duration=7) for data [[0,1],[1,2],[2,3]] are in
+// tests/fixtures/pybamm_exp_us06.json ("tiling_demo", generate_pybamm_experiment_fixtures.py):
+// t 0..11 with values 1,2,3,1,2,3,..., so each seam (t 2 -> 3, 5 -> 6, ...) is a linear ramp
+// from 3 back to 1. drive_at must equal PyBaMM's linear interpolant on those knots at
+// every time of the step, the seams included (a jump there stopped the solver).
+TEST(ExperimentDriveCycle, RepeatsTheTableAsPybammTilesIt) {
+  const auto& demo = testing::load_fixture("pybamm_exp_us06.json").at("drive_cycle").at("tiling_demo");
+  std::vector<double> table;
+  for (const auto& row : demo.at("data [t, value]")) {
+    table.push_back(row.at(0).get<double>());
+    table.push_back(row.at(1).get<double>());
+  }
+  const auto kt = demo.at("interpolant knots t [s]").get<std::vector<double>>();
+  const auto kv = demo.at("interpolant knots value").get<std::vector<double>>();
+  ASSERT_EQ(kt.size(), kv.size());
+  StepSpec s;
+  s.table_len = static_cast<int>(table.size() / 2);
+  s.duration = demo.at("duration_s").get<double>();
+  auto pybamm_at = [&](double t) {  // numpy.interp on PyBaMM's knots
+    std::size_t k = 1;
+    while (k + 1 < kt.size() && kt[k] < t) ++k;
+    return kv[k - 1] + (t - kt[k - 1]) / (kt[k] - kt[k - 1]) * (kv[k] - kv[k - 1]);
+  };
+  for (int q = 0; q <= 280; ++q) {
+    const double t = s.duration * q / 280.0;
+    SCOPED_TRACE(t);
+    EXPECT_NEAR(drive_at(s, table.data(), t).value, pybamm_at(t), 1e-12);
+  }
+  EXPECT_DOUBLE_EQ(drive_at(s, table.data(), 2.5).value, 2.0);  // half-way down the first seam
+
+  // US06 (t 0..600 s, 1 s apart) for 1300 s: PyBaMM makes 3 copies, 601 s apart (1,803
+  // knots, the last at 1,802 s); the seams ramp over 1 s from the last value to the first
+  const std::string dir = shared_path("reference-data/drive_cycles");
+  const auto data = read_pairs(dir + "/US06.csv");
+  const Experiment ex = parse_experiment(
+      std::vector<std::string>{"Discharge with current from US06.csv for 1300 seconds"}, chen(), dir);
+  const StepSpec& u = ex.steps.at(0);
+  EXPECT_EQ(demo.at("US06 with duration 1300 s: number of knots").get<int>(), 3 * u.table_len);
+  EXPECT_DOUBLE_EQ(demo.at("US06 with duration 1300 s: last knot [s]").get<double>(), 2 * 601.0 + 600.0);
+  EXPECT_DOUBLE_EQ(drive_at(u, ex.tables.data(), 600.5).value, 0.5 * (data[600].second + data[0].second));
+  EXPECT_DOUBLE_EQ(drive_at(u, ex.tables.data(), 601.0 + 100.5).value, 0.5 * (data[100].second + data[101].second));
+  EXPECT_DOUBLE_EQ(drive_at(u, ex.tables.data(), 2 * 601.0 + 37.0).value, data[37].second);
+}
+
 TEST(ExperimentDriveCycle, WLTCPowerKilowatts) {
   const std::string dir = shared_path("reference-data/drive_cycles");
   const auto data = read_pairs(dir + "/WLTC.csv");
