@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -213,7 +214,8 @@ std::string simulate_help() {
          "                          electrode loadings): 1.2 x the time in which the current\n"
          "                          moves all the lithium available to it; a run that stops\n"
          "                          here is reported as truncated (end_time_reached)]\n"
-         "  --output FILE           CSV file to write (overwritten); checked before solving\n"
+         "  --output FILE           CSV file to write (overwritten); checked before solving,\n"
+         "                          and refused if it is the parameter file or a drive cycle\n"
          "                          [default: ionflux.csv, in the current directory]\n"
          "  --experiment STEP       a protocol step, PyBaMM's grammar (repeatable, in order), e.g.\n"
          "                          \"Discharge at 1C until 2.5 V\", \"Rest for 1 hour\",\n"
@@ -503,10 +505,13 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   const double nominal = ps.get("Nominal cell capacity [A.h]");
   // One builder (solver/problem/problem.hpp): current, cell, thermal model, initial SOC, end time.
   ProblemBuilder pb(ps);
+  std::vector<std::pair<std::string, std::string>> inputs{{a.parameters, "parameter file"}};
   if (!a.experiment.empty()) {
     if (a.c_rate || a.current)
       throw InputError("--experiment sets the protocol: drop --c-rate/--current (write the current in the steps)");
-    pb.experiment(parse_experiment(std::vector<std::vector<std::string>>{a.experiment}, a.cycles, ps, "."));
+    Experiment ex = parse_experiment(std::vector<std::vector<std::string>>{a.experiment}, a.cycles, ps, ".");
+    for (const std::string& f : ex.files) inputs.emplace_back(f, "drive-cycle file");
+    pb.experiment(std::move(ex));
   } else if (a.cycles != 1) {
     throw InputError("--cycles needs --experiment");
   } else if (a.c_rate) {
@@ -535,6 +540,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   const RunOptions& ro = problem.run;
   const double current = problem.current;
 
+  check_output_is_not_an_input(a.output, inputs);
   check_output_writable(a.output);
   const Solution sol = simulate(problem);
   write_csv(a.output, sol);
@@ -680,6 +686,19 @@ int cli_main(int argc, char** argv) {
   const int rc = cli_main(args, std::cout, std::cerr);
   std::cout.flush();
   return rc;
+}
+
+void check_output_is_not_an_input(const std::string& output,
+                                  const std::vector<std::pair<std::string, std::string>>& inputs) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(output, ec)) return;  // a file that does not exist is no input
+  for (const auto& [path, what] : inputs) {
+    if (path.empty() || !fs::is_regular_file(path, ec)) continue;
+    if (fs::equivalent(output, path, ec) && !ec)
+      throw InputError("--output '" + output + "' is the " + what + " '" + path +
+                       "': writing the output would destroy it; choose another output file");
+  }
 }
 
 }  // namespace ionflux

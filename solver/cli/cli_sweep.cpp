@@ -38,7 +38,8 @@ std::string sweep_help() {
          "streams the results to an HDF5 file chunk by chunk.\n"
          "\n"
          "Options:\n"
-         "  --output FILE.h5   output file (default: ionflux_sweep.h5); checked before any work\n"
+         "  --output FILE.h5   output file (default: ionflux_sweep.h5); checked before any work,\n"
+         "                     and refused if it is the config or another input file\n"
          "  --device D         auto (default: the GPU when one is usable, else the CPU), cpu, cuda\n"
          "  --threads N        CPU threads (default: all cores)\n"
          "  --memory-budget B  bytes of per-cell state resident at once (default: 80% of free\n"
@@ -329,6 +330,10 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   if (range) range = CellRange{spec.first_cell, spec.first_cell + spec.n_cells()};
   const BatchInputs& inputs = plan.inputs;
   const SweepFileInfo info = sweep_file_info(spec, plan);
+  std::vector<std::pair<std::string, std::string>> input_files{{config, "sweep config"},
+                                                                {spec.parameters, "parameter file"}};
+  for (const std::string& f : plan.drive_files) input_files.emplace_back(f, "drive-cycle file");
+  check_output_is_not_an_input(output, input_files);
   if (resume) {
     struct stat st {};
     if (stat(output.c_str(), &st) != 0)

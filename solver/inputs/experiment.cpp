@@ -192,6 +192,7 @@ struct Context {
   double v_low = std::numeric_limits<double>::quiet_NaN();
   double v_high = std::numeric_limits<double>::quiet_NaN();
   std::vector<double>* tables = nullptr;
+  std::vector<std::string>* files = nullptr;  //!< Experiment::files
   std::map<std::pair<std::string, double>, std::pair<int, int>> table_cache;  //!< (path, scale) -> (offset, len)
 
   double nominal_capacity() const {
@@ -280,6 +281,7 @@ std::pair<int, int> load_table(Context& ctx, const std::string& file, double sca
   if (offset + n_pairs > static_cast<std::size_t>(std::numeric_limits<int>::max()))
     fail("drive-cycle data too large");
   ctx.tables->insert(ctx.tables->end(), rows.begin(), rows.end());
+  if (std::find(ctx.files->begin(), ctx.files->end(), path) == ctx.files->end()) ctx.files->push_back(path);
   const std::pair<int, int> r{static_cast<int>(offset), static_cast<int>(n_pairs)};
   ctx.table_cache.emplace(key, r);
   return r;
@@ -581,6 +583,7 @@ Experiment parse_experiment(const std::vector<std::vector<std::string>>& cycle_g
   ctx.v_low = optional_param(params, "Lower voltage cut-off [V]");
   ctx.v_high = optional_param(params, "Upper voltage cut-off [V]");
   ctx.tables = &ex.tables;
+  ctx.files = &ex.files;
 
   // parse each distinct position once, then lay the cycles out
   std::vector<std::vector<StepSpec>> parsed(cycle_groups.size());

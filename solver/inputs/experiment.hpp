@@ -16,6 +16,7 @@ struct Experiment {
   std::vector<StepSpec> steps;    //!< flattened over cycles; StepSpec::cycle = cycle index
   std::vector<double> tables;     //!< drive-cycle (t, value) pairs; StepSpec::table_offset/len in pairs
   std::vector<std::string> text;  //!< the source string of each flattened step
+  std::vector<std::string> files; //!< the drive-cycle files read (absolute paths, each once)
   int n_cycles = 1;
 };
 

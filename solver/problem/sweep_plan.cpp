@@ -351,6 +351,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
     if (ph_index.empty() && !per_cell_parameters) {
       // one protocol for every cell; a bad step is an error of the whole sweep
       const Experiment ex = parse_experiment(spec.experiment, spec.cycles, plan.base, base_dir);
+      plan.drive_files = ex.files;
       in.run.steps = ex.steps;
       in.run.tables = ex.tables;
       in.run.step_text = ex.text;
@@ -378,6 +379,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
       // Cells that do not run keep this protocol's shape (its steps, first in
       // protocol_steps): the number of steps, and so the file's layout, does not depend
       // on which cells a range holds.
+      plan.drive_files = first_ex.files;
       in.protocol_steps = first_ex.steps;
       in.protocol_tables = first_ex.tables;
       in.protocol_text = first_ex.text;

@@ -23,6 +23,9 @@ struct SweepPlan {
   //! Warnings for the whole sweep, one line each, to show before it runs: values far
   //! outside the usual range of their unit (once per parameter, not per cell).
   std::vector<std::string> warnings;
+  //! The drive-cycle files the protocol reads (the first planned cell's, absolute paths):
+  //! inputs that an output file must not overwrite.
+  std::vector<std::string> drive_files;
   //! Cells planned (each cell's values set and its record built once to check it): the
   //! batch's cells, plus the sweep's cell 0 once more when a range's protocol is
   //! checked. Planning a range of a sweep touches no other cell.

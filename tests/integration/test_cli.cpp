@@ -372,6 +372,43 @@ TEST(cli, existing_output_is_kept_on_input_errors) {
   expect_error_line(r, {"cannot write output file"});
 }
 
+// An output path that names an input (the parameter file, a drive cycle; under another
+// spelling or through a link) is refused before the run, and the input is left as it was.
+TEST(cli, output_that_is_an_input_is_refused_and_the_input_kept) {
+  TempDir d;
+  const Result exported = run_cli({"parameters", "export", "Chen2020"}, d);
+  ASSERT_EQ(exported.rc, 0);
+  std::ofstream(d / "set.json") << exported.out;
+  const std::string set_text = read_text(d / "set.json");
+  ASSERT_FALSE(set_text.empty());
+  std::ofstream(d / "cycle.csv") << "0,1\n10,2\n20,3\n";
+  fs::create_symlink("cycle.csv", d / "link.csv");
+  struct Case {
+    std::vector<std::string> args;
+    std::string what;
+  };
+  const Case cases[] = {
+      {{"--parameters", "set.json", "--output", "./set.json"}, "parameter file"},
+      {{"--experiment", "Discharge with current from cycle.csv for 30 s", "--output", "cycle.csv"}, "drive-cycle file"},
+      {{"--experiment", "Discharge with current from cycle.csv for 30 s", "--output", "link.csv"}, "drive-cycle file"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"simulate"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const Result r = run_cli(args, d);
+    EXPECT_EQ(r.rc, 2) << c.what;
+    expect_error_line(r, {"--output", "is the " + c.what, "would destroy it"});
+  }
+  EXPECT_EQ(read_text(d / "set.json"), set_text);
+  EXPECT_EQ(read_text(d / "cycle.csv"), "0,1\n10,2\n20,3\n");
+  // a drive cycle and the output side by side still run
+  EXPECT_EQ(run_cli({"simulate", "--experiment", "Discharge with current from cycle.csv for 30 s", "--output",
+                     "out.csv", "--quiet"},
+                    d)
+                .rc,
+            0);
+}
+
 TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
   TempDir d;
   // 2000 A (400C): the voltage is outside the cut-offs from the start.

@@ -328,6 +328,13 @@ TEST(SweepCli, BadConfigsFailBeforeAnyWork) {
     EXPECT_NE(r.err.find(c.words), std::string::npos) << "expected '" << c.words << "' in: " << r.err;
     EXPECT_FALSE(fs::exists(out)) << "nothing is written for a bad config: " << c.config;
   }
+  // the config itself as the output: refused, and the config left as it was
+  const std::string cfg = write_config(dir, "self.json", R"({"vary": {"C-rate": [1]}})");
+  const CliRun self = run({"sweep", cfg, "--output", cfg, "--quiet"});
+  EXPECT_EQ(self.rc, 2);
+  EXPECT_NE(self.err.find("is the sweep config"), std::string::npos) << self.err;
+  std::ifstream in(cfg);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), R"({"vary": {"C-rate": [1]}})");
   const CliRun missing = run({"sweep", (dir / "missing.json").string()});
   EXPECT_EQ(missing.rc, 2);
   EXPECT_NE(missing.err.find("missing.json"), std::string::npos) << missing.err;
