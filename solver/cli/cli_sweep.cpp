@@ -329,6 +329,17 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   const std::size_t n_sweep = spec.total_cells();
   if (range) range = CellRange{spec.first_cell, spec.first_cell + spec.n_cells()};
   const BatchInputs& inputs = plan.inputs;
+  // A whole sweep none of whose cells can run (a shared "set" value that no cell can pass,
+  // say) is a bad config: refused before any file is written. (A range's cells may all be
+  // invalid in a sweep that has valid ones elsewhere: its run writes them as such.)
+  if (!range && !inputs.pre_status.empty() &&
+      std::none_of(inputs.pre_status.begin(), inputs.pre_status.end(),
+                   [](CellStatus st) { return st == CellStatus::running; }))
+    throw InputError(config + ": " + (inputs.pre_status.size() == 1 ? std::string("the sweep's only cell has")
+                                                                      : "every one of the sweep's " +
+                                                                            std::to_string(inputs.pre_status.size()) +
+                                                                            " cells has") +
+                     " invalid values, so none would run; the first cell: " + inputs.pre_message.at(0));
   const SweepFileInfo info = sweep_file_info(spec, plan);
   std::vector<std::pair<std::string, std::string>> input_files{{config, "sweep config"},
                                                                 {spec.parameters, "parameter file"}};

@@ -313,6 +313,10 @@ TEST(SweepCli, BadConfigsFailBeforeAnyWork) {
        {},
        "length"},
       {R"({"vary": {"Negative electrode porosity": [0.3, 1.3]}})", {}, "porosity"},
+      // a shared value that no cell can pass (with Chen2020's active fraction 0.75)
+      {R"({"set": {"Negative electrode porosity": 0.3}, "vary": {"C-rate": [1, 2]}})", {},
+       "every one of the sweep's 2 cells has invalid values, so none would run; the first cell: 'Negative "
+       "electrode porosity'"},
       {R"({"vary": {"C-rate": [1]}})", {"--device", "tpu"}, "unknown device"},
       {R"({"vary": {"C-rate": [1]}})", {"--output", "/nonexistent_dir/x.h5"}, "nonexistent_dir"},
   };

@@ -18,6 +18,7 @@
 #include "../test_util.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/inputs/sweep.hpp"
+#include "solver/problem/sweep_plan.hpp"
 
 namespace ionflux {
 namespace IONFLUX_TEST_FILE_ID {  // this file's own names in a unity build (tests/CMakeLists.txt)
@@ -567,7 +568,8 @@ TEST_F(SweepFiles, RelativeParameterFileResolvesAgainstTheConfigDirectory) {
 }
 
 // ---------------------------------------------------------------------------
-// The documentation's examples parse.
+// The documentation's examples parse, and each plans to a sweep with cells that can run
+// (the complete example once set a porosity that made every cell invalid).
 
 TEST(SweepDocs, ExamplesParse) {
   const std::string path = std::string(IONFLUX_FIXTURES_DIR) + "/../../docs/sweep_config.md";
@@ -584,6 +586,12 @@ TEST(SweepDocs, ExamplesParse) {
       SweepSpec s;
       EXPECT_NO_THROW(s = parse_sweep_config(block, "docs example")) << block;
       EXPECT_GE(s.n_cells(), 1u);
+      if (s.n_cells() >= 1) {
+        const SweepPlan plan = plan_sweep(s);
+        const auto& st = plan.inputs.pre_status;
+        EXPECT_TRUE(std::any_of(st.begin(), st.end(), [](CellStatus c) { return c == CellStatus::running; }))
+            << "no cell of this example can run; the first: " << plan.inputs.pre_message.at(0) << "\n" << block;
+      }
       ++parsed;
     } else if (in_json) {
       block += line + "\n";
