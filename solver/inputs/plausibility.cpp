@@ -70,7 +70,8 @@ bool usual_range(const std::string& n, Range& r) {
   if (has(n, "particle radius [m]")) r = range(1e-9, 1e-3, "m", kLengths);
   else if (has(n, "current collector thickness [m]")) r = range(1e-7, 1e-2, "m", kLengths, true);
   else if (has(n, "electrode thickness [m]") || n == "Separator thickness [m]") r = range(1e-6, 1e-2, "m", kLengths);
-  else if (n == "Electrode height [m]" || n == "Electrode width [m]") r = range(1e-3, 1e2, "m", kSizes);
+  // a wound electrode is a few metres long (an 18650's about 0.6-1.5 m, large formats more)
+  else if (n == "Electrode height [m]" || n == "Electrode width [m]") r = range(1e-3, 10.0, "m", kSizes);
   else if (n == "Initial concentration in electrolyte [mol.m-3]") r = range(10.0, 1e4, "mol.m-3", kMolPerLitre);
   else if (has(n, "Maximum concentration in") && has(n, "[mol.m-3]")) r = range(1e3, 1e6, "mol.m-3", kMaxConc);
   else if (has(n, "temperature [K]")) r = range(150.0, 600.0, "K", kCelsius);
@@ -91,12 +92,21 @@ std::string implausible_value(const std::string& name, double v) {
   if (!std::isfinite(v) || !usual_range(name, r)) return {};
   if ((v >= r.lo && v <= r.hi) || (r.zero_ok && v == 0.0)) return {};
   std::string msg = "'" + name + "' = " + g(v) + " is far outside the usual " + g(r.lo) + ".." + g(r.hi) + " " + r.unit;
+  // Of the units that would put the value inside the range, the one that puts it nearest
+  // the range's middle (geometric where the range is positive): a 5 µm radius typed in mm
+  // (5e-3) is 5e-6 m, not the 5e-9 m it would be in µm.
+  const bool log_scale = r.lo > 0.0;
+  const double mid = log_scale ? std::sqrt(r.lo * r.hi) : 0.5 * (r.lo + r.hi);
+  const Alt* best = nullptr;
+  double best_si = 0.0, best_dist = 0.0;
   for (int k = 0; k < r.n_alts; ++k) {
     const Alt& a = r.alts[k];
     const double si = v * a.scale + a.offset;
-    if (si >= r.lo && si <= r.hi)
-      return msg + "; was it given in " + a.unit + "? (that would be " + g6(si) + " " + r.unit + ")";
+    if (!(si >= r.lo && si <= r.hi)) continue;
+    const double dist = log_scale ? std::fabs(std::log(si / mid)) : std::fabs(si - mid);
+    if (!best || dist < best_dist) best = &a, best_si = si, best_dist = dist;
   }
+  if (best) return msg + "; was it given in " + best->unit + "? (that would be " + g6(best_si) + " " + r.unit + ")";
   return msg + "; check its unit";
 }
 

@@ -358,6 +358,11 @@ TEST(Plausibility, ValuesInTheWrongUnitsNameTheLikelyUnit) {
   EXPECT_TRUE(contains(implausible_value("Ambient temperature [K]", 25), "°C"));
   EXPECT_TRUE(contains(implausible_value("Negative electrode thickness [m]", 80),
                        "'Negative electrode thickness [m]' = 80 is far outside the usual 1e-06..0.01 m"));
+  // the unit that lands nearest the usual values is named: a 5 µm radius typed in mm is
+  // 5e-6 m, not 5e-9 m (µm); an electrode height typed in mm (65 for 6.5 cm) is caught
+  EXPECT_TRUE(contains(implausible_value("Negative particle radius [m]", 5e-3), "was it given in mm? (that would be 5e-06 m)"));
+  EXPECT_TRUE(contains(implausible_value("Electrode height [m]", 65), "was it given in mm? (that would be 0.065 m)"));
+  EXPECT_EQ(implausible_value("Electrode width [m]", 1.58), "");  // Chen2020's wound electrode
   // plausible values and unchecked names: nothing
   EXPECT_EQ(implausible_value("Negative electrode thickness [m]", 8.52e-5), "");
   EXPECT_EQ(implausible_value("Ambient temperature [K]", 298.15), "");
