@@ -591,9 +591,14 @@ class SweepResult:
         rows = self._read(f"cells/{name}", unique)[inverse]
         return rows[0] if scalar else rows
 
-    def __getitem__(self, name: Union[str, int]) -> Any:
+    def __getitem__(self, name: Union[str, int, slice]) -> Any:
         if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)):
             return self.solution(int(name))
+        if isinstance(name, slice):  # res[a:b]: those cells' Solutions, in a list
+            return [self.solution(i) for i in range(*name.indices(self._n_cells))]
+        if not isinstance(name, str):
+            raise TypeError(f"a SweepResult is indexed by a cell number (res[3]), a slice of cells (res[2:5]) or a "
+                            f"variable name (res[\"Voltage [V]\"]), not by {type(name).__name__}")
         if name in self._outputs:
             return self._read(f"cells/{name}")
         if name == END_CAPACITY and _NEW_CAPACITY in self._summary_data:
@@ -729,7 +734,7 @@ class SweepResult:
             ambient = self._ambient_temperature(i)
             if ambient is not None:
                 raw["Temperature [K]"] = np.full(n, ambient)
-        current = float(self._inputs["Current [A]"][i]) if "Current [A]" in self._inputs else math.nan
+        current = math.nan if self.n_steps else self._constant_current(i, cfg, raw["Current [A]"])
         soc = self._inputs.get("Initial SOC")
         initial_soc = float(soc[i]) if soc is not None else cfg.get("initial_soc")
         solver = {k: float(v) for k, v in dict(cfg.get("solver", {}) or {}).items()}
@@ -738,11 +743,12 @@ class SweepResult:
         except ValueError:
             pass
         return Solution(raw, parameters=None, current=current, initial_soc=initial_soc, mesh=mesh, solver=solver,
-                        experiment=experiment, thermal=thermal)
+                        experiment=experiment, thermal=thermal,
+                        set_name=str(self._attrs.get("parameter set", "")) or None)
 
-    def _ambient_temperature(self, i: int) -> Optional[float]:
-        """Cell i's ambient temperature [K]: varied, or the set's (the file's ``parameters``)."""
-        name = "Ambient temperature [K]"
+    def _cell_value(self, i: int, name: str) -> Optional[float]:
+        """Cell i's value of the scalar parameter `name`: varied, or the set's (the file's
+        ``parameters``); None when neither holds a number."""
         if name in self._inputs:
             return float(self._inputs[name][i])
         try:
@@ -750,6 +756,30 @@ class SweepResult:
         except (ValueError, AttributeError):
             return None
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def _ambient_temperature(self, i: int) -> Optional[float]:
+        """Cell i's ambient temperature [K]: varied, or the set's (the file's ``parameters``)."""
+        return self._cell_value(i, "Ambient temperature [K]")
+
+    def _constant_current(self, i: int, cfg: Dict[str, Any], series: Any) -> float:
+        """Cell i's applied current [A] in a constant-current sweep, as the sweep chose it:
+        a varied current or C-rate (times the cell's nominal capacity), else the config's
+        ``current`` or ``c_rate``; else (a file that does not keep its config: `Sweep.run`'s)
+        the cell's first output of "Current [A]" (`series`, the current it held, to the
+        solver's tolerance); NaN for a cell without outputs."""
+        def times_nominal(c_rate: float) -> float:
+            nominal = self._cell_value(i, "Nominal cell capacity [A.h]")
+            return c_rate * nominal if nominal is not None else math.nan
+
+        if "Current [A]" in self._inputs:
+            return float(self._inputs["Current [A]"][i])
+        if "C-rate" in self._inputs:
+            return times_nominal(float(self._inputs["C-rate"][i]))
+        if cfg.get("current") is not None:
+            return float(cfg["current"])
+        if cfg.get("c_rate") is not None:
+            return times_nominal(float(cfg["c_rate"]))
+        return float(series[0]) if len(series) else math.nan
 
     def cell(self, index: int) -> Dict[str, Any]:
         """One cell's outputs without the NaN tail, with its inputs and summary.

@@ -505,7 +505,7 @@ class Solution:
     def __init__(self, raw: Mapping[str, Any], parameters: Optional[ParameterSet] = None, current: float = math.nan,
                  initial_soc: Optional[float] = None, mesh: Optional[Dict[str, int]] = None,
                  solver: Optional[Dict[str, float]] = None, experiment: Optional[Sequence[Tuple[str, ...]]] = None,
-                 thermal: str = "isothermal") -> None:
+                 thermal: str = "isothermal", set_name: Optional[str] = None) -> None:
         self._data: Dict[str, np.ndarray] = {}
         for name in (_SCALAR_VARIABLES + _PROTOCOL_VARIABLES + _FIELD_VARIABLES + _STATE_VARIABLES +
                      _DEGRADATION_VARIABLES + _GRIDS):
@@ -521,6 +521,8 @@ class Solution:
         self.status: str = str(raw.get("status", ""))
         self.message: str = str(raw.get("message", ""))
         self.parameters = parameters
+        # the set's name where the set itself is not at hand (a sweep's cell: the file's)
+        self._set_name = parameters.name if parameters is not None else set_name
         self.current = float(current)
         self.initial_soc = initial_soc
         self.mesh = dict(mesh or {})
@@ -975,7 +977,7 @@ class Solution:
     def __repr__(self) -> str:
         t = self.t
         span = f"{t[0]:.6g} to {t[-1]:.6g} s" if t.size else "no outputs"
-        name = self.parameters.name if self.parameters is not None else "?"
+        name = self._set_name or "?"
         what = f"experiment, {exp.describe(self.experiment, 1)}" if self.experiment is not None else \
             f"{self.current:g} A"
         return f"<ionflux.Solution: {name}, {what}, {span}, {len(t)} outputs, {self.termination}>"

@@ -204,9 +204,21 @@ def test_sweep_item_is_the_solution_of_a_simulation_of_that_cell(both):
         for c in sol.cycle_summary.columns:
             np.testing.assert_array_equal(cell.cycle_summary[c].to_numpy(), sol.cycle_summary[c].to_numpy(), err_msg=c)
         assert cell.experiment == sol.experiment
+        # the applied current (exact where it is varied; else the cell's first output, to the
+        # solver's tolerance) and the set's name in the repr; NaN under an experiment
+        if sol.experiment is None:
+            assert cell.current == pytest.approx(sol.current, rel=1e-6), (name, i)
+        else:
+            assert np.isnan(cell.current)
+        assert repr(cell).startswith("<ionflux.Solution: Chen2020, "), repr(cell)
     with pytest.raises(IndexError):
         memory[memory.n_cells]
     assert memory[-1].t.size == memory.n_points[-1] and len(memory) == memory.n_cells
+    # slices give the cells' Solutions in a list; other keys a TypeError that says what works
+    assert [c.t.size for c in memory[1:]] == [memory[i].t.size for i in range(1, memory.n_cells)]
+    assert memory[::-1][0].t.size == memory[-1].t.size and memory[memory.n_cells:] == []
+    with pytest.raises(TypeError, match="indexed by a cell number"):
+        memory[[0, 1]]
 
 
 def test_cycle_summaries_equal_the_previous_python_implementation(tmp_path):
