@@ -56,16 +56,6 @@ std::string exact(double v) {
   return format("%.17g", v);
 }
 
-//! The candidate closest to `word`, if it is close enough to be a likely typo.
-std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::optional<std::string> best;
-  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_d) best_d = d, best = c;
-  }
-  return best;
-}
 
 //! One line: newlines in library messages are folded so that every error is one line.
 std::string one_line(std::string s) {

@@ -321,7 +321,16 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   // --cells: only the range is planned (its values and records; solver/problem/cell_range.hpp)
   std::optional<CellRange> range = cells.empty() ? std::nullopt : std::optional<CellRange>(parse_cell_range(cells));
   const SweepSpec spec = load_sweep_config(config, range);
-  const SweepPlan plan = plan_sweep(spec);
+  // every error of the config names the file (the plan's: a bad experiment step, say)
+  const SweepPlan plan = [&] {
+    try {
+      return plan_sweep(spec);
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      if (m.rfind(config + ": ", 0) == 0) throw;
+      throw InputError(config + ": " + m);
+    }
+  }();
   check_batch_output_size(plan.inputs);
   for (const std::string& w : plan.warnings) err << "warning: " << w << "\n";
   if (opt.device == Device::cuda && !cuda_available())

@@ -349,7 +349,13 @@ StepSpec parse_step(const std::string& original, Context& ctx) {
   else if (lw[0] == "hold") instr = Instr::hold;
   else if (lw[0] == "rest") instr = Instr::rest;
   else if (lw[0] == "run") instr = Instr::run;
-  else fail("unknown instruction '" + w[0] + "' (expected Discharge, Charge, Hold, Rest or Run)");
+  else {
+    const auto near = closest(lw[0], {"discharge", "charge", "hold", "rest", "run"});
+    std::string shown = near ? *near : std::string();
+    if (!shown.empty()) shown[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(shown[0])));
+    fail("unknown instruction '" + w[0] + "'" + (near ? " (did you mean '" + shown + "'?)" : std::string()) +
+         "; a step starts with Discharge, Charge, Hold, Rest or Run");
+  }
   const double sign = instr == Instr::charge ? -1.0 : 1.0;
 
   std::size_t i = 1;
@@ -504,7 +510,9 @@ StepSpec parse_step(const std::string& original, Context& ctx) {
       }
       i = w.size();
     } else {
-      fail("unknown word '" + w[i] + "'");
+      const auto near = closest(lw[i], {"for", "until", "or"});
+      fail("unknown word '" + w[i] + "'" + (near ? " (did you mean '" + *near + "'?)" : std::string()) +
+           "; after the set-point come 'for <duration>' and 'until <condition>', joined by 'or'");
     }
   }
 

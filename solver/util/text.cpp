@@ -52,6 +52,16 @@ std::string to_lower(std::string s) {
   return s;
 }
 
+std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates) {
+  std::optional<std::string> best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = edit_distance(word, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  return best;
+}
+
 std::size_t edit_distance(const std::string& a, const std::string& b) {
   if (a.size() > kEditDistanceMaxLength || b.size() > kEditDistanceMaxLength) return std::max(a.size(), b.size());
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);

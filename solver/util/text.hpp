@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,5 +49,9 @@ std::string quoted_list(const std::vector<std::string>& names, const char* sep =
 //! suggestions for a huge unknown key reached seconds (found by fuzzing, docs/reliability.md).
 constexpr std::size_t kEditDistanceMaxLength = 256;
 std::size_t edit_distance(const std::string& a, const std::string& b);
+
+//! The candidate closest to `word` (edit_distance), if it is close enough to be a likely
+//! typo (at most max(2, |word| / 3) edits); for "did you mean" suggestions.
+std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace ionflux

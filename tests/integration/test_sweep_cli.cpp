@@ -332,6 +332,12 @@ TEST(SweepCli, BadConfigsFailBeforeAnyWork) {
     EXPECT_NE(r.err.find(c.words), std::string::npos) << "expected '" << c.words << "' in: " << r.err;
     EXPECT_FALSE(fs::exists(out)) << "nothing is written for a bad config: " << c.config;
   }
+  // an error found when the sweep is planned (a bad experiment step) names the config too
+  const std::string bad_step = write_config(dir, "bad_step.json", R"({"experiment": ["Dischrage at 1C until 2.5 V"]})");
+  const CliRun step = run({"sweep", bad_step, "--output", out, "--quiet"});
+  EXPECT_EQ(step.rc, 2);
+  EXPECT_EQ(step.err.rfind("error: " + bad_step + ": experiment step 1", 0), 0u) << step.err;
+  EXPECT_NE(step.err.find("(did you mean 'Discharge'?)"), std::string::npos) << step.err;
   // the config itself as the output: refused, and the config left as it was
   const std::string cfg = write_config(dir, "self.json", R"({"vary": {"C-rate": [1]}})");
   const CliRun self = run({"sweep", cfg, "--output", cfg, "--quiet"});

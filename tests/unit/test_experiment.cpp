@@ -485,6 +485,8 @@ TEST(ExperimentErrors, Instructions) {
   expect_error({"Discharge 1C for 1 hour"}, {"step 1", "expected 'at'", "'1C'"});
   expect_error({"Discharge at 1C for 1 hour please"}, {"unknown word", "'please'"});
   expect_error({"Discharge at 1 A please for 1 hour"}, {"unknown word", "'please'"});
+  expect_error({"Discharge at 1C untill 2.5 V"}, {"unknown word 'untill' (did you mean 'until'?)"});
+  expect_error({"Dischrage at 1C until 2.5 V"}, {"unknown instruction 'Dischrage' (did you mean 'Discharge'?)"});
   expect_error({"Discharge at 1C for 1 hour or"}, {"'or'"});
   expect_error({"Charge at 1C until 4.2 V until 50 mA"}, {"'until'"});
   expect_error({"Discharge at 1C for 1 hour for 2 hours"}, {"for"});
