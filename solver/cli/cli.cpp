@@ -101,6 +101,7 @@ void parse_mesh(const std::string& text, MeshSpec& mesh) {
   const std::string opt = "--mesh";
   if (trim(text).empty()) throw InputError(opt + ": expected KEY=N[,KEY=N...], got an empty value");
   std::size_t start = 0;
+  std::vector<std::string> seen;
   while (start <= text.size()) {
     std::size_t comma = text.find(',', start);
     if (comma == std::string::npos) comma = text.size();
@@ -121,6 +122,9 @@ void parse_mesh(const std::string& text, MeshSpec& mesh) {
       if (auto near = closest(key, {"x_n", "x_s", "x_p", "r_n", "r_p"})) msg += " (did you mean '" + *near + "'?)";
       throw InputError(msg + "; keys are x_n, x_s, x_p, r_n, r_p");
     }
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      throw InputError(opt + ": " + key + " is given twice in '" + text + "'");
+    seen.push_back(key);
     const long n = parse_integer(opt + ": " + key, value);
     if (n > kMaxMeshSize)
       throw InputError(opt + ": " + key + " must be at most " + std::to_string(kMaxMeshSize) + ", got " + value);
@@ -226,7 +230,8 @@ std::string simulate_help() {
          "\n"
          "The CSV has the header\n"
          "  Time [s],Voltage [V],Current [A],Discharge capacity [A.h]\n"
-         "and one row per output time (17 significant digits); the last row is the end of\n"
+         "and one row per output time (each number in the fewest digits that read back to\n"
+         "the same double); the last row is the end of\n"
          "the run (the voltage cut-off or the end time).\n"
          "\n"
          "Exit status: 0 success; 1 the cell could not be solved (the CSV still holds the\n"

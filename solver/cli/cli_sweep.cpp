@@ -333,6 +333,9 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   }();
   check_batch_output_size(plan.inputs);
   for (const std::string& w : plan.warnings) err << "warning: " << w << "\n";
+  if (opt.memory_budget > 0 && !plan.inputs.pre_status.empty() && opt.memory_budget < bytes_per_cell(plan.inputs))
+    err << "warning: --memory-budget " << opt.memory_budget << " B is less than one cell's state ("
+        << bytes_per_cell(plan.inputs) << " B): the sweep runs one cell at a time\n";
   if (opt.device == Device::cuda && !cuda_available())
     throw InputError("--device cuda: no usable GPU: " + cuda_device_description());
   const std::size_t n_sweep = spec.total_cells();

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #if defined(IONFLUX_HAVE_HDF5) && IONFLUX_HAVE_HDF5
 #include <fcntl.h>
@@ -222,6 +223,19 @@ Hid open_waiting_for_readers(const std::string& path, Open&& open, bool& locked)
     H5Eclear2(H5E_DEFAULT);
     std::this_thread::sleep_for(kPause);
   }
+}
+
+//! Why a file cannot be created at `path` in words (its directory missing, not a directory
+//! or not writable), or empty when none of these holds (HDF5's own reason is then shown).
+std::string why_not_creatable(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return ": its directory '" + dir + "' does not exist";
+  if (!S_ISDIR(st.st_mode)) return ": '" + dir + "' is not a directory";
+  if (::access(dir.c_str(), W_OK) != 0)
+    return ": its directory '" + dir + "' cannot be written (" + std::strerror(errno) + ")";
+  return {};
 }
 
 //! The end of an error message for a file that could not be opened because another
@@ -715,9 +729,11 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
           return file;
         },
         locked);
-    if (!m.file.valid())
+    if (!m.file.valid()) {
+      const std::string why = locked ? held_open_elsewhere() : why_not_creatable(path);
       throw RuntimeError("cannot create HDF5 file '" + path + "'" +
-                         (locked ? held_open_elsewhere() : detail.empty() ? "" : ": " + detail));
+                         (!why.empty() ? why : detail.empty() ? "" : ": " + detail));
+    }
   }
   m.open = true;
 

@@ -321,6 +321,7 @@ TEST(cli, bad_inputs_exit_2_with_one_line) {
       {{"--mesh", "x_n=ten"}, {"--mesh", "x_n", "not an integer"}},
       {{"--mesh", "x_q=10"}, {"--mesh", "unknown key 'x_q'"}},
       {{"--mesh", "x_n"}, {"--mesh", "KEY=N"}},
+      {{"--mesh", "x_n=20,x_n=30"}, {"--mesh", "x_n is given twice"}},
       {{"--parameters", "Chen2021"}, {"unknown parameter set 'Chen2021'", "Chen2020"}},
       {{"--parameters", "missing_file.json"}, {"missing_file.json"}},
       {{"--rtol", "abc"}, {"--rtol: 'abc' is not a number"}},

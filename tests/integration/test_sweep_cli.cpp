@@ -318,7 +318,8 @@ TEST(SweepCli, BadConfigsFailBeforeAnyWork) {
        "every one of the sweep's 2 cells has invalid values, so none would run; the first cell: 'Negative "
        "electrode porosity'"},
       {R"({"vary": {"C-rate": [1]}})", {"--device", "tpu"}, "unknown device"},
-      {R"({"vary": {"C-rate": [1]}})", {"--output", "/nonexistent_dir/x.h5"}, "nonexistent_dir"},
+      {R"({"vary": {"C-rate": [1]}})", {"--output", "/nonexistent_dir/x.h5"},
+       "its directory '/nonexistent_dir' does not exist"},
   };
   int i = 0;
   for (const Case& c : cases) {
