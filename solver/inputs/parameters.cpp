@@ -474,8 +474,13 @@ void apply_initial_soc(CellParams& c, double soc, double ocv_0, double ocv_100) 
     double fa = f(a), fb = f(b);
     if (!(fa * fb <= 0.0))
       throw InvalidParameter(std::string("cannot set the initial SOC: no stoichiometry gives the ") + what);
+    // until a and b are adjacent doubles (about 60 halvings; the midpoint is then a or
+    // b, and halving further would change neither: the same root as 200 halvings, at
+    // under a third of the cost, which is a sweep's planning cost per cell)
     for (int i = 0; i < 200; ++i) {
-      const double m = 0.5 * (a + b), fm = f(m);
+      const double m = 0.5 * (a + b);
+      if (m == a || m == b) break;
+      const double fm = f(m);
       if ((fm > 0.0) == (fa > 0.0)) a = m, fa = fm;
       else b = m, fb = fm;
     }
