@@ -564,6 +564,17 @@ std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const Swee
 
 std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepFileInfo& info, const std::string& path) {
   if (!hdf5_available()) throw RuntimeError("ionflux was built without HDF5 (install libhdf5-dev and rebuild)");
+  // a name that says another format would hold HDF5 (and replace such a file): refused
+  const std::size_t dot = path.rfind('.');
+  if (dot != std::string::npos && path.find('/', dot) == std::string::npos) {
+    const std::string ext = to_lower(path.substr(dot));
+    for (const char* other : {".csv", ".json", ".txt", ".tsv", ".xlsx", ".xls", ".parquet", ".npy", ".npz", ".pkl",
+                              ".mat"})
+      if (ext == other)
+        throw InputError("the sweep output '" + path + "' is an HDF5 file, not " + ext.substr(1) +
+                         ": give it the extension .h5 (tables of its results: ionflux.load(path).to_xarray(), or "
+                         "h5py)");
+  }
   try {
     return std::make_unique<H5SweepWriter>(path, info);
   } catch (const RuntimeError& e) {

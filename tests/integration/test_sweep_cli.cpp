@@ -333,6 +333,12 @@ TEST(SweepCli, BadConfigsFailBeforeAnyWork) {
     EXPECT_NE(r.err.find(c.words), std::string::npos) << "expected '" << c.words << "' in: " << r.err;
     EXPECT_FALSE(fs::exists(out)) << "nothing is written for a bad config: " << c.config;
   }
+  // an output named for another format (it would hold HDF5): refused, nothing written
+  const std::string csv = (dir / "results.csv").string();
+  const CliRun as_csv = run({"sweep", write_config(dir, "ok.json", R"({"vary": {"C-rate": [1]}})"), "--output", csv});
+  EXPECT_EQ(as_csv.rc, 2);
+  EXPECT_NE(as_csv.err.find("is an HDF5 file, not csv: give it the extension .h5"), std::string::npos) << as_csv.err;
+  EXPECT_FALSE(fs::exists(csv));
   // an error found when the sweep is planned (a bad experiment step) names the config too
   const std::string bad_step = write_config(dir, "bad_step.json", R"({"experiment": ["Dischrage at 1C until 2.5 V"]})");
   const CliRun step = run({"sweep", bad_step, "--output", out, "--quiet"});

@@ -200,6 +200,10 @@ def test_unwritable_output(tmp_path):
         Sweep(mesh=COARSE).run(device="cpu", output=tmp_path / "missing_dir" / "x.h5", progress=False)
     with pytest.raises(ValueError, match="cannot create HDF5 file .*Is a directory"):
         Sweep(mesh=COARSE).run(device="cpu", output=tmp_path, progress=False)
+    # a name that says another format: refused before it is written (an HDF5 file named .csv)
+    with pytest.raises(ValueError, match=r"is an HDF5 file, not csv: give it the extension \.h5"):
+        Sweep(mesh=COARSE).run(device="cpu", output=tmp_path / "results.csv", progress=False)
+    assert not (tmp_path / "results.csv").exists()
 
 
 @pytest.mark.parametrize("kwargs, match", [
