@@ -230,6 +230,10 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
     const std::string why = diagnose_init_failure(record);  // name what caused it
     if (!why.empty()) c.message[k] += " (" + why + ")";
   }
+  if (run.status == CellStatus::cutoff_at_start) {  // run.v, run.i_prev: the state at t = 0
+    const std::string why = diagnose_cutoff_at_start(record, run.v_prev, run.i_prev);
+    if (!why.empty()) c.message[k] += " (" + why + ")";
+  }
   if (run.status == CellStatus::step_limit) {  // name the budget, the protocol step and where the outputs stop
     const ProtocolView pv = protocol_of(in, cell);
     const bool per_cell = !in.protocol_first.empty();

@@ -217,8 +217,9 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     summarise(oc.c, k, run, in.pre_message[cell], protocol_of(in, cell));
     if (ns > 0 && run.status != CellStatus::invalid_input)
       summarise_inventory(oc.c, k, record_of(cell), layout, protocol_of(in, cell));
-    if (in.pre_message[cell].empty() && (in.has_protocol() || run.status == CellStatus::init_failure ||
-                                         run.status == CellStatus::step_limit || run.status == CellStatus::time_limit))
+    if (in.pre_message[cell].empty() &&
+        (in.has_protocol() || run.status == CellStatus::init_failure || run.status == CellStatus::step_limit ||
+         run.status == CellStatus::time_limit || run.status == CellStatus::cutoff_at_start))
       finish_message(oc.c, k, in, cell, record_of(cell), run);
   };
   // Write the chunks whose cells are all done, in order (this thread only; the sink

@@ -531,7 +531,6 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   so.max_wall_time = a.max_wall_time;
   pb.solver(so);
   const Problem problem = pb.build();  // validates the whole set and the options
-  const CellParams& cell = problem.cell;
   const RunOptions& ro = problem.run;
   const double current = problem.current;
 
@@ -551,21 +550,6 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   }
   if (!cell_status_ok(sol.status)) {
     std::string reason = sol.message.empty() ? cell_status_message(sol.status) : sol.message;
-    if (sol.status == CellStatus::cutoff_at_start && !sol.voltage.empty()) {
-      const double v0 = sol.voltage.front();
-      reason += " (voltage " + format("%.6g", v0) + " V at " + num(current) + " A, outside the cut-offs [" +
-                num(cell.v_min) + ", " + num(cell.v_max) + "] V)";
-      // the usual causes: a current so large that the resistances alone cross the cut-off,
-      // a charge from a full cell, a discharge from an empty one
-      const double c_rate = std::fabs(current) / nominal;
-      if (a.experiment.empty() && c_rate > 5.0)
-        reason += "; at " + format("%.3g", c_rate) + "C the cell's resistances alone take the voltage past the "
-                  "cut-off: give a smaller current";
-      else if (a.experiment.empty() && current < 0.0 && v0 >= cell.v_max)
-        reason += "; a charge needs room to charge: start it from a lower state of charge, e.g. --soc 0.2";
-      else if (a.experiment.empty() && current > 0.0 && v0 <= cell.v_min)
-        reason += "; a discharge needs charge to give: start it from a higher state of charge, e.g. --soc 1";
-    }
     err << "error: cell could not be solved: " << one_line(reason) << "\n";
     return 1;
   }

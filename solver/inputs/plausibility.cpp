@@ -121,6 +121,24 @@ std::vector<std::string> implausible_values(const ParameterSet& ps) {
   return w;
 }
 
+std::string diagnose_cutoff_at_start(const CellParams& c, double v0, double i0) {
+  if (!std::isfinite(v0)) return {};
+  std::string s = "voltage " + g6(v0) + " V at " + g6(i0) + " A, outside the cut-offs [" + g6(c.v_min) + ", " +
+                  g6(c.v_max) + "] V";
+  const double temp = c.thermal ? c.t_init : c.temperature;
+  const double ocv = fn::ocp(c.pos, c.pos.c_init / c.pos.c_max, temp, c.t_ref) -
+                     fn::ocp(c.neg, c.neg.c_init / c.neg.c_max, temp, c.t_ref);
+  if (!std::isfinite(ocv)) return s;
+  const bool high = v0 >= c.v_max;  // past the upper cut-off (else the lower)
+  const char* room = high ? "a lower initial state of charge (--soc / initial_soc)"
+                          : "a higher initial state of charge (--soc / initial_soc)";
+  if (high ? ocv >= c.v_max : ocv <= c.v_min)
+    return s + "; the open-circuit voltage of the initial state, " + g6(ocv) + " V, is already past it: start from " +
+           room;
+  return s + "; the open-circuit voltage of the initial state is " + g6(ocv) + " V, and the current's drop of " +
+         g6(std::fabs(v0 - ocv)) + " V takes it past the cut-off: give a smaller current, or start from " + room;
+}
+
 std::string diagnose_init_failure(const CellParams& c) {
   std::vector<std::string> found;
   auto bad = [](double v) { return !std::isfinite(v) || v <= 0.0; };

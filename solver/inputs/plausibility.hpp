@@ -27,4 +27,11 @@ std::vector<std::string> implausible_values(const ParameterSet& ps);
 //! current would need, and any implausible inputs. Empty when nothing stands out.
 std::string diagnose_init_failure(const CellParams& cell);
 
+//! Why a cell was past a voltage cut-off at t = 0 (status cutoff_at_start), to append to
+//! its message: its terminal voltage v0 at the current i0 against the cut-offs, and
+//! whether the open-circuit voltage of its initial state is already past the cut-off (a
+//! charge from a full cell, a discharge from an empty one: start from another state of
+//! charge) or the current's drop takes it there (a smaller current, or more room).
+std::string diagnose_cutoff_at_start(const CellParams& cell, double v0, double i0);
+
 }  // namespace ionflux

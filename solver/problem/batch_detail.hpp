@@ -81,7 +81,9 @@ struct SeriesSink {
 
 //! Cell k's end message beyond its status, for both backends (cells without a
 //! pre_message): a protocol cut short by a voltage cut-off replaces it; an
-//! initialisation failure gets its likely cause appended.
+//! initialisation failure gets its likely cause appended, and so does a cell past a
+//! cut-off at t = 0 (diagnose_cutoff_at_start: its voltage, the open-circuit voltage of
+//! its initial state, and what to change).
 void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::size_t cell, const CellParams& record,
                     const CellRun& run);
 

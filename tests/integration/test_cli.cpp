@@ -420,19 +420,23 @@ TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
   const auto lines = lines_of(r.err);
   ASSERT_FALSE(lines.empty());
   EXPECT_GT(lines[0].size(), std::string("error: cell could not be solved: ").size() + 5) << lines[0];
-  EXPECT_TRUE(contains(lines[0], "at 400C the cell's resistances alone take the voltage past the cut-off")) << lines[0];
+  // why (solver/inputs/plausibility.cpp diagnose_cutoff_at_start): the open-circuit voltage
+  // of the initial state is inside the cut-offs, the current's drop takes it out
+  EXPECT_TRUE(contains(lines[0], "outside the cut-offs [2.5, 4.2] V; the open-circuit voltage of the initial state is"))
+      << lines[0];
+  EXPECT_TRUE(contains(lines[0], "takes it past the cut-off: give a smaller current")) << lines[0];
   // what exists is still written
   const Csv c = read_csv(d / "ionflux.csv");
   EXPECT_EQ(c.header, kHeader);
-  // a charge from the set's initial state (above the upper cut-off): the hint says how to
-  // start lower; a discharge from an empty cell: how to start higher
-  const Result charge = run_cli({"simulate", "--c-rate", "-1", "--mesh", kCoarse}, d, 60);
+  // a charge from a full cell: its open-circuit voltage is at the upper cut-off already;
+  // a discharge from an empty one: at the lower
+  const Result charge = run_cli({"simulate", "--c-rate", "-1", "--soc", "1", "--mesh", kCoarse}, d, 60);
   EXPECT_EQ(charge.rc, 1) << charge.err;
   expect_error_line(charge, {"voltage cut-off already crossed at t=0", "outside the cut-offs [2.5, 4.2] V",
-                             "start it from a lower state of charge, e.g. --soc 0.2"});
+                             "is already past it: start from a lower initial state of charge"});
   const Result empty = run_cli({"simulate", "--c-rate", "1", "--soc", "0", "--mesh", kCoarse}, d, 60);
   EXPECT_EQ(empty.rc, 1) << empty.err;
-  expect_error_line(empty, {"start it from a higher state of charge"});
+  expect_error_line(empty, {"is already past it: start from a higher initial state of charge"});
 }
 
 // ---------------------------------------------------------------------------
