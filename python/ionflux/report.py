@@ -167,6 +167,13 @@ def text(res: Any, by: Optional[str] = None, n: int = 1, heatmap: Optional[str] 
                      + (f", each at {cond}" if cond else ""))
     spread = bool(operating)
     over = " (mean over " + ", ".join(split_name(o)[0] for o in operating) + "; range in brackets)" if spread else ""
+    values = np.asarray(res.summary[by], dtype=float) if by in res.summary else None
+    if values is not None and not np.isfinite(values).any():  # nothing to rank: say so, and why
+        lines.append(f"No cell ended with a value of {split_name(by)[0].lower()}: nothing to rank "
+                     f"(cell 0: {res.messages[0]})" if len(res) else "The sweep has no cells.")
+        if heatmap:
+            lines.append(f"Heat map: {heatmap}")
+        return "\n".join(lines)
     lines.append(f"Ranked by {split_name(by)[0].lower()}{over}:")
     best, worst = best_and_worst(res, by, n)
     shown = list(dict.fromkeys([CAPACITY, _energy_name(res), by]))

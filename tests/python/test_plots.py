@@ -298,6 +298,17 @@ def test_report_as_a_module_next_to_the_file(grid, tmp_path):
     assert missing.returncode == 2 and "no such sweep file" in missing.stderr
 
 
+def test_report_of_a_sweep_whose_cells_all_failed_says_there_is_nothing_to_rank(tmp_path):
+    # charges from the set's initial state: every cell is past the upper cut-off at t = 0
+    res = ionflux.Sweep("Chen2020", vary={"C-rate": [-1, -2]},
+                        mesh={"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}).run(
+        output=tmp_path / "failed.h5", progress=False)
+    assert (res.status != 0).all()
+    out = report.text(res)
+    assert "nothing to rank (cell 0: voltage cut-off already crossed at t=0" in out, out
+    assert "best" not in out and "worst" not in out
+
+
 def test_run_sh_ends_with_the_report():
     text = (REPO / "scripts" / "run.sh").read_text(encoding="utf-8")
     assert "-m ionflux.report out/sweep_chen2020.h5 --png out/sweep_chen2020.png" in text
