@@ -527,6 +527,12 @@ class SweepFile {
 
 //! A sweep planned from a config (JSON text), or from a set and its settings, run to an HDF5 file. run() releases the
 //! GIL; progress() and cancel() may be called from another Python thread meanwhile.
+//! Raises Python's pending signal (KeyboardInterrupt on Ctrl-C) from C++ code that holds
+//! the GIL: long loops (a large sweep's plan) call it now and then.
+void check_signals() {
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
 class SweepRunner {
  public:
   //! `cells`: plan only this range (first, last) of the sweep's cells (a partition of a
@@ -540,7 +546,7 @@ class SweepRunner {
                                        : std::nullopt)),
         plan_([&] {
           const std::optional<PlannedCells> p = planned_cells_from(planned);
-          return plan_sweep(spec_, p ? &*p : nullptr);
+          return plan_sweep(spec_, p ? &*p : nullptr, check_signals);
         }()) {
     check_batch_output_size(plan_.inputs);
     total_ = n_cells();
@@ -554,7 +560,7 @@ class SweepRunner {
       : spec_(make_sweep_spec(ps, label, settings_value(settings, ""), source,
                               cells ? std::optional<CellRange>(CellRange{cells->first, cells->second})
                                     : std::nullopt)),
-        plan_(plan_sweep(spec_)) {
+        plan_(plan_sweep(spec_, nullptr, check_signals)) {
     check_batch_output_size(plan_.inputs);
     total_ = n_cells();
   }

@@ -88,7 +88,10 @@ struct SweepCells {
 
 }  // namespace
 
-SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
+SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const std::function<void()>& poll) {
+  auto poll_at = [&](std::size_t c) {
+    if (poll && (c & 4095u) == 0) poll();
+  };
   SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}, {}};
   for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
   // a set without the lumped model's parameters is the sweep's error, not each cell's
@@ -304,6 +307,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
     }
   } else {
     for (std::size_t c = 0; c < n; ++c) {
+      poll_at(c);
       try {
         plan_cell(c);
       } catch (const std::invalid_argument& e) {
@@ -387,6 +391,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
       in.protocol_first.assign(n, 0);
       in.protocol_count.assign(n, 0);
       for (std::size_t c = 0; c < n; ++c) {
+        poll_at(c);
         if (in.pre_status[c] != CellStatus::running) {
           in.protocol_count[c] = shape_steps;
           continue;
@@ -436,6 +441,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned) {
     double longest = 0.0;
     std::size_t next_end_invalid = 0;  // in planned->end_invalid
     for (std::size_t c = 0; c < n; ++c) {
+      poll_at(c);
       if (in.pre_status[c] != CellStatus::running) continue;
       if (planned) {  // the whole plan's end, or its reason why there is none
         while (next_end_invalid < planned->end_invalid.size() && planned->end_invalid[next_end_invalid].first < c)

@@ -3,6 +3,8 @@
 // not stop the sweep), the shared run options, and the metadata written to the file.
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -66,7 +68,10 @@ PlannedCells planned_cells_of(const SweepPlan& plan, const CellRange& r);
 //! again: the same plan, with no cell record built (planned_cells counts only the
 //! sweep's cell 0 of a per-cell protocol check). A `planned` that does not fit the range
 //! (its size, t_end given or not, cells outside it) is an InputError.
-SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned = nullptr);
+//! `poll`, when given, is called every few thousand cells of each per-cell pass; it may
+//! throw to abandon the plan (Python's Sweep: Ctrl-C while a large sweep is planned).
+SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned = nullptr,
+                     const std::function<void()>& poll = {});
 
 //! The file description: inputs and root attributes (version, creation time, the full
 //! base parameter set as JSON, mesh, solver options, protocol, sweep definition).
