@@ -435,15 +435,17 @@ struct CellSolver {
     return st->n_ends > 0 ? g : 1.0;
   }
 
-  //! The first table knot of a drive-cycle step strictly after time t (1e300 if none).
+  //! The first table knot of a drive-cycle step strictly after time t (1e300 if none),
+  //! the table repeated as drive_at repeats it (every drive_period: its knots, the
+  //! seam's end being the next copy's first knot).
   IONFLUX_HD double next_knot(const StepSpec& st, double t) const {
     if (st.table_len < 2 || !proto.tables) return 1e300;
     const double* tab = proto.tables + 2 * st.table_offset;
-    const double t0 = tab[0], span = tab[2 * (st.table_len - 1)] - t0;
-    if (!(span > 0.0)) return 1e300;
+    const double t0 = tab[0], period = drive_period(tab, st.table_len);
+    if (!(period > 0.0)) return 1e300;
     const double local = t - run.step_t0;
-    const double reps = floor(local / span);
-    const double base = run.step_t0 + reps * span;
+    const double reps = floor(local / period);
+    const double base = run.step_t0 + reps * period;
     const double eps = 1e-9 * (fabs(t) + 1.0);
     int lo = 0, hi = st.table_len - 1;  // first knot with base + (t_k - t0) > t + eps
     while (lo < hi) {
@@ -452,7 +454,7 @@ struct CellSolver {
       else lo = mid + 1;
     }
     const double tk = base + (tab[2 * lo] - t0);
-    return tk > t + eps ? tk : base + span + (tab[2] - t0);
+    return tk > t + eps ? tk : base + period;  // past the last knot: the seam's end
   }
 
   //! Illinois root of an event function g(t) on [a, c] with g(a) > 0 >= g(c).

@@ -36,6 +36,15 @@ struct ProtocolView {
   const double* tables = nullptr;
 };
 
+//! The period with which a drive-cycle table of n rows repeats (drive_at): its span
+//! t_last - t0 plus its first interval t_1 - t0 (the seam); 0 when it does not repeat
+//! (fewer than two rows).
+IONFLUX_HD inline double drive_period(const double* tab, int n) {
+  if (n < 2) return 0.0;
+  const double span = tab[2 * (n - 1)] - tab[0];
+  return span > 0.0 ? span + (tab[2] - tab[0]) : 0.0;
+}
+
 //! The set-point of a step at `t_in_step` seconds after its start (the table's time t0 +
 //! t_in_step). Drive cycles are interpolated linearly, and repeated when the step is
 //! longer than the data as PyBaMM tiles them (BaseStep.__init__): copy i of the table
@@ -48,14 +57,13 @@ IONFLUX_HD inline Drive drive_at(const StepSpec& s, const double* tables, double
   const double* tab = tables + 2 * s.table_offset;
   const int n = s.table_len;
   const double t0 = tab[0], t_last = tab[2 * (n - 1)];
-  const double span = t_last - t0;  // > 0 means n >= 2 (the times increase strictly)
+  const double period = drive_period(tab, n);
   double t = t0 + t_in_step;
-  if (span > 0.0 && t > t_last) {
-    const double seam = tab[2] - t0, period = span + seam;
+  if (period > 0.0 && t > t_last) {
     t = t0 + fmod(t - t0, period);
     if (t > t_last) {  // on the seam: from the last value to the first
       const double y_last = tab[2 * (n - 1) + 1];
-      d.value = y_last + (t - t_last) / seam * (tab[1] - y_last);
+      d.value = y_last + (t - t_last) / (tab[2] - t0) * (tab[1] - y_last);
       return d;
     }
   }

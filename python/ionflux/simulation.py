@@ -977,7 +977,7 @@ class Solution:
     def __repr__(self) -> str:
         t = self.t
         span = f"{t[0]:.6g} to {t[-1]:.6g} s" if t.size else "no outputs"
-        name = self._set_name or "?"
+        name = getattr(self, "_set_name", None) or (self.parameters.name if self.parameters is not None else "?")
         what = f"experiment, {exp.describe(self.experiment, 1)}" if self.experiment is not None else \
             f"{self.current:g} A"
         return f"<ionflux.Solution: {name}, {what}, {span}, {len(t)} outputs, {self.termination}>"

@@ -525,14 +525,14 @@ class SweepFile {
   }
 };
 
-//! A sweep planned from a config (JSON text), or from a set and its settings, run to an HDF5 file. run() releases the
-//! GIL; progress() and cancel() may be called from another Python thread meanwhile.
 //! Raises Python's pending signal (KeyboardInterrupt on Ctrl-C) from C++ code that holds
 //! the GIL: long loops (a large sweep's plan) call it now and then.
 void check_signals() {
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
 }
 
+//! A sweep planned from a config (JSON text), or from a set and its settings, run to an HDF5 file. run() releases the
+//! GIL; progress() and cancel() may be called from another Python thread meanwhile.
 class SweepRunner {
  public:
   //! `cells`: plan only this range (first, last) of the sweep's cells (a partition of a

@@ -70,8 +70,11 @@ bool usual_range(const std::string& n, Range& r) {
   if (has(n, "particle radius [m]")) r = range(1e-9, 1e-3, "m", kLengths);
   else if (has(n, "current collector thickness [m]")) r = range(1e-7, 1e-2, "m", kLengths, true);
   else if (has(n, "electrode thickness [m]") || n == "Separator thickness [m]") r = range(1e-6, 1e-2, "m", kLengths);
-  // a wound electrode is a few metres long (an 18650's about 0.6-1.5 m, large formats more)
-  else if (n == "Electrode height [m]" || n == "Electrode width [m]") r = range(1e-3, 10.0, "m", kSizes);
+  // a wound electrode is a few metres long (an 18650's about 0.6-1.5 m, large formats more),
+  // and a pouch's stack may be modelled as one long sheet: the width up to 100 m; a height
+  // is a sheet's short side
+  else if (n == "Electrode height [m]") r = range(1e-3, 10.0, "m", kSizes);
+  else if (n == "Electrode width [m]") r = range(1e-3, 1e2, "m", kSizes);
   else if (n == "Initial concentration in electrolyte [mol.m-3]") r = range(10.0, 1e4, "mol.m-3", kMolPerLitre);
   else if (has(n, "Maximum concentration in") && has(n, "[mol.m-3]")) r = range(1e3, 1e6, "mol.m-3", kMaxConc);
   else if (has(n, "temperature [K]")) r = range(150.0, 600.0, "K", kCelsius);
@@ -135,8 +138,11 @@ std::string diagnose_cutoff_at_start(const CellParams& c, double v0, double i0) 
   if (high ? ocv >= c.v_max : ocv <= c.v_min)
     return s + "; the open-circuit voltage of the initial state, " + g6(ocv) + " V, is already past it: start from " +
            room;
+  // another initial state helps only where the cell starts near the cut-off it crossed
+  const bool near = std::fabs(ocv - (high ? c.v_max : c.v_min)) < 0.1 * (c.v_max - c.v_min);
   return s + "; the open-circuit voltage of the initial state is " + g6(ocv) + " V, and the current's drop of " +
-         g6(std::fabs(v0 - ocv)) + " V takes it past the cut-off: give a smaller current, or start from " + room;
+         g6(std::fabs(v0 - ocv)) + " V takes it past the cut-off: give a smaller current" +
+         (near ? std::string(", or start from ") + room : std::string());
 }
 
 std::string diagnose_init_failure(const CellParams& c) {

@@ -190,10 +190,15 @@ bool extend_to_allocated(const std::string& path) {
 
 //! Whether another process holds HDF5's lock on the file at `path` (HDF5 >= 1.10 takes a
 //! flock when it opens a file: shared for readers, exclusive for writers, unless
-//! HDF5_USE_FILE_LOCKING=FALSE). A reader watching a sweep (h5py, ionflux.load) holds it
-//! while its file is open.
+//! HDF5_USE_FILE_LOCKING=FALSE, and then this says false). A reader watching a sweep
+//! (h5py, ionflux.load) holds it while its file is open; so does this process's own
+//! h5py handle (flock locks belong to open file descriptions), reported the same way.
 bool locked_by_another_process(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (const char* env = std::getenv("HDF5_USE_FILE_LOCKING")) {  // HDF5 takes no lock then
+    const std::string v = to_lower(env);
+    if (v == "false" || v == "0") return false;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block
   if (fd < 0) return false;
   const bool locked = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // also releases the lock taken, if it was

@@ -51,7 +51,8 @@ constexpr std::size_t kEditDistanceMaxLength = 256;
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
 //! The candidate closest to `word` (edit_distance), if it is close enough to be a likely
-//! typo (at most max(2, |word| / 3) edits); for "did you mean" suggestions.
+//! typo (at most max(2, |word| / 3) edits, 1 for words of 3 letters or fewer); for "did
+//! you mean" suggestions.
 std::optional<std::string> closest(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace ionflux

@@ -410,6 +410,25 @@ TEST(cli, output_that_is_an_input_is_refused_and_the_input_kept) {
             0);
 }
 
+// A drive cycle repeated past its end (kernels/model/protocol.hpp: copies every span +
+// first interval, a ramp on each seam) has a kink at every knot of every copy, and the
+// solver stops on each one (CellSolver::next_knot): with uneven knots (0, 7, 20, 30 s: a
+// period of 37 s) every knot's time is an output row of an every-step run.
+TEST(cli, a_repeated_drive_cycle_stops_at_every_knot_of_every_copy) {
+  TempDir d;
+  std::ofstream(d / "uneven.csv") << "0,1\n7,2\n20,3\n30,1.5\n";
+  const Result r = run_cli({"simulate", "--experiment", "Discharge with current from uneven.csv for 120 s", "--period",
+                            "0", "--mesh", kCoarse, "--quiet", "--output", "out.csv"},
+                           d);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const Csv c = read_csv(d / "out.csv");
+  for (double knot : {7.0, 20.0, 30.0, 37.0, 44.0, 57.0, 67.0, 74.0, 81.0, 94.0, 104.0, 111.0, 118.0}) {
+    bool hit = false;
+    for (const auto& row : c.rows) hit = hit || std::fabs(row[0] - knot) < 1e-9;
+    EXPECT_TRUE(hit) << "no output row at the knot t = " << knot << " s";
+  }
+}
+
 TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
   TempDir d;
   // 2000 A (400C): the voltage is outside the cut-offs from the start.

@@ -143,14 +143,24 @@ def test_a_run_waits_for_a_reader_that_closes_the_file_and_names_one_that_keeps_
         lines = error_lines(p.stderr)
         assert len(lines) == 1 and f"'{out}'" in lines[0] and "another process has it open" in lines[0], p.stderr
         assert out.read_bytes() == before, extra
-        # a reader that closes it 0.3 s after the run started: the run waits and completes
+        # a reader that closes it 1 s after the run started: the run waits for it (the run
+        # cannot have taken the file before then) and completes
         f = h5py.File(out, "r", swmr=True)
-        closer = threading.Timer(0.3, f.close)
+        closer = threading.Timer(1.0, f.close)
+        t0 = time.monotonic()
         closer.start()
         p = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet", *extra)
+        took = time.monotonic() - t0
         closer.join()
         assert p.returncode == 0, p.stderr
+        assert took >= 0.9, f"the run ended {took:.2f} s after it started, before the reader closed the file"
         assert_same_file(out, ref, also_own=["device"] if extra else [])  # resumed: "none (every cell was ...)"
+    # with HDF5's locks turned off (HDF5_USE_FILE_LOCKING=FALSE) the run neither waits for
+    # a reader nor refuses the file: the user chose to go without locks
+    env = dict(os.environ, HDF5_USE_FILE_LOCKING="FALSE")
+    with h5py.File(out, "r", swmr=True):
+        p = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet", "--resume", env=env)
+    assert p.returncode == 0, p.stderr
 
 
 def error_lines(err):
