@@ -213,7 +213,11 @@ def test_ctrl_c_stops_the_planning_of_a_large_sweep():
     import subprocess
     import sys
     import time
-    code = ("import ionflux\n"
+    # Python's own Ctrl-C handler, also where this runs with SIGINT ignored (a shell's
+    # background job passes SIG_IGN on, and Python then installs no handler)
+    code = ("import signal\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "import ionflux\n"
             "print('start', flush=True)\n"
             "ionflux.Sweep('Chen2020', vary={'C-rate': {'linspace': [1, 2, 20000]},"
             " 'Initial SOC': {'linspace': [0.5, 1, 50]}})\n"
