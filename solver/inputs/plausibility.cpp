@@ -135,9 +135,12 @@ std::string diagnose_cutoff_at_start(const CellParams& c, double v0, double i0) 
   const bool high = v0 >= c.v_max;  // past the upper cut-off (else the lower)
   const char* room = high ? "a lower initial state of charge (--soc / initial_soc)"
                           : "a higher initial state of charge (--soc / initial_soc)";
-  if (high ? ocv >= c.v_max : ocv <= c.v_min)
-    return s + "; the open-circuit voltage of the initial state, " + g6(ocv) + " V, is already past it: start from " +
-           room;
+  // at the cut-off counts as past it (to 1 uV): an initial SOC of 0 or 1 puts the OCV on
+  // the set's OCV limit, which is usually its cut-off, to rounding that differs by build
+  constexpr double kAt = 1e-6;
+  if (high ? ocv >= c.v_max - kAt : ocv <= c.v_min + kAt)
+    return s + "; the open-circuit voltage of the initial state, " + g6(ocv) + " V, is already at or past it: " +
+           "start from " + room;
   // another initial state helps only where the cell starts near the cut-off it crossed
   const bool near = std::fabs(ocv - (high ? c.v_max : c.v_min)) < 0.1 * (c.v_max - c.v_min);
   return s + "; the open-circuit voltage of the initial state is " + g6(ocv) + " V, and the current's drop of " +

@@ -452,10 +452,10 @@ TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
   const Result charge = run_cli({"simulate", "--c-rate", "-1", "--soc", "1", "--mesh", kCoarse}, d, 60);
   EXPECT_EQ(charge.rc, 1) << charge.err;
   expect_error_line(charge, {"voltage cut-off already crossed at t=0", "outside the cut-offs [2.5, 4.2] V",
-                             "is already past it: start from a lower initial state of charge"});
+                             "is already at or past it: start from a lower initial state of charge"});
   const Result empty = run_cli({"simulate", "--c-rate", "1", "--soc", "0", "--mesh", kCoarse}, d, 60);
   EXPECT_EQ(empty.rc, 1) << empty.err;
-  expect_error_line(empty, {"is already past it: start from a higher initial state of charge"});
+  expect_error_line(empty, {"is already at or past it: start from a higher initial state of charge"});
 }
 
 // ---------------------------------------------------------------------------
