@@ -461,6 +461,10 @@ void enable_lumped_thermal(CellParams& c, const ParameterSet& ps) {
                     l_ccp / ps.get("Positive current collector conductivity [S.m-1]");
 }
 
+double open_circuit_voltage(const CellParams& c, double x, double y, double temp) {
+  return fn::ocp(c.pos, y, temp, c.t_ref) - fn::ocp(c.neg, x, temp, c.t_ref);
+}
+
 void apply_initial_soc(CellParams& c, double soc, double ocv_0, double ocv_100) {
   if (!(soc >= 0.0 && soc <= 1.0)) throw InvalidParameter("initial SOC must be in [0, 1], got " + num(soc));
   // Capacities per unit area (common factors A F / 3600 cancel).
@@ -468,8 +472,7 @@ void apply_initial_soc(CellParams& c, double soc, double ocv_0, double ocv_100) 
   const double qp = c.pos.active_fraction * c.pos.thickness * c.pos.c_max;
   const double qli = c.neg.active_fraction * c.neg.thickness * c.neg.c_init +
                      c.pos.active_fraction * c.pos.thickness * c.pos.c_init;
-  const double t = c.t_ref;
-  auto ocv = [&](double x, double y) { return fn::ocp(c.pos, y, t, t) - fn::ocp(c.neg, x, t, t); };
+  auto ocv = [&](double x, double y) { return open_circuit_voltage(c, x, y, c.t_ref); };
   auto bisect = [](auto f, double a, double b, const char* what) {
     double fa = f(a), fb = f(b);
     if (!(fa * fb <= 0.0))

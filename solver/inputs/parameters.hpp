@@ -92,4 +92,9 @@ void check_lumped_thermal(const ParameterSet& params);
 //! [0, 1] or the limits cannot be found.
 void apply_initial_soc(CellParams& cell, double soc, double ocv_0, double ocv_100);
 
+//! The cell's open-circuit voltage U_p(y) - U_n(x) at stoichiometries x (negative) and y
+//! (positive) and temperature temp: what apply_initial_soc inverts and what a cut-off
+//! at the start is judged against (diagnose_cutoff_at_start).
+double open_circuit_voltage(const CellParams& cell, double x, double y, double temp);
+
 }  // namespace ionflux

@@ -129,8 +129,7 @@ std::string diagnose_cutoff_at_start(const CellParams& c, double v0, double i0) 
   std::string s = "voltage " + g6(v0) + " V at " + g6(i0) + " A, outside the cut-offs [" + g6(c.v_min) + ", " +
                   g6(c.v_max) + "] V";
   const double temp = c.thermal ? c.t_init : c.temperature;
-  const double ocv = fn::ocp(c.pos, c.pos.c_init / c.pos.c_max, temp, c.t_ref) -
-                     fn::ocp(c.neg, c.neg.c_init / c.neg.c_max, temp, c.t_ref);
+  const double ocv = open_circuit_voltage(c, c.neg.c_init / c.neg.c_max, c.pos.c_init / c.pos.c_max, temp);
   if (!std::isfinite(ocv)) return s;
   const bool high = v0 >= c.v_max;  // past the upper cut-off (else the lower)
   const char* room = high ? "a lower initial state of charge (--soc / initial_soc)"
