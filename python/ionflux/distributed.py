@@ -645,14 +645,15 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
                     "cancelled": False, "not_run": 0, "partitions": len(bounds), "workers": workers,
                     "planned_cells": int(sum(int(i.get("planned_cells", 0)) for i in infos))}
         if to_file:
-            counts, _ = joiner.status_counts()
+            counts, by_name = joiner.status_counts()
             joiner.close("complete", dict(attrs, **{"status counts": counts}))
         else:
             memory = joiner.result(attrs)
-            counts, _ = _counts_text(np.asarray(memory["cells/status"]), memory["status codes"])
+            counts, by_name = _counts_text(np.asarray(memory["cells/status"]), memory["status codes"])
             memory["attrs"].update({"status counts": counts, "status": "complete"})
             run_info["memory"] = memory
         run_info["status_counts"] = counts
+        run_info["status_by_name"] = by_name
         return run_info
     except BaseException as e:
         live = [f for f in futures if f is not None]
@@ -749,6 +750,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"{info['partitions']} partitions ({_core.rate_text(rate)} cells/s)"
               + (f"; {kept} cells kept from the file, {n} in all" if status is not None else "") + "\n"
               f"  by status: {info['status_counts']}\n  wrote {args.output}", flush=True)
+    # as `ionflux sweep` without a scheduler: failed cells are a warning, a sweep none of
+    # whose cells gave a result is exit status 1
+    from .result import NORMAL_END, TRUNCATED
+    by_name = info.get("status_by_name", {})
+    abnormal = {k: v for k, v in by_name.items() if k not in NORMAL_END}
+    if abnormal:
+        print(f"warning: {sum(abnormal.values())} of {n} cells did not end normally ("
+              + ", ".join(f"{k} {v}" for k, v in abnormal.items()) + "); see /cells/status and /cells/message",
+              file=err)
+    if n > 0 and not any(k in NORMAL_END or k == TRUNCATED for k in by_name):
+        print(f"error: none of the {n} cells could be solved ({args.output} holds every cell's status and message)",
+              file=err)
+        return 1
     return 0
 
 

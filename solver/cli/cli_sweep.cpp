@@ -59,12 +59,16 @@ std::string sweep_help() {
          "                     ionflux version; its finished cells are kept and the others run\n"
          "                     (with --scheduler: on the cluster's workers)\n"
          "  --quiet            no progress and no summary (errors still go to stderr)\n"
+         "  -h, --help         show this help\n"
          "\n"
          "Ctrl-C (SIGINT) or SIGTERM: the cells running finish, everything finished is in the\n"
          "file, marked interrupted (attribute \"status\"), and the exit status is 130 (SIGINT) or\n"
          "143 (SIGTERM); continue with --resume. A second Ctrl-C stops at once (the file keeps\n"
          "the chunks written so far and can be resumed too).\n"
-         "  -h, --help         show this help\n";
+         "\n"
+         "Exit status: 0 when the sweep ran (cells that failed are counted in a warning; their\n"
+         "status and message are in the file); 1 when none of its cells could be solved, or a\n"
+         "run-time failure; 2 invalid input (nothing run); 130/143 interrupted.\n";
 }
 
 std::string duration(double s) {
@@ -164,6 +168,9 @@ class GuardedSink : public ResultSink {
  public:
   explicit GuardedSink(ResultSink& next) : next_(next) {}
   void write_chunk(const ChunkData& chunk) override {
+    for (std::size_t k = 0; k < chunk.n && first_failure.empty(); ++k)
+      if (cell_status_failed(static_cast<CellStatus>(chunk.status[k])))
+        first_failure = "cell " + std::to_string(chunk.first + k) + ": " + chunk.message[k];
     g_writing = true;
     next_.write_chunk(chunk);
     g_writing = false;
@@ -174,6 +181,8 @@ class GuardedSink : public ResultSink {
   }
   void set_attribute(const std::string& name, const std::string& value) override { next_.set_attribute(name, value); }
   void close() override { next_.close(); }
+
+  std::string first_failure;  //!< "cell i: message" of the first failed cell written, if any
 
  private:
   ResultSink& next_;
@@ -392,11 +401,13 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
   opt.device = dev;
   BatchSummary s;
+  std::string first_failure;
   {
     const StopSignals signals;
     opt.cancel = &g_cancel;
     GuardedSink guarded(*writer);
     s = run_sweep_cells(inputs, opt, guarded, resume ? &writer->status_in_file() : nullptr);
+    first_failure = guarded.first_failure;
   }
   const int sig = g_signal.load();
   if (sig) {
@@ -442,6 +453,17 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     err << "warning: " << s.protocol_cut_short << " of " << n
         << " cells: a voltage cut-off of the parameter set stopped the experiment before its end (a step cut short, "
            "later steps not run; ionflux keeps the set's cut-offs where PyBaMM widens them by 1 V); see /cells/message\n";
+  // A sweep none of whose cells gave a result is a failed run for a script or CI, even
+  // though the file (statuses and messages) is complete: exit status 1, with the reason.
+  std::size_t with_result = 0;
+  for (std::size_t code = 0; code < s.count_by_status.size(); ++code)
+    if (!cell_status_failed(static_cast<CellStatus>(code))) with_result += s.count_by_status[code];
+  if (n > 0 && with_result == 0) {
+    err << "error: none of the " << n << " cells could be solved"
+        << (first_failure.empty() ? std::string() : "; the first, " + first_failure) << " (" << output
+        << " holds every cell's status and message)\n";
+    return 1;
+  }
   return 0;
 }
 

@@ -321,8 +321,12 @@ TEST(Budget, SweepWithAWallTimeBudget) {
   std::ofstream(cfg) << R"({"parameters": "Chen2020", "mesh": {"x_n": 8, "x_s": 6, "x_p": 8, "r_n": 6, "r_p": 6},
     "period": 60, "solver": {"max_wall_time": 1e-9}, "vary": {"C-rate": [0.5, 1, 2]}})";
   const CliRun r = run_cli({"sweep", cfg, "--output", out, "--device", "cpu", "--threads", "1", "--quiet"});
-  ASSERT_EQ(r.rc, 0) << r.err;  // failed cells are data, not a failed sweep
+  // Failed cells are data, written to the file, not a stop of the sweep; but a sweep none
+  // of whose cells could be solved exits 1 (SweepCli.ASweepWhoseCellsAllFailExitsOne)
+  ASSERT_EQ(r.rc, 1) << r.err;
   EXPECT_NE(r.err.find("time_limit 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("none of the 3 cells could be solved; the first, cell 0: maximum wall time"), std::string::npos)
+      << r.err;
   File f(out);
   EXPECT_EQ(read_ints(f, "/cells/status"), std::vector<int>(3, static_cast<int>(CellStatus::time_limit)));
   EXPECT_NE(read_string_attribute(f, "/cells/status", "codes").find("13: time_limit"), std::string::npos);

@@ -270,6 +270,41 @@ TEST(SweepCli, FailedCellsHaveNaNSummariesAndAreCounted) {
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 }
 
+// A sweep none of whose cells could be solved (each passes planning, each fails at run
+// time) is a failed run for a script: exit status 1, one error line with the first
+// cell's reason. The file is still complete, every cell with its status. (It used to
+// exit 0 with only the warning.) With one cell of three solved, the status stays 0.
+TEST(SweepCli, ASweepWhoseCellsAllFailExitsOne) {
+  const fs::path dir = temp_dir();
+  const std::string cfg = write_config(dir, "all_fail.json", R"({
+    "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}, "period": 120,
+    "vary": {"C-rate": [200, 300]}})");
+  const std::string out = (dir / "all_fail.h5").string();
+  for (bool quiet : {false, true}) {
+    std::vector<std::string> args = {"sweep", cfg, "--output", out, "--device", "cpu"};
+    if (quiet) args.push_back("--quiet");
+    CliRun r = run(args);
+    EXPECT_EQ(r.rc, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("warning: 2 of 2 cells did not end normally (cutoff_at_start 2)"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("error: none of the 2 cells could be solved; the first, cell 0: "), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(out + " holds every cell's status and message"), std::string::npos) << r.err;
+  }
+  {
+    File f(out);  // (closed before the resume: a reader's lock would hold the run off)
+    const auto st = read_ints(f, "/cells/status");
+    ASSERT_EQ(st.size(), 2u);
+    EXPECT_EQ(st[0], static_cast<int>(CellStatus::cutoff_at_start));
+    EXPECT_EQ(st[1], static_cast<int>(CellStatus::cutoff_at_start));
+  }
+  // --resume of the finished file runs nothing and reports the same
+  CliRun again = run({"sweep", cfg, "--output", out, "--device", "cpu", "--resume"});
+  EXPECT_EQ(again.rc, 1) << again.out << again.err;
+  EXPECT_NE(again.err.find("error: none of the 2 cells could be solved ("), std::string::npos) << again.err;
+  fs::remove_all(dir);
+}
+
 // Issue 10 item 9: a cell whose experiment the set's cut-off stops early says which step
 // was cut short and which did not run (/cells/message), and the command warns. Chen2020
 // at 1C reaches 2.5 V after about 3,555 s, before 2 hours; at C/10 it does not (10 minutes).

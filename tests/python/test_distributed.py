@@ -573,6 +573,27 @@ def test_cli_scheduler_writes_the_single_process_file(cluster, tmp_path):
 
 
 @needs_dask
+def test_cli_scheduler_warns_of_failed_cells_and_exits_1_when_none_was_solved(cluster, tmp_path):
+    # as `ionflux sweep` without a scheduler (tests/integration/test_sweep_cli.cpp,
+    # SweepCli.ASweepWhoseCellsAllFailExitsOne): 200C and 300C cross the cut-off at t = 0
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
+    mesh = {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}
+    for rates, code in (([1, 200], 0), ([200, 300], 1)):
+        config = tmp_path / f"fail_{code}.json"
+        config.write_text(json.dumps({"mesh": mesh, "period": 120, "vary": {"C-rate": rates}}))
+        out = tmp_path / f"fail_{code}.h5"
+        r = _run_cli([cli, "sweep", str(config), "--output", str(out), "--scheduler", cluster.scheduler.address,
+                      "--quiet"])
+        assert r.returncode == code, r.stderr
+        n_failed = 1 if code == 0 else 2
+        assert f"warning: {n_failed} of 2 cells did not end normally (cutoff_at_start {n_failed})" in r.stderr
+        assert ("error: none of the 2 cells could be solved" in r.stderr) == (code == 1), r.stderr
+        assert out.exists()
+
+
+@needs_dask
 def test_cli_scheduler_errors_are_one_line(cluster, tmp_path):
     cli = find_cli()
     if cli is None:
