@@ -26,6 +26,7 @@
 #include "solver/inputs/experiment.hpp"
 #include "solver/inputs/model_options.hpp"
 #include "solver/output/h5_writer.hpp"
+#include "solver/output/output_path.hpp"
 #include "solver/inputs/parameter_file.hpp"
 #include "solver/inputs/parameter_function.hpp"
 #include "solver/inputs/parameters.hpp"
@@ -630,7 +631,10 @@ class SweepRunner {
     std::unique_ptr<ResultSink> file, memory_sink, tee;
     MemorySweepSink* memory = nullptr;
     std::unique_ptr<H5SweepWriter> h5;
-    if (!output.empty()) h5 = resume ? open_sweep_file_to_resume(info, output) : open_sweep_file(info, output);
+    if (!output.empty()) {
+      check_output_is_not_an_input(output, sweep_input_files(spec_, plan_), "output");
+      h5 = resume ? open_sweep_file_to_resume(info, output) : open_sweep_file(info, output);
+    }
     const std::vector<int>* status_in_file = resume ? &h5->status_in_file() : nullptr;
     file = std::move(h5);
     if (output.empty() || (keep_in_memory && !resume)) {  // resumed: the results are the file's

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "solver/output/csv.hpp"
+#include "solver/output/output_path.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/util/text.hpp"
 #include "solver/inputs/model_options.hpp"
@@ -677,19 +678,6 @@ int cli_main(int argc, char** argv) {
   const int rc = cli_main(args, std::cout, std::cerr);
   std::cout.flush();
   return rc;
-}
-
-void check_output_is_not_an_input(const std::string& output,
-                                  const std::vector<std::pair<std::string, std::string>>& inputs) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::exists(output, ec)) return;  // a file that does not exist is no input
-  for (const auto& [path, what] : inputs) {
-    if (path.empty() || !fs::is_regular_file(path, ec)) continue;
-    if (fs::equivalent(output, path, ec) && !ec)
-      throw InputError("--output '" + output + "' is the " + what + " '" + path +
-                       "': writing the output would destroy it; choose another output file");
-  }
 }
 
 }  // namespace ionflux

@@ -21,11 +21,4 @@ int cli_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
 //! InputError for bad input (cli_main turns it into one line and exit status 2).
 int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
-//! Refuses (InputError) an output path that is one of the run's input files: the
-//! sweep config, a parameter file, a drive cycle; writing it would destroy that input.
-//! `inputs` holds (path, what it is) pairs; paths that are not existing files (a set's
-//! name) are skipped, and a file is recognised under any name (links, ./, ../).
-void check_output_is_not_an_input(const std::string& output,
-                                  const std::vector<std::pair<std::string, std::string>>& inputs);
-
 }  // namespace ionflux

@@ -22,6 +22,7 @@
 #include "solver/cli/cli.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/output/h5_writer.hpp"
+#include "solver/output/output_path.hpp"
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/sweep_plan.hpp"
 #include "solver/problem/sweep_run.hpp"
@@ -362,9 +363,8 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
                                                                             " cells has") +
                      " invalid values, so none would run; the first cell: " + inputs.pre_message.at(0));
   const SweepFileInfo info = sweep_file_info(spec, plan);
-  std::vector<std::pair<std::string, std::string>> input_files{{config, "sweep config"},
-                                                                {spec.parameters, "parameter file"}};
-  for (const std::string& f : plan.drive_files) input_files.emplace_back(f, "drive-cycle file");
+  std::vector<std::pair<std::string, std::string>> input_files = sweep_input_files(spec, plan);
+  input_files.emplace_back(config, "sweep config");
   check_output_is_not_an_input(output, input_files);
   if (resume) {
     struct stat st {};

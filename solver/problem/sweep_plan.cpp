@@ -1,6 +1,7 @@
 #include "solver/problem/sweep_plan.hpp"
 
 #include "solver/inputs/parameter_file.hpp"
+#include "solver/output/output_path.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <ctime>
 #include <set>
 #include <sstream>
+#include <unordered_set>
 
 #include "solver/util/errors.hpp"
 #include "solver/inputs/degradation_params.hpp"
@@ -384,6 +386,9 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
       // protocol_steps): the number of steps, and so the file's layout, does not depend
       // on which cells a range holds.
       plan.drive_files = first_ex.files;
+      // every cell's drive-cycle files, once each (a placeholder in a file name gives each
+      // cell its own): the output is checked against all of them (check_output_is_not_an_input)
+      std::unordered_set<std::string> drive_seen(first_ex.files.begin(), first_ex.files.end());
       in.protocol_steps = first_ex.steps;
       in.protocol_tables = first_ex.tables;
       in.protocol_text = first_ex.text;
@@ -399,6 +404,8 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
         try {
           set_cell(c);
           const Experiment ex = parse_experiment(fill(c), spec.cycles, work, base_dir);
+          for (const std::string& f : ex.files)
+            if (drive_seen.insert(f).second) plan.drive_files.push_back(f);
           plan.currents[c] = cells->currents[c] = protocol_start_current(work, ex.steps);  // as above
           const int table_shift = static_cast<int>(in.protocol_tables.size() / 2);
           in.protocol_first[c] = static_cast<int>(in.protocol_steps.size());
@@ -563,8 +570,15 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   return info;
 }
 
+std::vector<std::pair<std::string, std::string>> sweep_input_files(const SweepSpec& spec, const SweepPlan& plan) {
+  std::vector<std::pair<std::string, std::string>> files{{spec.parameters, "parameter file"}};
+  for (const std::string& f : plan.drive_files) files.emplace_back(f, "drive-cycle file");
+  return files;
+}
+
 std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const SweepPlan& plan,
                                                const std::string& path) {
+  check_output_is_not_an_input(path, sweep_input_files(spec, plan), "output");
   return open_sweep_file(sweep_file_info(spec, plan), path);
 }
 

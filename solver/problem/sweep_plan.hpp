@@ -25,8 +25,9 @@ struct SweepPlan {
   //! Warnings for the whole sweep, one line each, to show before it runs: values far
   //! outside the usual range of their unit (once per parameter, not per cell).
   std::vector<std::string> warnings;
-  //! The drive-cycle files the protocol reads (the first planned cell's, absolute paths):
-  //! inputs that an output file must not overwrite.
+  //! The drive-cycle files the protocols read (absolute paths, each once; every planned
+  //! cell's, where a placeholder in a file name gives cells their own): inputs that an
+  //! output file must not overwrite.
   std::vector<std::string> drive_files;
   //! Cells planned (each cell's values set and its record built once to check it): the
   //! batch's cells, plus the sweep's cell 0 once more when a range's protocol is
@@ -77,8 +78,14 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned = nullpt
 //! base parameter set as JSON, mesh, solver options, protocol, sweep definition).
 SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan);
 
+//! The files a planned sweep reads, as (path, what it is): its parameter file (a set's
+//! name where there is none) and every cell's drive-cycle files. An output must be none
+//! of them (check_output_is_not_an_input, solver/output/output_path.hpp).
+std::vector<std::pair<std::string, std::string>> sweep_input_files(const SweepSpec& spec, const SweepPlan& plan);
+
 //! Create the output file for a planned sweep (before any work). An output that cannot
-//! be created is bad input: throws InputError naming the path.
+//! be created, or that is one of the sweep's input files, is bad input: throws
+//! InputError naming the path.
 std::unique_ptr<H5SweepWriter> open_sweep_file(const SweepSpec& spec, const SweepPlan& plan,
                                                const std::string& path);
 //! The same for a file description made beforehand (e.g. narrowed to a cell range,

@@ -305,6 +305,36 @@ TEST(SweepCli, ASweepWhoseCellsAllFailExitsOne) {
   fs::remove_all(dir);
 }
 
+// A placeholder in a drive-cycle file's name gives each cell its own file. The output
+// is checked against every cell's file, not only the first cell's: an --output naming
+// cell 1's file is refused before anything is written, the file kept as it was.
+TEST(SweepCli, OutputIsCheckedAgainstEveryCellsDriveCycleFile) {
+  const fs::path dir = temp_dir() / "per_cell_drive";
+  fs::create_directories(dir);
+  const std::string table_1 = "0,1\n10,2\n20,1\n", table_2 = "0,2\n10,3\n20,2\n";
+  std::ofstream(dir / "drive_1") << table_1;
+  std::ofstream(dir / "drive_2") << table_2;
+  const std::string cfg = write_config(dir, "drive.json", R"({
+    "mesh": {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5},
+    "experiment": ["Discharge with current from drive_{Id} for 30 s"],
+    "vary": {"Id": [1, 2]}})");
+  for (const char* name : {"drive_1", "drive_2"}) {
+    CliRun r = run({"sweep", cfg, "--output", (dir / name).string(), "--device", "cpu", "--quiet"});
+    EXPECT_EQ(r.rc, 2) << name << ": " << r.err;
+    EXPECT_NE(r.err.find("is the drive-cycle file"), std::string::npos) << r.err;
+  }
+  auto text = [](const fs::path& p) {
+    std::ifstream f(p);
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  };
+  EXPECT_EQ(text(dir / "drive_1"), table_1);
+  EXPECT_EQ(text(dir / "drive_2"), table_2);
+  // an output beside them runs, each cell with its own table
+  CliRun ok = run({"sweep", cfg, "--output", (dir / "out.h5").string(), "--device", "cpu", "--quiet"});
+  EXPECT_EQ(ok.rc, 0) << ok.err;
+  fs::remove_all(dir);
+}
+
 // Issue 10 item 9: a cell whose experiment the set's cut-off stops early says which step
 // was cut short and which did not run (/cells/message), and the command warns. Chen2020
 // at 1C reaches 2.5 V after about 3,555 s, before 2 hours; at C/10 it does not (10 minutes).

@@ -206,6 +206,29 @@ def test_unwritable_output(tmp_path):
     assert not (tmp_path / "results.csv").exists()
 
 
+def test_output_that_is_an_input_file_is_refused(tmp_path):
+    # a placeholder in a drive-cycle file's name gives each cell its own file: an output
+    # naming any cell's file (here the second's, no extension) or the parameter file is
+    # refused before anything is written, and the file is left as it was
+    tables = {1: "0,1\n10,2\n20,1\n", 2: "0,2\n10,3\n20,2\n"}
+    for k, text in tables.items():
+        (tmp_path / f"drive_{k}").write_text(text)
+    sweep = Sweep(mesh=COARSE, experiment=[f"Discharge with current from {tmp_path}/drive_{{Id}} for 30 s"],
+                  vary={"Id": [1, 2]})
+    for k in tables:
+        with pytest.raises(ValueError, match=rf"output '.*drive_{k}' is the drive-cycle file .*would destroy it"):
+            sweep.run(device="cpu", output=tmp_path / f"drive_{k}", progress=False)
+        assert (tmp_path / f"drive_{k}").read_text() == tables[k]
+    params = tmp_path / "set.json"
+    ParameterSet("Chen2020").to_json(params)
+    text = params.read_text()
+    with pytest.raises(ValueError, match=r"is the parameter file .*would destroy it"):
+        Sweep(str(params), mesh=COARSE, vary={"C-rate": [1, 2]}).run(device="cpu", output=params, progress=False)
+    assert params.read_text() == text
+    res = sweep.run(device="cpu", output=tmp_path / "out.h5", progress=False)
+    assert res.complete
+
+
 def test_ctrl_c_stops_the_planning_of_a_large_sweep():
     # 10^6 cells take about 10 s to plan (each cell's record built and checked): Ctrl-C must
     # stop that within a moment, as a KeyboardInterrupt (the plan polls for signals)
