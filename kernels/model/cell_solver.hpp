@@ -317,10 +317,18 @@ struct CellSolver {
     ++run.n_out;
   }
 
+  //! Make step k, starting at time t0, the running one. Before a model is made for it
+  //! (model() copies the step and its start: a drive cycle's table is read at t - t0).
+  IONFLUX_HD void enter_step(int k, double t0) {
+    run.step = k;
+    run.step_t0 = t0;
+  }
+
   //! Start (or restart at a step change) from the state in phi_0: consistent
   //! initialisation of the algebraic unknowns under the running step's control, then
   //! a fresh BDF history (order 1). Returns false if the initialisation fails.
   IONFLUX_HD bool restart(B& b, double t0) {
+    run.step_t0 = t0;  // (enter_step did so for a step change; init's first start is at 0)
     M m = model();
     const V y = b.phi(0), yp = b.phi(1);
     if (!consistent_init(p, l, m.drive_at_time(t0), y, yp, jac(), b.vec(kRes), b.vec(kDelta), team)) return false;
@@ -338,7 +346,6 @@ struct CellSolver {
     run.t_prev = t0;
     run.v_prev = dfn::terminal_voltage(l, y);
     run.i_prev = y[l.kI()];
-    run.step_t0 = t0;
     run.step_q0 = run.q_prev = y[l.kQ()];
     run.step_e0 = run.e_prev = y[l.kE()];
     run.step_dis_q0 = run.dis_q;
@@ -350,15 +357,14 @@ struct CellSolver {
 
   //! Initialise; returns the status (running unless the cell cannot start).
   IONFLUX_HD CellStatus init() {
-    M m = model();
-    B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     run.status = CellStatus::running;
     run.capacity_ah = run.energy_wh = 0.0;
     run.n_out = 0;
     run.next_out = 0;
     run.t_final = 0.0;
-    run.step = 0;
-    run.step_t0 = 0.0;
+    enter_step(0, 0.0);  // before the model is made: it reads the step and its start
+    M m = model();
+    B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     run.done_nst = run.done_nre = run.done_nsetups = run.done_nni = run.done_netf = run.done_ncfn = 0;
     run.dis_q = run.chg_q = run.dis_e = run.chg_e = 0.0;
     initial_guess(p, l, b.phi(0), team);
@@ -391,7 +397,7 @@ struct CellSolver {
           run.status = CellStatus::finished;
           break;
         }
-        ++run.step;
+        enter_step(run.step + 1, 0.0);
         M m2 = model();
         B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
         initial_guess(p, l, b2.phi(0), team);
@@ -634,7 +640,7 @@ struct CellSolver {
       const V y = b.phi(0), yi = b.vec(kDelta);
       b.interpolate(t_stop, yi);
       team.for_each(l.n_state, [&](int k) { y[k] = yi[k]; });
-      ++run.step;
+      enter_step(run.step + 1, t_stop);
       M m2 = model();
       B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
       if (!restart(b2, t_stop)) return fail(CellStatus::init_failure), false;
@@ -650,7 +656,7 @@ struct CellSolver {
           run.status = CellStatus::finished;
           return false;
         }
-        ++run.step;
+        enter_step(run.step + 1, t_stop);
         M m3 = model();
         B b3{m3, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
         if (!restart(b3, t_stop)) return fail(CellStatus::init_failure), false;
