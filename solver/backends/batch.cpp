@@ -212,20 +212,34 @@ GridSink summary_sink(ChunkData& c, std::size_t k) {
   return s;
 }
 
-//! The end message of cell c of a protocol cut short by a voltage cut-off (empty if not).
-std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& cell, const CellRun& run) {
-  if (!in.has_protocol()) return {};
+//! The step texts of cell c's protocol (null where the steps have none).
+const std::string* step_texts(const BatchInputs& in, std::size_t c) {
   const bool per_cell = !in.protocol_first.empty();
-  const ProtocolView pv = protocol_of(in, c);
   const std::size_t first = per_cell ? static_cast<std::size_t>(in.protocol_first[c]) : 0;
   const std::vector<std::string>& texts = per_cell ? in.protocol_text : in.run.step_text;
   const std::vector<StepSpec>& all = per_cell ? in.protocol_steps : in.run.steps;
-  const std::string* t = texts.size() == all.size() ? texts.data() + first : nullptr;
-  return cut_short_message(run.status, cell, pv.steps, pv.n_steps, t, run.step, run.step_t0, run.t_final);
+  return texts.size() == all.size() && first < texts.size() ? texts.data() + first : nullptr;
+}
+
+//! The end message of cell c of a protocol cut short by a voltage cut-off (empty if not).
+std::string cut_short(const BatchInputs& in, std::size_t c, const CellParams& cell, const CellRun& run) {
+  if (!in.has_protocol()) return {};
+  const ProtocolView pv = protocol_of(in, c);
+  return cut_short_message(run.status, cell, pv.steps, pv.n_steps, step_texts(in, c), run.step, run.step_t0,
+                           run.t_final);
 }
 
 void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::size_t cell, const CellParams& record,
                     const CellRun& run) {
+  const ProtocolView pv = protocol_of(in, cell);
+  const std::string* t = step_texts(in, cell);
+  const StepSpec* steps = in.has_protocol() ? pv.steps : nullptr;
+  // a solver failure says where: the time and, in a protocol, the step (an init failure
+  // at t = 0 says why instead, below)
+  if (run.status == CellStatus::newton_failure || run.status == CellStatus::error_test_failure ||
+      run.status == CellStatus::nonphysical_state ||
+      (run.status == CellStatus::init_failure && (run.step > 0 || run.t_final > 0.0)))
+    c.message[k] += " " + failure_place(steps, pv.n_steps, t, run.step, run.t_final);
   if (run.status == CellStatus::init_failure) {
     const std::string why = diagnose_init_failure(record);  // name what caused it
     if (!why.empty()) c.message[k] += " (" + why + ")";
@@ -234,16 +248,9 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
     const std::string why = diagnose_cutoff_at_start(record, run.v_prev, run.i_prev);
     if (!why.empty()) c.message[k] += " (" + why + ")";
   }
-  if (run.status == CellStatus::step_limit) {  // name the budget, the protocol step and where the outputs stop
-    const ProtocolView pv = protocol_of(in, cell);
-    const bool per_cell = !in.protocol_first.empty();
-    const std::size_t first = per_cell ? static_cast<std::size_t>(in.protocol_first[cell]) : 0;
-    const std::vector<std::string>& texts = per_cell ? in.protocol_text : in.run.step_text;
-    const std::vector<StepSpec>& all = per_cell ? in.protocol_steps : in.run.steps;
-    const std::string* t = texts.size() == all.size() ? texts.data() + first : nullptr;
-    c.message[k] += ": " + step_limit_message(in.run.solver.max_steps, in.has_protocol() ? pv.steps : nullptr,
-                                              pv.n_steps, t, run.step, run.bdf.nst, run.total_steps(), run.t_final);
-  }
+  if (run.status == CellStatus::step_limit)  // name the budget, the protocol step and where the outputs stop
+    c.message[k] += ": " + step_limit_message(in.run.solver.max_steps, steps, pv.n_steps, t, run.step, run.bdf.nst,
+                                              run.total_steps(), run.t_final);
   if (run.status == CellStatus::time_limit)
     c.message[k] += ": " + format("%.6g", in.run.solver.max_wall_time) + " s, at t = " + format("%.6g", run.t_final) + " s";
   const std::string cut = cut_short(in, cell, record, run);

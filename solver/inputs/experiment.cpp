@@ -710,6 +710,14 @@ std::string step_limit_message(int max_steps, const StepSpec* steps, int n_steps
          "), " + std::to_string(steps_in_step) + " of them in " + step_label(steps, texts, step) + where + at;
 }
 
+std::string failure_place(const StepSpec* steps, int n_steps, const std::string* texts, int step, double t_stop) {
+  char at[64];
+  std::snprintf(at, sizeof at, "at t = %.6g s", t_stop);
+  if (!steps || n_steps <= 0 || step < 0 || step >= n_steps) return at;
+  return std::string(at) + ", in " + step_label(steps, texts, step) + " of " + std::to_string(n_steps) +
+         " protocol steps";
+}
+
 Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,
                             const std::string& base_dir) {
   if (steps.empty()) throw InputError("empty experiment: give at least one step");

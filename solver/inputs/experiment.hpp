@@ -54,6 +54,10 @@ std::string cut_short_message(CellStatus status, const CellParams& params, const
 std::string step_limit_message(int max_steps, const StepSpec* steps, int n_steps, const std::string* texts, int step,
                                int steps_in_step, int steps_in_all, double t_stop);
 
+//! Where a failed cell stopped, for its message: "at t = T s" and, in a protocol, "in
+//! step k "TEXT" (cycle c) of N protocol steps" (TEXT where given).
+std::string failure_place(const StepSpec* steps, int n_steps, const std::string* texts, int step, double t_stop);
+
 //! Convenience: a flat list of steps, run once as a single cycle.
 Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,
                             const std::string& base_dir = ".");

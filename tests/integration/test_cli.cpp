@@ -458,6 +458,27 @@ TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
   expect_error_line(empty, {"is already at or past it: start from a higher initial state of charge"});
 }
 
+// A cell the solver gives up on says where: the time and the protocol step. The case: a
+// hold at 2.0 V (below the set's 2.5 V cut-off) after a rest, from 50 % SOC, which the
+// solver cannot follow (the current runs away; the test expects any of the solver's
+// failures: if a later solver follows it, this test needs another failing case).
+TEST(cli, a_solver_failure_names_the_time_and_the_step) {
+  TempDir d;
+  const Result r = run_cli({"simulate", "--soc", "0.5", "--mesh", kCoarse, "--experiment", "Rest for 10 seconds",
+                            "--experiment", "Hold at 2.0 V for 10 minutes"},
+                           d, 60);
+  ASSERT_NE(r.rc, 124) << "timed out";
+  EXPECT_EQ(r.rc, 1) << r.err;
+  const auto lines = lines_of(r.err);
+  ASSERT_EQ(lines.size(), 1u) << r.err;
+  EXPECT_TRUE(contains(lines[0], "Newton iteration failed") || contains(lines[0], "local error test failed") ||
+              contains(lines[0], "non-physical state"))
+      << lines[0];
+  EXPECT_TRUE(contains(lines[0], "at t = ")) << lines[0];
+  EXPECT_TRUE(contains(lines[0], " s, in step 1 \"Hold at 2.0 V for 10 minutes\" (cycle 0) of 2 protocol steps"))
+      << lines[0];
+}
+
 // ---------------------------------------------------------------------------
 // write_csv, in-process
 
