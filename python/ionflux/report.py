@@ -25,6 +25,7 @@ import numpy as np
 from ._errors import SolverWarning, did_you_mean
 from ._plots import OPERATING, base_values
 from ._units import display_unit, format_values, split_name
+from .result import NOT_RUN
 
 __all__ = ["designs", "best_and_worst", "text", "save_heatmap", "main"]
 
@@ -62,15 +63,18 @@ def designs(res: Any, by: Optional[str] = None) -> Any:
     pandas.DataFrame
         Columns: the design inputs (SI), then for the capacity, the energy and `by`:
         ``"<name> mean"``, ``"<name> min"``, ``"<name> max"`` over the design's cells
-        that ended normally, ``"Cells"`` and ``"Failed cells"``; sorted best first
-        (designs with failed cells after the others, then by the mean of `by`,
-        largest first).
+        that ended normally, ``"Cells"``, ``"Failed cells"`` (cells that ran and
+        failed), ``"Not run cells"`` (an interrupted file's) and ``"Ranked"``;
+        sorted best first: the ranked designs (those with a value of `by` and every
+        cell run), the ones without failed cells first, each group by the mean of
+        `by`, largest first; then the designs that are not ranked.
     """
     import pandas as pd
 
     by = by or _energy_name(res)
     design, _ = _split_inputs(res)
     summary = res.summary
+    not_run = pd.Series(np.asarray(res.status) == NOT_RUN, index=summary.index)
     failed = pd.Series(res.failed, index=summary.index)
     quantities = list(dict.fromkeys([CAPACITY, _energy_name(res), by]))
     for q in quantities:
@@ -81,7 +85,8 @@ def designs(res: Any, by: Optional[str] = None) -> Any:
     frame = summary[design + quantities].copy()
     for q in quantities:
         frame[q] = frame[q].where(~failed)
-    frame["Failed cells"] = failed.astype(int)
+    frame["Failed cells"] = (failed & ~not_run).astype(int)
+    frame["Not run cells"] = not_run.astype(int)
     frame["Cells"] = 1
     if design:
         grouped = frame.groupby(design, sort=False, dropna=False)
@@ -91,15 +96,21 @@ def designs(res: Any, by: Optional[str] = None) -> Any:
                           for stat in ("mean", "min", "max")})
     table["Cells"] = grouped["Cells"].sum()
     table["Failed cells"] = grouped["Failed cells"].sum()
+    table["Not run cells"] = grouped["Not run cells"].sum()
     table = table.reset_index() if design else table.reset_index(drop=True)
+    # a design with cells not run (an interrupted file) or with no value at all is not
+    # compared with the others: its mean would be over other conditions, or none
+    table["Ranked"] = np.isfinite(table[f"{by} mean"].to_numpy()) & (table["Not run cells"] == 0).to_numpy()
     key = table[f"{by} mean"].fillna(-np.inf)
-    order = np.lexsort((-key.to_numpy(), (table["Failed cells"] > 0).to_numpy()))
+    order = np.lexsort((-key.to_numpy(), (table["Failed cells"] > 0).to_numpy(), ~table["Ranked"].to_numpy()))
     return table.iloc[order].reset_index(drop=True)
 
 
 def best_and_worst(res: Any, by: Optional[str] = None, n: int = 1) -> Tuple[Any, Any]:
-    """The `n` best and `n` worst designs (rows of `designs`), best first / worst first."""
+    """The `n` best and `n` worst ranked designs (rows of `designs`), best first / worst
+    first (designs that are not ranked, with no value or cells not run, are in neither)."""
     table = designs(res, by)
+    table = table[table["Ranked"]]
     n = max(1, min(int(n), len(table)))
     return table.head(n), table.iloc[::-1].head(n)
 
@@ -174,6 +185,11 @@ def text(res: Any, by: Optional[str] = None, n: int = 1, heatmap: Optional[str] 
         if heatmap:
             lines.append(f"Heat map: {heatmap}")
         return "\n".join(lines)
+    if str(res.attrs.get("status", "")).startswith("interrupted"):
+        lines.append(f"The file is interrupted ({res.attrs['status']}): {int(table['Not run cells'].sum())} cells "
+                     "were not run; complete it with `ionflux sweep CONFIG --output FILE --resume` "
+                     "(or Sweep.run(output=FILE, resume=True))")
+    unranked = table[~table["Ranked"]]
     lines.append(f"Ranked by {split_name(by)[0].lower()}{over}:")
     best, worst = best_and_worst(res, by, n)
     shown = list(dict.fromkeys([CAPACITY, _energy_name(res), by]))
@@ -185,6 +201,14 @@ def text(res: Any, by: Optional[str] = None, n: int = 1, heatmap: Optional[str] 
             failed = f"; {int(row['Failed cells'])} of {int(row['Cells'])} cells failed" if row["Failed cells"] else ""
             lines.append(f"  {tag:<{width}}: {values}")
             lines.append(f"  {'':<{width}}  " + ", ".join(_quantity_text(res, row, q, spread) for q in shown) + failed)
+    if len(unranked):
+        no_value = int((~np.isfinite(unranked[f"{by} mean"].to_numpy())).sum())
+        lines.append(f"  not ranked: {len(unranked)} of {len(table)} designs ("
+                     + ", ".join(p for p in (f"{no_value} with no value: every cell failed or was not run"
+                                             if no_value else "",
+                                             f"{len(unranked) - no_value} with cells not run"
+                                             if len(unranked) > no_value else "") if p)
+                     + "; see res.failed and res.messages)")
     if heatmap:
         lines.append(f"Heat map: {heatmap}")
     return "\n".join(lines)

@@ -231,6 +231,13 @@ class SweepResult:
                 self._count = (~np.isnan(t)).sum(axis=1).astype(np.int64) if t.size else \
                     np.zeros(self._n_cells, dtype=np.int64)
             self._count.flags.writeable = False
+            # each row's number in the whole sweep: /cells/index in a file of a cell range
+            # (`ionflux sweep --cells A:B`), else the row itself
+            if "cells/index" in f:
+                self._cell_numbers = np.asarray(f["cells/index"][...], dtype=np.int64)
+            else:
+                self._cell_numbers = np.arange(self._n_cells, dtype=np.int64)
+            self._cell_numbers.flags.writeable = False
             self._outputs = OUTPUTS + tuple(o for o in PROTOCOL_OUTPUTS if f"cells/{o}" in f)
             if "steps/Cycle" in f:
                 self._step_cycle = np.asarray(f["steps/Cycle"][...], dtype=np.int64)
@@ -828,7 +835,10 @@ class SweepResult:
         Returns
         -------
         pandas.DataFrame
-            Index ``cell``; columns: each varied input, then ``"End time [s]"``,
+            Index ``cell``: each cell's number in the sweep (the file's row, except in
+            the file of a cell range, ``ionflux sweep --cells A:B``, whose rows are
+            cells A to B - 1; ``res[i]`` is always the file's row i); columns: each
+            varied input, then ``"End time [s]"``,
             ``"End reason"`` (``"not_run"`` for cells never run), ``"Discharge
             capacity [A.h]"`` (moved while discharging), ``"Energy [W.h]"`` (net),
             ``"Mean voltage [V]"`` (while discharging), ``"Steps"``, ``"Charge capacity
@@ -846,8 +856,11 @@ class SweepResult:
             if name == "End reason":
                 data = np.where(self._status == NOT_RUN, "not_run", data).astype(object)
             cols[name] = data
-        df = pd.DataFrame(cols, index=pd.RangeIndex(self._n_cells, name="cell"))
-        return df
+        if np.array_equal(self._cell_numbers, np.arange(self._n_cells)):
+            index = pd.RangeIndex(self._n_cells, name="cell")
+        else:  # a file of a cell range: the cells' numbers in the whole sweep
+            index = pd.Index(self._cell_numbers, name="cell")
+        return pd.DataFrame(cols, index=index)
 
     # -- xarray ---------------------------------------------------------------------------
     def to_xarray(self, outputs: bool = True) -> Any:
@@ -872,7 +885,8 @@ class SweepResult:
         xarray.Dataset
             Variables: the outputs (..., ``"time index"``; see `outputs`), each
             summary quantity, ``"status"``, ``"failed"`` (bool, see `failed`) and
-            ``"cell index"`` (the cell number in the file). With the outputs,
+            ``"cell index"`` (the cell's number in the sweep: as `summary`'s index).
+            With the outputs,
             ``"Discharge capacity [A.h]"`` is the per-time output, and the summary's
             discharge capacity is there only under its deprecated name ``"End
             discharge capacity [A.h]"`` (reading it warns; use ``outputs=False`` or
@@ -908,7 +922,7 @@ class SweepResult:
             per_cell[END_CAPACITY if name in per_cell and name == _NEW_CAPACITY else name] = ([], arr)
         per_cell["status"] = ([], self._status)
         per_cell["failed"] = ([], self._failed.copy())
-        per_cell["cell index"] = ([], np.arange(self._n_cells))
+        per_cell["cell index"] = ([], self._cell_numbers.copy())
         extra_coords: Dict[str, Any] = {}
         steps = self.steps
         if steps:

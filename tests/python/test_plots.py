@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import matplotlib.pyplot as plt
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
@@ -307,6 +308,38 @@ def test_report_of_a_sweep_whose_cells_all_failed_says_there_is_nothing_to_rank(
     out = report.text(res)
     assert "nothing to rank (cell 0: voltage cut-off already crossed at t=0" in out, out
     assert "best" not in out and "worst" not in out
+
+
+def test_report_ranks_only_designs_with_a_value_and_says_when_the_file_is_interrupted(tmp_path):
+    # porosity 0.3 leaves no room beside Chen2020's active fraction 0.75: that design's
+    # cells are invalid, so it has no value. It was shown as the "worst" design; it is now
+    # listed as not ranked, and the worst is the worse of the two that ran.
+    mesh = {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}
+    porosity = "Negative electrode porosity"
+    res = ionflux.Sweep("Chen2020", vary={porosity: [0.2, 0.25, 0.3], "C-rate": [1, 2]}, mesh=mesh).run(
+        output=tmp_path / "p.h5", progress=False)
+    energy = res.summary.groupby(porosity)["Discharge energy [W.h]"].mean()
+    assert np.isnan(energy[0.3]) and np.isfinite(energy[[0.2, 0.25]]).all()
+    worst_ran = energy[[0.2, 0.25]].idxmin()
+    best, worst = report.best_and_worst(res)
+    assert worst.iloc[0][porosity] == worst_ran and best.iloc[0][porosity] == energy[[0.2, 0.25]].idxmax()
+    out = report.text(res)
+    worst_line = next(line for line in out.splitlines() if line.strip().startswith("worst"))
+    assert f"{porosity} {worst_ran:g}" in worst_line, out
+    assert "not ranked: 1 of 3 designs (1 with no value: every cell failed or was not run" in out, out
+    # the same file marked interrupted with the 0.2 design's cells never run: the design is
+    # not ranked (its mean would be over no condition) and the report says how to finish it
+    with h5py.File(tmp_path / "p.h5", "r+") as f:
+        rows = np.flatnonzero(f["inputs"][porosity][...] == 0.2)
+        status = f["cells/status"][...]
+        status[rows] = -1
+        f["cells/status"][...] = status
+        f.attrs["status"] = "interrupted: 4 of 6 cells"
+    out = report.text(ionflux.load(tmp_path / "p.h5"))
+    assert "The file is interrupted (interrupted: 4 of 6 cells): 2 cells were not run" in out, out
+    assert "--resume" in out and "not ranked: 2 of 3 designs" in out, out
+    best_line = next(line for line in out.splitlines() if line.strip().startswith("best"))
+    assert f"{porosity} 0.25" in best_line, out
 
 
 def test_run_sh_ends_with_the_report():

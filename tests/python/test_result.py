@@ -313,3 +313,30 @@ def test_plot_voltage_thins_many_curves(grid):
     ax = grid.plot_voltage(max_curves=5)
     assert len(ax.collections[0].get_segments()) == 5
     assert ax.get_title() == "5 of 24 cells shown (one in 5)"
+
+
+def test_a_cell_range_file_numbers_its_cells_as_the_sweep_does(tmp_path):
+    # `ionflux sweep --cells 1:4` writes cells 1, 2, 3 of the sweep, /cells/index their
+    # numbers: the summary's index and xarray's "cell index" are those numbers, not the
+    # file's rows (res[i] stays the file's row i)
+    from conftest import find_cli
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
+    config = tmp_path / "g.json"
+    config.write_text('{"mesh": {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}, '
+                      '"vary": {"C-rate": [0.5, 1, 2, 3, 4]}}')
+    out = tmp_path / "part.h5"
+    r = subprocess.run([cli, "sweep", str(config), "--output", str(out), "--cells", "1:4", "--quiet"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    res = ionflux.load(out)
+    assert list(res.summary.index) == [1, 2, 3] and res.summary.index.name == "cell"
+    assert list(res.summary["C-rate"]) == [1, 2, 3]
+    assert list(res.to_xarray(outputs=False)["cell index"].values) == [1, 2, 3]
+    assert res[0].summary["End time [s]"] == res.summary.loc[1, "End time [s]"]
+    whole = tmp_path / "whole.h5"
+    r = subprocess.run([cli, "sweep", str(config), "--output", str(whole), "--quiet"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert isinstance(ionflux.load(whole).summary.index, pd.RangeIndex)
