@@ -188,16 +188,22 @@ bool extend_to_allocated(const std::string& path) {
          truncate(path.c_str(), static_cast<off_t>(allocated)) == 0;
 }
 
+//! False where HDF5_USE_FILE_LOCKING=FALSE (or 0) turns HDF5's file locks off.
+bool hdf5_file_locking() {
+  if (const char* env = std::getenv("HDF5_USE_FILE_LOCKING")) {
+    const std::string v = to_lower(env);
+    if (v == "false" || v == "0") return false;
+  }
+  return true;
+}
+
 //! Whether another process holds HDF5's lock on the file at `path` (HDF5 >= 1.10 takes a
 //! flock when it opens a file: shared for readers, exclusive for writers, unless
 //! HDF5_USE_FILE_LOCKING=FALSE, and then this says false). A reader watching a sweep
 //! (h5py, ionflux.load) holds it while its file is open; so does this process's own
 //! h5py handle (flock locks belong to open file descriptions), reported the same way.
 bool locked_by_another_process(const std::string& path) {
-  if (const char* env = std::getenv("HDF5_USE_FILE_LOCKING")) {  // HDF5 takes no lock then
-    const std::string v = to_lower(env);
-    if (v == "false" || v == "0") return false;
-  }
+  if (!hdf5_file_locking()) return false;  // HDF5 takes no lock then
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block
   if (fd < 0) return false;
   const bool locked = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
@@ -247,8 +253,8 @@ std::string why_not_creatable(const std::string& path) {
 //! process held it.
 std::string held_open_elsewhere() {
   return ": another process has it open (an HDF5 reader such as h5py, ionflux.load or HDFView holds its file "
-         "lock); close it there and run again, or set HDF5_USE_FILE_LOCKING=FALSE where the file system cannot "
-         "lock files";
+         "lock, or another ionflux run is writing it); close it there, or wait for that run, and run again, or set "
+         "HDF5_USE_FILE_LOCKING=FALSE where the file system cannot lock files";
 }
 
 //! IONFLUX_FAULT_H5_WRITE=N (tests, docs/reliability.md): the N-th chunk written to a
@@ -293,7 +299,28 @@ struct H5SweepWriter::Impl {
   std::string earlier_runs;   //!< Open::resume: "runs" with every earlier run
   std::string run_wall, run_signal, run_device;  //!< this run's "wall time [s]", "interrupted by", "device"
 
-  // Declared first, so closed last by the destructor.
+  //! This run's claim on the file while it writes in SWMR mode. HDF5 drops its own
+  //! (exclusive) lock when SWMR writing starts, so that readers can open the file; from
+  //! then on nothing stopped a second run from truncating and writing the same file (found
+  //! by a new-user audit: two sweeps to one output, a corrupt file). A shared flock on a
+  //! descriptor of our own lets readers in (their locks are shared) and makes a second
+  //! writer's exclusive lock, and the probe before it (locked_by_another_process), fail.
+  //! Not taken with HDF5_USE_FILE_LOCKING=FALSE (no locks at all, as HDF5 then).
+  struct Claim {
+    int fd = -1;
+    void take(const std::string& file_path) {
+      if (fd >= 0 || !hdf5_file_locking()) return;
+      fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+      if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) != 0) release();  // (no claim: as before)
+    }
+    void release() {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+    ~Claim() { release(); }
+  } claim;
+
+  // Declared first, so closed last by the destructor (the claim after them).
   Hid file;
   Hid str_type;  //!< variable-length UTF-8 string (memory and file type)
   Hid g_cells, g_inputs, g_summary;
@@ -551,6 +578,7 @@ struct H5SweepWriter::Impl {
     note_file_identity();
     swmr = H5Fstart_swmr_write(file.get()) >= 0;
     if (!swmr) hdf5_error_detail();  // clears the stack
+    else claim.take(path);
   }
 
   //! After a write that failed in the file (full, too large): HDF5 1.10 cannot close
@@ -604,6 +632,7 @@ struct H5SweepWriter::Impl {
                    &str_type})
       note(h->reset(), "cannot close an object");
     note(file.reset(), "cannot close the file");
+    claim.release();
     if (!error.empty()) throw RuntimeError("error while closing HDF5 file '" + path + "': " + error);
   }
 };

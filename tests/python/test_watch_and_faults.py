@@ -163,6 +163,40 @@ def test_a_run_waits_for_a_reader_that_closes_the_file_and_names_one_that_keeps_
     assert p.returncode == 0, p.stderr
 
 
+def test_a_second_run_on_a_file_being_written_is_refused_and_the_first_completes(setup):
+    # HDF5 drops its own lock once SWMR writing starts; a second sweep to the same output
+    # (or a --resume of it) then truncated and wrote the file under the first, which ended
+    # "complete" with a file that could not be read (a new-user audit). The writer now holds
+    # a shared lock of its own: readers still open the file, a second writer is refused.
+    d, cfg, ref = setup
+    out = d / "two_writers.h5"
+    first = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), *OPTS, "--quiet"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    paused = False
+    try:
+        while first.poll() is None and not paused:
+            time.sleep(0.05)
+            try:
+                with h5py.File(out, "r", swmr=True) as f:  # a reader still gets in
+                    k = int((f["cells/status"][:] != -1).sum())
+            except OSError:
+                continue
+            if 0 < k < N:
+                first.send_signal(signal.SIGSTOP)  # held mid-run, its file open for writing
+                paused = True
+        assert paused, "the first sweep finished before a second could start on its file"
+        for extra in ([], ["--resume"]):
+            p = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet", *extra)
+            assert p.returncode == 2, p.stderr
+            lines = error_lines(p.stderr)
+            assert len(lines) == 1 and "another ionflux run is writing it" in lines[0], p.stderr
+    finally:
+        first.send_signal(signal.SIGCONT)
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    assert_same_file(out, ref)  # the first run's file, whole and readable
+
+
 def error_lines(err):
     return [line for line in err.splitlines() if line.startswith("error:")]
 
