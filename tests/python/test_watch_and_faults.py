@@ -163,6 +163,21 @@ def test_a_run_waits_for_a_reader_that_closes_the_file_and_names_one_that_keeps_
     assert p.returncode == 0, p.stderr
 
 
+def wait_mid_run(p, out):
+    """Polls `out` as a SWMR reader while the sweep `p` runs, until 0 < k < N of its cells
+    are in it; returns k, or 0 if the sweep ended first."""
+    while p.poll() is None:
+        time.sleep(0.05)
+        try:
+            with h5py.File(out, "r", swmr=True) as f:
+                k = int((f["cells/status"][:] != -1).sum())
+        except OSError:  # not created yet, or not yet switched to SWMR writing
+            continue
+        if 0 < k < N:
+            return k
+    return 0
+
+
 def test_a_second_run_on_a_file_being_written_is_refused_and_the_first_completes(setup):
     # HDF5 drops its own lock once SWMR writing starts; a second sweep to the same output
     # (or a --resume of it) then truncated and wrote the file under the first, which ended
@@ -172,19 +187,10 @@ def test_a_second_run_on_a_file_being_written_is_refused_and_the_first_completes
     out = d / "two_writers.h5"
     first = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), *OPTS, "--quiet"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    paused = False
     try:
-        while first.poll() is None and not paused:
-            time.sleep(0.05)
-            try:
-                with h5py.File(out, "r", swmr=True) as f:  # a reader still gets in
-                    k = int((f["cells/status"][:] != -1).sum())
-            except OSError:
-                continue
-            if 0 < k < N:
-                first.send_signal(signal.SIGSTOP)  # held mid-run, its file open for writing
-                paused = True
-        assert paused, "the first sweep finished before a second could start on its file"
+        # a reader still gets in (wait_mid_run reads the file)
+        assert wait_mid_run(first, out), "the first sweep finished before a second could start on its file"
+        first.send_signal(signal.SIGSTOP)  # held mid-run, its file open for writing
         for extra in ([], ["--resume"]):
             p = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet", *extra)
             assert p.returncode == 2, p.stderr
@@ -294,17 +300,9 @@ def test_a_file_removed_while_written_ends_the_run_with_one_error(setup):
     out = d / "removed.h5"
     p = subprocess.Popen([CLI, "sweep", str(cfg), "--output", str(out), *OPTS, "--quiet"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    removed = False
-    while p.poll() is None and not removed:
-        time.sleep(0.05)
-        try:
-            with h5py.File(out, "r", swmr=True) as f:
-                k = int((f["cells/status"][:] != -1).sum())
-        except OSError:
-            continue
-        if 0 < k < N:
-            out.unlink()
-            removed = True
+    removed = wait_mid_run(p, out) > 0
+    if removed:
+        out.unlink()
     _, err = p.communicate(timeout=300)
     assert removed, "the sweep finished before the file could be removed part way"
     assert p.returncode == 1, err
