@@ -271,6 +271,7 @@ bool takes_value(const std::string& opt) { return opt != "--quiet" && opt != "--
 
 SimulateArgs parse_simulate(const std::vector<std::string>& args) {
   SimulateArgs a;
+  bool thermal_given = false;
   std::vector<std::string> seen;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string opt = args[i], value;
@@ -317,6 +318,7 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       if (value != "lumped" && value != "isothermal")
         throw InputError("--thermal: expected 'isothermal' or 'lumped', got '" + value + "'");
       a.lumped_thermal = value == "lumped";
+      thermal_given = true;
     } else if (opt == "--experiment") {
       a.experiment.push_back(value);
     } else if (opt == "--cycles") {
@@ -362,6 +364,13 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
     }
   }
   if (a.c_rate && a.current) throw InputError("--c-rate and --current cannot be used together; give one of them");
+  // PyBaMM's option "thermal" (isothermal / lumped) is --thermal's choice
+  if (const std::optional<bool> lumped = take_thermal_option(a.options)) {
+    if (thermal_given && *lumped != a.lumped_thermal)
+      throw InputError(std::string("--option thermal=") + (*lumped ? "lumped" : "isothermal") + " and --thermal " +
+                       (a.lumped_thermal ? "lumped" : "isothermal") + " disagree; give one of them");
+    a.lumped_thermal = *lumped;
+  }
   return a;
 }
 

@@ -62,8 +62,8 @@ const std::vector<Spec>& specs() {
       // PyBaMM options outside the degradation submodels: accepted with the value the
       // ionflux DFN has (PyBaMM's default), refused otherwise.
       {"thermal", {}, false, "isothermal",
-       "choose the lumped thermal model with --thermal lumped (CLI), \"thermal\": \"lumped\" (sweep configs) "
-       "or thermal=\"lumped\" (Python)"},
+       "and 'lumped': --thermal lumped or --option thermal=lumped (CLI), \"thermal\": \"lumped\" (sweep "
+       "configs), thermal=\"lumped\" (Python)"},
       {"working electrode", {}, false, "both", "ionflux models full cells"},
       {"particle", {}, false, "Fickian diffusion", ""},
       {"particle size", {}, false, "single", ""},
@@ -90,7 +90,7 @@ const std::vector<Spec>& specs() {
       {"surface temperature", {}, false, "ambient", ""},
       {"use lumped thermal capacity", {}, false, "false", ""},
       {"voltage as a state", {}, false, "false", ""},
-      {"calculate discharge energy", {}, false, "false", ""},
+      {"calculate discharge energy", kBool, false, "", ""},  // ionflux always does: either value
       {"calculate heat source for isothermal models", {}, false, "false", ""},
   };
   return s;
@@ -200,6 +200,19 @@ std::vector<std::string> model_option_names() {
   return r;
 }
 
+std::optional<bool> take_thermal_option(OptionList& options) {
+  std::optional<bool> lumped;
+  OptionList rest;
+  for (auto& kv : options) {
+    if (kv.first == "thermal" && !kv.second.pair && (kv.second.first == "isothermal" || kv.second.first == "lumped"))
+      lumped = kv.second.first == "lumped";
+    else
+      rest.push_back(std::move(kv));
+  }
+  options = std::move(rest);
+  return lumped;
+}
+
 ModelOptions resolve_model_options(const OptionList& options) {
   // No options: PyBaMM's defaults, the plain DFN (every submodel "none"/"false"), without
   // building the tables below (a run's start-up, issue 14; the defaults' resolution through
@@ -293,8 +306,9 @@ ModelOptions resolve_model_options(const OptionList& options) {
                         "'. Values must be strings or (in some cases) 2-tuples of strings");
     if (!s.fixed.empty()) {
       if (v.first != s.fixed)
-        throw OptionError("option '" + s.name + "' = " + show(v) + " is not supported by ionflux, which has only '" +
-                          s.fixed + "'" + (s.why.empty() ? std::string() : " (" + s.why + ")"));
+        throw OptionError("option '" + s.name + "' = " + show(v) + " is not supported by ionflux, which has " +
+                          (s.name == "thermal" ? "" : "only ") + "'" + s.fixed + "'" +
+                          (s.why.empty() ? std::string() : s.name == "thermal" ? " " + s.why : " (" + s.why + ")"));
       continue;
     }
     for (const std::string* val : {&v.first, v.pair ? &v.second : nullptr}) {

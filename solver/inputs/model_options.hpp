@@ -5,6 +5,7 @@
 // Statement: ../shared/reference/pybamm-degradation.md section 1; docs/degradation_options.md.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,13 @@ OptionValue parse_option_value(const std::string& text);
 
 //! "NAME=VALUE" (the CLI's --option), VALUE as parse_option_value. Throws OptionError.
 std::pair<std::string, OptionValue> parse_option_assignment(const std::string& assignment);
+
+//! PyBaMM's "thermal" option, where ionflux has it ('isothermal', 'lumped'): removed from
+//! `options` and returned (true: lumped; the last such entry counts); nullopt without
+//! one. The front ends give it the meaning of their own thermal choice (--thermal,
+//! "thermal" in a sweep config, thermal= in Python). Other values stay, and
+//! resolve_model_options refuses them.
+std::optional<bool> take_thermal_option(OptionList& options);
 
 //! Resolve the user's options for a full-cell DFN as PyBaMM 26.10.1.1 does
 //! (BatteryModelOptions.__init__, reference §1.2) and refuse what it refuses (§1.3), or

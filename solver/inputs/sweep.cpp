@@ -541,6 +541,13 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
         cx.input(key + " must be a string or a pair [negative, positive] of strings, got " + describe(v));
       }
     }
+    // PyBaMM's "thermal" (isothermal / lumped) is the config's "thermal"
+    if (const std::optional<bool> lumped = take_thermal_option(spec.options)) {
+      if (root.contains("thermal") && *lumped != spec.lumped_thermal)
+        cx.input(std::string("options: 'thermal': '") + (*lumped ? "lumped" : "isothermal") + "' and \"thermal\": \"" +
+                 (spec.lumped_thermal ? "lumped" : "isothermal") + "\" disagree; give one of them");
+      spec.lumped_thermal = *lumped;
+    }
     cx.wrap("options: ", [&] { spec.model = resolve_model_options(spec.options); });
   }
 

@@ -458,6 +458,20 @@ TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
   expect_error_line(empty, {"is already at or past it: start from a higher initial state of charge"});
 }
 
+// --option thermal=lumped is --thermal lumped (PyBaMM's option name); the two must agree.
+TEST(cli, the_thermal_option_is_the_thermal_model) {
+  TempDir d;
+  const Result a = run_cli({"simulate", "--mesh", kCoarse, "--option", "thermal=lumped", "--output", "a.csv"}, d, 60);
+  ASSERT_EQ(a.rc, 0) << a.err;
+  EXPECT_TRUE(contains(a.out, "lumped")) << a.out;
+  const Result b = run_cli({"simulate", "--mesh", kCoarse, "--thermal", "lumped", "--output", "b.csv", "--quiet"}, d, 60);
+  ASSERT_EQ(b.rc, 0) << b.err;
+  EXPECT_EQ(read_text(d / "a.csv"), read_text(d / "b.csv"));
+  const Result c = run_cli({"simulate", "--option", "thermal=lumped", "--thermal", "isothermal"}, d, 60);
+  EXPECT_EQ(c.rc, 2);
+  expect_error_line(c, {"--option thermal=lumped and --thermal isothermal disagree"});
+}
+
 // A cell the solver gives up on says where: the time and the protocol step. The case: a
 // hold at 2.0 V (below the set's 2.5 V cut-off) after a rest, from 50 % SOC, which the
 // solver cannot follow (the current runs away; the test expects any of the solver's

@@ -265,6 +265,36 @@ TEST(ModelOptions, UnsolvedSubmodelsAreRefusedBeforeARun) {
   EXPECT_EQ(refused({}), "");
 }
 
+// PyBaMM's "thermal" option: 'isothermal' and 'lumped' are the front ends' thermal
+// choice (taken out of the list), other values are refused with what ionflux has; the
+// "calculate discharge energy" option takes either value (ionflux always calculates it).
+// Both had been refused although ionflux has them (a new-user audit, session 18).
+TEST(ModelOptions, ThermalIsTakenAsTheThermalModelAndDischargeEnergyIsAlwaysCalculated) {
+  OptionList o{{"thermal", OptionValue("lumped")}, {"SEI", OptionValue("reaction limited")}};
+  EXPECT_EQ(take_thermal_option(o), std::optional<bool>(true));
+  ASSERT_EQ(o.size(), 1u);
+  EXPECT_EQ(o[0].first, "SEI");
+  OptionList iso{{"thermal", OptionValue("lumped")}, {"thermal", OptionValue("isothermal")}};
+  EXPECT_EQ(take_thermal_option(iso), std::optional<bool>(false));  // the last counts
+  EXPECT_TRUE(iso.empty());
+  OptionList none{{"SEI", OptionValue("reaction limited")}};
+  EXPECT_EQ(take_thermal_option(none), std::nullopt);
+  OptionList other{{"thermal", OptionValue("x-full")}};
+  EXPECT_EQ(take_thermal_option(other), std::nullopt);
+  ASSERT_EQ(other.size(), 1u);
+  try {
+    resolve_model_options(other);
+    ADD_FAILURE() << "'x-full' accepted";
+  } catch (const OptionError& e) {
+    EXPECT_TRUE(contains(e.what(), "option 'thermal' = 'x-full' is not supported by ionflux, which has 'isothermal' "
+                                   "and 'lumped': --thermal lumped or --option thermal=lumped"))
+        << e.what();
+  }
+  for (const char* v : {"true", "false"})
+    EXPECT_NO_THROW(resolve_model_options({{"calculate discharge energy", OptionValue(v)}})) << v;
+  EXPECT_THROW(resolve_model_options({{"calculate discharge energy", OptionValue("yes")}}), OptionError);
+}
+
 // ---------------------------------------------------------------------------
 // Parameters
 

@@ -93,6 +93,19 @@ TEST(SweepDefaults, SharedSettingsAreRead) {
   EXPECT_EQ(s.source, "mine.json");
 }
 
+// PyBaMM's option "thermal" in a config's options is the config's "thermal" (it had been
+// refused, with a message that named the lumped model as the alternative).
+TEST(SweepDefaults, ThermalOptionChoosesTheThermalModel) {
+  EXPECT_TRUE(parse_sweep_config(R"({"options": {"thermal": "lumped"}})").lumped_thermal);
+  EXPECT_FALSE(parse_sweep_config(R"({"options": {"thermal": "isothermal"}})").lumped_thermal);
+  const SweepSpec both = parse_sweep_config(R"({"thermal": "lumped", "options": {"thermal": "lumped", "SEI": "none"}})");
+  EXPECT_TRUE(both.lumped_thermal);
+  ASSERT_EQ(both.options.size(), 1u);  // "thermal" is not a model option to resolve
+  EXPECT_EQ(both.options[0].first, "SEI");
+  expect_config_error<InputError>(R"({"thermal": "isothermal", "options": {"thermal": "lumped"}})",
+                                  {"test.json", "options: 'thermal': 'lumped' and \"thermal\": \"isothermal\" disagree"});
+}
+
 TEST(SweepDefaults, CommentsAreAllowed) {
   const SweepSpec s = parse_sweep_config("{\n  // a comment\n  \"c_rate\": 2 /* and another */\n}");
   ASSERT_TRUE(s.c_rate);
