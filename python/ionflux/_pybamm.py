@@ -629,9 +629,15 @@ def step_string(step: Any, where: str) -> str:
     """
     if isinstance(step, str):
         return step
+    if getattr(step, "start_time", None) is not None:
+        # PyBaMM rests until a step's start time (or cuts the step before short): a
+        # timeline ionflux's steps cannot express; refused rather than run back to back
+        raise ValueError(f"{where}: a pybamm.step with a start_time ({step.start_time}) is not supported by "
+                         "ionflux (its steps run one after the other); give the wait as a rest step, e.g. "
+                         "'Rest for 20 minutes'")
     desc = getattr(step, "description", None)
-    if isinstance(desc, str) and desc.strip():
-        return desc
+    if isinstance(desc, str) and desc.strip() and _described_by(step, desc):
+        return desc  # a step made from a string: that string
     kind = type(step).__name__
     if kind in ("CustomStepExplicit", "CustomStepImplicit", "Resistance"):
         raise ValueError(f"{where}: a pybamm.step {kind} step has no ionflux equivalent (ionflux's steps are "
@@ -662,6 +668,31 @@ def step_string(step: Any, where: str) -> str:
     return " ".join(parts)
 
 
+def _described_by(step: Any, text: str) -> bool:
+    """Whether PyBaMM reads `text` as `step` (its kind, value, duration, direction and
+    terminations): the step was made from that string. A step made otherwise may carry any
+    description (a label, or a string that means another step), so its own fields count."""
+    try:
+        import pybamm
+
+        parsed = pybamm.step.string(text)
+    except Exception:  # a label that is no step string
+        return False
+
+    def fields(s: Any) -> Tuple[Any, ...]:
+        value = s.value
+        if isinstance(value, numbers.Real):
+            value = float(value)
+        terms = tuple((type(t).__name__, float(t.value), getattr(t, "operator", None))
+                      for t in (getattr(s, "termination", None) or []))
+        return type(s).__name__, value, str(s.input_duration), getattr(s, "direction", None), terms
+
+    try:
+        return fields(parsed) == fields(step)
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
 def _to_kelvin(value: Any, where: str) -> float:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value)
@@ -685,7 +716,8 @@ class Experiment:
         simulation's ``period`` unless that is given.
     temperature : float or str, optional
         Ambient temperature for the whole experiment (K, or ``"25oC"``); it replaces the
-        set's ``"Ambient temperature [K]"``.
+        set's ``"Ambient temperature [K]"`` and, as in PyBaMM, its ``"Initial temperature
+        [K]"`` (the cell starts at it; with the lumped thermal model this matters).
     termination : str or list of str, optional
         Only a time (``"10 hours"``) is supported: the simulation's end time.
 
@@ -798,7 +830,10 @@ def unpack_experiment(experiment: Any, parameters: Any, period: Optional[float],
         return experiment, period, t_end
     exp = experiment if isinstance(experiment, Experiment) else from_pybamm_experiment(experiment)
     if exp.temperature is not None:
+        # as PyBaMM: the experiment's temperature is the ambient one and the cell's at the
+        # start (a lumped-thermal cell started at the set's 298.15 K otherwise)
         parameters["Ambient temperature [K]"] = exp.temperature
+        parameters["Initial temperature [K]"] = exp.temperature
     return [tuple(c) for c in exp.cycles], exp.period if period is None else period, \
         exp.t_end if t_end is None else t_end
 

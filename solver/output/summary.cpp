@@ -159,7 +159,7 @@ void degradation_series(const CellParams& p, const Layout& l, const double* y, s
       eps += deg::node_porosity(p, l, i, yv);
     }
     if (mechanics) {
-      change[e] = mech::electrode_thickness_change(1.0, ep.thickness, vol / count);
+      change[e] = mech::electrode_thickness_change(p.n_parallel, ep.thickness, vol / count);
       put("", Dom, " electrode thickness change [m]", change[e]);
       put("X-averaged ", dom, " electrode roughness ratio", rho / count);
       put("X-averaged ", dom, " particle crack length [m]", l_cr / count);

@@ -56,9 +56,9 @@ void esoh_fields(const CellParams& p, const double* inv, double* out);
 //! electrode active material volume fraction" and "Loss of lithium due to loss of active
 //! material in {domain} electrode [mol]" (loss of active material), "X-averaged {domain}
 //! electrode porosity" (porosity change). names (if not null) gets the names, values the
-//! values, in the same order for every state of a run. The thickness changes take
-//! "Number of electrodes connected in parallel to make a cell" as 1 (CellParams keeps only
-//! the area L_y L_z n_parallel; every shipped set has 1).
+//! values, in the same order for every state of a run. The thickness changes are PyBaMM's,
+//! n_par L <...>_x with n_par = "Number of electrodes connected in parallel to make a cell"
+//! (CellParams::n_parallel; 34 in Ai2020).
 void degradation_series(const CellParams& p, const Layout& l, const double* y, std::vector<std::string>* names,
                         std::vector<double>& values);
 

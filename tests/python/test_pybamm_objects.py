@@ -358,11 +358,48 @@ def test_experiment_period_temperature_and_time_termination():
         sol = sim.solve()
     t = sol["Time [s]"]
     assert t[-1] == 3000.0 and np.allclose(np.diff(t[:-1]), 30.0)  # the period: outputs every 30 s
+    assert sim.parameters["Initial temperature [K]"] == 308.15  # as PyBaMM: the cell starts at it
     # The same as saying it the ionflux way.
     ps = ionflux.ParameterSet("Chen2020")
     ps["Ambient temperature [K]"] = 308.15
+    ps["Initial temperature [K]"] = 308.15
     with pytest.warns(ionflux.SolverWarning, match="end time t_end = 3000 s"):
         same(sol, ionflux.Simulation(ps, experiment=STRINGS, mesh=MESH, period=30, t_end=3000).solve())
+
+
+def test_an_experiment_temperature_starts_a_lumped_cell_there_as_in_pybamm():
+    # tests/fixtures/pybamm_exp_thermal_cold.json (generate_pybamm_experiment_fixtures.py
+    # --only thermal_cold): PyBaMM 26.10.1.1, Marquis2019 lumped, an experiment at 273.15 K.
+    # The converter had set only the ambient temperature: the cell started at 298.15 K
+    # (13-23 mV RMS, found by a differential test).
+    fx = json.loads((pathlib.Path(__file__).parents[1] / "fixtures" / "pybamm_exp_thermal_cold.json").read_text())
+    ts = fx["time_series"]
+    exp = pybamm.Experiment(fx["experiment"]["operating_conditions"], period="10 seconds", temperature=273.15)
+    sol = ionflux.Simulation("Marquis2019", thermal="lumped", experiment=exp).solve()
+    t = np.asarray(ts["t [s]"])
+    assert sol["Volume-averaged cell temperature [K]"][0] == 273.15
+    ours = np.interp(t, sol["Time [s]"], sol["Voltage [V]"])
+    keep = np.abs(t - 600.0) > 1.0  # not at the step change (both sides' values there)
+    rms = float(np.sqrt(np.mean((ours[keep] - np.asarray(ts["Voltage [V]"])[keep]) ** 2)))
+    assert rms < 1e-3, rms
+    temp = np.interp(t, sol["Time [s]"], sol["Volume-averaged cell temperature [K]"])
+    assert np.max(np.abs(temp - np.asarray(ts["Volume-averaged cell temperature [K]"]))) < 0.01
+
+
+def test_step_objects_run_their_own_fields_and_a_start_time_is_refused():
+    # a description is the step's text only where PyBaMM reads it as the same step: a
+    # label, or a string that means another step, no longer replaces the step (a 2C step
+    # labelled "Discharge at 1C ..." ran at 1C; a free label failed to parse)
+    for label in ("Discharge at 1C for 10 minutes", "fast discharge"):
+        exp = ionflux.Experiment([pybamm.step.c_rate(2, duration=600, description=label)])
+        assert exp.cycles == [("Discharge at 2C for 600 seconds",)], label
+    text = "Discharge at 1C for 10 minutes or until 2.5 V"
+    assert ionflux.Experiment([pybamm.step.string(text)]).cycles == [(text,)]
+    from datetime import datetime
+    steps = [pybamm.step.string("Discharge at 1C for 10 minutes", start_time=datetime(2024, 1, 1, 0, 0)),
+             pybamm.step.string("Charge at 1C for 5 minutes", start_time=datetime(2024, 1, 1, 0, 30))]
+    with pytest.raises(ValueError, match=r"start_time .* is not supported by ionflux .*'Rest for 20 minutes'"):
+        ionflux.Simulation("Chen2020", experiment=pybamm.Experiment(steps))
 
 
 def test_experiment_terminations_ionflux_lacks_are_refused():
