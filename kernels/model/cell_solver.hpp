@@ -513,13 +513,30 @@ struct CellSolver {
     add_moved(q - qa, e - ea);
   }
 
-  //! The budget of BDF steps (SolverOptions::max_steps) is per protocol step (BdfScalars
-  //! counts from the step's start); the whole run's safety net is max_steps times the
-  //! number of protocol steps, at most kMaxSolverSteps (a run cannot hang, and the int
-  //! counters cannot overflow). Either ends the cell with step_limit.
+  //! The budget of BDF steps (SolverOptions::max_steps, plus kStepsPerDriveKnot per knot
+  //! of a drive cycle: step_budget) is per protocol step (BdfScalars counts from the
+  //! step's start); the whole run's safety net is the sum of the steps' budgets (max_steps
+  //! times the number of protocol steps without drive cycles), at most kMaxSolverSteps (a
+  //! run cannot hang, and the int counters cannot overflow). Either ends the cell with
+  //! step_limit.
   IONFLUX_HD int run_step_limit() const {
-    const long long whole = static_cast<long long>(opt.max_steps) * n_steps();
+    double whole = 0.0;  // the steps' budgets (step_budget: max_steps, more for drive cycles)
+    for (int k = 0; k < n_steps(); ++k)
+      whole += step_budget(proto.n_steps > 0 ? proto.steps + k : nullptr, proto.tables, opt.max_steps);
     return whole < kMaxSolverSteps ? static_cast<int>(whole) : kMaxSolverSteps;
+  }
+  //! The running protocol step's budget of BDF steps (step_budget), at most kMaxSolverSteps.
+  IONFLUX_HD int protocol_step_limit() const {
+    const double b = step_budget(step_spec(), proto.tables, opt.max_steps);
+    return b < kMaxSolverSteps ? static_cast<int>(b) : kMaxSolverSteps;
+  }
+  //! Past the running step's budget or the whole run's (the latter's sum over the
+  //! protocol is taken only where the plain max_steps x n_steps is reached: rare).
+  IONFLUX_HD bool past_step_limit() const {
+    if (run.bdf.nst >= protocol_step_limit()) return true;
+    const long long total = run.total_steps();
+    if (total < static_cast<long long>(opt.max_steps) * n_steps() && total < kMaxSolverSteps) return false;
+    return total >= run_step_limit();
   }
 
   //! Advance up to max_steps BDF steps, across protocol steps. Returns the status
@@ -538,8 +555,7 @@ struct CellSolver {
     M m = model();
     B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     for (; budget > 0; --budget) {
-      if (run.bdf.nst >= opt.max_steps || run.total_steps() >= run_step_limit())
-        return fail(CellStatus::step_limit), false;
+      if (past_step_limit()) return fail(CellStatus::step_limit), false;
       const StepSpec* st = step_spec();
       double t_step_end = out.t_end;
       if (st && st->duration > 0.0 && run.step_t0 + st->duration < t_step_end) t_step_end = run.step_t0 + st->duration;

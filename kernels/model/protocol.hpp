@@ -45,6 +45,27 @@ IONFLUX_HD inline double drive_period(const double* tab, int n) {
   return span > 0.0 ? span + (tab[2] - tab[0]) : 0.0;
 }
 
+//! BDF steps that a drive-cycle step may take per knot of its table on top of
+//! SolverOptions::max_steps: the solver stops on every knot (CellSolver::next_knot), and
+//! a dense profile (WLTC at 0.1 s: 18,000 knots, about 8 steps each) would otherwise run
+//! out of the default budget where PyBaMM completes (a differential test, session 18).
+constexpr int kStepsPerDriveKnot = 20;
+
+//! The knots of its table that a drive-cycle step passes (0 for other steps): the rows
+//! times the copies its duration needs.
+IONFLUX_HD inline double drive_knots(const StepSpec& s, const double* tables) {
+  if (s.table_len < 2 || tables == nullptr) return 0.0;
+  const double period = drive_period(tables + 2 * s.table_offset, s.table_len);
+  const double copies = s.duration > 0.0 && period > 0.0 ? ceil(s.duration / period) : 1.0;
+  return copies * s.table_len;
+}
+
+//! The BDF steps protocol step `s` may take (null: a run without a protocol): max_steps,
+//! plus kStepsPerDriveKnot per knot of a drive cycle. Not capped (the caller caps it).
+IONFLUX_HD inline double step_budget(const StepSpec* s, const double* tables, int max_steps) {
+  return static_cast<double>(max_steps) + (s ? kStepsPerDriveKnot * drive_knots(*s, tables) : 0.0);
+}
+
 //! The set-point of a step at `t_in_step` seconds after its start (the table's time t0 +
 //! t_in_step). Drive cycles are interpolated linearly, and repeated when the step is
 //! longer than the data as PyBaMM tiles them (BaseStep.__init__): copy i of the table

@@ -250,7 +250,7 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
   }
   if (run.status == CellStatus::step_limit)  // name the budget, the protocol step and where the outputs stop
     c.message[k] += ": " + step_limit_message(in.run.solver.max_steps, steps, pv.n_steps, t, run.step, run.bdf.nst,
-                                              run.total_steps(), run.t_final);
+                                              run.total_steps(), run.t_final, pv.tables);
   if (run.status == CellStatus::time_limit)
     c.message[k] += ": " + format("%.6g", in.run.solver.max_wall_time) + " s, at t = " + format("%.6g", run.t_final) + " s";
   const std::string cut = cut_short(in, cell, record, run);

@@ -695,19 +695,33 @@ std::string cut_short_message(CellStatus status, const CellParams& params, const
 }
 
 std::string step_limit_message(int max_steps, const StepSpec* steps, int n_steps, const std::string* texts, int step,
-                               int steps_in_step, int steps_in_all, double t_stop) {
+                               int steps_in_step, int steps_in_all, double t_stop, const double* tables) {
   char at[64];
   std::snprintf(at, sizeof at, ", at t = %.6g s", t_stop);
   if (!steps || n_steps <= 0 || step < 0 || step >= n_steps)
     return std::to_string(max_steps) + " steps (solver max_steps)" + at;
   const std::string where = " of " + std::to_string(n_steps) + " protocol steps";
-  if (steps_in_step >= max_steps)
-    return std::to_string(max_steps) + " steps (solver max_steps, per protocol step) in " +
-           step_label(steps, texts, step) + where + ", " + std::to_string(steps_in_all) + " steps in all" + at;
-  const long long whole = static_cast<long long>(max_steps) * n_steps;
+  // the budgets as CellSolver counts them (step_budget: more for a drive cycle's knots)
+  const double budget = std::min<double>(step_budget(steps + step, tables, max_steps), kMaxSolverSteps);
+  if (steps_in_step >= budget) {
+    const double knots = drive_knots(steps[step], tables);
+    return std::to_string(static_cast<long long>(budget)) + " steps (solver max_steps" +
+           (knots > 0.0 ? " " + std::to_string(max_steps) + " + " + std::to_string(kStepsPerDriveKnot) + " for each of " +
+                              std::to_string(static_cast<long long>(knots)) + " drive-cycle knots"
+                        : std::string()) +
+           ", per protocol step) in " + step_label(steps, texts, step) + where + ", " + std::to_string(steps_in_all) +
+           " steps in all" + at;
+  }
+  double whole = 0.0, knots = 0.0;
+  for (int k = 0; k < n_steps; ++k) {
+    whole += step_budget(steps + k, tables, max_steps);
+    knots += drive_knots(steps[k], tables);
+  }
   return "the whole run's " + std::to_string(steps_in_all) + " steps (solver max_steps x " + std::to_string(n_steps) +
-         " protocol steps" + (whole > kMaxSolverSteps ? ", at most " + std::to_string(kMaxSolverSteps) : std::string()) +
-         "), " + std::to_string(steps_in_step) + " of them in " + step_label(steps, texts, step) + where + at;
+         " protocol steps" +
+         (knots > 0.0 ? " + " + std::to_string(kStepsPerDriveKnot) + " per drive-cycle knot" : std::string()) +
+         (whole > kMaxSolverSteps ? ", at most " + std::to_string(kMaxSolverSteps) : std::string()) + "), " +
+         std::to_string(steps_in_step) + " of them in " + step_label(steps, texts, step) + where + at;
 }
 
 std::string failure_place(const StepSpec* steps, int n_steps, const std::string* texts, int step, double t_stop) {

@@ -47,12 +47,13 @@ std::string cut_short_message(CellStatus status, const CellParams& params, const
                               const std::string* texts, int step, double step_start, double t_stop);
 
 //! The words after a step_limit status (SolverOptions::max_steps is per protocol step,
-//! with a whole-run net of max_steps x the number of protocol steps, at most 10^9;
+//! plus kStepsPerDriveKnot per knot of a drive cycle (`tables`: the protocol's), with a
+//! whole-run net of the steps' budgets summed, at most 10^9;
 //! CellSolver::run_step_limit): which budget stopped the cell, in which protocol step
 //! (with its text and cycle when given) after how many BDF steps, and at what time. Without
 //! a protocol (steps null): "N steps (solver max_steps), at t = T s" as before.
 std::string step_limit_message(int max_steps, const StepSpec* steps, int n_steps, const std::string* texts, int step,
-                               int steps_in_step, int steps_in_all, double t_stop);
+                               int steps_in_step, int steps_in_all, double t_stop, const double* tables = nullptr);
 
 //! Where a failed cell stopped, for its message: "at t = T s" and, in a protocol, "in
 //! step k "TEXT" (cycle c) of N protocol steps" (TEXT where given).

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/model/protocol.hpp"
 #include "solver/backends/backend_cuda.hpp"
 #include "solver/cli/cli.hpp"
 #include "solver/inputs/experiment.hpp"
@@ -391,6 +393,43 @@ TEST(Budget, ATinyMaxStepsStopsInTheFirstProtocolStepWithItsName) {
       << s.message;
   EXPECT_GT(s.end_time, 0.0);  // where it stopped: early in the 1C discharge (~3,500 s)
   EXPECT_LT(s.end_time, 600.0);
+}
+
+// A drive cycle's step has kStepsPerDriveKnot BDF steps per knot of its table on top of
+// max_steps: the solver stops on every knot, and a dense profile ran out of the default
+// budget where PyBaMM completes (WLTC at 0.1 s, 18,000 knots: step_limit at 1,321 of
+// 1,800 s; a differential test, session 18). Here 1,200 knots at 0.5 s with max_steps 500:
+// the knots alone take more than 500 steps, and the run completes within its budget.
+TEST(Budget, ADriveCycleHasStepsForEachKnotOfItsTable) {
+  const fs::path dir = fs::temp_directory_path() / ("ionflux_budget_drive_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  {
+    std::ofstream f(dir / "dense.csv");
+    for (int k = 0; k < 1200; ++k) f << 0.5 * k << "," << 5.0 + 2.0 * std::sin(0.05 * k) << "\n";
+  }
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  const Experiment ex = parse_experiment({"Discharge with current from dense.csv"}, ps, dir.string());
+  ASSERT_EQ(ex.steps.size(), 1u);
+  EXPECT_EQ(drive_knots(ex.steps[0], ex.tables.data()), 1200.0);
+  EXPECT_EQ(step_budget(&ex.steps[0], ex.tables.data(), 500), 500.0 + kStepsPerDriveKnot * 1200.0);
+  RunOptions ro;
+  ro.mesh = {8, 6, 8, 6, 6};
+  ro.steps = ex.steps;
+  ro.tables = ex.tables;
+  ro.t_end = 1000.0;
+  ro.solver.max_steps = 500;
+  const Solution s = simulate(ps.cell_params(5.0), ro);
+  EXPECT_EQ(s.status, CellStatus::finished) << s.message;
+  EXPECT_GT(s.stats.steps, 1200);  // more than max_steps: the knots' share was needed
+  EXPECT_DOUBLE_EQ(s.time.back(), 599.5);
+  // a step that ran out of such a budget says how it was made (40 knots, max_steps 1)
+  std::vector<StepSpec> tight = ex.steps;
+  tight[0].table_len = 40;
+  tight[0].duration = 19.5;
+  EXPECT_EQ(step_limit_message(1, tight.data(), 1, nullptr, 0, 801, 801, 3.0, ex.tables.data()),
+            "801 steps (solver max_steps 1 + 20 for each of 40 drive-cycle knots, per protocol step) in step 0 "
+            "(cycle 0) of 1 protocol steps, 801 steps in all, at t = 3 s");
+  fs::remove_all(dir);
 }
 
 // The whole run's safety net (max_steps x protocol steps, at most 10^9) and its message.
