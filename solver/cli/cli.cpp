@@ -14,6 +14,7 @@
 #include <iostream>
 #include <new>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -497,6 +498,34 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   }
 }
 
+//! A --set value that this run does not read changes nothing (an initial temperature in
+//! an isothermal run, SEI kinetics without an SEI option): a warning that says why (the
+//! sweep's "set" says the same, solver/problem/sweep_plan.cpp).
+void warn_unused_sets(const SimulateArgs& a, const ProblemBuilder& pb, std::ostream& err) {
+  if (a.sets.empty()) return;
+  const ParameterSet original = ParameterSet::load(a.parameters);
+  const ParameterSet& now = pb.parameters();
+  auto build = [&](const ParameterSet& set, bool lumped) {
+    return pb.with_parameters(set).lumped_thermal(lumped).build().cell;
+  };
+  std::set<std::string> seen;
+  for (const std::string& assignment : a.sets) {
+    const std::string name = trim(assignment.substr(0, assignment.find('=')));
+    if (!seen.insert(name).second || !original.contains(name) || original.is_function(name) || now.is_function(name))
+      continue;
+    const double value = now.get(name);
+    if (value == original.get(name)) continue;
+    if (!a.experiment.empty() && (name == "Nominal cell capacity [A.h]" || name == "Lower voltage cut-off [V]" ||
+                                  name == "Upper voltage cut-off [V]"))
+      continue;  // the step strings read them
+    const UnusedBecause why = why_unused(original, name, value, a.lumped_thermal, pb.model_options(), build);
+    if (why != UnusedBecause::used)
+      err << "warning: --set '" << name << "' = " << shortest_num(value) << " changes nothing in this run: "
+          << unused_text(why) << (why == UnusedBecause::isothermal ? " (add --thermal lumped)" : "")
+          << (why == UnusedBecause::no_degradation ? " (switch its submodel on with --option)" : "") << "\n";
+  }
+}
+
 int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   const SimulateArgs a = parse_simulate(args);
   if (a.help) {
@@ -543,6 +572,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   const Problem problem = pb.build();  // validates the whole set and the options
   const RunOptions& ro = problem.run;
   const double current = problem.current;
+  warn_unused_sets(a, pb, err);
 
   check_output_is_not_an_input(a.output, inputs);
   check_output_writable(a.output);

@@ -1,6 +1,8 @@
 #include "solver/problem/problem.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "solver/inputs/degradation_params.hpp"
 #include "solver/util/errors.hpp"
@@ -63,6 +65,43 @@ Problem ProblemBuilder::build() const {
   p.run.t_end = p.default_t_end ? checked_default_end(p.cell, ex_.steps) : *t_end_;
   validate_run_options(p.run);
   return p;
+}
+
+UnusedBecause why_unused(const ParameterSet& base, const std::string& name, double value, bool lumped,
+                         const ModelOptions& model,
+                         const std::function<CellParams(const ParameterSet&, bool)>& build) {
+  auto changes = [&](bool thermal) {
+    try {
+      ParameterSet changed = base;
+      changed.set(name, value);
+      const CellParams a = build(base, thermal), b = build(changed, thermal);
+      return std::memcmp(&a, &b, sizeof a) != 0;  // (CellParams has no padding: tests/check_no_padding.sh)
+    } catch (const std::invalid_argument&) {
+      // this run's model: the value matters enough to be rejected, so leave it to the run;
+      // the lumped model as a hint: not usable with this set, no hint
+      return thermal == lumped;
+    }
+  };
+  if (changes(lumped)) return UnusedBecause::used;
+  if (!lumped && changes(true)) return UnusedBecause::isothermal;
+  const auto& deg = degradation_parameter_names();
+  if (!model.any() && std::find(deg.begin(), deg.end(), name) != deg.end()) return UnusedBecause::no_degradation;
+  if (name == "Nominal cell capacity [A.h]") return UnusedBecause::no_c_rate;
+  if (name.rfind("Open-circuit voltage at", 0) == 0) return UnusedBecause::initial_soc_only;
+  return UnusedBecause::not_in_model;
+}
+
+std::string unused_text(UnusedBecause why) {
+  switch (why) {
+    case UnusedBecause::used: return "";
+    case UnusedBecause::isothermal: return "only the lumped thermal model uses it and this run is isothermal";
+    case UnusedBecause::no_degradation: return "only the degradation submodels read it and this run has none";
+    case UnusedBecause::no_c_rate: return "it only turns C-rates into currents, and no current of this run is a C-rate";
+    case UnusedBecause::initial_soc_only:
+      return "it is used only to set an initial SOC (and by an experiment's eSOH summary variables)";
+    case UnusedBecause::not_in_model: return "the DFN model does not read it in this run";
+  }
+  return "";
 }
 
 }  // namespace ionflux

@@ -7,6 +7,7 @@
 // docs/problem.md.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,7 @@ class ProblemBuilder {
   ProblemBuilder& lumped_thermal(bool on) { thermal_ = on; return *this; }
   //! The degradation submodels (resolve_model_options); default the plain DFN.
   ProblemBuilder& model(const ModelOptions& m) { run_.model = m; return *this; }
+  const ModelOptions& model_options() const { return run_.model; }
   ProblemBuilder& initial_soc(std::optional<double> soc) { soc_ = soc; return *this; }
   //! Integration limit [s]; none (or <= 0): the cell's default end (default_end_time).
   ProblemBuilder& t_end(std::optional<double> t) { t_end_ = t; return *this; }
@@ -72,6 +74,12 @@ class ProblemBuilder {
   ProblemBuilder& t_eval(std::vector<double> t) { run_.t_eval = std::move(t); return *this; }
   ProblemBuilder& store_states(bool on) { run_.store_states = on; return *this; }
   const ParameterSet& parameters() const { return ps_; }
+  //! A copy with the same options and another parameter set.
+  ProblemBuilder with_parameters(ParameterSet ps) const {
+    ProblemBuilder b = *this;
+    b.ps_ = std::move(ps);
+    return b;
+  }
 
   Problem build() const;
 
@@ -82,6 +90,24 @@ class ProblemBuilder {
   bool thermal_ = false;
   RunOptions run_;
 };
+
+//! Why a parameter's value leaves a run's cell as it was (`used`: it changes the cell).
+enum class UnusedBecause { used, isothermal, no_degradation, no_c_rate, initial_soc_only, not_in_model };
+
+//! Whether setting scalar parameter `name` of `base` to `value` changes the cell that
+//! `build(set, lumped)` makes (the run's cell from a set, with the lumped thermal model or
+//! not), and if not, why: the lumped thermal model would read it (`isothermal`), only the
+//! degradation submodels read it and `model` has none, it is the nominal capacity and no
+//! current is a C-rate, it is an OCV limit read only for an initial SOC, or the model
+//! reads it nowhere. A value the build rejects counts as used (the run says so itself).
+//! The sweep refuses such a varied parameter; --set and a config's "set" warn of it.
+UnusedBecause why_unused(const ParameterSet& base, const std::string& name, double value, bool lumped,
+                         const ModelOptions& model,
+                         const std::function<CellParams(const ParameterSet&, bool)>& build);
+
+//! The reason in words, for a run of any front end ("only the lumped thermal model uses
+//! it and this run is isothermal"); empty for `used`.
+std::string unused_text(UnusedBecause why);
 
 //! Run a Problem (one cell on the CPU).
 inline Solution simulate(const Problem& p) { return simulate(p.cell, p.run); }

@@ -39,10 +39,6 @@ namespace {
 
 const char* const kNominal = "Nominal cell capacity [A.h]";
 
-//! Do two cells built by the same code hold the same inputs? (Bytes: equal bytes are
-//! equal inputs; padding can only make equal cells look different, never the reverse.)
-bool same_cell(const CellParams& a, const CellParams& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
 //! The Batch's per-cell columns and the recipe that packs a cell's record from them
 //! (build_cell of the base set with the cell's varied values). Owns the base set, and so
 //! the user functions the packed records point to.
@@ -94,7 +90,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
   auto poll_at = [&](std::size_t c) {
     if (poll && (c & 4095u) == 0) poll();
   };
-  SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}, {}};
+  SweepPlan plan{BatchInputs{}, load_sweep_parameters(spec), {}, {}, {}, {}};
   for (const auto& kv : spec.set) plan.base.set(kv.first, kv.second);
   // a set without the lumped model's parameters is the sweep's error, not each cell's
   if (spec.lumped_thermal) check_lumped_thermal(plan.base);
@@ -159,6 +155,24 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
     return cell;
   };
 
+  auto build0 = [&](const ParameterSet& ps, bool thermal) { return build(ps, 0, thermal); };
+  // A "set" value that this sweep's model and protocol do not read changes nothing: say so
+  // (the user meant something by it: an initial temperature in an isothermal run, SEI
+  // kinetics without an SEI option). Compared with the set's own value, cell 0 as built.
+  if (!spec.set.empty()) {
+    ParameterSet original = load_sweep_parameters(spec);
+    for (const auto& [name, value] : spec.set) {
+      if (!original.contains(name) || original.is_function(name) || original.get(name) == value) continue;
+      if (!spec.experiment.empty() && (name == kNominal || name == "Lower voltage cut-off [V]" ||
+                                       name == "Upper voltage cut-off [V]"))
+        continue;  // the step strings read them
+      const UnusedBecause because = why_unused(original, name, value, spec.lumped_thermal, spec.model, build0);
+      if (because != UnusedBecause::used)
+        plan.warnings.push_back("set '" + name + "' = " + shortest_num(value) + " changes nothing in this sweep: " +
+                                unused_text(because));
+    }
+  }
+
   // A varied parameter that this sweep's model and protocol do not use would leave every
   // cell the same: refuse it before anything runs, naming what to use instead.
   for (std::size_t v = 0; v < spec.varied.size(); ++v) {
@@ -170,35 +184,31 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
     const double base_value = plan.base.get(name);
     const auto other = std::find_if(spec.values[v].begin(), spec.values[v].end(), [&](double x) { return x != base_value; });
     if (other == spec.values[v].end()) continue;  // every value is the set's own
-    auto changes = [&](bool thermal) {
-      try {
-        ParameterSet changed = plan.base;
-        changed.set(name, *other);
-        return !same_cell(build(plan.base, 0, thermal), build(changed, 0, thermal));
-      } catch (const std::invalid_argument&) {
-        // this sweep's model: the value matters enough to be rejected, so leave it to
-        // its cell; the lumped model as a hint: not usable with this set, no hint
-        return thermal == spec.lumped_thermal;
-      }
-    };
-    if (changes(spec.lumped_thermal)) continue;
+    const UnusedBecause because = why_unused(plan.base, name, *other, spec.lumped_thermal, spec.model, build0);
     std::string why;
-    if (!spec.lumped_thermal && changes(true))
-      why = "only the lumped thermal model uses it and this sweep is isothermal; add \"thermal\": \"lumped\" or "
-            "remove it from vary";
-    else if (!spec.model.any() && std::find(degradation_parameter_names().begin(), degradation_parameter_names().end(),
-                                            name) != degradation_parameter_names().end())
-      why = "only the degradation submodels read it and this sweep has none; switch the one that uses it on with "
-            "\"options\" (e.g. {\"SEI\": \"solvent-diffusion limited\"}; docs/degradation_options.md) or remove it "
-            "from vary";
-    else if (name == kNominal)
-      why = "it only turns C-rates into currents, and no current of this sweep is a C-rate; vary \"C-rate\" (or give "
-            "\"c_rate\") with it, or remove it from vary";
-    else if (name.rfind("Open-circuit voltage at", 0) == 0)
-      why = "it is used only to set an initial SOC (and by an experiment's eSOH summary variables); give "
-            "\"initial_soc\" or vary \"Initial SOC\" with it, or remove it from vary";
-    else
-      why = "the DFN model does not use this parameter; remove it from vary";
+    switch (because) {
+      case UnusedBecause::used: continue;
+      case UnusedBecause::isothermal:
+        why = "only the lumped thermal model uses it and this sweep is isothermal; add \"thermal\": \"lumped\" or "
+              "remove it from vary";
+        break;
+      case UnusedBecause::no_degradation:
+        why = "only the degradation submodels read it and this sweep has none; switch the one that uses it on with "
+              "\"options\" (e.g. {\"SEI\": \"solvent-diffusion limited\"}; docs/degradation_options.md) or remove it "
+              "from vary";
+        break;
+      case UnusedBecause::no_c_rate:
+        why = "it only turns C-rates into currents, and no current of this sweep is a C-rate; vary \"C-rate\" (or "
+              "give \"c_rate\") with it, or remove it from vary";
+        break;
+      case UnusedBecause::initial_soc_only:
+        why = "it is used only to set an initial SOC (and by an experiment's eSOH summary variables); give "
+              "\"initial_soc\" or vary \"Initial SOC\" with it, or remove it from vary";
+        break;
+      case UnusedBecause::not_in_model:
+        why = "the DFN model does not use this parameter; remove it from vary";
+        break;
+    }
     throw InputError("vary '" + name + "': every cell would be the same, because " + why);
   }
 

@@ -458,6 +458,29 @@ TEST(cli, cell_that_cannot_be_solved_exits_1_with_reason) {
   expect_error_line(empty, {"is already at or past it: start from a higher initial state of charge"});
 }
 
+// A --set value that the run does not read changes nothing and says so (it had been
+// accepted silently: an initial temperature of 330 K in an isothermal run gave the 298 K
+// result); the same value where the run reads it gives no warning.
+TEST(cli, a_set_value_the_run_does_not_read_is_a_warning) {
+  TempDir d;
+  const Result iso = run_cli({"simulate", "--mesh", kCoarse, "--set", "Initial temperature [K]=330", "--set",
+                              "SEI solvent diffusivity [m2.s-1]=1e-20", "--output", "a.csv", "--quiet"},
+                             d, 60);
+  ASSERT_EQ(iso.rc, 0) << iso.err;
+  EXPECT_TRUE(contains(iso.err, "warning: --set 'Initial temperature [K]' = 330 changes nothing in this run: only "
+                                "the lumped thermal model uses it and this run is isothermal (add --thermal lumped)"))
+      << iso.err;
+  EXPECT_TRUE(contains(iso.err, "warning: --set 'SEI solvent diffusivity [m2.s-1]' = 1e-20 changes nothing in this "
+                                "run: only the degradation submodels read it"))
+      << iso.err;
+  const Result lumped = run_cli({"simulate", "--mesh", kCoarse, "--thermal", "lumped", "--set",
+                                 "Initial temperature [K]=330", "--set", "Negative electrode thickness [m]=8e-5",
+                                 "--output", "b.csv", "--quiet"},
+                                d, 60);
+  ASSERT_EQ(lumped.rc, 0) << lumped.err;
+  EXPECT_FALSE(contains(lumped.err, "warning")) << lumped.err;
+}
+
 // --option thermal=lumped is --thermal lumped (PyBaMM's option name); the two must agree.
 TEST(cli, the_thermal_option_is_the_thermal_model) {
   TempDir d;

@@ -93,6 +93,19 @@ TEST(SweepDefaults, SharedSettingsAreRead) {
   EXPECT_EQ(s.source, "mine.json");
 }
 
+// A "set" value that the sweep does not read is a warning of the plan (the CLI and
+// Python show it before the run); one it reads is not.
+TEST(SweepDefaults, SetValuesTheSweepDoesNotReadAreWarnings) {
+  const SweepPlan plan = plan_sweep(parse_sweep_config(R"({"mesh": {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5},
+    "set": {"Initial temperature [K]": 330, "Negative electrode thickness [m]": 8e-5}, "vary": {"C-rate": [1, 2]}})"));
+  ASSERT_EQ(plan.warnings.size(), 1u);
+  EXPECT_EQ(plan.warnings[0], "set 'Initial temperature [K]' = 330 changes nothing in this sweep: only the lumped "
+                              "thermal model uses it and this run is isothermal");
+  const SweepPlan lumped = plan_sweep(parse_sweep_config(R"({"mesh": {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5},
+    "thermal": "lumped", "set": {"Initial temperature [K]": 330}, "vary": {"C-rate": [1, 2]}})"));
+  EXPECT_TRUE(lumped.warnings.empty());
+}
+
 // PyBaMM's option "thermal" in a config's options is the config's "thermal" (it had been
 // refused, with a message that named the lumped model as the alternative).
 TEST(SweepDefaults, ThermalOptionChoosesTheThermalModel) {
