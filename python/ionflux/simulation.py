@@ -632,7 +632,9 @@ class Solution:
             ``"End reason"``, ``"End time [s]"``, ``"Discharge capacity [A.h]"`` and
             ``"Charge capacity [A.h]"`` (the charge moved while discharging and while
             charging, each >= 0; a drive cycle that goes both ways is split where the
-            current changes sign), ``"Discharge energy [W.h]"`` and ``"Charge energy
+            current changes sign; not the last value of ``sol["Discharge capacity
+            [A.h]"]``, PyBaMM's net charge, except in a run that only discharges),
+            ``"Discharge energy [W.h]"`` and ``"Charge energy
             [W.h]"`` (likewise), ``"Energy [W.h]"`` (net: discharge - charge energy),
             ``"Mean voltage [V]"`` (while discharging: discharge energy / discharge
             capacity; for a run that never discharged, while charging),

@@ -411,7 +411,9 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           if (sink_overflow)
             c.message[static_cast<std::size_t>(k)] +=
                 ": more outputs than the limit of " + format("%.6g", max_output_bytes()) +
-                " bytes (IONFLUX_MAX_OUTPUT_BYTES); the outputs stop at t = " + format("%.6g", overflow_at) + " s";
+                " bytes (IONFLUX_MAX_OUTPUT_BYTES); the outputs stop at t = " + format("%.6g", overflow_at) +
+                " s (an output at every solver step; give an output period for fewer: period= in Python, --period, "
+                "\"period\" in a sweep config)";
           finish_message(c, static_cast<std::size_t>(k), in, cell, cells[k], run);
         }
         clock.report(done.fetch_add(1) + 1, false);
