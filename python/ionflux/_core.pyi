@@ -238,6 +238,9 @@ def evaluate_function(params: ParameterSet, key: str, args: Sequence[Any]) -> An
 def known_parameters() -> List[str]:
     """Every parameter name a parameter file may set."""
 
+def check_not_unfinished(path: str, resume: str, overwrite: str) -> None:
+    """ValueError where `path` holds a sweep a run did not finish (interrupted, failed, killed)."""
+
 def parse_parameter_file(text: str, source: str) -> ParameterSet:
     """A parameter set from a parameter file's text (`source` names it in messages)."""
 

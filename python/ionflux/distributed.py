@@ -702,6 +702,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--connect-timeout", type=float, default=None)
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted OUTPUT (docs/distributed.md)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an OUTPUT that holds an unfinished sweep")
     args = parser.parse_args(argv)
     err = sys.stderr
     try:
@@ -725,6 +726,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(f"resuming: {int((status != -1).sum())} of {n} cells are in the file", flush=True)
         else:
             _check_writable(args.output)
+            if not args.overwrite:  # an unfinished sweep's cells are not lost by a re-run
+                _core.check_not_unfinished(args.output, "--resume", "--overwrite")
         attributes = sweep_attributes(runner)
         if not args.quiet:
             print(f"ionflux {_core.__version__} sweep: {n} cells from {args.config} on the Dask cluster at "

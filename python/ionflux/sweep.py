@@ -338,6 +338,7 @@ class Sweep:
         client: Any = None,
         partitions: Optional[int] = None,
         resume: bool = False,
+        overwrite: bool = False,
     ) -> SweepResult:
         """Run every cell; the results in memory, and in an HDF5 file if `output` is given.
 
@@ -394,6 +395,11 @@ class Sweep:
             here and the cells it lacks are split into partitions for the workers (each
             worker runs its own ranges of the missing cells), written into the file as
             they come; the file ends as an uninterrupted run's.
+        overwrite : bool, optional
+            Replace `output` where it holds a sweep that was not finished (interrupted,
+            failed or killed), which is otherwise refused with a ValueError (its finished
+            cells would be lost; ``resume=True`` keeps them). A complete sweep file, or
+            any other file, is replaced without it.
 
         Returns
         -------
@@ -437,9 +443,13 @@ class Sweep:
         # read it back, the results are kept in memory as well as written
         in_memory = output is None or not _h5py_available()
         path = ""
+        if resume and overwrite:
+            raise ValueError("resume=True continues the file and overwrite=True replaces it: give one of them")
         if output is not None:
             path = os.fspath(output)  # type: ignore[arg-type]
             _check_writable(path)
+            if not resume and not overwrite:  # an unfinished sweep's cells are not lost by a re-run
+                _core.check_not_unfinished(path, "resume=True", "overwrite=True")
         if resume:
             if output is None:
                 raise ValueError("resume=True continues an interrupted HDF5 file: give it as output=")

@@ -59,6 +59,9 @@ std::string sweep_help() {
          "  --resume           continue an interrupted run: FILE.h5 must come from the same config and\n"
          "                     ionflux version; its finished cells are kept and the others run\n"
          "                     (with --scheduler: on the cluster's workers)\n"
+         "  --overwrite        replace an output file that holds a sweep not finished (interrupted,\n"
+         "                     failed or killed), which is otherwise refused; a complete sweep file or\n"
+         "                     any other file is replaced without it\n"
          "  --quiet            no progress and no summary (errors still go to stderr)\n"
          "  -h, --help         show this help\n"
          "\n"
@@ -255,7 +258,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   std::string config, output = "ionflux_sweep.h5", cells, scheduler, partitions;
   std::vector<std::string> driver_args;  // --scheduler: the options handed to the Python driver
   BatchOptions opt;
-  bool quiet = false, handoff_given = false, resume = false;
+  bool quiet = false, handoff_given = false, resume = false, overwrite = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::string {
@@ -304,6 +307,9 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
       }
     } else if (a == "--resume") {
       resume = true;
+    } else if (a == "--overwrite") {
+      overwrite = true;
+      driver_args.push_back(a);
     } else if (a == "--quiet") {
       quiet = true;
       driver_args.push_back(a);
@@ -317,6 +323,8 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   }
   if (config.empty()) throw InputError("sweep: no config file given; usage: ionflux sweep CONFIG.json --output OUT.h5");
   if (!partitions.empty() && scheduler.empty()) throw InputError("--partitions is for --scheduler runs only");
+  if (resume && overwrite)
+    throw InputError("--resume continues the file and --overwrite replaces it: give one of them");
   if (!scheduler.empty()) {
     if (!cells.empty()) throw InputError("--cells and --scheduler do not go together (the driver splits the cells)");
     if (handoff_given) throw InputError("--gpu-handoff is not available with --scheduler (the workers use 'auto')");
@@ -366,6 +374,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   std::vector<std::pair<std::string, std::string>> input_files = sweep_input_files(spec, plan);
   input_files.emplace_back(config, "sweep config");
   check_output_is_not_an_input(output, input_files);
+  if (!resume && !overwrite) check_not_unfinished(output, "--resume", "--overwrite");
   if (resume) {
     struct stat st {};
     if (stat(output.c_str(), &st) != 0)

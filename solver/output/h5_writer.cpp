@@ -639,6 +639,41 @@ struct H5SweepWriter::Impl {
 
 bool hdf5_available() { return true; }
 
+std::string unfinished_sweep_status(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || locked_by_another_process(path)) return "";
+  ErrorSilencer quiet;
+  Hid file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) {  // a writer killed in SWMR mode leaves the file marked as being written
+    H5Eclear2(H5E_DEFAULT);
+    file = Hid(H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT), H5Fclose);
+  }
+  H5Eclear2(H5E_DEFAULT);
+  if (!file.valid()) return "";
+  auto attribute = [&](const char* name) -> std::optional<std::string> {
+    if (H5Aexists(file.get(), name) <= 0) return std::nullopt;
+    Hid attr(H5Aopen(file.get(), name, H5P_DEFAULT), H5Aclose);
+    Hid type(H5Aget_type(attr.get()), H5Tclose);
+    if (!attr.valid() || !type.valid() || H5Tget_class(type.get()) != H5T_STRING) return std::string();
+    std::string out;
+    if (H5Tis_variable_str(type.get()) > 0) {
+      char* text = nullptr;
+      Hid mem(H5Tcopy(H5T_C_S1), H5Tclose);
+      if (H5Tset_size(mem.get(), H5T_VARIABLE) >= 0 && H5Tset_cset(mem.get(), H5T_CSET_UTF8) >= 0 &&
+          H5Aread(attr.get(), mem.get(), &text) >= 0 && text) {
+        out = text;
+        H5free_memory(text);
+      }
+    }
+    return out;
+  };
+  if (!attribute("inputs fingerprint")) return "";  // not an ionflux sweep file
+  const std::optional<std::string> status = attribute("status");
+  if (!status) return "not finished: the run that wrote it stopped before closing it";
+  if (*status == "complete") return "";
+  return status->empty() ? std::string("not finished") : *status;
+}
+
 H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info, Open mode)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
@@ -1189,6 +1224,8 @@ constexpr const char* kNoHdf5 = "ionflux was built without HDF5 (install libhdf5
 struct H5SweepWriter::Impl {};
 
 bool hdf5_available() { return false; }
+
+std::string unfinished_sweep_status(const std::string&) { return ""; }
 
 H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info, Open mode) {
   (void)path;

@@ -54,6 +54,13 @@ struct SweepFileInfo {
 //! True when ionflux was built with HDF5.
 bool hdf5_available();
 
+//! Where `path` is an ionflux sweep file that a run did not finish (its "status" is not
+//! "complete": interrupted, failed, or none at all, from a run that was killed), that
+//! status ("interrupted: 15 of 64 cells finished; ...", or "not finished: the run that
+//! wrote it stopped before closing it"); else "" (no such file, not HDF5, another
+//! program's file, a complete sweep, or a file another process has open).
+std::string unfinished_sweep_status(const std::string& path);
+
 //! The "inputs fingerprint" root attribute (sweep_file_info adds it for the whole sweep;
 //! a cell range keeps the whole sweep's): a hash of everything that decides the sweep's
 //! cells (cell count, varied names and values, protocol steps and cycles, output grid,

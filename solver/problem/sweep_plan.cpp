@@ -580,6 +580,14 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   return info;
 }
 
+void check_not_unfinished(const std::string& path, const std::string& resume, const std::string& overwrite) {
+  const std::string status = unfinished_sweep_status(path);
+  if (!status.empty())
+    throw InputError("'" + path + "' holds a sweep that was not finished (" + status +
+                     "); a new run would replace it and its finished cells: continue it with " + resume +
+                     ", or give " + overwrite + " to replace it");
+}
+
 std::vector<std::pair<std::string, std::string>> sweep_input_files(const SweepSpec& spec, const SweepPlan& plan) {
   std::vector<std::pair<std::string, std::string>> files{{spec.parameters, "parameter file"}};
   for (const std::string& f : plan.drive_files) files.emplace_back(f, "drive-cycle file");

@@ -83,6 +83,12 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan);
 //! of them (check_output_is_not_an_input, solver/output/output_path.hpp).
 std::vector<std::pair<std::string, std::string>> sweep_input_files(const SweepSpec& spec, const SweepPlan& plan);
 
+//! Refuses (InputError) to replace `path` where it holds a sweep a run did not finish
+//! (unfinished_sweep_status: interrupted, failed or killed), whose finished cells a resume
+//! would keep: `resume` and `overwrite` name the ways on (the front end's words, e.g.
+//! "--resume" and "--overwrite").
+void check_not_unfinished(const std::string& path, const std::string& resume, const std::string& overwrite);
+
 //! Create the output file for a planned sweep (before any work). An output that cannot
 //! be created, or that is one of the sweep's input files, is bad input: throws
 //! InputError naming the path.

@@ -235,3 +235,43 @@ def test_python_resume_continues_a_file_the_cli_left(setup, capfd):
         s.run(resume=True)
     with pytest.raises(ValueError, match="does not exist"):
         s.run(output=d / "nothing.h5", resume=True)
+
+
+def test_a_new_run_does_not_replace_an_unfinished_sweep_without_overwrite(setup):
+    """A re-run without --resume (the command from the shell's history, or another config
+    with the same output) replaced an interrupted file and its finished cells without a word
+    (a new-user audit). Such a file, and one a killed run left, is now refused, with the
+    ways on named; --overwrite / overwrite=True replace it; a complete file is replaced."""
+    import shutil
+
+    import ionflux
+
+    d, cfg, ref = setup
+    out = d / "unfinished.h5"
+    rc, err = interrupt(cfg, out, signal_point(7), [signal.SIGINT], "--quiet")
+    assert rc == 128 + signal.SIGINT, err
+    before = out.read_bytes()
+    r = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet")
+    assert r.returncode == 2, r.stderr
+    assert f"'{out}' holds a sweep that was not finished (interrupted: " in r.stderr, r.stderr
+    assert "continue it with --resume, or give --overwrite to replace it" in r.stderr, r.stderr
+    assert out.read_bytes() == before  # untouched
+    s = ionflux.Sweep("Chen2020", vary={"C-rate": [1, 2]}, mesh={"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5})
+    with pytest.raises(ValueError, match=r"not finished .*continue it with resume=True, or give overwrite=True"):
+        s.run(output=out, progress=False)
+    assert out.read_bytes() == before
+    with pytest.raises(ValueError, match="give one of them"):
+        s.run(output=out, progress=False, resume=True, overwrite=True)
+    # a run that was killed leaves no status at all: the same
+    with h5py.File(out, "r+") as f:
+        del f.attrs["status"]
+    r = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet")
+    assert r.returncode == 2 and "the run that wrote it stopped before closing it" in r.stderr, r.stderr
+    # the ways on
+    r = sweep(str(cfg), "--output", str(out), *OPTS, "--quiet", "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert_same_sweep(out, ref)
+    shutil.copy(ref, out)  # complete: replaced without a flag
+    assert s.run(output=out, progress=False).n_cells == 2
+    r = sweep(str(cfg), "--output", str(out), "--resume", "--overwrite")
+    assert r.returncode == 2 and "give one of them" in r.stderr
