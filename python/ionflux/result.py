@@ -339,9 +339,10 @@ class SweepResult:
         ``"cutoff_upper"``) nor truncated at the end time (``"end_time_reached"``):
         e.g. ``"cutoff_at_start"``, ``"newton_failure"``, ``"invalid_input"``. Its
         ``"Discharge capacity [A.h]"``, ``"Energy [W.h]"`` and ``"Mean voltage [V]"``
-        summaries are NaN, and so are the step and cycle records of the cycle it
-        failed in; its status and message say why. Plots leave these cells out and
-        mark where they are.
+        summaries are NaN, and so is the record of the step it failed in (the steps
+        it completed keep theirs, as in a `Simulation` of the cell, and its cycle sums
+        them; the summary variables of that cycle are NaN); its status and message say
+        why. Plots leave these cells out and mark where they are.
         """
         return self._failed.copy()
 

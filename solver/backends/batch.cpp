@@ -259,9 +259,11 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
 
 //! Per-cell summary from the integrator's final scalars, for both backends. A failed
 //! cell (cell_status_failed) keeps its end time (where it stopped) and solver steps;
-//! its capacities, energies and mean voltage stay NaN, and so do the step records of the
-//! cycle it failed in (a partial cycle's sums are not data). Cycles it completed keep
-//! theirs.
+//! its capacities, energies and mean voltage stay NaN. The steps it completed keep their
+//! records, as a Simulation of the cell shows them (the cycle sums count them); the step
+//! it failed in has none (NaN), and the cycle it failed in has no lithium inventory (its
+//! summary variables are of a cycle's end). (Until session 18 the completed steps of that
+//! cycle were NaN too, unlike a Simulation's.)
 void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::string& pre_message,
                const ProtocolView& proto) {
   c.status[k] = static_cast<int>(run.status);
@@ -279,9 +281,11 @@ void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::strin
     for (int q = 0; q < c.n_steps && q < proto.n_steps; ++q) {
       if (proto.steps[q].cycle != cycle) continue;
       const std::size_t i = k * static_cast<std::size_t>(c.n_steps) + static_cast<std::size_t>(q);
-      c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
-      c.step_discharge_capacity[i] = c.step_charge_capacity[i] = nan;
-      c.step_discharge_energy[i] = c.step_charge_energy[i] = nan;
+      if (q >= run.step) {  // the failed step (a partial record, if any) and those after it
+        c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
+        c.step_discharge_capacity[i] = c.step_charge_capacity[i] = nan;
+        c.step_discharge_energy[i] = c.step_charge_energy[i] = nan;
+      }
       if (c.step_inventory.size() == c.n * static_cast<std::size_t>(c.n_steps) * kInventoryFields)
         for (int f = 0; f < kInventoryFields; ++f)
           c.step_inventory[static_cast<std::size_t>(f) * c.n * static_cast<std::size_t>(c.n_steps) + i] = nan;

@@ -113,7 +113,7 @@ struct ChunkData {
   std::vector<SolverStats> stats;
   // Only with BatchInputs::detail (empty otherwise): per (cell, step), each finished step
   // as it ended, n_records per cell (step = -1: not reached; a failed cell keeps the
-  // records of the cycle it failed in, which step_* above leave NaN); with
+  // records of the steps it completed; step_* above leave its failed step NaN); with
   // run.store_states, the state at each output (ragged like time, n_state per output).
   int n_records = 0;
   std::vector<StepRecord> step_records;

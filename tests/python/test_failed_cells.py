@@ -157,3 +157,26 @@ def test_plot_voltage_leaves_failed_cells_out(failing):
     ax = failing.plot_voltage(cells=[0, 5])  # asked for explicitly: still left out, and said so
     assert len(ax.collections[0].get_segments()) == 1
     assert "not shown: 1 failed cells" in ax.get_title()
+
+
+def test_a_failed_cell_keeps_the_steps_it_completed_as_a_simulation_does(tmp_path):
+    # the third step (a hold at 2.0 V, below Chen2020's cut-off, from 80 % SOC) fails on
+    # this mesh; the two before it completed. The sweep had left every step of the cycle
+    # NaN while a Simulation of the cell showed both (a new-user audit). If a later solver
+    # follows the hold, this test needs another failing step.
+    exp = [("Discharge at 1C for 10 minutes", "Rest for 1 minute", "Hold at 2.0 V for 10 minutes")]
+    mesh = {"x_n": 8, "x_s": 5, "x_p": 8, "r_n": 8, "r_p": 8}
+    with pytest.warns(SolverWarning, match="could not be solved"):
+        sol = ionflux.Simulation("Chen2020", initial_soc=0.8, experiment=exp, mesh=mesh).solve()
+    assert sol.status in ("newton_failure", "error_test_failure", "nonphysical_state"), sol.status
+    with pytest.warns(SolverWarning):
+        res = Sweep("Chen2020", initial_soc=0.8, experiment=exp, vary={"Initial SOC": [0.8]}, mesh=mesh).run(
+            output=tmp_path / "f.h5", progress=False)
+    assert res.status_names[0] == sol.status
+    ours, theirs = res[0].step_summary, sol.step_summary
+    assert list(theirs.index) == [0, 1] and list(ours.index) == [0, 1]
+    for col in ("Start time [s]", "End time [s]", "Duration [s]", "Capacity [A.h]", "Energy [W.h]"):
+        np.testing.assert_array_equal(ours[col].to_numpy(), theirs[col].to_numpy(), err_msg=col)
+    with h5py.File(tmp_path / "f.h5", "r") as f:
+        assert np.isnan(f["steps/Duration [s]"][0, 2])  # the failed step has no record
+        assert f["steps/Duration [s]"][0, 1] == 60.0
