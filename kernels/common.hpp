@@ -87,7 +87,8 @@ struct is_contiguous_view<CView> {
     "stopped at the end time t_end before any cut-off or step end condition: the run is truncated (raise t_end)") \
   X(time_limit, 13, "maximum wall time per cell reached (solver max_wall_time)")                  \
   X(degradation_limit, 14,                                                                          \
-    "a degradation event ended the run: a particle crack longer than the particle radius, or a porosity outside (0, 1)")
+    "a degradation event ended the run: a particle crack longer than the particle radius, or a porosity outside (0, 1)") \
+  X(interrupted, 15, "interrupted (Ctrl-C, SIGINT or SIGTERM) while it ran: the outputs stop there")
 
 enum class CellStatus : int {
 #define IONFLUX_X(name, code, msg) name = code,

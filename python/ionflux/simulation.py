@@ -348,6 +348,10 @@ class Simulation:
 
         Raises
         ------
+        KeyboardInterrupt
+            On Ctrl-C (a notebook's "interrupt kernel"), within a few solver steps: the
+            outputs up to there are the exception's ``partial_result`` (a Solution with
+            status ``"interrupted"``), also kept as ``sim.solution``.
         ValueError
             For parameters that conflict (e.g. porosity + active material fraction
             > 1), an unusable current, or a mistake in an experiment's step string
@@ -390,11 +394,18 @@ class Simulation:
             dict(self._options),
         )
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
+        interrupted = raw.pop("interrupted", False)
         for text in raw.pop("warnings", []):
             warnings.warn(text, UnitWarning, stacklevel=3)
         t_end_used = raw.pop("t_end", t_end)
         sol = Solution(raw, parameters=self._parameters.copy(), current=current, initial_soc=soc,
                        mesh=dict(self._mesh), solver=self.solver, experiment=experiment, thermal=self._thermal)
+        if interrupted:  # Ctrl-C: the solve stopped within a few steps; the outputs so far go with the exception
+            self._solution = sol
+            e = KeyboardInterrupt(f"solve interrupted at t = {sol['Time [s]'][-1] if len(sol['Time [s]']) else 0:g} s; "
+                                  "the outputs up to there are the exception's partial_result (and sim.solution)")
+            e.partial_result = sol  # type: ignore[attr-defined]
+            raise e
         if sol.status == "end_time_reached":
             warnings.warn(f"the run stopped at the end time t_end = {t_end_used:.6g} s before any voltage cut-off "
                           "or step end condition; the results are truncated (give a larger t_end, or t_eval "

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <thread>
+#include <condition_variable>
 #include <cmath>
 #include <chrono>
 #include <memory>
@@ -132,11 +134,46 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   const RunOptions& ro = problem.run;
   const CellParams& cell = problem.cell;
   Solution s;
+  bool interrupted = false;
   {
+    // The solve runs in a thread of its own while this one (Python's) waits, waking every
+    // 20 ms to look for Ctrl-C (Python runs its signal handler only in the main thread,
+    // between bytecodes): KeyboardInterrupt stops the solve within a few steps, and the
+    // outputs so far come back (status interrupted; Simulation.solve raises with them).
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    std::condition_variable finished;
+    bool done = false;
+    std::exception_ptr error;
     py::gil_scoped_release release;
-    s = simulate(problem);
+    std::thread worker([&] {
+      try {
+        s = simulate(problem, &stop);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      done = true;
+      finished.notify_one();
+    });
+    for (std::unique_lock<std::mutex> lock(mutex); !done;) {
+      if (finished.wait_for(lock, std::chrono::milliseconds(20), [&] { return done; })) break;
+      lock.unlock();
+      {
+        py::gil_scoped_acquire acquire;
+        if (PyErr_CheckSignals() != 0) {
+          PyErr_Clear();  // raised again by Simulation.solve, with the outputs so far
+          interrupted = true;
+          stop = true;
+        }
+      }
+      lock.lock();
+    }
+    worker.join();
+    if (error) std::rethrow_exception(error);
   }
   py::dict out;
+  out["interrupted"] = interrupted;
   out["warnings"] = implausible_values(ps);  // values far outside the usual range of their unit
   out["t_end"] = ro.t_end;
   out["model options"] = described(ro.model);

@@ -170,6 +170,10 @@ struct BatchOptions {
   //! (kStatusNotRun), the chunk in progress is written with what finished, and no
   //! further chunk starts. On the GPU the check is between launches.
   const std::atomic<bool>* cancel = nullptr;
+  //! Set to true to stop the cells that are running too, within a few BDF steps, each
+  //! ending with status interrupted and its outputs so far (one simulation's Ctrl-C:
+  //! simulate's `stop`). The CPU threads only; null: never.
+  const std::atomic<bool>* stop_cells = nullptr;
 };
 
 struct BatchSummary {

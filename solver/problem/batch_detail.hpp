@@ -93,7 +93,19 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
 //! it ends with time_limit, its outputs so far kept. Slicing does not change the results
 //! (the GPU slots advance in slices too).
 template <class CS>
-void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_clock::time_point t0) {
+void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_clock::time_point t0,
+                           const std::atomic<bool>* stop = nullptr) {
+  if (stop) {  // a cell to stop within itself when asked (one simulation's Ctrl-C): slices
+    constexpr int kStopSlice = 16;
+    const bool timed = so.max_wall_time > 0.0;
+    while (!stop->load(std::memory_order_relaxed)) {
+      if (timed && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > so.max_wall_time)
+        return void(cs.fail(CellStatus::time_limit));
+      if (cs.advance(kStopSlice) != CellStatus::running) return;
+    }
+    cs.fail(CellStatus::interrupted);
+    return;
+  }
   if (!(so.max_wall_time > 0.0)) {
     // the kernel ends the cell by its budgets (max_steps per protocol step, and for the
     // whole run at most kMaxSolverSteps: CellSolver::run_step_limit) before this runs out

@@ -110,6 +110,8 @@ UnusedBecause why_unused(const ParameterSet& base, const std::string& name, doub
 std::string unused_text(UnusedBecause why);
 
 //! Run a Problem (one cell on the CPU).
-inline Solution simulate(const Problem& p) { return simulate(p.cell, p.run); }
+inline Solution simulate(const Problem& p, const std::atomic<bool>* stop = nullptr) {
+  return simulate(p.cell, p.run, stop);
+}
 
 }  // namespace ionflux

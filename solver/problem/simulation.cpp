@@ -228,7 +228,7 @@ Solution cell_solution(ChunkData&& c, std::size_t k, const BatchInputs& in) {
 
 // A batch of one: the same executor, per-cell driver and summaries as a sweep
 // (run_batch on the CPU, BatchInputs::detail), read back as a Solution.
-Solution simulate(const CellParams& params, const RunOptions& options) {
+Solution simulate(const CellParams& params, const RunOptions& options, const std::atomic<bool>* stop) {
   validate_run_options(options);
   const auto start = std::chrono::steady_clock::now();
   if (!(options.t_end > 0.0)) throw InputError("t_end must be positive");
@@ -248,6 +248,7 @@ Solution simulate(const CellParams& params, const RunOptions& options) {
   BatchOptions opt;
   opt.device = Device::cpu;
   opt.threads = 1;
+  opt.stop_cells = stop;
   OneCellSink sink;
   run_batch(in, opt, &sink);
   Solution sol = cell_solution(std::move(sink.chunk), 0, in);

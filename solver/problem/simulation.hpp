@@ -1,6 +1,7 @@
 // One-cell simulation on the host: the CPU path of the per-cell solver.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -95,8 +96,11 @@ void check_output_size(double rows, double bytes_per_row, const std::string& wha
 
 //! Integrate one cell from its initial state to a cut-off or t_end: a batch of one cell
 //! through run_batch (the same executor, per-cell driver and summaries as a sweep; see
-//! BatchInputs::detail), read back with cell_solution (batch.hpp).
-Solution simulate(const CellParams& params, const RunOptions& options);
+//! BatchInputs::detail), read back with cell_solution (batch.hpp). `stop` (if given),
+//! set from another thread or a signal handler, ends the run within a few BDF steps with
+//! status interrupted and the outputs so far (Ctrl-C in `ionflux simulate` and
+//! Simulation.solve).
+Solution simulate(const CellParams& params, const RunOptions& options, const std::atomic<bool>* stop = nullptr);
 
 //! Theoretical capacities of a cell from its electrode loadings [A.h], as PyBaMM's
 //! calculated capacities: an electrode holds eps_s c_max L A F / 3600 ("Negative/Positive

@@ -74,3 +74,29 @@ def assert_same_files(a, b):
             np.testing.assert_array_equal(x, y, err_msg=key)  # NaN == NaN here
         else:
             assert (x == y).all(), key
+
+
+def ctrl_c_python(code, after):
+    """Runs `code` in a child Python that imports this ionflux (Python's own Ctrl-C
+    handler installed, also where SIGINT comes in ignored from a shell's background job),
+    waits for its first output line, "start", then `after` seconds, and sends SIGINT.
+    Returns (stdout after "start", stderr, seconds from the signal to the child's end)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import ionflux
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(ionflux.__file__))]
+                                        + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    code = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n" + code
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    assert p.stdout.readline().strip() == "start"
+    time.sleep(after)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    return out, err, time.monotonic() - t0

@@ -1,5 +1,6 @@
 """ionflux.Simulation and ionflux.Solution, and agreement with `ionflux simulate`."""
 import csv
+import os
 import subprocess
 
 import matplotlib.figure
@@ -306,3 +307,56 @@ def test_simulation_equals_cli(cli, tmp_path, args, kwargs, sets):
     mine = np.column_stack([s[name] for name in SERIES])
     assert mine.shape == ref.shape
     np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-12)
+
+
+LONG_AGEING = ("Simulation('OKane2022', options={'SEI': 'solvent-diffusion limited', "
+               "'lithium plating': 'partially reversible'}, experiment=[('Discharge at 1C until 2.5 V', "
+               "'Charge at 0.3C until 4.2 V', 'Hold at 4.2 V until C/20')], cycles=200, period=3600)")
+
+
+def test_ctrl_c_stops_a_solve_at_once_and_keeps_its_outputs():
+    # a 200-cycle ageing solve takes about 30 s here: Ctrl-C (a notebook's "interrupt
+    # kernel") had waited for the whole solve and then thrown its outputs away (a new-user
+    # audit). It now stops within a few solver steps, and KeyboardInterrupt carries them.
+    from conftest import ctrl_c_python
+    code = ("from ionflux import Simulation\n"
+            f"sim = {LONG_AGEING}\n"
+            "print('start', flush=True)\n"
+            "try:\n"
+            "    sim.solve()\n"
+            "    print('finished', flush=True)\n"
+            "except KeyboardInterrupt as e:\n"
+            "    sol = e.partial_result\n"
+            "    print('interrupted', sol.status, sol['Time [s]'][-1], len(sol['Time [s]']),\n"
+            "          sim.solution is sol, flush=True)\n")
+    out, err, waited = ctrl_c_python(code, 2.0)
+    assert "finished" not in out, "the solve finished before the signal: the test tested nothing"
+    words = out.split()
+    assert words[:2] == ["interrupted", "interrupted"], (out, err)
+    assert float(words[2]) > 0 and int(words[3]) > 10 and words[4] == "True", out
+    assert waited < 2.0, f"Ctrl-C took {waited:.1f} s to stop the solve"
+
+
+def test_ctrl_c_stops_ionflux_simulate_and_keeps_the_csv(tmp_path):
+    import signal
+    import subprocess
+    import time
+    from conftest import find_cli
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
+    out = tmp_path / "long.csv"
+    p = subprocess.Popen([cli, "simulate", "--parameters", "OKane2022", "--option", "SEI=solvent-diffusion limited",
+                          "--experiment", "Discharge at 1C until 2.5 V", "--experiment", "Charge at 0.3C until 4.2 V",
+                          "--experiment", "Hold at 4.2 V until C/20", "--cycles", "200", "--period", "60",
+                          "--output", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    assert p.poll() is None, "the run ended before the signal"
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert time.monotonic() - t0 < 2.0
+    assert p.returncode == 130, err
+    assert "interrupted (SIGINT) at t = " in err and f"{out} holds the outputs up to there" in err, err
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("Time [s],Voltage [V]") and len(rows) > 10

@@ -232,30 +232,13 @@ def test_output_that_is_an_input_file_is_refused(tmp_path):
 def test_ctrl_c_stops_the_planning_of_a_large_sweep():
     # 10^6 cells take about 10 s to plan (each cell's record built and checked): Ctrl-C must
     # stop that within a moment, as a KeyboardInterrupt (the plan polls for signals)
-    import signal
-    import subprocess
-    import sys
-    import time
-    # Python's own Ctrl-C handler, also where this runs with SIGINT ignored (a shell's
-    # background job passes SIG_IGN on, and Python then installs no handler)
-    code = ("import signal\n"
-            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-            "import ionflux\n"
+    from conftest import ctrl_c_python
+    code = ("import ionflux\n"
             "print('start', flush=True)\n"
             "ionflux.Sweep('Chen2020', vary={'C-rate': {'linspace': [1, 2, 20000]},"
             " 'Initial SOC': {'linspace': [0.5, 1, 50]}})\n"
             "print('planned', flush=True)\n")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([os.path.dirname(os.path.dirname(ionflux.__file__))]
-                                        + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env=env)
-    assert p.stdout.readline().strip() == "start"
-    time.sleep(1.0)
-    t0 = time.monotonic()
-    p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=120)
-    waited = time.monotonic() - t0
+    out, err, waited = ctrl_c_python(code, 1.0)
     assert "planned" not in out, "the plan finished before the signal: the test tested nothing"
     assert "KeyboardInterrupt" in err, err
     assert waited < 5.0, f"Ctrl-C took {waited:.1f} s to stop the plan"
