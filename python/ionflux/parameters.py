@@ -448,6 +448,8 @@ class ParameterSet(MutableMapping):
 
         Raises
         ------
+        FileNotFoundError
+            For a path where no file is.
         ValueError
             For a file that cannot be read or is not a valid parameter file (the message
             names the file, the parameter and the problem; JSON errors give line and column).
@@ -455,6 +457,8 @@ class ParameterSet(MutableMapping):
         p = os.fspath(path)
         if not p.endswith(".json"):
             raise ValueError(f"parameter files end in .json, got {p!r}")
+        if not os.path.exists(p):
+            raise FileNotFoundError(f"no such parameter file: {p!r}")
         return cls(p)
 
     @classmethod

@@ -707,6 +707,11 @@ class SweepResult:
             values = {name: arr[i] for name, arr in self._inputs.items()}
             texts = [_fill_placeholders(t, values) for t in texts]
             experiment = [tuple(_fill_placeholders(t, values) for t in c) for c in cycles]
+            if sum(len(c) for c in experiment) != self.n_steps:
+                # the file's config is not at hand (the CLI stores its path): the steps of
+                # each cycle from /steps/Cycle, without their texts
+                experiment = [tuple("" for _ in range(int((self._step_cycle == c).sum())))
+                              for c in range(int(self._step_cycle.max()) + 1)]
             steps = self.steps
             records = []
             for k in range(self.n_steps):

@@ -591,9 +591,15 @@ class Solution:
         try:
             arr = self._get(name)
         except (KeyError, TypeError):
+            # a per-cycle quantity of PyBaMM's summary variables is there, not a series
+            if isinstance(name, str) and name in _core.summary_variable_names():
+                raise UnknownVariableError(
+                    f"{name!r} is a summary variable (one value per cycle, at its end): "
+                    f"sol.summary_variables[{name!r}] (after an experiment)") from None
             raise UnknownVariableError(
                 f"unknown variable {name!r}{did_you_mean(str(name), self.variables)} "
-                "(Solution.variables lists them)"
+                "(Solution.variables lists them; the per-cycle summary variables are in "
+                "sol.summary_variables)"
             ) from None
         if name in _GRIDS:
             return arr
@@ -1027,6 +1033,12 @@ class Solution:
         """
         from ._plots import solution_dashboard
 
+        if times is not None and not isinstance(times, (str, bytes)) and any(isinstance(t, str) for t in times) \
+                or isinstance(times, str):
+            # PyBaMM's plot(output_variables): here the dashboard's variables are fixed
+            raise TypeError("Solution.plot(times) takes output times [s] for the profiles, not variable names "
+                            f"({times!r}): the dashboard's variables are fixed; plot another with matplotlib, "
+                            "plt.plot(sol['Time [s]'], sol[name])")
         return solution_dashboard(self, times, figsize)
 
     def plot_capacity_fade(self, x: str = "Cycle number", axes: Any = None) -> Any:

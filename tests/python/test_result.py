@@ -315,28 +315,42 @@ def test_plot_voltage_thins_many_curves(grid):
     assert ax.get_title() == "5 of 24 cells shown (one in 5)"
 
 
-def test_a_cell_range_file_numbers_its_cells_as_the_sweep_does(tmp_path):
-    # `ionflux sweep --cells 1:4` writes cells 1, 2, 3 of the sweep, /cells/index their
-    # numbers: the summary's index and xarray's "cell index" are those numbers, not the
-    # file's rows (res[i] stays the file's row i)
+def _cli_sweep(tmp_path, name, config_text, *extra):
+    """`ionflux sweep` of `config_text` into tmp_path/name.h5 (skips where the program is
+    not built); the file's path."""
     from conftest import find_cli
     cli = find_cli()
     if cli is None:
         pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
-    config = tmp_path / "g.json"
-    config.write_text('{"mesh": {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}, '
-                      '"vary": {"C-rate": [0.5, 1, 2, 3, 4]}}')
-    out = tmp_path / "part.h5"
-    r = subprocess.run([cli, "sweep", str(config), "--output", str(out), "--cells", "1:4", "--quiet"],
-                       capture_output=True, text=True, timeout=300)
+    config = tmp_path / f"{name}.json"
+    config.write_text(config_text)
+    out = tmp_path / f"{name}.h5"
+    r = subprocess.run([cli, "sweep", str(config), "--output", str(out), "--quiet", *extra], capture_output=True,
+                       text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    res = ionflux.load(out)
+    return out
+
+
+def test_a_cell_range_file_numbers_its_cells_as_the_sweep_does(tmp_path):
+    # `ionflux sweep --cells 1:4` writes cells 1, 2, 3 of the sweep, /cells/index their
+    # numbers: the summary's index and xarray's "cell index" are those numbers, not the
+    # file's rows (res[i] stays the file's row i)
+    config = ('{"mesh": {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}, '
+              '"vary": {"C-rate": [0.5, 1, 2, 3, 4]}}')
+    res = ionflux.load(_cli_sweep(tmp_path, "part", config, "--cells", "1:4"))
     assert list(res.summary.index) == [1, 2, 3] and res.summary.index.name == "cell"
     assert list(res.summary["C-rate"]) == [1, 2, 3]
     assert list(res.to_xarray(outputs=False)["cell index"].values) == [1, 2, 3]
     assert res[0].summary["End time [s]"] == res.summary.loc[1, "End time [s]"]
-    whole = tmp_path / "whole.h5"
-    r = subprocess.run([cli, "sweep", str(config), "--output", str(whole), "--quiet"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert isinstance(ionflux.load(whole).summary.index, pd.RangeIndex)
+    assert isinstance(ionflux.load(_cli_sweep(tmp_path, "whole", config)).summary.index, pd.RangeIndex)
+
+
+def test_a_cli_files_cells_know_their_experiments_steps(tmp_path):
+    # the CLI's file keeps its config's path, not its JSON: a cell read back from it said
+    # "0 steps in 0 cycles" (a new-user audit); the cycles' steps now come from /steps/Cycle
+    out = _cli_sweep(tmp_path, "cyc", '{"mesh": {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}, "period": 120, '
+                     '"experiment": [["Discharge at 1C for 10 minutes", "Rest for 5 minutes"]], "cycles": 3, '
+                     '"vary": {"Initial SOC": [0.8, 0.9]}}')
+    sol = ionflux.load(out)[1]
+    assert "6 steps in 3 cycles" in repr(sol), repr(sol)
+    assert list(sol.step_summary["Cycle"]) == [0, 0, 1, 1, 2, 2]

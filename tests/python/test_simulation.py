@@ -360,3 +360,17 @@ def test_ctrl_c_stops_ionflux_simulate_and_keeps_the_csv(tmp_path):
     assert "interrupted (SIGINT) at t = " in err and f"{out} holds the outputs up to there" in err, err
     rows = out.read_text().splitlines()
     assert rows[0].startswith("Time [s],Voltage [V]") and len(rows) > 10
+
+
+def test_misdirected_calls_say_where_to_go(tmp_path):
+    # PyBaMM habits a new-user audit tried: plot(variable names), a summary variable as a
+    # series, a parameter file that is not there
+    sol = Simulation("Chen2020", mesh=COARSE).solve()
+    with pytest.raises(TypeError, match=r"takes output times \[s\] for the profiles, not variable names"):
+        sol.plot(["Voltage [V]", "Electrolyte concentration [mol.m-3]"])
+    with pytest.raises(KeyError, match=r"is a summary variable .*sol.summary_variables"):
+        sol["X-averaged negative SEI thickness [m]"]
+    with pytest.raises(KeyError, match=r"unknown variable .*sol.summary_variables"):
+        sol["Voltage [mV]"]
+    with pytest.raises(FileNotFoundError, match="no such parameter file"):
+        ParameterSet.from_file(tmp_path / "nonexistent.json")
