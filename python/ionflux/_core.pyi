@@ -238,6 +238,9 @@ def evaluate_function(params: ParameterSet, key: str, args: Sequence[Any]) -> An
 def known_parameters() -> List[str]:
     """Every parameter name a parameter file may set."""
 
+def soc_at_voltage(params: ParameterSet, volts: float) -> float:
+    """The initial SOC whose open-circuit voltage is `volts` (PyBaMM's initial_soc='3.9 V')."""
+
 def check_not_unfinished(path: str, resume: str, overwrite: str) -> None:
     """ValueError where `path` holds a sweep a run did not finish (interrupted, failed, killed)."""
 

@@ -77,9 +77,11 @@ class Simulation:
     current : float, optional
         Current [A]; positive = discharge. Not together with `c_rate`. With neither,
         the set's ``"Current function [A]"``.
-    initial_soc : float, optional
-        Initial state of charge in [0, 1] (as PyBaMM's ``initial_soc``); by default
-        the set's initial concentrations.
+    initial_soc : float or str, optional
+        Initial state of charge in [0, 1] (as PyBaMM's ``initial_soc``), or, as in PyBaMM,
+        an open-circuit voltage such as ``"3.9 V"`` (the SOC whose OCV it is, between the
+        set's ``"Open-circuit voltage at 0% / 100% SOC [V]"``); by default the set's
+        initial concentrations.
     mesh : dict, optional
         Points per domain, any subset of ``x_n``, ``x_s``, ``x_p``, ``r_n``, ``r_p``
         (each 2 to 1000; 20 when not given).
@@ -206,7 +208,7 @@ class Simulation:
             _core.check_experiment([list(c) for c in self._experiment], self._parameters._core, self._cycles, ".")
         self._c_rate = None if c_rate is None else float(c_rate)
         self._current = None if current is None else float(current)
-        self._initial_soc = opt.check_soc(initial_soc)
+        self._initial_soc = self._soc(initial_soc)
         self._mesh = opt.full_mesh(opt.check_mesh(mesh))
         solver_opts = opt.check_solver(solver)
         self._rtol = solver_opts.get("rtol", opt.DEFAULT_RTOL)
@@ -324,6 +326,21 @@ class Simulation:
 
     # -- solving --------------------------------------------------------------------------
     @translate_core_errors
+    def _soc(self, initial_soc: Any) -> Optional[float]:
+        """An initial SOC, checked: a fraction, or PyBaMM's voltage form ("3.9 V") as the SOC
+        of that open-circuit voltage for this simulation's parameters."""
+        if isinstance(initial_soc, str):
+            text = initial_soc.strip()
+            if text[-1:] in ("V", "v"):
+                try:
+                    volts = float(text[:-1])
+                except ValueError:
+                    raise ValueError(f"initial_soc {initial_soc!r}: expected a number of volts, e.g. '3.9 V'") \
+                        from None
+                return float(_core.soc_at_voltage(self._parameters._core, volts))
+            raise ValueError(f"initial_soc {initial_soc!r}: expected a fraction in [0, 1] or a voltage, e.g. '3.9 V'")
+        return opt.check_soc(initial_soc)
+
     def solve(self, t_eval: Optional[Sequence[float]] = None, initial_soc: Optional[float] = None) -> "Solution":
         """Solve the cell from its initial state to a voltage cut-off or the end time.
 
@@ -336,8 +353,9 @@ class Simulation:
             Output times for this solve (overrides the constructor's `t_eval`); two
             values ``[0, t_end]`` are a time span, as in PyBaMM (``sim.solve([0,
             3600])``): outputs at every accepted solver step up to ``t_end``.
-        initial_soc : float, optional
-            Initial SOC for this solve (overrides the constructor's `initial_soc`).
+        initial_soc : float or str, optional
+            Initial SOC for this solve (overrides the constructor's `initial_soc`; a
+            voltage such as ``"3.9 V"`` as there).
 
         Returns
         -------
@@ -361,7 +379,7 @@ class Simulation:
         """
         te = self._t_eval if t_eval is None else _check_t_eval(t_eval)
         span = te is not None and len(te) == 2  # [0, t_end]: a time span, as in PyBaMM
-        soc = self._initial_soc if initial_soc is None else opt.check_soc(initial_soc)
+        soc = self._initial_soc if initial_soc is None else self._soc(initial_soc)
         if self._experiment is None:
             current = self.current
             if not math.isfinite(current):

@@ -955,6 +955,8 @@ void bind_parameter_functions(py::module_& m) {
   m.def("rate_text", &rate_text, py::arg("cells_per_second"),
         "A rate as the sweep summaries print it (solver/util/text.hpp).");
   m.def("known_parameters", &known_parameter_names, "Every parameter name a parameter file may set.");
+  m.def("soc_at_voltage", &soc_at_voltage, py::arg("params"), py::arg("volts"),
+        "The initial SOC whose open-circuit voltage is `volts` (PyBaMM's initial_soc='3.9 V').");
   m.def("check_not_unfinished", &check_not_unfinished, py::arg("path"), py::arg("resume"), py::arg("overwrite"),
         "ValueError where `path` holds a sweep a run did not finish (interrupted, failed, killed): "
         "a new run would lose its finished cells; `resume`/`overwrite` name the ways on.");

@@ -249,6 +249,7 @@ struct SimulateArgs {
   std::string parameters = kDefaultParameters;
   std::vector<std::string> sets;
   std::optional<double> c_rate, current, soc, t_end;
+  std::optional<double> soc_voltage;  //!< --soc "3.9 V": the SOC of that open-circuit voltage
   MeshSpec mesh;
   double rtol = SolverOptions{}.rtol, atol = SolverOptions{}.atol, period = 0.0;
   int max_steps = SolverOptions{}.max_steps;
@@ -335,8 +336,15 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       a.current = parse_double(opt, value);
       if (*a.current == 0.0) throw InputError("--current: must be non-zero (positive = discharge, negative = charge)");
     } else if (opt == "--soc") {
-      a.soc = parse_double(opt, value);
-      if (!(*a.soc >= 0.0 && *a.soc <= 1.0)) throw InputError("--soc: must be in [0, 1], got " + value);
+      // a fraction in [0, 1], or (PyBaMM's form) an open-circuit voltage: "3.9 V"
+      const std::string v = trim(value);
+      if (!v.empty() && (v.back() == 'V' || v.back() == 'v')) {
+        a.soc_voltage = parse_double(opt, trim(v.substr(0, v.size() - 1)));
+      } else {
+        a.soc = parse_double(opt, value);
+        if (!(*a.soc >= 0.0 && *a.soc <= 1.0))
+          throw InputError("--soc: must be in [0, 1] (or an open-circuit voltage, e.g. \"3.9 V\"), got " + value);
+      }
     } else if (opt == "--mesh") {
       parse_mesh(value, a.mesh);
     } else if (opt == "--rtol") {
@@ -410,7 +418,9 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   row("Parameter set", ps.name());
   if (a.experiment.empty()) row("Current", describe_current(current, nominal));
   else row("Experiment", std::to_string(a.experiment.size()) + " steps x " + std::to_string(a.cycles) + " cycles");
-  row("Initial SOC", a.soc ? num(*a.soc) : std::string("from the parameter set"));
+  row("Initial SOC", a.soc ? num(*a.soc) + (a.soc_voltage ? " (open-circuit voltage " + num(*a.soc_voltage) + " V)"
+                                                             : std::string())
+                            : std::string("from the parameter set"));
   row("Thermal", a.lumped_thermal ? "lumped" : "isothermal");
   if (!a.options.empty()) {
     const std::string opts = model_options_summary(resolve_model_options(a.options));
@@ -564,7 +574,7 @@ void warn_unused_sets(const SimulateArgs& a, const ProblemBuilder& pb, std::ostr
 }
 
 int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  const SimulateArgs a = parse_simulate(args);
+  SimulateArgs a = parse_simulate(args);
   if (a.help) {
     out << simulate_help();
     return 0;
@@ -572,6 +582,7 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   ParameterSet ps = ParameterSet::load(a.parameters);
   for (const auto& s : a.sets) ps.set_from_string(s);
   for (const std::string& w : implausible_values(ps)) err << "warning: " << w << "\n";
+  if (a.soc_voltage) a.soc = soc_at_voltage(ps, *a.soc_voltage);  // the SOC of that OCV (PyBaMM's "3.9 V")
 
   const double nominal = ps.get("Nominal cell capacity [A.h]");
   // One builder (solver/problem/problem.hpp): current, cell, thermal model, initial SOC, end time.

@@ -465,42 +465,79 @@ double open_circuit_voltage(const CellParams& c, double x, double y, double temp
   return fn::ocp(c.pos, y, temp, c.t_ref) - fn::ocp(c.neg, x, temp, c.t_ref);
 }
 
-void apply_initial_soc(CellParams& c, double soc, double ocv_0, double ocv_100) {
-  if (!(soc >= 0.0 && soc <= 1.0)) throw InvalidParameter("initial SOC must be in [0, 1], got " + num(soc));
+namespace {
+
+//! A root of f on [a, b] (f(a) f(b) <= 0, else InvalidParameter(`why`)) by bisection, run
+//! until a and b are adjacent doubles (about 60 halvings; the midpoint is then a or b, and
+//! halving further would change neither: the same root as 200 halvings, at under a third
+//! of the cost, which is a sweep's planning cost per cell).
+template <class F>
+double bisect_root(F f, double a, double b, const char* why) {
+  double fa = f(a), fb = f(b);
+  if (!(fa * fb <= 0.0)) throw InvalidParameter(why);
+  for (int i = 0; i < 200; ++i) {
+    const double m = 0.5 * (a + b);
+    if (m == a || m == b) break;
+    const double fm = f(m);
+    if ((fm > 0.0) == (fa > 0.0)) a = m, fa = fm;
+    else b = m, fb = fm;
+  }
+  return 0.5 * (a + b);
+}
+
+}  // namespace
+
+namespace {
+
+//! The stoichiometries at 0 % and 100 % SOC of `c` (its lithium inventory and capacities),
+//! where the OCV is ocv_0 and ocv_100: PyBaMM's eSOH (set_initial_state).
+struct SocWindow {
+  double x0, x100, y0, y100;
+};
+
+SocWindow soc_window(const CellParams& c, double ocv_0, double ocv_100) {
   // Capacities per unit area (common factors A F / 3600 cancel).
   const double qn = c.neg.active_fraction * c.neg.thickness * c.neg.c_max;
   const double qp = c.pos.active_fraction * c.pos.thickness * c.pos.c_max;
   const double qli = c.neg.active_fraction * c.neg.thickness * c.neg.c_init +
                      c.pos.active_fraction * c.pos.thickness * c.pos.c_init;
   auto ocv = [&](double x, double y) { return open_circuit_voltage(c, x, y, c.t_ref); };
-  auto bisect = [](auto f, double a, double b, const char* what) {
-    double fa = f(a), fb = f(b);
-    if (!(fa * fb <= 0.0))
-      throw InvalidParameter(std::string("cannot set the initial SOC: no stoichiometry gives the ") + what);
-    // until a and b are adjacent doubles (about 60 halvings; the midpoint is then a or
-    // b, and halving further would change neither: the same root as 200 halvings, at
-    // under a third of the cost, which is a sweep's planning cost per cell)
-    for (int i = 0; i < 200; ++i) {
-      const double m = 0.5 * (a + b);
-      if (m == a || m == b) break;
-      const double fm = f(m);
-      if ((fm > 0.0) == (fa > 0.0)) a = m, fa = fm;
-      else b = m, fb = fm;
-    }
-    return 0.5 * (a + b);
-  };
   // 100%: U_p(y100) - U_n(x100) = ocv_100 with qn x100 + qp y100 = qli.
   const double x_hi = std::min(1.0, qli / qn), x_lo = std::max(0.0, (qli - qp) / qn);
-  const double x100 = bisect([&](double x) { return ocv(x, (qli - qn * x) / qp) - ocv_100; }, x_lo, x_hi,
-                             "'Open-circuit voltage at 100% SOC [V]'");
+  const double x100 = bisect_root([&](double x) { return ocv(x, (qli - qn * x) / qp) - ocv_100; }, x_lo, x_hi,
+                                  "cannot set the initial SOC: no stoichiometry gives the "
+                                  "'Open-circuit voltage at 100% SOC [V]'");
   const double y100 = (qli - qn * x100) / qp;
   // 0%: remove capacity q: x0 = x100 - q/qn, y0 = y100 + q/qp with OCV = ocv_0.
   const double q_max = std::min(x100 * qn, (1.0 - y100) * qp);
-  const double q = bisect([&](double qq) { return ocv(x100 - qq / qn, y100 + qq / qp) - ocv_0; }, 0.0, q_max,
-                          "'Open-circuit voltage at 0% SOC [V]'");
-  const double x0 = x100 - q / qn, y0 = y100 + q / qp;
-  c.neg.c_init = (x0 + soc * (x100 - x0)) * c.neg.c_max;
-  c.pos.c_init = (y0 - soc * (y0 - y100)) * c.pos.c_max;
+  const double q = bisect_root([&](double qq) { return ocv(x100 - qq / qn, y100 + qq / qp) - ocv_0; }, 0.0, q_max,
+                               "cannot set the initial SOC: no stoichiometry gives the "
+                               "'Open-circuit voltage at 0% SOC [V]'");
+  return {x100 - q / qn, x100, y100 + q / qp, y100};
+}
+
+}  // namespace
+
+void apply_initial_soc(CellParams& c, double soc, double ocv_0, double ocv_100) {
+  if (!(soc >= 0.0 && soc <= 1.0)) throw InvalidParameter("initial SOC must be in [0, 1], got " + num(soc));
+  const SocWindow w = soc_window(c, ocv_0, ocv_100);
+  c.neg.c_init = (w.x0 + soc * (w.x100 - w.x0)) * c.neg.c_max;
+  c.pos.c_init = (w.y0 - soc * (w.y0 - w.y100)) * c.pos.c_max;
+}
+
+double soc_at_voltage(const ParameterSet& ps, double volts) {
+  const double ocv_0 = ps.get("Open-circuit voltage at 0% SOC [V]");
+  const double ocv_100 = ps.get("Open-circuit voltage at 100% SOC [V]");
+  if (!(volts >= ocv_0 && volts <= ocv_100))
+    throw InvalidParameter("an initial voltage of " + num(volts) + " V is outside the set's open-circuit voltages "
+                           "at 0% and 100% SOC, [" + num(ocv_0) + ", " + num(ocv_100) + "] V");
+  const CellParams c = ps.cell_params(1.0);
+  const SocWindow w = soc_window(c, ocv_0, ocv_100);
+  return bisect_root(
+      [&](double s) {
+        return open_circuit_voltage(c, w.x0 + s * (w.x100 - w.x0), w.y0 - s * (w.y0 - w.y100), c.t_ref) - volts;
+      },
+      0.0, 1.0, "cannot set the initial state from a voltage: no SOC gives it");
 }
 
 }  // namespace ionflux

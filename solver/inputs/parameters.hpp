@@ -92,6 +92,11 @@ void check_lumped_thermal(const ParameterSet& params);
 //! [0, 1] or the limits cannot be found.
 void apply_initial_soc(CellParams& cell, double soc, double ocv_0, double ocv_100);
 
+//! The initial SOC whose open-circuit voltage is `volts` (PyBaMM's initial_soc="3.9 V"):
+//! the SOC window of apply_initial_soc, inverted; InvalidParameter for a voltage outside
+//! the set's "Open-circuit voltage at 0% / 100% SOC [V]".
+double soc_at_voltage(const ParameterSet& ps, double volts);
+
 //! The cell's open-circuit voltage U_p(y) - U_n(x) at stoichiometries x (negative) and y
 //! (positive) and temperature temp: what apply_initial_soc inverts and what a cut-off
 //! at the start is judged against (diagnose_cutoff_at_start).

@@ -86,6 +86,7 @@ def test_c_rate_and_current_together_is_an_error():
     (dict(t_eval=[0, 10, 5]), "strictly increasing"),
     (dict(t_eval=[-1, 10]), "non-negative"),
     (dict(t_eval=[]), "at least one"),
+    (dict(initial_soc="full"), r"expected a fraction in \[0, 1\] or a voltage"),
 ])
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -93,7 +94,7 @@ def test_bad_options(kwargs, match):
 
 
 @pytest.mark.parametrize("kwargs", [dict(c_rate="1"), dict(mesh=[8]), dict(solver=1e-6), dict(parameters=3),
-                                    dict(initial_soc="full")])
+                                    dict(initial_soc=[0.5])])
 def test_wrong_types(kwargs):
     with pytest.raises(TypeError):
         Simulation(**kwargs)
@@ -374,3 +375,28 @@ def test_misdirected_calls_say_where_to_go(tmp_path):
         sol["Voltage [mV]"]
     with pytest.raises(FileNotFoundError, match="no such parameter file"):
         ParameterSet.from_file(tmp_path / "nonexistent.json")
+
+
+def test_an_initial_voltage_is_pybamms_initial_soc_of_that_ocv(cli, tmp_path):
+    # PyBaMM's initial_soc="3.69 V" (tests/fixtures/pybamm_initial_soc.json, made by
+    # generate_pybamm_fixtures.py --only initial_soc: set_initial_state at 30 % and 70 % of
+    # the OCV window); Python and the CLI (--soc "3.69 V") had refused it
+    import json
+    import pathlib
+    fx = json.loads((pathlib.Path(__file__).parents[1] / "fixtures" / "pybamm_initial_soc.json").read_text())
+    entry = fx["sets"]["Chen2020"]
+    for v, cn in zip(entry["voltage_V"], entry["c_n_init_at_voltage"]):
+        sim = Simulation("Chen2020", initial_soc=f"{v!r} V", mesh=COARSE)
+        sol = sim.solve()
+        c0 = sol["Average negative particle concentration [mol.m-3]"][0]
+        assert abs(c0 / cn - 1.0) < 1e-9, (v, c0, cn)
+        assert sim.solve(initial_soc=f"{v!r}V")["Voltage [V]"][0] == sol["Voltage [V]"][0]
+    with pytest.raises(ValueError, match=r"outside the set's open-circuit voltages at 0% and 100% SOC, \[2.5, 4.2\] V"):
+        Simulation("Chen2020", initial_soc="4.5 V")
+    with pytest.raises(ValueError, match="expected a number of volts"):
+        Simulation("Chen2020", initial_soc="high V")
+    out = tmp_path / "v.csv"
+    r = subprocess.run([cli, "simulate", "--soc", "3.69 V", "--mesh", "x_n=10,x_s=10,x_p=10,r_n=10,r_p=10",
+                        "--output", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "(open-circuit voltage 3.69 V)" in r.stdout, r.stdout

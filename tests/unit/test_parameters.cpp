@@ -175,6 +175,28 @@ TEST_P(InitialSoc, MatchesPyBaMMSetInitialState) {
   RecordProperty("max_rel_diff", testing::sci(worst));
 }
 
+// PyBaMM's voltage form, set_initial_state("3.69 V"): soc_at_voltage inverts the same SOC
+// window; the concentrations match PyBaMM's (the fixture's voltage_V at 30 % and 70 % of
+// the window) as the SOC's do. A voltage outside the window is refused, as PyBaMM does.
+TEST_P(InitialSoc, AnInitialVoltageMatchesPyBaMMSetInitialState) {
+  const std::string set = GetParam();
+  const testing::json& fx = testing::load_fixture("pybamm_initial_soc.json")["sets"][set];
+  const ParameterSet ps = ParameterSet::load(set);
+  const std::vector<double> volts = testing::to_vec(fx["voltage_V"]);
+  const std::vector<double> cn = testing::to_vec(fx["c_n_init_at_voltage"]);
+  const std::vector<double> cp = testing::to_vec(fx["c_p_init_at_voltage"]);
+  ASSERT_EQ(volts.size(), 2u);
+  for (std::size_t k = 0; k < volts.size(); ++k) {
+    CellParams c = ps.cell_params(1.0);
+    apply_initial_soc(c, soc_at_voltage(ps, volts[k]), ps.get("Open-circuit voltage at 0% SOC [V]"),
+                      ps.get("Open-circuit voltage at 100% SOC [V]"));
+    EXPECT_NEAR(c.neg.c_init, cn[k], 1e-9 * cn[k]) << set << " " << volts[k] << " V";
+    EXPECT_NEAR(c.pos.c_init, cp[k], 1e-9 * cp[k]) << set << " " << volts[k] << " V";
+  }
+  EXPECT_THROW(soc_at_voltage(ps, ps.get("Open-circuit voltage at 100% SOC [V]") + 0.1), InvalidParameter);
+  EXPECT_THROW(soc_at_voltage(ps, ps.get("Open-circuit voltage at 0% SOC [V]") - 0.1), InvalidParameter);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sets, InitialSoc, ::testing::Values("Chen2020", "Marquis2019"));
 
 }  // namespace
