@@ -482,9 +482,14 @@ def _scalar(parameter: str, value: Any, pv: Any) -> float:
                 return float(np.asarray(tree.evaluate(), dtype=float).reshape(-1)[0])
             except Exception:  # noqa: BLE001
                 pass
+        time = {"Current function [A]": "give the current as a drive cycle in an experiment: write (t, I) to a "
+                                        "CSV file and use 'Discharge with current from FILE.csv' "
+                                        "(docs/experiments.md)",
+                "Ambient temperature [K]": "ionflux's ambient temperature is constant in a run (or per experiment: "
+                                           "pybamm.Experiment(..., temperature=T))"}
+        how = time.get(parameter, "ionflux takes a number for it (constant in time and uniform in x and r)")
         raise ValueError(f"cannot convert '{parameter}' (PyBaMM {_function_label(value)}): it is a function of "
-                         f"{', '.join(_variables(tree)) or 'its arguments'} in PyBaMM; ionflux takes a number for "
-                         "it (uniform in x and r)")
+                         f"{', '.join(_variables(tree)) or 'its arguments'} in PyBaMM; {how}")
     try:
         return float(tree)
     except (TypeError, ValueError):

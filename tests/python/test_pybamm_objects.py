@@ -452,3 +452,11 @@ def test_parameter_values_keyword_and_a_dfn_model_as_first_argument():
         ionflux.Simulation(pybamm.lithium_ion.DFN(options={"particle": "uniform profile"}), parameter_values=pv)
     with pytest.raises(ValueError, match=r"not a pybamm.models.full_battery_models.lithium_ion.spm.SPM"):
         ionflux.Simulation(pybamm.lithium_ion.SPM(), parameter_values=pv)
+
+
+def test_a_current_that_varies_in_time_is_refused_with_the_drive_cycle_way():
+    # the message had said "uniform in x and r" of a function of time (a differential test)
+    pv = pybamm.ParameterValues("Chen2020")
+    pv["Current function [A]"] = lambda t: 5 + 0.001 * t
+    with pytest.raises(ValueError, match=r"Current function \[A\].*'Discharge with current from FILE.csv'"):
+        ionflux.Simulation(parameter_values=pv)
