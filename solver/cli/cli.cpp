@@ -494,10 +494,14 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
                                         "Total lithium [mol]",
                                         "Throughput capacity [A.h]",
                                         "Throughput energy [W.h]"};
-    if (sv.n_cycles > 0) out << "Summary variables (PyBaMM's, at each cycle's end):\n";
+    // the cycles that ended (a cycle the run failed in has no state at its end: its
+    // lithium inventory is NaN); a run that failed in its first cycle has none: no heading
+    const std::vector<double>* ended = sv.find("Total lithium [mol]");
+    bool any_ended = false;
+    for (std::size_t cyc = 0; ended && cyc < sv.n_cycles; ++cyc) any_ended = any_ended || !std::isnan((*ended)[cyc]);
+    if (any_ended) out << "Summary variables (PyBaMM's, at each cycle's end):\n";
     for (std::size_t cyc = 0; cyc < sv.n_cycles; ++cyc) {
-      const std::vector<double>* t = sv.find("Time [s]");
-      if (!t || std::isnan((*t)[cyc])) continue;
+      if (!ended || std::isnan((*ended)[cyc])) continue;
       out << "  cycle " << cyc << ":";
       const char* sep = " ";
       for (const char* name : shown)
