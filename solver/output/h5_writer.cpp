@@ -759,10 +759,20 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
                            "; it cannot be continued: run without --resume to start it again");
       };
       expect("ionflux version", IONFLUX_VERSION, "was written by another ionflux version");
+      {  // the range first: a whole sweep's file and a range's have different fingerprints
+        const std::string have = m.read_string_attribute("cells");
+        if (have != cells)
+          throw InputError("--resume: '" + path + "' holds " +
+                           (have.empty() ? std::string("the whole sweep") : "the sweep's cells " + have) +
+                           ", and this run is of " +
+                           (cells.empty() ? std::string("the whole sweep") : "its cells " + cells) +
+                           ": resume it with the same cells (" +
+                           (have.empty() ? std::string("without --cells") : "--cells " + have.substr(0, have.find(' '))) +
+                           "), or run without --resume to start it again");
+      }
       expect("inputs fingerprint", fingerprint,
              "was written for a different sweep (parameters, varied values, protocol, mesh or solver options "
              "differ)");
-      if (!cells.empty()) expect("cells", cells, "holds another range of the sweep's cells");
       // The earlier runs: "runs" holds every run that a resumed run finished or found;
       // the last run is missing from it where that run was the file's first, or failed or
       // was killed: then its "status", "interrupted by", "wall time [s]" and "device" say

@@ -343,6 +343,35 @@ TEST(CellRange, RangeFilesHoldTheWholeSweepsRowsWithTheirIndex) {
 }
 #endif
 
+// --resume of a file of other cells says so (a whole sweep's file and a range's have
+// different fingerprints, and the refusal had blamed the parameters), naming the cells to
+// give; the file is untouched.
+TEST(CellRange, ResumingOtherCellsSaysWhichCellsTheFileHolds) {
+  const fs::path dir = temp_dir() / "resume_range";
+  fs::create_directories(dir);
+  const std::string cfg = write_config(dir, "g.json", R"({"mesh": {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5},
+    "vary": {"C-rate": [0.5, 1, 2, 3, 4]}})");
+  const std::string whole = (dir / "whole.h5").string(), part = (dir / "part.h5").string();
+  ASSERT_EQ(run({"sweep", cfg, "--output", whole, "--device", "cpu", "--quiet"}).rc, 0);
+  ASSERT_EQ(run({"sweep", cfg, "--output", part, "--device", "cpu", "--quiet", "--cells", "1:3"}).rc, 0);
+  struct Case {
+    std::string file, cells, says;
+  };
+  for (const Case& c : {Case{whole, "0:2", "holds the whole sweep, and this run is of its cells 0:2 of 5: resume it "
+                                           "with the same cells (without --cells)"},
+                        Case{part, "", "holds the sweep's cells 1:3 of 5, and this run is of the whole sweep: resume "
+                                       "it with the same cells (--cells 1:3)"},
+                        Case{part, "2:4", "holds the sweep's cells 1:3 of 5, and this run is of its cells 2:4 of 5"}}) {
+    std::vector<std::string> args = {"sweep", cfg, "--output", c.file, "--device", "cpu", "--resume"};
+    if (!c.cells.empty()) args.insert(args.end(), {"--cells", c.cells});
+    const CliRun r = run(args);
+    EXPECT_EQ(r.rc, 2) << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run({"sweep", cfg, "--output", part, "--device", "cpu", "--quiet", "--resume", "--cells", "1:3"}).rc, 0);
+  fs::remove_all(dir);
+}
+
 TEST(CellRange, CliRefusesBadRangesAndOptionMixesInOneLine) {
   const fs::path dir = temp_dir();
   const std::string cfg = write_config(dir, "range.json", kConfig);
