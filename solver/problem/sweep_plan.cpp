@@ -648,7 +648,8 @@ void finish_sweep_file(ResultSink& writer, const BatchSummary& s, std::size_t n_
   writer.set_attribute("status", s.cancelled ? "interrupted: " + std::to_string(n_cells - s.not_run) + " of " +
                                                    std::to_string(n_cells) +
                                                    " cells finished; cells with status -1 were not run (continue with `ionflux sweep CONFIG "
-                                                   "--output FILE --resume`)"
+                                                   "--output FILE --resume`, or from Python the same "
+                                                   "Sweep's `run(output=FILE, resume=True)`)"
                                              : std::string("complete"));
   writer.close();
 }
