@@ -326,9 +326,10 @@ struct CellSolver {
 
   //! Start (or restart at a step change) from the state in phi_0: consistent
   //! initialisation of the algebraic unknowns under the running step's control, then
-  //! a fresh BDF history (order 1). Returns false if the initialisation fails.
+  //! a fresh BDF history (order 1), at t0, the start of the step enter_step made the
+  //! running one (its model reads the step's start). Returns false if the initialisation
+  //! fails.
   IONFLUX_HD bool restart(B& b, double t0) {
-    run.step_t0 = t0;  // (enter_step did so for a step change; init's first start is at 0)
     M m = model();
     const V y = b.phi(0), yp = b.phi(1);
     if (!consistent_init(p, l, m.drive_at_time(t0), y, yp, jac(), b.vec(kRes), b.vec(kDelta), team)) return false;

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <cctype>
@@ -21,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "solver/cli/stop_signals.hpp"
 #include "solver/output/csv.hpp"
 #include "solver/output/output_path.hpp"
 #include "solver/util/errors.hpp"
@@ -514,41 +514,6 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   }
 }
 
-// Ctrl-C (SIGINT) or SIGTERM during `simulate`: the first stops the solve within a few
-// steps, and the CSV keeps the outputs up to there (status interrupted, exit 128 +
-// signal); a second one ends the process at once (the default action).
-std::atomic<bool> g_stop_simulation{false};
-std::atomic<int> g_simulation_signal{0};
-static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free,
-              "the signal handler needs lock-free atomics");
-
-extern "C" void on_simulation_signal(int sig) {
-  g_simulation_signal.store(sig);
-  g_stop_simulation.store(true);
-  std::signal(sig, SIG_DFL);  // the next one: at once
-}
-
-//! Installs the handlers for the life of a solve and restores the previous ones.
-class SimulationSignals {
- public:
-  SimulationSignals() {
-    g_stop_simulation = false;
-    g_simulation_signal = 0;
-    old_int_ = std::signal(SIGINT, on_simulation_signal);
-    old_term_ = std::signal(SIGTERM, on_simulation_signal);
-  }
-  ~SimulationSignals() {
-    std::signal(SIGINT, old_int_);
-    std::signal(SIGTERM, old_term_);
-  }
-  SimulationSignals(const SimulationSignals&) = delete;
-  SimulationSignals& operator=(const SimulationSignals&) = delete;
-
- private:
-  void (*old_int_)(int) = SIG_DFL;
-  void (*old_term_)(int) = SIG_DFL;
-};
-
 //! A --set value that this run does not read changes nothing (an initial temperature in
 //! an isothermal run, SEI kinetics without an SEI option): a warning that says why (the
 //! sweep's "set" says the same, solver/problem/sweep_plan.cpp).
@@ -566,10 +531,8 @@ void warn_unused_sets(const SimulateArgs& a, const ProblemBuilder& pb, std::ostr
       continue;
     const double value = now.get(name);
     if (value == original.get(name)) continue;
-    if (!a.experiment.empty() && (name == "Nominal cell capacity [A.h]" || name == "Lower voltage cut-off [V]" ||
-                                  name == "Upper voltage cut-off [V]"))
-      continue;  // the step strings read them
-    const UnusedBecause why = why_unused(original, name, value, a.lumped_thermal, pb.model_options(), build);
+    const UnusedBecause why =
+        why_unused(original, name, value, a.lumped_thermal, pb.model_options(), !a.experiment.empty(), build);
     if (why != UnusedBecause::used)
       err << "warning: --set '" << name << "' = " << shortest_num(value) << " changes nothing in this run: "
           << unused_text(why) << (why == UnusedBecause::isothermal ? " (add --thermal lumped)" : "")
@@ -628,16 +591,19 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
 
   check_output_is_not_an_input(a.output, inputs);
   check_output_writable(a.output);
+  // Ctrl-C (SIGINT) or SIGTERM: the first stops the solve within a few steps, and the
+  // CSV keeps the outputs up to there (status interrupted, exit 128 + signal); a second
+  // one ends the process at once (solver/cli/stop_signals.hpp, as for a sweep)
   const Solution sol = [&] {
-    const SimulationSignals signals;
-    return simulate(problem, &g_stop_simulation);
+    const StopSignals signals;
+    return simulate(problem, &g_cancel);
   }();
   write_csv(a.output, sol);
   if (sol.status == CellStatus::interrupted) {
-    const int sig = g_simulation_signal.load();
-    err << "\ninterrupted (" << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << ") at t = " << format("%.6g", sol.end_time)
+    const int sig = g_signal.load() ? g_signal.load() : SIGINT;
+    err << "\ninterrupted (" << stop_signal_name(sig) << ") at t = " << format("%.6g", sol.end_time)
         << " s: " << a.output << " holds the outputs up to there\n";
-    return 128 + (sig ? sig : SIGINT);
+    return 128 + sig;
   }
 
   if (!a.quiet) print_summary(out, a, ps, current, nominal, sol);

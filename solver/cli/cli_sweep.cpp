@@ -20,6 +20,7 @@
 #include "solver/problem/batch.hpp"
 #include "solver/problem/cell_range.hpp"
 #include "solver/cli/cli.hpp"
+#include "solver/cli/stop_signals.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/output/h5_writer.hpp"
 #include "solver/output/output_path.hpp"
@@ -143,29 +144,6 @@ std::string abnormal_counts(const BatchSummary& s, std::size_t& total) {
   return text;
 }
 
-// SIGINT / SIGTERM during a sweep: the first asks the run to stop (cells not started
-// stay unrun, finished ones are written); a second one ends the process at once.
-std::atomic<bool> g_cancel{false};
-std::atomic<int> g_signal{0};
-static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free,
-              "the signal handler needs lock-free atomics");
-
-std::atomic<bool> g_writing{false};   // a chunk is being written to the file
-std::atomic<int> g_stop_now{0};       // a second signal came while writing: stop after the write
-
-extern "C" void on_stop_signal(int sig) {
-  if (g_signal.exchange(sig) != 0) {  // the second signal: the default action, now,
-    if (g_writing.load()) {           // or right after the chunk being written, so the
-      g_stop_now.store(sig);          // file stays readable
-      return;
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-    return;
-  }
-  g_cancel.store(true);
-}
-
 //! Marks the writes to the file for the handler: a second signal during one takes
 //! effect when it is done.
 class GuardedSink : public ResultSink {
@@ -190,31 +168,6 @@ class GuardedSink : public ResultSink {
 
  private:
   ResultSink& next_;
-};
-
-//! Installs the handlers for the life of a run and restores the previous ones.
-class StopSignals {
- public:
-  StopSignals() {
-    g_cancel = false;
-    g_signal = 0;
-    g_writing = false;
-    g_stop_now = 0;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopSignals() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  struct sigaction old_int_ {}, old_term_ {};
 };
 
 //! `ionflux sweep ... --scheduler ADDR`: runs the Python driver (ionflux.distributed.main
@@ -420,7 +373,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   }
   const int sig = g_signal.load();
   if (sig) {
-    const std::string name = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal " + std::to_string(sig);
+    const std::string name = stop_signal_name(sig);
     writer->set_attribute("interrupted by", name);
     finish_sweep_file(*writer, s, n);
     err << "\ninterrupted (" << name << "): " << n - s.not_run << " of " << n << " cells are in " << output

@@ -197,6 +197,30 @@ bool hdf5_file_locking() {
   return true;
 }
 
+//! The variable-length UTF-8 string type (in memory and in the file) of every string
+//! this writer writes and reads; invalid where HDF5 cannot make it.
+Hid utf8_string_type() {
+  Hid type(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (!type.valid() || H5Tset_size(type.get(), H5T_VARIABLE) < 0 || H5Tset_cset(type.get(), H5T_CSET_UTF8) < 0)
+    return Hid();
+  return type;
+}
+
+//! The scalar string attribute `name` of `loc`, read as `str_type` (utf8_string_type):
+//! nullopt where there is none; where it cannot be read, nullopt and *failed = true.
+std::optional<std::string> read_utf8_attribute(hid_t loc, const char* name, hid_t str_type, bool* failed = nullptr) {
+  if (H5Aexists(loc, name) <= 0) return std::nullopt;
+  Hid attr(H5Aopen(loc, name, H5P_DEFAULT), H5Aclose);
+  char* text = nullptr;
+  if (!attr.valid() || H5Aread(attr.get(), str_type, &text) < 0) {
+    if (failed) *failed = true;
+    return std::nullopt;
+  }
+  std::string out = text ? text : "";
+  H5free_memory(text);
+  return out;
+}
+
 //! Whether another process holds HDF5's lock on the file at `path` (HDF5 >= 1.10 takes a
 //! flock when it opens a file: shared for readers, exclusive for writers, unless
 //! HDF5_USE_FILE_LOCKING=FALSE, and then this says false). A reader watching a sweep
@@ -529,14 +553,10 @@ struct H5SweepWriter::Impl {
 
   //! A scalar string attribute of the file ("" when there is none).
   std::string read_string_attribute(const char* name) const {
-    if (H5Aexists(file.get(), name) <= 0) return "";
-    const std::string what = std::string("cannot read attribute '") + name + "'";
-    Hid attr = checked(H5Aopen(file.get(), name, H5P_DEFAULT), H5Aclose, what);
-    char* text = nullptr;
-    if (H5Aread(attr.get(), str_type.get(), &text) < 0) fail(what);
-    const std::string out = text ? text : "";
-    H5free_memory(text);
-    return out;
+    bool failed = false;
+    const std::optional<std::string> value = read_utf8_attribute(file.get(), name, str_type.get(), &failed);
+    if (failed) fail(std::string("cannot read attribute '") + name + "'");
+    return value.value_or("");
   }
 
   //! Reads a whole (n_cells) dataset.
@@ -650,22 +670,11 @@ std::string unfinished_sweep_status(const std::string& path) {
   }
   H5Eclear2(H5E_DEFAULT);
   if (!file.valid()) return "";
+  const Hid str_type = utf8_string_type();
   auto attribute = [&](const char* name) -> std::optional<std::string> {
-    if (H5Aexists(file.get(), name) <= 0) return std::nullopt;
-    Hid attr(H5Aopen(file.get(), name, H5P_DEFAULT), H5Aclose);
-    Hid type(H5Aget_type(attr.get()), H5Tclose);
-    if (!attr.valid() || !type.valid() || H5Tget_class(type.get()) != H5T_STRING) return std::string();
-    std::string out;
-    if (H5Tis_variable_str(type.get()) > 0) {
-      char* text = nullptr;
-      Hid mem(H5Tcopy(H5T_C_S1), H5Tclose);
-      if (H5Tset_size(mem.get(), H5T_VARIABLE) >= 0 && H5Tset_cset(mem.get(), H5T_CSET_UTF8) >= 0 &&
-          H5Aread(attr.get(), mem.get(), &text) >= 0 && text) {
-        out = text;
-        H5free_memory(text);
-      }
-    }
-    return out;
+    bool failed = false;  // (an attribute that cannot be read as a string: there, but "")
+    const std::optional<std::string> value = read_utf8_attribute(file.get(), name, str_type.get(), &failed);
+    return failed ? std::optional<std::string>(std::string()) : value;
   };
   if (!attribute("inputs fingerprint")) return "";  // not an ionflux sweep file
   const std::optional<std::string> status = attribute("status");
@@ -717,9 +726,8 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
             std::to_string(info.sweep_cells);
   if (m.reopen && fingerprint.empty())
     throw InputError("--resume: this sweep's description has no inputs fingerprint to check '" + path + "' against");
-  m.str_type = m.checked(H5Tcopy(H5T_C_S1), H5Tclose, "cannot create the string type");
-  if (H5Tset_size(m.str_type.get(), H5T_VARIABLE) < 0 || H5Tset_cset(m.str_type.get(), H5T_CSET_UTF8) < 0)
-    m.fail("cannot create the string type");
+  m.str_type = utf8_string_type();
+  if (!m.str_type.valid()) m.fail("cannot create the string type");
   if (m.reopen) {
     // checked read-only first: a file that cannot be resumed is left byte for byte as it was
     for (const unsigned flags : {H5F_ACC_RDONLY, H5F_ACC_RDWR}) {

@@ -89,34 +89,28 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
 
 //! Advance a cell to its end within its budgets: SolverOptions::max_steps (counted by the
 //! kernel per protocol step, with a whole-run net: step_limit) and max_wall_time, read
-//! here before each slice of kWallSlice steps from `t0` (the cell's start): a cell past
-//! it ends with time_limit, its outputs so far kept. Slicing does not change the results
+//! here before each slice of kSlice steps from `t0` (the cell's start): a cell past it
+//! ends with time_limit, its outputs so far kept. `stop` (one simulation's Ctrl-C), read
+//! before each slice too, ends it with interrupted. Slicing does not change the results
 //! (the GPU slots advance in slices too).
 template <class CS>
 void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_clock::time_point t0,
                            const std::atomic<bool>* stop = nullptr) {
-  if (stop) {  // a cell to stop within itself when asked (one simulation's Ctrl-C): slices
-    constexpr int kStopSlice = 16;
-    const bool timed = so.max_wall_time > 0.0;
-    while (!stop->load(std::memory_order_relaxed)) {
-      if (timed && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > so.max_wall_time)
-        return void(cs.fail(CellStatus::time_limit));
-      if (cs.advance(kStopSlice) != CellStatus::running) return;
-    }
-    cs.fail(CellStatus::interrupted);
-    return;
-  }
-  if (!(so.max_wall_time > 0.0)) {
+  const bool timed = so.max_wall_time > 0.0;
+  if (!timed && !stop) {
     // the kernel ends the cell by its budgets (max_steps per protocol step, and for the
     // whole run at most kMaxSolverSteps: CellSolver::run_step_limit) before this runs out
     while (cs.advance(kMaxSolverSteps) == CellStatus::running) {
     }
     return;
   }
-  constexpr int kWallSlice = 64;
-  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() <= so.max_wall_time)
-    if (cs.advance(kWallSlice) != CellStatus::running) return;
-  cs.fail(CellStatus::time_limit);
+  constexpr int kSlice = 64;
+  for (;;) {
+    if (stop && stop->load(std::memory_order_relaxed)) return void(cs.fail(CellStatus::interrupted));
+    if (timed && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > so.max_wall_time)
+      return void(cs.fail(CellStatus::time_limit));
+    if (cs.advance(kSlice) != CellStatus::running) return;
+  }
 }
 
 }  // namespace detail

@@ -68,8 +68,11 @@ Problem ProblemBuilder::build() const {
 }
 
 UnusedBecause why_unused(const ParameterSet& base, const std::string& name, double value, bool lumped,
-                         const ModelOptions& model,
+                         const ModelOptions& model, bool experiment,
                          const std::function<CellParams(const ParameterSet&, bool)>& build) {
+  if (experiment && (name == "Nominal cell capacity [A.h]" || name == "Lower voltage cut-off [V]" ||
+                     name == "Upper voltage cut-off [V]"))
+    return UnusedBecause::used;  // the step strings read them
   auto changes = [&](bool thermal) {
     try {
       ParameterSet changed = base;

@@ -99,10 +99,12 @@ enum class UnusedBecause { used, isothermal, no_degradation, no_c_rate, initial_
 //! not), and if not, why: the lumped thermal model would read it (`isothermal`), only the
 //! degradation submodels read it and `model` has none, it is the nominal capacity and no
 //! current is a C-rate, it is an OCV limit read only for an initial SOC, or the model
-//! reads it nowhere. A value the build rejects counts as used (the run says so itself).
-//! The sweep refuses such a varied parameter; --set and a config's "set" warn of it.
+//! reads it nowhere. A value the build rejects counts as used (the run says so itself),
+//! and so do the nominal capacity and the cut-offs in a run with an `experiment` (its
+//! step strings read them: C-rates, voltage conditions). The sweep refuses such a varied
+//! parameter; --set and a config's "set" warn of it.
 UnusedBecause why_unused(const ParameterSet& base, const std::string& name, double value, bool lumped,
-                         const ModelOptions& model,
+                         const ModelOptions& model, bool experiment,
                          const std::function<CellParams(const ParameterSet&, bool)>& build);
 
 //! The reason in words, for a run of any front end ("only the lumped thermal model uses

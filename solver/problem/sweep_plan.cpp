@@ -163,10 +163,8 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
     ParameterSet original = load_sweep_parameters(spec);
     for (const auto& [name, value] : spec.set) {
       if (!original.contains(name) || original.is_function(name) || original.get(name) == value) continue;
-      if (!spec.experiment.empty() && (name == kNominal || name == "Lower voltage cut-off [V]" ||
-                                       name == "Upper voltage cut-off [V]"))
-        continue;  // the step strings read them
-      const UnusedBecause because = why_unused(original, name, value, spec.lumped_thermal, spec.model, build0);
+      const UnusedBecause because =
+          why_unused(original, name, value, spec.lumped_thermal, spec.model, !spec.experiment.empty(), build0);
       if (because != UnusedBecause::used)
         plan.warnings.push_back("set '" + name + "' = " + shortest_num(value) + " changes nothing in this sweep: " +
                                 unused_text(because));
@@ -178,13 +176,11 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
   for (std::size_t v = 0; v < spec.varied.size(); ++v) {
     const std::string& name = spec.varied[v];
     if (!is_parameter(v) || !plan.base.contains(name) || plan.base.is_function(name)) continue;
-    if (!spec.experiment.empty() && (name == kNominal || name == "Lower voltage cut-off [V]" ||
-                                     name == "Upper voltage cut-off [V]"))
-      continue;  // the step strings read them (C-rates, voltage conditions)
     const double base_value = plan.base.get(name);
     const auto other = std::find_if(spec.values[v].begin(), spec.values[v].end(), [&](double x) { return x != base_value; });
     if (other == spec.values[v].end()) continue;  // every value is the set's own
-    const UnusedBecause because = why_unused(plan.base, name, *other, spec.lumped_thermal, spec.model, build0);
+    const UnusedBecause because =
+        why_unused(plan.base, name, *other, spec.lumped_thermal, spec.model, !spec.experiment.empty(), build0);
     std::string why;
     switch (because) {
       case UnusedBecause::used: continue;
