@@ -114,6 +114,11 @@ struct StepRecord {
   Inventory inv{};
 };
 
+//! A step that ended by its end condition without time passing: the condition held when
+//! it began ("Charge at 1C until 4.2 V" on a full cell), so it did not run (PyBaMM skips
+//! such a step too, with skip_ok, its default).
+IONFLUX_HD inline bool step_skipped(const StepRecord& r) { return r.end == StepEnd::condition && r.t_end == r.t_start; }
+
 //! Initial state: particle and electrolyte concentrations from the parameters,
 //! potentials from the open-circuit values, j from a uniform reaction distribution.
 template <class V, class Team = SerialTeam>
@@ -404,7 +409,7 @@ struct CellSolver {
         initial_guess(p, l, b2.phi(0), team);
         if (!restart(b2, 0.0)) run.status = CellStatus::init_failure;
       }
-      if (run.status == CellStatus::running && g_cutoff(run.v_prev) <= 0.0) run.status = CellStatus::cutoff_at_start;
+      if (run.status == CellStatus::running && g_cutoff(run.v_prev) < -kCutoffSlack) run.status = CellStatus::cutoff_at_start;
     }
     return run.status;
   }
@@ -429,6 +434,13 @@ struct CellSolver {
     if (dir > 0.0) return a;
     if (dir < 0.0) return c;
     return a < c ? a : c;
+  }
+  //! Does a step that begins past its cut-off (g_cutoff < 0) end the run there? Yes for
+  //! a constant current or power step that drives the voltage further past it; a rest or
+  //! a drive cycle (no fixed direction) may recover, a voltage hold has no cut-off.
+  IONFLUX_HD bool starts_past_cutoff_ends_run() const {
+    const StepSpec* st = step_spec();
+    return st && st->mode != ControlMode::voltage && st->table_len == 0 && st->value != 0.0;
   }
   //! The step's own end conditions: the smallest event value (positive: go on).
   IONFLUX_HD double g_step(double v, double i) const {
@@ -677,6 +689,20 @@ struct CellSolver {
         M m3 = model();
         B b3{m3, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
         if (!restart(b3, t_stop)) return fail(CellStatus::init_failure), false;
+      }
+      // A current or power step that begins past the cut-off it drives towards (a charge
+      // that starts above the upper cut-off after the voltage jump of the step change) is
+      // cut short at once: the crossing test below looks for a crossing, and there would
+      // be none. Rests and drive cycles may begin past a cut-off and recover.
+      if (g_cutoff(run.v_prev) < -kCutoffSlack && starts_past_cutoff_ends_run()) {
+        StepRecord cut{run.step, t_stop, t_stop, 0.0, 0.0, StepEnd::cutoff};
+        team.single([&]() {
+          cut.inv = lithium_inventory(p, l, b.phi(0));  // the state at t_stop (restarted)
+          sink.step_done(cut);
+        });
+        run.v = run.v_prev;
+        run.status = run.v - p.v_min < p.v_max - run.v ? CellStatus::cutoff_lower : CellStatus::cutoff_upper;
+        return false;
       }
       --budget;
       return true;

@@ -51,6 +51,11 @@ IONFLUX_HD inline double drive_period(const double* tab, int n) {
 //! out of the default budget where PyBaMM completes (a differential test, session 18).
 constexpr int kStepsPerDriveKnot = 20;
 
+//! A voltage within this much of a cut-off [V] is at it, not past it: a cell started at
+//! SOC 1 or 0 rests at the cut-off itself (its initial state inverts the open-circuit
+//! voltage there), a few rounding errors either side.
+constexpr double kCutoffSlack = 1e-6;
+
 //! The knots of its table that a drive-cycle step passes (0 for other steps): the rows
 //! times the copies its duration needs.
 IONFLUX_HD inline double drive_knots(const StepSpec& s, const double* tables) {

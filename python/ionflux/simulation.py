@@ -413,6 +413,7 @@ class Simulation:
         )
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
         interrupted = raw.pop("interrupted", False)
+        skipped = raw.pop("skipped_steps", "")  # steps whose end condition held when they began
         for text in raw.pop("warnings", []):
             warnings.warn(text, UnitWarning, stacklevel=3)
         t_end_used = raw.pop("t_end", t_end)
@@ -432,6 +433,8 @@ class Simulation:
             warnings.warn(f"cell could not be solved: {sol.message} ({sol.status})", SolverWarning, stacklevel=3)
         elif raw.get("protocol_cut_short", False):
             warnings.warn(f"experiment cut short: {sol.message}", SolverWarning, stacklevel=3)
+        if skipped and not interrupted:
+            warnings.warn(skipped, SolverWarning, stacklevel=3)
         self._solution = sol
         return sol
 
@@ -696,8 +699,9 @@ class Solution:
             ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``,
             ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"`` (moved while
             discharging / charging, each >= 0, split inside a step that goes both
-            ways) and ``"Ended by"`` (``"duration"``, ``"end condition"``, ``"cut-off"``, ``"failure"`` or
-            ``"end time"``). Steps never reached (the run stopped at a cut-off, a
+            ways) and ``"Ended by"`` (``"duration"``, ``"end condition"``, ``"cut-off"``, ``"failure"``,
+            ``"end time"``, or ``"skipped"``: its end condition held when it began, so it
+            took no time, as PyBaMM skips it; `solve` warns). Steps never reached (the run stopped at a cut-off, a
             failure or `t_end`) have no row.
 
         Examples

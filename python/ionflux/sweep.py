@@ -495,6 +495,12 @@ class Sweep:
         result._sweep_config = self._protocol()  # for result[i]: the cell's experiment
         result._warn_abnormal(stacklevel=4)  # run <- translate_core_errors' wrapper <- the caller
         _warn_cut_short(result)
+        skipping = int(info.get("cells_with_skipped_steps", 0))
+        if skipping:
+            warnings.warn(f"{skipping} of {result.n_cells} cells skipped a step because its end condition already "
+                          f"held when it began (PyBaMM skips such steps too; first: cell "
+                          f"{info.get('first_skipping_cell', 0)}); such steps have a duration of 0 in "
+                          f"SweepResult.steps", SolverWarning, stacklevel=3)
         return result
 
 

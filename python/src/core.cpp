@@ -187,14 +187,13 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
     out["Step"] = array1(step);
     out["Cycle"] = array1(cycle);
     py::list steps;
-    static const char* const ends[] = {"duration", "end condition", "cut-off", "failure", "end time"};
     for (const StepRecord& r : s.steps)
       steps.append(py::dict(py::arg("step") = r.step,
                             py::arg("cycle") = ex.steps.empty() ? 0 : ex.steps[static_cast<std::size_t>(r.step)].cycle,
                             py::arg("text") = ex.text.empty() ? std::string() : ex.text[static_cast<std::size_t>(r.step)],
                             py::arg("start time [s]") = r.t_start, py::arg("end time [s]") = r.t_end,
                             py::arg("duration [s]") = r.t_end - r.t_start, py::arg("capacity [A.h]") = r.capacity,
-                            py::arg("energy [W.h]") = r.energy, py::arg("ended by") = ends[static_cast<int>(r.end)],
+                            py::arg("energy [W.h]") = r.energy, py::arg("ended by") = step_end_name(r),
                             py::arg("discharge capacity [A.h]") = r.discharge_capacity,
                             py::arg("charge capacity [A.h]") = r.charge_capacity,
                             py::arg("discharge energy [W.h]") = r.discharge_energy,
@@ -215,6 +214,7 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   out["charge_energy"] = s.charge_energy;
   out["mean_voltage"] = s.mean_voltage;
   out["protocol_cut_short"] = s.protocol_cut_short;
+  out["skipped_steps"] = skipped_steps_warning(s.steps, ro);  // "" when every step ran
   out["energy"] = s.energy;
   out["wall_time"] = s.wall_time;
   out["stats"] = py::dict(py::arg("steps") = s.stats.steps, py::arg("newton_iterations") = s.stats.newton_iters,
@@ -710,6 +710,8 @@ class SweepRunner {
     d["slot_refills"] = s.slot_refills;
     d["handed_to_cpu"] = s.handed_to_cpu;
     d["taken_by_cpu"] = s.taken_by_cpu;
+    d["cells_with_skipped_steps"] = s.cells_with_skipped_steps;  // a step whose end condition held at once
+    d["first_skipping_cell"] = s.first_skipping_cell;
     if (memory) d["memory"] = memory_results(*memory);
     return d;
   }

@@ -510,6 +510,20 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
       if (s == kStatusNotRun) ++summary.not_run;
     }
     for (const std::string& m : c.message) summary.protocol_cut_short += m.find(kCutShortMark) != std::string::npos;
+    // cells that skipped a step (step_skipped): a step that took no time, other than the
+    // last step of a cell that a cut-off stopped (a step that began past it)
+    const std::size_t ns = static_cast<std::size_t>(std::max(c.n_steps, 0));
+    for (std::size_t k = 0; k < c.n && ns > 0 && c.step_start.size() >= (k + 1) * ns; ++k) {
+      const double* t0 = &c.step_start[k * ns];
+      const double* t1 = &c.step_end[k * ns];
+      std::size_t reached = 0;
+      while (reached < ns && t1[reached] == t1[reached]) ++reached;
+      const bool cut = c.status[k] == static_cast<int>(CellStatus::cutoff_lower) ||
+                       c.status[k] == static_cast<int>(CellStatus::cutoff_upper);
+      bool skipped = false;
+      for (std::size_t j = 0; j < reached && !skipped; ++j) skipped = t0[j] == t1[j] && !(cut && j + 1 == reached);
+      if (skipped && summary.cells_with_skipped_steps++ == 0) summary.first_skipping_cell = c.first + k;
+    }
     if (sink) sink->take_chunk(std::move(c));  // (c is not used again)
     ++summary.chunks;
     clock.report(done.load(), true);

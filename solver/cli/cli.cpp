@@ -449,7 +449,6 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
   row("Wall time", format("%.1f", sol.wall_time * 1e3) + " ms");
   row("Output", a.output + " (" + std::to_string(sol.time.size()) + " rows)");
   if (!a.experiment.empty()) {
-    static const char* const ends[] = {"duration", "end condition", "cut-off", "failure", "end time"};
     for (const StepRecord& r : sol.steps) {
       const std::string& text = a.experiment[static_cast<std::size_t>(r.step) % a.experiment.size()];
       out << "  step " << r.step << " (cycle " << r.step / static_cast<int>(a.experiment.size()) << ") " << text
@@ -458,7 +457,8 @@ void print_summary(std::ostream& out, const SimulateArgs& a, const ParameterSet&
       if (r.discharge_capacity > 0.0 && r.charge_capacity > 0.0)  // a step that went both ways
         out << " (discharged " << format("%.6g", r.discharge_capacity) << " A.h, charged "
             << format("%.6g", r.charge_capacity) << " A.h)";
-      out << ", ended by " << ends[static_cast<int>(r.end)] << "\n";
+      if (step_skipped(r)) out << ", skipped: its end condition held when it began\n";
+      else out << ", ended by " << step_end_name(r) << "\n";
     }
     // per cycle: discharge and charge capacity (sums over its steps), energy, duration,
     // by the one reducer of step records (results.hpp)
@@ -608,6 +608,8 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
 
   if (!a.quiet) print_summary(out, a, ps, current, nominal, sol);
   if (sol.protocol_cut_short) err << "warning: " << one_line(sol.message) << "\n";
+  const std::string skipped = skipped_steps_warning(sol.steps, ro);
+  if (!skipped.empty()) err << "warning: " << skipped << "\n";
   if (sol.status == CellStatus::end_time_reached) {
     // valid outputs, but not the run that was asked for: say so, without failing
     err << "warning: the run stopped at the end time t_end = " << format("%.6g", ro.t_end)

@@ -415,6 +415,11 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     err << "warning: " << s.protocol_cut_short << " of " << n
         << " cells: a voltage cut-off of the parameter set stopped the experiment before its end (a step cut short, "
            "later steps not run; ionflux keeps the set's cut-offs where PyBaMM widens them by 1 V); see /cells/message\n";
+  if (s.cells_with_skipped_steps)
+    err << "warning: " << s.cells_with_skipped_steps << " of " << n
+        << " cells skipped a step because its end condition already held when it began (PyBaMM skips such steps "
+           "too; first: cell "
+        << s.first_skipping_cell << "); such steps have /steps/Duration [s] = 0\n";
   // A sweep none of whose cells gave a result is a failed run for a script or CI, even
   // though the file (statuses and messages) is complete: exit status 1, with the reason.
   std::size_t with_result = 0;

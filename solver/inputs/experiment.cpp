@@ -673,7 +673,9 @@ std::string cut_short_message(CellStatus status, const CellParams& params, const
   if (open_ended) {
     m += ", which runs until a cut-off";
   } else {
-    m += ": the step was cut short by the cut-off";
+    m += t_stop > step_start ? ": the step was cut short by the cut-off"
+                             : ": the step began past the cut-off (the voltage jump when its current was applied) "
+                               "and did not run";
     if (st.duration > 0.0) m += " (it was to run " + seconds(st.duration) + (st.n_ends > 0 ? " or until its end condition)" : ")");
     else m += " (before its end condition)";
   }

@@ -195,6 +195,9 @@ struct BatchSummary {
   std::size_t cells_loaded_ahead = 0;
   std::size_t launches = 0;
   std::size_t protocol_cut_short = 0;        //!< experiments a voltage cut-off stopped early
+  //! cells that skipped a step because its end condition held when it began (step_skipped)
+  std::size_t cells_with_skipped_steps = 0;
+  std::size_t first_skipping_cell = 0;       //!< the first of them (its index in the batch)
   bool cancelled = false;
 };
 

@@ -157,6 +157,60 @@ void check_output_size(double rows, double bytes_per_row, const std::string& wha
                    "variable IONFLUX_MAX_OUTPUT_BYTES (bytes)");
 }
 
+const char* step_end_name(const StepRecord& r) {
+  static const char* const ends[] = {"duration", "end condition", "cut-off", "failure", "end time"};
+  const int e = static_cast<int>(r.end);
+  if (step_skipped(r)) return "skipped";
+  return e >= 0 && e < 5 ? ends[e] : "unknown";
+}
+
+std::string skipped_steps_warning(const std::vector<StepRecord>& records, const RunOptions& run) {
+  const int n_steps = static_cast<int>(run.steps.size());
+  auto cycle_of = [&](int step) { return step >= 0 && step < n_steps ? run.steps[static_cast<std::size_t>(step)].cycle : 0; };
+  std::vector<int> skipped;
+  for (const StepRecord& r : records)
+    if (step_skipped(r)) skipped.push_back(r.step);
+  if (skipped.empty()) return std::string();
+  std::string text = skipped.size() == 1
+                         ? std::string("1 step was skipped because its end condition already held when it began")
+                         : std::to_string(skipped.size()) +
+                               " steps were skipped because their end conditions already held when they began";
+  text += " (PyBaMM skips such steps too): ";
+  const std::size_t shown = std::min<std::size_t>(skipped.size(), 3);
+  for (std::size_t k = 0; k < shown; ++k) {
+    const int s = skipped[k];
+    if (k) text += ", ";
+    text += "step " + std::to_string(s) + " (cycle " + std::to_string(cycle_of(s)) + ")";
+    if (s >= 0 && static_cast<std::size_t>(s) < run.step_text.size())
+      text += " '" + run.step_text[static_cast<std::size_t>(s)] + "'";
+  }
+  if (skipped.size() > shown) text += " and " + std::to_string(skipped.size() - shown) + " more";
+  // a cycle none of whose steps ran: PyBaMM raises "All steps in the cycle ... are
+  // infeasible" there; ionflux goes on, and says so
+  std::vector<int> in_cycle, ran_in_cycle;
+  for (int s = 0; s < n_steps; ++s) {
+    const int c = cycle_of(s);
+    if (c >= static_cast<int>(in_cycle.size())) in_cycle.resize(c + 1, 0), ran_in_cycle.resize(c + 1, 0);
+    ++in_cycle[static_cast<std::size_t>(c)];
+  }
+  std::vector<int> recorded(in_cycle.size(), 0);
+  for (const StepRecord& r : records) {
+    const int c = cycle_of(r.step);
+    if (c < 0 || c >= static_cast<int>(in_cycle.size())) continue;
+    ++recorded[static_cast<std::size_t>(c)];
+    if (!step_skipped(r)) ++ran_in_cycle[static_cast<std::size_t>(c)];
+  }
+  std::vector<int> empty_cycles;
+  for (std::size_t c = 0; c < in_cycle.size(); ++c)
+    if (in_cycle[c] > 0 && recorded[c] == in_cycle[c] && ran_in_cycle[c] == 0) empty_cycles.push_back(static_cast<int>(c));
+  if (!empty_cycles.empty()) {
+    text += "; no step of cycle " + std::to_string(empty_cycles.front()) +
+            (empty_cycles.size() > 1 ? " (and " + std::to_string(empty_cycles.size() - 1) + " more cycles)" : std::string()) +
+            " ran (PyBaMM stops with an error there: check the experiment against the initial state)";
+  }
+  return text;
+}
+
 namespace {
 
 //! Receives the one chunk of a batch of one cell.

@@ -70,6 +70,16 @@ struct Solution {
   const double* state(std::size_t k) const { return states.data() + k * layout.n_state; }
 };
 
+//! How a step ended, in words: "duration", "end condition", "cut-off", "failure",
+//! "end time", or "skipped" (step_skipped, kernels/model/cell_solver.hpp). The CLI's step lines and Python's
+//! step_summary["Ended by"].
+const char* step_end_name(const StepRecord& r);
+
+//! A warning naming the skipped steps of one run (step_skipped), the first few with their
+//! text and cycle; it says so where every step of a cycle was skipped (PyBaMM stops there
+//! with an error). Empty when no step was skipped. `run` gives each step's text and cycle.
+std::string skipped_steps_warning(const std::vector<StepRecord>& records, const RunOptions& run);
+
 //! Check the options (mesh sizes >= 2, tolerances > 0, ...); throws InputError.
 void validate_run_options(const RunOptions& options);
 

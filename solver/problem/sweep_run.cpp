@@ -97,6 +97,8 @@ BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, Result
     total.cells_loaded_ahead += s.cells_loaded_ahead;
     total.launches += s.launches;
     total.protocol_cut_short += s.protocol_cut_short;
+    if (s.cells_with_skipped_steps && !total.cells_with_skipped_steps) total.first_skipping_cell = a + s.first_skipping_cell;
+    total.cells_with_skipped_steps += s.cells_with_skipped_steps;
     total.cancelled = total.cancelled || s.cancelled;
     done_before += (b - a) - s.not_run;
     elapsed_before += s.wall_time;

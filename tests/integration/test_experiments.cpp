@@ -458,6 +458,96 @@ TEST(Experiment, StepCutShortByTheSetsCutOffIsReported) {
   EXPECT_FALSE(done.protocol_cut_short);
 }
 
+//! The options that run `ex` to its end, with its step texts.
+RunOptions options_of(const Experiment& ex) {
+  RunOptions ro;
+  ro.steps = ex.steps;
+  ro.tables = ex.tables;
+  ro.step_text = ex.text;
+  ro.t_end = default_end_time(5.0, ex.steps);
+  return ro;
+}
+
+//! Runs `ex` on Chen2020 (5 A.h) from initial SOC `soc` (the set's OCV window).
+Solution run_from_soc(const Experiment& ex, double soc) {
+  const ParameterSet ps = ParameterSet::load("Chen2020");
+  CellParams cell = ps.cell_params(5.0);
+  apply_initial_soc(cell, soc, ps.get("Open-circuit voltage at 0% SOC [V]"),
+                    ps.get("Open-circuit voltage at 100% SOC [V]"));
+  return simulate(cell, options_of(ex));
+}
+
+//! A flat list of steps as one cycle (Chen2020).
+Experiment steps_of(const std::vector<std::string>& steps) {
+  return parse_experiment(steps, ParameterSet::load("Chen2020"));
+}
+
+Solution run_from_soc(const std::vector<std::string>& steps, double soc) { return run_from_soc(steps_of(steps), soc); }
+
+// A cell at SOC 1 (or 0) rests at its cut-off: PyBaMM defines SOC 1 as the open-circuit
+// voltage at the upper cut-off (Chen2020: 4.2 V), so the state sits there to rounding.
+// ionflux had refused such a rest as "voltage cut-off already crossed at t=0" whenever
+// the rounding fell above the cut-off (Chen2020, Marquis2019, Mohtat2020, OKane2022, ...).
+TEST(Experiment, RestAtSocOneOrZeroRunsAtTheCutOff) {
+  for (const double soc : {1.0, 0.0}) {
+    const Solution s = run_from_soc({"Rest for 1 minute"}, soc);
+    EXPECT_EQ(s.status, CellStatus::finished) << "SOC " << soc << ": " << s.message;
+    ASSERT_FALSE(s.voltage.empty());
+    EXPECT_NEAR(s.voltage.back(), soc == 1.0 ? 4.2 : 2.5, 1e-6) << "SOC " << soc;
+    EXPECT_NEAR(s.end_time, 60.0, 1e-9);
+  }
+  // past the window the cut-off holds at t = 0, as before
+  EXPECT_EQ(run_from_soc({"Charge at 1C for 1 minute"}, 1.0).status, CellStatus::cutoff_at_start);
+}
+
+// A charge that begins above the upper cut-off after the voltage jump of a step change
+// (a rest at 4.199 V, then 1C) is cut short at once. It had run on unchecked (the cut-off
+// test looks for a crossing, and there was none) to 6.8 V and an error-test failure.
+TEST(Experiment, ChargeThatBeginsPastTheCutOffIsCutShortAtOnce) {
+  const Solution s = run_from_soc({"Rest for 1 minute", "Charge at 1C for 10 minutes", "Rest for 1 minute"}, 0.999);
+  EXPECT_EQ(s.status, CellStatus::cutoff_upper) << s.message;
+  ASSERT_EQ(s.steps.size(), 2u);
+  EXPECT_EQ(s.steps[1].end, StepEnd::cutoff);
+  EXPECT_EQ(s.steps[1].t_start, s.steps[1].t_end);
+  EXPECT_NEAR(s.end_time, 60.0, 1e-9);
+  EXPECT_TRUE(s.protocol_cut_short);
+  for (const char* part : {"began past the cut-off", "1 step did not run: step 2 \"Rest for 1 minute\" (cycle 0)"})
+    EXPECT_NE(s.message.find(part), std::string::npos) << "missing '" << part << "' in: " << s.message;
+  for (const double v : s.voltage) EXPECT_LE(v, 4.2 + 1e-6);
+  // the same charge from a lower state runs to its end
+  EXPECT_EQ(run_from_soc({"Rest for 1 minute", "Charge at 1C for 1 minute"}, 0.5).status, CellStatus::finished);
+}
+
+// Steps whose end condition holds when they begin are skipped, as PyBaMM does, and the
+// run says which (skipped_steps_warning; the CLI and Python warn with it).
+TEST(Experiment, SkippedStepsAreNamed) {
+  const Solution s = run_from_soc({"Charge at 1C until 4.2 V", "Hold at 4.2 V until C/20", "Discharge at 1C for 1 minute"}, 1.0);
+  EXPECT_EQ(s.status, CellStatus::finished) << s.message;
+  ASSERT_EQ(s.steps.size(), 3u);
+  EXPECT_TRUE(step_skipped(s.steps[0]));
+  EXPECT_TRUE(step_skipped(s.steps[1]));
+  EXPECT_FALSE(step_skipped(s.steps[2]));
+  EXPECT_STREQ(step_end_name(s.steps[0]), "skipped");
+  EXPECT_STREQ(step_end_name(s.steps[2]), "duration");
+  const std::string w = skipped_steps_warning(
+      s.steps, options_of(steps_of({"Charge at 1C until 4.2 V", "Hold at 4.2 V until C/20", "Discharge at 1C for 1 minute"})));
+  for (const char* part : {"2 steps were skipped", "step 0 (cycle 0) 'Charge at 1C until 4.2 V'",
+                           "step 1 (cycle 0) 'Hold at 4.2 V until C/20'"})
+    EXPECT_NE(w.find(part), std::string::npos) << "missing '" << part << "' in: " << w;
+  EXPECT_EQ(w.find("no step of cycle"), std::string::npos) << w;
+  // every step of every cycle skipped: said, as PyBaMM raises there
+  const std::vector<std::string> cccv{"Charge at 1C until 4.2 V", "Hold at 4.2 V until C/20"};
+  const Experiment all = parse_experiment({cccv}, 2, ParameterSet::load("Chen2020"));
+  const Solution none = run_from_soc(all, 1.0);
+  const std::string w_all = skipped_steps_warning(none.steps, options_of(all));
+  EXPECT_NE(w_all.find("4 steps were skipped"), std::string::npos) << w_all;
+  EXPECT_NE(w_all.find("and 1 more"), std::string::npos) << w_all;
+  EXPECT_NE(w_all.find("no step of cycle 0 (and 1 more cycles) ran"), std::string::npos) << w_all;
+  // nothing skipped: no warning
+  const Experiment one = steps_of({"Discharge at 1C for 1 minute"});
+  EXPECT_EQ(skipped_steps_warning(run_from_soc(one, 0.5).steps, options_of(one)), "");
+}
+
 }  // namespace
 }  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux

@@ -5,6 +5,7 @@ import json
 import math
 import re
 import subprocess
+import warnings
 
 import h5py
 import matplotlib.figure
@@ -424,6 +425,29 @@ def test_bad_step_strings():
         Simulation(mesh=COARSE, experiment=[(B, "Discharge at 1 Q")]).solve()
     with pytest.raises(ValueError, match="step 1 \"Dischrage at 1C for 1 hour\": unknown instruction 'Dischrage'"):
         Sweep(mesh=COARSE, experiment=["Dischrage at 1C for 1 hour"])  # a sweep checks when it is made
+
+
+def test_skipped_steps_are_said_on_every_road(cli, tmp_path):
+    """A step whose end condition holds when it begins is skipped, as PyBaMM does; ionflux
+    names it (it had been silent: a zero-duration step "ended by end condition")."""
+    steps = ["Charge at 1C until 4.2 V", "Hold at 4.2 V until C/20", "Discharge at 1C for 1 minute"]
+    with pytest.warns(ionflux.SolverWarning, match=r"2 steps were skipped because their end conditions already held "
+                                                   r"when they began .*step 0 \(cycle 0\) 'Charge at 1C until 4.2 V'"):
+        sol = Simulation(mesh=COARSE, initial_soc=1, experiment=[tuple(steps)]).solve()
+    assert list(sol.step_summary["Ended by"]) == ["skipped", "skipped", "duration"]
+    assert list(sol.step_summary["Duration [s]"])[:2] == [0.0, 0.0]
+    r = subprocess.run([cli, "simulate", "--soc", "1", "--mesh", MESH_ARG, "--output", str(tmp_path / "s.csv")]
+                       + [a for st in steps for a in ("--experiment", st)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "step 0 (cycle 0) Charge at 1C until 4.2 V: 0 s, 0 A.h, 0 W.h net, skipped" in r.stdout
+    assert "warning: 2 steps were skipped" in r.stderr
+    with pytest.warns(ionflux.SolverWarning, match=r"2 of 2 cells skipped a step .*first: cell 0"):
+        Sweep(mesh=COARSE, initial_soc=1, experiment=[tuple(steps)],
+              vary={"Negative electrode thickness [m]": [80e-6, 85e-6]}).run()
+    # nothing skipped: no such warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Simulation(mesh=COARSE, initial_soc=0.5, experiment=[tuple(steps)]).solve()
 
 
 def test_experiment_with_current_is_an_error():
