@@ -15,8 +15,10 @@ import numpy as np
 from ._errors import UnknownVariableError, did_you_mean
 from ._units import (DisplayUnit, display_unit, format_values, readable_colorbar, readable_ticks, split_name)
 
-#: Names of varied inputs that are operating conditions rather than the cell's design.
-OPERATING = ("C-rate", "Current [A]", "Initial SOC", "Ambient temperature [K]", "Initial temperature [K]")
+#: Names of varied inputs that are operating conditions rather than the cell's design. A
+#: varied "Current function [A]" is each cell's current, as "Current [A]" (docs/python.md).
+OPERATING = ("C-rate", "Current [A]", "Current function [A]", "Initial SOC", "Ambient temperature [K]",
+             "Initial temperature [K]")
 
 
 def _wrapped(unit: DisplayUnit, width: int = 28) -> str:
@@ -276,10 +278,29 @@ def _position(grid: np.ndarray, value: float) -> Optional[float]:
 
 
 _BEST = {"max": "best", "min": "best (lowest)"}
+#: The star's tiers, in the order in which the report ranks designs (report.designs):
+#: bins whose cells all ended normally, then bins with cells stopped at t_end, then bins
+#: with failed cells (those with truncated cells too last); a bin with cells never run is
+#: not starred (NO_STAR). What the legend adds for each.
+STAR_TIER_NOTE = {0: "", 1: " (cells stopped at t_end)", 2: " (some cells failed)",
+                  3: " (some cells failed, some stopped at t_end)"}
+NO_STAR = -1
 
 
-def _best_index(values: np.ndarray, best: str) -> Optional[Tuple[int, ...]]:
+def _star_tiers(failed: np.ndarray, truncated: np.ndarray, not_run: np.ndarray) -> np.ndarray:
+    """The tier of each bin or cell for the best star (`STAR_TIER_NOTE`), from whether it
+    holds failed, truncated (``end_time_reached``) or never-run cells."""
+    tiers = 2 * np.asarray(failed, dtype=int) + np.asarray(truncated, dtype=int)
+    return np.where(not_run, NO_STAR, tiers)
+
+
+def _best_index(values: np.ndarray, best: str, tiers: Optional[np.ndarray] = None) -> Optional[Tuple[int, ...]]:
+    """The index of the best finite value of the lowest tier (`_star_tiers`; all tier 0 when None)."""
     finite = np.isfinite(values)
+    if tiers is not None:
+        finite &= tiers != NO_STAR
+        if finite.any():
+            finite &= tiers == tiers[finite].min()
     if not finite.any():
         return None
     filled = np.where(finite, values, -np.inf if best == "max" else np.inf)
@@ -322,7 +343,7 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
     """`SweepResult.plot_heatmap`."""
     import matplotlib.pyplot as plt
 
-    from .result import _NUMERIC_SUMMARY, _axis_dim, _count_text, _grid_value, _mark_failed_bins
+    from .result import NOT_RUN, TRUNCATED, _NUMERIC_SUMMARY, _axis_dim, _count_text, _grid_value, _mark_failed_bins
 
     if quantity not in _NUMERIC_SUMMARY or quantity not in res._summary_data:
         raise UnknownVariableError(
@@ -356,7 +377,10 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
     handles: List[Any] = []
     if res._axes is not None and all(_axis_dim(res._axes, n) == n for n in (x, y)):
         ds, key = _summary_dataset(res, quantity)
-        sub = ds[["failed", "cell index"]].assign(value=ds[key].where(~ds["failed"]))
+        truncated_codes = [code for code, name in res.status_codes.items() if name == TRUNCATED]
+        sub = ds[["failed", "cell index"]].assign(value=ds[key].where(~ds["failed"]),
+                                                 truncated=ds["status"].isin(truncated_codes),
+                                                 not_run=ds["status"] == NOT_RUN)
         for n, v in where.items():
             used[n] = _grid_value(n, np.asarray(ds[n].values).ravel(), v)
             if _axis_dim(res._axes, n) == n:
@@ -364,17 +388,21 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
             else:  # a coordinate along "sample"
                 sub = sub.where(sub[n] == used[n], drop=True)
         da, bad = sub["value"], sub["failed"].fillna(False).astype(bool)
+        short, never = sub["truncated"].fillna(False).astype(bool), sub["not_run"].fillna(False).astype(bool)
         cells = np.asarray(sub["cell index"].values).ravel()[np.asarray(bad.values).ravel()].astype(int)
         names_shown = failed_names[cells]
+        n_short = int(np.asarray(short.values).sum())
         others = [str(d) for d in da.dims if d not in (x, y)]
         averaged = [d for d in others if da.sizes[d] > 1]
         if others:
             da = da.mean(dim=others)  # skips NaN: the mean over the cells that did not fail
             some, every = bad.any(dim=others), bad.all(dim=others)
+            short, never = short.any(dim=others), never.any(dim=others)
         else:
             some = every = bad
         da = da.transpose(y, x)
         some, every = np.asarray(some.transpose(y, x).values), np.asarray(every.transpose(y, x).values)
+        short, never = np.asarray(short.transpose(y, x).values), np.asarray(never.transpose(y, x).values)
         xv, yv = np.asarray(da[x].values), np.asarray(da[y].values)
         grid_values = np.asarray(da.values, dtype=float)
         mesh = ax.pcolormesh(np.arange(len(xv) + 1) - 0.5, np.arange(len(yv) + 1) - 0.5,
@@ -384,14 +412,26 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
         _category_ticks(ax.yaxis, yv, yu)
         bar = ax.figure.colorbar(mesh, ax=ax, label=_wrapped(qu, 34))
         handles = _mark_failed_bins(ax, some, every, _count_text(names_shown), bool(others))
+        if short.any():  # values up to t_end: drawn, and dotted so that they are not read as complete
+            from matplotlib.patches import Rectangle
+
+            label = f"stopped at t_end ({TRUNCATED} {n_short}): values up to t_end"
+            for iy, ix in zip(*np.nonzero(short)):
+                patch = Rectangle((ix - 0.5, iy - 0.5), 1.0, 1.0, fill=False, hatch="..", edgecolor="0.35",
+                                  linewidth=0.0, label=label)
+                ax.add_patch(patch)
+            handles.append(patch)
         if best is not None:
-            hit = _best_index(grid_values, best)
+            # the report's rule (report.designs): a bin with failed or truncated cells is
+            # starred only when no bin without them has a value
+            tiers = _star_tiers(some & ~never, short, never)
+            hit = _best_index(grid_values, best, tiers)
             if hit is not None:
                 iy, ix = hit
                 handles.append(ax.scatter([ix], [iy], marker="*", s=260, color="white", edgecolors="black",
                                           linewidths=1.0, zorder=4,
                                           label=f"{_BEST[best]}: {qu.text(grid_values[iy, ix])} at {_at(xu, xv[ix])}, "
-                                                f"{_at(yu, yv[iy])}"))
+                                                f"{_at(yu, yv[iy])}{STAR_TIER_NOTE[int(tiers[iy, ix])]}"))
         if base is not None:
             set_name, bv = base
             px, py = _position(xv, bv[x]), _position(yv, bv[y])
@@ -416,6 +456,11 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
         if bad_cells.any():
             handles = [ax.scatter(xd[bad_cells], yd[bad_cells], marker="x", color="red", s=24,
                                   label=f"failed: {_count_text(failed_names[bad_cells])} (no value)")]
+        short_cells = good & (failed_names == TRUNCATED)
+        if short_cells.any():
+            handles.append(ax.scatter(xd[short_cells], yd[short_cells], marker="s", s=60, facecolors="none",
+                                      edgecolors="0.35", label=f"stopped at t_end ({TRUNCATED} "
+                                                               f"{int(short_cells.sum())}): values up to t_end"))
         for axis, n in ((ax.set_xscale, x), (ax.set_yscale, y)):
             vals = res._inputs[n]
             if vals.size and np.min(vals) > 0 and np.max(vals) / np.min(vals) > 100:
@@ -423,13 +468,15 @@ def sweep_heatmap(res: Any, quantity: str, x: Optional[str], y: Optional[str], a
         bar = ax.figure.colorbar(sc, ax=ax, label=_wrapped(qu, 34))
         if best is not None:
             shown = np.where(good, values, np.nan)
-            hit = _best_index(shown, best)
+            tiers = _star_tiers(np.zeros(shown.shape, dtype=bool), short_cells, np.zeros(shown.shape, dtype=bool))
+            hit = _best_index(shown, best, tiers)
             if hit is not None:
                 i = hit[0]
                 handles.append(ax.scatter([xd[i]], [yd[i]], marker="*", s=260, color="white", edgecolors="black",
                                           linewidths=1.0, zorder=4,
                                           label=f"{_BEST[best]}: {qu.text(values[i])} at {_at(xu, res._inputs[x][i])}, "
-                                                f"{_at(yu, res._inputs[y][i])} (cell {i})"))
+                                                f"{_at(yu, res._inputs[y][i])} (cell {i})"
+                                                f"{STAR_TIER_NOTE[int(tiers[i])]}"))
         if base is not None:
             set_name, bv = base
             handles.append(ax.scatter([xu(bv[x])], [yu(bv[y])], marker="D", s=70, facecolors="none",

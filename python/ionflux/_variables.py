@@ -112,6 +112,12 @@ def _r_weights(n_r: int) -> np.ndarray:
     return w / w.sum()
 
 
+#: Derived variables that accumulate over the run: a cycle's or a step's sub-solution takes
+#: the run's values at its rows (PyBaMM's throughputs continue from the run), not a sum
+#: restarted over its own rows.
+CUMULATIVE = ("Throughput capacity [A.h]", "Throughput energy [W.h]")
+
+
 def derived_variables(cell: Mapping[str, float], available: Sequence[str]) -> Dict[str, Callable[..., np.ndarray]]:
     """Name -> function(getter) of each variable derivable from the `available` stored ones
     (and, for the stoichiometries, the maximum concentrations in `cell`)."""
@@ -144,8 +150,9 @@ def derived_variables(cell: Mapping[str, float], available: Sequence[str]) -> Di
                                  (f"X-averaged {d} particle", xav), (f"Average {d} particle", avg),
                                  (f"{D} particle surface", surf), (f"X-averaged {d} particle surface", xsurf)):
                 rules[f"{prefix} stoichiometry"] = ((conc,), lambda get, conc=conc, c_max=c_max: get(conc) / c_max)
-            # PyBaMM: x-average(eps_s r-average(c)) / x-average(eps_s) / c_max; eps_s is
-            # uniform in each electrode here, so the average stoichiometry
+            # PyBaMM: x-average(eps_s r-average(c)) / x-average(eps_s) / c_max; while eps_s
+            # is uniform in each electrode, the average stoichiometry (with loss of active
+            # material the solver gives the variable from the states: it is then stored)
             sto = f"Average {d} particle stoichiometry"
             rules[f"{D} electrode stoichiometry"] = ((sto,), lambda get, sto=sto: get(sto))
     T = "Temperature [K]"

@@ -7,10 +7,14 @@ display units) and writes a heat map next to the file (``out/sweep_chen2020.png`
 `save_heatmap`.
 
 A *design* is one combination of the varied inputs that describe the cell (thickness,
-particle radius, ...); the operating conditions (`OPERATING`: C-rate, current, initial
-SOC, temperatures) are what each design is run at. Designs are ranked by a summary
-quantity (by default the discharge energy) averaged over their operating conditions.
-A sweep that varies nothing but operating conditions has one design per cell.
+particle radius, ...); the operating conditions (`OPERATING`: C-rate, current (``"Current
+[A]"`` or ``"Current function [A]"``), initial SOC, temperatures) are what each design is
+run at. Designs are ranked by a summary quantity (by default the discharge energy)
+averaged over their operating conditions: first the designs whose cells all ended
+normally, then those with cells stopped at t_end (their values are up to t_end), then
+those with failed cells (the failed cells are left out of the mean). A sweep that varies
+nothing but operating conditions has one design per cell. The heat map's star follows the
+same order.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ import numpy as np
 from ._errors import SolverWarning, did_you_mean
 from ._plots import OPERATING, base_values
 from ._units import display_unit, format_values, split_name
-from .result import NOT_RUN
+from .result import NOT_RUN, TRUNCATED
 
 __all__ = ["designs", "best_and_worst", "text", "save_heatmap", "main"]
 
@@ -63,11 +67,17 @@ def designs(res: Any, by: Optional[str] = None) -> Any:
     pandas.DataFrame
         Columns: the design inputs (SI), then for the capacity, the energy and `by`:
         ``"<name> mean"``, ``"<name> min"``, ``"<name> max"`` over the design's cells
-        that ended normally, ``"Cells"``, ``"Failed cells"`` (cells that ran and
-        failed), ``"Not run cells"`` (an interrupted file's) and ``"Ranked"``;
-        sorted best first: the ranked designs (those with a value of `by` and every
-        cell run), the ones without failed cells first, each group by the mean of
-        `by`, largest first; then the designs that are not ranked.
+        that did not fail (cells stopped at t_end included, with their values up to
+        t_end), ``"Cells"``, ``"Failed cells"`` (cells that ran and failed),
+        ``"Truncated cells"`` (stopped at t_end: ``"end_time_reached"``), ``"Not run
+        cells"`` (an interrupted file's) and ``"Ranked"``; sorted best first: the
+        ranked designs (those with a value of `by` and every cell run) in three
+        groups, those whose cells all ended normally, then those with truncated cells
+        but none failed, then those with failed cells (with truncated ones too last),
+        each group by the mean of `by`,
+        largest first; then the designs that are not ranked. A truncated or failed
+        design's mean is over other conditions, or over shorter runs, than a complete
+        design's, so it is not ranked above one.
     """
     import pandas as pd
 
@@ -86,6 +96,7 @@ def designs(res: Any, by: Optional[str] = None) -> Any:
     for q in quantities:
         frame[q] = frame[q].where(~failed)
     frame["Failed cells"] = (failed & ~not_run).astype(int)
+    frame["Truncated cells"] = (pd.Series(res.status_names, index=summary.index) == TRUNCATED).astype(int)
     frame["Not run cells"] = not_run.astype(int)
     frame["Cells"] = 1
     if design:
@@ -96,13 +107,15 @@ def designs(res: Any, by: Optional[str] = None) -> Any:
                           for stat in ("mean", "min", "max")})
     table["Cells"] = grouped["Cells"].sum()
     table["Failed cells"] = grouped["Failed cells"].sum()
+    table["Truncated cells"] = grouped["Truncated cells"].sum()
     table["Not run cells"] = grouped["Not run cells"].sum()
     table = table.reset_index() if design else table.reset_index(drop=True)
     # a design with cells not run (an interrupted file) or with no value at all is not
     # compared with the others: its mean would be over other conditions, or none
     table["Ranked"] = np.isfinite(table[f"{by} mean"].to_numpy()) & (table["Not run cells"] == 0).to_numpy()
     key = table[f"{by} mean"].fillna(-np.inf)
-    order = np.lexsort((-key.to_numpy(), (table["Failed cells"] > 0).to_numpy(), ~table["Ranked"].to_numpy()))
+    order = np.lexsort((-key.to_numpy(), (table["Truncated cells"] > 0).to_numpy(),
+                        (table["Failed cells"] > 0).to_numpy(), ~table["Ranked"].to_numpy()))
     return table.iloc[order].reset_index(drop=True)
 
 
@@ -199,6 +212,9 @@ def text(res: Any, by: Optional[str] = None, n: int = 1, heatmap: Optional[str] 
             tag = f"{label} {k + 1}" if len(rows) > 1 else label
             values = _values_text(res, row, design) if design else "the one cell"
             failed = f"; {int(row['Failed cells'])} of {int(row['Cells'])} cells failed" if row["Failed cells"] else ""
+            if row["Truncated cells"]:
+                failed += (f"; {int(row['Truncated cells'])} of {int(row['Cells'])} cells stopped at t_end "
+                           "(values up to t_end)")
             lines.append(f"  {tag:<{width}}: {values}")
             lines.append(f"  {'':<{width}}  " + ", ".join(_quantity_text(res, row, q, spread) for q in shown) + failed)
     if len(unranked):
@@ -209,6 +225,11 @@ def text(res: Any, by: Optional[str] = None, n: int = 1, heatmap: Optional[str] 
                                              f"{len(unranked) - no_value} with cells not run"
                                              if len(unranked) > no_value else "") if p)
                      + "; see res.failed and res.messages)")
+    short = int((table["Truncated cells"] > 0).sum())
+    if short:
+        lines.append(f"  {short} of {len(table)} designs have cells stopped at t_end ({TRUNCATED}): their values "
+                     "are up to t_end, and they rank after the designs whose cells all ended; raise t_end to "
+                     "compare them")
     if heatmap:
         lines.append(f"Heat map: {heatmap}")
     return "\n".join(lines)
@@ -217,7 +238,9 @@ def text(res: Any, by: Optional[str] = None, n: int = 1, heatmap: Optional[str] 
 def save_heatmap(res: Any, path: str, dpi: int = 120) -> str:
     """Write the sweep's heat maps (discharge capacity and energy over the first two design
     inputs, mean over the rest; best bin and base design marked) to a PNG; with fewer than
-    two varied inputs, the voltage curves instead.
+    two varied inputs, the voltage curves instead. The star follows `designs`' order: a
+    bin with failed or truncated cells is starred only when no bin without them has a
+    value, and a bin with cells never run is not starred.
 
     Parameters
     ----------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import warnings
 import weakref
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -94,6 +95,21 @@ TRUNCATED = "end_time_reached"
 #: Summary quantities that are NaN for a failed cell (its end time and solver steps stay).
 _FAILED_NAN = ("Discharge capacity [A.h]", "Charge capacity [A.h]", "Discharge energy [W.h]", "Charge energy [W.h]",
                "Energy [W.h]", "Mean voltage [V]")
+
+
+def _input_key(name: str, taken: Any) -> str:
+    """The key of the varied input `name` next to other quantities: `name` itself, or
+    ``"Input " + name`` (first letter lower-cased: ``"Input current [A]"``) when `name`
+    is in `taken`, the names of the outputs (or summary quantities) beside it.
+
+    A sweep may vary ``"Current [A]"`` (each cell's current), the name of the per-time
+    output too; `SweepResult.cell` and `SweepResult.to_xarray` keep the output under its
+    name and give the input this key. `SweepResult.inputs` and `SweepResult.summary`
+    hold no outputs, so the input keeps its own name there.
+    """
+    if name not in taken:
+        return name
+    return "Input " + name[:1].lower() + name[1:]
 
 
 def load(path: Union[str, os.PathLike]) -> "SweepResult":
@@ -636,14 +652,35 @@ class SweepResult:
         return self._n_cells
 
     def _config(self) -> Dict[str, Any]:
-        """The sweep config: from `Sweep.run`, else the file's ``config`` attribute when it is JSON."""
+        """The sweep's settings (``initial_soc``, ``experiment``, ``cycles``, ...), from what
+        the results hold, later sources taking precedence:
+
+        * the root attribute ``settings``, a JSON object of the config's sweep-wide
+          ``initial_soc``, ``c_rate`` and ``current`` (solver/problem/sweep_plan.cpp,
+          sweep_file_info; files written before it existed lack it);
+        * the root attribute ``config`` when it holds JSON (it holds the config's path
+          for ``ionflux sweep``, ``"ionflux.Sweep"`` for `Sweep.run`);
+        * what `Sweep.run` passed (its ``experiment`` and ``cycles``);
+        * without an experiment so far, the ``protocol`` attribute's experiment
+          (``"experiment: (step, step) x N"``, docs/hdf5_layout.md), so that the cells
+          of any file know their step texts; `solution` checks its steps against
+          ``/steps/Cycle``.
+        """
+        cfg: Dict[str, Any] = {}
+        for key in ("settings", "config"):
+            try:
+                value = json.loads(str(self._attrs.get(key, "")))
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                cfg.update(value)
         if self._sweep_config is not None:
-            return dict(self._sweep_config)
-        try:
-            cfg = json.loads(str(self._attrs.get("config", "")))
-        except ValueError:
-            return {}
-        return cfg if isinstance(cfg, dict) else {}
+            cfg.update(self._sweep_config)
+        if "experiment" not in cfg:
+            parsed = _protocol_experiment(str(self._attrs.get("protocol", "")))
+            if parsed is not None:
+                cfg["experiment"], cfg["cycles"] = parsed
+        return cfg
 
     def solution(self, index: int) -> Any:
         """Cell `index` as a `Solution`, the class `Simulation.solve` returns (also ``res[index]``).
@@ -707,11 +744,12 @@ class SweepResult:
             values = {name: arr[i] for name, arr in self._inputs.items()}
             texts = [_fill_placeholders(t, values) for t in texts]
             experiment = [tuple(_fill_placeholders(t, values) for t in c) for c in cycles]
-            if sum(len(c) for c in experiment) != self.n_steps:
-                # the file's config is not at hand (the CLI stores its path): the steps of
-                # each cycle from /steps/Cycle, without their texts
-                experiment = [tuple("" for _ in range(int((self._step_cycle == c).sum())))
-                              for c in range(int(self._step_cycle.max()) + 1)]
+            per_cycle = np.bincount(self._step_cycle, minlength=self.n_cycles).tolist()
+            if [len(c) for c in experiment] != per_cycle:
+                # no experiment whose steps match /steps/Cycle (a file without a readable
+                # config or protocol): the steps of each cycle, without their texts
+                experiment = [tuple("" for _ in range(n)) for n in per_cycle]
+                texts = []
             steps = self.steps
             records = []
             for k in range(self.n_steps):
@@ -808,7 +846,9 @@ class SweepResult:
         dict
             The outputs (see `outputs`) as 1-D arrays (only the computed points),
             each varied input and each summary quantity as scalars (``"Discharge
-            capacity [A.h]"`` is the per-time output), ``"status"``, ``"message"``,
+            capacity [A.h]"`` is the per-time output; a varied input named as an
+            output, such as ``"Current [A]"``, is under ``"Input current [A]"``;
+            `inputs` has it under its own name), ``"status"``, ``"message"``,
             and ``"summary"``: a dict of every summary quantity under its one name
             (``"Discharge capacity [A.h]"`` included). The old key ``"End discharge
             capacity [A.h]"`` still reads the summary's capacity, with a
@@ -822,8 +862,9 @@ class SweepResult:
         with self._open() as f:
             for name in self._outputs:
                 out[name] = self._read_cell(f, name, i)
-        for name, arr in self._inputs.items():
-            out[name] = float(arr[i])
+        taken = set(self._outputs) | set(self._summary_data)
+        for name, arr in self._inputs.items():  # an input named as an output gets another key
+            out[_input_key(name, taken)] = float(arr[i])
         summary = {name: arr[i].item() if hasattr(arr[i], "item") else arr[i] for name, arr in self._summary_data.items()}
         for name, value in summary.items():
             if name not in self._outputs:
@@ -877,7 +918,11 @@ class SweepResult:
         values, in file order) plus ``"time index"``; a block of random entries that
         vary together becomes one ``"sample"`` dimension with those names as
         coordinates along it. For zip and purely random sweeps there is one ``"cell"``
-        dimension, with the varied inputs as coordinates along it.
+        dimension, with the varied inputs as coordinates along it. A varied input
+        named as a variable of the Dataset keeps the variable's name free: a varied
+        ``"Current [A]"`` is the coordinate (and dimension) ``"Input current [A]"``
+        next to the per-time output ``"Current [A]"`` (with ``outputs=False`` there is
+        no such output, and the coordinate is ``"Current [A]"``).
 
         Parameters
         ----------
@@ -898,14 +943,23 @@ class SweepResult:
             discharge capacity is there only under its deprecated name ``"End
             discharge capacity [A.h]"`` (reading it warns; use ``outputs=False`` or
             `summary`).
-            With an experiment also the per-step records (`steps`) as ``"Step start
-            time [s]"``, ``"Step end time [s]"``, ``"Step duration [s]"``, ``"Step
-            capacity [A.h]"``, ``"Step energy [W.h]"`` (..., ``"step"``), with the
-            coordinate ``"cycle of step"`` along ``"step"``; and the per-cycle
-            summaries (`cycles`) as ``"Cycle start time [s]"``, ``"Cycle end time
-            [s]"``, ``"Cycle duration [s]"``, ``"Cycle capacity [A.h]"``, ``"Cycle
+            With an experiment also the per-step records (`steps`), each as ``"Step "``
+            and its name with a lower-case first letter: ``"Step start time [s]"``,
+            ``"Step end time [s]"``, ``"Step duration [s]"``, ``"Step capacity
+            [A.h]"`` (net), ``"Step energy [W.h]"``, ``"Step discharge capacity
+            [A.h]"``, ... (..., ``"step"``), with the coordinate ``"cycle of step"``
+            along ``"step"``; and every per-cycle quantity of `cycles` likewise as
+            ``"Cycle ..."`` (..., ``"cycle"``). The cycle sums are ``"Cycle net
+            capacity [A.h]"`` (net charge over the cycle's steps), ``"Cycle
             discharge capacity [A.h]"``, ``"Cycle charge capacity [A.h]"``, ``"Cycle
-            energy [W.h]"`` (..., ``"cycle"``). Attributes: the file's root
+            energy [W.h]"``, ``"Cycle discharge energy [W.h]"``, ``"Cycle charge
+            energy [W.h]"``; with them ``"Cycle start time [s]"``, ``"Cycle end time
+            [s]"``, ``"Cycle duration [s]"``, the efficiencies, throughputs and
+            temperatures. ``"Cycle capacity [A.h]"`` is not a sum: it is PyBaMM's
+            summary variable ``"Capacity [A.h]"``, the eSOH capacity at the cycle's
+            end (in files written before issue 16, the net capacity); the other
+            summary variables follow (``"Cycle loss of lithium inventory [%]"``,
+            ...). Attributes: the file's root
             attributes. Each variable and coordinate with a unit has ``long_name``,
             ``units`` (SI, as its values) and ``display_units`` /
             ``display_scale`` / ``display_offset``; `ionflux.to_display_units`
@@ -944,20 +998,23 @@ class SweepResult:
         attrs = {k: v for k, v in self._attrs.items() if isinstance(v, (str, int, float))}
         coords: Dict[str, Any] = dict(extra_coords)
         data: Dict[str, Any] = {}
+        # a coordinate cannot share its name with a variable: an input named as an output
+        # ("Current [A]") is the coordinate "Input current [A]" (_input_key)
+        key = {name: _input_key(name, per_cell) for name in self._inputs}
         if self._axes is None:
-            coords.update({name: ("cell", arr) for name, arr in self._inputs.items()})
+            coords.update({key[name]: ("cell", arr) for name, arr in self._inputs.items()})
             coords["cell"] = np.arange(self._n_cells)
             data.update({name: (["cell"] + trail, arr) for name, (trail, arr) in per_cell.items()})
             return annotate_dataset(dataset(data, coords=coords, attrs=attrs))
-        dims = [ax.dim for ax in self._axes]
+        dims = [key.get(ax.dim, ax.dim) for ax in self._axes]
         shape = tuple(ax.length for ax in self._axes)
         for ax in self._axes:
             if ax.dim == "sample":
                 coords["sample"] = np.arange(ax.length)
                 for name in ax.names:
-                    coords[name] = ("sample", ax.values[name])
+                    coords[key[name]] = ("sample", ax.values[name])
             else:
-                coords[ax.dim] = ax.values[ax.dim]
+                coords[key[ax.dim]] = ax.values[ax.dim]
         data.update({name: (dims + trail, arr.reshape(shape + arr.shape[1:]))
                      for name, (trail, arr) in per_cell.items()})
         return annotate_dataset(dataset(data, coords=coords, attrs=attrs))
@@ -1058,7 +1115,10 @@ class SweepResult:
         mark_best : bool or {"max", "min"}, optional
             Mark the best bin (a grid) or cell (a scatter) with a white star: the
             largest value (True or ``"max"``) or the smallest (``"min"``); the legend
-            gives its value and its x and y.
+            gives its value and its x and y. As the report ranks designs
+            (`ionflux.report.designs`), a bin with failed cells or cells stopped at
+            t_end is starred only when no bin without them has a value (the legend
+            then says so), and a bin with cells never run is not starred.
         mark_base : bool or dict, optional
             Mark the base design with a red diamond: True takes its x and y from the
             sweep's parameter set (``"C-rate"`` and ``"Current [A]"`` from its
@@ -1086,7 +1146,10 @@ class SweepResult:
         Failed cells (see `failed`) are left out: a heatmap bin whose cells all
         failed is left empty and cross-hatched (``"xx"``), a bin where some failed
         shows the mean of the others and is hatched (``"//"``); in a scatter plot
-        failed cells are red crosses. The legend counts them per status.
+        failed cells are red crosses. The legend counts them per status. Cells
+        stopped at t_end (``"end_time_reached"``) keep their values, which are up to
+        t_end: their bins are dotted (``".."``), in a scatter plot they are framed
+        by a grey square.
 
         Drawn in display units (docs/python.md, "Plots and units"): the ticks of a
         thickness read ``60``, ``64.4``, ... under ``"... [µm]"``; the colour bar in
@@ -1205,6 +1268,32 @@ class _MemoryFile:
 
     def __exit__(self, *exc: Any) -> None:
         return None
+
+
+def _protocol_experiment(text: str) -> Optional[Tuple[List[List[str]], int]]:
+    """The experiment of a file's ``protocol`` attribute: (cycles as lists of step strings,
+    number of repeats); None when it describes no experiment.
+
+    The solver writes ``"experiment: "``, each cycle's steps in parentheses joined by
+    ``", "``, cycles joined by ``"; "``, then ``" x N"`` for N repeats and ``"; lumped
+    thermal model"`` (solver/problem/sweep_plan.cpp). A step whose text holds ``", "``
+    splits wrongly here; `SweepResult.solution` then finds the step counts differ from
+    ``/steps/Cycle`` and leaves the texts empty rather than shifting them.
+    """
+    prefix = "experiment: "
+    if not text.startswith(prefix):
+        return None
+    body = text[len(prefix):]
+    thermal = "; lumped thermal model"
+    if body.endswith(thermal):
+        body = body[:-len(thermal)]
+    repeats = 1
+    match = re.fullmatch(r"(.*\)) x (\d+)", body, flags=re.DOTALL)
+    if match:
+        body, repeats = match.group(1), int(match.group(2))
+    if not (body.startswith("(") and body.endswith(")")):
+        return None
+    return [group.split(", ") for group in body[1:-1].split("); (")], repeats
 
 
 def _fill_placeholders(text: str, values: Mapping[str, Any]) -> str:

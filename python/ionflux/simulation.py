@@ -54,7 +54,8 @@ _DEGRADATION_VARIABLES = tuple(
         f"X-averaged {d} particle crack length [m]", f"X-averaged {d} SEI on cracks thickness [m]",
         f"X-averaged {d} electrode active material volume fraction",
         f"Loss of lithium due to loss of active material in {d} electrode [mol]",
-        f"X-averaged {d} electrode porosity")) + ("Cell thickness change [m]",)
+        f"X-averaged {d} electrode porosity",
+        f"{d.capitalize()} electrode stoichiometry")) + ("Cell thickness change [m]",)  # (with LAM: eps_s-weighted)
 _GRIDS = ("x [m]", "x_n [m]", "x_p [m]", "r_n [m]", "r_p [m]")
 _DERIVED = ("Time [h]", "Power [W]")
 
@@ -842,6 +843,11 @@ class Solution:
                 data[name] = part
         sub._data = data
         sub._cache = {}
+        for name in var.CUMULATIVE:  # the run's running sums at these rows (they continue from the run)
+            if name in self._derived:
+                part = np.asarray(self._get(name))[rows]
+                part.flags.writeable = False
+                sub._cache[name] = part
         sub._subs = {}
         sub._step_records = [dict(r) for r in records]
         sub.experiment = experiment
@@ -875,7 +881,11 @@ class Solution:
         its ``"Change in ..."``, and the eSOH variables (``"Capacity [A.h]"``, ``"x_100"``,
         ``"x_0"``, ``"y_100"``, ``"y_0"``, ``"Cyclable lithium capacity [A.h]"``,
         ``"Formation capacity loss [A.h]"``, ``"NPR"``, ...); docs/python.md defines each.
-        For a constant-current run (one cycle), the subset below computed from the outputs.
+        A constant-current run is one cycle and gets the same, from the compiled solver.
+        Where the solver gave none (a run that failed, or a sweep's cell, which stores no
+        states), the subset below is computed from the outputs, and the lithium totals
+        and electrode capacities only while eps_s and the porosity are constant (they are
+        states under loss of active material and a porosity change).
 
         One value per cycle that ran: ``"Cycle number"`` (from 1), ``"Time [s]"`` and
         ``"Time [h]"`` (at the cycle's end), ``"Throughput capacity [A.h]"`` and
@@ -908,7 +918,10 @@ class Solution:
         moved_e = (table["Discharge energy [W.h]"] + table["Charge energy [W.h]"]).to_numpy(dtype=float)
         values["Throughput capacity [A.h]"] = (tq, tq - moved_q)
         values["Throughput energy [W.h]"] = (te, te - moved_e)
-        if self._cell and t.size:
+        # the outputs' totals assume constant eps_s and porosity (the parameters')
+        constant_fractions = not any(n.endswith(("active material volume fraction", "electrode porosity"))
+                                     for n in self._data)
+        if self._cell and t.size and constant_fractions:
             at_end = var.lithium_totals(self._get, self._cell, last)
             at_start = var.lithium_totals(self._get, self._cell, first)
             for name in at_end:
@@ -941,7 +954,9 @@ class Solution:
             The variables (``sol.variables`` names); by default every time series
             (one value per output) for ``"csv"`` and ``"parquet"``, and every variable
             (fields and grids too) for ``"matlab"``. After an experiment ``"Cycle"`` and
-            ``"Step"`` are added, as PyBaMM does.
+            ``"Step"`` are added, as PyBaMM does; there, as in PyBaMM's files, ``"Step"``
+            is the step's number within its cycle (from 0), where ``sol["Step"]`` counts
+            the steps over all cycles.
         to_format : {"csv", "matlab", "parquet"}
             ``"csv"`` and ``"parquet"`` (needs pyarrow or fastparquet) hold time series
             only, one column each; ``"matlab"`` (needs scipy) any variable, in PyBaMM's
@@ -982,8 +997,21 @@ class Solution:
         data: Dict[str, np.ndarray] = {}
         for name in names:
             arr = self[name]
+            if name == "Step" and self.experiment is not None:
+                arr = self._step_in_cycle()
             data[short.get(name, name)] = arr.entries if isinstance(arr, var.ProcessedArray) else np.asarray(arr)
         return var.save_data(data, filename, to_format)
+
+    def _step_in_cycle(self) -> np.ndarray:
+        """Each output's step numbered within its cycle from 0 (PyBaMM's "Step" column of
+        saved data): sol["Step"] less the number of the cycle's first step."""
+        step, cycle = np.asarray(self._get("Step")), np.asarray(self._get("Cycle"))
+        first: Dict[int, int] = {}
+        for r in self._step_records:
+            c = int(r["cycle"])
+            first[c] = min(first.get(c, int(r["step"])), int(r["step"]))
+        start = np.array([first.get(int(c), int(s)) for s, c in zip(step, cycle)], dtype=step.dtype)
+        return step - start
 
     @property
     def _shows_temperature(self) -> bool:
@@ -1089,5 +1117,8 @@ class Solution:
         """
         from ._plots import capacity_fade
 
+        if self.experiment is None:  # one cycle: its summary variables make no fade to draw
+            raise UnknownVariableError("plot_capacity_fade draws the summary variables over the cycles of an "
+                                       "experiment; this run has none (Simulation(..., experiment=[...], cycles=N))")
         sv = self.summary_variables
         return capacity_fade({name: np.asarray(sv[name])[None, :] for name in sv}, x, axes)

@@ -118,6 +118,8 @@ class Sweep:
         ``"Current [A]"``, ``"Current function [A]"`` or ``"Initial SOC"`` overrides
         them). Without `t_end`, each cell ends by default at its own end from its
         theoretical capacity (as `Simulation`); the file's ``t_end [s]`` is the largest.
+        `initial_soc` may be a voltage (``"3.9 V"``, as in PyBaMM) when no parameter
+        is varied (the SOC at a voltage is each cell's own otherwise).
     experiment : str or list, optional
         A protocol of step strings run by every cell, grouped into cycles as in
         `Simulation` (and ``pybamm.Experiment``): each string of the list is a cycle
@@ -184,7 +186,7 @@ class Sweep:
         seed: Optional[int] = None,
         c_rate: Optional[float] = None,
         current: Optional[float] = None,
-        initial_soc: Optional[float] = None,
+        initial_soc: Union[float, str, None] = None,
         mesh: Optional[Mapping[str, int]] = None,
         solver: Optional[Mapping[str, float]] = None,
         period: Optional[float] = None,
@@ -217,6 +219,10 @@ class Sweep:
                 cfg[key] = _jsonable(value, key)
         if groups is not None:
             cfg["experiment"] = [list(c) for c in groups]  # always explicit cycles: one list per cycle
+            # relative drive-cycle files are read from this folder on every road (a Dask
+            # worker's working directory, or ionflux sweep on to_json()'s file elsewhere,
+            # would otherwise read another file of the same name)
+            cfg["base_dir"] = os.getcwd()
         if n_cycles is not None:
             cfg["cycles"] = n_cycles
         if thermal is not None:

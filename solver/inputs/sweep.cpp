@@ -319,7 +319,7 @@ const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> k = {"parameters", "set",         "mesh",    "solver",  "period",
                                              "t_end",      "c_rate",      "current", "initial_soc", "vary",
                                              "combine",    "samples",     "sampling", "seed",
-                                             "experiment", "cycles",      "thermal",  "options"};
+                                             "experiment", "cycles",      "thermal",  "options", "base_dir"};
   return k;
 }
 
@@ -352,6 +352,14 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
 
   SweepSpec spec;
   spec.source = cx.where;
+  // the folder of relative file paths: "base_dir" (itself relative to the config's folder),
+  // else the config file's folder
+  spec.base_dir = base_dir;
+  if (root.contains("base_dir")) {
+    const std::string dir = get_string(cx, root["base_dir"], "base_dir");
+    if (dir.empty()) cx.input("base_dir must be a folder (the one relative drive-cycle and parameter files are read from), got \"\"");
+    spec.base_dir = dir[0] == '/' || base_dir.empty() ? dir : base_dir + "/" + dir;
+  }
 
   // Parameter set and shared overrides.
   if (given != nullptr) {
@@ -368,7 +376,7 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
   } else if (root.contains("parameters")) {
     spec.parameters = get_string(cx, root["parameters"], "parameters");
     if (spec.parameters.empty()) cx.input("parameters must be a set name (Chen2020, Marquis2019) or a file, got \"\"");
-    spec.parameters = resolve_parameters(spec.parameters, base_dir);
+    spec.parameters = resolve_parameters(spec.parameters, spec.base_dir);
   }
   ParameterSet ps;
   cx.wrap("parameters: ", [&] { ps = load_sweep_parameters(spec); });
@@ -443,7 +451,17 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
         cx.invalid(std::string(k) + " must be non-zero (positive = discharge, negative = charge), got " + num(v));
       (std::string(k) == "c_rate" ? spec.c_rate : spec.current) = v;
     }
-  if (root.contains("initial_soc")) {
+  // PyBaMM's voltage form, "3.9 V": the SOC whose open-circuit voltage that is (as
+  // ionflux simulate --soc), found once the varied entries are known (below)
+  std::optional<double> soc_volts;
+  if (root.contains("initial_soc") && root["initial_soc"].is_string()) {
+    const std::string text = trim(root["initial_soc"].get<std::string>());
+    char* end = nullptr;
+    const double v = text.size() > 1 ? std::strtod(text.c_str(), &end) : 0.0;
+    if (!end || trim(std::string(end)) != "V" || !std::isfinite(v))
+      cx.input("initial_soc must be a number in [0, 1] or a voltage such as \"3.9 V\", got \"" + text + "\"");
+    soc_volts = v;
+  } else if (root.contains("initial_soc")) {
     const double v = get_number(cx, root["initial_soc"], "initial_soc");
     if (!(v >= 0.0 && v <= 1.0)) cx.invalid("initial_soc must be in [0, 1], got " + num(v));
     spec.initial_soc = v;
@@ -643,6 +661,15 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
       }
   }
   for (const auto& e : entries) spec.varied.push_back(e.name);
+  if (soc_volts) {
+    // the SOC of a voltage depends on the cell's parameters: one SOC for every cell only
+    // when no parameter varies (the current may)
+    for (const std::string& name : spec.varied)
+      if (!is_protocol(name))
+        cx.input("initial_soc \"" + shortest_num(*soc_volts) + " V\": the SOC at an open-circuit voltage depends on each "
+                 "cell's parameters, and this sweep varies '" + name + "'; give initial_soc as a fraction in [0, 1]");
+    cx.wrap("initial_soc: ", [&] { spec.initial_soc = soc_at_voltage(ps, *soc_volts); });
+  }
   // A cell range: only its cells' values are made (cell 0's are kept for the whole
   // sweep's checks: index 0 of every entry, in a grid as in a zip).
   std::size_t first = 0, last = n_cells;

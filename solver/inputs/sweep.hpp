@@ -76,6 +76,9 @@ struct SweepSpec {
   OptionList options;
   ModelOptions model;
   std::string source;                                       //!< where it was read from (for messages)
+  //! The folder that relative drive-cycle and parameter file paths are read from: the
+  //! config's "base_dir", else the config file's folder; empty: the working directory.
+  std::string base_dir;
   //! A spec of a cell range (parse_sweep_config's `cells`): `values` hold only the cells
   //! [first_cell, first_cell + n_cells()) of a sweep of sweep_cells cells, and
   //! first_values[v] is the value of varied[v] of the sweep's cell 0 (for the checks that

@@ -140,7 +140,7 @@ void degradation_series(const CellParams& p, const Layout& l, const double* y, s
     const int first = e == 0 ? 0 : l.nn + l.ns, count = e == 0 ? l.nn : l.np;
     const bool mechanics = o.mechanics[e] != MechanicsModel::none;
     const bool cracks = l.dslot[e][kDegSeiCr] >= 0, lam = l.dslot[e][kDegEpsS] >= 0;
-    double vol = 0.0, rho = 0.0, l_cr = 0.0, l_sei_cr = 0.0, eps_s = 0.0, eps = 0.0;
+    double vol = 0.0, rho = 0.0, l_cr = 0.0, l_sei_cr = 0.0, eps_s = 0.0, eps = 0.0, lithium = 0.0;
     const double sto_init = ep.c_init / ep.c_max, t_init = mechanics ? fn::volume_change(d, sto_init) : 0.0;
     for (int q = 0; q < count; ++q) {
       const int i = first + q;
@@ -156,6 +156,7 @@ void degradation_series(const CellParams& p, const Layout& l, const double* y, s
         l_sei_cr += mech::sei_cracks_thickness(y[l.d_index(i, kDegSeiCr)], p.deg.sei_partial_molar_volume,
                                                3.0 * es / ep.particle_radius, r);
       eps_s += es;
+      if (lam) lithium += es * mech::r_average_node(l, yv, i);
       eps += deg::node_porosity(p, l, i, yv);
     }
     if (mechanics) {
@@ -167,6 +168,9 @@ void degradation_series(const CellParams& p, const Layout& l, const double* y, s
     if (cracks) put("X-averaged ", dom, " SEI on cracks thickness [m]", l_sei_cr / count);
     if (lam) {
       put("X-averaged ", dom, " electrode active material volume fraction", eps_s / count);
+      // PyBaMM's x-average(eps_s r-average(c)) / x-average(eps_s) / c_max: with eps_s a
+      // state it differs from the average particle stoichiometry
+      put("", Dom, " electrode stoichiometry", lithium / eps_s / ep.c_max);
       if (!have_inv) inv = lithium_inventory(p, l, yv), have_inv = true;
       put("Loss of lithium due to loss of active material in ", dom, " electrode [mol]",
           inv.v[e == 0 ? kInvLamNeg : kInvLamPos]);

@@ -53,8 +53,9 @@ void esoh_fields(const CellParams& p, const double* inv, double* out);
 //! mechanics), "Cell thickness change [m]" (both have), "X-averaged {domain} electrode
 //! roughness ratio", "X-averaged {domain} particle crack length [m]" (mechanics),
 //! "X-averaged {domain} SEI on cracks thickness [m]" (SEI on cracks), "X-averaged {domain}
-//! electrode active material volume fraction" and "Loss of lithium due to loss of active
-//! material in {domain} electrode [mol]" (loss of active material), "X-averaged {domain}
+//! electrode active material volume fraction", "Loss of lithium due to loss of active
+//! material in {domain} electrode [mol]" and "{Domain} electrode stoichiometry"
+//! (x-average(eps_s r-average(c)) / x-average(eps_s) / c_max) (loss of active material), "X-averaged {domain}
 //! electrode porosity" (porosity change). names (if not null) gets the names, values the
 //! values, in the same order for every state of a run. The thickness changes are PyBaMM's,
 //! n_par L <...>_x with n_par = "Number of electrodes connected in parallel to make a cell"

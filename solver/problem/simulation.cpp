@@ -280,6 +280,33 @@ Solution cell_solution(ChunkData&& c, std::size_t k, const BatchInputs& in) {
   return sol;
 }
 
+namespace {
+
+//! PyBaMM's summary variables of a run that is one cycle of one step (a constant-current
+//! run): the inventory at the step's end (StepRecord::inv) against the run's start.
+SummaryVariables one_cycle_summary(const CellParams& p, const Layout& l, const Solution& sol) {
+  const StepRecord& r = sol.steps.front();
+  CycleStates cs;
+  cs.n = cs.n_cycles = 1;
+  cs.cell.assign(kCellSummaryFields, std::numeric_limits<double>::quiet_NaN());
+  cell_summary_inputs(p, l, cs.cell.data());
+  double es[kEsohFields];
+  esoh_fields(p, r.inv.v, es);
+  for (int f = 0; f < kInventoryFields; ++f) {
+    cs.end_inv[f] = {r.inv.v[f]};
+    cs.start_inv[f] = {cs.cell[kCellStartInventory + f]};
+  }
+  for (int f = 0; f < kEsohFields; ++f) cs.esoh[f] = {es[f]};
+  cs.t_end = {r.t_end};
+  cs.t_start = {r.t_start};
+  const double q = sol.discharge_capacity + sol.charge_capacity, e = sol.discharge_energy + sol.charge_energy;
+  cs.throughput_capacity = cs.moved_capacity = {q};
+  cs.throughput_energy = cs.moved_energy = {e};
+  return summary_variables(cs);
+}
+
+}  // namespace
+
 // A batch of one: the same executor, per-cell driver and summaries as a sweep
 // (run_batch on the CPU, BatchInputs::detail), read back as a Solution.
 Solution simulate(const CellParams& params, const RunOptions& options, const std::atomic<bool>* stop) {
@@ -306,6 +333,11 @@ Solution simulate(const CellParams& params, const RunOptions& options, const std
   OneCellSink sink;
   run_batch(in, opt, &sink);
   Solution sol = cell_solution(std::move(sink.chunk), 0, in);
+  // A constant-current run is one cycle of one step: PyBaMM's summary variables at its
+  // last state from the kernel's inventory, as an experiment's cycles get them (eps_s and
+  // porosity from the state under loss of active material or a porosity change)
+  if (!sol.protocol && sol.steps.size() == 1 && sol.summary_variables.names.empty())
+    sol.summary_variables = one_cycle_summary(params, l, sol);
   sol.params = params;
   sol.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return sol;

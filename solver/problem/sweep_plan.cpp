@@ -354,9 +354,9 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
           }
       return groups;
     };
-    const std::string base_dir = spec.source.find('/') != std::string::npos
-                                     ? spec.source.substr(0, spec.source.rfind('/'))
-                                     : std::string(".");
+    const std::string base_dir = !spec.base_dir.empty()                   ? spec.base_dir
+                                 : spec.source.find('/') != std::string::npos ? spec.source.substr(0, spec.source.rfind('/'))
+                                                                              : std::string(".");
     // The steps read the nominal capacity (C-rates) and the cut-offs (voltage
     // conditions): when those vary, each cell's steps are its own.
     const bool per_cell_parameters = nominal_varied || cutoff_varied;
@@ -571,6 +571,18 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
        }()},
       {"seed", spec.n_sampled > 0 ? std::to_string(spec.seed) : std::string("none (nothing is sampled)")},
       {"config", spec.source},
+      // the sweep-wide run settings a cell's Solution reports (python/ionflux/result.py,
+      // SweepResult._config), as a JSON object; a varied entry overrides them per cell
+      {"settings", [&] {
+         std::string o;
+         auto add = [&](const char* key, const std::optional<double>& v) {
+           if (v) o += std::string(o.empty() ? "" : ", ") + "\"" + key + "\": " + shortest_num(*v);
+         };
+         add("initial_soc", spec.initial_soc);
+         add("c_rate", spec.c_rate);
+         add("current", spec.current);
+         return "{" + o + "}";
+       }()},
   };
   info.attributes.emplace_back("inputs fingerprint", sweep_fingerprint(info));
   return info;

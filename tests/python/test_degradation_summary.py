@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from ionflux import Simulation
+from ionflux import ParameterSet, Simulation
 
 CASES = ["sei_solvent_diffusion_limited_cccv", "plating_partially_reversible_cccv",
          "sei_solvent_diffusion_limited_film_average_cccv"]
@@ -211,3 +211,37 @@ def test_thickness_change_matches_pybamm(fixture):
             continue
         ours = np.interp(t, np.asarray(sol["Time [s]"]), np.asarray(sol[name]))
         np.testing.assert_allclose(ours, np.asarray(ref)[1:], rtol=1e-6, err_msg=name)
+
+
+def test_a_constant_current_runs_summary_follows_the_lost_active_material():
+    """A constant-current run's summary variables under loss of active material (PyBaMM
+    fixture lam_reaction_driven_1c: OKane2022, SEI + reaction-driven LAM, 5 A to 2.5 V).
+    They had been computed in Python with the set's initial eps_s (the lithium in the
+    negative electrode 0.24 % off, its capacity and its change not moving at all); they now
+    come from the solver's inventory, as an experiment's. The electrode stoichiometry is
+    PyBaMM's x-average(eps_s c) / x-average(eps_s) / c_max, which PyBaMM's own totals give:
+    Total lithium in negative electrode / ((1 - LAM / 100) eps_s,0 L_n A c_max)."""
+    fx = load("lam_reaction_driven_1c")
+    ps = ParameterSet(fx["parameter_set"])
+    for k, v in fx["parameter_updates"].items():
+        ps[k] = v
+    sol = Simulation(ps, options=fx["options"], current=5.0, mesh=fx["var_pts"],
+                     solver={"rtol": 1e-8, "atol": 1e-8}).solve()
+    assert sol.termination == "event: Minimum voltage [V]"
+    sv, theirs = sol.summary_variables, fx["variables"]
+    for name in ("Total lithium in negative electrode [mol]", "Total lithium [mol]", "Total lithium in particles [mol]",
+                 "Loss of active material in negative electrode [%]"):
+        np.testing.assert_allclose(sv[name][0], theirs[name][-1], rtol=1e-5, err_msg=name)
+        change = "Change in " + name[0].lower() + name[1:]
+        np.testing.assert_allclose(sv[change][0], theirs[name][-1] - theirs[name][0], rtol=1e-4, atol=1e-12,
+                                   err_msg=change)
+    # the electrode stoichiometry from PyBaMM's totals, at the fixture's times
+    eps0, c_max = ps["Negative electrode active material volume fraction"], ps["Maximum concentration in negative electrode [mol.m-3]"]
+    area = ps["Electrode height [m]"] * ps["Electrode width [m]"] * ps["Number of electrodes connected in parallel to make a cell"]
+    t = np.asarray(fx["t"])
+    lam = np.asarray(theirs["Loss of active material in negative electrode [%]"])
+    sto_theirs = np.asarray(theirs["Total lithium in negative electrode [mol]"]) / (
+        (1 - lam / 100) * eps0 * ps["Negative electrode thickness [m]"] * area * c_max)
+    inside = t <= sol.t[-1]
+    ours = np.interp(t[inside], sol.t, sol["Negative electrode stoichiometry"])
+    np.testing.assert_allclose(ours, sto_theirs[inside], rtol=1e-6, atol=1e-7)

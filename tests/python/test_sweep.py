@@ -451,3 +451,28 @@ def test_cuda_agrees_with_cpu(tmp_path):
     np.testing.assert_allclose(gpu.summary["Discharge capacity [A.h]"], cpu.summary["Discharge capacity [A.h]"],
                                rtol=1e-6)
     np.testing.assert_allclose(gpu["Voltage [V]"], cpu["Voltage [V]"], rtol=1e-6, atol=1e-6)
+
+
+def test_initial_soc_as_a_voltage(cli, tmp_path):
+    """PyBaMM's initial_soc="3.9 V" in a sweep (it had been refused: "must be a number"):
+    the SOC of that open-circuit voltage, the same as Simulation's; refused where a varied
+    parameter would make it each cell's own."""
+    mesh = {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}
+    res = Sweep("Chen2020", initial_soc="3.9 V", mesh=mesh, vary={"C-rate": [0.5, 1.0]}).run(progress=False)
+    sim = ionflux.Simulation("Chen2020", initial_soc="3.9 V", mesh=mesh, c_rate=0.5).solve()
+    assert res[0].initial_soc == sim.initial_soc == pytest.approx(0.6584056, abs=1e-7)
+    np.testing.assert_array_equal(res.cell(0)["Voltage [V]"], sim["Voltage [V]"])
+    with pytest.raises(ValueError, match=r"initial_soc \"3.9 V\": the SOC at an open-circuit voltage depends on each "
+                                         r"cell's parameters, and this sweep varies 'Separator porosity'"):
+        Sweep("Chen2020", initial_soc="3.9 V", mesh=mesh, vary={"Separator porosity": [0.4, 0.5]})
+    with pytest.raises(ValueError, match=r"outside the set's open-circuit voltages at 0% and 100% SOC, \[2.5, 4.2\] V"):
+        Sweep("Chen2020", initial_soc="4.5 V", mesh=mesh)
+    with pytest.raises(ValueError, match="initial_soc must be a number in \\[0, 1\\] or a voltage such as \"3.9 V\""):
+        Sweep("Chen2020", initial_soc="3.9 W", mesh=mesh)
+    # the CLI reads the same config key
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"initial_soc": "3.9 V", "mesh": mesh, "c_rate": 0.5}))
+    run = subprocess.run([cli, "sweep", str(config), "--output", str(tmp_path / "c.h5"), "--quiet"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    np.testing.assert_array_equal(ionflux.load(tmp_path / "c.h5").cell(0)["Voltage [V]"], sim["Voltage [V]"])

@@ -89,3 +89,29 @@ def test_a_sweep_never_writes_its_set_as_a_file(monkeypatch):
     sweep = ionflux.Sweep(ps, vary={"C-rate": np.array([1.0, 2.0])}, mesh=COARSE)
     res = sweep.run(device="cpu", threads=1, progress=False)
     assert list(res.status_names) == ["cutoff_lower"] * 2
+
+
+def test_relative_drive_cycles_are_read_from_the_sweeps_folder_on_every_road(tmp_path, monkeypatch):
+    # A relative drive-cycle file in a Python Sweep is read from the working directory of
+    # the moment the Sweep was made (its config's "base_dir"): by Sweep.run, and by
+    # `ionflux sweep` on to_json()'s file written into another folder that holds a file of
+    # the same name (it had read that one, a 2 A charge, without a word; a Dask worker in
+    # another working directory did the same).
+    (tmp_path / "sub").mkdir()
+    t = np.arange(0.0, 121.0, 10.0)
+    np.savetxt(tmp_path / "dc.csv", np.column_stack([t, 5.0 + 3.0 * np.sin(t / 20.0)]), delimiter=",")
+    np.savetxt(tmp_path / "sub" / "dc.csv", np.column_stack([t, np.full_like(t, -2.0)]), delimiter=",")
+    monkeypatch.chdir(tmp_path)
+    sweep = ionflux.Sweep("Chen2020", experiment=["Discharge with current from dc.csv", "Rest for 1 minute"],
+                          vary={"Negative particle radius [m]": [4e-6, 8e-6]}, mesh=COARSE, period=10)
+    assert sweep.config()["base_dir"] == str(tmp_path)
+    monkeypatch.chdir(tmp_path / "sub")  # a later working directory changes nothing
+    mem = sweep.run(device="cpu", threads=1, progress=False)
+    sweep.to_json(tmp_path / "sub" / "cfg.json")
+    done = cli_sweep(str(tmp_path / "sub" / "cfg.json"), "--output", str(tmp_path / "cli.h5"), "--quiet")
+    assert done.returncode == 0, done.stderr
+    cli = ionflux.load(tmp_path / "cli.h5")
+    for res in (mem, cli):
+        assert list(res.status_names) == ["finished"] * 2
+        np.testing.assert_allclose(res.cell(0)["Current [A]"][0], 5.0, rtol=1e-12)
+    np.testing.assert_array_equal(mem.read("Voltage [V]"), cli.read("Voltage [V]"))

@@ -135,6 +135,11 @@ def test_cycles_and_steps_are_solutions(cycled):
     # time and capacity continue from the run, as in PyBaMM
     np.testing.assert_array_equal(c1["Discharge capacity [A.h]"], sol["Discharge capacity [A.h]"][rows])
     np.testing.assert_array_equal(c1["Negative electrode stoichiometry"], sol["Negative electrode stoichiometry"][rows])
+    # so do the throughputs (they had restarted at 0 in each part, from its own rows)
+    for name in ("Throughput capacity [A.h]", "Throughput energy [W.h]"):
+        np.testing.assert_array_equal(c1[name], sol[name][rows], err_msg=name)
+        np.testing.assert_array_equal(c1.steps[2][name], sol[name][np.asarray(sol["Step"]) == 5], err_msg=name)
+    assert c1["Throughput capacity [A.h]"][-1] == sol["Throughput capacity [A.h]"][-1] > 0
     assert len(c1.steps) == 3  # numbered within the cycle, as sol.cycles[i].steps[j]
     np.testing.assert_array_equal(c1.steps[2].t, sol.steps[5].t)
     np.testing.assert_array_equal(sol.steps[5].t, sol.t[np.asarray(sol["Step"]) == 5])
@@ -273,6 +278,10 @@ def test_save_data_round_trip(cycled, tmp_path):
         np.testing.assert_allclose(back[name], sol[name], rtol=1e-15, err_msg=name)
     text = sol.save_data(variables=["Voltage [V]"])
     assert text.splitlines()[0] == "Voltage [V],Cycle,Step"
+    # "Step" numbered within each cycle, as PyBaMM's saved data (sol["Step"] counts over all)
+    back = pd.read_csv(tmp_path / "a.csv")
+    np.testing.assert_array_equal(back["Step"], np.asarray(sol["Step"]) - 3 * np.asarray(sol["Cycle"]))
+    assert set(back["Step"]) == {0, 1, 2} and set(back["Cycle"]) == {0, 1}
     with pytest.raises(ValueError, match="only time series"):
         sol.save_data(tmp_path / "b.csv", ["Electrolyte concentration [mol.m-3]"])
 
@@ -283,6 +292,7 @@ def test_save_data_round_trip(cycled, tmp_path):
     np.testing.assert_array_equal(mat["V"].ravel(), sol["Voltage [V]"])
     np.testing.assert_array_equal(mat["c_e"], sol["Electrolyte concentration [mol.m-3]"].data)  # PyBaMM's layout
     np.testing.assert_array_equal(mat["Cycle"].ravel(), sol["Cycle"])
+    np.testing.assert_array_equal(mat["Step"].ravel(), back["Step"])
     with pytest.raises(ValueError, match="short_names"):
         sol.save_data(tmp_path / "b.mat", ["Voltage [V]"], to_format="matlab")
 
