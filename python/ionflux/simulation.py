@@ -589,6 +589,7 @@ class Solution:
             "Jacobian setups": int(stats.get("jacobian_setups", 0)),
             "Residual evaluations": int(stats.get("residual_evaluations", 0)),
             "Error test failures": int(stats.get("error_test_failures", 0)),
+            "Convergence failures": int(stats.get("convergence_failures", 0)),
         }
 
     # -- access ---------------------------------------------------------------------------
@@ -678,8 +679,8 @@ class Solution:
             ``"Mean voltage [V]"`` (while discharging: discharge energy / discharge
             capacity; for a run that never discharged, while charging),
             ``"Wall time [s]"``, ``"Steps"``, ``"Newton iterations"``,
-            ``"Jacobian setups"``, ``"Residual evaluations"``, ``"Error test failures"``.
-            The net capacity is ``sol["Discharge capacity [A.h]"][-1]`` (PyBaMM's
+            ``"Jacobian setups"``, ``"Residual evaluations"``, ``"Error test failures"``,
+            ``"Convergence failures"`` (the counters of a sweep's ``res.stats``). The net capacity is ``sol["Discharge capacity [A.h]"][-1]`` (PyBaMM's
             variable, positive on discharge).
         """
         return dict(self._summary)

@@ -220,7 +220,8 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   out["stats"] = py::dict(py::arg("steps") = s.stats.steps, py::arg("newton_iterations") = s.stats.newton_iters,
                           py::arg("jacobian_setups") = s.stats.jacobian_setups,
                           py::arg("residual_evaluations") = s.stats.residual_evals,
-                          py::arg("error_test_failures") = s.stats.error_test_failures);
+                          py::arg("error_test_failures") = s.stats.error_test_failures,
+                          py::arg("convergence_failures") = s.stats.convergence_failures);
   if (!store_states) return out;
   const Layout& l = s.layout;
   const std::size_t nt = s.time.size();
