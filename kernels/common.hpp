@@ -88,7 +88,8 @@ struct is_contiguous_view<CView> {
   X(time_limit, 13, "maximum wall time per cell reached (solver max_wall_time)")                  \
   X(degradation_limit, 14,                                                                          \
     "a degradation event ended the run: a particle crack longer than the particle radius, or a porosity outside (0, 1)") \
-  X(interrupted, 15, "interrupted (Ctrl-C, SIGINT or SIGTERM) while it ran: the outputs stop there")
+  X(interrupted, 15, "interrupted (Ctrl-C, SIGINT or SIGTERM) while it ran: the outputs stop there") \
+  X(experiment_end, 16, "the experiment's termination was reached at the end of a cycle")
 
 enum class CellStatus : int {
 #define IONFLUX_X(name, code, msg) name = code,
@@ -123,7 +124,7 @@ IONFLUX_HD inline const char* cell_status_message(CellStatus s) {
 //! did not reach what it was asked to, and every front end says so.
 IONFLUX_HD inline bool cell_status_ok(CellStatus s) {
   return s == CellStatus::finished || s == CellStatus::cutoff_lower || s == CellStatus::cutoff_upper ||
-         s == CellStatus::degradation_limit;
+         s == CellStatus::degradation_limit || s == CellStatus::experiment_end;
 }
 
 //! True when the cell failed: it ended neither normally nor truncated at t_end (and is no

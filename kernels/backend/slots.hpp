@@ -44,6 +44,7 @@ struct SlotArrays {
   //! workspace contiguous, ws_stride doubles after the previous slot's.
   int team = 1;
   index_t ws_stride = 0;
+  ExperimentEnd experiment_end{};  //!< the protocols' termination (ProtocolView::end)
 };
 
 //! Threads per cell of the team kernels (a warp; kernels/numerics/team.hpp): the one
@@ -101,7 +102,7 @@ IONFLUX_HD inline GridSink slot_sink(const SlotArrays& a, index_t s) {
 
 IONFLUX_HD inline ProtocolView slot_protocol(const SlotArrays& a, index_t s) {
   if (!a.steps) return ProtocolView{};
-  return ProtocolView{a.steps + a.step_first[s], a.step_count[s], a.tables};
+  return ProtocolView{a.steps + a.step_first[s], a.step_count[s], a.tables, a.experiment_end};
 }
 
 //! Slot s's output spec (its own end).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../numerics/bdf.hpp"
+#include "esoh.hpp"
 #include "inventory.hpp"
 #include "newton.hpp"
 #include "protocol.hpp"
@@ -80,6 +81,10 @@ struct CellRun {
   //! t_prev; step_*0: the sums at the running protocol step's start.
   double dis_q, chg_q, dis_e, chg_e, q_prev, e_prev;
   double step_dis_q0, step_chg_q0, step_dis_e0, step_chg_e0;
+  //! For the experiment's termination (ExperimentEnd): the eSOH capacity [A.h] at the end
+  //! of the first cycle and of the last one that ended (0 before), and the lowest voltage
+  //! of the running cycle [V].
+  double cycle_capacity0, cycle_capacity, cycle_v_min;
   IONFLUX_HD int total_steps() const { return done_nst + bdf.nst; }
   //! Mean voltage [V]: while discharging (discharge energy / discharge capacity); for a
   //! run that never discharged, while charging; for one that moved no charge, the last V.
@@ -373,12 +378,15 @@ struct CellSolver {
     B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     run.done_nst = run.done_nre = run.done_nsetups = run.done_nni = run.done_netf = run.done_ncfn = 0;
     run.dis_q = run.chg_q = run.dis_e = run.chg_e = 0.0;
+    run.cycle_capacity0 = run.cycle_capacity = 0.0;
+    run.cycle_v_min = 1e300;
     initial_guess(p, l, b.phi(0), team);
     if (!restart(b, 0.0)) {
       run.status = CellStatus::init_failure;
       return run.status;
     }
     run.v = run.v_prev;
+    track_cycle_voltage(run.v);
     {
       const V y = b.phi(0), yo = b.vec(kDelta);
       team.for_each(l.n_state, [&](int k) { yo[k] = y[k]; });
@@ -435,12 +443,38 @@ struct CellSolver {
     if (dir < 0.0) return c;
     return a < c ? a : c;
   }
+  IONFLUX_HD void track_cycle_voltage(double v) {
+    if (v < run.cycle_v_min) run.cycle_v_min = v;
+  }
+  //! At the end of a cycle (state y_end): has the experiment's termination been reached
+  //! (ExperimentEnd, PyBaMM's rules)? Starts the next cycle's lowest voltage. Every lane
+  //! of a team computes the same (from the same state).
+  IONFLUX_HD bool experiment_ends(const V& y_end) {
+    const ExperimentEnd& e = proto.end;
+    bool stop = e.min_voltage > 0.0 && run.cycle_v_min <= e.min_voltage;
+    if (e.capacity_fraction > 0.0 || e.capacity_ah > 0.0) {
+      const Inventory inv = lithium_inventory(p, l, y_end);
+      const double q_li = (inv.v[kInvLithiumNeg] + inv.v[kInvLithiumPos]) * (constants::F / 3600.0);
+      const double q = solve_esoh(p, inv.v[kInvCapacityNeg], inv.v[kInvCapacityPos], q_li, p.ocv_soc_0, p.ocv_soc_100)
+                           .capacity;
+      run.cycle_capacity = q;
+      if (!(run.cycle_capacity0 > 0.0)) run.cycle_capacity0 = q;  // the first cycle's: PyBaMM's 100 %
+      if (q == q) {  // (no eSOH solution: PyBaMM does not stop either)
+        if (e.capacity_ah > 0.0 && q <= e.capacity_ah) stop = true;
+        if (e.capacity_fraction > 0.0 && q <= e.capacity_fraction * run.cycle_capacity0) stop = true;
+      }
+    }
+    if (!stop) run.cycle_v_min = 1e300;  // the next cycle's (kept for the message when it stops)
+    return stop;
+  }
   //! Does a step that begins past its cut-off (g_cutoff < 0) end the run there? Yes for
-  //! a constant current or power step that drives the voltage further past it; a rest or
-  //! a drive cycle (no fixed direction) may recover, a voltage hold has no cut-off.
+  //! a constant current or power step that drives the voltage further past it, and for a
+  //! drive cycle (which checks both cut-offs: one that began past a cut-off was never
+  //! checked again, and ran on to -1.2 V); a rest relaxes towards the open-circuit
+  //! voltage and may recover, a voltage hold has no cut-off.
   IONFLUX_HD bool starts_past_cutoff_ends_run() const {
     const StepSpec* st = step_spec();
-    return st && st->mode != ControlMode::voltage && st->table_len == 0 && st->value != 0.0;
+    return st && st->mode != ControlMode::voltage && (st->table_len > 0 || st->value != 0.0);
   }
   //! The step's own end conditions: the smallest event value (positive: go on).
   IONFLUX_HD double g_step(double v, double i) const {
@@ -627,6 +661,7 @@ struct CellSolver {
         if (out.every_step() && tn > run.t_prev) emit(b, point_at(b, tn));
         run.t_prev = tn;
         run.v_prev = run.v = vn;
+        track_cycle_voltage(vn);
         run.i_prev = in;
         run.q_prev = b.phi(0)[l.kQ()];
         run.e_prev = b.phi(0)[l.kE()];
@@ -668,11 +703,17 @@ struct CellSolver {
       // next step: restart from the state at t_stop
       const V y = b.phi(0), yi = b.vec(kDelta);
       b.interpolate(t_stop, yi);
+      track_cycle_voltage(at.v);
+      if (proto.end.any() && proto.steps[run.step + 1].cycle != proto.steps[run.step].cycle && experiment_ends(yi)) {
+        run.status = CellStatus::experiment_end;  // at the end of this cycle, as PyBaMM
+        return false;
+      }
       team.for_each(l.n_state, [&](int k) { y[k] = yi[k]; });
       enter_step(run.step + 1, t_stop);
       M m2 = model();
       B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
       if (!restart(b2, t_stop)) return fail(CellStatus::init_failure), false;
+      track_cycle_voltage(run.v_prev);
       // A step whose end condition already holds after the re-initialisation is
       // skipped (recorded with zero duration), as PyBaMM does.
       while (g_step(run.v_prev, run.i_prev) <= 0.0) {

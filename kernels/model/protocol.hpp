@@ -29,11 +29,24 @@ struct StepSpec {
   int cycle = 0;            //!< index of the cycle this step belongs to
 };
 
+//! An experiment's own termination (PyBaMM's Experiment(termination=...)), checked at
+//! the end of every cycle; the run then ends with status experiment_end. PyBaMM's rules
+//! (simulation.py): "80% capacity" stops once a cycle's eSOH "Capacity [A.h]" is at or
+//! below 80 % of the first cycle's, "4 Ah capacity" at or below 4 A.h, "2.5 V" once a
+//! cycle's lowest voltage is at or below 2.5 V. 0: that termination is not set.
+struct ExperimentEnd {
+  double capacity_fraction = 0.0;  //!< of the first cycle's capacity (0.8 for "80% capacity")
+  double capacity_ah = 0.0;        //!< [A.h]
+  double min_voltage = 0.0;        //!< [V]
+  IONFLUX_HD bool any() const { return capacity_fraction > 0.0 || capacity_ah > 0.0 || min_voltage > 0.0; }
+};
+
 //! A cell's protocol: steps[0..n_steps) and the drive-cycle tables they refer to.
 struct ProtocolView {
   const StepSpec* steps = nullptr;
   int n_steps = 0;
   const double* tables = nullptr;
+  ExperimentEnd end{};
 };
 
 //! The period with which a drive-cycle table of n rows repeats (drive_at): its span

@@ -618,6 +618,14 @@ def _termination_text(t: Any, where: str) -> str:
     op = f"{op} " if op else ""
     if kind == "VoltageTermination":
         return f"{op}{_g(t.value)} V"
+    if op and kind in ("CurrentTermination", "CRateTermination"):
+        # PyBaMM compares the signed current (positive on discharge) there; ionflux's
+        # current conditions are |I| <= value: refused rather than run as the opposite
+        unit = "A" if kind == "CurrentTermination" else "C"
+        raise ValueError(f"{where}: the end condition '{op}{_g(t.value)} {unit}' compares PyBaMM's signed current "
+                         f"(positive on discharge); ionflux's current end conditions are on |I| ('until "
+                         f"{_g(t.value)} {unit}' ends once |I| <= {_g(t.value)} {unit}): give the termination "
+                         "without the operator if that is what you mean")
     if kind == "CurrentTermination":
         return f"{_g(t.value)} A"
     if kind == "CRateTermination":
@@ -724,7 +732,10 @@ class Experiment:
         set's ``"Ambient temperature [K]"`` and, as in PyBaMM, its ``"Initial temperature
         [K]"`` (the cell starts at it; with the lumped thermal model this matters).
     termination : str or list of str, optional
-        Only a time (``"10 hours"``) is supported: the simulation's end time.
+        As PyBaMM's, checked at the end of every cycle: ``"80% capacity"`` (of the
+        first cycle's eSOH ``"Capacity [A.h]"``), ``"4 Ah capacity"``, ``"2.5 V"`` (a
+        cycle's lowest voltage); the run then ends with status ``experiment_end``. A time
+        (``"10 hours"``) is the simulation's end time.
 
     Raises
     ------
@@ -757,7 +768,7 @@ class Experiment:
         if self.period is not None and not self.period > 0:
             raise ValueError(f"period must be positive, got {period!r}")
         self.temperature = None if temperature is None else _to_kelvin(temperature, "temperature")
-        self.t_end = _termination_time(termination)
+        self.t_end, self.termination = _split_termination(termination)
         _check_steps(self.cycles)
 
     @property
@@ -771,19 +782,23 @@ class Experiment:
             (f", temperature={self.temperature}" if self.temperature is not None else "") + ")"
 
 
-def _termination_time(termination: Any) -> Optional[float]:
+def _split_termination(termination: Any) -> Tuple[Optional[float], List[str]]:
+    """An experiment's terminations as (the end time of a time termination, the others:
+    capacity and voltage terminations, checked by the solver at each cycle's end)."""
     if termination is None:
-        return None
+        return None, []
     items = [termination] if isinstance(termination, str) else list(termination)
-    t_end = None
+    t_end, others = None, []
     for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"termination must be a string such as '80% capacity', got {type(item).__name__}")
         try:
             t_end = _duration_seconds(item, "termination")
         except ValueError:
-            raise ValueError(f"experiment termination {item!r} is not supported by ionflux (only a time, e.g. "
-                             "'10 hours', which becomes the end time; capacity and voltage terminations are not)") \
-                from None
-    return t_end
+            others.append(item)
+    if others:
+        _core.experiment_termination(others)  # checked now: ValueError naming the forms
+    return t_end, others
 
 
 def _check_steps(cycles: Sequence[Sequence[str]]) -> None:
@@ -799,13 +814,17 @@ def _check_steps(cycles: Sequence[Sequence[str]]) -> None:
 def from_pybamm_experiment(e: Any) -> Experiment:
     """An `Experiment` from a ``pybamm.Experiment``."""
     termination = getattr(e, "termination", None) or {}
-    t_end = None
+    t_end, others = None, []
     for key, val in dict(termination).items():
         if key == "time":  # seconds
             t_end = _duration_seconds(val[0] if isinstance(val, tuple) else val, "termination")
+        elif key == "capacity":  # (value, "%" or "Ah")
+            value, unit = val
+            others.append(f"{value:.17g}% capacity" if unit == "%" else f"{value:.17g} Ah capacity")
+        elif key == "voltage":  # (value, "V")
+            others.append(f"{val[0]:.17g} V")
         else:
-            raise ValueError(f"pybamm.Experiment termination {key!r} ({val!r}) is not supported by ionflux (only "
-                             "a time limit, which becomes the end time)")
+            raise ValueError(f"pybamm.Experiment termination {key!r} ({val!r}) is not supported by ionflux")
     temps = {s.temperature for s in e.steps}
     if len(temps) > 1:
         raise ValueError("the pybamm.Experiment's steps have different temperatures "
@@ -822,17 +841,23 @@ def from_pybamm_experiment(e: Any) -> Experiment:
     temp = next(iter(temps)) if temps else getattr(e, "temperature", None)
     out.temperature = None if temp is None else _to_kelvin(temp, "temperature")
     out.t_end = t_end
+    out.termination = others
     _check_steps(out.cycles)
     return out
 
 
 def unpack_experiment(experiment: Any, parameters: Any, period: Optional[float],
-                      t_end: Optional[float]) -> Tuple[Any, Optional[float], Optional[float]]:
+                      t_end: Optional[float], termination: Any = None) -> Tuple[Any, Optional[float], Optional[float],
+                                                                               List[str]]:
     """For `Simulation`/`Sweep`: an experiment object as ionflux's cycles; its period and
     time limit as defaults for `period`/`t_end`; its temperature set as the ambient
-    temperature of `parameters` (the simulation's own copy)."""
+    temperature of `parameters` (the simulation's own copy); its capacity and voltage
+    terminations, with those of `termination` (a string or list of them, as PyBaMM's)."""
+    time_end, given = _split_termination(termination)
+    if time_end is not None:
+        raise ValueError(f"termination {termination!r}: a time termination is the end time: give t_end instead")
     if not is_experiment(experiment):
-        return experiment, period, t_end
+        return experiment, period, t_end, given
     exp = experiment if isinstance(experiment, Experiment) else from_pybamm_experiment(experiment)
     if exp.temperature is not None:
         # as PyBaMM: the experiment's temperature is the ambient one and the cell's at the
@@ -840,7 +865,7 @@ def unpack_experiment(experiment: Any, parameters: Any, period: Optional[float],
         parameters["Ambient temperature [K]"] = exp.temperature
         parameters["Initial temperature [K]"] = exp.temperature
     return [tuple(c) for c in exp.cycles], exp.period if period is None else period, \
-        exp.t_end if t_end is None else t_end
+        exp.t_end if t_end is None else t_end, list(getattr(exp, "termination", [])) + given
 
 
 #: PyBaMM's model options of the degradation submodels (docs/degradation_options.md),

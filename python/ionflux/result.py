@@ -86,10 +86,10 @@ _DEFAULT_CODES = {
     5: "step_limit", 6: "newton_failure", 7: "error_test_failure", 8: "init_failure", 9: "nonphysical_state",
     10: "invalid_input", 11: "output_overflow", 12: "end_time_reached", 13: "time_limit",
     14: "degradation_limit",
-    15: "interrupted",
+    15: "interrupted", 16: "experiment_end",
 }
 #: Statuses of a normal end (as cell_status_ok in kernels/common.hpp).
-NORMAL_END = ("finished", "cutoff_lower", "cutoff_upper", "degradation_limit")
+NORMAL_END = ("finished", "cutoff_lower", "cutoff_upper", "degradation_limit", "experiment_end")
 #: A run stopped at t_end: its summaries are valid but it is truncated, so it is warned about.
 TRUNCATED = "end_time_reached"
 #: Summary quantities that are NaN for a failed cell (its end time and solver steps stay).

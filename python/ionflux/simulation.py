@@ -26,7 +26,7 @@ _TERMINATION = {
 }
 
 #: Status names that mean the cell ended normally.
-OK_STATUSES = ("finished", "cutoff_lower", "cutoff_upper", "degradation_limit")
+OK_STATUSES = ("finished", "cutoff_lower", "cutoff_upper", "degradation_limit", "experiment_end")
 
 _SCALAR_VARIABLES = ("Time [s]", "Voltage [V]", "Current [A]", "Discharge capacity [A.h]")
 #: Further time series: the cell temperature and the protocol step and cycle of each output.
@@ -132,6 +132,15 @@ class Simulation:
     parameter_values : optional
         PyBaMM's spelling of `parameters` (a set name, `ParameterSet` or
         ``pybamm.ParameterValues``); not together with `parameters`.
+    termination : str or list of str, optional
+        The experiment's own termination, as PyBaMM's ``Experiment(termination=...)``,
+        checked at the end of every cycle: ``"80% capacity"`` (the cycle's eSOH
+        ``"Capacity [A.h]"`` at or below 80 % of the first cycle's), ``"4 Ah
+        capacity"``, ``"2.5 V"`` (the cycle's lowest voltage at or below 2.5 V); the run
+        then ends with status ``"experiment_end"`` (`termination` ``"experiment capacity
+        limit reached"`` or ``"... voltage ..."``) and the cycles after it do not run. An
+        `Experiment`'s or ``pybamm.Experiment``'s termination is taken too. Needs an
+        experiment.
     options : dict, optional
         PyBaMM's model options for the degradation submodels, as for
         ``pybamm.lithium_ion.DFN(options)``: ``{"SEI": "solvent-diffusion limited",
@@ -191,6 +200,7 @@ class Simulation:
         thermal: str = "isothermal",
         parameter_values: Any = None,
         options: Optional[Mapping[str, Any]] = None,
+        termination: Union[str, Sequence[str], None] = None,
     ) -> None:
         if options is None:  # a pybamm.lithium_ion.DFN(options) as the first argument brings its options
             options = _pybamm.model_degradation_options(parameters)
@@ -198,9 +208,17 @@ class Simulation:
         thermal = thermal_opt or thermal
         parameters, thermal = _pybamm.resolve_parameters(parameters, parameter_values, thermal)
         self._parameters = as_parameter_set(parameters)
-        experiment, period, t_end = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end)
+        given_t_end = t_end
+        experiment, period, t_end, self._termination = _pybamm.unpack_experiment(experiment, self._parameters, period,
+                                                                                 t_end, termination)
+        # an Experiment's time termination ("50 minutes") is the end time: reaching it is
+        # the experiment's end, not a truncated run
+        self._time_termination = given_t_end is None and t_end is not None
         opt.check_current(c_rate, current)
         self._experiment = exp.normalize_experiment(experiment)
+        if self._termination and self._experiment is None:
+            raise ValueError(f"termination {self._termination!r} needs an experiment: it is checked at the end of "
+                             "each cycle")
         if self._experiment is not None:
             exp.check_no_current(c_rate, current)
         self._cycles = int(exp.check_cycles(cycles, self._experiment is not None) or 1)
@@ -411,6 +429,7 @@ class Simulation:
             self._max_steps,
             self._max_wall_time or 0.0,
             dict(self._options),
+            list(self._termination),
         )
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
         interrupted = raw.pop("interrupted", False)
@@ -426,7 +445,11 @@ class Simulation:
                                   "the outputs up to there are the exception's partial_result (and sim.solution)")
             e.partial_result = sol  # type: ignore[attr-defined]
             raise e
-        if sol.status == "end_time_reached":
+        if sol.status == "end_time_reached" and self._time_termination and self._t_end == t_end_used:
+            sol._time_termination = True  # PyBaMM: "experiment time limit reached"; nothing truncated it
+            sol.message = (f"the experiment's time termination was reached at t = {t_end_used:.6g} s (its "
+                           "termination, which sets the end time)")
+        elif sol.status == "end_time_reached":
             warnings.warn(f"the run stopped at the end time t_end = {t_end_used:.6g} s before any voltage cut-off "
                           "or step end condition; the results are truncated (give a larger t_end, or t_eval "
                           "reaching further)", SolverWarning, stacklevel=3)
@@ -660,6 +683,11 @@ class Solution:
     @property
     def termination(self) -> str:
         """Why the solve stopped, in PyBaMM's words (``"event: Minimum voltage [V]"``, ...)."""
+        if self.status == "end_time_reached" and getattr(self, "_time_termination", False):
+            return "experiment time limit reached"
+        if self.status == "experiment_end":  # PyBaMM's words for its experiment terminations
+            return "experiment capacity limit reached" if "capacity" in self.message.split("(t =")[-1] else \
+                "experiment voltage limit reached"
         return _TERMINATION.get(self.status, f"failure: {self.message}")
 
     @property

@@ -141,6 +141,11 @@ class Sweep:
         temperature and step per output (``res["Temperature [K]"]``,
         ``res["Step"]``); with an experiment, per-step and per-cycle summaries
         (`SweepResult.steps`, `SweepResult.cycles`).
+    termination : str or list of str, optional
+        The experiment's own termination (config key ``termination``), as for
+        `Simulation`: ``"80% capacity"``, ``"4 Ah capacity"``, ``"2.5 V"``, checked at
+        the end of every cycle of every cell; a cell that meets it ends with status
+        ``"experiment_end"``.
     options : dict, optional
         PyBaMM's model options of every cell (config key ``options``), as for
         ``pybamm.lithium_ion.DFN(options)``: values strings or (negative, positive)
@@ -195,10 +200,12 @@ class Sweep:
         cycles: Optional[int] = None,
         thermal: Optional[str] = None,
         options: Optional[Mapping[str, Any]] = None,
+        termination: Union[str, Sequence[str], None] = None,
     ) -> None:
         model_options, thermal = opt.check_model_options(options, thermal)
         self._parameters = as_parameter_set(parameters)
-        experiment, period, t_end = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end)
+        experiment, period, t_end, terms = _pybamm.unpack_experiment(experiment, self._parameters, period, t_end,
+                                                                     termination)
         opt.check_current(c_rate, current)
         if vary is not None and not isinstance(vary, Mapping):
             raise TypeError(f"vary must be a dict of name -> values, got {type(vary).__name__}")
@@ -225,6 +232,8 @@ class Sweep:
             cfg["base_dir"] = os.getcwd()
         if n_cycles is not None:
             cfg["cycles"] = n_cycles
+        if terms:
+            cfg["termination"] = list(terms)
         if thermal is not None:
             cfg["thermal"] = thermal
         if model_options:

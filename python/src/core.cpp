@@ -112,7 +112,7 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
                        double rtol, double atol, double period, double t_end, std::vector<double> t_eval,
                        bool store_states, std::vector<std::vector<std::string>> experiment, int cycles,
                        const std::string& thermal, const std::string& base_dir, int max_steps, double max_wall_time,
-                       const py::dict& options) {
+                       const py::dict& options, const std::vector<std::string>& termination) {
   if (thermal != "isothermal" && thermal != "lumped")
     throw InputError("thermal must be 'isothermal' or 'lumped', got '" + thermal + "'");
   // One builder (solver/problem/problem.hpp). The Problem owns its copy of the set, and so the
@@ -120,6 +120,7 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
   ProblemBuilder pb(ps_in);
   if (!experiment.empty()) pb.experiment(parse_experiment(experiment, cycles, ps_in, base_dir));
   else pb.current(current);
+  pb.termination(parse_experiment_termination(termination));  // needs the experiment (pb.build)
   SolverOptions so;
   so.rtol = rtol;
   so.atol = atol;
@@ -201,8 +202,10 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
     out["steps"] = steps;
     // PyBaMM's per-cycle summary variables (solver/output/summary.hpp), name -> (n_cycles,)
     py::dict sv;
-    for (std::size_t j = 0; j < s.summary_variables.names.size(); ++j)
-      sv[py::str(s.summary_variables.names[j])] = array1(s.summary_variables.values[j]);
+    // a constant-current run is one cycle: its summary variables from the solver's
+    // inventory too (constant_current_summary)
+    const SummaryVariables vars = constant_current_summary(cell, s);
+    for (std::size_t j = 0; j < vars.names.size(); ++j) sv[py::str(vars.names[j])] = array1(vars.values[j]);
     out["summary_variables"] = sv;
   }
   out["status"] = std::string(cell_status_name(s.status));
@@ -1055,13 +1058,20 @@ PYBIND11_MODULE(_core, m) {
         py::arg("t_end") = 0.0, py::arg("t_eval") = std::vector<double>{}, py::arg("store_states") = true,
         py::arg("experiment") = std::vector<std::vector<std::string>>{}, py::arg("cycles") = 1,
         py::arg("thermal") = "isothermal", py::arg("base_dir") = ".", py::arg("max_steps") = SolverOptions{}.max_steps,
-        py::arg("max_wall_time") = 0.0, py::arg("options") = py::dict());
+        py::arg("max_wall_time") = 0.0, py::arg("options") = py::dict(),
+        py::arg("termination") = std::vector<std::string>{});
   m.def(
       "describe_model_options", [](const py::dict& options) { return described(resolve_model_options(options_from(options))); },
       py::arg("options"),
       "PyBaMM's option dict resolved as PyBaMM 26.10 resolves it (defaults derived, refusals raised): "
       "{name: value} for every degradation option, tuples written as PyBaMM prints them.");
   m.def("model_option_names", &model_option_names, "The model option names ionflux accepts.");
+  m.def(
+      "experiment_termination",
+      [](const std::vector<std::string>& terms) { return experiment_termination_text(parse_experiment_termination(terms)); },
+      py::arg("terms"),
+      "PyBaMM's experiment terminations ('80% capacity', '4 Ah capacity', '2.5 V') checked and written back "
+      "(ValueError naming the forms otherwise)");
 
   m.def("summary_variable_names", &summary_variable_names,
         "PyBaMM's per-cycle summary variable names ionflux gives (solver/output/summary.hpp), in order");

@@ -232,6 +232,7 @@ class CudaEngine : public gpu_stream::DeviceEngine {
                     static_cast<index_t>(S), es.n_times, es.n_sums, es.temperature, es.layout, es.solver, out};
     a_.team = team_;
     a_.ws_stride = slot_workspace_stride(es.layout);
+    a_.experiment_end = es.experiment_end;
     // harvest staging (device) and its pinned host mirror, two of each
     for (int b = 0; b < 2; ++b) {
       hdr_[b] = device<HarvestHeader>(1);

@@ -129,9 +129,10 @@ namespace detail {
 ProtocolView protocol_of(const BatchInputs& in, std::size_t c) {
   if (!in.protocol_first.empty())
     return ProtocolView{in.protocol_steps.data() + in.protocol_first[c], in.protocol_count[c],
-                        in.protocol_tables.data()};
+                        in.protocol_tables.data(), in.run.experiment_end};
   if (!in.run.steps.empty())
-    return ProtocolView{in.run.steps.data(), static_cast<int>(in.run.steps.size()), in.run.tables.data()};
+    return ProtocolView{in.run.steps.data(), static_cast<int>(in.run.steps.size()), in.run.tables.data(),
+                        in.run.experiment_end};
   return ProtocolView{};
 }
 
@@ -253,6 +254,9 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
                                               run.total_steps(), run.t_final, pv.tables);
   if (run.status == CellStatus::time_limit)
     c.message[k] += ": " + format("%.6g", in.run.solver.max_wall_time) + " s, at t = " + format("%.6g", run.t_final) + " s";
+  if (run.status == CellStatus::experiment_end && steps)
+    c.message[k] = experiment_end_message(in.run.experiment_end, steps, pv.n_steps, run.step, run.cycle_v_min,
+                                          run.cycle_capacity, run.cycle_capacity0, run.t_final);
   const std::string cut = cut_short(in, cell, record, run);
   if (!cut.empty()) c.message[k] = cut;
 }

@@ -50,6 +50,7 @@ class EmulatedEngine : public DeviceEngine {
                     static_cast<index_t>(s), es.n_times, es.n_sums, es.temperature, es.layout, es.solver, es.out};
     a_.team = team;
     a_.ws_stride = slot_workspace_stride(es.layout);
+    a_.experiment_end = es.experiment_end;
   }
 
   //! Run `what` on slot s's cell with the device's per-cell code: a team of 32 lanes

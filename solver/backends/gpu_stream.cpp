@@ -156,6 +156,7 @@ StreamStats run_streamed(const BatchInputs& in, const StreamConfig& cfg, EngineF
     es.n_steps_total = all.size();
     es.tables = tables.data();
     es.n_tables = tables.size();
+    es.experiment_end = in.run.experiment_end;
   }
   // Device memory exhausted at any of the engine's allocations: half the slots (fewer
   // cells resident at once), said on stderr, and on; out of memory with one slot fails.

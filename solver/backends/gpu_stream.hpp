@@ -55,6 +55,7 @@ struct EngineSetup {
   std::size_t n_steps_total = 0;
   const double* tables = nullptr;
   std::size_t n_tables = 0;
+  ExperimentEnd experiment_end{};  //!< the protocols' termination (RunOptions::experiment_end)
 };
 
 //! Threads per cell on the device (kernels/numerics/team.hpp), from the environment

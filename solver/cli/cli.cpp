@@ -223,6 +223,11 @@ std::string simulate_help() {
          "                          replaces --c-rate/--current; the CSV gains Step, Cycle and\n"
          "                          Temperature [K] columns [default: one constant-current step]\n"
          "  --cycles N              repeat the --experiment steps N times [default: 1]\n"
+         "  --termination TEXT      end the experiment at the end of the first cycle that\n"
+         "                          meets it, as PyBaMM's Experiment(termination=...):\n"
+         "                          \"80% capacity\" (of the first cycle's eSOH capacity),\n"
+         "                          \"4 Ah capacity\", \"2.5 V\" (a cycle's lowest voltage);\n"
+         "                          repeatable (the first met ends it) [default: none]\n"
          "  --thermal MODEL         isothermal, or lumped (PyBaMM's lumped thermal model)\n"
          "                          [default: isothermal]\n"
          "  --option \"NAME=VALUE\"   a PyBaMM model option for the degradation submodels, e.g.\n"
@@ -258,6 +263,7 @@ struct SimulateArgs {
   std::string output = kDefaultOutput;
   bool quiet = false, help = false;
   std::vector<std::string> experiment;  //!< protocol steps (PyBaMM strings), one cycle
+  std::vector<std::string> termination;  //!< --termination: the experiment's own (PyBaMM's)
   int cycles = 1;
   bool lumped_thermal = false;
   OptionList options;  //!< --option NAME=VALUE (PyBaMM's model options), in order
@@ -267,7 +273,7 @@ const std::vector<std::string>& simulate_options() {
   static const std::vector<std::string> o = {"--parameters", "--set",    "--c-rate", "--current", "--soc",
                                              "--mesh",       "--rtol",   "--atol",   "--period",  "--t-end",
                                              "--output",     "--quiet",  "--help",   "-h",
-                                             "--experiment", "--cycles", "--thermal",
+                                             "--experiment", "--cycles", "--termination", "--thermal",
                                              "--max-steps",  "--max-wall-time", "--option"};
   return o;
 }
@@ -326,6 +332,8 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       thermal_given = true;
     } else if (opt == "--experiment") {
       a.experiment.push_back(value);
+    } else if (opt == "--termination") {
+      a.termination.push_back(value);
     } else if (opt == "--cycles") {
       const double c = parse_double(opt, value);
       if (!(c >= 1 && c == std::floor(c) && c <= 100000)) throw InputError("--cycles: must be a whole number >= 1, got " + value);
@@ -562,6 +570,13 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
     Experiment ex = parse_experiment(std::vector<std::vector<std::string>>{a.experiment}, a.cycles, ps, ".");
     for (const std::string& f : ex.files) inputs.emplace_back(f, "drive-cycle file");
     pb.experiment(std::move(ex));
+    try {
+      pb.termination(parse_experiment_termination(a.termination));
+    } catch (const InputError& e) {
+      throw InputError(std::string("--termination: ") + e.what());
+    }
+  } else if (!a.termination.empty()) {
+    throw InputError("--termination needs --experiment (it is checked at the end of each cycle)");
   } else if (a.cycles != 1) {
     throw InputError("--cycles needs --experiment");
   } else if (a.c_rate) {

@@ -726,6 +726,76 @@ std::string step_limit_message(int max_steps, const StepSpec* steps, int n_steps
          std::to_string(steps_in_step) + " of them in " + step_label(steps, texts, step) + where + at;
 }
 
+ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms) {
+  ExperimentEnd e;
+  for (const std::string& raw : terms) {
+    const std::string t = trim(raw);
+    auto bad = [&](const std::string& why) {
+      return InputError("experiment termination \"" + t + "\": " + why +
+                        " (PyBaMM's forms: \"80% capacity\", \"4 Ah capacity\", \"2.5 V\")");
+    };
+    auto number = [&](const std::string& text) {
+      char* end = nullptr;
+      const double v = std::strtod(text.c_str(), &end);
+      if (text.empty() || !end || trim(std::string(end)) != "" || !(v > 0.0) || !std::isfinite(v))
+        throw bad("expected a positive number, got '" + text + "'");
+      return v;
+    };
+    const std::string lower = to_lower(t);
+    const std::string cap = "capacity";
+    if (lower.size() > cap.size() && lower.compare(lower.size() - cap.size(), cap.size(), cap) == 0) {
+      std::string amount = trim(t.substr(0, t.size() - cap.size()));
+      std::string compact;
+      for (char ch : amount)
+        if (ch != ' ') compact += ch;
+      if (!compact.empty() && compact.back() == '%') {
+        const double pct = number(compact.substr(0, compact.size() - 1));
+        e.capacity_fraction = pct / 100.0;
+      } else if (compact.size() > 3 && to_lower(compact.substr(compact.size() - 3)) == "a.h") {
+        e.capacity_ah = number(compact.substr(0, compact.size() - 3));
+      } else if (compact.size() > 2 && to_lower(compact.substr(compact.size() - 2)) == "ah") {
+        e.capacity_ah = number(compact.substr(0, compact.size() - 2));
+      } else {
+        throw bad("a capacity termination is a percentage of the first cycle's or A.h");
+      }
+    } else if (!t.empty() && (t.back() == 'V' || t.back() == 'v')) {
+      e.min_voltage = number(trim(t.substr(0, t.size() - 1)));
+    } else {
+      throw bad("not a capacity or a voltage termination (a time termination is the run's end time: give it as "
+                "t_end)");
+    }
+  }
+  return e;
+}
+
+std::string experiment_termination_text(const ExperimentEnd& e) {
+  std::string s;
+  auto add = [&](const std::string& part) { s += (s.empty() ? "" : ", ") + part; };
+  if (e.capacity_fraction > 0.0) add(shortest_num(e.capacity_fraction * 100.0) + "% capacity");
+  if (e.capacity_ah > 0.0) add(shortest_num(e.capacity_ah) + " Ah capacity");
+  if (e.min_voltage > 0.0) add(shortest_num(e.min_voltage) + " V");
+  return s;
+}
+
+std::string experiment_end_message(const ExperimentEnd& e, const StepSpec* steps, int n_steps, int step,
+                                   double cycle_v_min, double capacity, double capacity0, double t_stop) {
+  const int cycle = steps && step >= 0 && step < n_steps ? steps[step].cycle : 0;
+  const int last_cycle = steps && n_steps > 0 ? steps[n_steps - 1].cycle : cycle;
+  std::string why;
+  auto add = [&](const std::string& part) { why += (why.empty() ? "" : "; ") + part; };
+  if (e.capacity_fraction > 0.0 && capacity <= e.capacity_fraction * capacity0)
+    add("capacity " + format("%.6g", capacity) + " A.h <= " + shortest_num(e.capacity_fraction * 100.0) +
+        "% of the first cycle's " + format("%.6g", capacity0) + " A.h");
+  if (e.capacity_ah > 0.0 && capacity <= e.capacity_ah)
+    add("capacity " + format("%.6g", capacity) + " A.h <= " + shortest_num(e.capacity_ah) + " A.h");
+  if (e.min_voltage > 0.0 && cycle_v_min <= e.min_voltage)
+    add("lowest voltage " + format("%.6g", cycle_v_min) + " V <= " + shortest_num(e.min_voltage) + " V");
+  const int left = last_cycle - cycle;
+  return "the experiment's termination \"" + experiment_termination_text(e) + "\" was reached at the end of cycle " +
+         std::to_string(cycle) + " (t = " + format("%.6g", t_stop) + " s: " + why + "); " + std::to_string(left) +
+         (left == 1 ? " cycle" : " cycles") + " did not run, as in PyBaMM";
+}
+
 std::string failure_place(const StepSpec* steps, int n_steps, const std::string* texts, int step, double t_stop) {
   char at[64];
   std::snprintf(at, sizeof at, "at t = %.6g s", t_stop);

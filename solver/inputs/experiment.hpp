@@ -59,6 +59,22 @@ std::string step_limit_message(int max_steps, const StepSpec* steps, int n_steps
 //! step k "TEXT" (cycle c) of N protocol steps" (TEXT where given).
 std::string failure_place(const StepSpec* steps, int n_steps, const std::string* texts, int step, double t_stop);
 
+//! PyBaMM's experiment termination (Experiment(termination=...)): each of `terms` is
+//! "80% capacity" (of the first cycle's eSOH capacity), "4 Ah capacity" (or "4 A.h
+//! capacity"), or a voltage "2.5 V" (a cycle's lowest voltage). A time ("10 hours") is
+//! not one of these: it is the run's end time, and is refused here (InputError naming
+//! the forms).
+ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms);
+
+//! The words of ExperimentEnd in PyBaMM's spelling ("80% capacity, 2.5 V"), empty for none.
+std::string experiment_termination_text(const ExperimentEnd& e);
+
+//! The message of a cell whose experiment's termination was reached (status
+//! experiment_end) at the end of the cycle of `step` at t_stop: which condition, the
+//! cycle's value against it, and how many cycles did not run.
+std::string experiment_end_message(const ExperimentEnd& e, const StepSpec* steps, int n_steps, int step,
+                                   double cycle_v_min, double capacity, double capacity0, double t_stop);
+
 //! Convenience: a flat list of steps, run once as a single cycle.
 Experiment parse_experiment(const std::vector<std::string>& steps, const ParameterSet& params,
                             const std::string& base_dir = ".");

@@ -18,6 +18,7 @@
 #include "solver/inputs/json_text.hpp"
 #include "solver/util/text.hpp"
 #include "solver/inputs/parameters.hpp"
+#include "solver/inputs/experiment.hpp"
 #include "solver/inputs/parameter_file.hpp"
 
 namespace ionflux {
@@ -319,7 +320,8 @@ const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> k = {"parameters", "set",         "mesh",    "solver",  "period",
                                              "t_end",      "c_rate",      "current", "initial_soc", "vary",
                                              "combine",    "samples",     "sampling", "seed",
-                                             "experiment", "cycles",      "thermal",  "options", "base_dir"};
+                                             "experiment", "cycles",      "thermal",  "options", "base_dir",
+                                             "termination"};
   return k;
 }
 
@@ -535,6 +537,16 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
   if (root.contains("cycles")) {
     spec.cycles = static_cast<int>(get_integer(cx, root["cycles"], "cycles", 1, 100000));
     if (spec.experiment.empty()) cx.input("cycles needs an experiment");
+  }
+  if (root.contains("termination")) {  // PyBaMM's Experiment(termination=...): a string or a list of them
+    const ojson& t = root["termination"];
+    std::vector<std::string> terms;
+    if (t.is_array())
+      for (std::size_t k = 0; k < t.size(); ++k) terms.push_back(get_string(cx, t[k], "termination"));
+    else
+      terms.push_back(get_string(cx, t, "termination"));
+    if (spec.experiment.empty()) cx.input("termination needs an experiment (it is checked at the end of each cycle)");
+    cx.wrap("", [&] { spec.experiment_end = parse_experiment_termination(terms); });
   }
   if (root.contains("thermal")) {
     const std::string t = get_string(cx, root["thermal"], "thermal");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/model/cell_params.hpp"
+#include "kernels/model/protocol.hpp"
 #include "kernels/numerics/bdf.hpp"
 #include "solver/inputs/model_options.hpp"
 #include "solver/inputs/parameters.hpp"
@@ -70,6 +71,8 @@ struct SweepSpec {
   //! constant-current protocol above.
   std::vector<std::vector<std::string>> experiment;
   int cycles = 1;
+  //! "termination": the experiment's own (PyBaMM's; parse_experiment_termination).
+  ExperimentEnd experiment_end{};
   bool lumped_thermal = false;                              //!< "thermal": "lumped"
   //! "options": PyBaMM's model options as given, and resolved (resolve_model_options):
   //! the degradation submodels of every cell (RunOptions::model).

@@ -13,90 +13,9 @@ namespace ionflux {
 
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kStoLo = 1e-6, kStoHi = 1.0 - 1e-6;  // PyBaMM's eSOH search limits (functions)
 const double kFaradayAh = constants::F / 3600.0;
 
-//! Brent's root of f on [a, b] (scipy.optimize.brentq's algorithm, xtol 1e-15, rtol
-//! 4 eps); NaN when f(a) and f(b) have the same sign or are not numbers.
-template <class F>
-double brent(F f, double a, double b) {
-  double fa = f(a), fb = f(b);
-  if (!(std::isfinite(fa) && std::isfinite(fb))) return kNaN;
-  if (fa == 0.0) return a;
-  if (fb == 0.0) return b;
-  if ((fa > 0.0) == (fb > 0.0)) return kNaN;
-  const double xtol = 1e-15, rtol = 4.0 * std::numeric_limits<double>::epsilon();
-  double c = a, fc = fa, d = b - a, e = d;
-  for (int it = 0; it < 200; ++it) {
-    if ((fb > 0.0) == (fc > 0.0)) {
-      c = a, fc = fa;
-      d = e = b - a;
-    }
-    if (std::fabs(fc) < std::fabs(fb)) {
-      a = b, b = c, c = a;
-      fa = fb, fb = fc, fc = fa;
-    }
-    const double tol = 0.5 * (xtol + rtol * std::fabs(b)), m = 0.5 * (c - b);
-    if (std::fabs(m) <= tol || fb == 0.0) return b;
-    if (std::fabs(e) >= tol && std::fabs(fa) > std::fabs(fb)) {
-      double p, q, r;
-      const double s = fb / fa;
-      if (a == c) {  // secant
-        p = 2.0 * m * s;
-        q = 1.0 - s;
-      } else {  // inverse quadratic interpolation
-        q = fa / fc;
-        r = fb / fc;
-        p = s * (2.0 * m * q * (q - r) - (b - a) * (r - 1.0));
-        q = (q - 1.0) * (r - 1.0) * (s - 1.0);
-      }
-      if (p > 0.0) q = -q;
-      else p = -p;
-      if (2.0 * p < std::min(3.0 * m * q - std::fabs(tol * q), std::fabs(e * q))) {
-        e = d;
-        d = p / q;
-      } else {
-        d = m, e = m;
-      }
-    } else {
-      d = m, e = m;
-    }
-    a = b, fa = fb;
-    b += std::fabs(d) > tol ? d : (m > 0.0 ? tol : -tol);
-    fb = f(b);
-    if (!std::isfinite(fb)) return kNaN;
-  }
-  return b;
-}
 }  // namespace
-
-Esoh solve_esoh(const CellParams& p, double q_n, double q_p, double q_li, double v_min, double v_max) {
-  Esoh r{kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN, kNaN};
-  if (!(q_n > 0.0 && q_p > 0.0 && q_li > 0.0 && std::isfinite(v_min) && std::isfinite(v_max))) return r;
-  const double t = p.t_ref;
-  auto un = [&](double x) { return fn::ocp(p.neg, x, t, t); };
-  auto up = [&](double y) { return fn::ocp(p.pos, y, t, t); };
-  // 100% SOC: x_100 with y_100 = (Q_Li - x Q_n) / Q_p both inside the limits
-  const double x_lo = std::max(kStoLo, (q_li - kStoHi * q_p) / q_n), x_hi = std::min(kStoHi, (q_li - kStoLo * q_p) / q_n);
-  if (!(x_lo < x_hi)) return r;
-  const double x100 = brent([&](double x) { return up((q_li - x * q_n) / q_p) - un(x) - v_max; }, x_lo, x_hi);
-  if (!std::isfinite(x100)) return r;
-  const double y100 = (q_li - x100 * q_n) / q_p;
-  // 0% SOC: x_0 <= x_100 with y_0 = y_100 + Q_n (x_100 - x_0) / Q_p <= 1 - 1e-6
-  const double x0_lo = std::max(kStoLo, x100 - (kStoHi - y100) * q_p / q_n);
-  const double x0 = brent([&](double x) { return up(y100 + q_n * (x100 - x) / q_p) - un(x) - v_min; }, x0_lo, x100);
-  r.x_100 = x100;
-  r.y_100 = y100;
-  r.un_100 = un(x100);
-  r.up_100 = up(y100);
-  if (!std::isfinite(x0)) return r;
-  r.x_0 = x0;
-  r.capacity = q_n * (x100 - x0);
-  r.y_0 = y100 + r.capacity / q_p;
-  r.un_0 = un(x0);
-  r.up_0 = up(r.y_0);
-  return r;
-}
 
 void cell_summary_inputs(const CellParams& p, const Layout& l, double* out) {
   std::vector<double> y(static_cast<std::size_t>(l.n_state), 0.0);

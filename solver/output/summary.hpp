@@ -10,22 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "kernels/model/esoh.hpp"
 #include "kernels/model/inventory.hpp"
 
 namespace ionflux {
 
-//! The eSOH solution (PyBaMM's _ElectrodeSOH with "cyclable lithium capacity" known):
-//! x_100 from U_p(y_100) - U_n(x_100) = V_max with y_100 = (Q_Li - x_100 Q_n) / Q_p, then x_0
-//! from U_p(y_0) - U_n(x_0) = V_min with y_0 = y_100 + Q / Q_p, Q = Q_n (x_100 - x_0); the OCPs
-//! at T_ref with their asymptote terms (fn::ocp). NaN where no root is bracketed.
-struct Esoh {
-  double x_100, y_100, x_0, y_0, un_100, up_100, un_0, up_0, capacity;
-};
-
-//! Solve the eSOH of a cell at capacities q_n, q_p, q_li [A.h] between v_min and v_max
-//! [V] ("Open-circuit voltage at 0% / 100% SOC [V]"). Brent's method, to round-off, on
-//! stoichiometries in [1e-6, 1 - 1e-6] (PyBaMM's search limits for OCP functions).
-Esoh solve_esoh(const CellParams& p, double q_n, double q_p, double q_li, double v_min, double v_max);
+// Esoh and solve_esoh: kernels/model/esoh.hpp (the kernel's capacity termination calls it too).
 
 //! The eSOH fields kept per cycle-ending step (ChunkData::step_esoh).
 enum EsohField : int { kEsohX100 = 0, kEsohX0, kEsohUn100, kEsohUp100, kEsohUn0, kEsohUp0, kEsohFields };

@@ -57,6 +57,9 @@ Problem ProblemBuilder::build() const {
   if (!(std::isfinite(p.current) && p.current != 0.0))
     throw InvalidParameter("the current must be non-zero and finite, got " + num(p.current) + " A");
   p.cell = build_cell(p.parameters, p.current, thermal_, soc_, run_.model);
+  if (run_.experiment_end.any() && ex_.steps.empty())
+    throw InputError("an experiment termination (\"" + experiment_termination_text(run_.experiment_end) +
+                     "\") needs an experiment: it is checked at the end of each cycle");
   p.run = run_;
   p.run.steps = ex_.steps;
   p.run.tables = ex_.tables;

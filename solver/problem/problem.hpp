@@ -61,6 +61,8 @@ class ProblemBuilder {
   ProblemBuilder& current(std::optional<double> i) { current_ = i; return *this; }
   //! The protocol, already parsed against this builder's set.
   ProblemBuilder& experiment(Experiment ex) { ex_ = std::move(ex); return *this; }
+  //! The experiment's own termination (parse_experiment_termination); needs an experiment.
+  ProblemBuilder& termination(const ExperimentEnd& e) { run_.experiment_end = e; return *this; }
   ProblemBuilder& lumped_thermal(bool on) { thermal_ = on; return *this; }
   //! The degradation submodels (resolve_model_options); default the plain DFN.
   ProblemBuilder& model(const ModelOptions& m) { run_.model = m; return *this; }

@@ -280,11 +280,9 @@ Solution cell_solution(ChunkData&& c, std::size_t k, const BatchInputs& in) {
   return sol;
 }
 
-namespace {
-
-//! PyBaMM's summary variables of a run that is one cycle of one step (a constant-current
-//! run): the inventory at the step's end (StepRecord::inv) against the run's start.
-SummaryVariables one_cycle_summary(const CellParams& p, const Layout& l, const Solution& sol) {
+SummaryVariables constant_current_summary(const CellParams& p, const Solution& sol) {
+  if (sol.protocol || sol.steps.size() != 1 || !sol.summary_variables.names.empty()) return sol.summary_variables;
+  const Layout& l = sol.layout;
   const StepRecord& r = sol.steps.front();
   CycleStates cs;
   cs.n = cs.n_cycles = 1;
@@ -304,8 +302,6 @@ SummaryVariables one_cycle_summary(const CellParams& p, const Layout& l, const S
   cs.throughput_energy = cs.moved_energy = {e};
   return summary_variables(cs);
 }
-
-}  // namespace
 
 // A batch of one: the same executor, per-cell driver and summaries as a sweep
 // (run_batch on the CPU, BatchInputs::detail), read back as a Solution.
@@ -333,11 +329,6 @@ Solution simulate(const CellParams& params, const RunOptions& options, const std
   OneCellSink sink;
   run_batch(in, opt, &sink);
   Solution sol = cell_solution(std::move(sink.chunk), 0, in);
-  // A constant-current run is one cycle of one step: PyBaMM's summary variables at its
-  // last state from the kernel's inventory, as an experiment's cycles get them (eps_s and
-  // porosity from the state under loss of active material or a porosity change)
-  if (!sol.protocol && sol.steps.size() == 1 && sol.summary_variables.names.empty())
-    sol.summary_variables = one_cycle_summary(params, l, sol);
   sol.params = params;
   sol.wall_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return sol;

@@ -29,6 +29,9 @@ struct RunOptions {
   std::vector<StepSpec> steps;
   std::vector<double> tables;
   std::vector<std::string> step_text;  //!< the text of each step (optional; for end messages)
+  //! The experiment's own termination ("80% capacity", "4 Ah capacity", "2.5 V"; PyBaMM's
+  //! Experiment(termination=...)), checked at each cycle's end; none by default.
+  ExperimentEnd experiment_end{};
 };
 
 struct SolverStats {
@@ -111,6 +114,14 @@ void check_output_size(double rows, double bytes_per_row, const std::string& wha
 //! status interrupted and the outputs so far (Ctrl-C in `ionflux simulate` and
 //! Simulation.solve).
 Solution simulate(const CellParams& params, const RunOptions& options, const std::atomic<bool>* stop = nullptr);
+
+//! PyBaMM's summary variables of a constant-current run (one cycle of one step; PyBaMM
+//! gives none there): from the kernel's inventory at the step's end (StepRecord::inv)
+//! against the run's start, as an experiment's cycles get them, so eps_s and the porosity
+//! come from the state under loss of active material or a porosity change. Python's
+//! Solution.summary_variables. Returns sol's own for any other run (or none when the run
+//! failed before its step ended). `p`: the cell simulate ran.
+SummaryVariables constant_current_summary(const CellParams& p, const Solution& sol);
 
 //! Theoretical capacities of a cell from its electrode loadings [A.h], as PyBaMM's
 //! calculated capacities: an electrode holds eps_s c_max L A F / 3600 ("Negative/Positive

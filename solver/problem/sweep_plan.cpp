@@ -444,6 +444,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
 
   in.run.mesh = spec.mesh;
   in.run.model = spec.model;
+  in.run.experiment_end = spec.experiment_end;
   in.run.solver = spec.solver;
   in.run.period = spec.period;
   in.run.t_end = spec.t_end;
@@ -581,6 +582,8 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
          add("initial_soc", spec.initial_soc);
          add("c_rate", spec.c_rate);
          add("current", spec.current);
+         const std::string term = experiment_termination_text(spec.experiment_end);
+         if (!term.empty()) o += std::string(o.empty() ? "" : ", ") + "\"termination\": \"" + term + "\"";
          return "{" + o + "}";
        }()},
   };

@@ -17,11 +17,13 @@
 // Tolerances rtol = atol = 1e-10 (kAgeingRtol), as the other device-vs-CPU tests.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "solver/backends/backend_cuda.hpp"
+#include "solver/inputs/experiment.hpp"
 #include "solver/inputs/sweep.hpp"
 #include "solver/problem/batch.hpp"
 #include "solver/problem/sweep_plan.hpp"
@@ -48,6 +50,32 @@ void check(bool lumped) {
 }
 
 TEST(AgeingEmulatedDevice, SeiPlatingPorositySweepEqualsCpu) { check(false); }
+
+// The experiment's termination (ExperimentEnd) through the device engine's slot arrays:
+// "100% capacity" (the eSOH solve in the kernel at the first cycle's end meets it, as in
+// PyBaMM) and "4 V" (the first cycle's discharges, 10 minutes at 0.5C to 1.4C, reach 3.99
+// to 3.67 V) end every cell after its first cycle, on both roads alike; without a
+// termination every cell runs its 3 cycles (expect_ageing_happened).
+TEST(AgeingEmulatedDevice, ExperimentTerminationEqualsCpu) {
+  for (const std::vector<std::string>& term : {std::vector<std::string>{"100% capacity"}, {"4 V"}}) {
+    testing::CycleBatch b =
+        testing::planned_cycle_batch(testing::ageing_sweep_config(false, testing::kAgeingRtol, testing::kAgeingAtol));
+    b.in.run.experiment_end = parse_experiment_termination(term);
+    EmulatedDevice emulated;
+    const testing::CycleRun cpu =
+        testing::expect_device_equals_cpu(b, testing::kAgeingTimeRel, testing::kSummaryFloor, {"32", "1"},
+                                          testing::kAgeingCurrentRel, testing::kAgeingTimeRel);
+    const std::vector<double>* q = cpu.variables.find("Capacity [A.h]");
+    ASSERT_TRUE(q != nullptr);
+    for (std::size_t c = 0; c < b.in.size(); ++c) {
+      EXPECT_EQ(cpu.results.status[c], static_cast<int>(CellStatus::experiment_end)) << term[0] << ", cell " << c;
+      EXPECT_TRUE(std::isfinite((*q)[c * cpu.variables.n_cycles])) << "cycle 0 ran";
+      EXPECT_TRUE(std::isnan((*q)[c * cpu.variables.n_cycles + 1])) << "cycle 1 did not run";
+      EXPECT_NE(cpu.results.message[c].find("was reached at the end of cycle 0"), std::string::npos)
+          << cpu.results.message[c];
+    }
+  }
+}
 TEST(AgeingEmulatedDevice, WithLumpedThermalEqualsCpu) { check(true); }
 
 TEST(AgeingSweepExample, IsTheThousandCellAgeingCaseOfGpuCheck) {

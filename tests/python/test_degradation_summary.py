@@ -8,11 +8,13 @@ The issue asks capacity within 0.1 % and LLI/losses within 1 % relative; measure
 1e-6 and 1e-5: tight enough to catch a wrong term, loose enough for time-integration error."""
 import json
 import os
+import subprocess
 
 import numpy as np
 import pytest
 from conftest import REPO
 
+import ionflux
 from ionflux import ParameterSet, Simulation
 
 CASES = ["sei_solvent_diffusion_limited_cccv", "plating_partially_reversible_cccv",
@@ -245,3 +247,68 @@ def test_a_constant_current_runs_summary_follows_the_lost_active_material():
     inside = t <= sol.t[-1]
     ours = np.interp(t[inside], sol.t, sol["Negative electrode stoichiometry"])
     np.testing.assert_allclose(ours, sto_theirs[inside], rtol=1e-6, atol=1e-7)
+
+
+def test_experiment_termination_at_a_capacity_or_a_voltage_as_pybamm():
+    """PyBaMM's Experiment(termination=...) (simulation.py: after each cycle, stop once the
+    cycle's eSOH "Capacity [A.h]" is at or below the limit, "X%" of the first cycle's, or
+    the cycle's lowest voltage at or below "V"), checked by the solver at each cycle's end.
+    The limits are set between PyBaMM's own cycle capacities (fixture
+    sei_solvent_diffusion_limited_cccv: 5.10975369886 and 5.10956733875 A.h), so PyBaMM's
+    rule stops a 5-cycle run after its second cycle."""
+    fx = load("sei_solvent_diffusion_limited_cccv")
+    cycle = tuple(fx["experiment"]["cycles"][0])
+    q1, q2 = fx["summary"]["Capacity [A.h]"]
+    between = (q1 + q2) / 2
+
+    def run(termination, cycles=5):
+        return Simulation(fx["parameter_set"], options=fx["options"], experiment=[cycle], cycles=cycles,
+                          mesh=fx["var_pts"], solver={"rtol": 1e-8, "atol": 1e-8}, termination=termination).solve()
+
+    for term in (f"{between:.12g} Ah capacity", f"{100 * between / q1:.12g}% capacity"):
+        sol = run(term)
+        assert sol.status == "experiment_end" and sol.termination == "experiment capacity limit reached", sol.message
+        assert len(sol.cycles) == 2 and sol.ok
+        np.testing.assert_allclose(sol.summary_variables["Capacity [A.h]"], [q1, q2], rtol=1e-6)
+        assert "reached at the end of cycle 1" in sol.message and "3 cycles did not run" in sol.message
+    # 100 %: the first cycle meets it (PyBaMM: capacity_now <= 100 % of itself)
+    assert len(run("100% capacity").cycles) == 1
+    # a voltage: the first cycle's discharge reaches 2.5 V
+    sol = run("3.0 V")
+    assert sol.termination == "experiment voltage limit reached" and len(sol.cycles) == 1
+    assert "lowest voltage 2.5 V <= 3 V" in sol.message
+    done = run("2.4 V", cycles=2)  # never met: the protocol completes
+    assert done.status == "finished" and len(done.cycles) == 2
+    with pytest.raises(ValueError, match="needs an experiment"):
+        Simulation("Chen2020", termination="80% capacity")
+    with pytest.raises(ValueError, match=r"experiment termination \"80 capacity\": a capacity termination is a "
+                                         r"percentage of the first cycle's or A.h"):
+        run("80 capacity")
+
+
+def test_experiment_termination_in_a_sweep_and_the_cli(cli, tmp_path):
+    fx = load("sei_solvent_diffusion_limited_cccv")
+    cycle = fx["experiment"]["cycles"][0]
+    q1, q2 = fx["summary"]["Capacity [A.h]"]
+    term = f"{(q1 + q2) / 2:.12g} Ah capacity"
+    sweep = ionflux.Sweep(fx["parameter_set"], options=fx["options"], experiment=[tuple(cycle)], cycles=4,
+                          mesh=fx["var_pts"], solver={"rtol": 1e-8, "atol": 1e-8}, termination=term,
+                          vary={"Negative electrode thickness [m]": [8.52e-5]})
+    assert sweep.config()["termination"] == [term]
+    res = sweep.run(progress=False, output=tmp_path / "s.h5")
+    assert list(res.status_names) == ["experiment_end"]
+    np.testing.assert_allclose(res.cycles["Capacity [A.h]"][0][:2], [q1, q2], rtol=1e-6)
+    assert np.isnan(res.cycles["Capacity [A.h]"][0][2:]).all()  # the cycles not run
+    assert json.loads(res.attrs["settings"])["termination"] == term
+    # the CLI: --termination, and a sweep config's "termination"
+    args = [cli, "simulate", "--parameters", "OKane2022", "--mesh", "x_n=5,x_s=5,x_p=5,r_n=30,r_p=30", "--rtol", "1e-8",
+            "--atol", "1e-8", "--option", "SEI=solvent-diffusion limited", "--cycles", "4", "--termination", term,
+            "--output", str(tmp_path / "s.csv")] + [a for s in cycle for a in ("--experiment", s)]
+    r = subprocess.run(args, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "the experiment's termination" in r.stdout and "reached at the end of cycle 1" in r.stdout
+    sweep.to_json(tmp_path / "c.json")
+    r = subprocess.run([cli, "sweep", str(tmp_path / "c.json"), "--output", str(tmp_path / "c.h5"), "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert list(ionflux.load(tmp_path / "c.h5").status_names) == ["experiment_end"]

@@ -450,6 +450,41 @@ def test_skipped_steps_are_said_on_every_road(cli, tmp_path):
         Simulation(mesh=COARSE, initial_soc=0.5, experiment=[tuple(steps)]).solve()
 
 
+def test_a_drive_cycle_that_begins_past_a_cut_off_is_cut_short(tmp_path):
+    """A 25 A pulse after a discharge to 2.6 V begins below the 2.5 V cut-off (the voltage
+    jump of the step change). It had run on unchecked (a drive cycle was never checked
+    again once past a cut-off) to 2.19 V and ended 'finished'; it is now cut short at
+    once, as the same current written as 'Discharge at 25 A for 3 s' is."""
+    t = np.arange(0.0, 61.0, 1.0)
+    np.savetxt(tmp_path / "pulse.csv", np.column_stack([t, np.where(t < 5, 25.0, 0.0)]), delimiter=",")
+    for second in (f"Discharge with current from {tmp_path / 'pulse.csv'}", "Discharge at 25 A for 3 s"):
+        with pytest.warns(ionflux.SolverWarning, match="began past the cut-off"):
+            sol = Simulation(mesh=COARSE, initial_soc=0.5, experiment=[("Discharge at 2C until 2.6 V", second,
+                                                                        "Rest for 1 minute")]).solve()
+        assert sol.status == "cutoff_lower", (second, sol.message)
+        assert list(sol.step_summary["Ended by"]) == ["end condition", "cut-off"]
+        assert sol["Voltage [V]"].min() >= 2.5 - 1e-9
+
+
+def test_time_termination_is_the_experiments_end_not_a_truncation():
+    exp_ = ionflux.Experiment([("Discharge at 1C for 20 minutes", "Rest for 10 minutes")] * 3,
+                              termination="50 minutes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "results are truncated" warning
+        sol = Simulation(mesh=COARSE, initial_soc=0.9, experiment=exp_).solve()
+    assert sol.t[-1] == 3000.0 and sol.termination == "experiment time limit reached"  # PyBaMM's words
+    assert "time termination" in sol.message
+
+
+def test_a_pybamm_current_end_condition_with_an_operator_is_refused():
+    pybamm = pytest.importorskip("pybamm")
+    e = pybamm.Experiment([(pybamm.step.c_rate(1, duration=600),
+                            pybamm.step.voltage(3.6, termination="> 0.5 A"))])
+    # PyBaMM compares the signed current there; ionflux's "until 0.5 A" is |I| <= 0.5 A
+    with pytest.raises(ValueError, match=r"'> 0.5 A' compares PyBaMM's signed current"):
+        Simulation(mesh=COARSE, experiment=e)
+
+
 def test_experiment_with_current_is_an_error():
     with pytest.raises(ValueError, match="give c_rate or experiment, not both"):
         Simulation(c_rate=1, experiment=[A])

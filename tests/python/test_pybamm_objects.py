@@ -354,8 +354,10 @@ def test_experiment_period_temperature_and_time_termination():
     sim = ionflux.Simulation("Chen2020", experiment=e, mesh=MESH)
     assert sim.parameters["Ambient temperature [K]"] == 308.15
     assert sim.t_end == 3000.0
-    with pytest.warns(ionflux.SolverWarning, match="end time t_end = 3000 s"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the experiment's own time limit: not a truncated run
         sol = sim.solve()
+    assert sol.termination == "experiment time limit reached"  # PyBaMM's words
     t = sol["Time [s]"]
     assert t[-1] == 3000.0 and np.allclose(np.diff(t[:-1]), 30.0)  # the period: outputs every 30 s
     assert sim.parameters["Initial temperature [K]"] == 308.15  # as PyBaMM: the cell starts at it
@@ -402,11 +404,16 @@ def test_step_objects_run_their_own_fields_and_a_start_time_is_refused():
         ionflux.Simulation("Chen2020", experiment=pybamm.Experiment(steps))
 
 
-def test_experiment_terminations_ionflux_lacks_are_refused():
-    with pytest.raises(ValueError, match=r"termination 'capacity'.*not supported by ionflux"):
-        ionflux.Simulation("Chen2020", experiment=pybamm.Experiment(STRINGS, termination="80% capacity"))
-    with pytest.raises(ValueError, match=r"termination '80% capacity' is not supported by ionflux"):
-        ionflux.Experiment(STRINGS, termination="80% capacity")
+def test_experiment_capacity_and_voltage_terminations_are_taken():
+    # PyBaMM's read_termination: {"capacity": (80.0, "%")}, {"capacity": (4.0, "Ah")},
+    # {"voltage": (2.5, "V")}; ionflux's solver checks them at each cycle's end
+    # (tests/python/test_degradation_summary.py runs them against PyBaMM's rule)
+    for term in ("80% capacity", "4 Ah capacity", "2.5 V"):
+        sim = ionflux.Simulation("Chen2020", experiment=pybamm.Experiment(STRINGS, termination=term), mesh=MESH)
+        assert sim._termination == [term]
+        assert ionflux.Experiment(STRINGS, termination=term).termination == [term]
+    with pytest.raises(ValueError, match=r"experiment termination \"80 capacity\""):
+        ionflux.Experiment(STRINGS, termination="80 capacity")
 
 
 def test_ionflux_experiment_is_validated_at_construction():

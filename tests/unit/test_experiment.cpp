@@ -696,6 +696,30 @@ TEST(ExperimentCutShort, EmptyWhenNothingWasCutShort) {
   EXPECT_NE(m.find("1 step did not run: step 1 \"Rest for 1 minute\" (cycle 0)"), std::string::npos) << m;
 }
 
+// PyBaMM's experiment terminations (experiment.py read_termination): "80% capacity",
+// "4 Ah capacity" / "4 A.h capacity" / "4Ah capacity", "2.5 V"; a time is refused here (it
+// is the run's end time), as is anything else, naming the forms.
+TEST(ExperimentParse, ExperimentTerminations) {
+  const ExperimentEnd e = parse_experiment_termination({"80% capacity", "4.5 A.h capacity", "2.7 V"});
+  EXPECT_DOUBLE_EQ(e.capacity_fraction, 0.8);
+  EXPECT_DOUBLE_EQ(e.capacity_ah, 4.5);
+  EXPECT_DOUBLE_EQ(e.min_voltage, 2.7);
+  EXPECT_EQ(experiment_termination_text(e), "80% capacity, 4.5 Ah capacity, 2.7 V");
+  EXPECT_DOUBLE_EQ(parse_experiment_termination({"4Ah capacity"}).capacity_ah, 4.0);
+  EXPECT_DOUBLE_EQ(parse_experiment_termination({" 75 % capacity "}).capacity_fraction, 0.75);
+  EXPECT_FALSE(parse_experiment_termination({}).any());
+  for (const char* bad : {"80 capacity", "1 hour", "-2.5 V", "capacity", "x% capacity", "4 W"}) {
+    try {
+      (void)parse_experiment_termination({bad});
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const InputError& err) {
+      EXPECT_NE(std::string(err.what()).find("PyBaMM's forms: \"80% capacity\", \"4 Ah capacity\", \"2.5 V\""),
+                std::string::npos)
+          << err.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace IONFLUX_TEST_FILE_ID
 }  // namespace ionflux
