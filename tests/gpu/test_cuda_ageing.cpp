@@ -19,8 +19,10 @@
 // round-off, which the bounds above do not depend on.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
+#include "solver/inputs/experiment.hpp"
 #include "solver/problem/batch.hpp"
 #include "tests/equivalence/cycle_cases.hpp"
 
@@ -48,3 +50,20 @@ void check(bool lumped) {
 
 TEST(CudaAgeing, SeiPlatingPorositySweepEqualsCpu) { check(false); }
 TEST(CudaAgeing, WithLumpedThermalEqualsCpu) { check(true); }
+
+// The experiment's termination on the device (the eSOH solve in the kernel at each cycle's
+// end; tests/integration/test_ageing_emulated.cpp runs the same on the host emulation):
+// "100% capacity" and "4 V" end every cell after its first cycle, as on the CPU.
+TEST(CudaAgeing, ExperimentTerminationEqualsCpu) {
+  if (!cuda_available()) GTEST_SKIP() << "no usable CUDA device: " << cuda_device_description();
+  for (const std::vector<std::string>& term : {std::vector<std::string>{"100% capacity"}, {"4 V"}}) {
+    ionflux::testing::CycleBatch b = ionflux::testing::planned_cycle_batch(ionflux::testing::ageing_sweep_config(
+        false, ionflux::testing::kAgeingRtol, ionflux::testing::kAgeingAtol));
+    b.in.run.experiment_end = parse_experiment_termination(term);
+    const ionflux::testing::CycleRun cpu = ionflux::testing::expect_device_equals_cpu(
+        b, ionflux::testing::kAgeingTimeRel, ionflux::testing::kSummaryFloor, {"32"},
+        ionflux::testing::kAgeingCurrentRel, ionflux::testing::kAgeingTimeRel);
+    for (std::size_t c = 0; c < b.in.size(); ++c)
+      EXPECT_EQ(cpu.results.status[c], static_cast<int>(CellStatus::experiment_end)) << term[0] << ", cell " << c;
+  }
+}
