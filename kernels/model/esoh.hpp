@@ -91,13 +91,16 @@ IONFLUX_HD inline Esoh solve_esoh(const CellParams& p, double q_n, double q_p, d
   auto un = [&](double x) { return fn::ocp(p.neg, x, t, t); };
   auto up = [&](double y) { return fn::ocp(p.pos, y, t, t); };
   // 100% SOC: x_100 with y_100 = (Q_Li - x Q_n) / Q_p both inside the limits
-  const double x_lo = esoh_detail::esoh_max(esoh_detail::kStoLo, (q_li - esoh_detail::kStoHi * q_p) / q_n), x_hi = std::min(esoh_detail::kStoHi, (q_li - esoh_detail::kStoLo * q_p) / q_n);
+  using esoh_detail::kStoHi;
+  using esoh_detail::kStoLo;
+  const double x_lo = esoh_detail::esoh_max(kStoLo, (q_li - kStoHi * q_p) / q_n);
+  const double x_hi = esoh_detail::esoh_min(kStoHi, (q_li - kStoLo * q_p) / q_n);
   if (!(x_lo < x_hi)) return r;
   const double x100 = esoh_detail::brent([&](double x) { return up((q_li - x * q_n) / q_p) - un(x) - v_max; }, x_lo, x_hi);
   if (!esoh_detail::finite(x100)) return r;
   const double y100 = (q_li - x100 * q_n) / q_p;
   // 0% SOC: x_0 <= x_100 with y_0 = y_100 + Q_n (x_100 - x_0) / Q_p <= 1 - 1e-6
-  const double x0_lo = esoh_detail::esoh_max(esoh_detail::kStoLo, x100 - (esoh_detail::kStoHi - y100) * q_p / q_n);
+  const double x0_lo = esoh_detail::esoh_max(kStoLo, x100 - (kStoHi - y100) * q_p / q_n);
   const double x0 = esoh_detail::brent([&](double x) { return up(y100 + q_n * (x100 - x) / q_p) - un(x) - v_min; }, x0_lo, x100);
   r.x_100 = x100;
   r.y_100 = y100;
