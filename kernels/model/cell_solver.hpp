@@ -82,8 +82,8 @@ struct CellRun {
   double dis_q, chg_q, dis_e, chg_e, q_prev, e_prev;
   double step_dis_q0, step_chg_q0, step_dis_e0, step_chg_e0;
   //! For the experiment's termination (ExperimentEnd): the eSOH capacity [A.h] at the end
-  //! of the first cycle and of the last one that ended (0 before), and the lowest voltage
-  //! of the running cycle [V].
+  //! of the first cycle (-1 before it ends) and of the last one that ended, and the
+  //! lowest voltage of the running cycle [V].
   double cycle_capacity0, cycle_capacity, cycle_v_min;
   IONFLUX_HD int total_steps() const { return done_nst + bdf.nst; }
   //! Mean voltage [V]: while discharging (discharge energy / discharge capacity); for a
@@ -378,7 +378,8 @@ struct CellSolver {
     B b{m, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
     run.done_nst = run.done_nre = run.done_nsetups = run.done_nni = run.done_netf = run.done_ncfn = 0;
     run.dis_q = run.chg_q = run.dis_e = run.chg_e = 0.0;
-    run.cycle_capacity0 = run.cycle_capacity = 0.0;
+    run.cycle_capacity0 = -1.0;  // not yet: the first cycle's end sets it (NaN when its eSOH fails)
+    run.cycle_capacity = 0.0;
     run.cycle_v_min = 1e300;
     initial_guess(p, l, b.phi(0), team);
     if (!restart(b, 0.0)) {
@@ -443,6 +444,12 @@ struct CellSolver {
     if (dir < 0.0) return c;
     return a < c ? a : c;
   }
+  //! Does protocol step `step` end its cycle (the last step, or the next is another
+  //! cycle's), with an experiment termination to check there?
+  IONFLUX_HD bool cycle_ends_after(int step) const {
+    return proto.end.any() && proto.n_steps > 0 &&
+           (step + 1 >= proto.n_steps || proto.steps[step + 1].cycle != proto.steps[step].cycle);
+  }
   IONFLUX_HD void track_cycle_voltage(double v) {
     if (v < run.cycle_v_min) run.cycle_v_min = v;
   }
@@ -458,7 +465,7 @@ struct CellSolver {
       const double q = solve_esoh(p, inv.v[kInvCapacityNeg], inv.v[kInvCapacityPos], q_li, p.ocv_soc_0, p.ocv_soc_100)
                            .capacity;
       run.cycle_capacity = q;
-      if (!(run.cycle_capacity0 > 0.0)) run.cycle_capacity0 = q;  // the first cycle's: PyBaMM's 100 %
+      if (run.cycle_capacity0 == -1.0) run.cycle_capacity0 = q;  // the first cycle's: PyBaMM's 100 % (NaN: never)
       if (q == q) {  // (no eSOH solution: PyBaMM does not stop either)
         if (e.capacity_ah > 0.0 && q <= e.capacity_ah) stop = true;
         if (e.capacity_fraction > 0.0 && q <= e.capacity_fraction * run.cycle_capacity0) stop = true;
@@ -470,8 +477,8 @@ struct CellSolver {
   //! Does a step that begins past its cut-off (g_cutoff < 0) end the run there? Yes for
   //! a constant current or power step that drives the voltage further past it, and for a
   //! drive cycle (which checks both cut-offs: one that began past a cut-off was never
-  //! checked again, and ran on to -1.2 V); a rest relaxes towards the open-circuit
-  //! voltage and may recover, a voltage hold has no cut-off.
+  //! checked again, and ran on to -1.2 V). A rest relaxes towards the open-circuit
+  //! voltage and may recover; a voltage hold has no cut-off.
   IONFLUX_HD bool starts_past_cutoff_ends_run() const {
     const StepSpec* st = step_spec();
     return st && st->mode != ControlMode::voltage && (st->table_len > 0 || st->value != 0.0);
@@ -696,16 +703,16 @@ struct CellSolver {
         run.status = CellStatus::end_time_reached;  // truncated: reported as such, never as completed
         return false;
       }
-      if (run.step + 1 >= n_steps()) {
-        run.status = CellStatus::finished;
-        return false;
-      }
-      // next step: restart from the state at t_stop
+      // the state at t_stop (the next step restarts from it)
       const V y = b.phi(0), yi = b.vec(kDelta);
       b.interpolate(t_stop, yi);
       track_cycle_voltage(at.v);
-      if (proto.end.any() && proto.steps[run.step + 1].cycle != proto.steps[run.step].cycle && experiment_ends(yi)) {
-        run.status = CellStatus::experiment_end;  // at the end of this cycle, as PyBaMM
+      if (cycle_ends_after(run.step) && experiment_ends(yi)) {
+        run.status = CellStatus::experiment_end;  // at the end of this cycle, the last one too, as PyBaMM
+        return false;
+      }
+      if (run.step + 1 >= n_steps()) {
+        run.status = CellStatus::finished;
         return false;
       }
       team.for_each(l.n_state, [&](int k) { y[k] = yi[k]; });
@@ -722,6 +729,11 @@ struct CellSolver {
           skipped.inv = lithium_inventory(p, l, b.phi(0));  // the state at t_stop (restarted)
           sink.step_done(skipped);
         });
+        // a skipped step that ends its cycle ends it here (the termination is checked)
+        if (cycle_ends_after(run.step) && experiment_ends(b.phi(0))) {
+          run.status = CellStatus::experiment_end;
+          return false;
+        }
         if (run.step + 1 >= n_steps()) {
           run.status = CellStatus::finished;
           return false;
@@ -731,10 +743,11 @@ struct CellSolver {
         B b3{m3, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
         if (!restart(b3, t_stop)) return fail(CellStatus::init_failure), false;
       }
-      // A current or power step that begins past the cut-off it drives towards (a charge
-      // that starts above the upper cut-off after the voltage jump of the step change) is
-      // cut short at once: the crossing test below looks for a crossing, and there would
-      // be none. Rests and drive cycles may begin past a cut-off and recover.
+      // A current, power or drive-cycle step that begins past the cut-off it checks (a
+      // charge that starts above the upper cut-off after the voltage jump of the step
+      // change) is cut short at once: the crossing test below looks for a crossing, and
+      // there would be none (starts_past_cutoff_ends_run). A rest may begin past a
+      // cut-off and recover.
       if (g_cutoff(run.v_prev) < -kCutoffSlack && starts_past_cutoff_ends_run()) {
         StepRecord cut{run.step, t_stop, t_stop, 0.0, 0.0, StepEnd::cutoff};
         team.single([&]() {

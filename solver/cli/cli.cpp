@@ -310,7 +310,7 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) throw InputError(opt + ": missing value; see 'ionflux simulate --help'");
       value = args[++i];
     }
-    if (opt != "--set" && opt != "--experiment" && opt != "--option") {
+    if (opt != "--set" && opt != "--experiment" && opt != "--option" && opt != "--termination") {
       if (std::find(seen.begin(), seen.end(), opt) != seen.end()) throw InputError(opt + ": given more than once");
       seen.push_back(opt);
     }

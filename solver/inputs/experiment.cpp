@@ -738,7 +738,9 @@ ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms
       char* end = nullptr;
       const double v = std::strtod(text.c_str(), &end);
       if (text.empty() || !end || trim(std::string(end)) != "" || !(v > 0.0) || !std::isfinite(v))
-        throw bad("expected a positive number, got '" + text + "'");
+        throw bad("expected a positive number" + std::string(end && *end && end != text.c_str()
+                                                                  ? " and the unit %, Ah, A.h or V, got '" + text + "'"
+                                                                  : ", got '" + text + "'"));
       return v;
     };
     const std::string lower = to_lower(t);
@@ -762,7 +764,7 @@ ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms
       e.min_voltage = number(trim(t.substr(0, t.size() - 1)));
     } else {
       throw bad("not a capacity or a voltage termination (a time termination is the run's end time: give it as "
-                "t_end)");
+                "--t-end, \"t_end\" or t_end=)");
     }
   }
   return e;

@@ -485,6 +485,26 @@ def test_a_pybamm_current_end_condition_with_an_operator_is_refused():
         Simulation(mesh=COARSE, experiment=e)
 
 
+def test_the_termination_is_checked_where_a_skipped_step_ends_the_cycle(cli, tmp_path):
+    """A cycle whose last step is skipped (its end condition held at once) ends there, and
+    its termination is checked there too (it had not been: the run went on through every
+    cycle, where PyBaMM stops). The last cycle is checked as well, as PyBaMM does."""
+    cycle = ("Discharge at 1C for 10 minutes", "Charge at 1C for 5 minutes", "Rest for 1 minute or until > 3 V")
+    with pytest.warns(ionflux.SolverWarning, match="skipped"):
+        sol = Simulation(mesh=COARSE, initial_soc=0.5, experiment=[cycle], cycles=3,
+                         termination="100% capacity").solve()
+    assert sol.status == "experiment_end" and len(sol.cycles) == 1, sol.message
+    assert list(sol.step_summary["Ended by"]) == ["duration", "duration", "skipped"]
+    one = Simulation(mesh=COARSE, initial_soc=0.5, experiment=[cycle[:2]], termination="100% capacity").solve()
+    assert one.status == "experiment_end" and "0 cycles did not run" in one.message
+    # --termination is repeatable
+    r = subprocess.run([cli, "simulate", "--soc", "0.5", "--mesh", MESH_ARG, "--output", str(tmp_path / "t.csv"),
+                        "--experiment", cycle[0], "--cycles", "2", "--termination", "50% capacity",
+                        "--termination", "3.5 V"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "lowest voltage" in r.stdout and "<= 3.5 V" in r.stdout
+
+
 def test_experiment_with_current_is_an_error():
     with pytest.raises(ValueError, match="give c_rate or experiment, not both"):
         Simulation(c_rate=1, experiment=[A])
