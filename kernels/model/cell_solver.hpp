@@ -631,8 +631,14 @@ struct CellSolver {
       StepEnd why = StepEnd::duration;
       bool ended = false;
       const double gc_prev = g_cutoff(run.v_prev), gc_now = g_cutoff(vn);
-      if (gc_now <= 0.0 && gc_prev > 0.0) {
-        t_stop = locate([&](double t) { return g_cutoff(voltage_at(b, t)); }, run.t_prev, gc_prev, tn, gc_now);
+      // A step that began at the cut-off itself (within kCutoffSlack past it: a cell at SOC
+      // 1 or 0) is checked against the cut-off moved out by the slack, so that a voltage
+      // that then moves clearly past it (regen in a drive cycle that starts at 0 A) ends it
+      const bool at_cutoff = gc_prev <= 0.0 && gc_prev > -kCutoffSlack;
+      if ((gc_now <= 0.0 && gc_prev > 0.0) || (at_cutoff && gc_now <= -kCutoffSlack)) {
+        const double shift = at_cutoff ? kCutoffSlack : 0.0;
+        t_stop = locate([&](double t) { return g_cutoff(voltage_at(b, t)) + shift; }, run.t_prev, gc_prev + shift, tn,
+                        gc_now + shift);
         why = StepEnd::cutoff;
         ended = true;
       }

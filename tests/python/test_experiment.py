@@ -466,6 +466,19 @@ def test_a_drive_cycle_that_begins_past_a_cut_off_is_cut_short(tmp_path):
         assert sol["Voltage [V]"].min() >= 2.5 - 1e-9
 
 
+def test_a_drive_cycle_from_soc_1_is_checked_against_the_cut_off(tmp_path):
+    """A cell at SOC 1 sits at the upper cut-off itself (within rounding, which the 1 uV
+    slack accepts); a drive cycle that starts at 0 A and then charges (regen) had never been
+    checked against the cut-off, since the check looks for a crossing from inside, and ran
+    to 4.71 V. It now stops at the cut-off (moved out by the slack)."""
+    np.savetxt(tmp_path / "regen.csv", [[0, 0], [10, 0], [11, -10], [60, -10]], delimiter=",")
+    with pytest.warns(ionflux.SolverWarning, match="upper voltage cut-off 4.2 V"):
+        sol = Simulation(mesh=COARSE, initial_soc=1, experiment=[
+            (f"Discharge with current from {tmp_path / 'regen.csv'}", "Rest for 1 minute")]).solve()
+    assert sol.status == "cutoff_upper", sol.message
+    assert sol["Voltage [V]"].max() <= 4.2 + 1.1e-6
+
+
 def test_time_termination_is_the_experiments_end_not_a_truncation():
     exp_ = ionflux.Experiment([("Discharge at 1C for 20 minutes", "Rest for 10 minutes")] * 3,
                               termination="50 minutes")
