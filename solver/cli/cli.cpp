@@ -346,9 +346,8 @@ SimulateArgs parse_simulate(const std::vector<std::string>& args) {
       if (*a.current == 0.0) throw InputError("--current: must be non-zero (positive = discharge, negative = charge)");
     } else if (opt == "--soc") {
       // a fraction in [0, 1], or (PyBaMM's form) an open-circuit voltage: "3.9 V"
-      const std::string v = trim(value);
-      if (!v.empty() && (v.back() == 'V' || v.back() == 'v')) {
-        a.soc_voltage = parse_double(opt, trim(v.substr(0, v.size() - 1)));
+      if (const std::optional<std::string> volts = volts_text(value)) {
+        a.soc_voltage = parse_double(opt, *volts);
       } else {
         a.soc = parse_double(opt, value);
         if (!(*a.soc >= 0.0 && *a.soc <= 1.0))

@@ -458,9 +458,10 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
   std::optional<double> soc_volts;
   if (root.contains("initial_soc") && root["initial_soc"].is_string()) {
     const std::string text = trim(root["initial_soc"].get<std::string>());
+    const std::optional<std::string> volts = volts_text(text);
     char* end = nullptr;
-    const double v = text.size() > 1 ? std::strtod(text.c_str(), &end) : 0.0;
-    if (!end || trim(std::string(end)) != "V" || !std::isfinite(v))
+    const double v = volts && !volts->empty() ? std::strtod(volts->c_str(), &end) : 0.0;
+    if (!volts || volts->empty() || !end || *end != '\0' || !std::isfinite(v))
       cx.input("initial_soc must be a number in [0, 1] or a voltage such as \"3.9 V\", got \"" + text + "\"");
     soc_volts = v;
   } else if (root.contains("initial_soc")) {

@@ -34,6 +34,12 @@ std::string rate_text(double r) {
   return r >= 100 ? format("%.0f", r) : r >= 1 ? format("%.1f", r) : format("%.2g", r);
 }
 
+std::optional<std::string> volts_text(const std::string& text) {
+  const std::string t = trim(text);
+  if (t.empty() || (t.back() != 'V' && t.back() != 'v')) return std::nullopt;
+  return trim(t.substr(0, t.size() - 1));
+}
+
 std::string trim(const std::string& s) {
   std::size_t a = 0, b = s.size();
   while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;

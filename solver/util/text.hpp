@@ -40,6 +40,11 @@ std::string rate_text(double r);
 //! s without leading and trailing white space.
 std::string trim(const std::string& s);
 
+//! The number text of a voltage written "3.9 V" (or "3.9V", "3.9 v"): what precedes the
+//! trailing V, trimmed; nullopt when `text` does not end in V. PyBaMM's initial_soc form,
+//! read by ionflux simulate --soc and a sweep config's initial_soc alike.
+std::optional<std::string> volts_text(const std::string& text);
+
 //! 'a', 'b', 'c' (each name in single quotes, joined by `sep`).
 std::string quoted_list(const std::vector<std::string>& names, const char* sep = ", ");
 
