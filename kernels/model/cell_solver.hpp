@@ -387,7 +387,6 @@ struct CellSolver {
       return run.status;
     }
     run.v = run.v_prev;
-    track_cycle_voltage(run.v);
     {
       const V y = b.phi(0), yo = b.vec(kDelta);
       team.for_each(l.n_state, [&](int k) { yo[k] = y[k]; });
@@ -420,6 +419,9 @@ struct CellSolver {
       }
       if (run.status == CellStatus::running && g_cutoff(run.v_prev) < -kCutoffSlack) run.status = CellStatus::cutoff_at_start;
     }
+    // the first step that runs starts its cycle's voltages (a skipped step's restart
+    // voltage is no point of PyBaMM's cycle solution)
+    if (run.status == CellStatus::running) track_cycle_voltage(run.v_prev);
     return run.status;
   }
 
@@ -447,7 +449,7 @@ struct CellSolver {
   //! Does protocol step `step` end its cycle (the last step, or the next is another
   //! cycle's), with an experiment termination to check there?
   IONFLUX_HD bool cycle_ends_after(int step) const {
-    return proto.end.any() && proto.n_steps > 0 &&
+    return proto.end.per_cycle() && proto.n_steps > 0 &&
            (step + 1 >= proto.n_steps || proto.steps[step + 1].cycle != proto.steps[step].cycle);
   }
   IONFLUX_HD void track_cycle_voltage(double v) {
@@ -706,7 +708,8 @@ struct CellSolver {
         return false;
       }
       if (why == StepEnd::end_time || (t_stop >= out.t_end && run.step + 1 < n_steps())) {
-        run.status = CellStatus::end_time_reached;  // truncated: reported as such, never as completed
+        // the experiment's time termination, else truncated: reported as such, never as completed
+        run.status = proto.end.time_reached(t_stop) ? CellStatus::experiment_end : CellStatus::end_time_reached;
         return false;
       }
       // the state at t_stop (the next step restarts from it)
@@ -726,7 +729,6 @@ struct CellSolver {
       M m2 = model();
       B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
       if (!restart(b2, t_stop)) return fail(CellStatus::init_failure), false;
-      track_cycle_voltage(run.v_prev);
       // A step whose end condition already holds after the re-initialisation is
       // skipped (recorded with zero duration), as PyBaMM does.
       while (g_step(run.v_prev, run.i_prev) <= 0.0) {
@@ -735,8 +737,10 @@ struct CellSolver {
           skipped.inv = lithium_inventory(p, l, b.phi(0));  // the state at t_stop (restarted)
           sink.step_done(skipped);
         });
-        // a skipped step that ends its cycle ends it here (the termination is checked)
-        if (cycle_ends_after(run.step) && experiment_ends(b.phi(0))) {
+        // a skipped step that ends its cycle ends it here: the termination is checked
+        // when a step of the cycle ran (PyBaMM checks no cycle whose steps were all
+        // skipped; cycle_v_min holds a voltage only once a step of the cycle ran)
+        if (cycle_ends_after(run.step) && run.cycle_v_min < 1e300 && experiment_ends(b.phi(0))) {
           run.status = CellStatus::experiment_end;
           return false;
         }
@@ -749,6 +753,7 @@ struct CellSolver {
         B b3{m3, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
         if (!restart(b3, t_stop)) return fail(CellStatus::init_failure), false;
       }
+      track_cycle_voltage(run.v_prev);  // the step that runs starts here (after any skipped)
       // A current, power or drive-cycle step that begins past the cut-off it checks (a
       // charge that starts above the upper cut-off after the voltage jump of the step
       // change) is cut short at once: the crossing test below looks for a crossing, and

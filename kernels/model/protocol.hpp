@@ -29,16 +29,23 @@ struct StepSpec {
   int cycle = 0;            //!< index of the cycle this step belongs to
 };
 
-//! An experiment's own termination (PyBaMM's Experiment(termination=...)), checked at
-//! the end of every cycle; the run then ends with status experiment_end. PyBaMM's rules
-//! (simulation.py): "80% capacity" stops once a cycle's eSOH "Capacity [A.h]" is at or
-//! below 80 % of the first cycle's, "4 Ah capacity" at or below 4 A.h, "2.5 V" once a
-//! cycle's lowest voltage is at or below 2.5 V. 0: that termination is not set.
+//! An experiment's own termination (PyBaMM's Experiment(termination=...)); the run then
+//! ends with status experiment_end. PyBaMM's rules (simulation.py): "80% capacity" stops
+//! once a cycle's eSOH "Capacity [A.h]" is at or below 80 % of the first cycle's, "4 Ah
+//! capacity" at or below 4 A.h, "2.5 V" once a cycle's lowest voltage is at or below
+//! 2.5 V (these three checked at the end of every cycle); "10 hours" once the run's time
+//! reaches 10 h (the run's end time is then at most that: ProblemBuilder, the sweep
+//! plan). 0: that termination is not set.
 struct ExperimentEnd {
   double capacity_fraction = 0.0;  //!< of the first cycle's capacity (0.8 for "80% capacity")
   double capacity_ah = 0.0;        //!< [A.h]
   double min_voltage = 0.0;        //!< [V]
-  IONFLUX_HD bool any() const { return capacity_fraction > 0.0 || capacity_ah > 0.0 || min_voltage > 0.0; }
+  double time = 0.0;               //!< [s]
+  //! Is a termination checked at the end of each cycle (capacity or voltage)?
+  IONFLUX_HD bool per_cycle() const { return capacity_fraction > 0.0 || capacity_ah > 0.0 || min_voltage > 0.0; }
+  IONFLUX_HD bool any() const { return per_cycle() || time > 0.0; }
+  //! Has the time termination been reached at time t [s] (within rounding)?
+  IONFLUX_HD bool time_reached(double t) const { return time > 0.0 && t >= time - 1e-12 * (time + 1.0); }
 };
 
 //! A cell's protocol: steps[0..n_steps) and the drive-cycle tables they refer to.

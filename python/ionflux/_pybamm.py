@@ -783,22 +783,23 @@ class Experiment:
 
 
 def _split_termination(termination: Any) -> Tuple[Optional[float], List[str]]:
-    """An experiment's terminations as (the end time of a time termination, the others:
-    capacity and voltage terminations, checked by the solver at each cycle's end)."""
+    """An experiment's terminations as (the end time of a time termination, if any; every
+    termination, checked now: the solver ends the run at the time termination, and checks
+    the capacity and voltage ones at each cycle's end)."""
     if termination is None:
         return None, []
     items = [termination] if isinstance(termination, str) else list(termination)
-    t_end, others = None, []
+    t_end = None
     for item in items:
         if not isinstance(item, str):
             raise TypeError(f"termination must be a string such as '80% capacity', got {type(item).__name__}")
         try:
             t_end = _duration_seconds(item, "termination")
         except ValueError:
-            others.append(item)
-    if others:
-        _core.experiment_termination(others)  # checked now: ValueError naming the forms
-    return t_end, others
+            pass
+    if items:
+        _core.experiment_termination(items)  # checked now: ValueError naming the forms
+    return t_end, items
 
 
 def _check_steps(cycles: Sequence[Sequence[str]]) -> None:
@@ -818,6 +819,7 @@ def from_pybamm_experiment(e: Any) -> Experiment:
     for key, val in dict(termination).items():
         if key == "time":  # seconds
             t_end = _duration_seconds(val[0] if isinstance(val, tuple) else val, "termination")
+            others.append(f"{t_end:.17g} s")
         elif key == "capacity":  # (value, "%" or "Ah")
             value, unit = val
             others.append(f"{value:.17g}% capacity" if unit == "%" else f"{value:.17g} Ah capacity")
@@ -853,9 +855,7 @@ def unpack_experiment(experiment: Any, parameters: Any, period: Optional[float],
     time limit as defaults for `period`/`t_end`; its temperature set as the ambient
     temperature of `parameters` (the simulation's own copy); its capacity and voltage
     terminations, with those of `termination` (a string or list of them, as PyBaMM's)."""
-    time_end, given = _split_termination(termination)
-    if time_end is not None:
-        raise ValueError(f"termination {termination!r}: a time termination is the end time: give t_end instead")
+    _, given = _split_termination(termination)  # a time among them: the solver ends the run there
     if not is_experiment(experiment):
         return experiment, period, t_end, given
     exp = experiment if isinstance(experiment, Experiment) else from_pybamm_experiment(experiment)

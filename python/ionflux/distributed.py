@@ -644,6 +644,12 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
                     "chunks": int(sum(int(i.get("chunks", 0)) for i in infos)), "wall_time": wall,
                     "cancelled": False, "not_run": 0, "partitions": len(bounds), "workers": workers,
                     "planned_cells": int(sum(int(i.get("planned_cells", 0)) for i in infos))}
+        # steps skipped because their end condition held at once: the partitions' counts,
+        # and the first such cell as a sweep index (a partition counts from its own first)
+        skipping = [i for i in infos if int(i.get("cells_with_skipped_steps", 0))]
+        run_info["cells_with_skipped_steps"] = int(sum(int(i["cells_with_skipped_steps"]) for i in skipping))
+        run_info["first_skipping_cell"] = (min(int(i["first"]) + int(i.get("first_skipping_cell", 0)) for i in skipping)
+                                           if skipping else 0)
         if to_file:
             counts, by_name = joiner.status_counts()
             joiner.close("complete", dict(attrs, **{"status counts": counts}))
@@ -762,6 +768,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"warning: {sum(abnormal.values())} of {n} cells did not end normally ("
               + ", ".join(f"{k} {v}" for k, v in abnormal.items()) + "); see /cells/status and /cells/message",
               file=err)
+    if info.get("cells_with_skipped_steps"):  # as `ionflux sweep` says it
+        print(f"warning: {info['cells_with_skipped_steps']} of {n} cells skipped a step because its end condition "
+              f"already held when it began (PyBaMM skips such steps too; first: cell {info['first_skipping_cell']}); "
+              f"such steps have /steps/Duration [s] = 0", file=err)
     if n > 0 and not any(k in NORMAL_END or k == TRUNCATED for k in by_name):
         print(f"error: none of the {n} cells could be solved ({args.output} holds every cell's status and message)",
               file=err)

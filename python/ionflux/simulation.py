@@ -208,12 +208,8 @@ class Simulation:
         thermal = thermal_opt or thermal
         parameters, thermal = _pybamm.resolve_parameters(parameters, parameter_values, thermal)
         self._parameters = as_parameter_set(parameters)
-        given_t_end = t_end
         experiment, period, t_end, self._termination = _pybamm.unpack_experiment(experiment, self._parameters, period,
                                                                                  t_end, termination)
-        # an Experiment's time termination ("50 minutes") is the end time: reaching it is
-        # the experiment's end, not a truncated run
-        self._time_termination = given_t_end is None and t_end is not None
         opt.check_current(c_rate, current)
         self._experiment = exp.normalize_experiment(experiment)
         if self._termination and self._experiment is None:
@@ -445,11 +441,7 @@ class Simulation:
                                   "the outputs up to there are the exception's partial_result (and sim.solution)")
             e.partial_result = sol  # type: ignore[attr-defined]
             raise e
-        if sol.status == "end_time_reached" and self._time_termination and self._t_end == t_end_used:
-            sol._time_termination = True  # PyBaMM: "experiment time limit reached"; nothing truncated it
-            sol.message = (f"the experiment's time termination was reached at t = {t_end_used:.6g} s (its "
-                           "termination, which sets the end time)")
-        elif sol.status == "end_time_reached":
+        if sol.status == "end_time_reached":
             warnings.warn(f"the run stopped at the end time t_end = {t_end_used:.6g} s before any voltage cut-off "
                           "or step end condition; the results are truncated (give a larger t_end, or t_eval "
                           "reaching further)", SolverWarning, stacklevel=3)
@@ -683,9 +675,9 @@ class Solution:
     @property
     def termination(self) -> str:
         """Why the solve stopped, in PyBaMM's words (``"event: Minimum voltage [V]"``, ...)."""
-        if self.status == "end_time_reached" and getattr(self, "_time_termination", False):
-            return "experiment time limit reached"
         if self.status == "experiment_end":  # PyBaMM's words for its experiment terminations
+            if self.message.startswith("the experiment's time termination"):
+                return "experiment time limit reached"
             return "experiment capacity limit reached" if "capacity" in self.message.split("(t =")[-1] else \
                 "experiment voltage limit reached"
         return _TERMINATION.get(self.status, f"failure: {self.message}")

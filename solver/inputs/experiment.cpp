@@ -732,7 +732,7 @@ ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms
     const std::string t = trim(raw);
     auto bad = [&](const std::string& why) {
       return InputError("experiment termination \"" + t + "\": " + why +
-                        " (PyBaMM's forms: \"80% capacity\", \"4 Ah capacity\", \"2.5 V\")");
+                        " (PyBaMM's forms: \"80% capacity\", \"4 Ah capacity\", \"2.5 V\", \"10 hours\")");
     };
     auto number = [&](const std::string& text) {
       char* end = nullptr;
@@ -763,11 +763,37 @@ ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms
     } else if (!t.empty() && (t.back() == 'V' || t.back() == 'v')) {
       e.min_voltage = number(trim(t.substr(0, t.size() - 1)));
     } else {
-      throw bad("not a capacity or a voltage termination (a time termination is the run's end time: give it as "
-                "--t-end, \"t_end\" or t_end=)");
+      // a time ("10 hours", "50 min", "3600 s"): PyBaMM's time termination
+      std::string compact;
+      for (char ch : t)
+        if (ch != ' ') compact += ch;
+      const bool has_digit = std::any_of(compact.begin(), compact.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+      try {
+        e.time = parse_duration(compact, t);
+      } catch (const StepProblem& p) {
+        throw bad(has_digit ? p.message : "not a capacity, voltage or time termination");
+      }
     }
   }
   return e;
+}
+
+void check_termination_parameters(const ExperimentEnd& e, const ParameterSet& params,
+                                  const std::vector<std::string>& varied) {
+  if (!(e.capacity_fraction > 0.0 || e.capacity_ah > 0.0)) return;
+  std::vector<std::string> missing;
+  for (const char* key : {"Open-circuit voltage at 0% SOC [V]", "Open-circuit voltage at 100% SOC [V]"}) {
+    if (std::find(varied.begin(), varied.end(), key) != varied.end()) continue;
+    if (!params.contains(key)) missing.push_back(std::string("\"") + key + "\" (not in the set)");
+    else if (params.is_function(key)) missing.push_back(std::string("\"") + key + "\" (a function, not a number)");
+  }
+  if (missing.empty()) return;
+  std::string list;
+  for (std::size_t k = 0; k < missing.size(); ++k) list += (k ? " and " : "") + missing[k];
+  throw InputError("the experiment termination \"" + experiment_termination_text(e) +
+                   "\" compares each cycle's eSOH capacity, which needs the voltage limits of the eSOH solve as "
+                   "numbers, as in PyBaMM: " + list +
+                   "; give them (usually the set's lower and upper voltage cut-offs) or drop the capacity termination");
 }
 
 std::string experiment_termination_text(const ExperimentEnd& e) {
@@ -776,6 +802,7 @@ std::string experiment_termination_text(const ExperimentEnd& e) {
   if (e.capacity_fraction > 0.0) add(shortest_num(e.capacity_fraction * 100.0) + "% capacity");
   if (e.capacity_ah > 0.0) add(shortest_num(e.capacity_ah) + " Ah capacity");
   if (e.min_voltage > 0.0) add(shortest_num(e.min_voltage) + " V");
+  if (e.time > 0.0) add(shortest_num(e.time) + " s");
   return s;
 }
 
@@ -792,6 +819,12 @@ std::string experiment_end_message(const ExperimentEnd& e, const StepSpec* steps
     add("capacity " + format("%.6g", capacity) + " A.h <= " + shortest_num(e.capacity_ah) + " A.h");
   if (e.min_voltage > 0.0 && cycle_v_min <= e.min_voltage)
     add("lowest voltage " + format("%.6g", cycle_v_min) + " V <= " + shortest_num(e.min_voltage) + " V");
+  if (e.time_reached(t_stop)) {  // during a step, not at a cycle's end
+    const std::string step_text = steps && step >= 0 && step < n_steps ? " in step " + std::to_string(step) : "";
+    return "the experiment's time termination \"" + experiment_termination_text(e) + "\" was reached at t = " +
+           format("%.6g", t_stop) + " s" + step_text + " of cycle " + std::to_string(cycle) +
+           " (the run's end time), as in PyBaMM";
+  }
   const int left = last_cycle - cycle;
   return "the experiment's termination \"" + experiment_termination_text(e) + "\" was reached at the end of cycle " +
          std::to_string(cycle) + " (t = " + format("%.6g", t_stop) + " s: " + why + "); " + std::to_string(left) +

@@ -66,6 +66,14 @@ std::string failure_place(const StepSpec* steps, int n_steps, const std::string*
 //! the forms).
 ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms);
 
+//! A capacity termination needs the eSOH voltage limits ("Open-circuit voltage at 0% SOC
+//! [V]" and "... 100% SOC [V]") as numbers, as PyBaMM's eSOH solver does: without them
+//! no cycle's capacity can be found and the termination would never stop the run.
+//! Throws InputError naming what is missing; `varied` names parameters a sweep sets per
+//! cell (they count as given).
+void check_termination_parameters(const ExperimentEnd& e, const ParameterSet& params,
+                                  const std::vector<std::string>& varied = {});
+
 //! The words of ExperimentEnd in PyBaMM's spelling ("80% capacity, 2.5 V"), empty for none.
 std::string experiment_termination_text(const ExperimentEnd& e);
 

@@ -60,12 +60,19 @@ Problem ProblemBuilder::build() const {
   if (run_.experiment_end.any() && ex_.steps.empty())
     throw InputError("an experiment termination (\"" + experiment_termination_text(run_.experiment_end) +
                      "\") needs an experiment: it is checked at the end of each cycle");
+  check_termination_parameters(run_.experiment_end, p.parameters);
   p.run = run_;
   p.run.steps = ex_.steps;
   p.run.tables = ex_.tables;
   p.run.step_text = ex_.text;
   p.default_t_end = !(t_end_ && *t_end_ > 0.0);
   p.run.t_end = p.default_t_end ? checked_default_end(p.cell, ex_.steps) : *t_end_;
+  // a time termination ends the run there (PyBaMM's "10 hours"): the end time, or an
+  // earlier given one
+  if (run_.experiment_end.time > 0.0 && (p.default_t_end || run_.experiment_end.time < p.run.t_end)) {
+    p.run.t_end = run_.experiment_end.time;
+    p.default_t_end = false;
+  }
   validate_run_options(p.run);
   return p;
 }

@@ -185,8 +185,10 @@ std::string skipped_steps_warning(const std::vector<StepRecord>& records, const 
       text += " '" + run.step_text[static_cast<std::size_t>(s)] + "'";
   }
   if (skipped.size() > shown) text += " and " + std::to_string(skipped.size() - shown) + " more";
-  // a cycle none of whose steps ran: PyBaMM raises "All steps in the cycle ... are
-  // infeasible" there; ionflux goes on, and says so
+  // a cycle of two or more steps none of which ran: PyBaMM raises "All steps in the
+  // cycle ... are infeasible" there (simulation.py, _check_infeasible_steps); ionflux goes
+  // on, and says so. A one-step cycle that did not run PyBaMM skips with a warning
+  // (skip_ok, its default), as the first part of this warning says.
   std::vector<int> in_cycle, ran_in_cycle;
   for (int s = 0; s < n_steps; ++s) {
     const int c = cycle_of(s);
@@ -202,7 +204,7 @@ std::string skipped_steps_warning(const std::vector<StepRecord>& records, const 
   }
   std::vector<int> empty_cycles;
   for (std::size_t c = 0; c < in_cycle.size(); ++c)
-    if (in_cycle[c] > 0 && recorded[c] == in_cycle[c] && ran_in_cycle[c] == 0) empty_cycles.push_back(static_cast<int>(c));
+    if (in_cycle[c] > 1 && recorded[c] == in_cycle[c] && ran_in_cycle[c] == 0) empty_cycles.push_back(static_cast<int>(c));
   if (!empty_cycles.empty()) {
     text += "; no step of cycle " + std::to_string(empty_cycles.front()) +
             (empty_cycles.size() > 1 ? " (and " + std::to_string(empty_cycles.size() - 1) + " more cycles)" : std::string()) +

@@ -96,6 +96,8 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
   if (spec.lumped_thermal) check_lumped_thermal(plan.base);
   // ... as is a set without the parameters the model options need
   check_degradation_parameters(plan.base, spec.model);
+  // ... and one without the eSOH limits that a capacity termination needs
+  check_termination_parameters(spec.experiment_end, plan.base, spec.varied);
   const double q_nom = plan.base.get(kNominal);
   const std::size_t n = spec.n_cells();
 

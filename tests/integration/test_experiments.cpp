@@ -543,6 +543,15 @@ TEST(Experiment, SkippedStepsAreNamed) {
   EXPECT_NE(w_all.find("4 steps were skipped"), std::string::npos) << w_all;
   EXPECT_NE(w_all.find("and 1 more"), std::string::npos) << w_all;
   EXPECT_NE(w_all.find("no step of cycle 0 (and 1 more cycles) ran"), std::string::npos) << w_all;
+  // a one-step cycle that did not run: PyBaMM skips it with a warning (skip_ok, its
+  // default; simulation.py _check_infeasible_steps) and goes on, so no error is claimed
+  const Experiment single = parse_experiment({{"Charge at 1C until 4.2 V"}, {"Discharge at 1C for 1 minute"}}, 1,
+                                             ParameterSet::load("Chen2020"));
+  const Solution one_skipped = run_from_soc(single, 1.0);
+  EXPECT_EQ(one_skipped.status, CellStatus::finished) << one_skipped.message;
+  const std::string w_single = skipped_steps_warning(one_skipped.steps, options_of(single));
+  EXPECT_NE(w_single.find("1 step was skipped"), std::string::npos) << w_single;
+  EXPECT_EQ(w_single.find("no step of cycle"), std::string::npos) << w_single;
   // nothing skipped: no warning
   const Experiment one = steps_of({"Discharge at 1C for 1 minute"});
   EXPECT_EQ(skipped_steps_warning(run_from_soc(one, 0.5).steps, options_of(one)), "");

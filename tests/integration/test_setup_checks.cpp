@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "../test_support.hpp"
 #include "../test_util.hpp"
 #include "solver/cli/cli.hpp"
@@ -231,6 +233,41 @@ TEST(SetupSweep, AVariedValueThatWouldChangeNothingIsRefusedNamingWhatToUse) {
   EXPECT_EQ(r.rc, 2);
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_TRUE(contains(r.err, "SEI resistivity")) << r.err;
+}
+
+// A capacity termination compares each cycle's eSOH capacity, which PyBaMM's eSOH solver
+// finds between "Open-circuit voltage at 0% SOC [V]" and "... 100% SOC [V]". Without
+// them no capacity can be found, and the termination never stopped the run (silently):
+// Simulation and sweeps refuse it before anything runs, naming what is missing. A voltage
+// termination does not need them.
+TEST(SetupSweep, ACapacityTerminationWithoutTheEsohLimitsIsRefused) {
+  const ParameterSet full = ParameterSet::load("Chen2020");
+  std::vector<Entry> kept;
+  for (const std::string& name : full.names())
+    if (name != "Open-circuit voltage at 100% SOC [V]") kept.push_back(full.entry(name));
+  const ParameterSet ps = ParameterSet::from_entries("Chen2020 without eSOH limits", kept);
+  const std::vector<std::string> cccv{"Discharge at 1C until 3 V", "Charge at 1C until 4.1 V"};
+  auto problem = [&](const char* term) {
+    return ProblemBuilder(ps)
+        .experiment(parse_experiment(cccv, ps))
+        .termination(parse_experiment_termination({term}))
+        .build();
+  };
+  const std::vector<std::string> words{"80% capacity", "\"Open-circuit voltage at 100% SOC [V]\" (not in the set)"};
+  testing::expect_throw_with<InputError>([&] { (void)problem("80% capacity"); }, words);
+  EXPECT_NO_THROW((void)problem("2.5 V"));
+  auto sweep = [&](const char* term) {
+    const nlohmann::ordered_json settings = {
+        {"experiment", cccv}, {"termination", term}, {"vary", {{"Negative particle radius [m]", {5e-6, 6e-6}}}}};
+    return plan_sweep(make_sweep_spec(ps, "no eSOH limits", settings, "test"));
+  };
+  testing::expect_throw_with<InputError>([&] { (void)sweep("80% capacity"); }, words);
+  EXPECT_NO_THROW((void)sweep("2.5 V"));
+  // with the limits (the shipped set) both are accepted
+  EXPECT_NO_THROW((void)ProblemBuilder(full)
+                      .experiment(parse_experiment(cccv, full))
+                      .termination(parse_experiment_termination({"80% capacity"}))
+                      .build());
 }
 
 // ---------------------------------------------------------------------------------

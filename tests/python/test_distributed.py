@@ -594,6 +594,29 @@ def test_cli_scheduler_warns_of_failed_cells_and_exits_1_when_none_was_solved(cl
 
 
 @needs_dask
+def test_skipped_steps_are_said_on_the_dask_road_with_the_sweeps_cell_index(cluster, tmp_path):
+    # as a sweep in one process says it (test_experiment.py, test_skipped_steps_are_said_on_
+    # every_road): cells 2 and 3 start at SOC 1, so their "Charge ... until 4.2 V" is
+    # skipped; they are the second partition's, whose own count starts at 0 (the Dask road
+    # had said nothing)
+    mesh = {"x_n": 6, "x_s": 4, "x_p": 6, "r_n": 5, "r_p": 5}
+    config = {"mesh": mesh, "experiment": ["Charge at 1C until 4.2 V", "Discharge at 1C for 1 minute"],
+              "vary": {"Initial SOC": [0.5, 0.6, 1.0, 1.0]}}
+    sweep = ionflux.Sweep(mesh=mesh, experiment=[tuple(config["experiment"])], vary=config["vary"])
+    with pytest.warns(ionflux.SolverWarning, match=r"2 of 4 cells skipped a step .*first: cell 2\)"):
+        sweep.run(client=cluster, partitions=2, progress=False)
+    cli = find_cli()
+    if cli is None:
+        pytest.skip("the ionflux program is not built (set IONFLUX_CLI or build build/ionflux)")
+    (tmp_path / "skip.json").write_text(json.dumps(config))
+    r = _run_cli([cli, "sweep", str(tmp_path / "skip.json"), "--output", str(tmp_path / "skip.h5"), "--scheduler",
+                  cluster.scheduler.address, "--partitions", "2", "--quiet"])
+    assert r.returncode == 0, r.stderr
+    assert "warning: 2 of 4 cells skipped a step because its end condition already held" in r.stderr, r.stderr
+    assert "first: cell 2)" in r.stderr, r.stderr
+
+
+@needs_dask
 def test_cli_scheduler_errors_are_one_line(cluster, tmp_path):
     cli = find_cli()
     if cli is None:

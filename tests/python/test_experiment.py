@@ -479,14 +479,33 @@ def test_a_drive_cycle_from_soc_1_is_checked_against_the_cut_off(tmp_path):
     assert sol["Voltage [V]"].max() <= 4.2 + 1.1e-6
 
 
-def test_time_termination_is_the_experiments_end_not_a_truncation():
-    exp_ = ionflux.Experiment([("Discharge at 1C for 20 minutes", "Rest for 10 minutes")] * 3,
-                              termination="50 minutes")
+def test_time_termination_is_the_experiments_end_not_a_truncation(cli, tmp_path):
+    cycle = ("Discharge at 1C for 20 minutes", "Rest for 10 minutes")
+    exp_ = ionflux.Experiment([cycle] * 3, termination="50 minutes")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "results are truncated" warning
         sol = Simulation(mesh=COARSE, initial_soc=0.9, experiment=exp_).solve()
+        # the same as termination=, and in a Sweep (whose cells had been end_time_reached,
+        # with a warning to raise t_end)
+        given = Simulation(mesh=COARSE, initial_soc=0.9, experiment=[cycle] * 3, termination="50 minutes").solve()
+        res = Sweep(mesh=COARSE, initial_soc=0.9, experiment=exp_,
+                    vary={"Negative electrode thickness [m]": [80e-6, 85e-6]}).run()
     assert sol.t[-1] == 3000.0 and sol.termination == "experiment time limit reached"  # PyBaMM's words
-    assert "time termination" in sol.message
+    assert sol.status == "experiment_end" and "time termination" in sol.message
+    assert given.status == "experiment_end" and given.t[-1] == 3000.0
+    np.testing.assert_array_equal(given["Voltage [V]"], sol["Voltage [V]"])
+    assert list(res.status_names) == ["experiment_end"] * 2
+    assert res[0].termination == "experiment time limit reached" and res[0].t[-1] == 3000.0
+    # an earlier t_end truncates the run, and says so
+    with pytest.warns(ionflux.SolverWarning, match="truncated"):
+        short = Simulation(mesh=COARSE, initial_soc=0.9, experiment=exp_, t_end=1500).solve()
+    assert short.status == "end_time_reached" and short.t[-1] == 1500.0
+    # the CLI takes PyBaMM's time form too
+    r = subprocess.run([cli, "simulate", "--soc", "0.9", "--mesh", MESH_ARG, "--output", str(tmp_path / "t.csv"),
+                        "--experiment", cycle[0], "--experiment", cycle[1], "--cycles", "3",
+                        "--termination", "50 minutes"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "time termination \"3000 s\" was reached at t = 3000 s" in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 def test_a_pybamm_current_end_condition_with_an_operator_is_refused():
@@ -516,6 +535,29 @@ def test_the_termination_is_checked_where_a_skipped_step_ends_the_cycle(cli, tmp
                         "--termination", "3.5 V"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "lowest voltage" in r.stdout and "<= 3.5 V" in r.stdout
+
+
+def test_a_skipped_steps_start_voltage_is_not_in_its_cycles_lowest_voltage():
+    """PyBaMM 26.10.1.1 (tests/fixtures/generate_pybamm_experiment_fixtures.py, group
+    skip_termination): the 5C discharge "until 4.0 V" is skipped at once (its ohmic drop
+    starts it below 4.0 V), its start voltage is no point of PyBaMM's cycle solution, so the
+    first two cycles' lowest voltage is the rest's (4.0967 V), above the termination's
+    3.95 V, and the run stops only after the last cycle. ionflux had counted the skipped
+    step's start voltage and stopped after the first cycle."""
+    fx = json.loads((REPO / "tests" / "fixtures" / "pybamm_exp_skip_termination.json").read_text())
+    cond = [tuple(c) for c in fx["operating_conditions"]]
+    with pytest.warns(ionflux.SolverWarning, match="skipped"):
+        sol = Simulation("Chen2020", initial_soc=0.9, experiment=cond,
+                         termination=fx["experiment_termination"]).solve()
+    assert fx["termination"] == "experiment voltage limit reached"
+    assert sol.status == "experiment_end" and sol.termination == fx["termination"], sol.message
+    assert len(sol.cycles) == len(fx["cycles"]) == 3
+    assert sol.t[-1] == pytest.approx(fx["t_end"], abs=1e-6)
+    assert list(sol.step_summary["Ended by"]) == ["duration", "skipped", "duration", "skipped", "duration"]
+    for cyc, ref in zip(sol.cycles, fx["cycles"]):
+        assert cyc["Voltage [V]"].min() == pytest.approx(ref["min_voltage"], abs=2e-4)
+    low = float(re.search(r"lowest voltage ([0-9.]+) V", sol.message).group(1))
+    assert low == pytest.approx(fx["cycles"][-1]["min_voltage"], abs=2e-4)
 
 
 def test_experiment_with_current_is_an_error():

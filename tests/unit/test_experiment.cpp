@@ -708,12 +708,21 @@ TEST(ExperimentParse, ExperimentTerminations) {
   EXPECT_DOUBLE_EQ(parse_experiment_termination({"4Ah capacity"}).capacity_ah, 4.0);
   EXPECT_DOUBLE_EQ(parse_experiment_termination({" 75 % capacity "}).capacity_fraction, 0.75);
   EXPECT_FALSE(parse_experiment_termination({}).any());
-  for (const char* bad : {"80 capacity", "1 hour", "-2.5 V", "capacity", "x% capacity", "4 W"}) {
+  // a time, in PyBaMM's units (experiment.py _convert_time_to_seconds): the run's end
+  const ExperimentEnd t = parse_experiment_termination({"1.5 hours"});
+  EXPECT_DOUBLE_EQ(t.time, 5400.0);
+  EXPECT_TRUE(t.any());
+  EXPECT_FALSE(t.per_cycle());
+  EXPECT_DOUBLE_EQ(parse_experiment_termination({"50 min"}).time, 3000.0);
+  EXPECT_DOUBLE_EQ(parse_experiment_termination({"20s"}).time, 20.0);
+  EXPECT_EQ(experiment_termination_text(parse_experiment_termination({"80% capacity", "50 minutes"})),
+            "80% capacity, 3000 s");
+  for (const char* bad : {"80 capacity", "1 fortnight", "-2.5 V", "capacity", "x% capacity", "4 W", "0 hours"}) {
     try {
       (void)parse_experiment_termination({bad});
       ADD_FAILURE() << bad << " was accepted";
     } catch (const InputError& err) {
-      EXPECT_NE(std::string(err.what()).find("PyBaMM's forms: \"80% capacity\", \"4 Ah capacity\", \"2.5 V\""),
+      EXPECT_NE(std::string(err.what()).find("PyBaMM's forms: \"80% capacity\", \"4 Ah capacity\", \"2.5 V\", \"10 hours\""),
                 std::string::npos)
           << err.what();
     }
