@@ -15,9 +15,9 @@ namespace ionflux {
 //! Values per output row: time, voltage, current, capacity, temperature, step index.
 constexpr int kSlotOutputArrays = 6;
 //! Per-step summaries: start, end, capacity, energy, discharge capacity, charge
-//! capacity, discharge energy, charge energy (kSlotStepArrays), then the lithium
-//! inventory at the step's end, one array per Inventory field (inventory.hpp).
-constexpr int kSlotStepArrays = 8;
+//! capacity, discharge energy, charge energy, end code (kSlotStepArrays), then the
+//! lithium inventory at the step's end, one array per Inventory field (inventory.hpp).
+constexpr int kSlotStepArrays = 9;
 constexpr int kSlotSummaryArrays = kSlotStepArrays + kInventoryFields;
 
 //! The slot arrays (device memory on the GPU, host memory in the emulation).
@@ -93,6 +93,7 @@ IONFLUX_HD inline GridSink slot_sink(const SlotArrays& a, index_t s) {
     g.step_charge_capacity = slot_summary(a, s, 5);
     g.step_discharge_energy = slot_summary(a, s, 6);
     g.step_charge_energy = slot_summary(a, s, 7);
+    g.step_end_code = slot_summary(a, s, 8);
     g.step_capacity_max = a.n_sums;
     g.step_inventory = slot_summary(a, s, kSlotStepArrays);
     g.inventory_stride = a.n_sums;

@@ -122,7 +122,10 @@ struct StepRecord {
 //! A step that ended by its end condition without time passing: the condition held when
 //! it began ("Charge at 1C until 4.2 V" on a full cell), so it did not run (PyBaMM skips
 //! such a step too, with skip_ok, its default).
-IONFLUX_HD inline bool step_skipped(const StepRecord& r) { return r.end == StepEnd::condition && r.t_end == r.t_start; }
+IONFLUX_HD inline bool step_skipped(StepEnd end, double t_start, double t_end) {
+  return end == StepEnd::condition && t_end == t_start;
+}
+IONFLUX_HD inline bool step_skipped(const StepRecord& r) { return step_skipped(r.end, r.t_start, r.t_end); }
 
 //! Initial state: particle and electrolyte concentrations from the parameters,
 //! potentials from the open-circuit values, j from a uniform reaction distribution.
@@ -232,6 +235,8 @@ struct GridSink {
   double* step_charge_capacity = nullptr;
   double* step_discharge_energy = nullptr;
   double* step_charge_energy = nullptr;
+  //! optional (null: not recorded): per step, how it ended (StepEnd's code, as a double)
+  double* step_end_code = nullptr;
   //! optional (null: not recorded): per step, the Inventory fields of StepRecord::inv,
   //! field f of step k at step_inventory[f * inventory_stride + k * stride]
   double* step_inventory = nullptr;
@@ -262,6 +267,7 @@ struct GridSink {
     if (step_charge_capacity) step_charge_capacity[r.step * stride] = r.charge_capacity;
     if (step_discharge_energy) step_discharge_energy[r.step * stride] = r.discharge_energy;
     if (step_charge_energy) step_charge_energy[r.step * stride] = r.charge_energy;
+    if (step_end_code) step_end_code[r.step * stride] = static_cast<double>(static_cast<int>(r.end));
     if (step_inventory)
       for (int f = 0; f < kInventoryFields; ++f) step_inventory[f * inventory_stride + r.step * stride] = r.inv.v[f];
   }

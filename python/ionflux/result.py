@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from . import _core
 from ._units import annotate_dataset
 from ._errors import SolverWarning, UnknownVariableError, did_you_mean
 from ._experiment import CYCLE_QUANTITIES, CYCLE_RESULTS, STEP_QUANTITIES, cycle_summaries, summary_variable_names
@@ -433,7 +434,10 @@ class SweepResult:
             ``"Capacity [A.h]"`` (net, positive on discharge), ``"Energy [W.h]"``
             (net), ``"Discharge capacity [A.h]"``, ``"Charge capacity [A.h]"``,
             ``"Discharge energy [W.h]"``, ``"Charge energy [W.h]"`` (moved while
-            discharging / charging, each >= 0, split inside a step that goes both ways):
+            discharging / charging, each >= 0, split inside a step that goes both ways),
+            ``"End code"`` (how the step ended: 0 duration, 1 end condition, 2 cut-off,
+            3 failure, 4 end time; a step that ended by its condition in no time was
+            skipped; ``Solution.step_summary["Ended by"]`` names them):
             float arrays of shape (n_cells, n_steps), NaN for steps a cell never
             reached (and for cells never run); and ``"Cycle"``: the (n_steps,) int
             array of the cycle of each step. Steps are counted over all cycles, as
@@ -447,8 +451,8 @@ class SweepResult:
             return {}
         out: Dict[str, np.ndarray] = {}
         with self._open() as f:
-            for name in STEP_QUANTITIES:
-                if f"steps/{name}" in f:  # older files lack the discharge/charge split
+            for name in STEP_QUANTITIES + ("End code",):
+                if f"steps/{name}" in f:  # older files lack the discharge/charge split and the end code
                     out[name] = np.asarray(f[f"steps/{name}"][...], dtype=float)
         out["Cycle"] = self._step_cycle.copy()
         return out
@@ -694,7 +698,8 @@ class SweepResult:
         (0 in files written before they were kept; the wall time is NaN: a sweep does
         not time its cells);
         `Solution.step_summary` and `Solution.cycle_summary` the cell's step records (its
-        ``"Ended by"`` column is empty: a sweep does not record it) and cycle
+        ``"Ended by"`` from ``/steps/End code``, empty in files written before it was
+        kept, and for a constant-current sweep's one step) and cycle
         summaries, `Solution.steps` and `Solution.cycles` their sub-solutions; `status`
         and `message` the cell's. Internal fields are not stored
         by sweeps.
@@ -755,8 +760,10 @@ class SweepResult:
             for k in range(self.n_steps):
                 if np.isnan(steps["End time [s]"][i, k]):
                     continue
+                code = steps["End code"][i, k] if "End code" in steps else np.nan  # older files lack it
                 rec = {"step": k, "cycle": int(self._step_cycle[k]), "text": texts[k] if k < len(texts) else "",
-                       "ended by": ""}
+                       "ended by": _core.step_end_name(float(code), float(steps["Start time [s]"][i, k]),
+                                                       float(steps["End time [s]"][i, k]))}
                 for name in STEP_QUANTITIES:
                     rec[name[0].lower() + name[1:]] = float(steps[name][i, k]) if name in steps else np.nan
                 records.append(rec)

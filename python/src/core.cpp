@@ -493,6 +493,7 @@ ChunkData partition_chunk(std::size_t first, const py::dict& d, CycleSummaries& 
     c.step_charge_capacity = steps("Charge capacity [A.h]");
     c.step_discharge_energy = steps("Discharge energy [W.h]");
     c.step_charge_energy = steps("Charge energy [W.h]");
+    c.step_end_code = steps("End code");
     for (const std::vector<double>* v : {&c.step_end, &c.step_capacity, &c.step_energy})
       if (v->size() != n * ns) throw InputError("partition: its /steps arrays differ in shape");
   }
@@ -811,6 +812,7 @@ class SweepRunner {
         d["steps/Discharge energy [W.h]"] = array2(c.step_discharge_energy, n, ns);
         d["steps/Charge energy [W.h]"] = array2(c.step_charge_energy, n, ns);
       }
+      if (c.step_end_code.size() == c.step_start.size()) d["steps/End code"] = array2(c.step_end_code, n, ns);
       d["steps/Cycle"] = py::array_t<int>(sink.step_cycle().size(), sink.step_cycle().data());
       const CycleSummaries& cy = sink.cycles();
       if (cy.n_cycles > 0) {
@@ -958,6 +960,12 @@ void bind_parameter_functions(py::module_& m) {
       },
       py::arg("params"), py::arg("key"), py::arg("args"),
       "Parameter `key` of `params` at the points `args` (one flat array per argument), as the solver evaluates it.");
+  m.def(
+      "step_end_name",
+      [](double code, double t_start, double t_end) { return std::string(step_end_name(code, t_start, t_end)); },
+      py::arg("end_code"), py::arg("t_start"), py::arg("t_end"),
+      "How a step ended, from its end code (/steps/End code) and times: 'duration', 'end condition', "
+      "'cut-off', 'failure', 'end time', 'skipped'; '' for NaN (not reached).");
   m.def("rate_text", &rate_text, py::arg("cells_per_second"),
         "A rate as the sweep summaries print it (solver/util/text.hpp).");
   m.def("known_parameters", &known_parameter_names, "Every parameter name a parameter file may set.");

@@ -160,7 +160,8 @@ void allocate(ChunkData& c, std::size_t first, std::size_t n, int n_steps) {
   c.step_end.assign(per_step, nan);
   c.step_capacity.assign(per_step, nan);
   c.step_energy.assign(per_step, nan);
-  for (auto* v : {&c.step_discharge_capacity, &c.step_charge_capacity, &c.step_discharge_energy, &c.step_charge_energy})
+  for (auto* v : {&c.step_discharge_capacity, &c.step_charge_capacity, &c.step_discharge_energy, &c.step_charge_energy,
+                  &c.step_end_code})
     v->assign(per_step, nan);
   c.step_inventory.assign(n_steps > 0 ? per_step * kInventoryFields : 0, nan);
   c.step_esoh.assign(n_steps > 0 ? per_step * kEsohFields : 0, nan);
@@ -204,6 +205,7 @@ GridSink summary_sink(ChunkData& c, std::size_t k) {
     s.step_charge_capacity = &c.step_charge_capacity[srow];
     s.step_discharge_energy = &c.step_discharge_energy[srow];
     s.step_charge_energy = &c.step_charge_energy[srow];
+    s.step_end_code = &c.step_end_code[srow];
     s.step_capacity_max = c.n_steps;
     if (c.step_inventory.size() == c.n * c.n_steps * static_cast<std::size_t>(kInventoryFields)) {
       s.step_inventory = &c.step_inventory[srow];
@@ -288,7 +290,7 @@ void summarise(ChunkData& c, std::size_t k, const CellRun& run, const std::strin
       if (q >= run.step) {  // the failed step (a partial record, if any) and those after it
         c.step_start[i] = c.step_end[i] = c.step_capacity[i] = c.step_energy[i] = nan;
         c.step_discharge_capacity[i] = c.step_charge_capacity[i] = nan;
-        c.step_discharge_energy[i] = c.step_charge_energy[i] = nan;
+        c.step_discharge_energy[i] = c.step_charge_energy[i] = c.step_end_code[i] = nan;
       }
       if (c.step_inventory.size() == c.n * static_cast<std::size_t>(c.n_steps) * kInventoryFields)
         for (int f = 0; f < kInventoryFields; ++f)
@@ -514,18 +516,14 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
       if (s == kStatusNotRun) ++summary.not_run;
     }
     for (const std::string& m : c.message) summary.protocol_cut_short += m.find(kCutShortMark) != std::string::npos;
-    // cells that skipped a step (step_skipped): a step that took no time, other than the
-    // last step of a cell that a cut-off stopped (a step that began past it)
+    // cells that skipped a step (step_skipped, from each step's end code)
     const std::size_t ns = static_cast<std::size_t>(std::max(c.n_steps, 0));
-    for (std::size_t k = 0; k < c.n && ns > 0 && c.step_start.size() >= (k + 1) * ns; ++k) {
-      const double* t0 = &c.step_start[k * ns];
-      const double* t1 = &c.step_end[k * ns];
-      std::size_t reached = 0;
-      while (reached < ns && t1[reached] == t1[reached]) ++reached;
-      const bool cut = c.status[k] == static_cast<int>(CellStatus::cutoff_lower) ||
-                       c.status[k] == static_cast<int>(CellStatus::cutoff_upper);
+    for (std::size_t k = 0; k < c.n && ns > 0 && c.step_end_code.size() >= (k + 1) * ns; ++k) {
       bool skipped = false;
-      for (std::size_t j = 0; j < reached && !skipped; ++j) skipped = t0[j] == t1[j] && !(cut && j + 1 == reached);
+      for (std::size_t j = k * ns; j < (k + 1) * ns && !skipped; ++j) {
+        const double code = c.step_end_code[j];
+        skipped = code == code && step_skipped(static_cast<StepEnd>(static_cast<int>(code)), c.step_start[j], c.step_end[j]);
+      }
       if (skipped && summary.cells_with_skipped_steps++ == 0) summary.first_skipping_cell = c.first + k;
     }
     if (sink) sink->take_chunk(std::move(c));  // (c is not used again)

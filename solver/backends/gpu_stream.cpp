@@ -45,12 +45,13 @@ struct OpenChunk {
 };
 
 //! The chunk's per-step summary arrays, in the slots' order (kernels/backend/slots.hpp).
-//! Array a of the chunk's cell 0 (cell k's steps follow at + k * n_steps): the eight step
+//! Array a of the chunk's cell 0 (cell k's steps follow at + k * n_steps): the nine step
 //! records, then the Inventory fields (ChunkData::step_inventory, one plane each).
 double* summary_arrays(ChunkData& c, int a) {
   std::vector<double>* const arrays[kSlotStepArrays] = {
       &c.step_start, &c.step_end, &c.step_capacity, &c.step_energy,
-      &c.step_discharge_capacity, &c.step_charge_capacity, &c.step_discharge_energy, &c.step_charge_energy};
+      &c.step_discharge_capacity, &c.step_charge_capacity, &c.step_discharge_energy, &c.step_charge_energy,
+      &c.step_end_code};
   if (a < kSlotStepArrays) return arrays[a]->data();
   return c.step_inventory.data() + static_cast<std::size_t>(a - kSlotStepArrays) * c.n * static_cast<std::size_t>(c.n_steps);
 }

@@ -753,10 +753,13 @@ ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms
       if (!compact.empty() && compact.back() == '%') {
         const double pct = number(compact.substr(0, compact.size() - 1));
         e.capacity_fraction = pct / 100.0;
+        e.capacity_ah = 0.0;  // one capacity termination: the last given, as PyBaMM's dict keeps it
       } else if (compact.size() > 3 && to_lower(compact.substr(compact.size() - 3)) == "a.h") {
         e.capacity_ah = number(compact.substr(0, compact.size() - 3));
+        e.capacity_fraction = 0.0;
       } else if (compact.size() > 2 && to_lower(compact.substr(compact.size() - 2)) == "ah") {
         e.capacity_ah = number(compact.substr(0, compact.size() - 2));
+        e.capacity_fraction = 0.0;
       } else {
         throw bad("a capacity termination is a percentage of the first cycle's or A.h");
       }

@@ -359,6 +359,7 @@ struct H5SweepWriter::Impl {
   // optional: temperature and step index per output; per-step summaries
   Hid g_steps, d_temperature, d_step_index, d_s_start, d_s_end, d_s_duration, d_s_capacity, d_s_energy;
   Hid d_s_dis, d_s_chg, d_s_dis_e, d_s_chg_e;  // per step: discharge/charge capacity and energy
+  Hid d_s_end_code;                            // per step: how it ended (StepEnd's code)
   int n_steps = 0;
   // per-cycle summaries and the cycle of each output (from the steps' cycles)
   Hid g_cycles, d_cycle_index, d_c_start, d_c_end, d_c_duration, d_c_capacity, d_c_dis, d_c_chg, d_c_energy;
@@ -609,7 +610,7 @@ struct H5SweepWriter::Impl {
   void abandon() {
     open = false;
     for (Hid* h : {&d_st_newton, &d_st_jac, &d_st_res, &d_st_etf, &d_st_cfn, &g_stats}) h->forget();
-    for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
+    for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_s_end_code, &d_c_dis_e,
                    &d_c_chg_e, &d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean, &d_cycle_index, &d_c_start,
                    &d_c_end, &d_c_duration, &d_c_capacity, &d_c_dis, &d_c_chg, &d_c_energy, &g_cycles,
                    &d_temperature, &d_step_index, &d_s_start, &d_s_end, &d_s_duration, &d_s_capacity, &d_s_energy,
@@ -631,7 +632,7 @@ struct H5SweepWriter::Impl {
       }
     };
     if (file.valid()) note(H5Fflush(file.get(), H5F_SCOPE_LOCAL) >= 0, "cannot flush");
-    for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_c_dis_e,
+    for (Hid* h : {&d_sum_chg, &d_sum_dis_e, &d_sum_chg_e, &d_s_dis, &d_s_chg, &d_s_dis_e, &d_s_chg_e, &d_s_end_code, &d_c_dis_e,
                    &d_c_chg_e})
       note(h->reset(), "cannot close an object");
     for (Hid* h : {&d_c_ce, &d_c_ee, &d_c_tq, &d_c_te, &d_c_tmax, &d_c_tmean})
@@ -887,6 +888,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
     m.d_s_chg = m.create_double_cols(m.g_steps, "steps", "Charge capacity [A.h]", ns);
     m.d_s_dis_e = m.create_double_cols(m.g_steps, "steps", "Discharge energy [W.h]", ns);
     m.d_s_chg_e = m.create_double_cols(m.g_steps, "steps", "Charge energy [W.h]", ns);
+    m.d_s_end_code = m.create_double_cols(m.g_steps, "steps", "End code", ns);
     if (!info.step_cycle.empty()) {
       m.step_cycle = info.step_cycle;
       m.n_cycles = 1 + *std::max_element(info.step_cycle.begin(), info.step_cycle.end());
@@ -1116,6 +1118,8 @@ void H5SweepWriter::write(const ChunkData& c, const CycleSummaries* cycles) {
                         "/steps/Discharge energy [W.h]");
       m.write_rows_cols(m.d_s_chg_e, ns, c.first, c.n, c.step_charge_energy.data(), "/steps/Charge energy [W.h]");
     }
+    if (c.step_end_code.size() == c.step_start.size())
+      m.write_rows_cols(m.d_s_end_code, ns, c.first, c.n, c.step_end_code.data(), "/steps/End code");
     if (m.n_cycles > 0) {
       // per cycle: the one reducer (results.hpp), also behind the memory sink and Python
       const std::size_t nc = static_cast<std::size_t>(m.n_cycles);

@@ -219,7 +219,7 @@ MemorySweepSink::MemorySweepSink(std::size_t n_cells, int n_steps, std::vector<i
   if (ns > 0)
     for (std::vector<double>* v : {&a.step_start, &a.step_end, &a.step_capacity, &a.step_energy,
                                    &a.step_discharge_capacity, &a.step_charge_capacity, &a.step_discharge_energy,
-                                   &a.step_charge_energy})
+                                   &a.step_charge_energy, &a.step_end_code})
       v->assign(n_cells * ns, kNaN);
   if (ns > 0) {
     a.step_inventory.assign(n_cells * ns * kInventoryFields, kNaN);
@@ -278,6 +278,7 @@ void MemorySweepSink::write_chunk(const ChunkData& c) {
       row(a.step_end, c.step_end);
       row(a.step_capacity, c.step_capacity);
       row(a.step_energy, c.step_energy);
+      if (c.step_end_code.size() == c.step_start.size()) row(a.step_end_code, c.step_end_code);
       // the inventory planes: field f of the chunk's (k, step) to the sink's (cell, step)
       auto planes = [&](std::vector<double>& dst, const std::vector<double>& src, int fields) {
         if (src.size() != c.n * ns * static_cast<std::size_t>(fields) || dst.size() != a.n * ns * static_cast<std::size_t>(fields)) return;

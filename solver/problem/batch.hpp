@@ -99,6 +99,10 @@ struct ChunkData {
   //! Outputs in the chunk (the length of the ragged arrays).
   std::size_t points() const { return time.size(); }
   std::vector<double> step_discharge_capacity, step_charge_capacity, step_discharge_energy, step_charge_energy;
+  //! Per (cell, step): how the step ended, StepEnd's code (cell_solver.hpp: 0 duration, 1
+  //! end condition, 2 cut-off, 3 failure, 4 end time) as a double, NaN where not reached;
+  //! a step that ended by its condition with no time passing was skipped (step_skipped).
+  std::vector<double> step_end_code;
   //! With a protocol, for PyBaMM's summary variables (solver/output/summary.hpp): the
   //! lithium inventory at each step's end (kernels/model/inventory.hpp), field f of (cell
   //! k, step s) at step_inventory[(f * n + k) * n_steps + s], NaN for steps not reached;

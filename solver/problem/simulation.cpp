@@ -164,6 +164,15 @@ const char* step_end_name(const StepRecord& r) {
   return e >= 0 && e < 5 ? ends[e] : "unknown";
 }
 
+const char* step_end_name(double end_code, double t_start, double t_end) {
+  if (!(end_code == end_code)) return "";
+  StepRecord r{};
+  r.end = static_cast<StepEnd>(static_cast<int>(end_code));
+  r.t_start = t_start;
+  r.t_end = t_end;
+  return step_end_name(r);
+}
+
 std::string skipped_steps_warning(const std::vector<StepRecord>& records, const RunOptions& run) {
   const int n_steps = static_cast<int>(run.steps.size());
   auto cycle_of = [&](int step) { return step >= 0 && step < n_steps ? run.steps[static_cast<std::size_t>(step)].cycle : 0; };

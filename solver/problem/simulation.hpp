@@ -77,6 +77,9 @@ struct Solution {
 //! "end time", or "skipped" (step_skipped, kernels/model/cell_solver.hpp). The CLI's step lines and Python's
 //! step_summary["Ended by"].
 const char* step_end_name(const StepRecord& r);
+//! The same from a step's end code (ChunkData::step_end_code, /steps/End code) and times;
+//! "" for NaN (a step not reached).
+const char* step_end_name(double end_code, double t_start, double t_end);
 
 //! A warning naming the skipped steps of one run (step_skipped), the first few with their
 //! text and cycle; it says so where every step of a cycle was skipped (PyBaMM stops there

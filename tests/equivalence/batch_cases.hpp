@@ -162,6 +162,7 @@ class CollectSink : public ChunkSink {
     app(all.step_charge_capacity, c.step_charge_capacity);
     app(all.step_discharge_energy, c.step_discharge_energy);
     app(all.step_charge_energy, c.step_charge_energy);
+    app(all.step_end_code, c.step_end_code);
     app(all.device, c.device);
     all.n_steps = c.n_steps;
     all.n += c.n;

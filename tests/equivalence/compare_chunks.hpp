@@ -59,6 +59,12 @@ inline double compare_chunks(const ChunkData& cpu, const ChunkData& gpu, double 
       {&cpu.step_charge_capacity, &gpu.step_charge_capacity},
       {&cpu.step_discharge_energy, &gpu.step_discharge_energy},
       {&cpu.step_charge_energy, &gpu.step_charge_energy}};
+  // how each step ended: the same on both roads (NaN where not reached)
+  EXPECT_EQ(cpu.step_end_code.size(), gpu.step_end_code.size());
+  for (std::size_t k = 0; k < cpu.step_end_code.size() && k < gpu.step_end_code.size(); ++k) {
+    const double a = cpu.step_end_code[k], b = gpu.step_end_code[k];
+    EXPECT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << "step end code " << k << ": " << a << " vs " << b;
+  }
   for (const auto& pr : sums) {
     EXPECT_EQ(pr.first->size(), pr.second->size());
     for (std::size_t k = 0; k < pr.first->size() && k < pr.second->size(); ++k) {

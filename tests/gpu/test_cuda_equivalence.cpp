@@ -53,6 +53,7 @@ TEST(Gpu, CudaEqualsCpuOnASweepWithProtocols) {
       {&cpu.all.step_charge_capacity, &gpu.all.step_charge_capacity},
       {&cpu.all.step_discharge_energy, &gpu.all.step_discharge_energy},
       {&cpu.all.step_charge_energy, &gpu.all.step_charge_energy},
+      {&cpu.all.step_end_code, &gpu.all.step_end_code},
       {&cpu.all.discharge_capacity, &gpu.all.discharge_capacity},
       {&cpu.all.charge_capacity, &gpu.all.charge_capacity},
       {&cpu.all.discharge_energy, &gpu.all.discharge_energy},

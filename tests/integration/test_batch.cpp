@@ -222,6 +222,7 @@ TEST(Batch, PerCellProtocolsEqualSingleSolves) {
       EXPECT_EQ(b.all.step_charge_capacity[i], r.charge_capacity) << "cell " << c << " step " << r.step;
       EXPECT_EQ(b.all.step_discharge_energy[i], r.discharge_energy) << "cell " << c << " step " << r.step;
       EXPECT_EQ(b.all.step_charge_energy[i], r.charge_energy) << "cell " << c << " step " << r.step;
+      EXPECT_EQ(b.all.step_end_code[i], static_cast<double>(static_cast<int>(r.end))) << "cell " << c << " step " << r.step;
     }
     // the run's discharged / charged sums and mean voltage, as in the single solve
     EXPECT_EQ(b.all.discharge_capacity[c], s.discharge_capacity) << "cell " << c;

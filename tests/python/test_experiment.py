@@ -276,8 +276,8 @@ def test_sweep_result_steps_cycles_and_outputs(exp_sweep):
 
     steps = res.steps
     assert sorted(steps) == ["Capacity [A.h]", "Charge capacity [A.h]", "Charge energy [W.h]", "Cycle",
-                             "Discharge capacity [A.h]", "Discharge energy [W.h]", "Duration [s]", "End time [s]",
-                             "Energy [W.h]", "Start time [s]"]
+                             "Discharge capacity [A.h]", "Discharge energy [W.h]", "Duration [s]", "End code",
+                             "End time [s]", "Energy [W.h]", "Start time [s]"]
     np.testing.assert_array_equal(steps["Cycle"], [0, 0, 0, 0, 1, 1, 1, 1])
     assert steps["Capacity [A.h]"].shape == (4, 8)
     np.testing.assert_array_equal(steps["Duration [s]"], steps["End time [s]"] - steps["Start time [s]"])
@@ -442,8 +442,12 @@ def test_skipped_steps_are_said_on_every_road(cli, tmp_path):
     assert "step 0 (cycle 0) Charge at 1C until 4.2 V: 0 s, 0 A.h, 0 W.h net, skipped" in r.stdout
     assert "warning: 2 steps were skipped" in r.stderr
     with pytest.warns(ionflux.SolverWarning, match=r"2 of 2 cells skipped a step .*first: cell 0"):
-        Sweep(mesh=COARSE, initial_soc=1, experiment=[tuple(steps)],
-              vary={"Negative electrode thickness [m]": [80e-6, 85e-6]}).run()
+        res = Sweep(mesh=COARSE, initial_soc=1, experiment=[tuple(steps)],
+                    vary={"Negative electrode thickness [m]": [80e-6, 85e-6]}).run()
+    # a sweep's cells say how each step ended, as a Simulation's do (/steps/End code; the
+    # column had been empty)
+    assert list(res[0].step_summary["Ended by"]) == ["skipped", "skipped", "duration"]
+    np.testing.assert_array_equal(res.steps["End code"], [[1, 1, 0], [1, 1, 0]])
     # nothing skipped: no such warning
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -535,6 +539,35 @@ def test_the_termination_is_checked_where_a_skipped_step_ends_the_cycle(cli, tmp
                         "--termination", "3.5 V"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "lowest voltage" in r.stdout and "<= 3.5 V" in r.stdout
+
+
+def test_a_sweeps_cells_say_how_each_step_ended_as_a_simulation_does(cli, tmp_path):
+    """/steps/End code (the kernel's StepEnd of each step) on every road: in memory, in the
+    HDF5 file of `ionflux sweep`, and a cell's `step_summary["Ended by"]` equal to a
+    Simulation's of the same cell (a cut-off, a condition, a duration, steps not reached)."""
+    cycle = ("Discharge at 1C for 10 minutes", "Charge at 1C until 4.0 V", "Rest for 1 minute",
+             "Discharge at 3C for 1 hour", "Rest for 1 minute")
+    thick = [70e-6, 85e-6]
+    with pytest.warns(ionflux.SolverWarning, match="cut-off"):
+        res = Sweep(mesh=COARSE, initial_soc=0.5, experiment=[cycle],
+                    vary={"Negative electrode thickness [m]": thick}).run()
+    for i, t in enumerate(thick):
+        params = ionflux.ParameterSet("Chen2020")
+        params["Negative electrode thickness [m]"] = t
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sim = Simulation(params, mesh=COARSE, initial_soc=0.5, experiment=[cycle]).solve()
+        assert list(res[i].step_summary["Ended by"]) == list(sim.step_summary["Ended by"]), i
+    assert list(res[0].step_summary["Ended by"]) == ["duration", "end condition", "duration", "cut-off"]
+    assert np.isnan(res.steps["End code"][:, 4]).all()  # not reached
+    config = tmp_path / "ends.json"
+    config.write_text(json.dumps({"mesh": COARSE, "initial_soc": 0.5, "experiment": list(cycle),
+                                  "vary": {"Negative electrode thickness [m]": thick}}))
+    r = subprocess.run([cli, "sweep", str(config), "--output", str(tmp_path / "ends.h5"), "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(tmp_path / "ends.h5") as f:
+        np.testing.assert_array_equal(f["steps/End code"][...], res.steps["End code"])
 
 
 def test_a_skipped_steps_start_voltage_is_not_in_its_cycles_lowest_voltage():

@@ -700,11 +700,17 @@ TEST(ExperimentCutShort, EmptyWhenNothingWasCutShort) {
 // "4 Ah capacity" / "4 A.h capacity" / "4Ah capacity", "2.5 V"; a time is refused here (it
 // is the run's end time), as is anything else, naming the forms.
 TEST(ExperimentParse, ExperimentTerminations) {
-  const ExperimentEnd e = parse_experiment_termination({"80% capacity", "4.5 A.h capacity", "2.7 V"});
+  const ExperimentEnd e = parse_experiment_termination({"80% capacity", "2.7 V"});
   EXPECT_DOUBLE_EQ(e.capacity_fraction, 0.8);
-  EXPECT_DOUBLE_EQ(e.capacity_ah, 4.5);
   EXPECT_DOUBLE_EQ(e.min_voltage, 2.7);
-  EXPECT_EQ(experiment_termination_text(e), "80% capacity, 4.5 Ah capacity, 2.7 V");
+  EXPECT_EQ(experiment_termination_text(e), "80% capacity, 2.7 V");
+  // one termination of each kind, the last given: PyBaMM's read_termination keeps them in
+  // a dict by kind ("capacity", "voltage", "time")
+  const ExperimentEnd last = parse_experiment_termination({"80% capacity", "4.5 A.h capacity", "2.7 V", "2.8 V"});
+  EXPECT_DOUBLE_EQ(last.capacity_fraction, 0.0);
+  EXPECT_DOUBLE_EQ(last.capacity_ah, 4.5);
+  EXPECT_DOUBLE_EQ(last.min_voltage, 2.8);
+  EXPECT_DOUBLE_EQ(parse_experiment_termination({"4 Ah capacity", "90% capacity"}).capacity_ah, 0.0);
   EXPECT_DOUBLE_EQ(parse_experiment_termination({"4Ah capacity"}).capacity_ah, 4.0);
   EXPECT_DOUBLE_EQ(parse_experiment_termination({" 75 % capacity "}).capacity_fraction, 0.75);
   EXPECT_FALSE(parse_experiment_termination({}).any());
