@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import time
 import warnings
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -59,6 +61,57 @@ _DEGRADATION_VARIABLES = tuple(
 _GRIDS = ("x [m]", "x_n [m]", "x_p [m]", "r_n [m]", "r_p [m]")
 _DERIVED = ("Time [h]", "Power [W]")
 
+
+
+class _SolveProgress:
+    """`Simulation.solve`'s progress bar: made at the first report once `always` or 2 s
+    have passed; cycles done of all (an experiment), else the time reached."""
+
+    DELAY = 2.0  # seconds (the environment variable IONFLUX_PROGRESS_AFTER changes it)
+
+    def __init__(self, experiment: Optional[Sequence[Sequence[str]]], cycles: int, always: bool) -> None:
+        self._start = time.monotonic()
+        self._delay = float(os.environ.get("IONFLUX_PROGRESS_AFTER", "") or self.DELAY)
+        self._always = always
+        self._bar: Any = None
+        per_cycle = [len(c) for c in experiment or []] * int(cycles or 1)
+        self._cycle_of = [c for c, n in enumerate(per_cycle) for _ in range(n)]
+        self._n_cycles = len(per_cycle)
+        if always:
+            self._make_bar()
+
+    def _make_bar(self) -> None:
+        with warnings.catch_warnings():  # no ipywidgets in a notebook: a text bar, silently
+            warnings.simplefilter("ignore")
+            from tqdm.auto import tqdm
+        self._bar = tqdm(total=self._n_cycles or None, unit="cycle" if self._n_cycles else "",
+                         desc="ionflux solve", dynamic_ncols=True,
+                         bar_format=None if self._n_cycles else "{desc}: {postfix} [{elapsed}]")
+
+    def update(self, t: float, step: int) -> None:
+        if self._bar is None:
+            if time.monotonic() - self._start < self._delay:
+                return
+            self._make_bar()
+        where = f"t = {t:.6g} s"
+        if self._cycle_of and 0 <= step < len(self._cycle_of):
+            cycle = self._cycle_of[step]
+            where = f"step {step + 1}/{len(self._cycle_of)}, {where}"
+            if cycle > self._bar.n:
+                self._bar.update(cycle - self._bar.n)  # cycles before this one are done
+        self._bar.set_postfix_str(where, refresh=True)
+
+    def reached(self, cycle: Any) -> None:
+        """The solve returned: the bar shows the cycles it reached (its "Cycle" output)."""
+        if self._bar is not None and self._n_cycles and cycle is not None and len(cycle):
+            last = int(np.nanmax(np.asarray(cycle, dtype=float))) + 1
+            if last > self._bar.n:
+                self._bar.update(last - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 class Simulation:
     """One DFN cell: a constant-current discharge (or charge), or an experiment.
@@ -356,7 +409,8 @@ class Simulation:
             raise ValueError(f"initial_soc {initial_soc!r}: expected a fraction in [0, 1] or a voltage, e.g. '3.9 V'")
         return opt.check_soc(initial_soc)
 
-    def solve(self, t_eval: Optional[Sequence[float]] = None, initial_soc: Optional[float] = None) -> "Solution":
+    def solve(self, t_eval: Optional[Sequence[float]] = None, initial_soc: Optional[float] = None,
+              showprogress: Optional[bool] = None) -> "Solution":
         """Solve the cell from its initial state to a voltage cut-off or the end time.
 
         With an experiment, the steps run in order until the last one ends (or a
@@ -371,6 +425,12 @@ class Simulation:
         initial_soc : float or str, optional
             Initial SOC for this solve (overrides the constructor's `initial_soc`; a
             voltage such as ``"3.9 V"`` as there).
+        showprogress : bool, optional
+            A progress bar (`tqdm.auto`, a widget in notebooks) with the cycle, step and
+            time the solve has reached: True from the start, False never; by default
+            (None) once the solve has taken 2 s, so that a long ageing experiment shows
+            where it is and a short run shows nothing (PyBaMM's ``showprogress``, whose
+            default is False).
 
         Returns
         -------
@@ -407,26 +467,32 @@ class Simulation:
             t_end = te[-1]
         else:
             t_end = 0.0  # the solver's default, from the cell's theoretical capacity
-        raw = _core.simulate(
-            self._parameters._core,
-            current,
-            soc,
-            dict(self._mesh),
-            self._rtol,
-            self._atol,
-            self._period or 0.0,
-            t_end,
-            [] if span else list(te or []),
-            True,
-            [list(c) for c in self._experiment or []],
-            self._cycles,
-            self._thermal,
-            ".",
-            self._max_steps,
-            self._max_wall_time or 0.0,
-            dict(self._options),
-            list(self._termination),
-        )
+        progress = _SolveProgress(self._experiment, self._cycles, bool(showprogress))
+        try:
+            raw = _core.simulate(
+                self._parameters._core,
+                current,
+                soc,
+                dict(self._mesh),
+                self._rtol,
+                self._atol,
+                self._period or 0.0,
+                t_end,
+                [] if span else list(te or []),
+                True,
+                [list(c) for c in self._experiment or []],
+                self._cycles,
+                self._thermal,
+                ".",
+                self._max_steps,
+                self._max_wall_time or 0.0,
+                dict(self._options),
+                list(self._termination),
+                progress=None if showprogress is False else progress.update,
+            )
+            progress.reached(raw.get("Cycle"))
+        finally:
+            progress.close()
         experiment = None if self._experiment is None else list(self._experiment) * self._cycles
         interrupted = raw.pop("interrupted", False)
         skipped = raw.pop("skipped_steps", "")  # steps whose end condition held when they began

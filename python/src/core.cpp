@@ -112,7 +112,8 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
                        double rtol, double atol, double period, double t_end, std::vector<double> t_eval,
                        bool store_states, std::vector<std::vector<std::string>> experiment, int cycles,
                        const std::string& thermal, const std::string& base_dir, int max_steps, double max_wall_time,
-                       const py::dict& options, const std::vector<std::string>& termination) {
+                       const py::dict& options, const std::vector<std::string>& termination,
+                       const py::object& progress) {
   if (thermal != "isothermal" && thermal != "lumped")
     throw InputError("thermal must be 'isothermal' or 'lumped', got '" + thermal + "'");
   // One builder (solver/problem/problem.hpp). The Problem owns its copy of the set, and so the
@@ -141,15 +142,20 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
     // 20 ms to look for Ctrl-C (Python runs its signal handler only in the main thread,
     // between bytecodes): KeyboardInterrupt stops the solve within a few steps, and the
     // outputs so far come back (status interrupted; Simulation.solve raises with them).
+    // `progress(t, step)`, when given, is called from this thread (with the GIL) every
+    // quarter second with where the cell has got to (CellProgress), for Simulation.solve's
+    // progress bar.
     std::atomic<bool> stop{false};
+    CellProgress where;
     std::mutex mutex;
     std::condition_variable finished;
     bool done = false;
     std::exception_ptr error;
+    auto last_report = std::chrono::steady_clock::now() - std::chrono::seconds(1);
     py::gil_scoped_release release;
     std::thread worker([&] {
       try {
-        s = simulate(problem, &stop);
+        s = simulate(problem, &stop, progress.is_none() ? nullptr : &where);
       } catch (...) {
         error = std::current_exception();
       }
@@ -166,6 +172,14 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
           PyErr_Clear();  // raised again by Simulation.solve, with the outputs so far
           interrupted = true;
           stop = true;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (!progress.is_none() && now - last_report >= std::chrono::milliseconds(250)) {
+          last_report = now;
+          try {
+            progress(where.t.load(), where.step.load());
+          } catch (py::error_already_set&) {  // a display that fails does not stop the solve
+          }
         }
       }
       lock.lock();
@@ -1067,7 +1081,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("experiment") = std::vector<std::vector<std::string>>{}, py::arg("cycles") = 1,
         py::arg("thermal") = "isothermal", py::arg("base_dir") = ".", py::arg("max_steps") = SolverOptions{}.max_steps,
         py::arg("max_wall_time") = 0.0, py::arg("options") = py::dict(),
-        py::arg("termination") = std::vector<std::string>{});
+        py::arg("termination") = std::vector<std::string>{}, py::arg("progress") = py::none());
   m.def(
       "describe_model_options", [](const py::dict& options) { return described(resolve_model_options(options_from(options))); },
       py::arg("options"),

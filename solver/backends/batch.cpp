@@ -357,7 +357,8 @@ class ProgressClock {
 };
 
 void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic<std::size_t>& done,
-                   ProgressClock& clock, const std::atomic<bool>* cancel, const std::atomic<bool>* stop_cells) {
+                   ProgressClock& clock, const std::atomic<bool>* cancel, const std::atomic<bool>* stop_cells,
+                   CellProgress* cell_progress) {
   const Layout l = Layout::make(in.run.mesh, in.run.model);
   const OutputSpec out = output_spec(in.run);
   const bool temperature = in.detail || in.any_thermal() || in.has_protocol();
@@ -406,7 +407,7 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
           }
           CellSolver<SeriesSink, CView> cs{cells[k], l, in.run.solver, cell_out, CView{ws.data()}, run, sink};
           cs.proto = protocol_of(in, cell);
-          if (cs.init() == CellStatus::running) advance_within_budget(cs, in.run.solver, cell_t0, stop_cells);
+          if (cs.init() == CellStatus::running) advance_within_budget(cs, in.run.solver, cell_t0, stop_cells, cell_progress);
           if (sink.overflow) {  // every-step output past the limit: the outputs stop there
             run.status = CellStatus::output_overflow;
             sink_overflow = true;
@@ -566,7 +567,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
       }
       ChunkData c;
       allocate(c, first, std::min(chunk, n - first), in.max_protocol_steps());
-      run_chunk_cpu(in, threads, c, done, clock, opt.cancel, opt.stop_cells);
+      run_chunk_cpu(in, threads, c, done, clock, opt.cancel, opt.stop_cells, opt.cell_progress);
       write(c);
     }
   }

@@ -2,8 +2,10 @@
 #include "solver/inputs/experiment.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <cctype>
@@ -611,10 +613,37 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   // Ctrl-C (SIGINT) or SIGTERM: the first stops the solve within a few steps, and the
   // CSV keeps the outputs up to there (status interrupted, exit 128 + signal); a second
   // one ends the process at once (solver/cli/stop_signals.hpp, as for a sweep)
+  // A long run (an ageing experiment of many cycles) shows where it is on stderr once it
+  // has taken 2 s (the environment variable IONFLUX_PROGRESS_AFTER, seconds, changes
+  // that): in place on a terminal (every second), a line every 10 s otherwise.
+  CellProgress progress;
+  const bool tty = isatty(STDERR_FILENO) && &err == &std::cerr;
+  const auto t0 = std::chrono::steady_clock::now();
+  const char* after_env = std::getenv("IONFLUX_PROGRESS_AFTER");
+  const double after = after_env && *after_env ? std::atof(after_env) : 2.0;
+  double last_shown = -1.0;
+  bool shown = false;
+  if (!a.quiet)
+    progress.on_slice = [&](const CellProgress& p) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (s < after || (last_shown >= 0.0 && s - last_shown < (tty ? 1.0 : 10.0))) return;
+      last_shown = s;
+      shown = true;
+      std::string where = "t = " + format("%.6g", p.t.load()) + " s";
+      const int k = p.step.load();
+      if (!ro.steps.empty() && k >= 0 && k < static_cast<int>(ro.steps.size()))
+        where = "cycle " + std::to_string(ro.steps[static_cast<std::size_t>(k)].cycle + 1) + " of " +
+                std::to_string(ro.steps.back().cycle + 1) + ", step " + std::to_string(k + 1) + " of " +
+                std::to_string(ro.steps.size()) + ", " + where;
+      const std::string line = "simulate: " + where + ", " + format("%.0f", s) + " s elapsed";
+      if (tty) err << "\r" << line << "\033[K" << std::flush;
+      else err << line << "\n" << std::flush;
+    };
   const Solution sol = [&] {
     const StopSignals signals;
-    return simulate(problem, &g_cancel);
+    return simulate(problem, &g_cancel, &progress);
   }();
+  if (shown && tty) err << "\n";
   write_csv(a.output, sol);
   if (sol.status == CellStatus::interrupted) {
     const int sig = g_signal.load() ? g_signal.load() : SIGINT;

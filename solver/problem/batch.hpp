@@ -148,6 +148,17 @@ struct Progress {
   std::size_t already = 0;  //!< of `done`, cells finished before this run (a resumed file)
 };
 
+//! Where one simulation has got to while it runs (BatchOptions::cell_progress): its
+//! cell's time [s] and protocol step, published by the CPU thread that runs it between
+//! slices of solver steps, for a progress display on long runs (ionflux simulate,
+//! Simulation.solve).
+struct CellProgress {
+  std::atomic<double> t{0.0};
+  std::atomic<int> step{0};
+  //! Called by the running thread after each publication (null: none): keep it cheap.
+  std::function<void(const CellProgress&)> on_slice;
+};
+
 //! Automatic GPU hand-off threshold, cells per CPU thread. From the rates measured on an
 //! H200 (issue 11): a GPU launch advances every active cell by one step in ~10 ms
 //! whatever their number (latency-bound), a CPU core takes ~0.16 ms per step, so below
@@ -178,6 +189,8 @@ struct BatchOptions {
   //! ending with status interrupted and its outputs so far (one simulation's Ctrl-C:
   //! simulate's `stop`). The CPU threads only; null: never.
   const std::atomic<bool>* stop_cells = nullptr;
+  //! Published between slices of steps by the CPU threads (for one simulation); null: not.
+  CellProgress* cell_progress = nullptr;
 };
 
 struct BatchSummary {

@@ -92,12 +92,13 @@ void finish_message(ChunkData& c, std::size_t k, const BatchInputs& in, std::siz
 //! here before each slice of kSlice steps from `t0` (the cell's start): a cell past it
 //! ends with time_limit, its outputs so far kept. `stop` (one simulation's Ctrl-C), read
 //! before each slice too, ends it with interrupted. Slicing does not change the results
-//! (the GPU slots advance in slices too).
+//! (the GPU slots advance in slices too). `progress`, when given, gets the cell's time and
+//! step after each slice.
 template <class CS>
 void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_clock::time_point t0,
-                           const std::atomic<bool>* stop = nullptr) {
+                           const std::atomic<bool>* stop = nullptr, CellProgress* progress = nullptr) {
   const bool timed = so.max_wall_time > 0.0;
-  if (!timed && !stop) {
+  if (!timed && !stop && !progress) {
     // the kernel ends the cell by its budgets (max_steps per protocol step, and for the
     // whole run at most kMaxSolverSteps: CellSolver::run_step_limit) before this runs out
     while (cs.advance(kMaxSolverSteps) == CellStatus::running) {
@@ -110,6 +111,11 @@ void advance_within_budget(CS& cs, const SolverOptions& so, std::chrono::steady_
     if (timed && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > so.max_wall_time)
       return void(cs.fail(CellStatus::time_limit));
     if (cs.advance(kSlice) != CellStatus::running) return;
+    if (progress) {
+      progress->t.store(cs.run.t_prev, std::memory_order_relaxed);
+      progress->step.store(cs.run.step, std::memory_order_relaxed);
+      if (progress->on_slice) progress->on_slice(*progress);
+    }
   }
 }
 

@@ -114,8 +114,8 @@ UnusedBecause why_unused(const ParameterSet& base, const std::string& name, doub
 std::string unused_text(UnusedBecause why);
 
 //! Run a Problem (one cell on the CPU).
-inline Solution simulate(const Problem& p, const std::atomic<bool>* stop = nullptr) {
-  return simulate(p.cell, p.run, stop);
+inline Solution simulate(const Problem& p, const std::atomic<bool>* stop = nullptr, CellProgress* progress = nullptr) {
+  return simulate(p.cell, p.run, stop, progress);
 }
 
 }  // namespace ionflux

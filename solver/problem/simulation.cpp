@@ -316,7 +316,8 @@ SummaryVariables constant_current_summary(const CellParams& p, const Solution& s
 
 // A batch of one: the same executor, per-cell driver and summaries as a sweep
 // (run_batch on the CPU, BatchInputs::detail), read back as a Solution.
-Solution simulate(const CellParams& params, const RunOptions& options, const std::atomic<bool>* stop) {
+Solution simulate(const CellParams& params, const RunOptions& options, const std::atomic<bool>* stop,
+                  CellProgress* progress) {
   validate_run_options(options);
   const auto start = std::chrono::steady_clock::now();
   if (!(options.t_end > 0.0)) throw InputError("t_end must be positive");
@@ -337,6 +338,7 @@ Solution simulate(const CellParams& params, const RunOptions& options, const std
   opt.device = Device::cpu;
   opt.threads = 1;
   opt.stop_cells = stop;
+  opt.cell_progress = progress;
   OneCellSink sink;
   run_batch(in, opt, &sink);
   Solution sol = cell_solution(std::move(sink.chunk), 0, in);

@@ -14,6 +14,9 @@
 
 namespace ionflux {
 
+struct CellProgress;  // solver/problem/batch.hpp
+
+
 struct RunOptions {
   MeshSpec mesh;
   //! Which submodels run (PyBaMM's options, resolved; kernels/model/degradation.hpp).
@@ -116,7 +119,8 @@ void check_output_size(double rows, double bytes_per_row, const std::string& wha
 //! set from another thread or a signal handler, ends the run within a few BDF steps with
 //! status interrupted and the outputs so far (Ctrl-C in `ionflux simulate` and
 //! Simulation.solve).
-Solution simulate(const CellParams& params, const RunOptions& options, const std::atomic<bool>* stop = nullptr);
+Solution simulate(const CellParams& params, const RunOptions& options, const std::atomic<bool>* stop = nullptr,
+                  CellProgress* progress = nullptr);
 
 //! PyBaMM's summary variables of a constant-current run (one cycle of one step; PyBaMM
 //! gives none there): from the kernel's inventory at the step's end (StepRecord::inv)

@@ -3,6 +3,7 @@ Sweep/SweepResult, agreement with the command-line program, cycle grouping, erro
 import csv
 import json
 import math
+import os
 import re
 import subprocess
 import warnings
@@ -568,6 +569,32 @@ def test_a_sweeps_cells_say_how_each_step_ended_as_a_simulation_does(cli, tmp_pa
     assert r.returncode == 0, r.stderr
     with h5py.File(tmp_path / "ends.h5") as f:
         np.testing.assert_array_equal(f["steps/End code"][...], res.steps["End code"])
+
+
+def test_a_long_solve_shows_its_progress(cli, tmp_path, capsys, monkeypatch):
+    """A long run (an ageing experiment of many cycles) shows the cycle, step and time it
+    has reached: Simulation.solve's bar (by default once 2 s have passed; here at once,
+    through IONFLUX_PROGRESS_AFTER), and ionflux simulate's lines on stderr. A short run
+    shows nothing by default, and showprogress=False never."""
+    cycle = ("Discharge at 1C for 10 minutes", "Charge at 1C for 10 minutes")
+    Simulation(mesh=COARSE, initial_soc=0.5, experiment=[cycle], cycles=3).solve()
+    assert "ionflux solve" not in capsys.readouterr().err
+    sol = Simulation(mesh=COARSE, initial_soc=0.5, experiment=[cycle], cycles=3).solve(showprogress=True)
+    err = capsys.readouterr().err
+    assert "ionflux solve" in err and "3/3" in err, err
+    assert sol.status == "finished"
+    monkeypatch.setenv("IONFLUX_PROGRESS_AFTER", "0")
+    Simulation(mesh=COARSE, initial_soc=0.5, experiment=[cycle], cycles=3).solve(showprogress=False)
+    assert "ionflux solve" not in capsys.readouterr().err
+    r = subprocess.run([cli, "simulate", "--soc", "0.5", "--mesh", MESH_ARG, "--output", str(tmp_path / "p.csv"),
+                        "--experiment", cycle[0], "--experiment", cycle[1], "--cycles", "3"],
+                       capture_output=True, text=True, env=dict(os.environ, IONFLUX_PROGRESS_AFTER="0"))
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"simulate: cycle 1 of 3, step \d of 6, t = [0-9.e+]+ s, \d+ s elapsed", r.stderr), r.stderr
+    r = subprocess.run([cli, "simulate", "--soc", "0.5", "--mesh", MESH_ARG, "--output", str(tmp_path / "q.csv"),
+                        "--experiment", cycle[0], "--cycles", "2"], capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items() if k != "IONFLUX_PROGRESS_AFTER"})
+    assert r.returncode == 0 and "simulate:" not in r.stderr, r.stderr  # a short run: nothing
 
 
 def test_a_skipped_steps_start_voltage_is_not_in_its_cycles_lowest_voltage():
