@@ -525,24 +525,55 @@ IONFLUX_HD inline void points_unary(S* a, bool ua, int n, F f) {
 //! more registers, was no faster in groups of 8 and slower in groups of 16: it stays a
 //! loop of exp10_core.)
 constexpr int kCoreGroup = 16;
+//! The largest last group: the points left after the groups of kCoreGroup go through one
+//! group of up to kCoreTail points (a multiple of 4), so that their polynomial chains
+//! interleave. A batch of 20 nodes (the default mesh's electrodes) is one group of 20,
+//! not 16 + 4: the 4 alone were one chain of 13 dependent multiply-adds, latency-bound
+//! (a harness of Mohtat2020's negative OCP, 6 tanh and an exp, on Zen 1: 16 nodes 577 ns,
+//! 20 nodes 754 ns before). The same operations per point whatever the group, so the
+//! same bits.
+constexpr int kCoreTail = 28;
 constexpr int core_points(int b) { return (b + kCoreGroup - 1) / kCoreGroup * kCoreGroup; }
-static_assert(kCoreGroup % 4 == 0, "in_core_groups' groups of 4 end within core_points");
+static_assert(kCoreGroup % 4 == 0 && kCoreTail % 4 == 0, "in_core_groups' last group ends within core_points");
 //! f over c[0, n): groups of kCoreGroup points (f(std::integral_constant<int, G>,
-//! pointer) for a group of G), then the rest in groups of 4 (a batch of 20 nodes: 16 + 4,
-//! not 16 + 16), c padded with zeros to whole groups.
+//! pointer) for a group of G) while more than kCoreTail are left, then the rest in one
+//! group of G = 4, 8, ..., kCoreTail (a batch of 20 nodes: one group of 20), c padded
+//! with zeros to a multiple of 4.
 template <class F>
 inline void in_core_groups(double* c, int n, F f) {
   int j = 0;
-  for (; j + kCoreGroup <= n; j += kCoreGroup) f(std::integral_constant<int, kCoreGroup>{}, c + j);
+  for (; n - j > kCoreTail; j += kCoreGroup) f(std::integral_constant<int, kCoreGroup>{}, c + j);
   if (j == n) return;
   const int ng = (n + 3) / 4 * 4;
   for (int k = n; k < ng; ++k) c[k] = 0.0;
-  for (; j < ng; j += 4) f(std::integral_constant<int, 4>{}, c + j);
+  double* v = c + j;
+  switch (ng - j) {
+    case 4: f(std::integral_constant<int, 4>{}, v); break;
+    case 8: f(std::integral_constant<int, 8>{}, v); break;
+    case 12: f(std::integral_constant<int, 12>{}, v); break;
+    case 16: f(std::integral_constant<int, 16>{}, v); break;
+    case 20: f(std::integral_constant<int, 20>{}, v); break;
+    case 24: f(std::integral_constant<int, 24>{}, v); break;
+    default: f(std::integral_constant<int, 28>{}, v); break;
+  }
 }
 //! e_exp at n <= B points a[j], in place, as vectorised loops where every argument is
-//! in exp_core's range (the same values as e_exp's). CPU only.
+//! in exp_core's range (the same values as e_exp's). CPU only. a holds B values (a
+//! slot of evaluate_points; where B is a multiple of 4, the zeros that pad the last group
+//! stay within them).
 template <int B>
 inline void exp_points(double* a, int n) {
+  if constexpr (B % 4 == 0) {
+    // every argument in exp_core's range (the usual case): the groups in place, without
+    // the copies below (which GCC makes calls to memcpy); the values are the same, as
+    // the clamp and the zeros below kExpZero change nothing there
+    int plain = 1;
+    for (int j = 0; j < n; ++j) plain &= static_cast<int>(exp_core_range(a[j]));
+    if (plain) {
+      in_core_groups(a, n, [](auto g, double* v) { exp_core_group<decltype(g)::value>(v, nullptr); });
+      return;
+    }
+  }
   double x[B], c[core_points(B)];  // the arguments, and those clamped to exp_core's range
   // (branch-free loops, which GCC vectorises: the clamp keeps exp_core's exponent
   // field valid for the arguments exp_direct rejects. Clamp, polynomial and the zeros
@@ -568,6 +599,20 @@ inline void exp_points(double* a, int n) {
 //! where |x| < kTanhCore (the same values as e_tanh's). CPU only.
 template <int B>
 inline void tanh_points(double* a, int n) {
+  if constexpr (B % 4 == 0) {
+    // in place (a holds B values, as exp_points'), the arguments copied only where some
+    // point needs libm's tanh
+    int all_direct = 1;
+    for (int j = 0; j < n; ++j) all_direct &= static_cast<int>(fabs(a[j]) >= kTanhCore);
+    double x[B];
+    if (!all_direct)
+      for (int j = 0; j < n; ++j) x[j] = a[j];
+    in_core_groups(a, n, [](auto g, double* v) { tanh_core_group<decltype(g)::value>(v); });
+    if (!all_direct)
+      for (int j = 0; j < n; ++j)
+        if (!tanh_direct(x[j])) a[j] = tanh(x[j]);
+    return;
+  }
   double x[B], c[core_points(B)];
   int all_direct = 1;
   for (int j = 0; j < n; ++j) {
