@@ -559,69 +559,59 @@ inline void in_core_groups(double* c, int n, F f) {
 }
 //! e_exp at n <= B points a[j], in place, as vectorised loops where every argument is
 //! in exp_core's range (the same values as e_exp's). CPU only. a holds B values (a
-//! slot of evaluate_points; where B is a multiple of 4, the zeros that pad the last group
-//! stay within them).
+//! slot of evaluate_points); where B is a multiple of 4 the groups run in place (the
+//! zeros that pad the last group stay within a), the arguments copied only where some
+//! point is out of exp_core's range (the copies were calls to memcpy).
 template <int B>
 inline void exp_points(double* a, int n) {
-  if constexpr (B % 4 == 0) {
-    // every argument in exp_core's range (the usual case): the groups in place, without
-    // the copies below (which GCC makes calls to memcpy); the values are the same, as
-    // the clamp and the zeros below kExpZero change nothing there
-    int plain = 1;
-    for (int j = 0; j < n; ++j) plain &= static_cast<int>(exp_core_range(a[j]));
-    if (plain) {
-      in_core_groups(a, n, [](auto g, double* v) { exp_core_group<decltype(g)::value>(v, nullptr); });
-      return;
-    }
-  }
-  double x[B], c[core_points(B)];  // the arguments, and those clamped to exp_core's range
   // (branch-free loops, which GCC vectorises: the clamp keeps exp_core's exponent
   // field valid for the arguments exp_direct rejects. Clamp, polynomial and the zeros
   // below kExpZero in separate loops: in one, GCC 12 sinks the polynomial into the branch
   // of the select and, as it could raise FP exceptions, no longer if-converts the loop
   // where it cannot mask the operations (AVX2); the clamp inside the groups' loop was
   // twice as slow, in a harness)
-  int in_range = 1;
+  constexpr bool in_place = B % 4 == 0;
+  double x[B], cc[in_place ? 1 : core_points(B)];  // the arguments, and those clamped to exp_core's range
+  double* c = in_place ? a : cc;
+  int in_range = 1, plain = 1;
   for (int j = 0; j < n; ++j) {
     const double xj = a[j];
-    x[j] = xj;
     in_range &= static_cast<int>(xj < 708.0) & (static_cast<int>(xj > -708.0) | static_cast<int>(xj < kExpZero));
-    const double lo = xj > -708.0 ? xj : -708.0;
-    c[j] = lo < 708.0 ? lo : 708.0;
+    plain &= static_cast<int>(exp_core_range(xj));
   }
+  if (!plain || !in_place)
+    for (int j = 0; j < n; ++j) {
+      const double xj = a[j];
+      x[j] = xj;
+      const double lo = xj > -708.0 ? xj : -708.0;
+      c[j] = lo < 708.0 ? lo : 708.0;
+    }
   in_core_groups(c, n, [](auto g, double* v) { exp_core_group<decltype(g)::value>(v, nullptr); });
-  for (int j = 0; j < n; ++j) a[j] = x[j] < kExpZero ? 0.0 : c[j];
+  // (where every point is in exp_core's range, x[j] >= kExpZero and c[j] is a[j]'s exp)
+  if (!plain || !in_place)
+    for (int j = 0; j < n; ++j) a[j] = x[j] < kExpZero ? 0.0 : c[j];
   if (!in_range)  // subnormal or infinite results, NaN: libm's exp
     for (int j = 0; j < n; ++j)
       if (!exp_direct(x[j])) a[j] = exp(x[j]);
 }
 //! e_tanh at n <= B points a[j], in place: tanh_core in vectorised loops, libm's tanh
-//! where |x| < kTanhCore (the same values as e_tanh's). CPU only.
+//! where |x| < kTanhCore (the same values as e_tanh's). CPU only. In place where B is a
+//! multiple of 4 (as exp_points), the arguments copied only where some point needs libm.
 template <int B>
 inline void tanh_points(double* a, int n) {
-  if constexpr (B % 4 == 0) {
-    // in place (a holds B values, as exp_points'), the arguments copied only where some
-    // point needs libm's tanh
-    int all_direct = 1;
-    for (int j = 0; j < n; ++j) all_direct &= static_cast<int>(fabs(a[j]) >= kTanhCore);
-    double x[B];
-    if (!all_direct)
-      for (int j = 0; j < n; ++j) x[j] = a[j];
-    in_core_groups(a, n, [](auto g, double* v) { tanh_core_group<decltype(g)::value>(v); });
-    if (!all_direct)
-      for (int j = 0; j < n; ++j)
-        if (!tanh_direct(x[j])) a[j] = tanh(x[j]);
-    return;
-  }
-  double x[B], c[core_points(B)];
+  constexpr bool in_place = B % 4 == 0;
+  double x[B], cc[in_place ? 1 : core_points(B)];
+  double* c = in_place ? a : cc;
   int all_direct = 1;
-  for (int j = 0; j < n; ++j) {
-    x[j] = a[j];
-    c[j] = x[j];
-    all_direct &= static_cast<int>(fabs(x[j]) >= kTanhCore);
-  }
+  for (int j = 0; j < n; ++j) all_direct &= static_cast<int>(fabs(a[j]) >= kTanhCore);
+  if (!all_direct || !in_place)
+    for (int j = 0; j < n; ++j) {
+      x[j] = a[j];
+      c[j] = x[j];
+    }
   in_core_groups(c, n, [](auto g, double* v) { tanh_core_group<decltype(g)::value>(v); });
-  for (int j = 0; j < n; ++j) a[j] = c[j];
+  if (!in_place)
+    for (int j = 0; j < n; ++j) a[j] = c[j];
   if (!all_direct)
     for (int j = 0; j < n; ++j)
       if (!tanh_direct(x[j])) a[j] = tanh(x[j]);

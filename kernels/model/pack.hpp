@@ -115,26 +115,12 @@ inline void store_pack(double* out, int j, int m, const Pack<G>& r) {
   for (int l = 0; l < m; ++l) out[j + l] = r.v[l];
 }
 //! body(std::integral_constant<int, G>, j, m) over the points [0, n) in packs: G = 16
-//! (m = 16 points from j) while more than expr::kCoreTail points are left, then the rest
-//! in one pack of G = 4, 8, ..., kCoreTail (m <= G points; a batch of 20 nodes is one
-//! pack of 20), so that the last points' exp chains interleave as the groups of
-//! expr::in_core_groups do (a pack of 4 alone waited on its chain's latency). The same
-//! operations per lane whatever G, so the same values.
+//! (m = 16 points from j), the rest in packs of G = 4 (m <= 4 points).
 template <class F>
 inline void for_packs(int n, F body) {
   int j = 0;
-  for (; n - j > expr::kCoreTail; j += 16) body(std::integral_constant<int, 16>{}, j, 16);
-  const int m = n - j;
-  if (m <= 0) return;
-  switch ((m + 3) / 4) {
-    case 1: body(std::integral_constant<int, 4>{}, j, m); break;
-    case 2: body(std::integral_constant<int, 8>{}, j, m); break;
-    case 3: body(std::integral_constant<int, 12>{}, j, m); break;
-    case 4: body(std::integral_constant<int, 16>{}, j, m); break;
-    case 5: body(std::integral_constant<int, 20>{}, j, m); break;
-    case 6: body(std::integral_constant<int, 24>{}, j, m); break;
-    default: body(std::integral_constant<int, 28>{}, j, m); break;
-  }
+  for (; j + 16 <= n; j += 16) body(std::integral_constant<int, 16>{}, j, 16);
+  for (; j < n; j += 4) body(std::integral_constant<int, 4>{}, j, n - j < 4 ? n - j : 4);
 }
 
 }  // namespace ionflux
