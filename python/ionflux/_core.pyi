@@ -4,7 +4,7 @@ Use the `ionflux` package; this module is its thin binding layer. Error mapping:
 an unknown parameter raises `UnknownParameterError` (a `KeyError`), other input
 errors raise `ValueError`, run-time failures `RuntimeError`.
 """
-from typing import Any, Dict, List, Optional, Sequence, Tuple, overload
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, overload
 
 
 __version__: str
@@ -92,6 +92,8 @@ def simulate(
     max_steps: int = ...,
     max_wall_time: float = 0.0,
     options: Dict[str, Any] = ...,
+    termination: Sequence[str] = ...,
+    progress: Optional[Callable[[float, int], None]] = None,
 ) -> Dict[str, Any]:
     """One run of one cell (GIL released while solving): a constant current, or an
     experiment.
@@ -234,6 +236,10 @@ def function_arguments(key: str) -> List[str]:
 
 def evaluate_function(params: ParameterSet, key: str, args: Sequence[Any]) -> Any:
     """Parameter `key` of `params` at the points `args` (one flat array per argument), as the solver evaluates it."""
+
+def step_end_name(end_code: float, t_start: float, t_end: float) -> str:
+    """How a step ended, from /steps/End code and its times ('duration', 'end condition',
+    'cut-off', 'failure', 'end time', 'skipped'; '' for NaN)."""
 
 def known_parameters() -> List[str]:
     """Every parameter name a parameter file may set."""

@@ -735,7 +735,9 @@ class Experiment:
         As PyBaMM's, checked at the end of every cycle: ``"80% capacity"`` (of the
         first cycle's eSOH ``"Capacity [A.h]"``), ``"4 Ah capacity"``, ``"2.5 V"`` (a
         cycle's lowest voltage); the run then ends with status ``experiment_end``. A time
-        (``"10 hours"``) is the simulation's end time.
+        (``"10 hours"``) ends the run when it is reached (status ``experiment_end``,
+        ``termination`` "experiment time limit reached"), unless an earlier ``t_end`` is
+        given. One of each kind: a later one replaces an earlier one, as in PyBaMM.
 
     Raises
     ------
@@ -851,10 +853,12 @@ def from_pybamm_experiment(e: Any) -> Experiment:
 def unpack_experiment(experiment: Any, parameters: Any, period: Optional[float],
                       t_end: Optional[float], termination: Any = None) -> Tuple[Any, Optional[float], Optional[float],
                                                                                List[str]]:
-    """For `Simulation`/`Sweep`: an experiment object as ionflux's cycles; its period and
-    time limit as defaults for `period`/`t_end`; its temperature set as the ambient
+    """For `Simulation`/`Sweep`: an experiment object as ionflux's cycles; its period as the
+    default of `period`; its temperature set as the ambient
     temperature of `parameters` (the simulation's own copy); its capacity and voltage
-    terminations, with those of `termination` (a string or list of them, as PyBaMM's)."""
+    terminations (capacity, voltage, time: the solver ends the run at a time one, or at an
+    earlier `t_end`), with those of `termination` (a string or list of them, as PyBaMM's;
+    a later one of a kind replaces an earlier one)."""
     _, given = _split_termination(termination)  # a time among them: the solver ends the run there
     if not is_experiment(experiment):
         return experiment, period, t_end, given
@@ -865,7 +869,7 @@ def unpack_experiment(experiment: Any, parameters: Any, period: Optional[float],
         parameters["Ambient temperature [K]"] = exp.temperature
         parameters["Initial temperature [K]"] = exp.temperature
     return [tuple(c) for c in exp.cycles], exp.period if period is None else period, \
-        exp.t_end if t_end is None else t_end, list(getattr(exp, "termination", [])) + given
+        t_end, list(getattr(exp, "termination", [])) + given  # a time among them: the solver's end
 
 
 #: PyBaMM's model options of the degradation submodels (docs/degradation_options.md),

@@ -71,7 +71,10 @@ class _SolveProgress:
 
     def __init__(self, experiment: Optional[Sequence[Sequence[str]]], cycles: int, always: bool) -> None:
         self._start = time.monotonic()
-        self._delay = float(os.environ.get("IONFLUX_PROGRESS_AFTER", "") or self.DELAY)
+        try:
+            self._delay = float(os.environ.get("IONFLUX_PROGRESS_AFTER", "") or self.DELAY)
+        except ValueError:  # a malformed value: the default, as the CLI
+            self._delay = self.DELAY
         self._always = always
         self._bar: Any = None
         per_cycle = [len(c) for c in experiment or []] * int(cycles or 1)
@@ -172,8 +175,8 @@ class Simulation:
         is three cycles of two steps. A single string is a one-step experiment. The
         steps set the current, so not together with `c_rate` or `current`. Without an
         experiment the cell runs at one constant current. Also an `ionflux.Experiment` or
-        a ``pybamm.Experiment`` (its period and time termination are the defaults of
-        `period` and `t_end`, its temperature the ambient temperature).
+        a ``pybamm.Experiment`` (its period is the default of `period`, its temperature
+        the ambient temperature, its terminations are taken as `termination`).
     cycles : int, optional
         Run the whole experiment this many times (default 1): ``[(a, b)]`` with
         ``cycles=3`` equals ``[(a, b)] * 3``. Only with an experiment.
@@ -191,8 +194,11 @@ class Simulation:
         ``"Capacity [A.h]"`` at or below 80 % of the first cycle's), ``"4 Ah
         capacity"``, ``"2.5 V"`` (the cycle's lowest voltage at or below 2.5 V); the run
         then ends with status ``"experiment_end"`` (`termination` ``"experiment capacity
-        limit reached"`` or ``"... voltage ..."``) and the cycles after it do not run. An
-        `Experiment`'s or ``pybamm.Experiment``'s termination is taken too. Needs an
+        limit reached"`` or ``"... voltage ..."``) and the cycles after it do not run.
+        A time, ``"10 hours"``, ends the run when it is reached, in whatever step
+        (``"experiment time limit reached"``; an earlier `t_end` truncates it instead).
+        An `Experiment`'s or ``pybamm.Experiment``'s termination is taken too, and a
+        later one of a kind replaces an earlier one (as PyBaMM's dict). Needs an
         experiment.
     options : dict, optional
         PyBaMM's model options for the degradation submodels, as for
@@ -355,12 +361,15 @@ class Simulation:
         with the experiment's last step (the solver's limit is the sum of the step
         durations, with 1.2 x min(Q_n, Q_p, Q_Li) / |I| from the cell's theoretical
         capacities for a current step without one and 10 hours for other steps
-        without one).
+        without one). A time termination (``"50 minutes"``) is the end time where it
+        comes first.
         """
-        if self._t_end is not None:
-            return self._t_end
-        if self._t_eval:
-            return self._t_eval[-1]
+        given = self._t_end if self._t_end is not None else (self._t_eval[-1] if self._t_eval else None)
+        timed, _ = _pybamm._split_termination(self._termination)  # the solver ends the run there
+        if timed is not None and (given is None or timed < given):
+            return timed
+        if given is not None:
+            return given
         if self._experiment is not None:
             return None
         return float(_core.default_end_time(self._parameters._core, self.current, self._initial_soc, self._thermal))

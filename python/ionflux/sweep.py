@@ -144,7 +144,8 @@ class Sweep:
     termination : str or list of str, optional
         The experiment's own termination (config key ``termination``), as for
         `Simulation`: ``"80% capacity"``, ``"4 Ah capacity"``, ``"2.5 V"``, checked at
-        the end of every cycle of every cell; a cell that meets it ends with status
+        the end of every cycle of every cell, or a time ``"10 hours"`` (every cell's
+        end, unless an earlier `t_end`); a cell that meets it ends with status
         ``"experiment_end"``.
     options : dict, optional
         PyBaMM's model options of every cell (config key ``options``), as for

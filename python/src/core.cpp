@@ -178,7 +178,11 @@ py::dict simulate_cell(const ParameterSet& ps_in, double current, std::optional<
           last_report = now;
           try {
             progress(where.t.load(), where.step.load());
-          } catch (py::error_already_set&) {  // a display that fails does not stop the solve
+          } catch (py::error_already_set& e) {
+            if (e.matches(PyExc_KeyboardInterrupt)) {  // Ctrl-C while the display ran: stop, as above
+              interrupted = true;
+              stop = true;
+            }  // a display that fails otherwise does not stop the solve
           }
         }
       }

@@ -231,7 +231,8 @@ std::string simulate_help() {
          "                          \"4 Ah capacity\", \"2.5 V\" (a cycle's lowest voltage);\n"
          "                          or a time, \"10 hours\", at which the run ends (its end\n"
          "                          time, or an earlier --t-end); repeatable (the first met\n"
-         "                          ends it) [default: none]\n"
+         "                          ends it; a later one of a kind replaces an earlier one,\n"
+         "                          as PyBaMM) [default: none]\n"
          "  --thermal MODEL         isothermal, or lumped (PyBaMM's lumped thermal model)\n"
          "                          [default: isothermal]\n"
          "  --option \"NAME=VALUE\"   a PyBaMM model option for the degradation submodels, e.g.\n"
@@ -619,8 +620,12 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   CellProgress progress;
   const bool tty = isatty(STDERR_FILENO) && &err == &std::cerr;
   const auto t0 = std::chrono::steady_clock::now();
-  const char* after_env = std::getenv("IONFLUX_PROGRESS_AFTER");
-  const double after = after_env && *after_env ? std::atof(after_env) : 2.0;
+  const double after = [] {
+    const char* env = std::getenv("IONFLUX_PROGRESS_AFTER");
+    char* end = nullptr;
+    const double v = env && *env ? std::strtod(env, &end) : 2.0;
+    return env && *env && (*end != '\0' || !(v >= 0.0)) ? 2.0 : v;  // a malformed value: the default
+  }();
   double last_shown = -1.0;
   bool shown = false;
   if (!a.quiet)
@@ -641,7 +646,12 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
     };
   const Solution sol = [&] {
     const StopSignals signals;
-    return simulate(problem, &g_cancel, &progress);
+    try {
+      return simulate(problem, &g_cancel, &progress);
+    } catch (...) {
+      if (shown && tty) err << "\n";  // the error's line after the progress line, not over it
+      throw;
+    }
   }();
   if (shown && tty) err << "\n";
   write_csv(a.output, sol);

@@ -393,6 +393,10 @@ struct H5SweepWriter::Impl {
 
   //! Open::resume: the dataset the create_* functions below would make, opened.
   Hid open_dataset(const Hid& group, const std::string& group_name, const std::string& name) const {
+    if (H5Lexists(group.get(), name.c_str(), H5P_DEFAULT) <= 0)  // a file of an earlier layout
+      throw InputError("--resume: the file has no /" + group_name + "/" + name +
+                       ": it was written by an earlier ionflux, whose layout lacks it; it cannot be continued by "
+                       "this one: run without --resume to start it again");
     return checked(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose,
                    "cannot open dataset /" + group_name + "/" + name + " (not a sweep file of this layout?)");
   }
