@@ -799,6 +799,11 @@ void check_termination_parameters(const ExperimentEnd& e, const ParameterSet& pa
                    "; give them (usually the set's lower and upper voltage cut-offs) or drop the capacity termination");
 }
 
+std::optional<double> time_termination_end(const ExperimentEnd& e, double given_t_end) {
+  if (e.time > 0.0 && (!(given_t_end > 0.0) || e.time < given_t_end)) return e.time;
+  return std::nullopt;
+}
+
 std::string experiment_termination_text(const ExperimentEnd& e) {
   std::string s;
   auto add = [&](const std::string& part) { s += (s.empty() ? "" : ", ") + part; };

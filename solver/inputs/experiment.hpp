@@ -3,6 +3,7 @@
 // The grammar is documented for users in docs/experiments.md.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,12 @@ ExperimentEnd parse_experiment_termination(const std::vector<std::string>& terms
 //! cell (they count as given).
 void check_termination_parameters(const ExperimentEnd& e, const ParameterSet& params,
                                   const std::vector<std::string>& varied = {});
+
+//! The run's end time that a time termination sets: its time, when it comes before
+//! `given_t_end` (<= 0: none given, the default end); nullopt otherwise (no time
+//! termination, or an earlier end given, which then truncates the run). ProblemBuilder
+//! and sweep configs alike.
+std::optional<double> time_termination_end(const ExperimentEnd& e, double given_t_end);
 
 //! The words of ExperimentEnd in PyBaMM's spelling ("80% capacity, 2.5 V"), empty for none.
 std::string experiment_termination_text(const ExperimentEnd& e);

@@ -549,8 +549,7 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
     if (spec.experiment.empty()) cx.input("termination needs an experiment (it is checked at the end of each cycle)");
     cx.wrap("", [&] { spec.experiment_end = parse_experiment_termination(terms); });
     // a time termination ends every cell there (or at an earlier t_end)
-    const double t_term = spec.experiment_end.time;
-    if (t_term > 0.0 && (!(spec.t_end > 0.0) || t_term < spec.t_end)) spec.t_end = t_term;
+    if (const std::optional<double> t = time_termination_end(spec.experiment_end, spec.t_end)) spec.t_end = *t;
   }
   if (root.contains("thermal")) {
     const std::string t = get_string(cx, root["thermal"], "thermal");

@@ -69,8 +69,8 @@ Problem ProblemBuilder::build() const {
   p.run.t_end = p.default_t_end ? checked_default_end(p.cell, ex_.steps) : *t_end_;
   // a time termination ends the run there (PyBaMM's "10 hours"): the end time, or an
   // earlier given one
-  if (run_.experiment_end.time > 0.0 && (p.default_t_end || run_.experiment_end.time < p.run.t_end)) {
-    p.run.t_end = run_.experiment_end.time;
+  if (const std::optional<double> t = time_termination_end(run_.experiment_end, p.default_t_end ? 0.0 : p.run.t_end)) {
+    p.run.t_end = *t;
     p.default_t_end = false;
   }
   validate_run_options(p.run);
