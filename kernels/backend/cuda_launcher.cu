@@ -2,69 +2,21 @@
 // their thin launchers (declared in kernels/backend/cuda_launcher.hpp). Cells stream
 // through a fixed set of slots (addressing in kernels/backend/slots.hpp) and are
 // integrated by the same CellSolver the CPU runs, by default on a warp of 32 threads per
-// cell (kernels/numerics/team.hpp: each slot's workspace contiguous, the lanes taking
-// adjacent elements, the cell's scalars in every lane's registers for the duration of a
-// launch); a team of 1 runs one thread per cell on interleaved workspaces instead.
+// cell (kernels/backend/cuda_cells_warp.cu); a team of 1 runs one thread per cell on
+// interleaved workspaces instead (cuda_cells_thread.cu). Those per-cell kernels are in
+// translation units of their own (kernels/backend/cuda_cell_kernels.hpp says why); the
+// kernels here place, stop, harvest and evict cells and evaluate user functions.
 // A harvest kernel packs the outputs each slot made since the last harvest (and the
 // final records of the cells that stopped) into a staging buffer and compacts the active
 // list on the device. Device code and launches only: no allocation, no copies, no
 // exceptions; each launcher returns the launch's cudaError_t.
 #include "kernels/backend/cuda_launcher.hpp"
 
+#include "kernels/backend/cuda_cell_kernels.hpp"
+
 namespace ionflux {
 namespace cuda_launch {
 namespace {
-
-// ---- per-cell kernels: a slot's cell, through the slot addressing of slots.hpp ----
-
-//! Initialise the cells just placed in slots[0 .. n).
-__global__ void init_cells_kernel(SlotArrays a, const int* slots, int n) {
-  for (index_t j = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; j < n;
-       j += static_cast<index_t>(blockDim.x) * gridDim.x) {
-    const index_t s = slots[j];
-    with_slot_solver<SerialTeam>(a, s, slot_workspace(a, s), a.runs[s], [](auto& cs) { cs.init(); });
-  }
-}
-
-//! Advance the active slots (active[0 .. *n_active): the count is read on the device,
-//! the grid covers an upper bound of it) by at most `steps` steps each.
-__global__ void advance_cells_kernel(SlotArrays a, const int* active, const int* n_active, int steps) {
-  const index_t n = *n_active;
-  for (index_t k = blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x; k < n;
-       k += static_cast<index_t>(blockDim.x) * gridDim.x) {
-    const index_t s = active[k];
-    with_slot_solver<SerialTeam>(a, s, slot_workspace(a, s), a.runs[s], [steps](auto& cs) { cs.advance(steps); });
-  }
-}
-
-//! Run `what` on slot s's cell with a W-lane team: the slot's CellRun is copied into
-//! every lane (the scalar code runs on all lanes, on the same values; only team
-//! operations write the cell's arrays and outputs), and lane 0 writes it back.
-template <int W, class What>
-__device__ void with_team(const SlotArrays& a, index_t s, What what) {
-  const WarpTeam<W> team;
-  CellRun run = a.runs[s];
-  with_slot_solver<WarpTeam<W>>(a, s, slot_workspace_contiguous(a, s), run, what);
-  team.sync();
-  if (team.lane() == 0) a.runs[s] = run;
-  team.sync();
-}
-
-//! Team kernels: W consecutive threads per cell; the teams stride over the cells.
-template <int W>
-__global__ void init_cells_team(SlotArrays a, const int* slots, int n) {
-  const index_t teams = static_cast<index_t>(blockDim.x) * gridDim.x / W;
-  for (index_t j = (blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x) / W; j < n; j += teams)
-    with_team<W>(a, slots[j], [](auto& cs) { cs.init(); });
-}
-
-template <int W>
-__global__ void advance_cells_team(SlotArrays a, const int* active, const int* n_active, int steps) {
-  const index_t n = *n_active;
-  const index_t teams = static_cast<index_t>(blockDim.x) * gridDim.x / W;
-  for (index_t k = (blockIdx.x * static_cast<index_t>(blockDim.x) + threadIdx.x) / W; k < n; k += teams)
-    with_team<W>(a, active[k], [steps](auto& cs) { cs.advance(steps); });
-}
 
 // ---- the host orchestration's kernels: placing cells, harvesting, evicting ----
 
@@ -169,16 +121,9 @@ __global__ void table_kernel(table::Kind kind, const double* x, const double* y,
     out[i] = table::evaluate(kind, x, y, d, n_points, q[i]);
 }
 
-int grid_for(index_t n, int block) {
-  const index_t g = (n + block - 1) / block;
-  const index_t cap = 65535;
-  return static_cast<int>(g < 1 ? 1 : (g > cap ? cap : g));
-}
-
-constexpr int kBlock = 64;       //!< threads per block of the one-thread-per-cell kernels
-constexpr int kTeamBlock = 128;  //!< threads per block of the team kernels (4 cells)
-
 }  // namespace
+
+using detail::grid_for;
 
 cudaError_t place_cells(const SlotArrays& a, CellParams* params, double* t_end, int* step_first, int* step_count,
                         const int* slots, const CellParams* in_params, const double* in_t_end, const int* in_first,
@@ -189,12 +134,7 @@ cudaError_t place_cells(const SlotArrays& a, CellParams* params, double* t_end, 
 }
 
 cudaError_t init_cells(const SlotArrays& a, const int* slots, int n, int team, cudaStream_t stream) {
-  if (team > 1)
-    init_cells_team<kTeamWidth>
-        <<<grid_for(static_cast<index_t>(n) * kTeamWidth, kTeamBlock), kTeamBlock, 0, stream>>>(a, slots, n);
-  else
-    init_cells_kernel<<<grid_for(n, kBlock), kBlock, 0, stream>>>(a, slots, n);
-  return cudaGetLastError();
+  return team > 1 ? detail::init_cells_warp(a, slots, n, stream) : detail::init_cells_thread(a, slots, n, stream);
 }
 
 cudaError_t append_active(const int* slots, int n, int* active, int* n_active, cudaStream_t stream) {
@@ -204,13 +144,8 @@ cudaError_t append_active(const int* slots, int n, int* active, int* n_active, c
 
 cudaError_t advance_cells(const SlotArrays& a, const int* active, const int* n_active, int grid_cells, int steps,
                           int team, cudaStream_t stream) {
-  if (team > 1)
-    advance_cells_team<kTeamWidth>
-        <<<grid_for(static_cast<index_t>(grid_cells) * kTeamWidth, kTeamBlock), kTeamBlock, 0, stream>>>(
-            a, active, n_active, steps);
-  else
-    advance_cells_kernel<<<grid_for(grid_cells, kBlock), kBlock, 0, stream>>>(a, active, n_active, steps);
-  return cudaGetLastError();
+  return team > 1 ? detail::advance_cells_warp(a, active, n_active, grid_cells, steps, stream)
+                  : detail::advance_cells_thread(a, active, n_active, grid_cells, steps, stream);
 }
 
 cudaError_t stop_cells(const SlotArrays& a, const int* slots, int n, CellStatus status, cudaStream_t stream) {
