@@ -147,6 +147,10 @@ class SweepFile:
     @property
     def status_in_file(self) -> Any:
         """Per cell, the status the file held when it was opened (int32 array, -1: not in it)."""
+    @property
+    def kept_counts(self) -> Dict[str, int]:
+        """The cells in the file when it was opened, counted as a run counts its own:
+        "protocol_cut_short", "cells_with_skipped_steps", "first_skipping_cell"."""
     def write(self, first: int, part: Dict[str, Any]) -> None:
         """A partition's results (SweepRunner.run's "memory" for the sweep's cells [first,
         first + n)) into the file as a single process's chunk goes in: its outputs after

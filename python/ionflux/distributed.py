@@ -646,7 +646,12 @@ def run_sweep(config_json: str, source: str, client: Any, output: Optional[str],
                     "planned_cells": int(sum(int(i.get("planned_cells", 0)) for i in infos))}
         # steps skipped because their end condition held at once: the partitions' counts,
         # and the first such cell as a sweep index (a partition counts from its own first)
+        # and, resuming a file, its cells' (counted when it was reopened)
         skipping = [i for i in infos if int(i.get("cells_with_skipped_steps", 0))]
+        if resume_status is not None and to_file:
+            kept = joiner.file.kept_counts
+            if int(kept["cells_with_skipped_steps"]):
+                skipping.append(dict(kept, first=0))
         run_info["cells_with_skipped_steps"] = int(sum(int(i["cells_with_skipped_steps"]) for i in skipping))
         run_info["first_skipping_cell"] = (min(int(i["first"]) + int(i.get("first_skipping_cell", 0)) for i in skipping)
                                            if skipping else 0)

@@ -954,7 +954,8 @@ class SweepResult:
             and its name with a lower-case first letter: ``"Step start time [s]"``,
             ``"Step end time [s]"``, ``"Step duration [s]"``, ``"Step capacity
             [A.h]"`` (net), ``"Step energy [W.h]"``, ``"Step discharge capacity
-            [A.h]"``, ... (..., ``"step"``), with the coordinate ``"cycle of step"``
+            [A.h]"``, ..., ``"Step end code"`` (how the step ended, the codes of
+            `steps`) (..., ``"step"``), with the coordinate ``"cycle of step"``
             along ``"step"``; and every per-cycle quantity of `cycles` likewise as
             ``"Cycle ..."`` (..., ``"cycle"``). The cycle sums are ``"Cycle net
             capacity [A.h]"`` (net charge over the cycle's steps), ``"Cycle
@@ -994,7 +995,7 @@ class SweepResult:
         extra_coords: Dict[str, Any] = {}
         steps = self.steps
         if steps:
-            for name in STEP_QUANTITIES:
+            for name in STEP_QUANTITIES + ("End code",):
                 if name in steps:
                     per_cell["Step " + name[0].lower() + name[1:]] = (["step"], steps[name])
             for name, arr in self.cycles.items():

@@ -567,8 +567,19 @@ class SweepFile {
   void set_attribute(const std::string& name, const std::string& value) { open().set_attribute(name, value); }
   //! Per cell, the status the file held when it was opened (-1: not in it).
   py::array_t<int> status_in_file() {
-    const std::vector<int>& s = open().status_in_file();
+    const std::vector<int>& s = open().kept().status;
     return py::array_t<int>(s.size(), s.data());
+  }
+  //! The cells in the file when it was opened, counted as a run counts its own: cells
+  //! whose experiment a voltage cut-off cut short, cells that skipped a step and the first
+  //! of them (for a resumed Dask run's warnings, which the partitions' counts alone miss).
+  py::dict kept_counts() {
+    const BatchSummary& k = open().kept().counts;
+    py::dict d;
+    d["protocol_cut_short"] = k.protocol_cut_short;
+    d["cells_with_skipped_steps"] = k.cells_with_skipped_steps;
+    d["first_skipping_cell"] = k.first_skipping_cell;
+    return d;
   }
   void close() {
     if (writer_) writer_->close();
@@ -695,7 +706,7 @@ class SweepRunner {
       check_output_is_not_an_input(output, sweep_input_files(spec_, plan_), "output");
       h5 = resume ? open_sweep_file_to_resume(info, output) : open_sweep_file(info, output);
     }
-    const std::vector<int>* status_in_file = resume ? &h5->status_in_file() : nullptr;
+    const KeptCells* kept = resume ? &h5->kept() : nullptr;
     file = std::move(h5);
     if (output.empty() || (keep_in_memory && !resume)) {  // resumed: the results are the file's
       auto m = std::make_unique<MemorySweepSink>(info.n_cells, info.n_steps, info.step_cycle, info.temperature);
@@ -715,7 +726,7 @@ class SweepRunner {
     BatchSummary s;
     {
       py::gil_scoped_release release;
-      s = run_sweep_cells(inputs, opt, *writer, status_in_file);  // resumed: only the cells the file lacks
+      s = run_sweep_cells(inputs, opt, *writer, kept);  // resumed: only the cells the file lacks
       finish_sweep_file(*writer, s, total_);
     }
     done_ = total_ - s.not_run;
@@ -746,7 +757,7 @@ class SweepRunner {
     std::vector<int> status;
     {
       const std::unique_ptr<H5SweepWriter> h5 = open_sweep_file_to_resume(sweep_file_info(spec_, plan_), output);
-      status = h5->status_in_file();
+      status = h5->kept().status;
       h5->close();
     }
     return py::array_t<int>(status.size(), status.data());
@@ -1132,6 +1143,7 @@ PYBIND11_MODULE(_core, m) {
       .def("write", &SweepFile::write, py::arg("first"), py::arg("part"))
       .def("set_attribute", &SweepFile::set_attribute, py::arg("name"), py::arg("value"))
       .def_property_readonly("status_in_file", &SweepFile::status_in_file)
+      .def_property_readonly("kept_counts", &SweepFile::kept_counts)
       .def_property_readonly_static("status_codes", [](py::object) { return status_code_table(); })
       .def_property_readonly("is_open", &SweepFile::is_open)
       .def("close", &SweepFile::close);

@@ -445,6 +445,22 @@ void run_chunk_cpu(const BatchInputs& in, int threads, ChunkData& c, std::atomic
 
 }  // namespace
 
+void count_cell(BatchSummary& s, std::size_t cell, int status, const std::string& message, const double* end_code,
+                const double* t_start, const double* t_end, std::size_t ns) {
+  if (status >= 0) {
+    if (s.count_by_status.size() <= static_cast<std::size_t>(status)) s.count_by_status.resize(status + 1);
+    ++s.count_by_status[static_cast<std::size_t>(status)];
+  }
+  if (status == kStatusNotRun) ++s.not_run;
+  s.protocol_cut_short += message.find(kCutShortMark) != std::string::npos;
+  bool skipped = false;
+  for (std::size_t j = 0; j < ns && !skipped; ++j) {
+    const double code = end_code[j];
+    skipped = code == code && step_skipped(static_cast<StepEnd>(static_cast<int>(code)), t_start[j], t_end[j]);
+  }
+  if (skipped && s.cells_with_skipped_steps++ == 0) s.first_skipping_cell = cell;
+}
+
 BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, ChunkSink* sink) {
   const auto start = std::chrono::steady_clock::now();
   const BatchInputs& in = in_arg;
@@ -512,21 +528,15 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   std::atomic<std::size_t> done{0};
   clock.report(0, true);
   auto write = [&](ChunkData& c) {
-    for (int s : c.status) {
-      if (s >= 0 && static_cast<std::size_t>(s) < summary.count_by_status.size()) ++summary.count_by_status[s];
-      if (s == kStatusNotRun) ++summary.not_run;
-    }
-    for (const std::string& m : c.message) summary.protocol_cut_short += m.find(kCutShortMark) != std::string::npos;
-    // cells that skipped a step (step_skipped, from each step's end code)
-    const std::size_t ns = static_cast<std::size_t>(std::max(c.n_steps, 0));
-    for (std::size_t k = 0; k < c.n && ns > 0 && c.step_end_code.size() >= (k + 1) * ns; ++k) {
-      bool skipped = false;
-      for (std::size_t j = k * ns; j < (k + 1) * ns && !skipped; ++j) {
-        const double code = c.step_end_code[j];
-        skipped = code == code && step_skipped(static_cast<StepEnd>(static_cast<int>(code)), c.step_start[j], c.step_end[j]);
-      }
-      if (skipped && summary.cells_with_skipped_steps++ == 0) summary.first_skipping_cell = c.first + k;
-    }
+    std::size_t ns = static_cast<std::size_t>(std::max(c.n_steps, 0));
+    const std::size_t cells = c.status.size();
+    if (c.step_end_code.size() < cells * ns || c.step_start.size() < cells * ns || c.step_end.size() < cells * ns)
+      ns = 0;
+    static const std::string no_message;
+    for (std::size_t k = 0; k < c.status.size(); ++k)
+      count_cell(summary, c.first + k, c.status[k], k < c.message.size() ? c.message[k] : no_message,
+                 ns ? &c.step_end_code[k * ns] : nullptr,
+                 ns ? &c.step_start[k * ns] : nullptr, ns ? &c.step_end[k * ns] : nullptr, ns);
     if (sink) sink->take_chunk(std::move(c));  // (c is not used again)
     ++summary.chunks;
     clock.report(done.load(), true);

@@ -336,7 +336,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   const std::unique_ptr<H5SweepWriter> writer =
       resume ? open_sweep_file_to_resume(info, output) : open_sweep_file(info, output);
   std::size_t in_file = 0;
-  for (const int st : writer->status_in_file()) in_file += st != kStatusNotRun;
+  for (const int st : writer->kept().status) in_file += st != kStatusNotRun;
 
   const std::size_t n = inputs.size();
   std::size_t invalid = 0;
@@ -368,7 +368,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     const StopSignals signals;
     opt.cancel = &g_cancel;
     GuardedSink guarded(*writer);
-    s = run_sweep_cells(inputs, opt, guarded, resume ? &writer->status_in_file() : nullptr);
+    s = run_sweep_cells(inputs, opt, guarded, resume ? &writer->kept() : nullptr);
     first_failure = guarded.first_failure;
   }
   const int sig = g_signal.load();

@@ -316,7 +316,7 @@ struct H5SweepWriter::Impl {
     struct stat st {};
     return file_ino != 0 && (stat(path.c_str(), &st) != 0 || st.st_dev != file_dev || st.st_ino != file_ino);
   }
-  std::vector<int> status_in_file;  //!< per cell, at open
+  KeptCells kept;  //!< per cell, its status at open; Open::resume: those cells' counts (count_kept_cells)
   // A resumed file's run history (docs/hdf5_layout.md, "Interrupting and resuming"): the
   // earlier runs, one line each, as written to "runs" at open, and what this run has set.
   double earlier_wall = 0.0;  //!< Open::resume: the file's "wall time [s]" (its earlier runs')
@@ -456,12 +456,19 @@ struct H5SweepWriter::Impl {
                        const char* name) const {
     if (n == 0 || cols == 0) return;
     const std::string what = std::string("cannot write ") + name;
+    const auto [file_space, mem_space] = rows_cols_spaces(ds, cols, first, n, what);
+    if (H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
+  }
+
+  //! The file space of rows [first, first + n) of an (n_cells x cols) dataset, selected,
+  //! and the memory space of those rows.
+  std::pair<Hid, Hid> rows_cols_spaces(const Hid& ds, std::size_t cols, std::size_t first, std::size_t n,
+                                       const std::string& what) const {
     const hsize_t start[2] = {hsize_t(first), 0};
     const hsize_t count[2] = {hsize_t(n), hsize_t(cols)};
     Hid file_space = checked(H5Dget_space(ds.get()), H5Sclose, what);
     if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0) fail(what);
-    Hid mem_space = checked(H5Screate_simple(2, count, nullptr), H5Sclose, what);
-    if (H5Dwrite(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) fail(what);
+    return {std::move(file_space), checked(H5Screate_simple(2, count, nullptr), H5Sclose, what)};
   }
 
   //! A 1-D float64 series of unlimited length (starts empty), in chunks of series_chunk
@@ -583,7 +590,8 @@ struct H5SweepWriter::Impl {
   //! status has all its data), and the series cut back to the end of the last of their
   //! outputs (outputs a cut-off chunk appended without its statuses are dropped).
   void resume_rows() {
-    status_in_file = read_cells<int>(d_status, H5T_NATIVE_INT, "/cells/status");
+    kept.status = read_cells<int>(d_status, H5T_NATIVE_INT, "/cells/status");
+    const std::vector<int>& status_in_file = kept.status;
     const std::vector<std::int64_t> offset = read_cells<std::int64_t>(d_offset, H5T_NATIVE_INT64, "/cells/offset");
     const std::vector<std::int64_t> count = read_cells<std::int64_t>(d_count, H5T_NATIVE_INT64, "/cells/count");
     std::uint64_t end = 0;
@@ -594,6 +602,65 @@ struct H5SweepWriter::Impl {
     for (const Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_temperature, &d_step_index, &d_cycle_index})
       if (h->valid() && H5Dset_extent(h->get(), size) < 0) fail("cannot cut back the outputs");
     points = end;
+  }
+
+  //! Open::resume: the cells the file holds (kept.status) counted as a run counts its
+  //! cells (count_cell: statuses, experiments cut short, steps skipped), from their
+  //! messages and, with a protocol, their steps' end codes, start and end times (read
+  //! in blocks of cells: a million cells of tens of steps).
+  void count_kept_cells() {
+    const std::vector<std::string> messages = read_strings(d_message, "/cells/message");
+    const std::size_t ns = n_steps > 0 ? static_cast<std::size_t>(n_steps) : 0;
+    const std::size_t block = ns ? std::max<std::size_t>(1, (std::size_t{1} << 18) / ns) : std::max<std::size_t>(n_cells, 1);
+    std::vector<double> code, start, end;
+    for (std::size_t first = 0; first < n_cells; first += block) {
+      const std::size_t n = std::min(block, n_cells - first);
+      if (ns) {
+        read_rows_cols(d_s_end_code, ns, first, n, code, "/steps/End code");
+        read_rows_cols(d_s_start, ns, first, n, start, "/steps/Start time [s]");
+        read_rows_cols(d_s_end, ns, first, n, end, "/steps/End time [s]");
+      }
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = first + k;
+        if (kept.status[i] == kStatusNotRun) continue;
+        count_cell(kept.counts, i, kept.status[i], messages[i], ns ? &code[k * ns] : nullptr,
+                   ns ? &start[k * ns] : nullptr, ns ? &end[k * ns] : nullptr, ns);
+      }
+    }
+  }
+
+  //! Reads rows [first, first + n) of an (n_cells x cols) dataset into `out`.
+  void read_rows_cols(const Hid& ds, std::size_t cols, std::size_t first, std::size_t n, std::vector<double>& out,
+                      const char* name) const {
+    out.assign(n * cols, 0.0);
+    if (n == 0 || cols == 0) return;
+    const std::string what = std::string("cannot read ") + name;
+    const auto [file_space, mem_space] = rows_cols_spaces(ds, cols, first, n, what);
+    if (H5Dread(ds.get(), H5T_NATIVE_DOUBLE, mem_space.get(), file_space.get(), H5P_DEFAULT, out.data()) < 0)
+      fail(what);
+  }
+
+  //! Reads a whole (n_cells) dataset of strings ("" where none was written).
+  std::vector<std::string> read_strings(const Hid& ds, const char* name) const {
+    std::vector<std::string> out(n_cells);
+    if (n_cells == 0) return out;
+    const std::string what = std::string("cannot read ") + name;
+    Hid space = checked(H5Dget_space(ds.get()), H5Sclose, what);
+    hsize_t dims[1] = {0};
+    if (H5Sget_simple_extent_ndims(space.get()) != 1 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
+        dims[0] != n_cells)
+      throw InputError("--resume: " + std::string(name) + " in '" + path + "' does not have the sweep's " +
+                       std::to_string(n_cells) + " rows");
+    std::vector<char*> raw(n_cells, nullptr);
+    if (H5Dread(ds.get(), str_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) fail(what);
+    for (std::size_t i = 0; i < n_cells; ++i)
+      if (raw[i]) out[i] = raw[i];
+#if H5_VERSION_GE(1, 12, 0)
+    if (H5Treclaim(str_type.get(), space.get(), H5P_DEFAULT, raw.data()) < 0) fail(what);
+#else
+    if (H5Dvlen_reclaim(str_type.get(), space.get(), H5P_DEFAULT, raw.data()) < 0) fail(what);
+#endif
+    return out;
   }
 
   //! Every object exists: from now on readers may open the file as SWMR readers
@@ -695,7 +762,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   m.n_cells = info.n_cells;
   m.n_times = info.n_times;
   m.reopen = mode == Open::resume;
-  m.status_in_file.assign(info.n_cells, kStatusNotRun);
+  m.kept.status.assign(info.n_cells, kStatusNotRun);
   m.fault_chunk = h5_write_fault_from_env();
 
   // The description is checked before the file is touched.
@@ -933,12 +1000,13 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
 
   if (m.reopen) {
     m.resume_rows();
+    m.count_kept_cells();
     // the history first (a run killed from here on is found by the next open: "resuming")
     m.string_attribute(m.file.get(), "runs", m.earlier_runs);
     if (H5Aexists(m.file.get(), "interrupted by") > 0 && H5Adelete(m.file.get(), "interrupted by") < 0)
       m.fail("cannot remove attribute 'interrupted by'");
     m.string_attribute(m.file.get(), "status", "resuming");
-    for (const int st : m.status_in_file) m.cells_in_file += st != kStatusNotRun;
+    for (const int st : m.kept.status) m.cells_in_file += st != kStatusNotRun;
     if (H5Fflush(m.file.get(), H5F_SCOPE_LOCAL) < 0) m.fail("cannot flush");
     m.start_swmr();
     return;  // inputs, cell numbers and attributes are the file's (the fingerprint matched)
@@ -1210,7 +1278,7 @@ void H5SweepWriter::write(const ChunkData& c, const CycleSummaries* cycles) {
   for (const int st : c.status) m.cells_in_file += st != kStatusNotRun;
 }
 
-const std::vector<int>& H5SweepWriter::status_in_file() const { return impl_->status_in_file; }
+const KeptCells& H5SweepWriter::kept() const { return impl_->kept; }
 
 void H5SweepWriter::set_attribute(const std::string& name, const std::string& value) {
   Impl& m = *impl_;
@@ -1260,7 +1328,7 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
   throw RuntimeError(kNoHdf5);
 }
 
-const std::vector<int>& H5SweepWriter::status_in_file() const { throw RuntimeError(kNoHdf5); }
+const KeptCells& H5SweepWriter::kept() const { throw RuntimeError(kNoHdf5); }
 
 H5SweepWriter::~H5SweepWriter() = default;
 

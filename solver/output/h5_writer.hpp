@@ -79,12 +79,13 @@ class H5SweepWriter : public ResultSink {
   //! an existing file written for the same sweep (same "ionflux version" and "inputs
   //! fingerprint", else InputError saying which differs), keeps every cell whose status
   //! was written, and drops outputs appended after the last such cell (a chunk cut off
-  //! by the interruption); status_in_file() then says which cells remain. Throws
+  //! by the interruption); kept() then says which cells remain. Throws
   //! RuntimeError when the file cannot be created or opened, or when built without HDF5.
   H5SweepWriter(const std::string& path, const SweepFileInfo& info, Open mode = Open::create);
-  //! Per cell, the status the file held when it was opened (kStatusNotRun: still to run);
-  //! all kStatusNotRun for a created file.
-  const std::vector<int>& status_in_file() const;
+  //! Per cell, the status the file held when it was opened (kStatusNotRun: still to run;
+  //! all kStatusNotRun for a created file), and, Open::resume, those cells counted as a
+  //! run counts its own (statuses, experiments cut short, cells that skipped a step).
+  const KeptCells& kept() const;
   ~H5SweepWriter() override;
   H5SweepWriter(const H5SweepWriter&) = delete;
   H5SweepWriter& operator=(const H5SweepWriter&) = delete;

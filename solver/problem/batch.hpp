@@ -218,6 +218,23 @@ struct BatchSummary {
   bool cancelled = false;
 };
 
+//! Counts one cell that has a status into `s` the way run_batch counts each cell of its
+//! chunks: its status (kStatusNotRun: not_run), whether a voltage cut-off of the set cut
+//! its experiment short (kCutShortMark in its message), and whether it skipped a step
+//! (step_skipped of any of its `ns` steps, from their end codes, NaN where none, and
+//! start and end times; null with ns 0). `cell` is its index, for first_skipping_cell.
+void count_cell(BatchSummary& s, std::size_t cell, int status, const std::string& message, const double* end_code,
+                const double* t_start, const double* t_end, std::size_t ns);
+
+//! The cells an interrupted sweep's file already holds, as H5SweepWriter reads them
+//! when it reopens the file: each cell's status (kStatusNotRun: still to run) and those
+//! cells counted as a run counts them (count_cell), so that a resumed run reports the
+//! whole sweep, not only the cells it ran.
+struct KeptCells {
+  std::vector<int> status;
+  BatchSummary counts;
+};
+
 //! Output columns per cell on a fixed grid up to run.t_end (the period or t_eval grid
 //! plus the end point); 0 for every-step output (its count is known only after the run).
 int output_columns(const RunOptions& run);

@@ -50,25 +50,21 @@ std::vector<std::pair<std::size_t, std::size_t>> cells_to_run(const std::vector<
   return ranges;
 }
 
-BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, ResultSink& sink,
-                             const std::vector<int>* status_in_file) {
-  if (!status_in_file) return run_batch(inputs, opt, &sink);  // init failures name their cause (run_batch)
+BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, ResultSink& sink, const KeptCells* kept) {
+  if (!kept) return run_batch(inputs, opt, &sink);  // init failures name their cause (run_batch)
   const std::size_t n = inputs.size();
   BatchSummary total;
+  add_counts(total, kept->counts);
+  total.protocol_cut_short = kept->counts.protocol_cut_short;
+  total.cells_with_skipped_steps = kept->counts.cells_with_skipped_steps;
+  total.first_skipping_cell = kept->counts.first_skipping_cell;
   std::size_t in_file = 0;
-  for (const int st : *status_in_file) {
-    if (st == kStatusNotRun) continue;
-    ++in_file;
-    if (st >= 0) {
-      if (total.count_by_status.size() <= static_cast<std::size_t>(st)) total.count_by_status.resize(st + 1);
-      ++total.count_by_status[static_cast<std::size_t>(st)];
-    }
-  }
+  for (const int st : kept->status) in_file += st != kStatusNotRun;
   const auto progress = opt.progress;
   std::size_t done_before = in_file;  // cells finished before the current range
   double elapsed_before = 0.0;
   bool first = true;
-  for (const auto& [a, b] : cells_to_run(*status_in_file)) {
+  for (const auto& [a, b] : cells_to_run(kept->status)) {
     const bool cancelled = opt.cancel && opt.cancel->load();
     if (cancelled) {
       total.not_run += b - a;
@@ -97,7 +93,9 @@ BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, Result
     total.cells_loaded_ahead += s.cells_loaded_ahead;
     total.launches += s.launches;
     total.protocol_cut_short += s.protocol_cut_short;
-    if (s.cells_with_skipped_steps && !total.cells_with_skipped_steps) total.first_skipping_cell = a + s.first_skipping_cell;
+    if (s.cells_with_skipped_steps &&
+        (!total.cells_with_skipped_steps || a + s.first_skipping_cell < total.first_skipping_cell))
+      total.first_skipping_cell = a + s.first_skipping_cell;
     total.cells_with_skipped_steps += s.cells_with_skipped_steps;
     total.cancelled = total.cancelled || s.cancelled;
     done_before += (b - a) - s.not_run;

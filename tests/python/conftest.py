@@ -100,3 +100,22 @@ def ctrl_c_python(code, after):
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=120)
     return out, err, time.monotonic() - t0
+
+
+def interrupt_sweep_run(sweep, path, monkeypatch, **run_options):
+    """Runs `sweep` into the file `path` and interrupts it (KeyboardInterrupt, as Ctrl-C)
+    at the first progress poll after some cell finished: the file of an interrupted run
+    (status "interrupted..."). Returns how many cells the file holds."""
+    from ionflux import sweep as isweep
+
+    def hook(runner):
+        if runner.progress()[0] > 0:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(isweep, "_poll_hook", hook)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run(output=path, progress=False, **run_options)
+    monkeypatch.setattr(isweep, "_poll_hook", None)
+    with h5py.File(path, "r") as f:
+        assert f.attrs["status"].startswith("interrupted")
+        return int((f["cells/status"][:] != -1).sum())

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import ionflux
+from conftest import interrupt_sweep_run
 from ionflux import distributed as idist
-from ionflux import sweep as isweep
 
 h5py = pytest.importorskip("h5py")
 try:
@@ -39,18 +39,7 @@ def test_resume_bounds_cover_the_missing_cells_once_in_ranges():
 
 def _interrupted(path, monkeypatch):
     """A file of the sweep interrupted (KeyboardInterrupt, as Ctrl-C) after some cells."""
-    def hook(runner):
-        if runner.progress()[0] > 0:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(isweep, "_poll_hook", hook)
-    with pytest.raises(KeyboardInterrupt):
-        _sweep().run(output=path, threads=1, memory_budget=200000, progress=False)
-    monkeypatch.setattr(isweep, "_poll_hook", None)
-    with h5py.File(path, "r") as f:
-        kept = int((f["cells/status"][:] != -1).sum())
-        assert f.attrs["status"].startswith("interrupted")
-    return kept
+    return interrupt_sweep_run(_sweep(), path, monkeypatch, threads=1, memory_budget=200000)
 
 
 def _assert_same_sweep(got, ref):

@@ -364,6 +364,10 @@ def test_sweep_to_xarray_with_experiment(exp_sweep):
                                   res.cycles["Discharge capacity [A.h]"])
     np.testing.assert_array_equal(ds["Step energy [W.h]"].sel({"C-rate of discharge": 2, "Hold voltage [V]": 4.2}),
                                   res.steps["Energy [W.h]"][3])
+    # how each step ended, as in `steps` (it had been left out of the dataset)
+    assert ds["Step end code"].dims == ("C-rate of discharge", "Hold voltage [V]", "step")
+    np.testing.assert_array_equal(ds["Step end code"].values.reshape(res.n_cells, -1), res.steps["End code"])
+    assert np.isfinite(res.steps["End code"]).all()
 
 
 def test_sweep_partial_cycles_are_nan(cli, tmp_path):
