@@ -372,6 +372,39 @@ struct CellSolver {
     return true;
   }
 
+  //! Skips the steps whose end condition already holds where the run stands (time t,
+  //! the state restarted in the workspace b works on), as PyBaMM does: each is recorded
+  //! with zero duration (StepEnd::condition) and the next step restarts from the same
+  //! state (`guess`: from the initial guess, as at the run's start). A skipped step that
+  //! ends its cycle ends the experiment there when its termination holds, checked only
+  //! once a step of the cycle ran (PyBaMM checks no cycle whose steps were all skipped;
+  //! cycle_v_min holds a voltage only then). Returns false when the run ended here: the
+  //! last step skipped (finished), the termination (experiment_end) or a restart that
+  //! failed (init_failure); the caller's and this function's B objects share the workspace.
+  IONFLUX_HD bool skip_held_steps(B& b, double t, bool guess) {
+    while (g_step(run.v_prev, run.i_prev) <= 0.0) {
+      StepRecord skipped{run.step, t, t, 0.0, 0.0, StepEnd::condition};
+      team.single([&]() {
+        skipped.inv = lithium_inventory(p, l, b.phi(0));  // the state it was skipped at
+        sink.step_done(skipped);
+      });
+      if (cycle_ends_after(run.step) && run.cycle_v_min < 1e300 && experiment_ends(b.phi(0))) {
+        run.status = CellStatus::experiment_end;
+        return false;
+      }
+      if (run.step + 1 >= n_steps()) {
+        run.status = CellStatus::finished;
+        return false;
+      }
+      enter_step(run.step + 1, t);
+      M m2 = model();
+      B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
+      if (guess) initial_guess(p, l, b2.phi(0), team);
+      if (!restart(b2, t)) return fail(CellStatus::init_failure), false;
+    }
+    return true;
+  }
+
   //! Initialise; returns the status (running unless the cell cannot start).
   IONFLUX_HD CellStatus init() {
     run.status = CellStatus::running;
@@ -405,25 +438,8 @@ struct CellSolver {
       run.status = CellStatus::nonphysical_state;
     } else if (proto.n_steps == 0) {
       if (run.v <= p.v_min || run.v >= p.v_max) run.status = CellStatus::cutoff_at_start;
-    } else {
-      // leading steps whose end condition already holds are skipped
-      while (run.status == CellStatus::running && g_step(run.v_prev, run.i_prev) <= 0.0) {
-        StepRecord skipped{run.step, 0.0, 0.0, 0.0, 0.0, StepEnd::condition};
-        team.single([&]() {
-          skipped.inv = lithium_inventory(p, l, b.phi(0));  // the state it was skipped at
-          sink.step_done(skipped);
-        });
-        if (run.step + 1 >= n_steps()) {
-          run.status = CellStatus::finished;
-          break;
-        }
-        enter_step(run.step + 1, 0.0);
-        M m2 = model();
-        B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
-        initial_guess(p, l, b2.phi(0), team);
-        if (!restart(b2, 0.0)) run.status = CellStatus::init_failure;
-      }
-      if (run.status == CellStatus::running && g_cutoff(run.v_prev) < -kCutoffSlack) run.status = CellStatus::cutoff_at_start;
+    } else if (skip_held_steps(b, 0.0, true) && g_cutoff(run.v_prev) < -kCutoffSlack) {
+      run.status = CellStatus::cutoff_at_start;  // (after the leading steps that were skipped)
     }
     // the first step that runs starts its cycle's voltages (a skipped step's restart
     // voltage is no point of PyBaMM's cycle solution)
@@ -735,30 +751,7 @@ struct CellSolver {
       M m2 = model();
       B b2{m2, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
       if (!restart(b2, t_stop)) return fail(CellStatus::init_failure), false;
-      // A step whose end condition already holds after the re-initialisation is
-      // skipped (recorded with zero duration), as PyBaMM does.
-      while (g_step(run.v_prev, run.i_prev) <= 0.0) {
-        StepRecord skipped{run.step, t_stop, t_stop, 0.0, 0.0, StepEnd::condition};
-        team.single([&]() {
-          skipped.inv = lithium_inventory(p, l, b.phi(0));  // the state at t_stop (restarted)
-          sink.step_done(skipped);
-        });
-        // a skipped step that ends its cycle ends it here: the termination is checked
-        // when a step of the cycle ran (PyBaMM checks no cycle whose steps were all
-        // skipped; cycle_v_min holds a voltage only once a step of the cycle ran)
-        if (cycle_ends_after(run.step) && run.cycle_v_min < 1e300 && experiment_ends(b.phi(0))) {
-          run.status = CellStatus::experiment_end;
-          return false;
-        }
-        if (run.step + 1 >= n_steps()) {
-          run.status = CellStatus::finished;
-          return false;
-        }
-        enter_step(run.step + 1, t_stop);
-        M m3 = model();
-        B b3{m3, opt, run.bdf, ws, l.n_state, bdf_vector_stride(l.n_state)};
-        if (!restart(b3, t_stop)) return fail(CellStatus::init_failure), false;
-      }
+      if (!skip_held_steps(b, t_stop, false)) return false;
       track_cycle_voltage(run.v_prev);  // the step that runs starts here (after any skipped)
       // A current, power or drive-cycle step that begins past the cut-off it checks (a
       // charge that starts above the upper cut-off after the voltage jump of the step
