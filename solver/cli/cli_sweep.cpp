@@ -384,7 +384,8 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
   std::size_t n_abnormal = 0;
   const std::string abnormal = abnormal_counts(s, n_abnormal);  // a warning: on stderr, even with --quiet
   if (n_abnormal) {
-    const std::size_t truncated = s.count_by_status[static_cast<int>(CellStatus::end_time_reached)];
+    const std::size_t code = static_cast<std::size_t>(CellStatus::end_time_reached);
+    const std::size_t truncated = code < s.count_by_status.size() ? s.count_by_status[code] : 0;
     err << "warning: " << n_abnormal << " of " << n << " cells did not end normally (" << abnormal << ")"
         << (n_abnormal > truncated ? "; failed cells have NaN capacity, energy and mean voltage" : "")
         << (truncated ? "; end_time_reached: stopped at t_end, truncated (raise t_end)" : "")

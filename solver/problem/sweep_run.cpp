@@ -54,6 +54,7 @@ BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, Result
   if (!kept) return run_batch(inputs, opt, &sink);  // init failures name their cause (run_batch)
   const std::size_t n = inputs.size();
   BatchSummary total;
+  total.count_by_status.assign(64, 0);  // as run_batch's: every status code has its count, read by code
   add_counts(total, kept->counts);
   total.protocol_cut_short = kept->counts.protocol_cut_short;
   total.cells_with_skipped_steps = kept->counts.cells_with_skipped_steps;

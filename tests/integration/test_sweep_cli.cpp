@@ -302,6 +302,14 @@ TEST(SweepCli, ASweepWhoseCellsAllFailExitsOne) {
   CliRun again = run({"sweep", cfg, "--output", out, "--device", "cpu", "--resume"});
   EXPECT_EQ(again.rc, 1) << again.out << again.err;
   EXPECT_NE(again.err.find("error: none of the 2 cells could be solved ("), std::string::npos) << again.err;
+  // and its warning counts the kept cells as the first run did (the summary of a run that
+  // ran nothing had a status count per code up to the largest kept one only, and the
+  // warning read end_time_reached's count past its end)
+  EXPECT_NE(again.err.find("warning: 2 of 2 cells did not end normally (cutoff_at_start 2); failed cells have NaN "
+                           "capacity, energy and mean voltage; see /cells/status"),
+            std::string::npos)
+      << again.err;
+  EXPECT_EQ(again.err.find("end_time_reached"), std::string::npos) << again.err;
   fs::remove_all(dir);
 }
 
