@@ -150,7 +150,7 @@ class SweepFile:
     @property
     def kept_counts(self) -> Dict[str, int]:
         """The cells in the file when it was opened, counted as a run counts its own:
-        "protocol_cut_short", "cells_with_skipped_steps", "first_skipping_cell"."""
+        "cells_with_skipped_steps", "first_skipping_cell"."""
     def write(self, first: int, part: Dict[str, Any]) -> None:
         """A partition's results (SweepRunner.run's "memory" for the sweep's cells [first,
         first + n)) into the file as a single process's chunk goes in: its outputs after

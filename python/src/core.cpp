@@ -571,12 +571,11 @@ class SweepFile {
     return py::array_t<int>(s.size(), s.data());
   }
   //! The cells in the file when it was opened, counted as a run counts its own: cells
-  //! whose experiment a voltage cut-off cut short, cells that skipped a step and the first
-  //! of them (for a resumed Dask run's warnings, which the partitions' counts alone miss).
+  //! that skipped a step and the first of them (for a resumed Dask run's warning, which
+  //! the partitions' counts alone miss).
   py::dict kept_counts() {
     const BatchSummary& k = open().kept().counts;
     py::dict d;
-    d["protocol_cut_short"] = k.protocol_cut_short;
     d["cells_with_skipped_steps"] = k.cells_with_skipped_steps;
     d["first_skipping_cell"] = k.first_skipping_cell;
     return d;

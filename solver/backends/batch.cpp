@@ -533,7 +533,7 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
     if (c.step_end_code.size() < cells * ns || c.step_start.size() < cells * ns || c.step_end.size() < cells * ns)
       ns = 0;
     static const std::string no_message;
-    for (std::size_t k = 0; k < c.status.size(); ++k)
+    for (std::size_t k = 0; k < cells; ++k)
       count_cell(summary, c.first + k, c.status[k], k < c.message.size() ? c.message[k] : no_message,
                  ns ? &c.step_end_code[k * ns] : nullptr,
                  ns ? &c.step_start[k * ns] : nullptr, ns ? &c.step_end[k * ns] : nullptr, ns);

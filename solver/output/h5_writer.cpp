@@ -575,12 +575,7 @@ struct H5SweepWriter::Impl {
   template <class T>
   std::vector<T> read_cells(const Hid& ds, hid_t mem_type, const char* name) const {
     std::vector<T> out(n_cells);
-    Hid space = checked(H5Dget_space(ds.get()), H5Sclose, std::string("cannot read ") + name);
-    hsize_t dims[2] = {0, 0};
-    if (H5Sget_simple_extent_ndims(space.get()) != 1 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
-        dims[0] != n_cells)
-      throw InputError("--resume: " + std::string(name) + " in '" + path + "' does not have the sweep's " +
-                       std::to_string(n_cells) + " rows");
+    const Hid space = cells_space(ds, name);
     if (n_cells && H5Dread(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
       fail(std::string("cannot read ") + name);
     return out;
@@ -591,12 +586,11 @@ struct H5SweepWriter::Impl {
   //! outputs (outputs a cut-off chunk appended without its statuses are dropped).
   void resume_rows() {
     kept.status = read_cells<int>(d_status, H5T_NATIVE_INT, "/cells/status");
-    const std::vector<int>& status_in_file = kept.status;
     const std::vector<std::int64_t> offset = read_cells<std::int64_t>(d_offset, H5T_NATIVE_INT64, "/cells/offset");
     const std::vector<std::int64_t> count = read_cells<std::int64_t>(d_count, H5T_NATIVE_INT64, "/cells/count");
     std::uint64_t end = 0;
     for (std::size_t i = 0; i < n_cells; ++i)
-      if (status_in_file[i] != kStatusNotRun && count[i] > 0)
+      if (kept.status[i] != kStatusNotRun && count[i] > 0)
         end = std::max<std::uint64_t>(end, static_cast<std::uint64_t>(offset[i] + count[i]));
     const hsize_t size[1] = {hsize_t(end)};
     for (const Hid* h : {&d_time, &d_voltage, &d_current, &d_capacity, &d_temperature, &d_step_index, &d_cycle_index})
@@ -640,17 +634,24 @@ struct H5SweepWriter::Impl {
       fail(what);
   }
 
+  //! The dataspace of a per-cell (1-D, n_cells) dataset being read back; InputError
+  //! when the file's has another shape.
+  Hid cells_space(const Hid& ds, const char* name) const {
+    Hid space = checked(H5Dget_space(ds.get()), H5Sclose, std::string("cannot read ") + name);
+    hsize_t dims[2] = {0, 0};
+    if (H5Sget_simple_extent_ndims(space.get()) != 1 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
+        dims[0] != n_cells)
+      throw InputError("--resume: " + std::string(name) + " in '" + path + "' does not have the sweep's " +
+                       std::to_string(n_cells) + " rows");
+    return space;
+  }
+
   //! Reads a whole (n_cells) dataset of strings ("" where none was written).
   std::vector<std::string> read_strings(const Hid& ds, const char* name) const {
     std::vector<std::string> out(n_cells);
     if (n_cells == 0) return out;
     const std::string what = std::string("cannot read ") + name;
-    Hid space = checked(H5Dget_space(ds.get()), H5Sclose, what);
-    hsize_t dims[1] = {0};
-    if (H5Sget_simple_extent_ndims(space.get()) != 1 || H5Sget_simple_extent_dims(space.get(), dims, nullptr) < 0 ||
-        dims[0] != n_cells)
-      throw InputError("--resume: " + std::string(name) + " in '" + path + "' does not have the sweep's " +
-                       std::to_string(n_cells) + " rows");
+    const Hid space = cells_space(ds, name);
     std::vector<char*> raw(n_cells, nullptr);
     if (H5Dread(ds.get(), str_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0) fail(what);
     for (std::size_t i = 0; i < n_cells; ++i)

@@ -53,12 +53,9 @@ std::vector<std::pair<std::size_t, std::size_t>> cells_to_run(const std::vector<
 BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, ResultSink& sink, const KeptCells* kept) {
   if (!kept) return run_batch(inputs, opt, &sink);  // init failures name their cause (run_batch)
   const std::size_t n = inputs.size();
-  BatchSummary total;
-  total.count_by_status.assign(64, 0);  // as run_batch's: every status code has its count, read by code
-  add_counts(total, kept->counts);
-  total.protocol_cut_short = kept->counts.protocol_cut_short;
-  total.cells_with_skipped_steps = kept->counts.cells_with_skipped_steps;
-  total.first_skipping_cell = kept->counts.first_skipping_cell;
+  BatchSummary total = kept->counts;  // the file's cells, counted when it was reopened
+  // a count per status code, as run_batch's (its readers index it by code)
+  total.count_by_status.resize(std::max<std::size_t>(total.count_by_status.size(), 64));
   std::size_t in_file = 0;
   for (const int st : kept->status) in_file += st != kStatusNotRun;
   const auto progress = opt.progress;
