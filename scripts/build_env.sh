@@ -27,3 +27,22 @@ ionflux_reset_other_generator() {
     rm -rf "$cache" "$dir/CMakeFiles"
   fi
 }
+
+# Device code. With a GPU in sight (nvidia-smi lists one) it is compiled to Hopper's SASS
+# (sm_90, CMakeLists.txt's default). Without one -- CI, a laptop -- it is compiled to
+# compute_90 PTX only: the CUDA sources still go through nvcc's front end and code
+# generator, warnings as errors, and link, but ptxas, which spends ~30 of CI's ~107
+# CPU-minutes turning the per-cell kernels into SASS that no device there could run, is
+# not run (benchmarks/RESULTS.md, "CI time without ptxas"). A driver that meets such a binary
+# on a GPU compiles the PTX itself at first launch (minutes for the per-cell kernels,
+# then cached). The GPU check builds SASS (../shared/gpu/pack.sh), and so does setting
+# CUDAARCHS yourself (CUDAARCHS=90 bash scripts/test.sh). Passed to every configure as
+# -DCMAKE_CUDA_ARCHITECTURES (and to the Python package's build), so that a build
+# directory configured the other way earlier follows.
+if [ -z "${CUDAARCHS:-}" ]; then
+  if command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
+    export CUDAARCHS=90
+  else
+    export CUDAARCHS=90-virtual
+  fi
+fi

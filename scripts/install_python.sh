@@ -9,7 +9,12 @@ PY="${PYTHON:-python3}"
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test,distributed]"
 "$PY" -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
-"$PY" -m pip install --quiet ".${extras}"
+# Ninja, ccache and the device code's architectures as the Release build's
+# (scripts/build_env.sh): the same compile commands, so that ccache serves them
+. scripts/build_env.sh
+arch=()
+[ -n "${CUDAARCHS:-}" ] && arch=(--config-settings="cmake.define.CMAKE_CUDA_ARCHITECTURES=${CUDAARCHS}")
+"$PY" -m pip install --quiet "${arch[@]}" ".${extras}"
 # PyBaMM, for the tests of pybamm.ParameterValues/Experiment conversion (tests/python/
 # test_pybamm_objects.py; they skip without it). Wheels only: 49 s, 97 s and 197 s (busy
 # machine) into a fresh venv here (Dec 2026).

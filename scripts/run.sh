@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 . scripts/build_env.sh
 ionflux_reset_other_generator build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=OFF -DIONFLUX_SANITIZE=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=OFF -DIONFLUX_SANITIZE=OFF \
+  -DCMAKE_CUDA_ARCHITECTURES="$CUDAARCHS" >/dev/null
 cmake --build build -j"$(nproc)" --target ionflux
 mkdir -p out
 replace=(--overwrite)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test: the Release build (CUDA code compiled too where nvcc
-# exists; tests labelled `gpu` skip without a device), the Python package (pytest and
+# exists, to PTX only where no GPU is in sight: scripts/build_env.sh; tests labelled
+# `gpu` skip without a device), the Python package (pytest and
 # the example notebooks, executed), then the C++ tests once more under
 # AddressSanitizer + UndefinedBehaviorSanitizer. Safe to run again. The test executables are
 # compiled as unity batches (IONFLUX_UNITY_TESTS, tests/CMakeLists.txt) in both builds.
@@ -13,7 +14,8 @@ ionflux_reset_other_generator build
 ionflux_reset_other_generator build-asan
 
 echo "== Release build and tests"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=ON -DIONFLUX_BUILD_BENCHMARKS=ON -DIONFLUX_CUDA=AUTO -DIONFLUX_SANITIZE=OFF -DIONFLUX_UNITY_TESTS=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DIONFLUX_BUILD_TESTS=ON -DIONFLUX_BUILD_BENCHMARKS=ON -DIONFLUX_CUDA=AUTO -DIONFLUX_SANITIZE=OFF -DIONFLUX_UNITY_TESTS=ON \
+  -DCMAKE_CUDA_ARCHITECTURES="$CUDAARCHS" >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
