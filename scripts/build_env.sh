@@ -28,8 +28,9 @@ ionflux_reset_other_generator() {
   fi
 }
 
-# Device code. With a GPU in sight (nvidia-smi lists one) it is compiled to Hopper's SASS
-# (sm_90, CMakeLists.txt's default). Without one -- CI, a laptop -- it is compiled to
+# Device code. With a GPU in sight (nvidia-smi lists one) it is compiled to SASS for that
+# GPU's compute capability (sm_90 on an H100/H200, CMakeLists.txt's default, also when the
+# driver is too old to report it). Without one -- CI, a laptop -- it is compiled to
 # compute_90 PTX only: the CUDA sources still go through nvcc's front end and code
 # generator, warnings as errors, and link, but ptxas, which spends ~30 of CI's ~107
 # CPU-minutes turning the per-cell kernels into SASS that no device there could run, is
@@ -41,7 +42,10 @@ ionflux_reset_other_generator() {
 # directory configured the other way earlier follows.
 if [ -z "${CUDAARCHS:-}" ]; then
   if command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
-    export CUDAARCHS=90
+    # "9.0" per GPU -> "90"; several kinds -> "80;90"
+    CUDAARCHS="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null |
+      tr -d ' .' | grep -E '^[0-9]+$' | sort -u | paste -sd ';' || true)"
+    export CUDAARCHS="${CUDAARCHS:-90}"
   else
     export CUDAARCHS=90-virtual
   fi
