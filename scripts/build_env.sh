@@ -41,9 +41,12 @@ ionflux_reset_other_generator() {
 # -DCMAKE_CUDA_ARCHITECTURES (and to the Python package's build), so that a build
 # directory configured the other way earlier follows.
 if [ -z "${CUDAARCHS:-}" ]; then
-  if command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
+  # (bounded: nvidia-smi can hang on a driver in a bad state; its output read whole, not
+  # piped into grep -q, which under pipefail could fail it with SIGPIPE)
+  ionflux_gpus="$(command -v nvidia-smi >/dev/null && timeout 30 nvidia-smi -L 2>/dev/null || true)"
+  if grep -q '^GPU ' <<<"$ionflux_gpus"; then
     # "9.0" per GPU -> "90"; several kinds -> "80;90"
-    CUDAARCHS="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null |
+    CUDAARCHS="$(timeout 30 nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null |
       tr -d ' .' | grep -E '^[0-9]+$' | sort -u | paste -sd ';' || true)"
     export CUDAARCHS="${CUDAARCHS:-90}"
   else
