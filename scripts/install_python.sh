@@ -12,9 +12,7 @@ extras=""
 # Ninja, ccache and the device code's architectures as the Release build's
 # (scripts/build_env.sh): the same compile commands, so that ccache serves them
 . scripts/build_env.sh
-arch=()
-[ -n "${CUDAARCHS:-}" ] && arch=(--config-settings="cmake.define.CMAKE_CUDA_ARCHITECTURES=${CUDAARCHS}")
-"$PY" -m pip install --quiet "${arch[@]}" ".${extras}"
+"$PY" -m pip install --quiet --config-settings="cmake.define.CMAKE_CUDA_ARCHITECTURES=${CUDAARCHS}" ".${extras}"
 # PyBaMM, for the tests of pybamm.ParameterValues/Experiment conversion (tests/python/
 # test_pybamm_objects.py; they skip without it). Wheels only: 49 s, 97 s and 197 s (busy
 # machine) into a fresh venv here (Dec 2026).

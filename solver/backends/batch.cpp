@@ -523,7 +523,6 @@ BatchSummary run_batch(const BatchInputs& in_arg, const BatchOptions& opt, Chunk
   if (opt.max_chunk_cells > 0) chunk = std::min(chunk, opt.max_chunk_cells);
   chunk = std::min(chunk, std::max<std::size_t>(n, 1));
 
-  summary.count_by_status.assign(kStatusCodeSlots, 0);
   ProgressClock clock(opt, n);
   std::atomic<std::size_t> done{0};
   clock.report(0, true);

@@ -575,7 +575,7 @@ struct H5SweepWriter::Impl {
   template <class T>
   std::vector<T> read_cells(const Hid& ds, hid_t mem_type, const char* name) const {
     std::vector<T> out(n_cells);
-    const Hid space = cells_space(ds, name);
+    cells_space(ds, name);  // its shape checked
     if (n_cells && H5Dread(ds.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
       fail(std::string("cannot read ") + name);
     return out;

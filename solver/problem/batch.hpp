@@ -193,8 +193,8 @@ struct BatchOptions {
   CellProgress* cell_progress = nullptr;
 };
 
-//! Slots in BatchSummary::count_by_status of a run's summary: more than any CellStatus
-//! code, so that readers may look a code up without growing the vector.
+//! Slots in BatchSummary::count_by_status: more than any CellStatus code, so that readers
+//! may look a code up without growing the vector (every summary starts with them).
 constexpr std::size_t kStatusCodeSlots = 64;
 #define IONFLUX_X(name, code, msg) static_assert(code < kStatusCodeSlots, "CellStatus code beyond kStatusCodeSlots");
 IONFLUX_CELL_STATUS_LIST(IONFLUX_X)
@@ -206,7 +206,7 @@ struct BatchSummary {
   std::size_t bytes_per_cell = 0;
   std::size_t chunks = 0;
   double wall_time = 0.0;
-  std::vector<std::size_t> count_by_status;  //!< indexed by CellStatus code (kStatusCodeSlots)
+  std::vector<std::size_t> count_by_status = std::vector<std::size_t>(kStatusCodeSlots, 0);  //!< by CellStatus code
   std::size_t not_run = 0;                   //!< cells left unrun by a cancellation
   std::size_t handed_to_cpu = 0;             //!< cells the GPU handed to the CPU threads to finish
   std::size_t taken_by_cpu = 0;              //!< cells the CPU threads took from the GPU's queue

@@ -54,8 +54,6 @@ BatchSummary run_sweep_cells(const BatchInputs& inputs, BatchOptions opt, Result
   if (!kept) return run_batch(inputs, opt, &sink);  // init failures name their cause (run_batch)
   const std::size_t n = inputs.size();
   BatchSummary total = kept->counts;  // the file's cells, counted when it was reopened
-  // a count per status code, as run_batch's (its readers index it by code)
-  total.count_by_status.resize(std::max(total.count_by_status.size(), kStatusCodeSlots));
   std::size_t in_file = 0;
   for (const int st : kept->status) in_file += st != kStatusNotRun;
   const auto progress = opt.progress;
