@@ -118,8 +118,10 @@ class Sweep:
         ``"Current [A]"``, ``"Current function [A]"`` or ``"Initial SOC"`` overrides
         them). Without `t_end`, each cell ends by default at its own end from its
         theoretical capacity (as `Simulation`); the file's ``t_end [s]`` is the largest.
-        `initial_soc` may be a voltage (``"3.9 V"``, as in PyBaMM) when no parameter
-        is varied (the SOC at a voltage is each cell's own otherwise).
+        `initial_soc` may be a voltage (``"3.9 V"``, as in PyBaMM): each cell starts
+        at the SOC of that open-circuit voltage from its own parameters (one SOC for
+        every cell when only the current varies); a cell whose SOC window does not hold
+        it fails alone (``invalid_input``).
     experiment : str or list, optional
         A protocol of step strings run by every cell, grouped into cycles as in
         `Simulation` (and ``pybamm.Experiment``): each string of the list is a cycle

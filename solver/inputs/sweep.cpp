@@ -677,13 +677,31 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
   }
   for (const auto& e : entries) spec.varied.push_back(e.name);
   if (soc_volts) {
-    // the SOC of a voltage depends on the cell's parameters: one SOC for every cell only
-    // when no parameter varies (the current may)
+    // The SOC of a voltage depends on the cell's parameters. When only the protocol varies
+    // (the current, a placeholder), every cell has the set's: found here once. Otherwise
+    // each cell's own is found from its parameters when the sweep is planned
+    // (solver/problem/sweep_plan.cpp), and a cell whose window does not hold the voltage
+    // fails alone, as an invalid cell.
+    bool parameters_vary = false;
+    for (const std::string& name : spec.varied) parameters_vary |= !is_protocol(name) && name != sweep_names::kInitialSoc;
     for (const std::string& name : spec.varied)
-      if (!is_protocol(name))
-        cx.input("initial_soc \"" + shortest_num(*soc_volts) + " V\": the SOC at an open-circuit voltage depends on each "
-                 "cell's parameters, and this sweep varies '" + name + "'; give initial_soc as a fraction in [0, 1]");
-    cx.wrap("initial_soc: ", [&] { spec.initial_soc = soc_at_voltage(ps, *soc_volts); });
+      if (name == sweep_names::kInitialSoc)
+        cx.input("initial_soc \"" + shortest_num(*soc_volts) + " V\" and a varied '" + name +
+                 "' both set the initial state: give one of them");
+    if (parameters_vary) {
+      // outside the set's SOC window every cell would fail alone: say so once, unless the
+      // window's own voltages vary
+      const char* const ends[] = {"Open-circuit voltage at 0% SOC [V]", "Open-circuit voltage at 100% SOC [V]"};
+      bool window_varies = false;
+      for (const char* e : ends)
+        window_varies |= std::find(spec.varied.begin(), spec.varied.end(), e) != spec.varied.end();
+      if (!window_varies && !(*soc_volts >= ps.get(ends[0]) && *soc_volts <= ps.get(ends[1])))
+        cx.invalid("initial_soc \"" + shortest_num(*soc_volts) + " V\" is outside the set's open-circuit voltages "
+                   "at 0% and 100% SOC, [" + num(ps.get(ends[0])) + ", " + num(ps.get(ends[1])) + "] V");
+      spec.initial_voltage = *soc_volts;
+    } else {
+      cx.wrap("initial_soc: ", [&] { spec.initial_soc = soc_at_voltage(ps, *soc_volts); });
+    }
   }
   // A cell range: only its cells' values are made (cell 0's are kept for the whole
   // sweep's checks: index 0 of every entry, in a grid as in a zip).

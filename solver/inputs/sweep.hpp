@@ -55,6 +55,10 @@ struct SweepSpec {
   std::optional<double> c_rate;                             //!< protocol: at most one of c_rate, current
   std::optional<double> current;                            //!< (neither: the set's "Current function [A]")
   std::optional<double> initial_soc;                        //!< for every cell (unless varied)
+  //! initial_soc "3.9 V" in a sweep whose parameters vary: each cell starts at the SOC whose
+  //! open-circuit voltage this is, from its own parameters (soc_at_voltage); then
+  //! initial_soc is empty.
+  std::optional<double> initial_voltage;
   std::string combine = "grid";                             //!< "grid" or "zip"
   std::vector<std::string> varied;                          //!< varied names, in config order
   //! values[v][c]: value of varied[v] for cell c (already combined; every row has n_cells()).

@@ -49,7 +49,8 @@ struct SweepCells {
   std::vector<std::string> names;           //!< varied parameters
   std::vector<std::vector<double>> values;  //!< their columns
   std::vector<double> currents;             //!< per cell [A]
-  std::vector<double> soc;                  //!< per cell (a varied SOC), else empty
+  std::vector<double> soc;                  //!< per cell (a varied SOC, or each cell's SOC at the
+                                            //!< sweep's initial voltage: NaN for a cell that has none), else empty
   std::optional<double> soc_all;            //!< the SOC of every cell
   //! No parameter varies: every record is base_cell with its own current and SOC
   //! (cell_params(I) differs from cell_params(I') only in .current).
@@ -143,18 +144,25 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
     if (v_current >= 0) current = value(static_cast<std::size_t>(v_current), c);
     return current;
   };
-  auto cell_soc = [&](std::size_t c) {
-    return v_soc >= 0 ? value(static_cast<std::size_t>(v_soc), c) : (spec.initial_soc ? *spec.initial_soc : -1.0);
+  // The initial SOC of cell c whose parameters are `ps`: varied, the SOC at the sweep's
+  // initial voltage (PyBaMM's "3.9 V", from this cell's own parameters; InvalidParameter
+  // where its window does not hold it), or the sweep's.
+  auto cell_soc = [&](const ParameterSet& ps, std::size_t c) -> std::optional<double> {
+    if (v_soc >= 0) return value(static_cast<std::size_t>(v_soc), c);
+    if (spec.initial_voltage) return soc_at_voltage(ps, *spec.initial_voltage);
+    return spec.initial_soc;
   };
-  // Cell c as every cell is built (solver/problem/problem.hpp): parameters, current, thermal model, initial SOC.
-  auto build = [&](const ParameterSet& ps, std::size_t c, bool thermal) {
+  // Cell c as every cell is built (solver/problem/problem.hpp): parameters, current, thermal
+  // model, initial SOC (`soc`: cell_soc(ps, c), found by the caller).
+  auto build_at = [&](const ParameterSet& ps, std::size_t c, bool thermal, std::optional<double> soc) {
     double current = cell_current(ps, c);
     if (!(std::isfinite(current) && current != 0.0)) current = 1.0;  // (checked per cell below)
-    const double soc = cell_soc(c);
-    CellParams cell = build_cell(ps, current, thermal,
-                                 soc >= 0.0 || v_soc >= 0 ? std::optional<double>(soc) : std::nullopt, spec.model);
+    CellParams cell = build_cell(ps, current, thermal, soc, spec.model);
     if (spec.experiment.empty()) cell.ocv_soc_0 = cell.ocv_soc_100 = 0.0;  // only an experiment's eSOH reads them
     return cell;
+  };
+  auto build = [&](const ParameterSet& ps, std::size_t c, bool thermal) {
+    return build_at(ps, c, thermal, cell_soc(ps, c));
   };
 
   auto build0 = [&](const ParameterSet& ps, bool thermal) { return build(ps, 0, thermal); };
@@ -262,7 +270,14 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
       cells->values.push_back(spec.values[v]);
     }
   if (v_soc >= 0) cells->soc = spec.values[static_cast<std::size_t>(v_soc)];
-  else cells->soc_all = spec.initial_soc;
+  else if (spec.initial_voltage && !cells->names.empty()) cells->soc.assign(n, std::nan(""));  // each cell's, planned below
+  else if (spec.initial_voltage) {  // only placeholders vary: every cell has the set's SOC
+    try {
+      cells->soc_all = soc_at_voltage(plan.base, *spec.initial_voltage);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("initial_soc \"" + shortest_num(*spec.initial_voltage) + " V\": " + e.what());
+    }
+  } else cells->soc_all = spec.initial_soc;
   cells->same_parameters = cells->names.empty();
   if (cells->same_parameters) {
     try {
@@ -288,9 +303,11 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
     if (c != kSweepCell0) plan.currents[c] = current;
     if (!(std::isfinite(current) && current != 0.0))
       throw InvalidParameter("the current must be non-zero and finite, got " + shortest_num(current) + " A");
-    if (!cells->same_parameters) build(work, c, spec.lumped_thermal);  // with this cell's values
-    else if (const std::optional<double> s = c == kSweepCell0 ? (v_soc >= 0 ? std::optional<double>(cell_soc(c))
-                                                                             : cells->soc_all)
+    if (!cells->same_parameters) {  // with this cell's values
+      const std::optional<double> soc = cell_soc(work, c);
+      if (!cells->soc.empty() && v_soc < 0 && c != kSweepCell0) cells->soc[c] = *soc;  // found once, packed later
+      build_at(work, c, spec.lumped_thermal, soc);
+    } else if (const std::optional<double> s = c == kSweepCell0 ? (v_soc >= 0 ? cell_soc(plan.base, c) : cells->soc_all)
                                                               : cells->soc_of(c)) {
       CellParams cell = cells->base_cell;
       apply_initial_soc(cell, *s, cells->ocv_0, cells->ocv_100);
@@ -315,6 +332,18 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
       in.pre_status[c] = CellStatus::invalid_input;
       in.pre_message[c] = message;
     }
+    if (spec.initial_voltage && !cells->soc.empty())  // each running cell's SOC, as the whole plan found it
+      for (std::size_t c = 0; c < n; ++c) {
+        poll_at(c);
+        if (in.pre_status[c] != CellStatus::running) continue;
+        set_cell(c);
+        try {
+          cells->soc[c] = *cell_soc(work, c);
+        } catch (const std::invalid_argument& e) {
+          in.pre_status[c] = CellStatus::invalid_input;
+          in.pre_message[c] = e.what();
+        }
+      }
   } else {
     for (std::size_t c = 0; c < n; ++c) {
       poll_at(c);
@@ -582,6 +611,7 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
            if (v) o += std::string(o.empty() ? "" : ", ") + "\"" + key + "\": " + shortest_num(*v);
          };
          add("initial_soc", spec.initial_soc);
+         add("initial_voltage", spec.initial_voltage);  // each cell's SOC at this voltage
          add("c_rate", spec.c_rate);
          add("current", spec.current);
          const std::string term = experiment_termination_text(spec.experiment_end);

@@ -238,6 +238,11 @@ TEST(CellRange, RangePlannedFromTheWholePlanBuildsNoCellAndEqualsItsPlanAlone) {
       // no protocol, default ends, cells 1, 3, 5 invalid from their values
       R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5},
           "vary": {"C-rate": [1, 2, 0.5], "Positive electrode porosity": [0.3, 0.9]}})",
+      // each cell's SOC at an initial voltage (PyBaMM's "3.9 V"), from its own thickness;
+      // cells 1, 3, 5, 7 invalid: their window ends below 3.9 V
+      R"({"mesh": {"x_n": 5, "x_s": 4, "x_p": 5, "r_n": 5, "r_p": 5}, "initial_soc": "3.9 V",
+          "vary": {"Negative electrode thickness [m]": [6e-5, 8e-5, 1e-4, 7e-5],
+                   "Open-circuit voltage at 100% SOC [V]": [4.2, 3.8]}})",
   };
   for (std::size_t k = 0; k < configs.size(); ++k) {
     const std::string cfg = write_config(dir, "p" + std::to_string(k) + ".json", configs[k]);

@@ -455,16 +455,24 @@ def test_cuda_agrees_with_cpu(tmp_path):
 
 def test_initial_soc_as_a_voltage(cli, tmp_path):
     """PyBaMM's initial_soc="3.9 V" in a sweep (it had been refused: "must be a number"):
-    the SOC of that open-circuit voltage, the same as Simulation's; refused where a varied
-    parameter would make it each cell's own."""
+    the SOC of that open-circuit voltage, the same as Simulation's; where a parameter
+    varies, each cell's own, from its parameters, as a Simulation of that cell finds it."""
     mesh = {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}
     res = Sweep("Chen2020", initial_soc="3.9 V", mesh=mesh, vary={"C-rate": [0.5, 1.0]}).run(progress=False)
     sim = ionflux.Simulation("Chen2020", initial_soc="3.9 V", mesh=mesh, c_rate=0.5).solve()
     assert res[0].initial_soc == sim.initial_soc == pytest.approx(0.6584056, abs=1e-7)
     np.testing.assert_array_equal(res.cell(0)["Voltage [V]"], sim["Voltage [V]"])
-    with pytest.raises(ValueError, match=r"initial_soc \"3.9 V\": the SOC at an open-circuit voltage depends on each "
-                                         r"cell's parameters, and this sweep varies 'Separator porosity'"):
-        Sweep("Chen2020", initial_soc="3.9 V", mesh=mesh, vary={"Separator porosity": [0.4, 0.5]})
+    thick = Sweep("Chen2020", initial_soc="3.9 V", mesh=mesh, c_rate=0.5,
+                  vary={"Negative electrode thickness [m]": [6e-5, 1e-4]}).run(progress=False)
+    for i, value in enumerate([6e-5, 1e-4]):
+        ps = ionflux.ParameterSet("Chen2020")
+        ps["Negative electrode thickness [m]"] = value
+        own = ionflux.Simulation(ps, initial_soc="3.9 V", mesh=mesh, c_rate=0.5).solve()
+        assert thick[i].initial_soc == own.initial_soc
+        np.testing.assert_array_equal(thick.cell(i)["Voltage [V]"], own["Voltage [V]"])
+    assert abs(thick[0].initial_soc - thick[1].initial_soc) > 0.01  # the thickness moves the SOC of 3.9 V
+    with pytest.raises(ValueError, match=r"initial_soc \"3.9 V\" and a varied 'Initial SOC' both set the initial state"):
+        Sweep("Chen2020", initial_soc="3.9 V", mesh=mesh, vary={"Initial SOC": [0.4, 0.5]})
     with pytest.raises(ValueError, match=r"outside the set's open-circuit voltages at 0% and 100% SOC, \[2.5, 4.2\] V"):
         Sweep("Chen2020", initial_soc="4.5 V", mesh=mesh)
     with pytest.raises(ValueError, match="initial_soc must be a number in \\[0, 1\\] or a voltage such as \"3.9 V\""):

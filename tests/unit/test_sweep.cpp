@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
@@ -18,6 +19,7 @@
 #include "../test_util.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/inputs/sweep.hpp"
+#include "solver/problem/problem.hpp"
 #include "solver/problem/sweep_plan.hpp"
 
 namespace ionflux {
@@ -389,6 +391,48 @@ TEST(SweepSpecialNames, CRateCurrentAndInitialSoc) {
   // Misspelt: the special names are candidates too.
   expect_config_error<UnknownParameter>(R"({"vary": {"C rate": [1, 2]}})", {"'C rate'", "did you mean", "'C-rate'"});
   expect_config_error<UnknownParameter>(R"({"vary": {"initial soc": [1]}})", {"'Initial SOC'"});
+}
+
+// PyBaMM's initial_soc="3.9 V" where the parameters vary: each cell starts at the SOC of
+// that open-circuit voltage from its own parameters. The expected records are built here
+// from each cell's own set (soc_at_voltage, then build_cell: the road of `ionflux simulate
+// --soc "3.9 V"`); a cell whose SOC window ends below the voltage fails alone.
+TEST(SweepSpecialNames, InitialVoltageGivesEachCellItsOwnSoc) {
+  const SweepSpec spec = parse_sweep_config(R"({"initial_soc": "3.9 V", "c_rate": 1, "combine": "zip",
+      "vary": {"Negative electrode thickness [m]": [6e-5, 1e-4, 8e-5],
+               "Open-circuit voltage at 100% SOC [V]": [4.2, 4.2, 3.8]}})");
+  ASSERT_TRUE(spec.initial_voltage);
+  EXPECT_EQ(*spec.initial_voltage, 3.9);
+  EXPECT_FALSE(spec.initial_soc);
+  const SweepPlan plan = plan_sweep(spec);
+  ASSERT_EQ(plan.inputs.size(), 3u);
+  std::vector<double> socs;
+  for (std::size_t c = 0; c < 2; ++c) {
+    ASSERT_EQ(plan.inputs.pre_status[c], CellStatus::running) << plan.inputs.pre_message[c];
+    ParameterSet own = ParameterSet::load("Chen2020");
+    own.set("Negative electrode thickness [m]", spec.values[0][c]);
+    socs.push_back(soc_at_voltage(own, 3.9));
+    const CellParams want = build_cell(own, own.get("Nominal cell capacity [A.h]"), false, socs.back(), spec.model);
+    const CellParams got = plan.inputs.record(c);
+    EXPECT_EQ(got.neg.c_init, want.neg.c_init) << "cell " << c;
+    EXPECT_EQ(got.pos.c_init, want.pos.c_init) << "cell " << c;
+    EXPECT_EQ(std::memcmp(&got, &want, sizeof got), 0) << "cell " << c;
+  }
+  EXPECT_GT(std::abs(socs[0] - socs[1]), 0.01) << "the thickness moves the SOC of 3.9 V";
+  EXPECT_EQ(plan.inputs.pre_status[2], CellStatus::invalid_input);
+  EXPECT_NE(plan.inputs.pre_message[2].find("outside the set's open-circuit voltages"), std::string::npos)
+      << plan.inputs.pre_message[2];
+  // only the current varies: one SOC for every cell, found once
+  const SweepSpec same = parse_sweep_config(R"({"initial_soc": "3.9 V", "vary": {"C-rate": [0.5, 1]}})");
+  ASSERT_TRUE(same.initial_soc);
+  EXPECT_FALSE(same.initial_voltage);
+  EXPECT_EQ(*same.initial_soc, soc_at_voltage(ParameterSet::load("Chen2020"), 3.9));
+  // refused before any work: a voltage outside the set's window, or a varied SOC as well
+  expect_config_error<InvalidParameter>(
+      R"({"initial_soc": "4.5 V", "vary": {"Negative electrode thickness [m]": [6e-5, 1e-4]}})",
+      {"initial_soc \"4.5 V\"", "outside", "[2.5, 4.2] V"});
+  expect_config_error<InputError>(R"({"initial_soc": "3.9 V", "vary": {"Initial SOC": [0.2, 0.5]}})",
+                                  {"'Initial SOC'", "give one of them"});
 }
 
 TEST(SweepSpecialNames, FunctionValuedParameterCanBeVariedAndSet) {
