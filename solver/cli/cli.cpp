@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "solver/cli/status_line.hpp"
 #include "solver/cli/stop_signals.hpp"
 #include "solver/output/csv.hpp"
 #include "solver/output/output_path.hpp"
@@ -618,7 +619,6 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   // has taken 2 s (the environment variable IONFLUX_PROGRESS_AFTER, seconds, changes
   // that): in place on a terminal (every second), a line every 10 s otherwise.
   CellProgress progress;
-  const bool tty = isatty(STDERR_FILENO) && &err == &std::cerr;
   const auto t0 = std::chrono::steady_clock::now();
   const double after = [] {
     const char* env = std::getenv("IONFLUX_PROGRESS_AFTER");
@@ -626,34 +626,29 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
     const double v = env && *env ? std::strtod(env, &end) : 2.0;
     return env && *env && (*end != '\0' || !(v >= 0.0)) ? 2.0 : v;  // a malformed value: the default
   }();
-  double last_shown = -1.0;
-  bool shown = false;
+  StatusLine status(err, stderr_is_terminal(err), 1.0, 10.0, after);  // solver/cli/status_line.hpp
   if (!a.quiet)
     progress.on_slice = [&](const CellProgress& p) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (s < after || (last_shown >= 0.0 && s - last_shown < (tty ? 1.0 : 10.0))) return;
-      last_shown = s;
-      shown = true;
+      if (!status.due(s)) return;
       std::string where = "t = " + format("%.6g", p.t.load()) + " s";
       const int k = p.step.load();
       if (!ro.steps.empty() && k >= 0 && k < static_cast<int>(ro.steps.size()))
         where = "cycle " + std::to_string(ro.steps[static_cast<std::size_t>(k)].cycle + 1) + " of " +
                 std::to_string(ro.steps.back().cycle + 1) + ", step " + std::to_string(k + 1) + " of " +
                 std::to_string(ro.steps.size()) + ", " + where;
-      const std::string line = "simulate: " + where + ", " + format("%.0f", s) + " s elapsed";
-      if (tty) err << "\r" << line << "\033[K" << std::flush;
-      else err << line << "\n" << std::flush;
+      status.show(s, "simulate: " + where + ", " + format("%.0f", s) + " s elapsed");
     };
   const Solution sol = [&] {
     const StopSignals signals;
     try {
       return simulate(problem, &g_cancel, &progress);
     } catch (...) {
-      if (shown && tty) err << "\n";  // the error's line after the progress line, not over it
+      status.finish();  // the error's line after the progress line, not over it
       throw;
     }
   }();
-  if (shown && tty) err << "\n";
+  status.finish();
   write_csv(a.output, sol);
   if (sol.status == CellStatus::interrupted) {
     const int sig = g_signal.load() ? g_signal.load() : SIGINT;

@@ -20,6 +20,7 @@
 #include "solver/problem/batch.hpp"
 #include "solver/problem/cell_range.hpp"
 #include "solver/cli/cli.hpp"
+#include "solver/cli/status_line.hpp"
 #include "solver/cli/stop_signals.hpp"
 #include "solver/util/errors.hpp"
 #include "solver/output/h5_writer.hpp"
@@ -83,37 +84,31 @@ std::string duration(double s) {
   return format("%.0f", std::floor(s / 3600)) + " h " + format("%.0f min", std::fmod(s, 3600.0) / 60);
 }
 
-//! Progress on one line updated in place on a terminal; periodic lines otherwise.
+//! The sweep's progress (cells done, rate, time left) on the status line
+//! (solver/cli/status_line.hpp): a bar updated in place on a terminal at every report,
+//! a "progress:" line every 5 s otherwise; the last (all cells done) always.
 class ProgressPrinter {
  public:
-  ProgressPrinter(std::ostream& err, bool tty) : err_(err), tty_(tty) {}
+  ProgressPrinter(std::ostream& err, bool tty) : line_(err, tty, 0.0, 5.0) {}
   void operator()(const Progress& p) {
     const double rate = p.elapsed_s > 0 ? (p.done - p.already) / p.elapsed_s : 0.0;  // this run's cells
     const double left = rate > 0 ? (p.total - p.done) / rate : NAN;
     const double frac = p.total ? static_cast<double>(p.done) / p.total : 1.0;
-    std::ostringstream line;
-    line << p.done << "/" << p.total << " cells (" << format("%.0f%%", 100 * frac) << "), "
+    std::ostringstream text;
+    text << p.done << "/" << p.total << " cells (" << format("%.0f%%", 100 * frac) << "), "
          << rate_text(rate) << " cells/s, " << duration(p.elapsed_s) << " elapsed, "
          << (p.done == p.total ? std::string("done") : duration(left) + " left");
-    if (tty_) {
-      const int width = 24;
-      const int fill = static_cast<int>(frac * width);
-      err_ << "\r[" << std::string(fill, '#') << std::string(width - fill, '.') << "] " << line.str() << "\033[K"
-           << std::flush;
-      if (p.done == p.total) err_ << "\n";
-    } else if (p.done == p.total || p.elapsed_s - last_ >= 5.0 || last_ < 0) {
-      last_ = p.elapsed_s;
-      if (p.done == p.total && printed_final_) return;
-      printed_final_ = p.done == p.total;
-      err_ << "progress: " << line.str() << "\n" << std::flush;
-    }
+    const int width = 24, fill = static_cast<int>(frac * width);
+    line_.show(p.elapsed_s,
+               line_.tty() ? "[" + std::string(fill, '#') + std::string(width - fill, '.') + "] " + text.str()
+                           : "progress: " + text.str(),
+               p.done == p.total);
   }
+  //! End a bar left open (a run stopped before all its cells were done).
+  void finish() { line_.finish(); }
 
  private:
-  std::ostream& err_;
-  bool tty_;
-  double last_ = -1.0;
-  bool printed_final_ = false;
+  StatusLine line_;
 };
 
 double parse_number(const std::string& opt, const std::string& v) {
@@ -359,7 +354,7 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
           << "\n";
     out << std::flush;
   }
-  ProgressPrinter printer(err, isatty(STDERR_FILENO) && &err == &std::cerr);
+  ProgressPrinter printer(err, stderr_is_terminal(err));
   if (!quiet) opt.progress = [&](const Progress& p) { printer(p); };
   opt.device = dev;
   BatchSummary s;
@@ -368,7 +363,13 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     const StopSignals signals;
     opt.cancel = &g_cancel;
     GuardedSink guarded(*writer);
-    s = run_sweep_cells(inputs, opt, guarded, resume ? &writer->kept() : nullptr);
+    try {
+      s = run_sweep_cells(inputs, opt, guarded, resume ? &writer->kept() : nullptr);
+    } catch (...) {
+      printer.finish();  // the error's line after the progress bar, not over it
+      throw;
+    }
+    printer.finish();
     first_failure = guarded.first_failure;
   }
   const int sig = g_signal.load();
