@@ -695,9 +695,12 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
       bool window_varies = false;
       for (const char* e : ends)
         window_varies |= std::find(spec.varied.begin(), spec.varied.end(), e) != spec.varied.end();
-      if (!window_varies && !(*soc_volts >= ps.get(ends[0]) && *soc_volts <= ps.get(ends[1])))
-        cx.invalid("initial_soc \"" + shortest_num(*soc_volts) + " V\" is outside the set's open-circuit voltages "
-                   "at 0% and 100% SOC, [" + num(ps.get(ends[0])) + ", " + num(ps.get(ends[1])) + "] V");
+      cx.wrap("initial_soc: ", [&] {  // (a set without them: UnknownParameter, as for one SOC)
+        const double lo = ps.get(ends[0]), hi = ps.get(ends[1]);
+        if (!window_varies && !(*soc_volts >= lo && *soc_volts <= hi))
+          throw InvalidParameter("\"" + shortest_num(*soc_volts) + " V\" is outside the set's open-circuit voltages "
+                                 "at 0% and 100% SOC, [" + num(lo) + ", " + num(hi) + "] V");
+      });
       spec.initial_voltage = *soc_volts;
     } else {
       cx.wrap("initial_soc: ", [&] { spec.initial_soc = soc_at_voltage(ps, *soc_volts); });

@@ -430,7 +430,7 @@ TEST(SweepSpecialNames, InitialVoltageGivesEachCellItsOwnSoc) {
   // refused before any work: a voltage outside the set's window, or a varied SOC as well
   expect_config_error<InvalidParameter>(
       R"({"initial_soc": "4.5 V", "vary": {"Negative electrode thickness [m]": [6e-5, 1e-4]}})",
-      {"initial_soc \"4.5 V\"", "outside", "[2.5, 4.2] V"});
+      {"initial_soc: \"4.5 V\" is outside", "[2.5, 4.2] V"});
   expect_config_error<InputError>(R"({"initial_soc": "3.9 V", "vary": {"Initial SOC": [0.2, 0.5]}})",
                                   {"'Initial SOC'", "give one of them"});
 }
