@@ -797,7 +797,7 @@ class SweepResult:
         soc = self._inputs.get("Initial SOC")
         initial_soc = float(soc[i]) if soc is not None else cfg.get("initial_soc")
         if initial_soc is None and cfg.get("initial_voltage") is not None:
-            initial_soc = self._soc_at_voltage(i, float(cfg["initial_voltage"]))
+            initial_soc = self._soc_at_voltage(i, float(cfg["initial_voltage"]), cfg)
         solver = {k: float(v) for k, v in dict(cfg.get("solver", {}) or {}).items()}
         try:  # the sweep's resolved model options (every cell the same)
             raw["model options"] = json.loads(str(self._attrs.get("model options", "{}")))
@@ -818,17 +818,20 @@ class SweepResult:
             return None
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
-    def _soc_at_voltage(self, i: int, volts: float) -> Optional[float]:
+    def _soc_at_voltage(self, i: int, volts: float, cfg: Mapping[str, Any]) -> Optional[float]:
         """Cell i's initial SOC in a sweep given ``initial_soc="3.9 V"``: the SOC whose
         open-circuit voltage `volts` is, from the cell's parameters (the file's set with its
-        varied values), as the sweep found it; None when the cell has none (an invalid cell)."""
+        varied parameters; a name used as a step's placeholder fills the step only, as in
+        the sweep), as the sweep found it; None when the cell has none (an invalid cell) or
+        the file's set cannot be read back."""
+        steps = json.dumps(cfg.get("experiment", []))
         try:
             ps = _core.parse_parameter_file(str(self._attrs.get("parameters", "")), "the sweep's parameters")
             for name, values in self._inputs.items():
-                if ps.contains(name):
+                if ps.contains(name) and "{" + name + "}" not in steps:
                     ps.set(name, float(values[i]))
             return float(_core.soc_at_voltage(ps, volts))
-        except (ValueError, RuntimeError):
+        except (ValueError, KeyError, RuntimeError):
             return None
 
     def _ambient_temperature(self, i: int) -> Optional[float]:

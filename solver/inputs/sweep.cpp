@@ -678,26 +678,26 @@ SweepSpec parse_root(const Context& cx, const ojson& root, const std::string& ba
   for (const auto& e : entries) spec.varied.push_back(e.name);
   if (soc_volts) {
     // The SOC of a voltage depends on the cell's parameters. When only the protocol varies
-    // (the current, a placeholder), every cell has the set's: found here once. Otherwise
-    // each cell's own is found from its parameters when the sweep is planned
-    // (solver/problem/sweep_plan.cpp), and a cell whose window does not hold the voltage
-    // fails alone, as an invalid cell.
+    // (the current, a step's placeholder: neither is applied to the cell's parameters),
+    // every cell has the set's: found here once. Otherwise each cell's own is found from
+    // its parameters when the sweep is planned (solver/problem/sweep_plan.cpp), and a cell
+    // whose window does not hold the voltage fails alone, as an invalid cell.
     bool parameters_vary = false;
-    for (const std::string& name : spec.varied) parameters_vary |= !is_protocol(name) && name != sweep_names::kInitialSoc;
+    for (const std::string& name : spec.varied)
+      parameters_vary |= !is_protocol(name) && name != sweep_names::kInitialSoc &&
+                         std::find(placeholders.begin(), placeholders.end(), name) == placeholders.end();
     for (const std::string& name : spec.varied)
       if (name == sweep_names::kInitialSoc)
         cx.input("initial_soc \"" + shortest_num(*soc_volts) + " V\" and a varied '" + name +
                  "' both set the initial state: give one of them");
     if (parameters_vary) {
-      // outside the set's SOC window every cell would fail alone: say so once, unless the
-      // window's own voltages vary
+      // outside the set's SOC window every cell would fail alone: say so once (each end
+      // that does not vary; a varied end is each cell's own)
       const char* const ends[] = {"Open-circuit voltage at 0% SOC [V]", "Open-circuit voltage at 100% SOC [V]"};
-      bool window_varies = false;
-      for (const char* e : ends)
-        window_varies |= std::find(spec.varied.begin(), spec.varied.end(), e) != spec.varied.end();
+      auto varies = [&](const char* e) { return std::find(spec.varied.begin(), spec.varied.end(), e) != spec.varied.end(); };
       cx.wrap("initial_soc: ", [&] {  // (a set without them: UnknownParameter, as for one SOC)
         const double lo = ps.get(ends[0]), hi = ps.get(ends[1]);
-        if (!window_varies && !(*soc_volts >= lo && *soc_volts <= hi))
+        if ((!varies(ends[0]) && !(*soc_volts >= lo)) || (!varies(ends[1]) && !(*soc_volts <= hi)))
           throw InvalidParameter("\"" + shortest_num(*soc_volts) + " V\" is outside the set's open-circuit voltages "
                                  "at 0% and 100% SOC, [" + num(lo) + ", " + num(hi) + "] V");
       });

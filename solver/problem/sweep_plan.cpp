@@ -271,7 +271,7 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
     }
   if (v_soc >= 0) cells->soc = spec.values[static_cast<std::size_t>(v_soc)];
   else if (spec.initial_voltage && !cells->names.empty()) cells->soc.assign(n, std::nan(""));  // each cell's, planned below
-  else if (spec.initial_voltage) {  // only placeholders vary: every cell has the set's SOC
+  else if (spec.initial_voltage) {  // no parameter varies (parse_sweep_config gives initial_soc then): the set's SOC
     try {
       cells->soc_all = soc_at_voltage(plan.base, *spec.initial_voltage);
     } catch (const std::invalid_argument& e) {

@@ -484,3 +484,12 @@ def test_initial_soc_as_a_voltage(cli, tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     np.testing.assert_array_equal(ionflux.load(tmp_path / "c.h5").cell(0)["Voltage [V]"], sim["Voltage [V]"])
+    # ... and each cell's SOC is found again from the file (its set and the cell's values)
+    config.write_text(json.dumps({"initial_soc": "3.9 V", "mesh": mesh, "c_rate": 0.5,
+                                  "vary": {"Negative electrode thickness [m]": [6e-5, 1e-4]}}))
+    run = subprocess.run([cli, "sweep", str(config), "--output", str(tmp_path / "v.h5"), "--quiet"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    from_file = ionflux.load(tmp_path / "v.h5")
+    assert [from_file[i].initial_soc for i in range(2)] == [thick[0].initial_soc, thick[1].initial_soc]
+    np.testing.assert_array_equal(from_file.cell(1)["Voltage [V]"], thick.cell(1)["Voltage [V]"])

@@ -433,6 +433,17 @@ TEST(SweepSpecialNames, InitialVoltageGivesEachCellItsOwnSoc) {
       {"initial_soc: \"4.5 V\" is outside", "[2.5, 4.2] V"});
   expect_config_error<InputError>(R"({"initial_soc": "3.9 V", "vary": {"Initial SOC": [0.2, 0.5]}})",
                                   {"'Initial SOC'", "give one of them"});
+  // one end of the window varies: the other is still checked
+  expect_config_error<InvalidParameter>(
+      R"({"initial_soc": "2.0 V", "vary": {"Open-circuit voltage at 100% SOC [V]": [4.2, 4.3]}})",
+      {"initial_soc: \"2 V\" is outside", "[2.5, 4.2] V"});
+  // a parameter's name as a step's placeholder fills the step, not the cell: one SOC
+  const SweepSpec placeholder = parse_sweep_config(R"({"initial_soc": "3.9 V",
+      "experiment": [["Charge at 0.5C until {Upper voltage cut-off [V]} V"]],
+      "vary": {"Upper voltage cut-off [V]": [4.0, 4.1]}})");
+  ASSERT_TRUE(placeholder.initial_soc);
+  EXPECT_FALSE(placeholder.initial_voltage);
+  EXPECT_EQ(*placeholder.initial_soc, *same.initial_soc);
 }
 
 TEST(SweepSpecialNames, FunctionValuedParameterCanBeVariedAndSet) {
