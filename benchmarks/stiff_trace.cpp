@@ -9,7 +9,7 @@
 // correction).
 //
 //   build/benchmarks/stiff_trace [--set "NAME=VALUE"]... [--c-rate X] [--mesh x_n=..,...]
-//                                [--rtol R] [--atol A] [--max-newton N] [--setup-every N]
+//                                [--rtol R] [--atol A] [--max-newton N] [--setup-every N] [--soc S]
 //                                [--full-newton 0|1] [--t-end T] [--steps FILE.csv]
 //                                [--attempts T0:T1] [--quiet]
 //
@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -167,6 +168,7 @@ int main(int argc, char** argv) {
   std::string mesh_arg, steps_csv, pset = "Chen2020";
   bool quiet = false;
   double t_end = 0.0;  // 0: the default end time (as `ionflux simulate`)
+  std::optional<double> soc;  // --soc: the initial SOC (as `ionflux simulate --soc`); else the set's state
   double att0 = 1e300, att1 = -1e300;  // print every attempt in [att0, att1]
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -187,6 +189,7 @@ int main(int argc, char** argv) {
     else if (a == "--setup-every") setup_every = std::atoi(next());
     else if (a == "--full-newton") full_newton = std::atoi(next());
     else if (a == "--t-end") t_end = std::atof(next());
+    else if (a == "--soc") soc = std::atof(next());
     else if (a == "--steps") steps_csv = next();
     else if (a == "--quiet") quiet = true;
     else if (a == "--attempts") {
@@ -197,7 +200,7 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr, "usage: stiff_trace [--parameters SET] [--set NAME=VALUE]... [--c-rate X] "
                            "[--mesh x_n=N,...] [--rtol R] [--atol A] [--max-newton N] [--setup-every N] "
-                           "[--steps FILE.csv] [--quiet]\n");
+                           "[--soc S] [--steps FILE.csv] [--quiet]\n");
       return 2;
     }
   }
@@ -219,7 +222,7 @@ int main(int argc, char** argv) {
     pos = end + 1;
   }
   const double q = ps.get("Nominal cell capacity [A.h]");
-  const CellParams cell = build_cell(ps, c_rate * q, false, std::nullopt);
+  const CellParams cell = build_cell(ps, c_rate * q, false, soc);
   SolverOptions so;
   so.rtol = rtol;
   so.atol = atol;
