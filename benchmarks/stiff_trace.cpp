@@ -10,6 +10,7 @@
 //
 //   build/benchmarks/stiff_trace [--set "NAME=VALUE"]... [--c-rate X] [--mesh x_n=..,...]
 //                                [--rtol R] [--atol A] [--max-newton N] [--setup-every N] [--soc S]
+//                                [--newton-tol E]
 //                                [--full-newton 0|1] [--t-end T] [--steps FILE.csv]
 //                                [--attempts T0:T1] [--quiet]
 //
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   double c_rate = 1.0, rtol = 1e-6, atol = 1e-8;
   int max_newton = -1, setup_every = -1, full_newton = -1;
+  double newton_tol = -1.0;  // --newton-tol: IDA's epcon (SolverOptions::newton_tol)
   std::string mesh_arg, steps_csv, pset = "Chen2020";
   bool quiet = false;
   double t_end = 0.0;  // 0: the default end time (as `ionflux simulate`)
@@ -190,6 +192,7 @@ int main(int argc, char** argv) {
     else if (a == "--full-newton") full_newton = std::atoi(next());
     else if (a == "--t-end") t_end = std::atof(next());
     else if (a == "--soc") soc = std::atof(next());
+    else if (a == "--newton-tol") newton_tol = std::atof(next());
     else if (a == "--steps") steps_csv = next();
     else if (a == "--quiet") quiet = true;
     else if (a == "--attempts") {
@@ -200,7 +203,7 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr, "usage: stiff_trace [--parameters SET] [--set NAME=VALUE]... [--c-rate X] "
                            "[--mesh x_n=N,...] [--rtol R] [--atol A] [--max-newton N] [--setup-every N] "
-                           "[--soc S] [--steps FILE.csv] [--quiet]\n");
+                           "[--newton-tol E] [--soc S] [--steps FILE.csv] [--quiet]\n");
       return 2;
     }
   }
@@ -229,6 +232,7 @@ int main(int argc, char** argv) {
   if (max_newton > 0) so.max_newton_iters = max_newton;
   if (setup_every >= 0) so.max_steps_between_setups = setup_every;
   if (full_newton >= 0) so.full_newton_retry = full_newton;
+  if (newton_tol > 0.0) so.newton_tol = newton_tol;
   const Layout l = Layout::make(mesh);
   OutputSpec out;
   out.t_end = t_end > 0.0 ? t_end : default_end_time(cell);
