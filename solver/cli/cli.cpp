@@ -2,7 +2,6 @@
 #include "solver/inputs/experiment.hpp"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>

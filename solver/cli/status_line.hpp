@@ -27,8 +27,6 @@ class StatusLine {
   StatusLine& operator=(const StatusLine&) = delete;
 
   bool tty() const { return tty_; }
-  //! Whether anything was shown.
-  bool shown() const { return last_ >= 0.0; }
 
   //! Whether an update at `elapsed` seconds would be shown (a caller may skip making its
   //! text when not).

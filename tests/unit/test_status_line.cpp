@@ -5,6 +5,11 @@
 // not measured.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <iostream>
 #include <sstream>
 #include <string>
 
@@ -17,7 +22,6 @@ namespace {
 TEST(StatusLine, ALogGetsALinePerUpdateAtMostEveryPeriodAndTheFinalOneOnce) {
   std::ostringstream err;
   StatusLine s(err, /*tty=*/false, /*tty_every=*/0.0, /*line_every=*/5.0);
-  EXPECT_FALSE(s.shown());
   s.show(0.0, "a");  // the first update is shown
   s.show(3.0, "b");  // within 5 s of it: not
   EXPECT_FALSE(s.due(4.9));
@@ -27,7 +31,6 @@ TEST(StatusLine, ALogGetsALinePerUpdateAtMostEveryPeriodAndTheFinalOneOnce) {
   s.show(20.0, "done", true);           // but once
   s.show(30.0, "late");                 // nothing after the final one
   s.finish();                           // nothing left open in a log
-  EXPECT_TRUE(s.shown());
   EXPECT_EQ(err.str(), "a\nc\ndone\n");
 }
 
@@ -36,7 +39,6 @@ TEST(StatusLine, ATerminalIsRewrittenInPlaceAndEndedBeforeWhatFollows) {
   StatusLine s(err, /*tty=*/true, /*tty_every=*/1.0, /*line_every=*/10.0, /*after=*/2.0);
   s.show(1.0, "early");  // before `after`: nothing, and nothing to end
   s.finish();
-  EXPECT_FALSE(s.shown());
   EXPECT_EQ(err.str(), "");
   s.show(2.0, "x");
   s.show(2.5, "y");  // within a second: not shown
@@ -53,9 +55,28 @@ TEST(StatusLine, ATerminalIsRewrittenInPlaceAndEndedBeforeWhatFollows) {
   EXPECT_EQ(bar.str(), "\r[..] 0/2\033[K\r[##] 2/2\033[K\n");
 }
 
-TEST(StatusLine, OnlyTheProcessStderrCanBeATerminal) {
+// With file descriptor 2 on a pseudo-terminal, std::cerr is a terminal and another stream
+// is not; on a pipe, neither is (fd 2 restored afterwards).
+TEST(StatusLine, OnlyTheProcessStderrOnATerminalIsOne) {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) GTEST_SKIP() << "no pseudo-terminal here";
+  const int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+  ASSERT_GE(slave, 0);
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  std::cerr.flush();
+  const int saved = dup(STDERR_FILENO);
+  ASSERT_GE(saved, 0);
   std::ostringstream other;
-  EXPECT_FALSE(stderr_is_terminal(other));
+  ASSERT_GE(dup2(slave, STDERR_FILENO), 0);
+  const bool cerr_on_pty = stderr_is_terminal(std::cerr), other_on_pty = stderr_is_terminal(other);
+  ASSERT_GE(dup2(pipe_fds[1], STDERR_FILENO), 0);
+  const bool cerr_on_pipe = stderr_is_terminal(std::cerr);
+  dup2(saved, STDERR_FILENO);
+  for (int fd : {saved, slave, master, pipe_fds[0], pipe_fds[1]}) close(fd);
+  EXPECT_TRUE(cerr_on_pty);
+  EXPECT_FALSE(other_on_pty);
+  EXPECT_FALSE(cerr_on_pipe);
 }
 
 }  // namespace
