@@ -5,7 +5,7 @@ sweep's cell numbers. Each partition is one Dask task: a worker plans only the
 partition's cells from the sweep's config (``_core.SweepRunner(config, source,
 cells=(first, last), planned=...)``: the same road as ``Sweep.run``, O(partition); what
 the driver's plan of the whole sweep already found for those cells (which are invalid,
-their currents and default end times: ``SweepRunner.planned_range``) travels with the
+their currents, default end times and initial SOCs: ``SweepRunner.planned_range``) travels with the
 task, so the worker builds no cell record before running them), runs them on its
 GPU if it has one, else on its CPU cores, and sends the partition's results back as
 arrays (the memory sink's datasets; no file on the worker, whichever road). The driver
@@ -342,7 +342,8 @@ def sweep_attributes(runner: Any) -> Dict[str, str]:
 # -- on the driver: results in memory -------------------------------------------------
 #: Per-cell datasets of the memory sink that are not ragged outputs (the other "cells/..."
 #: datasets are each cell's outputs, one after the other).
-_CELL_ROWS = ("cells/offset", "cells/count", "cells/status", "cells/device", "cells/message")
+_CELL_ROWS = ("cells/offset", "cells/count", "cells/status", "cells/device", "cells/message",
+              "cells/initial_soc")
 
 
 def _is_ragged(key: str) -> bool:

@@ -277,6 +277,9 @@ class SweepResult:
                 self._summary_data[name] = _decode(data) if name == "End reason" else np.asarray(data)
             self._stats_data: Dict[str, np.ndarray] = {
                 name: np.asarray(f[f"stats/{name}"][...]) for name, _ in STATS if f"stats/{name}" in f}
+            # each cell's initial SOC where the sweep starts at a voltage, as the sweep found it
+            self._initial_soc: Optional[np.ndarray] = \
+                np.asarray(f["cells/initial_soc"][...], dtype=float) if "cells/initial_soc" in f else None
         names = self.status_names
         self._failed = ~np.isin(names, NORMAL_END + (TRUNCATED,))
         for name in _FAILED_NAN:  # files written before failed cells got NaN summaries
@@ -796,8 +799,8 @@ class SweepResult:
         current = math.nan if self.n_steps else self._constant_current(i, cfg, raw["Current [A]"])
         soc = self._inputs.get("Initial SOC")
         initial_soc = float(soc[i]) if soc is not None else cfg.get("initial_soc")
-        if initial_soc is None and cfg.get("initial_voltage") is not None:
-            initial_soc = self._soc_at_voltage(i, float(cfg["initial_voltage"]), cfg)
+        if initial_soc is None and self._initial_soc is not None:  # the sweep started at a voltage
+            initial_soc = float(self._initial_soc[i]) if math.isfinite(self._initial_soc[i]) else None
         solver = {k: float(v) for k, v in dict(cfg.get("solver", {}) or {}).items()}
         try:  # the sweep's resolved model options (every cell the same)
             raw["model options"] = json.loads(str(self._attrs.get("model options", "{}")))
@@ -817,22 +820,6 @@ class SweepResult:
         except (ValueError, AttributeError):
             return None
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-    def _soc_at_voltage(self, i: int, volts: float, cfg: Mapping[str, Any]) -> Optional[float]:
-        """Cell i's initial SOC in a sweep given ``initial_soc="3.9 V"``: the SOC whose
-        open-circuit voltage `volts` is, from the cell's parameters (the file's set with its
-        varied parameters; a name used as a step's placeholder fills the step only, as in
-        the sweep), as the sweep found it; None when the cell has none (an invalid cell) or
-        the file's set cannot be read back."""
-        steps = json.dumps(cfg.get("experiment", []))
-        try:
-            ps = _core.parse_parameter_file(str(self._attrs.get("parameters", "")), "the sweep's parameters")
-            for name, values in self._inputs.items():
-                if ps.contains(name) and "{" + name + "}" not in steps:
-                    ps.set(name, float(values[i]))
-            return float(_core.soc_at_voltage(ps, volts))
-        except (ValueError, KeyError, RuntimeError):
-            return None
 
     def _ambient_temperature(self, i: int) -> Optional[float]:
         """Cell i's ambient temperature [K]: varied, or the set's (the file's ``parameters``)."""

@@ -121,7 +121,8 @@ class Sweep:
         `initial_soc` may be a voltage (``"3.9 V"``, as in PyBaMM): each cell starts
         at the SOC of that open-circuit voltage from its own parameters (one SOC for
         every cell when only the current varies); a cell whose SOC window does not hold
-        it fails alone (``invalid_input``).
+        it fails alone (``invalid_input``). The results keep each cell's SOC
+        (``cells/initial_soc``; ``res[i].initial_soc``).
     experiment : str or list, optional
         A protocol of step strings run by every cell, grouped into cycles as in
         `Simulation` (and ``pybamm.Experiment``): each string of the list is a cycle

@@ -403,12 +403,13 @@ std::optional<PlannedCells> planned_cells_from(const std::optional<py::dict>& d)
     p.end_invalid = (*d)["end_invalid"].cast<std::vector<std::pair<std::size_t, std::string>>>();
     p.currents = column((*d)["currents"]);
     if (!(*d)["t_end"].is_none()) p.t_end = column((*d)["t_end"]);
+    if (d->contains("initial_soc") && !(*d)["initial_soc"].is_none()) p.initial_soc = column((*d)["initial_soc"]);
   } catch (const py::error_already_set&) {
     throw InputError("planned: expected the dict of SweepRunner.planned_range (keys invalid, end_invalid, currents, "
-                     "t_end)");
+                     "t_end, initial_soc)");
   } catch (const py::cast_error&) {
     throw InputError("planned: expected the dict of SweepRunner.planned_range (keys invalid, end_invalid, currents, "
-                     "t_end)");
+                     "t_end, initial_soc)");
   }
   return p;
 }
@@ -644,7 +645,7 @@ class SweepRunner {
   //! sweep), for a worker that plans them again (the `planned` of the constructor):
   //! "invalid" and "end_invalid" ((cell from first, message) of the cells invalid from
   //! their values, or from their default end time), "currents", "t_end" (None when the
-  //! sweep gives t_end).
+  //! sweep gives t_end), "initial_soc" (None unless the sweep starts at a voltage).
   py::dict planned_range(std::size_t first, std::size_t last) const {
     const std::size_t f = spec_.first_cell;
     if (first < f || last < first) throw InputError("planned_range: cells outside this plan");
@@ -654,6 +655,7 @@ class SweepRunner {
     d["end_invalid"] = p.end_invalid;
     d["currents"] = array1(p.currents);
     d["t_end"] = p.t_end.empty() ? py::object(py::none()) : py::object(array1(p.t_end));
+    d["initial_soc"] = p.initial_soc.empty() ? py::object(py::none()) : py::object(array1(p.initial_soc));
     return d;
   }
   //! The root attributes of this plan's file (for a whole sweep: the sweep's).
@@ -713,6 +715,7 @@ class SweepRunner {
       memory = m.get();
       memory_sink = std::move(m);
       memory_inputs_ = std::move(info.inputs);
+      memory_initial_soc_ = std::move(info.initial_soc);
     }
     if (file && memory_sink) tee = std::make_unique<TeeSink>(*file, *memory_sink);
     ResultSink* writer = tee ? tee.get() : file ? file.get() : memory_sink.get();
@@ -783,6 +786,7 @@ class SweepRunner {
   std::atomic<double> elapsed_{0.0};
   std::atomic<std::size_t> total_{0};
   std::vector<std::vector<double>> memory_inputs_;
+  std::vector<double> memory_initial_soc_;  //!< the file's /cells/initial_soc (empty: none)
 
   //! The memory sink's results as the file's datasets: "group/name" -> numpy array
   //! (the layout of docs/hdf5_layout.md), and "attrs" -> the root attributes.
@@ -805,6 +809,7 @@ class SweepRunner {
     const std::vector<int> device(c.device.begin(), c.device.end());
     d["cells/device"] = py::array_t<int>(device.size(), device.data());
     d["cells/message"] = c.message;
+    if (!memory_initial_soc_.empty()) d["cells/initial_soc"] = array1(memory_initial_soc_);
     d["status codes"] = status_code_table();
     if (sink.temperature()) d["cells/Temperature [K]"] = move_array(std::move(c.temperature));
     for (const auto& [key, field] : kSummaryDoubles) d[key] = array1(c.*field);

@@ -783,6 +783,10 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
       throw InputError("HDF5 sweep file: varied parameter '" + info.varied[v] + "' appears twice");
   }
 
+  if (!info.initial_soc.empty() && info.initial_soc.size() != info.n_cells)
+    throw InputError("HDF5 sweep file: " + std::to_string(info.initial_soc.size()) + " initial SOCs for " +
+                     std::to_string(info.n_cells) + " cells");
+
   if (info.sweep_cells > 0 && (info.first_cell > info.sweep_cells || info.n_cells > info.sweep_cells - info.first_cell))
     throw InputError("HDF5 sweep file: cells [" + std::to_string(info.first_cell) + ", " +
                      std::to_string(info.first_cell + info.n_cells) + ") lie outside the sweep's " +
@@ -1018,6 +1022,14 @@ H5SweepWriter::H5SweepWriter(const std::string& path, const SweepFileInfo& info,
     m.write_rows(ds, H5T_NATIVE_DOUBLE, false, 0, info.n_cells, info.inputs[v].data(),
                  ("/inputs/" + names[v]).c_str());
     if (names[v] != info.varied[v]) m.string_attribute(ds.get(), "name", info.varied[v]);
+  }
+
+  if (!info.initial_soc.empty()) {  // the sweep starts at a voltage: each cell's SOC there
+    Hid ds = m.create_double(m.g_cells, "cells", "initial_soc", false);
+    m.write_rows(ds, H5T_NATIVE_DOUBLE, false, 0, info.n_cells, info.initial_soc.data(), "/cells/initial_soc");
+    m.string_attribute(ds.get(), "description",
+                       "each cell's initial SOC: the SOC whose open-circuit voltage, from the cell's own parameters, "
+                       "is the sweep's initial voltage (settings: initial_voltage); NaN where the cell has none");
   }
 
   if (info.sweep_cells > 0) {  // a cell range: each row's number in the whole sweep

@@ -7,6 +7,7 @@
 //   /cells/status (n_cells,) int32, attribute "codes" (the code table); fill -1 = not run
 //   /cells/message (n_cells,) variable-length UTF-8 strings
 //   /inputs/<varied parameter name> (n_cells,) float64
+//   /cells/initial_soc (n_cells,) float64 where the sweep starts at a voltage
 //   /summary/"End time [s]", "End reason" (strings), "Discharge capacity [A.h]",
 //          "Energy [W.h]", "Mean voltage [V]", "Steps" (n_cells,), and what was moved while
 //          discharging / charging: "Charge capacity [A.h]", "Discharge energy [W.h]",
@@ -33,6 +34,9 @@ struct SweepFileInfo {
   int n_times = 0;  //!< expected outputs per cell (sizes the series' HDF5 chunks); 0 = unknown (every-step output); >= 0
   std::vector<std::string> varied;                           //!< /inputs dataset names
   std::vector<std::vector<double>> inputs;                   //!< inputs[v][cell]
+  //! Each cell's initial SOC where the sweep starts at a voltage (SweepPlan::initial_soc):
+  //! /cells/initial_soc (n_cells,) float64; empty: no such dataset.
+  std::vector<double> initial_soc;
   std::vector<std::pair<std::string, std::string>> attributes;  //!< root attributes
   //! With a thermal model or a protocol: /cells/"Temperature [K]" and /cells/"Step".
   bool temperature = false;

@@ -88,6 +88,7 @@ SweepFileInfo file_info_cell_range(SweepFileInfo info, const CellRange& r) {
   info.first_cell += r.first;
   info.n_cells = r.size();
   for (auto& column : info.inputs) column = cut(column, r);
+  if (!info.initial_soc.empty()) info.initial_soc = cut(info.initial_soc, r);
   return info;
 }
 

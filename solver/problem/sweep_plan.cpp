@@ -336,18 +336,15 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
       in.pre_status[c] = CellStatus::invalid_input;
       in.pre_message[c] = message;
     }
-    if (spec.initial_voltage && !cells->soc.empty())  // each running cell's SOC, as the whole plan found it
-      for (std::size_t c = 0; c < n; ++c) {
-        poll_at(c);
-        if (in.pre_status[c] != CellStatus::running) continue;
-        set_cell(c);
-        try {
-          own_soc(c);
-        } catch (const std::invalid_argument& e) {
-          in.pre_status[c] = CellStatus::invalid_input;
-          in.pre_message[c] = e.what();
-        }
-      }
+    if (spec.initial_voltage && !cells->soc.empty()) {  // each cell's SOC, as the whole plan found it
+      if (planned->initial_soc.size() != n)
+        throw mismatch(std::to_string(planned->initial_soc.size()) + " initial SOCs for " + std::to_string(n) +
+                       " cells (the sweep starts at a voltage)");
+      for (std::size_t c = 0; c < n; ++c)
+        if (in.pre_status[c] == CellStatus::running && !std::isfinite(planned->initial_soc[c]))
+          throw mismatch("cell " + std::to_string(spec.first_cell + c) + " runs but has no initial SOC");
+      cells->soc = planned->initial_soc;
+    }
   } else {
     for (std::size_t c = 0; c < n; ++c) {
       poll_at(c);
@@ -530,6 +527,8 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
   }
   validate_run_options(in.run);
   in.n_times = output_columns(in.run) + in.max_protocol_steps();  // + the off-grid step ends
+  if (spec.initial_voltage)  // each cell's SOC at the voltage (the file's /cells/initial_soc)
+    plan.initial_soc = !cells->soc.empty() ? cells->soc : std::vector<double>(n, *cells->soc_all);
   return plan;
 }
 
@@ -547,6 +546,9 @@ PlannedCells planned_cells_of(const SweepPlan& plan, const CellRange& r) {
   auto in_list = [](const std::vector<std::size_t>& cells, std::size_t c) {
     return std::binary_search(cells.begin(), cells.end(), c);
   };
+  if (!plan.initial_soc.empty())
+    p.initial_soc.assign(plan.initial_soc.begin() + static_cast<std::ptrdiff_t>(r.first),
+                         plan.initial_soc.begin() + static_cast<std::ptrdiff_t>(r.last));
   for (std::size_t c = r.first; c < r.last; ++c) {
     if (in.pre_status[c] == CellStatus::running) continue;
     if (in_list(plan.protocol_invalid, c)) continue;  // the range's plan parses its protocol again and finds it
@@ -563,6 +565,7 @@ SweepFileInfo sweep_file_info(const SweepSpec& spec, const SweepPlan& plan) {
   info.n_times = plan.inputs.n_times;
   info.varied = spec.varied;
   info.inputs = spec.values;
+  info.initial_soc = plan.initial_soc;
   info.temperature = plan.inputs.any_thermal() || plan.inputs.has_protocol();
   info.n_steps = plan.inputs.max_protocol_steps();
   const std::vector<StepSpec>& steps = plan.inputs.protocol_first.empty() ? plan.inputs.run.steps

@@ -37,6 +37,11 @@ struct SweepPlan {
   //! own default end time, is not (invalid_input from those stages): what
   //! planned_cells_of needs to tell the stages apart.
   std::vector<std::size_t> protocol_invalid{}, end_time_invalid{};
+  //! With the sweep's initial voltage (`initial_soc: "3.9 V"`): each cell's initial SOC,
+  //! found from its own parameters (soc_at_voltage; NaN for a cell that has none: invalid
+  //! values, or a window that does not hold the voltage); else empty. The file's
+  //! /cells/initial_soc.
+  std::vector<double> initial_soc{};
 };
 
 //! What the whole sweep's plan found for each cell of a range, so that planning the range
@@ -50,6 +55,7 @@ struct PlannedCells {
   std::vector<std::pair<std::size_t, std::string>> end_invalid;
   std::vector<double> currents;  //!< each cell's current [A]
   std::vector<double> t_end;     //!< each cell's default end [s]; empty when the sweep gives t_end
+  std::vector<double> initial_soc;  //!< SweepPlan::initial_soc of the range; empty when it is
 };
 
 //! The PlannedCells of cells [r.first, r.last) of `plan` (in `plan`'s cell numbers).

@@ -663,6 +663,9 @@ TEST(H5Writer, MalformedDescriptionIsRejectedBeforeTheFileIsTouched) {
   info.varied = {"x/y", "x\xE2\x88\x95y"};  // the same name once escaped
   info.inputs = {{1.0, 2.0}, {1.0, 2.0}};
   EXPECT_THROW(H5SweepWriter(dir / "bad.h5", info), ionflux::InputError);
+  info.varied = {"a", "b"};
+  info.initial_soc = {0.5};  // an initial SOC short
+  EXPECT_THROW(H5SweepWriter(dir / "bad.h5", info), ionflux::InputError);
   EXPECT_FALSE(fs::exists(dir / "bad.h5"));
 }
 

@@ -235,6 +235,41 @@ def test_a_range_planned_with_the_drivers_plan_builds_no_cell_and_gives_the_same
         _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (6, 12), {"currents": [1.0]})
 
 
+def test_a_partition_of_a_sweep_started_at_a_voltage_takes_each_cells_soc_from_the_drivers_plan():
+    # initial_soc "3.9 V" with varied parameters: each cell's SOC is found once, by the
+    # driver's plan, and travels with the partition (planned_range's "initial_soc"); the
+    # partition gives the whole run's rows, cells/initial_soc included (NaN for cell 3,
+    # whose own 100% SOC voltage, 3.8 V, is below 3.9 V: invalid_input)
+    from ionflux import _core
+
+    mesh = {"x_n": 5, "x_s": 5, "x_p": 5, "r_n": 5, "r_p": 5}
+    sweep = ionflux.Sweep("Chen2020", initial_soc="3.9 V", mesh=mesh, c_rate=1.0, combine="zip",
+                          vary={"Negative electrode thickness [m]": [6e-5, 7e-5, 8e-5, 9e-5, 1e-4],
+                                "Open-circuit voltage at 100% SOC [V]": [4.2, 4.2, 4.2, 3.8, 4.2]})
+    planned = sweep._runner.planned_range(1, 5)  # the driver's plan (Sweep(...) plans every cell)
+    with pytest.warns(ionflux.SolverWarning, match="invalid_input 1"):
+        whole = sweep.run(progress=False)._memory
+    soc = whole["cells/initial_soc"][...]
+    assert np.isfinite(soc[[0, 1, 2, 4]]).all() and np.isnan(soc[3]) and len(set(soc[[0, 1, 2, 4]])) == 4
+    np.testing.assert_array_equal(planned["initial_soc"], soc[1:5])
+    runner = _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (1, 5), planned)
+    assert runner.planned_cells == 0  # no cell record built, no SOC found again
+    part = runner.run("", "cpu", 1, 0)["memory"]
+    off, cnt = whole["cells/offset"][...], whole["cells/count"][...]
+    for name in whole._datasets:
+        x, y = whole[name][...], np.asarray(part[name])
+        if name.startswith("cells/") and name not in idist._CELL_ROWS:  # each cell's outputs
+            assert np.array_equal(x[off[1]:off[4] + cnt[4]], y, equal_nan=True), name
+        elif name != "cells/offset":
+            assert np.array_equal(x[1:5], y, equal_nan=x.dtype.kind == "f"), name
+    # initial SOCs that do not fit the range, or a running cell without one: refused
+    with pytest.raises(ValueError, match="planned cells: 3 initial SOCs for 4 cells"):
+        _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (1, 5), dict(planned, initial_soc=soc[1:4]))
+    with pytest.raises(ValueError, match="planned cells: cell 1 runs but has no initial SOC"):
+        _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (1, 5),
+                          dict(planned, initial_soc=np.full(4, np.nan)))
+
+
 def test_partitions_in_memory_are_joined_in_cell_order_once_each():
     # synthetic partitions of a 10-cell sweep whose later cells have many more outputs
     # (the ragged buffers must grow), arriving out of order and one twice; the expected

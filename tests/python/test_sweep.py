@@ -484,12 +484,31 @@ def test_initial_soc_as_a_voltage(cli, tmp_path):
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     np.testing.assert_array_equal(ionflux.load(tmp_path / "c.h5").cell(0)["Voltage [V]"], sim["Voltage [V]"])
-    # ... and each cell's SOC is found again from the file (its set and the cell's values)
-    config.write_text(json.dumps({"initial_soc": "3.9 V", "mesh": mesh, "c_rate": 0.5,
-                                  "vary": {"Negative electrode thickness [m]": [6e-5, 1e-4]}}))
+    # ... and each cell's SOC is kept with the results (cells/initial_soc), in memory and in
+    # the CLI's file, NaN for a cell whose window does not hold the voltage (its own
+    # 100% SOC voltage 3.8 V, below 3.9 V: invalid_input)
+    vary = {"Negative electrode thickness [m]": [6e-5, 1e-4, 8e-5],
+            "Open-circuit voltage at 100% SOC [V]": [4.2, 4.2, 3.8]}
+    config.write_text(json.dumps({"initial_soc": "3.9 V", "mesh": mesh, "c_rate": 0.5, "combine": "zip",
+                                  "vary": vary}))
     run = subprocess.run([cli, "sweep", str(config), "--output", str(tmp_path / "v.h5"), "--quiet"],
                          capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    from_file = ionflux.load(tmp_path / "v.h5")
-    assert [from_file[i].initial_soc for i in range(2)] == [thick[0].initial_soc, thick[1].initial_soc]
-    np.testing.assert_array_equal(from_file.cell(1)["Voltage [V]"], thick.cell(1)["Voltage [V]"])
+    assert run.returncode == 0 and "invalid_input 1" in run.stderr, run.stderr  # one failed cell, warned
+    with pytest.warns(ionflux.SolverWarning, match="invalid_input 1"):
+        in_memory = Sweep("Chen2020", initial_soc="3.9 V", mesh=mesh, c_rate=0.5, combine="zip",
+                          vary=vary).run(progress=False)
+        from_file = ionflux.load(tmp_path / "v.h5")
+    with h5py.File(tmp_path / "v.h5", "r") as f:
+        kept = f["cells/initial_soc"][...]
+    np.testing.assert_array_equal(kept[:2], [thick[0].initial_soc, thick[1].initial_soc])
+    assert np.isnan(kept[2])
+    for res_v in (from_file, in_memory):
+        assert [res_v[i].initial_soc for i in range(3)] == [thick[0].initial_soc, thick[1].initial_soc, None]
+        assert res_v.status_names[2] == "invalid_input"
+        np.testing.assert_array_equal(res_v.cell(1)["Voltage [V]"], thick.cell(1)["Voltage [V]"])
+    # where no parameter varies, the one SOC is the settings' initial_soc, and there is no
+    # such dataset
+    with h5py.File(tmp_path / "c.h5", "r") as f:
+        assert "cells/initial_soc" not in f
+        assert json.loads(f.attrs["settings"])["initial_soc"] == sim.initial_soc
+    assert ionflux.load(tmp_path / "c.h5")[0].initial_soc == sim.initial_soc

@@ -422,11 +422,22 @@ TEST(SweepSpecialNames, InitialVoltageGivesEachCellItsOwnSoc) {
   EXPECT_EQ(plan.inputs.pre_status[2], CellStatus::invalid_input);
   EXPECT_NE(plan.inputs.pre_message[2].find("outside the set's open-circuit voltages"), std::string::npos)
       << plan.inputs.pre_message[2];
+  // the SOCs are kept for the results (the file's /cells/initial_soc), NaN for the cell
+  // that has none, and travel with a Dask partition's range (planned_cells_of)
+  ASSERT_EQ(plan.initial_soc.size(), 3u);
+  EXPECT_EQ(plan.initial_soc[0], socs[0]);
+  EXPECT_EQ(plan.initial_soc[1], socs[1]);
+  EXPECT_TRUE(std::isnan(plan.initial_soc[2]));
+  EXPECT_EQ(sweep_file_info(spec, plan).initial_soc.size(), 3u);
+  const PlannedCells part = planned_cells_of(plan, CellRange{1, 3});
+  ASSERT_EQ(part.initial_soc.size(), 2u);
+  EXPECT_EQ(part.initial_soc[0], socs[1]);
   // only the current varies: one SOC for every cell, found once
   const SweepSpec same = parse_sweep_config(R"({"initial_soc": "3.9 V", "vary": {"C-rate": [0.5, 1]}})");
   ASSERT_TRUE(same.initial_soc);
   EXPECT_FALSE(same.initial_voltage);
   EXPECT_EQ(*same.initial_soc, soc_at_voltage(ParameterSet::load("Chen2020"), 3.9));
+  EXPECT_TRUE(plan_sweep(same).initial_soc.empty()) << "one SOC: the settings' initial_soc";
   // refused before any work: a voltage outside the set's window, or a varied SOC as well
   expect_config_error<InvalidParameter>(
       R"({"initial_soc": "4.5 V", "vary": {"Negative electrode thickness [m]": [6e-5, 1e-4]}})",
