@@ -147,7 +147,8 @@ struct Tracer {
   template <class B>
   void error_test_done(const B& b, bool ok) const {
     if (tr->print)
-      std::printf("   error test %s: err_k=%.3g ck=%.3g knew=%d\n", ok ? "ok" : "FAIL", b.err_k_, b.ck_, b.s.knew);
+      std::printf("   error test %s: err_k=%.3g (k-1 %.3g, k+1 %.3g) ck=%.3g knew=%d\n", ok ? "ok" : "FAIL", b.err_k_,
+                  b.err_km1_, b.err_kp1_, b.ck_, b.s.knew);
     if (ok) return;
     const int kw = largest_weighted(b, kEE).first;
     tr->etf_by[klass(*tr->l, kw)]++;
