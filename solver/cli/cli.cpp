@@ -651,7 +651,8 @@ int run_simulate(const std::vector<std::string>& args, std::ostream& out, std::o
   write_csv(a.output, sol);
   if (sol.status == CellStatus::interrupted) {
     const int sig = g_signal.load() ? g_signal.load() : SIGINT;
-    err << "\ninterrupted (" << stop_signal_name(sig) << ") at t = " << format("%.6g", sol.end_time)
+    status.new_line_after_interrupt();
+    err << "interrupted (" << stop_signal_name(sig) << ") at t = " << format("%.6g", sol.end_time)
         << " s: " << a.output << " holds the outputs up to there\n";
     return 128 + sig;
   }

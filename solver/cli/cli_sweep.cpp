@@ -105,6 +105,7 @@ class ProgressPrinter {
   }
   //! End a bar left open (a run stopped before all its cells were done).
   void finish() { line_.finish(); }
+  void new_line_after_interrupt() { line_.new_line_after_interrupt(); }
 
  private:
   StatusLine line_;
@@ -376,7 +377,8 @@ int run_sweep_command(const std::vector<std::string>& args, std::ostream& out, s
     const std::string name = stop_signal_name(sig);
     writer->set_attribute("interrupted by", name);
     finish_sweep_file(*writer, s, n);
-    err << "\ninterrupted (" << name << "): " << n - s.not_run << " of " << n << " cells are in " << output
+    printer.new_line_after_interrupt();
+    err << "interrupted (" << name << "): " << n - s.not_run << " of " << n << " cells are in " << output
         << "; continue with: ionflux sweep " << config << " --output " << output << " --resume\n";
     return 128 + sig;
   }

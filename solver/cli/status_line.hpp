@@ -41,6 +41,7 @@ class StatusLine {
     if (tty_) {
       err_ << "\r" << text << "\033[K" << std::flush;
       open_ = true;
+      ended_ = false;
     } else {
       err_ << text << "\n" << std::flush;
     }
@@ -52,7 +53,14 @@ class StatusLine {
   //! End a line left open on a terminal, so that what follows starts on a line of its own.
   void finish() {
     if (open_) err_ << "\n" << std::flush;
+    ended_ = ended_ || open_;
     open_ = false;
+  }
+  //! Before the message that says a run was interrupted, after finish(): a new line on a
+  //! terminal that echoed "^C" at its cursor, unless finish() has ended the status line
+  //! that the echo went on; nothing elsewhere (a log file gets no blank line).
+  void new_line_after_interrupt() {
+    if (tty_ && !ended_) err_ << "\n";
   }
 
  private:
@@ -61,6 +69,7 @@ class StatusLine {
   double tty_every_, line_every_, after_;
   double last_ = -1.0;
   bool open_ = false;
+  bool ended_ = false;  //!< finish() has ended the line the last update opened
   bool final_shown_ = false;
 };
 

@@ -55,6 +55,36 @@ TEST(StatusLine, ATerminalIsRewrittenInPlaceAndEndedBeforeWhatFollows) {
   EXPECT_EQ(bar.str(), "\r[..] 0/2\033[K\r[##] 2/2\033[K\n");
 }
 
+// The message of an interrupted run starts on a line of its own, without a blank line:
+// on a terminal the "^C" echo went on the open status line, which finish() ends, or on
+// a line of its own, which needs a new line; a log has no echo.
+TEST(StatusLine, AnInterruptMessageFollowsOnItsOwnLineWithoutABlankOne) {
+  std::ostringstream open_line;
+  StatusLine a(open_line, /*tty=*/true, 0.0, 5.0);
+  a.show(0.0, "[#.] 1/2");
+  a.finish();
+  a.finish();  // (a second finish changes nothing)
+  a.new_line_after_interrupt();
+  EXPECT_EQ(open_line.str(), "\r[#.] 1/2\033[K\n");
+  std::ostringstream no_line;
+  StatusLine b(no_line, /*tty=*/true, 0.0, 5.0, /*after=*/10.0);
+  b.show(1.0, "early");  // nothing shown yet: the echo is on a line of its own
+  b.finish();
+  b.new_line_after_interrupt();
+  EXPECT_EQ(no_line.str(), "\n");
+  std::ostringstream final_shown;
+  StatusLine c(final_shown, /*tty=*/true, 0.0, 5.0);
+  c.show(0.0, "[##] 2/2", /*final=*/true);  // ended by the final update itself
+  c.new_line_after_interrupt();
+  EXPECT_EQ(final_shown.str(), "\r[##] 2/2\033[K\n");
+  std::ostringstream log;
+  StatusLine d(log, /*tty=*/false, 0.0, 5.0);
+  d.show(0.0, "progress: 1/2");
+  d.finish();
+  d.new_line_after_interrupt();
+  EXPECT_EQ(log.str(), "progress: 1/2\n");
+}
+
 // With file descriptor 2 on a pseudo-terminal, std::cerr is a terminal and another stream
 // is not; on a pipe, neither is (fd 2 restored afterwards).
 TEST(StatusLine, OnlyTheProcessStderrOnATerminalIsOne) {
