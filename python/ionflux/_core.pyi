@@ -199,7 +199,9 @@ class SweepRunner:
         """What this plan found for the sweep's cells [first, last), for a worker that plans
         them again (`planned`): ``invalid`` and ``end_invalid`` (lists of (cell counted from
         `first`, message): invalid from their values, or from their default end time),
-        ``currents`` and ``t_end`` (float64 arrays; ``t_end`` None when the sweep gives it)."""
+        ``currents`` and ``t_end`` (float64 arrays; ``t_end`` None when the sweep gives it),
+        ``initial_soc`` (float64 array: each cell's SOC where the sweep starts at a voltage,
+        NaN for a cell that has none; else None)."""
     @property
     def attributes(self) -> Dict[str, str]:
         """The root attributes of this plan's file (docs/hdf5_layout.md)."""

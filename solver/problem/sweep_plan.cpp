@@ -336,14 +336,19 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
       in.pre_status[c] = CellStatus::invalid_input;
       in.pre_message[c] = message;
     }
-    if (spec.initial_voltage && !cells->soc.empty()) {  // each cell's SOC, as the whole plan found it
+    if (spec.initial_voltage) {  // each cell's SOC, as the whole plan found it
       if (planned->initial_soc.size() != n)
         throw mismatch(std::to_string(planned->initial_soc.size()) + " initial SOCs for " + std::to_string(n) +
                        " cells (the sweep starts at a voltage)");
-      for (std::size_t c = 0; c < n; ++c)
-        if (in.pre_status[c] == CellStatus::running && !std::isfinite(planned->initial_soc[c]))
-          throw mismatch("cell " + std::to_string(spec.first_cell + c) + " runs but has no initial SOC");
-      cells->soc = planned->initial_soc;
+      for (std::size_t c = 0; c < n; ++c) {
+        const double soc = planned->initial_soc[c];
+        if (in.pre_status[c] == CellStatus::running && !(soc >= 0.0 && soc <= 1.0))
+          throw mismatch("cell " + std::to_string(spec.first_cell + c) + " runs but its initial SOC is " +
+                         (std::isnan(soc) ? std::string("missing") : shortest_num(soc)));
+      }
+      if (!cells->soc.empty()) cells->soc = planned->initial_soc;  // (else one SOC, soc_all, found above)
+    } else if (!planned->initial_soc.empty()) {
+      throw mismatch("initial SOCs, but the sweep does not start at a voltage");
     }
   } else {
     for (std::size_t c = 0; c < n; ++c) {

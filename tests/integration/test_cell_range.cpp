@@ -271,6 +271,18 @@ TEST(CellRange, RangePlannedFromTheWholePlanBuildsNoCellAndEqualsItsPlanAlone) {
       EXPECT_EQ(pi.n_steps, ai.n_steps);
       EXPECT_EQ(pi.step_cycle, ai.step_cycle);
       EXPECT_EQ(pi.temperature, ai.temperature);
+      // each cell's SOC at the sweep's initial voltage (the file's /cells/initial_soc): the
+      // whole sweep's, planned from the plan, planned alone, and cut from the whole file's
+      // description (file_info_cell_range), NaN for the same cells
+      const SweepFileInfo cut = file_info_cell_range(sweep_file_info(load_sweep_config(cfg), whole), r);
+      ASSERT_EQ(pi.initial_soc.size(), whole.initial_soc.empty() ? 0u : r.size());
+      ASSERT_EQ(ai.initial_soc.size(), pi.initial_soc.size());
+      ASSERT_EQ(cut.initial_soc.size(), pi.initial_soc.size());
+      for (std::size_t c = 0; c < pi.initial_soc.size(); ++c) {
+        const double w = whole.initial_soc[r.first + c];
+        for (const double x : {pi.initial_soc[c], ai.initial_soc[c], cut.initial_soc[c]})
+          EXPECT_TRUE(std::isnan(w) ? std::isnan(x) : x == w) << "cell " << r.first + c << ": " << x << " vs " << w;
+      }
     }
     // a plan that does not fit the range is refused
     const SweepSpec spec = load_sweep_config(cfg, CellRange{1, 3});
@@ -279,6 +291,15 @@ TEST(CellRange, RangePlannedFromTheWholePlanBuildsNoCellAndEqualsItsPlanAlone) {
     PlannedCells outside = planned_cells_of(whole, CellRange{1, 3});
     outside.invalid.emplace_back(7, "x");
     EXPECT_THROW(plan_sweep(spec, &outside), InputError);
+    // initial SOCs where the sweep has none, or not an SOC: refused
+    PlannedCells socs = planned_cells_of(whole, CellRange{1, 3});
+    if (socs.initial_soc.empty()) {
+      socs.initial_soc = {0.5, 0.5};
+      EXPECT_THROW(plan_sweep(spec, &socs), InputError);
+    } else {  // (cell 2 runs)
+      for (double& x : socs.initial_soc) x = 1.5;
+      EXPECT_THROW(plan_sweep(spec, &socs), InputError);
+    }
     EXPECT_THROW(planned_cells_of(whole, CellRange{n - 1, n + 1}), InputError);
   }
   fs::remove_all(dir);

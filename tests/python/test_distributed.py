@@ -265,7 +265,7 @@ def test_a_partition_of_a_sweep_started_at_a_voltage_takes_each_cells_soc_from_t
     # initial SOCs that do not fit the range, or a running cell without one: refused
     with pytest.raises(ValueError, match="planned cells: 3 initial SOCs for 4 cells"):
         _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (1, 5), dict(planned, initial_soc=soc[1:4]))
-    with pytest.raises(ValueError, match="planned cells: cell 1 runs but has no initial SOC"):
+    with pytest.raises(ValueError, match="planned cells: cell 1 runs but its initial SOC is missing"):
         _core.SweepRunner(sweep.to_json(), "ionflux.Sweep", (1, 5),
                           dict(planned, initial_soc=np.full(4, np.nan)))
 
