@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CPU cost of ionflux's outputs in the coupled ageing case (issue 16, benchmarks/RESULTS.md,
+"""CPU cost of ionflux's outputs in the coupled ageing case (issue 16, benchmarks/LOG.md,
 "Cost per output and per step of the coupled case").
 
   PYTHONPATH=python python3 benchmarks/ageing_output_cost.py N PERIOD   (ROOT=<checkout> to time another build)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Where the BDF steps of an ageing cycle go (issue 16; benchmarks/RESULTS.md, "Where the
+"""Where the BDF steps of an ageing cycle go (issue 16; benchmarks/LOG.md, "Where the
 steps of an ageing cycle go").
 
 One CC-CV cycle of bench_ageing.py's sei_plating case (OKane2022, 1C discharge to 2.5 V,

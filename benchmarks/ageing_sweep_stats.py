@@ -1,7 +1,7 @@
 """What an ageing sweep's file holds: statuses, BDF steps, capacity fade and loss of lithium
 inventory over the cycles (min / median / max), and the medians of fade and of the capacity
 lost to SEI and to plating at each level of every varied input. The figures of
-benchmarks/RESULTS.md, "1,000 cells x 100 cycles on the CPU threads", come from it:
+benchmarks/LOG.md, "1,000 cells x 100 cycles on the CPU threads", come from it:
 
     python3 benchmarks/ageing_sweep_stats.py /work/ageing_run/ageing.h5
 """

@@ -47,7 +47,7 @@ ionflux: the Python package (`ionflux.Simulation(..., options=...)`, PYTHONPATH=
 build/_core*.so linked in, see COMMON/README) for one cell, `ionflux sweep` (the CLI, from
 $IONFLUX_CLI or build/ionflux) for --cells. While ionflux does not accept the degradation
 options (validate_run_options' "not solved by ionflux yet" refusal, an "unknown option" error,
-or no `options` argument), the script says so and reports PyBaMM alone. Results go to benchmarks/RESULTS.md by hand ("Ageing (issue 16)").
+or no `options` argument), the script says so and reports PyBaMM alone. Results go to benchmarks/LOG.md by hand ("Ageing (issue 16)"), and the latest into RESULTS.md.
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""Dask overhead, parts measured alone in one process (issue 12; benchmarks/RESULTS.md,
+"""Dask overhead, parts measured alone in one process (issue 12; benchmarks/LOG.md,
 "Dask overhead"): for bench_dask.py's case (10,000 cells, its 12 guided partitions for 2
 workers), the CPU seconds of (1) the workers planning their partitions, alone and with
 the driver's plan (`SweepRunner.planned_range`), and (2) the driver taking the 12

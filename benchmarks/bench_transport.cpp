@@ -3,7 +3,7 @@
 // for a shipped set's functions, in ns per node (the best of 7 rounds of 200,000 calls).
 // N is read at run time, as the residual's batch size is (a constant count lets the
 // compiler unroll the loops instead). The number behind "electrolyte transport in
-// vectors" in RESULTS.md (session 15).
+// vectors" in LOG.md (session 15).
 //
 //   build/benchmarks/bench_transport [--set NAME] [--nodes N]   (Chen2020, 60; pin it: taskset -c 1)
 #include <algorithm>

@@ -3,7 +3,7 @@
 # (issue 14's per-set table). Usage: benchmarks/compare_sets.sh BEFORE_DIR AFTER_DIR [OUT_DIR]
 # where each DIR holds a bench_dfn and a bench_sweep binary (copy them out of the build trees
 # first). Pause other work on the machine while it runs (a few minutes): wall times are the
-# numbers read. The table in benchmarks/RESULTS.md is written by hand from OUT_DIR/*.txt.
+# numbers read. The tables in benchmarks/LOG.md (and RESULTS.md) are written by hand from OUT_DIR/*.txt.
 # Every run is pinned to one core (taskset, where it exists; PIN_CORE, default 1): on the
 # 2-core VMs an unpinned process moved between cores and its medians of 20 solves varied by
 # up to 15 % between runs; pinned, by about 1 %. PyBaMM runs in bench_dfn's child process

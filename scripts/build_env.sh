@@ -34,7 +34,7 @@ ionflux_reset_other_generator() {
 # compute_90 PTX only: the CUDA sources still go through nvcc's front end and code
 # generator, warnings as errors, and link, but ptxas, which spends ~30 of CI's ~107
 # CPU-minutes turning the per-cell kernels into SASS that no device there could run, is
-# not run (benchmarks/RESULTS.md, "CI time without ptxas"). A driver that meets such a binary
+# not run (benchmarks/LOG.md, "CI time without ptxas"). A driver that meets such a binary
 # on a GPU compiles the PTX itself at first launch (minutes for the per-cell kernels,
 # then cached). The GPU check builds SASS (../shared/gpu/pack.sh), and so does setting
 # CUDAARCHS yourself (CUDAARCHS=90 bash scripts/test.sh). Passed to every configure as

@@ -26,7 +26,7 @@ namespace {
 //! `v` in the fewest significant digits that read back to the same double (std::to_chars
 //! without a precision, C++17 [charconv.to.chars]: the shortest round-trip text, in fixed or
 //! exponent notation, whichever is shorter). Exact like printf's "%.17g", shorter, and about
-//! four times cheaper to produce (benchmarks/RESULTS.md, "The `ionflux` command as a process").
+//! four times cheaper to produce (benchmarks/LOG.md, "The `ionflux` command as a process").
 char* put_number(char* p, double v) { return std::to_chars(p, p + 32, v).ptr; }
 
 char* put_int(char* p, int v) { return std::to_chars(p, p + 16, v).ptr; }

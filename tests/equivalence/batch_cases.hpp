@@ -50,7 +50,7 @@ inline BatchInputs equivalence_batch(double rtol, double atol) {
 //! electrolyte at the positive collector end is depleted, whether that cell reaches the
 //! cut-off (511.65 s) or ends on repeated error-test failures depends on the last bits of
 //! the residual: with its current scaled by 1 + k 1e-13, k = -150...150, 7 of the 301 runs
-//! fail, at 509.77-510.32 s (benchmarks/RESULTS.md, "A cell of the equivalence batch that
+//! fail, at 509.77-510.32 s (benchmarks/LOG.md, "A cell of the equivalence batch that
 //! ends on a rounding"). Two roads that round differently (device layout, hand-off) may
 //! then end it differently, and no tolerance on the results could say which is right. At
 //! 480 s the same 301 runs all end at t_end with the same outputs, as do every other

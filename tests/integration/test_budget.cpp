@@ -365,7 +365,7 @@ Solution ageing_run(int cycles, const SolverOptions& so) {
 
 // The default budget (100000 BDF steps) is per protocol step: an ageing run of 22 CC-CV
 // cycles (OKane2022's interpolated graphite OCP makes each take thousands of steps: ~7,000
-// on the benchmark's mesh, benchmarks/RESULTS.md) completes with the defaults. Before,
+// on the benchmark's mesh, benchmarks/LOG.md) completes with the defaults. Before,
 // the budget was for the whole run and this run stopped with step_limit (in cycle ~15 of
 // the benchmark's mesh): the test checks that it takes more than 100000 steps in all.
 TEST(Budget, MaxStepsIsPerProtocolStepSoLongAgeingRunsComplete) {

@@ -14,7 +14,7 @@
 //    deterministic). Before the full-Newton retry of kernels/numerics/bdf.hpp these
 //    cells took 2.5x, 4.2x and 3.6x PyBaMM's steps (5961 / 4620 / 3673 vs 2386 / 1108 /
 //    1014 in the sweep's runs), and the coarse-mesh cell of the notebook 04 sweep 17.8x
-//    (16,159 vs 910; benchmarks/RESULTS.md), so this bound fails there.
+//    (16,159 vs 910; benchmarks/LOG.md), so this bound fails there.
 #include <gtest/gtest.h>
 
 #include <iostream>

@@ -1178,7 +1178,7 @@ TEST(MechanicsVsPyBaMM, SwellingOnlyChangesTheRunFromThePlainDfn) {
 }
 
 // ---------------------------------------------------------------- per-step cost ---
-// The coupled case's per-step savings (benchmarks/RESULTS.md, "Coupled degradation per
+// The coupled case's per-step savings (benchmarks/LOG.md, "Coupled degradation per
 // step") compute the same rows as the straightforward evaluation: checked here against it.
 
 //! OKane2022 with the coupled options, and its particle diffusivities replaced by
