@@ -294,13 +294,6 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
     for (std::size_t v = 0; v < spec.varied.size(); ++v)
       if (is_parameter(v)) work.set(spec.varied[v], value(v, c));
   };
-  // Cell c's SOC from its parameters (in `work`), kept for packing where each cell has its
-  // own from the sweep's initial voltage (cells->soc, indexed by this plan's cells)
-  auto own_soc = [&](std::size_t c) {
-    const std::optional<double> soc = cell_soc(work, c);
-    if (spec.initial_voltage && !cells->soc.empty() && c != kSweepCell0) cells->soc[c] = *soc;
-    return soc;
-  };
   // Plan cell c (set `work` to its values, find its current, build its record once):
   // throws std::invalid_argument for an invalid cell. Counted in plan.planned_cells.
   auto plan_cell = [&](std::size_t c) {
@@ -310,8 +303,13 @@ SweepPlan plan_sweep(const SweepSpec& spec, const PlannedCells* planned, const s
     if (c != kSweepCell0) plan.currents[c] = current;
     if (!(std::isfinite(current) && current != 0.0))
       throw InvalidParameter("the current must be non-zero and finite, got " + shortest_num(current) + " A");
-    if (!cells->same_parameters) build_at(work, c, spec.lumped_thermal, own_soc(c));  // with this cell's values
-    else if (const std::optional<double> s = c == kSweepCell0 ? (v_soc >= 0 ? cell_soc(plan.base, c) : cells->soc_all)
+    if (!cells->same_parameters) {  // with this cell's values
+      const std::optional<double> soc = cell_soc(work, c);
+      // each cell's own SOC from the sweep's initial voltage: found once, kept for packing
+      // and the results (cells->soc, indexed by this plan's cells)
+      if (spec.initial_voltage && !cells->soc.empty() && c != kSweepCell0) cells->soc[c] = *soc;
+      build_at(work, c, spec.lumped_thermal, soc);
+    } else if (const std::optional<double> s = c == kSweepCell0 ? (v_soc >= 0 ? cell_soc(plan.base, c) : cells->soc_all)
                                                               : cells->soc_of(c)) {
       CellParams cell = cells->base_cell;
       apply_initial_soc(cell, *s, cells->ocv_0, cells->ocv_100);
